@@ -1,0 +1,217 @@
+//! Flows as the host creates and reads them (seed 002 request, seed 004 response), and the
+//! state the flow app routes on ([`FlowState`]).
+
+use crate::error::{ApiError, Errors};
+use crate::step::{Step, StepName};
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Free-form data a host attaches to an object: a JSON object or a string (seeds 002 and 004
+/// show both), echoed back unchanged.
+pub type Metadata = Value;
+
+/// Largest metadata accepted, as serialized JSON.
+pub const METADATA_MAX_BYTES: usize = 8 * 1024;
+
+/// Checks `metadata` (object, string or absent; at most [`METADATA_MAX_BYTES`]) into `errors`.
+pub fn check_metadata(metadata: &Option<Metadata>, errors: &mut Errors) {
+    match metadata {
+        None | Some(Value::Null) => {}
+        Some(m @ (Value::Object(_) | Value::String(_))) => {
+            if m.to_string().len() > METADATA_MAX_BYTES {
+                errors.add(
+                    "metadata",
+                    format!("must be at most {METADATA_MAX_BYTES} bytes of JSON"),
+                );
+            }
+        }
+        Some(_) => errors.add(
+            "metadata",
+            "must be an object of key-value pairs or a string",
+        ),
+    }
+}
+
+/// `POST /api/v2/flows` body (seed 002).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct NewFlow {
+    /// The steps to walk the user through, in order; at least one.
+    pub steps: Vec<Step>,
+    /// A user the flow starts authenticated as (for 15 minutes, unless `require_auth`).
+    #[serde(default)]
+    pub user_id: Option<Uuid>,
+    /// Hide the "Go to dashboard" button on the done screen.
+    #[serde(default)]
+    pub hide_go_to_dashboard_on_complete: bool,
+    /// Make the user sign in even when `user_id` is given.
+    #[serde(default)]
+    pub require_auth: bool,
+    /// Host data echoed back on the flow.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+}
+
+impl NewFlow {
+    /// Rules serde cannot express: a non-empty step list without repeats, sane metadata.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        if self.steps.is_empty() {
+            errors.add("steps", "must list at least one step");
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            if self.steps[..i].iter().any(|s| s.name() == step.name()) {
+                errors.add(
+                    format!("steps[{i}]"),
+                    format!("\"{}\" is listed twice", step.name()),
+                );
+            }
+        }
+        check_metadata(&self.metadata, &mut errors);
+        errors.finish()
+    }
+}
+
+/// A flow as the host sees it (`POST /api/v2/flows`, `GET /api/v2/flows/{id}`): exactly the
+/// fields of seed 004's "Create a Flow" response.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Flow {
+    /// ID of the flow.
+    pub id: Uuid,
+    /// When the flow was created.
+    pub created: Timestamp,
+    /// The user who has claimed the flow, once known.
+    pub user_id: Option<Uuid>,
+    /// The flow's steps as created.
+    pub steps: Vec<Step>,
+    /// Steps the user has completed, in completion order.
+    pub completed_steps: Vec<StepName>,
+    /// URL of the flow; open it or embed it in an iframe.
+    pub link: String,
+    /// Host data given at creation.
+    pub metadata: Option<Metadata>,
+    /// The payout link this flow belongs to, if any.
+    pub payout_link_id: Option<Uuid>,
+}
+
+/// What the flow app needs to route: the flow's steps and progress and its display options.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct FlowState {
+    /// ID of the flow.
+    pub id: Uuid,
+    /// The flow's steps as created.
+    pub steps: Vec<Step>,
+    /// Steps completed so far.
+    pub completed_steps: Vec<StepName>,
+    /// The user who has claimed the flow, once known.
+    pub user_id: Option<Uuid>,
+    /// Hide the "Go to dashboard" button on the done screen.
+    pub hide_go_to_dashboard_on_complete: bool,
+    /// The flow makes the user sign in even when it names a user.
+    pub require_auth: bool,
+}
+
+impl FlowState {
+    /// The first step of `steps` not yet in `completed_steps`.
+    pub fn next_step(&self) -> Option<&Step> {
+        self.steps
+            .iter()
+            .find(|s| !self.completed_steps.contains(&s.name()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Seed 004, "Flow Creation Response Example".
+    #[test]
+    fn flow_matches_seed_004_response() {
+        let seed = json!({
+            "completed_steps": [],
+            "created": "2024-07-30T13:19:09.438268Z",
+            "id": "17f357c1-7f4d-4101-a2c0-8cb9c9947ac8",
+            "link": "https://my-sandbox.dots.dev/flow/17f357c1-7f4d-4101-a2c0-8cb9c9947ac8",
+            "metadata": null,
+            "payout_link_id": null,
+            "steps": ["manage-payouts"],
+            "user_id": "fc54b468-bbb2-403f-be36-5627a8e3c7a4"
+        });
+        let flow: Flow = serde_json::from_value(seed.clone()).unwrap();
+        assert_eq!(
+            flow.steps,
+            vec![Step::ManagePayouts {
+                hide_continue_button: false
+            }]
+        );
+        assert_eq!(serde_json::to_value(&flow).unwrap(), seed);
+    }
+
+    /// Seed 002, "Create a Flow" request and response.
+    #[test]
+    fn new_flow_and_flow_match_seed_002() {
+        let request = json!({
+            "steps": ["compliance"],
+            "user_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+            "hide_go_to_dashboard_on_complete": false,
+            "require_auth": false,
+            "metadata": "<string>"
+        });
+        let new: NewFlow = serde_json::from_value(request.clone()).unwrap();
+        new.validate().unwrap();
+        assert_eq!(serde_json::to_value(&new).unwrap(), request);
+
+        let response = json!({
+            "id": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+            "created": "2023-11-07T05:31:56Z",
+            "user_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+            "steps": ["compliance"],
+            "completed_steps": ["compliance"],
+            "link": "<string>",
+            "metadata": "<string>",
+            "payout_link_id": null
+        });
+        let flow: Flow = serde_json::from_value(response.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&flow).unwrap(), response);
+    }
+
+    #[test]
+    fn new_flow_defaults_optional_fields() {
+        let new: NewFlow = serde_json::from_value(json!({"steps": ["payout"]})).unwrap();
+        assert_eq!(new.user_id, None);
+        assert!(!new.require_auth && !new.hide_go_to_dashboard_on_complete);
+        assert_eq!(new.metadata, None);
+    }
+
+    #[test]
+    fn rejects_empty_steps() {
+        let new: NewFlow = serde_json::from_value(json!({"steps": []})).unwrap();
+        let err = new.validate().unwrap_err();
+        assert_eq!(err.field("steps"), Some("must list at least one step"));
+    }
+
+    #[test]
+    fn rejects_repeated_steps_and_bad_metadata() {
+        let new: NewFlow =
+            serde_json::from_value(json!({"steps": ["payout", "payout"], "metadata": [1, 2]}))
+                .unwrap();
+        let err = new.validate().unwrap_err();
+        assert_eq!(err.field("steps[1]"), Some("\"payout\" is listed twice"));
+        assert!(err.field("metadata").is_some());
+    }
+
+    #[test]
+    fn next_step_skips_completed_ones() {
+        let state = FlowState {
+            id: Uuid::nil(),
+            steps: vec![Step::Compliance, Step::Payout],
+            completed_steps: vec![StepName::Compliance],
+            user_id: None,
+            hide_go_to_dashboard_on_complete: false,
+            require_auth: false,
+        };
+        assert_eq!(state.next_step(), Some(&Step::Payout));
+    }
+}

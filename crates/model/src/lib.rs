@@ -1,0 +1,22 @@
+//! `payout-model`: the wire types of the payout-flows API (Dots v2 compatible) and the rules that
+//! validate them. Shared by the app (wasm32) and the sandbox (native), so a rule is written once
+//! and the same message shows whichever side catches the mistake.
+//!
+//! Depends on serde, serde_json, chrono and uuid only: no web framework, no database, no UI.
+
+pub mod error;
+pub mod flow;
+pub mod message;
+pub mod session;
+pub mod step;
+pub mod user;
+
+pub use error::{ApiError, ErrorCode, FieldError};
+pub use flow::{Flow, FlowState, Metadata, NewFlow};
+pub use message::{MessageType, StepStatus, WindowMessage, MESSAGE_SOURCE, MESSAGE_VERSION};
+pub use session::{NewSession, Session, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES};
+pub use step::{Step, StepName};
+pub use user::{NewUser, PhoneNumber, User, UserStatus};
+
+/// Timestamps on the wire: RFC 3339 in UTC (`2023-11-07T05:31:56Z`), as in seed 002.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

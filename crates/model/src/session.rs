@@ -1,0 +1,43 @@
+//! The flow-facing session (DESIGN.md "The API"): minted when the app opens a flow link, scoped
+//! to that flow and its user, carried as a bearer token, never holding an app secret.
+//!
+//! `POST /api/flow/sessions` takes a [`NewSession`] and answers a [`Session`].
+
+use crate::flow::FlowState;
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A flow created with `user_id` opens authenticated only this long after its creation, unless
+/// it has `require_auth` (seed 002, `user_id`).
+pub const PREAUTH_WINDOW_MINUTES: i64 = 15;
+
+/// How long a session token lives after it is minted.
+pub const SESSION_TTL_MINUTES: i64 = 30;
+
+/// Body of `POST /api/flow/sessions`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct NewSession {
+    /// The flow whose link was opened.
+    pub flow_id: Uuid,
+    /// The origin of the window embedding the flow (`https://host.example`), when embedded.
+    /// The server answers it back only if the app's allow-list holds it.
+    #[serde(default)]
+    pub host_origin: Option<String>,
+}
+
+/// A minted flow session.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Session {
+    /// Bearer token for the flow-facing endpoints; kept in memory only, never in storage.
+    pub token: String,
+    /// When the token stops working.
+    pub expires_at: Timestamp,
+    /// Whether the session acts for the flow's user (else sign-in is needed first).
+    pub authenticated: bool,
+    /// The flow to route on.
+    pub flow: FlowState,
+    /// The embedding origin the app may post window messages to: the requested one when it is
+    /// on the app's allow-list, else `None` (and nothing is posted).
+    pub host_origin: Option<String>,
+}

@@ -1,0 +1,355 @@
+//! Flow steps as the v2 API writes them: a name (`"compliance"`) or an object with options
+//! (`{"name":"redirect","redirect_url":"https://…"}`, `{"name":"manage-payouts",
+//! "hide_continue_button":true}`), seeds 000 and 002. Parsing refuses unknown names, a redirect
+//! without an http(s) URL, and options of the wrong type, each with a message that says so.
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::str::FromStr;
+
+/// The name of a step, as it appears in `steps` and `completed_steps`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StepName {
+    /// Tax data: W-9 in the US, W-8BEN elsewhere.
+    Compliance,
+    /// Government ID and selfie.
+    IdVerification,
+    /// SSN, date of birth and address checked for criminal records.
+    BackgroundCheck,
+    /// A US bank account for pay-ins.
+    ManagePayments,
+    /// The user's payout methods and their default.
+    ManagePayouts,
+    /// Withdraw the wallet balance.
+    Payout,
+    /// Leave the flow for the host's URL.
+    Redirect,
+}
+
+impl StepName {
+    /// Every step, in the order the seeds list them.
+    pub const ALL: [StepName; 7] = [
+        StepName::Compliance,
+        StepName::IdVerification,
+        StepName::BackgroundCheck,
+        StepName::ManagePayments,
+        StepName::ManagePayouts,
+        StepName::Payout,
+        StepName::Redirect,
+    ];
+
+    /// The wire name (`"id-verification"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepName::Compliance => "compliance",
+            StepName::IdVerification => "id-verification",
+            StepName::BackgroundCheck => "background-check",
+            StepName::ManagePayments => "manage-payments",
+            StepName::ManagePayouts => "manage-payouts",
+            StepName::Payout => "payout",
+            StepName::Redirect => "redirect",
+        }
+    }
+
+    fn unknown(name: &str) -> String {
+        let names: Vec<&str> = StepName::ALL.iter().map(|s| s.as_str()).collect();
+        format!(
+            "unknown step \"{name}\"; expected one of {}",
+            names.join(", ")
+        )
+    }
+}
+
+impl fmt::Display for StepName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StepName {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StepName::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s)
+            .ok_or_else(|| StepName::unknown(s))
+    }
+}
+
+impl Serialize for StepName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for StepName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(D::Error::custom)
+    }
+}
+
+/// One step of a flow with its options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// See [`StepName::Compliance`].
+    Compliance,
+    /// See [`StepName::IdVerification`].
+    IdVerification,
+    /// See [`StepName::BackgroundCheck`].
+    BackgroundCheck,
+    /// See [`StepName::ManagePayments`].
+    ManagePayments {
+        /// Keep the user on this step: no continue button (seed 004).
+        hide_continue_button: bool,
+    },
+    /// See [`StepName::ManagePayouts`].
+    ManagePayouts {
+        /// Keep the user on this step: no continue button (seed 000).
+        hide_continue_button: bool,
+    },
+    /// See [`StepName::Payout`].
+    Payout,
+    /// See [`StepName::Redirect`].
+    Redirect {
+        /// Where to send the user; http or https only, checked by [`check_redirect_url`].
+        redirect_url: String,
+    },
+}
+
+impl Step {
+    /// This step's name.
+    pub fn name(&self) -> StepName {
+        match self {
+            Step::Compliance => StepName::Compliance,
+            Step::IdVerification => StepName::IdVerification,
+            Step::BackgroundCheck => StepName::BackgroundCheck,
+            Step::ManagePayments { .. } => StepName::ManagePayments,
+            Step::ManagePayouts { .. } => StepName::ManagePayouts,
+            Step::Payout => StepName::Payout,
+            Step::Redirect { .. } => StepName::Redirect,
+        }
+    }
+
+    /// Whether the host asked to hide the continue button on this step.
+    pub fn hide_continue_button(&self) -> bool {
+        matches!(
+            self,
+            Step::ManagePayments {
+                hide_continue_button: true
+            } | Step::ManagePayouts {
+                hide_continue_button: true
+            }
+        )
+    }
+
+    /// Builds a step from its name and an options object (`name` already removed).
+    fn from_parts(name: StepName, mut options: Map<String, Value>) -> Result<Step, String> {
+        let mut flag = |key: &str| -> Result<bool, String> {
+            match options.remove(key) {
+                None | Some(Value::Null) => Ok(false),
+                Some(Value::Bool(b)) => Ok(b),
+                Some(_) => Err(format!("{key} must be true or false")),
+            }
+        };
+        let step = match name {
+            StepName::Compliance => Step::Compliance,
+            StepName::IdVerification => Step::IdVerification,
+            StepName::BackgroundCheck => Step::BackgroundCheck,
+            StepName::Payout => Step::Payout,
+            StepName::ManagePayments => Step::ManagePayments {
+                hide_continue_button: flag("hide_continue_button")?,
+            },
+            StepName::ManagePayouts => Step::ManagePayouts {
+                hide_continue_button: flag("hide_continue_button")?,
+            },
+            StepName::Redirect => match options.remove("redirect_url") {
+                Some(Value::String(url)) => {
+                    check_redirect_url(&url)?;
+                    Step::Redirect { redirect_url: url }
+                }
+                None | Some(Value::Null) => {
+                    return Err(
+                        "redirect needs a redirect_url: {\"name\":\"redirect\",\"redirect_url\":\"https://…\"}"
+                            .to_owned(),
+                    )
+                }
+                Some(_) => return Err("redirect_url must be a string".to_owned()),
+            },
+        };
+        if let Some(key) = options.keys().next() {
+            return Err(format!("{name} has no option \"{key}\""));
+        }
+        Ok(step)
+    }
+
+    /// Parses one step from its JSON form (string or object).
+    pub fn from_json(value: &Value) -> Result<Step, String> {
+        match value {
+            Value::String(name) => Step::from_parts(name.parse()?, Map::new()),
+            Value::Object(obj) => {
+                let mut options = obj.clone();
+                let name = match options.remove("name") {
+                    Some(Value::String(name)) => name.parse::<StepName>()?,
+                    Some(_) => return Err("name must be a string".to_owned()),
+                    None => return Err("a step object needs a name".to_owned()),
+                };
+                Step::from_parts(name, options)
+            }
+            _ => Err("a step is a name or an object with a name".to_owned()),
+        }
+    }
+
+    /// The JSON form: a bare name when the step has no options, else an object.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Step::Redirect { redirect_url } => {
+                serde_json::json!({"name": "redirect", "redirect_url": redirect_url})
+            }
+            s if s.hide_continue_button() => {
+                serde_json::json!({"name": s.name().as_str(), "hide_continue_button": true})
+            }
+            s => Value::String(s.name().as_str().to_owned()),
+        }
+    }
+}
+
+impl Serialize for Step {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        Step::from_json(&value).map_err(D::Error::custom)
+    }
+}
+
+/// Checks a redirect URL: absolute http or https with a host, no spaces or control characters.
+/// `javascript:`, `data:` and relative URLs are refused so a flow can never run script on leave.
+pub fn check_redirect_url(url: &str) -> Result<(), String> {
+    const MAX: usize = 2048;
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| "redirect_url must start with http:// or https://".to_owned())?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit('@').next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') {
+        return Err("redirect_url must name a host".to_owned());
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("redirect_url must not contain spaces or control characters".to_owned());
+    }
+    if url.len() > MAX {
+        return Err(format!("redirect_url must be at most {MAX} characters"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_string_and_object_forms() {
+        let steps: Vec<Step> = serde_json::from_value(json!([
+            "compliance",
+            {"name": "manage-payouts", "hide_continue_button": true},
+            {"name": "redirect", "redirect_url": "https://example.com"}
+        ]))
+        .unwrap();
+        assert_eq!(
+            steps,
+            vec![
+                Step::Compliance,
+                Step::ManagePayouts {
+                    hide_continue_button: true
+                },
+                Step::Redirect {
+                    redirect_url: "https://example.com".into()
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn round_trips_each_form_unchanged() {
+        let wire = json!([
+            "compliance", "id-verification", "background-check", "manage-payments",
+            "manage-payouts", "payout",
+            {"name": "manage-payouts", "hide_continue_button": true},
+            {"name": "redirect", "redirect_url": "https://example.com/after?x=1"}
+        ]);
+        let steps: Vec<Step> = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&steps).unwrap(), wire);
+    }
+
+    #[test]
+    fn rejects_unknown_step_naming_the_choices() {
+        let err = Step::from_json(&json!("kyc")).unwrap_err();
+        assert!(
+            err.starts_with("unknown step \"kyc\"; expected one of compliance"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rejects_redirect_without_url() {
+        assert!(Step::from_json(&json!("redirect"))
+            .unwrap_err()
+            .contains("redirect_url"));
+        assert!(Step::from_json(&json!({"name": "redirect"}))
+            .unwrap_err()
+            .contains("redirect_url"));
+    }
+
+    #[test]
+    fn rejects_non_http_redirect_urls() {
+        for url in [
+            "javascript:alert(1)",
+            "JAVASCRIPT:alert(1)",
+            "data:text/html,hi",
+            "/relative",
+            "ftp://example.com",
+            "https://",
+            "https:///path",
+            "https://exa mple.com",
+            "https://example.com/\n",
+        ] {
+            let step = json!({"name": "redirect", "redirect_url": url});
+            assert!(Step::from_json(&step).is_err(), "accepted {url:?}");
+        }
+        assert!(check_redirect_url("HTTP://Example.com:8080/x").is_ok());
+    }
+
+    #[test]
+    fn rejects_wrong_option_types_and_unknown_options() {
+        assert_eq!(
+            Step::from_json(&json!({"name": "manage-payouts", "hide_continue_button": "yes"}))
+                .unwrap_err(),
+            "hide_continue_button must be true or false"
+        );
+        assert_eq!(
+            Step::from_json(&json!({"name": "payout", "redirect_url": "https://x.y"})).unwrap_err(),
+            "payout has no option \"redirect_url\""
+        );
+        assert!(Step::from_json(&json!(3)).is_err());
+        assert!(Step::from_json(&json!({"name": 3})).is_err());
+    }
+
+    #[test]
+    fn step_names_round_trip() {
+        for name in StepName::ALL {
+            assert_eq!(name.as_str().parse::<StepName>(), Ok(name));
+            assert_eq!(serde_json::to_value(name).unwrap(), json!(name.as_str()));
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Users as the host creates and reads them (seed 004 "Create a User"), with the field rules
+//! both the sandbox and the app's forms apply.
+
+use crate::error::{ApiError, Errors};
+use crate::flow::{check_metadata, Metadata};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// `POST /api/v2/users` body (seed 004).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct NewUser {
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Email address.
+    pub email: String,
+    /// Country calling code, digits only (`"1"`, `"55"`); a leading `+` is accepted.
+    pub country_code: String,
+    /// National number, digits (spaces, dashes, dots and brackets are ignored).
+    pub phone_number: String,
+    /// Host data echoed back on the user.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+}
+
+impl NewUser {
+    /// Checks every field; the error names each one that is wrong.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        for (field, value) in [
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+        ] {
+            if let Err(m) = check_name(value) {
+                errors.add(field, m);
+            }
+        }
+        if let Err(m) = check_email(&self.email) {
+            errors.add("email", m);
+        }
+        if let Err(m) = check_country_code(&self.country_code) {
+            errors.add("country_code", m);
+        }
+        if let Err(m) = check_phone_number(&self.country_code, &self.phone_number) {
+            errors.add("phone_number", m);
+        }
+        check_metadata(&self.metadata, &mut errors);
+        errors.finish()
+    }
+
+    /// The phone number as stored: digits only, country code without `+`.
+    pub fn normalized_phone(&self) -> PhoneNumber {
+        PhoneNumber {
+            country_code: digits(&self.country_code),
+            phone_number: digits(&self.phone_number),
+        }
+    }
+}
+
+/// A phone number split as the v2 API returns it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PhoneNumber {
+    /// Country calling code, digits only.
+    pub country_code: String,
+    /// National number, digits only.
+    pub phone_number: String,
+}
+
+/// Where a user is in verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// Created, phone not yet confirmed.
+    Unverified,
+    /// Phone confirmed by a one-time code.
+    Verified,
+}
+
+/// A user as the host sees it (seed 004 "Create a User" response).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct User {
+    /// ID of the user.
+    pub id: Uuid,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Email address.
+    pub email: String,
+    /// Phone number.
+    pub phone_number: PhoneNumber,
+    /// Host data given at creation.
+    pub metadata: Option<Metadata>,
+    /// Verification status.
+    pub status: UserStatus,
+    /// Whether the phone number has been verified.
+    pub verified: bool,
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// A first or last name: 1 to 100 characters once trimmed, no control characters.
+pub fn check_name(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    if v.chars().count() > 100 {
+        return Err("must be at most 100 characters".to_owned());
+    }
+    if v.chars().any(char::is_control) {
+        return Err("must not contain control characters".to_owned());
+    }
+    Ok(())
+}
+
+/// An email address: `local@domain.tld`, no spaces, at most 254 characters.
+pub fn check_email(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    let bad = || Err("must be an email address like name@example.com".to_owned());
+    if v.len() > 254 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad();
+    }
+    match v.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.') =>
+        {
+            Ok(())
+        }
+        _ => bad(),
+    }
+}
+
+/// A country calling code: 1 to 3 digits, optionally after `+`.
+pub fn check_country_code(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    let v = v.strip_prefix('+').unwrap_or(v);
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    if v.len() > 3 || !v.chars().all(|c| c.is_ascii_digit()) || v.starts_with('0') {
+        return Err("must be 1 to 3 digits, like 1 or 44".to_owned());
+    }
+    Ok(())
+}
+
+/// A national phone number: digits (separators allowed), so that the whole E.164 number has
+/// at most 15 digits; US and Canada numbers (`1`) have exactly 10.
+pub fn check_phone_number(country_code: &str, value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err("is required".to_owned());
+    }
+    if value
+        .chars()
+        .any(|c| !(c.is_ascii_digit() || " -.()".contains(c)))
+    {
+        return Err("must contain only digits".to_owned());
+    }
+    let national = digits(value);
+    let cc = digits(country_code);
+    if cc == "1" && national.len() != 10 {
+        return Err("must be 10 digits for country code 1".to_owned());
+    }
+    if national.len() < 4 || national.len() + cc.len() > 15 {
+        return Err("must be a phone number of 4 to 14 digits".to_owned());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bob() -> serde_json::Value {
+        json!({
+            "first_name": "Bob", "last_name": "Loblaw", "email": "bob@bobloblaw.com",
+            "country_code": "1", "phone_number": "4154332334",
+            "metadata": {"internal_id": "user_121344"}
+        })
+    }
+
+    /// Seed 004, "Create a User" request.
+    #[test]
+    fn new_user_matches_seed_004_request() {
+        let user: NewUser = serde_json::from_value(bob()).unwrap();
+        user.validate().unwrap();
+        assert_eq!(serde_json::to_value(&user).unwrap(), bob());
+    }
+
+    /// Seed 004, "Create a User" response.
+    #[test]
+    fn user_matches_seed_004_response() {
+        let seed = json!({
+            "email": "test@example.com", "first_name": "Bob",
+            "id": "fc54b468-bbb2-403f-be36-5627a8e3c7a4", "last_name": "Loblaw",
+            "metadata": {"internal_id": "user_121344"},
+            "phone_number": {"country_code": "55", "phone_number": "49933801774"},
+            "status": "unverified", "verified": false
+        });
+        let user: User = serde_json::from_value(seed.clone()).unwrap();
+        assert_eq!(user.status, UserStatus::Unverified);
+        assert_eq!(serde_json::to_value(&user).unwrap(), seed);
+    }
+
+    #[test]
+    fn rejects_each_bad_field_by_name() {
+        let user = NewUser {
+            first_name: " ".into(),
+            last_name: "x".repeat(101),
+            email: "bob@".into(),
+            country_code: "12345".into(),
+            phone_number: "41a".into(),
+            metadata: Some(json!(7)),
+        };
+        let err = user.validate().unwrap_err();
+        for field in [
+            "first_name",
+            "last_name",
+            "email",
+            "country_code",
+            "phone_number",
+            "metadata",
+        ] {
+            assert!(err.field(field).is_some(), "{field} not named in {err:?}");
+        }
+    }
+
+    #[test]
+    fn normalizes_phone_separators() {
+        let mut user: NewUser = serde_json::from_value(bob()).unwrap();
+        user.country_code = "+1".into();
+        user.phone_number = "(415) 433-2334".into();
+        user.validate().unwrap();
+        assert_eq!(
+            user.normalized_phone(),
+            PhoneNumber {
+                country_code: "1".into(),
+                phone_number: "4154332334".into()
+            }
+        );
+    }
+
+    #[test]
+    fn us_numbers_need_ten_digits() {
+        assert!(check_phone_number("1", "415433233").is_err());
+        assert!(check_phone_number("55", "49933801774").is_ok());
+    }
+}

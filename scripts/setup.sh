@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs whatever this machine is missing to build, run and test payout-flows, at pinned
+# versions, and prints nothing but progress. Idempotent: a second run only checks versions.
+# Sourced by scripts/run.sh and scripts/test.sh; safe to run on its own.
+#
+#   NEED_BROWSER=1  also install Debian's chromium and chromium-driver (the test command sets it)
+#
+# Pins (see ../shared/TOOLCHAIN.md for why each one):
+#   trunk 0.21.14            trunk 0.22 needs a newer rustc than 1.95
+#   wasm-bindgen-cli         exactly the wasm-bindgen version in Cargo.lock
+#   binaryen (wasm-opt) 132  from npm; Debian's binaryen 108 builds a wasm that renders blank
+set -euo pipefail
+
+TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=132.0.0
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tools="${PAYOUT_FLOWS_TOOLS:-$HOME/.cache/payout-flows/tools}"
+mkdir -p "$tools"
+export PATH="$tools/binaryen/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+# The wasm target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# trunk, pinned.
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  say "installing trunk $TRUNK_VERSION (several minutes, once)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+
+# wasm-bindgen-cli: must equal the wasm-bindgen in Cargo.lock, or trunk refuses (offline) and
+# wasm-bindgen-test-runner fails on a schema mismatch.
+wb_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' \
+  "$root/Cargo.lock")
+if [ -z "$wb_version" ]; then
+  echo "setup: no wasm-bindgen in Cargo.lock" >&2
+  exit 1
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
+  say "installing wasm-bindgen-cli $wb_version (about two minutes, once)"
+  # Not --locked: the locked tree asks for a webpki-roots the registry here does not serve.
+  cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+
+# wasm-opt from npm's binaryen, first on PATH (never Debian's 108).
+if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSION%%.*}" ]; then
+  say "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
+  npm install --silent --no-audit --no-fund --prefix "$tools/binaryen" "binaryen@$BINARYEN_VERSION"
+fi
+
+# Chromium and chromedriver from Debian, for the browser tests.
+if [ "${NEED_BROWSER:-0}" = 1 ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+  say "installing Debian's chromium and chromium-driver"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+say "tools ready: $(trunk --version), $(wasm-bindgen --version), wasm-opt $(wasm-opt --version | awk '{print $3}')"
