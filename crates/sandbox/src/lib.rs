@@ -1,1 +1,48 @@
-//! payout-sandbox
+//! `payout-sandbox`: the sandbox API server of payout-flows (DESIGN.md "The API").
+//!
+//! It speaks the Dots v2 host API (`/api/v2/users`, `/api/v2/flows`, HTTP Basic), the
+//! flow-facing API the app uses in the browser (`/api/flow/…`, bearer sessions), and serves the
+//! trunk-built app at `/flow/{id}` and `/app/`, plus a demo host page at `/demo`.
+//!
+//! `main.rs` only starts things; everything else lives here so tests and the e2e crate can run
+//! the server in-process:
+//!
+//! ```no_run
+//! # async fn start() -> anyhow::Result<()> {
+//! use payout_sandbox::{app, connect, ensure_default_app, AppState, Config};
+//!
+//! let db = connect("sqlite::memory:").await?;
+//! let creds = ensure_default_app(&db, Some(("client-id", "api-key"))).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let public_url = format!("http://{}", listener.local_addr()?);
+//! let state = AppState::new(db, Config::new(public_url, "dist"));
+//! axum::serve(listener, app(state)).await?;
+//! # Ok(()) }
+//! ```
+
+mod apps;
+mod auth;
+mod config;
+mod db;
+mod error;
+mod extract;
+mod origin;
+mod routes;
+mod secret;
+mod state;
+
+pub use apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
+pub use config::Config;
+pub use db::{connect, Db};
+pub use error::Error;
+pub use origin::{is_loopback_origin, normalize_origin};
+pub use state::{AppState, Clock};
+
+use axum::Router;
+
+/// The whole server as one router: the host API, the flow-facing API, the app's pages and
+/// assets, and JSON 404s for unknown `/api` routes. Serve it with `axum::serve`, or drive it
+/// in-process with `tower::ServiceExt::oneshot`.
+pub fn app(state: AppState) -> Router {
+    routes::router(&state).with_state(state)
+}

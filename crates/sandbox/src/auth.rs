@@ -1,0 +1,128 @@
+//! Who is calling: [`HostApp`] for the host API (HTTP Basic `client_id:api_key`, seed 004
+//! "Authentication") and [`FlowSession`] for the flow-facing API (a bearer token minted by
+//! `POST /api/flow/sessions`). Both reject with the error envelope and a `WWW-Authenticate`
+//! challenge; neither ever logs what it was given.
+
+use crate::db::{from_millis, parse_stored_id};
+use crate::error::Error;
+use crate::secret::sha256_hex;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use uuid::Uuid;
+
+/// The app a host request authenticated as.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HostApp {
+    /// The app's id.
+    pub id: Uuid,
+}
+
+impl FromRequestParts<AppState> for HostApp {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let (client_id, api_key) = basic_credentials(&parts.headers).ok_or(Error::Unauthorized)?;
+        crate::apps::authenticate(&state.db, &client_id, &api_key)
+            .await?
+            .map(|id| HostApp { id })
+            .ok_or(Error::Unauthorized)
+    }
+}
+
+/// `(user, password)` of an `Authorization: Basic …` header.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let encoded = auth_param(headers, "basic")?;
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let decoded = engine.decode(encoded).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// The credentials after `scheme` (matched case-insensitively) in the `Authorization` header.
+fn auth_param<'h>(headers: &'h HeaderMap, scheme: &str) -> Option<&'h str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (given, param) = value.split_once(' ')?;
+    given
+        .eq_ignore_ascii_case(scheme)
+        .then(|| param.trim())
+        .filter(|p| !p.is_empty())
+}
+
+/// A live flow session, from `Authorization: Bearer <token>`.
+#[derive(Clone, Debug)]
+pub(crate) struct FlowSession {
+    /// The flow the session is scoped to.
+    pub flow_id: Uuid,
+    /// Whether the session acts for a user (else sign-in comes first).
+    pub authenticated: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    flow_id: String,
+    authenticated: i64,
+    expires_at: i64,
+}
+
+impl FromRequestParts<AppState> for FlowSession {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let token = auth_param(&parts.headers, "bearer").ok_or(Error::InvalidToken)?;
+        let row: SessionRow = sqlx::query_as(
+            "SELECT flow_id, authenticated, expires_at FROM flow_sessions \
+             WHERE token_hash = $1",
+        )
+        .bind(sha256_hex(token))
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+        if state.clock.now() >= from_millis(row.expires_at)? {
+            return Err(Error::SessionExpired);
+        }
+        Ok(FlowSession {
+            flow_id: parse_stored_id(&row.flow_id)?,
+            authenticated: row.authenticated != 0,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, HeaderValue::from_static(value));
+        h
+    }
+
+    #[test]
+    fn reads_basic_credentials_splitting_at_the_first_colon() {
+        // base64("pk_1:sk:2")
+        let h = headers("Basic cGtfMTpzazoy");
+        assert_eq!(
+            basic_credentials(&h),
+            Some(("pk_1".to_owned(), "sk:2".to_owned()))
+        );
+        assert_eq!(
+            basic_credentials(&headers("basic cGtfMTpzazoy")).unwrap().0,
+            "pk_1"
+        );
+    }
+
+    #[test]
+    fn ignores_other_schemes_and_garbage() {
+        assert_eq!(basic_credentials(&headers("Bearer cGtfMTpzazoy")), None);
+        assert_eq!(basic_credentials(&headers("Basic !!!")), None);
+        assert_eq!(basic_credentials(&headers("Basic")), None);
+        assert_eq!(auth_param(&headers("Bearer  tok "), "bearer"), Some("tok"));
+    }
+}

@@ -1,0 +1,65 @@
+//! What the server needs to know about where it runs: its public URL (for flow links), the
+//! directory of the built app, and the extra host origins allowed to embed flows. `main.rs`
+//! fills it from flags and environment; tests and the e2e crate build it directly.
+
+use std::path::PathBuf;
+
+/// Run-time settings of the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The base URL browsers and hosts reach this server at (`http://127.0.0.1:8080`); flow
+    /// links are `{public_url}/flow/{id}`. A trailing slash is ignored.
+    pub public_url: String,
+    /// The trunk build of the app (built with public URL `/app/`): served at `/app/`, and its
+    /// `index.html` at `/flow/{id}`.
+    pub assets_dir: PathBuf,
+    /// Host origins (`https://host.example`) every app on this server accepts as embedders,
+    /// besides the app's own list and the loopback origins, which are always allowed.
+    pub extra_allowed_origins: Vec<String>,
+}
+
+impl Config {
+    /// Settings with `public_url`, `assets_dir` and no extra allowed origins.
+    pub fn new(public_url: impl Into<String>, assets_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            public_url: public_url.into(),
+            assets_dir: assets_dir.into(),
+            extra_allowed_origins: Vec::new(),
+        }
+    }
+
+    /// These settings with `origins` added to the extra allowed origins.
+    pub fn with_allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.extra_allowed_origins
+            .extend(origins.into_iter().map(Into::into));
+        self
+    }
+
+    /// `public_url` without its trailing slashes.
+    pub fn base_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
+    /// The link of flow `id`: `{public_url}/flow/{id}`.
+    pub fn flow_link(&self, id: uuid::Uuid) -> String {
+        format!("{}/flow/{id}", self.base_url())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_link_ignores_a_trailing_slash() {
+        let config = Config::new("http://127.0.0.1:8080/", "dist");
+        assert_eq!(
+            config.flow_link(uuid::Uuid::nil()),
+            "http://127.0.0.1:8080/flow/00000000-0000-0000-0000-000000000000"
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! The server's error type: each variant says which status and [`ErrorCode`] it answers with,
+//! and every one renders as the one JSON envelope ([`ApiError`], DESIGN.md "Errors"). 5xx
+//! details go to the log, never to the client.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use payout_model::{ApiError, ErrorCode, FieldError};
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 400 `malformed_json`: the body is not JSON, not sent as JSON, or not a JSON object.
+    #[error("{0}")]
+    MalformedJson(String),
+    /// 422 `invalid_request` (or the code the envelope carries): a field breaks a rule.
+    #[error("{0}")]
+    Invalid(ApiError),
+    /// 401 `unauthorized` with `WWW-Authenticate: Basic`: missing or wrong app credentials.
+    #[error("missing or wrong app credentials: use http basic auth with client_id:api_key")]
+    Unauthorized,
+    /// 401 `unauthorized` with `WWW-Authenticate: Bearer`: missing or unknown session token.
+    #[error("missing or unknown session token: open the flow link again")]
+    InvalidToken,
+    /// 401 `session_expired`: the session token is past its expiry.
+    #[error("your session has expired; open the flow link again")]
+    SessionExpired,
+    /// 403 `forbidden`: authenticated, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404 `not_found`: no such object for this caller (or no such route under `/api`).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409 `conflict`: the request does not fit the object's state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 500 `internal`: the database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// 500 `internal`: anything else that should not happen (a corrupt row, say).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A 422 naming one field.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid(ApiError::invalid(vec![FieldError::new(field, message)]))
+    }
+
+    /// The envelope sent for this error.
+    pub fn to_api_error(&self) -> ApiError {
+        let code = match self {
+            Error::MalformedJson(_) => ErrorCode::MalformedJson,
+            Error::Invalid(e) => return e.clone(),
+            Error::Unauthorized | Error::InvalidToken => ErrorCode::Unauthorized,
+            Error::SessionExpired => ErrorCode::SessionExpired,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Database(_) | Error::Internal(_) => {
+                return ApiError::new(
+                    ErrorCode::Internal,
+                    "something went wrong on the server; it has been logged",
+                )
+            }
+        };
+        ApiError::new(code, self.to_string())
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Invalid(e)
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let envelope = self.to_api_error();
+        let status = StatusCode::from_u16(envelope.code.status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            // The full error stays here; the client only learns that something failed.
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = (status, Json(envelope)).into_response();
+        let challenge = match self {
+            Error::Unauthorized => Some(r#"Basic realm="payout-sandbox""#),
+            Error::InvalidToken | Error::SessionExpired => Some(r#"Bearer realm="payout-sandbox""#),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_details() {
+        let e = Error::Internal("stored id \"x\" is not a uuid".into());
+        let envelope = e.to_api_error();
+        assert_eq!(envelope.code, ErrorCode::Internal);
+        assert!(!envelope.message.contains("uuid"));
+        assert_eq!(e.into_response().status(), 500);
+    }
+
+    #[test]
+    fn unauthorized_carries_a_basic_challenge() {
+        let response = Error::Unauthorized.into_response();
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            r#"Basic realm="payout-sandbox""#
+        );
+    }
+}

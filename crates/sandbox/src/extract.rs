@@ -1,0 +1,161 @@
+//! Request extractors whose failures use the error envelope, never the framework's plain-text
+//! rejections: [`ApiJson`] for bodies and [`PathParam`] for the one path parameter.
+
+use crate::error::Error;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use payout_model::{ApiError, NewFlow, NewSession, NewUser};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A request body that checks its own rules after it parses (the model's `validate`).
+pub(crate) trait Validate {
+    /// `Ok` when every rule holds, else a 422 envelope naming each field.
+    fn validate(&self) -> Result<(), ApiError>;
+}
+
+impl Validate for NewFlow {
+    fn validate(&self) -> Result<(), ApiError> {
+        NewFlow::validate(self)
+    }
+}
+
+impl Validate for NewUser {
+    fn validate(&self) -> Result<(), ApiError> {
+        NewUser::validate(self)
+    }
+}
+
+impl Validate for NewSession {
+    /// Nothing to check: an unusable `host_origin` is simply not echoed back.
+    fn validate(&self) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// A JSON body of type `T`, parsed in three stages so each failure says what is wrong:
+///
+/// 1. not sent as JSON, or not JSON at all → 400 `malformed_json`;
+/// 2. not a JSON object → 400 `malformed_json`; an object with a field of the wrong shape →
+///    422 `invalid_request` naming the field by its path (`steps[1]`, `user_id`) with serde's
+///    message;
+/// 3. a rule of `T::validate` broken → 422 `invalid_request` from the model.
+pub(crate) struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        if !is_json_content_type(req.headers().get(CONTENT_TYPE)) {
+            return Err(Error::MalformedJson(
+                "send the body as json with content-type: application/json".to_owned(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| Error::MalformedJson(format!("cannot read the body: {e}")))?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::MalformedJson(format!("the body is not valid json: {e}")))?;
+        // Every body is an object; serde would also take an array as a struct, field by field.
+        if !value.is_object() {
+            return Err(Error::MalformedJson(
+                "the body must be a json object".to_owned(),
+            ));
+        }
+        let value: T = serde_path_to_error::deserialize(value).map_err(shape_error)?;
+        value.validate()?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// `application/json` or any `application/…+json`, with or without parameters.
+fn is_json_content_type(value: Option<&axum::http::HeaderValue>) -> bool {
+    let Some(value) = value.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Turns a deserialization error into a field error at its path.
+fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let path = e.path().to_string();
+    let message = e.inner().to_string();
+    // serde reports a missing field at the object that lacks it; name the field itself.
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'));
+    let field = match (path.as_str(), missing) {
+        (".", Some(name)) => name.to_owned(),
+        (_, Some(name)) => format!("{path}.{name}"),
+        (".", None) => {
+            return Error::MalformedJson(format!("the body has the wrong shape: {message}"))
+        }
+        (_, None) => path,
+    };
+    Error::invalid_field(field, message)
+}
+
+/// The route's one path parameter, percent-decoded. A segment that does not decode names
+/// nothing here: 404 `not_found`.
+pub(crate) struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let Path(value) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::NotFound("not found".to_owned()))?;
+        Ok(PathParam(value))
+    }
+}
+
+impl PathParam {
+    /// The parameter as a UUID; anything else gets `not_found` (a malformed id names no
+    /// object, so it is a 404, never a 400).
+    pub(crate) fn id(&self, not_found: fn() -> Error) -> Result<Uuid, Error> {
+        Uuid::try_parse(&self.0).map_err(|_| not_found())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn accepts_json_content_types_only() {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
+            assert!(
+                is_json_content_type(Some(&HeaderValue::from_static(ok))),
+                "{ok}"
+            );
+        }
+        for bad in ["text/plain", "application/x-www-form-urlencoded", "json"] {
+            assert!(
+                !is_json_content_type(Some(&HeaderValue::from_static(bad))),
+                "{bad}"
+            );
+        }
+        assert!(!is_json_content_type(None));
+    }
+}

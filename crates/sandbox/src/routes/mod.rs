@@ -1,0 +1,66 @@
+//! Every route, one router per resource merged here, and the fallback that answers unknown
+//! `/api` routes with the JSON envelope.
+//!
+//! | route | module |
+//! | --- | --- |
+//! | `POST /api/v2/users`, `GET /api/v2/users/{id}` | [`users`] |
+//! | `POST /api/v2/flows`, `GET /api/v2/flows/{id}` (trailing slash accepted) | [`flows`] |
+//! | `POST /api/flow/sessions`, `GET /api/flow/state`, `POST /api/flow/steps/{step}/complete` | [`flow_sessions`] |
+//! | `GET /`, `/demo`, `/healthz`, `/flow/{id}`, `/app/…` | [`pages`] |
+
+pub(crate) mod flow_sessions;
+pub(crate) mod flows;
+pub(crate) mod pages;
+pub(crate) mod users;
+
+use crate::error::Error;
+use crate::state::AppState;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// The merged router, still waiting for its state.
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .merge(users::router())
+        .merge(flows::router())
+        .merge(flow_sessions::router())
+        .merge(pages::router(&state.config))
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Spans carry method and path only: never headers (credentials) or bodies.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+fn no_such_endpoint(method: &Method, path: &str) -> Response {
+    Error::NotFound(format!("no such endpoint: {method} {path}")).into_response()
+}
+
+/// No route matched: the JSON envelope under `/api`, plain text elsewhere.
+async fn fallback(method: Method, uri: Uri) -> Response {
+    if is_api(uri.path()) {
+        no_such_endpoint(&method, uri.path())
+    } else {
+        (StatusCode::NOT_FOUND, "not found").into_response()
+    }
+}
+
+/// The path exists but not with this method. Under `/api` that is a JSON 404 for the
+/// method-and-path pair (the envelope's codes have no 405); elsewhere a bare 405 with `Allow`.
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    if is_api(uri.path()) {
+        no_such_endpoint(&method, uri.path())
+    } else {
+        StatusCode::METHOD_NOT_ALLOWED.into_response()
+    }
+}

@@ -1,0 +1,79 @@
+//! The one state every handler shares ([`AppState`]): the database pool, the settings and the
+//! clock. The clock is injectable so tests move time (session expiry, the pre-authentication
+//! window) without sleeping.
+
+use crate::config::Config;
+use crate::db::Db;
+use chrono::{DateTime, Utc};
+use std::fmt;
+use std::sync::Arc;
+
+/// Where the server reads the current time.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self::from_fn(Utc::now)
+    }
+
+    /// A clock that reads `now` (tests pass one that adds an offset they control).
+    pub fn from_fn(now: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    /// The current time, truncated to the millisecond: the precision the database keeps, so a
+    /// time compares the same before and after a round trip.
+    pub fn now(&self) -> DateTime<Utc> {
+        let now = (self.0)();
+        DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Clock").field(&self.now()).finish()
+    }
+}
+
+/// What every handler can reach; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub(crate) db: Db,
+    pub(crate) config: Arc<Config>,
+    pub(crate) clock: Clock,
+}
+
+impl AppState {
+    /// State over `db` (from [`crate::connect`]) with `config` and the system clock.
+    pub fn new(db: Db, config: Config) -> Self {
+        Self {
+            db,
+            config: Arc::new(config),
+            clock: Clock::system(),
+        }
+    }
+
+    /// This state reading time from `clock` instead.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The database pool.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}

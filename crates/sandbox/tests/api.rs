@@ -1,0 +1,1146 @@
+//! The sandbox's HTTP behaviour as a host or the app sees it, route by route. Every test gets
+//! its own in-memory database and drives the router in-process (no socket, no sleeps: the clock
+//! is moved instead).
+//!
+//! The same suite runs on PostgreSQL with `PAYOUT_SANDBOX_TEST_POSTGRES=postgres://…/postgres`
+//! (each test then creates its own database there).
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use axum::http::{header, Method};
+use chrono::{DateTime, Duration, Utc};
+use payout_sandbox::{connect, ensure_default_app, Config};
+use serde_json::{json, Value};
+use support::{bob, keys, temp_dir, Auth, TestApp, API_KEY, CLIENT_ID, PUBLIC_URL};
+
+fn ts(value: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(value.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+mod host_auth {
+    use super::*;
+
+    #[tokio::test]
+    async fn rejects_missing_credentials_with_a_basic_challenge() {
+        let app = TestApp::new().await;
+        let res = app
+            .post("/api/v2/flows", Auth::None, json!({"steps": ["payout"]}))
+            .await;
+        res.assert_error(401, "unauthorized");
+        assert_eq!(
+            res.header(header::WWW_AUTHENTICATE),
+            r#"Basic realm="payout-sandbox""#
+        );
+        let res = app
+            .get(
+                "/api/v2/users/00000000-0000-0000-0000-000000000000",
+                Auth::None,
+            )
+            .await;
+        res.assert_error(401, "unauthorized");
+    }
+
+    #[tokio::test]
+    async fn rejects_a_wrong_api_key_or_unknown_client() {
+        let app = TestApp::new().await;
+        for auth in [
+            Auth::Basic(CLIENT_ID, "sk_wrong"),
+            Auth::Basic("pk_nobody", API_KEY),
+            Auth::Basic(CLIENT_ID, ""),
+        ] {
+            let res = app.post("/api/v2/users", auth, bob()).await;
+            res.assert_error(401, "unauthorized");
+        }
+    }
+
+    #[tokio::test]
+    async fn rejects_a_bearer_token_on_the_host_api() {
+        let app = TestApp::new().await;
+        let res = app.get("/api/v2/flows/x", Auth::Bearer(API_KEY)).await;
+        res.assert_error(401, "unauthorized");
+    }
+
+    #[tokio::test]
+    async fn checks_credentials_before_the_body() {
+        let app = TestApp::new().await;
+        let res = app
+            .post_raw("/api/v2/flows", Auth::None, "application/json", "{nope")
+            .await;
+        res.assert_error(401, "unauthorized");
+    }
+}
+
+mod users {
+    use super::*;
+
+    #[tokio::test]
+    async fn creates_a_user_in_the_seed_004_shape() {
+        let app = TestApp::new().await;
+        let res = app.post("/api/v2/users", Auth::App, bob()).await;
+        assert_eq!(res.status, 200);
+        let user = res.json();
+        assert_eq!(
+            keys(&user),
+            [
+                "email",
+                "first_name",
+                "id",
+                "last_name",
+                "metadata",
+                "phone_number",
+                "status",
+                "verified"
+            ]
+        );
+        assert_eq!(user["first_name"], "Bob");
+        assert_eq!(user["last_name"], "Loblaw");
+        assert_eq!(user["email"], "bob@bobloblaw.com");
+        assert_eq!(
+            user["phone_number"],
+            json!({"country_code": "1", "phone_number": "4154332334"})
+        );
+        assert_eq!(user["metadata"], json!({"internal_id": "user_121344"}));
+        assert_eq!(user["status"], "unverified");
+        assert_eq!(user["verified"], false);
+        assert!(uuid::Uuid::try_parse(user["id"].as_str().unwrap()).is_ok());
+    }
+
+    #[tokio::test]
+    async fn normalizes_the_phone_number() {
+        let app = TestApp::new().await;
+        let mut body = bob();
+        body["country_code"] = json!("+1");
+        body["phone_number"] = json!("(415) 433-2334");
+        let user = app.post("/api/v2/users", Auth::App, body).await.json();
+        assert_eq!(
+            user["phone_number"],
+            json!({"country_code": "1", "phone_number": "4154332334"})
+        );
+    }
+
+    #[tokio::test]
+    async fn accepts_a_trailing_slash() {
+        let app = TestApp::new().await;
+        let res = app.post("/api/v2/users/", Auth::App, bob()).await;
+        assert_eq!(res.status, 200);
+    }
+
+    #[tokio::test]
+    async fn gets_a_user_as_created() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let res = app
+            .get(
+                &format!("/api/v2/users/{}", user["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.json(), user);
+    }
+
+    #[tokio::test]
+    async fn unknown_or_malformed_user_id_is_not_found() {
+        let app = TestApp::new().await;
+        let res = app
+            .get(
+                "/api/v2/users/3c90c3cc-0d44-4b50-8888-8dd25736052a",
+                Auth::App,
+            )
+            .await;
+        let body = res.assert_error(404, "not_found");
+        assert_eq!(body["message"], "user not found");
+        for path in ["/api/v2/users/not-a-uuid", "/api/v2/users/%FF%FE"] {
+            app.get(path, Auth::App)
+                .await
+                .assert_error(404, "not_found");
+        }
+    }
+
+    #[tokio::test]
+    async fn user_of_another_app_is_not_found() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        ensure_default_app(&app.db, Some(("pk_other", "sk_other")))
+            .await
+            .unwrap();
+        let res = app
+            .get(
+                &format!("/api/v2/users/{}", user["id"].as_str().unwrap()),
+                Auth::Basic("pk_other", "sk_other"),
+            )
+            .await;
+        res.assert_error(404, "not_found");
+    }
+
+    #[tokio::test]
+    async fn stores_the_dots_user_ip_header() {
+        let app = TestApp::new().await;
+        let res = app
+            .send(
+                Method::POST,
+                "/api/v2/users",
+                Auth::App,
+                &[("Dots-User-IP", "192.0.2.0")],
+                Some(("application/json", bob().to_string().into_bytes())),
+            )
+            .await;
+        assert_eq!(res.status, 200);
+        let user = res.json();
+        assert!(user.get("user_ip").is_none(), "the ip is never returned");
+        let stored: Option<String> = sqlx::query_scalar("SELECT user_ip FROM users WHERE id = $1")
+            .bind(user["id"].as_str().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(stored.as_deref(), Some("192.0.2.0"));
+    }
+
+    #[tokio::test]
+    async fn rejects_a_dots_user_ip_that_is_not_an_ip() {
+        let app = TestApp::new().await;
+        for bad in ["not-an-ip", "192.0.2.0, 10.0.0.1", "999.1.1.1"] {
+            let res = app
+                .send(
+                    Method::POST,
+                    "/api/v2/users",
+                    Auth::App,
+                    &[("Dots-User-IP", bad)],
+                    Some(("application/json", bob().to_string().into_bytes())),
+                )
+                .await;
+            let message = res.assert_invalid_field("Dots-User-IP");
+            assert!(message.contains("ip address"), "{message}");
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(count, 0, "a refused user is not stored");
+    }
+
+    #[tokio::test]
+    async fn rejects_each_invalid_field_by_name() {
+        let app = TestApp::new().await;
+        let res = app
+            .post(
+                "/api/v2/users",
+                Auth::App,
+                json!({"first_name": " ", "last_name": "Loblaw", "email": "bob@",
+                       "country_code": "1", "phone_number": "415"}),
+            )
+            .await;
+        for field in ["first_name", "email", "phone_number"] {
+            res.assert_invalid_field(field);
+        }
+    }
+
+    #[tokio::test]
+    async fn rejects_a_missing_field_naming_it() {
+        let app = TestApp::new().await;
+        let mut body = bob();
+        body.as_object_mut().unwrap().remove("email");
+        let res = app.post("/api/v2/users", Auth::App, body).await;
+        assert_eq!(res.assert_invalid_field("email"), "missing field `email`");
+    }
+}
+
+mod flows {
+    use super::*;
+
+    #[tokio::test]
+    async fn creates_a_flow_in_the_seed_004_shape() {
+        let app = TestApp::new().await;
+        let before = Utc::now() - Duration::seconds(1);
+        let flow = app.create_flow(json!({"steps": ["manage-payouts"]})).await;
+        assert_eq!(
+            keys(&flow),
+            [
+                "completed_steps",
+                "created",
+                "id",
+                "link",
+                "metadata",
+                "payout_link_id",
+                "steps",
+                "user_id"
+            ]
+        );
+        let id = flow["id"].as_str().unwrap();
+        assert_eq!(flow["link"], format!("{PUBLIC_URL}/flow/{id}"));
+        assert_eq!(flow["steps"], json!(["manage-payouts"]));
+        assert_eq!(flow["completed_steps"], json!([]));
+        assert_eq!(flow["user_id"], Value::Null);
+        assert_eq!(flow["metadata"], Value::Null);
+        assert_eq!(flow["payout_link_id"], Value::Null);
+        assert!(ts(&flow["created"]) > before);
+    }
+
+    #[tokio::test]
+    async fn link_uses_the_public_url_without_its_trailing_slash() {
+        let app = TestApp::with_config(|c| Config {
+            public_url: "https://flows.example/".into(),
+            ..c
+        })
+        .await;
+        let flow = app.create_flow(json!({"steps": ["payout"]})).await;
+        assert_eq!(
+            flow["link"],
+            format!(
+                "https://flows.example/flow/{}",
+                flow["id"].as_str().unwrap()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn keeps_steps_options_user_and_metadata() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let steps = json!([
+            "compliance",
+            {"name": "manage-payouts", "hide_continue_button": true},
+            {"name": "redirect", "redirect_url": "https://example.com/after?x=1"}
+        ]);
+        let flow = app
+            .create_flow(json!({
+                "steps": steps, "user_id": user["id"], "require_auth": true,
+                "hide_go_to_dashboard_on_complete": true, "metadata": "<string>"
+            }))
+            .await;
+        assert_eq!(flow["steps"], steps);
+        assert_eq!(flow["user_id"], user["id"]);
+        assert_eq!(flow["metadata"], "<string>");
+        let object = app
+            .create_flow(json!({"steps": ["payout"], "metadata": {"order": 7}}))
+            .await;
+        assert_eq!(object["metadata"], json!({"order": 7}));
+    }
+
+    #[tokio::test]
+    async fn accepts_a_trailing_slash_on_create_and_get() {
+        let app = TestApp::new().await;
+        let res = app
+            .post("/api/v2/flows/", Auth::App, json!({"steps": ["payout"]}))
+            .await;
+        assert_eq!(res.status, 200);
+        let flow = res.json();
+        let res = app
+            .get(
+                &format!("/api/v2/flows/{}/", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await;
+        assert_eq!(res.json(), flow);
+    }
+
+    #[tokio::test]
+    async fn gets_a_flow_as_created() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let res = app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.json(), flow);
+    }
+
+    #[tokio::test]
+    async fn unknown_flow_is_not_found() {
+        let app = TestApp::new().await;
+        let res = app
+            .get(
+                "/api/v2/flows/3c90c3cc-0d44-4b50-8888-8dd25736052a",
+                Auth::App,
+            )
+            .await;
+        let body = res.assert_error(404, "not_found");
+        assert_eq!(body["message"], "flow not found");
+        app.get("/api/v2/flows/nope", Auth::App)
+            .await
+            .assert_error(404, "not_found");
+    }
+
+    #[tokio::test]
+    async fn flow_of_another_app_is_not_found() {
+        let app = TestApp::new().await;
+        let flow = app.create_flow(json!({"steps": ["payout"]})).await;
+        ensure_default_app(&app.db, Some(("pk_other", "sk_other")))
+            .await
+            .unwrap();
+        let res = app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::Basic("pk_other", "sk_other"),
+            )
+            .await;
+        let body = res.assert_error(404, "not_found");
+        assert_eq!(body["message"], "flow not found");
+    }
+
+    #[tokio::test]
+    async fn rejects_malformed_json_with_the_envelope() {
+        let app = TestApp::new().await;
+        let res = app
+            .post_raw(
+                "/api/v2/flows",
+                Auth::App,
+                "application/json",
+                r#"{"steps": ["#,
+            )
+            .await;
+        let body = res.assert_error(400, "malformed_json");
+        assert!(
+            body["message"].as_str().unwrap().contains("not valid json"),
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn rejects_a_body_not_sent_as_json() {
+        let app = TestApp::new().await;
+        for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+            let res = app
+                .post_raw(
+                    "/api/v2/flows",
+                    Auth::App,
+                    content_type,
+                    r#"{"steps":["payout"]}"#,
+                )
+                .await;
+            res.assert_error(400, "malformed_json");
+        }
+        let res = app
+            .send(Method::POST, "/api/v2/flows", Auth::App, &[], None)
+            .await;
+        res.assert_error(400, "malformed_json");
+    }
+
+    #[tokio::test]
+    async fn rejects_a_body_that_is_not_an_object() {
+        let app = TestApp::new().await;
+        let res = app
+            .post("/api/v2/flows", Auth::App, json!(["payout"]))
+            .await;
+        res.assert_error(400, "malformed_json");
+    }
+
+    #[tokio::test]
+    async fn rejects_an_unknown_step_naming_the_choices() {
+        let app = TestApp::new().await;
+        let res = app
+            .post("/api/v2/flows", Auth::App, json!({"steps": ["kyc"]}))
+            .await;
+        let message = res.assert_invalid_field("steps[0]");
+        assert!(
+            message.starts_with("unknown step \"kyc\"; expected one of compliance, "),
+            "{message}"
+        );
+        assert!(message.contains("redirect"), "{message}");
+        let res = app
+            .post(
+                "/api/v2/flows",
+                Auth::App,
+                json!({"steps": ["payout", "kyc"]}),
+            )
+            .await;
+        res.assert_invalid_field("steps[1]");
+    }
+
+    #[tokio::test]
+    async fn rejects_empty_or_missing_steps() {
+        let app = TestApp::new().await;
+        let res = app
+            .post("/api/v2/flows", Auth::App, json!({"steps": []}))
+            .await;
+        assert_eq!(
+            res.assert_invalid_field("steps"),
+            "must list at least one step"
+        );
+        let res = app.post("/api/v2/flows", Auth::App, json!({})).await;
+        res.assert_invalid_field("steps");
+    }
+
+    #[tokio::test]
+    async fn rejects_a_redirect_without_a_url() {
+        let app = TestApp::new().await;
+        for step in [json!("redirect"), json!({"name": "redirect"})] {
+            let res = app
+                .post("/api/v2/flows", Auth::App, json!({"steps": [step]}))
+                .await;
+            assert!(res
+                .assert_invalid_field("steps[0]")
+                .contains("redirect_url"));
+        }
+    }
+
+    #[tokio::test]
+    async fn rejects_a_javascript_redirect_url() {
+        let app = TestApp::new().await;
+        let res = app
+            .post(
+                "/api/v2/flows",
+                Auth::App,
+                json!({"steps": [{"name": "redirect", "redirect_url": "javascript:alert(1)"}]}),
+            )
+            .await;
+        let message = res.assert_invalid_field("steps[0]");
+        assert!(message.contains("http"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn rejects_repeated_steps() {
+        let app = TestApp::new().await;
+        let res = app
+            .post(
+                "/api/v2/flows",
+                Auth::App,
+                json!({"steps": ["payout", "payout"]}),
+            )
+            .await;
+        res.assert_invalid_field("steps[1]");
+    }
+
+    #[tokio::test]
+    async fn rejects_a_user_id_of_no_user() {
+        let app = TestApp::new().await;
+        let res = app
+            .post(
+                "/api/v2/flows",
+                Auth::App,
+                json!({"steps": ["payout"], "user_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a"}),
+            )
+            .await;
+        assert_eq!(res.assert_invalid_field("user_id"), "no such user");
+    }
+
+    #[tokio::test]
+    async fn rejects_a_user_id_of_another_apps_user() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        ensure_default_app(&app.db, Some(("pk_other", "sk_other")))
+            .await
+            .unwrap();
+        let res = app
+            .post(
+                "/api/v2/flows",
+                Auth::Basic("pk_other", "sk_other"),
+                json!({"steps": ["payout"], "user_id": user["id"]}),
+            )
+            .await;
+        assert_eq!(res.assert_invalid_field("user_id"), "no such user");
+    }
+
+    #[tokio::test]
+    async fn rejects_a_malformed_user_id_or_flag_by_path() {
+        let app = TestApp::new().await;
+        let res = app
+            .post(
+                "/api/v2/flows",
+                Auth::App,
+                json!({"steps": ["payout"], "user_id": "bob"}),
+            )
+            .await;
+        res.assert_invalid_field("user_id");
+        let res = app
+            .post(
+                "/api/v2/flows",
+                Auth::App,
+                json!({"steps": ["payout"], "require_auth": "yes"}),
+            )
+            .await;
+        let message = res.assert_invalid_field("require_auth");
+        assert!(message.contains("expected a boolean"), "{message}");
+    }
+}
+
+mod sessions {
+    use super::*;
+
+    #[tokio::test]
+    async fn preauthenticates_a_flow_with_a_user_within_15_minutes() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        app.advance(Duration::minutes(14));
+        let session = app.create_session(&flow["id"], None).await;
+        assert_eq!(
+            keys(&session),
+            [
+                "authenticated",
+                "expires_at",
+                "flow",
+                "host_origin",
+                "token"
+            ]
+        );
+        assert_eq!(session["authenticated"], true);
+        assert!(session["token"].as_str().unwrap().len() >= 32);
+        assert_eq!(session["host_origin"], Value::Null);
+        assert_eq!(
+            session["flow"],
+            json!({
+                "id": flow["id"], "steps": flow["steps"], "completed_steps": [],
+                "user_id": flow["user_id"], "hide_go_to_dashboard_on_complete": false,
+                "require_auth": false
+            })
+        );
+        let ttl = ts(&session["expires_at"]) - (Utc::now() + Duration::minutes(14));
+        assert!(
+            (Duration::minutes(29)..=Duration::minutes(30)).contains(&ttl),
+            "{ttl}"
+        );
+    }
+
+    #[tokio::test]
+    async fn asks_for_sign_in_after_the_preauth_window() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        app.advance(Duration::minutes(15));
+        let session = app.create_session(&flow["id"], None).await;
+        assert_eq!(session["authenticated"], false);
+    }
+
+    #[tokio::test]
+    async fn require_auth_flow_is_not_preauthenticated() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let flow = app
+            .create_flow(json!({"steps": ["payout"], "user_id": user["id"], "require_auth": true}))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        assert_eq!(session["authenticated"], false);
+        assert_eq!(session["flow"]["require_auth"], true);
+    }
+
+    #[tokio::test]
+    async fn flow_without_a_user_is_not_preauthenticated() {
+        let app = TestApp::new().await;
+        let flow = app.create_flow(json!({"steps": ["payout"]})).await;
+        let session = app.create_session(&flow["id"], None).await;
+        assert_eq!(session["authenticated"], false);
+        assert_eq!(session["flow"]["user_id"], Value::Null);
+    }
+
+    #[tokio::test]
+    async fn echoes_loopback_host_origins() {
+        let app = TestApp::new().await;
+        let flow = app.create_flow(json!({"steps": ["payout"]})).await;
+        for (given, echoed) in [
+            ("http://localhost:8080", "http://localhost:8080"),
+            ("http://127.0.0.1:3000/", "http://127.0.0.1:3000"),
+            ("http://[::1]:9000", "http://[::1]:9000"),
+            ("http://localhost", "http://localhost"),
+        ] {
+            let session = app.create_session(&flow["id"], Some(given)).await;
+            assert_eq!(session["host_origin"], echoed, "{given}");
+        }
+    }
+
+    #[tokio::test]
+    async fn echoes_a_configured_extra_origin() {
+        let app = TestApp::with_config(|c| c.with_allowed_origins(["https://host.example"])).await;
+        let flow = app.create_flow(json!({"steps": ["payout"]})).await;
+        let session = app
+            .create_session(&flow["id"], Some("https://host.example"))
+            .await;
+        assert_eq!(session["host_origin"], "https://host.example");
+    }
+
+    #[tokio::test]
+    async fn refuses_an_unlisted_host_origin() {
+        let app = TestApp::with_config(|c| c.with_allowed_origins(["https://host.example"])).await;
+        let flow = app.create_flow(json!({"steps": ["payout"]})).await;
+        for origin in [
+            "https://evil.example",
+            "https://host.example.evil.example",
+            "http://host.example",
+            "http://localhost.evil.example",
+            "https://host.example/path",
+            "null",
+        ] {
+            let session = app.create_session(&flow["id"], Some(origin)).await;
+            assert_eq!(session["host_origin"], Value::Null, "{origin}");
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_flow_is_not_found() {
+        let app = TestApp::new().await;
+        let res = app
+            .post(
+                "/api/flow/sessions",
+                Auth::None,
+                json!({"flow_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a"}),
+            )
+            .await;
+        let body = res.assert_error(404, "not_found");
+        assert_eq!(body["message"], "flow not found");
+    }
+
+    #[tokio::test]
+    async fn rejects_a_malformed_flow_id() {
+        let app = TestApp::new().await;
+        let res = app
+            .post("/api/flow/sessions", Auth::None, json!({"flow_id": "nope"}))
+            .await;
+        res.assert_invalid_field("flow_id");
+    }
+
+    #[tokio::test]
+    async fn stores_only_a_hash_of_the_token() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT token_hash || flow_id || COALESCE(user_id, '') || COALESCE(host_origin, '') \
+             FROM flow_sessions",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert!(!rows[0].contains(token));
+    }
+}
+
+mod flow_state {
+    use super::*;
+
+    #[tokio::test]
+    async fn returns_the_flow_state_for_a_live_token() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let res = app
+            .get(
+                "/api/flow/state",
+                Auth::Bearer(session["token"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.json(), session["flow"]);
+    }
+
+    #[tokio::test]
+    async fn rejects_a_missing_or_unknown_token() {
+        let app = TestApp::new().await;
+        let res = app.get("/api/flow/state", Auth::None).await;
+        res.assert_error(401, "unauthorized");
+        assert!(res.header(header::WWW_AUTHENTICATE).starts_with("Bearer"));
+        let res = app
+            .get("/api/flow/state", Auth::Bearer("not-a-token"))
+            .await;
+        res.assert_error(401, "unauthorized");
+        let res = app.get("/api/flow/state", Auth::App).await;
+        res.assert_error(401, "unauthorized");
+    }
+
+    #[tokio::test]
+    async fn expired_token_is_session_expired() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        app.advance(Duration::minutes(29));
+        assert_eq!(
+            app.get("/api/flow/state", Auth::Bearer(token)).await.status,
+            200
+        );
+        app.advance(Duration::minutes(1));
+        let res = app.get("/api/flow/state", Auth::Bearer(token)).await;
+        let body = res.assert_error(401, "session_expired");
+        assert_eq!(
+            body["message"],
+            "your session has expired; open the flow link again"
+        );
+        let res = app
+            .post_raw(
+                "/api/flow/steps/redirect/complete",
+                Auth::Bearer(token),
+                "application/json",
+                "",
+            )
+            .await;
+        res.assert_error(401, "session_expired");
+    }
+}
+
+mod complete_step {
+    use super::*;
+
+    async fn complete(app: &TestApp, token: &str, step: &str) -> support::TestResponse {
+        app.send(
+            Method::POST,
+            &format!("/api/flow/steps/{step}/complete"),
+            Auth::Bearer(token),
+            &[],
+            None,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn completing_redirect_shows_on_the_host_api() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let res = complete(&app, session["token"].as_str().unwrap(), "redirect").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["completed_steps"], json!(["redirect"]));
+        let host_view = app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await
+            .json();
+        assert_eq!(host_view["completed_steps"], json!(["redirect"]));
+    }
+
+    #[tokio::test]
+    async fn completing_twice_is_idempotent() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        let first = complete(&app, token, "redirect").await.json();
+        let second = complete(&app, token, "redirect").await;
+        assert_eq!(second.status, 200);
+        assert_eq!(second.json(), first);
+        assert_eq!(first["completed_steps"], json!(["redirect"]));
+    }
+
+    #[tokio::test]
+    async fn concurrent_completions_record_the_step_once() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        let (a, b) = tokio::join!(
+            complete(&app, token, "redirect"),
+            complete(&app, token, "redirect")
+        );
+        assert_eq!((a.status.as_u16(), b.status.as_u16()), (200, 200));
+        let host_view = app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await
+            .json();
+        assert_eq!(host_view["completed_steps"], json!(["redirect"]));
+    }
+
+    #[tokio::test]
+    async fn unauthenticated_session_must_sign_in_first() {
+        let app = TestApp::new().await;
+        let flow = app
+            .create_flow(
+                json!({"steps": [{"name": "redirect", "redirect_url": "https://x.example"}]}),
+            )
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        let res = complete(&app, session["token"].as_str().unwrap(), "redirect").await;
+        let body = res.assert_error(403, "forbidden");
+        assert_eq!(body["message"], "sign in to continue");
+    }
+
+    #[tokio::test]
+    async fn rejects_an_unknown_step_name() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let res = complete(&app, session["token"].as_str().unwrap(), "kyc").await;
+        let message = res.assert_invalid_field("step");
+        assert!(message.contains("expected one of"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn refuses_a_step_not_in_the_flow() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let res = complete(&app, session["token"].as_str().unwrap(), "payout").await;
+        res.assert_error(409, "conflict");
+    }
+
+    #[tokio::test]
+    async fn refuses_steps_that_have_their_own_form() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let flow = app
+            .create_flow(json!({"steps": ["compliance"], "user_id": user["id"]}))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        let res = complete(&app, session["token"].as_str().unwrap(), "compliance").await;
+        let body = res.assert_error(409, "conflict");
+        assert_eq!(
+            body["message"],
+            "\"compliance\" is completed by its own form"
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_a_step_that_is_not_current() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let flow = app
+            .create_flow(json!({
+                "steps": ["compliance", {"name": "redirect", "redirect_url": "https://x.example"}],
+                "user_id": user["id"]
+            }))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        let res = complete(&app, session["token"].as_str().unwrap(), "redirect").await;
+        let body = res.assert_error(409, "conflict");
+        assert!(
+            body["message"].as_str().unwrap().contains("compliance"),
+            "{body}"
+        );
+        let state = app
+            .get(
+                "/api/flow/state",
+                Auth::Bearer(session["token"].as_str().unwrap()),
+            )
+            .await
+            .json();
+        assert_eq!(state["completed_steps"], json!([]));
+    }
+
+    #[tokio::test]
+    async fn requires_a_token() {
+        let app = TestApp::new().await;
+        let res = app
+            .send(
+                Method::POST,
+                "/api/flow/steps/redirect/complete",
+                Auth::None,
+                &[],
+                None,
+            )
+            .await;
+        res.assert_error(401, "unauthorized");
+    }
+}
+
+mod routing {
+    use super::*;
+
+    #[tokio::test]
+    async fn unknown_api_route_is_a_json_404() {
+        let app = TestApp::new().await;
+        for path in ["/api/v2/payouts", "/api", "/api/flow/nothing"] {
+            app.get(path, Auth::App)
+                .await
+                .assert_error(404, "not_found");
+        }
+    }
+
+    #[tokio::test]
+    async fn unsupported_method_on_an_api_route_is_a_json_404() {
+        let app = TestApp::new().await;
+        let res = app.get("/api/v2/flows", Auth::App).await;
+        let body = res.assert_error(404, "not_found");
+        assert_eq!(body["message"], "no such endpoint: GET /api/v2/flows");
+        let res = app
+            .send(Method::DELETE, "/api/flow/state", Auth::None, &[], None)
+            .await;
+        res.assert_error(404, "not_found");
+    }
+
+    #[tokio::test]
+    async fn healthz_is_ok() {
+        let app = TestApp::new().await;
+        let res = app.get("/healthz", Auth::None).await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.text(), "ok");
+    }
+}
+
+mod pages {
+    use super::*;
+
+    fn built_assets() -> std::path::PathBuf {
+        let dir = temp_dir();
+        std::fs::write(
+            dir.join("index.html"),
+            "<!doctype html><title>payout-flows</title><script src=\"/app/app.js\"></script>",
+        )
+        .unwrap();
+        std::fs::write(dir.join("payout-flows_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        std::fs::write(dir.join("embed.js"), "window.PayoutFlows = {};").unwrap();
+        dir
+    }
+
+    #[tokio::test]
+    async fn flow_page_serves_the_apps_index_uncached() {
+        let assets = built_assets();
+        let app = TestApp::with_config(|c| Config {
+            assets_dir: assets.clone(),
+            ..c
+        })
+        .await;
+        for path in [
+            "/flow/3c90c3cc-0d44-4b50-8888-8dd25736052a",
+            "/flow/anything",
+        ] {
+            let res = app.get(path, Auth::None).await;
+            assert_eq!(res.status, 200);
+            assert_eq!(res.header(header::CACHE_CONTROL), "no-store");
+            assert!(res.header(header::CONTENT_TYPE).starts_with("text/html"));
+            assert!(res.text().contains("<title>payout-flows</title>"));
+        }
+        std::fs::remove_dir_all(assets).unwrap();
+    }
+
+    #[tokio::test]
+    async fn app_assets_are_served_with_their_content_types() {
+        let assets = built_assets();
+        let app = TestApp::with_config(|c| Config {
+            assets_dir: assets.clone(),
+            ..c
+        })
+        .await;
+        let res = app.get("/app/payout-flows_bg.wasm", Auth::None).await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.header(header::CONTENT_TYPE), "application/wasm");
+        let res = app.get("/app/embed.js", Auth::None).await;
+        assert_eq!(res.status, 200);
+        assert!(res.header(header::CONTENT_TYPE).contains("javascript"));
+        assert_eq!(app.get("/app/missing.js", Auth::None).await.status, 404);
+        std::fs::remove_dir_all(assets).unwrap();
+    }
+
+    #[tokio::test]
+    async fn flow_page_is_503_until_the_app_is_built() {
+        let app = TestApp::new().await;
+        let res = app
+            .get("/flow/3c90c3cc-0d44-4b50-8888-8dd25736052a", Auth::None)
+            .await;
+        assert_eq!(res.status, 503);
+        assert!(res.text().contains("not built"), "{}", res.text());
+        assert!(res.text().contains("scripts/run.sh"), "{}", res.text());
+    }
+
+    #[tokio::test]
+    async fn demo_page_embeds_flows_from_the_public_url() {
+        let app = TestApp::new().await;
+        let res = app.get("/demo?link=x", Auth::None).await;
+        assert_eq!(res.status, 200);
+        assert!(res.header(header::CONTENT_TYPE).starts_with("text/html"));
+        let html = res.text();
+        assert!(html.contains(&format!("data-flow-base=\"{PUBLIC_URL}\"")));
+        assert!(html.contains(r#"<ol id="messages" aria-live="polite""#));
+        assert!(html.contains("/app/embed.js"));
+        assert!(html.contains("PayoutFlows.embed"));
+    }
+
+    #[tokio::test]
+    async fn home_page_links_to_the_demo() {
+        let app = TestApp::new().await;
+        let res = app.get("/", Auth::None).await;
+        assert_eq!(res.status, 200);
+        assert!(res.text().contains("href=\"/demo\""));
+    }
+}
+
+mod credentials {
+    use super::*;
+
+    #[tokio::test]
+    async fn generated_credentials_work_and_look_like_sandbox_keys() {
+        let db = support::fresh_db().await;
+        let created = ensure_default_app(&db, None).await.unwrap();
+        assert!(created.created);
+        assert!(created.client_id.starts_with("pk_sandbox_"));
+        let key = created.api_key.clone().unwrap();
+        assert!(key.starts_with("sk_sandbox_") && key.len() > 30);
+        let app = TestApp::over(db, Config::new(PUBLIC_URL, "dist"));
+        let res = app
+            .post(
+                "/api/v2/users",
+                Auth::Basic(&created.client_id, &key),
+                bob(),
+            )
+            .await;
+        assert_eq!(res.status, 200);
+    }
+
+    #[tokio::test]
+    async fn given_credentials_replace_a_different_key() {
+        let app = TestApp::new().await;
+        let again = ensure_default_app(&app.db, Some((CLIENT_ID, "sk_new")))
+            .await
+            .unwrap();
+        assert!(!again.created);
+        let old = app.post("/api/v2/users", Auth::App, bob()).await;
+        old.assert_error(401, "unauthorized");
+        let new = app
+            .post("/api/v2/users", Auth::Basic(CLIENT_ID, "sk_new"), bob())
+            .await;
+        assert_eq!(new.status, 200);
+        let apps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM apps")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(apps, 1);
+    }
+
+    #[tokio::test]
+    async fn api_key_is_stored_hashed() {
+        let app = TestApp::new().await;
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT id || name || client_id || api_key_hash || allowed_origins FROM apps",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert!(!rows[0].contains(API_KEY));
+        let hash: String = sqlx::query_scalar("SELECT api_key_hash FROM apps")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(hash.len(), 64);
+    }
+
+    #[tokio::test]
+    async fn restart_with_the_same_database_keeps_the_app_and_never_writes_the_key() {
+        let dir = temp_dir();
+        let url = format!("sqlite://{}", dir.join("sandbox.sqlite").display());
+        let db = connect(&url).await.unwrap();
+        let first = ensure_default_app(&db, None).await.unwrap();
+        let key = first.api_key.clone().unwrap();
+        db.close().await;
+
+        let db = connect(&url).await.unwrap();
+        let second = ensure_default_app(&db, None).await.unwrap();
+        assert_eq!(second.id, first.id);
+        assert_eq!(second.client_id, first.client_id);
+        assert_eq!(second.api_key, None, "the key is not recoverable");
+        assert!(!second.created);
+        let app = TestApp::over(db.clone(), Config::new(PUBLIC_URL, "dist"));
+        let res = app
+            .post("/api/v2/users", Auth::Basic(&first.client_id, &key), bob())
+            .await;
+        assert_eq!(res.status, 200);
+        db.close().await;
+
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(
+                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+                "the clear key is in the database files"
+            );
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

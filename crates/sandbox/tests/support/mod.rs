@@ -1,0 +1,312 @@
+//! Test harness: a fresh in-memory database and router per test, a clock the test moves, and
+//! request helpers that return what a host would see (status, headers, JSON).
+
+#![allow(clippy::unwrap_used, dead_code)]
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use base64::Engine as _;
+use chrono::{Duration, Utc};
+use http_body_util::BodyExt as _;
+use payout_sandbox::{app, connect, ensure_default_app, AppState, Clock, Config, Db};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use tower::ServiceExt as _;
+
+/// The public URL every test server believes it has.
+pub const PUBLIC_URL: &str = "http://sandbox.test:8080";
+/// The default app's credentials in tests.
+pub const CLIENT_ID: &str = "pk_test_client";
+/// See [`CLIENT_ID`].
+pub const API_KEY: &str = "sk_test_key";
+
+/// Who a request claims to be.
+pub enum Auth<'a> {
+    /// No `Authorization` header.
+    None,
+    /// The default app's Basic credentials.
+    App,
+    /// Other Basic credentials.
+    Basic(&'a str, &'a str),
+    /// A flow session token.
+    Bearer(&'a str),
+}
+
+/// One server with its own database.
+pub struct TestApp {
+    pub router: Router,
+    pub db: Db,
+    offset_ms: Arc<AtomicI64>,
+}
+
+/// What came back.
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    /// The body as JSON; panics with the body when it is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not json ({e}): {:?} (status {})",
+                String::from_utf8_lossy(&self.body),
+                self.status
+            )
+        })
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.to_vec()).unwrap()
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: header::HeaderName) -> &str {
+        self.headers
+            .get(&name)
+            .unwrap_or_else(|| panic!("no {name} header"))
+            .to_str()
+            .unwrap()
+    }
+
+    /// Asserts an error envelope with `status` and `code`; returns the envelope.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert!(
+            self.header(header::CONTENT_TYPE)
+                .starts_with("application/json"),
+            "error is not json"
+        );
+        let body = self.json();
+        assert_eq!(body["code"], code, "{body}");
+        assert!(body["message"].is_string(), "{body}");
+        assert!(body["fields"].is_array(), "{body}");
+        body
+    }
+
+    /// Asserts a 422 naming `field`; returns that field's message.
+    #[track_caller]
+    pub fn assert_invalid_field(&self, field: &str) -> String {
+        let body = self.assert_error(422, "invalid_request");
+        let fields = body["fields"].as_array().unwrap();
+        fields
+            .iter()
+            .find(|f| f["field"] == field)
+            .unwrap_or_else(|| panic!("{field} not named in {body}"))["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+impl TestApp {
+    /// A server with the default config (assets in a directory that does not exist).
+    pub async fn new() -> Self {
+        Self::with_config(|c| c).await
+    }
+
+    /// A server whose config `edit` adjusts.
+    pub async fn with_config(edit: impl FnOnce(Config) -> Config) -> Self {
+        let db = fresh_db().await;
+        ensure_default_app(&db, Some((CLIENT_ID, API_KEY)))
+            .await
+            .unwrap();
+        let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
+        let config = edit(Config::new(PUBLIC_URL, no_assets));
+        Self::over(db, config)
+    }
+
+    /// A server over an existing database.
+    pub fn over(db: Db, config: Config) -> Self {
+        let offset_ms = Arc::new(AtomicI64::new(0));
+        let offset = offset_ms.clone();
+        let clock = Clock::from_fn(move || {
+            Utc::now() + Duration::milliseconds(offset.load(Ordering::SeqCst))
+        });
+        let state = AppState::new(db.clone(), config).with_clock(clock);
+        Self {
+            router: app(state),
+            db,
+            offset_ms,
+        }
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.offset_ms
+            .fetch_add(by.num_milliseconds(), Ordering::SeqCst);
+    }
+
+    /// Sends a request.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> TestResponse {
+        let mut req = Request::builder().method(method).uri(path);
+        match auth {
+            Auth::None => {}
+            Auth::App => req = req.header(header::AUTHORIZATION, basic(CLIENT_ID, API_KEY)),
+            Auth::Basic(user, password) => {
+                req = req.header(header::AUTHORIZATION, basic(user, password))
+            }
+            Auth::Bearer(token) => {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {token}"))
+            }
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = match body {
+            Some((content_type, bytes)) => req
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(bytes)),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str, auth: Auth<'_>) -> TestResponse {
+        self.send(Method::GET, path, auth, &[], None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, auth: Auth<'_>, body: Value) -> TestResponse {
+        self.post_raw(path, auth, "application/json", &body.to_string())
+            .await
+    }
+
+    /// `POST path` with any body.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        auth: Auth<'_>,
+        content_type: &str,
+        body: &str,
+    ) -> TestResponse {
+        self.send(
+            Method::POST,
+            path,
+            auth,
+            &[],
+            Some((content_type, body.as_bytes().to_vec())),
+        )
+        .await
+    }
+
+    /// Creates Bob (seed 004) and returns the user JSON.
+    pub async fn create_user(&self) -> Value {
+        let res = self.post("/api/v2/users", Auth::App, bob()).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        res.json()
+    }
+
+    /// Creates a flow from `body` and returns the flow JSON.
+    pub async fn create_flow(&self, body: Value) -> Value {
+        let res = self.post("/api/v2/flows", Auth::App, body).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        res.json()
+    }
+
+    /// A redirect-only flow for a new user, pre-authenticated.
+    pub async fn create_redirect_flow(&self) -> Value {
+        let user = self.create_user().await;
+        self.create_flow(json!({
+            "steps": [{"name": "redirect", "redirect_url": "https://host.example/done"}],
+            "user_id": user["id"],
+        }))
+        .await
+    }
+
+    /// Mints a session for `flow_id`; returns the session JSON.
+    pub async fn create_session(&self, flow_id: &Value, host_origin: Option<&str>) -> Value {
+        let res = self
+            .post(
+                "/api/flow/sessions",
+                Auth::None,
+                json!({"flow_id": flow_id, "host_origin": host_origin}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        res.json()
+    }
+}
+
+/// The environment variable that runs the suite on PostgreSQL instead of SQLite: a URL of an
+/// existing database whose user may `CREATE DATABASE` (each test gets its own).
+pub const POSTGRES_ENV: &str = "PAYOUT_SANDBOX_TEST_POSTGRES";
+
+/// A fresh, migrated, empty database: in-memory SQLite, or a new PostgreSQL database when
+/// [`POSTGRES_ENV`] is set.
+pub async fn fresh_db() -> Db {
+    let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
+        return connect("sqlite::memory:").await.unwrap();
+    };
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let name = format!("sandbox_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    connect(&format!("{base}/{name}")).await.unwrap()
+}
+
+/// Seed 004's "Create a User" request.
+pub fn bob() -> Value {
+    json!({
+        "first_name": "Bob", "last_name": "Loblaw", "email": "bob@bobloblaw.com",
+        "country_code": "1", "phone_number": "4154332334",
+        "metadata": {"internal_id": "user_121344"}
+    })
+}
+
+/// An `Authorization: Basic` value.
+pub fn basic(user: &str, password: &str) -> String {
+    let engine = base64::engine::general_purpose::STANDARD;
+    format!("Basic {}", engine.encode(format!("{user}:{password}")))
+}
+
+/// A fresh directory under cargo's temporary directory for integration tests.
+pub fn temp_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("payout-sandbox-tests")
+        .join(uuid::Uuid::new_v4().to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The keys of a JSON object, sorted.
+pub fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
