@@ -1,1 +1,411 @@
-//! payout-e2e
+//! `payout-e2e`: the harness for end-to-end tests of payout-flows. It owns starting the real
+//! parts on loopback — the sandbox API server (in-process, on a real socket, with a fresh SQLite
+//! file), a host page server on another origin, and Chromium driven through chromedriver — and
+//! the host-side REST calls the tests make. The tests themselves live in `tests/`.
+//!
+//! The built app is taken from `PAYOUT_E2E_DIST` (the test command builds it with trunk first),
+//! so these tests catch a broken release build, which wasm-bindgen-test cannot.
+
+use anyhow::{bail, Context, Result};
+use axum::body::Bytes;
+use axum::http::{header, Method, Request};
+use base64::Engine as _;
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder, Locator};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// How long a test waits for something a user would see before it fails.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// A scratch directory removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates a fresh directory under the system temp dir.
+    pub fn new(prefix: &str) -> Result<Self> {
+        let path = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(Self(path))
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The trunk-built app: `PAYOUT_E2E_DIST`, else `dist/` at the workspace root.
+pub fn dist_dir() -> Result<PathBuf> {
+    let dir = match std::env::var_os("PAYOUT_E2E_DIST") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist"),
+    };
+    if !dir.join("index.html").is_file() {
+        bail!(
+            "no built app at {} (run `trunk build --release` first, or the README test command)",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+async fn bind_loopback(ip: &str) -> Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(format!("{ip}:0")).await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
+}
+
+/// A running sandbox with its own database and the default app's credentials.
+pub struct Sandbox {
+    /// `http://127.0.0.1:<port>`: the origin of every flow link.
+    pub base: String,
+    /// The default app's client id.
+    pub client_id: String,
+    /// The default app's API key.
+    pub api_key: String,
+    http: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
+    server: JoinHandle<()>,
+    _data: TempDir,
+}
+
+impl Sandbox {
+    /// Starts the sandbox on a free loopback port, serving the built app.
+    pub async fn start() -> Result<Self> {
+        let assets = dist_dir()?;
+        let data = TempDir::new("payout-e2e-db")?;
+        let (listener, addr) = bind_loopback("127.0.0.1").await?;
+        let base = format!("http://{addr}");
+        let (client_id, api_key) = ("pk_e2e_client".to_owned(), "sk_e2e_secret_key".to_owned());
+        let url = format!("sqlite://{}/sandbox.sqlite", data.path().display());
+        let db = payout_sandbox::connect(&url).await?;
+        payout_sandbox::ensure_default_app(&db, Some((client_id.as_str(), api_key.as_str())))
+            .await?;
+        let config = payout_sandbox::Config::new(base.clone(), assets);
+        let app = payout_sandbox::app(payout_sandbox::AppState::new(db, config));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
+        Ok(Self {
+            base,
+            client_id,
+            api_key,
+            http,
+            server,
+            _data: data,
+        })
+    }
+
+    /// Sends a host request (HTTP Basic with the app's credentials); returns status and JSON.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        let auth = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", self.client_id, self.api_key));
+        let req = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header(header::AUTHORIZATION, format!("Basic {auth}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(
+                body.map(|b| b.to_string()).unwrap_or_default(),
+            )))?;
+        let res = self.http.request(req).await?;
+        let status = res.status().as_u16();
+        let bytes = res.into_body().collect().await?.to_bytes();
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("{path}: not JSON: {}", String::from_utf8_lossy(&bytes)))?
+        };
+        Ok((status, json))
+    }
+
+    /// `POST path` expecting 200; returns the JSON.
+    pub async fn post_ok(&self, path: &str, body: Value) -> Result<Value> {
+        match self.call(Method::POST, path, Some(body)).await? {
+            (200, json) => Ok(json),
+            (status, json) => bail!("POST {path}: {status} {json}"),
+        }
+    }
+
+    /// `GET path` expecting 200; returns the JSON.
+    pub async fn get_ok(&self, path: &str) -> Result<Value> {
+        match self.call(Method::GET, path, None).await? {
+            (200, json) => Ok(json),
+            (status, json) => bail!("GET {path}: {status} {json}"),
+        }
+    }
+
+    /// Creates a user through the host API and returns its id.
+    pub async fn create_user(&self) -> Result<String> {
+        let user = self
+            .post_ok(
+                "/api/v2/users",
+                json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
+                       "country_code": "1", "phone_number": "4155550123"}),
+            )
+            .await?;
+        Ok(user["id"].as_str().context("user without id")?.to_owned())
+    }
+
+    /// Creates a flow through the host API and returns it as JSON (`id`, `link`, …).
+    pub async fn create_flow(&self, body: Value) -> Result<Value> {
+        self.post_ok("/api/v2/flows", body).await
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A host page server on another loopback origin (`http://localhost:<port>`): `/` embeds the
+/// flow given as `?link=` with the host SDK (`/app/embed.js` from the flow's origin) and
+/// records every window message; `/landed` is a plain page to redirect to.
+pub struct HostPage {
+    /// The host page's origin.
+    pub origin: String,
+    server: JoinHandle<()>,
+}
+
+/// The host page: records raw `message` events (origin and data) in `window.raw`, what the SDK
+/// hands to `onMessage` in `window.messages` and as `<li data-type=…>` rows. With
+/// `?navigate=0` it returns false from `onRedirect`, so the page stays to be inspected.
+const HOST_HTML: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>e2e host</title></head>
+<body>
+<h1>Host page</h1>
+<div id="flow"></div>
+<ol id="messages"></ol>
+<script>
+  window.raw = []; window.messages = []; var waiting = [];
+  window.addEventListener("message", function (e) {
+    window.raw.push({origin: e.origin, data: e.data});
+    waiting = waiting.filter(function (w) { if (e.data && e.data.type === w.type) { w.resolve(); return false; } return true; });
+  });
+  // Resolves once a message of `type` has arrived (at once if it already has).
+  window.whenMessage = function (type) {
+    return new Promise(function (resolve) {
+      if (window.raw.some(function (m) { return m.data && m.data.type === type; })) resolve();
+      else waiting.push({type: type, resolve: resolve});
+    });
+  };
+  var params = new URLSearchParams(location.search);
+  var link = params.get("link");
+  var stay = params.get("navigate") === "0";
+  var s = document.createElement("script");
+  s.src = new URL(link).origin + "/app/embed.js";
+  s.onload = function () {
+    window.embedded = PayoutFlows.embed({
+      link: link,
+      container: document.getElementById("flow"),
+      onMessage: function (m) {
+        window.messages.push(m);
+        var li = document.createElement("li");
+        li.setAttribute("data-type", m.type);
+        li.textContent = JSON.stringify(m);
+        document.getElementById("messages").appendChild(li);
+      },
+      onRedirect: function () { return stay ? false : undefined; }
+    });
+  };
+  document.head.appendChild(s);
+</script>
+</body></html>"#;
+
+impl HostPage {
+    /// Starts the host page server on a free port.
+    pub async fn start() -> Result<Self> {
+        use axum::response::Html;
+        use axum::routing::get;
+        let (listener, addr) = bind_loopback("127.0.0.1").await?;
+        let router = axum::Router::new()
+            .route("/", get(|| async { Html(HOST_HTML) }))
+            .route(
+                "/landed",
+                get(|| async { Html("<!doctype html><title>landed</title><h1>Landed</h1>") }),
+            );
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(Self {
+            origin: format!("http://localhost:{}", addr.port()),
+            server,
+        })
+    }
+
+    /// The host page embedding `link`; `stay` keeps the host from following a redirect.
+    pub fn embedding(&self, link: &str, stay: bool) -> String {
+        let enc: String = link
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        format!(
+            "{}/?navigate={}&link={enc}",
+            self.origin,
+            if stay { 0 } else { 1 }
+        )
+    }
+}
+
+impl Drop for HostPage {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A chromedriver process, killed when dropped so a failing test leaves none behind.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Headless Chromium driven through its own chromedriver.
+pub struct Browser {
+    /// The WebDriver session.
+    pub client: Client,
+    _driver: Driver,
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a headless Chromium session.
+    pub async fn start() -> Result<Self> {
+        let port = {
+            let (l, addr) = bind_loopback("127.0.0.1").await?;
+            drop(l);
+            addr.port()
+        };
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let mut driver = Driver(
+            Command::new(&chromedriver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .with_context(|| format!("starting {chromedriver} (install chromium-driver)"))?,
+        );
+        Self::wait_for_port(&mut driver, port).await?;
+        let profile = TempDir::new("payout-e2e-chromium")?;
+        let mut caps = Capabilities::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--disable-quic",
+                    "--window-size=1024,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("opening a Chromium session")?;
+        Ok(Self {
+            client,
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    /// chromedriver signals readiness only by accepting connections, so try its port.
+    async fn wait_for_port(driver: &mut Driver, port: u16) -> Result<()> {
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            if let Some(status) = driver.0.try_wait()? {
+                bail!("chromedriver exited: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("chromedriver did not open port {port}")
+    }
+
+    /// Waits until an element matching `css` is present, and returns its text.
+    pub async fn text_of(&self, css: &str) -> Result<String> {
+        let el = self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for {css}"))?;
+        Ok(el.text().await?)
+    }
+
+    /// Waits until the top window is at `url`.
+    pub async fn wait_for_url(&self, url: &str) -> Result<()> {
+        let url = url::Url::parse(url)?;
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_url(&url)
+            .await
+            .with_context(|| format!("waiting to land on {url}"))?;
+        Ok(())
+    }
+
+    /// Runs `script` in the page and returns its JSON result.
+    pub async fn eval(&self, script: &str) -> Result<Value> {
+        Ok(self.client.execute(script, Vec::new()).await?)
+    }
+
+    /// On the host page: waits for the window message of `kind` (resolving a promise the page
+    /// keeps, not polling), then returns every message received so far as `[{origin, data}]`.
+    pub async fn host_messages_until(&self, kind: &str) -> Result<Vec<Value>> {
+        let script = "var done = arguments[arguments.length - 1];
+                      window.whenMessage(arguments[0]).then(function () { done(window.raw); });";
+        let v = self
+            .client
+            .execute_async(script, vec![json!(kind)])
+            .await
+            .with_context(|| format!("waiting for a {kind:?} window message"))?;
+        Ok(serde_json::from_value(v)?)
+    }
+
+    /// Ends the session and chromedriver.
+    pub async fn close(self) -> Result<()> {
+        self.client.clone().close().await?;
+        Ok(())
+    }
+}

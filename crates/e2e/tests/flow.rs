@@ -1,0 +1,167 @@
+//! End-to-end: the sandbox and the trunk-built app in real Chromium, as a host and a user
+//! would meet them (issue 2): a redirect flow standalone and embedded, the window messages a
+//! host receives, completion recorded on the flow, and the screens for sign-in and bad links.
+
+use anyhow::Result;
+use payout_e2e::{Browser, HostPage, Sandbox};
+use serde_json::{json, Value};
+
+/// Creates a user and a pre-authenticated flow whose only step redirects to `url`.
+async fn redirect_flow(sandbox: &Sandbox, url: &str) -> Result<Value> {
+    let user_id = sandbox.create_user().await?;
+    sandbox
+        .create_flow(json!({
+            "steps": [{"name": "redirect", "redirect_url": url}],
+            "user_id": user_id,
+        }))
+        .await
+}
+
+async fn completed_steps(sandbox: &Sandbox, flow: &Value) -> Result<Value> {
+    let id = flow["id"].as_str().unwrap_or_default();
+    Ok(sandbox.get_ok(&format!("/api/v2/flows/{id}")).await?["completed_steps"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_redirect_flow_lands_on_redirect_url() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let host = HostPage::start().await?;
+    let landing = format!("{}/landed", host.origin);
+    let flow = redirect_flow(&sandbox, &landing).await?;
+    assert_eq!(completed_steps(&sandbox, &flow).await?, json!([]));
+
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .goto(flow["link"].as_str().unwrap_or_default())
+        .await?;
+    browser.wait_for_url(&landing).await?;
+    assert_eq!(browser.text_of("h1").await?, "Landed");
+    assert_eq!(completed_steps(&sandbox, &flow).await?, json!(["redirect"]));
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_flow_posts_messages_to_host_origin() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let host = HostPage::start().await?;
+    let landing = format!("{}/landed", host.origin);
+    let flow = redirect_flow(&sandbox, &landing).await?;
+    let flow_id = flow["id"].as_str().unwrap_or_default().to_owned();
+
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .goto(&host.embedding(flow["link"].as_str().unwrap_or_default(), true))
+        .await?;
+    let raw = browser.host_messages_until("redirect").await?;
+
+    // Every message came from the sandbox's origin and carries the envelope.
+    for m in &raw {
+        assert_eq!(m["origin"], json!(sandbox.base), "{m}");
+        assert_eq!(m["data"]["source"], json!("payout-flows"), "{m}");
+        assert_eq!(m["data"]["version"], json!(1), "{m}");
+        assert_eq!(m["data"]["flow_id"], json!(flow_id), "{m}");
+    }
+    let types: Vec<&str> = raw
+        .iter()
+        .filter_map(|m| m["data"]["type"].as_str())
+        .collect();
+    let pos = |t: &str| types.iter().position(|x| *x == t);
+    assert!(pos("ready").is_some(), "no ready in {types:?}");
+    let height = raw
+        .iter()
+        .find(|m| m["data"]["type"] == "resize")
+        .and_then(|m| m["data"]["height"].as_u64())
+        .unwrap_or(0);
+    assert!(height > 0, "no resize with a height in {types:?}");
+    let step = raw
+        .iter()
+        .find(|m| m["data"]["type"] == "step_completed")
+        .map(|m| (m["data"]["step"].clone(), m["data"]["status"].clone()));
+    assert_eq!(step, Some((json!("redirect"), json!("completed"))));
+    assert!(pos("step_completed") < pos("completed"), "{types:?}");
+    assert!(pos("completed") < pos("redirect"), "{types:?}");
+    let redirect = raw.iter().find(|m| m["data"]["type"] == "redirect");
+    assert_eq!(
+        redirect.map(|m| m["data"]["url"].clone()),
+        Some(json!(landing))
+    );
+
+    // The host SDK sized the iframe from the resize messages.
+    let iframe_height = browser
+        .eval("return document.querySelector('#flow iframe').getBoundingClientRect().height")
+        .await?;
+    assert!(iframe_height.as_f64().unwrap_or(0.0) > 0.0);
+    // The host asked to stay (onRedirect returned false): still on the host page.
+    assert_eq!(browser.text_of("h1").await?, "Host page");
+    assert_eq!(completed_steps(&sandbox, &flow).await?, json!(["redirect"]));
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_redirect_moves_the_host_window_by_default() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let host = HostPage::start().await?;
+    let landing = format!("{}/landed", host.origin);
+    let flow = redirect_flow(&sandbox, &landing).await?;
+
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .goto(&host.embedding(flow["link"].as_str().unwrap_or_default(), false))
+        .await?;
+    browser.wait_for_url(&landing).await?;
+    assert_eq!(browser.text_of("h1").await?, "Landed");
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn require_auth_flow_shows_sign_in() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = sandbox.create_user().await?;
+    let flow = sandbox
+        .create_flow(json!({
+            "steps": [{"name": "redirect", "redirect_url": "https://example.com/"}],
+            "user_id": user_id,
+            "require_auth": true,
+        }))
+        .await?;
+
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .goto(flow["link"].as_str().unwrap_or_default())
+        .await?;
+    let heading = browser.text_of("[data-testid=sign-in-required] h1").await?;
+    assert!(heading.to_lowercase().contains("sign in"), "{heading}");
+    assert_eq!(completed_steps(&sandbox, &flow).await?, json!([]));
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_flow_and_unbuilt_step_show_their_screens() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let browser = Browser::start().await?;
+
+    browser
+        .client
+        .goto(&format!("{}/flow/{}", sandbox.base, uuid::Uuid::new_v4()))
+        .await?;
+    let text = browser
+        .text_of("[data-testid=error-flow-not-found]")
+        .await?;
+    assert!(text.to_lowercase().contains("not found"), "{text}");
+
+    let user_id = sandbox.create_user().await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["compliance"], "user_id": user_id}))
+        .await?;
+    browser
+        .client
+        .goto(flow["link"].as_str().unwrap_or_default())
+        .await?;
+    let text = browser.text_of("[data-testid=step-unavailable]").await?;
+    assert!(text.contains("isn't available in this version"), "{text}");
+    browser.close().await
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The README's run command: installs what is missing, builds the app (trunk, release) and the
+# sandbox, starts the sandbox on 127.0.0.1 with a SQLite file, creates a demo user and flow,
+# and prints the credentials, a flow link, the demo host page and a curl line. Ctrl-C stops it.
+#
+#   PORT=8080                        where the sandbox listens (127.0.0.1)
+#   PAYOUT_SANDBOX_CLIENT_ID/_API_KEY fixed credentials; otherwise generated once and kept in
+#                                    .data/credentials.env (git-ignored, mode 600)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
+
+port="${PORT:-8080}"
+base="http://127.0.0.1:$port"
+mkdir -p .data
+chmod 700 .data
+
+if [ -z "${PAYOUT_SANDBOX_CLIENT_ID:-}" ] || [ -z "${PAYOUT_SANDBOX_API_KEY:-}" ]; then
+  if [ ! -f .data/credentials.env ]; then
+    umask 077
+    rand() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
+    printf 'PAYOUT_SANDBOX_CLIENT_ID=pk_sandbox_%s\nPAYOUT_SANDBOX_API_KEY=sk_sandbox_%s\n' \
+      "$(rand)" "$(rand)" > .data/credentials.env
+  fi
+  set -a
+  # shellcheck disable=SC1091
+  source .data/credentials.env
+  set +a
+fi
+
+say "building the app (trunk, release)"
+trunk build --release >/dev/null
+say "building the sandbox"
+cargo build -q -p payout-sandbox
+
+./target/debug/payout-sandbox --listen "127.0.0.1:$port" --assets dist \
+  --database "sqlite://$root/.data/sandbox.sqlite" > .data/sandbox.out 2> .data/sandbox.log &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT INT TERM
+
+for _ in $(seq 1 100); do
+  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+  kill -0 $server 2>/dev/null || { cat .data/sandbox.log >&2; echo "the sandbox did not start" >&2; exit 1; }
+  sleep 0.1
+done
+
+auth="$PAYOUT_SANDBOX_CLIENT_ID:$PAYOUT_SANDBOX_API_KEY"
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+user_id=$(curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/users" -d '{
+  "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
+  "country_code": "1", "phone_number": "4155550123"}' | json id)
+link=$(curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/flows" -d "{
+  \"steps\": [{\"name\": \"redirect\", \"redirect_url\": \"$base/\"}],
+  \"user_id\": \"$user_id\"}" | json link)
+
+cat <<TXT
+
+payout-flows sandbox is running at $base   (logs: .data/sandbox.log; Ctrl-C stops it)
+
+  client_id:  $PAYOUT_SANDBOX_CLIENT_ID
+  api_key:    $PAYOUT_SANDBOX_API_KEY
+
+  flow link:  $link
+              (signed in as the demo user for 15 minutes; then it asks for sign-in)
+  demo host:  http://localhost:$port/demo?link=$link
+              (embeds the flow from another origin and lists the window messages it receives)
+
+  create another flow:
+    curl -u '$auth' -H 'Content-Type: application/json' \\
+      $base/api/v2/flows -d '{"steps": [{"name": "redirect", "redirect_url": "https://example.com"}], "user_id": "$user_id"}'
+
+TXT
+wait $server

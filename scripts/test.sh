@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The README's test command, and what .ci/run calls: installs what is missing (including
+# Debian's chromium and chromium-driver) and runs every check and test, stopping at the first
+# failure: formatting, clippy (native and wasm32, warnings denied), native tests, browser tests
+# of the app (wasm-bindgen-test in headless Chromium), a release trunk build, and the end-to-end
+# tests of the sandbox and the built app in real Chromium.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+export NEED_BROWSER=1
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "clippy (native)"
+cargo clippy -q --workspace --all-targets -- -D warnings
+say "clippy (wasm32 app)"
+cargo clippy -q -p payout-flows --target wasm32-unknown-unknown --all-targets -- -D warnings
+say "native tests (model, sandbox, router)"
+cargo test -q --workspace --exclude payout-e2e
+say "browser tests of the app (wasm-bindgen-test, headless Chromium)"
+cargo test -q -p payout-flows --target wasm32-unknown-unknown
+say "release build of the app (trunk)"
+trunk build --release
+say "end-to-end tests (sandbox + built app in Chromium)"
+PAYOUT_E2E_DIST="$root/dist" cargo test -q -p payout-e2e -- --test-threads=2
+say "all tests passed"
