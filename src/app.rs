@@ -1,0 +1,311 @@
+//! The app shell: reads the page (flow id, host window), mints the session, routes to a screen,
+//! and owns what every screen shares — the `<main>` landmark, the progress indicator, the live
+//! region, focus on screen changes, and the host bridge (`ready`, `resize`, `session_expired`,
+//! `error`).
+//!
+//! The session token lives in a [`StoredValue`] (memory only); reloading the page mints a new
+//! session from the link.
+
+use crate::api::{ApiFailure, FlowApi, HttpApi, LocalFuture};
+use crate::bridge::{Bridge, HostWindow};
+use crate::context::{provide_services, FlowServices, Navigate};
+use crate::i18n::{step_title, t, tr, Key};
+use crate::router::{flow_id_from_path, progress, route, ErrorKind, Screen};
+use crate::screens::{DoneScreen, LoadingScreen, SignInScreen};
+use crate::steps::StepView;
+use crate::ui::{error_title, ErrorScreen, ProgressIndicator};
+use leptos::html;
+use leptos::logging::warn;
+use leptos::prelude::*;
+use leptos::task::{spawn_local, tick};
+use payout_model::{FlowState, NewSession, StepName};
+use send_wrapper::SendWrapper;
+use std::rc::Rc;
+use uuid::Uuid;
+use wasm_bindgen::prelude::*;
+
+/// Where the session stands.
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Loading,
+    Failed(ErrorKind),
+    Ready {
+        flow: FlowState,
+        authenticated: bool,
+    },
+}
+
+/// The app as the browser opens it: the flow id from `/flow/{id}`, the real host window and
+/// server, and real navigation.
+#[component]
+pub fn App() -> impl IntoView {
+    let window = window();
+    let path = window.location().pathname().unwrap_or_default();
+    let host = HostWindow::detect(&window);
+    let embedded = host.embedded();
+    view! {
+        <FlowApp
+            flow_id=flow_id_from_path(&path)
+            api=Rc::new(HttpApi)
+            host=host
+            navigate=Rc::new(move |url: &str| navigate_away(url, embedded))
+            go_back=Rc::new(go_back)
+        />
+    }
+}
+
+/// The shell with its outside world passed in, so browser tests can run it against a fake server.
+#[component]
+pub fn FlowApp(
+    /// The flow from the page path; `None` shows the flow-not-found screen.
+    flow_id: Option<Uuid>,
+    /// The server.
+    api: Rc<dyn FlowApi>,
+    /// The embedding window, if any.
+    host: HostWindow,
+    /// Leaves the flow for a URL.
+    navigate: Navigate,
+    /// "Go to dashboard" when standalone (embedded, the host handles `exit`).
+    go_back: Rc<dyn Fn()>,
+) -> impl IntoView {
+    let phase = RwSignal::new(Phase::Loading);
+    // The bearer token: memory only, never storage or cookies.
+    let token = StoredValue::new(None::<String>);
+    let bridge = Bridge::new(flow_id.map(|id| id.to_string()).unwrap_or_default());
+    let root = NodeRef::<html::Div>::new();
+
+    let fail = {
+        let bridge = bridge.clone();
+        move |kind: ErrorKind| {
+            match &kind {
+                ErrorKind::SessionExpired => bridge.session_expired(),
+                ErrorKind::NetworkDown => bridge.error("the flow could not reach its server"),
+                ErrorKind::FlowNotFound => bridge.error("flow not found"),
+                ErrorKind::Other(message) => bridge.error(message),
+            };
+            phase.try_set(Phase::Failed(kind));
+        }
+    };
+
+    let complete_step = {
+        let (api, fail) = (api.clone(), fail.clone());
+        Rc::new(move |step: StepName| {
+            let (api, fail) = (api.clone(), fail.clone());
+            let pending =
+                api.complete_step(token.try_get_value().flatten().unwrap_or_default(), step);
+            Box::pin(async move {
+                let result = pending.await;
+                if let Err(failure) = &result {
+                    // An expired session ends the flow; other failures stay with the step,
+                    // which offers a retry.
+                    if ErrorKind::from_failure(failure) == ErrorKind::SessionExpired {
+                        fail(ErrorKind::SessionExpired);
+                    }
+                }
+                result
+            }) as LocalFuture<Result<FlowState, ApiFailure>>
+        })
+    };
+    let go_to_dashboard = {
+        let (bridge, embedded) = (bridge.clone(), host.embedded());
+        Rc::new(move || {
+            bridge.exit();
+            if !embedded {
+                go_back();
+            }
+        })
+    };
+    provide_services(FlowServices {
+        bridge: bridge.clone(),
+        complete_step,
+        navigate,
+        go_to_dashboard,
+    });
+
+    let measure = move || {
+        // try_: the app may be unmounted while a request is in flight.
+        root.try_get_untracked()
+            .flatten()
+            .map(|el| el.get_bounding_client_rect().height().ceil() as u32)
+    };
+    let load = {
+        let bridge = bridge.clone();
+        move || {
+            let Some(flow_id) = flow_id else {
+                fail(ErrorKind::FlowNotFound);
+                return;
+            };
+            phase.set(Phase::Loading);
+            let (api, host, bridge, fail) =
+                (api.clone(), host.clone(), bridge.clone(), fail.clone());
+            spawn_local(async move {
+                let new = NewSession {
+                    flow_id,
+                    host_origin: host.candidate_origin.clone(),
+                };
+                match api.create_session(new).await {
+                    Ok(session) => {
+                        token.try_set_value(Some(session.token));
+                        // Connected before the first screen mounts, so nothing a step posts is
+                        // lost; the bridge holds it until `ready`.
+                        bridge.connect(&host, session.host_origin);
+                        phase.try_set(Phase::Ready {
+                            flow: session.flow,
+                            authenticated: session.authenticated,
+                        });
+                        // Let the first screen render before telling the host it is ready.
+                        tick().await;
+                        bridge.ready();
+                        if let Some(height) = measure() {
+                            bridge.resize(height);
+                        }
+                    }
+                    // Before a session the host origin is unconfirmed, so nothing is posted.
+                    Err(failure) => fail(ErrorKind::from_failure(&failure)),
+                }
+            });
+        }
+    };
+    load();
+    let retry = UnsyncCallback::from(load);
+
+    let screen = Memo::new(move |_| match phase.get() {
+        Phase::Loading => Screen::Loading,
+        Phase::Failed(kind) => Screen::Error(kind),
+        Phase::Ready {
+            flow,
+            authenticated,
+        } => route(&flow, authenticated),
+    });
+    let step_progress = Memo::new(move |_| match (phase.get(), screen.get()) {
+        (Phase::Ready { flow, .. }, Screen::Step(step)) => Some(progress(&flow, &step)),
+        _ => None,
+    });
+
+    observe_height(root, bridge);
+    focus_heading_on_change(root, screen);
+
+    let announce = move || match screen.get() {
+        Screen::Loading => t(Key::LoadingTitle).to_owned(),
+        Screen::Error(kind) => error_title(&kind).to_owned(),
+        Screen::SignIn => t(Key::SignInTitle).to_owned(),
+        Screen::Step(step) => {
+            let (current, total) = step_progress.get().unwrap_or((1, 1));
+            tr(
+                Key::LiveStep,
+                &[
+                    ("current", &current.to_string()),
+                    ("total", &total.to_string()),
+                    ("title", step_title(step.name())),
+                ],
+            )
+        }
+        Screen::Done { .. } => t(Key::DoneTitle).to_owned(),
+    };
+
+    view! {
+        <div class="pf-app" node_ref=root data-testid="app">
+            <main class="pf-main">
+                {move || {
+                    step_progress
+                        .get()
+                        .map(|(current, total)| view! { <ProgressIndicator current=current total=total /> })
+                }}
+                {move || match screen.get() {
+                    Screen::Loading => view! { <LoadingScreen /> }.into_any(),
+                    Screen::Error(kind) => view! { <ErrorScreen kind=kind on_retry=retry /> }.into_any(),
+                    Screen::SignIn => view! { <SignInScreen /> }.into_any(),
+                    Screen::Step(step) => view! { <StepView step=step /> }.into_any(),
+                    Screen::Done { show_dashboard_button } => {
+                        view! { <DoneScreen show_dashboard_button=show_dashboard_button /> }.into_any()
+                    }
+                }}
+            </main>
+            <div class="pf-visually-hidden" role="status" aria-live="polite" data-testid="live-status">
+                {announce}
+            </div>
+        </div>
+    }
+}
+
+/// Posts `resize` with the app's height whenever it changes (a `ResizeObserver` on the root).
+fn observe_height(root: NodeRef<html::Div>, bridge: Bridge) {
+    Effect::new(move |started: Option<bool>| {
+        if started == Some(true) {
+            return true;
+        }
+        let Some(el) = root.get() else {
+            return false;
+        };
+        let target = el.clone();
+        let bridge = bridge.clone();
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            bridge.resize(target.get_bounding_client_rect().height().ceil() as u32);
+        });
+        match web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {
+            Ok(observer) => {
+                observer.observe(&el);
+                let keep = SendWrapper::new((observer, callback));
+                on_cleanup(move || keep.0.disconnect());
+            }
+            Err(e) => warn!("payout-flows: no ResizeObserver, resize messages off: {e:?}"),
+        }
+        true
+    });
+}
+
+/// Moves focus to the new screen's heading when the screen changes — but not for the first
+/// screen, so opening the flow never pulls focus (or the host page's scroll) into the frame.
+fn focus_heading_on_change(root: NodeRef<html::Div>, screen: Memo<Screen>) {
+    let first_shown = StoredValue::new(false);
+    Effect::new(move |_| {
+        if screen.get() == Screen::Loading {
+            return;
+        }
+        if !first_shown.get_value() {
+            first_shown.set_value(true);
+            return;
+        }
+        request_animation_frame(move || {
+            let heading = root
+                .try_get_untracked()
+                .flatten()
+                .and_then(|el| el.query_selector("main h1").ok().flatten())
+                .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(heading) = heading {
+                let _ = heading.focus();
+            }
+        });
+    });
+}
+
+/// Leaves for `url`: this window when standalone, the top window when embedded. A cross-origin
+/// frame may not navigate the top window without a user gesture; the browser then refuses and
+/// the host SDK (on `redirect`) or the Continue link takes over. `location.href` is set rather
+/// than `assign()` because only the `href` setter is allowed on a cross-origin `Location`.
+fn navigate_away(url: &str, embedded: bool) {
+    let window = window();
+    let result = if embedded {
+        match window.top() {
+            Ok(Some(top)) => top.location().set_href(url),
+            Ok(None) => Err(JsValue::from_str("no top window")),
+            Err(e) => Err(e),
+        }
+    } else {
+        window.location().assign(url)
+    };
+    if let Err(e) = result {
+        warn!(
+            "payout-flows: could not open {url} ({e:?}); the host or the Continue link takes over"
+        );
+    }
+}
+
+/// Standalone "Go to dashboard": back to the page that opened the flow, if there is one.
+fn go_back() {
+    if let Ok(history) = window().history() {
+        if history.length().unwrap_or(0) > 1 {
+            let _ = history.back();
+        }
+    }
+}

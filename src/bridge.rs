@@ -1,0 +1,383 @@
+//! Messages to the host window (DESIGN.md "Window messages"): whether the flow is embedded, which
+//! origin the embedding page claims, and posting [`WindowMessage`]s to exactly that origin once
+//! the server has confirmed it is on the app's allow-list. Never `"*"`; nothing when standalone.
+//!
+//! Messages are posted as plain JS objects (`JSON.parse` of the serde JSON), so hosts read
+//! `event.data.type` without parsing.
+
+use leptos::logging::warn;
+use payout_model::{MessageType, StepName, StepStatus, WindowMessage};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Window;
+
+/// Where the flow runs: the parent window when embedded, and the origin it claims.
+#[derive(Clone, Debug, Default)]
+pub struct HostWindow {
+    /// The parent window, when the flow is in a frame (`window.parent != window`).
+    pub parent: Option<Window>,
+    /// The embedding page's origin as the browser tells it; sent to the server, which answers
+    /// it back only if the app allows it.
+    pub candidate_origin: Option<String>,
+}
+
+impl HostWindow {
+    /// Reads the current page: `location.ancestorOrigins[0]`, else the origin of
+    /// `document.referrer`, else the `host_origin` query parameter (added by `embed.js`).
+    pub fn detect(window: &Window) -> Self {
+        let parent = window
+            .parent()
+            .ok()
+            .flatten()
+            .filter(|p| !js_sys::Object::is(p, window));
+        if parent.is_none() {
+            return HostWindow::default();
+        }
+        let location = window.location();
+        let ancestor = js_sys::Reflect::get(&location, &JsValue::from_str("ancestorOrigins"))
+            .ok()
+            .and_then(|list| list.dyn_into::<web_sys::DomStringList>().ok())
+            .and_then(|list| list.get(0));
+        let referrer = window.document().map(|d| d.referrer());
+        let param = location
+            .href()
+            .ok()
+            .and_then(|href| web_sys::Url::new(&href).ok())
+            .and_then(|url| url.search_params().get("host_origin"));
+        HostWindow {
+            parent,
+            candidate_origin: choose_origin(ancestor, referrer, param),
+        }
+    }
+
+    /// Whether the flow runs inside another page's frame.
+    pub fn embedded(&self) -> bool {
+        self.parent.is_some()
+    }
+}
+
+/// The first usable origin among the browser's ancestor origin, the referrer and the query
+/// parameter, in that order of trust.
+pub fn choose_origin(
+    ancestor: Option<String>,
+    referrer: Option<String>,
+    param: Option<String>,
+) -> Option<String> {
+    [ancestor, referrer, param]
+        .into_iter()
+        .flatten()
+        .find_map(|url| origin_of(&url))
+}
+
+/// The `scheme://host[:port]` of an http(s) URL, lowercased; `None` for anything else
+/// (`null`, relative, `javascript:`, empty).
+pub fn origin_of(url: &str) -> Option<String> {
+    let lower = url.trim().to_ascii_lowercase();
+    let (scheme, rest) = lower.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') || authority.starts_with(':') {
+        return None;
+    }
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// Converts `message` to a JS object (not a string) for `postMessage`.
+pub fn message_to_js(message: &WindowMessage) -> Result<JsValue, JsValue> {
+    let json = serde_json::to_string(message).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    js_sys::JSON::parse(&json)
+}
+
+/// Posts `message` to `target`, delivered only if `target`'s origin is exactly `origin`.
+pub fn post_message(target: &Window, origin: &str, message: &WindowMessage) -> Result<(), JsValue> {
+    target.post_message(&message_to_js(message)?, origin)
+}
+
+/// Receives every message the bridge sends: a window and origin, or (for other hosts and tests)
+/// any function.
+pub type Sink = Rc<dyn Fn(&WindowMessage)>;
+
+/// The flow's messages to its host. Silent until [`Bridge::connect`]ed to an allowed origin;
+/// cheap to clone (clones share the connection).
+#[derive(Clone)]
+pub struct Bridge {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    flow_id: String,
+    sink: RefCell<Option<Sink>>,
+    last_height: Cell<Option<u32>>,
+    /// Between [`Bridge::connect`] and `ready`: messages wait here so the host hears `ready`
+    /// first (a step may post while the first screen renders).
+    held: RefCell<Option<Vec<WindowMessage>>>,
+}
+
+impl Bridge {
+    /// A bridge for `flow_id` that posts nothing until connected.
+    pub fn new(flow_id: impl Into<String>) -> Self {
+        Bridge {
+            inner: Rc::new(Inner {
+                flow_id: flow_id.into(),
+                sink: RefCell::new(None),
+                last_height: Cell::new(None),
+                held: RefCell::new(None),
+            }),
+        }
+    }
+
+    /// A bridge posting to `target` at `origin`, or nothing when `origin` is `None` (the server
+    /// refused the embedding origin).
+    pub fn to_window(flow_id: impl Into<String>, target: Window, origin: Option<String>) -> Self {
+        let bridge = Bridge::new(flow_id);
+        if let Some(origin) = origin {
+            bridge.set_sink(Some(window_sink(target, origin)));
+        }
+        bridge
+    }
+
+    /// A bridge handing every message to `sink`.
+    pub fn with_sink(flow_id: impl Into<String>, sink: Sink) -> Self {
+        let bridge = Bridge::new(flow_id);
+        bridge.set_sink(Some(sink));
+        bridge
+    }
+
+    /// Connects to the host once the server has answered which origin it allows: posts to
+    /// `host.parent` at `allowed`; when standalone posts nothing; when embedded but `allowed` is
+    /// `None`, posts nothing and warns in the console why.
+    ///
+    /// Messages other than `ready` are held until [`Bridge::ready`] is sent, then delivered in
+    /// order (`resize` is dropped meanwhile: the shell sends the height right after `ready`).
+    pub fn connect(&self, host: &HostWindow, allowed: Option<String>) {
+        let Some(parent) = host.parent.clone() else {
+            return;
+        };
+        match allowed {
+            Some(origin) => {
+                *self.inner.held.borrow_mut() = Some(Vec::new());
+                self.set_sink(Some(window_sink(parent, origin)));
+            }
+            None => {
+                let claimed = host
+                    .candidate_origin
+                    .as_deref()
+                    .unwrap_or("the embedding page's origin (unknown)");
+                warn!(
+                    "payout-flows: not posting window messages: {claimed} is not on this app's \
+                     allowed origins"
+                );
+                self.set_sink(None);
+            }
+        }
+    }
+
+    fn set_sink(&self, sink: Option<Sink>) {
+        *self.inner.sink.borrow_mut() = sink;
+    }
+
+    /// Whether messages reach a host.
+    pub fn connected(&self) -> bool {
+        self.inner.sink.borrow().is_some()
+    }
+
+    /// The flow the messages are about.
+    pub fn flow_id(&self) -> &str {
+        &self.inner.flow_id
+    }
+
+    /// Sends `message` (or holds it until `ready`, see [`Bridge::connect`]); `false` when it
+    /// will never be sent (not connected, or a `resize` before `ready`).
+    pub fn post(&self, message: &WindowMessage) -> bool {
+        // Clone the sink out so a sink that posts again cannot hit a RefCell borrow.
+        let Some(sink) = self.inner.sink.borrow().clone() else {
+            return false;
+        };
+        if let Some(held) = self.inner.held.borrow_mut().as_mut() {
+            match message.kind {
+                MessageType::Ready => {}
+                MessageType::Resize => return false,
+                _ => {
+                    held.push(message.clone());
+                    return true;
+                }
+            }
+        }
+        sink(message);
+        if message.kind == MessageType::Ready {
+            let held = self.inner.held.borrow_mut().take().unwrap_or_default();
+            for m in &held {
+                sink(m);
+            }
+        }
+        true
+    }
+
+    fn message(&self, kind: MessageType) -> WindowMessage {
+        WindowMessage::new(kind, self.inner.flow_id.clone())
+    }
+
+    fn send(&self, kind: MessageType) -> bool {
+        self.post(&self.message(kind))
+    }
+
+    /// `ready`: the first screen is showing.
+    pub fn ready(&self) -> bool {
+        self.send(MessageType::Ready)
+    }
+
+    /// `resize` with `height` in CSS pixels; repeated heights are not sent again.
+    pub fn resize(&self, height: u32) -> bool {
+        if self.inner.last_height.get() == Some(height) {
+            return false;
+        }
+        let mut m = self.message(MessageType::Resize);
+        m.height = Some(height);
+        let sent = self.post(&m);
+        if sent {
+            self.inner.last_height.set(Some(height));
+        }
+        sent
+    }
+
+    /// `step_completed` with the step and how it ended.
+    pub fn step_completed(&self, step: StepName, status: StepStatus) -> bool {
+        let mut m = self.message(MessageType::StepCompleted);
+        m.step = Some(step);
+        m.status = Some(status);
+        self.post(&m)
+    }
+
+    /// `completed`: every step is done.
+    pub fn completed(&self) -> bool {
+        self.send(MessageType::Completed)
+    }
+
+    /// `redirect` to `url`, sent before the flow navigates so the host can navigate itself.
+    pub fn redirect(&self, url: &str) -> bool {
+        let mut m = self.message(MessageType::Redirect);
+        m.url = Some(url.to_owned());
+        self.post(&m)
+    }
+
+    /// `exit`: the user chose "Go to dashboard".
+    pub fn exit(&self) -> bool {
+        self.send(MessageType::Exit)
+    }
+
+    /// `error` with a message for the host's developers.
+    pub fn error(&self, message: &str) -> bool {
+        let mut m = self.message(MessageType::Error);
+        m.message = Some(message.to_owned());
+        self.post(&m)
+    }
+
+    /// `session_expired`: the host should open a new flow link.
+    pub fn session_expired(&self) -> bool {
+        self.send(MessageType::SessionExpired)
+    }
+}
+
+fn window_sink(target: Window, origin: String) -> Sink {
+    Rc::new(move |message: &WindowMessage| {
+        if let Err(e) = post_message(&target, &origin, message) {
+            warn!("payout-flows: postMessage failed: {e:?}");
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_of_keeps_scheme_host_and_port() {
+        assert_eq!(
+            origin_of("https://Host.example:8443/path?q=1#x").as_deref(),
+            Some("https://host.example:8443")
+        );
+        assert_eq!(
+            origin_of("http://localhost:3000").as_deref(),
+            Some("http://localhost:3000")
+        );
+        for bad in [
+            "",
+            "null",
+            "/relative",
+            "javascript:alert(1)",
+            "ftp://x.y",
+            "https://",
+            "https://user@evil.example",
+        ] {
+            assert_eq!(origin_of(bad), None, "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn prefers_ancestor_then_referrer_then_param() {
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            choose_origin(
+                s("https://a.example"),
+                s("https://b.example/x"),
+                s("https://c.example")
+            )
+            .as_deref(),
+            Some("https://a.example")
+        );
+        assert_eq!(
+            choose_origin(None, s(""), s("https://c.example")).as_deref(),
+            Some("https://c.example")
+        );
+        assert_eq!(
+            choose_origin(None, s("https://b.example/page"), None).as_deref(),
+            Some("https://b.example")
+        );
+        assert_eq!(choose_origin(None, None, None), None);
+    }
+
+    #[test]
+    fn disconnected_bridge_posts_nothing() {
+        let bridge = Bridge::new("f1");
+        assert!(!bridge.connected());
+        assert!(!bridge.ready());
+        assert!(!bridge.resize(100));
+    }
+
+    #[test]
+    fn holds_messages_until_ready_after_connect() {
+        let seen: Rc<RefCell<Vec<MessageType>>> = Rc::default();
+        let log = seen.clone();
+        let bridge = Bridge::with_sink(
+            "f1",
+            Rc::new(move |m: &WindowMessage| log.borrow_mut().push(m.kind)),
+        );
+        *bridge.inner.held.borrow_mut() = Some(Vec::new());
+        assert!(bridge.error("early"));
+        assert!(!bridge.resize(10));
+        assert!(seen.borrow().is_empty());
+        assert!(bridge.ready());
+        assert!(bridge.resize(10));
+        assert_eq!(
+            *seen.borrow(),
+            vec![MessageType::Ready, MessageType::Error, MessageType::Resize]
+        );
+    }
+
+    #[test]
+    fn resize_skips_repeated_heights() {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let log = seen.clone();
+        let bridge = Bridge::with_sink(
+            "f1",
+            Rc::new(move |m: &WindowMessage| log.borrow_mut().push(m.height)),
+        );
+        assert!(bridge.resize(100));
+        assert!(!bridge.resize(100));
+        assert!(bridge.resize(120));
+        assert_eq!(*seen.borrow(), vec![Some(100), Some(120)]);
+    }
+}

@@ -1,0 +1,243 @@
+//! The step router (DESIGN.md "The step router"): pure functions from the flow and the session to
+//! the screen to show, plus reading the flow id from the page path. No browser, no signals: unit
+//! tested with plain `#[test]`.
+
+use crate::api::ApiFailure;
+use payout_model::{ErrorCode, FlowState, Step};
+use uuid::Uuid;
+
+/// What the app shows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Screen {
+    /// The session is being fetched.
+    Loading,
+    /// The flow cannot go on.
+    Error(ErrorKind),
+    /// No authenticated user: sign-in comes first (built by a later issue; for now a screen
+    /// that says so).
+    SignIn,
+    /// The first step not yet completed.
+    Step(Step),
+    /// Every step is completed.
+    Done {
+        /// Show "Go to dashboard" (the flow's `hide_go_to_dashboard_on_complete` is false).
+        show_dashboard_button: bool,
+    },
+}
+
+/// Why the flow cannot go on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The server could not be reached; retrying may help.
+    NetworkDown,
+    /// The link names no flow (bad path, or the server does not know it).
+    FlowNotFound,
+    /// The session ended; the link must be opened again from the host.
+    SessionExpired,
+    /// Anything else, with the server's message.
+    Other(String),
+}
+
+impl ErrorKind {
+    /// The error screen for a failed API call.
+    pub fn from_failure(failure: &ApiFailure) -> Self {
+        match failure {
+            ApiFailure::Network(_) => ErrorKind::NetworkDown,
+            ApiFailure::Api(e) => match e.code {
+                ErrorCode::NotFound => ErrorKind::FlowNotFound,
+                // Both mean the bearer token no longer works: the flow must be reopened.
+                ErrorCode::SessionExpired | ErrorCode::Unauthorized => ErrorKind::SessionExpired,
+                _ => ErrorKind::Other(e.message.clone()),
+            },
+        }
+    }
+
+    /// Whether trying the same request again may help.
+    pub fn retryable(&self) -> bool {
+        matches!(self, ErrorKind::NetworkDown | ErrorKind::Other(_))
+    }
+}
+
+/// The screen for `flow` when the session is (or is not) `authenticated`.
+///
+/// Compliance is not inserted yet: the issue that builds the compliance step adds it here where
+/// tax rules require it (DESIGN.md: a US payout crossing the 1099 threshold without tax data).
+pub fn route(flow: &FlowState, authenticated: bool) -> Screen {
+    if !authenticated {
+        return Screen::SignIn;
+    }
+    match flow.next_step() {
+        Some(step) => Screen::Step(step.clone()),
+        None => Screen::Done {
+            show_dashboard_button: !flow.hide_go_to_dashboard_on_complete,
+        },
+    }
+}
+
+/// Where `step` sits in the flow: `(number, total)`, numbered from 1, for "Step N of M".
+pub fn progress(flow: &FlowState, step: &Step) -> (usize, usize) {
+    let total = flow.steps.len();
+    let number = flow
+        .steps
+        .iter()
+        .position(|s| s.name() == step.name())
+        .map_or(total, |i| i + 1);
+    (number, total)
+}
+
+/// The flow id in a page path `/flow/{uuid}` (a trailing slash is allowed).
+pub fn flow_id_from_path(path: &str) -> Option<Uuid> {
+    let mut segments = path.trim_end_matches('/').rsplit('/');
+    let id = segments.next()?;
+    if segments.next()? != "flow" || id.len() != 36 {
+        return None;
+    }
+    Uuid::try_parse(id).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use payout_model::{ApiError, StepName};
+    use serde_json::json;
+
+    fn flow(steps: serde_json::Value, completed: &[StepName]) -> FlowState {
+        FlowState {
+            id: Uuid::nil(),
+            steps: serde_json::from_value(steps).expect("valid steps"),
+            completed_steps: completed.to_vec(),
+            user_id: None,
+            hide_go_to_dashboard_on_complete: false,
+            require_auth: false,
+        }
+    }
+
+    #[test]
+    fn unauthenticated_session_signs_in_first() {
+        let f = flow(json!(["payout"]), &[]);
+        assert_eq!(route(&f, false), Screen::SignIn);
+    }
+
+    #[test]
+    fn flow_with_user_but_unauthenticated_session_still_signs_in() {
+        let mut f = flow(json!(["payout"]), &[]);
+        f.user_id = Some(Uuid::from_u128(7));
+        f.require_auth = true;
+        assert_eq!(route(&f, false), Screen::SignIn);
+    }
+
+    #[test]
+    fn shows_first_uncompleted_step() {
+        let f = flow(
+            json!(["compliance", "payout", "manage-payouts"]),
+            &[StepName::Compliance],
+        );
+        assert_eq!(route(&f, true), Screen::Step(Step::Payout));
+        assert_eq!(progress(&f, &Step::Payout), (2, 3));
+    }
+
+    #[test]
+    fn completion_order_does_not_matter() {
+        let f = flow(
+            json!(["compliance", "payout", "manage-payouts"]),
+            &[StepName::Payout],
+        );
+        assert_eq!(route(&f, true), Screen::Step(Step::Compliance));
+    }
+
+    #[test]
+    fn all_done_shows_dashboard_button() {
+        let f = flow(json!(["payout"]), &[StepName::Payout]);
+        assert_eq!(
+            route(&f, true),
+            Screen::Done {
+                show_dashboard_button: true
+            }
+        );
+    }
+
+    #[test]
+    fn all_done_hides_dashboard_button_when_asked() {
+        let mut f = flow(json!(["payout"]), &[StepName::Payout]);
+        f.hide_go_to_dashboard_on_complete = true;
+        assert_eq!(
+            route(&f, true),
+            Screen::Done {
+                show_dashboard_button: false
+            }
+        );
+    }
+
+    #[test]
+    fn routes_steps_given_as_objects() {
+        let f = flow(
+            json!([
+                {"name": "manage-payouts", "hide_continue_button": true},
+                {"name": "redirect", "redirect_url": "https://host.example/after"}
+            ]),
+            &[],
+        );
+        assert_eq!(
+            route(&f, true),
+            Screen::Step(Step::ManagePayouts {
+                hide_continue_button: true
+            })
+        );
+        let f = FlowState {
+            completed_steps: vec![StepName::ManagePayouts],
+            ..f
+        };
+        let redirect = Step::Redirect {
+            redirect_url: "https://host.example/after".into(),
+        };
+        assert_eq!(route(&f, true), Screen::Step(redirect.clone()));
+        assert_eq!(progress(&f, &redirect), (2, 2));
+    }
+
+    #[test]
+    fn reads_flow_id_from_path() {
+        let id = "17f357c1-7f4d-4101-a2c0-8cb9c9947ac8";
+        let expected = Uuid::try_parse(id).ok();
+        assert_eq!(flow_id_from_path(&format!("/flow/{id}")), expected);
+        assert_eq!(flow_id_from_path(&format!("/flow/{id}/")), expected);
+        for bad in [
+            "/",
+            "",
+            "/flow/",
+            "/flow/not-a-uuid",
+            "/app/index.html",
+            "/flows/17f357c1-7f4d-4101-a2c0-8cb9c9947ac8",
+            "/flow/17f357c17f4d4101a2c08cb9c9947ac8",
+        ] {
+            assert_eq!(flow_id_from_path(bad), None, "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn maps_api_failures_to_error_screens() {
+        let api = |code| ApiFailure::Api(ApiError::new(code, "nope"));
+        assert_eq!(
+            ErrorKind::from_failure(&ApiFailure::Network("offline".into())),
+            ErrorKind::NetworkDown
+        );
+        assert_eq!(
+            ErrorKind::from_failure(&api(ErrorCode::NotFound)),
+            ErrorKind::FlowNotFound
+        );
+        assert_eq!(
+            ErrorKind::from_failure(&api(ErrorCode::SessionExpired)),
+            ErrorKind::SessionExpired
+        );
+        assert_eq!(
+            ErrorKind::from_failure(&api(ErrorCode::Unauthorized)),
+            ErrorKind::SessionExpired
+        );
+        assert_eq!(
+            ErrorKind::from_failure(&api(ErrorCode::Conflict)),
+            ErrorKind::Other("nope".into())
+        );
+        assert!(ErrorKind::NetworkDown.retryable());
+        assert!(!ErrorKind::FlowNotFound.retryable());
+        assert!(!ErrorKind::SessionExpired.retryable());
+    }
+}

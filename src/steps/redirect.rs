@@ -1,0 +1,168 @@
+//! The redirect step (DESIGN.md "redirect"): records the step, tells the host, then leaves for
+//! `redirect_url` — the top window when embedded.
+//!
+//! Order matters: the completion is recorded first, so a user never leaves with the step
+//! unrecorded; a failure shows a retry and stays. Then `step_completed`, `completed` (when this
+//! was the last step) and `redirect` are posted, and only then does the flow navigate. A
+//! cross-origin frame usually may not navigate the top window without a click, so the host SDK
+//! also navigates on `redirect`, and the Continue link (`target=_top`) works with a click.
+
+use crate::context::{use_services, FlowServices};
+use crate::i18n::{t, tr, Key};
+use crate::ui::{Button, ScreenCard, Spinner};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use payout_model::step::check_redirect_url;
+use payout_model::{StepName, StepStatus};
+
+/// Where the step is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Status {
+    /// Recording the completion.
+    Saving,
+    /// Recording failed with this message; waiting for a retry.
+    Failed(String),
+    /// Recorded; navigating away.
+    Leaving,
+}
+
+/// The host part of an http(s) URL (`shop.example:8080`), for "Taking you to …".
+pub fn host_of(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    (!host.is_empty()).then_some(host)
+}
+
+/// Leaves the flow for `url` once the step is recorded.
+#[component]
+pub fn RedirectStep(
+    /// Where to go: the step's `redirect_url`, checked again here before any navigation.
+    #[prop(into)]
+    url: String,
+) -> impl IntoView {
+    let services = use_services();
+    // Defence in depth: the model already refused non-http(s) URLs when the flow was parsed.
+    let host = match (check_redirect_url(&url), host_of(&url)) {
+        (Ok(()), Some(host)) => host.to_owned(),
+        _ => {
+            services
+                .bridge
+                .error("redirect_url refused: not an http(s) URL");
+            return view! {
+                <ScreenCard testid="step-redirect-invalid" title=t(Key::RedirectInvalidTitle)>
+                    <p class="pf-body">{t(Key::RedirectInvalidBody)}</p>
+                </ScreenCard>
+            }
+            .into_any();
+        }
+    };
+
+    let status = RwSignal::new(Status::Saving);
+    let start = {
+        let url = url.clone();
+        move || spawn_local(leave(services.clone(), url.clone(), status))
+    };
+    start();
+
+    let status_view = move || match status.get() {
+        Status::Saving => view! {
+            <p class="pf-status" role="status" data-testid="redirect-status">
+                <Spinner />
+                {t(Key::RedirectSaving)}
+            </p>
+        }
+        .into_any(),
+        Status::Leaving => view! {
+            <p class="pf-status" role="status" data-testid="redirect-status">
+                <Spinner />
+                {t(Key::RedirectLeaving)}
+            </p>
+        }
+        .into_any(),
+        Status::Failed(message) => view! {
+            <div class="pf-alert" role="alert" data-testid="redirect-error">
+                <p>{t(Key::RedirectFailed)}</p>
+                <p class="pf-details">{tr(Key::ErrorDetails, &[("message", &message)])}</p>
+            </div>
+        }
+        .into_any(),
+    };
+    let retry = UnsyncCallback::from(start);
+    let continue_link = {
+        let url = url.clone();
+        move || {
+            (status.get() == Status::Leaving).then(|| {
+                view! {
+                    <a
+                        class="pf-button pf-button--primary"
+                        href=url.clone()
+                        target="_top"
+                        rel="noopener"
+                        data-testid="redirect-continue"
+                    >
+                        {t(Key::RedirectContinue)}
+                    </a>
+                }
+            })
+        }
+    };
+    let retry_button = move || {
+        matches!(status.get(), Status::Failed(_)).then(|| {
+            view! { <Button label=t(Key::Retry) on_click=retry testid="redirect-retry" /> }
+        })
+    };
+
+    view! {
+        <ScreenCard
+            testid="step-redirect"
+            title=tr(Key::RedirectTitle, &[("host", &host)])
+            busy=Signal::derive(move || status.get() == Status::Saving)
+        >
+            <p class="pf-body">{t(Key::RedirectBody)}</p>
+            <p class="pf-details" data-testid="redirect-destination">{url.clone()}</p>
+            {status_view}
+            <div class="pf-actions">{continue_link}{retry_button}</div>
+        </ScreenCard>
+    }
+    .into_any()
+}
+
+/// Records the step, posts the messages in order, then navigates.
+async fn leave(services: FlowServices, url: String, status: RwSignal<Status>) {
+    status.try_set(Status::Saving);
+    match (services.complete_step)(StepName::Redirect).await {
+        Ok(flow) => {
+            let bridge = &services.bridge;
+            bridge.step_completed(StepName::Redirect, StepStatus::Completed);
+            if flow.next_step().is_none() {
+                bridge.completed();
+            }
+            bridge.redirect(&url);
+            status.try_set(Status::Leaving);
+            (services.navigate)(&url);
+        }
+        Err(failure) => {
+            status.try_set(Status::Failed(failure.message().to_owned()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_of_names_the_destination() {
+        assert_eq!(
+            host_of("https://shop.example/after?x=1"),
+            Some("shop.example")
+        );
+        assert_eq!(
+            host_of("http://user@shop.example:8080#a"),
+            Some("shop.example:8080")
+        );
+        assert_eq!(host_of("https://"), None);
+        assert_eq!(host_of("shop.example"), None);
+    }
+}

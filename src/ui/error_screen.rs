@@ -1,0 +1,62 @@
+//! The screen for a flow that cannot go on: what happened, and the way forward (a retry when
+//! retrying can help, else what to ask the host for).
+
+use crate::i18n::{t, tr, Key};
+use crate::router::ErrorKind;
+use crate::ui::{Button, ScreenCard};
+use leptos::prelude::*;
+
+/// The `data-testid` of the error screen for `kind`.
+pub fn error_testid(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::NetworkDown => "screen-error-network",
+        ErrorKind::FlowNotFound => "screen-error-not-found",
+        ErrorKind::SessionExpired => "screen-error-session-expired",
+        ErrorKind::Other(_) => "screen-error-other",
+    }
+}
+
+/// The heading of the error screen for `kind`.
+pub fn error_title(kind: &ErrorKind) -> &'static str {
+    t(match kind {
+        ErrorKind::NetworkDown => Key::ErrorNetworkTitle,
+        ErrorKind::FlowNotFound => Key::ErrorNotFoundTitle,
+        ErrorKind::SessionExpired => Key::ErrorExpiredTitle,
+        ErrorKind::Other(_) => Key::ErrorOtherTitle,
+    })
+}
+
+/// An error screen; shows "Try again" when `on_retry` is given and the error is retryable.
+#[component]
+pub fn ErrorScreen(
+    /// What went wrong.
+    kind: ErrorKind,
+    /// Runs the failed work again.
+    #[prop(optional, into)]
+    on_retry: Option<UnsyncCallback<()>>,
+) -> impl IntoView {
+    let body = t(match kind {
+        ErrorKind::NetworkDown => Key::ErrorNetworkBody,
+        ErrorKind::FlowNotFound => Key::ErrorNotFoundBody,
+        ErrorKind::SessionExpired => Key::ErrorExpiredBody,
+        ErrorKind::Other(_) => Key::ErrorOtherBody,
+    });
+    let details = match &kind {
+        ErrorKind::Other(message) if !message.is_empty() => Some(view! {
+            <p class="pf-details" data-testid="error-details">
+                {tr(Key::ErrorDetails, &[("message", message)])}
+            </p>
+        }),
+        _ => None,
+    };
+    let retry = on_retry.filter(|_| kind.retryable()).map(|on_click| {
+        view! { <Button label=t(Key::Retry) on_click=on_click testid="error-retry" /> }
+    });
+    view! {
+        <ScreenCard testid=error_testid(&kind) title=error_title(&kind)>
+            <p class="pf-body">{body}</p>
+            {details}
+            <div class="pf-actions">{retry}</div>
+        </ScreenCard>
+    }
+}

@@ -1,0 +1,822 @@
+//! Browser tests: `cargo test -p payout-flows --target wasm32-unknown-unknown` runs them in
+//! headless Chromium (wasm-bindgen-test-runner, chromedriver on PATH). Screens are mounted with
+//! fake services or a fake server, so nothing here needs the sandbox or leaves the test page.
+#![cfg(target_arch = "wasm32")]
+
+use leptos::mount::{mount_to, UnmountHandle};
+use leptos::prelude::*;
+use leptos::tachys::view::Mountable;
+use leptos::task::tick;
+use payout_flows::api::{ApiFailure, FlowApi, LocalFuture};
+use payout_flows::bridge::{Bridge, HostWindow};
+use payout_flows::context::{provide_services, FlowServices};
+use payout_flows::i18n::{t, tr, Key};
+use payout_flows::router::{route, Screen};
+use payout_flows::screens::DoneScreen;
+use payout_flows::steps::{RedirectStep, StepView, UnavailableStep};
+use payout_flows::FlowApp;
+use payout_model::{
+    ApiError, ErrorCode, FlowState, NewSession, Session, Step, StepName, WindowMessage,
+};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use uuid::Uuid;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, MessageEvent};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const FLOW_ID: &str = "17f357c1-7f4d-4101-a2c0-8cb9c9947ac8";
+const EXPIRED_FLOW_ID: &str = "00000000-0000-4000-8000-00000000e001";
+const READY_FLOW_ID: &str = "00000000-0000-4000-8000-00000000e002";
+const DEST: &str = "https://shop.example/after?x=1";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("a window")
+}
+
+/// A fresh container in the page to mount into.
+fn container() -> HtmlElement {
+    let document = window().document().expect("a document");
+    let div = document
+        .create_element("div")
+        .expect("div")
+        .dyn_into::<HtmlElement>()
+        .expect("an HtmlElement");
+    document
+        .body()
+        .expect("body")
+        .append_child(&div)
+        .expect("append");
+    div
+}
+
+fn find(root: &Element, testid: &str) -> Option<Element> {
+    root.query_selector(&format!("[data-testid=\"{testid}\"]"))
+        .expect("valid selector")
+}
+
+fn get(root: &Element, testid: &str) -> Element {
+    find(root, testid)
+        .unwrap_or_else(|| panic!("no [data-testid={testid}] in {}", root.inner_html()))
+}
+
+fn text(root: &Element, testid: &str) -> String {
+    get(root, testid).text_content().unwrap_or_default()
+}
+
+fn click(root: &Element, testid: &str) {
+    get(root, testid)
+        .dyn_into::<HtmlElement>()
+        .expect("clickable")
+        .click();
+}
+
+/// Lets the reactive system and pending futures run until `done` holds. Ticks, not sleeps:
+/// the fakes answer at once, so a few turns of the executor are enough.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if done() {
+            return;
+        }
+        tick().await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn kind_of(message: &WindowMessage) -> String {
+    serde_json::to_value(message.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn flow(steps: serde_json::Value, completed: &[StepName]) -> FlowState {
+    FlowState {
+        id: Uuid::try_parse(FLOW_ID).expect("uuid"),
+        steps: serde_json::from_value(steps).expect("steps"),
+        completed_steps: completed.to_vec(),
+        user_id: None,
+        hide_go_to_dashboard_on_complete: false,
+        require_auth: false,
+    }
+}
+
+/// Services that record what a step does into `log`: `complete:<step>`, `post:<type>`,
+/// `navigate:<url>`, `dashboard`. `answers` are the completion results, in order.
+fn recording_services(
+    log: &Log,
+    answers: Vec<Result<FlowState, ApiFailure>>,
+) -> (FlowServices, Rc<RefCell<Vec<WindowMessage>>>) {
+    let posted = Rc::new(RefCell::new(Vec::new()));
+    let answers = Rc::new(RefCell::new(VecDeque::from(answers)));
+    let (l1, l2, l3, l4, p) = (
+        log.clone(),
+        log.clone(),
+        log.clone(),
+        log.clone(),
+        posted.clone(),
+    );
+    let services = FlowServices {
+        bridge: Bridge::with_sink(
+            FLOW_ID,
+            Rc::new(move |m: &WindowMessage| {
+                l1.borrow_mut().push(format!("post:{}", kind_of(m)));
+                p.borrow_mut().push(m.clone());
+            }),
+        ),
+        complete_step: Rc::new(move |step: StepName| {
+            l2.borrow_mut().push(format!("complete:{step}"));
+            let answer = answers
+                .borrow_mut()
+                .pop_front()
+                .expect("a completion answer for each call");
+            Box::pin(async move { answer }) as LocalFuture<_>
+        }),
+        navigate: Rc::new(move |url: &str| l3.borrow_mut().push(format!("navigate:{url}"))),
+        go_to_dashboard: Rc::new(move || l4.borrow_mut().push("dashboard".to_owned())),
+    };
+    (services, posted)
+}
+
+/// Collects the next `n` payout-flows messages about `flow_id` that reach this window after
+/// `post` runs, and what `post` returned (keep a mounted app alive until the test ends). Tests
+/// use distinct flow ids so a message still in flight from an earlier test is not counted.
+async fn messages_after<R>(
+    n: usize,
+    flow_id: &str,
+    post: impl FnOnce() -> R,
+) -> (Vec<MessageEvent>, R) {
+    let flow_id = flow_id.to_owned();
+    let got: Rc<RefCell<Vec<MessageEvent>>> = Rc::default();
+    let mut resolve = None;
+    let promise = js_sys::Promise::new(&mut |res, _rej| resolve = Some(res));
+    let resolve = resolve.expect("promise executor ran");
+    let sink = got.clone();
+    let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let data = e.data();
+        let text = |name: &str| {
+            js_sys::Reflect::get(&data, &name.into())
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        if text("source").as_deref() == Some("payout-flows")
+            && text("flow_id").as_deref() == Some(flow_id.as_str())
+        {
+            sink.borrow_mut().push(e);
+            if sink.borrow().len() == n {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        }
+    });
+    window()
+        .add_event_listener_with_callback("message", listener.as_ref().unchecked_ref())
+        .expect("listen");
+    let kept = post();
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("messages arrive");
+    window()
+        .remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref())
+        .expect("unlisten");
+    (got.take(), kept)
+}
+
+fn field(data: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(data, &name.into()).expect("readable field")
+}
+
+fn origin() -> String {
+    window().location().origin().expect("origin")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Router and i18n, once more in the browser
+
+#[wasm_bindgen_test]
+fn router_routes_in_the_browser() {
+    let f = flow(
+        serde_json::json!([{"name": "redirect", "redirect_url": DEST}]),
+        &[],
+    );
+    assert_eq!(route(&f, false), Screen::SignIn);
+    assert_eq!(
+        route(&f, true),
+        Screen::Step(Step::Redirect {
+            redirect_url: DEST.into()
+        })
+    );
+    let done = FlowState {
+        completed_steps: vec![StepName::Redirect],
+        hide_go_to_dashboard_on_complete: true,
+        ..f
+    };
+    assert_eq!(
+        route(&done, true),
+        Screen::Done {
+            show_dashboard_button: false
+        }
+    );
+}
+
+#[wasm_bindgen_test]
+fn i18n_has_english_text_for_every_key() {
+    for key in Key::ALL {
+        assert!(!t(key).is_empty(), "{key:?}");
+    }
+    assert_eq!(
+        tr(Key::ProgressStep, &[("current", "1"), ("total", "3")]),
+        "Step 1 of 3"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bridge
+
+#[wasm_bindgen_test]
+async fn bridge_posts_an_object_to_the_exact_origin() {
+    let bridge = Bridge::to_window(FLOW_ID, window(), Some(origin()));
+    let (events, _) = messages_after(1, FLOW_ID, || {
+        assert!(bridge.step_completed(StepName::Redirect, payout_model::StepStatus::Completed));
+    })
+    .await;
+    let event = &events[0];
+    assert_eq!(event.origin(), origin());
+    let data = event.data();
+    assert!(data.is_object(), "hosts get an object, not a string");
+    assert_eq!(
+        field(&data, "source").as_string().as_deref(),
+        Some("payout-flows")
+    );
+    assert_eq!(field(&data, "version").as_f64(), Some(1.0));
+    assert_eq!(
+        field(&data, "type").as_string().as_deref(),
+        Some("step_completed")
+    );
+    assert_eq!(
+        field(&data, "flow_id").as_string().as_deref(),
+        Some(FLOW_ID)
+    );
+    assert_eq!(
+        field(&data, "step").as_string().as_deref(),
+        Some("redirect")
+    );
+    assert_eq!(
+        field(&data, "status").as_string().as_deref(),
+        Some("completed")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn bridge_resize_carries_height() {
+    let bridge = Bridge::to_window(FLOW_ID, window(), Some(origin()));
+    let (events, _) = messages_after(1, FLOW_ID, || {
+        bridge.resize(321);
+    })
+    .await;
+    let data = events[0].data();
+    assert_eq!(field(&data, "type").as_string().as_deref(), Some("resize"));
+    assert_eq!(field(&data, "height").as_f64(), Some(321.0));
+}
+
+#[wasm_bindgen_test]
+async fn bridge_posts_nothing_when_the_server_refused_the_origin() {
+    let refused = Bridge::to_window(FLOW_ID, window(), None);
+    assert!(!refused.connected());
+
+    // Embedded, but the server answered no host_origin: stays silent (and warns).
+    let connected_late = Bridge::new(FLOW_ID);
+    connected_late.connect(
+        &HostWindow {
+            parent: Some(window()),
+            candidate_origin: Some("https://not-allowed.example".into()),
+        },
+        None,
+    );
+    assert!(!connected_late.connected());
+
+    let allowed = Bridge::to_window(FLOW_ID, window(), Some(origin()));
+    let (events, _) = messages_after(1, FLOW_ID, || {
+        assert!(!refused.error("must not arrive"));
+        assert!(!connected_late.exit());
+        assert!(allowed.ready());
+    })
+    .await;
+    // Messages arrive in posting order, so the first one proves the refused ones never left.
+    assert_eq!(
+        field(&events[0].data(), "type").as_string().as_deref(),
+        Some("ready")
+    );
+}
+
+#[wasm_bindgen_test]
+fn standalone_bridge_stays_silent() {
+    let bridge = Bridge::new(FLOW_ID);
+    bridge.connect(&HostWindow::default(), Some(origin()));
+    assert!(!bridge.connected());
+    assert!(!bridge.completed());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redirect step
+
+#[wasm_bindgen_test]
+async fn redirect_records_the_step_then_posts_then_navigates() {
+    let log: Log = Rc::default();
+    let done = flow(
+        serde_json::json!([{"name": "redirect", "redirect_url": DEST}]),
+        &[StepName::Redirect],
+    );
+    let (services, posted) = recording_services(&log, vec![Ok(done)]);
+    let root = container();
+    let _app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view! { <RedirectStep url=DEST /> }
+    });
+
+    assert_eq!(text(&root, "screen-title"), "Taking you to shop.example…");
+    assert_eq!(text(&root, "redirect-destination"), DEST);
+    until("navigation", || {
+        log.borrow().iter().any(|l| l.starts_with("navigate:"))
+    })
+    .await;
+    assert_eq!(
+        *log.borrow(),
+        vec![
+            "complete:redirect".to_owned(),
+            "post:step_completed".to_owned(),
+            "post:completed".to_owned(),
+            "post:redirect".to_owned(),
+            format!("navigate:{DEST}"),
+        ]
+    );
+    {
+        let posted = posted.borrow();
+        assert_eq!(posted[0].step, Some(StepName::Redirect));
+        assert_eq!(posted[0].status, Some(payout_model::StepStatus::Completed));
+        assert_eq!(posted[2].url.as_deref(), Some(DEST));
+        assert!(posted.iter().all(|m| m.flow_id == FLOW_ID));
+    }
+
+    tick().await;
+    let link = get(&root, "redirect-continue");
+    assert_eq!(link.tag_name(), "A");
+    assert_eq!(link.get_attribute("href").as_deref(), Some(DEST));
+    assert_eq!(link.get_attribute("target").as_deref(), Some("_top"));
+    assert_eq!(link.get_attribute("rel").as_deref(), Some("noopener"));
+    assert_eq!(link.text_content().as_deref(), Some("Continue"));
+}
+
+#[wasm_bindgen_test]
+async fn redirect_before_other_steps_does_not_post_completed() {
+    let log: Log = Rc::default();
+    let more = flow(
+        serde_json::json!([{"name": "redirect", "redirect_url": DEST}, "payout"]),
+        &[StepName::Redirect],
+    );
+    let (services, _) = recording_services(&log, vec![Ok(more)]);
+    let root = container();
+    let _app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view! { <RedirectStep url=DEST /> }
+    });
+    until("navigation", || {
+        log.borrow().iter().any(|l| l.starts_with("navigate:"))
+    })
+    .await;
+    assert!(!log.borrow().contains(&"post:completed".to_owned()));
+}
+
+#[wasm_bindgen_test]
+async fn redirect_failed_completion_offers_retry_and_stays() {
+    let log: Log = Rc::default();
+    let done = flow(
+        serde_json::json!([{"name": "redirect", "redirect_url": DEST}]),
+        &[StepName::Redirect],
+    );
+    let (services, _) = recording_services(
+        &log,
+        vec![Err(ApiFailure::Network("Failed to fetch".into())), Ok(done)],
+    );
+    let root = container();
+    let _app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view! { <RedirectStep url=DEST /> }
+    });
+
+    until("the retry button", || {
+        find(&root, "redirect-retry").is_some()
+    })
+    .await;
+    assert_eq!(*log.borrow(), vec!["complete:redirect".to_owned()]);
+    assert!(text(&root, "redirect-error").contains("We couldn't save your progress"));
+    assert!(
+        find(&root, "redirect-continue").is_none(),
+        "no way out before the step is saved"
+    );
+
+    click(&root, "redirect-retry");
+    tick().await;
+    until("navigation", || {
+        log.borrow().iter().any(|l| l.starts_with("navigate:"))
+    })
+    .await;
+    assert_eq!(log.borrow()[1], "complete:redirect");
+    assert_eq!(
+        log.borrow().last().cloned(),
+        Some(format!("navigate:{DEST}"))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn redirect_refuses_a_non_http_url() {
+    let log: Log = Rc::default();
+    let (services, _) = recording_services(&log, vec![]);
+    let root = container();
+    let _app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view! { <RedirectStep url="javascript:alert(1)" /> }
+    });
+    tick().await;
+    assert_eq!(text(&root, "screen-title"), "This link can't be opened");
+    assert!(find(&root, "step-redirect-invalid").is_some());
+    assert!(!log
+        .borrow()
+        .iter()
+        .any(|l| l.starts_with("complete:") || l.starts_with("navigate:")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unavailable and done screens
+
+#[wasm_bindgen_test]
+async fn unavailable_step_names_the_step_and_offers_no_skip() {
+    let log: Log = Rc::default();
+    let (services, posted) = recording_services(&log, vec![]);
+    let root = container();
+    let _app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view! { <StepView step=Step::Compliance /> }
+    });
+    tick().await;
+    assert!(find(&root, "step-unavailable").is_some());
+    assert_eq!(
+        text(&root, "screen-title"),
+        "Tax information isn't available in this version"
+    );
+    assert_eq!(
+        text(&root, "unavailable-step-name"),
+        "Step name: compliance"
+    );
+    assert!(root
+        .query_selector("button, a")
+        .expect("selector")
+        .is_none());
+    assert_eq!(posted.borrow()[0].kind, payout_model::MessageType::Error);
+}
+
+#[wasm_bindgen_test]
+async fn unavailable_step_for_manage_payouts() {
+    let log: Log = Rc::default();
+    let (services, _) = recording_services(&log, vec![]);
+    let root = container();
+    let _app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view! { <UnavailableStep step=StepName::ManagePayouts /> }
+    });
+    assert_eq!(
+        text(&root, "screen-title"),
+        "Payout methods isn't available in this version"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn done_screen_with_dashboard_button() {
+    let log: Log = Rc::default();
+    let (services, _) = recording_services(&log, vec![]);
+    let root = container();
+    let _app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view! { <DoneScreen show_dashboard_button=true /> }
+    });
+    assert_eq!(text(&root, "screen-title"), "You're all set");
+    let button = get(&root, "done-dashboard");
+    assert_eq!(button.tag_name(), "BUTTON");
+    assert_eq!(button.text_content().as_deref(), Some("Go to dashboard"));
+    click(&root, "done-dashboard");
+    tick().await;
+    assert_eq!(*log.borrow(), vec!["dashboard".to_owned()]);
+}
+
+#[wasm_bindgen_test]
+async fn done_screen_without_dashboard_button() {
+    let log: Log = Rc::default();
+    let (services, _) = recording_services(&log, vec![]);
+    let root = container();
+    let _app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view! { <DoneScreen show_dashboard_button=false /> }
+    });
+    assert_eq!(text(&root, "screen-title"), "You're all set");
+    assert!(find(&root, "done-dashboard").is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole shell against a fake server
+
+/// A server that answers session requests from a queue and records what it was asked.
+struct FakeApi {
+    sessions: RefCell<VecDeque<Result<Session, ApiFailure>>>,
+    completions: RefCell<VecDeque<Result<FlowState, ApiFailure>>>,
+    log: Log,
+}
+
+impl FakeApi {
+    fn new(
+        sessions: Vec<Result<Session, ApiFailure>>,
+        completions: Vec<Result<FlowState, ApiFailure>>,
+    ) -> Rc<Self> {
+        Rc::new(FakeApi {
+            sessions: RefCell::new(sessions.into()),
+            completions: RefCell::new(completions.into()),
+            log: Rc::default(),
+        })
+    }
+}
+
+impl FlowApi for FakeApi {
+    fn create_session(&self, new: NewSession) -> LocalFuture<Result<Session, ApiFailure>> {
+        self.log.borrow_mut().push(format!(
+            "session:{}:{}",
+            new.flow_id,
+            new.host_origin.unwrap_or_default()
+        ));
+        let answer = self
+            .sessions
+            .borrow_mut()
+            .pop_front()
+            .expect("a session answer");
+        Box::pin(async move { answer })
+    }
+
+    fn flow_state(&self, _token: String) -> LocalFuture<Result<FlowState, ApiFailure>> {
+        Box::pin(async { Err(ApiFailure::Network("unused".into())) })
+    }
+
+    fn complete_step(
+        &self,
+        token: String,
+        step: StepName,
+    ) -> LocalFuture<Result<FlowState, ApiFailure>> {
+        self.log
+            .borrow_mut()
+            .push(format!("complete:{token}:{step}"));
+        let answer = self
+            .completions
+            .borrow_mut()
+            .pop_front()
+            .expect("a completion answer");
+        Box::pin(async move { answer })
+    }
+}
+
+fn session(flow: FlowState, authenticated: bool, host_origin: Option<String>) -> Session {
+    Session {
+        token: "tok".into(),
+        expires_at: "2030-01-01T00:00:00Z".parse().expect("timestamp"),
+        authenticated,
+        flow,
+        host_origin,
+    }
+}
+
+fn mount_app(
+    root: &HtmlElement,
+    flow_id: Option<Uuid>,
+    api: Rc<FakeApi>,
+    host: HostWindow,
+    log: &Log,
+) -> UnmountHandle<impl Mountable> {
+    let l = log.clone();
+    mount_to(root.clone(), move || {
+        view! {
+            <FlowApp
+                flow_id=flow_id
+                api=api
+                host=host
+                navigate=Rc::new(move |url: &str| l.borrow_mut().push(format!("navigate:{url}")))
+                go_back=Rc::new(|| {})
+            />
+        }
+    })
+}
+
+fn flow_uuid() -> Option<Uuid> {
+    Uuid::try_parse(FLOW_ID).ok()
+}
+
+#[wasm_bindgen_test]
+async fn app_without_authenticated_user_shows_sign_in_required() {
+    let root = container();
+    let f = flow(serde_json::json!(["payout"]), &[]);
+    let api = FakeApi::new(vec![Ok(session(f, false, None))], vec![]);
+    let log: Log = Rc::default();
+    let _app = mount_app(&root, flow_uuid(), api, HostWindow::default(), &log);
+    assert!(find(&root, "screen-loading").is_some());
+    until("sign-in screen", || find(&root, "screen-sign-in").is_some()).await;
+    assert_eq!(text(&root, "screen-title"), "Sign-in required");
+    assert_eq!(
+        root.query_selector_all("main").expect("selector").length(),
+        1
+    );
+    assert_eq!(root.query_selector_all("h1").expect("selector").length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn app_shows_progress_and_runs_the_redirect_with_the_session_token() {
+    let root = container();
+    let f = flow(
+        serde_json::json!(["compliance", {"name": "redirect", "redirect_url": DEST}]),
+        &[StepName::Compliance],
+    );
+    let done = FlowState {
+        completed_steps: vec![StepName::Compliance, StepName::Redirect],
+        ..f.clone()
+    };
+    let api = FakeApi::new(vec![Ok(session(f, true, None))], vec![Ok(done)]);
+    let log: Log = Rc::default();
+    let _app = mount_app(&root, flow_uuid(), api.clone(), HostWindow::default(), &log);
+    until("navigation", || {
+        log.borrow().iter().any(|l| l.starts_with("navigate:"))
+    })
+    .await;
+    assert_eq!(
+        *api.log.borrow(),
+        vec![
+            format!("session:{FLOW_ID}:"),
+            "complete:tok:redirect".to_owned()
+        ]
+    );
+    assert_eq!(text(&root, "progress-text"), "Step 2 of 2");
+    let bar = get(&root, "progress")
+        .query_selector("[role=progressbar]")
+        .expect("selector")
+        .expect("a progressbar");
+    assert_eq!(bar.get_attribute("aria-valuenow").as_deref(), Some("2"));
+    assert_eq!(bar.get_attribute("aria-valuemax").as_deref(), Some("2"));
+    assert!(find(&root, "step-redirect").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn app_without_flow_id_shows_not_found() {
+    let root = container();
+    let api = FakeApi::new(vec![], vec![]);
+    let log: Log = Rc::default();
+    let _app = mount_app(&root, None, api, HostWindow::default(), &log);
+    until("not-found screen", || {
+        find(&root, "screen-error-not-found").is_some()
+    })
+    .await;
+    assert_eq!(text(&root, "screen-title"), "This link doesn't work");
+    assert!(find(&root, "error-retry").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn app_network_failure_retries_the_session() {
+    let root = container();
+    let f = flow(serde_json::json!(["payout"]), &[StepName::Payout]);
+    let api = FakeApi::new(
+        vec![
+            Err(ApiFailure::Network("Failed to fetch".into())),
+            Ok(session(f, true, None)),
+        ],
+        vec![],
+    );
+    let log: Log = Rc::default();
+    let _app = mount_app(&root, flow_uuid(), api.clone(), HostWindow::default(), &log);
+    until("network screen", || {
+        find(&root, "screen-error-network").is_some()
+    })
+    .await;
+    assert_eq!(text(&root, "screen-title"), "We can't reach the server");
+    click(&root, "error-retry");
+    until("done screen", || find(&root, "screen-done").is_some()).await;
+    assert_eq!(api.log.borrow().len(), 2);
+    assert!(find(&root, "done-dashboard").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn app_unknown_flow_shows_not_found() {
+    let root = container();
+    let api = FakeApi::new(
+        vec![Err(ApiFailure::Api(ApiError::new(
+            ErrorCode::NotFound,
+            "flow not found",
+        )))],
+        vec![],
+    );
+    let log: Log = Rc::default();
+    let _app = mount_app(&root, flow_uuid(), api, HostWindow::default(), &log);
+    until("not-found screen", || {
+        find(&root, "screen-error-not-found").is_some()
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn app_expired_session_shows_reopen_screen_and_tells_the_host() {
+    let root = container();
+    let f = flow(
+        serde_json::json!([{"name": "redirect", "redirect_url": DEST}]),
+        &[],
+    );
+    let api = FakeApi::new(
+        vec![Ok(session(f, true, Some(origin())))],
+        vec![Err(ApiFailure::Api(ApiError::new(
+            ErrorCode::SessionExpired,
+            "session expired",
+        )))],
+    );
+    let log: Log = Rc::default();
+    let host = HostWindow {
+        parent: Some(window()),
+        candidate_origin: Some(origin()),
+    };
+    let (events, _app) = messages_after(3, EXPIRED_FLOW_ID, || {
+        mount_app(
+            &root,
+            Uuid::try_parse(EXPIRED_FLOW_ID).ok(),
+            api,
+            host,
+            &log,
+        )
+    })
+    .await;
+    let types: Vec<String> = events
+        .iter()
+        .map(|e| field(&e.data(), "type").as_string().unwrap_or_default())
+        .collect();
+    assert_eq!(types[0], "ready");
+    assert!(types.contains(&"session_expired".to_owned()), "{types:?}");
+    until("expired screen", || {
+        find(&root, "screen-error-session-expired").is_some()
+    })
+    .await;
+    assert_eq!(text(&root, "screen-title"), "Your session has expired");
+    assert!(find(&root, "error-retry").is_none());
+    assert!(!log.borrow().iter().any(|l| l.starts_with("navigate:")));
+}
+
+#[wasm_bindgen_test]
+async fn app_embedded_posts_ready_then_resize_to_the_allowed_origin() {
+    let root = container();
+    let f = flow(serde_json::json!(["payout"]), &[StepName::Payout]);
+    let api = FakeApi::new(vec![Ok(session(f, true, Some(origin())))], vec![]);
+    let log: Log = Rc::default();
+    let host = HostWindow {
+        parent: Some(window()),
+        candidate_origin: Some(origin()),
+    };
+    let (events, _app) = messages_after(2, READY_FLOW_ID, || {
+        mount_app(
+            &root,
+            Uuid::try_parse(READY_FLOW_ID).ok(),
+            api.clone(),
+            host,
+            &log,
+        )
+    })
+    .await;
+    assert_eq!(
+        *api.log.borrow(),
+        vec![format!("session:{READY_FLOW_ID}:{}", origin())]
+    );
+    let first = events[0].data();
+    let second = events[1].data();
+    assert_eq!(
+        field(&first, "type").as_string().as_deref(),
+        Some("ready"),
+        "{:?}",
+        events
+            .iter()
+            .map(|e| js_sys::JSON::stringify(&e.data()).ok())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        field(&first, "flow_id").as_string().as_deref(),
+        Some(READY_FLOW_ID)
+    );
+    assert_eq!(
+        field(&second, "type").as_string().as_deref(),
+        Some("resize")
+    );
+    assert!(field(&second, "height").as_f64().unwrap_or(0.0) > 0.0);
+}
