@@ -21,7 +21,7 @@ cargo clippy -q -p payout-flows --target wasm32-unknown-unknown --all-targets --
 say "native tests (model, sandbox, router)"
 cargo test -q --workspace --exclude payout-e2e
 say "browser tests of the app (wasm-bindgen-test, headless Chromium)"
-cargo test -q -p payout-flows --target wasm32-unknown-unknown
+cargo test -p payout-flows --target wasm32-unknown-unknown
 say "release build of the app (trunk)"
 trunk build --release
 say "end-to-end tests (sandbox + built app in Chromium)"

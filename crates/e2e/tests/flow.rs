@@ -148,10 +148,10 @@ async fn unknown_flow_and_unbuilt_step_show_their_screens() -> Result<()> {
         .client
         .goto(&format!("{}/flow/{}", sandbox.base, uuid::Uuid::new_v4()))
         .await?;
-    let text = browser
-        .text_of("[data-testid=error-flow-not-found]")
+    let heading = browser
+        .text_of("[data-testid=screen-error-not-found] h1")
         .await?;
-    assert!(text.to_lowercase().contains("not found"), "{text}");
+    assert_eq!(heading, "This link doesn't work");
 
     let user_id = sandbox.create_user().await?;
     let flow = sandbox
