@@ -165,3 +165,28 @@ async fn unknown_flow_and_unbuilt_step_show_their_screens() -> Result<()> {
     assert_eq!(heading, "Tax information isn't available in this version");
     browser.close().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_host_page_lists_the_flow_messages() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = sandbox.create_user().await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["compliance"], "user_id": user_id}))
+        .await?;
+    let link = flow["link"].as_str().unwrap_or_default();
+    // The demo page on `localhost` embeds the flow from `127.0.0.1`: two origins, one server.
+    let demo = sandbox.base.replace("127.0.0.1", "localhost") + "/demo?link=" + link;
+
+    let browser = Browser::start().await?;
+    browser.client.goto(&demo).await?;
+    let ready = browser.text_of("#messages li[data-type=ready]").await?;
+    let ready: Value = serde_json::from_str(&ready)?;
+    assert_eq!(ready["flow_id"], flow["id"]);
+    // The flow cannot go on (compliance is not built yet) and says so to the host.
+    let error = browser.text_of("#messages li[data-type=error]").await?;
+    assert!(error.contains("compliance"), "{error}");
+    if let Ok(path) = std::env::var("PAYOUT_E2E_SCREENSHOT") {
+        std::fs::write(path, browser.client.screenshot().await?)?;
+    }
+    browser.close().await
+}
