@@ -54,6 +54,27 @@ pub(crate) fn is_allowed_origin(origin: &str, app_origins: &[String], extra: &[S
             .any(|o| normalize_origin(o) == Some(origin))
 }
 
+/// The `Content-Security-Policy` for a flow page: only the flow's own origin, loopback hosts and
+/// the app's allowed origins may frame it, so a site off the allow-list cannot embed a flow at
+/// all (not merely miss its messages). Origins that are not plain `scheme://host[:port]` are
+/// left out rather than risk breaking the header.
+pub(crate) fn frame_ancestors<'a>(origins: impl IntoIterator<Item = &'a String>) -> String {
+    let mut policy = String::from("frame-ancestors 'self' http://127.0.0.1:* http://localhost:*");
+    for origin in origins {
+        let Some(origin) = normalize_origin(origin) else {
+            continue;
+        };
+        let safe = origin
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.:/[]".contains(c));
+        if safe && !is_loopback_origin(origin) {
+            policy.push(' ');
+            policy.push_str(origin);
+        }
+    }
+    policy
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +127,19 @@ mod tests {
             &["https://other.example".to_owned()]
         ));
         assert!(!is_allowed_origin("https://evil.example", &app, &[]));
+    }
+
+    #[test]
+    fn frame_ancestors_lists_self_loopback_and_allowed_origins_only() {
+        let origins = [
+            "https://host.example/".to_owned(),
+            "https://bad.example; script-src *".to_owned(),
+            "http://localhost:3000".to_owned(),
+            "javascript:alert(1)".to_owned(),
+        ];
+        assert_eq!(
+            frame_ancestors(&origins),
+            "frame-ancestors 'self' http://127.0.0.1:* http://localhost:* https://host.example"
+        );
     }
 }

@@ -1001,6 +1001,45 @@ mod pages {
         std::fs::remove_dir_all(assets).unwrap();
     }
 
+    /// Only allowed origins may frame a flow: a site off the allow-list cannot embed it at all.
+    #[tokio::test]
+    async fn flow_page_may_be_framed_only_by_allowed_origins() {
+        let assets = built_assets();
+        let app = TestApp::with_config(|c| {
+            Config {
+                assets_dir: assets.clone(),
+                ..c
+            }
+            .with_allowed_origins(["https://host.example"])
+        })
+        .await;
+        sqlx::query("UPDATE apps SET allowed_origins = $1")
+            .bind(r#"["https://shop.example"]"#)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        let flow = app.create_redirect_flow().await;
+        let res = app
+            .get(
+                &format!("/flow/{}", flow["id"].as_str().unwrap()),
+                Auth::None,
+            )
+            .await;
+        assert_eq!(res.status, 200);
+        assert_eq!(
+            res.header(header::CONTENT_SECURITY_POLICY),
+            "frame-ancestors 'self' http://127.0.0.1:* http://localhost:* \
+             https://host.example https://shop.example"
+        );
+        // An unknown flow's page is frameable by loopback and the server's extra origins only.
+        let res = app.get("/flow/not-a-flow", Auth::None).await;
+        assert_eq!(
+            res.header(header::CONTENT_SECURITY_POLICY),
+            "frame-ancestors 'self' http://127.0.0.1:* http://localhost:* https://host.example"
+        );
+        std::fs::remove_dir_all(assets).unwrap();
+    }
+
     #[tokio::test]
     async fn app_assets_are_served_with_their_content_types() {
         let assets = built_assets();

@@ -1,9 +1,13 @@
 //! What a browser loads: the built app (`/app/…` from the assets directory, `/flow/{id}` its
 //! `index.html`), the home page, the demo host page (`assets/demo.html`) and `/healthz`.
 
+use crate::apps::allowed_origins;
 use crate::config::Config;
+use crate::error::Error;
+use crate::origin::frame_ancestors;
+use crate::routes::flows::FlowRow;
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -44,10 +48,22 @@ async fn get_health() -> &'static str {
 }
 
 /// `GET /flow/{id}`: the app's `index.html` for any id (the app itself says when a flow does
-/// not exist), never cached so a new build shows at once. 503 while the app is not built.
-async fn get_flow_page(State(state): State<AppState>) -> Response {
+/// not exist), never cached so a new build shows at once, and frameable only by the origins
+/// allowed to embed that flow's app (`frame-ancestors`). 503 while the app is not built.
+async fn get_flow_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let mut origins = state.config.extra_allowed_origins.clone();
+    if let Ok(id) = id.parse() {
+        if let Some(flow) = FlowRow::find(&state.db, id).await? {
+            origins.extend(allowed_origins(&state.db, &flow.app_id).await?);
+        }
+    }
+    let csp = HeaderValue::from_str(&frame_ancestors(&origins))
+        .map_err(|e| Error::Internal(format!("frame-ancestors header: {e}")))?;
     let index = state.config.assets_dir.join("index.html");
-    match tokio::fs::read(&index).await {
+    Ok(match tokio::fs::read(&index).await {
         Ok(html) => (
             [
                 (
@@ -55,6 +71,7 @@ async fn get_flow_page(State(state): State<AppState>) -> Response {
                     HeaderValue::from_static("text/html; charset=utf-8"),
                 ),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                (header::CONTENT_SECURITY_POLICY, csp),
             ],
             html,
         )
@@ -69,7 +86,7 @@ async fn get_flow_page(State(state): State<AppState>) -> Response {
             )
                 .into_response()
         }
-    }
+    })
 }
 
 /// `s` safe inside a double-quoted HTML attribute.
