@@ -2,6 +2,7 @@
 //! state the flow app routes on ([`FlowState`]).
 
 use crate::error::{ApiError, Errors};
+use crate::money::FeeParty;
 use crate::step::{Step, StepName};
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,10 @@ pub struct NewFlow {
     /// Host data echoed back on the flow.
     #[serde(default)]
     pub metadata: Option<Metadata>,
+    /// Who pays payout fees in this flow's payout step; the platform when absent. Not in the
+    /// seeds' flow request (payout links have it, seed 004); the flow response stays as seeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_fee_party: Option<FeeParty>,
 }
 
 impl NewFlow {
@@ -110,6 +115,9 @@ pub struct FlowState {
     pub hide_go_to_dashboard_on_complete: bool,
     /// The flow makes the user sign in even when it names a user.
     pub require_auth: bool,
+    /// Who pays payout fees in the payout step.
+    #[serde(default)]
+    pub payout_fee_party: FeeParty,
 }
 
 impl FlowState {
@@ -211,6 +219,7 @@ mod tests {
             user_id: None,
             hide_go_to_dashboard_on_complete: false,
             require_auth: false,
+            payout_fee_party: FeeParty::Platform,
         };
         assert_eq!(state.next_step(), Some(&Step::Payout));
     }

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod flow;
 pub mod message;
+pub mod money;
 pub mod session;
 pub mod step;
 pub mod user;

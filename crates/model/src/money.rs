@@ -1,0 +1,833 @@
+//! Money on the wire (seeds 001 and 004): wallets, transfers and their transactions, the
+//! transfer lifecycle, payout methods, payouts and the sandbox fee schedule. Amounts are integer
+//! cents everywhere ([`Cents`]); there are no floats in this module.
+
+use crate::error::{ApiError, Errors};
+use crate::flow::{check_metadata, Metadata};
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An amount of US cents. Signed: a transfer's amount is negative when money moves from the
+/// app to the user (seed 004, "Create Fund Transfer").
+pub type Cents = i64;
+
+/// Largest single amount accepted: $1,000,000.00.
+pub const MAX_AMOUNT: Cents = 100_000_000;
+
+/// A wallet's balance (`GET /api/v2/wallet`, `GET /api/v2/users/{id}/wallet`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Wallet {
+    /// Everything the wallet holds, including money reserved by payouts still pending.
+    pub amount: Cents,
+    /// What can be paid out or moved now: `amount` less pending payouts.
+    pub withdrawable_amount: Cents,
+}
+
+/// Where a transfer is in its lifecycle (seed 001's table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferStatus {
+    /// Created, not yet processed.
+    Created,
+    /// Held for review.
+    Flagged,
+    /// Being processed; money is reserved.
+    Pending,
+    /// Done.
+    Completed,
+    /// Could not be processed; the money went back where it came from.
+    Failed,
+    /// Undone after completion; the money went back where it came from.
+    Reversed,
+    /// Stopped before completion; the money went back where it came from.
+    Canceled,
+}
+
+impl TransferStatus {
+    /// Whether no further change can happen.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            TransferStatus::Completed
+                | TransferStatus::Failed
+                | TransferStatus::Reversed
+                | TransferStatus::Canceled
+        )
+    }
+
+    /// Whether a transfer may move from `self` to `to`. `Completed` may only be `Reversed`.
+    pub fn can_become(self, to: TransferStatus) -> bool {
+        use TransferStatus::*;
+        match self {
+            Created => matches!(to, Flagged | Pending | Completed | Failed | Canceled),
+            Flagged => matches!(to, Pending | Completed | Failed | Canceled),
+            Pending => matches!(to, Completed | Failed | Canceled),
+            Completed => to == Reversed,
+            Failed | Reversed | Canceled => false,
+        }
+    }
+}
+
+/// What kind of transfer (seed 001, "Transfer Types").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferType {
+    /// Between the app's wallet and a user's wallet.
+    Balance,
+    /// From a user's wallet to their external account.
+    Payout,
+    /// From an external bank account into the app's wallet.
+    Refill,
+}
+
+/// What one transaction records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionType {
+    /// A move between two wallets.
+    Balance,
+    /// Money leaving for an external payout account.
+    Payout,
+    /// A payout fee.
+    Fee,
+    /// Money arriving from an external bank account.
+    Refill,
+    /// Money going back where it came from after a failure, reversal or cancellation.
+    Return,
+}
+
+/// One status change of a transfer.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct StatusChange {
+    /// The status entered.
+    pub status: TransferStatus,
+    /// When.
+    pub timestamp: Timestamp,
+}
+
+/// One ledger entry: `amount` cents moved from `source_name` to `destination_name`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Transaction {
+    /// Ledger sequence number.
+    pub id: i64,
+    /// Cents moved; always positive.
+    pub amount: Cents,
+    /// When it was written.
+    pub created: Timestamp,
+    /// The wallet or account the money left.
+    pub source_name: String,
+    /// The wallet or account the money reached.
+    pub destination_name: String,
+    /// What it records.
+    #[serde(rename = "type")]
+    pub kind: TransactionType,
+    /// Host data of the transfer, repeated.
+    pub metadata: Option<Metadata>,
+}
+
+/// Payout rail details of a payout transfer (seed 004's `external_data`); empty otherwise.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ExternalData {
+    /// The payout method used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// The rail's own reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The rail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<PayoutPlatform>,
+    /// Fee charged, in cents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<Cents>,
+    /// Who paid the fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_fee_party: Option<FeeParty>,
+    /// What reached the user's external account, in cents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_amount: Option<Cents>,
+}
+
+/// A transfer (seed 004 "Create Fund Transfer Response"; also the response of a payout).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Transfer {
+    /// ID of the transfer.
+    pub id: Uuid,
+    /// When it was created.
+    pub created: Timestamp,
+    /// The user involved, if any.
+    pub user_id: Option<Uuid>,
+    /// Cents: negative from the app to the user, positive from the user to the app; a payout's
+    /// amount is what left the user's wallet.
+    pub amount: Cents,
+    /// Current status.
+    pub status: TransferStatus,
+    /// Every status entered, oldest first.
+    pub status_history: Vec<StatusChange>,
+    /// The ledger entries, oldest first.
+    pub transactions: Vec<Transaction>,
+    /// What kind of transfer.
+    #[serde(rename = "type")]
+    pub kind: TransferType,
+    /// Payout rail details.
+    pub external_data: ExternalData,
+    /// Host data.
+    pub metadata: Option<Metadata>,
+}
+
+/// A page of transfers (`GET /api/v2/transfers`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct TransferList {
+    /// Newest first.
+    pub data: Vec<Transfer>,
+    /// Whether more lie beyond this page in the direction asked.
+    pub has_more: bool,
+}
+
+/// `POST /api/v2/transfers` body (seed 004).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct NewTransfer {
+    /// Cents; negative moves money from the app to the user, positive from the user to the app.
+    pub amount: Cents,
+    /// The user.
+    pub user_id: Uuid,
+    /// Host data.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+    /// Makes a retried request return the first transfer.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+impl NewTransfer {
+    /// A non-zero amount within [`MAX_AMOUNT`], sane metadata and key.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        if self.amount == 0 {
+            errors.add("amount", "must not be zero");
+        } else if self.amount.abs() > MAX_AMOUNT {
+            errors.add(
+                "amount",
+                format!("must be at most {MAX_AMOUNT} cents either way"),
+            );
+        }
+        check_metadata(&self.metadata, &mut errors);
+        check_idempotency_key(&self.idempotency_key, &mut errors);
+        errors.finish()
+    }
+}
+
+/// `POST /api/v2/sandbox/refills` body: money from an external bank into the app's wallet.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct NewRefill {
+    /// Cents, positive.
+    pub amount: Cents,
+    /// Host data.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+}
+
+impl NewRefill {
+    /// A positive amount within [`MAX_AMOUNT`].
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        if let Err(m) = check_positive_amount(self.amount) {
+            errors.add("amount", m);
+        }
+        check_metadata(&self.metadata, &mut errors);
+        errors.finish()
+    }
+}
+
+/// `POST /api/v2/sandbox/transfers/{id}/simulate` body: moves a sandbox transfer along its
+/// lifecycle (ACH payouts stay `pending` until this is called).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct SimulateTransfer {
+    /// The status to enter: `flagged`, `pending`, `completed`, `failed`, `reversed`, `canceled`.
+    pub status: TransferStatus,
+}
+
+/// A payout rail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutPlatform {
+    /// US bank account by ACH.
+    Ach,
+    /// PayPal, by email.
+    Paypal,
+    /// Venmo, by phone number or handle.
+    Venmo,
+    /// Cash App, by cashtag.
+    CashApp,
+}
+
+impl PayoutPlatform {
+    /// Every rail.
+    pub const ALL: [PayoutPlatform; 4] = [
+        PayoutPlatform::Ach,
+        PayoutPlatform::Paypal,
+        PayoutPlatform::Venmo,
+        PayoutPlatform::CashApp,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutPlatform::Ach => "ach",
+            PayoutPlatform::Paypal => "paypal",
+            PayoutPlatform::Venmo => "venmo",
+            PayoutPlatform::CashApp => "cash_app",
+        }
+    }
+
+    /// The sandbox fee for paying out `amount` cents on this rail, rounded up to a whole cent:
+    /// ACH 25¢ flat; PayPal and Venmo 2% (at least 25¢, at most $20.00); Cash App 1.5% (at
+    /// least 25¢, at most $15.00). Documented in the README; both sides compute it here.
+    pub fn fee(self, amount: Cents) -> Cents {
+        let percent = |basis_points: Cents, max: Cents| {
+            let fee = (amount.max(0) * basis_points + 9_999) / 10_000;
+            fee.clamp(25, max)
+        };
+        match self {
+            PayoutPlatform::Ach => 25,
+            PayoutPlatform::Paypal | PayoutPlatform::Venmo => percent(200, 2_000),
+            PayoutPlatform::CashApp => percent(150, 1_500),
+        }
+    }
+
+    /// Whether payouts on this rail complete at once in the sandbox (seed 004: PayPal and
+    /// Venmo do); others stay `pending` until simulated.
+    pub fn completes_at_once(self) -> bool {
+        !matches!(self, PayoutPlatform::Ach)
+    }
+}
+
+/// The rail asked for in a payout: one of [`PayoutPlatform`] or the user's `default` method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformChoice {
+    /// The user's default payout method.
+    Default,
+    /// See [`PayoutPlatform::Ach`].
+    Ach,
+    /// See [`PayoutPlatform::Paypal`].
+    Paypal,
+    /// See [`PayoutPlatform::Venmo`].
+    Venmo,
+    /// See [`PayoutPlatform::CashApp`].
+    CashApp,
+}
+
+/// Who pays a payout's fee.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeeParty {
+    /// The app's wallet pays the fee; the user receives the whole amount.
+    #[default]
+    Platform,
+    /// The fee comes out of the amount; the user receives the rest.
+    User,
+}
+
+/// A bank account type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountType {
+    /// Checking.
+    Checking,
+    /// Savings.
+    Savings,
+}
+
+/// A US bank account as entered (for ACH payouts and for pay-ins).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct NewBankAccount {
+    /// Nine-digit ABA routing number; its checksum is verified.
+    pub routing_number: String,
+    /// 4 to 17 digits.
+    pub account_number: String,
+    /// Checking or savings.
+    pub account_type: AccountType,
+}
+
+impl NewBankAccount {
+    /// Checks each field into `errors`, under `prefix` (`""` or `"ach."`).
+    pub fn check(&self, prefix: &str, errors: &mut Errors) {
+        if let Err(m) = check_routing_number(&self.routing_number) {
+            errors.add(format!("{prefix}routing_number"), m);
+        }
+        if let Err(m) = check_account_number(&self.account_number) {
+            errors.add(format!("{prefix}account_number"), m);
+        }
+    }
+
+    /// Every field checked.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        self.check("", &mut errors);
+        errors.finish()
+    }
+}
+
+/// A bank account as returned: the account number masked to its last four digits.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct BankAccount {
+    /// ID of the account.
+    pub id: Uuid,
+    /// Routing number (public information).
+    pub routing_number: String,
+    /// Last four digits of the account number.
+    pub account_number_last4: String,
+    /// Checking or savings.
+    pub account_type: AccountType,
+    /// When it was connected.
+    pub created: Timestamp,
+}
+
+/// `POST …/payout-methods` body: the rail and its details.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(tag = "platform", rename_all = "snake_case")]
+pub enum NewPayoutMethod {
+    /// A US bank account.
+    Ach {
+        /// Nine-digit ABA routing number.
+        routing_number: String,
+        /// 4 to 17 digits.
+        account_number: String,
+        /// Checking or savings.
+        account_type: AccountType,
+    },
+    /// A PayPal account.
+    Paypal {
+        /// The PayPal email.
+        email: String,
+    },
+    /// A Venmo account.
+    Venmo {
+        /// `@handle` or a 10-digit US phone number.
+        handle: String,
+    },
+    /// A Cash App account.
+    CashApp {
+        /// `$cashtag`.
+        cashtag: String,
+    },
+}
+
+impl NewPayoutMethod {
+    /// The rail.
+    pub fn platform(&self) -> PayoutPlatform {
+        match self {
+            NewPayoutMethod::Ach { .. } => PayoutPlatform::Ach,
+            NewPayoutMethod::Paypal { .. } => PayoutPlatform::Paypal,
+            NewPayoutMethod::Venmo { .. } => PayoutPlatform::Venmo,
+            NewPayoutMethod::CashApp { .. } => PayoutPlatform::CashApp,
+        }
+    }
+
+    /// Every field checked; errors name the field (`routing_number`, `email`, …).
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        match self {
+            NewPayoutMethod::Ach {
+                routing_number,
+                account_number,
+                account_type,
+            } => NewBankAccount {
+                routing_number: routing_number.clone(),
+                account_number: account_number.clone(),
+                account_type: *account_type,
+            }
+            .check("", &mut errors),
+            NewPayoutMethod::Paypal { email } => {
+                if let Err(m) = crate::user::check_email(email) {
+                    errors.add("email", m);
+                }
+            }
+            NewPayoutMethod::Venmo { handle } => {
+                if let Err(m) = check_venmo(handle) {
+                    errors.add("handle", m);
+                }
+            }
+            NewPayoutMethod::CashApp { cashtag } => {
+                if let Err(m) = check_cashtag(cashtag) {
+                    errors.add("cashtag", m);
+                }
+            }
+        }
+        errors.finish()
+    }
+}
+
+/// A payout method as returned: what identifies it to the user, secrets masked.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PayoutMethod {
+    /// ID of the method (a payout's `account_id`).
+    pub id: Uuid,
+    /// The rail.
+    pub platform: PayoutPlatform,
+    /// Whether payouts with `platform: "default"` use it.
+    pub default: bool,
+    /// For people: `PayPal · ada@example.com`, `ACH · checking ••••6789`, `Venmo · @ada`.
+    pub label: String,
+    /// When it was added.
+    pub created: Timestamp,
+}
+
+/// The user's payout methods.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PayoutMethodList {
+    /// Oldest first.
+    pub data: Vec<PayoutMethod>,
+}
+
+/// `POST /api/v2/payouts` body (seed 004).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct NewPayout {
+    /// The user paid.
+    pub user_id: Uuid,
+    /// Cents to take from the user's wallet; at least 1.
+    pub amount: Cents,
+    /// The rail, or `default` for the user's default method.
+    pub platform: PlatformChoice,
+    /// A specific payout method of the user (its `id`); else the user's method on `platform`.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// First move `amount` from the app's wallet to the user's.
+    #[serde(default)]
+    pub fund: bool,
+    /// Not counted towards the 1099 threshold.
+    #[serde(default)]
+    pub tax_exempt: bool,
+    /// Makes a retried request return the first payout, never a second one.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// Host data.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+    /// Who pays the fee; the platform when absent.
+    #[serde(default)]
+    pub payout_fee_party: Option<FeeParty>,
+}
+
+impl NewPayout {
+    /// A positive amount, a sane key and metadata.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        if let Err(m) = check_positive_amount(self.amount) {
+            errors.add("amount", m);
+        }
+        check_idempotency_key(&self.idempotency_key, &mut errors);
+        check_metadata(&self.metadata, &mut errors);
+        errors.finish()
+    }
+}
+
+/// The flow app's payout request (`POST /api/flow/payouts`): the signed-in user pays out.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct NewFlowPayout {
+    /// Cents to take from the wallet; at least 1, at most the withdrawable balance.
+    pub amount: Cents,
+    /// The payout method to use.
+    pub payout_method_id: Uuid,
+    /// One key per payout attempt, kept across retries and reloads.
+    pub idempotency_key: String,
+}
+
+/// What a payout of `amount` costs and delivers, for the confirmation screen and the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PayoutQuote {
+    /// Cents leaving the user's wallet.
+    pub amount: Cents,
+    /// The fee.
+    pub fee: Cents,
+    /// Who pays it.
+    pub payout_fee_party: FeeParty,
+    /// Cents reaching the user's external account.
+    pub net_amount: Cents,
+}
+
+impl PayoutQuote {
+    /// Quotes `amount` on `platform` with the fee paid by `party`. `Err` when the user would
+    /// pay a fee as large as the amount.
+    pub fn new(amount: Cents, platform: PayoutPlatform, party: FeeParty) -> Result<Self, String> {
+        let fee = platform.fee(amount);
+        let net_amount = match party {
+            FeeParty::Platform => amount,
+            FeeParty::User => amount - fee,
+        };
+        if net_amount <= 0 {
+            return Err(format!("must be more than the {} fee", format_cents(fee)));
+        }
+        Ok(Self {
+            amount,
+            fee,
+            payout_fee_party: party,
+            net_amount,
+        })
+    }
+}
+
+/// `$1,234.56` for 123456 cents (`-$0.05` for -5).
+pub fn format_cents(cents: Cents) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let dollars = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in dollars.chars().enumerate() {
+        if i > 0 && (dollars.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}${grouped}.{:02}", abs % 100)
+}
+
+/// Parses what a person types as dollars (`12`, `12.5`, `$1,234.56`) into cents; at most two
+/// decimals, never through floats.
+pub fn parse_dollars(input: &str) -> Result<Cents, String> {
+    let s: String = input
+        .trim()
+        .trim_start_matches('$')
+        .chars()
+        .filter(|c| *c != ',')
+        .collect();
+    let bad = || Err("must be an amount like 12.34".to_owned());
+    let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return bad();
+    }
+    if frac.len() > 2 {
+        return Err("must have at most two decimals".to_owned());
+    }
+    if whole.len() > 9 {
+        return Err(format!("must be at most {}", format_cents(MAX_AMOUNT)));
+    }
+    let whole: Cents = if whole.is_empty() {
+        0
+    } else {
+        whole
+            .parse()
+            .map_err(|_| "must be an amount like 12.34".to_owned())?
+    };
+    let frac: Cents = format!("{frac:0<2}").parse().unwrap_or(0);
+    Ok(whole * 100 + frac)
+}
+
+/// At least 1 cent and at most [`MAX_AMOUNT`].
+pub fn check_positive_amount(amount: Cents) -> Result<(), String> {
+    if amount < 1 {
+        Err("must be at least 1 cent".to_owned())
+    } else if amount > MAX_AMOUNT {
+        Err(format!("must be at most {MAX_AMOUNT} cents"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_idempotency_key(key: &Option<String>, errors: &mut Errors) {
+    if let Some(key) = key {
+        if key.is_empty() || key.len() > 255 || key.chars().any(|c| c.is_control()) {
+            errors.add("idempotency_key", "must be 1 to 255 printable characters");
+        }
+    }
+}
+
+/// A nine-digit ABA routing number whose checksum holds:
+/// 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10).
+pub fn check_routing_number(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    if v.len() != 9 || !v.chars().all(|c| c.is_ascii_digit()) {
+        return Err("must be 9 digits".to_owned());
+    }
+    let d: Vec<u32> = v.chars().filter_map(|c| c.to_digit(10)).collect();
+    let sum = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8]);
+    if sum % 10 != 0 {
+        return Err("is not a valid routing number (check the digits)".to_owned());
+    }
+    Ok(())
+}
+
+/// A US bank account number: 4 to 17 digits.
+pub fn check_account_number(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    if !(4..=17).contains(&v.len()) || !v.chars().all(|c| c.is_ascii_digit()) {
+        return Err("must be 4 to 17 digits".to_owned());
+    }
+    Ok(())
+}
+
+/// A Venmo handle (`@name`, 5 to 30 letters, digits, `-` or `_`) or a 10-digit US phone.
+pub fn check_venmo(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    if let Some(name) = v.strip_prefix('@') {
+        let ok = (5..=30).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        return if ok {
+            Ok(())
+        } else {
+            Err("must be @ and 5 to 30 letters, digits, - or _".to_owned())
+        };
+    }
+    crate::user::check_phone_number("1", v)
+        .map_err(|_| "must be a @handle or a 10-digit US phone number".to_owned())
+}
+
+/// A Cash App cashtag: `$` and 1 to 20 letters or digits, with at least one letter.
+pub fn check_cashtag(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    let ok = v.strip_prefix('$').is_some_and(|tag| {
+        (1..=20).contains(&tag.len())
+            && tag.chars().all(|c| c.is_ascii_alphanumeric())
+            && tag.chars().any(|c| c.is_ascii_alphabetic())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err("must be $ and 1 to 20 letters or digits, like $ada".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Seed 004, "Create Fund Transfer Response", with amounts as integer cents.
+    #[test]
+    fn transfer_matches_seed_004_shape() {
+        let seed = json!({
+            "amount": -1000, "created": "2024-07-11T21:17:33.959976Z", "external_data": {},
+            "id": "847e70b4-e057-457e-aa89-ba0312f159c1", "metadata": null,
+            "status": "completed",
+            "status_history": [{"status": "completed", "timestamp": "2024-07-11T21:17:33Z"}],
+            "transactions": [{
+                "amount": 1000, "created": "2024-07-11T21:17:33.950405Z",
+                "destination_name": "enamored-education", "id": 767354, "metadata": null,
+                "source_name": "TestWriteChoiceApp", "type": "balance"
+            }],
+            "type": "balance", "user_id": "f33919ae-6793-41bd-b512-1ad3c19f4ecb"
+        });
+        let t: Transfer = serde_json::from_value(seed.clone()).unwrap();
+        assert_eq!(t.kind, TransferType::Balance);
+        assert_eq!(serde_json::to_value(&t).unwrap(), seed);
+    }
+
+    /// Seed 004, "Create Payout with Idempotency Key" request.
+    #[test]
+    fn new_payout_matches_seed_004_request() {
+        let seed = json!({
+            "user_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a", "amount": 123,
+            "platform": "paypal", "account_id": "", "fund": true, "tax_exempt": true,
+            "idempotency_key": "3c90c3cc-0d44-4b50-8888-8dd25736052a", "metadata": "",
+        });
+        let p: NewPayout = serde_json::from_value(seed).unwrap();
+        p.validate().unwrap();
+        assert_eq!(p.platform, PlatformChoice::Paypal);
+        assert_eq!(p.payout_fee_party, None);
+        let p: NewPayout = serde_json::from_value(json!({
+            "user_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a", "amount": 1000,
+            "platform": "default", "payout_fee_party": "user"
+        }))
+        .unwrap();
+        assert_eq!(
+            (p.platform, p.payout_fee_party),
+            (PlatformChoice::Default, Some(FeeParty::User))
+        );
+    }
+
+    #[test]
+    fn lifecycle_allows_only_forward_moves() {
+        use TransferStatus::*;
+        assert!(Created.can_become(Pending) && Pending.can_become(Completed));
+        assert!(Completed.can_become(Reversed));
+        assert!(!Completed.can_become(Failed));
+        assert!(!Failed.can_become(Completed) && !Canceled.can_become(Pending));
+        assert!(Failed.is_final() && !Flagged.is_final());
+    }
+
+    #[test]
+    fn fees_follow_the_documented_schedule() {
+        assert_eq!(PayoutPlatform::Ach.fee(1_000_000), 25);
+        assert_eq!(PayoutPlatform::Paypal.fee(100), 25); // 2¢ → minimum 25¢
+        assert_eq!(PayoutPlatform::Paypal.fee(10_001), 201); // 200.02 → rounded up
+        assert_eq!(PayoutPlatform::Venmo.fee(1_000_000), 2_000); // capped at $20
+        assert_eq!(PayoutPlatform::CashApp.fee(10_000), 150);
+    }
+
+    #[test]
+    fn quotes_who_pays_the_fee() {
+        let q = PayoutQuote::new(10_000, PayoutPlatform::Paypal, FeeParty::User).unwrap();
+        assert_eq!((q.fee, q.net_amount), (200, 9_800));
+        let q = PayoutQuote::new(10_000, PayoutPlatform::Paypal, FeeParty::Platform).unwrap();
+        assert_eq!(q.net_amount, 10_000);
+        assert!(PayoutQuote::new(25, PayoutPlatform::Ach, FeeParty::User).is_err());
+    }
+
+    #[test]
+    fn routing_numbers_need_a_valid_checksum() {
+        assert!(check_routing_number("011000015").is_ok());
+        assert!(check_routing_number("021000021").is_ok());
+        assert_eq!(
+            check_routing_number("011000016").unwrap_err(),
+            "is not a valid routing number (check the digits)"
+        );
+        assert_eq!(
+            check_routing_number("12345").unwrap_err(),
+            "must be 9 digits"
+        );
+    }
+
+    #[test]
+    fn payout_methods_are_tagged_by_platform_and_checked() {
+        let m: NewPayoutMethod =
+            serde_json::from_value(json!({"platform": "paypal", "email": "ada@example.com"}))
+                .unwrap();
+        assert_eq!(m.platform(), PayoutPlatform::Paypal);
+        m.validate().unwrap();
+        let bad = NewPayoutMethod::Ach {
+            routing_number: "011000016".into(),
+            account_number: "12".into(),
+            account_type: AccountType::Checking,
+        };
+        let err = bad.validate().unwrap_err();
+        assert!(err.field("routing_number").is_some() && err.field("account_number").is_some());
+        assert!(check_venmo("@ada-lovelace").is_ok() && check_venmo("4155550123").is_ok());
+        assert!(check_venmo("@ab").is_err() && check_venmo("ada").is_err());
+        assert!(check_cashtag("$ada").is_ok() && check_cashtag("ada").is_err());
+        assert!(check_cashtag("$123").is_err());
+    }
+
+    #[test]
+    fn dollars_parse_to_cents_without_floats() {
+        assert_eq!(parse_dollars("12"), Ok(1200));
+        assert_eq!(parse_dollars("$1,234.5"), Ok(123_450));
+        assert_eq!(parse_dollars(".07"), Ok(7));
+        assert_eq!(parse_dollars("0.29"), Ok(29)); // 0.29 * 100 is 28.999… in floats
+        assert!(parse_dollars("1.234").is_err());
+        assert!(parse_dollars("-5").is_err());
+        assert!(parse_dollars("abc").is_err());
+        assert!(parse_dollars("").is_err());
+        assert_eq!(format_cents(123_456), "$1,234.56");
+        assert_eq!(format_cents(-5), "-$0.05");
+        assert_eq!(format_cents(100_000_000), "$1,000,000.00");
+    }
+}
