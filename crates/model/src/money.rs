@@ -576,7 +576,7 @@ pub fn format_cents(cents: Cents) -> String {
     let dollars = (abs / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in dollars.chars().enumerate() {
-        if i > 0 && (dollars.len() - i) % 3 == 0 {
+        if i > 0 && (dollars.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -649,7 +649,7 @@ pub fn check_routing_number(value: &str) -> Result<(), String> {
     }
     let d: Vec<u32> = v.chars().filter_map(|c| c.to_digit(10)).collect();
     let sum = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8]);
-    if sum % 10 != 0 {
+    if !sum.is_multiple_of(10) {
         return Err("is not a valid routing number (check the digits)".to_owned());
     }
     Ok(())
