@@ -1,6 +1,8 @@
 //! Apps: the host tenants, their credentials and their embed allow-lists (seed 001,
 //! "Applications"). The sandbox has no app-management API yet: one default app is created at
-//! start ([`ensure_default_app`]). Api keys are stored as sha256 digests only.
+//! start ([`ensure_default_app`]). Api keys are stored as sha256 digests only. Every app has a
+//! wallet that opens with $100.00 in the sandbox (seed 004; [`crate::ledger::open_app_wallet`]),
+//! apps from before the ledger included.
 
 use crate::db::{parse_stored_id, parse_stored_json, to_millis, Db};
 use crate::error::Error;
@@ -64,8 +66,10 @@ pub async fn ensure_default_app(
         .await
         .context("cannot read the apps")?;
         if let Some(row) = oldest {
+            let id = parse_stored_id(&row.id)?;
+            open_wallet(db, id).await?;
             return Ok(DefaultApp {
-                id: parse_stored_id(&row.id)?,
+                id,
                 client_id: row.client_id,
                 api_key: None,
                 created: false,
@@ -86,6 +90,8 @@ pub async fn ensure_default_app(
     let Some(row) = existing else {
         return create_app(db, client_id.to_owned(), api_key.to_owned()).await;
     };
+    let id = parse_stored_id(&row.id)?;
+    open_wallet(db, id).await?;
     let hash = sha256_hex(api_key);
     if !digests_match(&row.api_key_hash, &hash) {
         sqlx::query("UPDATE apps SET api_key_hash = $1 WHERE id = $2")
@@ -100,7 +106,7 @@ pub async fn ensure_default_app(
         );
     }
     Ok(DefaultApp {
-        id: parse_stored_id(&row.id)?,
+        id,
         client_id: row.client_id,
         api_key: Some(api_key.to_owned()),
         created: false,
@@ -122,6 +128,7 @@ async fn create_app(db: &Db, client_id: String, api_key: String) -> anyhow::Resu
     .execute(db)
     .await
     .context("cannot create the default app")?;
+    open_wallet(db, id).await?;
     tracing::info!(client_id, "created the default app");
     Ok(DefaultApp {
         id,
@@ -129,6 +136,13 @@ async fn create_app(db: &Db, client_id: String, api_key: String) -> anyhow::Resu
         api_key: Some(api_key),
         created: true,
     })
+}
+
+/// Gives app `id` its wallet and opening balance unless it has them.
+async fn open_wallet(db: &Db, id: Uuid) -> anyhow::Result<()> {
+    crate::ledger::open_app_wallet(db, id, Utc::now())
+        .await
+        .context("cannot open the app's wallet")
 }
 
 /// Credentials must fit in an HTTP Basic header: a client id without `:`, neither empty nor

@@ -1,9 +1,10 @@
 //! Who is calling: [`HostApp`] for the host API (HTTP Basic `client_id:api_key`, seed 004
 //! "Authentication") and [`FlowSession`] for the flow-facing API (a bearer token minted by
-//! `POST /api/flow/sessions`). Both reject with the error envelope and a `WWW-Authenticate`
-//! challenge; neither ever logs what it was given.
+//! `POST /api/flow/sessions`), and [`FlowUser`] for flow-facing endpoints that act for the
+//! signed-in user. All reject with the error envelope (401s with a `WWW-Authenticate`
+//! challenge); none ever logs what it was given.
 
-use crate::db::{from_millis, parse_stored_id};
+use crate::db::{from_millis, parse_stored_id, parse_stored_opt_id};
 use crate::error::Error;
 use crate::secret::sha256_hex;
 use crate::state::AppState;
@@ -58,13 +59,19 @@ fn auth_param<'h>(headers: &'h HeaderMap, scheme: &str) -> Option<&'h str> {
 pub(crate) struct FlowSession {
     /// The flow the session is scoped to.
     pub flow_id: Uuid,
+    /// The app the flow belongs to.
+    pub app_id: Uuid,
     /// Whether the session acts for a user (else sign-in comes first).
     pub authenticated: bool,
+    /// The user the session acts for, once authenticated.
+    pub user_id: Option<Uuid>,
 }
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
     flow_id: String,
+    app_id: String,
+    user_id: Option<String>,
     authenticated: i64,
     expires_at: i64,
 }
@@ -75,8 +82,8 @@ impl FromRequestParts<AppState> for FlowSession {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let token = auth_param(&parts.headers, "bearer").ok_or(Error::InvalidToken)?;
         let row: SessionRow = sqlx::query_as(
-            "SELECT flow_id, authenticated, expires_at FROM flow_sessions \
-             WHERE token_hash = $1",
+            "SELECT s.flow_id, f.app_id, s.user_id, s.authenticated, s.expires_at \
+             FROM flow_sessions s JOIN flows f ON f.id = s.flow_id WHERE s.token_hash = $1",
         )
         .bind(sha256_hex(token))
         .fetch_optional(&state.db)
@@ -87,8 +94,46 @@ impl FromRequestParts<AppState> for FlowSession {
         }
         Ok(FlowSession {
             flow_id: parse_stored_id(&row.flow_id)?,
+            app_id: parse_stored_id(&row.app_id)?,
             authenticated: row.authenticated != 0,
+            user_id: parse_stored_opt_id(row.user_id.as_deref())?,
         })
+    }
+}
+
+impl FlowSession {
+    /// The signed-in user, or 403 `forbidden` "sign in to continue".
+    pub(crate) fn signed_in(&self) -> Result<FlowUser, Error> {
+        match (self.authenticated, self.user_id) {
+            (true, Some(user_id)) => Ok(FlowUser {
+                flow_id: self.flow_id,
+                app_id: self.app_id,
+                user_id,
+            }),
+            _ => Err(Error::Forbidden("sign in to continue".to_owned())),
+        }
+    }
+}
+
+/// A live, authenticated flow session: the flow-facing endpoints that touch the user's money
+/// and payout methods act for this user only, within the flow's app.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FlowUser {
+    /// The flow the session is scoped to.
+    pub flow_id: Uuid,
+    /// The app the flow belongs to.
+    pub app_id: Uuid,
+    /// The signed-in user.
+    pub user_id: Uuid,
+}
+
+impl FromRequestParts<AppState> for FlowUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        FlowSession::from_request_parts(parts, state)
+            .await?
+            .signed_in()
     }
 }
 

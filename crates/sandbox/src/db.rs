@@ -2,6 +2,12 @@
 //! migrations (`migrations/`), and the column conventions every table shares: ids as TEXT,
 //! timestamps as BIGINT unix milliseconds, flags as BIGINT 0/1, JSON as TEXT. Queries use `$1`
 //! placeholders, which both databases accept.
+//!
+//! Writes that must see and change shared state atomically (money, payout methods) go through
+//! [`begin_write`]: `BEGIN IMMEDIATE` on SQLite (the write lock is taken up front, waiting
+//! under the busy timeout, so two writers never deadlock upgrading a read lock) and a
+//! READ COMMITTED transaction on PostgreSQL that first locks the `ledger` sequence row, so
+//! writers queue instead of racing and each one reads what the previous one committed.
 
 use crate::error::Error;
 use anyhow::Context as _;
@@ -39,11 +45,56 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
         .connect(&url)
         .await
         .with_context(|| format!("cannot open the database {}", redact(database_url)))?;
+    if is_sqlite(&url) && !is_sqlite_memory(&url) {
+        // Readers never wait for the writer, and it for them (the setting stays with the file).
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&db)
+            .await
+            .context("cannot switch the database to write-ahead logging")?;
+    }
     MIGRATOR
         .run(&db)
         .await
         .context("cannot bring the database schema up to date")?;
     Ok(db)
+}
+
+/// A transaction for writes that read shared state first (see the module docs); commit it, or
+/// drop it to roll back. Never use the pool while holding one: on in-memory SQLite the pool has
+/// a single connection.
+pub(crate) async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, Error> {
+    if db.connect_options().database_url.scheme() == "sqlite" {
+        return Ok(db.begin_with("BEGIN IMMEDIATE").await?);
+    }
+    let mut tx = db
+        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+        .await?;
+    sqlx::query("UPDATE sequences SET value = value WHERE name = 'ledger'")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// Takes the next `count` numbers of sequence `name` (inside a write transaction); returns the
+/// first.
+pub(crate) async fn next_seq(
+    conn: &mut sqlx::AnyConnection,
+    name: &str,
+    count: i64,
+) -> Result<i64, Error> {
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE sequences SET value = value + $1 WHERE name = $2 RETURNING value",
+    )
+    .bind(count)
+    .bind(name)
+    .fetch_one(conn)
+    .await?;
+    Ok(last - count + 1)
+}
+
+/// Whether `e` is a unique (or primary key) violation: a concurrent writer got there first.
+pub(crate) fn is_unique_violation(e: &Error) -> bool {
+    matches!(e, Error::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
 }
 
 fn is_sqlite(url: &str) -> bool {
@@ -115,6 +166,25 @@ pub(crate) fn parse_stored_json<T: serde::de::DeserializeOwned>(
 /// `value` as a JSON column.
 pub(crate) fn to_json_text<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string(value).map_err(|e| Error::Internal(format!("cannot serialize: {e}")))
+}
+
+/// A unit-variant enum (`TransferStatus`, `FeeParty`, …) as stored: its wire name.
+pub(crate) fn enum_to_text<T: serde::Serialize>(value: T) -> Result<String, Error> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        _ => Err(Error::Internal(
+            "enum does not serialize as a string".to_owned(),
+        )),
+    }
+}
+
+/// A stored enum column back; an unknown name is a corrupt row.
+pub(crate) fn enum_from_text<T: serde::de::DeserializeOwned>(
+    column: &str,
+    text: &str,
+) -> Result<T, Error> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|e| Error::Internal(format!("stored {column} {text:?}: {e}")))
 }
 
 /// Optional metadata as a nullable JSON column (`None` and JSON `null` are both stored as NULL).

@@ -1,11 +1,16 @@
 //! Request extractors whose failures use the error envelope, never the framework's plain-text
-//! rejections: [`ApiJson`] for bodies and [`PathParam`] for the one path parameter.
+//! rejections: [`ApiJson`] for bodies, [`PathParam`] and [`PathParams`] for path parameters.
 
 use crate::error::Error;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use payout_model::error::Errors;
+use payout_model::money::{
+    check_positive_amount, NewBankAccount, NewFlowPayout, NewPayout, NewPayoutMethod, NewRefill,
+    NewTransfer, SimulateTransfer,
+};
 use payout_model::{ApiError, NewFlow, NewSession, NewUser};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -33,6 +38,58 @@ impl Validate for NewSession {
     /// Nothing to check: an unusable `host_origin` is simply not echoed back.
     fn validate(&self) -> Result<(), ApiError> {
         Ok(())
+    }
+}
+
+impl Validate for NewTransfer {
+    fn validate(&self) -> Result<(), ApiError> {
+        NewTransfer::validate(self)
+    }
+}
+
+impl Validate for NewRefill {
+    fn validate(&self) -> Result<(), ApiError> {
+        NewRefill::validate(self)
+    }
+}
+
+impl Validate for SimulateTransfer {
+    /// Any status parses; whether the transfer may enter it is the lifecycle's call (409).
+    fn validate(&self) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+impl Validate for NewPayout {
+    fn validate(&self) -> Result<(), ApiError> {
+        NewPayout::validate(self)
+    }
+}
+
+impl Validate for NewFlowPayout {
+    /// A positive amount (the balance is checked later) and a usable key.
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        if let Err(m) = check_positive_amount(self.amount) {
+            errors.add("amount", m);
+        }
+        let key = &self.idempotency_key;
+        if key.is_empty() || key.len() > 255 || key.chars().any(char::is_control) {
+            errors.add("idempotency_key", "must be 1 to 255 printable characters");
+        }
+        errors.finish()
+    }
+}
+
+impl Validate for NewPayoutMethod {
+    fn validate(&self) -> Result<(), ApiError> {
+        NewPayoutMethod::validate(self)
+    }
+}
+
+impl Validate for NewBankAccount {
+    fn validate(&self) -> Result<(), ApiError> {
+        NewBankAccount::validate(self)
     }
 }
 
@@ -129,6 +186,51 @@ impl PathParam {
     /// object, so it is a 404, never a 400).
     pub(crate) fn id(&self, not_found: fn() -> Error) -> Result<Uuid, Error> {
         Uuid::try_parse(&self.0).map_err(|_| not_found())
+    }
+}
+
+/// The route's two path parameters (`/users/{id}/payout-methods/{method_id}`), percent-decoded;
+/// 404 `not_found` when they do not decode.
+pub(crate) struct PathParams(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let Path((a, b)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::NotFound("not found".to_owned()))?;
+        Ok(PathParams(a, b))
+    }
+}
+
+impl PathParams {
+    /// Both parameters as UUIDs, each with its own 404 (see [`PathParam::id`]).
+    pub(crate) fn ids(
+        &self,
+        first_not_found: fn() -> Error,
+        second_not_found: fn() -> Error,
+    ) -> Result<(Uuid, Uuid), Error> {
+        Ok((
+            Uuid::try_parse(&self.0).map_err(|_| first_not_found())?,
+            Uuid::try_parse(&self.1).map_err(|_| second_not_found())?,
+        ))
+    }
+}
+
+/// The query string as `T` (every field optional text, checked by the handler so each bad
+/// value is a 422 naming its parameter); a query that does not decode is a 422 on `query`.
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| Error::invalid_field("query", e.body_text()))?;
+        Ok(ApiQuery(value))
     }
 }
 

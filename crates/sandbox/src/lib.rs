@@ -1,6 +1,7 @@
 //! `payout-sandbox`: the sandbox API server of payout-flows (DESIGN.md "The API").
 //!
-//! It speaks the Dots v2 host API (`/api/v2/users`, `/api/v2/flows`, HTTP Basic), the
+//! It speaks the Dots v2 host API (`/api/v2/users`, `/api/v2/flows`, money: `/api/v2/transfers`,
+//! `/api/v2/payouts`, wallets and payout methods; HTTP Basic), the
 //! flow-facing API the app uses in the browser (`/api/flow/…`, bearer sessions), and serves the
 //! trunk-built app at `/flow/{id}` and `/app/`, plus a demo host page at `/demo`.
 //!
@@ -26,6 +27,8 @@ mod config;
 mod db;
 mod error;
 mod extract;
+mod idempotency;
+mod ledger;
 mod origin;
 mod routes;
 mod secret;

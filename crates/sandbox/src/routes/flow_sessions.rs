@@ -3,12 +3,14 @@
 //! sha256 is stored) and short-lived; the browser never holds an app secret.
 
 use crate::apps::allowed_origins;
-use crate::auth::FlowSession;
-use crate::db::{to_flag, to_json_text, to_millis};
+use crate::auth::{FlowSession, FlowUser};
+use crate::db::{to_flag, to_json_text, to_millis, Db};
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
 use crate::origin::{is_allowed_origin, normalize_origin};
+use crate::routes::bank_accounts::has_bank_account;
 use crate::routes::flows::{flow_not_found, FlowRow};
+use crate::routes::payout_methods::has_payout_method;
 use crate::secret::{new_token, sha256_hex};
 use crate::state::AppState;
 use axum::extract::State;
@@ -97,8 +99,11 @@ async fn get_flow_state(
 
 /// `POST /api/flow/steps/{step}/complete`: marks the current step completed.
 ///
-/// Only `redirect` completes here in this version; every other step has its own form and
-/// endpoint. Completing an already completed step answers the same state (idempotent).
+/// Steps whose work happens elsewhere complete here once it is done (409 before): `redirect`
+/// always; `manage-payouts` once the user has a payout method, `manage-payments` once they have
+/// a bank account, `payout` once a payout was made in this flow (issue 4). Compliance,
+/// id-verification and background-check are completed by their own forms. Completing an
+/// already completed step answers the same state (idempotent).
 ///
 /// The write is a compare-and-set on `completed_steps` (`UPDATE … WHERE completed_steps =
 /// <what was read>`), retried on a miss: a completion that raced this one is never
@@ -108,9 +113,7 @@ async fn complete_step(
     session: FlowSession,
     step: PathParam,
 ) -> Result<Json<FlowState>, Error> {
-    if !session.authenticated {
-        return Err(Error::Forbidden("sign in to continue".to_owned()));
-    }
+    let user = session.signed_in()?;
     let step: StepName = step
         .0
         .parse()
@@ -129,7 +132,10 @@ async fn complete_step(
         if flow_state.completed_steps.contains(&step) {
             return Ok(Json(flow_state));
         }
-        if step != StepName::Redirect {
+        if matches!(
+            step,
+            StepName::Compliance | StepName::IdVerification | StepName::BackgroundCheck
+        ) {
             return Err(Error::Conflict(format!(
                 "\"{step}\" is completed by its own form"
             )));
@@ -141,6 +147,7 @@ async fn complete_step(
                 )));
             }
         }
+        check_step_done(&state.db, &user, step).await?;
 
         flow_state.completed_steps.push(step);
         let updated = sqlx::query(
@@ -159,4 +166,36 @@ async fn complete_step(
     Err(Error::Conflict(
         "the flow changed while this step was being completed; try again".to_owned(),
     ))
+}
+
+/// 409 unless the work of `step` is done: a payout method for `manage-payouts`, a bank account
+/// for `manage-payments`, a payout made in this flow for `payout`.
+async fn check_step_done(db: &Db, user: &FlowUser, step: StepName) -> Result<(), Error> {
+    let (done, missing) = match step {
+        StepName::ManagePayouts => (
+            has_payout_method(db, user.user_id).await?,
+            "add a payout method first",
+        ),
+        StepName::ManagePayments => (
+            has_bank_account(db, user.user_id).await?,
+            "add a bank account first",
+        ),
+        StepName::Payout => {
+            let payout: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM transfers WHERE flow_id = $1 AND user_id = $2 \
+                 AND kind = 'payout' LIMIT 1",
+            )
+            .bind(user.flow_id.to_string())
+            .bind(user.user_id.to_string())
+            .fetch_optional(db)
+            .await?;
+            (payout.is_some(), "make a payout first")
+        }
+        _ => (true, ""),
+    };
+    if done {
+        Ok(())
+    } else {
+        Err(Error::Conflict(missing.to_owned()))
+    }
 }

@@ -4,8 +4,8 @@
 use crate::auth::HostApp;
 use crate::config::Config;
 use crate::db::{
-    from_millis, metadata_from_text, metadata_to_text, parse_stored_id, parse_stored_json,
-    parse_stored_opt_id, to_flag, to_json_text, to_millis, Db,
+    enum_from_text, enum_to_text, from_millis, metadata_from_text, metadata_to_text,
+    parse_stored_id, parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis, Db,
 };
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
@@ -47,8 +47,8 @@ async fn create_flow(
     let created = state.clock.now();
     sqlx::query(
         "INSERT INTO flows (id, app_id, user_id, steps, completed_steps, \
-         hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, created) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \
+         payout_fee_party, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id.to_string())
     .bind(app.id.to_string())
@@ -59,6 +59,7 @@ async fn create_flow(
     .bind(to_flag(new.require_auth))
     .bind(metadata_to_text(&new.metadata)?)
     .bind(None::<String>)
+    .bind(enum_to_text(new.payout_fee_party.unwrap_or_default())?)
     .bind(to_millis(created))
     .execute(&state.db)
     .await?;
@@ -102,6 +103,7 @@ pub(crate) struct FlowRow {
     require_auth: i64,
     metadata: Option<String>,
     payout_link_id: Option<String>,
+    payout_fee_party: String,
     created: i64,
 }
 
@@ -110,8 +112,8 @@ impl FlowRow {
     pub(crate) async fn find(db: &Db, id: Uuid) -> Result<Option<FlowRow>, Error> {
         Ok(sqlx::query_as(
             "SELECT id, app_id, user_id, steps, completed_steps, \
-             hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, created \
-             FROM flows WHERE id = $1",
+             hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \
+             payout_fee_party, created FROM flows WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(db)
@@ -147,6 +149,7 @@ impl FlowRow {
             user_id: parse_stored_opt_id(self.user_id.as_deref())?,
             hide_go_to_dashboard_on_complete: self.hide_go_to_dashboard_on_complete != 0,
             require_auth: self.require_auth != 0,
+            payout_fee_party: enum_from_text("payout_fee_party", &self.payout_fee_party)?,
         })
     }
 

@@ -6,12 +6,22 @@
 //! | `POST /api/v2/users`, `GET /api/v2/users/{id}` | [`users`] |
 //! | `POST /api/v2/flows`, `GET /api/v2/flows/{id}` (trailing slash accepted) | [`flows`] |
 //! | `POST /api/flow/sessions`, `GET /api/flow/state`, `POST /api/flow/steps/{step}/complete` | [`flow_sessions`] |
+//! | `GET /api/v2/wallet`, `GET /api/v2/users/{id}/wallet`, `GET /api/flow/wallet` | [`wallets`] |
+//! | `POST`/`GET /api/v2/transfers`, `GET /api/v2/transfers/{id}`, `POST /api/v2/transfers/{id}/cancel`, `…/reverse`, `POST /api/v2/sandbox/refills`, `POST /api/v2/sandbox/transfers/{id}/simulate`, `GET /api/flow/transfers/{id}` | [`transfers`] |
+//! | `GET`/`POST /api/v2/users/{id}/payout-methods`, `DELETE …/{method_id}`, `POST …/{method_id}/default`; the same under `/api/flow/payout-methods` | [`payout_methods`] |
+//! | `GET`/`POST /api/flow/bank-accounts`, `DELETE /api/flow/bank-accounts/{id}`, `GET /api/v2/users/{id}/bank-accounts` | [`bank_accounts`] |
+//! | `POST /api/v2/payouts`, `POST /api/flow/payouts` | [`payouts`] |
 //! | `GET /`, `/demo`, `/healthz`, `/flow/{id}`, `/app/…` | [`pages`] |
 
+pub(crate) mod bank_accounts;
 pub(crate) mod flow_sessions;
 pub(crate) mod flows;
 pub(crate) mod pages;
+pub(crate) mod payout_methods;
+pub(crate) mod payouts;
+pub(crate) mod transfers;
 pub(crate) mod users;
+pub(crate) mod wallets;
 
 use crate::error::Error;
 use crate::state::AppState;
@@ -27,6 +37,11 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(users::router())
         .merge(flows::router())
         .merge(flow_sessions::router())
+        .merge(wallets::router())
+        .merge(transfers::router())
+        .merge(payout_methods::router())
+        .merge(bank_accounts::router())
+        .merge(payouts::router())
         .merge(pages::router(&state.config))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,11 +1,13 @@
 //! `/api/v2/users`: users as the host creates and reads them (seed 004, "Create a User"), and
 //! the `users` table behind them. The optional `Dots-User-IP` header (seed 004, "IP address
-//! tracking") is stored with the user and never returned.
+//! tracking") is stored with the user and never returned. Each user gets their wallet (and the
+//! hold of their pending payouts) with them.
 
 use crate::auth::HostApp;
 use crate::db::{metadata_from_text, metadata_to_text, parse_stored_id, to_flag, to_millis, Db};
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
+use crate::ledger::ensure_user_accounts;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -27,7 +29,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v2/users/{id}/", get(get_user))
 }
 
-fn user_not_found() -> Error {
+/// The 404 for a user that does not exist or is another app's.
+pub(crate) fn user_not_found() -> Error {
     Error::NotFound("user not found".to_owned())
 }
 
@@ -49,6 +52,9 @@ async fn create_user(
         status: UserStatus::Unverified,
         verified: false,
     };
+    let now = state.clock.now();
+    // The user and their wallet exist together or not at all.
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "INSERT INTO users (id, app_id, first_name, last_name, email, country_code, \
          phone_number, metadata, status, verified, user_ip, created) \
@@ -65,9 +71,11 @@ async fn create_user(
     .bind(status_text(user.status))
     .bind(to_flag(user.verified))
     .bind(user_ip.map(|ip| ip.to_string()))
-    .bind(to_millis(state.clock.now()))
-    .execute(&state.db)
+    .bind(to_millis(now))
+    .execute(&mut *tx)
     .await?;
+    ensure_user_accounts(&mut tx, app.id, user.id, now).await?;
+    tx.commit().await?;
     Ok(Json(user))
 }
 

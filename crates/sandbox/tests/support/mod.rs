@@ -128,6 +128,25 @@ impl TestApp {
         Self::over(db, config)
     }
 
+    /// A server whose database takes many connections that really race: a fresh SQLite file
+    /// (WAL) under cargo's temporary directory, or a fresh PostgreSQL database when
+    /// [`POSTGRES_ENV`] is set.
+    pub async fn with_file_db() -> Self {
+        let db = if std::env::var(POSTGRES_ENV).is_ok() {
+            fresh_db().await
+        } else {
+            let path = temp_dir().join("sandbox.sqlite");
+            connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap()
+        };
+        ensure_default_app(&db, Some((CLIENT_ID, API_KEY)))
+            .await
+            .unwrap();
+        let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
+        Self::over(db, Config::new(PUBLIC_URL, no_assets))
+    }
+
     /// A server over an existing database.
     pub fn over(db: Db, config: Config) -> Self {
         let offset_ms = Arc::new(AtomicI64::new(0));
@@ -199,6 +218,16 @@ impl TestApp {
     pub async fn post(&self, path: &str, auth: Auth<'_>, body: Value) -> TestResponse {
         self.post_raw(path, auth, "application/json", &body.to_string())
             .await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str, auth: Auth<'_>) -> TestResponse {
+        self.send(Method::DELETE, path, auth, &[], None).await
+    }
+
+    /// `POST path` with no body.
+    pub async fn post_empty(&self, path: &str, auth: Auth<'_>) -> TestResponse {
+        self.send(Method::POST, path, auth, &[], None).await
     }
 
     /// `POST path` with any body.
@@ -309,4 +338,50 @@ pub fn keys(value: &Value) -> Vec<String> {
     let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
     keys.sort();
     keys
+}
+
+/// The ledger's invariants, checked at the end of every money test:
+/// - the balances of all accounts sum to 0 (money is only moved, never made or lost);
+/// - no app, user, fees or hold account is negative (only `external:` ones may be);
+/// - every account's balance is its credits less its debits in `transactions`;
+/// - every transaction moves a positive amount between two different accounts.
+pub async fn assert_ledger_invariants(db: &Db) {
+    let total: i64 =
+        sqlx::query_scalar("SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM accounts")
+            .fetch_one(db)
+            .await
+            .unwrap();
+    assert_eq!(total, 0, "the balances do not sum to 0");
+    let negative: Vec<(String, i64)> =
+        sqlx::query_as("SELECT id, balance FROM accounts WHERE kind <> 'external' AND balance < 0")
+            .fetch_all(db)
+            .await
+            .unwrap();
+    assert!(negative.is_empty(), "negative balances: {negative:?}");
+    let mismatched: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT a.id, a.balance, CAST( \
+           COALESCE((SELECT SUM(t.amount) FROM transactions t WHERE t.destination = a.id), 0) \
+         - COALESCE((SELECT SUM(t.amount) FROM transactions t WHERE t.source = a.id), 0) \
+         AS BIGINT) FROM accounts a",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+    .into_iter()
+    .filter(|(_, balance, sum): &(String, i64, i64)| balance != sum)
+    .collect();
+    assert!(
+        mismatched.is_empty(),
+        "balances that are not the sum of their transactions (id, balance, sum): {mismatched:?}"
+    );
+    let bad: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM transactions WHERE amount <= 0 OR source = destination",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        bad, 0,
+        "transactions of a non-positive amount or to themselves"
+    );
 }

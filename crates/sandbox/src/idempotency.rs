@@ -1,0 +1,145 @@
+//! Idempotency keys of money requests (seed 004, "Create Payout with Idempotency Key"; DESIGN.md
+//! "Money"): a retried request returns the first result, never a second transfer.
+//!
+//! A key is scoped (per app for the host's `transfers` and `payouts`, per app and user for the
+//! flow's payouts) and remembered with a sha256 of the canonical request (its JSON with sorted
+//! keys, without the key itself). The row is written in the same database transaction as the
+//! transfer ([`crate::ledger::create_transfer`]), under a primary key on (app, scope, key): two
+//! racing requests can never both pay; the loser reads the winner's transfer, or gets 409 when
+//! its body differed.
+
+use crate::db::{parse_stored_id, to_millis};
+use crate::error::Error;
+use crate::secret::{digests_match, sha256_hex};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+/// The 409 for a key reused with another body.
+pub(crate) fn key_reused() -> Error {
+    Error::Conflict("idempotency_key was used with a different request".to_owned())
+}
+
+/// A request's idempotency key, its scope and the hash of the request.
+#[derive(Clone, Debug)]
+pub(crate) struct IdempotencyKey {
+    scope: String,
+    key: String,
+    request_hash: String,
+}
+
+impl IdempotencyKey {
+    /// The key of `request` (serialized without its `idempotency_key` field) in `scope`.
+    pub(crate) fn new(
+        scope: impl Into<String>,
+        key: impl Into<String>,
+        request: &impl Serialize,
+    ) -> Result<Self, Error> {
+        let mut value = serde_json::to_value(request)
+            .map_err(|e| Error::Internal(format!("cannot serialize a request: {e}")))?;
+        if let Value::Object(fields) = &mut value {
+            fields.remove("idempotency_key");
+        }
+        Ok(Self {
+            scope: scope.into(),
+            key: key.into(),
+            request_hash: sha256_hex(&canonical(&value).to_string()),
+        })
+    }
+
+    /// The transfer an earlier request with this key made, if any; 409 if that request's body
+    /// was another.
+    pub(crate) async fn earlier(
+        &self,
+        conn: &mut AnyConnection,
+        app_id: Uuid,
+    ) -> Result<Option<Uuid>, Error> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT request_hash, transfer_id FROM idempotency_keys \
+             WHERE app_id = $1 AND scope = $2 AND idempotency_key = $3",
+        )
+        .bind(app_id.to_string())
+        .bind(&self.scope)
+        .bind(&self.key)
+        .fetch_optional(conn)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some((hash, transfer_id)) if digests_match(&hash, &self.request_hash) => {
+                Ok(Some(parse_stored_id(&transfer_id)?))
+            }
+            Some(_) => Err(key_reused()),
+        }
+    }
+
+    /// Records that this key made `transfer_id` (inside the transfer's write transaction). A
+    /// unique violation means another request with the key won the race.
+    pub(crate) async fn record(
+        &self,
+        conn: &mut AnyConnection,
+        app_id: Uuid,
+        transfer_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (app_id, scope, idempotency_key, request_hash, \
+             transfer_id, created) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(app_id.to_string())
+        .bind(&self.scope)
+        .bind(&self.key)
+        .bind(&self.request_hash)
+        .bind(transfer_id.to_string())
+        .bind(to_millis(now))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// `value` with every object's keys sorted, so equal requests hash equally whatever order their
+/// fields came in.
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(fields) => {
+            let mut entries: Vec<(&String, &Value)> = fields.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), canonical(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_hash_ignores_field_order_and_the_key_itself() {
+        let a = IdempotencyKey::new(
+            "payouts",
+            "k",
+            &json!({"amount": 1, "metadata": {"a": 1, "b": 2}, "idempotency_key": "k"}),
+        )
+        .unwrap();
+        let b = IdempotencyKey::new(
+            "payouts",
+            "k",
+            &json!({"metadata": {"b": 2, "a": 1}, "amount": 1}),
+        )
+        .unwrap();
+        let c = IdempotencyKey::new("payouts", "k", &json!({"amount": 2})).unwrap();
+        assert_eq!(a.request_hash, b.request_hash);
+        assert_ne!(a.request_hash, c.request_hash);
+    }
+}

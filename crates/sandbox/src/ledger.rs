@@ -1,0 +1,978 @@
+//! The double-entry ledger (issue 4, DESIGN.md "Money"): accounts, the transactions that move
+//! integer cents between them, the transfers that group transactions, and the transfer
+//! lifecycle of seed 001.
+//!
+//! Accounts are named by owner (`app:<id>`, `user:<id>`, `fees:<app id>`, `hold:<user id>`,
+//! `external:bank`, `external:<platform>`; see `migrations/0002_money.sql`). Every transaction
+//! moves a positive amount from one account to another, so the sum over all accounts stays 0
+//! and each balance is its credits less its debits. Only `external:` accounts may go negative:
+//! a debit is a conditional `UPDATE … WHERE balance >= amount` whose miss is a [`Shortfall`],
+//! backed by a CHECK constraint. A transfer, its transactions and its status changes are
+//! written in one write transaction ([`crate::db::begin_write`]), with its idempotency key
+//! when it has one.
+
+use crate::db::{
+    begin_write, enum_from_text, enum_to_text, from_millis, is_unique_violation,
+    metadata_from_text, metadata_to_text, next_seq, parse_stored_id, parse_stored_json,
+    parse_stored_opt_id, to_json_text, to_millis, Db,
+};
+use crate::error::Error;
+use crate::idempotency::IdempotencyKey;
+use chrono::{DateTime, Utc};
+use payout_model::money::{
+    format_cents, Cents, ExternalData, PayoutPlatform, StatusChange, Transaction, TransactionType,
+    Transfer, TransferStatus, TransferType, Wallet,
+};
+use payout_model::Metadata;
+use sqlx::AnyConnection;
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+/// What a new app's wallet holds in the sandbox: $100.00 (seed 004, "Sandbox Environment").
+pub(crate) const OPENING_BALANCE: Cents = 10_000;
+
+/// Where refills and opening balances come from.
+pub(crate) const BANK: &str = "external:bank";
+
+/// The wallet of app `app_id`.
+pub(crate) fn app_account(app_id: Uuid) -> String {
+    format!("app:{app_id}")
+}
+
+/// The fee revenue collected from app `app_id`'s payouts.
+pub(crate) fn fees_account(app_id: Uuid) -> String {
+    format!("fees:{app_id}")
+}
+
+/// The wallet of user `user_id` (what is withdrawable).
+pub(crate) fn user_account(user_id: Uuid) -> String {
+    format!("user:{user_id}")
+}
+
+/// The money of user `user_id`'s payouts still pending.
+pub(crate) fn hold_account(user_id: Uuid) -> String {
+    format!("hold:{user_id}")
+}
+
+/// Where payouts on `platform` go.
+pub(crate) fn rail_account(platform: PayoutPlatform) -> String {
+    format!("external:{}", platform.as_str())
+}
+
+/// Whether `account` is outside the system (and so may go negative).
+fn is_external(account: &str) -> bool {
+    account.starts_with("external:")
+}
+
+/// One movement of money, before it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Move {
+    /// The account debited.
+    pub from: String,
+    /// The account credited.
+    pub to: String,
+    /// Cents, positive.
+    pub amount: Cents,
+    /// What the transaction records.
+    pub kind: TransactionType,
+}
+
+impl Move {
+    /// `amount` cents from `from` to `to`.
+    pub(crate) fn new(from: String, to: String, amount: Cents, kind: TransactionType) -> Self {
+        Self {
+            from,
+            to,
+            amount,
+            kind,
+        }
+    }
+}
+
+/// An account that could not pay its part: it holds only `balance`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Shortfall {
+    /// The account's id.
+    pub account: String,
+    /// What it holds.
+    pub balance: Cents,
+}
+
+impl Shortfall {
+    /// Whether the account is a user's wallet (else the app's, as a rule).
+    pub(crate) fn is_user(&self) -> bool {
+        self.account.starts_with("user:")
+    }
+
+    /// `the app's wallet has $12.34`, for error messages.
+    pub(crate) fn describe(&self) -> String {
+        let whose = match self.account.split_once(':').map(|(kind, _)| kind) {
+            Some("app") => "the app's wallet",
+            Some("user") => "the user's wallet",
+            Some("hold") => "the user's pending payouts",
+            Some("fees") => "the app's fee account",
+            _ => "the account",
+        };
+        format!("{whose} has {}", format_cents(self.balance))
+    }
+}
+
+/// Why a ledger write did not happen.
+#[derive(Debug)]
+pub(crate) enum LedgerError {
+    /// An account lacked the money; nothing was written.
+    Shortfall(Shortfall),
+    /// Anything else.
+    Failed(Error),
+}
+
+impl From<Error> for LedgerError {
+    fn from(e: Error) -> Self {
+        LedgerError::Failed(e)
+    }
+}
+
+impl From<sqlx::Error> for LedgerError {
+    fn from(e: sqlx::Error) -> Self {
+        LedgerError::Failed(e.into())
+    }
+}
+
+impl LedgerError {
+    /// The error to answer with, `shortfall` saying what a missing amount means here.
+    pub(crate) fn into_error(self, shortfall: impl FnOnce(Shortfall) -> Error) -> Error {
+        match self {
+            LedgerError::Shortfall(s) => shortfall(s),
+            LedgerError::Failed(e) => e,
+        }
+    }
+}
+
+/// Applies `moves` to the balances, all or nothing (inside the caller's write transaction).
+///
+/// The net change of each account is applied in account-id order, a debit only
+/// `WHERE balance >= amount`: a miss is the [`Shortfall`] of the first account (in that order:
+/// the app's wallet before the user's) that lacks the money.
+async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), LedgerError> {
+    let mut net: BTreeMap<&str, Cents> = BTreeMap::new();
+    for m in moves {
+        if m.amount <= 0 || m.from == m.to {
+            return Err(Error::Internal(format!("bad move of {} cents", m.amount)).into());
+        }
+        *net.entry(&m.from).or_default() -= m.amount;
+        *net.entry(&m.to).or_default() += m.amount;
+    }
+    for (account, delta) in net {
+        if delta == 0 {
+            continue;
+        }
+        let done = if delta > 0 || is_external(account) {
+            sqlx::query("UPDATE accounts SET balance = balance + $1 WHERE id = $2")
+                .bind(delta)
+                .bind(account)
+                .execute(&mut *conn)
+                .await?
+        } else {
+            sqlx::query(
+                "UPDATE accounts SET balance = balance + $1 WHERE id = $2 AND balance >= $3",
+            )
+            .bind(delta)
+            .bind(account)
+            .bind(-delta)
+            .execute(&mut *conn)
+            .await?
+        };
+        if done.rows_affected() != 1 {
+            let balance: Option<Cents> =
+                sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
+                    .bind(account)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            return Err(match balance {
+                Some(balance) => LedgerError::Shortfall(Shortfall {
+                    account: account.to_owned(),
+                    balance,
+                }),
+                None => Error::Internal(format!("no ledger account {account}")).into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Inserts `moves` as transactions of `transfer_id`, numbered from the ledger sequence.
+async fn insert_transactions(
+    conn: &mut AnyConnection,
+    transfer_id: &str,
+    moves: &[Move],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let count = i64::try_from(moves.len()).map_err(|e| Error::Internal(e.to_string()))?;
+    let first = next_seq(&mut *conn, "ledger", count).await?;
+    for (id, m) in (first..).zip(moves) {
+        sqlx::query(
+            "INSERT INTO transactions (id, transfer_id, source, destination, amount, kind, \
+             created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(transfer_id)
+        .bind(&m.from)
+        .bind(&m.to)
+        .bind(m.amount)
+        .bind(enum_to_text(m.kind)?)
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Appends `status` to the status history of `transfer_id`.
+async fn insert_status_change(
+    conn: &mut AnyConnection,
+    transfer_id: &str,
+    status: TransferStatus,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO transfer_status_changes (transfer_id, position, status, changed) \
+         SELECT $1, COUNT(*), $2, $3 FROM transfer_status_changes WHERE transfer_id = $4",
+    )
+    .bind(transfer_id)
+    .bind(enum_to_text(status)?)
+    .bind(to_millis(now))
+    .bind(transfer_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes sure user `user_id` (of app `app_id`) has its wallet and hold accounts; users created
+/// before the ledger existed get them on first use.
+pub(crate) async fn ensure_user_accounts(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    for (id, kind) in [
+        (user_account(user_id), "user"),
+        (hold_account(user_id), "hold"),
+    ] {
+        sqlx::query(
+            "INSERT INTO accounts (id, kind, app_id, user_id, balance, created) \
+             VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(app_id.to_string())
+        .bind(user_id.to_string())
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Gives app `app_id` its wallet and fee account, and the wallet its [`OPENING_BALANCE`] (a
+/// refill from `external:bank`), unless it has them already. Safe to call at every start.
+pub(crate) async fn open_app_wallet(
+    db: &Db,
+    app_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let mut tx = begin_write(db).await?;
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1")
+        .bind(app_account(app_id))
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_some() {
+        return Ok(());
+    }
+    for (id, kind) in [(app_account(app_id), "app"), (fees_account(app_id), "fees")] {
+        sqlx::query(
+            "INSERT INTO accounts (id, kind, app_id, balance, created) VALUES ($1, $2, $3, 0, $4)",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(app_id.to_string())
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let draft = TransferDraft::completed(
+        app_id,
+        None,
+        TransferType::Refill,
+        OPENING_BALANCE,
+        vec![Move::new(
+            BANK.to_owned(),
+            app_account(app_id),
+            OPENING_BALANCE,
+            TransactionType::Refill,
+        )],
+        Some(serde_json::json!({"sandbox": "opening balance"})),
+    );
+    write_transfer(&mut tx, &draft, now)
+        .await
+        .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The balance of `account`; an account not yet opened holds nothing.
+async fn balance(conn: &mut AnyConnection, account: &str) -> Result<Cents, Error> {
+    let balance: Option<Cents> = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
+        .bind(account)
+        .fetch_optional(conn)
+        .await?;
+    Ok(balance.unwrap_or(0))
+}
+
+/// App `app_id`'s wallet: all of it is withdrawable.
+pub(crate) async fn app_wallet(conn: &mut AnyConnection, app_id: Uuid) -> Result<Wallet, Error> {
+    let amount = balance(conn, &app_account(app_id)).await?;
+    Ok(Wallet {
+        amount,
+        withdrawable_amount: amount,
+    })
+}
+
+/// User `user_id`'s wallet: the amount includes pending payouts, which are not withdrawable.
+pub(crate) async fn user_wallet(conn: &mut AnyConnection, user_id: Uuid) -> Result<Wallet, Error> {
+    let withdrawable_amount = balance(&mut *conn, &user_account(user_id)).await?;
+    let held = balance(conn, &hold_account(user_id)).await?;
+    Ok(Wallet {
+        amount: withdrawable_amount + held,
+        withdrawable_amount,
+    })
+}
+
+/// A transfer about to be written.
+#[derive(Clone, Debug)]
+pub(crate) struct TransferDraft {
+    /// Its id.
+    pub id: Uuid,
+    /// The app it belongs to.
+    pub app_id: Uuid,
+    /// The user involved, if any.
+    pub user_id: Option<Uuid>,
+    /// The flow that made it, if any.
+    pub flow_id: Option<Uuid>,
+    /// What kind.
+    pub kind: TransferType,
+    /// Signed cents as on the wire.
+    pub amount: Cents,
+    /// The statuses it goes through at once, the last being where it rests.
+    pub statuses: Vec<TransferStatus>,
+    /// Its transactions.
+    pub moves: Vec<Move>,
+    /// Payout rail details.
+    pub external_data: ExternalData,
+    /// Host data.
+    pub metadata: Option<Metadata>,
+}
+
+impl TransferDraft {
+    /// A transfer that completes at once (created → completed).
+    pub(crate) fn completed(
+        app_id: Uuid,
+        user_id: Option<Uuid>,
+        kind: TransferType,
+        amount: Cents,
+        moves: Vec<Move>,
+        metadata: Option<Metadata>,
+    ) -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            app_id,
+            user_id,
+            flow_id: None,
+            kind,
+            amount,
+            statuses: vec![TransferStatus::Created, TransferStatus::Completed],
+            moves,
+            external_data: ExternalData::default(),
+            metadata: metadata.filter(|m| !m.is_null()),
+        }
+    }
+}
+
+/// Writes `draft`: balances first (a [`Shortfall`] writes nothing), then the transfer, its
+/// status history and its transactions. Inside the caller's write transaction.
+async fn write_transfer(
+    conn: &mut AnyConnection,
+    draft: &TransferDraft,
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    let status = *draft
+        .statuses
+        .last()
+        .ok_or_else(|| Error::Internal("a transfer without a status".to_owned()))?;
+    apply_moves(&mut *conn, &draft.moves).await?;
+    let seq = next_seq(&mut *conn, "ledger", 1).await?;
+    let id = draft.id.to_string();
+    sqlx::query(
+        "INSERT INTO transfers (id, seq, app_id, user_id, flow_id, kind, amount, status, \
+         external_data, metadata, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&id)
+    .bind(seq)
+    .bind(draft.app_id.to_string())
+    .bind(draft.user_id.map(|u| u.to_string()))
+    .bind(draft.flow_id.map(|f| f.to_string()))
+    .bind(enum_to_text(draft.kind)?)
+    .bind(draft.amount)
+    .bind(enum_to_text(status)?)
+    .bind(to_json_text(&draft.external_data)?)
+    .bind(metadata_to_text(&draft.metadata)?)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    for status in &draft.statuses {
+        insert_status_change(&mut *conn, &id, *status, now).await?;
+    }
+    insert_transactions(conn, &id, &draft.moves, now).await?;
+    Ok(())
+}
+
+/// Writes `draft` in one write transaction and returns it as written. With `key`, a request
+/// that already made a transfer under that key returns that transfer instead (or 409 if its
+/// body differed), whether it committed before this call or raced it.
+pub(crate) async fn create_transfer(
+    db: &Db,
+    draft: &TransferDraft,
+    key: Option<&IdempotencyKey>,
+    now: DateTime<Utc>,
+) -> Result<Transfer, LedgerError> {
+    let written = async {
+        let mut tx = begin_write(db).await?;
+        if let Some(key) = key {
+            if let Some(earlier) = key.earlier(&mut tx, draft.app_id).await? {
+                return Ok(load_transfer(&mut tx, earlier).await?);
+            }
+        }
+        if let Some(user_id) = draft.user_id {
+            ensure_user_accounts(&mut tx, draft.app_id, user_id, now).await?;
+        }
+        write_transfer(&mut tx, draft, now).await?;
+        if let Some(key) = key {
+            key.record(&mut tx, draft.app_id, draft.id, now).await?;
+        }
+        let transfer = load_transfer(&mut tx, draft.id).await?;
+        tx.commit().await?;
+        Ok::<_, LedgerError>(transfer)
+    }
+    .await;
+    match (written, key) {
+        // Another request with this key committed between our check and our insert.
+        (Err(LedgerError::Failed(e)), Some(key)) if is_unique_violation(&e) => {
+            let mut conn = db.acquire().await?;
+            match key.earlier(&mut conn, draft.app_id).await? {
+                Some(earlier) => Ok(load_transfer(&mut conn, earlier).await?),
+                None => Err(LedgerError::Failed(e)),
+            }
+        }
+        (written, _) => written,
+    }
+}
+
+/// The transfer an earlier request with `key` made, if any (409 when that request's body was
+/// another); `None` without a key. Checked before a request's own rules, so a retry gets the
+/// first result even when the request could not be made again now.
+pub(crate) async fn replayed_transfer(
+    db: &Db,
+    app_id: Uuid,
+    key: Option<&IdempotencyKey>,
+) -> Result<Option<Transfer>, Error> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let mut conn = db.acquire().await?;
+    match key.earlier(&mut conn, app_id).await? {
+        Some(id) => Ok(Some(load_transfer(&mut conn, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A `transfers` row as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TransferRow {
+    id: String,
+    seq: i64,
+    user_id: Option<String>,
+    kind: String,
+    amount: i64,
+    status: String,
+    external_data: String,
+    metadata: Option<String>,
+    created: i64,
+}
+
+const TRANSFER_COLUMNS: &str =
+    "id, seq, user_id, kind, amount, status, external_data, metadata, created";
+
+impl TransferRow {
+    /// Transfer `id` of app `app_id` (and of user `user_id`, when given).
+    pub(crate) async fn find(
+        conn: &mut AnyConnection,
+        app_id: Uuid,
+        user_id: Option<Uuid>,
+        id: Uuid,
+    ) -> Result<Option<TransferRow>, Error> {
+        let mut sql =
+            format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1 AND app_id = $2");
+        if user_id.is_some() {
+            sql.push_str(" AND user_id = $3");
+        }
+        let mut query = sqlx::query_as(&sql)
+            .bind(id.to_string())
+            .bind(app_id.to_string());
+        if let Some(user_id) = user_id {
+            query = query.bind(user_id.to_string());
+        }
+        Ok(query.fetch_optional(conn).await?)
+    }
+
+    /// The current status.
+    pub(crate) fn status(&self) -> Result<TransferStatus, Error> {
+        enum_from_text("transfer status", &self.status)
+    }
+
+    fn kind(&self) -> Result<TransferType, Error> {
+        enum_from_text("transfer kind", &self.kind)
+    }
+
+    fn external_data(&self) -> Result<ExternalData, Error> {
+        parse_stored_json("external_data", &self.external_data)
+    }
+}
+
+/// A `transactions` row as stored.
+#[derive(sqlx::FromRow)]
+struct TransactionRow {
+    id: i64,
+    transfer_id: String,
+    source: String,
+    destination: String,
+    amount: i64,
+    kind: String,
+    created: i64,
+}
+
+impl TransactionRow {
+    fn kind(&self) -> Result<TransactionType, Error> {
+        enum_from_text("transaction kind", &self.kind)
+    }
+}
+
+/// A `transfer_status_changes` row as stored.
+#[derive(sqlx::FromRow)]
+struct StatusRow {
+    transfer_id: String,
+    status: String,
+    changed: i64,
+}
+
+/// `$1, $2, …, $n`.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Transfer `id` as the wire shows it, with its history and transactions.
+pub(crate) async fn load_transfer(conn: &mut AnyConnection, id: Uuid) -> Result<Transfer, Error> {
+    let row: TransferRow = sqlx::query_as(&format!(
+        "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    load_transfers(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::Internal("a transfer vanished".to_owned()))
+}
+
+/// `rows` as the wire shows them, in the same order (three queries, whatever their number).
+pub(crate) async fn load_transfers(
+    conn: &mut AnyConnection,
+    rows: Vec<TransferRow>,
+) -> Result<Vec<Transfer>, Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = placeholders(rows.len());
+    let history_sql = format!(
+        "SELECT transfer_id, status, changed FROM transfer_status_changes \
+         WHERE transfer_id IN ({ids}) ORDER BY transfer_id, position"
+    );
+    let transactions_sql = format!(
+        "SELECT id, transfer_id, source, destination, amount, kind, created FROM transactions \
+         WHERE transfer_id IN ({ids}) ORDER BY id"
+    );
+    let mut history = sqlx::query_as::<_, StatusRow>(&history_sql);
+    let mut transactions = sqlx::query_as::<_, TransactionRow>(&transactions_sql);
+    for row in &rows {
+        history = history.bind(row.id.clone());
+        transactions = transactions.bind(row.id.clone());
+    }
+    let mut history_of: HashMap<String, Vec<StatusChange>> = HashMap::new();
+    for h in history.fetch_all(&mut *conn).await? {
+        history_of
+            .entry(h.transfer_id)
+            .or_default()
+            .push(StatusChange {
+                status: enum_from_text("transfer status", &h.status)?,
+                timestamp: from_millis(h.changed)?,
+            });
+    }
+    let mut transactions_of: HashMap<String, Vec<TransactionRow>> = HashMap::new();
+    for t in transactions.fetch_all(&mut *conn).await? {
+        transactions_of
+            .entry(t.transfer_id.clone())
+            .or_default()
+            .push(t);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let metadata = metadata_from_text(row.metadata.as_deref())?;
+            let transactions = transactions_of
+                .remove(&row.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| {
+                    Ok(Transaction {
+                        id: t.id,
+                        amount: t.amount,
+                        created: from_millis(t.created)?,
+                        kind: t.kind()?,
+                        source_name: t.source,
+                        destination_name: t.destination,
+                        metadata: metadata.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            Ok(Transfer {
+                id: parse_stored_id(&row.id)?,
+                created: from_millis(row.created)?,
+                user_id: parse_stored_opt_id(row.user_id.as_deref())?,
+                amount: row.amount,
+                status: row.status()?,
+                status_history: history_of.remove(&row.id).unwrap_or_default(),
+                transactions,
+                kind: row.kind()?,
+                external_data: row.external_data()?,
+                metadata,
+            })
+        })
+        .collect()
+}
+
+/// Which page of a transfer list.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Page {
+    /// The newest.
+    First,
+    /// Older than the transfer with this ledger number.
+    After(i64),
+    /// Newer than the transfer with this ledger number (the ones just before it, newest first).
+    Before(i64),
+}
+
+/// The ledger number of transfer `id` of app `app_id`, for a page cursor.
+pub(crate) async fn transfer_seq(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    id: Uuid,
+) -> Result<Option<i64>, Error> {
+    Ok(
+        sqlx::query_scalar("SELECT seq FROM transfers WHERE id = $1 AND app_id = $2")
+            .bind(id.to_string())
+            .bind(app_id.to_string())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// Up to `limit` transfers of app `app_id` (of user `user_id`, when given), newest first, and
+/// whether more lie beyond them in the direction of `page`.
+pub(crate) async fn list_transfers(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    user_id: Option<Uuid>,
+    page: Page,
+    limit: i64,
+) -> Result<(Vec<Transfer>, bool), Error> {
+    let mut sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE app_id = $1");
+    let mut n = 1;
+    if user_id.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND user_id = ${n}"));
+    }
+    let (cursor, order) = match page {
+        Page::First => (None, "DESC"),
+        Page::After(seq) => (Some((seq, '<')), "DESC"),
+        Page::Before(seq) => (Some((seq, '>')), "ASC"),
+    };
+    if let Some((_, op)) = cursor {
+        n += 1;
+        sql.push_str(&format!(" AND seq {op} ${n}"));
+    }
+    sql.push_str(&format!(" ORDER BY seq {order} LIMIT ${}", n + 1));
+    let mut query = sqlx::query_as::<_, TransferRow>(&sql).bind(app_id.to_string());
+    if let Some(user_id) = user_id {
+        query = query.bind(user_id.to_string());
+    }
+    if let Some((seq, _)) = cursor {
+        query = query.bind(seq);
+    }
+    query = query.bind(limit + 1);
+    let mut rows = query.fetch_all(&mut *conn).await?;
+    let has_more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    if let Page::Before(_) = page {
+        rows.reverse();
+    }
+    debug_assert!(rows.windows(2).all(|w| w[0].seq > w[1].seq));
+    Ok((load_transfers(conn, rows).await?, has_more))
+}
+
+/// Moves transfer `id` of app `app_id` to status `to` in one write transaction, moving the
+/// money that goes with it, and returns it as it then is.
+///
+/// - `failed`, `canceled`, `reversed`: the money goes back where it came from (`return`
+///   transactions): each balance, refill and fee transaction is undone, and a payout's money
+///   returns from where it now is (the hold or the rail) to the wallet it left. Money that
+///   funded a payout (`fund: true`) stays with the user.
+/// - `completed`: a payout's money still held moves on to its rail.
+/// - `flagged`, `pending`: no money moves.
+///
+/// 404 for another app's transfer; 409 when [`TransferStatus::can_become`] forbids the move or
+/// an account no longer holds what must go back (`verb` names the action in that message).
+pub(crate) async fn change_status(
+    db: &Db,
+    app_id: Uuid,
+    id: Uuid,
+    to: TransferStatus,
+    verb: &str,
+    now: DateTime<Utc>,
+) -> Result<Transfer, Error> {
+    let mut tx = begin_write(db).await?;
+    let row = TransferRow::find(&mut tx, app_id, None, id)
+        .await?
+        .ok_or_else(transfer_not_found)?;
+    let from = row.status()?;
+    if !from.can_become(to) {
+        return Err(Error::Conflict(format!(
+            "a {} transfer cannot become {}",
+            enum_to_text(from)?,
+            enum_to_text(to)?
+        )));
+    }
+    let transactions: Vec<TransactionRow> = sqlx::query_as(
+        "SELECT id, transfer_id, source, destination, amount, kind, created FROM transactions \
+         WHERE transfer_id = $1 ORDER BY id",
+    )
+    .bind(&row.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let moves = match to {
+        TransferStatus::Failed | TransferStatus::Canceled | TransferStatus::Reversed => {
+            undo_moves(row.kind()?, &transactions)?
+        }
+        TransferStatus::Completed => settle_moves(&row, &transactions)?,
+        TransferStatus::Created | TransferStatus::Flagged | TransferStatus::Pending => Vec::new(),
+    };
+    apply_moves(&mut tx, &moves).await.map_err(|e| {
+        e.into_error(|s| Error::Conflict(format!("cannot {verb} the transfer: {}", s.describe())))
+    })?;
+    insert_transactions(&mut tx, &row.id, &moves, now).await?;
+    insert_status_change(&mut tx, &row.id, to, now).await?;
+    let updated = sqlx::query("UPDATE transfers SET status = $1 WHERE id = $2 AND status = $3")
+        .bind(enum_to_text(to)?)
+        .bind(&row.id)
+        .bind(&row.status)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() != 1 {
+        return Err(Error::Internal(
+            "a transfer changed under its write lock".to_owned(),
+        ));
+    }
+    let transfer = load_transfer(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(transfer)
+}
+
+/// The 404 for a transfer that does not exist or is not the caller's.
+pub(crate) fn transfer_not_found() -> Error {
+    Error::NotFound("transfer not found".to_owned())
+}
+
+/// Net change per account of a transfer's `payout` transactions: the wallet the payout left is
+/// negative, where its money now is (the hold or the rail) positive.
+fn payout_position(transactions: &[TransactionRow]) -> Result<BTreeMap<&str, Cents>, Error> {
+    let mut net: BTreeMap<&str, Cents> = BTreeMap::new();
+    for t in transactions {
+        if t.kind()? == TransactionType::Payout {
+            *net.entry(&t.source).or_default() -= t.amount;
+            *net.entry(&t.destination).or_default() += t.amount;
+        }
+    }
+    net.retain(|_, v| *v != 0);
+    Ok(net)
+}
+
+/// The `return` transactions that undo a transfer (see [`change_status`]).
+fn undo_moves(kind: TransferType, transactions: &[TransactionRow]) -> Result<Vec<Move>, Error> {
+    let mut moves = Vec::new();
+    let position = payout_position(transactions)?;
+    match (
+        position.iter().find(|(_, v)| **v > 0),
+        position.iter().find(|(_, v)| **v < 0),
+    ) {
+        (Some((now_at, amount)), Some((left, _))) if position.len() == 2 => moves.push(Move::new(
+            (*now_at).to_owned(),
+            (*left).to_owned(),
+            *amount,
+            TransactionType::Return,
+        )),
+        (None, None) => {}
+        _ => return Err(Error::Internal("a payout of unexpected shape".to_owned())),
+    }
+    for t in transactions {
+        let undo = match t.kind()? {
+            // Funding a payout moved the money to the user for good; only the payout returns.
+            TransactionType::Balance => kind != TransferType::Payout,
+            TransactionType::Refill | TransactionType::Fee => true,
+            TransactionType::Payout | TransactionType::Return => false,
+        };
+        if undo {
+            moves.push(Move::new(
+                t.destination.clone(),
+                t.source.clone(),
+                t.amount,
+                TransactionType::Return,
+            ));
+        }
+    }
+    Ok(moves)
+}
+
+/// The transactions that complete a transfer: a payout's held money goes to its rail.
+fn settle_moves(row: &TransferRow, transactions: &[TransactionRow]) -> Result<Vec<Move>, Error> {
+    let position = payout_position(transactions)?;
+    let Some((held, amount)) = position
+        .iter()
+        .find(|(account, v)| **v > 0 && account.starts_with("hold:"))
+    else {
+        return Ok(Vec::new());
+    };
+    let platform = row
+        .external_data()?
+        .platform
+        .ok_or_else(|| Error::Internal("a held payout without a platform".to_owned()))?;
+    Ok(vec![Move::new(
+        (*held).to_owned(),
+        rail_account(platform),
+        *amount,
+        TransactionType::Payout,
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, source: &str, destination: &str, amount: Cents, kind: &str) -> TransactionRow {
+        TransactionRow {
+            id,
+            transfer_id: "t".into(),
+            source: source.into(),
+            destination: destination.into(),
+            amount,
+            kind: kind.into(),
+            created: 0,
+        }
+    }
+
+    #[test]
+    fn undoing_a_pending_ach_payout_returns_the_hold_and_the_fee() {
+        let txs = [
+            row(1, "app:a", "user:u", 1000, "balance"),
+            row(2, "user:u", "fees:a", 25, "fee"),
+            row(3, "user:u", "hold:u", 975, "payout"),
+        ];
+        let moves = undo_moves(TransferType::Payout, &txs).unwrap();
+        assert_eq!(
+            moves,
+            vec![
+                Move::new(
+                    "hold:u".into(),
+                    "user:u".into(),
+                    975,
+                    TransactionType::Return
+                ),
+                Move::new(
+                    "fees:a".into(),
+                    "user:u".into(),
+                    25,
+                    TransactionType::Return
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn undoing_a_settled_payout_returns_from_the_rail() {
+        let txs = [
+            row(1, "app:a", "fees:a", 25, "fee"),
+            row(2, "user:u", "hold:u", 1000, "payout"),
+            row(3, "hold:u", "external:ach", 1000, "payout"),
+        ];
+        let moves = undo_moves(TransferType::Payout, &txs).unwrap();
+        assert_eq!(
+            moves,
+            vec![
+                Move::new(
+                    "external:ach".into(),
+                    "user:u".into(),
+                    1000,
+                    TransactionType::Return
+                ),
+                Move::new("fees:a".into(), "app:a".into(), 25, TransactionType::Return),
+            ]
+        );
+    }
+
+    #[test]
+    fn undoing_a_balance_transfer_moves_it_back() {
+        let txs = [row(1, "app:a", "user:u", 500, "balance")];
+        assert_eq!(
+            undo_moves(TransferType::Balance, &txs).unwrap(),
+            vec![Move::new(
+                "user:u".into(),
+                "app:a".into(),
+                500,
+                TransactionType::Return
+            )]
+        );
+    }
+
+    #[test]
+    fn shortfalls_say_whose_wallet() {
+        let s = Shortfall {
+            account: "app:x".into(),
+            balance: 1234,
+        };
+        assert_eq!(s.describe(), "the app's wallet has $12.34");
+        assert!(!s.is_user());
+    }
+}

@@ -1,0 +1,300 @@
+//! `/api/v2/transfers`: balance transfers between the app's wallet and a user's (seed 004,
+//! "Create Fund Transfer"), reading and listing transfers of every kind, and their lifecycle
+//! (seed 001: cancel, reverse); the sandbox's money controls (`/api/v2/sandbox/refills`,
+//! `/api/v2/sandbox/transfers/{id}/simulate`); and `GET /api/flow/transfers/{id}` for the flow
+//! to follow its user's payout.
+
+use crate::auth::{FlowUser, HostApp};
+use crate::error::Error;
+use crate::extract::{ApiJson, ApiQuery, PathParam};
+use crate::idempotency::IdempotencyKey;
+use crate::ledger::{
+    app_account, change_status, create_transfer as write_new_transfer, list_transfers as page,
+    load_transfers, replayed_transfer, transfer_not_found, transfer_seq, user_account, Move, Page,
+    Shortfall, TransferDraft, TransferRow, BANK,
+};
+use crate::routes::users::user_exists;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use payout_model::money::{
+    NewRefill, NewTransfer, SimulateTransfer, TransactionType, Transfer, TransferList,
+    TransferStatus, TransferType,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Transfers per page unless `limit` says otherwise.
+const DEFAULT_LIMIT: i64 = 10;
+/// The largest `limit`.
+const MAX_LIMIT: i64 = 100;
+
+/// The transfer routes (host, sandbox controls, and the flow's read).
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v2/transfers",
+            post(create_transfer).get(list_transfers),
+        )
+        .route(
+            "/api/v2/transfers/",
+            post(create_transfer).get(list_transfers),
+        )
+        .route("/api/v2/transfers/{id}", get(get_transfer))
+        .route("/api/v2/transfers/{id}/cancel", post(cancel_transfer))
+        .route("/api/v2/transfers/{id}/reverse", post(reverse_transfer))
+        .route("/api/v2/sandbox/refills", post(create_refill))
+        .route(
+            "/api/v2/sandbox/transfers/{id}/simulate",
+            post(simulate_transfer),
+        )
+        .route("/api/flow/transfers/{id}", get(get_flow_transfer))
+}
+
+/// The 422 for money an account does not have.
+pub(crate) fn insufficient_funds(shortfall: Shortfall) -> Error {
+    Error::invalid_field(
+        "amount",
+        format!("insufficient funds: {}", shortfall.describe()),
+    )
+}
+
+/// `POST /api/v2/transfers`: moves `|amount|` from the app's wallet to the user's (negative
+/// amount) or back (positive); completed at once.
+async fn create_transfer(
+    State(state): State<AppState>,
+    app: HostApp,
+    ApiJson(new): ApiJson<NewTransfer>,
+) -> Result<Json<Transfer>, Error> {
+    let key = new
+        .idempotency_key
+        .as_deref()
+        .map(|key| IdempotencyKey::new("transfers", key, &new))
+        .transpose()?;
+    if let Some(transfer) = replayed_transfer(&state.db, app.id, key.as_ref()).await? {
+        return Ok(Json(transfer));
+    }
+    if !user_exists(&state.db, app.id, new.user_id).await? {
+        return Err(Error::invalid_field("user_id", "no such user"));
+    }
+    let (app_wallet, user_wallet) = (app_account(app.id), user_account(new.user_id));
+    let (from, to) = if new.amount < 0 {
+        (app_wallet, user_wallet)
+    } else {
+        (user_wallet, app_wallet)
+    };
+    let draft = TransferDraft::completed(
+        app.id,
+        Some(new.user_id),
+        TransferType::Balance,
+        new.amount,
+        vec![Move::new(
+            from,
+            to,
+            new.amount.abs(),
+            TransactionType::Balance,
+        )],
+        new.metadata,
+    );
+    let transfer = write_new_transfer(&state.db, &draft, key.as_ref(), state.clock.now())
+        .await
+        .map_err(|e| e.into_error(insufficient_funds))?;
+    Ok(Json(transfer))
+}
+
+/// `GET /api/v2/transfers/{id}`: one of the calling app's transfers.
+async fn get_transfer(
+    State(state): State<AppState>,
+    app: HostApp,
+    id: PathParam,
+) -> Result<Json<Transfer>, Error> {
+    let id = id.id(transfer_not_found)?;
+    let mut conn = state.db.acquire().await?;
+    let row = TransferRow::find(&mut conn, app.id, None, id)
+        .await?
+        .ok_or_else(transfer_not_found)?;
+    let transfer = load_transfers(&mut conn, vec![row]).await?.pop();
+    transfer.map(Json).ok_or_else(transfer_not_found)
+}
+
+/// The query of `GET /api/v2/transfers`, as text: each value is checked by hand so a bad one is
+/// a 422 naming its parameter.
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+    starting_after: Option<String>,
+    ending_before: Option<String>,
+    user_id: Option<String>,
+}
+
+/// `GET /api/v2/transfers?limit=&starting_after=&ending_before=&user_id=`: the calling app's
+/// transfers, newest first, `limit` (1 to 100, default 10) per page. `starting_after` pages to
+/// older transfers, `ending_before` to newer ones; `has_more` says whether more lie that way.
+async fn list_transfers(
+    State(state): State<AppState>,
+    app: HostApp,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<TransferList>, Error> {
+    let limit = match query.limit.as_deref() {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                Error::invalid_field(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                )
+            })?,
+    };
+    let user_id = match query.user_id.as_deref() {
+        None => None,
+        Some(text) => {
+            let no_such_user = || Error::invalid_field("user_id", "no such user");
+            let user_id = Uuid::try_parse(text.trim()).map_err(|_| no_such_user())?;
+            if !user_exists(&state.db, app.id, user_id).await? {
+                return Err(no_such_user());
+            }
+            Some(user_id)
+        }
+    };
+    let cursor = match (
+        query.starting_after.as_deref(),
+        query.ending_before.as_deref(),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid_field(
+                "ending_before",
+                "cannot be used with starting_after",
+            ))
+        }
+        (Some(id), None) => Some(("starting_after", id)),
+        (None, Some(id)) => Some(("ending_before", id)),
+        (None, None) => None,
+    };
+    let mut conn = state.db.acquire().await?;
+    let page_at = match cursor {
+        None => Page::First,
+        Some((param, text)) => {
+            let no_such_transfer = || Error::invalid_field(param, "no such transfer");
+            let id = Uuid::try_parse(text.trim()).map_err(|_| no_such_transfer())?;
+            let seq = transfer_seq(&mut conn, app.id, id)
+                .await?
+                .ok_or_else(no_such_transfer)?;
+            if param == "starting_after" {
+                Page::After(seq)
+            } else {
+                Page::Before(seq)
+            }
+        }
+    };
+    let (data, has_more) = page(&mut conn, app.id, user_id, page_at, limit).await?;
+    Ok(Json(TransferList { data, has_more }))
+}
+
+/// `POST /api/v2/transfers/{id}/cancel`: a created, flagged or pending transfer is canceled and
+/// its money goes back; 409 otherwise.
+async fn cancel_transfer(
+    State(state): State<AppState>,
+    app: HostApp,
+    id: PathParam,
+) -> Result<Json<Transfer>, Error> {
+    let id = id.id(transfer_not_found)?;
+    let now = state.clock.now();
+    let transfer = change_status(
+        &state.db,
+        app.id,
+        id,
+        TransferStatus::Canceled,
+        "cancel",
+        now,
+    )
+    .await?;
+    Ok(Json(transfer))
+}
+
+/// `POST /api/v2/transfers/{id}/reverse`: a completed transfer is reversed and its money goes
+/// back; 409 if not completed, or if where the money went no longer has it.
+async fn reverse_transfer(
+    State(state): State<AppState>,
+    app: HostApp,
+    id: PathParam,
+) -> Result<Json<Transfer>, Error> {
+    let id = id.id(transfer_not_found)?;
+    let now = state.clock.now();
+    let transfer = change_status(
+        &state.db,
+        app.id,
+        id,
+        TransferStatus::Reversed,
+        "reverse",
+        now,
+    )
+    .await?;
+    Ok(Json(transfer))
+}
+
+/// `POST /api/v2/sandbox/refills`: money from an outside bank into the app's wallet, completed
+/// at once (sandbox only: there is no real bank).
+async fn create_refill(
+    State(state): State<AppState>,
+    app: HostApp,
+    ApiJson(new): ApiJson<NewRefill>,
+) -> Result<Json<Transfer>, Error> {
+    let draft = TransferDraft::completed(
+        app.id,
+        None,
+        TransferType::Refill,
+        new.amount,
+        vec![Move::new(
+            BANK.to_owned(),
+            app_account(app.id),
+            new.amount,
+            TransactionType::Refill,
+        )],
+        new.metadata,
+    );
+    let transfer = write_new_transfer(&state.db, &draft, None, state.clock.now())
+        .await
+        .map_err(|e| e.into_error(insufficient_funds))?;
+    Ok(Json(transfer))
+}
+
+/// `POST /api/v2/sandbox/transfers/{id}/simulate`: moves a transfer to `status` as its rail
+/// would (an ACH payout stays pending until this says `completed` or `failed`), following the
+/// lifecycle; the money moves as [`change_status`] says.
+async fn simulate_transfer(
+    State(state): State<AppState>,
+    app: HostApp,
+    id: PathParam,
+    ApiJson(simulate): ApiJson<SimulateTransfer>,
+) -> Result<Json<Transfer>, Error> {
+    let id = id.id(transfer_not_found)?;
+    let verb = match simulate.status {
+        TransferStatus::Failed => "fail",
+        TransferStatus::Canceled => "cancel",
+        TransferStatus::Reversed => "reverse",
+        _ => "move",
+    };
+    let now = state.clock.now();
+    let transfer = change_status(&state.db, app.id, id, simulate.status, verb, now).await?;
+    Ok(Json(transfer))
+}
+
+/// `GET /api/flow/transfers/{id}`: one of the signed-in user's transfers (404 for any other).
+async fn get_flow_transfer(
+    State(state): State<AppState>,
+    user: FlowUser,
+    id: PathParam,
+) -> Result<Json<Transfer>, Error> {
+    let id = id.id(transfer_not_found)?;
+    let mut conn = state.db.acquire().await?;
+    let row = TransferRow::find(&mut conn, user.app_id, Some(user.user_id), id)
+        .await?
+        .ok_or_else(transfer_not_found)?;
+    let transfer = load_transfers(&mut conn, vec![row]).await?.pop();
+    transfer.map(Json).ok_or_else(transfer_not_found)
+}

@@ -1,0 +1,2049 @@
+//! Money as a host or the flow sees it (issue 4): wallets, transfers and their lifecycle,
+//! refills, payout methods, bank accounts, payouts, idempotency and the money steps of a flow.
+//! Every test gets its own database, drives the router in-process, and ends by checking the
+//! ledger's invariants ([`support::assert_ledger_invariants`]): money is conserved, no wallet is
+//! negative, every balance is the sum of its transactions.
+//!
+//! Runs on PostgreSQL too with `PAYOUT_SANDBOX_TEST_POSTGRES=postgres://…/postgres`.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::Duration;
+use payout_sandbox::ensure_default_app;
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use support::{assert_ledger_invariants, bob, keys, Auth, TestApp, TestResponse};
+
+/// A second app's credentials.
+const OTHER: Auth<'static> = Auth::Basic("pk_other", "sk_other");
+
+/// A routing number whose ABA checksum holds.
+const ROUTING: &str = "011000015";
+
+fn paypal() -> Value {
+    json!({"platform": "paypal", "email": "ada@example.com"})
+}
+
+fn venmo() -> Value {
+    json!({"platform": "venmo", "handle": "@ada-lovelace"})
+}
+
+fn cash_app() -> Value {
+    json!({"platform": "cash_app", "cashtag": "$ada"})
+}
+
+fn ach() -> Value {
+    json!({"platform": "ach", "routing_number": ROUTING, "account_number": "123456789",
+           "account_type": "checking"})
+}
+
+fn id_of(value: &Value) -> &str {
+    value["id"].as_str().unwrap()
+}
+
+/// The JSON of a 200 response; panics with the body otherwise.
+#[track_caller]
+fn ok(res: TestResponse) -> Value {
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()
+}
+
+/// A new user of the default app; returns their id.
+async fn new_user(app: &TestApp) -> String {
+    id_of(&app.create_user().await).to_owned()
+}
+
+/// Creates the second app (`OTHER`) and one user of it; returns that user's id.
+async fn other_apps_user(app: &TestApp) -> String {
+    ensure_default_app(&app.db, Some(("pk_other", "sk_other")))
+        .await
+        .unwrap();
+    let user = app.post("/api/v2/users", OTHER, bob()).await;
+    id_of(&ok(user)).to_owned()
+}
+
+/// `(amount, withdrawable_amount)` of the default app's wallet.
+async fn app_wallet(app: &TestApp) -> (i64, i64) {
+    wallet_pair(ok(app.get("/api/v2/wallet", Auth::App).await))
+}
+
+/// `(amount, withdrawable_amount)` of a user's wallet.
+async fn user_wallet(app: &TestApp, user: &str) -> (i64, i64) {
+    let res = app
+        .get(&format!("/api/v2/users/{user}/wallet"), Auth::App)
+        .await;
+    wallet_pair(ok(res))
+}
+
+fn wallet_pair(wallet: Value) -> (i64, i64) {
+    assert_eq!(keys(&wallet), ["amount", "withdrawable_amount"]);
+    (
+        wallet["amount"].as_i64().unwrap(),
+        wallet["withdrawable_amount"].as_i64().unwrap(),
+    )
+}
+
+/// The balance of ledger account `id` (0 when it was never opened).
+async fn balance(app: &TestApp, id: &str) -> i64 {
+    let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&app.db)
+        .await
+        .unwrap();
+    balance.unwrap_or(0)
+}
+
+/// The default app's id (its wallet is `app:<id>`).
+async fn app_id(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT id FROM apps WHERE client_id = $1")
+        .bind(support::CLIENT_ID)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// Moves `cents` from the app's wallet to the user's.
+async fn fund(app: &TestApp, user: &str, cents: i64) -> Value {
+    let res = app
+        .post(
+            "/api/v2/transfers",
+            Auth::App,
+            json!({"amount": -cents, "user_id": user}),
+        )
+        .await;
+    ok(res)
+}
+
+/// Refills the app's wallet with `cents`.
+async fn refill(app: &TestApp, cents: i64) -> Value {
+    ok(app
+        .post(
+            "/api/v2/sandbox/refills",
+            Auth::App,
+            json!({"amount": cents}),
+        )
+        .await)
+}
+
+/// Adds a payout method for `user` through the host API; returns it.
+async fn add_method(app: &TestApp, user: &str, body: Value) -> Value {
+    ok(app
+        .post(
+            &format!("/api/v2/users/{user}/payout-methods"),
+            Auth::App,
+            body,
+        )
+        .await)
+}
+
+async fn methods(app: &TestApp, user: &str) -> Vec<Value> {
+    let res = app
+        .get(&format!("/api/v2/users/{user}/payout-methods"), Auth::App)
+        .await;
+    ok(res)["data"].as_array().unwrap().clone()
+}
+
+async fn payout(app: &TestApp, body: Value) -> TestResponse {
+    app.post("/api/v2/payouts", Auth::App, body).await
+}
+
+async fn simulate(app: &TestApp, transfer: &str, status: &str) -> TestResponse {
+    app.post(
+        &format!("/api/v2/sandbox/transfers/{transfer}/simulate"),
+        Auth::App,
+        json!({"status": status}),
+    )
+    .await
+}
+
+async fn transfer_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM transfers")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+fn statuses(transfer: &Value) -> Vec<String> {
+    transfer["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `(type, source, destination, amount)` of each transaction.
+fn moves(transfer: &Value) -> Vec<(String, String, String, i64)> {
+    transfer["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["type"].as_str().unwrap().to_owned(),
+                t["source_name"].as_str().unwrap().to_owned(),
+                t["destination_name"].as_str().unwrap().to_owned(),
+                t["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn mv(kind: &str, from: &str, to: &str, amount: i64) -> (String, String, String, i64) {
+    (kind.to_owned(), from.to_owned(), to.to_owned(), amount)
+}
+
+mod wallets {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_new_apps_wallet_opens_with_100_dollars() {
+        let app = TestApp::new().await;
+        assert_eq!(app_wallet(&app).await, (10_000, 10_000));
+        // The opening balance is a refill from the outside bank, like any other.
+        let list = ok(app.get("/api/v2/transfers", Auth::App).await);
+        let opening = &list["data"][0];
+        assert_eq!(opening["type"], "refill");
+        assert_eq!(opening["status"], "completed");
+        assert_eq!(opening["amount"], 10_000);
+        let app_account = format!("app:{}", app_id(&app).await);
+        assert_eq!(
+            moves(opening),
+            [mv("refill", "external:bank", &app_account, 10_000)]
+        );
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_restart_does_not_open_the_wallet_twice() {
+        let app = TestApp::new().await;
+        ensure_default_app(&app.db, Some((support::CLIENT_ID, support::API_KEY)))
+            .await
+            .unwrap();
+        ensure_default_app(&app.db, None).await.unwrap();
+        assert_eq!(app_wallet(&app).await, (10_000, 10_000));
+        assert_eq!(transfer_count(&app).await, 1);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_new_users_wallet_is_empty() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        assert_eq!(user_wallet(&app, &user).await, (0, 0));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn another_apps_user_has_no_wallet_here() {
+        let app = TestApp::new().await;
+        let theirs = other_apps_user(&app).await;
+        let res = app
+            .get(&format!("/api/v2/users/{theirs}/wallet"), Auth::App)
+            .await;
+        res.assert_error(404, "not_found");
+        let res = app.get("/api/v2/users/nope/wallet", Auth::App).await;
+        res.assert_error(404, "not_found");
+        // Each app has its own wallet.
+        assert_eq!(
+            wallet_pair(ok(app.get("/api/v2/wallet", OTHER).await)),
+            (10_000, 10_000)
+        );
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn wallets_need_app_credentials() {
+        let app = TestApp::new().await;
+        app.get("/api/v2/wallet", Auth::None)
+            .await
+            .assert_error(401, "unauthorized");
+        assert_ledger_invariants(&app.db).await;
+    }
+}
+
+mod transfers {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_negative_amount_moves_money_from_the_app_to_the_user() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let res = app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -1000, "user_id": user, "metadata": {"order": "o-1"}}),
+            )
+            .await;
+        let transfer = ok(res);
+        // Seed 004, "Create Fund Transfer Response".
+        assert_eq!(
+            keys(&transfer),
+            [
+                "amount",
+                "created",
+                "external_data",
+                "id",
+                "metadata",
+                "status",
+                "status_history",
+                "transactions",
+                "type",
+                "user_id"
+            ]
+        );
+        assert_eq!(transfer["amount"], -1000);
+        assert_eq!(transfer["type"], "balance");
+        assert_eq!(transfer["status"], "completed");
+        assert_eq!(transfer["user_id"], user.as_str());
+        assert_eq!(transfer["external_data"], json!({}));
+        assert_eq!(transfer["metadata"], json!({"order": "o-1"}));
+        assert_eq!(statuses(&transfer), ["created", "completed"]);
+        let app_account = format!("app:{}", app_id(&app).await);
+        assert_eq!(
+            moves(&transfer),
+            [mv("balance", &app_account, &format!("user:{user}"), 1000)]
+        );
+        assert_eq!(
+            transfer["transactions"][0]["metadata"],
+            json!({"order": "o-1"})
+        );
+        assert_eq!(app_wallet(&app).await, (9_000, 9_000));
+        assert_eq!(user_wallet(&app, &user).await, (1_000, 1_000));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_positive_amount_moves_money_back_to_the_app() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        fund(&app, &user, 1000).await;
+        let res = app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": 400, "user_id": user}),
+            )
+            .await;
+        assert_eq!(ok(res)["amount"], 400);
+        assert_eq!(app_wallet(&app).await, (9_400, 9_400));
+        assert_eq!(user_wallet(&app, &user).await, (600, 600));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_more_than_the_app_has() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let res = app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -10_001, "user_id": user}),
+            )
+            .await;
+        assert_eq!(
+            res.assert_invalid_field("amount"),
+            "insufficient funds: the app's wallet has $100.00"
+        );
+        assert_eq!(transfer_count(&app).await, 1);
+        assert_eq!(app_wallet(&app).await, (10_000, 10_000));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_more_than_the_user_has() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        fund(&app, &user, 250).await;
+        let res = app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": 251, "user_id": user}),
+            )
+            .await;
+        assert_eq!(
+            res.assert_invalid_field("amount"),
+            "insufficient funds: the user's wallet has $2.50"
+        );
+        assert_eq!(user_wallet(&app, &user).await, (250, 250));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_unknown_users_zero_amounts_and_another_apps_user() {
+        let app = TestApp::new().await;
+        let theirs = other_apps_user(&app).await;
+        for user in [theirs.as_str(), "00000000-0000-0000-0000-000000000000"] {
+            let res = app
+                .post(
+                    "/api/v2/transfers",
+                    Auth::App,
+                    json!({"amount": -1, "user_id": user}),
+                )
+                .await;
+            assert_eq!(res.assert_invalid_field("user_id"), "no such user");
+        }
+        let user = new_user(&app).await;
+        let res = app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": 0, "user_id": user}),
+            )
+            .await;
+        res.assert_invalid_field("amount");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn reads_a_transfer_of_its_own_app_only() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let transfer = fund(&app, &user, 100).await;
+        let path = format!("/api/v2/transfers/{}", id_of(&transfer));
+        assert_eq!(ok(app.get(&path, Auth::App).await), transfer);
+        other_apps_user(&app).await;
+        app.get(&path, OTHER).await.assert_error(404, "not_found");
+        app.get("/api/v2/transfers/not-a-uuid", Auth::App)
+            .await
+            .assert_error(404, "not_found");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn the_same_key_and_body_returns_the_first_transfer() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let body = json!({"amount": -700, "user_id": user, "idempotency_key": "t-1"});
+        let first = ok(app.post("/api/v2/transfers", Auth::App, body.clone()).await);
+        let again = ok(app.post("/api/v2/transfers", Auth::App, body).await);
+        assert_eq!(again, first);
+        assert_eq!(user_wallet(&app, &user).await, (700, 700));
+        let res = app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -701, "user_id": user, "idempotency_key": "t-1"}),
+            )
+            .await;
+        let body = res.assert_error(409, "conflict");
+        assert_eq!(
+            body["message"],
+            "idempotency_key was used with a different request"
+        );
+        assert_eq!(user_wallet(&app, &user).await, (700, 700));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn reversing_a_completed_transfer_moves_the_money_back() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let transfer = fund(&app, &user, 1_500).await;
+        let path = format!("/api/v2/transfers/{}/reverse", id_of(&transfer));
+        let reversed = ok(app.post_empty(&path, Auth::App).await);
+        assert_eq!(reversed["status"], "reversed");
+        assert_eq!(statuses(&reversed), ["created", "completed", "reversed"]);
+        let app_account = format!("app:{}", app_id(&app).await);
+        let user_account = format!("user:{user}");
+        assert_eq!(
+            moves(&reversed),
+            [
+                mv("balance", &app_account, &user_account, 1_500),
+                mv("return", &user_account, &app_account, 1_500)
+            ]
+        );
+        assert_eq!(app_wallet(&app).await, (10_000, 10_000));
+        assert_eq!(user_wallet(&app, &user).await, (0, 0));
+        // Reversed is final.
+        let body = app
+            .post_empty(&path, Auth::App)
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(
+            body["message"],
+            "a reversed transfer cannot become reversed"
+        );
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn cannot_reverse_money_the_user_no_longer_has() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let transfer = fund(&app, &user, 1_000).await;
+        let back = app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": 600, "user_id": user}),
+            )
+            .await;
+        ok(back);
+        let path = format!("/api/v2/transfers/{}/reverse", id_of(&transfer));
+        let body = app
+            .post_empty(&path, Auth::App)
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(
+            body["message"],
+            "cannot reverse the transfer: the user's wallet has $4.00"
+        );
+        let still = ok(app
+            .get(
+                &format!("/api/v2/transfers/{}", id_of(&transfer)),
+                Auth::App,
+            )
+            .await);
+        assert_eq!(still["status"], "completed");
+        assert_eq!(user_wallet(&app, &user).await, (400, 400));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_completed_transfer_cannot_be_canceled() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let transfer = fund(&app, &user, 100).await;
+        let path = format!("/api/v2/transfers/{}/cancel", id_of(&transfer));
+        let body = app
+            .post_empty(&path, Auth::App)
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(
+            body["message"],
+            "a completed transfer cannot become canceled"
+        );
+        other_apps_user(&app).await;
+        app.post_empty(&path, OTHER)
+            .await
+            .assert_error(404, "not_found");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn refills_add_to_the_apps_wallet() {
+        let app = TestApp::new().await;
+        let transfer = refill(&app, 5_000).await;
+        assert_eq!(transfer["type"], "refill");
+        assert_eq!(transfer["status"], "completed");
+        assert_eq!(transfer["user_id"], Value::Null);
+        assert_eq!(app_wallet(&app).await, (15_000, 15_000));
+        let res = app
+            .post("/api/v2/sandbox/refills", Auth::App, json!({"amount": 0}))
+            .await;
+        res.assert_invalid_field("amount");
+        // A reversed refill goes back to the bank.
+        let path = format!("/api/v2/transfers/{}/reverse", id_of(&transfer));
+        assert_eq!(
+            ok(app.post_empty(&path, Auth::App).await)["status"],
+            "reversed"
+        );
+        assert_eq!(app_wallet(&app).await, (10_000, 10_000));
+        assert_ledger_invariants(&app.db).await;
+    }
+}
+
+mod listing {
+    use super::*;
+
+    /// Five transfers to one user after the opening refill; all six ids, newest first.
+    async fn five(app: &TestApp, user: &str) -> Vec<String> {
+        let opening: String = sqlx::query_scalar("SELECT id FROM transfers")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        let mut ids = vec![opening];
+        for cents in 1..=5 {
+            ids.push(id_of(&fund(app, user, cents).await).to_owned());
+        }
+        ids.reverse();
+        ids
+    }
+
+    async fn page(app: &TestApp, query: &str) -> (Vec<String>, bool) {
+        let list = ok(app
+            .get(&format!("/api/v2/transfers?{query}"), Auth::App)
+            .await);
+        assert_eq!(keys(&list), ["data", "has_more"]);
+        let ids = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| id_of(t).to_owned())
+            .collect();
+        (ids, list["has_more"].as_bool().unwrap())
+    }
+
+    #[tokio::test]
+    async fn lists_newest_first_with_limit_and_cursors() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let t = five(&app, &user).await; // t[0] newest … t[5] the opening refill
+        assert_eq!(page(&app, "").await, (t.clone(), false));
+        assert_eq!(page(&app, "limit=2").await, (t[0..2].to_vec(), true));
+        let after = format!("limit=2&starting_after={}", t[1]);
+        assert_eq!(page(&app, &after).await, (t[2..4].to_vec(), true));
+        let after = format!("limit=2&starting_after={}", t[3]);
+        assert_eq!(page(&app, &after).await, (t[4..6].to_vec(), false));
+        let before = format!("limit=2&ending_before={}", t[3]);
+        assert_eq!(page(&app, &before).await, (t[1..3].to_vec(), true));
+        let before = format!("limit=2&ending_before={}", t[1]);
+        assert_eq!(page(&app, &before).await, (t[0..1].to_vec(), false));
+        let mine = format!("user_id={user}&limit=100");
+        assert_eq!(page(&app, &mine).await, (t[0..5].to_vec(), false));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn the_default_limit_is_10() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        for _ in 0..10 {
+            fund(&app, &user, 1).await;
+        }
+        let (ids, has_more) = page(&app, "").await;
+        assert_eq!((ids.len(), has_more), (10, true));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn bad_parameters_are_named() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let t = fund(&app, &user, 1).await;
+        for (query, field) in [
+            ("limit=0", "limit"),
+            ("limit=101", "limit"),
+            ("limit=ten", "limit"),
+            ("limit=-1", "limit"),
+            (
+                "starting_after=00000000-0000-0000-0000-000000000000",
+                "starting_after",
+            ),
+            ("starting_after=nope", "starting_after"),
+            ("ending_before=nope", "ending_before"),
+            ("user_id=nope", "user_id"),
+            ("user_id=00000000-0000-0000-0000-000000000000", "user_id"),
+        ] {
+            let res = app
+                .get(&format!("/api/v2/transfers?{query}"), Auth::App)
+                .await;
+            res.assert_invalid_field(field);
+        }
+        let both = format!("starting_after={0}&ending_before={0}", id_of(&t));
+        app.get(&format!("/api/v2/transfers?{both}"), Auth::App)
+            .await
+            .assert_invalid_field("ending_before");
+        // Another app's transfer is no cursor here.
+        other_apps_user(&app).await;
+        let theirs = format!("/api/v2/transfers?starting_after={}", id_of(&t));
+        app.get(&theirs, OTHER)
+            .await
+            .assert_invalid_field("starting_after");
+        let list = ok(app.get("/api/v2/transfers", OTHER).await);
+        assert_eq!(list["data"].as_array().unwrap().len(), 1); // its own opening refill
+        assert_ledger_invariants(&app.db).await;
+    }
+}
+
+mod payout_methods {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_first_method_becomes_the_default() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let first = add_method(&app, &user, paypal()).await;
+        assert_eq!(
+            keys(&first),
+            ["created", "default", "id", "label", "platform"]
+        );
+        assert_eq!(first["platform"], "paypal");
+        assert_eq!(first["default"], true);
+        assert_eq!(first["label"], "PayPal · ada@example.com");
+        let second = add_method(&app, &user, venmo()).await;
+        assert_eq!(second["default"], false);
+        assert_eq!(second["label"], "Venmo · @ada-lovelace");
+        let third = add_method(&app, &user, cash_app()).await;
+        assert_eq!(third["label"], "Cash App · $ada");
+        let list = methods(&app, &user).await;
+        let ids: Vec<&str> = list.iter().map(id_of).collect();
+        assert_eq!(ids, [id_of(&first), id_of(&second), id_of(&third)]);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn ach_account_numbers_are_never_returned_whole() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let method = add_method(&app, &user, ach()).await;
+        assert_eq!(method["label"], "ACH · checking ••••6789");
+        let res = app
+            .get(&format!("/api/v2/users/{user}/payout-methods"), Auth::App)
+            .await;
+        assert!(!res.text().contains("123456789"), "{}", res.text());
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn bad_details_are_named() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let path = format!("/api/v2/users/{user}/payout-methods");
+        let bad_routing = json!({"platform": "ach", "routing_number": "011000016",
+                                 "account_number": "123456789", "account_type": "savings"});
+        let res = app.post(&path, Auth::App, bad_routing).await;
+        assert_eq!(
+            res.assert_invalid_field("routing_number"),
+            "is not a valid routing number (check the digits)"
+        );
+        let short_account = json!({"platform": "ach", "routing_number": ROUTING,
+                                   "account_number": "12", "account_type": "savings"});
+        app.post(&path, Auth::App, short_account)
+            .await
+            .assert_invalid_field("account_number");
+        for (body, field) in [
+            (json!({"platform": "paypal", "email": "ada"}), "email"),
+            (json!({"platform": "venmo", "handle": "ada"}), "handle"),
+            (json!({"platform": "cash_app", "cashtag": "ada"}), "cashtag"),
+            (
+                json!({"platform": "cash_app", "cashtag": "$123"}),
+                "cashtag",
+            ),
+            (json!({"platform": "paypal"}), "email"),
+            (json!({"email": "ada@example.com"}), "platform"),
+        ] {
+            app.post(&path, Auth::App, body)
+                .await
+                .assert_invalid_field(field);
+        }
+        assert!(methods(&app, &user).await.is_empty());
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn removing_the_default_passes_it_to_the_oldest_remaining() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let a = add_method(&app, &user, paypal()).await;
+        let b = add_method(&app, &user, venmo()).await;
+        let c = add_method(&app, &user, cash_app()).await;
+        // Removing a method that is not the default keeps the default.
+        let res = app
+            .delete(
+                &format!("/api/v2/users/{user}/payout-methods/{}", id_of(&b)),
+                Auth::App,
+            )
+            .await;
+        assert_eq!(res.status, 204);
+        assert!(res.body.is_empty());
+        let list = methods(&app, &user).await;
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0]["default"], true);
+        // Removing the default makes the oldest remaining one the default.
+        let res = app
+            .delete(
+                &format!("/api/v2/users/{user}/payout-methods/{}", id_of(&a)),
+                Auth::App,
+            )
+            .await;
+        assert_eq!(res.status, 204);
+        let list = methods(&app, &user).await;
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (id_of(&list[0]), &list[0]["default"]),
+            (id_of(&c), &json!(true))
+        );
+        // Gone is gone.
+        let res = app
+            .delete(
+                &format!("/api/v2/users/{user}/payout-methods/{}", id_of(&a)),
+                Auth::App,
+            )
+            .await;
+        res.assert_error(404, "not_found");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn choosing_the_default() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        add_method(&app, &user, paypal()).await;
+        let b = add_method(&app, &user, ach()).await;
+        let res = app
+            .post_empty(
+                &format!("/api/v2/users/{user}/payout-methods/{}/default", id_of(&b)),
+                Auth::App,
+            )
+            .await;
+        let list = ok(res);
+        let defaults: Vec<bool> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["default"].as_bool().unwrap())
+            .collect();
+        assert_eq!(defaults, [false, true]);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn another_users_or_apps_methods_are_not_found() {
+        let app = TestApp::new().await;
+        let ada = new_user(&app).await;
+        let bob = new_user(&app).await;
+        let adas = add_method(&app, &ada, paypal()).await;
+        let path = format!("/api/v2/users/{bob}/payout-methods/{}", id_of(&adas));
+        app.delete(&path, Auth::App)
+            .await
+            .assert_error(404, "not_found");
+        app.post_empty(&format!("{path}/default"), Auth::App)
+            .await
+            .assert_error(404, "not_found");
+        let theirs = other_apps_user(&app).await;
+        for path in [
+            format!("/api/v2/users/{theirs}/payout-methods"),
+            format!("/api/v2/users/{theirs}/bank-accounts"),
+        ] {
+            app.get(&path, Auth::App)
+                .await
+                .assert_error(404, "not_found");
+        }
+        app.post(
+            &format!("/api/v2/users/{theirs}/payout-methods"),
+            Auth::App,
+            paypal(),
+        )
+        .await
+        .assert_error(404, "not_found");
+        assert_eq!(methods(&app, &ada).await.len(), 1);
+        assert_ledger_invariants(&app.db).await;
+    }
+}
+
+mod payouts {
+    use super::*;
+
+    /// A user with `cents` in their wallet and a PayPal method (the default).
+    async fn paid_user(app: &TestApp, cents: i64) -> (String, Value) {
+        let user = new_user(app).await;
+        if cents > 0 {
+            fund(app, &user, cents).await;
+        }
+        let method = add_method(app, &user, paypal()).await;
+        (user, method)
+    }
+
+    #[tokio::test]
+    async fn paypal_completes_at_once_and_the_platform_pays_the_fee() {
+        let app = TestApp::new().await;
+        let (user, method) = paid_user(&app, 5_000).await;
+        let res = payout(
+            &app,
+            json!({"user_id": user, "amount": 1_000, "platform": "paypal",
+                   "metadata": {"invoice": "i-1"}}),
+        )
+        .await;
+        let transfer = ok(res);
+        assert_eq!(transfer["type"], "payout");
+        assert_eq!(transfer["status"], "completed");
+        assert_eq!(transfer["amount"], 1_000);
+        assert_eq!(statuses(&transfer), ["created", "completed"]);
+        let external = &transfer["external_data"];
+        assert_eq!(
+            keys(external),
+            [
+                "account_id",
+                "external_id",
+                "fee",
+                "net_amount",
+                "payout_fee_party",
+                "platform"
+            ]
+        );
+        assert_eq!(external["account_id"], id_of(&method));
+        assert!(external["external_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("sbx_"));
+        assert_eq!(external["platform"], "paypal");
+        assert_eq!(external["fee"], 25); // 2% of $10.00 is 20¢: the 25¢ minimum
+        assert_eq!(external["payout_fee_party"], "platform");
+        assert_eq!(external["net_amount"], 1_000);
+        let app_id = app_id(&app).await;
+        let (app_account, user_account) = (format!("app:{app_id}"), format!("user:{user}"));
+        assert_eq!(
+            moves(&transfer),
+            [
+                mv("fee", &app_account, &format!("fees:{app_id}"), 25),
+                mv("payout", &user_account, "external:paypal", 1_000),
+            ]
+        );
+        assert_eq!(app_wallet(&app).await, (4_975, 4_975));
+        assert_eq!(user_wallet(&app, &user).await, (4_000, 4_000));
+        assert_eq!(balance(&app, &format!("fees:{app_id}")).await, 25);
+        assert_eq!(transfer["metadata"], json!({"invoice": "i-1"}));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_user_paid_fee_comes_out_of_the_amount() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 10_000).await;
+        let transfer = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 10_000, "platform": "default",
+                   "payout_fee_party": "user"}),
+        )
+        .await);
+        assert_eq!(transfer["external_data"]["fee"], 200); // 2% of $100.00
+        assert_eq!(transfer["external_data"]["net_amount"], 9_800);
+        assert_eq!(transfer["external_data"]["payout_fee_party"], "user");
+        let app_id = app_id(&app).await;
+        let user_account = format!("user:{user}");
+        assert_eq!(
+            moves(&transfer),
+            [
+                mv("fee", &user_account, &format!("fees:{app_id}"), 200),
+                mv("payout", &user_account, "external:paypal", 9_800),
+            ]
+        );
+        assert_eq!(user_wallet(&app, &user).await, (0, 0));
+        assert_eq!(app_wallet(&app).await, (0, 0));
+        assert_eq!(balance(&app, "external:paypal").await, 9_800);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn fees_follow_the_schedule_per_platform() {
+        let app = TestApp::new().await;
+        refill(&app, 100_000).await;
+        let user = new_user(&app).await;
+        fund(&app, &user, 100_000).await;
+        for (method, amount, fee) in [
+            (venmo(), 10_001, 201),    // 2%, rounded up
+            (cash_app(), 10_000, 150), // 1.5%
+            (cash_app(), 200_000, 0),  // more than the wallet: refused below
+            (paypal(), 100, 25),       // minimum
+            (ach(), 50_000, 25),       // flat
+        ] {
+            let platform = method["platform"].clone();
+            add_method(&app, &user, method).await;
+            let res = payout(
+                &app,
+                json!({"user_id": user, "amount": amount, "platform": platform,
+                       "payout_fee_party": "user"}),
+            )
+            .await;
+            if fee == 0 {
+                res.assert_invalid_field("amount");
+                continue;
+            }
+            let transfer = ok(res);
+            assert_eq!(transfer["external_data"]["fee"], fee, "{platform}");
+            assert_eq!(transfer["external_data"]["net_amount"], amount - fee);
+        }
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn venmo_completes_at_once() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 3_000).await;
+        add_method(&app, &user, venmo()).await;
+        let transfer = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 3_000, "platform": "venmo"}),
+        )
+        .await);
+        assert_eq!(transfer["status"], "completed");
+        assert_eq!(transfer["external_data"]["platform"], "venmo");
+        assert_eq!(balance(&app, "external:venmo").await, 3_000);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn ach_stays_pending_until_simulated_complete() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 5_000).await;
+        add_method(&app, &user, ach()).await;
+        let transfer = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 2_000, "platform": "ach"}),
+        )
+        .await);
+        assert_eq!(transfer["status"], "pending");
+        assert_eq!(statuses(&transfer), ["created", "pending"]);
+        // Pending payouts count in the amount but are not withdrawable.
+        assert_eq!(user_wallet(&app, &user).await, (5_000, 3_000));
+        assert_eq!(app_wallet(&app).await, (4_975, 4_975)); // the fee is charged at creation
+        let user_account = format!("user:{user}");
+        let hold = format!("hold:{user}");
+        assert_eq!(
+            moves(&transfer)[1],
+            mv("payout", &user_account, &hold, 2_000)
+        );
+        let done = ok(simulate(&app, id_of(&transfer), "completed").await);
+        assert_eq!(done["status"], "completed");
+        assert_eq!(statuses(&done), ["created", "pending", "completed"]);
+        assert_eq!(moves(&done)[2], mv("payout", &hold, "external:ach", 2_000));
+        assert_eq!(user_wallet(&app, &user).await, (3_000, 3_000));
+        assert_eq!(balance(&app, "external:ach").await, 2_000);
+        // Completed only reverses.
+        let body = simulate(&app, id_of(&transfer), "failed")
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(body["message"], "a completed transfer cannot become failed");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_failed_ach_payout_returns_the_money_and_the_fee() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 5_000).await;
+        add_method(&app, &user, ach()).await;
+        let transfer = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 2_000, "platform": "ach"}),
+        )
+        .await);
+        let failed = ok(simulate(&app, id_of(&transfer), "failed").await);
+        assert_eq!(failed["status"], "failed");
+        assert_eq!(statuses(&failed), ["created", "pending", "failed"]);
+        let app_id = app_id(&app).await;
+        assert_eq!(
+            moves(&failed)[2..],
+            [
+                mv(
+                    "return",
+                    &format!("hold:{user}"),
+                    &format!("user:{user}"),
+                    2_000
+                ),
+                mv(
+                    "return",
+                    &format!("fees:{app_id}"),
+                    &format!("app:{app_id}"),
+                    25
+                ),
+            ]
+        );
+        assert_eq!(user_wallet(&app, &user).await, (5_000, 5_000));
+        assert_eq!(app_wallet(&app).await, (5_000, 5_000));
+        assert_eq!(balance(&app, &format!("fees:{app_id}")).await, 0);
+        // Failed is final.
+        simulate(&app, id_of(&transfer), "completed")
+            .await
+            .assert_error(409, "conflict");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn canceling_a_pending_ach_payout_returns_the_money_and_the_users_fee() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 5_000).await;
+        add_method(&app, &user, ach()).await;
+        let transfer = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 2_000, "platform": "ach",
+                   "payout_fee_party": "user"}),
+        )
+        .await);
+        // $20.00 leaves the wallet: the 25¢ fee, and $19.75 held for the rail.
+        assert_eq!(user_wallet(&app, &user).await, (4_975, 3_000));
+        let canceled = ok(app
+            .post_empty(
+                &format!("/api/v2/transfers/{}/cancel", id_of(&transfer)),
+                Auth::App,
+            )
+            .await);
+        assert_eq!(canceled["status"], "canceled");
+        assert_eq!(statuses(&canceled), ["created", "pending", "canceled"]);
+        assert_eq!(user_wallet(&app, &user).await, (5_000, 5_000));
+        let app_id = app_id(&app).await;
+        assert_eq!(balance(&app, &format!("fees:{app_id}")).await, 0);
+        assert_eq!(balance(&app, &format!("hold:{user}")).await, 0);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn reversing_a_completed_payout_brings_the_money_back() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 5_000).await;
+        let transfer = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 1_000, "platform": "default"}),
+        )
+        .await);
+        let reversed = ok(app
+            .post_empty(
+                &format!("/api/v2/transfers/{}/reverse", id_of(&transfer)),
+                Auth::App,
+            )
+            .await);
+        assert_eq!(reversed["status"], "reversed");
+        assert_eq!(user_wallet(&app, &user).await, (5_000, 5_000));
+        assert_eq!(app_wallet(&app).await, (5_000, 5_000));
+        assert_eq!(balance(&app, "external:paypal").await, 0);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn illegal_moves_are_refused() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 5_000).await;
+        add_method(&app, &user, ach()).await;
+        let pending = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "ach"}),
+        )
+        .await);
+        let id = id_of(&pending);
+        // Pending cannot be reversed, nor go back to flagged.
+        let reverse = format!("/api/v2/transfers/{id}/reverse");
+        let body = app
+            .post_empty(&reverse, Auth::App)
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(body["message"], "a pending transfer cannot become reversed");
+        simulate(&app, id, "flagged")
+            .await
+            .assert_error(409, "conflict");
+        simulate(&app, id, "created")
+            .await
+            .assert_error(409, "conflict");
+        app.post(
+            &format!("/api/v2/sandbox/transfers/{id}/simulate"),
+            Auth::App,
+            json!({"status": "lost"}),
+        )
+        .await
+        .assert_invalid_field("status");
+        assert_eq!(user_wallet(&app, &user).await, (5_000, 4_900));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn fund_true_moves_the_amount_from_the_app_first() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 0).await;
+        let transfer = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 1_000, "platform": "paypal", "fund": true}),
+        )
+        .await);
+        let app_id = app_id(&app).await;
+        let (app_account, user_account) = (format!("app:{app_id}"), format!("user:{user}"));
+        assert_eq!(
+            moves(&transfer),
+            [
+                mv("balance", &app_account, &user_account, 1_000),
+                mv("fee", &app_account, &format!("fees:{app_id}"), 25),
+                mv("payout", &user_account, "external:paypal", 1_000),
+            ]
+        );
+        assert_eq!(app_wallet(&app).await, (8_975, 8_975));
+        assert_eq!(user_wallet(&app, &user).await, (0, 0));
+        // More than the app has: nothing moves.
+        let res = payout(
+            &app,
+            json!({"user_id": user, "amount": 9_000, "platform": "paypal", "fund": true}),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_field("amount"),
+            "insufficient funds: the app's wallet has $89.75"
+        );
+        assert_eq!(app_wallet(&app).await, (8_975, 8_975));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_more_than_the_user_has() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 500).await;
+        let res = payout(
+            &app,
+            json!({"user_id": user, "amount": 501, "platform": "paypal"}),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_field("amount"),
+            "insufficient funds: the user's wallet has $5.00"
+        );
+        assert_eq!(transfer_count(&app).await, 2); // the opening refill and the funding
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_a_platform_fee_the_app_cannot_pay() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 10_000).await;
+        let res = payout(
+            &app,
+            json!({"user_id": user, "amount": 1_000, "platform": "paypal"}),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_field("amount"),
+            "insufficient funds: the app's wallet has $0.00"
+        );
+        assert_eq!(user_wallet(&app, &user).await, (10_000, 10_000));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_a_user_paid_fee_as_large_as_the_amount() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 500).await;
+        let res = payout(
+            &app,
+            json!({"user_id": user, "amount": 25, "platform": "paypal",
+                   "payout_fee_party": "user"}),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_field("amount"),
+            "must be more than the $0.25 fee"
+        );
+        for amount in [0, -5] {
+            payout(
+                &app,
+                json!({"user_id": user, "amount": amount, "platform": "paypal"}),
+            )
+            .await
+            .assert_invalid_field("amount");
+        }
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn chooses_the_method_by_platform_default_or_account_id() {
+        let app = TestApp::new().await;
+        let (user, paypal_method) = paid_user(&app, 5_000).await;
+        let ach_method = add_method(&app, &user, ach()).await;
+        let second_paypal = add_method(
+            &app,
+            &user,
+            json!({"platform": "paypal", "email": "ada@work.example"}),
+        )
+        .await;
+        let used = |t: &Value| {
+            t["external_data"]["account_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let t = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "default"}),
+        )
+        .await);
+        assert_eq!(used(&t), id_of(&paypal_method));
+        let t = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "ach"}),
+        )
+        .await);
+        assert_eq!(used(&t), id_of(&ach_method));
+        // By account_id, with a matching platform or `default`.
+        let t = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "paypal",
+                   "account_id": id_of(&second_paypal)}),
+        )
+        .await);
+        assert_eq!(used(&t), id_of(&second_paypal));
+        let t = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "default",
+                   "account_id": id_of(&ach_method)}),
+        )
+        .await);
+        assert_eq!(used(&t), id_of(&ach_method));
+        // An empty account_id (seed 004 sends one) means none.
+        let t = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "paypal", "account_id": ""}),
+        )
+        .await);
+        assert_eq!(used(&t), id_of(&paypal_method));
+        // Re-defaulting changes what `default` pays to.
+        app.post_empty(
+            &format!(
+                "/api/v2/users/{user}/payout-methods/{}/default",
+                id_of(&ach_method)
+            ),
+            Auth::App,
+        )
+        .await;
+        let t = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "default"}),
+        )
+        .await);
+        assert_eq!(used(&t), id_of(&ach_method));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_unknown_or_mismatched_methods() {
+        let app = TestApp::new().await;
+        let (user, paypal_method) = paid_user(&app, 5_000).await;
+        let res = payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "venmo"}),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_field("platform"),
+            "the user has no venmo payout method"
+        );
+        let res = payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "ach",
+                   "account_id": id_of(&paypal_method)}),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_field("platform"),
+            "is ach, but the payout method is paypal"
+        );
+        for account_id in ["00000000-0000-0000-0000-000000000000", "nope"] {
+            let res = payout(
+                &app,
+                json!({"user_id": user, "amount": 100, "platform": "default",
+                       "account_id": account_id}),
+            )
+            .await;
+            res.assert_invalid_field("account_id");
+        }
+        let methodless = new_user(&app).await;
+        fund(&app, &methodless, 100).await;
+        let res = payout(
+            &app,
+            json!({"user_id": methodless, "amount": 100, "platform": "default"}),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_field("platform"),
+            "the user has no payout method"
+        );
+        assert_eq!(user_wallet(&app, &user).await, (5_000, 5_000));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_another_users_method() {
+        let app = TestApp::new().await;
+        let (ada, adas_method) = paid_user(&app, 1_000).await;
+        let (bob, _) = paid_user(&app, 1_000).await;
+        let res = payout(
+            &app,
+            json!({"user_id": bob, "amount": 100, "platform": "paypal",
+                   "account_id": id_of(&adas_method)}),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_field("account_id"),
+            "is not a payout method of this user"
+        );
+        assert_eq!(user_wallet(&app, &ada).await, (1_000, 1_000));
+        assert_eq!(user_wallet(&app, &bob).await, (1_000, 1_000));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_unknown_users_and_another_apps_user() {
+        let app = TestApp::new().await;
+        let theirs = other_apps_user(&app).await;
+        for user in [theirs.as_str(), "00000000-0000-0000-0000-000000000000"] {
+            let res = payout(
+                &app,
+                json!({"user_id": user, "amount": 100, "platform": "paypal"}),
+            )
+            .await;
+            assert_eq!(res.assert_invalid_field("user_id"), "no such user");
+        }
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_retry_with_the_same_key_pays_once() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 5_000).await;
+        let body = json!({"user_id": user, "amount": 1_000, "platform": "paypal",
+                          "idempotency_key": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+                          "metadata": {"a": 1, "b": 2}});
+        let first = ok(payout(&app, body.clone()).await);
+        // The same body, its fields in another order, is the same request.
+        let reordered = json!({"metadata": {"b": 2, "a": 1}, "platform": "paypal",
+                               "idempotency_key": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+                               "amount": 1_000, "user_id": user});
+        let again = ok(payout(&app, reordered).await);
+        assert_eq!(again, first);
+        assert_eq!(user_wallet(&app, &user).await, (4_000, 4_000));
+        let mut other = body.clone();
+        other["amount"] = json!(999);
+        let res = payout(&app, other).await;
+        let envelope = res.assert_error(409, "conflict");
+        assert_eq!(
+            envelope["message"],
+            "idempotency_key was used with a different request"
+        );
+        // The key belongs to payouts: a transfer may use the same one.
+        let res = app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -1, "user_id": user,
+                       "idempotency_key": "3c90c3cc-0d44-4b50-8888-8dd25736052a"}),
+            )
+            .await;
+        ok(res);
+        assert_eq!(user_wallet(&app, &user).await, (4_001, 4_001));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_retry_returns_the_first_result_even_when_it_could_not_pay_again() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 1_000).await;
+        let body = json!({"user_id": user, "amount": 1_000, "platform": "paypal",
+                          "idempotency_key": "k-1"});
+        let first = ok(payout(&app, body.clone()).await);
+        assert_eq!(user_wallet(&app, &user).await, (0, 0));
+        assert_eq!(ok(payout(&app, body).await)["id"], first["id"]);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn keys_are_scoped_per_app() {
+        let app = TestApp::new().await;
+        let (user, _) = paid_user(&app, 1_000).await;
+        let theirs = other_apps_user(&app).await;
+        app.post(
+            &format!("/api/v2/users/{theirs}/payout-methods"),
+            OTHER,
+            paypal(),
+        )
+        .await;
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                OTHER,
+                json!({"amount": -1_000, "user_id": theirs}),
+            )
+            .await);
+        let ours = ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 500, "platform": "paypal", "idempotency_key": "k"}),
+        )
+        .await);
+        let res = app
+            .post(
+                "/api/v2/payouts",
+                OTHER,
+                json!({"user_id": theirs, "amount": 500, "platform": "paypal",
+                       "idempotency_key": "k"}),
+            )
+            .await;
+        let theirs_payout = ok(res);
+        assert_ne!(ours["id"], theirs_payout["id"]);
+        assert_ledger_invariants(&app.db).await;
+    }
+}
+
+mod flow {
+    use super::*;
+
+    /// A pre-authenticated flow of `steps` for a new user; returns (user id, flow, token).
+    async fn signed_in(app: &TestApp, body: Value) -> (String, Value, String) {
+        let user = new_user(app).await;
+        let mut body = body;
+        body["user_id"] = json!(user);
+        let flow = app.create_flow(body).await;
+        let session = app.create_session(&flow["id"], None).await;
+        assert_eq!(session["authenticated"], true);
+        (user, flow, session["token"].as_str().unwrap().to_owned())
+    }
+
+    async fn complete(app: &TestApp, token: &str, step: &str) -> TestResponse {
+        app.post_empty(
+            &format!("/api/flow/steps/{step}/complete"),
+            Auth::Bearer(token),
+        )
+        .await
+    }
+
+    async fn flow_payout(app: &TestApp, token: &str, body: Value) -> TestResponse {
+        app.post("/api/flow/payouts", Auth::Bearer(token), body)
+            .await
+    }
+
+    #[tokio::test]
+    async fn an_unauthenticated_session_must_sign_in_first() {
+        let app = TestApp::new().await;
+        let flow = app.create_flow(json!({"steps": ["manage-payouts"]})).await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        let id = "00000000-0000-0000-0000-000000000000";
+        for res in [
+            app.get("/api/flow/wallet", Auth::Bearer(token)).await,
+            app.get("/api/flow/payout-methods", Auth::Bearer(token))
+                .await,
+            app.post("/api/flow/payout-methods", Auth::Bearer(token), paypal())
+                .await,
+            app.delete(
+                &format!("/api/flow/payout-methods/{id}"),
+                Auth::Bearer(token),
+            )
+            .await,
+            app.post_empty(
+                &format!("/api/flow/payout-methods/{id}/default"),
+                Auth::Bearer(token),
+            )
+            .await,
+            app.get("/api/flow/bank-accounts", Auth::Bearer(token))
+                .await,
+            app.post(
+                "/api/flow/bank-accounts",
+                Auth::Bearer(token),
+                json!({"routing_number": ROUTING, "account_number": "1234",
+                       "account_type": "checking"}),
+            )
+            .await,
+            app.delete(
+                &format!("/api/flow/bank-accounts/{id}"),
+                Auth::Bearer(token),
+            )
+            .await,
+            flow_payout(
+                &app,
+                token,
+                json!({"amount": 1, "payout_method_id": id, "idempotency_key": "k"}),
+            )
+            .await,
+            app.get(&format!("/api/flow/transfers/{id}"), Auth::Bearer(token))
+                .await,
+            complete(&app, token, "manage-payouts").await,
+        ] {
+            let body = res.assert_error(403, "forbidden");
+            assert_eq!(body["message"], "sign in to continue");
+        }
+        app.get("/api/flow/wallet", Auth::None)
+            .await
+            .assert_error(401, "unauthorized");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_is_told_so() {
+        let app = TestApp::new().await;
+        let (_, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        app.advance(Duration::minutes(31));
+        app.get("/api/flow/wallet", Auth::Bearer(&token))
+            .await
+            .assert_error(401, "session_expired");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn the_wallet_and_methods_are_the_signed_in_users() {
+        let app = TestApp::new().await;
+        let (user, _, token) = signed_in(&app, json!({"steps": ["manage-payouts"]})).await;
+        fund(&app, &user, 1_234).await;
+        let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
+        assert_eq!(
+            wallet,
+            json!({"amount": 1_234, "withdrawable_amount": 1_234})
+        );
+        let added = ok(app
+            .post("/api/flow/payout-methods", Auth::Bearer(&token), ach())
+            .await);
+        assert_eq!(added["default"], true);
+        assert_eq!(added["label"], "ACH · checking ••••6789");
+        let second = ok(app
+            .post("/api/flow/payout-methods", Auth::Bearer(&token), cash_app())
+            .await);
+        // The host sees what the flow added.
+        assert_eq!(methods(&app, &user).await.len(), 2);
+        let list = ok(app
+            .post_empty(
+                &format!("/api/flow/payout-methods/{}/default", id_of(&second)),
+                Auth::Bearer(&token),
+            )
+            .await);
+        assert_eq!(list["data"][1]["default"], true);
+        assert_eq!(list["data"][0]["default"], false);
+        let res = app
+            .delete(
+                &format!("/api/flow/payout-methods/{}", id_of(&second)),
+                Auth::Bearer(&token),
+            )
+            .await;
+        assert_eq!(res.status, 204);
+        let list = ok(app
+            .get("/api/flow/payout-methods", Auth::Bearer(&token))
+            .await);
+        assert_eq!(list["data"].as_array().unwrap().len(), 1);
+        assert_eq!(list["data"][0]["default"], true);
+        let bad = json!({"platform": "ach", "routing_number": "123456789",
+                         "account_number": "123456789", "account_type": "checking"});
+        app.post("/api/flow/payout-methods", Auth::Bearer(&token), bad)
+            .await
+            .assert_invalid_field("routing_number");
+        // Another user's method is not found from this session.
+        let other = new_user(&app).await;
+        let theirs = add_method(&app, &other, paypal()).await;
+        app.delete(
+            &format!("/api/flow/payout-methods/{}", id_of(&theirs)),
+            Auth::Bearer(&token),
+        )
+        .await
+        .assert_error(404, "not_found");
+        assert_eq!(methods(&app, &other).await.len(), 1);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn bank_accounts_for_pay_ins() {
+        let app = TestApp::new().await;
+        let (user, _, token) = signed_in(&app, json!({"steps": ["manage-payments"]})).await;
+        let account = ok(app
+            .post(
+                "/api/flow/bank-accounts",
+                Auth::Bearer(&token),
+                json!({"routing_number": "021000021", "account_number": "000123456789",
+                       "account_type": "savings"}),
+            )
+            .await);
+        assert_eq!(
+            keys(&account),
+            [
+                "account_number_last4",
+                "account_type",
+                "created",
+                "id",
+                "routing_number"
+            ]
+        );
+        assert_eq!(account["account_number_last4"], "6789");
+        assert_eq!(account["account_type"], "savings");
+        let res = app
+            .get("/api/flow/bank-accounts", Auth::Bearer(&token))
+            .await;
+        assert!(!res.text().contains("000123456789"));
+        assert_eq!(ok(res)["data"][0], account);
+        let host = ok(app
+            .get(&format!("/api/v2/users/{user}/bank-accounts"), Auth::App)
+            .await);
+        assert_eq!(host, json!({"data": [account.clone()]}));
+        for (body, field) in [
+            (
+                json!({"routing_number": "021000022", "account_number": "1234",
+                       "account_type": "savings"}),
+                "routing_number",
+            ),
+            (
+                json!({"routing_number": "021000021", "account_number": "12a4",
+                       "account_type": "savings"}),
+                "account_number",
+            ),
+            (
+                json!({"routing_number": "021000021", "account_number": "1234",
+                       "account_type": "brokerage"}),
+                "account_type",
+            ),
+        ] {
+            app.post("/api/flow/bank-accounts", Auth::Bearer(&token), body)
+                .await
+                .assert_invalid_field(field);
+        }
+        // Another user's session cannot remove it.
+        let (_, _, other_token) = signed_in(&app, json!({"steps": ["manage-payments"]})).await;
+        let path = format!("/api/flow/bank-accounts/{}", id_of(&account));
+        app.delete(&path, Auth::Bearer(&other_token))
+            .await
+            .assert_error(404, "not_found");
+        let res = app.delete(&path, Auth::Bearer(&token)).await;
+        assert_eq!(res.status, 204);
+        let list = ok(app
+            .get("/api/flow/bank-accounts", Auth::Bearer(&token))
+            .await);
+        assert_eq!(list, json!({"data": []}));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_flow_payout_charges_the_fee_to_the_flows_party() {
+        let app = TestApp::new().await;
+        let (user, flow, token) = signed_in(
+            &app,
+            json!({"steps": ["payout"], "payout_fee_party": "user"}),
+        )
+        .await;
+        // The host's flow keeps the seeded shape; the app's state says who pays.
+        assert!(flow.get("payout_fee_party").is_none());
+        let state = ok(app.get("/api/flow/state", Auth::Bearer(&token)).await);
+        assert_eq!(state["payout_fee_party"], "user");
+        fund(&app, &user, 5_000).await;
+        let method = ok(app
+            .post("/api/flow/payout-methods", Auth::Bearer(&token), paypal())
+            .await);
+        let body = json!({"amount": 5_000, "payout_method_id": id_of(&method),
+                          "idempotency_key": "flow-k"});
+        let transfer = ok(flow_payout(&app, &token, body.clone()).await);
+        assert_eq!(transfer["status"], "completed");
+        assert_eq!(transfer["external_data"]["payout_fee_party"], "user");
+        assert_eq!(transfer["external_data"]["fee"], 100);
+        assert_eq!(transfer["external_data"]["net_amount"], 4_900);
+        assert_eq!(user_wallet(&app, &user).await, (0, 0));
+        assert_eq!(app_wallet(&app).await, (5_000, 5_000));
+        // A retry is the same payout; another body under the key is refused.
+        assert_eq!(ok(flow_payout(&app, &token, body).await), transfer);
+        let res = flow_payout(
+            &app,
+            &token,
+            json!({"amount": 1, "payout_method_id": id_of(&method), "idempotency_key": "flow-k"}),
+        )
+        .await;
+        res.assert_error(409, "conflict");
+        // The flow can follow it; the flow id is on it.
+        let path = format!("/api/flow/transfers/{}", id_of(&transfer));
+        assert_eq!(ok(app.get(&path, Auth::Bearer(&token)).await), transfer);
+        let flow_id: Option<String> =
+            sqlx::query_scalar("SELECT flow_id FROM transfers WHERE id = $1")
+                .bind(id_of(&transfer))
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(flow_id.as_deref(), flow["id"].as_str());
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn the_platform_pays_by_default() {
+        let app = TestApp::new().await;
+        let (user, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        fund(&app, &user, 1_000).await;
+        let method = ok(app
+            .post("/api/flow/payout-methods", Auth::Bearer(&token), venmo())
+            .await);
+        let transfer = ok(flow_payout(
+            &app,
+            &token,
+            json!({"amount": 1_000, "payout_method_id": id_of(&method), "idempotency_key": "k"}),
+        )
+        .await);
+        assert_eq!(transfer["external_data"]["payout_fee_party"], "platform");
+        assert_eq!(transfer["external_data"]["net_amount"], 1_000);
+        assert_eq!(app_wallet(&app).await, (8_975, 8_975));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_flow_payout_is_at_most_the_withdrawable_balance() {
+        let app = TestApp::new().await;
+        let (user, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        fund(&app, &user, 3_000).await;
+        let ach_method = ok(app
+            .post("/api/flow/payout-methods", Auth::Bearer(&token), ach())
+            .await);
+        let pending = ok(flow_payout(
+            &app,
+            &token,
+            json!({"amount": 1_000, "payout_method_id": id_of(&ach_method),
+                   "idempotency_key": "k-1"}),
+        )
+        .await);
+        assert_eq!(pending["status"], "pending");
+        let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
+        assert_eq!(
+            wallet,
+            json!({"amount": 3_000, "withdrawable_amount": 2_000})
+        );
+        let res = flow_payout(
+            &app,
+            &token,
+            json!({"amount": 2_001, "payout_method_id": id_of(&ach_method),
+                   "idempotency_key": "k-2"}),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_field("amount"),
+            "must be at most $20.00, your balance"
+        );
+        flow_payout(
+            &app,
+            &token,
+            json!({"amount": 0, "payout_method_id": id_of(&ach_method), "idempotency_key": "k-3"}),
+        )
+        .await
+        .assert_invalid_field("amount");
+        flow_payout(
+            &app,
+            &token,
+            json!({"amount": 1, "payout_method_id": id_of(&ach_method), "idempotency_key": ""}),
+        )
+        .await
+        .assert_invalid_field("idempotency_key");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_flow_payout_needs_one_of_the_users_methods() {
+        let app = TestApp::new().await;
+        let (user, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        fund(&app, &user, 1_000).await;
+        let other = new_user(&app).await;
+        let theirs = add_method(&app, &other, paypal()).await;
+        for method_id in [id_of(&theirs), "00000000-0000-0000-0000-000000000000"] {
+            let res = flow_payout(
+                &app,
+                &token,
+                json!({"amount": 100, "payout_method_id": method_id, "idempotency_key": "k"}),
+            )
+            .await;
+            assert_eq!(
+                res.assert_invalid_field("payout_method_id"),
+                "is not one of your payout methods"
+            );
+        }
+        assert_eq!(user_wallet(&app, &user).await, (1_000, 1_000));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn another_users_transfer_is_not_found() {
+        let app = TestApp::new().await;
+        let (_, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        let other = new_user(&app).await;
+        let theirs = fund(&app, &other, 100).await;
+        app.get(
+            &format!("/api/flow/transfers/{}", id_of(&theirs)),
+            Auth::Bearer(&token),
+        )
+        .await
+        .assert_error(404, "not_found");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn manage_payouts_completes_once_there_is_a_method() {
+        let app = TestApp::new().await;
+        let (_, _, token) = signed_in(&app, json!({"steps": ["manage-payouts", "payout"]})).await;
+        let body = complete(&app, &token, "manage-payouts")
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(body["message"], "add a payout method first");
+        ok(app
+            .post("/api/flow/payout-methods", Auth::Bearer(&token), paypal())
+            .await);
+        // Still the current-step rule: payout is not current yet.
+        let body = complete(&app, &token, "payout")
+            .await
+            .assert_error(409, "conflict");
+        assert!(
+            body["message"].as_str().unwrap().contains("manage-payouts"),
+            "{body}"
+        );
+        let state = ok(complete(&app, &token, "manage-payouts").await);
+        assert_eq!(state["completed_steps"], json!(["manage-payouts"]));
+        // Idempotent.
+        assert_eq!(ok(complete(&app, &token, "manage-payouts").await), state);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn manage_payments_completes_once_there_is_a_bank_account() {
+        let app = TestApp::new().await;
+        let (_, _, token) = signed_in(&app, json!({"steps": ["manage-payments"]})).await;
+        let body = complete(&app, &token, "manage-payments")
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(body["message"], "add a bank account first");
+        ok(app
+            .post(
+                "/api/flow/bank-accounts",
+                Auth::Bearer(&token),
+                json!({"routing_number": ROUTING, "account_number": "98765432",
+                       "account_type": "checking"}),
+            )
+            .await);
+        let state = ok(complete(&app, &token, "manage-payments").await);
+        assert_eq!(state["completed_steps"], json!(["manage-payments"]));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn payout_completes_once_a_payout_was_made_in_this_flow() {
+        let app = TestApp::new().await;
+        let (user, flow, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        fund(&app, &user, 1_000).await;
+        let method = add_method(&app, &user, paypal()).await;
+        let body = complete(&app, &token, "payout")
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(body["message"], "make a payout first");
+        // A payout the host made does not count: it was not made in this flow.
+        ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "paypal"}),
+        )
+        .await);
+        complete(&app, &token, "payout")
+            .await
+            .assert_error(409, "conflict");
+        ok(flow_payout(
+            &app,
+            &token,
+            json!({"amount": 100, "payout_method_id": id_of(&method), "idempotency_key": "k"}),
+        )
+        .await);
+        let state = ok(complete(&app, &token, "payout").await);
+        assert_eq!(state["completed_steps"], json!(["payout"]));
+        let host = ok(app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await);
+        assert_eq!(host["completed_steps"], json!(["payout"]));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn steps_with_their_own_form_still_refuse() {
+        let app = TestApp::new().await;
+        let (_, _, token) = signed_in(&app, json!({"steps": ["background-check"]})).await;
+        let body = complete(&app, &token, "background-check")
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(
+            body["message"],
+            "\"background-check\" is completed by its own form"
+        );
+        assert_ledger_invariants(&app.db).await;
+    }
+}
+
+mod concurrency {
+    use super::*;
+
+    /// 200 payout requests at once against one wallet that cannot afford them all: 50 keys,
+    /// each sent 4 times (every tenth key once with another amount). Each key pays at most
+    /// once; a duplicate gets its twin's transfer, or 409 (another body won) or 422 (no money);
+    /// exactly the successful payouts are debited; no balance goes negative.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_payouts_with_repeated_keys_never_double_pay() {
+        let app = Arc::new(TestApp::with_file_db().await);
+        let user = new_user(&app).await;
+        add_method(&app, &user, paypal()).await;
+        refill(&app, 100_000).await;
+        fund(&app, &user, 10_000).await;
+
+        let amount_of = |key: usize, attempt: usize| -> i64 {
+            let base = 300 + i64::try_from(key).unwrap();
+            if key.is_multiple_of(10) && attempt == 3 {
+                base + 1_000
+            } else {
+                base
+            }
+        };
+        let mut tasks = Vec::new();
+        for attempt in 0..4 {
+            for key in 0..50 {
+                let app = app.clone();
+                let body = json!({"user_id": user, "amount": amount_of(key, attempt),
+                                  "platform": "paypal", "idempotency_key": format!("key-{key}")});
+                tasks.push(tokio::spawn(async move {
+                    let res = app.post("/api/v2/payouts", Auth::App, body).await;
+                    (key, attempt, res)
+                }));
+            }
+        }
+        let mut paid: HashMap<usize, HashSet<String>> = HashMap::new();
+        let mut amounts: HashMap<String, i64> = HashMap::new();
+        let mut refused = 0;
+        for task in tasks {
+            let (key, attempt, res) = task.await.unwrap();
+            match res.status.as_u16() {
+                200 => {
+                    let transfer = res.json();
+                    let id = id_of(&transfer).to_owned();
+                    assert_eq!(transfer["amount"], amount_of(key, attempt));
+                    amounts.insert(id.clone(), transfer["amount"].as_i64().unwrap());
+                    paid.entry(key).or_default().insert(id);
+                }
+                409 => {
+                    res.assert_error(409, "conflict");
+                }
+                422 => {
+                    res.assert_invalid_field("amount");
+                    refused += 1;
+                }
+                other => panic!("unexpected {other}: {}", res.text()),
+            }
+        }
+        for (key, ids) in &paid {
+            assert_eq!(ids.len(), 1, "key-{key} paid {} times", ids.len());
+        }
+        let debited: i64 = amounts.values().sum();
+        assert!(debited <= 10_000, "{debited}");
+        assert!(refused > 0, "the wallet cannot afford every key");
+        assert_eq!(
+            user_wallet(&app, &user).await,
+            (10_000 - debited, 10_000 - debited)
+        );
+        let payouts: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM transfers WHERE kind = 'payout'")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(payouts, i64::try_from(amounts.len()).unwrap());
+        let keys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(keys, payouts);
+        assert_eq!(balance(&app, "external:paypal").await, debited);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    /// Concurrent method additions for one user leave exactly one default.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_first_methods_make_one_default() {
+        let app = Arc::new(TestApp::with_file_db().await);
+        let user = new_user(&app).await;
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (app, user) = (app.clone(), user.clone());
+            tasks.push(tokio::spawn(async move {
+                app.post(
+                    &format!("/api/v2/users/{user}/payout-methods"),
+                    Auth::App,
+                    paypal(),
+                )
+                .await
+                .status
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), 200);
+        }
+        let list = methods(&app, &user).await;
+        assert_eq!(list.len(), 20);
+        assert_eq!(list.iter().filter(|m| m["default"] == true).count(), 1);
+        assert_eq!(list[0]["default"], true);
+        assert_ledger_invariants(&app.db).await;
+    }
+}
