@@ -6,11 +6,17 @@
 //! Components never call these functions directly: they go through [`FlowApi`], so browser tests
 //! can hand the app a fake server.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Request, RequestBuilder};
+use payout_model::money::{
+    BankAccount, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod, PayoutMethodList,
+    Transfer, Wallet,
+};
 use payout_model::{ApiError, ErrorCode, FlowState, NewSession, Session, StepName};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
+use uuid::Uuid;
 
 /// A boxed future run on the browser's single thread.
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -33,9 +39,35 @@ impl ApiFailure {
             ApiFailure::Api(e) => &e.message,
         }
     }
+
+    /// The server's error envelope, when it answered one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            ApiFailure::Network(_) => None,
+            ApiFailure::Api(e) => Some(e),
+        }
+    }
+
+    /// Whether the request may have taken effect although it failed: no answer reached the app,
+    /// or the server failed inside (5xx). A payout failing this way is retried with the same
+    /// idempotency key, never replaced by a new one.
+    pub fn may_have_happened(&self) -> bool {
+        match self {
+            ApiFailure::Network(_) => true,
+            ApiFailure::Api(e) => e.code == ErrorCode::Internal,
+        }
+    }
 }
 
-/// What the app asks of the server. [`HttpApi`] is the real one; tests supply fakes.
+/// The user's connected bank accounts (`GET /api/flow/bank-accounts`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct BankAccountList {
+    /// Oldest first.
+    pub data: Vec<BankAccount>,
+}
+
+/// What the app asks of the server. [`HttpApi`] is the real one; tests supply fakes. Every call
+/// but [`FlowApi::create_session`] carries the session's bearer token.
 pub trait FlowApi {
     /// Mints a session for the flow whose link was opened.
     fn create_session(&self, new: NewSession) -> LocalFuture<Result<Session, ApiFailure>>;
@@ -47,6 +79,42 @@ pub trait FlowApi {
         token: String,
         step: StepName,
     ) -> LocalFuture<Result<FlowState, ApiFailure>>;
+    /// The user's wallet balance.
+    fn wallet(&self, token: String) -> LocalFuture<Result<Wallet, ApiFailure>>;
+    /// The user's payout methods, oldest first.
+    fn payout_methods(&self, token: String) -> LocalFuture<Result<PayoutMethodList, ApiFailure>>;
+    /// Adds a payout method (the first one becomes the default).
+    fn add_payout_method(
+        &self,
+        token: String,
+        new: NewPayoutMethod,
+    ) -> LocalFuture<Result<PayoutMethod, ApiFailure>>;
+    /// Removes a payout method; a removed default passes to the oldest remaining one.
+    fn remove_payout_method(&self, token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>>;
+    /// Makes a payout method the default; answers the whole list.
+    fn make_default_payout_method(
+        &self,
+        token: String,
+        id: Uuid,
+    ) -> LocalFuture<Result<PayoutMethodList, ApiFailure>>;
+    /// The user's connected bank accounts.
+    fn bank_accounts(&self, token: String) -> LocalFuture<Result<BankAccountList, ApiFailure>>;
+    /// Connects a bank account; the answer masks the account number.
+    fn add_bank_account(
+        &self,
+        token: String,
+        new: NewBankAccount,
+    ) -> LocalFuture<Result<BankAccount, ApiFailure>>;
+    /// Disconnects a bank account.
+    fn remove_bank_account(&self, token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>>;
+    /// Pays out from the wallet. The same idempotency key and body answer the same transfer.
+    fn create_payout(
+        &self,
+        token: String,
+        new: NewFlowPayout,
+    ) -> LocalFuture<Result<Transfer, ApiFailure>>;
+    /// A transfer of the user, as it is now.
+    fn transfer(&self, token: String, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>>;
 }
 
 /// The sandbox's flow endpoints, same-origin over `fetch`.
@@ -55,19 +123,15 @@ pub struct HttpApi;
 
 impl FlowApi for HttpApi {
     fn create_session(&self, new: NewSession) -> LocalFuture<Result<Session, ApiFailure>> {
-        Box::pin(async move {
-            let request = Request::post("/api/flow/sessions")
+        call(
+            Request::post("/api/flow/sessions")
                 .json(&new)
-                .map_err(|e| ApiFailure::Network(e.to_string()))?;
-            read(request.send().await).await
-        })
+                .map_err(unsendable),
+        )
     }
 
     fn flow_state(&self, token: String) -> LocalFuture<Result<FlowState, ApiFailure>> {
-        Box::pin(async move {
-            let request = bearer(Request::get("/api/flow/state"), &token);
-            read(request.send().await).await
-        })
+        call(build(bearer(Request::get("/api/flow/state"), &token)))
     }
 
     fn complete_step(
@@ -75,11 +139,83 @@ impl FlowApi for HttpApi {
         token: String,
         step: StepName,
     ) -> LocalFuture<Result<FlowState, ApiFailure>> {
-        Box::pin(async move {
-            let url = format!("/api/flow/steps/{}/complete", step.as_str());
-            let request = bearer(Request::post(&url), &token);
-            read(request.send().await).await
-        })
+        let url = format!("/api/flow/steps/{}/complete", step.as_str());
+        call(build(bearer(Request::post(&url), &token)))
+    }
+
+    fn wallet(&self, token: String) -> LocalFuture<Result<Wallet, ApiFailure>> {
+        call(build(bearer(Request::get("/api/flow/wallet"), &token)))
+    }
+
+    fn payout_methods(&self, token: String) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
+        call(build(bearer(
+            Request::get("/api/flow/payout-methods"),
+            &token,
+        )))
+    }
+
+    fn add_payout_method(
+        &self,
+        token: String,
+        new: NewPayoutMethod,
+    ) -> LocalFuture<Result<PayoutMethod, ApiFailure>> {
+        call(json(
+            bearer(Request::post("/api/flow/payout-methods"), &token),
+            &new,
+        ))
+    }
+
+    fn remove_payout_method(&self, token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
+        let url = format!("/api/flow/payout-methods/{id}");
+        call_empty(build(bearer(Request::delete(&url), &token)))
+    }
+
+    fn make_default_payout_method(
+        &self,
+        token: String,
+        id: Uuid,
+    ) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
+        let url = format!("/api/flow/payout-methods/{id}/default");
+        call(build(bearer(Request::post(&url), &token)))
+    }
+
+    fn bank_accounts(&self, token: String) -> LocalFuture<Result<BankAccountList, ApiFailure>> {
+        call(build(bearer(
+            Request::get("/api/flow/bank-accounts"),
+            &token,
+        )))
+    }
+
+    fn add_bank_account(
+        &self,
+        token: String,
+        new: NewBankAccount,
+    ) -> LocalFuture<Result<BankAccount, ApiFailure>> {
+        call(json(
+            bearer(Request::post("/api/flow/bank-accounts"), &token),
+            &new,
+        ))
+    }
+
+    fn remove_bank_account(&self, token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
+        let url = format!("/api/flow/bank-accounts/{id}");
+        call_empty(build(bearer(Request::delete(&url), &token)))
+    }
+
+    fn create_payout(
+        &self,
+        token: String,
+        new: NewFlowPayout,
+    ) -> LocalFuture<Result<Transfer, ApiFailure>> {
+        call(json(
+            bearer(Request::post("/api/flow/payouts"), &token),
+            &new,
+        ))
+    }
+
+    fn transfer(&self, token: String, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
+        let url = format!("/api/flow/transfers/{id}");
+        call(build(bearer(Request::get(&url), &token)))
     }
 }
 
@@ -87,26 +223,60 @@ fn bearer(request: RequestBuilder, token: &str) -> RequestBuilder {
     request.header("Authorization", &format!("Bearer {token}"))
 }
 
-/// Turns a fetch result into the body as `T` or a typed failure.
-async fn read<T: DeserializeOwned>(
-    sent: Result<Response, gloo_net::Error>,
-) -> Result<T, ApiFailure> {
-    let response = sent.map_err(|e| ApiFailure::Network(e.to_string()))?;
-    if response.ok() {
-        return response.json::<T>().await.map_err(|e| {
+fn unsendable(e: gloo_net::Error) -> ApiFailure {
+    ApiFailure::Network(e.to_string())
+}
+
+/// A request without a body.
+fn build(request: RequestBuilder) -> Result<Request, ApiFailure> {
+    request.build().map_err(unsendable)
+}
+
+/// A request with `body` as JSON.
+fn json(request: RequestBuilder, body: &impl Serialize) -> Result<Request, ApiFailure> {
+    request.json(body).map_err(unsendable)
+}
+
+/// Sends `request` and reads the answer as `T`. Only the parsing is generic: sending and reading
+/// the error envelope are compiled once (the app's size grows per endpoint otherwise).
+fn call<T: DeserializeOwned + 'static>(
+    request: Result<Request, ApiFailure>,
+) -> LocalFuture<Result<T, ApiFailure>> {
+    let answer = exchange(request);
+    Box::pin(async move {
+        let text = answer.await?;
+        serde_json::from_str(&text).map_err(|e| {
             ApiFailure::Api(ApiError::new(
                 ErrorCode::Internal,
                 format!("unreadable answer from the server: {e}"),
             ))
-        });
-    }
-    let status = response.status();
-    Err(ApiFailure::Api(
-        response.json::<ApiError>().await.unwrap_or_else(|_| {
-            ApiError::new(
-                ErrorCode::Internal,
-                format!("the server answered {status} without an error body"),
-            )
-        }),
-    ))
+        })
+    })
+}
+
+/// Sends `request`; success has no body (204).
+fn call_empty(request: Result<Request, ApiFailure>) -> LocalFuture<Result<(), ApiFailure>> {
+    let answer = exchange(request);
+    Box::pin(async move { answer.await.map(drop) })
+}
+
+/// Sends `request`: the body of a 2xx answer, else the server's error envelope (or a network
+/// failure when no answer came).
+fn exchange(request: Result<Request, ApiFailure>) -> LocalFuture<Result<String, ApiFailure>> {
+    Box::pin(async move {
+        let response = request?.send().await.map_err(unsendable)?;
+        if response.ok() {
+            return response.text().await.map_err(unsendable);
+        }
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        Err(ApiFailure::Api(
+            serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| {
+                ApiError::new(
+                    ErrorCode::Internal,
+                    format!("the server answered {status} without an error body"),
+                )
+            }),
+        ))
+    })
 }

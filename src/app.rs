@@ -8,7 +8,7 @@
 
 use crate::api::{ApiFailure, FlowApi, HttpApi, LocalFuture};
 use crate::bridge::{Bridge, HostWindow};
-use crate::context::{provide_services, FlowServices, Navigate};
+use crate::context::{provide_services, FlowServices, Navigate, SessionApi};
 use crate::i18n::{step_title, t, tr, Key};
 use crate::router::{flow_id_from_path, progress, route, ErrorKind, Screen};
 use crate::screens::{DoneScreen, LoadingScreen, SignInScreen};
@@ -21,6 +21,7 @@ use leptos::task::{spawn_local, tick};
 use payout_model::{FlowState, NewSession, StepName};
 use send_wrapper::SendWrapper;
 use std::rc::Rc;
+use std::time::Duration;
 use uuid::Uuid;
 use wasm_bindgen::prelude::*;
 
@@ -87,25 +88,49 @@ pub fn FlowApp(
         }
     };
 
+    // An expired session ends the flow; other failures stay with the step, which offers a retry.
+    let on_failure = {
+        let fail = fail.clone();
+        Rc::new(move |failure: &ApiFailure| {
+            // Several calls may fail at once; the host hears about the expiry once.
+            let already =
+                phase.try_with_untracked(|p| matches!(p, Phase::Failed(ErrorKind::SessionExpired)));
+            if ErrorKind::from_failure(failure) == ErrorKind::SessionExpired
+                && already == Some(false)
+            {
+                fail(ErrorKind::SessionExpired);
+            }
+        })
+    };
+    let current_token = move || token.try_get_value().flatten().unwrap_or_default();
     let complete_step = {
-        let (api, fail) = (api.clone(), fail.clone());
+        let (api, on_failure) = (api.clone(), on_failure.clone());
         Rc::new(move |step: StepName| {
-            let (api, fail) = (api.clone(), fail.clone());
-            let pending =
-                api.complete_step(token.try_get_value().flatten().unwrap_or_default(), step);
+            let on_failure = on_failure.clone();
+            let pending = api.complete_step(current_token(), step);
             Box::pin(async move {
                 let result = pending.await;
                 if let Err(failure) = &result {
-                    // An expired session ends the flow; other failures stay with the step,
-                    // which offers a retry.
-                    if ErrorKind::from_failure(failure) == ErrorKind::SessionExpired {
-                        fail(ErrorKind::SessionExpired);
-                    }
+                    on_failure(failure);
                 }
                 result
             }) as LocalFuture<Result<FlowState, ApiFailure>>
         })
     };
+    let session_api = {
+        let on_failure = on_failure.clone();
+        SessionApi::new(api.clone(), current_token, move |f: &ApiFailure| {
+            on_failure(f)
+        })
+    };
+    // A step recorded and seen through: route on the flow's new state.
+    let advance = Rc::new(move |flow: FlowState| {
+        phase.try_update(|phase| {
+            if let Phase::Ready { flow: current, .. } = phase {
+                *current = flow;
+            }
+        });
+    });
     let go_to_dashboard = {
         let (bridge, embedded) = (bridge.clone(), host.embedded());
         Rc::new(move || {
@@ -118,6 +143,9 @@ pub fn FlowApp(
     provide_services(FlowServices {
         bridge: bridge.clone(),
         complete_step,
+        api: session_api,
+        advance,
+        sleep: Rc::new(browser_sleep),
         navigate,
         go_to_dashboard,
     });
@@ -215,7 +243,15 @@ pub fn FlowApp(
                     Screen::Loading => view! { <LoadingScreen /> }.into_any(),
                     Screen::Error(kind) => view! { <ErrorScreen kind=kind on_retry=retry /> }.into_any(),
                     Screen::SignIn => view! { <SignInScreen /> }.into_any(),
-                    Screen::Step(step) => view! { <StepView step=step /> }.into_any(),
+                    Screen::Step(step) => {
+                        // The flow as it is when the step mounts; a step that stays on screen
+                        // while the flow changes (hide_continue_button) is not re-created.
+                        let flow = match phase.get_untracked() {
+                            Phase::Ready { flow, .. } => flow,
+                            _ => return view! { <LoadingScreen /> }.into_any(),
+                        };
+                        view! { <StepView step=step flow=flow /> }.into_any()
+                    }
                     Screen::Done { show_dashboard_button } => {
                         view! { <DoneScreen show_dashboard_button=show_dashboard_button /> }.into_any()
                     }
@@ -299,6 +335,23 @@ fn navigate_away(url: &str, embedded: bool) {
             "payout-flows: could not open {url} ({e:?}); the host or the Continue link takes over"
         );
     }
+}
+
+/// Resolves after `duration` (a `setTimeout`). If the page goes away first, nothing happens.
+fn browser_sleep(duration: Duration) -> LocalFuture<()> {
+    let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis)
+            .is_err()
+        {
+            // No timer: resolve at once rather than never (the caller waits again anyway).
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    Box::pin(async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    })
 }
 
 /// Standalone "Go to dashboard": back to the page that opened the flow, if there is one.

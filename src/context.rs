@@ -1,21 +1,31 @@
-//! What steps can ask of the world outside their own screen: record a step on the server, tell
-//! the host, leave the flow. The app shell provides real [`FlowServices`]; browser tests provide
-//! fakes, so a step is tested without a server and without leaving the test page.
+//! What steps can ask of the world outside their own screen: record a step on the server, call
+//! the flow's API with the session, tell the host, move on to the next screen, wait, leave the
+//! flow. The app shell provides real [`FlowServices`]; browser tests provide fakes, so a step is
+//! tested without a server, without real time passing and without leaving the test page.
 //!
 //! The services hold `Rc`s and browser objects, which are not `Send`; they live in a local
 //! [`StoredValue`] whose handle is the (copyable, `Send`) context.
 
-use crate::api::{ApiFailure, LocalFuture};
+use crate::api::{ApiFailure, BankAccountList, FlowApi, LocalFuture};
 use crate::bridge::Bridge;
 use leptos::prelude::*;
+use payout_model::money::{
+    BankAccount, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod, PayoutMethodList,
+    Transfer, Wallet,
+};
 use payout_model::{FlowState, StepName};
 use std::rc::Rc;
+use std::time::Duration;
+use uuid::Uuid;
 
 /// Records a step as completed and answers the flow's new state.
 pub type CompleteStep = Rc<dyn Fn(StepName) -> LocalFuture<Result<FlowState, ApiFailure>>>;
 
 /// Leaves the flow for an (already checked) http(s) URL.
 pub type Navigate = Rc<dyn Fn(&str)>;
+
+/// Resolves after a while (a browser timer; tests resolve it when they choose).
+pub type Sleep = Rc<dyn Fn(Duration) -> LocalFuture<()>>;
 
 /// The services a step uses.
 #[derive(Clone)]
@@ -25,10 +35,121 @@ pub struct FlowServices {
     /// Records a step on the server. When the session has expired the shell has already
     /// switched to its session-expired screen by the time this answers.
     pub complete_step: CompleteStep,
+    /// The flow's money endpoints with the session's token.
+    pub api: SessionApi,
+    /// Shows the screen for the flow's new state (after a step was recorded and the user has
+    /// seen its outcome).
+    pub advance: Rc<dyn Fn(FlowState)>,
+    /// Waits, for refreshing a pending payout.
+    pub sleep: Sleep,
     /// Leaves the flow (the top window when embedded).
     pub navigate: Navigate,
     /// "Go to dashboard" on the done screen.
     pub go_to_dashboard: Rc<dyn Fn()>,
+}
+
+/// The flow-facing API as steps call it: the server with the session's bearer token filled in.
+/// Every failure is first shown to `on_failure` (the shell switches to its session-expired
+/// screen there), then answered to the step.
+#[derive(Clone)]
+pub struct SessionApi {
+    api: Rc<dyn FlowApi>,
+    token: Rc<dyn Fn() -> String>,
+    on_failure: Rc<dyn Fn(&ApiFailure)>,
+}
+
+impl SessionApi {
+    /// `api` called with the token `token()` answers at call time.
+    pub fn new(
+        api: Rc<dyn FlowApi>,
+        token: impl Fn() -> String + 'static,
+        on_failure: impl Fn(&ApiFailure) + 'static,
+    ) -> Self {
+        SessionApi {
+            api,
+            token: Rc::new(token),
+            on_failure: Rc::new(on_failure),
+        }
+    }
+
+    /// `api` with a fixed token and nothing watching failures (tests).
+    pub fn with_token(api: Rc<dyn FlowApi>, token: &str) -> Self {
+        let token = token.to_owned();
+        Self::new(api, move || token.clone(), |_| {})
+    }
+
+    fn guard<T: 'static>(
+        &self,
+        call: LocalFuture<Result<T, ApiFailure>>,
+    ) -> LocalFuture<Result<T, ApiFailure>> {
+        let on_failure = self.on_failure.clone();
+        Box::pin(async move {
+            let result = call.await;
+            if let Err(failure) = &result {
+                on_failure(failure);
+            }
+            result
+        })
+    }
+
+    /// See [`FlowApi::wallet`].
+    pub fn wallet(&self) -> LocalFuture<Result<Wallet, ApiFailure>> {
+        self.guard(self.api.wallet((self.token)()))
+    }
+
+    /// See [`FlowApi::payout_methods`].
+    pub fn payout_methods(&self) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
+        self.guard(self.api.payout_methods((self.token)()))
+    }
+
+    /// See [`FlowApi::add_payout_method`].
+    pub fn add_payout_method(
+        &self,
+        new: NewPayoutMethod,
+    ) -> LocalFuture<Result<PayoutMethod, ApiFailure>> {
+        self.guard(self.api.add_payout_method((self.token)(), new))
+    }
+
+    /// See [`FlowApi::remove_payout_method`].
+    pub fn remove_payout_method(&self, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
+        self.guard(self.api.remove_payout_method((self.token)(), id))
+    }
+
+    /// See [`FlowApi::make_default_payout_method`].
+    pub fn make_default_payout_method(
+        &self,
+        id: Uuid,
+    ) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
+        self.guard(self.api.make_default_payout_method((self.token)(), id))
+    }
+
+    /// See [`FlowApi::bank_accounts`].
+    pub fn bank_accounts(&self) -> LocalFuture<Result<BankAccountList, ApiFailure>> {
+        self.guard(self.api.bank_accounts((self.token)()))
+    }
+
+    /// See [`FlowApi::add_bank_account`].
+    pub fn add_bank_account(
+        &self,
+        new: NewBankAccount,
+    ) -> LocalFuture<Result<BankAccount, ApiFailure>> {
+        self.guard(self.api.add_bank_account((self.token)(), new))
+    }
+
+    /// See [`FlowApi::remove_bank_account`].
+    pub fn remove_bank_account(&self, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
+        self.guard(self.api.remove_bank_account((self.token)(), id))
+    }
+
+    /// See [`FlowApi::create_payout`].
+    pub fn create_payout(&self, new: NewFlowPayout) -> LocalFuture<Result<Transfer, ApiFailure>> {
+        self.guard(self.api.create_payout((self.token)(), new))
+    }
+
+    /// See [`FlowApi::transfer`].
+    pub fn transfer(&self, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
+        self.guard(self.api.transfer((self.token)(), id))
+    }
 }
 
 /// The context handle for [`FlowServices`].

@@ -90,11 +90,209 @@ pub enum Key {
     StepPayout,
     /// Title of the redirect step.
     StepRedirect,
+    /// Continue buttons that record a step.
+    Continue,
+    /// Status while a step is being recorded.
+    SavingProgress,
+    /// A step could not be recorded.
+    SaveProgressFailed,
+    /// Cancel buttons.
+    Cancel,
+    /// Remove buttons.
+    Remove,
+    /// Back buttons.
+    Back,
+    /// A submit button while saving something new.
+    Adding,
+    /// The badge on the default payout method.
+    DefaultBadge,
+    /// A field's error: "{label} {rule}" ("Routing number must be 9 digits").
+    FieldMessage,
+    /// Rule: the field is empty.
+    RuleRequired,
+    /// Rule: the amount is more than the balance.
+    RuleAtMostBalance,
+    /// Rule: no payout method chosen.
+    RuleChooseMethod,
+    /// The account number typed twice differs.
+    AccountNumbersDiffer,
+    /// Label of the routing number.
+    FieldRoutingNumber,
+    /// Hint under the routing number.
+    RoutingNumberHint,
+    /// Label of the account number.
+    FieldAccountNumber,
+    /// Hint under the account number.
+    AccountNumberHint,
+    /// Label of the repeated account number.
+    FieldAccountNumberConfirm,
+    /// Toggle that reveals the account numbers.
+    ShowAccountNumbers,
+    /// Toggle that masks the account numbers again.
+    HideAccountNumbers,
+    /// Legend of checking/savings.
+    FieldAccountType,
+    /// Checking account.
+    AccountTypeChecking,
+    /// Savings account.
+    AccountTypeSavings,
+    /// Legend of the payout platform picker.
+    FieldPlatform,
+    /// PayPal option.
+    PlatformPaypal,
+    /// Venmo option.
+    PlatformVenmo,
+    /// Cash App option.
+    PlatformCashApp,
+    /// ACH option.
+    PlatformAch,
+    /// Label of the PayPal email.
+    FieldPaypalEmail,
+    /// Hint under the PayPal email.
+    PaypalEmailHint,
+    /// Label of the Venmo handle.
+    FieldVenmo,
+    /// Hint under the Venmo handle.
+    VenmoHint,
+    /// Label of the cashtag.
+    FieldCashtag,
+    /// Hint under the cashtag.
+    CashtagHint,
+    /// Label of the payout amount.
+    FieldAmount,
+    /// Hint under the payout amount.
+    AmountHint,
+    /// Legend of the payout method picker.
+    FieldPayoutMethod,
+    /// Intro of manage-payouts.
+    ManagePayoutsIntro,
+    /// Heading of the payout method list.
+    YourMethods,
+    /// Loading the payout methods.
+    LoadingMethods,
+    /// The payout methods could not be loaded.
+    LoadMethodsFailed,
+    /// Empty list of payout methods.
+    NoMethods,
+    /// Make-default buttons.
+    MakeDefault,
+    /// Making a method the default failed.
+    MakeDefaultFailed,
+    /// Confirmation of removing a method.
+    RemoveMethodQuestion,
+    /// What happens when the default method is removed.
+    RemoveDefaultDetails,
+    /// Removing a method failed.
+    RemoveMethodFailed,
+    /// A method was added.
+    MethodAdded,
+    /// A method was removed.
+    MethodRemoved,
+    /// A method was made the default.
+    MethodMadeDefault,
+    /// Heading of the add-method form.
+    AddMethodHeading,
+    /// Submit button of the add-method form.
+    AddMethod,
+    /// Adding a method failed (not on one field).
+    AddMethodFailed,
+    /// Why Continue is disabled on manage-payouts.
+    AddMethodToContinue,
+    /// Intro of manage-payments.
+    ManagePaymentsIntro,
+    /// Heading of the bank account list.
+    YourBankAccounts,
+    /// Loading the bank accounts.
+    LoadingBankAccounts,
+    /// The bank accounts could not be loaded.
+    LoadBankAccountsFailed,
+    /// Empty list of bank accounts.
+    NoBankAccounts,
+    /// A masked bank account: "Checking ••••6789".
+    BankAccountLabel,
+    /// A bank account's routing number.
+    RoutingLine,
+    /// Confirmation of removing a bank account.
+    RemoveBankQuestion,
+    /// What removing a bank account means.
+    RemoveBankDetails,
+    /// Removing a bank account failed.
+    RemoveBankFailed,
+    /// A bank account was connected.
+    BankAccountAdded,
+    /// A bank account was removed.
+    BankAccountRemoved,
+    /// Heading of the bank account form.
+    AddBankHeading,
+    /// Submit button of the bank account form.
+    AddBank,
+    /// Connecting a bank account failed (not on one field).
+    AddBankFailed,
+    /// Why Continue is disabled on manage-payments.
+    AddBankToContinue,
+    /// Loading the wallet.
+    LoadingBalance,
+    /// The wallet could not be loaded.
+    LoadBalanceFailed,
+    /// Label of the withdrawable balance.
+    AvailableToWithdraw,
+    /// Money not yet withdrawable.
+    PendingBalance,
+    /// Heading when the balance is zero.
+    NothingToPayOut,
+    /// Body when the balance is zero.
+    NothingToPayOutBody,
+    /// Reloads the balance.
+    CheckAgain,
+    /// Body when the user has no payout method.
+    NoMethodForPayout,
+    /// The fee, paid by the app.
+    FeePaidByPlatform,
+    /// The fee, paid by the user.
+    FeePaidByUser,
+    /// What reaches the user.
+    YouReceive,
+    /// The payout form's submit button.
+    ReviewPayout,
+    /// The server refused the payout (not on one field).
+    PayoutRefused,
+    /// Heading of the review screen.
+    ReviewTitle,
+    /// Review: the amount.
+    SummaryAmount,
+    /// Review: the method.
+    SummaryTo,
+    /// The review screen's confirm button.
+    ConfirmPayout,
+    /// Status while the payout is sent.
+    SendingPayout,
+    /// The payout request got no clear answer.
+    PayoutUnconfirmed,
+    /// Heading of a completed payout.
+    PayoutCompletedTitle,
+    /// Body of a completed payout.
+    PayoutCompletedBody,
+    /// Heading of a pending payout.
+    PayoutPendingTitle,
+    /// Body of a pending ACH payout.
+    PayoutPendingAch,
+    /// Body of another pending payout.
+    PayoutPendingOther,
+    /// What a pending payout will deliver.
+    PayoutPendingNet,
+    /// Refreshes a pending payout.
+    CheckStatus,
+    /// Refreshing the payout status failed.
+    RefreshFailed,
+    /// Heading of a failed payout.
+    PayoutFailedTitle,
+    /// Body of a failed payout.
+    PayoutFailedBody,
 }
 
 impl Key {
     /// Every key, so tests can check each has text.
-    pub const ALL: [Key; 40] = [
+    pub const ALL: [Key; 139] = [
         Key::LoadingTitle,
         Key::LoadingBody,
         Key::SpinnerLabel,
@@ -135,6 +333,105 @@ impl Key {
         Key::StepManagePayouts,
         Key::StepPayout,
         Key::StepRedirect,
+        Key::Continue,
+        Key::SavingProgress,
+        Key::SaveProgressFailed,
+        Key::Cancel,
+        Key::Remove,
+        Key::Back,
+        Key::Adding,
+        Key::DefaultBadge,
+        Key::FieldMessage,
+        Key::RuleRequired,
+        Key::RuleAtMostBalance,
+        Key::RuleChooseMethod,
+        Key::AccountNumbersDiffer,
+        Key::FieldRoutingNumber,
+        Key::RoutingNumberHint,
+        Key::FieldAccountNumber,
+        Key::AccountNumberHint,
+        Key::FieldAccountNumberConfirm,
+        Key::ShowAccountNumbers,
+        Key::HideAccountNumbers,
+        Key::FieldAccountType,
+        Key::AccountTypeChecking,
+        Key::AccountTypeSavings,
+        Key::FieldPlatform,
+        Key::PlatformPaypal,
+        Key::PlatformVenmo,
+        Key::PlatformCashApp,
+        Key::PlatformAch,
+        Key::FieldPaypalEmail,
+        Key::PaypalEmailHint,
+        Key::FieldVenmo,
+        Key::VenmoHint,
+        Key::FieldCashtag,
+        Key::CashtagHint,
+        Key::FieldAmount,
+        Key::AmountHint,
+        Key::FieldPayoutMethod,
+        Key::ManagePayoutsIntro,
+        Key::YourMethods,
+        Key::LoadingMethods,
+        Key::LoadMethodsFailed,
+        Key::NoMethods,
+        Key::MakeDefault,
+        Key::MakeDefaultFailed,
+        Key::RemoveMethodQuestion,
+        Key::RemoveDefaultDetails,
+        Key::RemoveMethodFailed,
+        Key::MethodAdded,
+        Key::MethodRemoved,
+        Key::MethodMadeDefault,
+        Key::AddMethodHeading,
+        Key::AddMethod,
+        Key::AddMethodFailed,
+        Key::AddMethodToContinue,
+        Key::ManagePaymentsIntro,
+        Key::YourBankAccounts,
+        Key::LoadingBankAccounts,
+        Key::LoadBankAccountsFailed,
+        Key::NoBankAccounts,
+        Key::BankAccountLabel,
+        Key::RoutingLine,
+        Key::RemoveBankQuestion,
+        Key::RemoveBankDetails,
+        Key::RemoveBankFailed,
+        Key::BankAccountAdded,
+        Key::BankAccountRemoved,
+        Key::AddBankHeading,
+        Key::AddBank,
+        Key::AddBankFailed,
+        Key::AddBankToContinue,
+        Key::LoadingBalance,
+        Key::LoadBalanceFailed,
+        Key::AvailableToWithdraw,
+        Key::PendingBalance,
+        Key::NothingToPayOut,
+        Key::NothingToPayOutBody,
+        Key::CheckAgain,
+        Key::NoMethodForPayout,
+        Key::FeePaidByPlatform,
+        Key::FeePaidByUser,
+        Key::YouReceive,
+        Key::ReviewPayout,
+        Key::PayoutRefused,
+        Key::ReviewTitle,
+        Key::SummaryAmount,
+        Key::SummaryTo,
+        Key::ConfirmPayout,
+        Key::SendingPayout,
+        Key::PayoutUnconfirmed,
+        Key::PayoutCompletedTitle,
+        Key::PayoutCompletedBody,
+        Key::PayoutPendingTitle,
+        Key::PayoutPendingAch,
+        Key::PayoutPendingOther,
+        Key::PayoutPendingNet,
+        Key::CheckStatus,
+        Key::RefreshFailed,
+        Key::PayoutFailedTitle,
+        Key::PayoutFailedBody,
     ];
 
     /// The placeholders this key's text takes, for [`tr`].
@@ -146,6 +443,24 @@ impl Key {
             Key::UnavailableTitle => &["step"],
             Key::UnavailableStepName => &["name"],
             Key::ErrorDetails => &["message"],
+            Key::FieldMessage => &["label", "rule"],
+            Key::RuleAtMostBalance => &["balance"],
+            Key::AmountHint => &["balance"],
+            Key::RemoveMethodQuestion => &["label"],
+            Key::MethodAdded => &["label"],
+            Key::MethodRemoved => &["label"],
+            Key::MethodMadeDefault => &["label"],
+            Key::BankAccountLabel => &["type", "last4"],
+            Key::RoutingLine => &["routing"],
+            Key::RemoveBankQuestion => &["label"],
+            Key::BankAccountAdded => &["label"],
+            Key::BankAccountRemoved => &["label"],
+            Key::PendingBalance => &["amount"],
+            Key::FeePaidByPlatform => &["fee"],
+            Key::FeePaidByUser => &["fee"],
+            Key::YouReceive => &["net"],
+            Key::PayoutCompletedBody => &["net", "method"],
+            Key::PayoutPendingNet => &["net", "method"],
             _ => &[],
         }
     }
@@ -210,6 +525,109 @@ pub fn t(key: Key) -> &'static str {
         Key::StepManagePayouts => "Payout methods",
         Key::StepPayout => "Withdraw your balance",
         Key::StepRedirect => "Redirect",
+        Key::Continue => "Continue",
+        Key::SavingProgress => "Saving your progress…",
+        Key::SaveProgressFailed => "We couldn't save your progress. Try again.",
+        Key::Cancel => "Cancel",
+        Key::Remove => "Remove",
+        Key::Back => "Back",
+        Key::Adding => "Adding…",
+        Key::DefaultBadge => "Default",
+        Key::FieldMessage => "{label} {rule}",
+        Key::RuleRequired => "is required",
+        Key::RuleAtMostBalance => "must be at most your balance of {balance}",
+        Key::RuleChooseMethod => "must be chosen",
+        Key::AccountNumbersDiffer => "The account numbers don't match",
+        Key::FieldRoutingNumber => "Routing number",
+        Key::RoutingNumberHint => "9 digits, printed at the bottom left of a check",
+        Key::FieldAccountNumber => "Account number",
+        Key::AccountNumberHint => "4 to 17 digits",
+        Key::FieldAccountNumberConfirm => "Confirm account number",
+        Key::ShowAccountNumbers => "Show",
+        Key::HideAccountNumbers => "Hide",
+        Key::FieldAccountType => "Account type",
+        Key::AccountTypeChecking => "Checking",
+        Key::AccountTypeSavings => "Savings",
+        Key::FieldPlatform => "Payout method type",
+        Key::PlatformPaypal => "PayPal",
+        Key::PlatformVenmo => "Venmo",
+        Key::PlatformCashApp => "Cash App",
+        Key::PlatformAch => "Bank account (ACH)",
+        Key::FieldPaypalEmail => "PayPal email",
+        Key::PaypalEmailHint => "The email address of your PayPal account",
+        Key::FieldVenmo => "Venmo handle or phone number",
+        Key::VenmoHint => "Like @ada-lovelace, or a 10-digit US phone number",
+        Key::FieldCashtag => "Cashtag",
+        Key::CashtagHint => "Starts with $, like $ada",
+        Key::FieldAmount => "Amount",
+        Key::AmountHint => "In US dollars, up to {balance}",
+        Key::FieldPayoutMethod => "Pay out to",
+        Key::ManagePayoutsIntro => "Choose where your money goes. Payouts use your default method.",
+        Key::YourMethods => "Your payout methods",
+        Key::LoadingMethods => "Loading your payout methods…",
+        Key::LoadMethodsFailed => "We couldn't load your payout methods.",
+        Key::NoMethods => "No payout method yet",
+        Key::MakeDefault => "Make default",
+        Key::MakeDefaultFailed => "We couldn't change your default payout method.",
+        Key::RemoveMethodQuestion => "Remove {label}?",
+        Key::RemoveDefaultDetails => {
+            "It's your default: your oldest other method becomes the default."
+        }
+        Key::RemoveMethodFailed => "We couldn't remove this payout method.",
+        Key::MethodAdded => "Added {label}",
+        Key::MethodRemoved => "Removed {label}",
+        Key::MethodMadeDefault => "{label} is now your default",
+        Key::AddMethodHeading => "Add a payout method",
+        Key::AddMethod => "Add payout method",
+        Key::AddMethodFailed => "We couldn't add this payout method.",
+        Key::AddMethodToContinue => "Add a payout method to continue.",
+        Key::ManagePaymentsIntro => "Connect the US bank account you pay from.",
+        Key::YourBankAccounts => "Your bank accounts",
+        Key::LoadingBankAccounts => "Loading your bank accounts…",
+        Key::LoadBankAccountsFailed => "We couldn't load your bank accounts.",
+        Key::NoBankAccounts => "No bank account connected yet",
+        Key::BankAccountLabel => "{type} ••••{last4}",
+        Key::RoutingLine => "Routing number {routing}",
+        Key::RemoveBankQuestion => "Remove {label}?",
+        Key::RemoveBankDetails => "You can connect it again later.",
+        Key::RemoveBankFailed => "We couldn't remove this bank account.",
+        Key::BankAccountAdded => "Connected {label}",
+        Key::BankAccountRemoved => "Removed {label}",
+        Key::AddBankHeading => "Connect a bank account",
+        Key::AddBank => "Connect bank account",
+        Key::AddBankFailed => "We couldn't connect this bank account.",
+        Key::AddBankToContinue => "Connect a bank account to continue.",
+        Key::LoadingBalance => "Loading your balance…",
+        Key::LoadBalanceFailed => "We couldn't load your balance.",
+        Key::AvailableToWithdraw => "Available to withdraw",
+        Key::PendingBalance => "{amount} pending",
+        Key::NothingToPayOut => "Nothing to pay out yet",
+        Key::NothingToPayOutBody => "When money arrives in your balance, you can withdraw it here.",
+        Key::CheckAgain => "Check again",
+        Key::NoMethodForPayout => {
+            "Add where you'd like to receive your money, then choose an amount."
+        }
+        Key::FeePaidByPlatform => "Fee {fee}, paid by the sender",
+        Key::FeePaidByUser => "Fee {fee}, deducted from your payout",
+        Key::YouReceive => "You'll receive {net}",
+        Key::ReviewPayout => "Review payout",
+        Key::PayoutRefused => "We couldn't make this payout.",
+        Key::ReviewTitle => "Review your payout",
+        Key::SummaryAmount => "Amount",
+        Key::SummaryTo => "To",
+        Key::ConfirmPayout => "Confirm payout",
+        Key::SendingPayout => "Sending your payout…",
+        Key::PayoutUnconfirmed => "We couldn't confirm your payout. Try again.",
+        Key::PayoutCompletedTitle => "Payout complete",
+        Key::PayoutCompletedBody => "{net} was sent to {method}.",
+        Key::PayoutPendingTitle => "Payout pending",
+        Key::PayoutPendingAch => "Pending — ACH payouts usually arrive in 1–3 business days",
+        Key::PayoutPendingOther => "Pending — this page updates when your payout arrives",
+        Key::PayoutPendingNet => "{net} is on its way to {method}.",
+        Key::CheckStatus => "Check status",
+        Key::RefreshFailed => "We couldn't refresh the status. We'll keep trying.",
+        Key::PayoutFailedTitle => "Your payout didn't go through",
+        Key::PayoutFailedBody => "The money is back in your balance. You can try again.",
     }
 }
 

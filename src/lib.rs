@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod bridge;
 pub mod context;
+pub mod forms;
 pub mod i18n;
 pub mod router;
 pub mod screens;

@@ -109,6 +109,7 @@ mod tests {
             user_id: None,
             hide_go_to_dashboard_on_complete: false,
             require_auth: false,
+            payout_fee_party: Default::default(),
         }
     }
 
@@ -192,6 +193,25 @@ mod tests {
         };
         assert_eq!(route(&f, true), Screen::Step(redirect.clone()));
         assert_eq!(progress(&f, &redirect), (2, 2));
+    }
+
+    #[test]
+    fn routes_the_money_steps() {
+        let f = flow(
+            json!(["manage-payments", "manage-payouts", "payout"]),
+            &[StepName::ManagePayments],
+        );
+        assert_eq!(
+            route(&f, true),
+            Screen::Step(Step::ManagePayouts {
+                hide_continue_button: false
+            })
+        );
+        let f = FlowState {
+            completed_steps: vec![StepName::ManagePayments, StepName::ManagePayouts],
+            ..f
+        };
+        assert_eq!(route(&f, true), Screen::Step(Step::Payout));
     }
 
     #[test]

@@ -7,14 +7,18 @@ use leptos::mount::{mount_to, UnmountHandle};
 use leptos::prelude::*;
 use leptos::tachys::view::Mountable;
 use leptos::task::tick;
-use payout_flows::api::{ApiFailure, FlowApi, LocalFuture};
+use payout_flows::api::{ApiFailure, BankAccountList, FlowApi, LocalFuture};
 use payout_flows::bridge::{Bridge, HostWindow};
-use payout_flows::context::{provide_services, FlowServices};
+use payout_flows::context::{provide_services, FlowServices, SessionApi};
 use payout_flows::i18n::{t, tr, Key};
 use payout_flows::router::{route, Screen};
 use payout_flows::screens::DoneScreen;
 use payout_flows::steps::{RedirectStep, StepView, UnavailableStep};
 use payout_flows::FlowApp;
+use payout_model::money::{
+    BankAccount, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod, PayoutMethodList,
+    Transfer, Wallet,
+};
 use payout_model::{
     ApiError, ErrorCode, FlowState, NewSession, Session, Step, StepName, WindowMessage,
 };
@@ -107,6 +111,7 @@ fn flow(steps: serde_json::Value, completed: &[StepName]) -> FlowState {
         user_id: None,
         hide_go_to_dashboard_on_complete: false,
         require_auth: false,
+        payout_fee_party: Default::default(),
     }
 }
 
@@ -118,7 +123,8 @@ fn recording_services(
 ) -> (FlowServices, Rc<RefCell<Vec<WindowMessage>>>) {
     let posted = Rc::new(RefCell::new(Vec::new()));
     let answers = Rc::new(RefCell::new(VecDeque::from(answers)));
-    let (l1, l2, l3, l4, p) = (
+    let (l1, l2, l3, l4, l5, p) = (
+        log.clone(),
         log.clone(),
         log.clone(),
         log.clone(),
@@ -141,6 +147,9 @@ fn recording_services(
                 .expect("a completion answer for each call");
             Box::pin(async move { answer }) as LocalFuture<_>
         }),
+        api: SessionApi::with_token(FakeApi::new(vec![], vec![]), "tok"),
+        advance: Rc::new(move |_flow: FlowState| l5.borrow_mut().push("advance".to_owned())),
+        sleep: Rc::new(|_| Box::pin(std::future::pending()) as LocalFuture<()>),
         navigate: Rc::new(move |url: &str| l3.borrow_mut().push(format!("navigate:{url}"))),
         go_to_dashboard: Rc::new(move || l4.borrow_mut().push("dashboard".to_owned())),
     };
@@ -464,7 +473,7 @@ async fn unavailable_step_names_the_step_and_offers_no_skip() {
     let root = container();
     let _app = mount_to(root.clone(), move || {
         provide_services(services);
-        view! { <StepView step=Step::Compliance /> }
+        view! { <StepView step=Step::Compliance flow=flow(serde_json::json!(["compliance"]), &[]) /> }
     });
     tick().await;
     assert!(find(&root, "step-unavailable").is_some());
@@ -586,6 +595,75 @@ impl FlowApi for FakeApi {
             .expect("a completion answer");
         Box::pin(async move { answer })
     }
+
+    fn wallet(&self, _token: String) -> LocalFuture<Result<Wallet, ApiFailure>> {
+        unused()
+    }
+
+    fn payout_methods(&self, _token: String) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
+        unused()
+    }
+
+    fn add_payout_method(
+        &self,
+        _token: String,
+        _new: NewPayoutMethod,
+    ) -> LocalFuture<Result<PayoutMethod, ApiFailure>> {
+        unused()
+    }
+
+    fn remove_payout_method(
+        &self,
+        _token: String,
+        _id: Uuid,
+    ) -> LocalFuture<Result<(), ApiFailure>> {
+        unused()
+    }
+
+    fn make_default_payout_method(
+        &self,
+        _token: String,
+        _id: Uuid,
+    ) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
+        unused()
+    }
+
+    fn bank_accounts(&self, _token: String) -> LocalFuture<Result<BankAccountList, ApiFailure>> {
+        unused()
+    }
+
+    fn add_bank_account(
+        &self,
+        _token: String,
+        _new: NewBankAccount,
+    ) -> LocalFuture<Result<BankAccount, ApiFailure>> {
+        unused()
+    }
+
+    fn remove_bank_account(
+        &self,
+        _token: String,
+        _id: Uuid,
+    ) -> LocalFuture<Result<(), ApiFailure>> {
+        unused()
+    }
+
+    fn create_payout(
+        &self,
+        _token: String,
+        _new: NewFlowPayout,
+    ) -> LocalFuture<Result<Transfer, ApiFailure>> {
+        unused()
+    }
+
+    fn transfer(&self, _token: String, _id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
+        unused()
+    }
+}
+
+/// The answer of the money endpoints these tests never reach (tests/money.rs covers them).
+fn unused<T: 'static>() -> LocalFuture<Result<T, ApiFailure>> {
+    Box::pin(async { Err(ApiFailure::Network("not used by these tests".into())) })
 }
 
 fn session(flow: FlowState, authenticated: bool, host_origin: Option<String>) -> Session {

@@ -1,25 +1,119 @@
 //! One component per step, named `<Name>Step` in `steps/<snake>.rs`. [`StepView`] picks the
 //! component for a step; steps this version does not build yet show [`UnavailableStep`].
+//!
+//! Pieces the money steps share live here too: the bank account fields, the add-payout-method
+//! form, the Continue button that records a step, and [`Load`] for what a step fetches.
 
+mod add_method;
+mod bank_fields;
+mod finish;
+mod manage_payments;
+mod manage_payouts;
+mod payout;
 mod redirect;
 mod unavailable;
 
+pub use add_method::AddMethodForm;
+pub use bank_fields::{BankFields, BankFieldsState};
+pub use finish::{
+    finish_step, record_in_background, record_step, ContinueButton, RecordStatus, Recording,
+};
+pub use manage_payments::ManagePaymentsStep;
+pub use manage_payouts::ManagePayoutsStep;
+pub use payout::{Attempt, PayoutStep};
 pub use redirect::RedirectStep;
 pub use unavailable::UnavailableStep;
 
+use crate::forms::FieldErrors;
+use crate::ui::{focus_within, FieldState};
+use leptos::html;
 use leptos::prelude::*;
-use payout_model::Step;
+use payout_model::{FlowState, Step};
 
-/// The component for `step`.
+/// The component for `step` of `flow`.
 #[component]
 pub fn StepView(
     /// The step to show.
     step: Step,
+    /// The flow it belongs to (its id, who pays payout fees).
+    flow: FlowState,
 ) -> impl IntoView {
     match step {
         Step::Redirect { redirect_url } => view! { <RedirectStep url=redirect_url /> }.into_any(),
-        // auth, compliance, id-verification, background-check, manage-payments,
-        // manage-payouts and payout are built by later issues.
+        Step::ManagePayments {
+            hide_continue_button,
+        } => view! { <ManagePaymentsStep hide_continue_button=hide_continue_button /> }.into_any(),
+        Step::ManagePayouts {
+            hide_continue_button,
+        } => view! { <ManagePayoutsStep hide_continue_button=hide_continue_button /> }.into_any(),
+        Step::Payout => {
+            view! { <PayoutStep flow_id=flow.id fee_party=flow.payout_fee_party /> }.into_any()
+        }
+        // auth, compliance, id-verification and background-check are built by later issues.
         other => view! { <UnavailableStep step=other.name() /> }.into_any(),
+    }
+}
+
+/// What a step fetched: still loading, failed (with the message for the details line), or
+/// here.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Load<T> {
+    /// The request is in flight.
+    Loading,
+    /// It failed; a retry may help.
+    Failed(String),
+    /// The answer.
+    Ready(T),
+}
+
+/// What a list area shows: follows a [`Load`] of a list only as far as its shape, so a view
+/// built on it is not rebuilt (and its rows not re-mounted) when an item changes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ListShape {
+    /// Loading.
+    Loading,
+    /// Failed with this message.
+    Failed(String),
+    /// Loaded, nothing in it.
+    Empty,
+    /// Loaded, with items.
+    Items,
+}
+
+impl ListShape {
+    /// The shape of `load`.
+    pub fn of<T>(load: &Load<Vec<T>>) -> Self {
+        match load {
+            Load::Loading => ListShape::Loading,
+            Load::Failed(details) => ListShape::Failed(details.clone()),
+            Load::Ready(list) if list.is_empty() => ListShape::Empty,
+            Load::Ready(_) => ListShape::Items,
+        }
+    }
+}
+
+/// The element id of form field `name` in the form whose ids start with `prefix`.
+pub fn field_id(prefix: &str, name: &str) -> String {
+    format!("{prefix}-{name}")
+}
+
+/// Shows `errors` on `fields` (clearing the others) and moves focus to the first field, in the
+/// order given, that has one.
+pub fn show_errors(
+    form: NodeRef<html::Form>,
+    prefix: &str,
+    fields: &[(&'static str, FieldState)],
+    errors: &FieldErrors,
+) {
+    let mut first = None;
+    for (name, state) in fields {
+        let error = errors.get(name).cloned();
+        if error.is_some() && first.is_none() {
+            first = Some(*name);
+        }
+        state.error.set(error);
+    }
+    if let (Some(name), Some(form)) = (first, form.get_untracked()) {
+        focus_within(&form, &field_id(prefix, name));
     }
 }

@@ -1,5 +1,7 @@
-//! Buttons: real `<button type="button">` elements in two looks.
+//! Buttons: real `<button>` elements in three looks; [`SubmitButton`] submits its form, so Enter
+//! in a field submits too.
 
+use leptos::html;
 use leptos::prelude::*;
 
 /// How a [`Button`] looks.
@@ -10,6 +12,18 @@ pub enum ButtonVariant {
     Primary,
     /// A secondary action.
     Secondary,
+    /// An action that removes something.
+    Danger,
+}
+
+impl ButtonVariant {
+    fn class(self) -> &'static str {
+        match self {
+            ButtonVariant::Primary => "pf-button pf-button--primary",
+            ButtonVariant::Secondary => "pf-button pf-button--secondary",
+            ButtonVariant::Danger => "pf-button pf-button--danger",
+        }
+    }
 }
 
 /// A button that runs `on_click`.
@@ -24,17 +38,60 @@ pub fn Button(
     /// `data-testid` for tests.
     #[prop(into)]
     testid: String,
-    /// Primary (default) or secondary.
+    /// Primary (default), secondary or danger.
     #[prop(optional)]
     variant: ButtonVariant,
+    /// Disables the button while true.
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
+    /// Ids of elements that describe the button (`aria-describedby`): the item a "Remove"
+    /// acts on, or why the button is disabled.
+    #[prop(optional, into)]
+    described_by: Option<String>,
+    /// A reference to the element, to move focus back to it.
+    #[prop(optional)]
+    node_ref: NodeRef<html::Button>,
 ) -> impl IntoView {
-    let class = match variant {
-        ButtonVariant::Primary => "pf-button pf-button--primary",
-        ButtonVariant::Secondary => "pf-button pf-button--secondary",
-    };
     view! {
-        <button type="button" class=class data-testid=testid on:click=move |_| on_click.run(())>
+        <button
+            node_ref=node_ref
+            type="button"
+            class=variant.class()
+            data-testid=testid
+            disabled=move || disabled.get()
+            aria-describedby=described_by
+            on:click=move |_| on_click.run(())
+        >
             {label}
+        </button>
+    }
+}
+
+/// The submit button of a form: disabled, with `busy_label`, while `busy`.
+#[component]
+pub fn SubmitButton(
+    /// The button's text.
+    #[prop(into)]
+    label: String,
+    /// The text while the form is being sent (`Adding…`).
+    #[prop(into)]
+    busy_label: String,
+    /// Whether the form is being sent.
+    #[prop(into)]
+    busy: Signal<bool>,
+    /// `data-testid` for tests.
+    #[prop(into)]
+    testid: String,
+) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            class=ButtonVariant::Primary.class()
+            data-testid=testid
+            disabled=move || busy.get()
+            aria-busy=move || if busy.get() { "true" } else { "false" }
+        >
+            {move || if busy.get() { busy_label.clone() } else { label.clone() }}
         </button>
     }
 }

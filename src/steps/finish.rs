@@ -1,0 +1,170 @@
+//! Finishing a step: [`ContinueButton`] records the step on the server, tells the host and moves
+//! on; [`record_step`] and [`RecordStatus`] do the recording alone, for steps that keep the user
+//! on screen (`hide_continue_button`).
+//!
+//! Order matters, as in the redirect step: the server records the step first, so the host never
+//! hears of a step the server does not know; only then `step_completed` (and `completed` when no
+//! step is left) is posted, and the shell routes on the flow's new state.
+
+use crate::api::ApiFailure;
+use crate::context::{use_services, FlowServices};
+use crate::i18n::{t, Key};
+use crate::ui::{Button, ErrorAlert, Spinner};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use payout_model::{StepName, StepStatus};
+
+/// Records `step`, posts `step_completed` with `status` (and `completed` when it was the last
+/// step), then shows the next screen.
+pub async fn finish_step(
+    services: &FlowServices,
+    step: StepName,
+    status: StepStatus,
+) -> Result<(), ApiFailure> {
+    let flow = (services.complete_step)(step).await?;
+    services.bridge.step_completed(step, status);
+    if flow.next_step().is_none() {
+        services.bridge.completed();
+    }
+    (services.advance)(flow);
+    Ok(())
+}
+
+/// Records `step` and posts `step_completed` (`completed`) without leaving it: a step with
+/// `hide_continue_button` after each saved change.
+pub async fn record_step(services: &FlowServices, step: StepName) -> Result<(), ApiFailure> {
+    (services.complete_step)(step).await?;
+    services.bridge.step_completed(step, StepStatus::Completed);
+    Ok(())
+}
+
+/// Where recording a step stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Recording {
+    /// Nothing in flight.
+    #[default]
+    Idle,
+    /// The server is recording the step.
+    Saving,
+    /// It failed with this message; waiting for a retry.
+    Failed(String),
+}
+
+/// Runs `record`, tracking it in `state`.
+fn run_recording(
+    state: RwSignal<Recording>,
+    record: impl std::future::Future<Output = Result<(), ApiFailure>> + 'static,
+) {
+    state.set(Recording::Saving);
+    spawn_local(async move {
+        match record.await {
+            Ok(()) => state.try_set(Recording::Idle),
+            Err(failure) => state.try_set(Recording::Failed(failure.message().to_owned())),
+        };
+    });
+}
+
+/// "Saving your progress…" or "We couldn't save your progress" with a retry, for `state`.
+#[component]
+pub fn RecordStatus(
+    /// What the recording does.
+    state: RwSignal<Recording>,
+    /// Records again.
+    #[prop(into)]
+    on_retry: UnsyncCallback<()>,
+    /// `data-testid` prefix: `{testid}-saving`, `{testid}-error`.
+    #[prop(into)]
+    testid: String,
+) -> impl IntoView {
+    move || match state.get() {
+        Recording::Idle => ().into_any(),
+        Recording::Saving => view! {
+            <p class="pf-status" role="status" data-testid=format!("{testid}-saving")>
+                <Spinner />
+                {t(Key::SavingProgress)}
+            </p>
+        }
+        .into_any(),
+        Recording::Failed(message) => view! {
+            <ErrorAlert
+                message=t(Key::SaveProgressFailed)
+                details=message
+                testid=format!("{testid}-error")
+                on_retry=on_retry
+            />
+        }
+        .into_any(),
+    }
+}
+
+/// "Continue": records `step` and moves on. Disabled while `ready` is false, with `reason`
+/// shown under it (and read with it).
+#[component]
+pub fn ContinueButton(
+    /// The step to record.
+    step: StepName,
+    /// Whether the step can be completed.
+    #[prop(into)]
+    ready: Signal<bool>,
+    /// Why it cannot yet (`Add a payout method to continue.`).
+    #[prop(into)]
+    reason: String,
+    /// How the step ended, for `step_completed`.
+    #[prop(optional, into)]
+    status: Option<Signal<StepStatus>>,
+    /// `data-testid` of the button; the reason is `{testid}-reason`, the error
+    /// `{testid}-error`.
+    #[prop(into)]
+    testid: String,
+) -> impl IntoView {
+    let services = use_services();
+    let state = RwSignal::new(Recording::Idle);
+    let go = move || {
+        // Double-click safe: one recording at a time.
+        if !ready.get_untracked() || state.get_untracked() == Recording::Saving {
+            return;
+        }
+        let status = status.map_or(StepStatus::Completed, |s| s.get_untracked());
+        let services = services.clone();
+        run_recording(
+            state,
+            async move { finish_step(&services, step, status).await },
+        );
+    };
+    let reason_id = format!("{testid}-reason");
+    let reason_view = {
+        let (reason_id, testid) = (reason_id.clone(), format!("{testid}-reason"));
+        move || {
+            (!ready.get()).then(|| {
+                view! {
+                    <p class="pf-details" id=reason_id.clone() data-testid=testid.clone()>
+                        {reason.clone()}
+                    </p>
+                }
+            })
+        }
+    };
+    let go = UnsyncCallback::new(move |()| go());
+    view! {
+        <div class="pf-continue">
+            <RecordStatus state=state on_retry=go testid=testid.clone() />
+            <div class="pf-actions">
+                <Button
+                    label=t(Key::Continue)
+                    on_click=go
+                    testid=testid.clone()
+                    disabled=Signal::derive(move || !ready.get() || state.get() == Recording::Saving)
+                    described_by=reason_id
+                />
+            </div>
+            {reason_view}
+        </div>
+    }
+}
+
+/// Records `step` in the background for a step that keeps the user on screen, tracked in
+/// `state` (a retry reruns it). Each saved change runs one, so each posts its `step_completed`.
+pub fn record_in_background(services: &FlowServices, step: StepName, state: RwSignal<Recording>) {
+    let services = services.clone();
+    run_recording(state, async move { record_step(&services, step).await });
+}

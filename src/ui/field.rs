@@ -1,0 +1,203 @@
+//! Form controls: a labelled [`TextField`] with hint and inline error, and the [`FieldState`] a
+//! form keeps per field. The error shows under the input (`role=alert`, so it is announced when
+//! it appears) and is referenced by the input's `aria-describedby`; the input carries
+//! `aria-invalid` while it shows.
+
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// What a form keeps per text field: what the user typed and the error shown under it. Copy, so
+/// handlers capture it freely.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldState {
+    /// The text as typed; kept on every error.
+    pub value: RwSignal<String>,
+    /// The message under the field, already worded for people (`Routing number must be 9
+    /// digits`); `None` when the field is fine.
+    pub error: RwSignal<Option<String>>,
+}
+
+impl FieldState {
+    /// An empty field without error.
+    pub fn new() -> Self {
+        Self::with_value(String::new())
+    }
+
+    /// A field holding `value`.
+    pub fn with_value(value: impl Into<String>) -> Self {
+        FieldState {
+            value: RwSignal::new(value.into()),
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// The text as typed, without tracking.
+    pub fn text(&self) -> String {
+        self.value.get_untracked()
+    }
+}
+
+impl Default for FieldState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A text input with its label, an optional hint and an inline error.
+///
+/// `check` runs when the user leaves a non-empty field and on every edit while an error shows,
+/// so a mistake is pointed out once the user moves on and the message clears as soon as the
+/// value is right. An empty field is only flagged on submit (by the form).
+#[component]
+pub fn TextField(
+    /// The input's element id; the hint is `{id}-hint`, the error `{id}-error`.
+    #[prop(into)]
+    id: String,
+    /// The visible label.
+    #[prop(into)]
+    label: String,
+    /// The field's value and error.
+    field: FieldState,
+    /// `data-testid` of the input; the error is `{testid}-error`.
+    #[prop(into)]
+    testid: String,
+    /// Help shown under the label.
+    #[prop(optional, into)]
+    hint: Option<String>,
+    /// The input's `type` (`text` when empty); a signal so a "Show" toggle can switch
+    /// `password` to `text`.
+    #[prop(optional, into)]
+    input_type: Signal<&'static str>,
+    /// The input's `inputmode` (`numeric`, `decimal`, `email`, `tel`).
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
+    /// The input's `autocomplete` (`off`, `email`, …).
+    #[prop(optional)]
+    autocomplete: Option<&'static str>,
+    /// Checks the value: `Some(message)` when it breaks a rule.
+    #[prop(optional, into)]
+    check: Option<Callback<String, Option<String>>>,
+    /// Text shown before the input, outside it (`$`); hidden from assistive technology, so the
+    /// label must say the same.
+    #[prop(optional)]
+    prefix: Option<&'static str>,
+    /// Controls after the input (a "Show" toggle).
+    #[prop(optional)]
+    children: Option<Children>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = {
+        let (hint_id, error_id, has_hint) = (hint_id.clone(), error_id.clone(), hint.is_some());
+        move || {
+            let ids: Vec<&str> = [
+                has_hint.then_some(hint_id.as_str()),
+                field.error.get().is_some().then_some(error_id.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let run_check = move |value: String| {
+        if let Some(check) = check {
+            field.error.set(check.run(value));
+        }
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        field.value.set(value.clone());
+        if field.error.get_untracked().is_some() {
+            match check {
+                Some(_) => run_check(value),
+                // Errors from the server or the submit clear as soon as the user edits.
+                None => field.error.set(None),
+            }
+        }
+    };
+    let on_blur = move |_| {
+        let value = field.value.get_untracked();
+        if !value.trim().is_empty() {
+            run_check(value);
+        }
+    };
+    let error_testid = format!("{testid}-error");
+    view! {
+        <div class="pf-field" class:pf-field--invalid=move || field.error.get().is_some()>
+            <label class="pf-field__label" for=id.clone()>
+                {label}
+            </label>
+            {hint.map(|hint| view! { <p class="pf-field__hint" id=hint_id>{hint}</p> })}
+            <div class="pf-field__control">
+                {prefix.map(|p| view! { <span class="pf-field__prefix" aria-hidden="true">{p}</span> })}
+                <input
+                    class="pf-input"
+                    id=id
+                    type=move || match input_type.get() {
+                        "" => "text",
+                        other => other,
+                    }
+                    inputmode=inputmode
+                    autocomplete=autocomplete
+                    spellcheck="false"
+                    data-testid=testid
+                    aria-invalid=move || if field.error.get().is_some() { "true" } else { "false" }
+                    aria-describedby=described_by
+                    prop:value=move || field.value.get()
+                    on:input=on_input
+                    on:blur=on_blur
+                />
+                {children.map(|c| c())}
+            </div>
+            {move || {
+                field
+                    .error
+                    .get()
+                    .map(|message| {
+                        view! {
+                            <p
+                                class="pf-field__error"
+                                id=error_id.clone()
+                                role="alert"
+                                data-testid=error_testid.clone()
+                            >
+                                {message}
+                            </p>
+                        }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// Moves focus to the element with id `id` inside `root` (the first invalid field of a form
+/// just submitted), so keyboard and screen-reader users land on what needs fixing.
+pub fn focus_within(root: &web_sys::Element, id: &str) {
+    let target = root
+        .query_selector(&format!("#{id}"))
+        .ok()
+        .flatten()
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(el) = target {
+        let _ = el.focus();
+    }
+}
+
+/// Moves focus to the element `node` refers to, once it is in the page.
+pub fn focus_node<E>(node: NodeRef<E>)
+where
+    E: html::ElementType,
+    E::Output: JsCast + Clone + 'static,
+{
+    request_animation_frame(move || {
+        let el = node
+            .try_get_untracked()
+            .flatten()
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(el) = el {
+            let _ = el.focus();
+        }
+    });
+}

@@ -1,0 +1,1882 @@
+//! Browser tests of the money steps — manage-payments, manage-payouts and payout — against a
+//! fake server that keeps wallets, methods, bank accounts and transfers in memory and honours
+//! idempotency keys like the sandbox. `cargo test -p payout-flows --target
+//! wasm32-unknown-unknown` runs them in headless Chromium. Time never passes for real: the
+//! refresh timer of a pending payout is a [`Clock`] the test fires.
+#![cfg(target_arch = "wasm32")]
+
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::task::tick;
+use payout_flows::api::{ApiFailure, BankAccountList, FlowApi, LocalFuture};
+use payout_flows::bridge::{Bridge, HostWindow};
+use payout_flows::context::{provide_services, FlowServices, SessionApi};
+use payout_flows::steps::{Attempt, ManagePaymentsStep, ManagePayoutsStep, PayoutStep};
+use payout_flows::FlowApp;
+use payout_model::money::{
+    AccountType, BankAccount, ExternalData, FeeParty, NewBankAccount, NewFlowPayout,
+    NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PayoutQuote, StatusChange,
+    Transfer, TransferStatus, TransferType, Wallet,
+};
+use payout_model::{
+    ApiError, ErrorCode, FieldError, FlowState, NewSession, Session, Step, StepName, StepStatus,
+    WindowMessage,
+};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use uuid::Uuid;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+// ---------------------------------------------------------------------------------------------
+// Page helpers
+
+fn document() -> web_sys::Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document")
+}
+
+fn container() -> HtmlElement {
+    let div = document()
+        .create_element("div")
+        .expect("div")
+        .dyn_into::<HtmlElement>()
+        .expect("an HtmlElement");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&div)
+        .expect("append");
+    div
+}
+
+fn find(root: &Element, testid: &str) -> Option<Element> {
+    root.query_selector(&format!("[data-testid=\"{testid}\"]"))
+        .expect("valid selector")
+}
+
+fn find_all(root: &Element, selector: &str) -> Vec<Element> {
+    let list = root.query_selector_all(selector).expect("valid selector");
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .collect()
+}
+
+fn get(root: &Element, testid: &str) -> Element {
+    find(root, testid)
+        .unwrap_or_else(|| panic!("no [data-testid={testid}] in {}", root.inner_html()))
+}
+
+fn text(root: &Element, testid: &str) -> String {
+    get(root, testid).text_content().unwrap_or_default()
+}
+
+fn click_el(el: &Element) {
+    el.clone()
+        .dyn_into::<HtmlElement>()
+        .expect("clickable")
+        .click();
+}
+
+fn click(root: &Element, testid: &str) {
+    click_el(&get(root, testid));
+}
+
+fn input(root: &Element, testid: &str) -> HtmlInputElement {
+    get(root, testid)
+        .dyn_into::<HtmlInputElement>()
+        .expect("an input")
+}
+
+fn value(root: &Element, testid: &str) -> String {
+    input(root, testid).value()
+}
+
+/// Types `text` into the field, as the browser reports it (`input` event).
+fn type_into(root: &Element, testid: &str, text: &str) {
+    let field = input(root, testid);
+    field.set_value(text);
+    field
+        .dispatch_event(&web_sys::Event::new("input").expect("event"))
+        .expect("dispatch");
+}
+
+/// The user leaves the field.
+fn leave(root: &Element, testid: &str) {
+    input(root, testid)
+        .dispatch_event(&web_sys::Event::new("blur").expect("event"))
+        .expect("dispatch");
+}
+
+/// Waits until the field shows `expected`: Leptos sets an input's `value` in a microtask after
+/// the render, so a read right after a render may still see the old text.
+async fn assert_value(root: &Element, testid: &str, expected: &str) {
+    for _ in 0..100 {
+        if value(root, testid) == expected {
+            return;
+        }
+        tick().await;
+    }
+    assert_eq!(value(root, testid), expected, "value of {testid}");
+}
+
+fn disabled(root: &Element, testid: &str) -> bool {
+    get(root, testid).has_attribute("disabled")
+}
+
+fn active_testid() -> Option<String> {
+    document()
+        .active_element()
+        .and_then(|el| el.get_attribute("data-testid"))
+}
+
+async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if done() {
+            return;
+        }
+        tick().await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// A few turns of the executor, for asserting that something did *not* happen.
+async fn settle() {
+    for _ in 0..20 {
+        tick().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fake server
+
+const FLOW_ID: &str = "6ad6b948-422d-4fc4-bd6c-fe1521639a2b";
+
+fn flow_id() -> Uuid {
+    Uuid::try_parse(FLOW_ID).expect("uuid")
+}
+
+fn now() -> payout_model::Timestamp {
+    "2024-07-12T11:08:32Z".parse().expect("timestamp")
+}
+
+/// How a scripted failure meets a request.
+enum Fail {
+    /// The server refuses before doing anything.
+    Refuse(ApiFailure),
+    /// The server does the work, but the answer is lost (the app sees this failure).
+    LoseAnswer(ApiFailure),
+}
+
+fn network() -> ApiFailure {
+    ApiFailure::Network("Failed to fetch".into())
+}
+
+fn invalid(field: &str, message: &str) -> ApiFailure {
+    ApiFailure::Api(ApiError::invalid(vec![FieldError::new(field, message)]))
+}
+
+/// Wallet, payout methods, bank accounts and transfers in memory; every request is logged.
+struct FakeServer {
+    wallet: Cell<Wallet>,
+    methods: RefCell<Vec<PayoutMethod>>,
+    banks: RefCell<Vec<BankAccount>>,
+    transfers: RefCell<Vec<(NewFlowPayout, Transfer)>>,
+    fee_party: Cell<FeeParty>,
+    /// Scripted failures: the first whose call name matches is used once.
+    fails: RefCell<Vec<(&'static str, Fail)>>,
+    /// Statuses `GET transfers/{id}` moves the transfer to, one per request.
+    next_statuses: RefCell<VecDeque<TransferStatus>>,
+    /// Requests as `METHOD path` (bodies in `payouts`, `added_methods`, `added_banks`).
+    log: RefCell<Vec<String>>,
+    payouts: RefCell<Vec<NewFlowPayout>>,
+    added_methods: RefCell<Vec<NewPayoutMethod>>,
+    added_banks: RefCell<Vec<NewBankAccount>>,
+    /// For the shell: the flow and what `complete_step` records.
+    flow: RefCell<FlowState>,
+    next_id: Cell<u128>,
+}
+
+impl FakeServer {
+    fn new(withdrawable: i64) -> Rc<Self> {
+        Rc::new(FakeServer {
+            wallet: Cell::new(Wallet {
+                amount: withdrawable,
+                withdrawable_amount: withdrawable,
+            }),
+            methods: RefCell::default(),
+            banks: RefCell::default(),
+            transfers: RefCell::default(),
+            fee_party: Cell::new(FeeParty::Platform),
+            fails: RefCell::default(),
+            next_statuses: RefCell::default(),
+            log: RefCell::default(),
+            payouts: RefCell::default(),
+            added_methods: RefCell::default(),
+            added_banks: RefCell::default(),
+            flow: RefCell::new(flow(&["payout"], &[])),
+            next_id: Cell::new(100),
+        })
+    }
+
+    fn id(&self) -> Uuid {
+        self.next_id.set(self.next_id.get() + 1);
+        Uuid::from_u128(self.next_id.get())
+    }
+
+    fn fail_next(&self, call: &'static str, fail: Fail) {
+        self.fails.borrow_mut().push((call, fail));
+    }
+
+    fn take_fail(&self, call: &str) -> Option<Fail> {
+        let mut fails = self.fails.borrow_mut();
+        let i = fails.iter().position(|(c, _)| *c == call)?;
+        Some(fails.remove(i).1)
+    }
+
+    fn logged(&self, line: &str) {
+        self.log.borrow_mut().push(line.to_owned());
+    }
+
+    fn count(&self, line: &str) -> usize {
+        self.log.borrow().iter().filter(|l| *l == line).count()
+    }
+
+    fn with_method(self: &Rc<Self>, platform: PayoutPlatform, label: &str) -> Uuid {
+        let id = self.id();
+        let mut methods = self.methods.borrow_mut();
+        let default = methods.is_empty();
+        methods.push(PayoutMethod {
+            id,
+            platform,
+            default,
+            label: label.to_owned(),
+            created: now(),
+        });
+        id
+    }
+
+    fn with_bank(self: &Rc<Self>, last4: &str) -> Uuid {
+        let id = self.id();
+        self.banks.borrow_mut().push(BankAccount {
+            id,
+            routing_number: "011000015".into(),
+            account_number_last4: last4.into(),
+            account_type: AccountType::Checking,
+            created: now(),
+        });
+        id
+    }
+
+    /// Runs `work` unless a failure is scripted for `call`; a lost answer still runs it.
+    fn answer<T: 'static>(
+        &self,
+        call: &'static str,
+        work: impl FnOnce() -> Result<T, ApiFailure>,
+    ) -> LocalFuture<Result<T, ApiFailure>> {
+        let result = match self.take_fail(call) {
+            Some(Fail::Refuse(failure)) => Err(failure),
+            Some(Fail::LoseAnswer(failure)) => {
+                let _ = work();
+                Err(failure)
+            }
+            None => work(),
+        };
+        Box::pin(async move { result })
+    }
+
+    fn label_of(new: &NewPayoutMethod) -> String {
+        match new {
+            NewPayoutMethod::Ach {
+                account_number,
+                account_type,
+                ..
+            } => format!(
+                "ACH · {} ••••{}",
+                if *account_type == AccountType::Savings {
+                    "savings"
+                } else {
+                    "checking"
+                },
+                &account_number[account_number.len().saturating_sub(4)..]
+            ),
+            NewPayoutMethod::Paypal { email } => format!("PayPal · {email}"),
+            NewPayoutMethod::Venmo { handle } => format!("Venmo · {handle}"),
+            NewPayoutMethod::CashApp { cashtag } => format!("Cash App · {cashtag}"),
+        }
+    }
+}
+
+fn flow(steps: &[&str], completed: &[StepName]) -> FlowState {
+    FlowState {
+        id: flow_id(),
+        steps: serde_json::from_value(serde_json::json!(steps)).expect("steps"),
+        completed_steps: completed.to_vec(),
+        user_id: Some(Uuid::from_u128(7)),
+        hide_go_to_dashboard_on_complete: false,
+        require_auth: false,
+        payout_fee_party: FeeParty::Platform,
+    }
+}
+
+impl FlowApi for FakeServer {
+    fn create_session(&self, _new: NewSession) -> LocalFuture<Result<Session, ApiFailure>> {
+        let session = Session {
+            token: "tok".into(),
+            expires_at: "2030-01-01T00:00:00Z".parse().expect("timestamp"),
+            authenticated: true,
+            flow: self.flow.borrow().clone(),
+            host_origin: None,
+        };
+        Box::pin(async move { Ok(session) })
+    }
+
+    fn flow_state(&self, _token: String) -> LocalFuture<Result<FlowState, ApiFailure>> {
+        let flow = self.flow.borrow().clone();
+        Box::pin(async move { Ok(flow) })
+    }
+
+    fn complete_step(
+        &self,
+        _token: String,
+        step: StepName,
+    ) -> LocalFuture<Result<FlowState, ApiFailure>> {
+        self.logged(&format!("POST steps/{step}/complete"));
+        self.answer("complete_step", || {
+            let mut flow = self.flow.borrow_mut();
+            if !flow.completed_steps.contains(&step) {
+                flow.completed_steps.push(step);
+            }
+            Ok(flow.clone())
+        })
+    }
+
+    fn wallet(&self, token: String) -> LocalFuture<Result<Wallet, ApiFailure>> {
+        assert_eq!(token, "tok");
+        self.logged("GET wallet");
+        self.answer("wallet", || Ok(self.wallet.get()))
+    }
+
+    fn payout_methods(&self, token: String) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
+        assert_eq!(token, "tok");
+        self.logged("GET payout-methods");
+        self.answer("payout_methods", || {
+            Ok(PayoutMethodList {
+                data: self.methods.borrow().clone(),
+            })
+        })
+    }
+
+    fn add_payout_method(
+        &self,
+        _token: String,
+        new: NewPayoutMethod,
+    ) -> LocalFuture<Result<PayoutMethod, ApiFailure>> {
+        self.logged("POST payout-methods");
+        self.added_methods.borrow_mut().push(new.clone());
+        self.answer("add_payout_method", || {
+            new.validate().map_err(ApiFailure::Api)?;
+            let mut methods = self.methods.borrow_mut();
+            let method = PayoutMethod {
+                id: self.id(),
+                platform: new.platform(),
+                default: methods.is_empty(),
+                label: Self::label_of(&new),
+                created: now(),
+            };
+            methods.push(method.clone());
+            Ok(method)
+        })
+    }
+
+    fn remove_payout_method(
+        &self,
+        _token: String,
+        id: Uuid,
+    ) -> LocalFuture<Result<(), ApiFailure>> {
+        self.logged(&format!("DELETE payout-methods/{id}"));
+        self.answer("remove_payout_method", || {
+            let mut methods = self.methods.borrow_mut();
+            let was_default = methods.iter().any(|m| m.id == id && m.default);
+            methods.retain(|m| m.id != id);
+            if was_default {
+                if let Some(oldest) = methods.first_mut() {
+                    oldest.default = true;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn make_default_payout_method(
+        &self,
+        _token: String,
+        id: Uuid,
+    ) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
+        self.logged(&format!("POST payout-methods/{id}/default"));
+        self.answer("make_default", || {
+            let mut methods = self.methods.borrow_mut();
+            methods.iter_mut().for_each(|m| m.default = m.id == id);
+            Ok(PayoutMethodList {
+                data: methods.clone(),
+            })
+        })
+    }
+
+    fn bank_accounts(&self, _token: String) -> LocalFuture<Result<BankAccountList, ApiFailure>> {
+        self.logged("GET bank-accounts");
+        self.answer("bank_accounts", || {
+            Ok(BankAccountList {
+                data: self.banks.borrow().clone(),
+            })
+        })
+    }
+
+    fn add_bank_account(
+        &self,
+        _token: String,
+        new: NewBankAccount,
+    ) -> LocalFuture<Result<BankAccount, ApiFailure>> {
+        self.logged("POST bank-accounts");
+        self.added_banks.borrow_mut().push(new.clone());
+        self.answer("add_bank_account", || {
+            new.validate().map_err(ApiFailure::Api)?;
+            let account = BankAccount {
+                id: self.id(),
+                routing_number: new.routing_number.clone(),
+                account_number_last4: new.account_number[new.account_number.len() - 4..].to_owned(),
+                account_type: new.account_type,
+                created: now(),
+            };
+            self.banks.borrow_mut().push(account.clone());
+            Ok(account)
+        })
+    }
+
+    fn remove_bank_account(&self, _token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
+        self.logged(&format!("DELETE bank-accounts/{id}"));
+        self.answer("remove_bank_account", || {
+            self.banks.borrow_mut().retain(|a| a.id != id);
+            Ok(())
+        })
+    }
+
+    fn create_payout(
+        &self,
+        _token: String,
+        new: NewFlowPayout,
+    ) -> LocalFuture<Result<Transfer, ApiFailure>> {
+        self.logged("POST payouts");
+        self.payouts.borrow_mut().push(new.clone());
+        self.answer("create_payout", || {
+            // Idempotency, as the sandbox: same key and body → the first transfer.
+            if let Some((body, transfer)) = self
+                .transfers
+                .borrow()
+                .iter()
+                .find(|(body, _)| body.idempotency_key == new.idempotency_key)
+            {
+                return if *body == new {
+                    Ok(transfer.clone())
+                } else {
+                    Err(ApiFailure::Api(ApiError::new(
+                        ErrorCode::Conflict,
+                        "idempotency key used with a different request",
+                    )))
+                };
+            }
+            let wallet = self.wallet.get();
+            if new.amount > wallet.withdrawable_amount {
+                return Err(invalid(
+                    "amount",
+                    "must be at most the withdrawable balance",
+                ));
+            }
+            let method = self
+                .methods
+                .borrow()
+                .iter()
+                .find(|m| m.id == new.payout_method_id)
+                .cloned()
+                .ok_or_else(|| invalid("payout_method_id", "is not one of your payout methods"))?;
+            let quote = PayoutQuote::new(new.amount, method.platform, self.fee_party.get())
+                .map_err(|m| invalid("amount", &m))?;
+            let status = if method.platform.completes_at_once() {
+                TransferStatus::Completed
+            } else {
+                TransferStatus::Pending
+            };
+            self.wallet.set(Wallet {
+                amount: wallet.amount
+                    - if status == TransferStatus::Completed {
+                        new.amount
+                    } else {
+                        0
+                    },
+                withdrawable_amount: wallet.withdrawable_amount - new.amount,
+            });
+            let transfer = Transfer {
+                id: self.id(),
+                created: now(),
+                user_id: Some(Uuid::from_u128(7)),
+                amount: new.amount,
+                status,
+                status_history: vec![StatusChange {
+                    status,
+                    timestamp: now(),
+                }],
+                transactions: vec![],
+                kind: TransferType::Payout,
+                external_data: ExternalData {
+                    account_id: Some(method.id.to_string()),
+                    external_id: None,
+                    platform: Some(method.platform),
+                    fee: Some(quote.fee),
+                    payout_fee_party: Some(quote.payout_fee_party),
+                    net_amount: Some(quote.net_amount),
+                },
+                metadata: None,
+            };
+            self.transfers
+                .borrow_mut()
+                .push((new.clone(), transfer.clone()));
+            Ok(transfer)
+        })
+    }
+
+    fn transfer(&self, _token: String, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
+        self.logged("GET transfer");
+        self.answer("transfer", || {
+            let mut transfers = self.transfers.borrow_mut();
+            let (_, transfer) =
+                transfers
+                    .iter_mut()
+                    .find(|(_, t)| t.id == id)
+                    .ok_or_else(|| {
+                        ApiFailure::Api(ApiError::new(ErrorCode::NotFound, "no transfer"))
+                    })?;
+            if let Some(status) = self.next_statuses.borrow_mut().pop_front() {
+                if status == TransferStatus::Failed && transfer.status == TransferStatus::Pending {
+                    // The money goes back to the wallet.
+                    let w = self.wallet.get();
+                    self.wallet.set(Wallet {
+                        withdrawable_amount: w.withdrawable_amount + transfer.amount,
+                        ..w
+                    });
+                }
+                transfer.status = status;
+            }
+            Ok(transfer.clone())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services around the fake server
+
+/// The refresh timer: sleeps wait until the test fires them.
+#[derive(Clone, Default)]
+struct Clock {
+    waiting: Rc<RefCell<Vec<js_sys::Function>>>,
+}
+
+impl Clock {
+    fn sleep(&self) -> LocalFuture<()> {
+        let waiting = self.waiting.clone();
+        let promise = js_sys::Promise::new(&mut |resolve, _| waiting.borrow_mut().push(resolve));
+        Box::pin(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        })
+    }
+
+    fn pending(&self) -> usize {
+        self.waiting.borrow().len()
+    }
+
+    /// Ends every sleep in progress.
+    fn fire(&self) {
+        for resolve in self.waiting.take() {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// What the services saw: host messages and `advance`s.
+#[derive(Clone, Default)]
+struct Seen {
+    posted: Rc<RefCell<Vec<WindowMessage>>>,
+    advanced: Rc<RefCell<Vec<FlowState>>>,
+}
+
+impl Seen {
+    fn step_statuses(&self) -> Vec<(Option<StepName>, Option<StepStatus>)> {
+        self.posted
+            .borrow()
+            .iter()
+            .filter(|m| m.kind == payout_model::MessageType::StepCompleted)
+            .map(|m| (m.step, m.status))
+            .collect()
+    }
+
+    fn kinds(&self) -> Vec<payout_model::MessageType> {
+        self.posted.borrow().iter().map(|m| m.kind).collect()
+    }
+}
+
+fn services(server: &Rc<FakeServer>, clock: &Clock, seen: &Seen) -> FlowServices {
+    let (posted, advanced) = (seen.posted.clone(), seen.advanced.clone());
+    let (complete_api, clock) = (server.clone(), clock.clone());
+    FlowServices {
+        bridge: Bridge::with_sink(
+            FLOW_ID,
+            Rc::new(move |m: &WindowMessage| posted.borrow_mut().push(m.clone())),
+        ),
+        complete_step: Rc::new(move |step| complete_api.complete_step("tok".into(), step)),
+        api: SessionApi::with_token(server.clone(), "tok"),
+        advance: Rc::new(move |flow| advanced.borrow_mut().push(flow)),
+        sleep: Rc::new(move |_| clock.sleep()),
+        navigate: Rc::new(|_| {}),
+        go_to_dashboard: Rc::new(|| {}),
+    }
+}
+
+/// A mounted step and what it can be observed through.
+struct Mounted {
+    root: Element,
+    seen: Seen,
+    clock: Clock,
+    _app: Box<dyn std::any::Any>,
+}
+
+fn mount_with<V: IntoView + 'static>(
+    server: &Rc<FakeServer>,
+    view: impl FnOnce() -> V + 'static,
+) -> Mounted {
+    let root = container();
+    let (clock, seen) = (Clock::default(), Seen::default());
+    let services = services(server, &clock, &seen);
+    let app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view()
+    });
+    Mounted {
+        root: root.into(),
+        seen,
+        clock,
+        _app: Box::new(app),
+    }
+}
+
+fn payout_step(server: &Rc<FakeServer>, fee_party: FeeParty) -> Mounted {
+    server.fee_party.set(fee_party);
+    mount_with(server, move || {
+        view! { <PayoutStep flow_id=flow_id() fee_party=fee_party /> }
+    })
+}
+
+fn manage_payouts(server: &Rc<FakeServer>, hide_continue_button: bool) -> Mounted {
+    mount_with(server, move || {
+        view! { <ManagePayoutsStep hide_continue_button=hide_continue_button /> }
+    })
+}
+
+fn manage_payments(server: &Rc<FakeServer>) -> Mounted {
+    mount_with(server, || {
+        view! { <ManagePaymentsStep hide_continue_button=false /> }
+    })
+}
+
+fn rows(root: &Element, testid: &str) -> Vec<Element> {
+    find_all(root, &format!("[data-testid=\"{testid}\"]"))
+}
+
+fn labels(root: &Element) -> Vec<String> {
+    rows(root, "payout-method-label")
+        .iter()
+        .map(|e| e.text_content().unwrap_or_default())
+        .collect()
+}
+
+fn default_label(root: &Element) -> Option<String> {
+    rows(root, "payout-method")
+        .into_iter()
+        .find(|r| r.get_attribute("data-default").as_deref() == Some("true"))
+        .and_then(|r| find(&r, "payout-method-label"))
+        .and_then(|l| l.text_content())
+}
+
+fn stored_attempt() -> Option<Attempt> {
+    Attempt::load(flow_id())
+}
+
+fn clear_storage() {
+    Attempt::forget(flow_id());
+}
+
+// ---------------------------------------------------------------------------------------------
+// manage-payments
+
+#[wasm_bindgen_test]
+async fn manage_payments_shows_loading_then_empty_and_keeps_continue_disabled() {
+    let server = FakeServer::new(0);
+    let m = manage_payments(&server);
+    assert!(find(&m.root, "bank-accounts-loading").is_some());
+    until("empty state", || {
+        find(&m.root, "bank-accounts-empty").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(&m.root, "bank-accounts-empty"),
+        "No bank account connected yet"
+    );
+    assert!(disabled(&m.root, "manage-payments-continue"));
+    assert_eq!(
+        text(&m.root, "manage-payments-continue-reason"),
+        "Connect a bank account to continue."
+    );
+    assert_eq!(
+        get(&m.root, "manage-payments-continue")
+            .get_attribute("aria-describedby")
+            .as_deref(),
+        Some("manage-payments-continue-reason")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn manage_payments_lists_masked_accounts() {
+    let server = FakeServer::new(0);
+    server.with_bank("6789");
+    let m = manage_payments(&server);
+    until("the list", || find(&m.root, "bank-accounts").is_some()).await;
+    assert_eq!(text(&m.root, "bank-account-label"), "Checking ••••6789");
+    assert_eq!(
+        text(&m.root, "bank-account-routing"),
+        "Routing number 011000015"
+    );
+    assert!(!disabled(&m.root, "manage-payments-continue"));
+    assert!(find(&m.root, "manage-payments-continue-reason").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn routing_number_checksum_error_shows_when_leaving_and_clears_when_fixed() {
+    let server = FakeServer::new(0);
+    let m = manage_payments(&server);
+    until("the form", || find(&m.root, "routing-number").is_some()).await;
+    type_into(&m.root, "routing-number", "011000016");
+    tick().await;
+    assert!(
+        find(&m.root, "routing-number-error").is_none(),
+        "no error while typing"
+    );
+    leave(&m.root, "routing-number");
+    tick().await;
+    assert_eq!(
+        text(&m.root, "routing-number-error"),
+        "Routing number is not a valid routing number (check the digits)"
+    );
+    let field = get(&m.root, "routing-number");
+    assert_eq!(field.get_attribute("aria-invalid").as_deref(), Some("true"));
+    let described = field.get_attribute("aria-describedby").unwrap_or_default();
+    let error_id = get(&m.root, "routing-number-error").id();
+    assert!(
+        described.contains(&error_id),
+        "{described} lacks {error_id}"
+    );
+    assert_eq!(
+        get(&m.root, "routing-number-error")
+            .get_attribute("role")
+            .as_deref(),
+        Some("alert")
+    );
+
+    type_into(&m.root, "routing-number", "011000015");
+    tick().await;
+    assert!(find(&m.root, "routing-number-error").is_none());
+    assert_eq!(
+        get(&m.root, "routing-number")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("false")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn account_numbers_must_match_and_focus_goes_to_the_first_invalid_field() {
+    let server = FakeServer::new(0);
+    let m = manage_payments(&server);
+    until("the form", || find(&m.root, "routing-number").is_some()).await;
+    assert_eq!(
+        get(&m.root, "account-number")
+            .get_attribute("type")
+            .as_deref(),
+        Some("password")
+    );
+    assert_eq!(
+        get(&m.root, "account-number")
+            .get_attribute("autocomplete")
+            .as_deref(),
+        Some("off")
+    );
+    type_into(&m.root, "routing-number", "011000015");
+    type_into(&m.root, "account-number", "123456789");
+    type_into(&m.root, "account-number-confirm", "123456780");
+    click(&m.root, "add-bank-submit");
+    tick().await;
+    assert_eq!(
+        text(&m.root, "account-number-confirm-error"),
+        "The account numbers don't match"
+    );
+    assert_eq!(active_testid().as_deref(), Some("account-number-confirm"));
+    assert_eq!(server.count("POST bank-accounts"), 0);
+    // Typed values are kept.
+    assert_value(&m.root, "account-number", "123456789").await;
+
+    click(&m.root, "account-number-show");
+    tick().await;
+    assert_eq!(
+        get(&m.root, "account-number")
+            .get_attribute("type")
+            .as_deref(),
+        Some("text")
+    );
+    assert_eq!(
+        get(&m.root, "account-number-show")
+            .get_attribute("aria-pressed")
+            .as_deref(),
+        Some("true")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn connects_a_bank_account_and_continues() {
+    let server = FakeServer::new(0);
+    *server.flow.borrow_mut() = flow(&["manage-payments", "payout"], &[]);
+    let m = manage_payments(&server);
+    until("the form", || find(&m.root, "routing-number").is_some()).await;
+    type_into(&m.root, "routing-number", "011000015");
+    type_into(&m.root, "account-number", "000123456789");
+    type_into(&m.root, "account-number-confirm", "000123456789");
+    click(&m.root, "account-type-savings");
+    click(&m.root, "add-bank-submit");
+    until("the new account", || {
+        find(&m.root, "bank-accounts").is_some()
+    })
+    .await;
+    assert_eq!(
+        *server.added_banks.borrow(),
+        vec![NewBankAccount {
+            routing_number: "011000015".into(),
+            account_number: "000123456789".into(),
+            account_type: AccountType::Savings,
+        }]
+    );
+    assert_eq!(text(&m.root, "bank-account-label"), "Savings ••••6789");
+    assert_eq!(
+        text(&m.root, "bank-accounts-notice"),
+        "Connected Savings ••••6789"
+    );
+    assert_value(&m.root, "account-number", "").await; // cleared once saved
+
+    click(&m.root, "manage-payments-continue");
+    until("advance", || !m.seen.advanced.borrow().is_empty()).await;
+    assert_eq!(server.count("POST steps/manage-payments/complete"), 1);
+    assert_eq!(
+        m.seen.step_statuses(),
+        vec![(Some(StepName::ManagePayments), Some(StepStatus::Completed))]
+    );
+    assert!(
+        !m.seen
+            .kinds()
+            .contains(&payout_model::MessageType::Completed),
+        "payout is still to come"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn server_field_error_lands_on_the_field_and_keeps_what_was_typed() {
+    let server = FakeServer::new(0);
+    server.fail_next(
+        "add_bank_account",
+        Fail::Refuse(invalid("routing_number", "is not a bank we can reach")),
+    );
+    let m = manage_payments(&server);
+    until("the form", || find(&m.root, "routing-number").is_some()).await;
+    type_into(&m.root, "routing-number", "021000021");
+    type_into(&m.root, "account-number", "12345678");
+    type_into(&m.root, "account-number-confirm", "12345678");
+    click(&m.root, "add-bank-submit");
+    until("the server's error", || {
+        find(&m.root, "routing-number-error").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(&m.root, "routing-number-error"),
+        "Routing number is not a bank we can reach"
+    );
+    assert_value(&m.root, "routing-number", "021000021").await;
+    assert_value(&m.root, "account-number", "12345678").await;
+    assert_value(&m.root, "account-number-confirm", "12345678").await;
+    assert_eq!(active_testid().as_deref(), Some("routing-number"));
+}
+
+#[wasm_bindgen_test]
+async fn removes_a_bank_account_after_confirmation() {
+    let server = FakeServer::new(0);
+    let id = server.with_bank("6789");
+    let m = manage_payments(&server);
+    until("the list", || find(&m.root, "bank-accounts").is_some()).await;
+    click(&m.root, "bank-account-remove");
+    tick().await;
+    assert_eq!(
+        get(&m.root, "confirm-remove")
+            .query_selector("p")
+            .expect("as the test set up")
+            .expect("as the test set up")
+            .text_content()
+            .as_deref(),
+        Some("Remove Checking ••••6789?")
+    );
+    click(&m.root, "confirm-remove-cancel");
+    tick().await;
+    assert!(find(&m.root, "confirm-remove").is_none());
+    assert_eq!(server.banks.borrow().len(), 1);
+
+    click(&m.root, "bank-account-remove");
+    tick().await;
+    click(&m.root, "confirm-remove-confirm");
+    until("empty state", || {
+        find(&m.root, "bank-accounts-empty").is_some()
+    })
+    .await;
+    assert_eq!(server.count(&format!("DELETE bank-accounts/{id}")), 1);
+    assert!(disabled(&m.root, "manage-payments-continue"));
+}
+
+#[wasm_bindgen_test]
+async fn bank_accounts_load_failure_offers_a_retry() {
+    let server = FakeServer::new(0);
+    server.fail_next("bank_accounts", Fail::Refuse(network()));
+    let m = manage_payments(&server);
+    until("the error", || {
+        find(&m.root, "bank-accounts-error").is_some()
+    })
+    .await;
+    assert!(text(&m.root, "bank-accounts-error").contains("We couldn't load your bank accounts."));
+    click(&m.root, "bank-accounts-error-retry");
+    until("empty state", || {
+        find(&m.root, "bank-accounts-empty").is_some()
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// manage-payouts
+
+#[wasm_bindgen_test]
+async fn manage_payouts_empty_state_and_continue_disabled() {
+    let server = FakeServer::new(0);
+    let m = manage_payouts(&server, false);
+    assert!(find(&m.root, "payout-methods-loading").is_some());
+    until("empty state", || {
+        find(&m.root, "payout-methods-empty").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(&m.root, "payout-methods-empty"),
+        "No payout method yet"
+    );
+    assert!(disabled(&m.root, "manage-payouts-continue"));
+    assert_eq!(
+        text(&m.root, "manage-payouts-continue-reason"),
+        "Add a payout method to continue."
+    );
+}
+
+#[wasm_bindgen_test]
+async fn lists_methods_with_a_default_badge() {
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Ach, "ACH · checking ••••6789");
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    let m = manage_payouts(&server, false);
+    until("the list", || find(&m.root, "payout-methods").is_some()).await;
+    assert_eq!(
+        labels(&m.root),
+        vec!["ACH · checking ••••6789", "PayPal · ada@example.com"]
+    );
+    assert_eq!(
+        default_label(&m.root).as_deref(),
+        Some("ACH · checking ••••6789")
+    );
+    assert_eq!(rows(&m.root, "payout-method-default-badge").len(), 1);
+    assert_eq!(text(&m.root, "payout-method-default-badge"), "Default");
+}
+
+#[wasm_bindgen_test]
+async fn platform_picker_shows_only_that_platforms_fields() {
+    let server = FakeServer::new(0);
+    let m = manage_payouts(&server, false);
+    until("the form", || find(&m.root, "add-method-form").is_some()).await;
+    assert!(input(&m.root, "platform-paypal").checked());
+    assert!(find(&m.root, "paypal-email").is_some());
+    assert!(find(&m.root, "routing-number").is_none());
+    click(&m.root, "platform-ach");
+    tick().await;
+    assert!(find(&m.root, "paypal-email").is_none());
+    assert!(find(&m.root, "routing-number").is_some());
+    assert!(find(&m.root, "account-number-confirm").is_some());
+    click(&m.root, "platform-venmo");
+    tick().await;
+    assert!(find(&m.root, "venmo-handle").is_some());
+    click(&m.root, "platform-cash-app");
+    tick().await;
+    assert!(find(&m.root, "cashtag").is_some());
+    assert!(find(&m.root, "venmo-handle").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn paypal_email_error_then_adding_makes_it_the_default() {
+    let server = FakeServer::new(0);
+    *server.flow.borrow_mut() = flow(&["manage-payouts"], &[]);
+    let m = manage_payouts(&server, false);
+    until("the form", || find(&m.root, "paypal-email").is_some()).await;
+    type_into(&m.root, "paypal-email", "ada@");
+    leave(&m.root, "paypal-email");
+    tick().await;
+    assert_eq!(
+        text(&m.root, "paypal-email-error"),
+        "PayPal email must be an email address like name@example.com"
+    );
+    click(&m.root, "add-method-submit");
+    tick().await;
+    assert_eq!(
+        server.count("POST payout-methods"),
+        0,
+        "not sent while invalid"
+    );
+    assert_eq!(active_testid().as_deref(), Some("paypal-email"));
+
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    tick().await;
+    assert!(find(&m.root, "paypal-email-error").is_none());
+    click(&m.root, "add-method-submit");
+    until("the new method", || {
+        find(&m.root, "payout-methods").is_some()
+    })
+    .await;
+    assert_eq!(
+        *server.added_methods.borrow(),
+        vec![NewPayoutMethod::Paypal {
+            email: "ada@example.com".into()
+        }]
+    );
+    assert_eq!(
+        default_label(&m.root).as_deref(),
+        Some("PayPal · ada@example.com")
+    );
+    assert_eq!(
+        text(&m.root, "payout-methods-notice"),
+        "Added PayPal · ada@example.com"
+    );
+    assert_value(&m.root, "paypal-email", "").await;
+
+    // Changed during this visit: `completed`, and `completed` for the whole flow.
+    click(&m.root, "manage-payouts-continue");
+    until("advance", || !m.seen.advanced.borrow().is_empty()).await;
+    assert_eq!(
+        m.seen.step_statuses(),
+        vec![(Some(StepName::ManagePayouts), Some(StepStatus::Completed))]
+    );
+    assert_eq!(
+        m.seen.kinds(),
+        vec![
+            payout_model::MessageType::StepCompleted,
+            payout_model::MessageType::Completed
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn venmo_and_cashtag_rules_show_on_submit() {
+    let server = FakeServer::new(0);
+    let m = manage_payouts(&server, false);
+    until("the form", || find(&m.root, "add-method-form").is_some()).await;
+    click(&m.root, "platform-venmo");
+    tick().await;
+    type_into(&m.root, "venmo-handle", "@ab");
+    click(&m.root, "add-method-submit");
+    tick().await;
+    assert_eq!(
+        text(&m.root, "venmo-handle-error"),
+        "Venmo handle or phone number must be @ and 5 to 30 letters, digits, - or _"
+    );
+    click(&m.root, "platform-cash-app");
+    tick().await;
+    type_into(&m.root, "cashtag", "ada");
+    leave(&m.root, "cashtag");
+    tick().await;
+    assert_eq!(
+        text(&m.root, "cashtag-error"),
+        "Cashtag must be $ and 1 to 20 letters or digits, like $ada"
+    );
+    type_into(&m.root, "cashtag", "$ada");
+    tick().await;
+    assert!(find(&m.root, "cashtag-error").is_none());
+    // What was typed for Venmo is still there when the user comes back.
+    click(&m.root, "platform-venmo");
+    tick().await;
+    assert_value(&m.root, "venmo-handle", "@ab").await;
+    assert_eq!(server.count("POST payout-methods"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn adds_an_ach_method_with_checked_bank_fields() {
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    let m = manage_payouts(&server, false);
+    until("the list", || find(&m.root, "payout-methods").is_some()).await;
+    click(&m.root, "platform-ach");
+    tick().await;
+    type_into(&m.root, "routing-number", "123456789");
+    leave(&m.root, "routing-number");
+    tick().await;
+    assert_eq!(
+        text(&m.root, "routing-number-error"),
+        "Routing number is not a valid routing number (check the digits)"
+    );
+    type_into(&m.root, "routing-number", "021000021");
+    type_into(&m.root, "account-number", "6789");
+    type_into(&m.root, "account-number-confirm", "6789");
+    click(&m.root, "add-method-submit");
+    until("two methods", || labels(&m.root).len() == 2).await;
+    assert_eq!(
+        *server.added_methods.borrow(),
+        vec![NewPayoutMethod::Ach {
+            routing_number: "021000021".into(),
+            account_number: "6789".into(),
+            account_type: AccountType::Checking,
+        }]
+    );
+    assert_eq!(labels(&m.root)[1], "ACH · checking ••••6789");
+    assert_eq!(
+        default_label(&m.root).as_deref(),
+        Some("PayPal · ada@example.com")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn server_422_lands_on_the_email_field_and_keeps_it() {
+    let server = FakeServer::new(0);
+    server.fail_next(
+        "add_payout_method",
+        Fail::Refuse(invalid("email", "is already connected to another user")),
+    );
+    let m = manage_payouts(&server, false);
+    until("the form", || find(&m.root, "paypal-email").is_some()).await;
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the error", || {
+        find(&m.root, "paypal-email-error").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(&m.root, "paypal-email-error"),
+        "PayPal email is already connected to another user"
+    );
+    assert_value(&m.root, "paypal-email", "ada@example.com").await;
+    assert!(find(&m.root, "add-method-error").is_none());
+
+    // A failure on no field shows on the form, and still keeps the text.
+    server.fail_next("add_payout_method", Fail::Refuse(network()));
+    click(&m.root, "add-method-submit");
+    until("the form error", || {
+        find(&m.root, "add-method-error").is_some()
+    })
+    .await;
+    assert!(text(&m.root, "add-method-error").contains("We couldn't add this payout method."));
+    assert_value(&m.root, "paypal-email", "ada@example.com").await;
+}
+
+#[wasm_bindgen_test]
+async fn makes_a_method_the_default() {
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Ach, "ACH · checking ••••6789");
+    let paypal = server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    let m = manage_payouts(&server, false);
+    until("the list", || find(&m.root, "payout-methods").is_some()).await;
+    let paypal_row = rows(&m.root, "payout-method")
+        .into_iter()
+        .find(|r| r.get_attribute("data-platform").as_deref() == Some("paypal"))
+        .expect("as the test set up");
+    click(&paypal_row, "payout-method-make-default");
+    until("the badge to move", || {
+        default_label(&m.root).as_deref() == Some("PayPal · ada@example.com")
+    })
+    .await;
+    assert_eq!(
+        server.count(&format!("POST payout-methods/{paypal}/default")),
+        1
+    );
+    assert_eq!(rows(&m.root, "payout-method-default-badge").len(), 1);
+    assert_eq!(
+        text(&m.root, "payout-methods-notice"),
+        "PayPal · ada@example.com is now your default"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn removing_the_default_passes_it_to_the_oldest_remaining() {
+    let server = FakeServer::new(0);
+    let ach = server.with_method(PayoutPlatform::Ach, "ACH · checking ••••6789");
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    server.with_method(PayoutPlatform::Venmo, "Venmo · @ada-lovelace");
+    let m = manage_payouts(&server, false);
+    until("the list", || find(&m.root, "payout-methods").is_some()).await;
+    let first = rows(&m.root, "payout-method").remove(0);
+    click(&first, "payout-method-remove");
+    tick().await;
+    assert!(text(&m.root, "confirm-remove").contains("Remove ACH · checking ••••6789?"));
+    click(&m.root, "confirm-remove-confirm");
+    until("two methods", || labels(&m.root).len() == 2).await;
+    assert_eq!(server.count(&format!("DELETE payout-methods/{ach}")), 1);
+    assert_eq!(
+        default_label(&m.root).as_deref(),
+        Some("PayPal · ada@example.com")
+    );
+    assert_eq!(
+        text(&m.root, "payout-methods-notice"),
+        "Removed ACH · checking ••••6789"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn continue_unchanged_posts_completed_saved() {
+    let server = FakeServer::new(0);
+    *server.flow.borrow_mut() = flow(&["manage-payouts", "payout"], &[]);
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    let m = manage_payouts(&server, false);
+    until("the list", || find(&m.root, "payout-methods").is_some()).await;
+    assert!(!disabled(&m.root, "manage-payouts-continue"));
+    click(&m.root, "manage-payouts-continue");
+    click(&m.root, "manage-payouts-continue");
+    until("advance", || !m.seen.advanced.borrow().is_empty()).await;
+    assert_eq!(server.count("POST steps/manage-payouts/complete"), 1);
+    assert_eq!(
+        m.seen.step_statuses(),
+        vec![(
+            Some(StepName::ManagePayouts),
+            Some(StepStatus::CompletedSaved)
+        )]
+    );
+    assert_eq!(m.seen.advanced.borrow()[0].next_step(), Some(&Step::Payout));
+}
+
+#[wasm_bindgen_test]
+async fn continue_failure_offers_a_retry() {
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    server.fail_next("complete_step", Fail::Refuse(network()));
+    let m = manage_payouts(&server, false);
+    until("the list", || find(&m.root, "payout-methods").is_some()).await;
+    click(&m.root, "manage-payouts-continue");
+    until("the error", || {
+        find(&m.root, "manage-payouts-continue-error").is_some()
+    })
+    .await;
+    assert!(
+        m.seen.posted.borrow().is_empty(),
+        "nothing posted before the step is saved"
+    );
+    click(&m.root, "manage-payouts-continue-error-retry");
+    until("advance", || !m.seen.advanced.borrow().is_empty()).await;
+}
+
+#[wasm_bindgen_test]
+async fn hide_continue_button_keeps_the_user_and_posts_each_change() {
+    let server = FakeServer::new(0);
+    *server.flow.borrow_mut() = flow(&["manage-payouts"], &[]);
+    let m = manage_payouts(&server, true);
+    until("the form", || find(&m.root, "paypal-email").is_some()).await;
+    assert!(find(&m.root, "manage-payouts-continue").is_none());
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the first report", || m.seen.step_statuses().len() == 1).await;
+    assert_eq!(
+        m.seen.step_statuses(),
+        vec![(Some(StepName::ManagePayouts), Some(StepStatus::Completed))]
+    );
+    assert_eq!(server.count("POST steps/manage-payouts/complete"), 1);
+
+    click(&m.root, "platform-cash-app");
+    tick().await;
+    type_into(&m.root, "cashtag", "$ada");
+    click(&m.root, "add-method-submit");
+    until("two methods", || labels(&m.root).len() == 2).await;
+    let cash_app = rows(&m.root, "payout-method").remove(1);
+    click(&cash_app, "payout-method-make-default");
+    until("three reports", || m.seen.step_statuses().len() == 3).await;
+    assert!(m
+        .seen
+        .step_statuses()
+        .iter()
+        .all(|s| *s == (Some(StepName::ManagePayouts), Some(StepStatus::Completed))));
+    settle().await;
+    assert!(m.seen.advanced.borrow().is_empty(), "the user stays");
+    assert!(!m
+        .seen
+        .kinds()
+        .contains(&payout_model::MessageType::Completed));
+    assert!(find(&m.root, "step-manage-payouts").is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// payout
+
+fn paypal_server(withdrawable: i64) -> Rc<FakeServer> {
+    let server = FakeServer::new(withdrawable);
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    server
+}
+
+async fn loaded(m: &Mounted) {
+    until("the payout form", || {
+        find(&m.root, "payout-amount").is_some()
+    })
+    .await;
+}
+
+async fn review_and_confirm(m: &Mounted) {
+    click(&m.root, "payout-review");
+    until("the review screen", || {
+        find(&m.root, "payout-confirm").is_some()
+    })
+    .await;
+    click(&m.root, "payout-confirm");
+}
+
+#[wasm_bindgen_test]
+async fn payout_defaults_to_the_whole_balance_and_shows_pending_money() {
+    clear_storage();
+    let server = paypal_server(12_345);
+    server.wallet.set(Wallet {
+        amount: 15_000,
+        withdrawable_amount: 12_345,
+    });
+    let m = payout_step(&server, FeeParty::Platform);
+    assert!(find(&m.root, "payout-loading").is_some());
+    loaded(&m).await;
+    assert_value(&m.root, "payout-amount", "123.45").await;
+    assert_eq!(text(&m.root, "payout-balance"), "$123.45");
+    assert_eq!(text(&m.root, "payout-pending-balance"), "$26.55 pending");
+    let option = get(&m.root, "payout-method-option");
+    assert!(option
+        .dyn_ref::<HtmlInputElement>()
+        .expect("as the test set up")
+        .checked());
+    assert_eq!(option.get_attribute("data-kind").as_deref(), Some("paypal"));
+    assert_eq!(
+        get(&m.root, "payout-amount")
+            .get_attribute("inputmode")
+            .as_deref(),
+        Some("decimal")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn payout_refuses_zero_and_more_than_the_balance() {
+    clear_storage();
+    let server = paypal_server(5_000);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    type_into(&m.root, "payout-amount", "0");
+    click(&m.root, "payout-review");
+    tick().await;
+    assert_eq!(
+        text(&m.root, "payout-amount-error"),
+        "Amount must be at least 1 cent"
+    );
+    assert_eq!(active_testid().as_deref(), Some("payout-amount"));
+    type_into(&m.root, "payout-amount", "50.01");
+    leave(&m.root, "payout-amount");
+    tick().await;
+    assert_eq!(
+        text(&m.root, "payout-amount-error"),
+        "Amount must be at most your balance of $50.00"
+    );
+    click(&m.root, "payout-review");
+    tick().await;
+    assert!(find(&m.root, "payout-confirm").is_none());
+    assert!(find(&m.root, "payout-quote")
+        .expect("as the test set up")
+        .text_content()
+        .expect("as the test set up")
+        .is_empty());
+    type_into(&m.root, "payout-amount", "50");
+    tick().await;
+    assert!(find(&m.root, "payout-amount-error").is_none());
+    assert_eq!(server.count("POST payouts"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn quote_when_the_platform_pays_the_fee() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    until("the quote", || find(&m.root, "payout-fee").is_some()).await;
+    assert_eq!(text(&m.root, "payout-fee"), "Fee $2.00, paid by the sender");
+    assert_eq!(text(&m.root, "payout-net"), "You'll receive $100.00");
+    type_into(&m.root, "payout-amount", "10.01");
+    until("the new quote", || {
+        text(&m.root, "payout-net") == "You'll receive $10.01"
+    })
+    .await;
+    assert_eq!(text(&m.root, "payout-fee"), "Fee $0.25, paid by the sender");
+}
+
+#[wasm_bindgen_test]
+async fn quote_when_the_user_pays_the_fee() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    server.with_method(PayoutPlatform::Ach, "ACH · checking ••••6789");
+    let m = payout_step(&server, FeeParty::User);
+    loaded(&m).await;
+    until("the quote", || find(&m.root, "payout-fee").is_some()).await;
+    assert_eq!(
+        text(&m.root, "payout-fee"),
+        "Fee $2.00, deducted from your payout"
+    );
+    assert_eq!(text(&m.root, "payout-net"), "You'll receive $98.00");
+    let ach = find_all(&m.root, "[data-testid=payout-method-option][data-kind=ach]").remove(0);
+    click_el(&ach);
+    type_into(&m.root, "payout-amount", "10");
+    until("the ACH quote", || {
+        text(&m.root, "payout-net") == "You'll receive $9.75"
+    })
+    .await;
+    assert_eq!(
+        text(&m.root, "payout-fee"),
+        "Fee $0.25, deducted from your payout"
+    );
+    // The user's fee may not eat the whole amount.
+    type_into(&m.root, "payout-amount", "0.25");
+    click(&m.root, "payout-review");
+    tick().await;
+    assert_eq!(
+        text(&m.root, "payout-amount-error"),
+        "Amount must be more than the $0.25 fee"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn confirm_sends_the_payout_with_a_key_and_shows_it_completed() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    *server.flow.borrow_mut() = flow(&["payout"], &[]);
+    let method = server.methods.borrow()[0].id;
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    click(&m.root, "payout-review");
+    until("the review screen", || {
+        find(&m.root, "payout-confirm").is_some()
+    })
+    .await;
+    assert_eq!(text(&m.root, "review-amount"), "$100.00");
+    assert_eq!(text(&m.root, "review-method"), "PayPal · ada@example.com");
+    assert_eq!(text(&m.root, "review-fee"), "Fee $2.00, paid by the sender");
+    assert_eq!(text(&m.root, "review-net"), "You'll receive $100.00");
+    assert_eq!(
+        server.count("POST payouts"),
+        0,
+        "nothing sent before Confirm"
+    );
+    click(&m.root, "payout-confirm");
+    until("completed", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+
+    let sent = server.payouts.borrow()[0].clone();
+    assert_eq!(sent.amount, 10_000);
+    assert_eq!(sent.payout_method_id, method);
+    let key = Uuid::try_parse(&sent.idempotency_key).expect("the key is a UUID");
+    assert_eq!(key.get_version_num(), 4);
+    assert_eq!(text(&m.root, "screen-title"), "Withdraw your balance");
+    assert!(text(&m.root, "payout-status-completed").contains("Payout complete"));
+    assert_eq!(
+        text(&m.root, "payout-status-text"),
+        "$100.00 was sent to PayPal · ada@example.com."
+    );
+    assert_eq!(
+        stored_attempt(),
+        None,
+        "forgotten once the transfer is known"
+    );
+
+    click(&m.root, "payout-continue");
+    until("advance", || !m.seen.advanced.borrow().is_empty()).await;
+    assert_eq!(server.count("POST steps/payout/complete"), 1);
+    assert_eq!(
+        m.seen.step_statuses(),
+        vec![(Some(StepName::Payout), Some(StepStatus::Completed))]
+    );
+    assert!(m
+        .seen
+        .kinds()
+        .contains(&payout_model::MessageType::Completed));
+}
+
+#[wasm_bindgen_test]
+async fn lost_answer_then_retry_sends_the_same_key_and_pays_once() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    server.fail_next("create_payout", Fail::LoseAnswer(network()));
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("the retry", || find(&m.root, "payout-retry").is_some()).await;
+    assert!(
+        text(&m.root, "payout-send-error").contains("We couldn't confirm your payout. Try again.")
+    );
+    assert!(
+        find(&m.root, "payout-back").is_none(),
+        "no editing an attempt that may have gone through"
+    );
+    let first_key = server.payouts.borrow()[0].idempotency_key.clone();
+    assert_eq!(
+        stored_attempt().map(|a| a.key),
+        Some(first_key.clone()),
+        "kept across reloads while unknown"
+    );
+
+    click(&m.root, "payout-retry");
+    until("completed", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    let payouts = server.payouts.borrow();
+    assert_eq!(payouts.len(), 2);
+    assert_eq!(payouts[1], payouts[0], "the same key and body");
+    assert_eq!(server.transfers.borrow().len(), 1, "paid once");
+    assert_eq!(stored_attempt(), None);
+}
+
+#[wasm_bindgen_test]
+async fn going_back_unchanged_keeps_the_key_and_a_new_amount_gets_a_new_one() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    server.fail_next(
+        "create_payout",
+        Fail::Refuse(invalid(
+            "amount",
+            "must be at most the withdrawable balance",
+        )),
+    );
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("the amount error", || {
+        find(&m.root, "payout-amount-error").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(&m.root, "payout-amount-error"),
+        "Amount must be at most the withdrawable balance"
+    );
+    assert_value(&m.root, "payout-amount", "100.00").await; // typed value kept
+    assert_eq!(stored_attempt(), None, "a refused attempt is over");
+    type_into(&m.root, "payout-amount", "40");
+    review_and_confirm(&m).await;
+    until("completed", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    let payouts = server.payouts.borrow();
+    assert_ne!(payouts[0].idempotency_key, payouts[1].idempotency_key);
+    assert_eq!(payouts[1].amount, 4_000);
+}
+
+#[wasm_bindgen_test]
+async fn double_click_on_confirm_sends_once() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    click(&m.root, "payout-review");
+    until("the review screen", || {
+        find(&m.root, "payout-confirm").is_some()
+    })
+    .await;
+    let confirm = get(&m.root, "payout-confirm");
+    click_el(&confirm);
+    click_el(&confirm);
+    until("completed", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    assert_eq!(server.count("POST payouts"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn ach_payout_stays_pending_then_refreshes_to_completed() {
+    clear_storage();
+    let server = FakeServer::new(10_000);
+    server.with_method(PayoutPlatform::Ach, "ACH · checking ••••6789");
+    let m = payout_step(&server, FeeParty::User);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("pending", || {
+        find(&m.root, "payout-status-pending").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(&m.root, "payout-status-text"),
+        "Pending — ACH payouts usually arrive in 1–3 business days"
+    );
+    assert_eq!(
+        text(&m.root, "payout-status-net"),
+        "$99.75 is on its way to ACH · checking ••••6789."
+    );
+    assert_eq!(
+        get(&m.root, "payout-status-pending")
+            .get_attribute("role")
+            .as_deref(),
+        Some("status")
+    );
+    assert!(
+        !disabled(&m.root, "payout-continue"),
+        "a pending payout may continue"
+    );
+
+    // Still pending on the first refresh, completed on the second.
+    server
+        .next_statuses
+        .borrow_mut()
+        .extend([TransferStatus::Pending, TransferStatus::Completed]);
+    until("the refresh timer", || m.clock.pending() == 1).await;
+    m.clock.fire();
+    until("the first refresh", || server.count("GET transfer") == 1).await;
+    settle().await;
+    assert!(find(&m.root, "payout-status-pending").is_some());
+    until("the next timer", || m.clock.pending() == 1).await;
+    m.clock.fire();
+    until("completed", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(&m.root, "payout-status-text"),
+        "$99.75 was sent to ACH · checking ••••6789."
+    );
+    // Final: the timer stops.
+    settle().await;
+    m.clock.fire();
+    settle().await;
+    assert_eq!(server.count("GET transfer"), 2);
+}
+
+#[wasm_bindgen_test]
+async fn check_status_refreshes_at_once_and_unmounting_stops_the_timer() {
+    clear_storage();
+    let server = FakeServer::new(10_000);
+    server.with_method(PayoutPlatform::Ach, "ACH · checking ••••6789");
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("pending", || {
+        find(&m.root, "payout-status-pending").is_some()
+    })
+    .await;
+    click(&m.root, "payout-refresh");
+    until("a refresh", || server.count("GET transfer") == 1).await;
+    until("the timer", || m.clock.pending() == 1).await;
+    let Mounted { clock, _app, .. } = m;
+    drop(_app);
+    clock.fire();
+    settle().await;
+    assert_eq!(server.count("GET transfer"), 1, "no refresh after unmount");
+}
+
+#[wasm_bindgen_test]
+async fn failed_transfer_offers_to_try_again() {
+    clear_storage();
+    let server = FakeServer::new(10_000);
+    server.with_method(PayoutPlatform::Ach, "ACH · checking ••••6789");
+    server
+        .next_statuses
+        .borrow_mut()
+        .push_back(TransferStatus::Failed);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("pending", || {
+        find(&m.root, "payout-status-pending").is_some()
+    })
+    .await;
+    click(&m.root, "payout-refresh");
+    until("failed", || find(&m.root, "payout-status-failed").is_some()).await;
+    assert!(text(&m.root, "payout-status-failed").contains("Your payout didn't go through"));
+    assert!(find(&m.root, "payout-continue").is_none());
+    click(&m.root, "payout-start-over");
+    until("the form again", || {
+        find(&m.root, "payout-amount").is_some()
+    })
+    .await;
+    assert_value(&m.root, "payout-amount", "100.00").await;
+}
+
+#[wasm_bindgen_test]
+async fn reload_resumes_the_confirmed_attempt_with_its_key() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let method = server.methods.borrow()[0].id;
+    // Before the reload: the payout went through, but its answer never arrived.
+    let attempt = Attempt {
+        flow_id: flow_id(),
+        key: "1f0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f".into(),
+        amount: 2_500,
+        payout_method_id: method,
+    };
+    server.fail_next("create_payout", Fail::LoseAnswer(network()));
+    let _ = server.create_payout("tok".into(), attempt.request()).await;
+    attempt.keep();
+
+    let m = payout_step(&server, FeeParty::Platform);
+    until("completed", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    assert_eq!(
+        server
+            .payouts
+            .borrow()
+            .iter()
+            .map(|p| p.idempotency_key.as_str())
+            .collect::<Vec<_>>(),
+        vec![attempt.key.as_str(), attempt.key.as_str()]
+    );
+    assert_eq!(server.transfers.borrow().len(), 1, "paid once");
+    assert_eq!(
+        text(&m.root, "payout-status-text"),
+        "$25.00 was sent to PayPal · ada@example.com."
+    );
+    assert_eq!(stored_attempt(), None);
+}
+
+#[wasm_bindgen_test]
+async fn the_session_token_is_never_stored() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    server.fail_next("create_payout", Fail::Refuse(network()));
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("the retry", || find(&m.root, "payout-retry").is_some()).await;
+    let storage = web_sys::window()
+        .expect("as the test set up")
+        .session_storage()
+        .expect("as the test set up")
+        .expect("as the test set up");
+    let raw = storage
+        .get_item(&Attempt::storage_key(flow_id()))
+        .expect("as the test set up")
+        .expect("as the test set up");
+    let keys: Vec<String> =
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&raw)
+            .expect("as the test set up")
+            .keys()
+            .cloned()
+            .collect();
+    assert_eq!(keys, vec!["amount", "flow_id", "key", "payout_method_id"]);
+    assert!(!raw.contains("tok"));
+    clear_storage();
+}
+
+#[wasm_bindgen_test]
+async fn empty_balance_says_nothing_to_pay_out() {
+    clear_storage();
+    let server = paypal_server(0);
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the empty state", || {
+        find(&m.root, "payout-empty").is_some()
+    })
+    .await;
+    assert!(text(&m.root, "payout-empty").contains("Nothing to pay out yet"));
+    assert!(find(&m.root, "payout-amount").is_none());
+    server.wallet.set(Wallet {
+        amount: 700,
+        withdrawable_amount: 700,
+    });
+    click(&m.root, "payout-check-again");
+    loaded(&m).await;
+    assert_value(&m.root, "payout-amount", "7.00").await;
+}
+
+#[wasm_bindgen_test]
+async fn no_method_offers_to_add_one_in_place() {
+    clear_storage();
+    let server = FakeServer::new(5_000);
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the add form", || {
+        find(&m.root, "payout-no-method").is_some()
+    })
+    .await;
+    assert!(find(&m.root, "payout-amount").is_none());
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    loaded(&m).await;
+    let option = get(&m.root, "payout-method-option");
+    assert!(option
+        .dyn_ref::<HtmlInputElement>()
+        .expect("as the test set up")
+        .checked());
+    assert_value(&m.root, "payout-amount", "50.00").await;
+}
+
+#[wasm_bindgen_test]
+async fn wallet_load_failure_offers_a_retry() {
+    clear_storage();
+    let server = paypal_server(5_000);
+    server.fail_next("wallet", Fail::Refuse(network()));
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the error", || find(&m.root, "payout-load-error").is_some()).await;
+    click(&m.root, "payout-load-error-retry");
+    loaded(&m).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shell moves on
+
+#[wasm_bindgen_test]
+async fn shell_moves_from_manage_payouts_to_the_payout_step() {
+    clear_storage();
+    let server = paypal_server(5_000);
+    *server.flow.borrow_mut() = flow(&["manage-payouts", "payout"], &[]);
+    let root = container();
+    let api = server.clone();
+    let _app = mount_to(root.clone(), move || {
+        view! {
+            <FlowApp
+                flow_id=Some(flow_id())
+                api=api
+                host=HostWindow::default()
+                navigate=Rc::new(|_: &str| {})
+                go_back=Rc::new(|| {})
+            />
+        }
+    });
+    let root: Element = root.into();
+    until("manage-payouts", || find(&root, "payout-methods").is_some()).await;
+    assert_eq!(text(&root, "progress-text"), "Step 1 of 2");
+    click(&root, "manage-payouts-continue");
+    until("the payout step", || find(&root, "step-payout").is_some()).await;
+    assert_eq!(text(&root, "progress-text"), "Step 2 of 2");
+    until("the payout form", || find(&root, "payout-amount").is_some()).await;
+    assert_value(&root, "payout-amount", "50.00").await;
+}
