@@ -19,6 +19,8 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -78,9 +80,48 @@ pub struct Sandbox {
     pub client_id: String,
     /// The default app's API key.
     pub api_key: String,
+    /// While set, the next `POST /api/flow/payouts` is processed by the sandbox but its
+    /// response is cut off mid-body, as a dropped connection would: the browser sees a network
+    /// error although the payout was made.
+    pub drop_next_payout_response: Arc<AtomicBool>,
     http: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
     server: JoinHandle<()>,
     _data: TempDir,
+}
+
+/// Middleware behind [`Sandbox::drop_next_payout_response`].
+async fn drop_payout_response(
+    axum::extract::State(armed): axum::extract::State<Arc<AtomicBool>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_payout = req.method() == Method::POST && req.uri().path() == "/api/flow/payouts";
+    let response = next.run(req).await;
+    if is_payout && armed.swap(false, Ordering::SeqCst) {
+        // Headers and the first bytes go out, then the connection breaks. (Closing before any
+        // byte is not the same: Chromium silently re-sends a request whose reused connection
+        // closed without an answer.)
+        let (mut parts, _) = response.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        let cut = futures_util::stream::unfold(0, |sent| async move {
+            match sent {
+                0 => Some((Ok(Bytes::from_static(b"{\"id\":")), 1)),
+                // Let hyper flush the headers and first bytes before the connection breaks.
+                1 => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    Some((
+                        Err(std::io::Error::other(
+                            "connection dropped by the e2e harness",
+                        )),
+                        2,
+                    ))
+                }
+                _ => None,
+            }
+        });
+        return axum::response::Response::from_parts(parts, axum::body::Body::from_stream(cut));
+    }
+    response
 }
 
 impl Sandbox {
@@ -96,7 +137,13 @@ impl Sandbox {
         payout_sandbox::ensure_default_app(&db, Some((client_id.as_str(), api_key.as_str())))
             .await?;
         let config = payout_sandbox::Config::new(base.clone(), assets);
-        let app = payout_sandbox::app(payout_sandbox::AppState::new(db, config));
+        let drop_next_payout_response = Arc::new(AtomicBool::new(false));
+        let app = payout_sandbox::app(payout_sandbox::AppState::new(db, config)).layer(
+            axum::middleware::from_fn_with_state(
+                drop_next_payout_response.clone(),
+                drop_payout_response,
+            ),
+        );
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -105,6 +152,7 @@ impl Sandbox {
             base,
             client_id,
             api_key,
+            drop_next_payout_response,
             http,
             server,
             _data: data,
@@ -166,6 +214,35 @@ impl Sandbox {
             )
             .await?;
         Ok(user["id"].as_str().context("user without id")?.to_owned())
+    }
+
+    /// Moves `cents` from the app's wallet to the user's (a balance transfer).
+    pub async fn fund_user(&self, user_id: &str, cents: i64) -> Result<Value> {
+        self.post_ok(
+            "/api/v2/transfers",
+            json!({"amount": -cents, "user_id": user_id}),
+        )
+        .await
+    }
+
+    /// The user's wallet: `{"amount", "withdrawable_amount"}`.
+    pub async fn user_wallet(&self, user_id: &str) -> Result<Value> {
+        self.get_ok(&format!("/api/v2/users/{user_id}/wallet"))
+            .await
+    }
+
+    /// The user's payout transfers, newest first.
+    pub async fn payouts_of(&self, user_id: &str) -> Result<Vec<Value>> {
+        let page = self
+            .get_ok(&format!("/api/v2/transfers?user_id={user_id}&limit=100"))
+            .await?;
+        Ok(page["data"]
+            .as_array()
+            .context("transfer list without data")?
+            .iter()
+            .filter(|t| t["type"] == "payout")
+            .cloned()
+            .collect())
     }
 
     /// Creates a flow through the host API and returns it as JSON (`id`, `link`, …).
@@ -363,14 +440,59 @@ impl Browser {
 
     /// Waits until an element matching `css` is present, and returns its text.
     pub async fn text_of(&self, css: &str) -> Result<String> {
-        let el = self
+        Ok(self.wait_for(css).await?.text().await?)
+    }
+
+    /// Waits until an element matching `css` is present. On a time-out it saves a screenshot
+    /// of what the user saw and names it in the error.
+    pub async fn wait_for(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        match self
             .client
             .wait()
             .at_most(WAIT)
             .for_element(Locator::Css(css))
             .await
-            .with_context(|| format!("waiting for {css}"))?;
-        Ok(el.text().await?)
+        {
+            Ok(el) => Ok(el),
+            Err(e) => {
+                let shot = std::env::temp_dir()
+                    .join(format!("payout-e2e-failure-{}.png", uuid::Uuid::new_v4()));
+                let saved = match self.client.screenshot().await {
+                    Ok(png) => std::fs::write(&shot, png).is_ok(),
+                    Err(_) => false,
+                };
+                let seen = if saved {
+                    format!(" (screenshot: {})", shot.display())
+                } else {
+                    String::new()
+                };
+                Err(anyhow::Error::new(e).context(format!("waiting for {css}{seen}")))
+            }
+        }
+    }
+
+    /// Waits for `css`, then clicks it as a user would.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.wait_for(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Waits for the field `css`, then types `text` into it.
+    pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
+        let field = self.wait_for(css).await?;
+        field.clear().await?;
+        field.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// The current `value` of the field `css`.
+    pub async fn value_of(&self, css: &str) -> Result<String> {
+        Ok(self
+            .wait_for(css)
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default())
     }
 
     /// Waits until the top window is at `url`.

@@ -1,0 +1,274 @@
+//! End-to-end money (issue 4): a funded user manages payout methods and pays out through the
+//! trunk-built app in Chromium, and the host sees the ledger move. Payouts must never be paid
+//! twice: not on a double click, not on a retry after the connection dropped.
+
+use anyhow::Result;
+use payout_e2e::{Browser, Sandbox};
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+
+/// A user funded with `cents` from the app's wallet.
+async fn funded_user(sandbox: &Sandbox, cents: i64) -> Result<String> {
+    let user_id = sandbox.create_user().await?;
+    sandbox.fund_user(&user_id, cents).await?;
+    Ok(user_id)
+}
+
+async fn add_method(sandbox: &Sandbox, user_id: &str, method: Value) -> Result<Value> {
+    sandbox
+        .post_ok(&format!("/api/v2/users/{user_id}/payout-methods"), method)
+        .await
+}
+
+async fn open_flow(
+    sandbox: &Sandbox,
+    browser: &Browser,
+    user_id: &str,
+    steps: Value,
+) -> Result<Value> {
+    let flow = sandbox
+        .create_flow(json!({"steps": steps, "user_id": user_id}))
+        .await?;
+    browser
+        .client
+        .goto(flow["link"].as_str().unwrap_or_default())
+        .await?;
+    Ok(flow)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_adds_methods_makes_paypal_default_and_pays_out() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = funded_user(&sandbox, 5_000).await?;
+    let browser = Browser::start().await?;
+    let flow = open_flow(
+        &sandbox,
+        &browser,
+        &user_id,
+        json!(["manage-payouts", "payout"]),
+    )
+    .await?;
+
+    // ACH first: the first method becomes the default.
+    browser
+        .wait_for("[data-testid=step-manage-payouts]")
+        .await?;
+    browser.click("[data-testid=platform-ach]").await?;
+    browser
+        .fill("[data-testid=routing-number]", "011000015")
+        .await?;
+    browser
+        .fill("[data-testid=account-number]", "000123456789")
+        .await?;
+    browser
+        .fill("[data-testid=account-number-confirm]", "000123456789")
+        .await?;
+    browser.click("[data-testid=add-method-submit]").await?;
+    browser
+        .wait_for("[data-testid=payout-method][data-platform=ach][data-default=true]")
+        .await?;
+    // Then PayPal, made the default.
+    browser.click("[data-testid=platform-paypal]").await?;
+    browser
+        .fill("[data-testid=paypal-email]", "ada@example.com")
+        .await?;
+    browser.click("[data-testid=add-method-submit]").await?;
+    browser
+        .click("[data-testid=payout-method][data-platform=paypal] [data-testid=payout-method-make-default]")
+        .await?;
+    browser
+        .wait_for("[data-testid=payout-method][data-platform=paypal][data-default=true]")
+        .await?;
+    let methods = sandbox
+        .get_ok(&format!("/api/v2/users/{user_id}/payout-methods"))
+        .await?;
+    let defaults: Vec<&Value> = methods["data"]
+        .as_array()
+        .map(|m| m.iter().filter(|m| m["default"] == true).collect())
+        .unwrap_or_default();
+    assert_eq!(defaults.len(), 1, "{methods}");
+    assert_eq!(defaults[0]["platform"], "paypal");
+    browser
+        .click("[data-testid=manage-payouts-continue]")
+        .await?;
+
+    // The payout step offers the whole balance, to the default method.
+    browser.wait_for("[data-testid=step-payout]").await?;
+    assert_eq!(
+        browser.value_of("[data-testid=payout-amount]").await?,
+        "50.00"
+    );
+    browser.click("[data-testid=payout-review]").await?;
+    assert_eq!(
+        browser
+            .text_of("[data-testid=review-net]")
+            .await?
+            .contains("$50.00"),
+        true
+    );
+    browser.click("[data-testid=payout-confirm]").await?;
+    browser
+        .wait_for("[data-testid=payout-status-completed]")
+        .await?;
+
+    let payouts = sandbox.payouts_of(&user_id).await?;
+    assert_eq!(payouts.len(), 1);
+    assert_eq!(payouts[0]["status"], "completed");
+    assert_eq!(payouts[0]["amount"], 5_000);
+    assert_eq!(payouts[0]["external_data"]["platform"], "paypal");
+    assert_eq!(
+        sandbox.user_wallet(&user_id).await?,
+        json!({"amount": 0, "withdrawable_amount": 0})
+    );
+    // $100.00 opening balance − $50.00 funding − the 2% PayPal fee the platform pays.
+    assert_eq!(
+        sandbox.get_ok("/api/v2/wallet").await?["amount"],
+        10_000 - 5_000 - 100
+    );
+
+    browser.click("[data-testid=payout-continue]").await?;
+    browser.wait_for("[data-testid=screen-done]").await?;
+    let id = flow["id"].as_str().unwrap_or_default();
+    assert_eq!(
+        sandbox.get_ok(&format!("/api/v2/flows/{id}")).await?["completed_steps"],
+        json!(["manage-payouts", "payout"])
+    );
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ach_payout_stays_pending_until_simulated() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = funded_user(&sandbox, 2_000).await?;
+    add_method(
+        &sandbox,
+        &user_id,
+        json!({"platform": "ach", "routing_number": "021000021",
+               "account_number": "987654321", "account_type": "savings"}),
+    )
+    .await?;
+    let browser = Browser::start().await?;
+    open_flow(&sandbox, &browser, &user_id, json!(["payout"])).await?;
+
+    browser.click("[data-testid=payout-review]").await?;
+    browser.click("[data-testid=payout-confirm]").await?;
+    browser
+        .wait_for("[data-testid=payout-status-pending]")
+        .await?;
+    let payouts = sandbox.payouts_of(&user_id).await?;
+    assert_eq!(payouts.len(), 1);
+    assert_eq!(payouts[0]["status"], "pending");
+    assert_eq!(
+        sandbox.user_wallet(&user_id).await?,
+        json!({"amount": 2_000, "withdrawable_amount": 0})
+    );
+
+    let id = payouts[0]["id"].as_str().unwrap_or_default();
+    sandbox
+        .post_ok(
+            &format!("/api/v2/sandbox/transfers/{id}/simulate"),
+            json!({"status": "completed"}),
+        )
+        .await?;
+    // The app keeps checking a pending payout and shows it completed.
+    browser
+        .wait_for("[data-testid=payout-status-completed]")
+        .await?;
+    assert_eq!(
+        sandbox.user_wallet(&user_id).await?,
+        json!({"amount": 0, "withdrawable_amount": 0})
+    );
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn confirm_clicked_twice_pays_once() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = funded_user(&sandbox, 3_000).await?;
+    add_method(
+        &sandbox,
+        &user_id,
+        json!({"platform": "paypal", "email": "ada@example.com"}),
+    )
+    .await?;
+    let browser = Browser::start().await?;
+    open_flow(&sandbox, &browser, &user_id, json!(["payout"])).await?;
+
+    browser.click("[data-testid=payout-review]").await?;
+    browser.wait_for("[data-testid=payout-confirm]").await?;
+    browser
+        .eval("const b = document.querySelector('[data-testid=payout-confirm]'); b.click(); b.click(); return true")
+        .await?;
+    browser
+        .wait_for("[data-testid=payout-status-completed]")
+        .await?;
+    assert_eq!(sandbox.payouts_of(&user_id).await?.len(), 1);
+    assert_eq!(sandbox.user_wallet(&user_id).await?["amount"], 0);
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_dropped_connection_pays_once() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = funded_user(&sandbox, 3_000).await?;
+    add_method(
+        &sandbox,
+        &user_id,
+        json!({"platform": "paypal", "email": "ada@example.com"}),
+    )
+    .await?;
+    let browser = Browser::start().await?;
+    open_flow(&sandbox, &browser, &user_id, json!(["payout"])).await?;
+
+    browser.click("[data-testid=payout-review]").await?;
+    // The server makes the payout, but the browser never hears back.
+    sandbox
+        .drop_next_payout_response
+        .store(true, Ordering::SeqCst);
+    browser.click("[data-testid=payout-confirm]").await?;
+    browser.wait_for("[data-testid=payout-send-error]").await?;
+    assert_eq!(sandbox.payouts_of(&user_id).await?.len(), 1);
+
+    // Retrying sends the same idempotency key: the first payout comes back, no second one.
+    browser.click("[data-testid=payout-retry]").await?;
+    browser
+        .wait_for("[data-testid=payout-status-completed]")
+        .await?;
+    let payouts = sandbox.payouts_of(&user_id).await?;
+    assert_eq!(payouts.len(), 1);
+    assert_eq!(sandbox.user_wallet(&user_id).await?["amount"], 0);
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reload_after_dropped_connection_resumes_the_same_payout() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = funded_user(&sandbox, 3_000).await?;
+    add_method(
+        &sandbox,
+        &user_id,
+        json!({"platform": "paypal", "email": "ada@example.com"}),
+    )
+    .await?;
+    let browser = Browser::start().await?;
+    let flow = open_flow(&sandbox, &browser, &user_id, json!(["payout"])).await?;
+
+    browser.click("[data-testid=payout-review]").await?;
+    sandbox
+        .drop_next_payout_response
+        .store(true, Ordering::SeqCst);
+    browser.click("[data-testid=payout-confirm]").await?;
+    browser.wait_for("[data-testid=payout-send-error]").await?;
+
+    // A reload (the link opened again) resumes the attempt with its key, not a new payout.
+    browser
+        .client
+        .goto(flow["link"].as_str().unwrap_or_default())
+        .await?;
+    browser
+        .wait_for("[data-testid=payout-status-completed]")
+        .await?;
+    assert_eq!(sandbox.payouts_of(&user_id).await?.len(), 1);
+    assert_eq!(sandbox.user_wallet(&user_id).await?["amount"], 0);
+    browser.close().await
+}
