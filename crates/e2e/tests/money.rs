@@ -99,13 +99,8 @@ async fn user_adds_methods_makes_paypal_default_and_pays_out() -> Result<()> {
         "50.00"
     );
     browser.click("[data-testid=payout-review]").await?;
-    assert_eq!(
-        browser
-            .text_of("[data-testid=review-net]")
-            .await?
-            .contains("$50.00"),
-        true
-    );
+    let net = browser.text_of("[data-testid=review-net]").await?;
+    assert!(net.contains("$50.00"), "{net}");
     browser.click("[data-testid=payout-confirm]").await?;
     browser
         .wait_for("[data-testid=payout-status-completed]")
