@@ -51,8 +51,14 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" 
 user_id=$(curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/users" -d '{
   "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
   "country_code": "1", "phone_number": "4155550123"}' | json id)
+# Give the demo user $25.00 to pay out (topping up the app's sandbox wallet first, so every
+# run can), then a flow that manages payout methods, pays out, and returns here.
+curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/sandbox/refills" \
+  -d '{"amount": 2500}' >/dev/null
+curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/transfers" \
+  -d "{\"amount\": -2500, \"user_id\": \"$user_id\"}" >/dev/null
 link=$(curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/flows" -d "{
-  \"steps\": [{\"name\": \"redirect\", \"redirect_url\": \"$base/\"}],
+  \"steps\": [\"manage-payouts\", \"payout\", {\"name\": \"redirect\", \"redirect_url\": \"$base/\"}],
   \"user_id\": \"$user_id\"}" | json link)
 
 cat <<TXT
@@ -63,13 +69,19 @@ payout-flows sandbox is running at $base   (logs: .data/sandbox.log; Ctrl-C stop
   api_key:    $PAYOUT_SANDBOX_API_KEY
 
   flow link:  $link
-              (signed in as the demo user for 15 minutes; then it asks for sign-in)
+              (the demo user, with \$25.00 to pay out: add a payout method, pay out, come back
+              here; signed in for 15 minutes, then the link asks for sign-in)
   demo host:  http://localhost:$port/demo?link=$link
               (embeds the flow from another origin and lists the window messages it receives)
 
   create another flow:
     curl -u '$auth' -H 'Content-Type: application/json' \\
-      $base/api/v2/flows -d '{"steps": [{"name": "redirect", "redirect_url": "https://example.com"}], "user_id": "$user_id"}'
+      $base/api/v2/flows -d '{"steps": ["manage-payments", {"name": "redirect", "redirect_url": "https://example.com"}], "user_id": "$user_id"}'
+
+  pay the demo user out from the API (once they have a payout method), and read their wallet:
+    curl -u '$auth' -H 'Content-Type: application/json' \\
+      $base/api/v2/payouts -d '{"user_id": "$user_id", "amount": 500, "platform": "default", "fund": true, "idempotency_key": "demo-1"}'
+    curl -u '$auth' $base/api/v2/users/$user_id/wallet
 
 TXT
 wait $server
