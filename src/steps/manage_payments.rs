@@ -13,12 +13,11 @@ use crate::context::use_services;
 use crate::forms::{bank_account_label, server_errors, FieldErrors};
 use crate::i18n::{step_title, t, tr, Key};
 use crate::steps::{
-    record_in_background, show_errors, BankFields, BankFieldsState, ContinueButton, ListShape,
-    Load, RecordStatus, Recording,
+    record_in_background, show_errors, BankFields, BankFieldsState, ContinueButton, Load,
+    LoadedList, RecordStatus, Recording,
 };
 use crate::ui::{
-    focus_node, Button, ButtonVariant, ConfirmPanel, ErrorAlert, LoadingLine, ScreenCard,
-    SubmitButton,
+    focus_node, Button, ButtonVariant, ConfirmPanel, ErrorAlert, ScreenCard, SubmitButton,
 };
 use leptos::html;
 use leptos::prelude::*;
@@ -213,40 +212,17 @@ pub fn ManagePaymentsStep(
         }
     };
 
-    let shape = Memo::new(move |_| accounts.with(ListShape::of));
-    let list_view = move || match shape.get() {
-        ListShape::Loading => view! {
-            <LoadingLine text=t(Key::LoadingBankAccounts) testid="bank-accounts-loading" />
-        }
-        .into_any(),
-        ListShape::Failed(details) => view! {
-            <ErrorAlert
-                message=t(Key::LoadBankAccountsFailed)
-                details=details
-                testid="bank-accounts-error"
-                on_retry=load
-            />
-        }
-        .into_any(),
-        ListShape::Empty => view! {
-            <p class="pf-empty" data-testid="bank-accounts-empty">
-                {t(Key::NoBankAccounts)}
-            </p>
-        }
-        .into_any(),
-        ListShape::Items => view! {
-            <ul class="pf-list" data-testid="bank-accounts">
-                <For
-                    each=move || match accounts.get() {
-                        Load::Ready(list) => list,
-                        _ => Vec::new(),
-                    }
-                    key=|a| a.id
-                    children=row
-                />
-            </ul>
-        }
-        .into_any(),
+    let list_view = view! {
+        <LoadedList
+            items=accounts
+            key=|a: &BankAccount| a.id
+            row=row
+            testid="bank-accounts"
+            loading=t(Key::LoadingBankAccounts)
+            failed=t(Key::LoadBankAccountsFailed)
+            empty=t(Key::NoBankAccounts)
+            on_retry=load
+        />
     };
 
     let finish = if hide_continue_button {

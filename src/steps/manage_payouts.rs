@@ -17,11 +17,9 @@
 use crate::context::use_services;
 use crate::i18n::{step_title, t, tr, Key};
 use crate::steps::{
-    record_in_background, AddMethodForm, ContinueButton, ListShape, Load, RecordStatus, Recording,
+    record_in_background, AddMethodForm, ContinueButton, Load, LoadedList, RecordStatus, Recording,
 };
-use crate::ui::{
-    focus_node, Badge, Button, ButtonVariant, ConfirmPanel, ErrorAlert, LoadingLine, ScreenCard,
-};
+use crate::ui::{focus_node, Badge, Button, ButtonVariant, ConfirmPanel, ErrorAlert, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -254,41 +252,17 @@ pub fn ManagePayoutsStep(
         }
     };
 
-    let shape = Memo::new(move |_| methods.with(ListShape::of));
-    // Follows the list's shape only, so rows stay mounted (and focused) while they change.
-    let list_view = move || match shape.get() {
-        ListShape::Loading => view! {
-            <LoadingLine text=t(Key::LoadingMethods) testid="payout-methods-loading" />
-        }
-        .into_any(),
-        ListShape::Failed(details) => view! {
-            <ErrorAlert
-                message=t(Key::LoadMethodsFailed)
-                details=details
-                testid="payout-methods-error"
-                on_retry=load
-            />
-        }
-        .into_any(),
-        ListShape::Empty => view! {
-            <p class="pf-empty" data-testid="payout-methods-empty">
-                {t(Key::NoMethods)}
-            </p>
-        }
-        .into_any(),
-        ListShape::Items => view! {
-            <ul class="pf-list" data-testid="payout-methods">
-                <For
-                    each=move || match methods.get() {
-                        Load::Ready(list) => list,
-                        _ => Vec::new(),
-                    }
-                    key=|m| m.id
-                    children=row
-                />
-            </ul>
-        }
-        .into_any(),
+    let list_view = view! {
+        <LoadedList
+            items=methods
+            key=|m: &PayoutMethod| m.id
+            row=row
+            testid="payout-methods"
+            loading=t(Key::LoadingMethods)
+            failed=t(Key::LoadMethodsFailed)
+            empty=t(Key::NoMethods)
+            on_retry=load
+        />
     };
 
     let finish = if hide_continue_button {

@@ -25,7 +25,7 @@ pub use redirect::RedirectStep;
 pub use unavailable::UnavailableStep;
 
 use crate::forms::FieldErrors;
-use crate::ui::{focus_within, FieldState};
+use crate::ui::{focus_within, ErrorAlert, FieldState, LoadingLine};
 use leptos::html;
 use leptos::prelude::*;
 use payout_model::{FlowState, Step};
@@ -88,6 +88,75 @@ impl ListShape {
             Load::Failed(details) => ListShape::Failed(details.clone()),
             Load::Ready(list) if list.is_empty() => ListShape::Empty,
             Load::Ready(_) => ListShape::Items,
+        }
+    }
+}
+
+/// A list fetched from the server, in its four states: a loading line, an error with "Try
+/// again", an empty note, or one row per item. The view follows the list's shape only, so rows
+/// stay mounted (and focused) while items change. Test hooks: `{testid}-loading`,
+/// `{testid}-error`, `{testid}-empty`, and `{testid}` on the `<ul>`.
+#[component]
+pub fn LoadedList<T, EF, N, KF, K>(
+    /// The list as loaded.
+    items: RwSignal<Load<Vec<T>>>,
+    /// Identifies an item across reloads.
+    key: KF,
+    /// One row.
+    row: EF,
+    /// Prefix of the test hooks (`bank-accounts`).
+    testid: &'static str,
+    /// Shown while loading.
+    loading: &'static str,
+    /// Shown when loading failed.
+    failed: &'static str,
+    /// Shown when the list is empty.
+    empty: &'static str,
+    /// Loads the list again.
+    on_retry: UnsyncCallback<()>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    EF: Fn(T) -> N + Send + Clone + 'static,
+    N: IntoView + 'static,
+    KF: Fn(&T) -> K + Send + Clone + 'static,
+    K: Eq + std::hash::Hash + 'static,
+{
+    let shape = Memo::new(move |_| items.with(ListShape::of));
+    move || match shape.get() {
+        ListShape::Loading => view! {
+            <LoadingLine text=loading testid=format!("{testid}-loading") />
+        }
+        .into_any(),
+        ListShape::Failed(details) => view! {
+            <ErrorAlert
+                message=failed
+                details=details
+                testid=format!("{testid}-error")
+                on_retry=on_retry
+            />
+        }
+        .into_any(),
+        ListShape::Empty => view! {
+            <p class="pf-empty" data-testid=format!("{testid}-empty")>{empty}</p>
+        }
+        .into_any(),
+        ListShape::Items => {
+            let key = key.clone();
+            let row = row.clone();
+            view! {
+                <ul class="pf-list" data-testid=testid>
+                    <For
+                        each=move || match items.get() {
+                            Load::Ready(list) => list,
+                            _ => Vec::new(),
+                        }
+                        key=key
+                        children=row
+                    />
+                </ul>
+            }
+            .into_any()
         }
     }
 }
