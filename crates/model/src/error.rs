@@ -26,6 +26,8 @@ pub enum ErrorCode {
     NotFound,
     /// 409: the request conflicts with the object's state.
     Conflict,
+    /// 429: asked again too soon (a new one-time code within the resend cooldown).
+    TooManyRequests,
     /// 500: something failed on the server; details are in its log, never here.
     Internal,
 }
@@ -40,6 +42,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
+            ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal => 500,
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod flow;
+pub mod identity;
 pub mod message;
 pub mod money;
 pub mod session;

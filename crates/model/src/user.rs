@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, Errors};
 use crate::flow::{check_metadata, Metadata};
+use crate::identity::{BackgroundCheck, Compliance, IdVerification};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -96,6 +97,18 @@ pub struct User {
     pub status: UserStatus,
     /// Whether the phone number has been verified.
     pub verified: bool,
+    /// Whether a background check found records (seed 000, "Background Check").
+    #[serde(default)]
+    pub has_criminal_activity: bool,
+    /// The tax data collected by the compliance step, tax ids masked (issue 3).
+    #[serde(default)]
+    pub compliance: Option<Compliance>,
+    /// The ID verification decision, once one was made (issue 3).
+    #[serde(default)]
+    pub id_verification: Option<IdVerification>,
+    /// The latest background check, once one ran (issue 3).
+    #[serde(default)]
+    pub background_check: Option<BackgroundCheck>,
 }
 
 fn digits(s: &str) -> String {
@@ -210,7 +223,19 @@ mod tests {
         });
         let user: User = serde_json::from_value(seed.clone()).unwrap();
         assert_eq!(user.status, UserStatus::Unverified);
-        assert_eq!(serde_json::to_value(&user).unwrap(), seed);
+        let json = serde_json::to_value(&user).unwrap();
+        // Every field of the seed, as the seed has it; then what issue 3 adds, empty.
+        for (field, value) in seed.as_object().unwrap() {
+            assert_eq!(&json[field], value, "{field}");
+        }
+        assert_eq!(json["has_criminal_activity"], json!(false));
+        assert_eq!(json["compliance"], json!(null));
+        assert_eq!(json["id_verification"], json!(null));
+        assert_eq!(json["background_check"], json!(null));
+        assert_eq!(
+            json.as_object().unwrap().len(),
+            seed.as_object().unwrap().len() + 4
+        );
     }
 
     #[test]

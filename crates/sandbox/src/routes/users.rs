@@ -51,6 +51,10 @@ async fn create_user(
         metadata: new.metadata.filter(|m| !m.is_null()),
         status: UserStatus::Unverified,
         verified: false,
+        has_criminal_activity: false,
+        compliance: None,
+        id_verification: None,
+        background_check: None,
     };
     let now = state.clock.now();
     // The user and their wallet exist together or not at all.
@@ -166,6 +170,10 @@ impl UserRow {
             metadata: metadata_from_text(self.metadata.as_deref())?,
             status,
             verified: self.verified != 0,
+            has_criminal_activity: false,
+            compliance: None,
+            id_verification: None,
+            background_check: None,
         })
     }
 }

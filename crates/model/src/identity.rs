@@ -1,0 +1,937 @@
+//! Who the user is (issue 3): sign-in by phone and one-time code, compliance (W-9 / W-8BEN tax
+//! data), ID verification and the background check — the wire types of their flow-facing
+//! endpoints, what the host reads of them on the user object, and the field rules both the app
+//! (inline, as the user types) and the sandbox (the authoritative check) apply.
+//!
+//! Secrets never travel back: a compliance or background-check answer carries the last four
+//! digits of a tax id, never the whole number.
+//!
+//! | endpoint (flow-facing, bearer session) | body | answer |
+//! | --- | --- | --- |
+//! | `POST /api/flow/auth/code` | [`NewCode`] | [`CodeSent`] |
+//! | `POST /api/flow/auth/verify` | [`CodeCheck`] | [`SignIn`] |
+//! | `POST /api/flow/auth/profile` | [`NewProfile`] | [`SignIn`] (always `signed_in`) |
+//! | `GET /api/flow/compliance` | | `Option<`[`Compliance`]`>` |
+//! | `PUT /api/flow/compliance` | [`NewCompliance`] | [`Submitted`]`<`[`Compliance`]`>` |
+//! | `GET /api/flow/id-verification` | | [`IdVerification`] |
+//! | `PUT /api/flow/id-verification/documents/{side}` | image bytes | [`UploadedDocument`] |
+//! | `POST /api/flow/id-verification/submit` | | [`Submitted`]`<`[`IdVerification`]`>` |
+//! | `POST /api/flow/background-check` | [`NewBackgroundCheck`] | [`Submitted`]`<`[`BackgroundCheck`]`>` |
+
+use crate::error::{ApiError, Errors};
+use crate::flow::FlowState;
+use crate::user::{check_country_code, check_email, check_name, check_phone_number};
+use crate::Timestamp;
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// Digits in a one-time code.
+pub const CODE_LENGTH: usize = 6;
+/// The sandbox's one-time code, always (DESIGN.md "Sandbox behaviour").
+pub const SANDBOX_CODE: &str = "000000";
+/// A code stops working this long after it was sent.
+pub const CODE_TTL_MINUTES: i64 = 10;
+/// Wrong tries a code allows; after that a new code is needed.
+pub const CODE_MAX_ATTEMPTS: u32 = 5;
+/// A new code may be asked for this long after the last one was sent.
+pub const CODE_RESEND_SECONDS: i64 = 30;
+/// Age a person must have reached for compliance and the background check.
+pub const MIN_AGE_YEARS: u32 = 18;
+/// Largest ID document or selfie accepted, in bytes (5 MiB).
+pub const DOCUMENT_MAX_BYTES: u64 = 5 * 1024 * 1024;
+/// Image types accepted for ID documents and selfies.
+pub const DOCUMENT_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
+/// Sandbox: a background check with this SSN fails (README "Sandbox test values").
+pub const SANDBOX_FAILING_SSN: &str = "111-11-1111";
+/// Sandbox: an email containing this tag (`ada+review@example.com`) makes ID verification
+/// answer `needs_review`.
+pub const SANDBOX_IDV_REVIEW_TAG: &str = "+review";
+/// Sandbox: an email containing this tag (`ada+fail@example.com`) makes ID verification fail.
+pub const SANDBOX_IDV_FAIL_TAG: &str = "+fail";
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in
+
+/// `POST /api/flow/auth/code`: send a one-time code to this phone.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct NewCode {
+    /// Country calling code, digits (`"1"`); a leading `+` is accepted.
+    pub country_code: String,
+    /// National number; separators are ignored.
+    pub phone_number: String,
+}
+
+impl NewCode {
+    /// The structural rules the app also applies as the user types (the sandbox then parses
+    /// the number with a phone-number library, which may refuse it as not a real number).
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        if let Err(m) = check_country_code(&self.country_code) {
+            errors.add("country_code", m);
+        }
+        if let Err(m) = check_phone_number(&self.country_code, &self.phone_number) {
+            errors.add("phone_number", m);
+        }
+        errors.finish()
+    }
+}
+
+/// A code was sent.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct CodeSent {
+    /// The number it went to, masked but for its last digits (`+1 ••• ••• 2334`).
+    pub sent_to: String,
+    /// When the code stops working.
+    pub expires_at: Timestamp,
+    /// When a new code may be asked for (the resend cooldown).
+    pub resend_at: Timestamp,
+}
+
+/// `POST /api/flow/auth/verify`: the code the user typed.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct CodeCheck {
+    /// Six digits.
+    pub code: String,
+}
+
+impl CodeCheck {
+    /// The code's shape (the sandbox then compares it with the one it sent).
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        if let Err(m) = check_code(&self.code) {
+            errors.add("code", m);
+        }
+        errors.finish()
+    }
+}
+
+/// `POST /api/flow/auth/profile`: who a new user is, once their phone is verified.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct NewProfile {
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Email address.
+    pub email: String,
+}
+
+impl NewProfile {
+    /// Checks every field; the error names each one that is wrong.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        if let Err(m) = check_name(&self.first_name) {
+            errors.add("first_name", m);
+        }
+        if let Err(m) = check_name(&self.last_name) {
+            errors.add("last_name", m);
+        }
+        if let Err(m) = check_email(&self.email) {
+            errors.add("email", m);
+        }
+        errors.finish()
+    }
+}
+
+/// Where sign-in stands after a code was verified (or a profile given).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SignIn {
+    /// The session now acts for the user, and the flow is claimed by them (`user_id` set).
+    SignedIn {
+        /// The flow as it now is.
+        flow: FlowState,
+    },
+    /// The phone is verified but belongs to no user of the app yet: ask for a [`NewProfile`].
+    ProfileRequired,
+}
+
+/// A one-time code: exactly [`CODE_LENGTH`] digits (spaces ignored).
+pub fn check_code(value: &str) -> Result<(), String> {
+    let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.is_empty() {
+        return Err("is required".to_owned());
+    }
+    if digits.len() != CODE_LENGTH || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("must be the {CODE_LENGTH} digits we sent"));
+    }
+    Ok(())
+}
+
+/// `+1 ••• ••• 2334`: a phone number with all but its last four digits hidden.
+pub fn mask_phone(country_code: &str, national: &str) -> String {
+    let digits: String = national.chars().filter(char::is_ascii_digit).collect();
+    let keep = digits.len().saturating_sub(4);
+    format!("+{country_code} ••• ••• {}", &digits[keep..])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared parts: dates, addresses, tax ids
+
+/// A postal address. In the US `region` is the two-letter state and `postal_code` the ZIP.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Address {
+    /// Street and number.
+    pub line1: String,
+    /// Apartment, suite, unit (optional).
+    #[serde(default)]
+    pub line2: Option<String>,
+    /// City or town.
+    pub city: String,
+    /// US: state (`CA`); elsewhere the region or province, optional.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// US: ZIP (`94103` or `94103-1234`); elsewhere the postal code, optional.
+    #[serde(default)]
+    pub postal_code: Option<String>,
+}
+
+impl Address {
+    /// Checks the address under `prefix` (`address.`); `us` applies the state and ZIP rules.
+    pub fn check(&self, prefix: &str, us: bool, errors: &mut Errors) {
+        if let Err(m) = check_line(&self.line1, true) {
+            errors.add(format!("{prefix}line1"), m);
+        }
+        if let Err(m) = check_line(self.line2.as_deref().unwrap_or(""), false) {
+            errors.add(format!("{prefix}line2"), m);
+        }
+        if let Err(m) = check_line(&self.city, true) {
+            errors.add(format!("{prefix}city"), m);
+        }
+        let region = self.region.as_deref().unwrap_or("");
+        let postal = self.postal_code.as_deref().unwrap_or("");
+        if us {
+            if let Err(m) = check_us_state(region) {
+                errors.add(format!("{prefix}region"), m);
+            }
+            if let Err(m) = check_zip(postal) {
+                errors.add(format!("{prefix}postal_code"), m);
+            }
+        } else {
+            if let Err(m) = check_line(region, false) {
+                errors.add(format!("{prefix}region"), m);
+            }
+            if let Err(m) = check_foreign_postal_code(postal) {
+                errors.add(format!("{prefix}postal_code"), m);
+            }
+        }
+    }
+
+    /// The address with every part trimmed and empty optional parts dropped, as stored.
+    pub fn normalized(&self) -> Address {
+        let opt = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        Address {
+            line1: self.line1.trim().to_owned(),
+            line2: opt(&self.line2),
+            city: self.city.trim().to_owned(),
+            region: opt(&self.region).map(|r| r.to_uppercase()),
+            postal_code: opt(&self.postal_code),
+        }
+    }
+}
+
+fn check_line(value: &str, required: bool) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return if required {
+            Err("is required".to_owned())
+        } else {
+            Ok(())
+        };
+    }
+    if v.chars().count() > 100 {
+        return Err("must be at most 100 characters".to_owned());
+    }
+    if v.chars().any(char::is_control) {
+        return Err("must not contain control characters".to_owned());
+    }
+    Ok(())
+}
+
+/// The two-letter codes of the US states, DC and the territories a W-9 address may be in.
+pub const US_STATES: [&str; 56] = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY", "AS", "GU", "MP", "PR", "VI",
+];
+
+/// A US state: one of [`US_STATES`], any case.
+pub fn check_us_state(value: &str) -> Result<(), String> {
+    let v = value.trim().to_uppercase();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    if US_STATES.contains(&v.as_str()) {
+        Ok(())
+    } else {
+        Err("must be a US state, like CA or NY".to_owned())
+    }
+}
+
+/// A US ZIP code: `94103` or `94103-1234`.
+pub fn check_zip(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    let ok = match v.split_once('-') {
+        None => v.len() == 5 && v.chars().all(|c| c.is_ascii_digit()),
+        Some((five, four)) => {
+            five.len() == 5
+                && four.len() == 4
+                && five.chars().chain(four.chars()).all(|c| c.is_ascii_digit())
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("must be a ZIP code like 94103 or 94103-1234".to_owned())
+    }
+}
+
+/// A postal code outside the US: optional; letters, digits, spaces and dashes, at most 12.
+pub fn check_foreign_postal_code(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.chars().count() > 12
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+    {
+        return Err("must be at most 12 letters, digits, spaces or dashes".to_owned());
+    }
+    Ok(())
+}
+
+/// A date of birth, `YYYY-MM-DD`, of someone at least [`MIN_AGE_YEARS`] old on `today`.
+pub fn check_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let date = parse_date_of_birth(value, today)?;
+    if age_on(date, today) < MIN_AGE_YEARS {
+        return Err(format!("must be at least {MIN_AGE_YEARS} years ago"));
+    }
+    Ok(date)
+}
+
+/// A real, past date of birth, `YYYY-MM-DD`, after 1900 (no age rule).
+pub fn parse_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| "must be a date like 1990-04-25".to_owned())?;
+    if date > today {
+        return Err("must not be in the future".to_owned());
+    }
+    if date.year() < 1900 {
+        return Err("must be after 1900".to_owned());
+    }
+    Ok(date)
+}
+
+/// Whole years between `born` and `today`.
+pub fn age_on(born: NaiveDate, today: NaiveDate) -> u32 {
+    let mut years = today.year() - born.year();
+    if (today.month(), today.day()) < (born.month(), born.day()) {
+        years -= 1;
+    }
+    u32::try_from(years).unwrap_or(0)
+}
+
+/// A US taxpayer id: an SSN or ITIN, nine digits (`123-45-6789`; dashes and spaces ignored),
+/// with the numbers the SSA never issues refused (area 000 or 666, group 00, serial 0000; an
+/// area of 9xx is an ITIN and needs group 50–65, 70–88, 90–92 or 94–99).
+pub fn check_tin(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    if v.chars()
+        .any(|c| !(c.is_ascii_digit() || c == '-' || c == ' '))
+    {
+        return Err("must contain only digits".to_owned());
+    }
+    let d = tin_digits(v);
+    if d.len() != 9 {
+        return Err("must be 9 digits, like 123-45-6789".to_owned());
+    }
+    let (area, group, serial) = (&d[0..3], &d[3..5], &d[5..9]);
+    let group_n: u32 = group.parse().unwrap_or(0);
+    let invalid = if area.starts_with('9') {
+        !matches!(group_n, 50..=65 | 70..=88 | 90..=92 | 94..=99)
+    } else {
+        area == "000" || area == "666" || group == "00" || serial == "0000"
+    };
+    if invalid {
+        return Err("is not a valid SSN or ITIN".to_owned());
+    }
+    Ok(())
+}
+
+/// The digits of a tax id.
+pub fn tin_digits(value: &str) -> String {
+    value.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The last four characters of a tax id (what is stored and shown).
+pub fn last4(value: &str) -> String {
+    let chars: Vec<char> = value.chars().filter(char::is_ascii_alphanumeric).collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
+
+/// A foreign tax id (W-8BEN line 6): 4 to 20 letters or digits (spaces, dashes, dots ignored).
+pub fn check_foreign_tax_id(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    if v.chars()
+        .any(|c| !(c.is_ascii_alphanumeric() || " -./".contains(c)))
+    {
+        return Err("must contain only letters and digits".to_owned());
+    }
+    let n = v.chars().filter(char::is_ascii_alphanumeric).count();
+    if !(4..=20).contains(&n) {
+        return Err("must be 4 to 20 letters or digits".to_owned());
+    }
+    Ok(())
+}
+
+/// ISO 3166-1 alpha-2 codes a person may reside in.
+pub const COUNTRIES: [&str; 249] = [
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
+/// A country of residence: an ISO 3166-1 alpha-2 code, any case.
+pub fn check_country(value: &str) -> Result<(), String> {
+    let v = value.trim().to_uppercase();
+    if v.is_empty() {
+        return Err("is required".to_owned());
+    }
+    if COUNTRIES.contains(&v.as_str()) {
+        Ok(())
+    } else {
+        Err("must be a two-letter country code, like US or GB".to_owned())
+    }
+}
+
+fn is_us(country: &str) -> bool {
+    country.trim().eq_ignore_ascii_case("US")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compliance
+
+/// `PUT /api/flow/compliance`: the user's tax data. In the US a W-9 (legal name, SSN or ITIN,
+/// date of birth, US address); elsewhere a W-8BEN (legal name, country of residence, foreign tax
+/// id, date of birth, permanent address).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct NewCompliance {
+    /// Country of residence, ISO 3166-1 alpha-2 (`US`, `GB`).
+    pub country: String,
+    /// Legal given name.
+    pub first_name: String,
+    /// Legal family name.
+    pub last_name: String,
+    /// `YYYY-MM-DD`; the person must be 18 or older.
+    pub date_of_birth: String,
+    /// US only: SSN or ITIN, nine digits. Never stored or sent back whole.
+    #[serde(default)]
+    pub tin: Option<String>,
+    /// Outside the US: the tax id of the country of residence.
+    #[serde(default)]
+    pub foreign_tax_id: Option<String>,
+    /// Residence address (US: state and ZIP required).
+    pub address: Address,
+}
+
+impl NewCompliance {
+    /// Checks every field as of `today`; the error names each one that is wrong.
+    pub fn validate(&self, today: NaiveDate) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        if let Err(m) = check_country(&self.country) {
+            errors.add("country", m);
+        }
+        if let Err(m) = check_name(&self.first_name) {
+            errors.add("first_name", m);
+        }
+        if let Err(m) = check_name(&self.last_name) {
+            errors.add("last_name", m);
+        }
+        if let Err(m) = check_date_of_birth(&self.date_of_birth, today) {
+            errors.add("date_of_birth", m);
+        }
+        let us = is_us(&self.country);
+        if us {
+            if let Err(m) = check_tin(self.tin.as_deref().unwrap_or("")) {
+                errors.add("tin", m);
+            }
+        } else if let Err(m) = check_foreign_tax_id(self.foreign_tax_id.as_deref().unwrap_or("")) {
+            errors.add("foreign_tax_id", m);
+        }
+        self.address.check("address.", us, &mut errors);
+        errors.finish()
+    }
+
+    /// The tax form these answers fill.
+    pub fn form(&self) -> TaxForm {
+        if is_us(&self.country) {
+            TaxForm::W9
+        } else {
+            TaxForm::W8ben
+        }
+    }
+}
+
+/// Which IRS form the compliance data fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxForm {
+    /// US persons.
+    W9,
+    /// Foreign individuals.
+    W8ben,
+}
+
+/// Compliance data as stored and shown: tax ids reduced to their last four characters.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Compliance {
+    /// `w9` or `w8ben`.
+    pub form: TaxForm,
+    /// Country of residence, upper case.
+    pub country: String,
+    /// Legal given name.
+    pub first_name: String,
+    /// Legal family name.
+    pub last_name: String,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: String,
+    /// US: last four digits of the SSN or ITIN.
+    pub tin_last4: Option<String>,
+    /// Elsewhere: last four characters of the foreign tax id.
+    pub foreign_tax_id_last4: Option<String>,
+    /// Residence address.
+    pub address: Address,
+    /// When it was submitted.
+    pub submitted_at: Timestamp,
+}
+
+/// A form's result together with the flow as it is after it (the step recorded completed when
+/// the result completes it).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Submitted<T> {
+    /// What was stored.
+    pub data: T,
+    /// The flow as it now is.
+    pub flow: FlowState,
+}
+
+// ---------------------------------------------------------------------------------------------
+// ID verification
+
+/// Which picture an ID document upload is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentSide {
+    /// Front of the government ID.
+    Front,
+    /// Back of the government ID.
+    Back,
+    /// A photo of the user's face.
+    Selfie,
+}
+
+impl DocumentSide {
+    /// Every picture verification needs, in the order the step asks for them.
+    pub const ALL: [DocumentSide; 3] = [
+        DocumentSide::Front,
+        DocumentSide::Back,
+        DocumentSide::Selfie,
+    ];
+
+    /// The path segment and JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentSide::Front => "front",
+            DocumentSide::Back => "back",
+            DocumentSide::Selfie => "selfie",
+        }
+    }
+}
+
+impl std::str::FromStr for DocumentSide {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        DocumentSide::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| "must be front, back or selfie".to_owned())
+    }
+}
+
+/// An upload's type and size: one of [`DOCUMENT_TYPES`], 1 byte to [`DOCUMENT_MAX_BYTES`].
+pub fn check_document(content_type: &str, size: u64) -> Result<(), String> {
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !DOCUMENT_TYPES.contains(&ct.as_str()) {
+        return Err("must be a JPEG, PNG or WebP image".to_owned());
+    }
+    if size == 0 {
+        return Err("is empty".to_owned());
+    }
+    if size > DOCUMENT_MAX_BYTES {
+        return Err("must be at most 5 MB".to_owned());
+    }
+    Ok(())
+}
+
+/// One uploaded picture (the sandbox keeps its type, size and hash, not the image).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct UploadedDocument {
+    /// Which picture.
+    pub side: DocumentSide,
+    /// Its image type.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was uploaded.
+    pub uploaded_at: Timestamp,
+}
+
+/// The sandbox's verification decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    /// Pictures still missing or not yet submitted.
+    NotStarted,
+    /// The ID is genuine and the selfie matches it.
+    Verified,
+    /// A person must look at it; the step is complete meanwhile.
+    NeedsReview,
+    /// It could not be verified; the user may try again with new pictures.
+    Failed,
+}
+
+/// Where the user's ID verification stands (flow-facing, and on the host's user object).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct IdVerification {
+    /// The decision, or `not_started`.
+    pub status: VerificationStatus,
+    /// The pictures uploaded since the last decision (all three are needed to submit).
+    pub documents: Vec<UploadedDocument>,
+    /// When the decision was made.
+    pub decided_at: Option<Timestamp>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Background check
+
+/// `POST /api/flow/background-check`: who to check. Only US residents aged 18 or older are
+/// checked; others get `not_eligible` (a message, not a failure) and need no SSN.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct NewBackgroundCheck {
+    /// Country of residence, ISO 3166-1 alpha-2.
+    pub country: String,
+    /// US: SSN or ITIN. Never stored or sent back whole.
+    #[serde(default)]
+    pub ssn: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: String,
+    /// US residence address.
+    #[serde(default)]
+    pub address: Option<Address>,
+}
+
+impl NewBackgroundCheck {
+    /// Checks every field as of `today`. Outside the US only the country is checked; an age
+    /// under 18 is not an error here (it makes the answer `not_eligible`).
+    pub fn validate(&self, today: NaiveDate) -> Result<(), ApiError> {
+        let mut errors = Errors::default();
+        if let Err(m) = check_country(&self.country) {
+            errors.add("country", m);
+            return errors.finish();
+        }
+        if !is_us(&self.country) {
+            return Ok(());
+        }
+        if let Err(m) = check_tin(self.ssn.as_deref().unwrap_or("")) {
+            errors.add("ssn", m);
+        }
+        if let Err(m) = parse_date_of_birth(&self.date_of_birth, today) {
+            errors.add("date_of_birth", m);
+        }
+        match &self.address {
+            Some(address) => address.check("address.", true, &mut errors),
+            None => errors.add("address", "is required"),
+        }
+        errors.finish()
+    }
+
+    /// Why this person cannot be checked, if so (valid input assumed).
+    pub fn ineligible(&self, today: NaiveDate) -> Option<Ineligible> {
+        if !is_us(&self.country) {
+            return Some(Ineligible::NotUs);
+        }
+        match parse_date_of_birth(&self.date_of_birth, today) {
+            Ok(born) if age_on(born, today) < MIN_AGE_YEARS => Some(Ineligible::Under18),
+            _ => None,
+        }
+    }
+}
+
+/// Why a background check was not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ineligible {
+    /// Background checks are for US residents only.
+    NotUs,
+    /// Background checks are for people 18 or older.
+    Under18,
+}
+
+/// A background check's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackgroundCheckStatus {
+    /// Nothing found.
+    Clear,
+    /// Records found: the user's `has_criminal_activity` is now true and the app is notified.
+    Failed,
+    /// Not run; `reason` says why.
+    NotEligible,
+}
+
+/// A background check as stored and shown (flow-facing, and on the host's user object).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct BackgroundCheck {
+    /// The outcome.
+    pub status: BackgroundCheckStatus,
+    /// Why it was not run, for `not_eligible`.
+    pub reason: Option<Ineligible>,
+    /// Last four digits of the SSN checked.
+    pub ssn_last4: Option<String>,
+    /// When it completed.
+    pub completed_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn us() -> NewCompliance {
+        NewCompliance {
+            country: "US".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            date_of_birth: "1990-04-25".into(),
+            tin: Some("123-45-6789".into()),
+            foreign_tax_id: None,
+            address: Address {
+                line1: "1 Main St".into(),
+                line2: None,
+                city: "San Francisco".into(),
+                region: Some("CA".into()),
+                postal_code: Some("94103".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn accepts_a_us_w9() {
+        us().validate(today()).unwrap();
+        assert_eq!(us().form(), TaxForm::W9);
+    }
+
+    #[test]
+    fn rejects_each_bad_us_field_by_name() {
+        let mut c = us();
+        c.first_name = " ".into();
+        c.date_of_birth = "2010-01-01".into();
+        c.tin = Some("666-12-3456".into());
+        c.address.region = Some("ZZ".into());
+        c.address.postal_code = Some("9410".into());
+        c.address.city = String::new();
+        let err = c.validate(today()).unwrap_err();
+        for field in [
+            "first_name",
+            "date_of_birth",
+            "tin",
+            "address.region",
+            "address.postal_code",
+            "address.city",
+        ] {
+            assert!(err.field(field).is_some(), "{field} not named in {err:?}");
+        }
+        assert_eq!(
+            err.field("date_of_birth"),
+            Some("must be at least 18 years ago")
+        );
+    }
+
+    #[test]
+    fn w8ben_needs_a_foreign_tax_id_not_an_ssn() {
+        let mut c = us();
+        c.country = "gb".into();
+        c.tin = None;
+        c.address.region = None;
+        c.address.postal_code = Some("SW1A 1AA".into());
+        let err = c.validate(today()).unwrap_err();
+        assert_eq!(err.field("foreign_tax_id"), Some("is required"));
+        c.foreign_tax_id = Some("AB 12 34 56 C".into());
+        c.validate(today()).unwrap();
+        assert_eq!(c.form(), TaxForm::W8ben);
+    }
+
+    #[test]
+    fn eighteenth_birthday_counts() {
+        assert!(check_date_of_birth("2008-11-23", today()).is_ok());
+        assert!(check_date_of_birth("2008-11-24", today()).is_err());
+        assert_eq!(
+            check_date_of_birth("2030-01-01", today()),
+            Err("must not be in the future".into())
+        );
+        assert_eq!(
+            check_date_of_birth("1990-02-30", today()),
+            Err("must be a date like 1990-04-25".into())
+        );
+    }
+
+    #[test]
+    fn tin_rules() {
+        assert!(check_tin("123456789").is_ok());
+        assert!(check_tin("123 45 6789").is_ok());
+        assert!(check_tin("912-70-1234").is_ok(), "an ITIN");
+        for bad in [
+            "000-12-3456",
+            "666-12-3456",
+            "123-00-4567",
+            "123-45-0000",
+            "912-40-1234",
+        ] {
+            assert_eq!(
+                check_tin(bad),
+                Err("is not a valid SSN or ITIN".into()),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            check_tin("12345678"),
+            Err("must be 9 digits, like 123-45-6789".into())
+        );
+        assert_eq!(
+            check_tin("12a-45-6789"),
+            Err("must contain only digits".into())
+        );
+        assert_eq!(last4("123-45-6789"), "6789");
+    }
+
+    #[test]
+    fn zip_and_state_rules() {
+        assert!(check_zip("94103-1234").is_ok());
+        for bad in ["9410", "941034", "94103-12", "ABCDE"] {
+            assert!(check_zip(bad).is_err(), "{bad}");
+        }
+        assert!(check_us_state("ny").is_ok());
+        assert!(check_us_state("XX").is_err());
+    }
+
+    #[test]
+    fn codes_are_six_digits() {
+        assert!(check_code("000 000").is_ok());
+        assert_eq!(check_code(""), Err("is required".into()));
+        assert_eq!(
+            check_code("12345"),
+            Err("must be the 6 digits we sent".into())
+        );
+        assert_eq!(mask_phone("1", "(415) 433-2334"), "+1 ••• ••• 2334");
+    }
+
+    #[test]
+    fn documents_need_an_image_type_and_a_size_limit() {
+        assert!(check_document("image/jpeg", 1000).is_ok());
+        assert!(check_document("image/png; charset=binary", 1).is_ok());
+        assert_eq!(
+            check_document("application/pdf", 10),
+            Err("must be a JPEG, PNG or WebP image".into())
+        );
+        assert_eq!(
+            check_document("image/webp", DOCUMENT_MAX_BYTES + 1),
+            Err("must be at most 5 MB".into())
+        );
+        assert_eq!("selfie".parse::<DocumentSide>(), Ok(DocumentSide::Selfie));
+    }
+
+    #[test]
+    fn background_check_eligibility() {
+        let mut b = NewBackgroundCheck {
+            country: "US".into(),
+            ssn: Some("123-45-6789".into()),
+            date_of_birth: "2010-05-01".into(),
+            address: Some(us().address),
+        };
+        b.validate(today()).unwrap();
+        assert_eq!(b.ineligible(today()), Some(Ineligible::Under18));
+        b.date_of_birth = "1980-05-01".into();
+        assert_eq!(b.ineligible(today()), None);
+        let abroad = NewBackgroundCheck {
+            country: "FR".into(),
+            ..Default::default()
+        };
+        abroad.validate(today()).unwrap();
+        assert_eq!(abroad.ineligible(today()), Some(Ineligible::NotUs));
+        let missing = NewBackgroundCheck {
+            country: "US".into(),
+            ..Default::default()
+        };
+        let err = missing.validate(today()).unwrap_err();
+        for field in ["ssn", "date_of_birth", "address"] {
+            assert!(err.field(field).is_some(), "{field} not named in {err:?}");
+        }
+    }
+
+    #[test]
+    fn sign_in_json_is_pinned() {
+        assert_eq!(
+            serde_json::to_value(SignIn::ProfileRequired).unwrap(),
+            json!({"status": "profile_required"})
+        );
+        let compliance: Compliance = serde_json::from_value(json!({
+            "form": "w9", "country": "US", "first_name": "Ada", "last_name": "Lovelace",
+            "date_of_birth": "1990-04-25", "tin_last4": "6789", "foreign_tax_id_last4": null,
+            "address": {"line1": "1 Main St", "line2": null, "city": "San Francisco",
+                        "region": "CA", "postal_code": "94103"},
+            "submitted_at": "2026-11-23T10:00:00Z"
+        }))
+        .unwrap();
+        assert_eq!(compliance.tin_last4.as_deref(), Some("6789"));
+    }
+}
