@@ -641,7 +641,8 @@ pub enum VerificationStatus {
 pub struct IdVerification {
     /// The decision, or `not_started`.
     pub status: VerificationStatus,
-    /// The pictures uploaded since the last decision (all three are needed to submit).
+    /// The pictures on file (all three are needed to submit): those a decision was made on, or,
+    /// after a failure (which clears them), those uploaded since.
     pub documents: Vec<UploadedDocument>,
     /// When the decision was made.
     pub decided_at: Option<Timestamp>,
@@ -710,6 +711,7 @@ pub enum Ineligible {
     /// Background checks are for US residents only.
     NotUs,
     /// Background checks are for people 18 or older.
+    #[serde(rename = "under_18")]
     Under18,
 }
 

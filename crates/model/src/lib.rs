@@ -9,6 +9,7 @@ pub mod flow;
 pub mod identity;
 pub mod message;
 pub mod money;
+pub mod notification;
 pub mod session;
 pub mod step;
 pub mod user;

@@ -13,6 +13,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// The app a host request authenticated as.
@@ -54,9 +55,15 @@ fn auth_param<'h>(headers: &'h HeaderMap, scheme: &str) -> Option<&'h str> {
         .filter(|p| !p.is_empty())
 }
 
-/// A live flow session, from `Authorization: Bearer <token>`.
-#[derive(Clone, Debug)]
+/// A live flow session, from `Authorization: Bearer <token>`. Its `Debug` leaves the token out.
+#[derive(Clone)]
 pub(crate) struct FlowSession {
+    /// The bearer token itself (sign-in puts it in the resume cookie, issue 3).
+    pub token: String,
+    /// sha256 of the token: the session's key in `flow_sessions`.
+    pub token_hash: String,
+    /// When the token stops working.
+    pub expires_at: DateTime<Utc>,
     /// The flow the session is scoped to.
     pub flow_id: Uuid,
     /// The app the flow belongs to.
@@ -81,23 +88,40 @@ impl FromRequestParts<AppState> for FlowSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let token = auth_param(&parts.headers, "bearer").ok_or(Error::InvalidToken)?;
+        let token_hash = sha256_hex(token);
         let row: SessionRow = sqlx::query_as(
             "SELECT s.flow_id, f.app_id, s.user_id, s.authenticated, s.expires_at \
              FROM flow_sessions s JOIN flows f ON f.id = s.flow_id WHERE s.token_hash = $1",
         )
-        .bind(sha256_hex(token))
+        .bind(&token_hash)
         .fetch_optional(&state.db)
         .await?
         .ok_or(Error::InvalidToken)?;
-        if state.clock.now() >= from_millis(row.expires_at)? {
+        let expires_at = from_millis(row.expires_at)?;
+        if state.clock.now() >= expires_at {
             return Err(Error::SessionExpired);
         }
         Ok(FlowSession {
+            token: token.to_owned(),
+            token_hash,
+            expires_at,
             flow_id: parse_stored_id(&row.flow_id)?,
             app_id: parse_stored_id(&row.app_id)?,
             authenticated: row.authenticated != 0,
             user_id: parse_stored_opt_id(row.user_id.as_deref())?,
         })
+    }
+}
+
+impl std::fmt::Debug for FlowSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowSession")
+            .field("flow_id", &self.flow_id)
+            .field("app_id", &self.app_id)
+            .field("authenticated", &self.authenticated)
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
     }
 }
 

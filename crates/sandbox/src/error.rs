@@ -34,6 +34,13 @@ pub enum Error {
     /// 409 `conflict`: the request does not fit the object's state.
     #[error("{0}")]
     Conflict(String),
+    /// 429 `too_many_requests` with `Retry-After`: a new one-time code asked for within the
+    /// resend cooldown (issue 3); it may be asked for again after `retry_after` seconds.
+    #[error("wait {} before asking for a new code", seconds(*.retry_after))]
+    CodeCooldown {
+        /// Whole seconds until a new code may be asked for (at least 1).
+        retry_after: i64,
+    },
     /// 500 `internal`: the database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -58,6 +65,7 @@ impl Error {
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
+            Error::CodeCooldown { .. } => ErrorCode::TooManyRequests,
             Error::Database(_) | Error::Internal(_) => {
                 return ApiError::new(
                     ErrorCode::Internal,
@@ -66,6 +74,15 @@ impl Error {
             }
         };
         ApiError::new(code, self.to_string())
+    }
+}
+
+/// `1 second`, `30 seconds`.
+fn seconds(n: i64) -> String {
+    if n == 1 {
+        "1 second".to_owned()
+    } else {
+        format!("{n} seconds")
     }
 }
 
@@ -84,7 +101,16 @@ impl IntoResponse for Error {
             // The full error stays here; the client only learns that something failed.
             tracing::error!(error = %self, "request failed");
         }
+        let retry_after = match self {
+            Error::CodeCooldown { retry_after } => Some(retry_after),
+            _ => None,
+        };
         let mut response = (status, Json(envelope)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         let challenge = match self {
             Error::Unauthorized => Some(r#"Basic realm="payout-sandbox""#),
             Error::InvalidToken | Error::SessionExpired => Some(r#"Bearer realm="payout-sandbox""#),
@@ -112,6 +138,22 @@ mod tests {
         assert_eq!(envelope.code, ErrorCode::Internal);
         assert!(!envelope.message.contains("uuid"));
         assert_eq!(e.into_response().status(), 500);
+    }
+
+    #[test]
+    fn code_cooldown_is_429_with_retry_after() {
+        let e = Error::CodeCooldown { retry_after: 30 };
+        assert_eq!(
+            e.to_api_error().message,
+            "wait 30 seconds before asking for a new code"
+        );
+        let response = e.into_response();
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "30");
+        assert_eq!(
+            Error::CodeCooldown { retry_after: 1 }.to_string(),
+            "wait 1 second before asking for a new code"
+        );
     }
 
     #[test]

@@ -45,7 +45,7 @@ impl IdempotencyKey {
         Ok(Self {
             scope: scope.into(),
             key: key.into(),
-            request_hash: sha256_hex(&canonical(&value).to_string()),
+            request_hash: sha256_hex(canonical(&value).to_string()),
         })
     }
 

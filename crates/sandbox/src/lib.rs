@@ -1,9 +1,10 @@
 //! `payout-sandbox`: the sandbox API server of payout-flows (DESIGN.md "The API").
 //!
 //! It speaks the Dots v2 host API (`/api/v2/users`, `/api/v2/flows`, money: `/api/v2/transfers`,
-//! `/api/v2/payouts`, wallets and payout methods; HTTP Basic), the
-//! flow-facing API the app uses in the browser (`/api/flow/…`, bearer sessions), and serves the
-//! trunk-built app at `/flow/{id}` and `/app/`, plus a demo host page at `/demo`.
+//! `/api/v2/payouts`, wallets and payout methods, `/api/v2/notifications`; HTTP Basic), the
+//! flow-facing API the app uses in the browser (`/api/flow/…`, bearer sessions: sign-in,
+//! compliance, ID verification, background check, money), and serves the trunk-built app at
+//! `/flow/{id}` and `/app/`, plus a demo host page at `/demo`.
 //!
 //! `main.rs` only starts things; everything else lives here so tests and the e2e crate can run
 //! the server in-process:
@@ -30,6 +31,8 @@ mod extract;
 mod idempotency;
 mod ledger;
 mod origin;
+mod otp;
+mod phone;
 mod routes;
 mod secret;
 mod state;
@@ -39,6 +42,8 @@ pub use config::Config;
 pub use db::{connect, Db};
 pub use error::Error;
 pub use origin::{is_loopback_origin, normalize_origin};
+pub use otp::{CodeSender, SandboxCodeSender, SendError, SendFuture};
+pub use phone::ParsedPhone;
 pub use state::{AppState, Clock};
 
 use axum::Router;

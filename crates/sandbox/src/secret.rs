@@ -20,9 +20,10 @@ pub(crate) fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// sha256 of `secret` as lowercase hex: what is stored instead of a key or token.
-pub(crate) fn sha256_hex(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
+/// sha256 of `secret` as lowercase hex: what is stored instead of a key or token (and of an ID
+/// picture, instead of the image).
+pub(crate) fn sha256_hex(secret: impl AsRef<[u8]>) -> String {
+    let digest = Sha256::digest(secret.as_ref());
     let mut hex = String::with_capacity(64);
     for byte in digest {
         let _ = write!(hex, "{byte:02x}");

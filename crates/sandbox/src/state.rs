@@ -1,9 +1,11 @@
-//! The one state every handler shares ([`AppState`]): the database pool, the settings and the
-//! clock. The clock is injectable so tests move time (session expiry, the pre-authentication
-//! window) without sleeping.
+//! The one state every handler shares ([`AppState`]): the database pool, the settings, the
+//! clock and the sender of sign-in codes. The clock is injectable so tests move time (session
+//! expiry, the pre-authentication window, code expiry and cooldown) without sleeping; the code
+//! sender so a real SMS provider can replace the sandbox's (issue 3).
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::otp::{CodeSender, SandboxCodeSender};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::sync::Arc;
@@ -49,6 +51,7 @@ pub struct AppState {
     pub(crate) db: Db,
     pub(crate) config: Arc<Config>,
     pub(crate) clock: Clock,
+    pub(crate) code_sender: Arc<dyn CodeSender>,
 }
 
 impl AppState {
@@ -58,7 +61,15 @@ impl AppState {
             db,
             config: Arc::new(config),
             clock: Clock::system(),
+            code_sender: Arc::new(SandboxCodeSender),
         }
+    }
+
+    /// This state sending sign-in codes with `sender` instead of the sandbox's
+    /// ([`SandboxCodeSender`], whose code is always `000000`).
+    pub fn with_code_sender(mut self, sender: impl CodeSender) -> Self {
+        self.code_sender = Arc::new(sender);
+        self
     }
 
     /// This state reading time from `clock` instead.

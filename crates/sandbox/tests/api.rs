@@ -86,9 +86,13 @@ mod users {
         assert_eq!(
             keys(&user),
             [
+                "background_check",
+                "compliance",
                 "email",
                 "first_name",
+                "has_criminal_activity",
                 "id",
+                "id_verification",
                 "last_name",
                 "metadata",
                 "phone_number",
@@ -107,6 +111,11 @@ mod users {
         assert_eq!(user["status"], "unverified");
         assert_eq!(user["verified"], false);
         assert!(uuid::Uuid::try_parse(user["id"].as_str().unwrap()).is_ok());
+        // What the identity steps add (issue 3), empty for a new user.
+        assert_eq!(user["has_criminal_activity"], false);
+        for field in ["compliance", "id_verification", "background_check"] {
+            assert_eq!(user[field], Value::Null, "{field}");
+        }
     }
 
     #[tokio::test]

@@ -1,10 +1,34 @@
 //! `/api/flow/…`: the flow-facing API the app calls from the browser (DESIGN.md "The API").
 //! A session is minted from a flow id, scoped to that flow, carried as a bearer token (only its
-//! sha256 is stored) and short-lived; the browser never holds an app secret.
+//! sha256 is stored) and short-lived; the browser never holds an app secret. This module owns
+//! minting and resuming sessions, the flow state, and recording steps completed
+//! ([`record_step_completed`], shared with the steps that complete by their own form).
+//!
+//! ## Resuming after a reload (issue 3)
+//!
+//! Whenever a session becomes authenticated (minted pre-authenticated here, or signed in by
+//! `POST /api/flow/auth/verify` or `…/profile`) the response sets a cookie
+//! `pf_session_<flow id, simple hex>` holding the bearer token: `HttpOnly`, `SameSite=Strict`,
+//! `Path=/api/flow/sessions`, `Max-Age` = the seconds the session has left (`Secure` when the
+//! public URL is https). When the app reloads and mints again, the browser sends it back and
+//! this endpoint answers the same session instead of a new one, so the user resumes at the same
+//! step without signing in again.
+//!
+//! A cookie rather than browser storage because the token must never reach script-readable
+//! storage (DESIGN.md: the app keeps it in memory only): an `HttpOnly` cookie cannot be read by
+//! any script, XSS included; its path sends it to this one endpoint and nowhere else, so it
+//! authorizes nothing by itself (every other endpoint still wants the bearer header, which
+//! makes them immune to cross-site request forgery); and `SameSite=Strict` keeps other sites
+//! from triggering a resume. The cost: it is only sent same-site. A standalone tab or WebView is
+//! same-site with the sandbox; an iframe is when the host page is on the same site, which
+//! includes every port of the same loopback host (`http://localhost:3000` embedding
+//! `http://localhost:8080`), so the embedded case works locally; a cross-site embedder gets a
+//! fresh session on reload (sign-in again), never another user's.
 
 use crate::apps::allowed_origins;
 use crate::auth::{FlowSession, FlowUser};
-use crate::db::{to_flag, to_json_text, to_millis, Db};
+use crate::config::Config;
+use crate::db::{from_millis, to_flag, to_json_text, to_millis, Db};
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
 use crate::origin::{is_allowed_origin, normalize_origin};
@@ -14,15 +38,22 @@ use crate::routes::payout_methods::has_payout_method;
 use crate::secret::{new_token, sha256_hex};
 use crate::state::AppState;
 use axum::extract::State;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use payout_model::{
     FlowState, NewSession, Session, StepName, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
 };
+use uuid::Uuid;
 
 /// How often a step completion re-reads the flow when another completion got there first.
 const COMPLETE_ATTEMPTS: usize = 5;
+
+/// The one path the resume cookie is sent to.
+const RESUME_COOKIE_PATH: &str = "/api/flow/sessions";
 
 /// The flow-facing routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -32,34 +63,61 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/flow/steps/{step}/complete", post(complete_step))
 }
 
-/// `POST /api/flow/sessions`: a fresh session for the flow whose link was opened.
+/// `POST /api/flow/sessions`: a session for the flow whose link was opened.
 ///
-/// It is authenticated (acts for the flow's user) only when the flow names a user, does not
-/// `require_auth`, and was created less than [`PREAUTH_WINDOW_MINUTES`] ago (seed 002,
-/// `user_id`); otherwise the app asks the user to sign in first.
+/// With the flow's resume cookie (see the module docs) naming a live, authenticated session of
+/// this flow, that same session (same token, its expiry, the flow as it is now, `host_origin`
+/// checked again); naming an expired one, 401 `session_expired` and the cookie cleared, so the
+/// next call mints afresh; naming nothing known, the cookie is ignored.
+///
+/// Otherwise a fresh session. It is authenticated (acts for the flow's user) only when the flow
+/// names a user, does not `require_auth`, and was created less than [`PREAUTH_WINDOW_MINUTES`]
+/// ago (seed 002, `user_id`); otherwise the app asks the user to sign in first.
 async fn create_session(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(new): ApiJson<NewSession>,
-) -> Result<Json<Session>, Error> {
+) -> Result<Response, Error> {
     let flow = FlowRow::find(&state.db, new.flow_id)
         .await?
         .ok_or_else(flow_not_found)?;
     let flow_state = flow.to_state()?;
     let now = state.clock.now();
+    let host_origin = checked_host_origin(&state, &flow.app_id, new.host_origin.as_deref()).await?;
+
+    let cookie_name = resume_cookie_name(flow_state.id);
+    if let Some(token) = cookie_value(&headers, &cookie_name) {
+        match find_resumable(&state.db, flow_state.id, token).await? {
+            Some(expires_at) if now < expires_at => {
+                sqlx::query("UPDATE flow_sessions SET host_origin = $1 WHERE token_hash = $2")
+                    .bind(host_origin.clone())
+                    .bind(sha256_hex(token))
+                    .execute(&state.db)
+                    .await?;
+                let cookie = resume_cookie(&state.config, flow_state.id, token, expires_at, now);
+                let session = Session {
+                    token: token.to_owned(),
+                    expires_at,
+                    authenticated: true,
+                    flow: flow_state,
+                    host_origin,
+                };
+                return Ok(([(SET_COOKIE, cookie)], Json(session)).into_response());
+            }
+            Some(_) => {
+                let clear = clear_resume_cookie(&state.config, flow_state.id);
+                let mut response = Error::SessionExpired.into_response();
+                response.headers_mut().insert(SET_COOKIE, clear);
+                return Ok(response);
+            }
+            None => {}
+        }
+    }
 
     let preauth_until = flow.created()? + Duration::minutes(PREAUTH_WINDOW_MINUTES);
     let authenticated =
         flow_state.user_id.is_some() && !flow_state.require_auth && now < preauth_until;
     let user_id = flow_state.user_id.filter(|_| authenticated);
-
-    let host_origin = match new.host_origin.as_deref().and_then(normalize_origin) {
-        Some(origin) => {
-            let app_origins = allowed_origins(&state.db, &flow.app_id).await?;
-            is_allowed_origin(origin, &app_origins, &state.config.extra_allowed_origins)
-                .then(|| origin.to_owned())
-        }
-        None => None,
-    };
 
     let token = new_token();
     let expires_at = now + Duration::minutes(SESSION_TTL_MINUTES);
@@ -77,13 +135,104 @@ async fn create_session(
     .execute(&state.db)
     .await?;
 
-    Ok(Json(Session {
+    let cookie =
+        authenticated.then(|| resume_cookie(&state.config, flow_state.id, &token, expires_at, now));
+    let session = Session {
         token,
         expires_at,
         authenticated,
         flow: flow_state,
         host_origin,
-    }))
+    };
+    Ok(match cookie {
+        Some(cookie) => ([(SET_COOKIE, cookie)], Json(session)).into_response(),
+        None => Json(session).into_response(),
+    })
+}
+
+/// The requested embedding origin when the app's allow-list (or the server's extra origins, or
+/// loopback) holds it; `None` otherwise, and nothing is posted to the host.
+async fn checked_host_origin(
+    state: &AppState,
+    app_id: &str,
+    requested: Option<&str>,
+) -> Result<Option<String>, Error> {
+    let Some(origin) = requested.and_then(normalize_origin) else {
+        return Ok(None);
+    };
+    let app_origins = allowed_origins(&state.db, app_id).await?;
+    Ok(
+        is_allowed_origin(origin, &app_origins, &state.config.extra_allowed_origins)
+            .then(|| origin.to_owned()),
+    )
+}
+
+/// The expiry of the authenticated session of flow `flow_id` whose token is `token`, if there
+/// is one (live or not).
+async fn find_resumable(
+    db: &Db,
+    flow_id: Uuid,
+    token: &str,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    let expires_at: Option<i64> = sqlx::query_scalar(
+        "SELECT expires_at FROM flow_sessions \
+         WHERE token_hash = $1 AND flow_id = $2 AND authenticated = 1",
+    )
+    .bind(sha256_hex(token))
+    .bind(flow_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    expires_at.map(from_millis).transpose()
+}
+
+/// The name of flow `flow_id`'s resume cookie: one per flow, so two flows open in one browser
+/// never resume each other's session.
+pub(crate) fn resume_cookie_name(flow_id: Uuid) -> String {
+    format!("pf_session_{}", flow_id.simple())
+}
+
+/// `Set-Cookie` for the resume cookie of an authenticated session (module docs).
+pub(crate) fn resume_cookie(
+    config: &Config,
+    flow_id: Uuid,
+    token: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> HeaderValue {
+    let max_age = (expires_at - now).num_seconds().max(0);
+    cookie_header(config, &resume_cookie_name(flow_id), token, max_age)
+}
+
+/// `Set-Cookie` that deletes flow `flow_id`'s resume cookie.
+fn clear_resume_cookie(config: &Config, flow_id: Uuid) -> HeaderValue {
+    cookie_header(config, &resume_cookie_name(flow_id), "", 0)
+}
+
+fn cookie_header(config: &Config, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if config.base_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{name}={value}; Path={RESUME_COOKIE_PATH}; Max-Age={max_age}; HttpOnly; \
+         SameSite=Strict{secure}"
+    );
+    // Tokens are base64url and names hex, so the value is always a valid header.
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
 }
 
 /// `GET /api/flow/state`: the session's flow as the app routes on it.
@@ -102,12 +251,8 @@ async fn get_flow_state(
 /// Steps whose work happens elsewhere complete here once it is done (409 before): `redirect`
 /// always; `manage-payouts` once the user has a payout method, `manage-payments` once they have
 /// a bank account, `payout` once a payout was made in this flow (issue 4). Compliance,
-/// id-verification and background-check are completed by their own forms. Completing an
-/// already completed step answers the same state (idempotent).
-///
-/// The write is a compare-and-set on `completed_steps` (`UPDATE … WHERE completed_steps =
-/// <what was read>`), retried on a miss: a completion that raced this one is never
-/// overwritten, on SQLite and PostgreSQL alike, whatever the isolation level.
+/// id-verification and background-check are completed by their own forms (issue 3). Completing
+/// an already completed step answers the same state (idempotent).
 async fn complete_step(
     State(state): State<AppState>,
     session: FlowSession,
@@ -119,36 +264,66 @@ async fn complete_step(
         .parse()
         .map_err(|message: String| Error::invalid_field("step", message))?;
 
+    let flow_state = FlowRow::find(&state.db, session.flow_id)
+        .await?
+        .ok_or_else(flow_not_found)?
+        .to_state()?;
+    if !flow_state.steps.iter().any(|s| s.name() == step) {
+        return Err(Error::Conflict(format!(
+            "\"{step}\" is not a step of this flow"
+        )));
+    }
+    if flow_state.completed_steps.contains(&step) {
+        return Ok(Json(flow_state));
+    }
+    if matches!(
+        step,
+        StepName::Compliance | StepName::IdVerification | StepName::BackgroundCheck
+    ) {
+        return Err(Error::Conflict(format!(
+            "\"{step}\" is completed by its own form"
+        )));
+    }
+    check_current(&flow_state, step)?;
+    check_step_done(&state.db, &user, step).await?;
+    let flow_state = record_step_completed(&state.db, session.flow_id, step, |flow| {
+        check_current(flow, step).map(|()| true)
+    })
+    .await?;
+    Ok(Json(flow_state))
+}
+
+/// 409 unless `step` is the flow's current step (the first not completed).
+fn check_current(flow: &FlowState, step: StepName) -> Result<(), Error> {
+    match flow.next_step().map(|s| s.name()) {
+        Some(current) if current != step => Err(Error::Conflict(format!(
+            "\"{step}\" is not the current step; \"{current}\" comes first"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Records `step` completed in flow `flow_id` and answers the flow as it then is. Already
+/// completed: the flow unchanged. Otherwise `check` sees the flow first: an error stops here,
+/// `false` leaves the flow unchanged, `true` records the step.
+///
+/// The write is a compare-and-set on `completed_steps` (`UPDATE … WHERE completed_steps =
+/// <what was read>`), re-reading and re-checking on a miss: a completion that raced this one is
+/// never overwritten, on SQLite and PostgreSQL alike, whatever the isolation level.
+pub(crate) async fn record_step_completed(
+    db: &Db,
+    flow_id: Uuid,
+    step: StepName,
+    check: impl Fn(&FlowState) -> Result<bool, Error>,
+) -> Result<FlowState, Error> {
     for _ in 0..COMPLETE_ATTEMPTS {
-        let flow = FlowRow::find(&state.db, session.flow_id)
+        let flow = FlowRow::find(db, flow_id)
             .await?
             .ok_or_else(flow_not_found)?;
         let mut flow_state = flow.to_state()?;
-        if !flow_state.steps.iter().any(|s| s.name() == step) {
-            return Err(Error::Conflict(format!(
-                "\"{step}\" is not a step of this flow"
-            )));
+        if flow_state.completed_steps.contains(&step) || !check(&flow_state)? {
+            return Ok(flow_state);
         }
-        if flow_state.completed_steps.contains(&step) {
-            return Ok(Json(flow_state));
-        }
-        if matches!(
-            step,
-            StepName::Compliance | StepName::IdVerification | StepName::BackgroundCheck
-        ) {
-            return Err(Error::Conflict(format!(
-                "\"{step}\" is completed by its own form"
-            )));
-        }
-        if let Some(current) = flow_state.next_step().map(|s| s.name()) {
-            if current != step {
-                return Err(Error::Conflict(format!(
-                    "\"{step}\" is not the current step; \"{current}\" comes first"
-                )));
-            }
-        }
-        check_step_done(&state.db, &user, step).await?;
-
         flow_state.completed_steps.push(step);
         let updated = sqlx::query(
             "UPDATE flows SET completed_steps = $1 WHERE id = $2 AND completed_steps = $3",
@@ -156,16 +331,29 @@ async fn complete_step(
         .bind(to_json_text(&flow_state.completed_steps)?)
         .bind(flow_state.id.to_string())
         .bind(&flow.completed_steps)
-        .execute(&state.db)
+        .execute(db)
         .await?;
         if updated.rows_affected() == 1 {
             tracing::info!(flow_id = %flow_state.id, %step, "step completed");
-            return Ok(Json(flow_state));
+            return Ok(flow_state);
         }
     }
     Err(Error::Conflict(
         "the flow changed while this step was being completed; try again".to_owned(),
     ))
+}
+
+/// Records a step that its own form completes (compliance, id-verification, background-check)
+/// when it is a step of the flow, in any order; answers the flow as it then is.
+pub(crate) async fn record_form_step(
+    db: &Db,
+    flow_id: Uuid,
+    step: StepName,
+) -> Result<FlowState, Error> {
+    record_step_completed(db, flow_id, step, |flow| {
+        Ok(flow.steps.iter().any(|s| s.name() == step))
+    })
+    .await
 }
 
 /// 409 unless the work of `step` is done: a payout method for `manage-payouts`, a bank account
@@ -197,5 +385,45 @@ async fn check_step_done(db: &Db, user: &FlowUser, step: StepName) -> Result<(),
         Ok(())
     } else {
         Err(Error::Conflict(missing.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn reads_one_cookie_among_many() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; pf_session_ab=tok ; b=2"),
+        );
+        headers.append(COOKIE, HeaderValue::from_static("c=3"));
+        assert_eq!(cookie_value(&headers, "pf_session_ab"), Some("tok"));
+        assert_eq!(cookie_value(&headers, "c"), Some("3"));
+        assert_eq!(cookie_value(&headers, "pf_session"), None);
+        headers.insert(COOKIE, HeaderValue::from_static("pf_session_ab="));
+        assert_eq!(cookie_value(&headers, "pf_session_ab"), None);
+    }
+
+    #[test]
+    fn resume_cookie_is_http_only_strict_and_scoped() {
+        let now = Utc::now();
+        let id = Uuid::nil();
+        let config = Config::new("http://127.0.0.1:8080", "dist");
+        let cookie = resume_cookie(&config, id, "tok", now + Duration::minutes(30), now);
+        assert_eq!(
+            cookie,
+            "pf_session_00000000000000000000000000000000=tok; Path=/api/flow/sessions; \
+             Max-Age=1800; HttpOnly; SameSite=Strict"
+        );
+        let config = Config::new("https://sandbox.example/", "dist");
+        let cleared = clear_resume_cookie(&config, id);
+        assert!(cleared
+            .to_str()
+            .unwrap()
+            .ends_with("Max-Age=0; HttpOnly; SameSite=Strict; Secure"));
     }
 }

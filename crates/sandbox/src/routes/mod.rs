@@ -5,7 +5,12 @@
 //! | --- | --- |
 //! | `POST /api/v2/users`, `GET /api/v2/users/{id}` | [`users`] |
 //! | `POST /api/v2/flows`, `GET /api/v2/flows/{id}` (trailing slash accepted) | [`flows`] |
-//! | `POST /api/flow/sessions`, `GET /api/flow/state`, `POST /api/flow/steps/{step}/complete` | [`flow_sessions`] |
+//! | `POST /api/flow/sessions` (and its resume cookie), `GET /api/flow/state`, `POST /api/flow/steps/{step}/complete` | [`flow_sessions`] |
+//! | `POST /api/flow/auth/code`, `POST /api/flow/auth/verify`, `POST /api/flow/auth/profile` | [`flow_auth`] |
+//! | `GET`/`PUT /api/flow/compliance` | [`compliance`] |
+//! | `GET /api/flow/id-verification`, `PUT /api/flow/id-verification/documents/{side}`, `POST /api/flow/id-verification/submit` | [`id_verification`] |
+//! | `POST /api/flow/background-check` | [`background_checks`] |
+//! | `GET /api/v2/notifications` | [`notifications`] |
 //! | `GET /api/v2/wallet`, `GET /api/v2/users/{id}/wallet`, `GET /api/flow/wallet` | [`wallets`] |
 //! | `POST`/`GET /api/v2/transfers`, `GET /api/v2/transfers/{id}`, `POST /api/v2/transfers/{id}/cancel`, `…/reverse`, `POST /api/v2/sandbox/refills`, `POST /api/v2/sandbox/transfers/{id}/simulate`, `GET /api/flow/transfers/{id}` | [`transfers`] |
 //! | `GET`/`POST /api/v2/users/{id}/payout-methods`, `DELETE …/{method_id}`, `POST …/{method_id}/default`; the same under `/api/flow/payout-methods` | [`payout_methods`] |
@@ -13,9 +18,14 @@
 //! | `POST /api/v2/payouts`, `POST /api/flow/payouts` | [`payouts`] |
 //! | `GET /`, `/demo`, `/healthz`, `/flow/{id}`, `/app/…` | [`pages`] |
 
+pub(crate) mod background_checks;
 pub(crate) mod bank_accounts;
+pub(crate) mod compliance;
+pub(crate) mod flow_auth;
 pub(crate) mod flow_sessions;
 pub(crate) mod flows;
+pub(crate) mod id_verification;
+pub(crate) mod notifications;
 pub(crate) mod pages;
 pub(crate) mod payout_methods;
 pub(crate) mod payouts;
@@ -37,6 +47,11 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(users::router())
         .merge(flows::router())
         .merge(flow_sessions::router())
+        .merge(flow_auth::router())
+        .merge(compliance::router())
+        .merge(id_verification::router())
+        .merge(background_checks::router())
+        .merge(notifications::router())
         .merge(wallets::router())
         .merge(transfers::router())
         .merge(payout_methods::router())

@@ -1,19 +1,27 @@
 //! `/api/v2/users`: users as the host creates and reads them (seed 004, "Create a User"), and
 //! the `users` table behind them. The optional `Dots-User-IP` header (seed 004, "IP address
 //! tracking") is stored with the user and never returned. Each user gets their wallet (and the
-//! hold of their pending payouts) with them.
+//! hold of their pending payouts) with them, whether the host created them or they signed up in
+//! a flow ([`insert_user`], issue 3). The user object also carries what the identity steps
+//! collected (issue 3): `has_criminal_activity`, compliance (masked), the ID verification
+//! decision and the latest background check.
 
 use crate::auth::HostApp;
 use crate::db::{metadata_from_text, metadata_to_text, parse_stored_id, to_flag, to_millis, Db};
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
 use crate::ledger::ensure_user_accounts;
+use crate::phone::ParsedPhone;
+use crate::routes::{background_checks, compliance, id_verification};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use payout_model::identity::VerificationStatus;
 use payout_model::{NewUser, PhoneNumber, User, UserStatus};
+use sqlx::AnyConnection;
 use std::net::IpAddr;
 use uuid::Uuid;
 
@@ -34,7 +42,8 @@ pub(crate) fn user_not_found() -> Error {
     Error::NotFound("user not found".to_owned())
 }
 
-/// `POST /api/v2/users`: a new, unverified user of the calling app.
+/// `POST /api/v2/users`: a new, unverified user of the calling app. Besides the model's rules,
+/// the phone must be a real number for its country code (issue 3; 422 `phone_number`).
 async fn create_user(
     State(state): State<AppState>,
     app: HostApp,
@@ -42,6 +51,7 @@ async fn create_user(
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<Json<User>, Error> {
     let user_ip = user_ip(&headers)?;
+    ParsedPhone::parse(&new.country_code, &new.phone_number)?;
     let user = User {
         id: Uuid::new_v4(),
         first_name: new.first_name.trim().to_owned(),
@@ -56,16 +66,30 @@ async fn create_user(
         id_verification: None,
         background_check: None,
     };
-    let now = state.clock.now();
     // The user and their wallet exist together or not at all.
     let mut tx = state.db.begin().await?;
+    insert_user(&mut tx, app.id, &user, user_ip, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(Json(user))
+}
+
+/// Inserts `user` (a new user of app `app_id`, nothing collected yet) with their wallet, inside
+/// the caller's transaction: the one way users come to exist, created by the host or signed up
+/// in a flow (`POST /api/flow/auth/profile`).
+pub(crate) async fn insert_user(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    user: &User,
+    user_ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO users (id, app_id, first_name, last_name, email, country_code, \
          phone_number, metadata, status, verified, user_ip, created) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(user.id.to_string())
-    .bind(app.id.to_string())
+    .bind(app_id.to_string())
     .bind(&user.first_name)
     .bind(&user.last_name)
     .bind(&user.email)
@@ -76,30 +100,45 @@ async fn create_user(
     .bind(to_flag(user.verified))
     .bind(user_ip.map(|ip| ip.to_string()))
     .bind(to_millis(now))
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    ensure_user_accounts(&mut tx, app.id, user.id, now).await?;
-    tx.commit().await?;
-    Ok(Json(user))
+    ensure_user_accounts(conn, app_id, user.id, now).await
 }
 
-/// `GET /api/v2/users/{id}`: one of the calling app's users.
+/// `GET /api/v2/users/{id}`: one of the calling app's users, with what the identity steps
+/// collected.
 async fn get_user(
     State(state): State<AppState>,
     app: HostApp,
     id: PathParam,
 ) -> Result<Json<User>, Error> {
     let id = id.id(user_not_found)?;
-    let row: UserRow = sqlx::query_as(
+    let user = find_user(&state.db, app.id, id)
+        .await?
+        .ok_or_else(user_not_found)?;
+    Ok(Json(user))
+}
+
+/// User `user_id` of app `app_id` as the host sees it: compliance masked, `id_verification`
+/// only once a decision was made, the latest background check.
+pub(crate) async fn find_user(db: &Db, app_id: Uuid, user_id: Uuid) -> Result<Option<User>, Error> {
+    let row: Option<UserRow> = sqlx::query_as(
         "SELECT id, first_name, last_name, email, country_code, phone_number, metadata, \
-         status, verified FROM users WHERE id = $1 AND app_id = $2",
+         status, verified, has_criminal_activity FROM users WHERE id = $1 AND app_id = $2",
     )
-    .bind(id.to_string())
-    .bind(app.id.to_string())
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or_else(user_not_found)?;
-    Ok(Json(row.into_user()?))
+    .bind(user_id.to_string())
+    .bind(app_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut user = row.into_user()?;
+    user.compliance = compliance::find_compliance(db, user_id).await?;
+    user.id_verification = Some(id_verification::find_id_verification(db, user_id).await?)
+        .filter(|v| v.status != VerificationStatus::NotStarted);
+    user.background_check = background_checks::find_latest(db, user_id).await?;
+    Ok(Some(user))
 }
 
 /// Whether `user_id` is a user of app `app_id`.
@@ -131,7 +170,8 @@ fn user_ip(headers: &HeaderMap) -> Result<Option<IpAddr>, Error> {
         })
 }
 
-fn status_text(status: UserStatus) -> &'static str {
+/// A user status as stored.
+pub(crate) fn status_text(status: UserStatus) -> &'static str {
     match status {
         UserStatus::Unverified => "unverified",
         UserStatus::Verified => "verified",
@@ -149,6 +189,7 @@ struct UserRow {
     metadata: Option<String>,
     status: String,
     verified: i64,
+    has_criminal_activity: i64,
 }
 
 impl UserRow {
@@ -170,7 +211,7 @@ impl UserRow {
             metadata: metadata_from_text(self.metadata.as_deref())?,
             status,
             verified: self.verified != 0,
-            has_criminal_activity: false,
+            has_criminal_activity: self.has_criminal_activity != 0,
             compliance: None,
             id_verification: None,
             background_check: None,

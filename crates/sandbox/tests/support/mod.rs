@@ -9,7 +9,7 @@ use axum::Router;
 use base64::Engine as _;
 use chrono::{Duration, Utc};
 use http_body_util::BodyExt as _;
-use payout_sandbox::{app, connect, ensure_default_app, AppState, Clock, Config, Db};
+use payout_sandbox::{app, connect, ensure_default_app, AppState, Clock, CodeSender, Config, Db};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -147,14 +147,31 @@ impl TestApp {
         Self::over(db, Config::new(PUBLIC_URL, no_assets))
     }
 
+    /// A server with the default config that sends sign-in codes with `sender`.
+    pub async fn with_code_sender(sender: impl CodeSender) -> Self {
+        let db = fresh_db().await;
+        ensure_default_app(&db, Some((CLIENT_ID, API_KEY)))
+            .await
+            .unwrap();
+        let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
+        Self::over_with(db, Config::new(PUBLIC_URL, no_assets), |state| {
+            state.with_code_sender(sender)
+        })
+    }
+
     /// A server over an existing database.
     pub fn over(db: Db, config: Config) -> Self {
+        Self::over_with(db, config, |state| state)
+    }
+
+    /// A server over an existing database, its state adjusted by `edit`.
+    pub fn over_with(db: Db, config: Config, edit: impl FnOnce(AppState) -> AppState) -> Self {
         let offset_ms = Arc::new(AtomicI64::new(0));
         let offset = offset_ms.clone();
         let clock = Clock::from_fn(move || {
             Utc::now() + Duration::milliseconds(offset.load(Ordering::SeqCst))
         });
-        let state = AppState::new(db.clone(), config).with_clock(clock);
+        let state = edit(AppState::new(db.clone(), config).with_clock(clock));
         Self {
             router: app(state),
             db,
@@ -246,6 +263,100 @@ impl TestApp {
             Some((content_type, body.as_bytes().to_vec())),
         )
         .await
+    }
+
+    /// `PUT path` with a JSON body.
+    pub async fn put(&self, path: &str, auth: Auth<'_>, body: Value) -> TestResponse {
+        self.put_raw(
+            path,
+            auth,
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+        .await
+    }
+
+    /// `PUT path` with any body.
+    pub async fn put_raw(
+        &self,
+        path: &str,
+        auth: Auth<'_>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> TestResponse {
+        self.send(Method::PUT, path, auth, &[], Some((content_type, body)))
+            .await
+    }
+
+    /// Creates a user from `body` (a `POST /api/v2/users` body) and returns the user JSON.
+    pub async fn create_user_from(&self, body: Value) -> Value {
+        let res = self.post("/api/v2/users", Auth::App, body).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        res.json()
+    }
+
+    /// `POST /api/flow/sessions` for `flow_id`, sending `cookie` (a `Cookie` header value).
+    pub async fn post_session_with_cookie(&self, flow_id: &Value, cookie: &str) -> TestResponse {
+        let body = json!({"flow_id": flow_id}).to_string().into_bytes();
+        self.send(
+            Method::POST,
+            "/api/flow/sessions",
+            Auth::None,
+            &[("cookie", cookie)],
+            Some(("application/json", body)),
+        )
+        .await
+    }
+
+    /// Asks for a sign-in code to `country_code` `phone_number` with session `token`.
+    pub async fn ask_code(
+        &self,
+        token: &str,
+        country_code: &str,
+        phone_number: &str,
+    ) -> TestResponse {
+        self.post(
+            "/api/flow/auth/code",
+            Auth::Bearer(token),
+            json!({"country_code": country_code, "phone_number": phone_number}),
+        )
+        .await
+    }
+
+    /// Sends `code` to `POST /api/flow/auth/verify` with session `token`.
+    pub async fn verify_code(&self, token: &str, code: &str) -> TestResponse {
+        self.post(
+            "/api/flow/auth/verify",
+            Auth::Bearer(token),
+            json!({"code": code}),
+        )
+        .await
+    }
+
+    /// Signs a fresh session of `flow_id` in with Bob's phone and the sandbox code; returns the
+    /// token. The flow must be for Bob or for nobody, and Bob must exist.
+    pub async fn sign_in_as_bob(&self, flow_id: &Value) -> String {
+        let session = self.create_session(flow_id, None).await;
+        let token = session["token"].as_str().unwrap().to_owned();
+        let res = self.ask_code(&token, "1", "4154332334").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let res = self.verify_code(&token, "000000").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["status"], "signed_in");
+        token
+    }
+
+    /// A flow of `steps` for a new user created from `user` (a `POST /api/v2/users` body), and
+    /// a pre-authenticated session token for it: `(flow, user, token)`.
+    pub async fn signed_in_flow(&self, steps: Value, user: Value) -> (Value, Value, String) {
+        let user = self.create_user_from(user).await;
+        let flow = self
+            .create_flow(json!({"steps": steps, "user_id": user["id"]}))
+            .await;
+        let session = self.create_session(&flow["id"], None).await;
+        assert_eq!(session["authenticated"], true);
+        let token = session["token"].as_str().unwrap().to_owned();
+        (flow, user, token)
     }
 
     /// Creates Bob (seed 004) and returns the user JSON.

@@ -1,0 +1,123 @@
+//! Phone numbers as the server checks them (issue 3): parsed and validated with the kept
+//! `phonenumber` crate (libphonenumber's rules and metadata, E.164), after the model's
+//! structural rules (`check_phone_number`), which the app applies too. Numbers are compared in
+//! E.164, so `(415) 433-2334` and `4154332334` are the same phone, as are a UK number written
+//! with or without its trunk `0`.
+
+use crate::error::Error;
+use payout_model::identity::mask_phone;
+use phonenumber::Mode;
+
+/// A phone number that parsed and is valid for its country calling code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedPhone {
+    country_code: String,
+    national: String,
+}
+
+impl ParsedPhone {
+    /// `country_code` (digits, `+` allowed) and `phone_number` (separators ignored) as a valid
+    /// number, or a 422 on `phone_number` "is not a valid phone number for +{cc}".
+    pub(crate) fn parse(country_code: &str, phone_number: &str) -> Result<ParsedPhone, Error> {
+        let cc = digits(country_code);
+        Self::parse_digits(&cc, &digits(phone_number)).ok_or_else(|| {
+            Error::invalid_field(
+                "phone_number",
+                format!("is not a valid phone number for +{cc}"),
+            )
+        })
+    }
+
+    fn parse_digits(cc: &str, national: &str) -> Option<ParsedPhone> {
+        if cc.is_empty() || national.is_empty() {
+            return None;
+        }
+        let number = phonenumber::parse(None, format!("+{cc}{national}")).ok()?;
+        if !phonenumber::is_valid(&number) || number.code().value().to_string() != cc {
+            return None;
+        }
+        let e164 = number.format().mode(Mode::E164).to_string();
+        let national = e164.strip_prefix(&format!("+{cc}"))?.to_owned();
+        Some(ParsedPhone {
+            country_code: cc.to_owned(),
+            national,
+        })
+    }
+
+    /// The country calling code, digits only (`1`).
+    pub fn country_code(&self) -> &str {
+        &self.country_code
+    }
+
+    /// The national significant number, digits only (`4154332334`).
+    pub fn national(&self) -> &str {
+        &self.national
+    }
+
+    /// The number in E.164 (`+14154332334`), as an SMS provider takes it.
+    pub fn e164(&self) -> String {
+        format!("+{}{}", self.country_code, self.national)
+    }
+
+    /// The number with all but its last four digits hidden (`+1 ••• ••• 2334`): all that may
+    /// be logged or shown back.
+    pub fn masked(&self) -> String {
+        mask_phone(&self.country_code, &self.national)
+    }
+
+    /// Whether a stored phone (`users.country_code`, `users.phone_number`) is this one: equal
+    /// in E.164 when the stored one parses, else equal digit for digit.
+    pub(crate) fn is(&self, country_code: &str, phone_number: &str) -> bool {
+        let (cc, national) = (digits(country_code), digits(phone_number));
+        match Self::parse_digits(&cc, &national) {
+            Some(stored) => &stored == self,
+            None => cc == self.country_code && national == self.national,
+        }
+    }
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn accepts_real_numbers_and_normalizes_them() {
+        let bob = ParsedPhone::parse("+1", "(415) 433-2334").unwrap();
+        assert_eq!(bob.e164(), "+14154332334");
+        assert_eq!(bob.masked(), "+1 ••• ••• 2334");
+        // Seed 004's response, and the 555-01xx numbers examples use.
+        assert!(ParsedPhone::parse("55", "49933801774").is_ok());
+        assert!(ParsedPhone::parse("1", "4155550123").is_ok());
+        assert!(ParsedPhone::parse("1", "2015550123").is_ok());
+        // A UK mobile, with and without the trunk 0.
+        let uk = ParsedPhone::parse("44", "07911 123456").unwrap();
+        assert_eq!(uk.national(), "7911123456");
+        assert!(uk.is("44", "7911123456"));
+    }
+
+    #[test]
+    fn refuses_numbers_that_cannot_exist() {
+        for (cc, number) in [("1", "1234567890"), ("1", "0004332334"), ("44", "12")] {
+            let e = ParsedPhone::parse(cc, number).unwrap_err();
+            let envelope = e.to_api_error();
+            assert_eq!(
+                envelope.field("phone_number"),
+                Some(format!("is not a valid phone number for +{cc}").as_str()),
+                "{cc} {number}"
+            );
+        }
+    }
+
+    #[test]
+    fn compares_stored_phones_by_number_not_by_spelling() {
+        let bob = ParsedPhone::parse("1", "4154332334").unwrap();
+        assert!(bob.is("1", "415-433-2334"));
+        assert!(!bob.is("1", "4154332335"));
+        assert!(!bob.is("44", "4154332334"));
+    }
+}

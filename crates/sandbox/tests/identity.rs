@@ -1,0 +1,1434 @@
+//! Who the user is (issue 3), as the app and the host see it: sign-in by phone and one-time
+//! code, resuming a session after a reload, compliance, ID verification, the background check,
+//! and what the host reads of them. Every rule and error path, in-process, with the clock moved
+//! instead of sleeping.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use axum::http::header;
+use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
+use payout_sandbox::{CodeSender, ParsedPhone, SendFuture};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use support::{bob, Auth, TestApp, TestResponse};
+
+fn ts(value: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(value.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// `YYYY-MM-DD` of the day `years` years before today (the 28th for a 29 February).
+fn born_years_ago(years: i32) -> String {
+    let today = Utc::now().date_naive();
+    let year = today.year() - years;
+    NaiveDate::from_ymd_opt(year, today.month(), today.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, today.month(), 28))
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The redirect step, as a flow lists it.
+fn redirect() -> Value {
+    json!({"name": "redirect", "redirect_url": "https://host.example/done"})
+}
+
+/// A user with `email`, Bob otherwise.
+fn user_with_email(email: &str) -> Value {
+    let mut user = bob();
+    user["email"] = json!(email);
+    user
+}
+
+/// The resume cookie `Set-Cookie` of a response, if any.
+fn set_cookie(res: &TestResponse) -> Option<String> {
+    res.headers
+        .get(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// `name=value` of a `Set-Cookie` value, as a browser sends it back.
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+fn cookie_name(flow_id: &Value) -> String {
+    let id = uuid::Uuid::try_parse(flow_id.as_str().unwrap()).unwrap();
+    format!("pf_session_{}", id.simple())
+}
+
+/// Mints an unauthenticated session for a new flow of `steps` without a user; returns
+/// `(flow, token)`.
+async fn anonymous_flow(app: &TestApp, steps: Value) -> (Value, String) {
+    let flow = app.create_flow(json!({ "steps": steps })).await;
+    let session = app.create_session(&flow["id"], None).await;
+    assert_eq!(session["authenticated"], false);
+    (flow, session["token"].as_str().unwrap().to_owned())
+}
+
+mod sign_in {
+    use super::*;
+
+    #[tokio::test]
+    async fn sends_a_code_saying_where_and_until_when() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        let res = app.ask_code(&token, "+1", "(415) 433-2334").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let sent = res.json();
+        assert_eq!(sent["sent_to"], "+1 ••• ••• 2334");
+        let ttl = ts(&sent["expires_at"]) - Utc::now();
+        assert!(
+            (Duration::minutes(9)..=Duration::minutes(10)).contains(&ttl),
+            "{ttl}"
+        );
+        let cooldown = ts(&sent["resend_at"]) - Utc::now();
+        assert!(
+            (Duration::seconds(29)..=Duration::seconds(30)).contains(&cooldown),
+            "{cooldown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn stores_only_a_salted_hash_of_the_code() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token, "1", "4154332334").await.status, 200);
+        let stored: String =
+            sqlx::query_scalar("SELECT code_salt || ':' || code_hash FROM sign_in_codes")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert!(!stored.contains("000000"), "{stored}");
+    }
+
+    #[tokio::test]
+    async fn rejects_a_phone_of_the_wrong_shape_naming_each_field() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        let res = app.ask_code(&token, "", "41a").await;
+        res.assert_invalid_field("country_code");
+        res.assert_invalid_field("phone_number");
+        let res = app.ask_code(&token, "1", "415433233").await;
+        assert_eq!(
+            res.assert_invalid_field("phone_number"),
+            "must be 10 digits for country code 1"
+        );
+        let res = app
+            .post(
+                "/api/flow/auth/code",
+                Auth::Bearer(&token),
+                json!({"country_code": "1"}),
+            )
+            .await;
+        res.assert_invalid_field("phone_number");
+    }
+
+    #[tokio::test]
+    async fn rejects_a_number_the_phone_library_says_cannot_exist() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        let res = app.ask_code(&token, "1", "1234567890").await;
+        assert_eq!(
+            res.assert_invalid_field("phone_number"),
+            "is not a valid phone number for +1"
+        );
+        let res = app.ask_code(&token, "44", "1234").await;
+        assert_eq!(
+            res.assert_invalid_field("phone_number"),
+            "is not a valid phone number for +44"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_signed_in_session_cannot_ask_for_a_code_or_verify() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        let res = app.ask_code(token, "1", "4154332334").await;
+        let body = res.assert_error(409, "conflict");
+        assert_eq!(body["message"], "you are already signed in");
+        app.verify_code(token, "000000")
+            .await
+            .assert_error(409, "conflict");
+    }
+
+    #[tokio::test]
+    async fn a_new_code_waits_for_the_cooldown_then_is_allowed() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token, "1", "4154332334").await.status, 200);
+
+        let res = app.ask_code(&token, "1", "4154332334").await;
+        let body = res.assert_error(429, "too_many_requests");
+        assert_eq!(
+            body["message"],
+            "wait 30 seconds before asking for a new code"
+        );
+        assert_eq!(res.header(header::RETRY_AFTER), "30");
+
+        app.advance(Duration::seconds(29));
+        let res = app.ask_code(&token, "1", "4154332334").await;
+        res.assert_error(429, "too_many_requests");
+        assert_eq!(res.header(header::RETRY_AFTER), "1");
+
+        app.advance(Duration::seconds(1));
+        let res = app.ask_code(&token, "1", "4154332334").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+
+    #[tokio::test]
+    async fn a_code_expires_after_10_minutes() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token, "1", "4154332334").await.status, 200);
+        app.advance(Duration::minutes(10));
+        let res = app.verify_code(&token, "000000").await;
+        assert_eq!(
+            res.assert_invalid_field("code"),
+            "has expired; ask for a new code"
+        );
+        // A new code works.
+        assert_eq!(app.ask_code(&token, "1", "4154332334").await.status, 200);
+        let res = app.verify_code(&token, "000000").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+
+    #[tokio::test]
+    async fn a_code_just_under_10_minutes_old_still_works() {
+        let app = TestApp::new().await;
+        app.create_user().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token, "1", "4154332334").await.status, 200);
+        app.advance(Duration::minutes(10) - Duration::seconds(1));
+        let res = app.verify_code(&token, "000 000").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["status"], "signed_in");
+    }
+
+    #[tokio::test]
+    async fn rejects_a_code_of_the_wrong_shape() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        let res = app.verify_code(&token, "12345").await;
+        assert_eq!(
+            res.assert_invalid_field("code"),
+            "must be the 6 digits we sent"
+        );
+        let res = app.verify_code(&token, "").await;
+        assert_eq!(res.assert_invalid_field("code"), "is required");
+        let res = app
+            .post("/api/flow/auth/verify", Auth::Bearer(&token), json!({}))
+            .await;
+        res.assert_invalid_field("code");
+    }
+
+    #[tokio::test]
+    async fn verifying_before_asking_for_a_code_is_a_conflict() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        let body = app
+            .verify_code(&token, "000000")
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(body["message"], "ask for a code first");
+    }
+
+    #[tokio::test]
+    async fn five_wrong_tries_kill_the_code() {
+        let app = TestApp::new().await;
+        app.create_user().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token, "1", "4154332334").await.status, 200);
+        for left in ["4 tries left", "3 tries left", "2 tries left", "1 try left"] {
+            let res = app.verify_code(&token, "123456").await;
+            assert_eq!(
+                res.assert_invalid_field("code"),
+                format!("is not the code we sent; {left}")
+            );
+        }
+        let res = app.verify_code(&token, "123456").await;
+        assert_eq!(
+            res.assert_invalid_field("code"),
+            "too many wrong tries; ask for a new code"
+        );
+        // Dead: even the right code no longer works.
+        let res = app.verify_code(&token, "000000").await;
+        assert_eq!(
+            res.assert_invalid_field("code"),
+            "too many wrong tries; ask for a new code"
+        );
+        // A new code starts again.
+        app.advance(Duration::seconds(30));
+        assert_eq!(app.ask_code(&token, "1", "4154332334").await.status, 200);
+        let res = app.verify_code(&token, "654321").await;
+        assert_eq!(
+            res.assert_invalid_field("code"),
+            "is not the code we sent; 4 tries left"
+        );
+        let res = app.verify_code(&token, "000000").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+
+    #[tokio::test]
+    async fn the_right_code_signs_in_a_host_created_user_and_claims_the_flow() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        assert_eq!(user["verified"], false);
+        let (flow, token) = anonymous_flow(&app, json!(["compliance", redirect()])).await;
+        assert_eq!(app.ask_code(&token, "1", "415-433-2334").await.status, 200);
+        let res = app.verify_code(&token, "000000").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let cookie = set_cookie(&res).expect("sign-in sets the resume cookie");
+        assert!(cookie.starts_with(&format!("{}={token};", cookie_name(&flow["id"]))));
+        let body = res.json();
+        assert_eq!(body["status"], "signed_in");
+        assert_eq!(body["flow"]["user_id"], user["id"]);
+        assert_eq!(body["flow"]["completed_steps"], json!([]));
+
+        let host_user = app
+            .get(
+                &format!("/api/v2/users/{}", user["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await
+            .json();
+        assert_eq!(host_user["verified"], true);
+        assert_eq!(host_user["status"], "verified");
+        let host_flow = app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await
+            .json();
+        assert_eq!(host_flow["user_id"], user["id"]);
+
+        // The session now acts for the user; the code is used up.
+        let res = app.get("/api/flow/compliance", Auth::Bearer(&token)).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json(), Value::Null);
+        app.verify_code(&token, "000000")
+            .await
+            .assert_error(409, "conflict");
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_phone_signs_in_as_the_oldest_user() {
+        let app = TestApp::new().await;
+        let first = app.create_user().await;
+        app.advance(Duration::seconds(1));
+        let second = app.create_user().await;
+        assert_ne!(first["id"], second["id"]);
+        let (flow, _) = anonymous_flow(&app, json!([redirect()])).await;
+        app.sign_in_as_bob(&flow["id"]).await;
+        let host_flow = app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await
+            .json();
+        assert_eq!(host_flow["user_id"], first["id"]);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_phone_gives_a_profile_that_becomes_a_verified_user() {
+        let app = TestApp::new().await;
+        let (flow, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token, "44", "07911 123456").await.status, 200);
+        let res = app.verify_code(&token, "000000").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json(), json!({"status": "profile_required"}));
+        assert_eq!(set_cookie(&res), None, "not signed in yet");
+        // Still not signed in.
+        app.get("/api/flow/compliance", Auth::Bearer(&token))
+            .await
+            .assert_error(403, "forbidden");
+
+        let res = app
+            .post(
+                "/api/flow/auth/profile",
+                Auth::Bearer(&token),
+                json!({"first_name": " ", "last_name": "Lovelace", "email": "ada@"}),
+            )
+            .await;
+        res.assert_invalid_field("first_name");
+        res.assert_invalid_field("email");
+        let res = app
+            .post(
+                "/api/flow/auth/profile",
+                Auth::Bearer(&token),
+                json!({"first_name": "Ada", "last_name": "Lovelace"}),
+            )
+            .await;
+        res.assert_invalid_field("email");
+
+        let res = app
+            .post(
+                "/api/flow/auth/profile",
+                Auth::Bearer(&token),
+                json!({"first_name": "Ada", "last_name": "Lovelace",
+                       "email": "ada@example.com"}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert!(
+            set_cookie(&res).is_some(),
+            "signing up sets the resume cookie"
+        );
+        let body = res.json();
+        assert_eq!(body["status"], "signed_in");
+        let user_id = body["flow"]["user_id"].as_str().unwrap().to_owned();
+
+        // The same user object the host reads: verified, with the phone in E.164 parts.
+        let user = app
+            .get(&format!("/api/v2/users/{user_id}"), Auth::App)
+            .await
+            .json();
+        assert_eq!(user["first_name"], "Ada");
+        assert_eq!(user["last_name"], "Lovelace");
+        assert_eq!(user["email"], "ada@example.com");
+        assert_eq!(
+            user["phone_number"],
+            json!({"country_code": "44", "phone_number": "7911123456"})
+        );
+        assert_eq!(user["verified"], true);
+        assert_eq!(user["status"], "verified");
+        assert_eq!(user["metadata"], Value::Null);
+        // With a wallet.
+        let wallet = app
+            .get(&format!("/api/v2/users/{user_id}/wallet"), Auth::App)
+            .await;
+        assert_eq!(wallet.status, 200, "{}", wallet.text());
+        assert_eq!(wallet.json()["amount"], 0);
+        // The flow is claimed.
+        let host_flow = app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await
+            .json();
+        assert_eq!(host_flow["user_id"], json!(user_id));
+        // Only once.
+        let res = app
+            .post(
+                "/api/flow/auth/profile",
+                Auth::Bearer(&token),
+                json!({"first_name": "Ada", "last_name": "Lovelace",
+                       "email": "ada@example.com"}),
+            )
+            .await;
+        res.assert_error(409, "conflict");
+        // A second sign-in with that phone finds the user now.
+        let (flow2, token2) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token2, "+44", "7911123456").await.status, 200);
+        let res = app.verify_code(&token2, "000000").await;
+        assert_eq!(res.json()["status"], "signed_in");
+        let host_flow = app
+            .get(
+                &format!("/api/v2/flows/{}", flow2["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await
+            .json();
+        assert_eq!(host_flow["user_id"], json!(user_id));
+    }
+
+    #[tokio::test]
+    async fn a_profile_before_the_phone_is_verified_is_a_conflict() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        let profile = json!({"first_name": "Ada", "last_name": "Lovelace",
+                             "email": "ada@example.com"});
+        let res = app
+            .post(
+                "/api/flow/auth/profile",
+                Auth::Bearer(&token),
+                profile.clone(),
+            )
+            .await;
+        let body = res.assert_error(409, "conflict");
+        assert_eq!(body["message"], "verify your phone number first");
+        assert_eq!(app.ask_code(&token, "44", "7911123456").await.status, 200);
+        app.post("/api/flow/auth/profile", Auth::Bearer(&token), profile)
+            .await
+            .assert_error(409, "conflict");
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(users, 0);
+    }
+
+    #[tokio::test]
+    async fn a_profile_for_a_signed_in_session_is_a_conflict() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let res = app
+            .post(
+                "/api/flow/auth/profile",
+                Auth::Bearer(session["token"].as_str().unwrap()),
+                json!({"first_name": "Ada", "last_name": "Lovelace",
+                       "email": "ada@example.com"}),
+            )
+            .await;
+        res.assert_error(409, "conflict");
+    }
+
+    #[tokio::test]
+    async fn a_require_auth_flow_refuses_another_persons_phone() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let flow = app
+            .create_flow(json!({"steps": [redirect()], "user_id": user["id"],
+                                "require_auth": true}))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        assert_eq!(session["authenticated"], false);
+        let token = session["token"].as_str().unwrap();
+
+        let res = app.ask_code(token, "1", "2015550123").await;
+        let body = res.assert_error(403, "forbidden");
+        assert_eq!(
+            body["message"],
+            "this phone number does not belong to the person this flow is for"
+        );
+        assert_eq!(
+            body["fields"],
+            json!([{"field": "phone_number",
+                    "message": "does not belong to the person this flow is for"}])
+        );
+
+        assert_eq!(app.ask_code(token, "1", "(415) 433 2334").await.status, 200);
+        let res = app.verify_code(token, "000000").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let body = res.json();
+        assert_eq!(body["status"], "signed_in");
+        assert_eq!(body["flow"]["user_id"], user["id"]);
+    }
+
+    #[tokio::test]
+    async fn a_passed_preauth_window_forces_sign_in_by_the_flows_user() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        app.advance(Duration::minutes(16));
+        let session = app.create_session(&flow["id"], None).await;
+        assert_eq!(session["authenticated"], false);
+        let token = session["token"].as_str().unwrap();
+        app.ask_code(token, "44", "7911123456")
+            .await
+            .assert_error(403, "forbidden");
+        assert_eq!(app.ask_code(token, "1", "4154332334").await.status, 200);
+        let res = app.verify_code(token, "000000").await;
+        let body = res.json();
+        assert_eq!(body["status"], "signed_in", "{body}");
+        assert_eq!(body["flow"]["user_id"], flow["user_id"]);
+        let state = app.get("/api/flow/state", Auth::Bearer(token)).await;
+        assert_eq!(state.status, 200);
+    }
+
+    /// A stand-in for an SMS provider: a fixed code, and a record of what was sent.
+    #[derive(Debug, Default, Clone)]
+    struct Outbox(Arc<Mutex<Vec<(String, String)>>>);
+
+    impl CodeSender for Outbox {
+        fn new_code(&self) -> String {
+            "424242".to_owned()
+        }
+        fn send<'a>(&'a self, to: &'a ParsedPhone, code: &'a str) -> SendFuture<'a> {
+            self.0.lock().unwrap().push((to.e164(), code.to_owned()));
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn another_code_sender_can_be_plugged_in() {
+        let outbox = Outbox::default();
+        let app = TestApp::with_code_sender(outbox.clone()).await;
+        app.create_user().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(
+            app.ask_code(&token, "1", "(415) 433-2334").await.status,
+            200
+        );
+        assert_eq!(
+            *outbox.0.lock().unwrap(),
+            [("+14154332334".to_owned(), "424242".to_owned())]
+        );
+        app.verify_code(&token, "000000")
+            .await
+            .assert_invalid_field("code");
+        let res = app.verify_code(&token, "424242").await;
+        assert_eq!(res.json()["status"], "signed_in");
+    }
+
+    #[tokio::test]
+    async fn the_host_api_checks_phones_with_the_same_library() {
+        let app = TestApp::new().await;
+        let mut body = bob();
+        body["phone_number"] = json!("1234567890");
+        let res = app.post("/api/v2/users", Auth::App, body).await;
+        assert_eq!(
+            res.assert_invalid_field("phone_number"),
+            "is not a valid phone number for +1"
+        );
+    }
+}
+
+mod resume {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_preauthenticated_session_sets_the_resume_cookie() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let res = app
+            .post(
+                "/api/flow/sessions",
+                Auth::None,
+                json!({"flow_id": flow["id"]}),
+            )
+            .await;
+        assert_eq!(res.status, 200);
+        let token = res.json()["token"].as_str().unwrap().to_owned();
+        let cookie = set_cookie(&res).unwrap();
+        assert_eq!(
+            cookie,
+            format!(
+                "{}={token}; Path=/api/flow/sessions; Max-Age=1800; HttpOnly; SameSite=Strict",
+                cookie_name(&flow["id"])
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unauthenticated_session_sets_no_cookie() {
+        let app = TestApp::new().await;
+        let flow = app.create_flow(json!({"steps": [redirect()]})).await;
+        let res = app
+            .post(
+                "/api/flow/sessions",
+                Auth::None,
+                json!({"flow_id": flow["id"]}),
+            )
+            .await;
+        assert_eq!(res.status, 200);
+        assert_eq!(set_cookie(&res), None);
+    }
+
+    #[tokio::test]
+    async fn a_reload_with_the_cookie_resumes_the_same_session() {
+        let app = TestApp::new().await;
+        let flow = app.create_flow(json!({"steps": [redirect()]})).await;
+        app.create_user().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        assert_eq!(app.ask_code(token, "1", "4154332334").await.status, 200);
+        let signed_in = app.verify_code(token, "000000").await;
+        let cookie = cookie_pair(&set_cookie(&signed_in).unwrap());
+        // Progress made before the reload.
+        let res = app
+            .post_raw(
+                "/api/flow/steps/redirect/complete",
+                Auth::Bearer(token),
+                "application/json",
+                "",
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+
+        app.advance(Duration::minutes(5));
+        let cookies = format!("other=1; {cookie}");
+        let res = app
+            .send(
+                axum::http::Method::POST,
+                "/api/flow/sessions",
+                Auth::None,
+                &[("cookie", cookies.as_str())],
+                Some((
+                    "application/json",
+                    json!({"flow_id": flow["id"], "host_origin": "http://localhost:3000"})
+                        .to_string()
+                        .into_bytes(),
+                )),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let resumed = res.json();
+        assert_eq!(resumed["token"], token);
+        assert_eq!(resumed["authenticated"], true);
+        assert_eq!(resumed["expires_at"], session["expires_at"]);
+        assert_eq!(resumed["flow"]["completed_steps"], json!(["redirect"]));
+        assert_eq!(
+            resumed["flow"]["user_id"],
+            signed_in.json()["flow"]["user_id"]
+        );
+        assert_eq!(resumed["host_origin"], "http://localhost:3000");
+        let refreshed = set_cookie(&res).unwrap();
+        let max_age: i64 = refreshed
+            .split("Max-Age=")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1490..=1500).contains(&max_age), "{refreshed}");
+
+        // The origin is checked again on every resume.
+        let res = app
+            .send(
+                axum::http::Method::POST,
+                "/api/flow/sessions",
+                Auth::None,
+                &[("cookie", cookie.as_str())],
+                Some((
+                    "application/json",
+                    json!({"flow_id": flow["id"], "host_origin": "https://evil.example"})
+                        .to_string()
+                        .into_bytes(),
+                )),
+            )
+            .await;
+        assert_eq!(res.json()["token"], token);
+        assert_eq!(res.json()["host_origin"], Value::Null);
+    }
+
+    #[tokio::test]
+    async fn an_expired_cookie_is_session_expired_and_cleared() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let res = app
+            .post(
+                "/api/flow/sessions",
+                Auth::None,
+                json!({"flow_id": flow["id"]}),
+            )
+            .await;
+        let old_token = res.json()["token"].as_str().unwrap().to_owned();
+        let cookie = cookie_pair(&set_cookie(&res).unwrap());
+
+        app.advance(Duration::minutes(30));
+        let res = app.post_session_with_cookie(&flow["id"], &cookie).await;
+        let body = res.assert_error(401, "session_expired");
+        assert_eq!(
+            body["message"],
+            "your session has expired; open the flow link again"
+        );
+        let cleared = set_cookie(&res).unwrap();
+        assert!(
+            cleared.starts_with(&format!("{}=;", cookie_name(&flow["id"]))),
+            "{cleared}"
+        );
+        assert!(cleared.contains("Max-Age=0"), "{cleared}");
+
+        // The browser dropped the cookie: the next mint is fresh, and past the pre-auth
+        // window it asks for sign-in.
+        let session = app.create_session(&flow["id"], None).await;
+        assert_ne!(session["token"], json!(old_token));
+        assert_eq!(session["authenticated"], false);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_or_foreign_cookie_is_ignored() {
+        let app = TestApp::new().await;
+        let flow_a = app.create_redirect_flow().await;
+        let flow_b = app.create_redirect_flow().await;
+        let res = app
+            .post(
+                "/api/flow/sessions",
+                Auth::None,
+                json!({"flow_id": flow_a["id"]}),
+            )
+            .await;
+        let token_a = res.json()["token"].as_str().unwrap().to_owned();
+
+        // Flow a's token under flow b's name: not a session of flow b.
+        let forged = format!("{}={token_a}", cookie_name(&flow_b["id"]));
+        let res = app.post_session_with_cookie(&flow_b["id"], &forged).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_ne!(res.json()["token"], json!(token_a));
+
+        let garbage = format!("{}=nope", cookie_name(&flow_a["id"]));
+        let res = app.post_session_with_cookie(&flow_a["id"], &garbage).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_ne!(res.json()["token"], json!(token_a));
+    }
+
+    #[tokio::test]
+    async fn an_unauthenticated_session_is_never_resumed() {
+        let app = TestApp::new().await;
+        let flow = app.create_flow(json!({"steps": [redirect()]})).await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        let cookie = format!("{}={token}", cookie_name(&flow["id"]));
+        let res = app.post_session_with_cookie(&flow["id"], &cookie).await;
+        assert_eq!(res.status, 200);
+        assert_ne!(res.json()["token"], json!(token));
+    }
+}
+
+/// A valid W-9 body.
+fn w9() -> Value {
+    json!({
+        "country": "us", "first_name": " Ada ", "last_name": "Lovelace",
+        "date_of_birth": "1990-04-25", "tin": "123-45-6789",
+        "address": {"line1": "1 Main St", "line2": "", "city": "San Francisco",
+                    "region": "ca", "postal_code": "94103"}
+    })
+}
+
+/// Asserts no whole tax id (`123456789` with or without separators) is in `res`'s body.
+#[track_caller]
+fn assert_no_whole_tin(res: &TestResponse) {
+    let text = res.text();
+    for whole in [
+        "123-45-6789",
+        "123456789",
+        "123 45 6789",
+        "111-11-1111",
+        "111111111",
+    ] {
+        assert!(!text.contains(whole), "{whole} in {text}");
+    }
+}
+
+mod compliance {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_us_w9_is_stored_masked_and_completes_the_step() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app
+            .signed_in_flow(json!(["compliance", redirect()]), bob())
+            .await;
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_no_whole_tin(&res);
+        let body = res.json();
+        let data = &body["data"];
+        assert_eq!(data["form"], "w9");
+        assert_eq!(data["country"], "US");
+        assert_eq!(data["first_name"], "Ada");
+        assert_eq!(data["tin_last4"], "6789");
+        assert_eq!(data["foreign_tax_id_last4"], Value::Null);
+        assert_eq!(
+            data["address"],
+            json!({"line1": "1 Main St", "line2": null, "city": "San Francisco",
+                   "region": "CA", "postal_code": "94103"})
+        );
+        assert_eq!(body["flow"]["completed_steps"], json!(["compliance"]));
+
+        let res = app.get("/api/flow/compliance", Auth::Bearer(&token)).await;
+        assert_no_whole_tin(&res);
+        assert_eq!(res.json(), *data);
+
+        let res = app
+            .get(
+                &format!("/api/v2/users/{}", user["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await;
+        assert_no_whole_tin(&res);
+        assert_eq!(res.json()["compliance"], *data);
+
+        let stored: String = sqlx::query_scalar(
+            "SELECT COALESCE(tin_last4, '') || first_name || address FROM compliance",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert!(!stored.contains("12345"), "{stored}");
+    }
+
+    #[tokio::test]
+    async fn a_new_submission_replaces_the_old() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["compliance"]), bob()).await;
+        app.put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await;
+        let mut again = w9();
+        again["tin"] = json!("987-65-4321");
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), again)
+            .await;
+        assert_eq!(res.json()["data"]["tin_last4"], "4321");
+        let res = app.get("/api/flow/compliance", Auth::Bearer(&token)).await;
+        assert_eq!(res.json()["tin_last4"], "4321");
+    }
+
+    #[tokio::test]
+    async fn rejects_each_bad_us_field_by_name_and_stores_nothing() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["compliance"]), bob()).await;
+        for (field, value, path, message) in [
+            (
+                "date_of_birth",
+                json!(born_years_ago(17)),
+                "date_of_birth",
+                "must be at least 18 years ago",
+            ),
+            (
+                "tin",
+                json!("666-12-3456"),
+                "tin",
+                "is not a valid SSN or ITIN",
+            ),
+            ("tin", json!(null), "tin", "is required"),
+        ] {
+            let mut body = w9();
+            body[field] = value;
+            let res = app
+                .put("/api/flow/compliance", Auth::Bearer(&token), body)
+                .await;
+            assert_eq!(res.assert_invalid_field(path), message, "{field}");
+            assert_no_whole_tin(&res);
+        }
+        let mut body = w9();
+        body["address"]["postal_code"] = json!("9410");
+        body["address"]["region"] = json!("ZZ");
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), body)
+            .await;
+        res.assert_invalid_field("address.postal_code");
+        assert_eq!(
+            res.assert_invalid_field("address.region"),
+            "must be a US state, like CA or NY"
+        );
+        let res = app.get("/api/flow/compliance", Auth::Bearer(&token)).await;
+        assert_eq!(res.json(), Value::Null);
+    }
+
+    #[tokio::test]
+    async fn an_eighteenth_birthday_today_is_old_enough() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["compliance"]), bob()).await;
+        let mut body = w9();
+        body["date_of_birth"] = json!(born_years_ago(18));
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), body)
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+
+    #[tokio::test]
+    async fn a_w8ben_needs_a_foreign_tax_id() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["compliance"]), bob()).await;
+        let mut body = w9();
+        body["country"] = json!("GB");
+        body["tin"] = json!(null);
+        body["address"] = json!({"line1": "10 Downing St", "city": "London",
+                                 "postal_code": "SW1A 2AA"});
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), body.clone())
+            .await;
+        assert_eq!(res.assert_invalid_field("foreign_tax_id"), "is required");
+        body["foreign_tax_id"] = json!("AB 12 34 56 C");
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), body)
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert!(!res.text().contains("AB 12 34 56 C"));
+        let data = &res.json()["data"];
+        assert_eq!(data["form"], "w8ben");
+        assert_eq!(data["foreign_tax_id_last4"], "456C");
+        assert_eq!(data["tin_last4"], Value::Null);
+    }
+
+    #[tokio::test]
+    async fn outside_the_flows_steps_it_is_stored_without_completing_anything() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!([redirect()]), bob()).await;
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["flow"]["completed_steps"], json!([]));
+    }
+
+    #[tokio::test]
+    async fn the_generic_step_completion_still_refuses_it() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["compliance"]), bob()).await;
+        let res = app
+            .post_raw(
+                "/api/flow/steps/compliance/complete",
+                Auth::Bearer(&token),
+                "application/json",
+                "",
+            )
+            .await;
+        res.assert_error(409, "conflict");
+    }
+}
+
+/// The smallest bodies that pass as each image type.
+fn jpeg() -> Vec<u8> {
+    vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F']
+}
+fn png() -> Vec<u8> {
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()
+}
+fn webp() -> Vec<u8> {
+    b"RIFF\x1a\0\0\0WEBPVP8 ".to_vec()
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    side: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> TestResponse {
+    app.put_raw(
+        &format!("/api/flow/id-verification/documents/{side}"),
+        Auth::Bearer(token),
+        content_type,
+        body,
+    )
+    .await
+}
+
+async fn upload_all(app: &TestApp, token: &str) {
+    for (side, ct, body) in [
+        ("front", "image/jpeg", jpeg()),
+        ("back", "image/png", png()),
+        ("selfie", "image/webp", webp()),
+    ] {
+        let res = upload(app, token, side, ct, body).await;
+        assert_eq!(res.status, 200, "{side}: {}", res.text());
+    }
+}
+
+async fn submit(app: &TestApp, token: &str) -> TestResponse {
+    app.post_empty("/api/flow/id-verification/submit", Auth::Bearer(token))
+        .await
+}
+
+async fn host_user(app: &TestApp, user: &Value) -> Value {
+    app.get(
+        &format!("/api/v2/users/{}", user["id"].as_str().unwrap()),
+        Auth::App,
+    )
+    .await
+    .json()
+}
+
+mod id_verification {
+    use super::*;
+
+    #[tokio::test]
+    async fn uploads_each_picture_keeping_only_type_size_and_hash() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app.signed_in_flow(json!(["id-verification"]), bob()).await;
+        let res = app
+            .get("/api/flow/id-verification", Auth::Bearer(&token))
+            .await;
+        assert_eq!(
+            res.json(),
+            json!({"status": "not_started", "documents": [], "decided_at": null})
+        );
+
+        let res = upload(&app, &token, "selfie", "image/webp", webp()).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let doc = res.json();
+        assert_eq!(doc["side"], "selfie");
+        assert_eq!(doc["content_type"], "image/webp");
+        assert_eq!(doc["size"], webp().len());
+        assert!(doc["uploaded_at"].is_string());
+        upload_all(&app, &token).await;
+
+        let state = app
+            .get("/api/flow/id-verification", Auth::Bearer(&token))
+            .await
+            .json();
+        assert_eq!(state["status"], "not_started");
+        let sides: Vec<&str> = state["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["side"].as_str().unwrap())
+            .collect();
+        assert_eq!(sides, ["front", "back", "selfie"]);
+        // Not started: nothing on the host's user object yet.
+        assert_eq!(host_user(&app, &user).await["id_verification"], Value::Null);
+
+        let hashes: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM id_documents")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(hashes.len(), 3);
+        assert!(hashes.iter().all(|h| h.len() == 64));
+    }
+
+    #[tokio::test]
+    async fn rejects_a_type_that_is_not_an_image() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["id-verification"]), bob()).await;
+        let res = upload(
+            &app,
+            &token,
+            "front",
+            "application/pdf",
+            b"%PDF-1.7".to_vec(),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_field("front"),
+            "must be a JPEG, PNG or WebP image"
+        );
+    }
+
+    #[tokio::test]
+    async fn rejects_bytes_that_are_not_the_declared_image() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["id-verification"]), bob()).await;
+        let res = upload(&app, &token, "back", "image/png", jpeg()).await;
+        assert_eq!(
+            res.assert_invalid_field("back"),
+            "is not a JPEG, PNG or WebP image"
+        );
+        let res = upload(&app, &token, "back", "image/jpeg", b"<svg></svg>".to_vec()).await;
+        assert_eq!(
+            res.assert_invalid_field("back"),
+            "is not a JPEG, PNG or WebP image"
+        );
+    }
+
+    #[tokio::test]
+    async fn rejects_an_oversize_or_empty_picture_with_the_envelope() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["id-verification"]), bob()).await;
+        let max = 5 * 1024 * 1024;
+        for size in [max + 1, max + 1024 * 1024] {
+            let mut body = jpeg();
+            body.resize(size, 0);
+            let res = upload(&app, &token, "selfie", "image/jpeg", body).await;
+            assert_eq!(
+                res.assert_invalid_field("selfie"),
+                "must be at most 5 MB",
+                "{size}"
+            );
+        }
+        let mut body = jpeg();
+        body.resize(max, 0);
+        let res = upload(&app, &token, "selfie", "image/jpeg", body).await;
+        assert_eq!(res.status, 200, "exactly 5 MiB is fine: {}", res.text());
+
+        let res = upload(&app, &token, "front", "image/jpeg", Vec::new()).await;
+        assert_eq!(res.assert_invalid_field("front"), "is empty");
+    }
+
+    #[tokio::test]
+    async fn rejects_an_unknown_side() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["id-verification"]), bob()).await;
+        let res = upload(&app, &token, "passport", "image/jpeg", jpeg()).await;
+        assert_eq!(
+            res.assert_invalid_field("side"),
+            "must be front, back or selfie"
+        );
+    }
+
+    #[tokio::test]
+    async fn submitting_names_each_missing_picture() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["id-verification"]), bob()).await;
+        let res = submit(&app, &token).await;
+        for side in ["front", "back", "selfie"] {
+            assert_eq!(res.assert_invalid_field(side), "is required");
+        }
+        upload(&app, &token, "front", "image/jpeg", jpeg()).await;
+        let res = submit(&app, &token).await;
+        res.assert_invalid_field("back");
+        res.assert_invalid_field("selfie");
+        let fields = res.json()["fields"].as_array().unwrap().len();
+        assert_eq!(fields, 2);
+    }
+
+    #[tokio::test]
+    async fn an_ordinary_email_is_verified_and_completes_the_step() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app
+            .signed_in_flow(json!(["id-verification", redirect()]), bob())
+            .await;
+        upload_all(&app, &token).await;
+        let res = submit(&app, &token).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let body = res.json();
+        assert_eq!(body["data"]["status"], "verified");
+        assert!(body["data"]["decided_at"].is_string());
+        assert_eq!(body["data"]["documents"].as_array().unwrap().len(), 3);
+        assert_eq!(body["flow"]["completed_steps"], json!(["id-verification"]));
+        assert_eq!(
+            host_user(&app, &user).await["id_verification"],
+            body["data"]
+        );
+        // Done once.
+        submit(&app, &token).await.assert_error(409, "conflict");
+        upload(&app, &token, "front", "image/jpeg", jpeg())
+            .await
+            .assert_error(409, "conflict");
+    }
+
+    #[tokio::test]
+    async fn the_review_tag_needs_review_and_completes_the_step() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app
+            .signed_in_flow(
+                json!(["id-verification"]),
+                user_with_email("ada+review@example.com"),
+            )
+            .await;
+        upload_all(&app, &token).await;
+        let body = submit(&app, &token).await.json();
+        assert_eq!(body["data"]["status"], "needs_review");
+        assert_eq!(body["flow"]["completed_steps"], json!(["id-verification"]));
+        assert_eq!(
+            host_user(&app, &user).await["id_verification"]["status"],
+            "needs_review"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_fail_tag_fails_clears_the_pictures_and_leaves_the_step_open() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app
+            .signed_in_flow(
+                json!(["id-verification"]),
+                user_with_email("ada+fail@example.com"),
+            )
+            .await;
+        upload_all(&app, &token).await;
+        let res = submit(&app, &token).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let body = res.json();
+        assert_eq!(body["data"]["status"], "failed");
+        assert_eq!(body["data"]["documents"], json!([]));
+        assert_eq!(body["flow"]["completed_steps"], json!([]));
+        let state = app
+            .get("/api/flow/id-verification", Auth::Bearer(&token))
+            .await
+            .json();
+        assert_eq!(state["status"], "failed");
+        assert_eq!(state["documents"], json!([]));
+        assert_eq!(
+            host_user(&app, &user).await["id_verification"]["status"],
+            "failed"
+        );
+        // The user retakes them.
+        let res = submit(&app, &token).await;
+        res.assert_invalid_field("front");
+        upload_all(&app, &token).await;
+        assert_eq!(
+            submit(&app, &token).await.json()["data"]["status"],
+            "failed"
+        );
+    }
+}
+
+/// A valid US background-check body with `ssn`.
+fn us_check(ssn: &str) -> Value {
+    json!({
+        "country": "US", "ssn": ssn, "date_of_birth": "1985-02-01",
+        "address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
+                    "postal_code": "78701"}
+    })
+}
+
+async fn run_check(app: &TestApp, token: &str, body: Value) -> TestResponse {
+    app.post("/api/flow/background-check", Auth::Bearer(token), body)
+        .await
+}
+
+async fn notifications(app: &TestApp) -> Value {
+    let res = app.get("/api/v2/notifications", Auth::App).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()
+}
+
+mod background_check {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_ordinary_ssn_is_clear_and_completes_the_step() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app
+            .signed_in_flow(json!(["background-check", redirect()]), bob())
+            .await;
+        let res = run_check(&app, &token, us_check("123-45-6789")).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_no_whole_tin(&res);
+        let body = res.json();
+        assert_eq!(body["data"]["status"], "clear");
+        assert_eq!(body["data"]["reason"], Value::Null);
+        assert_eq!(body["data"]["ssn_last4"], "6789");
+        assert_eq!(body["flow"]["completed_steps"], json!(["background-check"]));
+        let host = host_user(&app, &user).await;
+        assert_eq!(host["has_criminal_activity"], false);
+        assert_eq!(host["background_check"], body["data"]);
+        assert_eq!(notifications(&app).await, json!({"data": []}));
+    }
+
+    #[tokio::test]
+    async fn the_failing_ssn_flags_the_user_and_notifies_the_app() {
+        let app = TestApp::new().await;
+        let (flow, user, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+        let res = run_check(&app, &token, us_check("111-11-1111")).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_no_whole_tin(&res);
+        let body = res.json();
+        assert_eq!(body["data"]["status"], "failed");
+        assert_eq!(body["data"]["ssn_last4"], "1111");
+        assert_eq!(body["flow"]["completed_steps"], json!(["background-check"]));
+
+        let host = host_user(&app, &user).await;
+        assert_eq!(host["has_criminal_activity"], true);
+        assert_eq!(host["background_check"]["status"], "failed");
+
+        let list = notifications(&app).await;
+        let data = list["data"].as_array().unwrap();
+        assert_eq!(data.len(), 1, "{list}");
+        let n = &data[0];
+        assert_eq!(n["type"], "user.background_check_failed");
+        assert_eq!(n["user_id"], user["id"]);
+        assert!(n["id"].is_string() && n["created"].is_string());
+        assert_eq!(n["data"]["user_id"], user["id"]);
+        assert_eq!(n["data"]["flow_id"], flow["id"]);
+        assert!(uuid::Uuid::try_parse(n["data"]["background_check_id"].as_str().unwrap()).is_ok());
+
+        // A later clear check is the latest, but the flag stays.
+        let res = run_check(&app, &token, us_check("123 45 6789")).await;
+        assert_eq!(res.json()["data"]["status"], "clear");
+        let host = host_user(&app, &user).await;
+        assert_eq!(host["has_criminal_activity"], true);
+        assert_eq!(host["background_check"]["status"], "clear");
+    }
+
+    #[tokio::test]
+    async fn outside_the_us_is_not_eligible_and_completes_the_step() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+        let res = run_check(&app, &token, json!({"country": "FR", "date_of_birth": ""})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let body = res.json();
+        assert_eq!(body["data"]["status"], "not_eligible");
+        assert_eq!(body["data"]["reason"], "not_us");
+        assert_eq!(body["data"]["ssn_last4"], Value::Null);
+        assert_eq!(body["flow"]["completed_steps"], json!(["background-check"]));
+        assert_eq!(host_user(&app, &user).await["has_criminal_activity"], false);
+    }
+
+    #[tokio::test]
+    async fn under_18_is_not_eligible_even_with_the_failing_ssn() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+        let mut body = us_check("111-11-1111");
+        body["date_of_birth"] = json!(born_years_ago(17));
+        let res = run_check(&app, &token, body).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let body = res.json();
+        assert_eq!(body["data"]["status"], "not_eligible");
+        assert_eq!(body["data"]["reason"], "under_18");
+        assert_eq!(body["flow"]["completed_steps"], json!(["background-check"]));
+        assert_eq!(host_user(&app, &user).await["has_criminal_activity"], false);
+        assert_eq!(notifications(&app).await, json!({"data": []}));
+    }
+
+    #[tokio::test]
+    async fn rejects_each_bad_field_by_name() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+        let res = run_check(&app, &token, json!({"country": "US", "date_of_birth": ""})).await;
+        for field in ["ssn", "date_of_birth", "address"] {
+            res.assert_invalid_field(field);
+        }
+        let mut body = us_check("000-12-3456");
+        body["address"]["postal_code"] = json!("7870");
+        let res = run_check(&app, &token, body).await;
+        assert_eq!(
+            res.assert_invalid_field("ssn"),
+            "is not a valid SSN or ITIN"
+        );
+        res.assert_invalid_field("address.postal_code");
+        let res = run_check(&app, &token, json!({"country": "XX", "date_of_birth": ""})).await;
+        res.assert_invalid_field("country");
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM background_checks")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(stored, 0);
+    }
+
+    #[tokio::test]
+    async fn notifications_need_the_apps_credentials() {
+        let app = TestApp::new().await;
+        app.get("/api/v2/notifications", Auth::None)
+            .await
+            .assert_error(401, "unauthorized");
+    }
+}
+
+mod access {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unauthenticated_session_must_sign_in_first() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(
+            &app,
+            json!(["compliance", "id-verification", "background-check"]),
+        )
+        .await;
+        let auth = || Auth::Bearer(&token);
+        let responses = [
+            app.get("/api/flow/compliance", auth()).await,
+            app.put("/api/flow/compliance", auth(), w9()).await,
+            app.get("/api/flow/id-verification", auth()).await,
+            upload(&app, &token, "front", "image/jpeg", jpeg()).await,
+            submit(&app, &token).await,
+            run_check(&app, &token, us_check("111-11-1111")).await,
+        ];
+        for res in responses {
+            let body = res.assert_error(403, "forbidden");
+            assert_eq!(body["message"], "sign in to continue");
+        }
+    }
+
+    #[tokio::test]
+    async fn no_token_is_unauthorized() {
+        let app = TestApp::new().await;
+        for res in [
+            app.get("/api/flow/compliance", Auth::None).await,
+            app.get("/api/flow/id-verification", Auth::None).await,
+            app.post("/api/flow/background-check", Auth::None, json!({}))
+                .await,
+            app.post("/api/flow/auth/code", Auth::None, json!({})).await,
+            app.post("/api/flow/auth/verify", Auth::None, json!({}))
+                .await,
+            app.post("/api/flow/auth/profile", Auth::None, json!({}))
+                .await,
+        ] {
+            res.assert_error(401, "unauthorized");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_cannot_sign_in() {
+        let app = TestApp::new().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        app.advance(Duration::minutes(30));
+        app.ask_code(&token, "1", "4154332334")
+            .await
+            .assert_error(401, "session_expired");
+    }
+}
