@@ -7,6 +7,10 @@
 //! can hand the app a fake server.
 
 use gloo_net::http::{Request, RequestBuilder};
+use payout_model::identity::{
+    BackgroundCheck, CodeCheck, CodeSent, Compliance, DocumentSide, IdVerification,
+    NewBackgroundCheck, NewCode, NewCompliance, NewProfile, SignIn, Submitted, UploadedDocument,
+};
 use payout_model::money::{
     BankAccount, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod, PayoutMethodList,
     Transfer, Wallet,
@@ -115,6 +119,50 @@ pub trait FlowApi {
     ) -> LocalFuture<Result<Transfer, ApiFailure>>;
     /// A transfer of the user, as it is now.
     fn transfer(&self, token: String, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>>;
+    /// Sends a one-time code to a phone. A 429 means the resend cooldown has not passed; a 403
+    /// that the phone does not belong to the user the flow is for.
+    fn send_code(&self, token: String, new: NewCode) -> LocalFuture<Result<CodeSent, ApiFailure>>;
+    /// Checks the code last sent: signs in, or asks for a profile when the phone is new.
+    fn verify_code(
+        &self,
+        token: String,
+        check: CodeCheck,
+    ) -> LocalFuture<Result<SignIn, ApiFailure>>;
+    /// Creates the user of a verified new phone and signs in.
+    fn create_profile(
+        &self,
+        token: String,
+        new: NewProfile,
+    ) -> LocalFuture<Result<SignIn, ApiFailure>>;
+    /// The user's compliance data (tax ids reduced to their last four), if given yet.
+    fn compliance(&self, token: String) -> LocalFuture<Result<Option<Compliance>, ApiFailure>>;
+    /// Stores the user's compliance data and records the step.
+    fn submit_compliance(
+        &self,
+        token: String,
+        new: NewCompliance,
+    ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>>;
+    /// Where the user's ID verification stands, with the pictures uploaded since the last
+    /// decision.
+    fn id_verification(&self, token: String) -> LocalFuture<Result<IdVerification, ApiFailure>>;
+    /// Uploads one picture, sent as its bytes with the image's own `Content-Type`.
+    fn upload_document(
+        &self,
+        token: String,
+        side: DocumentSide,
+        image: web_sys::Blob,
+    ) -> LocalFuture<Result<UploadedDocument, ApiFailure>>;
+    /// Asks for a decision on the three uploaded pictures.
+    fn submit_id_verification(
+        &self,
+        token: String,
+    ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>>;
+    /// Runs the background check (or answers why it is not needed).
+    fn submit_background_check(
+        &self,
+        token: String,
+        new: NewBackgroundCheck,
+    ) -> LocalFuture<Result<Submitted<BackgroundCheck>, ApiFailure>>;
 }
 
 /// The sandbox's flow endpoints, same-origin over `fetch`.
@@ -216,6 +264,94 @@ impl FlowApi for HttpApi {
     fn transfer(&self, token: String, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
         let url = format!("/api/flow/transfers/{id}");
         call(build(bearer(Request::get(&url), &token)))
+    }
+
+    fn send_code(&self, token: String, new: NewCode) -> LocalFuture<Result<CodeSent, ApiFailure>> {
+        call(json(
+            bearer(Request::post("/api/flow/auth/code"), &token),
+            &new,
+        ))
+    }
+
+    fn verify_code(
+        &self,
+        token: String,
+        check: CodeCheck,
+    ) -> LocalFuture<Result<SignIn, ApiFailure>> {
+        call(json(
+            bearer(Request::post("/api/flow/auth/verify"), &token),
+            &check,
+        ))
+    }
+
+    fn create_profile(
+        &self,
+        token: String,
+        new: NewProfile,
+    ) -> LocalFuture<Result<SignIn, ApiFailure>> {
+        call(json(
+            bearer(Request::post("/api/flow/auth/profile"), &token),
+            &new,
+        ))
+    }
+
+    fn compliance(&self, token: String) -> LocalFuture<Result<Option<Compliance>, ApiFailure>> {
+        call(build(bearer(Request::get("/api/flow/compliance"), &token)))
+    }
+
+    fn submit_compliance(
+        &self,
+        token: String,
+        new: NewCompliance,
+    ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>> {
+        call(json(
+            bearer(Request::put("/api/flow/compliance"), &token),
+            &new,
+        ))
+    }
+
+    fn id_verification(&self, token: String) -> LocalFuture<Result<IdVerification, ApiFailure>> {
+        call(build(bearer(
+            Request::get("/api/flow/id-verification"),
+            &token,
+        )))
+    }
+
+    fn upload_document(
+        &self,
+        token: String,
+        side: DocumentSide,
+        image: web_sys::Blob,
+    ) -> LocalFuture<Result<UploadedDocument, ApiFailure>> {
+        let url = format!("/api/flow/id-verification/documents/{}", side.as_str());
+        let content_type = image.type_();
+        call(
+            bearer(Request::put(&url), &token)
+                .header("Content-Type", &content_type)
+                .body(image)
+                .map_err(unsendable),
+        )
+    }
+
+    fn submit_id_verification(
+        &self,
+        token: String,
+    ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>> {
+        call(build(bearer(
+            Request::post("/api/flow/id-verification/submit"),
+            &token,
+        )))
+    }
+
+    fn submit_background_check(
+        &self,
+        token: String,
+        new: NewBackgroundCheck,
+    ) -> LocalFuture<Result<Submitted<BackgroundCheck>, ApiFailure>> {
+        call(json(
+            bearer(Request::post("/api/flow/background-check"), &token),
+            &new,
+        ))
     }
 }
 

@@ -4,15 +4,16 @@
 //! `error`).
 //!
 //! The session token lives in a [`StoredValue`] (memory only); reloading the page mints a new
-//! session from the link.
+//! session from the link (the server resumes it by its cookie while it is valid). An expired
+//! session shows a screen whose "Start again" mints a fresh one the same way.
 
 use crate::api::{ApiFailure, FlowApi, HttpApi, LocalFuture};
 use crate::bridge::{Bridge, HostWindow};
 use crate::context::{provide_services, FlowServices, Navigate, SessionApi};
 use crate::i18n::{step_title, t, tr, Key};
 use crate::router::{flow_id_from_path, progress, route, ErrorKind, Screen};
-use crate::screens::{DoneScreen, LoadingScreen, SignInScreen};
-use crate::steps::StepView;
+use crate::screens::{DoneScreen, LoadingScreen};
+use crate::steps::{AuthStep, StepView};
 use crate::ui::{error_title, ErrorScreen, ProgressIndicator};
 use leptos::html;
 use leptos::logging::warn;
@@ -123,6 +124,19 @@ pub fn FlowApp(
             on_failure(f)
         })
     };
+    // Signed in: the session now acts for the user; route on the flow as it now is.
+    let signed_in = Rc::new(move |flow: FlowState| {
+        phase.try_update(|phase| {
+            if let Phase::Ready {
+                flow: current,
+                authenticated,
+            } = phase
+            {
+                *current = flow;
+                *authenticated = true;
+            }
+        });
+    });
     // A step recorded and seen through: route on the flow's new state.
     let advance = Rc::new(move |flow: FlowState| {
         phase.try_update(|phase| {
@@ -145,6 +159,7 @@ pub fn FlowApp(
         complete_step,
         api: session_api,
         advance,
+        signed_in,
         sleep: Rc::new(browser_sleep),
         navigate,
         go_to_dashboard,
@@ -241,8 +256,10 @@ pub fn FlowApp(
                 }}
                 {move || match screen.get() {
                     Screen::Loading => view! { <LoadingScreen /> }.into_any(),
-                    Screen::Error(kind) => view! { <ErrorScreen kind=kind on_retry=retry /> }.into_any(),
-                    Screen::SignIn => view! { <SignInScreen /> }.into_any(),
+                    Screen::Error(kind) => {
+                        view! { <ErrorScreen kind=kind on_retry=retry on_restart=retry /> }.into_any()
+                    }
+                    Screen::SignIn => view! { <AuthStep /> }.into_any(),
                     Screen::Step(step) => {
                         // The flow as it is when the step mounts; a step that stays on screen
                         // while the flow changes (hide_continue_button) is not re-created.

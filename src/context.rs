@@ -9,6 +9,10 @@
 use crate::api::{ApiFailure, BankAccountList, FlowApi, LocalFuture};
 use crate::bridge::Bridge;
 use leptos::prelude::*;
+use payout_model::identity::{
+    BackgroundCheck, CodeCheck, CodeSent, Compliance, DocumentSide, IdVerification,
+    NewBackgroundCheck, NewCode, NewCompliance, NewProfile, SignIn, Submitted, UploadedDocument,
+};
 use payout_model::money::{
     BankAccount, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod, PayoutMethodList,
     Transfer, Wallet,
@@ -35,12 +39,14 @@ pub struct FlowServices {
     /// Records a step on the server. When the session has expired the shell has already
     /// switched to its session-expired screen by the time this answers.
     pub complete_step: CompleteStep,
-    /// The flow's money endpoints with the session's token.
+    /// The flow-facing endpoints with the session's token.
     pub api: SessionApi,
     /// Shows the screen for the flow's new state (after a step was recorded and the user has
     /// seen its outcome).
     pub advance: Rc<dyn Fn(FlowState)>,
-    /// Waits, for refreshing a pending payout.
+    /// The session now acts for a signed-in user: the shell routes on `flow` as authenticated.
+    pub signed_in: Rc<dyn Fn(FlowState)>,
+    /// Waits, for refreshing a pending payout and for the one-time code's resend countdown.
     pub sleep: Sleep,
     /// Leaves the flow (the top window when embedded).
     pub navigate: Navigate,
@@ -49,6 +55,7 @@ pub struct FlowServices {
 }
 
 /// The flow-facing API as steps call it: the server with the session's bearer token filled in.
+/// Each method is the [`FlowApi`] method of the same name.
 /// Every failure is first shown to `on_failure` (the shell switches to its session-expired
 /// screen there), then answered to the step.
 #[derive(Clone)]
@@ -149,6 +156,63 @@ impl SessionApi {
     /// See [`FlowApi::transfer`].
     pub fn transfer(&self, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
         self.guard(self.api.transfer((self.token)(), id))
+    }
+
+    /// See [`FlowApi::send_code`].
+    pub fn send_code(&self, new: NewCode) -> LocalFuture<Result<CodeSent, ApiFailure>> {
+        self.guard(self.api.send_code((self.token)(), new))
+    }
+
+    /// See [`FlowApi::verify_code`].
+    pub fn verify_code(&self, check: CodeCheck) -> LocalFuture<Result<SignIn, ApiFailure>> {
+        self.guard(self.api.verify_code((self.token)(), check))
+    }
+
+    /// See [`FlowApi::create_profile`].
+    pub fn create_profile(&self, new: NewProfile) -> LocalFuture<Result<SignIn, ApiFailure>> {
+        self.guard(self.api.create_profile((self.token)(), new))
+    }
+
+    /// See [`FlowApi::compliance`].
+    pub fn compliance(&self) -> LocalFuture<Result<Option<Compliance>, ApiFailure>> {
+        self.guard(self.api.compliance((self.token)()))
+    }
+
+    /// See [`FlowApi::submit_compliance`].
+    pub fn submit_compliance(
+        &self,
+        new: NewCompliance,
+    ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>> {
+        self.guard(self.api.submit_compliance((self.token)(), new))
+    }
+
+    /// See [`FlowApi::id_verification`].
+    pub fn id_verification(&self) -> LocalFuture<Result<IdVerification, ApiFailure>> {
+        self.guard(self.api.id_verification((self.token)()))
+    }
+
+    /// See [`FlowApi::upload_document`].
+    pub fn upload_document(
+        &self,
+        side: DocumentSide,
+        image: web_sys::Blob,
+    ) -> LocalFuture<Result<UploadedDocument, ApiFailure>> {
+        self.guard(self.api.upload_document((self.token)(), side, image))
+    }
+
+    /// See [`FlowApi::submit_id_verification`].
+    pub fn submit_id_verification(
+        &self,
+    ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>> {
+        self.guard(self.api.submit_id_verification((self.token)()))
+    }
+
+    /// See [`FlowApi::submit_background_check`].
+    pub fn submit_background_check(
+        &self,
+        new: NewBackgroundCheck,
+    ) -> LocalFuture<Result<Submitted<BackgroundCheck>, ApiFailure>> {
+        self.guard(self.api.submit_background_check((self.token)(), new))
     }
 }
 

@@ -56,10 +56,12 @@ pub fn field_label(name: &str) -> &'static str {
 
 /// `{label} {rule}`: `Routing number must be 9 digits`.
 pub fn worded(name: &str, rule: &str) -> String {
-    tr(
-        Key::FieldMessage,
-        &[("label", field_label(name)), ("rule", rule)],
-    )
+    label_rule(field_label(name), rule)
+}
+
+/// `{label} {rule}` for any field: `Date of birth must be at least 18 years ago`.
+pub fn label_rule(label: &str, rule: &str) -> String {
+    tr(Key::FieldMessage, &[("label", label), ("rule", rule)])
 }
 
 /// Checks `value` of the text field `name` by the model's rule; `Err` holds the worded message.
@@ -191,16 +193,31 @@ pub fn server_errors(
     failure: &ApiFailure,
     fields: &[&'static str],
 ) -> (FieldErrors, Option<String>) {
+    let labelled: Vec<(&'static str, &'static str)> = fields
+        .iter()
+        .map(|name| (*name, field_label(name)))
+        .collect();
+    split_errors(failure, &labelled)
+}
+
+/// [`server_errors`] for forms whose fields are given as `(path, label)`: the path as the
+/// request names it (`address.postal_code`), the label as messages use it (`ZIP code`). Client
+/// checks that produce the model's [`ApiError`](payout_model::ApiError) go through here too, so
+/// a rule reads the same whichever side caught it.
+pub fn split_errors(
+    failure: &ApiFailure,
+    fields: &[(&'static str, &'static str)],
+) -> (FieldErrors, Option<String>) {
     let mut mapped = FieldErrors::new();
     let mut rest = Vec::new();
     match failure.api_error() {
         Some(e) if !e.fields.is_empty() => {
             for f in &e.fields {
-                match fields.iter().find(|name| **name == f.field) {
-                    Some(name) => {
+                match fields.iter().find(|(name, _)| *name == f.field) {
+                    Some((name, label)) => {
                         mapped
                             .entry(name)
-                            .or_insert_with(|| worded(name, &f.message));
+                            .or_insert_with(|| label_rule(label, &f.message));
                     }
                     None => rest.push(format!("{}: {}", f.field, f.message)),
                 }

@@ -16,12 +16,8 @@ pub enum Key {
     LoadingBody,
     /// Accessible name of a spinner.
     SpinnerLabel,
-    /// Heading of the sign-in-required screen.
+    /// Heading of the sign-in step.
     SignInTitle,
-    /// Why sign-in cannot happen in this version.
-    SignInBody,
-    /// What to do instead of signing in.
-    SignInHint,
     /// Accessible name of the progress bar.
     ProgressLabel,
     /// "Step {current} of {total}".
@@ -44,12 +40,6 @@ pub enum Key {
     RedirectInvalidTitle,
     /// Body when the redirect URL is refused.
     RedirectInvalidBody,
-    /// "{step} isn't available in this version".
-    UnavailableTitle,
-    /// Body of the unavailable-step screen.
-    UnavailableBody,
-    /// "Step name: {name}".
-    UnavailableStepName,
     /// Heading of the done screen.
     DoneTitle,
     /// Body of the done screen.
@@ -288,17 +278,197 @@ pub enum Key {
     PayoutFailedTitle,
     /// Body of a failed payout.
     PayoutFailedBody,
+    /// Intro of the phone stage of sign-in.
+    AuthPhoneIntro,
+    /// Label of the country calling code.
+    FieldCountryCode,
+    /// Hint under the country calling code.
+    CountryCodeHint,
+    /// Label of the phone number.
+    FieldPhone,
+    /// The phone stage's submit button.
+    SendCode,
+    /// A submit button while a code is being sent.
+    Sending,
+    /// "We sent a code to {sent_to}".
+    CodeSentTo,
+    /// Announced when a new code was sent.
+    CodeResentTo,
+    /// Label of the one-time code.
+    FieldCode,
+    /// Hint under the one-time code.
+    CodeHint,
+    /// The code stage's submit button.
+    Verify,
+    /// The verify button while the code is checked.
+    Verifying,
+    /// Asks for a new code.
+    ResendCode,
+    /// The resend button during its cooldown: "Resend in {seconds} s".
+    ResendIn,
+    /// Goes back to the phone stage.
+    ChangeNumber,
+    /// Intro of the profile stage of sign-in.
+    ProfileIntro,
+    /// Label of a first name.
+    FieldFirstName,
+    /// Label of a last name.
+    FieldLastName,
+    /// Label of an email address.
+    FieldEmail,
+    /// The profile stage's submit button.
+    CreateAccount,
+    /// The create-account button while saving.
+    Creating,
+    /// Sign-in failed, not on one field.
+    AuthFailed,
+    /// Sending a code failed, not on one field.
+    SendCodeFailed,
+    /// Sending a new code failed (the resend cooldown, usually).
+    ResendFailed,
+    /// Intro of the compliance step.
+    ComplianceIntro,
+    /// Label of the country of residence.
+    FieldCountry,
+    /// Label of the legal first name.
+    FieldLegalFirstName,
+    /// Label of the legal last name.
+    FieldLegalLastName,
+    /// Label of the date of birth.
+    FieldDateOfBirth,
+    /// Label of the SSN or ITIN.
+    FieldTin,
+    /// Hint under the SSN or ITIN.
+    TinHint,
+    /// Label of the SSN in the background check.
+    FieldSsn,
+    /// Label of the foreign tax id.
+    FieldForeignTaxId,
+    /// Hint under the foreign tax id.
+    ForeignTaxIdHint,
+    /// Heading of the address fields.
+    AddressHeading,
+    /// Label of the street address.
+    FieldLine1,
+    /// Label of the second address line.
+    FieldLine2,
+    /// Label of the city.
+    FieldCity,
+    /// Label of the US state.
+    FieldState,
+    /// The empty option of the state picker.
+    ChooseState,
+    /// Label of the region outside the US.
+    FieldRegion,
+    /// Label of the ZIP code.
+    FieldZip,
+    /// Label of the postal code outside the US.
+    FieldPostalCode,
+    /// The compliance form's submit button.
+    SaveTaxInfo,
+    /// A submit button while saving.
+    Saving,
+    /// Saving compliance failed, not on one field.
+    ComplianceFailed,
+    /// Heading of the compliance confirmation.
+    ComplianceSavedTitle,
+    /// Which form was filled: "Saved as {form}."
+    ComplianceSavedForm,
+    /// Name of the W-9 form.
+    FormW9,
+    /// Name of the W-8BEN form.
+    FormW8ben,
+    /// The masked SSN on file.
+    TinOnFile,
+    /// The masked foreign tax id on file.
+    ForeignTaxIdOnFile,
+    /// Intro of the id-verification step.
+    IdvIntro,
+    /// The front-of-ID slot.
+    SideFront,
+    /// The back-of-ID slot.
+    SideBack,
+    /// The selfie slot.
+    SideSelfie,
+    /// Label of a file input.
+    UploadPhoto,
+    /// Opens the camera for a slot.
+    UseCamera,
+    /// Takes the photo from the camera.
+    TakePhoto,
+    /// Accessible name of the live camera preview: "{side}: camera".
+    CameraPreview,
+    /// The camera permission was refused.
+    CameraDenied,
+    /// No camera could be opened.
+    CameraUnavailable,
+    /// The camera could not take a picture.
+    CameraFailed,
+    /// A slot without a picture.
+    StatusNotUploaded,
+    /// A slot's picture is being uploaded.
+    StatusUploading,
+    /// A slot's picture is uploaded.
+    StatusUploaded,
+    /// A slot's upload failed.
+    StatusUploadFailed,
+    /// Alt text of a slot's preview: "{side} you added".
+    PreviewAlt,
+    /// Submits the pictures.
+    SubmitVerification,
+    /// A submit button while submitting.
+    Submitting,
+    /// Why the submit button is disabled.
+    AddAllPhotos,
+    /// Submitting the pictures failed.
+    IdvSubmitFailed,
+    /// Verification result: verified.
+    IdvVerified,
+    /// Body of a verified result.
+    IdvVerifiedBody,
+    /// Verification result: needs review.
+    IdvNeedsReview,
+    /// Body of a needs-review result.
+    IdvNeedsReviewBody,
+    /// Verification result: failed.
+    IdvFailed,
+    /// Body of a failed result.
+    IdvFailedBody,
+    /// Intro of the background-check step.
+    BgcIntro,
+    /// Shown when the country is not the US.
+    BgcUsOnly,
+    /// The background check's submit button.
+    RunCheck,
+    /// The background check's button while it runs.
+    Checking,
+    /// Running the background check failed.
+    BgcSubmitFailed,
+    /// Background check result: clear.
+    BgcClear,
+    /// Body of a clear result.
+    BgcClearBody,
+    /// Background check result: failed.
+    BgcFailed,
+    /// Body of a failed result.
+    BgcFailedBody,
+    /// Background check result: not needed.
+    BgcNotEligible,
+    /// Why: not a US resident.
+    BgcNotUs,
+    /// Why: under 18.
+    BgcUnder18,
+    /// Mints a new session after the old one expired.
+    StartAgain,
 }
 
 impl Key {
     /// Every key, so tests can check each has text.
-    pub const ALL: [Key; 139] = [
+    pub const ALL: [Key; 225] = [
         Key::LoadingTitle,
         Key::LoadingBody,
         Key::SpinnerLabel,
         Key::SignInTitle,
-        Key::SignInBody,
-        Key::SignInHint,
         Key::ProgressLabel,
         Key::ProgressStep,
         Key::LiveStep,
@@ -310,9 +480,6 @@ impl Key {
         Key::RedirectFailed,
         Key::RedirectInvalidTitle,
         Key::RedirectInvalidBody,
-        Key::UnavailableTitle,
-        Key::UnavailableBody,
-        Key::UnavailableStepName,
         Key::DoneTitle,
         Key::DoneBody,
         Key::DoneDashboard,
@@ -432,6 +599,97 @@ impl Key {
         Key::RefreshFailed,
         Key::PayoutFailedTitle,
         Key::PayoutFailedBody,
+        Key::AuthPhoneIntro,
+        Key::FieldCountryCode,
+        Key::CountryCodeHint,
+        Key::FieldPhone,
+        Key::SendCode,
+        Key::Sending,
+        Key::CodeSentTo,
+        Key::CodeResentTo,
+        Key::FieldCode,
+        Key::CodeHint,
+        Key::Verify,
+        Key::Verifying,
+        Key::ResendCode,
+        Key::ResendIn,
+        Key::ChangeNumber,
+        Key::ProfileIntro,
+        Key::FieldFirstName,
+        Key::FieldLastName,
+        Key::FieldEmail,
+        Key::CreateAccount,
+        Key::Creating,
+        Key::AuthFailed,
+        Key::SendCodeFailed,
+        Key::ResendFailed,
+        Key::ComplianceIntro,
+        Key::FieldCountry,
+        Key::FieldLegalFirstName,
+        Key::FieldLegalLastName,
+        Key::FieldDateOfBirth,
+        Key::FieldTin,
+        Key::TinHint,
+        Key::FieldSsn,
+        Key::FieldForeignTaxId,
+        Key::ForeignTaxIdHint,
+        Key::AddressHeading,
+        Key::FieldLine1,
+        Key::FieldLine2,
+        Key::FieldCity,
+        Key::FieldState,
+        Key::ChooseState,
+        Key::FieldRegion,
+        Key::FieldZip,
+        Key::FieldPostalCode,
+        Key::SaveTaxInfo,
+        Key::Saving,
+        Key::ComplianceFailed,
+        Key::ComplianceSavedTitle,
+        Key::ComplianceSavedForm,
+        Key::FormW9,
+        Key::FormW8ben,
+        Key::TinOnFile,
+        Key::ForeignTaxIdOnFile,
+        Key::IdvIntro,
+        Key::SideFront,
+        Key::SideBack,
+        Key::SideSelfie,
+        Key::UploadPhoto,
+        Key::UseCamera,
+        Key::TakePhoto,
+        Key::CameraPreview,
+        Key::CameraDenied,
+        Key::CameraUnavailable,
+        Key::CameraFailed,
+        Key::StatusNotUploaded,
+        Key::StatusUploading,
+        Key::StatusUploaded,
+        Key::StatusUploadFailed,
+        Key::PreviewAlt,
+        Key::SubmitVerification,
+        Key::Submitting,
+        Key::AddAllPhotos,
+        Key::IdvSubmitFailed,
+        Key::IdvVerified,
+        Key::IdvVerifiedBody,
+        Key::IdvNeedsReview,
+        Key::IdvNeedsReviewBody,
+        Key::IdvFailed,
+        Key::IdvFailedBody,
+        Key::BgcIntro,
+        Key::BgcUsOnly,
+        Key::RunCheck,
+        Key::Checking,
+        Key::BgcSubmitFailed,
+        Key::BgcClear,
+        Key::BgcClearBody,
+        Key::BgcFailed,
+        Key::BgcFailedBody,
+        Key::BgcNotEligible,
+        Key::BgcNotUs,
+        Key::BgcUnder18,
+        Key::StartAgain,
     ];
 
     /// The placeholders this key's text takes, for [`tr`].
@@ -440,8 +698,6 @@ impl Key {
             Key::ProgressStep => &["current", "total"],
             Key::LiveStep => &["current", "total", "title"],
             Key::RedirectTitle => &["host"],
-            Key::UnavailableTitle => &["step"],
-            Key::UnavailableStepName => &["name"],
             Key::ErrorDetails => &["message"],
             Key::FieldMessage => &["label", "rule"],
             Key::RuleAtMostBalance => &["balance"],
@@ -461,6 +717,14 @@ impl Key {
             Key::YouReceive => &["net"],
             Key::PayoutCompletedBody => &["net", "method"],
             Key::PayoutPendingNet => &["net", "method"],
+            Key::CodeSentTo => &["sent_to"],
+            Key::CodeResentTo => &["sent_to"],
+            Key::ResendIn => &["seconds"],
+            Key::ComplianceSavedForm => &["form"],
+            Key::TinOnFile => &["masked"],
+            Key::ForeignTaxIdOnFile => &["last4"],
+            Key::CameraPreview => &["side"],
+            Key::PreviewAlt => &["side"],
             _ => &[],
         }
     }
@@ -472,9 +736,7 @@ pub fn t(key: Key) -> &'static str {
         Key::LoadingTitle => "Loading…",
         Key::LoadingBody => "Getting your flow ready.",
         Key::SpinnerLabel => "Loading",
-        Key::SignInTitle => "Sign-in required",
-        Key::SignInBody => "This version of the payout flow can't sign you in yet.",
-        Key::SignInHint => "Ask the site that sent you here for a fresh link, then open it again.",
+        Key::SignInTitle => "Sign in",
         Key::ProgressLabel => "Progress",
         Key::ProgressStep => "Step {current} of {total}",
         Key::LiveStep => "Step {current} of {total}: {title}",
@@ -491,12 +753,6 @@ pub fn t(key: Key) -> &'static str {
             "This flow was set up to send you to an address that isn't a safe web address. \
              Contact the site that sent you here."
         }
-        Key::UnavailableTitle => "{step} isn't available in this version",
-        Key::UnavailableBody => {
-            "This step can't be completed here yet, so the flow can't go on. \
-             Contact the site that sent you here for help."
-        }
-        Key::UnavailableStepName => "Step name: {name}",
         Key::DoneTitle => "You're all set",
         Key::DoneBody => "You've completed every step. You can close this window.",
         Key::DoneDashboard => "Go to dashboard",
@@ -511,8 +767,8 @@ pub fn t(key: Key) -> &'static str {
         }
         Key::ErrorExpiredTitle => "Your session has expired",
         Key::ErrorExpiredBody => {
-            "For your security, sessions end after a while. Reopen the link from the site that \
-             sent you here to continue."
+            "For your security, sessions end after a while. Start again to sign in and pick up \
+             where you left off."
         }
         Key::ErrorOtherTitle => "Something went wrong",
         Key::ErrorOtherBody => {
@@ -628,6 +884,97 @@ pub fn t(key: Key) -> &'static str {
         Key::RefreshFailed => "We couldn't refresh the status. We'll keep trying.",
         Key::PayoutFailedTitle => "Your payout didn't go through",
         Key::PayoutFailedBody => "The money is back in your balance. You can try again.",
+        Key::AuthPhoneIntro => "Enter your mobile number. We'll text you a code to confirm it's you.",
+        Key::FieldCountryCode => "Country code",
+        Key::CountryCodeHint => "Digits only: 1 for the US and Canada, 44 for the UK",
+        Key::FieldPhone => "Mobile number",
+        Key::SendCode => "Send code",
+        Key::Sending => "Sending…",
+        Key::CodeSentTo => "We sent a code to {sent_to}",
+        Key::CodeResentTo => "We sent a new code to {sent_to}",
+        Key::FieldCode => "Code",
+        Key::CodeHint => "The 6 digits in the text message",
+        Key::Verify => "Verify",
+        Key::Verifying => "Verifying…",
+        Key::ResendCode => "Resend code",
+        Key::ResendIn => "Resend in {seconds} s",
+        Key::ChangeNumber => "Use a different number",
+        Key::ProfileIntro => "Welcome! Tell us who you are to finish signing up.",
+        Key::FieldFirstName => "First name",
+        Key::FieldLastName => "Last name",
+        Key::FieldEmail => "Email",
+        Key::CreateAccount => "Create account",
+        Key::Creating => "Creating…",
+        Key::AuthFailed => "We couldn't sign you in.",
+        Key::SendCodeFailed => "We couldn't send you a code.",
+        Key::ResendFailed => "We couldn't send a new code yet.",
+        Key::ComplianceIntro => "We need your tax information before we can pay you. Only the last 4 digits of your tax ID are kept visible.",
+        Key::FieldCountry => "Country of residence",
+        Key::FieldLegalFirstName => "Legal first name",
+        Key::FieldLegalLastName => "Legal last name",
+        Key::FieldDateOfBirth => "Date of birth",
+        Key::FieldTin => "SSN or ITIN",
+        Key::TinHint => "9 digits, like 123-45-6789. Hidden once you leave the field.",
+        Key::FieldSsn => "Social Security number",
+        Key::FieldForeignTaxId => "Tax ID number",
+        Key::ForeignTaxIdHint => "The tax identification number of your country of residence",
+        Key::AddressHeading => "Home address",
+        Key::FieldLine1 => "Street address",
+        Key::FieldLine2 => "Apartment, suite or unit (optional)",
+        Key::FieldCity => "City",
+        Key::FieldState => "State",
+        Key::ChooseState => "Choose a state",
+        Key::FieldRegion => "State, province or region (optional)",
+        Key::FieldZip => "ZIP code",
+        Key::FieldPostalCode => "Postal code (optional)",
+        Key::SaveTaxInfo => "Save tax information",
+        Key::Saving => "Saving…",
+        Key::ComplianceFailed => "We couldn't save your tax information.",
+        Key::ComplianceSavedTitle => "Your tax information is saved",
+        Key::ComplianceSavedForm => "Saved as {form}.",
+        Key::FormW9 => "Form W-9",
+        Key::FormW8ben => "Form W-8BEN",
+        Key::TinOnFile => "SSN or ITIN {masked}",
+        Key::ForeignTaxIdOnFile => "Tax ID ending in {last4}",
+        Key::IdvIntro => "Add clear photos of the front and back of a government-issued ID, and a selfie. Upload a photo or use your camera.",
+        Key::SideFront => "Front of ID",
+        Key::SideBack => "Back of ID",
+        Key::SideSelfie => "Selfie",
+        Key::UploadPhoto => "Upload a photo",
+        Key::UseCamera => "Use camera",
+        Key::TakePhoto => "Take photo",
+        Key::CameraPreview => "{side}: camera",
+        Key::CameraDenied => "Camera access was blocked. You can upload a photo instead.",
+        Key::CameraUnavailable => "No camera is available. You can upload a photo instead.",
+        Key::CameraFailed => "The camera couldn't take a photo. Try again, or upload a photo.",
+        Key::StatusNotUploaded => "Not added yet",
+        Key::StatusUploading => "Uploading…",
+        Key::StatusUploaded => "Uploaded",
+        Key::StatusUploadFailed => "Not uploaded",
+        Key::PreviewAlt => "{side} you added",
+        Key::SubmitVerification => "Submit for verification",
+        Key::Submitting => "Submitting…",
+        Key::AddAllPhotos => "Add all three photos to submit.",
+        Key::IdvSubmitFailed => "We couldn't submit your photos.",
+        Key::IdvVerified => "Your ID is verified",
+        Key::IdvVerifiedBody => "Thanks! You can continue.",
+        Key::IdvNeedsReview => "We'll review your ID",
+        Key::IdvNeedsReviewBody => "We'll review your ID and let you know if we need anything else. You can continue meanwhile.",
+        Key::IdvFailed => "We couldn't verify your ID",
+        Key::IdvFailedBody => "Take new photos and try again: make sure the whole ID is in the picture, sharp and well lit.",
+        Key::BgcIntro => "We check public records before payouts start. We need your SSN, date of birth and home address.",
+        Key::BgcUsOnly => "Background checks are for US residents only, so you don't need one. Continue to go on.",
+        Key::RunCheck => "Run background check",
+        Key::Checking => "Checking…",
+        Key::BgcSubmitFailed => "We couldn't run your background check.",
+        Key::BgcClear => "Background check complete",
+        Key::BgcClearBody => "Nothing was found that affects your payouts.",
+        Key::BgcFailed => "Background check not completed",
+        Key::BgcFailedBody => "We couldn't complete your background check. The site that sent you here has been notified.",
+        Key::BgcNotEligible => "No background check needed",
+        Key::BgcNotUs => "Background checks are for US residents only, so you don't need one.",
+        Key::BgcUnder18 => "Background checks are for people 18 or older, so you don't need one.",
+        Key::StartAgain => "Start again",
     }
 }
 

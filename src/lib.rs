@@ -8,6 +8,7 @@ pub mod bridge;
 pub mod context;
 pub mod forms;
 pub mod i18n;
+pub mod identity;
 pub mod router;
 pub mod screens;
 pub mod steps;

@@ -13,8 +13,7 @@ pub enum Screen {
     Loading,
     /// The flow cannot go on.
     Error(ErrorKind),
-    /// No authenticated user: sign-in comes first (built by a later issue; for now a screen
-    /// that says so).
+    /// No authenticated user: sign-in (phone, one-time code, profile) comes first.
     SignIn,
     /// The first step not yet completed.
     Step(Step),
@@ -32,7 +31,7 @@ pub enum ErrorKind {
     NetworkDown,
     /// The link names no flow (bad path, or the server does not know it).
     FlowNotFound,
-    /// The session ended; the link must be opened again from the host.
+    /// The session ended; a new one must be minted ("Start again").
     SessionExpired,
     /// Anything else, with the server's message.
     Other(String),
@@ -55,6 +54,12 @@ impl ErrorKind {
     /// Whether trying the same request again may help.
     pub fn retryable(&self) -> bool {
         matches!(self, ErrorKind::NetworkDown | ErrorKind::Other(_))
+    }
+
+    /// Whether a new session, minted from the same link, is the way forward: the old one
+    /// expired (the server then starts afresh, with sign-in where the flow needs it).
+    pub fn restartable(&self) -> bool {
+        matches!(self, ErrorKind::SessionExpired)
     }
 }
 
@@ -259,5 +264,17 @@ mod tests {
         assert!(ErrorKind::NetworkDown.retryable());
         assert!(!ErrorKind::FlowNotFound.retryable());
         assert!(!ErrorKind::SessionExpired.retryable());
+    }
+
+    #[test]
+    fn only_an_expired_session_starts_again() {
+        assert!(ErrorKind::SessionExpired.restartable());
+        for kind in [
+            ErrorKind::NetworkDown,
+            ErrorKind::FlowNotFound,
+            ErrorKind::Other("nope".into()),
+        ] {
+            assert!(!kind.restartable(), "{kind:?}");
+        }
     }
 }

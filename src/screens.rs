@@ -1,4 +1,4 @@
-//! App-level screens that are not steps: loading, sign-in required, and done.
+//! App-level screens that are not steps: loading and done (sign-in is [`AuthStep`](crate::steps::AuthStep)).
 
 use crate::context::use_services;
 use crate::i18n::{t, Key};
@@ -14,18 +14,6 @@ pub fn LoadingScreen() -> impl IntoView {
                 <Spinner />
                 {t(Key::LoadingBody)}
             </p>
-        </ScreenCard>
-    }
-}
-
-/// Shown when the session has no authenticated user. Signing in (phone, one-time code) is built
-/// by a later issue; until then the user is told plainly and sent back to the host for a link.
-#[component]
-pub fn SignInScreen() -> impl IntoView {
-    view! {
-        <ScreenCard testid="screen-sign-in" title=t(Key::SignInTitle)>
-            <p class="pf-body">{t(Key::SignInBody)}</p>
-            <p class="pf-body">{t(Key::SignInHint)}</p>
         </ScreenCard>
     }
 }

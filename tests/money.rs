@@ -26,133 +26,15 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use uuid::Uuid;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, HtmlInputElement};
+use web_sys::{Element, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-// ---------------------------------------------------------------------------------------------
-// Page helpers
-
-fn document() -> web_sys::Document {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .expect("a document")
-}
-
-fn container() -> HtmlElement {
-    let div = document()
-        .create_element("div")
-        .expect("div")
-        .dyn_into::<HtmlElement>()
-        .expect("an HtmlElement");
-    document()
-        .body()
-        .expect("body")
-        .append_child(&div)
-        .expect("append");
-    div
-}
-
-fn find(root: &Element, testid: &str) -> Option<Element> {
-    root.query_selector(&format!("[data-testid=\"{testid}\"]"))
-        .expect("valid selector")
-}
-
-fn find_all(root: &Element, selector: &str) -> Vec<Element> {
-    let list = root.query_selector_all(selector).expect("valid selector");
-    (0..list.length())
-        .filter_map(|i| list.item(i))
-        .filter_map(|n| n.dyn_into::<Element>().ok())
-        .collect()
-}
-
-fn get(root: &Element, testid: &str) -> Element {
-    find(root, testid)
-        .unwrap_or_else(|| panic!("no [data-testid={testid}] in {}", root.inner_html()))
-}
-
-fn text(root: &Element, testid: &str) -> String {
-    get(root, testid).text_content().unwrap_or_default()
-}
-
-fn click_el(el: &Element) {
-    el.clone()
-        .dyn_into::<HtmlElement>()
-        .expect("clickable")
-        .click();
-}
-
-fn click(root: &Element, testid: &str) {
-    click_el(&get(root, testid));
-}
-
-fn input(root: &Element, testid: &str) -> HtmlInputElement {
-    get(root, testid)
-        .dyn_into::<HtmlInputElement>()
-        .expect("an input")
-}
-
-fn value(root: &Element, testid: &str) -> String {
-    input(root, testid).value()
-}
-
-/// Types `text` into the field, as the browser reports it (`input` event).
-fn type_into(root: &Element, testid: &str, text: &str) {
-    let field = input(root, testid);
-    field.set_value(text);
-    field
-        .dispatch_event(&web_sys::Event::new("input").expect("event"))
-        .expect("dispatch");
-}
-
-/// The user leaves the field.
-fn leave(root: &Element, testid: &str) {
-    input(root, testid)
-        .dispatch_event(&web_sys::Event::new("blur").expect("event"))
-        .expect("dispatch");
-}
-
-/// Waits until the field shows `expected`: Leptos sets an input's `value` in a microtask after
-/// the render, so a read right after a render may still see the old text.
-async fn assert_value(root: &Element, testid: &str, expected: &str) {
-    for _ in 0..100 {
-        if value(root, testid) == expected {
-            return;
-        }
-        tick().await;
-    }
-    assert_eq!(value(root, testid), expected, "value of {testid}");
-}
-
-fn disabled(root: &Element, testid: &str) -> bool {
-    get(root, testid).has_attribute("disabled")
-}
-
-fn active_testid() -> Option<String> {
-    document()
-        .active_element()
-        .and_then(|el| el.get_attribute("data-testid"))
-}
-
-async fn until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        tick().await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// A few turns of the executor, for asserting that something did *not* happen.
-async fn settle() {
-    for _ in 0..20 {
-        tick().await;
-    }
-}
+#[macro_use]
+mod common;
+use common::*;
 
 // ---------------------------------------------------------------------------------------------
 // The fake server
@@ -576,37 +458,12 @@ impl FlowApi for FakeServer {
             Ok(transfer.clone())
         })
     }
+
+    identity_endpoints_unused!();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Services around the fake server
-
-/// The refresh timer: sleeps wait until the test fires them.
-#[derive(Clone, Default)]
-struct Clock {
-    waiting: Rc<RefCell<Vec<js_sys::Function>>>,
-}
-
-impl Clock {
-    fn sleep(&self) -> LocalFuture<()> {
-        let waiting = self.waiting.clone();
-        let promise = js_sys::Promise::new(&mut |resolve, _| waiting.borrow_mut().push(resolve));
-        Box::pin(async move {
-            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-        })
-    }
-
-    fn pending(&self) -> usize {
-        self.waiting.borrow().len()
-    }
-
-    /// Ends every sleep in progress.
-    fn fire(&self) {
-        for resolve in self.waiting.take() {
-            let _ = resolve.call0(&JsValue::NULL);
-        }
-    }
-}
 
 /// What the services saw: host messages and `advance`s.
 #[derive(Clone, Default)]
@@ -641,6 +498,7 @@ fn services(server: &Rc<FakeServer>, clock: &Clock, seen: &Seen) -> FlowServices
         complete_step: Rc::new(move |step| complete_api.complete_step("tok".into(), step)),
         api: SessionApi::with_token(server.clone(), "tok"),
         advance: Rc::new(move |flow| advanced.borrow_mut().push(flow)),
+        signed_in: Rc::new(|_| {}),
         sleep: Rc::new(move |_| clock.sleep()),
         navigate: Rc::new(|_| {}),
         go_to_dashboard: Rc::new(|| {}),

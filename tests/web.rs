@@ -7,18 +7,14 @@ use leptos::mount::{mount_to, UnmountHandle};
 use leptos::prelude::*;
 use leptos::tachys::view::Mountable;
 use leptos::task::tick;
-use payout_flows::api::{ApiFailure, BankAccountList, FlowApi, LocalFuture};
+use payout_flows::api::{ApiFailure, FlowApi, LocalFuture};
 use payout_flows::bridge::{Bridge, HostWindow};
 use payout_flows::context::{provide_services, FlowServices, SessionApi};
 use payout_flows::i18n::{t, tr, Key};
 use payout_flows::router::{route, Screen};
 use payout_flows::screens::DoneScreen;
-use payout_flows::steps::{RedirectStep, StepView, UnavailableStep};
+use payout_flows::steps::{RedirectStep, StepView};
 use payout_flows::FlowApp;
-use payout_model::money::{
-    BankAccount, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod, PayoutMethodList,
-    Transfer, Wallet,
-};
 use payout_model::{
     ApiError, ErrorCode, FlowState, NewSession, Session, Step, StepName, WindowMessage,
 };
@@ -29,9 +25,13 @@ use uuid::Uuid;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, MessageEvent};
+use web_sys::{HtmlElement, MessageEvent};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[macro_use]
+mod common;
+use common::*;
 
 const FLOW_ID: &str = "17f357c1-7f4d-4101-a2c0-8cb9c9947ac8";
 const EXPIRED_FLOW_ID: &str = "00000000-0000-4000-8000-00000000e001";
@@ -42,59 +42,6 @@ const DEST: &str = "https://shop.example/after?x=1";
 // Helpers
 
 type Log = Rc<RefCell<Vec<String>>>;
-
-fn window() -> web_sys::Window {
-    web_sys::window().expect("a window")
-}
-
-/// A fresh container in the page to mount into.
-fn container() -> HtmlElement {
-    let document = window().document().expect("a document");
-    let div = document
-        .create_element("div")
-        .expect("div")
-        .dyn_into::<HtmlElement>()
-        .expect("an HtmlElement");
-    document
-        .body()
-        .expect("body")
-        .append_child(&div)
-        .expect("append");
-    div
-}
-
-fn find(root: &Element, testid: &str) -> Option<Element> {
-    root.query_selector(&format!("[data-testid=\"{testid}\"]"))
-        .expect("valid selector")
-}
-
-fn get(root: &Element, testid: &str) -> Element {
-    find(root, testid)
-        .unwrap_or_else(|| panic!("no [data-testid={testid}] in {}", root.inner_html()))
-}
-
-fn text(root: &Element, testid: &str) -> String {
-    get(root, testid).text_content().unwrap_or_default()
-}
-
-fn click(root: &Element, testid: &str) {
-    get(root, testid)
-        .dyn_into::<HtmlElement>()
-        .expect("clickable")
-        .click();
-}
-
-/// Lets the reactive system and pending futures run until `done` holds. Ticks, not sleeps:
-/// the fakes answer at once, so a few turns of the executor are enough.
-async fn until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        tick().await;
-    }
-    panic!("timed out waiting for {what}");
-}
 
 fn kind_of(message: &WindowMessage) -> String {
     serde_json::to_value(message.kind)
@@ -149,6 +96,7 @@ fn recording_services(
         }),
         api: SessionApi::with_token(FakeApi::new(vec![], vec![]), "tok"),
         advance: Rc::new(move |_flow: FlowState| l5.borrow_mut().push("advance".to_owned())),
+        signed_in: Rc::new(|_| {}),
         sleep: Rc::new(|_| Box::pin(std::future::pending()) as LocalFuture<()>),
         navigate: Rc::new(move |url: &str| l3.borrow_mut().push(format!("navigate:{url}"))),
         go_to_dashboard: Rc::new(move || l4.borrow_mut().push("dashboard".to_owned())),
@@ -464,47 +412,36 @@ async fn redirect_refuses_a_non_http_url() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Unavailable and done screens
+// Step routing and done screens
 
 #[wasm_bindgen_test]
-async fn unavailable_step_names_the_step_and_offers_no_skip() {
-    let log: Log = Rc::default();
-    let (services, posted) = recording_services(&log, vec![]);
-    let root = container();
-    let _app = mount_to(root.clone(), move || {
-        provide_services(services);
-        view! { <StepView step=Step::Compliance flow=flow(serde_json::json!(["compliance"]), &[]) /> }
-    });
-    tick().await;
-    assert!(find(&root, "step-unavailable").is_some());
-    assert_eq!(
-        text(&root, "screen-title"),
-        "Tax information isn't available in this version"
-    );
-    assert_eq!(
-        text(&root, "unavailable-step-name"),
-        "Step name: compliance"
-    );
-    assert!(root
-        .query_selector("button, a")
-        .expect("selector")
-        .is_none());
-    assert_eq!(posted.borrow()[0].kind, payout_model::MessageType::Error);
-}
-
-#[wasm_bindgen_test]
-async fn unavailable_step_for_manage_payouts() {
-    let log: Log = Rc::default();
-    let (services, _) = recording_services(&log, vec![]);
-    let root = container();
-    let _app = mount_to(root.clone(), move || {
-        provide_services(services);
-        view! { <UnavailableStep step=StepName::ManagePayouts /> }
-    });
-    assert_eq!(
-        text(&root, "screen-title"),
-        "Payout methods isn't available in this version"
-    );
+async fn step_view_shows_the_identity_steps() {
+    for (step, testid, title) in [
+        (Step::Compliance, "step-compliance", "Tax information"),
+        (
+            Step::IdVerification,
+            "step-id-verification",
+            "Identity verification",
+        ),
+        (
+            Step::BackgroundCheck,
+            "step-background-check",
+            "Background check",
+        ),
+    ] {
+        let log: Log = Rc::default();
+        let (services, posted) = recording_services(&log, vec![]);
+        let root = container();
+        let names = serde_json::json!([step.name().as_str()]);
+        let _app = mount_to(root.clone(), move || {
+            provide_services(services);
+            view! { <StepView step=step flow=flow(names, &[]) /> }
+        });
+        tick().await;
+        assert!(find(&root, testid).is_some(), "{testid}");
+        assert_eq!(text(&root, "screen-title"), title);
+        assert!(posted.borrow().is_empty(), "nothing posted on mount");
+    }
 }
 
 #[wasm_bindgen_test]
@@ -596,74 +533,8 @@ impl FlowApi for FakeApi {
         Box::pin(async move { answer })
     }
 
-    fn wallet(&self, _token: String) -> LocalFuture<Result<Wallet, ApiFailure>> {
-        unused()
-    }
-
-    fn payout_methods(&self, _token: String) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
-        unused()
-    }
-
-    fn add_payout_method(
-        &self,
-        _token: String,
-        _new: NewPayoutMethod,
-    ) -> LocalFuture<Result<PayoutMethod, ApiFailure>> {
-        unused()
-    }
-
-    fn remove_payout_method(
-        &self,
-        _token: String,
-        _id: Uuid,
-    ) -> LocalFuture<Result<(), ApiFailure>> {
-        unused()
-    }
-
-    fn make_default_payout_method(
-        &self,
-        _token: String,
-        _id: Uuid,
-    ) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
-        unused()
-    }
-
-    fn bank_accounts(&self, _token: String) -> LocalFuture<Result<BankAccountList, ApiFailure>> {
-        unused()
-    }
-
-    fn add_bank_account(
-        &self,
-        _token: String,
-        _new: NewBankAccount,
-    ) -> LocalFuture<Result<BankAccount, ApiFailure>> {
-        unused()
-    }
-
-    fn remove_bank_account(
-        &self,
-        _token: String,
-        _id: Uuid,
-    ) -> LocalFuture<Result<(), ApiFailure>> {
-        unused()
-    }
-
-    fn create_payout(
-        &self,
-        _token: String,
-        _new: NewFlowPayout,
-    ) -> LocalFuture<Result<Transfer, ApiFailure>> {
-        unused()
-    }
-
-    fn transfer(&self, _token: String, _id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
-        unused()
-    }
-}
-
-/// The answer of the money endpoints these tests never reach (tests/money.rs covers them).
-fn unused<T: 'static>() -> LocalFuture<Result<T, ApiFailure>> {
-    Box::pin(async { Err(ApiFailure::Network("not used by these tests".into())) })
+    money_endpoints_unused!();
+    identity_endpoints_unused!();
 }
 
 fn session(flow: FlowState, authenticated: bool, host_origin: Option<String>) -> Session {
@@ -702,15 +573,20 @@ fn flow_uuid() -> Option<Uuid> {
 }
 
 #[wasm_bindgen_test]
-async fn app_without_authenticated_user_shows_sign_in_required() {
+async fn app_without_authenticated_user_shows_sign_in() {
     let root = container();
     let f = flow(serde_json::json!(["payout"]), &[]);
     let api = FakeApi::new(vec![Ok(session(f, false, None))], vec![]);
     let log: Log = Rc::default();
     let _app = mount_app(&root, flow_uuid(), api, HostWindow::default(), &log);
     assert!(find(&root, "screen-loading").is_some());
-    until("sign-in screen", || find(&root, "screen-sign-in").is_some()).await;
-    assert_eq!(text(&root, "screen-title"), "Sign-in required");
+    until("sign-in step", || find(&root, "step-auth").is_some()).await;
+    assert_eq!(text(&root, "screen-title"), "Sign in");
+    assert!(find(&root, "auth-phone").is_some());
+    assert!(
+        find(&root, "progress").is_none(),
+        "sign-in is not a numbered step"
+    );
     assert_eq!(
         root.query_selector_all("main").expect("selector").length(),
         1

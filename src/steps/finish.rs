@@ -1,6 +1,7 @@
 //! Finishing a step: [`ContinueButton`] records the step on the server, tells the host and moves
-//! on; [`record_step`] and [`RecordStatus`] do the recording alone, for steps that keep the user
-//! on screen (`hide_continue_button`).
+//! on; [`RecordedContinue`] does the same after a form whose answer already recorded the step
+//! (compliance, id-verification, background-check); [`record_step`] and [`RecordStatus`] do the
+//! recording alone, for steps that keep the user on screen (`hide_continue_button`).
 //!
 //! Order matters, as in the redirect step: the server records the step first, so the host never
 //! hears of a step the server does not know; only then `step_completed` (and `completed` when no
@@ -12,7 +13,7 @@ use crate::i18n::{t, Key};
 use crate::ui::{Button, ErrorAlert, Spinner};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use payout_model::{StepName, StepStatus};
+use payout_model::{FlowState, StepName, StepStatus};
 
 /// Records `step`, posts `step_completed` with `status` (and `completed` when it was the last
 /// step), then shows the next screen.
@@ -22,12 +23,24 @@ pub async fn finish_step(
     status: StepStatus,
 ) -> Result<(), ApiFailure> {
     let flow = (services.complete_step)(step).await?;
+    finish_recorded(services, step, status, flow);
+    Ok(())
+}
+
+/// For a step the server has already recorded (its form's answer carried the flow): posts
+/// `step_completed` with `status` (and `completed` when no step is left), then shows the next
+/// screen for `flow`.
+pub fn finish_recorded(
+    services: &FlowServices,
+    step: StepName,
+    status: StepStatus,
+    flow: FlowState,
+) {
     services.bridge.step_completed(step, status);
     if flow.next_step().is_none() {
         services.bridge.completed();
     }
     (services.advance)(flow);
-    Ok(())
 }
 
 /// Records `step` and posts `step_completed` (`completed`) without leaving it: a step with
@@ -158,6 +171,51 @@ pub fn ContinueButton(
                 />
             </div>
             {reason_view}
+        </div>
+    }
+}
+
+/// "Continue" after a form whose answer recorded `step` on the server and carried `flow`: tells
+/// the host and moves on. Should `flow` not list the step as completed (the server did not
+/// record it), the step is recorded first, like [`ContinueButton`].
+#[component]
+pub fn RecordedContinue(
+    /// The step the form completed.
+    step: StepName,
+    /// The flow as the form's answer carried it.
+    flow: FlowState,
+    /// `data-testid` of the button; a recording error is `{testid}-error`.
+    #[prop(into)]
+    testid: String,
+) -> impl IntoView {
+    let services = use_services();
+    let state = RwSignal::new(Recording::Idle);
+    let flow = StoredValue::new(flow);
+    let go = UnsyncCallback::new(move |()| {
+        if state.get_untracked() == Recording::Saving {
+            return;
+        }
+        let flow = flow.get_value();
+        if flow.completed_steps.contains(&step) {
+            finish_recorded(&services, step, StepStatus::Completed, flow);
+        } else {
+            let services = services.clone();
+            run_recording(state, async move {
+                finish_step(&services, step, StepStatus::Completed).await
+            });
+        }
+    });
+    view! {
+        <div class="pf-continue">
+            <RecordStatus state=state on_retry=go testid=testid.clone() />
+            <div class="pf-actions">
+                <Button
+                    label=t(Key::Continue)
+                    on_click=go
+                    testid=testid.clone()
+                    disabled=Signal::derive(move || state.get() == Recording::Saving)
+                />
+            </div>
         </div>
     }
 }

@@ -1,30 +1,41 @@
-//! One component per step, named `<Name>Step` in `steps/<snake>.rs`. [`StepView`] picks the
-//! component for a step; steps this version does not build yet show [`UnavailableStep`].
+//! One component per step, named `<Name>Step` in `steps/<snake>.rs`, and [`AuthStep`] for
+//! sign-in. [`StepView`] picks the component for a step.
 //!
-//! Pieces the money steps share live here too: the bank account fields, the add-payout-method
-//! form, the Continue button that records a step, and [`Load`] for what a step fetches.
+//! Pieces the steps share live here too: the bank account and address fields, the
+//! add-payout-method form, the Continue buttons that record a step, [`Load`] for what a step
+//! fetches, and putting a failure's field errors on a form.
 
 mod add_method;
+mod address_fields;
+mod auth;
+mod background_check;
 mod bank_fields;
+mod compliance;
 mod finish;
+mod id_verification;
 mod manage_payments;
 mod manage_payouts;
 mod payout;
 mod redirect;
-mod unavailable;
 
 pub use add_method::AddMethodForm;
+pub use address_fields::{AddressFields, AddressState};
+pub use auth::AuthStep;
+pub use background_check::BackgroundCheckStep;
 pub use bank_fields::{BankFields, BankFieldsState};
+pub use compliance::ComplianceStep;
 pub use finish::{
-    finish_step, record_in_background, record_step, ContinueButton, RecordStatus, Recording,
+    finish_recorded, finish_step, record_in_background, record_step, ContinueButton, RecordStatus,
+    RecordedContinue, Recording,
 };
+pub use id_verification::IdVerificationStep;
 pub use manage_payments::ManagePaymentsStep;
 pub use manage_payouts::ManagePayoutsStep;
 pub use payout::{Attempt, PayoutStep};
 pub use redirect::RedirectStep;
-pub use unavailable::UnavailableStep;
 
-use crate::forms::FieldErrors;
+use crate::api::ApiFailure;
+use crate::forms::{split_errors, FieldErrors};
 use crate::ui::{focus_within, ErrorAlert, FieldState, LoadingLine};
 use leptos::html;
 use leptos::prelude::*;
@@ -49,8 +60,9 @@ pub fn StepView(
         Step::Payout => {
             view! { <PayoutStep flow_id=flow.id fee_party=flow.payout_fee_party /> }.into_any()
         }
-        // auth, compliance, id-verification and background-check are built by later issues.
-        other => view! { <UnavailableStep step=other.name() /> }.into_any(),
+        Step::Compliance => view! { <ComplianceStep /> }.into_any(),
+        Step::IdVerification => view! { <IdVerificationStep /> }.into_any(),
+        Step::BackgroundCheck => view! { <BackgroundCheckStep /> }.into_any(),
     }
 }
 
@@ -161,9 +173,105 @@ where
     }
 }
 
-/// The element id of form field `name` in the form whose ids start with `prefix`.
+/// The element id of form field `name` in the form whose ids start with `prefix` (a path's dots
+/// become dashes: `pf-compliance-address-line1`, usable in a CSS selector).
 pub fn field_id(prefix: &str, name: &str) -> String {
-    format!("{prefix}-{name}")
+    format!("{prefix}-{}", name.replace('.', "-"))
+}
+
+/// One field of a form whose rules come from the model: its path in the request
+/// (`address.postal_code`), its label as messages use it (`ZIP code`), and its state.
+#[derive(Clone, Copy, Debug)]
+pub struct LabelledField {
+    /// The field's path in the request and in the error envelope's `fields`.
+    pub path: &'static str,
+    /// The field's name in messages.
+    pub label: &'static str,
+    /// What the field holds and shows.
+    pub state: FieldState,
+}
+
+/// Puts `failure` on a form: errors about `fields` show under them (worded `{label} {rule}`,
+/// focus on the first), every other field is cleared; whatever is not about one of `fields` is
+/// returned for the form's alert. The model's own check (`validate()`) fails the same way, as
+/// an [`ApiFailure::Api`].
+pub fn show_failure(
+    form: NodeRef<html::Form>,
+    prefix: &str,
+    fields: &[LabelledField],
+    failure: &ApiFailure,
+) -> Option<String> {
+    let labels: Vec<(&'static str, &'static str)> =
+        fields.iter().map(|f| (f.path, f.label)).collect();
+    let (mapped, rest) = split_errors(failure, &labels);
+    let states: Vec<(&'static str, FieldState)> =
+        fields.iter().map(|f| (f.path, f.state)).collect();
+    show_errors(form, prefix, &states, &mapped);
+    rest
+}
+
+/// The submit of a form the model checks before it is sent (compliance, the background check):
+/// with `input()` wrong, every wrong field shows its message and nothing is sent; otherwise
+/// `send` runs once at a time (`busy`), and its answer lands in `answer` or, failing, its field
+/// errors on the same fields and anything else in `form_error`. What was typed is never
+/// touched.
+#[allow(clippy::too_many_arguments)]
+pub fn submit_checked<N: 'static, T: Send + Sync + 'static>(
+    form: NodeRef<html::Form>,
+    prefix: &'static str,
+    busy: RwSignal<bool>,
+    form_error: RwSignal<Option<String>>,
+    answer: RwSignal<Option<T>>,
+    fields: impl Fn() -> Vec<LabelledField> + Clone + 'static,
+    input: impl Fn() -> Result<N, payout_model::ApiError> + 'static,
+    send: impl Fn(N) -> crate::api::LocalFuture<Result<T, ApiFailure>> + 'static,
+) -> UnsyncCallback<()> {
+    UnsyncCallback::new(move |()| {
+        if busy.get_untracked() {
+            return;
+        }
+        form_error.set(None);
+        let new = match input() {
+            Ok(new) => new,
+            Err(error) => {
+                form_error.set(show_failure(
+                    form,
+                    prefix,
+                    &fields(),
+                    &ApiFailure::Api(error),
+                ));
+                return;
+            }
+        };
+        busy.set(true);
+        let call = send(new);
+        let fields = fields.clone();
+        leptos::task::spawn_local(async move {
+            let result = call.await;
+            busy.try_set(false);
+            match result {
+                Ok(value) => {
+                    answer.try_set(Some(value));
+                }
+                Err(failure) => {
+                    form_error.try_set(show_failure(form, prefix, &fields(), &failure));
+                }
+            }
+        });
+    })
+}
+
+/// The message for `path` in what a model rule answered, worded with `label` (the inline check
+/// of one field, run on the whole form so cross-field rules apply).
+pub fn rule_message(
+    result: Result<(), payout_model::ApiError>,
+    path: &str,
+    label: &str,
+) -> Option<String> {
+    let error = result.err()?;
+    error
+        .field(path)
+        .map(|rule| crate::forms::label_rule(label, rule))
 }
 
 /// Shows `errors` on `fields` (clearing the others) and moves focus to the first field, in the

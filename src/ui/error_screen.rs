@@ -1,5 +1,5 @@
 //! The screen for a flow that cannot go on: what happened, and the way forward (a retry when
-//! retrying can help, else what to ask the host for).
+//! retrying can help, "Start again" when the session expired, else what to ask the host for).
 
 use crate::i18n::{t, tr, Key};
 use crate::router::ErrorKind;
@@ -26,7 +26,8 @@ pub fn error_title(kind: &ErrorKind) -> &'static str {
     })
 }
 
-/// An error screen; shows "Try again" when `on_retry` is given and the error is retryable.
+/// An error screen; shows "Try again" when `on_retry` is given and the error is retryable, and
+/// "Start again" when `on_restart` is given and the session expired.
 #[component]
 pub fn ErrorScreen(
     /// What went wrong.
@@ -34,6 +35,9 @@ pub fn ErrorScreen(
     /// Runs the failed work again.
     #[prop(optional, into)]
     on_retry: Option<UnsyncCallback<()>>,
+    /// Opens a new session from the flow's link.
+    #[prop(optional, into)]
+    on_restart: Option<UnsyncCallback<()>>,
 ) -> impl IntoView {
     let body = t(match kind {
         ErrorKind::NetworkDown => Key::ErrorNetworkBody,
@@ -52,11 +56,14 @@ pub fn ErrorScreen(
     let retry = on_retry.filter(|_| kind.retryable()).map(|on_click| {
         view! { <Button label=t(Key::Retry) on_click=on_click testid="error-retry" /> }
     });
+    let restart = on_restart.filter(|_| kind.restartable()).map(|on_click| {
+        view! { <Button label=t(Key::StartAgain) on_click=on_click testid="error-start-again" /> }
+    });
     view! {
         <ScreenCard testid=error_testid(&kind) title=error_title(&kind)>
             <p class="pf-body">{body}</p>
             {details}
-            <div class="pf-actions">{retry}</div>
+            <div class="pf-actions">{retry}{restart}</div>
         </ScreenCard>
     }
 }

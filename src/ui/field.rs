@@ -1,5 +1,5 @@
-//! Form controls: a labelled [`TextField`] with hint and inline error, and the [`FieldState`] a
-//! form keeps per field. The error shows under the input (`role=alert`, so it is announced when
+//! Form controls: a labelled [`TextField`] or [`SelectField`] with hint and inline error, and
+//! the [`FieldState`] a form keeps per field. The error shows under the input (`role=alert`, so it is announced when
 //! it appears) and is referenced by the input's `aria-describedby`; the input carries
 //! `aria-invalid` while it shows.
 
@@ -82,6 +82,13 @@ pub fn TextField(
     /// label must say the same.
     #[prop(optional)]
     prefix: Option<&'static str>,
+    /// The input's `maxlength`.
+    #[prop(optional)]
+    maxlength: Option<u32>,
+    /// What the input shows instead of the value while it does not have focus (a tax id reduced
+    /// to `•••-••-6789`). The value itself stays in memory only.
+    #[prop(optional)]
+    mask: Option<fn(&str) -> String>,
     /// Controls after the input (a "Show" toggle).
     #[prop(optional)]
     children: Option<Children>,
@@ -102,8 +109,9 @@ pub fn TextField(
         }
     };
     let run_check = move |value: String| {
-        if let Some(check) = check {
-            field.error.set(check.run(value));
+        // `try_`: an input removed while focused gets a blur after its form has gone away.
+        if let Some(error) = check.and_then(|check| check.try_run(value)) {
+            field.error.try_set(error);
         }
     };
     let on_input = move |ev: leptos::ev::Event| {
@@ -117,10 +125,32 @@ pub fn TextField(
             }
         }
     };
+    let focused = RwSignal::new(false);
+    let shown = move || {
+        let value = field.value.get();
+        match mask {
+            Some(mask) if !focused.get() && !value.is_empty() => mask(&value),
+            _ => value,
+        }
+    };
     let on_blur = move |_| {
-        let value = field.value.get_untracked();
+        focused.try_set(false);
+        let Some(value) = field.value.try_get_untracked() else {
+            return;
+        };
         if !value.trim().is_empty() {
             run_check(value);
+        }
+    };
+    // Some changes arrive without `input` events (a browser clearing the field, autofill):
+    // `change` brings the field's value back in line. A masked field's own mask is not a
+    // value the user typed.
+    let on_change = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let current = field.value.get_untracked();
+        let is_mask = mask.is_some_and(|mask| !current.is_empty() && mask(&current) == value);
+        if value != current && !is_mask {
+            on_input(ev);
         }
     };
     let error_testid = format!("{testid}-error");
@@ -141,12 +171,15 @@ pub fn TextField(
                     }
                     inputmode=inputmode
                     autocomplete=autocomplete
+                    maxlength=maxlength
                     spellcheck="false"
                     data-testid=testid
                     aria-invalid=move || if field.error.get().is_some() { "true" } else { "false" }
                     aria-describedby=described_by
-                    prop:value=move || field.value.get()
+                    prop:value=shown
                     on:input=on_input
+                    on:change=on_change
+                    on:focus=move |_| focused.set(true)
                     on:blur=on_blur
                 />
                 {children.map(|c| c())}
@@ -170,6 +203,119 @@ pub fn TextField(
             }}
         </div>
     }
+}
+
+/// A `<select>` with its label, an optional hint and an inline error, like [`TextField`]:
+/// `check` runs on every change.
+#[component]
+pub fn SelectField(
+    /// The select's element id; the hint is `{id}-hint`, the error `{id}-error`.
+    #[prop(into)]
+    id: String,
+    /// The visible label.
+    #[prop(into)]
+    label: String,
+    /// The chosen value and the error.
+    field: FieldState,
+    /// `data-testid` of the select; the error is `{testid}-error`.
+    #[prop(into)]
+    testid: String,
+    /// The options as `(value, text)`, in order; an empty value is the "choose one" option.
+    options: Vec<(String, String)>,
+    /// Help shown under the label.
+    #[prop(optional, into)]
+    hint: Option<String>,
+    /// The select's `autocomplete` (`country`, `address-level1`).
+    #[prop(optional)]
+    autocomplete: Option<&'static str>,
+    /// Checks the chosen value: `Some(message)` when it breaks a rule.
+    #[prop(optional, into)]
+    check: Option<Callback<String, Option<String>>>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = {
+        let (hint_id, error_id, has_hint) = (hint_id.clone(), error_id.clone(), hint.is_some());
+        move || {
+            let ids: Vec<&str> = [
+                has_hint.then_some(hint_id.as_str()),
+                field.error.get().is_some().then_some(error_id.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        field.value.set(value.clone());
+        field
+            .error
+            .set(check.and_then(|check| check.try_run(value)).flatten());
+    };
+    let options = options
+        .into_iter()
+        .map(|(value, text)| {
+            let selected = {
+                let value = value.clone();
+                move || field.value.get() == value
+            };
+            view! { <option value=value prop:selected=selected>{text}</option> }
+        })
+        .collect_view();
+    let error_testid = format!("{testid}-error");
+    view! {
+        <div class="pf-field" class:pf-field--invalid=move || field.error.get().is_some()>
+            <label class="pf-field__label" for=id.clone()>
+                {label}
+            </label>
+            {hint.map(|hint| view! { <p class="pf-field__hint" id=hint_id>{hint}</p> })}
+            <div class="pf-field__control">
+                <select
+                    class="pf-input pf-select"
+                    id=id
+                    autocomplete=autocomplete
+                    data-testid=testid
+                    aria-invalid=move || if field.error.get().is_some() { "true" } else { "false" }
+                    aria-describedby=described_by
+                    on:change=on_change
+                >
+                    {options}
+                </select>
+            </div>
+            {move || {
+                field
+                    .error
+                    .get()
+                    .map(|message| {
+                        view! {
+                            <p
+                                class="pf-field__error"
+                                id=error_id.clone()
+                                role="alert"
+                                data-testid=error_testid.clone()
+                            >
+                                {message}
+                            </p>
+                        }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// Moves focus to the element with id `id` once the page has rendered (the first field of a
+/// form that just appeared).
+pub fn focus_id_soon(id: String) {
+    request_animation_frame(move || {
+        let el = document()
+            .get_element_by_id(&id)
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(el) = el {
+            let _ = el.focus();
+        }
+    });
 }
 
 /// Moves focus to the element with id `id` inside `root` (the first invalid field of a form

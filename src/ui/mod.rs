@@ -16,7 +16,7 @@ pub use button::{Button, ButtonVariant, SubmitButton};
 pub use choice::{Choice, RadioGroup};
 pub use confirm::ConfirmPanel;
 pub use error_screen::{error_testid, error_title, ErrorScreen};
-pub use field::{focus_node, focus_within, FieldState, TextField};
+pub use field::{focus_id_soon, focus_node, focus_within, FieldState, SelectField, TextField};
 pub use layout::ScreenCard;
 pub use notice::{Badge, ErrorAlert, LoadingLine};
 pub use progress::ProgressIndicator;

@@ -1,0 +1,204 @@
+//! What the identity steps (sign-in, compliance, ID verification, background check) share
+//! besides their components: the tax id mask, the resend countdown's arithmetic, today's date,
+//! and the country and state pickers' options. The rules themselves live in
+//! [`payout_model::identity`]; nothing here re-states them.
+
+use crate::i18n::{t, Key};
+use chrono::NaiveDate;
+use payout_model::identity::{COUNTRIES, US_STATES};
+use payout_model::Timestamp;
+
+/// A tax id as the screen shows it once the user has left the field: `•••-••-6789`. The whole
+/// number stays in memory only (issue 3: "the SSN is masked on screen after entry").
+pub fn mask_tin(value: &str) -> String {
+    let digits: Vec<char> = value.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        return "•".repeat(value.chars().count());
+    }
+    let last4: String = digits[digits.len() - 4..].iter().collect();
+    masked_last4(&last4)
+}
+
+/// `•••-••-{last4}`: a stored SSN or ITIN.
+pub fn masked_last4(last4: &str) -> String {
+    format!("•••-••-{last4}")
+}
+
+/// Whole seconds from `now_ms` (milliseconds since the epoch) until `at`, rounded up; 0 once
+/// `at` has passed.
+pub fn seconds_until(at: Timestamp, now_ms: f64) -> i64 {
+    let left_ms = at.timestamp_millis() as f64 - now_ms;
+    (left_ms / 1000.0).ceil().max(0.0) as i64
+}
+
+/// Today in the user's time zone, for the date-of-birth rules (browser only).
+pub fn today() -> NaiveDate {
+    let now = js_sys::Date::new_0();
+    NaiveDate::from_ymd_opt(
+        now.get_full_year() as i32,
+        now.get_month() + 1,
+        now.get_date(),
+    )
+    .unwrap_or_default()
+}
+
+/// Whether `country` is the United States (W-9, SSN, state and ZIP).
+pub fn is_us(country: &str) -> bool {
+    country.trim().eq_ignore_ascii_case("US")
+}
+
+/// `value` trimmed, or `None` when nothing is left (optional fields are sent absent).
+pub fn optional(value: &str) -> Option<String> {
+    let v = value.trim();
+    (!v.is_empty()).then(|| v.to_owned())
+}
+
+/// The country picker's options, `(code, name)`: the United States first, then every other
+/// country by name. Names come from the browser (`Intl.DisplayNames`), or are the codes where
+/// it has none.
+pub fn country_options() -> Vec<(String, String)> {
+    let names = region_names();
+    let name = |code: &str| {
+        names
+            .as_ref()
+            .and_then(|n| n.of(code))
+            .map(String::from)
+            .unwrap_or_else(|| code.to_owned())
+    };
+    let mut others: Vec<(String, String)> = COUNTRIES
+        .iter()
+        .filter(|c| **c != "US")
+        .map(|c| (c.to_string(), name(c)))
+        .collect();
+    others.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut options = vec![("US".to_owned(), name("US"))];
+    options.extend(others);
+    options
+}
+
+/// `Intl.DisplayNames` for regions in English (the app's only language yet), where the browser
+/// has it.
+fn region_names() -> Option<js_sys::Intl::DisplayNames> {
+    let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    if !js_sys::Reflect::has(&intl, &"DisplayNames".into()).unwrap_or(false) {
+        return None;
+    }
+    let options = js_sys::Intl::DisplayNamesOptions::new();
+    options.set_type(js_sys::Intl::DisplayNamesType::Region);
+    let locales = js_sys::Array::of1(&"en".into());
+    Some(js_sys::Intl::DisplayNames::new(&locales, &options))
+}
+
+/// The state picker's options, `(code, name)`: "Choose a state" first, then [`US_STATES`].
+pub fn state_options() -> Vec<(String, String)> {
+    let mut options = vec![(String::new(), t(Key::ChooseState).to_owned())];
+    options.extend(
+        US_STATES
+            .iter()
+            .map(|code| (code.to_string(), state_name(code).to_owned())),
+    );
+    options
+}
+
+/// The name of a US state or territory by its code (the code itself if unknown).
+pub fn state_name(code: &str) -> &str {
+    match code {
+        "AL" => "Alabama",
+        "AK" => "Alaska",
+        "AZ" => "Arizona",
+        "AR" => "Arkansas",
+        "CA" => "California",
+        "CO" => "Colorado",
+        "CT" => "Connecticut",
+        "DE" => "Delaware",
+        "DC" => "District of Columbia",
+        "FL" => "Florida",
+        "GA" => "Georgia",
+        "HI" => "Hawaii",
+        "ID" => "Idaho",
+        "IL" => "Illinois",
+        "IN" => "Indiana",
+        "IA" => "Iowa",
+        "KS" => "Kansas",
+        "KY" => "Kentucky",
+        "LA" => "Louisiana",
+        "ME" => "Maine",
+        "MD" => "Maryland",
+        "MA" => "Massachusetts",
+        "MI" => "Michigan",
+        "MN" => "Minnesota",
+        "MS" => "Mississippi",
+        "MO" => "Missouri",
+        "MT" => "Montana",
+        "NE" => "Nebraska",
+        "NV" => "Nevada",
+        "NH" => "New Hampshire",
+        "NJ" => "New Jersey",
+        "NM" => "New Mexico",
+        "NY" => "New York",
+        "NC" => "North Carolina",
+        "ND" => "North Dakota",
+        "OH" => "Ohio",
+        "OK" => "Oklahoma",
+        "OR" => "Oregon",
+        "PA" => "Pennsylvania",
+        "RI" => "Rhode Island",
+        "SC" => "South Carolina",
+        "SD" => "South Dakota",
+        "TN" => "Tennessee",
+        "TX" => "Texas",
+        "UT" => "Utah",
+        "VT" => "Vermont",
+        "VA" => "Virginia",
+        "WA" => "Washington",
+        "WV" => "West Virginia",
+        "WI" => "Wisconsin",
+        "WY" => "Wyoming",
+        "AS" => "American Samoa",
+        "GU" => "Guam",
+        "MP" => "Northern Mariana Islands",
+        "PR" => "Puerto Rico",
+        "VI" => "U.S. Virgin Islands",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tin_shows_only_its_last_four_digits() {
+        assert_eq!(mask_tin("123-45-6789"), "•••-••-6789");
+        assert_eq!(mask_tin("123456789"), "•••-••-6789");
+        assert_eq!(mask_tin("12"), "••");
+        assert!(!mask_tin("123-45-6789").contains("12345"));
+    }
+
+    #[test]
+    fn countdown_rounds_up_and_stops_at_zero() {
+        let at: Timestamp = "2026-01-01T00:00:30Z".parse().unwrap();
+        let at_ms = at.timestamp_millis() as f64;
+        assert_eq!(seconds_until(at, at_ms - 30_000.0), 30);
+        assert_eq!(seconds_until(at, at_ms - 29_001.0), 30);
+        assert_eq!(seconds_until(at, at_ms - 500.0), 1);
+        assert_eq!(seconds_until(at, at_ms), 0);
+        assert_eq!(seconds_until(at, at_ms + 5_000.0), 0);
+    }
+
+    #[test]
+    fn every_state_has_a_name() {
+        for code in US_STATES {
+            assert_ne!(state_name(code), code);
+        }
+        assert_eq!(state_options().len(), US_STATES.len() + 1);
+    }
+
+    #[test]
+    fn optional_fields_are_trimmed_or_absent() {
+        assert_eq!(optional("  "), None);
+        assert_eq!(optional(" Apt 4 "), Some("Apt 4".into()));
+        assert!(is_us(" us"));
+        assert!(!is_us("GB"));
+    }
+}

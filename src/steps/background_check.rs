@@ -1,0 +1,304 @@
+//! The background-check step (DESIGN.md "background-check", issue 3): SSN, date of birth and
+//! US address, for US residents aged 18 or older. The country comes from the compliance data
+//! when there is some (else the US), and so do the date of birth and address — never the SSN,
+//! which the server does not keep whole. Checked inline with [`NewBackgroundCheck::validate`];
+//! the server's field errors land on the same fields.
+//!
+//! Outside the US there is nothing to check: the step says so plainly and its Continue sends
+//! only the country (the answer is `not_eligible`, not a failure). The outcome — clear, failed
+//! (worded neutrally: the host is notified, the user is not accused of anything) or not
+//! eligible with its reason — is shown with a Continue; the server has recorded the step.
+
+use crate::context::use_services;
+use crate::i18n::{step_title, t, Key};
+use crate::identity::{country_options, is_us, mask_tin, optional, today};
+use crate::steps::{
+    field_id, rule_message, submit_checked, AddressFields, AddressState, LabelledField,
+    RecordedContinue,
+};
+use crate::ui::{ErrorAlert, FieldState, ScreenCard, SelectField, SubmitButton, TextField};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use payout_model::identity::{
+    BackgroundCheck, BackgroundCheckStatus, Ineligible, NewBackgroundCheck, Submitted,
+};
+use payout_model::StepName;
+
+/// Element id prefix of the form's fields.
+const PREFIX: &str = "pf-bgc";
+
+/// What the background-check form holds. Copy, so handlers capture it freely.
+#[derive(Clone, Copy, Debug)]
+struct CheckFields {
+    country: FieldState,
+    ssn: FieldState,
+    date_of_birth: FieldState,
+    address: AddressState,
+}
+
+impl CheckFields {
+    fn input(&self) -> NewBackgroundCheck {
+        let country = self.country.text().trim().to_uppercase();
+        if !is_us(&country) {
+            return NewBackgroundCheck {
+                country,
+                ..Default::default()
+            };
+        }
+        NewBackgroundCheck {
+            country,
+            ssn: optional(&self.ssn.text()),
+            date_of_birth: self.date_of_birth.text().trim().to_owned(),
+            address: Some(self.address.address(true)),
+        }
+    }
+
+    fn fields(&self) -> Vec<LabelledField> {
+        let field = |path, label: Key, state| LabelledField {
+            path,
+            label: t(label),
+            state,
+        };
+        let mut fields = vec![field("country", Key::FieldCountry, self.country)];
+        if is_us(&self.country.text()) {
+            fields.push(field("ssn", Key::FieldSsn, self.ssn));
+            fields.push(field(
+                "date_of_birth",
+                Key::FieldDateOfBirth,
+                self.date_of_birth,
+            ));
+            fields.extend(self.address.fields(true));
+        }
+        fields
+    }
+
+    /// The inline check of the field at `path` holding `value`, by the whole form's rules.
+    fn check(&self, path: &'static str, value: String) -> Option<String> {
+        let mut input = self.input();
+        let label = self.fields().iter().find(|f| f.path == path)?.label;
+        let value_opt = optional(&value);
+        let address = input.address.get_or_insert_with(Default::default);
+        match path {
+            "country" => input.country = value.trim().to_uppercase(),
+            "ssn" => input.ssn = value_opt,
+            "date_of_birth" => input.date_of_birth = value,
+            "address.line1" => address.line1 = value,
+            "address.line2" => address.line2 = value_opt,
+            "address.city" => address.city = value,
+            "address.region" => address.region = value_opt,
+            "address.postal_code" => address.postal_code = value_opt,
+            _ => return None,
+        }
+        rule_message(input.validate(today()), path, label)
+    }
+}
+
+/// The outcome's heading, explanation and `data-status`.
+fn outcome(check: &BackgroundCheck) -> (Key, Key, &'static str, &'static str) {
+    match check.status {
+        BackgroundCheckStatus::Clear => (
+            Key::BgcClear,
+            Key::BgcClearBody,
+            "clear",
+            "pf-result--success",
+        ),
+        BackgroundCheckStatus::Failed => (
+            Key::BgcFailed,
+            Key::BgcFailedBody,
+            "failed",
+            "pf-result--info",
+        ),
+        BackgroundCheckStatus::NotEligible => (
+            Key::BgcNotEligible,
+            match check.reason {
+                Some(Ineligible::Under18) => Key::BgcUnder18,
+                _ => Key::BgcNotUs,
+            },
+            "not_eligible",
+            "pf-result--info",
+        ),
+    }
+}
+
+/// Runs the background check, or explains why none is needed.
+#[component]
+pub fn BackgroundCheckStep() -> impl IntoView {
+    let services = use_services();
+    let fields = CheckFields {
+        country: FieldState::with_value("US"),
+        ssn: FieldState::new(),
+        date_of_birth: FieldState::new(),
+        address: AddressState::new(),
+    };
+    let running = RwSignal::new(false);
+    let form_error = RwSignal::new(None::<String>);
+    let result = RwSignal::new(None::<Submitted<BackgroundCheck>>);
+    let form = NodeRef::<html::Form>::new();
+    let us = Memo::new(move |_| is_us(&fields.country.value.get()));
+
+    // Country, date of birth and address from the compliance data, where the user has not
+    // typed yet.
+    {
+        let call = services.api.compliance();
+        spawn_local(async move {
+            let Ok(Some(saved)) = call.await else {
+                return;
+            };
+            if result.try_get_untracked().is_none() {
+                return;
+            }
+            if fields.date_of_birth.text().is_empty() {
+                fields.country.value.set(saved.country.clone());
+                fields.date_of_birth.value.set(saved.date_of_birth.clone());
+            }
+            if is_us(&saved.country) {
+                fields.address.prefill(&saved.address, true);
+            }
+        });
+    }
+
+    let submit = {
+        let api = services.api.clone();
+        submit_checked(
+            form,
+            PREFIX,
+            running,
+            form_error,
+            result,
+            move || fields.fields(),
+            move || {
+                let new = fields.input();
+                new.validate(today()).map(|()| new)
+            },
+            move |new| api.submit_background_check(new),
+        )
+    };
+
+    let check =
+        move |path: &'static str| Callback::new(move |value: String| fields.check(path, value));
+    let address_check =
+        Callback::new(move |(path, value): (&'static str, String)| fields.check(path, value));
+
+    let us_fields = move || {
+        us.get().then(|| {
+            view! {
+                <TextField
+                    id=field_id(PREFIX, "ssn")
+                    label=t(Key::FieldSsn)
+                    hint=t(Key::TinHint)
+                    field=fields.ssn
+                    testid="bgc-ssn"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    mask=mask_tin
+                    check=check("ssn")
+                />
+                <TextField
+                    id=field_id(PREFIX, "date_of_birth")
+                    label=t(Key::FieldDateOfBirth)
+                    field=fields.date_of_birth
+                    testid="bgc-dob"
+                    input_type="date"
+                    autocomplete="bday"
+                    check=check("date_of_birth")
+                />
+                <AddressFields
+                    state=fields.address
+                    us=true
+                    prefix=PREFIX
+                    testid="bgc"
+                    check=address_check
+                />
+            }
+        })
+    };
+
+    let form_view = move || {
+        view! {
+            <form
+                class="pf-form"
+                novalidate=true
+                node_ref=form
+                data-testid="bgc-form"
+                on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    submit.run(());
+                }
+            >
+                <p class="pf-body">{t(Key::BgcIntro)}</p>
+                <SelectField
+                    id=field_id(PREFIX, "country")
+                    label=t(Key::FieldCountry)
+                    field=fields.country
+                    testid="bgc-country"
+                    options=country_options()
+                    autocomplete="country"
+                    check=check("country")
+                />
+                {move || {
+                    (!us.get())
+                        .then(|| {
+                            view! {
+                                <p class="pf-notice pf-notice--info" data-testid="bgc-us-only">
+                                    {t(Key::BgcUsOnly)}
+                                </p>
+                            }
+                        })
+                }}
+                {us_fields}
+                {move || {
+                    form_error
+                        .get()
+                        .map(|details| {
+                            view! {
+                                <ErrorAlert
+                                    message=t(Key::BgcSubmitFailed)
+                                    details=details
+                                    testid="bgc-error"
+                                />
+                            }
+                        })
+                }}
+                <div class="pf-actions">
+                    {move || {
+                        let label = if us.get() { t(Key::RunCheck) } else { t(Key::Continue) };
+                        view! {
+                            <SubmitButton
+                                label=label
+                                busy_label=t(Key::Checking)
+                                busy=running
+                                testid="bgc-submit"
+                            />
+                        }
+                    }}
+                </div>
+            </form>
+        }
+    };
+
+    let result_view = move |answer: Submitted<BackgroundCheck>| {
+        let (title, body, status, tone) = outcome(&answer.data);
+        view! {
+            <div
+                class=format!("pf-result {tone}")
+                role="status"
+                data-testid="bgc-result"
+                data-status=status
+            >
+                <h2 class="pf-subtitle">{t(title)}</h2>
+                <p class="pf-body">{t(body)}</p>
+            </div>
+            <RecordedContinue step=StepName::BackgroundCheck flow=answer.flow testid="bgc-continue" />
+        }
+    };
+
+    view! {
+        <ScreenCard testid="step-background-check" title=step_title(StepName::BackgroundCheck) busy=running>
+            {move || match result.get() {
+                Some(answer) => result_view(answer).into_any(),
+                None => form_view().into_any(),
+            }}
+        </ScreenCard>
+    }
+}

@@ -1,0 +1,353 @@
+//! The compliance step (DESIGN.md "compliance", issue 3): the user's tax data. In the US a W-9:
+//! legal name, date of birth (18+), SSN or ITIN, US address with state and ZIP. Elsewhere a
+//! W-8BEN: legal name, date of birth, foreign tax id, address with an optional region and
+//! postal code.
+//!
+//! Every field is checked with [`NewCompliance::validate`] as the user leaves it (and as they
+//! fix it), and the whole form again on submit; the server's 422 field errors (`tin`,
+//! `address.postal_code`) land on the same fields. Nothing typed is lost on any error.
+//!
+//! **The tax id** shows as `•••-••-6789` once the user leaves the field; the whole number stays
+//! in memory only (never storage, the URL or the console) and is never prefilled: the server
+//! keeps only its last four digits. Names, date of birth and address are prefilled from what
+//! was saved before.
+//!
+//! Saved, the server has recorded the step; the confirmation shows the masked tax id and
+//! Continue tells the host (`step_completed`) and moves on.
+
+use crate::context::use_services;
+use crate::i18n::{step_title, t, tr, Key};
+use crate::identity::{country_options, is_us, mask_tin, masked_last4, optional, today};
+use crate::steps::{
+    field_id, rule_message, submit_checked, AddressFields, AddressState, LabelledField,
+    RecordedContinue,
+};
+use crate::ui::{ErrorAlert, FieldState, ScreenCard, SelectField, SubmitButton, TextField};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
+use payout_model::StepName;
+
+/// Element id prefix of the form's fields.
+const PREFIX: &str = "pf-compliance";
+
+/// What the compliance form holds. Copy, so handlers capture it freely.
+#[derive(Clone, Copy, Debug)]
+struct ComplianceFields {
+    country: FieldState,
+    first_name: FieldState,
+    last_name: FieldState,
+    date_of_birth: FieldState,
+    tin: FieldState,
+    foreign_tax_id: FieldState,
+    address: AddressState,
+}
+
+impl ComplianceFields {
+    fn new() -> Self {
+        ComplianceFields {
+            country: FieldState::with_value("US"),
+            first_name: FieldState::new(),
+            last_name: FieldState::new(),
+            date_of_birth: FieldState::new(),
+            tin: FieldState::new(),
+            foreign_tax_id: FieldState::new(),
+            address: AddressState::new(),
+        }
+    }
+
+    fn us(&self) -> bool {
+        is_us(&self.country.text())
+    }
+
+    /// The answers as typed, trimmed; only the country's own tax id is sent.
+    fn input(&self) -> NewCompliance {
+        let us = self.us();
+        NewCompliance {
+            country: self.country.text().trim().to_uppercase(),
+            first_name: self.first_name.text().trim().to_owned(),
+            last_name: self.last_name.text().trim().to_owned(),
+            date_of_birth: self.date_of_birth.text().trim().to_owned(),
+            tin: if us { optional(&self.tin.text()) } else { None },
+            foreign_tax_id: if us {
+                None
+            } else {
+                optional(&self.foreign_tax_id.text())
+            },
+            address: self.address.address(us),
+        }
+    }
+
+    /// The fields the form shows for the chosen country, by request path, in form order.
+    fn fields(&self) -> Vec<LabelledField> {
+        let us = self.us();
+        let field = |path, label: Key, state| LabelledField {
+            path,
+            label: t(label),
+            state,
+        };
+        let mut fields = vec![
+            field("country", Key::FieldCountry, self.country),
+            field("first_name", Key::FieldLegalFirstName, self.first_name),
+            field("last_name", Key::FieldLegalLastName, self.last_name),
+            field("date_of_birth", Key::FieldDateOfBirth, self.date_of_birth),
+            if us {
+                field("tin", Key::FieldTin, self.tin)
+            } else {
+                field(
+                    "foreign_tax_id",
+                    Key::FieldForeignTaxId,
+                    self.foreign_tax_id,
+                )
+            },
+        ];
+        fields.extend(self.address.fields(us));
+        fields
+    }
+
+    /// Fills what was saved before into the fields still empty (never a tax id).
+    fn prefill(&self, saved: &Compliance) {
+        let untouched = self.first_name.text().is_empty()
+            && self.last_name.text().is_empty()
+            && self.date_of_birth.text().is_empty();
+        if untouched {
+            self.country.value.set(saved.country.clone());
+        }
+        for (field, value) in [
+            (self.first_name, &saved.first_name),
+            (self.last_name, &saved.last_name),
+            (self.date_of_birth, &saved.date_of_birth),
+        ] {
+            if field.text().is_empty() {
+                field.value.set(value.clone());
+            }
+        }
+        self.address.prefill(&saved.address, is_us(&saved.country));
+    }
+
+    /// The inline check of the field at `path` holding `value`: the whole form's rules, so the
+    /// country decides which tax id and address rules apply.
+    fn check(&self, path: &'static str, value: String) -> Option<String> {
+        let mut input = self.input();
+        let label = self.fields().iter().find(|f| f.path == path)?.label;
+        let value_opt = optional(&value);
+        match path {
+            "country" => input.country = value.trim().to_uppercase(),
+            "first_name" => input.first_name = value,
+            "last_name" => input.last_name = value,
+            "date_of_birth" => input.date_of_birth = value,
+            "tin" => input.tin = value_opt,
+            "foreign_tax_id" => input.foreign_tax_id = value_opt,
+            "address.line1" => input.address.line1 = value,
+            "address.line2" => input.address.line2 = value_opt,
+            "address.city" => input.address.city = value,
+            "address.region" => input.address.region = value_opt,
+            "address.postal_code" => input.address.postal_code = value_opt,
+            _ => return None,
+        }
+        rule_message(input.validate(today()), path, label)
+    }
+}
+
+/// The saved answer's confirmation: which form, and the tax id masked.
+fn saved_lines(saved: &Compliance) -> (String, Option<String>) {
+    let form = t(match saved.form {
+        TaxForm::W9 => Key::FormW9,
+        TaxForm::W8ben => Key::FormW8ben,
+    });
+    let tax_id = match (&saved.tin_last4, &saved.foreign_tax_id_last4) {
+        (Some(last4), _) => Some(tr(Key::TinOnFile, &[("masked", &masked_last4(last4))])),
+        (None, Some(last4)) => Some(tr(Key::ForeignTaxIdOnFile, &[("last4", last4)])),
+        (None, None) => None,
+    };
+    (tr(Key::ComplianceSavedForm, &[("form", form)]), tax_id)
+}
+
+/// Collects the user's W-9 or W-8BEN data.
+#[component]
+pub fn ComplianceStep() -> impl IntoView {
+    let services = use_services();
+    let fields = ComplianceFields::new();
+    let saving = RwSignal::new(false);
+    let form_error = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(None::<Submitted<Compliance>>);
+    let form = NodeRef::<html::Form>::new();
+    let us = Memo::new(move |_| is_us(&fields.country.value.get()));
+
+    // Prefill from what was saved before; a failure only means empty fields.
+    {
+        let call = services.api.compliance();
+        spawn_local(async move {
+            if let Ok(Some(previous)) = call.await {
+                // The component may be gone by now.
+                if saved.try_get_untracked().is_some() {
+                    fields.prefill(&previous);
+                }
+            }
+        });
+    }
+
+    let submit = {
+        let api = services.api.clone();
+        submit_checked(
+            form,
+            PREFIX,
+            saving,
+            form_error,
+            saved,
+            move || fields.fields(),
+            move || {
+                let new = fields.input();
+                new.validate(today()).map(|()| new)
+            },
+            move |new| api.submit_compliance(new),
+        )
+    };
+
+    let check =
+        move |path: &'static str| Callback::new(move |value: String| fields.check(path, value));
+    let address_check =
+        Callback::new(move |(path, value): (&'static str, String)| fields.check(path, value));
+    let country_check = Callback::new(move |value: String| {
+        // The tax id and address rules follow the country: their old messages may not apply.
+        for f in [fields.tin, fields.foreign_tax_id] {
+            f.error.set(None);
+        }
+        fields.address.clear_country_errors();
+        fields.check("country", value)
+    });
+
+    let tax_id = move || {
+        if us.get() {
+            view! {
+                <TextField
+                    id=field_id(PREFIX, "tin")
+                    label=t(Key::FieldTin)
+                    hint=t(Key::TinHint)
+                    field=fields.tin
+                    testid="compliance-tin"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    mask=mask_tin
+                    check=check("tin")
+                />
+            }
+            .into_any()
+        } else {
+            view! {
+                <TextField
+                    id=field_id(PREFIX, "foreign_tax_id")
+                    label=t(Key::FieldForeignTaxId)
+                    hint=t(Key::ForeignTaxIdHint)
+                    field=fields.foreign_tax_id
+                    testid="compliance-foreign-tax-id"
+                    autocomplete="off"
+                    check=check("foreign_tax_id")
+                />
+            }
+            .into_any()
+        }
+    };
+
+    let form_view = move || {
+        view! {
+            <form
+                class="pf-form"
+                novalidate=true
+                node_ref=form
+                data-testid="compliance-form"
+                on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    submit.run(());
+                }
+            >
+                <p class="pf-body">{t(Key::ComplianceIntro)}</p>
+                <SelectField
+                    id=field_id(PREFIX, "country")
+                    label=t(Key::FieldCountry)
+                    field=fields.country
+                    testid="compliance-country"
+                    options=country_options()
+                    autocomplete="country"
+                    check=country_check
+                />
+                <TextField
+                    id=field_id(PREFIX, "first_name")
+                    label=t(Key::FieldLegalFirstName)
+                    field=fields.first_name
+                    testid="compliance-first-name"
+                    autocomplete="given-name"
+                    check=check("first_name")
+                />
+                <TextField
+                    id=field_id(PREFIX, "last_name")
+                    label=t(Key::FieldLegalLastName)
+                    field=fields.last_name
+                    testid="compliance-last-name"
+                    autocomplete="family-name"
+                    check=check("last_name")
+                />
+                <TextField
+                    id=field_id(PREFIX, "date_of_birth")
+                    label=t(Key::FieldDateOfBirth)
+                    field=fields.date_of_birth
+                    testid="compliance-dob"
+                    input_type="date"
+                    autocomplete="bday"
+                    check=check("date_of_birth")
+                />
+                {tax_id}
+                <AddressFields
+                    state=fields.address
+                    us=us
+                    prefix=PREFIX
+                    testid="compliance"
+                    check=address_check
+                />
+                {move || {
+                    form_error
+                        .get()
+                        .map(|details| {
+                            view! {
+                                <ErrorAlert
+                                    message=t(Key::ComplianceFailed)
+                                    details=details
+                                    testid="compliance-error"
+                                />
+                            }
+                        })
+                }}
+                <div class="pf-actions">
+                    <SubmitButton
+                        label=t(Key::SaveTaxInfo)
+                        busy_label=t(Key::Saving)
+                        busy=saving
+                        testid="compliance-submit"
+                    />
+                </div>
+            </form>
+        }
+    };
+
+    let saved_view = move |answer: Submitted<Compliance>| {
+        let (form_line, tax_id) = saved_lines(&answer.data);
+        view! {
+            <div class="pf-result pf-result--success" role="status" data-testid="compliance-saved">
+                <h2 class="pf-subtitle">{t(Key::ComplianceSavedTitle)}</h2>
+                <p class="pf-body">{form_line}</p>
+                {tax_id.map(|line| view! { <p class="pf-body" data-testid="compliance-saved-tax-id">{line}</p> })}
+            </div>
+            <RecordedContinue step=StepName::Compliance flow=answer.flow testid="compliance-continue" />
+        }
+    };
+
+    view! {
+        <ScreenCard testid="step-compliance" title=step_title(StepName::Compliance) busy=saving>
+            {move || match saved.get() {
+                Some(answer) => saved_view(answer).into_any(),
+                None => form_view().into_any(),
+            }}
+        </ScreenCard>
+    }
+}

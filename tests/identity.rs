@@ -1,0 +1,1337 @@
+//! Browser tests of the identity steps — sign-in, compliance, id-verification and
+//! background-check — and of starting again after the session expired, against a fake server
+//! that applies the model's rules like the sandbox (one-time code `000000`, SSN `111-11-1111`
+//! fails the background check). `cargo test -p payout-flows --target wasm32-unknown-unknown
+//! --test identity` runs them in headless Chromium. The resend countdown's timer is a
+//! [`Clock`] the test fires.
+#![cfg(target_arch = "wasm32")]
+
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use payout_flows::api::{ApiFailure, FlowApi, LocalFuture};
+use payout_flows::bridge::{Bridge, HostWindow};
+use payout_flows::context::{provide_services, FlowServices, SessionApi};
+use payout_flows::identity::today;
+use payout_flows::steps::{AuthStep, BackgroundCheckStep, ComplianceStep, IdVerificationStep};
+use payout_flows::FlowApp;
+use payout_model::identity::{
+    mask_phone, Address, BackgroundCheck, BackgroundCheckStatus, CodeCheck, CodeSent, Compliance,
+    DocumentSide, IdVerification, NewBackgroundCheck, NewCode, NewCompliance, NewProfile, SignIn,
+    Submitted, UploadedDocument, VerificationStatus, SANDBOX_CODE, SANDBOX_FAILING_SSN,
+};
+use payout_model::{
+    ApiError, ErrorCode, FieldError, FlowState, MessageType, NewSession, Session, StepName,
+    Timestamp, WindowMessage,
+};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use uuid::Uuid;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::Element;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[macro_use]
+mod common;
+use common::*;
+
+// ---------------------------------------------------------------------------------------------
+// The fake server
+
+const FLOW_ID: &str = "3b1f7e0c-5d64-4c3e-9d0e-6a1f2b3c4d5e";
+
+fn now() -> Timestamp {
+    chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).expect("now")
+}
+
+fn flow(steps: &[&str], completed: &[StepName]) -> FlowState {
+    FlowState {
+        id: Uuid::try_parse(FLOW_ID).expect("uuid"),
+        steps: serde_json::from_value(serde_json::json!(steps)).expect("steps"),
+        completed_steps: completed.to_vec(),
+        user_id: None,
+        hide_go_to_dashboard_on_complete: false,
+        require_auth: false,
+        payout_fee_party: Default::default(),
+    }
+}
+
+fn invalid(field: &str, message: &str) -> ApiFailure {
+    ApiFailure::Api(ApiError::invalid(vec![FieldError::new(field, message)]))
+}
+
+fn api_error(code: ErrorCode, field: Option<(&str, &str)>, message: &str) -> ApiFailure {
+    let mut error = ApiError::new(code, message);
+    if let Some((field, rule)) = field {
+        error.fields.push(FieldError::new(field, rule));
+    }
+    ApiFailure::Api(error)
+}
+
+fn us_address() -> Address {
+    Address {
+        line1: "1 Main St".into(),
+        line2: None,
+        city: "San Francisco".into(),
+        region: Some("CA".into()),
+        postal_code: Some("94103".into()),
+    }
+}
+
+/// The identity endpoints in memory, checked with the model's rules; every request is logged.
+struct Fake {
+    sessions: RefCell<VecDeque<Result<Session, ApiFailure>>>,
+    flow: RefCell<FlowState>,
+    /// National numbers that belong to a user already (others need a profile).
+    known_phones: RefCell<Vec<String>>,
+    /// The resend cooldown each sent code gets.
+    resend_seconds: Cell<i64>,
+    /// Scripted failures: the first whose call name matches is used once.
+    fails: RefCell<Vec<(&'static str, ApiFailure)>>,
+    log: RefCell<Vec<String>>,
+    codes: RefCell<Vec<NewCode>>,
+    profiles: RefCell<Vec<NewProfile>>,
+    compliance: RefCell<Option<Compliance>>,
+    compliance_bodies: RefCell<Vec<NewCompliance>>,
+    documents: RefCell<Vec<UploadedDocument>>,
+    decision: Cell<VerificationStatus>,
+    checks: RefCell<Vec<NewBackgroundCheck>>,
+}
+
+impl Fake {
+    fn new(steps: &[&str]) -> Rc<Self> {
+        Rc::new(Fake {
+            sessions: RefCell::default(),
+            flow: RefCell::new(flow(steps, &[])),
+            known_phones: RefCell::default(),
+            resend_seconds: Cell::new(30),
+            fails: RefCell::default(),
+            log: RefCell::default(),
+            codes: RefCell::default(),
+            profiles: RefCell::default(),
+            compliance: RefCell::default(),
+            compliance_bodies: RefCell::default(),
+            documents: RefCell::default(),
+            decision: Cell::new(VerificationStatus::Verified),
+            checks: RefCell::default(),
+        })
+    }
+
+    fn fail_next(&self, call: &'static str, failure: ApiFailure) {
+        self.fails.borrow_mut().push((call, failure));
+    }
+
+    fn count(&self, line: &str) -> usize {
+        self.log.borrow().iter().filter(|l| *l == line).count()
+    }
+
+    /// Logs `call`, then answers a scripted failure or `work`.
+    fn answer<T: 'static>(
+        &self,
+        call: &'static str,
+        work: impl FnOnce() -> Result<T, ApiFailure>,
+    ) -> LocalFuture<Result<T, ApiFailure>> {
+        self.log.borrow_mut().push(call.to_owned());
+        let scripted = {
+            let mut fails = self.fails.borrow_mut();
+            fails
+                .iter()
+                .position(|(c, _)| *c == call)
+                .map(|i| fails.remove(i).1)
+        };
+        let result = match scripted {
+            Some(failure) => Err(failure),
+            None => work(),
+        };
+        Box::pin(async move { result })
+    }
+
+    /// Records `step` completed and answers the flow.
+    fn complete(&self, step: StepName) -> FlowState {
+        let mut flow = self.flow.borrow_mut();
+        if !flow.completed_steps.contains(&step) {
+            flow.completed_steps.push(step);
+        }
+        flow.clone()
+    }
+
+    fn signed_in(&self) -> SignIn {
+        let mut flow = self.flow.borrow_mut();
+        flow.user_id = Some(Uuid::from_u128(7));
+        SignIn::SignedIn { flow: flow.clone() }
+    }
+}
+
+impl FlowApi for Fake {
+    fn create_session(&self, _new: NewSession) -> LocalFuture<Result<Session, ApiFailure>> {
+        self.log.borrow_mut().push("session".into());
+        let answer = self
+            .sessions
+            .borrow_mut()
+            .pop_front()
+            .expect("a session answer");
+        Box::pin(async move { answer })
+    }
+
+    fn flow_state(&self, _token: String) -> LocalFuture<Result<FlowState, ApiFailure>> {
+        let flow = self.flow.borrow().clone();
+        Box::pin(async move { Ok(flow) })
+    }
+
+    fn complete_step(
+        &self,
+        _token: String,
+        step: StepName,
+    ) -> LocalFuture<Result<FlowState, ApiFailure>> {
+        self.answer("complete_step", || Ok(self.complete(step)))
+    }
+
+    money_endpoints_unused!();
+
+    fn send_code(&self, _token: String, new: NewCode) -> LocalFuture<Result<CodeSent, ApiFailure>> {
+        self.codes.borrow_mut().push(new.clone());
+        self.answer("send_code", || {
+            new.validate().map_err(ApiFailure::Api)?;
+            let now = now();
+            Ok(CodeSent {
+                sent_to: mask_phone(&new.country_code, &new.phone_number),
+                expires_at: now + chrono::Duration::minutes(10),
+                resend_at: now + chrono::Duration::seconds(self.resend_seconds.get()),
+            })
+        })
+    }
+
+    fn verify_code(
+        &self,
+        _token: String,
+        check: CodeCheck,
+    ) -> LocalFuture<Result<SignIn, ApiFailure>> {
+        self.answer("verify_code", || {
+            check.validate().map_err(ApiFailure::Api)?;
+            if check.code != SANDBOX_CODE {
+                return Err(invalid("code", "is not the code we sent"));
+            }
+            let phone = self
+                .codes
+                .borrow()
+                .last()
+                .map(|c| c.phone_number.clone())
+                .unwrap_or_default();
+            if self.known_phones.borrow().contains(&phone) {
+                Ok(self.signed_in())
+            } else {
+                Ok(SignIn::ProfileRequired)
+            }
+        })
+    }
+
+    fn create_profile(
+        &self,
+        _token: String,
+        new: NewProfile,
+    ) -> LocalFuture<Result<SignIn, ApiFailure>> {
+        self.profiles.borrow_mut().push(new.clone());
+        self.answer("create_profile", || {
+            new.validate().map_err(ApiFailure::Api)?;
+            Ok(self.signed_in())
+        })
+    }
+
+    fn compliance(&self, _token: String) -> LocalFuture<Result<Option<Compliance>, ApiFailure>> {
+        self.answer("get_compliance", || Ok(self.compliance.borrow().clone()))
+    }
+
+    fn submit_compliance(
+        &self,
+        _token: String,
+        new: NewCompliance,
+    ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>> {
+        self.compliance_bodies.borrow_mut().push(new.clone());
+        self.answer("put_compliance", || {
+            new.validate(today()).map_err(ApiFailure::Api)?;
+            let last4 = |v: &Option<String>| v.as_deref().map(payout_model::identity::last4);
+            let data = Compliance {
+                form: new.form(),
+                country: new.country.clone(),
+                first_name: new.first_name.clone(),
+                last_name: new.last_name.clone(),
+                date_of_birth: new.date_of_birth.clone(),
+                tin_last4: last4(&new.tin),
+                foreign_tax_id_last4: last4(&new.foreign_tax_id),
+                address: new.address.normalized(),
+                submitted_at: now(),
+            };
+            *self.compliance.borrow_mut() = Some(data.clone());
+            Ok(Submitted {
+                data,
+                flow: self.complete(StepName::Compliance),
+            })
+        })
+    }
+
+    fn id_verification(&self, _token: String) -> LocalFuture<Result<IdVerification, ApiFailure>> {
+        self.answer("get_id_verification", || {
+            Ok(IdVerification {
+                status: VerificationStatus::NotStarted,
+                documents: self.documents.borrow().clone(),
+                decided_at: None,
+            })
+        })
+    }
+
+    fn upload_document(
+        &self,
+        _token: String,
+        side: DocumentSide,
+        image: web_sys::Blob,
+    ) -> LocalFuture<Result<UploadedDocument, ApiFailure>> {
+        self.answer("put_document", || {
+            payout_model::identity::check_document(&image.type_(), image.size() as u64)
+                .map_err(|m| invalid("image", &m))?;
+            let document = UploadedDocument {
+                side,
+                content_type: image.type_(),
+                size: image.size() as u64,
+                uploaded_at: now(),
+            };
+            let mut documents = self.documents.borrow_mut();
+            documents.retain(|d| d.side != side);
+            documents.push(document.clone());
+            Ok(document)
+        })
+    }
+
+    fn submit_id_verification(
+        &self,
+        _token: String,
+    ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>> {
+        self.answer("submit_id_verification", || {
+            let status = self.decision.get();
+            let flow = if status == VerificationStatus::Failed {
+                self.flow.borrow().clone()
+            } else {
+                self.complete(StepName::IdVerification)
+            };
+            self.documents.borrow_mut().clear();
+            Ok(Submitted {
+                data: IdVerification {
+                    status,
+                    documents: vec![],
+                    decided_at: Some(now()),
+                },
+                flow,
+            })
+        })
+    }
+
+    fn submit_background_check(
+        &self,
+        _token: String,
+        new: NewBackgroundCheck,
+    ) -> LocalFuture<Result<Submitted<BackgroundCheck>, ApiFailure>> {
+        self.checks.borrow_mut().push(new.clone());
+        self.answer("background_check", || {
+            new.validate(today()).map_err(ApiFailure::Api)?;
+            let reason = new.ineligible(today());
+            let status = if reason.is_some() {
+                BackgroundCheckStatus::NotEligible
+            } else if new.ssn.as_deref() == Some(SANDBOX_FAILING_SSN) {
+                BackgroundCheckStatus::Failed
+            } else {
+                BackgroundCheckStatus::Clear
+            };
+            Ok(Submitted {
+                data: BackgroundCheck {
+                    status,
+                    reason,
+                    ssn_last4: new.ssn.as_deref().map(payout_model::identity::last4),
+                    completed_at: now(),
+                },
+                flow: self.complete(StepName::BackgroundCheck),
+            })
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services around the fake server
+
+/// What the services saw: host messages, `advance`s and `signed_in`s.
+#[derive(Clone, Default)]
+struct Seen {
+    posted: Rc<RefCell<Vec<WindowMessage>>>,
+    advanced: Rc<RefCell<Vec<FlowState>>>,
+    signed_in: Rc<RefCell<Vec<FlowState>>>,
+}
+
+impl Seen {
+    fn completed_steps(&self) -> Vec<StepName> {
+        self.posted
+            .borrow()
+            .iter()
+            .filter(|m| m.kind == MessageType::StepCompleted)
+            .filter_map(|m| m.step)
+            .collect()
+    }
+}
+
+/// A mounted step and what it can be observed through.
+struct Mounted {
+    root: Element,
+    seen: Seen,
+    clock: Clock,
+    _app: Box<dyn std::any::Any>,
+}
+
+fn mount_step<V: IntoView + 'static>(
+    fake: &Rc<Fake>,
+    view: impl FnOnce() -> V + 'static,
+) -> Mounted {
+    let root = container();
+    let (clock, seen) = (Clock::default(), Seen::default());
+    let (posted, advanced, signed_in) = (
+        seen.posted.clone(),
+        seen.advanced.clone(),
+        seen.signed_in.clone(),
+    );
+    let (complete_api, sleeper) = (fake.clone(), clock.clone());
+    let services = FlowServices {
+        bridge: Bridge::with_sink(
+            FLOW_ID,
+            Rc::new(move |m: &WindowMessage| posted.borrow_mut().push(m.clone())),
+        ),
+        complete_step: Rc::new(move |step| complete_api.complete_step("tok".into(), step)),
+        api: SessionApi::with_token(fake.clone(), "tok"),
+        advance: Rc::new(move |flow| advanced.borrow_mut().push(flow)),
+        signed_in: Rc::new(move |flow| signed_in.borrow_mut().push(flow)),
+        sleep: Rc::new(move |_| sleeper.sleep()),
+        navigate: Rc::new(|_| {}),
+        go_to_dashboard: Rc::new(|| {}),
+    };
+    let app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view()
+    });
+    Mounted {
+        root: root.into(),
+        seen,
+        clock,
+        _app: Box::new(app),
+    }
+}
+
+fn session(flow: FlowState, authenticated: bool) -> Session {
+    Session {
+        token: "tok".into(),
+        expires_at: "2030-01-01T00:00:00Z".parse().expect("timestamp"),
+        authenticated,
+        flow,
+        host_origin: None,
+    }
+}
+
+/// The whole shell against the fake server, standalone.
+fn mount_app(fake: &Rc<Fake>) -> (Element, Box<dyn std::any::Any>) {
+    let root = container();
+    let api: Rc<dyn FlowApi> = fake.clone();
+    let app = mount_to(root.clone(), move || {
+        view! {
+            <FlowApp
+                flow_id=Uuid::try_parse(FLOW_ID).ok()
+                api=api
+                host=HostWindow::default()
+                navigate=Rc::new(|_: &str| {})
+                go_back=Rc::new(|| {})
+            />
+        }
+    });
+    (root.into(), Box::new(app))
+}
+
+fn has(root: &Element, testid: &str) -> bool {
+    find(root, testid).is_some()
+}
+
+async fn wait_for(root: &Element, testid: &str) {
+    until(testid, || has(root, testid)).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in
+
+/// Mounts sign-in and sends a code to a US number.
+async fn code_sent(fake: &Rc<Fake>) -> Mounted {
+    let m = mount_step(fake, || view! { <AuthStep /> });
+    type_into(&m.root, "auth-phone", "(415) 433-2334");
+    click(&m.root, "auth-send-code");
+    wait_for(&m.root, "auth-code").await;
+    m
+}
+
+#[wasm_bindgen_test]
+async fn phone_rules_show_inline_and_nothing_is_sent() {
+    let fake = Fake::new(&["compliance"]);
+    let m = mount_step(&fake, || view! { <AuthStep /> });
+    assert_eq!(text(&m.root, "screen-title"), "Sign in");
+    assert_value(&m.root, "auth-country-code", "1").await;
+    let phone = input(&m.root, "auth-phone");
+    assert_eq!(phone.get_attribute("inputmode").as_deref(), Some("tel"));
+    assert_eq!(
+        phone.get_attribute("autocomplete").as_deref(),
+        Some("tel-national")
+    );
+
+    type_into(&m.root, "auth-phone", "415 433");
+    leave(&m.root, "auth-phone");
+    wait_for(&m.root, "auth-phone-error").await;
+    assert_eq!(
+        text(&m.root, "auth-phone-error"),
+        "Mobile number must be 10 digits for country code 1"
+    );
+    assert_eq!(phone.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert!(phone
+        .get_attribute("aria-describedby")
+        .unwrap_or_default()
+        .contains("pf-auth-phone_number-error"));
+
+    type_into(&m.root, "auth-country-code", "0");
+    leave(&m.root, "auth-country-code");
+    wait_for(&m.root, "auth-country-code-error").await;
+    assert_eq!(
+        text(&m.root, "auth-country-code-error"),
+        "Country code must be 1 to 3 digits, like 1 or 44"
+    );
+
+    click(&m.root, "auth-send-code");
+    settle().await;
+    assert_eq!(fake.count("send_code"), 0);
+    assert!(has(&m.root, "auth-phone"), "still on the phone stage");
+
+    // Fixing the value clears its message as the user types.
+    type_into(&m.root, "auth-phone", "415 433 2334");
+    until("phone error cleared", || !has(&m.root, "auth-phone-error")).await;
+}
+
+#[wasm_bindgen_test]
+async fn code_must_be_six_digits_before_it_is_checked() {
+    let fake = Fake::new(&["compliance"]);
+    let m = code_sent(&fake).await;
+    assert_eq!(
+        text(&m.root, "auth-sent-to"),
+        "We sent a code to +1 ••• ••• 2334"
+    );
+    let code = input(&m.root, "auth-code");
+    assert_eq!(code.get_attribute("inputmode").as_deref(), Some("numeric"));
+    assert_eq!(
+        code.get_attribute("autocomplete").as_deref(),
+        Some("one-time-code")
+    );
+    assert_eq!(code.get_attribute("maxlength").as_deref(), Some("6"));
+    assert_eq!(fake.codes.borrow()[0].phone_number, "(415) 433-2334");
+
+    type_into(&m.root, "auth-code", "123");
+    submit_form_of(&m.root, "auth-code");
+    wait_for(&m.root, "auth-code-error").await;
+    assert_eq!(
+        text(&m.root, "auth-code-error"),
+        "Code must be the 6 digits we sent"
+    );
+    assert_eq!(fake.count("verify_code"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn wrong_code_shows_the_servers_message_under_the_code() {
+    let fake = Fake::new(&["compliance"]);
+    let m = code_sent(&fake).await;
+    type_into(&m.root, "auth-code", "123456");
+    click(&m.root, "auth-verify");
+    wait_for(&m.root, "auth-code-error").await;
+    assert_eq!(
+        text(&m.root, "auth-code-error"),
+        "Code is not the code we sent"
+    );
+    assert_value(&m.root, "auth-code", "123456").await;
+
+    // Too many tries: the server's words, on the same field.
+    fake.fail_next(
+        "verify_code",
+        api_error(
+            ErrorCode::TooManyRequests,
+            Some(("code", "was tried too many times: ask for a new code")),
+            "code: was tried too many times: ask for a new code",
+        ),
+    );
+    click(&m.root, "auth-verify");
+    until("too many tries", || {
+        find(&m.root, "auth-code-error")
+            .and_then(|e| e.text_content())
+            .is_some_and(|t| t.contains("too many times"))
+    })
+    .await;
+    assert!(m.seen.signed_in.borrow().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn resend_counts_down_then_sends_a_new_code() {
+    let fake = Fake::new(&["compliance"]);
+    fake.resend_seconds.set(2);
+    let m = code_sent(&fake).await;
+    assert!(disabled(&m.root, "auth-resend"));
+    assert_eq!(text(&m.root, "auth-resend"), "Resend in 2 s");
+    until("a sleep", || m.clock.pending() == 1).await;
+    m.clock.fire();
+    until("1 s left", || {
+        text(&m.root, "auth-resend") == "Resend in 1 s"
+    })
+    .await;
+    assert!(disabled(&m.root, "auth-resend"));
+    until("a sleep", || m.clock.pending() == 1).await;
+    m.clock.fire();
+    until("resend enabled", || !disabled(&m.root, "auth-resend")).await;
+    assert_eq!(text(&m.root, "auth-resend"), "Resend code");
+
+    click(&m.root, "auth-resend");
+    until("a second code", || fake.count("send_code") == 2).await;
+    until("the notice", || {
+        text(&m.root, "auth-notice") == "We sent a new code to +1 ••• ••• 2334"
+    })
+    .await;
+    assert!(disabled(&m.root, "auth-resend"), "a new cooldown");
+}
+
+#[wasm_bindgen_test]
+async fn resend_too_soon_shows_the_servers_message() {
+    let fake = Fake::new(&["compliance"]);
+    fake.resend_seconds.set(0);
+    let m = code_sent(&fake).await;
+    until("resend enabled", || !disabled(&m.root, "auth-resend")).await;
+    fake.fail_next(
+        "send_code",
+        api_error(
+            ErrorCode::TooManyRequests,
+            None,
+            "a new code can be sent in 20 seconds",
+        ),
+    );
+    click(&m.root, "auth-resend");
+    wait_for(&m.root, "auth-error").await;
+    let error = text(&m.root, "auth-error");
+    assert!(
+        error.contains("We couldn't send a new code yet."),
+        "{error}"
+    );
+    assert!(
+        error.contains("a new code can be sent in 20 seconds"),
+        "{error}"
+    );
+    assert!(has(&m.root, "auth-code"), "still on the code stage");
+}
+
+#[wasm_bindgen_test]
+async fn a_different_number_goes_back_with_the_number_kept() {
+    let fake = Fake::new(&["compliance"]);
+    let m = code_sent(&fake).await;
+    click(&m.root, "auth-change-number");
+    wait_for(&m.root, "auth-phone").await;
+    assert_value(&m.root, "auth-phone", "(415) 433-2334").await;
+    assert_value(&m.root, "auth-country-code", "1").await;
+}
+
+#[wasm_bindgen_test]
+async fn someone_elses_phone_is_refused_under_the_phone() {
+    let fake = Fake::new(&["compliance"]);
+    fake.fail_next(
+        "send_code",
+        api_error(
+            ErrorCode::Forbidden,
+            Some((
+                "phone_number",
+                "does not belong to the person this flow is for",
+            )),
+            "phone_number: does not belong to the person this flow is for",
+        ),
+    );
+    let m = mount_step(&fake, || view! { <AuthStep /> });
+    type_into(&m.root, "auth-phone", "4154332334");
+    submit_form_of(&m.root, "auth-phone");
+    wait_for(&m.root, "auth-phone-error").await;
+    assert_eq!(
+        text(&m.root, "auth-phone-error"),
+        "Mobile number does not belong to the person this flow is for"
+    );
+    assert!(!has(&m.root, "auth-code"));
+    assert_value(&m.root, "auth-phone", "4154332334").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_known_phone_signs_in_at_once() {
+    let fake = Fake::new(&["compliance"]);
+    fake.known_phones.borrow_mut().push("(415) 433-2334".into());
+    let m = code_sent(&fake).await;
+    type_into(&m.root, "auth-code", "000 000");
+    click(&m.root, "auth-verify");
+    until("signed in", || m.seen.signed_in.borrow().len() == 1).await;
+    assert_eq!(
+        m.seen.signed_in.borrow()[0].user_id,
+        Some(Uuid::from_u128(7))
+    );
+    assert_eq!(fake.count("create_profile"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_new_phone_gives_a_profile_then_the_shell_shows_the_first_step() {
+    let fake = Fake::new(&["compliance", "payout"]);
+    let unauthenticated = session(fake.flow.borrow().clone(), false);
+    fake.sessions.borrow_mut().push_back(Ok(unauthenticated));
+    let (root, _app) = mount_app(&fake);
+    wait_for(&root, "step-auth").await;
+    type_into(&root, "auth-phone", "4154332334");
+    click(&root, "auth-send-code");
+    wait_for(&root, "auth-code").await;
+    type_into(&root, "auth-code", "000000");
+    click(&root, "auth-verify");
+    wait_for(&root, "auth-first-name").await;
+
+    type_into(&root, "auth-first-name", "Ada");
+    type_into(&root, "auth-email", "ada@");
+    leave(&root, "auth-email");
+    wait_for(&root, "auth-email-error").await;
+    assert_eq!(
+        text(&root, "auth-email-error"),
+        "Email must be an email address like name@example.com"
+    );
+    click(&root, "auth-create");
+    wait_for(&root, "auth-last-name-error").await;
+    assert_eq!(text(&root, "auth-last-name-error"), "Last name is required");
+    assert_eq!(fake.count("create_profile"), 0);
+
+    type_into(&root, "auth-last-name", "Lovelace");
+    type_into(&root, "auth-email", "ada@example.com");
+    click(&root, "auth-create");
+    wait_for(&root, "step-compliance").await;
+    assert_eq!(
+        fake.profiles.borrow()[0],
+        NewProfile {
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            email: "ada@example.com".into(),
+        }
+    );
+    assert_eq!(text(&root, "progress-text"), "Step 1 of 2");
+    assert!(!has(&root, "step-auth"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compliance
+
+fn compliance(fake: &Rc<Fake>) -> Mounted {
+    mount_step(fake, || view! { <ComplianceStep /> })
+}
+
+/// Fills a valid US W-9.
+fn fill_w9(root: &Element) {
+    type_into(root, "compliance-first-name", "Ada");
+    type_into(root, "compliance-last-name", "Lovelace");
+    type_into(root, "compliance-dob", "1990-04-25");
+    type_into(root, "compliance-tin", "123-45-6789");
+    type_into(root, "compliance-line1", "1 Main St");
+    type_into(root, "compliance-city", "San Francisco");
+    choose(root, "compliance-region", "CA");
+    type_into(root, "compliance-postal-code", "94103");
+}
+
+/// Whether a browser storage area holds `needle` anywhere.
+fn storage_holds(storage: Option<web_sys::Storage>, needle: &str) -> bool {
+    let Some(storage) = storage else {
+        return false;
+    };
+    let len = storage.length().unwrap_or(0);
+    (0..len).any(|i| {
+        let key = storage.key(i).ok().flatten().unwrap_or_default();
+        let value = storage.get_item(&key).ok().flatten().unwrap_or_default();
+        key.contains(needle) || value.contains(needle)
+    })
+}
+
+#[wasm_bindgen_test]
+async fn compliance_shows_every_bad_fields_message() {
+    let fake = Fake::new(&["compliance"]);
+    let m = compliance(&fake);
+    until("prefill asked", || fake.count("get_compliance") == 1).await;
+    type_into(&m.root, "compliance-first-name", "   ");
+    type_into(&m.root, "compliance-dob", "2015-01-01");
+    type_into(&m.root, "compliance-tin", "666-12-3456");
+    type_into(&m.root, "compliance-postal-code", "9410");
+    click(&m.root, "compliance-submit");
+    wait_for(&m.root, "compliance-first-name-error").await;
+    for (testid, message) in [
+        (
+            "compliance-first-name-error",
+            "Legal first name is required",
+        ),
+        ("compliance-last-name-error", "Legal last name is required"),
+        (
+            "compliance-dob-error",
+            "Date of birth must be at least 18 years ago",
+        ),
+        (
+            "compliance-tin-error",
+            "SSN or ITIN is not a valid SSN or ITIN",
+        ),
+        ("compliance-line1-error", "Street address is required"),
+        ("compliance-city-error", "City is required"),
+        ("compliance-region-error", "State is required"),
+        (
+            "compliance-postal-code-error",
+            "ZIP code must be a ZIP code like 94103 or 94103-1234",
+        ),
+    ] {
+        assert_eq!(text(&m.root, testid), message, "{testid}");
+    }
+    assert_eq!(fake.count("put_compliance"), 0);
+    assert_eq!(
+        active_testid().as_deref(),
+        Some("compliance-first-name"),
+        "focus on the first invalid field"
+    );
+
+    // Inline, as the user leaves a field.
+    type_into(&m.root, "compliance-tin", "12345");
+    leave(&m.root, "compliance-tin");
+    until("tin rule", || {
+        text(&m.root, "compliance-tin-error") == "SSN or ITIN must be 9 digits, like 123-45-6789"
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn compliance_keeps_every_value_after_a_server_422() {
+    let fake = Fake::new(&["compliance"]);
+    let m = compliance(&fake);
+    fill_w9(&m.root);
+    fake.fail_next(
+        "put_compliance",
+        invalid("address.postal_code", "is not a ZIP code of CA"),
+    );
+    submit_form_of(&m.root, "compliance-city");
+    wait_for(&m.root, "compliance-postal-code-error").await;
+    assert_eq!(
+        text(&m.root, "compliance-postal-code-error"),
+        "ZIP code is not a ZIP code of CA"
+    );
+    for (testid, expected) in [
+        ("compliance-first-name", "Ada"),
+        ("compliance-last-name", "Lovelace"),
+        ("compliance-dob", "1990-04-25"),
+        ("compliance-line1", "1 Main St"),
+        ("compliance-city", "San Francisco"),
+        ("compliance-postal-code", "94103"),
+    ] {
+        assert_value(&m.root, testid, expected).await;
+    }
+    assert_eq!(
+        get(&m.root, "compliance-region")
+            .dyn_into::<web_sys::HtmlSelectElement>()
+            .expect("select")
+            .value(),
+        "CA"
+    );
+    assert!(
+        !has(&m.root, "compliance-error"),
+        "the error is on its field"
+    );
+
+    type_into(&m.root, "compliance-postal-code", "94105");
+    click(&m.root, "compliance-submit");
+    wait_for(&m.root, "compliance-saved").await;
+    let bodies = fake.compliance_bodies.borrow();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(
+        bodies[1].tin.as_deref(),
+        Some("123-45-6789"),
+        "the tin was kept"
+    );
+    assert_eq!(bodies[1].address.region.as_deref(), Some("CA"));
+}
+
+#[wasm_bindgen_test]
+async fn ssn_is_masked_after_leaving_and_never_stored() {
+    let fake = Fake::new(&["compliance", "payout"]);
+    let m = compliance(&fake);
+    fill_w9(&m.root);
+    let tin = input(&m.root, "compliance-tin");
+    assert_eq!(tin.get_attribute("autocomplete").as_deref(), Some("off"));
+    tin.focus().expect("focus");
+    tin.blur().expect("blur");
+    assert_value(&m.root, "compliance-tin", "•••-••-6789").await;
+    tin.focus().expect("focus");
+    assert_value(&m.root, "compliance-tin", "123-45-6789").await;
+    tin.blur().expect("blur");
+    assert_value(&m.root, "compliance-tin", "•••-••-6789").await;
+
+    click(&m.root, "compliance-submit");
+    wait_for(&m.root, "compliance-saved").await;
+    assert_eq!(
+        text(&m.root, "compliance-saved-tax-id"),
+        "SSN or ITIN •••-••-6789"
+    );
+    assert!(text(&m.root, "compliance-saved").contains("Saved as Form W-9."));
+    let window = window();
+    for needle in ["123-45-6789", "123456789", "45-6789"] {
+        assert!(!storage_holds(
+            window.local_storage().ok().flatten(),
+            needle
+        ));
+        assert!(!storage_holds(
+            window.session_storage().ok().flatten(),
+            needle
+        ));
+        assert!(!window
+            .location()
+            .href()
+            .unwrap_or_default()
+            .contains(needle));
+        assert!(!m.root.inner_html().contains(needle));
+    }
+
+    click(&m.root, "compliance-continue");
+    until("advanced", || m.seen.advanced.borrow().len() == 1).await;
+    assert!(m.seen.advanced.borrow()[0]
+        .completed_steps
+        .contains(&StepName::Compliance));
+    assert_eq!(m.seen.completed_steps(), vec![StepName::Compliance]);
+    assert_eq!(
+        fake.count("complete_step"),
+        0,
+        "the server already recorded it"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn outside_the_us_compliance_asks_for_w8ben_data() {
+    let fake = Fake::new(&["compliance"]);
+    let m = compliance(&fake);
+    let country = get(&m.root, "compliance-country");
+    let first = country
+        .query_selector("option")
+        .expect("selector")
+        .expect("an option");
+    assert_eq!(first.get_attribute("value").as_deref(), Some("US"));
+    choose(&m.root, "compliance-country", "GB");
+    until("W-8BEN fields", || {
+        has(&m.root, "compliance-foreign-tax-id")
+    })
+    .await;
+    assert!(!has(&m.root, "compliance-tin"));
+    assert_eq!(get(&m.root, "compliance-region").tag_name(), "INPUT");
+
+    type_into(&m.root, "compliance-first-name", "Ada");
+    type_into(&m.root, "compliance-last-name", "Lovelace");
+    type_into(&m.root, "compliance-dob", "1990-04-25");
+    type_into(&m.root, "compliance-line1", "10 Downing St");
+    type_into(&m.root, "compliance-city", "London");
+    type_into(&m.root, "compliance-postal-code", "SW1A 2AA");
+    click(&m.root, "compliance-submit");
+    wait_for(&m.root, "compliance-foreign-tax-id-error").await;
+    assert_eq!(
+        text(&m.root, "compliance-foreign-tax-id-error"),
+        "Tax ID number is required"
+    );
+    type_into(&m.root, "compliance-foreign-tax-id", "AB 12 34 56 C");
+    click(&m.root, "compliance-submit");
+    wait_for(&m.root, "compliance-saved").await;
+    let body = fake.compliance_bodies.borrow()[0].clone();
+    assert_eq!(body.country, "GB");
+    assert_eq!(body.tin, None);
+    assert_eq!(body.foreign_tax_id.as_deref(), Some("AB 12 34 56 C"));
+    assert_eq!(body.address.region, None);
+    assert!(text(&m.root, "compliance-saved").contains("Form W-8BEN"));
+}
+
+#[wasm_bindgen_test]
+async fn compliance_prefills_what_was_saved_but_never_the_tax_id() {
+    let fake = Fake::new(&["compliance"]);
+    *fake.compliance.borrow_mut() = Some(Compliance {
+        form: payout_model::identity::TaxForm::W9,
+        country: "US".into(),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        date_of_birth: "1990-04-25".into(),
+        tin_last4: Some("6789".into()),
+        foreign_tax_id_last4: None,
+        address: us_address(),
+        submitted_at: now(),
+    });
+    let m = compliance(&fake);
+    assert_value(&m.root, "compliance-first-name", "Ada").await;
+    assert_value(&m.root, "compliance-dob", "1990-04-25").await;
+    assert_value(&m.root, "compliance-postal-code", "94103").await;
+    assert_value(&m.root, "compliance-tin", "").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ID verification
+
+fn id_verification(fake: &Rc<Fake>) -> Mounted {
+    mount_step(fake, || view! { <IdVerificationStep /> })
+}
+
+/// A file of `size` zero bytes typed `kind`.
+fn file(kind: &str, size: u32) -> web_sys::File {
+    let bytes = js_sys::Uint8Array::new_with_length(size);
+    let options = web_sys::FilePropertyBag::new();
+    options.set_type(kind);
+    web_sys::File::new_with_u8_array_sequence_and_options(
+        &js_sys::Array::of1(&bytes),
+        "photo",
+        &options,
+    )
+    .expect("a file")
+}
+
+/// The user picks `file` in the file input.
+fn pick(root: &Element, testid: &str, file: &web_sys::File) {
+    let transfer = web_sys::DataTransfer::new().expect("a DataTransfer");
+    transfer.items().add_with_file(file).expect("add the file");
+    let field = input(root, testid);
+    field.set_files(transfer.files().as_ref());
+    field
+        .dispatch_event(&web_sys::Event::new("change").expect("event"))
+        .expect("dispatch");
+}
+
+async fn upload_all(m: &Mounted) {
+    for side in ["front", "back", "selfie"] {
+        pick(
+            &m.root,
+            &format!("idv-{side}-file"),
+            &file("image/jpeg", 2048),
+        );
+    }
+    for side in ["front", "back", "selfie"] {
+        let status = format!("idv-{side}-status");
+        until(&status, || text(&m.root, &status) == "Uploaded").await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn id_files_of_the_wrong_type_or_too_large_are_refused() {
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    assert_eq!(
+        get(&m.root, "idv-front-file")
+            .get_attribute("accept")
+            .as_deref(),
+        Some("image/jpeg,image/png,image/webp")
+    );
+    pick(&m.root, "idv-front-file", &file("application/pdf", 1000));
+    wait_for(&m.root, "idv-front-error").await;
+    assert_eq!(
+        text(&m.root, "idv-front-error"),
+        "Front of ID must be a JPEG, PNG or WebP image"
+    );
+    pick(
+        &m.root,
+        "idv-back-file",
+        &file("image/png", 5 * 1024 * 1024 + 1),
+    );
+    wait_for(&m.root, "idv-back-error").await;
+    assert_eq!(
+        text(&m.root, "idv-back-error"),
+        "Back of ID must be at most 5 MB"
+    );
+    settle().await;
+    assert_eq!(fake.count("put_document"), 0);
+    assert_eq!(text(&m.root, "idv-front-status"), "Not added yet");
+    assert!(disabled(&m.root, "idv-submit"));
+}
+
+#[wasm_bindgen_test]
+async fn id_pictures_upload_with_previews_then_each_decision_shows() {
+    for (decision, status, heading) in [
+        (
+            VerificationStatus::Verified,
+            "verified",
+            "Your ID is verified",
+        ),
+        (
+            VerificationStatus::NeedsReview,
+            "needs_review",
+            "We'll review your ID",
+        ),
+        (
+            VerificationStatus::Failed,
+            "failed",
+            "We couldn't verify your ID",
+        ),
+    ] {
+        let fake = Fake::new(&["id-verification", "payout"]);
+        fake.decision.set(decision);
+        let m = id_verification(&fake);
+        assert!(disabled(&m.root, "idv-submit"));
+        upload_all(&m).await;
+        assert_eq!(fake.count("put_document"), 3);
+        assert_eq!(
+            get(&m.root, "idv-back-status")
+                .get_attribute("data-state")
+                .as_deref(),
+            Some("uploaded")
+        );
+        let sides: Vec<DocumentSide> = fake.documents.borrow().iter().map(|d| d.side).collect();
+        assert_eq!(sides, DocumentSide::ALL.to_vec());
+        let preview = get(&m.root, "idv-selfie-preview");
+        assert!(preview
+            .get_attribute("src")
+            .unwrap_or_default()
+            .starts_with("blob:"));
+        until("submit enabled", || !disabled(&m.root, "idv-submit")).await;
+        click(&m.root, "idv-submit");
+        wait_for(&m.root, "idv-result").await;
+        let result = get(&m.root, "idv-result");
+        assert_eq!(result.get_attribute("data-status").as_deref(), Some(status));
+        assert!(text(&m.root, "idv-result").contains(heading), "{status}");
+        if decision == VerificationStatus::Failed {
+            assert!(!has(&m.root, "idv-continue"));
+            click(&m.root, "idv-retry");
+            wait_for(&m.root, "idv-front-file").await;
+            assert_eq!(text(&m.root, "idv-front-status"), "Not added yet");
+            assert!(!has(&m.root, "idv-front-preview"));
+            assert!(disabled(&m.root, "idv-submit"));
+        } else {
+            click(&m.root, "idv-continue");
+            until("advanced", || m.seen.advanced.borrow().len() == 1).await;
+            assert_eq!(m.seen.completed_steps(), vec![StepName::IdVerification]);
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn id_pictures_uploaded_before_show_as_uploaded() {
+    let fake = Fake::new(&["id-verification"]);
+    for side in [DocumentSide::Front, DocumentSide::Back] {
+        fake.documents.borrow_mut().push(UploadedDocument {
+            side,
+            content_type: "image/jpeg".into(),
+            size: 1000,
+            uploaded_at: now(),
+        });
+    }
+    let m = id_verification(&fake);
+    until("front uploaded", || {
+        text(&m.root, "idv-front-status") == "Uploaded"
+    })
+    .await;
+    assert_eq!(text(&m.root, "idv-back-status"), "Uploaded");
+    assert_eq!(text(&m.root, "idv-selfie-status"), "Not added yet");
+    assert!(disabled(&m.root, "idv-submit"));
+    pick(&m.root, "idv-selfie-file", &file("image/webp", 10));
+    until("submit enabled", || !disabled(&m.root, "idv-submit")).await;
+}
+
+#[wasm_bindgen_test]
+async fn camera_takes_a_photo_or_says_why_not() {
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    click(&m.root, "idv-selfie-camera");
+    until_real("the camera or its error", 10, || {
+        has(&m.root, "idv-capture") || has(&m.root, "idv-selfie-error")
+    })
+    .await;
+    if has(&m.root, "idv-selfie-error") {
+        // No camera here (or access refused): said so, and the file input stays.
+        let message = text(&m.root, "idv-selfie-error");
+        assert!(message.contains("upload a photo instead"), "{message}");
+        assert!(has(&m.root, "idv-selfie-file"));
+        return;
+    }
+    // A (fake) camera: "Take photo" shows with the first frame; the photo uploads as a JPEG.
+    let live = find_all(&m.root, "video")
+        .into_iter()
+        .filter_map(|v| v.dyn_into::<web_sys::HtmlVideoElement>().ok())
+        .find(|v| !v.hidden())
+        .expect("the live preview");
+    assert!(live.video_width() > 0);
+    click(&m.root, "idv-capture");
+    until_real("uploaded", 10, || {
+        text(&m.root, "idv-selfie-status") == "Uploaded"
+    })
+    .await;
+    assert!(!has(&m.root, "idv-capture"), "the camera is closed");
+    let documents = fake.documents.borrow();
+    assert_eq!(documents[0].side, DocumentSide::Selfie);
+    assert_eq!(documents[0].content_type, "image/jpeg");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Background check
+
+fn background_check(fake: &Rc<Fake>) -> Mounted {
+    mount_step(fake, || view! { <BackgroundCheckStep /> })
+}
+
+fn fill_check(root: &Element, ssn: &str, dob: &str) {
+    type_into(root, "bgc-ssn", ssn);
+    type_into(root, "bgc-dob", dob);
+    type_into(root, "bgc-line1", "1 Main St");
+    type_into(root, "bgc-city", "San Francisco");
+    choose(root, "bgc-region", "CA");
+    type_into(root, "bgc-postal-code", "94103");
+}
+
+#[wasm_bindgen_test]
+async fn outside_the_us_no_background_check_is_needed() {
+    let fake = Fake::new(&["background-check"]);
+    let m = background_check(&fake);
+    choose(&m.root, "bgc-country", "FR");
+    wait_for(&m.root, "bgc-us-only").await;
+    assert!(!has(&m.root, "bgc-ssn"));
+    assert_eq!(text(&m.root, "bgc-submit"), "Continue");
+    click(&m.root, "bgc-submit");
+    wait_for(&m.root, "bgc-result").await;
+    assert_eq!(
+        get(&m.root, "bgc-result")
+            .get_attribute("data-status")
+            .as_deref(),
+        Some("not_eligible")
+    );
+    assert!(text(&m.root, "bgc-result").contains("for US residents only"));
+    let body = fake.checks.borrow()[0].clone();
+    assert_eq!(body.country, "FR");
+    assert_eq!(body.ssn, None);
+    click(&m.root, "bgc-continue");
+    until("advanced", || m.seen.advanced.borrow().len() == 1).await;
+    assert_eq!(m.seen.completed_steps(), vec![StepName::BackgroundCheck]);
+}
+
+#[wasm_bindgen_test]
+async fn each_background_check_outcome_is_shown() {
+    for (ssn, dob, status, words) in [
+        (
+            "123-45-6789",
+            "1990-04-25",
+            "clear",
+            "Background check complete",
+        ),
+        (
+            SANDBOX_FAILING_SSN,
+            "1990-04-25",
+            "failed",
+            "We couldn't complete your background check. The site that sent you here has been \
+             notified.",
+        ),
+        (
+            "123-45-6789",
+            "2015-01-01",
+            "not_eligible",
+            "Background checks are for people 18 or older",
+        ),
+    ] {
+        let fake = Fake::new(&["background-check"]);
+        let m = background_check(&fake);
+        fill_check(&m.root, ssn, dob);
+        submit_form_of(&m.root, "bgc-ssn");
+        wait_for(&m.root, "bgc-result").await;
+        assert_eq!(
+            get(&m.root, "bgc-result")
+                .get_attribute("data-status")
+                .as_deref(),
+            Some(status)
+        );
+        assert!(text(&m.root, "bgc-result").contains(words), "{status}");
+        assert!(has(&m.root, "bgc-continue"));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn background_check_errors_show_inline_and_keep_what_was_typed() {
+    let fake = Fake::new(&["background-check"]);
+    let m = background_check(&fake);
+    until("prefill asked", || fake.count("get_compliance") == 1).await;
+    type_into(&m.root, "bgc-ssn", "000-12-3456");
+    leave(&m.root, "bgc-ssn");
+    wait_for(&m.root, "bgc-ssn-error").await;
+    assert_eq!(
+        text(&m.root, "bgc-ssn-error"),
+        "Social Security number is not a valid SSN or ITIN"
+    );
+    click(&m.root, "bgc-submit");
+    wait_for(&m.root, "bgc-dob-error").await;
+    assert_eq!(text(&m.root, "bgc-dob-error"), "Date of birth is required");
+    assert_eq!(
+        text(&m.root, "bgc-line1-error"),
+        "Street address is required"
+    );
+    assert_eq!(fake.count("background_check"), 0);
+
+    fill_check(&m.root, "123-45-6789", "1990-04-25");
+    fake.fail_next(
+        "background_check",
+        invalid("address.postal_code", "is not a ZIP code of CA"),
+    );
+    click(&m.root, "bgc-submit");
+    until("the server's postal code error", || {
+        find(&m.root, "bgc-postal-code-error")
+            .and_then(|e| e.text_content())
+            .as_deref()
+            == Some("ZIP code is not a ZIP code of CA")
+    })
+    .await;
+    assert_eq!(fake.count("background_check"), 1);
+    assert_value(&m.root, "bgc-line1", "1 Main St").await;
+    assert_value(&m.root, "bgc-ssn", "•••-••-6789").await;
+}
+
+#[wasm_bindgen_test]
+async fn background_check_prefills_from_compliance_but_not_the_ssn() {
+    let fake = Fake::new(&["background-check"]);
+    *fake.compliance.borrow_mut() = Some(Compliance {
+        form: payout_model::identity::TaxForm::W9,
+        country: "US".into(),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        date_of_birth: "1990-04-25".into(),
+        tin_last4: Some("6789".into()),
+        foreign_tax_id_last4: None,
+        address: us_address(),
+        submitted_at: now(),
+    });
+    let m = background_check(&fake);
+    assert_value(&m.root, "bgc-dob", "1990-04-25").await;
+    assert_value(&m.root, "bgc-line1", "1 Main St").await;
+    assert_value(&m.root, "bgc-ssn", "").await;
+    assert_eq!(
+        get(&m.root, "bgc-country")
+            .dyn_into::<web_sys::HtmlSelectElement>()
+            .expect("select")
+            .value(),
+        "US"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session expiry
+
+#[wasm_bindgen_test]
+async fn an_expired_session_starts_again_with_a_new_session() {
+    let fake = Fake::new(&["compliance"]);
+    let flow = fake.flow.borrow().clone();
+    fake.sessions
+        .borrow_mut()
+        .push_back(Ok(session(flow.clone(), true)));
+    fake.sessions
+        .borrow_mut()
+        .push_back(Ok(session(flow, false)));
+    fake.fail_next(
+        "get_compliance",
+        api_error(ErrorCode::SessionExpired, None, "session expired"),
+    );
+    let (root, _app) = mount_app(&fake);
+    wait_for(&root, "screen-error-session-expired").await;
+    assert!(!has(&root, "error-retry"));
+    assert_eq!(text(&root, "error-start-again"), "Start again");
+    click(&root, "error-start-again");
+    wait_for(&root, "step-auth").await;
+    assert_eq!(fake.count("session"), 2);
+}
