@@ -60,6 +60,9 @@ curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/transfers
 link=$(curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/flows" -d "{
   \"steps\": [\"manage-payouts\", \"payout\", {\"name\": \"redirect\", \"redirect_url\": \"$base/\"}],
   \"user_id\": \"$user_id\"}" | json link)
+# And a flow for someone new: sign in by phone, then the identity steps.
+onboarding=$(curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/flows" -d '{
+  "steps": ["compliance", "id-verification", "background-check", "manage-payouts"]}' | json link)
 
 cat <<TXT
 
@@ -71,6 +74,9 @@ payout-flows sandbox is running at $base   (logs: .data/sandbox.log; Ctrl-C stop
   flow link:  $link
               (the demo user, with \$25.00 to pay out: add a payout method, pay out, come back
               here; signed in for 15 minutes, then the link asks for sign-in)
+  onboarding: $onboarding
+              (a new person: any phone number, e.g. 1 / 415 433 2334, code 000000; then tax
+              data, ID pictures by file or camera, a background check; test values in README)
   demo host:  http://localhost:$port/demo?link=$link
               (embeds the flow from another origin and lists the window messages it receives)
 

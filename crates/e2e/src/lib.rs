@@ -405,6 +405,9 @@ impl Browser {
                     "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--no-first-run", "--disable-quic",
                     "--window-size=1024,900",
+                    // A synthetic camera, granted without a prompt: the ID verification step's
+                    // "Use camera" works as with a real one (issue 3).
+                    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
             }),
@@ -477,10 +480,13 @@ impl Browser {
         Ok(())
     }
 
-    /// Waits for the field `css`, then types `text` into it.
+    /// Waits for the field `css`, then replaces what it holds with `text` the way a person
+    /// does: select all, delete, type (keystrokes, so the app sees every `input` event).
     pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
         let field = self.wait_for(css).await?;
-        field.clear().await?;
+        field.click().await?;
+        // Ctrl+A, release the modifier, Backspace (WebDriver key codes).
+        field.send_keys("\u{E009}a\u{E000}\u{E003}").await?;
         field.send_keys(text).await?;
         Ok(())
     }
@@ -493,6 +499,25 @@ impl Browser {
             .prop("value")
             .await?
             .unwrap_or_default())
+    }
+
+    /// Waits for the `<select>` `css`, then chooses the option whose value is `value`.
+    pub async fn select(&self, css: &str, value: &str) -> Result<()> {
+        self.wait_for(css).await?.select_by_value(value).await?;
+        Ok(())
+    }
+
+    /// Sets the field `css` to `value` the way a picker does (a date input's calendar): the
+    /// value changes, then `input` and `change` fire.
+    pub async fn set_value(&self, css: &str, value: &str) -> Result<()> {
+        let field = self.wait_for(css).await?;
+        let script = "var el = arguments[0]; el.focus(); el.value = arguments[1];
+                      el.dispatchEvent(new Event('input', {bubbles: true}));
+                      el.dispatchEvent(new Event('change', {bubbles: true})); el.blur();";
+        self.client
+            .execute(script, vec![serde_json::to_value(&field)?, json!(value)])
+            .await?;
+        Ok(())
     }
 
     /// Waits until the top window is at `url`.

@@ -1,0 +1,404 @@
+//! End-to-end identity (issue 3): signing in by phone and one-time code, compliance, ID
+//! verification with Chromium's fake camera and the background check, through the trunk-built
+//! app as a user would, with the host reading the outcome over the API. Each step also gets a
+//! bad-input pass: every wrong field shows its message and nothing typed or saved is lost.
+
+use anyhow::{Context, Result};
+use payout_e2e::{Browser, Sandbox};
+use serde_json::{json, Value};
+
+/// A valid US mobile number (libphonenumber accepts it), national digits.
+const PHONE: &str = "4154332334";
+/// The sandbox's one-time code.
+const CODE: &str = "000000";
+
+fn id_of(value: &Value) -> String {
+    value["id"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn open(browser: &Browser, flow: &Value) -> Result<()> {
+    browser
+        .client
+        .goto(flow["link"].as_str().unwrap_or_default())
+        .await?;
+    Ok(())
+}
+
+/// On the sign-in screen: phone, then the sandbox code.
+async fn enter_phone_and_code(browser: &Browser, phone: &str) -> Result<()> {
+    browser.wait_for("[data-testid=step-auth]").await?;
+    browser.fill("[data-testid=auth-country-code]", "1").await?;
+    browser.fill("[data-testid=auth-phone]", phone).await?;
+    browser.click("[data-testid=auth-send-code]").await?;
+    let sent_to = browser.text_of("[data-testid=auth-sent-to]").await?;
+    assert!(sent_to.contains("2334"), "sent to {sent_to:?}");
+    assert!(
+        !sent_to.contains(phone),
+        "the whole number is shown: {sent_to:?}"
+    );
+    browser.fill("[data-testid=auth-code]", CODE).await?;
+    browser.click("[data-testid=auth-verify]").await
+}
+
+/// Signs a new person in: phone, code, then the profile of a phone the app does not know.
+async fn sign_up(browser: &Browser, email: &str) -> Result<()> {
+    enter_phone_and_code(browser, PHONE).await?;
+    browser.fill("[data-testid=auth-first-name]", "Ada").await?;
+    browser
+        .fill("[data-testid=auth-last-name]", "Lovelace")
+        .await?;
+    browser.fill("[data-testid=auth-email]", email).await?;
+    browser.click("[data-testid=auth-create]").await
+}
+
+/// Fills the US compliance form with good values.
+async fn fill_compliance(browser: &Browser) -> Result<()> {
+    browser.wait_for("[data-testid=step-compliance]").await?;
+    browser
+        .select("[data-testid=compliance-country]", "US")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-first-name]", "Ada")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-last-name]", "Lovelace")
+        .await?;
+    browser
+        .set_value("[data-testid=compliance-dob]", "1990-04-25")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-tin]", "123-45-6789")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-line1]", "1 Market St")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-city]", "San Francisco")
+        .await?;
+    browser
+        .select("[data-testid=compliance-region]", "CA")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-postal-code]", "94103")
+        .await
+}
+
+/// Takes all three pictures with the fake camera and waits for each upload.
+async fn capture_all(browser: &Browser) -> Result<()> {
+    browser
+        .wait_for("[data-testid=step-id-verification]")
+        .await?;
+    for side in ["front", "back", "selfie"] {
+        browser
+            .click(&format!("[data-testid=idv-{side}-camera]"))
+            .await?;
+        browser.click("[data-testid=idv-capture]").await?;
+        browser
+            .wait_for(&format!(
+                "[data-testid=idv-{side}-status][data-state=uploaded]"
+            ))
+            .await?;
+        browser
+            .wait_for(&format!("[data-testid=idv-{side}-preview]"))
+            .await?;
+    }
+    Ok(())
+}
+
+async fn user(sandbox: &Sandbox, user_id: &str) -> Result<Value> {
+    sandbox.get_ok(&format!("/api/v2/users/{user_id}")).await
+}
+
+async fn flow_now(sandbox: &Sandbox, flow: &Value) -> Result<Value> {
+    sandbox
+        .get_ok(&format!("/api/v2/flows/{}", id_of(flow)))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_user_signs_in_and_completes_every_identity_step() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["compliance", "id-verification", "background-check"]}))
+        .await?;
+    assert_eq!(flow["user_id"], Value::Null);
+    let browser = Browser::start().await?;
+    open(&browser, &flow).await?;
+
+    sign_up(&browser, "ada@example.com").await?;
+    fill_compliance(&browser).await?;
+    // The SSN is masked once the field is left.
+    let shown = browser.value_of("[data-testid=compliance-tin]").await?;
+    assert!(!shown.contains("12345"), "SSN shown whole: {shown:?}");
+    browser.click("[data-testid=compliance-submit]").await?;
+    let saved = browser.text_of("[data-testid=compliance-saved]").await?;
+    assert!(saved.contains("6789"), "{saved:?}");
+    browser.click("[data-testid=compliance-continue]").await?;
+
+    capture_all(&browser).await?;
+    browser.click("[data-testid=idv-submit]").await?;
+    browser
+        .wait_for("[data-testid=idv-result][data-status=verified]")
+        .await?;
+    browser.click("[data-testid=idv-continue]").await?;
+
+    browser
+        .wait_for("[data-testid=step-background-check]")
+        .await?;
+    // Date of birth and address come from compliance; the SSN is asked again.
+    assert_eq!(
+        browser.value_of("[data-testid=bgc-postal-code]").await?,
+        "94103"
+    );
+    browser.fill("[data-testid=bgc-ssn]", "123-45-6789").await?;
+    browser.click("[data-testid=bgc-submit]").await?;
+    browser
+        .wait_for("[data-testid=bgc-result][data-status=clear]")
+        .await?;
+    browser.click("[data-testid=bgc-continue]").await?;
+    browser.wait_for("[data-testid=screen-done]").await?;
+
+    // The host sees the flow claimed and every step completed…
+    let now = flow_now(&sandbox, &flow).await?;
+    assert_eq!(
+        now["completed_steps"],
+        json!(["compliance", "id-verification", "background-check"])
+    );
+    let user_id = now["user_id"].as_str().context("flow not claimed")?;
+    // …and the user verified, with what was collected, masked.
+    let u = user(&sandbox, user_id).await?;
+    assert_eq!(u["verified"], json!(true));
+    assert_eq!(u["first_name"], json!("Ada"));
+    assert_eq!(u["phone_number"]["phone_number"], json!(PHONE));
+    assert_eq!(u["compliance"]["tin_last4"], json!("6789"));
+    assert_eq!(u["compliance"]["address"]["region"], json!("CA"));
+    assert_eq!(u["id_verification"]["status"], json!("verified"));
+    assert_eq!(u["background_check"]["status"], json!("clear"));
+    assert_eq!(u["has_criminal_activity"], json!(false));
+    assert!(!u.to_string().contains("123456789") && !u.to_string().contains("123-45-6789"));
+
+    // Nothing secret was left in the browser's storage.
+    let stored = browser
+        .eval(
+            "return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])",
+        )
+        .await?;
+    let stored = stored.as_str().unwrap_or_default();
+    assert!(!stored.contains("6789"), "storage holds {stored}");
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn require_auth_flow_signs_in_only_its_own_user() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    // The host's user has another number than the one tried first.
+    let user_id = sandbox.create_user().await?;
+    let owner_phone = user(&sandbox, &user_id).await?["phone_number"]["phone_number"]
+        .as_str()
+        .context("phone")?
+        .to_owned();
+    let flow = sandbox
+        .create_flow(json!({"steps": ["compliance"], "user_id": user_id, "require_auth": true}))
+        .await?;
+    let browser = Browser::start().await?;
+    open(&browser, &flow).await?;
+
+    // Someone else's phone is refused before any code is sent.
+    browser.wait_for("[data-testid=step-auth]").await?;
+    browser.fill("[data-testid=auth-country-code]", "1").await?;
+    browser.fill("[data-testid=auth-phone]", PHONE).await?;
+    browser.click("[data-testid=auth-send-code]").await?;
+    let refusal = browser.text_of("[data-testid=auth-phone-error]").await?;
+    assert!(refusal.contains("does not belong"), "{refusal:?}");
+    assert_eq!(browser.value_of("[data-testid=auth-phone]").await?, PHONE);
+
+    // The right person signs in without a profile form: the flow's user already exists.
+    browser
+        .fill("[data-testid=auth-phone]", &owner_phone)
+        .await?;
+    browser.click("[data-testid=auth-send-code]").await?;
+    browser.fill("[data-testid=auth-code]", CODE).await?;
+    browser.click("[data-testid=auth-verify]").await?;
+    browser.wait_for("[data-testid=step-compliance]").await?;
+    assert_eq!(user(&sandbox, &user_id).await?["verified"], json!(true));
+    assert_eq!(flow_now(&sandbox, &flow).await?["user_id"], json!(user_id));
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reload_mid_flow_resumes_at_the_same_step() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["compliance", "id-verification"]}))
+        .await?;
+    let browser = Browser::start().await?;
+    open(&browser, &flow).await?;
+    sign_up(&browser, "ada@example.com").await?;
+    fill_compliance(&browser).await?;
+    browser.click("[data-testid=compliance-submit]").await?;
+    browser.click("[data-testid=compliance-continue]").await?;
+    browser
+        .wait_for("[data-testid=step-id-verification]")
+        .await?;
+    browser.click("[data-testid=idv-front-camera]").await?;
+    browser.click("[data-testid=idv-capture]").await?;
+    browser
+        .wait_for("[data-testid=idv-front-status][data-state=uploaded]")
+        .await?;
+
+    browser.client.refresh().await?;
+    // Same step, still signed in, and the picture already sent is still there.
+    browser
+        .wait_for("[data-testid=step-id-verification]")
+        .await?;
+    browser
+        .wait_for("[data-testid=idv-front-status][data-state=uploaded]")
+        .await?;
+    assert!(browser
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=step-auth]"))
+        .await?
+        .is_empty());
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["compliance", "id-verification", "background-check"]}))
+        .await?;
+    let browser = Browser::start().await?;
+    open(&browser, &flow).await?;
+
+    // Sign-in: a short number, a wrong code, a bad email.
+    browser.wait_for("[data-testid=step-auth]").await?;
+    browser.fill("[data-testid=auth-country-code]", "1").await?;
+    browser.fill("[data-testid=auth-phone]", "415433").await?;
+    browser.click("[data-testid=auth-send-code]").await?;
+    browser.wait_for("[data-testid=auth-phone-error]").await?;
+    browser.fill("[data-testid=auth-phone]", PHONE).await?;
+    browser.click("[data-testid=auth-send-code]").await?;
+    browser.fill("[data-testid=auth-code]", "123456").await?;
+    browser.click("[data-testid=auth-verify]").await?;
+    let wrong = browser.text_of("[data-testid=auth-code-error]").await?;
+    assert!(wrong.contains("4 tries left"), "{wrong:?}");
+    browser.fill("[data-testid=auth-code]", CODE).await?;
+    browser.click("[data-testid=auth-verify]").await?;
+    browser.fill("[data-testid=auth-first-name]", "Ada").await?;
+    browser
+        .fill("[data-testid=auth-last-name]", "Lovelace")
+        .await?;
+    browser.fill("[data-testid=auth-email]", "ada@").await?;
+    browser.click("[data-testid=auth-create]").await?;
+    browser.wait_for("[data-testid=auth-email-error]").await?;
+    assert_eq!(
+        browser.value_of("[data-testid=auth-first-name]").await?,
+        "Ada"
+    );
+    browser
+        .fill("[data-testid=auth-email]", "ada@example.com")
+        .await?;
+    browser.click("[data-testid=auth-create]").await?;
+
+    // Compliance: every field wrong at once, each named; the good ones kept.
+    fill_compliance(&browser).await?;
+    browser
+        .fill("[data-testid=compliance-first-name]", " ")
+        .await?;
+    browser
+        .set_value("[data-testid=compliance-dob]", "2015-01-01")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-tin]", "666-12-3456")
+        .await?;
+    browser.fill("[data-testid=compliance-city]", " ").await?;
+    // Enter submits, as from the keyboard (a click could miss the button while the ZIP's own
+    // message, shown as the field is left, moves it down).
+    browser
+        .fill("[data-testid=compliance-postal-code]", "9410\u{E007}")
+        .await?;
+    for field in ["first-name", "dob", "tin", "city", "postal-code"] {
+        browser
+            .wait_for(&format!("[data-testid=compliance-{field}-error]"))
+            .await?;
+    }
+    assert_eq!(
+        browser.value_of("[data-testid=compliance-line1]").await?,
+        "1 Market St"
+    );
+    assert_eq!(
+        browser
+            .value_of("[data-testid=compliance-last-name]")
+            .await?,
+        "Lovelace"
+    );
+    let flow_then = flow_now(&sandbox, &flow).await?;
+    assert_eq!(flow_then["completed_steps"], json!([]), "nothing saved yet");
+    let user_id = flow_then["user_id"].as_str().context("claimed")?.to_owned();
+    assert_eq!(user(&sandbox, &user_id).await?["compliance"], Value::Null);
+    // Fixed, it saves.
+    fill_compliance(&browser).await?;
+    browser.click("[data-testid=compliance-submit]").await?;
+    browser.click("[data-testid=compliance-continue]").await?;
+
+    // ID verification: a file of the wrong type and one too large are refused at once.
+    browser
+        .wait_for("[data-testid=step-id-verification]")
+        .await?;
+    let dir = payout_e2e::TempDir::new("payout-e2e-uploads")?;
+    let text = dir.path().join("id.txt");
+    std::fs::write(&text, "not an image")?;
+    let big = dir.path().join("huge.jpg");
+    std::fs::write(&big, vec![0xFF; 5 * 1024 * 1024 + 1])?;
+    let input = browser.wait_for("[data-testid=idv-front-file]").await?;
+    input.send_keys(&text.display().to_string()).await?;
+    let err = browser.text_of("[data-testid=idv-front-error]").await?;
+    assert!(err.contains("JPEG, PNG or WebP"), "{err:?}");
+    let input = browser.wait_for("[data-testid=idv-back-file]").await?;
+    input.send_keys(&big.display().to_string()).await?;
+    let err = browser.text_of("[data-testid=idv-back-error]").await?;
+    assert!(err.contains("5 MB"), "{err:?}");
+    capture_all(&browser).await?;
+    browser.click("[data-testid=idv-submit]").await?;
+    browser.click("[data-testid=idv-continue]").await?;
+
+    // Background check: a bad SSN and ZIP named, the prefilled address kept; then the
+    // sandbox's failing SSN, which flags the user and notifies the app.
+    browser
+        .wait_for("[data-testid=step-background-check]")
+        .await?;
+    browser.fill("[data-testid=bgc-ssn]", "123-00-6789").await?;
+    browser
+        .fill("[data-testid=bgc-postal-code]", "ABCDE\u{E007}")
+        .await?;
+    browser.wait_for("[data-testid=bgc-ssn-error]").await?;
+    browser
+        .wait_for("[data-testid=bgc-postal-code-error]")
+        .await?;
+    assert_eq!(
+        browser.value_of("[data-testid=bgc-line1]").await?,
+        "1 Market St"
+    );
+    browser.fill("[data-testid=bgc-ssn]", "111-11-1111").await?;
+    browser
+        .fill("[data-testid=bgc-postal-code]", "94103")
+        .await?;
+    browser.click("[data-testid=bgc-submit]").await?;
+    browser
+        .wait_for("[data-testid=bgc-result][data-status=failed]")
+        .await?;
+    browser.click("[data-testid=bgc-continue]").await?;
+    browser.wait_for("[data-testid=screen-done]").await?;
+
+    let u = user(&sandbox, &user_id).await?;
+    assert_eq!(u["has_criminal_activity"], json!(true));
+    assert_eq!(u["background_check"]["status"], json!("failed"));
+    let notes = sandbox.get_ok("/api/v2/notifications").await?;
+    assert_eq!(
+        notes["data"][0]["type"],
+        json!("user.background_check_failed")
+    );
+    assert_eq!(notes["data"][0]["user_id"], json!(user_id));
+    browser.close().await
+}
