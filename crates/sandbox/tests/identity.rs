@@ -425,7 +425,9 @@ mod sign_in {
             )
             .await;
         res.assert_error(409, "conflict");
-        // A second sign-in with that phone finds the user now.
+        // A second sign-in with that phone finds the user now (once the number's cooldown is
+        // over: it holds across sessions).
+        app.advance(Duration::seconds(30));
         let (flow2, token2) = anonymous_flow(&app, json!([redirect()])).await;
         assert_eq!(app.ask_code(&token2, "+44", "7911123456").await.status, 200);
         let res = app.verify_code(&token2, "000000").await;
@@ -532,6 +534,92 @@ mod sign_in {
         assert_eq!(body["flow"]["user_id"], flow["user_id"]);
         let state = app.get("/api/flow/state", Auth::Bearer(token)).await;
         assert_eq!(state.status, 200);
+    }
+
+    /// Review: the resend cooldown was per session, and sessions are free to mint, so a fresh
+    /// session could send the same number a code at once.
+    #[tokio::test]
+    async fn the_resend_cooldown_is_per_number_across_sessions() {
+        let app = TestApp::new().await;
+        let (_, token_a) = anonymous_flow(&app, json!([redirect()])).await;
+        let (_, token_b) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token_a, "1", "4154332334").await.status, 200);
+
+        app.advance(Duration::seconds(10));
+        // Another session (another flow, even), the same number however it is spelled.
+        let res = app.ask_code(&token_b, "+1", "(415) 433-2334").await;
+        let body = res.assert_error(429, "too_many_requests");
+        assert_eq!(
+            body["message"],
+            "wait 20 seconds before asking for a new code"
+        );
+        assert_eq!(res.header(header::RETRY_AFTER), "20");
+        // Another number is not held up by it.
+        assert_eq!(app.ask_code(&token_b, "44", "7911123456").await.status, 200);
+
+        app.advance(Duration::seconds(20));
+        let (_, token_c) = anonymous_flow(&app, json!([redirect()])).await;
+        let res = app.ask_code(&token_c, "1", "4154332334").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+
+    /// Review: the 5 wrong tries were per session, so minting sessions allowed unlimited
+    /// guesses at a number's code.
+    #[tokio::test]
+    async fn wrong_codes_are_limited_per_number_across_sessions() {
+        let app = TestApp::new().await;
+        app.create_user().await;
+        let locked = "too many wrong tries for this number; try again later";
+
+        // Session 1: five wrong tries kill its code, as before.
+        let (_, token1) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token1, "1", "4154332334").await.status, 200);
+        for _ in 0..5 {
+            app.verify_code(&token1, "123456")
+                .await
+                .assert_invalid_field("code");
+        }
+
+        // Session 2: five more reach the number's limit of 10.
+        app.advance(Duration::seconds(30));
+        let (_, token2) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(
+            app.ask_code(&token2, "1", "(415) 433-2334").await.status,
+            200
+        );
+        for left in ["4 tries left", "3 tries left", "2 tries left", "1 try left"] {
+            let res = app.verify_code(&token2, "123456").await;
+            assert_eq!(
+                res.assert_invalid_field("code"),
+                format!("is not the code we sent; {left}")
+            );
+        }
+        let res = app.verify_code(&token2, "123456").await;
+        assert_eq!(res.assert_invalid_field("code"), locked);
+        // Locked: even the right code no longer works, in this session or a new one.
+        let res = app.verify_code(&token2, "000000").await;
+        assert_eq!(res.assert_invalid_field("code"), locked);
+        app.advance(Duration::seconds(30));
+        let (_, token3) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token3, "1", "4154332334").await.status, 200);
+        let res = app.verify_code(&token3, "000000").await;
+        assert_eq!(res.assert_invalid_field("code"), locked);
+
+        // Other numbers are not locked.
+        let (_, other) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&other, "44", "7911123456").await.status, 200);
+        let res = app.verify_code(&other, "000000").await;
+        assert_eq!(res.json(), json!({"status": "profile_required"}));
+
+        // An hour after the first five, they no longer count: the number may sign in again.
+        app.advance(Duration::minutes(59));
+        let (flow4, token4) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token4, "1", "4154332334").await.status, 200);
+        let res = app.verify_code(&token4, "000000").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let body = res.json();
+        assert_eq!(body["status"], "signed_in");
+        assert_eq!(body["flow"]["id"], flow4["id"]);
     }
 
     /// A stand-in for an SMS provider: a fixed code, and a record of what was sent.
@@ -771,6 +859,77 @@ mod resume {
         let res = app.post_session_with_cookie(&flow["id"], &cookie).await;
         assert_eq!(res.status, 200);
         assert_ne!(res.json()["token"], json!(token));
+    }
+
+    /// Review (security): signing in through a link created without `user_id` wrote the user
+    /// onto the flow, and every later session of that flow was then minted pre-authenticated
+    /// for the rest of its first 15 minutes: anyone opening the link acted as that person.
+    #[tokio::test]
+    async fn signing_in_through_a_link_does_not_preauthenticate_it_for_others() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let flow = app
+            .create_flow(json!({"steps": ["compliance", redirect()]}))
+            .await;
+        let session_a = app.create_session(&flow["id"], None).await;
+        assert_eq!(session_a["authenticated"], false);
+        let token_a = session_a["token"].as_str().unwrap();
+        assert_eq!(app.ask_code(token_a, "1", "4154332334").await.status, 200);
+        let signed_in = app.verify_code(token_a, "000000").await;
+        assert_eq!(signed_in.json()["flow"]["user_id"], user["id"]);
+        let cookie = cookie_pair(&set_cookie(&signed_in).unwrap());
+
+        // Another browser, well within 15 minutes of the flow's creation, without the cookie.
+        app.advance(Duration::minutes(1));
+        let res = app
+            .post(
+                "/api/flow/sessions",
+                Auth::None,
+                json!({"flow_id": flow["id"]}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(set_cookie(&res), None);
+        let other = res.json();
+        assert_eq!(other["authenticated"], false);
+        let other_token = other["token"].as_str().unwrap();
+        assert_ne!(other_token, token_a);
+        let body = app
+            .get("/api/flow/compliance", Auth::Bearer(other_token))
+            .await
+            .assert_error(403, "forbidden");
+        assert_eq!(body["message"], "sign in to continue");
+        // It may only sign in as the person who claimed the flow.
+        app.ask_code(other_token, "44", "7911123456")
+            .await
+            .assert_error(403, "forbidden");
+
+        // The browser that signed in resumes with its cookie.
+        let res = app.post_session_with_cookie(&flow["id"], &cookie).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["token"], token_a);
+        assert_eq!(res.json()["authenticated"], true);
+        let res = app.get("/api/flow/compliance", Auth::Bearer(token_a)).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+
+        // Only the host's user_id marks a flow pre-authenticated.
+        let host_flow = app
+            .create_flow(json!({"steps": [redirect()], "user_id": user["id"]}))
+            .await;
+        let marks: Vec<(String, i64)> =
+            sqlx::query_as("SELECT id, preauthenticated FROM flows ORDER BY created")
+                .fetch_all(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(
+            marks,
+            [
+                (flow["id"].as_str().unwrap().to_owned(), 0),
+                (host_flow["id"].as_str().unwrap().to_owned(), 1),
+            ]
+        );
+        let session = app.create_session(&host_flow["id"], None).await;
+        assert_eq!(session["authenticated"], true);
     }
 }
 
@@ -1173,11 +1332,14 @@ mod id_verification {
             host_user(&app, &user).await["id_verification"],
             body["data"]
         );
-        // Done once.
-        submit(&app, &token).await.assert_error(409, "conflict");
-        upload(&app, &token, "front", "image/jpeg", jpeg())
+        // Decided once: submitting again answers the decision on file; no more pictures.
+        let again = submit(&app, &token).await;
+        assert_eq!(again.status, 200, "{}", again.text());
+        assert_eq!(again.json()["data"], body["data"]);
+        let conflict = upload(&app, &token, "front", "image/jpeg", jpeg())
             .await
             .assert_error(409, "conflict");
+        assert_eq!(conflict["message"], "your id is already verified");
     }
 
     #[tokio::test]
@@ -1233,6 +1395,83 @@ mod id_verification {
             submit(&app, &token).await.json()["data"]["status"],
             "failed"
         );
+    }
+
+    /// Review: once verified, upload and submit answered 409, so a later flow listing
+    /// id-verification had no way forward.
+    #[tokio::test]
+    async fn a_verified_user_is_not_stuck_on_a_later_flows_id_verification() {
+        let app = TestApp::new().await;
+        let (_, user, token1) = app.signed_in_flow(json!(["id-verification"]), bob()).await;
+        upload_all(&app, &token1).await;
+        let first = submit(&app, &token1).await.json();
+        assert_eq!(first["data"]["status"], "verified");
+
+        app.advance(Duration::minutes(1));
+        let flow2 = app
+            .create_flow(json!({"steps": ["id-verification", redirect()],
+                                "user_id": user["id"]}))
+            .await;
+        let session = app.create_session(&flow2["id"], None).await;
+        assert_eq!(session["authenticated"], true);
+        let token2 = session["token"].as_str().unwrap();
+        // No uploads: the decision on file answers, and the step is completed.
+        let res = submit(&app, token2).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let body = res.json();
+        assert_eq!(body["data"], first["data"], "no new decision");
+        assert_eq!(body["flow"]["id"], flow2["id"]);
+        assert_eq!(body["flow"]["completed_steps"], json!(["id-verification"]));
+        let host_flow = app
+            .get(
+                &format!("/api/v2/flows/{}", flow2["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await
+            .json();
+        assert_eq!(host_flow["completed_steps"], json!(["id-verification"]));
+        // The decision still names the flow it was made in.
+        let decided_in: String = sqlx::query_scalar("SELECT flow_id FROM id_verifications")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_ne!(json!(decided_in), flow2["id"]);
+        // Pictures are not taken again.
+        upload(&app, token2, "front", "image/jpeg", jpeg())
+            .await
+            .assert_error(409, "conflict");
+    }
+
+    /// Review: the same for a decision in review, which a later flow must not re-decide.
+    #[tokio::test]
+    async fn a_user_in_review_is_not_stuck_on_a_later_flows_id_verification() {
+        let app = TestApp::new().await;
+        let (_, user, token1) = app
+            .signed_in_flow(
+                json!(["id-verification"]),
+                user_with_email("ada+review@example.com"),
+            )
+            .await;
+        upload_all(&app, &token1).await;
+        let first = submit(&app, &token1).await.json();
+        assert_eq!(first["data"]["status"], "needs_review");
+
+        let flow2 = app
+            .create_flow(json!({"steps": ["id-verification"], "user_id": user["id"]}))
+            .await;
+        let token2 = app.create_session(&flow2["id"], None).await["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let body = upload(&app, &token2, "selfie", "image/webp", webp())
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(body["message"], "your id is already being reviewed");
+        let res = submit(&app, &token2).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let body = res.json();
+        assert_eq!(body["data"], first["data"]);
+        assert_eq!(body["flow"]["completed_steps"], json!(["id-verification"]));
     }
 }
 
@@ -1367,6 +1606,94 @@ mod background_check {
             .await
             .unwrap();
         assert_eq!(stored, 0);
+    }
+
+    /// Review: a US user could get `not_eligible` (and dodge the check) by claiming another
+    /// country than their tax information's.
+    #[tokio::test]
+    async fn a_us_user_cannot_dodge_the_check_with_another_country() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app
+            .signed_in_flow(json!(["compliance", "background-check"]), bob())
+            .await;
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+
+        let res = run_check(&app, &token, json!({"country": "FR", "date_of_birth": ""})).await;
+        assert_eq!(
+            res.assert_invalid_field("country"),
+            "must match the country of your tax information (US)"
+        );
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM background_checks")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(stored, 0);
+
+        // The matching country (any case) and birth date are checked.
+        let mut body = us_check("111-11-1111");
+        body["country"] = json!("us");
+        body["date_of_birth"] = json!("1990-04-25");
+        let res = run_check(&app, &token, body).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["data"]["status"], "failed");
+    }
+
+    /// Review: the same with an under-18 birth date that is not the tax information's.
+    #[tokio::test]
+    async fn a_us_user_cannot_dodge_the_check_with_an_under_18_birth_date() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app
+            .signed_in_flow(json!(["compliance", "background-check"]), bob())
+            .await;
+        app.put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await;
+        let mut body = us_check("111-11-1111");
+        for date_of_birth in [born_years_ago(17), "1985-02-01".to_owned()] {
+            body["date_of_birth"] = json!(date_of_birth);
+            let res = run_check(&app, &token, body.clone()).await;
+            assert_eq!(
+                res.assert_invalid_field("date_of_birth"),
+                "must match the date of birth of your tax information",
+                "{date_of_birth}"
+            );
+        }
+        assert_eq!(
+            host_user(&app, &user).await["background_check"],
+            Value::Null
+        );
+        body["date_of_birth"] = json!("1990-04-25");
+        let res = run_check(&app, &token, body).await;
+        assert_eq!(res.json()["data"]["status"], "failed");
+        assert_eq!(host_user(&app, &user).await["has_criminal_activity"], true);
+    }
+
+    /// Outside the US the country must match too; the user's own birth date is not compared
+    /// (W-8BEN users are not checked).
+    #[tokio::test]
+    async fn a_w8ben_user_must_name_their_own_country() {
+        let app = TestApp::new().await;
+        let (_, _, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+        let mut w8ben = w9();
+        w8ben["country"] = json!("GB");
+        w8ben["tin"] = json!(null);
+        w8ben["foreign_tax_id"] = json!("AB123456C");
+        w8ben["address"] = json!({"line1": "10 Downing St", "city": "London",
+                                  "postal_code": "SW1A 2AA"});
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w8ben)
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let res = run_check(&app, &token, us_check("123-45-6789")).await;
+        assert_eq!(
+            res.assert_invalid_field("country"),
+            "must match the country of your tax information (GB)"
+        );
+        let res = run_check(&app, &token, json!({"country": "GB", "date_of_birth": ""})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["data"]["reason"], "not_us");
     }
 
     #[tokio::test]

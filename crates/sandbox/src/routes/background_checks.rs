@@ -5,20 +5,28 @@
 //! `has_criminal_activity` becomes true and the app gets a `user.background_check_failed`
 //! notification. The SSN is kept as its last four digits only and never logged. Every outcome
 //! completes the step.
+//!
+//! Eligibility cannot be talked around: once the user has submitted compliance data, the
+//! check's country must be the one of their tax information and, in the US, its date of birth
+//! too (422 otherwise), so a US adult cannot get `not_eligible` by claiming another country or
+//! an under-18 birth date. Without compliance data the request is taken as it is.
 
 use crate::auth::FlowUser;
 use crate::db::{begin_write, enum_from_text, enum_to_text, from_millis, next_seq, to_millis, Db};
 use crate::error::Error;
 use crate::extract::ApiJson;
+use crate::routes::compliance::find_compliance;
 use crate::routes::flow_sessions::record_form_step;
 use crate::routes::notifications::record_notification;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
+use chrono::NaiveDate;
+use payout_model::error::Errors;
 use payout_model::identity::{
-    last4, tin_digits, BackgroundCheck, BackgroundCheckStatus, NewBackgroundCheck, Submitted,
-    SANDBOX_FAILING_SSN,
+    last4, tin_digits, BackgroundCheck, BackgroundCheckStatus, Compliance, NewBackgroundCheck,
+    Submitted, SANDBOX_FAILING_SSN,
 };
 use payout_model::notification::{BackgroundCheckFailed, NotificationType};
 use payout_model::StepName;
@@ -30,8 +38,9 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// `POST /api/flow/background-check`: checks the signed-in user. 422 naming each bad field (as
-/// of the server's date); otherwise `clear`, `failed` or `not_eligible`, stored, and the flow's
-/// background-check step completed.
+/// of the server's date), or a `country` / `date_of_birth` that contradicts the user's
+/// compliance data (module docs); otherwise `clear`, `failed` or `not_eligible`, stored, and the
+/// flow's background-check step completed.
 async fn run_background_check(
     State(state): State<AppState>,
     user: FlowUser,
@@ -40,6 +49,9 @@ async fn run_background_check(
     let now = state.clock.now();
     let today = now.date_naive();
     new.validate(today)?;
+    if let Some(compliance) = find_compliance(&state.db, user.user_id).await? {
+        check_matches_compliance(&new, &compliance)?;
+    }
     let check = match new.ineligible(today) {
         Some(reason) => BackgroundCheck {
             status: BackgroundCheckStatus::NotEligible,
@@ -106,6 +118,37 @@ async fn run_background_check(
 
     let flow = record_form_step(&state.db, user.flow_id, StepName::BackgroundCheck).await?;
     Ok(Json(Submitted { data: check, flow }))
+}
+
+/// 422 unless `new` agrees with the user's compliance data: the same country and, in the US,
+/// the same date of birth (`new` already valid).
+fn check_matches_compliance(
+    new: &NewBackgroundCheck,
+    compliance: &Compliance,
+) -> Result<(), Error> {
+    let mut errors = Errors::default();
+    let stored_country = compliance.country.trim().to_uppercase();
+    if new.country.trim().to_uppercase() != stored_country {
+        errors.add(
+            "country",
+            format!("must match the country of your tax information ({stored_country})"),
+        );
+    } else if stored_country == "US" && !same_date(&new.date_of_birth, &compliance.date_of_birth) {
+        errors.add(
+            "date_of_birth",
+            "must match the date of birth of your tax information",
+        );
+    }
+    Ok(errors.finish()?)
+}
+
+/// Whether two `YYYY-MM-DD` dates are the same day (text compared when one does not parse).
+fn same_date(a: &str, b: &str) -> bool {
+    let parse = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+    match (parse(a), parse(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a.trim() == b.trim(),
+    }
 }
 
 /// User `user_id`'s latest background check, if one ran.

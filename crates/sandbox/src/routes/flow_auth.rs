@@ -10,10 +10,22 @@
 //! - a code expires [`CODE_TTL_MINUTES`] after it was sent and dies after
 //!   [`CODE_MAX_ATTEMPTS`] wrong tries; a new one may be asked for [`CODE_RESEND_SECONDS`]
 //!   after the last (429 with `Retry-After` before), and replaces it;
-//! - when the flow already names its user (`require_auth`, or past the pre-authentication
-//!   window), the phone must be that user's (403 naming `phone_number` otherwise);
+//! - when the flow already names its user (`require_auth`, past the pre-authentication window,
+//!   or claimed by an earlier sign-in), the phone must be that user's (403 naming
+//!   `phone_number` otherwise). Claiming a flow never pre-authenticates it: only a `user_id`
+//!   the host named at creation does (`flows.preauthenticated`, see `flow_sessions`);
 //! - otherwise the phone signs in as the oldest user of the app with that phone (the sandbox
 //!   allows duplicate phones, seed 004).
+//!
+//! Sessions are free to mint, so the per-session limits above are backed by per-phone ones,
+//! counted across every session of the app (table `phone_sign_in_events`, migration 0005,
+//! keyed by app and E.164 number):
+//! - a new code for a number waits [`CODE_RESEND_SECONDS`] after the last code sent to it, from
+//!   whichever session (the same 429 with `Retry-After`);
+//! - at most [`PHONE_MAX_WRONG_TRIES`] wrong codes per number within
+//!   [`PHONE_WRONG_TRIES_WINDOW_MINUTES`]; past that, no code for the number is accepted, the
+//!   right one included, until the oldest wrong try is out of the window (422 on `code`, "too
+//!   many wrong tries for this number; try again later").
 
 use crate::auth::FlowSession;
 use crate::db::{begin_write, from_millis, parse_stored_id, to_millis};
@@ -30,7 +42,7 @@ use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use payout_model::identity::{
     CodeCheck, CodeSent, NewCode, NewProfile, SignIn, CODE_MAX_ATTEMPTS, CODE_RESEND_SECONDS,
     CODE_TTL_MINUTES,
@@ -47,6 +59,17 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/flow/auth/profile", post(create_profile))
 }
 
+/// Wrong codes a phone number may get, across all sessions of an app, within
+/// [`PHONE_WRONG_TRIES_WINDOW_MINUTES`] (module docs).
+pub(crate) const PHONE_MAX_WRONG_TRIES: i64 = 10;
+/// The window [`PHONE_MAX_WRONG_TRIES`] counts over.
+pub(crate) const PHONE_WRONG_TRIES_WINDOW_MINUTES: i64 = 60;
+
+/// `phone_sign_in_events.kind` of a code sent to the number.
+const CODE_SENT: &str = "code_sent";
+/// `phone_sign_in_events.kind` of a wrong code typed for the number.
+const WRONG_CODE: &str = "wrong_code";
+
 fn already_signed_in() -> Error {
     Error::Conflict("you are already signed in".to_owned())
 }
@@ -55,7 +78,7 @@ fn already_signed_in() -> Error {
 ///
 /// 409 when the session is already signed in; 422 naming `country_code` / `phone_number`
 /// (the model's rules, then the phone library's); 403 when the flow is for someone else's
-/// phone; 429 within the resend cooldown.
+/// phone; 429 within the resend cooldown (of this session, or of this number in any session).
 async fn send_code(
     State(state): State<AppState>,
     session: FlowSession,
@@ -84,12 +107,23 @@ async fn send_code(
     let resend_at = now + Duration::seconds(CODE_RESEND_SECONDS);
     // Read and replace under the write lock, so two requests racing the cooldown send one code.
     let mut tx = begin_write(&state.db).await?;
-    let last_sent: Option<i64> =
+    // The cooldown runs from the last code this session asked for (to any number) and from the
+    // last code sent to this number (from any session of the app), whichever ends later.
+    let session_last: Option<i64> =
         sqlx::query_scalar("SELECT sent_at FROM sign_in_codes WHERE token_hash = $1")
             .bind(&session.token_hash)
             .fetch_optional(&mut *tx)
             .await?;
-    if let Some(last_sent) = last_sent {
+    let phone_last: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(at) FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 \
+         AND kind = $3",
+    )
+    .bind(session.app_id.to_string())
+    .bind(phone.e164())
+    .bind(CODE_SENT)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(last_sent) = session_last.max(phone_last) {
         let wait = from_millis(last_sent)? + Duration::seconds(CODE_RESEND_SECONDS) - now;
         if wait > Duration::zero() {
             let ms = wait.num_milliseconds();
@@ -98,6 +132,7 @@ async fn send_code(
             });
         }
     }
+    record_phone_event(&mut tx, session.app_id, &phone, CODE_SENT, now).await?;
     sqlx::query("DELETE FROM sign_in_codes WHERE token_hash = $1")
         .bind(&session.token_hash)
         .execute(&mut *tx)
@@ -130,6 +165,16 @@ async fn send_code(
             .bind(&session.token_hash)
             .execute(&state.db)
             .await?;
+        sqlx::query(
+            "DELETE FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 AND kind = $3 \
+             AND at = $4",
+        )
+        .bind(session.app_id.to_string())
+        .bind(phone.e164())
+        .bind(CODE_SENT)
+        .bind(to_millis(now))
+        .execute(&state.db)
+        .await?;
         return Err(Error::Internal(format!(
             "cannot send a sign-in code to {}: {e}",
             phone.masked()
@@ -140,6 +185,54 @@ async fn send_code(
         expires_at,
         resend_at,
     }))
+}
+
+/// Records that `kind` happened to `phone` in app `app_id` at `now`, inside the caller's write
+/// transaction, and forgets the number's events that are out of every window.
+async fn record_phone_event(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    phone: &ParsedPhone,
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let horizon = now - Duration::minutes(PHONE_WRONG_TRIES_WINDOW_MINUTES);
+    sqlx::query("DELETE FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 AND at <= $3")
+        .bind(app_id.to_string())
+        .bind(phone.e164())
+        .bind(to_millis(horizon))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO phone_sign_in_events (app_id, phone, kind, at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(app_id.to_string())
+    .bind(phone.e164())
+    .bind(kind)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Wrong codes typed for `phone` in app `app_id` within the window ending at `now`.
+async fn recent_wrong_codes(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    phone: &ParsedPhone,
+    now: DateTime<Utc>,
+) -> Result<i64, Error> {
+    let horizon = now - Duration::minutes(PHONE_WRONG_TRIES_WINDOW_MINUTES);
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 \
+         AND kind = $3 AND at > $4",
+    )
+    .bind(app_id.to_string())
+    .bind(phone.e164())
+    .bind(WRONG_CODE)
+    .bind(to_millis(horizon))
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// Whether `phone` is user `user_id`'s.
@@ -179,9 +272,10 @@ struct CodeRow {
 
 /// `POST /api/flow/auth/verify`: checks the code the user typed.
 ///
-/// 422 on `code` when it is not six digits, has expired, is wrong (saying how many tries are
-/// left) or has had [`CODE_MAX_ATTEMPTS`] wrong tries; 409 when no code was asked for (or the
-/// session is signed in already). The right code is used up and answers `signed_in` (the
+/// 422 on `code` when it is not six digits, the number has had [`PHONE_MAX_WRONG_TRIES`] wrong
+/// codes lately (module docs), the code has expired, is wrong (saying how many tries are left)
+/// or has had [`CODE_MAX_ATTEMPTS`] wrong tries; 409 when no code was asked for (or the session
+/// is signed in already). The right code is used up and answers `signed_in` (the
 /// phone's user, now verified; the flow claimed; the resume cookie set) or `profile_required`
 /// (a phone the app does not know).
 async fn verify_code(
@@ -200,6 +294,12 @@ async fn verify_code(
     let now = state.clock.now();
     let max_attempts = i64::from(CODE_MAX_ATTEMPTS);
     let too_many = || Error::invalid_field("code", "too many wrong tries; ask for a new code");
+    let too_many_for_phone = || {
+        Error::invalid_field(
+            "code",
+            "too many wrong tries for this number; try again later",
+        )
+    };
 
     let mut tx = begin_write(&state.db).await?;
     let row: CodeRow = sqlx::query_as(
@@ -210,6 +310,11 @@ async fn verify_code(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| Error::Conflict("ask for a code first".to_owned()))?;
+    let phone = session_phone(&mut tx, &session.token_hash).await?;
+    let phone_wrong = recent_wrong_codes(&mut tx, session.app_id, &phone, now).await?;
+    if phone_wrong >= PHONE_MAX_WRONG_TRIES {
+        return Err(too_many_for_phone());
+    }
     if now >= from_millis(row.expires_at)? {
         return Err(Error::invalid_field(
             "code",
@@ -224,8 +329,13 @@ async fn verify_code(
             .bind(&session.token_hash)
             .execute(&mut *tx)
             .await?;
+        record_phone_event(&mut tx, session.app_id, &phone, WRONG_CODE, now).await?;
         tx.commit().await?;
-        let left = max_attempts - (row.attempts + 1);
+        let phone_left = PHONE_MAX_WRONG_TRIES - (phone_wrong + 1);
+        if phone_left <= 0 {
+            return Err(too_many_for_phone());
+        }
+        let left = (max_attempts - (row.attempts + 1)).min(phone_left);
         return Err(match left {
             0 => too_many(),
             1 => Error::invalid_field("code", "is not the code we sent; 1 try left"),
@@ -236,7 +346,6 @@ async fn verify_code(
         .bind(&session.token_hash)
         .execute(&mut *tx)
         .await?;
-    let phone = session_phone(&mut tx, &session.token_hash).await?;
 
     let user_id = match flow.user_id {
         Some(user_id) => Some(user_id),

@@ -70,9 +70,12 @@ pub(crate) fn router() -> Router<AppState> {
 /// checked again); naming an expired one, 401 `session_expired` and the cookie cleared, so the
 /// next call mints afresh; naming nothing known, the cookie is ignored.
 ///
-/// Otherwise a fresh session. It is authenticated (acts for the flow's user) only when the flow
-/// names a user, does not `require_auth`, and was created less than [`PREAUTH_WINDOW_MINUTES`]
-/// ago (seed 002, `user_id`); otherwise the app asks the user to sign in first.
+/// Otherwise a fresh session. It is authenticated (acts for the flow's user) only when the HOST
+/// named the user when it created the flow (`flows.preauthenticated`; a `user_id` written by a
+/// sign-in through the link never counts, or anyone opening the link after that person signed
+/// in would act as them), the flow does not `require_auth`, and it was created less than
+/// [`PREAUTH_WINDOW_MINUTES`] ago (seed 002, `user_id`); otherwise the app asks the user to
+/// sign in first.
 async fn create_session(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -115,8 +118,10 @@ async fn create_session(
     }
 
     let preauth_until = flow.created()? + Duration::minutes(PREAUTH_WINDOW_MINUTES);
-    let authenticated =
-        flow_state.user_id.is_some() && !flow_state.require_auth && now < preauth_until;
+    let authenticated = flow.host_named_user()
+        && flow_state.user_id.is_some()
+        && !flow_state.require_auth
+        && now < preauth_until;
     let user_id = flow_state.user_id.filter(|_| authenticated);
 
     let token = new_token();

@@ -32,7 +32,9 @@ pub(crate) fn flow_not_found() -> Error {
     Error::NotFound("flow not found".to_owned())
 }
 
-/// `POST /api/v2/flows`: a new flow of the calling app, with its link.
+/// `POST /api/v2/flows`: a new flow of the calling app, with its link. A flow whose request names
+/// `user_id` is marked `preauthenticated` (migration 0004): only the host's say-so lets a session
+/// act for a user without a sign-in, never a `user_id` a sign-in wrote later.
 async fn create_flow(
     State(state): State<AppState>,
     app: HostApp,
@@ -48,7 +50,8 @@ async fn create_flow(
     sqlx::query(
         "INSERT INTO flows (id, app_id, user_id, steps, completed_steps, \
          hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \
-         payout_fee_party, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         payout_fee_party, preauthenticated, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id.to_string())
     .bind(app.id.to_string())
@@ -60,6 +63,7 @@ async fn create_flow(
     .bind(metadata_to_text(&new.metadata)?)
     .bind(None::<String>)
     .bind(enum_to_text(new.payout_fee_party.unwrap_or_default())?)
+    .bind(to_flag(new.user_id.is_some()))
     .bind(to_millis(created))
     .execute(&state.db)
     .await?;
@@ -104,6 +108,7 @@ pub(crate) struct FlowRow {
     metadata: Option<String>,
     payout_link_id: Option<String>,
     payout_fee_party: String,
+    preauthenticated: i64,
     created: i64,
 }
 
@@ -113,11 +118,17 @@ impl FlowRow {
         Ok(sqlx::query_as(
             "SELECT id, app_id, user_id, steps, completed_steps, \
              hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \
-             payout_fee_party, created FROM flows WHERE id = $1",
+             payout_fee_party, preauthenticated, created FROM flows WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(db)
         .await?)
+    }
+
+    /// Whether the host named the flow's user when it created it (migration 0004): only then may
+    /// a session act for that user without a sign-in. A `user_id` set by a sign-in does not count.
+    pub(crate) fn host_named_user(&self) -> bool {
+        self.preauthenticated != 0
     }
 
     /// When the flow was created.

@@ -7,6 +7,11 @@
 //! [`SANDBOX_IDV_FAIL_TAG`] fails, one containing [`SANDBOX_IDV_REVIEW_TAG`] needs review, any
 //! other is verified. A failure clears the pictures so the user retakes them, and leaves the
 //! step open; the other two complete it.
+//!
+//! A decision of verified or needs review is the user's, not the flow's: it stands for every
+//! later flow of theirs. Such a user uploads nothing more (409), and submitting answers the
+//! decision on file and completes the step of the flow at hand, so a later flow that lists
+//! id-verification still has a way forward.
 
 use crate::auth::FlowUser;
 use crate::db::{begin_write, enum_from_text, enum_to_text, from_millis, to_millis, Db};
@@ -49,8 +54,21 @@ pub(crate) fn router() -> Router<AppState> {
         )
 }
 
-fn already_verified() -> Error {
-    Error::Conflict("your id is already verified".to_owned())
+/// Whether a decision stands for good (module docs): verified or needs review.
+fn is_settled(status: VerificationStatus) -> bool {
+    matches!(
+        status,
+        VerificationStatus::Verified | VerificationStatus::NeedsReview
+    )
+}
+
+/// The 409 for an upload once the decision is settled.
+fn already_decided(status: VerificationStatus) -> Error {
+    Error::Conflict(if status == VerificationStatus::Verified {
+        "your id is already verified".to_owned()
+    } else {
+        "your id is already being reviewed".to_owned()
+    })
 }
 
 /// `GET /api/flow/id-verification`: the decision (`not_started` before one) and the pictures
@@ -65,7 +83,8 @@ async fn get_id_verification(
 /// `PUT /api/flow/id-verification/documents/{side}`: one picture, the raw image as the body
 /// with its `Content-Type`. 422 naming `side` for an unknown side, and naming the side itself
 /// for a type that is not JPEG, PNG or WebP, an empty or oversize body, or bytes that are not
-/// the declared image type; 409 once verified. Replaces that side's earlier picture.
+/// the declared image type; 409 once verified or in review. Replaces that side's earlier
+/// picture.
 async fn upload_document(
     State(state): State<AppState>,
     user: FlowUser,
@@ -102,10 +121,10 @@ async fn upload_document(
             "is not a JPEG, PNG or WebP image",
         ));
     }
-    if decision(&state.db, user.user_id).await?.map(|(s, _)| s)
-        == Some(VerificationStatus::Verified)
-    {
-        return Err(already_verified());
+    if let Some((status, _)) = decision(&state.db, user.user_id).await? {
+        if is_settled(status) {
+            return Err(already_decided(status));
+        }
     }
 
     let now = state.clock.now();
@@ -133,15 +152,21 @@ async fn upload_document(
 }
 
 /// `POST /api/flow/id-verification/submit`: asks for the sandbox's decision on the pictures on
-/// file. 422 naming each missing side ("is required"); 409 once verified. A failure clears the
-/// pictures and leaves the step open; verified and needs-review complete it.
+/// file. 422 naming each missing side ("is required"). A failure clears the pictures and leaves
+/// the step open; verified and needs-review complete it. Once the user is verified or in review
+/// (in this flow or an earlier one), no new decision is made and no pictures are needed: the
+/// answer is the decision on file, and the step is completed.
 async fn submit_id_verification(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<Submitted<IdVerification>>, Error> {
     let current = find_id_verification(&state.db, user.user_id).await?;
-    if current.status == VerificationStatus::Verified {
-        return Err(already_verified());
+    if is_settled(current.status) {
+        let flow = record_form_step(&state.db, user.flow_id, StepName::IdVerification).await?;
+        return Ok(Json(Submitted {
+            data: current,
+            flow,
+        }));
     }
     let mut errors = Errors::default();
     for side in DocumentSide::ALL {
