@@ -306,6 +306,8 @@ pub enum Key {
     ResendCode,
     /// The resend button during its cooldown: "Resend in {seconds} s".
     ResendIn,
+    /// Under "Send code" during the resend cooldown: when a new code may be asked for.
+    NewCodeIn,
     /// Goes back to the phone stage.
     ChangeNumber,
     /// Intro of the profile stage of sign-in.
@@ -422,6 +424,8 @@ pub enum Key {
     AddAllPhotos,
     /// Submitting the pictures failed.
     IdvSubmitFailed,
+    /// Loading line while the decision of a user already verified is fetched.
+    IdvResuming,
     /// Verification result: verified.
     IdvVerified,
     /// Body of a verified result.
@@ -464,7 +468,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, so tests can check each has text.
-    pub const ALL: [Key; 225] = [
+    pub const ALL: [Key; 227] = [
         Key::LoadingTitle,
         Key::LoadingBody,
         Key::SpinnerLabel,
@@ -613,6 +617,7 @@ impl Key {
         Key::Verifying,
         Key::ResendCode,
         Key::ResendIn,
+        Key::NewCodeIn,
         Key::ChangeNumber,
         Key::ProfileIntro,
         Key::FieldFirstName,
@@ -671,6 +676,7 @@ impl Key {
         Key::Submitting,
         Key::AddAllPhotos,
         Key::IdvSubmitFailed,
+        Key::IdvResuming,
         Key::IdvVerified,
         Key::IdvVerifiedBody,
         Key::IdvNeedsReview,
@@ -720,6 +726,7 @@ impl Key {
             Key::CodeSentTo => &["sent_to"],
             Key::CodeResentTo => &["sent_to"],
             Key::ResendIn => &["seconds"],
+            Key::NewCodeIn => &["seconds"],
             Key::ComplianceSavedForm => &["form"],
             Key::TinOnFile => &["masked"],
             Key::ForeignTaxIdOnFile => &["last4"],
@@ -898,6 +905,7 @@ pub fn t(key: Key) -> &'static str {
         Key::Verifying => "Verifying…",
         Key::ResendCode => "Resend code",
         Key::ResendIn => "Resend in {seconds} s",
+        Key::NewCodeIn => "You can ask for a new code in {seconds} s",
         Key::ChangeNumber => "Use a different number",
         Key::ProfileIntro => "Welcome! Tell us who you are to finish signing up.",
         Key::FieldFirstName => "First name",
@@ -956,6 +964,7 @@ pub fn t(key: Key) -> &'static str {
         Key::Submitting => "Submitting…",
         Key::AddAllPhotos => "Add all three photos to submit.",
         Key::IdvSubmitFailed => "We couldn't submit your photos.",
+        Key::IdvResuming => "Getting your ID verification result…",
         Key::IdvVerified => "Your ID is verified",
         Key::IdvVerifiedBody => "Thanks! You can continue.",
         Key::IdvNeedsReview => "We'll review your ID",

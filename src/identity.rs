@@ -1,5 +1,5 @@
 //! What the identity steps (sign-in, compliance, ID verification, background check) share
-//! besides their components: the tax id mask, the resend countdown's arithmetic, today's date,
+//! besides their components: the tax id mask, the resend countdown's arithmetic, today's (UTC) date,
 //! and the country and state pickers' options. The rules themselves live in
 //! [`payout_model::identity`]; nothing here re-states them.
 
@@ -31,13 +31,15 @@ pub fn seconds_until(at: Timestamp, now_ms: f64) -> i64 {
     (left_ms / 1000.0).ceil().max(0.0) as i64
 }
 
-/// Today in the user's time zone, for the date-of-birth rules (browser only).
+/// Today's date in UTC, for the date-of-birth rules (browser only): the sandbox applies the
+/// 18+ rule on the UTC date, so the inline check must use the same day or the two disagree
+/// around midnight.
 pub fn today() -> NaiveDate {
     let now = js_sys::Date::new_0();
     NaiveDate::from_ymd_opt(
-        now.get_full_year() as i32,
-        now.get_month() + 1,
-        now.get_date(),
+        now.get_utc_full_year() as i32,
+        now.get_utc_month() + 1,
+        now.get_utc_date(),
     )
     .unwrap_or_default()
 }

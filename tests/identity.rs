@@ -96,7 +96,11 @@ struct Fake {
     compliance: RefCell<Option<Compliance>>,
     compliance_bodies: RefCell<Vec<NewCompliance>>,
     documents: RefCell<Vec<UploadedDocument>>,
+    /// The status `GET /api/flow/id-verification` answers (a user verified in an earlier flow).
+    current: Cell<VerificationStatus>,
     decision: Cell<VerificationStatus>,
+    /// When set, the id-verification submit answers only once this clock fires.
+    submit_gate: RefCell<Option<Clock>>,
     checks: RefCell<Vec<NewBackgroundCheck>>,
 }
 
@@ -114,7 +118,9 @@ impl Fake {
             compliance: RefCell::default(),
             compliance_bodies: RefCell::default(),
             documents: RefCell::default(),
+            current: Cell::new(VerificationStatus::NotStarted),
             decision: Cell::new(VerificationStatus::Verified),
+            submit_gate: RefCell::default(),
             checks: RefCell::default(),
         })
     }
@@ -274,7 +280,7 @@ impl FlowApi for Fake {
     fn id_verification(&self, _token: String) -> LocalFuture<Result<IdVerification, ApiFailure>> {
         self.answer("get_id_verification", || {
             Ok(IdVerification {
-                status: VerificationStatus::NotStarted,
+                status: self.current.get(),
                 documents: self.documents.borrow().clone(),
                 decided_at: None,
             })
@@ -307,22 +313,13 @@ impl FlowApi for Fake {
         &self,
         _token: String,
     ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>> {
-        self.answer("submit_id_verification", || {
-            let status = self.decision.get();
-            let flow = if status == VerificationStatus::Failed {
-                self.flow.borrow().clone()
-            } else {
-                self.complete(StepName::IdVerification)
-            };
-            self.documents.borrow_mut().clear();
-            Ok(Submitted {
-                data: IdVerification {
-                    status,
-                    documents: vec![],
-                    decided_at: Some(now()),
-                },
-                flow,
-            })
+        let gate = self.submit_gate.borrow().as_ref().map(Clock::sleep);
+        let answer = self.submit_id_verification_now();
+        Box::pin(async move {
+            if let Some(gate) = gate {
+                gate.await;
+            }
+            answer.await
         })
     }
 
@@ -350,6 +347,37 @@ impl FlowApi for Fake {
                     completed_at: now(),
                 },
                 flow: self.complete(StepName::BackgroundCheck),
+            })
+        })
+    }
+}
+
+impl Fake {
+    /// The decision, like the sandbox: `decision`, or for a user already verified or under
+    /// review (`current`) the existing one, with the step recorded.
+    fn submit_id_verification_now(
+        &self,
+    ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>> {
+        self.answer("submit_id_verification", || {
+            let status = match self.current.get() {
+                existing @ (VerificationStatus::Verified | VerificationStatus::NeedsReview) => {
+                    existing
+                }
+                _ => self.decision.get(),
+            };
+            let flow = if status == VerificationStatus::Failed {
+                self.flow.borrow().clone()
+            } else {
+                self.complete(StepName::IdVerification)
+            };
+            self.documents.borrow_mut().clear();
+            Ok(Submitted {
+                data: IdVerification {
+                    status,
+                    documents: vec![],
+                    decided_at: Some(now()),
+                },
+                flow,
             })
         })
     }
@@ -456,6 +484,23 @@ fn has(root: &Element, testid: &str) -> bool {
 
 async fn wait_for(root: &Element, testid: &str) {
     until(testid, || has(root, testid)).await;
+}
+
+/// The element id of what has focus.
+fn active_id() -> Option<String> {
+    document()
+        .active_element()
+        .map(|el| el.id())
+        .filter(|id| !id.is_empty())
+}
+
+/// Waits (in real time: focus moves on the next frame) until the element with id `id` has
+/// focus.
+async fn focus_lands_on(id: &str) {
+    until_real(&format!("focus on #{id}"), 3, || {
+        active_id().as_deref() == Some(id)
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -637,6 +682,89 @@ async fn a_different_number_goes_back_with_the_number_kept() {
     wait_for(&m.root, "auth-phone").await;
     assert_value(&m.root, "auth-phone", "(415) 433-2334").await;
     assert_value(&m.root, "auth-country-code", "1").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_different_number_keeps_the_resend_countdown_and_send_code_waits() {
+    let fake = Fake::new(&["compliance"]);
+    fake.resend_seconds.set(2);
+    let m = code_sent(&fake).await;
+    until("a sleep", || m.clock.pending() == 1).await;
+    click(&m.root, "auth-change-number");
+    wait_for(&m.root, "auth-phone").await;
+    assert!(
+        disabled(&m.root, "auth-send-code"),
+        "the cooldown still applies"
+    );
+    assert_eq!(
+        text(&m.root, "auth-send-wait"),
+        "You can ask for a new code in 2 s"
+    );
+    assert_eq!(
+        get(&m.root, "auth-send-code")
+            .get_attribute("aria-describedby")
+            .as_deref(),
+        Some("pf-auth-send-wait")
+    );
+    // Enter in the field sends nothing either (no bare 429 from the server).
+    submit_form_of(&m.root, "auth-phone");
+    settle().await;
+    assert_eq!(fake.count("send_code"), 1);
+    assert!(!has(&m.root, "auth-error"));
+
+    m.clock.fire();
+    until("1 s left", || {
+        text(&m.root, "auth-send-wait") == "You can ask for a new code in 1 s"
+    })
+    .await;
+    assert!(disabled(&m.root, "auth-send-code"));
+    until("a sleep", || m.clock.pending() == 1).await;
+    m.clock.fire();
+    until("send enabled", || !disabled(&m.root, "auth-send-code")).await;
+    assert_eq!(text(&m.root, "auth-send-wait"), "");
+    assert!(has(&m.root, "auth-send-wait"), "kept for aria-describedby");
+
+    type_into(&m.root, "auth-phone", "(415) 433-2335");
+    click(&m.root, "auth-send-code");
+    wait_for(&m.root, "auth-code").await;
+    assert_eq!(fake.count("send_code"), 2);
+    assert_eq!(fake.codes.borrow()[1].phone_number, "(415) 433-2335");
+}
+
+#[wasm_bindgen_test]
+async fn a_code_with_a_space_is_not_cut_by_maxlength_and_verifies() {
+    let fake = Fake::new(&["compliance"]);
+    fake.known_phones.borrow_mut().push("(415) 433-2334".into());
+    let m = code_sent(&fake).await;
+
+    // Typed: the space is dropped, so the six digits fit in maxlength=6.
+    type_into(&m.root, "auth-code", "000 ");
+    assert_value(&m.root, "auth-code", "000").await;
+    type_into(&m.root, "auth-code", "000 000");
+    assert_value(&m.root, "auth-code", "000000").await;
+
+    // Pasted: the browser would cut "000 000" to "000 00"; the field inserts it without the
+    // space instead.
+    type_into(&m.root, "auth-code", "");
+    assert_value(&m.root, "auth-code", "").await;
+    let code = input(&m.root, "auth-code");
+    code.focus().expect("focus");
+    let clipboard = web_sys::DataTransfer::new().expect("a DataTransfer");
+    clipboard
+        .set_data("text/plain", "000 000")
+        .expect("clipboard text");
+    let init = web_sys::ClipboardEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_clipboard_data(Some(&clipboard));
+    let paste = web_sys::ClipboardEvent::new_with_event_init_dict("paste", &init).expect("a paste");
+    code.dispatch_event(&paste).expect("dispatch");
+    assert!(paste.default_prevented(), "the cut-down paste is replaced");
+    assert_value(&m.root, "auth-code", "000000").await;
+
+    click(&m.root, "auth-verify");
+    until("signed in", || m.seen.signed_in.borrow().len() == 1).await;
+    assert!(!has(&m.root, "auth-code-error"));
 }
 
 #[wasm_bindgen_test]
@@ -971,6 +1099,28 @@ async fn compliance_prefills_what_was_saved_but_never_the_tax_id() {
     assert_value(&m.root, "compliance-tin", "").await;
 }
 
+#[wasm_bindgen_test]
+async fn compliance_saved_moves_focus_to_the_confirmation_not_the_page() {
+    let fake = Fake::new(&["compliance"]);
+    let m = compliance(&fake);
+    fill_w9(&m.root);
+    input(&m.root, "compliance-city").focus().expect("focus");
+    submit_form_of(&m.root, "compliance-city");
+    wait_for(&m.root, "compliance-saved").await;
+    focus_lands_on("pf-compliance-saved-heading").await;
+    let heading = document().active_element().expect("focus");
+    assert_eq!(heading.tag_name(), "H2");
+    assert_eq!(heading.get_attribute("tabindex").as_deref(), Some("-1"));
+    assert_eq!(
+        heading
+            .closest("[data-testid=compliance-saved]")
+            .ok()
+            .flatten()
+            .map(|_| ()),
+        Some(())
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // ID verification
 
@@ -1131,6 +1281,142 @@ async fn id_pictures_uploaded_before_show_as_uploaded() {
 }
 
 #[wasm_bindgen_test]
+async fn an_already_verified_user_is_not_stuck_on_id_verification() {
+    for (existing, status, heading) in [
+        (
+            VerificationStatus::Verified,
+            "verified",
+            "Your ID is verified",
+        ),
+        (
+            VerificationStatus::NeedsReview,
+            "needs_review",
+            "We'll review your ID",
+        ),
+    ] {
+        let fake = Fake::new(&["id-verification", "payout"]);
+        fake.current.set(existing);
+        // What a new submit would decide; the existing decision wins.
+        fake.decision.set(VerificationStatus::Failed);
+        let gate = Clock::default();
+        *fake.submit_gate.borrow_mut() = Some(gate.clone());
+        let m = id_verification(&fake);
+
+        // No slots to fill: the decision is asked for at once, with a loading line meanwhile.
+        wait_for(&m.root, "idv-loading").await;
+        assert!(
+            text(&m.root, "idv-loading").contains("Getting your ID verification result"),
+            "{status}"
+        );
+        assert!(!has(&m.root, "idv-front-file"), "{status}");
+        assert!(!has(&m.root, "idv-submit"), "{status}");
+        assert_eq!(fake.count("submit_id_verification"), 1);
+
+        until("the submit waits", || gate.pending() == 1).await;
+        gate.fire();
+        wait_for(&m.root, "idv-result").await;
+        assert!(!has(&m.root, "idv-loading"));
+        assert_eq!(
+            get(&m.root, "idv-result")
+                .get_attribute("data-status")
+                .as_deref(),
+            Some(status)
+        );
+        assert!(text(&m.root, "idv-result").contains(heading), "{status}");
+        assert_eq!(fake.count("put_document"), 0);
+        assert_eq!(fake.count("submit_id_verification"), 1);
+
+        click(&m.root, "idv-continue");
+        until("advanced", || m.seen.advanced.borrow().len() == 1).await;
+        assert_eq!(m.seen.completed_steps(), vec![StepName::IdVerification]);
+        assert_eq!(fake.count("complete_step"), 0, "the submit recorded it");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn id_verification_not_yet_decided_still_shows_the_slots() {
+    let fake = Fake::new(&["id-verification"]);
+    fake.current.set(VerificationStatus::Failed);
+    let m = id_verification(&fake);
+    until("asked", || fake.count("get_id_verification") == 1).await;
+    settle().await;
+    assert!(has(&m.root, "idv-front-file"));
+    assert!(!has(&m.root, "idv-loading"));
+    assert_eq!(fake.count("submit_id_verification"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn id_decision_takes_focus_and_try_again_returns_it_to_the_slots() {
+    let fake = Fake::new(&["id-verification"]);
+    fake.decision.set(VerificationStatus::Failed);
+    let m = id_verification(&fake);
+    upload_all(&m).await;
+    until("submit enabled", || !disabled(&m.root, "idv-submit")).await;
+    click(&m.root, "idv-submit");
+    wait_for(&m.root, "idv-result").await;
+    focus_lands_on("pf-idv-result-heading").await;
+    assert_eq!(
+        document()
+            .active_element()
+            .and_then(|el| el.get_attribute("tabindex")),
+        Some("-1".into())
+    );
+
+    click(&m.root, "idv-retry");
+    wait_for(&m.root, "idv-front-file").await;
+    until_real("focus on the front file input", 3, || {
+        active_testid().as_deref() == Some("idv-front-file")
+    })
+    .await;
+
+    // Verified: the same.
+    fake.decision.set(VerificationStatus::Verified);
+    upload_all(&m).await;
+    until("submit enabled", || !disabled(&m.root, "idv-submit")).await;
+    click(&m.root, "idv-submit");
+    wait_for(&m.root, "idv-continue").await;
+    focus_lands_on("pf-idv-result-heading").await;
+}
+
+#[wasm_bindgen_test]
+async fn id_slot_statuses_are_live_regions_and_the_submit_hint_stays_in_the_page() {
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    for side in ["front", "back", "selfie"] {
+        let status = get(&m.root, &format!("idv-{side}-status"));
+        assert_eq!(
+            status.get_attribute("role").as_deref(),
+            Some("status"),
+            "{side}"
+        );
+        assert_eq!(
+            status.get_attribute("aria-live").as_deref(),
+            Some("polite"),
+            "{side}"
+        );
+    }
+    let described_by = get(&m.root, "idv-submit")
+        .get_attribute("aria-describedby")
+        .expect("aria-describedby");
+    assert_eq!(described_by, "pf-idv-submit-reason");
+    let hint = || document().get_element_by_id(&described_by);
+    assert_eq!(
+        hint().and_then(|h| h.text_content()).as_deref(),
+        Some("Add all three photos to submit.")
+    );
+    upload_all(&m).await;
+    until("submit enabled", || !disabled(&m.root, "idv-submit")).await;
+    until("the hint emptied", || {
+        hint().and_then(|h| h.text_content()).as_deref() == Some("")
+    })
+    .await;
+    assert!(
+        hint().is_some(),
+        "the element aria-describedby names is kept"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn camera_takes_a_photo_or_says_why_not() {
     let fake = Fake::new(&["id-verification"]);
     let m = id_verification(&fake);
@@ -1162,6 +1448,62 @@ async fn camera_takes_a_photo_or_says_why_not() {
     let documents = fake.documents.borrow();
     assert_eq!(documents[0].side, DocumentSide::Selfie);
     assert_eq!(documents[0].content_type, "image/jpeg");
+}
+
+/// Opens the front slot's camera; false when this browser has none (the slot says so).
+async fn open_front_camera(m: &Mounted) -> bool {
+    click(&m.root, "idv-front-camera");
+    until_real("the camera or its error", 10, || {
+        has(&m.root, "idv-capture") || has(&m.root, "idv-front-error")
+    })
+    .await;
+    has(&m.root, "idv-capture")
+}
+
+#[wasm_bindgen_test]
+async fn closing_the_camera_returns_focus_to_use_camera_and_escape_closes_it() {
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    let back_on_use_camera =
+        || active_testid().as_deref() == Some("idv-front-camera") && !has(&m.root, "idv-capture");
+
+    // Cancel.
+    if !open_front_camera(&m).await {
+        return;
+    }
+    until_real("focus on Take photo", 3, || {
+        active_testid().as_deref() == Some("idv-capture")
+    })
+    .await;
+    click(&m.root, "idv-camera-cancel");
+    until_real("focus back on Use camera", 3, back_on_use_camera).await;
+
+    // Escape, from the focused "Take photo".
+    assert!(open_front_camera(&m).await);
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Escape");
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let escape =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("key");
+    get(&m.root, "idv-capture")
+        .dispatch_event(&escape)
+        .expect("dispatch");
+    until_real("Escape closes the camera", 3, back_on_use_camera).await;
+    let live = find_all(&m.root, "video")
+        .into_iter()
+        .filter_map(|v| v.dyn_into::<web_sys::HtmlVideoElement>().ok())
+        .any(|v| !v.hidden());
+    assert!(!live, "no live preview left");
+
+    // Take photo.
+    assert!(open_front_camera(&m).await);
+    click(&m.root, "idv-capture");
+    until_real("uploaded", 10, || {
+        text(&m.root, "idv-front-status") == "Uploaded"
+    })
+    .await;
+    until_real("focus back on Use camera", 3, back_on_use_camera).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1242,6 +1584,25 @@ async fn each_background_check_outcome_is_shown() {
         assert!(text(&m.root, "bgc-result").contains(words), "{status}");
         assert!(has(&m.root, "bgc-continue"));
     }
+}
+
+#[wasm_bindgen_test]
+async fn background_check_outcome_takes_focus_not_the_page() {
+    let fake = Fake::new(&["background-check"]);
+    let m = background_check(&fake);
+    fill_check(&m.root, "123-45-6789", "1990-04-25");
+    get(&m.root, "bgc-submit")
+        .dyn_into::<web_sys::HtmlElement>()
+        .expect("a button")
+        .focus()
+        .expect("focus");
+    click(&m.root, "bgc-submit");
+    wait_for(&m.root, "bgc-result").await;
+    focus_lands_on("pf-bgc-result-heading").await;
+    assert!(document()
+        .active_element()
+        .and_then(|el| el.closest("[data-testid=bgc-result]").ok().flatten())
+        .is_some());
 }
 
 #[wasm_bindgen_test]
@@ -1334,4 +1695,26 @@ async fn an_expired_session_starts_again_with_a_new_session() {
     click(&root, "error-start-again");
     wait_for(&root, "step-auth").await;
     assert_eq!(fake.count("session"), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+#[wasm_bindgen_test]
+fn today_is_the_utc_date_like_the_sandboxs() {
+    // `toISOString` is always UTC; read before and after in case midnight passes between.
+    let iso = || {
+        js_sys::Date::new_0()
+            .to_iso_string()
+            .as_string()
+            .expect("a string")[..10]
+            .to_owned()
+    };
+    let before = iso();
+    let today = today().to_string();
+    let after = iso();
+    assert!(
+        today == before || today == after,
+        "{today} vs {before}/{after}"
+    );
 }

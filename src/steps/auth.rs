@@ -7,8 +7,11 @@
 //! 2. **Code**: "We sent a code to {masked number}", the six-digit code (`one-time-code`, so the
 //!    phone offers it from the text message), "Verify". "Resend code" waits out the cooldown the
 //!    server gave (`resend_at`) with a visible countdown driven by [`FlowServices::sleep`]
-//!    (tests control time); "Use a different number" goes back with the number kept. A wrong,
-//!    expired or exhausted code shows the server's message under the code field.
+//!    (tests control time); "Use a different number" goes back with the number kept, and the
+//!    cooldown (which the server applies to any new code) keeps counting there: "Send code"
+//!    stays disabled, with "You can ask for a new code in N s", until it ends. The code field
+//!    drops spaces as typed or pasted (`000 000`). A wrong, expired or exhausted code shows the
+//!    server's message under the code field.
 //! 3. **Profile** (only when the server answers `profile_required`): first name, last name,
 //!    email.
 //!
@@ -36,6 +39,9 @@ use std::time::Duration;
 
 /// Element id prefix of the sign-in fields.
 const PREFIX: &str = "pf-auth";
+
+/// Element id of the line saying when a new code may be asked for, on the phone stage.
+const SEND_WAIT_ID: &str = "pf-auth-send-wait";
 
 /// Where sign-in stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,7 +160,8 @@ pub fn AuthStep() -> impl IntoView {
     let send = {
         let api = services.api.clone();
         UnsyncCallback::new(move |resend: bool| {
-            if busy.get_untracked() {
+            // The cooldown covers any new code, from either stage (the server would refuse it).
+            if busy.get_untracked() || wait.get_untracked() > 0 {
                 return;
             }
             form_error.set(None);
@@ -278,8 +285,8 @@ pub fn AuthStep() -> impl IntoView {
         })
     };
 
+    // The countdown keeps running: the cooldown applies to a new code for any number.
     let change_number = move || {
-        stop_countdown();
         form_error.set(None);
         notice.set(String::new());
         stage.set(Stage::Phone);
@@ -332,8 +339,17 @@ pub fn AuthStep() -> impl IntoView {
                         busy_label=t(Key::Sending)
                         busy=busy
                         testid="auth-send-code"
+                        disabled=Signal::derive(move || wait.get() > 0)
+                        described_by=SEND_WAIT_ID
                     />
                 </div>
+                // Kept in the page (empty once the cooldown is over): the button refers to it.
+                <p class="pf-details" id=SEND_WAIT_ID data-testid="auth-send-wait">
+                    {move || match wait.get() {
+                        0 => String::new(),
+                        seconds => tr(Key::NewCodeIn, &[("seconds", &seconds.to_string())]),
+                    }}
+                </p>
             </form>
         }
     };
@@ -363,6 +379,7 @@ pub fn AuthStep() -> impl IntoView {
                     inputmode="numeric"
                     autocomplete="one-time-code"
                     maxlength=6
+                    no_spaces=true
                     check=rule(Key::FieldCode, check_code)
                 />
                 <div class="pf-actions">

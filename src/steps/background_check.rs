@@ -7,7 +7,8 @@
 //! Outside the US there is nothing to check: the step says so plainly and its Continue sends
 //! only the country (the answer is `not_eligible`, not a failure). The outcome — clear, failed
 //! (worded neutrally: the host is notified, the user is not accused of anything) or not
-//! eligible with its reason — is shown with a Continue; the server has recorded the step.
+//! eligible with its reason — replaces the form, takes focus on its heading and is shown with a
+//! Continue; the server has recorded the step.
 
 use crate::context::use_services;
 use crate::i18n::{step_title, t, Key};
@@ -27,6 +28,9 @@ use payout_model::StepName;
 
 /// Element id prefix of the form's fields.
 const PREFIX: &str = "pf-bgc";
+
+/// Element id of the outcome's heading, which takes focus once the check has run.
+const RESULT_HEADING: &str = "pf-bgc-result-heading";
 
 /// What the background-check form holds. Copy, so handlers capture it freely.
 #[derive(Clone, Copy, Debug)]
@@ -166,6 +170,7 @@ pub fn BackgroundCheckStep() -> impl IntoView {
             running,
             form_error,
             result,
+            RESULT_HEADING,
             move || fields.fields(),
             move || {
                 let new = fields.input();
@@ -286,7 +291,9 @@ pub fn BackgroundCheckStep() -> impl IntoView {
                 data-testid="bgc-result"
                 data-status=status
             >
-                <h2 class="pf-subtitle">{t(title)}</h2>
+                <h2 class="pf-subtitle" id=RESULT_HEADING tabindex="-1">
+                    {t(title)}
+                </h2>
                 <p class="pf-body">{t(body)}</p>
             </div>
             <RecordedContinue step=StepName::BackgroundCheck flow=answer.flow testid="bgc-continue" />

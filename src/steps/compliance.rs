@@ -12,8 +12,9 @@
 //! keeps only its last four digits. Names, date of birth and address are prefilled from what
 //! was saved before.
 //!
-//! Saved, the server has recorded the step; the confirmation shows the masked tax id and
-//! Continue tells the host (`step_completed`) and moves on.
+//! Saved, the server has recorded the step; the confirmation replaces the form, takes focus on
+//! its heading, shows the masked tax id, and Continue tells the host (`step_completed`) and
+//! moves on.
 
 use crate::context::use_services;
 use crate::i18n::{step_title, t, tr, Key};
@@ -31,6 +32,9 @@ use payout_model::StepName;
 
 /// Element id prefix of the form's fields.
 const PREFIX: &str = "pf-compliance";
+
+/// Element id of the confirmation's heading, which takes focus once the form is saved.
+const SAVED_HEADING: &str = "pf-compliance-saved-heading";
 
 /// What the compliance form holds. Copy, so handlers capture it freely.
 #[derive(Clone, Copy, Debug)]
@@ -196,6 +200,7 @@ pub fn ComplianceStep() -> impl IntoView {
             saving,
             form_error,
             saved,
+            SAVED_HEADING,
             move || fields.fields(),
             move || {
                 let new = fields.input();
@@ -334,7 +339,9 @@ pub fn ComplianceStep() -> impl IntoView {
         let (form_line, tax_id) = saved_lines(&answer.data);
         view! {
             <div class="pf-result pf-result--success" role="status" data-testid="compliance-saved">
-                <h2 class="pf-subtitle">{t(Key::ComplianceSavedTitle)}</h2>
+                <h2 class="pf-subtitle" id=SAVED_HEADING tabindex="-1">
+                    {t(Key::ComplianceSavedTitle)}
+                </h2>
                 <p class="pf-body">{form_line}</p>
                 {tax_id.map(|line| view! { <p class="pf-body" data-testid="compliance-saved-tax-id">{line}</p> })}
             </div>

@@ -8,16 +8,27 @@
 //! preview (an object URL, revoked when replaced and when the step goes away) and its status.
 //! A denied or missing camera says so in the slot; the file input stays.
 //!
+//! The camera is closed by "Take photo", "Cancel" or Escape; focus then goes back to the slot's
+//! "Use camera". Each slot's status line is a polite live region.
+//!
 //! Pictures uploaded before (after a reload) show as uploaded. With all three uploaded, "Submit
 //! for verification" asks for the decision: verified or needs review → Continue (the server
-//! recorded the step); failed → "Try again" with empty slots.
+//! recorded the step); failed → "Try again" with empty slots. The decision replaces the slots
+//! and takes focus on its heading.
+//!
+//! A user already verified or under review (a later flow) has nothing to upload: when the
+//! current verification says so, the step asks for the decision at once (the server answers
+//! the existing one and records the step), showing a loading line meanwhile, then the same
+//! result and Continue.
 
 use crate::api::ApiFailure;
 use crate::context::use_services;
 use crate::forms::label_rule;
 use crate::i18n::{step_title, t, tr, Key};
 use crate::steps::RecordedContinue;
-use crate::ui::{focus_id_soon, Button, ButtonVariant, ErrorAlert, ScreenCard, Spinner};
+use crate::ui::{
+    focus_id_soon, focus_node, Button, ButtonVariant, ErrorAlert, LoadingLine, ScreenCard, Spinner,
+};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -33,6 +44,14 @@ use web_sys::{Blob, MediaStream};
 
 /// The image types the file inputs offer (the model's `DOCUMENT_TYPES`).
 const ACCEPT: &str = "image/jpeg,image/png,image/webp";
+
+/// Element id of the decision's heading, which takes focus once the decision replaces the
+/// slots.
+const RESULT_HEADING: &str = "pf-idv-result-heading";
+
+/// Element id of the line saying why "Submit for verification" is disabled (empty once it is
+/// not): always in the page, since the button refers to it.
+const SUBMIT_REASON: &str = "pf-idv-submit-reason";
 
 /// Where one picture stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +97,8 @@ struct Slot {
     /// Bumped per upload, so a slower earlier upload cannot overwrite a later one.
     attempt: StoredValue<u32>,
     video: NodeRef<html::Video>,
+    /// "Use camera", where focus returns when the camera closes.
+    camera_button: NodeRef<html::Button>,
 }
 
 impl Slot {
@@ -89,6 +110,7 @@ impl Slot {
             preview: RwSignal::new(None),
             attempt: StoredValue::new(0),
             video: NodeRef::new(),
+            camera_button: NodeRef::new(),
         }
     }
 
@@ -279,6 +301,8 @@ pub fn IdVerificationStep() -> impl IntoView {
     };
     let camera = RwSignal::new(Camera::Off);
     let submitting = RwSignal::new(false);
+    // Asking for the decision of a user already verified or under review, without slots.
+    let resuming = RwSignal::new(false);
     let submit_error = RwSignal::new(None::<String>);
     let result = RwSignal::new(None::<Submitted<IdVerification>>);
     let held = Held::default();
@@ -287,21 +311,6 @@ pub fn IdVerificationStep() -> impl IntoView {
         on_cleanup(move || held.release());
     }
     let held = StoredValue::new_local(held);
-
-    // Pictures uploaded before (a reload) count as uploaded.
-    {
-        let call = services.api.id_verification();
-        spawn_local(async move {
-            if let Ok(current) = call.await {
-                for document in current.documents {
-                    let slot = slot_of(document.side);
-                    if slot.status.try_get_untracked() == Some(SlotStatus::Empty) {
-                        slot.status.set(SlotStatus::Uploaded);
-                    }
-                }
-            }
-        });
-    }
 
     let set_preview = move |slot: Slot, url: Option<String>| {
         if let Some(old) = slot.preview.try_get_untracked().flatten() {
@@ -319,6 +328,27 @@ pub fn IdVerificationStep() -> impl IntoView {
         }
         camera.set(Camera::Off);
     };
+
+    // Closes the camera opened for `side` and puts focus back on its "Use camera" (the camera
+    // controls it was on are gone).
+    let close_camera = move |side: DocumentSide| {
+        stop_camera();
+        focus_node(slot_of(side).camera_button);
+    };
+
+    // Escape closes the camera, wherever focus is in the step.
+    {
+        let listener = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() != "Escape" {
+                return;
+            }
+            if let Some(Camera::Opening(side) | Camera::On(side)) = camera.try_get_untracked() {
+                ev.prevent_default();
+                close_camera(side);
+            }
+        });
+        on_cleanup(move || listener.remove());
+    }
 
     // Checks and uploads a picture for `side`.
     let accept = {
@@ -376,6 +406,7 @@ pub fn IdVerificationStep() -> impl IntoView {
                 Err(error) => {
                     camera.set(Camera::Off);
                     slot.error.set(Some(camera_error(&error).to_owned()));
+                    focus_node(slot.camera_button);
                     return;
                 }
             };
@@ -392,7 +423,7 @@ pub fn IdVerificationStep() -> impl IntoView {
                 return;
             }
             if video.video_width() == 0 {
-                stop_camera();
+                close_camera(side);
                 slot.error.set(Some(t(Key::CameraUnavailable).to_owned()));
                 return;
             }
@@ -413,7 +444,7 @@ pub fn IdVerificationStep() -> impl IntoView {
             if camera.try_get_untracked().is_none() {
                 return;
             }
-            stop_camera();
+            close_camera(side);
             match blob.ok().and_then(|b| b.dyn_into::<Blob>().ok()) {
                 Some(image) => accept.run((side, image)),
                 None => slot.error.set(Some(t(Key::CameraFailed).to_owned())),
@@ -424,30 +455,71 @@ pub fn IdVerificationStep() -> impl IntoView {
     let all_uploaded =
         Memo::new(move |_| slots.iter().all(|s| s.status.get() == SlotStatus::Uploaded));
 
-    let submit = {
+    // Asks for the decision: after the user's submit, or at once (`resumed`) for a user
+    // already verified or under review.
+    let decide = {
         let api = services.api.clone();
-        UnsyncCallback::new(move |()| {
-            if submitting.get_untracked() || !all_uploaded.get_untracked() {
+        UnsyncCallback::new(move |resumed: bool| {
+            if submitting.get_untracked() {
                 return;
             }
             stop_camera();
             submit_error.set(None);
             submitting.set(true);
+            resuming.set(resumed);
             let call = api.submit_id_verification();
             spawn_local(async move {
                 let answer = call.await;
-                submitting.try_set(false);
                 match answer {
                     Ok(answer) => {
-                        result.try_set(Some(answer));
+                        // The user who submitted lands on the decision, not on the page.
+                        if result.try_set(Some(answer)).is_none() && !resumed {
+                            focus_id_soon(RESULT_HEADING.to_owned());
+                        }
                     }
                     Err(failure) => {
                         submit_error.try_set(Some(failure.message().to_owned()));
                     }
                 }
+                resuming.try_set(false);
+                submitting.try_set(false);
             });
         })
     };
+
+    let submit = UnsyncCallback::new(move |()| {
+        if all_uploaded.get_untracked() {
+            decide.run(false);
+        }
+    });
+
+    // Pictures uploaded before (a reload) count as uploaded. A user already verified or under
+    // review gets the decision at once instead of the slots.
+    {
+        let call = services.api.id_verification();
+        spawn_local(async move {
+            let Ok(current) = call.await else {
+                return;
+            };
+            // The step may be gone by now.
+            if result.try_get_untracked().is_none() {
+                return;
+            }
+            for document in current.documents {
+                let slot = slot_of(document.side);
+                if slot.status.get_untracked() == SlotStatus::Empty {
+                    slot.status.set(SlotStatus::Uploaded);
+                }
+            }
+            let decided = matches!(
+                current.status,
+                VerificationStatus::Verified | VerificationStatus::NeedsReview
+            );
+            if decided && result.with_untracked(Option::is_none) {
+                decide.run(true);
+            }
+        });
+    }
 
     let retry = move || {
         for slot in slots {
@@ -457,6 +529,8 @@ pub fn IdVerificationStep() -> impl IntoView {
             slot.error.set(None);
         }
         result.set(None);
+        // "Try again" is gone with the decision: focus goes to the first slot's file input.
+        focus_id_soon(format!("pf-idv-{}-file", slots[0].side.as_str()));
     };
 
     let slot_view = move |slot: Slot| {
@@ -499,7 +573,7 @@ pub fn IdVerificationStep() -> impl IntoView {
                         </button>
                         <Button
                             label=t(Key::Cancel)
-                            on_click=move || stop_camera()
+                            on_click=move || close_camera(side)
                             testid="idv-camera-cancel"
                             variant=ButtonVariant::Secondary
                         />
@@ -515,6 +589,8 @@ pub fn IdVerificationStep() -> impl IntoView {
                     </h2>
                     <p
                         class="pf-slot__status"
+                        role="status"
+                        aria-live="polite"
                         data-testid=format!("idv-{name}-status")
                         data-state=move || slot.status.get().as_str()
                     >
@@ -559,6 +635,7 @@ pub fn IdVerificationStep() -> impl IntoView {
                             matches!(camera.get(), Camera::Opening(_))
                         })
                         described_by=heading_id.clone()
+                        node_ref=slot.camera_button
                     />
                 </div>
                 <video
@@ -628,19 +705,12 @@ pub fn IdVerificationStep() -> impl IntoView {
                         on_click=submit
                         testid="idv-submit"
                         disabled=Signal::derive(move || !all_uploaded.get() || submitting.get())
-                        described_by="pf-idv-submit-reason"
+                        described_by=SUBMIT_REASON
                     />
                 </div>
-                {move || {
-                    (!all_uploaded.get())
-                        .then(|| {
-                            view! {
-                                <p class="pf-details" id="pf-idv-submit-reason">
-                                    {t(Key::AddAllPhotos)}
-                                </p>
-                            }
-                        })
-                }}
+                <p class="pf-details" id=SUBMIT_REASON>
+                    {move || if all_uploaded.get() { "" } else { t(Key::AddAllPhotos) }}
+                </p>
         }
     };
 
@@ -678,7 +748,9 @@ pub fn IdVerificationStep() -> impl IntoView {
                 data-testid="idv-result"
                 data-status=status_name(status)
             >
-                <h2 class="pf-subtitle">{t(title)}</h2>
+                <h2 class="pf-subtitle" id=RESULT_HEADING tabindex="-1">
+                    {t(title)}
+                </h2>
                 <p class="pf-body">{t(body)}</p>
             </div>
             {next}
@@ -689,6 +761,10 @@ pub fn IdVerificationStep() -> impl IntoView {
         <ScreenCard testid="step-id-verification" title=step_title(StepName::IdVerification) busy=submitting>
             {move || match result.get() {
                 Some(answer) => result_view(answer).into_any(),
+                None if resuming.get() => {
+                    view! { <LoadingLine text=t(Key::IdvResuming) testid="idv-loading" /> }
+                        .into_any()
+                }
                 None => collect_view().into_any(),
             }}
         </ScreenCard>

@@ -36,7 +36,7 @@ pub use redirect::RedirectStep;
 
 use crate::api::ApiFailure;
 use crate::forms::{split_errors, FieldErrors};
-use crate::ui::{focus_within, ErrorAlert, FieldState, LoadingLine};
+use crate::ui::{focus_id_soon, focus_within, ErrorAlert, FieldState, LoadingLine};
 use leptos::html;
 use leptos::prelude::*;
 use payout_model::{FlowState, Step};
@@ -214,7 +214,8 @@ pub fn show_failure(
 /// with `input()` wrong, every wrong field shows its message and nothing is sent; otherwise
 /// `send` runs once at a time (`busy`), and its answer lands in `answer` or, failing, its field
 /// errors on the same fields and anything else in `form_error`. What was typed is never
-/// touched.
+/// touched. The answer replaces the form, so focus then moves to the element `result_focus`
+/// (the result's heading) rather than fall to the page.
 #[allow(clippy::too_many_arguments)]
 pub fn submit_checked<N: 'static, T: Send + Sync + 'static>(
     form: NodeRef<html::Form>,
@@ -222,6 +223,7 @@ pub fn submit_checked<N: 'static, T: Send + Sync + 'static>(
     busy: RwSignal<bool>,
     form_error: RwSignal<Option<String>>,
     answer: RwSignal<Option<T>>,
+    result_focus: &'static str,
     fields: impl Fn() -> Vec<LabelledField> + Clone + 'static,
     input: impl Fn() -> Result<N, payout_model::ApiError> + 'static,
     send: impl Fn(N) -> crate::api::LocalFuture<Result<T, ApiFailure>> + 'static,
@@ -251,7 +253,9 @@ pub fn submit_checked<N: 'static, T: Send + Sync + 'static>(
             busy.try_set(false);
             match result {
                 Ok(value) => {
-                    answer.try_set(Some(value));
+                    if answer.try_set(Some(value)).is_none() {
+                        focus_id_soon(result_focus.to_owned());
+                    }
                 }
                 Err(failure) => {
                     form_error.try_set(show_failure(form, prefix, &fields(), &failure));

@@ -67,7 +67,8 @@ pub fn Button(
     }
 }
 
-/// The submit button of a form: disabled, with `busy_label`, while `busy`.
+/// The submit button of a form: disabled, with `busy_label`, while `busy`; disabled also while
+/// `disabled`.
 #[component]
 pub fn SubmitButton(
     /// The button's text.
@@ -82,13 +83,20 @@ pub fn SubmitButton(
     /// `data-testid` for tests.
     #[prop(into)]
     testid: String,
+    /// Disables the button while true, besides while `busy` (a cooldown).
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
+    /// Ids of elements that describe the button (`aria-describedby`): why it is disabled.
+    #[prop(optional, into)]
+    described_by: Option<String>,
 ) -> impl IntoView {
     view! {
         <button
             type="submit"
             class=ButtonVariant::Primary.class()
             data-testid=testid
-            disabled=move || busy.get()
+            disabled=move || busy.get() || disabled.get()
+            aria-describedby=described_by
             aria-busy=move || if busy.get() { "true" } else { "false" }
         >
             {move || if busy.get() { busy_label.clone() } else { label.clone() }}

@@ -85,6 +85,10 @@ pub fn TextField(
     /// The input's `maxlength`.
     #[prop(optional)]
     maxlength: Option<u32>,
+    /// Drops whitespace as it is typed or pasted (a one-time code pasted as `000 000`), so
+    /// `maxlength` counts only what matters.
+    #[prop(optional)]
+    no_spaces: bool,
     /// What the input shows instead of the value while it does not have focus (a tax id reduced
     /// to `•••-••-6789`). The value itself stays in memory only.
     #[prop(optional)]
@@ -114,8 +118,8 @@ pub fn TextField(
             field.error.try_set(error);
         }
     };
-    let on_input = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
+    // Takes `value` as the field's text (what the user typed, or pasted).
+    let take = move |value: String| {
         field.value.set(value.clone());
         if field.error.get_untracked().is_some() {
             match check {
@@ -124,6 +128,40 @@ pub fn TextField(
                 None => field.error.set(None),
             }
         }
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        let mut value = event_target_value(&ev);
+        if no_spaces && value.chars().any(char::is_whitespace) {
+            value.retain(|c| !c.is_whitespace());
+            event_target::<web_sys::HtmlInputElement>(&ev).set_value(&value);
+        }
+        take(value);
+    };
+    // A paste with spaces would be cut by `maxlength` before any `input` event: insert it
+    // without them instead (the browser's own paste is cancelled).
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        if !no_spaces {
+            return;
+        }
+        let pasted = ev
+            .clipboard_data()
+            .and_then(|data| data.get_data("text").ok())
+            .unwrap_or_default();
+        if !pasted.chars().any(char::is_whitespace) {
+            return;
+        }
+        ev.prevent_default();
+        let compact: String = pasted.chars().filter(|c| !c.is_whitespace()).collect();
+        let input = event_target::<web_sys::HtmlInputElement>(&ev);
+        let start = input.selection_start().ok().flatten();
+        if input.set_range_text(&compact).is_err() {
+            return;
+        }
+        if let Some(start) = start {
+            let caret = start + compact.encode_utf16().count() as u32;
+            let _ = input.set_selection_range(caret, caret);
+        }
+        take(input.value());
     };
     let focused = RwSignal::new(false);
     let shown = move || {
@@ -178,6 +216,7 @@ pub fn TextField(
                     aria-describedby=described_by
                     prop:value=shown
                     on:input=on_input
+                    on:paste=on_paste
                     on:change=on_change
                     on:focus=move |_| focused.set(true)
                     on:blur=on_blur
