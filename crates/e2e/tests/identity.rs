@@ -271,12 +271,18 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
     let browser = Browser::start().await?;
     open(&browser, &flow).await?;
 
-    // Sign-in: a short number, a wrong code, a bad email.
+    // Sign-in: a bad country code and a short number, a wrong code, a bad profile.
     browser.wait_for("[data-testid=step-auth]").await?;
-    browser.fill("[data-testid=auth-country-code]", "1").await?;
-    browser.fill("[data-testid=auth-phone]", "415433").await?;
-    browser.click("[data-testid=auth-send-code]").await?;
+    browser.fill("[data-testid=auth-country-code]", "0").await?;
+    browser
+        .fill("[data-testid=auth-phone]", "415\u{E007}")
+        .await?;
+    browser
+        .wait_for("[data-testid=auth-country-code-error]")
+        .await?;
     browser.wait_for("[data-testid=auth-phone-error]").await?;
+    assert_eq!(browser.value_of("[data-testid=auth-phone]").await?, "415");
+    browser.fill("[data-testid=auth-country-code]", "1").await?;
     browser.fill("[data-testid=auth-phone]", PHONE).await?;
     browser.click("[data-testid=auth-send-code]").await?;
     browser.fill("[data-testid=auth-code]", "123456").await?;
@@ -286,16 +292,21 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
     browser.fill("[data-testid=auth-code]", CODE).await?;
     browser.click("[data-testid=auth-verify]").await?;
     browser.fill("[data-testid=auth-first-name]", "Ada").await?;
+    browser.fill("[data-testid=auth-last-name]", " ").await?;
     browser
-        .fill("[data-testid=auth-last-name]", "Lovelace")
+        .fill("[data-testid=auth-email]", "ada@\u{E007}")
         .await?;
-    browser.fill("[data-testid=auth-email]", "ada@").await?;
-    browser.click("[data-testid=auth-create]").await?;
+    browser
+        .wait_for("[data-testid=auth-last-name-error]")
+        .await?;
     browser.wait_for("[data-testid=auth-email-error]").await?;
     assert_eq!(
         browser.value_of("[data-testid=auth-first-name]").await?,
         "Ada"
     );
+    browser
+        .fill("[data-testid=auth-last-name]", "Lovelace")
+        .await?;
     browser
         .fill("[data-testid=auth-email]", "ada@example.com")
         .await?;
@@ -306,6 +317,10 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
     browser
         .fill("[data-testid=compliance-first-name]", " ")
         .await?;
+    browser
+        .fill("[data-testid=compliance-last-name]", &"L".repeat(101))
+        .await?;
+    browser.fill("[data-testid=compliance-line1]", " ").await?;
     browser
         .set_value("[data-testid=compliance-dob]", "2015-01-01")
         .await?;
@@ -318,20 +333,33 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
     browser
         .fill("[data-testid=compliance-postal-code]", "9410\u{E007}")
         .await?;
-    for field in ["first-name", "dob", "tin", "city", "postal-code"] {
+    for field in [
+        "first-name",
+        "last-name",
+        "dob",
+        "tin",
+        "line1",
+        "city",
+        "postal-code",
+    ] {
         browser
             .wait_for(&format!("[data-testid=compliance-{field}-error]"))
             .await?;
     }
-    assert_eq!(
-        browser.value_of("[data-testid=compliance-line1]").await?,
-        "1 Market St"
-    );
+    // What was typed stays to be corrected, the right and the wrong alike.
     assert_eq!(
         browser
-            .value_of("[data-testid=compliance-last-name]")
+            .value_of("[data-testid=compliance-postal-code]")
             .await?,
-        "Lovelace"
+        "9410"
+    );
+    assert_eq!(
+        browser.value_of("[data-testid=compliance-dob]").await?,
+        "2015-01-01"
+    );
+    assert_eq!(
+        browser.value_of("[data-testid=compliance-region]").await?,
+        "CA"
     );
     let flow_then = flow_now(&sandbox, &flow).await?;
     assert_eq!(flow_then["completed_steps"], json!([]), "nothing saved yet");
@@ -370,17 +398,24 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
         .await?;
     browser.fill("[data-testid=bgc-ssn]", "123-00-6789").await?;
     browser
+        .set_value("[data-testid=bgc-dob]", "2030-01-01")
+        .await?;
+    browser
         .fill("[data-testid=bgc-postal-code]", "ABCDE\u{E007}")
         .await?;
     browser.wait_for("[data-testid=bgc-ssn-error]").await?;
     browser
         .wait_for("[data-testid=bgc-postal-code-error]")
         .await?;
+    browser.wait_for("[data-testid=bgc-dob-error]").await?;
     assert_eq!(
         browser.value_of("[data-testid=bgc-line1]").await?,
         "1 Market St"
     );
     browser.fill("[data-testid=bgc-ssn]", "111-11-1111").await?;
+    browser
+        .set_value("[data-testid=bgc-dob]", "1990-04-25")
+        .await?;
     browser
         .fill("[data-testid=bgc-postal-code]", "94103")
         .await?;
