@@ -8,9 +8,9 @@
 //!
 //! Whenever a session becomes authenticated (minted pre-authenticated here, or signed in by
 //! `POST /api/flow/auth/verify` or `…/profile`) the response sets a cookie
-//! `pf_session_<flow id, simple hex>` holding the bearer token: `HttpOnly`, `SameSite=Strict`,
-//! `Path=/api/flow/sessions`, `Max-Age` = the seconds the session has left (`Secure` when the
-//! public URL is https). When the app reloads and mints again, the browser sends it back and
+//! `pf_session_<flow id, simple hex>` holding the bearer token: `HttpOnly`,
+//! `Path=/api/flow/sessions`, `Max-Age` = the seconds the session has left, and `SameSite=Strict`
+//! over http or `SameSite=None; Secure; Partitioned` when the public URL is https. When the app reloads and mints again, the browser sends it back and
 //! this endpoint answers the same session instead of a new one, so the user resumes at the same
 //! step without signing in again.
 //!
@@ -18,12 +18,15 @@
 //! storage (DESIGN.md: the app keeps it in memory only): an `HttpOnly` cookie cannot be read by
 //! any script, XSS included; its path sends it to this one endpoint and nowhere else, so it
 //! authorizes nothing by itself (every other endpoint still wants the bearer header, which
-//! makes them immune to cross-site request forgery); and `SameSite=Strict` keeps other sites
-//! from triggering a resume. The cost: it is only sent same-site. A standalone tab or WebView is
-//! same-site with the sandbox; an iframe is when the host page is on the same site, which
-//! includes every port of the same loopback host (`http://localhost:3000` embedding
-//! `http://localhost:8080`), so the embedded case works locally; a cross-site embedder gets a
-//! fresh session on reload (sign-in again), never another user's.
+//! makes them immune to cross-site request forgery). Over http, `SameSite=Strict` keeps other
+//! sites from triggering a resume, at a cost: it is only sent same-site. A standalone tab or
+//! WebView is same-site with the sandbox; an iframe is when the host page is on the same site,
+//! which includes every port of the same loopback host (`http://localhost:3000` embedding
+//! `http://localhost:8080`); a cross-site embedder gets a fresh session on reload (sign-in
+//! again), never another user's. Over https the cookie is `Partitioned` (CHIPS): the browser
+//! keeps a separate jar per top-level site, so a host on another site resumes inside its own
+//! iframe, and a page of any other site sees an empty jar. A cross-site page still cannot read
+//! a minted session: the endpoint takes JSON only and answers no CORS preflight.
 
 use crate::apps::allowed_origins;
 use crate::auth::{FlowSession, FlowUser};
@@ -214,15 +217,16 @@ fn clear_resume_cookie(config: &Config, flow_id: Uuid) -> HeaderValue {
 }
 
 fn cookie_header(config: &Config, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if config.base_url().starts_with("https://") {
-        "; Secure"
+    // Over https the cookie is partitioned (CHIPS) so a cross-site iframe keeps its own, keyed
+    // on the embedding site; over plain http (loopback) browsers refuse `SameSite=None`, so it
+    // stays same-site only (module docs).
+    let site = if config.base_url().starts_with("https://") {
+        "SameSite=None; Secure; Partitioned"
     } else {
-        ""
+        "SameSite=Strict"
     };
-    let cookie = format!(
-        "{name}={value}; Path={RESUME_COOKIE_PATH}; Max-Age={max_age}; HttpOnly; \
-         SameSite=Strict{secure}"
-    );
+    let cookie =
+        format!("{name}={value}; Path={RESUME_COOKIE_PATH}; Max-Age={max_age}; HttpOnly; {site}");
     // Tokens are base64url and names hex, so the value is always a valid header.
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -414,7 +418,7 @@ mod tests {
     }
 
     #[test]
-    fn resume_cookie_is_http_only_strict_and_scoped() {
+    fn resume_cookie_is_http_only_scoped_and_partitioned_over_https() {
         let now = Utc::now();
         let id = Uuid::nil();
         let config = Config::new("http://127.0.0.1:8080", "dist");
@@ -429,6 +433,6 @@ mod tests {
         assert!(cleared
             .to_str()
             .unwrap()
-            .ends_with("Max-Age=0; HttpOnly; SameSite=Strict; Secure"));
+            .ends_with("Max-Age=0; HttpOnly; SameSite=None; Secure; Partitioned"));
     }
 }
