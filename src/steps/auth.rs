@@ -26,7 +26,7 @@ use crate::context::use_services;
 use crate::forms::label_rule;
 use crate::i18n::{t, tr, Key};
 use crate::identity::seconds_until;
-use crate::steps::{field_id, show_failure, LabelledField};
+use crate::steps::{field_id, show_failure, submit_checked, LabelledField};
 use crate::ui::{focus_id_soon, Button, ButtonVariant, ErrorAlert, ScreenCard, SubmitButton};
 use crate::ui::{FieldState, TextField};
 use leptos::html;
@@ -206,83 +206,63 @@ pub fn AuthStep() -> impl IntoView {
         })
     };
 
+    // What no field took, worded as a sign-in failure.
+    let auth_rest = move |rest: Option<String>| {
+        form_error.try_set(rest.map(|r| (Key::AuthFailed, r)));
+    };
+
     let verify = {
         let api = services.api.clone();
-        UnsyncCallback::new(move |()| {
-            if busy.get_untracked() {
-                return;
-            }
-            form_error.set(None);
-            let check = CodeCheck {
-                code: code.text().split_whitespace().collect(),
-            };
-            if let Err(error) = check.validate() {
-                let rest = show_failure(code_form, PREFIX, &code_fields(), &ApiFailure::Api(error));
-                form_error.set(rest.map(|r| (Key::AuthFailed, r)));
-                return;
-            }
-            busy.set(true);
-            let call = api.verify_code(check);
-            spawn_local(async move {
-                let result = call.await;
-                busy.try_set(false);
-                match result {
-                    Ok(SignIn::SignedIn { flow }) => signed_in.run(flow),
-                    Ok(SignIn::ProfileRequired) => {
-                        stop_countdown();
-                        notice.try_set(String::new());
-                        stage.try_set(Stage::Profile);
-                        focus_id_soon(field_id(PREFIX, "first_name"));
-                    }
-                    Err(failure) => {
-                        let rest = show_failure(code_form, PREFIX, &code_fields(), &failure);
-                        form_error.try_set(rest.map(|r| (Key::AuthFailed, r)));
-                    }
+        submit_checked(
+            code_form,
+            PREFIX,
+            busy,
+            code_fields,
+            move || {
+                let check = CodeCheck {
+                    code: code.text().split_whitespace().collect(),
+                };
+                check.validate().map(|()| check)
+            },
+            move |check| api.verify_code(check),
+            move |answer| match answer {
+                SignIn::SignedIn { flow } => signed_in.run(flow),
+                SignIn::ProfileRequired => {
+                    stop_countdown();
+                    notice.try_set(String::new());
+                    stage.try_set(Stage::Profile);
+                    focus_id_soon(field_id(PREFIX, "first_name"));
                 }
-            });
-        })
+            },
+            auth_rest,
+        )
     };
 
     let create = {
         let api = services.api.clone();
-        UnsyncCallback::new(move |()| {
-            if busy.get_untracked() {
-                return;
-            }
-            form_error.set(None);
-            let new = NewProfile {
-                first_name: first_name.text().trim().to_owned(),
-                last_name: last_name.text().trim().to_owned(),
-                email: email.text().trim().to_owned(),
-            };
-            if let Err(error) = new.validate() {
-                let rest = show_failure(
-                    profile_form,
-                    PREFIX,
-                    &profile_fields(),
-                    &ApiFailure::Api(error),
-                );
-                form_error.set(rest.map(|r| (Key::AuthFailed, r)));
-                return;
-            }
-            busy.set(true);
-            let call = api.create_profile(new);
-            spawn_local(async move {
-                let result = call.await;
-                busy.try_set(false);
-                match result {
-                    Ok(SignIn::SignedIn { flow }) => signed_in.run(flow),
-                    // Not an answer the server gives to a profile; say so rather than loop.
-                    Ok(SignIn::ProfileRequired) => {
-                        form_error.try_set(Some((Key::AuthFailed, String::new())));
-                    }
-                    Err(failure) => {
-                        let rest = show_failure(profile_form, PREFIX, &profile_fields(), &failure);
-                        form_error.try_set(rest.map(|r| (Key::AuthFailed, r)));
-                    }
+        submit_checked(
+            profile_form,
+            PREFIX,
+            busy,
+            profile_fields,
+            move || {
+                let new = NewProfile {
+                    first_name: first_name.text().trim().to_owned(),
+                    last_name: last_name.text().trim().to_owned(),
+                    email: email.text().trim().to_owned(),
+                };
+                new.validate().map(|()| new)
+            },
+            move |new| api.create_profile(new),
+            move |answer| match answer {
+                SignIn::SignedIn { flow } => signed_in.run(flow),
+                // Not an answer the server gives to a profile; say so rather than loop.
+                SignIn::ProfileRequired => {
+                    form_error.try_set(Some((Key::AuthFailed, String::new())));
                 }
-            });
-        })
+            },
+            auth_rest,
+        )
     };
 
     // The countdown keeps running: the cooldown applies to a new code for any number.

@@ -14,8 +14,8 @@ use crate::context::use_services;
 use crate::i18n::{step_title, t, Key};
 use crate::identity::{country_options, is_us, mask_tin, optional, today};
 use crate::steps::{
-    field_id, rule_message, submit_checked, AddressFields, AddressState, LabelledField,
-    RecordedContinue,
+    field_id, rule_message, show_answer, submit_checked, AddressFields, AddressState,
+    LabelledField, RecordedContinue,
 };
 use crate::ui::{ErrorAlert, FieldState, ScreenCard, SelectField, SubmitButton, TextField};
 use leptos::html;
@@ -168,15 +168,16 @@ pub fn BackgroundCheckStep() -> impl IntoView {
             form,
             PREFIX,
             running,
-            form_error,
-            result,
-            RESULT_HEADING,
             move || fields.fields(),
             move || {
                 let new = fields.input();
                 new.validate(today()).map(|()| new)
             },
             move |new| api.submit_background_check(new),
+            show_answer(result, RESULT_HEADING),
+            move |rest| {
+                form_error.try_set(rest);
+            },
         )
     };
 

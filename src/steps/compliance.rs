@@ -20,8 +20,8 @@ use crate::context::use_services;
 use crate::i18n::{step_title, t, tr, Key};
 use crate::identity::{country_options, is_us, mask_tin, masked_last4, optional, today};
 use crate::steps::{
-    field_id, rule_message, submit_checked, AddressFields, AddressState, LabelledField,
-    RecordedContinue,
+    field_id, rule_message, show_answer, submit_checked, AddressFields, AddressState,
+    LabelledField, RecordedContinue,
 };
 use crate::ui::{ErrorAlert, FieldState, ScreenCard, SelectField, SubmitButton, TextField};
 use leptos::html;
@@ -198,15 +198,16 @@ pub fn ComplianceStep() -> impl IntoView {
             form,
             PREFIX,
             saving,
-            form_error,
-            saved,
-            SAVED_HEADING,
             move || fields.fields(),
             move || {
                 let new = fields.input();
                 new.validate(today()).map(|()| new)
             },
             move |new| api.submit_compliance(new),
+            show_answer(saved, SAVED_HEADING),
+            move |rest| {
+                form_error.try_set(rest);
+            },
         )
     };
 

@@ -210,36 +210,36 @@ pub fn show_failure(
     rest
 }
 
-/// The submit of a form the model checks before it is sent (compliance, the background check):
-/// with `input()` wrong, every wrong field shows its message and nothing is sent; otherwise
-/// `send` runs once at a time (`busy`), and its answer lands in `answer` or, failing, its field
-/// errors on the same fields and anything else in `form_error`. What was typed is never
-/// touched. The answer replaces the form, so focus then moves to the element `result_focus`
-/// (the result's heading) rather than fall to the page.
+/// The submit of a form the model checks before it is sent (compliance, the background check,
+/// the code and profile stages of sign-in): with `input()` wrong, every wrong field shows its
+/// message and nothing is sent; otherwise `send` runs once at a time (`busy`), and its answer
+/// goes to `on_ok` or, failing, its field errors onto the same fields and the rest (a message
+/// no field took, or `None`) to `on_rest`, which also hears `None` as each submit starts. What
+/// was typed is never touched.
 #[allow(clippy::too_many_arguments)]
-pub fn submit_checked<N: 'static, T: Send + Sync + 'static>(
+pub fn submit_checked<N: 'static, T: 'static, L: AsRef<[LabelledField]>>(
     form: NodeRef<html::Form>,
     prefix: &'static str,
     busy: RwSignal<bool>,
-    form_error: RwSignal<Option<String>>,
-    answer: RwSignal<Option<T>>,
-    result_focus: &'static str,
-    fields: impl Fn() -> Vec<LabelledField> + Clone + 'static,
+    fields: impl Fn() -> L + Clone + 'static,
     input: impl Fn() -> Result<N, payout_model::ApiError> + 'static,
     send: impl Fn(N) -> crate::api::LocalFuture<Result<T, ApiFailure>> + 'static,
+    on_ok: impl Fn(T) + 'static,
+    on_rest: impl Fn(Option<String>) + Clone + 'static,
 ) -> UnsyncCallback<()> {
+    let on_ok = std::rc::Rc::new(on_ok);
     UnsyncCallback::new(move |()| {
         if busy.get_untracked() {
             return;
         }
-        form_error.set(None);
+        on_rest(None);
         let new = match input() {
             Ok(new) => new,
             Err(error) => {
-                form_error.set(show_failure(
+                on_rest(show_failure(
                     form,
                     prefix,
-                    &fields(),
+                    fields().as_ref(),
                     &ApiFailure::Api(error),
                 ));
                 return;
@@ -247,22 +247,33 @@ pub fn submit_checked<N: 'static, T: Send + Sync + 'static>(
         };
         busy.set(true);
         let call = send(new);
-        let fields = fields.clone();
+        let (fields, on_ok, on_rest) = (fields.clone(), on_ok.clone(), on_rest.clone());
         leptos::task::spawn_local(async move {
             let result = call.await;
-            busy.try_set(false);
+            if busy.try_set(false).is_some() {
+                // The step went away meanwhile: nothing left to show the answer on.
+                return;
+            }
             match result {
-                Ok(value) => {
-                    if answer.try_set(Some(value)).is_none() {
-                        focus_id_soon(result_focus.to_owned());
-                    }
-                }
-                Err(failure) => {
-                    form_error.try_set(show_failure(form, prefix, &fields(), &failure));
-                }
+                Ok(value) => on_ok(value),
+                Err(failure) => on_rest(show_failure(form, prefix, fields().as_ref(), &failure)),
             }
         });
     })
+}
+
+/// `on_ok` for [`submit_checked`] when the answer replaces the form: keep it in `answer` and
+/// move focus to the element `result_focus` (the result's heading) rather than let it fall to
+/// the page.
+pub fn show_answer<T: Send + Sync + 'static>(
+    answer: RwSignal<Option<T>>,
+    result_focus: &'static str,
+) -> impl Fn(T) + 'static {
+    move |value| {
+        if answer.try_set(Some(value)).is_none() {
+            focus_id_soon(result_focus.to_owned());
+        }
+    }
 }
 
 /// The message for `path` in what a model rule answered, worded with `label` (the inline check
