@@ -99,19 +99,7 @@ pub fn TextField(
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let described_by = {
-        let (hint_id, error_id, has_hint) = (hint_id.clone(), error_id.clone(), hint.is_some());
-        move || {
-            let ids: Vec<&str> = [
-                has_hint.then_some(hint_id.as_str()),
-                field.error.get().is_some().then_some(error_id.as_str()),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let described_by = described_by(field, hint.is_some().then(|| hint_id.clone()), &error_id);
     let run_check = move |value: String| {
         // `try_`: an input removed while focused gets a blur after its form has gone away.
         if let Some(error) = check.and_then(|check| check.try_run(value)) {
@@ -223,23 +211,7 @@ pub fn TextField(
                 />
                 {children.map(|c| c())}
             </div>
-            {move || {
-                field
-                    .error
-                    .get()
-                    .map(|message| {
-                        view! {
-                            <p
-                                class="pf-field__error"
-                                id=error_id.clone()
-                                role="alert"
-                                data-testid=error_testid.clone()
-                            >
-                                {message}
-                            </p>
-                        }
-                    })
-            }}
+            <InlineError field=field id=error_id testid=error_testid />
         </div>
     }
 }
@@ -273,19 +245,7 @@ pub fn SelectField(
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let described_by = {
-        let (hint_id, error_id, has_hint) = (hint_id.clone(), error_id.clone(), hint.is_some());
-        move || {
-            let ids: Vec<&str> = [
-                has_hint.then_some(hint_id.as_str()),
-                field.error.get().is_some().then_some(error_id.as_str()),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let described_by = described_by(field, hint.is_some().then(|| hint_id.clone()), &error_id);
     let on_change = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         field.value.set(value.clone());
@@ -323,23 +283,7 @@ pub fn SelectField(
                     {options}
                 </select>
             </div>
-            {move || {
-                field
-                    .error
-                    .get()
-                    .map(|message| {
-                        view! {
-                            <p
-                                class="pf-field__error"
-                                id=error_id.clone()
-                                role="alert"
-                                data-testid=error_testid.clone()
-                            >
-                                {message}
-                            </p>
-                        }
-                    })
-            }}
+            <InlineError field=field id=error_id testid=error_testid />
         </div>
     }
 }
@@ -385,4 +329,44 @@ where
             let _ = el.focus();
         }
     });
+}
+
+/// `aria-describedby` of a field: its hint (when it has one) and its error (while shown).
+fn described_by(
+    field: FieldState,
+    hint_id: Option<String>,
+    error_id: &str,
+) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    let error_id = error_id.to_owned();
+    move || {
+        let ids: Vec<&str> = [
+            hint_id.as_deref(),
+            field.error.get().is_some().then_some(error_id.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
+/// A field's error under it, while it has one: an alert the field's `aria-describedby` names.
+#[component]
+fn InlineError(
+    /// The field whose error this is.
+    field: FieldState,
+    /// The element id (`{field id}-error`).
+    id: String,
+    /// `data-testid` (`{field testid}-error`).
+    testid: String,
+) -> impl IntoView {
+    move || {
+        field.error.get().map(|message| {
+            view! {
+                <p class="pf-field__error" id=id.clone() role="alert" data-testid=testid.clone()>
+                    {message}
+                </p>
+            }
+        })
+    }
 }
