@@ -22,11 +22,18 @@ pub enum ErrorCode {
     SessionExpired,
     /// 403: authenticated, but not allowed to do this (e.g. the flow needs sign-in first).
     Forbidden,
+    /// 403: the flow session may not take this action now: no step of the flow owns it, its
+    /// step is not the current one, or the flow is complete (issue 8, [`crate::capability`]).
+    StepNotAllowed,
+    /// 403: the user may not pay out through a flow (a failed background check); the host API
+    /// still can (issue 8).
+    PayoutBlocked,
     /// 404: no such object (or not one this caller may see).
     NotFound,
     /// 409: the request conflicts with the object's state.
     Conflict,
-    /// 429: asked again too soon (a new one-time code within the resend cooldown).
+    /// 429: asked again too soon (a new one-time code within the resend cooldown, or a rate
+    /// limit); the response carries `Retry-After`.
     TooManyRequests,
     /// 500: something failed on the server; details are in its log, never here.
     Internal,
@@ -39,7 +46,7 @@ impl ErrorCode {
             ErrorCode::MalformedJson => 400,
             ErrorCode::InvalidRequest => 422,
             ErrorCode::Unauthorized | ErrorCode::SessionExpired => 401,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Forbidden | ErrorCode::StepNotAllowed | ErrorCode::PayoutBlocked => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::TooManyRequests => 429,

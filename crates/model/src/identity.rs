@@ -653,21 +653,39 @@ pub struct IdVerification {
 
 /// `POST /api/flow/background-check`: who to check. Only US residents aged 18 or older are
 /// checked; others get `not_eligible` (a message, not a failure) and need no SSN.
+///
+/// Issue 8: when the user has tax details on file (compliance), the check runs on those (SSN,
+/// date of birth, country, address) and the body may be empty (`{}`,
+/// [`NewBackgroundCheck::on_file`]); any field it does give must agree with the file. Without
+/// tax details the fields are required, and what the check collected becomes the user's
+/// compliance record, so the two never disagree.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct NewBackgroundCheck {
-    /// Country of residence, ISO 3166-1 alpha-2.
+    /// Country of residence, ISO 3166-1 alpha-2 (empty: the one on file).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub country: String,
     /// US: SSN or ITIN. Never stored or sent back whole.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssn: Option<String>,
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD` (empty: the one on file).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub date_of_birth: String,
     /// US residence address.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
 }
 
 impl NewBackgroundCheck {
+    /// The request that runs the check on the tax details on file: `{}`.
+    pub fn on_file() -> Self {
+        Self::default()
+    }
+
+    /// Whether this request gives no field and so asks for the details on file.
+    pub fn uses_file(&self) -> bool {
+        self == &Self::default()
+    }
+
     /// Checks every field as of `today`. Outside the US only the country is checked; an age
     /// under 18 is not an error here (it makes the answer `not_eligible`).
     pub fn validate(&self, today: NaiveDate) -> Result<(), ApiError> {

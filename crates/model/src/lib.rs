@@ -4,6 +4,7 @@
 //!
 //! Depends on serde, serde_json, chrono and uuid only: no web framework, no database, no UI.
 
+pub mod capability;
 pub mod error;
 pub mod flow;
 pub mod identity;
@@ -14,10 +15,13 @@ pub mod session;
 pub mod step;
 pub mod user;
 
+pub use capability::{Denial, FlowAction};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flow::{Flow, FlowState, Metadata, NewFlow};
 pub use message::{MessageType, StepStatus, WindowMessage, MESSAGE_SOURCE, MESSAGE_VERSION};
-pub use session::{NewSession, Session, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES};
+pub use session::{
+    NewSession, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
+};
 pub use step::{Step, StepName};
 pub use user::{NewUser, PhoneNumber, User, UserStatus};
 

@@ -69,6 +69,9 @@ pub struct WindowMessage {
     /// What went wrong (`error`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The error envelope's code, when an API refusal caused the `error` (`payout_blocked`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<crate::ErrorCode>,
 }
 
 impl WindowMessage {
@@ -84,6 +87,7 @@ impl WindowMessage {
             status: None,
             url: None,
             message: None,
+            code: None,
         }
     }
 }

@@ -24,6 +24,35 @@ pub struct Wallet {
     pub withdrawable_amount: Cents,
 }
 
+/// The smallest payout a flow may make unless the app sets another (issue 8): one-cent payouts
+/// would let fees drain the app's wallet.
+pub const DEFAULT_MIN_FLOW_PAYOUT: Cents = 100;
+
+/// The signed-in user's wallet as the payout step reads it (`GET /api/flow/wallet`): the
+/// [`Wallet`] fields, plus what the step needs to offer a payout. Flow-facing only, not a Dots
+/// shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct FlowWallet {
+    /// Everything the wallet holds, including money reserved by payouts still pending.
+    pub amount: Cents,
+    /// What can be paid out now.
+    pub withdrawable_amount: Cents,
+    /// The smallest payout this flow accepts (the app's setting, [`DEFAULT_MIN_FLOW_PAYOUT`]
+    /// unless changed).
+    pub minimum_payout: Cents,
+    /// Why the user cannot pay out through the flow at all, if they cannot.
+    pub payout_block: Option<PayoutBlock>,
+}
+
+/// Why a user cannot pay out through a flow. Says nothing of the details: the step shows a
+/// generic explanation and tells the host (`error` window message with code `payout_blocked`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutBlock {
+    /// The user's background check failed (`has_criminal_activity`); only the host may pay them.
+    BackgroundCheck,
+}
+
 /// Where a transfer is in its lifecycle (seed 001's table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]

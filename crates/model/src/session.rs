@@ -15,6 +15,11 @@ pub const PREAUTH_WINDOW_MINUTES: i64 = 15;
 /// How long a session token lives after it is minted.
 pub const SESSION_TTL_MINUTES: i64 = 30;
 
+/// How long a flow's sessions live once the flow is complete (issue 8): long enough for the
+/// done screen and a reload, then the link's capability is gone. A complete flow's session is
+/// read-only meanwhile.
+pub const COMPLETED_SESSION_MINUTES: i64 = 5;
+
 /// Body of `POST /api/flow/sessions`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct NewSession {
