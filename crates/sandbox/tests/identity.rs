@@ -1545,12 +1545,21 @@ mod background_check {
         assert_eq!(n["data"]["flow_id"], flow["id"]);
         assert!(uuid::Uuid::try_parse(n["data"]["background_check_id"].as_str().unwrap()).is_ok());
 
-        // A later clear check is the latest, but the flag stays.
-        let res = run_check(&app, &token, us_check("123 45 6789")).await;
-        assert_eq!(res.json()["data"]["status"], "clear");
+        // Issue 8: it cannot be run again with another SSN, from any flow; the flag stays.
+        let flow = app
+            .create_flow(json!({"steps": ["background-check"], "user_id": user["id"]}))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        let res = run_check(
+            &app,
+            session["token"].as_str().unwrap(),
+            us_check("123 45 6789"),
+        )
+        .await;
+        res.assert_error(409, "conflict");
         let host = host_user(&app, &user).await;
         assert_eq!(host["has_criminal_activity"], true);
-        assert_eq!(host["background_check"]["status"], "clear");
+        assert_eq!(host["background_check"]["status"], "failed");
     }
 
     #[tokio::test]
@@ -1632,13 +1641,12 @@ mod background_check {
             .unwrap();
         assert_eq!(stored, 0);
 
-        // The matching country (any case) and birth date are checked.
-        let mut body = us_check("111-11-1111");
-        body["country"] = json!("us");
-        body["date_of_birth"] = json!("1990-04-25");
+        // The matching country (any case) and birth date are checked, on the SSN on file.
+        let body = json!({"country": "us", "date_of_birth": "1990-04-25"});
         let res = run_check(&app, &token, body).await;
         assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["status"], "failed");
+        assert_eq!(res.json()["data"]["status"], "clear");
+        assert_eq!(res.json()["data"]["ssn_last4"], "6789");
     }
 
     /// Review: the same with an under-18 birth date that is not the tax information's.
@@ -1648,9 +1656,11 @@ mod background_check {
         let (_, user, token) = app
             .signed_in_flow(json!(["compliance", "background-check"]), bob())
             .await;
-        app.put("/api/flow/compliance", Auth::Bearer(&token), w9())
+        let mut compliance = w9();
+        compliance["tin"] = json!("111-11-1111");
+        app.put("/api/flow/compliance", Auth::Bearer(&token), compliance)
             .await;
-        let mut body = us_check("111-11-1111");
+        let mut body = json!({"country": "US"});
         for date_of_birth in [born_years_ago(17), "1985-02-01".to_owned()] {
             body["date_of_birth"] = json!(date_of_birth);
             let res = run_check(&app, &token, body.clone()).await;
@@ -1670,8 +1680,8 @@ mod background_check {
         assert_eq!(host_user(&app, &user).await["has_criminal_activity"], true);
     }
 
-    /// Outside the US the country must match too; the user's own birth date is not compared
-    /// (W-8BEN users are not checked).
+    /// Outside the US the country must match too (and, since issue 8, every other field the
+    /// check gives; W-8BEN users are not checked).
     #[tokio::test]
     async fn a_w8ben_user_must_name_their_own_country() {
         let app = TestApp::new().await;

@@ -1,4 +1,390 @@
-//! See `tests/security.rs`.
+//! See `tests/security.rs`: the background check bound to the compliance record (issue 8, "What
+//! a flow session may do"). With compliance on file the check runs on it (the body may be `{}`)
+//! and whatever the body gives must agree with it; without, what the check collected becomes
+//! the compliance record; a failed check cannot be re-run with another SSN; a later compliance
+//! submission cannot contradict a check already run.
 
-#[allow(unused_imports)]
-use crate::support;
+use crate::support::{bob, Auth, TestApp, TestResponse};
+use chrono::{Datelike, Utc};
+use serde_json::{json, Value};
+
+/// A valid W-9 body with the tax id `tin` (San Francisco, born 1990-04-25).
+fn w9(tin: &str) -> Value {
+    json!({
+        "country": "US", "first_name": "Ada", "last_name": "Lovelace",
+        "date_of_birth": "1990-04-25", "tin": tin,
+        "address": {"line1": "1 Main St", "city": "San Francisco", "region": "CA",
+                    "postal_code": "94103"}
+    })
+}
+
+/// A W-8BEN body (United Kingdom).
+fn w8ben() -> Value {
+    json!({
+        "country": "GB", "first_name": "Ada", "last_name": "Lovelace",
+        "date_of_birth": "1990-04-25", "foreign_tax_id": "AB123456C",
+        "address": {"line1": "10 Downing St", "city": "London", "postal_code": "SW1A 2AA"}
+    })
+}
+
+/// A complete US background-check body with `ssn` (Austin, born 1985-02-01).
+fn us_check(ssn: &str) -> Value {
+    json!({
+        "country": "US", "ssn": ssn, "date_of_birth": "1985-02-01",
+        "address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
+                    "postal_code": "78701"}
+    })
+}
+
+/// The check body that repeats [`w9`]'s data exactly, in other spellings.
+fn check_matching_w9(ssn: &str) -> Value {
+    json!({
+        "country": "us", "ssn": ssn, "date_of_birth": "1990-04-25",
+        "address": {"line1": " 1 main st ", "city": "SAN FRANCISCO", "region": "ca",
+                    "postal_code": "94103"}
+    })
+}
+
+async fn run_check(app: &TestApp, token: &str, body: Value) -> TestResponse {
+    app.post("/api/flow/background-check", Auth::Bearer(token), body)
+        .await
+}
+
+async fn put_compliance(app: &TestApp, token: &str, body: Value) -> TestResponse {
+    app.put("/api/flow/compliance", Auth::Bearer(token), body)
+        .await
+}
+
+/// A flow of `steps` for Bob whose compliance step is submitted with `compliance` first;
+/// returns `(user, token)`.
+async fn with_compliance(app: &TestApp, steps: Value, compliance: Value) -> (Value, String) {
+    let (_, user, token) = app.signed_in_flow(steps, bob()).await;
+    let res = put_compliance(app, &token, compliance).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    (user, token)
+}
+
+/// The user as the host sees it.
+async fn host_user(app: &TestApp, user: &Value) -> Value {
+    let res = app
+        .get(
+            &format!("/api/v2/users/{}", user["id"].as_str().unwrap()),
+            Auth::App,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()
+}
+
+/// A pre-authenticated session of a new flow of `steps` for the existing `user`.
+async fn another_flow(app: &TestApp, user: &Value, steps: Value) -> String {
+    let flow = app
+        .create_flow(json!({"steps": steps, "user_id": user["id"]}))
+        .await;
+    let session = app.create_session(&flow["id"], None).await;
+    assert_eq!(session["authenticated"], true);
+    session["token"].as_str().unwrap().to_owned()
+}
+
+async fn stored_checks(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM background_checks")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// Asserts no whole tax id, and no hash or salt of one, is in `res`'s body.
+#[track_caller]
+fn assert_no_tin_secrets(res: &TestResponse) {
+    let text = res.text();
+    for secret in [
+        "123-45-6789",
+        "123456789",
+        "111-11-1111",
+        "111111111",
+        "tin_hash",
+        "tin_salt",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}
+
+/// `YYYY-MM-DD` of a birthday `years` ago today.
+fn born_years_ago(years: i32) -> String {
+    let today = Utc::now().date_naive();
+    format!("{}-01-01", today.year() - years)
+}
+
+#[tokio::test]
+async fn an_empty_body_runs_on_the_file_and_the_failing_ssn_on_file_fails() {
+    let app = TestApp::new().await;
+    let steps = json!(["compliance", "background-check"]);
+    let (user, token) = with_compliance(&app, steps.clone(), w9("111-11-1111")).await;
+    let res = run_check(&app, &token, json!({})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_no_tin_secrets(&res);
+    let body = res.json();
+    assert_eq!(body["data"]["status"], "failed");
+    assert_eq!(body["data"]["ssn_last4"], "1111");
+    assert_eq!(body["flow"]["completed_steps"], steps);
+    assert_eq!(host_user(&app, &user).await["has_criminal_activity"], true);
+
+    // Someone else's ordinary SSN on file is clear.
+    let (user, token) = with_compliance(&app, steps, w9("123-45-6789")).await;
+    let res = run_check(&app, &token, json!({})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"]["status"], "clear");
+    assert_eq!(res.json()["data"]["ssn_last4"], "6789");
+    assert_eq!(host_user(&app, &user).await["has_criminal_activity"], false);
+}
+
+#[tokio::test]
+async fn a_w8ben_on_file_is_not_eligible() {
+    let app = TestApp::new().await;
+    let (user, token) =
+        with_compliance(&app, json!(["compliance", "background-check"]), w8ben()).await;
+    let res = run_check(&app, &token, json!({})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"]["status"], "not_eligible");
+    assert_eq!(res.json()["data"]["reason"], "not_us");
+    assert_eq!(host_user(&app, &user).await["has_criminal_activity"], false);
+}
+
+/// Before issue 8 the check ran on whatever SSN the body gave: a user whose SSN on file is
+/// the failing one passed with someone else's.
+#[tokio::test]
+async fn an_ssn_that_disagrees_with_the_file_is_refused() {
+    let app = TestApp::new().await;
+    let (user, token) = with_compliance(
+        &app,
+        json!(["compliance", "background-check"]),
+        w9("111-11-1111"),
+    )
+    .await;
+    for other in ["123-45-6789", "222-11-1111"] {
+        let res = run_check(&app, &token, check_matching_w9(other)).await;
+        assert_eq!(
+            res.assert_invalid_field("ssn"),
+            "must match the SSN of your tax information",
+            "{other}"
+        );
+        assert_eq!(res.json()["fields"].as_array().unwrap().len(), 1, "{other}");
+        assert_no_tin_secrets(&res);
+    }
+    assert_eq!(stored_checks(&app).await, 0);
+    assert_eq!(host_user(&app, &user).await["has_criminal_activity"], false);
+
+    // The same SSN in another spelling, with the rest of the file, is the check on file.
+    let res = run_check(&app, &token, check_matching_w9("111 11 1111")).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"]["status"], "failed");
+}
+
+#[tokio::test]
+async fn a_birth_date_country_or_address_that_disagrees_with_the_file_is_refused() {
+    let app = TestApp::new().await;
+    let (user, token) = with_compliance(
+        &app,
+        json!(["compliance", "background-check"]),
+        w9("111-11-1111"),
+    )
+    .await;
+    let austin = us_check("111-11-1111")["address"].clone();
+    for (body, field) in [
+        (json!({"date_of_birth": "1985-02-01"}), "date_of_birth"),
+        (
+            json!({"date_of_birth": born_years_ago(17)}),
+            "date_of_birth",
+        ),
+        (json!({"country": "gb"}), "country"),
+        (json!({"address": austin}), "address"),
+    ] {
+        let res = run_check(&app, &token, body.clone()).await;
+        res.assert_invalid_field(field);
+        let fields = res.json()["fields"].clone();
+        assert_eq!(fields.as_array().unwrap().len(), 1, "{body}: {fields}");
+    }
+    assert_eq!(stored_checks(&app).await, 0);
+    assert_eq!(
+        host_user(&app, &user).await["background_check"],
+        Value::Null
+    );
+
+    // A W-8BEN's birth date is compared too.
+    let (_, token) =
+        with_compliance(&app, json!(["compliance", "background-check"]), w8ben()).await;
+    let res = run_check(
+        &app,
+        &token,
+        json!({"country": "GB", "date_of_birth": "1980-01-01"}),
+    )
+    .await;
+    res.assert_invalid_field("date_of_birth");
+    assert_eq!(stored_checks(&app).await, 0);
+}
+
+/// Before issue 8 a check without compliance on file kept nothing but the SSN's last four
+/// digits, so a later compliance step could claim another person.
+#[tokio::test]
+async fn without_compliance_the_checks_data_becomes_the_compliance_record() {
+    let app = TestApp::new().await;
+    let (_, user, token) = app
+        .signed_in_flow(json!(["background-check", "compliance"]), bob())
+        .await;
+    // Nothing on file: the fields are required, as before.
+    let res = run_check(&app, &token, json!({})).await;
+    assert_eq!(res.assert_invalid_field("country"), "is required");
+    let res = run_check(&app, &token, json!({"country": "US"})).await;
+    for field in ["ssn", "date_of_birth", "address"] {
+        res.assert_invalid_field(field);
+    }
+    let res = app.get("/api/flow/compliance", Auth::Bearer(&token)).await;
+    assert_eq!(res.json(), Value::Null);
+
+    let res = run_check(&app, &token, us_check("123-45-6789")).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"]["status"], "clear");
+    assert_eq!(
+        res.json()["flow"]["completed_steps"],
+        json!(["background-check"])
+    );
+
+    let res = app.get("/api/flow/compliance", Auth::Bearer(&token)).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_no_tin_secrets(&res);
+    let record = res.json();
+    assert_eq!(record["form"], "w9");
+    assert_eq!(record["country"], "US");
+    assert_eq!(record["first_name"], "Bob");
+    assert_eq!(record["last_name"], "Loblaw");
+    assert_eq!(record["date_of_birth"], "1985-02-01");
+    assert_eq!(record["tin_last4"], "6789");
+    assert_eq!(record["foreign_tax_id_last4"], Value::Null);
+    assert_eq!(
+        record["address"],
+        json!({"line1": "1 Main St", "line2": null, "city": "Austin", "region": "TX",
+               "postal_code": "78701"})
+    );
+    let host = host_user(&app, &user).await;
+    assert_eq!(host["compliance"], record);
+}
+
+#[tokio::test]
+async fn the_tin_is_kept_as_a_salted_hash_never_shown() {
+    let app = TestApp::new().await;
+    let (_, _, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+    let res = run_check(&app, &token, us_check("123-45-6789")).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let (_, token) = with_compliance(&app, json!(["compliance"]), w9("123-45-6789")).await;
+    assert_no_tin_secrets(&app.get("/api/flow/compliance", Auth::Bearer(&token)).await);
+
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT tin_salt, tin_hash, tin_last4 FROM compliance")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 2);
+    let (a, b) = (&rows[0], &rows[1]);
+    assert_ne!(a.0, b.0, "one salt for two rows");
+    assert_ne!(a.1, b.1, "the same SSN hashes alike for two users");
+    for (_, hash, last4) in &rows {
+        assert_eq!(hash.len(), 64);
+        assert!(hash.chars().all(|c| c.is_ascii_hexdigit()), "{hash}");
+        assert_eq!(last4, "6789");
+    }
+}
+
+/// Before issue 8 a user whose check failed could run it again with another SSN and be
+/// `clear`.
+#[tokio::test]
+async fn a_failed_check_cannot_be_run_again_with_another_ssn() {
+    let app = TestApp::new().await;
+    let (_, user, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+    let res = run_check(&app, &token, us_check("111-11-1111")).await;
+    assert_eq!(res.json()["data"]["status"], "failed");
+
+    // Another flow of the same user, with a step of its own.
+    let token = another_flow(&app, &user, json!(["background-check"])).await;
+    for body in [us_check("123-45-6789"), json!({})] {
+        let res = run_check(&app, &token, body).await;
+        let err = res.assert_error(409, "conflict");
+        assert_eq!(err["message"], "the background check has already been run");
+    }
+    assert_eq!(stored_checks(&app).await, 1);
+    let host = host_user(&app, &user).await;
+    assert_eq!(host["has_criminal_activity"], true);
+    assert_eq!(host["background_check"]["status"], "failed");
+}
+
+/// Before issue 8 compliance could be resubmitted with another SSN, country or birth date
+/// after the check ran, so the two disagreed.
+#[tokio::test]
+async fn compliance_cannot_contradict_a_check_already_run() {
+    let app = TestApp::new().await;
+    let (_, user, token) = app
+        .signed_in_flow(json!(["background-check", "compliance"]), bob())
+        .await;
+    let res = run_check(&app, &token, us_check("123-45-6789")).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+
+    let message = "must match the background check already run";
+    let mut born_elsewhere = w9("123-45-6789");
+    born_elsewhere["date_of_birth"] = json!("1990-04-25");
+    let res = put_compliance(&app, &token, born_elsewhere).await;
+    assert_eq!(res.assert_invalid_field("date_of_birth"), message);
+    let mut other_tin = w9("987-65-4321");
+    other_tin["date_of_birth"] = json!("1985-02-01");
+    let res = put_compliance(&app, &token, other_tin).await;
+    assert_eq!(res.assert_invalid_field("tin"), message);
+    let mut abroad = w8ben();
+    abroad["date_of_birth"] = json!("1985-02-01");
+    let res = put_compliance(&app, &token, abroad).await;
+    assert_eq!(res.assert_invalid_field("country"), message);
+    assert_eq!(
+        host_user(&app, &user).await["compliance"]["address"]["city"],
+        "Austin"
+    );
+
+    // The same person may correct their name and move house.
+    let mut moved = w9("123 45 6789");
+    moved["date_of_birth"] = json!("1985-02-01");
+    let res = put_compliance(&app, &token, moved).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"]["first_name"], "Ada");
+    assert_eq!(res.json()["data"]["address"]["city"], "San Francisco");
+}
+
+/// A W-9 stored before the hash was kept has only the last four digits: the check asks for the
+/// SSN, takes it only when those match, and keeps its hash from then on.
+#[tokio::test]
+async fn a_record_from_before_the_hash_needs_the_ssn_once() {
+    let app = TestApp::new().await;
+    let (user, token) = with_compliance(
+        &app,
+        json!(["compliance", "background-check"]),
+        w9("123-45-6789"),
+    )
+    .await;
+    sqlx::query("UPDATE compliance SET tin_salt = NULL, tin_hash = NULL")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let res = run_check(&app, &token, json!({})).await;
+    assert_eq!(res.assert_invalid_field("ssn"), "is required");
+    let res = run_check(&app, &token, json!({"ssn": "111-11-1111"})).await;
+    res.assert_invalid_field("ssn");
+    assert_eq!(stored_checks(&app).await, 0);
+
+    let res = run_check(&app, &token, json!({"ssn": "123-45-6789"})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"]["status"], "clear");
+    let hashed: Option<String> = sqlx::query_scalar("SELECT tin_hash FROM compliance")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(hashed.is_some());
+    // From now on the hash answers: another SSN ending in 6789 is not the one on file.
+    let token = another_flow(&app, &user, json!(["background-check"])).await;
+    let res = run_check(&app, &token, json!({"ssn": "987-65-6789"})).await;
+    res.assert_invalid_field("ssn");
+}
