@@ -18,7 +18,9 @@
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let public_url = format!("http://{}", listener.local_addr()?);
 //! let state = AppState::new(db, Config::new(public_url, "dist"));
-//! axum::serve(listener, app(state)).await?;
+//! // Peer addresses let the rate limits count per client IP (`ratelimit`).
+//! let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+//! axum::serve(listener, service).await?;
 //! # Ok(()) }
 //! ```
 
