@@ -145,6 +145,7 @@ impl Sandbox {
             ),
         );
         let server = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             let _ = axum::serve(listener, app).await;
         });
         let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();

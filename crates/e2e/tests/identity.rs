@@ -203,20 +203,31 @@ async fn require_auth_flow_signs_in_only_its_own_user() -> Result<()> {
     let browser = Browser::start().await?;
     open(&browser, &flow).await?;
 
-    // Someone else's phone is refused before any code is sent.
+    // Someone else's phone: a code is sent as to any number (issue 8: sending tells nothing),
+    // and its right code is refused at verify; the flow stays its user's.
     browser.wait_for("[data-testid=step-auth]").await?;
     browser.fill("[data-testid=auth-country-code]", "1").await?;
     browser.fill("[data-testid=auth-phone]", PHONE).await?;
     browser.click("[data-testid=auth-send-code]").await?;
-    let refusal = browser.text_of("[data-testid=auth-phone-error]").await?;
+    browser.text_of("[data-testid=auth-sent-to]").await?;
+    browser.fill("[data-testid=auth-code]", CODE).await?;
+    browser.click("[data-testid=auth-verify]").await?;
+    let refusal = browser.text_of("[data-testid=auth-error]").await?;
     assert!(refusal.contains("does not belong"), "{refusal:?}");
-    assert_eq!(browser.value_of("[data-testid=auth-phone]").await?, PHONE);
+    assert_eq!(flow_now(&sandbox, &flow).await?["user_id"], json!(user_id));
+    browser.close().await?;
 
-    // The right person signs in without a profile form: the flow's user already exists.
+    // The right person, in their own browser, signs in without a profile form: the flow's
+    // user already exists.
+    let browser = Browser::start().await?;
+    open(&browser, &flow).await?;
+    browser.wait_for("[data-testid=step-auth]").await?;
+    browser.fill("[data-testid=auth-country-code]", "1").await?;
     browser
         .fill("[data-testid=auth-phone]", &owner_phone)
         .await?;
     browser.click("[data-testid=auth-send-code]").await?;
+    browser.text_of("[data-testid=auth-sent-to]").await?;
     browser.fill("[data-testid=auth-code]", CODE).await?;
     browser.click("[data-testid=auth-verify]").await?;
     browser.wait_for("[data-testid=step-compliance]").await?;

@@ -235,7 +235,7 @@ impl NewTransfer {
         let mut errors = Errors::default();
         if self.amount == 0 {
             errors.add("amount", "must not be zero");
-        } else if self.amount.abs() > MAX_AMOUNT {
+        } else if self.amount.unsigned_abs() > MAX_AMOUNT.unsigned_abs() {
             errors.add(
                 "amount",
                 format!("must be at most {MAX_AMOUNT} cents either way"),
@@ -313,10 +313,11 @@ impl PayoutPlatform {
     /// The sandbox fee for paying out `amount` cents on this rail, rounded up to a whole cent:
     /// ACH 25¢ flat; PayPal and Venmo 2% (at least 25¢, at most $20.00); Cash App 1.5% (at
     /// least 25¢, at most $15.00). Documented in the README; both sides compute it here.
+    /// Defined for every `amount`, `i64::MAX` included: the arithmetic never overflows.
     pub fn fee(self, amount: Cents) -> Cents {
-        let percent = |basis_points: Cents, max: Cents| {
-            let fee = (amount.max(0) * basis_points + 9_999) / 10_000;
-            fee.clamp(25, max)
+        let percent = |basis_points: i128, max: Cents| {
+            let fee = (i128::from(amount.max(0)) * basis_points + 9_999) / 10_000;
+            Cents::try_from(fee.min(i128::from(max))).map_or(max, |fee| fee.max(25))
         };
         match self {
             PayoutPlatform::Ach => 25,
@@ -584,7 +585,7 @@ impl PayoutQuote {
         let fee = platform.fee(amount);
         let net_amount = match party {
             FeeParty::Platform => amount,
-            FeeParty::User => amount - fee,
+            FeeParty::User => amount.checked_sub(fee).unwrap_or(0),
         };
         if net_amount <= 0 {
             return Err(format!("must be more than the {} fee", format_cents(fee)));
@@ -791,6 +792,33 @@ mod tests {
         assert!(!Completed.can_become(Failed));
         assert!(!Failed.can_become(Completed) && !Canceled.can_become(Pending));
         assert!(Failed.is_final() && !Flagged.is_final());
+    }
+
+    #[test]
+    fn fees_and_quotes_never_overflow() {
+        for platform in PayoutPlatform::ALL {
+            for amount in [i64::MIN, -1, 0, i64::MAX] {
+                let fee = platform.fee(amount);
+                assert!((25..=2_000).contains(&fee), "{platform:?} {amount}: {fee}");
+            }
+            assert!(PayoutQuote::new(i64::MIN, platform, FeeParty::User).is_err());
+            let q = PayoutQuote::new(i64::MAX, platform, FeeParty::User).unwrap();
+            assert_eq!(q.net_amount, i64::MAX - q.fee);
+        }
+        let t = |amount| NewTransfer {
+            amount,
+            user_id: Uuid::nil(),
+            metadata: None,
+            idempotency_key: None,
+        };
+        for amount in [i64::MIN, i64::MIN + 1, i64::MAX, -MAX_AMOUNT - 1] {
+            let e = t(amount).validate().unwrap_err();
+            assert_eq!(
+                e.field("amount"),
+                Some("must be at most 100000000 cents either way")
+            );
+        }
+        assert!(t(-MAX_AMOUNT).validate().is_ok());
     }
 
     #[test]

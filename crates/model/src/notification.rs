@@ -41,11 +41,14 @@ pub struct Notification {
     pub data: Value,
 }
 
-/// `GET /api/v2/notifications`.
+/// A page of notifications (`GET /api/v2/notifications`), shaped like
+/// [`crate::money::TransferList`].
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 pub struct NotificationList {
     /// Newest first.
     pub data: Vec<Notification>,
+    /// Whether more lie beyond this page in the direction asked.
+    pub has_more: bool,
 }
 
 /// `data` of a `user.background_check_failed` notification.
@@ -80,6 +83,7 @@ mod tests {
                 created: "2026-11-23T10:00:00Z".parse().unwrap(),
                 data: serde_json::to_value(&data).unwrap(),
             }],
+            has_more: false,
         };
         assert_eq!(
             serde_json::to_value(&list).unwrap(),
@@ -93,7 +97,7 @@ mod tests {
                     "flow_id": "00000000-0000-0000-0000-000000000002",
                     "background_check_id": "00000000-0000-0000-0000-000000000003"
                 }
-            }]})
+            }], "has_more": false})
         );
         assert_eq!(
             NotificationType::UserBackgroundCheckFailed.as_str(),

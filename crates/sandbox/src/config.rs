@@ -1,6 +1,7 @@
 //! What the server needs to know about where it runs: its public URL (for flow links), the
-//! directory of the built app, and the extra host origins allowed to embed flows. `main.rs`
-//! fills it from flags and environment; tests and the e2e crate build it directly.
+//! directory of the built app, the extra host origins allowed to embed flows, and the rate
+//! limits on minting sessions and signing in ([`RateLimits`], issue 8). `main.rs` fills it from
+//! flags and environment; tests and the e2e crate build it directly.
 
 use std::path::PathBuf;
 
@@ -16,6 +17,63 @@ pub struct Config {
     /// Host origins (`https://host.example`) every app on this server accepts as embedders,
     /// besides the app's own list and the loopback origins, which are always allowed.
     pub extra_allowed_origins: Vec<String>,
+    /// Requests per minute per client IP and per app on the endpoints anyone can call.
+    pub rate_limits: RateLimits,
+}
+
+/// One rate limit: at most this many requests per minute, per client IP and per app (each its
+/// own budget, refilled evenly over the minute, the whole minute's worth usable at once).
+/// `0` turns that limit off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    /// Requests per minute from one client IP (all apps together).
+    pub per_ip: u32,
+    /// Requests per minute for one app (all clients together).
+    pub per_app: u32,
+}
+
+impl Limit {
+    /// `per_ip` and `per_app` requests per minute.
+    pub const fn new(per_ip: u32, per_app: u32) -> Self {
+        Self { per_ip, per_app }
+    }
+}
+
+/// The rate limits of the flow-facing endpoints that need no credentials (issue 8, "Abuse
+/// limits"): minting sessions, sending sign-in codes and verifying them. Over a limit, the
+/// answer is 429 `too_many_requests` with `Retry-After`.
+///
+/// The defaults let a person through a flow many times over and a busy app serve many people
+/// at once, while keeping one client from minting sessions or sending codes in bulk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// `POST /api/flow/sessions` (default 60 per IP, 1,200 per app a minute).
+    pub sessions: Limit,
+    /// `POST /api/flow/auth/code` (default 10 per IP, 300 per app a minute).
+    pub codes: Limit,
+    /// `POST /api/flow/auth/verify` (default 30 per IP, 600 per app a minute).
+    pub verifies: Limit,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            sessions: Limit::new(60, 1_200),
+            codes: Limit::new(10, 300),
+            verifies: Limit::new(30, 600),
+        }
+    }
+}
+
+impl RateLimits {
+    /// No limits at all (every value 0): for load tests and test suites that mint in bulk.
+    pub const fn off() -> Self {
+        Self {
+            sessions: Limit::new(0, 0),
+            codes: Limit::new(0, 0),
+            verifies: Limit::new(0, 0),
+        }
+    }
 }
 
 impl Config {
@@ -25,7 +83,14 @@ impl Config {
             public_url: public_url.into(),
             assets_dir: assets_dir.into(),
             extra_allowed_origins: Vec::new(),
+            rate_limits: RateLimits::default(),
         }
+    }
+
+    /// These settings with `limits` as the rate limits.
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
     }
 
     /// These settings with `origins` added to the extra allowed origins.

@@ -41,6 +41,15 @@ pub enum Error {
         /// Whole seconds until a new code may be asked for (at least 1).
         retry_after: i64,
     },
+    /// 429 `too_many_requests` with `Retry-After` (issue 8): a rate limit was hit, or the
+    /// session typed too many wrong codes lately; the message says which.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What to wait for (lowercase, no trailing period).
+        message: String,
+        /// Whole seconds until a retry may succeed (at least 1).
+        retry_after: i64,
+    },
     /// 500 `internal`: the database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -65,7 +74,9 @@ impl Error {
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
-            Error::CodeCooldown { .. } => ErrorCode::TooManyRequests,
+            Error::CodeCooldown { .. } | Error::TooManyRequests { .. } => {
+                ErrorCode::TooManyRequests
+            }
             Error::Database(_) | Error::Internal(_) => {
                 return ApiError::new(
                     ErrorCode::Internal,
@@ -78,7 +89,7 @@ impl Error {
 }
 
 /// `1 second`, `30 seconds`.
-fn seconds(n: i64) -> String {
+pub(crate) fn seconds(n: i64) -> String {
     if n == 1 {
         "1 second".to_owned()
     } else {
@@ -102,7 +113,9 @@ impl IntoResponse for Error {
             tracing::error!(error = %self, "request failed");
         }
         let retry_after = match self {
-            Error::CodeCooldown { retry_after } => Some(retry_after),
+            Error::CodeCooldown { retry_after } | Error::TooManyRequests { retry_after, .. } => {
+                Some(retry_after.max(1))
+            }
             _ => None,
         };
         let mut response = (status, Json(envelope)).into_response();

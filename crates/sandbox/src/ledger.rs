@@ -18,6 +18,7 @@ use crate::db::{
 };
 use crate::error::Error;
 use crate::idempotency::IdempotencyKey;
+use crate::pagination::Page;
 use chrono::{DateTime, Utc};
 use payout_model::money::{
     format_cents, Cents, ExternalData, PayoutPlatform, StatusChange, Transaction, TransactionType,
@@ -122,6 +123,8 @@ impl Shortfall {
 pub(crate) enum LedgerError {
     /// An account lacked the money; nothing was written.
     Shortfall(Shortfall),
+    /// A balance would leave the `i64` range; nothing was written.
+    Overflow,
     /// Anything else.
     Failed(Error),
 }
@@ -139,10 +142,12 @@ impl From<sqlx::Error> for LedgerError {
 }
 
 impl LedgerError {
-    /// The error to answer with, `shortfall` saying what a missing amount means here.
+    /// The error to answer with, `shortfall` saying what a missing amount means here; an
+    /// overflow is a 422 on `amount`.
     pub(crate) fn into_error(self, shortfall: impl FnOnce(Shortfall) -> Error) -> Error {
         match self {
             LedgerError::Shortfall(s) => shortfall(s),
+            LedgerError::Overflow => amount_out_of_range(),
             LedgerError::Failed(e) => e,
         }
     }
@@ -152,36 +157,42 @@ impl LedgerError {
 ///
 /// The net change of each account is applied in account-id order, a debit only
 /// `WHERE balance >= amount`: a miss is the [`Shortfall`] of the first account (in that order:
-/// the app's wallet before the user's) that lacks the money.
+/// the app's wallet before the user's) that lacks the money. Every sum is checked (issue 8):
+/// a change that would take a balance beyond the `i64` range is [`LedgerError::Overflow`], in
+/// memory or in the database's `UPDATE`, which only applies when the result stays in range.
 async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), LedgerError> {
     let mut net: BTreeMap<&str, Cents> = BTreeMap::new();
     for m in moves {
         if m.amount <= 0 || m.from == m.to {
             return Err(Error::Internal(format!("bad move of {} cents", m.amount)).into());
         }
-        *net.entry(&m.from).or_default() -= m.amount;
-        *net.entry(&m.to).or_default() += m.amount;
+        let from = net.entry(&m.from).or_default();
+        *from = from.checked_sub(m.amount).ok_or(LedgerError::Overflow)?;
+        let to = net.entry(&m.to).or_default();
+        *to = to.checked_add(m.amount).ok_or(LedgerError::Overflow)?;
     }
     for (account, delta) in net {
         if delta == 0 {
             continue;
         }
-        let done = if delta > 0 || is_external(account) {
-            sqlx::query("UPDATE accounts SET balance = balance + $1 WHERE id = $2")
-                .bind(delta)
-                .bind(account)
-                .execute(&mut *conn)
-                .await?
+        // balance + delta stays within i64: below MAX - delta for a credit, at or above
+        // MIN - delta for a debit (and at or above -delta for an account that may not go
+        // negative).
+        let (op, bound) = if delta > 0 {
+            ("<=", i64::MAX - delta)
+        } else if is_external(account) {
+            (">=", i64::MIN - delta)
         } else {
-            sqlx::query(
-                "UPDATE accounts SET balance = balance + $1 WHERE id = $2 AND balance >= $3",
-            )
-            .bind(delta)
-            .bind(account)
-            .bind(-delta)
-            .execute(&mut *conn)
-            .await?
+            (">=", delta.checked_neg().ok_or(LedgerError::Overflow)?)
         };
+        let done = sqlx::query(&format!(
+            "UPDATE accounts SET balance = balance + $1 WHERE id = $2 AND balance {op} $3"
+        ))
+        .bind(delta)
+        .bind(account)
+        .bind(bound)
+        .execute(&mut *conn)
+        .await?;
         if done.rows_affected() != 1 {
             let balance: Option<Cents> =
                 sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
@@ -189,15 +200,23 @@ async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), Led
                     .fetch_optional(&mut *conn)
                     .await?;
             return Err(match balance {
-                Some(balance) => LedgerError::Shortfall(Shortfall {
-                    account: account.to_owned(),
-                    balance,
-                }),
+                Some(balance) if balance.checked_add(delta).is_some_and(|b| b < 0) => {
+                    LedgerError::Shortfall(Shortfall {
+                        account: account.to_owned(),
+                        balance,
+                    })
+                }
+                Some(_) => LedgerError::Overflow,
                 None => Error::Internal(format!("no ledger account {account}")).into(),
             });
         }
     }
     Ok(())
+}
+
+/// The 422 for an amount that would take a balance beyond what the ledger can hold.
+pub(crate) fn amount_out_of_range() -> Error {
+    Error::invalid_field("amount", "is more than the ledger can hold")
 }
 
 /// Inserts `moves` as transactions of `transfer_id`, numbered from the ledger sequence.
@@ -345,8 +364,11 @@ pub(crate) async fn app_wallet(conn: &mut AnyConnection, app_id: Uuid) -> Result
 pub(crate) async fn user_wallet(conn: &mut AnyConnection, user_id: Uuid) -> Result<Wallet, Error> {
     let withdrawable_amount = balance(&mut *conn, &user_account(user_id)).await?;
     let held = balance(conn, &hold_account(user_id)).await?;
+    let amount = withdrawable_amount
+        .checked_add(held)
+        .ok_or_else(|| Error::Internal("a user's wallet overflows".to_owned()))?;
     Ok(Wallet {
-        amount: withdrawable_amount + held,
+        amount,
         withdrawable_amount,
     })
 }
@@ -675,17 +697,6 @@ pub(crate) async fn load_transfers(
         .collect()
 }
 
-/// Which page of a transfer list.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Page {
-    /// The newest.
-    First,
-    /// Older than the transfer with this ledger number.
-    After(i64),
-    /// Newer than the transfer with this ledger number (the ones just before it, newest first).
-    Before(i64),
-}
-
 /// The ledger number of transfer `id` of app `app_id`, for a page cursor.
 pub(crate) async fn transfer_seq(
     conn: &mut AnyConnection,
@@ -716,30 +727,26 @@ pub(crate) async fn list_transfers(
         n += 1;
         sql.push_str(&format!(" AND user_id = ${n}"));
     }
-    let (cursor, order) = match page {
-        Page::First => (None, "DESC"),
-        Page::After(seq) => (Some((seq, '<')), "DESC"),
-        Page::Before(seq) => (Some((seq, '>')), "ASC"),
-    };
-    if let Some((_, op)) = cursor {
+    let page_sql = page.sql("seq", n + 1);
+    if page_sql.bind.is_some() {
         n += 1;
-        sql.push_str(&format!(" AND seq {op} ${n}"));
     }
-    sql.push_str(&format!(" ORDER BY seq {order} LIMIT ${}", n + 1));
+    sql.push_str(&format!(
+        "{} {} LIMIT ${}",
+        page_sql.filter,
+        page_sql.order,
+        n + 1
+    ));
     let mut query = sqlx::query_as::<_, TransferRow>(&sql).bind(app_id.to_string());
     if let Some(user_id) = user_id {
         query = query.bind(user_id.to_string());
     }
-    if let Some((seq, _)) = cursor {
+    if let Some(seq) = page_sql.bind {
         query = query.bind(seq);
     }
-    query = query.bind(limit + 1);
-    let mut rows = query.fetch_all(&mut *conn).await?;
-    let has_more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    if let Page::Before(_) = page {
-        rows.reverse();
-    }
+    query = query.bind(Page::fetch_limit(limit));
+    let rows = query.fetch_all(&mut *conn).await?;
+    let (rows, has_more) = page.finish(rows, limit);
     debug_assert!(rows.windows(2).all(|w| w[0].seq > w[1].seq));
     Ok((load_transfers(conn, rows).await?, has_more))
 }
@@ -822,8 +829,11 @@ fn payout_position(transactions: &[TransactionRow]) -> Result<BTreeMap<&str, Cen
     let mut net: BTreeMap<&str, Cents> = BTreeMap::new();
     for t in transactions {
         if t.kind()? == TransactionType::Payout {
-            *net.entry(&t.source).or_default() -= t.amount;
-            *net.entry(&t.destination).or_default() += t.amount;
+            let overflow = || Error::Internal("a payout's amounts overflow".to_owned());
+            let source = net.entry(&t.source).or_default();
+            *source = source.checked_sub(t.amount).ok_or_else(overflow)?;
+            let destination = net.entry(&t.destination).or_default();
+            *destination = destination.checked_add(t.amount).ok_or_else(overflow)?;
         }
     }
     net.retain(|_, v| *v != 0);

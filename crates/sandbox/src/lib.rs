@@ -18,7 +18,9 @@
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let public_url = format!("http://{}", listener.local_addr()?);
 //! let state = AppState::new(db, Config::new(public_url, "dist"));
-//! axum::serve(listener, app(state)).await?;
+//! // Peer addresses let the rate limits count per client IP (`ratelimit`).
+//! let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+//! axum::serve(listener, service).await?;
 //! # Ok(()) }
 //! ```
 
@@ -32,18 +34,22 @@ mod idempotency;
 mod ledger;
 mod origin;
 mod otp;
+mod pagination;
 mod phone;
+mod purge;
+mod ratelimit;
 mod routes;
 mod secret;
 mod state;
 
 pub use apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
-pub use config::Config;
+pub use config::{Config, Limit, RateLimits};
 pub use db::{connect, Db};
 pub use error::Error;
 pub use origin::{is_loopback_origin, normalize_origin};
 pub use otp::{CodeSender, SandboxCodeSender, SendError, SendFuture};
 pub use phone::ParsedPhone;
+pub use purge::{purge_expired, spawn_purge_task, Purged, PURGE_INTERVAL};
 pub use state::{AppState, Clock};
 
 use axum::Router;

@@ -1,6 +1,7 @@
 //! The `payout-sandbox` binary: reads flags and environment, opens and migrates the database,
-//! makes sure the default app exists, and serves [`payout_sandbox::app`] until Ctrl-C or
-//! SIGTERM.
+//! makes sure the default app exists, starts the purge of expired sessions and codes
+//! ([`payout_sandbox::spawn_purge_task`]), and serves [`payout_sandbox::app`] with each
+//! connection's peer address (the client IP the rate limits count) until Ctrl-C or SIGTERM.
 //!
 //! Stdout carries only these machine-greppable lines (logs go to stderr):
 //!
@@ -12,7 +13,10 @@
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
-use payout_sandbox::{app, connect, ensure_default_app, normalize_origin, AppState, Config};
+use payout_sandbox::{
+    app, connect, ensure_default_app, normalize_origin, spawn_purge_task, AppState, Config, Limit,
+    RateLimits, PURGE_INTERVAL,
+};
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +56,41 @@ struct Cli {
         value_delimiter = ','
     )]
     allow_origins: Vec<String>,
+    /// Session mints (POST /api/flow/sessions) per minute from one client IP; 0: no limit.
+    #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_SESSIONS_PER_IP", value_name = "N",
+          default_value_t = RateLimits::default().sessions.per_ip)]
+    limit_sessions_per_ip: u32,
+    /// Session mints per minute for one app; 0: no limit.
+    #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_SESSIONS_PER_APP", value_name = "N",
+          default_value_t = RateLimits::default().sessions.per_app)]
+    limit_sessions_per_app: u32,
+    /// Sign-in codes sent (POST /api/flow/auth/code) per minute from one client IP; 0: no limit.
+    #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_CODES_PER_IP", value_name = "N",
+          default_value_t = RateLimits::default().codes.per_ip)]
+    limit_codes_per_ip: u32,
+    /// Sign-in codes sent per minute for one app; 0: no limit.
+    #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_CODES_PER_APP", value_name = "N",
+          default_value_t = RateLimits::default().codes.per_app)]
+    limit_codes_per_app: u32,
+    /// Code checks (POST /api/flow/auth/verify) per minute from one client IP; 0: no limit.
+    #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_VERIFIES_PER_IP", value_name = "N",
+          default_value_t = RateLimits::default().verifies.per_ip)]
+    limit_verifies_per_ip: u32,
+    /// Code checks per minute for one app; 0: no limit.
+    #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_VERIFIES_PER_APP", value_name = "N",
+          default_value_t = RateLimits::default().verifies.per_app)]
+    limit_verifies_per_app: u32,
+}
+
+impl Cli {
+    /// The rate limits the flags set.
+    fn rate_limits(&self) -> RateLimits {
+        RateLimits {
+            sessions: Limit::new(self.limit_sessions_per_ip, self.limit_sessions_per_app),
+            codes: Limit::new(self.limit_codes_per_ip, self.limit_codes_per_app),
+            verifies: Limit::new(self.limit_verifies_per_ip, self.limit_verifies_per_app),
+        }
+    }
 }
 
 #[tokio::main]
@@ -64,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    let rate_limits = cli.rate_limits();
 
     let allowed_origins = cli
         .allow_origins
@@ -94,7 +134,9 @@ async fn main() -> anyhow::Result<()> {
         .public_url
         .map(|u| u.trim_end_matches('/').to_owned())
         .unwrap_or_else(|| default_public_url(addr));
-    let config = Config::new(public_url, cli.assets).with_allowed_origins(allowed_origins);
+    let config = Config::new(public_url, cli.assets)
+        .with_allowed_origins(allowed_origins)
+        .with_rate_limits(rate_limits);
     tracing::info!(public_url = %config.public_url, assets = %config.assets_dir.display(), "starting");
 
     println!("client_id: {}", default_app.client_id);
@@ -107,9 +149,15 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("listening: http://{addr}");
 
-    axum::serve(listener, app(AppState::new(db, config)))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let state = AppState::new(db, config);
+    let purge = spawn_purge_task(&state, PURGE_INTERVAL);
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    purge.abort();
     Ok(())
 }
 

@@ -1,11 +1,12 @@
 //! The one state every handler shares ([`AppState`]): the database pool, the settings, the
-//! clock and the sender of sign-in codes. The clock is injectable so tests move time (session
+//! clock, the sender of sign-in codes and the rate limiters (issue 8). The clock is injectable so tests move time (session
 //! expiry, the pre-authentication window, code expiry and cooldown) without sleeping; the code
 //! sender so a real SMS provider can replace the sandbox's (issue 3).
 
 use crate::config::Config;
 use crate::db::Db;
 use crate::otp::{CodeSender, SandboxCodeSender};
+use crate::ratelimit::Limiters;
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::sync::Arc;
@@ -52,6 +53,7 @@ pub struct AppState {
     pub(crate) config: Arc<Config>,
     pub(crate) clock: Clock,
     pub(crate) code_sender: Arc<dyn CodeSender>,
+    pub(crate) limiters: Arc<Limiters>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
         Self {
             db,
+            limiters: Arc::new(Limiters::new(&config.rate_limits)),
             config: Arc::new(config),
             clock: Clock::system(),
             code_sender: Arc::new(SandboxCodeSender),
@@ -86,5 +89,10 @@ impl AppState {
     /// The settings.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The current time on this state's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 }

@@ -10,29 +10,37 @@
 //! - a code expires [`CODE_TTL_MINUTES`] after it was sent and dies after
 //!   [`CODE_MAX_ATTEMPTS`] wrong tries; a new one may be asked for [`CODE_RESEND_SECONDS`]
 //!   after the last (429 with `Retry-After` before), and replaces it;
-//! - when the flow already names its user (`require_auth`, past the pre-authentication window,
-//!   or claimed by an earlier sign-in), the phone must be that user's (403 naming
-//!   `phone_number` otherwise). Claiming a flow never pre-authenticates it: only a `user_id`
-//!   the host named at creation does (`flows.preauthenticated`, see `flow_sessions`);
+//! - a code is sent, and `POST …/code` answers the same, for any well-formed number on every
+//!   flow (issue 8: no oracle for whose phone a flow's user has); only `POST …/verify` tells
+//!   right from wrong. When the flow already names its user (named by the host,
+//!   `flows.preauthenticated`, with or without `require_auth`, or claimed by an earlier
+//!   sign-in), the right code for another number answers 403 naming `phone_number`: such a flow
+//!   signs in its own user only, by their own phone, never someone else claiming it. Claiming a
+//!   flow never pre-authenticates it: only a `user_id` the host named at creation does (see
+//!   `flow_sessions`);
 //! - otherwise the phone signs in as the oldest user of the app with that phone (the sandbox
 //!   allows duplicate phones, seed 004).
 //!
-//! Sessions are free to mint, so the per-session limits above are backed by per-phone ones,
-//! counted across every session of the app (table `phone_sign_in_events`, migration 0005,
-//! keyed by app and E.164 number):
-//! - a new code for a number waits [`CODE_RESEND_SECONDS`] after the last code sent to it, from
-//!   whichever session (the same 429 with `Retry-After`);
-//! - at most [`PHONE_MAX_WRONG_TRIES`] wrong codes per number within
-//!   [`PHONE_WRONG_TRIES_WINDOW_MINUTES`]; past that, no code for the number is accepted, the
-//!   right one included, until the oldest wrong try is out of the window (422 on `code`, "too
-//!   many wrong tries for this number; try again later").
+//! No one can lock a user out (issue 8). Wrong codes count against the session that typed them:
+//! each burns a try of that session's code, and from the [`CODE_MAX_ATTEMPTS`]th on each makes
+//! that session wait twice as long before its next try (1 s, 2 s, 4 s, … at most
+//! [`MAX_WRONG_CODE_WAIT_SECONDS`]; 429 with `Retry-After`). The owner asking for a fresh code in
+//! their own session and typing it signs in, whatever strangers typed. Sessions are free to
+//! mint, so guesses are bounded per number too, without refusing the owner: a new code for a
+//! number waits [`CODE_RESEND_SECONDS`] after the last code sent to it from whichever session of
+//! the app (table `phone_sign_in_events`, migration 0005; the same 429), so each number faces at
+//! most [`CODE_MAX_ATTEMPTS`] guesses per code and one code per [`CODE_RESEND_SECONDS`]; and
+//! sending and verifying codes are rate limited per client IP and per app
+//! ([`crate::ratelimit`]).
 
 use crate::auth::FlowSession;
 use crate::db::{begin_write, from_millis, parse_stored_id, to_millis};
-use crate::error::Error;
+use crate::error::{seconds, Error};
 use crate::extract::ApiJson;
 use crate::otp::{code_matches, hash_code, new_salt};
 use crate::phone::ParsedPhone;
+use crate::purge::PHONE_EVENTS_KEPT_MINUTES;
+use crate::ratelimit::{Action, ClientIp};
 use crate::routes::flow_sessions::resume_cookie;
 use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::routes::users::{insert_user, status_text};
@@ -59,16 +67,29 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/flow/auth/profile", post(create_profile))
 }
 
-/// Wrong codes a phone number may get, across all sessions of an app, within
-/// [`PHONE_WRONG_TRIES_WINDOW_MINUTES`] (module docs).
-pub(crate) const PHONE_MAX_WRONG_TRIES: i64 = 10;
-/// The window [`PHONE_MAX_WRONG_TRIES`] counts over.
-pub(crate) const PHONE_WRONG_TRIES_WINDOW_MINUTES: i64 = 60;
+/// The longest a session waits between code tries after many wrong codes (module docs).
+pub(crate) const MAX_WRONG_CODE_WAIT_SECONDS: i64 = 15 * 60;
+
+/// How long a session waits before its next code try after its `wrong`th wrong code: nothing
+/// before the [`CODE_MAX_ATTEMPTS`]th, then 1 s, doubling with each, at most
+/// [`MAX_WRONG_CODE_WAIT_SECONDS`].
+fn wrong_code_wait(wrong: i64) -> Duration {
+    let over = wrong - i64::from(CODE_MAX_ATTEMPTS);
+    if over < 0 {
+        return Duration::zero();
+    }
+    let seconds = u32::try_from(over)
+        .ok()
+        .and_then(|over| 1i64.checked_shl(over))
+        .filter(|s| *s > 0)
+        .map_or(MAX_WRONG_CODE_WAIT_SECONDS, |s| {
+            s.min(MAX_WRONG_CODE_WAIT_SECONDS)
+        });
+    Duration::seconds(seconds)
+}
 
 /// `phone_sign_in_events.kind` of a code sent to the number.
 const CODE_SENT: &str = "code_sent";
-/// `phone_sign_in_events.kind` of a wrong code typed for the number.
-const WRONG_CODE: &str = "wrong_code";
 
 fn already_signed_in() -> Error {
     Error::Conflict("you are already signed in".to_owned())
@@ -76,29 +97,24 @@ fn already_signed_in() -> Error {
 
 /// `POST /api/flow/auth/code`: sends a one-time code to the phone the user typed.
 ///
-/// 409 when the session is already signed in; 422 naming `country_code` / `phone_number`
-/// (the model's rules, then the phone library's); 403 when the flow is for someone else's
-/// phone; 429 within the resend cooldown (of this session, or of this number in any session).
+/// 429 over the rate limits ([`crate::ratelimit`]); 409 when the session is already signed
+/// in; 422 naming `country_code` / `phone_number` (the model's rules, then the phone
+/// library's); 429 within the resend cooldown (of this session, or of this number in any
+/// session). Whose number it is does not matter here (module docs).
 async fn send_code(
     State(state): State<AppState>,
+    ip: ClientIp,
     session: FlowSession,
     ApiJson(new): ApiJson<NewCode>,
 ) -> Result<Json<CodeSent>, Error> {
+    state
+        .limiters
+        .check(Action::SendCode, ip, Some(session.app_id))?;
     if session.authenticated {
         return Err(already_signed_in());
     }
     new.validate()?;
     let phone = ParsedPhone::parse(&new.country_code, &new.phone_number)?;
-    let flow = FlowRow::find(&state.db, session.flow_id)
-        .await?
-        .ok_or_else(flow_not_found)?
-        .to_state()?;
-    if let Some(user_id) = flow.user_id {
-        let mut conn = state.db.acquire().await?;
-        if !phone_is_users(&mut conn, user_id, &phone).await? {
-            return Err(not_this_persons_phone());
-        }
-    }
 
     let now = state.clock.now();
     let code = state.code_sender.new_code();
@@ -196,7 +212,7 @@ async fn record_phone_event(
     kind: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let horizon = now - Duration::minutes(PHONE_WRONG_TRIES_WINDOW_MINUTES);
+    let horizon = now - Duration::minutes(PHONE_EVENTS_KEPT_MINUTES);
     sqlx::query("DELETE FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 AND at <= $3")
         .bind(app_id.to_string())
         .bind(phone.e164())
@@ -215,26 +231,6 @@ async fn record_phone_event(
     Ok(())
 }
 
-/// Wrong codes typed for `phone` in app `app_id` within the window ending at `now`.
-async fn recent_wrong_codes(
-    conn: &mut AnyConnection,
-    app_id: Uuid,
-    phone: &ParsedPhone,
-    now: DateTime<Utc>,
-) -> Result<i64, Error> {
-    let horizon = now - Duration::minutes(PHONE_WRONG_TRIES_WINDOW_MINUTES);
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 \
-         AND kind = $3 AND at > $4",
-    )
-    .bind(app_id.to_string())
-    .bind(phone.e164())
-    .bind(WRONG_CODE)
-    .bind(to_millis(horizon))
-    .fetch_one(&mut *conn)
-    .await?)
-}
-
 /// Whether `phone` is user `user_id`'s.
 async fn phone_is_users(
     conn: &mut AnyConnection,
@@ -249,8 +245,8 @@ async fn phone_is_users(
     Ok(stored.is_some_and(|(cc, number)| phone.is(&cc, &number)))
 }
 
-/// 403 naming `phone_number`: the flow is for someone else (`require_auth`, or a flow created
-/// for a user whose pre-authentication window has passed).
+/// 403 naming `phone_number`: the flow names its user, and the phone whose code was just
+/// verified is not theirs.
 fn not_this_persons_phone() -> Error {
     Error::Invalid(ApiError {
         code: ErrorCode::Forbidden,
@@ -272,17 +268,22 @@ struct CodeRow {
 
 /// `POST /api/flow/auth/verify`: checks the code the user typed.
 ///
-/// 422 on `code` when it is not six digits, the number has had [`PHONE_MAX_WRONG_TRIES`] wrong
-/// codes lately (module docs), the code has expired, is wrong (saying how many tries are left)
-/// or has had [`CODE_MAX_ATTEMPTS`] wrong tries; 409 when no code was asked for (or the session
-/// is signed in already). The right code is used up and answers `signed_in` (the
-/// phone's user, now verified; the flow claimed; the resume cookie set) or `profile_required`
-/// (a phone the app does not know).
+/// 429 over the rate limits ([`crate::ratelimit`]) or while the session must wait after many
+/// wrong codes (module docs); 409 when no code was asked for (or the session is signed in
+/// already); 422 on `code` when it has expired, is wrong (saying how many tries are left) or has
+/// had [`CODE_MAX_ATTEMPTS`] wrong tries. The right code is used up and answers `signed_in`
+/// (the phone's user, now verified; the flow claimed; the resume cookie set) or
+/// `profile_required` (a phone the app does not know); 403 naming `phone_number` when the flow
+/// names its user and the phone is not theirs.
 async fn verify_code(
     State(state): State<AppState>,
+    ip: ClientIp,
     session: FlowSession,
     ApiJson(check): ApiJson<CodeCheck>,
 ) -> Result<Response, Error> {
+    state
+        .limiters
+        .check(Action::VerifyCode, ip, Some(session.app_id))?;
     if session.authenticated {
         return Err(already_signed_in());
     }
@@ -294,14 +295,27 @@ async fn verify_code(
     let now = state.clock.now();
     let max_attempts = i64::from(CODE_MAX_ATTEMPTS);
     let too_many = || Error::invalid_field("code", "too many wrong tries; ask for a new code");
-    let too_many_for_phone = || {
-        Error::invalid_field(
-            "code",
-            "too many wrong tries for this number; try again later",
-        )
-    };
 
     let mut tx = begin_write(&state.db).await?;
+    let (wrong_codes, next_try_at): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT wrong_codes, next_code_try_at FROM flow_sessions WHERE token_hash = $1",
+    )
+    .bind(&session.token_hash)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(next_try_at) = next_try_at {
+        let wait = from_millis(next_try_at)? - now;
+        if wait > Duration::zero() {
+            let retry_after = (wait.num_milliseconds() + 999) / 1000;
+            return Err(Error::TooManyRequests {
+                message: format!(
+                    "too many wrong codes; wait {} before trying again",
+                    seconds(retry_after)
+                ),
+                retry_after,
+            });
+        }
+    }
     let row: CodeRow = sqlx::query_as(
         "SELECT code_salt, code_hash, attempts, expires_at FROM sign_in_codes \
          WHERE token_hash = $1",
@@ -311,10 +325,6 @@ async fn verify_code(
     .await?
     .ok_or_else(|| Error::Conflict("ask for a code first".to_owned()))?;
     let phone = session_phone(&mut tx, &session.token_hash).await?;
-    let phone_wrong = recent_wrong_codes(&mut tx, session.app_id, &phone, now).await?;
-    if phone_wrong >= PHONE_MAX_WRONG_TRIES {
-        return Err(too_many_for_phone());
-    }
     if now >= from_millis(row.expires_at)? {
         return Err(Error::invalid_field(
             "code",
@@ -329,15 +339,21 @@ async fn verify_code(
             .bind(&session.token_hash)
             .execute(&mut *tx)
             .await?;
-        record_phone_event(&mut tx, session.app_id, &phone, WRONG_CODE, now).await?;
+        let wrong_codes = wrong_codes.saturating_add(1);
+        let wait = wrong_code_wait(wrong_codes);
+        sqlx::query(
+            "UPDATE flow_sessions SET wrong_codes = $1, next_code_try_at = $2 \
+             WHERE token_hash = $3",
+        )
+        .bind(wrong_codes)
+        .bind((wait > Duration::zero()).then(|| to_millis(now + wait)))
+        .bind(&session.token_hash)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
-        let phone_left = PHONE_MAX_WRONG_TRIES - (phone_wrong + 1);
-        if phone_left <= 0 {
-            return Err(too_many_for_phone());
-        }
-        let left = (max_attempts - (row.attempts + 1)).min(phone_left);
+        let left = max_attempts - (row.attempts + 1);
         return Err(match left {
-            0 => too_many(),
+            ..=0 => too_many(),
             1 => Error::invalid_field("code", "is not the code we sent; 1 try left"),
             n => Error::invalid_field("code", format!("is not the code we sent; {n} tries left")),
         });
@@ -348,7 +364,15 @@ async fn verify_code(
         .await?;
 
     let user_id = match flow.user_id {
-        Some(user_id) => Some(user_id),
+        // The flow signs in its own user only, by their own phone (module docs). Told only now,
+        // after the code proved the phone is the typist's: no oracle for anyone else's number.
+        Some(user_id) => {
+            if !phone_is_users(&mut tx, user_id, &phone).await? {
+                tx.commit().await?;
+                return Err(not_this_persons_phone());
+            }
+            Some(user_id)
+        }
         None => oldest_user_with_phone(&mut tx, session.app_id, &phone).await?,
     };
     let Some(user_id) = user_id else {
@@ -357,13 +381,9 @@ async fn verify_code(
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        tracing::info!(flow_id = %session.flow_id, "phone verified; profile required");
+        tracing::info!(app_id = %session.app_id, "phone verified; profile required");
         return Ok(Json(SignIn::ProfileRequired).into_response());
     };
-    // Checked when the code was sent; again here, in case the flow was claimed since.
-    if flow.user_id.is_some() && !phone_is_users(&mut tx, user_id, &phone).await? {
-        return Err(not_this_persons_phone());
-    }
     sign_in(&mut tx, &session, user_id).await?;
     tx.commit().await?;
     signed_in_response(&state, &session).await
@@ -444,7 +464,7 @@ async fn sign_in(
         .bind(user_id.to_string())
         .execute(&mut *conn)
         .await?;
-    tracing::info!(flow_id = %session.flow_id, %user_id, "signed in");
+    tracing::info!(app_id = %session.app_id, %user_id, "signed in");
     Ok(())
 }
 
@@ -510,7 +530,7 @@ async fn create_profile(
     sign_in(&mut tx, &session, user.id).await?;
     tx.commit().await?;
     tracing::info!(
-        flow_id = %session.flow_id,
+        app_id = %session.app_id,
         user_id = %user.id,
         phone = %phone.masked(),
         "user signed up in a flow"

@@ -35,6 +35,7 @@ use crate::db::{from_millis, to_flag, to_json_text, to_millis, Db};
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
 use crate::origin::{is_allowed_origin, normalize_origin};
+use crate::ratelimit::{check_mint, ClientIp};
 use crate::routes::bank_accounts::has_bank_account;
 use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::routes::payout_methods::has_payout_method;
@@ -81,9 +82,11 @@ pub(crate) fn router() -> Router<AppState> {
 /// sign in first.
 async fn create_session(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     ApiJson(new): ApiJson<NewSession>,
 ) -> Result<Response, Error> {
+    check_mint(&state.limiters, &state.db, ip, new.flow_id).await?;
     let flow = FlowRow::find(&state.db, new.flow_id)
         .await?
         .ok_or_else(flow_not_found)?;

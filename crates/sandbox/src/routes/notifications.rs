@@ -1,5 +1,6 @@
 //! `/api/v2/notifications`: what the app must hear about its users (issue 3; seed 000: a failed
-//! background check notifies the app), and the `app_notifications` table behind it. Events are
+//! background check notifies the app), paged like transfers (issue 8), and the
+//! `app_notifications` table behind it. Events are
 //! recorded here as they happen ([`record_notification`]); the webhooks issue delivers them and
 //! sets `delivered_at`.
 
@@ -9,12 +10,15 @@ use crate::db::{
     to_json_text, to_millis,
 };
 use crate::error::Error;
+use crate::extract::ApiQuery;
+use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use payout_model::notification::{Notification, NotificationList, NotificationType};
+use serde::Deserialize;
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -25,18 +29,58 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v2/notifications/", get(list_notifications))
 }
 
-/// `GET /api/v2/notifications`: the calling app's notifications, newest first.
+/// The query of `GET /api/v2/notifications`, as text (checked by [`PageParams::parse`]).
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+    starting_after: Option<String>,
+    ending_before: Option<String>,
+}
+
+/// `GET /api/v2/notifications?limit=&starting_after=&ending_before=`: the calling app's
+/// notifications, newest first, paged like transfers ([`crate::pagination`]).
 async fn list_notifications(
     State(state): State<AppState>,
     app: HostApp,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<NotificationList>, Error> {
-    let rows: Vec<(String, String, Option<String>, String, i64)> = sqlx::query_as(
+    let params = PageParams::parse(
+        query.limit.as_deref(),
+        query.starting_after.as_deref(),
+        query.ending_before.as_deref(),
+        "notification",
+    )?;
+    let mut conn = state.db.acquire().await?;
+    let page = match params.cursor {
+        None => Page::First,
+        Some(cursor) => {
+            let seq: Option<i64> = sqlx::query_scalar(
+                "SELECT seq FROM app_notifications WHERE id = $1 AND app_id = $2",
+            )
+            .bind(cursor.id.to_string())
+            .bind(app.id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+            cursor.page(seq, "notification")?
+        }
+    };
+    let page_sql = page.sql("seq", 2);
+    let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
+    let sql = format!(
         "SELECT id, kind, user_id, payload, created FROM app_notifications \
-         WHERE app_id = $1 ORDER BY seq DESC",
-    )
-    .bind(app.id.to_string())
-    .fetch_all(&state.db)
-    .await?;
+         WHERE app_id = $1{} {} LIMIT ${limit_at}",
+        page_sql.filter, page_sql.order
+    );
+    let mut rows = sqlx::query_as::<_, (String, String, Option<String>, String, i64)>(&sql)
+        .bind(app.id.to_string());
+    if let Some(seq) = page_sql.bind {
+        rows = rows.bind(seq);
+    }
+    let rows = rows
+        .bind(Page::fetch_limit(params.limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    let (rows, has_more) = page.finish(rows, params.limit);
     let data = rows
         .into_iter()
         .map(|(id, kind, user_id, payload, created)| {
@@ -49,7 +93,7 @@ async fn list_notifications(
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    Ok(Json(NotificationList { data }))
+    Ok(Json(NotificationList { data, has_more }))
 }
 
 /// Records a notification for app `app_id`, inside the caller's write transaction

@@ -9,10 +9,11 @@ use crate::error::Error;
 use crate::extract::{ApiJson, ApiQuery, PathParam};
 use crate::idempotency::IdempotencyKey;
 use crate::ledger::{
-    app_account, change_status, create_transfer as write_new_transfer, list_transfers as page,
-    load_transfers, replayed_transfer, transfer_not_found, transfer_seq, user_account, Move, Page,
-    Shortfall, TransferDraft, TransferRow, BANK,
+    amount_out_of_range, app_account, change_status, create_transfer as write_new_transfer,
+    list_transfers as page, load_transfers, replayed_transfer, transfer_not_found, transfer_seq,
+    user_account, Move, Shortfall, TransferDraft, TransferRow, BANK,
 };
+use crate::pagination::{Page, PageParams};
 use crate::routes::users::user_exists;
 use crate::state::AppState;
 use axum::extract::State;
@@ -24,11 +25,6 @@ use payout_model::money::{
 };
 use serde::Deserialize;
 use uuid::Uuid;
-
-/// Transfers per page unless `limit` says otherwise.
-const DEFAULT_LIMIT: i64 = 10;
-/// The largest `limit`.
-const MAX_LIMIT: i64 = 100;
 
 /// The transfer routes (host, sandbox controls, and the flow's read).
 pub(crate) fn router() -> Router<AppState> {
@@ -92,7 +88,8 @@ async fn create_transfer(
         vec![Move::new(
             from,
             to,
-            new.amount.abs(),
+            // Validated within MAX_AMOUNT either way, so this never overflows (no i64::MIN).
+            new.amount.checked_abs().ok_or_else(amount_out_of_range)?,
             TransactionType::Balance,
         )],
         new.metadata,
@@ -129,27 +126,18 @@ struct ListQuery {
 }
 
 /// `GET /api/v2/transfers?limit=&starting_after=&ending_before=&user_id=`: the calling app's
-/// transfers, newest first, `limit` (1 to 100, default 10) per page. `starting_after` pages to
-/// older transfers, `ending_before` to newer ones; `has_more` says whether more lie that way.
+/// transfers, newest first, paged as [`crate::pagination`] says.
 async fn list_transfers(
     State(state): State<AppState>,
     app: HostApp,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<TransferList>, Error> {
-    let limit = match query.limit.as_deref() {
-        None => DEFAULT_LIMIT,
-        Some(text) => text
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                Error::invalid_field(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                )
-            })?,
-    };
+    let params = PageParams::parse(
+        query.limit.as_deref(),
+        query.starting_after.as_deref(),
+        query.ending_before.as_deref(),
+        "transfer",
+    )?;
     let user_id = match query.user_id.as_deref() {
         None => None,
         Some(text) => {
@@ -161,37 +149,15 @@ async fn list_transfers(
             Some(user_id)
         }
     };
-    let cursor = match (
-        query.starting_after.as_deref(),
-        query.ending_before.as_deref(),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(Error::invalid_field(
-                "ending_before",
-                "cannot be used with starting_after",
-            ))
-        }
-        (Some(id), None) => Some(("starting_after", id)),
-        (None, Some(id)) => Some(("ending_before", id)),
-        (None, None) => None,
-    };
     let mut conn = state.db.acquire().await?;
-    let page_at = match cursor {
+    let page_at = match params.cursor {
         None => Page::First,
-        Some((param, text)) => {
-            let no_such_transfer = || Error::invalid_field(param, "no such transfer");
-            let id = Uuid::try_parse(text.trim()).map_err(|_| no_such_transfer())?;
-            let seq = transfer_seq(&mut conn, app.id, id)
-                .await?
-                .ok_or_else(no_such_transfer)?;
-            if param == "starting_after" {
-                Page::After(seq)
-            } else {
-                Page::Before(seq)
-            }
+        Some(cursor) => {
+            let seq = transfer_seq(&mut conn, app.id, cursor.id).await?;
+            cursor.page(seq, "transfer")?
         }
     };
-    let (data, has_more) = page(&mut conn, app.id, user_id, page_at, limit).await?;
+    let (data, has_more) = page(&mut conn, app.id, user_id, page_at, params.limit).await?;
     Ok(Json(TransferList { data, has_more }))
 }
 

@@ -1,0 +1,100 @@
+//! Forgetting what has expired (issue 8, "Abuse limits"): flow sessions, one-time sign-in codes
+//! and the per-number sign-in events (`phone_sign_in_events`) would otherwise pile up, one
+//! session per opened link and one code per request. [`purge_expired`] deletes them;
+//! [`spawn_purge_task`] runs it every [`PURGE_INTERVAL`] (started by `main.rs` and the e2e
+//! server), and also lets the rate limiters forget clients whose budgets are full again.
+//!
+//! What goes, as of `now`:
+//! - sign-in codes past their expiry (they can no longer be used, only replaced);
+//! - sessions expired more than [`SESSION_GRACE_MINUTES`] ago, with their codes: until then an
+//!   expired session still answers 401 `session_expired` (the app tells the host
+//!   `session_expired`) rather than an unknown token's plain 401;
+//! - per-number sign-in events older than [`PHONE_EVENTS_KEPT_MINUTES`] (the resend cooldown
+//!   reads only the last [`payout_model::identity::CODE_RESEND_SECONDS`]).
+
+use crate::db::{to_millis, Db};
+use crate::error::Error;
+use crate::state::AppState;
+use chrono::{DateTime, Duration, Utc};
+
+/// How often the purge task runs.
+pub const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// How long an expired session is kept, answering `session_expired`, before it is deleted.
+pub const SESSION_GRACE_MINUTES: i64 = 24 * 60;
+
+/// How long a per-number sign-in event is kept.
+pub const PHONE_EVENTS_KEPT_MINUTES: i64 = 60;
+
+/// What one purge deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Flow sessions.
+    pub sessions: u64,
+    /// One-time sign-in codes.
+    pub codes: u64,
+    /// Per-number sign-in events.
+    pub phone_events: u64,
+}
+
+/// Deletes the sessions, codes and per-number events that have expired as of `now` (module
+/// docs); live ones are kept.
+pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<Purged, Error> {
+    let now_ms = to_millis(now);
+    let sessions_before = to_millis(now - Duration::minutes(SESSION_GRACE_MINUTES));
+    let events_before = to_millis(now - Duration::minutes(PHONE_EVENTS_KEPT_MINUTES));
+    let mut tx = db.begin().await?;
+    // Codes first: they reference their session.
+    let codes = sqlx::query(
+        "DELETE FROM sign_in_codes WHERE expires_at <= $1 OR token_hash IN \
+         (SELECT token_hash FROM flow_sessions WHERE expires_at <= $2)",
+    )
+    .bind(now_ms)
+    .bind(sessions_before)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let sessions = sqlx::query("DELETE FROM flow_sessions WHERE expires_at <= $1")
+        .bind(sessions_before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let phone_events = sqlx::query("DELETE FROM phone_sign_in_events WHERE at <= $1")
+        .bind(events_before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(Purged {
+        sessions,
+        codes,
+        phone_events,
+    })
+}
+
+/// Starts a task that purges `state`'s database every `every` (the first run at once) and
+/// trims its rate limiters; it runs until the runtime stops or the handle is aborted.
+pub fn spawn_purge_task(
+    state: &AppState,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            match purge_expired(&state.db, state.clock.now()).await {
+                Ok(purged) if purged != Purged::default() => tracing::info!(
+                    sessions = purged.sessions,
+                    codes = purged.codes,
+                    phone_events = purged.phone_events,
+                    "purged expired sign-in data"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purge of expired sign-in data failed"),
+            }
+            state.limiters.retain_recent();
+        }
+    })
+}
