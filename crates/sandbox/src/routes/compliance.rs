@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use payout_model::identity::{last4, Compliance, NewCompliance, Submitted, TaxForm};
-use payout_model::StepName;
+use payout_model::{FlowAction, StepName};
 use uuid::Uuid;
 
 /// The compliance routes.
@@ -31,6 +31,7 @@ async fn get_compliance(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<Option<Compliance>>, Error> {
+    user.permit(&state.db, FlowAction::ReadCompliance).await?;
     Ok(Json(find_compliance(&state.db, user.user_id).await?))
 }
 
@@ -42,6 +43,7 @@ async fn submit_compliance(
     user: FlowUser,
     ApiJson(new): ApiJson<NewCompliance>,
 ) -> Result<Json<Submitted<Compliance>>, Error> {
+    user.permit(&state.db, FlowAction::SubmitCompliance).await?;
     let now = state.clock.now();
     new.validate(now.date_naive())?;
     let form = new.form();
@@ -85,7 +87,7 @@ async fn submit_compliance(
     .bind(to_millis(now))
     .execute(&state.db)
     .await?;
-    let flow = record_form_step(&state.db, user.flow_id, StepName::Compliance).await?;
+    let flow = record_form_step(&state.db, user.flow_id, StepName::Compliance, now).await?;
     Ok(Json(Submitted {
         data: compliance,
         flow,

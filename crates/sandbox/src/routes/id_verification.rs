@@ -33,7 +33,7 @@ use payout_model::identity::{
     check_document, DocumentSide, IdVerification, Submitted, UploadedDocument, VerificationStatus,
     DOCUMENT_MAX_BYTES, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG,
 };
-use payout_model::StepName;
+use payout_model::{FlowAction, StepName};
 use uuid::Uuid;
 
 /// The largest body the upload route reads: one byte over the limit, so an oversize picture is
@@ -77,6 +77,8 @@ async fn get_id_verification(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<IdVerification>, Error> {
+    user.permit(&state.db, FlowAction::ReadIdVerification)
+        .await?;
     Ok(Json(find_id_verification(&state.db, user.user_id).await?))
 }
 
@@ -92,6 +94,8 @@ async fn upload_document(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<UploadedDocument>, Error> {
+    user.permit(&state.db, FlowAction::SubmitIdVerification)
+        .await?;
     let side: DocumentSide = side
         .0
         .parse()
@@ -160,9 +164,11 @@ async fn submit_id_verification(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<Submitted<IdVerification>>, Error> {
+    user.permit(&state.db, FlowAction::SubmitIdVerification)
+        .await?;
     let current = find_id_verification(&state.db, user.user_id).await?;
     if is_settled(current.status) {
-        let flow = record_form_step(&state.db, user.flow_id, StepName::IdVerification).await?;
+        let flow = record_form_step(&state.db, user.flow_id, StepName::IdVerification, state.clock.now()).await?;
         return Ok(Json(Submitted {
             data: current,
             flow,
@@ -210,7 +216,7 @@ async fn submit_id_verification(
             .ok_or_else(flow_not_found)?
             .to_state()?
     } else {
-        record_form_step(&state.db, user.flow_id, StepName::IdVerification).await?
+        record_form_step(&state.db, user.flow_id, StepName::IdVerification, state.clock.now()).await?
     };
     Ok(Json(Submitted {
         data: find_id_verification(&state.db, user.user_id).await?,
