@@ -177,10 +177,7 @@ mod tests {
         let envelope = Error::StepNotAllowed(denial).to_api_error();
         assert_eq!(envelope.code, ErrorCode::StepNotAllowed);
         assert_eq!(envelope.message, denial.to_string());
-        assert_eq!(
-            Error::StepNotAllowed(denial).into_response().status(),
-            403
-        );
+        assert_eq!(Error::StepNotAllowed(denial).into_response().status(), 403);
         let envelope = Error::PayoutBlocked.to_api_error();
         assert_eq!(envelope.code, ErrorCode::PayoutBlocked);
         assert!(!envelope.message.contains("background"));

@@ -100,7 +100,8 @@ async fn delete_flow_bank_account(
     user: FlowUser,
     id: PathParam,
 ) -> Result<StatusCode, Error> {
-    user.permit(&state.db, FlowAction::RemoveBankAccount).await?;
+    user.permit(&state.db, FlowAction::RemoveBankAccount)
+        .await?;
     let id = id.id(bank_account_not_found)?;
     let deleted = sqlx::query("DELETE FROM bank_accounts WHERE id = $1 AND user_id = $2")
         .bind(id.to_string())

@@ -26,7 +26,8 @@ pub(crate) fn router() -> Router<AppState> {
     )
 }
 
-/// `GET /api/flow/compliance`: what the signed-in user submitted, masked, or `null`.
+/// `GET /api/flow/compliance`: what the signed-in user submitted, masked, or `null`; for a
+/// flow with a compliance or background-check step (403 `step_not_allowed` otherwise).
 async fn get_compliance(
     State(state): State<AppState>,
     user: FlowUser,
@@ -35,9 +36,9 @@ async fn get_compliance(
     Ok(Json(find_compliance(&state.db, user.user_id).await?))
 }
 
-/// `PUT /api/flow/compliance`: the user's tax data. 422 naming each bad field (as of the
-/// server's date: 18 or older). Replaces what was there, and completes the flow's compliance
-/// step when it has one.
+/// `PUT /api/flow/compliance`: the user's tax data, only while the flow's compliance step is
+/// current (403 `step_not_allowed` otherwise, issue 8). 422 naming each bad field (as of the
+/// server's date: 18 or older). Replaces what was there, and completes the step.
 async fn submit_compliance(
     State(state): State<AppState>,
     user: FlowUser,

@@ -8,6 +8,10 @@
 //! other is verified. A failure clears the pictures so the user retakes them, and leaves the
 //! step open; the other two complete it.
 //!
+//! Every route acts only through the flow's id-verification step (issue 8,
+//! [`FlowUser::permit`]): reading while the flow has it, uploading and submitting while it is
+//! the current step.
+//!
 //! A decision of verified or needs review is the user's, not the flow's: it stands for every
 //! later flow of theirs. Such a user uploads nothing more (409), and submitting answers the
 //! decision on file and completes the step of the flow at hand, so a later flow that lists
@@ -168,7 +172,13 @@ async fn submit_id_verification(
         .await?;
     let current = find_id_verification(&state.db, user.user_id).await?;
     if is_settled(current.status) {
-        let flow = record_form_step(&state.db, user.flow_id, StepName::IdVerification, state.clock.now()).await?;
+        let flow = record_form_step(
+            &state.db,
+            user.flow_id,
+            StepName::IdVerification,
+            state.clock.now(),
+        )
+        .await?;
         return Ok(Json(Submitted {
             data: current,
             flow,
@@ -216,7 +226,13 @@ async fn submit_id_verification(
             .ok_or_else(flow_not_found)?
             .to_state()?
     } else {
-        record_form_step(&state.db, user.flow_id, StepName::IdVerification, state.clock.now()).await?
+        record_form_step(
+            &state.db,
+            user.flow_id,
+            StepName::IdVerification,
+            state.clock.now(),
+        )
+        .await?
     };
     Ok(Json(Submitted {
         data: find_id_verification(&state.db, user.user_id).await?,

@@ -184,7 +184,9 @@ async fn create_flow_payout(
                 } else {
                     // The app's side: the end user learns nothing of its wallet; the log has
                     // what happened (no ids, no amounts of the user).
-                    tracing::warn!("a flow payout was refused: the app's wallet cannot pay its part");
+                    tracing::warn!(
+                        "a flow payout was refused: the app's wallet cannot pay its part"
+                    );
                     payout_unavailable()
                 }
             })
@@ -211,11 +213,10 @@ pub(crate) async fn payout_block(db: &Db, user_id: Uuid) -> Result<Option<Payout
 /// The smallest payout app `app_id`'s flows accept (`apps.min_flow_payout`, migration 0006;
 /// [`DEFAULT_MIN_FLOW_PAYOUT`] for an app without the setting).
 pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Error> {
-    let minimum: Option<i64> =
-        sqlx::query_scalar("SELECT min_flow_payout FROM apps WHERE id = $1")
-            .bind(app_id.to_string())
-            .fetch_optional(db)
-            .await?;
+    let minimum: Option<i64> = sqlx::query_scalar("SELECT min_flow_payout FROM apps WHERE id = $1")
+        .bind(app_id.to_string())
+        .fetch_optional(db)
+        .await?;
     Ok(minimum.unwrap_or(DEFAULT_MIN_FLOW_PAYOUT))
 }
 

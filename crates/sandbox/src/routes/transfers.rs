@@ -18,11 +18,11 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use payout_model::FlowAction;
 use payout_model::money::{
     NewRefill, NewTransfer, SimulateTransfer, TransactionType, Transfer, TransferList,
     TransferStatus, TransferType,
 };
+use payout_model::FlowAction;
 use serde::Deserialize;
 use uuid::Uuid;
 
