@@ -3,9 +3,14 @@
 //! `POST /api/flow/sessions`), and [`FlowUser`] for flow-facing endpoints that act for the
 //! signed-in user. All reject with the error envelope (401s with a `WWW-Authenticate`
 //! challenge); none ever logs what it was given.
+//!
+//! [`FlowUser::permit`] is the one guard of every flow-facing endpoint that acts on the user's
+//! data (issue 8): the flow's current step must own the action (`payout_model::capability`),
+//! else 403 `step_not_allowed`.
 
-use crate::db::{from_millis, parse_stored_id, parse_stored_opt_id};
+use crate::db::{from_millis, parse_stored_id, parse_stored_opt_id, Db};
 use crate::error::Error;
+use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::secret::sha256_hex;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
@@ -14,6 +19,7 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
+use payout_model::{FlowAction, FlowState};
 use uuid::Uuid;
 
 /// The app a host request authenticated as.
@@ -149,6 +155,22 @@ pub(crate) struct FlowUser {
     pub app_id: Uuid,
     /// The signed-in user.
     pub user_id: Uuid,
+}
+
+impl FlowUser {
+    /// The guard of every flow-facing endpoint that acts on the user's data (issue 8): reads
+    /// the session's flow and answers it when the flow may take `action` now
+    /// ([`FlowState::permits`]: a step of the flow owns it, for a write that step is the
+    /// current one and the flow is not complete); otherwise 403 `step_not_allowed` naming the
+    /// step. Call it first, before anything is read or written.
+    pub(crate) async fn permit(&self, db: &Db, action: FlowAction) -> Result<FlowState, Error> {
+        let flow = FlowRow::find(db, self.flow_id)
+            .await?
+            .ok_or_else(flow_not_found)?
+            .to_state()?;
+        flow.permits(action).map_err(Error::StepNotAllowed)?;
+        Ok(flow)
+    }
 }
 
 impl FromRequestParts<AppState> for FlowUser {

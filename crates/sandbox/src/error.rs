@@ -28,6 +28,15 @@ pub enum Error {
     /// 403 `forbidden`: authenticated, but not allowed to do this.
     #[error("{0}")]
     Forbidden(String),
+    /// 403 `step_not_allowed`: the flow session may not take this action now (issue 8): no
+    /// step of its flow owns it, its step is not the current one, or the flow is complete. The
+    /// message is the denial's, naming the step.
+    #[error("{0}")]
+    StepNotAllowed(payout_model::Denial),
+    /// 403 `payout_blocked`: the user may not pay out through a flow (a failed background
+    /// check, issue 8). The message says so without the reason; the host API still pays them.
+    #[error("payouts through this flow are not available for this account")]
+    PayoutBlocked,
     /// 404 `not_found`: no such object for this caller (or no such route under `/api`).
     #[error("{0}")]
     NotFound(String),
@@ -72,6 +81,8 @@ impl Error {
             Error::Unauthorized | Error::InvalidToken => ErrorCode::Unauthorized,
             Error::SessionExpired => ErrorCode::SessionExpired,
             Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::StepNotAllowed(_) => ErrorCode::StepNotAllowed,
+            Error::PayoutBlocked => ErrorCode::PayoutBlocked,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::CodeCooldown { .. } | Error::TooManyRequests { .. } => {
@@ -167,6 +178,23 @@ mod tests {
             Error::CodeCooldown { retry_after: 1 }.to_string(),
             "wait 1 second before asking for a new code"
         );
+    }
+
+    #[test]
+    fn capability_denials_are_403_with_their_codes() {
+        use payout_model::{Denial, FlowAction, StepName};
+        let denial = Denial::NoOwningStep {
+            action: FlowAction::CreatePayout,
+            step: StepName::Payout,
+        };
+        let envelope = Error::StepNotAllowed(denial).to_api_error();
+        assert_eq!(envelope.code, ErrorCode::StepNotAllowed);
+        assert_eq!(envelope.message, denial.to_string());
+        assert_eq!(Error::StepNotAllowed(denial).into_response().status(), 403);
+        let envelope = Error::PayoutBlocked.to_api_error();
+        assert_eq!(envelope.code, ErrorCode::PayoutBlocked);
+        assert!(!envelope.message.contains("background"));
+        assert_eq!(Error::PayoutBlocked.into_response().status(), 403);
     }
 
     #[test]

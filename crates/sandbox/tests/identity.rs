@@ -662,7 +662,11 @@ mod resume {
     #[tokio::test]
     async fn a_reload_with_the_cookie_resumes_the_same_session() {
         let app = TestApp::new().await;
-        let flow = app.create_flow(json!({"steps": [redirect()]})).await;
+        // Two steps: progress is made, and the flow is not complete (a complete flow's link is
+        // never resumed, issue 8).
+        let flow = app
+            .create_flow(json!({"steps": [redirect(), "manage-payouts"]}))
+            .await;
         app.create_user().await;
         let session = app.create_session(&flow["id"], None).await;
         let token = session["token"].as_str().unwrap();
@@ -963,9 +967,15 @@ mod compliance {
     #[tokio::test]
     async fn a_new_submission_replaces_the_old() {
         let app = TestApp::new().await;
-        let (_, _, token) = app.signed_in_flow(json!(["compliance"]), bob()).await;
+        let (_, user, token) = app.signed_in_flow(json!(["compliance"]), bob()).await;
         app.put("/api/flow/compliance", Auth::Bearer(&token), w9())
             .await;
+        // That flow is complete (issue 8: read-only); a later flow asks again.
+        let flow = app
+            .create_flow(json!({"steps": ["compliance"], "user_id": user["id"]}))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap().to_owned();
         let mut again = w9();
         again["tin"] = json!("987-65-4321");
         let res = app
@@ -1055,15 +1065,18 @@ mod compliance {
         assert_eq!(data["tin_last4"], Value::Null);
     }
 
+    /// Issue 8: a flow without the compliance step may not submit tax details at all (it used
+    /// to store them without completing anything).
     #[tokio::test]
-    async fn outside_the_flows_steps_it_is_stored_without_completing_anything() {
+    async fn outside_the_flows_steps_it_is_refused_and_nothing_is_stored() {
         let app = TestApp::new().await;
-        let (_, _, token) = app.signed_in_flow(json!([redirect()]), bob()).await;
+        let (_, user, token) = app.signed_in_flow(json!([redirect()]), bob()).await;
         let res = app
             .put("/api/flow/compliance", Auth::Bearer(&token), w9())
             .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["flow"]["completed_steps"], json!([]));
+        let body = res.assert_error(403, "step_not_allowed");
+        assert!(body["message"].as_str().unwrap().contains("\"compliance\""));
+        assert_eq!(host_user(&app, &user).await["compliance"], Value::Null);
     }
 
     #[tokio::test]
@@ -1284,14 +1297,20 @@ mod id_verification {
             host_user(&app, &user).await["id_verification"],
             body["data"]
         );
-        // Decided once: submitting again answers the decision on file; no more pictures.
-        let again = submit(&app, &token).await;
-        assert_eq!(again.status, 200, "{}", again.text());
-        assert_eq!(again.json()["data"], body["data"]);
+        // Decided once: a later flow's step takes no more pictures and submitting answers the
+        // decision on file (this flow's step is done: issue 8 refuses it here).
+        let flow2 = app
+            .create_flow(json!({"steps": ["id-verification"], "user_id": user["id"]}))
+            .await;
+        let session = app.create_session(&flow2["id"], None).await;
+        let token = session["token"].as_str().unwrap().to_owned();
         let conflict = upload(&app, &token, "front", "image/jpeg", jpeg())
             .await
             .assert_error(409, "conflict");
         assert_eq!(conflict["message"], "your id is already verified");
+        let again = submit(&app, &token).await;
+        assert_eq!(again.status, 200, "{}", again.text());
+        assert_eq!(again.json()["data"], body["data"]);
     }
 
     #[tokio::test]
@@ -1367,6 +1386,10 @@ mod id_verification {
         let session = app.create_session(&flow2["id"], None).await;
         assert_eq!(session["authenticated"], true);
         let token2 = session["token"].as_str().unwrap();
+        // Pictures are not taken again.
+        upload(&app, token2, "front", "image/jpeg", jpeg())
+            .await
+            .assert_error(409, "conflict");
         // No uploads: the decision on file answers, and the step is completed.
         let res = submit(&app, token2).await;
         assert_eq!(res.status, 200, "{}", res.text());
@@ -1388,10 +1411,6 @@ mod id_verification {
             .await
             .unwrap();
         assert_ne!(json!(decided_in), flow2["id"]);
-        // Pictures are not taken again.
-        upload(&app, token2, "front", "image/jpeg", jpeg())
-            .await
-            .assert_error(409, "conflict");
     }
 
     /// Review: the same for a decision in review, which a later flow must not re-decide.
@@ -1643,7 +1662,9 @@ mod background_check {
     #[tokio::test]
     async fn a_w8ben_user_must_name_their_own_country() {
         let app = TestApp::new().await;
-        let (_, _, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+        let (_, _, token) = app
+            .signed_in_flow(json!(["compliance", "background-check"]), bob())
+            .await;
         let mut w8ben = w9();
         w8ben["country"] = json!("GB");
         w8ben["tin"] = json!(null);

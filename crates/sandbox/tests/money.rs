@@ -1559,12 +1559,15 @@ mod flow {
     #[tokio::test]
     async fn the_wallet_and_methods_are_the_signed_in_users() {
         let app = TestApp::new().await;
-        let (user, _, token) = signed_in(&app, json!({"steps": ["manage-payouts"]})).await;
+        // Issue 8: the wallet is the payout step's to read, the methods manage-payouts'.
+        let (user, _, token) =
+            signed_in(&app, json!({"steps": ["manage-payouts", "payout"]})).await;
         fund(&app, &user, 1_234).await;
         let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
         assert_eq!(
             wallet,
-            json!({"amount": 1_234, "withdrawable_amount": 1_234})
+            json!({"amount": 1_234, "withdrawable_amount": 1_234,
+                   "minimum_payout": 100, "payout_block": null})
         );
         let added = ok(app
             .post("/api/flow/payout-methods", Auth::Bearer(&token), ach())
@@ -1769,7 +1772,8 @@ mod flow {
         let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
         assert_eq!(
             wallet,
-            json!({"amount": 3_000, "withdrawable_amount": 2_000})
+            json!({"amount": 3_000, "withdrawable_amount": 2_000,
+                   "minimum_payout": 100, "payout_block": null})
         );
         let res = flow_payout(
             &app,

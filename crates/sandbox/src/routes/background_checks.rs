@@ -36,7 +36,7 @@ use payout_model::identity::{
     NewBackgroundCheck, Submitted, TaxForm, SANDBOX_FAILING_SSN,
 };
 use payout_model::notification::{BackgroundCheckFailed, NotificationType};
-use payout_model::StepName;
+use payout_model::{FlowAction, StepName};
 use uuid::Uuid;
 
 /// The background-check routes.
@@ -54,6 +54,8 @@ async fn run_background_check(
     user: FlowUser,
     ApiJson(new): ApiJson<NewBackgroundCheck>,
 ) -> Result<Json<Submitted<BackgroundCheck>>, Error> {
+    user.permit(&state.db, FlowAction::SubmitBackgroundCheck)
+        .await?;
     let now = state.clock.now();
     let today = now.date_naive();
     let id = Uuid::new_v4();
@@ -122,7 +124,7 @@ async fn run_background_check(
     tx.commit().await?;
     tracing::info!(user_id = %user.user_id, status = ?check.status, "background check done");
 
-    let flow = record_form_step(&state.db, user.flow_id, StepName::BackgroundCheck).await?;
+    let flow = record_form_step(&state.db, user.flow_id, StepName::BackgroundCheck, now).await?;
     Ok(Json(Submitted { data: check, flow }))
 }
 

@@ -1,6 +1,7 @@
 //! Bank accounts for pay-ins (issue 4; the manage-payments step): a US bank account with a
 //! checked ABA routing number. The flow's signed-in user adds, lists and removes theirs under
-//! `/api/flow/bank-accounts`; the host reads them at `/api/v2/users/{id}/bank-accounts`.
+//! `/api/flow/bank-accounts`, through the flow's manage-payments step ([`FlowUser::permit`]);
+//! the host reads them at `/api/v2/users/{id}/bank-accounts`.
 //!
 //! Account numbers are stored as entered (a sandbox) and only ever returned as their last four
 //! digits; nothing here logs them.
@@ -20,6 +21,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use payout_model::money::{BankAccount, NewBankAccount};
+use payout_model::FlowAction;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -53,6 +55,7 @@ async fn list_flow_bank_accounts(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<BankAccountList>, Error> {
+    user.permit(&state.db, FlowAction::ReadBankAccounts).await?;
     Ok(Json(list_accounts(&state.db, user.user_id).await?))
 }
 
@@ -62,6 +65,7 @@ async fn create_flow_bank_account(
     user: FlowUser,
     ApiJson(new): ApiJson<NewBankAccount>,
 ) -> Result<Json<BankAccount>, Error> {
+    user.permit(&state.db, FlowAction::AddBankAccount).await?;
     let now = state.clock.now();
     let account = BankAccount {
         id: Uuid::new_v4(),
@@ -96,6 +100,8 @@ async fn delete_flow_bank_account(
     user: FlowUser,
     id: PathParam,
 ) -> Result<StatusCode, Error> {
+    user.permit(&state.db, FlowAction::RemoveBankAccount)
+        .await?;
     let id = id.id(bank_account_not_found)?;
     let deleted = sqlx::query("DELETE FROM bank_accounts WHERE id = $1 AND user_id = $2")
         .bind(id.to_string())

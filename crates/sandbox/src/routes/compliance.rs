@@ -24,7 +24,7 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use payout_model::error::Errors;
 use payout_model::identity::{last4, tin_digits, Compliance, NewCompliance, Submitted, TaxForm};
-use payout_model::StepName;
+use payout_model::{FlowAction, StepName};
 use uuid::Uuid;
 
 /// The compliance routes.
@@ -36,23 +36,27 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// `GET /api/flow/compliance`: what the signed-in user submitted (or what their background
-/// check collected), masked, or `null`.
+/// check collected), masked, or `null`; for a flow with a compliance or background-check step
+/// (403 `step_not_allowed` otherwise).
 async fn get_compliance(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<Option<Compliance>>, Error> {
+    user.permit(&state.db, FlowAction::ReadCompliance).await?;
     Ok(Json(find_compliance(&state.db, user.user_id).await?))
 }
 
-/// `PUT /api/flow/compliance`: the user's tax data. 422 naming each bad field (as of the
+/// `PUT /api/flow/compliance`: the user's tax data, only while the flow's compliance step is
+/// current (403 `step_not_allowed` otherwise, issue 8). 422 naming each bad field (as of the
 /// server's date: 18 or older), or each of `country`, `tin`, `date_of_birth` that differs from
 /// what a background check already run was run on. Replaces what was there, and completes the
-/// flow's compliance step when it has one.
+/// step.
 async fn submit_compliance(
     State(state): State<AppState>,
     user: FlowUser,
     ApiJson(new): ApiJson<NewCompliance>,
 ) -> Result<Json<Submitted<Compliance>>, Error> {
+    user.permit(&state.db, FlowAction::SubmitCompliance).await?;
     let now = state.clock.now();
     new.validate(now.date_naive())?;
     let form = new.form();
@@ -87,7 +91,7 @@ async fn submit_compliance(
     }
     store_record(&mut tx, user.user_id, user.app_id, &compliance, tin).await?;
     tx.commit().await?;
-    let flow = record_form_step(&state.db, user.flow_id, StepName::Compliance).await?;
+    let flow = record_form_step(&state.db, user.flow_id, StepName::Compliance, now).await?;
     Ok(Json(Submitted {
         data: compliance,
         flow,

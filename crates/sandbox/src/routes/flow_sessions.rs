@@ -4,6 +4,18 @@
 //! minting and resuming sessions, the flow state, and recording steps completed
 //! ([`record_step_completed`], shared with the steps that complete by their own form).
 //!
+//! ## A link is a bounded capability (issue 8)
+//!
+//! - A pre-authenticated link (the host named the user, no `require_auth`, within
+//!   [`PREAUTH_WINDOW_MINUTES`]) signs in ONE browser: the first mint claims the flow
+//!   (`flows.preauth_claimed_at`, migration 0006) with a compare-and-set, and only the mint
+//!   whose claim took is authenticated. That browser resumes through its resume cookie (below);
+//!   every later mint, from any browser, is unauthenticated and must sign in.
+//! - When a step completion completes the flow, every session of the flow ends at most
+//!   [`COMPLETED_SESSION_MINUTES`] later (long enough for the done screen), and meanwhile the
+//!   flow is read-only ([`FlowState::permits`]). A mint for a complete flow is never
+//!   authenticated, nor resumed: the app shows its done screen to anyone holding the link.
+//!
 //! ## Resuming after a reload (issue 3)
 //!
 //! Whenever a session becomes authenticated (minted pre-authenticated here, or signed in by
@@ -49,7 +61,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use payout_model::{
-    FlowState, NewSession, Session, StepName, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
+    FlowAction, FlowState, NewSession, Session, StepName, COMPLETED_SESSION_MINUTES,
+    PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
 };
 use uuid::Uuid;
 
@@ -77,9 +90,13 @@ pub(crate) fn router() -> Router<AppState> {
 /// Otherwise a fresh session. It is authenticated (acts for the flow's user) only when the HOST
 /// named the user when it created the flow (`flows.preauthenticated`; a `user_id` written by a
 /// sign-in through the link never counts, or anyone opening the link after that person signed
-/// in would act as them), the flow does not `require_auth`, and it was created less than
-/// [`PREAUTH_WINDOW_MINUTES`] ago (seed 002, `user_id`); otherwise the app asks the user to
-/// sign in first.
+/// in would act as them), the flow does not `require_auth`, it was created less than
+/// [`PREAUTH_WINDOW_MINUTES`] ago (seed 002, `user_id`), and this mint is the first to claim it
+/// (issue 8: the link signs in one browser, once); otherwise the app asks the user to sign in
+/// first.
+///
+/// A complete flow is never resumed nor authenticated: the session is a fresh, unauthenticated
+/// one living [`COMPLETED_SESSION_MINUTES`] (module docs), and a resume cookie sent is cleared.
 async fn create_session(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -94,8 +111,10 @@ async fn create_session(
     let now = state.clock.now();
     let host_origin = checked_host_origin(&state, &flow.app_id, new.host_origin.as_deref()).await?;
 
+    let complete = flow_state.is_complete();
     let cookie_name = resume_cookie_name(flow_state.id);
-    if let Some(token) = cookie_value(&headers, &cookie_name) {
+    let sent_cookie = cookie_value(&headers, &cookie_name);
+    if let Some(token) = sent_cookie.filter(|_| !complete) {
         match find_resumable(&state.db, flow_state.id, token).await? {
             Some(expires_at) if now < expires_at => {
                 sqlx::query("UPDATE flow_sessions SET host_origin = $1 WHERE token_hash = $2")
@@ -124,14 +143,23 @@ async fn create_session(
     }
 
     let preauth_until = flow.created()? + Duration::minutes(PREAUTH_WINDOW_MINUTES);
-    let authenticated = flow.host_named_user()
+    let may_preauthenticate = flow.host_named_user()
         && flow_state.user_id.is_some()
         && !flow_state.require_auth
+        && !complete
         && now < preauth_until;
-    let user_id = flow_state.user_id.filter(|_| authenticated);
 
     let token = new_token();
-    let expires_at = now + Duration::minutes(SESSION_TTL_MINUTES);
+    let expires_at = now
+        + Duration::minutes(if complete {
+            COMPLETED_SESSION_MINUTES
+        } else {
+            SESSION_TTL_MINUTES
+        });
+    // The claim and the session it authenticates are written together or not at all.
+    let mut tx = state.db.begin().await?;
+    let authenticated = may_preauthenticate && claim_preauth(&mut tx, flow_state.id, now).await?;
+    let user_id = flow_state.user_id.filter(|_| authenticated);
     sqlx::query(
         "INSERT INTO flow_sessions (token_hash, flow_id, user_id, authenticated, host_origin, \
          expires_at, created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -143,11 +171,22 @@ async fn create_session(
     .bind(host_origin.clone())
     .bind(to_millis(expires_at))
     .bind(to_millis(now))
-    .execute(&state.db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
 
-    let cookie =
-        authenticated.then(|| resume_cookie(&state.config, flow_state.id, &token, expires_at, now));
+    let cookie = if authenticated {
+        Some(resume_cookie(
+            &state.config,
+            flow_state.id,
+            &token,
+            expires_at,
+            now,
+        ))
+    } else {
+        // A complete flow's resume cookie is of no more use: the browser forgets it.
+        sent_cookie.map(|_| clear_resume_cookie(&state.config, flow_state.id))
+    };
     let session = Session {
         token,
         expires_at,
@@ -159,6 +198,24 @@ async fn create_session(
         Some(cookie) => ([(SET_COOKIE, cookie)], Json(session)).into_response(),
         None => Json(session).into_response(),
     })
+}
+
+/// Claims flow `flow_id`'s pre-authentication for the mint at hand: `true` for the one mint
+/// whose compare-and-set takes (`… WHERE preauth_claimed_at IS NULL`, one row changed), `false`
+/// for every other, concurrent ones included, on SQLite and PostgreSQL alike.
+async fn claim_preauth(
+    conn: &mut sqlx::AnyConnection,
+    flow_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let claimed = sqlx::query(
+        "UPDATE flows SET preauth_claimed_at = $1 WHERE id = $2 AND preauth_claimed_at IS NULL",
+    )
+    .bind(to_millis(now))
+    .bind(flow_id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
 }
 
 /// The requested embedding origin when the app's allow-list (or the server's extra origins, or
@@ -298,7 +355,8 @@ async fn complete_step(
     }
     check_current(&flow_state, step)?;
     check_step_done(&state.db, &user, step).await?;
-    let flow_state = record_step_completed(&state.db, session.flow_id, step, |flow| {
+    let now = state.clock.now();
+    let flow_state = record_step_completed(&state.db, session.flow_id, step, now, |flow| {
         check_current(flow, step).map(|()| true)
     })
     .await?;
@@ -322,10 +380,14 @@ fn check_current(flow: &FlowState, step: StepName) -> Result<(), Error> {
 /// The write is a compare-and-set on `completed_steps` (`UPDATE … WHERE completed_steps =
 /// <what was read>`), re-reading and re-checking on a miss: a completion that raced this one is
 /// never overwritten, on SQLite and PostgreSQL alike, whatever the isolation level.
+///
+/// A completion (at `now`) that completes the flow ends every session of the flow at most
+/// [`COMPLETED_SESSION_MINUTES`] later (issue 8, module docs).
 pub(crate) async fn record_step_completed(
     db: &Db,
     flow_id: Uuid,
     step: StepName,
+    now: DateTime<Utc>,
     check: impl Fn(&FlowState) -> Result<bool, Error>,
 ) -> Result<FlowState, Error> {
     for _ in 0..COMPLETE_ATTEMPTS {
@@ -346,7 +408,10 @@ pub(crate) async fn record_step_completed(
         .execute(db)
         .await?;
         if updated.rows_affected() == 1 {
-            tracing::info!(flow_id = %flow_state.id, %step, "step completed");
+            tracing::info!(%step, "step completed");
+            if flow_state.is_complete() {
+                end_sessions_soon(db, flow_id, now).await?;
+            }
             return Ok(flow_state);
         }
     }
@@ -355,17 +420,49 @@ pub(crate) async fn record_step_completed(
     ))
 }
 
+/// Sets every session of flow `flow_id` to end at most [`COMPLETED_SESSION_MINUTES`] after
+/// `now`, the moment the flow was completed.
+async fn end_sessions_soon(db: &Db, flow_id: Uuid, now: DateTime<Utc>) -> Result<(), Error> {
+    let ends_at = to_millis(now + Duration::minutes(COMPLETED_SESSION_MINUTES));
+    sqlx::query("UPDATE flow_sessions SET expires_at = $1 WHERE flow_id = $2 AND expires_at > $1")
+        .bind(ends_at)
+        .bind(flow_id.to_string())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Records a step that its own form completes (compliance, id-verification, background-check)
-/// when it is a step of the flow, in any order; answers the flow as it then is.
+/// at `now`; answers the flow as it then is. The step must be the flow's current one (issue 8):
+/// otherwise 403 `step_not_allowed`, as [`crate::auth::FlowUser::permit`] answers for the
+/// form's own submission, so a form never completes a step out of order.
 pub(crate) async fn record_form_step(
     db: &Db,
     flow_id: Uuid,
     step: StepName,
+    now: DateTime<Utc>,
 ) -> Result<FlowState, Error> {
-    record_step_completed(db, flow_id, step, |flow| {
-        Ok(flow.steps.iter().any(|s| s.name() == step))
+    record_step_completed(db, flow_id, step, now, |flow| {
+        match flow.next_step().map(|s| s.name()) {
+            Some(current) if current == step => Ok(true),
+            _ => Err(form_step_denied(flow, step)),
+        }
     })
     .await
+}
+
+/// The 403 for completing form step `step` of `flow` when it is not the current step.
+fn form_step_denied(flow: &FlowState, step: StepName) -> Error {
+    let action = match step {
+        StepName::Compliance => FlowAction::SubmitCompliance,
+        StepName::IdVerification => FlowAction::SubmitIdVerification,
+        _ => FlowAction::SubmitBackgroundCheck,
+    };
+    match flow.permits(action) {
+        Err(denial) => Error::StepNotAllowed(denial),
+        // Unreachable for the form steps, whose actions only their own step owns.
+        Ok(_) => Error::Conflict(format!("\"{step}\" is not the current step")),
+    }
 }
 
 /// 409 unless the work of `step` is done: a payout method for `manage-payouts`, a bank account

@@ -8,6 +8,10 @@
 //! other is verified. A failure clears the pictures so the user retakes them, and leaves the
 //! step open; the other two complete it.
 //!
+//! Every route acts only through the flow's id-verification step (issue 8,
+//! [`FlowUser::permit`]): reading while the flow has it, uploading and submitting while it is
+//! the current step.
+//!
 //! A decision of verified or needs review is the user's, not the flow's: it stands for every
 //! later flow of theirs. Such a user uploads nothing more (409), and submitting answers the
 //! decision on file and completes the step of the flow at hand, so a later flow that lists
@@ -33,7 +37,7 @@ use payout_model::identity::{
     check_document, DocumentSide, IdVerification, Submitted, UploadedDocument, VerificationStatus,
     DOCUMENT_MAX_BYTES, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG,
 };
-use payout_model::StepName;
+use payout_model::{FlowAction, StepName};
 use uuid::Uuid;
 
 /// The largest body the upload route reads: one byte over the limit, so an oversize picture is
@@ -77,6 +81,8 @@ async fn get_id_verification(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<IdVerification>, Error> {
+    user.permit(&state.db, FlowAction::ReadIdVerification)
+        .await?;
     Ok(Json(find_id_verification(&state.db, user.user_id).await?))
 }
 
@@ -92,6 +98,8 @@ async fn upload_document(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<UploadedDocument>, Error> {
+    user.permit(&state.db, FlowAction::SubmitIdVerification)
+        .await?;
     let side: DocumentSide = side
         .0
         .parse()
@@ -160,9 +168,17 @@ async fn submit_id_verification(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<Submitted<IdVerification>>, Error> {
+    user.permit(&state.db, FlowAction::SubmitIdVerification)
+        .await?;
     let current = find_id_verification(&state.db, user.user_id).await?;
     if is_settled(current.status) {
-        let flow = record_form_step(&state.db, user.flow_id, StepName::IdVerification).await?;
+        let flow = record_form_step(
+            &state.db,
+            user.flow_id,
+            StepName::IdVerification,
+            state.clock.now(),
+        )
+        .await?;
         return Ok(Json(Submitted {
             data: current,
             flow,
@@ -210,7 +226,13 @@ async fn submit_id_verification(
             .ok_or_else(flow_not_found)?
             .to_state()?
     } else {
-        record_form_step(&state.db, user.flow_id, StepName::IdVerification).await?
+        record_form_step(
+            &state.db,
+            user.flow_id,
+            StepName::IdVerification,
+            state.clock.now(),
+        )
+        .await?
     };
     Ok(Json(Submitted {
         data: find_id_verification(&state.db, user.user_id).await?,

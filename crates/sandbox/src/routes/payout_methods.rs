@@ -1,7 +1,8 @@
 //! Payout methods (issue 4; the manage-payouts step): `ach`, `paypal`, `venmo`, `cash_app`, one
 //! default per user. One implementation behind two routers' worth of routes: the host's under
 //! `/api/v2/users/{id}/payout-methods` (HTTP Basic) and the flow's under
-//! `/api/flow/payout-methods` (the signed-in user of a flow session).
+//! `/api/flow/payout-methods` (the signed-in user of a flow session, through the flow's
+//! manage-payouts step, or its payout step for adding one: [`FlowUser::permit`]).
 //!
 //! The details are stored as entered (account numbers included: a sandbox); responses carry
 //! only a `label` that masks them (`ACH · checking ••••6789`), and nothing here logs them.
@@ -23,6 +24,7 @@ use chrono::{DateTime, Utc};
 use payout_model::money::{
     AccountType, NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
 };
+use payout_model::FlowAction;
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -127,6 +129,8 @@ async fn list_flow_payout_methods(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<PayoutMethodList>, Error> {
+    user.permit(&state.db, FlowAction::ReadPayoutMethods)
+        .await?;
     let mut conn = state.db.acquire().await?;
     Ok(Json(list_methods(&mut conn, user.user_id).await?))
 }
@@ -137,6 +141,7 @@ async fn create_flow_payout_method(
     user: FlowUser,
     ApiJson(new): ApiJson<NewPayoutMethod>,
 ) -> Result<Json<PayoutMethod>, Error> {
+    user.permit(&state.db, FlowAction::AddPayoutMethod).await?;
     let now = state.clock.now();
     Ok(Json(
         add_method(&state.db, user.app_id, user.user_id, new, now).await?,
@@ -149,6 +154,8 @@ async fn delete_flow_payout_method(
     user: FlowUser,
     id: PathParam,
 ) -> Result<StatusCode, Error> {
+    user.permit(&state.db, FlowAction::RemovePayoutMethod)
+        .await?;
     let method_id = id.id(payout_method_not_found)?;
     remove_method(&state.db, user.user_id, method_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -160,6 +167,8 @@ async fn set_default_flow_payout_method(
     user: FlowUser,
     id: PathParam,
 ) -> Result<Json<PayoutMethodList>, Error> {
+    user.permit(&state.db, FlowAction::ChooseDefaultPayoutMethod)
+        .await?;
     let method_id = id.id(payout_method_not_found)?;
     Ok(Json(
         make_default(&state.db, user.user_id, method_id).await?,

@@ -7,8 +7,15 @@
 //! `POST /api/v2/sandbox/transfers/{id}/simulate` completes or fails them. The fee
 //! ([`PayoutPlatform::fee`]) is charged at creation, to the app's wallet (`platform`, the
 //! default) or out of the amount (`user`).
+//!
+//! A flow payout is bounded (issue 8): only through the flow's current payout step
+//! ([`FlowUser::permit`]), never for a user whose background check failed (403
+//! `payout_blocked`; the host API still pays them, its decision), at least the app's
+//! `min_flow_payout` ([`min_flow_payout`]), and its errors never tell the end user anything
+//! about the app's wallet (a shortfall there answers a generic 409).
 
 use crate::auth::{FlowUser, HostApp};
+use crate::db::Db;
 use crate::error::Error;
 use crate::extract::ApiJson;
 use crate::idempotency::IdempotencyKey;
@@ -16,7 +23,6 @@ use crate::ledger::{
     app_account, create_transfer, fees_account, hold_account, rail_account, replayed_transfer,
     user_account, user_wallet, Move, TransferDraft,
 };
-use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::routes::payout_methods::{chosen_platform, MethodRow};
 use crate::routes::transfers::insufficient_funds;
 use crate::routes::users::user_exists;
@@ -26,10 +32,10 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use payout_model::money::{
-    format_cents, Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutQuote,
-    TransactionType, Transfer, TransferStatus, TransferType,
+    format_cents, Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutBlock,
+    PayoutQuote, TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_MIN_FLOW_PAYOUT,
 };
-use payout_model::Metadata;
+use payout_model::{FlowAction, Metadata};
 use uuid::Uuid;
 
 /// The payout routes, host and flow.
@@ -117,23 +123,35 @@ async fn create_payout(
     Ok(Json(transfer))
 }
 
-/// `POST /api/flow/payouts`: the signed-in user pays out `amount` (at most their withdrawable
-/// balance) to one of their methods; the fee is paid as the flow's `payout_fee_party` says. The
-/// idempotency key is scoped to the app and the user; the flow is recorded on the transfer.
+/// `POST /api/flow/payouts`: the signed-in user pays out `amount` (at least the app's
+/// `min_flow_payout`, at most their withdrawable balance) to one of their methods; the fee is
+/// paid as the flow's `payout_fee_party` says. The idempotency key is scoped to the app and the
+/// user; the flow is recorded on the transfer.
+///
+/// 403 `step_not_allowed` unless the flow's payout step is current, 403 `payout_blocked` for a
+/// user whose background check failed (module docs). When the app's wallet cannot pay its part
+/// (a platform-paid fee), 409 with a message that says nothing of the app's balance.
 async fn create_flow_payout(
     State(state): State<AppState>,
     user: FlowUser,
     ApiJson(new): ApiJson<NewFlowPayout>,
 ) -> Result<Json<Transfer>, Error> {
+    let flow = user.permit(&state.db, FlowAction::CreatePayout).await?;
+    if payout_block(&state.db, user.user_id).await?.is_some() {
+        return Err(Error::PayoutBlocked);
+    }
     let scope = format!("flow-payouts:{}", user.user_id);
     let key = IdempotencyKey::new(scope, new.idempotency_key.clone(), &new)?;
     if let Some(transfer) = replayed_transfer(&state.db, user.app_id, Some(&key)).await? {
         return Ok(Json(transfer));
     }
-    let flow = FlowRow::find(&state.db, user.flow_id)
-        .await?
-        .ok_or_else(flow_not_found)?
-        .to_state()?;
+    let minimum = min_flow_payout(&state.db, user.app_id).await?;
+    if new.amount < minimum {
+        return Err(Error::invalid_field(
+            "amount",
+            format!("must be at least {}", format_cents(minimum)),
+        ));
+    }
     let mut conn = state.db.acquire().await?;
     let method = MethodRow::find(&mut conn, user.user_id, new.payout_method_id)
         .await?
@@ -164,11 +182,42 @@ async fn create_flow_payout(
                 if shortfall.is_user() {
                     above_balance(shortfall.balance)
                 } else {
-                    insufficient_funds(shortfall)
+                    // The app's side: the end user learns nothing of its wallet; the log has
+                    // what happened (no ids, no amounts of the user).
+                    tracing::warn!(
+                        "a flow payout was refused: the app's wallet cannot pay its part"
+                    );
+                    payout_unavailable()
                 }
             })
         })?;
     Ok(Json(transfer))
+}
+
+/// The flow's 409 when the app cannot pay its part of a payout: says nothing of its wallet.
+fn payout_unavailable() -> Error {
+    Error::Conflict("this payout cannot be made right now; try again later".to_owned())
+}
+
+/// Why user `user_id` may not pay out through a flow, if they may not: a failed background
+/// check (`has_criminal_activity`). The host API does not ask.
+pub(crate) async fn payout_block(db: &Db, user_id: Uuid) -> Result<Option<PayoutBlock>, Error> {
+    let flagged: Option<i64> =
+        sqlx::query_scalar("SELECT has_criminal_activity FROM users WHERE id = $1")
+            .bind(user_id.to_string())
+            .fetch_optional(db)
+            .await?;
+    Ok((flagged.unwrap_or(0) != 0).then_some(PayoutBlock::BackgroundCheck))
+}
+
+/// The smallest payout app `app_id`'s flows accept (`apps.min_flow_payout`, migration 0006;
+/// [`DEFAULT_MIN_FLOW_PAYOUT`] for an app without the setting).
+pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Error> {
+    let minimum: Option<i64> = sqlx::query_scalar("SELECT min_flow_payout FROM apps WHERE id = $1")
+        .bind(app_id.to_string())
+        .fetch_optional(db)
+        .await?;
+    Ok(minimum.unwrap_or(DEFAULT_MIN_FLOW_PAYOUT))
 }
 
 /// The flow's 422 for an amount above the user's withdrawable balance.

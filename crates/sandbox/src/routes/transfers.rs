@@ -1,8 +1,8 @@
 //! `/api/v2/transfers`: balance transfers between the app's wallet and a user's (seed 004,
 //! "Create Fund Transfer"), reading and listing transfers of every kind, and their lifecycle
 //! (seed 001: cancel, reverse); the sandbox's money controls (`/api/v2/sandbox/refills`,
-//! `/api/v2/sandbox/transfers/{id}/simulate`); and `GET /api/flow/transfers/{id}` for the flow
-//! to follow its user's payout.
+//! `/api/v2/sandbox/transfers/{id}/simulate`); and `GET /api/flow/transfers/{id}` for the flow's
+//! payout step to follow its user's payout.
 
 use crate::auth::{FlowUser, HostApp};
 use crate::error::Error;
@@ -23,6 +23,7 @@ use payout_model::money::{
     NewRefill, NewTransfer, SimulateTransfer, TransactionType, Transfer, TransferList,
     TransferStatus, TransferType,
 };
+use payout_model::FlowAction;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -250,12 +251,14 @@ async fn simulate_transfer(
     Ok(Json(transfer))
 }
 
-/// `GET /api/flow/transfers/{id}`: one of the signed-in user's transfers (404 for any other).
+/// `GET /api/flow/transfers/{id}`: one of the signed-in user's transfers (404 for any other),
+/// for a flow with a payout step (403 `step_not_allowed` otherwise).
 async fn get_flow_transfer(
     State(state): State<AppState>,
     user: FlowUser,
     id: PathParam,
 ) -> Result<Json<Transfer>, Error> {
+    user.permit(&state.db, FlowAction::ReadTransfer).await?;
     let id = id.id(transfer_not_found)?;
     let mut conn = state.db.acquire().await?;
     let row = TransferRow::find(&mut conn, user.app_id, Some(user.user_id), id)

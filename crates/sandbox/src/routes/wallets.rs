@@ -1,17 +1,20 @@
 //! Wallets as hosts and the flow read them (issue 4): `{"amount", "withdrawable_amount"}` in
 //! cents. A user's amount includes their pending payouts, which are not withdrawable; an app's
-//! wallet is all withdrawable.
+//! wallet is all withdrawable. The flow's payout step reads a [`FlowWallet`] (issue 8): the
+//! same, plus the app's flow payout minimum and why the user may not pay out, if they may not.
 
 use crate::auth::{FlowUser, HostApp};
 use crate::error::Error;
 use crate::extract::PathParam;
 use crate::ledger::{app_wallet, user_wallet};
+use crate::routes::payouts::{min_flow_payout, payout_block};
 use crate::routes::users::{user_exists, user_not_found};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use payout_model::money::Wallet;
+use payout_model::money::{FlowWallet, Wallet};
+use payout_model::FlowAction;
 
 /// The wallet routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -44,11 +47,22 @@ async fn get_user_wallet(
     Ok(Json(user_wallet(&mut conn, user_id).await?))
 }
 
-/// `GET /api/flow/wallet`: the signed-in user's wallet.
+/// `GET /api/flow/wallet`: the signed-in user's wallet, for a flow with a payout step (403
+/// `step_not_allowed` otherwise), with the app's flow payout minimum and the user's payout
+/// block, if any.
 async fn get_flow_wallet(
     State(state): State<AppState>,
     user: FlowUser,
-) -> Result<Json<Wallet>, Error> {
+) -> Result<Json<FlowWallet>, Error> {
+    user.permit(&state.db, FlowAction::ReadWallet).await?;
+    let minimum_payout = min_flow_payout(&state.db, user.app_id).await?;
+    let payout_block = payout_block(&state.db, user.user_id).await?;
     let mut conn = state.db.acquire().await?;
-    Ok(Json(user_wallet(&mut conn, user.user_id).await?))
+    let wallet = user_wallet(&mut conn, user.user_id).await?;
+    Ok(Json(FlowWallet {
+        amount: wallet.amount,
+        withdrawable_amount: wallet.withdrawable_amount,
+        minimum_payout,
+        payout_block,
+    }))
 }

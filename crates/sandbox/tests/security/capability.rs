@@ -1,4 +1,773 @@
-//! See `tests/security.rs`.
+//! Issue 8, "What a flow session may do" and "Links": a flow session acts only through the step
+//! of its flow that owns the action, only while that step is current and the flow is not
+//! complete; a complete flow's sessions end shortly after; a pre-authenticated link signs in one
+//! browser; a user whose background check failed cannot pay out through a flow; flow payouts
+//! have a minimum and never tell the end user the app's balance. See `tests/security.rs`.
 
-#[allow(unused_imports)]
-use crate::support;
+use crate::support::{self, bob, Auth, TestApp, TestResponse};
+use axum::http::{header, Method};
+use chrono::Duration;
+use payout_model::COMPLETED_SESSION_MINUTES;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The redirect step, as a flow lists it.
+fn redirect() -> Value {
+    json!({"name": "redirect", "redirect_url": "https://host.example/done"})
+}
+
+fn paypal() -> Value {
+    json!({"platform": "paypal", "email": "mallory@example.com"})
+}
+
+/// A valid W-9 (compliance) body.
+fn w9() -> Value {
+    json!({
+        "country": "US", "first_name": "Ada", "last_name": "Lovelace",
+        "date_of_birth": "1990-04-25", "tin": "123-45-6789",
+        "address": {"line1": "1 Main St", "city": "San Francisco", "region": "CA",
+                    "postal_code": "94103"}
+    })
+}
+
+/// A US background check with `ssn`, the other fields valid.
+fn us_check(ssn: &str) -> Value {
+    json!({
+        "country": "US", "ssn": ssn, "date_of_birth": "1985-02-01",
+        "address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
+                    "postal_code": "78701"}
+    })
+}
+
+/// The JSON of a 200 response; panics with the body otherwise.
+#[track_caller]
+fn ok(res: TestResponse) -> Value {
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()
+}
+
+fn id_of(value: &Value) -> &str {
+    value["id"].as_str().unwrap()
+}
+
+/// A flow of `steps` for a new Bob named by the host, and the one pre-authenticated session of
+/// its link: `(flow, user id, token)`.
+async fn host_named_flow(app: &TestApp, steps: Value) -> (Value, String, String) {
+    let user = app.create_user().await;
+    let flow = app
+        .create_flow(json!({"steps": steps, "user_id": user["id"]}))
+        .await;
+    let session = app.create_session(&flow["id"], None).await;
+    assert_eq!(session["authenticated"], true);
+    let token = session["token"].as_str().unwrap().to_owned();
+    (flow, id_of(&user).to_owned(), token)
+}
+
+/// Moves `cents` from the app's wallet to `user`'s (host API).
+async fn fund(app: &TestApp, user: &str, cents: i64) {
+    ok(app
+        .post(
+            "/api/v2/transfers",
+            Auth::App,
+            json!({"amount": -cents, "user_id": user}),
+        )
+        .await);
+}
+
+/// Adds a payout method for `user` through the host API; returns its id.
+async fn host_adds_method(app: &TestApp, user: &str, body: Value) -> String {
+    let method = ok(app
+        .post(
+            &format!("/api/v2/users/{user}/payout-methods"),
+            Auth::App,
+            body,
+        )
+        .await);
+    id_of(&method).to_owned()
+}
+
+/// `(amount, withdrawable_amount)` of `user`'s wallet as the host reads it.
+async fn user_wallet(app: &TestApp, user: &str) -> (i64, i64) {
+    let wallet = ok(app
+        .get(&format!("/api/v2/users/{user}/wallet"), Auth::App)
+        .await);
+    (
+        wallet["amount"].as_i64().unwrap(),
+        wallet["withdrawable_amount"].as_i64().unwrap(),
+    )
+}
+
+/// `amount` of the default app's wallet.
+async fn app_balance(app: &TestApp) -> i64 {
+    ok(app.get("/api/v2/wallet", Auth::App).await)["amount"]
+        .as_i64()
+        .unwrap()
+}
+
+/// How many payout methods `user` has.
+async fn method_count(app: &TestApp, user: &str) -> usize {
+    ok(app
+        .get(&format!("/api/v2/users/{user}/payout-methods"), Auth::App)
+        .await)["data"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+async fn flow_payout(app: &TestApp, token: &str, body: Value) -> TestResponse {
+    app.post("/api/flow/payouts", Auth::Bearer(token), body)
+        .await
+}
+
+/// Asserts a 403 `step_not_allowed` whose message names `step` (quoted, as the model writes
+/// it); returns the message.
+#[track_caller]
+fn assert_step_not_allowed(res: &TestResponse, step: &str, what: &str) -> String {
+    let body = res.assert_error(403, "step_not_allowed");
+    let message = body["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains(&format!("\"{step}\"")),
+        "{what}: {message:?} does not name {step}"
+    );
+    message
+}
+
+/// A flow-facing action on the user's data, as the app sends it.
+struct Action {
+    /// For failure messages.
+    name: &'static str,
+    method: Method,
+    path: String,
+    body: Option<(&'static str, Vec<u8>)>,
+    /// The step the capability table gives it (its first owner).
+    step: &'static str,
+    /// Whether it changes something.
+    writes: bool,
+}
+
+impl Action {
+    async fn send(&self, app: &TestApp, token: &str) -> TestResponse {
+        app.send(
+            self.method.clone(),
+            &self.path,
+            Auth::Bearer(token),
+            &[],
+            self.body.clone(),
+        )
+        .await
+    }
+}
+
+fn json_body(value: Value) -> Option<(&'static str, Vec<u8>)> {
+    Some(("application/json", value.to_string().into_bytes()))
+}
+
+/// Every flow-facing action on the user's data (payout-model's `FlowAction::ALL`), with a body
+/// that would succeed where allowed; ids are of objects that do not exist, so nothing is found
+/// even if the guard let it through.
+fn every_action() -> Vec<Action> {
+    let nobody = uuid::Uuid::new_v4();
+    let action = |name, method, path: &str, body, step, writes| Action {
+        name,
+        method,
+        path: path.to_owned(),
+        body,
+        step,
+        writes,
+    };
+    vec![
+        action(
+            "read payout methods",
+            Method::GET,
+            "/api/flow/payout-methods",
+            None,
+            "manage-payouts",
+            false,
+        ),
+        action(
+            "add a payout method",
+            Method::POST,
+            "/api/flow/payout-methods",
+            json_body(paypal()),
+            "manage-payouts",
+            true,
+        ),
+        action(
+            "remove a payout method",
+            Method::DELETE,
+            &format!("/api/flow/payout-methods/{nobody}"),
+            None,
+            "manage-payouts",
+            true,
+        ),
+        action(
+            "choose the default method",
+            Method::POST,
+            &format!("/api/flow/payout-methods/{nobody}/default"),
+            None,
+            "manage-payouts",
+            true,
+        ),
+        action(
+            "read bank accounts",
+            Method::GET,
+            "/api/flow/bank-accounts",
+            None,
+            "manage-payments",
+            false,
+        ),
+        action(
+            "add a bank account",
+            Method::POST,
+            "/api/flow/bank-accounts",
+            json_body(
+                json!({"routing_number": "021000021", "account_number": "000123456789",
+                             "account_type": "savings"}),
+            ),
+            "manage-payments",
+            true,
+        ),
+        action(
+            "remove a bank account",
+            Method::DELETE,
+            &format!("/api/flow/bank-accounts/{nobody}"),
+            None,
+            "manage-payments",
+            true,
+        ),
+        action(
+            "read the wallet",
+            Method::GET,
+            "/api/flow/wallet",
+            None,
+            "payout",
+            false,
+        ),
+        action(
+            "pay out",
+            Method::POST,
+            "/api/flow/payouts",
+            json_body(json!({"amount": 500, "payout_method_id": nobody,
+                             "idempotency_key": "k"})),
+            "payout",
+            true,
+        ),
+        action(
+            "read a transfer",
+            Method::GET,
+            &format!("/api/flow/transfers/{nobody}"),
+            None,
+            "payout",
+            false,
+        ),
+        action(
+            "read tax details",
+            Method::GET,
+            "/api/flow/compliance",
+            None,
+            "compliance",
+            false,
+        ),
+        action(
+            "submit tax details",
+            Method::PUT,
+            "/api/flow/compliance",
+            json_body(w9()),
+            "compliance",
+            true,
+        ),
+        action(
+            "read the id verification",
+            Method::GET,
+            "/api/flow/id-verification",
+            None,
+            "id-verification",
+            false,
+        ),
+        action(
+            "upload an id picture",
+            Method::PUT,
+            "/api/flow/id-verification/documents/front",
+            Some(("image/jpeg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10])),
+            "id-verification",
+            true,
+        ),
+        action(
+            "submit the id verification",
+            Method::POST,
+            "/api/flow/id-verification/submit",
+            None,
+            "id-verification",
+            true,
+        ),
+        action(
+            "run the background check",
+            Method::POST,
+            "/api/flow/background-check",
+            json_body(us_check("123-45-6789")),
+            "background-check",
+            true,
+        ),
+    ]
+}
+
+/// The issue's worst case: the host asks for tax details only; whoever holds the link cannot
+/// add a PayPal address of their own and withdraw the user's balance, before or after the flow
+/// is finished.
+#[tokio::test]
+async fn a_compliance_only_flow_cannot_add_a_payout_method_or_pay_out() {
+    let app = TestApp::new().await;
+    let (_, user, token) = host_named_flow(&app, json!(["compliance"])).await;
+    fund(&app, &user, 5_000).await;
+    let theirs = host_adds_method(&app, &user, paypal()).await;
+    let drain =
+        |key: &str| json!({"amount": 5_000, "payout_method_id": theirs, "idempotency_key": key});
+
+    let res = app
+        .post("/api/flow/payout-methods", Auth::Bearer(&token), paypal())
+        .await;
+    assert_step_not_allowed(&res, "manage-payouts", "add a method");
+    let res = flow_payout(&app, &token, drain("k-1")).await;
+    assert_step_not_allowed(&res, "payout", "pay out");
+
+    // The flow's own step works, and completes the flow; still nothing moves.
+    let done = ok(app
+        .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+        .await);
+    assert_eq!(done["flow"]["completed_steps"], json!(["compliance"]));
+    let res = app
+        .post("/api/flow/payout-methods", Auth::Bearer(&token), paypal())
+        .await;
+    assert_step_not_allowed(&res, "manage-payouts", "add a method after completion");
+    let res = flow_payout(&app, &token, drain("k-2")).await;
+    assert_step_not_allowed(&res, "payout", "pay out after completion");
+
+    assert_eq!(user_wallet(&app, &user).await, (5_000, 5_000));
+    assert_eq!(method_count(&app, &user).await, 1);
+    support::assert_ledger_invariants(&app.db).await;
+}
+
+/// Every action on the user's data is refused, 403 `step_not_allowed` naming its step, when
+/// the flow has no step that owns it.
+#[tokio::test]
+async fn actions_whose_step_the_flow_lacks_are_refused_naming_the_step() {
+    let app = TestApp::new().await;
+    let (_, user, token) = host_named_flow(&app, json!([redirect()])).await;
+    for action in every_action() {
+        let res = action.send(&app, &token).await;
+        let message = assert_step_not_allowed(&res, action.step, action.name);
+        assert!(
+            message.contains("does not have"),
+            "{}: {message}",
+            action.name
+        );
+    }
+    assert_eq!(method_count(&app, &user).await, 0);
+    let compliance =
+        ok(app.get(&format!("/api/v2/users/{user}"), Auth::App).await)["compliance"].clone();
+    assert_eq!(compliance, Value::Null);
+}
+
+/// Writes wait for their step: with an earlier step still open, each is refused naming its own
+/// step and the one that comes first; reads of a step the flow holds stay allowed.
+#[tokio::test]
+async fn writes_before_their_step_is_current_are_refused_naming_both_steps() {
+    let app = TestApp::new().await;
+    let steps = json!([
+        redirect(),
+        "compliance",
+        "id-verification",
+        "background-check",
+        "manage-payouts",
+        "manage-payments",
+        "payout"
+    ]);
+    let (_, user, token) = host_named_flow(&app, steps).await;
+    for action in every_action() {
+        let res = action.send(&app, &token).await;
+        if action.writes {
+            let message = assert_step_not_allowed(&res, action.step, action.name);
+            assert!(
+                message.contains("\"redirect\" comes first"),
+                "{}: {message}",
+                action.name
+            );
+        } else {
+            assert_ne!(res.status, 403, "{}: {}", action.name, res.text());
+        }
+    }
+    assert_eq!(method_count(&app, &user).await, 0);
+}
+
+/// A complete flow is read-only: every write its steps owned is refused (and says the flow is
+/// complete), its reads still answer.
+#[tokio::test]
+async fn a_complete_flow_refuses_every_write_and_still_reads() {
+    let app = TestApp::new().await;
+    let (flow, user, token) = host_named_flow(&app, json!(["compliance", "manage-payouts"])).await;
+    ok(app
+        .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+        .await);
+    ok(app
+        .post("/api/flow/payout-methods", Auth::Bearer(&token), paypal())
+        .await);
+    let done = ok(app
+        .post_empty(
+            "/api/flow/steps/manage-payouts/complete",
+            Auth::Bearer(&token),
+        )
+        .await);
+    assert_eq!(
+        done["completed_steps"],
+        json!(["compliance", "manage-payouts"])
+    );
+    let host = ok(app
+        .get(
+            &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+            Auth::App,
+        )
+        .await);
+    assert_eq!(host["completed_steps"], done["completed_steps"]);
+
+    let held = ["compliance", "manage-payouts"];
+    for action in every_action()
+        .into_iter()
+        .filter(|a| held.contains(&a.step))
+    {
+        let res = action.send(&app, &token).await;
+        if action.writes {
+            let body = res.assert_error(403, "step_not_allowed");
+            assert!(
+                body["message"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("this flow is complete"),
+                "{}: {body}",
+                action.name
+            );
+        } else {
+            assert_eq!(res.status, 200, "{}: {}", action.name, res.text());
+        }
+    }
+    assert_eq!(method_count(&app, &user).await, 1);
+}
+
+/// When a flow is completed, every session of it (the one that completed it and any other)
+/// ends COMPLETED_SESSION_MINUTES later, not SESSION_TTL_MINUTES after it was minted.
+#[tokio::test]
+async fn a_complete_flows_sessions_end_minutes_after_completion() {
+    let app = TestApp::new().await;
+    let (flow, _, token) = host_named_flow(&app, json!(["compliance"])).await;
+    let other = app.create_session(&flow["id"], None).await;
+    let other = other["token"].as_str().unwrap().to_owned();
+
+    app.advance(Duration::minutes(3));
+    ok(app
+        .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+        .await);
+    app.advance(Duration::minutes(COMPLETED_SESSION_MINUTES) - Duration::seconds(5));
+    for t in [&token, &other] {
+        let state = ok(app.get("/api/flow/state", Auth::Bearer(t)).await);
+        assert_eq!(state["completed_steps"], json!(["compliance"]));
+    }
+    ok(app.get("/api/flow/compliance", Auth::Bearer(&token)).await);
+
+    app.advance(Duration::seconds(6));
+    for t in [&token, &other] {
+        app.get("/api/flow/state", Auth::Bearer(t))
+            .await
+            .assert_error(401, "session_expired");
+    }
+    app.get("/api/flow/compliance", Auth::Bearer(&token))
+        .await
+        .assert_error(401, "session_expired");
+}
+
+/// A complete flow's link never signs anyone in again: not a new browser, not the browser
+/// that finished it (its resume cookie is cleared); the app shows the done screen instead.
+#[tokio::test]
+async fn a_complete_flows_link_is_never_resumed_nor_authenticated() {
+    let app = TestApp::new().await;
+    let user = app.create_user().await;
+    let flow = app
+        .create_flow(json!({"steps": ["compliance"], "user_id": user["id"]}))
+        .await;
+    let first = app
+        .post(
+            "/api/flow/sessions",
+            Auth::None,
+            json!({"flow_id": flow["id"]}),
+        )
+        .await;
+    let cookie = first.header(header::SET_COOKIE).to_owned();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let token = ok(first)["token"].as_str().unwrap().to_owned();
+    ok(app
+        .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+        .await);
+
+    let res = app.post_session_with_cookie(&flow["id"], &cookie).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let cleared = res.header(header::SET_COOKIE).to_owned();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let again = res.json();
+    assert_eq!(again["authenticated"], false);
+    assert_ne!(again["token"], token.as_str());
+    assert_eq!(again["flow"]["completed_steps"], json!(["compliance"]));
+    let fresh = app.create_session(&flow["id"], None).await;
+    assert_eq!(fresh["authenticated"], false);
+}
+
+/// A pre-authenticated link signs in the first browser to open it, once; that browser resumes
+/// on reload through its cookie; a second browser (or a leaked link) must sign in.
+#[tokio::test]
+async fn a_pre_authenticated_link_signs_in_one_browser() {
+    let app = TestApp::new().await;
+    let user = app.create_user().await;
+    let flow = app
+        .create_flow(json!({"steps": ["compliance"], "user_id": user["id"]}))
+        .await;
+    let first = app
+        .post(
+            "/api/flow/sessions",
+            Auth::None,
+            json!({"flow_id": flow["id"]}),
+        )
+        .await;
+    let cookie = first.header(header::SET_COOKIE).to_owned();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let first = ok(first);
+    assert_eq!(first["authenticated"], true);
+
+    app.advance(Duration::minutes(1));
+    let second = app
+        .post(
+            "/api/flow/sessions",
+            Auth::None,
+            json!({"flow_id": flow["id"]}),
+        )
+        .await;
+    assert!(second.headers.get(header::SET_COOKIE).is_none());
+    let second = ok(second);
+    assert_eq!(second["authenticated"], false);
+    let token2 = second["token"].as_str().unwrap();
+    let refused = app
+        .get("/api/flow/compliance", Auth::Bearer(token2))
+        .await
+        .assert_error(403, "forbidden");
+    assert_eq!(refused["message"], "sign in to continue");
+    app.put("/api/flow/compliance", Auth::Bearer(token2), w9())
+        .await
+        .assert_error(403, "forbidden");
+
+    // The first browser reloads: its cookie resumes the same signed-in session.
+    let resumed = ok(app.post_session_with_cookie(&flow["id"], &cookie).await);
+    assert_eq!(resumed["token"], first["token"]);
+    assert_eq!(resumed["authenticated"], true);
+    // Yet another browser, still inside the window: not signed in.
+    let third = app.create_session(&flow["id"], None).await;
+    assert_eq!(third["authenticated"], false);
+}
+
+/// Two browsers opening a pre-authenticated link at the same moment: exactly one is signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_mints_of_a_pre_authenticated_link_sign_in_exactly_one() {
+    let app = Arc::new(TestApp::with_file_db().await);
+    let user = app.create_user().await;
+    let flow = app
+        .create_flow(json!({"steps": ["compliance"], "user_id": user["id"]}))
+        .await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (app, flow_id) = (app.clone(), flow["id"].clone());
+        tasks.push(tokio::spawn(async move {
+            app.post(
+                "/api/flow/sessions",
+                Auth::None,
+                json!({"flow_id": flow_id}),
+            )
+            .await
+        }));
+    }
+    let mut authenticated = 0;
+    for task in tasks {
+        let session = ok(task.await.unwrap());
+        if session["authenticated"] == true {
+            authenticated += 1;
+        }
+    }
+    assert_eq!(authenticated, 1);
+    let signed_in: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM flow_sessions WHERE authenticated = 1")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(signed_in, 1);
+}
+
+/// A user whose background check failed (the sandbox's failing SSN, through the flow) cannot
+/// pay out through the flow: 403 `payout_blocked` with no internals, the wallet says why, and
+/// nothing moves. The host API still pays them: that is the host's decision.
+#[tokio::test]
+async fn a_flagged_user_cannot_pay_out_through_a_flow_but_the_host_can() {
+    let app = TestApp::new().await;
+    let (_, user, token) = host_named_flow(&app, json!(["background-check", "payout"])).await;
+    fund(&app, &user, 5_000).await;
+    let method = host_adds_method(&app, &user, paypal()).await;
+    let check = ok(app
+        .post(
+            "/api/flow/background-check",
+            Auth::Bearer(&token),
+            us_check("111-11-1111"),
+        )
+        .await);
+    assert_eq!(check["data"]["status"], "failed");
+    assert_eq!(
+        check["flow"]["completed_steps"],
+        json!(["background-check"])
+    );
+
+    let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
+    assert_eq!(
+        wallet,
+        json!({"amount": 5_000, "withdrawable_amount": 5_000, "minimum_payout": 100,
+               "payout_block": "background_check"})
+    );
+    let res = flow_payout(
+        &app,
+        &token,
+        json!({"amount": 1_000, "payout_method_id": method, "idempotency_key": "k"}),
+    )
+    .await;
+    let body = res.assert_error(403, "payout_blocked");
+    let message = body["message"].as_str().unwrap();
+    for internal in ["background", "criminal", "ssn", "1111"] {
+        assert!(!message.to_lowercase().contains(internal), "{message}");
+    }
+    assert_eq!(user_wallet(&app, &user).await, (5_000, 5_000));
+    let payouts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM transfers WHERE kind = 'payout'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(payouts, 0);
+
+    let paid = ok(app
+        .post(
+            "/api/v2/payouts",
+            Auth::App,
+            json!({"user_id": user, "amount": 1_000, "platform": "paypal"}),
+        )
+        .await);
+    assert_eq!(paid["status"], "completed");
+    assert_eq!(user_wallet(&app, &user).await, (4_000, 4_000));
+    support::assert_ledger_invariants(&app.db).await;
+}
+
+/// Flow payouts start at the app's minimum ($1.00 unless it sets another), so one-cent payouts
+/// cannot drain the app's wallet through fees; the host API is not bound by it.
+#[tokio::test]
+async fn a_flow_payout_below_the_apps_minimum_is_refused() {
+    let app = TestApp::new().await;
+    let (_, user, token) = host_named_flow(&app, json!(["payout"])).await;
+    fund(&app, &user, 5_000).await;
+    let method = host_adds_method(&app, &user, paypal()).await;
+    let pay = |amount: i64, key: &str| json!({"amount": amount, "payout_method_id": method, "idempotency_key": key});
+    let app_before = app_balance(&app).await;
+    let res = flow_payout(&app, &token, pay(1, "k-1")).await;
+    assert_eq!(res.assert_invalid_field("amount"), "must be at least $1.00");
+    let res = flow_payout(&app, &token, pay(99, "k-2")).await;
+    assert_eq!(res.assert_invalid_field("amount"), "must be at least $1.00");
+    assert_eq!(app_balance(&app).await, app_before, "no fee was paid");
+    assert_eq!(user_wallet(&app, &user).await, (5_000, 5_000));
+    ok(flow_payout(&app, &token, pay(100, "k-3")).await);
+
+    // The app's own setting.
+    sqlx::query("UPDATE apps SET min_flow_payout = 500")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
+    assert_eq!(wallet["minimum_payout"], 500);
+    let res = flow_payout(&app, &token, pay(499, "k-4")).await;
+    assert_eq!(res.assert_invalid_field("amount"), "must be at least $5.00");
+    ok(flow_payout(&app, &token, pay(500, "k-5")).await);
+
+    // The host decides for itself.
+    ok(app
+        .post(
+            "/api/v2/payouts",
+            Auth::App,
+            json!({"user_id": user, "amount": 50, "platform": "paypal"}),
+        )
+        .await);
+    support::assert_ledger_invariants(&app.db).await;
+}
+
+/// No flow payout error tells the end user how much the app's wallet holds, not even when the
+/// app cannot pay the fee it owes; the user's own balance they may see.
+#[tokio::test]
+async fn a_flow_payout_error_never_tells_the_apps_balance() {
+    let app = TestApp::new().await;
+    let (_, user, token) = host_named_flow(&app, json!(["payout"])).await;
+    // The app keeps $0.37: too little for a 25-cent-minimum PayPal fee on $20.00 (40 cents).
+    let opening = app_balance(&app).await;
+    fund(&app, &user, opening - 37).await;
+    assert_eq!(app_balance(&app).await, 37);
+    let method = host_adds_method(&app, &user, paypal()).await;
+    let app_balance_words = ["$0.37", "0.37", "37"];
+
+    let bad = [
+        json!({"amount": 2_000, "payout_method_id": method, "idempotency_key": "k-1"}),
+        json!({"amount": 50, "payout_method_id": method, "idempotency_key": "k-2"}),
+        json!({"amount": opening, "payout_method_id": method, "idempotency_key": "k-3"}),
+        json!({"amount": 2_000, "payout_method_id": uuid::Uuid::new_v4(),
+               "idempotency_key": "k-4"}),
+    ];
+    for body in bad {
+        let res = flow_payout(&app, &token, body.clone()).await;
+        assert!(res.status.is_client_error(), "{body}: {}", res.text());
+        let text = res.text();
+        for words in app_balance_words {
+            assert!(!text.contains(words), "{body}: {text}");
+        }
+        assert!(!text.contains("app's wallet"), "{body}: {text}");
+    }
+    // The app cannot pay its fee: a plain conflict, and nothing moved.
+    let res = flow_payout(
+        &app,
+        &token,
+        json!({"amount": 2_000, "payout_method_id": method, "idempotency_key": "k-5"}),
+    )
+    .await;
+    res.assert_error(409, "conflict");
+    assert_eq!(app_balance(&app).await, 37);
+    let user_had = opening - 37;
+    assert_eq!(user_wallet(&app, &user).await, (user_had, user_had));
+    support::assert_ledger_invariants(&app.db).await;
+}
+
+/// A link's claim is its own: a new flow for the same user signs in afresh (a host wanting a
+/// fresh link creates a new flow), and the used link stays used.
+#[tokio::test]
+async fn a_new_flow_is_a_fresh_link_and_the_used_one_stays_used() {
+    let app = TestApp::new().await;
+    let user = app.create_user_from(bob()).await;
+    let a = app
+        .create_flow(json!({"steps": ["compliance"], "user_id": user["id"]}))
+        .await;
+    let b = app
+        .create_flow(json!({"steps": ["compliance"], "user_id": user["id"]}))
+        .await;
+    assert_eq!(
+        app.create_session(&a["id"], None).await["authenticated"],
+        true
+    );
+    assert_eq!(
+        app.create_session(&b["id"], None).await["authenticated"],
+        true
+    );
+    assert_eq!(
+        app.create_session(&a["id"], None).await["authenticated"],
+        false
+    );
+}
