@@ -1,8 +1,8 @@
 //! Who is calling: [`HostApp`] for the host API (HTTP Basic `client_id:api_key`, seed 004
 //! "Authentication") and [`FlowSession`] for the flow-facing API (a bearer token minted by
 //! `POST /api/flow/sessions`), and [`FlowUser`] for flow-facing endpoints that act for the
-//! signed-in user. All reject with the error envelope (401s with a `WWW-Authenticate`
-//! challenge); none ever logs what it was given.
+//! signed-in user. All reject with the error envelope (401s without a challenge: see
+//! [`crate::error`]); none ever logs what it was given.
 
 use crate::db::{from_millis, parse_stored_id, parse_stored_opt_id};
 use crate::error::Error;

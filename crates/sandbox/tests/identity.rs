@@ -713,7 +713,8 @@ mod resume {
 
     #[tokio::test]
     async fn a_reload_with_the_cookie_resumes_the_same_session() {
-        let app = TestApp::new().await;
+        // The host below is on loopback: listed, since this server's public URL is not.
+        let app = TestApp::with_config(|c| c.with_allowed_origins(["http://localhost:3000"])).await;
         let flow = app.create_flow(json!({"steps": [redirect()]})).await;
         app.create_user().await;
         let session = app.create_session(&flow["id"], None).await;

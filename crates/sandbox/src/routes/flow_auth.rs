@@ -357,7 +357,7 @@ async fn verify_code(
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        tracing::info!(flow_id = %session.flow_id, "phone verified; profile required");
+        tracing::info!(app_id = %session.app_id, "phone verified; profile required");
         return Ok(Json(SignIn::ProfileRequired).into_response());
     };
     // Checked when the code was sent; again here, in case the flow was claimed since.
@@ -444,7 +444,7 @@ async fn sign_in(
         .bind(user_id.to_string())
         .execute(&mut *conn)
         .await?;
-    tracing::info!(flow_id = %session.flow_id, %user_id, "signed in");
+    tracing::info!(%user_id, "signed in");
     Ok(())
 }
 
@@ -510,7 +510,6 @@ async fn create_profile(
     sign_in(&mut tx, &session, user.id).await?;
     tx.commit().await?;
     tracing::info!(
-        flow_id = %session.flow_id,
         user_id = %user.id,
         phone = %phone.masked(),
         "user signed up in a flow"
