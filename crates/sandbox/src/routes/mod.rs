@@ -77,10 +77,13 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
 /// (`/flow/{id}`, `/api/v2/flows/{id}`), never the path itself, the query or a header, so flow
 /// ids (a link is a capability), tokens and credentials never reach the log (issue 8).
 fn request_span<B>(request: &Request<B>) -> Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("(no route)", MatchedPath::as_str);
+    let route = match request.extensions().get::<MatchedPath>() {
+        Some(matched) => matched.as_str(),
+        // The nested file service sets no matched path; its file names are no secret, but
+        // one template keeps the log uniform.
+        None if request.uri().path().starts_with("/app/") => "/app/{*file}",
+        None => "(no route)",
+    };
     tracing::info_span!("request", method = %request.method(), route)
 }
 
