@@ -1,8 +1,8 @@
 //! Who is calling: [`HostApp`] for the host API (HTTP Basic `client_id:api_key`, seed 004
 //! "Authentication") and [`FlowSession`] for the flow-facing API (a bearer token minted by
 //! `POST /api/flow/sessions`), and [`FlowUser`] for flow-facing endpoints that act for the
-//! signed-in user. All reject with the error envelope (401s with a `WWW-Authenticate`
-//! challenge); none ever logs what it was given.
+//! signed-in user. All reject with the error envelope (401s without a challenge: see
+//! [`crate::error`]); none ever logs what it was given.
 //!
 //! [`FlowUser::permit`] is the one guard of every flow-facing endpoint that acts on the user's
 //! data (issue 8): the flow's current step must own the action (`payout_model::capability`),

@@ -1,8 +1,10 @@
-//! What the server needs to know about where it runs: its public URL (for flow links), the
-//! directory of the built app, the extra host origins allowed to embed flows, and the rate
-//! limits on minting sessions and signing in ([`RateLimits`], issue 8). `main.rs` fills it from
-//! flags and environment; tests and the e2e crate build it directly.
+//! What the server needs to know about where it runs: its public URL (for flow links, HSTS and
+//! whether loopback hosts may embed flows), the directory of the built app, the extra host
+//! origins allowed to embed flows, and the rate limits on minting sessions and signing in
+//! ([`RateLimits`], issue 8). `main.rs` fills it from flags and environment; tests and the e2e
+//! crate build it directly.
 
+use crate::origin::is_loopback_origin;
 use std::path::PathBuf;
 
 /// Run-time settings of the server.
@@ -15,7 +17,8 @@ pub struct Config {
     /// `index.html` at `/flow/{id}`.
     pub assets_dir: PathBuf,
     /// Host origins (`https://host.example`) every app on this server accepts as embedders,
-    /// besides the app's own list and the loopback origins, which are always allowed.
+    /// besides the app's own list (and the loopback origins while the public URL is loopback:
+    /// [`Config::loopback_may_embed`]).
     pub extra_allowed_origins: Vec<String>,
     /// Requests per minute per client IP and per app on the endpoints anyone can call.
     pub rate_limits: RateLimits,
@@ -109,6 +112,30 @@ impl Config {
         self.public_url.trim_end_matches('/')
     }
 
+    /// The origin (`scheme://host[:port]`) of the public URL.
+    pub fn public_origin(&self) -> &str {
+        let base = self.base_url();
+        let authority = base.find("://").map_or(0, |i| i + 3);
+        match base[authority..].find('/') {
+            Some(path) => &base[..authority + path],
+            None => base,
+        }
+    }
+
+    /// Whether browsers reach this server over https (then every response carries HSTS and
+    /// the resume cookie is partitioned).
+    pub fn is_https(&self) -> bool {
+        self.base_url().starts_with("https://")
+    }
+
+    /// Whether loopback hosts (`http://localhost:*`, `http://127.0.0.1:*`) may embed flows
+    /// without being listed: only while the server itself is reached over loopback, so local
+    /// development needs no configuration but a deployed server does not trust whatever runs
+    /// on its visitors' machines (issue 8).
+    pub fn loopback_may_embed(&self) -> bool {
+        is_loopback_origin(self.public_origin())
+    }
+
     /// The link of flow `id`: `{public_url}/flow/{id}`.
     pub fn flow_link(&self, id: uuid::Uuid) -> String {
         format!("{}/flow/{id}", self.base_url())
@@ -126,5 +153,30 @@ mod tests {
             config.flow_link(uuid::Uuid::nil()),
             "http://127.0.0.1:8080/flow/00000000-0000-0000-0000-000000000000"
         );
+    }
+
+    #[test]
+    fn loopback_may_embed_only_a_loopback_server() {
+        for (url, origin, loopback) in [
+            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080", true),
+            (
+                "http://localhost:3000/sandbox",
+                "http://localhost:3000",
+                true,
+            ),
+            (
+                "http://sandbox.test:8080",
+                "http://sandbox.test:8080",
+                false,
+            ),
+            ("https://localhost:8443", "https://localhost:8443", false),
+            ("https://pay.example/base/", "https://pay.example", false),
+        ] {
+            let config = Config::new(url, "dist");
+            assert_eq!(config.public_origin(), origin, "{url}");
+            assert_eq!(config.loopback_may_embed(), loopback, "{url}");
+        }
+        assert!(Config::new("https://pay.example", "dist").is_https());
+        assert!(!Config::new("http://127.0.0.1:8080", "dist").is_https());
     }
 }

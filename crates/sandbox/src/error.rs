@@ -1,6 +1,11 @@
 //! The server's error type: each variant says which status and [`ErrorCode`] it answers with,
 //! and every one renders as the one JSON envelope ([`ApiError`], DESIGN.md "Errors"). 5xx
 //! details go to the log, never to the client.
+//!
+//! No 401 carries `WWW-Authenticate` (issue 8): a `Basic` challenge makes a browser prompt for
+//! and cache the credentials and replay them on every later request to the host, cross-site
+//! form posts included. The flow's bearer 401s answer the same way, so every 401 says what is
+//! wrong in one place only, the envelope's code (`unauthorized`, `session_expired`).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,10 +21,10 @@ pub enum Error {
     /// 422 `invalid_request` (or the code the envelope carries): a field breaks a rule.
     #[error("{0}")]
     Invalid(ApiError),
-    /// 401 `unauthorized` with `WWW-Authenticate: Basic`: missing or wrong app credentials.
+    /// 401 `unauthorized`: missing or wrong app credentials (no challenge: module docs).
     #[error("missing or wrong app credentials: use http basic auth with client_id:api_key")]
     Unauthorized,
-    /// 401 `unauthorized` with `WWW-Authenticate: Bearer`: missing or unknown session token.
+    /// 401 `unauthorized`: missing or unknown session token.
     #[error("missing or unknown session token: open the flow link again")]
     InvalidToken,
     /// 401 `session_expired`: the session token is past its expiry.
@@ -135,17 +140,6 @@ impl IntoResponse for Error {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        let challenge = match self {
-            Error::Unauthorized => Some(r#"Basic realm="payout-sandbox""#),
-            Error::InvalidToken | Error::SessionExpired => Some(r#"Bearer realm="payout-sandbox""#),
-            _ => None,
-        };
-        if let Some(challenge) = challenge {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
-        }
         response
     }
 }
@@ -198,12 +192,15 @@ mod tests {
     }
 
     #[test]
-    fn unauthorized_carries_a_basic_challenge() {
-        let response = Error::Unauthorized.into_response();
-        assert_eq!(response.status(), 401);
-        assert_eq!(
-            response.headers()[header::WWW_AUTHENTICATE],
-            r#"Basic realm="payout-sandbox""#
-        );
+    fn no_401_carries_a_challenge() {
+        for e in [
+            Error::Unauthorized,
+            Error::InvalidToken,
+            Error::SessionExpired,
+        ] {
+            let response = e.into_response();
+            assert_eq!(response.status(), 401);
+            assert!(!response.headers().contains_key(header::WWW_AUTHENTICATE));
+        }
     }
 }

@@ -30,6 +30,7 @@ mod config;
 mod db;
 mod error;
 mod extract;
+mod headers;
 mod idempotency;
 mod ledger;
 mod origin;

@@ -48,7 +48,8 @@ struct Cli {
     /// Base URL of this server in flow links [default: http://<listen address>].
     #[arg(long, env = "PAYOUT_SANDBOX_PUBLIC_URL")]
     public_url: Option<String>,
-    /// A host origin allowed to embed flows, besides loopback (repeatable).
+    /// A host origin allowed to embed flows (repeatable); loopback hosts need none while the
+    /// public URL is loopback.
     #[arg(
         long = "allow-origin",
         value_name = "ORIGIN",

@@ -1,7 +1,13 @@
 //! Host origins: which windows may embed a flow and receive its window messages (DESIGN.md
 //! "Window messages"). An origin is `scheme://host[:port]`; the only normalisation is dropping
-//! one trailing slash, then origins compare exactly. Loopback origins are always allowed in the
-//! sandbox so local hosts work without configuration.
+//! one trailing slash, then origins compare exactly. The allowed embedders are the app's list,
+//! the server's extra origins and, only while the server's own public URL is loopback, every
+//! loopback origin ([`Config::loopback_may_embed`]), so local hosts work without configuration
+//! but a deployed server never trusts a page on its visitor's machine (issue 8). The two checks
+//! that use the list, the `host_origin` echo ([`is_allowed_origin`]) and the flow page's
+//! `frame-ancestors` ([`embedder_sources`]), read it here so they never disagree.
+
+use crate::config::Config;
 
 /// `origin` without one trailing slash, if it is an `http`/`https` origin
 /// (`scheme://host[:port]`: no path, query, fragment, user info, spaces or control
@@ -41,38 +47,47 @@ pub fn is_loopback_origin(origin: &str) -> bool {
     port_ok && matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
-/// Whether `origin` may embed flows of an app whose own list is `app_origins`, on a server
-/// that also accepts `extra_origins`.
-pub(crate) fn is_allowed_origin(origin: &str, app_origins: &[String], extra: &[String]) -> bool {
+/// The loopback hosts as CSP sources: any port of `127.0.0.1` and `localhost` (CSP has no
+/// syntax for an IPv6 literal, so `[::1]` cannot be listed).
+const LOOPBACK_SOURCES: [&str; 2] = ["http://127.0.0.1:*", "http://localhost:*"];
+
+/// Whether `origin` may embed flows (and receive their window messages) of an app whose own
+/// list is `app_origins`, on a server configured by `config`.
+pub(crate) fn is_allowed_origin(origin: &str, app_origins: &[String], config: &Config) -> bool {
     let Some(origin) = normalize_origin(origin) else {
         return false;
     };
-    is_loopback_origin(origin)
+    (config.loopback_may_embed() && is_loopback_origin(origin))
         || app_origins
             .iter()
-            .chain(extra)
+            .chain(&config.extra_allowed_origins)
             .any(|o| normalize_origin(o) == Some(origin))
 }
 
-/// The `Content-Security-Policy` for a flow page: only the flow's own origin, loopback hosts and
-/// the app's allowed origins may frame it, so a site off the allow-list cannot embed a flow at
-/// all (not merely miss its messages). Origins that are not plain `scheme://host[:port]` are
-/// left out rather than risk breaking the header.
-pub(crate) fn frame_ancestors<'a>(origins: impl IntoIterator<Item = &'a String>) -> String {
-    let mut policy = String::from("frame-ancestors 'self' http://127.0.0.1:* http://localhost:*");
-    for origin in origins {
+/// The CSP sources of the hosts that may frame a flow of an app whose own list is
+/// `app_origins` (the `'self'` source aside): loopback with any port when loopback may embed,
+/// then the listed origins. Origins that are not plain `scheme://host[:port]` are left out
+/// rather than risk breaking the header, so a site off the list cannot frame a flow at all.
+pub(crate) fn embedder_sources(app_origins: &[String], config: &Config) -> Vec<String> {
+    let loopback = config.loopback_may_embed();
+    let mut sources: Vec<String> = if loopback {
+        LOOPBACK_SOURCES.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        Vec::new()
+    };
+    for origin in config.extra_allowed_origins.iter().chain(app_origins) {
         let Some(origin) = normalize_origin(origin) else {
             continue;
         };
         let safe = origin
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-.:/[]".contains(c));
-        if safe && !is_loopback_origin(origin) {
-            policy.push(' ');
-            policy.push_str(origin);
+            .all(|c| c.is_ascii_alphanumeric() || "-.:/".contains(c));
+        let covered = loopback && is_loopback_origin(origin);
+        if safe && !covered && !sources.iter().any(|s| s == origin) {
+            sources.push(origin.to_owned());
         }
     }
-    policy
+    sources
 }
 
 #[cfg(test)]
@@ -114,32 +129,71 @@ mod tests {
 
     #[test]
     fn origins_compare_exactly_after_a_trailing_slash() {
+        let config = Config::new("https://pay.example", "dist");
         let app = vec!["https://host.example/".to_owned()];
-        assert!(is_allowed_origin("https://host.example", &app, &[]));
-        assert!(is_allowed_origin("https://host.example/", &app, &[]));
-        assert!(!is_allowed_origin("https://HOST.example", &app, &[]));
-        assert!(!is_allowed_origin("http://host.example", &app, &[]));
-        assert!(!is_allowed_origin("https://host.example:443", &app, &[]));
-        assert!(!is_allowed_origin("https://host.example/x", &app, &[]));
-        assert!(is_allowed_origin(
-            "https://other.example",
+        assert!(is_allowed_origin("https://host.example", &app, &config));
+        assert!(is_allowed_origin("https://host.example/", &app, &config));
+        assert!(!is_allowed_origin("https://HOST.example", &app, &config));
+        assert!(!is_allowed_origin("http://host.example", &app, &config));
+        assert!(!is_allowed_origin(
+            "https://host.example:443",
             &app,
-            &["https://other.example".to_owned()]
+            &config
         ));
-        assert!(!is_allowed_origin("https://evil.example", &app, &[]));
+        assert!(!is_allowed_origin("https://host.example/x", &app, &config));
+        let extra = config
+            .clone()
+            .with_allowed_origins(["https://other.example"]);
+        assert!(is_allowed_origin("https://other.example", &app, &extra));
+        assert!(!is_allowed_origin("https://evil.example", &app, &config));
     }
 
     #[test]
-    fn frame_ancestors_lists_self_loopback_and_allowed_origins_only() {
+    fn loopback_may_embed_only_a_loopback_server_unless_listed() {
+        let local = Config::new("http://127.0.0.1:8080", "dist");
+        let deployed = Config::new("https://pay.example", "dist");
+        assert!(is_allowed_origin("http://localhost:3000", &[], &local));
+        assert!(!is_allowed_origin("http://localhost:3000", &[], &deployed));
+        let listed = ["http://localhost:3000".to_owned()];
+        assert!(is_allowed_origin(
+            "http://localhost:3000",
+            &listed,
+            &deployed
+        ));
+        assert!(!is_allowed_origin(
+            "http://localhost:3001",
+            &listed,
+            &deployed
+        ));
+    }
+
+    #[test]
+    fn embedder_sources_list_loopback_when_local_and_safe_allowed_origins() {
         let origins = [
             "https://host.example/".to_owned(),
             "https://bad.example; script-src *".to_owned(),
             "http://localhost:3000".to_owned(),
             "javascript:alert(1)".to_owned(),
+            "https://host.example".to_owned(),
         ];
+        let local = Config::new("http://127.0.0.1:8080", "dist");
         assert_eq!(
-            frame_ancestors(&origins),
-            "frame-ancestors 'self' http://127.0.0.1:* http://localhost:* https://host.example"
+            embedder_sources(&origins, &local),
+            [
+                "http://127.0.0.1:*",
+                "http://localhost:*",
+                "https://host.example"
+            ]
+        );
+        let deployed =
+            Config::new("https://pay.example", "dist").with_allowed_origins(["https://x.example"]);
+        assert_eq!(
+            embedder_sources(&origins, &deployed),
+            [
+                "https://x.example",
+                "https://host.example",
+                "http://localhost:3000"
+            ]
         );
     }
 }

@@ -25,16 +25,14 @@ mod host_auth {
     use super::*;
 
     #[tokio::test]
-    async fn rejects_missing_credentials_with_a_basic_challenge() {
+    async fn rejects_missing_credentials_without_a_basic_challenge() {
         let app = TestApp::new().await;
         let res = app
             .post("/api/v2/flows", Auth::None, json!({"steps": ["payout"]}))
             .await;
         res.assert_error(401, "unauthorized");
-        assert_eq!(
-            res.header(header::WWW_AUTHENTICATE),
-            r#"Basic realm="payout-sandbox""#
-        );
+        // A Basic challenge would make a browser cache the credentials (issue 8).
+        assert!(!res.headers.contains_key(header::WWW_AUTHENTICATE));
         let res = app
             .get(
                 "/api/v2/users/00000000-0000-0000-0000-000000000000",
@@ -639,7 +637,12 @@ mod sessions {
 
     #[tokio::test]
     async fn echoes_loopback_host_origins() {
-        let app = TestApp::new().await;
+        // Loopback hosts may embed a server that is itself on loopback (issue 8).
+        let app = TestApp::with_config(|c| Config {
+            public_url: "http://127.0.0.1:8080".into(),
+            ..c
+        })
+        .await;
         let flow = app.create_flow(json!({"steps": ["payout"]})).await;
         for (given, echoed) in [
             ("http://localhost:8080", "http://localhost:8080"),
@@ -743,7 +746,7 @@ mod flow_state {
         let app = TestApp::new().await;
         let res = app.get("/api/flow/state", Auth::None).await;
         res.assert_error(401, "unauthorized");
-        assert!(res.header(header::WWW_AUTHENTICATE).starts_with("Bearer"));
+        assert!(!res.headers.contains_key(header::WWW_AUTHENTICATE));
         let res = app
             .get("/api/flow/state", Auth::Bearer("not-a-token"))
             .await;
@@ -1035,17 +1038,17 @@ mod pages {
             )
             .await;
         assert_eq!(res.status, 200);
-        assert_eq!(
-            res.header(header::CONTENT_SECURITY_POLICY),
-            "frame-ancestors 'self' http://127.0.0.1:* http://localhost:* \
-             https://host.example https://shop.example"
+        assert!(
+            res.header(header::CONTENT_SECURITY_POLICY)
+                .ends_with("; frame-ancestors 'self' https://host.example https://shop.example"),
+            "{}",
+            res.header(header::CONTENT_SECURITY_POLICY)
         );
-        // An unknown flow's page is frameable by loopback and the server's extra origins only.
+        // An unknown flow's page is frameable by the server's extra origins only.
         let res = app.get("/flow/not-a-flow", Auth::None).await;
-        assert_eq!(
-            res.header(header::CONTENT_SECURITY_POLICY),
-            "frame-ancestors 'self' http://127.0.0.1:* http://localhost:* https://host.example"
-        );
+        assert!(res
+            .header(header::CONTENT_SECURITY_POLICY)
+            .ends_with("; frame-ancestors 'self' https://host.example"));
         std::fs::remove_dir_all(assets).unwrap();
     }
 

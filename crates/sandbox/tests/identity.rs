@@ -661,7 +661,8 @@ mod resume {
 
     #[tokio::test]
     async fn a_reload_with_the_cookie_resumes_the_same_session() {
-        let app = TestApp::new().await;
+        // The host below is on loopback: listed, since this server's public URL is not.
+        let app = TestApp::with_config(|c| c.with_allowed_origins(["http://localhost:3000"])).await;
         // Two steps: progress is made, and the flow is not complete (a complete flow's link is
         // never resumed, issue 8).
         let flow = app

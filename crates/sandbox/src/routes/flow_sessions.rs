@@ -229,10 +229,7 @@ async fn checked_host_origin(
         return Ok(None);
     };
     let app_origins = allowed_origins(&state.db, app_id).await?;
-    Ok(
-        is_allowed_origin(origin, &app_origins, &state.config.extra_allowed_origins)
-            .then(|| origin.to_owned()),
-    )
+    Ok(is_allowed_origin(origin, &app_origins, &state.config).then(|| origin.to_owned()))
 }
 
 /// The expiry of the authenticated session of flow `flow_id` whose token is `token`, if there

@@ -34,16 +34,20 @@ pub(crate) mod users;
 pub(crate) mod wallets;
 
 use crate::error::Error;
+use crate::headers;
 use crate::state::AppState;
-use axum::http::{Method, StatusCode, Uri};
+use axum::extract::MatchedPath;
+use axum::http::{Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::{Level, Span};
 
-/// The merged router, still waiting for its state.
+/// The merged router, still waiting for its state. The API's routes and the fallback answer
+/// with `Cache-Control: no-store`; pages set their own headers; every response gets the
+/// server-wide ones ([`headers`]).
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
+    let api = Router::new()
         .merge(users::router())
         .merge(flows::router())
         .merge(flow_sessions::router())
@@ -57,15 +61,30 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(payout_methods::router())
         .merge(bank_accounts::router())
         .merge(payouts::router())
-        .merge(pages::router(&state.config))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        // Spans carry method and path only: never headers (credentials) or bodies.
+        .layer(headers::api_layer());
+    api.merge(pages::router(&state.config))
+        .layer(headers::every_response_layer(&state.config))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// The access-log span of a request: its method and matched route template
+/// (`/flow/{id}`, `/api/v2/flows/{id}`), never the path itself, the query or a header, so flow
+/// ids (a link is a capability), tokens and credentials never reach the log (issue 8).
+fn request_span<B>(request: &Request<B>) -> Span {
+    let route = match request.extensions().get::<MatchedPath>() {
+        Some(matched) => matched.as_str(),
+        // The nested file service sets no matched path; its file names are no secret, but
+        // one template keeps the log uniform.
+        None if request.uri().path().starts_with("/app/") => "/app/{*file}",
+        None => "(no route)",
+    };
+    tracing::info_span!("request", method = %request.method(), route)
 }
 
 fn is_api(path: &str) -> bool {

@@ -1,10 +1,13 @@
-//! What a browser loads: the built app (`/app/…` from the assets directory, `/flow/{id}` its
-//! `index.html`), the home page, the demo host page (`assets/demo.html`) and `/healthz`.
+//! What a browser loads: the built app (`/app/…` from the assets directory, `/flow/{id}` and
+//! `/app/` its `index.html`), the home page, the demo host page (`assets/demo.html`) and
+//! `/healthz`. Every page carries the headers of [`crate::headers`]: its CSP hashes the inline
+//! scripts of the very HTML it serves (trunk's loader in `index.html`, read on each request so
+//! a rebuild shows at once).
 
 use crate::apps::allowed_origins;
 use crate::config::Config;
 use crate::error::Error;
-use crate::origin::frame_ancestors;
+use crate::headers::{Page, PageHeaders};
 use crate::routes::flows::FlowRow;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -12,6 +15,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use tower::Layer as _;
 use tower_http::services::ServeDir;
 
 /// The demo host page; `{{FLOW_BASE}}` becomes the server's public URL.
@@ -20,26 +24,35 @@ const DEMO_HTML: &str = include_str!("../../assets/demo.html");
 const HOME_HTML: &str = include_str!("../../assets/home.html");
 
 /// Page and asset routes. `/app/` serves files as they are in the assets directory (the
-/// content type follows the extension: `.wasm` is `application/wasm`).
+/// content type follows the extension: `.wasm` is `application/wasm`) with the app's page
+/// headers; `/app/index.html` is the app's page like `/flow/{id}` (`/app/` is no page), and
+/// any other HTML file there runs no inline script.
 pub(crate) fn router(config: &Config) -> Router<AppState> {
+    let assets = PageHeaders::new(Page::App, config, "", &[])
+        .into_layer()
+        .layer(ServeDir::new(&config.assets_dir).append_index_html_on_directories(false));
     Router::new()
         .route("/", get(get_home))
         .route("/demo", get(get_demo))
         .route("/healthz", get(get_health))
         .route("/flow/{id}", get(get_flow_page))
         .route("/flow/{id}/", get(get_flow_page))
-        .nest_service("/app", ServeDir::new(&config.assets_dir))
+        .route("/app/index.html", get(get_app_page))
+        .nest_service("/app", assets)
 }
 
 /// `GET /`: what this server is, and where to go.
-async fn get_home() -> Html<&'static str> {
-    Html(HOME_HTML)
+async fn get_home(State(state): State<AppState>) -> Response {
+    let headers = PageHeaders::new(Page::Plain, &state.config, HOME_HTML, &[]);
+    (headers.into_array(), Html(HOME_HTML)).into_response()
 }
 
 /// `GET /demo`: a host page that embeds a flow (`?link=` or `?flow=`) and lists its window
 /// messages.
-async fn get_demo(State(state): State<AppState>) -> Html<String> {
-    Html(DEMO_HTML.replace("{{FLOW_BASE}}", &escape_attr(state.config.base_url())))
+async fn get_demo(State(state): State<AppState>) -> Response {
+    let html = DEMO_HTML.replace("{{FLOW_BASE}}", &escape_attr(state.config.base_url()));
+    let headers = PageHeaders::new(Page::Demo, &state.config, &html, &[]);
+    (headers.into_array(), Html(html)).into_response()
 }
 
 /// `GET /healthz`: the process is up.
@@ -47,46 +60,50 @@ async fn get_health() -> &'static str {
     "ok"
 }
 
-/// `GET /flow/{id}`: the app's `index.html` for any id (the app itself says when a flow does
-/// not exist), never cached so a new build shows at once, and frameable only by the origins
-/// allowed to embed that flow's app (`frame-ancestors`). 503 while the app is not built.
+/// `GET /flow/{id}`: the app's page, frameable only by the origins allowed to embed that
+/// flow's app (`frame-ancestors`; an unknown flow's by the server's extra origins only).
 async fn get_flow_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, Error> {
-    let mut origins = state.config.extra_allowed_origins.clone();
+    let mut app_origins = Vec::new();
     if let Ok(id) = id.parse() {
         if let Some(flow) = FlowRow::find(&state.db, id).await? {
-            origins.extend(allowed_origins(&state.db, &flow.app_id).await?);
+            app_origins = allowed_origins(&state.db, &flow.app_id).await?;
         }
     }
-    let csp = HeaderValue::from_str(&frame_ancestors(&origins))
-        .map_err(|e| Error::Internal(format!("frame-ancestors header: {e}")))?;
-    let index = state.config.assets_dir.join("index.html");
-    Ok(match tokio::fs::read(&index).await {
+    Ok(app_page(&state.config, &app_origins).await)
+}
+
+/// `GET /app/index.html`: the app's page outside any flow.
+async fn get_app_page(State(state): State<AppState>) -> Response {
+    app_page(&state.config, &[]).await
+}
+
+/// The app's `index.html` for any flow (the app itself says when a flow does not exist),
+/// never cached so a new build shows at once, with the app's page headers for a flow of an app
+/// whose allowed origins are `app_origins`. 503 while the app is not built.
+async fn app_page(config: &Config, app_origins: &[String]) -> Response {
+    let index = config.assets_dir.join("index.html");
+    match tokio::fs::read_to_string(&index).await {
         Ok(html) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-                (header::CONTENT_SECURITY_POLICY, csp),
-            ],
-            html,
+            PageHeaders::new(Page::App, config, &html, app_origins).into_array(),
+            [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            Html(html),
         )
             .into_response(),
         Err(e) => {
             tracing::warn!(path = %index.display(), error = %e, "the app is not built");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
+                PageHeaders::new(Page::App, config, "", app_origins).into_array(),
                 [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
                 "the flow app is not built: run `bash scripts/run.sh` (README), or \
                  `trunk build --release` and start the sandbox with --assets dist\n",
             )
                 .into_response()
         }
-    })
+    }
 }
 
 /// `s` safe inside a double-quoted HTML attribute.
