@@ -121,6 +121,16 @@ pub struct FlowState {
 }
 
 impl FlowState {
+    /// The flow as a session that is (or is not) signed in may see it: a session that has not
+    /// signed in does not learn which user the flow is for (issue 8: a leaked link tells a
+    /// stranger nothing about its user).
+    pub fn for_session(mut self, authenticated: bool) -> Self {
+        if !authenticated {
+            self.user_id = None;
+        }
+        self
+    }
+
     /// The first step of `steps` not yet in `completed_steps`.
     pub fn next_step(&self) -> Option<&Step> {
         self.steps

@@ -560,6 +560,22 @@ impl TransferRow {
         Ok(query.fetch_optional(conn).await?)
     }
 
+    /// Whether transfer `id` was made through flow `flow_id` (a flow session reads only the
+    /// payouts its own flow made, issue 8).
+    pub(crate) async fn made_in_flow(
+        conn: &mut AnyConnection,
+        id: Uuid,
+        flow_id: Uuid,
+    ) -> Result<bool, Error> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM transfers WHERE id = $1 AND flow_id = $2")
+                .bind(id.to_string())
+                .bind(flow_id.to_string())
+                .fetch_optional(conn)
+                .await?;
+        Ok(found.is_some())
+    }
+
     /// The current status.
     pub(crate) fn status(&self) -> Result<TransferStatus, Error> {
         enum_from_text("transfer status", &self.status)

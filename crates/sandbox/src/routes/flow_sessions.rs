@@ -191,7 +191,7 @@ async fn create_session(
         token,
         expires_at,
         authenticated,
-        flow: flow_state,
+        flow: flow_state.for_session(authenticated),
         host_origin,
     };
     Ok(match cookie {
@@ -309,7 +309,7 @@ async fn get_flow_state(
     let flow = FlowRow::find(&state.db, session.flow_id)
         .await?
         .ok_or_else(flow_not_found)?;
-    Ok(Json(flow.to_state()?))
+    Ok(Json(flow.to_state()?.for_session(session.authenticated)))
 }
 
 /// `POST /api/flow/steps/{step}/complete`: marks the current step completed.

@@ -251,8 +251,9 @@ async fn simulate_transfer(
     Ok(Json(transfer))
 }
 
-/// `GET /api/flow/transfers/{id}`: one of the signed-in user's transfers (404 for any other),
-/// for a flow with a payout step (403 `step_not_allowed` otherwise).
+/// `GET /api/flow/transfers/{id}`: a payout this flow made for the signed-in user (404 for any
+/// other transfer, the user's own from other flows or the host included), for a flow with a
+/// payout step (403 `step_not_allowed` otherwise).
 async fn get_flow_transfer(
     State(state): State<AppState>,
     user: FlowUser,
@@ -261,6 +262,9 @@ async fn get_flow_transfer(
     user.permit(&state.db, FlowAction::ReadTransfer).await?;
     let id = id.id(transfer_not_found)?;
     let mut conn = state.db.acquire().await?;
+    if !TransferRow::made_in_flow(&mut conn, id, user.flow_id).await? {
+        return Err(transfer_not_found());
+    }
     let row = TransferRow::find(&mut conn, user.app_id, Some(user.user_id), id)
         .await?
         .ok_or_else(transfer_not_found)?;

@@ -771,3 +771,47 @@ async fn a_new_flow_is_a_fresh_link_and_the_used_one_stays_used() {
         false
     );
 }
+
+/// Issue 8: a session that has not signed in learns nothing about the flow's user, not even the
+/// user's id, from the session it minted or from the flow state.
+#[tokio::test]
+async fn a_session_not_signed_in_is_not_told_the_flows_user() {
+    let app = TestApp::new().await;
+    let (flow, _, first) = host_named_flow(&app, json!(["compliance"])).await;
+    let state = ok(app.get("/api/flow/state", Auth::Bearer(&first)).await);
+    assert!(
+        state["user_id"].is_string(),
+        "the signed-in browser sees it"
+    );
+
+    let second = app.create_session(&flow["id"], None).await;
+    assert_eq!(second["authenticated"], false);
+    assert_eq!(second["flow"]["user_id"], Value::Null);
+    let token = second["token"].as_str().unwrap();
+    let state = ok(app.get("/api/flow/state", Auth::Bearer(token)).await);
+    assert_eq!(state["user_id"], Value::Null);
+    assert_eq!(state["steps"], json!(["compliance"]));
+}
+
+/// Issue 8: a payout flow's session reads the payouts its own flow made, not the user's other
+/// transfers (the host's, or another flow's).
+#[tokio::test]
+async fn a_flow_reads_only_the_transfers_it_made() {
+    let app = TestApp::new().await;
+    let (_, user, token) = host_named_flow(&app, json!(["payout"])).await;
+    let funding = ok(app
+        .post(
+            "/api/v2/transfers",
+            Auth::App,
+            json!({"amount": -500, "user_id": user}),
+        )
+        .await);
+    let path = format!("/api/flow/transfers/{}", id_of(&funding));
+    app.get(&path, Auth::Bearer(&token))
+        .await
+        .assert_error(404, "not_found");
+    // The host still reads it.
+    ok(app
+        .get(&format!("/api/v2/transfers/{}", id_of(&funding)), Auth::App)
+        .await);
+}
