@@ -33,7 +33,7 @@ pub fn ProgressIndicator(
                 aria-valuenow=current.to_string()
                 aria-valuetext=text
             >
-                <div class="pf-progress__fill" style=format!("width: {percent}%")></div>
+                <div class="pf-progress__fill" style:width=format!("{percent}%")></div>
             </div>
         </div>
     }

@@ -134,13 +134,6 @@ pub(crate) fn content_security_policy(
         format!("script-src {}", script_src.join(" ")),
         format!("style-src {}", style_src.join(" ")),
     ];
-    if page == Page::App {
-        // The app sets one `style` attribute (the progress bar's width, src/ui/progress.rs),
-        // which Leptos writes with setAttribute: a style attribute carries no selector and
-        // img-src/default-src still bound what it can load. Drop this once the app writes the
-        // width through the CSSOM (`style:width=…`).
-        directives.push("style-src-attr 'unsafe-inline'".to_owned());
-    }
     directives.extend([
         // blob: previews of chosen and captured ID photos, the data: favicon.
         "img-src 'self' blob: data:".to_owned(),

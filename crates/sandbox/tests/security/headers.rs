@@ -135,12 +135,8 @@ async fn flow_page_csp_allows_only_what_the_app_needs() {
         ["'self'", "https://shop.example"]
     );
     assert!(!csp.contains("'unsafe-eval'"), "{csp}");
-    // Only the progress bar's style attribute is inline (headers.rs says why).
-    assert_eq!(
-        csp.matches("'unsafe-inline'").count(),
-        directive(&csp, "style-src-attr").len(),
-        "{csp}"
-    );
+    assert!(!csp.contains("'unsafe-inline'"), "{csp}");
+    assert!(!csp.contains("style-src-attr"), "{csp}");
     assert_eq!(res.header(header::REFERRER_POLICY), "no-referrer");
     assert_eq!(res.header(header::X_CONTENT_TYPE_OPTIONS), "nosniff");
     assert_eq!(
@@ -435,17 +431,28 @@ impl LogBuffer {
     }
 }
 
+/// The log of this whole test binary, at TRACE. A process-wide subscriber rather than a
+/// thread-scoped one: with a scoped one, tests on other threads (which have none) race to
+/// cache the access log's callsites as disabled, and lines go missing at random. Other tests'
+/// lines land here too; the assertions below look for this test's own ids and token.
+fn process_log() -> &'static LogBuffer {
+    static LOG: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = LogBuffer::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        log
+    })
+}
+
 #[tokio::test]
 async fn the_log_never_shows_a_flow_id_or_a_token() {
-    let log = LogBuffer::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // A current-thread test: everything the server logs below runs on this thread.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = process_log();
 
     let assets = built_assets();
     let app = app_over(&assets, |c| c).await;
