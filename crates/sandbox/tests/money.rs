@@ -1564,7 +1564,7 @@ mod flow {
         let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
         assert_eq!(
             wallet,
-            json!({"amount": 1_234, "withdrawable_amount": 1_234})
+            json!({"amount": 1_234, "withdrawable_amount": 1_234, "minimum_payout": 100, "payout_block": null})
         );
         let added = ok(app
             .post("/api/flow/payout-methods", Auth::Bearer(&token), ach())
@@ -1769,7 +1769,7 @@ mod flow {
         let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
         assert_eq!(
             wallet,
-            json!({"amount": 3_000, "withdrawable_amount": 2_000})
+            json!({"amount": 3_000, "withdrawable_amount": 2_000, "minimum_payout": 100, "payout_block": null})
         );
         let res = flow_payout(
             &app,

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use payout_model::money::Wallet;
+use payout_model::money::{FlowWallet, PayoutBlock, Wallet, DEFAULT_MIN_FLOW_PAYOUT};
 
 /// The wallet routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -44,11 +44,23 @@ async fn get_user_wallet(
     Ok(Json(user_wallet(&mut conn, user_id).await?))
 }
 
-/// `GET /api/flow/wallet`: the signed-in user's wallet.
+/// `GET /api/flow/wallet`: the signed-in user's wallet, the flow's minimum payout and whether
+/// the user may pay out through a flow (issue 8; a minimal version for the app's e2e tests).
 async fn get_flow_wallet(
     State(state): State<AppState>,
     user: FlowUser,
-) -> Result<Json<Wallet>, Error> {
+) -> Result<Json<FlowWallet>, Error> {
     let mut conn = state.db.acquire().await?;
-    Ok(Json(user_wallet(&mut conn, user.user_id).await?))
+    let wallet = user_wallet(&mut conn, user.user_id).await?;
+    let flagged: Option<i64> =
+        sqlx::query_scalar("SELECT has_criminal_activity FROM users WHERE id = $1")
+            .bind(user.user_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(Json(FlowWallet {
+        amount: wallet.amount,
+        withdrawable_amount: wallet.withdrawable_amount,
+        minimum_payout: DEFAULT_MIN_FLOW_PAYOUT,
+        payout_block: (flagged.unwrap_or(0) != 0).then_some(PayoutBlock::BackgroundCheck),
+    }))
 }
