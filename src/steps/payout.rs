@@ -31,8 +31,8 @@ use crate::forms::{
 use crate::i18n::{step_title, t, tr, Key};
 use crate::steps::{field_id, AddMethodForm, ContinueButton};
 use crate::ui::{
-    focus_within, Button, ButtonVariant, Choice, ErrorAlert, FieldState, LoadingLine, RadioGroup,
-    ScreenCard, Spinner, SubmitButton, TextField,
+    focus_id_soon, focus_within, Button, ButtonVariant, Choice, ErrorAlert, FieldState,
+    LoadingLine, RadioGroup, ScreenCard, Spinner, SubmitButton, TextField,
 };
 use leptos::html;
 use leptos::logging::warn;
@@ -264,7 +264,11 @@ pub fn PayoutStep(
         move || {
             Attempt::forget(flow_id);
             attempt.try_set_value(None);
-            stage.try_set(Stage::Blocked);
+            // Focus, so screen readers announce the explanation (also when it is the first
+            // screen the step settles on, which the screen-change effect does not see).
+            if stage.try_set(Stage::Blocked).is_none() {
+                focus_id_soon(BLOCKED_HEADING.to_owned());
+            }
             if host_told.try_get_value() == Some(false) {
                 host_told.try_set_value(true);
                 bridge.error_with_code(BLOCKED_MESSAGE, Some(ErrorCode::PayoutBlocked));
@@ -402,8 +406,8 @@ pub fn PayoutStep(
         move || {
             stage.set(Stage::Loading);
             form_error.set(None);
-            let (wallet_call, methods_call) = (api.wallet(), api.payout_methods());
-            let (send, block) = (send.clone(), block.clone());
+            let wallet_call = api.wallet();
+            let (api, send, block) = (api.clone(), send.clone(), block.clone());
             spawn_local(async move {
                 let loaded = match wallet_call.await {
                     // Blocked: nothing more to fetch, and no stored attempt is resent.
@@ -412,7 +416,7 @@ pub fn PayoutStep(
                         block();
                         return;
                     }
-                    Ok(w) => methods_call.await.map(|list| (w, list.data)),
+                    Ok(w) => api.payout_methods().await.map(|list| (w, list.data)),
                     Err(failure) => Err(failure),
                 };
                 let (w, list) = match loaded {
