@@ -512,6 +512,11 @@ impl Browser {
                     // A synthetic camera, granted without a prompt: the ID verification step's
                     // "Use camera" works as with a real one (issue 3).
                     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                    // Cross-site frames in the page's own renderer: CDP's
+                    // addScriptToEvaluateOnNewDocument (the CSP recorder) reaches only the
+                    // page's process, and the embedded flow is a cross-site frame (issue 8).
+                    "--disable-site-isolation-trials",
+                    "--disable-features=IsolateOrigins,site-per-process",
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
             }),

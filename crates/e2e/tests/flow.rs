@@ -228,7 +228,7 @@ async fn the_csp_check_catches_violations_in_pages_and_cross_site_frames() -> Re
     let seen = browser.csp_violations().await?;
     assert!(seen.iter().any(|v| v["directive"] == "img-src"), "{seen:?}");
 
-    // ...and so is one inside a frame from another site (its own renderer process).
+    // ...and so is one inside a frame from another site, where the flow runs when embedded.
     let other_site = host.origin.replace("localhost", "127.0.0.1");
     browser
         .client
