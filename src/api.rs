@@ -12,8 +12,8 @@ use payout_model::identity::{
     NewBackgroundCheck, NewCode, NewCompliance, NewProfile, SignIn, Submitted, UploadedDocument,
 };
 use payout_model::money::{
-    BankAccount, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod, PayoutMethodList,
-    Transfer, Wallet,
+    BankAccount, FlowWallet, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod,
+    PayoutMethodList, Transfer,
 };
 use payout_model::{ApiError, ErrorCode, FlowState, NewSession, Session, StepName};
 use serde::de::DeserializeOwned;
@@ -83,8 +83,9 @@ pub trait FlowApi {
         token: String,
         step: StepName,
     ) -> LocalFuture<Result<FlowState, ApiFailure>>;
-    /// The user's wallet balance.
-    fn wallet(&self, token: String) -> LocalFuture<Result<Wallet, ApiFailure>>;
+    /// The user's wallet balance, the smallest payout the flow accepts, and whether the user may
+    /// pay out through the flow at all.
+    fn wallet(&self, token: String) -> LocalFuture<Result<FlowWallet, ApiFailure>>;
     /// The user's payout methods, oldest first.
     fn payout_methods(&self, token: String) -> LocalFuture<Result<PayoutMethodList, ApiFailure>>;
     /// Adds a payout method (the first one becomes the default).
@@ -191,7 +192,7 @@ impl FlowApi for HttpApi {
         call(build(bearer(Request::post(&url), &token)))
     }
 
-    fn wallet(&self, token: String) -> LocalFuture<Result<Wallet, ApiFailure>> {
+    fn wallet(&self, token: String) -> LocalFuture<Result<FlowWallet, ApiFailure>> {
         call(build(bearer(Request::get("/api/flow/wallet"), &token)))
     }
 

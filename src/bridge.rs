@@ -6,7 +6,7 @@
 //! `event.data.type` without parsing.
 
 use leptos::logging::warn;
-use payout_model::{MessageType, StepName, StepStatus, WindowMessage};
+use payout_model::{ErrorCode, MessageType, StepName, StepStatus, WindowMessage};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -270,8 +270,15 @@ impl Bridge {
 
     /// `error` with a message for the host's developers.
     pub fn error(&self, message: &str) -> bool {
+        self.error_with_code(message, None)
+    }
+
+    /// `error` with a message for the host's developers and, when an API refusal caused it,
+    /// the error envelope's `code` (`payout_blocked`, issue 8), for host code to branch on.
+    pub fn error_with_code(&self, message: &str, code: Option<ErrorCode>) -> bool {
         let mut m = self.message(MessageType::Error);
         m.message = Some(message.to_owned());
+        m.code = code;
         self.post(&m)
     }
 
@@ -365,6 +372,26 @@ mod tests {
             *seen.borrow(),
             vec![MessageType::Ready, MessageType::Error, MessageType::Resize]
         );
+    }
+
+    #[test]
+    fn error_carries_the_refusal_code() {
+        let seen: Rc<RefCell<Vec<serde_json::Value>>> = Rc::default();
+        let log = seen.clone();
+        let bridge = Bridge::with_sink(
+            "f1",
+            Rc::new(move |m: &WindowMessage| {
+                log.borrow_mut()
+                    .push(serde_json::to_value(m).expect("serialisable"))
+            }),
+        );
+        assert!(bridge.error_with_code("payouts blocked", Some(ErrorCode::PayoutBlocked)));
+        assert!(bridge.error("flow not found"));
+        let seen = seen.borrow();
+        assert_eq!(seen[0]["type"], "error");
+        assert_eq!(seen[0]["code"], "payout_blocked");
+        assert_eq!(seen[0]["message"], "payouts blocked");
+        assert!(seen[1].get("code").is_none());
     }
 
     #[test]

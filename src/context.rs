@@ -14,8 +14,8 @@ use payout_model::identity::{
     NewBackgroundCheck, NewCode, NewCompliance, NewProfile, SignIn, Submitted, UploadedDocument,
 };
 use payout_model::money::{
-    BankAccount, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod, PayoutMethodList,
-    Transfer, Wallet,
+    BankAccount, FlowWallet, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod,
+    PayoutMethodList, Transfer,
 };
 use payout_model::{FlowState, StepName};
 use std::rc::Rc;
@@ -100,7 +100,7 @@ impl SessionApi {
     }
 
     /// See [`FlowApi::wallet`].
-    pub fn wallet(&self) -> LocalFuture<Result<Wallet, ApiFailure>> {
+    pub fn wallet(&self) -> LocalFuture<Result<FlowWallet, ApiFailure>> {
         self.guard(self.api.wallet((self.token)()))
     }
 

@@ -228,14 +228,19 @@ pub fn split_errors(
     (mapped, (!rest.is_empty()).then(|| rest.join("; ")))
 }
 
-/// The amount field checked: dollars as typed (`12.34`, `$1,234`), at least a cent, at most
-/// `withdrawable`. `Err` holds the worded message.
-pub fn check_amount(input: &str, withdrawable: Cents) -> Result<Cents, String> {
+/// The amount field checked: dollars as typed (`12.34`, `$1,234`), at least a cent, at least
+/// the flow's `minimum` payout (worded as the sandbox words it: `must be at least $1.00`), at
+/// most `withdrawable`. `Err` holds the worded message.
+pub fn check_amount(input: &str, withdrawable: Cents, minimum: Cents) -> Result<Cents, String> {
     if input.trim().is_empty() {
         return Err(worded(field::AMOUNT, t(Key::RuleRequired)));
     }
     let cents = parse_dollars(input).map_err(|rule| worded(field::AMOUNT, &rule))?;
     check_positive_amount(cents).map_err(|rule| worded(field::AMOUNT, &rule))?;
+    if cents < minimum {
+        let rule = tr(Key::RuleAtLeast, &[("minimum", &format_cents(minimum))]);
+        return Err(worded(field::AMOUNT, &rule));
+    }
     if cents > withdrawable {
         let rule = tr(
             Key::RuleAtMostBalance,
@@ -395,20 +400,34 @@ mod tests {
 
     #[test]
     fn amount_must_be_a_cent_to_the_balance() {
-        assert_eq!(check_amount("12.34", 5_000), Ok(1_234));
-        assert_eq!(check_amount("$50", 5_000), Ok(5_000));
+        assert_eq!(check_amount("12.34", 5_000, 1), Ok(1_234));
+        assert_eq!(check_amount("$50", 5_000, 1), Ok(5_000));
         assert_eq!(
-            check_amount("0", 5_000),
+            check_amount("0", 5_000, 1),
             Err("Amount must be at least 1 cent".into())
         );
         assert_eq!(
-            check_amount("50.01", 5_000),
+            check_amount("50.01", 5_000, 1),
             Err("Amount must be at most your balance of $50.00".into())
         );
-        assert_eq!(check_amount("", 5_000), Err("Amount is required".into()));
+        assert_eq!(check_amount("", 5_000, 1), Err("Amount is required".into()));
         assert_eq!(
-            check_amount("1.234", 5_000),
+            check_amount("1.234", 5_000, 1),
             Err("Amount must have at most two decimals".into())
+        );
+    }
+
+    #[test]
+    fn amount_must_reach_the_flow_minimum() {
+        assert_eq!(
+            check_amount("0.99", 5_000, 100),
+            Err("Amount must be at least $1.00".into())
+        );
+        assert_eq!(check_amount("1", 5_000, 100), Ok(100));
+        // A minimum above the balance still names the minimum, not the balance.
+        assert_eq!(
+            check_amount("0.50", 50, 100),
+            Err("Amount must be at least $1.00".into())
         );
     }
 

@@ -102,6 +102,8 @@ pub enum Key {
     RuleRequired,
     /// Rule: the amount is more than the balance.
     RuleAtMostBalance,
+    /// Rule: the amount is less than the flow's minimum payout.
+    RuleAtLeast,
     /// Rule: no payout method chosen.
     RuleChooseMethod,
     /// The account number typed twice differs.
@@ -246,6 +248,10 @@ pub enum Key {
     ReviewPayout,
     /// The server refused the payout (not on one field).
     PayoutRefused,
+    /// Heading when the user may not pay out through the flow (issue 8).
+    PayoutBlockedTitle,
+    /// Why, with no internals, and what to do.
+    PayoutBlockedBody,
     /// Heading of the review screen.
     ReviewTitle,
     /// Review: the amount.
@@ -440,6 +446,14 @@ pub enum Key {
     IdvFailedBody,
     /// Intro of the background-check step.
     BgcIntro,
+    /// Intro when the tax details on file are used (issue 8).
+    BgcOnFileIntro,
+    /// Label of the address on file.
+    BgcOnFileAddress,
+    /// An SSN on file: "•••• {last4}".
+    SsnLast4,
+    /// While the tax details on file are fetched.
+    BgcLoadingFile,
     /// Shown when the country is not the US.
     BgcUsOnly,
     /// The background check's submit button.
@@ -468,7 +482,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, so tests can check each has text.
-    pub const ALL: [Key; 227] = [
+    pub const ALL: [Key; 234] = [
         Key::LoadingTitle,
         Key::LoadingBody,
         Key::SpinnerLabel,
@@ -515,6 +529,7 @@ impl Key {
         Key::FieldMessage,
         Key::RuleRequired,
         Key::RuleAtMostBalance,
+        Key::RuleAtLeast,
         Key::RuleChooseMethod,
         Key::AccountNumbersDiffer,
         Key::FieldRoutingNumber,
@@ -587,6 +602,8 @@ impl Key {
         Key::YouReceive,
         Key::ReviewPayout,
         Key::PayoutRefused,
+        Key::PayoutBlockedTitle,
+        Key::PayoutBlockedBody,
         Key::ReviewTitle,
         Key::SummaryAmount,
         Key::SummaryTo,
@@ -684,6 +701,10 @@ impl Key {
         Key::IdvFailed,
         Key::IdvFailedBody,
         Key::BgcIntro,
+        Key::BgcOnFileIntro,
+        Key::BgcOnFileAddress,
+        Key::SsnLast4,
+        Key::BgcLoadingFile,
         Key::BgcUsOnly,
         Key::RunCheck,
         Key::Checking,
@@ -732,6 +753,8 @@ impl Key {
             Key::ForeignTaxIdOnFile => &["last4"],
             Key::CameraPreview => &["side"],
             Key::PreviewAlt => &["side"],
+            Key::RuleAtLeast => &["minimum"],
+            Key::SsnLast4 => &["last4"],
             _ => &[],
         }
     }
@@ -799,6 +822,7 @@ pub fn t(key: Key) -> &'static str {
         Key::FieldMessage => "{label} {rule}",
         Key::RuleRequired => "is required",
         Key::RuleAtMostBalance => "must be at most your balance of {balance}",
+        Key::RuleAtLeast => "must be at least {minimum}",
         Key::RuleChooseMethod => "must be chosen",
         Key::AccountNumbersDiffer => "The account numbers don't match",
         Key::FieldRoutingNumber => "Routing number",
@@ -875,6 +899,8 @@ pub fn t(key: Key) -> &'static str {
         Key::YouReceive => "You'll receive {net}",
         Key::ReviewPayout => "Review payout",
         Key::PayoutRefused => "We couldn't make this payout.",
+        Key::PayoutBlockedTitle => "Payouts aren't available",
+        Key::PayoutBlockedBody => "Payouts aren't available for your account here. Please contact the platform that sent you this link.",
         Key::ReviewTitle => "Review your payout",
         Key::SummaryAmount => "Amount",
         Key::SummaryTo => "To",
@@ -972,6 +998,10 @@ pub fn t(key: Key) -> &'static str {
         Key::IdvFailed => "We couldn't verify your ID",
         Key::IdvFailedBody => "Take new photos and try again: make sure the whole ID is in the picture, sharp and well lit.",
         Key::BgcIntro => "We check public records before payouts start. We need your SSN, date of birth and home address.",
+        Key::BgcOnFileIntro => "We'll run the check on the details you gave with your tax information.",
+        Key::BgcOnFileAddress => "Home address",
+        Key::SsnLast4 => "•••• {last4}",
+        Key::BgcLoadingFile => "Getting your details…",
         Key::BgcUsOnly => "Background checks are for US residents only, so you don't need one. Continue to go on.",
         Key::RunCheck => "Run background check",
         Key::Checking => "Checking…",

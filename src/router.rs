@@ -65,17 +65,19 @@ impl ErrorKind {
 
 /// The screen for `flow` when the session is (or is not) `authenticated`.
 ///
+/// A complete flow shows the done screen whether or not the session is signed in (issue 8): a
+/// later browser opening a finished flow's link has nothing left to sign in for, and its
+/// session is read-only anyway.
+///
 /// Compliance is not inserted yet: the issue that builds the compliance step adds it here where
 /// tax rules require it (DESIGN.md: a US payout crossing the 1099 threshold without tax data).
 pub fn route(flow: &FlowState, authenticated: bool) -> Screen {
-    if !authenticated {
-        return Screen::SignIn;
-    }
     match flow.next_step() {
-        Some(step) => Screen::Step(step.clone()),
         None => Screen::Done {
             show_dashboard_button: !flow.hide_go_to_dashboard_on_complete,
         },
+        Some(_) if !authenticated => Screen::SignIn,
+        Some(step) => Screen::Step(step.clone()),
     }
 }
 
@@ -160,6 +162,23 @@ mod tests {
                 show_dashboard_button: true
             }
         );
+    }
+
+    #[test]
+    fn complete_flow_shows_done_even_when_not_signed_in() {
+        let mut f = flow(
+            json!(["compliance", "payout"]),
+            &[StepName::Payout, StepName::Compliance],
+        );
+        f.user_id = Some(Uuid::from_u128(7));
+        assert_eq!(
+            route(&f, false),
+            Screen::Done {
+                show_dashboard_button: true
+            }
+        );
+        f.completed_steps.pop();
+        assert_eq!(route(&f, false), Screen::SignIn);
     }
 
     #[test]

@@ -329,12 +329,33 @@ impl FlowApi for Fake {
         new: NewBackgroundCheck,
     ) -> LocalFuture<Result<Submitted<BackgroundCheck>, ApiFailure>> {
         self.checks.borrow_mut().push(new.clone());
+        // Like the sandbox (issue 8): `{}` runs on the tax details on file.
+        let new = match (new.uses_file(), self.compliance.borrow().as_ref()) {
+            (true, Some(file)) => NewBackgroundCheck {
+                country: file.country.clone(),
+                ssn: file
+                    .tin_last4
+                    .as_ref()
+                    .map(|last4| format!("000-00-{last4}")),
+                date_of_birth: file.date_of_birth.clone(),
+                address: Some(file.address.clone()),
+            },
+            _ => new,
+        };
         self.answer("background_check", || {
-            new.validate(today()).map_err(ApiFailure::Api)?;
+            if new.uses_file() {
+                return Err(invalid("ssn", "is required"));
+            }
+            let on_file = new.ssn.as_deref().is_some_and(|s| s.starts_with("000-00-"));
+            if !on_file {
+                new.validate(today()).map_err(ApiFailure::Api)?;
+            }
             let reason = new.ineligible(today());
             let status = if reason.is_some() {
                 BackgroundCheckStatus::NotEligible
-            } else if new.ssn.as_deref() == Some(SANDBOX_FAILING_SSN) {
+            } else if new.ssn.as_deref() == Some(SANDBOX_FAILING_SSN)
+                || (on_file && new.ssn.as_deref() == Some("000-00-1111"))
+            {
                 BackgroundCheckStatus::Failed
             } else {
                 BackgroundCheckStatus::Clear
@@ -1509,8 +1530,14 @@ async fn closing_the_camera_returns_focus_to_use_camera_and_escape_closes_it() {
 // ---------------------------------------------------------------------------------------------
 // Background check
 
-fn background_check(fake: &Rc<Fake>) -> Mounted {
-    mount_step(fake, || view! { <BackgroundCheckStep /> })
+/// Mounts the step and waits until it knows whether tax details are on file.
+async fn background_check(fake: &Rc<Fake>) -> Mounted {
+    let m = mount_step(fake, || view! { <BackgroundCheckStep /> });
+    until("the form or the details on file", || {
+        has(&m.root, "bgc-form") || has(&m.root, "bgc-on-file")
+    })
+    .await;
+    m
 }
 
 fn fill_check(root: &Element, ssn: &str, dob: &str) {
@@ -1525,7 +1552,7 @@ fn fill_check(root: &Element, ssn: &str, dob: &str) {
 #[wasm_bindgen_test]
 async fn outside_the_us_no_background_check_is_needed() {
     let fake = Fake::new(&["background-check"]);
-    let m = background_check(&fake);
+    let m = background_check(&fake).await;
     choose(&m.root, "bgc-country", "FR");
     wait_for(&m.root, "bgc-us-only").await;
     assert!(!has(&m.root, "bgc-ssn"));
@@ -1571,7 +1598,7 @@ async fn each_background_check_outcome_is_shown() {
         ),
     ] {
         let fake = Fake::new(&["background-check"]);
-        let m = background_check(&fake);
+        let m = background_check(&fake).await;
         fill_check(&m.root, ssn, dob);
         submit_form_of(&m.root, "bgc-ssn");
         wait_for(&m.root, "bgc-result").await;
@@ -1589,7 +1616,7 @@ async fn each_background_check_outcome_is_shown() {
 #[wasm_bindgen_test]
 async fn background_check_outcome_takes_focus_not_the_page() {
     let fake = Fake::new(&["background-check"]);
-    let m = background_check(&fake);
+    let m = background_check(&fake).await;
     fill_check(&m.root, "123-45-6789", "1990-04-25");
     get(&m.root, "bgc-submit")
         .dyn_into::<web_sys::HtmlElement>()
@@ -1608,7 +1635,7 @@ async fn background_check_outcome_takes_focus_not_the_page() {
 #[wasm_bindgen_test]
 async fn background_check_errors_show_inline_and_keep_what_was_typed() {
     let fake = Fake::new(&["background-check"]);
-    let m = background_check(&fake);
+    let m = background_check(&fake).await;
     until("prefill asked", || fake.count("get_compliance") == 1).await;
     type_into(&m.root, "bgc-ssn", "000-12-3456");
     leave(&m.root, "bgc-ssn");
@@ -1644,31 +1671,101 @@ async fn background_check_errors_show_inline_and_keep_what_was_typed() {
     assert_value(&m.root, "bgc-ssn", "•••-••-6789").await;
 }
 
-#[wasm_bindgen_test]
-async fn background_check_prefills_from_compliance_but_not_the_ssn() {
-    let fake = Fake::new(&["background-check"]);
-    *fake.compliance.borrow_mut() = Some(Compliance {
+fn compliance_on_file(tin_last4: &str) -> Compliance {
+    Compliance {
         form: payout_model::identity::TaxForm::W9,
         country: "US".into(),
         first_name: "Ada".into(),
         last_name: "Lovelace".into(),
         date_of_birth: "1990-04-25".into(),
-        tin_last4: Some("6789".into()),
+        tin_last4: Some(tin_last4.into()),
         foreign_tax_id_last4: None,
         address: us_address(),
         submitted_at: now(),
-    });
-    let m = background_check(&fake);
-    assert_value(&m.root, "bgc-dob", "1990-04-25").await;
-    assert_value(&m.root, "bgc-line1", "1 Main St").await;
-    assert_value(&m.root, "bgc-ssn", "").await;
-    assert_eq!(
-        get(&m.root, "bgc-country")
-            .dyn_into::<web_sys::HtmlSelectElement>()
-            .expect("select")
-            .value(),
-        "US"
+    }
+}
+
+#[wasm_bindgen_test]
+async fn background_check_runs_on_the_tax_details_on_file() {
+    let fake = Fake::new(&["background-check"]);
+    *fake.compliance.borrow_mut() = Some(compliance_on_file("6789"));
+    let m = background_check(&fake).await;
+    assert!(has(&m.root, "bgc-on-file"));
+    assert!(
+        !has(&m.root, "bgc-form"),
+        "no form to type another SSN into"
     );
+    assert!(!has(&m.root, "bgc-ssn"));
+    assert!(text(&m.root, "bgc-file-country").contains("United States"));
+    assert_eq!(text(&m.root, "bgc-file-dob"), "1990-04-25");
+    assert_eq!(text(&m.root, "bgc-file-ssn"), "•••• 6789");
+    assert_eq!(
+        text(&m.root, "bgc-file-address"),
+        "1 Main St, San Francisco, CA 94103"
+    );
+    assert_eq!(text(&m.root, "bgc-submit"), "Run background check");
+    click(&m.root, "bgc-submit");
+    wait_for(&m.root, "bgc-result").await;
+    assert_eq!(
+        get(&m.root, "bgc-result")
+            .get_attribute("data-status")
+            .as_deref(),
+        Some("clear")
+    );
+    // The request is `{}`: the server reads the record on file.
+    let sent = fake.checks.borrow()[0].clone();
+    assert!(sent.uses_file());
+    assert_eq!(serde_json::to_string(&sent).expect("json"), "{}");
+    focus_lands_on("pf-bgc-result-heading").await;
+    click(&m.root, "bgc-continue");
+    until("advanced", || m.seen.advanced.borrow().len() == 1).await;
+}
+
+#[wasm_bindgen_test]
+async fn background_check_on_file_shows_a_failed_outcome_and_refusals() {
+    let fake = Fake::new(&["background-check"]);
+    *fake.compliance.borrow_mut() = Some(compliance_on_file("1111"));
+    let message = "running a background check belongs to the \"background-check\" step, which \
+                   is already completed";
+    fake.fail_next(
+        "background_check",
+        api_error(ErrorCode::StepNotAllowed, None, message),
+    );
+    let m = background_check(&fake).await;
+    click(&m.root, "bgc-submit");
+    wait_for(&m.root, "bgc-error").await;
+    assert!(text(&m.root, "bgc-error").contains(message));
+    assert!(has(&m.root, "bgc-on-file"), "the step stays usable");
+    settle().await;
+    assert_eq!(fake.count("background_check"), 1, "no retry loop");
+    click(&m.root, "bgc-submit");
+    wait_for(&m.root, "bgc-result").await;
+    assert_eq!(
+        get(&m.root, "bgc-result")
+            .get_attribute("data-status")
+            .as_deref(),
+        Some("failed")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn step_not_allowed_on_compliance_shows_the_servers_message() {
+    let fake = Fake::new(&["compliance"]);
+    let message = "submitting tax details belongs to the \"compliance\" step, which is already \
+                   completed";
+    fake.fail_next(
+        "put_compliance",
+        api_error(ErrorCode::StepNotAllowed, None, message),
+    );
+    let m = compliance(&fake);
+    until("prefill asked", || fake.count("get_compliance") == 1).await;
+    fill_w9(&m.root);
+    click(&m.root, "compliance-submit");
+    wait_for(&m.root, "compliance-error").await;
+    assert!(text(&m.root, "compliance-error").contains(message));
+    settle().await;
+    assert_eq!(fake.count("put_compliance"), 1, "no retry loop");
+    assert!(has(&m.root, "compliance-form"));
 }
 
 // ---------------------------------------------------------------------------------------------

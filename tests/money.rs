@@ -14,9 +14,9 @@ use payout_flows::context::{provide_services, FlowServices, SessionApi};
 use payout_flows::steps::{Attempt, ManagePaymentsStep, ManagePayoutsStep, PayoutStep};
 use payout_flows::FlowApp;
 use payout_model::money::{
-    AccountType, BankAccount, ExternalData, FeeParty, NewBankAccount, NewFlowPayout,
-    NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PayoutQuote, StatusChange,
-    Transfer, TransferStatus, TransferType, Wallet,
+    AccountType, BankAccount, ExternalData, FeeParty, FlowWallet, NewBankAccount, NewFlowPayout,
+    NewPayoutMethod, PayoutBlock, PayoutMethod, PayoutMethodList, PayoutPlatform, PayoutQuote,
+    StatusChange, Transfer, TransferStatus, TransferType,
 };
 use payout_model::{
     ApiError, ErrorCode, FieldError, FlowState, NewSession, Session, Step, StepName, StepStatus,
@@ -49,6 +49,16 @@ fn now() -> payout_model::Timestamp {
     "2024-07-12T11:08:32Z".parse().expect("timestamp")
 }
 
+/// A wallet with the default minimum payout ($1.00) and no block.
+fn wallet(amount: i64, withdrawable_amount: i64) -> FlowWallet {
+    FlowWallet {
+        amount,
+        withdrawable_amount,
+        minimum_payout: payout_model::money::DEFAULT_MIN_FLOW_PAYOUT,
+        payout_block: None,
+    }
+}
+
 /// How a scripted failure meets a request.
 enum Fail {
     /// The server refuses before doing anything.
@@ -67,7 +77,7 @@ fn invalid(field: &str, message: &str) -> ApiFailure {
 
 /// Wallet, payout methods, bank accounts and transfers in memory; every request is logged.
 struct FakeServer {
-    wallet: Cell<Wallet>,
+    wallet: Cell<FlowWallet>,
     methods: RefCell<Vec<PayoutMethod>>,
     banks: RefCell<Vec<BankAccount>>,
     transfers: RefCell<Vec<(NewFlowPayout, Transfer)>>,
@@ -89,10 +99,7 @@ struct FakeServer {
 impl FakeServer {
     fn new(withdrawable: i64) -> Rc<Self> {
         Rc::new(FakeServer {
-            wallet: Cell::new(Wallet {
-                amount: withdrawable,
-                withdrawable_amount: withdrawable,
-            }),
+            wallet: Cell::new(wallet(withdrawable, withdrawable)),
             methods: RefCell::default(),
             banks: RefCell::default(),
             transfers: RefCell::default(),
@@ -240,7 +247,7 @@ impl FlowApi for FakeServer {
         })
     }
 
-    fn wallet(&self, token: String) -> LocalFuture<Result<Wallet, ApiFailure>> {
+    fn wallet(&self, token: String) -> LocalFuture<Result<FlowWallet, ApiFailure>> {
         assert_eq!(token, "tok");
         self.logged("GET wallet");
         self.answer("wallet", || Ok(self.wallet.get()))
@@ -375,6 +382,21 @@ impl FlowApi for FakeServer {
                 };
             }
             let wallet = self.wallet.get();
+            if wallet.payout_block.is_some() {
+                return Err(ApiFailure::Api(ApiError::new(
+                    ErrorCode::PayoutBlocked,
+                    "this user cannot be paid out through a flow",
+                )));
+            }
+            if new.amount < wallet.minimum_payout {
+                return Err(invalid(
+                    "amount",
+                    &format!(
+                        "must be at least {}",
+                        payout_model::money::format_cents(wallet.minimum_payout)
+                    ),
+                ));
+            }
             if new.amount > wallet.withdrawable_amount {
                 return Err(invalid(
                     "amount",
@@ -395,7 +417,7 @@ impl FlowApi for FakeServer {
             } else {
                 TransferStatus::Pending
             };
-            self.wallet.set(Wallet {
+            self.wallet.set(FlowWallet {
                 amount: wallet.amount
                     - if status == TransferStatus::Completed {
                         new.amount
@@ -403,6 +425,7 @@ impl FlowApi for FakeServer {
                         0
                     },
                 withdrawable_amount: wallet.withdrawable_amount - new.amount,
+                ..wallet
             });
             let transfer = Transfer {
                 id: self.id(),
@@ -448,7 +471,7 @@ impl FlowApi for FakeServer {
                 if status == TransferStatus::Failed && transfer.status == TransferStatus::Pending {
                     // The money goes back to the wallet.
                     let w = self.wallet.get();
-                    self.wallet.set(Wallet {
+                    self.wallet.set(FlowWallet {
                         withdrawable_amount: w.withdrawable_amount + transfer.amount,
                         ..w
                     });
@@ -1222,10 +1245,7 @@ async fn review_and_confirm(m: &Mounted) {
 async fn payout_defaults_to_the_whole_balance_and_shows_pending_money() {
     clear_storage();
     let server = paypal_server(12_345);
-    server.wallet.set(Wallet {
-        amount: 15_000,
-        withdrawable_amount: 12_345,
-    });
+    server.wallet.set(wallet(15_000, 12_345));
     let m = payout_step(&server, FeeParty::Platform);
     assert!(find(&m.root, "payout-loading").is_some());
     loaded(&m).await;
@@ -1303,6 +1323,11 @@ async fn quote_when_the_user_pays_the_fee() {
     clear_storage();
     let server = paypal_server(10_000);
     server.with_method(PayoutPlatform::Ach, "ACH · checking ••••6789");
+    // An app whose minimum payout is a cent: only the fee rule stops a tiny amount.
+    server.wallet.set(FlowWallet {
+        minimum_payout: 1,
+        ..server.wallet.get()
+    });
     let m = payout_step(&server, FeeParty::User);
     loaded(&m).await;
     until("the quote", || find(&m.root, "payout-fee").is_some()).await;
@@ -1667,10 +1692,7 @@ async fn empty_balance_says_nothing_to_pay_out() {
     .await;
     assert!(text(&m.root, "payout-empty").contains("Nothing to pay out yet"));
     assert!(find(&m.root, "payout-amount").is_none());
-    server.wallet.set(Wallet {
-        amount: 700,
-        withdrawable_amount: 700,
-    });
+    server.wallet.set(wallet(700, 700));
     click(&m.root, "payout-check-again");
     loaded(&m).await;
     assert_value(&m.root, "payout-amount", "7.00").await;
@@ -1706,6 +1728,206 @@ async fn wallet_load_failure_offers_a_retry() {
     until("the error", || find(&m.root, "payout-load-error").is_some()).await;
     click(&m.root, "payout-load-error-retry");
     loaded(&m).await;
+}
+
+// Issue 8: the flow's minimum payout, a blocked user, and refusals of the capability model.
+
+fn blocked(w: FlowWallet) -> FlowWallet {
+    FlowWallet {
+        payout_block: Some(PayoutBlock::BackgroundCheck),
+        ..w
+    }
+}
+
+fn blocked_errors(m: &Mounted) -> Vec<WindowMessage> {
+    m.seen
+        .posted
+        .borrow()
+        .iter()
+        .filter(|msg| msg.kind == payout_model::MessageType::Error)
+        .cloned()
+        .collect()
+}
+
+async fn shows_blocked(m: &Mounted) {
+    until("the blocked explanation", || {
+        find(&m.root, "payout-blocked").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(&m.root, "payout-blocked"),
+        "Payouts aren't availablePayouts aren't available for your account here. Please contact \
+         the platform that sent you this link."
+    );
+    for gone in [
+        "payout-amount",
+        "payout-review",
+        "payout-confirm",
+        "payout-form",
+    ] {
+        assert!(find(&m.root, gone).is_none(), "{gone} is shown");
+    }
+    until_real("focus on the explanation", 3, || {
+        document().active_element().map(|el| el.id()).as_deref()
+            == Some("pf-payout-blocked-heading")
+    })
+    .await;
+    let errors = blocked_errors(m);
+    assert_eq!(errors.len(), 1, "one error message: {errors:?}");
+    assert_eq!(errors[0].code, Some(ErrorCode::PayoutBlocked));
+}
+
+#[wasm_bindgen_test]
+async fn payout_below_the_flow_minimum_is_refused_in_the_servers_words() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    type_into(&m.root, "payout-amount", "0.99");
+    leave(&m.root, "payout-amount");
+    tick().await;
+    assert_eq!(
+        text(&m.root, "payout-amount-error"),
+        "Amount must be at least $1.00"
+    );
+    click(&m.root, "payout-review");
+    tick().await;
+    assert!(find(&m.root, "payout-confirm").is_none());
+    type_into(&m.root, "payout-amount", "1");
+    tick().await;
+    assert!(find(&m.root, "payout-amount-error").is_none());
+    review_and_confirm(&m).await;
+    until("the payout", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    assert_eq!(server.payouts.borrow()[0].amount, 100);
+}
+
+#[wasm_bindgen_test]
+async fn blocked_user_sees_an_explanation_and_no_pay_button() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    server.wallet.set(blocked(server.wallet.get()));
+    // A payout confirmed before a reload is not resent for a blocked user either.
+    Attempt::new(flow_id(), 1_000, server.methods.borrow()[0].id).keep();
+    let m = payout_step(&server, FeeParty::Platform);
+    shows_blocked(&m).await;
+    settle().await;
+    assert_eq!(server.count("POST payouts"), 0);
+    assert_eq!(server.count("GET payout-methods"), 0);
+    assert_eq!(stored_attempt(), None);
+    assert_eq!(blocked_errors(&m).len(), 1, "the host is told once");
+    assert!(!m
+        .seen
+        .kinds()
+        .contains(&payout_model::MessageType::StepCompleted));
+}
+
+#[wasm_bindgen_test]
+async fn payout_refused_as_blocked_shows_the_same_explanation() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    click(&m.root, "payout-review");
+    until("the review screen", || {
+        find(&m.root, "payout-confirm").is_some()
+    })
+    .await;
+    // The background check failed in another tab meanwhile.
+    server.wallet.set(blocked(server.wallet.get()));
+    click(&m.root, "payout-confirm");
+    shows_blocked(&m).await;
+    settle().await;
+    assert_eq!(server.count("POST payouts"), 1);
+    assert!(server.transfers.borrow().is_empty());
+    assert_eq!(stored_attempt(), None);
+    assert_eq!(blocked_errors(&m).len(), 1, "the host is told once");
+}
+
+fn step_not_allowed(message: &str) -> ApiFailure {
+    ApiFailure::Api(ApiError::new(ErrorCode::StepNotAllowed, message))
+}
+
+#[wasm_bindgen_test]
+async fn step_not_allowed_on_payout_shows_the_servers_message_and_the_form_stays() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let message = "paying out belongs to the \"payout\" step, which is already completed";
+    server.fail_next("create_payout", Fail::Refuse(step_not_allowed(message)));
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("the refusal", || {
+        find(&m.root, "payout-form-error").is_some()
+    })
+    .await;
+    assert!(text(&m.root, "payout-form-error").contains(message));
+    assert_value(&m.root, "payout-amount", "100.00").await;
+    settle().await;
+    assert_eq!(server.count("POST payouts"), 1, "no retry loop");
+    assert!(blocked_errors(&m).is_empty());
+    // The step still works: the next attempt pays.
+    review_and_confirm(&m).await;
+    until("the payout", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    assert_eq!(server.count("POST payouts"), 2);
+}
+
+#[wasm_bindgen_test]
+async fn step_not_allowed_on_load_and_on_continue_shows_the_servers_message() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let message =
+        "reading the wallet belongs to the \"payout\" step, which this flow does not have";
+    server.fail_next("wallet", Fail::Refuse(step_not_allowed(message)));
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the load error", || {
+        find(&m.root, "payout-load-error").is_some()
+    })
+    .await;
+    assert!(text(&m.root, "payout-load-error").contains(message));
+    settle().await;
+    assert_eq!(server.count("GET wallet"), 1, "no reload loop");
+
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    let message = "the \"manage-payouts\" step is already completed";
+    server.fail_next("complete_step", Fail::Refuse(step_not_allowed(message)));
+    let m = manage_payouts(&server, false);
+    until("the list", || find(&m.root, "payout-methods").is_some()).await;
+    click(&m.root, "manage-payouts-continue");
+    until("the continue error", || {
+        find(&m.root, "manage-payouts-continue-error").is_some()
+    })
+    .await;
+    assert!(text(&m.root, "manage-payouts-continue-error").contains(message));
+    settle().await;
+    assert_eq!(server.count("POST steps/manage-payouts/complete"), 1);
+    assert!(m.seen.advanced.borrow().is_empty());
+    assert!(find(&m.root, "step-manage-payouts").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn step_not_allowed_on_adding_a_method_shows_on_the_form() {
+    let server = FakeServer::new(0);
+    let message = "adding a payout method belongs to the \"manage-payouts\" step, which is not the current one";
+    server.fail_next("add_payout_method", Fail::Refuse(step_not_allowed(message)));
+    let m = manage_payouts(&server, false);
+    until("the form", || find(&m.root, "paypal-email").is_some()).await;
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the form error", || {
+        find(&m.root, "add-method-error").is_some()
+    })
+    .await;
+    assert!(text(&m.root, "add-method-error").contains(message));
+    assert_value(&m.root, "paypal-email", "ada@example.com").await;
+    settle().await;
+    assert_eq!(server.count("POST payout-methods"), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -595,6 +595,22 @@ async fn app_without_authenticated_user_shows_sign_in() {
 }
 
 #[wasm_bindgen_test]
+async fn app_opening_a_finished_flow_without_sign_in_shows_done() {
+    // Issue 8: a later browser opening a finished flow's link gets an unauthenticated session;
+    // it sees the flow is done, not a sign-in for nothing.
+    let root = container();
+    let mut f = flow(serde_json::json!(["payout"]), &[StepName::Payout]);
+    f.user_id = Some(Uuid::from_u128(7));
+    let api = FakeApi::new(vec![Ok(session(f, false, None))], vec![]);
+    let log: Log = Rc::default();
+    let _app = mount_app(&root, flow_uuid(), api, HostWindow::default(), &log);
+    until("the done screen", || find(&root, "screen-done").is_some()).await;
+    assert!(find(&root, "step-auth").is_none());
+    assert!(find(&root, "auth-phone").is_none());
+    assert!(find(&root, "done-dashboard").is_some());
+}
+
+#[wasm_bindgen_test]
 async fn app_shows_progress_and_runs_the_redirect_with_the_session_token() {
     let root = container();
     let f = flow(

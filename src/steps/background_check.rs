@@ -1,8 +1,12 @@
-//! The background-check step (DESIGN.md "background-check", issue 3): SSN, date of birth and
-//! US address, for US residents aged 18 or older. The country comes from the compliance data
-//! when there is some (else the US), and so do the date of birth and address — never the SSN,
-//! which the server does not keep whole. Checked inline with [`NewBackgroundCheck::validate`];
-//! the server's field errors land on the same fields.
+//! The background-check step (DESIGN.md "background-check", issues 3 and 8): SSN, date of
+//! birth and US address, for US residents aged 18 or older.
+//!
+//! **Tax details on file** (issue 8): when the user has given compliance data, the check runs
+//! on that record and nothing else, so the two can never disagree. The step shows a summary
+//! (country, date of birth, SSN as `•••• 1234`, address) and one "Run background check" button
+//! that sends `{}` ([`NewBackgroundCheck::on_file`]). Without tax details, the form below: its
+//! answers become the user's compliance record on the server. Checked inline with
+//! [`NewBackgroundCheck::validate`]; the server's field errors land on the same fields.
 //!
 //! Outside the US there is nothing to check: the step says so plainly and its Continue sends
 //! only the country (the answer is `not_eligible`, not a failure). The outcome — clear, failed
@@ -11,18 +15,21 @@
 //! Continue; the server has recorded the step.
 
 use crate::context::use_services;
-use crate::i18n::{step_title, t, Key};
+use crate::i18n::{step_title, t, tr, Key};
 use crate::identity::{country_options, is_us, mask_tin, optional, today};
 use crate::steps::{
     field_id, rule_message, show_answer, submit_checked, AddressFields, AddressState,
     LabelledField, RecordedContinue,
 };
-use crate::ui::{ErrorAlert, FieldState, ScreenCard, SelectField, SubmitButton, TextField};
+use crate::ui::{
+    ErrorAlert, FieldState, LoadingLine, ScreenCard, SelectField, SubmitButton, TextField,
+};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use payout_model::identity::{
-    BackgroundCheck, BackgroundCheckStatus, Ineligible, NewBackgroundCheck, Submitted,
+    Address, BackgroundCheck, BackgroundCheckStatus, Compliance, Ineligible, NewBackgroundCheck,
+    Submitted,
 };
 use payout_model::StepName;
 
@@ -98,6 +105,35 @@ impl CheckFields {
     }
 }
 
+/// The name of the country `code` as the picker shows it (the code where there is none).
+fn country_name(code: &str) -> String {
+    country_options()
+        .into_iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        .map_or_else(|| code.to_owned(), |(_, name)| name)
+}
+
+/// An address on one line: `1 Main St, Apt 2, San Francisco, CA 94103`.
+pub fn address_line(address: &Address) -> String {
+    let region_postal = [address.region.as_deref(), address.postal_code.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    [
+        Some(address.line1.as_str()),
+        address.line2.as_deref(),
+        Some(address.city.as_str()),
+        Some(region_postal.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| !p.trim().is_empty())
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
 /// The outcome's heading, explanation and `data-status`.
 fn outcome(check: &BackgroundCheck) -> (Key, Key, &'static str, &'static str) {
     match check.status {
@@ -140,27 +176,40 @@ pub fn BackgroundCheckStep() -> impl IntoView {
     let result = RwSignal::new(None::<Submitted<BackgroundCheck>>);
     let form = NodeRef::<html::Form>::new();
     let us = Memo::new(move |_| is_us(&fields.country.value.get()));
-
-    // Country, date of birth and address from the compliance data, where the user has not
-    // typed yet.
+    // The tax details on file: `None` while asked, then the record or `Some(None)` (none, or
+    // the request failed: the form then collects everything, as before issue 8).
+    let on_file = RwSignal::new(None::<Option<Compliance>>);
     {
         let call = services.api.compliance();
         spawn_local(async move {
-            let Ok(Some(saved)) = call.await else {
-                return;
-            };
-            if result.try_get_untracked().is_none() {
-                return;
-            }
-            if fields.date_of_birth.text().is_empty() {
-                fields.country.value.set(saved.country.clone());
-                fields.date_of_birth.value.set(saved.date_of_birth.clone());
-            }
-            if is_us(&saved.country) {
-                fields.address.prefill(&saved.address, true);
-            }
+            on_file.try_set(Some(call.await.ok().flatten()));
         });
     }
+
+    let run_on_file = {
+        let api = services.api.clone();
+        UnsyncCallback::new(move |()| {
+            if running.get_untracked() {
+                return;
+            }
+            form_error.set(None);
+            running.set(true);
+            let call = api.submit_background_check(NewBackgroundCheck::on_file());
+            let shown = show_answer(result, RESULT_HEADING);
+            spawn_local(async move {
+                let answer = call.await;
+                if running.try_set(false).is_some() {
+                    return;
+                }
+                match answer {
+                    Ok(value) => shown(value),
+                    Err(failure) => {
+                        form_error.try_set(crate::forms::split_errors(&failure, &[]).1);
+                    }
+                }
+            });
+        })
+    };
 
     let submit = {
         let api = services.api.clone();
@@ -283,6 +332,80 @@ pub fn BackgroundCheckStep() -> impl IntoView {
         }
     };
 
+    let on_file_view = move |saved: Compliance| {
+        let us_file = is_us(&saved.country);
+        let ssn = saved
+            .tin_last4
+            .as_deref()
+            .filter(|_| us_file)
+            .map(|last4| tr(Key::SsnLast4, &[("last4", last4)]));
+        view! {
+            <form
+                class="pf-form"
+                novalidate=true
+                data-testid="bgc-on-file"
+                on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    run_on_file.run(());
+                }
+            >
+                <p class="pf-body">{t(Key::BgcOnFileIntro)}</p>
+                <dl class="pf-summary">
+                    <div>
+                        <dt>{t(Key::FieldCountry)}</dt>
+                        <dd data-testid="bgc-file-country">{country_name(&saved.country)}</dd>
+                    </div>
+                    <div>
+                        <dt>{t(Key::FieldDateOfBirth)}</dt>
+                        <dd data-testid="bgc-file-dob">{saved.date_of_birth.clone()}</dd>
+                    </div>
+                    {ssn
+                        .map(|ssn| {
+                            view! {
+                                <div>
+                                    <dt>{t(Key::FieldSsn)}</dt>
+                                    <dd data-testid="bgc-file-ssn">{ssn}</dd>
+                                </div>
+                            }
+                        })}
+                    <div>
+                        <dt>{t(Key::BgcOnFileAddress)}</dt>
+                        <dd data-testid="bgc-file-address">{address_line(&saved.address)}</dd>
+                    </div>
+                </dl>
+                {(!us_file)
+                    .then(|| {
+                        view! {
+                            <p class="pf-notice pf-notice--info" data-testid="bgc-us-only">
+                                {t(Key::BgcUsOnly)}
+                            </p>
+                        }
+                    })}
+                {move || {
+                    form_error
+                        .get()
+                        .map(|details| {
+                            view! {
+                                <ErrorAlert
+                                    message=t(Key::BgcSubmitFailed)
+                                    details=details
+                                    testid="bgc-error"
+                                />
+                            }
+                        })
+                }}
+                <div class="pf-actions">
+                    <SubmitButton
+                        label=if us_file { t(Key::RunCheck) } else { t(Key::Continue) }
+                        busy_label=t(Key::Checking)
+                        busy=running
+                        testid="bgc-submit"
+                    />
+                </div>
+            </form>
+        }
+    };
+
     let result_view = move |answer: Submitted<BackgroundCheck>| {
         let (title, body, status, tone) = outcome(&answer.data);
         view! {
@@ -303,9 +426,14 @@ pub fn BackgroundCheckStep() -> impl IntoView {
 
     view! {
         <ScreenCard testid="step-background-check" title=step_title(StepName::BackgroundCheck) busy=running>
-            {move || match result.get() {
-                Some(answer) => result_view(answer).into_any(),
-                None => form_view().into_any(),
+            {move || match (result.get(), on_file.get()) {
+                (Some(answer), _) => result_view(answer).into_any(),
+                (None, None) => view! {
+                    <LoadingLine text=t(Key::BgcLoadingFile) testid="bgc-loading" />
+                }
+                .into_any(),
+                (None, Some(Some(saved))) => on_file_view(saved).into_any(),
+                (None, Some(None)) => form_view().into_any(),
             }}
         </ScreenCard>
     }

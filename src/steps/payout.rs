@@ -16,6 +16,12 @@
 //! - the Confirm button ignores clicks while a request is in flight (double-click safe);
 //! - a refusal (4xx: the server made no payout) ends the attempt: its error lands on the
 //!   amount or method field, and the next review makes a new key.
+//!
+//! **Minimum and block** (issue 8): the amount must reach the flow's `minimum_payout`, checked
+//! here with the sandbox's wording. A user the flow may not pay (`payout_block`, or a payout
+//! refused 403 `payout_blocked`) sees a plain explanation instead of the form — no amount, no
+//! pay button, no internals — and the host gets one `error` message with code
+//! `payout_blocked`.
 
 use crate::api::ApiFailure;
 use crate::context::use_services;
@@ -25,18 +31,18 @@ use crate::forms::{
 use crate::i18n::{step_title, t, tr, Key};
 use crate::steps::{field_id, AddMethodForm, ContinueButton};
 use crate::ui::{
-    focus_within, Button, ButtonVariant, Choice, ErrorAlert, FieldState, LoadingLine, RadioGroup,
-    ScreenCard, Spinner, SubmitButton, TextField,
+    focus_id_soon, focus_within, Button, ButtonVariant, Choice, ErrorAlert, FieldState,
+    LoadingLine, RadioGroup, ScreenCard, Spinner, SubmitButton, TextField,
 };
 use leptos::html;
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use payout_model::money::{
-    format_cents, Cents, FeeParty, NewFlowPayout, PayoutMethod, PayoutPlatform, PayoutQuote,
-    Transfer, TransferStatus, Wallet,
+    format_cents, Cents, FeeParty, FlowWallet, NewFlowPayout, PayoutMethod, PayoutPlatform,
+    PayoutQuote, Transfer, TransferStatus,
 };
-use payout_model::StepName;
+use payout_model::{ErrorCode, StepName};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use uuid::Uuid;
@@ -177,6 +183,8 @@ enum Stage {
     SendFailed(Payout, String),
     /// The server answered the transfer.
     Status(Transfer, Option<PayoutMethod>),
+    /// The user may not pay out through the flow (issue 8): an explanation, nothing to do.
+    Blocked,
 }
 
 impl Stage {
@@ -186,9 +194,17 @@ impl Stage {
             Stage::Loading | Stage::LoadFailed(_) | Stage::Form => 0,
             Stage::Review(_) | Stage::Sending(_) | Stage::SendFailed(..) => 1,
             Stage::Status(..) => 2,
+            Stage::Blocked => 3,
         }
     }
 }
+
+/// What the host's developers read in the `error` message of a blocked payout: no more than
+/// the user is told, since the host page may show or log it.
+pub const BLOCKED_MESSAGE: &str = "this user cannot be paid out through a flow";
+
+/// Element id of the blocked explanation's heading, which takes focus when it shows.
+const BLOCKED_HEADING: &str = "pf-payout-blocked-heading";
 
 /// What the status screen says about `status`.
 fn status_kind(status: TransferStatus) -> &'static str {
@@ -219,7 +235,7 @@ pub fn PayoutStep(
     let services = use_services();
     let api = services.api.clone();
     let stage = RwSignal::new(Stage::Loading);
-    let wallet = RwSignal::new(None::<Wallet>);
+    let wallet = RwSignal::new(None::<FlowWallet>);
     let methods = RwSignal::new(Vec::<PayoutMethod>::new());
     let amount = FieldState::new();
     let method_id = RwSignal::new(String::new());
@@ -239,6 +255,26 @@ pub fn PayoutStep(
         methods.with(|list| list.iter().find(|m| m.id.to_string() == id).cloned())
     };
     let withdrawable = move || wallet.get().map_or(0, |w| w.withdrawable_amount);
+    // Until the wallet says otherwise, a cent (the model's own floor).
+    let minimum = move || wallet.get().map_or(1, |w| w.minimum_payout);
+    // The host hears of a block once per step, whichever way the step learnt of it.
+    let host_told = StoredValue::new(false);
+    let block = {
+        let bridge = services.bridge.clone();
+        move || {
+            Attempt::forget(flow_id);
+            attempt.try_set_value(None);
+            // Focus, so screen readers announce the explanation (also when it is the first
+            // screen the step settles on, which the screen-change effect does not see).
+            if stage.try_set(Stage::Blocked).is_none() {
+                focus_id_soon(BLOCKED_HEADING.to_owned());
+            }
+            if host_told.try_get_value() == Some(false) {
+                host_told.try_set_value(true);
+                bridge.error_with_code(BLOCKED_MESSAGE, Some(ErrorCode::PayoutBlocked));
+            }
+        }
+    };
 
     // A refreshed transfer replaces the shown one only when its status moved, so the status
     // screen (and the focus in it) stays put while nothing changes.
@@ -305,28 +341,44 @@ pub fn PayoutStep(
 
     // Refetches the balance without leaving the form (after the server refused a payout).
     let refresh_wallet = {
-        let api = api.clone();
+        let (api, block) = (api.clone(), block.clone());
         move || {
             let call = api.wallet();
+            let block = block.clone();
             spawn_local(async move {
                 if let Ok(w) = call.await {
                     wallet.try_set(Some(w));
+                    if w.payout_block.is_some() {
+                        block();
+                    }
                 }
             });
         }
     };
 
     let send = {
-        let (api, show_transfer, refresh_wallet) =
-            (api.clone(), show_transfer.clone(), refresh_wallet.clone());
+        let (api, show_transfer, refresh_wallet, block) = (
+            api.clone(),
+            show_transfer.clone(),
+            refresh_wallet.clone(),
+            block.clone(),
+        );
         move |payout: Payout| {
             payout.attempt.keep();
             stage.set(Stage::Sending(payout.clone()));
             let call = api.create_payout(payout.attempt.request());
-            let (show_transfer, refresh_wallet) = (show_transfer.clone(), refresh_wallet.clone());
+            let (show_transfer, refresh_wallet, block) =
+                (show_transfer.clone(), refresh_wallet.clone(), block.clone());
             spawn_local(async move {
                 match call.await {
                     Ok(transfer) => show_transfer(transfer, payout.method),
+                    // The user was blocked since the wallet was read (a race): same screen.
+                    Err(failure)
+                        if failure.api_error().map(|e| e.code)
+                            == Some(ErrorCode::PayoutBlocked) =>
+                    {
+                        block();
+                    }
                     Err(failure) if failure.may_have_happened() => {
                         let message = failure.message().to_owned();
                         stage.try_set(Stage::SendFailed(payout, message));
@@ -350,15 +402,21 @@ pub fn PayoutStep(
     };
 
     let load = {
-        let (api, send) = (api.clone(), send.clone());
+        let (api, send, block) = (api.clone(), send.clone(), block.clone());
         move || {
             stage.set(Stage::Loading);
             form_error.set(None);
-            let (wallet_call, methods_call) = (api.wallet(), api.payout_methods());
-            let send = send.clone();
+            let wallet_call = api.wallet();
+            let (api, send, block) = (api.clone(), send.clone(), block.clone());
             spawn_local(async move {
                 let loaded = match wallet_call.await {
-                    Ok(w) => methods_call.await.map(|list| (w, list.data)),
+                    // Blocked: nothing more to fetch, and no stored attempt is resent.
+                    Ok(w) if w.payout_block.is_some() => {
+                        wallet.try_set(Some(w));
+                        block();
+                        return;
+                    }
+                    Ok(w) => api.payout_methods().await.map(|list| (w, list.data)),
                     Err(failure) => Err(failure),
                 };
                 let (w, list) = match loaded {
@@ -407,7 +465,7 @@ pub fn PayoutStep(
             return;
         }
         form_error.set(None);
-        let cents = match check_amount(&amount.text(), withdrawable()) {
+        let cents = match check_amount(&amount.text(), withdrawable(), minimum()) {
             Ok(cents) => cents,
             Err(message) => {
                 amount.error.set(Some(message));
@@ -551,12 +609,12 @@ pub fn PayoutStep(
     });
     // The quote for what is typed, once it is a valid amount.
     let live_quote = Memo::new(move |_| {
-        let cents = check_amount(&amount.value.get(), withdrawable()).ok()?;
+        let cents = check_amount(&amount.value.get(), withdrawable(), minimum()).ok()?;
         let method = selected_method()?;
         PayoutQuote::new(cents, method.platform, fee_party).ok()
     });
     let amount_check = Callback::new(move |value: String| {
-        let cents = match check_amount(&value, withdrawable()) {
+        let cents = match check_amount(&value, withdrawable(), minimum()) {
             Ok(cents) => cents,
             Err(message) => return Some(message),
         };
@@ -872,6 +930,23 @@ pub fn PayoutStep(
         }
         .into_any(),
         Stage::Status(transfer, method) => status_view(transfer, method).into_any(),
+        Stage::Blocked => view! {
+            <section class="pf-section pf-notice pf-notice--info" data-testid="payout-blocked">
+                <h2
+                    class="pf-subtitle"
+                    id=BLOCKED_HEADING
+                    tabindex="-1"
+                    data-stage-heading=""
+                    aria-describedby="pf-payout-blocked-body"
+                >
+                    {t(Key::PayoutBlockedTitle)}
+                </h2>
+                <p class="pf-body" id="pf-payout-blocked-body">
+                    {t(Key::PayoutBlockedBody)}
+                </p>
+            </section>
+        }
+        .into_any(),
     };
 
     view! {

@@ -221,7 +221,7 @@ macro_rules! money_endpoints_unused {
             &self,
             _token: String,
         ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::money::Wallet, payout_flows::api::ApiFailure>,
+            Result<payout_model::money::FlowWallet, payout_flows::api::ApiFailure>,
         > {
             common::unused()
         }

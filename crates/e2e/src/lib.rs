@@ -5,12 +5,18 @@
 //!
 //! The built app is taken from `PAYOUT_E2E_DIST` (the test command builds it with trunk first),
 //! so these tests catch a broken release build, which wasm-bindgen-test cannot.
+//!
+//! **No CSP violation, ever** (issue 8): every browser records Content-Security-Policy
+//! violations from before any page script runs (a `securitypolicyviolation` listener installed
+//! with CDP `Page.addScriptToEvaluateOnNewDocument`), and [`Browser::close`] fails the test if
+//! the page, any frame in it, or the browser's console log saw one. It holds with or without a
+//! CSP header: without one, nothing can violate it.
 
 use anyhow::{bail, Context, Result};
 use axum::body::Bytes;
 use axum::http::{header, Method, Request};
 use base64::Engine as _;
-use fantoccini::wd::Capabilities;
+use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
 use fantoccini::{Client, ClientBuilder, Locator};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -169,14 +175,40 @@ impl Sandbox {
     ) -> Result<(u16, Value)> {
         let auth = base64::engine::general_purpose::STANDARD
             .encode(format!("{}:{}", self.client_id, self.api_key));
-        let req = Request::builder()
+        self.send(method, path, Some(format!("Basic {auth}")), body)
+            .await
+    }
+
+    /// Sends a flow-facing request as the app in a browser does: with the session's bearer
+    /// `token`, or none (minting a session); returns status and JSON.
+    pub async fn flow_call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        self.send(method, path, token.map(|t| format!("Bearer {t}")), body)
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        authorization: Option<String>,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        let mut req = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
-            .header(header::AUTHORIZATION, format!("Basic {auth}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(
-                body.map(|b| b.to_string()).unwrap_or_default(),
-            )))?;
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(authorization) = authorization {
+            req = req.header(header::AUTHORIZATION, authorization);
+        }
+        let req = req.body(Full::new(Bytes::from(
+            body.map(|b| b.to_string()).unwrap_or_default(),
+        )))?;
         let res = self.http.request(req).await?;
         let status = res.status().as_u16();
         let bytes = res.into_body().collect().await?.to_bytes();
@@ -312,6 +344,27 @@ const HOST_HTML: &str = r#"<!doctype html>
 </script>
 </body></html>"#;
 
+/// A page whose own CSP (`img-src 'none'`) its image violates: proves the harness's CSP
+/// check sees violations (tests/flow.rs).
+async fn csp_probe() -> impl axum::response::IntoResponse {
+    (
+        [(header::CONTENT_SECURITY_POLICY, "img-src 'none'")],
+        axum::response::Html(
+            "<!doctype html><title>probe</title><h1>Probe</h1>\
+             <img alt=\"\" src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\">",
+        ),
+    )
+}
+
+/// A page framing the URL given as `?src=` (the CSP probe on another site).
+const CSP_FRAME_HTML: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>frame</title></head>
+<body><h1>Frame</h1><iframe title="probe"></iframe>
+<script>
+  document.querySelector("iframe").src = new URLSearchParams(location.search).get("src");
+</script>
+</body></html>"#;
+
 impl HostPage {
     /// Starts the host page server on a free port.
     pub async fn start() -> Result<Self> {
@@ -323,7 +376,9 @@ impl HostPage {
             .route(
                 "/landed",
                 get(|| async { Html("<!doctype html><title>landed</title><h1>Landed</h1>") }),
-            );
+            )
+            .route("/csp-probe", get(csp_probe))
+            .route("/csp-frame", get(|| async { Html(CSP_FRAME_HTML) }));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
@@ -355,6 +410,55 @@ impl HostPage {
 impl Drop for HostPage {
     fn drop(&mut self) {
         self.server.abort();
+    }
+}
+
+/// Installed in every document (every frame, before its own scripts) by
+/// [`Browser::start`]: records each CSP violation in `window.__cspViolations` and logs it to the
+/// console, where chromedriver's browser log keeps it across navigations and frames.
+const CSP_RECORDER: &str = r#"(function () {
+  if (window.__cspViolations) return;
+  var seen = window.__cspViolations = [];
+  window.addEventListener("securitypolicyviolation", function (e) {
+    var v = {directive: e.effectiveDirective || e.violatedDirective, blocked: e.blockedURI,
+             source: e.sourceFile, line: e.lineNumber, sample: e.sample,
+             disposition: e.disposition, page: String(location.href).split("?")[0]};
+    seen.push(v);
+    console.error("payout-e2e: CSP violation " + JSON.stringify(v));
+  }, true);
+})();"#;
+
+/// Marks the console lines that report CSP violations: the recorder's, and Chromium's own
+/// (`Refused to … because it violates the following Content Security Policy directive`, with a
+/// `[Report Only]` prefix for report-only policies).
+fn is_csp_violation_log(message: &str) -> bool {
+    message.contains("payout-e2e: CSP violation")
+        || message.contains("violates the following Content Security Policy")
+}
+
+/// A WebDriver command chromedriver adds to the standard: `POST /session/{id}/{path}` with a
+/// JSON body (`goog/cdp/execute`, `se/log`), or the standard ones fantoccini does not wrap.
+#[derive(Debug)]
+struct SessionPost {
+    path: &'static str,
+    body: Value,
+}
+
+impl WebDriverCompatibleCommand for SessionPost {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (Method, Option<String>) {
+        (Method::POST, Some(self.body.to_string()))
     }
 }
 
@@ -409,20 +513,115 @@ impl Browser {
                     // A synthetic camera, granted without a prompt: the ID verification step's
                     // "Use camera" works as with a real one (issue 3).
                     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                    // Cross-site frames in the page's own renderer: CDP's
+                    // addScriptToEvaluateOnNewDocument (the CSP recorder) reaches only the
+                    // page's process, and the embedded flow is a cross-site frame (issue 8).
+                    "--disable-site-isolation-trials",
+                    "--disable-features=IsolateOrigins,site-per-process",
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
             }),
         );
+        // Console messages (CSP violations among them) kept for `se/log`.
+        caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .context("opening a Chromium session")?;
-        Ok(Self {
+        let browser = Self {
             client,
             _driver: driver,
             _profile: profile,
-        })
+        };
+        browser
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({"source": CSP_RECORDER}),
+            )
+            .await
+            .context("installing the CSP violation recorder")?;
+        Ok(browser)
+    }
+
+    /// Runs a Chrome DevTools Protocol command through chromedriver
+    /// (`POST /session/{id}/goog/cdp/execute`).
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
+        self.client
+            .issue_cmd(SessionPost {
+                path: "goog/cdp/execute",
+                body: json!({"cmd": cmd, "params": params}),
+            })
+            .await
+            .with_context(|| format!("CDP {cmd}"))
+    }
+
+    /// Waits (on the page's own events, not by polling) until the current document has
+    /// recorded a CSP violation.
+    pub async fn until_csp_violation(&self) -> Result<()> {
+        let script = "var done = arguments[arguments.length - 1];
+            if (window.__cspViolations && window.__cspViolations.length) { done(true); return; }
+            window.addEventListener('securitypolicyviolation', function () {
+              setTimeout(function () { done(true); }, 0);
+            }, true);";
+        self.client
+            .execute_async(script, Vec::new())
+            .await
+            .context("waiting for a CSP violation")?;
+        Ok(())
+    }
+
+    /// Switches back to the top-level document (out of any frame).
+    pub async fn enter_top(&self) -> Result<()> {
+        self.client
+            .issue_cmd(SessionPost {
+                path: "frame",
+                body: json!({"id": null}),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Every CSP violation seen so far: those recorded in the current top-level document and
+    /// in each of its frames (`[{directive, blocked, …, page}]`), and the console lines that
+    /// report one (kept across navigations). Leaves the client in the top-level document.
+    ///
+    /// Fails if the recorder is missing from the top-level document: the check would be
+    /// vacuous. A frame without it (one that never loaded) only contributes its console lines.
+    pub async fn csp_violations(&self) -> Result<Vec<Value>> {
+        let read = "return window.__cspViolations === undefined ? null : window.__cspViolations;";
+        self.enter_top().await?;
+        let mut found = Vec::new();
+        match self.eval(read).await? {
+            Value::Array(list) => found.extend(list),
+            other => bail!("the CSP violation recorder is not installed in the page: {other}"),
+        }
+        let frames = self.client.find_all(Locator::Css("iframe")).await?.len();
+        for i in 0..frames {
+            let index = u16::try_from(i).context("too many frames")?;
+            if self.client.enter_frame(index).await.is_ok() {
+                if let Value::Array(list) = self.eval(read).await.unwrap_or(Value::Null) {
+                    found.extend(list);
+                }
+            }
+            self.enter_top().await?;
+        }
+        // The browser log: violations of pages navigated away from, and of frames.
+        let log = self
+            .client
+            .issue_cmd(SessionPost {
+                path: "se/log",
+                body: json!({"type": "browser"}),
+            })
+            .await
+            .context("reading the browser log")?;
+        for entry in log.as_array().into_iter().flatten() {
+            let message = entry["message"].as_str().unwrap_or_default();
+            if is_csp_violation_log(message) {
+                found.push(json!({"console": message}));
+            }
+        }
+        Ok(found)
     }
 
     /// chromedriver signals readiness only by accepting connections, so try its port.
@@ -551,9 +750,18 @@ impl Browser {
         Ok(serde_json::from_value(v)?)
     }
 
-    /// Ends the session and chromedriver.
+    /// Checks that no CSP violation happened ([`Browser::csp_violations`]), then ends the
+    /// session and chromedriver; fails naming the violations if there were any.
     pub async fn close(self) -> Result<()> {
+        let violations = self.csp_violations().await;
         self.client.clone().close().await?;
+        let violations = violations?;
+        if !violations.is_empty() {
+            bail!(
+                "Content-Security-Policy violations in the browser: {}",
+                Value::Array(violations)
+            );
+        }
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! End-to-end: the sandbox and the trunk-built app in real Chromium, as a host and a user
 //! would meet them (issue 2): a redirect flow standalone and embedded, the window messages a
 //! host receives, completion recorded on the flow, and the screens for sign-in and bad links.
+//! Issue 8: a pre-authenticated link signs in one browser only, and the harness's CSP check
+//! (every test's `Browser::close`) really catches violations.
 
 use anyhow::Result;
 use payout_e2e::{Browser, HostPage, Sandbox};
@@ -181,4 +183,75 @@ async fn demo_host_page_lists_the_flow_messages() -> Result<()> {
         std::fs::write(path, browser.client.screenshot().await?)?;
     }
     browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_browser_opening_a_preauthenticated_link_must_sign_in() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = sandbox.create_user().await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["compliance"], "user_id": user_id}))
+        .await?;
+    let link = flow["link"].as_str().unwrap_or_default();
+
+    // The first browser to open the link is signed in as the flow's user (issue 8).
+    let first = Browser::start().await?;
+    first.client.goto(link).await?;
+    first.wait_for("[data-testid=step-compliance]").await?;
+
+    // Anyone else with the link — another browser, a leaked URL — signs in with a phone.
+    let second = Browser::start().await?;
+    second.client.goto(link).await?;
+    second
+        .wait_for("[data-testid=step-auth] [data-testid=auth-phone]")
+        .await?;
+    let steps = second
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=step-compliance]"))
+        .await?;
+    assert!(steps.is_empty(), "the second browser sees the user's step");
+    assert_eq!(completed_steps(&sandbox, &flow).await?, json!([]));
+    let (first_closed, second_closed) = (first.close().await, second.close().await);
+    first_closed.and(second_closed)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_csp_check_catches_violations_in_pages_and_cross_site_frames() -> Result<()> {
+    // The harness's own check (issue 8): a page that violates its CSP is caught...
+    let host = HostPage::start().await?;
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .goto(&format!("{}/csp-probe", host.origin))
+        .await?;
+    browser.until_csp_violation().await?;
+    let seen = browser.csp_violations().await?;
+    assert!(seen.iter().any(|v| v["directive"] == "img-src"), "{seen:?}");
+
+    // ...and so is one inside a frame from another site, where the flow runs when embedded.
+    let other_site = host.origin.replace("localhost", "127.0.0.1");
+    browser
+        .client
+        .goto(&format!(
+            "{}/csp-frame?src={other_site}/csp-probe",
+            host.origin
+        ))
+        .await?;
+    browser.wait_for("iframe").await?.enter_frame().await?;
+    browser.wait_for("h1").await?;
+    browser.until_csp_violation().await?;
+    let seen = browser.csp_violations().await?;
+    let probe = format!("{other_site}/csp-probe");
+    assert!(
+        seen.iter()
+            .any(|v| v["page"] == json!(probe) && v["directive"] == "img-src"),
+        "{seen:?}"
+    );
+    let closed = browser.close().await;
+    let error = closed.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        error.contains("Content-Security-Policy violations"),
+        "close let a violation pass: {error:?}"
+    );
+    Ok(())
 }

@@ -1,9 +1,12 @@
 //! End-to-end money (issue 4): a funded user manages payout methods and pays out through the
 //! trunk-built app in Chromium, and the host sees the ledger move. Payouts must never be paid
-//! twice: not on a double click, not on a retry after the connection dropped.
+//! twice: not on a double click, not on a retry after the connection dropped. A user whose
+//! background check failed is not paid through a flow at all (issue 8).
 
 use anyhow::Result;
-use payout_e2e::{Browser, Sandbox};
+use axum::http::Method;
+use fantoccini::Locator;
+use payout_e2e::{Browser, HostPage, Sandbox};
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
@@ -265,5 +268,115 @@ async fn reload_after_dropped_connection_resumes_the_same_payout() -> Result<()>
         .await?;
     assert_eq!(sandbox.payouts_of(&user_id).await?.len(), 1);
     assert_eq!(sandbox.user_wallet(&user_id).await?["amount"], 0);
+    browser.close().await
+}
+
+/// Flags `user_id` the way a real user gets flagged (issue 8): a background-check flow of their
+/// own, run over the flow API with the sandbox's failing SSN.
+async fn flag_by_background_check(sandbox: &Sandbox, user_id: &str) -> Result<()> {
+    let flow = sandbox
+        .create_flow(json!({"steps": ["background-check"], "user_id": user_id}))
+        .await?;
+    let (status, session) = sandbox
+        .flow_call(
+            Method::POST,
+            "/api/flow/sessions",
+            None,
+            Some(json!({"flow_id": flow["id"]})),
+        )
+        .await?;
+    assert_eq!(status, 200, "{session}");
+    assert_eq!(session["authenticated"], true, "{session}");
+    let token = session["token"].as_str().unwrap_or_default();
+    let (status, check) = sandbox
+        .flow_call(
+            Method::POST,
+            "/api/flow/background-check",
+            Some(token),
+            Some(json!({
+                "country": "US",
+                "ssn": payout_model::identity::SANDBOX_FAILING_SSN,
+                "date_of_birth": "1990-04-25",
+                "address": {"line1": "1 Main St", "city": "San Francisco",
+                            "region": "CA", "postal_code": "94103"},
+            })),
+        )
+        .await?;
+    assert_eq!(status, 200, "{check}");
+    assert_eq!(check["data"]["status"], "failed", "{check}");
+    let user = sandbox.get_ok(&format!("/api/v2/users/{user_id}")).await?;
+    assert_eq!(user["has_criminal_activity"], true, "{user}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flagged_users_payout_step_explains_and_pays_nothing() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let host = HostPage::start().await?;
+    let user_id = sandbox.create_user().await?;
+    flag_by_background_check(&sandbox, &user_id).await?;
+    // The host may still fund them; only the flow may not pay them out.
+    sandbox.fund_user(&user_id, 5_000).await?;
+    add_method(
+        &sandbox,
+        &user_id,
+        json!({"platform": "paypal", "email": "ada@example.com"}),
+    )
+    .await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["payout"], "user_id": user_id}))
+        .await?;
+
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .goto(&host.embedding(flow["link"].as_str().unwrap_or_default(), true))
+        .await?;
+    // The host is told, with a code its code can branch on.
+    let raw = browser.host_messages_until("error").await?;
+    browser
+        .wait_for("#flow iframe")
+        .await?
+        .enter_frame()
+        .await?;
+    let explanation = browser.text_of("[data-testid=payout-blocked]").await?;
+    assert!(
+        explanation.contains(
+            "Payouts aren't available for your account here. Please contact the platform that \
+             sent you this link."
+        ),
+        "{explanation}"
+    );
+    for css in [
+        "[data-testid=payout-amount]",
+        "[data-testid=payout-review]",
+        "[data-testid=payout-confirm]",
+    ] {
+        let found = browser.client.find_all(Locator::Css(css)).await?;
+        assert!(found.is_empty(), "{css} is shown");
+    }
+    browser.enter_top().await?;
+    let raw_now = browser
+        .eval("return window.raw.filter(function (m) { return m.data.type === 'error'; });")
+        .await?;
+    let errors: Vec<&Value> = raw
+        .iter()
+        .filter(|m| m["data"]["type"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{raw:?}");
+    assert_eq!(errors[0]["data"]["code"], "payout_blocked", "{raw:?}");
+    assert_eq!(errors[0]["origin"], json!(sandbox.base));
+    assert_eq!(
+        raw_now.as_array().map(Vec::len),
+        Some(1),
+        "one error: {raw_now}"
+    );
+
+    // Nothing was paid: the balance is whole and no payout exists.
+    assert_eq!(
+        sandbox.user_wallet(&user_id).await?,
+        json!({"amount": 5_000, "withdrawable_amount": 5_000})
+    );
+    assert!(sandbox.payouts_of(&user_id).await?.is_empty());
     browser.close().await
 }
