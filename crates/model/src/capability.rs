@@ -81,6 +81,7 @@ impl FlowAction {
         use FlowAction::*;
         use StepName::*;
         match self {
+            // Payout adds one only for a user who has none (`Denial::PayoutStepHasMethods`).
             ReadPayoutMethods | AddPayoutMethod => &[ManagePayouts, Payout],
             RemovePayoutMethod | ChooseDefaultPayoutMethod => &[ManagePayouts],
             ReadBankAccounts | AddBankAccount | RemoveBankAccount => &[ManagePayments],
@@ -152,6 +153,13 @@ pub enum Denial {
         /// What was attempted.
         action: FlowAction,
     },
+    /// The payout step adds a payout method only for a user who has none (its "add one in
+    /// place" offer); choosing among or adding to existing methods is manage-payouts' job. The
+    /// server decides this, since the table cannot see the user's methods.
+    PayoutStepHasMethods,
+    /// Signing in through a complete flow's link: a finished flow signs nobody in (its
+    /// sessions are read-only and end; a sign-in would reopen reads of the user's data).
+    SignInClosed,
     /// The owning step is already completed; a later step is current.
     StepCompleted {
         /// What was attempted.
@@ -185,6 +193,11 @@ impl fmt::Display for Denial {
                     action.describe()
                 )
             }
+            Denial::PayoutStepHasMethods => f.write_str(
+                "the \"payout\" step adds a payout method only when there is none; adding \
+                 another belongs to the \"manage-payouts\" step",
+            ),
+            Denial::SignInClosed => f.write_str("this flow is complete; it signs nobody in"),
             Denial::StepCompleted { action, step } => write!(
                 f,
                 "{} belongs to the \"{step}\" step, which is already completed",

@@ -147,6 +147,9 @@ pub(crate) fn content_security_policy(
     directives.extend([
         "object-src 'none'".to_owned(),
         "base-uri 'none'".to_owned(),
+        // default-src does not cover form targets: injected markup must not post a form
+        // elsewhere (the app's forms never navigate).
+        "form-action 'self'".to_owned(),
         format!(
             "frame-ancestors {}",
             std::iter::once("'self'".to_owned())

@@ -23,7 +23,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use payout_model::error::Errors;
-use payout_model::identity::{last4, tin_digits, Compliance, NewCompliance, Submitted, TaxForm};
+use payout_model::identity::{
+    age_on, last4, tin_digits, Address, Compliance, NewCompliance, Submitted, TaxForm,
+    MIN_AGE_YEARS,
+};
 use payout_model::{FlowAction, StepName};
 use uuid::Uuid;
 
@@ -89,6 +92,7 @@ async fn submit_compliance(
             record.check_unchanged_by(&compliance, tin)?;
         }
     }
+    check_not_eligible_claims(&mut tx, user.user_id, &compliance).await?;
     store_record(&mut tx, user.user_id, user.app_id, &compliance, tin).await?;
     tx.commit().await?;
     let flow = record_form_step(&state.db, user.flow_id, StepName::Compliance, now).await?;
@@ -109,6 +113,41 @@ async fn has_run_check(conn: &mut sqlx::AnyConnection, user_id: Uuid) -> Result<
     .fetch_optional(conn)
     .await?;
     Ok(ran.is_some())
+}
+
+/// 422 naming `country` or `date_of_birth` when `new` contradicts what a `not_eligible`
+/// background check of the user was told: that they live outside the US, or were under 18 on
+/// the day of the check. Otherwise a user could dodge the check by claiming another country (or
+/// a later birth date) in it and then give US adult tax details, and the two would disagree
+/// (issue 8).
+async fn check_not_eligible_claims(
+    conn: &mut sqlx::AnyConnection,
+    user_id: Uuid,
+    new: &Compliance,
+) -> Result<(), Error> {
+    const MESSAGE: &str = "must match the background check already run";
+    let claims: Vec<(Option<String>, i64)> = sqlx::query_as(
+        "SELECT reason, completed_at FROM background_checks \
+         WHERE user_id = $1 AND status = 'not_eligible'",
+    )
+    .bind(user_id.to_string())
+    .fetch_all(conn)
+    .await?;
+    let born = NaiveDate::parse_from_str(new.date_of_birth.trim(), "%Y-%m-%d").ok();
+    let mut errors = Errors::default();
+    for (reason, completed_at) in claims {
+        match reason.as_deref() {
+            Some("not_us") if new.country == "US" => errors.add("country", MESSAGE),
+            Some("under_18") => {
+                let checked_on = from_millis(completed_at)?.date_naive();
+                if born.is_some_and(|born| age_on(born, checked_on) >= MIN_AGE_YEARS) {
+                    errors.add("date_of_birth", MESSAGE);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(errors.finish()?)
 }
 
 /// A user's compliance record as stored: what is shown, plus the salted hash of the US tax id
@@ -141,8 +180,8 @@ impl TaxRecord {
         self.tin_hash.is_some()
     }
 
-    /// 422 naming `country`, `tin` and `date_of_birth` where `new` (with its tax id `tin`)
-    /// differs from this record, which a background check was run on.
+    /// 422 naming `country`, `tin`, `date_of_birth` and `address` where `new` (with its tax id
+    /// `tin`) differs from this record, which a background check was run on.
     fn check_unchanged_by(&self, new: &Compliance, tin: Option<&str>) -> Result<(), Error> {
         const MESSAGE: &str = "must match the background check already run";
         let mut errors = Errors::default();
@@ -156,8 +195,18 @@ impl TaxRecord {
         if !same_date(&new.date_of_birth, &self.compliance.date_of_birth) {
             errors.add("date_of_birth", MESSAGE);
         }
+        // The check ran on the address too (issue 8: the two never disagree).
+        if !same_address(&new.address, &self.compliance.address) {
+            errors.add("address", MESSAGE);
+        }
         Ok(errors.finish()?)
     }
+}
+
+/// Whether two addresses are the same place: equal once normalized, ignoring letter case.
+fn same_address(a: &Address, b: &Address) -> bool {
+    let key = |a: &Address| serde_json::to_string(&a.normalized()).map(|s| s.to_lowercase());
+    matches!((key(a), key(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 /// Whether two `YYYY-MM-DD` dates are the same day (text compared when one does not parse).

@@ -34,7 +34,7 @@
 //! ([`crate::ratelimit`]).
 
 use crate::auth::FlowSession;
-use crate::db::{begin_write, from_millis, parse_stored_id, to_millis};
+use crate::db::{begin_write, from_millis, parse_stored_id, to_millis, Db};
 use crate::error::{seconds, Error};
 use crate::extract::ApiJson;
 use crate::otp::{code_matches, hash_code, new_salt};
@@ -55,7 +55,9 @@ use payout_model::identity::{
     CodeCheck, CodeSent, NewCode, NewProfile, SignIn, CODE_MAX_ATTEMPTS, CODE_RESEND_SECONDS,
     CODE_TTL_MINUTES,
 };
-use payout_model::{ApiError, ErrorCode, FieldError, PhoneNumber, User, UserStatus};
+use payout_model::{
+    ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, User, UserStatus,
+};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -91,6 +93,19 @@ fn wrong_code_wait(wrong: i64) -> Duration {
 /// `phone_sign_in_events.kind` of a code sent to the number.
 const CODE_SENT: &str = "code_sent";
 
+/// Flow `flow_id` as it is, or 403 `step_not_allowed` when it is complete: a finished flow's
+/// link signs nobody in (issue 8).
+async fn open_for_sign_in(db: &Db, flow_id: Uuid) -> Result<FlowState, Error> {
+    let flow = FlowRow::find(db, flow_id)
+        .await?
+        .ok_or_else(flow_not_found)?
+        .to_state()?;
+    if flow.is_complete() {
+        return Err(Error::StepNotAllowed(Denial::SignInClosed));
+    }
+    Ok(flow)
+}
+
 fn already_signed_in() -> Error {
     Error::Conflict("you are already signed in".to_owned())
 }
@@ -113,6 +128,7 @@ async fn send_code(
     if session.authenticated {
         return Err(already_signed_in());
     }
+    open_for_sign_in(&state.db, session.flow_id).await?;
     new.validate()?;
     let phone = ParsedPhone::parse(&new.country_code, &new.phone_number)?;
 
@@ -288,10 +304,7 @@ async fn verify_code(
         return Err(already_signed_in());
     }
     let code: String = check.code.chars().filter(|c| !c.is_whitespace()).collect();
-    let flow = FlowRow::find(&state.db, session.flow_id)
-        .await?
-        .ok_or_else(flow_not_found)?
-        .to_state()?;
+    let flow = open_for_sign_in(&state.db, session.flow_id).await?;
     let now = state.clock.now();
     let max_attempts = i64::from(CODE_MAX_ATTEMPTS);
     let too_many = || Error::invalid_field("code", "too many wrong tries; ask for a new code");
@@ -497,6 +510,7 @@ async fn create_profile(
     if session.authenticated {
         return Err(already_signed_in());
     }
+    open_for_sign_in(&state.db, session.flow_id).await?;
     let verified: i64 =
         sqlx::query_scalar("SELECT phone_verified FROM flow_sessions WHERE token_hash = $1")
             .bind(&session.token_hash)

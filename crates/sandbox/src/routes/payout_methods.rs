@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use payout_model::money::{
     AccountType, NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
 };
-use payout_model::FlowAction;
+use payout_model::{Denial, FlowAction, StepName};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -135,13 +135,20 @@ async fn list_flow_payout_methods(
     Ok(Json(list_methods(&mut conn, user.user_id).await?))
 }
 
-/// `POST /api/flow/payout-methods`: as the host's, for the signed-in user.
+/// `POST /api/flow/payout-methods`: as the host's, for the signed-in user. Through the payout
+/// step only while the user has no payout method (issue 8: a leaked payout link must not add
+/// the holder's own account next to the user's and pay the balance to it); manage-payouts adds
+/// any number.
 async fn create_flow_payout_method(
     State(state): State<AppState>,
     user: FlowUser,
     ApiJson(new): ApiJson<NewPayoutMethod>,
 ) -> Result<Json<PayoutMethod>, Error> {
-    user.permit(&state.db, FlowAction::AddPayoutMethod).await?;
+    let flow = user.permit(&state.db, FlowAction::AddPayoutMethod).await?;
+    let through = flow.permits(FlowAction::AddPayoutMethod);
+    if through == Ok(StepName::Payout) && has_payout_method(&state.db, user.user_id).await? {
+        return Err(Error::StepNotAllowed(Denial::PayoutStepHasMethods));
+    }
     let now = state.clock.now();
     Ok(Json(
         add_method(&state.db, user.app_id, user.user_id, new, now).await?,

@@ -8,6 +8,9 @@ use crate::support::{bob, Auth, TestApp, TestResponse};
 use chrono::{Datelike, Utc};
 use serde_json::{json, Value};
 
+/// The sandbox's SSN that fails the background check.
+const SANDBOX_FAILING: &str = "111-11-1111";
+
 /// A valid W-9 body with the tax id `tin` (San Francisco, born 1990-04-25).
 fn w9(tin: &str) -> Value {
     json!({
@@ -345,13 +348,59 @@ async fn compliance_cannot_contradict_a_check_already_run() {
         "Austin"
     );
 
-    // The same person may correct their name and move house.
+    // The check ran on the address too: another one is refused (the two never disagree).
     let mut moved = w9("123 45 6789");
     moved["date_of_birth"] = json!("1985-02-01");
     let res = put_compliance(&app, &token, moved).await;
+    assert_eq!(res.assert_invalid_field("address"), message);
+
+    // The same person may correct their name, the address written in other letter case.
+    let mut renamed = w9("123 45 6789");
+    renamed["date_of_birth"] = json!("1985-02-01");
+    renamed["address"] = json!({"line1": "1 MAIN ST", "city": "austin", "region": "TX",
+                                "postal_code": "78701"});
+    let res = put_compliance(&app, &token, renamed).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["data"]["first_name"], "Ada");
-    assert_eq!(res.json()["data"]["address"]["city"], "San Francisco");
+    assert_eq!(
+        res.json()["data"]["address"]["city"]
+            .as_str()
+            .unwrap()
+            .to_lowercase(),
+        "austin"
+    );
+}
+
+/// Review of issue 8: a user must not dodge the check by telling it they live abroad (or are
+/// under 18) and then giving US adult tax details: the compliance submission is refused.
+#[tokio::test]
+async fn compliance_cannot_contradict_a_not_eligible_check() {
+    let app = TestApp::new().await;
+    let message = "must match the background check already run";
+    let (_, user, token) = app
+        .signed_in_flow(json!(["background-check", "compliance"]), bob())
+        .await;
+    let res = run_check(&app, &token, json!({"country": "GB", "date_of_birth": ""})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"]["status"], "not_eligible");
+    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING)).await;
+    assert_eq!(res.assert_invalid_field("country"), message);
+    assert_eq!(host_user(&app, &user).await["compliance"], Value::Null);
+    // What the check was told stays true: a W-8BEN is taken.
+    let res = put_compliance(&app, &token, w8ben()).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+
+    // Under 18 on the day of the check: an adult birth date is refused afterwards.
+    let (_, _, token) = app
+        .signed_in_flow(json!(["background-check", "compliance"]), bob())
+        .await;
+    let year = Utc::now().year() - 10;
+    let mut child = us_check("123-45-6789");
+    child["date_of_birth"] = json!(format!("{year}-01-15"));
+    let res = run_check(&app, &token, child).await;
+    assert_eq!(res.json()["data"]["reason"], "under_18", "{}", res.text());
+    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING)).await;
+    assert_eq!(res.assert_invalid_field("date_of_birth"), message);
 }
 
 /// A W-9 stored before the hash was kept has only the last four digits: the check asks for the

@@ -815,3 +815,67 @@ async fn a_flow_reads_only_the_transfers_it_made() {
         .get(&format!("/api/v2/transfers/{}", id_of(&funding)), Auth::App)
         .await);
 }
+
+/// Review of issue 8: a payout link for a user who already has payout methods cannot add the
+/// holder's own account next to them (and pay the balance to it); the payout step adds one only
+/// for a user who has none, and manage-payouts still adds any number.
+#[tokio::test]
+async fn the_payout_step_adds_a_method_only_for_a_user_without_one() {
+    let app = TestApp::new().await;
+    let (_, user, token) = host_named_flow(&app, json!(["payout"])).await;
+    ok(app
+        .post("/api/flow/payout-methods", Auth::Bearer(&token), paypal())
+        .await);
+    let res = app
+        .post(
+            "/api/flow/payout-methods",
+            Auth::Bearer(&token),
+            json!({"platform": "venmo", "handle": "@mallory"}),
+        )
+        .await;
+    assert_step_not_allowed(&res, "manage-payouts", "second method through payout");
+    assert_eq!(method_count(&app, &user).await, 1);
+
+    let (_, user, token) = host_named_flow(&app, json!(["manage-payouts", "payout"])).await;
+    host_adds_method(&app, &user, paypal()).await;
+    ok(app
+        .post(
+            "/api/flow/payout-methods",
+            Auth::Bearer(&token),
+            json!({"platform": "venmo", "handle": "@bob-loblaw"}),
+        )
+        .await);
+    assert_eq!(method_count(&app, &user).await, 2);
+}
+
+/// Review of issue 8: a finished flow's link signs nobody in, so its user's data cannot be read
+/// again by whoever knows their phone number.
+#[tokio::test]
+async fn a_complete_flows_link_signs_nobody_in() {
+    let app = TestApp::new().await;
+    let (flow, _, token) = host_named_flow(&app, json!([redirect()])).await;
+    ok(app
+        .post(
+            "/api/flow/steps/redirect/complete",
+            Auth::Bearer(&token),
+            json!({}),
+        )
+        .await);
+    let stranger = app.create_session(&flow["id"], None).await;
+    assert_eq!(stranger["authenticated"], false);
+    let stranger = stranger["token"].as_str().unwrap();
+    let phone = json!({"country_code": "1", "phone_number": "4154332334"});
+    let res = app
+        .post("/api/flow/auth/code", Auth::Bearer(stranger), phone)
+        .await;
+    let body = res.assert_error(403, "step_not_allowed");
+    assert!(body["message"].as_str().unwrap().contains("complete"));
+    let res = app
+        .post(
+            "/api/flow/auth/verify",
+            Auth::Bearer(stranger),
+            json!({"code": "000000"}),
+        )
+        .await;
+    res.assert_error(403, "step_not_allowed");
+}

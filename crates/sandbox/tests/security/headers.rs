@@ -130,6 +130,7 @@ async fn flow_page_csp_allows_only_what_the_app_needs() {
     assert_eq!(directive(&csp, "connect-src"), ["'self'"]);
     assert_eq!(directive(&csp, "object-src"), ["'none'"]);
     assert_eq!(directive(&csp, "base-uri"), ["'none'"]);
+    assert_eq!(directive(&csp, "form-action"), ["'self'"]);
     assert_eq!(
         directive(&csp, "frame-ancestors"),
         ["'self'", "https://shop.example"]
