@@ -61,6 +61,10 @@ link=$(curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/fl
   \"steps\": [\"manage-payouts\", \"payout\", {\"name\": \"redirect\", \"redirect_url\": \"$base/\"}],
   \"user_id\": \"$user_id\"}" | json link)
 # And a flow for someone new: sign in by phone, then the identity steps.
+# The demo host gets a flow of its own: a link that names its user signs in only the first
+# browser (or frame) to open it (issue 8).
+demo_link=$(curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/flows" -d "{
+  \"steps\": [\"manage-payouts\", \"payout\"], \"user_id\": \"$user_id\"}" | json link)
 onboarding=$(curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/flows" -d '{
   "steps": ["compliance", "id-verification", "background-check", "manage-payouts"]}' | json link)
 
@@ -73,11 +77,12 @@ payout-flows sandbox is running at $base   (logs: .data/sandbox.log; Ctrl-C stop
 
   flow link:  $link
               (the demo user, with \$25.00 to pay out: add a payout method, pay out, come back
-              here; signed in for 15 minutes, then the link asks for sign-in)
+              here. The first browser to open it within 15 minutes is signed in; any other,
+              or later, signs in with the demo user's phone: 1 / 415 555 0123, code 000000)
   onboarding: $onboarding
               (a new person: any phone number, e.g. 1 / 415 433 2334, code 000000; then tax
               data, ID pictures by file or camera, a background check; test values in README)
-  demo host:  http://localhost:$port/demo?link=$link
+  demo host:  http://localhost:$port/demo?link=$demo_link
               (embeds the flow from another origin and lists the window messages it receives)
 
   create another flow:
