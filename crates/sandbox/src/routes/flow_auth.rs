@@ -27,11 +27,12 @@
 //! [`MAX_WRONG_CODE_WAIT_SECONDS`]; 429 with `Retry-After`). The owner asking for a fresh code in
 //! their own session and typing it signs in, whatever strangers typed. Sessions are free to
 //! mint, so guesses are bounded per number too, without refusing the owner: a new code for a
-//! number waits [`CODE_RESEND_SECONDS`] after the last code sent to it from whichever session of
-//! the app (table `phone_sign_in_events`, migration 0005; the same 429), so each number faces at
-//! most [`CODE_MAX_ATTEMPTS`] guesses per code and one code per [`CODE_RESEND_SECONDS`]; and
-//! sending and verifying codes are rate limited per client IP and per app
-//! ([`crate::ratelimit`]).
+//! number waits [`CODE_RESEND_SECONDS`] after the last code sent to it from the same client, in
+//! whichever session of the app (table `phone_sign_in_events`, migrations 0005 and 0009; the
+//! same 429), so each client faces at most [`CODE_MAX_ATTEMPTS`] guesses per code and one code
+//! per [`CODE_RESEND_SECONDS`] for a number, while a stranger asking codes for someone's number
+//! never holds its owner's device back; and sending and verifying codes are rate limited per
+//! client IP and per app ([`crate::ratelimit`]).
 
 use crate::auth::FlowSession;
 use crate::db::{begin_write, from_millis, parse_stored_id, to_millis, Db};
@@ -114,8 +115,8 @@ fn already_signed_in() -> Error {
 ///
 /// 429 over the rate limits ([`crate::ratelimit`]); 409 when the session is already signed
 /// in; 422 naming `country_code` / `phone_number` (the model's rules, then the phone
-/// library's); 429 within the resend cooldown (of this session, or of this number in any
-/// session). Whose number it is does not matter here (module docs).
+/// library's); 429 within the resend cooldown (of this session, or of this number asked from
+/// this client in any session). Whose number it is does not matter here (module docs).
 async fn send_code(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -140,7 +141,9 @@ async fn send_code(
     // Read and replace under the write lock, so two requests racing the cooldown send one code.
     let mut tx = begin_write(&state.db).await?;
     // The cooldown runs from the last code this session asked for (to any number) and from the
-    // last code sent to this number (from any session of the app), whichever ends later.
+    // last code sent to this number from this client (any session of the app), whichever ends
+    // later. Per client, so a stranger asking codes for someone's number never keeps its owner
+    // from getting one (migration 0009).
     let session_last: Option<i64> =
         sqlx::query_scalar("SELECT sent_at FROM sign_in_codes WHERE token_hash = $1")
             .bind(&session.token_hash)
@@ -148,11 +151,12 @@ async fn send_code(
             .await?;
     let phone_last: Option<i64> = sqlx::query_scalar(
         "SELECT MAX(at) FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 \
-         AND kind = $3",
+         AND kind = $3 AND client_ip = $4",
     )
     .bind(session.app_id.to_string())
     .bind(phone.e164())
     .bind(CODE_SENT)
+    .bind(ip.0.to_string())
     .fetch_one(&mut *tx)
     .await?;
     if let Some(last_sent) = session_last.max(phone_last) {
@@ -164,7 +168,7 @@ async fn send_code(
             });
         }
     }
-    record_phone_event(&mut tx, session.app_id, &phone, CODE_SENT, now).await?;
+    record_phone_event(&mut tx, session.app_id, &phone, CODE_SENT, ip, now).await?;
     sqlx::query("DELETE FROM sign_in_codes WHERE token_hash = $1")
         .bind(&session.token_hash)
         .execute(&mut *tx)
@@ -219,13 +223,15 @@ async fn send_code(
     }))
 }
 
-/// Records that `kind` happened to `phone` in app `app_id` at `now`, inside the caller's write
-/// transaction, and forgets the number's events that are out of every window.
+/// Records that `kind` happened to `phone` in app `app_id` at `now`, asked by the client `ip`,
+/// inside the caller's write transaction, and forgets the number's events that are out of every
+/// window.
 async fn record_phone_event(
     conn: &mut AnyConnection,
     app_id: Uuid,
     phone: &ParsedPhone,
     kind: &str,
+    ip: ClientIp,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let horizon = now - Duration::minutes(PHONE_EVENTS_KEPT_MINUTES);
@@ -236,12 +242,14 @@ async fn record_phone_event(
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "INSERT INTO phone_sign_in_events (app_id, phone, kind, at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO phone_sign_in_events (app_id, phone, kind, at, client_ip) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(app_id.to_string())
     .bind(phone.e164())
     .bind(kind)
     .bind(to_millis(now))
+    .bind(ip.0.to_string())
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -392,6 +392,63 @@ mod rate_limits {
         .await;
         assert_eq!(res.status, 200, "{}", res.text());
     }
+
+    /// Review of issue 8: a stranger asking a code for someone's number every 30 seconds must
+    /// not keep its owner from getting one. The cooldown between codes to a number counts per
+    /// client; the same client still waits it out across sessions.
+    #[tokio::test]
+    async fn a_strangers_codes_never_hold_the_owners_code_back() {
+        let app = TestApp::new().await;
+        app.create_user().await;
+        let flow = app.create_flow(json!({"steps": [redirect()]})).await;
+        let bob = json!({"country_code": "1", "phone_number": "4154332334"});
+        let stranger = session_of(&app, &flow).await;
+        let res = post_from(
+            &app,
+            "198.51.100.7",
+            "/api/flow/auth/code",
+            Some(&stranger),
+            bob.clone(),
+        )
+        .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        // The stranger, again in a fresh session from the same client: the cooldown holds.
+        let again = session_of(&app, &flow).await;
+        let res = post_from(
+            &app,
+            "198.51.100.7",
+            "/api/flow/auth/code",
+            Some(&again),
+            bob.clone(),
+        )
+        .await;
+        assert_eq!(
+            res.assert_error(429, "too_many_requests")["code"],
+            "too_many_requests"
+        );
+
+        // Bob, on his own device, gets a code at once and signs in.
+        let owner = session_of(&app, &flow).await;
+        let res = post_from(
+            &app,
+            "203.0.113.9",
+            "/api/flow/auth/code",
+            Some(&owner),
+            bob,
+        )
+        .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let res = post_from(
+            &app,
+            "203.0.113.9",
+            "/api/flow/auth/verify",
+            Some(&owner),
+            json!({"code": "000000"}),
+        )
+        .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["status"], "signed_in");
+    }
 }
 
 mod extreme_amounts {
