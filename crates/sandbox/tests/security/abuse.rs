@@ -752,3 +752,109 @@ mod notifications {
         }
     }
 }
+
+/// The limits are flags and environment of the real binary (issue 8, "limits are flags with
+/// sane defaults"): the binary is spawned, its stdout read for its address, and a session mint
+/// past the limit answered 429 over real HTTP on loopback.
+mod binary {
+    use serde_json::{json, Value};
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::process::{Child, Command, Stdio};
+
+    /// The sandbox binary on a free loopback port with an in-memory database, `args` and
+    /// `envs`; returns the child (killed on drop) and its `host:port`.
+    struct Server(Child, String);
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_payout-sandbox"))
+            .args(["--listen", "127.0.0.1:0", "--database", "sqlite::memory:"])
+            .args(args)
+            .env("PAYOUT_SANDBOX_CLIENT_ID", "pk_bin")
+            .env("PAYOUT_SANDBOX_API_KEY", "sk_bin")
+            .env_remove("PAYOUT_SANDBOX_LIMIT_SESSIONS_PER_IP")
+            .envs(envs.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        // The binary prints `listening: http://<addr>` once it is bound.
+        let addr = BufReader::new(stdout)
+            .lines()
+            .map(Result::unwrap)
+            .find_map(|line| line.strip_prefix("listening: http://").map(str::to_owned))
+            .expect("the binary printed its address");
+        Server(child, addr)
+    }
+
+    /// One HTTP/1.1 request; `(status, body)`.
+    fn request(addr: &str, method: &str, path: &str, basic: bool, body: &Value) -> (u16, Value) {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        let body = body.to_string();
+        let auth = if basic {
+            // base64("pk_bin:sk_bin")
+            "Authorization: Basic cGtfYmluOnNrX2Jpbg==\r\n"
+        } else {
+            ""
+        };
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response[9..12].parse().unwrap();
+        let (_, rest) = response.split_once("\r\n\r\n").unwrap();
+        (status, serde_json::from_str(rest).unwrap_or(Value::Null))
+    }
+
+    /// How many session mints from this client succeed before the first 429.
+    fn mints_before_429(server: &Server) -> usize {
+        let (status, flow) = request(
+            &server.1,
+            "POST",
+            "/api/v2/flows",
+            true,
+            &json!({"steps": ["manage-payouts"]}),
+        );
+        assert_eq!(status, 200, "{flow}");
+        let mint = json!({"flow_id": flow["id"]});
+        (0..5)
+            .take_while(|_| request(&server.1, "POST", "/api/flow/sessions", false, &mint).0 == 200)
+            .count()
+    }
+
+    #[test]
+    fn the_session_limit_is_a_flag_and_an_environment_variable() {
+        let by_flag = spawn(&["--limit-sessions-per-ip", "2"], &[]);
+        assert_eq!(mints_before_429(&by_flag), 2);
+        let by_env = spawn(&[], &[("PAYOUT_SANDBOX_LIMIT_SESSIONS_PER_IP", "1")]);
+        assert_eq!(mints_before_429(&by_env), 1);
+        // The default (60 a minute) lets five through.
+        let default = spawn(&[], &[]);
+        assert_eq!(mints_before_429(&default), 5);
+    }
+
+    #[test]
+    fn a_bad_limit_is_refused_at_start_naming_the_flag() {
+        let output = Command::new(env!("CARGO_BIN_EXE_payout-sandbox"))
+            .args(["--listen", "127.0.0.1:0", "--database", "sqlite::memory:"])
+            .args(["--limit-codes-per-ip", "many"])
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--limit-codes-per-ip"), "{stderr}");
+    }
+}
