@@ -4,15 +4,11 @@
 //! transfers. See `tests/security.rs`.
 
 use crate::support::{assert_ledger_invariants, keys, Auth, TestApp, TestResponse};
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{header, Request};
+use axum::http::{header, Method};
 use chrono::{Duration, Utc};
-use http_body_util::BodyExt as _;
 use payout_sandbox::{purge_expired, Limit, Purged, RateLimits};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use tower::ServiceExt as _;
 
 const BOB_PHONE: (&str, &str) = ("1", "4154332334");
 const STRANGER_PHONE: (&str, &str) = ("44", "7911123456");
@@ -246,22 +242,11 @@ mod rate_limits {
         token: Option<&str>,
         body: Value,
     ) -> TestResponse {
-        let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/json");
-        if let Some(token) = token {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let mut req = req.body(Body::from(body.to_string())).unwrap();
-        let addr: SocketAddr = format!("{ip}:40000").parse().unwrap();
-        req.extensions_mut().insert(ConnectInfo(addr));
-        let res = app.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = res.into_body().collect().await.unwrap().to_bytes();
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        let peer: SocketAddr = format!("{ip}:40000").parse().unwrap();
+        let auth = token.map_or(Auth::None, Auth::Bearer);
+        let body = Some(("application/json", body.to_string().into_bytes()));
+        app.send_from(Some(peer), Method::POST, path, auth, &[], body)
+            .await
     }
 
     #[track_caller]
@@ -344,6 +329,38 @@ mod rate_limits {
         assert_limited(
             &post_from(&app, "192.0.2.3", code, Some(&tokens[3]), send(numbers[3])).await,
         );
+    }
+
+    #[tokio::test]
+    async fn verifying_codes_is_limited_per_app_across_clients() {
+        let app = limited(RateLimits {
+            verifies: Limit::new(0, 2),
+            ..RateLimits::off()
+        })
+        .await;
+        app.create_user().await;
+        let flow = app.create_flow(json!({"steps": [redirect()]})).await;
+        let token = session_of(&app, &flow).await;
+        assert_eq!(
+            app.ask_code(&token, BOB_PHONE.0, BOB_PHONE.1).await.status,
+            200
+        );
+        let verify = "/api/flow/auth/verify";
+        for ip in ["192.0.2.1", "192.0.2.2"] {
+            post_from(&app, ip, verify, Some(&token), json!({"code": "123456"}))
+                .await
+                .assert_invalid_field("code");
+        }
+        // A third client finds the app's budget spent.
+        let res = post_from(
+            &app,
+            "192.0.2.3",
+            verify,
+            Some(&token),
+            json!({"code": "000000"}),
+        )
+        .await;
+        assert_limited(&res);
     }
 
     #[tokio::test]

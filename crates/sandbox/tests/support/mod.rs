@@ -194,6 +194,21 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<(&str, Vec<u8>)>,
     ) -> TestResponse {
+        self.send_from(None, method, path, auth, headers, body)
+            .await
+    }
+
+    /// [`TestApp::send`] as if from the client at `peer` (what `axum::serve` with connect info
+    /// hands the rate limiter); `None`: no peer address, as in-process requests have.
+    pub async fn send_from(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        method: Method,
+        path: &str,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> TestResponse {
         let mut req = Request::builder().method(method).uri(path);
         match auth {
             Auth::None => {}
@@ -208,13 +223,17 @@ impl TestApp {
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
-        let req = match body {
+        let mut req = match body {
             Some((content_type, bytes)) => req
                 .header(header::CONTENT_TYPE, content_type)
                 .body(Body::from(bytes)),
             None => req.body(Body::empty()),
         }
         .unwrap();
+        if let Some(peer) = peer {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
