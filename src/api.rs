@@ -1,4 +1,5 @@
-//! The flow-facing API (DESIGN.md "The API"): the only module that knows URLs. Same-origin
+//! The flow-facing API (DESIGN.md "The API"): the app's one client of the endpoints declared in
+//! [`payout_model::endpoint`] (no URL is written here). Same-origin
 //! requests to the sandbox, bearer token in the `Authorization` header, errors read as the
 //! server's [`ApiError`] envelope. The token is passed in by the caller, which keeps it in memory
 //! only — never in localStorage, sessionStorage or cookies.
@@ -6,18 +7,20 @@
 //! Components never call these functions directly: they go through [`FlowApi`], so browser tests
 //! can hand the app a fake server.
 
-use gloo_net::http::{Request, RequestBuilder};
+use gloo_net::http::Request;
+use payout_model::endpoint::{self as ep, AnswerKind, BodyKind, Empty, Endpoint, Method};
 use payout_model::identity::{
     BackgroundCheck, CodeCheck, CodeSent, Compliance, DocumentSide, IdVerification,
     NewBackgroundCheck, NewCode, NewCompliance, NewProfile, SignIn, Submitted, UploadedDocument,
 };
+pub use payout_model::money::BankAccountList;
 use payout_model::money::{
     BankAccount, FlowWallet, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod,
     PayoutMethodList, Transfer,
 };
 use payout_model::{ApiError, ErrorCode, FlowState, NewSession, Session, StepName};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
 use uuid::Uuid;
@@ -61,13 +64,6 @@ impl ApiFailure {
             ApiFailure::Api(e) => e.code == ErrorCode::Internal,
         }
     }
-}
-
-/// The user's connected bank accounts (`GET /api/flow/bank-accounts`).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-pub struct BankAccountList {
-    /// Oldest first.
-    pub data: Vec<BankAccount>,
 }
 
 /// What the app asks of the server. [`HttpApi`] is the real one; tests supply fakes. Every call
@@ -166,21 +162,18 @@ pub trait FlowApi {
     ) -> LocalFuture<Result<Submitted<BackgroundCheck>, ApiFailure>>;
 }
 
-/// The sandbox's flow endpoints, same-origin over `fetch`.
+/// The sandbox's flow endpoints, same-origin over `fetch`: each method is one [`call`] of the
+/// endpoint's declaration in [`payout_model::endpoint`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HttpApi;
 
 impl FlowApi for HttpApi {
     fn create_session(&self, new: NewSession) -> LocalFuture<Result<Session, ApiFailure>> {
-        call(
-            Request::post("/api/flow/sessions")
-                .json(&new)
-                .map_err(unsendable),
-        )
+        call::<ep::CreateSession>(None, &(), &new)
     }
 
     fn flow_state(&self, token: String) -> LocalFuture<Result<FlowState, ApiFailure>> {
-        call(build(bearer(Request::get("/api/flow/state"), &token)))
+        call::<ep::GetFlowState>(Some(&token), &(), &Empty)
     }
 
     fn complete_step(
@@ -188,19 +181,15 @@ impl FlowApi for HttpApi {
         token: String,
         step: StepName,
     ) -> LocalFuture<Result<FlowState, ApiFailure>> {
-        let url = format!("/api/flow/steps/{}/complete", step.as_str());
-        call(build(bearer(Request::post(&url), &token)))
+        call::<ep::CompleteStep>(Some(&token), &step, &Empty)
     }
 
     fn wallet(&self, token: String) -> LocalFuture<Result<FlowWallet, ApiFailure>> {
-        call(build(bearer(Request::get("/api/flow/wallet"), &token)))
+        call::<ep::GetFlowWallet>(Some(&token), &(), &Empty)
     }
 
     fn payout_methods(&self, token: String) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
-        call(build(bearer(
-            Request::get("/api/flow/payout-methods"),
-            &token,
-        )))
+        call::<ep::ListFlowPayoutMethods>(Some(&token), &(), &Empty)
     }
 
     fn add_payout_method(
@@ -208,15 +197,15 @@ impl FlowApi for HttpApi {
         token: String,
         new: NewPayoutMethod,
     ) -> LocalFuture<Result<PayoutMethod, ApiFailure>> {
-        call(json(
-            bearer(Request::post("/api/flow/payout-methods"), &token),
-            &new,
-        ))
+        call::<ep::AddFlowPayoutMethod>(Some(&token), &(), &new)
     }
 
     fn remove_payout_method(&self, token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
-        let url = format!("/api/flow/payout-methods/{id}");
-        call_empty(build(bearer(Request::delete(&url), &token)))
+        no_content(call::<ep::RemoveFlowPayoutMethod>(
+            Some(&token),
+            &id,
+            &Empty,
+        ))
     }
 
     fn make_default_payout_method(
@@ -224,15 +213,11 @@ impl FlowApi for HttpApi {
         token: String,
         id: Uuid,
     ) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
-        let url = format!("/api/flow/payout-methods/{id}/default");
-        call(build(bearer(Request::post(&url), &token)))
+        call::<ep::MakeDefaultFlowPayoutMethod>(Some(&token), &id, &Empty)
     }
 
     fn bank_accounts(&self, token: String) -> LocalFuture<Result<BankAccountList, ApiFailure>> {
-        call(build(bearer(
-            Request::get("/api/flow/bank-accounts"),
-            &token,
-        )))
+        call::<ep::ListFlowBankAccounts>(Some(&token), &(), &Empty)
     }
 
     fn add_bank_account(
@@ -240,15 +225,11 @@ impl FlowApi for HttpApi {
         token: String,
         new: NewBankAccount,
     ) -> LocalFuture<Result<BankAccount, ApiFailure>> {
-        call(json(
-            bearer(Request::post("/api/flow/bank-accounts"), &token),
-            &new,
-        ))
+        call::<ep::AddFlowBankAccount>(Some(&token), &(), &new)
     }
 
     fn remove_bank_account(&self, token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
-        let url = format!("/api/flow/bank-accounts/{id}");
-        call_empty(build(bearer(Request::delete(&url), &token)))
+        no_content(call::<ep::RemoveFlowBankAccount>(Some(&token), &id, &Empty))
     }
 
     fn create_payout(
@@ -256,22 +237,15 @@ impl FlowApi for HttpApi {
         token: String,
         new: NewFlowPayout,
     ) -> LocalFuture<Result<Transfer, ApiFailure>> {
-        call(json(
-            bearer(Request::post("/api/flow/payouts"), &token),
-            &new,
-        ))
+        call::<ep::CreateFlowPayout>(Some(&token), &(), &new)
     }
 
     fn transfer(&self, token: String, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
-        let url = format!("/api/flow/transfers/{id}");
-        call(build(bearer(Request::get(&url), &token)))
+        call::<ep::GetFlowTransfer>(Some(&token), &id, &Empty)
     }
 
     fn send_code(&self, token: String, new: NewCode) -> LocalFuture<Result<CodeSent, ApiFailure>> {
-        call(json(
-            bearer(Request::post("/api/flow/auth/code"), &token),
-            &new,
-        ))
+        call::<ep::SendCode>(Some(&token), &(), &new)
     }
 
     fn verify_code(
@@ -279,10 +253,7 @@ impl FlowApi for HttpApi {
         token: String,
         check: CodeCheck,
     ) -> LocalFuture<Result<SignIn, ApiFailure>> {
-        call(json(
-            bearer(Request::post("/api/flow/auth/verify"), &token),
-            &check,
-        ))
+        call::<ep::VerifyCode>(Some(&token), &(), &check)
     }
 
     fn create_profile(
@@ -290,14 +261,11 @@ impl FlowApi for HttpApi {
         token: String,
         new: NewProfile,
     ) -> LocalFuture<Result<SignIn, ApiFailure>> {
-        call(json(
-            bearer(Request::post("/api/flow/auth/profile"), &token),
-            &new,
-        ))
+        call::<ep::CreateProfile>(Some(&token), &(), &new)
     }
 
     fn compliance(&self, token: String) -> LocalFuture<Result<Option<Compliance>, ApiFailure>> {
-        call(build(bearer(Request::get("/api/flow/compliance"), &token)))
+        call::<ep::GetCompliance>(Some(&token), &(), &Empty)
     }
 
     fn submit_compliance(
@@ -305,17 +273,11 @@ impl FlowApi for HttpApi {
         token: String,
         new: NewCompliance,
     ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>> {
-        call(json(
-            bearer(Request::put("/api/flow/compliance"), &token),
-            &new,
-        ))
+        call::<ep::SubmitCompliance>(Some(&token), &(), &new)
     }
 
     fn id_verification(&self, token: String) -> LocalFuture<Result<IdVerification, ApiFailure>> {
-        call(build(bearer(
-            Request::get("/api/flow/id-verification"),
-            &token,
-        )))
+        call::<ep::GetIdVerification>(Some(&token), &(), &Empty)
     }
 
     fn upload_document(
@@ -324,24 +286,21 @@ impl FlowApi for HttpApi {
         side: DocumentSide,
         image: web_sys::Blob,
     ) -> LocalFuture<Result<UploadedDocument, ApiFailure>> {
-        let url = format!("/api/flow/id-verification/documents/{}", side.as_str());
-        let content_type = image.type_();
-        call(
-            bearer(Request::put(&url), &token)
-                .header("Content-Type", &content_type)
-                .body(image)
-                .map_err(unsendable),
-        )
+        let info = ep::UploadDocument::INFO;
+        let url = ep::UploadDocument::path(&side);
+        parse(exchange(
+            info.method,
+            url,
+            Some(&token),
+            Payload::Image(image),
+        ))
     }
 
     fn submit_id_verification(
         &self,
         token: String,
     ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>> {
-        call(build(bearer(
-            Request::post("/api/flow/id-verification/submit"),
-            &token,
-        )))
+        call::<ep::SubmitIdVerification>(Some(&token), &(), &Empty)
     }
 
     fn submit_background_check(
@@ -349,37 +308,56 @@ impl FlowApi for HttpApi {
         token: String,
         new: NewBackgroundCheck,
     ) -> LocalFuture<Result<Submitted<BackgroundCheck>, ApiFailure>> {
-        call(json(
-            bearer(Request::post("/api/flow/background-check"), &token),
-            &new,
-        ))
+        call::<ep::RunBackgroundCheck>(Some(&token), &(), &new)
     }
-}
-
-fn bearer(request: RequestBuilder, token: &str) -> RequestBuilder {
-    request.header("Authorization", &format!("Bearer {token}"))
 }
 
 fn unsendable(e: gloo_net::Error) -> ApiFailure {
     ApiFailure::Network(e.to_string())
 }
 
-/// A request without a body.
-fn build(request: RequestBuilder) -> Result<Request, ApiFailure> {
-    request.build().map_err(unsendable)
+/// What a request carries.
+enum Payload {
+    None,
+    Json(String),
+    Image(web_sys::Blob),
 }
 
-/// A request with `body` as JSON.
-fn json(request: RequestBuilder, body: &impl Serialize) -> Result<Request, ApiFailure> {
-    request.json(body).map_err(unsendable)
+/// Calls endpoint `E`: the path filled from `params`, the bearer `token` if any, `body` as JSON
+/// when the endpoint takes one, the answer read as `E::Response`. Only the encoding and the
+/// parsing are generic: sending and reading the error envelope are compiled once
+/// ([`exchange`]), so the app's size does not grow per endpoint.
+fn call<E>(
+    token: Option<&str>,
+    params: &E::Params,
+    body: &E::Request,
+) -> LocalFuture<Result<E::Response, ApiFailure>>
+where
+    E: Endpoint,
+    E::Request: Serialize,
+    E::Response: DeserializeOwned + 'static,
+{
+    let payload = match E::INFO.body {
+        BodyKind::Json => match serde_json::to_string(body) {
+            Ok(text) => Payload::Json(text),
+            Err(e) => return Box::pin(async move { Err(ApiFailure::Network(e.to_string())) }),
+        },
+        BodyKind::None | BodyKind::Image => Payload::None,
+    };
+    let answer = exchange(E::INFO.method, E::path(params), token, payload);
+    match E::INFO.answer {
+        AnswerKind::Json => parse(answer),
+        // A 204 has no body: the response type is `Empty`, read from `null`.
+        AnswerKind::NoContent => parse(Box::pin(
+            async move { answer.await.map(|_| "null".to_owned()) },
+        )),
+    }
 }
 
-/// Sends `request` and reads the answer as `T`. Only the parsing is generic: sending and reading
-/// the error envelope are compiled once (the app's size grows per endpoint otherwise).
-fn call<T: DeserializeOwned + 'static>(
-    request: Result<Request, ApiFailure>,
+/// Reads a 2xx answer's body as `T`.
+fn parse<T: DeserializeOwned + 'static>(
+    answer: LocalFuture<Result<String, ApiFailure>>,
 ) -> LocalFuture<Result<T, ApiFailure>> {
-    let answer = exchange(request);
     Box::pin(async move {
         let text = answer.await?;
         serde_json::from_str(&text).map_err(|e| {
@@ -391,17 +369,46 @@ fn call<T: DeserializeOwned + 'static>(
     })
 }
 
-/// Sends `request`; success has no body (204).
-fn call_empty(request: Result<Request, ApiFailure>) -> LocalFuture<Result<(), ApiFailure>> {
-    let answer = exchange(request);
+/// A call whose success has no body.
+fn no_content(
+    answer: LocalFuture<Result<Empty, ApiFailure>>,
+) -> LocalFuture<Result<(), ApiFailure>> {
     Box::pin(async move { answer.await.map(drop) })
 }
 
-/// Sends `request`: the body of a 2xx answer, else the server's error envelope (or a network
-/// failure when no answer came).
-fn exchange(request: Result<Request, ApiFailure>) -> LocalFuture<Result<String, ApiFailure>> {
+/// Sends one request: the body of a 2xx answer, else the server's error envelope (or a network
+/// failure when no answer came). The one place that knows methods, headers and status codes.
+fn exchange(
+    method: Method,
+    url: String,
+    token: Option<&str>,
+    payload: Payload,
+) -> LocalFuture<Result<String, ApiFailure>> {
+    let mut request = match method {
+        Method::Get => Request::get(&url),
+        Method::Post => Request::post(&url),
+        Method::Put => Request::put(&url),
+        Method::Delete => Request::delete(&url),
+    };
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let request = match payload {
+        Payload::None => request.build(),
+        Payload::Json(text) => request
+            .header("Content-Type", "application/json")
+            .body(text),
+        Payload::Image(image) => {
+            let content_type = image.type_();
+            request.header("Content-Type", &content_type).body(image)
+        }
+    };
     Box::pin(async move {
-        let response = request?.send().await.map_err(unsendable)?;
+        let response = request
+            .map_err(unsendable)?
+            .send()
+            .await
+            .map_err(unsendable)?;
         if response.ok() {
             return response.text().await.map_err(unsendable);
         }

@@ -3,8 +3,11 @@
 //! and the same message shows whichever side catches the mistake.
 //!
 //! Depends on serde, serde_json, chrono and uuid only: no web framework, no database, no UI.
+//! With the `openapi` feature (the sandbox's), the wire types also derive `utoipa::ToSchema`,
+//! from which the sandbox generates its OpenAPI document; the app builds without it.
 
 pub mod capability;
+pub mod endpoint;
 pub mod error;
 pub mod flow;
 pub mod identity;

@@ -415,6 +415,13 @@ pub struct BankAccount {
     pub created: Timestamp,
 }
 
+/// A user's bank accounts: `{"data": [BankAccount]}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct BankAccountList {
+    /// Oldest first.
+    pub data: Vec<BankAccount>,
+}
+
 /// `POST …/payout-methods` body: the rail and its details.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(tag = "platform", rename_all = "snake_case")]

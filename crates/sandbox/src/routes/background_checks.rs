@@ -25,11 +25,12 @@ use crate::extract::ApiJson;
 use crate::routes::compliance::{find_record, same_date, store_record, store_tin_hash, TaxRecord};
 use crate::routes::flow_sessions::record_form_step;
 use crate::routes::notifications::record_notification;
+use crate::routes::Mount;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
+use payout_model::endpoint as ep;
 use payout_model::error::Errors;
 use payout_model::identity::{
     last4, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance,
@@ -41,7 +42,7 @@ use uuid::Uuid;
 
 /// The background-check routes.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/api/flow/background-check", post(run_background_check))
+    Router::new().endpoint::<ep::RunBackgroundCheck, _, _>(run_background_check)
 }
 
 /// `POST /api/flow/background-check`: checks the signed-in user, on their compliance record when

@@ -15,35 +15,23 @@ use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
 use crate::routes::payout_methods::last4;
 use crate::routes::users::{user_exists, user_not_found};
+use crate::routes::Mount;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
 use axum::{Json, Router};
-use payout_model::money::{BankAccount, NewBankAccount};
+use payout_model::endpoint as ep;
+use payout_model::money::{BankAccount, BankAccountList, NewBankAccount};
 use payout_model::FlowAction;
-use serde::Serialize;
 use uuid::Uuid;
-
-/// A user's bank accounts, oldest first: `{"data": [BankAccount]}`.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct BankAccountList {
-    /// Oldest first.
-    pub data: Vec<BankAccount>,
-}
 
 /// The bank-account routes, flow and host.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/flow/bank-accounts",
-            get(list_flow_bank_accounts).post(create_flow_bank_account),
-        )
-        .route(
-            "/api/flow/bank-accounts/{id}",
-            delete(delete_flow_bank_account),
-        )
-        .route("/api/v2/users/{id}/bank-accounts", get(list_bank_accounts))
+        .endpoint::<ep::ListFlowBankAccounts, _, _>(list_flow_bank_accounts)
+        .endpoint::<ep::AddFlowBankAccount, _, _>(create_flow_bank_account)
+        .endpoint::<ep::RemoveFlowBankAccount, _, _>(delete_flow_bank_account)
+        .endpoint::<ep::ListBankAccounts, _, _>(list_bank_accounts)
 }
 
 fn bank_account_not_found() -> Error {

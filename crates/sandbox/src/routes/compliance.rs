@@ -16,12 +16,13 @@ use crate::db::{
 use crate::error::Error;
 use crate::extract::ApiJson;
 use crate::routes::flow_sessions::record_form_step;
+use crate::routes::Mount;
 use crate::secret::{digests_match, random_alphanumeric, sha256_hex};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use payout_model::endpoint as ep;
 use payout_model::error::Errors;
 use payout_model::identity::{
     age_on, last4, tin_digits, Address, Compliance, NewCompliance, Submitted, TaxForm,
@@ -32,10 +33,9 @@ use uuid::Uuid;
 
 /// The compliance routes.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/flow/compliance",
-        get(get_compliance).put(submit_compliance),
-    )
+    Router::new()
+        .endpoint::<ep::GetCompliance, _, _>(get_compliance)
+        .endpoint::<ep::SubmitCompliance, _, _>(submit_compliance)
 }
 
 /// `GET /api/flow/compliance`: what the signed-in user submitted (or what their background

@@ -45,13 +45,14 @@ use crate::ratelimit::{Action, ClientIp};
 use crate::routes::flow_sessions::resume_cookie;
 use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::routes::users::{insert_user, status_text};
+use crate::routes::Mount;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
+use payout_model::endpoint as ep;
 use payout_model::identity::{
     CodeCheck, CodeSent, NewCode, NewProfile, SignIn, CODE_MAX_ATTEMPTS, CODE_RESEND_SECONDS,
     CODE_TTL_MINUTES,
@@ -65,9 +66,9 @@ use uuid::Uuid;
 /// The sign-in routes.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/flow/auth/code", post(send_code))
-        .route("/api/flow/auth/verify", post(verify_code))
-        .route("/api/flow/auth/profile", post(create_profile))
+        .endpoint::<ep::SendCode, _, _>(send_code)
+        .endpoint::<ep::VerifyCode, _, _>(verify_code)
+        .endpoint::<ep::CreateProfile, _, _>(create_profile)
 }
 
 /// The longest a session waits between code tries after many wrong codes (module docs).

@@ -51,15 +51,16 @@ use crate::ratelimit::{check_mint, ClientIp};
 use crate::routes::bank_accounts::has_bank_account;
 use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::routes::payout_methods::has_payout_method;
+use crate::routes::Mount;
 use crate::secret::{new_token, sha256_hex};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
+use payout_model::endpoint as ep;
 use payout_model::{
     FlowAction, FlowState, NewSession, Session, StepName, COMPLETED_SESSION_MINUTES,
     PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
@@ -75,9 +76,9 @@ const RESUME_COOKIE_PATH: &str = "/api/flow/sessions";
 /// The flow-facing routes.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/flow/sessions", post(create_session))
-        .route("/api/flow/state", get(get_flow_state))
-        .route("/api/flow/steps/{step}/complete", post(complete_step))
+        .endpoint::<ep::CreateSession, _, _>(create_session)
+        .endpoint::<ep::GetFlowState, _, _>(get_flow_state)
+        .endpoint::<ep::CompleteStep, _, _>(complete_step)
 }
 
 /// `POST /api/flow/sessions`: a session for the flow whose link was opened.

@@ -10,21 +10,20 @@ use crate::db::{
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
 use crate::routes::users::user_exists;
+use crate::routes::Mount;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use payout_model::endpoint as ep;
 use payout_model::{Flow, FlowState, NewFlow, Step, StepName};
 use uuid::Uuid;
 
 /// The flows routes; Dots hosts call them with and without a trailing slash (seed 004).
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v2/flows", post(create_flow))
-        .route("/api/v2/flows/", post(create_flow))
-        .route("/api/v2/flows/{id}", get(get_flow))
-        .route("/api/v2/flows/{id}/", get(get_flow))
+        .endpoint::<ep::CreateFlow, _, _>(create_flow)
+        .endpoint::<ep::GetFlow, _, _>(get_flow)
 }
 
 /// The 404 for a flow that does not exist or is another app's.

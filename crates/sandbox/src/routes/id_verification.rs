@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::extract::PathParam;
 use crate::routes::flow_sessions::record_form_step;
 use crate::routes::flows::{flow_not_found, FlowRow};
+use crate::routes::Mount;
 use crate::secret::sha256_hex;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -30,8 +31,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use payout_model::endpoint as ep;
 use payout_model::error::Errors;
 use payout_model::identity::{
     check_document, DocumentSide, IdVerification, Submitted, UploadedDocument, VerificationStatus,
@@ -47,15 +48,11 @@ const UPLOAD_BODY_LIMIT: usize = DOCUMENT_MAX_BYTES as usize + 1;
 /// The ID verification routes.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/flow/id-verification", get(get_id_verification))
-        .route(
-            "/api/flow/id-verification/documents/{side}",
-            put(upload_document).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        )
-        .route(
-            "/api/flow/id-verification/submit",
-            post(submit_id_verification),
-        )
+        .endpoint::<ep::GetIdVerification, _, _>(get_id_verification)
+        .endpoint_with::<ep::UploadDocument, _, _>(upload_document, |route| {
+            route.layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
+        })
+        .endpoint::<ep::SubmitIdVerification, _, _>(submit_id_verification)
 }
 
 /// Whether a decision stands for good (module docs): verified or needs review.

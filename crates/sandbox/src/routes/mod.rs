@@ -1,22 +1,8 @@
-//! Every route, one router per resource merged here, and the fallback that answers unknown
-//! `/api` routes with the JSON envelope.
-//!
-//! | route | module |
-//! | --- | --- |
-//! | `POST /api/v2/users`, `GET /api/v2/users/{id}` | [`users`] |
-//! | `POST /api/v2/flows`, `GET /api/v2/flows/{id}` (trailing slash accepted) | [`flows`] |
-//! | `POST /api/flow/sessions` (and its resume cookie), `GET /api/flow/state`, `POST /api/flow/steps/{step}/complete` | [`flow_sessions`] |
-//! | `POST /api/flow/auth/code`, `POST /api/flow/auth/verify`, `POST /api/flow/auth/profile` | [`flow_auth`] |
-//! | `GET`/`PUT /api/flow/compliance` | [`compliance`] |
-//! | `GET /api/flow/id-verification`, `PUT /api/flow/id-verification/documents/{side}`, `POST /api/flow/id-verification/submit` | [`id_verification`] |
-//! | `POST /api/flow/background-check` | [`background_checks`] |
-//! | `GET /api/v2/notifications` | [`notifications`] |
-//! | `GET /api/v2/wallet`, `GET /api/v2/users/{id}/wallet`, `GET /api/flow/wallet` | [`wallets`] |
-//! | `POST`/`GET /api/v2/transfers`, `GET /api/v2/transfers/{id}`, `POST /api/v2/transfers/{id}/cancel`, `…/reverse`, `POST /api/v2/sandbox/refills`, `POST /api/v2/sandbox/transfers/{id}/simulate`, `GET /api/flow/transfers/{id}` | [`transfers`] |
-//! | `GET`/`POST /api/v2/users/{id}/payout-methods`, `DELETE …/{method_id}`, `POST …/{method_id}/default`; the same under `/api/flow/payout-methods` | [`payout_methods`] |
-//! | `GET`/`POST /api/flow/bank-accounts`, `DELETE /api/flow/bank-accounts/{id}`, `GET /api/v2/users/{id}/bank-accounts` | [`bank_accounts`] |
-//! | `POST /api/v2/payouts`, `POST /api/flow/payouts` | [`payouts`] |
-//! | `GET /`, `/demo`, `/healthz`, `/flow/{id}`, `/app/…` | [`pages`] |
+//! Every route: one router per resource, merged here, each mounting its handlers by the endpoint
+//! declarations of [`payout_model::endpoint`] through [`Mount`] (so no API path is written in
+//! the sandbox); and the fallback that answers unknown `/api` routes with the JSON envelope. Which caller each route takes is the
+//! declaration's [`Caller`](payout_model::endpoint::Caller); `tests/contract.rs` checks each
+//! handler refuses every other.
 
 pub(crate) mod background_checks;
 pub(crate) mod bank_accounts;
@@ -26,6 +12,7 @@ pub(crate) mod flow_sessions;
 pub(crate) mod flows;
 pub(crate) mod id_verification;
 pub(crate) mod notifications;
+
 pub(crate) mod pages;
 pub(crate) mod payout_methods;
 pub(crate) mod payouts;
@@ -37,9 +24,12 @@ use crate::error::Error;
 use crate::headers;
 use crate::state::AppState;
 use axum::extract::MatchedPath;
+use axum::handler::Handler;
 use axum::http::{Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
+use payout_model::endpoint::{Caller, Endpoint, Method as EndpointMethod};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
 
@@ -111,5 +101,57 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
         no_such_endpoint(&method, uri.path())
     } else {
         StatusCode::METHOD_NOT_ALLOWED.into_response()
+    }
+}
+
+/// Mounting a handler at an endpoint's declared method and path.
+pub(crate) trait Mount: Sized {
+    /// Mounts `handler` as endpoint `E`; the host API's paths also with a trailing slash (Dots
+    /// hosts send both, seed 004).
+    fn endpoint<E, H, T>(self, handler: H) -> Self
+    where
+        E: Endpoint,
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.endpoint_with::<E, H, T>(handler, |route| route)
+    }
+
+    /// [`Mount::endpoint`] with `wrap` applied to the handler's method router (a body limit).
+    fn endpoint_with<E, H, T>(
+        self,
+        handler: H,
+        wrap: impl FnOnce(MethodRouter<AppState>) -> MethodRouter<AppState>,
+    ) -> Self
+    where
+        E: Endpoint,
+        H: Handler<T, AppState>,
+        T: 'static;
+}
+
+impl Mount for Router<AppState> {
+    fn endpoint_with<E, H, T>(
+        self,
+        handler: H,
+        wrap: impl FnOnce(MethodRouter<AppState>) -> MethodRouter<AppState>,
+    ) -> Self
+    where
+        E: Endpoint,
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = match E::INFO.method {
+            EndpointMethod::Get => MethodFilter::GET,
+            EndpointMethod::Post => MethodFilter::POST,
+            EndpointMethod::Put => MethodFilter::PUT,
+            EndpointMethod::Delete => MethodFilter::DELETE,
+        };
+        let route = wrap(on(filter, handler));
+        let router = self.route(E::INFO.path, route.clone());
+        if E::INFO.caller == Caller::App {
+            router.route(&format!("{}/", E::INFO.path), route)
+        } else {
+            router
+        }
     }
 }

@@ -12,11 +12,12 @@ use crate::db::{
 use crate::error::Error;
 use crate::extract::ApiQuery;
 use crate::pagination::{Page, PageParams};
+use crate::routes::Mount;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use payout_model::endpoint as ep;
 use payout_model::notification::{Notification, NotificationList, NotificationType};
 use serde::Deserialize;
 use sqlx::AnyConnection;
@@ -24,9 +25,7 @@ use uuid::Uuid;
 
 /// The notifications routes (with and without a trailing slash, like the other host routes).
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v2/notifications", get(list_notifications))
-        .route("/api/v2/notifications/", get(list_notifications))
+    Router::new().endpoint::<ep::ListNotifications, _, _>(list_notifications)
 }
 
 /// The query of `GET /api/v2/notifications`, as text (checked by [`PageParams::parse`]).

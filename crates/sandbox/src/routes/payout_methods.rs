@@ -15,12 +15,13 @@ use crate::db::{
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam, PathParams};
 use crate::routes::users::{user_exists, user_not_found};
+use crate::routes::Mount;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use payout_model::endpoint as ep;
 use payout_model::money::{
     AccountType, NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
 };
@@ -31,30 +32,14 @@ use uuid::Uuid;
 /// The payout-method routes, host and flow.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/v2/users/{id}/payout-methods",
-            get(list_payout_methods).post(create_payout_method),
-        )
-        .route(
-            "/api/v2/users/{id}/payout-methods/{method_id}",
-            axum::routing::delete(delete_payout_method),
-        )
-        .route(
-            "/api/v2/users/{id}/payout-methods/{method_id}/default",
-            post(set_default_payout_method),
-        )
-        .route(
-            "/api/flow/payout-methods",
-            get(list_flow_payout_methods).post(create_flow_payout_method),
-        )
-        .route(
-            "/api/flow/payout-methods/{id}",
-            axum::routing::delete(delete_flow_payout_method),
-        )
-        .route(
-            "/api/flow/payout-methods/{id}/default",
-            post(set_default_flow_payout_method),
-        )
+        .endpoint::<ep::ListPayoutMethods, _, _>(list_payout_methods)
+        .endpoint::<ep::AddPayoutMethod, _, _>(create_payout_method)
+        .endpoint::<ep::RemovePayoutMethod, _, _>(delete_payout_method)
+        .endpoint::<ep::MakeDefaultPayoutMethod, _, _>(set_default_payout_method)
+        .endpoint::<ep::ListFlowPayoutMethods, _, _>(list_flow_payout_methods)
+        .endpoint::<ep::AddFlowPayoutMethod, _, _>(create_flow_payout_method)
+        .endpoint::<ep::RemoveFlowPayoutMethod, _, _>(delete_flow_payout_method)
+        .endpoint::<ep::MakeDefaultFlowPayoutMethod, _, _>(set_default_flow_payout_method)
 }
 
 /// The 404 for a payout method that is not the user's.

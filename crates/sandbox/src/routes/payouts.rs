@@ -26,11 +26,12 @@ use crate::ledger::{
 use crate::routes::payout_methods::{chosen_platform, MethodRow};
 use crate::routes::transfers::insufficient_funds;
 use crate::routes::users::user_exists;
+use crate::routes::Mount;
 use crate::secret::random_alphanumeric;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::post;
 use axum::{Json, Router};
+use payout_model::endpoint as ep;
 use payout_model::money::{
     format_cents, Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutBlock,
     PayoutQuote, TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_MIN_FLOW_PAYOUT,
@@ -41,9 +42,8 @@ use uuid::Uuid;
 /// The payout routes, host and flow.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v2/payouts", post(create_payout))
-        .route("/api/v2/payouts/", post(create_payout))
-        .route("/api/flow/payouts", post(create_flow_payout))
+        .endpoint::<ep::CreatePayout, _, _>(create_payout)
+        .endpoint::<ep::CreateFlowPayout, _, _>(create_flow_payout)
 }
 
 /// `POST /api/v2/payouts`: pays `amount` out of the user's wallet to `account_id`, or to their

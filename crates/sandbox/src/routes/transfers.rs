@@ -15,10 +15,11 @@ use crate::ledger::{
 };
 use crate::pagination::{Page, PageParams};
 use crate::routes::users::user_exists;
+use crate::routes::Mount;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::{get, post};
 use axum::{Json, Router};
+use payout_model::endpoint as ep;
 use payout_model::money::{
     NewRefill, NewTransfer, SimulateTransfer, TransactionType, Transfer, TransferList,
     TransferStatus, TransferType,
@@ -30,23 +31,14 @@ use uuid::Uuid;
 /// The transfer routes (host, sandbox controls, and the flow's read).
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/v2/transfers",
-            post(create_transfer).get(list_transfers),
-        )
-        .route(
-            "/api/v2/transfers/",
-            post(create_transfer).get(list_transfers),
-        )
-        .route("/api/v2/transfers/{id}", get(get_transfer))
-        .route("/api/v2/transfers/{id}/cancel", post(cancel_transfer))
-        .route("/api/v2/transfers/{id}/reverse", post(reverse_transfer))
-        .route("/api/v2/sandbox/refills", post(create_refill))
-        .route(
-            "/api/v2/sandbox/transfers/{id}/simulate",
-            post(simulate_transfer),
-        )
-        .route("/api/flow/transfers/{id}", get(get_flow_transfer))
+        .endpoint::<ep::CreateTransfer, _, _>(create_transfer)
+        .endpoint::<ep::ListTransfers, _, _>(list_transfers)
+        .endpoint::<ep::GetTransfer, _, _>(get_transfer)
+        .endpoint::<ep::CancelTransfer, _, _>(cancel_transfer)
+        .endpoint::<ep::ReverseTransfer, _, _>(reverse_transfer)
+        .endpoint::<ep::CreateRefill, _, _>(create_refill)
+        .endpoint::<ep::SimulateTransferStatus, _, _>(simulate_transfer)
+        .endpoint::<ep::GetFlowTransfer, _, _>(get_flow_transfer)
 }
 
 /// The 422 for money an account does not have.

@@ -12,13 +12,14 @@ use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
 use crate::ledger::ensure_user_accounts;
 use crate::phone::ParsedPhone;
+use crate::routes::Mount;
 use crate::routes::{background_checks, compliance, id_verification};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use payout_model::endpoint as ep;
 use payout_model::identity::VerificationStatus;
 use payout_model::{NewUser, PhoneNumber, User, UserStatus};
 use sqlx::AnyConnection;
@@ -31,10 +32,8 @@ pub(crate) const USER_IP_HEADER: &str = "Dots-User-IP";
 /// The users routes.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v2/users", post(create_user))
-        .route("/api/v2/users/", post(create_user))
-        .route("/api/v2/users/{id}", get(get_user))
-        .route("/api/v2/users/{id}/", get(get_user))
+        .endpoint::<ep::CreateUser, _, _>(create_user)
+        .endpoint::<ep::GetUser, _, _>(get_user)
 }
 
 /// The 404 for a user that does not exist or is another app's.

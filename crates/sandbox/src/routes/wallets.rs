@@ -9,19 +9,20 @@ use crate::extract::PathParam;
 use crate::ledger::{app_wallet, user_wallet};
 use crate::routes::payouts::{min_flow_payout, payout_block};
 use crate::routes::users::{user_exists, user_not_found};
+use crate::routes::Mount;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
 use axum::{Json, Router};
+use payout_model::endpoint as ep;
 use payout_model::money::{FlowWallet, Wallet};
 use payout_model::FlowAction;
 
 /// The wallet routes.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v2/wallet", get(get_app_wallet))
-        .route("/api/v2/users/{id}/wallet", get(get_user_wallet))
-        .route("/api/flow/wallet", get(get_flow_wallet))
+        .endpoint::<ep::GetAppWallet, _, _>(get_app_wallet)
+        .endpoint::<ep::GetUserWallet, _, _>(get_user_wallet)
+        .endpoint::<ep::GetFlowWallet, _, _>(get_flow_wallet)
 }
 
 /// `GET /api/v2/wallet`: the calling app's wallet.

@@ -1,0 +1,553 @@
+//! Every endpoint of the API, declared once: method, path template, who may call it, the
+//! request and response types (issue 9, "Contract"). The app's client is one generic call over
+//! these declarations, the sandbox mounts its handlers by them, the OpenAPI document
+//! (`/api/v2/openapi.json`) is generated from them, and the tests route by them. Adding an
+//! endpoint starts here (ARCHITECTURE.md, "Adding an endpoint").
+//!
+//! A declaration is a zero-sized type implementing [`Endpoint`]; [`ALL`] lists every
+//! declaration's [`Info`] in the order of this file, and [`visit`] calls a [`Visitor`] with each
+//! declaration as a type (for code that needs the request and response types, such as the
+//! OpenAPI generator).
+
+use crate::flow::{Flow, FlowState, NewFlow};
+use crate::identity::{
+    BackgroundCheck, CodeCheck, CodeSent, Compliance, DocumentSide, IdVerification,
+    NewBackgroundCheck, NewCode, NewCompliance, NewProfile, SignIn, Submitted, UploadedDocument,
+};
+use crate::money::{
+    BankAccount, BankAccountList, FlowWallet, NewBankAccount, NewFlowPayout, NewPayout,
+    NewPayoutMethod, NewRefill, NewTransfer, PayoutMethod, PayoutMethodList, SimulateTransfer,
+    Transfer, TransferList, Wallet,
+};
+use crate::notification::NotificationList;
+use crate::session::{NewSession, Session};
+use crate::step::StepName;
+use crate::user::{NewUser, User};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An HTTP method the API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// Reads; no body.
+    Get,
+    /// Creates or acts.
+    Post,
+    /// Replaces (compliance data, an ID picture).
+    Put,
+    /// Removes; answers 204.
+    Delete,
+}
+
+impl Method {
+    /// The method as HTTP spells it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// Who may call an endpoint (DESIGN.md, "Who may do what"). The sandbox's extractor for each
+/// caller is the enforcement; the declaration says which one a handler must take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Caller {
+    /// Anyone holding a flow link: the link's id is the capability.
+    Public,
+    /// A host app, Basic `client_id:api_key`; its own objects only (another app's ids are 404).
+    App,
+    /// A flow session, `Authorization: Bearer <token>` minted from a link: the flow's user only,
+    /// through the flow's current step, until the flow is complete.
+    FlowSession,
+}
+
+impl Caller {
+    /// A stable lowercase name (the OpenAPI document's `x-caller`, the docs page).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Caller::Public => "public",
+            Caller::App => "app",
+            Caller::FlowSession => "flow_session",
+        }
+    }
+}
+
+/// What a request carries as its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No body.
+    None,
+    /// The request type as JSON.
+    Json,
+    /// An image's bytes with its own `Content-Type` (JPEG, PNG or WebP).
+    Image,
+}
+
+/// What a success answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerKind {
+    /// 200 with the response type as JSON.
+    Json,
+    /// 204, no body.
+    NoContent,
+}
+
+/// One query parameter of an endpoint: always optional, sent as text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryParam {
+    /// The parameter's name.
+    pub name: &'static str,
+    /// What it does.
+    pub description: &'static str,
+}
+
+/// What an endpoint is, without its types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Info {
+    /// The declaration's name in snake case (the OpenAPI `operationId`).
+    pub name: &'static str,
+    /// One line saying what the endpoint does.
+    pub summary: &'static str,
+    /// The method.
+    pub method: Method,
+    /// The path template, axum style: `/api/v2/users/{id}`.
+    pub path: &'static str,
+    /// Who may call it.
+    pub caller: Caller,
+    /// The request body.
+    pub body: BodyKind,
+    /// The success answer.
+    pub answer: AnswerKind,
+    /// Query parameters, all optional.
+    pub query: &'static [QueryParam],
+}
+
+impl Info {
+    /// The path's parameter names, in order: `["id", "method_id"]`.
+    pub fn path_params(&self) -> impl Iterator<Item = &'static str> {
+        let path: &'static str = self.path;
+        path.split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+    }
+
+    /// Whether `method` and `path` (no query) name this endpoint: the path matches the template
+    /// segment by segment, a parameter matching any one non-empty segment. A trailing slash is
+    /// accepted on the host API (`/api/v2/…`), as Dots hosts send both (seed 004).
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        if method != self.method.as_str() {
+            return false;
+        }
+        let path = match path.strip_suffix('/') {
+            Some(trimmed) if self.caller == Caller::App && !trimmed.is_empty() => trimmed,
+            _ => path,
+        };
+        let mut given = path.split('/');
+        let mut template = self.path.split('/');
+        loop {
+            match (given.next(), template.next()) {
+                (None, None) => return true,
+                (Some(g), Some(t)) if t.starts_with('{') => {
+                    if g.is_empty() {
+                        return false;
+                    }
+                }
+                (Some(g), Some(t)) if g == t => {}
+                _ => return false,
+            }
+        }
+    }
+
+    /// The template with each `{param}` replaced by the next of `values`, in order.
+    pub fn fill(&self, values: &[String]) -> String {
+        let mut values = values.iter();
+        self.path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    values.next().map(String::as_str).unwrap_or(segment)
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// The values of an endpoint's path parameters, in template order.
+pub trait PathParams {
+    /// Each value as it goes in the path.
+    fn values(&self) -> Vec<String>;
+}
+
+impl PathParams for () {
+    fn values(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl PathParams for Uuid {
+    fn values(&self) -> Vec<String> {
+        vec![self.to_string()]
+    }
+}
+
+impl PathParams for (Uuid, Uuid) {
+    fn values(&self) -> Vec<String> {
+        vec![self.0.to_string(), self.1.to_string()]
+    }
+}
+
+impl PathParams for StepName {
+    fn values(&self) -> Vec<String> {
+        vec![self.as_str().to_owned()]
+    }
+}
+
+impl PathParams for DocumentSide {
+    fn values(&self) -> Vec<String> {
+        vec![self.as_str().to_owned()]
+    }
+}
+
+/// The request type of an endpoint without a body, and the response type of one that answers
+/// 204.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty;
+
+/// The request type of an endpoint whose body is an image's bytes ([`BodyKind::Image`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Image;
+
+/// One endpoint, as a type.
+pub trait Endpoint {
+    /// What it is.
+    const INFO: Info;
+    /// Its path parameters.
+    type Params: PathParams;
+    /// Its request body ([`Empty`] for none, [`Image`] for an image).
+    type Request;
+    /// Its success answer ([`Empty`] for 204).
+    type Response;
+
+    /// The path for `params`.
+    fn path(params: &Self::Params) -> String {
+        Self::INFO.fill(&params.values())
+    }
+}
+
+/// The page parameters of a list, newest first (seed 001, "Pagination").
+pub const PAGE_QUERY: &[QueryParam] = &[
+    QueryParam {
+        name: "limit",
+        description: "Objects per page, 1 to 100 (default 10).",
+    },
+    QueryParam {
+        name: "starting_after",
+        description: "An object id: the page starts after it (older objects).",
+    },
+    QueryParam {
+        name: "ending_before",
+        description: "An object id: the page ends before it (newer objects).",
+    },
+];
+
+/// The transfer list's parameters: a page, optionally of one user's transfers.
+pub const TRANSFER_QUERY: &[QueryParam] = &[
+    PAGE_QUERY[0],
+    PAGE_QUERY[1],
+    PAGE_QUERY[2],
+    QueryParam {
+        name: "user_id",
+        description: "Only this user's transfers.",
+    },
+];
+
+macro_rules! body_kind {
+    (Empty) => {
+        BodyKind::None
+    };
+    (Image) => {
+        BodyKind::Image
+    };
+    ($other:ty) => {
+        BodyKind::Json
+    };
+}
+
+macro_rules! answer_kind {
+    (Empty) => {
+        AnswerKind::NoContent
+    };
+    ($other:ty) => {
+        AnswerKind::Json
+    };
+}
+
+/// Declares every endpoint: a type per endpoint, [`ALL`], and [`visit`].
+macro_rules! endpoints {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident ($snake:literal): $method:ident $path:literal by $caller:ident,
+        params $params:ty, $req:tt => $resp:tt $(, query $query:expr)?;
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[derive(Clone, Copy, Debug)]
+            pub struct $name;
+
+            #[allow(unused_parens)]
+            impl Endpoint for $name {
+                const INFO: Info = Info {
+                    name: $snake,
+                    summary: concat!($($doc),*).trim_ascii_start(),
+                    method: Method::$method,
+                    path: $path,
+                    caller: Caller::$caller,
+                    body: body_kind!($req),
+                    answer: answer_kind!($resp),
+                    query: endpoints!(@query $($query)?),
+                };
+                type Params = $params;
+                type Request = $req;
+                type Response = $resp;
+            }
+        )*
+
+        /// Every endpoint's [`Info`], in declaration order.
+        pub const ALL: &[Info] = &[$($name::INFO),*];
+
+        /// Calls `visitor` with every endpoint as a type, in declaration order.
+        #[cfg(feature = "openapi")]
+        pub fn visit(visitor: &mut impl Visitor) {
+            $(visitor.visit::<$name>();)*
+        }
+    };
+    (@query $query:expr) => { $query };
+    (@query) => { &[] };
+}
+
+/// Something done with each endpoint as a type ([`visit`]): the OpenAPI generator.
+#[cfg(feature = "openapi")]
+pub trait Visitor {
+    /// Called once per endpoint.
+    fn visit<E>(&mut self)
+    where
+        E: Endpoint,
+        E::Request: utoipa::ToSchema,
+        E::Response: utoipa::ToSchema;
+}
+
+endpoints! {
+    // The flow session's own endpoints (`/api/flow`), called by the app.
+
+    /// Mints a session for the flow whose link was opened (and resumes one by its cookie).
+    CreateSession("create_session"): Post "/api/flow/sessions" by Public,
+        params (), NewSession => Session;
+    /// The flow's steps, which are done, and which is current.
+    GetFlowState("get_flow_state"): Get "/api/flow/state" by FlowSession,
+        params (), Empty => FlowState;
+    /// Records a step the user finished without a form of its own; answers the new state.
+    CompleteStep("complete_step"): Post "/api/flow/steps/{step}/complete" by FlowSession,
+        params StepName, Empty => FlowState;
+    /// Sends a one-time code to a phone (429 inside the resend cooldown).
+    SendCode("send_code"): Post "/api/flow/auth/code" by FlowSession,
+        params (), NewCode => CodeSent;
+    /// Checks the code last sent: signs in, or asks for a profile when the phone is new.
+    VerifyCode("verify_code"): Post "/api/flow/auth/verify" by FlowSession,
+        params (), CodeCheck => SignIn;
+    /// Creates the user of a verified new phone and signs in.
+    CreateProfile("create_profile"): Post "/api/flow/auth/profile" by FlowSession,
+        params (), NewProfile => SignIn;
+    /// The user's compliance data (tax ids reduced to their last four), or null.
+    GetCompliance("get_compliance"): Get "/api/flow/compliance" by FlowSession,
+        params (), Empty => (Option<Compliance>);
+    /// Stores the user's W-9 or W-8BEN data and records the step.
+    SubmitCompliance("submit_compliance"): Put "/api/flow/compliance" by FlowSession,
+        params (), NewCompliance => (Submitted<Compliance>);
+    /// Where the user's ID verification stands, with the pictures uploaded since the last decision.
+    GetIdVerification("get_id_verification"): Get "/api/flow/id-verification" by FlowSession,
+        params (), Empty => IdVerification;
+    /// Uploads one picture of the ID (`front`, `back`) or the user (`selfie`).
+    UploadDocument("upload_document"): Put "/api/flow/id-verification/documents/{side}" by FlowSession,
+        params DocumentSide, Image => UploadedDocument;
+    /// Asks for a decision on the three uploaded pictures.
+    SubmitIdVerification("submit_id_verification"): Post "/api/flow/id-verification/submit" by FlowSession,
+        params (), Empty => (Submitted<IdVerification>);
+    /// Runs the background check (or answers why it is not needed).
+    RunBackgroundCheck("run_background_check"): Post "/api/flow/background-check" by FlowSession,
+        params (), NewBackgroundCheck => (Submitted<BackgroundCheck>);
+    /// The user's balance, the smallest payout the flow accepts, and whether they may pay out.
+    GetFlowWallet("get_flow_wallet"): Get "/api/flow/wallet" by FlowSession,
+        params (), Empty => FlowWallet;
+    /// One of the user's transfers, as it is now.
+    GetFlowTransfer("get_flow_transfer"): Get "/api/flow/transfers/{id}" by FlowSession,
+        params Uuid, Empty => Transfer;
+    /// The user's payout methods, oldest first.
+    ListFlowPayoutMethods("list_flow_payout_methods"): Get "/api/flow/payout-methods" by FlowSession,
+        params (), Empty => PayoutMethodList;
+    /// Adds a payout method (the first becomes the default).
+    AddFlowPayoutMethod("add_flow_payout_method"): Post "/api/flow/payout-methods" by FlowSession,
+        params (), NewPayoutMethod => PayoutMethod;
+    /// Removes a payout method; a removed default passes to the oldest remaining one.
+    RemoveFlowPayoutMethod("remove_flow_payout_method"): Delete "/api/flow/payout-methods/{id}" by FlowSession,
+        params Uuid, Empty => Empty;
+    /// Makes a payout method the default; answers the whole list.
+    MakeDefaultFlowPayoutMethod("make_default_flow_payout_method"): Post "/api/flow/payout-methods/{id}/default" by FlowSession,
+        params Uuid, Empty => PayoutMethodList;
+    /// The user's connected bank accounts, oldest first.
+    ListFlowBankAccounts("list_flow_bank_accounts"): Get "/api/flow/bank-accounts" by FlowSession,
+        params (), Empty => BankAccountList;
+    /// Connects a bank account; the answer masks the account number.
+    AddFlowBankAccount("add_flow_bank_account"): Post "/api/flow/bank-accounts" by FlowSession,
+        params (), NewBankAccount => BankAccount;
+    /// Disconnects a bank account.
+    RemoveFlowBankAccount("remove_flow_bank_account"): Delete "/api/flow/bank-accounts/{id}" by FlowSession,
+        params Uuid, Empty => Empty;
+    /// Pays out from the user's wallet; the same idempotency key and body answer the same transfer.
+    CreateFlowPayout("create_flow_payout"): Post "/api/flow/payouts" by FlowSession,
+        params (), NewFlowPayout => Transfer;
+
+    // The host API (`/api/v2`, Dots v2 shapes), called by the host app's server.
+
+    /// Creates a user of the calling app (seed 004, "Create a User").
+    CreateUser("create_user"): Post "/api/v2/users" by App,
+        params (), NewUser => User;
+    /// A user of the calling app.
+    GetUser("get_user"): Get "/api/v2/users/{id}" by App,
+        params Uuid, Empty => User;
+    /// Creates a flow and its link (seed 004, "Create a Flow").
+    CreateFlow("create_flow"): Post "/api/v2/flows" by App,
+        params (), NewFlow => Flow;
+    /// A flow of the calling app, with the steps done so far.
+    GetFlow("get_flow"): Get "/api/v2/flows/{id}" by App,
+        params Uuid, Empty => Flow;
+    /// The calling app's notifications, newest first.
+    ListNotifications("list_notifications"): Get "/api/v2/notifications" by App,
+        params (), Empty => NotificationList, query PAGE_QUERY;
+    /// The calling app's wallet.
+    GetAppWallet("get_app_wallet"): Get "/api/v2/wallet" by App,
+        params (), Empty => Wallet;
+    /// A user's wallet.
+    GetUserWallet("get_user_wallet"): Get "/api/v2/users/{id}/wallet" by App,
+        params Uuid, Empty => Wallet;
+    /// Moves money between the app's wallet and a user's (seed 001, "Create a Transfer").
+    CreateTransfer("create_transfer"): Post "/api/v2/transfers" by App,
+        params (), NewTransfer => Transfer;
+    /// The calling app's transfers, newest first.
+    ListTransfers("list_transfers"): Get "/api/v2/transfers" by App,
+        params (), Empty => TransferList, query TRANSFER_QUERY;
+    /// A transfer of the calling app.
+    GetTransfer("get_transfer"): Get "/api/v2/transfers/{id}" by App,
+        params Uuid, Empty => Transfer;
+    /// Cancels a transfer that has not completed.
+    CancelTransfer("cancel_transfer"): Post "/api/v2/transfers/{id}/cancel" by App,
+        params Uuid, Empty => Transfer;
+    /// Reverses a completed transfer.
+    ReverseTransfer("reverse_transfer"): Post "/api/v2/transfers/{id}/reverse" by App,
+        params Uuid, Empty => Transfer;
+    /// Sandbox only: adds money to the app's wallet.
+    CreateRefill("create_refill"): Post "/api/v2/sandbox/refills" by App,
+        params (), NewRefill => Transfer;
+    /// Sandbox only: moves a pending transfer to `completed` or `failed`.
+    SimulateTransferStatus("simulate_transfer"): Post "/api/v2/sandbox/transfers/{id}/simulate" by App,
+        params Uuid, SimulateTransfer => Transfer;
+    /// A user's payout methods, oldest first.
+    ListPayoutMethods("list_payout_methods"): Get "/api/v2/users/{id}/payout-methods" by App,
+        params Uuid, Empty => PayoutMethodList;
+    /// Adds a payout method for a user.
+    AddPayoutMethod("add_payout_method"): Post "/api/v2/users/{id}/payout-methods" by App,
+        params Uuid, NewPayoutMethod => PayoutMethod;
+    /// Removes a user's payout method.
+    RemovePayoutMethod("remove_payout_method"): Delete "/api/v2/users/{id}/payout-methods/{method_id}" by App,
+        params (Uuid, Uuid), Empty => Empty;
+    /// Makes one of a user's payout methods the default; answers the whole list.
+    MakeDefaultPayoutMethod("make_default_payout_method"): Post "/api/v2/users/{id}/payout-methods/{method_id}/default" by App,
+        params (Uuid, Uuid), Empty => PayoutMethodList;
+    /// A user's connected bank accounts, oldest first.
+    ListBankAccounts("list_bank_accounts"): Get "/api/v2/users/{id}/bank-accounts" by App,
+        params Uuid, Empty => BankAccountList;
+    /// Pays a user's balance out to a platform (seed 004, "Create Payout").
+    CreatePayout("create_payout"): Post "/api/v2/payouts" by App,
+        params (), NewPayout => Transfer;
+}
+
+/// The declaration `method` and `path` name, if any (query excluded).
+pub fn find(method: &str, path: &str) -> Option<&'static Info> {
+    ALL.iter().find(|info| info.matches(method, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_and_routes_are_unique() {
+        let names: HashSet<_> = ALL.iter().map(|i| i.name).collect();
+        assert_eq!(names.len(), ALL.len());
+        let routes: HashSet<_> = ALL.iter().map(|i| (i.method, i.path)).collect();
+        assert_eq!(routes.len(), ALL.len());
+    }
+
+    #[test]
+    fn callers_follow_the_path_prefix() {
+        for info in ALL {
+            let host = info.path.starts_with("/api/v2/");
+            assert_eq!(host, info.caller == Caller::App, "{}", info.name);
+            assert!(host || info.path.starts_with("/api/flow/"), "{}", info.name);
+        }
+    }
+
+    #[test]
+    fn bodies_follow_the_method() {
+        for info in ALL {
+            if matches!(info.method, Method::Get | Method::Delete) {
+                assert_eq!(info.body, BodyKind::None, "{}", info.name);
+            }
+            assert_eq!(
+                info.method == Method::Delete,
+                info.answer == AnswerKind::NoContent,
+                "{}",
+                info.name
+            );
+        }
+    }
+
+    #[test]
+    fn paths_fill_and_match_their_templates() {
+        let (user, method) = (Uuid::from_u128(7), Uuid::from_u128(8));
+        let path = RemovePayoutMethod::path(&(user, method));
+        assert_eq!(
+            path,
+            format!("/api/v2/users/{user}/payout-methods/{method}")
+        );
+        assert_eq!(find("DELETE", &path), Some(&RemovePayoutMethod::INFO));
+        assert_eq!(find("GET", &path), None);
+        assert_eq!(
+            CompleteStep::path(&StepName::Compliance),
+            "/api/flow/steps/compliance/complete"
+        );
+        assert_eq!(
+            UploadDocument::path(&DocumentSide::Selfie),
+            "/api/flow/id-verification/documents/selfie"
+        );
+    }
+
+    #[test]
+    fn host_paths_accept_a_trailing_slash_and_flow_paths_do_not() {
+        assert_eq!(find("POST", "/api/v2/users/"), Some(&CreateUser::INFO));
+        assert_eq!(find("GET", "/api/flow/state/"), None);
+        assert_eq!(find("GET", "/api/v2/users//"), None);
+    }
+
+    #[test]
+    fn parameters_are_listed_in_order() {
+        let names: Vec<_> = MakeDefaultPayoutMethod::INFO.path_params().collect();
+        assert_eq!(names, ["id", "method_id"]);
+        assert_eq!(GetFlowState::INFO.path_params().count(), 0);
+    }
+}
