@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// What kind of failure an [`ApiError`] reports; a caller branches on this, never on the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 400: the body is not JSON, or not the JSON shape the endpoint takes.
@@ -58,6 +59,7 @@ impl ErrorCode {
 /// One field that broke a rule. `field` is a JSON path into the request (`steps[1]`,
 /// `phone_number`); `message` is lowercase, without a trailing period, and names no secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// Path of the offending field in the request body.
     pub field: String,
@@ -77,6 +79,7 @@ impl FieldError {
 
 /// The error envelope of every non-2xx response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Machine-readable kind of failure.
     pub code: ErrorCode,

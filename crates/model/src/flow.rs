@@ -4,7 +4,7 @@
 use crate::error::{ApiError, Errors};
 use crate::money::FeeParty;
 use crate::step::{Step, StepName};
-use crate::Timestamp;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -37,6 +37,7 @@ pub fn check_metadata(metadata: &Option<Metadata>, errors: &mut Errors) {
 
 /// `POST /api/v2/flows` body (seed 002).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewFlow {
     /// The steps to walk the user through, in order; at least one.
     pub steps: Vec<Step>,
@@ -51,6 +52,7 @@ pub struct NewFlow {
     pub require_auth: bool,
     /// Host data echoed back on the flow.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
     /// Who pays payout fees in this flow's payout step; the platform when absent. Not in the
     /// seeds' flow request (payout links have it, seed 004); the flow response stays as seeded.
@@ -81,11 +83,12 @@ impl NewFlow {
 /// A flow as the host sees it (`POST /api/v2/flows`, `GET /api/v2/flows/{id}`): exactly the
 /// fields of seed 004's "Create a Flow" response.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Flow {
     /// ID of the flow.
     pub id: Uuid,
     /// When the flow was created.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
     /// The user who has claimed the flow, once known.
     pub user_id: Option<Uuid>,
     /// The flow's steps as created.
@@ -95,6 +98,7 @@ pub struct Flow {
     /// URL of the flow; open it or embed it in an iframe.
     pub link: String,
     /// Host data given at creation.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
     /// The payout link this flow belongs to, if any.
     pub payout_link_id: Option<Uuid>,
@@ -102,6 +106,7 @@ pub struct Flow {
 
 /// What the flow app needs to route: the flow's steps and progress and its display options.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlowState {
     /// ID of the flow.
     pub id: Uuid,

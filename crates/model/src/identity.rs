@@ -21,7 +21,7 @@
 use crate::error::{ApiError, Errors};
 use crate::flow::FlowState;
 use crate::user::{check_country_code, check_email, check_name, check_phone_number};
-use crate::Timestamp;
+use chrono::{DateTime, Utc};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +54,7 @@ pub const SANDBOX_IDV_FAIL_TAG: &str = "+fail";
 
 /// `POST /api/flow/auth/code`: send a one-time code to this phone.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCode {
     /// Country calling code, digits (`"1"`); a leading `+` is accepted.
     pub country_code: String,
@@ -78,17 +79,19 @@ impl NewCode {
 
 /// A code was sent.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeSent {
     /// The number it went to, masked but for its last digits (`+1 ••• ••• 2334`).
     pub sent_to: String,
     /// When the code stops working.
-    pub expires_at: Timestamp,
+    pub expires_at: DateTime<Utc>,
     /// When a new code may be asked for (the resend cooldown).
-    pub resend_at: Timestamp,
+    pub resend_at: DateTime<Utc>,
 }
 
 /// `POST /api/flow/auth/verify`: the code the user typed.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeCheck {
     /// Six digits.
     pub code: String,
@@ -107,6 +110,7 @@ impl CodeCheck {
 
 /// `POST /api/flow/auth/profile`: who a new user is, once their phone is verified.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewProfile {
     /// Given name.
     pub first_name: String,
@@ -135,6 +139,7 @@ impl NewProfile {
 
 /// Where sign-in stands after a code was verified (or a profile given).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SignIn {
     /// The session now acts for the user, and the flow is claimed by them (`user_id` set).
@@ -170,6 +175,7 @@ pub fn mask_phone(country_code: &str, national: &str) -> String {
 
 /// A postal address. In the US `region` is the two-letter state and `postal_code` the ZIP.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     /// Street and number.
     pub line1: String,
@@ -446,6 +452,7 @@ fn is_us(country: &str) -> bool {
 /// date of birth, US address); elsewhere a W-8BEN (legal name, country of residence, foreign tax
 /// id, date of birth, permanent address).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCompliance {
     /// Country of residence, ISO 3166-1 alpha-2 (`US`, `GB`).
     pub country: String,
@@ -505,6 +512,7 @@ impl NewCompliance {
 
 /// Which IRS form the compliance data fills.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaxForm {
     /// US persons.
@@ -515,6 +523,7 @@ pub enum TaxForm {
 
 /// Compliance data as stored and shown: tax ids reduced to their last four characters.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Compliance {
     /// `w9` or `w8ben`.
     pub form: TaxForm,
@@ -533,12 +542,13 @@ pub struct Compliance {
     /// Residence address.
     pub address: Address,
     /// When it was submitted.
-    pub submitted_at: Timestamp,
+    pub submitted_at: DateTime<Utc>,
 }
 
 /// A form's result together with the flow as it is after it (the step recorded completed when
 /// the result completes it).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Submitted<T> {
     /// What was stored.
     pub data: T,
@@ -551,6 +561,7 @@ pub struct Submitted<T> {
 
 /// Which picture an ID document upload is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentSide {
     /// Front of the government ID.
@@ -611,6 +622,7 @@ pub fn check_document(content_type: &str, size: u64) -> Result<(), String> {
 
 /// One uploaded picture (the sandbox keeps its type, size and hash, not the image).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadedDocument {
     /// Which picture.
     pub side: DocumentSide,
@@ -619,11 +631,12 @@ pub struct UploadedDocument {
     /// Its size in bytes.
     pub size: u64,
     /// When it was uploaded.
-    pub uploaded_at: Timestamp,
+    pub uploaded_at: DateTime<Utc>,
 }
 
 /// The sandbox's verification decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerificationStatus {
     /// Pictures still missing or not yet submitted.
@@ -638,6 +651,7 @@ pub enum VerificationStatus {
 
 /// Where the user's ID verification stands (flow-facing, and on the host's user object).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdVerification {
     /// The decision, or `not_started`.
     pub status: VerificationStatus,
@@ -645,7 +659,7 @@ pub struct IdVerification {
     /// after a failure (which clears them), those uploaded since.
     pub documents: Vec<UploadedDocument>,
     /// When the decision was made.
-    pub decided_at: Option<Timestamp>,
+    pub decided_at: Option<DateTime<Utc>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -660,6 +674,7 @@ pub struct IdVerification {
 /// tax details the fields are required, and what the check collected becomes the user's
 /// compliance record, so the two never disagree.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewBackgroundCheck {
     /// Country of residence, ISO 3166-1 alpha-2 (empty: the one on file).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -724,6 +739,7 @@ impl NewBackgroundCheck {
 
 /// Why a background check was not run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Ineligible {
     /// Background checks are for US residents only.
@@ -735,6 +751,7 @@ pub enum Ineligible {
 
 /// A background check's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BackgroundCheckStatus {
     /// Nothing found.
@@ -747,6 +764,7 @@ pub enum BackgroundCheckStatus {
 
 /// A background check as stored and shown (flow-facing, and on the host's user object).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BackgroundCheck {
     /// The outcome.
     pub status: BackgroundCheckStatus,
@@ -755,7 +773,7 @@ pub struct BackgroundCheck {
     /// Last four digits of the SSN checked.
     pub ssn_last4: Option<String>,
     /// When it completed.
-    pub completed_at: Timestamp,
+    pub completed_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

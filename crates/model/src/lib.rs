@@ -14,6 +14,8 @@ pub mod identity;
 pub mod message;
 pub mod money;
 pub mod notification;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod session;
 pub mod step;
 pub mod user;

@@ -4,7 +4,7 @@
 
 use crate::error::{ApiError, Errors};
 use crate::flow::{check_metadata, Metadata};
-use crate::Timestamp;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ pub const MAX_AMOUNT: Cents = 100_000_000;
 
 /// A wallet's balance (`GET /api/v2/wallet`, `GET /api/v2/users/{id}/wallet`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Wallet {
     /// Everything the wallet holds, including money reserved by payouts still pending.
     pub amount: Cents,
@@ -32,6 +33,7 @@ pub const DEFAULT_MIN_FLOW_PAYOUT: Cents = 100;
 /// [`Wallet`] fields, plus what the step needs to offer a payout. Flow-facing only, not a Dots
 /// shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlowWallet {
     /// Everything the wallet holds, including money reserved by payouts still pending.
     pub amount: Cents,
@@ -47,6 +49,7 @@ pub struct FlowWallet {
 /// Why a user cannot pay out through a flow. Says nothing of the details: the step shows a
 /// generic explanation and tells the host (`error` window message with code `payout_blocked`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutBlock {
     /// The user's background check failed (`has_criminal_activity`); only the host may pay them.
@@ -55,6 +58,7 @@ pub enum PayoutBlock {
 
 /// Where a transfer is in its lifecycle (seed 001's table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferStatus {
     /// Created, not yet processed.
@@ -100,6 +104,7 @@ impl TransferStatus {
 
 /// What kind of transfer (seed 001, "Transfer Types").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferType {
     /// Between the app's wallet and a user's wallet.
@@ -112,6 +117,7 @@ pub enum TransferType {
 
 /// What one transaction records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionType {
     /// A move between two wallets.
@@ -128,22 +134,24 @@ pub enum TransactionType {
 
 /// One status change of a transfer.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusChange {
     /// The status entered.
     pub status: TransferStatus,
     /// When.
-    pub timestamp: Timestamp,
+    pub timestamp: DateTime<Utc>,
 }
 
 /// One ledger entry: `amount` cents moved from `source_name` to `destination_name`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transaction {
     /// Ledger sequence number.
     pub id: i64,
     /// Cents moved; always positive.
     pub amount: Cents,
     /// When it was written.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
     /// The wallet or account the money left.
     pub source_name: String,
     /// The wallet or account the money reached.
@@ -152,11 +160,13 @@ pub struct Transaction {
     #[serde(rename = "type")]
     pub kind: TransactionType,
     /// Host data of the transfer, repeated.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
 }
 
 /// Payout rail details of a payout transfer (seed 004's `external_data`); empty otherwise.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExternalData {
     /// The payout method used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -180,11 +190,12 @@ pub struct ExternalData {
 
 /// A transfer (seed 004 "Create Fund Transfer Response"; also the response of a payout).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transfer {
     /// ID of the transfer.
     pub id: Uuid,
     /// When it was created.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
     /// The user involved, if any.
     pub user_id: Option<Uuid>,
     /// Cents: negative from the app to the user, positive from the user to the app; a payout's
@@ -202,11 +213,13 @@ pub struct Transfer {
     /// Payout rail details.
     pub external_data: ExternalData,
     /// Host data.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
 }
 
 /// A page of transfers (`GET /api/v2/transfers`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferList {
     /// Newest first.
     pub data: Vec<Transfer>,
@@ -216,6 +229,7 @@ pub struct TransferList {
 
 /// `POST /api/v2/transfers` body (seed 004).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewTransfer {
     /// Cents; negative moves money from the app to the user, positive from the user to the app.
     pub amount: Cents,
@@ -223,6 +237,7 @@ pub struct NewTransfer {
     pub user_id: Uuid,
     /// Host data.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
     /// Makes a retried request return the first transfer.
     #[serde(default)]
@@ -249,11 +264,13 @@ impl NewTransfer {
 
 /// `POST /api/v2/sandbox/refills` body: money from an external bank into the app's wallet.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRefill {
     /// Cents, positive.
     pub amount: Cents,
     /// Host data.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
 }
 
@@ -272,6 +289,7 @@ impl NewRefill {
 /// `POST /api/v2/sandbox/transfers/{id}/simulate` body: moves a sandbox transfer along its
 /// lifecycle (ACH payouts stay `pending` until this is called).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SimulateTransfer {
     /// The status to enter: `flagged`, `pending`, `completed`, `failed`, `reversed`, `canceled`.
     pub status: TransferStatus,
@@ -279,6 +297,7 @@ pub struct SimulateTransfer {
 
 /// A payout rail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutPlatform {
     /// US bank account by ACH.
@@ -335,6 +354,7 @@ impl PayoutPlatform {
 
 /// The rail asked for in a payout: one of [`PayoutPlatform`] or the user's `default` method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PlatformChoice {
     /// The user's default payout method.
@@ -351,6 +371,7 @@ pub enum PlatformChoice {
 
 /// Who pays a payout's fee.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeeParty {
     /// The app's wallet pays the fee; the user receives the whole amount.
@@ -362,6 +383,7 @@ pub enum FeeParty {
 
 /// A bank account type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccountType {
     /// Checking.
@@ -372,6 +394,7 @@ pub enum AccountType {
 
 /// A US bank account as entered (for ACH payouts and for pay-ins).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewBankAccount {
     /// Nine-digit ABA routing number; its checksum is verified.
     pub routing_number: String,
@@ -402,6 +425,7 @@ impl NewBankAccount {
 
 /// A bank account as returned: the account number masked to its last four digits.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BankAccount {
     /// ID of the account.
     pub id: Uuid,
@@ -412,11 +436,12 @@ pub struct BankAccount {
     /// Checking or savings.
     pub account_type: AccountType,
     /// When it was connected.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
 }
 
 /// A user's bank accounts: `{"data": [BankAccount]}`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BankAccountList {
     /// Oldest first.
     pub data: Vec<BankAccount>,
@@ -424,6 +449,7 @@ pub struct BankAccountList {
 
 /// `POST …/payout-methods` body: the rail and its details.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "platform", rename_all = "snake_case")]
 pub enum NewPayoutMethod {
     /// A US bank account.
@@ -499,6 +525,7 @@ impl NewPayoutMethod {
 
 /// A payout method as returned: what identifies it to the user, secrets masked.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutMethod {
     /// ID of the method (a payout's `account_id`).
     pub id: Uuid,
@@ -509,11 +536,12 @@ pub struct PayoutMethod {
     /// For people: `PayPal · ada@example.com`, `ACH · checking ••••6789`, `Venmo · @ada`.
     pub label: String,
     /// When it was added.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
 }
 
 /// The user's payout methods.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutMethodList {
     /// Oldest first.
     pub data: Vec<PayoutMethod>,
@@ -521,6 +549,7 @@ pub struct PayoutMethodList {
 
 /// `POST /api/v2/payouts` body (seed 004).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewPayout {
     /// The user paid.
     pub user_id: Uuid,
@@ -542,6 +571,7 @@ pub struct NewPayout {
     pub idempotency_key: Option<String>,
     /// Host data.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
     /// Who pays the fee; the platform when absent.
     #[serde(default)]
@@ -563,6 +593,7 @@ impl NewPayout {
 
 /// The flow app's payout request (`POST /api/flow/payouts`): the signed-in user pays out.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewFlowPayout {
     /// Cents to take from the wallet; at least 1, at most the withdrawable balance.
     pub amount: Cents,
@@ -574,6 +605,7 @@ pub struct NewFlowPayout {
 
 /// What a payout of `amount` costs and delivers, for the confirmation screen and the ledger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutQuote {
     /// Cents leaving the user's wallet.
     pub amount: Cents,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 /// `POST /api/v2/users` body (seed 004).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUser {
     /// Given name.
     pub first_name: String,
@@ -22,6 +23,7 @@ pub struct NewUser {
     pub phone_number: String,
     /// Host data echoed back on the user.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
 }
 
@@ -61,6 +63,7 @@ impl NewUser {
 
 /// A phone number split as the v2 API returns it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhoneNumber {
     /// Country calling code, digits only.
     pub country_code: String,
@@ -70,6 +73,7 @@ pub struct PhoneNumber {
 
 /// Where a user is in verification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
     /// Created, phone not yet confirmed.
@@ -80,6 +84,7 @@ pub enum UserStatus {
 
 /// A user as the host sees it (seed 004 "Create a User" response).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// ID of the user.
     pub id: Uuid,
@@ -92,6 +97,7 @@ pub struct User {
     /// Phone number.
     pub phone_number: PhoneNumber,
     /// Host data given at creation.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
     /// Verification status.
     pub status: UserStatus,
