@@ -149,6 +149,11 @@ fn operation(info: &Info, request: Value, response: Value) -> Value {
         "parameters": parameters,
         "responses": responses(info, response),
     });
+    if let Some(action) = info.action {
+        let steps: Vec<&str> = action.owners().iter().map(|s| s.as_str()).collect();
+        operation["x-flow-action"] = json!({"does": action.describe(), "steps": steps,
+            "writes": action.writes()});
+    }
     match info.caller {
         Caller::App => operation["security"] = json!([{"app": []}]),
         Caller::FlowSession => operation["security"] = json!([{"flow_session": []}]),
@@ -296,12 +301,24 @@ fn page(document: &Value) -> String {
         let operation = &document["paths"][info.path][method_key(info.method)];
         html.push_str(&format!(
             "<section id=\"{name}\"><h2><span class=\"m\">{method}</span><code>{path}</code></h2>\
-             <p>{summary}</p><p>Caller: <strong>{caller}</strong></p>",
+             <p>{summary}</p><p>Caller: <strong>{caller}</strong>{steps}</p>",
             name = info.name,
             method = info.method.as_str(),
             path = escape(info.path),
             summary = escape(info.summary),
             caller = info.caller.as_str(),
+            steps = info
+                .action
+                .map(|action| {
+                    let steps: Vec<&str> = action.owners().iter().map(|s| s.as_str()).collect();
+                    let when = if action.writes() {
+                        "only while the flow's current step is"
+                    } else {
+                        "only in a flow with a step"
+                    };
+                    format!("; {when} {} ({})", steps.join(" or "), action.describe())
+                })
+                .unwrap_or_default(),
         ));
         if let Some(parameters) = operation["parameters"].as_array().filter(|p| !p.is_empty()) {
             html.push_str("<p>Parameters:</p><ul>");
