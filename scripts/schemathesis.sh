@@ -52,7 +52,7 @@ TOML
 "$st" --config-file "$work/schemathesis.toml" run "$base/api/v2/openapi.json" \
   --url "$base" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,ignored_auth \
-  --phases examples,coverage,fuzzing \
+  --phases examples,coverage,fuzzing,stateful \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" \
   --workers 2 \
   --no-color \
