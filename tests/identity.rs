@@ -17,7 +17,7 @@ use payout_flows::FlowApp;
 use payout_model::identity::{
     mask_phone, Address, BackgroundCheck, BackgroundCheckStatus, CodeCheck, CodeSent, Compliance,
     DocumentSide, IdVerification, NewBackgroundCheck, NewCode, NewCompliance, NewProfile, SignIn,
-    Submitted, UploadedDocument, VerificationStatus, SANDBOX_CODE, SANDBOX_FAILING_SSN,
+    Submitted, UploadedDocument, VerificationStatus,
 };
 use payout_model::{
     ApiError, ErrorCode, FieldError, FlowState, MessageType, NewSession, Session, StepName,

@@ -412,7 +412,7 @@ impl FlowApi for FakeServer {
                 .ok_or_else(|| invalid("payout_method_id", "is not one of your payout methods"))?;
             let quote = PayoutQuote::new(new.amount, method.platform, self.fee_party.get())
                 .map_err(|m| invalid("amount", &m))?;
-            let status = if method.platform.completes_at_once() {
+            let status = if completes_at_once(method.platform) {
                 TransferStatus::Completed
             } else {
                 TransferStatus::Pending

@@ -27,8 +27,6 @@ use serde::{Deserialize, Serialize};
 
 /// Digits in a one-time code.
 pub const CODE_LENGTH: usize = 6;
-/// The sandbox's one-time code, always (DESIGN.md "Sandbox behaviour").
-pub const SANDBOX_CODE: &str = "000000";
 /// A code stops working this long after it was sent.
 pub const CODE_TTL_MINUTES: i64 = 10;
 /// Wrong tries a code allows; after that a new code is needed.
@@ -41,13 +39,6 @@ pub const MIN_AGE_YEARS: u32 = 18;
 pub const DOCUMENT_MAX_BYTES: u64 = 5 * 1024 * 1024;
 /// Image types accepted for ID documents and selfies.
 pub const DOCUMENT_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
-/// Sandbox: a background check with this SSN fails (README "Sandbox test values").
-pub const SANDBOX_FAILING_SSN: &str = "111-11-1111";
-/// Sandbox: an email containing this tag (`ada+review@example.com`) makes ID verification
-/// answer `needs_review`.
-pub const SANDBOX_IDV_REVIEW_TAG: &str = "+review";
-/// Sandbox: an email containing this tag (`ada+fail@example.com`) makes ID verification fail.
-pub const SANDBOX_IDV_FAIL_TAG: &str = "+fail";
 
 // ---------------------------------------------------------------------------------------------
 // Sign-in

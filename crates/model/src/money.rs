@@ -325,12 +325,6 @@ impl PayoutPlatform {
             PayoutPlatform::CashApp => percent(150, 1_500),
         }
     }
-
-    /// Whether payouts on this rail complete at once in the sandbox (seed 004: PayPal and
-    /// Venmo do); others stay `pending` until simulated.
-    pub fn completes_at_once(self) -> bool {
-        !matches!(self, PayoutPlatform::Ach)
-    }
 }
 
 /// The rail asked for in a payout: one of [`PayoutPlatform`] or the user's `default` method.

@@ -42,6 +42,7 @@ mod ratelimit;
 mod routes;
 mod secret;
 mod state;
+pub mod test_values;
 
 pub use apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
 pub use config::{Config, Limit, RateLimits};

@@ -26,6 +26,7 @@ use crate::routes::compliance::{find_record, same_date, store_record, store_tin_
 use crate::routes::flow_sessions::record_form_step;
 use crate::routes::notifications::record_notification;
 use crate::state::AppState;
+use crate::test_values::SANDBOX_FAILING_SSN;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -33,7 +34,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use payout_model::error::Errors;
 use payout_model::identity::{
     last4, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance,
-    NewBackgroundCheck, Submitted, TaxForm, SANDBOX_FAILING_SSN,
+    NewBackgroundCheck, Submitted, TaxForm,
 };
 use payout_model::notification::{BackgroundCheckFailed, NotificationType};
 use payout_model::{FlowAction, StepName};

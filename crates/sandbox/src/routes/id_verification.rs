@@ -25,6 +25,7 @@ use crate::routes::flow_sessions::record_form_step;
 use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::secret::sha256_hex;
 use crate::state::AppState;
+use crate::test_values::{SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
@@ -35,7 +36,7 @@ use axum::{Json, Router};
 use payout_model::error::Errors;
 use payout_model::identity::{
     check_document, DocumentSide, IdVerification, Submitted, UploadedDocument, VerificationStatus,
-    DOCUMENT_MAX_BYTES, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG,
+    DOCUMENT_MAX_BYTES,
 };
 use payout_model::{FlowAction, StepName};
 use uuid::Uuid;

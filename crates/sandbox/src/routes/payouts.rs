@@ -28,6 +28,7 @@ use crate::routes::transfers::insufficient_funds;
 use crate::routes::users::user_exists;
 use crate::secret::random_alphanumeric;
 use crate::state::AppState;
+use crate::test_values::completes_at_once;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -276,7 +277,7 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
             TransactionType::Fee,
         ));
     }
-    let (rail, rests_at) = if platform.completes_at_once() {
+    let (rail, rests_at) = if completes_at_once(platform) {
         (rail_account(platform), TransferStatus::Completed)
     } else {
         (hold_account(order.user_id), TransferStatus::Pending)
