@@ -257,7 +257,7 @@ impl FlowApi for Fake {
         self.compliance_bodies.borrow_mut().push(new.clone());
         self.answer("put_compliance", || {
             new.validate(today()).map_err(ApiFailure::Api)?;
-            let last4 = |v: &Option<String>| v.as_deref().map(payout_model::identity::last4);
+            let last4 = |v: &Option<String>| v.as_deref().map(payout_model::last4);
             let data = Compliance {
                 form: new.form(),
                 country: new.country.clone(),
@@ -364,7 +364,7 @@ impl FlowApi for Fake {
                 data: BackgroundCheck {
                     status,
                     reason,
-                    ssn_last4: new.ssn.as_deref().map(payout_model::identity::last4),
+                    ssn_last4: new.ssn.as_deref().map(payout_model::last4),
                     completed_at: now(),
                 },
                 flow: self.complete(StepName::BackgroundCheck),

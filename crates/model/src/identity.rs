@@ -369,12 +369,6 @@ pub fn tin_digits(value: &str) -> String {
     value.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// The last four characters of a tax id (what is stored and shown).
-pub fn last4(value: &str) -> String {
-    let chars: Vec<char> = value.chars().filter(char::is_ascii_alphanumeric).collect();
-    chars[chars.len().saturating_sub(4)..].iter().collect()
-}
-
 /// A foreign tax id (W-8BEN line 6): 4 to 20 letters or digits (spaces, dashes, dots ignored).
 pub fn check_foreign_tax_id(value: &str) -> Result<(), String> {
     let v = value.trim();
@@ -862,7 +856,6 @@ mod tests {
             check_tin("12a-45-6789"),
             Err("must contain only digits".into())
         );
-        assert_eq!(last4("123-45-6789"), "6789");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod capability;
 pub mod error;
 pub mod flow;
 pub mod identity;
+pub mod mask;
 pub mod message;
 pub mod money;
 pub mod notification;
@@ -18,6 +19,7 @@ pub mod user;
 pub use capability::{Denial, FlowAction};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flow::{Flow, FlowState, Metadata, NewFlow};
+pub use mask::last4;
 pub use message::{MessageType, StepStatus, WindowMessage, MESSAGE_SOURCE, MESSAGE_VERSION};
 pub use session::{
     NewSession, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,

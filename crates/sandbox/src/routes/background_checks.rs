@@ -33,11 +33,11 @@ use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use payout_model::error::Errors;
 use payout_model::identity::{
-    last4, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance,
-    NewBackgroundCheck, Submitted, TaxForm,
+    tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, NewBackgroundCheck,
+    Submitted, TaxForm,
 };
 use payout_model::notification::{BackgroundCheckFailed, NotificationType};
-use payout_model::{FlowAction, StepName};
+use payout_model::{last4, FlowAction, StepName};
 use uuid::Uuid;
 
 /// The background-check routes.

@@ -13,7 +13,6 @@ use crate::db::{
 };
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
-use crate::routes::payout_methods::last4;
 use crate::routes::users::{user_exists, user_not_found};
 use crate::state::AppState;
 use axum::extract::State;
@@ -21,7 +20,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use payout_model::money::{BankAccount, NewBankAccount};
-use payout_model::FlowAction;
+use payout_model::{last4, FlowAction};
 use serde::Serialize;
 use uuid::Uuid;
 

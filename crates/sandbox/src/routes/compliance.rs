@@ -24,10 +24,9 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use payout_model::error::Errors;
 use payout_model::identity::{
-    age_on, last4, tin_digits, Address, Compliance, NewCompliance, Submitted, TaxForm,
-    MIN_AGE_YEARS,
+    age_on, tin_digits, Address, Compliance, NewCompliance, Submitted, TaxForm, MIN_AGE_YEARS,
 };
-use payout_model::{FlowAction, StepName};
+use payout_model::{last4, FlowAction, StepName};
 use uuid::Uuid;
 
 /// The compliance routes.

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use payout_model::money::{
     AccountType, NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
 };
-use payout_model::{Denial, FlowAction, StepName};
+use payout_model::{last4, Denial, FlowAction, StepName};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -446,12 +446,6 @@ pub(crate) fn account_type_name(account_type: AccountType) -> &'static str {
     }
 }
 
-/// The last four characters of an account number (all of it when shorter).
-pub(crate) fn last4(account_number: &str) -> String {
-    let chars: Vec<char> = account_number.chars().collect();
-    chars[chars.len().saturating_sub(4)..].iter().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,6 +468,5 @@ mod tests {
             }),
             "Cash App · $ada"
         );
-        assert_eq!(last4("12"), "12");
     }
 }
