@@ -795,9 +795,7 @@ pub fn PayoutStep(
                 class:pf-alert=!went_through
                 role="status"
                 data-testid=format!("payout-status-{kind}")
-                data-status=serde_json::to_value(transfer.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
+                data-status=transfer.status.as_str()
             >
                 <h2 class="pf-subtitle" tabindex="-1" data-stage-heading="">
                     {title}

@@ -498,6 +498,16 @@ pub enum TaxForm {
     W8ben,
 }
 
+impl TaxForm {
+    /// The wire name, as serde writes it (`w9`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TaxForm::W9 => "w9",
+            TaxForm::W8ben => "w8ben",
+        }
+    }
+}
+
 /// Compliance data as stored and shown: tax ids reduced to their last four characters.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Compliance {
@@ -555,7 +565,7 @@ impl DocumentSide {
     ];
 
     /// The path segment and JSON name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             DocumentSide::Front => "front",
             DocumentSide::Back => "back",
@@ -619,6 +629,18 @@ pub enum VerificationStatus {
     NeedsReview,
     /// It could not be verified; the user may try again with new pictures.
     Failed,
+}
+
+impl VerificationStatus {
+    /// The wire name, as serde writes it (`not_started`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VerificationStatus::NotStarted => "not_started",
+            VerificationStatus::Verified => "verified",
+            VerificationStatus::NeedsReview => "needs_review",
+            VerificationStatus::Failed => "failed",
+        }
+    }
 }
 
 /// Where the user's ID verification stands (flow-facing, and on the host's user object).
@@ -718,6 +740,16 @@ pub enum Ineligible {
     Under18,
 }
 
+impl Ineligible {
+    /// The wire name, as serde writes it (`not_us`, `under_18`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Ineligible::NotUs => "not_us",
+            Ineligible::Under18 => "under_18",
+        }
+    }
+}
+
 /// A background check's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -728,6 +760,17 @@ pub enum BackgroundCheckStatus {
     Failed,
     /// Not run; `reason` says why.
     NotEligible,
+}
+
+impl BackgroundCheckStatus {
+    /// The wire name, as serde writes it (`clear`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BackgroundCheckStatus::Clear => "clear",
+            BackgroundCheckStatus::Failed => "failed",
+            BackgroundCheckStatus::NotEligible => "not_eligible",
+        }
+    }
 }
 
 /// A background check as stored and shown (flow-facing, and on the host's user object).
@@ -937,5 +980,51 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(compliance.tin_last4.as_deref(), Some("6789"));
+    }
+
+    #[test]
+    fn verification_status_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                VerificationStatus::NotStarted,
+                VerificationStatus::Verified,
+                VerificationStatus::NeedsReview,
+                VerificationStatus::Failed,
+            ],
+            VerificationStatus::as_str,
+        );
+    }
+
+    #[test]
+    fn tax_form_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[TaxForm::W9, TaxForm::W8ben],
+            TaxForm::as_str,
+        );
+    }
+
+    #[test]
+    fn background_check_status_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                BackgroundCheckStatus::Clear,
+                BackgroundCheckStatus::Failed,
+                BackgroundCheckStatus::NotEligible,
+            ],
+            BackgroundCheckStatus::as_str,
+        );
+    }
+
+    #[test]
+    fn document_side_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(&DocumentSide::ALL, DocumentSide::as_str);
+    }
+
+    #[test]
+    fn ineligible_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[Ineligible::NotUs, Ineligible::Under18],
+            Ineligible::as_str,
+        );
     }
 }

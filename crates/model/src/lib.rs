@@ -15,6 +15,8 @@ pub mod notification;
 pub mod session;
 pub mod step;
 pub mod user;
+#[cfg(test)]
+mod wire_names;
 
 pub use capability::{Denial, FlowAction};
 pub use error::{ApiError, ErrorCode, FieldError};

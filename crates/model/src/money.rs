@@ -74,6 +74,19 @@ pub enum TransferStatus {
 }
 
 impl TransferStatus {
+    /// The wire name, as serde writes it (`created`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TransferStatus::Created => "created",
+            TransferStatus::Flagged => "flagged",
+            TransferStatus::Pending => "pending",
+            TransferStatus::Completed => "completed",
+            TransferStatus::Failed => "failed",
+            TransferStatus::Reversed => "reversed",
+            TransferStatus::Canceled => "canceled",
+        }
+    }
+
     /// Whether no further change can happen.
     pub fn is_final(self) -> bool {
         matches!(
@@ -110,6 +123,17 @@ pub enum TransferType {
     Refill,
 }
 
+impl TransferType {
+    /// The wire name, as serde writes it (`balance`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TransferType::Balance => "balance",
+            TransferType::Payout => "payout",
+            TransferType::Refill => "refill",
+        }
+    }
+}
+
 /// What one transaction records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -124,6 +148,19 @@ pub enum TransactionType {
     Refill,
     /// Money going back where it came from after a failure, reversal or cancellation.
     Return,
+}
+
+impl TransactionType {
+    /// The wire name, as serde writes it (`balance`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TransactionType::Balance => "balance",
+            TransactionType::Payout => "payout",
+            TransactionType::Fee => "fee",
+            TransactionType::Refill => "refill",
+            TransactionType::Return => "return",
+        }
+    }
 }
 
 /// One status change of a transfer.
@@ -301,7 +338,7 @@ impl PayoutPlatform {
     ];
 
     /// The wire name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             PayoutPlatform::Ach => "ach",
             PayoutPlatform::Paypal => "paypal",
@@ -354,6 +391,16 @@ pub enum FeeParty {
     User,
 }
 
+impl FeeParty {
+    /// The wire name, as serde writes it (`platform`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FeeParty::Platform => "platform",
+            FeeParty::User => "user",
+        }
+    }
+}
+
 /// A bank account type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -362,6 +409,16 @@ pub enum AccountType {
     Checking,
     /// Savings.
     Savings,
+}
+
+impl AccountType {
+    /// The wire name, as serde writes it (`checking`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AccountType::Checking => "checking",
+            AccountType::Savings => "savings",
+        }
+    }
 }
 
 /// A US bank account as entered (for ACH payouts and for pay-ins).
@@ -880,5 +937,71 @@ mod tests {
         assert_eq!(format_cents(123_456), "$1,234.56");
         assert_eq!(format_cents(-5), "-$0.05");
         assert_eq!(format_cents(100_000_000), "$1,000,000.00");
+    }
+
+    #[test]
+    fn transfer_status_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                TransferStatus::Created,
+                TransferStatus::Flagged,
+                TransferStatus::Pending,
+                TransferStatus::Completed,
+                TransferStatus::Failed,
+                TransferStatus::Reversed,
+                TransferStatus::Canceled,
+            ],
+            TransferStatus::as_str,
+        );
+    }
+
+    #[test]
+    fn transfer_type_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                TransferType::Balance,
+                TransferType::Payout,
+                TransferType::Refill,
+            ],
+            TransferType::as_str,
+        );
+    }
+
+    #[test]
+    fn transaction_type_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                TransactionType::Balance,
+                TransactionType::Payout,
+                TransactionType::Fee,
+                TransactionType::Refill,
+                TransactionType::Return,
+            ],
+            TransactionType::as_str,
+        );
+    }
+
+    #[test]
+    fn fee_party_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[FeeParty::Platform, FeeParty::User],
+            FeeParty::as_str,
+        );
+    }
+
+    #[test]
+    fn account_type_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[AccountType::Checking, AccountType::Savings],
+            AccountType::as_str,
+        );
+    }
+
+    #[test]
+    fn payout_platform_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &PayoutPlatform::ALL,
+            PayoutPlatform::as_str,
+        );
     }
 }

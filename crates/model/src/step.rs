@@ -41,7 +41,7 @@ impl StepName {
     ];
 
     /// The wire name (`"id-verification"`).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             StepName::Compliance => "compliance",
             StepName::IdVerification => "id-verification",

@@ -19,7 +19,7 @@
 //!   re-run with another SSN.
 
 use crate::auth::FlowUser;
-use crate::db::{begin_write, enum_from_text, enum_to_text, from_millis, next_seq, to_millis, Db};
+use crate::db::{begin_write, enum_from_text, from_millis, next_seq, to_millis, Db};
 use crate::error::Error;
 use crate::extract::ApiJson;
 use crate::routes::compliance::{find_record, same_date, store_record, store_tin_hash, TaxRecord};
@@ -33,8 +33,8 @@ use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use payout_model::error::Errors;
 use payout_model::identity::{
-    tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, NewBackgroundCheck,
-    Submitted, TaxForm,
+    tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, Ineligible,
+    NewBackgroundCheck, Submitted, TaxForm,
 };
 use payout_model::notification::{BackgroundCheckFailed, NotificationType};
 use payout_model::{last4, FlowAction, StepName};
@@ -96,8 +96,8 @@ async fn run_background_check(
     .bind(user.app_id.to_string())
     .bind(user.user_id.to_string())
     .bind(user.flow_id.to_string())
-    .bind(enum_to_text(check.status)?)
-    .bind(check.reason.map(enum_to_text).transpose()?)
+    .bind(check.status.as_str())
+    .bind(check.reason.map(Ineligible::as_str))
     .bind(check.ssn_last4.clone())
     .bind(to_millis(now))
     .bind(seq)

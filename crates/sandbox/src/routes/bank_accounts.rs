@@ -8,8 +8,7 @@
 
 use crate::auth::{FlowUser, HostApp};
 use crate::db::{
-    begin_write, enum_from_text, enum_to_text, from_millis, next_seq, parse_stored_id, to_millis,
-    Db,
+    begin_write, enum_from_text, from_millis, next_seq, parse_stored_id, to_millis, Db,
 };
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
@@ -84,7 +83,7 @@ async fn create_flow_bank_account(
     .bind(user.user_id.to_string())
     .bind(&account.routing_number)
     .bind(new.account_number.trim())
-    .bind(enum_to_text(account.account_type)?)
+    .bind(account.account_type.as_str())
     .bind(seq)
     .bind(to_millis(now))
     .execute(&mut *tx)

@@ -10,8 +10,7 @@
 
 use crate::auth::FlowUser;
 use crate::db::{
-    begin_write, enum_from_text, enum_to_text, from_millis, parse_stored_json, to_json_text,
-    to_millis, Db,
+    begin_write, enum_from_text, from_millis, parse_stored_json, to_json_text, to_millis, Db,
 };
 use crate::error::Error;
 use crate::extract::ApiJson;
@@ -252,7 +251,7 @@ pub(crate) async fn store_record(
     )
     .bind(user_id.to_string())
     .bind(app_id.to_string())
-    .bind(enum_to_text(compliance.form)?)
+    .bind(compliance.form.as_str())
     .bind(&compliance.country)
     .bind(&compliance.first_name)
     .bind(&compliance.last_name)

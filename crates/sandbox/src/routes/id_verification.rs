@@ -18,7 +18,7 @@
 //! id-verification still has a way forward.
 
 use crate::auth::FlowUser;
-use crate::db::{begin_write, enum_from_text, enum_to_text, from_millis, to_millis, Db};
+use crate::db::{begin_write, enum_from_text, from_millis, to_millis, Db};
 use crate::error::Error;
 use crate::extract::PathParam;
 use crate::routes::flow_sessions::record_form_step;
@@ -207,7 +207,7 @@ async fn submit_id_verification(
     )
     .bind(user.user_id.to_string())
     .bind(user.app_id.to_string())
-    .bind(enum_to_text(status)?)
+    .bind(status.as_str())
     .bind(user.flow_id.to_string())
     .bind(to_millis(now))
     .execute(&mut *tx)

@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use payout_model::money::{
-    AccountType, NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
+    NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
 };
 use payout_model::{last4, Denial, FlowAction, StepName};
 use sqlx::AnyConnection;
@@ -419,7 +419,7 @@ pub(crate) fn label(method: &NewPayoutMethod) -> String {
             ..
         } => format!(
             "ACH · {} ••••{}",
-            account_type_name(*account_type),
+            account_type.as_str(),
             last4(account_number)
         ),
         NewPayoutMethod::Paypal { email } => format!("PayPal · {email}"),
@@ -438,17 +438,10 @@ pub(crate) fn label(method: &NewPayoutMethod) -> String {
     }
 }
 
-/// `checking` or `savings`.
-pub(crate) fn account_type_name(account_type: AccountType) -> &'static str {
-    match account_type {
-        AccountType::Checking => "checking",
-        AccountType::Savings => "savings",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use payout_model::money::AccountType;
 
     #[test]
     fn labels_mask_account_numbers() {
