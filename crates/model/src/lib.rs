@@ -12,6 +12,7 @@ pub mod mask;
 pub mod message;
 pub mod money;
 pub mod notification;
+pub mod origin;
 pub mod session;
 pub mod step;
 pub mod user;
@@ -23,6 +24,7 @@ pub use error::{ApiError, ErrorCode, FieldError};
 pub use flow::{Flow, FlowState, Metadata, NewFlow};
 pub use mask::last4;
 pub use message::{MessageType, StepStatus, WindowMessage, MESSAGE_SOURCE, MESSAGE_VERSION};
+pub use origin::{InvalidOrigin, Origin};
 pub use session::{
     NewSession, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
 };
