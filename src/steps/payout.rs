@@ -26,7 +26,7 @@
 use crate::api::ApiFailure;
 use crate::context::use_services;
 use crate::forms::{
-    amount_input, check_amount, fee_line, field, quote, receive_line, server_errors, worded,
+    amount_input, check_amount, fee_line, field, field_label, quote, receive_line, server_errors,
 };
 use crate::i18n::{step_title, t, tr, Key};
 use crate::steps::{field_id, AddMethodForm, ContinueButton};
@@ -476,9 +476,9 @@ pub fn PayoutStep(
             }
         };
         let Some(method) = selected_method() else {
-            method_error.set(Some(worded(
-                field::PAYOUT_METHOD_ID,
-                t(Key::RuleChooseMethod),
+            method_error.set(Some(tr(
+                Key::RuleChooseMethod,
+                &[("label", field_label(field::PAYOUT_METHOD_ID))],
             )));
             return;
         };

@@ -27,6 +27,11 @@ pub fn completes_at_once(platform: payout_model::money::PayoutPlatform) -> bool 
     !matches!(platform, payout_model::money::PayoutPlatform::Ach)
 }
 
+/// The model's rule failures as the sandbox answers them: a 422 with each rule's wire text.
+pub fn wire(invalid: payout_model::Invalid) -> ApiFailure {
+    ApiFailure::Api(invalid.into())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Page helpers
 

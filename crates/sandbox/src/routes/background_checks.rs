@@ -31,13 +31,13 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
-use payout_model::error::Errors;
 use payout_model::identity::{
     tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, Ineligible,
     NewBackgroundCheck, Submitted, TaxForm,
 };
 use payout_model::notification::{BackgroundCheckFailed, NotificationType};
-use payout_model::{last4, FlowAction, StepName};
+use payout_model::FieldError;
+use payout_model::{last4, FlowAction, Rule, StepName, Validate};
 use uuid::Uuid;
 
 /// The background-check routes.
@@ -72,7 +72,7 @@ async fn run_background_check(
     let subject = match &record {
         Some(record) => Subject::on_file(&new, record)?,
         None => {
-            new.validate(today)?;
+            new.as_of(today).validate()?;
             Subject::collected(&new)
         }
     };
@@ -168,41 +168,47 @@ impl<'a> Subject<'a> {
         let file = &record.compliance;
         let given = |v: &'a str| Some(v.trim()).filter(|v| !v.is_empty());
         let ssn = new.ssn.as_deref().and_then(given);
-        let mut errors = Errors::default();
+        let mut errors = Vec::new();
         if let Some(country) = given(&new.country) {
             if !country.eq_ignore_ascii_case(&file.country) {
-                errors.add(
+                errors.push(FieldError::new(
                     "country",
                     format!(
                         "must match the country of your tax information ({})",
                         file.country
                     ),
-                );
+                ));
             }
         }
         if let Some(date_of_birth) = given(&new.date_of_birth) {
             if !same_date(date_of_birth, &file.date_of_birth) {
-                errors.add(
+                errors.push(FieldError::new(
                     "date_of_birth",
                     "must match the date of birth of your tax information",
-                );
+                ));
             }
         }
         match ssn {
             Some(ssn) if !record.tin_matches(ssn) => {
-                errors.add("ssn", "must match the SSN of your tax information");
+                errors.push(FieldError::new(
+                    "ssn",
+                    "must match the SSN of your tax information",
+                ));
             }
             None if file.form == TaxForm::W9 && !record.has_tin_hash() => {
-                errors.add("ssn", "is required");
+                errors.push(FieldError::new("ssn", Rule::Required.to_string()));
             }
             _ => {}
         }
         if let Some(address) = &new.address {
             if !same_address(address, &file.address) {
-                errors.add("address", "must match the address of your tax information");
+                errors.push(FieldError::new(
+                    "address",
+                    "must match the address of your tax information",
+                ));
             }
         }
-        errors.finish()?;
+        Error::unless_fields(errors)?;
         let ssn = match ssn {
             _ if record.has_tin_hash() => Ssn::OnFile(record),
             Some(ssn) => Ssn::Given(ssn),

@@ -254,7 +254,7 @@ struct PayoutOrder<'a> {
 fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
     let platform = order.method.platform()?;
     let quote = PayoutQuote::new(order.amount, platform, order.party)
-        .map_err(|message| Error::invalid_field("amount", message))?;
+        .map_err(|rule| Error::broke("amount", rule))?;
     let user = user_account(order.user_id);
     let mut moves = Vec::new();
     if order.fund {
