@@ -265,15 +265,14 @@ pub fn check_amount(input: &str, withdrawable: Cents, minimum: Cents) -> Result<
     let cents = parse_dollars(input).map_err(|rule| worded(field::AMOUNT, rule))?;
     check_positive_amount(cents).map_err(|rule| worded(field::AMOUNT, rule))?;
     if cents < minimum {
-        return Err(tr(
-            Key::RuleAtLeast,
-            &[("label", label), ("minimum", &format_cents(minimum))],
-        ));
+        return Err(rule_text(label, Rule::AtLeastAmount { min: minimum }));
     }
     if cents > withdrawable {
-        return Err(tr(
-            Key::RuleAtMostBalance,
-            &[("label", label), ("balance", &format_cents(withdrawable))],
+        return Err(rule_text(
+            label,
+            Rule::AtMostBalance {
+                balance: withdrawable,
+            },
         ));
     }
     Ok(cents)

@@ -188,10 +188,16 @@ pub enum Key {
     RuleVenmoHandleOrPhone,
     /// Rule Cashtag: "{label} must be $ and 1 to 20 letters or digits, like $ada".
     RuleCashtag,
-    /// Rule (app only): the amount is more than the balance.
+    /// Rule AtLeastAmount: "{label} must be at least {min}".
+    RuleAtLeastAmount,
+    /// Rule AtMostBalance: "{label} must be at most your balance of {balance}".
     RuleAtMostBalance,
-    /// Rule (app only): the amount is less than the flow's minimum payout.
-    RuleAtLeast,
+    /// Rule HttpUrl: "{label} must start with http:// or https://".
+    RuleHttpUrl,
+    /// Rule UrlHost: "{label} must name a host".
+    RuleUrlHost,
+    /// Rule NoSpacesOrControlChars: "{label} must not contain spaces or control characters".
+    RuleNoSpacesOrControlChars,
     /// Rule (app only): no payout method chosen.
     RuleChooseMethod,
     /// The account number typed twice differs.
@@ -570,7 +576,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, so tests can check each has text.
-    pub const ALL: [Key; 277] = [
+    pub const ALL: [Key; 280] = [
         Key::LoadingTitle,
         Key::LoadingBody,
         Key::SpinnerLabel,
@@ -659,8 +665,11 @@ impl Key {
         Key::RuleVenmoHandle,
         Key::RuleVenmoHandleOrPhone,
         Key::RuleCashtag,
+        Key::RuleAtLeastAmount,
         Key::RuleAtMostBalance,
-        Key::RuleAtLeast,
+        Key::RuleHttpUrl,
+        Key::RuleUrlHost,
+        Key::RuleNoSpacesOrControlChars,
         Key::RuleChooseMethod,
         Key::AccountNumbersDiffer,
         Key::FieldRoutingNumber,
@@ -902,7 +911,11 @@ impl Key {
             Key::RuleVenmoHandle => &["label"],
             Key::RuleVenmoHandleOrPhone => &["label"],
             Key::RuleCashtag => &["label"],
+            Key::RuleAtLeastAmount => &["label", "min"],
             Key::RuleAtMostBalance => &["label", "balance"],
+            Key::RuleHttpUrl => &["label"],
+            Key::RuleUrlHost => &["label"],
+            Key::RuleNoSpacesOrControlChars => &["label"],
             Key::RuleChooseMethod => &["label"],
             Key::AmountHint => &["balance"],
             Key::RemoveMethodQuestion => &["label"],
@@ -929,7 +942,6 @@ impl Key {
             Key::ForeignTaxIdOnFile => &["last4"],
             Key::CameraPreview => &["side"],
             Key::PreviewAlt => &["side"],
-            Key::RuleAtLeast => &["label", "minimum"],
             Key::SsnLast4 => &["last4"],
             _ => &[],
         }
@@ -1040,8 +1052,13 @@ pub fn t(key: Key) -> &'static str {
         Key::RuleVenmoHandle => "{label} must be @ and 5 to 30 letters, digits, - or _",
         Key::RuleVenmoHandleOrPhone => "{label} must be a @handle or a 10-digit US phone number",
         Key::RuleCashtag => "{label} must be $ and 1 to 20 letters or digits, like $ada",
+        Key::RuleAtLeastAmount => "{label} must be at least {min}",
         Key::RuleAtMostBalance => "{label} must be at most your balance of {balance}",
-        Key::RuleAtLeast => "{label} must be at least {minimum}",
+        Key::RuleHttpUrl => "{label} must start with http:// or https://",
+        Key::RuleUrlHost => "{label} must name a host",
+        Key::RuleNoSpacesOrControlChars => {
+            "{label} must not contain spaces or control characters"
+        }
         Key::RuleChooseMethod => "{label} must be chosen",
         Key::AccountNumbersDiffer => "The account numbers don't match",
         Key::FieldRoutingNumber => "Routing number",
@@ -1316,6 +1333,14 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::VenmoHandle => (Key::RuleVenmoHandle, vec![]),
         Rule::VenmoHandleOrPhone => (Key::RuleVenmoHandleOrPhone, vec![]),
         Rule::Cashtag => (Key::RuleCashtag, vec![]),
+        Rule::AtLeastAmount { min } => (Key::RuleAtLeastAmount, vec![("min", format_cents(min))]),
+        Rule::AtMostBalance { balance } => (
+            Key::RuleAtMostBalance,
+            vec![("balance", format_cents(balance))],
+        ),
+        Rule::HttpUrl => (Key::RuleHttpUrl, vec![]),
+        Rule::UrlHost => (Key::RuleUrlHost, vec![]),
+        Rule::NoSpacesOrControlChars => (Key::RuleNoSpacesOrControlChars, vec![]),
     };
     let mut all: Vec<(&str, &str)> = vec![("label", label)];
     all.extend(args.iter().map(|(name, value)| (*name, value.as_str())));

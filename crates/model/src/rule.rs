@@ -151,6 +151,16 @@ pub enum Rule {
         /// Largest amount, in cents.
         max: Cents,
     },
+    /// An amount below `min` cents (a flow's minimum payout).
+    AtLeastAmount {
+        /// Smallest amount, in cents.
+        min: Cents,
+    },
+    /// An amount above the `balance` the user can withdraw.
+    AtMostBalance {
+        /// The withdrawable balance, in cents.
+        balance: Cents,
+    },
     /// A payout whose fee, paid by the user, is as large as the amount.
     MoreThanFee {
         /// The fee, in cents.
@@ -166,6 +176,12 @@ pub enum Rule {
     VenmoHandleOrPhone,
     /// Not a Cash App `$cashtag`.
     Cashtag,
+    /// A URL that is not `http://` or `https://`.
+    HttpUrl,
+    /// A URL without a host.
+    UrlHost,
+    /// Text with a space or a control character.
+    NoSpacesOrControlChars,
 }
 
 impl fmt::Display for Rule {
@@ -219,6 +235,10 @@ impl fmt::Display for Rule {
             Rule::AmountFormat => f.write_str("must be an amount like 12.34"),
             Rule::TwoDecimals => f.write_str("must have at most two decimals"),
             Rule::AtMostAmount { max } => write!(f, "must be at most {}", format_cents(max)),
+            Rule::AtLeastAmount { min } => write!(f, "must be at least {}", format_cents(min)),
+            Rule::AtMostBalance { balance } => {
+                write!(f, "must be at most {}, your balance", format_cents(balance))
+            }
             Rule::MoreThanFee { fee } => {
                 write!(f, "must be more than the {} fee", format_cents(fee))
             }
@@ -231,6 +251,11 @@ impl fmt::Display for Rule {
                 f.write_str("must be a @handle or a 10-digit US phone number")
             }
             Rule::Cashtag => f.write_str("must be $ and 1 to 20 letters or digits, like $ada"),
+            Rule::HttpUrl => f.write_str("must start with http:// or https://"),
+            Rule::UrlHost => f.write_str("must name a host"),
+            Rule::NoSpacesOrControlChars => {
+                f.write_str("must not contain spaces or control characters")
+            }
         }
     }
 }

@@ -33,10 +33,10 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use payout_model::money::{
-    format_cents, Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutBlock,
-    PayoutQuote, TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_MIN_FLOW_PAYOUT,
+    Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutBlock, PayoutQuote,
+    TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_MIN_FLOW_PAYOUT,
 };
-use payout_model::{FlowAction, Metadata};
+use payout_model::{FlowAction, Metadata, Rule};
 use uuid::Uuid;
 
 /// The payout routes, host and flow.
@@ -148,10 +148,7 @@ async fn create_flow_payout(
     }
     let minimum = min_flow_payout(&state.db, user.app_id).await?;
     if new.amount < minimum {
-        return Err(Error::invalid_field(
-            "amount",
-            format!("must be at least {}", format_cents(minimum)),
-        ));
+        return Err(Error::broke("amount", Rule::AtLeastAmount { min: minimum }));
     }
     let mut conn = state.db.acquire().await?;
     let method = MethodRow::find(&mut conn, user.user_id, new.payout_method_id)
@@ -223,12 +220,11 @@ pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Erro
 
 /// The flow's 422 for an amount above the user's withdrawable balance.
 fn above_balance(withdrawable: Cents) -> Error {
-    Error::invalid_field(
+    Error::broke(
         "amount",
-        format!(
-            "must be at most {}, your balance",
-            format_cents(withdrawable)
-        ),
+        Rule::AtMostBalance {
+            balance: withdrawable,
+        },
     )
 }
 
