@@ -17,11 +17,11 @@ use payout_flows::FlowApp;
 use payout_model::identity::{
     mask_phone, Address, BackgroundCheck, BackgroundCheckStatus, CodeCheck, CodeSent, Compliance,
     DocumentSide, IdVerification, NewBackgroundCheck, NewCode, NewCompliance, NewProfile, SignIn,
-    Submitted, UploadedDocument, VerificationStatus, SANDBOX_CODE, SANDBOX_FAILING_SSN,
+    Submitted, UploadedDocument, VerificationStatus,
 };
 use payout_model::{
     ApiError, ErrorCode, FieldError, FlowState, MessageType, NewSession, Session, StepName,
-    Timestamp, WindowMessage,
+    Timestamp, Validate, WindowMessage,
 };
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -199,7 +199,7 @@ impl FlowApi for Fake {
     fn send_code(&self, _token: String, new: NewCode) -> LocalFuture<Result<CodeSent, ApiFailure>> {
         self.codes.borrow_mut().push(new.clone());
         self.answer("send_code", || {
-            new.validate().map_err(ApiFailure::Api)?;
+            new.validate().map_err(wire)?;
             let now = now();
             Ok(CodeSent {
                 sent_to: mask_phone(&new.country_code, &new.phone_number),
@@ -215,7 +215,7 @@ impl FlowApi for Fake {
         check: CodeCheck,
     ) -> LocalFuture<Result<SignIn, ApiFailure>> {
         self.answer("verify_code", || {
-            check.validate().map_err(ApiFailure::Api)?;
+            check.validate().map_err(wire)?;
             if check.code != SANDBOX_CODE {
                 return Err(invalid("code", "is not the code we sent"));
             }
@@ -240,7 +240,7 @@ impl FlowApi for Fake {
     ) -> LocalFuture<Result<SignIn, ApiFailure>> {
         self.profiles.borrow_mut().push(new.clone());
         self.answer("create_profile", || {
-            new.validate().map_err(ApiFailure::Api)?;
+            new.validate().map_err(wire)?;
             Ok(self.signed_in())
         })
     }
@@ -256,8 +256,8 @@ impl FlowApi for Fake {
     ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>> {
         self.compliance_bodies.borrow_mut().push(new.clone());
         self.answer("put_compliance", || {
-            new.validate(today()).map_err(ApiFailure::Api)?;
-            let last4 = |v: &Option<String>| v.as_deref().map(payout_model::identity::last4);
+            new.as_of(today()).validate().map_err(wire)?;
+            let last4 = |v: &Option<String>| v.as_deref().map(payout_model::last4);
             let data = Compliance {
                 form: new.form(),
                 country: new.country.clone(),
@@ -295,7 +295,7 @@ impl FlowApi for Fake {
     ) -> LocalFuture<Result<UploadedDocument, ApiFailure>> {
         self.answer("put_document", || {
             payout_model::identity::check_document(&image.type_(), image.size() as u64)
-                .map_err(|m| invalid("image", &m))?;
+                .map_err(|rule| wire(payout_model::Invalid::one("image", rule)))?;
             let document = UploadedDocument {
                 side,
                 content_type: image.type_(),
@@ -348,7 +348,7 @@ impl FlowApi for Fake {
             }
             let on_file = new.ssn.as_deref().is_some_and(|s| s.starts_with("000-00-"));
             if !on_file {
-                new.validate(today()).map_err(ApiFailure::Api)?;
+                new.as_of(today()).validate().map_err(wire)?;
             }
             let reason = new.ineligible(today());
             let status = if reason.is_some() {
@@ -364,7 +364,7 @@ impl FlowApi for Fake {
                 data: BackgroundCheck {
                     status,
                     reason,
-                    ssn_last4: new.ssn.as_deref().map(payout_model::identity::last4),
+                    ssn_last4: new.ssn.as_deref().map(payout_model::last4),
                     completed_at: now(),
                 },
                 flow: self.complete(StepName::BackgroundCheck),

@@ -26,7 +26,7 @@
 use crate::api::ApiFailure;
 use crate::context::use_services;
 use crate::forms::{
-    amount_input, check_amount, fee_line, field, quote, receive_line, server_errors, worded,
+    amount_input, check_amount, fee_line, field, field_label, quote, receive_line, server_errors,
 };
 use crate::i18n::{step_title, t, tr, Key};
 use crate::steps::{field_id, AddMethodForm, ContinueButton};
@@ -476,9 +476,9 @@ pub fn PayoutStep(
             }
         };
         let Some(method) = selected_method() else {
-            method_error.set(Some(worded(
-                field::PAYOUT_METHOD_ID,
-                t(Key::RuleChooseMethod),
+            method_error.set(Some(tr(
+                Key::RuleChooseMethod,
+                &[("label", field_label(field::PAYOUT_METHOD_ID))],
             )));
             return;
         };
@@ -795,9 +795,7 @@ pub fn PayoutStep(
                 class:pf-alert=!went_through
                 role="status"
                 data-testid=format!("payout-status-{kind}")
-                data-status=serde_json::to_value(transfer.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
+                data-status=transfer.status.as_str()
             >
                 <h2 class="pf-subtitle" tabindex="-1" data-stage-heading="">
                     {title}

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 /// A valid US mobile number (libphonenumber accepts it), national digits.
 const PHONE: &str = "4154332334";
 /// The sandbox's one-time code.
-const CODE: &str = "000000";
+const CODE: &str = payout_sandbox::test_values::SANDBOX_CODE;
 
 fn id_of(value: &Value) -> String {
     value["id"].as_str().unwrap_or_default().to_owned()

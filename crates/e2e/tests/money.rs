@@ -295,7 +295,7 @@ async fn flag_by_background_check(sandbox: &Sandbox, user_id: &str) -> Result<()
             Some(token),
             Some(json!({
                 "country": "US",
-                "ssn": payout_model::identity::SANDBOX_FAILING_SSN,
+                "ssn": payout_sandbox::test_values::SANDBOX_FAILING_SSN,
                 "date_of_birth": "1990-04-25",
                 "address": {"line1": "1 Main St", "city": "San Francisco",
                             "region": "CA", "postal_code": "94103"},

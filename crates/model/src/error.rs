@@ -1,5 +1,5 @@
-//! The one error envelope every API response uses, and the per-field errors that client-side
-//! validation produces in the same shape (DESIGN.md "Errors").
+//! The one error envelope every API response uses (DESIGN.md "Errors"). A broken rule becomes
+//! one of its `fields` from the typed [`Invalid`](crate::rule::Invalid) at the sandbox's edge.
 //!
 //! ```json
 //! {"code":"invalid_request","message":"steps[0]: unknown step \"foo\"",
@@ -129,26 +129,6 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-/// Collects field errors while a value is checked; `finish` turns them into an [`ApiError`].
-#[derive(Debug, Default)]
-pub struct Errors(Vec<FieldError>);
-
-impl Errors {
-    /// Records that `field` breaks a rule.
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
-    }
-
-    /// `Ok(())` when nothing was recorded, else a 422 envelope with every field.
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::invalid(self.0))
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,8 @@
 //! Flows as the host creates and reads them (seed 002 request, seed 004 response), and the
 //! state the flow app routes on ([`FlowState`]).
 
-use crate::error::{ApiError, Errors};
 use crate::money::FeeParty;
+use crate::rule::{Invalid, Rule, Validate};
 use crate::step::{Step, StepName};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,21 +17,20 @@ pub type Metadata = Value;
 pub const METADATA_MAX_BYTES: usize = 8 * 1024;
 
 /// Checks `metadata` (object, string or absent; at most [`METADATA_MAX_BYTES`]) into `errors`.
-pub fn check_metadata(metadata: &Option<Metadata>, errors: &mut Errors) {
+pub fn check_metadata(metadata: &Option<Metadata>, errors: &mut Invalid) {
     match metadata {
         None | Some(Value::Null) => {}
         Some(m @ (Value::Object(_) | Value::String(_))) => {
             if m.to_string().len() > METADATA_MAX_BYTES {
                 errors.add(
                     "metadata",
-                    format!("must be at most {METADATA_MAX_BYTES} bytes of JSON"),
+                    Rule::MetadataSize {
+                        max: METADATA_MAX_BYTES,
+                    },
                 );
             }
         }
-        Some(_) => errors.add(
-            "metadata",
-            "must be an object of key-value pairs or a string",
-        ),
+        Some(_) => errors.add("metadata", Rule::MetadataShape),
     }
 }
 
@@ -60,19 +59,16 @@ pub struct NewFlow {
     pub payout_fee_party: Option<FeeParty>,
 }
 
-impl NewFlow {
+impl Validate for NewFlow {
     /// Rules serde cannot express: a non-empty step list without repeats, sane metadata.
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         if self.steps.is_empty() {
-            errors.add("steps", "must list at least one step");
+            errors.add("steps", Rule::AtLeastOneStep);
         }
         for (i, step) in self.steps.iter().enumerate() {
             if self.steps[..i].iter().any(|s| s.name() == step.name()) {
-                errors.add(
-                    format!("steps[{i}]"),
-                    format!("\"{}\" is listed twice", step.name()),
-                );
+                errors.add(format!("steps[{i}]"), Rule::StepTwice { step: step.name() });
             }
         }
         check_metadata(&self.metadata, &mut errors);
@@ -212,7 +208,7 @@ mod tests {
     fn rejects_empty_steps() {
         let new: NewFlow = serde_json::from_value(json!({"steps": []})).unwrap();
         let err = new.validate().unwrap_err();
-        assert_eq!(err.field("steps"), Some("must list at least one step"));
+        assert_eq!(err.rule("steps"), Some(Rule::AtLeastOneStep));
     }
 
     #[test]
@@ -221,8 +217,13 @@ mod tests {
             serde_json::from_value(json!({"steps": ["payout", "payout"], "metadata": [1, 2]}))
                 .unwrap();
         let err = new.validate().unwrap_err();
-        assert_eq!(err.field("steps[1]"), Some("\"payout\" is listed twice"));
-        assert!(err.field("metadata").is_some());
+        assert_eq!(
+            err.rule("steps[1]"),
+            Some(Rule::StepTwice {
+                step: StepName::Payout
+            })
+        );
+        assert!(err.rule("metadata").is_some());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub enum NotificationType {
 
 impl NotificationType {
     /// The wire name (`user.background_check_failed`).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             NotificationType::UserBackgroundCheckFailed => "user.background_check_failed",
         }
@@ -107,6 +107,14 @@ mod tests {
         assert_eq!(
             NotificationType::UserBackgroundCheckFailed.as_str(),
             "user.background_check_failed"
+        );
+    }
+
+    #[test]
+    fn notification_type_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[NotificationType::UserBackgroundCheckFailed],
+            NotificationType::as_str,
         );
     }
 }

@@ -42,12 +42,12 @@ mod ratelimit;
 mod routes;
 mod secret;
 mod state;
+pub mod test_values;
 
 pub use apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
 pub use config::{Config, Limit, RateLimits};
 pub use db::{connect, Db};
 pub use error::Error;
-pub use origin::{is_loopback_origin, normalize_origin};
 pub use otp::{CodeSender, SandboxCodeSender, SendError, SendFuture};
 pub use phone::ParsedPhone;
 pub use purge::{purge_expired, spawn_purge_task, Purged, PURGE_INTERVAL};

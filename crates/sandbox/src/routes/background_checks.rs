@@ -19,7 +19,7 @@
 //!   re-run with another SSN.
 
 use crate::auth::FlowUser;
-use crate::db::{begin_write, enum_from_text, enum_to_text, from_millis, next_seq, to_millis, Db};
+use crate::db::{begin_write, enum_from_text, from_millis, next_seq, to_millis, Db};
 use crate::error::Error;
 use crate::extract::ApiJson;
 use crate::routes::compliance::{find_record, same_date, store_record, store_tin_hash, TaxRecord};
@@ -27,17 +27,18 @@ use crate::routes::flow_sessions::record_form_step;
 use crate::routes::notifications::record_notification;
 use crate::routes::Mount;
 use crate::state::AppState;
+use crate::test_values::SANDBOX_FAILING_SSN;
 use axum::extract::State;
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use payout_model::endpoint as ep;
-use payout_model::error::Errors;
 use payout_model::identity::{
-    last4, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance,
-    NewBackgroundCheck, Submitted, TaxForm, SANDBOX_FAILING_SSN,
+    tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, Ineligible,
+    NewBackgroundCheck, Submitted, TaxForm,
 };
 use payout_model::notification::{BackgroundCheckFailed, NotificationType};
-use payout_model::{FlowAction, StepName};
+use payout_model::FieldError;
+use payout_model::{last4, FlowAction, Rule, StepName, Validate};
 use uuid::Uuid;
 
 /// The background-check routes.
@@ -72,7 +73,7 @@ async fn run_background_check(
     let subject = match &record {
         Some(record) => Subject::on_file(&new, record)?,
         None => {
-            new.validate(today)?;
+            new.as_of(today).validate()?;
             Subject::collected(&new)
         }
     };
@@ -96,8 +97,8 @@ async fn run_background_check(
     .bind(user.app_id.to_string())
     .bind(user.user_id.to_string())
     .bind(user.flow_id.to_string())
-    .bind(enum_to_text(check.status)?)
-    .bind(check.reason.map(enum_to_text).transpose()?)
+    .bind(check.status.as_str())
+    .bind(check.reason.map(Ineligible::as_str))
     .bind(check.ssn_last4.clone())
     .bind(to_millis(now))
     .bind(seq)
@@ -168,41 +169,47 @@ impl<'a> Subject<'a> {
         let file = &record.compliance;
         let given = |v: &'a str| Some(v.trim()).filter(|v| !v.is_empty());
         let ssn = new.ssn.as_deref().and_then(given);
-        let mut errors = Errors::default();
+        let mut errors = Vec::new();
         if let Some(country) = given(&new.country) {
             if !country.eq_ignore_ascii_case(&file.country) {
-                errors.add(
+                errors.push(FieldError::new(
                     "country",
                     format!(
                         "must match the country of your tax information ({})",
                         file.country
                     ),
-                );
+                ));
             }
         }
         if let Some(date_of_birth) = given(&new.date_of_birth) {
             if !same_date(date_of_birth, &file.date_of_birth) {
-                errors.add(
+                errors.push(FieldError::new(
                     "date_of_birth",
                     "must match the date of birth of your tax information",
-                );
+                ));
             }
         }
         match ssn {
             Some(ssn) if !record.tin_matches(ssn) => {
-                errors.add("ssn", "must match the SSN of your tax information");
+                errors.push(FieldError::new(
+                    "ssn",
+                    "must match the SSN of your tax information",
+                ));
             }
             None if file.form == TaxForm::W9 && !record.has_tin_hash() => {
-                errors.add("ssn", "is required");
+                errors.push(FieldError::new("ssn", Rule::Required.to_string()));
             }
             _ => {}
         }
         if let Some(address) = &new.address {
             if !same_address(address, &file.address) {
-                errors.add("address", "must match the address of your tax information");
+                errors.push(FieldError::new(
+                    "address",
+                    "must match the address of your tax information",
+                ));
             }
         }
-        errors.finish()?;
+        Error::unless_fields(errors)?;
         let ssn = match ssn {
             _ if record.has_tin_hash() => Ssn::OnFile(record),
             Some(ssn) => Ssn::Given(ssn),

@@ -8,12 +8,10 @@
 
 use crate::auth::{FlowUser, HostApp};
 use crate::db::{
-    begin_write, enum_from_text, enum_to_text, from_millis, next_seq, parse_stored_id, to_millis,
-    Db,
+    begin_write, enum_from_text, from_millis, next_seq, parse_stored_id, to_millis, Db,
 };
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
-use crate::routes::payout_methods::last4;
 use crate::routes::users::{user_exists, user_not_found};
 use crate::routes::Mount;
 use crate::state::AppState;
@@ -22,7 +20,7 @@ use axum::http::StatusCode;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
 use payout_model::money::{BankAccount, BankAccountList, NewBankAccount};
-use payout_model::FlowAction;
+use payout_model::{last4, FlowAction};
 use uuid::Uuid;
 
 /// The bank-account routes, flow and host.
@@ -73,7 +71,7 @@ async fn create_flow_bank_account(
     .bind(user.user_id.to_string())
     .bind(&account.routing_number)
     .bind(new.account_number.trim())
-    .bind(enum_to_text(account.account_type)?)
+    .bind(account.account_type.as_str())
     .bind(seq)
     .bind(to_millis(now))
     .execute(&mut *tx)

@@ -10,8 +10,7 @@
 
 use crate::auth::FlowUser;
 use crate::db::{
-    begin_write, enum_from_text, enum_to_text, from_millis, parse_stored_json, to_json_text,
-    to_millis, Db,
+    begin_write, enum_from_text, from_millis, parse_stored_json, to_json_text, to_millis, Db,
 };
 use crate::error::Error;
 use crate::extract::ApiJson;
@@ -23,12 +22,11 @@ use axum::extract::State;
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use payout_model::endpoint as ep;
-use payout_model::error::Errors;
 use payout_model::identity::{
-    age_on, last4, tin_digits, Address, Compliance, NewCompliance, Submitted, TaxForm,
-    MIN_AGE_YEARS,
+    age_on, tin_digits, Address, Compliance, NewCompliance, Submitted, TaxForm, MIN_AGE_YEARS,
 };
-use payout_model::{FlowAction, StepName};
+use payout_model::FieldError;
+use payout_model::{last4, FlowAction, StepName, Validate};
 use uuid::Uuid;
 
 /// The compliance routes.
@@ -61,7 +59,7 @@ async fn submit_compliance(
 ) -> Result<Json<Submitted<Compliance>>, Error> {
     user.permit(&state.db, FlowAction::SubmitCompliance).await?;
     let now = state.clock.now();
-    new.validate(now.date_naive())?;
+    new.as_of(now.date_naive()).validate()?;
     let form = new.form();
     let compliance = Compliance {
         form,
@@ -134,20 +132,22 @@ async fn check_not_eligible_claims(
     .fetch_all(conn)
     .await?;
     let born = NaiveDate::parse_from_str(new.date_of_birth.trim(), "%Y-%m-%d").ok();
-    let mut errors = Errors::default();
+    let mut errors = Vec::new();
     for (reason, completed_at) in claims {
         match reason.as_deref() {
-            Some("not_us") if new.country == "US" => errors.add("country", MESSAGE),
+            Some("not_us") if new.country == "US" => {
+                errors.push(FieldError::new("country", MESSAGE))
+            }
             Some("under_18") => {
                 let checked_on = from_millis(completed_at)?.date_naive();
                 if born.is_some_and(|born| age_on(born, checked_on) >= MIN_AGE_YEARS) {
-                    errors.add("date_of_birth", MESSAGE);
+                    errors.push(FieldError::new("date_of_birth", MESSAGE));
                 }
             }
             _ => {}
         }
     }
-    Ok(errors.finish()?)
+    Error::unless_fields(errors)
 }
 
 /// A user's compliance record as stored: what is shown, plus the salted hash of the US tax id
@@ -184,22 +184,22 @@ impl TaxRecord {
     /// `tin`) differs from this record, which a background check was run on.
     fn check_unchanged_by(&self, new: &Compliance, tin: Option<&str>) -> Result<(), Error> {
         const MESSAGE: &str = "must match the background check already run";
-        let mut errors = Errors::default();
+        let mut errors = Vec::new();
         if new.country != self.compliance.country {
-            errors.add("country", MESSAGE);
+            errors.push(FieldError::new("country", MESSAGE));
         } else if let Some(tin) = tin {
             if !self.tin_matches(tin) {
-                errors.add("tin", MESSAGE);
+                errors.push(FieldError::new("tin", MESSAGE));
             }
         }
         if !same_date(&new.date_of_birth, &self.compliance.date_of_birth) {
-            errors.add("date_of_birth", MESSAGE);
+            errors.push(FieldError::new("date_of_birth", MESSAGE));
         }
         // The check ran on the address too (issue 8: the two never disagree).
         if !same_address(&new.address, &self.compliance.address) {
-            errors.add("address", MESSAGE);
+            errors.push(FieldError::new("address", MESSAGE));
         }
-        Ok(errors.finish()?)
+        Error::unless_fields(errors)
     }
 }
 
@@ -253,7 +253,7 @@ pub(crate) async fn store_record(
     )
     .bind(user_id.to_string())
     .bind(app_id.to_string())
-    .bind(enum_to_text(compliance.form)?)
+    .bind(compliance.form.as_str())
     .bind(&compliance.country)
     .bind(&compliance.first_name)
     .bind(&compliance.last_name)

@@ -58,7 +58,7 @@ use payout_model::identity::{
     CODE_TTL_MINUTES,
 };
 use payout_model::{
-    ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, User, UserStatus,
+    ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, User, UserStatus, Validate,
 };
 use sqlx::AnyConnection;
 use uuid::Uuid;

@@ -46,7 +46,7 @@ use crate::config::Config;
 use crate::db::{from_millis, to_flag, to_json_text, to_millis, Db};
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
-use crate::origin::{is_allowed_origin, normalize_origin};
+use crate::origin::is_allowed_origin;
 use crate::ratelimit::{check_mint, ClientIp};
 use crate::routes::bank_accounts::has_bank_account;
 use crate::routes::flows::{flow_not_found, FlowRow};
@@ -62,7 +62,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use payout_model::endpoint as ep;
 use payout_model::{
-    FlowAction, FlowState, NewSession, Session, StepName, COMPLETED_SESSION_MINUTES,
+    FlowAction, FlowState, NewSession, Origin, Session, StepName, COMPLETED_SESSION_MINUTES,
     PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
 };
 use uuid::Uuid;
@@ -226,11 +226,11 @@ async fn checked_host_origin(
     app_id: &str,
     requested: Option<&str>,
 ) -> Result<Option<String>, Error> {
-    let Some(origin) = requested.and_then(normalize_origin) else {
+    let Some(origin) = requested.and_then(Origin::parse) else {
         return Ok(None);
     };
     let app_origins = allowed_origins(&state.db, app_id).await?;
-    Ok(is_allowed_origin(origin, &app_origins, &state.config).then(|| origin.to_owned()))
+    Ok(is_allowed_origin(&origin, &app_origins, &state.config).then(|| origin.to_string()))
 }
 
 /// The expiry of the authenticated session of flow `flow_id` whose token is `token`, if there

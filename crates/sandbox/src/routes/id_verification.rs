@@ -18,7 +18,7 @@
 //! id-verification still has a way forward.
 
 use crate::auth::FlowUser;
-use crate::db::{begin_write, enum_from_text, enum_to_text, from_millis, to_millis, Db};
+use crate::db::{begin_write, enum_from_text, from_millis, to_millis, Db};
 use crate::error::Error;
 use crate::extract::PathParam;
 use crate::routes::flow_sessions::record_form_step;
@@ -26,6 +26,7 @@ use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::routes::Mount;
 use crate::secret::sha256_hex;
 use crate::state::AppState;
+use crate::test_values::{SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
@@ -33,12 +34,11 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::error::Errors;
 use payout_model::identity::{
     check_document, DocumentSide, IdVerification, Submitted, UploadedDocument, VerificationStatus,
-    DOCUMENT_MAX_BYTES, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG,
+    DOCUMENT_MAX_BYTES,
 };
-use payout_model::{FlowAction, StepName};
+use payout_model::{FlowAction, Invalid, Rule, StepName};
 use uuid::Uuid;
 
 /// The largest body the upload route reads: one byte over the limit, so an oversize picture is
@@ -97,10 +97,7 @@ async fn upload_document(
 ) -> Result<Json<UploadedDocument>, Error> {
     user.permit(&state.db, FlowAction::SubmitIdVerification)
         .await?;
-    let side: DocumentSide = side
-        .0
-        .parse()
-        .map_err(|message: String| Error::invalid_field("side", message))?;
+    let side: DocumentSide = side.0.parse().map_err(|rule| Error::broke("side", rule))?;
     let field = side.as_str();
     let content_type = headers
         .get(CONTENT_TYPE)
@@ -110,15 +107,16 @@ async fn upload_document(
         Ok(bytes) => bytes,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             // Over the limit: the model's size rule (after its type rule) says why.
-            let message = check_document(content_type, DOCUMENT_MAX_BYTES + 1)
+            let rule = check_document(content_type, DOCUMENT_MAX_BYTES + 1)
                 .err()
-                .unwrap_or_else(|| "must be at most 5 MB".to_owned());
-            return Err(Error::invalid_field(field, message));
+                .unwrap_or(Rule::MaxMegabytes {
+                    max: DOCUMENT_MAX_BYTES / (1024 * 1024),
+                });
+            return Err(Error::broke(field, rule));
         }
         Err(_) => return Err(Error::invalid_field(field, "could not be read; try again")),
     };
-    check_document(content_type, bytes.len() as u64)
-        .map_err(|message| Error::invalid_field(field, message))?;
+    check_document(content_type, bytes.len() as u64).map_err(|rule| Error::broke(field, rule))?;
     let content_type = essence(content_type);
     if sniff_image_type(&bytes) != Some(content_type.as_str()) {
         return Err(Error::invalid_field(
@@ -181,10 +179,10 @@ async fn submit_id_verification(
             flow,
         }));
     }
-    let mut errors = Errors::default();
+    let mut errors = Invalid::default();
     for side in DocumentSide::ALL {
         if !current.documents.iter().any(|d| d.side == side) {
-            errors.add(side.as_str(), "is required");
+            errors.add(side.as_str(), Rule::Required);
         }
     }
     errors.finish()?;
@@ -203,7 +201,7 @@ async fn submit_id_verification(
     )
     .bind(user.user_id.to_string())
     .bind(user.app_id.to_string())
-    .bind(enum_to_text(status)?)
+    .bind(status.as_str())
     .bind(user.flow_id.to_string())
     .bind(to_millis(now))
     .execute(&mut *tx)

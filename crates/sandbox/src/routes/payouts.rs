@@ -29,14 +29,15 @@ use crate::routes::users::user_exists;
 use crate::routes::Mount;
 use crate::secret::random_alphanumeric;
 use crate::state::AppState;
+use crate::test_values::completes_at_once;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
 use payout_model::money::{
-    format_cents, Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutBlock,
-    PayoutQuote, TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_MIN_FLOW_PAYOUT,
+    Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutBlock, PayoutQuote,
+    TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_MIN_FLOW_PAYOUT,
 };
-use payout_model::{FlowAction, Metadata};
+use payout_model::{FlowAction, Metadata, Rule};
 use uuid::Uuid;
 
 /// The payout routes, host and flow.
@@ -147,10 +148,7 @@ async fn create_flow_payout(
     }
     let minimum = min_flow_payout(&state.db, user.app_id).await?;
     if new.amount < minimum {
-        return Err(Error::invalid_field(
-            "amount",
-            format!("must be at least {}", format_cents(minimum)),
-        ));
+        return Err(Error::broke("amount", Rule::AtLeastAmount { min: minimum }));
     }
     let mut conn = state.db.acquire().await?;
     let method = MethodRow::find(&mut conn, user.user_id, new.payout_method_id)
@@ -222,12 +220,11 @@ pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Erro
 
 /// The flow's 422 for an amount above the user's withdrawable balance.
 fn above_balance(withdrawable: Cents) -> Error {
-    Error::invalid_field(
+    Error::broke(
         "amount",
-        format!(
-            "must be at most {}, your balance",
-            format_cents(withdrawable)
-        ),
+        Rule::AtMostBalance {
+            balance: withdrawable,
+        },
     )
 }
 
@@ -253,7 +250,7 @@ struct PayoutOrder<'a> {
 fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
     let platform = order.method.platform()?;
     let quote = PayoutQuote::new(order.amount, platform, order.party)
-        .map_err(|message| Error::invalid_field("amount", message))?;
+        .map_err(|rule| Error::broke("amount", rule))?;
     let user = user_account(order.user_id);
     let mut moves = Vec::new();
     if order.fund {
@@ -276,7 +273,7 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
             TransactionType::Fee,
         ));
     }
-    let (rail, rests_at) = if platform.completes_at_once() {
+    let (rail, rests_at) = if completes_at_once(platform) {
         (rail_account(platform), TransferStatus::Completed)
     } else {
         (hold_account(order.user_id), TransferStatus::Pending)

@@ -6,10 +6,8 @@
 
 use crate::support::{bob, Auth, TestApp, TestResponse};
 use chrono::{Datelike, Utc};
+use payout_sandbox::test_values::SANDBOX_FAILING_SSN;
 use serde_json::{json, Value};
-
-/// The sandbox's SSN that fails the background check.
-const SANDBOX_FAILING: &str = "111-11-1111";
 
 /// A valid W-9 body with the tax id `tin` (San Francisco, born 1990-04-25).
 fn w9(tin: &str) -> Value {
@@ -383,7 +381,7 @@ async fn compliance_cannot_contradict_a_not_eligible_check() {
     let res = run_check(&app, &token, json!({"country": "GB", "date_of_birth": ""})).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["data"]["status"], "not_eligible");
-    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING)).await;
+    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING_SSN)).await;
     assert_eq!(res.assert_invalid_field("country"), message);
     assert_eq!(host_user(&app, &user).await["compliance"], Value::Null);
     // What the check was told stays true: a W-8BEN is taken.
@@ -399,7 +397,7 @@ async fn compliance_cannot_contradict_a_not_eligible_check() {
     child["date_of_birth"] = json!(format!("{year}-01-15"));
     let res = run_check(&app, &token, child).await;
     assert_eq!(res.json()["data"]["reason"], "under_18", "{}", res.text());
-    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING)).await;
+    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING_SSN)).await;
     assert_eq!(res.assert_invalid_field("date_of_birth"), message);
 }
 
