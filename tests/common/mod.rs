@@ -432,3 +432,17 @@ macro_rules! identity_endpoints_unused {
         }
     };
 }
+
+/// `YYYY-MM-DD` of the day `years` years before today (the 28th for a 29 February): dates of
+/// birth in tests are computed, so an adult stays an adult and a minor a minor whenever the
+/// tests run.
+pub fn born_years_ago(years: i32) -> String {
+    use chrono::Datelike as _;
+    let today = payout_flows::identity::today();
+    let year = today.year() - years;
+    chrono::NaiveDate::from_ymd_opt(year, today.month(), today.day())
+        .or_else(|| chrono::NaiveDate::from_ymd_opt(year, today.month(), 28))
+        .expect("a valid date")
+        .format("%Y-%m-%d")
+        .to_string()
+}
