@@ -49,12 +49,13 @@ password = "$PAYOUT_SANDBOX_API_KEY"
 bearer = "$token"
 TOML
 
-"$st" --config-file "$work/schemathesis.toml" run "$base/api/v2/openapi.json" \
+# From the scratch directory, so schemathesis's cache goes with it.
+(cd "$work" && "$st" --config-file "$work/schemathesis.toml" run "$base/api/v2/openapi.json" \
   --url "$base" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,ignored_auth \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" \
   --workers 2 \
   --no-color \
-  --report-dir "$work/report" \
+  --report-dir "$work/report") \
   || { echo "--- sandbox log (last 50 lines)"; tail -50 "$work/sandbox.log"; exit 1; }
