@@ -3,8 +3,8 @@
 # versions, and prints nothing but progress. Idempotent: a second run only checks versions.
 # Sourced by scripts/run.sh and scripts/test.sh; safe to run on its own.
 #
-#   NEED_BROWSER=1  also install Debian's chromium and chromium-driver, and schemathesis in a
-#                   virtualenv of its own (the test command sets it)
+#   NEED_BROWSER=1  also install Debian's chromium and chromium-driver, Debian's postgresql, and
+#                   schemathesis in a virtualenv of its own (the test command sets it)
 #
 # Pins (see ../shared/TOOLCHAIN.md for why each one):
 #   trunk 0.21.14            trunk 0.22 needs a newer rustc than 1.95
@@ -64,6 +64,15 @@ if [ "${NEED_BROWSER:-0}" = 1 ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# PostgreSQL's server, for the sandbox's tests on PostgreSQL (scripts/postgres.sh).
+if [ "${NEED_BROWSER:-0}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "installing Debian's postgresql (the sandbox's tests run on it too)"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq postgresql >/dev/null
 fi
 
 # schemathesis, pinned, in a virtualenv of its own (the machine's Python stays untouched).

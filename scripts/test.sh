@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command, and what .ci/run calls: installs what is missing (including
 # Debian's chromium and chromium-driver) and runs every check and test, stopping at the first
-# failure: formatting, clippy (native and wasm32, warnings denied), native tests, schemathesis
+# failure: formatting, clippy (native and wasm32, warnings denied), native tests, the sandbox's
+# tests again on a throwaway PostgreSQL, schemathesis
 # against the running sandbox's OpenAPI document, browser tests
 # of the app (wasm-bindgen-test in headless Chromium), a release trunk build, and the end-to-end
 # tests of the sandbox and the built app in real Chromium.
@@ -21,6 +22,12 @@ say "clippy (wasm32 app)"
 cargo clippy -q -p payout-flows --target wasm32-unknown-unknown --all-targets -- -D warnings
 say "native tests (model, sandbox, router)"
 cargo test -q --workspace --exclude payout-e2e
+say "the sandbox's tests again, on PostgreSQL (a throwaway server)"
+(
+  # shellcheck source=scripts/postgres.sh
+  source scripts/postgres.sh
+  cargo test -q -p payout-sandbox
+)
 say "the sandbox against its OpenAPI document (schemathesis)"
 bash scripts/schemathesis.sh
 say "browser tests of the app (wasm-bindgen-test, headless Chromium)"
