@@ -3,11 +3,12 @@
 //! fake services or a fake server, so nothing here needs the sandbox or leaves the test page.
 #![cfg(target_arch = "wasm32")]
 
+use common::fake_server::{FakeServer as Core, Script};
 use leptos::mount::{mount_to, UnmountHandle};
 use leptos::prelude::*;
 use leptos::tachys::view::Mountable;
 use leptos::task::tick;
-use payout_flows::api::{ApiFailure, FlowApi, LocalFuture};
+use payout_flows::api::{ApiFailure, HttpRequest, HttpResponse, LocalFuture, Transport};
 use payout_flows::bridge::{Bridge, HostWindow};
 use payout_flows::context::{provide_services, FlowServices, SessionApi};
 use payout_flows::i18n::{t, tr, Key};
@@ -94,7 +95,7 @@ fn recording_services(
                 .expect("a completion answer for each call");
             Box::pin(async move { answer }) as LocalFuture<_>
         }),
-        api: SessionApi::with_token(FakeApi::new(vec![], vec![]), "tok"),
+        api: SessionApi::with_token(client(FakeApi::new(vec![], vec![])), "tok"),
         advance: Rc::new(move |_flow: FlowState| l5.borrow_mut().push("advance".to_owned())),
         signed_in: Rc::new(|_| {}),
         sleep: Rc::new(|_| Box::pin(std::future::pending()) as LocalFuture<()>),
@@ -478,11 +479,10 @@ async fn done_screen_without_dashboard_button() {
 // ---------------------------------------------------------------------------------------------
 // The whole shell against a fake server
 
-/// A server that answers session requests from a queue and records what it was asked.
+/// The shared fake server ([`Core`]) answering sessions and completions as scripted, in order;
+/// the app's real client reaches it over the wire ([`serve`]).
 struct FakeApi {
-    sessions: RefCell<VecDeque<Result<Session, ApiFailure>>>,
-    completions: RefCell<VecDeque<Result<FlowState, ApiFailure>>>,
-    log: Log,
+    core: Rc<Core>,
 }
 
 impl FakeApi {
@@ -490,51 +490,54 @@ impl FakeApi {
         sessions: Vec<Result<Session, ApiFailure>>,
         completions: Vec<Result<FlowState, ApiFailure>>,
     ) -> Rc<Self> {
+        let core = Core::new(flow(serde_json::json!(["payout"]), &[]), || {
+            "2024-07-12T11:08:32Z".parse().expect("timestamp")
+        });
+        core.sessions
+            .borrow_mut()
+            .extend(sessions.into_iter().map(session_reply));
+        for completion in completions {
+            core.script("complete_step", Script::Refuse(flow_reply(completion)));
+        }
         Rc::new(FakeApi {
-            sessions: RefCell::new(sessions.into()),
-            completions: RefCell::new(completions.into()),
-            log: Rc::default(),
+            core: Rc::new(core),
         })
+    }
+
+    /// What the server was asked: `session:<flow id>:<host origin>` and
+    /// `complete:<token>:<step>`, in order.
+    fn log(&self) -> Vec<String> {
+        self.core
+            .log
+            .borrow()
+            .iter()
+            .filter_map(|request| match request.name {
+                "create_session" => {
+                    let new: NewSession =
+                        serde_json::from_str(request.body.as_deref()?).expect("a session body");
+                    Some(format!(
+                        "session:{}:{}",
+                        new.flow_id,
+                        new.host_origin.unwrap_or_default()
+                    ))
+                }
+                "complete_step" => {
+                    let step = request.line.rsplit('/').nth(1)?;
+                    Some(format!(
+                        "complete:{}:{step}",
+                        request.token.as_deref().unwrap_or_default()
+                    ))
+                }
+                _ => None,
+            })
+            .collect()
     }
 }
 
-impl FlowApi for FakeApi {
-    fn create_session(&self, new: NewSession) -> LocalFuture<Result<Session, ApiFailure>> {
-        self.log.borrow_mut().push(format!(
-            "session:{}:{}",
-            new.flow_id,
-            new.host_origin.unwrap_or_default()
-        ));
-        let answer = self
-            .sessions
-            .borrow_mut()
-            .pop_front()
-            .expect("a session answer");
-        Box::pin(async move { answer })
+impl Transport for FakeApi {
+    fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>> {
+        serve(self.core.clone(), request)
     }
-
-    fn flow_state(&self, _token: String) -> LocalFuture<Result<FlowState, ApiFailure>> {
-        Box::pin(async { Err(ApiFailure::Network("unused".into())) })
-    }
-
-    fn complete_step(
-        &self,
-        token: String,
-        step: StepName,
-    ) -> LocalFuture<Result<FlowState, ApiFailure>> {
-        self.log
-            .borrow_mut()
-            .push(format!("complete:{token}:{step}"));
-        let answer = self
-            .completions
-            .borrow_mut()
-            .pop_front()
-            .expect("a completion answer");
-        Box::pin(async move { answer })
-    }
-
-    money_endpoints_unused!();
-    identity_endpoints_unused!();
 }
 
 fn session(flow: FlowState, authenticated: bool, host_origin: Option<String>) -> Session {
@@ -555,6 +558,7 @@ fn mount_app(
     log: &Log,
 ) -> UnmountHandle<impl Mountable> {
     let l = log.clone();
+    let api = client(api);
     mount_to(root.clone(), move || {
         view! {
             <FlowApp
@@ -629,7 +633,7 @@ async fn app_shows_progress_and_runs_the_redirect_with_the_session_token() {
     })
     .await;
     assert_eq!(
-        *api.log.borrow(),
+        api.log(),
         vec![
             format!("session:{FLOW_ID}:"),
             "complete:tok:redirect".to_owned()
@@ -679,7 +683,7 @@ async fn app_network_failure_retries_the_session() {
     assert_eq!(text(&root, "screen-title"), "We can't reach the server");
     click(&root, "error-retry");
     until("done screen", || find(&root, "screen-done").is_some()).await;
-    assert_eq!(api.log.borrow().len(), 2);
+    assert_eq!(api.log().len(), 2);
     assert!(find(&root, "done-dashboard").is_some());
 }
 
@@ -766,7 +770,7 @@ async fn app_embedded_posts_ready_then_resize_to_the_allowed_origin() {
     })
     .await;
     assert_eq!(
-        *api.log.borrow(),
+        api.log(),
         vec![format!("session:{READY_FLOW_ID}:{}", origin())]
     );
     let first = events[0].data();
