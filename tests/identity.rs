@@ -351,7 +351,7 @@ async fn wrong_code_shows_the_servers_message_under_the_code() {
     wait_for(&m.root, "auth-code-error").await;
     assert_eq!(
         text(&m.root, "auth-code-error"),
-        "Code is not the code we sent"
+        "Code is not the code we sent; 4 tries left"
     );
     assert_value(&m.root, "auth-code", "123456").await;
 

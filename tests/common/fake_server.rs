@@ -13,13 +13,14 @@ use payout_model::endpoint::{self, Method};
 use payout_model::identity::{
     check_document, mask_phone, BackgroundCheck, BackgroundCheckStatus, CodeCheck, CodeSent,
     Compliance, DocumentSide, IdVerification, NewBackgroundCheck, NewCode, NewCompliance,
-    NewProfile, SignIn, Submitted, UploadedDocument, VerificationStatus, SANDBOX_CODE,
-    SANDBOX_FAILING_SSN,
+    NewProfile, SignIn, Submitted, UploadedDocument, VerificationStatus, CODE_MAX_ATTEMPTS,
+    SANDBOX_CODE, SANDBOX_FAILING_SSN,
 };
 use payout_model::money::{
-    format_cents, AccountType, BankAccount, BankAccountList, ExternalData, FlowWallet,
+    format_cents, AccountType, BankAccount, BankAccountList, ExternalData, FeeParty, FlowWallet,
     NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutQuote,
-    StatusChange, Transfer, TransferStatus, TransferType, DEFAULT_MIN_FLOW_PAYOUT,
+    StatusChange, Transaction, TransactionType, Transfer, TransferStatus, TransferType,
+    DEFAULT_MIN_FLOW_PAYOUT,
 };
 use payout_model::{
     ApiError, ErrorCode, FieldError, FlowState, NewSession, Session, StepName, Timestamp,
@@ -182,6 +183,12 @@ pub struct FakeServer {
     pub resend_seconds: Cell<i64>,
     /// Every code request received.
     pub codes: RefCell<Vec<NewCode>>,
+    /// When the last code was sent (the resend cooldown runs from it).
+    last_code_at: Cell<Option<Timestamp>>,
+    /// A new phone was verified: a profile may be created.
+    profile_allowed: Cell<bool>,
+    /// Wrong tries at the last code.
+    wrong_codes: Cell<u32>,
     /// Every profile received.
     pub profiles: RefCell<Vec<NewProfile>>,
     /// The compliance record.
@@ -224,6 +231,9 @@ impl FakeServer {
             known_phones: RefCell::default(),
             resend_seconds: Cell::new(30),
             codes: RefCell::default(),
+            last_code_at: Cell::new(None),
+            profile_allowed: Cell::new(false),
+            wrong_codes: Cell::new(0),
             profiles: RefCell::default(),
             compliance: RefCell::default(),
             compliance_bodies: RefCell::default(),
@@ -509,28 +519,62 @@ impl FakeServer {
         self.sign_in_open()?;
         new.validate()?;
         let now = self.now();
+        let cooldown = chrono::Duration::seconds(self.resend_seconds.get());
+        if let Some(last) = self.last_code_at.get() {
+            let wait = last + cooldown - now;
+            if wait > chrono::Duration::zero() {
+                let seconds = (wait.num_milliseconds() + 999) / 1000;
+                return Err(ApiError::new(
+                    ErrorCode::TooManyRequests,
+                    if seconds == 1 {
+                        "wait 1 second before asking for a new code".to_owned()
+                    } else {
+                        format!("wait {seconds} seconds before asking for a new code")
+                    },
+                ));
+            }
+        }
+        self.last_code_at.set(Some(now));
+        self.wrong_codes.set(0);
         Ok(Response::json(&CodeSent {
             sent_to: mask_phone(&new.country_code, &new.phone_number),
             expires_at: now + chrono::Duration::minutes(10),
-            resend_at: now + chrono::Duration::seconds(self.resend_seconds.get()),
+            resend_at: now + cooldown,
         }))
     }
 
     fn verify_code(&self, check: CodeCheck) -> Answer {
         self.sign_in_open()?;
         check.validate()?;
+        if self.last_code_at.get().is_none() {
+            return Err(conflict("ask for a code first"));
+        }
         let phone = self
             .codes
             .borrow()
             .last()
             .map(|c| c.phone_number.clone())
-            .ok_or_else(|| conflict("ask for a code first"))?;
-        if check.code != SANDBOX_CODE {
-            return Err(invalid("code", "is not the code we sent; 4 tries left"));
+            .unwrap_or_default();
+        let wrong = self.wrong_codes.get();
+        if wrong >= CODE_MAX_ATTEMPTS {
+            return Err(invalid("code", "too many wrong tries; ask for a new code"));
         }
+        if check.code != SANDBOX_CODE {
+            self.wrong_codes.set(wrong + 1);
+            return Err(invalid(
+                "code",
+                &match CODE_MAX_ATTEMPTS - wrong - 1 {
+                    0 => "too many wrong tries; ask for a new code".to_owned(),
+                    1 => "is not the code we sent; 1 try left".to_owned(),
+                    n => format!("is not the code we sent; {n} tries left"),
+                },
+            ));
+        }
+        self.last_code_at.set(None);
         if self.known_phones.borrow().contains(&phone) {
             Ok(Response::json(&self.signed_in_now()))
         } else {
+            self.profile_allowed.set(true);
             Ok(Response::json(&SignIn::ProfileRequired))
         }
     }
@@ -538,6 +582,9 @@ impl FakeServer {
     fn create_profile(&self, new: NewProfile) -> Answer {
         self.profiles.borrow_mut().push(new.clone());
         self.sign_in_open()?;
+        if !self.profile_allowed.get() {
+            return Err(conflict("verify your phone number first"));
+        }
         new.validate()?;
         Ok(Response::json(&self.signed_in_now()))
     }
@@ -638,11 +685,11 @@ impl FakeServer {
         } else {
             self.record_form(StepName::IdVerification)?
         };
-        self.documents.borrow_mut().clear();
+        let documents = std::mem::take(&mut *self.documents.borrow_mut());
         Ok(Response::json(&Submitted {
             data: IdVerification {
                 status,
-                documents: vec![],
+                documents,
                 decided_at: Some(self.now()),
             },
             flow,
@@ -862,7 +909,7 @@ impl FakeServer {
                     timestamp: now,
                 },
             ],
-            transactions: vec![],
+            transactions: self.moves(&quote, fee_party, method.platform, status, now),
             kind: TransferType::Payout,
             external_data: ExternalData {
                 account_id: Some(method.id.to_string()),
@@ -878,6 +925,46 @@ impl FakeServer {
             .borrow_mut()
             .push((new.clone(), transfer.clone()));
         Ok(Response::json(&transfer))
+    }
+
+    /// The ledger moves of a payout, as the sandbox writes them: the fee to the app's fee
+    /// account (from whoever pays it), then the net amount to the rail or the user's hold.
+    fn moves(
+        &self,
+        quote: &PayoutQuote,
+        party: FeeParty,
+        platform: payout_model::money::PayoutPlatform,
+        status: TransferStatus,
+        now: Timestamp,
+    ) -> Vec<Transaction> {
+        let (app, user) = ("app:fake", format!("user:{}", Uuid::from_u128(USER_ID)));
+        let mut moves = Vec::new();
+        let mut add = |source: String, destination: String, amount, kind| {
+            moves.push(Transaction {
+                id: self.next_id.get() as i64,
+                amount,
+                created: now,
+                source_name: source,
+                destination_name: destination,
+                kind,
+                metadata: None,
+            });
+            self.next_id.set(self.next_id.get() + 1);
+        };
+        if quote.fee > 0 {
+            let payer = match party {
+                FeeParty::User => user.clone(),
+                FeeParty::Platform => app.to_owned(),
+            };
+            add(payer, "fees:fake".into(), quote.fee, TransactionType::Fee);
+        }
+        let rail = if status == TransferStatus::Completed {
+            format!("external:{}", platform.as_str())
+        } else {
+            format!("hold:{}", Uuid::from_u128(USER_ID))
+        };
+        add(user, rail, quote.net_amount, TransactionType::Payout);
+        moves
     }
 
     fn get_transfer(&self, id: &str) -> Answer {
@@ -908,16 +995,30 @@ impl FakeServer {
     }
 }
 
-/// Reads the JSON body as `T`: 400 `malformed_json` when it is not that shape (the sandbox's
-/// `ApiJson`).
+/// Reads the JSON body as `T` as the sandbox's `ApiJson` does: 400 `malformed_json` when it is
+/// not a JSON object, 422 naming the field when a field is missing or of the wrong kind (the
+/// sandbox names the field's path; the fake names a missing field, else `body`).
 fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
+    let malformed = |message: String| ApiError::new(ErrorCode::MalformedJson, message);
     let Body::Json(text) = &request.body else {
-        return Err(ApiError::new(
-            ErrorCode::MalformedJson,
-            "expected a json body (content-type: application/json)",
+        return Err(malformed(
+            "send the body as json with content-type: application/json".into(),
         ));
     };
-    serde_json::from_str(text).map_err(|e| ApiError::new(ErrorCode::MalformedJson, e.to_string()))
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| malformed(format!("the body is not valid json: {e}")))?;
+    if !value.is_object() {
+        return Err(malformed("the body must be a json object".into()));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        let message = e.to_string();
+        let field = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+            .unwrap_or("body")
+            .to_owned();
+        invalid(&field, &message)
+    })
 }
 
 /// The label the sandbox gives a payout method.

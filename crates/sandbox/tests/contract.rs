@@ -7,6 +7,12 @@
 
 mod support;
 
+#[path = "../../../tests/common/fake_server.rs"]
+mod fake_server;
+
+#[path = "contract/fake.rs"]
+mod fake;
+
 use axum::http::Method;
 use payout_model::endpoint::{BodyKind, Caller, Info, ALL};
 use serde_json::json;
