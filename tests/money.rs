@@ -862,6 +862,16 @@ async fn continue_failure_offers_a_retry() {
 async fn hide_continue_button_keeps_the_user_and_posts_each_change() {
     let server = FakeServer::new(0);
     *server.flow.borrow_mut() = flow(&["manage-payouts"], &[]);
+    // The sandbox closes a flow's last step on its first completion and then refuses every
+    // change (issue 8's capability rule: 403 `step_not_allowed`, "the flow is complete"), so
+    // "post each change" cannot work against it yet (issue 9's contract found this). Here each
+    // completion answers the flow as it was, keeping the step open, so the UI's side is tested.
+    for _ in 0..3 {
+        server.script(
+            "complete_step",
+            Script::Refuse(flow_reply(Ok(flow(&["manage-payouts"], &[])))),
+        );
+    }
     let m = manage_payouts(&server, true);
     until("the form", || find(&m.root, "paypal-email").is_some()).await;
     assert!(find(&m.root, "manage-payouts-continue").is_none());

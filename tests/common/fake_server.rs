@@ -156,6 +156,7 @@ pub struct FakeServer {
     pub log: RefCell<Vec<Logged>>,
     /// The time (the browser's clock in the browser tests).
     pub clock: Box<dyn Fn() -> Timestamp>,
+    skew: Cell<chrono::Duration>,
     next_id: Cell<u128>,
 
     // Money.
@@ -214,6 +215,7 @@ impl FakeServer {
             scripts: RefCell::default(),
             log: RefCell::default(),
             clock: Box::new(clock),
+            skew: Cell::new(chrono::Duration::zero()),
             next_id: Cell::new(100),
             wallet: Cell::new(FlowWallet {
                 amount: 0,
@@ -251,7 +253,14 @@ impl FakeServer {
     }
 
     fn now(&self) -> Timestamp {
-        (self.clock)()
+        (self.clock)() + self.skew.get()
+    }
+
+    /// Moves the server's time `seconds` ahead: time the test let pass for the app (its sleeps
+    /// fired) passes for the server too.
+    pub fn later(&self, seconds: i64) {
+        self.skew
+            .set(self.skew.get() + chrono::Duration::seconds(seconds));
     }
 
     /// Answers the next request to endpoint `name` with `script`.
@@ -309,6 +318,7 @@ impl FakeServer {
                 _ => None,
             },
         });
+        self.keep_body(name, &request.body);
         let script = {
             let mut scripts = self.scripts.borrow_mut();
             scripts
@@ -332,6 +342,28 @@ impl FakeServer {
         Ok(self
             .route(name, request)
             .unwrap_or_else(|e| Response::error(&e)))
+    }
+
+    /// Keeps what a form sent, for the test to read, whatever the answer (scripted or not).
+    fn keep_body(&self, name: &str, body: &Body) {
+        let Body::Json(text) = body else {
+            return;
+        };
+        fn push<T: DeserializeOwned>(into: &RefCell<Vec<T>>, text: &str) {
+            if let Ok(value) = serde_json::from_str(text) {
+                into.borrow_mut().push(value);
+            }
+        }
+        match name {
+            "send_code" => push(&self.codes, text),
+            "create_profile" => push(&self.profiles, text),
+            "submit_compliance" => push(&self.compliance_bodies, text),
+            "run_background_check" => push(&self.checks, text),
+            "add_flow_payout_method" => push(&self.added_methods, text),
+            "add_flow_bank_account" => push(&self.added_banks, text),
+            "create_flow_payout" => push(&self.payouts, text),
+            _ => {}
+        }
     }
 
     fn route(&self, name: &str, request: &Request) -> Answer {
@@ -515,7 +547,6 @@ impl FakeServer {
     }
 
     fn send_code(&self, new: NewCode) -> Answer {
-        self.codes.borrow_mut().push(new.clone());
         self.sign_in_open()?;
         new.validate()?;
         let now = self.now();
@@ -580,7 +611,6 @@ impl FakeServer {
     }
 
     fn create_profile(&self, new: NewProfile) -> Answer {
-        self.profiles.borrow_mut().push(new.clone());
         self.sign_in_open()?;
         if !self.profile_allowed.get() {
             return Err(conflict("verify your phone number first"));
@@ -599,7 +629,6 @@ impl FakeServer {
     // Compliance, ID verification, background check
 
     fn submit_compliance(&self, new: NewCompliance) -> Answer {
-        self.compliance_bodies.borrow_mut().push(new.clone());
         self.permit(FlowAction::SubmitCompliance)?;
         new.validate(self.now().date_naive())?;
         let last4 = |v: &Option<String>| v.as_deref().map(payout_model::identity::last4);
@@ -697,7 +726,6 @@ impl FakeServer {
     }
 
     fn run_background_check(&self, new: NewBackgroundCheck) -> Answer {
-        self.checks.borrow_mut().push(new.clone());
         self.permit(FlowAction::SubmitBackgroundCheck)?;
         let today = self.now().date_naive();
         // Like the sandbox (issue 8): `{}` runs on the tax details on file.
@@ -746,7 +774,6 @@ impl FakeServer {
     // Money
 
     fn add_payout_method(&self, new: NewPayoutMethod) -> Answer {
-        self.added_methods.borrow_mut().push(new.clone());
         let through = self.permit(FlowAction::AddPayoutMethod)?;
         if through == StepName::Payout && !self.methods.borrow().is_empty() {
             return Err(ApiError::new(
@@ -802,7 +829,6 @@ impl FakeServer {
     }
 
     fn add_bank_account(&self, new: NewBankAccount) -> Answer {
-        self.added_banks.borrow_mut().push(new.clone());
         self.permit(FlowAction::AddBankAccount)?;
         new.validate()?;
         let number = new.account_number.trim();
@@ -830,7 +856,6 @@ impl FakeServer {
     }
 
     fn create_payout(&self, new: NewFlowPayout) -> Answer {
-        self.payouts.borrow_mut().push(new.clone());
         self.permit(FlowAction::CreatePayout)?;
         let wallet = self.wallet.get();
         if wallet.payout_block.is_some() {

@@ -216,32 +216,20 @@ impl Clock {
 
 /// Sends `request` to `server` as the browser would put it on the wire: the URL's path, the
 /// bearer token, the body as JSON text or the image's bytes (read from the blob). The app's real
-/// [`Client`] builds the request and reads the answer.
+/// [`Client`] builds the request and reads the answer. The server sees the request at once,
+/// as a real one would (an image once its bytes are read).
 pub fn serve(
     server: Rc<FakeServer>,
     request: HttpRequest,
 ) -> LocalFuture<Result<HttpResponse, String>> {
-    Box::pin(async move {
-        let HttpRequest {
-            method,
-            url,
-            token,
-            body,
-        } = request;
-        let body = match body {
-            HttpBody::None => Body::None,
-            HttpBody::Json(text) => Body::Json(text),
-            HttpBody::Image(blob) => {
-                let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
-                    .await
-                    .map_err(|e| format!("{e:?}"))?;
-                Body::Image {
-                    content_type: blob.type_(),
-                    bytes: js_sys::Uint8Array::new(&buffer).to_vec(),
-                }
-            }
-        };
-        let path = url.split('?').next().unwrap_or_default().to_owned();
+    let HttpRequest {
+        method,
+        url,
+        token,
+        body,
+    } = request;
+    let path = url.split('?').next().unwrap_or_default().to_owned();
+    let answer = move |body: Body| {
         let response = server.handle(&Request {
             method,
             path,
@@ -252,7 +240,26 @@ pub fn serve(
             status: response.status,
             body: response.body,
         })
-    })
+    };
+    match body {
+        HttpBody::None => {
+            let reply = answer(Body::None);
+            Box::pin(async move { reply })
+        }
+        HttpBody::Json(text) => {
+            let reply = answer(Body::Json(text));
+            Box::pin(async move { reply })
+        }
+        HttpBody::Image(blob) => Box::pin(async move {
+            let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            answer(Body::Image {
+                content_type: blob.type_(),
+                bytes: js_sys::Uint8Array::new(&buffer).to_vec(),
+            })
+        }),
+    }
 }
 
 /// A transport straight to `server`.
