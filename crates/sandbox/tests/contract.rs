@@ -2,6 +2,9 @@
 //! declared endpoint is mounted at its method and path, and refuses every caller but the one it
 //! declares (DESIGN.md, "Who may do what"). A handler that took the wrong extractor, or a route
 //! mounted at a path of its own, fails here.
+//!
+//! `fake` holds the browser tests' fake server (`tests/common/fake_server.rs`) to the sandbox:
+//! the same tables of requests to both, compared by status, error code and JSON shape.
 
 #![allow(clippy::unwrap_used)]
 

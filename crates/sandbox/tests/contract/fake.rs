@@ -18,7 +18,7 @@ use uuid::Uuid;
 /// row marked `keep`, on each side (ids differ between the two servers).
 struct Row {
     method: Method,
-    path: &'static str,
+    path: String,
     body: Option<Sent>,
     keep: bool,
 }
@@ -30,32 +30,32 @@ enum Sent {
     Image(&'static str, Vec<u8>),
 }
 
-fn row(method: Method, path: &'static str, body: Option<Value>) -> Row {
+fn row(method: Method, path: &str, body: Option<Value>) -> Row {
     Row {
         method,
-        path,
+        path: path.to_owned(),
         body: body.map(Sent::Json),
         keep: false,
     }
 }
 
-fn get(path: &'static str) -> Row {
+fn get(path: &str) -> Row {
     row(Method::Get, path, None)
 }
 
-fn post(path: &'static str, body: Value) -> Row {
+fn post(path: &str, body: Value) -> Row {
     row(Method::Post, path, Some(body))
 }
 
-fn post_empty(path: &'static str) -> Row {
+fn post_empty(path: &str) -> Row {
     row(Method::Post, path, None)
 }
 
-fn put(path: &'static str, body: Value) -> Row {
+fn put(path: &str, body: Value) -> Row {
     row(Method::Put, path, Some(body))
 }
 
-fn delete(path: &'static str) -> Row {
+fn delete(path: &str) -> Row {
     row(Method::Delete, path, None)
 }
 
@@ -67,7 +67,7 @@ fn upload(side: &'static str, content_type: &'static str, bytes: &[u8]) -> Row {
     };
     Row {
         method: Method::Put,
-        path,
+        path: path.to_owned(),
         body: Some(Sent::Image(content_type, bytes.to_vec())),
         keep: false,
     }
@@ -254,7 +254,7 @@ async fn the_fake_answers_the_payout_step_as_the_sandbox_does() {
             post("/api/flow/payouts", json!({"amount": 1_000})),
             Row {
                 method: Method::Post,
-                path: "/api/flow/payouts",
+                path: "/api/flow/payouts".to_owned(),
                 body: Some(Sent::Raw("{\"amount\": ")),
                 keep: false,
             },
@@ -329,9 +329,7 @@ async fn the_fake_pays_out_as_the_sandbox_does() {
         &fake,
         vec![
             get("/api/flow/wallet"),
-            get(Box::leak(
-                format!("/api/flow/transfers/{}", Uuid::new_v4()).into_boxed_str(),
-            )),
+            get(&format!("/api/flow/transfers/{}", Uuid::new_v4())),
             post_empty("/api/flow/steps/payout/complete"),
             post("/api/flow/payout-methods", paypal),
             get("/api/flow/wallet"),
@@ -538,4 +536,38 @@ async fn the_fake_refuses_a_request_without_a_session_as_the_sandbox_does() {
         "sandbox: {session}\nfake: {}",
         answer.body
     );
+}
+
+#[tokio::test]
+async fn the_fake_routes_every_declared_endpoint_and_refuses_a_session_on_the_host_api() {
+    let app = TestApp::new().await;
+    let (_, token, fake) = signed_in(json!(["payout"]), 0).await;
+    for info in payout_model::endpoint::ALL {
+        let path = crate::example_path(info);
+        let body = match info.body {
+            payout_model::endpoint::BodyKind::None => Body::None,
+            payout_model::endpoint::BodyKind::Json => Body::Json("{}".into()),
+            payout_model::endpoint::BodyKind::Image => Body::Image {
+                content_type: "image/png".into(),
+                bytes: PNG.to_vec(),
+            },
+        };
+        let answer = fake
+            .handle(&Request {
+                method: info.method,
+                path: path.clone(),
+                token: Some(fake_server::TOKEN.into()),
+                body,
+            })
+            .unwrap();
+        assert_eq!(fake.log.borrow().last().unwrap().name, info.name, "{path}");
+        if info.caller == payout_model::endpoint::Caller::App {
+            let method = HttpMethod::from_bytes(info.method.as_str().as_bytes()).unwrap();
+            let res = app
+                .send(method, &path, Auth::Bearer(&token), &[], None)
+                .await;
+            let (want, _) = seen(res.status.as_u16(), &res.text());
+            assert_eq!(seen(answer.status, &answer.body).0, want, "{path}");
+        }
+    }
 }
