@@ -794,3 +794,129 @@ async fn app_embedded_posts_ready_then_resize_to_the_allowed_origin() {
     );
     assert!(field(&second, "height").as_f64().unwrap_or(0.0) > 0.0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The client on the wire (issue 9): what it sends, and how it reads each kind of answer
+
+/// A transport that answers every request with `reply` and keeps what it was sent.
+struct Answers {
+    reply: Result<HttpResponse, String>,
+    sent: RefCell<Vec<(String, String, Option<String>, Option<String>)>>,
+}
+
+impl Answers {
+    fn new(reply: Result<HttpResponse, String>) -> Rc<Self> {
+        Rc::new(Answers {
+            reply,
+            sent: RefCell::default(),
+        })
+    }
+}
+
+impl Transport for Answers {
+    fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>> {
+        let body = match request.body {
+            payout_flows::api::HttpBody::Json(text) => Some(text),
+            _ => None,
+        };
+        self.sent.borrow_mut().push((
+            request.method.as_str().to_owned(),
+            request.url,
+            request.token,
+            body,
+        ));
+        let reply = self.reply.clone();
+        Box::pin(async move { reply })
+    }
+}
+
+fn answer(status: u16, body: &str) -> Result<HttpResponse, String> {
+    Ok(HttpResponse {
+        status,
+        body: body.to_owned(),
+    })
+}
+
+#[wasm_bindgen_test]
+async fn client_sends_the_declared_method_path_token_and_body() {
+    let wire = Answers::new(answer(200, r#"{"data":[]}"#));
+    let api = client(wire.clone());
+    let id = Uuid::from_u128(5);
+    let list = api.make_default_payout_method("tok".into(), id).await;
+    assert_eq!(list.map(|l| l.data.len()), Ok(0));
+    let _ = api
+        .create_session(NewSession {
+            flow_id: id,
+            host_origin: None,
+        })
+        .await;
+    let sent = wire.sent.borrow();
+    assert_eq!(
+        sent[0],
+        (
+            "POST".to_owned(),
+            format!("/api/flow/payout-methods/{id}/default"),
+            Some("tok".to_owned()),
+            None
+        )
+    );
+    assert_eq!(sent[1].0, "POST");
+    assert_eq!(sent[1].1, "/api/flow/sessions");
+    assert_eq!(sent[1].2, None, "minting a session carries no token");
+    let body: serde_json::Value =
+        serde_json::from_str(sent[1].3.as_deref().expect("a json body")).expect("json");
+    assert_eq!(body["flow_id"], id.to_string());
+}
+
+#[wasm_bindgen_test]
+async fn client_reads_a_204_as_done_and_an_error_envelope_as_the_servers_error() {
+    let id = Uuid::from_u128(5);
+    let done = client(Answers::new(answer(204, "")))
+        .remove_bank_account("tok".into(), id)
+        .await;
+    assert_eq!(done, Ok(()));
+
+    let envelope = r#"{"code":"step_not_allowed","message":"not now","fields":[]}"#;
+    let refused = client(Answers::new(answer(403, envelope)))
+        .wallet("tok".into())
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        refused,
+        ApiFailure::Api(ApiError::new(ErrorCode::StepNotAllowed, "not now"))
+    );
+    assert!(!refused.may_have_happened());
+}
+
+#[wasm_bindgen_test]
+async fn client_reads_no_answer_as_network_and_a_bare_or_unreadable_answer_as_internal() {
+    let lost = client(Answers::new(Err("Failed to fetch".into())))
+        .wallet("tok".into())
+        .await
+        .expect_err("no answer");
+    assert_eq!(lost, ApiFailure::Network("Failed to fetch".into()));
+    assert!(lost.may_have_happened());
+
+    let bare = client(Answers::new(answer(502, "<html>bad gateway</html>")))
+        .wallet("tok".into())
+        .await
+        .expect_err("a bare 502");
+    assert_eq!(bare.api_error().map(|e| e.code), Some(ErrorCode::Internal));
+    assert_eq!(
+        bare.message(),
+        "the server answered 502 without an error body"
+    );
+    assert!(bare.may_have_happened(), "a 5xx may have taken effect");
+
+    let unreadable = client(Answers::new(answer(200, r#"{"amount":"#)))
+        .wallet("tok".into())
+        .await
+        .expect_err("unreadable");
+    assert_eq!(
+        unreadable.api_error().map(|e| e.code),
+        Some(ErrorCode::Internal)
+    );
+    assert!(unreadable
+        .message()
+        .starts_with("unreadable answer from the server"));
+}
