@@ -798,10 +798,13 @@ async fn app_embedded_posts_ready_then_resize_to_the_allowed_origin() {
 // ---------------------------------------------------------------------------------------------
 // The client on the wire (issue 9): what it sends, and how it reads each kind of answer
 
+/// What went on the wire: method, URL, bearer token, JSON body.
+type Sent = (String, String, Option<String>, Option<String>);
+
 /// A transport that answers every request with `reply` and keeps what it was sent.
 struct Answers {
     reply: Result<HttpResponse, String>,
-    sent: RefCell<Vec<(String, String, Option<String>, Option<String>)>>,
+    sent: RefCell<Vec<Sent>>,
 }
 
 impl Answers {
