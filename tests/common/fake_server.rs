@@ -874,7 +874,9 @@ impl FakeServer {
             return if *body == new {
                 Ok(Response::json(transfer))
             } else {
-                Err(conflict("idempotency key used with a different request"))
+                Err(conflict(
+                    "idempotency_key was used with a different request",
+                ))
             };
         }
         if new.amount < wallet.minimum_payout {

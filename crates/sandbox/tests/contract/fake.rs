@@ -1,7 +1,7 @@
 //! The browser tests' fake server (`tests/common/fake_server.rs`) against the sandbox (issue 9,
 //! "Tests that tell the truth"): each scenario sets both up alike, sends both the same table of
-//! requests, and compares status, the error envelope's `code` and the JSON shape (the key sets,
-//! all the way down). A fake that drifts from the sandbox fails here, not in a browser test
+//! requests, and compares status, the error envelope's `code` and `message` (the browser tests
+//! show the server's words), and the JSON shape (the key sets, all the way down). A fake that drifts from the sandbox fails here, not in a browser test
 //! that passes against behaviour the app never meets.
 
 use crate::fake_server::{self, Body, FakeServer, Request};
@@ -83,7 +83,8 @@ fn keep(mut row: Row) -> Row {
 #[derive(Debug, PartialEq)]
 struct Seen {
     status: u16,
-    code: Option<String>,
+    /// An error's `code` and `message`.
+    error: Option<String>,
     shape: Shape,
 }
 
@@ -116,7 +117,13 @@ fn seen(status: u16, body: &str) -> (Seen, Value) {
     } else {
         serde_json::from_str(body).unwrap_or_else(|e| panic!("not json ({e}): {body}"))
     };
-    let code = (status >= 400).then(|| value["code"].as_str().unwrap_or("").to_owned());
+    let error = (status >= 400).then(|| {
+        format!(
+            "{} {}",
+            value["code"].as_str().unwrap_or(""),
+            value["message"].as_str().unwrap_or("")
+        )
+    });
     let shape = if body.is_empty() {
         Shape::Nothing
     } else {
@@ -125,7 +132,7 @@ fn seen(status: u16, body: &str) -> (Seen, Value) {
     (
         Seen {
             status,
-            code,
+            error,
             shape,
         },
         value,
