@@ -18,9 +18,9 @@ use payout_model::identity::{
 };
 use payout_model::money::{
     format_cents, AccountType, BankAccount, BankAccountList, ExternalData, FeeParty, FlowWallet,
-    NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutQuote,
-    StatusChange, Transaction, TransactionType, Transfer, TransferStatus, TransferType,
-    DEFAULT_MIN_FLOW_PAYOUT,
+    NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutBlock, PayoutMethod, PayoutMethodList,
+    PayoutQuote, StatusChange, Transaction, TransactionType, Transfer, TransferStatus,
+    TransferType, DEFAULT_MIN_FLOW_PAYOUT,
 };
 use payout_model::{
     ApiError, ErrorCode, FieldError, FlowState, NewSession, Session, StepName, Timestamp,
@@ -727,6 +727,9 @@ impl FakeServer {
 
     fn run_background_check(&self, new: NewBackgroundCheck) -> Answer {
         self.permit(FlowAction::SubmitBackgroundCheck)?;
+        if self.wallet.get().payout_block.is_some() {
+            return Err(conflict("the background check has already been run"));
+        }
         let today = self.now().date_naive();
         // Like the sandbox (issue 8): `{}` runs on the tax details on file.
         let new = match (new.uses_file(), self.compliance.borrow().as_ref()) {
@@ -759,6 +762,14 @@ impl FakeServer {
             BackgroundCheckStatus::Clear
         };
         let flow = self.record_form(StepName::BackgroundCheck)?;
+        if status == BackgroundCheckStatus::Failed {
+            // The sandbox flags the user: no more payouts through a flow (issue 8).
+            let wallet = self.wallet.get();
+            self.wallet.set(FlowWallet {
+                payout_block: Some(PayoutBlock::BackgroundCheck),
+                ..wallet
+            });
+        }
         Ok(Response::json(&Submitted {
             data: BackgroundCheck {
                 status,

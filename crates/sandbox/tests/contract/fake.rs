@@ -1,8 +1,9 @@
 //! The browser tests' fake server (`tests/common/fake_server.rs`) against the sandbox (issue 9,
 //! "Tests that tell the truth"): each scenario sets both up alike, sends both the same table of
 //! requests, and compares status, the error envelope's `code` and `message` (the browser tests
-//! show the server's words), and the JSON shape (the key sets, all the way down). A fake that drifts from the sandbox fails here, not in a browser test
-//! that passes against behaviour the app never meets.
+//! show the server's words), and the JSON shape (the key sets, all the way down). A fake that
+//! drifts from the sandbox fails here, not in a browser test that passes against behaviour the
+//! app never meets.
 
 use crate::fake_server::{self, Body, FakeServer, Request};
 use crate::support::{Auth, TestApp};
@@ -577,4 +578,32 @@ async fn the_fake_routes_every_declared_endpoint_and_refuses_a_session_on_the_ho
             assert_eq!(seen(answer.status, &answer.body).0, want, "{path}");
         }
     }
+}
+
+#[tokio::test]
+async fn the_fake_blocks_payouts_after_a_failed_background_check_as_the_sandbox_does() {
+    let (app, token, fake) = signed_in(json!(["background-check", "payout"]), 5_000).await;
+    let check = json!({
+        "country": "us", "ssn": payout_model::identity::SANDBOX_FAILING_SSN,
+        "date_of_birth": "1990-04-25",
+        "address": {"line1": "1 Main St", "city": "San Francisco", "region": "CA",
+                    "postal_code": "94103"}
+    });
+    compare(
+        &app,
+        &token,
+        &fake,
+        vec![
+            post("/api/flow/payouts", json!({})),
+            post("/api/flow/background-check", check.clone()),
+            post("/api/flow/background-check", check),
+            get("/api/flow/wallet"),
+            post(
+                "/api/flow/payouts",
+                json!({"amount": 1_000, "payout_method_id": Uuid::new_v4(),
+                       "idempotency_key": "k-blocked"}),
+            ),
+        ],
+    )
+    .await;
 }
