@@ -262,15 +262,6 @@ pub fn serve(
     }
 }
 
-/// A transport straight to `server`.
-pub struct Wire(pub Rc<FakeServer>);
-
-impl Transport for Wire {
-    fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>> {
-        serve(self.0.clone(), request)
-    }
-}
-
 /// The app's client talking to `transport`.
 pub fn client(transport: Rc<dyn Transport>) -> Client {
     Client::new(transport)
