@@ -4,11 +4,14 @@
 //! server's [`ApiError`] envelope. The token is passed in by the caller, which keeps it in memory
 //! only — never in localStorage, sessionStorage or cookies.
 //!
-//! Components never call these functions directly: they go through [`FlowApi`], so browser tests
-//! can hand the app a fake server.
+//! The client is split at the wire (issue 9, "Tests that tell the truth"): [`Client`] builds
+//! each request from its declaration and reads the answer (token, JSON, error envelope, status →
+//! [`ApiFailure`]); a [`Transport`] only moves an [`HttpRequest`] and brings back an
+//! [`HttpResponse`]. The app sends over [`FetchTransport`]; browser tests send over a fake
+//! server routed by the same declarations, so the code that runs in production runs in them.
 
 use gloo_net::http::Request;
-use payout_model::endpoint::{self as ep, AnswerKind, BodyKind, Empty, Endpoint, Method};
+use payout_model::endpoint::{self as ep, AnswerKind, BodyKind, Empty, Endpoint, Info, Method};
 use payout_model::identity::{
     BackgroundCheck, CodeCheck, CodeSent, Compliance, DocumentSide, IdVerification,
     NewBackgroundCheck, NewCode, NewCompliance, NewProfile, SignIn, Submitted, UploadedDocument,
@@ -23,6 +26,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use uuid::Uuid;
 
 /// A boxed future run on the browser's single thread.
@@ -66,291 +70,352 @@ impl ApiFailure {
     }
 }
 
-/// What the app asks of the server. [`HttpApi`] is the real one; tests supply fakes. Every call
-/// but [`FlowApi::create_session`] carries the session's bearer token.
-pub trait FlowApi {
-    /// Mints a session for the flow whose link was opened.
-    fn create_session(&self, new: NewSession) -> LocalFuture<Result<Session, ApiFailure>>;
-    /// The flow's current state.
-    fn flow_state(&self, token: String) -> LocalFuture<Result<FlowState, ApiFailure>>;
-    /// Records `step` as completed and answers the flow's new state.
-    fn complete_step(
-        &self,
-        token: String,
-        step: StepName,
-    ) -> LocalFuture<Result<FlowState, ApiFailure>>;
-    /// The user's wallet balance, the smallest payout the flow accepts, and whether the user may
-    /// pay out through the flow at all.
-    fn wallet(&self, token: String) -> LocalFuture<Result<FlowWallet, ApiFailure>>;
-    /// The user's payout methods, oldest first.
-    fn payout_methods(&self, token: String) -> LocalFuture<Result<PayoutMethodList, ApiFailure>>;
-    /// Adds a payout method (the first one becomes the default).
-    fn add_payout_method(
-        &self,
-        token: String,
-        new: NewPayoutMethod,
-    ) -> LocalFuture<Result<PayoutMethod, ApiFailure>>;
-    /// Removes a payout method; a removed default passes to the oldest remaining one.
-    fn remove_payout_method(&self, token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>>;
-    /// Makes a payout method the default; answers the whole list.
-    fn make_default_payout_method(
-        &self,
-        token: String,
-        id: Uuid,
-    ) -> LocalFuture<Result<PayoutMethodList, ApiFailure>>;
-    /// The user's connected bank accounts.
-    fn bank_accounts(&self, token: String) -> LocalFuture<Result<BankAccountList, ApiFailure>>;
-    /// Connects a bank account; the answer masks the account number.
-    fn add_bank_account(
-        &self,
-        token: String,
-        new: NewBankAccount,
-    ) -> LocalFuture<Result<BankAccount, ApiFailure>>;
-    /// Disconnects a bank account.
-    fn remove_bank_account(&self, token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>>;
-    /// Pays out from the wallet. The same idempotency key and body answer the same transfer.
-    fn create_payout(
-        &self,
-        token: String,
-        new: NewFlowPayout,
-    ) -> LocalFuture<Result<Transfer, ApiFailure>>;
-    /// A transfer of the user, as it is now.
-    fn transfer(&self, token: String, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>>;
-    /// Sends a one-time code to a phone. A 429 means the resend cooldown has not passed; a 403
-    /// that the phone does not belong to the user the flow is for.
-    fn send_code(&self, token: String, new: NewCode) -> LocalFuture<Result<CodeSent, ApiFailure>>;
-    /// Checks the code last sent: signs in, or asks for a profile when the phone is new.
-    fn verify_code(
-        &self,
-        token: String,
-        check: CodeCheck,
-    ) -> LocalFuture<Result<SignIn, ApiFailure>>;
-    /// Creates the user of a verified new phone and signs in.
-    fn create_profile(
-        &self,
-        token: String,
-        new: NewProfile,
-    ) -> LocalFuture<Result<SignIn, ApiFailure>>;
-    /// The user's compliance data (tax ids reduced to their last four), if given yet.
-    fn compliance(&self, token: String) -> LocalFuture<Result<Option<Compliance>, ApiFailure>>;
-    /// Stores the user's compliance data and records the step.
-    fn submit_compliance(
-        &self,
-        token: String,
-        new: NewCompliance,
-    ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>>;
-    /// Where the user's ID verification stands, with the pictures uploaded since the last
-    /// decision.
-    fn id_verification(&self, token: String) -> LocalFuture<Result<IdVerification, ApiFailure>>;
-    /// Uploads one picture, sent as its bytes with the image's own `Content-Type`.
-    fn upload_document(
-        &self,
-        token: String,
-        side: DocumentSide,
-        image: web_sys::Blob,
-    ) -> LocalFuture<Result<UploadedDocument, ApiFailure>>;
-    /// Asks for a decision on the three uploaded pictures.
-    fn submit_id_verification(
-        &self,
-        token: String,
-    ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>>;
-    /// Runs the background check (or answers why it is not needed).
-    fn submit_background_check(
-        &self,
-        token: String,
-        new: NewBackgroundCheck,
-    ) -> LocalFuture<Result<Submitted<BackgroundCheck>, ApiFailure>>;
+/// What a request carries as its body.
+#[derive(Debug)]
+pub enum HttpBody {
+    /// No body.
+    None,
+    /// JSON text, sent as `application/json`.
+    Json(String),
+    /// An image, sent as its bytes with its own `Content-Type`.
+    Image(web_sys::Blob),
 }
 
-/// The sandbox's flow endpoints, same-origin over `fetch`: each method is one [`call`] of the
-/// endpoint's declaration in [`payout_model::endpoint`].
+/// One request as it goes on the wire.
+#[derive(Debug)]
+pub struct HttpRequest {
+    /// The method.
+    pub method: Method,
+    /// The same-origin URL (a path: the app and the API share an origin).
+    pub url: String,
+    /// The bearer token, sent as `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// The body.
+    pub body: HttpBody,
+}
+
+/// What came back: the status and the body as text (empty for a 204).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body as text.
+    pub body: String,
+}
+
+/// Moves requests to the server and answers back. `Err` means no answer came (offline, server
+/// down, CORS), with the browser's text.
+pub trait Transport {
+    /// Sends `request`.
+    fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>>;
+}
+
+/// The real transport: `fetch`, same origin.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct HttpApi;
+pub struct FetchTransport;
 
-impl FlowApi for HttpApi {
-    fn create_session(&self, new: NewSession) -> LocalFuture<Result<Session, ApiFailure>> {
-        call::<ep::CreateSession>(None, &(), &new)
+impl Transport for FetchTransport {
+    fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>> {
+        let HttpRequest {
+            method,
+            url,
+            token,
+            body,
+        } = request;
+        let mut builder = match method {
+            Method::Get => Request::get(&url),
+            Method::Post => Request::post(&url),
+            Method::Put => Request::put(&url),
+            Method::Delete => Request::delete(&url),
+        };
+        if let Some(token) = token {
+            builder = builder.header("Authorization", &format!("Bearer {token}"));
+        }
+        let built = match body {
+            HttpBody::None => builder.build(),
+            HttpBody::Json(text) => builder
+                .header("Content-Type", "application/json")
+                .body(text),
+            HttpBody::Image(image) => {
+                let content_type = image.type_();
+                builder.header("Content-Type", &content_type).body(image)
+            }
+        };
+        Box::pin(async move {
+            let response = built
+                .map_err(|e| e.to_string())?
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status();
+            // An error answer without a readable body is still an answer: the status decides.
+            let body = match response.text().await {
+                Ok(text) => text,
+                Err(_) if !response.ok() => String::new(),
+                Err(e) => return Err(e.to_string()),
+            };
+            Ok(HttpResponse { status, body })
+        })
+    }
+}
+
+/// The app's client of the flow-facing endpoints: each method is one [`Client::call`] of the
+/// endpoint's declaration in [`payout_model::endpoint`], sent over a [`Transport`]. Every call
+/// but [`Client::create_session`] carries the session's bearer token.
+#[derive(Clone)]
+pub struct Client {
+    transport: Rc<dyn Transport>,
+}
+
+impl Client {
+    /// A client sending over `transport`.
+    pub fn new(transport: Rc<dyn Transport>) -> Self {
+        Client { transport }
     }
 
-    fn flow_state(&self, token: String) -> LocalFuture<Result<FlowState, ApiFailure>> {
-        call::<ep::GetFlowState>(Some(&token), &(), &Empty)
+    /// The client of the real server, over `fetch`.
+    pub fn http() -> Self {
+        Self::new(Rc::new(FetchTransport))
     }
 
-    fn complete_step(
+    /// Mints a session for the flow whose link was opened.
+    pub fn create_session(&self, new: NewSession) -> LocalFuture<Result<Session, ApiFailure>> {
+        self.call::<ep::CreateSession>(None, &(), &new)
+    }
+
+    /// The flow's current state.
+    pub fn flow_state(&self, token: String) -> LocalFuture<Result<FlowState, ApiFailure>> {
+        self.call::<ep::GetFlowState>(Some(token), &(), &Empty)
+    }
+
+    /// Records `step` as completed and answers the flow's new state.
+    pub fn complete_step(
         &self,
         token: String,
         step: StepName,
     ) -> LocalFuture<Result<FlowState, ApiFailure>> {
-        call::<ep::CompleteStep>(Some(&token), &step, &Empty)
+        self.call::<ep::CompleteStep>(Some(token), &step, &Empty)
     }
 
-    fn wallet(&self, token: String) -> LocalFuture<Result<FlowWallet, ApiFailure>> {
-        call::<ep::GetFlowWallet>(Some(&token), &(), &Empty)
+    /// The user's wallet balance, the smallest payout the flow accepts, and whether the user may
+    /// pay out through the flow at all.
+    pub fn wallet(&self, token: String) -> LocalFuture<Result<FlowWallet, ApiFailure>> {
+        self.call::<ep::GetFlowWallet>(Some(token), &(), &Empty)
     }
 
-    fn payout_methods(&self, token: String) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
-        call::<ep::ListFlowPayoutMethods>(Some(&token), &(), &Empty)
+    /// The user's payout methods, oldest first.
+    pub fn payout_methods(
+        &self,
+        token: String,
+    ) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
+        self.call::<ep::ListFlowPayoutMethods>(Some(token), &(), &Empty)
     }
 
-    fn add_payout_method(
+    /// Adds a payout method (the first one becomes the default).
+    pub fn add_payout_method(
         &self,
         token: String,
         new: NewPayoutMethod,
     ) -> LocalFuture<Result<PayoutMethod, ApiFailure>> {
-        call::<ep::AddFlowPayoutMethod>(Some(&token), &(), &new)
+        self.call::<ep::AddFlowPayoutMethod>(Some(token), &(), &new)
     }
 
-    fn remove_payout_method(&self, token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
-        no_content(call::<ep::RemoveFlowPayoutMethod>(
-            Some(&token),
-            &id,
-            &Empty,
-        ))
+    /// Removes a payout method; a removed default passes to the oldest remaining one.
+    pub fn remove_payout_method(
+        &self,
+        token: String,
+        id: Uuid,
+    ) -> LocalFuture<Result<(), ApiFailure>> {
+        no_content(self.call::<ep::RemoveFlowPayoutMethod>(Some(token), &id, &Empty))
     }
 
-    fn make_default_payout_method(
+    /// Makes a payout method the default; answers the whole list.
+    pub fn make_default_payout_method(
         &self,
         token: String,
         id: Uuid,
     ) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
-        call::<ep::MakeDefaultFlowPayoutMethod>(Some(&token), &id, &Empty)
+        self.call::<ep::MakeDefaultFlowPayoutMethod>(Some(token), &id, &Empty)
     }
 
-    fn bank_accounts(&self, token: String) -> LocalFuture<Result<BankAccountList, ApiFailure>> {
-        call::<ep::ListFlowBankAccounts>(Some(&token), &(), &Empty)
+    /// The user's connected bank accounts.
+    pub fn bank_accounts(&self, token: String) -> LocalFuture<Result<BankAccountList, ApiFailure>> {
+        self.call::<ep::ListFlowBankAccounts>(Some(token), &(), &Empty)
     }
 
-    fn add_bank_account(
+    /// Connects a bank account; the answer masks the account number.
+    pub fn add_bank_account(
         &self,
         token: String,
         new: NewBankAccount,
     ) -> LocalFuture<Result<BankAccount, ApiFailure>> {
-        call::<ep::AddFlowBankAccount>(Some(&token), &(), &new)
+        self.call::<ep::AddFlowBankAccount>(Some(token), &(), &new)
     }
 
-    fn remove_bank_account(&self, token: String, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
-        no_content(call::<ep::RemoveFlowBankAccount>(Some(&token), &id, &Empty))
+    /// Disconnects a bank account.
+    pub fn remove_bank_account(
+        &self,
+        token: String,
+        id: Uuid,
+    ) -> LocalFuture<Result<(), ApiFailure>> {
+        no_content(self.call::<ep::RemoveFlowBankAccount>(Some(token), &id, &Empty))
     }
 
-    fn create_payout(
+    /// Pays out from the wallet. The same idempotency key and body answer the same transfer.
+    pub fn create_payout(
         &self,
         token: String,
         new: NewFlowPayout,
     ) -> LocalFuture<Result<Transfer, ApiFailure>> {
-        call::<ep::CreateFlowPayout>(Some(&token), &(), &new)
+        self.call::<ep::CreateFlowPayout>(Some(token), &(), &new)
     }
 
-    fn transfer(&self, token: String, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
-        call::<ep::GetFlowTransfer>(Some(&token), &id, &Empty)
+    /// A transfer of the user, as it is now.
+    pub fn transfer(&self, token: String, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
+        self.call::<ep::GetFlowTransfer>(Some(token), &id, &Empty)
     }
 
-    fn send_code(&self, token: String, new: NewCode) -> LocalFuture<Result<CodeSent, ApiFailure>> {
-        call::<ep::SendCode>(Some(&token), &(), &new)
+    /// Sends a one-time code to a phone. A 429 means the resend cooldown has not passed; a 403
+    /// that the phone does not belong to the user the flow is for.
+    pub fn send_code(
+        &self,
+        token: String,
+        new: NewCode,
+    ) -> LocalFuture<Result<CodeSent, ApiFailure>> {
+        self.call::<ep::SendCode>(Some(token), &(), &new)
     }
 
-    fn verify_code(
+    /// Checks the code last sent: signs in, or asks for a profile when the phone is new.
+    pub fn verify_code(
         &self,
         token: String,
         check: CodeCheck,
     ) -> LocalFuture<Result<SignIn, ApiFailure>> {
-        call::<ep::VerifyCode>(Some(&token), &(), &check)
+        self.call::<ep::VerifyCode>(Some(token), &(), &check)
     }
 
-    fn create_profile(
+    /// Creates the user of a verified new phone and signs in.
+    pub fn create_profile(
         &self,
         token: String,
         new: NewProfile,
     ) -> LocalFuture<Result<SignIn, ApiFailure>> {
-        call::<ep::CreateProfile>(Some(&token), &(), &new)
+        self.call::<ep::CreateProfile>(Some(token), &(), &new)
     }
 
-    fn compliance(&self, token: String) -> LocalFuture<Result<Option<Compliance>, ApiFailure>> {
-        call::<ep::GetCompliance>(Some(&token), &(), &Empty)
+    /// The user's compliance data (tax ids reduced to their last four), if given yet.
+    pub fn compliance(&self, token: String) -> LocalFuture<Result<Option<Compliance>, ApiFailure>> {
+        self.call::<ep::GetCompliance>(Some(token), &(), &Empty)
     }
 
-    fn submit_compliance(
+    /// Stores the user's compliance data and records the step.
+    pub fn submit_compliance(
         &self,
         token: String,
         new: NewCompliance,
     ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>> {
-        call::<ep::SubmitCompliance>(Some(&token), &(), &new)
+        self.call::<ep::SubmitCompliance>(Some(token), &(), &new)
     }
 
-    fn id_verification(&self, token: String) -> LocalFuture<Result<IdVerification, ApiFailure>> {
-        call::<ep::GetIdVerification>(Some(&token), &(), &Empty)
+    /// Where the user's ID verification stands, with the pictures uploaded since the last
+    /// decision.
+    pub fn id_verification(
+        &self,
+        token: String,
+    ) -> LocalFuture<Result<IdVerification, ApiFailure>> {
+        self.call::<ep::GetIdVerification>(Some(token), &(), &Empty)
     }
 
-    fn upload_document(
+    /// Uploads one picture, sent as its bytes with the image's own `Content-Type`.
+    pub fn upload_document(
         &self,
         token: String,
         side: DocumentSide,
         image: web_sys::Blob,
     ) -> LocalFuture<Result<UploadedDocument, ApiFailure>> {
-        let info = ep::UploadDocument::INFO;
-        let url = ep::UploadDocument::path(&side);
-        parse(exchange(
-            info.method,
-            url,
-            Some(&token),
-            Payload::Image(image),
-        ))
+        let answer = self.exchange(
+            &ep::UploadDocument::INFO,
+            ep::UploadDocument::path(&side),
+            Some(token),
+            HttpBody::Image(image),
+        );
+        parse(answer)
     }
 
-    fn submit_id_verification(
+    /// Asks for a decision on the three uploaded pictures.
+    pub fn submit_id_verification(
         &self,
         token: String,
     ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>> {
-        call::<ep::SubmitIdVerification>(Some(&token), &(), &Empty)
+        self.call::<ep::SubmitIdVerification>(Some(token), &(), &Empty)
     }
 
-    fn submit_background_check(
+    /// Runs the background check (or answers why it is not needed).
+    pub fn submit_background_check(
         &self,
         token: String,
         new: NewBackgroundCheck,
     ) -> LocalFuture<Result<Submitted<BackgroundCheck>, ApiFailure>> {
-        call::<ep::RunBackgroundCheck>(Some(&token), &(), &new)
+        self.call::<ep::RunBackgroundCheck>(Some(token), &(), &new)
     }
-}
 
-fn unsendable(e: gloo_net::Error) -> ApiFailure {
-    ApiFailure::Network(e.to_string())
-}
+    /// Calls endpoint `E`: the path filled from `params`, the bearer `token` if any, `body` as
+    /// JSON when the endpoint takes one, the answer read as `E::Response`. Only the encoding and
+    /// the parsing are generic: sending and reading the status and error envelope are compiled
+    /// once ([`Client::exchange`]), so the app's size does not grow per endpoint.
+    fn call<E>(
+        &self,
+        token: Option<String>,
+        params: &E::Params,
+        body: &E::Request,
+    ) -> LocalFuture<Result<E::Response, ApiFailure>>
+    where
+        E: Endpoint,
+        E::Request: Serialize,
+        E::Response: DeserializeOwned + 'static,
+    {
+        let payload = match E::INFO.body {
+            BodyKind::Json => match serde_json::to_string(body) {
+                Ok(text) => HttpBody::Json(text),
+                Err(e) => return Box::pin(async move { Err(ApiFailure::Network(e.to_string())) }),
+            },
+            BodyKind::None | BodyKind::Image => HttpBody::None,
+        };
+        parse(self.exchange(&E::INFO, E::path(params), token, payload))
+    }
 
-/// What a request carries.
-enum Payload {
-    None,
-    Json(String),
-    Image(web_sys::Blob),
-}
-
-/// Calls endpoint `E`: the path filled from `params`, the bearer `token` if any, `body` as JSON
-/// when the endpoint takes one, the answer read as `E::Response`. Only the encoding and the
-/// parsing are generic: sending and reading the error envelope are compiled once
-/// ([`exchange`]), so the app's size does not grow per endpoint.
-fn call<E>(
-    token: Option<&str>,
-    params: &E::Params,
-    body: &E::Request,
-) -> LocalFuture<Result<E::Response, ApiFailure>>
-where
-    E: Endpoint,
-    E::Request: Serialize,
-    E::Response: DeserializeOwned + 'static,
-{
-    let payload = match E::INFO.body {
-        BodyKind::Json => match serde_json::to_string(body) {
-            Ok(text) => Payload::Json(text),
-            Err(e) => return Box::pin(async move { Err(ApiFailure::Network(e.to_string())) }),
-        },
-        BodyKind::None | BodyKind::Image => Payload::None,
-    };
-    let answer = exchange(E::INFO.method, E::path(params), token, payload);
-    match E::INFO.answer {
-        AnswerKind::Json => parse(answer),
-        // A 204 has no body: the response type is `Empty`, read from `null`.
-        AnswerKind::NoContent => parse(Box::pin(
-            async move { answer.await.map(|_| "null".to_owned()) },
-        )),
+    /// Sends one request for the endpoint `info`: the body of a 2xx answer (`null` for an
+    /// endpoint answering 204), else the server's error envelope (or a network failure when no
+    /// answer came). The one place that maps status codes to [`ApiFailure`].
+    fn exchange(
+        &self,
+        info: &Info,
+        url: String,
+        token: Option<String>,
+        body: HttpBody,
+    ) -> LocalFuture<Result<String, ApiFailure>> {
+        let no_content = info.answer == AnswerKind::NoContent;
+        let sent = self.transport.send(HttpRequest {
+            method: info.method,
+            url,
+            token,
+            body,
+        });
+        Box::pin(async move {
+            let HttpResponse { status, body } = sent.await.map_err(ApiFailure::Network)?;
+            if (200..300).contains(&status) {
+                // A 204 has no body: the response type is `Empty`, read from `null`.
+                return Ok(if no_content { "null".to_owned() } else { body });
+            }
+            Err(ApiFailure::Api(
+                serde_json::from_str::<ApiError>(&body).unwrap_or_else(|_| {
+                    ApiError::new(
+                        ErrorCode::Internal,
+                        format!("the server answered {status} without an error body"),
+                    )
+                }),
+            ))
+        })
     }
 }
 
@@ -374,53 +439,4 @@ fn no_content(
     answer: LocalFuture<Result<Empty, ApiFailure>>,
 ) -> LocalFuture<Result<(), ApiFailure>> {
     Box::pin(async move { answer.await.map(drop) })
-}
-
-/// Sends one request: the body of a 2xx answer, else the server's error envelope (or a network
-/// failure when no answer came). The one place that knows methods, headers and status codes.
-fn exchange(
-    method: Method,
-    url: String,
-    token: Option<&str>,
-    payload: Payload,
-) -> LocalFuture<Result<String, ApiFailure>> {
-    let mut request = match method {
-        Method::Get => Request::get(&url),
-        Method::Post => Request::post(&url),
-        Method::Put => Request::put(&url),
-        Method::Delete => Request::delete(&url),
-    };
-    if let Some(token) = token {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let request = match payload {
-        Payload::None => request.build(),
-        Payload::Json(text) => request
-            .header("Content-Type", "application/json")
-            .body(text),
-        Payload::Image(image) => {
-            let content_type = image.type_();
-            request.header("Content-Type", &content_type).body(image)
-        }
-    };
-    Box::pin(async move {
-        let response = request
-            .map_err(unsendable)?
-            .send()
-            .await
-            .map_err(unsendable)?;
-        if response.ok() {
-            return response.text().await.map_err(unsendable);
-        }
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        Err(ApiFailure::Api(
-            serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| {
-                ApiError::new(
-                    ErrorCode::Internal,
-                    format!("the server answered {status} without an error body"),
-                )
-            }),
-        ))
-    })
 }

@@ -7,7 +7,7 @@
 //! session from the link (the server resumes it by its cookie while it is valid). An expired
 //! session shows a screen whose "Start again" mints a fresh one the same way.
 
-use crate::api::{ApiFailure, FlowApi, HttpApi, LocalFuture};
+use crate::api::{ApiFailure, Client, LocalFuture};
 use crate::bridge::{Bridge, HostWindow};
 use crate::context::{provide_services, FlowServices, Navigate, SessionApi};
 use crate::i18n::{step_title, t, tr, Key};
@@ -48,7 +48,7 @@ pub fn App() -> impl IntoView {
     view! {
         <FlowApp
             flow_id=flow_id_from_path(&path)
-            api=Rc::new(HttpApi)
+            api=Client::http()
             host=host
             navigate=Rc::new(move |url: &str| navigate_away(url, embedded))
             go_back=Rc::new(go_back)
@@ -62,7 +62,7 @@ pub fn FlowApp(
     /// The flow from the page path; `None` shows the flow-not-found screen.
     flow_id: Option<Uuid>,
     /// The server.
-    api: Rc<dyn FlowApi>,
+    api: Client,
     /// The embedding window, if any.
     host: HostWindow,
     /// Leaves the flow for a URL.

@@ -6,7 +6,7 @@
 //! The services hold `Rc`s and browser objects, which are not `Send`; they live in a local
 //! [`StoredValue`] whose handle is the (copyable, `Send`) context.
 
-use crate::api::{ApiFailure, BankAccountList, FlowApi, LocalFuture};
+use crate::api::{ApiFailure, BankAccountList, Client, LocalFuture};
 use crate::bridge::Bridge;
 use leptos::prelude::*;
 use payout_model::identity::{
@@ -55,12 +55,12 @@ pub struct FlowServices {
 }
 
 /// The flow-facing API as steps call it: the server with the session's bearer token filled in.
-/// Each method is the [`FlowApi`] method of the same name.
+/// Each method is the [`Client`] method of the same name.
 /// Every failure is first shown to `on_failure` (the shell switches to its session-expired
 /// screen there), then answered to the step.
 #[derive(Clone)]
 pub struct SessionApi {
-    api: Rc<dyn FlowApi>,
+    api: Client,
     token: Rc<dyn Fn() -> String>,
     on_failure: Rc<dyn Fn(&ApiFailure)>,
 }
@@ -68,7 +68,7 @@ pub struct SessionApi {
 impl SessionApi {
     /// `api` called with the token `token()` answers at call time.
     pub fn new(
-        api: Rc<dyn FlowApi>,
+        api: Client,
         token: impl Fn() -> String + 'static,
         on_failure: impl Fn(&ApiFailure) + 'static,
     ) -> Self {
@@ -80,7 +80,7 @@ impl SessionApi {
     }
 
     /// `api` with a fixed token and nothing watching failures (tests).
-    pub fn with_token(api: Rc<dyn FlowApi>, token: &str) -> Self {
+    pub fn with_token(api: Client, token: &str) -> Self {
         let token = token.to_owned();
         Self::new(api, move || token.clone(), |_| {})
     }
@@ -99,17 +99,17 @@ impl SessionApi {
         })
     }
 
-    /// See [`FlowApi::wallet`].
+    /// See [`Client::wallet`].
     pub fn wallet(&self) -> LocalFuture<Result<FlowWallet, ApiFailure>> {
         self.guard(self.api.wallet((self.token)()))
     }
 
-    /// See [`FlowApi::payout_methods`].
+    /// See [`Client::payout_methods`].
     pub fn payout_methods(&self) -> LocalFuture<Result<PayoutMethodList, ApiFailure>> {
         self.guard(self.api.payout_methods((self.token)()))
     }
 
-    /// See [`FlowApi::add_payout_method`].
+    /// See [`Client::add_payout_method`].
     pub fn add_payout_method(
         &self,
         new: NewPayoutMethod,
@@ -117,12 +117,12 @@ impl SessionApi {
         self.guard(self.api.add_payout_method((self.token)(), new))
     }
 
-    /// See [`FlowApi::remove_payout_method`].
+    /// See [`Client::remove_payout_method`].
     pub fn remove_payout_method(&self, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
         self.guard(self.api.remove_payout_method((self.token)(), id))
     }
 
-    /// See [`FlowApi::make_default_payout_method`].
+    /// See [`Client::make_default_payout_method`].
     pub fn make_default_payout_method(
         &self,
         id: Uuid,
@@ -130,12 +130,12 @@ impl SessionApi {
         self.guard(self.api.make_default_payout_method((self.token)(), id))
     }
 
-    /// See [`FlowApi::bank_accounts`].
+    /// See [`Client::bank_accounts`].
     pub fn bank_accounts(&self) -> LocalFuture<Result<BankAccountList, ApiFailure>> {
         self.guard(self.api.bank_accounts((self.token)()))
     }
 
-    /// See [`FlowApi::add_bank_account`].
+    /// See [`Client::add_bank_account`].
     pub fn add_bank_account(
         &self,
         new: NewBankAccount,
@@ -143,42 +143,42 @@ impl SessionApi {
         self.guard(self.api.add_bank_account((self.token)(), new))
     }
 
-    /// See [`FlowApi::remove_bank_account`].
+    /// See [`Client::remove_bank_account`].
     pub fn remove_bank_account(&self, id: Uuid) -> LocalFuture<Result<(), ApiFailure>> {
         self.guard(self.api.remove_bank_account((self.token)(), id))
     }
 
-    /// See [`FlowApi::create_payout`].
+    /// See [`Client::create_payout`].
     pub fn create_payout(&self, new: NewFlowPayout) -> LocalFuture<Result<Transfer, ApiFailure>> {
         self.guard(self.api.create_payout((self.token)(), new))
     }
 
-    /// See [`FlowApi::transfer`].
+    /// See [`Client::transfer`].
     pub fn transfer(&self, id: Uuid) -> LocalFuture<Result<Transfer, ApiFailure>> {
         self.guard(self.api.transfer((self.token)(), id))
     }
 
-    /// See [`FlowApi::send_code`].
+    /// See [`Client::send_code`].
     pub fn send_code(&self, new: NewCode) -> LocalFuture<Result<CodeSent, ApiFailure>> {
         self.guard(self.api.send_code((self.token)(), new))
     }
 
-    /// See [`FlowApi::verify_code`].
+    /// See [`Client::verify_code`].
     pub fn verify_code(&self, check: CodeCheck) -> LocalFuture<Result<SignIn, ApiFailure>> {
         self.guard(self.api.verify_code((self.token)(), check))
     }
 
-    /// See [`FlowApi::create_profile`].
+    /// See [`Client::create_profile`].
     pub fn create_profile(&self, new: NewProfile) -> LocalFuture<Result<SignIn, ApiFailure>> {
         self.guard(self.api.create_profile((self.token)(), new))
     }
 
-    /// See [`FlowApi::compliance`].
+    /// See [`Client::compliance`].
     pub fn compliance(&self) -> LocalFuture<Result<Option<Compliance>, ApiFailure>> {
         self.guard(self.api.compliance((self.token)()))
     }
 
-    /// See [`FlowApi::submit_compliance`].
+    /// See [`Client::submit_compliance`].
     pub fn submit_compliance(
         &self,
         new: NewCompliance,
@@ -186,12 +186,12 @@ impl SessionApi {
         self.guard(self.api.submit_compliance((self.token)(), new))
     }
 
-    /// See [`FlowApi::id_verification`].
+    /// See [`Client::id_verification`].
     pub fn id_verification(&self) -> LocalFuture<Result<IdVerification, ApiFailure>> {
         self.guard(self.api.id_verification((self.token)()))
     }
 
-    /// See [`FlowApi::upload_document`].
+    /// See [`Client::upload_document`].
     pub fn upload_document(
         &self,
         side: DocumentSide,
@@ -200,14 +200,14 @@ impl SessionApi {
         self.guard(self.api.upload_document((self.token)(), side, image))
     }
 
-    /// See [`FlowApi::submit_id_verification`].
+    /// See [`Client::submit_id_verification`].
     pub fn submit_id_verification(
         &self,
     ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>> {
         self.guard(self.api.submit_id_verification((self.token)()))
     }
 
-    /// See [`FlowApi::submit_background_check`].
+    /// See [`Client::submit_background_check`].
     pub fn submit_background_check(
         &self,
         new: NewBackgroundCheck,

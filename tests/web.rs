@@ -3,11 +3,12 @@
 //! fake services or a fake server, so nothing here needs the sandbox or leaves the test page.
 #![cfg(target_arch = "wasm32")]
 
+use common::fake_server::{FakeServer as Core, Script};
 use leptos::mount::{mount_to, UnmountHandle};
 use leptos::prelude::*;
 use leptos::tachys::view::Mountable;
 use leptos::task::tick;
-use payout_flows::api::{ApiFailure, FlowApi, LocalFuture};
+use payout_flows::api::{ApiFailure, HttpRequest, HttpResponse, LocalFuture, Transport};
 use payout_flows::bridge::{Bridge, HostWindow};
 use payout_flows::context::{provide_services, FlowServices, SessionApi};
 use payout_flows::i18n::{t, tr, Key};
@@ -94,7 +95,7 @@ fn recording_services(
                 .expect("a completion answer for each call");
             Box::pin(async move { answer }) as LocalFuture<_>
         }),
-        api: SessionApi::with_token(FakeApi::new(vec![], vec![]), "tok"),
+        api: SessionApi::with_token(client(FakeApi::new(vec![], vec![])), "tok"),
         advance: Rc::new(move |_flow: FlowState| l5.borrow_mut().push("advance".to_owned())),
         signed_in: Rc::new(|_| {}),
         sleep: Rc::new(|_| Box::pin(std::future::pending()) as LocalFuture<()>),
@@ -483,11 +484,10 @@ async fn done_screen_without_dashboard_button() {
 // ---------------------------------------------------------------------------------------------
 // The whole shell against a fake server
 
-/// A server that answers session requests from a queue and records what it was asked.
+/// The shared fake server ([`Core`]) answering sessions and completions as scripted, in order;
+/// the app's real client reaches it over the wire ([`serve`]).
 struct FakeApi {
-    sessions: RefCell<VecDeque<Result<Session, ApiFailure>>>,
-    completions: RefCell<VecDeque<Result<FlowState, ApiFailure>>>,
-    log: Log,
+    core: Rc<Core>,
 }
 
 impl FakeApi {
@@ -495,51 +495,54 @@ impl FakeApi {
         sessions: Vec<Result<Session, ApiFailure>>,
         completions: Vec<Result<FlowState, ApiFailure>>,
     ) -> Rc<Self> {
+        let core = Core::new(flow(serde_json::json!(["payout"]), &[]), || {
+            "2024-07-12T11:08:32Z".parse().expect("timestamp")
+        });
+        core.sessions
+            .borrow_mut()
+            .extend(sessions.into_iter().map(session_reply));
+        for completion in completions {
+            core.script("complete_step", Script::Refuse(flow_reply(completion)));
+        }
         Rc::new(FakeApi {
-            sessions: RefCell::new(sessions.into()),
-            completions: RefCell::new(completions.into()),
-            log: Rc::default(),
+            core: Rc::new(core),
         })
+    }
+
+    /// What the server was asked: `session:<flow id>:<host origin>` and
+    /// `complete:<token>:<step>`, in order.
+    fn log(&self) -> Vec<String> {
+        self.core
+            .log
+            .borrow()
+            .iter()
+            .filter_map(|request| match request.name {
+                "create_session" => {
+                    let new: NewSession =
+                        serde_json::from_str(request.body.as_deref()?).expect("a session body");
+                    Some(format!(
+                        "session:{}:{}",
+                        new.flow_id,
+                        new.host_origin.unwrap_or_default()
+                    ))
+                }
+                "complete_step" => {
+                    let step = request.line.rsplit('/').nth(1)?;
+                    Some(format!(
+                        "complete:{}:{step}",
+                        request.token.as_deref().unwrap_or_default()
+                    ))
+                }
+                _ => None,
+            })
+            .collect()
     }
 }
 
-impl FlowApi for FakeApi {
-    fn create_session(&self, new: NewSession) -> LocalFuture<Result<Session, ApiFailure>> {
-        self.log.borrow_mut().push(format!(
-            "session:{}:{}",
-            new.flow_id,
-            new.host_origin.unwrap_or_default()
-        ));
-        let answer = self
-            .sessions
-            .borrow_mut()
-            .pop_front()
-            .expect("a session answer");
-        Box::pin(async move { answer })
+impl Transport for FakeApi {
+    fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>> {
+        serve(self.core.clone(), request)
     }
-
-    fn flow_state(&self, _token: String) -> LocalFuture<Result<FlowState, ApiFailure>> {
-        Box::pin(async { Err(ApiFailure::Network("unused".into())) })
-    }
-
-    fn complete_step(
-        &self,
-        token: String,
-        step: StepName,
-    ) -> LocalFuture<Result<FlowState, ApiFailure>> {
-        self.log
-            .borrow_mut()
-            .push(format!("complete:{token}:{step}"));
-        let answer = self
-            .completions
-            .borrow_mut()
-            .pop_front()
-            .expect("a completion answer");
-        Box::pin(async move { answer })
-    }
-
-    money_endpoints_unused!();
-    identity_endpoints_unused!();
 }
 
 fn session(flow: FlowState, authenticated: bool, host_origin: Option<String>) -> Session {
@@ -560,6 +563,7 @@ fn mount_app(
     log: &Log,
 ) -> UnmountHandle<impl Mountable> {
     let l = log.clone();
+    let api = client(api);
     mount_to(root.clone(), move || {
         view! {
             <FlowApp
@@ -634,7 +638,7 @@ async fn app_shows_progress_and_runs_the_redirect_with_the_session_token() {
     })
     .await;
     assert_eq!(
-        *api.log.borrow(),
+        api.log(),
         vec![
             format!("session:{FLOW_ID}:"),
             "complete:tok:redirect".to_owned()
@@ -684,7 +688,7 @@ async fn app_network_failure_retries_the_session() {
     assert_eq!(text(&root, "screen-title"), "We can't reach the server");
     click(&root, "error-retry");
     until("done screen", || find(&root, "screen-done").is_some()).await;
-    assert_eq!(api.log.borrow().len(), 2);
+    assert_eq!(api.log().len(), 2);
     assert!(find(&root, "done-dashboard").is_some());
 }
 
@@ -771,7 +775,7 @@ async fn app_embedded_posts_ready_then_resize_to_the_allowed_origin() {
     })
     .await;
     assert_eq!(
-        *api.log.borrow(),
+        api.log(),
         vec![format!("session:{READY_FLOW_ID}:{}", origin())]
     );
     let first = events[0].data();
@@ -794,4 +798,133 @@ async fn app_embedded_posts_ready_then_resize_to_the_allowed_origin() {
         Some("resize")
     );
     assert!(field(&second, "height").as_f64().unwrap_or(0.0) > 0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client on the wire (issue 9): what it sends, and how it reads each kind of answer
+
+/// What went on the wire: method, URL, bearer token, JSON body.
+type Sent = (String, String, Option<String>, Option<String>);
+
+/// A transport that answers every request with `reply` and keeps what it was sent.
+struct Answers {
+    reply: Result<HttpResponse, String>,
+    sent: RefCell<Vec<Sent>>,
+}
+
+impl Answers {
+    fn new(reply: Result<HttpResponse, String>) -> Rc<Self> {
+        Rc::new(Answers {
+            reply,
+            sent: RefCell::default(),
+        })
+    }
+}
+
+impl Transport for Answers {
+    fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>> {
+        let body = match request.body {
+            payout_flows::api::HttpBody::Json(text) => Some(text),
+            _ => None,
+        };
+        self.sent.borrow_mut().push((
+            request.method.as_str().to_owned(),
+            request.url,
+            request.token,
+            body,
+        ));
+        let reply = self.reply.clone();
+        Box::pin(async move { reply })
+    }
+}
+
+fn answer(status: u16, body: &str) -> Result<HttpResponse, String> {
+    Ok(HttpResponse {
+        status,
+        body: body.to_owned(),
+    })
+}
+
+#[wasm_bindgen_test]
+async fn client_sends_the_declared_method_path_token_and_body() {
+    let wire = Answers::new(answer(200, r#"{"data":[]}"#));
+    let api = client(wire.clone());
+    let id = Uuid::from_u128(5);
+    let list = api.make_default_payout_method("tok".into(), id).await;
+    assert_eq!(list.map(|l| l.data.len()), Ok(0));
+    let _ = api
+        .create_session(NewSession {
+            flow_id: id,
+            host_origin: None,
+        })
+        .await;
+    let sent = wire.sent.borrow();
+    assert_eq!(
+        sent[0],
+        (
+            "POST".to_owned(),
+            format!("/api/flow/payout-methods/{id}/default"),
+            Some("tok".to_owned()),
+            None
+        )
+    );
+    assert_eq!(sent[1].0, "POST");
+    assert_eq!(sent[1].1, "/api/flow/sessions");
+    assert_eq!(sent[1].2, None, "minting a session carries no token");
+    let body: serde_json::Value =
+        serde_json::from_str(sent[1].3.as_deref().expect("a json body")).expect("json");
+    assert_eq!(body["flow_id"], id.to_string());
+}
+
+#[wasm_bindgen_test]
+async fn client_reads_a_204_as_done_and_an_error_envelope_as_the_servers_error() {
+    let id = Uuid::from_u128(5);
+    let done = client(Answers::new(answer(204, "")))
+        .remove_bank_account("tok".into(), id)
+        .await;
+    assert_eq!(done, Ok(()));
+
+    let envelope = r#"{"code":"step_not_allowed","message":"not now","fields":[]}"#;
+    let refused = client(Answers::new(answer(403, envelope)))
+        .wallet("tok".into())
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        refused,
+        ApiFailure::Api(ApiError::new(ErrorCode::StepNotAllowed, "not now"))
+    );
+    assert!(!refused.may_have_happened());
+}
+
+#[wasm_bindgen_test]
+async fn client_reads_no_answer_as_network_and_a_bare_or_unreadable_answer_as_internal() {
+    let lost = client(Answers::new(Err("Failed to fetch".into())))
+        .wallet("tok".into())
+        .await
+        .expect_err("no answer");
+    assert_eq!(lost, ApiFailure::Network("Failed to fetch".into()));
+    assert!(lost.may_have_happened());
+
+    let bare = client(Answers::new(answer(502, "<html>bad gateway</html>")))
+        .wallet("tok".into())
+        .await
+        .expect_err("a bare 502");
+    assert_eq!(bare.api_error().map(|e| e.code), Some(ErrorCode::Internal));
+    assert_eq!(
+        bare.message(),
+        "the server answered 502 without an error body"
+    );
+    assert!(bare.may_have_happened(), "a 5xx may have taken effect");
+
+    let unreadable = client(Answers::new(answer(200, r#"{"amount":"#)))
+        .wallet("tok".into())
+        .await
+        .expect_err("unreadable");
+    assert_eq!(
+        unreadable.api_error().map(|e| e.code),
+        Some(ErrorCode::Internal)
+    );
+    assert!(unreadable
+        .message()
+        .starts_with("unreadable answer from the server"));
 }

@@ -1,31 +1,22 @@
 //! What the browser test files share: page helpers (mount point, finding by `data-testid`,
 //! typing, leaving a field, waiting), a [`Clock`] whose sleeps end when the test says so, and
-//! macros filling in the [`FlowApi`](payout_flows::api::FlowApi) methods a fake server does not
-//! serve. Each test binary uses part of it.
-#![allow(dead_code, unused_macros)]
+//! the wire to the fake server ([`fake_server`]): the app's real client sends its requests
+//! there. Each test binary uses part of it.
+#![allow(dead_code)]
 
 use leptos::prelude::{document, window};
 use leptos::task::tick;
-use payout_flows::api::{ApiFailure, LocalFuture};
+pub mod fake_server;
+
+use fake_server::{Body, FakeServer, Reply, Request, Response};
+use payout_flows::api::{
+    ApiFailure, Client, HttpBody, HttpRequest, HttpResponse, LocalFuture, Transport,
+};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
-
-// ---------------------------------------------------------------------------------------------
-// The sandbox's test values, as the fake servers play them (README "Sandbox identity test
-// values"; the app itself never knows them)
-
-/// The one-time code the fake server accepts.
-pub const SANDBOX_CODE: &str = "000000";
-/// The SSN whose background check fails.
-pub const SANDBOX_FAILING_SSN: &str = "111-11-1111";
-
-/// Whether the sandbox completes payouts on `platform` at once (ACH stays pending).
-pub fn completes_at_once(platform: payout_model::money::PayoutPlatform) -> bool {
-    !matches!(platform, payout_model::money::PayoutPlatform::Ach)
-}
 
 /// The model's rule failures as the sandbox answers them: a 422 with each rule's wire text.
 pub fn wire(invalid: payout_model::Invalid) -> ApiFailure {
@@ -226,211 +217,78 @@ impl Clock {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fake servers
+// The fake server on the wire
 
-/// The answer of the endpoints a test binary never reaches.
-pub fn unused<T: 'static>() -> LocalFuture<Result<T, ApiFailure>> {
-    Box::pin(async { Err(ApiFailure::Network("not used by these tests".into())) })
+/// Sends `request` to `server` as the browser would put it on the wire: the URL's path, the
+/// bearer token, the body as JSON text or the image's bytes (read from the blob). The app's real
+/// [`Client`] builds the request and reads the answer. The server sees the request at once,
+/// as a real one would (an image once its bytes are read).
+pub fn serve(
+    server: Rc<FakeServer>,
+    request: HttpRequest,
+) -> LocalFuture<Result<HttpResponse, String>> {
+    let HttpRequest {
+        method,
+        url,
+        token,
+        body,
+    } = request;
+    let path = url.split('?').next().unwrap_or_default().to_owned();
+    let answer = move |body: Body| {
+        let response = server.handle(&Request {
+            method,
+            path,
+            token,
+            body,
+        })?;
+        Ok(HttpResponse {
+            status: response.status,
+            body: response.body,
+        })
+    };
+    match body {
+        HttpBody::None => {
+            let reply = answer(Body::None);
+            Box::pin(async move { reply })
+        }
+        HttpBody::Json(text) => {
+            let reply = answer(Body::Json(text));
+            Box::pin(async move { reply })
+        }
+        HttpBody::Image(blob) => Box::pin(async move {
+            let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            answer(Body::Image {
+                content_type: blob.type_(),
+                bytes: js_sys::Uint8Array::new(&buffer).to_vec(),
+            })
+        }),
+    }
 }
 
-/// Inside `impl FlowApi for …`: the money endpoints, unused (tests/money.rs serves them).
-macro_rules! money_endpoints_unused {
-    () => {
-        fn wallet(
-            &self,
-            _token: String,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::money::FlowWallet, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn payout_methods(
-            &self,
-            _token: String,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::money::PayoutMethodList, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn add_payout_method(
-            &self,
-            _token: String,
-            _new: payout_model::money::NewPayoutMethod,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::money::PayoutMethod, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn remove_payout_method(
-            &self,
-            _token: String,
-            _id: uuid::Uuid,
-        ) -> payout_flows::api::LocalFuture<Result<(), payout_flows::api::ApiFailure>> {
-            common::unused()
-        }
-
-        fn make_default_payout_method(
-            &self,
-            _token: String,
-            _id: uuid::Uuid,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::money::PayoutMethodList, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn bank_accounts(
-            &self,
-            _token: String,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_flows::api::BankAccountList, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn add_bank_account(
-            &self,
-            _token: String,
-            _new: payout_model::money::NewBankAccount,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::money::BankAccount, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn remove_bank_account(
-            &self,
-            _token: String,
-            _id: uuid::Uuid,
-        ) -> payout_flows::api::LocalFuture<Result<(), payout_flows::api::ApiFailure>> {
-            common::unused()
-        }
-
-        fn create_payout(
-            &self,
-            _token: String,
-            _new: payout_model::money::NewFlowPayout,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::money::Transfer, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn transfer(
-            &self,
-            _token: String,
-            _id: uuid::Uuid,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::money::Transfer, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-    };
+/// The app's client talking to `transport`.
+pub fn client(transport: Rc<dyn Transport>) -> Client {
+    Client::new(transport)
 }
 
-/// Inside `impl FlowApi for …`: the identity endpoints, unused (tests/identity.rs serves them).
-macro_rules! identity_endpoints_unused {
-    () => {
-        fn send_code(
-            &self,
-            _token: String,
-            _new: payout_model::identity::NewCode,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::identity::CodeSent, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
+/// What the server puts on the wire for `failure` as the app sees it: no answer for a network
+/// failure, else the error envelope with its code's status.
+pub fn reply_of(failure: ApiFailure) -> Reply {
+    match failure {
+        ApiFailure::Network(message) => Err(message),
+        ApiFailure::Api(error) => Ok(Response::error(&error)),
+    }
+}
 
-        fn verify_code(
-            &self,
-            _token: String,
-            _check: payout_model::identity::CodeCheck,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::identity::SignIn, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
+/// The reply for a session answer as tests script it.
+pub fn session_reply(answer: Result<payout_model::Session, ApiFailure>) -> Reply {
+    answer.map_or_else(reply_of, |session| Ok(Response::json(&session)))
+}
 
-        fn create_profile(
-            &self,
-            _token: String,
-            _new: payout_model::identity::NewProfile,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::identity::SignIn, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn compliance(
-            &self,
-            _token: String,
-        ) -> payout_flows::api::LocalFuture<
-            Result<Option<payout_model::identity::Compliance>, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn submit_compliance(
-            &self,
-            _token: String,
-            _new: payout_model::identity::NewCompliance,
-        ) -> payout_flows::api::LocalFuture<
-            Result<
-                payout_model::identity::Submitted<payout_model::identity::Compliance>,
-                payout_flows::api::ApiFailure,
-            >,
-        > {
-            common::unused()
-        }
-
-        fn id_verification(
-            &self,
-            _token: String,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::identity::IdVerification, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn upload_document(
-            &self,
-            _token: String,
-            _side: payout_model::identity::DocumentSide,
-            _image: web_sys::Blob,
-        ) -> payout_flows::api::LocalFuture<
-            Result<payout_model::identity::UploadedDocument, payout_flows::api::ApiFailure>,
-        > {
-            common::unused()
-        }
-
-        fn submit_id_verification(
-            &self,
-            _token: String,
-        ) -> payout_flows::api::LocalFuture<
-            Result<
-                payout_model::identity::Submitted<payout_model::identity::IdVerification>,
-                payout_flows::api::ApiFailure,
-            >,
-        > {
-            common::unused()
-        }
-
-        fn submit_background_check(
-            &self,
-            _token: String,
-            _new: payout_model::identity::NewBackgroundCheck,
-        ) -> payout_flows::api::LocalFuture<
-            Result<
-                payout_model::identity::Submitted<payout_model::identity::BackgroundCheck>,
-                payout_flows::api::ApiFailure,
-            >,
-        > {
-            common::unused()
-        }
-    };
+/// The reply for a flow answer as tests script it.
+pub fn flow_reply(answer: Result<payout_model::FlowState, ApiFailure>) -> Reply {
+    answer.map_or_else(reply_of, |flow| Ok(Response::json(&flow)))
 }
 
 /// `YYYY-MM-DD` of the day `years` years before today (the 28th for a 29 February): dates of

@@ -2,10 +2,19 @@
 //! declared endpoint is mounted at its method and path, and refuses every caller but the one it
 //! declares (DESIGN.md, "Who may do what"). A handler that took the wrong extractor, or a route
 //! mounted at a path of its own, fails here.
+//!
+//! `fake` holds the browser tests' fake server (`tests/common/fake_server.rs`) to the sandbox:
+//! the same tables of requests to both, compared by status, error code and JSON shape.
 
 #![allow(clippy::unwrap_used)]
 
 mod support;
+
+#[path = "../../../tests/common/fake_server.rs"]
+mod fake_server;
+
+#[path = "contract/fake.rs"]
+mod fake;
 
 use axum::http::Method;
 use payout_model::endpoint::{BodyKind, Caller, Info, ALL};
@@ -157,5 +166,28 @@ async fn every_declared_step_action_is_refused_to_a_flow_whose_steps_do_not_own_
         let what = method_and_path(info);
         assert_eq!(res.status, 403, "{what}: {}", res.text());
         assert_eq!(res.json()["code"], "step_not_allowed", "{what}");
+    }
+}
+
+#[test]
+fn the_fake_server_plays_the_sandboxs_test_values() {
+    use payout_model::money::PayoutPlatform;
+    use payout_sandbox::test_values;
+    assert_eq!(fake_server::SANDBOX_CODE, test_values::SANDBOX_CODE);
+    assert_eq!(
+        fake_server::SANDBOX_FAILING_SSN,
+        test_values::SANDBOX_FAILING_SSN
+    );
+    for platform in [
+        PayoutPlatform::Ach,
+        PayoutPlatform::Paypal,
+        PayoutPlatform::Venmo,
+        PayoutPlatform::CashApp,
+    ] {
+        assert_eq!(
+            fake_server::completes_at_once(platform),
+            test_values::completes_at_once(platform),
+            "{platform:?}"
+        );
     }
 }
