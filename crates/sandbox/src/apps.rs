@@ -189,6 +189,19 @@ pub(crate) async fn allowed_origins(db: &Db, app_id: &str) -> Result<Vec<String>
     }
 }
 
+/// The smallest payout app `app_id`'s flows accept (`apps.min_flow_payout`, migration 0006;
+/// [`DEFAULT_MIN_FLOW_PAYOUT`](payout_model::money::DEFAULT_MIN_FLOW_PAYOUT) for an app without the setting).
+pub(crate) async fn min_flow_payout(
+    db: &Db,
+    app_id: Uuid,
+) -> Result<payout_model::money::Cents, Error> {
+    let minimum: Option<i64> = sqlx::query_scalar("SELECT min_flow_payout FROM apps WHERE id = $1")
+        .bind(app_id.to_string())
+        .fetch_optional(db)
+        .await?;
+    Ok(minimum.unwrap_or(payout_model::money::DEFAULT_MIN_FLOW_PAYOUT))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,9 +10,9 @@
 
 use crate::db::{from_millis, parse_stored_id, parse_stored_opt_id, Db};
 use crate::error::Error;
-use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::secret::sha256_hex;
 use crate::state::AppState;
+use crate::store::flows::flow_state;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -164,10 +164,7 @@ impl FlowUser {
     /// current one and the flow is not complete); otherwise 403 `step_not_allowed` naming the
     /// step. Call it first, before anything is read or written.
     pub(crate) async fn permit(&self, db: &Db, action: FlowAction) -> Result<FlowState, Error> {
-        let flow = FlowRow::find(db, self.flow_id)
-            .await?
-            .ok_or_else(flow_not_found)?
-            .to_state()?;
+        let flow = flow_state(db, self.flow_id).await?;
         flow.permits(action).map_err(Error::StepNotAllowed)?;
         Ok(flow)
     }

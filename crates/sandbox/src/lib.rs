@@ -39,9 +39,12 @@ mod pagination;
 mod phone;
 mod purge;
 mod ratelimit;
+mod resume_cookie;
 mod routes;
 mod secret;
+mod service;
 mod state;
+mod store;
 
 pub use apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
 pub use config::{Config, Limit, RateLimits};

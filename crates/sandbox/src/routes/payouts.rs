@@ -14,27 +14,26 @@
 //! `min_flow_payout` ([`min_flow_payout`]), and its errors never tell the end user anything
 //! about the app's wallet (a shortfall there answers a generic 409).
 
+use crate::apps::min_flow_payout;
 use crate::auth::{FlowUser, HostApp};
-use crate::db::Db;
 use crate::error::Error;
 use crate::extract::ApiJson;
 use crate::idempotency::IdempotencyKey;
 use crate::ledger::{
-    app_account, create_transfer, fees_account, hold_account, rail_account, replayed_transfer,
-    user_account, user_wallet, Move, TransferDraft,
+    app_account, create_transfer, fees_account, hold_account, insufficient_funds, rail_account,
+    replayed_transfer, user_account, user_wallet, Move, TransferDraft,
 };
-use crate::routes::payout_methods::{chosen_platform, MethodRow};
-use crate::routes::transfers::insufficient_funds;
-use crate::routes::users::user_exists;
 use crate::routes::Mount;
 use crate::secret::random_alphanumeric;
 use crate::state::AppState;
+use crate::store::payout_methods::{chosen_platform, MethodRow};
+use crate::store::users::{payout_block, user_exists};
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
 use payout_model::money::{
-    format_cents, Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutBlock,
-    PayoutQuote, TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_MIN_FLOW_PAYOUT,
+    format_cents, Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutQuote,
+    TransactionType, Transfer, TransferStatus, TransferType,
 };
 use payout_model::{FlowAction, Metadata};
 use uuid::Uuid;
@@ -197,27 +196,6 @@ async fn create_flow_payout(
 /// The flow's 409 when the app cannot pay its part of a payout: says nothing of its wallet.
 fn payout_unavailable() -> Error {
     Error::Conflict("this payout cannot be made right now; try again later".to_owned())
-}
-
-/// Why user `user_id` may not pay out through a flow, if they may not: a failed background
-/// check (`has_criminal_activity`). The host API does not ask.
-pub(crate) async fn payout_block(db: &Db, user_id: Uuid) -> Result<Option<PayoutBlock>, Error> {
-    let flagged: Option<i64> =
-        sqlx::query_scalar("SELECT has_criminal_activity FROM users WHERE id = $1")
-            .bind(user_id.to_string())
-            .fetch_optional(db)
-            .await?;
-    Ok((flagged.unwrap_or(0) != 0).then_some(PayoutBlock::BackgroundCheck))
-}
-
-/// The smallest payout app `app_id`'s flows accept (`apps.min_flow_payout`, migration 0006;
-/// [`DEFAULT_MIN_FLOW_PAYOUT`] for an app without the setting).
-pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Error> {
-    let minimum: Option<i64> = sqlx::query_scalar("SELECT min_flow_payout FROM apps WHERE id = $1")
-        .bind(app_id.to_string())
-        .fetch_optional(db)
-        .await?;
-    Ok(minimum.unwrap_or(DEFAULT_MIN_FLOW_PAYOUT))
 }
 
 /// The flow's 422 for an amount above the user's withdrawable balance.
