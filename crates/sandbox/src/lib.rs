@@ -55,6 +55,7 @@ pub use otp::{CodeSender, SandboxCodeSender, SendError, SendFuture};
 pub use phone::ParsedPhone;
 pub use purge::{purge_expired, spawn_purge_task, Purged, PURGE_INTERVAL};
 pub use state::{AppState, Clock};
+pub use store::constraints::{ConstraintKind, Violation};
 
 use axum::Router;
 

@@ -2,11 +2,13 @@
 //! the conversions of its rows into model types. Route handlers and the domain services
 //! ([`crate::service`], [`crate::ledger`]) read and write the database only through these.
 //! A store may call another store (the user object gathers what the identity stores hold);
-//! nothing here knows HTTP.
+//! nothing here knows HTTP. A write that breaks a database constraint answers by the
+//! constraint's name, in one place: [`constraints`].
 
 pub(crate) mod background_checks;
 pub(crate) mod bank_accounts;
 pub(crate) mod compliance;
+pub(crate) mod constraints;
 pub(crate) mod flows;
 pub(crate) mod id_verification;
 pub(crate) mod notifications;
