@@ -1,12 +1,6 @@
 //! Payouts (seed 004, "Create Payout"; issue 4): money from a user's wallet to one of their
-//! payout methods. One engine ([`payout_draft`] + [`crate::ledger::create_transfer`]) behind the
-//! host's `POST /api/v2/payouts` and the flow's `POST /api/flow/payouts`.
-//!
-//! The sandbox rails: PayPal, Venmo and Cash App payouts complete at once (user → `external:
-//! <platform>`); ACH payouts go `pending` with the money in the user's hold until
-//! `POST /api/v2/sandbox/transfers/{id}/simulate` completes or fails them. The fee
-//! ([`PayoutPlatform::fee`]) is charged at creation, to the app's wallet (`platform`, the
-//! default) or out of the amount (`user`).
+//! payout methods. One engine ([`crate::service::payouts`] + [`crate::ledger::create_transfer`])
+//! behind the host's `POST /api/v2/payouts` and the flow's `POST /api/flow/payouts`.
 //!
 //! A flow payout is bounded (issue 8): only through the flow's current payout step
 //! ([`FlowUser::permit`]), never for a user whose background check failed (403
@@ -19,24 +13,17 @@ use crate::auth::{FlowUser, HostApp};
 use crate::error::Error;
 use crate::extract::ApiJson;
 use crate::idempotency::IdempotencyKey;
-use crate::ledger::{
-    app_account, create_transfer, fees_account, hold_account, insufficient_funds, rail_account,
-    replayed_transfer, user_account, user_wallet, Move, TransferDraft,
-};
+use crate::ledger::{create_transfer, insufficient_funds, replayed_transfer, user_wallet};
 use crate::routes::Mount;
-use crate::secret::random_alphanumeric;
+use crate::service::payouts::{host_payout_method, payout_draft, PayoutOrder};
 use crate::state::AppState;
-use crate::store::payout_methods::{chosen_platform, MethodRow};
+use crate::store::payout_methods::MethodRow;
 use crate::store::users::{payout_block, user_exists};
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::money::{
-    format_cents, Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutQuote,
-    TransactionType, Transfer, TransferStatus, TransferType,
-};
-use payout_model::{FlowAction, Metadata};
-use uuid::Uuid;
+use payout_model::money::{format_cents, Cents, NewFlowPayout, NewPayout, Transfer};
+use payout_model::FlowAction;
 
 /// The payout routes, host and flow.
 pub(crate) fn router() -> Router<AppState> {
@@ -65,46 +52,7 @@ async fn create_payout(
         return Err(Error::invalid_field("user_id", "no such user"));
     }
     let mut conn = state.db.acquire().await?;
-    let account_id = new
-        .account_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty());
-    let method = match account_id {
-        Some(account_id) => {
-            let not_theirs =
-                || Error::invalid_field("account_id", "is not a payout method of this user");
-            let id = Uuid::try_parse(account_id).map_err(|_| not_theirs())?;
-            let method = MethodRow::find(&mut conn, new.user_id, id)
-                .await?
-                .ok_or_else(not_theirs)?;
-            if let Some(platform) = chosen_platform(new.platform) {
-                let actual = method.platform()?;
-                if actual != platform {
-                    return Err(Error::invalid_field(
-                        "platform",
-                        format!(
-                            "is {}, but the payout method is {}",
-                            platform.as_str(),
-                            actual.as_str()
-                        ),
-                    ));
-                }
-            }
-            method
-        }
-        None => MethodRow::for_platform(&mut conn, new.user_id, new.platform)
-            .await?
-            .ok_or_else(|| {
-                let message = match chosen_platform(new.platform) {
-                    Some(platform) => {
-                        format!("the user has no {} payout method", platform.as_str())
-                    }
-                    None => "the user has no payout method".to_owned(),
-                };
-                Error::invalid_field("platform", message)
-            })?,
-    };
+    let method = host_payout_method(&mut conn, &new).await?;
     drop(conn);
     let draft = payout_draft(PayoutOrder {
         app_id: app.id,
@@ -207,81 +155,4 @@ fn above_balance(withdrawable: Cents) -> Error {
             format_cents(withdrawable)
         ),
     )
-}
-
-/// A payout, its method resolved.
-struct PayoutOrder<'a> {
-    app_id: Uuid,
-    user_id: Uuid,
-    flow_id: Option<Uuid>,
-    method: &'a MethodRow,
-    amount: Cents,
-    party: FeeParty,
-    fund: bool,
-    metadata: Option<Metadata>,
-}
-
-/// The transfer a payout writes:
-///
-/// 1. `fund`: app → user, the amount (`balance`);
-/// 2. the fee to the app's fee account (`fee`), from the user (`user` party) or the app
-///    (`platform`);
-/// 3. user → the rail (`external:<platform>`, completed) or the user's hold (ACH, pending),
-///    the amount less a user-paid fee (`payout`).
-fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
-    let platform = order.method.platform()?;
-    let quote = PayoutQuote::new(order.amount, platform, order.party)
-        .map_err(|message| Error::invalid_field("amount", message))?;
-    let user = user_account(order.user_id);
-    let mut moves = Vec::new();
-    if order.fund {
-        moves.push(Move::new(
-            app_account(order.app_id),
-            user.clone(),
-            order.amount,
-            TransactionType::Balance,
-        ));
-    }
-    let fee_payer = match quote.payout_fee_party {
-        FeeParty::User => user.clone(),
-        FeeParty::Platform => app_account(order.app_id),
-    };
-    if quote.fee > 0 {
-        moves.push(Move::new(
-            fee_payer,
-            fees_account(order.app_id),
-            quote.fee,
-            TransactionType::Fee,
-        ));
-    }
-    let (rail, rests_at) = if platform.completes_at_once() {
-        (rail_account(platform), TransferStatus::Completed)
-    } else {
-        (hold_account(order.user_id), TransferStatus::Pending)
-    };
-    moves.push(Move::new(
-        user,
-        rail,
-        quote.net_amount,
-        TransactionType::Payout,
-    ));
-    Ok(TransferDraft {
-        id: Uuid::new_v4(),
-        app_id: order.app_id,
-        user_id: Some(order.user_id),
-        flow_id: order.flow_id,
-        kind: TransferType::Payout,
-        amount: order.amount,
-        statuses: vec![TransferStatus::Created, rests_at],
-        moves,
-        external_data: ExternalData {
-            account_id: Some(order.method.id()?.to_string()),
-            external_id: Some(format!("sbx_{}", random_alphanumeric(24))),
-            platform: Some(platform),
-            fee: Some(quote.fee),
-            payout_fee_party: Some(quote.payout_fee_party),
-            net_amount: Some(quote.net_amount),
-        },
-        metadata: order.metadata.filter(|m| !m.is_null()),
-    })
 }

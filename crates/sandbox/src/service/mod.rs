@@ -3,5 +3,6 @@
 //! is the money service and owns its own tables).
 
 pub(crate) mod identity;
+pub(crate) mod payouts;
 pub(crate) mod sign_in;
 pub(crate) mod steps;
