@@ -40,30 +40,23 @@
 //! iframe, and a page of any other site sees an empty jar. A cross-site page still cannot read
 //! a minted session: the endpoint takes JSON only and answers no CORS preflight.
 
-use crate::apps::allowed_origins;
 use crate::auth::FlowSession;
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
-use crate::origin::{is_allowed_origin, normalize_origin};
 use crate::ratelimit::{check_mint, ClientIp};
 use crate::resume_cookie::{clear_resume_cookie, cookie_value, resume_cookie, resume_cookie_name};
 use crate::routes::Mount;
-use crate::secret::new_token;
+use crate::service::sessions::{checked_host_origin, mint, resume, Resumed};
 use crate::service::steps::{check_step_done, record_step_completed};
 use crate::state::AppState;
-use crate::store::flows::{claim_preauth, flow_not_found, flow_state, FlowRow};
-use crate::store::sessions::{find_resumable, insert_session, set_host_origin, NewSessionRow};
+use crate::store::flows::{flow_not_found, flow_state, FlowRow};
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use chrono::Duration;
 use payout_model::endpoint as ep;
-use payout_model::{
-    FlowState, NewSession, Session, StepName, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES,
-    SESSION_TTL_MINUTES,
-};
+use payout_model::{FlowState, NewSession, StepName};
 
 /// The flow-facing routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -84,12 +77,12 @@ pub(crate) fn router() -> Router<AppState> {
 /// named the user when it created the flow (`flows.preauthenticated`; a `user_id` written by a
 /// sign-in through the link never counts, or anyone opening the link after that person signed
 /// in would act as them), the flow does not `require_auth`, it was created less than
-/// [`PREAUTH_WINDOW_MINUTES`] ago (seed 002, `user_id`), and this mint is the first to claim it
+/// [`PREAUTH_WINDOW_MINUTES`](payout_model::PREAUTH_WINDOW_MINUTES) ago (seed 002, `user_id`), and this mint is the first to claim it
 /// (issue 8: the link signs in one browser, once); otherwise the app asks the user to sign in
 /// first.
 ///
 /// A complete flow is never resumed nor authenticated: the session is a fresh, unauthenticated
-/// one living [`COMPLETED_SESSION_MINUTES`] (module docs), and a resume cookie sent is cleared.
+/// one living [`COMPLETED_SESSION_MINUTES`](payout_model::COMPLETED_SESSION_MINUTES) (module docs), and a resume cookie sent is cleared.
 async fn create_session(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -105,98 +98,41 @@ async fn create_session(
     let host_origin = checked_host_origin(&state, &flow.app_id, new.host_origin.as_deref()).await?;
 
     let complete = flow_state.is_complete();
-    let cookie_name = resume_cookie_name(flow_state.id);
-    let sent_cookie = cookie_value(&headers, &cookie_name);
+    let sent_cookie = cookie_value(&headers, &resume_cookie_name(flow_state.id));
     if let Some(token) = sent_cookie.filter(|_| !complete) {
-        match find_resumable(&state.db, flow_state.id, token).await? {
-            Some(expires_at) if now < expires_at => {
-                set_host_origin(&state.db, token, host_origin.clone()).await?;
-                let cookie = resume_cookie(&state.config, flow_state.id, token, expires_at, now);
-                let session = Session {
-                    token: token.to_owned(),
-                    expires_at,
-                    authenticated: true,
-                    flow: flow_state,
-                    host_origin,
-                };
+        match resume(&state.db, &flow_state, token, host_origin.clone(), now).await? {
+            Resumed::Live(session) => {
+                let cookie =
+                    resume_cookie(&state.config, flow_state.id, token, session.expires_at, now);
                 return Ok(([(SET_COOKIE, cookie)], Json(session)).into_response());
             }
-            Some(_) => {
+            Resumed::Expired => {
                 let clear = clear_resume_cookie(&state.config, flow_state.id);
                 let mut response = Error::SessionExpired.into_response();
                 response.headers_mut().insert(SET_COOKIE, clear);
                 return Ok(response);
             }
-            None => {}
+            Resumed::Unknown => {}
         }
     }
 
-    let preauth_until = flow.created()? + Duration::minutes(PREAUTH_WINDOW_MINUTES);
-    let may_preauthenticate = flow.host_named_user()
-        && flow_state.user_id.is_some()
-        && !flow_state.require_auth
-        && !complete
-        && now < preauth_until;
-
-    let token = new_token();
-    let expires_at = now
-        + Duration::minutes(if complete {
-            COMPLETED_SESSION_MINUTES
-        } else {
-            SESSION_TTL_MINUTES
-        });
-    // The claim and the session it authenticates are written together or not at all.
-    let mut tx = state.db.begin().await?;
-    let authenticated = may_preauthenticate && claim_preauth(&mut tx, flow_state.id, now).await?;
-    let user_id = flow_state.user_id.filter(|_| authenticated);
-    let row = NewSessionRow {
-        token: &token,
-        flow_id: flow_state.id,
-        user_id,
-        authenticated,
-        host_origin: host_origin.clone(),
-        expires_at,
-    };
-    insert_session(&mut tx, &row, now).await?;
-    tx.commit().await?;
-
-    let cookie = if authenticated {
+    let session = mint(&state.db, &flow, flow_state, host_origin, now).await?;
+    let cookie = if session.authenticated {
         Some(resume_cookie(
             &state.config,
-            flow_state.id,
-            &token,
-            expires_at,
+            session.flow.id,
+            &session.token,
+            session.expires_at,
             now,
         ))
     } else {
         // A complete flow's resume cookie is of no more use: the browser forgets it.
-        sent_cookie.map(|_| clear_resume_cookie(&state.config, flow_state.id))
-    };
-    let session = Session {
-        token,
-        expires_at,
-        authenticated,
-        flow: flow_state.for_session(authenticated),
-        host_origin,
+        sent_cookie.map(|_| clear_resume_cookie(&state.config, session.flow.id))
     };
     Ok(match cookie {
         Some(cookie) => ([(SET_COOKIE, cookie)], Json(session)).into_response(),
         None => Json(session).into_response(),
     })
-}
-
-/// The requested embedding origin when the app's allow-list (or the server's extra origins, or
-/// loopback) holds it; `None` otherwise, and nothing is posted to the host.
-async fn checked_host_origin(
-    state: &AppState,
-    app_id: &str,
-    requested: Option<&str>,
-) -> Result<Option<String>, Error> {
-    let Some(origin) = requested.and_then(normalize_origin) else {
-        return Ok(None);
-    };
-    let app_origins = allowed_origins(&state.db, app_id).await?;
-    Ok(is_allowed_origin(origin, &app_origins, &state.config).then(|| origin.to_owned()))
 }
 
 /// `GET /api/flow/state`: the session's flow as the app routes on it.

@@ -4,5 +4,6 @@
 
 pub(crate) mod identity;
 pub(crate) mod payouts;
+pub(crate) mod sessions;
 pub(crate) mod sign_in;
 pub(crate) mod steps;
