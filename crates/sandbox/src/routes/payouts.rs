@@ -8,7 +8,6 @@
 //! `min_flow_payout` ([`min_flow_payout`]), and its errors never tell the end user anything
 //! about the app's wallet (a shortfall there answers a generic 409).
 
-use crate::apps::min_flow_payout;
 use crate::auth::{FlowUser, HostApp};
 use crate::error::Error;
 use crate::extract::ApiJson;
@@ -17,6 +16,7 @@ use crate::ledger::{create_transfer, insufficient_funds, replayed_transfer, user
 use crate::routes::Mount;
 use crate::service::payouts::{host_payout_method, payout_draft, PayoutOrder};
 use crate::state::AppState;
+use crate::store::apps::min_flow_payout;
 use crate::store::payout_methods::MethodRow;
 use crate::store::users::{payout_block, user_exists};
 use axum::extract::State;

@@ -3,13 +3,13 @@
 //! wallet is all withdrawable. The flow's payout step reads a [`FlowWallet`] (issue 8): the
 //! same, plus the app's flow payout minimum and why the user may not pay out, if they may not.
 
-use crate::apps::min_flow_payout;
 use crate::auth::{FlowUser, HostApp};
 use crate::error::Error;
 use crate::extract::PathParam;
 use crate::ledger::{app_wallet, user_wallet};
 use crate::routes::Mount;
 use crate::state::AppState;
+use crate::store::apps::min_flow_payout;
 use crate::store::users::{payout_block, user_exists, user_not_found};
 use axum::extract::State;
 use axum::{Json, Router};

@@ -3,12 +3,12 @@
 //! long it lives, whether a resume cookie's session may go on, and which embedding origin it
 //! may post to. The cookie itself and the HTTP answers are `routes::flow_sessions`'.
 
-use crate::apps::allowed_origins;
 use crate::db::Db;
 use crate::error::Error;
 use crate::origin::{is_allowed_origin, normalize_origin};
 use crate::secret::new_token;
 use crate::state::AppState;
+use crate::store::apps::allowed_origins;
 use crate::store::flows::{claim_preauth, FlowRow};
 use crate::store::sessions::{find_resumable, insert_session, set_host_origin, NewSessionRow};
 use chrono::{DateTime, Duration, Utc};

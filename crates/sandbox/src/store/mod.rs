@@ -5,6 +5,7 @@
 //! nothing here knows HTTP. A write that breaks a database constraint answers by the
 //! constraint's name, in one place: [`constraints`].
 
+pub(crate) mod apps;
 pub(crate) mod background_checks;
 pub(crate) mod bank_accounts;
 pub(crate) mod compliance;

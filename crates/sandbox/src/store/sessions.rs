@@ -3,7 +3,7 @@
 //! asked a code for, whether that phone was verified, its wrong codes and when it may try
 //! again; migrations 0003 and 0007). The bearer extractor reads it too ([`crate::auth`]).
 
-use crate::db::{from_millis, to_flag, to_millis, Db};
+use crate::db::{from_millis, parse_stored_id, parse_stored_opt_id, to_flag, to_millis, Db};
 use crate::error::Error;
 use crate::phone::ParsedPhone;
 use crate::secret::sha256_hex;
@@ -11,6 +11,53 @@ use chrono::{DateTime, Duration, Utc};
 use payout_model::COMPLETED_SESSION_MINUTES;
 use sqlx::AnyConnection;
 use uuid::Uuid;
+
+/// A session as stored, with its flow's app.
+pub(crate) struct StoredSession {
+    /// The flow it is scoped to.
+    pub flow_id: Uuid,
+    /// The app the flow belongs to.
+    pub app_id: Uuid,
+    /// The user it acts for, once authenticated.
+    pub user_id: Option<Uuid>,
+    /// Whether it acts for a user.
+    pub authenticated: bool,
+    /// When it ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    flow_id: String,
+    app_id: String,
+    user_id: Option<String>,
+    authenticated: i64,
+    expires_at: i64,
+}
+
+/// The session whose token's sha256 is `token_hash`, live or not.
+pub(crate) async fn find_session(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<StoredSession>, Error> {
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT s.flow_id, f.app_id, s.user_id, s.authenticated, s.expires_at \
+         FROM flow_sessions s JOIN flows f ON f.id = s.flow_id WHERE s.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await?;
+    row.map(|row| {
+        Ok(StoredSession {
+            flow_id: parse_stored_id(&row.flow_id)?,
+            app_id: parse_stored_id(&row.app_id)?,
+            user_id: parse_stored_opt_id(row.user_id.as_deref())?,
+            authenticated: row.authenticated != 0,
+            expires_at: from_millis(row.expires_at)?,
+        })
+    })
+    .transpose()
+}
 
 /// A session about to be stored.
 pub(crate) struct NewSessionRow<'a> {

@@ -1,5 +1,5 @@
-//! Apps: the host tenants, their credentials and their embed allow-lists (seed 001,
-//! "Applications"). The sandbox has no app-management API yet: one default app is created at
+//! The `apps` table: the host tenants, their credentials, their embed allow-lists (seed 001,
+//! "Applications") and their flow payout minimum (migration 0006). The sandbox has no app-management API yet: one default app is created at
 //! start ([`ensure_default_app`]). Api keys are stored as sha256 digests only. Every app has a
 //! wallet that opens with $100.00 in the sandbox (seed 004; [`crate::ledger::open_app_wallet`]),
 //! apps from before the ledger included.
