@@ -67,7 +67,7 @@ pub enum Error {
     },
     /// 409 `conflict` (a unique constraint) or 422 `invalid_request` (a check, foreign key or
     /// not-null constraint): a write broke a database constraint; the words are chosen by its
-    /// name ([`crate::store::constraints`]), never the database's message.
+    /// name (`store::constraints`), never the database's message.
     #[error("database constraint {:?} ({:?}) violated", .0.name, .0.kind)]
     Constraint(Violation),
     /// 500 `internal`: the database failed.

@@ -7,14 +7,16 @@
 //! ## A link is a bounded capability (issue 8)
 //!
 //! - A pre-authenticated link (the host named the user, no `require_auth`, within
-//!   [`PREAUTH_WINDOW_MINUTES`]) signs in ONE browser: the first mint claims the flow
-//!   (`flows.preauth_claimed_at`, migration 0006) with a compare-and-set, and only the mint
-//!   whose claim took is authenticated. That browser resumes through its resume cookie (below);
-//!   every later mint, from any browser, is unauthenticated and must sign in.
+//!   [`PREAUTH_WINDOW_MINUTES`](payout_model::PREAUTH_WINDOW_MINUTES)) signs in ONE browser:
+//!   the first mint claims the flow (`flows.preauth_claimed_at`, migration 0006) with a
+//!   compare-and-set, and only the mint whose claim took is authenticated. That browser resumes
+//!   through its resume cookie (below); every later mint, from any browser, is unauthenticated
+//!   and must sign in.
 //! - When a step completion completes the flow, every session of the flow ends at most
-//!   [`COMPLETED_SESSION_MINUTES`] later (long enough for the done screen), and meanwhile the
-//!   flow is read-only ([`FlowState::permits`]). A mint for a complete flow is never
-//!   authenticated, nor resumed: the app shows its done screen to anyone holding the link.
+//!   [`COMPLETED_SESSION_MINUTES`](payout_model::COMPLETED_SESSION_MINUTES) later (long enough
+//!   for the done screen), and meanwhile the flow is read-only ([`FlowState::permits`]). A mint
+//!   for a complete flow is never authenticated, nor resumed: the app shows its done screen to
+//!   anyone holding the link.
 //!
 //! ## Resuming after a reload (issue 3)
 //!
@@ -75,14 +77,15 @@ pub(crate) fn router() -> Router<AppState> {
 ///
 /// Otherwise a fresh session. It is authenticated (acts for the flow's user) only when the HOST
 /// named the user when it created the flow (`flows.preauthenticated`; a `user_id` written by a
-/// sign-in through the link never counts, or anyone opening the link after that person signed
-/// in would act as them), the flow does not `require_auth`, it was created less than
-/// [`PREAUTH_WINDOW_MINUTES`](payout_model::PREAUTH_WINDOW_MINUTES) ago (seed 002, `user_id`), and this mint is the first to claim it
-/// (issue 8: the link signs in one browser, once); otherwise the app asks the user to sign in
-/// first.
+/// sign-in through the link never counts, or anyone opening the link after that person signed in
+/// would act as them), the flow does not `require_auth`, it was created less than
+/// [`PREAUTH_WINDOW_MINUTES`](payout_model::PREAUTH_WINDOW_MINUTES) ago (seed 002, `user_id`), and
+/// this mint is the first to claim it (issue 8: the link signs in one browser, once); otherwise the
+/// app asks the user to sign in first.
 ///
-/// A complete flow is never resumed nor authenticated: the session is a fresh, unauthenticated
-/// one living [`COMPLETED_SESSION_MINUTES`](payout_model::COMPLETED_SESSION_MINUTES) (module docs), and a resume cookie sent is cleared.
+/// A complete flow is never resumed nor authenticated: the session is a fresh, unauthenticated one
+/// living [`COMPLETED_SESSION_MINUTES`](payout_model::COMPLETED_SESSION_MINUTES) (module docs), and
+/// a resume cookie sent is cleared.
 async fn create_session(
     State(state): State<AppState>,
     ip: ClientIp,

@@ -1,8 +1,12 @@
 //! Every route: one router per resource, merged here, each mounting its handlers by the endpoint
 //! declarations of [`payout_model::endpoint`] through [`Mount`] (so no API path is written in
-//! the sandbox); and the fallback that answers unknown `/api` routes with the JSON envelope. Which caller each route takes is the
-//! declaration's [`Caller`](payout_model::endpoint::Caller); `tests/contract.rs` checks each
-//! handler refuses every other.
+//! the sandbox); and the fallback that answers unknown `/api` routes with the JSON envelope.
+//! Which caller each route takes is the declaration's [`Caller`]; `tests/contract.rs` checks
+//! each handler refuses every other.
+//!
+//! A route module holds handlers and its router only: they extract, call [`crate::service`] or
+//! [`crate::store`], and answer. No route module imports another (issue 9; the test below
+//! checks it), so what two of them share lives in a store or a service.
 
 pub(crate) mod background_checks;
 pub(crate) mod bank_accounts;

@@ -112,7 +112,8 @@ fn check_unchanged_by(
     Ok(errors.finish()?)
 }
 
-/// Whether two addresses are the same place for a compliance resubmission: equal once normalized, ignoring letter case.
+/// Whether two addresses are the same place for a compliance resubmission: equal once normalized,
+/// ignoring letter case.
 fn same_place(a: &Address, b: &Address) -> bool {
     let key = |a: &Address| serde_json::to_string(&a.normalized()).map(|s| s.to_lowercase());
     matches!((key(a), key(b)), (Ok(a), Ok(b)) if a == b)
@@ -354,8 +355,8 @@ impl<'a> Subject<'a> {
     }
 }
 
-/// Whether two addresses are the same place for a background check: every part compared trimmed, with runs of spaces
-/// as one and in any case.
+/// Whether two addresses are the same place for a background check: every part compared trimmed,
+/// with runs of spaces as one and in any case.
 fn same_address(a: &Address, b: &Address) -> bool {
     let key = |a: &Address| {
         let a = a.normalized();

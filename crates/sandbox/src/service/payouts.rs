@@ -4,8 +4,9 @@
 //!
 //! The sandbox rails: PayPal, Venmo and Cash App payouts complete at once (user → `external:
 //! <platform>`); ACH payouts go `pending` with the money in the user's hold until the sandbox's
-//! simulate endpoint completes or fails them. The fee ([`PayoutPlatform::fee`](payout_model::money::PayoutPlatform::fee)) is charged at
-//! creation, to the app's wallet (`platform`, the default) or out of the amount (`user`).
+//! simulate endpoint completes or fails them. The fee
+//! ([`PayoutPlatform::fee`](payout_model::money::PayoutPlatform::fee)) is charged at creation, to
+//! the app's wallet (`platform`, the default) or out of the amount (`user`).
 
 use crate::error::Error;
 use crate::ledger::{
