@@ -49,7 +49,7 @@ use crate::ratelimit::{check_mint, ClientIp};
 use crate::resume_cookie::{clear_resume_cookie, cookie_value, resume_cookie, resume_cookie_name};
 use crate::routes::Mount;
 use crate::service::sessions::{checked_host_origin, mint, resume, Resumed};
-use crate::service::steps::{check_step_done, record_step_completed};
+use crate::service::steps::complete_step_by_hand;
 use crate::state::AppState;
 use crate::store::flows::{flow_not_found, flow_state, FlowRow};
 use axum::extract::State;
@@ -165,39 +165,7 @@ async fn complete_step(
         .parse()
         .map_err(|message: String| Error::invalid_field("step", message))?;
 
-    let flow_state = flow_state(&state.db, session.flow_id).await?;
-    if !flow_state.steps.iter().any(|s| s.name() == step) {
-        return Err(Error::Conflict(format!(
-            "\"{step}\" is not a step of this flow"
-        )));
-    }
-    if flow_state.completed_steps.contains(&step) {
-        return Ok(Json(flow_state));
-    }
-    if matches!(
-        step,
-        StepName::Compliance | StepName::IdVerification | StepName::BackgroundCheck
-    ) {
-        return Err(Error::Conflict(format!(
-            "\"{step}\" is completed by its own form"
-        )));
-    }
-    check_current(&flow_state, step)?;
-    check_step_done(&state.db, &user, step).await?;
     let now = state.clock.now();
-    let flow_state = record_step_completed(&state.db, session.flow_id, step, now, |flow| {
-        check_current(flow, step).map(|()| true)
-    })
-    .await?;
-    Ok(Json(flow_state))
-}
-
-/// 409 unless `step` is the flow's current step (the first not completed).
-fn check_current(flow: &FlowState, step: StepName) -> Result<(), Error> {
-    match flow.next_step().map(|s| s.name()) {
-        Some(current) if current != step => Err(Error::Conflict(format!(
-            "\"{step}\" is not the current step; \"{current}\" comes first"
-        ))),
-        _ => Ok(()),
-    }
+    let flow = complete_step_by_hand(&state.db, &user, step, now).await?;
+    Ok(Json(flow))
 }

@@ -20,14 +20,9 @@ use crate::error::Error;
 use crate::extract::PathParam;
 use crate::routes::Mount;
 use crate::secret::sha256_hex;
-use crate::service::identity::decide;
-use crate::service::steps::record_form_step;
+use crate::service::identity::{check_undecided, submit_id_verification as submit};
 use crate::state::AppState;
-use crate::store::flows::flow_state;
-use crate::store::id_verification::{
-    decision, find_id_verification, record_decision, upsert_document, DecisionFor,
-};
-use crate::store::users::email;
+use crate::store::id_verification::{find_id_verification, upsert_document};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
@@ -35,12 +30,10 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::error::Errors;
 use payout_model::identity::{
-    check_document, DocumentSide, IdVerification, Submitted, UploadedDocument, VerificationStatus,
-    DOCUMENT_MAX_BYTES,
+    check_document, DocumentSide, IdVerification, Submitted, UploadedDocument, DOCUMENT_MAX_BYTES,
 };
-use payout_model::{FlowAction, StepName};
+use payout_model::FlowAction;
 
 /// The largest body the upload route reads: one byte over the limit, so an oversize picture is
 /// refused with the model's message (a 422 naming the side), never the framework's plain 413.
@@ -54,23 +47,6 @@ pub(crate) fn router() -> Router<AppState> {
             route.layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
         })
         .endpoint::<ep::SubmitIdVerification, _, _>(submit_id_verification)
-}
-
-/// Whether a decision stands for good (module docs): verified or needs review.
-fn is_settled(status: VerificationStatus) -> bool {
-    matches!(
-        status,
-        VerificationStatus::Verified | VerificationStatus::NeedsReview
-    )
-}
-
-/// The 409 for an upload once the decision is settled.
-fn already_decided(status: VerificationStatus) -> Error {
-    Error::Conflict(if status == VerificationStatus::Verified {
-        "your id is already verified".to_owned()
-    } else {
-        "your id is already being reviewed".to_owned()
-    })
 }
 
 /// `GET /api/flow/id-verification`: the decision (`not_started` before one) and the pictures
@@ -127,11 +103,7 @@ async fn upload_document(
             "is not a JPEG, PNG or WebP image",
         ));
     }
-    if let Some((status, _)) = decision(&state.db, user.user_id).await? {
-        if is_settled(status) {
-            return Err(already_decided(status));
-        }
-    }
+    check_undecided(&state.db, user.user_id).await?;
 
     let now = state.clock.now();
     let document = UploadedDocument {
@@ -155,53 +127,9 @@ async fn submit_id_verification(
 ) -> Result<Json<Submitted<IdVerification>>, Error> {
     user.permit(&state.db, FlowAction::SubmitIdVerification)
         .await?;
-    let current = find_id_verification(&state.db, user.user_id).await?;
-    if is_settled(current.status) {
-        let flow = record_form_step(
-            &state.db,
-            user.flow_id,
-            StepName::IdVerification,
-            state.clock.now(),
-        )
-        .await?;
-        return Ok(Json(Submitted {
-            data: current,
-            flow,
-        }));
-    }
-    let mut errors = Errors::default();
-    for side in DocumentSide::ALL {
-        if !current.documents.iter().any(|d| d.side == side) {
-            errors.add(side.as_str(), "is required");
-        }
-    }
-    errors.finish()?;
-
-    let status = decide(&email(&state.db, user.user_id).await?);
     let now = state.clock.now();
-    let who = DecisionFor {
-        user_id: user.user_id,
-        app_id: user.app_id,
-        flow_id: user.flow_id,
-    };
-    record_decision(&state.db, &who, status, now).await?;
-    tracing::info!(user_id = %user.user_id, ?status, "id verification decided");
-
-    let flow = if status == VerificationStatus::Failed {
-        flow_state(&state.db, user.flow_id).await?
-    } else {
-        record_form_step(
-            &state.db,
-            user.flow_id,
-            StepName::IdVerification,
-            state.clock.now(),
-        )
-        .await?
-    };
-    Ok(Json(Submitted {
-        data: find_id_verification(&state.db, user.user_id).await?,
-        flow,
-    }))
+    let submitted = submit(&state.db, &user, now).await?;
+    Ok(Json(submitted))
 }
 
 /// A `Content-Type` without its parameters, lower case.

@@ -1,6 +1,7 @@
 //! The identity decisions (issue 3, issue 8): the compliance record and the background check
 //! never disagree ([`save_compliance`], [`run_background_check`]), and the sandbox's ID
-//! verification decision ([`decide`]). Tax ids and SSNs are never logged.
+//! verification decision ([`decide`], [`submit_id_verification`]): one of verified or needs
+//! review is the user's, not the flow's, and stands for every later flow of theirs. Tax ids and SSNs are never logged.
 //!
 //! The check and the compliance record never disagree (issue 8):
 //! - with a compliance record on file, the check runs on its country, date of birth, address and
@@ -17,20 +18,25 @@
 use crate::auth::FlowUser;
 use crate::db::{begin_write, Db};
 use crate::error::Error;
+use crate::service::steps::record_form_step;
 use crate::store::background_checks::{
     has_failed_check, has_run_check, insert_check, not_eligible_claims, CheckSubject,
 };
 use crate::store::compliance::{find_record, store_record, store_tin_hash, TaxRecord};
+use crate::store::flows::flow_state;
+use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
 use crate::store::notifications::record_notification;
-use crate::store::users::{flag_criminal_activity, legal_name};
+use crate::store::users::{email, flag_criminal_activity, legal_name};
 use chrono::{DateTime, NaiveDate, Utc};
 use payout_model::error::Errors;
 use payout_model::identity::{
     age_on, last4, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance,
-    Ineligible, NewBackgroundCheck, TaxForm, VerificationStatus, MIN_AGE_YEARS,
-    SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG,
+    DocumentSide, IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm,
+    VerificationStatus, MIN_AGE_YEARS, SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG,
+    SANDBOX_IDV_REVIEW_TAG,
 };
 use payout_model::notification::{BackgroundCheckFailed, NotificationType};
+use payout_model::StepName;
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -375,6 +381,80 @@ fn same_address(a: &Address, b: &Address) -> bool {
         })
     };
     key(a) == key(b)
+}
+
+/// Whether a decision stands for good : verified or needs review.
+fn is_settled(status: VerificationStatus) -> bool {
+    matches!(
+        status,
+        VerificationStatus::Verified | VerificationStatus::NeedsReview
+    )
+}
+
+/// The 409 for an upload once the decision is settled.
+fn already_decided(status: VerificationStatus) -> Error {
+    Error::Conflict(if status == VerificationStatus::Verified {
+        "your id is already verified".to_owned()
+    } else {
+        "your id is already being reviewed".to_owned()
+    })
+}
+
+/// 409 once user `user_id`'s ID verification decision is settled (verified or in review): they
+/// upload nothing more.
+pub(crate) async fn check_undecided(db: &Db, user_id: Uuid) -> Result<(), Error> {
+    if let Some((status, _)) = decision(db, user_id).await? {
+        if is_settled(status) {
+            return Err(already_decided(status));
+        }
+    }
+    Ok(())
+}
+
+/// Asks for the sandbox's decision ([`decide`]) on the signed-in user's pictures at `now`:
+/// 422 naming each missing side ("is required"). A failure clears the pictures and leaves the
+/// step open; verified and needs-review complete it. Once the user is verified or in review (in
+/// this flow or an earlier one), no new decision is made and no pictures are needed: the answer
+/// is the decision on file, and the step is completed.
+pub(crate) async fn submit_id_verification(
+    db: &Db,
+    user: &FlowUser,
+    now: DateTime<Utc>,
+) -> Result<Submitted<IdVerification>, Error> {
+    let current = find_id_verification(db, user.user_id).await?;
+    if is_settled(current.status) {
+        let flow = record_form_step(db, user.flow_id, StepName::IdVerification, now).await?;
+        return Ok(Submitted {
+            data: current,
+            flow,
+        });
+    }
+    let mut errors = Errors::default();
+    for side in DocumentSide::ALL {
+        if !current.documents.iter().any(|d| d.side == side) {
+            errors.add(side.as_str(), "is required");
+        }
+    }
+    errors.finish()?;
+
+    let status = decide(&email(db, user.user_id).await?);
+    let who = DecisionFor {
+        user_id: user.user_id,
+        app_id: user.app_id,
+        flow_id: user.flow_id,
+    };
+    record_decision(db, &who, status, now).await?;
+    tracing::info!(user_id = %user.user_id, ?status, "id verification decided");
+
+    let flow = if status == VerificationStatus::Failed {
+        flow_state(db, user.flow_id).await?
+    } else {
+        record_form_step(db, user.flow_id, StepName::IdVerification, now).await?
+    };
+    Ok(Submitted {
+        data: find_id_verification(db, user.user_id).await?,
+        flow,
+    })
 }
 
 /// The sandbox's ID verification decision for a user with `email` (README "Sandbox test

@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::ledger::payout_made_in_flow;
 use crate::store::bank_accounts::has_bank_account;
-use crate::store::flows::{flow_not_found, set_completed_steps, FlowRow};
+use crate::store::flows::{flow_not_found, flow_state, set_completed_steps, FlowRow};
 use crate::store::payout_methods::has_payout_method;
 use crate::store::sessions::end_sessions_soon;
 use chrono::{DateTime, Utc};
@@ -17,6 +17,52 @@ use uuid::Uuid;
 
 /// How often a step completion re-reads the flow when another completion got there first.
 const COMPLETE_ATTEMPTS: usize = 5;
+
+/// Completes `step` of the signed-in user's flow at `now`, for the steps whose work happens
+/// elsewhere (`POST /api/flow/steps/{step}/complete`): 409 when it is not a step of the flow,
+/// is completed by its own form, is not the current step, or its work is not done
+/// ([`check_step_done`]). Completing an already completed step answers the flow unchanged.
+pub(crate) async fn complete_step_by_hand(
+    db: &Db,
+    user: &FlowUser,
+    step: StepName,
+    now: DateTime<Utc>,
+) -> Result<FlowState, Error> {
+    let flow_state = flow_state(db, user.flow_id).await?;
+    if !flow_state.steps.iter().any(|s| s.name() == step) {
+        return Err(Error::Conflict(format!(
+            "\"{step}\" is not a step of this flow"
+        )));
+    }
+    if flow_state.completed_steps.contains(&step) {
+        return Ok(flow_state);
+    }
+    if matches!(
+        step,
+        StepName::Compliance | StepName::IdVerification | StepName::BackgroundCheck
+    ) {
+        return Err(Error::Conflict(format!(
+            "\"{step}\" is completed by its own form"
+        )));
+    }
+    check_current(&flow_state, step)?;
+    check_step_done(db, user, step).await?;
+    let flow_state = record_step_completed(db, user.flow_id, step, now, |flow| {
+        check_current(flow, step).map(|()| true)
+    })
+    .await?;
+    Ok(flow_state)
+}
+
+/// 409 unless `step` is the flow's current step (the first not completed).
+fn check_current(flow: &FlowState, step: StepName) -> Result<(), Error> {
+    match flow.next_step().map(|s| s.name()) {
+        Some(current) if current != step => Err(Error::Conflict(format!(
+            "\"{step}\" is not the current step; \"{current}\" comes first"
+        ))),
+        _ => Ok(()),
+    }
+}
 
 /// Records `step` completed in flow `flow_id` and answers the flow as it then is. Already
 /// completed: the flow unchanged. Otherwise `check` sees the flow first: an error stops here,
@@ -99,7 +145,7 @@ fn form_step_denied(flow: &FlowState, step: StepName) -> Error {
 
 /// 409 unless the work of `step` is done: a payout method for `manage-payouts`, a bank account
 /// for `manage-payments`, a payout made in this flow for `payout`.
-pub(crate) async fn check_step_done(db: &Db, user: &FlowUser, step: StepName) -> Result<(), Error> {
+async fn check_step_done(db: &Db, user: &FlowUser, step: StepName) -> Result<(), Error> {
     let (done, missing) = match step {
         StepName::ManagePayouts => (
             has_payout_method(db, user.user_id).await?,

@@ -57,6 +57,15 @@ pub(crate) async fn flow_state(db: &Db, flow_id: Uuid) -> Result<FlowState, Erro
         .to_state()
 }
 
+/// The app flow `flow_id` belongs to, if there is such a flow.
+pub(crate) async fn app_of(db: &Db, flow_id: Uuid) -> Result<Option<Uuid>, Error> {
+    let app_id: Option<String> = sqlx::query_scalar("SELECT app_id FROM flows WHERE id = $1")
+        .bind(flow_id.to_string())
+        .fetch_optional(db)
+        .await?;
+    Ok(app_id.and_then(|id| Uuid::try_parse(&id).ok()))
+}
+
 /// Claims flow `flow_id`'s pre-authentication for the mint at hand: `true` for the one mint
 /// whose compare-and-set takes (`… WHERE preauth_claimed_at IS NULL`, one row changed), `false`
 /// for every other, concurrent ones included, on SQLite and PostgreSQL alike.
