@@ -17,8 +17,8 @@ use crate::db::{
     parse_stored_opt_id, to_json_text, to_millis, Db,
 };
 use crate::error::Error;
-use crate::idempotency::IdempotencyKey;
 use crate::pagination::Page;
+use crate::store::idempotency::IdempotencyKey;
 use chrono::{DateTime, Utc};
 use payout_model::money::{
     format_cents, Cents, ExternalData, PayoutPlatform, StatusChange, Transaction, TransactionType,

@@ -17,7 +17,8 @@
 //!   types; database constraint violations answer 409/422 by constraint name in
 //!   `store::constraints`.
 //! - around them: `auth` and `extract` (extractors), `db` (the pool and column conventions),
-//!   `error` (the one envelope), `ratelimit`, `headers`, `resume_cookie`, `purge`.
+//!   `error` (the one envelope), `ratelimit`, `headers`, `resume_cookie`, `purge` (which deletes
+//!   through the stores).
 //!
 //! `main.rs` only starts things; everything else lives here so tests and the e2e crate can run
 //! the server in-process:
@@ -43,7 +44,6 @@ mod db;
 mod error;
 mod extract;
 mod headers;
-mod idempotency;
 mod ledger;
 mod origin;
 mod otp;

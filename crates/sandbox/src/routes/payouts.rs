@@ -11,12 +11,12 @@
 use crate::auth::{FlowUser, HostApp};
 use crate::error::Error;
 use crate::extract::ApiJson;
-use crate::idempotency::IdempotencyKey;
 use crate::ledger::{create_transfer, insufficient_funds, replayed_transfer, user_wallet};
 use crate::routes::Mount;
 use crate::service::payouts::{host_payout_method, payout_draft, PayoutOrder};
 use crate::state::AppState;
 use crate::store::apps::min_flow_payout;
+use crate::store::idempotency::IdempotencyKey;
 use crate::store::payout_methods::MethodRow;
 use crate::store::users::{payout_block, user_exists};
 use axum::extract::State;

@@ -7,7 +7,6 @@
 use crate::auth::{FlowUser, HostApp};
 use crate::error::Error;
 use crate::extract::{ApiJson, ApiQuery, PathParam};
-use crate::idempotency::IdempotencyKey;
 use crate::ledger::{
     amount_out_of_range, app_account, change_status, create_transfer as write_new_transfer,
     insufficient_funds, list_transfers as page, load_transfers, replayed_transfer,
@@ -16,6 +15,7 @@ use crate::ledger::{
 use crate::pagination::{Page, PageParams};
 use crate::routes::Mount;
 use crate::state::AppState;
+use crate::store::idempotency::IdempotencyKey;
 use crate::store::users::user_exists;
 use axum::extract::State;
 use axum::{Json, Router};

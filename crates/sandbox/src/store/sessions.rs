@@ -254,3 +254,15 @@ pub(crate) async fn authenticate(
     .await?;
     Ok(updated.rows_affected() == 1)
 }
+
+/// Deletes the sessions that ended at or before `before_ms` (unix milliseconds;
+/// [`crate::purge`]), after their codes; how many.
+pub(crate) async fn purge_sessions(conn: &mut AnyConnection, before_ms: i64) -> Result<u64, Error> {
+    Ok(
+        sqlx::query("DELETE FROM flow_sessions WHERE expires_at <= $1")
+            .bind(before_ms)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -177,3 +177,35 @@ pub(crate) async fn forget_code_sent(
     .await?;
     Ok(())
 }
+
+/// Deletes the codes expired at `now_ms` and those of sessions that ended at or before
+/// `sessions_before_ms` (unix milliseconds; [`crate::purge`]); how many.
+pub(crate) async fn purge_codes(
+    conn: &mut AnyConnection,
+    now_ms: i64,
+    sessions_before_ms: i64,
+) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "DELETE FROM sign_in_codes WHERE expires_at <= $1 OR token_hash IN \
+         (SELECT token_hash FROM flow_sessions WHERE expires_at <= $2)",
+    )
+    .bind(now_ms)
+    .bind(sessions_before_ms)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Deletes the per-number sign-in events at or before `before_ms` ([`crate::purge`]); how many.
+pub(crate) async fn purge_phone_events(
+    conn: &mut AnyConnection,
+    before_ms: i64,
+) -> Result<u64, Error> {
+    Ok(
+        sqlx::query("DELETE FROM phone_sign_in_events WHERE at <= $1")
+            .bind(before_ms)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
