@@ -1,7 +1,8 @@
 //! The identity decisions (issue 3, issue 8): the compliance record and the background check
 //! never disagree ([`save_compliance`], [`run_background_check`]), and the sandbox's ID
 //! verification decision ([`decide`], [`submit_id_verification`]): one of verified or needs
-//! review is the user's, not the flow's, and stands for every later flow of theirs. Tax ids and SSNs are never logged.
+//! review is the user's, not the flow's, and stands for every later flow of theirs. Tax ids and
+//! SSNs are never logged.
 //!
 //! The check and the compliance record never disagree (issue 8):
 //! - with a compliance record on file, the check runs on its country, date of birth, address and

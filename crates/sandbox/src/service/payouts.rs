@@ -8,27 +8,157 @@
 //! ([`PayoutPlatform::fee`](payout_model::money::PayoutPlatform::fee)) is charged at creation, to
 //! the app's wallet (`platform`, the default) or out of the amount (`user`).
 
+use crate::auth::FlowUser;
+use crate::db::Db;
 use crate::error::Error;
 use crate::ledger::{
-    app_account, fees_account, hold_account, rail_account, user_account, Move, TransferDraft,
+    app_account, create_transfer, fees_account, hold_account, insufficient_funds, rail_account,
+    replayed_transfer, user_account, user_wallet, Move, TransferDraft,
 };
 use crate::secret::random_alphanumeric;
+use crate::store::apps::min_flow_payout;
+use crate::store::idempotency::IdempotencyKey;
 use crate::store::payout_methods::{chosen_platform, MethodRow};
+use crate::store::users::{payout_block, user_exists};
+use chrono::{DateTime, Utc};
 use payout_model::money::{
-    Cents, ExternalData, FeeParty, NewPayout, PayoutQuote, TransactionType, TransferStatus,
-    TransferType,
+    format_cents, Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutQuote,
+    TransactionType, Transfer, TransferStatus, TransferType,
 };
-use payout_model::Metadata;
+use payout_model::{FlowState, Metadata};
 use sqlx::AnyConnection;
 use uuid::Uuid;
+
+/// A host payout (`POST /api/v2/payouts`) of app `app_id` at `now`: replays an idempotency
+/// key's first transfer; 422 naming `user_id` for another app's user, or as
+/// [`host_payout_method`] says; `fund` first moves the amount from the app's wallet to the
+/// user's, in the same transfer; 422 on `amount` for money a wallet does not have.
+pub(crate) async fn host_payout(
+    db: &Db,
+    app_id: Uuid,
+    new: NewPayout,
+    now: DateTime<Utc>,
+) -> Result<Transfer, Error> {
+    let key = new
+        .idempotency_key
+        .as_deref()
+        .map(|key| IdempotencyKey::new("payouts", key, &new))
+        .transpose()?;
+    if let Some(transfer) = replayed_transfer(db, app_id, key.as_ref()).await? {
+        return Ok(transfer);
+    }
+    if !user_exists(db, app_id, new.user_id).await? {
+        return Err(Error::invalid_field("user_id", "no such user"));
+    }
+    let mut conn = db.acquire().await?;
+    let method = host_payout_method(&mut conn, &new).await?;
+    drop(conn);
+    let draft = payout_draft(PayoutOrder {
+        app_id,
+        user_id: new.user_id,
+        flow_id: None,
+        method: &method,
+        amount: new.amount,
+        party: new.payout_fee_party.unwrap_or_default(),
+        fund: new.fund,
+        metadata: new.metadata,
+    })?;
+    let transfer = create_transfer(db, &draft, key.as_ref(), now)
+        .await
+        .map_err(|e| e.into_error(insufficient_funds))?;
+    Ok(transfer)
+}
+
+/// A flow payout of the signed-in user through `flow` at `now` (the caller checked the payout
+/// step is current): 403 `payout_blocked` for a user whose background check failed; replays an
+/// idempotency key's first transfer (the key is scoped to the app and the user); 422 on
+/// `amount` under the app's `min_flow_payout` or above the user's withdrawable balance, on
+/// `payout_method_id` for a method not theirs; the fee paid as the flow's `payout_fee_party`
+/// says; when the app's wallet cannot pay its part, a 409 that says nothing of its balance.
+pub(crate) async fn flow_payout(
+    db: &Db,
+    user: &FlowUser,
+    flow: &FlowState,
+    new: NewFlowPayout,
+    now: DateTime<Utc>,
+) -> Result<Transfer, Error> {
+    if payout_block(db, user.user_id).await?.is_some() {
+        return Err(Error::PayoutBlocked);
+    }
+    let scope = format!("flow-payouts:{}", user.user_id);
+    let key = IdempotencyKey::new(scope, new.idempotency_key.clone(), &new)?;
+    if let Some(transfer) = replayed_transfer(db, user.app_id, Some(&key)).await? {
+        return Ok(transfer);
+    }
+    let minimum = min_flow_payout(db, user.app_id).await?;
+    if new.amount < minimum {
+        return Err(Error::invalid_field(
+            "amount",
+            format!("must be at least {}", format_cents(minimum)),
+        ));
+    }
+    let mut conn = db.acquire().await?;
+    let method = MethodRow::find(&mut conn, user.user_id, new.payout_method_id)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid_field("payout_method_id", "is not one of your payout methods")
+        })?;
+    let withdrawable = user_wallet(&mut conn, user.user_id)
+        .await?
+        .withdrawable_amount;
+    drop(conn);
+    if new.amount > withdrawable {
+        return Err(above_balance(withdrawable));
+    }
+    let draft = payout_draft(PayoutOrder {
+        app_id: user.app_id,
+        user_id: user.user_id,
+        flow_id: Some(user.flow_id),
+        method: &method,
+        amount: new.amount,
+        party: flow.payout_fee_party,
+        fund: false,
+        metadata: None,
+    })?;
+    let transfer = create_transfer(db, &draft, Some(&key), now)
+        .await
+        .map_err(|e| {
+            e.into_error(|shortfall| {
+                if shortfall.is_user() {
+                    above_balance(shortfall.balance)
+                } else {
+                    // The app's side: the end user learns nothing of its wallet; the log has
+                    // what happened (no ids, no amounts of the user).
+                    tracing::warn!(
+                        "a flow payout was refused: the app's wallet cannot pay its part"
+                    );
+                    payout_unavailable()
+                }
+            })
+        })?;
+    Ok(transfer)
+}
+
+/// The flow's 409 when the app cannot pay its part of a payout: says nothing of its wallet.
+fn payout_unavailable() -> Error {
+    Error::Conflict("this payout cannot be made right now; try again later".to_owned())
+}
+
+/// The flow's 422 for an amount above the user's withdrawable balance.
+fn above_balance(withdrawable: Cents) -> Error {
+    Error::invalid_field(
+        "amount",
+        format!(
+            "must be at most {}, your balance",
+            format_cents(withdrawable)
+        ),
+    )
+}
 
 /// The payout method a host payout `new` goes to: `account_id` when given (422 naming it when it
 /// is not the user's, or naming `platform` when that disagrees), else the user's method on
 /// `platform` (`default`: their default method; 422 naming `platform` when they have none).
-pub(crate) async fn host_payout_method(
-    conn: &mut AnyConnection,
-    new: &NewPayout,
-) -> Result<MethodRow, Error> {
+async fn host_payout_method(conn: &mut AnyConnection, new: &NewPayout) -> Result<MethodRow, Error> {
     let account_id = new
         .account_id
         .as_deref()
@@ -72,7 +202,7 @@ pub(crate) async fn host_payout_method(
 }
 
 /// A payout, its method resolved.
-pub(crate) struct PayoutOrder<'a> {
+struct PayoutOrder<'a> {
     /// The app paying.
     pub app_id: Uuid,
     /// The user paid.
@@ -98,7 +228,7 @@ pub(crate) struct PayoutOrder<'a> {
 ///    (`platform`);
 /// 3. user → the rail (`external:<platform>`, completed) or the user's hold (ACH, pending),
 ///    the amount less a user-paid fee (`payout`).
-pub(crate) fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
+fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
     let platform = order.method.platform()?;
     let quote = PayoutQuote::new(order.amount, platform, order.party)
         .map_err(|message| Error::invalid_field("amount", message))?;
