@@ -12,14 +12,13 @@ use crate::extract::{ApiJson, PathParam};
 use crate::phone::ParsedPhone;
 use crate::routes::Mount;
 use crate::state::AppState;
-use crate::store::users::{find_user, insert_user, user_not_found};
+use crate::store::users::{create_host_user, find_user, user_not_found};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::{NewUser, User, UserStatus};
+use payout_model::{NewUser, User};
 use std::net::IpAddr;
-use uuid::Uuid;
 
 /// The header a host sets to the end user's IP address.
 pub(crate) const USER_IP_HEADER: &str = "Dots-User-IP";
@@ -41,24 +40,7 @@ async fn create_user(
 ) -> Result<Json<User>, Error> {
     let user_ip = user_ip(&headers)?;
     ParsedPhone::parse(&new.country_code, &new.phone_number)?;
-    let user = User {
-        id: Uuid::new_v4(),
-        first_name: new.first_name.trim().to_owned(),
-        last_name: new.last_name.trim().to_owned(),
-        email: new.email.trim().to_owned(),
-        phone_number: new.normalized_phone(),
-        metadata: new.metadata.filter(|m| !m.is_null()),
-        status: UserStatus::Unverified,
-        verified: false,
-        has_criminal_activity: false,
-        compliance: None,
-        id_verification: None,
-        background_check: None,
-    };
-    // The user and their wallet exist together or not at all.
-    let mut tx = state.db.begin().await?;
-    insert_user(&mut tx, app.id, &user, user_ip, state.clock.now()).await?;
-    tx.commit().await?;
+    let user = create_host_user(&state.db, app.id, new, user_ip, state.clock.now()).await?;
     Ok(Json(user))
 }
 

@@ -12,7 +12,7 @@ use crate::store::{background_checks, compliance, id_verification};
 use chrono::{DateTime, Utc};
 use payout_model::identity::VerificationStatus;
 use payout_model::money::PayoutBlock;
-use payout_model::{PhoneNumber, User, UserStatus};
+use payout_model::{NewUser, PhoneNumber, User, UserStatus};
 use sqlx::AnyConnection;
 use std::net::IpAddr;
 use uuid::Uuid;
@@ -20,6 +20,35 @@ use uuid::Uuid;
 /// The 404 for a user that does not exist or is another app's.
 pub(crate) fn user_not_found() -> Error {
     Error::NotFound("user not found".to_owned())
+}
+
+/// A new, unverified user of app `app_id` as `new` (already valid) describes, created by the
+/// host at `now` with their wallet (together or not at all); `user_ip` is kept, never returned.
+pub(crate) async fn create_host_user(
+    db: &Db,
+    app_id: Uuid,
+    new: NewUser,
+    user_ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<User, Error> {
+    let user = User {
+        id: Uuid::new_v4(),
+        first_name: new.first_name.trim().to_owned(),
+        last_name: new.last_name.trim().to_owned(),
+        email: new.email.trim().to_owned(),
+        phone_number: new.normalized_phone(),
+        metadata: new.metadata.filter(|m| !m.is_null()),
+        status: UserStatus::Unverified,
+        verified: false,
+        has_criminal_activity: false,
+        compliance: None,
+        id_verification: None,
+        background_check: None,
+    };
+    let mut tx = db.begin().await?;
+    insert_user(&mut tx, app_id, &user, user_ip, now).await?;
+    tx.commit().await?;
+    Ok(user)
 }
 
 /// Inserts `user` (a new user of app `app_id`, nothing collected yet) with their wallet, inside
