@@ -3,16 +3,20 @@
 # versions, and prints nothing but progress. Idempotent: a second run only checks versions.
 # Sourced by scripts/run.sh and scripts/test.sh; safe to run on its own.
 #
-#   NEED_BROWSER=1  also install Debian's chromium and chromium-driver (the test command sets it)
+#   NEED_BROWSER=1  also install Debian's chromium and chromium-driver, and schemathesis in a
+#                   virtualenv of its own (the test command sets it)
 #
 # Pins (see ../shared/TOOLCHAIN.md for why each one):
 #   trunk 0.21.14            trunk 0.22 needs a newer rustc than 1.95
 #   wasm-bindgen-cli         exactly the wasm-bindgen version in Cargo.lock
 #   binaryen (wasm-opt) 132  from npm; Debian's binaryen 108 builds a wasm that renders blank
+#   schemathesis 4.32.5      from PyPI into its own virtualenv; checks the sandbox against its
+#                            OpenAPI document (scripts/schemathesis.sh)
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
+SCHEMATHESIS_VERSION=4.32.5
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools="${PAYOUT_FLOWS_TOOLS:-$HOME/.cache/payout-flows/tools}"
@@ -61,5 +65,14 @@ if [ "${NEED_BROWSER:-0}" = 1 ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
+
+# schemathesis, pinned, in a virtualenv of its own (the machine's Python stays untouched).
+if [ "${NEED_BROWSER:-0}" = 1 ] \
+  && [ "$("$tools/schemathesis/bin/st" --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION (PyPI, own virtualenv)"
+  python3 -m venv "$tools/schemathesis"
+  "$tools/schemathesis/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+export SCHEMATHESIS="$tools/schemathesis/bin/st"
 
 say "tools ready: $(trunk --version), $(wasm-bindgen --version), wasm-opt $(wasm-opt --version | awk '{print $3}')"

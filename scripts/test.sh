@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command, and what .ci/run calls: installs what is missing (including
 # Debian's chromium and chromium-driver) and runs every check and test, stopping at the first
-# failure: formatting, clippy (native and wasm32, warnings denied), native tests, browser tests
+# failure: formatting, clippy (native and wasm32, warnings denied), native tests, schemathesis
+# against the running sandbox's OpenAPI document, browser tests
 # of the app (wasm-bindgen-test in headless Chromium), a release trunk build, and the end-to-end
 # tests of the sandbox and the built app in real Chromium.
 set -euo pipefail
@@ -20,6 +21,8 @@ say "clippy (wasm32 app)"
 cargo clippy -q -p payout-flows --target wasm32-unknown-unknown --all-targets -- -D warnings
 say "native tests (model, sandbox, router)"
 cargo test -q --workspace --exclude payout-e2e
+say "the sandbox against its OpenAPI document (schemathesis)"
+bash scripts/schemathesis.sh
 say "browser tests of the app (wasm-bindgen-test, headless Chromium)"
 cargo test -p payout-flows --target wasm32-unknown-unknown
 say "release build of the app (trunk)"

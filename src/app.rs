@@ -19,7 +19,7 @@ use leptos::html;
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::{spawn_local, tick};
-use payout_model::{FlowState, NewSession, StepName};
+use payout_model::{FlowState, NewSession, Origin, StepName};
 use send_wrapper::SendWrapper;
 use std::rc::Rc;
 use std::time::Duration;
@@ -184,14 +184,17 @@ pub fn FlowApp(
             spawn_local(async move {
                 let new = NewSession {
                     flow_id,
-                    host_origin: host.candidate_origin.clone(),
+                    host_origin: host.candidate_origin.as_ref().map(Origin::to_string),
                 };
                 match api.create_session(new).await {
                     Ok(session) => {
                         token.try_set_value(Some(session.token));
                         // Connected before the first screen mounts, so nothing a step posts is
                         // lost; the bridge holds it until `ready`.
-                        bridge.connect(&host, session.host_origin);
+                        bridge.connect(
+                            &host,
+                            session.host_origin.as_deref().and_then(Origin::parse),
+                        );
                         phase.try_set(Phase::Ready {
                             flow: session.flow,
                             authenticated: session.authenticated,

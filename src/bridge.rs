@@ -6,7 +6,7 @@
 //! `event.data.type` without parsing.
 
 use leptos::logging::warn;
-use payout_model::{ErrorCode, MessageType, StepName, StepStatus, WindowMessage};
+use payout_model::{ErrorCode, MessageType, Origin, StepName, StepStatus, WindowMessage};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -19,7 +19,7 @@ pub struct HostWindow {
     pub parent: Option<Window>,
     /// The embedding page's origin as the browser tells it; sent to the server, which answers
     /// it back only if the app allows it.
-    pub candidate_origin: Option<String>,
+    pub candidate_origin: Option<Origin>,
 }
 
 impl HostWindow {
@@ -57,32 +57,17 @@ impl HostWindow {
     }
 }
 
-/// The first usable origin among the browser's ancestor origin, the referrer and the query
-/// parameter, in that order of trust.
+/// The first usable origin ([`Origin::of_url`]) among the browser's ancestor origin, the
+/// referrer and the query parameter, in that order of trust.
 pub fn choose_origin(
     ancestor: Option<String>,
     referrer: Option<String>,
     param: Option<String>,
-) -> Option<String> {
+) -> Option<Origin> {
     [ancestor, referrer, param]
         .into_iter()
         .flatten()
-        .find_map(|url| origin_of(&url))
-}
-
-/// The `scheme://host[:port]` of an http(s) URL, lowercased; `None` for anything else
-/// (`null`, relative, `javascript:`, empty).
-pub fn origin_of(url: &str) -> Option<String> {
-    let lower = url.trim().to_ascii_lowercase();
-    let (scheme, rest) = lower.split_once("://")?;
-    if scheme != "http" && scheme != "https" {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    if authority.is_empty() || authority.contains('@') || authority.starts_with(':') {
-        return None;
-    }
-    Some(format!("{scheme}://{authority}"))
+        .find_map(|url| Origin::of_url(&url))
 }
 
 /// Converts `message` to a JS object (not a string) for `postMessage`.
@@ -92,8 +77,12 @@ pub fn message_to_js(message: &WindowMessage) -> Result<JsValue, JsValue> {
 }
 
 /// Posts `message` to `target`, delivered only if `target`'s origin is exactly `origin`.
-pub fn post_message(target: &Window, origin: &str, message: &WindowMessage) -> Result<(), JsValue> {
-    target.post_message(&message_to_js(message)?, origin)
+pub fn post_message(
+    target: &Window,
+    origin: &Origin,
+    message: &WindowMessage,
+) -> Result<(), JsValue> {
+    target.post_message(&message_to_js(message)?, origin.as_str())
 }
 
 /// Receives every message the bridge sends: a window and origin, or (for other hosts and tests)
@@ -131,7 +120,7 @@ impl Bridge {
 
     /// A bridge posting to `target` at `origin`, or nothing when `origin` is `None` (the server
     /// refused the embedding origin).
-    pub fn to_window(flow_id: impl Into<String>, target: Window, origin: Option<String>) -> Self {
+    pub fn to_window(flow_id: impl Into<String>, target: Window, origin: Option<Origin>) -> Self {
         let bridge = Bridge::new(flow_id);
         if let Some(origin) = origin {
             bridge.set_sink(Some(window_sink(target, origin)));
@@ -152,7 +141,7 @@ impl Bridge {
     ///
     /// Messages other than `ready` are held until [`Bridge::ready`] is sent, then delivered in
     /// order (`resize` is dropped meanwhile: the shell sends the height right after `ready`).
-    pub fn connect(&self, host: &HostWindow, allowed: Option<String>) {
+    pub fn connect(&self, host: &HostWindow, allowed: Option<Origin>) {
         let Some(parent) = host.parent.clone() else {
             return;
         };
@@ -164,8 +153,8 @@ impl Bridge {
             None => {
                 let claimed = host
                     .candidate_origin
-                    .as_deref()
-                    .unwrap_or("the embedding page's origin (unknown)");
+                    .as_ref()
+                    .map_or("the embedding page's origin (unknown)", Origin::as_str);
                 warn!(
                     "payout-flows: not posting window messages: {claimed} is not on this app's \
                      allowed origins"
@@ -288,7 +277,7 @@ impl Bridge {
     }
 }
 
-fn window_sink(target: Window, origin: String) -> Sink {
+fn window_sink(target: Window, origin: Origin) -> Sink {
     Rc::new(move |message: &WindowMessage| {
         if let Err(e) = post_message(&target, &origin, message) {
             warn!("payout-flows: postMessage failed: {e:?}");
@@ -301,29 +290,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn origin_of_keeps_scheme_host_and_port() {
-        assert_eq!(
-            origin_of("https://Host.example:8443/path?q=1#x").as_deref(),
-            Some("https://host.example:8443")
-        );
-        assert_eq!(
-            origin_of("http://localhost:3000").as_deref(),
-            Some("http://localhost:3000")
-        );
-        for bad in [
-            "",
-            "null",
-            "/relative",
-            "javascript:alert(1)",
-            "ftp://x.y",
-            "https://",
-            "https://user@evil.example",
-        ] {
-            assert_eq!(origin_of(bad), None, "accepted {bad:?}");
-        }
-    }
-
-    #[test]
     fn prefers_ancestor_then_referrer_then_param() {
         let s = |v: &str| Some(v.to_owned());
         assert_eq!(
@@ -332,15 +298,20 @@ mod tests {
                 s("https://b.example/x"),
                 s("https://c.example")
             )
-            .as_deref(),
+            .as_ref()
+            .map(Origin::as_str),
             Some("https://a.example")
         );
         assert_eq!(
-            choose_origin(None, s(""), s("https://c.example")).as_deref(),
+            choose_origin(None, s(""), s("https://c.example"))
+                .as_ref()
+                .map(Origin::as_str),
             Some("https://c.example")
         );
         assert_eq!(
-            choose_origin(None, s("https://b.example/page"), None).as_deref(),
+            choose_origin(None, s("https://b.example/page"), None)
+                .as_ref()
+                .map(Origin::as_str),
             Some("https://b.example")
         );
         assert_eq!(choose_origin(None, None, None), None);

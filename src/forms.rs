@@ -3,17 +3,20 @@
 //! back onto the form's fields, and the payout amount and quote are worded. No browser, no
 //! signals: unit tested with plain `#[test]`.
 //!
-//! Messages read "{label} {rule}" — `Routing number must be 9 digits` — where the rule is the
-//! model's (`must be 9 digits`), the same text the server puts in its 422 `fields`.
+//! A broken rule is the model's typed [`Rule`], worded here through the i18n as one sentence
+//! with the field's label (`Routing number must be 9 digits`, [`rule_text`]). A rule only the
+//! server checks comes back as the server's English `fields` message, shown after the label
+//! ([`server_message`]): the one place words come from the server.
 
 use crate::api::ApiFailure;
-use crate::i18n::{t, tr, Key};
+use crate::i18n::{rule_text, t, tr, Key};
 use payout_model::money::{
     check_account_number, check_cashtag, check_positive_amount, check_routing_number, check_venmo,
     format_cents, parse_dollars, AccountType, BankAccount, Cents, FeeParty, NewBankAccount,
     NewPayoutMethod, PayoutPlatform, PayoutQuote,
 };
 use payout_model::user::check_email;
+use payout_model::{Invalid, Rule};
 use std::collections::BTreeMap;
 
 /// Field names, as the server names them in an error's `fields` (and the form's own
@@ -54,14 +57,16 @@ pub fn field_label(name: &str) -> &'static str {
     })
 }
 
-/// `{label} {rule}`: `Routing number must be 9 digits`.
-pub fn worded(name: &str, rule: &str) -> String {
-    label_rule(field_label(name), rule)
+/// Field `name` broke `rule`, worded: `Routing number must be 9 digits`.
+pub fn worded(name: &str, rule: Rule) -> String {
+    rule_text(field_label(name), rule)
 }
 
-/// `{label} {rule}` for any field: `Date of birth must be at least 18 years ago`.
-pub fn label_rule(label: &str, rule: &str) -> String {
-    tr(Key::FieldMessage, &[("label", label), ("rule", rule)])
+/// A field's error as the server words it (`message`, English, from its 422 `fields`), after
+/// the field's `label`: for rules only the server checks (a phone number no carrier uses, a
+/// code that is not the one sent).
+pub fn server_message(label: &str, message: &str) -> String {
+    tr(Key::FieldMessage, &[("label", label), ("message", message)])
 }
 
 /// Checks `value` of the text field `name` by the model's rule; `Err` holds the worded message.
@@ -74,13 +79,13 @@ pub fn check_field(name: &str, value: &str) -> Result<(), String> {
         field::CASHTAG => check_cashtag(value),
         _ => Ok(()),
     };
-    rule.map_err(|rule| worded(name, &rule))
+    rule.map_err(|rule| worded(name, rule))
 }
 
 /// The account number typed again must be there and match.
 pub fn check_confirmation(account_number: &str, confirmation: &str) -> Result<(), String> {
     if confirmation.trim().is_empty() {
-        return Err(worded(field::ACCOUNT_NUMBER_CONFIRM, t(Key::RuleRequired)));
+        return Err(worded(field::ACCOUNT_NUMBER_CONFIRM, Rule::Required));
     }
     if confirmation.trim() != account_number.trim() {
         return Err(t(Key::AccountNumbersDiffer).to_owned());
@@ -217,7 +222,7 @@ pub fn split_errors(
                     Some((name, label)) => {
                         mapped
                             .entry(name)
-                            .or_insert_with(|| label_rule(label, &f.message));
+                            .or_insert_with(|| server_message(label, &f.message));
                     }
                     None => rest.push(format!("{}: {}", f.field, f.message)),
                 }
@@ -228,25 +233,47 @@ pub fn split_errors(
     (mapped, (!rest.is_empty()).then(|| rest.join("; ")))
 }
 
+/// [`split_errors`] for the model's own check, run before anything is sent: each broken rule
+/// worded with its field's label; a field the form does not show goes to the form as a whole.
+pub fn invalid_errors(
+    invalid: &Invalid,
+    fields: &[(&'static str, &'static str)],
+) -> (FieldErrors, Option<String>) {
+    let mut mapped = FieldErrors::new();
+    let mut rest = Vec::new();
+    for v in &invalid.0 {
+        match fields.iter().find(|(name, _)| *name == v.field) {
+            Some((name, label)) => {
+                mapped
+                    .entry(name)
+                    .or_insert_with(|| rule_text(label, v.rule));
+            }
+            None => rest.push(rule_text(&v.field, v.rule)),
+        }
+    }
+    (mapped, (!rest.is_empty()).then(|| rest.join("; ")))
+}
+
 /// The amount field checked: dollars as typed (`12.34`, `$1,234`), at least a cent, at least
 /// the flow's `minimum` payout (worded as the sandbox words it: `must be at least $1.00`), at
 /// most `withdrawable`. `Err` holds the worded message.
 pub fn check_amount(input: &str, withdrawable: Cents, minimum: Cents) -> Result<Cents, String> {
+    let label = field_label(field::AMOUNT);
     if input.trim().is_empty() {
-        return Err(worded(field::AMOUNT, t(Key::RuleRequired)));
+        return Err(worded(field::AMOUNT, Rule::Required));
     }
-    let cents = parse_dollars(input).map_err(|rule| worded(field::AMOUNT, &rule))?;
-    check_positive_amount(cents).map_err(|rule| worded(field::AMOUNT, &rule))?;
+    let cents = parse_dollars(input).map_err(|rule| worded(field::AMOUNT, rule))?;
+    check_positive_amount(cents).map_err(|rule| worded(field::AMOUNT, rule))?;
     if cents < minimum {
-        let rule = tr(Key::RuleAtLeast, &[("minimum", &format_cents(minimum))]);
-        return Err(worded(field::AMOUNT, &rule));
+        return Err(rule_text(label, Rule::AtLeastAmount { min: minimum }));
     }
     if cents > withdrawable {
-        let rule = tr(
-            Key::RuleAtMostBalance,
-            &[("balance", &format_cents(withdrawable))],
-        );
-        return Err(worded(field::AMOUNT, &rule));
+        return Err(rule_text(
+            label,
+            Rule::AtMostBalance {
+                balance: withdrawable,
+            },
+        ));
     }
     Ok(cents)
 }
@@ -258,7 +285,7 @@ pub fn quote(
     platform: PayoutPlatform,
     party: FeeParty,
 ) -> Result<PayoutQuote, String> {
-    PayoutQuote::new(amount, platform, party).map_err(|rule| worded(field::AMOUNT, &rule))
+    PayoutQuote::new(amount, platform, party).map_err(|rule| worded(field::AMOUNT, rule))
 }
 
 /// `cents` as the amount field shows it: `1234.56` (no `$`, no grouping: easy to edit).

@@ -5,7 +5,8 @@
 //! Developer-facing text (console warnings, window-message payloads meant for host code) is not
 //! translated.
 
-use payout_model::StepName;
+use payout_model::money::format_cents;
+use payout_model::{Rule, StepName};
 
 /// A piece of user-facing text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -96,15 +97,108 @@ pub enum Key {
     Adding,
     /// The badge on the default payout method.
     DefaultBadge,
-    /// A field's error: "{label} {rule}" ("Routing number must be 9 digits").
+    /// A field's error as the server words it (its English `fields` message, for rules only
+    /// the server checks): "{label} {message}".
     FieldMessage,
-    /// Rule: the field is empty.
+    /// Rule Required: "{label} is required".
     RuleRequired,
-    /// Rule: the amount is more than the balance.
+    /// Rule Empty: "{label} is empty".
+    RuleEmpty,
+    /// Rule MaxChars: "{label} must be at most {max} characters".
+    RuleMaxChars,
+    /// Rule NoControlChars: "{label} must not contain control characters".
+    RuleNoControlChars,
+    /// Rule OnlyDigits: "{label} must contain only digits".
+    RuleOnlyDigits,
+    /// Rule OnlyLettersAndDigits: "{label} must contain only letters and digits".
+    RuleOnlyLettersAndDigits,
+    /// Rule Digits: "{label} must be {count} digits".
+    RuleDigits,
+    /// Rule DigitsBetween: "{label} must be {min} to {max} digits".
+    RuleDigitsBetween,
+    /// Rule LettersOrDigitsBetween: "{label} must be {min} to {max} letters or digits".
+    RuleLettersOrDigitsBetween,
+    /// Rule Email: "{label} must be an email address like name@example.com".
+    RuleEmail,
+    /// Rule CountryCallingCode: "{label} must be 1 to 3 digits, like 1 or 44".
+    RuleCountryCallingCode,
+    /// Rule PhoneDigitsForCountryCode: "{label} must be {digits} digits for country code {country_code}".
+    RulePhoneDigitsForCountryCode,
+    /// Rule PhoneLength: "{label} must be a phone number of {min} to {max} digits".
+    RulePhoneLength,
+    /// Rule SentCode: "{label} must be the {digits} digits we sent".
+    RuleSentCode,
+    /// Rule UsState: "{label} must be a US state, like CA or NY".
+    RuleUsState,
+    /// Rule Zip: "{label} must be a ZIP code like 94103 or 94103-1234".
+    RuleZip,
+    /// Rule ForeignPostalCode: "{label} must be at most {max} letters, digits, spaces or dashes".
+    RuleForeignPostalCode,
+    /// Rule CountryCode: "{label} must be a two-letter country code, like US or GB".
+    RuleCountryCode,
+    /// Rule Date: "{label} must be a date like 1990-04-25".
+    RuleDate,
+    /// Rule NotInFuture: "{label} must not be in the future".
+    RuleNotInFuture,
+    /// Rule After: "{label} must be after {year}".
+    RuleAfter,
+    /// Rule MinAge: "{label} must be at least {years} years ago".
+    RuleMinAge,
+    /// Rule TinDigits: "{label} must be 9 digits, like 123-45-6789".
+    RuleTinDigits,
+    /// Rule TinIssued: "{label} is not a valid SSN or ITIN".
+    RuleTinIssued,
+    /// Rule DocumentSide: "{label} must be front, back or selfie".
+    RuleDocumentSide,
+    /// Rule ImageType: "{label} must be a JPEG, PNG or WebP image".
+    RuleImageType,
+    /// Rule MaxMegabytes: "{label} must be at most {max} MB".
+    RuleMaxMegabytes,
+    /// Rule MetadataSize: "{label} must be at most {max} bytes of JSON".
+    RuleMetadataSize,
+    /// Rule MetadataShape: "{label} must be an object of key-value pairs or a string".
+    RuleMetadataShape,
+    /// Rule AtLeastOneStep: "{label} must list at least one step".
+    RuleAtLeastOneStep,
+    /// Rule StepTwice: "{label}: "{step}" is listed twice".
+    RuleStepTwice,
+    /// Rule NonZero: "{label} must not be zero".
+    RuleNonZero,
+    /// Rule MaxCentsEitherWay: "{label} must be at most {max} cents either way".
+    RuleMaxCentsEitherWay,
+    /// Rule AtLeastOneCent: "{label} must be at least 1 cent".
+    RuleAtLeastOneCent,
+    /// Rule MaxCents: "{label} must be at most {max} cents".
+    RuleMaxCents,
+    /// Rule AmountFormat: "{label} must be an amount like 12.34".
+    RuleAmountFormat,
+    /// Rule TwoDecimals: "{label} must have at most two decimals".
+    RuleTwoDecimals,
+    /// Rule AtMostAmount: "{label} must be at most {max}".
+    RuleAtMostAmount,
+    /// Rule MoreThanFee: "{label} must be more than the {fee} fee".
+    RuleMoreThanFee,
+    /// Rule IdempotencyKey: "{label} must be 1 to 255 printable characters".
+    RuleIdempotencyKey,
+    /// Rule RoutingChecksum: "{label} is not a valid routing number (check the digits)".
+    RuleRoutingChecksum,
+    /// Rule VenmoHandle: "{label} must be @ and 5 to 30 letters, digits, - or _".
+    RuleVenmoHandle,
+    /// Rule VenmoHandleOrPhone: "{label} must be a @handle or a 10-digit US phone number".
+    RuleVenmoHandleOrPhone,
+    /// Rule Cashtag: "{label} must be $ and 1 to 20 letters or digits, like $ada".
+    RuleCashtag,
+    /// Rule AtLeastAmount: "{label} must be at least {min}".
+    RuleAtLeastAmount,
+    /// Rule AtMostBalance: "{label} must be at most your balance of {balance}".
     RuleAtMostBalance,
-    /// Rule: the amount is less than the flow's minimum payout.
-    RuleAtLeast,
-    /// Rule: no payout method chosen.
+    /// Rule HttpUrl: "{label} must start with http:// or https://".
+    RuleHttpUrl,
+    /// Rule UrlHost: "{label} must name a host".
+    RuleUrlHost,
+    /// Rule NoSpacesOrControlChars: "{label} must not contain spaces or control characters".
+    RuleNoSpacesOrControlChars,
+    /// Rule (app only): no payout method chosen.
     RuleChooseMethod,
     /// The account number typed twice differs.
     AccountNumbersDiffer,
@@ -482,7 +576,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, so tests can check each has text.
-    pub const ALL: [Key; 234] = [
+    pub const ALL: [Key; 280] = [
         Key::LoadingTitle,
         Key::LoadingBody,
         Key::SpinnerLabel,
@@ -528,8 +622,54 @@ impl Key {
         Key::DefaultBadge,
         Key::FieldMessage,
         Key::RuleRequired,
+        Key::RuleEmpty,
+        Key::RuleMaxChars,
+        Key::RuleNoControlChars,
+        Key::RuleOnlyDigits,
+        Key::RuleOnlyLettersAndDigits,
+        Key::RuleDigits,
+        Key::RuleDigitsBetween,
+        Key::RuleLettersOrDigitsBetween,
+        Key::RuleEmail,
+        Key::RuleCountryCallingCode,
+        Key::RulePhoneDigitsForCountryCode,
+        Key::RulePhoneLength,
+        Key::RuleSentCode,
+        Key::RuleUsState,
+        Key::RuleZip,
+        Key::RuleForeignPostalCode,
+        Key::RuleCountryCode,
+        Key::RuleDate,
+        Key::RuleNotInFuture,
+        Key::RuleAfter,
+        Key::RuleMinAge,
+        Key::RuleTinDigits,
+        Key::RuleTinIssued,
+        Key::RuleDocumentSide,
+        Key::RuleImageType,
+        Key::RuleMaxMegabytes,
+        Key::RuleMetadataSize,
+        Key::RuleMetadataShape,
+        Key::RuleAtLeastOneStep,
+        Key::RuleStepTwice,
+        Key::RuleNonZero,
+        Key::RuleMaxCentsEitherWay,
+        Key::RuleAtLeastOneCent,
+        Key::RuleMaxCents,
+        Key::RuleAmountFormat,
+        Key::RuleTwoDecimals,
+        Key::RuleAtMostAmount,
+        Key::RuleMoreThanFee,
+        Key::RuleIdempotencyKey,
+        Key::RuleRoutingChecksum,
+        Key::RuleVenmoHandle,
+        Key::RuleVenmoHandleOrPhone,
+        Key::RuleCashtag,
+        Key::RuleAtLeastAmount,
         Key::RuleAtMostBalance,
-        Key::RuleAtLeast,
+        Key::RuleHttpUrl,
+        Key::RuleUrlHost,
+        Key::RuleNoSpacesOrControlChars,
         Key::RuleChooseMethod,
         Key::AccountNumbersDiffer,
         Key::FieldRoutingNumber,
@@ -726,8 +866,57 @@ impl Key {
             Key::LiveStep => &["current", "total", "title"],
             Key::RedirectTitle => &["host"],
             Key::ErrorDetails => &["message"],
-            Key::FieldMessage => &["label", "rule"],
-            Key::RuleAtMostBalance => &["balance"],
+            Key::FieldMessage => &["label", "message"],
+            Key::RuleRequired => &["label"],
+            Key::RuleEmpty => &["label"],
+            Key::RuleMaxChars => &["label", "max"],
+            Key::RuleNoControlChars => &["label"],
+            Key::RuleOnlyDigits => &["label"],
+            Key::RuleOnlyLettersAndDigits => &["label"],
+            Key::RuleDigits => &["label", "count"],
+            Key::RuleDigitsBetween => &["label", "min", "max"],
+            Key::RuleLettersOrDigitsBetween => &["label", "min", "max"],
+            Key::RuleEmail => &["label"],
+            Key::RuleCountryCallingCode => &["label"],
+            Key::RulePhoneDigitsForCountryCode => &["label", "digits", "country_code"],
+            Key::RulePhoneLength => &["label", "min", "max"],
+            Key::RuleSentCode => &["label", "digits"],
+            Key::RuleUsState => &["label"],
+            Key::RuleZip => &["label"],
+            Key::RuleForeignPostalCode => &["label", "max"],
+            Key::RuleCountryCode => &["label"],
+            Key::RuleDate => &["label"],
+            Key::RuleNotInFuture => &["label"],
+            Key::RuleAfter => &["label", "year"],
+            Key::RuleMinAge => &["label", "years"],
+            Key::RuleTinDigits => &["label"],
+            Key::RuleTinIssued => &["label"],
+            Key::RuleDocumentSide => &["label"],
+            Key::RuleImageType => &["label"],
+            Key::RuleMaxMegabytes => &["label", "max"],
+            Key::RuleMetadataSize => &["label", "max"],
+            Key::RuleMetadataShape => &["label"],
+            Key::RuleAtLeastOneStep => &["label"],
+            Key::RuleStepTwice => &["label", "step"],
+            Key::RuleNonZero => &["label"],
+            Key::RuleMaxCentsEitherWay => &["label", "max"],
+            Key::RuleAtLeastOneCent => &["label"],
+            Key::RuleMaxCents => &["label", "max"],
+            Key::RuleAmountFormat => &["label"],
+            Key::RuleTwoDecimals => &["label"],
+            Key::RuleAtMostAmount => &["label", "max"],
+            Key::RuleMoreThanFee => &["label", "fee"],
+            Key::RuleIdempotencyKey => &["label"],
+            Key::RuleRoutingChecksum => &["label"],
+            Key::RuleVenmoHandle => &["label"],
+            Key::RuleVenmoHandleOrPhone => &["label"],
+            Key::RuleCashtag => &["label"],
+            Key::RuleAtLeastAmount => &["label", "min"],
+            Key::RuleAtMostBalance => &["label", "balance"],
+            Key::RuleHttpUrl => &["label"],
+            Key::RuleUrlHost => &["label"],
+            Key::RuleNoSpacesOrControlChars => &["label"],
+            Key::RuleChooseMethod => &["label"],
             Key::AmountHint => &["balance"],
             Key::RemoveMethodQuestion => &["label"],
             Key::MethodAdded => &["label"],
@@ -753,7 +942,6 @@ impl Key {
             Key::ForeignTaxIdOnFile => &["last4"],
             Key::CameraPreview => &["side"],
             Key::PreviewAlt => &["side"],
-            Key::RuleAtLeast => &["minimum"],
             Key::SsnLast4 => &["last4"],
             _ => &[],
         }
@@ -819,11 +1007,59 @@ pub fn t(key: Key) -> &'static str {
         Key::Back => "Back",
         Key::Adding => "Adding…",
         Key::DefaultBadge => "Default",
-        Key::FieldMessage => "{label} {rule}",
-        Key::RuleRequired => "is required",
-        Key::RuleAtMostBalance => "must be at most your balance of {balance}",
-        Key::RuleAtLeast => "must be at least {minimum}",
-        Key::RuleChooseMethod => "must be chosen",
+        Key::FieldMessage => "{label} {message}",
+        Key::RuleRequired => "{label} is required",
+        Key::RuleEmpty => "{label} is empty",
+        Key::RuleMaxChars => "{label} must be at most {max} characters",
+        Key::RuleNoControlChars => "{label} must not contain control characters",
+        Key::RuleOnlyDigits => "{label} must contain only digits",
+        Key::RuleOnlyLettersAndDigits => "{label} must contain only letters and digits",
+        Key::RuleDigits => "{label} must be {count} digits",
+        Key::RuleDigitsBetween => "{label} must be {min} to {max} digits",
+        Key::RuleLettersOrDigitsBetween => "{label} must be {min} to {max} letters or digits",
+        Key::RuleEmail => "{label} must be an email address like name@example.com",
+        Key::RuleCountryCallingCode => "{label} must be 1 to 3 digits, like 1 or 44",
+        Key::RulePhoneDigitsForCountryCode => "{label} must be {digits} digits for country code {country_code}",
+        Key::RulePhoneLength => "{label} must be a phone number of {min} to {max} digits",
+        Key::RuleSentCode => "{label} must be the {digits} digits we sent",
+        Key::RuleUsState => "{label} must be a US state, like CA or NY",
+        Key::RuleZip => "{label} must be a ZIP code like 94103 or 94103-1234",
+        Key::RuleForeignPostalCode => "{label} must be at most {max} letters, digits, spaces or dashes",
+        Key::RuleCountryCode => "{label} must be a two-letter country code, like US or GB",
+        Key::RuleDate => "{label} must be a date like 1990-04-25",
+        Key::RuleNotInFuture => "{label} must not be in the future",
+        Key::RuleAfter => "{label} must be after {year}",
+        Key::RuleMinAge => "{label} must be at least {years} years ago",
+        Key::RuleTinDigits => "{label} must be 9 digits, like 123-45-6789",
+        Key::RuleTinIssued => "{label} is not a valid SSN or ITIN",
+        Key::RuleDocumentSide => "{label} must be front, back or selfie",
+        Key::RuleImageType => "{label} must be a JPEG, PNG or WebP image",
+        Key::RuleMaxMegabytes => "{label} must be at most {max} MB",
+        Key::RuleMetadataSize => "{label} must be at most {max} bytes of JSON",
+        Key::RuleMetadataShape => "{label} must be an object of key-value pairs or a string",
+        Key::RuleAtLeastOneStep => "{label} must list at least one step",
+        Key::RuleStepTwice => "{label}: \"{step}\" is listed twice",
+        Key::RuleNonZero => "{label} must not be zero",
+        Key::RuleMaxCentsEitherWay => "{label} must be at most {max} cents either way",
+        Key::RuleAtLeastOneCent => "{label} must be at least 1 cent",
+        Key::RuleMaxCents => "{label} must be at most {max} cents",
+        Key::RuleAmountFormat => "{label} must be an amount like 12.34",
+        Key::RuleTwoDecimals => "{label} must have at most two decimals",
+        Key::RuleAtMostAmount => "{label} must be at most {max}",
+        Key::RuleMoreThanFee => "{label} must be more than the {fee} fee",
+        Key::RuleIdempotencyKey => "{label} must be 1 to 255 printable characters",
+        Key::RuleRoutingChecksum => "{label} is not a valid routing number (check the digits)",
+        Key::RuleVenmoHandle => "{label} must be @ and 5 to 30 letters, digits, - or _",
+        Key::RuleVenmoHandleOrPhone => "{label} must be a @handle or a 10-digit US phone number",
+        Key::RuleCashtag => "{label} must be $ and 1 to 20 letters or digits, like $ada",
+        Key::RuleAtLeastAmount => "{label} must be at least {min}",
+        Key::RuleAtMostBalance => "{label} must be at most your balance of {balance}",
+        Key::RuleHttpUrl => "{label} must start with http:// or https://",
+        Key::RuleUrlHost => "{label} must name a host",
+        Key::RuleNoSpacesOrControlChars => {
+            "{label} must not contain spaces or control characters"
+        }
+        Key::RuleChooseMethod => "{label} must be chosen",
         Key::AccountNumbersDiffer => "The account numbers don't match",
         Key::FieldRoutingNumber => "Routing number",
         Key::RoutingNumberHint => "9 digits, printed at the bottom left of a check",
@@ -1024,6 +1260,91 @@ pub fn tr(key: Key, args: &[(&str, &str)]) -> String {
         text = text.replace(&format!("{{{name}}}"), value);
     }
     text
+}
+
+/// `label`'s field broke `rule`, as one sentence in the user's language: "Routing number must
+/// be 9 digits". Each rule is a whole sentence with the label as a parameter, so a language
+/// may put the label wherever its grammar wants it.
+pub fn rule_text(label: &str, rule: Rule) -> String {
+    let (key, args): (Key, Vec<(&str, String)>) = match rule {
+        Rule::Required => (Key::RuleRequired, vec![]),
+        Rule::Empty => (Key::RuleEmpty, vec![]),
+        Rule::MaxChars { max } => (Key::RuleMaxChars, vec![("max", max.to_string())]),
+        Rule::NoControlChars => (Key::RuleNoControlChars, vec![]),
+        Rule::OnlyDigits => (Key::RuleOnlyDigits, vec![]),
+        Rule::OnlyLettersAndDigits => (Key::RuleOnlyLettersAndDigits, vec![]),
+        Rule::Digits { count } => (Key::RuleDigits, vec![("count", count.to_string())]),
+        Rule::DigitsBetween { min, max } => (
+            Key::RuleDigitsBetween,
+            vec![("min", min.to_string()), ("max", max.to_string())],
+        ),
+        Rule::LettersOrDigitsBetween { min, max } => (
+            Key::RuleLettersOrDigitsBetween,
+            vec![("min", min.to_string()), ("max", max.to_string())],
+        ),
+        Rule::Email => (Key::RuleEmail, vec![]),
+        Rule::CountryCallingCode => (Key::RuleCountryCallingCode, vec![]),
+        Rule::PhoneDigitsForCountryCode {
+            digits,
+            country_code,
+        } => (
+            Key::RulePhoneDigitsForCountryCode,
+            vec![
+                ("digits", digits.to_string()),
+                ("country_code", country_code.to_string()),
+            ],
+        ),
+        Rule::PhoneLength { min, max } => (
+            Key::RulePhoneLength,
+            vec![("min", min.to_string()), ("max", max.to_string())],
+        ),
+        Rule::SentCode { digits } => (Key::RuleSentCode, vec![("digits", digits.to_string())]),
+        Rule::UsState => (Key::RuleUsState, vec![]),
+        Rule::Zip => (Key::RuleZip, vec![]),
+        Rule::ForeignPostalCode { max } => {
+            (Key::RuleForeignPostalCode, vec![("max", max.to_string())])
+        }
+        Rule::CountryCode => (Key::RuleCountryCode, vec![]),
+        Rule::Date => (Key::RuleDate, vec![]),
+        Rule::NotInFuture => (Key::RuleNotInFuture, vec![]),
+        Rule::After { year } => (Key::RuleAfter, vec![("year", year.to_string())]),
+        Rule::MinAge { years } => (Key::RuleMinAge, vec![("years", years.to_string())]),
+        Rule::TinDigits => (Key::RuleTinDigits, vec![]),
+        Rule::TinIssued => (Key::RuleTinIssued, vec![]),
+        Rule::DocumentSide => (Key::RuleDocumentSide, vec![]),
+        Rule::ImageType => (Key::RuleImageType, vec![]),
+        Rule::MaxMegabytes { max } => (Key::RuleMaxMegabytes, vec![("max", max.to_string())]),
+        Rule::MetadataSize { max } => (Key::RuleMetadataSize, vec![("max", max.to_string())]),
+        Rule::MetadataShape => (Key::RuleMetadataShape, vec![]),
+        Rule::AtLeastOneStep => (Key::RuleAtLeastOneStep, vec![]),
+        Rule::StepTwice { step } => (Key::RuleStepTwice, vec![("step", step.as_str().to_owned())]),
+        Rule::NonZero => (Key::RuleNonZero, vec![]),
+        Rule::MaxCentsEitherWay { max } => {
+            (Key::RuleMaxCentsEitherWay, vec![("max", max.to_string())])
+        }
+        Rule::AtLeastOneCent => (Key::RuleAtLeastOneCent, vec![]),
+        Rule::MaxCents { max } => (Key::RuleMaxCents, vec![("max", max.to_string())]),
+        Rule::AmountFormat => (Key::RuleAmountFormat, vec![]),
+        Rule::TwoDecimals => (Key::RuleTwoDecimals, vec![]),
+        Rule::AtMostAmount { max } => (Key::RuleAtMostAmount, vec![("max", format_cents(max))]),
+        Rule::MoreThanFee { fee } => (Key::RuleMoreThanFee, vec![("fee", format_cents(fee))]),
+        Rule::IdempotencyKey => (Key::RuleIdempotencyKey, vec![]),
+        Rule::RoutingChecksum => (Key::RuleRoutingChecksum, vec![]),
+        Rule::VenmoHandle => (Key::RuleVenmoHandle, vec![]),
+        Rule::VenmoHandleOrPhone => (Key::RuleVenmoHandleOrPhone, vec![]),
+        Rule::Cashtag => (Key::RuleCashtag, vec![]),
+        Rule::AtLeastAmount { min } => (Key::RuleAtLeastAmount, vec![("min", format_cents(min))]),
+        Rule::AtMostBalance { balance } => (
+            Key::RuleAtMostBalance,
+            vec![("balance", format_cents(balance))],
+        ),
+        Rule::HttpUrl => (Key::RuleHttpUrl, vec![]),
+        Rule::UrlHost => (Key::RuleUrlHost, vec![]),
+        Rule::NoSpacesOrControlChars => (Key::RuleNoSpacesOrControlChars, vec![]),
+    };
+    let mut all: Vec<(&str, &str)> = vec![("label", label)];
+    all.extend(args.iter().map(|(name, value)| (*name, value.as_str())));
+    tr(key, &all)
 }
 
 /// The title of a step, as headings and the progress indicator show it.

@@ -6,17 +6,16 @@
 use crate::i18n::{t, Key};
 use chrono::NaiveDate;
 use payout_model::identity::{COUNTRIES, US_STATES};
-use payout_model::Timestamp;
+use payout_model::{last4, Timestamp};
 
 /// A tax id as the screen shows it once the user has left the field: `•••-••-6789`. The whole
 /// number stays in memory only (issue 3: "the SSN is masked on screen after entry").
 pub fn mask_tin(value: &str) -> String {
-    let digits: Vec<char> = value.chars().filter(char::is_ascii_digit).collect();
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
     if digits.len() < 4 {
         return "•".repeat(value.chars().count());
     }
-    let last4: String = digits[digits.len() - 4..].iter().collect();
-    masked_last4(&last4)
+    masked_last4(&last4(&digits))
 }
 
 /// `•••-••-{last4}`: a stored SSN or ITIN.

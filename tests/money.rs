@@ -20,7 +20,7 @@ use payout_model::money::{
 };
 use payout_model::{
     ApiError, ErrorCode, FieldError, FlowState, NewSession, Session, Step, StepName, StepStatus,
-    WindowMessage,
+    Validate, WindowMessage,
 };
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -271,7 +271,7 @@ impl FlowApi for FakeServer {
         self.logged("POST payout-methods");
         self.added_methods.borrow_mut().push(new.clone());
         self.answer("add_payout_method", || {
-            new.validate().map_err(ApiFailure::Api)?;
+            new.validate().map_err(wire)?;
             let mut methods = self.methods.borrow_mut();
             let method = PayoutMethod {
                 id: self.id(),
@@ -336,7 +336,7 @@ impl FlowApi for FakeServer {
         self.logged("POST bank-accounts");
         self.added_banks.borrow_mut().push(new.clone());
         self.answer("add_bank_account", || {
-            new.validate().map_err(ApiFailure::Api)?;
+            new.validate().map_err(wire)?;
             let account = BankAccount {
                 id: self.id(),
                 routing_number: new.routing_number.clone(),
@@ -411,8 +411,8 @@ impl FlowApi for FakeServer {
                 .cloned()
                 .ok_or_else(|| invalid("payout_method_id", "is not one of your payout methods"))?;
             let quote = PayoutQuote::new(new.amount, method.platform, self.fee_party.get())
-                .map_err(|m| invalid("amount", &m))?;
-            let status = if method.platform.completes_at_once() {
+                .map_err(|rule| wire(payout_model::Invalid::one("amount", rule)))?;
+            let status = if completes_at_once(method.platform) {
                 TransferStatus::Completed
             } else {
                 TransferStatus::Pending

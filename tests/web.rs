@@ -16,7 +16,7 @@ use payout_flows::screens::DoneScreen;
 use payout_flows::steps::{RedirectStep, StepView};
 use payout_flows::FlowApp;
 use payout_model::{
-    ApiError, ErrorCode, FlowState, NewSession, Session, Step, StepName, WindowMessage,
+    ApiError, ErrorCode, FlowState, NewSession, Origin, Session, Step, StepName, WindowMessage,
 };
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -155,6 +155,11 @@ fn origin() -> String {
     window().location().origin().expect("origin")
 }
 
+/// [`origin`] as the app's [`Origin`] type.
+fn page_origin() -> Origin {
+    Origin::parse(&origin()).expect("the test page has an http origin")
+}
+
 // ---------------------------------------------------------------------------------------------
 // Router and i18n, once more in the browser
 
@@ -200,7 +205,7 @@ fn i18n_has_english_text_for_every_key() {
 
 #[wasm_bindgen_test]
 async fn bridge_posts_an_object_to_the_exact_origin() {
-    let bridge = Bridge::to_window(FLOW_ID, window(), Some(origin()));
+    let bridge = Bridge::to_window(FLOW_ID, window(), Some(page_origin()));
     let (events, _) = messages_after(1, FLOW_ID, || {
         assert!(bridge.step_completed(StepName::Redirect, payout_model::StepStatus::Completed));
     })
@@ -234,7 +239,7 @@ async fn bridge_posts_an_object_to_the_exact_origin() {
 
 #[wasm_bindgen_test]
 async fn bridge_resize_carries_height() {
-    let bridge = Bridge::to_window(FLOW_ID, window(), Some(origin()));
+    let bridge = Bridge::to_window(FLOW_ID, window(), Some(page_origin()));
     let (events, _) = messages_after(1, FLOW_ID, || {
         bridge.resize(321);
     })
@@ -254,13 +259,13 @@ async fn bridge_posts_nothing_when_the_server_refused_the_origin() {
     connected_late.connect(
         &HostWindow {
             parent: Some(window()),
-            candidate_origin: Some("https://not-allowed.example".into()),
+            candidate_origin: Origin::parse("https://not-allowed.example"),
         },
         None,
     );
     assert!(!connected_late.connected());
 
-    let allowed = Bridge::to_window(FLOW_ID, window(), Some(origin()));
+    let allowed = Bridge::to_window(FLOW_ID, window(), Some(page_origin()));
     let (events, _) = messages_after(1, FLOW_ID, || {
         assert!(!refused.error("must not arrive"));
         assert!(!connected_late.exit());
@@ -277,7 +282,7 @@ async fn bridge_posts_nothing_when_the_server_refused_the_origin() {
 #[wasm_bindgen_test]
 fn standalone_bridge_stays_silent() {
     let bridge = Bridge::new(FLOW_ID);
-    bridge.connect(&HostWindow::default(), Some(origin()));
+    bridge.connect(&HostWindow::default(), Some(page_origin()));
     assert!(!bridge.connected());
     assert!(!bridge.completed());
 }
@@ -718,7 +723,7 @@ async fn app_expired_session_shows_reopen_screen_and_tells_the_host() {
     let log: Log = Rc::default();
     let host = HostWindow {
         parent: Some(window()),
-        candidate_origin: Some(origin()),
+        candidate_origin: Some(page_origin()),
     };
     let (events, _app) = messages_after(3, EXPIRED_FLOW_ID, || {
         mount_app(
@@ -753,7 +758,7 @@ async fn app_embedded_posts_ready_then_resize_to_the_allowed_origin() {
     let log: Log = Rc::default();
     let host = HostWindow {
         parent: Some(window()),
-        candidate_origin: Some(origin()),
+        candidate_origin: Some(page_origin()),
     };
     let (events, _app) = messages_after(2, READY_FLOW_ID, || {
         mount_app(

@@ -21,12 +21,11 @@
 //! [`FlowServices::sleep`]: crate::context::FlowServices::sleep
 //! [`FlowServices::signed_in`]: crate::context::FlowServices::signed_in
 
-use crate::api::ApiFailure;
 use crate::context::use_services;
-use crate::forms::label_rule;
+use crate::i18n::rule_text;
 use crate::i18n::{t, tr, Key};
 use crate::identity::seconds_until;
-use crate::steps::{field_id, show_failure, submit_checked, LabelledField};
+use crate::steps::{field_id, show_failure, show_invalid, submit_checked, LabelledField};
 use crate::ui::{focus_id_soon, Button, ButtonVariant, ErrorAlert, ScreenCard, SubmitButton};
 use crate::ui::{FieldState, TextField};
 use leptos::html;
@@ -34,7 +33,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use payout_model::identity::{check_code, CodeCheck, CodeSent, NewCode, NewProfile, SignIn};
 use payout_model::user::{check_country_code, check_email, check_name, check_phone_number};
-use payout_model::{FlowState, Timestamp};
+use payout_model::{FlowState, Rule, Timestamp, Validate};
 use std::time::Duration;
 
 /// Element id prefix of the sign-in fields.
@@ -54,9 +53,9 @@ enum Stage {
     Profile,
 }
 
-/// The inline check of one field by a model rule, worded `{label} {rule}`.
-fn rule(label: Key, check: fn(&str) -> Result<(), String>) -> Callback<String, Option<String>> {
-    Callback::new(move |value: String| check(&value).err().map(|r| label_rule(t(label), &r)))
+/// The inline check of one field by a model rule, worded with the field's label.
+fn rule(label: Key, check: fn(&str) -> Result<(), Rule>) -> Callback<String, Option<String>> {
+    Callback::new(move |value: String| check(&value).err().map(|r| rule_text(t(label), r)))
 }
 
 /// Signs the user in by phone and one-time code, creating their profile when the phone is new.
@@ -170,10 +169,9 @@ pub fn AuthStep() -> impl IntoView {
                 country_code: country.text().trim().to_owned(),
                 phone_number: phone.text().trim().to_owned(),
             };
-            if let Err(error) = new.validate() {
+            if let Err(invalid) = new.validate() {
                 stage.set(Stage::Phone);
-                let rest =
-                    show_failure(phone_form, PREFIX, &phone_fields(), &ApiFailure::Api(error));
+                let rest = show_invalid(phone_form, PREFIX, &phone_fields(), &invalid);
                 form_error.set(rest.map(|r| (Key::SendCodeFailed, r)));
                 return;
             }
@@ -309,7 +307,7 @@ pub fn AuthStep() -> impl IntoView {
                         check=Callback::new(move |value: String| {
                             check_phone_number(&country.value.get_untracked(), &value)
                                 .err()
-                                .map(|r| label_rule(t(Key::FieldPhone), &r))
+                                .map(|r| rule_text(t(Key::FieldPhone), r))
                         })
                     />
                 </div>

@@ -31,7 +31,7 @@ use payout_model::identity::{
     Address, BackgroundCheck, BackgroundCheckStatus, Compliance, Ineligible, NewBackgroundCheck,
     Submitted,
 };
-use payout_model::StepName;
+use payout_model::{StepName, Validate};
 
 /// Element id prefix of the form's fields.
 const PREFIX: &str = "pf-bgc";
@@ -101,7 +101,7 @@ impl CheckFields {
             "address.postal_code" => address.postal_code = value_opt,
             _ => return None,
         }
-        rule_message(input.validate(today()), path, label)
+        rule_message(input.as_of(today()).validate(), path, label)
     }
 }
 
@@ -220,7 +220,7 @@ pub fn BackgroundCheckStep() -> impl IntoView {
             move || fields.fields(),
             move || {
                 let new = fields.input();
-                new.validate(today()).map(|()| new)
+                new.as_of(today()).validate().map(|()| new)
             },
             move |new| api.submit_background_check(new),
             show_answer(result, RESULT_HEADING),

@@ -28,7 +28,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
-use payout_model::StepName;
+use payout_model::{StepName, Validate};
 
 /// Element id prefix of the form's fields.
 const PREFIX: &str = "pf-compliance";
@@ -150,7 +150,7 @@ impl ComplianceFields {
             "address.postal_code" => input.address.postal_code = value_opt,
             _ => return None,
         }
-        rule_message(input.validate(today()), path, label)
+        rule_message(input.as_of(today()).validate(), path, label)
     }
 }
 
@@ -201,7 +201,7 @@ pub fn ComplianceStep() -> impl IntoView {
             move || fields.fields(),
             move || {
                 let new = fields.input();
-                new.validate(today()).map(|()| new)
+                new.as_of(today()).validate().map(|()| new)
             },
             move |new| api.submit_compliance(new),
             show_answer(saved, SAVED_HEADING),

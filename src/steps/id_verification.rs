@@ -23,7 +23,8 @@
 
 use crate::api::ApiFailure;
 use crate::context::use_services;
-use crate::forms::label_rule;
+use crate::forms::server_message;
+use crate::i18n::rule_text;
 use crate::i18n::{step_title, t, tr, Key};
 use crate::steps::RecordedContinue;
 use crate::ui::{
@@ -273,7 +274,7 @@ fn snapshot(video: &web_sys::HtmlVideoElement) -> Option<js_sys::Promise> {
 /// name, else its message.
 fn upload_error(label: &str, failure: &ApiFailure) -> String {
     match failure.api_error().and_then(|e| e.fields.first()) {
-        Some(field) => label_rule(label, &field.message),
+        Some(field) => server_message(label, &field.message),
         None => failure.message().to_owned(),
     }
 }
@@ -356,7 +357,7 @@ pub fn IdVerificationStep() -> impl IntoView {
         UnsyncCallback::new(move |(side, image): (DocumentSide, Blob)| {
             let slot = slot_of(side);
             if let Err(rule) = check_document(&image.type_(), image.size() as u64) {
-                slot.error.set(Some(label_rule(slot.label(), &rule)));
+                slot.error.set(Some(rule_text(slot.label(), rule)));
                 return;
             }
             slot.error.set(None);

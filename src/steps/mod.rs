@@ -35,10 +35,12 @@ pub use payout::{Attempt, PayoutStep};
 pub use redirect::RedirectStep;
 
 use crate::api::ApiFailure;
-use crate::forms::{split_errors, FieldErrors};
+use crate::forms::{invalid_errors, split_errors, FieldErrors};
+use crate::i18n::rule_text;
 use crate::ui::{focus_id_soon, focus_within, ErrorAlert, FieldState, LoadingLine};
 use leptos::html;
 use leptos::prelude::*;
+use payout_model::Invalid;
 use payout_model::{FlowState, Step};
 
 /// The component for `step` of `flow`.
@@ -191,10 +193,9 @@ pub struct LabelledField {
     pub state: FieldState,
 }
 
-/// Puts `failure` on a form: errors about `fields` show under them (worded `{label} {rule}`,
-/// focus on the first), every other field is cleared; whatever is not about one of `fields` is
-/// returned for the form's alert. The model's own check (`validate()`) fails the same way, as
-/// an [`ApiFailure::Api`].
+/// Puts `failure` on a form: errors about `fields` show under them (with their label, focus on
+/// the first), every other field is cleared; whatever is not about one of `fields` is returned
+/// for the form's alert. The model's own check fails the same way through [`show_invalid`].
 pub fn show_failure(
     form: NodeRef<html::Form>,
     prefix: &str,
@@ -204,6 +205,23 @@ pub fn show_failure(
     let labels: Vec<(&'static str, &'static str)> =
         fields.iter().map(|f| (f.path, f.label)).collect();
     let (mapped, rest) = split_errors(failure, &labels);
+    let states: Vec<(&'static str, FieldState)> =
+        fields.iter().map(|f| (f.path, f.state)).collect();
+    show_errors(form, prefix, &states, &mapped);
+    rest
+}
+
+/// [`show_failure`] for the model's own check (`Validate`), before anything is sent: each broken
+/// rule worded through the i18n.
+pub fn show_invalid(
+    form: NodeRef<html::Form>,
+    prefix: &str,
+    fields: &[LabelledField],
+    invalid: &Invalid,
+) -> Option<String> {
+    let labels: Vec<(&'static str, &'static str)> =
+        fields.iter().map(|f| (f.path, f.label)).collect();
+    let (mapped, rest) = invalid_errors(invalid, &labels);
     let states: Vec<(&'static str, FieldState)> =
         fields.iter().map(|f| (f.path, f.state)).collect();
     show_errors(form, prefix, &states, &mapped);
@@ -222,7 +240,7 @@ pub fn submit_checked<N: 'static, T: 'static, L: AsRef<[LabelledField]>>(
     prefix: &'static str,
     busy: RwSignal<bool>,
     fields: impl Fn() -> L + Clone + 'static,
-    input: impl Fn() -> Result<N, payout_model::ApiError> + 'static,
+    input: impl Fn() -> Result<N, Invalid> + 'static,
     send: impl Fn(N) -> crate::api::LocalFuture<Result<T, ApiFailure>> + 'static,
     on_ok: impl Fn(T) + 'static,
     on_rest: impl Fn(Option<String>) + Clone + 'static,
@@ -235,13 +253,8 @@ pub fn submit_checked<N: 'static, T: 'static, L: AsRef<[LabelledField]>>(
         on_rest(None);
         let new = match input() {
             Ok(new) => new,
-            Err(error) => {
-                on_rest(show_failure(
-                    form,
-                    prefix,
-                    fields().as_ref(),
-                    &ApiFailure::Api(error),
-                ));
+            Err(invalid) => {
+                on_rest(show_invalid(form, prefix, fields().as_ref(), &invalid));
                 return;
             }
         };
@@ -278,15 +291,9 @@ pub fn show_answer<T: Send + Sync + 'static>(
 
 /// The message for `path` in what a model rule answered, worded with `label` (the inline check
 /// of one field, run on the whole form so cross-field rules apply).
-pub fn rule_message(
-    result: Result<(), payout_model::ApiError>,
-    path: &str,
-    label: &str,
-) -> Option<String> {
-    let error = result.err()?;
-    error
-        .field(path)
-        .map(|rule| crate::forms::label_rule(label, rule))
+pub fn rule_message(result: Result<(), Invalid>, path: &str, label: &str) -> Option<String> {
+    let rule = result.err()?.rule(path)?;
+    Some(rule_text(label, rule))
 }
 
 /// Shows `errors` on `fields` (clearing the others) and moves focus to the first field, in the

@@ -14,6 +14,25 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
 
 // ---------------------------------------------------------------------------------------------
+// The sandbox's test values, as the fake servers play them (README "Sandbox identity test
+// values"; the app itself never knows them)
+
+/// The one-time code the fake server accepts.
+pub const SANDBOX_CODE: &str = "000000";
+/// The SSN whose background check fails.
+pub const SANDBOX_FAILING_SSN: &str = "111-11-1111";
+
+/// Whether the sandbox completes payouts on `platform` at once (ACH stays pending).
+pub fn completes_at_once(platform: payout_model::money::PayoutPlatform) -> bool {
+    !matches!(platform, payout_model::money::PayoutPlatform::Ach)
+}
+
+/// The model's rule failures as the sandbox answers them: a 422 with each rule's wire text.
+pub fn wire(invalid: payout_model::Invalid) -> ApiFailure {
+    ApiFailure::Api(invalid.into())
+}
+
+// ---------------------------------------------------------------------------------------------
 // Page helpers
 
 /// A fresh container in the page to mount into.
@@ -412,4 +431,18 @@ macro_rules! identity_endpoints_unused {
             common::unused()
         }
     };
+}
+
+/// `YYYY-MM-DD` of the day `years` years before today (the 28th for a 29 February): dates of
+/// birth in tests are computed, so an adult stays an adult and a minor a minor whenever the
+/// tests run.
+pub fn born_years_ago(years: i32) -> String {
+    use chrono::Datelike as _;
+    let today = payout_flows::identity::today();
+    let year = today.year() - years;
+    chrono::NaiveDate::from_ymd_opt(year, today.month(), today.day())
+        .or_else(|| chrono::NaiveDate::from_ymd_opt(year, today.month(), 28))
+        .expect("a valid date")
+        .format("%Y-%m-%d")
+        .to_string()
 }

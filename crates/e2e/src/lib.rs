@@ -25,8 +25,8 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -55,6 +55,36 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A date of birth `years` ago today (`YYYY-MM-DD`; Feb 29 becomes Feb 28 in a common year),
+/// so an adult stays an adult and a minor a minor whenever the tests run.
+pub fn born_years_ago(years: i32) -> String {
+    use chrono::Datelike as _;
+    let today = chrono::Utc::now().date_naive();
+    let year = today.year() - years;
+    chrono::NaiveDate::from_ymd_opt(year, today.month(), today.day())
+        .or_else(|| chrono::NaiveDate::from_ymd_opt(year, today.month(), 28))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// A 1×1 PNG: a picture the sandbox and the browser both accept as an ID photo.
+pub const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x04, 0x00, 0x00, 0x00, 0xB5, 0x1C, 0x0C,
+    0x02, 0x00, 0x00, 0x00, 0x0B, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x64, 0x60, 0x00, 0x00,
+    0x00, 0x06, 0x00, 0x02, 0x30, 0x81, 0xD0, 0x2F, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44,
+    0xAE, 0x42, 0x60, 0x82,
+];
+
+/// The first of `strings` that shows `secret` whole, in any spelling: its letters and digits
+/// in order with anything else between them (dashes, spaces, dots, a `+1` before a phone
+/// number all count as showing it).
+pub fn shows_whole<'a>(strings: &'a [String], secret: &str) -> Option<&'a String> {
+    let plain = |s: &str| -> String { s.chars().filter(char::is_ascii_alphanumeric).collect() };
+    let secret = plain(secret);
+    strings.iter().find(|s| plain(s).contains(&secret))
 }
 
 /// The trunk-built app: `PAYOUT_E2E_DIST`, else `dist/` at the workspace root.
@@ -90,20 +120,65 @@ pub struct Sandbox {
     /// response is cut off mid-body, as a dropped connection would: the browser sees a network
     /// error although the payout was made.
     pub drop_next_payout_response: Arc<AtomicBool>,
+    /// How many `POST /api/flow/payouts` requests have reached the sandbox: what the browser
+    /// really sent, whatever the server then made of them.
+    pub payout_requests: Arc<AtomicUsize>,
+    /// While set, every `POST /api/flow/sessions` answer names this `host_origin` instead of
+    /// the one the sandbox allowed: the flow then believes its host is there (tests of the
+    /// window messages' target origin).
+    pub echo_host_origin: Arc<Mutex<Option<String>>>,
+    clock_offset_ms: Arc<AtomicI64>,
     http: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
     server: JoinHandle<()>,
     _data: TempDir,
 }
 
-/// Middleware behind [`Sandbox::drop_next_payout_response`].
-async fn drop_payout_response(
-    axum::extract::State(armed): axum::extract::State<Arc<AtomicBool>>,
+/// What the harness's middleware watches and changes (see the [`Sandbox`] fields).
+#[derive(Clone)]
+struct Hooks {
+    drop_next_payout_response: Arc<AtomicBool>,
+    payout_requests: Arc<AtomicUsize>,
+    echo_host_origin: Arc<Mutex<Option<String>>>,
+}
+
+/// Middleware behind [`Sandbox::drop_next_payout_response`], [`Sandbox::payout_requests`] and
+/// [`Sandbox::echo_host_origin`].
+async fn harness_hooks(
+    axum::extract::State(hooks): axum::extract::State<Hooks>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let is_payout = req.method() == Method::POST && req.uri().path() == "/api/flow/payouts";
+    let is_session = req.method() == Method::POST && req.uri().path() == "/api/flow/sessions";
+    if is_payout {
+        hooks.payout_requests.fetch_add(1, Ordering::SeqCst);
+    }
     let response = next.run(req).await;
-    if is_payout && armed.swap(false, Ordering::SeqCst) {
+    let echo = hooks
+        .echo_host_origin
+        .lock()
+        .map(|o| o.clone())
+        .unwrap_or_default();
+    if let (true, Some(origin)) = (is_session && response.status().is_success(), echo) {
+        let (mut parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let mut json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if let Some(session) = json.as_object_mut() {
+            session.insert("host_origin".to_owned(), Value::String(origin));
+        }
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return axum::response::Response::from_parts(
+            parts,
+            axum::body::Body::from(json.to_string()),
+        );
+    }
+    if is_payout
+        && hooks
+            .drop_next_payout_response
+            .swap(false, Ordering::SeqCst)
+    {
         // Headers and the first bytes go out, then the connection breaks. (Closing before any
         // byte is not the same: Chromium silently re-sends a request whose reused connection
         // closed without an answer.)
@@ -143,13 +218,21 @@ impl Sandbox {
         payout_sandbox::ensure_default_app(&db, Some((client_id.as_str(), api_key.as_str())))
             .await?;
         let config = payout_sandbox::Config::new(base.clone(), assets);
-        let drop_next_payout_response = Arc::new(AtomicBool::new(false));
-        let app = payout_sandbox::app(payout_sandbox::AppState::new(db, config)).layer(
-            axum::middleware::from_fn_with_state(
-                drop_next_payout_response.clone(),
-                drop_payout_response,
-            ),
-        );
+        let hooks = Hooks {
+            drop_next_payout_response: Arc::new(AtomicBool::new(false)),
+            payout_requests: Arc::new(AtomicUsize::new(0)),
+            echo_host_origin: Arc::new(Mutex::new(None)),
+        };
+        let clock_offset_ms = Arc::new(AtomicI64::new(0));
+        let offset = clock_offset_ms.clone();
+        let clock = payout_sandbox::Clock::from_fn(move || {
+            chrono::Utc::now() + chrono::Duration::milliseconds(offset.load(Ordering::SeqCst))
+        });
+        let state = payout_sandbox::AppState::new(db, config).with_clock(clock);
+        let app = payout_sandbox::app(state).layer(axum::middleware::from_fn_with_state(
+            hooks.clone(),
+            harness_hooks,
+        ));
         let server = tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             let _ = axum::serve(listener, app).await;
@@ -159,11 +242,21 @@ impl Sandbox {
             base,
             client_id,
             api_key,
-            drop_next_payout_response,
+            drop_next_payout_response: hooks.drop_next_payout_response,
+            payout_requests: hooks.payout_requests,
+            echo_host_origin: hooks.echo_host_origin,
+            clock_offset_ms,
             http,
             server,
             _data: data,
         })
+    }
+
+    /// Moves the sandbox's clock by `seconds` (back when negative), as time passing on the
+    /// server would; the browser's clock stays where it is.
+    pub fn shift_clock(&self, seconds: i64) {
+        self.clock_offset_ms
+            .fetch_add(seconds * 1000, Ordering::SeqCst);
     }
 
     /// Sends a host request (HTTP Basic with the app's credentials); returns status and JSON.
@@ -674,6 +767,57 @@ impl Browser {
         }
     }
 
+    /// Everything the current document shows or holds: the title, its rendered text and all
+    /// text (hidden too), each form field's current value, and every attribute of every
+    /// element. See [`shows_whole`].
+    pub async fn page_strings(&self) -> Result<Vec<String>> {
+        let script = "var out = [document.title, document.body ? document.body.innerText : '',
+                                 document.documentElement.textContent];
+            document.querySelectorAll('*').forEach(function (el) {
+              for (var i = 0; i < el.attributes.length; i++) out.push(el.attributes[i].value);
+              if (typeof el.value === 'string') out.push(el.value);
+            });
+            return out;";
+        Ok(serde_json::from_value(self.eval(script).await?)?)
+    }
+
+    /// Fails naming where, if the current document shows or holds `secret` whole in any
+    /// spelling ([`Browser::page_strings`], [`shows_whole`]); `when` says at which moment.
+    pub async fn assert_never_whole(&self, secret: &str, when: &str) -> Result<()> {
+        let strings = self.page_strings().await?;
+        if let Some(found) = shows_whole(&strings, secret) {
+            bail!("{when}: the page shows {secret:?} whole in {found:?}");
+        }
+        Ok(())
+    }
+
+    /// Waits (on DOM mutations, not by polling) until an element matching `css` has a text
+    /// containing `needle`; returns that text.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> Result<String> {
+        let script = "var css = arguments[0], needle = arguments[1];
+            var done = arguments[arguments.length - 1];
+            function found() {
+              var hit = Array.prototype.find.call(document.querySelectorAll(css), function (el) {
+                return el.textContent.indexOf(needle) >= 0;
+              });
+              return hit ? hit.textContent : null;
+            }
+            var now = found();
+            if (now !== null) { done(now); return; }
+            var watch = new MutationObserver(function () {
+              var text = found();
+              if (text !== null) { watch.disconnect(); done(text); }
+            });
+            watch.observe(document, {subtree: true, childList: true, characterData: true,
+                                     attributes: true});";
+        let text = self
+            .client
+            .execute_async(script, vec![json!(css), json!(needle)])
+            .await
+            .with_context(|| format!("waiting for {needle:?} in {css}"))?;
+        Ok(text.as_str().unwrap_or_default().to_owned())
+    }
+
     /// Waits for `css`, then clicks it as a user would.
     pub async fn click(&self, css: &str) -> Result<()> {
         self.wait_for(css).await?.click().await?;
@@ -763,5 +907,51 @@ impl Browser {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_value_is_found_in_any_spelling_and_a_masked_one_is_not() {
+        let page = |s: &str| vec![s.to_owned()];
+        for shown in [
+            "123-45-6789",
+            "SSN 123 45 6789",
+            "123456789",
+            "123.45.6789",
+            "value=\"123–45–6789\"",
+        ] {
+            assert!(
+                shows_whole(&page(shown), "123-45-6789").is_some(),
+                "{shown}"
+            );
+        }
+        for shown in ["+1 (415) 433-2334", "14154332334", "415-433-2334"] {
+            assert!(shows_whole(&page(shown), "4154332334").is_some(), "{shown}");
+        }
+        for masked in ["•••-••-6789", "•••• 6789", "(•••) •••-2334", "123-45"]
+        {
+            assert!(
+                shows_whole(&page(masked), "123-45-6789").is_none(),
+                "{masked}"
+            );
+            assert!(
+                shows_whole(&page(masked), "4154332334").is_none(),
+                "{masked}"
+            );
+        }
+    }
+
+    #[test]
+    fn born_years_ago_is_that_many_years_before_today() {
+        use chrono::Datelike as _;
+        let today = chrono::Utc::now().date_naive();
+        let born =
+            chrono::NaiveDate::parse_from_str(&born_years_ago(30), "%Y-%m-%d").expect("a date");
+        assert_eq!(born.year(), today.year() - 30);
+        assert_eq!(born.month(), today.month());
     }
 }

@@ -255,3 +255,101 @@ async fn the_csp_check_catches_violations_in_pages_and_cross_site_frames() -> Re
     );
     Ok(())
 }
+
+/// In the embedded flow: Continue on manage-payouts (the user already has a method), then on
+/// the done screen "Go to dashboard", which posts `exit` from its click handler; in the same
+/// task the test posts its own `e2e-control` message to the host from the flow's frame. The
+/// host receives messages from one sender in the order they were posted, so once the control
+/// message has arrived, every message the flow posted before it has arrived too — or never
+/// will. Returns what the host page received, in order.
+async fn exit_then_control(browser: &Browser) -> Result<Vec<Value>> {
+    browser
+        .wait_for("#flow iframe")
+        .await?
+        .enter_frame()
+        .await?;
+    browser
+        .click("[data-testid=manage-payouts-continue]")
+        .await?;
+    browser.wait_for("[data-testid=done-dashboard]").await?;
+    browser
+        .eval(
+            "document.querySelector('[data-testid=done-dashboard]').click();
+             parent.postMessage({type: 'e2e-control'}, '*');
+             return true;",
+        )
+        .await?;
+    browser.enter_top().await?;
+    browser.host_messages_until("e2e-control").await
+}
+
+/// A user with a PayPal method and a pre-authenticated manage-payouts flow for them.
+async fn manage_payouts_flow(sandbox: &Sandbox) -> Result<Value> {
+    let user_id = sandbox.create_user().await?;
+    sandbox
+        .post_ok(
+            &format!("/api/v2/users/{user_id}/payout-methods"),
+            json!({"platform": "paypal", "email": "ada@example.com"}),
+        )
+        .await?;
+    sandbox
+        .create_flow(json!({"steps": ["manage-payouts"], "user_id": user_id}))
+        .await
+}
+
+/// Issue 9: window messages go to the host origin the sandbox allowed, exactly, never `"*"`
+/// (checking `event.origin` on the host, as the test above does, cannot tell). The harness
+/// makes the sandbox name another origin as the flow's host — the same host server spelled
+/// `127.0.0.1` instead of `localhost`, which is another origin — while the flow really sits
+/// in the `localhost` page: that page must receive none of its messages, though a control
+/// message posted from the same frame after them does arrive. With its real origin allowed,
+/// the same page receives them all.
+#[tokio::test(flavor = "multi_thread")]
+async fn window_messages_reach_only_the_allowed_host_origin() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let host = HostPage::start().await?;
+    let browser = Browser::start().await?;
+
+    // Allowed: everything arrives, then the control message.
+    let flow = manage_payouts_flow(&sandbox).await?;
+    browser
+        .client
+        .goto(&host.embedding(flow["link"].as_str().unwrap_or_default(), true))
+        .await?;
+    browser.host_messages_until("ready").await?;
+    let raw = exit_then_control(&browser).await?;
+    let types: Vec<&str> = raw
+        .iter()
+        .filter_map(|m| m["data"]["type"].as_str())
+        .collect();
+    for kind in ["ready", "step_completed", "completed", "exit"] {
+        assert!(types.contains(&kind), "no {kind} in {types:?}");
+    }
+    assert_eq!(types.last(), Some(&"e2e-control"), "{types:?}");
+    for m in &raw {
+        assert_eq!(m["origin"], json!(sandbox.base), "{m}");
+    }
+
+    // Not allowed: the flow is told its host is elsewhere; the page it sits in hears nothing
+    // from it, only the control message.
+    let elsewhere = host.origin.replace("localhost", "127.0.0.1");
+    assert_ne!(elsewhere, host.origin);
+    *sandbox
+        .echo_host_origin
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))? = Some(elsewhere);
+    let flow = manage_payouts_flow(&sandbox).await?;
+    browser
+        .client
+        .goto(&host.embedding(flow["link"].as_str().unwrap_or_default(), true))
+        .await?;
+    let raw = exit_then_control(&browser).await?;
+    assert_eq!(raw.len(), 1, "the page heard the flow: {raw:?}");
+    assert_eq!(raw[0]["data"]["type"], "e2e-control", "{raw:?}");
+    // The flow itself went on: the step is recorded.
+    assert_eq!(
+        completed_steps(&sandbox, &flow).await?,
+        json!(["manage-payouts"])
+    );
+    browser.close().await
+}

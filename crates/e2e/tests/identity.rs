@@ -4,13 +4,16 @@
 //! bad-input pass: every wrong field shows its message and nothing typed or saved is lost.
 
 use anyhow::{Context, Result};
-use payout_e2e::{Browser, Sandbox};
+use payout_e2e::{born_years_ago, Browser, Sandbox, TINY_PNG};
 use serde_json::{json, Value};
 
 /// A valid US mobile number (libphonenumber accepts it), national digits.
 const PHONE: &str = "4154332334";
 /// The sandbox's one-time code.
-const CODE: &str = "000000";
+const CODE: &str = payout_sandbox::test_values::SANDBOX_CODE;
+/// The SSN the compliance form is filled with: any valid SSN but the sandbox's failing one
+/// and the field hint's example (`123-45-6789`, which the page shows as an example).
+const SSN: &str = "287-65-4321";
 
 fn id_of(value: &Value) -> String {
     value["id"].as_str().unwrap_or_default().to_owned()
@@ -31,11 +34,12 @@ async fn enter_phone_and_code(browser: &Browser, phone: &str) -> Result<()> {
     browser.fill("[data-testid=auth-phone]", phone).await?;
     browser.click("[data-testid=auth-send-code]").await?;
     let sent_to = browser.text_of("[data-testid=auth-sent-to]").await?;
-    assert!(sent_to.contains("2334"), "sent to {sent_to:?}");
     assert!(
-        !sent_to.contains(phone),
-        "the whole number is shown: {sent_to:?}"
+        sent_to.contains(&phone[phone.len() - 4..]),
+        "sent to {sent_to:?}"
     );
+    // Masked everywhere: not in the text, a field or an attribute, in no spelling.
+    browser.assert_never_whole(phone, "the code stage").await?;
     browser.fill("[data-testid=auth-code]", CODE).await?;
     browser.click("[data-testid=auth-verify]").await
 }
@@ -64,11 +68,9 @@ async fn fill_compliance(browser: &Browser) -> Result<()> {
         .fill("[data-testid=compliance-last-name]", "Lovelace")
         .await?;
     browser
-        .set_value("[data-testid=compliance-dob]", "1990-04-25")
+        .set_value("[data-testid=compliance-dob]", &born_years_ago(30))
         .await?;
-    browser
-        .fill("[data-testid=compliance-tin]", "123-45-6789")
-        .await?;
+    browser.fill("[data-testid=compliance-tin]", SSN).await?;
     browser
         .fill("[data-testid=compliance-line1]", "1 Market St")
         .await?;
@@ -127,12 +129,16 @@ async fn new_user_signs_in_and_completes_every_identity_step() -> Result<()> {
 
     sign_up(&browser, "ada@example.com").await?;
     fill_compliance(&browser).await?;
-    // The SSN is masked once the field is left.
+    // The SSN is masked once the field is left: in the field, and anywhere else on the page.
     let shown = browser.value_of("[data-testid=compliance-tin]").await?;
-    assert!(!shown.contains("12345"), "SSN shown whole: {shown:?}");
+    assert!(shown.ends_with("4321"), "{shown:?}");
+    browser
+        .assert_never_whole(SSN, "the SSN field left")
+        .await?;
     browser.click("[data-testid=compliance-submit]").await?;
     let saved = browser.text_of("[data-testid=compliance-saved]").await?;
-    assert!(saved.contains("6789"), "{saved:?}");
+    assert!(saved.contains("4321"), "{saved:?}");
+    browser.assert_never_whole(SSN, "compliance saved").await?;
     browser.click("[data-testid=compliance-continue]").await?;
 
     capture_all(&browser).await?;
@@ -148,7 +154,7 @@ async fn new_user_signs_in_and_completes_every_identity_step() -> Result<()> {
     // The check runs on the tax details on file (issue 8): shown, masked, not asked again.
     assert_eq!(
         browser.text_of("[data-testid=bgc-file-ssn]").await?,
-        "•••• 6789"
+        "•••• 4321"
     );
     let address = browser.text_of("[data-testid=bgc-file-address]").await?;
     assert!(address.contains("94103"), "{address}");
@@ -157,6 +163,9 @@ async fn new_user_signs_in_and_completes_every_identity_step() -> Result<()> {
         .find_all(fantoccini::Locator::Css("[data-testid=bgc-ssn]"))
         .await?;
     assert!(ssn_fields.is_empty(), "no SSN field to type another into");
+    browser
+        .assert_never_whole(SSN, "the background check")
+        .await?;
     browser.click("[data-testid=bgc-submit]").await?;
     browser
         .wait_for("[data-testid=bgc-result][data-status=clear]")
@@ -176,12 +185,16 @@ async fn new_user_signs_in_and_completes_every_identity_step() -> Result<()> {
     assert_eq!(u["verified"], json!(true));
     assert_eq!(u["first_name"], json!("Ada"));
     assert_eq!(u["phone_number"]["phone_number"], json!(PHONE));
-    assert_eq!(u["compliance"]["tin_last4"], json!("6789"));
+    assert_eq!(u["compliance"]["tin_last4"], json!("4321"));
     assert_eq!(u["compliance"]["address"]["region"], json!("CA"));
     assert_eq!(u["id_verification"]["status"], json!("verified"));
     assert_eq!(u["background_check"]["status"], json!("clear"));
     assert_eq!(u["has_criminal_activity"], json!(false));
-    assert!(!u.to_string().contains("123456789") && !u.to_string().contains("123-45-6789"));
+    assert_eq!(
+        payout_e2e::shows_whole(&[u.to_string()], SSN),
+        None,
+        "the host API returns the SSN whole"
+    );
 
     // Nothing secret was left in the browser's storage.
     let stored = browser
@@ -190,7 +203,7 @@ async fn new_user_signs_in_and_completes_every_identity_step() -> Result<()> {
         )
         .await?;
     let stored = stored.as_str().unwrap_or_default();
-    assert!(!stored.contains("6789"), "storage holds {stored}");
+    assert!(!stored.contains("4321"), "storage holds {stored}");
     browser.close().await
 }
 
@@ -330,6 +343,7 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
     browser.click("[data-testid=auth-create]").await?;
 
     // Compliance: every field wrong at once, each named; the good ones kept.
+    let minor = born_years_ago(10);
     fill_compliance(&browser).await?;
     browser
         .fill("[data-testid=compliance-first-name]", " ")
@@ -339,7 +353,7 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
         .await?;
     browser.fill("[data-testid=compliance-line1]", " ").await?;
     browser
-        .set_value("[data-testid=compliance-dob]", "2015-01-01")
+        .set_value("[data-testid=compliance-dob]", &minor)
         .await?;
     browser
         .fill("[data-testid=compliance-tin]", "666-12-3456")
@@ -372,7 +386,7 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
     );
     assert_eq!(
         browser.value_of("[data-testid=compliance-dob]").await?,
-        "2015-01-01"
+        minor
     );
     assert_eq!(
         browser.value_of("[data-testid=compliance-region]").await?,
@@ -437,5 +451,237 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
         json!("user.background_check_failed")
     );
     assert_eq!(notes["data"][0]["user_id"], json!(user_id));
+    browser.close().await
+}
+
+/// A user of the host's with `email` (the sandbox decides ID verification by it) and a
+/// pre-authenticated flow of `steps` for them; returns `(user id, flow)`.
+async fn user_with_email_and_flow(
+    sandbox: &Sandbox,
+    email: &str,
+    steps: Value,
+) -> Result<(String, Value)> {
+    let user = sandbox
+        .post_ok(
+            "/api/v2/users",
+            json!({"first_name": "Ada", "last_name": "Lovelace", "email": email,
+                   "country_code": "1", "phone_number": PHONE}),
+        )
+        .await?;
+    let user_id = id_of(&user);
+    let flow = sandbox
+        .create_flow(json!({"steps": steps, "user_id": user_id}))
+        .await?;
+    Ok((user_id, flow))
+}
+
+/// Issue 9: "Resend code" really asks the server for a new code once the cooldown is over
+/// (the sandbox's clock is moved past it: nothing waits 30 s), and a person outside the US
+/// files a W-8BEN, which the host then reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn resent_code_signs_in_and_a_w8ben_is_filed() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["compliance"]}))
+        .await?;
+    // The server runs 31 s behind the browser: the browser sees the first code's cooldown
+    // already over; the server applies it until its clock is moved on.
+    sandbox.shift_clock(-31);
+    let browser = Browser::start().await?;
+    open(&browser, &flow).await?;
+    browser.wait_for("[data-testid=step-auth]").await?;
+    browser.fill("[data-testid=auth-country-code]", "1").await?;
+    browser.fill("[data-testid=auth-phone]", PHONE).await?;
+    browser.click("[data-testid=auth-send-code]").await?;
+    browser.text_of("[data-testid=auth-sent-to]").await?;
+    browser
+        .wait_for("[data-testid=auth-resend]:not([disabled])")
+        .await?;
+    sandbox.shift_clock(31);
+    browser.click("[data-testid=auth-resend]").await?;
+    let notice = browser
+        .wait_for_text("[data-testid=auth-notice]", "We sent a new code to")
+        .await?;
+    assert!(notice.contains("2334"), "{notice:?}");
+    browser.assert_never_whole(PHONE, "code resent").await?;
+    // The new code's cooldown runs: the button counts down and cannot be pressed.
+    browser
+        .wait_for_text("[data-testid=auth-resend][disabled]", "Resend in")
+        .await?;
+    browser.fill("[data-testid=auth-code]", CODE).await?;
+    browser.click("[data-testid=auth-verify]").await?;
+    browser.fill("[data-testid=auth-first-name]", "Ada").await?;
+    browser
+        .fill("[data-testid=auth-last-name]", "Lovelace")
+        .await?;
+    browser
+        .fill("[data-testid=auth-email]", "ada@example.com")
+        .await?;
+    browser.click("[data-testid=auth-create]").await?;
+
+    // A W-8BEN: country of residence, foreign tax id, no state or ZIP rules.
+    browser.wait_for("[data-testid=step-compliance]").await?;
+    browser
+        .select("[data-testid=compliance-country]", "GB")
+        .await?;
+    browser
+        .wait_for("[data-testid=compliance-foreign-tax-id]")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-first-name]", "Ada")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-last-name]", "Lovelace")
+        .await?;
+    let born = born_years_ago(35);
+    browser
+        .set_value("[data-testid=compliance-dob]", &born)
+        .await?;
+    browser
+        .fill("[data-testid=compliance-foreign-tax-id]", "AB123456C")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-line1]", "10 Downing St")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-city]", "London")
+        .await?;
+    browser
+        .fill("[data-testid=compliance-postal-code]", "SW1A 2AA")
+        .await?;
+    browser.click("[data-testid=compliance-submit]").await?;
+    let saved = browser.text_of("[data-testid=compliance-saved]").await?;
+    assert!(saved.contains("Form W-8BEN"), "{saved:?}");
+    assert!(saved.contains("Tax ID ending in 456C"), "{saved:?}");
+    browser
+        .assert_never_whole("AB123456C", "W-8BEN saved")
+        .await?;
+    browser.click("[data-testid=compliance-continue]").await?;
+    browser.wait_for("[data-testid=screen-done]").await?;
+
+    let now = flow_now(&sandbox, &flow).await?;
+    assert_eq!(now["completed_steps"], json!(["compliance"]));
+    let user_id = now["user_id"].as_str().context("flow not claimed")?;
+    let compliance = &user(&sandbox, user_id).await?["compliance"];
+    assert_eq!(compliance["form"], "w8ben", "{compliance}");
+    assert_eq!(compliance["country"], "GB", "{compliance}");
+    assert_eq!(compliance["date_of_birth"], json!(born), "{compliance}");
+    assert_eq!(compliance["foreign_tax_id_last4"], "456C", "{compliance}");
+    assert_eq!(compliance["tin_last4"], Value::Null, "{compliance}");
+    assert_eq!(compliance["address"]["postal_code"], "SW1A 2AA");
+    browser.close().await
+}
+
+/// Chooses `path` in the file input of `side` and waits until the picture is uploaded and
+/// previewed.
+async fn upload_file(browser: &Browser, side: &str, path: &std::path::Path) -> Result<()> {
+    browser
+        .wait_for(&format!("[data-testid=idv-{side}-file]"))
+        .await?
+        .send_keys(&path.display().to_string())
+        .await?;
+    browser
+        .wait_for(&format!(
+            "[data-testid=idv-{side}-status][data-state=uploaded]"
+        ))
+        .await?;
+    browser
+        .wait_for(&format!("[data-testid=idv-{side}-preview]"))
+        .await?;
+    Ok(())
+}
+
+/// Issue 9: the three ID pictures chosen as files (no camera), and the sandbox's `+review`
+/// email: the user is told their ID will be reviewed and may continue; the host sees
+/// `needs_review` and the step completed.
+#[tokio::test(flavor = "multi_thread")]
+async fn id_uploaded_as_files_goes_to_review() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let (user_id, flow) = user_with_email_and_flow(
+        &sandbox,
+        "ada+review@example.com",
+        json!(["id-verification"]),
+    )
+    .await?;
+    let dir = payout_e2e::TempDir::new("payout-e2e-id-files")?;
+    let browser = Browser::start().await?;
+    open(&browser, &flow).await?;
+    browser
+        .wait_for("[data-testid=step-id-verification]")
+        .await?;
+    for side in ["front", "back", "selfie"] {
+        let path = dir.path().join(format!("{side}.png"));
+        std::fs::write(&path, TINY_PNG)?;
+        upload_file(&browser, side, &path).await?;
+    }
+    browser.click("[data-testid=idv-submit]").await?;
+    let result = browser
+        .wait_for("[data-testid=idv-result][data-status=needs_review]")
+        .await?
+        .text()
+        .await?;
+    assert!(result.contains("We'll review your ID"), "{result:?}");
+    browser.click("[data-testid=idv-continue]").await?;
+    browser.wait_for("[data-testid=screen-done]").await?;
+
+    assert_eq!(
+        flow_now(&sandbox, &flow).await?["completed_steps"],
+        json!(["id-verification"])
+    );
+    let idv = &user(&sandbox, &user_id).await?["id_verification"];
+    assert_eq!(idv["status"], "needs_review", "{idv}");
+    let documents = idv["documents"].as_array().context("documents")?;
+    assert_eq!(documents.len(), 3, "{idv}");
+    assert!(
+        documents.iter().all(|d| d["content_type"] == "image/png"),
+        "{idv}"
+    );
+    browser.close().await
+}
+
+/// Issue 9: the sandbox's `+fail` email: the user is told the ID could not be verified and is
+/// offered another try, not Continue; the host sees `failed` and the step still open.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_id_is_explained_and_the_step_stays_open() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let (user_id, flow) =
+        user_with_email_and_flow(&sandbox, "ada+fail@example.com", json!(["id-verification"]))
+            .await?;
+    let browser = Browser::start().await?;
+    open(&browser, &flow).await?;
+    capture_all(&browser).await?;
+    browser.click("[data-testid=idv-submit]").await?;
+    let result = browser
+        .wait_for("[data-testid=idv-result][data-status=failed]")
+        .await?
+        .text()
+        .await?;
+    assert!(result.contains("We couldn't verify your ID"), "{result:?}");
+    let continues = browser
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=idv-continue]"))
+        .await?;
+    assert!(continues.is_empty(), "a failed ID offers Continue");
+    assert_eq!(
+        user(&sandbox, &user_id).await?["id_verification"]["status"],
+        "failed"
+    );
+    assert_eq!(
+        flow_now(&sandbox, &flow).await?["completed_steps"],
+        json!([])
+    );
+
+    // "Try again" empties the three slots for new pictures.
+    browser.click("[data-testid=idv-retry]").await?;
+    for side in ["front", "back", "selfie"] {
+        browser
+            .wait_for(&format!("[data-testid=idv-{side}-file]"))
+            .await?;
+    }
+    let uploaded = browser
+        .client
+        .find_all(fantoccini::Locator::Css("[data-state=uploaded]"))
+        .await?;
+    assert!(uploaded.is_empty(), "pictures kept after a failure");
     browser.close().await
 }

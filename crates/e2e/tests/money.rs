@@ -179,6 +179,10 @@ async fn ach_payout_stays_pending_until_simulated() -> Result<()> {
     browser.close().await
 }
 
+/// Confirm pressed twice before the app can react (two clicks dispatched in one task, then
+/// Enter on the button): the browser sends one payout request, and one transfer exists.
+/// (The idempotency key alone would hide a second request: the server would answer it with
+/// the first transfer. So the requests are counted where the sandbox receives them.)
 #[tokio::test(flavor = "multi_thread")]
 async fn confirm_clicked_twice_pays_once() -> Result<()> {
     let sandbox = Sandbox::start().await?;
@@ -194,13 +198,26 @@ async fn confirm_clicked_twice_pays_once() -> Result<()> {
 
     browser.click("[data-testid=payout-review]").await?;
     browser.wait_for("[data-testid=payout-confirm]").await?;
+    assert_eq!(sandbox.payout_requests.load(Ordering::SeqCst), 0);
     browser
-        .eval("const b = document.querySelector('[data-testid=payout-confirm]'); b.click(); b.click(); return true")
+        .eval(
+            "const b = document.querySelector('[data-testid=payout-confirm]');
+             b.click(); b.click();
+             b.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}));
+             return true",
+        )
         .await?;
     browser
         .wait_for("[data-testid=payout-status-completed]")
         .await?;
-    assert_eq!(sandbox.payouts_of(&user_id).await?.len(), 1);
+    assert_eq!(
+        sandbox.payout_requests.load(Ordering::SeqCst),
+        1,
+        "the browser sent more than one payout request"
+    );
+    let payouts = sandbox.payouts_of(&user_id).await?;
+    assert_eq!(payouts.len(), 1, "{payouts:?}");
+    assert_eq!(payouts[0]["amount"], 3_000);
     assert_eq!(sandbox.user_wallet(&user_id).await?["amount"], 0);
     browser.close().await
 }
@@ -295,8 +312,8 @@ async fn flag_by_background_check(sandbox: &Sandbox, user_id: &str) -> Result<()
             Some(token),
             Some(json!({
                 "country": "US",
-                "ssn": payout_model::identity::SANDBOX_FAILING_SSN,
-                "date_of_birth": "1990-04-25",
+                "ssn": payout_sandbox::test_values::SANDBOX_FAILING_SSN,
+                "date_of_birth": payout_e2e::born_years_ago(30),
                 "address": {"line1": "1 Main St", "city": "San Francisco",
                             "region": "CA", "postal_code": "94103"},
             })),
@@ -378,5 +395,188 @@ async fn flagged_users_payout_step_explains_and_pays_nothing() -> Result<()> {
         json!({"amount": 5_000, "withdrawable_amount": 5_000})
     );
     assert!(sandbox.payouts_of(&user_id).await?.is_empty());
+    browser.close().await
+}
+
+/// The user's bank accounts as the host sees them.
+async fn host_bank_accounts(sandbox: &Sandbox, user_id: &str) -> Result<Vec<Value>> {
+    let list = sandbox
+        .get_ok(&format!("/api/v2/users/{user_id}/bank-accounts"))
+        .await?;
+    Ok(list["data"].as_array().cloned().unwrap_or_default())
+}
+
+/// The labels of the bank accounts the step lists.
+async fn listed_bank_accounts(browser: &Browser) -> Result<Vec<String>> {
+    let mut labels = Vec::new();
+    for row in browser
+        .client
+        .find_all(Locator::Css("[data-testid=bank-account-label]"))
+        .await?
+    {
+        labels.push(row.text().await?);
+    }
+    Ok(labels)
+}
+
+/// Issue 9: the manage-payments step end to end: two bank accounts connected through the form,
+/// listed (again after a reload, from the server), one removed; the host sees the one left.
+#[tokio::test(flavor = "multi_thread")]
+async fn user_connects_and_removes_bank_accounts() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = sandbox.create_user().await?;
+    let browser = Browser::start().await?;
+    let flow = open_flow(&sandbox, &browser, &user_id, json!(["manage-payments"])).await?;
+    browser
+        .wait_for("[data-testid=step-manage-payments]")
+        .await?;
+    assert!(listed_bank_accounts(&browser).await?.is_empty());
+
+    for (routing, account, kind) in [
+        ("011000015", "000123456789", "checking"),
+        ("021000021", "55554444", "savings"),
+    ] {
+        browser
+            .fill("[data-testid=routing-number]", routing)
+            .await?;
+        browser
+            .fill("[data-testid=account-number]", account)
+            .await?;
+        browser
+            .fill("[data-testid=account-number-confirm]", account)
+            .await?;
+        browser
+            .click(&format!("[data-testid=account-type-{kind}]"))
+            .await?;
+        browser.click("[data-testid=add-bank-submit]").await?;
+        browser
+            .wait_for_text("[data-testid=bank-accounts-notice]", "Connected")
+            .await?;
+        browser
+            .wait_for_text(
+                "[data-testid=bank-account-label]",
+                &account[account.len() - 4..],
+            )
+            .await?;
+        browser
+            .assert_never_whole(account, "a bank account connected")
+            .await?;
+    }
+    let host = host_bank_accounts(&sandbox, &user_id).await?;
+    assert_eq!(host.len(), 2, "{host:?}");
+    assert_eq!(host[0]["account_number_last4"], "6789");
+    assert_eq!(host[1]["account_number_last4"], "4444");
+    assert_eq!(host[1]["account_type"], "savings");
+
+    // After a reload the list comes from the server.
+    browser.client.refresh().await?;
+    browser
+        .wait_for_text("[data-testid=bank-account-label]", "4444")
+        .await?;
+    assert_eq!(
+        listed_bank_accounts(&browser).await?,
+        vec![
+            "Checking ••••6789".to_owned(),
+            "Savings ••••4444".to_owned()
+        ]
+    );
+
+    // Remove the checking account, confirming.
+    let checking = host[0]["id"].as_str().unwrap_or_default();
+    browser
+        .click(&format!(
+            "[data-account-id='{checking}'] [data-testid=bank-account-remove]"
+        ))
+        .await?;
+    browser
+        .click("[data-testid=confirm-remove-confirm]")
+        .await?;
+    browser
+        .wait_for_text(
+            "[data-testid=bank-accounts-notice]",
+            "Removed Checking ••••6789",
+        )
+        .await?;
+    assert_eq!(
+        listed_bank_accounts(&browser).await?,
+        vec!["Savings ••••4444".to_owned()]
+    );
+    let host = host_bank_accounts(&sandbox, &user_id).await?;
+    assert_eq!(host.len(), 1, "{host:?}");
+    assert_eq!(host[0]["account_number_last4"], "4444");
+
+    browser
+        .click("[data-testid=manage-payments-continue]")
+        .await?;
+    browser.wait_for("[data-testid=screen-done]").await?;
+    let id = flow["id"].as_str().unwrap_or_default();
+    assert_eq!(
+        sandbox.get_ok(&format!("/api/v2/flows/{id}")).await?["completed_steps"],
+        json!(["manage-payments"])
+    );
+    browser.close().await
+}
+
+/// Issue 9: removing a payout method in manage-payouts: the default one, confirmed; the one
+/// left becomes the default, on screen and for the host.
+#[tokio::test(flavor = "multi_thread")]
+async fn user_removes_the_default_payout_method() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = sandbox.create_user().await?;
+    let paypal = add_method(
+        &sandbox,
+        &user_id,
+        json!({"platform": "paypal", "email": "ada@example.com"}),
+    )
+    .await?;
+    add_method(
+        &sandbox,
+        &user_id,
+        json!({"platform": "cash_app", "cashtag": "$adalovelace"}),
+    )
+    .await?;
+    let browser = Browser::start().await?;
+    let flow = open_flow(&sandbox, &browser, &user_id, json!(["manage-payouts"])).await?;
+    browser
+        .wait_for("[data-testid=payout-method][data-platform=paypal][data-default=true]")
+        .await?;
+    let paypal_id = paypal["id"].as_str().unwrap_or_default();
+    browser
+        .click(&format!(
+            "[data-method-id='{paypal_id}'] [data-testid=payout-method-remove]"
+        ))
+        .await?;
+    browser
+        .click("[data-testid=confirm-remove-confirm]")
+        .await?;
+    browser
+        .wait_for_text("[data-testid=payout-methods-notice]", "Removed")
+        .await?;
+    browser
+        .wait_for("[data-testid=payout-method][data-platform=cash_app][data-default=true]")
+        .await?;
+    let rows = browser
+        .client
+        .find_all(Locator::Css("[data-testid=payout-method]"))
+        .await?;
+    assert_eq!(rows.len(), 1);
+
+    let methods = sandbox
+        .get_ok(&format!("/api/v2/users/{user_id}/payout-methods"))
+        .await?;
+    let data = methods["data"].as_array().cloned().unwrap_or_default();
+    assert_eq!(data.len(), 1, "{methods}");
+    assert_eq!(data[0]["platform"], "cash_app");
+    assert_eq!(data[0]["default"], true);
+
+    browser
+        .click("[data-testid=manage-payouts-continue]")
+        .await?;
+    browser.wait_for("[data-testid=screen-done]").await?;
+    let id = flow["id"].as_str().unwrap_or_default();
+    assert_eq!(
+        sandbox.get_ok(&format!("/api/v2/flows/{id}")).await?["completed_steps"],
+        json!(["manage-payouts"])
+    );
     browser.close().await
 }

@@ -9,6 +9,7 @@
 //! declaration as a type (for code that needs the request and response types, such as the
 //! OpenAPI generator).
 
+use crate::capability::FlowAction;
 use crate::flow::{Flow, FlowState, NewFlow};
 use crate::identity::{
     BackgroundCheck, CodeCheck, CodeSent, Compliance, DocumentSide, IdVerification,
@@ -123,6 +124,9 @@ pub struct Info {
     pub answer: AnswerKind,
     /// Query parameters, all optional.
     pub query: &'static [QueryParam],
+    /// For a flow session's endpoint on the user's data: the action it takes, which only the
+    /// steps owning it may ([`FlowAction::owners`]); the handler enforces it.
+    pub action: Option<FlowAction>,
 }
 
 impl Info {
@@ -292,7 +296,7 @@ macro_rules! endpoints {
     ($(
         $(#[doc = $doc:literal])*
         $name:ident ($snake:literal): $method:ident $path:literal by $caller:ident,
-        params $params:ty, $req:tt => $resp:tt $(, query $query:expr)?;
+        params $params:ty, $req:tt => $resp:tt $(, query $query:expr)? $(, action $action:ident)?;
     )*) => {
         $(
             $(#[doc = $doc])*
@@ -310,6 +314,7 @@ macro_rules! endpoints {
                     body: body_kind!($req),
                     answer: answer_kind!($resp),
                     query: endpoints!(@query $($query)?),
+                    action: endpoints!(@action $($action)?),
                 };
                 type Params = $params;
                 type Request = $req;
@@ -328,6 +333,8 @@ macro_rules! endpoints {
     };
     (@query $query:expr) => { $query };
     (@query) => { &[] };
+    (@action $action:ident) => { Some(FlowAction::$action) };
+    (@action) => { None };
 }
 
 /// Something done with each endpoint as a type ([`visit`]): the OpenAPI generator.
@@ -364,52 +371,52 @@ endpoints! {
         params (), NewProfile => SignIn;
     /// The user's compliance data (tax ids reduced to their last four), or null.
     GetCompliance("get_compliance"): Get "/api/flow/compliance" by FlowSession,
-        params (), Empty => (Option<Compliance>);
+        params (), Empty => (Option<Compliance>), action ReadCompliance;
     /// Stores the user's W-9 or W-8BEN data and records the step.
     SubmitCompliance("submit_compliance"): Put "/api/flow/compliance" by FlowSession,
-        params (), NewCompliance => (Submitted<Compliance>);
+        params (), NewCompliance => (Submitted<Compliance>), action SubmitCompliance;
     /// Where the user's ID verification stands, with the pictures uploaded since the last decision.
     GetIdVerification("get_id_verification"): Get "/api/flow/id-verification" by FlowSession,
-        params (), Empty => IdVerification;
+        params (), Empty => IdVerification, action ReadIdVerification;
     /// Uploads one picture of the ID (`front`, `back`) or the user (`selfie`).
     UploadDocument("upload_document"): Put "/api/flow/id-verification/documents/{side}" by FlowSession,
-        params DocumentSide, Image => UploadedDocument;
+        params DocumentSide, Image => UploadedDocument, action SubmitIdVerification;
     /// Asks for a decision on the three uploaded pictures.
     SubmitIdVerification("submit_id_verification"): Post "/api/flow/id-verification/submit" by FlowSession,
-        params (), Empty => (Submitted<IdVerification>);
+        params (), Empty => (Submitted<IdVerification>), action SubmitIdVerification;
     /// Runs the background check (or answers why it is not needed).
     RunBackgroundCheck("run_background_check"): Post "/api/flow/background-check" by FlowSession,
-        params (), NewBackgroundCheck => (Submitted<BackgroundCheck>);
+        params (), NewBackgroundCheck => (Submitted<BackgroundCheck>), action SubmitBackgroundCheck;
     /// The user's balance, the smallest payout the flow accepts, and whether they may pay out.
     GetFlowWallet("get_flow_wallet"): Get "/api/flow/wallet" by FlowSession,
-        params (), Empty => FlowWallet;
+        params (), Empty => FlowWallet, action ReadWallet;
     /// One of the user's transfers, as it is now.
     GetFlowTransfer("get_flow_transfer"): Get "/api/flow/transfers/{id}" by FlowSession,
-        params Uuid, Empty => Transfer;
+        params Uuid, Empty => Transfer, action ReadTransfer;
     /// The user's payout methods, oldest first.
     ListFlowPayoutMethods("list_flow_payout_methods"): Get "/api/flow/payout-methods" by FlowSession,
-        params (), Empty => PayoutMethodList;
+        params (), Empty => PayoutMethodList, action ReadPayoutMethods;
     /// Adds a payout method (the first becomes the default).
     AddFlowPayoutMethod("add_flow_payout_method"): Post "/api/flow/payout-methods" by FlowSession,
-        params (), NewPayoutMethod => PayoutMethod;
+        params (), NewPayoutMethod => PayoutMethod, action AddPayoutMethod;
     /// Removes a payout method; a removed default passes to the oldest remaining one.
     RemoveFlowPayoutMethod("remove_flow_payout_method"): Delete "/api/flow/payout-methods/{id}" by FlowSession,
-        params Uuid, Empty => Empty;
+        params Uuid, Empty => Empty, action RemovePayoutMethod;
     /// Makes a payout method the default; answers the whole list.
     MakeDefaultFlowPayoutMethod("make_default_flow_payout_method"): Post "/api/flow/payout-methods/{id}/default" by FlowSession,
-        params Uuid, Empty => PayoutMethodList;
+        params Uuid, Empty => PayoutMethodList, action ChooseDefaultPayoutMethod;
     /// The user's connected bank accounts, oldest first.
     ListFlowBankAccounts("list_flow_bank_accounts"): Get "/api/flow/bank-accounts" by FlowSession,
-        params (), Empty => BankAccountList;
+        params (), Empty => BankAccountList, action ReadBankAccounts;
     /// Connects a bank account; the answer masks the account number.
     AddFlowBankAccount("add_flow_bank_account"): Post "/api/flow/bank-accounts" by FlowSession,
-        params (), NewBankAccount => BankAccount;
+        params (), NewBankAccount => BankAccount, action AddBankAccount;
     /// Disconnects a bank account.
     RemoveFlowBankAccount("remove_flow_bank_account"): Delete "/api/flow/bank-accounts/{id}" by FlowSession,
-        params Uuid, Empty => Empty;
+        params Uuid, Empty => Empty, action RemoveBankAccount;
     /// Pays out from the user's wallet; the same idempotency key and body answer the same transfer.
     CreateFlowPayout("create_flow_payout"): Post "/api/flow/payouts" by FlowSession,
-        params (), NewFlowPayout => Transfer;
+        params (), NewFlowPayout => Transfer, action CreatePayout;
 
     // The host API (`/api/v2`, Dots v2 shapes), called by the host app's server.
 
@@ -542,6 +549,21 @@ mod tests {
         assert_eq!(find("POST", "/api/v2/users/"), Some(&CreateUser::INFO));
         assert_eq!(find("GET", "/api/flow/state/"), None);
         assert_eq!(find("GET", "/api/v2/users//"), None);
+    }
+
+    #[test]
+    fn only_flow_session_endpoints_take_step_actions_and_each_action_has_one() {
+        for info in ALL {
+            if info.action.is_some() {
+                assert_eq!(info.caller, Caller::FlowSession, "{}", info.name);
+            }
+        }
+        for action in FlowAction::ALL {
+            assert!(
+                ALL.iter().any(|info| info.action == Some(action)),
+                "{action:?} has no endpoint"
+            );
+        }
     }
 
     #[test]

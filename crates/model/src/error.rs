@@ -1,5 +1,5 @@
-//! The one error envelope every API response uses, and the per-field errors that client-side
-//! validation produces in the same shape (DESIGN.md "Errors").
+//! The one error envelope every API response uses (DESIGN.md "Errors"). A broken rule becomes
+//! one of its `fields` from the typed [`Invalid`](crate::rule::Invalid) at the sandbox's edge.
 //!
 //! ```json
 //! {"code":"invalid_request","message":"steps[0]: unknown step \"foo\"",
@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// What kind of failure an [`ApiError`] reports; a caller branches on this, never on the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 400: the body is not JSON, or not the JSON shape the endpoint takes.
@@ -58,6 +59,7 @@ impl ErrorCode {
 /// One field that broke a rule. `field` is a JSON path into the request (`steps[1]`,
 /// `phone_number`); `message` is lowercase, without a trailing period, and names no secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// Path of the offending field in the request body.
     pub field: String,
@@ -77,6 +79,7 @@ impl FieldError {
 
 /// The error envelope of every non-2xx response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Machine-readable kind of failure.
     pub code: ErrorCode,
@@ -126,26 +129,6 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-/// Collects field errors while a value is checked; `finish` turns them into an [`ApiError`].
-#[derive(Debug, Default)]
-pub struct Errors(Vec<FieldError>);
-
-impl Errors {
-    /// Records that `field` breaks a rule.
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
-    }
-
-    /// `Ok(())` when nothing was recorded, else a 422 envelope with every field.
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::invalid(self.0))
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,10 @@
 //! Flows as the host creates and reads them (seed 002 request, seed 004 response), and the
 //! state the flow app routes on ([`FlowState`]).
 
-use crate::error::{ApiError, Errors};
 use crate::money::FeeParty;
+use crate::rule::{Invalid, Rule, Validate};
 use crate::step::{Step, StepName};
-use crate::Timestamp;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -17,26 +17,26 @@ pub type Metadata = Value;
 pub const METADATA_MAX_BYTES: usize = 8 * 1024;
 
 /// Checks `metadata` (object, string or absent; at most [`METADATA_MAX_BYTES`]) into `errors`.
-pub fn check_metadata(metadata: &Option<Metadata>, errors: &mut Errors) {
+pub fn check_metadata(metadata: &Option<Metadata>, errors: &mut Invalid) {
     match metadata {
         None | Some(Value::Null) => {}
         Some(m @ (Value::Object(_) | Value::String(_))) => {
             if m.to_string().len() > METADATA_MAX_BYTES {
                 errors.add(
                     "metadata",
-                    format!("must be at most {METADATA_MAX_BYTES} bytes of JSON"),
+                    Rule::MetadataSize {
+                        max: METADATA_MAX_BYTES,
+                    },
                 );
             }
         }
-        Some(_) => errors.add(
-            "metadata",
-            "must be an object of key-value pairs or a string",
-        ),
+        Some(_) => errors.add("metadata", Rule::MetadataShape),
     }
 }
 
 /// `POST /api/v2/flows` body (seed 002).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewFlow {
     /// The steps to walk the user through, in order; at least one.
     pub steps: Vec<Step>,
@@ -51,6 +51,7 @@ pub struct NewFlow {
     pub require_auth: bool,
     /// Host data echoed back on the flow.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
     /// Who pays payout fees in this flow's payout step; the platform when absent. Not in the
     /// seeds' flow request (payout links have it, seed 004); the flow response stays as seeded.
@@ -58,19 +59,16 @@ pub struct NewFlow {
     pub payout_fee_party: Option<FeeParty>,
 }
 
-impl NewFlow {
+impl Validate for NewFlow {
     /// Rules serde cannot express: a non-empty step list without repeats, sane metadata.
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         if self.steps.is_empty() {
-            errors.add("steps", "must list at least one step");
+            errors.add("steps", Rule::AtLeastOneStep);
         }
         for (i, step) in self.steps.iter().enumerate() {
             if self.steps[..i].iter().any(|s| s.name() == step.name()) {
-                errors.add(
-                    format!("steps[{i}]"),
-                    format!("\"{}\" is listed twice", step.name()),
-                );
+                errors.add(format!("steps[{i}]"), Rule::StepTwice { step: step.name() });
             }
         }
         check_metadata(&self.metadata, &mut errors);
@@ -81,11 +79,12 @@ impl NewFlow {
 /// A flow as the host sees it (`POST /api/v2/flows`, `GET /api/v2/flows/{id}`): exactly the
 /// fields of seed 004's "Create a Flow" response.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Flow {
     /// ID of the flow.
     pub id: Uuid,
     /// When the flow was created.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
     /// The user who has claimed the flow, once known.
     pub user_id: Option<Uuid>,
     /// The flow's steps as created.
@@ -95,6 +94,7 @@ pub struct Flow {
     /// URL of the flow; open it or embed it in an iframe.
     pub link: String,
     /// Host data given at creation.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
     /// The payout link this flow belongs to, if any.
     pub payout_link_id: Option<Uuid>,
@@ -102,6 +102,7 @@ pub struct Flow {
 
 /// What the flow app needs to route: the flow's steps and progress and its display options.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlowState {
     /// ID of the flow.
     pub id: Uuid,
@@ -207,7 +208,7 @@ mod tests {
     fn rejects_empty_steps() {
         let new: NewFlow = serde_json::from_value(json!({"steps": []})).unwrap();
         let err = new.validate().unwrap_err();
-        assert_eq!(err.field("steps"), Some("must list at least one step"));
+        assert_eq!(err.rule("steps"), Some(Rule::AtLeastOneStep));
     }
 
     #[test]
@@ -216,8 +217,13 @@ mod tests {
             serde_json::from_value(json!({"steps": ["payout", "payout"], "metadata": [1, 2]}))
                 .unwrap();
         let err = new.validate().unwrap_err();
-        assert_eq!(err.field("steps[1]"), Some("\"payout\" is listed twice"));
-        assert!(err.field("metadata").is_some());
+        assert_eq!(
+            err.rule("steps[1]"),
+            Some(Rule::StepTwice {
+                step: StepName::Payout
+            })
+        );
+        assert!(err.rule("metadata").is_some());
     }
 
     #[test]

@@ -18,17 +18,15 @@
 //! | `POST /api/flow/id-verification/submit` | | [`Submitted`]`<`[`IdVerification`]`>` |
 //! | `POST /api/flow/background-check` | [`NewBackgroundCheck`] | [`Submitted`]`<`[`BackgroundCheck`]`>` |
 
-use crate::error::{ApiError, Errors};
 use crate::flow::FlowState;
+use crate::rule::{AsOf, Invalid, Rule, Validate};
 use crate::user::{check_country_code, check_email, check_name, check_phone_number};
-use crate::Timestamp;
+use chrono::{DateTime, Utc};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// Digits in a one-time code.
 pub const CODE_LENGTH: usize = 6;
-/// The sandbox's one-time code, always (DESIGN.md "Sandbox behaviour").
-pub const SANDBOX_CODE: &str = "000000";
 /// A code stops working this long after it was sent.
 pub const CODE_TTL_MINUTES: i64 = 10;
 /// Wrong tries a code allows; after that a new code is needed.
@@ -41,19 +39,13 @@ pub const MIN_AGE_YEARS: u32 = 18;
 pub const DOCUMENT_MAX_BYTES: u64 = 5 * 1024 * 1024;
 /// Image types accepted for ID documents and selfies.
 pub const DOCUMENT_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
-/// Sandbox: a background check with this SSN fails (README "Sandbox test values").
-pub const SANDBOX_FAILING_SSN: &str = "111-11-1111";
-/// Sandbox: an email containing this tag (`ada+review@example.com`) makes ID verification
-/// answer `needs_review`.
-pub const SANDBOX_IDV_REVIEW_TAG: &str = "+review";
-/// Sandbox: an email containing this tag (`ada+fail@example.com`) makes ID verification fail.
-pub const SANDBOX_IDV_FAIL_TAG: &str = "+fail";
 
 // ---------------------------------------------------------------------------------------------
 // Sign-in
 
 /// `POST /api/flow/auth/code`: send a one-time code to this phone.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCode {
     /// Country calling code, digits (`"1"`); a leading `+` is accepted.
     pub country_code: String,
@@ -61,11 +53,11 @@ pub struct NewCode {
     pub phone_number: String,
 }
 
-impl NewCode {
+impl Validate for NewCode {
     /// The structural rules the app also applies as the user types (the sandbox then parses
     /// the number with a phone-number library, which may refuse it as not a real number).
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         if let Err(m) = check_country_code(&self.country_code) {
             errors.add("country_code", m);
         }
@@ -78,26 +70,28 @@ impl NewCode {
 
 /// A code was sent.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeSent {
     /// The number it went to, masked but for its last digits (`+1 ••• ••• 2334`).
     pub sent_to: String,
     /// When the code stops working.
-    pub expires_at: Timestamp,
+    pub expires_at: DateTime<Utc>,
     /// When a new code may be asked for (the resend cooldown).
-    pub resend_at: Timestamp,
+    pub resend_at: DateTime<Utc>,
 }
 
 /// `POST /api/flow/auth/verify`: the code the user typed.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeCheck {
     /// Six digits.
     pub code: String,
 }
 
-impl CodeCheck {
+impl Validate for CodeCheck {
     /// The code's shape (the sandbox then compares it with the one it sent).
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         if let Err(m) = check_code(&self.code) {
             errors.add("code", m);
         }
@@ -107,6 +101,7 @@ impl CodeCheck {
 
 /// `POST /api/flow/auth/profile`: who a new user is, once their phone is verified.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewProfile {
     /// Given name.
     pub first_name: String,
@@ -116,10 +111,10 @@ pub struct NewProfile {
     pub email: String,
 }
 
-impl NewProfile {
+impl Validate for NewProfile {
     /// Checks every field; the error names each one that is wrong.
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         if let Err(m) = check_name(&self.first_name) {
             errors.add("first_name", m);
         }
@@ -135,6 +130,7 @@ impl NewProfile {
 
 /// Where sign-in stands after a code was verified (or a profile given).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SignIn {
     /// The session now acts for the user, and the flow is claimed by them (`user_id` set).
@@ -147,13 +143,15 @@ pub enum SignIn {
 }
 
 /// A one-time code: exactly [`CODE_LENGTH`] digits (spaces ignored).
-pub fn check_code(value: &str) -> Result<(), String> {
+pub fn check_code(value: &str) -> Result<(), Rule> {
     let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if digits.len() != CODE_LENGTH || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("must be the {CODE_LENGTH} digits we sent"));
+        return Err(Rule::SentCode {
+            digits: CODE_LENGTH as u8,
+        });
     }
     Ok(())
 }
@@ -170,6 +168,7 @@ pub fn mask_phone(country_code: &str, national: &str) -> String {
 
 /// A postal address. In the US `region` is the two-letter state and `postal_code` the ZIP.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     /// Street and number.
     pub line1: String,
@@ -188,7 +187,7 @@ pub struct Address {
 
 impl Address {
     /// Checks the address under `prefix` (`address.`); `us` applies the state and ZIP rules.
-    pub fn check(&self, prefix: &str, us: bool, errors: &mut Errors) {
+    pub fn check(&self, prefix: &str, us: bool, errors: &mut Invalid) {
         if let Err(m) = check_line(&self.line1, true) {
             errors.add(format!("{prefix}line1"), m);
         }
@@ -235,20 +234,20 @@ impl Address {
     }
 }
 
-fn check_line(value: &str, required: bool) -> Result<(), String> {
+fn check_line(value: &str, required: bool) -> Result<(), Rule> {
     let v = value.trim();
     if v.is_empty() {
         return if required {
-            Err("is required".to_owned())
+            Err(Rule::Required)
         } else {
             Ok(())
         };
     }
     if v.chars().count() > 100 {
-        return Err("must be at most 100 characters".to_owned());
+        return Err(Rule::MaxChars { max: 100 });
     }
     if v.chars().any(char::is_control) {
-        return Err("must not contain control characters".to_owned());
+        return Err(Rule::NoControlChars);
     }
     Ok(())
 }
@@ -262,23 +261,23 @@ pub const US_STATES: [&str; 56] = [
 ];
 
 /// A US state: one of [`US_STATES`], any case.
-pub fn check_us_state(value: &str) -> Result<(), String> {
+pub fn check_us_state(value: &str) -> Result<(), Rule> {
     let v = value.trim().to_uppercase();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if US_STATES.contains(&v.as_str()) {
         Ok(())
     } else {
-        Err("must be a US state, like CA or NY".to_owned())
+        Err(Rule::UsState)
     }
 }
 
 /// A US ZIP code: `94103` or `94103-1234`.
-pub fn check_zip(value: &str) -> Result<(), String> {
+pub fn check_zip(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     let ok = match v.split_once('-') {
         None => v.len() == 5 && v.chars().all(|c| c.is_ascii_digit()),
@@ -291,45 +290,46 @@ pub fn check_zip(value: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err("must be a ZIP code like 94103 or 94103-1234".to_owned())
+        Err(Rule::Zip)
     }
 }
 
 /// A postal code outside the US: optional; letters, digits, spaces and dashes, at most 12.
-pub fn check_foreign_postal_code(value: &str) -> Result<(), String> {
+pub fn check_foreign_postal_code(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     if v.chars().count() > 12
         || !v
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
     {
-        return Err("must be at most 12 letters, digits, spaces or dashes".to_owned());
+        return Err(Rule::ForeignPostalCode { max: 12 });
     }
     Ok(())
 }
 
 /// A date of birth, `YYYY-MM-DD`, of someone at least [`MIN_AGE_YEARS`] old on `today`.
-pub fn check_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+pub fn check_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, Rule> {
     let date = parse_date_of_birth(value, today)?;
     if age_on(date, today) < MIN_AGE_YEARS {
-        return Err(format!("must be at least {MIN_AGE_YEARS} years ago"));
+        return Err(Rule::MinAge {
+            years: MIN_AGE_YEARS,
+        });
     }
     Ok(date)
 }
 
 /// A real, past date of birth, `YYYY-MM-DD`, after 1900 (no age rule).
-pub fn parse_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+pub fn parse_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, Rule> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
-    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| "must be a date like 1990-04-25".to_owned())?;
+    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| Rule::Date)?;
     if date > today {
-        return Err("must not be in the future".to_owned());
+        return Err(Rule::NotInFuture);
     }
     if date.year() < 1900 {
-        return Err("must be after 1900".to_owned());
+        return Err(Rule::After { year: 1900 });
     }
     Ok(date)
 }
@@ -346,19 +346,19 @@ pub fn age_on(born: NaiveDate, today: NaiveDate) -> u32 {
 /// A US taxpayer id: an SSN or ITIN, nine digits (`123-45-6789`; dashes and spaces ignored),
 /// with the numbers the SSA never issues refused (area 000 or 666, group 00, serial 0000; an
 /// area of 9xx is an ITIN and needs group 50–65, 70–88, 90–92 or 94–99).
-pub fn check_tin(value: &str) -> Result<(), String> {
+pub fn check_tin(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if v.chars()
         .any(|c| !(c.is_ascii_digit() || c == '-' || c == ' '))
     {
-        return Err("must contain only digits".to_owned());
+        return Err(Rule::OnlyDigits);
     }
     let d = tin_digits(v);
     if d.len() != 9 {
-        return Err("must be 9 digits, like 123-45-6789".to_owned());
+        return Err(Rule::TinDigits);
     }
     let (area, group, serial) = (&d[0..3], &d[3..5], &d[5..9]);
     let group_n: u32 = group.parse().unwrap_or(0);
@@ -368,7 +368,7 @@ pub fn check_tin(value: &str) -> Result<(), String> {
         area == "000" || area == "666" || group == "00" || serial == "0000"
     };
     if invalid {
-        return Err("is not a valid SSN or ITIN".to_owned());
+        return Err(Rule::TinIssued);
     }
     Ok(())
 }
@@ -378,26 +378,20 @@ pub fn tin_digits(value: &str) -> String {
     value.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// The last four characters of a tax id (what is stored and shown).
-pub fn last4(value: &str) -> String {
-    let chars: Vec<char> = value.chars().filter(char::is_ascii_alphanumeric).collect();
-    chars[chars.len().saturating_sub(4)..].iter().collect()
-}
-
 /// A foreign tax id (W-8BEN line 6): 4 to 20 letters or digits (spaces, dashes, dots ignored).
-pub fn check_foreign_tax_id(value: &str) -> Result<(), String> {
+pub fn check_foreign_tax_id(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if v.chars()
         .any(|c| !(c.is_ascii_alphanumeric() || " -./".contains(c)))
     {
-        return Err("must contain only letters and digits".to_owned());
+        return Err(Rule::OnlyLettersAndDigits);
     }
     let n = v.chars().filter(char::is_ascii_alphanumeric).count();
     if !(4..=20).contains(&n) {
-        return Err("must be 4 to 20 letters or digits".to_owned());
+        return Err(Rule::LettersOrDigitsBetween { min: 4, max: 20 });
     }
     Ok(())
 }
@@ -423,15 +417,15 @@ pub const COUNTRIES: [&str; 249] = [
 ];
 
 /// A country of residence: an ISO 3166-1 alpha-2 code, any case.
-pub fn check_country(value: &str) -> Result<(), String> {
+pub fn check_country(value: &str) -> Result<(), Rule> {
     let v = value.trim().to_uppercase();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if COUNTRIES.contains(&v.as_str()) {
         Ok(())
     } else {
-        Err("must be a two-letter country code, like US or GB".to_owned())
+        Err(Rule::CountryCode)
     }
 }
 
@@ -446,6 +440,7 @@ fn is_us(country: &str) -> bool {
 /// date of birth, US address); elsewhere a W-8BEN (legal name, country of residence, foreign tax
 /// id, date of birth, permanent address).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCompliance {
     /// Country of residence, ISO 3166-1 alpha-2 (`US`, `GB`).
     pub country: String,
@@ -466,9 +461,14 @@ pub struct NewCompliance {
 }
 
 impl NewCompliance {
+    /// This form, to be checked as of `today` ([`Validate`]).
+    pub fn as_of(&self, today: NaiveDate) -> AsOf<'_, Self> {
+        AsOf { value: self, today }
+    }
+
     /// Checks every field as of `today`; the error names each one that is wrong.
-    pub fn validate(&self, today: NaiveDate) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn check_on(&self, today: NaiveDate) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         if let Err(m) = check_country(&self.country) {
             errors.add("country", m);
         }
@@ -503,8 +503,15 @@ impl NewCompliance {
     }
 }
 
+impl Validate for AsOf<'_, NewCompliance> {
+    fn validate(&self) -> Result<(), Invalid> {
+        self.value.check_on(self.today)
+    }
+}
+
 /// Which IRS form the compliance data fills.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaxForm {
     /// US persons.
@@ -513,8 +520,19 @@ pub enum TaxForm {
     W8ben,
 }
 
+impl TaxForm {
+    /// The wire name, as serde writes it (`w9`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TaxForm::W9 => "w9",
+            TaxForm::W8ben => "w8ben",
+        }
+    }
+}
+
 /// Compliance data as stored and shown: tax ids reduced to their last four characters.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Compliance {
     /// `w9` or `w8ben`.
     pub form: TaxForm,
@@ -533,12 +551,13 @@ pub struct Compliance {
     /// Residence address.
     pub address: Address,
     /// When it was submitted.
-    pub submitted_at: Timestamp,
+    pub submitted_at: DateTime<Utc>,
 }
 
 /// A form's result together with the flow as it is after it (the step recorded completed when
 /// the result completes it).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Submitted<T> {
     /// What was stored.
     pub data: T,
@@ -551,6 +570,7 @@ pub struct Submitted<T> {
 
 /// Which picture an ID document upload is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentSide {
     /// Front of the government ID.
@@ -570,7 +590,7 @@ impl DocumentSide {
     ];
 
     /// The path segment and JSON name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             DocumentSide::Front => "front",
             DocumentSide::Back => "back",
@@ -580,17 +600,17 @@ impl DocumentSide {
 }
 
 impl std::str::FromStr for DocumentSide {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = Rule;
+    fn from_str(s: &str) -> Result<Self, Rule> {
         DocumentSide::ALL
             .into_iter()
             .find(|d| d.as_str() == s)
-            .ok_or_else(|| "must be front, back or selfie".to_owned())
+            .ok_or(Rule::DocumentSide)
     }
 }
 
 /// An upload's type and size: one of [`DOCUMENT_TYPES`], 1 byte to [`DOCUMENT_MAX_BYTES`].
-pub fn check_document(content_type: &str, size: u64) -> Result<(), String> {
+pub fn check_document(content_type: &str, size: u64) -> Result<(), Rule> {
     let ct = content_type
         .split(';')
         .next()
@@ -598,19 +618,22 @@ pub fn check_document(content_type: &str, size: u64) -> Result<(), String> {
         .trim()
         .to_ascii_lowercase();
     if !DOCUMENT_TYPES.contains(&ct.as_str()) {
-        return Err("must be a JPEG, PNG or WebP image".to_owned());
+        return Err(Rule::ImageType);
     }
     if size == 0 {
-        return Err("is empty".to_owned());
+        return Err(Rule::Empty);
     }
     if size > DOCUMENT_MAX_BYTES {
-        return Err("must be at most 5 MB".to_owned());
+        return Err(Rule::MaxMegabytes {
+            max: DOCUMENT_MAX_BYTES / (1024 * 1024),
+        });
     }
     Ok(())
 }
 
 /// One uploaded picture (the sandbox keeps its type, size and hash, not the image).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadedDocument {
     /// Which picture.
     pub side: DocumentSide,
@@ -619,11 +642,12 @@ pub struct UploadedDocument {
     /// Its size in bytes.
     pub size: u64,
     /// When it was uploaded.
-    pub uploaded_at: Timestamp,
+    pub uploaded_at: DateTime<Utc>,
 }
 
 /// The sandbox's verification decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerificationStatus {
     /// Pictures still missing or not yet submitted.
@@ -636,8 +660,21 @@ pub enum VerificationStatus {
     Failed,
 }
 
+impl VerificationStatus {
+    /// The wire name, as serde writes it (`not_started`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VerificationStatus::NotStarted => "not_started",
+            VerificationStatus::Verified => "verified",
+            VerificationStatus::NeedsReview => "needs_review",
+            VerificationStatus::Failed => "failed",
+        }
+    }
+}
+
 /// Where the user's ID verification stands (flow-facing, and on the host's user object).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdVerification {
     /// The decision, or `not_started`.
     pub status: VerificationStatus,
@@ -645,7 +682,7 @@ pub struct IdVerification {
     /// after a failure (which clears them), those uploaded since.
     pub documents: Vec<UploadedDocument>,
     /// When the decision was made.
-    pub decided_at: Option<Timestamp>,
+    pub decided_at: Option<DateTime<Utc>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -660,6 +697,7 @@ pub struct IdVerification {
 /// tax details the fields are required, and what the check collected becomes the user's
 /// compliance record, so the two never disagree.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewBackgroundCheck {
     /// Country of residence, ISO 3166-1 alpha-2 (empty: the one on file).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -686,10 +724,15 @@ impl NewBackgroundCheck {
         self == &Self::default()
     }
 
+    /// This request, to be checked as of `today` ([`Validate`]).
+    pub fn as_of(&self, today: NaiveDate) -> AsOf<'_, Self> {
+        AsOf { value: self, today }
+    }
+
     /// Checks every field as of `today`. Outside the US only the country is checked; an age
     /// under 18 is not an error here (it makes the answer `not_eligible`).
-    pub fn validate(&self, today: NaiveDate) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn check_on(&self, today: NaiveDate) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         if let Err(m) = check_country(&self.country) {
             errors.add("country", m);
             return errors.finish();
@@ -705,7 +748,7 @@ impl NewBackgroundCheck {
         }
         match &self.address {
             Some(address) => address.check("address.", true, &mut errors),
-            None => errors.add("address", "is required"),
+            None => errors.add("address", Rule::Required),
         }
         errors.finish()
     }
@@ -722,8 +765,15 @@ impl NewBackgroundCheck {
     }
 }
 
+impl Validate for AsOf<'_, NewBackgroundCheck> {
+    fn validate(&self) -> Result<(), Invalid> {
+        self.value.check_on(self.today)
+    }
+}
+
 /// Why a background check was not run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Ineligible {
     /// Background checks are for US residents only.
@@ -733,8 +783,19 @@ pub enum Ineligible {
     Under18,
 }
 
+impl Ineligible {
+    /// The wire name, as serde writes it (`not_us`, `under_18`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Ineligible::NotUs => "not_us",
+            Ineligible::Under18 => "under_18",
+        }
+    }
+}
+
 /// A background check's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BackgroundCheckStatus {
     /// Nothing found.
@@ -745,8 +806,20 @@ pub enum BackgroundCheckStatus {
     NotEligible,
 }
 
+impl BackgroundCheckStatus {
+    /// The wire name, as serde writes it (`clear`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BackgroundCheckStatus::Clear => "clear",
+            BackgroundCheckStatus::Failed => "failed",
+            BackgroundCheckStatus::NotEligible => "not_eligible",
+        }
+    }
+}
+
 /// A background check as stored and shown (flow-facing, and on the host's user object).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BackgroundCheck {
     /// The outcome.
     pub status: BackgroundCheckStatus,
@@ -755,7 +828,7 @@ pub struct BackgroundCheck {
     /// Last four digits of the SSN checked.
     pub ssn_last4: Option<String>,
     /// When it completed.
-    pub completed_at: Timestamp,
+    pub completed_at: DateTime<Utc>,
 }
 
 #[cfg(test)]
@@ -787,7 +860,7 @@ mod tests {
 
     #[test]
     fn accepts_a_us_w9() {
-        us().validate(today()).unwrap();
+        us().as_of(today()).validate().unwrap();
         assert_eq!(us().form(), TaxForm::W9);
     }
 
@@ -800,7 +873,7 @@ mod tests {
         c.address.region = Some("ZZ".into());
         c.address.postal_code = Some("9410".into());
         c.address.city = String::new();
-        let err = c.validate(today()).unwrap_err();
+        let err = c.as_of(today()).validate().unwrap_err();
         for field in [
             "first_name",
             "date_of_birth",
@@ -809,12 +882,9 @@ mod tests {
             "address.postal_code",
             "address.city",
         ] {
-            assert!(err.field(field).is_some(), "{field} not named in {err:?}");
+            assert!(err.rule(field).is_some(), "{field} not named in {err:?}");
         }
-        assert_eq!(
-            err.field("date_of_birth"),
-            Some("must be at least 18 years ago")
-        );
+        assert_eq!(err.rule("date_of_birth"), Some(Rule::MinAge { years: 18 }));
     }
 
     #[test]
@@ -824,10 +894,10 @@ mod tests {
         c.tin = None;
         c.address.region = None;
         c.address.postal_code = Some("SW1A 1AA".into());
-        let err = c.validate(today()).unwrap_err();
-        assert_eq!(err.field("foreign_tax_id"), Some("is required"));
+        let err = c.as_of(today()).validate().unwrap_err();
+        assert_eq!(err.rule("foreign_tax_id"), Some(Rule::Required));
         c.foreign_tax_id = Some("AB 12 34 56 C".into());
-        c.validate(today()).unwrap();
+        c.as_of(today()).validate().unwrap();
         assert_eq!(c.form(), TaxForm::W8ben);
     }
 
@@ -837,12 +907,9 @@ mod tests {
         assert!(check_date_of_birth("2008-11-24", today()).is_err());
         assert_eq!(
             check_date_of_birth("2030-01-01", today()),
-            Err("must not be in the future".into())
+            Err(Rule::NotInFuture)
         );
-        assert_eq!(
-            check_date_of_birth("1990-02-30", today()),
-            Err("must be a date like 1990-04-25".into())
-        );
+        assert_eq!(check_date_of_birth("1990-02-30", today()), Err(Rule::Date));
     }
 
     #[test]
@@ -857,21 +924,10 @@ mod tests {
             "123-45-0000",
             "912-40-1234",
         ] {
-            assert_eq!(
-                check_tin(bad),
-                Err("is not a valid SSN or ITIN".into()),
-                "{bad}"
-            );
+            assert_eq!(check_tin(bad), Err(Rule::TinIssued), "{bad}");
         }
-        assert_eq!(
-            check_tin("12345678"),
-            Err("must be 9 digits, like 123-45-6789".into())
-        );
-        assert_eq!(
-            check_tin("12a-45-6789"),
-            Err("must contain only digits".into())
-        );
-        assert_eq!(last4("123-45-6789"), "6789");
+        assert_eq!(check_tin("12345678"), Err(Rule::TinDigits));
+        assert_eq!(check_tin("12a-45-6789"), Err(Rule::OnlyDigits));
     }
 
     #[test]
@@ -887,11 +943,8 @@ mod tests {
     #[test]
     fn codes_are_six_digits() {
         assert!(check_code("000 000").is_ok());
-        assert_eq!(check_code(""), Err("is required".into()));
-        assert_eq!(
-            check_code("12345"),
-            Err("must be the 6 digits we sent".into())
-        );
+        assert_eq!(check_code(""), Err(Rule::Required));
+        assert_eq!(check_code("12345"), Err(Rule::SentCode { digits: 6 }));
         assert_eq!(mask_phone("1", "(415) 433-2334"), "+1 ••• ••• 2334");
     }
 
@@ -899,13 +952,10 @@ mod tests {
     fn documents_need_an_image_type_and_a_size_limit() {
         assert!(check_document("image/jpeg", 1000).is_ok());
         assert!(check_document("image/png; charset=binary", 1).is_ok());
-        assert_eq!(
-            check_document("application/pdf", 10),
-            Err("must be a JPEG, PNG or WebP image".into())
-        );
+        assert_eq!(check_document("application/pdf", 10), Err(Rule::ImageType));
         assert_eq!(
             check_document("image/webp", DOCUMENT_MAX_BYTES + 1),
-            Err("must be at most 5 MB".into())
+            Err(Rule::MaxMegabytes { max: 5 })
         );
         assert_eq!("selfie".parse::<DocumentSide>(), Ok(DocumentSide::Selfie));
     }
@@ -918,7 +968,7 @@ mod tests {
             date_of_birth: "2010-05-01".into(),
             address: Some(us().address),
         };
-        b.validate(today()).unwrap();
+        b.as_of(today()).validate().unwrap();
         assert_eq!(b.ineligible(today()), Some(Ineligible::Under18));
         b.date_of_birth = "1980-05-01".into();
         assert_eq!(b.ineligible(today()), None);
@@ -926,15 +976,15 @@ mod tests {
             country: "FR".into(),
             ..Default::default()
         };
-        abroad.validate(today()).unwrap();
+        abroad.as_of(today()).validate().unwrap();
         assert_eq!(abroad.ineligible(today()), Some(Ineligible::NotUs));
         let missing = NewBackgroundCheck {
             country: "US".into(),
             ..Default::default()
         };
-        let err = missing.validate(today()).unwrap_err();
+        let err = missing.as_of(today()).validate().unwrap_err();
         for field in ["ssn", "date_of_birth", "address"] {
-            assert!(err.field(field).is_some(), "{field} not named in {err:?}");
+            assert!(err.rule(field).is_some(), "{field} not named in {err:?}");
         }
     }
 
@@ -953,5 +1003,51 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(compliance.tin_last4.as_deref(), Some("6789"));
+    }
+
+    #[test]
+    fn verification_status_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                VerificationStatus::NotStarted,
+                VerificationStatus::Verified,
+                VerificationStatus::NeedsReview,
+                VerificationStatus::Failed,
+            ],
+            VerificationStatus::as_str,
+        );
+    }
+
+    #[test]
+    fn tax_form_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[TaxForm::W9, TaxForm::W8ben],
+            TaxForm::as_str,
+        );
+    }
+
+    #[test]
+    fn background_check_status_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                BackgroundCheckStatus::Clear,
+                BackgroundCheckStatus::Failed,
+                BackgroundCheckStatus::NotEligible,
+            ],
+            BackgroundCheckStatus::as_str,
+        );
+    }
+
+    #[test]
+    fn document_side_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(&DocumentSide::ALL, DocumentSide::as_str);
+    }
+
+    #[test]
+    fn ineligible_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[Ineligible::NotUs, Ineligible::Under18],
+            Ineligible::as_str,
+        );
     }
 }

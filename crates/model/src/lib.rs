@@ -1,6 +1,7 @@
 //! `payout-model`: the wire types of the payout-flows API (Dots v2 compatible) and the rules that
 //! validate them. Shared by the app (wasm32) and the sandbox (native), so a rule is written once
-//! and the same message shows whichever side catches the mistake.
+//! and whichever side catches the mistake reports the same typed [`Rule`] ([`Validate`]); the
+//! app words it in the user's language, the sandbox in its English wire text.
 //!
 //! Depends on serde, serde_json, chrono and uuid only: no web framework, no database, no UI.
 //! With the `openapi` feature (the sandbox's), the wire types also derive `utoipa::ToSchema`,
@@ -11,17 +12,27 @@ pub mod endpoint;
 pub mod error;
 pub mod flow;
 pub mod identity;
+pub mod mask;
 pub mod message;
 pub mod money;
 pub mod notification;
+#[cfg(feature = "openapi")]
+mod openapi;
+pub mod origin;
+pub mod rule;
 pub mod session;
 pub mod step;
 pub mod user;
+#[cfg(test)]
+mod wire_names;
 
 pub use capability::{Denial, FlowAction};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flow::{Flow, FlowState, Metadata, NewFlow};
+pub use mask::last4;
 pub use message::{MessageType, StepStatus, WindowMessage, MESSAGE_SOURCE, MESSAGE_VERSION};
+pub use origin::{InvalidOrigin, Origin};
+pub use rule::{AsOf, Invalid, Rule, Validate, Violation};
 pub use session::{
     NewSession, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
 };

@@ -12,6 +12,7 @@ pub const MESSAGE_VERSION: u32 = 1;
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageType {
     /// The flow has loaded and shows its first screen.
@@ -34,6 +35,7 @@ pub enum MessageType {
 
 /// How a step ended, as Dots hosts read it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum StepStatus {
     /// The step was completed.
@@ -44,6 +46,7 @@ pub enum StepStatus {
 
 /// One message posted to the host window.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WindowMessage {
     /// Always [`MESSAGE_SOURCE`].
     pub source: String,

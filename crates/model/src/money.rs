@@ -2,9 +2,9 @@
 //! transfer lifecycle, payout methods, payouts and the sandbox fee schedule. Amounts are integer
 //! cents everywhere ([`Cents`]); there are no floats in this module.
 
-use crate::error::{ApiError, Errors};
 use crate::flow::{check_metadata, Metadata};
-use crate::Timestamp;
+use crate::rule::{Invalid, Rule, Validate};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ pub const MAX_AMOUNT: Cents = 100_000_000;
 
 /// A wallet's balance (`GET /api/v2/wallet`, `GET /api/v2/users/{id}/wallet`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Wallet {
     /// Everything the wallet holds, including money reserved by payouts still pending.
     pub amount: Cents,
@@ -32,6 +33,7 @@ pub const DEFAULT_MIN_FLOW_PAYOUT: Cents = 100;
 /// [`Wallet`] fields, plus what the step needs to offer a payout. Flow-facing only, not a Dots
 /// shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlowWallet {
     /// Everything the wallet holds, including money reserved by payouts still pending.
     pub amount: Cents,
@@ -47,6 +49,7 @@ pub struct FlowWallet {
 /// Why a user cannot pay out through a flow. Says nothing of the details: the step shows a
 /// generic explanation and tells the host (`error` window message with code `payout_blocked`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutBlock {
     /// The user's background check failed (`has_criminal_activity`); only the host may pay them.
@@ -55,6 +58,7 @@ pub enum PayoutBlock {
 
 /// Where a transfer is in its lifecycle (seed 001's table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferStatus {
     /// Created, not yet processed.
@@ -74,6 +78,19 @@ pub enum TransferStatus {
 }
 
 impl TransferStatus {
+    /// The wire name, as serde writes it (`created`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TransferStatus::Created => "created",
+            TransferStatus::Flagged => "flagged",
+            TransferStatus::Pending => "pending",
+            TransferStatus::Completed => "completed",
+            TransferStatus::Failed => "failed",
+            TransferStatus::Reversed => "reversed",
+            TransferStatus::Canceled => "canceled",
+        }
+    }
+
     /// Whether no further change can happen.
     pub fn is_final(self) -> bool {
         matches!(
@@ -100,6 +117,7 @@ impl TransferStatus {
 
 /// What kind of transfer (seed 001, "Transfer Types").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferType {
     /// Between the app's wallet and a user's wallet.
@@ -110,8 +128,20 @@ pub enum TransferType {
     Refill,
 }
 
+impl TransferType {
+    /// The wire name, as serde writes it (`balance`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TransferType::Balance => "balance",
+            TransferType::Payout => "payout",
+            TransferType::Refill => "refill",
+        }
+    }
+}
+
 /// What one transaction records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionType {
     /// A move between two wallets.
@@ -126,24 +156,39 @@ pub enum TransactionType {
     Return,
 }
 
+impl TransactionType {
+    /// The wire name, as serde writes it (`balance`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TransactionType::Balance => "balance",
+            TransactionType::Payout => "payout",
+            TransactionType::Fee => "fee",
+            TransactionType::Refill => "refill",
+            TransactionType::Return => "return",
+        }
+    }
+}
+
 /// One status change of a transfer.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusChange {
     /// The status entered.
     pub status: TransferStatus,
     /// When.
-    pub timestamp: Timestamp,
+    pub timestamp: DateTime<Utc>,
 }
 
 /// One ledger entry: `amount` cents moved from `source_name` to `destination_name`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transaction {
     /// Ledger sequence number.
     pub id: i64,
     /// Cents moved; always positive.
     pub amount: Cents,
     /// When it was written.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
     /// The wallet or account the money left.
     pub source_name: String,
     /// The wallet or account the money reached.
@@ -152,11 +197,13 @@ pub struct Transaction {
     #[serde(rename = "type")]
     pub kind: TransactionType,
     /// Host data of the transfer, repeated.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
 }
 
 /// Payout rail details of a payout transfer (seed 004's `external_data`); empty otherwise.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExternalData {
     /// The payout method used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -180,11 +227,12 @@ pub struct ExternalData {
 
 /// A transfer (seed 004 "Create Fund Transfer Response"; also the response of a payout).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transfer {
     /// ID of the transfer.
     pub id: Uuid,
     /// When it was created.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
     /// The user involved, if any.
     pub user_id: Option<Uuid>,
     /// Cents: negative from the app to the user, positive from the user to the app; a payout's
@@ -202,11 +250,13 @@ pub struct Transfer {
     /// Payout rail details.
     pub external_data: ExternalData,
     /// Host data.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
 }
 
 /// A page of transfers (`GET /api/v2/transfers`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferList {
     /// Newest first.
     pub data: Vec<Transfer>,
@@ -216,6 +266,7 @@ pub struct TransferList {
 
 /// `POST /api/v2/transfers` body (seed 004).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewTransfer {
     /// Cents; negative moves money from the app to the user, positive from the user to the app.
     pub amount: Cents,
@@ -223,23 +274,21 @@ pub struct NewTransfer {
     pub user_id: Uuid,
     /// Host data.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
     /// Makes a retried request return the first transfer.
     #[serde(default)]
     pub idempotency_key: Option<String>,
 }
 
-impl NewTransfer {
+impl Validate for NewTransfer {
     /// A non-zero amount within [`MAX_AMOUNT`], sane metadata and key.
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         if self.amount == 0 {
-            errors.add("amount", "must not be zero");
+            errors.add("amount", Rule::NonZero);
         } else if self.amount.unsigned_abs() > MAX_AMOUNT.unsigned_abs() {
-            errors.add(
-                "amount",
-                format!("must be at most {MAX_AMOUNT} cents either way"),
-            );
+            errors.add("amount", Rule::MaxCentsEitherWay { max: MAX_AMOUNT });
         }
         check_metadata(&self.metadata, &mut errors);
         check_idempotency_key(&self.idempotency_key, &mut errors);
@@ -249,18 +298,20 @@ impl NewTransfer {
 
 /// `POST /api/v2/sandbox/refills` body: money from an external bank into the app's wallet.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRefill {
     /// Cents, positive.
     pub amount: Cents,
     /// Host data.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
 }
 
-impl NewRefill {
+impl Validate for NewRefill {
     /// A positive amount within [`MAX_AMOUNT`].
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         if let Err(m) = check_positive_amount(self.amount) {
             errors.add("amount", m);
         }
@@ -272,6 +323,7 @@ impl NewRefill {
 /// `POST /api/v2/sandbox/transfers/{id}/simulate` body: moves a sandbox transfer along its
 /// lifecycle (ACH payouts stay `pending` until this is called).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SimulateTransfer {
     /// The status to enter: `flagged`, `pending`, `completed`, `failed`, `reversed`, `canceled`.
     pub status: TransferStatus,
@@ -279,6 +331,7 @@ pub struct SimulateTransfer {
 
 /// A payout rail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutPlatform {
     /// US bank account by ACH.
@@ -301,7 +354,7 @@ impl PayoutPlatform {
     ];
 
     /// The wire name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             PayoutPlatform::Ach => "ach",
             PayoutPlatform::Paypal => "paypal",
@@ -325,16 +378,11 @@ impl PayoutPlatform {
             PayoutPlatform::CashApp => percent(150, 1_500),
         }
     }
-
-    /// Whether payouts on this rail complete at once in the sandbox (seed 004: PayPal and
-    /// Venmo do); others stay `pending` until simulated.
-    pub fn completes_at_once(self) -> bool {
-        !matches!(self, PayoutPlatform::Ach)
-    }
 }
 
 /// The rail asked for in a payout: one of [`PayoutPlatform`] or the user's `default` method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PlatformChoice {
     /// The user's default payout method.
@@ -351,6 +399,7 @@ pub enum PlatformChoice {
 
 /// Who pays a payout's fee.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeeParty {
     /// The app's wallet pays the fee; the user receives the whole amount.
@@ -360,8 +409,19 @@ pub enum FeeParty {
     User,
 }
 
+impl FeeParty {
+    /// The wire name, as serde writes it (`platform`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FeeParty::Platform => "platform",
+            FeeParty::User => "user",
+        }
+    }
+}
+
 /// A bank account type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccountType {
     /// Checking.
@@ -370,8 +430,19 @@ pub enum AccountType {
     Savings,
 }
 
+impl AccountType {
+    /// The wire name, as serde writes it (`checking`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AccountType::Checking => "checking",
+            AccountType::Savings => "savings",
+        }
+    }
+}
+
 /// A US bank account as entered (for ACH payouts and for pay-ins).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewBankAccount {
     /// Nine-digit ABA routing number; its checksum is verified.
     pub routing_number: String,
@@ -383,7 +454,7 @@ pub struct NewBankAccount {
 
 impl NewBankAccount {
     /// Checks each field into `errors`, under `prefix` (`""` or `"ach."`).
-    pub fn check(&self, prefix: &str, errors: &mut Errors) {
+    pub fn check(&self, prefix: &str, errors: &mut Invalid) {
         if let Err(m) = check_routing_number(&self.routing_number) {
             errors.add(format!("{prefix}routing_number"), m);
         }
@@ -391,10 +462,12 @@ impl NewBankAccount {
             errors.add(format!("{prefix}account_number"), m);
         }
     }
+}
 
+impl Validate for NewBankAccount {
     /// Every field checked.
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         self.check("", &mut errors);
         errors.finish()
     }
@@ -402,6 +475,7 @@ impl NewBankAccount {
 
 /// A bank account as returned: the account number masked to its last four digits.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BankAccount {
     /// ID of the account.
     pub id: Uuid,
@@ -412,11 +486,12 @@ pub struct BankAccount {
     /// Checking or savings.
     pub account_type: AccountType,
     /// When it was connected.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
 }
 
 /// A user's bank accounts: `{"data": [BankAccount]}`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BankAccountList {
     /// Oldest first.
     pub data: Vec<BankAccount>,
@@ -424,6 +499,7 @@ pub struct BankAccountList {
 
 /// `POST …/payout-methods` body: the rail and its details.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "platform", rename_all = "snake_case")]
 pub enum NewPayoutMethod {
     /// A US bank account.
@@ -462,10 +538,12 @@ impl NewPayoutMethod {
             NewPayoutMethod::CashApp { .. } => PayoutPlatform::CashApp,
         }
     }
+}
 
+impl Validate for NewPayoutMethod {
     /// Every field checked; errors name the field (`routing_number`, `email`, …).
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         match self {
             NewPayoutMethod::Ach {
                 routing_number,
@@ -499,6 +577,7 @@ impl NewPayoutMethod {
 
 /// A payout method as returned: what identifies it to the user, secrets masked.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutMethod {
     /// ID of the method (a payout's `account_id`).
     pub id: Uuid,
@@ -509,11 +588,12 @@ pub struct PayoutMethod {
     /// For people: `PayPal · ada@example.com`, `ACH · checking ••••6789`, `Venmo · @ada`.
     pub label: String,
     /// When it was added.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
 }
 
 /// The user's payout methods.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutMethodList {
     /// Oldest first.
     pub data: Vec<PayoutMethod>,
@@ -521,6 +601,7 @@ pub struct PayoutMethodList {
 
 /// `POST /api/v2/payouts` body (seed 004).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewPayout {
     /// The user paid.
     pub user_id: Uuid,
@@ -542,16 +623,17 @@ pub struct NewPayout {
     pub idempotency_key: Option<String>,
     /// Host data.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
     /// Who pays the fee; the platform when absent.
     #[serde(default)]
     pub payout_fee_party: Option<FeeParty>,
 }
 
-impl NewPayout {
+impl Validate for NewPayout {
     /// A positive amount, a sane key and metadata.
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         if let Err(m) = check_positive_amount(self.amount) {
             errors.add("amount", m);
         }
@@ -563,6 +645,7 @@ impl NewPayout {
 
 /// The flow app's payout request (`POST /api/flow/payouts`): the signed-in user pays out.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewFlowPayout {
     /// Cents to take from the wallet; at least 1, at most the withdrawable balance.
     pub amount: Cents,
@@ -572,8 +655,20 @@ pub struct NewFlowPayout {
     pub idempotency_key: String,
 }
 
+impl Validate for NewFlowPayout {
+    /// A positive amount (the balance and the flow's minimum are checked by the server) and a
+    /// usable key.
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
+        errors.check("amount", check_positive_amount(self.amount));
+        errors.check("idempotency_key", check_key(&self.idempotency_key));
+        errors.finish()
+    }
+}
+
 /// What a payout of `amount` costs and delivers, for the confirmation screen and the ledger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutQuote {
     /// Cents leaving the user's wallet.
     pub amount: Cents,
@@ -588,14 +683,14 @@ pub struct PayoutQuote {
 impl PayoutQuote {
     /// Quotes `amount` on `platform` with the fee paid by `party`. `Err` when the user would
     /// pay a fee as large as the amount.
-    pub fn new(amount: Cents, platform: PayoutPlatform, party: FeeParty) -> Result<Self, String> {
+    pub fn new(amount: Cents, platform: PayoutPlatform, party: FeeParty) -> Result<Self, Rule> {
         let fee = platform.fee(amount);
         let net_amount = match party {
             FeeParty::Platform => amount,
             FeeParty::User => amount.checked_sub(fee).unwrap_or(0),
         };
         if net_amount <= 0 {
-            return Err(format!("must be more than the {} fee", format_cents(fee)));
+            return Err(Rule::MoreThanFee { fee });
         }
         Ok(Self {
             amount,
@@ -623,14 +718,14 @@ pub fn format_cents(cents: Cents) -> String {
 
 /// Parses what a person types as dollars (`12`, `12.5`, `$1,234.56`) into cents; at most two
 /// decimals, never through floats.
-pub fn parse_dollars(input: &str) -> Result<Cents, String> {
+pub fn parse_dollars(input: &str) -> Result<Cents, Rule> {
     let s: String = input
         .trim()
         .trim_start_matches('$')
         .chars()
         .filter(|c| *c != ',')
         .collect();
-    let bad = || Err("must be an amount like 12.34".to_owned());
+    let bad = || Err(Rule::AmountFormat);
     let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
     if whole.is_empty() && frac.is_empty()
         || !whole.chars().all(|c| c.is_ascii_digit())
@@ -639,97 +734,97 @@ pub fn parse_dollars(input: &str) -> Result<Cents, String> {
         return bad();
     }
     if frac.len() > 2 {
-        return Err("must have at most two decimals".to_owned());
+        return Err(Rule::TwoDecimals);
     }
     if whole.len() > 9 {
-        return Err(format!("must be at most {}", format_cents(MAX_AMOUNT)));
+        return Err(Rule::AtMostAmount { max: MAX_AMOUNT });
     }
     let whole: Cents = if whole.is_empty() {
         0
     } else {
-        whole
-            .parse()
-            .map_err(|_| "must be an amount like 12.34".to_owned())?
+        whole.parse().map_err(|_| Rule::AmountFormat)?
     };
     let frac: Cents = format!("{frac:0<2}").parse().unwrap_or(0);
     Ok(whole * 100 + frac)
 }
 
 /// At least 1 cent and at most [`MAX_AMOUNT`].
-pub fn check_positive_amount(amount: Cents) -> Result<(), String> {
+pub fn check_positive_amount(amount: Cents) -> Result<(), Rule> {
     if amount < 1 {
-        Err("must be at least 1 cent".to_owned())
+        Err(Rule::AtLeastOneCent)
     } else if amount > MAX_AMOUNT {
-        Err(format!("must be at most {MAX_AMOUNT} cents"))
+        Err(Rule::MaxCents { max: MAX_AMOUNT })
     } else {
         Ok(())
     }
 }
 
-fn check_idempotency_key(key: &Option<String>, errors: &mut Errors) {
+fn check_idempotency_key(key: &Option<String>, errors: &mut Invalid) {
     if let Some(key) = key {
-        if key.is_empty() || key.len() > 255 || key.chars().any(|c| c.is_control()) {
-            errors.add("idempotency_key", "must be 1 to 255 printable characters");
-        }
+        errors.check("idempotency_key", check_key(key));
+    }
+}
+
+/// An idempotency key: 1 to 255 bytes, no control characters.
+pub fn check_key(key: &str) -> Result<(), Rule> {
+    if key.is_empty() || key.len() > 255 || key.chars().any(char::is_control) {
+        Err(Rule::IdempotencyKey)
+    } else {
+        Ok(())
     }
 }
 
 /// A nine-digit ABA routing number whose checksum holds:
 /// 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10).
-pub fn check_routing_number(value: &str) -> Result<(), String> {
+pub fn check_routing_number(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if v.len() != 9 || !v.chars().all(|c| c.is_ascii_digit()) {
-        return Err("must be 9 digits".to_owned());
+        return Err(Rule::Digits { count: 9 });
     }
     let d: Vec<u32> = v.chars().filter_map(|c| c.to_digit(10)).collect();
     let sum = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8]);
     if !sum.is_multiple_of(10) {
-        return Err("is not a valid routing number (check the digits)".to_owned());
+        return Err(Rule::RoutingChecksum);
     }
     Ok(())
 }
 
 /// A US bank account number: 4 to 17 digits.
-pub fn check_account_number(value: &str) -> Result<(), String> {
+pub fn check_account_number(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if !(4..=17).contains(&v.len()) || !v.chars().all(|c| c.is_ascii_digit()) {
-        return Err("must be 4 to 17 digits".to_owned());
+        return Err(Rule::DigitsBetween { min: 4, max: 17 });
     }
     Ok(())
 }
 
 /// A Venmo handle (`@name`, 5 to 30 letters, digits, `-` or `_`) or a 10-digit US phone.
-pub fn check_venmo(value: &str) -> Result<(), String> {
+pub fn check_venmo(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if let Some(name) = v.strip_prefix('@') {
         let ok = (5..=30).contains(&name.len())
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        return if ok {
-            Ok(())
-        } else {
-            Err("must be @ and 5 to 30 letters, digits, - or _".to_owned())
-        };
+        return if ok { Ok(()) } else { Err(Rule::VenmoHandle) };
     }
-    crate::user::check_phone_number("1", v)
-        .map_err(|_| "must be a @handle or a 10-digit US phone number".to_owned())
+    crate::user::check_phone_number("1", v).map_err(|_| Rule::VenmoHandleOrPhone)
 }
 
 /// A Cash App cashtag: `$` and 1 to 20 letters or digits, with at least one letter.
-pub fn check_cashtag(value: &str) -> Result<(), String> {
+pub fn check_cashtag(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     let ok = v.strip_prefix('$').is_some_and(|tag| {
         (1..=20).contains(&tag.len())
@@ -739,7 +834,7 @@ pub fn check_cashtag(value: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err("must be $ and 1 to 20 letters or digits, like $ada".to_owned())
+        Err(Rule::Cashtag)
     }
 }
 
@@ -821,8 +916,8 @@ mod tests {
         for amount in [i64::MIN, i64::MIN + 1, i64::MAX, -MAX_AMOUNT - 1] {
             let e = t(amount).validate().unwrap_err();
             assert_eq!(
-                e.field("amount"),
-                Some("must be at most 100000000 cents either way")
+                e.rule("amount"),
+                Some(Rule::MaxCentsEitherWay { max: MAX_AMOUNT })
             );
         }
         assert!(t(-MAX_AMOUNT).validate().is_ok());
@@ -852,11 +947,11 @@ mod tests {
         assert!(check_routing_number("021000021").is_ok());
         assert_eq!(
             check_routing_number("011000016").unwrap_err(),
-            "is not a valid routing number (check the digits)"
+            Rule::RoutingChecksum
         );
         assert_eq!(
             check_routing_number("12345").unwrap_err(),
-            "must be 9 digits"
+            Rule::Digits { count: 9 }
         );
     }
 
@@ -873,7 +968,7 @@ mod tests {
             account_type: AccountType::Checking,
         };
         let err = bad.validate().unwrap_err();
-        assert!(err.field("routing_number").is_some() && err.field("account_number").is_some());
+        assert!(err.rule("routing_number").is_some() && err.rule("account_number").is_some());
         assert!(check_venmo("@ada-lovelace").is_ok() && check_venmo("4155550123").is_ok());
         assert!(check_venmo("@ab").is_err() && check_venmo("ada").is_err());
         assert!(check_cashtag("$ada").is_ok() && check_cashtag("ada").is_err());
@@ -893,5 +988,71 @@ mod tests {
         assert_eq!(format_cents(123_456), "$1,234.56");
         assert_eq!(format_cents(-5), "-$0.05");
         assert_eq!(format_cents(100_000_000), "$1,000,000.00");
+    }
+
+    #[test]
+    fn transfer_status_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                TransferStatus::Created,
+                TransferStatus::Flagged,
+                TransferStatus::Pending,
+                TransferStatus::Completed,
+                TransferStatus::Failed,
+                TransferStatus::Reversed,
+                TransferStatus::Canceled,
+            ],
+            TransferStatus::as_str,
+        );
+    }
+
+    #[test]
+    fn transfer_type_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                TransferType::Balance,
+                TransferType::Payout,
+                TransferType::Refill,
+            ],
+            TransferType::as_str,
+        );
+    }
+
+    #[test]
+    fn transaction_type_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                TransactionType::Balance,
+                TransactionType::Payout,
+                TransactionType::Fee,
+                TransactionType::Refill,
+                TransactionType::Return,
+            ],
+            TransactionType::as_str,
+        );
+    }
+
+    #[test]
+    fn fee_party_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[FeeParty::Platform, FeeParty::User],
+            FeeParty::as_str,
+        );
+    }
+
+    #[test]
+    fn account_type_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[AccountType::Checking, AccountType::Savings],
+            AccountType::as_str,
+        );
+    }
+
+    #[test]
+    fn payout_platform_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &PayoutPlatform::ALL,
+            PayoutPlatform::as_str,
+        );
     }
 }

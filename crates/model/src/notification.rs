@@ -3,13 +3,14 @@
 //! them as they happen and lists them at `GET /api/v2/notifications` (host auth, newest first);
 //! the webhooks issue delivers the same objects to the app's endpoints.
 
-use crate::Timestamp;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 /// What a notification is about; its wire name is the `type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NotificationType {
     /// A background check found records; `data` is a [`BackgroundCheckFailed`].
     #[serde(rename = "user.background_check_failed")]
@@ -18,7 +19,7 @@ pub enum NotificationType {
 
 impl NotificationType {
     /// The wire name (`user.background_check_failed`).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             NotificationType::UserBackgroundCheckFailed => "user.background_check_failed",
         }
@@ -27,6 +28,7 @@ impl NotificationType {
 
 /// One notification of the app.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     /// ID of the notification.
     pub id: Uuid,
@@ -36,14 +38,16 @@ pub struct Notification {
     /// The user it concerns, if any.
     pub user_id: Option<Uuid>,
     /// When it happened.
-    pub created: Timestamp,
+    pub created: DateTime<Utc>,
     /// The details; their shape depends on `type`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: Value,
 }
 
 /// A page of notifications (`GET /api/v2/notifications`), shaped like
 /// [`crate::money::TransferList`].
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationList {
     /// Newest first.
     pub data: Vec<Notification>,
@@ -53,6 +57,7 @@ pub struct NotificationList {
 
 /// `data` of a `user.background_check_failed` notification.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BackgroundCheckFailed {
     /// The user whose check failed (their `has_criminal_activity` is now true).
     pub user_id: Uuid,
@@ -102,6 +107,14 @@ mod tests {
         assert_eq!(
             NotificationType::UserBackgroundCheckFailed.as_str(),
             "user.background_check_failed"
+        );
+    }
+
+    #[test]
+    fn notification_type_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[NotificationType::UserBackgroundCheckFailed],
+            NotificationType::as_str,
         );
     }
 }

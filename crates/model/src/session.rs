@@ -4,7 +4,7 @@
 //! `POST /api/flow/sessions` takes a [`NewSession`] and answers a [`Session`].
 
 use crate::flow::FlowState;
-use crate::Timestamp;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -22,6 +22,7 @@ pub const COMPLETED_SESSION_MINUTES: i64 = 5;
 
 /// Body of `POST /api/flow/sessions`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSession {
     /// The flow whose link was opened.
     pub flow_id: Uuid,
@@ -33,11 +34,12 @@ pub struct NewSession {
 
 /// A minted flow session.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     /// Bearer token for the flow-facing endpoints; kept in memory only, never in storage.
     pub token: String,
     /// When the token stops working.
-    pub expires_at: Timestamp,
+    pub expires_at: DateTime<Utc>,
     /// Whether the session acts for the flow's user (else sign-in is needed first).
     pub authenticated: bool,
     /// The flow to route on.

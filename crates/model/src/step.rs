@@ -3,6 +3,7 @@
 //! "hide_continue_button":true}`), seeds 000 and 002. Parsing refuses unknown names, a redirect
 //! without an http(s) URL, and options of the wrong type, each with a message that says so.
 
+use crate::rule::Rule;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -41,7 +42,7 @@ impl StepName {
     ];
 
     /// The wire name (`"id-verification"`).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             StepName::Compliance => "compliance",
             StepName::IdVerification => "id-verification",
@@ -168,7 +169,7 @@ impl Step {
             },
             StepName::Redirect => match options.remove("redirect_url") {
                 Some(Value::String(url)) => {
-                    check_redirect_url(&url)?;
+                    check_redirect_url(&url).map_err(|rule| format!("redirect_url {rule}"))?;
                     Step::Redirect { redirect_url: url }
                 }
                 None | Some(Value::Null) => {
@@ -232,23 +233,23 @@ impl<'de> Deserialize<'de> for Step {
 
 /// Checks a redirect URL: absolute http or https with a host, no spaces or control characters.
 /// `javascript:`, `data:` and relative URLs are refused so a flow can never run script on leave.
-pub fn check_redirect_url(url: &str) -> Result<(), String> {
+pub fn check_redirect_url(url: &str) -> Result<(), Rule> {
     const MAX: usize = 2048;
     let lower = url.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("https://")
         .or_else(|| lower.strip_prefix("http://"))
-        .ok_or_else(|| "redirect_url must start with http:// or https://".to_owned())?;
+        .ok_or(Rule::HttpUrl)?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = host.rsplit('@').next().unwrap_or_default();
     if host.is_empty() || host.starts_with(':') {
-        return Err("redirect_url must name a host".to_owned());
+        return Err(Rule::UrlHost);
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("redirect_url must not contain spaces or control characters".to_owned());
+        return Err(Rule::NoSpacesOrControlChars);
     }
     if url.len() > MAX {
-        return Err(format!("redirect_url must be at most {MAX} characters"));
+        return Err(Rule::MaxChars { max: MAX });
     }
     Ok(())
 }

@@ -1,14 +1,15 @@
 //! Users as the host creates and reads them (seed 004 "Create a User"), with the field rules
 //! both the sandbox and the app's forms apply.
 
-use crate::error::{ApiError, Errors};
 use crate::flow::{check_metadata, Metadata};
 use crate::identity::{BackgroundCheck, Compliance, IdVerification};
+use crate::rule::{Invalid, Rule, Validate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// `POST /api/v2/users` body (seed 004).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUser {
     /// Given name.
     pub first_name: String,
@@ -22,13 +23,14 @@ pub struct NewUser {
     pub phone_number: String,
     /// Host data echoed back on the user.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
 }
 
-impl NewUser {
+impl Validate for NewUser {
     /// Checks every field; the error names each one that is wrong.
-    pub fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Invalid::default();
         for (field, value) in [
             ("first_name", &self.first_name),
             ("last_name", &self.last_name),
@@ -49,7 +51,9 @@ impl NewUser {
         check_metadata(&self.metadata, &mut errors);
         errors.finish()
     }
+}
 
+impl NewUser {
     /// The phone number as stored: digits only, country code without `+`.
     pub fn normalized_phone(&self) -> PhoneNumber {
         PhoneNumber {
@@ -61,6 +65,7 @@ impl NewUser {
 
 /// A phone number split as the v2 API returns it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhoneNumber {
     /// Country calling code, digits only.
     pub country_code: String,
@@ -70,6 +75,7 @@ pub struct PhoneNumber {
 
 /// Where a user is in verification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
     /// Created, phone not yet confirmed.
@@ -80,6 +86,7 @@ pub enum UserStatus {
 
 /// A user as the host sees it (seed 004 "Create a User" response).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// ID of the user.
     pub id: Uuid,
@@ -92,6 +99,7 @@ pub struct User {
     /// Phone number.
     pub phone_number: PhoneNumber,
     /// Host data given at creation.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Metadata>,
     /// Verification status.
     pub status: UserStatus,
@@ -116,27 +124,27 @@ fn digits(s: &str) -> String {
 }
 
 /// A first or last name: 1 to 100 characters once trimmed, no control characters.
-pub fn check_name(value: &str) -> Result<(), String> {
+pub fn check_name(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if v.chars().count() > 100 {
-        return Err("must be at most 100 characters".to_owned());
+        return Err(Rule::MaxChars { max: 100 });
     }
     if v.chars().any(char::is_control) {
-        return Err("must not contain control characters".to_owned());
+        return Err(Rule::NoControlChars);
     }
     Ok(())
 }
 
 /// An email address: `local@domain.tld`, no spaces, at most 254 characters.
-pub fn check_email(value: &str) -> Result<(), String> {
+pub fn check_email(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
-    let bad = || Err("must be an email address like name@example.com".to_owned());
+    let bad = || Err(Rule::Email);
     if v.len() > 254 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad();
     }
@@ -155,37 +163,40 @@ pub fn check_email(value: &str) -> Result<(), String> {
 }
 
 /// A country calling code: 1 to 3 digits, optionally after `+`.
-pub fn check_country_code(value: &str) -> Result<(), String> {
+pub fn check_country_code(value: &str) -> Result<(), Rule> {
     let v = value.trim();
     let v = v.strip_prefix('+').unwrap_or(v);
     if v.is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if v.len() > 3 || !v.chars().all(|c| c.is_ascii_digit()) || v.starts_with('0') {
-        return Err("must be 1 to 3 digits, like 1 or 44".to_owned());
+        return Err(Rule::CountryCallingCode);
     }
     Ok(())
 }
 
 /// A national phone number: digits (separators allowed), so that the whole E.164 number has
 /// at most 15 digits; US and Canada numbers (`1`) have exactly 10.
-pub fn check_phone_number(country_code: &str, value: &str) -> Result<(), String> {
+pub fn check_phone_number(country_code: &str, value: &str) -> Result<(), Rule> {
     if value.trim().is_empty() {
-        return Err("is required".to_owned());
+        return Err(Rule::Required);
     }
     if value
         .chars()
         .any(|c| !(c.is_ascii_digit() || " -.()".contains(c)))
     {
-        return Err("must contain only digits".to_owned());
+        return Err(Rule::OnlyDigits);
     }
     let national = digits(value);
     let cc = digits(country_code);
     if cc == "1" && national.len() != 10 {
-        return Err("must be 10 digits for country code 1".to_owned());
+        return Err(Rule::PhoneDigitsForCountryCode {
+            digits: 10,
+            country_code: 1,
+        });
     }
     if national.len() < 4 || national.len() + cc.len() > 15 {
-        return Err("must be a phone number of 4 to 14 digits".to_owned());
+        return Err(Rule::PhoneLength { min: 4, max: 14 });
     }
     Ok(())
 }
@@ -257,7 +268,7 @@ mod tests {
             "phone_number",
             "metadata",
         ] {
-            assert!(err.field(field).is_some(), "{field} not named in {err:?}");
+            assert!(err.rule(field).is_some(), "{field} not named in {err:?}");
         }
     }
 

@@ -4,7 +4,7 @@
 //! ([`RateLimits`], issue 8). `main.rs` fills it from flags and environment; tests and the e2e
 //! crate build it directly.
 
-use crate::origin::is_loopback_origin;
+use payout_model::Origin;
 use std::path::PathBuf;
 
 /// Run-time settings of the server.
@@ -112,14 +112,10 @@ impl Config {
         self.public_url.trim_end_matches('/')
     }
 
-    /// The origin (`scheme://host[:port]`) of the public URL.
-    pub fn public_origin(&self) -> &str {
-        let base = self.base_url();
-        let authority = base.find("://").map_or(0, |i| i + 3);
-        match base[authority..].find('/') {
-            Some(path) => &base[..authority + path],
-            None => base,
-        }
+    /// The origin (`scheme://host[:port]`) of the public URL; `None` when it is no http(s)
+    /// URL.
+    pub fn public_origin(&self) -> Option<Origin> {
+        Origin::of_url(self.base_url())
     }
 
     /// Whether browsers reach this server over https (then every response carries HSTS and
@@ -133,7 +129,7 @@ impl Config {
     /// development needs no configuration but a deployed server does not trust whatever runs
     /// on its visitors' machines (issue 8).
     pub fn loopback_may_embed(&self) -> bool {
-        is_loopback_origin(self.public_origin())
+        self.public_origin().is_some_and(|o| o.is_loopback())
     }
 
     /// The link of flow `id`: `{public_url}/flow/{id}`.
@@ -173,7 +169,11 @@ mod tests {
             ("https://pay.example/base/", "https://pay.example", false),
         ] {
             let config = Config::new(url, "dist");
-            assert_eq!(config.public_origin(), origin, "{url}");
+            assert_eq!(
+                config.public_origin().map(|o| o.to_string()).as_deref(),
+                Some(origin),
+                "{url}"
+            );
             assert_eq!(config.loopback_may_embed(), loopback, "{url}");
         }
         assert!(Config::new("https://pay.example", "dist").is_https());

@@ -168,17 +168,7 @@ pub(crate) fn to_json_text<T: serde::Serialize>(value: &T) -> Result<String, Err
     serde_json::to_string(value).map_err(|e| Error::Internal(format!("cannot serialize: {e}")))
 }
 
-/// A unit-variant enum (`TransferStatus`, `FeeParty`, …) as stored: its wire name.
-pub(crate) fn enum_to_text<T: serde::Serialize>(value: T) -> Result<String, Error> {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => Ok(s),
-        _ => Err(Error::Internal(
-            "enum does not serialize as a string".to_owned(),
-        )),
-    }
-}
-
-/// A stored enum column back; an unknown name is a corrupt row.
+/// A stored enum column (written as the enum's `as_str`, its wire name) back; an unknown name is a corrupt row.
 pub(crate) fn enum_from_text<T: serde::de::DeserializeOwned>(
     column: &str,
     text: &str,

@@ -11,7 +11,7 @@ use crate::store::constraints::Violation;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use payout_model::{ApiError, ErrorCode, FieldError};
+use payout_model::{ApiError, ErrorCode, FieldError, Invalid, Rule};
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -79,9 +79,24 @@ pub enum Error {
 }
 
 impl Error {
-    /// A 422 naming one field.
+    /// A 422 naming one field, in the sandbox's own words (a rule only the server can check:
+    /// "no such user", "is not the code we sent").
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Invalid(ApiError::invalid(vec![FieldError::new(field, message)]))
+    }
+
+    /// A 422 naming one field that broke one of the model's rules.
+    pub fn broke(field: impl Into<String>, rule: Rule) -> Self {
+        Invalid::one(field, rule).into()
+    }
+
+    /// `Ok(())` when `fields` is empty, else a 422 naming each (the sandbox's own words).
+    pub fn unless_fields(fields: Vec<FieldError>) -> Result<(), Self> {
+        if fields.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(ApiError::invalid(fields)))
+        }
     }
 
     /// The envelope sent for this error.
@@ -134,6 +149,14 @@ impl From<sqlx::Error> for Error {
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
         Error::Invalid(e)
+    }
+}
+
+/// The model's typed rule failures become a 422 here, each rule in its English wire text (the
+/// model's `Display` of [`Rule`]): the one place the sandbox words a rule.
+impl From<Invalid> for Error {
+    fn from(invalid: Invalid) -> Self {
+        Error::Invalid(invalid.into())
     }
 }
 

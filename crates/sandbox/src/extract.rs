@@ -6,131 +6,71 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use payout_model::error::Errors;
 use payout_model::identity::{CodeCheck, NewBackgroundCheck, NewCode, NewCompliance, NewProfile};
 use payout_model::money::{
-    check_positive_amount, NewBankAccount, NewFlowPayout, NewPayout, NewPayoutMethod, NewRefill,
-    NewTransfer, SimulateTransfer,
+    NewBankAccount, NewFlowPayout, NewPayout, NewPayoutMethod, NewRefill, NewTransfer,
+    SimulateTransfer,
 };
-use payout_model::{ApiError, NewFlow, NewSession, NewUser};
+use payout_model::{Invalid, NewFlow, NewSession, NewUser, Validate};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
 
-/// A request body that checks its own rules after it parses (the model's `validate`).
-pub(crate) trait Validate {
-    /// `Ok` when every rule holds, else a 422 envelope naming each field.
-    fn validate(&self) -> Result<(), ApiError>;
+/// When a request body's rules are checked: most on arrival, by the extractor, with the model's
+/// [`Validate`]; a few by their handler instead, and a few have no rule serde does not already
+/// enforce.
+pub(crate) trait OnArrival {
+    /// `Ok` when the body may reach its handler, else every field that broke a rule.
+    fn on_arrival(&self) -> Result<(), Invalid>;
 }
 
-impl Validate for NewFlow {
-    fn validate(&self) -> Result<(), ApiError> {
-        NewFlow::validate(self)
-    }
-}
-
-impl Validate for NewUser {
-    fn validate(&self) -> Result<(), ApiError> {
-        NewUser::validate(self)
-    }
-}
-
-impl Validate for NewSession {
-    /// Nothing to check: an unusable `host_origin` is simply not echoed back.
-    fn validate(&self) -> Result<(), ApiError> {
-        Ok(())
-    }
-}
-
-impl Validate for NewTransfer {
-    fn validate(&self) -> Result<(), ApiError> {
-        NewTransfer::validate(self)
-    }
-}
-
-impl Validate for NewRefill {
-    fn validate(&self) -> Result<(), ApiError> {
-        NewRefill::validate(self)
-    }
-}
-
-impl Validate for SimulateTransfer {
-    /// Any status parses; whether the transfer may enter it is the lifecycle's call (409).
-    fn validate(&self) -> Result<(), ApiError> {
-        Ok(())
-    }
-}
-
-impl Validate for NewPayout {
-    fn validate(&self) -> Result<(), ApiError> {
-        NewPayout::validate(self)
-    }
-}
-
-impl Validate for NewFlowPayout {
-    /// A positive amount (the balance is checked later) and a usable key.
-    fn validate(&self) -> Result<(), ApiError> {
-        let mut errors = Errors::default();
-        if let Err(m) = check_positive_amount(self.amount) {
-            errors.add("amount", m);
+/// Bodies checked on arrival by their [`Validate`] rules.
+macro_rules! validated_on_arrival {
+    ($($body:ty),* $(,)?) => {$(
+        impl OnArrival for $body {
+            fn on_arrival(&self) -> Result<(), Invalid> {
+                Validate::validate(self)
+            }
         }
-        let key = &self.idempotency_key;
-        if key.is_empty() || key.len() > 255 || key.chars().any(char::is_control) {
-            errors.add("idempotency_key", "must be 1 to 255 printable characters");
+    )*};
+}
+
+validated_on_arrival!(
+    NewFlow,
+    NewUser,
+    NewTransfer,
+    NewRefill,
+    NewPayout,
+    NewFlowPayout,
+    NewPayoutMethod,
+    NewBankAccount,
+    CodeCheck,
+);
+
+/// Bodies that pass the extractor as parsed. `NewSession`: an unusable `host_origin` is simply
+/// not echoed back. `SimulateTransfer`: any status parses; whether the transfer may enter it is
+/// the lifecycle's call (409). The identity bodies are checked by their handlers (issue 3):
+/// sign-in answers 409 for a session in the wrong state before it looks at the fields
+/// (`NewCode`, `NewProfile`), and compliance and the background check are checked as of the
+/// server's clock (`as_of(today)`).
+macro_rules! unchecked_on_arrival {
+    ($($body:ty),* $(,)?) => {$(
+        impl OnArrival for $body {
+            fn on_arrival(&self) -> Result<(), Invalid> {
+                Ok(())
+            }
         }
-        errors.finish()
-    }
+    )*};
 }
 
-impl Validate for NewPayoutMethod {
-    fn validate(&self) -> Result<(), ApiError> {
-        NewPayoutMethod::validate(self)
-    }
-}
-
-impl Validate for NewBankAccount {
-    fn validate(&self) -> Result<(), ApiError> {
-        NewBankAccount::validate(self)
-    }
-}
-
-impl Validate for CodeCheck {
-    fn validate(&self) -> Result<(), ApiError> {
-        CodeCheck::validate(self)
-    }
-}
-
-// The identity bodies below are checked by their handlers instead (issue 3): sign-in answers
-// 409 for a session in the wrong state before it looks at the fields, and compliance and the
-// background check are checked as of the server's clock (`validate(today)`).
-
-impl Validate for NewCode {
-    /// Checked by the handler, after the session's state.
-    fn validate(&self) -> Result<(), ApiError> {
-        Ok(())
-    }
-}
-
-impl Validate for NewProfile {
-    /// Checked by the handler, after the session's state.
-    fn validate(&self) -> Result<(), ApiError> {
-        Ok(())
-    }
-}
-
-impl Validate for NewCompliance {
-    /// Checked by the handler, as of the server's date.
-    fn validate(&self) -> Result<(), ApiError> {
-        Ok(())
-    }
-}
-
-impl Validate for NewBackgroundCheck {
-    /// Checked by the handler, as of the server's date.
-    fn validate(&self) -> Result<(), ApiError> {
-        Ok(())
-    }
-}
+unchecked_on_arrival!(
+    NewSession,
+    SimulateTransfer,
+    NewCode,
+    NewProfile,
+    NewCompliance,
+    NewBackgroundCheck,
+);
 
 /// A JSON body of type `T`, parsed in three stages so each failure says what is wrong:
 ///
@@ -138,12 +78,12 @@ impl Validate for NewBackgroundCheck {
 /// 2. not a JSON object → 400 `malformed_json`; an object with a field of the wrong shape →
 ///    422 `invalid_request` naming the field by its path (`steps[1]`, `user_id`) with serde's
 ///    message;
-/// 3. a rule of `T::validate` broken → 422 `invalid_request` from the model.
+/// 3. a rule of `T::on_arrival` broken → 422 `invalid_request` from the model.
 pub(crate) struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    T: DeserializeOwned + Validate,
+    T: DeserializeOwned + OnArrival,
     S: Send + Sync,
 {
     type Rejection = Error;
@@ -166,7 +106,7 @@ where
             ));
         }
         let value: T = serde_path_to_error::deserialize(value).map_err(shape_error)?;
-        value.validate()?;
+        value.on_arrival()?;
         Ok(ApiJson(value))
     }
 }

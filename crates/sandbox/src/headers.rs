@@ -17,6 +17,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderName, HeaderValue};
 use base64::Engine as _;
+use payout_model::Origin;
 use sha2::{Digest, Sha256};
 use tower::layer::util::Stack;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -67,7 +68,7 @@ impl PageHeaders {
         let permissions = match page {
             Page::Demo => header_value(&format!(
                 r#"camera=(self "{}")"#,
-                csp_origin(config.public_origin())
+                csp_origin(config.public_origin().as_ref())
             )),
             Page::App | Page::Plain => HeaderValue::from_static("camera=(self)"),
         };
@@ -109,7 +110,7 @@ pub(crate) fn content_security_policy(
     let inline = InlineHashes::of(html);
     // Where the demo may load embed.js from and frame flows: this server's public origin,
     // and loopback while loopback may embed (the demo page itself refuses anything else).
-    let mut flow_sources = vec![csp_origin(config.public_origin()).to_owned()];
+    let mut flow_sources = vec![csp_origin(config.public_origin().as_ref()).to_owned()];
     if config.loopback_may_embed() {
         flow_sources.extend(embedder_sources(&[], config));
     }
@@ -182,17 +183,18 @@ pub(crate) fn every_response_layer(
     )
 }
 
-/// `origin` if it can stand as a CSP source, else `'none'` (a public URL with odd characters
-/// must not break the policy open).
-fn csp_origin(origin: &str) -> &str {
-    let safe = !origin.is_empty()
-        && origin
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-.:/".contains(c));
-    if safe {
-        origin
-    } else {
-        "'none'"
+/// `origin` if it can stand as a CSP source, else `'none'` (a public URL that is no origin, or
+/// has odd characters, must not break the policy open).
+fn csp_origin(origin: Option<&Origin>) -> &str {
+    match origin.map(Origin::as_str) {
+        Some(origin)
+            if origin
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.:/".contains(c)) =>
+        {
+            origin
+        }
+        _ => "'none'",
     }
 }
 

@@ -12,9 +12,9 @@
 //! when it has one.
 
 use crate::db::{
-    begin_write, enum_from_text, enum_to_text, from_millis, is_unique_violation,
-    metadata_from_text, metadata_to_text, next_seq, parse_stored_id, parse_stored_json,
-    parse_stored_opt_id, to_json_text, to_millis, Db,
+    begin_write, enum_from_text, from_millis, is_unique_violation, metadata_from_text,
+    metadata_to_text, next_seq, parse_stored_id, parse_stored_json, parse_stored_opt_id,
+    to_json_text, to_millis, Db,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -249,7 +249,7 @@ async fn insert_transactions(
         .bind(&m.from)
         .bind(&m.to)
         .bind(m.amount)
-        .bind(enum_to_text(m.kind)?)
+        .bind(m.kind.as_str())
         .bind(to_millis(now))
         .execute(&mut *conn)
         .await?;
@@ -269,7 +269,7 @@ async fn insert_status_change(
          SELECT $1, COUNT(*), $2, $3 FROM transfer_status_changes WHERE transfer_id = $4",
     )
     .bind(transfer_id)
-    .bind(enum_to_text(status)?)
+    .bind(status.as_str())
     .bind(to_millis(now))
     .bind(transfer_id)
     .execute(conn)
@@ -455,9 +455,9 @@ async fn write_transfer(
     .bind(draft.app_id.to_string())
     .bind(draft.user_id.map(|u| u.to_string()))
     .bind(draft.flow_id.map(|f| f.to_string()))
-    .bind(enum_to_text(draft.kind)?)
+    .bind(draft.kind.as_str())
     .bind(draft.amount)
-    .bind(enum_to_text(status)?)
+    .bind(status.as_str())
     .bind(to_json_text(&draft.external_data)?)
     .bind(metadata_to_text(&draft.metadata)?)
     .bind(to_millis(now))
@@ -820,8 +820,8 @@ pub(crate) async fn change_status(
     if !from.can_become(to) {
         return Err(Error::Conflict(format!(
             "a {} transfer cannot become {}",
-            enum_to_text(from)?,
-            enum_to_text(to)?
+            from.as_str(),
+            to.as_str()
         )));
     }
     let transactions: Vec<TransactionRow> = sqlx::query_as(
@@ -844,7 +844,7 @@ pub(crate) async fn change_status(
     insert_transactions(&mut tx, &row.id, &moves, now).await?;
     insert_status_change(&mut tx, &row.id, to, now).await?;
     let updated = sqlx::query("UPDATE transfers SET status = $1 WHERE id = $2 AND status = $3")
-        .bind(enum_to_text(to)?)
+        .bind(to.as_str())
         .bind(&row.id)
         .bind(&row.status)
         .execute(&mut *tx)

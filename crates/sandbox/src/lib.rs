@@ -57,11 +57,11 @@ mod secret;
 mod service;
 mod state;
 mod store;
+pub mod test_values;
 
 pub use config::{Config, Limit, RateLimits};
 pub use db::{connect, Db};
 pub use error::Error;
-pub use origin::{is_loopback_origin, normalize_origin};
 pub use otp::{CodeSender, SandboxCodeSender, SendError, SendFuture};
 pub use phone::ParsedPhone;
 pub use purge::{purge_expired, spawn_purge_task, Purged, PURGE_INTERVAL};

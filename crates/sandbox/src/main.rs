@@ -13,9 +13,10 @@
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
+use payout_model::Origin;
 use payout_sandbox::{
-    app, connect, ensure_default_app, normalize_origin, spawn_purge_task, AppState, Config, Limit,
-    RateLimits, PURGE_INTERVAL,
+    app, connect, ensure_default_app, spawn_purge_task, AppState, Config, Limit, RateLimits,
+    PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -111,8 +112,8 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .map(|o| o.trim())
         .filter(|o| !o.is_empty())
-        .map(|o| match normalize_origin(o) {
-            Some(origin) => Ok(origin.to_owned()),
+        .map(|o| match Origin::parse(o) {
+            Some(origin) => Ok(origin.to_string()),
             None => bail!("--allow-origin {o:?} is not an origin like https://host.example"),
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

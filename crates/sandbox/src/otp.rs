@@ -4,7 +4,8 @@
 
 use crate::phone::ParsedPhone;
 use crate::secret::{digests_match, random_alphanumeric, sha256_hex};
-use payout_model::identity::{CODE_LENGTH, SANDBOX_CODE};
+use crate::test_values::SANDBOX_CODE;
+use payout_model::identity::CODE_LENGTH;
 use rand::rngs::OsRng;
 use rand::Rng as _;
 use std::fmt;

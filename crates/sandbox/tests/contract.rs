@@ -9,7 +9,7 @@ mod support;
 
 use axum::http::Method;
 use payout_model::endpoint::{BodyKind, Caller, Info, ALL};
-use serde_json::json;
+use serde_json::{json, Value};
 use support::{Auth, TestApp, TestResponse};
 
 /// The declaration's path with each parameter filled by a value of the right form.
@@ -27,13 +27,59 @@ fn example_path(info: &Info) -> String {
 
 /// Sends `info`'s request with `auth` and an empty JSON object as the body where it takes one.
 async fn send(app: &TestApp, info: &Info, path: &str, auth: Auth<'_>) -> TestResponse {
+    send_json(app, info, path, auth, json!({})).await
+}
+
+/// Sends `info`'s request with `auth` and `body` where it takes JSON.
+async fn send_json(
+    app: &TestApp,
+    info: &Info,
+    path: &str,
+    auth: Auth<'_>,
+    body: Value,
+) -> TestResponse {
     let method = Method::from_bytes(info.method.as_str().as_bytes()).unwrap();
     let body = match info.body {
         BodyKind::None => None,
-        BodyKind::Json => Some(("application/json", b"{}".to_vec())),
-        BodyKind::Image => Some(("image/png", vec![0x89, b'P', b'N', b'G'])),
+        BodyKind::Json => Some(("application/json", body.to_string().into_bytes())),
+        BodyKind::Image => Some(("image/png", PNG.to_vec())),
     };
     app.send(method, path, auth, &[], body).await
+}
+
+/// The smallest PNG: a 1×1 transparent pixel.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+/// A body the endpoint's step would accept, so only the step decides the answer.
+fn valid_body(info: &Info) -> Value {
+    match info.name {
+        "add_flow_payout_method" => json!({"platform": "paypal", "email": "ada@example.com"}),
+        "add_flow_bank_account" => json!({
+            "routing_number": "011000015", "account_number": "000123456789",
+            "account_type": "checking",
+        }),
+        "create_flow_payout" => json!({
+            "amount": 100, "payout_method_id": uuid::Uuid::new_v4(), "idempotency_key": "k-1",
+        }),
+        "submit_compliance" => json!({
+            "country": "US", "first_name": "Ada", "last_name": "Lovelace",
+            "date_of_birth": "1990-04-25", "tin": "123-45-6789",
+            "address": {"line1": "1 Main St", "city": "San Francisco", "region": "CA",
+                        "postal_code": "94103"},
+        }),
+        "run_background_check" => json!({
+            "country": "US", "ssn": "123-45-6789", "date_of_birth": "1985-02-01",
+            "address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
+                        "postal_code": "78701"},
+        }),
+        _ => json!({}),
+    }
 }
 
 fn method_and_path(info: &Info) -> String {
@@ -90,5 +136,26 @@ async fn host_endpoints_answer_with_and_without_a_trailing_slash() {
             "{} (trailing slash)",
             method_and_path(info)
         );
+    }
+}
+
+#[tokio::test]
+async fn every_declared_step_action_is_refused_to_a_flow_whose_steps_do_not_own_it() {
+    let app = TestApp::new().await;
+    // A redirect-only flow: signed in, and no step of it owns any action on the user's data.
+    let (_, _, token) = app
+        .signed_in_flow(
+            json!([{"name": "redirect", "redirect_url": "https://host.example/done"}]),
+            support::bob(),
+        )
+        .await;
+    let declared: Vec<&Info> = ALL.iter().filter(|info| info.action.is_some()).collect();
+    assert!(declared.len() >= 15);
+    for info in declared {
+        let path = example_path(info);
+        let res = send_json(&app, info, &path, Auth::Bearer(&token), valid_body(info)).await;
+        let what = method_and_path(info);
+        assert_eq!(res.status, 403, "{what}: {}", res.text());
+        assert_eq!(res.json()["code"], "step_not_allowed", "{what}");
     }
 }

@@ -8,27 +8,16 @@
 mod support;
 
 use axum::http::header;
-use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use payout_sandbox::{CodeSender, ParsedPhone, SendFuture};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
-use support::{bob, Auth, TestApp, TestResponse};
+use support::{adult_dob, bob, born_years_ago, other_adult_dob, Auth, TestApp, TestResponse};
 
 fn ts(value: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(value.as_str().unwrap())
         .unwrap()
         .with_timezone(&Utc)
-}
-
-/// `YYYY-MM-DD` of the day `years` years before today (the 28th for a 29 February).
-fn born_years_ago(years: i32) -> String {
-    let today = Utc::now().date_naive();
-    let year = today.year() - years;
-    NaiveDate::from_ymd_opt(year, today.month(), today.day())
-        .or_else(|| NaiveDate::from_ymd_opt(year, today.month(), 28))
-        .unwrap()
-        .format("%Y-%m-%d")
-        .to_string()
 }
 
 /// The redirect step, as a flow lists it.
@@ -894,7 +883,7 @@ mod resume {
 fn w9() -> Value {
     json!({
         "country": "us", "first_name": " Ada ", "last_name": "Lovelace",
-        "date_of_birth": "1990-04-25", "tin": "123-45-6789",
+        "date_of_birth": adult_dob(), "tin": "123-45-6789",
         "address": {"line1": "1 Main St", "line2": "", "city": "San Francisco",
                     "region": "ca", "postal_code": "94103"}
     })
@@ -1450,7 +1439,7 @@ mod id_verification {
 /// A valid US background-check body with `ssn`.
 fn us_check(ssn: &str) -> Value {
     json!({
-        "country": "US", "ssn": ssn, "date_of_birth": "1985-02-01",
+        "country": "US", "ssn": ssn, "date_of_birth": other_adult_dob(),
         "address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
                     "postal_code": "78701"}
     })
@@ -1620,7 +1609,7 @@ mod background_check {
         assert_eq!(stored, 0);
 
         // The matching country (any case) and birth date are checked, on the SSN on file.
-        let body = json!({"country": "us", "date_of_birth": "1990-04-25"});
+        let body = json!({"country": "us", "date_of_birth": adult_dob()});
         let res = run_check(&app, &token, body).await;
         assert_eq!(res.status, 200, "{}", res.text());
         assert_eq!(res.json()["data"]["status"], "clear");
@@ -1639,7 +1628,7 @@ mod background_check {
         app.put("/api/flow/compliance", Auth::Bearer(&token), compliance)
             .await;
         let mut body = json!({"country": "US"});
-        for date_of_birth in [born_years_ago(17), "1985-02-01".to_owned()] {
+        for date_of_birth in [born_years_ago(17), other_adult_dob()] {
             body["date_of_birth"] = json!(date_of_birth);
             let res = run_check(&app, &token, body.clone()).await;
             assert_eq!(
@@ -1652,7 +1641,7 @@ mod background_check {
             host_user(&app, &user).await["background_check"],
             Value::Null
         );
-        body["date_of_birth"] = json!("1990-04-25");
+        body["date_of_birth"] = json!(adult_dob());
         let res = run_check(&app, &token, body).await;
         assert_eq!(res.json()["data"]["status"], "failed");
         assert_eq!(host_user(&app, &user).await["has_criminal_activity"], true);

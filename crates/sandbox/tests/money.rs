@@ -2023,6 +2023,65 @@ mod concurrency {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// The payout step pressed in many tabs at once: 12 keys, each sent twice, of $10.00
+    /// against a $50.00 wallet, through one flow session. Each key pays at most once, exactly
+    /// five are paid (the wallet's worth), the rest are refused on `amount`, and nothing goes
+    /// negative.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_flow_payouts_never_overdraw_or_pay_a_key_twice() {
+        let app = Arc::new(TestApp::with_file_db().await);
+        let user = new_user(&app).await;
+        let method = add_method(&app, &user, paypal()).await;
+        fund(&app, &user, 5_000).await;
+        let flow = app
+            .create_flow(json!({"steps": ["payout"], "user_id": user}))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        assert_eq!(session["authenticated"], true);
+        let token = session["token"].as_str().unwrap().to_owned();
+        let mut tasks = Vec::new();
+        for _ in 0..2 {
+            for key in 0..12 {
+                let (app, token) = (app.clone(), token.clone());
+                let body = json!({"amount": 1_000, "payout_method_id": method["id"],
+                                  "idempotency_key": format!("flow-key-{key}")});
+                tasks.push(tokio::spawn(async move {
+                    let res = app
+                        .post("/api/flow/payouts", Auth::Bearer(&token), body)
+                        .await;
+                    (key, res)
+                }));
+            }
+        }
+        let mut paid: HashMap<usize, HashSet<String>> = HashMap::new();
+        for task in tasks {
+            let (key, res) = task.await.unwrap();
+            match res.status.as_u16() {
+                200 => {
+                    paid.entry(key)
+                        .or_default()
+                        .insert(id_of(&res.json()).to_owned());
+                }
+                422 => {
+                    res.assert_invalid_field("amount");
+                }
+                other => panic!("unexpected {other}: {}", res.text()),
+            }
+        }
+        for (key, ids) in &paid {
+            assert_eq!(ids.len(), 1, "flow-key-{key} paid {} times", ids.len());
+        }
+        assert_eq!(paid.len(), 5, "{paid:?}");
+        assert_eq!(user_wallet(&app, &user).await, (0, 0));
+        let payouts: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM transfers WHERE kind = 'payout'")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(payouts, 5);
+        assert_ledger_invariants(&app.db).await;
+    }
+
     /// Concurrent method additions for one user leave exactly one default.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_first_methods_make_one_default() {

@@ -1,7 +1,7 @@
 //! `/api/flow/background-check`: the background-check step (issue 3; seed 000, "Background
 //! Check"). Only US residents aged 18 or older are checked; others get `not_eligible` with the
 //! reason (a message, not a failure). In the sandbox the SSN
-//! [`SANDBOX_FAILING_SSN`](payout_model::identity::SANDBOX_FAILING_SSN) fails (README "Sandbox
+//! [`SANDBOX_FAILING_SSN`](crate::test_values::SANDBOX_FAILING_SSN) fails (README "Sandbox
 //! test values"): the user's `has_criminal_activity` becomes true and the app gets a
 //! `user.background_check_failed` notification. Every outcome completes the step.
 //!

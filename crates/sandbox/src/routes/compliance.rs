@@ -18,8 +18,8 @@ use crate::store::compliance::find_compliance;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::identity::{last4, Compliance, NewCompliance, Submitted, TaxForm};
-use payout_model::{FlowAction, StepName};
+use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
+use payout_model::{last4, FlowAction, StepName, Validate};
 
 /// The compliance routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -51,7 +51,7 @@ async fn submit_compliance(
 ) -> Result<Json<Submitted<Compliance>>, Error> {
     user.permit(&state.db, FlowAction::SubmitCompliance).await?;
     let now = state.clock.now();
-    new.validate(now.date_naive())?;
+    new.as_of(now.date_naive()).validate()?;
     let form = new.form();
     let compliance = Compliance {
         form,

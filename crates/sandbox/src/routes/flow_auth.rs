@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
 use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, SignIn};
+use payout_model::Validate;
 
 /// The sign-in routes.
 pub(crate) fn router() -> Router<AppState> {

@@ -33,7 +33,7 @@ use payout_model::endpoint as ep;
 use payout_model::identity::{
     check_document, DocumentSide, IdVerification, Submitted, UploadedDocument, DOCUMENT_MAX_BYTES,
 };
-use payout_model::FlowAction;
+use payout_model::{FlowAction, Rule};
 
 /// The largest body the upload route reads: one byte over the limit, so an oversize picture is
 /// refused with the model's message (a 422 naming the side), never the framework's plain 413.
@@ -74,10 +74,7 @@ async fn upload_document(
 ) -> Result<Json<UploadedDocument>, Error> {
     user.permit(&state.db, FlowAction::SubmitIdVerification)
         .await?;
-    let side: DocumentSide = side
-        .0
-        .parse()
-        .map_err(|message: String| Error::invalid_field("side", message))?;
+    let side: DocumentSide = side.0.parse().map_err(|rule| Error::broke("side", rule))?;
     let field = side.as_str();
     let content_type = headers
         .get(CONTENT_TYPE)
@@ -87,15 +84,16 @@ async fn upload_document(
         Ok(bytes) => bytes,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             // Over the limit: the model's size rule (after its type rule) says why.
-            let message = check_document(content_type, DOCUMENT_MAX_BYTES + 1)
+            let rule = check_document(content_type, DOCUMENT_MAX_BYTES + 1)
                 .err()
-                .unwrap_or_else(|| "must be at most 5 MB".to_owned());
-            return Err(Error::invalid_field(field, message));
+                .unwrap_or(Rule::MaxMegabytes {
+                    max: DOCUMENT_MAX_BYTES / (1024 * 1024),
+                });
+            return Err(Error::broke(field, rule));
         }
         Err(_) => return Err(Error::invalid_field(field, "could not be read; try again")),
     };
-    check_document(content_type, bytes.len() as u64)
-        .map_err(|message| Error::invalid_field(field, message))?;
+    check_document(content_type, bytes.len() as u64).map_err(|rule| Error::broke(field, rule))?;
     let content_type = essence(content_type);
     if sniff_image_type(&bytes) != Some(content_type.as_str()) {
         return Err(Error::invalid_field(

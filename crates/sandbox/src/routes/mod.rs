@@ -1,6 +1,7 @@
 //! Every route: one router per resource, merged here, each mounting its handlers by the endpoint
 //! declarations of [`payout_model::endpoint`] through [`Mount`] (so no API path is written in
-//! the sandbox); and the fallback that answers unknown `/api` routes with the JSON envelope.
+//! the sandbox); the fallback that answers unknown `/api` routes with the JSON envelope; and the
+//! OpenAPI document generated from the same declarations, with its reference page ([`openapi`]).
 //! Which caller each route takes is the declaration's [`Caller`]; `tests/contract.rs` checks
 //! each handler refuses every other.
 //!
@@ -16,6 +17,7 @@ pub(crate) mod flow_sessions;
 pub(crate) mod flows;
 pub(crate) mod id_verification;
 pub(crate) mod notifications;
+pub mod openapi;
 
 pub(crate) mod pages;
 pub(crate) mod payout_methods;
@@ -55,6 +57,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(payout_methods::router())
         .merge(bank_accounts::router())
         .merge(payouts::router())
+        .merge(openapi::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(headers::api_layer());

@@ -28,16 +28,15 @@ use crate::store::flows::flow_state;
 use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
 use crate::store::notifications::record_notification;
 use crate::store::users::{email, flag_criminal_activity, legal_name};
+use crate::test_values::{SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG};
 use chrono::{DateTime, NaiveDate, Utc};
-use payout_model::error::Errors;
 use payout_model::identity::{
-    age_on, last4, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance,
-    DocumentSide, IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm,
-    VerificationStatus, MIN_AGE_YEARS, SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG,
-    SANDBOX_IDV_REVIEW_TAG,
+    age_on, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, DocumentSide,
+    IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm, VerificationStatus,
+    MIN_AGE_YEARS,
 };
 use payout_model::notification::{BackgroundCheckFailed, NotificationType};
-use payout_model::StepName;
+use payout_model::{last4, FieldError, Invalid, Rule, StepName, Validate};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -77,20 +76,22 @@ async fn check_not_eligible_claims(
     const MESSAGE: &str = "must match the background check already run";
     let claims = not_eligible_claims(conn, user_id).await?;
     let born = NaiveDate::parse_from_str(new.date_of_birth.trim(), "%Y-%m-%d").ok();
-    let mut errors = Errors::default();
+    let mut errors = Vec::new();
     for (reason, completed_at) in claims {
         match reason {
-            Some(Ineligible::NotUs) if new.country == "US" => errors.add("country", MESSAGE),
+            Some(Ineligible::NotUs) if new.country == "US" => {
+                errors.push(FieldError::new("country", MESSAGE))
+            }
             Some(Ineligible::Under18) => {
                 let checked_on = completed_at.date_naive();
                 if born.is_some_and(|born| age_on(born, checked_on) >= MIN_AGE_YEARS) {
-                    errors.add("date_of_birth", MESSAGE);
+                    errors.push(FieldError::new("date_of_birth", MESSAGE));
                 }
             }
             _ => {}
         }
     }
-    Ok(errors.finish()?)
+    Error::unless_fields(errors)
 }
 
 /// 422 naming `country`, `tin`, `date_of_birth` and `address` where `new` (with its tax id
@@ -101,22 +102,22 @@ fn check_unchanged_by(
     tin: Option<&str>,
 ) -> Result<(), Error> {
     const MESSAGE: &str = "must match the background check already run";
-    let mut errors = Errors::default();
+    let mut errors = Vec::new();
     if new.country != record.compliance.country {
-        errors.add("country", MESSAGE);
+        errors.push(FieldError::new("country", MESSAGE));
     } else if let Some(tin) = tin {
         if !record.tin_matches(tin) {
-            errors.add("tin", MESSAGE);
+            errors.push(FieldError::new("tin", MESSAGE));
         }
     }
     if !same_date(&new.date_of_birth, &record.compliance.date_of_birth) {
-        errors.add("date_of_birth", MESSAGE);
+        errors.push(FieldError::new("date_of_birth", MESSAGE));
     }
     // The check ran on the address too (issue 8: the two never disagree).
     if !same_place(&new.address, &record.compliance.address) {
-        errors.add("address", MESSAGE);
+        errors.push(FieldError::new("address", MESSAGE));
     }
-    Ok(errors.finish()?)
+    Error::unless_fields(errors)
 }
 
 /// Whether two addresses are the same place for a compliance resubmission: equal once normalized,
@@ -159,7 +160,7 @@ pub(crate) async fn run_background_check(
     let subject = match &record {
         Some(record) => Subject::on_file(new, record)?,
         None => {
-            new.validate(today)?;
+            new.as_of(today).validate()?;
             Subject::collected(new)
         }
     };
@@ -229,41 +230,47 @@ impl<'a> Subject<'a> {
         let file = &record.compliance;
         let given = |v: &'a str| Some(v.trim()).filter(|v| !v.is_empty());
         let ssn = new.ssn.as_deref().and_then(given);
-        let mut errors = Errors::default();
+        let mut errors = Vec::new();
         if let Some(country) = given(&new.country) {
             if !country.eq_ignore_ascii_case(&file.country) {
-                errors.add(
+                errors.push(FieldError::new(
                     "country",
                     format!(
                         "must match the country of your tax information ({})",
                         file.country
                     ),
-                );
+                ));
             }
         }
         if let Some(date_of_birth) = given(&new.date_of_birth) {
             if !same_date(date_of_birth, &file.date_of_birth) {
-                errors.add(
+                errors.push(FieldError::new(
                     "date_of_birth",
                     "must match the date of birth of your tax information",
-                );
+                ));
             }
         }
         match ssn {
             Some(ssn) if !record.tin_matches(ssn) => {
-                errors.add("ssn", "must match the SSN of your tax information");
+                errors.push(FieldError::new(
+                    "ssn",
+                    "must match the SSN of your tax information",
+                ));
             }
             None if file.form == TaxForm::W9 && !record.has_tin_hash() => {
-                errors.add("ssn", "is required");
+                errors.push(FieldError::new("ssn", Rule::Required.to_string()));
             }
             _ => {}
         }
         if let Some(address) = &new.address {
             if !same_address(address, &file.address) {
-                errors.add("address", "must match the address of your tax information");
+                errors.push(FieldError::new(
+                    "address",
+                    "must match the address of your tax information",
+                ));
             }
         }
-        errors.finish()?;
+        Error::unless_fields(errors)?;
         let ssn = match ssn {
             _ if record.has_tin_hash() => Ssn::OnFile(record),
             Some(ssn) => Ssn::Given(ssn),
@@ -430,10 +437,10 @@ pub(crate) async fn submit_id_verification(
             flow,
         });
     }
-    let mut errors = Errors::default();
+    let mut errors = Invalid::default();
     for side in DocumentSide::ALL {
         if !current.documents.iter().any(|d| d.side == side) {
-            errors.add(side.as_str(), "is required");
+            errors.add(side.as_str(), Rule::Required);
         }
     }
     errors.finish()?;

@@ -20,12 +20,13 @@ use crate::store::apps::min_flow_payout;
 use crate::store::idempotency::IdempotencyKey;
 use crate::store::payout_methods::{chosen_platform, MethodRow};
 use crate::store::users::{payout_block, user_exists};
+use crate::test_values::completes_at_once;
 use chrono::{DateTime, Utc};
 use payout_model::money::{
-    format_cents, Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutQuote,
-    TransactionType, Transfer, TransferStatus, TransferType,
+    Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutQuote, TransactionType,
+    Transfer, TransferStatus, TransferType,
 };
-use payout_model::{FlowState, Metadata};
+use payout_model::{FlowState, Metadata, Rule};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -92,10 +93,7 @@ pub(crate) async fn flow_payout(
     }
     let minimum = min_flow_payout(db, user.app_id).await?;
     if new.amount < minimum {
-        return Err(Error::invalid_field(
-            "amount",
-            format!("must be at least {}", format_cents(minimum)),
-        ));
+        return Err(Error::broke("amount", Rule::AtLeastAmount { min: minimum }));
     }
     let mut conn = db.acquire().await?;
     let method = MethodRow::find(&mut conn, user.user_id, new.payout_method_id)
@@ -146,12 +144,11 @@ fn payout_unavailable() -> Error {
 
 /// The flow's 422 for an amount above the user's withdrawable balance.
 fn above_balance(withdrawable: Cents) -> Error {
-    Error::invalid_field(
+    Error::broke(
         "amount",
-        format!(
-            "must be at most {}, your balance",
-            format_cents(withdrawable)
-        ),
+        Rule::AtMostBalance {
+            balance: withdrawable,
+        },
     )
 }
 
@@ -231,7 +228,7 @@ struct PayoutOrder<'a> {
 fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
     let platform = order.method.platform()?;
     let quote = PayoutQuote::new(order.amount, platform, order.party)
-        .map_err(|message| Error::invalid_field("amount", message))?;
+        .map_err(|rule| Error::broke("amount", rule))?;
     let user = user_account(order.user_id);
     let mut moves = Vec::new();
     if order.fund {
@@ -254,7 +251,7 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
             TransactionType::Fee,
         ));
     }
-    let (rail, rests_at) = if platform.completes_at_once() {
+    let (rail, rests_at) = if completes_at_once(platform) {
         (rail_account(platform), TransferStatus::Completed)
     } else {
         (hold_account(order.user_id), TransferStatus::Pending)

@@ -5,7 +5,7 @@
 
 use crate::db::Db;
 use crate::error::Error;
-use crate::origin::{is_allowed_origin, normalize_origin};
+use crate::origin::is_allowed_origin;
 use crate::secret::new_token;
 use crate::state::AppState;
 use crate::store::apps::allowed_origins;
@@ -13,7 +13,8 @@ use crate::store::flows::{claim_preauth, FlowRow};
 use crate::store::sessions::{find_resumable, insert_session, set_host_origin, NewSessionRow};
 use chrono::{DateTime, Duration, Utc};
 use payout_model::{
-    FlowState, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
+    FlowState, Origin, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES,
+    SESSION_TTL_MINUTES,
 };
 
 /// What a resume cookie's token names.
@@ -108,9 +109,9 @@ pub(crate) async fn checked_host_origin(
     app_id: &str,
     requested: Option<&str>,
 ) -> Result<Option<String>, Error> {
-    let Some(origin) = requested.and_then(normalize_origin) else {
+    let Some(origin) = requested.and_then(Origin::parse) else {
         return Ok(None);
     };
     let app_origins = allowed_origins(&state.db, app_id).await?;
-    Ok(is_allowed_origin(origin, &app_origins, &state.config).then(|| origin.to_owned()))
+    Ok(is_allowed_origin(&origin, &app_origins, &state.config).then(|| origin.to_string()))
 }

@@ -57,7 +57,7 @@ use payout_model::identity::{
     CodeSent, NewProfile, CODE_MAX_ATTEMPTS, CODE_RESEND_SECONDS, CODE_TTL_MINUTES,
 };
 use payout_model::{
-    ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, User, UserStatus,
+    ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, User, UserStatus, Validate,
 };
 use sqlx::AnyConnection;
 use uuid::Uuid;

@@ -1,7 +1,7 @@
 //! The `background_checks` table: every check run or refused for a user (issue 3), newest by
 //! `seq`. Of the SSN only its last four digits are kept here.
 
-use crate::db::{enum_from_text, enum_to_text, from_millis, next_seq, to_millis, Db};
+use crate::db::{enum_from_text, from_millis, next_seq, to_millis, Db};
 use crate::error::Error;
 use chrono::{DateTime, Utc};
 use payout_model::identity::{BackgroundCheck, Ineligible};
@@ -36,8 +36,8 @@ pub(crate) async fn insert_check(
     .bind(subject.app_id.to_string())
     .bind(subject.user_id.to_string())
     .bind(subject.flow_id.to_string())
-    .bind(enum_to_text(check.status)?)
-    .bind(check.reason.map(enum_to_text).transpose()?)
+    .bind(check.status.as_str())
+    .bind(check.reason.map(Ineligible::as_str))
     .bind(check.ssn_last4.clone())
     .bind(to_millis(now))
     .bind(seq)

@@ -3,12 +3,11 @@
 //! last four digits; nothing here logs them.
 
 use crate::db::{
-    begin_write, enum_from_text, enum_to_text, from_millis, next_seq, parse_stored_id, to_millis,
-    Db,
+    begin_write, enum_from_text, from_millis, next_seq, parse_stored_id, to_millis, Db,
 };
 use crate::error::Error;
-use crate::store::payout_methods::last4;
 use chrono::{DateTime, Utc};
+use payout_model::last4;
 use payout_model::money::{BankAccount, BankAccountList, NewBankAccount};
 use uuid::Uuid;
 
@@ -43,7 +42,7 @@ pub(crate) async fn add_account(
     .bind(user_id.to_string())
     .bind(&account.routing_number)
     .bind(new.account_number.trim())
-    .bind(enum_to_text(account.account_type)?)
+    .bind(account.account_type.as_str())
     .bind(seq)
     .bind(to_millis(now))
     .execute(&mut *tx)

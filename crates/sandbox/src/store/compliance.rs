@@ -2,12 +2,11 @@
 //! plus the salted sha256 of a US tax id's digits ([`TaxRecord`]; never logged or returned),
 //! so the background check can run on the SSN on file and compare one typed into it (issue 8).
 
-use crate::db::{
-    enum_from_text, enum_to_text, from_millis, parse_stored_json, to_json_text, to_millis, Db,
-};
+use crate::db::{enum_from_text, from_millis, parse_stored_json, to_json_text, to_millis, Db};
 use crate::error::Error;
 use crate::secret::{digests_match, random_alphanumeric, sha256_hex};
-use payout_model::identity::{last4, tin_digits, Compliance, TaxForm};
+use payout_model::identity::{tin_digits, Compliance, TaxForm};
+use payout_model::last4;
 use uuid::Uuid;
 
 /// A user's compliance record as stored: what is shown, plus the salted hash of the US tax id
@@ -76,7 +75,7 @@ pub(crate) async fn store_record(
     )
     .bind(user_id.to_string())
     .bind(app_id.to_string())
-    .bind(enum_to_text(compliance.form)?)
+    .bind(compliance.form.as_str())
     .bind(&compliance.country)
     .bind(&compliance.first_name)
     .bind(&compliance.last_name)

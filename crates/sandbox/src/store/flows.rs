@@ -3,8 +3,8 @@
 
 use crate::config::Config;
 use crate::db::{
-    enum_from_text, enum_to_text, from_millis, metadata_from_text, metadata_to_text,
-    parse_stored_id, parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis, Db,
+    enum_from_text, from_millis, metadata_from_text, metadata_to_text, parse_stored_id,
+    parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis, Db,
 };
 use crate::error::Error;
 use chrono::{DateTime, Utc};
@@ -41,7 +41,7 @@ pub(crate) async fn insert_flow(
     .bind(to_flag(new.require_auth))
     .bind(metadata_to_text(&new.metadata)?)
     .bind(None::<String>)
-    .bind(enum_to_text(new.payout_fee_party.unwrap_or_default())?)
+    .bind(new.payout_fee_party.unwrap_or_default().as_str())
     .bind(to_flag(new.user_id.is_some()))
     .bind(to_millis(created))
     .execute(db)

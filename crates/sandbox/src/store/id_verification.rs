@@ -1,7 +1,7 @@
 //! The `id_documents` and `id_verifications` tables: the pictures of the ID verification step
 //! (only their type, size and sha256, never the image) and each user's decision (issue 3).
 
-use crate::db::{begin_write, enum_from_text, enum_to_text, from_millis, to_millis, Db};
+use crate::db::{begin_write, enum_from_text, from_millis, to_millis, Db};
 use crate::error::Error;
 use chrono::{DateTime, Utc};
 use payout_model::identity::{DocumentSide, IdVerification, UploadedDocument, VerificationStatus};
@@ -103,7 +103,7 @@ pub(crate) async fn record_decision(
     )
     .bind(who.user_id.to_string())
     .bind(who.app_id.to_string())
-    .bind(enum_to_text(status)?)
+    .bind(status.as_str())
     .bind(who.flow_id.to_string())
     .bind(to_millis(now))
     .execute(&mut *tx)

@@ -9,8 +9,9 @@ use crate::db::{
 };
 use crate::error::Error;
 use chrono::{DateTime, Utc};
+use payout_model::last4;
 use payout_model::money::{
-    AccountType, NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
+    NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
 };
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -264,7 +265,7 @@ pub(crate) fn label(method: &NewPayoutMethod) -> String {
             ..
         } => format!(
             "ACH · {} ••••{}",
-            account_type_name(*account_type),
+            account_type.as_str(),
             last4(account_number)
         ),
         NewPayoutMethod::Paypal { email } => format!("PayPal · {email}"),
@@ -283,23 +284,10 @@ pub(crate) fn label(method: &NewPayoutMethod) -> String {
     }
 }
 
-/// `checking` or `savings`.
-pub(crate) fn account_type_name(account_type: AccountType) -> &'static str {
-    match account_type {
-        AccountType::Checking => "checking",
-        AccountType::Savings => "savings",
-    }
-}
-
-/// The last four characters of an account number (all of it when shorter).
-pub(crate) fn last4(account_number: &str) -> String {
-    let chars: Vec<char> = account_number.chars().collect();
-    chars[chars.len().saturating_sub(4)..].iter().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use payout_model::money::AccountType;
 
     #[test]
     fn labels_mask_account_numbers() {
@@ -319,6 +307,5 @@ mod tests {
             }),
             "Cash App · $ada"
         );
-        assert_eq!(last4("12"), "12");
     }
 }

@@ -4,18 +4,17 @@
 //! the compliance record; a failed check cannot be re-run with another SSN; a later compliance
 //! submission cannot contradict a check already run.
 
-use crate::support::{bob, Auth, TestApp, TestResponse};
-use chrono::{Datelike, Utc};
+use crate::support::{
+    adult_dob, bob, born_years_ago, other_adult_dob, Auth, TestApp, TestResponse,
+};
+use payout_sandbox::test_values::SANDBOX_FAILING_SSN;
 use serde_json::{json, Value};
 
-/// The sandbox's SSN that fails the background check.
-const SANDBOX_FAILING: &str = "111-11-1111";
-
-/// A valid W-9 body with the tax id `tin` (San Francisco, born 1990-04-25).
+/// A valid W-9 body with the tax id `tin` (San Francisco, born 30 years ago today).
 fn w9(tin: &str) -> Value {
     json!({
         "country": "US", "first_name": "Ada", "last_name": "Lovelace",
-        "date_of_birth": "1990-04-25", "tin": tin,
+        "date_of_birth": adult_dob(), "tin": tin,
         "address": {"line1": "1 Main St", "city": "San Francisco", "region": "CA",
                     "postal_code": "94103"}
     })
@@ -25,15 +24,15 @@ fn w9(tin: &str) -> Value {
 fn w8ben() -> Value {
     json!({
         "country": "GB", "first_name": "Ada", "last_name": "Lovelace",
-        "date_of_birth": "1990-04-25", "foreign_tax_id": "AB123456C",
+        "date_of_birth": adult_dob(), "foreign_tax_id": "AB123456C",
         "address": {"line1": "10 Downing St", "city": "London", "postal_code": "SW1A 2AA"}
     })
 }
 
-/// A complete US background-check body with `ssn` (Austin, born 1985-02-01).
+/// A complete US background-check body with `ssn` (Austin, born 40 years ago today).
 fn us_check(ssn: &str) -> Value {
     json!({
-        "country": "US", "ssn": ssn, "date_of_birth": "1985-02-01",
+        "country": "US", "ssn": ssn, "date_of_birth": other_adult_dob(),
         "address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
                     "postal_code": "78701"}
     })
@@ -42,7 +41,7 @@ fn us_check(ssn: &str) -> Value {
 /// The check body that repeats [`w9`]'s data exactly, in other spellings.
 fn check_matching_w9(ssn: &str) -> Value {
     json!({
-        "country": "us", "ssn": ssn, "date_of_birth": "1990-04-25",
+        "country": "us", "ssn": ssn, "date_of_birth": adult_dob(),
         "address": {"line1": " 1 main st ", "city": "SAN FRANCISCO", "region": "ca",
                     "postal_code": "94103"}
     })
@@ -110,12 +109,6 @@ fn assert_no_tin_secrets(res: &TestResponse) {
     ] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
-}
-
-/// `YYYY-MM-DD` of a birthday `years` ago today.
-fn born_years_ago(years: i32) -> String {
-    let today = Utc::now().date_naive();
-    format!("{}-01-01", today.year() - years)
 }
 
 #[tokio::test]
@@ -194,7 +187,7 @@ async fn a_birth_date_country_or_address_that_disagrees_with_the_file_is_refused
     .await;
     let austin = us_check("111-11-1111")["address"].clone();
     for (body, field) in [
-        (json!({"date_of_birth": "1985-02-01"}), "date_of_birth"),
+        (json!({"date_of_birth": other_adult_dob()}), "date_of_birth"),
         (
             json!({"date_of_birth": born_years_ago(17)}),
             "date_of_birth",
@@ -219,7 +212,7 @@ async fn a_birth_date_country_or_address_that_disagrees_with_the_file_is_refused
     let res = run_check(
         &app,
         &token,
-        json!({"country": "GB", "date_of_birth": "1980-01-01"}),
+        json!({"country": "GB", "date_of_birth": born_years_ago(45)}),
     )
     .await;
     res.assert_invalid_field("date_of_birth");
@@ -260,7 +253,7 @@ async fn without_compliance_the_checks_data_becomes_the_compliance_record() {
     assert_eq!(record["country"], "US");
     assert_eq!(record["first_name"], "Bob");
     assert_eq!(record["last_name"], "Loblaw");
-    assert_eq!(record["date_of_birth"], "1985-02-01");
+    assert_eq!(record["date_of_birth"], other_adult_dob());
     assert_eq!(record["tin_last4"], "6789");
     assert_eq!(record["foreign_tax_id_last4"], Value::Null);
     assert_eq!(
@@ -332,15 +325,15 @@ async fn compliance_cannot_contradict_a_check_already_run() {
 
     let message = "must match the background check already run";
     let mut born_elsewhere = w9("123-45-6789");
-    born_elsewhere["date_of_birth"] = json!("1990-04-25");
+    born_elsewhere["date_of_birth"] = json!(adult_dob());
     let res = put_compliance(&app, &token, born_elsewhere).await;
     assert_eq!(res.assert_invalid_field("date_of_birth"), message);
     let mut other_tin = w9("987-65-4321");
-    other_tin["date_of_birth"] = json!("1985-02-01");
+    other_tin["date_of_birth"] = json!(other_adult_dob());
     let res = put_compliance(&app, &token, other_tin).await;
     assert_eq!(res.assert_invalid_field("tin"), message);
     let mut abroad = w8ben();
-    abroad["date_of_birth"] = json!("1985-02-01");
+    abroad["date_of_birth"] = json!(other_adult_dob());
     let res = put_compliance(&app, &token, abroad).await;
     assert_eq!(res.assert_invalid_field("country"), message);
     assert_eq!(
@@ -350,13 +343,13 @@ async fn compliance_cannot_contradict_a_check_already_run() {
 
     // The check ran on the address too: another one is refused (the two never disagree).
     let mut moved = w9("123 45 6789");
-    moved["date_of_birth"] = json!("1985-02-01");
+    moved["date_of_birth"] = json!(other_adult_dob());
     let res = put_compliance(&app, &token, moved).await;
     assert_eq!(res.assert_invalid_field("address"), message);
 
     // The same person may correct their name, the address written in other letter case.
     let mut renamed = w9("123 45 6789");
-    renamed["date_of_birth"] = json!("1985-02-01");
+    renamed["date_of_birth"] = json!(other_adult_dob());
     renamed["address"] = json!({"line1": "1 MAIN ST", "city": "austin", "region": "TX",
                                 "postal_code": "78701"});
     let res = put_compliance(&app, &token, renamed).await;
@@ -383,7 +376,7 @@ async fn compliance_cannot_contradict_a_not_eligible_check() {
     let res = run_check(&app, &token, json!({"country": "GB", "date_of_birth": ""})).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["data"]["status"], "not_eligible");
-    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING)).await;
+    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING_SSN)).await;
     assert_eq!(res.assert_invalid_field("country"), message);
     assert_eq!(host_user(&app, &user).await["compliance"], Value::Null);
     // What the check was told stays true: a W-8BEN is taken.
@@ -394,12 +387,11 @@ async fn compliance_cannot_contradict_a_not_eligible_check() {
     let (_, _, token) = app
         .signed_in_flow(json!(["background-check", "compliance"]), bob())
         .await;
-    let year = Utc::now().year() - 10;
     let mut child = us_check("123-45-6789");
-    child["date_of_birth"] = json!(format!("{year}-01-15"));
+    child["date_of_birth"] = json!(born_years_ago(10));
     let res = run_check(&app, &token, child).await;
     assert_eq!(res.json()["data"]["reason"], "under_18", "{}", res.text());
-    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING)).await;
+    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING_SSN)).await;
     assert_eq!(res.assert_invalid_field("date_of_birth"), message);
 }
 

@@ -4,7 +4,7 @@
 //! browser; a user whose background check failed cannot pay out through a flow; flow payouts
 //! have a minimum and never tell the end user the app's balance. See `tests/security.rs`.
 
-use crate::support::{self, bob, Auth, TestApp, TestResponse};
+use crate::support::{self, adult_dob, bob, other_adult_dob, Auth, TestApp, TestResponse};
 use axum::http::{header, Method};
 use chrono::Duration;
 use payout_model::COMPLETED_SESSION_MINUTES;
@@ -24,7 +24,7 @@ fn paypal() -> Value {
 fn w9() -> Value {
     json!({
         "country": "US", "first_name": "Ada", "last_name": "Lovelace",
-        "date_of_birth": "1990-04-25", "tin": "123-45-6789",
+        "date_of_birth": adult_dob(), "tin": "123-45-6789",
         "address": {"line1": "1 Main St", "city": "San Francisco", "region": "CA",
                     "postal_code": "94103"}
     })
@@ -33,7 +33,7 @@ fn w9() -> Value {
 /// A US background check with `ssn`, the other fields valid.
 fn us_check(ssn: &str) -> Value {
     json!({
-        "country": "US", "ssn": ssn, "date_of_birth": "1985-02-01",
+        "country": "US", "ssn": ssn, "date_of_birth": other_adult_dob(),
         "address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
                     "postal_code": "78701"}
     })

@@ -7,7 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use base64::Engine as _;
-use chrono::{Duration, Utc};
+use chrono::{Datelike as _, Duration, NaiveDate, Utc};
 use http_body_util::BodyExt as _;
 use payout_sandbox::{app, connect, ensure_default_app, AppState, Clock, CodeSender, Config, Db};
 use serde_json::{json, Value};
@@ -514,4 +514,27 @@ pub async fn assert_ledger_invariants(db: &Db) {
         bad, 0,
         "transactions of a non-positive amount or to themselves"
     );
+}
+
+/// `YYYY-MM-DD` of the day `years` years before today (the 28th for a 29 February): dates of
+/// birth are computed, so an adult stays an adult and a minor a minor whenever the tests run.
+pub fn born_years_ago(years: i32) -> String {
+    let today = Utc::now().date_naive();
+    let year = today.year() - years;
+    NaiveDate::from_ymd_opt(year, today.month(), today.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, today.month(), 28))
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The date of birth the tests' tax details carry: 30 years ago today.
+pub fn adult_dob() -> String {
+    born_years_ago(30)
+}
+
+/// Another adult's date of birth (40 years ago today), where a test needs one that differs
+/// from [`adult_dob`].
+pub fn other_adult_dob() -> String {
+    born_years_ago(40)
 }

@@ -1,0 +1,109 @@
+//! The OpenAPI document and its reference page (issue 9): generated from the endpoint
+//! declarations, so every declared operation is in it with its caller, and every schema it
+//! refers to is defined. (That the sandbox's answers match it is schemathesis's job, run by the
+//! README test command: `scripts/schemathesis.sh`.)
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use payout_model::endpoint::ALL;
+use serde_json::Value;
+use support::{Auth, TestApp};
+
+fn collect_refs(value: &Value, refs: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                refs.push(target.clone());
+            }
+            map.values().for_each(|v| collect_refs(v, refs));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, refs)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_document_lists_every_declared_operation_with_its_caller() {
+    let app = TestApp::new().await;
+    let res = app.get("/api/v2/openapi.json", Auth::None).await;
+    assert_eq!(res.status, 200);
+    let doc = res.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(operations, ALL.len());
+    for info in ALL {
+        let method = info.method.as_str().to_ascii_lowercase();
+        let op = &doc["paths"][info.path][&method];
+        assert_eq!(
+            op["operationId"],
+            info.name,
+            "{} {}",
+            info.method.as_str(),
+            info.path
+        );
+        assert_eq!(op["x-caller"], info.caller.as_str(), "{}", info.name);
+        let params: Vec<&str> = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["in"] == "path")
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            params,
+            info.path_params().collect::<Vec<_>>(),
+            "{}",
+            info.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_schema_the_document_refers_to_is_defined() {
+    let app = TestApp::new().await;
+    let doc = app.get("/api/v2/openapi.json", Auth::None).await.json();
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(refs.len() > 20, "{refs:?}");
+    for target in refs {
+        let name = target.strip_prefix("#/components/schemas/").unwrap();
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{target} is not defined"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_reference_page_reads_offline_and_names_every_operation() {
+    let app = TestApp::new().await;
+    let res = app.get("/api/v2/docs", Auth::None).await;
+    assert_eq!(res.status, 200);
+    assert!(res
+        .header(axum::http::header::CONTENT_TYPE)
+        .starts_with("text/html"));
+    let csp = res.header(axum::http::header::CONTENT_SECURITY_POLICY);
+    assert!(
+        csp.contains("default-src 'none'") || csp.contains("default-src 'self'"),
+        "{csp}"
+    );
+    let html = res.text();
+    assert!(!html.contains("<script"), "the page runs no script");
+    for fetch in ["src=", "<link", "@import", "url("] {
+        assert!(!html.contains(fetch), "nothing fetched: {fetch}");
+    }
+    for info in ALL {
+        assert!(
+            html.contains(&format!("id=\"{}\"", info.name)),
+            "{}",
+            info.name
+        );
+    }
+}

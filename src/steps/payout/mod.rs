@@ -1,0 +1,473 @@
+//! The payout step (DESIGN.md "payout", seeds 000 and 004): the wallet's withdrawable balance,
+//! an amount (all of it by default), a payout method (the default one preselected), the fee and
+//! who pays it (`payout_fee_party`), a review screen, then the transfer's status as it moves —
+//! completed at once on PayPal, Venmo and Cash App; pending on ACH, refreshed every few seconds
+//! until it settles. Continue then records the step.
+//!
+//! What the step does is [`machine`] (a pure state machine, unit tested natively); what it shows
+//! is [`view`] (one small component per screen); this module wires them: it dispatches events,
+//! runs the machine's effects (requests, storage, focus, the host) and owns the signals.
+//!
+//! **Never pay twice.** Each payout attempt has one idempotency key (a random UUID v4), made
+//! when the user reaches the review screen for an amount and a method and reused for that pair:
+//! - a request that may have reached the server (no answer, or a 5xx) offers only "Try again",
+//!   which resends the *same* key and body — the server answers the first transfer, never a
+//!   second one; the user cannot change the amount or method of an attempt in that state;
+//! - from the moment the user confirms until the transfer is known, the attempt
+//!   (`{flow_id, key, amount, payout_method_id}` — no secret; the session token is never
+//!   stored) sits in `sessionStorage`, so after a reload the step resends it with the same key
+//!   and shows the transfer the server answers;
+//! - Confirm is ignored while a request is in flight (double-click safe: the machine takes
+//!   Confirm only on the review screen);
+//! - a refusal (4xx: the server made no payout) ends the attempt: its error lands on the
+//!   amount or method field, and the next review makes a new key.
+//!
+//! **Minimum and block** (issue 8): the amount must reach the flow's `minimum_payout`, checked
+//! here with the sandbox's wording. A user the flow may not pay (`payout_block`, or a payout
+//! refused 403 `payout_blocked`) sees a plain explanation instead of the form — no amount, no
+//! pay button, no internals — and the host gets one `error` message with code
+//! `payout_blocked`.
+
+mod attempt;
+pub mod machine;
+mod view;
+
+pub use attempt::Attempt;
+
+use crate::api::ApiFailure;
+use crate::context::{use_services, FlowServices};
+use crate::forms::{amount_input, check_amount, field, field_label, quote, server_errors};
+use crate::i18n::{step_title, tr, Key};
+use crate::steps::field_id;
+use crate::ui::{focus_id_soon, focus_within, ErrorAlert, LoadingLine, ScreenCard};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use machine::{next, Event, Payout, Stage};
+use payout_model::money::{FeeParty, PayoutMethod, PayoutQuote, Transfer};
+use payout_model::{ErrorCode, StepName};
+use std::rc::Rc;
+use std::time::Duration;
+use uuid::Uuid;
+use view::{
+    Balance, BlockedNotice, FormState, PayoutForm, ReviewPhase, ReviewScreen, StatusScreen,
+    BLOCKED_HEADING, PREFIX,
+};
+use wasm_bindgen::JsCast;
+
+/// How often a pending transfer is fetched again.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(4);
+
+/// What the host's developers read in the `error` message of a blocked payout: no more than
+/// the user is told, since the host page may show or log it.
+pub const BLOCKED_MESSAGE: &str = "this user cannot be paid out through a flow";
+
+/// Everything the step's effects touch, copied into each task.
+#[derive(Clone)]
+struct Step {
+    services: FlowServices,
+    flow_id: Uuid,
+    fee_party: FeeParty,
+    stage: RwSignal<Stage>,
+    form: FormState,
+    refresh_failed: RwSignal<bool>,
+    /// The attempt of the last review, reused while the amount and method stay the same.
+    attempt: StoredValue<Option<Attempt>>,
+    /// Bumped whenever a refresh loop starts; a loop stops when it is not the latest.
+    refresh_loop: StoredValue<u32>,
+    form_ref: NodeRef<html::Form>,
+}
+
+impl Step {
+    /// Applies `event` to the stage and runs the effects of the transition, if it applies.
+    fn dispatch(&self, event: Event) {
+        let Some(Some((stage, effects))) = self.stage.try_with_untracked(|s| next(s, event)) else {
+            return;
+        };
+        let blocked = stage == Stage::Blocked;
+        self.stage.set(stage);
+        if blocked {
+            // Focus, so screen readers announce the explanation (also when it is the first
+            // screen the step settles on, which the screen-change effect does not see).
+            focus_id_soon(BLOCKED_HEADING.to_owned());
+        }
+        effects.into_iter().for_each(|effect| self.run(effect));
+    }
+
+    fn run(&self, effect: machine::Effect) {
+        use machine::Effect;
+        match effect {
+            Effect::Fetch => self.fetch(),
+            Effect::Send(payout) => self.send(payout),
+            Effect::ForgetAttempt => {
+                Attempt::forget(self.flow_id);
+                self.attempt.try_set_value(None);
+            }
+            Effect::Watch(id) => self.watch(id),
+            Effect::TellHostBlocked => {
+                let bridge = &self.services.bridge;
+                bridge.error_with_code(BLOCKED_MESSAGE, Some(ErrorCode::PayoutBlocked));
+            }
+            Effect::RefreshWallet => self.refresh_wallet(),
+            Effect::FocusAmount => {
+                let form = self.form_ref;
+                request_animation_frame(move || focus_amount(form));
+            }
+        }
+    }
+
+    /// The wallet, then the methods; a stored attempt is resent.
+    fn fetch(&self) {
+        let this = self.clone();
+        self.form.form_error.set(None);
+        spawn_local(async move {
+            let api = this.services.api.clone();
+            let wallet = match api.wallet().await {
+                Ok(w) if w.payout_block.is_some() => {
+                    this.form.wallet.try_set(Some(w));
+                    return this.dispatch(Event::Blocked);
+                }
+                Ok(w) => w,
+                Err(failure) => return this.dispatch(Event::LoadFailed(failure.message().into())),
+            };
+            let list = match api.payout_methods().await {
+                Ok(list) => list.data,
+                Err(failure) => return this.dispatch(Event::LoadFailed(failure.message().into())),
+            };
+            let form = this.form;
+            form.wallet.try_set(Some(wallet));
+            form.amount
+                .value
+                .try_set(amount_input(wallet.withdrawable_amount));
+            form.amount.error.try_set(None);
+            let preselect = list.iter().find(|m| m.default).or(list.first());
+            form.method_id
+                .try_set(preselect.map(|m| m.id.to_string()).unwrap_or_default());
+            form.methods.try_set(list.clone());
+            let stored = Attempt::load(this.flow_id).map(|stored| {
+                let method = list
+                    .iter()
+                    .find(|m| m.id == stored.payout_method_id)
+                    .cloned();
+                let quote = method
+                    .as_ref()
+                    .and_then(|m| PayoutQuote::new(stored.amount, m.platform, this.fee_party).ok());
+                this.attempt.try_set_value(Some(stored.clone()));
+                Payout {
+                    attempt: stored,
+                    method,
+                    quote,
+                }
+            });
+            this.dispatch(Event::Loaded(stored));
+        });
+    }
+
+    fn send(&self, payout: Payout) {
+        payout.attempt.keep();
+        let call = self.services.api.create_payout(payout.attempt.request());
+        let this = self.clone();
+        spawn_local(async move {
+            let event = match call.await {
+                Ok(transfer) => Event::Paid(transfer),
+                // The user was blocked since the wallet was read (a race): same screen.
+                Err(f) if f.api_error().map(|e| e.code) == Some(ErrorCode::PayoutBlocked) => {
+                    Event::Blocked
+                }
+                Err(f) if f.may_have_happened() => Event::Unconfirmed(f.message().to_owned()),
+                Err(failure) => {
+                    this.show_refusal(&failure);
+                    Event::Refused
+                }
+            };
+            this.dispatch(event);
+        });
+    }
+
+    /// Puts a refusal's field errors on the form.
+    fn show_refusal(&self, failure: &ApiFailure) {
+        let (mut mapped, rest) = server_errors(failure, &[field::AMOUNT, field::PAYOUT_METHOD_ID]);
+        self.form.amount.error.try_set(mapped.remove(field::AMOUNT));
+        self.form
+            .method_error
+            .try_set(mapped.remove(field::PAYOUT_METHOD_ID));
+        self.form.form_error.try_set(rest);
+    }
+
+    /// Refetches the balance without leaving the form (after the server refused a payout).
+    fn refresh_wallet(&self) {
+        let (call, this) = (self.services.api.wallet(), self.clone());
+        spawn_local(async move {
+            if let Ok(w) = call.await {
+                this.form.wallet.try_set(Some(w));
+                if w.payout_block.is_some() {
+                    this.dispatch(Event::Blocked);
+                }
+            }
+        });
+    }
+
+    /// Refreshes a pending transfer every few seconds until it is final, another loop starts,
+    /// or the step is gone (its values disposed).
+    fn watch(&self, id: Uuid) {
+        let Some(generation) = self.refresh_loop.try_update_value(|g| {
+            *g += 1;
+            *g
+        }) else {
+            return;
+        };
+        let this = self.clone();
+        spawn_local(async move {
+            loop {
+                (this.services.sleep)(REFRESH_EVERY).await;
+                let pending = this.stage.try_with_untracked(Stage::pending_transfer);
+                if this.refresh_loop.try_get_value() != Some(generation)
+                    || pending != Some(Some(id))
+                {
+                    return;
+                }
+                this.refreshed(this.services.api.transfer(id).await);
+            }
+        });
+    }
+
+    fn refreshed(&self, fresh: Result<Transfer, ApiFailure>) {
+        self.refresh_failed.try_set(fresh.is_err());
+        if let Ok(fresh) = fresh {
+            self.dispatch(Event::Refreshed(fresh));
+        }
+    }
+
+    /// The form's Review: checks the amount and method, then shows the review of an attempt
+    /// (the last one again while the amount and method are the same).
+    fn review(&self) {
+        let form = self.form;
+        form.form_error.set(None);
+        let cents = match check_amount(&form.amount.text(), form.withdrawable(), form.minimum()) {
+            Ok(cents) => cents,
+            Err(message) => return self.amount_error(message),
+        };
+        let Some(method) = form.selected_method() else {
+            let label = field_label(field::PAYOUT_METHOD_ID);
+            form.method_error
+                .set(Some(tr(Key::RuleChooseMethod, &[("label", label)])));
+            return;
+        };
+        form.method_error.set(None);
+        let quoted = match quote(cents, method.platform, self.fee_party) {
+            Ok(quoted) => quoted,
+            Err(message) => return self.amount_error(message),
+        };
+        let attempt = self
+            .attempt
+            .get_value()
+            .filter(|a| a.is_for(cents, method.id))
+            .unwrap_or_else(|| Attempt::new(self.flow_id, cents, method.id));
+        self.attempt.set_value(Some(attempt.clone()));
+        let payout = Payout {
+            attempt,
+            method: Some(method),
+            quote: Some(quoted),
+        };
+        self.dispatch(Event::Reviewed(payout));
+    }
+}
+
+impl Step {
+    fn amount_error(&self, message: String) {
+        self.form.amount.error.set(Some(message));
+        focus_amount(self.form_ref);
+    }
+}
+
+fn focus_amount(form: NodeRef<html::Form>) {
+    if let Some(form) = form.get_untracked() {
+        focus_within(&form, &field_id(PREFIX, field::AMOUNT));
+    }
+}
+
+/// Withdraws the balance to a payout method.
+#[component]
+pub fn PayoutStep(
+    /// The flow, for keeping a payout attempt across reloads.
+    flow_id: Uuid,
+    /// Who pays the payout fee in this flow.
+    fee_party: FeeParty,
+) -> impl IntoView {
+    let step = Rc::new(Step {
+        services: use_services(),
+        flow_id,
+        fee_party,
+        stage: RwSignal::new(Stage::Loading),
+        form: FormState::new(),
+        refresh_failed: RwSignal::new(false),
+        attempt: StoredValue::new(None),
+        refresh_loop: StoredValue::new(0),
+        form_ref: NodeRef::new(),
+    });
+    step.dispatch(Event::Load);
+    let (stage, form) = (step.stage, step.form);
+    let on = |event: Event| {
+        let step = step.clone();
+        UnsyncCallback::new(move |()| step.dispatch(event.clone()))
+    };
+    let (reload, confirm, back, retry) = (
+        on(Event::Load),
+        on(Event::Confirm),
+        on(Event::Back),
+        on(Event::Retry),
+    );
+    let check_now = {
+        let step = step.clone();
+        UnsyncCallback::new(move |()| {
+            if let Some(Some(id)) = step.stage.try_with_untracked(Stage::pending_transfer) {
+                let (call, step) = (step.services.api.transfer(id), step.clone());
+                spawn_local(async move { step.refreshed(call.await) });
+            }
+        })
+    };
+    let on_review = {
+        let step = step.clone();
+        UnsyncCallback::new(move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            if step.stage.get_untracked() == Stage::Form {
+                step.review();
+            }
+        })
+    };
+    let on_added = UnsyncCallback::new(move |method: PayoutMethod| {
+        form.method_id.set(method.id.to_string());
+        form.methods.update(|list| {
+            if method.default {
+                list.iter_mut().for_each(|m| m.default = false);
+            }
+            list.push(method);
+        });
+    });
+    let live_quote = Memo::new(move |_| {
+        let cents = check_amount(
+            &form.amount.value.get(),
+            form.withdrawable(),
+            form.minimum(),
+        )
+        .ok()?;
+        PayoutQuote::new(cents, form.selected_method()?.platform, fee_party).ok()
+    });
+    let amount_check = Callback::new(move |value: String| {
+        let cents = match check_amount(&value, form.withdrawable(), form.minimum()) {
+            Ok(cents) => cents,
+            Err(message) => return Some(message),
+        };
+        let platform = form.methods.with_untracked(|list| {
+            let id = form.method_id.get_untracked();
+            list.iter()
+                .find(|m| m.id.to_string() == id)
+                .map(|m| m.platform)
+        })?;
+        quote(cents, platform, fee_party).err()
+    });
+    let root = NodeRef::<html::Div>::new();
+    focus_heading_on_screen_change(stage, root);
+    let form_ref = step.form_ref;
+    let refresh_failed = step.refresh_failed;
+
+    // Rebuilt only when the screen or the transfer's status changes, not on every keystroke.
+    let stage_view = move || match stage.get() {
+        Stage::Loading => view! {
+            <LoadingLine text=crate::i18n::t(Key::LoadingBalance) testid="payout-loading" />
+        }
+        .into_any(),
+        Stage::LoadFailed(details) => view! {
+            <ErrorAlert
+                message=crate::i18n::t(Key::LoadBalanceFailed)
+                details=details
+                testid="payout-load-error"
+                on_retry=reload
+            />
+        }
+        .into_any(),
+        Stage::Form => view! {
+            <Balance wallet=form.wallet />
+            <PayoutForm
+                state=form
+                live_quote=live_quote
+                amount_check=amount_check
+                on_review=on_review
+                on_reload=reload
+                on_added=on_added
+                form=form_ref
+            />
+        }
+        .into_any(),
+        Stage::Review(payout) => review_screen(payout, ReviewPhase::Ready, confirm, back, retry),
+        Stage::Sending(payout) => review_screen(payout, ReviewPhase::Sending, confirm, back, retry),
+        Stage::SendFailed(payout, details) => review_screen(
+            payout,
+            ReviewPhase::Unconfirmed(details),
+            confirm,
+            back,
+            retry,
+        ),
+        Stage::Status(transfer, method) => view! {
+            <StatusScreen
+                transfer=transfer
+                method=method
+                refresh_failed=refresh_failed
+                on_check_now=check_now
+                on_start_over=reload
+            />
+        }
+        .into_any(),
+        Stage::Blocked => view! { <BlockedNotice /> }.into_any(),
+    };
+
+    view! {
+        <ScreenCard
+            testid="step-payout"
+            title=step_title(StepName::Payout)
+            busy=Signal::derive(move || stage.with(Stage::busy))
+        >
+            <div node_ref=root>{stage_view}</div>
+        </ScreenCard>
+    }
+}
+
+fn review_screen(
+    payout: Payout,
+    phase: ReviewPhase,
+    on_confirm: UnsyncCallback<()>,
+    on_back: UnsyncCallback<()>,
+    on_retry: UnsyncCallback<()>,
+) -> AnyView {
+    view! {
+        <ReviewScreen
+            payout=payout
+            phase=phase
+            on_confirm=on_confirm
+            on_back=on_back
+            on_retry=on_retry
+        />
+    }
+    .into_any()
+}
+
+/// Focus follows the screen: the review, then the status, are announced by their heading.
+fn focus_heading_on_screen_change(stage: RwSignal<Stage>, root: NodeRef<html::Div>) {
+    let screen = Memo::new(move |_| stage.with(Stage::screen));
+    Effect::new(move |previous: Option<u8>| {
+        let now = screen.get();
+        if previous.is_some_and(|p| p != now) {
+            request_animation_frame(move || {
+                let heading = root
+                    .try_get_untracked()
+                    .flatten()
+                    .and_then(|el| el.query_selector("[data-stage-heading]").ok().flatten())
+                    .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
+                if let Some(heading) = heading {
+                    let _ = heading.focus();
+                }
+            });
+        }
+        now
+    });
+}

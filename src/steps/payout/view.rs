@@ -1,0 +1,456 @@
+//! The payout step's screens, one small component each: the balance, the amount-and-method form
+//! (with its empty and no-method states), the review (also while sending and after an
+//! unconfirmed send), the transfer's status, and the blocked notice. They show what they are
+//! given and report clicks; what happens next is the machine's (`super::machine`).
+
+use super::machine::{net_of, status_kind, Payout};
+use crate::forms::{fee_line, field, receive_line};
+use crate::i18n::{t, tr, Key};
+use crate::steps::{field_id, AddMethodForm, ContinueButton};
+use crate::ui::{
+    Button, ButtonVariant, Choice, ErrorAlert, FieldState, RadioGroup, Spinner, SubmitButton,
+    TextField,
+};
+use leptos::html;
+use leptos::prelude::*;
+use payout_model::money::{
+    format_cents, Cents, FlowWallet, PayoutMethod, PayoutPlatform, PayoutQuote, Transfer,
+};
+use payout_model::StepName;
+
+/// Element id prefix of the payout form's fields.
+pub const PREFIX: &str = "pf-payout";
+
+/// Element id of the blocked explanation's heading, which takes focus when it shows.
+pub const BLOCKED_HEADING: &str = "pf-payout-blocked-heading";
+
+/// What the form edits, and what it was told: copyable signals the step owns.
+#[derive(Clone, Copy)]
+pub struct FormState {
+    /// The wallet, once fetched.
+    pub wallet: RwSignal<Option<FlowWallet>>,
+    /// The user's payout methods, oldest first.
+    pub methods: RwSignal<Vec<PayoutMethod>>,
+    /// The amount as typed.
+    pub amount: FieldState,
+    /// The chosen method's id.
+    pub method_id: RwSignal<String>,
+    /// The error under the method picker.
+    pub method_error: RwSignal<Option<String>>,
+    /// A refusal that names no field.
+    pub form_error: RwSignal<Option<String>>,
+}
+
+impl FormState {
+    /// Empty, before anything is fetched.
+    pub fn new() -> Self {
+        FormState {
+            wallet: RwSignal::new(None),
+            methods: RwSignal::new(Vec::new()),
+            amount: FieldState::new(),
+            method_id: RwSignal::new(String::new()),
+            method_error: RwSignal::new(None),
+            form_error: RwSignal::new(None),
+        }
+    }
+
+    /// What may be paid out now.
+    pub fn withdrawable(&self) -> Cents {
+        self.wallet.get().map_or(0, |w| w.withdrawable_amount)
+    }
+
+    /// The smallest payout; a cent (the model's own floor) until the wallet says otherwise.
+    pub fn minimum(&self) -> Cents {
+        self.wallet.get().map_or(1, |w| w.minimum_payout)
+    }
+
+    /// The chosen method.
+    pub fn selected_method(&self) -> Option<PayoutMethod> {
+        let id = self.method_id.get();
+        self.methods
+            .with(|list| list.iter().find(|m| m.id.to_string() == id).cloned())
+    }
+}
+
+/// The withdrawable balance, and what is still pending.
+#[component]
+pub fn Balance(wallet: RwSignal<Option<FlowWallet>>) -> impl IntoView {
+    move || {
+        wallet.get().map(|w| {
+            let pending = w.amount - w.withdrawable_amount;
+            view! {
+                <div class="pf-balance">
+                    <p class="pf-balance__label">{t(Key::AvailableToWithdraw)}</p>
+                    <p class="pf-balance__amount" data-testid="payout-balance">
+                        {format_cents(w.withdrawable_amount)}
+                    </p>
+                    {(pending > 0)
+                        .then(|| {
+                            view! {
+                                <p class="pf-details" data-testid="payout-pending-balance">
+                                    {tr(Key::PendingBalance, &[("amount", &format_cents(pending))])}
+                                </p>
+                            }
+                        })}
+                </div>
+            }
+        })
+    }
+}
+
+/// The amount and method form; "nothing to pay out" for an empty wallet, and the add-a-method
+/// form for a user without a method.
+#[component]
+pub fn PayoutForm(
+    state: FormState,
+    /// The fee and net amount of what is typed, once it is a valid amount.
+    live_quote: Memo<Option<PayoutQuote>>,
+    /// The amount field's inline check.
+    amount_check: Callback<String, Option<String>>,
+    /// Submitting the form (Review).
+    on_review: UnsyncCallback<leptos::ev::SubmitEvent>,
+    /// "Check again" on an empty wallet.
+    on_reload: UnsyncCallback<()>,
+    /// A method was added (by a user who had none).
+    on_added: UnsyncCallback<PayoutMethod>,
+    form: NodeRef<html::Form>,
+) -> impl IntoView {
+    let choices = Signal::derive(move || {
+        state
+            .methods
+            .get()
+            .into_iter()
+            .map(|m| Choice {
+                value: m.id.to_string(),
+                label: m.label.clone(),
+                badge: m.default.then(|| t(Key::DefaultBadge).to_owned()),
+                testid: "payout-method-option".to_owned(),
+                kind: Some(m.platform.as_str().to_owned()),
+            })
+            .collect::<Vec<_>>()
+    });
+    move || {
+        let withdrawable = state.withdrawable();
+        if withdrawable <= 0 {
+            return view! {
+                <div class="pf-empty-state" data-testid="payout-empty">
+                    <h2 class="pf-subtitle">{t(Key::NothingToPayOut)}</h2>
+                    <p class="pf-body">{t(Key::NothingToPayOutBody)}</p>
+                    <div class="pf-actions">
+                        <Button
+                            label=t(Key::CheckAgain)
+                            on_click=on_reload
+                            testid="payout-check-again"
+                            variant=ButtonVariant::Secondary
+                        />
+                    </div>
+                </div>
+            }
+            .into_any();
+        }
+        if state.methods.with(Vec::is_empty) {
+            return view! {
+                <div data-testid="payout-no-method">
+                    <h2 class="pf-subtitle">{t(Key::AddMethodHeading)}</h2>
+                    <p class="pf-body">{t(Key::NoMethodForPayout)}</p>
+                    <AddMethodForm on_added=on_added />
+                </div>
+            }
+            .into_any();
+        }
+        view! {
+            <form
+                class="pf-form"
+                novalidate=true
+                node_ref=form
+                data-testid="payout-form"
+                on:submit=move |ev| on_review.run(ev)
+            >
+                <TextField
+                    id=field_id(PREFIX, field::AMOUNT)
+                    label=t(Key::FieldAmount)
+                    hint=tr(Key::AmountHint, &[("balance", &format_cents(withdrawable))])
+                    field=state.amount
+                    testid="payout-amount"
+                    inputmode="decimal"
+                    autocomplete="off"
+                    prefix="$"
+                    check=amount_check
+                />
+                <RadioGroup
+                    name=format!("{PREFIX}-method")
+                    legend=t(Key::FieldPayoutMethod)
+                    options=choices
+                    selected=state.method_id
+                    testid="payout-method-picker"
+                    error=state.method_error
+                />
+                <div class="pf-quote" aria-live="polite" data-testid="payout-quote">
+                    {move || {
+                        live_quote
+                            .get()
+                            .map(|q| {
+                                view! {
+                                    <p class="pf-details" data-testid="payout-fee">{fee_line(&q)}</p>
+                                    <p class="pf-quote__net" data-testid="payout-net">{receive_line(&q)}</p>
+                                }
+                            })
+                    }}
+                </div>
+                {move || {
+                    state
+                        .form_error
+                        .get()
+                        .map(|details| {
+                            view! {
+                                <ErrorAlert
+                                    message=t(Key::PayoutRefused)
+                                    details=details
+                                    testid="payout-form-error"
+                                />
+                            }
+                        })
+                }}
+                <div class="pf-actions">
+                    <SubmitButton
+                        label=t(Key::ReviewPayout)
+                        busy_label=t(Key::ReviewPayout)
+                        busy=Signal::stored(false)
+                        testid="payout-review"
+                    />
+                </div>
+            </form>
+        }
+        .into_any()
+    }
+}
+
+/// Where the review screen is: waiting for Confirm, sending, or unsure whether it was sent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReviewPhase {
+    /// Confirm or Back.
+    Ready,
+    /// In flight: Confirm is disabled.
+    Sending,
+    /// No answer: only "Try again" (same key), with these details.
+    Unconfirmed(String),
+}
+
+/// The review of a payout, with what can be done in its phase.
+#[component]
+pub fn ReviewScreen(
+    payout: Payout,
+    phase: ReviewPhase,
+    on_confirm: UnsyncCallback<()>,
+    on_back: UnsyncCallback<()>,
+    on_retry: UnsyncCallback<()>,
+) -> impl IntoView {
+    let method_label = payout.method.as_ref().map(|m| m.label.clone());
+    let actions = match phase {
+        ReviewPhase::Ready => view! {
+            <div class="pf-actions">
+                <Button label=t(Key::ConfirmPayout) on_click=on_confirm testid="payout-confirm" />
+                <Button
+                    label=t(Key::Back)
+                    on_click=on_back
+                    testid="payout-back"
+                    variant=ButtonVariant::Secondary
+                />
+            </div>
+        }
+        .into_any(),
+        ReviewPhase::Sending => view! {
+            <p class="pf-status" role="status" data-testid="payout-sending">
+                <Spinner />
+                {t(Key::SendingPayout)}
+            </p>
+            <div class="pf-actions">
+                <Button
+                    label=t(Key::ConfirmPayout)
+                    on_click=on_confirm
+                    testid="payout-confirm"
+                    disabled=true
+                />
+            </div>
+        }
+        .into_any(),
+        ReviewPhase::Unconfirmed(details) => view! {
+            <ErrorAlert
+                message=t(Key::PayoutUnconfirmed)
+                details=details
+                testid="payout-send-error"
+            />
+            <div class="pf-actions">
+                <Button label=t(Key::Retry) on_click=on_retry testid="payout-retry" />
+            </div>
+        }
+        .into_any(),
+    };
+    view! {
+        <section class="pf-section" data-testid="payout-review-screen">
+            <h2 class="pf-subtitle" tabindex="-1" data-stage-heading="">
+                {t(Key::ReviewTitle)}
+            </h2>
+            <dl class="pf-summary">
+                <div>
+                    <dt>{t(Key::SummaryAmount)}</dt>
+                    <dd data-testid="review-amount">{format_cents(payout.attempt.amount)}</dd>
+                </div>
+                <div>
+                    <dt>{t(Key::SummaryTo)}</dt>
+                    <dd data-testid="review-method">{method_label.unwrap_or_default()}</dd>
+                </div>
+            </dl>
+            {payout
+                .quote
+                .map(|q| {
+                    view! {
+                        <p class="pf-details" data-testid="review-fee">{fee_line(&q)}</p>
+                        <p class="pf-quote__net" data-testid="review-net">{receive_line(&q)}</p>
+                    }
+                })}
+            {actions}
+        </section>
+    }
+}
+
+/// The title and body of the status screen for `transfer` paid to `method`.
+fn status_text(transfer: &Transfer, method: Option<&PayoutMethod>) -> (String, String, String) {
+    let quoted = transfer
+        .external_data
+        .fee
+        .zip(transfer.external_data.payout_fee_party)
+        .map(|(fee, party)| PayoutQuote {
+            amount: transfer.amount.abs(),
+            fee,
+            payout_fee_party: party,
+            net_amount: net_of(transfer, None),
+        });
+    let net = format_cents(net_of(transfer, quoted.as_ref()));
+    let label = method.map(|m| m.label.clone()).unwrap_or_default();
+    let platform = method
+        .map(|m| m.platform)
+        .or(transfer.external_data.platform);
+    let (title, body) = match status_kind(transfer.status) {
+        "completed" => (
+            t(Key::PayoutCompletedTitle).to_owned(),
+            tr(
+                Key::PayoutCompletedBody,
+                &[("net", &net), ("method", &label)],
+            ),
+        ),
+        "pending" if platform == Some(PayoutPlatform::Ach) => (
+            t(Key::PayoutPendingTitle).to_owned(),
+            t(Key::PayoutPendingAch).to_owned(),
+        ),
+        "pending" => (
+            t(Key::PayoutPendingTitle).to_owned(),
+            t(Key::PayoutPendingOther).to_owned(),
+        ),
+        _ => (
+            t(Key::PayoutFailedTitle).to_owned(),
+            t(Key::PayoutFailedBody).to_owned(),
+        ),
+    };
+    let pending_net = tr(Key::PayoutPendingNet, &[("net", &net), ("method", &label)]);
+    (title, body, pending_net)
+}
+
+/// The transfer as it is: completed, pending (refreshed, with "Check status") or failed.
+#[component]
+pub fn StatusScreen(
+    transfer: Transfer,
+    method: Option<PayoutMethod>,
+    /// The last refresh failed (the shown status may be old).
+    refresh_failed: RwSignal<bool>,
+    on_check_now: UnsyncCallback<()>,
+    on_start_over: UnsyncCallback<()>,
+) -> impl IntoView {
+    let kind = status_kind(transfer.status);
+    let (title, body, pending_net) = status_text(&transfer, method.as_ref());
+    let went_through = kind != "failed";
+    let next = if went_through {
+        view! {
+            {(kind == "pending")
+                .then(|| {
+                    view! {
+                        <div class="pf-actions">
+                            <Button
+                                label=t(Key::CheckStatus)
+                                on_click=on_check_now
+                                testid="payout-refresh"
+                                variant=ButtonVariant::Secondary
+                            />
+                        </div>
+                    }
+                })}
+            <ContinueButton
+                step=StepName::Payout
+                ready=true
+                reason=String::new()
+                testid="payout-continue"
+            />
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="pf-actions">
+                <Button label=t(Key::Retry) on_click=on_start_over testid="payout-start-over" />
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <div
+            class="pf-payout-status"
+            class:pf-alert=!went_through
+            role="status"
+            data-testid=format!("payout-status-{kind}")
+            data-status=transfer.status.as_str()
+        >
+            <h2 class="pf-subtitle" tabindex="-1" data-stage-heading="">
+                {title}
+            </h2>
+            <p class="pf-body" data-testid="payout-status-text">{body}</p>
+            {(kind == "pending")
+                .then(|| {
+                    view! {
+                        <p class="pf-details" data-testid="payout-status-net">{pending_net}</p>
+                    }
+                })}
+        </div>
+        {move || {
+            refresh_failed
+                .get()
+                .then(|| {
+                    view! {
+                        <p class="pf-details" data-testid="payout-refresh-failed">
+                            {t(Key::RefreshFailed)}
+                        </p>
+                    }
+                })
+        }}
+        {next}
+    }
+}
+
+/// Why the user cannot pay out here: plain words, nothing to do.
+#[component]
+pub fn BlockedNotice() -> impl IntoView {
+    view! {
+        <section class="pf-section pf-notice pf-notice--info" data-testid="payout-blocked">
+            <h2
+                class="pf-subtitle"
+                id=BLOCKED_HEADING
+                tabindex="-1"
+                data-stage-heading=""
+                aria-describedby="pf-payout-blocked-body"
+            >
+                {t(Key::PayoutBlockedTitle)}
+            </h2>
+            <p class="pf-body" id="pf-payout-blocked-body">
+                {t(Key::PayoutBlockedBody)}
+            </p>
+        </section>
+    }
+}
