@@ -8,11 +8,12 @@
 //! data (issue 8): the flow's current step must own the action (`payout_model::capability`),
 //! else 403 `step_not_allowed`.
 
-use crate::db::{from_millis, parse_stored_id, parse_stored_opt_id, Db};
+use crate::db::Db;
 use crate::error::Error;
-use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::secret::sha256_hex;
 use crate::state::AppState;
+use crate::store::flows::flow_state;
+use crate::store::sessions::find_session;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -34,7 +35,7 @@ impl FromRequestParts<AppState> for HostApp {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let (client_id, api_key) = basic_credentials(&parts.headers).ok_or(Error::Unauthorized)?;
-        crate::apps::authenticate(&state.db, &client_id, &api_key)
+        crate::store::apps::authenticate(&state.db, &client_id, &api_key)
             .await?
             .map(|id| HostApp { id })
             .ok_or(Error::Unauthorized)
@@ -80,41 +81,26 @@ pub(crate) struct FlowSession {
     pub user_id: Option<Uuid>,
 }
 
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    flow_id: String,
-    app_id: String,
-    user_id: Option<String>,
-    authenticated: i64,
-    expires_at: i64,
-}
-
 impl FromRequestParts<AppState> for FlowSession {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let token = auth_param(&parts.headers, "bearer").ok_or(Error::InvalidToken)?;
         let token_hash = sha256_hex(token);
-        let row: SessionRow = sqlx::query_as(
-            "SELECT s.flow_id, f.app_id, s.user_id, s.authenticated, s.expires_at \
-             FROM flow_sessions s JOIN flows f ON f.id = s.flow_id WHERE s.token_hash = $1",
-        )
-        .bind(&token_hash)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or(Error::InvalidToken)?;
-        let expires_at = from_millis(row.expires_at)?;
-        if state.clock.now() >= expires_at {
+        let stored = find_session(&state.db, &token_hash)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        if state.clock.now() >= stored.expires_at {
             return Err(Error::SessionExpired);
         }
         Ok(FlowSession {
             token: token.to_owned(),
             token_hash,
-            expires_at,
-            flow_id: parse_stored_id(&row.flow_id)?,
-            app_id: parse_stored_id(&row.app_id)?,
-            authenticated: row.authenticated != 0,
-            user_id: parse_stored_opt_id(row.user_id.as_deref())?,
+            expires_at: stored.expires_at,
+            flow_id: stored.flow_id,
+            app_id: stored.app_id,
+            authenticated: stored.authenticated,
+            user_id: stored.user_id,
         })
     }
 }
@@ -164,10 +150,7 @@ impl FlowUser {
     /// current one and the flow is not complete); otherwise 403 `step_not_allowed` naming the
     /// step. Call it first, before anything is read or written.
     pub(crate) async fn permit(&self, db: &Db, action: FlowAction) -> Result<FlowState, Error> {
-        let flow = FlowRow::find(db, self.flow_id)
-            .await?
-            .ok_or_else(flow_not_found)?
-            .to_state()?;
+        let flow = flow_state(db, self.flow_id).await?;
         flow.permits(action).map_err(Error::StepNotAllowed)?;
         Ok(flow)
     }

@@ -94,7 +94,7 @@ pub(crate) async fn next_seq(
 
 /// Whether `e` is a unique (or primary key) violation: a concurrent writer got there first.
 pub(crate) fn is_unique_violation(e: &Error) -> bool {
-    matches!(e, Error::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
+    matches!(e, Error::Constraint(v) if v.kind == crate::store::constraints::ConstraintKind::Unique)
 }
 
 fn is_sqlite(url: &str) -> bool {

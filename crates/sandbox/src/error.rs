@@ -7,6 +7,7 @@
 //! form posts included. The flow's bearer 401s answer the same way, so every 401 says what is
 //! wrong in one place only, the envelope's code (`unauthorized`, `session_expired`).
 
+use crate::store::constraints::Violation;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -64,9 +65,14 @@ pub enum Error {
         /// Whole seconds until a retry may succeed (at least 1).
         retry_after: i64,
     },
+    /// 409 `conflict` (a unique constraint) or 422 `invalid_request` (a check, foreign key or
+    /// not-null constraint): a write broke a database constraint; the words are chosen by its
+    /// name (`store::constraints`), never the database's message.
+    #[error("database constraint {:?} ({:?}) violated", .0.name, .0.kind)]
+    Constraint(Violation),
     /// 500 `internal`: the database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// 500 `internal`: anything else that should not happen (a corrupt row, say).
     #[error("internal error: {0}")]
     Internal(String),
@@ -105,6 +111,7 @@ impl Error {
             Error::PayoutBlocked => ErrorCode::PayoutBlocked,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Constraint(v) => return v.to_api_error(),
             Error::CodeCooldown { .. } | Error::TooManyRequests { .. } => {
                 ErrorCode::TooManyRequests
             }
@@ -125,6 +132,17 @@ pub(crate) fn seconds(n: i64) -> String {
         "1 second".to_owned()
     } else {
         format!("{n} seconds")
+    }
+}
+
+/// Every sqlx error comes in here: a constraint violation becomes [`Error::Constraint`] (409 or
+/// 422 by its name), anything else stays a 500.
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        match Violation::of(&e) {
+            Some(violation) => Error::Constraint(violation),
+            None => Error::Database(e),
+        }
     }
 }
 
@@ -150,6 +168,9 @@ impl IntoResponse for Error {
         if status.is_server_error() {
             // The full error stays here; the client only learns that something failed.
             tracing::error!(error = %self, "request failed");
+        } else if let Error::Constraint(v) = &self {
+            // A race or a rule only the schema states: worth seeing, never with values.
+            tracing::warn!(constraint = %v.name, kind = ?v.kind, "constraint violated");
         }
         let retry_after = match self {
             Error::CodeCooldown { retry_after } | Error::TooManyRequests { retry_after, .. } => {

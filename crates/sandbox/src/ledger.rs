@@ -17,8 +17,8 @@ use crate::db::{
     to_json_text, to_millis, Db,
 };
 use crate::error::Error;
-use crate::idempotency::IdempotencyKey;
 use crate::pagination::Page;
+use crate::store::idempotency::IdempotencyKey;
 use chrono::{DateTime, Utc};
 use payout_model::money::{
     format_cents, Cents, ExternalData, PayoutPlatform, StatusChange, Transaction, TransactionType,
@@ -212,6 +212,14 @@ async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), Led
         }
     }
     Ok(())
+}
+
+/// The host API's 422 for money an account does not have.
+pub(crate) fn insufficient_funds(shortfall: Shortfall) -> Error {
+    Error::invalid_field(
+        "amount",
+        format!("insufficient funds: {}", shortfall.describe()),
+    )
 }
 
 /// The 422 for an amount that would take a balance beyond what the ledger can hold.
@@ -519,6 +527,23 @@ pub(crate) async fn replayed_transfer(
         Some(id) => Ok(Some(load_transfer(&mut conn, id).await?)),
         None => Ok(None),
     }
+}
+
+/// Whether user `user_id` made a payout through flow `flow_id` (the payout step's work,
+/// issue 4).
+pub(crate) async fn payout_made_in_flow(
+    db: &Db,
+    flow_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, Error> {
+    let payout: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM transfers WHERE flow_id = $1 AND user_id = $2 AND kind = 'payout' LIMIT 1",
+    )
+    .bind(flow_id.to_string())
+    .bind(user_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    Ok(payout.is_some())
 }
 
 /// A `transfers` row as stored.

@@ -6,6 +6,20 @@
 //! compliance, ID verification, background check, money), and serves the trunk-built app at
 //! `/flow/{id}` and `/app/`, plus a demo host page at `/demo`.
 //!
+//! ## Layers (issue 9)
+//!
+//! - `routes`: one module per resource, handlers that only extract, call and answer, mounted by
+//!   the endpoint declarations of `payout_model::endpoint`; no route module imports another
+//!   (a test in `routes` checks it).
+//! - `service`: the rules that span tables: step completion, session minting, sign-in, the
+//!   identity decisions, payouts; and `ledger`, the money service that owns its own tables.
+//! - `store`: one module per table group, owning its rows, queries and conversions into model
+//!   types; database constraint violations answer 409/422 by constraint name in
+//!   `store::constraints`.
+//! - around them: `auth` and `extract` (extractors), `db` (the pool and column conventions),
+//!   `error` (the one envelope), `ratelimit`, `headers`, `resume_cookie`, `purge` (which deletes
+//!   through the stores).
+//!
 //! `main.rs` only starts things; everything else lives here so tests and the e2e crate can run
 //! the server in-process:
 //!
@@ -24,14 +38,12 @@
 //! # Ok(()) }
 //! ```
 
-mod apps;
 mod auth;
 mod config;
 mod db;
 mod error;
 mod extract;
 mod headers;
-mod idempotency;
 mod ledger;
 mod origin;
 mod otp;
@@ -39,12 +51,14 @@ mod pagination;
 mod phone;
 mod purge;
 mod ratelimit;
+mod resume_cookie;
 mod routes;
 mod secret;
+mod service;
 mod state;
+mod store;
 pub mod test_values;
 
-pub use apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
 pub use config::{Config, Limit, RateLimits};
 pub use db::{connect, Db};
 pub use error::Error;
@@ -52,6 +66,8 @@ pub use otp::{CodeSender, SandboxCodeSender, SendError, SendFuture};
 pub use phone::ParsedPhone;
 pub use purge::{purge_expired, spawn_purge_task, Purged, PURGE_INTERVAL};
 pub use state::{AppState, Clock};
+pub use store::apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
+pub use store::constraints::{ConstraintKind, Violation};
 
 use axum::Router;
 

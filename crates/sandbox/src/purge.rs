@@ -15,6 +15,8 @@
 use crate::db::{to_millis, Db};
 use crate::error::Error;
 use crate::state::AppState;
+use crate::store::sessions::purge_sessions;
+use crate::store::sign_in::{purge_codes, purge_phone_events};
 use chrono::{DateTime, Duration, Utc};
 
 /// How often the purge task runs.
@@ -45,25 +47,9 @@ pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<Purged, Error>
     let events_before = to_millis(now - Duration::minutes(PHONE_EVENTS_KEPT_MINUTES));
     let mut tx = db.begin().await?;
     // Codes first: they reference their session.
-    let codes = sqlx::query(
-        "DELETE FROM sign_in_codes WHERE expires_at <= $1 OR token_hash IN \
-         (SELECT token_hash FROM flow_sessions WHERE expires_at <= $2)",
-    )
-    .bind(now_ms)
-    .bind(sessions_before)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    let sessions = sqlx::query("DELETE FROM flow_sessions WHERE expires_at <= $1")
-        .bind(sessions_before)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    let phone_events = sqlx::query("DELETE FROM phone_sign_in_events WHERE at <= $1")
-        .bind(events_before)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let codes = purge_codes(&mut tx, now_ms, sessions_before).await?;
+    let sessions = purge_sessions(&mut tx, sessions_before).await?;
+    let phone_events = purge_phone_events(&mut tx, events_before).await?;
     tx.commit().await?;
     Ok(Purged {
         sessions,

@@ -192,11 +192,7 @@ pub(crate) async fn check_mint(
     flow_id: Uuid,
 ) -> Result<(), Error> {
     limiters.check(Action::MintSession, ip, None)?;
-    let app_id: Option<String> = sqlx::query_scalar("SELECT app_id FROM flows WHERE id = $1")
-        .bind(flow_id.to_string())
-        .fetch_optional(db)
-        .await?;
-    match app_id.and_then(|id| Uuid::try_parse(&id).ok()) {
+    match crate::store::flows::app_of(db, flow_id).await? {
         Some(app) => limiters.check_app(Action::MintSession, app),
         None => Ok(()),
     }

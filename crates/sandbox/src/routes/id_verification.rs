@@ -1,12 +1,10 @@
 //! `/api/flow/id-verification`: the ID verification step (issue 3): the pictures (front and
-//! back of a government ID, a selfie), the sandbox's decision, and the `id_documents` and
-//! `id_verifications` tables behind them. Of a picture only its type, size and sha256 are
-//! kept, never the image.
+//! back of a government ID, a selfie) and the sandbox's decision. Of a picture only its type,
+//! size and sha256 are kept, never the image ([`crate::store::id_verification`]).
 //!
-//! The sandbox decides from the user's email (README "Sandbox test values"): one containing
-//! [`SANDBOX_IDV_FAIL_TAG`] fails, one containing [`SANDBOX_IDV_REVIEW_TAG`] needs review, any
-//! other is verified. A failure clears the pictures so the user retakes them, and leaves the
-//! step open; the other two complete it.
+//! The sandbox decides from the user's email ([`crate::service::identity::decide`]). A
+//! failure clears the pictures so the user retakes them, and leaves the step open; the other
+//! two complete it.
 //!
 //! Every route acts only through the flow's id-verification step (issue 8,
 //! [`FlowUser::permit`]): reading while the flow has it, uploading and submitting while it is
@@ -18,15 +16,13 @@
 //! id-verification still has a way forward.
 
 use crate::auth::FlowUser;
-use crate::db::{begin_write, enum_from_text, from_millis, to_millis, Db};
 use crate::error::Error;
 use crate::extract::PathParam;
-use crate::routes::flow_sessions::record_form_step;
-use crate::routes::flows::{flow_not_found, FlowRow};
 use crate::routes::Mount;
 use crate::secret::sha256_hex;
+use crate::service::identity::{check_undecided, submit_id_verification as submit};
 use crate::state::AppState;
-use crate::test_values::{SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG};
+use crate::store::id_verification::{find_id_verification, upsert_document};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
@@ -35,11 +31,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
 use payout_model::identity::{
-    check_document, DocumentSide, IdVerification, Submitted, UploadedDocument, VerificationStatus,
-    DOCUMENT_MAX_BYTES,
+    check_document, DocumentSide, IdVerification, Submitted, UploadedDocument, DOCUMENT_MAX_BYTES,
 };
-use payout_model::{FlowAction, Invalid, Rule, StepName};
-use uuid::Uuid;
+use payout_model::{FlowAction, Rule};
 
 /// The largest body the upload route reads: one byte over the limit, so an oversize picture is
 /// refused with the model's message (a 422 naming the side), never the framework's plain 413.
@@ -53,23 +47,6 @@ pub(crate) fn router() -> Router<AppState> {
             route.layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
         })
         .endpoint::<ep::SubmitIdVerification, _, _>(submit_id_verification)
-}
-
-/// Whether a decision stands for good (module docs): verified or needs review.
-fn is_settled(status: VerificationStatus) -> bool {
-    matches!(
-        status,
-        VerificationStatus::Verified | VerificationStatus::NeedsReview
-    )
-}
-
-/// The 409 for an upload once the decision is settled.
-fn already_decided(status: VerificationStatus) -> Error {
-    Error::Conflict(if status == VerificationStatus::Verified {
-        "your id is already verified".to_owned()
-    } else {
-        "your id is already being reviewed".to_owned()
-    })
 }
 
 /// `GET /api/flow/id-verification`: the decision (`not_started` before one) and the pictures
@@ -124,11 +101,7 @@ async fn upload_document(
             "is not a JPEG, PNG or WebP image",
         ));
     }
-    if let Some((status, _)) = decision(&state.db, user.user_id).await? {
-        if is_settled(status) {
-            return Err(already_decided(status));
-        }
-    }
+    check_undecided(&state.db, user.user_id).await?;
 
     let now = state.clock.now();
     let document = UploadedDocument {
@@ -137,20 +110,7 @@ async fn upload_document(
         size: bytes.len() as u64,
         uploaded_at: now,
     };
-    sqlx::query(
-        "INSERT INTO id_documents (user_id, side, content_type, size, sha256, uploaded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, side) DO UPDATE SET \
-         content_type = excluded.content_type, size = excluded.size, sha256 = excluded.sha256, \
-         uploaded_at = excluded.uploaded_at",
-    )
-    .bind(user.user_id.to_string())
-    .bind(field)
-    .bind(&document.content_type)
-    .bind(i64::try_from(document.size).unwrap_or(i64::MAX))
-    .bind(sha256_hex(&bytes))
-    .bind(to_millis(now))
-    .execute(&state.db)
-    .await?;
+    upsert_document(&state.db, user.user_id, &document, &sha256_hex(&bytes)).await?;
     Ok(Json(document))
 }
 
@@ -165,131 +125,9 @@ async fn submit_id_verification(
 ) -> Result<Json<Submitted<IdVerification>>, Error> {
     user.permit(&state.db, FlowAction::SubmitIdVerification)
         .await?;
-    let current = find_id_verification(&state.db, user.user_id).await?;
-    if is_settled(current.status) {
-        let flow = record_form_step(
-            &state.db,
-            user.flow_id,
-            StepName::IdVerification,
-            state.clock.now(),
-        )
-        .await?;
-        return Ok(Json(Submitted {
-            data: current,
-            flow,
-        }));
-    }
-    let mut errors = Invalid::default();
-    for side in DocumentSide::ALL {
-        if !current.documents.iter().any(|d| d.side == side) {
-            errors.add(side.as_str(), Rule::Required);
-        }
-    }
-    errors.finish()?;
-
-    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-        .bind(user.user_id.to_string())
-        .fetch_one(&state.db)
-        .await?;
-    let status = decide(&email);
     let now = state.clock.now();
-    let mut tx = begin_write(&state.db).await?;
-    sqlx::query(
-        "INSERT INTO id_verifications (user_id, app_id, status, flow_id, decided_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET \
-         status = excluded.status, flow_id = excluded.flow_id, decided_at = excluded.decided_at",
-    )
-    .bind(user.user_id.to_string())
-    .bind(user.app_id.to_string())
-    .bind(status.as_str())
-    .bind(user.flow_id.to_string())
-    .bind(to_millis(now))
-    .execute(&mut *tx)
-    .await?;
-    if status == VerificationStatus::Failed {
-        sqlx::query("DELETE FROM id_documents WHERE user_id = $1")
-            .bind(user.user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    tracing::info!(user_id = %user.user_id, ?status, "id verification decided");
-
-    let flow = if status == VerificationStatus::Failed {
-        FlowRow::find(&state.db, user.flow_id)
-            .await?
-            .ok_or_else(flow_not_found)?
-            .to_state()?
-    } else {
-        record_form_step(
-            &state.db,
-            user.flow_id,
-            StepName::IdVerification,
-            state.clock.now(),
-        )
-        .await?
-    };
-    Ok(Json(Submitted {
-        data: find_id_verification(&state.db, user.user_id).await?,
-        flow,
-    }))
-}
-
-/// The sandbox's decision for a user with `email` (module docs).
-fn decide(email: &str) -> VerificationStatus {
-    let email = email.to_lowercase();
-    if email.contains(SANDBOX_IDV_FAIL_TAG) {
-        VerificationStatus::Failed
-    } else if email.contains(SANDBOX_IDV_REVIEW_TAG) {
-        VerificationStatus::NeedsReview
-    } else {
-        VerificationStatus::Verified
-    }
-}
-
-/// Where user `user_id`'s ID verification stands: the decision (`not_started` before one) and
-/// the pictures on file, in the order the step asks for them.
-pub(crate) async fn find_id_verification(db: &Db, user_id: Uuid) -> Result<IdVerification, Error> {
-    let decided = decision(db, user_id).await?;
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT side, content_type, size, uploaded_at FROM id_documents WHERE user_id = $1",
-    )
-    .bind(user_id.to_string())
-    .fetch_all(db)
-    .await?;
-    let mut documents = rows
-        .into_iter()
-        .map(|(side, content_type, size, uploaded_at)| {
-            Ok(UploadedDocument {
-                side: enum_from_text("side", &side)?,
-                content_type,
-                size: u64::try_from(size).unwrap_or(0),
-                uploaded_at: from_millis(uploaded_at)?,
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    documents.sort_by_key(|d| DocumentSide::ALL.iter().position(|s| *s == d.side));
-    Ok(IdVerification {
-        status: decided
-            .map(|(s, _)| s)
-            .unwrap_or(VerificationStatus::NotStarted),
-        documents,
-        decided_at: decided.map(|(_, at)| at),
-    })
-}
-
-/// User `user_id`'s latest decision and when it was made.
-async fn decision(
-    db: &Db,
-    user_id: Uuid,
-) -> Result<Option<(VerificationStatus, chrono::DateTime<chrono::Utc>)>, Error> {
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT status, decided_at FROM id_verifications WHERE user_id = $1")
-            .bind(user_id.to_string())
-            .fetch_optional(db)
-            .await?;
-    row.map(|(status, at)| Ok((enum_from_text("status", &status)?, from_millis(at)?)))
-        .transpose()
+    let submitted = submit(&state.db, &user, now).await?;
+    Ok(Json(submitted))
 }
 
 /// A `Content-Type` without its parameters, lower case.
@@ -337,15 +175,5 @@ mod tests {
         assert_eq!(sniff_image_type(b"RIFF\0\0\0\0WAVE"), None);
         assert_eq!(sniff_image_type(b"%PDF-1.7"), None);
         assert_eq!(sniff_image_type(b""), None);
-    }
-
-    #[test]
-    fn decides_from_the_email_tags() {
-        assert_eq!(decide("ada+fail@example.com"), VerificationStatus::Failed);
-        assert_eq!(
-            decide("Ada+Review@example.com"),
-            VerificationStatus::NeedsReview
-        );
-        assert_eq!(decide("ada@example.com"), VerificationStatus::Verified);
     }
 }

@@ -2,9 +2,12 @@
 //! declarations of [`payout_model::endpoint`] through [`Mount`] (so no API path is written in
 //! the sandbox); the fallback that answers unknown `/api` routes with the JSON envelope; and the
 //! OpenAPI document generated from the same declarations, with its reference page ([`openapi`]).
-//! Which caller each route takes is the
-//! declaration's [`Caller`](payout_model::endpoint::Caller); `tests/contract.rs` checks each
-//! handler refuses every other.
+//! Which caller each route takes is the declaration's [`Caller`]; `tests/contract.rs` checks
+//! each handler refuses every other.
+//!
+//! A route module holds handlers and its router only: they extract, call [`crate::service`] or
+//! [`crate::store`], and answer. No route module imports another (issue 9; the test below
+//! checks it), so what two of them share lives in a store or a service.
 
 pub(crate) mod background_checks;
 pub(crate) mod bank_accounts;
@@ -157,5 +160,92 @@ impl Mount for Router<AppState> {
         } else {
             router
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::path::Path;
+
+    /// The sibling route modules `source` reaches into through `crate::routes::…` or
+    /// `super::…` (a `use` or a path in code): each names one, e.g. `flows` for
+    /// `crate::routes::flows::FlowRow` or `super::{flows, users}`.
+    fn sibling_paths(source: &str, siblings: &[String]) -> Vec<String> {
+        let mut found = Vec::new();
+        for prefix in ["crate::routes::", "super::"] {
+            for (at, _) in source.match_indices(prefix) {
+                let mut rest = &source[at + prefix.len()..];
+                while let Some(r) = rest.strip_prefix("super::") {
+                    rest = r;
+                }
+                let names: Vec<&str> = match rest.strip_prefix('{') {
+                    Some(group) => group
+                        .split('}')
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .map(|item| item.trim().split("::").next().unwrap_or(""))
+                        .collect(),
+                    None => vec![rest
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .next()
+                        .unwrap_or("")],
+                };
+                found.extend(
+                    names
+                        .into_iter()
+                        .filter(|name| siblings.iter().any(|s| s == name))
+                        .map(str::to_owned),
+                );
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn finds_sibling_paths_in_every_spelling() {
+        let siblings = vec!["flows".to_owned(), "users".to_owned()];
+        let source = "use crate::routes::flows::FlowRow;\n\
+                      use crate::routes::{users, Mount};\n\
+                      use super::flows;\n\
+                      use crate::routes::Mount;\n\
+                      mod tests { use super::*; }\n\
+                      let x = crate::routes::users::find(db);";
+        assert_eq!(
+            sibling_paths(source, &siblings),
+            ["flows", "users", "users", "flows"]
+        );
+        assert!(sibling_paths("use crate::store::flows::FlowRow;", &siblings).is_empty());
+    }
+
+    /// Issue 9: route handlers only extract, call and answer; what two route modules share lives
+    /// in `store` or `service`, so no route module imports another (this module, which merges
+    /// them, excepted).
+    #[test]
+    fn no_route_module_imports_another() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+            .collect();
+        let siblings: Vec<String> = files
+            .iter()
+            .filter_map(|path| path.file_stem()?.to_str().map(str::to_owned))
+            .filter(|stem| stem != "mod")
+            .collect();
+        assert!(siblings.len() > 10, "route modules not found in {dir:?}");
+        let mut offenders = Vec::new();
+        for path in &files {
+            if path.file_stem().is_some_and(|stem| stem == "mod") {
+                continue;
+            }
+            let source = std::fs::read_to_string(path).unwrap();
+            for name in sibling_paths(&source, &siblings) {
+                offenders.push(format!("{} uses routes::{name}", path.display()));
+            }
+        }
+        assert!(offenders.is_empty(), "{offenders:#?}");
     }
 }

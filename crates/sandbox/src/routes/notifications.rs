@@ -1,27 +1,19 @@
 //! `/api/v2/notifications`: what the app must hear about its users (issue 3; seed 000: a failed
-//! background check notifies the app), paged like transfers (issue 8), and the
-//! `app_notifications` table behind it. Events are
-//! recorded here as they happen ([`record_notification`]); the webhooks issue delivers them and
-//! sets `delivered_at`.
+//! background check notifies the app), paged like transfers (issue 8). The rows, recorded as
+//! things happen, are [`crate::store::notifications`]'s.
 
 use crate::auth::HostApp;
-use crate::db::{
-    enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, parse_stored_opt_id,
-    to_json_text, to_millis,
-};
 use crate::error::Error;
 use crate::extract::ApiQuery;
 use crate::pagination::{Page, PageParams};
 use crate::routes::Mount;
 use crate::state::AppState;
+use crate::store::notifications::{list_notifications as page_of, notification_seq};
 use axum::extract::State;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use payout_model::endpoint as ep;
-use payout_model::notification::{Notification, NotificationList, NotificationType};
+use payout_model::notification::NotificationList;
 use serde::Deserialize;
-use sqlx::AnyConnection;
-use uuid::Uuid;
 
 /// The notifications routes (with and without a trailing slash, like the other host routes).
 pub(crate) fn router() -> Router<AppState> {
@@ -53,73 +45,10 @@ async fn list_notifications(
     let page = match params.cursor {
         None => Page::First,
         Some(cursor) => {
-            let seq: Option<i64> = sqlx::query_scalar(
-                "SELECT seq FROM app_notifications WHERE id = $1 AND app_id = $2",
-            )
-            .bind(cursor.id.to_string())
-            .bind(app.id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
+            let seq = notification_seq(&mut conn, app.id, cursor.id).await?;
             cursor.page(seq, "notification")?
         }
     };
-    let page_sql = page.sql("seq", 2);
-    let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
-    let sql = format!(
-        "SELECT id, kind, user_id, payload, created FROM app_notifications \
-         WHERE app_id = $1{} {} LIMIT ${limit_at}",
-        page_sql.filter, page_sql.order
-    );
-    let mut rows = sqlx::query_as::<_, (String, String, Option<String>, String, i64)>(&sql)
-        .bind(app.id.to_string());
-    if let Some(seq) = page_sql.bind {
-        rows = rows.bind(seq);
-    }
-    let rows = rows
-        .bind(Page::fetch_limit(params.limit))
-        .fetch_all(&mut *conn)
-        .await?;
-    let (rows, has_more) = page.finish(rows, params.limit);
-    let data = rows
-        .into_iter()
-        .map(|(id, kind, user_id, payload, created)| {
-            Ok(Notification {
-                id: parse_stored_id(&id)?,
-                kind: enum_from_text("kind", &kind)?,
-                user_id: parse_stored_opt_id(user_id.as_deref())?,
-                created: from_millis(created)?,
-                data: parse_stored_json("payload", &payload)?,
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let (data, has_more) = page_of(&mut conn, app.id, page, params.limit).await?;
     Ok(Json(NotificationList { data, has_more }))
-}
-
-/// Records a notification for app `app_id`, inside the caller's write transaction
-/// ([`crate::db::begin_write`]), so it exists exactly when what it reports does.
-pub(crate) async fn record_notification(
-    conn: &mut AnyConnection,
-    app_id: Uuid,
-    kind: NotificationType,
-    user_id: Option<Uuid>,
-    data: &impl serde::Serialize,
-    now: DateTime<Utc>,
-) -> Result<Uuid, Error> {
-    let id = Uuid::new_v4();
-    let seq = next_seq(conn, "app_notifications", 1).await?;
-    sqlx::query(
-        "INSERT INTO app_notifications (id, app_id, kind, user_id, payload, created, seq) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(id.to_string())
-    .bind(app_id.to_string())
-    .bind(kind.as_str())
-    .bind(user_id.map(|u| u.to_string()))
-    .bind(to_json_text(data)?)
-    .bind(to_millis(now))
-    .bind(seq)
-    .execute(&mut *conn)
-    .await?;
-    tracing::info!(%app_id, kind = kind.as_str(), "app notification recorded");
-    Ok(id)
 }

@@ -4,12 +4,12 @@
 //! scripts of the very HTML it serves (trunk's loader in `index.html`, read on each request so
 //! a rebuild shows at once).
 
-use crate::apps::allowed_origins;
 use crate::config::Config;
 use crate::error::Error;
 use crate::headers::{Page, PageHeaders};
-use crate::routes::flows::FlowRow;
 use crate::state::AppState;
+use crate::store::apps::allowed_origins;
+use crate::store::flows::FlowRow;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};

@@ -1,44 +1,25 @@
 //! Payouts (seed 004, "Create Payout"; issue 4): money from a user's wallet to one of their
-//! payout methods. One engine ([`payout_draft`] + [`crate::ledger::create_transfer`]) behind the
-//! host's `POST /api/v2/payouts` and the flow's `POST /api/flow/payouts`.
-//!
-//! The sandbox rails: PayPal, Venmo and Cash App payouts complete at once (user → `external:
-//! <platform>`); ACH payouts go `pending` with the money in the user's hold until
-//! `POST /api/v2/sandbox/transfers/{id}/simulate` completes or fails them. The fee
-//! ([`PayoutPlatform::fee`]) is charged at creation, to the app's wallet (`platform`, the
-//! default) or out of the amount (`user`).
+//! payout methods. One engine ([`crate::service::payouts`] + [`crate::ledger::create_transfer`])
+//! behind the host's `POST /api/v2/payouts` and the flow's `POST /api/flow/payouts`.
 //!
 //! A flow payout is bounded (issue 8): only through the flow's current payout step
 //! ([`FlowUser::permit`]), never for a user whose background check failed (403
 //! `payout_blocked`; the host API still pays them, its decision), at least the app's
-//! `min_flow_payout` ([`min_flow_payout`]), and its errors never tell the end user anything
-//! about the app's wallet (a shortfall there answers a generic 409).
+//! `min_flow_payout` ([`crate::store::apps::min_flow_payout`]), and its errors never tell the
+//! end user anything about the app's wallet (a shortfall there answers a generic 409). The
+//! rules are [`crate::service::payouts`]'; these handlers check the caller and answer.
 
 use crate::auth::{FlowUser, HostApp};
-use crate::db::Db;
 use crate::error::Error;
 use crate::extract::ApiJson;
-use crate::idempotency::IdempotencyKey;
-use crate::ledger::{
-    app_account, create_transfer, fees_account, hold_account, rail_account, replayed_transfer,
-    user_account, user_wallet, Move, TransferDraft,
-};
-use crate::routes::payout_methods::{chosen_platform, MethodRow};
-use crate::routes::transfers::insufficient_funds;
-use crate::routes::users::user_exists;
 use crate::routes::Mount;
-use crate::secret::random_alphanumeric;
+use crate::service::payouts::{flow_payout, host_payout};
 use crate::state::AppState;
-use crate::test_values::completes_at_once;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::money::{
-    Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutBlock, PayoutQuote,
-    TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_MIN_FLOW_PAYOUT,
-};
-use payout_model::{FlowAction, Metadata, Rule};
-use uuid::Uuid;
+use payout_model::money::{NewFlowPayout, NewPayout, Transfer};
+use payout_model::FlowAction;
 
 /// The payout routes, host and flow.
 pub(crate) fn router() -> Router<AppState> {
@@ -55,73 +36,8 @@ async fn create_payout(
     app: HostApp,
     ApiJson(new): ApiJson<NewPayout>,
 ) -> Result<Json<Transfer>, Error> {
-    let key = new
-        .idempotency_key
-        .as_deref()
-        .map(|key| IdempotencyKey::new("payouts", key, &new))
-        .transpose()?;
-    if let Some(transfer) = replayed_transfer(&state.db, app.id, key.as_ref()).await? {
-        return Ok(Json(transfer));
-    }
-    if !user_exists(&state.db, app.id, new.user_id).await? {
-        return Err(Error::invalid_field("user_id", "no such user"));
-    }
-    let mut conn = state.db.acquire().await?;
-    let account_id = new
-        .account_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty());
-    let method = match account_id {
-        Some(account_id) => {
-            let not_theirs =
-                || Error::invalid_field("account_id", "is not a payout method of this user");
-            let id = Uuid::try_parse(account_id).map_err(|_| not_theirs())?;
-            let method = MethodRow::find(&mut conn, new.user_id, id)
-                .await?
-                .ok_or_else(not_theirs)?;
-            if let Some(platform) = chosen_platform(new.platform) {
-                let actual = method.platform()?;
-                if actual != platform {
-                    return Err(Error::invalid_field(
-                        "platform",
-                        format!(
-                            "is {}, but the payout method is {}",
-                            platform.as_str(),
-                            actual.as_str()
-                        ),
-                    ));
-                }
-            }
-            method
-        }
-        None => MethodRow::for_platform(&mut conn, new.user_id, new.platform)
-            .await?
-            .ok_or_else(|| {
-                let message = match chosen_platform(new.platform) {
-                    Some(platform) => {
-                        format!("the user has no {} payout method", platform.as_str())
-                    }
-                    None => "the user has no payout method".to_owned(),
-                };
-                Error::invalid_field("platform", message)
-            })?,
-    };
-    drop(conn);
-    let draft = payout_draft(PayoutOrder {
-        app_id: app.id,
-        user_id: new.user_id,
-        flow_id: None,
-        method: &method,
-        amount: new.amount,
-        party: new.payout_fee_party.unwrap_or_default(),
-        fund: new.fund,
-        metadata: new.metadata,
-    })?;
-    let transfer = create_transfer(&state.db, &draft, key.as_ref(), state.clock.now())
-        .await
-        .map_err(|e| e.into_error(insufficient_funds))?;
-    Ok(Json(transfer))
+    let now = state.clock.now();
+    Ok(Json(host_payout(&state.db, app.id, new, now).await?))
 }
 
 /// `POST /api/flow/payouts`: the signed-in user pays out `amount` (at least the app's
@@ -138,169 +54,6 @@ async fn create_flow_payout(
     ApiJson(new): ApiJson<NewFlowPayout>,
 ) -> Result<Json<Transfer>, Error> {
     let flow = user.permit(&state.db, FlowAction::CreatePayout).await?;
-    if payout_block(&state.db, user.user_id).await?.is_some() {
-        return Err(Error::PayoutBlocked);
-    }
-    let scope = format!("flow-payouts:{}", user.user_id);
-    let key = IdempotencyKey::new(scope, new.idempotency_key.clone(), &new)?;
-    if let Some(transfer) = replayed_transfer(&state.db, user.app_id, Some(&key)).await? {
-        return Ok(Json(transfer));
-    }
-    let minimum = min_flow_payout(&state.db, user.app_id).await?;
-    if new.amount < minimum {
-        return Err(Error::broke("amount", Rule::AtLeastAmount { min: minimum }));
-    }
-    let mut conn = state.db.acquire().await?;
-    let method = MethodRow::find(&mut conn, user.user_id, new.payout_method_id)
-        .await?
-        .ok_or_else(|| {
-            Error::invalid_field("payout_method_id", "is not one of your payout methods")
-        })?;
-    let withdrawable = user_wallet(&mut conn, user.user_id)
-        .await?
-        .withdrawable_amount;
-    drop(conn);
-    if new.amount > withdrawable {
-        return Err(above_balance(withdrawable));
-    }
-    let draft = payout_draft(PayoutOrder {
-        app_id: user.app_id,
-        user_id: user.user_id,
-        flow_id: Some(user.flow_id),
-        method: &method,
-        amount: new.amount,
-        party: flow.payout_fee_party,
-        fund: false,
-        metadata: None,
-    })?;
-    let transfer = create_transfer(&state.db, &draft, Some(&key), state.clock.now())
-        .await
-        .map_err(|e| {
-            e.into_error(|shortfall| {
-                if shortfall.is_user() {
-                    above_balance(shortfall.balance)
-                } else {
-                    // The app's side: the end user learns nothing of its wallet; the log has
-                    // what happened (no ids, no amounts of the user).
-                    tracing::warn!(
-                        "a flow payout was refused: the app's wallet cannot pay its part"
-                    );
-                    payout_unavailable()
-                }
-            })
-        })?;
-    Ok(Json(transfer))
-}
-
-/// The flow's 409 when the app cannot pay its part of a payout: says nothing of its wallet.
-fn payout_unavailable() -> Error {
-    Error::Conflict("this payout cannot be made right now; try again later".to_owned())
-}
-
-/// Why user `user_id` may not pay out through a flow, if they may not: a failed background
-/// check (`has_criminal_activity`). The host API does not ask.
-pub(crate) async fn payout_block(db: &Db, user_id: Uuid) -> Result<Option<PayoutBlock>, Error> {
-    let flagged: Option<i64> =
-        sqlx::query_scalar("SELECT has_criminal_activity FROM users WHERE id = $1")
-            .bind(user_id.to_string())
-            .fetch_optional(db)
-            .await?;
-    Ok((flagged.unwrap_or(0) != 0).then_some(PayoutBlock::BackgroundCheck))
-}
-
-/// The smallest payout app `app_id`'s flows accept (`apps.min_flow_payout`, migration 0006;
-/// [`DEFAULT_MIN_FLOW_PAYOUT`] for an app without the setting).
-pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Error> {
-    let minimum: Option<i64> = sqlx::query_scalar("SELECT min_flow_payout FROM apps WHERE id = $1")
-        .bind(app_id.to_string())
-        .fetch_optional(db)
-        .await?;
-    Ok(minimum.unwrap_or(DEFAULT_MIN_FLOW_PAYOUT))
-}
-
-/// The flow's 422 for an amount above the user's withdrawable balance.
-fn above_balance(withdrawable: Cents) -> Error {
-    Error::broke(
-        "amount",
-        Rule::AtMostBalance {
-            balance: withdrawable,
-        },
-    )
-}
-
-/// A payout, its method resolved.
-struct PayoutOrder<'a> {
-    app_id: Uuid,
-    user_id: Uuid,
-    flow_id: Option<Uuid>,
-    method: &'a MethodRow,
-    amount: Cents,
-    party: FeeParty,
-    fund: bool,
-    metadata: Option<Metadata>,
-}
-
-/// The transfer a payout writes:
-///
-/// 1. `fund`: app → user, the amount (`balance`);
-/// 2. the fee to the app's fee account (`fee`), from the user (`user` party) or the app
-///    (`platform`);
-/// 3. user → the rail (`external:<platform>`, completed) or the user's hold (ACH, pending),
-///    the amount less a user-paid fee (`payout`).
-fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
-    let platform = order.method.platform()?;
-    let quote = PayoutQuote::new(order.amount, platform, order.party)
-        .map_err(|rule| Error::broke("amount", rule))?;
-    let user = user_account(order.user_id);
-    let mut moves = Vec::new();
-    if order.fund {
-        moves.push(Move::new(
-            app_account(order.app_id),
-            user.clone(),
-            order.amount,
-            TransactionType::Balance,
-        ));
-    }
-    let fee_payer = match quote.payout_fee_party {
-        FeeParty::User => user.clone(),
-        FeeParty::Platform => app_account(order.app_id),
-    };
-    if quote.fee > 0 {
-        moves.push(Move::new(
-            fee_payer,
-            fees_account(order.app_id),
-            quote.fee,
-            TransactionType::Fee,
-        ));
-    }
-    let (rail, rests_at) = if completes_at_once(platform) {
-        (rail_account(platform), TransferStatus::Completed)
-    } else {
-        (hold_account(order.user_id), TransferStatus::Pending)
-    };
-    moves.push(Move::new(
-        user,
-        rail,
-        quote.net_amount,
-        TransactionType::Payout,
-    ));
-    Ok(TransferDraft {
-        id: Uuid::new_v4(),
-        app_id: order.app_id,
-        user_id: Some(order.user_id),
-        flow_id: order.flow_id,
-        kind: TransferType::Payout,
-        amount: order.amount,
-        statuses: vec![TransferStatus::Created, rests_at],
-        moves,
-        external_data: ExternalData {
-            account_id: Some(order.method.id()?.to_string()),
-            external_id: Some(format!("sbx_{}", random_alphanumeric(24))),
-            platform: Some(platform),
-            fee: Some(quote.fee),
-            payout_fee_party: Some(quote.payout_fee_party),
-            net_amount: Some(quote.net_amount),
-        },
-        metadata: order.metadata.filter(|m| !m.is_null()),
-    })
+    let now = state.clock.now();
+    Ok(Json(flow_payout(&state.db, &user, &flow, new, now).await?))
 }

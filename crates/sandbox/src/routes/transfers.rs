@@ -7,16 +7,16 @@
 use crate::auth::{FlowUser, HostApp};
 use crate::error::Error;
 use crate::extract::{ApiJson, ApiQuery, PathParam};
-use crate::idempotency::IdempotencyKey;
 use crate::ledger::{
     amount_out_of_range, app_account, change_status, create_transfer as write_new_transfer,
-    list_transfers as page, load_transfers, replayed_transfer, transfer_not_found, transfer_seq,
-    user_account, Move, Shortfall, TransferDraft, TransferRow, BANK,
+    insufficient_funds, list_transfers as page, load_transfers, replayed_transfer,
+    transfer_not_found, transfer_seq, user_account, Move, TransferDraft, TransferRow, BANK,
 };
 use crate::pagination::{Page, PageParams};
-use crate::routes::users::user_exists;
 use crate::routes::Mount;
 use crate::state::AppState;
+use crate::store::idempotency::IdempotencyKey;
+use crate::store::users::user_exists;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
@@ -39,14 +39,6 @@ pub(crate) fn router() -> Router<AppState> {
         .endpoint::<ep::CreateRefill, _, _>(create_refill)
         .endpoint::<ep::SimulateTransferStatus, _, _>(simulate_transfer)
         .endpoint::<ep::GetFlowTransfer, _, _>(get_flow_transfer)
-}
-
-/// The 422 for money an account does not have.
-pub(crate) fn insufficient_funds(shortfall: Shortfall) -> Error {
-    Error::invalid_field(
-        "amount",
-        format!("insufficient funds: {}", shortfall.describe()),
-    )
 }
 
 /// `POST /api/v2/transfers`: moves `|amount|` from the app's wallet to the user's (negative

@@ -1,5 +1,6 @@
-//! Idempotency keys of money requests (seed 004, "Create Payout with Idempotency Key"; DESIGN.md
-//! "Money"): a retried request returns the first result, never a second transfer.
+//! The `idempotency_keys` table: idempotency keys of money requests (seed 004, "Create Payout
+//! with Idempotency Key"; DESIGN.md "Money"): a retried request returns the first result, never
+//! a second transfer.
 //!
 //! A key is scoped (per app for the host's `transfers` and `payouts`, per app and user for the
 //! flow's payouts) and remembered with a sha256 of the canonical request (its JSON with sorted

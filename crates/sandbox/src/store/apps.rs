@@ -1,8 +1,8 @@
-//! Apps: the host tenants, their credentials and their embed allow-lists (seed 001,
-//! "Applications"). The sandbox has no app-management API yet: one default app is created at
-//! start ([`ensure_default_app`]). Api keys are stored as sha256 digests only. Every app has a
-//! wallet that opens with $100.00 in the sandbox (seed 004; [`crate::ledger::open_app_wallet`]),
-//! apps from before the ledger included.
+//! The `apps` table: the host tenants, their credentials, their embed allow-lists (seed 001,
+//! "Applications") and their flow payout minimum (migration 0006). The sandbox has no
+//! app-management API yet: one default app is created at start ([`ensure_default_app`]). Api keys
+//! are stored as sha256 digests only. Every app has a wallet that opens with $100.00 in the sandbox
+//! (seed 004; [`crate::ledger::open_app_wallet`]), apps from before the ledger included.
 
 use crate::db::{parse_stored_id, parse_stored_json, to_millis, Db};
 use crate::error::Error;
@@ -187,6 +187,20 @@ pub(crate) async fn allowed_origins(db: &Db, app_id: &str) -> Result<Vec<String>
         Some(json) => parse_stored_json("allowed_origins", &json),
         None => Ok(Vec::new()),
     }
+}
+
+/// The smallest payout app `app_id`'s flows accept (`apps.min_flow_payout`, migration 0006;
+/// [`DEFAULT_MIN_FLOW_PAYOUT`](payout_model::money::DEFAULT_MIN_FLOW_PAYOUT) for an app without the
+/// setting).
+pub(crate) async fn min_flow_payout(
+    db: &Db,
+    app_id: Uuid,
+) -> Result<payout_model::money::Cents, Error> {
+    let minimum: Option<i64> = sqlx::query_scalar("SELECT min_flow_payout FROM apps WHERE id = $1")
+        .bind(app_id.to_string())
+        .fetch_optional(db)
+        .await?;
+    Ok(minimum.unwrap_or(payout_model::money::DEFAULT_MIN_FLOW_PAYOUT))
 }
 
 #[cfg(test)]

@@ -1,0 +1,495 @@
+//! The identity decisions (issue 3, issue 8): the compliance record and the background check
+//! never disagree ([`save_compliance`], [`run_background_check`]), and the sandbox's ID
+//! verification decision ([`decide`], [`submit_id_verification`]): one of verified or needs
+//! review is the user's, not the flow's, and stands for every later flow of theirs. Tax ids and
+//! SSNs are never logged.
+//!
+//! The check and the compliance record never disagree (issue 8):
+//! - with a compliance record on file, the check runs on its country, date of birth, address and
+//!   SSN; the body may be `{}` ([`NewBackgroundCheck::on_file`]), and any field it does give
+//!   must agree with the file (422 naming it; the SSN compared by its salted hash). A W-8BEN
+//!   record is `not_eligible`. So a US adult cannot dodge the check by claiming another country
+//!   or an under-18 birth date, nor pass it with someone else's SSN;
+//! - without one, the fields are required, and a check that runs (US, 18 or older) stores what
+//!   it collected as the user's W-9 record (legal name from the user's profile), in the same
+//!   transaction; a compliance submission then cannot change its country, SSN or birth date;
+//! - a failed check is final: any later request, from any flow, is a 409, so it cannot be
+//!   re-run with another SSN.
+
+use crate::auth::FlowUser;
+use crate::db::{begin_write, Db};
+use crate::error::Error;
+use crate::service::steps::record_form_step;
+use crate::store::background_checks::{
+    has_failed_check, has_run_check, insert_check, not_eligible_claims, CheckSubject,
+};
+use crate::store::compliance::{find_record, store_record, store_tin_hash, TaxRecord};
+use crate::store::flows::flow_state;
+use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
+use crate::store::notifications::record_notification;
+use crate::store::users::{email, flag_criminal_activity, legal_name};
+use crate::test_values::{SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG};
+use chrono::{DateTime, NaiveDate, Utc};
+use payout_model::identity::{
+    age_on, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, DocumentSide,
+    IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm, VerificationStatus,
+    MIN_AGE_YEARS,
+};
+use payout_model::notification::{BackgroundCheckFailed, NotificationType};
+use payout_model::{last4, FieldError, Invalid, Rule, StepName, Validate};
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+/// Stores `compliance` (with its whole US tax id `tin`; `None` for a W-8BEN) as the signed-in
+/// user's record, replacing any: 422 naming each of `country`, `tin`, `date_of_birth`,
+/// `address` that differs from what a background check already run was run on, or that
+/// contradicts what a `not_eligible` check was told. What the check ran on is read and the new
+/// record written in one transaction, so a check running meanwhile cannot slip between them.
+pub(crate) async fn save_compliance(
+    db: &Db,
+    user: &FlowUser,
+    compliance: &Compliance,
+    tin: Option<&str>,
+) -> Result<(), Error> {
+    let mut tx = begin_write(db).await?;
+    if has_run_check(&mut tx, user.user_id).await? {
+        if let Some(record) = find_record(&mut *tx, user.user_id).await? {
+            check_unchanged_by(&record, compliance, tin)?;
+        }
+    }
+    check_not_eligible_claims(&mut tx, user.user_id, compliance).await?;
+    store_record(&mut tx, user.user_id, user.app_id, compliance, tin).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// 422 naming `country` or `date_of_birth` when `new` contradicts what a `not_eligible`
+/// background check of the user was told: that they live outside the US, or were under 18 on
+/// the day of the check. Otherwise a user could dodge the check by claiming another country (or
+/// a later birth date) in it and then give US adult tax details, and the two would disagree
+/// (issue 8).
+async fn check_not_eligible_claims(
+    conn: &mut AnyConnection,
+    user_id: Uuid,
+    new: &Compliance,
+) -> Result<(), Error> {
+    const MESSAGE: &str = "must match the background check already run";
+    let claims = not_eligible_claims(conn, user_id).await?;
+    let born = NaiveDate::parse_from_str(new.date_of_birth.trim(), "%Y-%m-%d").ok();
+    let mut errors = Vec::new();
+    for (reason, completed_at) in claims {
+        match reason {
+            Some(Ineligible::NotUs) if new.country == "US" => {
+                errors.push(FieldError::new("country", MESSAGE))
+            }
+            Some(Ineligible::Under18) => {
+                let checked_on = completed_at.date_naive();
+                if born.is_some_and(|born| age_on(born, checked_on) >= MIN_AGE_YEARS) {
+                    errors.push(FieldError::new("date_of_birth", MESSAGE));
+                }
+            }
+            _ => {}
+        }
+    }
+    Error::unless_fields(errors)
+}
+
+/// 422 naming `country`, `tin`, `date_of_birth` and `address` where `new` (with its tax id
+/// `tin`) differs from `record`, which a background check was run on.
+fn check_unchanged_by(
+    record: &TaxRecord,
+    new: &Compliance,
+    tin: Option<&str>,
+) -> Result<(), Error> {
+    const MESSAGE: &str = "must match the background check already run";
+    let mut errors = Vec::new();
+    if new.country != record.compliance.country {
+        errors.push(FieldError::new("country", MESSAGE));
+    } else if let Some(tin) = tin {
+        if !record.tin_matches(tin) {
+            errors.push(FieldError::new("tin", MESSAGE));
+        }
+    }
+    if !same_date(&new.date_of_birth, &record.compliance.date_of_birth) {
+        errors.push(FieldError::new("date_of_birth", MESSAGE));
+    }
+    // The check ran on the address too (issue 8: the two never disagree).
+    if !same_place(&new.address, &record.compliance.address) {
+        errors.push(FieldError::new("address", MESSAGE));
+    }
+    Error::unless_fields(errors)
+}
+
+/// Whether two addresses are the same place for a compliance resubmission: equal once normalized,
+/// ignoring letter case.
+fn same_place(a: &Address, b: &Address) -> bool {
+    let key = |a: &Address| serde_json::to_string(&a.normalized()).map(|s| s.to_lowercase());
+    matches!((key(a), key(b)), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Whether two `YYYY-MM-DD` dates are the same day (text compared when one does not parse).
+fn same_date(a: &str, b: &str) -> bool {
+    let parse = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+    match (parse(a), parse(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a.trim() == b.trim(),
+    }
+}
+
+/// Checks the signed-in user at `now`, on their compliance record when there is one (module
+/// docs): 409 when their check already failed; 422 naming each bad field (as of `now`'s date),
+/// each missing one when nothing is on file, or each one that contradicts the file. The check,
+/// the compliance record it ran on or collected, the `has_criminal_activity` flag and the app's
+/// notification of a failure exist together or not at all.
+pub(crate) async fn run_background_check(
+    db: &Db,
+    user: &FlowUser,
+    new: &NewBackgroundCheck,
+    now: DateTime<Utc>,
+) -> Result<BackgroundCheck, Error> {
+    let today = now.date_naive();
+    let id = Uuid::new_v4();
+    // A concurrent check or compliance submission waits.
+    let mut tx = begin_write(db).await?;
+    if has_failed_check(&mut tx, user.user_id).await? {
+        return Err(Error::Conflict(
+            "the background check has already been run".to_owned(),
+        ));
+    }
+    let record = find_record(&mut *tx, user.user_id).await?;
+    let subject = match &record {
+        Some(record) => Subject::on_file(new, record)?,
+        None => {
+            new.as_of(today).validate()?;
+            Subject::collected(new)
+        }
+    };
+    let check = subject.check(today, now)?;
+    let ran = check.status != BackgroundCheckStatus::NotEligible;
+    match (&record, &subject.ssn) {
+        (Some(_), Ssn::Given(ssn)) if ran => store_tin_hash(&mut tx, user.user_id, ssn).await?,
+        (None, Ssn::Given(ssn)) if ran => {
+            let compliance = subject.collected_record(&mut tx, user.user_id, now).await?;
+            store_record(&mut tx, user.user_id, user.app_id, &compliance, Some(ssn)).await?;
+        }
+        _ => {}
+    }
+    let who = CheckSubject {
+        id,
+        app_id: user.app_id,
+        user_id: user.user_id,
+        flow_id: user.flow_id,
+    };
+    insert_check(&mut tx, &who, &check, now).await?;
+    if check.status == BackgroundCheckStatus::Failed {
+        flag_criminal_activity(&mut tx, user.user_id).await?;
+        record_notification(
+            &mut tx,
+            user.app_id,
+            NotificationType::UserBackgroundCheckFailed,
+            Some(user.user_id),
+            &BackgroundCheckFailed {
+                user_id: user.user_id,
+                flow_id: user.flow_id,
+                background_check_id: id,
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(user_id = %user.user_id, status = ?check.status, "background check done");
+    Ok(check)
+}
+
+/// Who is checked: the compliance record on file, or what the request collected.
+struct Subject<'a> {
+    /// Upper case.
+    country: String,
+    /// `YYYY-MM-DD`.
+    date_of_birth: String,
+    /// Normalized; `None` only outside the US without a record.
+    address: Option<Address>,
+    ssn: Ssn<'a>,
+}
+
+/// The SSN a check runs on.
+enum Ssn<'a> {
+    /// The one on file, known by its salted hash.
+    OnFile(&'a TaxRecord),
+    /// One the request gave (no record, or a W-9 row from before the hash was kept).
+    Given(&'a str),
+    /// None (outside the US).
+    Missing,
+}
+
+impl<'a> Subject<'a> {
+    /// The record on file, after 422 naming each field `new` gives that contradicts it. A W-9
+    /// row from before the hash was kept needs the SSN, matched by its last four digits.
+    fn on_file(new: &'a NewBackgroundCheck, record: &'a TaxRecord) -> Result<Self, Error> {
+        let file = &record.compliance;
+        let given = |v: &'a str| Some(v.trim()).filter(|v| !v.is_empty());
+        let ssn = new.ssn.as_deref().and_then(given);
+        let mut errors = Vec::new();
+        if let Some(country) = given(&new.country) {
+            if !country.eq_ignore_ascii_case(&file.country) {
+                errors.push(FieldError::new(
+                    "country",
+                    format!(
+                        "must match the country of your tax information ({})",
+                        file.country
+                    ),
+                ));
+            }
+        }
+        if let Some(date_of_birth) = given(&new.date_of_birth) {
+            if !same_date(date_of_birth, &file.date_of_birth) {
+                errors.push(FieldError::new(
+                    "date_of_birth",
+                    "must match the date of birth of your tax information",
+                ));
+            }
+        }
+        match ssn {
+            Some(ssn) if !record.tin_matches(ssn) => {
+                errors.push(FieldError::new(
+                    "ssn",
+                    "must match the SSN of your tax information",
+                ));
+            }
+            None if file.form == TaxForm::W9 && !record.has_tin_hash() => {
+                errors.push(FieldError::new("ssn", Rule::Required.to_string()));
+            }
+            _ => {}
+        }
+        if let Some(address) = &new.address {
+            if !same_address(address, &file.address) {
+                errors.push(FieldError::new(
+                    "address",
+                    "must match the address of your tax information",
+                ));
+            }
+        }
+        Error::unless_fields(errors)?;
+        let ssn = match ssn {
+            _ if record.has_tin_hash() => Ssn::OnFile(record),
+            Some(ssn) => Ssn::Given(ssn),
+            None => Ssn::Missing,
+        };
+        Ok(Subject {
+            country: file.country.clone(),
+            date_of_birth: file.date_of_birth.clone(),
+            address: Some(file.address.clone()),
+            ssn,
+        })
+    }
+
+    /// What `new` (already valid) collected.
+    fn collected(new: &'a NewBackgroundCheck) -> Self {
+        let country = new.country.trim().to_uppercase();
+        let us = country == "US";
+        let date_of_birth = NaiveDate::parse_from_str(new.date_of_birth.trim(), "%Y-%m-%d")
+            .ok()
+            .map_or_else(
+                || new.date_of_birth.trim().to_owned(),
+                |born| born.format("%Y-%m-%d").to_string(),
+            );
+        Subject {
+            country,
+            date_of_birth,
+            address: new.address.as_ref().map(Address::normalized),
+            ssn: match new.ssn.as_deref() {
+                Some(ssn) if us => Ssn::Given(ssn.trim()),
+                _ => Ssn::Missing,
+            },
+        }
+    }
+
+    /// The check's outcome as of `today`.
+    fn check(&self, today: NaiveDate, now: DateTime<Utc>) -> Result<BackgroundCheck, Error> {
+        let who = NewBackgroundCheck {
+            country: self.country.clone(),
+            date_of_birth: self.date_of_birth.clone(),
+            ..NewBackgroundCheck::default()
+        };
+        if let Some(reason) = who.ineligible(today) {
+            return Ok(BackgroundCheck {
+                status: BackgroundCheckStatus::NotEligible,
+                reason: Some(reason),
+                ssn_last4: None,
+                completed_at: now,
+            });
+        }
+        let (fails, ssn_last4) = match &self.ssn {
+            Ssn::OnFile(record) => (
+                record.tin_matches(SANDBOX_FAILING_SSN),
+                record.compliance.tin_last4.clone(),
+            ),
+            Ssn::Given(ssn) => (
+                tin_digits(ssn) == tin_digits(SANDBOX_FAILING_SSN),
+                Some(last4(ssn)),
+            ),
+            Ssn::Missing => return Err(Error::Internal("a us check without an ssn".to_owned())),
+        };
+        Ok(BackgroundCheck {
+            status: if fails {
+                BackgroundCheckStatus::Failed
+            } else {
+                BackgroundCheckStatus::Clear
+            },
+            reason: None,
+            ssn_last4,
+            completed_at: now,
+        })
+    }
+
+    /// The W-9 record a check that ran collected: its country, date of birth, address and SSN,
+    /// and the legal name of user `user_id`'s profile.
+    async fn collected_record(
+        &self,
+        conn: &mut AnyConnection,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Compliance, Error> {
+        let (first_name, last_name) = legal_name(conn, user_id).await?;
+        Ok(Compliance {
+            form: TaxForm::W9,
+            country: self.country.clone(),
+            first_name: first_name.trim().to_owned(),
+            last_name: last_name.trim().to_owned(),
+            date_of_birth: self.date_of_birth.clone(),
+            tin_last4: match self.ssn {
+                Ssn::Given(ssn) => Some(last4(ssn)),
+                _ => None,
+            },
+            foreign_tax_id_last4: None,
+            address: self.address.clone().unwrap_or_default(),
+            submitted_at: now,
+        })
+    }
+}
+
+/// Whether two addresses are the same place for a background check: every part compared trimmed,
+/// with runs of spaces as one and in any case.
+fn same_address(a: &Address, b: &Address) -> bool {
+    let key = |a: &Address| {
+        let a = a.normalized();
+        [
+            a.line1,
+            a.line2.unwrap_or_default(),
+            a.city,
+            a.region.unwrap_or_default(),
+            a.postal_code.unwrap_or_default(),
+        ]
+        .map(|part| {
+            part.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        })
+    };
+    key(a) == key(b)
+}
+
+/// Whether a decision stands for good : verified or needs review.
+fn is_settled(status: VerificationStatus) -> bool {
+    matches!(
+        status,
+        VerificationStatus::Verified | VerificationStatus::NeedsReview
+    )
+}
+
+/// The 409 for an upload once the decision is settled.
+fn already_decided(status: VerificationStatus) -> Error {
+    Error::Conflict(if status == VerificationStatus::Verified {
+        "your id is already verified".to_owned()
+    } else {
+        "your id is already being reviewed".to_owned()
+    })
+}
+
+/// 409 once user `user_id`'s ID verification decision is settled (verified or in review): they
+/// upload nothing more.
+pub(crate) async fn check_undecided(db: &Db, user_id: Uuid) -> Result<(), Error> {
+    if let Some((status, _)) = decision(db, user_id).await? {
+        if is_settled(status) {
+            return Err(already_decided(status));
+        }
+    }
+    Ok(())
+}
+
+/// Asks for the sandbox's decision ([`decide`]) on the signed-in user's pictures at `now`:
+/// 422 naming each missing side ("is required"). A failure clears the pictures and leaves the
+/// step open; verified and needs-review complete it. Once the user is verified or in review (in
+/// this flow or an earlier one), no new decision is made and no pictures are needed: the answer
+/// is the decision on file, and the step is completed.
+pub(crate) async fn submit_id_verification(
+    db: &Db,
+    user: &FlowUser,
+    now: DateTime<Utc>,
+) -> Result<Submitted<IdVerification>, Error> {
+    let current = find_id_verification(db, user.user_id).await?;
+    if is_settled(current.status) {
+        let flow = record_form_step(db, user.flow_id, StepName::IdVerification, now).await?;
+        return Ok(Submitted {
+            data: current,
+            flow,
+        });
+    }
+    let mut errors = Invalid::default();
+    for side in DocumentSide::ALL {
+        if !current.documents.iter().any(|d| d.side == side) {
+            errors.add(side.as_str(), Rule::Required);
+        }
+    }
+    errors.finish()?;
+
+    let status = decide(&email(db, user.user_id).await?);
+    let who = DecisionFor {
+        user_id: user.user_id,
+        app_id: user.app_id,
+        flow_id: user.flow_id,
+    };
+    record_decision(db, &who, status, now).await?;
+    tracing::info!(user_id = %user.user_id, ?status, "id verification decided");
+
+    let flow = if status == VerificationStatus::Failed {
+        flow_state(db, user.flow_id).await?
+    } else {
+        record_form_step(db, user.flow_id, StepName::IdVerification, now).await?
+    };
+    Ok(Submitted {
+        data: find_id_verification(db, user.user_id).await?,
+        flow,
+    })
+}
+
+/// The sandbox's ID verification decision for a user with `email` (README "Sandbox test
+/// values"): one containing [`SANDBOX_IDV_FAIL_TAG`] fails, one containing
+/// [`SANDBOX_IDV_REVIEW_TAG`] needs review, any other is verified.
+pub(crate) fn decide(email: &str) -> VerificationStatus {
+    let email = email.to_lowercase();
+    if email.contains(SANDBOX_IDV_FAIL_TAG) {
+        VerificationStatus::Failed
+    } else if email.contains(SANDBOX_IDV_REVIEW_TAG) {
+        VerificationStatus::NeedsReview
+    } else {
+        VerificationStatus::Verified
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decides_from_the_email_tags() {
+        assert_eq!(decide("ada+fail@example.com"), VerificationStatus::Failed);
+        assert_eq!(
+            decide("Ada+Review@example.com"),
+            VerificationStatus::NeedsReview
+        );
+        assert_eq!(decide("ada@example.com"), VerificationStatus::Verified);
+    }
+}

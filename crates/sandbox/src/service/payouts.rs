@@ -1,0 +1,284 @@
+//! Payouts (seed 004, "Create Payout"; issue 4): the one engine behind the host's and the
+//! flow's payout routes: which payout method a host payout goes to ([`host_payout_method`]) and
+//! the transfer a payout writes ([`payout_draft`], then [`crate::ledger::create_transfer`]).
+//!
+//! The sandbox rails: PayPal, Venmo and Cash App payouts complete at once (user → `external:
+//! <platform>`); ACH payouts go `pending` with the money in the user's hold until the sandbox's
+//! simulate endpoint completes or fails them. The fee
+//! ([`PayoutPlatform::fee`](payout_model::money::PayoutPlatform::fee)) is charged at creation, to
+//! the app's wallet (`platform`, the default) or out of the amount (`user`).
+
+use crate::auth::FlowUser;
+use crate::db::Db;
+use crate::error::Error;
+use crate::ledger::{
+    app_account, create_transfer, fees_account, hold_account, insufficient_funds, rail_account,
+    replayed_transfer, user_account, user_wallet, Move, TransferDraft,
+};
+use crate::secret::random_alphanumeric;
+use crate::store::apps::min_flow_payout;
+use crate::store::idempotency::IdempotencyKey;
+use crate::store::payout_methods::{chosen_platform, MethodRow};
+use crate::store::users::{payout_block, user_exists};
+use crate::test_values::completes_at_once;
+use chrono::{DateTime, Utc};
+use payout_model::money::{
+    Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutQuote, TransactionType,
+    Transfer, TransferStatus, TransferType,
+};
+use payout_model::{FlowState, Metadata, Rule};
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+/// A host payout (`POST /api/v2/payouts`) of app `app_id` at `now`: replays an idempotency
+/// key's first transfer; 422 naming `user_id` for another app's user, or as
+/// [`host_payout_method`] says; `fund` first moves the amount from the app's wallet to the
+/// user's, in the same transfer; 422 on `amount` for money a wallet does not have.
+pub(crate) async fn host_payout(
+    db: &Db,
+    app_id: Uuid,
+    new: NewPayout,
+    now: DateTime<Utc>,
+) -> Result<Transfer, Error> {
+    let key = new
+        .idempotency_key
+        .as_deref()
+        .map(|key| IdempotencyKey::new("payouts", key, &new))
+        .transpose()?;
+    if let Some(transfer) = replayed_transfer(db, app_id, key.as_ref()).await? {
+        return Ok(transfer);
+    }
+    if !user_exists(db, app_id, new.user_id).await? {
+        return Err(Error::invalid_field("user_id", "no such user"));
+    }
+    let mut conn = db.acquire().await?;
+    let method = host_payout_method(&mut conn, &new).await?;
+    drop(conn);
+    let draft = payout_draft(PayoutOrder {
+        app_id,
+        user_id: new.user_id,
+        flow_id: None,
+        method: &method,
+        amount: new.amount,
+        party: new.payout_fee_party.unwrap_or_default(),
+        fund: new.fund,
+        metadata: new.metadata,
+    })?;
+    let transfer = create_transfer(db, &draft, key.as_ref(), now)
+        .await
+        .map_err(|e| e.into_error(insufficient_funds))?;
+    Ok(transfer)
+}
+
+/// A flow payout of the signed-in user through `flow` at `now` (the caller checked the payout
+/// step is current): 403 `payout_blocked` for a user whose background check failed; replays an
+/// idempotency key's first transfer (the key is scoped to the app and the user); 422 on
+/// `amount` under the app's `min_flow_payout` or above the user's withdrawable balance, on
+/// `payout_method_id` for a method not theirs; the fee paid as the flow's `payout_fee_party`
+/// says; when the app's wallet cannot pay its part, a 409 that says nothing of its balance.
+pub(crate) async fn flow_payout(
+    db: &Db,
+    user: &FlowUser,
+    flow: &FlowState,
+    new: NewFlowPayout,
+    now: DateTime<Utc>,
+) -> Result<Transfer, Error> {
+    if payout_block(db, user.user_id).await?.is_some() {
+        return Err(Error::PayoutBlocked);
+    }
+    let scope = format!("flow-payouts:{}", user.user_id);
+    let key = IdempotencyKey::new(scope, new.idempotency_key.clone(), &new)?;
+    if let Some(transfer) = replayed_transfer(db, user.app_id, Some(&key)).await? {
+        return Ok(transfer);
+    }
+    let minimum = min_flow_payout(db, user.app_id).await?;
+    if new.amount < minimum {
+        return Err(Error::broke("amount", Rule::AtLeastAmount { min: minimum }));
+    }
+    let mut conn = db.acquire().await?;
+    let method = MethodRow::find(&mut conn, user.user_id, new.payout_method_id)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid_field("payout_method_id", "is not one of your payout methods")
+        })?;
+    let withdrawable = user_wallet(&mut conn, user.user_id)
+        .await?
+        .withdrawable_amount;
+    drop(conn);
+    if new.amount > withdrawable {
+        return Err(above_balance(withdrawable));
+    }
+    let draft = payout_draft(PayoutOrder {
+        app_id: user.app_id,
+        user_id: user.user_id,
+        flow_id: Some(user.flow_id),
+        method: &method,
+        amount: new.amount,
+        party: flow.payout_fee_party,
+        fund: false,
+        metadata: None,
+    })?;
+    let transfer = create_transfer(db, &draft, Some(&key), now)
+        .await
+        .map_err(|e| {
+            e.into_error(|shortfall| {
+                if shortfall.is_user() {
+                    above_balance(shortfall.balance)
+                } else {
+                    // The app's side: the end user learns nothing of its wallet; the log has
+                    // what happened (no ids, no amounts of the user).
+                    tracing::warn!(
+                        "a flow payout was refused: the app's wallet cannot pay its part"
+                    );
+                    payout_unavailable()
+                }
+            })
+        })?;
+    Ok(transfer)
+}
+
+/// The flow's 409 when the app cannot pay its part of a payout: says nothing of its wallet.
+fn payout_unavailable() -> Error {
+    Error::Conflict("this payout cannot be made right now; try again later".to_owned())
+}
+
+/// The flow's 422 for an amount above the user's withdrawable balance.
+fn above_balance(withdrawable: Cents) -> Error {
+    Error::broke(
+        "amount",
+        Rule::AtMostBalance {
+            balance: withdrawable,
+        },
+    )
+}
+
+/// The payout method a host payout `new` goes to: `account_id` when given (422 naming it when it
+/// is not the user's, or naming `platform` when that disagrees), else the user's method on
+/// `platform` (`default`: their default method; 422 naming `platform` when they have none).
+async fn host_payout_method(conn: &mut AnyConnection, new: &NewPayout) -> Result<MethodRow, Error> {
+    let account_id = new
+        .account_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    Ok(match account_id {
+        Some(account_id) => {
+            let not_theirs =
+                || Error::invalid_field("account_id", "is not a payout method of this user");
+            let id = Uuid::try_parse(account_id).map_err(|_| not_theirs())?;
+            let method = MethodRow::find(conn, new.user_id, id)
+                .await?
+                .ok_or_else(not_theirs)?;
+            if let Some(platform) = chosen_platform(new.platform) {
+                let actual = method.platform()?;
+                if actual != platform {
+                    return Err(Error::invalid_field(
+                        "platform",
+                        format!(
+                            "is {}, but the payout method is {}",
+                            platform.as_str(),
+                            actual.as_str()
+                        ),
+                    ));
+                }
+            }
+            method
+        }
+        None => MethodRow::for_platform(conn, new.user_id, new.platform)
+            .await?
+            .ok_or_else(|| {
+                let message = match chosen_platform(new.platform) {
+                    Some(platform) => {
+                        format!("the user has no {} payout method", platform.as_str())
+                    }
+                    None => "the user has no payout method".to_owned(),
+                };
+                Error::invalid_field("platform", message)
+            })?,
+    })
+}
+
+/// A payout, its method resolved.
+struct PayoutOrder<'a> {
+    /// The app paying.
+    pub app_id: Uuid,
+    /// The user paid.
+    pub user_id: Uuid,
+    /// The flow it is made through, if any.
+    pub flow_id: Option<Uuid>,
+    /// Where the money goes.
+    pub method: &'a MethodRow,
+    /// The amount, fee included.
+    pub amount: Cents,
+    /// Who pays the fee.
+    pub party: FeeParty,
+    /// Whether the app first funds the user's wallet with the amount.
+    pub fund: bool,
+    /// The host's metadata.
+    pub metadata: Option<Metadata>,
+}
+
+/// The transfer a payout writes:
+///
+/// 1. `fund`: app → user, the amount (`balance`);
+/// 2. the fee to the app's fee account (`fee`), from the user (`user` party) or the app
+///    (`platform`);
+/// 3. user → the rail (`external:<platform>`, completed) or the user's hold (ACH, pending),
+///    the amount less a user-paid fee (`payout`).
+fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
+    let platform = order.method.platform()?;
+    let quote = PayoutQuote::new(order.amount, platform, order.party)
+        .map_err(|rule| Error::broke("amount", rule))?;
+    let user = user_account(order.user_id);
+    let mut moves = Vec::new();
+    if order.fund {
+        moves.push(Move::new(
+            app_account(order.app_id),
+            user.clone(),
+            order.amount,
+            TransactionType::Balance,
+        ));
+    }
+    let fee_payer = match quote.payout_fee_party {
+        FeeParty::User => user.clone(),
+        FeeParty::Platform => app_account(order.app_id),
+    };
+    if quote.fee > 0 {
+        moves.push(Move::new(
+            fee_payer,
+            fees_account(order.app_id),
+            quote.fee,
+            TransactionType::Fee,
+        ));
+    }
+    let (rail, rests_at) = if completes_at_once(platform) {
+        (rail_account(platform), TransferStatus::Completed)
+    } else {
+        (hold_account(order.user_id), TransferStatus::Pending)
+    };
+    moves.push(Move::new(
+        user,
+        rail,
+        quote.net_amount,
+        TransactionType::Payout,
+    ));
+    Ok(TransferDraft {
+        id: Uuid::new_v4(),
+        app_id: order.app_id,
+        user_id: Some(order.user_id),
+        flow_id: order.flow_id,
+        kind: TransferType::Payout,
+        amount: order.amount,
+        statuses: vec![TransferStatus::Created, rests_at],
+        moves,
+        external_data: ExternalData {
+            account_id: Some(order.method.id()?.to_string()),
+            external_id: Some(format!("sbx_{}", random_alphanumeric(24))),
+            platform: Some(platform),
+            fee: Some(quote.fee),
+            payout_fee_party: Some(quote.payout_fee_party),
+            net_amount: Some(quote.net_amount),
+        },
+        metadata: order.metadata.filter(|m| !m.is_null()),
+    })
+}

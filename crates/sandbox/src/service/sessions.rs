@@ -1,0 +1,117 @@
+//! Minting and resuming flow sessions (DESIGN.md "The API"; issue 3, issue 8): whether a fresh
+//! session acts for the flow's user (a pre-authenticated link signs in one browser, once), how
+//! long it lives, whether a resume cookie's session may go on, and which embedding origin it
+//! may post to. The cookie itself and the HTTP answers are `routes::flow_sessions`'.
+
+use crate::db::Db;
+use crate::error::Error;
+use crate::origin::is_allowed_origin;
+use crate::secret::new_token;
+use crate::state::AppState;
+use crate::store::apps::allowed_origins;
+use crate::store::flows::{claim_preauth, FlowRow};
+use crate::store::sessions::{find_resumable, insert_session, set_host_origin, NewSessionRow};
+use chrono::{DateTime, Duration, Utc};
+use payout_model::{
+    FlowState, Origin, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES,
+    SESSION_TTL_MINUTES,
+};
+
+/// What a resume cookie's token names.
+pub(crate) enum Resumed {
+    /// A live, authenticated session of the flow: the same session, the flow as it is now.
+    Live(Session),
+    /// An authenticated session of the flow that has ended.
+    Expired,
+    /// Nothing known: the cookie is ignored.
+    Unknown,
+}
+
+/// The authenticated session of `flow` whose token is `token`, at `now`; a live one gets
+/// `host_origin` (checked again) as its embedding origin.
+pub(crate) async fn resume(
+    db: &Db,
+    flow: &FlowState,
+    token: &str,
+    host_origin: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Resumed, Error> {
+    Ok(match find_resumable(db, flow.id, token).await? {
+        Some(expires_at) if now < expires_at => {
+            set_host_origin(db, token, host_origin.clone()).await?;
+            Resumed::Live(Session {
+                token: token.to_owned(),
+                expires_at,
+                authenticated: true,
+                flow: flow.clone(),
+                host_origin,
+            })
+        }
+        Some(_) => Resumed::Expired,
+        None => Resumed::Unknown,
+    })
+}
+
+/// A fresh session of `flow` (read as `flow_state`) at `now`. It is authenticated only when the
+/// host named the user when it created the flow, the flow does not `require_auth`, is not
+/// complete, was created less than [`PREAUTH_WINDOW_MINUTES`] ago, and this mint is the first
+/// to claim it (issue 8). It lives [`SESSION_TTL_MINUTES`], or [`COMPLETED_SESSION_MINUTES`]
+/// for a complete flow.
+pub(crate) async fn mint(
+    db: &Db,
+    flow: &FlowRow,
+    flow_state: FlowState,
+    host_origin: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Session, Error> {
+    let complete = flow_state.is_complete();
+    let preauth_until = flow.created()? + Duration::minutes(PREAUTH_WINDOW_MINUTES);
+    let may_preauthenticate = flow.host_named_user()
+        && flow_state.user_id.is_some()
+        && !flow_state.require_auth
+        && !complete
+        && now < preauth_until;
+
+    let token = new_token();
+    let expires_at = now
+        + Duration::minutes(if complete {
+            COMPLETED_SESSION_MINUTES
+        } else {
+            SESSION_TTL_MINUTES
+        });
+    // The claim and the session it authenticates are written together or not at all.
+    let mut tx = db.begin().await?;
+    let authenticated = may_preauthenticate && claim_preauth(&mut tx, flow_state.id, now).await?;
+    let user_id = flow_state.user_id.filter(|_| authenticated);
+    let row = NewSessionRow {
+        token: &token,
+        flow_id: flow_state.id,
+        user_id,
+        authenticated,
+        host_origin: host_origin.clone(),
+        expires_at,
+    };
+    insert_session(&mut tx, &row, now).await?;
+    tx.commit().await?;
+    Ok(Session {
+        token,
+        expires_at,
+        authenticated,
+        flow: flow_state.for_session(authenticated),
+        host_origin,
+    })
+}
+
+/// The requested embedding origin when the app's allow-list (or the server's extra origins, or
+/// loopback) holds it; `None` otherwise, and nothing is posted to the host.
+pub(crate) async fn checked_host_origin(
+    state: &AppState,
+    app_id: &str,
+    requested: Option<&str>,
+) -> Result<Option<String>, Error> {
+    let Some(origin) = requested.and_then(Origin::parse) else {
+        return Ok(None);
+    };
+    let app_origins = allowed_origins(&state.db, app_id).await?;
+    Ok(is_allowed_origin(&origin, &app_origins, &state.config).then(|| origin.to_string()))
+}

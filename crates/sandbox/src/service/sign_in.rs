@@ -1,0 +1,321 @@
+//! Sign-in by phone and one-time code (issue 3, DESIGN.md "auth / onboarding"), for a flow
+//! session that does not act for a user yet: the session asks for a code to a phone
+//! ([`send_code`]), verifies it ([`verify_code`]), and either signs in as the user that phone
+//! belongs to or, for a phone the app does not know, creates the user from a profile
+//! ([`sign_up`]). Either way the user ends verified, the session authenticated for them, and the
+//! flow claimed (`user_id` set, seed 002).
+//!
+//! The rules, with their constants in `payout_model::identity`:
+//! - codes are made and delivered by the state's [`crate::CodeSender`] (the sandbox's is always
+//!   `000000`), stored as a salted hash, one live code per session;
+//! - a code expires [`CODE_TTL_MINUTES`] after it was sent and dies after
+//!   [`CODE_MAX_ATTEMPTS`] wrong tries; a new one may be asked for [`CODE_RESEND_SECONDS`]
+//!   after the last (429 with `Retry-After` before), and replaces it;
+//! - a code is sent, and `POST …/code` answers the same, for any well-formed number on every
+//!   flow (issue 8: no oracle for whose phone a flow's user has); only `POST …/verify` tells
+//!   right from wrong. When the flow already names its user (named by the host,
+//!   `flows.preauthenticated`, with or without `require_auth`, or claimed by an earlier
+//!   sign-in), the right code for another number answers 403 naming `phone_number`: such a flow
+//!   signs in its own user only, by their own phone, never someone else claiming it. Claiming a
+//!   flow never pre-authenticates it: only a `user_id` the host named at creation does (see
+//!   `routes::flow_sessions`);
+//! - otherwise the phone signs in as the oldest user of the app with that phone (the sandbox
+//!   allows duplicate phones, seed 004).
+//!
+//! No one can lock a user out (issue 8). Wrong codes count against the session that typed them:
+//! each burns a try of that session's code, and from the [`CODE_MAX_ATTEMPTS`]th on each makes
+//! that session wait twice as long before its next try (1 s, 2 s, 4 s, … at most
+//! [`MAX_WRONG_CODE_WAIT_SECONDS`]; 429 with `Retry-After`). The owner asking for a fresh code in
+//! their own session and typing it signs in, whatever strangers typed. Sessions are free to
+//! mint, so guesses are bounded per number too, without refusing the owner: a new code for a
+//! number waits [`CODE_RESEND_SECONDS`] after the last code sent to it from the same client, in
+//! whichever session of the app (table `phone_sign_in_events`, migrations 0005 and 0009; the
+//! same 429), so each client faces at most [`CODE_MAX_ATTEMPTS`] guesses per code and one code
+//! per [`CODE_RESEND_SECONDS`] for a number, while a stranger asking codes for someone's number
+//! never holds its owner's device back; and sending and verifying codes are rate limited per
+//! client IP and per app ([`crate::ratelimit`], checked by the handlers).
+
+use crate::auth::FlowSession;
+use crate::db::{begin_write, Db};
+use crate::error::{seconds, Error};
+use crate::otp::{code_matches, hash_code, new_salt};
+use crate::phone::ParsedPhone;
+use crate::ratelimit::ClientIp;
+use crate::state::AppState;
+use crate::store::flows::{claim_for_user, flow_state};
+use crate::store::sessions::{
+    authenticate, mark_phone_verified, phone_verified, session_phone, set_phone, set_wrong_codes,
+    wrong_codes,
+};
+use crate::store::sign_in::{
+    code_sent_at, count_wrong_try, delete_code, find_code, forget_code_sent, last_code_to_phone,
+    record_code_sent, replace_code,
+};
+use crate::store::users::{insert_user, mark_verified, oldest_user_with_phone, phone_is_users};
+use chrono::Duration;
+use payout_model::identity::{
+    CodeSent, NewProfile, CODE_MAX_ATTEMPTS, CODE_RESEND_SECONDS, CODE_TTL_MINUTES,
+};
+use payout_model::{
+    ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, User, UserStatus, Validate,
+};
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+/// The longest a session waits between code tries after many wrong codes (module docs).
+pub(crate) const MAX_WRONG_CODE_WAIT_SECONDS: i64 = 15 * 60;
+
+/// How long a session waits before its next code try after its `wrong`th wrong code: nothing
+/// before the [`CODE_MAX_ATTEMPTS`]th, then 1 s, doubling with each, at most
+/// [`MAX_WRONG_CODE_WAIT_SECONDS`].
+fn wrong_code_wait(wrong: i64) -> Duration {
+    let over = wrong - i64::from(CODE_MAX_ATTEMPTS);
+    if over < 0 {
+        return Duration::zero();
+    }
+    let seconds = u32::try_from(over)
+        .ok()
+        .and_then(|over| 1i64.checked_shl(over))
+        .filter(|s| *s > 0)
+        .map_or(MAX_WRONG_CODE_WAIT_SECONDS, |s| {
+            s.min(MAX_WRONG_CODE_WAIT_SECONDS)
+        });
+    Duration::seconds(seconds)
+}
+
+/// Flow `flow_id` as it is, or 403 `step_not_allowed` when it is complete: a finished flow's
+/// link signs nobody in (issue 8).
+pub(crate) async fn open_for_sign_in(db: &Db, flow_id: Uuid) -> Result<FlowState, Error> {
+    let flow = flow_state(db, flow_id).await?;
+    if flow.is_complete() {
+        return Err(Error::StepNotAllowed(Denial::SignInClosed));
+    }
+    Ok(flow)
+}
+
+/// The 409 for a session that acts for a user already.
+pub(crate) fn already_signed_in() -> Error {
+    Error::Conflict("you are already signed in".to_owned())
+}
+
+/// Sends a new code to `phone` for `session`, asked by client `ip`: 429 within the resend
+/// cooldown (of this session, or of this number asked from this client in any session).
+pub(crate) async fn send_code(
+    state: &AppState,
+    ip: ClientIp,
+    session: &FlowSession,
+    phone: &ParsedPhone,
+) -> Result<CodeSent, Error> {
+    let now = state.clock.now();
+    let code = state.code_sender.new_code();
+    let salt = new_salt();
+    let expires_at = now + Duration::minutes(CODE_TTL_MINUTES);
+    let resend_at = now + Duration::seconds(CODE_RESEND_SECONDS);
+    // Read and replace under the write lock, so two requests racing the cooldown send one code.
+    let mut tx = begin_write(&state.db).await?;
+    // The cooldown runs from the last code this session asked for (to any number) and from the
+    // last code sent to this number from this client (any session of the app), whichever ends
+    // later. Per client, so a stranger asking codes for someone's number never keeps its owner
+    // from getting one (migration 0009).
+    let session_last = code_sent_at(&mut tx, &session.token_hash).await?;
+    let phone_last = last_code_to_phone(&mut tx, session.app_id, phone, ip.0).await?;
+    if let Some(last_sent) = session_last.max(phone_last) {
+        let wait = last_sent + Duration::seconds(CODE_RESEND_SECONDS) - now;
+        if wait > Duration::zero() {
+            let ms = wait.num_milliseconds();
+            return Err(Error::CodeCooldown {
+                retry_after: (ms + 999) / 1000,
+            });
+        }
+    }
+    record_code_sent(&mut tx, session.app_id, phone, ip.0, now).await?;
+    let hash = hash_code(&salt, &code);
+    replace_code(&mut tx, &session.token_hash, &salt, &hash, now, expires_at).await?;
+    set_phone(&mut tx, &session.token_hash, phone).await?;
+    tx.commit().await?;
+
+    if let Err(e) = state.code_sender.send(phone, &code).await {
+        // No code went out: forget it, so the user may ask again at once.
+        let mut conn = state.db.acquire().await?;
+        delete_code(&mut conn, &session.token_hash).await?;
+        forget_code_sent(&mut conn, session.app_id, phone, now).await?;
+        return Err(Error::Internal(format!(
+            "cannot send a sign-in code to {}: {e}",
+            phone.masked()
+        )));
+    }
+    Ok(CodeSent {
+        sent_to: phone.masked(),
+        expires_at,
+        resend_at,
+    })
+}
+
+/// What a right code did.
+pub(crate) enum Verified {
+    /// The session now acts for the phone's user.
+    SignedIn,
+    /// The phone is verified but the app does not know it: a profile is needed.
+    ProfileRequired,
+}
+
+/// Checks `code` (whitespace removed) for `session` of `flow`: 429 while the session must wait
+/// after many wrong codes; 409 when no code was asked for; 422 on `code` when it has expired,
+/// is wrong (saying how many tries are left) or has had [`CODE_MAX_ATTEMPTS`] wrong tries; 403
+/// naming `phone_number` when the flow names its user and the phone is not theirs. The right
+/// code is used up.
+pub(crate) async fn verify_code(
+    state: &AppState,
+    session: &FlowSession,
+    flow: &FlowState,
+    code: &str,
+) -> Result<Verified, Error> {
+    let now = state.clock.now();
+    let max_attempts = i64::from(CODE_MAX_ATTEMPTS);
+    let too_many = || Error::invalid_field("code", "too many wrong tries; ask for a new code");
+
+    let mut tx = begin_write(&state.db).await?;
+    let (wrong, next_try_at) = wrong_codes(&mut tx, &session.token_hash).await?;
+    if let Some(next_try_at) = next_try_at {
+        let wait = next_try_at - now;
+        if wait > Duration::zero() {
+            let retry_after = (wait.num_milliseconds() + 999) / 1000;
+            return Err(Error::TooManyRequests {
+                message: format!(
+                    "too many wrong codes; wait {} before trying again",
+                    seconds(retry_after)
+                ),
+                retry_after,
+            });
+        }
+    }
+    let row = find_code(&mut tx, &session.token_hash)
+        .await?
+        .ok_or_else(|| Error::Conflict("ask for a code first".to_owned()))?;
+    let phone = session_phone(&mut tx, &session.token_hash).await?;
+    if now >= row.expires_at()? {
+        return Err(Error::invalid_field(
+            "code",
+            "has expired; ask for a new code",
+        ));
+    }
+    if row.attempts >= max_attempts {
+        return Err(too_many());
+    }
+    if !code_matches(&row.code_salt, &row.code_hash, code) {
+        count_wrong_try(&mut tx, &session.token_hash).await?;
+        let wrong = wrong.saturating_add(1);
+        let wait = wrong_code_wait(wrong);
+        let next_try_at = (wait > Duration::zero()).then(|| now + wait);
+        set_wrong_codes(&mut tx, &session.token_hash, wrong, next_try_at).await?;
+        tx.commit().await?;
+        let left = max_attempts - (row.attempts + 1);
+        return Err(match left {
+            ..=0 => too_many(),
+            1 => Error::invalid_field("code", "is not the code we sent; 1 try left"),
+            n => Error::invalid_field("code", format!("is not the code we sent; {n} tries left")),
+        });
+    }
+    delete_code(&mut tx, &session.token_hash).await?;
+
+    let user_id = match flow.user_id {
+        // The flow signs in its own user only, by their own phone (module docs). Told only now,
+        // after the code proved the phone is the typist's: no oracle for anyone else's number.
+        Some(user_id) => {
+            if !phone_is_users(&mut tx, user_id, &phone).await? {
+                tx.commit().await?;
+                return Err(not_this_persons_phone());
+            }
+            Some(user_id)
+        }
+        None => oldest_user_with_phone(&mut tx, session.app_id, &phone).await?,
+    };
+    let Some(user_id) = user_id else {
+        mark_phone_verified(&mut tx, &session.token_hash).await?;
+        tx.commit().await?;
+        tracing::info!(app_id = %session.app_id, "phone verified; profile required");
+        return Ok(Verified::ProfileRequired);
+    };
+    sign_in(&mut tx, session, user_id).await?;
+    tx.commit().await?;
+    Ok(Verified::SignedIn)
+}
+
+/// 403 naming `phone_number`: the flow names its user, and the phone whose code was just
+/// verified is not theirs.
+fn not_this_persons_phone() -> Error {
+    Error::Invalid(ApiError {
+        code: ErrorCode::Forbidden,
+        message: "this phone number does not belong to the person this flow is for".to_owned(),
+        fields: vec![FieldError::new(
+            "phone_number",
+            "does not belong to the person this flow is for",
+        )],
+    })
+}
+
+/// Signs the session in as `user_id`, inside the caller's transaction: the flow is claimed for
+/// them when it names nobody yet (409 when someone else claimed it meanwhile), the session acts
+/// for them (409 when it already acts for someone), and they are verified (their phone just
+/// proved it).
+async fn sign_in(
+    conn: &mut AnyConnection,
+    session: &FlowSession,
+    user_id: Uuid,
+) -> Result<(), Error> {
+    if !claim_for_user(&mut *conn, session.flow_id, user_id).await? {
+        return Err(Error::Conflict(
+            "this flow was claimed by someone else meanwhile; open the flow link again".to_owned(),
+        ));
+    }
+    if !authenticate(&mut *conn, &session.token_hash, user_id).await? {
+        return Err(already_signed_in());
+    }
+    mark_verified(&mut *conn, user_id).await?;
+    tracing::info!(app_id = %session.app_id, %user_id, "signed in");
+    Ok(())
+}
+
+/// Creates the user `new` describes for the session's verified phone (verified, with a wallet:
+/// the same user object the host reads), signs the session in and claims the flow. 409 unless
+/// the session's phone was verified; 422 naming each bad field.
+pub(crate) async fn sign_up(
+    state: &AppState,
+    session: &FlowSession,
+    new: &NewProfile,
+) -> Result<(), Error> {
+    if !phone_verified(&state.db, &session.token_hash).await? {
+        return Err(Error::Conflict("verify your phone number first".to_owned()));
+    }
+    new.validate()?;
+    let now = state.clock.now();
+    let mut tx = begin_write(&state.db).await?;
+    let phone = session_phone(&mut tx, &session.token_hash).await?;
+    let user = User {
+        id: Uuid::new_v4(),
+        first_name: new.first_name.trim().to_owned(),
+        last_name: new.last_name.trim().to_owned(),
+        email: new.email.trim().to_owned(),
+        phone_number: PhoneNumber {
+            country_code: phone.country_code().to_owned(),
+            phone_number: phone.national().to_owned(),
+        },
+        metadata: None,
+        status: UserStatus::Verified,
+        verified: true,
+        has_criminal_activity: false,
+        compliance: None,
+        id_verification: None,
+        background_check: None,
+    };
+    insert_user(&mut tx, session.app_id, &user, None, now).await?;
+    sign_in(&mut tx, session, user.id).await?;
+    tx.commit().await?;
+    tracing::info!(
+        app_id = %session.app_id,
+        user_id = %user.id,
+        phone = %phone.masked(),
+        "user signed up in a flow"
+    );
+    Ok(())
+}

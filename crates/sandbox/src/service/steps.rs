@@ -1,0 +1,169 @@
+//! Recording steps completed (issue 3, issue 8): the one compare-and-set on a flow's
+//! `completed_steps` behind `POST /api/flow/steps/{step}/complete` and the steps that complete
+//! by their own form (compliance, id-verification, background-check), what each step needs done
+//! before it completes, and the end of a completed flow's sessions.
+
+use crate::auth::FlowUser;
+use crate::db::Db;
+use crate::error::Error;
+use crate::ledger::payout_made_in_flow;
+use crate::store::bank_accounts::has_bank_account;
+use crate::store::flows::{flow_not_found, flow_state, set_completed_steps, FlowRow};
+use crate::store::payout_methods::has_payout_method;
+use crate::store::sessions::end_sessions_soon;
+use chrono::{DateTime, Utc};
+use payout_model::{FlowAction, FlowState, StepName};
+use uuid::Uuid;
+
+/// How often a step completion re-reads the flow when another completion got there first.
+const COMPLETE_ATTEMPTS: usize = 5;
+
+/// Completes `step` of the signed-in user's flow at `now`, for the steps whose work happens
+/// elsewhere (`POST /api/flow/steps/{step}/complete`): 409 when it is not a step of the flow,
+/// is completed by its own form, is not the current step, or its work is not done
+/// ([`check_step_done`]). Completing an already completed step answers the flow unchanged.
+pub(crate) async fn complete_step_by_hand(
+    db: &Db,
+    user: &FlowUser,
+    step: StepName,
+    now: DateTime<Utc>,
+) -> Result<FlowState, Error> {
+    let flow_state = flow_state(db, user.flow_id).await?;
+    if !flow_state.steps.iter().any(|s| s.name() == step) {
+        return Err(Error::Conflict(format!(
+            "\"{step}\" is not a step of this flow"
+        )));
+    }
+    if flow_state.completed_steps.contains(&step) {
+        return Ok(flow_state);
+    }
+    if matches!(
+        step,
+        StepName::Compliance | StepName::IdVerification | StepName::BackgroundCheck
+    ) {
+        return Err(Error::Conflict(format!(
+            "\"{step}\" is completed by its own form"
+        )));
+    }
+    check_current(&flow_state, step)?;
+    check_step_done(db, user, step).await?;
+    let flow_state = record_step_completed(db, user.flow_id, step, now, |flow| {
+        check_current(flow, step).map(|()| true)
+    })
+    .await?;
+    Ok(flow_state)
+}
+
+/// 409 unless `step` is the flow's current step (the first not completed).
+fn check_current(flow: &FlowState, step: StepName) -> Result<(), Error> {
+    match flow.next_step().map(|s| s.name()) {
+        Some(current) if current != step => Err(Error::Conflict(format!(
+            "\"{step}\" is not the current step; \"{current}\" comes first"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Records `step` completed in flow `flow_id` and answers the flow as it then is. Already
+/// completed: the flow unchanged. Otherwise `check` sees the flow first: an error stops here,
+/// `false` leaves the flow unchanged, `true` records the step.
+///
+/// The write is a compare-and-set on `completed_steps` (`UPDATE … WHERE completed_steps =
+/// <what was read>`), re-reading and re-checking on a miss: a completion that raced this one is
+/// never overwritten, on SQLite and PostgreSQL alike, whatever the isolation level.
+///
+/// A completion (at `now`) that completes the flow ends every session of the flow at most
+/// [`COMPLETED_SESSION_MINUTES`](payout_model::COMPLETED_SESSION_MINUTES) later (issue 8).
+pub(crate) async fn record_step_completed(
+    db: &Db,
+    flow_id: Uuid,
+    step: StepName,
+    now: DateTime<Utc>,
+    check: impl Fn(&FlowState) -> Result<bool, Error>,
+) -> Result<FlowState, Error> {
+    for _ in 0..COMPLETE_ATTEMPTS {
+        let flow = FlowRow::find(db, flow_id)
+            .await?
+            .ok_or_else(flow_not_found)?;
+        let mut flow_state = flow.to_state()?;
+        if flow_state.completed_steps.contains(&step) || !check(&flow_state)? {
+            return Ok(flow_state);
+        }
+        flow_state.completed_steps.push(step);
+        if set_completed_steps(
+            db,
+            flow_id,
+            &flow_state.completed_steps,
+            &flow.completed_steps,
+        )
+        .await?
+        {
+            tracing::info!(%step, "step completed");
+            if flow_state.is_complete() {
+                end_sessions_soon(db, flow_id, now).await?;
+            }
+            return Ok(flow_state);
+        }
+    }
+    Err(Error::Conflict(
+        "the flow changed while this step was being completed; try again".to_owned(),
+    ))
+}
+
+/// Records a step that its own form completes (compliance, id-verification, background-check)
+/// at `now`; answers the flow as it then is. The step must be the flow's current one (issue 8):
+/// otherwise 403 `step_not_allowed`, as [`crate::auth::FlowUser::permit`] answers for the
+/// form's own submission, so a form never completes a step out of order.
+pub(crate) async fn record_form_step(
+    db: &Db,
+    flow_id: Uuid,
+    step: StepName,
+    now: DateTime<Utc>,
+) -> Result<FlowState, Error> {
+    record_step_completed(db, flow_id, step, now, |flow| {
+        match flow.next_step().map(|s| s.name()) {
+            Some(current) if current == step => Ok(true),
+            _ => Err(form_step_denied(flow, step)),
+        }
+    })
+    .await
+}
+
+/// The 403 for completing form step `step` of `flow` when it is not the current step.
+fn form_step_denied(flow: &FlowState, step: StepName) -> Error {
+    let action = match step {
+        StepName::Compliance => FlowAction::SubmitCompliance,
+        StepName::IdVerification => FlowAction::SubmitIdVerification,
+        _ => FlowAction::SubmitBackgroundCheck,
+    };
+    match flow.permits(action) {
+        Err(denial) => Error::StepNotAllowed(denial),
+        // Unreachable for the form steps, whose actions only their own step owns.
+        Ok(_) => Error::Conflict(format!("\"{step}\" is not the current step")),
+    }
+}
+
+/// 409 unless the work of `step` is done: a payout method for `manage-payouts`, a bank account
+/// for `manage-payments`, a payout made in this flow for `payout`.
+async fn check_step_done(db: &Db, user: &FlowUser, step: StepName) -> Result<(), Error> {
+    let (done, missing) = match step {
+        StepName::ManagePayouts => (
+            has_payout_method(db, user.user_id).await?,
+            "add a payout method first",
+        ),
+        StepName::ManagePayments => (
+            has_bank_account(db, user.user_id).await?,
+            "add a bank account first",
+        ),
+        StepName::Payout => (
+            payout_made_in_flow(db, user.flow_id, user.user_id).await?,
+            "make a payout first",
+        ),
+        _ => (true, ""),
+    };
+    if done {
+        Ok(())
+    } else {
+        Err(Error::Conflict(missing.to_owned()))
+    }
+}

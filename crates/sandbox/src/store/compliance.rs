@@ -1,0 +1,178 @@
+//! The `compliance` table: each user's tax data (W-9 or W-8BEN, issue 3) as shown, masked,
+//! plus the salted sha256 of a US tax id's digits ([`TaxRecord`]; never logged or returned),
+//! so the background check can run on the SSN on file and compare one typed into it (issue 8).
+
+use crate::db::{enum_from_text, from_millis, parse_stored_json, to_json_text, to_millis, Db};
+use crate::error::Error;
+use crate::secret::{digests_match, random_alphanumeric, sha256_hex};
+use payout_model::identity::{tin_digits, Compliance, TaxForm};
+use payout_model::last4;
+use uuid::Uuid;
+
+/// A user's compliance record as stored: what is shown, plus the salted hash of the US tax id
+/// (never shown, never logged).
+pub(crate) struct TaxRecord {
+    /// What the user and the host see.
+    pub(crate) compliance: Compliance,
+    /// The salt and sha256 of the tax id's digits; `None` for W-8BEN and for W-9 rows written
+    /// before the hash was kept (migration 0008).
+    tin_hash: Option<(String, String)>,
+}
+
+impl TaxRecord {
+    /// Whether `tin` (an SSN or ITIN in any spelling) is the one on file: by its salted hash, or,
+    /// for a row from before the hash was kept, by its last four digits. Never for a W-8BEN.
+    pub(crate) fn tin_matches(&self, tin: &str) -> bool {
+        match (&self.tin_hash, &self.compliance.tin_last4) {
+            (Some((salt, hash)), _) => digests_match(&hash_tin(salt, tin), hash),
+            (None, Some(stored)) => {
+                self.compliance.form == TaxForm::W9 && tin_digits(tin).len() == 9 && {
+                    digests_match(&last4(tin), stored)
+                }
+            }
+            (None, None) => false,
+        }
+    }
+
+    /// Whether the record keeps the hash of its tax id (false for W-8BEN and older W-9 rows).
+    pub(crate) fn has_tin_hash(&self) -> bool {
+        self.tin_hash.is_some()
+    }
+}
+
+/// What is stored of a tax id: sha256 of the salt and its digits, as lowercase hex.
+fn hash_tin(salt: &str, tin: &str) -> String {
+    sha256_hex(format!("{salt}:{}", tin_digits(tin)))
+}
+
+/// Writes `compliance` as user `user_id`'s record, replacing any, with a fresh salted hash of
+/// `tin` (the whole US tax id; `None` for a W-8BEN). Inside the caller's write transaction.
+pub(crate) async fn store_record(
+    conn: &mut sqlx::AnyConnection,
+    user_id: Uuid,
+    app_id: Uuid,
+    compliance: &Compliance,
+    tin: Option<&str>,
+) -> Result<(), Error> {
+    let (tin_salt, tin_hash) = match tin {
+        Some(tin) => {
+            let salt = random_alphanumeric(24);
+            let hash = hash_tin(&salt, tin);
+            (Some(salt), Some(hash))
+        }
+        None => (None, None),
+    };
+    sqlx::query(
+        "INSERT INTO compliance (user_id, app_id, form, country, first_name, last_name, \
+         date_of_birth, tin_last4, foreign_tax_id_last4, address, submitted_at, tin_salt, \
+         tin_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (user_id) DO UPDATE SET form = excluded.form, country = excluded.country, \
+         first_name = excluded.first_name, last_name = excluded.last_name, \
+         date_of_birth = excluded.date_of_birth, tin_last4 = excluded.tin_last4, \
+         foreign_tax_id_last4 = excluded.foreign_tax_id_last4, address = excluded.address, \
+         submitted_at = excluded.submitted_at, tin_salt = excluded.tin_salt, \
+         tin_hash = excluded.tin_hash",
+    )
+    .bind(user_id.to_string())
+    .bind(app_id.to_string())
+    .bind(compliance.form.as_str())
+    .bind(&compliance.country)
+    .bind(&compliance.first_name)
+    .bind(&compliance.last_name)
+    .bind(&compliance.date_of_birth)
+    .bind(compliance.tin_last4.clone())
+    .bind(compliance.foreign_tax_id_last4.clone())
+    .bind(to_json_text(&compliance.address)?)
+    .bind(to_millis(compliance.submitted_at))
+    .bind(tin_salt)
+    .bind(tin_hash)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Keeps the salted hash of `tin` on user `user_id`'s W-9 row from before the hash was kept
+/// (its last four digits already matched), inside the caller's write transaction.
+pub(crate) async fn store_tin_hash(
+    conn: &mut sqlx::AnyConnection,
+    user_id: Uuid,
+    tin: &str,
+) -> Result<(), Error> {
+    let salt = random_alphanumeric(24);
+    let hash = hash_tin(&salt, tin);
+    sqlx::query(
+        "UPDATE compliance SET tin_salt = $1, tin_hash = $2 WHERE user_id = $3 AND form = 'w9' \
+         AND tin_hash IS NULL",
+    )
+    .bind(salt)
+    .bind(hash)
+    .bind(user_id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ComplianceRow {
+    form: String,
+    country: String,
+    first_name: String,
+    last_name: String,
+    date_of_birth: String,
+    tin_last4: Option<String>,
+    foreign_tax_id_last4: Option<String>,
+    address: String,
+    submitted_at: i64,
+    tin_salt: Option<String>,
+    tin_hash: Option<String>,
+}
+
+/// The compliance data of user `user_id`, if they submitted any (or their background check
+/// collected it).
+pub(crate) async fn find_compliance(db: &Db, user_id: Uuid) -> Result<Option<Compliance>, Error> {
+    Ok(find_record(db, user_id).await?.map(|r| r.compliance))
+}
+
+/// The compliance record of user `user_id` with its tax id hash, if there is one.
+pub(crate) async fn find_record<'e, E>(db: E, user_id: Uuid) -> Result<Option<TaxRecord>, Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row: Option<ComplianceRow> = sqlx::query_as(
+        "SELECT form, country, first_name, last_name, date_of_birth, tin_last4, \
+         foreign_tax_id_last4, address, submitted_at, tin_salt, tin_hash FROM compliance \
+         WHERE user_id = $1",
+    )
+    .bind(user_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    row.map(|row| {
+        Ok(TaxRecord {
+            compliance: Compliance {
+                form: enum_from_text("form", &row.form)?,
+                country: row.country,
+                first_name: row.first_name,
+                last_name: row.last_name,
+                date_of_birth: row.date_of_birth,
+                tin_last4: row.tin_last4,
+                foreign_tax_id_last4: row.foreign_tax_id_last4,
+                address: parse_stored_json("address", &row.address)?,
+                submitted_at: from_millis(row.submitted_at)?,
+            },
+            tin_hash: row.tin_salt.zip(row.tin_hash),
+        })
+    })
+    .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tax_ids_hash_by_their_digits_with_a_salt() {
+        assert_eq!(hash_tin("s", "123-45-6789"), hash_tin("s", "123 45 6789"));
+        assert_ne!(hash_tin("s", "123-45-6789"), hash_tin("t", "123-45-6789"));
+        assert_ne!(hash_tin("s", "123-45-6789"), hash_tin("s", "123-45-6788"));
+    }
+}

@@ -1,0 +1,203 @@
+//! The `flows` table: flows as the host created them, their progress (`completed_steps`), who
+//! they are for, and the one-time claim of a pre-authenticated link (migration 0006).
+
+use crate::config::Config;
+use crate::db::{
+    enum_from_text, from_millis, metadata_from_text, metadata_to_text, parse_stored_id,
+    parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis, Db,
+};
+use crate::error::Error;
+use chrono::{DateTime, Utc};
+use payout_model::{Flow, FlowState, NewFlow, Step, StepName};
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+/// The 404 for a flow that does not exist or is another app's.
+pub(crate) fn flow_not_found() -> Error {
+    Error::NotFound("flow not found".to_owned())
+}
+
+/// Inserts flow `id` of app `app_id` as `new` asks, created at `created`. A flow whose request
+/// names `user_id` is marked `preauthenticated` (migration 0004).
+pub(crate) async fn insert_flow(
+    db: &Db,
+    id: Uuid,
+    app_id: Uuid,
+    new: &NewFlow,
+    created: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO flows (id, app_id, user_id, steps, completed_steps, \
+         hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \
+         payout_fee_party, preauthenticated, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(id.to_string())
+    .bind(app_id.to_string())
+    .bind(new.user_id.map(|u| u.to_string()))
+    .bind(to_json_text(&new.steps)?)
+    .bind("[]")
+    .bind(to_flag(new.hide_go_to_dashboard_on_complete))
+    .bind(to_flag(new.require_auth))
+    .bind(metadata_to_text(&new.metadata)?)
+    .bind(None::<String>)
+    .bind(new.payout_fee_party.unwrap_or_default().as_str())
+    .bind(to_flag(new.user_id.is_some()))
+    .bind(to_millis(created))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Flow `flow_id` as the app routes on it, or 404.
+pub(crate) async fn flow_state(db: &Db, flow_id: Uuid) -> Result<FlowState, Error> {
+    FlowRow::find(db, flow_id)
+        .await?
+        .ok_or_else(flow_not_found)?
+        .to_state()
+}
+
+/// The app flow `flow_id` belongs to, if there is such a flow.
+pub(crate) async fn app_of(db: &Db, flow_id: Uuid) -> Result<Option<Uuid>, Error> {
+    let app_id: Option<String> = sqlx::query_scalar("SELECT app_id FROM flows WHERE id = $1")
+        .bind(flow_id.to_string())
+        .fetch_optional(db)
+        .await?;
+    Ok(app_id.and_then(|id| Uuid::try_parse(&id).ok()))
+}
+
+/// Claims flow `flow_id`'s pre-authentication for the mint at hand: `true` for the one mint
+/// whose compare-and-set takes (`… WHERE preauth_claimed_at IS NULL`, one row changed), `false`
+/// for every other, concurrent ones included, on SQLite and PostgreSQL alike.
+pub(crate) async fn claim_preauth(
+    conn: &mut AnyConnection,
+    flow_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let claimed = sqlx::query(
+        "UPDATE flows SET preauth_claimed_at = $1 WHERE id = $2 AND preauth_claimed_at IS NULL",
+    )
+    .bind(to_millis(now))
+    .bind(flow_id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+/// Sets flow `flow_id`'s `completed_steps` to `completed` when they are still `read` (the JSON
+/// text read before): a compare-and-set, so a completion that raced this one is never
+/// overwritten. Whether it took.
+pub(crate) async fn set_completed_steps(
+    db: &Db,
+    flow_id: Uuid,
+    completed: &[StepName],
+    read: &str,
+) -> Result<bool, Error> {
+    let updated =
+        sqlx::query("UPDATE flows SET completed_steps = $1 WHERE id = $2 AND completed_steps = $3")
+            .bind(to_json_text(&completed)?)
+            .bind(flow_id.to_string())
+            .bind(read)
+            .execute(db)
+            .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Claims flow `flow_id` for `user_id` when it names nobody yet, inside the caller's
+/// transaction; whether the flow is now theirs (`false`: someone else claimed it).
+pub(crate) async fn claim_for_user(
+    conn: &mut AnyConnection,
+    flow_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, Error> {
+    sqlx::query("UPDATE flows SET user_id = $1 WHERE id = $2 AND user_id IS NULL")
+        .bind(user_id.to_string())
+        .bind(flow_id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    let owner: Option<String> = sqlx::query_scalar("SELECT user_id FROM flows WHERE id = $1")
+        .bind(flow_id.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(owner.as_deref() == Some(user_id.to_string().as_str()))
+}
+
+/// A `flows` row as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct FlowRow {
+    id: String,
+    /// The app the flow belongs to.
+    pub app_id: String,
+    user_id: Option<String>,
+    steps: String,
+    /// The JSON text of `completed_steps`, compared as a whole when a step is completed.
+    pub completed_steps: String,
+    hide_go_to_dashboard_on_complete: i64,
+    require_auth: i64,
+    metadata: Option<String>,
+    payout_link_id: Option<String>,
+    payout_fee_party: String,
+    preauthenticated: i64,
+    created: i64,
+}
+
+impl FlowRow {
+    /// Flow `id` of any app.
+    pub(crate) async fn find(db: &Db, id: Uuid) -> Result<Option<FlowRow>, Error> {
+        Ok(sqlx::query_as(
+            "SELECT id, app_id, user_id, steps, completed_steps, \
+             hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \
+             payout_fee_party, preauthenticated, created FROM flows WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(db)
+        .await?)
+    }
+
+    /// Whether the host named the flow's user when it created it (migration 0004): only then may
+    /// a session act for that user without a sign-in. A `user_id` set by a sign-in does not count.
+    pub(crate) fn host_named_user(&self) -> bool {
+        self.preauthenticated != 0
+    }
+
+    /// When the flow was created.
+    pub(crate) fn created(&self) -> Result<DateTime<Utc>, Error> {
+        from_millis(self.created)
+    }
+
+    /// The flow as the host sees it.
+    pub(crate) fn to_flow(&self, config: &Config) -> Result<Flow, Error> {
+        let id = parse_stored_id(&self.id)?;
+        Ok(Flow {
+            id,
+            created: self.created()?,
+            user_id: parse_stored_opt_id(self.user_id.as_deref())?,
+            steps: self.steps()?,
+            completed_steps: self.completed_steps()?,
+            link: config.flow_link(id),
+            metadata: metadata_from_text(self.metadata.as_deref())?,
+            payout_link_id: parse_stored_opt_id(self.payout_link_id.as_deref())?,
+        })
+    }
+
+    /// The flow as the app routes on it.
+    pub(crate) fn to_state(&self) -> Result<FlowState, Error> {
+        Ok(FlowState {
+            id: parse_stored_id(&self.id)?,
+            steps: self.steps()?,
+            completed_steps: self.completed_steps()?,
+            user_id: parse_stored_opt_id(self.user_id.as_deref())?,
+            hide_go_to_dashboard_on_complete: self.hide_go_to_dashboard_on_complete != 0,
+            require_auth: self.require_auth != 0,
+            payout_fee_party: enum_from_text("payout_fee_party", &self.payout_fee_party)?,
+        })
+    }
+
+    fn steps(&self) -> Result<Vec<Step>, Error> {
+        parse_stored_json("steps", &self.steps)
+    }
+
+    fn completed_steps(&self) -> Result<Vec<StepName>, Error> {
+        parse_stored_json("completed_steps", &self.completed_steps)
+    }
+}

@@ -1,0 +1,311 @@
+//! The `payout_methods` table (issue 4): each user's payout methods, one default per user (a
+//! unique index), oldest first by `seq`. The details are stored as entered (account numbers
+//! included: a sandbox); what is read back is a [`PayoutMethod`] whose `label` masks them
+//! ([`label`]), and nothing here logs them.
+
+use crate::db::{
+    begin_write, enum_from_text, from_millis, next_seq, parse_stored_id, to_flag, to_json_text,
+    to_millis, Db,
+};
+use crate::error::Error;
+use chrono::{DateTime, Utc};
+use payout_model::last4;
+use payout_model::money::{
+    NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
+};
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+/// The 404 for a payout method that is not the user's.
+pub(crate) fn payout_method_not_found() -> Error {
+    Error::NotFound("payout method not found".to_owned())
+}
+
+/// A `payout_methods` row as stored (without its details).
+#[derive(sqlx::FromRow)]
+pub(crate) struct MethodRow {
+    id: String,
+    platform: String,
+    label: String,
+    is_default: i64,
+    created: i64,
+}
+
+const METHOD_COLUMNS: &str = "id, platform, label, is_default, created";
+
+impl MethodRow {
+    /// Payout method `id` of user `user_id`.
+    pub(crate) async fn find(
+        conn: &mut AnyConnection,
+        user_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<MethodRow>, Error> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE id = $1 AND user_id = $2"
+        ))
+        .bind(id.to_string())
+        .bind(user_id.to_string())
+        .fetch_optional(conn)
+        .await?)
+    }
+
+    /// The method a payout on `choice` uses: the default for `default`, else the user's method
+    /// on that platform (the default one if it is, else the oldest).
+    pub(crate) async fn for_platform(
+        conn: &mut AnyConnection,
+        user_id: Uuid,
+        choice: PlatformChoice,
+    ) -> Result<Option<MethodRow>, Error> {
+        let platform = chosen_platform(choice);
+        let sql = match platform {
+            None => format!(
+                "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE user_id = $1 AND is_default = 1"
+            ),
+            Some(_) => format!(
+                "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE user_id = $1 \
+                 AND platform = $2 ORDER BY is_default DESC, seq LIMIT 1"
+            ),
+        };
+        let mut query = sqlx::query_as(&sql).bind(user_id.to_string());
+        if let Some(platform) = platform {
+            query = query.bind(platform.as_str());
+        }
+        Ok(query.fetch_optional(conn).await?)
+    }
+
+    /// The method's id.
+    pub(crate) fn id(&self) -> Result<Uuid, Error> {
+        parse_stored_id(&self.id)
+    }
+
+    /// The method's rail.
+    pub(crate) fn platform(&self) -> Result<PayoutPlatform, Error> {
+        enum_from_text("platform", &self.platform)
+    }
+
+    fn to_method(&self) -> Result<PayoutMethod, Error> {
+        Ok(PayoutMethod {
+            id: self.id()?,
+            platform: self.platform()?,
+            default: self.is_default != 0,
+            label: self.label.clone(),
+            created: from_millis(self.created)?,
+        })
+    }
+}
+
+/// The rail `choice` names; `None` for `default`.
+pub(crate) fn chosen_platform(choice: PlatformChoice) -> Option<PayoutPlatform> {
+    match choice {
+        PlatformChoice::Default => None,
+        PlatformChoice::Ach => Some(PayoutPlatform::Ach),
+        PlatformChoice::Paypal => Some(PayoutPlatform::Paypal),
+        PlatformChoice::Venmo => Some(PayoutPlatform::Venmo),
+        PlatformChoice::CashApp => Some(PayoutPlatform::CashApp),
+    }
+}
+
+/// Whether user `user_id` has at least one payout method.
+pub(crate) async fn has_payout_method(db: &Db, user_id: Uuid) -> Result<bool, Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM payout_methods WHERE user_id = $1 LIMIT 1")
+            .bind(user_id.to_string())
+            .fetch_optional(db)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// User `user_id`'s methods, oldest first.
+pub(crate) async fn list_methods(
+    conn: &mut AnyConnection,
+    user_id: Uuid,
+) -> Result<PayoutMethodList, Error> {
+    let rows: Vec<MethodRow> = sqlx::query_as(&format!(
+        "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE user_id = $1 ORDER BY seq"
+    ))
+    .bind(user_id.to_string())
+    .fetch_all(conn)
+    .await?;
+    Ok(PayoutMethodList {
+        data: rows
+            .iter()
+            .map(MethodRow::to_method)
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Adds `new` (already validated) for user `user_id` of app `app_id`.
+pub(crate) async fn add_method(
+    db: &Db,
+    app_id: Uuid,
+    user_id: Uuid,
+    new: NewPayoutMethod,
+    now: DateTime<Utc>,
+) -> Result<PayoutMethod, Error> {
+    let new = normalized(new);
+    let mut tx = begin_write(db).await?;
+    let has_default: Option<String> =
+        sqlx::query_scalar("SELECT id FROM payout_methods WHERE user_id = $1 AND is_default = 1")
+            .bind(user_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let seq = next_seq(&mut tx, "payout_methods", 1).await?;
+    let method = PayoutMethod {
+        id: Uuid::new_v4(),
+        platform: new.platform(),
+        default: has_default.is_none(),
+        label: label(&new),
+        created: now,
+    };
+    sqlx::query(
+        "INSERT INTO payout_methods (id, app_id, user_id, platform, details, label, is_default, \
+         seq, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(method.id.to_string())
+    .bind(app_id.to_string())
+    .bind(user_id.to_string())
+    .bind(method.platform.as_str())
+    .bind(to_json_text(&new)?)
+    .bind(&method.label)
+    .bind(to_flag(method.default))
+    .bind(seq)
+    .bind(to_millis(now))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(method)
+}
+
+/// Removes method `method_id` of user `user_id` (404 if it is not theirs); a removed default
+/// passes to the oldest remaining method.
+pub(crate) async fn remove_method(db: &Db, user_id: Uuid, method_id: Uuid) -> Result<(), Error> {
+    let mut tx = begin_write(db).await?;
+    let row = MethodRow::find(&mut tx, user_id, method_id)
+        .await?
+        .ok_or_else(payout_method_not_found)?;
+    sqlx::query("DELETE FROM payout_methods WHERE id = $1")
+        .bind(&row.id)
+        .execute(&mut *tx)
+        .await?;
+    if row.is_default != 0 {
+        sqlx::query(
+            "UPDATE payout_methods SET is_default = 1 WHERE id = \
+             (SELECT id FROM payout_methods WHERE user_id = $1 ORDER BY seq LIMIT 1)",
+        )
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes method `method_id` user `user_id`'s default (404 if it is not theirs).
+pub(crate) async fn make_default(
+    db: &Db,
+    user_id: Uuid,
+    method_id: Uuid,
+) -> Result<PayoutMethodList, Error> {
+    let mut tx = begin_write(db).await?;
+    MethodRow::find(&mut tx, user_id, method_id)
+        .await?
+        .ok_or_else(payout_method_not_found)?;
+    // Clear first: at most one default per user (a unique index) at every statement.
+    sqlx::query("UPDATE payout_methods SET is_default = 0 WHERE user_id = $1 AND is_default = 1")
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE payout_methods SET is_default = 1 WHERE id = $1")
+        .bind(method_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    let list = list_methods(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
+/// `new` with its fields trimmed (and a Venmo phone number as digits), as it is stored.
+fn normalized(new: NewPayoutMethod) -> NewPayoutMethod {
+    match new {
+        NewPayoutMethod::Ach {
+            routing_number,
+            account_number,
+            account_type,
+        } => NewPayoutMethod::Ach {
+            routing_number: routing_number.trim().to_owned(),
+            account_number: account_number.trim().to_owned(),
+            account_type,
+        },
+        NewPayoutMethod::Paypal { email } => NewPayoutMethod::Paypal {
+            email: email.trim().to_owned(),
+        },
+        NewPayoutMethod::Venmo { handle } => {
+            let handle = handle.trim();
+            NewPayoutMethod::Venmo {
+                handle: if handle.starts_with('@') {
+                    handle.to_owned()
+                } else {
+                    handle.chars().filter(char::is_ascii_digit).collect()
+                },
+            }
+        }
+        NewPayoutMethod::CashApp { cashtag } => NewPayoutMethod::CashApp {
+            cashtag: cashtag.trim().to_owned(),
+        },
+    }
+}
+
+/// What a person sees of a method: `PayPal · ada@example.com`, `ACH · checking ••••6789`,
+/// `Venmo · @ada`, `Venmo · (415) 555-0123`, `Cash App · $ada`. Never a whole account number.
+pub(crate) fn label(method: &NewPayoutMethod) -> String {
+    match method {
+        NewPayoutMethod::Ach {
+            account_number,
+            account_type,
+            ..
+        } => format!(
+            "ACH · {} ••••{}",
+            account_type.as_str(),
+            last4(account_number)
+        ),
+        NewPayoutMethod::Paypal { email } => format!("PayPal · {email}"),
+        NewPayoutMethod::Venmo { handle } if handle.starts_with('@') => {
+            format!("Venmo · {handle}")
+        }
+        NewPayoutMethod::Venmo { handle } => {
+            match (handle.get(..3), handle.get(3..6), handle.get(6..)) {
+                (Some(area), Some(prefix), Some(line)) => {
+                    format!("Venmo · ({area}) {prefix}-{line}")
+                }
+                _ => format!("Venmo · {handle}"),
+            }
+        }
+        NewPayoutMethod::CashApp { cashtag } => format!("Cash App · {cashtag}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use payout_model::money::AccountType;
+
+    #[test]
+    fn labels_mask_account_numbers() {
+        let ach = NewPayoutMethod::Ach {
+            routing_number: "011000015".into(),
+            account_number: "123456789".into(),
+            account_type: AccountType::Checking,
+        };
+        assert_eq!(label(&ach), "ACH · checking ••••6789");
+        let venmo = normalized(NewPayoutMethod::Venmo {
+            handle: " (415) 555-0123 ".into(),
+        });
+        assert_eq!(label(&venmo), "Venmo · (415) 555-0123");
+        assert_eq!(
+            label(&NewPayoutMethod::CashApp {
+                cashtag: "$ada".into()
+            }),
+            "Cash App · $ada"
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! The `flow_sessions` table: flow sessions by the sha256 of their bearer token (DESIGN.md
+//! "The API"), what each acts for, when it ends, and the sign-in state it carries (the phone it
+//! asked a code for, whether that phone was verified, its wrong codes and when it may try
+//! again; migrations 0003 and 0007). The bearer extractor reads it too ([`crate::auth`]).
+
+use crate::db::{from_millis, parse_stored_id, parse_stored_opt_id, to_flag, to_millis, Db};
+use crate::error::Error;
+use crate::phone::ParsedPhone;
+use crate::secret::sha256_hex;
+use chrono::{DateTime, Duration, Utc};
+use payout_model::COMPLETED_SESSION_MINUTES;
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+/// A session as stored, with its flow's app.
+pub(crate) struct StoredSession {
+    /// The flow it is scoped to.
+    pub flow_id: Uuid,
+    /// The app the flow belongs to.
+    pub app_id: Uuid,
+    /// The user it acts for, once authenticated.
+    pub user_id: Option<Uuid>,
+    /// Whether it acts for a user.
+    pub authenticated: bool,
+    /// When it ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    flow_id: String,
+    app_id: String,
+    user_id: Option<String>,
+    authenticated: i64,
+    expires_at: i64,
+}
+
+/// The session whose token's sha256 is `token_hash`, live or not.
+pub(crate) async fn find_session(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<StoredSession>, Error> {
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT s.flow_id, f.app_id, s.user_id, s.authenticated, s.expires_at \
+         FROM flow_sessions s JOIN flows f ON f.id = s.flow_id WHERE s.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await?;
+    row.map(|row| {
+        Ok(StoredSession {
+            flow_id: parse_stored_id(&row.flow_id)?,
+            app_id: parse_stored_id(&row.app_id)?,
+            user_id: parse_stored_opt_id(row.user_id.as_deref())?,
+            authenticated: row.authenticated != 0,
+            expires_at: from_millis(row.expires_at)?,
+        })
+    })
+    .transpose()
+}
+
+/// A session about to be stored.
+pub(crate) struct NewSessionRow<'a> {
+    /// The bearer token (only its sha256 is stored).
+    pub token: &'a str,
+    /// The flow it is scoped to.
+    pub flow_id: Uuid,
+    /// The user it acts for, when authenticated.
+    pub user_id: Option<Uuid>,
+    /// Whether it acts for a user.
+    pub authenticated: bool,
+    /// The embedding origin it posts to, if allowed.
+    pub host_origin: Option<String>,
+    /// When it ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores `session`, created at `now`, inside the caller's transaction.
+pub(crate) async fn insert_session(
+    conn: &mut AnyConnection,
+    session: &NewSessionRow<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO flow_sessions (token_hash, flow_id, user_id, authenticated, host_origin, \
+         expires_at, created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(sha256_hex(session.token))
+    .bind(session.flow_id.to_string())
+    .bind(session.user_id.map(|u| u.to_string()))
+    .bind(to_flag(session.authenticated))
+    .bind(session.host_origin.clone())
+    .bind(to_millis(session.expires_at))
+    .bind(to_millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The expiry of the authenticated session of flow `flow_id` whose token is `token`, if there
+/// is one (live or not).
+pub(crate) async fn find_resumable(
+    db: &Db,
+    flow_id: Uuid,
+    token: &str,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    let expires_at: Option<i64> = sqlx::query_scalar(
+        "SELECT expires_at FROM flow_sessions \
+         WHERE token_hash = $1 AND flow_id = $2 AND authenticated = 1",
+    )
+    .bind(sha256_hex(token))
+    .bind(flow_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    expires_at.map(from_millis).transpose()
+}
+
+/// Sets the embedding origin of the session whose token is `token`.
+pub(crate) async fn set_host_origin(
+    db: &Db,
+    token: &str,
+    host_origin: Option<String>,
+) -> Result<(), Error> {
+    sqlx::query("UPDATE flow_sessions SET host_origin = $1 WHERE token_hash = $2")
+        .bind(host_origin)
+        .bind(sha256_hex(token))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets every session of flow `flow_id` to end at most [`COMPLETED_SESSION_MINUTES`] after
+/// `now`, the moment the flow was completed.
+pub(crate) async fn end_sessions_soon(
+    db: &Db,
+    flow_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let ends_at = to_millis(now + Duration::minutes(COMPLETED_SESSION_MINUTES));
+    sqlx::query("UPDATE flow_sessions SET expires_at = $1 WHERE flow_id = $2 AND expires_at > $1")
+        .bind(ends_at)
+        .bind(flow_id.to_string())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Remembers `phone` as the number session `token_hash` asked a code for, not verified yet,
+/// inside the caller's transaction.
+pub(crate) async fn set_phone(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    phone: &ParsedPhone,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE flow_sessions SET country_code = $1, phone_number = $2, phone_verified = 0 \
+         WHERE token_hash = $3",
+    )
+    .bind(phone.country_code())
+    .bind(phone.national())
+    .bind(token_hash)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The phone session `token_hash` asked a code for; 409 when it asked for none.
+pub(crate) async fn session_phone(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<ParsedPhone, Error> {
+    let (cc, number): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT country_code, phone_number FROM flow_sessions WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_one(&mut *conn)
+    .await?;
+    match (cc, number) {
+        (Some(cc), Some(number)) => ParsedPhone::parse(&cc, &number)
+            .map_err(|_| Error::Internal("stored session phone does not parse".to_owned())),
+        _ => Err(Error::Conflict("ask for a code first".to_owned())),
+    }
+}
+
+/// Whether session `token_hash` verified its phone.
+pub(crate) async fn phone_verified(db: &Db, token_hash: &str) -> Result<bool, Error> {
+    let verified: i64 =
+        sqlx::query_scalar("SELECT phone_verified FROM flow_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_one(db)
+            .await?;
+    Ok(verified != 0)
+}
+
+/// Marks session `token_hash`'s phone verified, inside the caller's transaction.
+pub(crate) async fn mark_phone_verified(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<(), Error> {
+    sqlx::query("UPDATE flow_sessions SET phone_verified = 1 WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Session `token_hash`'s wrong codes so far and when it may try a code again, if it must wait.
+pub(crate) async fn wrong_codes(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<(i64, Option<DateTime<Utc>>), Error> {
+    let (wrong, next_try_at): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT wrong_codes, next_code_try_at FROM flow_sessions WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_one(conn)
+    .await?;
+    Ok((wrong, next_try_at.map(from_millis).transpose()?))
+}
+
+/// Sets session `token_hash`'s wrong codes and when it may try again, inside the caller's
+/// transaction.
+pub(crate) async fn set_wrong_codes(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    wrong: i64,
+    next_try_at: Option<DateTime<Utc>>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE flow_sessions SET wrong_codes = $1, next_code_try_at = $2 WHERE token_hash = $3",
+    )
+    .bind(wrong)
+    .bind(next_try_at.map(to_millis))
+    .bind(token_hash)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes session `token_hash` act for `user_id` (its phone verified), inside the caller's
+/// transaction; `false` when it already acted for someone.
+pub(crate) async fn authenticate(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    user_id: Uuid,
+) -> Result<bool, Error> {
+    let updated = sqlx::query(
+        "UPDATE flow_sessions SET authenticated = 1, user_id = $1, phone_verified = 1 \
+         WHERE token_hash = $2 AND authenticated = 0",
+    )
+    .bind(user_id.to_string())
+    .bind(token_hash)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Deletes the sessions that ended at or before `before_ms` (unix milliseconds;
+/// [`crate::purge`]), after their codes; how many.
+pub(crate) async fn purge_sessions(conn: &mut AnyConnection, before_ms: i64) -> Result<u64, Error> {
+    Ok(
+        sqlx::query("DELETE FROM flow_sessions WHERE expires_at <= $1")
+            .bind(before_ms)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

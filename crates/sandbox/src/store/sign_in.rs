@@ -1,0 +1,211 @@
+//! The sign-in tables: `sign_in_codes` (one live one-time code per session, as a salted hash,
+//! with its tries; issue 3) and `phone_sign_in_events` (codes sent to a number, per app and
+//! client, for the per-number cooldown; migrations 0005 and 0009).
+
+use crate::db::{from_millis, to_millis};
+use crate::error::Error;
+use crate::phone::ParsedPhone;
+use crate::purge::PHONE_EVENTS_KEPT_MINUTES;
+use chrono::{DateTime, Duration, Utc};
+use sqlx::AnyConnection;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// `phone_sign_in_events.kind` of a code sent to the number.
+const CODE_SENT: &str = "code_sent";
+
+/// A session's live code as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CodeRow {
+    /// The salt of the code's hash.
+    pub code_salt: String,
+    /// The salted hash of the code.
+    pub code_hash: String,
+    /// Wrong tries so far.
+    pub attempts: i64,
+    expires_at: i64,
+}
+
+impl CodeRow {
+    /// When the code stops being accepted.
+    pub(crate) fn expires_at(&self) -> Result<DateTime<Utc>, Error> {
+        from_millis(self.expires_at)
+    }
+}
+
+/// When session `token_hash` last asked for a code, if it did.
+pub(crate) async fn code_sent_at(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    let sent: Option<i64> =
+        sqlx::query_scalar("SELECT sent_at FROM sign_in_codes WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(conn)
+            .await?;
+    sent.map(from_millis).transpose()
+}
+
+/// Session `token_hash`'s live code, if it has one.
+pub(crate) async fn find_code(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<Option<CodeRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT code_salt, code_hash, attempts, expires_at FROM sign_in_codes \
+         WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Replaces session `token_hash`'s code by one with `salt` and `hash`, sent at `now`, inside
+/// the caller's transaction.
+pub(crate) async fn replace_code(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    salt: &str,
+    hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), Error> {
+    delete_code(&mut *conn, token_hash).await?;
+    sqlx::query(
+        "INSERT INTO sign_in_codes (token_hash, code_salt, code_hash, attempts, sent_at, \
+         expires_at) VALUES ($1, $2, $3, 0, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(salt)
+    .bind(hash)
+    .bind(to_millis(now))
+    .bind(to_millis(expires_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts a wrong try of session `token_hash`'s code.
+pub(crate) async fn count_wrong_try(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<(), Error> {
+    sqlx::query("UPDATE sign_in_codes SET attempts = attempts + 1 WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets session `token_hash`'s code (used up, or never delivered).
+pub(crate) async fn delete_code(conn: &mut AnyConnection, token_hash: &str) -> Result<(), Error> {
+    sqlx::query("DELETE FROM sign_in_codes WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// When a code was last sent to `phone` in app `app_id` asked by client `ip`, if ever (within
+/// what is kept).
+pub(crate) async fn last_code_to_phone(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    phone: &ParsedPhone,
+    ip: IpAddr,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    let last: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(at) FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 \
+         AND kind = $3 AND client_ip = $4",
+    )
+    .bind(app_id.to_string())
+    .bind(phone.e164())
+    .bind(CODE_SENT)
+    .bind(ip.to_string())
+    .fetch_one(conn)
+    .await?;
+    last.map(from_millis).transpose()
+}
+
+/// Records that a code was sent to `phone` in app `app_id` at `now`, asked by client `ip`,
+/// inside the caller's write transaction, and forgets the number's events that are out of every
+/// window.
+pub(crate) async fn record_code_sent(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    phone: &ParsedPhone,
+    ip: IpAddr,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let horizon = now - Duration::minutes(PHONE_EVENTS_KEPT_MINUTES);
+    sqlx::query("DELETE FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 AND at <= $3")
+        .bind(app_id.to_string())
+        .bind(phone.e164())
+        .bind(to_millis(horizon))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO phone_sign_in_events (app_id, phone, kind, at, client_ip) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(app_id.to_string())
+    .bind(phone.e164())
+    .bind(CODE_SENT)
+    .bind(to_millis(now))
+    .bind(ip.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the code sent to `phone` in app `app_id` at `at` (it was never delivered).
+pub(crate) async fn forget_code_sent(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    phone: &ParsedPhone,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "DELETE FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 AND kind = $3 \
+         AND at = $4",
+    )
+    .bind(app_id.to_string())
+    .bind(phone.e164())
+    .bind(CODE_SENT)
+    .bind(to_millis(at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the codes expired at `now_ms` and those of sessions that ended at or before
+/// `sessions_before_ms` (unix milliseconds; [`crate::purge`]); how many.
+pub(crate) async fn purge_codes(
+    conn: &mut AnyConnection,
+    now_ms: i64,
+    sessions_before_ms: i64,
+) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "DELETE FROM sign_in_codes WHERE expires_at <= $1 OR token_hash IN \
+         (SELECT token_hash FROM flow_sessions WHERE expires_at <= $2)",
+    )
+    .bind(now_ms)
+    .bind(sessions_before_ms)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Deletes the per-number sign-in events at or before `before_ms` ([`crate::purge`]); how many.
+pub(crate) async fn purge_phone_events(
+    conn: &mut AnyConnection,
+    before_ms: i64,
+) -> Result<u64, Error> {
+    Ok(
+        sqlx::query("DELETE FROM phone_sign_in_events WHERE at <= $1")
+            .bind(before_ms)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

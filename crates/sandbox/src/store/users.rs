@@ -1,0 +1,256 @@
+//! The `users` table: users as the host created them or they signed up in a flow, with their
+//! wallet ([`insert_user`], issue 3), the user object the host reads (with what the identity
+//! stores hold: compliance masked, the ID verification decision, the latest background check),
+//! and the columns the sign-in and the identity steps read and set (phone, `verified`,
+//! `has_criminal_activity`).
+
+use crate::db::{metadata_from_text, metadata_to_text, parse_stored_id, to_flag, to_millis, Db};
+use crate::error::Error;
+use crate::ledger::ensure_user_accounts;
+use crate::phone::ParsedPhone;
+use crate::store::{background_checks, compliance, id_verification};
+use chrono::{DateTime, Utc};
+use payout_model::identity::VerificationStatus;
+use payout_model::money::PayoutBlock;
+use payout_model::{NewUser, PhoneNumber, User, UserStatus};
+use sqlx::AnyConnection;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// The 404 for a user that does not exist or is another app's.
+pub(crate) fn user_not_found() -> Error {
+    Error::NotFound("user not found".to_owned())
+}
+
+/// A new, unverified user of app `app_id` as `new` (already valid) describes, created by the
+/// host at `now` with their wallet (together or not at all); `user_ip` is kept, never returned.
+pub(crate) async fn create_host_user(
+    db: &Db,
+    app_id: Uuid,
+    new: NewUser,
+    user_ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<User, Error> {
+    let user = User {
+        id: Uuid::new_v4(),
+        first_name: new.first_name.trim().to_owned(),
+        last_name: new.last_name.trim().to_owned(),
+        email: new.email.trim().to_owned(),
+        phone_number: new.normalized_phone(),
+        metadata: new.metadata.filter(|m| !m.is_null()),
+        status: UserStatus::Unverified,
+        verified: false,
+        has_criminal_activity: false,
+        compliance: None,
+        id_verification: None,
+        background_check: None,
+    };
+    let mut tx = db.begin().await?;
+    insert_user(&mut tx, app_id, &user, user_ip, now).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Inserts `user` (a new user of app `app_id`, nothing collected yet) with their wallet, inside
+/// the caller's transaction: the one way users come to exist, created by the host or signed up
+/// in a flow (`POST /api/flow/auth/profile`).
+pub(crate) async fn insert_user(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    user: &User,
+    user_ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO users (id, app_id, first_name, last_name, email, country_code, \
+         phone_number, metadata, status, verified, user_ip, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(user.id.to_string())
+    .bind(app_id.to_string())
+    .bind(&user.first_name)
+    .bind(&user.last_name)
+    .bind(&user.email)
+    .bind(&user.phone_number.country_code)
+    .bind(&user.phone_number.phone_number)
+    .bind(metadata_to_text(&user.metadata)?)
+    .bind(status_text(user.status))
+    .bind(to_flag(user.verified))
+    .bind(user_ip.map(|ip| ip.to_string()))
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    ensure_user_accounts(conn, app_id, user.id, now).await
+}
+
+/// User `user_id` of app `app_id` as the host sees it: compliance masked, `id_verification`
+/// only once a decision was made, the latest background check.
+pub(crate) async fn find_user(db: &Db, app_id: Uuid, user_id: Uuid) -> Result<Option<User>, Error> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT id, first_name, last_name, email, country_code, phone_number, metadata, \
+         status, verified, has_criminal_activity FROM users WHERE id = $1 AND app_id = $2",
+    )
+    .bind(user_id.to_string())
+    .bind(app_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut user = row.into_user()?;
+    user.compliance = compliance::find_compliance(db, user_id).await?;
+    user.id_verification = Some(id_verification::find_id_verification(db, user_id).await?)
+        .filter(|v| v.status != VerificationStatus::NotStarted);
+    user.background_check = background_checks::find_latest(db, user_id).await?;
+    Ok(Some(user))
+}
+
+/// Whether `user_id` is a user of app `app_id`.
+pub(crate) async fn user_exists(db: &Db, app_id: Uuid, user_id: Uuid) -> Result<bool, Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND app_id = $2")
+            .bind(user_id.to_string())
+            .bind(app_id.to_string())
+            .fetch_optional(db)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Whether `phone` is user `user_id`'s.
+pub(crate) async fn phone_is_users(
+    conn: &mut AnyConnection,
+    user_id: Uuid,
+    phone: &ParsedPhone,
+) -> Result<bool, Error> {
+    let stored: Option<(String, String)> =
+        sqlx::query_as("SELECT country_code, phone_number FROM users WHERE id = $1")
+            .bind(user_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(stored.is_some_and(|(cc, number)| phone.is(&cc, &number)))
+}
+
+/// The app's oldest user with `phone` (the sandbox allows duplicate phones, seed 004).
+pub(crate) async fn oldest_user_with_phone(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    phone: &ParsedPhone,
+) -> Result<Option<Uuid>, Error> {
+    let candidates: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, country_code, phone_number FROM users \
+         WHERE app_id = $1 AND country_code = $2 ORDER BY created, id",
+    )
+    .bind(app_id.to_string())
+    .bind(phone.country_code())
+    .fetch_all(&mut *conn)
+    .await?;
+    candidates
+        .into_iter()
+        .find(|(_, cc, number)| phone.is(cc, number))
+        .map(|(id, _, _)| parse_stored_id(&id))
+        .transpose()
+}
+
+/// Marks user `user_id` verified (their phone just proved it), inside the caller's transaction.
+pub(crate) async fn mark_verified(conn: &mut AnyConnection, user_id: Uuid) -> Result<(), Error> {
+    sqlx::query("UPDATE users SET status = $1, verified = 1 WHERE id = $2")
+        .bind(status_text(UserStatus::Verified))
+        .bind(user_id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// User `user_id`'s legal name as on their profile: first and last.
+pub(crate) async fn legal_name(
+    conn: &mut AnyConnection,
+    user_id: Uuid,
+) -> Result<(String, String), Error> {
+    Ok(
+        sqlx::query_as("SELECT first_name, last_name FROM users WHERE id = $1")
+            .bind(user_id.to_string())
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// User `user_id`'s email.
+pub(crate) async fn email(db: &Db, user_id: Uuid) -> Result<String, Error> {
+    Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(user_id.to_string())
+        .fetch_one(db)
+        .await?)
+}
+
+/// Sets user `user_id`'s `has_criminal_activity` (a failed background check), inside the
+/// caller's transaction.
+pub(crate) async fn flag_criminal_activity(
+    conn: &mut AnyConnection,
+    user_id: Uuid,
+) -> Result<(), Error> {
+    sqlx::query("UPDATE users SET has_criminal_activity = 1 WHERE id = $1")
+        .bind(user_id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Why user `user_id` may not pay out through a flow, if they may not: a failed background
+/// check (`has_criminal_activity`). The host API does not ask.
+pub(crate) async fn payout_block(db: &Db, user_id: Uuid) -> Result<Option<PayoutBlock>, Error> {
+    let flagged: Option<i64> =
+        sqlx::query_scalar("SELECT has_criminal_activity FROM users WHERE id = $1")
+            .bind(user_id.to_string())
+            .fetch_optional(db)
+            .await?;
+    Ok((flagged.unwrap_or(0) != 0).then_some(PayoutBlock::BackgroundCheck))
+}
+
+/// A user status as stored.
+fn status_text(status: UserStatus) -> &'static str {
+    match status {
+        UserStatus::Unverified => "unverified",
+        UserStatus::Verified => "verified",
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    country_code: String,
+    phone_number: String,
+    metadata: Option<String>,
+    status: String,
+    verified: i64,
+    has_criminal_activity: i64,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User, Error> {
+        let status = match self.status.as_str() {
+            "unverified" => UserStatus::Unverified,
+            "verified" => UserStatus::Verified,
+            other => return Err(Error::Internal(format!("stored user status {other:?}"))),
+        };
+        Ok(User {
+            id: parse_stored_id(&self.id)?,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            email: self.email,
+            phone_number: PhoneNumber {
+                country_code: self.country_code,
+                phone_number: self.phone_number,
+            },
+            metadata: metadata_from_text(self.metadata.as_deref())?,
+            status,
+            verified: self.verified != 0,
+            has_criminal_activity: self.has_criminal_activity != 0,
+            compliance: None,
+            id_verification: None,
+            background_check: None,
+        })
+    }
+}
