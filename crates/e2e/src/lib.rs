@@ -21,6 +21,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use payout_model::endpoint::{self as ep, Endpoint, Info};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -148,8 +149,9 @@ async fn harness_hooks(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let is_payout = req.method() == Method::POST && req.uri().path() == "/api/flow/payouts";
-    let is_session = req.method() == Method::POST && req.uri().path() == "/api/flow/sessions";
+    let (method, path) = (req.method().as_str(), req.uri().path());
+    let is_payout = ep::CreateFlowPayout::INFO.matches(method, path);
+    let is_session = ep::CreateSession::INFO.matches(method, path);
     if is_payout {
         hooks.payout_requests.fetch_add(1, Ordering::SeqCst);
     }
@@ -272,16 +274,42 @@ impl Sandbox {
             .await
     }
 
-    /// Sends a flow-facing request as the app in a browser does: with the session's bearer
-    /// `token`, or none (minting a session); returns status and JSON.
-    pub async fn flow_call(
+    /// Calls host endpoint `E` as the app, by its declaration (`payout_model::endpoint`):
+    /// its method, its path for `params`, `body` as JSON; returns status and JSON.
+    pub async fn host<E: Endpoint>(
         &self,
-        method: Method,
-        path: &str,
+        params: &E::Params,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        self.call(method_of(&E::INFO), &E::path(params), body).await
+    }
+
+    /// [`Sandbox::host`] expecting 200; returns the JSON.
+    pub async fn host_ok<E: Endpoint>(
+        &self,
+        params: &E::Params,
+        body: Option<Value>,
+    ) -> Result<Value> {
+        match self.host::<E>(params, body).await? {
+            (200, json) => Ok(json),
+            (status, json) => bail!(
+                "{} {}: {status} {json}",
+                E::INFO.method.as_str(),
+                E::INFO.path
+            ),
+        }
+    }
+
+    /// Calls flow endpoint `E` as the app in a browser does, by its declaration: with the
+    /// session's bearer `token`, or none (minting a session); returns status and JSON.
+    pub async fn flow<E: Endpoint>(
+        &self,
+        params: &E::Params,
         token: Option<&str>,
         body: Option<Value>,
     ) -> Result<(u16, Value)> {
-        self.send(method, path, token.map(|t| format!("Bearer {t}")), body)
+        let authorization = token.map(|t| format!("Bearer {t}"));
+        self.send(method_of(&E::INFO), &E::path(params), authorization, body)
             .await
     }
 
@@ -334,7 +362,7 @@ impl Sandbox {
     pub async fn create_user(&self) -> Result<String> {
         let user = self
             .post_ok(
-                "/api/v2/users",
+                &ep::CreateUser::path(&()),
                 json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
                        "country_code": "1", "phone_number": "4155550123"}),
             )
@@ -344,23 +372,22 @@ impl Sandbox {
 
     /// Moves `cents` from the app's wallet to the user's (a balance transfer).
     pub async fn fund_user(&self, user_id: &str, cents: i64) -> Result<Value> {
-        self.post_ok(
-            "/api/v2/transfers",
-            json!({"amount": -cents, "user_id": user_id}),
-        )
-        .await
+        let body = json!({"amount": -cents, "user_id": user_id});
+        self.host_ok::<ep::CreateTransfer>(&(), Some(body)).await
     }
 
     /// The user's wallet: `{"amount", "withdrawable_amount"}`.
     pub async fn user_wallet(&self, user_id: &str) -> Result<Value> {
-        self.get_ok(&format!("/api/v2/users/{user_id}/wallet"))
-            .await
+        self.host_ok::<ep::GetUserWallet>(&id(user_id)?, None).await
     }
 
     /// The user's payout transfers, newest first.
     pub async fn payouts_of(&self, user_id: &str) -> Result<Vec<Value>> {
         let page = self
-            .get_ok(&format!("/api/v2/transfers?user_id={user_id}&limit=100"))
+            .get_ok(&format!(
+                "{}?user_id={user_id}&limit=100",
+                ep::ListTransfers::path(&())
+            ))
             .await?;
         Ok(page["data"]
             .as_array()
@@ -373,7 +400,7 @@ impl Sandbox {
 
     /// Creates a flow through the host API and returns it as JSON (`id`, `link`, …).
     pub async fn create_flow(&self, body: Value) -> Result<Value> {
-        self.post_ok("/api/v2/flows", body).await
+        self.host_ok::<ep::CreateFlow>(&(), Some(body)).await
     }
 }
 
@@ -908,6 +935,22 @@ impl Browser {
         }
         Ok(())
     }
+}
+
+/// The HTTP method of an endpoint's declaration.
+fn method_of(info: &Info) -> Method {
+    match info.method {
+        ep::Method::Get => Method::GET,
+        ep::Method::Post => Method::POST,
+        ep::Method::Put => Method::PUT,
+        ep::Method::Delete => Method::DELETE,
+    }
+}
+
+/// An object id as the host API's paths take it.
+pub fn id(text: &str) -> Result<uuid::Uuid> {
+    text.parse()
+        .with_context(|| format!("{text:?} is not an object id"))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 use anyhow::Result;
 use payout_e2e::{Browser, HostPage, Sandbox};
+use payout_model::endpoint as ep;
 use serde_json::{json, Value};
 
 /// Creates a user and a pre-authenticated flow whose only step redirects to `url`.
@@ -21,7 +22,10 @@ async fn redirect_flow(sandbox: &Sandbox, url: &str) -> Result<Value> {
 
 async fn completed_steps(sandbox: &Sandbox, flow: &Value) -> Result<Value> {
     let id = flow["id"].as_str().unwrap_or_default();
-    Ok(sandbox.get_ok(&format!("/api/v2/flows/{id}")).await?["completed_steps"].clone())
+    let flow = sandbox
+        .host_ok::<ep::GetFlow>(&payout_e2e::id(id)?, None)
+        .await?;
+    Ok(flow["completed_steps"].clone())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -286,11 +290,9 @@ async fn exit_then_control(browser: &Browser) -> Result<Vec<Value>> {
 /// A user with a PayPal method and a pre-authenticated manage-payouts flow for them.
 async fn manage_payouts_flow(sandbox: &Sandbox) -> Result<Value> {
     let user_id = sandbox.create_user().await?;
+    let method = json!({"platform": "paypal", "email": "ada@example.com"});
     sandbox
-        .post_ok(
-            &format!("/api/v2/users/{user_id}/payout-methods"),
-            json!({"platform": "paypal", "email": "ada@example.com"}),
-        )
+        .host_ok::<ep::AddPayoutMethod>(&payout_e2e::id(&user_id)?, Some(method))
         .await?;
     sandbox
         .create_flow(json!({"steps": ["manage-payouts"], "user_id": user_id}))

@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result};
 use payout_e2e::{born_years_ago, Browser, Sandbox, TINY_PNG};
+use payout_model::endpoint as ep;
 use serde_json::{json, Value};
 
 /// A valid US mobile number (libphonenumber accepts it), national digits.
@@ -108,12 +109,14 @@ async fn capture_all(browser: &Browser) -> Result<()> {
 }
 
 async fn user(sandbox: &Sandbox, user_id: &str) -> Result<Value> {
-    sandbox.get_ok(&format!("/api/v2/users/{user_id}")).await
+    sandbox
+        .host_ok::<ep::GetUser>(&payout_e2e::id(user_id)?, None)
+        .await
 }
 
 async fn flow_now(sandbox: &Sandbox, flow: &Value) -> Result<Value> {
     sandbox
-        .get_ok(&format!("/api/v2/flows/{}", id_of(flow)))
+        .host_ok::<ep::GetFlow>(&payout_e2e::id(&id_of(flow))?, None)
         .await
 }
 
@@ -445,7 +448,7 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
     let u = user(&sandbox, &user_id).await?;
     assert_eq!(u["has_criminal_activity"], json!(true));
     assert_eq!(u["background_check"]["status"], json!("failed"));
-    let notes = sandbox.get_ok("/api/v2/notifications").await?;
+    let notes = sandbox.host_ok::<ep::ListNotifications>(&(), None).await?;
     assert_eq!(
         notes["data"][0]["type"],
         json!("user.background_check_failed")
@@ -461,13 +464,9 @@ async fn user_with_email_and_flow(
     email: &str,
     steps: Value,
 ) -> Result<(String, Value)> {
-    let user = sandbox
-        .post_ok(
-            "/api/v2/users",
-            json!({"first_name": "Ada", "last_name": "Lovelace", "email": email,
-                   "country_code": "1", "phone_number": PHONE}),
-        )
-        .await?;
+    let body = json!({"first_name": "Ada", "last_name": "Lovelace", "email": email,
+                      "country_code": "1", "phone_number": PHONE});
+    let user = sandbox.host_ok::<ep::CreateUser>(&(), Some(body)).await?;
     let user_id = id_of(&user);
     let flow = sandbox
         .create_flow(json!({"steps": steps, "user_id": user_id}))

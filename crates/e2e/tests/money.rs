@@ -4,9 +4,9 @@
 //! background check failed is not paid through a flow at all (issue 8).
 
 use anyhow::Result;
-use axum::http::Method;
 use fantoccini::Locator;
 use payout_e2e::{Browser, HostPage, Sandbox};
+use payout_model::endpoint as ep;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
@@ -19,7 +19,7 @@ async fn funded_user(sandbox: &Sandbox, cents: i64) -> Result<String> {
 
 async fn add_method(sandbox: &Sandbox, user_id: &str, method: Value) -> Result<Value> {
     sandbox
-        .post_ok(&format!("/api/v2/users/{user_id}/payout-methods"), method)
+        .host_ok::<ep::AddPayoutMethod>(&payout_e2e::id(user_id)?, Some(method))
         .await
 }
 
@@ -83,7 +83,7 @@ async fn user_adds_methods_makes_paypal_default_and_pays_out() -> Result<()> {
         .wait_for("[data-testid=payout-method][data-platform=paypal][data-default=true]")
         .await?;
     let methods = sandbox
-        .get_ok(&format!("/api/v2/users/{user_id}/payout-methods"))
+        .host_ok::<ep::ListPayoutMethods>(&payout_e2e::id(&user_id)?, None)
         .await?;
     let defaults: Vec<&Value> = methods["data"]
         .as_array()
@@ -120,7 +120,7 @@ async fn user_adds_methods_makes_paypal_default_and_pays_out() -> Result<()> {
     );
     // $100.00 opening balance − $50.00 funding − the 2% PayPal fee the platform pays.
     assert_eq!(
-        sandbox.get_ok("/api/v2/wallet").await?["amount"],
+        sandbox.host_ok::<ep::GetAppWallet>(&(), None).await?["amount"],
         10_000 - 5_000 - 100
     );
 
@@ -128,7 +128,9 @@ async fn user_adds_methods_makes_paypal_default_and_pays_out() -> Result<()> {
     browser.wait_for("[data-testid=screen-done]").await?;
     let id = flow["id"].as_str().unwrap_or_default();
     assert_eq!(
-        sandbox.get_ok(&format!("/api/v2/flows/{id}")).await?["completed_steps"],
+        sandbox
+            .host_ok::<ep::GetFlow>(&payout_e2e::id(id)?, None)
+            .await?["completed_steps"],
         json!(["manage-payouts", "payout"])
     );
     browser.close().await
@@ -162,11 +164,9 @@ async fn ach_payout_stays_pending_until_simulated() -> Result<()> {
     );
 
     let id = payouts[0]["id"].as_str().unwrap_or_default();
+    let completed = json!({"status": "completed"});
     sandbox
-        .post_ok(
-            &format!("/api/v2/sandbox/transfers/{id}/simulate"),
-            json!({"status": "completed"}),
-        )
+        .host_ok::<ep::SimulateTransferStatus>(&payout_e2e::id(id)?, Some(completed))
         .await?;
     // The app keeps checking a pending payout and shows it completed.
     browser
@@ -295,20 +295,14 @@ async fn flag_by_background_check(sandbox: &Sandbox, user_id: &str) -> Result<()
         .create_flow(json!({"steps": ["background-check"], "user_id": user_id}))
         .await?;
     let (status, session) = sandbox
-        .flow_call(
-            Method::POST,
-            "/api/flow/sessions",
-            None,
-            Some(json!({"flow_id": flow["id"]})),
-        )
+        .flow::<ep::CreateSession>(&(), None, Some(json!({"flow_id": flow["id"]})))
         .await?;
     assert_eq!(status, 200, "{session}");
     assert_eq!(session["authenticated"], true, "{session}");
     let token = session["token"].as_str().unwrap_or_default();
     let (status, check) = sandbox
-        .flow_call(
-            Method::POST,
-            "/api/flow/background-check",
+        .flow::<ep::RunBackgroundCheck>(
+            &(),
             Some(token),
             Some(json!({
                 "country": "US",
@@ -321,7 +315,9 @@ async fn flag_by_background_check(sandbox: &Sandbox, user_id: &str) -> Result<()
         .await?;
     assert_eq!(status, 200, "{check}");
     assert_eq!(check["data"]["status"], "failed", "{check}");
-    let user = sandbox.get_ok(&format!("/api/v2/users/{user_id}")).await?;
+    let user = sandbox
+        .host_ok::<ep::GetUser>(&payout_e2e::id(user_id)?, None)
+        .await?;
     assert_eq!(user["has_criminal_activity"], true, "{user}");
     Ok(())
 }
@@ -401,7 +397,7 @@ async fn flagged_users_payout_step_explains_and_pays_nothing() -> Result<()> {
 /// The user's bank accounts as the host sees them.
 async fn host_bank_accounts(sandbox: &Sandbox, user_id: &str) -> Result<Vec<Value>> {
     let list = sandbox
-        .get_ok(&format!("/api/v2/users/{user_id}/bank-accounts"))
+        .host_ok::<ep::ListBankAccounts>(&payout_e2e::id(user_id)?, None)
         .await?;
     Ok(list["data"].as_array().cloned().unwrap_or_default())
 }
@@ -511,7 +507,9 @@ async fn user_connects_and_removes_bank_accounts() -> Result<()> {
     browser.wait_for("[data-testid=screen-done]").await?;
     let id = flow["id"].as_str().unwrap_or_default();
     assert_eq!(
-        sandbox.get_ok(&format!("/api/v2/flows/{id}")).await?["completed_steps"],
+        sandbox
+            .host_ok::<ep::GetFlow>(&payout_e2e::id(id)?, None)
+            .await?["completed_steps"],
         json!(["manage-payments"])
     );
     browser.close().await
@@ -562,7 +560,7 @@ async fn user_removes_the_default_payout_method() -> Result<()> {
     assert_eq!(rows.len(), 1);
 
     let methods = sandbox
-        .get_ok(&format!("/api/v2/users/{user_id}/payout-methods"))
+        .host_ok::<ep::ListPayoutMethods>(&payout_e2e::id(&user_id)?, None)
         .await?;
     let data = methods["data"].as_array().cloned().unwrap_or_default();
     assert_eq!(data.len(), 1, "{methods}");
@@ -575,7 +573,9 @@ async fn user_removes_the_default_payout_method() -> Result<()> {
     browser.wait_for("[data-testid=screen-done]").await?;
     let id = flow["id"].as_str().unwrap_or_default();
     assert_eq!(
-        sandbox.get_ok(&format!("/api/v2/flows/{id}")).await?["completed_steps"],
+        sandbox
+            .host_ok::<ep::GetFlow>(&payout_e2e::id(id)?, None)
+            .await?["completed_steps"],
         json!(["manage-payouts"])
     );
     browser.close().await
