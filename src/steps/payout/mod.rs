@@ -50,7 +50,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use uuid::Uuid;
 use view::{
-    Balance, BlockedNotice, FormState, PayoutForm, ReviewPhase, ReviewScreen, StatusScreen,
+    balance, blocked_notice, payout_form, review_screen, status_screen, FormState, ReviewPhase,
     BLOCKED_HEADING, PREFIX,
 };
 use wasm_bindgen::JsCast;
@@ -387,38 +387,24 @@ pub fn PayoutStep(
         }
         .into_any(),
         Stage::Form => view! {
-            <Balance wallet=form.wallet />
-            <PayoutForm
-                state=form
-                live_quote=live_quote
-                amount_check=amount_check
-                on_review=on_review
-                on_reload=reload
-                on_added=on_added
-                form=form_ref
-            />
+            {balance(form.wallet)}
+            {payout_form(form, live_quote, amount_check, on_review, reload, on_added, form_ref)}
         }
         .into_any(),
-        Stage::Review(payout) => review_screen(payout, ReviewPhase::Ready, confirm, back, retry),
-        Stage::Sending(payout) => review_screen(payout, ReviewPhase::Sending, confirm, back, retry),
-        Stage::SendFailed(payout, details) => review_screen(
-            payout,
-            ReviewPhase::Unconfirmed(details),
-            confirm,
-            back,
-            retry,
-        ),
-        Stage::Status(transfer, method) => view! {
-            <StatusScreen
-                transfer=transfer
-                method=method
-                refresh_failed=refresh_failed
-                on_check_now=check_now
-                on_start_over=reload
-            />
+        Stage::Review(payout) => {
+            review_screen(payout, ReviewPhase::Ready, confirm, back, retry).into_any()
         }
-        .into_any(),
-        Stage::Blocked => view! { <BlockedNotice /> }.into_any(),
+        Stage::Sending(payout) => {
+            review_screen(payout, ReviewPhase::Sending, confirm, back, retry).into_any()
+        }
+        Stage::SendFailed(payout, details) => {
+            let phase = ReviewPhase::Unconfirmed(details);
+            review_screen(payout, phase, confirm, back, retry).into_any()
+        }
+        Stage::Status(transfer, method) => {
+            status_screen(transfer, method, refresh_failed, check_now, reload).into_any()
+        }
+        Stage::Blocked => blocked_notice().into_any(),
     };
 
     view! {
@@ -430,25 +416,6 @@ pub fn PayoutStep(
             <div node_ref=root>{stage_view}</div>
         </ScreenCard>
     }
-}
-
-fn review_screen(
-    payout: Payout,
-    phase: ReviewPhase,
-    on_confirm: UnsyncCallback<()>,
-    on_back: UnsyncCallback<()>,
-    on_retry: UnsyncCallback<()>,
-) -> AnyView {
-    view! {
-        <ReviewScreen
-            payout=payout
-            phase=phase
-            on_confirm=on_confirm
-            on_back=on_back
-            on_retry=on_retry
-        />
-    }
-    .into_any()
 }
 
 /// Focus follows the screen: the review, then the status, are announced by their heading.
