@@ -1,0 +1,265 @@
+//! The manage-payouts step (DESIGN.md "manage-payouts", seed 000): the user's payout methods
+//! with their labels and a Default badge; add one (PayPal, Venmo, Cash App, bank account by
+//! ACH), remove one (after a confirmation), make one the default.
+//!
+//! **Continue** records the step and posts `step_completed` with status `completed`, or
+//! `completed-saved` when the user changed nothing during this visit (what Dots hosts read); it
+//! is disabled, with the reason shown, until the user has a method (the server refuses to
+//! record the step without one).
+//!
+//! **`hide_continue_button`** keeps the user here (for hosts that embed the step as a settings
+//! page): there is no Continue. Each saved change — a method added, removed or made default —
+//! records the step on the server (when at least one method is left) and posts
+//! `step_completed` `{step: "manage-payouts", status: "completed"}` — the host learns of each
+//! change, and its server state (`completed_steps`, webhooks) too — but the screen never moves
+//! on. The step is then recorded, so a later visit routes past it like any completed step.
+//!
+//! [`list`] holds what a saved change does to the list (pure, unit tested); [`row`] one method's
+//! row; this module wires them to the server.
+
+mod list;
+mod row;
+
+use crate::context::{use_services, FlowServices};
+use crate::i18n::{step_title, t, tr, Key};
+use crate::steps::{
+    record_in_background, AddMethodForm, ContinueButton, Load, LoadedList, RecordStatus, Recording,
+};
+use crate::ui::{focus_node, ErrorAlert, ScreenCard};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use list::{apply, records_step, Change};
+use payout_model::money::PayoutMethod;
+use payout_model::{StepName, StepStatus};
+use row::{method_row, Row};
+use uuid::Uuid;
+
+/// The step's signals, copied into every handler.
+#[derive(Clone, Copy)]
+struct State {
+    methods: RwSignal<Load<Vec<PayoutMethod>>>,
+    changed: RwSignal<bool>,
+    notice: RwSignal<String>,
+    busy: RwSignal<Option<Uuid>>,
+    confirming: RwSignal<Option<Uuid>>,
+    action_error: RwSignal<Option<(Key, String)>>,
+    recording: RwSignal<Recording>,
+    list_heading: NodeRef<html::H2>,
+    hide_continue_button: bool,
+}
+
+impl State {
+    fn new(hide_continue_button: bool) -> Self {
+        State {
+            methods: RwSignal::new(Load::Loading),
+            changed: RwSignal::new(false),
+            notice: RwSignal::new(String::new()),
+            busy: RwSignal::new(None),
+            confirming: RwSignal::new(None),
+            action_error: RwSignal::new(None),
+            recording: RwSignal::new(Recording::Idle),
+            list_heading: NodeRef::new(),
+            hide_continue_button,
+        }
+    }
+
+    fn load(self, services: &FlowServices) {
+        self.methods.set(Load::Loading);
+        let call = services.api.payout_methods();
+        spawn_local(async move {
+            self.methods.try_set(match call.await {
+                Ok(list) => Load::Ready(list.data),
+                Err(failure) => Load::Failed(failure.message().to_owned()),
+            });
+        });
+    }
+
+    /// A change the server has saved: show it, say so, and record the step when the step keeps
+    /// the user here.
+    fn saved(self, services: &FlowServices, change: Change, notice: String) {
+        let mut left = 0;
+        self.methods.try_update(|load| {
+            let list = match std::mem::replace(load, Load::Loading) {
+                Load::Ready(list) => list,
+                _ => Vec::new(),
+            };
+            let list = apply(list, change);
+            left = list.len();
+            *load = Load::Ready(list);
+        });
+        self.changed.try_set(true);
+        self.action_error.try_set(None);
+        self.notice.try_set(notice);
+        if records_step(self.hide_continue_button, left) {
+            record_in_background(services, StepName::ManagePayouts, self.recording);
+        }
+    }
+
+    fn make_default(self, services: &FlowServices, method: PayoutMethod) {
+        if self.busy.get_untracked().is_some() {
+            return;
+        }
+        self.busy.set(Some(method.id));
+        let (call, services) = (
+            services.api.make_default_payout_method(method.id),
+            services.clone(),
+        );
+        spawn_local(async move {
+            let result = call.await;
+            self.busy.try_set(None);
+            match result {
+                Ok(list) => {
+                    let notice = tr(Key::MethodMadeDefault, &[("label", &method.label)]);
+                    self.saved(&services, Change::Replaced(list.data), notice);
+                    focus_node(self.list_heading);
+                }
+                Err(failure) => {
+                    let details = failure.message().to_owned();
+                    self.action_error
+                        .try_set(Some((Key::MakeDefaultFailed, details)));
+                }
+            }
+        });
+    }
+
+    fn remove(self, services: &FlowServices, method: PayoutMethod) {
+        if self.busy.get_untracked().is_some() {
+            return;
+        }
+        self.busy.set(Some(method.id));
+        let (call, services) = (
+            services.api.remove_payout_method(method.id),
+            services.clone(),
+        );
+        spawn_local(async move {
+            let result = call.await;
+            self.busy.try_set(None);
+            self.confirming.try_set(None);
+            match result {
+                Ok(()) => {
+                    let notice = tr(Key::MethodRemoved, &[("label", &method.label)]);
+                    self.saved(&services, Change::Removed(method), notice);
+                    focus_node(self.list_heading);
+                }
+                Err(failure) => {
+                    let details = failure.message().to_owned();
+                    self.action_error
+                        .try_set(Some((Key::RemoveMethodFailed, details)));
+                }
+            }
+        });
+    }
+}
+
+/// Lists, adds, removes and picks the default payout method.
+#[component]
+pub fn ManagePayoutsStep(
+    /// Keep the user on this step: no Continue; each saved change is reported instead.
+    hide_continue_button: bool,
+) -> impl IntoView {
+    let services = use_services();
+    let state = State::new(hide_continue_button);
+    let on = |f: fn(State, &FlowServices, PayoutMethod)| {
+        let services = services.clone();
+        UnsyncCallback::new(move |method: PayoutMethod| f(state, &services, method))
+    };
+    let (make_default, remove) = (on(State::make_default), on(State::remove));
+    let on_added = {
+        let services = services.clone();
+        UnsyncCallback::new(move |method: PayoutMethod| {
+            let notice = tr(Key::MethodAdded, &[("label", &method.label)]);
+            state.saved(&services, Change::Added(method), notice);
+        })
+    };
+    let load = {
+        let services = services.clone();
+        UnsyncCallback::new(move |()| state.load(&services))
+    };
+    load.run(());
+    let record = {
+        let services = services.clone();
+        UnsyncCallback::new(move |()| {
+            record_in_background(&services, StepName::ManagePayouts, state.recording)
+        })
+    };
+    let has_methods = Signal::derive(
+        move || matches!(state.methods.get(), Load::Ready(list) if !list.is_empty()),
+    );
+    let row = Row {
+        methods: state.methods,
+        busy: state.busy,
+        confirming: state.confirming,
+        make_default,
+        remove,
+    };
+
+    let finish = if hide_continue_button {
+        view! { <RecordStatus state=state.recording on_retry=record testid="manage-payouts-record" /> }
+            .into_any()
+    } else {
+        let changed = state.changed;
+        view! {
+            <ContinueButton
+                step=StepName::ManagePayouts
+                ready=has_methods
+                reason=t(Key::AddMethodToContinue)
+                status=Signal::derive(move || {
+                    if changed.get() { StepStatus::Completed } else { StepStatus::CompletedSaved }
+                })
+                testid="manage-payouts-continue"
+            />
+        }
+        .into_any()
+    };
+
+    view! {
+        <ScreenCard testid="step-manage-payouts" title=step_title(StepName::ManagePayouts)>
+            <p class="pf-body">{t(Key::ManagePayoutsIntro)}</p>
+            <p class="pf-notice" role="status" data-testid="payout-methods-notice">
+                {move || state.notice.get()}
+            </p>
+            <section class="pf-section" aria-labelledby="pf-methods-heading">
+                <h2
+                    class="pf-subtitle"
+                    id="pf-methods-heading"
+                    tabindex="-1"
+                    node_ref=state.list_heading
+                >
+                    {t(Key::YourMethods)}
+                </h2>
+                <LoadedList
+                    items=state.methods
+                    key=|m: &PayoutMethod| m.id
+                    row=move |method| method_row(method, row)
+                    testid="payout-methods"
+                    loading=t(Key::LoadingMethods)
+                    failed=t(Key::LoadMethodsFailed)
+                    empty=t(Key::NoMethods)
+                    on_retry=load
+                />
+                {move || {
+                    state
+                        .action_error
+                        .get()
+                        .map(|(key, details)| {
+                            view! {
+                                <ErrorAlert
+                                    message=t(key)
+                                    details=details
+                                    testid="payout-methods-action-error"
+                                />
+                            }
+                        })
+                }}
+            </section>
+            <section class="pf-section" aria-labelledby="pf-add-method-heading">
+                <h2 class="pf-subtitle" id="pf-add-method-heading">
+                    {t(Key::AddMethodHeading)}
+                </h2>
+                <AddMethodForm on_added=on_added />
+            </section>
+            {finish}
+        </ScreenCard>
+    }
+}
