@@ -20,6 +20,7 @@
 mod list;
 mod row;
 
+use crate::api::{ApiFailure, LocalFuture};
 use crate::context::{use_services, FlowServices};
 use crate::i18n::{step_title, t, tr, Key};
 use crate::steps::{
@@ -34,6 +35,23 @@ use payout_model::money::PayoutMethod;
 use payout_model::{StepName, StepStatus};
 use row::{method_row, Row};
 use uuid::Uuid;
+
+/// What a row's button asks of the server.
+#[derive(Clone, Copy)]
+enum Action {
+    MakeDefault,
+    Remove,
+}
+
+impl Action {
+    /// The alert when the server refuses it.
+    fn failed(self) -> Key {
+        match self {
+            Action::MakeDefault => Key::MakeDefaultFailed,
+            Action::Remove => Key::RemoveMethodFailed,
+        }
+    }
+}
 
 /// The step's signals, copied into every handler.
 #[derive(Clone, Copy)]
@@ -97,55 +115,58 @@ impl State {
     }
 
     fn make_default(self, services: &FlowServices, method: PayoutMethod) {
-        if self.busy.get_untracked().is_some() {
-            return;
-        }
-        self.busy.set(Some(method.id));
-        let (call, services) = (
-            services.api.make_default_payout_method(method.id),
-            services.clone(),
+        let call = services.api.make_default_payout_method(method.id);
+        self.act(
+            services,
+            method,
+            call,
+            Action::MakeDefault,
+            |list, method| {
+                let notice = tr(Key::MethodMadeDefault, &[("label", &method.label)]);
+                (Change::Replaced(list.data), notice)
+            },
         );
-        spawn_local(async move {
-            let result = call.await;
-            self.busy.try_set(None);
-            match result {
-                Ok(list) => {
-                    let notice = tr(Key::MethodMadeDefault, &[("label", &method.label)]);
-                    self.saved(&services, Change::Replaced(list.data), notice);
-                    focus_node(self.list_heading);
-                }
-                Err(failure) => {
-                    let details = failure.message().to_owned();
-                    self.action_error
-                        .try_set(Some((Key::MakeDefaultFailed, details)));
-                }
-            }
-        });
     }
 
     fn remove(self, services: &FlowServices, method: PayoutMethod) {
+        let call = services.api.remove_payout_method(method.id);
+        self.act(services, method, call, Action::Remove, |(), method| {
+            let notice = tr(Key::MethodRemoved, &[("label", &method.label)]);
+            (Change::Removed(method), notice)
+        });
+    }
+
+    /// Sends `call` for `method` unless another is in flight; its success is the change
+    /// `done` makes of the answer, its failure the alert of `kind`.
+    fn act<T: 'static>(
+        self,
+        services: &FlowServices,
+        method: PayoutMethod,
+        call: LocalFuture<Result<T, ApiFailure>>,
+        kind: Action,
+        done: impl FnOnce(T, PayoutMethod) -> (Change, String) + 'static,
+    ) {
         if self.busy.get_untracked().is_some() {
             return;
         }
         self.busy.set(Some(method.id));
-        let (call, services) = (
-            services.api.remove_payout_method(method.id),
-            services.clone(),
-        );
+        let services = services.clone();
         spawn_local(async move {
             let result = call.await;
             self.busy.try_set(None);
-            self.confirming.try_set(None);
+            if matches!(kind, Action::Remove) {
+                // The removal's confirmation closes whichever way it went.
+                self.confirming.try_set(None);
+            }
             match result {
-                Ok(()) => {
-                    let notice = tr(Key::MethodRemoved, &[("label", &method.label)]);
-                    self.saved(&services, Change::Removed(method), notice);
+                Ok(answer) => {
+                    let (change, notice) = done(answer, method);
+                    self.saved(&services, change, notice);
                     focus_node(self.list_heading);
                 }
                 Err(failure) => {
                     let details = failure.message().to_owned();
-                    self.action_error
-                        .try_set(Some((Key::RemoveMethodFailed, details)));
+                    self.action_error.try_set(Some((kind.failed(), details)));
                 }
             }
         });
