@@ -1,0 +1,59 @@
+//! The form that connects a bank account: the bank fields, the server's refusal, and the
+//! submit button (busy while saving).
+
+use super::PREFIX;
+use crate::i18n::{t, Key};
+use crate::steps::{BankFields, BankFieldsState};
+use crate::ui::{ErrorAlert, SubmitButton};
+use leptos::html;
+use leptos::prelude::*;
+
+/// The "Add a bank account" section; `on_add` runs on submit.
+pub fn add_bank_form(
+    bank: BankFieldsState,
+    form: NodeRef<html::Form>,
+    saving: RwSignal<bool>,
+    form_error: RwSignal<Option<String>>,
+    on_add: UnsyncCallback<()>,
+) -> impl IntoView {
+    view! {
+        <section class="pf-section" aria-labelledby="pf-add-bank-heading">
+            <h2 class="pf-subtitle" id="pf-add-bank-heading">
+                {t(Key::AddBankHeading)}
+            </h2>
+            <form
+                class="pf-form"
+                novalidate=true
+                node_ref=form
+                data-testid="add-bank-form"
+                on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    on_add.run(());
+                }
+            >
+                <BankFields state=bank prefix=PREFIX />
+                {move || {
+                    form_error
+                        .get()
+                        .map(|details| {
+                            view! {
+                                <ErrorAlert
+                                    message=t(Key::AddBankFailed)
+                                    details=details
+                                    testid="add-bank-error"
+                                />
+                            }
+                        })
+                }}
+                <div class="pf-actions">
+                    <SubmitButton
+                        label=t(Key::AddBank)
+                        busy_label=t(Key::Adding)
+                        busy=saving
+                        testid="add-bank-submit"
+                    />
+                </div>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,268 @@
+//! The manage-payments step (DESIGN.md "manage-payments", seed 000): the user's connected US
+//! bank accounts for pay-ins (masked: `Checking ••••6789`, with the routing number), a form to
+//! connect one (routing number with the ABA checksum, account number typed twice, checking or
+//! savings), and removing one after a confirmation.
+//!
+//! **Continue** records the step, posts `step_completed` (`completed`) and moves on; it is
+//! disabled, with the reason shown, until an account is connected (the server refuses to record
+//! the step without one). With **`hide_continue_button`** there is no Continue: each saved
+//! change records the step (while an account is left) and posts `step_completed`, and the user
+//! stays here — as manage-payouts does.
+//!
+//! [`row`] is one account's row, [`form`] the form that connects one; this module owns the
+//! step's state and its requests.
+
+mod form;
+mod row;
+
+use crate::context::{use_services, FlowServices};
+use crate::forms::{bank_account_label, server_errors, FieldErrors};
+use crate::i18n::{step_title, t, tr, Key};
+use crate::steps::{
+    record_in_background, show_errors, BankFieldsState, ContinueButton, Load, LoadedList,
+    RecordStatus, Recording,
+};
+use crate::ui::{focus_node, ErrorAlert, ScreenCard};
+use form::add_bank_form;
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use payout_model::money::BankAccount;
+use payout_model::StepName;
+use row::{account_row, Row};
+use uuid::Uuid;
+
+/// Element id prefix of the form's fields.
+const PREFIX: &str = "pf-bank";
+
+/// The step's signals, copied into every handler.
+#[derive(Clone, Copy)]
+struct State {
+    accounts: RwSignal<Load<Vec<BankAccount>>>,
+    notice: RwSignal<String>,
+    busy: RwSignal<Option<Uuid>>,
+    confirming: RwSignal<Option<Uuid>>,
+    action_error: RwSignal<Option<String>>,
+    recording: RwSignal<Recording>,
+    list_heading: NodeRef<html::H2>,
+    bank: BankFieldsState,
+    saving: RwSignal<bool>,
+    form_error: RwSignal<Option<String>>,
+    form: NodeRef<html::Form>,
+    hide_continue_button: bool,
+}
+
+impl State {
+    fn new(hide_continue_button: bool) -> Self {
+        State {
+            accounts: RwSignal::new(Load::Loading),
+            notice: RwSignal::new(String::new()),
+            busy: RwSignal::new(None),
+            confirming: RwSignal::new(None),
+            action_error: RwSignal::new(None),
+            recording: RwSignal::new(Recording::Idle),
+            list_heading: NodeRef::new(),
+            bank: BankFieldsState::new(),
+            saving: RwSignal::new(false),
+            form_error: RwSignal::new(None),
+            form: NodeRef::new(),
+            hide_continue_button,
+        }
+    }
+
+    fn load(self, services: &FlowServices) {
+        self.accounts.set(Load::Loading);
+        let call = services.api.bank_accounts();
+        spawn_local(async move {
+            self.accounts.try_set(match call.await {
+                Ok(list) => Load::Ready(list.data),
+                Err(failure) => Load::Failed(failure.message().to_owned()),
+            });
+        });
+    }
+
+    fn has_accounts(self) -> bool {
+        self.accounts
+            .with_untracked(|load| matches!(load, Load::Ready(list) if !list.is_empty()))
+    }
+
+    /// A change the server has saved: say so, and record the step when the step keeps the
+    /// user here and an account is left.
+    fn saved(self, services: &FlowServices, notice: String) {
+        self.action_error.try_set(None);
+        self.notice.try_set(notice);
+        if self.hide_continue_button && self.has_accounts() {
+            record_in_background(services, StepName::ManagePayments, self.recording);
+        }
+    }
+
+    /// Checks the form and connects the account; the server's field errors land on the form.
+    fn add(self, services: &FlowServices) {
+        if self.saving.get_untracked() {
+            return;
+        }
+        self.form_error.set(None);
+        let new = match self.bank.input().check() {
+            Ok(new) => new,
+            Err(errors) => return show_errors(self.form, PREFIX, &self.bank.fields(), &errors),
+        };
+        self.saving.set(true);
+        let (call, services) = (services.api.add_bank_account(new), services.clone());
+        spawn_local(async move {
+            let result = call.await;
+            self.saving.try_set(false);
+            match result {
+                Ok(account) => {
+                    self.bank.clear();
+                    let label = bank_account_label(&account);
+                    self.accounts.try_update(|load| match load {
+                        Load::Ready(list) => list.push(account),
+                        other => *other = Load::Ready(vec![account]),
+                    });
+                    self.saved(&services, tr(Key::BankAccountAdded, &[("label", &label)]));
+                }
+                Err(failure) => {
+                    let fields = self.bank.fields();
+                    let names: Vec<&'static str> = fields.iter().map(|(n, _)| *n).collect();
+                    let (mapped, rest): (FieldErrors, _) = server_errors(&failure, &names);
+                    if !mapped.is_empty() {
+                        show_errors(self.form, PREFIX, &fields, &mapped);
+                    }
+                    self.form_error.try_set(rest);
+                }
+            }
+        });
+    }
+
+    /// Disconnects `account` (confirmed), unless another request is in flight.
+    fn remove(self, services: &FlowServices, account: BankAccount) {
+        if self.busy.get_untracked().is_some() {
+            return;
+        }
+        self.busy.set(Some(account.id));
+        let (call, services) = (
+            services.api.remove_bank_account(account.id),
+            services.clone(),
+        );
+        spawn_local(async move {
+            let result = call.await;
+            self.busy.try_set(None);
+            self.confirming.try_set(None);
+            match result {
+                Ok(()) => {
+                    self.accounts.try_update(|load| {
+                        if let Load::Ready(list) = load {
+                            list.retain(|a| a.id != account.id);
+                        }
+                    });
+                    let label = bank_account_label(&account);
+                    self.saved(&services, tr(Key::BankAccountRemoved, &[("label", &label)]));
+                    focus_node(self.list_heading);
+                }
+                Err(failure) => {
+                    self.action_error
+                        .try_set(Some(failure.message().to_owned()));
+                }
+            }
+        });
+    }
+}
+
+/// Lists, connects and removes the user's bank accounts.
+#[component]
+pub fn ManagePaymentsStep(
+    /// Keep the user on this step: no Continue; each saved change is reported instead.
+    hide_continue_button: bool,
+) -> impl IntoView {
+    let services = use_services();
+    let state = State::new(hide_continue_button);
+    let load = {
+        let services = services.clone();
+        UnsyncCallback::new(move |()| state.load(&services))
+    };
+    load.run(());
+    let add = {
+        let services = services.clone();
+        UnsyncCallback::new(move |()| state.add(&services))
+    };
+    let remove = {
+        let services = services.clone();
+        UnsyncCallback::new(move |account: BankAccount| state.remove(&services, account))
+    };
+    let record = {
+        let services = services.clone();
+        UnsyncCallback::new(move |()| {
+            record_in_background(&services, StepName::ManagePayments, state.recording)
+        })
+    };
+    let has_accounts = Signal::derive(
+        move || matches!(state.accounts.get(), Load::Ready(list) if !list.is_empty()),
+    );
+    let row = Row {
+        busy: state.busy,
+        confirming: state.confirming,
+        remove,
+    };
+
+    let finish = if hide_continue_button {
+        view! {
+            <RecordStatus state=state.recording on_retry=record testid="manage-payments-record" />
+        }
+        .into_any()
+    } else {
+        view! {
+            <ContinueButton
+                step=StepName::ManagePayments
+                ready=has_accounts
+                reason=t(Key::AddBankToContinue)
+                testid="manage-payments-continue"
+            />
+        }
+        .into_any()
+    };
+
+    view! {
+        <ScreenCard testid="step-manage-payments" title=step_title(StepName::ManagePayments)>
+            <p class="pf-body">{t(Key::ManagePaymentsIntro)}</p>
+            <p class="pf-notice" role="status" data-testid="bank-accounts-notice">
+                {move || state.notice.get()}
+            </p>
+            <section class="pf-section" aria-labelledby="pf-banks-heading">
+                <h2
+                    class="pf-subtitle"
+                    id="pf-banks-heading"
+                    tabindex="-1"
+                    node_ref=state.list_heading
+                >
+                    {t(Key::YourBankAccounts)}
+                </h2>
+                <LoadedList
+                    items=state.accounts
+                    key=|a: &BankAccount| a.id
+                    row=move |account| account_row(account, row)
+                    testid="bank-accounts"
+                    loading=t(Key::LoadingBankAccounts)
+                    failed=t(Key::LoadBankAccountsFailed)
+                    empty=t(Key::NoBankAccounts)
+                    on_retry=load
+                />
+                {move || {
+                    state
+                        .action_error
+                        .get()
+                        .map(|details| {
+                            view! {
+                                <ErrorAlert
+                                    message=t(Key::RemoveBankFailed)
+                                    details=details
+                                    testid="bank-accounts-action-error"
+                                />
+                            }
+                        })
+                }}
+            </section>
+            {add_bank_form(state.bank, state.form, state.saving, state.form_error, add)}
+            {finish}
+        </ScreenCard>
+    }
+}
