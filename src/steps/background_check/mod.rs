@@ -13,17 +13,17 @@
 //! (worded neutrally: the host is notified, the user is not accused of anything) or not
 //! eligible with its reason — replaces the form, takes focus on its heading and is shown with a
 //! Continue; the server has recorded the step.
+//!
+//! [`view`] holds the three screens (the form, the summary of the tax details on file, the
+//! outcome); this module the fields, the requests and the choice between the screens.
+
+mod view;
 
 use crate::context::use_services;
-use crate::i18n::{step_title, t, tr, Key};
-use crate::identity::{country_options, is_us, mask_tin, optional, today};
-use crate::steps::{
-    field_id, rule_message, show_answer, submit_checked, AddressFields, AddressState,
-    LabelledField, RecordedContinue,
-};
-use crate::ui::{
-    ErrorAlert, FieldState, LoadingLine, ScreenCard, SelectField, SubmitButton, TextField,
-};
+use crate::i18n::{step_title, t, Key};
+use crate::identity::{country_options, is_us, optional, today};
+use crate::steps::{rule_message, show_answer, submit_checked, AddressState, LabelledField};
+use crate::ui::{FieldState, LoadingLine, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -32,6 +32,7 @@ use payout_model::identity::{
     Submitted,
 };
 use payout_model::{StepName, Validate};
+use view::{check_form, on_file_view, outcome_view, CheckForm};
 
 /// Element id prefix of the form's fields.
 const PREFIX: &str = "pf-bgc";
@@ -230,209 +231,28 @@ pub fn BackgroundCheckStep() -> impl IntoView {
         )
     };
 
-    let check =
-        move |path: &'static str| Callback::new(move |value: String| fields.check(path, value));
-    let address_check =
-        Callback::new(move |(path, value): (&'static str, String)| fields.check(path, value));
-
-    let us_fields = move || {
-        us.get().then(|| {
-            view! {
-                <TextField
-                    id=field_id(PREFIX, "ssn")
-                    label=t(Key::FieldSsn)
-                    hint=t(Key::TinHint)
-                    field=fields.ssn
-                    testid="bgc-ssn"
-                    inputmode="numeric"
-                    autocomplete="off"
-                    mask=mask_tin
-                    check=check("ssn")
-                />
-                <TextField
-                    id=field_id(PREFIX, "date_of_birth")
-                    label=t(Key::FieldDateOfBirth)
-                    field=fields.date_of_birth
-                    testid="bgc-dob"
-                    input_type="date"
-                    autocomplete="bday"
-                    check=check("date_of_birth")
-                />
-                <AddressFields
-                    state=fields.address
-                    us=true
-                    prefix=PREFIX
-                    testid="bgc"
-                    check=address_check
-                />
-            }
-        })
-    };
-
     let form_view = move || {
-        view! {
-            <form
-                class="pf-form"
-                novalidate=true
-                node_ref=form
-                data-testid="bgc-form"
-                on:submit=move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    submit.run(());
-                }
-            >
-                <p class="pf-body">{t(Key::BgcIntro)}</p>
-                <SelectField
-                    id=field_id(PREFIX, "country")
-                    label=t(Key::FieldCountry)
-                    field=fields.country
-                    testid="bgc-country"
-                    options=country_options()
-                    autocomplete="country"
-                    check=check("country")
-                />
-                {move || {
-                    (!us.get())
-                        .then(|| {
-                            view! {
-                                <p class="pf-notice pf-notice--info" data-testid="bgc-us-only">
-                                    {t(Key::BgcUsOnly)}
-                                </p>
-                            }
-                        })
-                }}
-                {us_fields}
-                {move || {
-                    form_error
-                        .get()
-                        .map(|details| {
-                            view! {
-                                <ErrorAlert
-                                    message=t(Key::BgcSubmitFailed)
-                                    details=details
-                                    testid="bgc-error"
-                                />
-                            }
-                        })
-                }}
-                <div class="pf-actions">
-                    {move || {
-                        let label = if us.get() { t(Key::RunCheck) } else { t(Key::Continue) };
-                        view! {
-                            <SubmitButton
-                                label=label
-                                busy_label=t(Key::Checking)
-                                busy=running
-                                testid="bgc-submit"
-                            />
-                        }
-                    }}
-                </div>
-            </form>
-        }
-    };
-
-    let on_file_view = move |saved: Compliance| {
-        let us_file = is_us(&saved.country);
-        let ssn = saved
-            .tin_last4
-            .as_deref()
-            .filter(|_| us_file)
-            .map(|last4| tr(Key::SsnLast4, &[("last4", last4)]));
-        view! {
-            <form
-                class="pf-form"
-                novalidate=true
-                data-testid="bgc-on-file"
-                on:submit=move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    run_on_file.run(());
-                }
-            >
-                <p class="pf-body">{t(Key::BgcOnFileIntro)}</p>
-                <dl class="pf-summary">
-                    <div>
-                        <dt>{t(Key::FieldCountry)}</dt>
-                        <dd data-testid="bgc-file-country">{country_name(&saved.country)}</dd>
-                    </div>
-                    <div>
-                        <dt>{t(Key::FieldDateOfBirth)}</dt>
-                        <dd data-testid="bgc-file-dob">{saved.date_of_birth.clone()}</dd>
-                    </div>
-                    {ssn
-                        .map(|ssn| {
-                            view! {
-                                <div>
-                                    <dt>{t(Key::FieldSsn)}</dt>
-                                    <dd data-testid="bgc-file-ssn">{ssn}</dd>
-                                </div>
-                            }
-                        })}
-                    <div>
-                        <dt>{t(Key::BgcOnFileAddress)}</dt>
-                        <dd data-testid="bgc-file-address">{address_line(&saved.address)}</dd>
-                    </div>
-                </dl>
-                {(!us_file)
-                    .then(|| {
-                        view! {
-                            <p class="pf-notice pf-notice--info" data-testid="bgc-us-only">
-                                {t(Key::BgcUsOnly)}
-                            </p>
-                        }
-                    })}
-                {move || {
-                    form_error
-                        .get()
-                        .map(|details| {
-                            view! {
-                                <ErrorAlert
-                                    message=t(Key::BgcSubmitFailed)
-                                    details=details
-                                    testid="bgc-error"
-                                />
-                            }
-                        })
-                }}
-                <div class="pf-actions">
-                    <SubmitButton
-                        label=if us_file { t(Key::RunCheck) } else { t(Key::Continue) }
-                        busy_label=t(Key::Checking)
-                        busy=running
-                        testid="bgc-submit"
-                    />
-                </div>
-            </form>
-        }
-    };
-
-    let result_view = move |answer: Submitted<BackgroundCheck>| {
-        let (title, body, status, tone) = outcome(&answer.data);
-        view! {
-            <div
-                class=format!("pf-result {tone}")
-                role="status"
-                data-testid="bgc-result"
-                data-status=status
-            >
-                <h2 class="pf-subtitle" id=RESULT_HEADING tabindex="-1">
-                    {t(title)}
-                </h2>
-                <p class="pf-body">{t(body)}</p>
-            </div>
-            <RecordedContinue step=StepName::BackgroundCheck flow=answer.flow testid="bgc-continue" />
-        }
+        check_form(CheckForm {
+            fields,
+            form,
+            us,
+            form_error,
+            running,
+            submit,
+        })
     };
 
     view! {
         <ScreenCard testid="step-background-check" title=step_title(StepName::BackgroundCheck) busy=running>
             {move || match (result.get(), on_file.get()) {
-                (Some(answer), _) => result_view(answer).into_any(),
+                (Some(answer), _) => outcome_view(answer).into_any(),
                 (None, None) => view! {
                     <LoadingLine text=t(Key::BgcLoadingFile) testid="bgc-loading" />
                 }
                 .into_any(),
-                (None, Some(Some(saved))) => on_file_view(saved).into_any(),
+                (None, Some(Some(saved))) => {
+                    on_file_view(saved, run_on_file, form_error, running).into_any()
+                }
                 (None, Some(None)) => form_view().into_any(),
             }}
         </ScreenCard>

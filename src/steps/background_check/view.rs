@@ -1,0 +1,202 @@
+//! The background-check step's three screens: the form (country, and for US residents SSN, date
+//! of birth and address), the summary of the tax details on file with one button, and the
+//! outcome with its Continue. They show what they are given and report submits.
+
+use super::{address_line, country_name, outcome, CheckFields, PREFIX, RESULT_HEADING};
+use crate::i18n::{t, tr, Key};
+use crate::identity::{country_options, is_us, mask_tin};
+use crate::steps::{field_id, AddressFields, RecordedContinue};
+use crate::ui::{ErrorAlert, SelectField, SubmitButton, TextField};
+use leptos::html;
+use leptos::prelude::*;
+use payout_model::identity::{BackgroundCheck, Compliance, Submitted};
+use payout_model::StepName;
+
+/// What the form shows and reports: copyable handles the step owns.
+#[derive(Clone, Copy)]
+pub struct CheckForm {
+    pub fields: CheckFields,
+    pub form: NodeRef<html::Form>,
+    /// Whether the chosen country is the US (the only one with something to check).
+    pub us: Memo<bool>,
+    pub form_error: RwSignal<Option<String>>,
+    pub running: RwSignal<bool>,
+    pub submit: UnsyncCallback<()>,
+}
+
+/// The server's refusal that names no field.
+fn submit_error(form_error: RwSignal<Option<String>>) -> impl IntoView {
+    move || {
+        form_error.get().map(|details| {
+            view! {
+                <ErrorAlert message=t(Key::BgcSubmitFailed) details=details testid="bgc-error" />
+            }
+        })
+    }
+}
+
+/// "Outside the US there is nothing to check".
+fn us_only() -> impl IntoView {
+    view! {
+        <p class="pf-notice pf-notice--info" data-testid="bgc-us-only">
+            {t(Key::BgcUsOnly)}
+        </p>
+    }
+}
+
+/// The SSN, date of birth and address of a US resident.
+fn us_fields(fields: CheckFields) -> impl IntoView {
+    let check =
+        move |path: &'static str| Callback::new(move |value: String| fields.check(path, value));
+    let address_check =
+        Callback::new(move |(path, value): (&'static str, String)| fields.check(path, value));
+    view! {
+        <TextField
+            id=field_id(PREFIX, "ssn")
+            label=t(Key::FieldSsn)
+            hint=t(Key::TinHint)
+            field=fields.ssn
+            testid="bgc-ssn"
+            inputmode="numeric"
+            autocomplete="off"
+            mask=mask_tin
+            check=check("ssn")
+        />
+        <TextField
+            id=field_id(PREFIX, "date_of_birth")
+            label=t(Key::FieldDateOfBirth)
+            field=fields.date_of_birth
+            testid="bgc-dob"
+            input_type="date"
+            autocomplete="bday"
+            check=check("date_of_birth")
+        />
+        <AddressFields
+            state=fields.address
+            us=true
+            prefix=PREFIX
+            testid="bgc"
+            check=address_check
+        />
+    }
+}
+
+/// The form, for a user without tax details on file.
+pub fn check_form(props: CheckForm) -> impl IntoView {
+    let (fields, us, submit) = (props.fields, props.us, props.submit);
+    let check_country = Callback::new(move |value: String| fields.check("country", value));
+    view! {
+        <form
+            class="pf-form"
+            novalidate=true
+            node_ref=props.form
+            data-testid="bgc-form"
+            on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                submit.run(());
+            }
+        >
+            <p class="pf-body">{t(Key::BgcIntro)}</p>
+            <SelectField
+                id=field_id(PREFIX, "country")
+                label=t(Key::FieldCountry)
+                field=fields.country
+                testid="bgc-country"
+                options=country_options()
+                autocomplete="country"
+                check=check_country
+            />
+            {move || (!us.get()).then(us_only)}
+            {move || us.get().then(|| us_fields(fields))}
+            {submit_error(props.form_error)}
+            <div class="pf-actions">
+                {move || {
+                    let label = if us.get() { t(Key::RunCheck) } else { t(Key::Continue) };
+                    view! {
+                        <SubmitButton
+                            label=label
+                            busy_label=t(Key::Checking)
+                            busy=props.running
+                            testid="bgc-submit"
+                        />
+                    }
+                }}
+            </div>
+        </form>
+    }
+}
+
+/// The tax details on file and one button that runs the check on them (`on_run`).
+pub fn on_file_view(
+    saved: Compliance,
+    on_run: UnsyncCallback<()>,
+    form_error: RwSignal<Option<String>>,
+    running: RwSignal<bool>,
+) -> impl IntoView {
+    let us_file = is_us(&saved.country);
+    let ssn = saved
+        .tin_last4
+        .as_deref()
+        .filter(|_| us_file)
+        .map(|last4| tr(Key::SsnLast4, &[("last4", last4)]));
+    view! {
+        <form
+            class="pf-form"
+            novalidate=true
+            data-testid="bgc-on-file"
+            on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                on_run.run(());
+            }
+        >
+            <p class="pf-body">{t(Key::BgcOnFileIntro)}</p>
+            <dl class="pf-summary">
+                <div>
+                    <dt>{t(Key::FieldCountry)}</dt>
+                    <dd data-testid="bgc-file-country">{country_name(&saved.country)}</dd>
+                </div>
+                <div>
+                    <dt>{t(Key::FieldDateOfBirth)}</dt>
+                    <dd data-testid="bgc-file-dob">{saved.date_of_birth.clone()}</dd>
+                </div>
+                {ssn
+                    .map(|ssn| {
+                        view! {
+                            <div>
+                                <dt>{t(Key::FieldSsn)}</dt>
+                                <dd data-testid="bgc-file-ssn">{ssn}</dd>
+                            </div>
+                        }
+                    })}
+                <div>
+                    <dt>{t(Key::BgcOnFileAddress)}</dt>
+                    <dd data-testid="bgc-file-address">{address_line(&saved.address)}</dd>
+                </div>
+            </dl>
+            {(!us_file).then(us_only)}
+            {submit_error(form_error)}
+            <div class="pf-actions">
+                <SubmitButton
+                    label=if us_file { t(Key::RunCheck) } else { t(Key::Continue) }
+                    busy_label=t(Key::Checking)
+                    busy=running
+                    testid="bgc-submit"
+                />
+            </div>
+        </form>
+    }
+}
+
+/// The check's outcome and the Continue (the server has recorded the step).
+pub fn outcome_view(answer: Submitted<BackgroundCheck>) -> impl IntoView {
+    let (title, body, status, tone) = outcome(&answer.data);
+    view! {
+        <div class=format!("pf-result {tone}") role="status" data-testid="bgc-result" data-status=status>
+            <h2 class="pf-subtitle" id=RESULT_HEADING tabindex="-1">
+                {t(title)}
+            </h2>
+            <p class="pf-body">{t(body)}</p>
+        </div>
+        <RecordedContinue step=StepName::BackgroundCheck flow=answer.flow testid="bgc-continue" />
+    }
+}
