@@ -15,20 +15,23 @@
 //! Saved, the server has recorded the step; the confirmation replaces the form, takes focus on
 //! its heading, shows the masked tax id, and Continue tells the host (`step_completed`) and
 //! moves on.
+//!
+//! [`view`] holds the form and the confirmation; this module the fields, their rules and the
+//! request.
+
+mod view;
 
 use crate::context::use_services;
 use crate::i18n::{step_title, t, tr, Key};
-use crate::identity::{country_options, is_us, mask_tin, masked_last4, optional, today};
-use crate::steps::{
-    field_id, rule_message, show_answer, submit_checked, AddressFields, AddressState,
-    LabelledField, RecordedContinue,
-};
-use crate::ui::{ErrorAlert, FieldState, ScreenCard, SelectField, SubmitButton, TextField};
+use crate::identity::{is_us, masked_last4, optional, today};
+use crate::steps::{rule_message, show_answer, submit_checked, AddressState, LabelledField};
+use crate::ui::{FieldState, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
 use payout_model::{StepName, Validate};
+use view::{saved_view, tax_form, FormProps};
 
 /// Element id prefix of the form's fields.
 const PREFIX: &str = "pf-compliance";
@@ -211,150 +214,20 @@ pub fn ComplianceStep() -> impl IntoView {
         )
     };
 
-    let check =
-        move |path: &'static str| Callback::new(move |value: String| fields.check(path, value));
-    let address_check =
-        Callback::new(move |(path, value): (&'static str, String)| fields.check(path, value));
-    let country_check = Callback::new(move |value: String| {
-        // The tax id and address rules follow the country: their old messages may not apply.
-        for f in [fields.tin, fields.foreign_tax_id] {
-            f.error.set(None);
-        }
-        fields.address.clear_country_errors();
-        fields.check("country", value)
-    });
-
-    let tax_id = move || {
-        if us.get() {
-            view! {
-                <TextField
-                    id=field_id(PREFIX, "tin")
-                    label=t(Key::FieldTin)
-                    hint=t(Key::TinHint)
-                    field=fields.tin
-                    testid="compliance-tin"
-                    inputmode="numeric"
-                    autocomplete="off"
-                    mask=mask_tin
-                    check=check("tin")
-                />
-            }
-            .into_any()
-        } else {
-            view! {
-                <TextField
-                    id=field_id(PREFIX, "foreign_tax_id")
-                    label=t(Key::FieldForeignTaxId)
-                    hint=t(Key::ForeignTaxIdHint)
-                    field=fields.foreign_tax_id
-                    testid="compliance-foreign-tax-id"
-                    autocomplete="off"
-                    check=check("foreign_tax_id")
-                />
-            }
-            .into_any()
-        }
-    };
-
-    let form_view = move || {
-        view! {
-            <form
-                class="pf-form"
-                novalidate=true
-                node_ref=form
-                data-testid="compliance-form"
-                on:submit=move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    submit.run(());
-                }
-            >
-                <p class="pf-body">{t(Key::ComplianceIntro)}</p>
-                <SelectField
-                    id=field_id(PREFIX, "country")
-                    label=t(Key::FieldCountry)
-                    field=fields.country
-                    testid="compliance-country"
-                    options=country_options()
-                    autocomplete="country"
-                    check=country_check
-                />
-                <TextField
-                    id=field_id(PREFIX, "first_name")
-                    label=t(Key::FieldLegalFirstName)
-                    field=fields.first_name
-                    testid="compliance-first-name"
-                    autocomplete="given-name"
-                    check=check("first_name")
-                />
-                <TextField
-                    id=field_id(PREFIX, "last_name")
-                    label=t(Key::FieldLegalLastName)
-                    field=fields.last_name
-                    testid="compliance-last-name"
-                    autocomplete="family-name"
-                    check=check("last_name")
-                />
-                <TextField
-                    id=field_id(PREFIX, "date_of_birth")
-                    label=t(Key::FieldDateOfBirth)
-                    field=fields.date_of_birth
-                    testid="compliance-dob"
-                    input_type="date"
-                    autocomplete="bday"
-                    check=check("date_of_birth")
-                />
-                {tax_id}
-                <AddressFields
-                    state=fields.address
-                    us=us
-                    prefix=PREFIX
-                    testid="compliance"
-                    check=address_check
-                />
-                {move || {
-                    form_error
-                        .get()
-                        .map(|details| {
-                            view! {
-                                <ErrorAlert
-                                    message=t(Key::ComplianceFailed)
-                                    details=details
-                                    testid="compliance-error"
-                                />
-                            }
-                        })
-                }}
-                <div class="pf-actions">
-                    <SubmitButton
-                        label=t(Key::SaveTaxInfo)
-                        busy_label=t(Key::Saving)
-                        busy=saving
-                        testid="compliance-submit"
-                    />
-                </div>
-            </form>
-        }
-    };
-
-    let saved_view = move |answer: Submitted<Compliance>| {
-        let (form_line, tax_id) = saved_lines(&answer.data);
-        view! {
-            <div class="pf-result pf-result--success" role="status" data-testid="compliance-saved">
-                <h2 class="pf-subtitle" id=SAVED_HEADING tabindex="-1">
-                    {t(Key::ComplianceSavedTitle)}
-                </h2>
-                <p class="pf-body">{form_line}</p>
-                {tax_id.map(|line| view! { <p class="pf-body" data-testid="compliance-saved-tax-id">{line}</p> })}
-            </div>
-            <RecordedContinue step=StepName::Compliance flow=answer.flow testid="compliance-continue" />
-        }
+    let props = FormProps {
+        fields,
+        form,
+        us,
+        form_error,
+        saving,
+        submit,
     };
 
     view! {
         <ScreenCard testid="step-compliance" title=step_title(StepName::Compliance) busy=saving>
             {move || match saved.get() {
                 Some(answer) => saved_view(answer).into_any(),
-                None => form_view().into_any(),
+                None => tax_form(props).into_any(),
             }}
         </ScreenCard>
     }

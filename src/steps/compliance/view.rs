@@ -1,0 +1,167 @@
+//! The compliance step's two screens: the W-9 / W-8BEN form (its tax id field follows the
+//! country) and the confirmation with the masked tax id and Continue.
+
+use super::{saved_lines, ComplianceFields, PREFIX, SAVED_HEADING};
+use crate::i18n::{t, Key};
+use crate::identity::{country_options, mask_tin};
+use crate::steps::{field_id, AddressFields, RecordedContinue};
+use crate::ui::{ErrorAlert, SelectField, SubmitButton, TextField};
+use leptos::html;
+use leptos::prelude::*;
+use payout_model::identity::{Compliance, Submitted};
+use payout_model::StepName;
+
+/// What the form shows and reports: copyable handles the step owns.
+#[derive(Clone, Copy)]
+pub struct FormProps {
+    pub fields: ComplianceFields,
+    pub form: NodeRef<html::Form>,
+    /// Whether the chosen country is the US (a W-9).
+    pub us: Memo<bool>,
+    pub form_error: RwSignal<Option<String>>,
+    pub saving: RwSignal<bool>,
+    pub submit: UnsyncCallback<()>,
+}
+
+/// The SSN or ITIN in the US, the foreign tax id elsewhere.
+fn tax_id_field(fields: ComplianceFields, us: bool) -> AnyView {
+    let check = move |path: &'static str| Callback::new(move |v: String| fields.check(path, v));
+    if us {
+        view! {
+            <TextField
+                id=field_id(PREFIX, "tin")
+                label=t(Key::FieldTin)
+                hint=t(Key::TinHint)
+                field=fields.tin
+                testid="compliance-tin"
+                inputmode="numeric"
+                autocomplete="off"
+                mask=mask_tin
+                check=check("tin")
+            />
+        }
+        .into_any()
+    } else {
+        view! {
+            <TextField
+                id=field_id(PREFIX, "foreign_tax_id")
+                label=t(Key::FieldForeignTaxId)
+                hint=t(Key::ForeignTaxIdHint)
+                field=fields.foreign_tax_id
+                testid="compliance-foreign-tax-id"
+                autocomplete="off"
+                check=check("foreign_tax_id")
+            />
+        }
+        .into_any()
+    }
+}
+
+/// The tax form.
+pub fn tax_form(props: FormProps) -> impl IntoView {
+    let (fields, us) = (props.fields, props.us);
+    let check = move |path: &'static str| Callback::new(move |v: String| fields.check(path, v));
+    let address_check =
+        Callback::new(move |(path, value): (&'static str, String)| fields.check(path, value));
+    let country_check = Callback::new(move |value: String| {
+        // The tax id and address rules follow the country: their old messages may not apply.
+        for f in [fields.tin, fields.foreign_tax_id] {
+            f.error.set(None);
+        }
+        fields.address.clear_country_errors();
+        fields.check("country", value)
+    });
+    view! {
+        <form
+            class="pf-form"
+            novalidate=true
+            node_ref=props.form
+            data-testid="compliance-form"
+            on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                props.submit.run(());
+            }
+        >
+            <p class="pf-body">{t(Key::ComplianceIntro)}</p>
+            <SelectField
+                id=field_id(PREFIX, "country")
+                label=t(Key::FieldCountry)
+                field=fields.country
+                testid="compliance-country"
+                options=country_options()
+                autocomplete="country"
+                check=country_check
+            />
+            <TextField
+                id=field_id(PREFIX, "first_name")
+                label=t(Key::FieldLegalFirstName)
+                field=fields.first_name
+                testid="compliance-first-name"
+                autocomplete="given-name"
+                check=check("first_name")
+            />
+            <TextField
+                id=field_id(PREFIX, "last_name")
+                label=t(Key::FieldLegalLastName)
+                field=fields.last_name
+                testid="compliance-last-name"
+                autocomplete="family-name"
+                check=check("last_name")
+            />
+            <TextField
+                id=field_id(PREFIX, "date_of_birth")
+                label=t(Key::FieldDateOfBirth)
+                field=fields.date_of_birth
+                testid="compliance-dob"
+                input_type="date"
+                autocomplete="bday"
+                check=check("date_of_birth")
+            />
+            {move || tax_id_field(fields, us.get())}
+            <AddressFields
+                state=fields.address
+                us=us
+                prefix=PREFIX
+                testid="compliance"
+                check=address_check
+            />
+            {move || {
+                props
+                    .form_error
+                    .get()
+                    .map(|details| {
+                        view! {
+                            <ErrorAlert
+                                message=t(Key::ComplianceFailed)
+                                details=details
+                                testid="compliance-error"
+                            />
+                        }
+                    })
+            }}
+            <div class="pf-actions">
+                <SubmitButton
+                    label=t(Key::SaveTaxInfo)
+                    busy_label=t(Key::Saving)
+                    busy=props.saving
+                    testid="compliance-submit"
+                />
+            </div>
+        </form>
+    }
+}
+
+/// The confirmation; the server has recorded the step.
+pub fn saved_view(answer: Submitted<Compliance>) -> impl IntoView {
+    let (form_line, tax_id) = saved_lines(&answer.data);
+    view! {
+        <div class="pf-result pf-result--success" role="status" data-testid="compliance-saved">
+            <h2 class="pf-subtitle" id=SAVED_HEADING tabindex="-1">
+                {t(Key::ComplianceSavedTitle)}
+            </h2>
+            <p class="pf-body">{form_line}</p>
+            {tax_id.map(|line| view! { <p class="pf-body" data-testid="compliance-saved-tax-id">{line}</p> })}
+        </div>
+        <RecordedContinue step=StepName::Compliance flow=answer.flow testid="compliance-continue" />
+    }
+}
