@@ -21,20 +21,22 @@
 //! [`FlowServices::sleep`]: crate::context::FlowServices::sleep
 //! [`FlowServices::signed_in`]: crate::context::FlowServices::signed_in
 
+mod view;
+
 use crate::context::use_services;
 use crate::i18n::rule_text;
 use crate::i18n::{t, tr, Key};
 use crate::identity::seconds_until;
 use crate::steps::{field_id, show_failure, show_invalid, submit_checked, LabelledField};
-use crate::ui::{focus_id_soon, Button, ButtonVariant, ErrorAlert, ScreenCard, SubmitButton};
-use crate::ui::{FieldState, TextField};
+use crate::ui::FieldState;
+use crate::ui::{focus_id_soon, ErrorAlert, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use payout_model::identity::{check_code, CodeCheck, CodeSent, NewCode, NewProfile, SignIn};
-use payout_model::user::{check_country_code, check_email, check_name, check_phone_number};
+use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, SignIn};
 use payout_model::{FlowState, Rule, Timestamp, Validate};
 use std::time::Duration;
+use view::{code_form_view, phone_form_view, profile_form_view, CodeForm, PhoneForm, ProfileForm};
 
 /// Element id prefix of the sign-in fields.
 const PREFIX: &str = "pf-auth";
@@ -271,176 +273,38 @@ pub fn AuthStep() -> impl IntoView {
         focus_id_soon(field_id(PREFIX, "phone_number"));
     };
 
+    let change_number = UnsyncCallback::new(move |()| change_number());
     let phone_view = move || {
-        view! {
-            <form
-                class="pf-form"
-                novalidate=true
-                node_ref=phone_form
-                data-testid="auth-phone-form"
-                on:submit=move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    send.run(false);
-                }
-            >
-                <p class="pf-body">{t(Key::AuthPhoneIntro)}</p>
-                <div class="pf-phone">
-                    <TextField
-                        id=field_id(PREFIX, "country_code")
-                        label=t(Key::FieldCountryCode)
-                        field=country
-                        testid="auth-country-code"
-                        prefix="+"
-                        inputmode="tel"
-                        autocomplete="tel-country-code"
-                        maxlength=4
-                        check=rule(Key::FieldCountryCode, check_country_code)
-                    />
-                    <TextField
-                        id=field_id(PREFIX, "phone_number")
-                        label=t(Key::FieldPhone)
-                        field=phone
-                        testid="auth-phone"
-                        input_type="tel"
-                        inputmode="tel"
-                        autocomplete="tel-national"
-                        check=Callback::new(move |value: String| {
-                            check_phone_number(&country.value.get_untracked(), &value)
-                                .err()
-                                .map(|r| rule_text(t(Key::FieldPhone), r))
-                        })
-                    />
-                </div>
-                <div class="pf-actions">
-                    <SubmitButton
-                        label=t(Key::SendCode)
-                        busy_label=t(Key::Sending)
-                        busy=busy
-                        testid="auth-send-code"
-                        disabled=Signal::derive(move || wait.get() > 0)
-                        described_by=SEND_WAIT_ID
-                    />
-                </div>
-                // Kept in the page (empty once the cooldown is over): the button refers to it.
-                <p class="pf-details" id=SEND_WAIT_ID data-testid="auth-send-wait">
-                    {move || match wait.get() {
-                        0 => String::new(),
-                        seconds => tr(Key::NewCodeIn, &[("seconds", &seconds.to_string())]),
-                    }}
-                </p>
-            </form>
-        }
+        phone_form_view(PhoneForm {
+            form: phone_form,
+            country,
+            phone,
+            busy,
+            wait,
+            send,
+        })
     };
-
     let code_view = move || {
-        let sent_to = sent.with(|s| s.as_ref().map(|s| s.sent_to.clone()).unwrap_or_default());
-        view! {
-            <form
-                class="pf-form"
-                novalidate=true
-                node_ref=code_form
-                data-testid="auth-code-form"
-                on:submit=move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    verify.run(());
-                }
-            >
-                <p class="pf-body" data-testid="auth-sent-to">
-                    {tr(Key::CodeSentTo, &[("sent_to", &sent_to)])}
-                </p>
-                <TextField
-                    id=field_id(PREFIX, "code")
-                    label=t(Key::FieldCode)
-                    hint=t(Key::CodeHint)
-                    field=code
-                    testid="auth-code"
-                    inputmode="numeric"
-                    autocomplete="one-time-code"
-                    maxlength=6
-                    no_spaces=true
-                    check=rule(Key::FieldCode, check_code)
-                />
-                <div class="pf-actions">
-                    <SubmitButton
-                        label=t(Key::Verify)
-                        busy_label=t(Key::Verifying)
-                        busy=busy
-                        testid="auth-verify"
-                    />
-                </div>
-                <div class="pf-actions pf-actions--secondary">
-                    <button
-                        type="button"
-                        class="pf-button pf-button--secondary"
-                        data-testid="auth-resend"
-                        disabled=move || { wait.get() > 0 || busy.get() }
-                        on:click=move |_| send.run(true)
-                    >
-                        {move || match wait.get() {
-                            0 => t(Key::ResendCode).to_owned(),
-                            seconds => tr(Key::ResendIn, &[("seconds", &seconds.to_string())]),
-                        }}
-                    </button>
-                    <Button
-                        label=t(Key::ChangeNumber)
-                        on_click=move || change_number()
-                        testid="auth-change-number"
-                        variant=ButtonVariant::Secondary
-                    />
-                </div>
-            </form>
-        }
+        code_form_view(CodeForm {
+            form: code_form,
+            code,
+            sent,
+            busy,
+            wait,
+            send,
+            verify,
+            change_number,
+        })
     };
-
     let profile_view = move || {
-        view! {
-            <form
-                class="pf-form"
-                novalidate=true
-                node_ref=profile_form
-                data-testid="auth-profile-form"
-                on:submit=move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    create.run(());
-                }
-            >
-                <p class="pf-body">{t(Key::ProfileIntro)}</p>
-                <TextField
-                    id=field_id(PREFIX, "first_name")
-                    label=t(Key::FieldFirstName)
-                    field=first_name
-                    testid="auth-first-name"
-                    autocomplete="given-name"
-                    check=rule(Key::FieldFirstName, check_name)
-                />
-                <TextField
-                    id=field_id(PREFIX, "last_name")
-                    label=t(Key::FieldLastName)
-                    field=last_name
-                    testid="auth-last-name"
-                    autocomplete="family-name"
-                    check=rule(Key::FieldLastName, check_name)
-                />
-                <TextField
-                    id=field_id(PREFIX, "email")
-                    label=t(Key::FieldEmail)
-                    field=email
-                    testid="auth-email"
-                    input_type="email"
-                    inputmode="email"
-                    autocomplete="email"
-                    check=rule(Key::FieldEmail, check_email)
-                />
-                <div class="pf-actions">
-                    <SubmitButton
-                        label=t(Key::CreateAccount)
-                        busy_label=t(Key::Creating)
-                        busy=busy
-                        testid="auth-create"
-                    />
-                </div>
-            </form>
-        }
+        profile_form_view(ProfileForm {
+            form: profile_form,
+            first_name,
+            last_name,
+            email,
+            busy,
+            create,
+        })
     };
 
     view! {

@@ -1,0 +1,228 @@
+//! Sign-in's three forms: the phone number (with the resend cooldown), the one-time code (resend
+//! and change number), and the profile of a new phone. They show what they are given and
+//! report submits.
+
+use super::{rule, PREFIX, SEND_WAIT_ID};
+use crate::i18n::{rule_text, t, tr, Key};
+use crate::steps::field_id;
+use crate::ui::{Button, ButtonVariant, FieldState, SubmitButton, TextField};
+use leptos::html;
+use leptos::prelude::*;
+use payout_model::identity::{check_code, CodeSent};
+use payout_model::user::{check_country_code, check_email, check_name, check_phone_number};
+
+/// The phone form's handles.
+#[derive(Clone, Copy)]
+pub struct PhoneForm {
+    pub form: NodeRef<html::Form>,
+    pub country: FieldState,
+    pub phone: FieldState,
+    pub busy: RwSignal<bool>,
+    /// Seconds until a new code may be asked for.
+    pub wait: RwSignal<i64>,
+    /// Sends a code (`true`: a resend).
+    pub send: UnsyncCallback<bool>,
+}
+
+/// The code form's handles.
+#[derive(Clone, Copy)]
+pub struct CodeForm {
+    pub form: NodeRef<html::Form>,
+    pub code: FieldState,
+    pub sent: RwSignal<Option<CodeSent>>,
+    pub busy: RwSignal<bool>,
+    pub wait: RwSignal<i64>,
+    pub send: UnsyncCallback<bool>,
+    pub verify: UnsyncCallback<()>,
+    pub change_number: UnsyncCallback<()>,
+}
+
+/// The profile form's handles.
+#[derive(Clone, Copy)]
+pub struct ProfileForm {
+    pub form: NodeRef<html::Form>,
+    pub first_name: FieldState,
+    pub last_name: FieldState,
+    pub email: FieldState,
+    pub busy: RwSignal<bool>,
+    pub create: UnsyncCallback<()>,
+}
+
+/// Asks for the phone number.
+pub fn phone_form_view(p: PhoneForm) -> impl IntoView {
+    let (country, wait) = (p.country, p.wait);
+    view! {
+        <form
+            class="pf-form"
+            novalidate=true
+            node_ref=p.form
+            data-testid="auth-phone-form"
+            on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                p.send.run(false);
+            }
+        >
+            <p class="pf-body">{t(Key::AuthPhoneIntro)}</p>
+            <div class="pf-phone">
+                <TextField
+                    id=field_id(PREFIX, "country_code")
+                    label=t(Key::FieldCountryCode)
+                    field=country
+                    testid="auth-country-code"
+                    prefix="+"
+                    inputmode="tel"
+                    autocomplete="tel-country-code"
+                    maxlength=4
+                    check=rule(Key::FieldCountryCode, check_country_code)
+                />
+                <TextField
+                    id=field_id(PREFIX, "phone_number")
+                    label=t(Key::FieldPhone)
+                    field=p.phone
+                    testid="auth-phone"
+                    input_type="tel"
+                    inputmode="tel"
+                    autocomplete="tel-national"
+                    check=Callback::new(move |value: String| {
+                        check_phone_number(&country.value.get_untracked(), &value)
+                            .err()
+                            .map(|r| rule_text(t(Key::FieldPhone), r))
+                    })
+                />
+            </div>
+            <div class="pf-actions">
+                <SubmitButton
+                    label=t(Key::SendCode)
+                    busy_label=t(Key::Sending)
+                    busy=p.busy
+                    testid="auth-send-code"
+                    disabled=Signal::derive(move || wait.get() > 0)
+                    described_by=SEND_WAIT_ID
+                />
+            </div>
+            // Kept in the page (empty once the cooldown is over): the button refers to it.
+            <p class="pf-details" id=SEND_WAIT_ID data-testid="auth-send-wait">
+                {move || match wait.get() {
+                    0 => String::new(),
+                    seconds => tr(Key::NewCodeIn, &[("seconds", &seconds.to_string())]),
+                }}
+            </p>
+        </form>
+    }
+}
+
+/// Asks for the code sent; offers a resend (after the cooldown) and another number.
+pub fn code_form_view(p: CodeForm) -> impl IntoView {
+    let (wait, busy) = (p.wait, p.busy);
+    let sent_to = p
+        .sent
+        .with(|s| s.as_ref().map(|s| s.sent_to.clone()).unwrap_or_default());
+    view! {
+        <form
+            class="pf-form"
+            novalidate=true
+            node_ref=p.form
+            data-testid="auth-code-form"
+            on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                p.verify.run(());
+            }
+        >
+            <p class="pf-body" data-testid="auth-sent-to">
+                {tr(Key::CodeSentTo, &[("sent_to", &sent_to)])}
+            </p>
+            <TextField
+                id=field_id(PREFIX, "code")
+                label=t(Key::FieldCode)
+                hint=t(Key::CodeHint)
+                field=p.code
+                testid="auth-code"
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                maxlength=6
+                no_spaces=true
+                check=rule(Key::FieldCode, check_code)
+            />
+            <div class="pf-actions">
+                <SubmitButton
+                    label=t(Key::Verify)
+                    busy_label=t(Key::Verifying)
+                    busy=busy
+                    testid="auth-verify"
+                />
+            </div>
+            <div class="pf-actions pf-actions--secondary">
+                <button
+                    type="button"
+                    class="pf-button pf-button--secondary"
+                    data-testid="auth-resend"
+                    disabled=move || { wait.get() > 0 || busy.get() }
+                    on:click=move |_| p.send.run(true)
+                >
+                    {move || match wait.get() {
+                        0 => t(Key::ResendCode).to_owned(),
+                        seconds => tr(Key::ResendIn, &[("seconds", &seconds.to_string())]),
+                    }}
+                </button>
+                <Button
+                    label=t(Key::ChangeNumber)
+                    on_click=p.change_number
+                    testid="auth-change-number"
+                    variant=ButtonVariant::Secondary
+                />
+            </div>
+        </form>
+    }
+}
+
+/// Asks a new phone's owner who they are.
+pub fn profile_form_view(p: ProfileForm) -> impl IntoView {
+    view! {
+        <form
+            class="pf-form"
+            novalidate=true
+            node_ref=p.form
+            data-testid="auth-profile-form"
+            on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                p.create.run(());
+            }
+        >
+            <p class="pf-body">{t(Key::ProfileIntro)}</p>
+            <TextField
+                id=field_id(PREFIX, "first_name")
+                label=t(Key::FieldFirstName)
+                field=p.first_name
+                testid="auth-first-name"
+                autocomplete="given-name"
+                check=rule(Key::FieldFirstName, check_name)
+            />
+            <TextField
+                id=field_id(PREFIX, "last_name")
+                label=t(Key::FieldLastName)
+                field=p.last_name
+                testid="auth-last-name"
+                autocomplete="family-name"
+                check=rule(Key::FieldLastName, check_name)
+            />
+            <TextField
+                id=field_id(PREFIX, "email")
+                label=t(Key::FieldEmail)
+                field=p.email
+                testid="auth-email"
+                input_type="email"
+                inputmode="email"
+                autocomplete="email"
+                check=rule(Key::FieldEmail, check_email)
+            />
+            <div class="pf-actions">
+                <SubmitButton
+                    label=t(Key::CreateAccount)
+                    busy_label=t(Key::Creating)
+                    busy=p.busy
+                    testid="auth-create"
+                />
+            </div>
+        </form>
+    }
+}
