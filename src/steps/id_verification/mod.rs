@@ -20,16 +20,19 @@
 //! current verification says so, the step asks for the decision at once (the server answers
 //! the existing one and records the step), showing a loading line meanwhile, then the same
 //! result and Continue.
+//!
+//! [`slot`] draws one picture's slot; this module owns the slots' state, the camera, the
+//! uploads and the decision.
 
 use crate::api::ApiFailure;
+mod slot;
+
 use crate::context::use_services;
 use crate::forms::server_message;
 use crate::i18n::rule_text;
-use crate::i18n::{step_title, t, tr, Key};
+use crate::i18n::{step_title, t, Key};
 use crate::steps::RecordedContinue;
-use crate::ui::{
-    focus_id_soon, focus_node, Button, ButtonVariant, ErrorAlert, LoadingLine, ScreenCard, Spinner,
-};
+use crate::ui::{focus_id_soon, focus_node, Button, ErrorAlert, LoadingLine, ScreenCard, Spinner};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -38,6 +41,7 @@ use payout_model::identity::{
 };
 use payout_model::StepName;
 use send_wrapper::SendWrapper;
+use slot::{slot_view, SlotActions};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -534,142 +538,14 @@ pub fn IdVerificationStep() -> impl IntoView {
         focus_id_soon(format!("pf-idv-{}-file", slots[0].side.as_str()));
     };
 
-    let slot_view = move |slot: Slot| {
-        let side = slot.side;
-        let name = side.as_str();
-        let heading_id = format!("pf-idv-{name}-heading");
-        let input_id = format!("pf-idv-{name}-file");
-        let error_id = format!("pf-idv-{name}-error");
-        let described_by = {
-            let (heading_id, error_id) = (heading_id.clone(), error_id.clone());
-            move || match slot.error.get() {
-                Some(_) => format!("{heading_id} {error_id}"),
-                None => heading_id.clone(),
-            }
-        };
-        let preview = move || {
-            slot.preview.get().map(|url| {
-                view! {
-                    <img
-                        class="pf-slot__preview"
-                        src=url
-                        alt=tr(Key::PreviewAlt, &[("side", slot.label())])
-                        data-testid=format!("idv-{name}-preview")
-                    />
-                }
-            })
-        };
-        let camera_controls = move || {
-            (camera.get() == Camera::On(side)).then(|| {
-                view! {
-                    <div class="pf-actions">
-                        <button
-                            type="button"
-                            id="pf-idv-capture"
-                            class="pf-button pf-button--primary"
-                            data-testid="idv-capture"
-                            on:click=move |_| capture(side)
-                        >
-                            {t(Key::TakePhoto)}
-                        </button>
-                        <Button
-                            label=t(Key::Cancel)
-                            on_click=move || close_camera(side)
-                            testid="idv-camera-cancel"
-                            variant=ButtonVariant::Secondary
-                        />
-                    </div>
-                }
-            })
-        };
-        view! {
-            <section class="pf-slot" aria-labelledby=heading_id.clone() data-testid=format!("idv-{name}")>
-                <div class="pf-slot__head">
-                    <h2 class="pf-subtitle" id=heading_id.clone()>
-                        {slot.label()}
-                    </h2>
-                    <p
-                        class="pf-slot__status"
-                        role="status"
-                        aria-live="polite"
-                        data-testid=format!("idv-{name}-status")
-                        data-state=move || slot.status.get().as_str()
-                    >
-                        {move || {
-                            if slot.status.get() == SlotStatus::Uploading {
-                                view! { <Spinner /> }.into_any()
-                            } else {
-                                ().into_any()
-                            }
-                        }}
-                        {move || slot.status.get().text()}
-                    </p>
-                </div>
-                {preview}
-                <div class="pf-field">
-                    <label class="pf-field__label" for=input_id.clone()>
-                        {t(Key::UploadPhoto)}
-                    </label>
-                    <input
-                        class="pf-file"
-                        type="file"
-                        id=input_id
-                        accept=ACCEPT
-                        data-testid=format!("idv-{name}-file")
-                        aria-describedby=described_by
-                        on:change=move |ev: leptos::ev::Event| {
-                            let input = event_target::<web_sys::HtmlInputElement>(&ev);
-                            if let Some(file) = input.files().and_then(|files| files.get(0)) {
-                                accept.run((side, file.into()));
-                            }
-                            input.set_value("");
-                        }
-                    />
-                </div>
-                <div class="pf-actions">
-                    <Button
-                        label=t(Key::UseCamera)
-                        on_click=move || open_camera(side)
-                        testid=format!("idv-{name}-camera")
-                        variant=ButtonVariant::Secondary
-                        disabled=Signal::derive(move || {
-                            matches!(camera.get(), Camera::Opening(_))
-                        })
-                        described_by=heading_id.clone()
-                        node_ref=slot.camera_button
-                    />
-                </div>
-                <video
-                    class="pf-slot__camera"
-                    node_ref=slot.video
-                    autoplay=true
-                    playsinline=true
-                    prop:muted=true
-                    aria-label=tr(Key::CameraPreview, &[("side", slot.label())])
-                    hidden=move || {
-                        !matches!(camera.get(), Camera::Opening(s) | Camera::On(s) if s == side)
-                    }
-                ></video>
-                {camera_controls}
-                {move || {
-                    slot.error
-                        .get()
-                        .map(|message| {
-                            view! {
-                                <p
-                                    class="pf-field__error"
-                                    id=error_id.clone()
-                                    role="alert"
-                                    data-testid=format!("idv-{name}-error")
-                                >
-                                    {message}
-                                </p>
-                            }
-                        })
-                }}
-            </section>
-        }
+    let actions = SlotActions {
+        camera,
+        accept,
+        open_camera: UnsyncCallback::new(open_camera),
+        capture: UnsyncCallback::new(capture),
+        close_camera: UnsyncCallback::new(close_camera),
     };
+    let slot_view = move |slot: Slot| slot_view(slot, actions);
 
     let collect_view = move || {
         view! {

@@ -1,0 +1,163 @@
+//! One picture's slot: its heading and status (a polite live region), the preview, the file
+//! input, "Use camera" with the live preview and "Take photo" / "Cancel", and the slot's error.
+//! It shows the slot's signals and reports what the user does.
+
+use super::{Camera, Slot, SlotStatus, ACCEPT};
+use crate::i18n::{t, tr, Key};
+use crate::ui::{Button, ButtonVariant, Spinner};
+use leptos::prelude::*;
+use payout_model::identity::DocumentSide;
+use web_sys::Blob;
+
+/// What every slot reads and reports: copyable handles the step owns.
+#[derive(Clone, Copy)]
+pub struct SlotActions {
+    /// Where the camera stands (one camera for all slots).
+    pub camera: RwSignal<Camera>,
+    /// A picture chosen or taken for a side: checked, then uploaded.
+    pub accept: UnsyncCallback<(DocumentSide, Blob)>,
+    /// "Use camera".
+    pub open_camera: UnsyncCallback<DocumentSide>,
+    /// "Take photo".
+    pub capture: UnsyncCallback<DocumentSide>,
+    /// "Cancel" (and Escape): the camera closes, focus returns to "Use camera".
+    pub close_camera: UnsyncCallback<DocumentSide>,
+}
+
+/// The slot of `slot`.
+pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
+    let side = slot.side;
+    let name = side.as_str();
+    let heading_id = format!("pf-idv-{name}-heading");
+    let input_id = format!("pf-idv-{name}-file");
+    let error_id = format!("pf-idv-{name}-error");
+    let described_by = {
+        let (heading_id, error_id) = (heading_id.clone(), error_id.clone());
+        move || match slot.error.get() {
+            Some(_) => format!("{heading_id} {error_id}"),
+            None => heading_id.clone(),
+        }
+    };
+    let preview = move || {
+        slot.preview.get().map(|url| {
+            view! {
+                <img
+                    class="pf-slot__preview"
+                    src=url
+                    alt=tr(Key::PreviewAlt, &[("side", slot.label())])
+                    data-testid=format!("idv-{name}-preview")
+                />
+            }
+        })
+    };
+    let camera_controls = move || {
+        (actions.camera.get() == Camera::On(side)).then(|| {
+            view! {
+                <div class="pf-actions">
+                    <button
+                        type="button"
+                        id="pf-idv-capture"
+                        class="pf-button pf-button--primary"
+                        data-testid="idv-capture"
+                        on:click=move |_| actions.capture.run(side)
+                    >
+                        {t(Key::TakePhoto)}
+                    </button>
+                    <Button
+                        label=t(Key::Cancel)
+                        on_click=move || actions.close_camera.run(side)
+                        testid="idv-camera-cancel"
+                        variant=ButtonVariant::Secondary
+                    />
+                </div>
+            }
+        })
+    };
+    view! {
+        <section class="pf-slot" aria-labelledby=heading_id.clone() data-testid=format!("idv-{name}")>
+            <div class="pf-slot__head">
+                <h2 class="pf-subtitle" id=heading_id.clone()>
+                    {slot.label()}
+                </h2>
+                <p
+                    class="pf-slot__status"
+                    role="status"
+                    aria-live="polite"
+                    data-testid=format!("idv-{name}-status")
+                    data-state=move || slot.status.get().as_str()
+                >
+                    {move || {
+                        if slot.status.get() == SlotStatus::Uploading {
+                            view! { <Spinner /> }.into_any()
+                        } else {
+                            ().into_any()
+                        }
+                    }}
+                    {move || slot.status.get().text()}
+                </p>
+            </div>
+            {preview}
+            <div class="pf-field">
+                <label class="pf-field__label" for=input_id.clone()>
+                    {t(Key::UploadPhoto)}
+                </label>
+                <input
+                    class="pf-file"
+                    type="file"
+                    id=input_id
+                    accept=ACCEPT
+                    data-testid=format!("idv-{name}-file")
+                    aria-describedby=described_by
+                    on:change=move |ev: leptos::ev::Event| {
+                        let input = event_target::<web_sys::HtmlInputElement>(&ev);
+                        if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                            actions.accept.run((side, file.into()));
+                        }
+                        input.set_value("");
+                    }
+                />
+            </div>
+            <div class="pf-actions">
+                <Button
+                    label=t(Key::UseCamera)
+                    on_click=move || actions.open_camera.run(side)
+                    testid=format!("idv-{name}-camera")
+                    variant=ButtonVariant::Secondary
+                    disabled=Signal::derive(move || {
+                        matches!(actions.camera.get(), Camera::Opening(_))
+                    })
+                    described_by=heading_id.clone()
+                    node_ref=slot.camera_button
+                />
+            </div>
+            <video
+                class="pf-slot__camera"
+                node_ref=slot.video
+                autoplay=true
+                playsinline=true
+                prop:muted=true
+                aria-label=tr(Key::CameraPreview, &[("side", slot.label())])
+                hidden=move || {
+                    !matches!(actions.camera.get(), Camera::Opening(s) | Camera::On(s) if s == side)
+                }
+            ></video>
+            {camera_controls}
+            {move || {
+                slot.error
+                    .get()
+                    .map(|message| {
+                        view! {
+                            <p
+                                class="pf-field__error"
+                                id=error_id.clone()
+                                role="alert"
+                                data-testid=format!("idv-{name}-error")
+                            >
+                                {message}
+                            </p>
+                        }
+                    })
+            }}
+        </section>
+    }
+}
