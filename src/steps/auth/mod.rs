@@ -23,7 +23,7 @@
 
 mod view;
 
-use crate::context::use_services;
+use crate::context::{use_services, Sleep};
 use crate::i18n::rule_text;
 use crate::i18n::{t, tr, Key};
 use crate::identity::seconds_until;
@@ -55,6 +55,100 @@ enum Stage {
     Profile,
 }
 
+/// The seconds until a new code may be asked for, counting down to the server's `resend_at` a
+/// second at a time, never slower than the wall clock (a background tab's timers may be late).
+#[derive(Clone, Copy)]
+struct Countdown {
+    /// Seconds left; 0 when a code may be asked for.
+    wait: RwSignal<i64>,
+    /// Bumped to stop a running countdown.
+    generation: StoredValue<u32>,
+}
+
+impl Countdown {
+    fn new() -> Self {
+        Countdown {
+            wait: RwSignal::new(0),
+            generation: StoredValue::new(0),
+        }
+    }
+
+    fn stop(self) {
+        self.generation.update_value(|g| *g = g.wrapping_add(1));
+    }
+
+    fn start(self, resend_at: Timestamp, sleep: Sleep) {
+        self.stop();
+        let generation = self.generation.get_value();
+        let mut left = seconds_until(resend_at, js_sys::Date::now());
+        self.wait.set(left);
+        spawn_local(async move {
+            while left > 0 {
+                sleep(Duration::from_secs(1)).await;
+                if self.generation.try_get_value() != Some(generation) {
+                    return;
+                }
+                left = (left - 1).min(seconds_until(resend_at, js_sys::Date::now()));
+                self.wait.try_set(left);
+            }
+        });
+    }
+}
+
+/// What sign-in's three forms hold. Copy, so handlers capture it freely.
+#[derive(Clone, Copy)]
+struct AuthFields {
+    country: FieldState,
+    phone: FieldState,
+    code: FieldState,
+    first_name: FieldState,
+    last_name: FieldState,
+    email: FieldState,
+}
+
+impl AuthFields {
+    fn new() -> Self {
+        AuthFields {
+            country: FieldState::with_value("1"),
+            phone: FieldState::new(),
+            code: FieldState::new(),
+            first_name: FieldState::new(),
+            last_name: FieldState::new(),
+            email: FieldState::new(),
+        }
+    }
+
+    fn labelled(path: &'static str, label: Key, state: FieldState) -> LabelledField {
+        LabelledField {
+            path,
+            label: t(label),
+            state,
+        }
+    }
+
+    /// The phone form's fields, by the paths the server's errors name.
+    fn phone_fields(self) -> [LabelledField; 2] {
+        [
+            Self::labelled("country_code", Key::FieldCountryCode, self.country),
+            Self::labelled("phone_number", Key::FieldPhone, self.phone),
+        ]
+    }
+
+    /// The code form's field.
+    fn code_fields(self) -> [LabelledField; 1] {
+        [Self::labelled("code", Key::FieldCode, self.code)]
+    }
+
+    /// The profile form's fields.
+    fn profile_fields(self) -> [LabelledField; 3] {
+        [
+            Self::labelled("first_name", Key::FieldFirstName, self.first_name),
+            Self::labelled("last_name", Key::FieldLastName, self.last_name),
+            Self::labelled("email", Key::FieldEmail, self.email),
+        ]
+    }
+}
+
 /// The inline check of one field by a model rule, worded with the field's label.
 fn rule(label: Key, check: fn(&str) -> Result<(), Rule>) -> Callback<String, Option<String>> {
     Callback::new(move |value: String| check(&value).err().map(|r| rule_text(t(label), r)))
@@ -65,88 +159,33 @@ fn rule(label: Key, check: fn(&str) -> Result<(), Rule>) -> Callback<String, Opt
 pub fn AuthStep() -> impl IntoView {
     let services = use_services();
     let stage = RwSignal::new(Stage::Phone);
-    let country = FieldState::with_value("1");
-    let phone = FieldState::new();
-    let code = FieldState::new();
-    let first_name = FieldState::new();
-    let last_name = FieldState::new();
-    let email = FieldState::new();
+    let fields = AuthFields::new();
+    let AuthFields {
+        country,
+        phone,
+        code,
+        first_name,
+        last_name,
+        email,
+    } = fields;
     let sent = RwSignal::new(None::<CodeSent>);
     let busy = RwSignal::new(false);
     // What failed, for the form as a whole: (what, the server's or browser's words).
     let form_error = RwSignal::new(None::<(Key, String)>);
     let notice = RwSignal::new(String::new());
-    // Seconds until a new code may be asked for.
-    let wait = RwSignal::new(0_i64);
-    // Bumped to stop a running countdown.
-    let countdown = StoredValue::new(0_u32);
+    let countdown = Countdown::new();
+    let wait = countdown.wait;
     let phone_form = NodeRef::<html::Form>::new();
     let code_form = NodeRef::<html::Form>::new();
     let profile_form = NodeRef::<html::Form>::new();
 
-    let phone_fields = move || {
-        [
-            LabelledField {
-                path: "country_code",
-                label: t(Key::FieldCountryCode),
-                state: country,
-            },
-            LabelledField {
-                path: "phone_number",
-                label: t(Key::FieldPhone),
-                state: phone,
-            },
-        ]
-    };
-    let code_fields = move || {
-        [LabelledField {
-            path: "code",
-            label: t(Key::FieldCode),
-            state: code,
-        }]
-    };
-    let profile_fields = move || {
-        [
-            LabelledField {
-                path: "first_name",
-                label: t(Key::FieldFirstName),
-                state: first_name,
-            },
-            LabelledField {
-                path: "last_name",
-                label: t(Key::FieldLastName),
-                state: last_name,
-            },
-            LabelledField {
-                path: "email",
-                label: t(Key::FieldEmail),
-                state: email,
-            },
-        ]
-    };
-    let stop_countdown = move || countdown.update_value(|g| *g = g.wrapping_add(1));
-
-    // Counts down to `resend_at` a second at a time; never slower than the wall clock (a
-    // background tab's timers may be late).
+    let phone_fields = move || fields.phone_fields();
+    let code_fields = move || fields.code_fields();
+    let profile_fields = move || fields.profile_fields();
+    let stop_countdown = move || countdown.stop();
     let start_countdown = {
         let sleep = services.sleep.clone();
-        UnsyncCallback::new(move |resend_at: Timestamp| {
-            stop_countdown();
-            let generation = countdown.get_value();
-            let mut left = seconds_until(resend_at, js_sys::Date::now());
-            wait.set(left);
-            let sleep = sleep.clone();
-            spawn_local(async move {
-                while left > 0 {
-                    sleep(Duration::from_secs(1)).await;
-                    if countdown.try_get_value() != Some(generation) {
-                        return;
-                    }
-                    left = (left - 1).min(seconds_until(resend_at, js_sys::Date::now()));
-                    wait.try_set(left);
-                }
-            });
-        })
+        UnsyncCallback::new(move |resend_at: Timestamp| countdown.start(resend_at, sleep.clone()))
     };
 
     let signed_in = {
