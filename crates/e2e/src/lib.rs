@@ -601,8 +601,22 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Starts chromedriver on a free port and opens a headless Chromium session.
+    /// Starts chromedriver on a free port and opens a headless Chromium session. The port is
+    /// found free and then handed to chromedriver, so another process (a parallel test's
+    /// chromedriver) may take it in between: a session that cannot connect is retried on a new
+    /// port, up to three times, with the error of the last attempt.
     pub async fn start() -> Result<Self> {
+        let mut last = None;
+        for _ in 0..3 {
+            match Self::start_once().await {
+                Ok(browser) => return Ok(browser),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("no attempt to start Chromium")))
+    }
+
+    async fn start_once() -> Result<Self> {
         let port = {
             let (l, addr) = bind_loopback("127.0.0.1").await?;
             drop(l);
