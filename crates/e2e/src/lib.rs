@@ -398,6 +398,13 @@ impl Sandbox {
             .collect())
     }
 
+    /// The steps the host API says `flow` (its JSON) has completed.
+    pub async fn completed_steps(&self, flow: &Value) -> Result<Value> {
+        let flow_id = id(flow["id"].as_str().unwrap_or_default())?;
+        let flow = self.host_ok::<ep::GetFlow>(&flow_id, None).await?;
+        Ok(flow["completed_steps"].clone())
+    }
+
     /// Creates a flow through the host API and returns it as JSON (`id`, `link`, …).
     pub async fn create_flow(&self, body: Value) -> Result<Value> {
         self.host_ok::<ep::CreateFlow>(&(), Some(body)).await

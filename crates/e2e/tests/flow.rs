@@ -20,21 +20,13 @@ async fn redirect_flow(sandbox: &Sandbox, url: &str) -> Result<Value> {
         .await
 }
 
-async fn completed_steps(sandbox: &Sandbox, flow: &Value) -> Result<Value> {
-    let id = flow["id"].as_str().unwrap_or_default();
-    let flow = sandbox
-        .host_ok::<ep::GetFlow>(&payout_e2e::id(id)?, None)
-        .await?;
-    Ok(flow["completed_steps"].clone())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_redirect_flow_lands_on_redirect_url() -> Result<()> {
     let sandbox = Sandbox::start().await?;
     let host = HostPage::start().await?;
     let landing = format!("{}/landed", host.origin);
     let flow = redirect_flow(&sandbox, &landing).await?;
-    assert_eq!(completed_steps(&sandbox, &flow).await?, json!([]));
+    assert_eq!(sandbox.completed_steps(&flow).await?, json!([]));
 
     let browser = Browser::start().await?;
     browser
@@ -43,7 +35,7 @@ async fn standalone_redirect_flow_lands_on_redirect_url() -> Result<()> {
         .await?;
     browser.wait_for_url(&landing).await?;
     assert_eq!(browser.text_of("h1").await?, "Landed");
-    assert_eq!(completed_steps(&sandbox, &flow).await?, json!(["redirect"]));
+    assert_eq!(sandbox.completed_steps(&flow).await?, json!(["redirect"]));
     browser.close().await
 }
 
@@ -101,7 +93,7 @@ async fn embedded_flow_posts_messages_to_host_origin() -> Result<()> {
     assert!(iframe_height.as_f64().unwrap_or(0.0) > 0.0);
     // The host asked to stay (onRedirect returned false): still on the host page.
     assert_eq!(browser.text_of("h1").await?, "Host page");
-    assert_eq!(completed_steps(&sandbox, &flow).await?, json!(["redirect"]));
+    assert_eq!(sandbox.completed_steps(&flow).await?, json!(["redirect"]));
     browser.close().await
 }
 
@@ -143,7 +135,7 @@ async fn require_auth_flow_shows_sign_in() -> Result<()> {
     browser
         .wait_for("[data-testid=step-auth] [data-testid=auth-phone]")
         .await?;
-    assert_eq!(completed_steps(&sandbox, &flow).await?, json!([]));
+    assert_eq!(sandbox.completed_steps(&flow).await?, json!([]));
     browser.close().await
 }
 
@@ -214,7 +206,7 @@ async fn a_second_browser_opening_a_preauthenticated_link_must_sign_in() -> Resu
         .find_all(fantoccini::Locator::Css("[data-testid=step-compliance]"))
         .await?;
     assert!(steps.is_empty(), "the second browser sees the user's step");
-    assert_eq!(completed_steps(&sandbox, &flow).await?, json!([]));
+    assert_eq!(sandbox.completed_steps(&flow).await?, json!([]));
     let (first_closed, second_closed) = (first.close().await, second.close().await);
     first_closed.and(second_closed)
 }
@@ -350,7 +342,7 @@ async fn window_messages_reach_only_the_allowed_host_origin() -> Result<()> {
     assert_eq!(raw[0]["data"]["type"], "e2e-control", "{raw:?}");
     // The flow itself went on: the step is recorded.
     assert_eq!(
-        completed_steps(&sandbox, &flow).await?,
+        sandbox.completed_steps(&flow).await?,
         json!(["manage-payouts"])
     );
     browser.close().await

@@ -96,15 +96,18 @@ async fn capture_all(browser: &Browser) -> Result<()> {
             .click(&format!("[data-testid=idv-{side}-camera]"))
             .await?;
         browser.click("[data-testid=idv-capture]").await?;
-        browser
-            .wait_for(&format!(
-                "[data-testid=idv-{side}-status][data-state=uploaded]"
-            ))
-            .await?;
-        browser
-            .wait_for(&format!("[data-testid=idv-{side}-preview]"))
-            .await?;
+        shows_uploaded(browser, side).await?;
     }
+    Ok(())
+}
+
+/// Waits until `side`'s slot says uploaded and shows its preview.
+async fn shows_uploaded(browser: &Browser, side: &str) -> Result<()> {
+    let status = format!("[data-testid=idv-{side}-status][data-state=uploaded]");
+    browser.wait_for(&status).await?;
+    browser
+        .wait_for(&format!("[data-testid=idv-{side}-preview]"))
+        .await?;
     Ok(())
 }
 
@@ -579,14 +582,7 @@ async fn upload_file(browser: &Browser, side: &str, path: &std::path::Path) -> R
         .await?
         .send_keys(&path.display().to_string())
         .await?;
-    browser
-        .wait_for(&format!(
-            "[data-testid=idv-{side}-status][data-state=uploaded]"
-        ))
-        .await?;
-    browser
-        .wait_for(&format!("[data-testid=idv-{side}-preview]"))
-        .await?;
+    shows_uploaded(browser, side).await?;
     Ok(())
 }
 

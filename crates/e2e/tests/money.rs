@@ -126,11 +126,8 @@ async fn user_adds_methods_makes_paypal_default_and_pays_out() -> Result<()> {
 
     browser.click("[data-testid=payout-continue]").await?;
     browser.wait_for("[data-testid=screen-done]").await?;
-    let id = flow["id"].as_str().unwrap_or_default();
     assert_eq!(
-        sandbox
-            .host_ok::<ep::GetFlow>(&payout_e2e::id(id)?, None)
-            .await?["completed_steps"],
+        sandbox.completed_steps(&flow).await?,
         json!(["manage-payouts", "payout"])
     );
     browser.close().await
@@ -505,11 +502,8 @@ async fn user_connects_and_removes_bank_accounts() -> Result<()> {
         .click("[data-testid=manage-payments-continue]")
         .await?;
     browser.wait_for("[data-testid=screen-done]").await?;
-    let id = flow["id"].as_str().unwrap_or_default();
     assert_eq!(
-        sandbox
-            .host_ok::<ep::GetFlow>(&payout_e2e::id(id)?, None)
-            .await?["completed_steps"],
+        sandbox.completed_steps(&flow).await?,
         json!(["manage-payments"])
     );
     browser.close().await
@@ -571,11 +565,8 @@ async fn user_removes_the_default_payout_method() -> Result<()> {
         .click("[data-testid=manage-payouts-continue]")
         .await?;
     browser.wait_for("[data-testid=screen-done]").await?;
-    let id = flow["id"].as_str().unwrap_or_default();
     assert_eq!(
-        sandbox
-            .host_ok::<ep::GetFlow>(&payout_e2e::id(id)?, None)
-            .await?["completed_steps"],
+        sandbox.completed_steps(&flow).await?,
         json!(["manage-payouts"])
     );
     browser.close().await
