@@ -84,6 +84,7 @@ payout-flows sandbox is running at $base   (logs: .data/sandbox.log; Ctrl-C stop
               data, ID pictures by file or camera, a background check; test values in README)
   demo host:  http://localhost:$port/demo?link=$demo_link
               (embeds the flow from another origin and lists the window messages it receives)
+  API reference: $base/api/v2/docs   (OpenAPI 3.1: $base/api/v2/openapi.json)
 
   create another flow:
     curl -u '$auth' -H 'Content-Type: application/json' \\
