@@ -24,6 +24,9 @@ use crate::notification::NotificationList;
 use crate::session::{NewSession, Session};
 use crate::step::StepName;
 use crate::user::{NewUser, User};
+use crate::webhook::{
+    DeliveryAttemptList, Event, EventList, NewWebhook, Webhook, WebhookList, WebhookUpdate,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -36,6 +39,8 @@ pub enum Method {
     Post,
     /// Replaces (compliance data, an ID picture).
     Put,
+    /// Changes some fields (a webhook endpoint).
+    Patch,
     /// Removes; answers 204.
     Delete,
 }
@@ -47,6 +52,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Put => "PUT",
+            Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
     }
@@ -196,6 +202,12 @@ impl PathParams for () {
 impl PathParams for Uuid {
     fn values(&self) -> Vec<String> {
         vec![self.to_string()]
+    }
+}
+
+impl PathParams for String {
+    fn values(&self) -> Vec<String> {
+        vec![self.clone()]
     }
 }
 
@@ -480,6 +492,34 @@ endpoints! {
     /// Pays a user's balance out to a platform (seed 004, "Create Payout").
     CreatePayout("create_payout"): Post "/api/v2/payouts" by App,
         params (), NewPayout => Transfer;
+    /// Adds a webhook endpoint; the answer holds its signing secret, shown only here and on
+    /// rotation (issue 10).
+    CreateWebhook("create_webhook"): Post "/api/v2/webhooks" by App,
+        params (), NewWebhook => Webhook;
+    /// The calling app's webhook endpoints, newest first.
+    ListWebhooks("list_webhooks"): Get "/api/v2/webhooks" by App,
+        params (), Empty => WebhookList, query PAGE_QUERY;
+    /// A webhook endpoint of the calling app.
+    GetWebhook("get_webhook"): Get "/api/v2/webhooks/{id}" by App,
+        params Uuid, Empty => Webhook;
+    /// Changes a webhook endpoint's URL, event types or description.
+    UpdateWebhook("update_webhook"): Patch "/api/v2/webhooks/{id}" by App,
+        params Uuid, WebhookUpdate => Webhook;
+    /// Removes a webhook endpoint; its pending deliveries are dropped.
+    DeleteWebhook("delete_webhook"): Delete "/api/v2/webhooks/{id}" by App,
+        params Uuid, Empty => Empty;
+    /// Gives a webhook endpoint a new signing secret (the old one stops at once); answers it.
+    RotateWebhookSecret("rotate_webhook_secret"): Post "/api/v2/webhooks/{id}/secret" by App,
+        params Uuid, Empty => Webhook;
+    /// Every attempt to deliver an event to a webhook endpoint, newest first.
+    ListWebhookDeliveries("list_webhook_deliveries"): Get "/api/v2/webhooks/{id}/deliveries" by App,
+        params Uuid, Empty => DeliveryAttemptList, query PAGE_QUERY;
+    /// The calling app's events, newest first.
+    ListEvents("list_events"): Get "/api/v2/events" by App,
+        params (), Empty => EventList, query PAGE_QUERY;
+    /// Delivers an event again to every webhook endpoint of the app that takes its type.
+    ResendEvent("resend_event"): Post "/api/v2/events/{id}/resend" by App,
+        params String, Empty => Event;
 }
 
 /// The declaration `method` and `path` name, if any (query excluded).

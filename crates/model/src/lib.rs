@@ -23,6 +23,7 @@ pub mod rule;
 pub mod session;
 pub mod step;
 pub mod user;
+pub mod webhook;
 #[cfg(test)]
 mod wire_names;
 

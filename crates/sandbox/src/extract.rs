@@ -11,6 +11,7 @@ use payout_model::money::{
     NewBankAccount, NewFlowPayout, NewPayout, NewPayoutMethod, NewRefill, NewTransfer,
     SimulateTransfer,
 };
+use payout_model::webhook::{NewWebhook, WebhookUpdate};
 use payout_model::{Invalid, NewFlow, NewSession, NewUser, Validate};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -45,6 +46,8 @@ validated_on_arrival!(
     NewPayoutMethod,
     NewBankAccount,
     CodeCheck,
+    NewWebhook,
+    WebhookUpdate,
 );
 
 /// Bodies that pass the extractor as parsed. `NewSession`: an unusable `host_origin` is simply

@@ -58,6 +58,7 @@ mod service;
 mod state;
 mod store;
 pub mod test_values;
+mod webhooks;
 
 pub use config::{Config, Limit, RateLimits};
 pub use db::{connect, Db};
@@ -68,6 +69,7 @@ pub use purge::{purge_expired, spawn_purge_task, Purged, PURGE_INTERVAL};
 pub use state::{AppState, Clock};
 pub use store::apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
 pub use store::constraints::{ConstraintKind, Violation};
+pub use webhooks::{spawn_webhook_worker, WebhookSettings, MAX_RESPONSE_BODY, SVIX_RETRY_SCHEDULE};
 
 use axum::Router;
 

@@ -25,6 +25,7 @@ pub(crate) mod payouts;
 pub(crate) mod transfers;
 pub(crate) mod users;
 pub(crate) mod wallets;
+pub(crate) mod webhooks;
 
 use crate::error::Error;
 use crate::headers;
@@ -57,6 +58,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(payout_methods::router())
         .merge(bank_accounts::router())
         .merge(payouts::router())
+        .merge(webhooks::router())
         .merge(openapi::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
@@ -151,6 +153,7 @@ impl Mount for Router<AppState> {
             EndpointMethod::Get => MethodFilter::GET,
             EndpointMethod::Post => MethodFilter::POST,
             EndpointMethod::Put => MethodFilter::PUT,
+            EndpointMethod::Patch => MethodFilter::PATCH,
             EndpointMethod::Delete => MethodFilter::DELETE,
         };
         let route = wrap(on(filter, handler));

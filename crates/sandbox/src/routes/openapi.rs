@@ -253,6 +253,7 @@ fn method_key(method: Method) -> &'static str {
         Method::Get => "get",
         Method::Post => "post",
         Method::Put => "put",
+        Method::Patch => "patch",
         Method::Delete => "delete",
     }
 }

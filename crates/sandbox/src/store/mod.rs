@@ -18,3 +18,4 @@ pub(crate) mod payout_methods;
 pub(crate) mod sessions;
 pub(crate) mod sign_in;
 pub(crate) mod users;
+pub(crate) mod webhooks;
