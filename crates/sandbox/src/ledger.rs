@@ -11,6 +11,9 @@
 //! written in one write transaction ([`crate::db::begin_write`]), with its idempotency key
 //! when it has one.
 
+use crate::store::webhooks::record_event;
+use crate::webhooks::wake;
+use payout_model::webhook::EventType;
 use crate::db::{
     begin_write, enum_from_text, from_millis, is_unique_violation, metadata_from_text,
     metadata_to_text, next_seq, parse_stored_id, parse_stored_json, parse_stored_opt_id,
@@ -494,7 +497,9 @@ pub(crate) async fn create_transfer(
             key.record(&mut tx, draft.app_id, draft.id, now).await?;
         }
         let transfer = load_transfer(&mut tx, draft.id).await?;
+        record_event(&mut tx, draft.app_id, EventType::TransferUpdated, &transfer, now).await?;
         tx.commit().await?;
+        wake();
         Ok::<_, LedgerError>(transfer)
     }
     .await;
@@ -855,7 +860,9 @@ pub(crate) async fn change_status(
         ));
     }
     let transfer = load_transfer(&mut tx, id).await?;
+    record_event(&mut tx, app_id, EventType::TransferUpdated, &transfer, now).await?;
     tx.commit().await?;
+    wake();
     Ok(transfer)
 }
 

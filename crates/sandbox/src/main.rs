@@ -1,6 +1,7 @@
 //! The `payout-sandbox` binary: reads flags and environment, opens and migrates the database,
 //! makes sure the default app exists, starts the purge of expired sessions and codes
-//! ([`payout_sandbox::spawn_purge_task`]), and serves [`payout_sandbox::app`] with each
+//! ([`payout_sandbox::spawn_purge_task`]) and the webhook worker
+//! ([`payout_sandbox::spawn_webhook_worker`]), and serves [`payout_sandbox::app`] with each
 //! connection's peer address (the client IP the rate limits count) until Ctrl-C or SIGTERM.
 //!
 //! Stdout carries only these machine-greppable lines (logs go to stderr):
@@ -15,8 +16,8 @@ use anyhow::{bail, Context as _};
 use clap::Parser;
 use payout_model::Origin;
 use payout_sandbox::{
-    app, connect, ensure_default_app, spawn_purge_task, AppState, Config, Limit, RateLimits,
-    PURGE_INTERVAL,
+    app, connect, ensure_default_app, spawn_purge_task, spawn_webhook_worker, AppState, Config,
+    Limit, RateLimits, WebhookSettings, PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -82,6 +83,14 @@ struct Cli {
     #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_VERIFIES_PER_APP", value_name = "N",
           default_value_t = RateLimits::default().verifies.per_app)]
     limit_verifies_per_app: u32,
+    /// Webhook retry schedule: the delay before each attempt, comma-separated, first 0s
+    /// (default Svix's: 0s,5s,5m,30m,2h,5h,10h,10h); then the delivery is marked failed.
+    #[arg(long, env = "PAYOUT_SANDBOX_WEBHOOK_RETRIES", value_name = "DELAYS")]
+    webhook_retries: Option<String>,
+    /// Let webhook endpoints point into private networks (10/8, 172.16/12, 192.168/16,
+    /// link-local…); loopback is always allowed.
+    #[arg(long, env = "PAYOUT_SANDBOX_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
 }
 
 impl Cli {
@@ -106,6 +115,14 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let rate_limits = cli.rate_limits();
+    let mut webhooks = WebhookSettings {
+        allow_private: cli.webhook_allow_private,
+        ..WebhookSettings::default()
+    };
+    if let Some(retries) = &cli.webhook_retries {
+        webhooks.retries = WebhookSettings::parse_retries(retries)
+            .map_err(|e| anyhow::anyhow!("--webhook-retries: {e}"))?;
+    }
 
     let allowed_origins = cli
         .allow_origins
@@ -138,7 +155,8 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| default_public_url(addr));
     let config = Config::new(public_url, cli.assets)
         .with_allowed_origins(allowed_origins)
-        .with_rate_limits(rate_limits);
+        .with_rate_limits(rate_limits)
+        .with_webhooks(webhooks);
     tracing::info!(public_url = %config.public_url, assets = %config.assets_dir.display(), "starting");
 
     println!("client_id: {}", default_app.client_id);
@@ -153,6 +171,7 @@ async fn main() -> anyhow::Result<()> {
 
     let state = AppState::new(db, config);
     let purge = spawn_purge_task(&state, PURGE_INTERVAL);
+    let webhook_worker = spawn_webhook_worker(&state);
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -160,6 +179,7 @@ async fn main() -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     purge.abort();
+    webhook_worker.abort();
     Ok(())
 }
 

@@ -19,7 +19,10 @@
 use crate::auth::FlowUser;
 use crate::db::{begin_write, Db};
 use crate::error::Error;
+use crate::config::Config;
 use crate::service::steps::record_form_step;
+use crate::store::webhooks::record_user_updated;
+use crate::webhooks::wake;
 use crate::store::background_checks::{
     has_failed_check, has_run_check, insert_check, not_eligible_claims, CheckSubject,
 };
@@ -50,6 +53,7 @@ pub(crate) async fn save_compliance(
     user: &FlowUser,
     compliance: &Compliance,
     tin: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let mut tx = begin_write(db).await?;
     if has_run_check(&mut tx, user.user_id).await? {
@@ -59,7 +63,9 @@ pub(crate) async fn save_compliance(
     }
     check_not_eligible_claims(&mut tx, user.user_id, compliance).await?;
     store_record(&mut tx, user.user_id, user.app_id, compliance, tin).await?;
+    record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;
     tx.commit().await?;
+    wake();
     Ok(())
 }
 
@@ -197,7 +203,10 @@ pub(crate) async fn run_background_check(
         )
         .await?;
     }
+    // The check is on the user object, whatever its result (issue 10).
+    record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;
     tx.commit().await?;
+    wake();
     tracing::info!(user_id = %user.user_id, status = ?check.status, "background check done");
     Ok(check)
 }
@@ -426,12 +435,14 @@ pub(crate) async fn check_undecided(db: &Db, user_id: Uuid) -> Result<(), Error>
 /// is the decision on file, and the step is completed.
 pub(crate) async fn submit_id_verification(
     db: &Db,
+    config: &Config,
     user: &FlowUser,
     now: DateTime<Utc>,
 ) -> Result<Submitted<IdVerification>, Error> {
-    let current = find_id_verification(db, user.user_id).await?;
+    let current = find_id_verification(&mut *db.acquire().await?, user.user_id).await?;
     if is_settled(current.status) {
-        let flow = record_form_step(db, user.flow_id, StepName::IdVerification, now).await?;
+        let flow =
+            record_form_step(db, config, user.flow_id, StepName::IdVerification, now).await?;
         return Ok(Submitted {
             data: current,
             flow,
@@ -457,10 +468,10 @@ pub(crate) async fn submit_id_verification(
     let flow = if status == VerificationStatus::Failed {
         flow_state(db, user.flow_id).await?
     } else {
-        record_form_step(db, user.flow_id, StepName::IdVerification, now).await?
+        record_form_step(db, config, user.flow_id, StepName::IdVerification, now).await?
     };
     Ok(Submitted {
-        data: find_id_verification(db, user.user_id).await?,
+        data: find_id_verification(&mut *db.acquire().await?, user.user_id).await?,
         flow,
     })
 }

@@ -88,7 +88,7 @@ pub(crate) async fn claim_preauth(
 /// text read before): a compare-and-set, so a completion that raced this one is never
 /// overwritten. Whether it took.
 pub(crate) async fn set_completed_steps(
-    db: &Db,
+    conn: &mut AnyConnection,
     flow_id: Uuid,
     completed: &[StepName],
     read: &str,
@@ -98,7 +98,7 @@ pub(crate) async fn set_completed_steps(
             .bind(to_json_text(&completed)?)
             .bind(flow_id.to_string())
             .bind(read)
-            .execute(db)
+            .execute(conn)
             .await?;
     Ok(updated.rows_affected() == 1)
 }
@@ -143,7 +143,10 @@ pub(crate) struct FlowRow {
 
 impl FlowRow {
     /// Flow `id` of any app.
-    pub(crate) async fn find(db: &Db, id: Uuid) -> Result<Option<FlowRow>, Error> {
+    pub(crate) async fn find<'e, E>(db: E, id: Uuid) -> Result<Option<FlowRow>, Error>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
         Ok(sqlx::query_as(
             "SELECT id, app_id, user_id, steps, completed_steps, \
              hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \

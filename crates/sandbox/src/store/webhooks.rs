@@ -626,3 +626,48 @@ pub(crate) async fn secret_of(
         .await?;
     Ok(secret.map(WebhookSecret))
 }
+
+/// Records `user.updated` for user `user_id` of app `app_id`, with the user as
+/// `GET /api/v2/users/{id}` shows it (masked), inside the caller's write transaction.
+pub(crate) async fn record_user_updated(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let user = crate::store::users::find_user(conn, app_id, user_id)
+        .await?
+        .ok_or_else(|| Error::Internal("an updated user vanished".to_owned()))?;
+    record_event(conn, app_id, EventType::UserUpdated, &user, now).await?;
+    Ok(())
+}
+
+/// Records `flow.updated` for flow `flow_id`, with the flow as `GET /api/v2/flows/{id}` shows
+/// it (links from `config`), inside the caller's write transaction.
+pub(crate) async fn record_flow_updated(
+    conn: &mut AnyConnection,
+    config: &crate::config::Config,
+    flow_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let row = crate::store::flows::FlowRow::find(&mut *conn, flow_id)
+        .await?
+        .ok_or_else(|| Error::Internal("an updated flow vanished".to_owned()))?;
+    let app_id = parse_stored_id(&row.app_id)?;
+    record_event(conn, app_id, EventType::FlowUpdated, &row.to_flow(config)?, now).await?;
+    Ok(())
+}
+
+/// Records `app.updated` for app `app_id`, with `app` as `GET /api/v2/app` shows it, inside the
+/// transaction that changed the settings (for `PATCH /api/v2/app`); call
+/// [`crate::webhooks::wake`] after the commit.
+#[allow(dead_code)] // Called by the app settings endpoint (issue 10, "Organization and apps").
+pub(crate) async fn record_app_updated(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    app: &impl serde::Serialize,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    record_event(conn, app_id, EventType::AppUpdated, app, now).await?;
+    Ok(())
+}
