@@ -11,9 +11,6 @@
 //! written in one write transaction ([`crate::db::begin_write`]), with its idempotency key
 //! when it has one.
 
-use crate::store::webhooks::record_event;
-use crate::webhooks::wake;
-use payout_model::webhook::EventType;
 use crate::db::{
     begin_write, enum_from_text, from_millis, is_unique_violation, metadata_from_text,
     metadata_to_text, next_seq, parse_stored_id, parse_stored_json, parse_stored_opt_id,
@@ -22,11 +19,14 @@ use crate::db::{
 use crate::error::Error;
 use crate::pagination::Page;
 use crate::store::idempotency::IdempotencyKey;
+use crate::store::webhooks::record_event;
+use crate::webhooks::wake;
 use chrono::{DateTime, Utc};
 use payout_model::money::{
     format_cents, Cents, ExternalData, PayoutPlatform, StatusChange, Transaction, TransactionType,
     Transfer, TransferStatus, TransferType, Wallet,
 };
+use payout_model::webhook::EventType;
 use payout_model::Metadata;
 use sqlx::AnyConnection;
 use std::collections::{BTreeMap, HashMap};
@@ -497,7 +497,14 @@ pub(crate) async fn create_transfer(
             key.record(&mut tx, draft.app_id, draft.id, now).await?;
         }
         let transfer = load_transfer(&mut tx, draft.id).await?;
-        record_event(&mut tx, draft.app_id, EventType::TransferUpdated, &transfer, now).await?;
+        record_event(
+            &mut tx,
+            draft.app_id,
+            EventType::TransferUpdated,
+            &transfer,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         wake();
         Ok::<_, LedgerError>(transfer)

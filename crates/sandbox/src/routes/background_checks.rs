@@ -41,6 +41,13 @@ async fn run_background_check(
         .await?;
     let now = state.clock.now();
     let check = run_check(&state.db, &user, &new, now).await?;
-    let flow = record_form_step(&state.db, &state.config, user.flow_id, StepName::BackgroundCheck, now).await?;
+    let flow = record_form_step(
+        &state.db,
+        &state.config,
+        user.flow_id,
+        StepName::BackgroundCheck,
+        now,
+    )
+    .await?;
     Ok(Json(Submitted { data: check, flow }))
 }

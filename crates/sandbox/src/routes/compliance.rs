@@ -75,7 +75,14 @@ async fn submit_compliance(
         TaxForm::W8ben => None,
     };
     save_compliance(&state.db, &user, &compliance, tin, now).await?;
-    let flow = record_form_step(&state.db, &state.config, user.flow_id, StepName::Compliance, now).await?;
+    let flow = record_form_step(
+        &state.db,
+        &state.config,
+        user.flow_id,
+        StepName::Compliance,
+        now,
+    )
+    .await?;
     Ok(Json(Submitted {
         data: compliance,
         flow,

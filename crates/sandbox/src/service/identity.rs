@@ -17,12 +17,10 @@
 //!   re-run with another SSN.
 
 use crate::auth::FlowUser;
+use crate::config::Config;
 use crate::db::{begin_write, Db};
 use crate::error::Error;
-use crate::config::Config;
 use crate::service::steps::record_form_step;
-use crate::store::webhooks::record_user_updated;
-use crate::webhooks::wake;
 use crate::store::background_checks::{
     has_failed_check, has_run_check, insert_check, not_eligible_claims, CheckSubject,
 };
@@ -31,7 +29,9 @@ use crate::store::flows::flow_state;
 use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
 use crate::store::notifications::record_notification;
 use crate::store::users::{email, flag_criminal_activity, legal_name};
+use crate::store::webhooks::record_user_updated;
 use crate::test_values::{SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG};
+use crate::webhooks::wake;
 use chrono::{DateTime, NaiveDate, Utc};
 use payout_model::identity::{
     age_on, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, DocumentSide,

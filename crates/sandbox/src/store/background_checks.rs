@@ -96,7 +96,10 @@ pub(crate) async fn not_eligible_claims(
 }
 
 /// User `user_id`'s latest background check, if one ran.
-pub(crate) async fn find_latest<'e, E>(db: E, user_id: Uuid) -> Result<Option<BackgroundCheck>, Error>
+pub(crate) async fn find_latest<'e, E>(
+    db: E,
+    user_id: Uuid,
+) -> Result<Option<BackgroundCheck>, Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {

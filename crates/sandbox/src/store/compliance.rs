@@ -129,7 +129,10 @@ struct ComplianceRow {
 
 /// The compliance data of user `user_id`, if they submitted any (or their background check
 /// collected it).
-pub(crate) async fn find_compliance<'e, E>(db: E, user_id: Uuid) -> Result<Option<Compliance>, Error>
+pub(crate) async fn find_compliance<'e, E>(
+    db: E,
+    user_id: Uuid,
+) -> Result<Option<Compliance>, Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {

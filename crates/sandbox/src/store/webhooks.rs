@@ -654,7 +654,14 @@ pub(crate) async fn record_flow_updated(
         .await?
         .ok_or_else(|| Error::Internal("an updated flow vanished".to_owned()))?;
     let app_id = parse_stored_id(&row.app_id)?;
-    record_event(conn, app_id, EventType::FlowUpdated, &row.to_flow(config)?, now).await?;
+    record_event(
+        conn,
+        app_id,
+        EventType::FlowUpdated,
+        &row.to_flow(config)?,
+        now,
+    )
+    .await?;
     Ok(())
 }
 

@@ -9,7 +9,10 @@ use axum::Router;
 use base64::Engine as _;
 use chrono::{Datelike as _, Duration, NaiveDate, Utc};
 use http_body_util::BodyExt as _;
-use payout_sandbox::{app, connect, ensure_default_app, AppState, Clock, CodeSender, Config, Db};
+use payout_sandbox::{
+    app, connect, ensure_default_app, spawn_webhook_worker, AppState, Clock, CodeSender, Config,
+    Db, WebhookSettings,
+};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -40,6 +43,16 @@ pub struct TestApp {
     pub router: Router,
     pub db: Db,
     offset_ms: Arc<AtomicI64>,
+    /// The webhook worker, when the test started one ([`TestApp::with_webhooks`]).
+    worker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            worker.abort();
+        }
+    }
 }
 
 /// What came back.
@@ -176,6 +189,25 @@ impl TestApp {
             router: app(state),
             db,
             offset_ms,
+            worker: None,
+        }
+    }
+
+    /// A server whose webhook worker runs, delivering as `settings` says (issue 10).
+    pub async fn with_webhooks(settings: WebhookSettings) -> Self {
+        let db = fresh_db().await;
+        ensure_default_app(&db, Some((CLIENT_ID, API_KEY)))
+            .await
+            .unwrap();
+        let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
+        let config = Config::new(PUBLIC_URL, no_assets).with_webhooks(settings);
+        let state = AppState::new(db.clone(), config);
+        let worker = spawn_webhook_worker(&state);
+        Self {
+            router: app(state),
+            db,
+            offset_ms: Arc::new(AtomicI64::new(0)),
+            worker: Some(worker),
         }
     }
 
@@ -254,6 +286,19 @@ impl TestApp {
     pub async fn post(&self, path: &str, auth: Auth<'_>, body: Value) -> TestResponse {
         self.post_raw(path, auth, "application/json", &body.to_string())
             .await
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub async fn patch(&self, path: &str, auth: Auth<'_>, body: Value) -> TestResponse {
+        let body = body.to_string().into_bytes();
+        self.send(
+            Method::PATCH,
+            path,
+            auth,
+            &[],
+            Some(("application/json", body)),
+        )
+        .await
     }
 
     /// `DELETE path`.
