@@ -69,7 +69,9 @@ pub use purge::{purge_expired, spawn_purge_task, Purged, PURGE_INTERVAL};
 pub use state::{AppState, Clock};
 pub use store::apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
 pub use store::constraints::{ConstraintKind, Violation};
-pub use webhooks::{spawn_webhook_worker, WebhookSettings, MAX_RESPONSE_BODY, SVIX_RETRY_SCHEDULE};
+pub use webhooks::{
+    parse_duration, spawn_webhook_worker, WebhookSettings, MAX_RESPONSE_BODY, SVIX_RETRY_SCHEDULE,
+};
 
 use axum::Router;
 

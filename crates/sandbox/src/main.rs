@@ -16,8 +16,8 @@ use anyhow::{bail, Context as _};
 use clap::Parser;
 use payout_model::Origin;
 use payout_sandbox::{
-    app, connect, ensure_default_app, spawn_purge_task, spawn_webhook_worker, AppState, Config,
-    Limit, RateLimits, WebhookSettings, PURGE_INTERVAL,
+    app, connect, ensure_default_app, parse_duration, spawn_purge_task, spawn_webhook_worker,
+    AppState, Config, Limit, RateLimits, WebhookSettings, PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -91,6 +91,10 @@ struct Cli {
     /// link-local…); loopback is always allowed.
     #[arg(long, env = "PAYOUT_SANDBOX_WEBHOOK_ALLOW_PRIVATE")]
     webhook_allow_private: bool,
+    /// How long one webhook attempt may take, answer included (like 15s or 500ms).
+    #[arg(long, env = "PAYOUT_SANDBOX_WEBHOOK_TIMEOUT", value_name = "DURATION",
+          default_value = "15s", value_parser = parse_duration)]
+    webhook_timeout: std::time::Duration,
 }
 
 impl Cli {
@@ -117,6 +121,7 @@ async fn main() -> anyhow::Result<()> {
     let rate_limits = cli.rate_limits();
     let mut webhooks = WebhookSettings {
         allow_private: cli.webhook_allow_private,
+        timeout: cli.webhook_timeout,
         ..WebhookSettings::default()
     };
     if let Some(retries) = &cli.webhook_retries {

@@ -96,7 +96,8 @@ impl WebhookSettings {
     }
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+/// Parses one duration like `250ms`, `5s`, `5m` or `2h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .ok_or_else(|| format!("{text:?} needs a unit: ms, s, m or h"))?;
@@ -292,7 +293,9 @@ pub fn spawn_webhook_worker(state: &AppState) -> JoinHandle<()> {
 async fn drain(state: &AppState, client: &HttpClient) -> Result<Option<Duration>, Error> {
     let settings = &state.config.webhooks;
     let now = state.now();
-    let lease = chrono::Duration::from_std(settings.timeout + Duration::from_secs(30))
+    // A claim outlives the attempt it is for; a process that dies mid-attempt leaves its rows
+    // to others once the lease runs out.
+    let lease = chrono::Duration::from_std(settings.timeout + Duration::from_secs(5))
         .unwrap_or(chrono::Duration::seconds(60));
     let postgres = !is_sqlite(&state.db);
     let mut tx = begin_claim(&state.db).await?;
