@@ -101,6 +101,22 @@ async fn a_flow_completed_in_chromium_sends_verified_flow_updated() -> Result<()
         .await?;
     assert_eq!(log["data"][0]["response_status"], json!(200));
     assert_eq!(receiver.requests.load(Ordering::SeqCst), 1);
+
+    // `/demo` lists what the sandbox's own receiver verified for the flow it embeds.
+    let user_id = sandbox.create_user().await?;
+    let flow = sandbox
+        .create_flow(json!({
+            "steps": [{"name": "redirect", "redirect_url": "https://example.com/"}],
+            "user_id": user_id,
+        }))
+        .await?;
+    let link = flow["link"].as_str().unwrap_or_default();
+    let demo = sandbox.base.replace("127.0.0.1", "localhost") + "/demo?follow=0&link=" + link;
+    browser.client.goto(&demo).await?;
+    let shown = browser
+        .wait_for_text("#webhooks li[data-type='flow.updated']", "verified")
+        .await?;
+    assert!(shown.contains(r#"["redirect"]"#), "{shown}");
     browser.close().await
 }
 

@@ -70,7 +70,8 @@ pub use state::{AppState, Clock};
 pub use store::apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
 pub use store::constraints::{ConstraintKind, Violation};
 pub use webhooks::{
-    parse_duration, spawn_webhook_worker, WebhookSettings, MAX_RESPONSE_BODY, SVIX_RETRY_SCHEDULE,
+    ensure_demo_webhook, parse_duration, spawn_webhook_worker, WebhookSettings, MAX_RESPONSE_BODY,
+    SVIX_RETRY_SCHEDULE,
 };
 
 use axum::Router;

@@ -16,8 +16,8 @@ use anyhow::{bail, Context as _};
 use clap::Parser;
 use payout_model::Origin;
 use payout_sandbox::{
-    app, connect, ensure_default_app, parse_duration, spawn_purge_task, spawn_webhook_worker,
-    AppState, Config, Limit, RateLimits, WebhookSettings, PURGE_INTERVAL,
+    app, connect, ensure_default_app, ensure_demo_webhook, parse_duration, spawn_purge_task,
+    spawn_webhook_worker, AppState, Config, Limit, RateLimits, WebhookSettings, PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -177,6 +177,7 @@ async fn main() -> anyhow::Result<()> {
     let state = AppState::new(db, config);
     let purge = spawn_purge_task(&state, PURGE_INTERVAL);
     let webhook_worker = spawn_webhook_worker(&state);
+    ensure_demo_webhook(&state, default_app.id).await?;
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),

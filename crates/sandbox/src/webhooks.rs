@@ -465,6 +465,34 @@ fn signed_request(
         .map_err(|e| format!("cannot build the request: {e}"))
 }
 
+/// Where the demo receiver listens: `{public_url}/demo/webhooks`.
+pub(crate) fn demo_webhook_url(config: &crate::config::Config) -> String {
+    format!("{}/demo/webhooks", config.base_url())
+}
+
+/// Gives app `app_id` (the default app) an endpoint at the demo receiver
+/// (`{public_url}/demo/webhooks`, `flow.updated` only) unless it has one, so `/demo` shows the
+/// webhooks of the flows it embeds. Nothing when the public URL may not be an endpoint (plain
+/// http to a host that is not loopback). Whether it is there.
+pub async fn ensure_demo_webhook(state: &AppState, app_id: uuid::Uuid) -> Result<bool, Error> {
+    let url = demo_webhook_url(&state.config);
+    if check_url(&url, state.config.webhooks.allow_private).is_err() {
+        return Ok(false);
+    }
+    let mut conn = state.db.acquire().await?;
+    if crate::store::webhooks::has_webhook_at(&mut conn, app_id, &url).await? {
+        return Ok(true);
+    }
+    let new = payout_model::webhook::NewWebhook {
+        url,
+        events: Some(vec![payout_model::webhook::EventType::FlowUpdated]),
+        description: Some("the sandbox's /demo page".to_owned()),
+    };
+    crate::store::webhooks::insert_webhook(&mut conn, app_id, new, new_secret(), state.now())
+        .await?;
+    Ok(true)
+}
+
 /// Verifies a delivery the Standard Webhooks way with `secret` (the demo receiver).
 pub(crate) fn verify(
     secret: &WebhookSecret,

@@ -666,3 +666,64 @@ mod delivery {
         assert_eq!(flows_only.requests.load(Ordering::SeqCst), 1);
     }
 }
+
+mod demo {
+    use super::*;
+    use axum::http::Method;
+
+    /// A delivery of `event` signed with `secret` at the current time, as the worker sends it.
+    async fn deliver(app: &TestApp, secret: &str, event: &Value) -> TestResponse {
+        let body = event.to_string();
+        let id = event["id"].as_str().unwrap();
+        let ts = chrono::Utc::now().timestamp();
+        let signature = standardwebhooks::Webhook::new(secret)
+            .unwrap()
+            .sign(id, ts, body.as_bytes())
+            .unwrap();
+        let ts = ts.to_string();
+        app.send(
+            Method::POST,
+            "/demo/webhooks",
+            Auth::None,
+            &[
+                ("webhook-id", id),
+                ("webhook-timestamp", &ts),
+                ("webhook-signature", &signature),
+            ],
+            Some(("application/json", body.clone().into_bytes())),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn the_demo_receiver_keeps_only_verified_events_and_lists_them_by_flow() {
+        let app = TestApp::with_config(|mut c| {
+            c.public_url = "http://127.0.0.1:9".to_owned();
+            c
+        })
+        .await;
+        let hook = create_hook(&app, "http://127.0.0.1:9/demo/webhooks", json!([])).await;
+        let secret = hook["secret"].as_str().unwrap();
+        let flow_id = uuid::Uuid::new_v4().to_string();
+        let event = json!({"id": "evt_1", "type": "flow.updated", "created": "2026-12-02T10:00:00Z",
+                           "app_id": uuid::Uuid::nil(), "data": {"id": flow_id,
+                           "completed_steps": ["redirect"]}});
+        assert_eq!(deliver(&app, secret, &event).await.status, 204);
+
+        let forged = json!({"id": "evt_2", "type": "flow.updated", "data": {"id": flow_id}});
+        let wrong = "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";
+        assert_eq!(deliver(&app, wrong, &forged).await.status, 400);
+
+        let listed = ok(app
+            .get(&format!("/demo/webhooks?flow={flow_id}"), Auth::None)
+            .await);
+        assert_eq!(listed["data"], json!([event]));
+        let other = ok(app
+            .get(
+                &format!("/demo/webhooks?flow={}", uuid::Uuid::new_v4()),
+                Auth::None,
+            )
+            .await);
+        assert_eq!(other["data"], json!([]));
+    }
+}

@@ -615,16 +615,32 @@ pub(crate) async fn next_due(conn: &mut AnyConnection) -> Result<Option<DateTime
     due.map(from_millis).transpose()
 }
 
-/// The secret of the webhook endpoint `id` (the demo receiver verifies with it).
-pub(crate) async fn secret_of(
+/// The secrets of every endpoint (of any app) whose URL is `url`: the demo receiver verifies
+/// what it gets with them.
+pub(crate) async fn secrets_for_url(
     conn: &mut AnyConnection,
-    id: Uuid,
-) -> Result<Option<WebhookSecret>, Error> {
-    let secret: Option<String> = sqlx::query_scalar("SELECT secret FROM webhooks WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
+    url: &str,
+) -> Result<Vec<WebhookSecret>, Error> {
+    let secrets: Vec<String> = sqlx::query_scalar("SELECT secret FROM webhooks WHERE url = $1")
+        .bind(url)
+        .fetch_all(&mut *conn)
         .await?;
-    Ok(secret.map(WebhookSecret))
+    Ok(secrets.into_iter().map(WebhookSecret).collect())
+}
+
+/// Whether app `app_id` has an endpoint at `url`.
+pub(crate) async fn has_webhook_at(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    url: &str,
+) -> Result<bool, Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM webhooks WHERE app_id = $1 AND url = $2")
+            .bind(app_id.to_string())
+            .bind(url)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(found.is_some())
 }
 
 /// Records `user.updated` for user `user_id` of app `app_id`, with the user as
