@@ -20,7 +20,6 @@ use crate::money::{
     NewPayoutMethod, NewRefill, NewTransfer, PayoutMethod, PayoutMethodList, SimulateTransfer,
     Transfer, TransferList, Wallet,
 };
-use crate::notification::NotificationList;
 use crate::session::{NewSession, Session};
 use crate::step::StepName;
 use crate::user::{NewUser, User};
@@ -444,9 +443,11 @@ endpoints! {
     /// A flow of the calling app, with the steps done so far.
     GetFlow("get_flow"): Get "/api/v2/flows/{id}" by App,
         params Uuid, Empty => Flow;
-    /// The calling app's notifications, newest first.
+    /// The calling app's events, newest first: the old name of `GET /api/v2/events`, kept for
+    /// hosts that read it (issue 10; a failed background check is now a `user.updated` event
+    /// with `has_criminal_activity`).
     ListNotifications("list_notifications"): Get "/api/v2/notifications" by App,
-        params (), Empty => NotificationList, query PAGE_QUERY;
+        params (), Empty => EventList, query PAGE_QUERY;
     /// The calling app's wallet.
     GetAppWallet("get_app_wallet"): Get "/api/v2/wallet" by App,
         params (), Empty => Wallet;

@@ -15,7 +15,6 @@ pub mod identity;
 pub mod mask;
 pub mod message;
 pub mod money;
-pub mod notification;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod origin;

@@ -5,6 +5,13 @@
 -- the change they report, so a rolled-back change sends nothing and a crash loses nothing; the
 -- worker (webhooks/worker.rs) claims due deliveries, attempts them and logs each attempt.
 
+-- App notifications (0003) become events: their one kind, `user.background_check_failed`, is
+-- now a `user.updated` event whose user has `has_criminal_activity`, and
+-- GET /api/v2/notifications lists events. The old rows (not events, and of a shape no longer
+-- served) go with their table.
+DROP TABLE app_notifications;
+DELETE FROM sequences WHERE name = 'app_notifications';
+
 -- A webhook endpoint of an app. `secret` is the `whsec_…` signing secret: kept as is, since
 -- signing needs it (it is never returned after creation or rotation, nor logged).
 CREATE TABLE webhooks (

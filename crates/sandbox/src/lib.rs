@@ -1,7 +1,7 @@
 //! `payout-sandbox`: the sandbox API server of payout-flows (DESIGN.md "The API").
 //!
 //! It speaks the Dots v2 host API (`/api/v2/users`, `/api/v2/flows`, money: `/api/v2/transfers`,
-//! `/api/v2/payouts`, wallets and payout methods, `/api/v2/notifications`; HTTP Basic), the
+//! `/api/v2/payouts`, wallets and payout methods, webhooks and events; HTTP Basic), the
 //! flow-facing API the app uses in the browser (`/api/flow/…`, bearer sessions: sign-in,
 //! compliance, ID verification, background check, money), and serves the trunk-built app at
 //! `/flow/{id}` and `/app/`, plus a demo host page at `/demo`.

@@ -3,7 +3,7 @@
 //! reason (a message, not a failure). In the sandbox the SSN
 //! [`SANDBOX_FAILING_SSN`](crate::test_values::SANDBOX_FAILING_SSN) fails (README "Sandbox
 //! test values"): the user's `has_criminal_activity` becomes true and the app gets a
-//! `user.background_check_failed` notification. Every outcome completes the step.
+//! `user.updated` event (with `has_criminal_activity`). Every outcome completes the step.
 //!
 //! The check itself, and how it never disagrees with the compliance record (issue 8), is
 //! [`crate::service::identity::run_background_check`]; its rows are

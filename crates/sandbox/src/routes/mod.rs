@@ -16,7 +16,6 @@ pub(crate) mod flow_auth;
 pub(crate) mod flow_sessions;
 pub(crate) mod flows;
 pub(crate) mod id_verification;
-pub(crate) mod notifications;
 pub mod openapi;
 
 pub(crate) mod pages;
@@ -52,7 +51,6 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(compliance::router())
         .merge(id_verification::router())
         .merge(background_checks::router())
-        .merge(notifications::router())
         .merge(wallets::router())
         .merge(transfers::router())
         .merge(payout_methods::router())

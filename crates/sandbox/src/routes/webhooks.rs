@@ -1,6 +1,6 @@
 //! `/api/v2/webhooks` and `/api/v2/events` (issue 10): the app's webhook endpoints (create with
 //! a secret shown once, read, change, remove, rotate the secret, read the delivery log), its
-//! events, and resending one. The rows are [`crate::store::webhooks`]'s; delivery is
+//! events (also at their old path, `/api/v2/notifications`), and resending one. The rows are [`crate::store::webhooks`]'s; delivery is
 //! [`crate::webhooks`]'s worker.
 
 use crate::auth::HostApp;
@@ -33,6 +33,7 @@ pub(crate) fn router() -> Router<AppState> {
         .endpoint::<ep::RotateWebhookSecret, _, _>(rotate_webhook_secret)
         .endpoint::<ep::ListWebhookDeliveries, _, _>(list_webhook_deliveries)
         .endpoint::<ep::ListEvents, _, _>(list_events)
+        .endpoint::<ep::ListNotifications, _, _>(list_events)
         .endpoint::<ep::ResendEvent, _, _>(resend_event)
 }
 

@@ -27,7 +27,6 @@ use crate::store::background_checks::{
 use crate::store::compliance::{find_record, store_record, store_tin_hash, TaxRecord};
 use crate::store::flows::flow_state;
 use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
-use crate::store::notifications::record_notification;
 use crate::store::users::{email, flag_criminal_activity, legal_name};
 use crate::store::webhooks::record_user_updated;
 use crate::test_values::{SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG};
@@ -38,7 +37,6 @@ use payout_model::identity::{
     IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm, VerificationStatus,
     MIN_AGE_YEARS,
 };
-use payout_model::notification::{BackgroundCheckFailed, NotificationType};
 use payout_model::{last4, FieldError, Invalid, Rule, StepName, Validate};
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -146,7 +144,7 @@ fn same_date(a: &str, b: &str) -> bool {
 /// docs): 409 when their check already failed; 422 naming each bad field (as of `now`'s date),
 /// each missing one when nothing is on file, or each one that contradicts the file. The check,
 /// the compliance record it ran on or collected, the `has_criminal_activity` flag and the app's
-/// notification of a failure exist together or not at all.
+/// `user.updated` event exist together or not at all.
 pub(crate) async fn run_background_check(
     db: &Db,
     user: &FlowUser,
@@ -189,19 +187,6 @@ pub(crate) async fn run_background_check(
     insert_check(&mut tx, &who, &check, now).await?;
     if check.status == BackgroundCheckStatus::Failed {
         flag_criminal_activity(&mut tx, user.user_id).await?;
-        record_notification(
-            &mut tx,
-            user.app_id,
-            NotificationType::UserBackgroundCheckFailed,
-            Some(user.user_id),
-            &BackgroundCheckFailed {
-                user_id: user.user_id,
-                flow_id: user.flow_id,
-                background_check_id: id,
-            },
-            now,
-        )
-        .await?;
     }
     // The check is on the user object, whatever its result (issue 10).
     record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;

@@ -13,7 +13,6 @@ pub(crate) mod constraints;
 pub(crate) mod flows;
 pub(crate) mod id_verification;
 pub(crate) mod idempotency;
-pub(crate) mod notifications;
 pub(crate) mod payout_methods;
 pub(crate) mod sessions;
 pub(crate) mod sign_in;
