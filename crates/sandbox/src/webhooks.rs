@@ -298,17 +298,27 @@ async fn drain(state: &AppState, client: &HttpClient) -> Result<Option<Duration>
     let lease = chrono::Duration::from_std(settings.timeout + Duration::from_secs(5))
         .unwrap_or(chrono::Duration::seconds(60));
     let postgres = !is_sqlite(&state.db);
-    let mut tx = begin_claim(&state.db).await?;
-    let claimed = claim_due(&mut tx, postgres, now, now + lease, CLAIM_BATCH).await?;
-    if claimed.is_empty() {
-        let due = next_due(&mut tx).await?;
-        tx.commit().await?;
+    // A read first, so an idle worker never takes SQLite's write lock.
+    let due = {
+        let mut conn = state.db.acquire().await?;
+        next_due(&mut conn).await?
+    };
+    let wait = |due: Option<DateTime<Utc>>| {
         let pause = due
             .map(|at| (at - now).to_std().unwrap_or(Duration::ZERO))
             .map_or(POLL_INTERVAL, |d| d.min(POLL_INTERVAL));
-        return Ok(Some(pause.max(Duration::from_millis(5))));
+        Some(pause.max(Duration::from_millis(5)))
+    };
+    if due.is_none_or(|at| at > now) {
+        return Ok(wait(due));
     }
+    let mut tx = begin_claim(&state.db).await?;
+    let claimed = claim_due(&mut tx, postgres, now, now + lease, CLAIM_BATCH).await?;
     tx.commit().await?;
+    if claimed.is_empty() {
+        // Another worker took them: look again after a short pause.
+        return Ok(wait(Some(now + chrono::Duration::milliseconds(50))));
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for delivery in claimed {
         let state = state.clone();
