@@ -426,7 +426,7 @@ async fn attempt(
             }
         }
         kept.truncate(MAX_RESPONSE_BODY);
-        Ok::<_, String>((status, String::from_utf8_lossy(&kept).into_owned()))
+        Ok::<_, String>((status, at_most_bytes(&kept, MAX_RESPONSE_BODY)))
     };
     match tokio::time::timeout(settings.timeout, exchange).await {
         Err(_) => failed(format!("timed out after {:?}", settings.timeout)),
@@ -438,6 +438,18 @@ async fn attempt(
             succeeded: (200..300).contains(&status),
         },
     }
+}
+
+/// `bytes` as text (invalid UTF-8 replaced) of at most `max` bytes, cut at a character
+/// boundary: a receiver's answer is never kept beyond 1 KB (issue 10).
+fn at_most_bytes(bytes: &[u8], max: usize) -> String {
+    let mut text = String::from_utf8_lossy(bytes).into_owned();
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text
 }
 
 fn source_chain(e: &dyn std::error::Error) -> String {
@@ -562,6 +574,17 @@ mod tests {
             assert!(check_url(bad, false).is_err(), "{bad}");
         }
         assert!(check_url("http://10.0.0.1/h", true).is_ok());
+    }
+
+    #[test]
+    fn answers_are_kept_to_1_kb_at_a_character_boundary() {
+        assert_eq!(at_most_bytes(b"ok", 1024), "ok");
+        let long = "é".repeat(600); // 1,200 bytes
+        let kept = at_most_bytes(long.as_bytes(), 1024);
+        assert_eq!(kept.len(), 1024);
+        let cut = &long.as_bytes()[..1023]; // ends inside a character
+        assert!(at_most_bytes(cut, 1024).len() <= 1024);
+        assert!(at_most_bytes(&[0xff; 1024], 1024).len() <= 1024);
     }
 
     #[test]

@@ -168,6 +168,13 @@ mod endpoints {
         assert_eq!(changed["events"], json!([]));
         assert_eq!(changed["description"], "tests");
         assert!(changed.get("secret").is_none());
+        app.patch(
+            &format!("/api/v2/webhooks/{id}"),
+            Auth::App,
+            json!({"url": "https://192.168.1.1/hook"}),
+        )
+        .await
+        .assert_invalid_field("url");
 
         let rotated = ok(app
             .post_empty(&format!("/api/v2/webhooks/{id}/secret"), Auth::App)
