@@ -38,6 +38,30 @@ fn options(data: &TempDir, database: String, name: &str, retries: &str) -> Binar
     }
 }
 
+/// Endpoint `hook`'s delivery log once it holds `n` attempts (newest first). A worker logs an
+/// attempt just after the receiver answers it, so the log can trail what the receiver saw.
+async fn log_of(sandbox: &Sandbox, hook: &Value, n: usize) -> Result<Vec<Value>> {
+    let path = format!(
+        "/api/v2/webhooks/{}/deliveries?limit=100",
+        hook["id"].as_str().unwrap_or_default()
+    );
+    let deadline = tokio::time::Instant::now() + payout_e2e::WAIT;
+    loop {
+        let log = sandbox.get_ok(&path).await?;
+        let attempts = log["data"].as_array().context("no data")?.clone();
+        if attempts.len() >= n {
+            return Ok(attempts);
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!(
+                "the delivery log holds {} attempts, not {n}: {log}",
+                attempts.len()
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// The default app's `transfer.updated` event ids, as `GET /api/v2/events` lists them.
 async fn transfer_event_ids(sandbox: &Sandbox) -> Result<BTreeSet<String>> {
     let list = sandbox.get_ok("/api/v2/events?limit=100").await?;
@@ -93,13 +117,9 @@ async fn a_flow_completed_in_chromium_sends_verified_flow_updated() -> Result<()
     assert_eq!(event["data"], now);
     assert_eq!(event["data"]["completed_steps"], json!(["redirect"]));
     // One step, one completion: nothing else was sent.
-    let log = sandbox
-        .get_ok(&format!(
-            "/api/v2/webhooks/{}/deliveries",
-            hook["id"].as_str().unwrap_or_default()
-        ))
-        .await?;
-    assert_eq!(log["data"][0]["response_status"], json!(200));
+    let log = log_of(&sandbox, &hook, 1).await?;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["response_status"], json!(200));
     assert_eq!(receiver.requests.load(Ordering::SeqCst), 1);
 
     // `/demo` lists what the sandbox's own receiver verified for the flow it embeds.
@@ -197,14 +217,8 @@ async fn two_sandboxes_on_one_postgresql_deliver_each_event_once() -> Result<()>
     assert_eq!(times.keys().cloned().collect::<BTreeSet<_>>(), owed);
     // Every attempt is logged once it is made: the log holds exactly one per event, each a
     // success, and the receiver saw no second copy.
-    let log = a
-        .get_ok(&format!(
-            "/api/v2/webhooks/{}/deliveries?limit=100",
-            hook["id"].as_str().unwrap_or_default()
-        ))
-        .await?;
-    let attempts = log["data"].as_array().context("no data")?;
-    assert_eq!(attempts.len(), TRANSFERS, "{log}");
+    let attempts = log_of(&a, &hook, TRANSFERS).await?;
+    assert_eq!(attempts.len(), TRANSFERS, "{attempts:?}");
     assert!(attempts.iter().all(|a| a["succeeded"] == json!(true)));
     assert!(times.values().all(|n| *n == 1), "{times:?}");
     assert_eq!(receiver.requests.load(Ordering::SeqCst), TRANSFERS);
