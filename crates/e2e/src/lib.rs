@@ -964,6 +964,7 @@ fn method_of(info: &Info) -> Method {
         ep::Method::Get => Method::GET,
         ep::Method::Post => Method::POST,
         ep::Method::Put => Method::PUT,
+        ep::Method::Patch => Method::PATCH,
         ep::Method::Delete => Method::DELETE,
     }
 }
