@@ -580,7 +580,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, so tests can check each has text.
-    pub const ALL: [Key; 280] = [
+    pub const ALL: [Key; 282] = [
         Key::LoadingTitle,
         Key::LoadingBody,
         Key::SpinnerLabel,

@@ -46,10 +46,11 @@ impl FromRequestParts<AppState> for HostApp {
     /// - anything else: 401.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let (user, key) = basic_credentials(&parts.headers).ok_or(Error::Unauthorized)?;
-        let named = match parts.headers.get(API_APP_ID) {
-            None => None,
-            Some(value) => Some(value.to_str().map(str::trim).unwrap_or_default()),
-        };
+        // A header that is not text names no app (404 below), never a missing one.
+        let named = parts
+            .headers
+            .get(API_APP_ID)
+            .map(|value| value.to_str().map(str::trim).unwrap_or_default());
         let now = state.clock.now();
         if let Some(id) = crate::store::apps::authenticate(&state.db, &user, &key, now).await? {
             if named.is_some_and(|named| Uuid::try_parse(named).ok() != Some(id)) {
