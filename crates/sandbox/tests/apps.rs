@@ -624,6 +624,41 @@ mod key_rotation {
         assert_eq!(status(&third).await, 200);
     }
 
+    /// Regression (schemathesis, two workers): concurrent rotations and settings changes of one
+    /// app, on a database whose connections really race, each succeed, and every new key works.
+    #[tokio::test]
+    async fn concurrent_rotations_and_settings_changes_all_succeed() {
+        let app = std::sync::Arc::new(TestApp::with_file_db().await);
+        let own = ok(app.get("/api/v2/app", Auth::App).await);
+        let path = format!("/api/v2/apps/{}/keys", id(&own));
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let (app, path) = (app.clone(), path.clone());
+            tasks.push(tokio::spawn(async move {
+                if i % 2 == 0 {
+                    (true, app.post_empty(&path, Auth::Org).await)
+                } else {
+                    let body = json!({"min_flow_payout": 100 + i}).to_string().into_bytes();
+                    let body = Some(("application/json", body));
+                    (
+                        false,
+                        app.send(Method::PATCH, "/api/v2/app", Auth::App, &[], body)
+                            .await,
+                    )
+                }
+            }));
+        }
+        for task in tasks {
+            let (rotation, res) = task.await.unwrap();
+            let body = ok(res);
+            if rotation {
+                let key = body["api_key"].as_str().unwrap();
+                let res = app.get("/api/v2/wallet", Auth::Basic(CLIENT_ID, key)).await;
+                assert_eq!(res.status, 200);
+            }
+        }
+    }
+
     #[tokio::test]
     async fn the_default_apps_key_rotates_too() {
         let app = TestApp::new().await;

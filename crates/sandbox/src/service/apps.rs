@@ -51,7 +51,9 @@ pub(crate) async fn create_key(
     app_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<App, Error> {
-    let mut tx = db.begin().await?;
+    // A write transaction from the start: on SQLite a transaction that reads first cannot
+    // always write later (another writer may have committed meanwhile).
+    let mut tx = begin_write(db).await?;
     let mut app = find_app(&mut tx, organization, app_id).await?;
     let (_, api_key) = new_credentials();
     rotate_key(&mut tx, app_id, &api_key, now).await?;
@@ -70,7 +72,7 @@ pub(crate) async fn update_settings(
     app_id: Uuid,
     patch: &AppSettingsPatch,
 ) -> Result<AppSettings, Error> {
-    let mut tx = db.begin().await?;
+    let mut tx = begin_write(db).await?;
     write_settings(&mut tx, app_id, patch).await?;
     let current = settings(&mut tx, app_id).await?;
     // app.updated
