@@ -198,6 +198,10 @@ pub enum Key {
     RuleUrlHost,
     /// Rule NoSpacesOrControlChars: "{label} must not contain spaces or control characters".
     RuleNoSpacesOrControlChars,
+    /// Rule EmbedOrigin: "{label} must be an origin like https://host.example …".
+    RuleEmbedOrigin,
+    /// Rule MaxItems: "{label} must list at most {max} items".
+    RuleMaxItems,
     /// Rule (app only): no payout method chosen.
     RuleChooseMethod,
     /// The account number typed twice differs.
@@ -576,7 +580,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, so tests can check each has text.
-    pub const ALL: [Key; 280] = [
+    pub const ALL: [Key; 282] = [
         Key::LoadingTitle,
         Key::LoadingBody,
         Key::SpinnerLabel,
@@ -670,6 +674,8 @@ impl Key {
         Key::RuleHttpUrl,
         Key::RuleUrlHost,
         Key::RuleNoSpacesOrControlChars,
+        Key::RuleEmbedOrigin,
+        Key::RuleMaxItems,
         Key::RuleChooseMethod,
         Key::AccountNumbersDiffer,
         Key::FieldRoutingNumber,
@@ -916,6 +922,8 @@ impl Key {
             Key::RuleHttpUrl => &["label"],
             Key::RuleUrlHost => &["label"],
             Key::RuleNoSpacesOrControlChars => &["label"],
+            Key::RuleEmbedOrigin => &["label"],
+            Key::RuleMaxItems => &["label", "max"],
             Key::RuleChooseMethod => &["label"],
             Key::AmountHint => &["balance"],
             Key::RemoveMethodQuestion => &["label"],
@@ -1059,6 +1067,10 @@ pub fn t(key: Key) -> &'static str {
         Key::RuleNoSpacesOrControlChars => {
             "{label} must not contain spaces or control characters"
         }
+        Key::RuleEmbedOrigin => {
+            "{label} must be an origin like https://host.example (http only on localhost or 127.0.0.1)"
+        }
+        Key::RuleMaxItems => "{label} must list at most {max} items",
         Key::RuleChooseMethod => "{label} must be chosen",
         Key::AccountNumbersDiffer => "The account numbers don't match",
         Key::FieldRoutingNumber => "Routing number",
@@ -1341,6 +1353,8 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::HttpUrl => (Key::RuleHttpUrl, vec![]),
         Rule::UrlHost => (Key::RuleUrlHost, vec![]),
         Rule::NoSpacesOrControlChars => (Key::RuleNoSpacesOrControlChars, vec![]),
+        Rule::EmbedOrigin => (Key::RuleEmbedOrigin, vec![]),
+        Rule::MaxItems { max } => (Key::RuleMaxItems, vec![("max", max.to_string())]),
     };
     let mut all: Vec<(&str, &str)> = vec![("label", label)];
     all.extend(args.iter().map(|(name, value)| (*name, value.as_str())));

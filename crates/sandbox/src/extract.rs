@@ -12,7 +12,7 @@ use payout_model::money::{
     SimulateTransfer,
 };
 use payout_model::webhook::{NewWebhook, WebhookUpdate};
-use payout_model::{Invalid, NewFlow, NewSession, NewUser, Validate};
+use payout_model::{AppSettingsPatch, Invalid, NewApp, NewFlow, NewSession, NewUser, Validate};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
@@ -46,6 +46,8 @@ validated_on_arrival!(
     NewPayoutMethod,
     NewBankAccount,
     CodeCheck,
+    NewApp,
+    AppSettingsPatch,
     NewWebhook,
     WebhookUpdate,
 );

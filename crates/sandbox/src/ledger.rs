@@ -315,6 +315,18 @@ pub(crate) async fn open_app_wallet(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let mut tx = begin_write(db).await?;
+    open_app_wallet_in(&mut tx, app_id, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`open_app_wallet`] inside the caller's write transaction ([`begin_write`]): a new app and
+/// its wallet are written together (issue 10).
+pub(crate) async fn open_app_wallet_in(
+    tx: &mut AnyConnection,
+    app_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     let exists: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1")
         .bind(app_account(app_id))
         .fetch_optional(&mut *tx)
@@ -346,10 +358,9 @@ pub(crate) async fn open_app_wallet(
         )],
         Some(serde_json::json!({"sandbox": "opening balance"})),
     );
-    write_transfer(&mut tx, &draft, now)
+    write_transfer(tx, &draft, now)
         .await
         .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
-    tx.commit().await?;
     Ok(())
 }
 

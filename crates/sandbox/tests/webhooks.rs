@@ -531,6 +531,29 @@ mod events {
     }
 
     #[tokio::test]
+    async fn app_updated_on_each_settings_change_and_never_for_a_refused_one() {
+        let app = TestApp::new().await;
+        let settings = ok(app
+            .patch("/api/v2/app", Auth::App, json!({"name": "Renamed"}))
+            .await);
+        let refused = app
+            .patch(
+                "/api/v2/app",
+                Auth::App,
+                json!({"allowed_origins": ["ftp://nope"]}),
+            )
+            .await;
+        assert_eq!(refused.status.as_u16(), 422, "{}", refused.text());
+        let events = events_of(&app, "app.updated").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["data"], settings);
+        assert_eq!(
+            events[0]["data"],
+            ok(app.get("/api/v2/app", Auth::App).await)
+        );
+    }
+
+    #[tokio::test]
     async fn the_events_list_pages_by_event_id() {
         let app = TestApp::new().await;
         let user = app.create_user().await;

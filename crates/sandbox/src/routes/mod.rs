@@ -2,13 +2,15 @@
 //! declarations of [`payout_model::endpoint`] through [`Mount`] (so no API path is written in
 //! the sandbox); the fallback that answers unknown `/api` routes with the JSON envelope; and the
 //! OpenAPI document generated from the same declarations, with its reference page ([`openapi`]).
-//! Which caller each route takes is the declaration's [`Caller`]; `tests/contract.rs` checks
+//! Which caller each route takes is the declaration's
+//! [`Caller`](payout_model::endpoint::Caller); `tests/contract.rs` checks
 //! each handler refuses every other.
 //!
 //! A route module holds handlers and its router only: they extract, call [`crate::service`] or
 //! [`crate::store`], and answer. No route module imports another (issue 9; the test below
 //! checks it), so what two of them share lives in a store or a service.
 
+pub(crate) mod apps;
 pub(crate) mod background_checks;
 pub(crate) mod bank_accounts;
 pub(crate) mod compliance;
@@ -35,7 +37,7 @@ use axum::http::{Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
-use payout_model::endpoint::{Caller, Endpoint, Method as EndpointMethod};
+use payout_model::endpoint::{Endpoint, Method as EndpointMethod};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
 
@@ -56,6 +58,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(payout_methods::router())
         .merge(bank_accounts::router())
         .merge(payouts::router())
+        .merge(apps::router())
         .merge(webhooks::router())
         .merge(openapi::router())
         .fallback(fallback)
@@ -156,7 +159,7 @@ impl Mount for Router<AppState> {
         };
         let route = wrap(on(filter, handler));
         let router = self.route(E::INFO.path, route.clone());
-        if E::INFO.caller == Caller::App {
+        if E::INFO.caller.is_host() {
             router.route(&format!("{}/", E::INFO.path), route)
         } else {
             router

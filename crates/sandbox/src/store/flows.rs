@@ -8,6 +8,7 @@ use crate::db::{
 };
 use crate::error::Error;
 use chrono::{DateTime, Utc};
+use payout_model::money::FeeParty;
 use payout_model::{Flow, FlowState, NewFlow, Step, StepName};
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -17,13 +18,15 @@ pub(crate) fn flow_not_found() -> Error {
     Error::NotFound("flow not found".to_owned())
 }
 
-/// Inserts flow `id` of app `app_id` as `new` asks, created at `created`. A flow whose request
-/// names `user_id` is marked `preauthenticated` (migration 0004).
+/// Inserts flow `id` of app `app_id` as `new` asks, created at `created`, its payout fees paid
+/// by `fee_party` (the request's, else the app's default). A flow whose request names `user_id`
+/// is marked `preauthenticated` (migration 0004).
 pub(crate) async fn insert_flow(
     db: &Db,
     id: Uuid,
     app_id: Uuid,
     new: &NewFlow,
+    fee_party: FeeParty,
     created: DateTime<Utc>,
 ) -> Result<(), Error> {
     sqlx::query(
@@ -41,7 +44,7 @@ pub(crate) async fn insert_flow(
     .bind(to_flag(new.require_auth))
     .bind(metadata_to_text(&new.metadata)?)
     .bind(None::<String>)
-    .bind(new.payout_fee_party.unwrap_or_default().as_str())
+    .bind(fee_party.as_str())
     .bind(to_flag(new.user_id.is_some()))
     .bind(to_millis(created))
     .execute(db)

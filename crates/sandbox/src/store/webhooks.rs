@@ -684,7 +684,6 @@ pub(crate) async fn record_flow_updated(
 /// Records `app.updated` for app `app_id`, with `app` as `GET /api/v2/app` shows it, inside the
 /// transaction that changed the settings (for `PATCH /api/v2/app`); call
 /// [`crate::webhooks::wake`] after the commit.
-#[allow(dead_code)] // Called by the app settings endpoint (issue 10, "Organization and apps").
 pub(crate) async fn record_app_updated(
     conn: &mut AnyConnection,
     app_id: Uuid,
