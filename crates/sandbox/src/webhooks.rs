@@ -21,12 +21,13 @@ use axum::body::Bytes;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use payout_model::webhook::WebhookSecret;
 use rand::rngs::OsRng;
 use rand::{Rng as _, RngCore as _};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -251,14 +252,57 @@ async fn check_resolved(url: &str, allow_private: bool) -> Result<(), String> {
     Ok(())
 }
 
-type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// The resolver the delivery client connects through: it resolves a host name and drops every
+/// address in a private network (unless allowed), so what is checked is what is connected to —
+/// a name that rebinds to a private address between [`check_resolved`] and the connection
+/// finds nothing to connect to. Scheme rules (https for public hosts) were checked on the URL.
+#[derive(Clone, Copy, Debug)]
+struct GuardedResolver {
+    allow_private: bool,
+}
 
-fn http_client() -> HttpClient {
+impl tower::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = all
+                .into_iter()
+                .filter(|a| permit(classify(a.ip()), true, allow_private).is_ok())
+                .collect();
+            if allowed.is_empty() {
+                return Err(std::io::Error::other(format!(
+                    "{name} resolves to no address outside a private network"
+                )));
+            }
+            Ok(allowed.into_iter())
+        })
+    }
+}
+
+type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>;
+
+fn http_client(allow_private: bool) -> HttpClient {
+    let mut http = HttpConnector::new_with_resolver(GuardedResolver { allow_private });
+    http.enforce_http(false);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_webpki_roots()
         .https_or_http()
         .enable_http1()
-        .build();
+        .wrap_connector(http);
     Client::builder(hyper_util::rt::TokioExecutor::new()).build(https)
 }
 
@@ -267,7 +311,7 @@ fn http_client() -> HttpClient {
 pub fn spawn_webhook_worker(state: &AppState) -> JoinHandle<()> {
     let state = state.clone();
     tokio::spawn(async move {
-        let client = http_client();
+        let client = http_client(state.config.webhooks.allow_private);
         loop {
             let woken = WAKE.notified();
             tokio::pin!(woken);
@@ -545,6 +589,27 @@ mod tests {
         assert!(WebhookSettings::parse_retries("1s,2s").is_err());
         assert!(WebhookSettings::parse_retries("0s,5").is_err());
         assert!(WebhookSettings::parse_retries("").is_err());
+    }
+
+    #[tokio::test]
+    async fn the_delivery_client_connects_to_no_private_address() {
+        use std::str::FromStr as _;
+        use tower::ServiceExt as _;
+        let resolve = |allow_private, host: &str| {
+            let name = Name::from_str(host).expect("a host name");
+            GuardedResolver { allow_private }.oneshot(name)
+        };
+        let private = resolve(false, "10.1.2.3").await;
+        let message = private
+            .expect_err("a private address is refused")
+            .to_string();
+        assert!(message.contains("private network"), "{message}");
+        assert!(resolve(true, "10.1.2.3").await.is_ok());
+        let local: Vec<_> = resolve(false, "localhost")
+            .await
+            .expect("loopback")
+            .collect();
+        assert!(local.iter().all(|a| a.ip().is_loopback()), "{local:?}");
     }
 
     #[test]
