@@ -72,8 +72,15 @@ impl Validate for NewCode {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeSent {
-    /// The number it went to, masked but for its last digits (`+1 ••• ••• 2334`).
+    /// The number it went to, masked but for its last digits (`+1 ••• ••• 2334`), kept for
+    /// older clients; the app shows it from `country_code` and `last4` (issue 9).
     pub sent_to: String,
+    /// The country calling code of that number, digits only (`1`).
+    #[serde(default)]
+    pub country_code: String,
+    /// The last four digits of that number (`2334`).
+    #[serde(default)]
+    pub last4: String,
     /// When the code stops working.
     pub expires_at: DateTime<Utc>,
     /// When a new code may be asked for (the resend cooldown).
