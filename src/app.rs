@@ -247,12 +247,7 @@ pub fn FlowApp(
                 Screen::SignIn => t!(sign_in_title).to_owned(),
                 Screen::Step(step) => {
                     let (current, total) = step_progress.get().unwrap_or((1, 1));
-                    t!(
-                        live_step,
-                        current = &current.to_string(),
-                        total = &total.to_string(),
-                        title = step_title(step.name())
-                    )
+                    t!(live_step, current, total, title = step_title(step.name()))
                 }
                 Screen::Done { .. } => t!(done_title).to_owned(),
             }

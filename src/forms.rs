@@ -67,7 +67,7 @@ pub fn worded(name: &str, rule: Rule) -> String {
 /// the field's `label`: for rules only the server checks (a phone number no carrier uses, a
 /// code that is not the one sent).
 pub fn server_message(label: &str, message: &str) -> String {
-    t!(field_message, label = label, message = message)
+    t!(field_message, label, message)
 }
 
 /// Checks `value` of the text field `name` by the model's rule; `Err` holds the worded message.

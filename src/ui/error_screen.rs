@@ -48,7 +48,7 @@ pub fn ErrorScreen(
     let details = match &kind {
         ErrorKind::Other(message) if !message.is_empty() => Some(view! {
             <p class="pf-details" data-testid="error-details">
-                {t!(error_details, message = message)}
+                {t!(error_details, message)}
             </p>
         }),
         _ => None,

@@ -11,11 +11,7 @@ pub fn ProgressIndicator(
     /// How many steps the flow has.
     total: usize,
 ) -> impl IntoView {
-    let text = t!(
-        progress_step,
-        current = &current.to_string(),
-        total = &total.to_string()
-    );
+    let text = t!(progress_step, current, total);
     let percent = (current * 100).checked_div(total).unwrap_or(0).min(100);
     view! {
         <div class="pf-progress" data-testid="progress">

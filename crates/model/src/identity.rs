@@ -331,7 +331,7 @@ pub fn parse_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, R
     if v.is_empty() {
         return Err(Rule::Required);
     }
-    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| Rule::Date)?;
+    let date = parse_iso_date(v).ok_or(Rule::Date)?;
     if date > today {
         return Err(Rule::NotInFuture);
     }
@@ -339,6 +339,21 @@ pub fn parse_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, R
         return Err(Rule::After { year: 1900 });
     }
     Ok(date)
+}
+
+/// `YYYY-MM-DD` (month and day may have one digit) as a real calendar date. Written out rather
+/// than `NaiveDate::parse_from_str`, whose format-string parser is several KB of the app's wasm
+/// (issue 9, "keep wasm size in check").
+fn parse_iso_date(v: &str) -> Option<NaiveDate> {
+    let mut parts = v.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |s: &str, min: usize, max: usize| {
+        (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    if parts.next().is_some() || !digits(year, 4, 4) || !digits(month, 1, 2) || !digits(day, 1, 2) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
 }
 
 /// Whole years between `born` and `today`.
@@ -917,6 +932,20 @@ mod tests {
             Err(Rule::NotInFuture)
         );
         assert_eq!(check_date_of_birth("1990-02-30", today()), Err(Rule::Date));
+        for not_a_date in [
+            "1990/04/25",
+            "90-04-25",
+            "1990-04-25-1",
+            "1990-004-25",
+            "1990-a-25",
+        ] {
+            assert_eq!(
+                check_date_of_birth(not_a_date, today()),
+                Err(Rule::Date),
+                "{not_a_date}"
+            );
+        }
+        assert!(check_date_of_birth("1990-4-5", today()).is_ok());
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub fn phone_form_view(p: PhoneForm) -> impl IntoView {
             <p class="pf-details" id=SEND_WAIT_ID data-testid="auth-send-wait">
                 {move || match wait.get() {
                     0 => String::new(),
-                    seconds => t!(new_code_in, seconds = &seconds.to_string()),
+                    seconds => t!(new_code_in, seconds),
                 }}
             </p>
         </form>
@@ -162,7 +162,7 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
                 >
                     {move || match wait.get() {
                         0 => t!(resend_code).to_owned(),
-                        seconds => t!(resend_in, seconds = &seconds.to_string()),
+                        seconds => t!(resend_in, seconds),
                     }}
                 </button>
                 <Button

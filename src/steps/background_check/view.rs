@@ -138,7 +138,7 @@ pub fn on_file_view(
         .tin_last4
         .as_deref()
         .filter(|_| us_file)
-        .map(|last4| t!(ssn_last4, last4 = last4));
+        .map(|last4| t!(ssn_last4, last4));
     view! {
         <form
             class="pf-form"

@@ -162,10 +162,10 @@ fn saved_lines(saved: &Compliance) -> (String, Option<String>) {
     };
     let tax_id = match (&saved.tin_last4, &saved.foreign_tax_id_last4) {
         (Some(last4), _) => Some(t!(tin_on_file, masked = &masked_last4(last4))),
-        (None, Some(last4)) => Some(t!(foreign_tax_id_on_file, last4 = last4)),
+        (None, Some(last4)) => Some(t!(foreign_tax_id_on_file, last4)),
         (None, None) => None,
     };
-    (t!(compliance_saved_form, form = form), tax_id)
+    (t!(compliance_saved_form, form), tax_id)
 }
 
 /// Collects the user's W-9 or W-8BEN data.

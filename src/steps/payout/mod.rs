@@ -250,8 +250,7 @@ impl Step {
         };
         let Some(method) = form.selected_method() else {
             let label = field_label(field::PAYOUT_METHOD_ID);
-            form.method_error
-                .set(Some(t!(rule_choose_method, label = label)));
+            form.method_error.set(Some(t!(rule_choose_method, label)));
             return;
         };
         form.method_error.set(None);
