@@ -82,8 +82,10 @@ pub struct CodeSent {
     #[serde(default)]
     pub last4: String,
     /// When the code stops working.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
     /// When a new code may be asked for (the resend cooldown).
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub resend_at: DateTime<Utc>,
 }
 
@@ -573,6 +575,7 @@ pub struct Compliance {
     /// Residence address.
     pub address: Address,
     /// When it was submitted.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub submitted_at: DateTime<Utc>,
 }
 
@@ -664,6 +667,7 @@ pub struct UploadedDocument {
     /// Its size in bytes.
     pub size: u64,
     /// When it was uploaded.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub uploaded_at: DateTime<Utc>,
 }
 
@@ -704,6 +708,7 @@ pub struct IdVerification {
     /// after a failure (which clears them), those uploaded since.
     pub documents: Vec<UploadedDocument>,
     /// When the decision was made.
+    #[serde(default, deserialize_with = "crate::time::rfc3339_opt")]
     pub decided_at: Option<DateTime<Utc>>,
 }
 
@@ -850,6 +855,7 @@ pub struct BackgroundCheck {
     /// Last four digits of the SSN checked.
     pub ssn_last4: Option<String>,
     /// When it completed.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub completed_at: DateTime<Utc>,
 }
 

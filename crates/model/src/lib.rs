@@ -22,6 +22,7 @@ pub mod origin;
 pub mod rule;
 pub mod session;
 pub mod step;
+pub mod time;
 pub mod user;
 #[cfg(test)]
 mod wire_names;

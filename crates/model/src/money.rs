@@ -176,6 +176,7 @@ pub struct StatusChange {
     /// The status entered.
     pub status: TransferStatus,
     /// When.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub timestamp: DateTime<Utc>,
 }
 
@@ -188,6 +189,7 @@ pub struct Transaction {
     /// Cents moved; always positive.
     pub amount: Cents,
     /// When it was written.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
     /// The wallet or account the money left.
     pub source_name: String,
@@ -232,6 +234,7 @@ pub struct Transfer {
     /// ID of the transfer.
     pub id: Uuid,
     /// When it was created.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
     /// The user involved, if any.
     pub user_id: Option<Uuid>,
@@ -486,6 +489,7 @@ pub struct BankAccount {
     /// Checking or savings.
     pub account_type: AccountType,
     /// When it was connected.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
 }
 
@@ -624,6 +628,7 @@ pub struct PayoutMethod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_type: Option<AccountType>,
     /// When it was added.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
 }
 

@@ -38,6 +38,7 @@ pub struct Notification {
     /// The user it concerns, if any.
     pub user_id: Option<Uuid>,
     /// When it happened.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
     /// The details; their shape depends on `type`.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
