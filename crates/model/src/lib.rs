@@ -22,6 +22,7 @@ pub mod origin;
 pub mod rule;
 pub mod session;
 pub mod step;
+pub mod time;
 pub mod user;
 pub mod webhook;
 #[cfg(test)]

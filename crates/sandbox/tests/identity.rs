@@ -69,6 +69,9 @@ mod sign_in {
         assert_eq!(res.status, 200, "{}", res.text());
         let sent = res.json();
         assert_eq!(sent["sent_to"], "+1 ••• ••• 2334");
+        // The data the app shows the number from (issue 9).
+        assert_eq!(sent["country_code"], "1");
+        assert_eq!(sent["last4"], "2334");
         let ttl = ts(&sent["expires_at"]) - Utc::now();
         assert!(
             (Duration::minutes(9)..=Duration::minutes(10)).contains(&ttl),

@@ -157,7 +157,16 @@ mod oracle {
                 // The resend cooldown is per number: let it pass before the next flow.
             }
             assert_eq!(shapes[0], shapes[1], "{flow}");
-            assert_eq!(shapes[0], ["expires_at", "resend_at", "sent_to"]);
+            assert_eq!(
+                shapes[0],
+                [
+                    "country_code",
+                    "expires_at",
+                    "last4",
+                    "resend_at",
+                    "sent_to"
+                ]
+            );
             app.advance(Duration::seconds(30));
         }
     }
