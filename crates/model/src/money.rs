@@ -758,15 +758,26 @@ pub fn format_cents(cents: Cents) -> String {
 }
 
 /// Parses what a person types as dollars (`12`, `12.5`, `$1,234.56`) into cents; at most two
-/// decimals, never through floats.
+/// decimals, never through floats. A comma only groups thousands (`1,234`): `12,34` (a decimal
+/// comma in many languages) is refused rather than read as 1,234 dollars.
 pub fn parse_dollars(input: &str) -> Result<Cents, Rule> {
-    let s: String = input
-        .trim()
-        .trim_start_matches('$')
-        .chars()
-        .filter(|c| *c != ',')
-        .collect();
     let bad = || Err(Rule::AmountFormat);
+    let typed = input.trim().trim_start_matches('$');
+    let whole_typed = typed.split_once('.').map_or(typed, |(whole, _)| whole);
+    if whole_typed.contains(',') {
+        let mut groups = whole_typed.split(',');
+        let first = groups.next().unwrap_or_default();
+        if first.is_empty() || first.len() > 3 || groups.any(|g| g.len() != 3) {
+            return bad();
+        }
+    }
+    if typed
+        .split_once('.')
+        .is_some_and(|(_, frac)| frac.contains(','))
+    {
+        return bad();
+    }
+    let s: String = typed.chars().filter(|c| *c != ',').collect();
     let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
     if whole.is_empty() && frac.is_empty()
         || !whole.chars().all(|c| c.is_ascii_digit())
@@ -1023,6 +1034,15 @@ mod tests {
         assert_eq!(parse_dollars(".07"), Ok(7));
         assert_eq!(parse_dollars("0.29"), Ok(29)); // 0.29 * 100 is 28.999… in floats
         assert!(parse_dollars("1.234").is_err());
+        assert_eq!(parse_dollars("1,234,567"), Ok(123_456_700));
+        for decimal_comma_or_misgrouped in ["12,34", "12,5", ",123", "1,23,456", "1.5,0", "1,2345"]
+        {
+            assert_eq!(
+                parse_dollars(decimal_comma_or_misgrouped),
+                Err(Rule::AmountFormat),
+                "{decimal_comma_or_misgrouped}"
+            );
+        }
         assert!(parse_dollars("-5").is_err());
         assert!(parse_dollars("abc").is_err());
         assert!(parse_dollars("").is_err());
