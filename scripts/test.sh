@@ -39,6 +39,8 @@ say "end-to-end tests (sandbox + built app in Chromium)"
   # Two sandbox processes on one PostgreSQL deliver each webhook once (issue 10).
   # shellcheck source=scripts/postgres.sh
   source scripts/postgres.sh
+  # The webhook tests spawn the sandbox binary itself: build it from this tree first.
+  cargo build -q -p payout-sandbox
   PAYOUT_E2E_DIST="$root/dist" cargo test -q -p payout-e2e -- --test-threads=2
 )
 say "all tests passed"
