@@ -3,11 +3,23 @@
 //! timestamps as BIGINT unix milliseconds, flags as BIGINT 0/1, JSON as TEXT. Queries use `$1`
 //! placeholders, which both databases accept.
 //!
-//! Writes that must see and change shared state atomically (money, payout methods) go through
-//! [`begin_write`]: `BEGIN IMMEDIATE` on SQLite (the write lock is taken up front, waiting
-//! under the busy timeout, so two writers never deadlock upgrading a read lock) and a
-//! READ COMMITTED transaction on PostgreSQL that first locks the `ledger` sequence row, so
-//! writers queue instead of racing and each one reads what the previous one committed.
+//! SQLite runs in write-ahead-log mode with `synchronous = NORMAL` on every connection (a commit
+//! is durable once the log is synced at a checkpoint; a power cut may lose the last commits, never
+//! corrupt the file) and a busy timeout, so readers never wait for the writer.
+//!
+//! Writes that must see and change shared state atomically go through one of two transactions:
+//!
+//! - [`begin_ledger_write`] (money): `BEGIN IMMEDIATE` on SQLite (the write lock taken up front,
+//!   waiting under the busy timeout, so two writers never deadlock upgrading a read lock); on
+//!   PostgreSQL a READ COMMITTED transaction that locks nothing up front: the ledger locks the
+//!   rows it reads-then-writes ([`for_update`]), accounts always in id order, so payouts of
+//!   unrelated wallets run side by side and never deadlock (issue 10).
+//! - [`begin_write`] (everything else: sign-in, identity, payout methods): the same on SQLite;
+//!   on PostgreSQL it also takes one transaction-scoped advisory lock, so these writers queue
+//!   behind each other (not behind the ledger) and each reads what the previous one committed.
+//!
+//! Counters ([`next_seq`]) are PostgreSQL sequences on PostgreSQL ([`PG_SEQUENCES`]): taking a
+//! number there locks nothing, where the `sequences` row would stay locked until commit.
 
 use crate::error::Error;
 use anyhow::Context as _;
@@ -38,10 +50,26 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
             .max_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+    } else if is_sqlite(&url) {
+        AnyPoolOptions::new().max_connections(SQLITE_CONNECTIONS)
     } else {
-        AnyPoolOptions::new().max_connections(8)
+        AnyPoolOptions::new().max_connections(POSTGRES_CONNECTIONS)
     };
     let db = options
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                if !is_postgres(conn) {
+                    // Per connection: neither setting is kept in the file.
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
         .connect(&url)
         .await
         .with_context(|| format!("cannot open the database {}", redact(database_url)))?;
@@ -56,32 +84,124 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
         .run(&db)
         .await
         .context("cannot bring the database schema up to date")?;
+    if !is_sqlite(&url) {
+        ensure_pg_sequences(&db)
+            .await
+            .context("cannot create the PostgreSQL sequences")?;
+    }
     Ok(db)
 }
 
-/// A transaction for writes that read shared state first (see the module docs); commit it, or
-/// drop it to roll back. Never use the pool while holding one: on in-memory SQLite the pool has
-/// a single connection.
-pub(crate) async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, Error> {
-    if db.connect_options().database_url.scheme() == "sqlite" {
-        return Ok(db.begin_with("BEGIN IMMEDIATE").await?);
-    }
-    let mut tx = db
-        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-        .await?;
-    sqlx::query("UPDATE sequences SET value = value WHERE name = 'ledger'")
+/// Connections of a SQLite file's pool: one writer at a time (WAL) and readers beside it.
+const SQLITE_CONNECTIONS: u32 = 8;
+
+/// Connections of a PostgreSQL pool: ledger writers of unrelated wallets run side by side, each
+/// holding a connection while it waits for its rows.
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// How long a SQLite connection waits for the write lock before failing.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// The advisory lock [`begin_write`] takes on PostgreSQL ("payw").
+const WRITE_LOCK: i64 = 0x7061_7977;
+
+/// The advisory lock held while a starting process creates the sequences ("pays").
+const SEQUENCES_LOCK: i64 = 0x7061_7973;
+
+/// The counters that are sequences named `<counter>_seq` on PostgreSQL. A counter not listed
+/// stays a row of `sequences` on both databases: correct, but its row is locked until commit.
+pub(crate) const PG_SEQUENCES: [&str; 5] = [
+    "ledger",
+    "payout_methods",
+    "bank_accounts",
+    "background_checks",
+    "app_notifications",
+];
+
+/// Creates the sequences of [`PG_SEQUENCES`] unless they exist, each starting after the
+/// `sequences` row it replaces (a database written by an earlier version). Safe at every start
+/// and from several processes at once.
+async fn ensure_pg_sequences(db: &Db) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SEQUENCES_LOCK)
         .execute(&mut *tx)
         .await?;
+    for name in PG_SEQUENCES {
+        sqlx::query(&format!("CREATE SEQUENCE IF NOT EXISTS {name}_seq"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&format!(
+            "SELECT setval('{name}_seq', s.value) FROM sequences s WHERE s.name = $1 \
+             AND s.value > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {name}_seq)"
+        ))
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// Whether `conn` is a PostgreSQL connection (else SQLite).
+pub(crate) fn is_postgres(conn: &sqlx::AnyConnection) -> bool {
+    conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME
+}
+
+/// ` FOR UPDATE` on PostgreSQL, to end a `SELECT` of rows the transaction reads and then
+/// changes; nothing on SQLite, whose write transaction holds the whole database.
+pub(crate) fn for_update(conn: &sqlx::AnyConnection) -> &'static str {
+    if is_postgres(conn) {
+        " FOR UPDATE"
+    } else {
+        ""
+    }
+}
+
+/// A transaction for writes that read shared state first, other than the ledger's (see the
+/// module docs); commit it, or drop it to roll back. Never use the pool while holding one: on
+/// in-memory SQLite the pool has a single connection.
+pub(crate) async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, Error> {
+    let mut tx = begin_ledger_write(db).await?;
+    if is_postgres(&tx) {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
     Ok(tx)
 }
 
-/// Takes the next `count` numbers of sequence `name` (inside a write transaction); returns the
-/// first.
+/// A transaction for ledger writes (see the module docs): on PostgreSQL it locks nothing by
+/// itself, so the caller must lock, in a fixed order, every row it reads and then changes.
+/// Never use the pool while holding one.
+pub(crate) async fn begin_ledger_write(
+    db: &Db,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, Error> {
+    if db.connect_options().database_url.scheme() == "sqlite" {
+        return Ok(db.begin_with("BEGIN IMMEDIATE").await?);
+    }
+    Ok(db
+        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+        .await?)
+}
+
+/// Takes the next `count` numbers of counter `name` (inside a write transaction); returns the
+/// first. On PostgreSQL one number of a [`PG_SEQUENCES`] counter comes from its sequence: unique
+/// and rising, but not in commit order, and a rolled-back transaction leaves a gap; several at
+/// once (they must be consecutive) come from the `sequences` row, as every counter does on
+/// SQLite.
 pub(crate) async fn next_seq(
     conn: &mut sqlx::AnyConnection,
     name: &str,
     count: i64,
 ) -> Result<i64, Error> {
+    if count == 1 && is_postgres(conn) {
+        if let Some(name) = PG_SEQUENCES.iter().find(|n| **n == name) {
+            return Ok(sqlx::query_scalar(&format!("SELECT nextval('{name}_seq')"))
+                .fetch_one(conn)
+                .await?);
+        }
+    }
     let last: i64 = sqlx::query_scalar(
         "UPDATE sequences SET value = value + $1 WHERE name = $2 RETURNING value",
     )

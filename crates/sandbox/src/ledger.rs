@@ -8,13 +8,22 @@
 //! and each balance is its credits less its debits. Only `external:` accounts may go negative:
 //! a debit is a conditional `UPDATE … WHERE balance >= amount` whose miss is a [`Shortfall`],
 //! backed by a CHECK constraint. A transfer, its transactions and its status changes are
-//! written in one write transaction ([`crate::db::begin_write`]), with its idempotency key
-//! when it has one.
+//! written in one write transaction ([`crate::db::begin_ledger_write`]), with its idempotency
+//! key when it has one.
+//!
+//! Locking (issue 10): on PostgreSQL a ledger write locks only the rows it reads and then
+//! changes: the accounts whose balances it moves, all at once in id order before changing any
+//! ([`apply_moves`]), and for a status change the transfer first. Payouts of unrelated wallets
+//! therefore run side by side and never deadlock. `external:` accounts keep no stored balance
+//! (their `balance` column stays 0): outside the system and unbounded, they need no check, and
+//! as every payout on a rail touches its account, its row would queue every payout of every
+//! app. Their balance is the sum of their transactions. SQLite's write transaction holds the
+//! whole database, so none of this applies there.
 
 use crate::db::{
-    begin_write, enum_from_text, from_millis, is_unique_violation, metadata_from_text,
-    metadata_to_text, next_seq, parse_stored_id, parse_stored_json, parse_stored_opt_id,
-    to_json_text, to_millis, Db,
+    begin_ledger_write, enum_from_text, for_update, from_millis, is_postgres, is_unique_violation,
+    metadata_from_text, metadata_to_text, next_seq, parse_stored_id, parse_stored_json,
+    parse_stored_opt_id, to_json_text, to_millis, Db,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -155,6 +164,8 @@ impl LedgerError {
 
 /// Applies `moves` to the balances, all or nothing (inside the caller's write transaction).
 ///
+/// On PostgreSQL the accounts are locked first, in one statement in id order (see the module
+/// docs); external accounts are not changed (they keep no stored balance).
 /// The net change of each account is applied in account-id order, a debit only
 /// `WHERE balance >= amount`: a miss is the [`Shortfall`] of the first account (in that order:
 /// the app's wallet before the user's) that lacks the money. Every sum is checked (issue 8):
@@ -171,17 +182,23 @@ async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), Led
         let to = net.entry(&m.to).or_default();
         *to = to.checked_add(m.amount).ok_or(LedgerError::Overflow)?;
     }
-    for (account, delta) in net {
-        if delta == 0 {
-            continue;
+    net.retain(|account, delta| *delta != 0 && !is_external(account));
+    if is_postgres(conn) && !net.is_empty() {
+        let sql = format!(
+            "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id FOR UPDATE",
+            placeholders(net.len())
+        );
+        let mut lock = sqlx::query_scalar::<_, String>(&sql);
+        for account in net.keys() {
+            lock = lock.bind(*account);
         }
-        // balance + delta stays within i64: below MAX - delta for a credit, at or above
-        // MIN - delta for a debit (and at or above -delta for an account that may not go
-        // negative).
+        lock.fetch_all(&mut *conn).await?;
+    }
+    for (account, delta) in net {
+        // balance + delta stays within i64: below MAX - delta for a credit, at or above -delta
+        // for a debit (no account changed here may go negative).
         let (op, bound) = if delta > 0 {
             ("<=", i64::MAX - delta)
-        } else if is_external(account) {
-            (">=", i64::MIN - delta)
         } else {
             (">=", delta.checked_neg().ok_or(LedgerError::Overflow)?)
         };
@@ -227,19 +244,16 @@ pub(crate) fn amount_out_of_range() -> Error {
     Error::invalid_field("amount", "is more than the ledger can hold")
 }
 
-/// Inserts `moves` as transactions of `transfer_id`, numbered from the ledger sequence.
+/// Inserts `moves` as transactions of `transfer_id`, numbered from the ledger sequence (one
+/// number at a time: on PostgreSQL that takes no lock).
 async fn insert_transactions(
     conn: &mut AnyConnection,
     transfer_id: &str,
     moves: &[Move],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    if moves.is_empty() {
-        return Ok(());
-    }
-    let count = i64::try_from(moves.len()).map_err(|e| Error::Internal(e.to_string()))?;
-    let first = next_seq(&mut *conn, "ledger", count).await?;
-    for (id, m) in (first..).zip(moves) {
+    for m in moves {
+        let id = next_seq(&mut *conn, "ledger", 1).await?;
         sqlx::query(
             "INSERT INTO transactions (id, transfer_id, source, destination, amount, kind, \
              created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -305,23 +319,19 @@ pub(crate) async fn ensure_user_accounts(
 }
 
 /// Gives app `app_id` its wallet and fee account, and the wallet its [`OPENING_BALANCE`] (a
-/// refill from `external:bank`), unless it has them already. Safe to call at every start.
+/// refill from `external:bank`), unless it has them already. Safe to call at every start, and
+/// from several processes at once: the wallet's insert decides which call opens it (on
+/// PostgreSQL a concurrent one waits for it and then does nothing).
 pub(crate) async fn open_app_wallet(
     db: &Db,
     app_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let mut tx = begin_write(db).await?;
-    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1")
-        .bind(app_account(app_id))
-        .fetch_optional(&mut *tx)
-        .await?;
-    if exists.is_some() {
-        return Ok(());
-    }
+    let mut tx = begin_ledger_write(db).await?;
     for (id, kind) in [(app_account(app_id), "app"), (fees_account(app_id), "fees")] {
-        sqlx::query(
-            "INSERT INTO accounts (id, kind, app_id, balance, created) VALUES ($1, $2, $3, 0, $4)",
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (id, kind, app_id, balance, created) VALUES ($1, $2, $3, 0, $4) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
         .bind(kind)
@@ -329,6 +339,9 @@ pub(crate) async fn open_app_wallet(
         .bind(to_millis(now))
         .execute(&mut *tx)
         .await?;
+        if inserted.rows_affected() == 0 && kind == "app" {
+            return Ok(());
+        }
     }
     let draft = TransferDraft::completed(
         app_id,
@@ -480,7 +493,7 @@ pub(crate) async fn create_transfer(
     now: DateTime<Utc>,
 ) -> Result<Transfer, LedgerError> {
     let written = async {
-        let mut tx = begin_write(db).await?;
+        let mut tx = begin_ledger_write(db).await?;
         if let Some(key) = key {
             if let Some(earlier) = key.earlier(&mut tx, draft.app_id).await? {
                 return Ok(load_transfer(&mut tx, earlier).await?);
@@ -583,6 +596,23 @@ impl TransferRow {
             query = query.bind(user_id.to_string());
         }
         Ok(query.fetch_optional(conn).await?)
+    }
+
+    /// Transfer `id` of app `app_id`, locked until the write transaction ends (PostgreSQL).
+    async fn find_for_update(
+        conn: &mut AnyConnection,
+        app_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<TransferRow>, Error> {
+        let sql = format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1 AND app_id = $2{}",
+            for_update(conn)
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(id.to_string())
+            .bind(app_id.to_string())
+            .fetch_optional(conn)
+            .await?)
     }
 
     /// Whether transfer `id` was made through flow `flow_id` (a flow session reads only the
@@ -812,8 +842,9 @@ pub(crate) async fn change_status(
     verb: &str,
     now: DateTime<Utc>,
 ) -> Result<Transfer, Error> {
-    let mut tx = begin_write(db).await?;
-    let row = TransferRow::find(&mut tx, app_id, None, id)
+    let mut tx = begin_ledger_write(db).await?;
+    // Locked first: a concurrent change of the same transfer waits, then sees this one's status.
+    let row = TransferRow::find_for_update(&mut tx, app_id, id)
         .await?
         .ok_or_else(transfer_not_found)?;
     let from = row.status()?;

@@ -88,11 +88,14 @@ fn wallet_pair(wallet: Value) -> (i64, i64) {
 
 /// The balance of ledger account `id` (0 when it was never opened).
 async fn balance(app: &TestApp, id: &str) -> i64 {
-    let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&app.db)
-        .await
-        .unwrap();
+    let balance: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT CAST({} AS BIGINT) FROM accounts a WHERE a.id = $1",
+        support::BALANCE
+    ))
+    .bind(id)
+    .fetch_optional(&app.db)
+    .await
+    .unwrap();
     balance.unwrap_or(0)
 }
 
