@@ -186,20 +186,16 @@ pub(crate) async fn begin_ledger_write(
 }
 
 /// Takes the next `count` numbers of counter `name` (inside a write transaction); returns the
-/// first. On PostgreSQL one number of a [`PG_SEQUENCES`] counter comes from its sequence: unique
-/// and rising, but not in commit order, and a rolled-back transaction leaves a gap; several at
-/// once (they must be consecutive) come from the `sequences` row, as every counter does on
-/// SQLite.
+/// first. They are consecutive, so on PostgreSQL only one number (`count` 1) comes from the
+/// counter's sequence ([`next_seqs`]); more come from its `sequences` row, as on SQLite.
 pub(crate) async fn next_seq(
     conn: &mut sqlx::AnyConnection,
     name: &str,
     count: i64,
 ) -> Result<i64, Error> {
     if count == 1 && is_postgres(conn) {
-        if let Some(name) = PG_SEQUENCES.iter().find(|n| **n == name) {
-            return Ok(sqlx::query_scalar(&format!("SELECT nextval('{name}_seq')"))
-                .fetch_one(conn)
-                .await?);
+        if let Some(first) = next_seqs(conn, name, 1).await?.first() {
+            return Ok(*first);
         }
     }
     let last: i64 = sqlx::query_scalar(
@@ -210,6 +206,41 @@ pub(crate) async fn next_seq(
     .fetch_one(conn)
     .await?;
     Ok(last - count + 1)
+}
+
+/// Takes `count` numbers of counter `name` (inside a write transaction), rising, in one
+/// statement. On PostgreSQL a [`PG_SEQUENCES`] counter's come from its sequence: unique and
+/// rising, but not always consecutive nor in commit order, and a rolled-back transaction leaves
+/// a gap; otherwise they are consecutive, from the counter's `sequences` row.
+pub(crate) async fn next_seqs(
+    conn: &mut sqlx::AnyConnection,
+    name: &str,
+    count: usize,
+) -> Result<Vec<i64>, Error> {
+    let n = i64::try_from(count).map_err(|e| Error::Internal(e.to_string()))?;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if is_postgres(conn) {
+        if let Some(name) = PG_SEQUENCES.iter().find(|n| **n == name) {
+            let mut numbers: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT nextval('{name}_seq') FROM generate_series(1, $1)"
+            ))
+            .bind(n)
+            .fetch_all(conn)
+            .await?;
+            numbers.sort_unstable();
+            return Ok(numbers);
+        }
+    }
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE sequences SET value = value + $1 WHERE name = $2 RETURNING value",
+    )
+    .bind(n)
+    .bind(name)
+    .fetch_one(conn)
+    .await?;
+    Ok((last - n + 1..=last).collect())
 }
 
 /// Whether `e` is a unique (or primary key) violation: a concurrent writer got there first.

@@ -22,7 +22,7 @@
 
 use crate::db::{
     begin_ledger_write, enum_from_text, for_update, from_millis, is_postgres, is_unique_violation,
-    metadata_from_text, metadata_to_text, next_seq, parse_stored_id, parse_stored_json,
+    metadata_from_text, metadata_to_text, next_seqs, parse_stored_id, parse_stored_json,
     parse_stored_opt_id, to_json_text, to_millis, Db,
 };
 use crate::error::Error;
@@ -244,31 +244,61 @@ pub(crate) fn amount_out_of_range() -> Error {
     Error::invalid_field("amount", "is more than the ledger can hold")
 }
 
-/// Inserts `moves` as transactions of `transfer_id`, numbered from the ledger sequence (one
-/// number at a time: on PostgreSQL that takes no lock).
+/// Inserts `moves` as transactions of `transfer_id`, numbered from the ledger sequence, in one
+/// statement.
 async fn insert_transactions(
     conn: &mut AnyConnection,
     transfer_id: &str,
     moves: &[Move],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    for m in moves {
-        let id = next_seq(&mut *conn, "ledger", 1).await?;
-        sqlx::query(
-            "INSERT INTO transactions (id, transfer_id, source, destination, amount, kind, \
-             created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(transfer_id)
-        .bind(&m.from)
-        .bind(&m.to)
-        .bind(m.amount)
-        .bind(m.kind.as_str())
-        .bind(to_millis(now))
-        .execute(&mut *conn)
-        .await?;
+    let ids = next_seqs(&mut *conn, "ledger", moves.len()).await?;
+    insert_numbered_transactions(conn, transfer_id, &ids, moves, now).await
+}
+
+/// Inserts `moves` as transactions of `transfer_id` with ids `ids`, in one statement.
+async fn insert_numbered_transactions(
+    conn: &mut AnyConnection,
+    transfer_id: &str,
+    ids: &[i64],
+    moves: &[Move],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if moves.is_empty() {
+        return Ok(());
     }
+    let sql = format!(
+        "INSERT INTO transactions (id, transfer_id, source, destination, amount, kind, created) \
+         VALUES {}",
+        value_rows(moves.len(), 7)
+    );
+    let mut insert = sqlx::query(&sql);
+    for (id, m) in ids.iter().zip(moves) {
+        insert = insert
+            .bind(*id)
+            .bind(transfer_id)
+            .bind(&m.from)
+            .bind(&m.to)
+            .bind(m.amount)
+            .bind(m.kind.as_str())
+            .bind(to_millis(now));
+    }
+    insert.execute(conn).await?;
     Ok(())
+}
+
+/// `($1, …, $columns), ($columns+1, …)`: the placeholders of `rows` rows of a multi-row insert.
+fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({row})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Appends `status` to the status history of `transfer_id`.
@@ -299,22 +329,23 @@ pub(crate) async fn ensure_user_accounts(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    // One statement for both: a payout's write transaction runs this every time.
+    let mut insert = sqlx::query(
+        "INSERT INTO accounts (id, kind, app_id, user_id, balance, created) \
+         VALUES ($1, $2, $3, $4, 0, $5), ($6, $7, $8, $9, 0, $10) ON CONFLICT (id) DO NOTHING",
+    );
     for (id, kind) in [
         (user_account(user_id), "user"),
         (hold_account(user_id), "hold"),
     ] {
-        sqlx::query(
-            "INSERT INTO accounts (id, kind, app_id, user_id, balance, created) \
-             VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(kind)
-        .bind(app_id.to_string())
-        .bind(user_id.to_string())
-        .bind(to_millis(now))
-        .execute(&mut *conn)
-        .await?;
+        insert = insert
+            .bind(id)
+            .bind(kind)
+            .bind(app_id.to_string())
+            .bind(user_id.to_string())
+            .bind(to_millis(now));
     }
+    insert.execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -445,26 +476,33 @@ impl TransferDraft {
 }
 
 /// Writes `draft`: balances first (a [`Shortfall`] writes nothing), then the transfer, its
-/// status history and its transactions. Inside the caller's write transaction.
+/// status history and its transactions, one statement each. Inside the caller's write
+/// transaction. Returns the transfer as [`load_transfer`] would read it back, built from what
+/// was written rather than read again under the write lock.
 async fn write_transfer(
     conn: &mut AnyConnection,
     draft: &TransferDraft,
     now: DateTime<Utc>,
-) -> Result<(), LedgerError> {
+) -> Result<Transfer, LedgerError> {
     let status = *draft
         .statuses
         .last()
         .ok_or_else(|| Error::Internal("a transfer without a status".to_owned()))?;
     apply_moves(&mut *conn, &draft.moves).await?;
-    let seq = next_seq(&mut *conn, "ledger", 1).await?;
+    // The transfer's number and its transactions' in one go.
+    let numbers = next_seqs(&mut *conn, "ledger", 1 + draft.moves.len()).await?;
+    let (seq, transaction_ids) = numbers
+        .split_first()
+        .ok_or_else(|| Error::Internal("no ledger number".to_owned()))?;
     let id = draft.id.to_string();
+    let metadata = metadata_to_text(&draft.metadata)?;
     sqlx::query(
         "INSERT INTO transfers (id, seq, app_id, user_id, flow_id, kind, amount, status, \
          external_data, metadata, created) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&id)
-    .bind(seq)
+    .bind(*seq)
     .bind(draft.app_id.to_string())
     .bind(draft.user_id.map(|u| u.to_string()))
     .bind(draft.flow_id.map(|f| f.to_string()))
@@ -472,15 +510,59 @@ async fn write_transfer(
     .bind(draft.amount)
     .bind(status.as_str())
     .bind(to_json_text(&draft.external_data)?)
-    .bind(metadata_to_text(&draft.metadata)?)
+    .bind(&metadata)
     .bind(to_millis(now))
     .execute(&mut *conn)
     .await?;
-    for status in &draft.statuses {
-        insert_status_change(&mut *conn, &id, *status, now).await?;
+    let sql = format!(
+        "INSERT INTO transfer_status_changes (transfer_id, position, status, changed) VALUES {}",
+        value_rows(draft.statuses.len(), 4)
+    );
+    let mut history = sqlx::query(&sql);
+    for (position, status) in (0_i64..).zip(&draft.statuses) {
+        history = history
+            .bind(&id)
+            .bind(position)
+            .bind(status.as_str())
+            .bind(to_millis(now));
     }
-    insert_transactions(conn, &id, &draft.moves, now).await?;
-    Ok(())
+    history.execute(&mut *conn).await?;
+    insert_numbered_transactions(conn, &id, transaction_ids, &draft.moves, now).await?;
+
+    // As stored: the time at millisecond precision, the metadata through its column's rule.
+    let created = from_millis(to_millis(now))?;
+    let metadata = metadata_from_text(metadata.as_deref())?;
+    Ok(Transfer {
+        id: draft.id,
+        created,
+        user_id: draft.user_id,
+        amount: draft.amount,
+        status,
+        status_history: draft
+            .statuses
+            .iter()
+            .map(|status| StatusChange {
+                status: *status,
+                timestamp: created,
+            })
+            .collect(),
+        transactions: transaction_ids
+            .iter()
+            .zip(&draft.moves)
+            .map(|(id, m)| Transaction {
+                id: *id,
+                amount: m.amount,
+                created,
+                kind: m.kind,
+                source_name: m.from.clone(),
+                destination_name: m.to.clone(),
+                metadata: metadata.clone(),
+            })
+            .collect(),
+        kind: draft.kind,
+        external_data: draft.external_data.clone(),
+        metadata,
+    })
 }
 
 /// Writes `draft` in one write transaction and returns it as written. With `key`, a request
@@ -502,11 +584,10 @@ pub(crate) async fn create_transfer(
         if let Some(user_id) = draft.user_id {
             ensure_user_accounts(&mut tx, draft.app_id, user_id, now).await?;
         }
-        write_transfer(&mut tx, draft, now).await?;
+        let transfer = write_transfer(&mut tx, draft, now).await?;
         if let Some(key) = key {
             key.record(&mut tx, draft.app_id, draft.id, now).await?;
         }
-        let transfer = load_transfer(&mut tx, draft.id).await?;
         tx.commit().await?;
         Ok::<_, LedgerError>(transfer)
     }
