@@ -26,6 +26,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
+use sqlx::Connection as _;
 use uuid::Uuid;
 
 /// A pool of connections to SQLite or PostgreSQL.
@@ -56,6 +57,18 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
         AnyPoolOptions::new().max_connections(POSTGRES_CONNECTIONS)
     };
     let db = options
+        // sqlx pings every connection it hands out by default: on SQLite that is a round trip
+        // to the connection's thread, on PostgreSQL to the server, doubling the cost of a short
+        // query. Only a connection idle for a while is checked.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .after_connect(|conn, _| {
             Box::pin(async move {
                 if !is_postgres(conn) {
@@ -98,6 +111,9 @@ const SQLITE_CONNECTIONS: u32 = 8;
 /// Connections of a PostgreSQL pool: ledger writers of unrelated wallets run side by side, each
 /// holding a connection while it waits for its rows.
 const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// How long a pooled connection may have been idle before it is checked (pinged) on its way out.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How long a SQLite connection waits for the write lock before failing.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
@@ -160,7 +176,7 @@ pub(crate) fn for_update(conn: &sqlx::AnyConnection) -> &'static str {
 /// A transaction for writes that read shared state first, other than the ledger's (see the
 /// module docs); commit it, or drop it to roll back. Never use the pool while holding one: on
 /// in-memory SQLite the pool has a single connection.
-pub(crate) async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, Error> {
+pub(crate) async fn begin_write(db: &Db) -> Result<WriteTx, Error> {
     let mut tx = begin_ledger_write(db).await?;
     if is_postgres(&tx) {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -174,15 +190,63 @@ pub(crate) async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sq
 /// A transaction for ledger writes (see the module docs): on PostgreSQL it locks nothing by
 /// itself, so the caller must lock, in a fixed order, every row it reads and then changes.
 /// Never use the pool while holding one.
-pub(crate) async fn begin_ledger_write(
-    db: &Db,
-) -> Result<sqlx::Transaction<'static, sqlx::Any>, Error> {
-    if db.connect_options().database_url.scheme() == "sqlite" {
-        return Ok(db.begin_with("BEGIN IMMEDIATE").await?);
+pub(crate) async fn begin_ledger_write(db: &Db) -> Result<WriteTx, Error> {
+    let url = &db.connect_options().database_url;
+    if url.scheme() != "sqlite" {
+        let tx = db
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await?;
+        return Ok(WriteTx { tx, _turn: None });
     }
-    Ok(db
-        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-        .await?)
+    // This process's writers take turns here, in order, before asking SQLite: a writer that
+    // found the database locked would sleep in SQLite's busy handler (up to 100 ms a time)
+    // while the lock went free. Another process's writers still meet the busy timeout.
+    let turn = if is_sqlite_memory(url.as_str()) {
+        None
+    } else {
+        Some(writer_turns(url.as_str()).lock_owned().await)
+    };
+    let tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    Ok(WriteTx { tx, _turn: turn })
+}
+
+/// A write transaction ([`begin_write`], [`begin_ledger_write`]): the connection (it derefs to
+/// it), and on a SQLite file this process's turn to write, held until it commits or is dropped
+/// (which rolls it back).
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    // Dropped after `tx`, so the next writer starts once this one has ended.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits the transaction, then lets the next writer go.
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+/// The queue of this process's writers to the SQLite database at `url` (one per database).
+fn writer_turns(url: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    type Turns = std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>;
+    static TURNS: std::sync::LazyLock<std::sync::Mutex<Turns>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut turns = TURNS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    turns.entry(url.to_owned()).or_default().clone()
 }
 
 /// Takes the next `count` numbers of counter `name` (inside a write transaction); returns the
