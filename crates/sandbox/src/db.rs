@@ -245,7 +245,9 @@ fn writer_turns(url: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
     type Turns = std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>;
     static TURNS: std::sync::LazyLock<std::sync::Mutex<Turns>> =
         std::sync::LazyLock::new(Default::default);
-    let mut turns = TURNS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut turns = TURNS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     turns.entry(url.to_owned()).or_default().clone()
 }
 

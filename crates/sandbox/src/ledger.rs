@@ -164,13 +164,11 @@ impl LedgerError {
 
 /// Applies `moves` to the balances, all or nothing (inside the caller's write transaction).
 ///
-/// On PostgreSQL the accounts are locked first, in one statement in id order (see the module
-/// docs); external accounts are not changed (they keep no stored balance).
-/// The net change of each account is applied in account-id order, a debit only
-/// `WHERE balance >= amount`: a miss is the [`Shortfall`] of the first account (in that order:
-/// the app's wallet before the user's) that lacks the money. Every sum is checked (issue 8):
-/// a change that would take a balance beyond the `i64` range is [`LedgerError::Overflow`], in
-/// memory or in the database's `UPDATE`, which only applies when the result stays in range.
+/// The accounts' balances are read first, on PostgreSQL locked in one statement in id order (see
+/// the module docs), and checked: the first account in id order (the app's wallet before the
+/// user's) that lacks the money is the [`Shortfall`]. Then one `UPDATE` applies every net change.
+/// External accounts are not changed (they keep no stored balance). Every sum is checked (issue 8):
+/// a change that would take a balance beyond the `i64` range is [`LedgerError::Overflow`].
 async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), LedgerError> {
     let mut net: BTreeMap<&str, Cents> = BTreeMap::new();
     for m in moves {
@@ -183,50 +181,56 @@ async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), Led
         *to = to.checked_add(m.amount).ok_or(LedgerError::Overflow)?;
     }
     net.retain(|account, delta| *delta != 0 && !is_external(account));
-    if is_postgres(conn) && !net.is_empty() {
-        let sql = format!(
-            "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id FOR UPDATE",
-            placeholders(net.len())
-        );
-        let mut lock = sqlx::query_scalar::<_, String>(&sql);
-        for account in net.keys() {
-            lock = lock.bind(*account);
-        }
-        lock.fetch_all(&mut *conn).await?;
+    if net.is_empty() {
+        return Ok(());
     }
-    for (account, delta) in net {
-        // balance + delta stays within i64: below MAX - delta for a credit, at or above -delta
-        // for a debit (no account changed here may go negative).
-        let (op, bound) = if delta > 0 {
-            ("<=", i64::MAX - delta)
-        } else {
-            (">=", delta.checked_neg().ok_or(LedgerError::Overflow)?)
-        };
-        let done = sqlx::query(&format!(
-            "UPDATE accounts SET balance = balance + $1 WHERE id = $2 AND balance {op} $3"
-        ))
-        .bind(delta)
-        .bind(account)
-        .bind(bound)
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() != 1 {
-            let balance: Option<Cents> =
-                sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
-                    .bind(account)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            return Err(match balance {
-                Some(balance) if balance.checked_add(delta).is_some_and(|b| b < 0) => {
-                    LedgerError::Shortfall(Shortfall {
-                        account: account.to_owned(),
-                        balance,
-                    })
-                }
-                Some(_) => LedgerError::Overflow,
-                None => Error::Internal(format!("no ledger account {account}")).into(),
-            });
+    // The balances, locked on PostgreSQL (in id order, see the module docs); SQLite's write
+    // transaction already holds the database.
+    let sql = format!(
+        "SELECT id, balance FROM accounts WHERE id IN ({}) ORDER BY id{}",
+        placeholders(net.len()),
+        for_update(conn)
+    );
+    let mut read = sqlx::query_as::<_, (String, Cents)>(&sql);
+    for account in net.keys() {
+        read = read.bind(*account);
+    }
+    let balances: HashMap<String, Cents> = read.fetch_all(&mut *conn).await?.into_iter().collect();
+    // In account-id order: the first account that lacks the money is the shortfall.
+    for (account, delta) in &net {
+        let balance = *balances
+            .get(*account)
+            .ok_or_else(|| Error::Internal(format!("no ledger account {account}")))?;
+        let after = balance.checked_add(*delta).ok_or(LedgerError::Overflow)?;
+        if after < 0 {
+            return Err(LedgerError::Shortfall(Shortfall {
+                account: (*account).to_owned(),
+                balance,
+            }));
         }
+    }
+    // One statement for every account (the CHECK constraint stays the backstop).
+    let cases = (0..net.len())
+        .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let ids = (0..net.len())
+        .map(|i| format!("${}", 2 * net.len() + i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE accounts SET balance = balance + CASE id {cases} ELSE 0 END WHERE id IN ({ids})"
+    );
+    let mut update = sqlx::query(&sql);
+    for (account, delta) in &net {
+        update = update.bind(*account).bind(*delta);
+    }
+    for account in net.keys() {
+        update = update.bind(*account);
+    }
+    let done = update.execute(&mut *conn).await?;
+    if done.rows_affected() != net.len() as u64 {
+        return Err(Error::Internal("a ledger account vanished under its lock".to_owned()).into());
     }
     Ok(())
 }
