@@ -43,6 +43,12 @@ static MIGRATOR: Migrator = sqlx::migrate!();
 ///   never closes (each SQLite connection would otherwise see its own empty database).
 /// - `postgres://user:password@host/db`: an existing PostgreSQL database.
 pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
+    connect_with(database_url, None).await
+}
+
+/// [`connect`] with a pool of at most `max_connections` (default: 8 on a SQLite file, 16 on
+/// PostgreSQL; an in-memory SQLite database always has one).
+pub async fn connect_with(database_url: &str, max_connections: Option<u32>) -> anyhow::Result<Db> {
     sqlx::any::install_default_drivers();
     let url = with_create_mode(database_url);
     let options = if is_sqlite_memory(&url) {
@@ -52,9 +58,9 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
             .idle_timeout(None)
             .max_lifetime(None)
     } else if is_sqlite(&url) {
-        AnyPoolOptions::new().max_connections(SQLITE_CONNECTIONS)
+        AnyPoolOptions::new().max_connections(max_connections.unwrap_or(SQLITE_CONNECTIONS))
     } else {
-        AnyPoolOptions::new().max_connections(POSTGRES_CONNECTIONS)
+        AnyPoolOptions::new().max_connections(max_connections.unwrap_or(POSTGRES_CONNECTIONS))
     };
     let db = options
         // sqlx pings every connection it hands out by default: on SQLite that is a round trip
@@ -163,11 +169,13 @@ pub(crate) fn is_postgres(conn: &sqlx::AnyConnection) -> bool {
     conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME
 }
 
-/// ` FOR UPDATE` on PostgreSQL, to end a `SELECT` of rows the transaction reads and then
-/// changes; nothing on SQLite, whose write transaction holds the whole database.
+/// ` FOR NO KEY UPDATE` on PostgreSQL, to end a `SELECT` of rows the transaction reads and then
+/// changes (not their keys): the lock an `UPDATE` takes, which leaves other transactions free to
+/// insert rows that reference them (a foreign key's `KEY SHARE`). Nothing on SQLite, whose write
+/// transaction holds the whole database.
 pub(crate) fn for_update(conn: &sqlx::AnyConnection) -> &'static str {
     if is_postgres(conn) {
-        " FOR UPDATE"
+        " FOR NO KEY UPDATE"
     } else {
         ""
     }

@@ -21,7 +21,7 @@
 //! whole database, so none of this applies there.
 
 use crate::db::{
-    begin_ledger_write, enum_from_text, for_update, from_millis, is_postgres, is_unique_violation,
+    begin_ledger_write, enum_from_text, for_update, from_millis, is_unique_violation,
     metadata_from_text, metadata_to_text, next_seqs, parse_stored_id, parse_stored_json,
     parse_stored_opt_id, to_json_text, to_millis, Db,
 };

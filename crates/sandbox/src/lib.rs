@@ -60,7 +60,7 @@ mod store;
 pub mod test_values;
 
 pub use config::{Config, Limit, RateLimits};
-pub use db::{connect, Db};
+pub use db::{connect, connect_with, Db};
 pub use error::Error;
 pub use otp::{CodeSender, SandboxCodeSender, SendError, SendFuture};
 pub use phone::ParsedPhone;

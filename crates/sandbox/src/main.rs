@@ -15,7 +15,7 @@ use anyhow::{bail, Context as _};
 use clap::Parser;
 use payout_model::Origin;
 use payout_sandbox::{
-    app, connect, ensure_default_app, spawn_purge_task, AppState, Config, Limit, RateLimits,
+    app, connect_with, ensure_default_app, spawn_purge_task, AppState, Config, Limit, RateLimits,
     PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
@@ -40,6 +40,10 @@ struct Cli {
         hide_env_values = true
     )]
     database: String,
+    /// Database connections in the pool [default: 8 on SQLite, 16 on PostgreSQL].
+    #[arg(long, env = "PAYOUT_SANDBOX_DB_CONNECTIONS", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    db_connections: Option<u32>,
     /// Address to listen on.
     #[arg(long, env = "PAYOUT_SANDBOX_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -118,7 +122,7 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
 
-    let db = connect(&cli.database).await?;
+    let db = connect_with(&cli.database, cli.db_connections).await?;
     let credentials = env_credentials()?;
     let default_app = ensure_default_app(
         &db,
