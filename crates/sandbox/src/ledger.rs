@@ -162,14 +162,40 @@ impl LedgerError {
     }
 }
 
+/// The balances `sql` reads (`id, balance` of the accounts `ids`), by account.
+async fn read_balances(
+    conn: &mut AnyConnection,
+    sql: &str,
+    ids: &[&str],
+) -> Result<HashMap<String, Cents>, Error> {
+    let mut read = sqlx::query_as::<_, (String, Cents)>(sql);
+    for id in ids {
+        read = read.bind(*id);
+    }
+    Ok(read.fetch_all(conn).await?.into_iter().collect())
+}
+
+/// Whose accounts [`apply_moves`] may open when they are missing.
+#[derive(Clone, Copy, Debug)]
+struct AccountOpener {
+    app_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+}
+
 /// Applies `moves` to the balances, all or nothing (inside the caller's write transaction).
+/// With `opener`, that user's wallet and hold accounts are opened if a move needs them.
 ///
 /// The accounts' balances are read first, on PostgreSQL locked in one statement in id order (see
 /// the module docs), and checked: the first account in id order (the app's wallet before the
 /// user's) that lacks the money is the [`Shortfall`]. Then one `UPDATE` applies every net change.
 /// External accounts are not changed (they keep no stored balance). Every sum is checked (issue 8):
 /// a change that would take a balance beyond the `i64` range is [`LedgerError::Overflow`].
-async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), LedgerError> {
+async fn apply_moves(
+    conn: &mut AnyConnection,
+    moves: &[Move],
+    opener: Option<AccountOpener>,
+) -> Result<(), LedgerError> {
     let mut net: BTreeMap<&str, Cents> = BTreeMap::new();
     for m in moves {
         if m.amount <= 0 || m.from == m.to {
@@ -191,11 +217,13 @@ async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), Led
         placeholders(net.len()),
         for_update(conn)
     );
-    let mut read = sqlx::query_as::<_, (String, Cents)>(&sql);
-    for account in net.keys() {
-        read = read.bind(*account);
+    let ids: Vec<&str> = net.keys().copied().collect();
+    let mut balances = read_balances(&mut *conn, &sql, &ids).await?;
+    if let (true, Some(opener)) = (balances.len() < net.len(), opener) {
+        // A user from before the ledger: their accounts open on first use.
+        ensure_user_accounts(&mut *conn, opener.app_id, opener.user_id, opener.now).await?;
+        balances = read_balances(&mut *conn, &sql, &ids).await?;
     }
-    let balances: HashMap<String, Cents> = read.fetch_all(&mut *conn).await?.into_iter().collect();
     // In account-id order: the first account that lacks the money is the shortfall.
     for (account, delta) in &net {
         let balance = *balances
@@ -492,7 +520,12 @@ async fn write_transfer(
         .statuses
         .last()
         .ok_or_else(|| Error::Internal("a transfer without a status".to_owned()))?;
-    apply_moves(&mut *conn, &draft.moves).await?;
+    let opener = draft.user_id.map(|user_id| AccountOpener {
+        app_id: draft.app_id,
+        user_id,
+        now,
+    });
+    apply_moves(&mut *conn, &draft.moves, opener).await?;
     // The transfer's number and its transactions' in one go.
     let numbers = next_seqs(&mut *conn, "ledger", 1 + draft.moves.len()).await?;
     let (seq, transaction_ids) = numbers
@@ -572,6 +605,12 @@ async fn write_transfer(
 /// Writes `draft` in one write transaction and returns it as written. With `key`, a request
 /// that already made a transfer under that key returns that transfer instead (or 409 if its
 /// body differed), whether it committed before this call or raced it.
+///
+/// The key is not looked up inside the transaction: every caller has looked before
+/// ([`replayed_transfer`], which also answers a replay before the request's own rules), and a
+/// request that got there meanwhile is found after this write fails: on the key's primary key,
+/// or for money the other request already spent. One statement less under the write lock of
+/// every payout.
 pub(crate) async fn create_transfer(
     db: &Db,
     draft: &TransferDraft,
@@ -580,14 +619,6 @@ pub(crate) async fn create_transfer(
 ) -> Result<Transfer, LedgerError> {
     let written = async {
         let mut tx = begin_ledger_write(db).await?;
-        if let Some(key) = key {
-            if let Some(earlier) = key.earlier(&mut tx, draft.app_id).await? {
-                return Ok(load_transfer(&mut tx, earlier).await?);
-            }
-        }
-        if let Some(user_id) = draft.user_id {
-            ensure_user_accounts(&mut tx, draft.app_id, user_id, now).await?;
-        }
         let transfer = write_transfer(&mut tx, draft, now).await?;
         if let Some(key) = key {
             key.record(&mut tx, draft.app_id, draft.id, now).await?;
@@ -597,12 +628,15 @@ pub(crate) async fn create_transfer(
     }
     .await;
     match (written, key) {
-        // Another request with this key committed between our check and our insert.
-        (Err(LedgerError::Failed(e)), Some(key)) if is_unique_violation(&e) => {
+        // Another request with this key committed since the caller looked.
+        (Err(e), Some(key))
+            if matches!(&e, LedgerError::Shortfall(_))
+                || matches!(&e, LedgerError::Failed(e) if is_unique_violation(e)) =>
+        {
             let mut conn = db.acquire().await?;
             match key.earlier(&mut conn, draft.app_id).await? {
                 Some(earlier) => Ok(load_transfer(&mut conn, earlier).await?),
-                None => Err(LedgerError::Failed(e)),
+                None => Err(e),
             }
         }
         (written, _) => written,
@@ -954,7 +988,7 @@ pub(crate) async fn change_status(
         TransferStatus::Completed => settle_moves(&row, &transactions)?,
         TransferStatus::Created | TransferStatus::Flagged | TransferStatus::Pending => Vec::new(),
     };
-    apply_moves(&mut tx, &moves).await.map_err(|e| {
+    apply_moves(&mut tx, &moves, None).await.map_err(|e| {
         e.into_error(|s| Error::Conflict(format!("cannot {verb} the transfer: {}", s.describe())))
     })?;
     insert_transactions(&mut tx, &row.id, &moves, now).await?;
