@@ -9,8 +9,9 @@
 //!
 //! Writes that must see and change shared state atomically go through one of two transactions:
 //!
-//! - [`begin_ledger_write`] (money): `BEGIN IMMEDIATE` on SQLite (the write lock taken up front,
-//!   waiting under the busy timeout, so two writers never deadlock upgrading a read lock); on
+//! - [`begin_ledger_write`] (money): on SQLite, this process's writers first take turns in a
+//!   fair queue, then `BEGIN IMMEDIATE` (the write lock taken up front, another process's writer
+//!   waited for under the busy timeout, so two writers never deadlock upgrading a read lock); on
 //!   PostgreSQL a READ COMMITTED transaction that locks nothing up front: the ledger locks the
 //!   rows it reads-then-writes ([`for_update`]), accounts always in id order, so payouts of
 //!   unrelated wallets run side by side and never deadlock (issue 10).
