@@ -133,6 +133,8 @@ const SEQUENCES_LOCK: i64 = 0x7061_7973;
 
 /// The counters that are sequences named `<counter>_seq` on PostgreSQL. A counter not listed
 /// stays a row of `sequences` on both databases: correct, but its row is locked until commit.
+/// A sandbox from before issue 10 counts in those rows, so it must not share a PostgreSQL
+/// database with this one (their numbers would collide, and the loser's write fail).
 pub(crate) const PG_SEQUENCES: [&str; 5] = [
     "ledger",
     "payout_methods",
