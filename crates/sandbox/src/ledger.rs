@@ -15,10 +15,11 @@
 //! changes: the accounts whose balances it moves, all at once in id order before changing any
 //! ([`apply_moves`]), and for a status change the transfer first. Payouts of unrelated wallets
 //! therefore run side by side and never deadlock. `external:` accounts keep no stored balance
-//! (their `balance` column stays 0): outside the system and unbounded, they need no check, and
-//! as every payout on a rail touches its account, its row would queue every payout of every
-//! app. Their balance is the sum of their transactions. SQLite's write transaction holds the
-//! whole database, so none of this applies there.
+//! (their `balance` column is left as it is: 0, or what it was before issue 10): outside the
+//! system and unbounded, they need no check, and as every payout on a rail touches its account,
+//! its row would queue every payout of every app. Their balance is the sum of their
+//! transactions. SQLite's write transaction holds the whole database, so none of this applies
+//! there.
 
 use crate::db::{
     begin_ledger_write, enum_from_text, for_update, from_millis, is_unique_violation,
