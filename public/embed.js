@@ -12,9 +12,12 @@
  *     });
  *   </script>
  *
- * PayoutFlows.embed(options) -> { iframe, destroy() }
+ * PayoutFlows.embed(options) -> { iframe, setLocale(locale), destroy() }
  *   options.link         required: the flow link (absolute http(s) URL)
  *   options.container    required: the element (or a CSS selector) to put the iframe in
+ *   options.locale       the flow's language ("en", "es"; "es-MX" works too); otherwise the
+ *                        link's ?locale=, else the browser's languages, else English. A
+ *                        language the flow does not speak shows English.
  *   options.onMessage(msg)        every message, before the specific callback
  *   options.onReady(msg)          the flow shows its first screen
  *   options.onResize(msg)         msg.height: new content height in CSS px (the iframe is
@@ -27,6 +30,11 @@
  *   options.onExit(msg)           the user chose "Go to dashboard"
  *   options.onError(msg)          msg.message: the flow cannot go on
  *   options.onSessionExpired(msg) the session ended: create a new flow link and embed again
+ *
+ * setLocale(locale) switches the shown language at any time (a set_locale message to the
+ * flow's frame; the flow takes it only from this page's origin once it is on your app's allowed
+ * origins, so send it after onReady). The current screen is re-rendered in the new language,
+ * so what the user typed on it is lost: prefer options.locale, or call it from onReady.
  *
  * Every msg is { source: "payout-flows", version: 1, type, flow_id, ... }. Messages are
  * accepted only from the flow's exact origin, from this iframe's window, with that source.
@@ -79,6 +87,9 @@
     // Tells the flow which origin embeds it; the flow server checks it against the app's
     // allow-list before the flow posts anything here.
     src.searchParams.set("host_origin", global.location.origin);
+    if (typeof options.locale === "string" && options.locale) {
+      src.searchParams.set("locale", options.locale);
+    }
 
     var iframe = document.createElement("iframe");
     iframe.src = src.toString();
@@ -114,6 +125,10 @@
 
     return {
       iframe: iframe,
+      setLocale: function (locale) {
+        if (typeof locale !== "string" || !iframe.contentWindow) return;
+        iframe.contentWindow.postMessage({ type: "set_locale", locale: locale }, flowOrigin);
+      },
       destroy: function () {
         global.removeEventListener("message", onMessage);
         if (iframe.parentNode) iframe.parentNode.removeChild(iframe);

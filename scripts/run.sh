@@ -4,8 +4,9 @@
 # and prints the credentials, a flow link, the demo host page and a curl line. Ctrl-C stops it.
 #
 #   PORT=8080                        where the sandbox listens (127.0.0.1)
-#   PAYOUT_SANDBOX_CLIENT_ID/_API_KEY fixed credentials; otherwise generated once and kept in
-#                                    .data/credentials.env (git-ignored, mode 600)
+#   PAYOUT_SANDBOX_CLIENT_ID/_API_KEY fixed app credentials, PAYOUT_SANDBOX_ORG_ID/_ORG_KEY fixed
+#                                    organization credentials; otherwise generated once and kept
+#                                    in .data/credentials.env (git-ignored, mode 600)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -17,17 +18,27 @@ base="http://127.0.0.1:$port"
 mkdir -p .data
 chmod 700 .data
 
+rand() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 if [ -z "${PAYOUT_SANDBOX_CLIENT_ID:-}" ] || [ -z "${PAYOUT_SANDBOX_API_KEY:-}" ]; then
   if [ ! -f .data/credentials.env ]; then
-    umask 077
-    rand() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
-    printf 'PAYOUT_SANDBOX_CLIENT_ID=pk_sandbox_%s\nPAYOUT_SANDBOX_API_KEY=sk_sandbox_%s\n' \
-      "$(rand)" "$(rand)" > .data/credentials.env
+    (umask 077
+     printf 'PAYOUT_SANDBOX_CLIENT_ID=pk_sandbox_%s\nPAYOUT_SANDBOX_API_KEY=sk_sandbox_%s\n' \
+       "$(rand)" "$(rand)" > .data/credentials.env)
   fi
   set -a
   # shellcheck disable=SC1091
   source .data/credentials.env
   set +a
+fi
+# The organization's credentials (issue 10), kept beside the app's: a credentials file from
+# before gets them appended once.
+if [ -z "${PAYOUT_SANDBOX_ORG_ID:-}" ] || [ -z "${PAYOUT_SANDBOX_ORG_KEY:-}" ]; then
+  touch .data/credentials.env && chmod 600 .data/credentials.env
+  if ! grep -q '^PAYOUT_SANDBOX_ORG_KEY=' .data/credentials.env; then
+    printf 'PAYOUT_SANDBOX_ORG_ID=org_sandbox_%s\nPAYOUT_SANDBOX_ORG_KEY=ok_sandbox_%s\n' \
+      "$(rand)" "$(rand)" >> .data/credentials.env
+  fi
+  eval "$(grep -E '^PAYOUT_SANDBOX_ORG_(ID|KEY)=' .data/credentials.env | sed 's/^/export /')"
 fi
 
 say "building the app (trunk, release)"
@@ -47,6 +58,7 @@ for _ in $(seq 1 100); do
 done
 
 auth="$PAYOUT_SANDBOX_CLIENT_ID:$PAYOUT_SANDBOX_API_KEY"
+org_auth="$PAYOUT_SANDBOX_ORG_ID:$PAYOUT_SANDBOX_ORG_KEY"
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 user_id=$(curl -fsS -u "$auth" -H 'Content-Type: application/json' "$base/api/v2/users" -d '{
   "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
@@ -74,6 +86,8 @@ payout-flows sandbox is running at $base   (logs: .data/sandbox.log; Ctrl-C stop
 
   client_id:  $PAYOUT_SANDBOX_CLIENT_ID
   api_key:    $PAYOUT_SANDBOX_API_KEY
+  org_id:     $PAYOUT_SANDBOX_ORG_ID      (the organization: creates and manages apps)
+  org_key:    $PAYOUT_SANDBOX_ORG_KEY
 
   flow link:  $link
               (the demo user, with \$25.00 to pay out: add a payout method, pay out, come back
@@ -89,6 +103,11 @@ payout-flows sandbox is running at $base   (logs: .data/sandbox.log; Ctrl-C stop
   create another flow:
     curl -u '$auth' -H 'Content-Type: application/json' \\
       $base/api/v2/flows -d '{"steps": ["manage-payments", {"name": "redirect", "redirect_url": "https://example.com"}], "user_id": "$user_id"}'
+
+  create another app (its api_key is shown in this answer only), and list the apps:
+    curl -u '$org_auth' -H 'Content-Type: application/json' \\
+      $base/api/v2/apps -d '{"name": "My New App"}'
+    curl -u '$org_auth' $base/api/v2/apps
 
   pay the demo user out from the API (once they have a payout method), and read their wallet:
     curl -u '$auth' -H 'Content-Type: application/json' \\

@@ -3,6 +3,9 @@
 # operation of /api/v2/openapi.json is called with generated requests, valid and invalid, with
 # and without credentials; the run fails on any 5xx, any answer whose status, content type or
 # body the document does not describe, and any operation that answers without its credentials.
+# Each operation gets the credentials its security scheme names: the app's, the organization's
+# (the `/api/v2/apps` operations, issue 10; with `Api-App-Id` naming the default app where an app
+# operation is called with them) or the flow session's.
 #
 # Called by scripts/test.sh after the native tests (the sandbox binary is built by then); runs
 # on its own too, after `source scripts/setup.sh` with NEED_BROWSER=1.
@@ -17,6 +20,7 @@ work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 export PAYOUT_SANDBOX_CLIENT_ID="pk_schemathesis" PAYOUT_SANDBOX_API_KEY="sk_schemathesis_$RANDOM$RANDOM"
+export PAYOUT_SANDBOX_ORG_ID="org_schemathesis" PAYOUT_SANDBOX_ORG_KEY="ok_schemathesis_$RANDOM$RANDOM"
 "$target_dir/debug/payout-sandbox" --listen "127.0.0.1:$port" --assets "$work" \
   --database "sqlite://$work/sandbox.sqlite" > "$work/out.log" 2> "$work/sandbox.log" &
 server=$!
@@ -39,6 +43,7 @@ flow_id=$(post /api/v2/flows "{\"user_id\": \"$user_id\", \"steps\": [\"complian
   | json id)
 token=$(curl -fsS -H 'Content-Type: application/json' "$base/api/flow/sessions" \
   -d "{\"flow_id\": \"$flow_id\"}" | json token)
+app_id=$(curl -fsS -u "$auth" "$base/api/v2/app" | json id)
 
 cat > "$work/schemathesis.toml" <<TOML
 [auth.openapi.app]
@@ -47,6 +52,13 @@ password = "$PAYOUT_SANDBOX_API_KEY"
 
 [auth.openapi.flow_session]
 bearer = "$token"
+
+[auth.openapi.organization]
+username = "$PAYOUT_SANDBOX_ORG_ID"
+password = "$PAYOUT_SANDBOX_ORG_KEY"
+
+[auth.openapi.app_id]
+api_key = "$app_id"
 TOML
 
 # From the scratch directory, so schemathesis's cache goes with it.

@@ -126,6 +126,7 @@ impl Transport for FetchTransport {
             Method::Get => Request::get(&url),
             Method::Post => Request::post(&url),
             Method::Put => Request::put(&url),
+            Method::Patch => Request::patch(&url),
             Method::Delete => Request::delete(&url),
         };
         if let Some(token) = token {

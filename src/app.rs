@@ -1,19 +1,22 @@
 //! The app shell: reads the page (flow id, host window), mints the session, routes to a screen,
 //! and owns what every screen shares — the `<main>` landmark, the progress indicator, the live
 //! region, focus on screen changes, and the host bridge (`ready`, `resize`, `session_expired`,
-//! `error`).
+//! `error`), and the language: it picks the locale when it starts (the link's `?locale=`, else
+//! the browser's languages) and switches on the host's `set_locale` message, re-rendering the
+//! screen in the new language (`src/i18n.rs`).
 //!
 //! The session token lives in a [`StoredValue`] (memory only); reloading the page mints a new
 //! session from the link (the server resumes it by its cookie while it is valid). An expired
 //! session shows a screen whose "Start again" mints a fresh one the same way.
 
 use crate::api::{ApiFailure, Client, LocalFuture};
-use crate::bridge::{Bridge, HostWindow};
+use crate::bridge::{Bridge, HostMessage, HostWindow};
 use crate::context::{provide_services, FlowServices, Navigate, SessionApi};
-use crate::i18n::{step_title, t, tr, Key};
+use crate::i18n::{locale_signal, parse_locale, set_locale, step_title};
 use crate::router::{flow_id_from_path, progress, route, ErrorKind, Screen};
 use crate::screens::{DoneScreen, LoadingScreen};
 use crate::steps::{AuthStep, StepView};
+use crate::t;
 use crate::ui::{error_title, ErrorScreen, ProgressIndicator};
 use leptos::html;
 use leptos::logging::warn;
@@ -70,6 +73,8 @@ pub fn FlowApp(
     /// "Go to dashboard" when standalone (embedded, the host handles `exit`).
     go_back: Rc<dyn Fn()>,
 ) -> impl IntoView {
+    crate::i18n::init_from_page();
+    let locale = locale_signal();
     let phase = RwSignal::new(Phase::Loading);
     // The bearer token: memory only, never storage or cookies.
     let token = StoredValue::new(None::<String>);
@@ -228,36 +233,43 @@ pub fn FlowApp(
         _ => None,
     });
 
+    listen_to_host(bridge.clone());
     observe_height(root, bridge);
     focus_heading_on_change(root, screen);
 
-    let announce = move || match screen.get() {
-        Screen::Loading => t(Key::LoadingTitle).to_owned(),
-        Screen::Error(kind) => error_title(&kind).to_owned(),
-        Screen::SignIn => t(Key::SignInTitle).to_owned(),
-        Screen::Step(step) => {
-            let (current, total) = step_progress.get().unwrap_or((1, 1));
-            tr(
-                Key::LiveStep,
-                &[
-                    ("current", &current.to_string()),
-                    ("total", &total.to_string()),
-                    ("title", step_title(step.name())),
-                ],
-            )
+    let announce = {
+        let locale = locale.clone();
+        move || {
+            locale.track();
+            match screen.get() {
+                Screen::Loading => t!(loading_title).to_owned(),
+                Screen::Error(kind) => error_title(&kind).to_owned(),
+                Screen::SignIn => t!(sign_in_title).to_owned(),
+                Screen::Step(step) => {
+                    let (current, total) = step_progress.get().unwrap_or((1, 1));
+                    t!(live_step, current, total, title = step_title(step.name()))
+                }
+                Screen::Done { .. } => t!(done_title).to_owned(),
+            }
         }
-        Screen::Done { .. } => t(Key::DoneTitle).to_owned(),
+    };
+
+    let progress_bar = {
+        let locale = locale.clone();
+        move || {
+            locale.track();
+            step_progress
+                .get()
+                .map(|(current, total)| view! { <ProgressIndicator current=current total=total /> })
+        }
     };
 
     view! {
         <div class="pf-app" node_ref=root data-testid="app">
             <main class="pf-main">
-                {move || {
-                    step_progress
-                        .get()
-                        .map(|(current, total)| view! { <ProgressIndicator current=current total=total /> })
-                }}
-                {move || match screen.get() {
+                {progress_bar}
+                // A new locale re-creates the screen in it (what was typed on it is lost).
+                {move || { locale.track(); match screen.get() {
                     Screen::Loading => view! { <LoadingScreen /> }.into_any(),
                     Screen::Error(kind) => {
                         view! { <ErrorScreen kind=kind on_retry=retry on_restart=retry /> }.into_any()
@@ -275,12 +287,46 @@ pub fn FlowApp(
                     Screen::Done { show_dashboard_button } => {
                         view! { <DoneScreen show_dashboard_button=show_dashboard_button /> }.into_any()
                     }
-                }}
+                }}}
             </main>
             <div class="pf-visually-hidden" role="status" aria-live="polite" data-testid="live-status">
                 {announce}
             </div>
         </div>
+    }
+}
+
+/// Listens for the host's window messages ([`HostMessage`]) while the app is mounted, taking only
+/// those the bridge says came from the connected host ([`Bridge::is_from_host`]): `set_locale`
+/// switches the language; an unknown locale is ignored (a console warning for the host's
+/// developers, nothing for the user).
+fn listen_to_host(bridge: Bridge) {
+    let listener =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            if !bridge.is_from_host(&event) {
+                return;
+            }
+            match HostMessage::from_data(&event.data()) {
+                Some(HostMessage::SetLocale(tag)) => match parse_locale(&tag) {
+                    Some(locale) => set_locale(locale),
+                    None => {
+                        warn!("payout-flows: set_locale: {tag:?} is not a language of this flow")
+                    }
+                },
+                None => {}
+            }
+        });
+    let window = window();
+    if window
+        .add_event_listener_with_callback("message", listener.as_ref().unchecked_ref())
+        .is_ok()
+    {
+        let keep = SendWrapper::new((window, listener));
+        on_cleanup(move || {
+            let (window, listener) = &*keep;
+            let _ = window
+                .remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+        });
     }
 }
 

@@ -4,6 +4,10 @@
 //!
 //! Messages are posted as plain JS objects (`JSON.parse` of the serde JSON), so hosts read
 //! `event.data.type` without parsing.
+//!
+//! The other way, the host may send the flow [`HostMessage`]s (today `set_locale`); the bridge
+//! accepts one only from the window and the exact origin it posts to ([`Bridge::is_from_host`]),
+//! so a host whose origin the server did not confirm, or any other frame, is ignored.
 
 use leptos::logging::warn;
 use payout_model::{ErrorCode, MessageType, Origin, StepName, StepStatus, WindowMessage};
@@ -99,6 +103,8 @@ pub struct Bridge {
 struct Inner {
     flow_id: String,
     sink: RefCell<Option<Sink>>,
+    /// The window and confirmed origin messages go to, which alone may send messages back.
+    host: RefCell<Option<(Window, Origin)>>,
     last_height: Cell<Option<u32>>,
     /// Between [`Bridge::connect`] and `ready`: messages wait here so the host hears `ready`
     /// first (a step may post while the first screen renders).
@@ -112,6 +118,7 @@ impl Bridge {
             inner: Rc::new(Inner {
                 flow_id: flow_id.into(),
                 sink: RefCell::new(None),
+                host: RefCell::new(None),
                 last_height: Cell::new(None),
                 held: RefCell::new(None),
             }),
@@ -123,6 +130,7 @@ impl Bridge {
     pub fn to_window(flow_id: impl Into<String>, target: Window, origin: Option<Origin>) -> Self {
         let bridge = Bridge::new(flow_id);
         if let Some(origin) = origin {
+            *bridge.inner.host.borrow_mut() = Some((target.clone(), origin.clone()));
             bridge.set_sink(Some(window_sink(target, origin)));
         }
         bridge
@@ -148,6 +156,7 @@ impl Bridge {
         match allowed {
             Some(origin) => {
                 *self.inner.held.borrow_mut() = Some(Vec::new());
+                *self.inner.host.borrow_mut() = Some((parent.clone(), origin.clone()));
                 self.set_sink(Some(window_sink(parent, origin)));
             }
             None => {
@@ -166,6 +175,20 @@ impl Bridge {
 
     fn set_sink(&self, sink: Option<Sink>) {
         *self.inner.sink.borrow_mut() = sink;
+    }
+
+    /// Whether a message event came from the connected host: sent by the window the bridge
+    /// posts to, from exactly the origin the server confirmed. Never true before
+    /// [`Bridge::connect`] or when standalone.
+    pub fn is_from_host(&self, event: &web_sys::MessageEvent) -> bool {
+        let host = self.inner.host.borrow();
+        let Some((window, origin)) = host.as_ref() else {
+            return false;
+        };
+        event.origin() == origin.as_str()
+            && event
+                .source()
+                .is_some_and(|source| js_sys::Object::is(&source, window))
     }
 
     /// Whether messages reach a host.
@@ -274,6 +297,30 @@ impl Bridge {
     /// `session_expired`: the host should open a new flow link.
     pub fn session_expired(&self) -> bool {
         self.send(MessageType::SessionExpired)
+    }
+}
+
+/// A message the embedding host sends the flow (`postMessage` to the flow's frame, at the flow's
+/// origin), read from `event.data` as a plain object: `{ type: "set_locale", locale: "es" }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostMessage {
+    /// Show the flow in this language (a tag such as `es` or `es-MX`); one the app does not
+    /// speak is ignored.
+    SetLocale(String),
+}
+
+impl HostMessage {
+    /// Reads `event.data`; `None` for anything that is not a known host message.
+    pub fn from_data(data: &JsValue) -> Option<HostMessage> {
+        let text = |name: &str| {
+            js_sys::Reflect::get(data, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        match text("type")?.as_str() {
+            "set_locale" => Some(HostMessage::SetLocale(text("locale")?)),
+            _ => None,
+        }
     }
 }
 

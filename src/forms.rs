@@ -9,11 +9,12 @@
 //! ([`server_message`]): the one place words come from the server.
 
 use crate::api::ApiFailure;
-use crate::i18n::{rule_text, t, tr, Key};
+use crate::i18n::rule_text;
+use crate::t;
 use payout_model::money::{
     check_account_number, check_cashtag, check_positive_amount, check_routing_number, check_venmo,
     format_cents, parse_dollars, AccountType, BankAccount, Cents, FeeParty, NewBankAccount,
-    NewPayoutMethod, PayoutPlatform, PayoutQuote,
+    NewPayoutMethod, PayoutMethod, PayoutPlatform, PayoutQuote,
 };
 use payout_model::user::check_email;
 use payout_model::{Invalid, Rule};
@@ -45,16 +46,16 @@ pub type FieldErrors = BTreeMap<&'static str, String>;
 
 /// The name of `name`'s field as messages use it (`Routing number`).
 pub fn field_label(name: &str) -> &'static str {
-    t(match name {
-        field::ROUTING_NUMBER => Key::FieldRoutingNumber,
-        field::ACCOUNT_NUMBER => Key::FieldAccountNumber,
-        field::ACCOUNT_NUMBER_CONFIRM => Key::FieldAccountNumberConfirm,
-        field::EMAIL => Key::FieldPaypalEmail,
-        field::HANDLE => Key::FieldVenmo,
-        field::CASHTAG => Key::FieldCashtag,
-        field::AMOUNT => Key::FieldAmount,
-        _ => Key::FieldPayoutMethod,
-    })
+    match name {
+        field::ROUTING_NUMBER => t!(field_routing_number),
+        field::ACCOUNT_NUMBER => t!(field_account_number),
+        field::ACCOUNT_NUMBER_CONFIRM => t!(field_account_number_confirm),
+        field::EMAIL => t!(field_paypal_email),
+        field::HANDLE => t!(field_venmo),
+        field::CASHTAG => t!(field_cashtag),
+        field::AMOUNT => t!(field_amount),
+        _ => t!(field_payout_method),
+    }
 }
 
 /// Field `name` broke `rule`, worded: `Routing number must be 9 digits`.
@@ -66,7 +67,7 @@ pub fn worded(name: &str, rule: Rule) -> String {
 /// the field's `label`: for rules only the server checks (a phone number no carrier uses, a
 /// code that is not the one sent).
 pub fn server_message(label: &str, message: &str) -> String {
-    tr(Key::FieldMessage, &[("label", label), ("message", message)])
+    t!(field_message, label, message)
 }
 
 /// Checks `value` of the text field `name` by the model's rule; `Err` holds the worded message.
@@ -88,7 +89,7 @@ pub fn check_confirmation(account_number: &str, confirmation: &str) -> Result<()
         return Err(worded(field::ACCOUNT_NUMBER_CONFIRM, Rule::Required));
     }
     if confirmation.trim() != account_number.trim() {
-        return Err(t(Key::AccountNumbersDiffer).to_owned());
+        return Err(t!(account_numbers_differ).to_owned());
     }
     Ok(())
 }
@@ -295,27 +296,46 @@ pub fn amount_input(cents: Cents) -> String {
 
 /// `Fee $2.00, paid by the sender` or `Fee $2.00, deducted from your payout`.
 pub fn fee_line(quote: &PayoutQuote) -> String {
-    let key = match quote.payout_fee_party {
-        FeeParty::Platform => Key::FeePaidByPlatform,
-        FeeParty::User => Key::FeePaidByUser,
-    };
-    tr(key, &[("fee", &format_cents(quote.fee))])
+    let fee = format_cents(quote.fee);
+    match quote.payout_fee_party {
+        FeeParty::Platform => t!(fee_paid_by_platform, fee),
+        FeeParty::User => t!(fee_paid_by_user, fee),
+    }
 }
 
 /// `You'll receive $98.00`.
 pub fn receive_line(quote: &PayoutQuote) -> String {
-    tr(Key::YouReceive, &[("net", &format_cents(quote.net_amount))])
+    t!(you_receive, net = &format_cents(quote.net_amount))
+}
+
+/// A payout method as the user reads it: `PayPal · ada@example.com`, `ACH · checking ••••6789`
+/// (`ACH · corriente ••••6789`), from its data, not the server's English `label`.
+pub fn method_label(method: &PayoutMethod) -> String {
+    let account = &method.account;
+    match method.platform {
+        PayoutPlatform::Ach => {
+            let kind = match method.account_type {
+                Some(AccountType::Savings) => t!(account_kind_savings),
+                _ => t!(account_kind_checking),
+            };
+            t!(method_label_bank, kind, account)
+        }
+        PayoutPlatform::Paypal => t!(method_label, platform = t!(platform_paypal), account),
+        PayoutPlatform::Venmo => t!(method_label, platform = t!(platform_venmo), account),
+        PayoutPlatform::CashApp => t!(method_label, platform = t!(platform_cash_app), account),
+    }
 }
 
 /// `Checking ••••6789`.
 pub fn bank_account_label(account: &BankAccount) -> String {
     let kind = match account.account_type {
-        AccountType::Checking => Key::AccountTypeChecking,
-        AccountType::Savings => Key::AccountTypeSavings,
+        AccountType::Checking => t!(account_type_checking),
+        AccountType::Savings => t!(account_type_savings),
     };
-    tr(
-        Key::BankAccountLabel,
-        &[("type", t(kind)), ("last4", &account.account_number_last4)],
+    t!(
+        bank_account_label,
+        kind,
+        last4 = &account.account_number_last4
     )
 }
 

@@ -3,7 +3,7 @@
 //! and the country and state pickers' options. The rules themselves live in
 //! [`payout_model::identity`]; nothing here re-states them.
 
-use crate::i18n::{t, Key};
+use crate::t;
 use chrono::NaiveDate;
 use payout_model::identity::{COUNTRIES, US_STATES};
 use payout_model::{last4, Timestamp};
@@ -92,7 +92,7 @@ fn region_names() -> Option<js_sys::Intl::DisplayNames> {
 
 /// The state picker's options, `(code, name)`: "Choose a state" first, then [`US_STATES`].
 pub fn state_options() -> Vec<(String, String)> {
-    let mut options = vec![(String::new(), t(Key::ChooseState).to_owned())];
+    let mut options = vec![(String::new(), t!(choose_state).to_owned())];
     options.extend(
         US_STATES
             .iter()

@@ -1,7 +1,7 @@
 //! App-level screens that are not steps: loading and done (sign-in is [`AuthStep`](crate::steps::AuthStep)).
 
 use crate::context::use_services;
-use crate::i18n::{t, Key};
+use crate::t;
 use crate::ui::{Button, ScreenCard, Spinner};
 use leptos::prelude::*;
 
@@ -9,10 +9,10 @@ use leptos::prelude::*;
 #[component]
 pub fn LoadingScreen() -> impl IntoView {
     view! {
-        <ScreenCard testid="screen-loading" title=t(Key::LoadingTitle) busy=true>
+        <ScreenCard testid="screen-loading" title=t!(loading_title) busy=true>
             <p class="pf-status">
                 <Spinner />
-                {t(Key::LoadingBody)}
+                {t!(loading_body)}
             </p>
         </ScreenCard>
     }
@@ -29,13 +29,13 @@ pub fn DoneScreen(
         let go = services.go_to_dashboard.clone();
         view! {
             <div class="pf-actions">
-                <Button label=t(Key::DoneDashboard) on_click=move || go() testid="done-dashboard" />
+                <Button label=t!(done_dashboard) on_click=move || go() testid="done-dashboard" />
             </div>
         }
     });
     view! {
-        <ScreenCard testid="screen-done" title=t(Key::DoneTitle)>
-            <p class="pf-body">{t(Key::DoneBody)}</p>
+        <ScreenCard testid="screen-done" title=t!(done_title)>
+            <p class="pf-body">{t!(done_body)}</p>
             {button}
         </ScreenCard>
     }

@@ -11,7 +11,6 @@ use leptos::task::tick;
 use payout_flows::api::{ApiFailure, HttpRequest, HttpResponse, LocalFuture, Transport};
 use payout_flows::bridge::{Bridge, HostWindow};
 use payout_flows::context::{provide_services, FlowServices, SessionApi};
-use payout_flows::i18n::{t, tr, Key};
 use payout_flows::router::{route, Screen};
 use payout_flows::screens::DoneScreen;
 use payout_flows::steps::{RedirectStep, StepView};
@@ -191,12 +190,9 @@ fn router_routes_in_the_browser() {
 }
 
 #[wasm_bindgen_test]
-fn i18n_has_english_text_for_every_key() {
-    for key in Key::ALL {
-        assert!(!t(key).is_empty(), "{key:?}");
-    }
+fn i18n_interpolates_in_the_browser() {
     assert_eq!(
-        tr(Key::ProgressStep, &[("current", "1"), ("total", "3")]),
+        payout_flows::t!(progress_step, current = 1, total = 3),
         "Step 1 of 3"
     );
 }
@@ -927,4 +923,138 @@ async fn client_reads_no_answer_as_network_and_a_bare_or_unreadable_answer_as_in
     assert!(unreadable
         .message()
         .starts_with("unreadable answer from the server"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Language: the link's ?locale=, the host's set_locale message (from the confirmed origin only)
+
+/// Sets the page's query string (the flow link's) for the duration of a test.
+fn set_query(query: &str) {
+    let url = format!(
+        "{}{query}",
+        window().location().pathname().expect("pathname")
+    );
+    window()
+        .history()
+        .expect("history")
+        .replace_state_with_url(&JsValue::NULL, "", Some(&url))
+        .expect("replaceState");
+}
+
+fn html_lang() -> String {
+    document()
+        .document_element()
+        .and_then(|e| e.get_attribute("lang"))
+        .unwrap_or_default()
+}
+
+/// Posts `{type: "set_locale", locale}` to this window, as a host page would to the flow's frame.
+fn post_set_locale(locale: &str) {
+    let data = js_sys::Object::new();
+    js_sys::Reflect::set(&data, &"type".into(), &"set_locale".into()).expect("set");
+    js_sys::Reflect::set(&data, &"locale".into(), &locale.into()).expect("set");
+    window().post_message(&data, "*").expect("postMessage");
+}
+
+/// Back to English for the tests that follow (the locale is the page's, like `<html lang>`).
+fn reset_locale() {
+    set_query("");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+}
+
+#[wasm_bindgen_test]
+async fn app_speaks_spanish_from_the_link() {
+    set_query("?locale=es");
+    let root = container();
+    let f = flow(serde_json::json!(["payout"]), &[]);
+    let api = FakeApi::new(vec![Ok(session(f, false, None))], vec![]);
+    let log: Log = Rc::default();
+    let app = mount_app(&root, flow_uuid(), api, HostWindow::default(), &log);
+    until("sign-in step", || find(&root, "step-auth").is_some()).await;
+    let title = text(&root, "screen-title");
+    let lang = html_lang();
+    drop(app);
+    reset_locale();
+    assert_eq!(title, "Iniciar sesión");
+    assert_eq!(lang, "es");
+    assert_eq!(html_lang(), "en");
+}
+
+#[wasm_bindgen_test]
+async fn unknown_locale_in_the_link_shows_english() {
+    set_query("?locale=tlh");
+    let root = container();
+    let f = flow(serde_json::json!(["payout"]), &[]);
+    let api = FakeApi::new(vec![Ok(session(f, false, None))], vec![]);
+    let log: Log = Rc::default();
+    let app = mount_app(&root, flow_uuid(), api, HostWindow::default(), &log);
+    until("sign-in step", || find(&root, "step-auth").is_some()).await;
+    let title = text(&root, "screen-title");
+    drop(app);
+    reset_locale();
+    assert_eq!(title, "Sign in");
+    assert!(find(&root, "screen-error").is_none());
+}
+
+/// Mounts the app embedded in this page, the server confirming `allowed` as the host origin, and
+/// waits for `ready`.
+async fn embedded_sign_in(root: &HtmlElement, allowed: &str) -> UnmountHandle<impl Mountable> {
+    let f = flow(serde_json::json!(["payout"]), &[]);
+    let api = FakeApi::new(
+        vec![Ok(session(f, false, Some(allowed.to_owned())))],
+        vec![],
+    );
+    let log: Log = Rc::default();
+    let host = HostWindow {
+        parent: Some(window()),
+        candidate_origin: Some(page_origin()),
+    };
+    let app = mount_app(root, flow_uuid(), api, host, &log);
+    until("sign-in step", || find(root, "step-auth").is_some()).await;
+    app
+}
+
+#[wasm_bindgen_test]
+async fn set_locale_from_the_host_switches_to_spanish() {
+    let root = container();
+    let app = embedded_sign_in(&root, &origin()).await;
+    assert_eq!(text(&root, "screen-title"), "Sign in");
+    post_set_locale("es-MX");
+    until_real("Spanish title", 5, || {
+        find(&root, "screen-title").and_then(|t| t.text_content()) == Some("Iniciar sesión".into())
+    })
+    .await;
+    let lang = html_lang();
+    let phone_label = root
+        .query_selector("label[for]")
+        .ok()
+        .flatten()
+        .and_then(|l| l.text_content())
+        .unwrap_or_default();
+    drop(app);
+    reset_locale();
+    assert_eq!(lang, "es");
+    assert!(phone_label.contains("Código de país"), "{phone_label}");
+}
+
+#[wasm_bindgen_test]
+async fn set_locale_from_another_origin_is_ignored() {
+    let root = container();
+    // The server confirmed another origin than this page's, so this page is not the host.
+    let app = embedded_sign_in(&root, "https://host.example").await;
+    post_set_locale("es");
+    // A second message, posted after it, arrives after the app has seen the first.
+    let (seen, _) = messages_after(1, FLOW_ID, || {
+        let sentinel = WindowMessage::new(payout_model::MessageType::Ready, FLOW_ID.to_owned());
+        let data = payout_flows::bridge::message_to_js(&sentinel).expect("a JS object");
+        window().post_message(&data, "*").expect("postMessage");
+    })
+    .await;
+    assert_eq!(seen.len(), 1);
+    let title = text(&root, "screen-title");
+    let lang = html_lang();
+    drop(app);
+    reset_locale();
+    assert_eq!(title, "Sign in");
+    assert_eq!(lang, "en");
 }

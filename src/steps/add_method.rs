@@ -6,8 +6,8 @@
 
 use crate::context::use_services;
 use crate::forms::{check_field, field, platform_fields, server_errors, MethodInput};
-use crate::i18n::{t, Key};
 use crate::steps::{field_id, show_errors, BankFields, BankFieldsState};
+use crate::t;
 use crate::ui::{Choice, ErrorAlert, FieldState, RadioGroup, SubmitButton, TextField};
 use leptos::html;
 use leptos::prelude::*;
@@ -20,16 +20,16 @@ const PREFIX: &str = "pf-method";
 /// The platforms offered, in order, with their wire names as values.
 fn platform_choices() -> Vec<Choice> {
     [
-        (PayoutPlatform::Paypal, Key::PlatformPaypal),
-        (PayoutPlatform::Venmo, Key::PlatformVenmo),
-        (PayoutPlatform::CashApp, Key::PlatformCashApp),
-        (PayoutPlatform::Ach, Key::PlatformAch),
+        (PayoutPlatform::Paypal, t!(platform_paypal)),
+        (PayoutPlatform::Venmo, t!(platform_venmo)),
+        (PayoutPlatform::CashApp, t!(platform_cash_app)),
+        (PayoutPlatform::Ach, t!(platform_ach)),
     ]
     .into_iter()
     .map(|(p, key)| {
         Choice::new(
             p.as_str(),
-            t(key),
+            key,
             format!("platform-{}", p.as_str().replace('_', "-")),
         )
     })
@@ -127,16 +127,16 @@ pub fn AddMethodForm(
 
     let single = move |name: &'static str,
                        state: FieldState,
-                       label: Key,
-                       hint: Key,
+                       label: &'static str,
+                       hint: &'static str,
                        testid: &'static str,
                        inputmode: &'static str,
                        autocomplete: &'static str| {
         view! {
             <TextField
                 id=field_id(PREFIX, name)
-                label=t(label)
-                hint=t(hint)
+                label=label
+                hint=hint
                 field=state
                 testid=testid
                 inputmode=inputmode
@@ -149,8 +149,8 @@ pub fn AddMethodForm(
         PayoutPlatform::Paypal => single(
             field::EMAIL,
             email,
-            Key::FieldPaypalEmail,
-            Key::PaypalEmailHint,
+            t!(field_paypal_email),
+            t!(paypal_email_hint),
             "paypal-email",
             "email",
             "email",
@@ -159,8 +159,8 @@ pub fn AddMethodForm(
         PayoutPlatform::Venmo => single(
             field::HANDLE,
             handle,
-            Key::FieldVenmo,
-            Key::VenmoHint,
+            t!(field_venmo),
+            t!(venmo_hint),
             "venmo-handle",
             "text",
             "off",
@@ -169,8 +169,8 @@ pub fn AddMethodForm(
         PayoutPlatform::CashApp => single(
             field::CASHTAG,
             cashtag,
-            Key::FieldCashtag,
-            Key::CashtagHint,
+            t!(field_cashtag),
+            t!(cashtag_hint),
             "cashtag",
             "text",
             "off",
@@ -192,7 +192,7 @@ pub fn AddMethodForm(
         >
             <RadioGroup
                 name=format!("{PREFIX}-platform")
-                legend=t(Key::FieldPlatform)
+                legend=t!(field_platform)
                 options=Signal::stored(platform_choices())
                 selected=platform
                 testid="platform"
@@ -204,7 +204,7 @@ pub fn AddMethodForm(
                     .map(|details| {
                         view! {
                             <ErrorAlert
-                                message=t(Key::AddMethodFailed)
+                                message=t!(add_method_failed)
                                 details=details
                                 testid="add-method-error"
                             />
@@ -213,8 +213,8 @@ pub fn AddMethodForm(
             }}
             <div class="pf-actions">
                 <SubmitButton
-                    label=t(Key::AddMethod)
-                    busy_label=t(Key::Adding)
+                    label=t!(add_method)
+                    busy_label=t!(adding)
                     busy=saving
                     testid="add-method-submit"
                 />

@@ -3,9 +3,9 @@
 //! elsewhere. Each field is checked by the form's own model rule (passed in as `check`), so the
 //! address reads the same errors whichever form it sits in.
 
-use crate::i18n::{t, Key};
 use crate::identity::{optional, state_options};
 use crate::steps::{field_id, LabelledField};
+use crate::t;
 use crate::ui::{FieldState, SelectField, TextField};
 use leptos::prelude::*;
 use payout_model::identity::Address;
@@ -76,26 +76,22 @@ impl AddressState {
 
     /// The fields by their request paths (`address.line1`) and labels, in form order.
     pub fn fields(&self, us: bool) -> Vec<LabelledField> {
-        let field = |path, label: Key, state| LabelledField {
-            path,
-            label: t(label),
-            state,
-        };
+        let field = |path, label: &'static str, state| LabelledField { path, label, state };
         vec![
-            field("address.line1", Key::FieldLine1, self.line1),
-            field("address.line2", Key::FieldLine2, self.line2),
-            field("address.city", Key::FieldCity, self.city),
+            field("address.line1", t!(field_line1), self.line1),
+            field("address.line2", t!(field_line2), self.line2),
+            field("address.city", t!(field_city), self.city),
             if us {
-                field("address.region", Key::FieldState, self.state)
+                field("address.region", t!(field_state), self.state)
             } else {
-                field("address.region", Key::FieldRegion, self.region)
+                field("address.region", t!(field_region), self.region)
             },
             field(
                 "address.postal_code",
                 if us {
-                    Key::FieldZip
+                    t!(field_zip)
                 } else {
-                    Key::FieldPostalCode
+                    t!(field_postal_code)
                 },
                 self.postal_code,
             ),
@@ -141,7 +137,7 @@ pub fn AddressFields(
             view! {
                 <SelectField
                     id=field_id(prefix, "address.region")
-                    label=t(Key::FieldState)
+                    label=t!(field_state)
                     field=state.state
                     testid=format!("{testid}-region")
                     options=state_options()
@@ -154,7 +150,7 @@ pub fn AddressFields(
             view! {
                 <TextField
                     id=field_id(prefix, "address.region")
-                    label=t(Key::FieldRegion)
+                    label=t!(field_region)
                     field=state.region
                     testid=format!("{testid}-region")
                     autocomplete="address-level1"
@@ -166,9 +162,9 @@ pub fn AddressFields(
     };
     let postal = move || {
         let (label, inputmode) = if us.get() {
-            (t(Key::FieldZip), "numeric")
+            (t!(field_zip), "numeric")
         } else {
-            (t(Key::FieldPostalCode), "text")
+            (t!(field_postal_code), "text")
         };
         view! {
             <TextField
@@ -184,10 +180,10 @@ pub fn AddressFields(
     };
     view! {
         <fieldset class="pf-group">
-            <legend class="pf-group__legend">{t(Key::AddressHeading)}</legend>
+            <legend class="pf-group__legend">{t!(address_heading)}</legend>
             <TextField
                 id=field_id(prefix, "address.line1")
-                label=t(Key::FieldLine1)
+                label=t!(field_line1)
                 field=state.line1
                 testid=format!("{testid}-line1")
                 autocomplete="address-line1"
@@ -195,7 +191,7 @@ pub fn AddressFields(
             />
             <TextField
                 id=field_id(prefix, "address.line2")
-                label=t(Key::FieldLine2)
+                label=t!(field_line2)
                 field=state.line2
                 testid=format!("{testid}-line2")
                 autocomplete="address-line2"
@@ -203,7 +199,7 @@ pub fn AddressFields(
             />
             <TextField
                 id=field_id(prefix, "address.city")
-                label=t(Key::FieldCity)
+                label=t!(field_city)
                 field=state.city
                 testid=format!("{testid}-city")
                 autocomplete="address-level2"

@@ -6,8 +6,8 @@
 //! stays in memory only and is kept on every error.
 
 use crate::forms::{check_confirmation, check_field, field, BankInput, FieldErrors};
-use crate::i18n::{t, Key};
 use crate::steps::field_id;
+use crate::t;
 use crate::ui::{Choice, FieldState, RadioGroup, TextField};
 use leptos::prelude::*;
 use payout_model::money::AccountType;
@@ -101,28 +101,24 @@ pub fn BankFields(
     let masked = Signal::derive(move || if state.show.get() { "text" } else { "password" });
     let toggle_label = move || {
         if state.show.get() {
-            t(Key::HideAccountNumbers)
+            t!(hide_account_numbers)
         } else {
-            t(Key::ShowAccountNumbers)
+            t!(show_account_numbers)
         }
     };
     let types = Signal::stored(vec![
         Choice::new(
             "checking",
-            t(Key::AccountTypeChecking),
+            t!(account_type_checking),
             "account-type-checking",
         ),
-        Choice::new(
-            "savings",
-            t(Key::AccountTypeSavings),
-            "account-type-savings",
-        ),
+        Choice::new("savings", t!(account_type_savings), "account-type-savings"),
     ]);
     view! {
         <TextField
             id=field_id(prefix, field::ROUTING_NUMBER)
-            label=t(Key::FieldRoutingNumber)
-            hint=t(Key::RoutingNumberHint)
+            label=t!(field_routing_number)
+            hint=t!(routing_number_hint)
             field=state.routing
             testid="routing-number"
             inputmode="numeric"
@@ -131,8 +127,8 @@ pub fn BankFields(
         />
         <TextField
             id=field_id(prefix, field::ACCOUNT_NUMBER)
-            label=t(Key::FieldAccountNumber)
-            hint=t(Key::AccountNumberHint)
+            label=t!(field_account_number)
+            hint=t!(account_number_hint)
             field=account
             testid="account-number"
             input_type=masked
@@ -152,7 +148,7 @@ pub fn BankFields(
         </TextField>
         <TextField
             id=field_id(prefix, field::ACCOUNT_NUMBER_CONFIRM)
-            label=t(Key::FieldAccountNumberConfirm)
+            label=t!(field_account_number_confirm)
             field=state.confirm
             testid="account-number-confirm"
             input_type=masked
@@ -164,7 +160,7 @@ pub fn BankFields(
         />
         <RadioGroup
             name=format!("{prefix}-account-type")
-            legend=t(Key::FieldAccountType)
+            legend=t!(field_account_type)
             options=types
             selected=state.account_type
             testid="account-type"

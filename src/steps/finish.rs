@@ -9,7 +9,7 @@
 
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
-use crate::i18n::{t, Key};
+use crate::t;
 use crate::ui::{Button, ErrorAlert, Spinner};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -94,13 +94,13 @@ pub fn RecordStatus(
         Recording::Saving => view! {
             <p class="pf-status" role="status" data-testid=format!("{testid}-saving")>
                 <Spinner />
-                {t(Key::SavingProgress)}
+                {t!(saving_progress)}
             </p>
         }
         .into_any(),
         Recording::Failed(message) => view! {
             <ErrorAlert
-                message=t(Key::SaveProgressFailed)
+                message=t!(save_progress_failed)
                 details=message
                 testid=format!("{testid}-error")
                 on_retry=on_retry
@@ -163,7 +163,7 @@ pub fn ContinueButton(
             <RecordStatus state=state on_retry=go testid=testid.clone() />
             <div class="pf-actions">
                 <Button
-                    label=t(Key::Continue)
+                    label=t!(continue_step)
                     on_click=go
                     testid=testid.clone()
                     disabled=Signal::derive(move || !ready.get() || state.get() == Recording::Saving)
@@ -210,7 +210,7 @@ pub fn RecordedContinue(
             <RecordStatus state=state on_retry=go testid=testid.clone() />
             <div class="pf-actions">
                 <Button
-                    label=t(Key::Continue)
+                    label=t!(continue_step)
                     on_click=go
                     testid=testid.clone()
                     disabled=Signal::derive(move || state.get() == Recording::Saving)

@@ -8,7 +8,7 @@
 //! also navigates on `redirect`, and the Continue link (`target=_top`) works with a click.
 
 use crate::context::{use_services, FlowServices};
-use crate::i18n::{t, tr, Key};
+use crate::t;
 use crate::ui::{Button, ScreenCard, Spinner};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -50,8 +50,8 @@ pub fn RedirectStep(
                 .bridge
                 .error("redirect_url refused: not an http(s) URL");
             return view! {
-                <ScreenCard testid="step-redirect-invalid" title=t(Key::RedirectInvalidTitle)>
-                    <p class="pf-body">{t(Key::RedirectInvalidBody)}</p>
+                <ScreenCard testid="step-redirect-invalid" title=t!(redirect_invalid_title)>
+                    <p class="pf-body">{t!(redirect_invalid_body)}</p>
                 </ScreenCard>
             }
             .into_any();
@@ -69,21 +69,21 @@ pub fn RedirectStep(
         Status::Saving => view! {
             <p class="pf-status" role="status" data-testid="redirect-status">
                 <Spinner />
-                {t(Key::RedirectSaving)}
+                {t!(redirect_saving)}
             </p>
         }
         .into_any(),
         Status::Leaving => view! {
             <p class="pf-status" role="status" data-testid="redirect-status">
                 <Spinner />
-                {t(Key::RedirectLeaving)}
+                {t!(redirect_leaving)}
             </p>
         }
         .into_any(),
         Status::Failed(message) => view! {
             <div class="pf-alert" role="alert" data-testid="redirect-error">
-                <p>{t(Key::RedirectFailed)}</p>
-                <p class="pf-details">{tr(Key::ErrorDetails, &[("message", &message)])}</p>
+                <p>{t!(redirect_failed)}</p>
+                <p class="pf-details">{t!(error_details, message = &message)}</p>
             </div>
         }
         .into_any(),
@@ -101,7 +101,7 @@ pub fn RedirectStep(
                         rel="noopener"
                         data-testid="redirect-continue"
                     >
-                        {t(Key::RedirectContinue)}
+                        {t!(redirect_continue)}
                     </a>
                 }
             })
@@ -109,17 +109,17 @@ pub fn RedirectStep(
     };
     let retry_button = move || {
         matches!(status.get(), Status::Failed(_)).then(|| {
-            view! { <Button label=t(Key::Retry) on_click=retry testid="redirect-retry" /> }
+            view! { <Button label=t!(retry) on_click=retry testid="redirect-retry" /> }
         })
     };
 
     view! {
         <ScreenCard
             testid="step-redirect"
-            title=tr(Key::RedirectTitle, &[("host", &host)])
+            title=t!(redirect_title, host = &host)
             busy=Signal::derive(move || status.get() == Status::Saving)
         >
-            <p class="pf-body">{t(Key::RedirectBody)}</p>
+            <p class="pf-body">{t!(redirect_body)}</p>
             <p class="pf-details" data-testid="redirect-destination">{url.clone()}</p>
             {status_view}
             <div class="pf-actions">{continue_link}{retry_button}</div>

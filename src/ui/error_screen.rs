@@ -1,8 +1,8 @@
 //! The screen for a flow that cannot go on: what happened, and the way forward (a retry when
 //! retrying can help, "Start again" when the session expired, else what to ask the host for).
 
-use crate::i18n::{t, tr, Key};
 use crate::router::ErrorKind;
+use crate::t;
 use crate::ui::{Button, ScreenCard};
 use leptos::prelude::*;
 
@@ -18,12 +18,12 @@ pub fn error_testid(kind: &ErrorKind) -> &'static str {
 
 /// The heading of the error screen for `kind`.
 pub fn error_title(kind: &ErrorKind) -> &'static str {
-    t(match kind {
-        ErrorKind::NetworkDown => Key::ErrorNetworkTitle,
-        ErrorKind::FlowNotFound => Key::ErrorNotFoundTitle,
-        ErrorKind::SessionExpired => Key::ErrorExpiredTitle,
-        ErrorKind::Other(_) => Key::ErrorOtherTitle,
-    })
+    match kind {
+        ErrorKind::NetworkDown => t!(error_network_title),
+        ErrorKind::FlowNotFound => t!(error_not_found_title),
+        ErrorKind::SessionExpired => t!(error_expired_title),
+        ErrorKind::Other(_) => t!(error_other_title),
+    }
 }
 
 /// An error screen; shows "Try again" when `on_retry` is given and the error is retryable, and
@@ -39,25 +39,25 @@ pub fn ErrorScreen(
     #[prop(optional, into)]
     on_restart: Option<UnsyncCallback<()>>,
 ) -> impl IntoView {
-    let body = t(match kind {
-        ErrorKind::NetworkDown => Key::ErrorNetworkBody,
-        ErrorKind::FlowNotFound => Key::ErrorNotFoundBody,
-        ErrorKind::SessionExpired => Key::ErrorExpiredBody,
-        ErrorKind::Other(_) => Key::ErrorOtherBody,
-    });
+    let body = match kind {
+        ErrorKind::NetworkDown => t!(error_network_body),
+        ErrorKind::FlowNotFound => t!(error_not_found_body),
+        ErrorKind::SessionExpired => t!(error_expired_body),
+        ErrorKind::Other(_) => t!(error_other_body),
+    };
     let details = match &kind {
         ErrorKind::Other(message) if !message.is_empty() => Some(view! {
             <p class="pf-details" data-testid="error-details">
-                {tr(Key::ErrorDetails, &[("message", message)])}
+                {t!(error_details, message)}
             </p>
         }),
         _ => None,
     };
     let retry = on_retry.filter(|_| kind.retryable()).map(|on_click| {
-        view! { <Button label=t(Key::Retry) on_click=on_click testid="error-retry" /> }
+        view! { <Button label=t!(retry) on_click=on_click testid="error-retry" /> }
     });
     let restart = on_restart.filter(|_| kind.restartable()).map(|on_click| {
-        view! { <Button label=t(Key::StartAgain) on_click=on_click testid="error-start-again" /> }
+        view! { <Button label=t!(start_again) on_click=on_click testid="error-start-again" /> }
     });
     view! {
         <ScreenCard testid=error_testid(&kind) title=error_title(&kind)>

@@ -1,7 +1,7 @@
 //! Small status pieces every fetch needs: a loading line, an error alert with a retry, and a
 //! badge.
 
-use crate::i18n::{t, tr, Key};
+use crate::t;
 use crate::ui::{Button, ButtonVariant, Spinner};
 use leptos::prelude::*;
 
@@ -46,7 +46,7 @@ pub fn ErrorAlert(
         view! {
             <div class="pf-actions">
                 <Button
-                    label=retry_label.unwrap_or_else(|| t(Key::Retry).to_owned())
+                    label=retry_label.unwrap_or_else(|| t!(retry).to_owned())
                     on_click=on_click
                     testid=format!("{testid}-retry")
                     variant=ButtonVariant::Secondary
@@ -59,7 +59,7 @@ pub fn ErrorAlert(
             <p>{message}</p>
             {details
                 .filter(|d| !d.is_empty())
-                .map(|d| view! { <p class="pf-details">{tr(Key::ErrorDetails, &[("message", &d)])}</p> })}
+                .map(|d| view! { <p class="pf-details">{t!(error_details, message = &d)}</p> })}
             {retry}
         </div>
     }

@@ -1,6 +1,6 @@
 //! "Step N of M" with a progress bar that assistive technology reads as such.
 
-use crate::i18n::{t, tr, Key};
+use crate::t;
 use leptos::prelude::*;
 
 /// Where the user is in the flow.
@@ -11,13 +11,7 @@ pub fn ProgressIndicator(
     /// How many steps the flow has.
     total: usize,
 ) -> impl IntoView {
-    let text = tr(
-        Key::ProgressStep,
-        &[
-            ("current", &current.to_string()),
-            ("total", &total.to_string()),
-        ],
-    );
+    let text = t!(progress_step, current, total);
     let percent = (current * 100).checked_div(total).unwrap_or(0).min(100);
     view! {
         <div class="pf-progress" data-testid="progress">
@@ -27,7 +21,7 @@ pub fn ProgressIndicator(
             <div
                 class="pf-progress__bar"
                 role="progressbar"
-                aria-label=t(Key::ProgressLabel)
+                aria-label=t!(progress_label)
                 aria-valuemin="1"
                 aria-valuemax=total.to_string()
                 aria-valuenow=current.to_string()

@@ -289,16 +289,26 @@ impl FakeServer {
             .count()
     }
 
-    /// A payout method of the user, the default when it is the first.
+    /// A payout method of the user, the default when it is the first; `label` as the sandbox
+    /// words it (`PayPal · ada@example.com`, `ACH · checking ••••6789`), its data fields read
+    /// from it.
     pub fn add_method(&self, platform: payout_model::money::PayoutPlatform, label: &str) -> Uuid {
         let id = self.id();
         let mut methods = self.methods.borrow_mut();
         let default = methods.is_empty();
+        let shown = label.split_once(" · ").map_or(label, |(_, rest)| rest);
+        let (account_type, account) = match shown.split_once(' ') {
+            Some(("checking", rest)) => (Some(AccountType::Checking), rest),
+            Some(("savings", rest)) => (Some(AccountType::Savings), rest),
+            _ => (None, shown),
+        };
         methods.push(PayoutMethod {
             id,
             platform,
             default,
             label: label.to_owned(),
+            account: account.to_owned(),
+            account_type,
             created: self.now(),
         });
         id
@@ -581,6 +591,8 @@ impl FakeServer {
         self.wrong_codes.set(0);
         Ok(Response::json(&CodeSent {
             sent_to: mask_phone(&new.country_code, &new.phone_number),
+            country_code: new.country_code.clone(),
+            last4: payout_model::last4(&new.phone_number),
             expires_at: now + chrono::Duration::minutes(10),
             resend_at: now + cooldown,
         }))
@@ -814,6 +826,8 @@ impl FakeServer {
             platform: new.platform(),
             default: methods.is_empty(),
             label: label_of(&new),
+            account: new.account_shown(),
+            account_type: new.account_type(),
             created: self.now(),
         };
         methods.push(method.clone());
@@ -1076,23 +1090,14 @@ fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
 
 /// The label the sandbox gives a payout method.
 pub fn label_of(new: &NewPayoutMethod) -> String {
+    let account = new.account_shown();
     match new {
-        NewPayoutMethod::Ach {
-            account_number,
-            account_type,
-            ..
-        } => format!(
-            "ACH · {} ••••{}",
-            if *account_type == AccountType::Savings {
-                "savings"
-            } else {
-                "checking"
-            },
-            &account_number[account_number.len().saturating_sub(4)..]
-        ),
-        NewPayoutMethod::Paypal { email } => format!("PayPal · {email}"),
-        NewPayoutMethod::Venmo { handle } => format!("Venmo · {handle}"),
-        NewPayoutMethod::CashApp { cashtag } => format!("Cash App · {cashtag}"),
+        NewPayoutMethod::Ach { account_type, .. } => {
+            format!("ACH · {} {account}", account_type.as_str())
+        }
+        NewPayoutMethod::Paypal { .. } => format!("PayPal · {account}"),
+        NewPayoutMethod::Venmo { .. } => format!("Venmo · {account}"),
+        NewPayoutMethod::CashApp { .. } => format!("Cash App · {account}"),
     }
 }
 

@@ -130,8 +130,50 @@ pub struct Sandbox {
     pub echo_host_origin: Arc<Mutex<Option<String>>>,
     clock_offset_ms: Arc<AtomicI64>,
     http: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
-    server: JoinHandle<()>,
-    _data: TempDir,
+    server: Server,
+    _data: Option<TempDir>,
+}
+
+/// Where a [`Sandbox`] runs.
+enum Server {
+    /// In this process, on a real socket ([`Sandbox::start`]).
+    InProcess(JoinHandle<()>),
+    /// The `payout-sandbox` binary ([`Sandbox::start_binary`]).
+    Process(Child),
+}
+
+/// How to start the `payout-sandbox` binary ([`Sandbox::start_binary`]).
+#[derive(Clone, Debug)]
+pub struct BinaryOptions {
+    /// `--database`: a `sqlite://` file (kept across restarts) or a `postgres://` URL.
+    pub database: String,
+    /// Extra environment (`PAYOUT_SANDBOX_WEBHOOK_RETRIES`…).
+    pub env: Vec<(String, String)>,
+    /// Where its log (stderr) goes.
+    pub log: PathBuf,
+}
+
+/// The `payout-sandbox` binary: `PAYOUT_E2E_SANDBOX`, else next to this test's own executable's
+/// directory (`target/debug/payout-sandbox`), which `cargo test` builds for the sandbox's own
+/// tests and `cargo build -p payout-sandbox` builds on its own.
+pub fn sandbox_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("PAYOUT_E2E_SANDBOX") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe()?;
+    let debug = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .context("no target directory above the test executable")?;
+    let bin = debug.join(format!("payout-sandbox{}", std::env::consts::EXE_SUFFIX));
+    if !bin.is_file() {
+        bail!(
+            "no sandbox binary at {}: run `cargo build -p payout-sandbox` first (or set \
+             PAYOUT_E2E_SANDBOX)",
+            bin.display()
+        );
+    }
+    Ok(bin)
 }
 
 /// What the harness's middleware watches and changes (see the [`Sandbox`] fields).
@@ -249,9 +291,74 @@ impl Sandbox {
             echo_host_origin: hooks.echo_host_origin,
             clock_offset_ms,
             http,
-            server,
-            _data: data,
+            server: Server::InProcess(server),
+            _data: Some(data),
         })
+    }
+
+    /// Runs the `payout-sandbox` binary ([`sandbox_binary`]) on a free loopback port, serving
+    /// the built app, with the e2e app credentials and `options`; returns once it listens (its
+    /// stdout's `listening:` line). Its webhook worker runs as in production. The harness's
+    /// hooks ([`Sandbox::drop_next_payout_response`]…) and clock do nothing here.
+    pub async fn start_binary(options: &BinaryOptions) -> Result<Self> {
+        let (client_id, api_key) = ("pk_e2e_client".to_owned(), "sk_e2e_secret_key".to_owned());
+        let log = std::fs::File::create(&options.log)?;
+        let mut child = Command::new(sandbox_binary()?)
+            .args(["--listen", "127.0.0.1:0", "--database", &options.database])
+            .arg("--assets")
+            .arg(dist_dir()?)
+            .env("PAYOUT_SANDBOX_CLIENT_ID", &client_id)
+            .env("PAYOUT_SANDBOX_API_KEY", &api_key)
+            .env("RUST_LOG", "info")
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .context("cannot start the sandbox binary")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let base = tokio::task::spawn_blocking(move || -> Result<String> {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stdout).lines() {
+                if let Some(url) = line?.strip_prefix("listening: ") {
+                    return Ok(url.trim().to_owned());
+                }
+            }
+            bail!("the sandbox exited before listening")
+        });
+        let base = match tokio::time::timeout(WAIT, base).await {
+            Ok(Ok(Ok(base))) => base,
+            other => {
+                let _ = child.kill();
+                let log = std::fs::read_to_string(&options.log).unwrap_or_default();
+                bail!("the sandbox binary did not start ({other:?}): {log}");
+            }
+        };
+        let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
+        Ok(Self {
+            base,
+            client_id,
+            api_key,
+            drop_next_payout_response: Arc::new(AtomicBool::new(false)),
+            payout_requests: Arc::new(AtomicUsize::new(0)),
+            echo_host_origin: Arc::new(Mutex::new(None)),
+            clock_offset_ms: Arc::new(AtomicI64::new(0)),
+            http,
+            server: Server::Process(child),
+            _data: None,
+        })
+    }
+
+    /// Kills the sandbox at once (SIGKILL for the binary: no shutdown, no flush), as a crash
+    /// would.
+    pub fn kill(&mut self) {
+        match &mut self.server {
+            Server::InProcess(task) => task.abort(),
+            Server::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
     }
 
     /// Moves the sandbox's clock by `seconds` (back when negative), as time passing on the
@@ -413,7 +520,7 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        self.server.abort();
+        self.kill();
     }
 }
 
@@ -964,6 +1071,7 @@ fn method_of(info: &Info) -> Method {
         ep::Method::Get => Method::GET,
         ep::Method::Post => Method::POST,
         ep::Method::Put => Method::PUT,
+        ep::Method::Patch => Method::PATCH,
         ep::Method::Delete => Method::DELETE,
     }
 }
@@ -1018,4 +1126,105 @@ mod tests {
         assert_eq!(born.year(), today.year() - 30);
         assert_eq!(born.month(), today.month());
     }
+}
+
+/// One request a [`WebhookReceiver`] accepted.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// Its headers (`svix-id`, `svix-signature`…).
+    pub headers: axum::http::HeaderMap,
+    /// Its body, as sent.
+    pub body: Bytes,
+}
+
+impl Delivery {
+    /// The body as JSON (the event).
+    pub fn event(&self) -> Result<Value> {
+        Ok(serde_json::from_slice(&self.body)?)
+    }
+
+    /// Verifies the signature with the Standard Webhooks library's own verifier and `secret`
+    /// (`whsec_…`).
+    pub fn verify(&self, secret: &str) -> Result<()> {
+        standardwebhooks::Webhook::new(secret)
+            .map_err(|e| anyhow::anyhow!("bad secret: {e}"))?
+            .verify(&self.body, &self.headers)
+            .map_err(|e| anyhow::anyhow!("signature does not verify: {e}"))
+    }
+}
+
+/// A webhook receiver on `127.0.0.1` (issue 10): answers 200 to every POST to `/hook` and
+/// hands each request to the test through a channel, in arrival order.
+pub struct WebhookReceiver {
+    /// `http://127.0.0.1:<port>/hook`.
+    pub url: String,
+    /// Requests received so far, duplicates included.
+    pub requests: Arc<AtomicUsize>,
+    got: tokio::sync::mpsc::UnboundedReceiver<Delivery>,
+    server: JoinHandle<()>,
+}
+
+impl WebhookReceiver {
+    /// A receiver on a free port.
+    pub async fn start() -> Result<Self> {
+        Self::start_on(0).await
+    }
+
+    /// A receiver on `port` (0: a free one).
+    pub async fn start_on(port: u16) -> Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let url = format!("http://{}/hook", listener.local_addr()?);
+        let (tx, got) = tokio::sync::mpsc::unbounded_channel();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let count = requests.clone();
+        let handler = move |headers: axum::http::HeaderMap, body: Bytes| {
+            count.fetch_add(1, Ordering::SeqCst);
+            let _ = tx.send(Delivery { headers, body });
+            async { "ok" }
+        };
+        let router = axum::Router::new().route("/hook", axum::routing::post(handler));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(Self {
+            url,
+            requests,
+            got,
+            server,
+        })
+    }
+
+    /// The next request, or an error after [`WAIT`].
+    pub async fn next(&mut self) -> Result<Delivery> {
+        match tokio::time::timeout(WAIT, self.got.recv()).await {
+            Ok(Some(delivery)) => Ok(delivery),
+            _ => bail!("no webhook arrived within {WAIT:?}"),
+        }
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A new empty PostgreSQL database on the server of `PAYOUT_SANDBOX_TEST_POSTGRES` (the test
+/// command's throwaway server, `scripts/postgres.sh`); `None` when that is not set.
+pub async fn fresh_postgres() -> Result<Option<String>> {
+    use sqlx::Connection as _;
+    let Ok(admin_url) = std::env::var("PAYOUT_SANDBOX_TEST_POSTGRES") else {
+        return Ok(None);
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("e2e_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::AnyConnection::connect(&admin_url).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await?;
+    admin.close().await?;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .context("PAYOUT_SANDBOX_TEST_POSTGRES is no database URL")?;
+    Ok(Some(format!("{base}/{name}")))
 }

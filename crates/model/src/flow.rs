@@ -84,6 +84,7 @@ pub struct Flow {
     /// ID of the flow.
     pub id: Uuid,
     /// When the flow was created.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
     /// The user who has claimed the flow, once known.
     pub user_id: Option<Uuid>,

@@ -72,11 +72,20 @@ impl Validate for NewCode {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeSent {
-    /// The number it went to, masked but for its last digits (`+1 ••• ••• 2334`).
+    /// The number it went to, masked but for its last digits (`+1 ••• ••• 2334`), kept for
+    /// older clients; the app shows it from `country_code` and `last4` (issue 9).
     pub sent_to: String,
+    /// The country calling code of that number, digits only (`1`).
+    #[serde(default)]
+    pub country_code: String,
+    /// The last four digits of that number (`2334`).
+    #[serde(default)]
+    pub last4: String,
     /// When the code stops working.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
     /// When a new code may be asked for (the resend cooldown).
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub resend_at: DateTime<Utc>,
 }
 
@@ -324,7 +333,7 @@ pub fn parse_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, R
     if v.is_empty() {
         return Err(Rule::Required);
     }
-    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| Rule::Date)?;
+    let date = parse_iso_date(v).ok_or(Rule::Date)?;
     if date > today {
         return Err(Rule::NotInFuture);
     }
@@ -332,6 +341,21 @@ pub fn parse_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, R
         return Err(Rule::After { year: 1900 });
     }
     Ok(date)
+}
+
+/// `YYYY-MM-DD` (month and day may have one digit) as a real calendar date. Written out rather
+/// than `NaiveDate::parse_from_str`, whose format-string parser is several KB of the app's wasm
+/// (issue 9, "keep wasm size in check").
+fn parse_iso_date(v: &str) -> Option<NaiveDate> {
+    let mut parts = v.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |s: &str, min: usize, max: usize| {
+        (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    if parts.next().is_some() || !digits(year, 4, 4) || !digits(month, 1, 2) || !digits(day, 1, 2) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
 }
 
 /// Whole years between `born` and `today`.
@@ -551,6 +575,7 @@ pub struct Compliance {
     /// Residence address.
     pub address: Address,
     /// When it was submitted.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub submitted_at: DateTime<Utc>,
 }
 
@@ -642,6 +667,7 @@ pub struct UploadedDocument {
     /// Its size in bytes.
     pub size: u64,
     /// When it was uploaded.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub uploaded_at: DateTime<Utc>,
 }
 
@@ -682,6 +708,7 @@ pub struct IdVerification {
     /// after a failure (which clears them), those uploaded since.
     pub documents: Vec<UploadedDocument>,
     /// When the decision was made.
+    #[serde(default, deserialize_with = "crate::time::rfc3339_opt")]
     pub decided_at: Option<DateTime<Utc>>,
 }
 
@@ -828,6 +855,7 @@ pub struct BackgroundCheck {
     /// Last four digits of the SSN checked.
     pub ssn_last4: Option<String>,
     /// When it completed.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub completed_at: DateTime<Utc>,
 }
 
@@ -910,6 +938,20 @@ mod tests {
             Err(Rule::NotInFuture)
         );
         assert_eq!(check_date_of_birth("1990-02-30", today()), Err(Rule::Date));
+        for not_a_date in [
+            "1990/04/25",
+            "90-04-25",
+            "1990-04-25-1",
+            "1990-004-25",
+            "1990-a-25",
+        ] {
+            assert_eq!(
+                check_date_of_birth(not_a_date, today()),
+                Err(Rule::Date),
+                "{not_a_date}"
+            );
+        }
+        assert!(check_date_of_birth("1990-4-5", today()).is_ok());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! With the `openapi` feature (the sandbox's), the wire types also derive `utoipa::ToSchema`,
 //! from which the sandbox generates its OpenAPI document; the app builds without it.
 
+pub mod app;
 pub mod capability;
 pub mod endpoint;
 pub mod error;
@@ -15,17 +16,19 @@ pub mod identity;
 pub mod mask;
 pub mod message;
 pub mod money;
-pub mod notification;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod origin;
 pub mod rule;
 pub mod session;
 pub mod step;
+pub mod time;
 pub mod user;
+pub mod webhook;
 #[cfg(test)]
 mod wire_names;
 
+pub use app::{App, AppList, AppSettings, AppSettingsPatch, NewApp};
 pub use capability::{Denial, FlowAction};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flow::{Flow, FlowState, Metadata, NewFlow};

@@ -176,6 +176,7 @@ pub struct StatusChange {
     /// The status entered.
     pub status: TransferStatus,
     /// When.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub timestamp: DateTime<Utc>,
 }
 
@@ -188,6 +189,7 @@ pub struct Transaction {
     /// Cents moved; always positive.
     pub amount: Cents,
     /// When it was written.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
     /// The wallet or account the money left.
     pub source_name: String,
@@ -232,6 +234,7 @@ pub struct Transfer {
     /// ID of the transfer.
     pub id: Uuid,
     /// When it was created.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
     /// The user involved, if any.
     pub user_id: Option<Uuid>,
@@ -486,6 +489,7 @@ pub struct BankAccount {
     /// Checking or savings.
     pub account_type: AccountType,
     /// When it was connected.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
 }
 
@@ -538,6 +542,33 @@ impl NewPayoutMethod {
             NewPayoutMethod::CashApp { .. } => PayoutPlatform::CashApp,
         }
     }
+
+    /// What identifies the method to its owner, secrets masked, as [`PayoutMethod::account`]
+    /// carries it: `ada@example.com`, `@ada`, `(415) 555-0123` (a Venmo phone stored as
+    /// digits), `$ada`, or `••••6789` for a bank account.
+    pub fn account_shown(&self) -> String {
+        match self {
+            NewPayoutMethod::Ach { account_number, .. } => {
+                format!("••••{}", crate::last4(account_number))
+            }
+            NewPayoutMethod::Paypal { email } => email.clone(),
+            NewPayoutMethod::Venmo { handle }
+                if handle.len() == 10 && handle.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                format!("({}) {}-{}", &handle[..3], &handle[3..6], &handle[6..])
+            }
+            NewPayoutMethod::Venmo { handle } => handle.clone(),
+            NewPayoutMethod::CashApp { cashtag } => cashtag.clone(),
+        }
+    }
+
+    /// A bank account's type; `None` for the other rails.
+    pub fn account_type(&self) -> Option<AccountType> {
+        match self {
+            NewPayoutMethod::Ach { account_type, .. } => Some(*account_type),
+            _ => None,
+        }
+    }
 }
 
 impl Validate for NewPayoutMethod {
@@ -585,9 +616,19 @@ pub struct PayoutMethod {
     pub platform: PayoutPlatform,
     /// Whether payouts with `platform: "default"` use it.
     pub default: bool,
-    /// For people: `PayPal · ada@example.com`, `ACH · checking ••••6789`, `Venmo · @ada`.
+    /// An English label (`PayPal · ada@example.com`, `ACH · checking ••••6789`), kept for
+    /// hosts that show it; the app words the method itself from `platform`, `account` and
+    /// `account_type`, in the user's language (issue 9).
     pub label: String,
+    /// What identifies the method to its owner, secrets masked: `ada@example.com`, `@ada`,
+    /// `(415) 555-0123`, `$ada`, `••••6789` ([`NewPayoutMethod::account_shown`]).
+    #[serde(default)]
+    pub account: String,
+    /// A bank account's type (`checking`, `savings`); absent for the other rails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_type: Option<AccountType>,
     /// When it was added.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
 }
 

@@ -182,6 +182,14 @@ pub enum Rule {
     UrlHost,
     /// Text with a space or a control character.
     NoSpacesOrControlChars,
+    /// Not an origin a host may embed flows from: `https://host[:port]`, or `http://` on
+    /// loopback only (issue 10).
+    EmbedOrigin,
+    /// A list longer than `max` items.
+    MaxItems {
+        /// Most items allowed.
+        max: usize,
+    },
 }
 
 impl fmt::Display for Rule {
@@ -256,6 +264,10 @@ impl fmt::Display for Rule {
             Rule::NoSpacesOrControlChars => {
                 f.write_str("must not contain spaces or control characters")
             }
+            Rule::EmbedOrigin => f.write_str(
+                "must be an origin like https://host.example (http only on localhost or 127.0.0.1)",
+            ),
+            Rule::MaxItems { max } => write!(f, "must list at most {max} items"),
         }
     }
 }

@@ -39,6 +39,7 @@ pub struct Session {
     /// Bearer token for the flow-facing endpoints; kept in memory only, never in storage.
     pub token: String,
     /// When the token stops working.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
     /// Whether the session acts for the flow's user (else sign-in is needed first).
     pub authenticated: bool,

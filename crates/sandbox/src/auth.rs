@@ -1,8 +1,10 @@
 //! Who is calling: [`HostApp`] for the host API (HTTP Basic `client_id:api_key`, seed 004
-//! "Authentication") and [`FlowSession`] for the flow-facing API (a bearer token minted by
-//! `POST /api/flow/sessions`), and [`FlowUser`] for flow-facing endpoints that act for the
-//! signed-in user. All reject with the error envelope (401s without a challenge: see
-//! [`crate::error`]); none ever logs what it was given.
+//! "Authentication"; or the organization's `org_id:org_key` with `Api-App-Id: <app id>`, acting
+//! as that app), [`Organization`] for the organization's endpoints (`/api/v2/apps`, issue 10),
+//! [`FlowSession`] for the flow-facing API (a bearer token minted by `POST /api/flow/sessions`),
+//! and [`FlowUser`] for flow-facing endpoints that act for the signed-in user. All reject with
+//! the error envelope (401s without a challenge: see [`crate::error`]); none ever logs what it
+//! was given.
 //!
 //! [`FlowUser::permit`] is the one guard of every flow-facing endpoint that acts on the user's
 //! data (issue 8): the flow's current step must own the action (`payout_model::capability`),
@@ -15,7 +17,7 @@ use crate::state::AppState;
 use crate::store::flows::flow_state;
 use crate::store::sessions::find_session;
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{HeaderName, AUTHORIZATION};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use base64::Engine as _;
@@ -23,7 +25,11 @@ use chrono::{DateTime, Utc};
 use payout_model::{FlowAction, FlowState};
 use uuid::Uuid;
 
-/// The app a host request authenticated as.
+/// The header naming the app the organization acts as (seed 004, "Create App").
+pub(crate) const API_APP_ID: HeaderName = HeaderName::from_static("api-app-id");
+
+/// The app a host request acts as: the app whose credentials it carries, or the app its
+/// `Api-App-Id` header names when it carries the organization's (issue 10).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HostApp {
     /// The app's id.
@@ -33,12 +39,78 @@ pub(crate) struct HostApp {
 impl FromRequestParts<AppState> for HostApp {
     type Rejection = Error;
 
+    /// - an app's credentials: that app; with an `Api-App-Id` naming another app, 403 (an
+    ///   app's credentials never reach another app's objects);
+    /// - the organization's: the app `Api-App-Id` names, 404 when it names none of the
+    ///   organization's, 403 without the header;
+    /// - anything else: 401.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let (client_id, api_key) = basic_credentials(&parts.headers).ok_or(Error::Unauthorized)?;
-        crate::store::apps::authenticate(&state.db, &client_id, &api_key)
+        let (user, key) = basic_credentials(&parts.headers).ok_or(Error::Unauthorized)?;
+        // A header that is not text names no app (404 below), never a missing one.
+        let named = parts
+            .headers
+            .get(API_APP_ID)
+            .map(|value| value.to_str().map(str::trim).unwrap_or_default());
+        let now = state.clock.now();
+        if let Some(id) = crate::store::apps::authenticate(&state.db, &user, &key, now).await? {
+            if named.is_some_and(|named| Uuid::try_parse(named).ok() != Some(id)) {
+                return Err(Error::Forbidden(
+                    "app credentials act only for their own app: drop the Api-App-Id header, \
+                     or use the organization's credentials"
+                        .to_owned(),
+                ));
+            }
+            return Ok(HostApp { id });
+        }
+        let Some(organization) =
+            crate::store::organization::authenticate(&state.db, &user, &key).await?
+        else {
+            return Err(Error::Unauthorized);
+        };
+        let named = named.ok_or_else(|| {
+            Error::Forbidden(
+                "organization credentials act for one of its apps: name it in the Api-App-Id \
+                 header"
+                    .to_owned(),
+            )
+        })?;
+        let no_such_app =
+            || Error::NotFound("no such app: Api-App-Id names no app of this organization".into());
+        let id = Uuid::try_parse(named).map_err(|_| no_such_app())?;
+        if !crate::store::apps::belongs_to(&state.db, &organization, id).await? {
+            return Err(no_such_app());
+        }
+        Ok(HostApp { id })
+    }
+}
+
+/// The organization, authenticated by its Basic credentials `org_id:org_key` (issue 10): it
+/// manages its apps. An app's credentials get 403, anything else 401.
+#[derive(Clone, Debug)]
+pub(crate) struct Organization {
+    /// The organization's id.
+    pub id: String,
+}
+
+impl FromRequestParts<AppState> for Organization {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let (user, key) =
+            basic_credentials(&parts.headers).ok_or(Error::OrganizationUnauthorized)?;
+        if let Some(id) = crate::store::organization::authenticate(&state.db, &user, &key).await? {
+            return Ok(Organization { id });
+        }
+        let now = state.clock.now();
+        if crate::store::apps::authenticate(&state.db, &user, &key, now)
             .await?
-            .map(|id| HostApp { id })
-            .ok_or(Error::Unauthorized)
+            .is_some()
+        {
+            return Err(Error::Forbidden(
+                "app credentials cannot manage apps: use the organization's credentials".into(),
+            ));
+        }
+        Err(Error::OrganizationUnauthorized)
     }
 }
 

@@ -1,9 +1,10 @@
 //! What the server needs to know about where it runs: its public URL (for flow links, HSTS and
 //! whether loopback hosts may embed flows), the directory of the built app, the extra host
 //! origins allowed to embed flows, and the rate limits on minting sessions and signing in
-//! ([`RateLimits`], issue 8). `main.rs` fills it from flags and environment; tests and the e2e
+//! ([`RateLimits`], issue 8) and how webhooks are delivered ([`WebhookSettings`], issue 10). `main.rs` fills it from flags and environment; tests and the e2e
 //! crate build it directly.
 
+use crate::webhooks::WebhookSettings;
 use payout_model::Origin;
 use std::path::PathBuf;
 
@@ -22,6 +23,8 @@ pub struct Config {
     pub extra_allowed_origins: Vec<String>,
     /// Requests per minute per client IP and per app on the endpoints anyone can call.
     pub rate_limits: RateLimits,
+    /// How webhooks are delivered (issue 10): retry schedule, timeout, private targets.
+    pub webhooks: WebhookSettings,
 }
 
 /// One rate limit: at most this many requests per minute, per client IP and per app (each its
@@ -87,7 +90,14 @@ impl Config {
             assets_dir: assets_dir.into(),
             extra_allowed_origins: Vec::new(),
             rate_limits: RateLimits::default(),
+            webhooks: WebhookSettings::default(),
         }
+    }
+
+    /// These settings delivering webhooks as `webhooks` says.
+    pub fn with_webhooks(mut self, webhooks: WebhookSettings) -> Self {
+        self.webhooks = webhooks;
+        self
     }
 
     /// These settings with `limits` as the rate limits.

@@ -25,6 +25,9 @@ pub enum Error {
     /// 401 `unauthorized`: missing or wrong app credentials (no challenge: module docs).
     #[error("missing or wrong app credentials: use http basic auth with client_id:api_key")]
     Unauthorized,
+    /// 401 `unauthorized`: missing or wrong organization credentials (issue 10).
+    #[error("missing or wrong organization credentials: use http basic auth with org_id:org_key")]
+    OrganizationUnauthorized,
     /// 401 `unauthorized`: missing or unknown session token.
     #[error("missing or unknown session token: open the flow link again")]
     InvalidToken,
@@ -104,7 +107,9 @@ impl Error {
         let code = match self {
             Error::MalformedJson(_) => ErrorCode::MalformedJson,
             Error::Invalid(e) => return e.clone(),
-            Error::Unauthorized | Error::InvalidToken => ErrorCode::Unauthorized,
+            Error::Unauthorized | Error::OrganizationUnauthorized | Error::InvalidToken => {
+                ErrorCode::Unauthorized
+            }
             Error::SessionExpired => ErrorCode::SessionExpired,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::StepNotAllowed(_) => ErrorCode::StepNotAllowed,
@@ -239,6 +244,7 @@ mod tests {
     fn no_401_carries_a_challenge() {
         for e in [
             Error::Unauthorized,
+            Error::OrganizationUnauthorized,
             Error::InvalidToken,
             Error::SessionExpired,
         ] {

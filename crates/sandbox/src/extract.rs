@@ -11,7 +11,8 @@ use payout_model::money::{
     NewBankAccount, NewFlowPayout, NewPayout, NewPayoutMethod, NewRefill, NewTransfer,
     SimulateTransfer,
 };
-use payout_model::{Invalid, NewFlow, NewSession, NewUser, Validate};
+use payout_model::webhook::{NewWebhook, WebhookUpdate};
+use payout_model::{AppSettingsPatch, Invalid, NewApp, NewFlow, NewSession, NewUser, Validate};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
@@ -45,6 +46,10 @@ validated_on_arrival!(
     NewPayoutMethod,
     NewBankAccount,
     CodeCheck,
+    NewApp,
+    AppSettingsPatch,
+    NewWebhook,
+    WebhookUpdate,
 );
 
 /// Bodies that pass the extractor as parsed. `NewSession`: an unusable `host_origin` is simply

@@ -29,11 +29,14 @@ use crate::db::{
 use crate::error::Error;
 use crate::pagination::Page;
 use crate::store::idempotency::IdempotencyKey;
+use crate::store::webhooks::record_event;
+use crate::webhooks::wake;
 use chrono::{DateTime, Utc};
 use payout_model::money::{
     format_cents, Cents, ExternalData, PayoutPlatform, StatusChange, Transaction, TransactionType,
     Transfer, TransferStatus, TransferType, Wallet,
 };
+use payout_model::webhook::EventType;
 use payout_model::Metadata;
 use sqlx::AnyConnection;
 use std::collections::{BTreeMap, HashMap};
@@ -392,6 +395,18 @@ pub(crate) async fn open_app_wallet(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let mut tx = begin_ledger_write(db).await?;
+    open_app_wallet_in(&mut tx, app_id, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`open_app_wallet`] inside the caller's write transaction: a new app and its wallet are
+/// written together (issue 10). The wallet's insert decides whether this call opens it.
+pub(crate) async fn open_app_wallet_in(
+    tx: &mut AnyConnection,
+    app_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     for (id, kind) in [(app_account(app_id), "app"), (fees_account(app_id), "fees")] {
         let inserted = sqlx::query(
             "INSERT INTO accounts (id, kind, app_id, balance, created) VALUES ($1, $2, $3, 0, $4) \
@@ -420,10 +435,9 @@ pub(crate) async fn open_app_wallet(
         )],
         Some(serde_json::json!({"sandbox": "opening balance"})),
     );
-    write_transfer(&mut tx, &draft, now)
+    write_transfer(tx, &draft, now)
         .await
         .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -624,7 +638,16 @@ pub(crate) async fn create_transfer(
         if let Some(key) = key {
             key.record(&mut tx, draft.app_id, draft.id, now).await?;
         }
+        record_event(
+            &mut tx,
+            draft.app_id,
+            EventType::TransferUpdated,
+            &transfer,
+            now,
+        )
+        .await?;
         tx.commit().await?;
+        wake();
         Ok::<_, LedgerError>(transfer)
     }
     .await;
@@ -1006,7 +1029,9 @@ pub(crate) async fn change_status(
         ));
     }
     let transfer = load_transfer(&mut tx, id).await?;
+    record_event(&mut tx, app_id, EventType::TransferUpdated, &transfer, now).await?;
     tx.commit().await?;
+    wake();
     Ok(transfer)
 }
 

@@ -1,7 +1,8 @@
 //! `payout-sandbox`: the sandbox API server of payout-flows (DESIGN.md "The API").
 //!
 //! It speaks the Dots v2 host API (`/api/v2/users`, `/api/v2/flows`, money: `/api/v2/transfers`,
-//! `/api/v2/payouts`, wallets and payout methods, `/api/v2/notifications`; HTTP Basic), the
+//! `/api/v2/payouts`, wallets and payout methods, webhooks and events, the app's settings
+//! `/api/v2/app`; HTTP Basic), the organization's `/api/v2/apps` (issue 10), the
 //! flow-facing API the app uses in the browser (`/api/flow/…`, bearer sessions: sign-in,
 //! compliance, ID verification, background check, money), and serves the trunk-built app at
 //! `/flow/{id}` and `/app/`, plus a demo host page at `/demo`.
@@ -58,6 +59,7 @@ mod service;
 mod state;
 mod store;
 pub mod test_values;
+mod webhooks;
 
 pub use config::{Config, Limit, RateLimits};
 pub use db::{connect, connect_with, Db};
@@ -68,6 +70,11 @@ pub use purge::{purge_expired, spawn_purge_task, Purged, PURGE_INTERVAL};
 pub use state::{AppState, Clock};
 pub use store::apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
 pub use store::constraints::{ConstraintKind, Violation};
+pub use store::organization::{ensure_organization, OrganizationCredentials};
+pub use webhooks::{
+    ensure_demo_webhook, parse_duration, spawn_webhook_worker, WebhookSettings, MAX_RESPONSE_BODY,
+    SVIX_RETRY_SCHEDULE,
+};
 
 use axum::Router;
 

@@ -1,5 +1,5 @@
 //! Cursor pagination of the host API's lists (`GET /api/v2/transfers`,
-//! `GET /api/v2/notifications`), the Dots / Stripe way: newest first, `limit` (1 to
+//! `GET /api/v2/events`), the Dots / Stripe way: newest first, `limit` (1 to
 //! [`MAX_LIMIT`], default [`DEFAULT_LIMIT`]) per page, `starting_after=<id>` for the page of
 //! older objects, `ending_before=<id>` for the page of newer ones, and `has_more` saying whether
 //! more lie that way. Each list orders by a sequence number column; this module parses the query,

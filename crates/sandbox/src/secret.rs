@@ -1,5 +1,7 @@
 //! Secrets: random credentials and session tokens from the operating system's generator, and the
-//! sha256 digests that are all the database ever holds of them.
+//! digests that are all the database ever holds of them: plain sha256 for session tokens (32
+//! random bytes each, looked up by digest), salted sha256 for api keys ([`SaltedHash`], issue
+//! 10), compared in constant time ([`digests_match`]).
 
 use base64::Engine as _;
 use rand::distributions::{Alphanumeric, DistString};
@@ -41,6 +43,46 @@ pub(crate) fn digests_match(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// What is stored of an api key (an app's or the organization's): a random salt and sha256 of
+/// `salt:key` as lowercase hex, so equal keys never hash alike and a leaked table is no lookup
+/// table. Its `Debug` shows neither.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct SaltedHash {
+    /// 24 random letters and digits.
+    pub salt: String,
+    /// sha256 of `salt:key`.
+    pub hash: String,
+}
+
+impl SaltedHash {
+    /// A fresh salt and the digest of `key` under it.
+    pub(crate) fn new(key: &str) -> Self {
+        let salt = random_alphanumeric(24);
+        let hash = salted_sha256(&salt, key);
+        Self { salt, hash }
+    }
+}
+
+impl std::fmt::Debug for SaltedHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SaltedHash(<redacted>)")
+    }
+}
+
+fn salted_sha256(salt: &str, key: &str) -> String {
+    sha256_hex(format!("{salt}:{key}"))
+}
+
+/// Whether `key` is the key stored as `hash` under `salt`, in constant time; a `None` salt is a
+/// plain sha256 kept from before salts (migration 0010).
+pub(crate) fn key_matches(salt: Option<&str>, hash: &str, key: &str) -> bool {
+    let digest = match salt {
+        Some(salt) => salted_sha256(salt, key),
+        None => sha256_hex(key),
+    };
+    digests_match(&digest, hash)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +108,15 @@ mod tests {
         assert!(digests_match(&sha256_hex("k"), &sha256_hex("k")));
         assert!(!digests_match(&sha256_hex("k"), &sha256_hex("j")));
         assert!(!digests_match("ab", "abc"));
+    }
+
+    #[test]
+    fn salted_hashes_differ_for_one_key_and_match_only_it() {
+        let (a, b) = (SaltedHash::new("sk_1"), SaltedHash::new("sk_1"));
+        assert_ne!(a.hash, b.hash);
+        assert!(key_matches(Some(&a.salt), &a.hash, "sk_1"));
+        assert!(!key_matches(Some(&a.salt), &a.hash, "sk_2"));
+        assert!(key_matches(None, &sha256_hex("sk_1"), "sk_1"));
+        assert!(!format!("{a:?}").contains(&a.salt));
     }
 }

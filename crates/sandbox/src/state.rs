@@ -1,5 +1,5 @@
 //! The one state every handler shares ([`AppState`]): the database pool, the settings, the
-//! clock, the sender of sign-in codes and the rate limiters (issue 8). The clock is injectable so tests move time (session
+//! clock, the sender of sign-in codes, the rate limiters (issue 8) and the demo webhook receiver's inbox (issue 10). The clock is injectable so tests move time (session
 //! expiry, the pre-authentication window, code expiry and cooldown) without sleeping; the code
 //! sender so a real SMS provider can replace the sandbox's (issue 3).
 
@@ -54,6 +54,36 @@ pub struct AppState {
     pub(crate) clock: Clock,
     pub(crate) code_sender: Arc<dyn CodeSender>,
     pub(crate) limiters: Arc<Limiters>,
+    /// The events the demo receiver (`POST /demo/webhooks`) verified, newest first.
+    pub(crate) demo_inbox: Arc<DemoInbox>,
+}
+
+/// The demo receiver's verified events, newest first, at most [`DemoInbox::CAPACITY`].
+#[derive(Debug, Default)]
+pub(crate) struct DemoInbox(std::sync::Mutex<std::collections::VecDeque<serde_json::Value>>);
+
+impl DemoInbox {
+    /// Events kept.
+    const CAPACITY: usize = 200;
+
+    /// Keeps `event`, dropping the oldest beyond the capacity.
+    pub(crate) fn push(&self, event: serde_json::Value) {
+        if let Ok(mut events) = self.0.lock() {
+            events.push_front(event);
+            events.truncate(Self::CAPACITY);
+        }
+    }
+
+    /// The events `keep` accepts, newest first.
+    pub(crate) fn select(
+        &self,
+        keep: impl Fn(&serde_json::Value) -> bool,
+    ) -> Vec<serde_json::Value> {
+        self.0
+            .lock()
+            .map(|events| events.iter().filter(|e| keep(e)).cloned().collect())
+            .unwrap_or_default()
+    }
 }
 
 impl AppState {
@@ -65,6 +95,7 @@ impl AppState {
             config: Arc::new(config),
             clock: Clock::system(),
             code_sender: Arc::new(SandboxCodeSender),
+            demo_inbox: Arc::default(),
         }
     }
 

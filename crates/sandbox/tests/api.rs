@@ -1153,22 +1153,26 @@ mod credentials {
         assert_eq!(apps, 1);
     }
 
+    /// Keys are kept as salted sha256 digests only (issue 10): no column holds the key.
     #[tokio::test]
     async fn api_key_is_stored_hashed() {
         let app = TestApp::new().await;
         let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT id || name || client_id || api_key_hash || allowed_origins FROM apps",
+            "SELECT a.id || a.name || a.client_id || a.allowed_origins || k.key_salt || k.key_hash \
+             FROM apps a JOIN app_keys k ON k.app_id = a.id",
         )
         .fetch_all(&app.db)
         .await
         .unwrap();
         assert_eq!(rows.len(), 1);
         assert!(!rows[0].contains(API_KEY));
-        let hash: String = sqlx::query_scalar("SELECT api_key_hash FROM apps")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+        let (salt, hash): (String, String) =
+            sqlx::query_as("SELECT key_salt, key_hash FROM app_keys")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
         assert_eq!(hash.len(), 64);
+        assert_eq!(salt.len(), 24);
     }
 
     #[tokio::test]

@@ -103,7 +103,7 @@ async fn every_declared_endpoint_is_mounted_and_refuses_a_caller_without_credent
         let body = res.json();
         let what = method_and_path(info);
         match info.caller {
-            Caller::App | Caller::FlowSession => {
+            Caller::App | Caller::FlowSession | Caller::Organization => {
                 assert_eq!(res.status, 401, "{what}: {body}");
                 assert_eq!(body["code"], "unauthorized", "{what}: {body}");
             }
@@ -124,7 +124,9 @@ async fn host_endpoints_refuse_a_flow_session_and_flow_endpoints_refuse_an_app()
         let path = example_path(info);
         let what = method_and_path(info);
         let res = match info.caller {
-            Caller::App => send(&app, info, &path, Auth::Bearer(&token)).await,
+            Caller::App | Caller::Organization => {
+                send(&app, info, &path, Auth::Bearer(&token)).await
+            }
             Caller::FlowSession => send(&app, info, &path, Auth::App).await,
             Caller::Public => continue,
         };
@@ -136,7 +138,7 @@ async fn host_endpoints_refuse_a_flow_session_and_flow_endpoints_refuse_an_app()
 #[tokio::test]
 async fn host_endpoints_answer_with_and_without_a_trailing_slash() {
     let app = TestApp::new().await;
-    for info in ALL.iter().filter(|info| info.caller == Caller::App) {
+    for info in ALL.iter().filter(|info| info.caller.is_host()) {
         let path = format!("{}/", example_path(info));
         let res = send(&app, info, &path, Auth::Basic("nobody", "wrong")).await;
         assert_eq!(
@@ -145,6 +147,48 @@ async fn host_endpoints_answer_with_and_without_a_trailing_slash() {
             "{} (trailing slash)",
             method_and_path(info)
         );
+    }
+}
+
+/// Issue 10: the organization's endpoints refuse an app's credentials (403), and the app's
+/// refuse the organization's unless `Api-App-Id` names one of its apps (403 without it, 404 for
+/// an id that names none).
+#[tokio::test]
+async fn organization_and_app_endpoints_refuse_each_others_credentials() {
+    let app = TestApp::new().await;
+    let organization: Vec<&Info> = ALL
+        .iter()
+        .filter(|info| info.caller == Caller::Organization)
+        .collect();
+    assert!(organization.len() >= 4);
+    for info in organization {
+        let res = send(&app, info, &example_path(info), Auth::App).await;
+        res.assert_error(403, "forbidden");
+    }
+    let unknown_app = uuid::Uuid::new_v4().to_string();
+    for info in ALL.iter().filter(|info| info.caller == Caller::App) {
+        let path = example_path(info);
+        let what = method_and_path(info);
+        let res = send(&app, info, &path, Auth::Org).await;
+        assert_eq!(res.status, 403, "{what}: {}", res.text());
+        assert!(res.text().contains("Api-App-Id"), "{what}");
+        let method = Method::from_bytes(info.method.as_str().as_bytes()).unwrap();
+        let body = match info.body {
+            BodyKind::None => None,
+            BodyKind::Json => Some(("application/json", b"{}".to_vec())),
+            BodyKind::Image => Some(("image/png", PNG.to_vec())),
+        };
+        let res = app
+            .send(
+                method,
+                &path,
+                Auth::Org,
+                &[("api-app-id", &unknown_app)],
+                body,
+            )
+            .await;
+        assert_eq!(res.status, 404, "{what}: {}", res.text());
+        assert!(res.text().contains("no such app"), "{what}");
     }
 }
 

@@ -666,16 +666,20 @@ mod payout_methods {
         let first = add_method(&app, &user, paypal()).await;
         assert_eq!(
             keys(&first),
-            ["created", "default", "id", "label", "platform"]
+            ["account", "created", "default", "id", "label", "platform"]
         );
         assert_eq!(first["platform"], "paypal");
         assert_eq!(first["default"], true);
         assert_eq!(first["label"], "PayPal · ada@example.com");
+        // The data the app words the method from, in the user's language (issue 9).
+        assert_eq!(first["account"], "ada@example.com");
         let second = add_method(&app, &user, venmo()).await;
         assert_eq!(second["default"], false);
         assert_eq!(second["label"], "Venmo · @ada-lovelace");
+        assert_eq!(second["account"], "@ada-lovelace");
         let third = add_method(&app, &user, cash_app()).await;
         assert_eq!(third["label"], "Cash App · $ada");
+        assert_eq!(third["account"], "$ada");
         let list = methods(&app, &user).await;
         let ids: Vec<&str> = list.iter().map(id_of).collect();
         assert_eq!(ids, [id_of(&first), id_of(&second), id_of(&third)]);
@@ -688,6 +692,8 @@ mod payout_methods {
         let user = new_user(&app).await;
         let method = add_method(&app, &user, ach()).await;
         assert_eq!(method["label"], "ACH · checking ••••6789");
+        assert_eq!(method["account"], "••••6789");
+        assert_eq!(method["account_type"], "checking");
         let res = app
             .get(&format!("/api/v2/users/{user}/payout-methods"), Auth::App)
             .await;

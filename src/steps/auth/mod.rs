@@ -25,9 +25,9 @@ mod view;
 
 use crate::context::{use_services, Sleep};
 use crate::i18n::rule_text;
-use crate::i18n::{t, tr, Key};
 use crate::identity::seconds_until;
 use crate::steps::{field_id, show_failure, show_invalid, submit_checked, LabelledField};
+use crate::t;
 use crate::ui::FieldState;
 use crate::ui::{focus_id_soon, ErrorAlert, ScreenCard};
 use leptos::html;
@@ -118,40 +118,39 @@ impl AuthFields {
         }
     }
 
-    fn labelled(path: &'static str, label: Key, state: FieldState) -> LabelledField {
-        LabelledField {
-            path,
-            label: t(label),
-            state,
-        }
+    fn labelled(path: &'static str, label: &'static str, state: FieldState) -> LabelledField {
+        LabelledField { path, label, state }
     }
 
     /// The phone form's fields, by the paths the server's errors name.
     fn phone_fields(self) -> [LabelledField; 2] {
         [
-            Self::labelled("country_code", Key::FieldCountryCode, self.country),
-            Self::labelled("phone_number", Key::FieldPhone, self.phone),
+            Self::labelled("country_code", t!(field_country_code), self.country),
+            Self::labelled("phone_number", t!(field_phone), self.phone),
         ]
     }
 
     /// The code form's field.
     fn code_fields(self) -> [LabelledField; 1] {
-        [Self::labelled("code", Key::FieldCode, self.code)]
+        [Self::labelled("code", t!(field_code), self.code)]
     }
 
     /// The profile form's fields.
     fn profile_fields(self) -> [LabelledField; 3] {
         [
-            Self::labelled("first_name", Key::FieldFirstName, self.first_name),
-            Self::labelled("last_name", Key::FieldLastName, self.last_name),
-            Self::labelled("email", Key::FieldEmail, self.email),
+            Self::labelled("first_name", t!(field_first_name), self.first_name),
+            Self::labelled("last_name", t!(field_last_name), self.last_name),
+            Self::labelled("email", t!(field_email), self.email),
         ]
     }
 }
 
 /// The inline check of one field by a model rule, worded with the field's label.
-fn rule(label: Key, check: fn(&str) -> Result<(), Rule>) -> Callback<String, Option<String>> {
-    Callback::new(move |value: String| check(&value).err().map(|r| rule_text(t(label), r)))
+fn rule(
+    label: &'static str,
+    check: fn(&str) -> Result<(), Rule>,
+) -> Callback<String, Option<String>> {
+    Callback::new(move |value: String| check(&value).err().map(|r| rule_text(label, r)))
 }
 
 /// Signs the user in by phone and one-time code, creating their profile when the phone is new.
@@ -171,7 +170,7 @@ pub fn AuthStep() -> impl IntoView {
     let sent = RwSignal::new(None::<CodeSent>);
     let busy = RwSignal::new(false);
     // What failed, for the form as a whole: (what, the server's or browser's words).
-    let form_error = RwSignal::new(None::<(Key, String)>);
+    let form_error = RwSignal::new(None::<(&'static str, String)>);
     let notice = RwSignal::new(String::new());
     let countdown = Countdown::new();
     let wait = countdown.wait;
@@ -213,7 +212,7 @@ pub fn AuthStep() -> impl IntoView {
             if let Err(invalid) = new.validate() {
                 stage.set(Stage::Phone);
                 let rest = show_invalid(phone_form, PREFIX, &phone_fields(), &invalid);
-                form_error.set(rest.map(|r| (Key::SendCodeFailed, r)));
+                form_error.set(rest.map(|r| (t!(send_code_failed), r)));
                 return;
             }
             busy.set(true);
@@ -226,7 +225,7 @@ pub fn AuthStep() -> impl IntoView {
                         code.value.try_set(String::new());
                         code.error.try_set(None);
                         if resend {
-                            notice.try_set(tr(Key::CodeResentTo, &[("sent_to", &answer.sent_to)]));
+                            notice.try_set(t!(code_resent_to, sent_to = sent_to(&answer)));
                         }
                         start_countdown.run(answer.resend_at);
                         sent.try_set(Some(answer));
@@ -234,11 +233,11 @@ pub fn AuthStep() -> impl IntoView {
                         focus_id_soon(field_id(PREFIX, "code"));
                     }
                     Err(failure) if resend => {
-                        form_error.try_set(Some((Key::ResendFailed, failure.message().to_owned())));
+                        form_error.try_set(Some((t!(resend_failed), failure.message().to_owned())));
                     }
                     Err(failure) => {
                         let rest = show_failure(phone_form, PREFIX, &phone_fields(), &failure);
-                        form_error.try_set(rest.map(|r| (Key::SendCodeFailed, r)));
+                        form_error.try_set(rest.map(|r| (t!(send_code_failed), r)));
                     }
                 }
             });
@@ -247,7 +246,7 @@ pub fn AuthStep() -> impl IntoView {
 
     // What no field took, worded as a sign-in failure.
     let auth_rest = move |rest: Option<String>| {
-        form_error.try_set(rest.map(|r| (Key::AuthFailed, r)));
+        form_error.try_set(rest.map(|r| (t!(auth_failed), r)));
     };
 
     let verify = {
@@ -297,7 +296,7 @@ pub fn AuthStep() -> impl IntoView {
                 SignIn::SignedIn { flow } => signed_in.run(flow),
                 // Not an answer the server gives to a profile; say so rather than loop.
                 SignIn::ProfileRequired => {
-                    form_error.try_set(Some((Key::AuthFailed, String::new())));
+                    form_error.try_set(Some((t!(auth_failed), String::new())));
                 }
             },
             auth_rest,
@@ -347,7 +346,7 @@ pub fn AuthStep() -> impl IntoView {
     };
 
     view! {
-        <ScreenCard testid="step-auth" title=t(Key::SignInTitle) busy=busy>
+        <ScreenCard testid="step-auth" title=t!(sign_in_title) busy=busy>
             <p class="pf-notice" role="status" data-testid="auth-notice">
                 {move || notice.get()}
             </p>
@@ -360,9 +359,18 @@ pub fn AuthStep() -> impl IntoView {
                 form_error
                     .get()
                     .map(|(what, details)| {
-                        view! { <ErrorAlert message=t(what) details=details testid="auth-error" /> }
+                        view! { <ErrorAlert message=what details=details testid="auth-error" /> }
                     })
             }}
         </ScreenCard>
     }
+}
+
+/// The number a code went to, as the user reads it (`+1 ••• ••• 2334`), built from the answer's
+/// data; a server without those fields gives its own `sent_to`.
+pub(crate) fn sent_to(sent: &CodeSent) -> String {
+    if sent.last4.is_empty() {
+        return sent.sent_to.clone();
+    }
+    payout_model::identity::mask_phone(&sent.country_code, &sent.last4)
 }

@@ -3,8 +3,9 @@
 //! report submits.
 
 use super::{rule, PREFIX, SEND_WAIT_ID};
-use crate::i18n::{rule_text, t, tr, Key};
+use crate::i18n::rule_text;
 use crate::steps::field_id;
+use crate::t;
 use crate::ui::{Button, ButtonVariant, FieldState, SubmitButton, TextField};
 use leptos::html;
 use leptos::prelude::*;
@@ -62,22 +63,22 @@ pub fn phone_form_view(p: PhoneForm) -> impl IntoView {
                 p.send.run(false);
             }
         >
-            <p class="pf-body">{t(Key::AuthPhoneIntro)}</p>
+            <p class="pf-body">{t!(auth_phone_intro)}</p>
             <div class="pf-phone">
                 <TextField
                     id=field_id(PREFIX, "country_code")
-                    label=t(Key::FieldCountryCode)
+                    label=t!(field_country_code)
                     field=country
                     testid="auth-country-code"
                     prefix="+"
                     inputmode="tel"
                     autocomplete="tel-country-code"
                     maxlength=4
-                    check=rule(Key::FieldCountryCode, check_country_code)
+                    check=rule(t!(field_country_code), check_country_code)
                 />
                 <TextField
                     id=field_id(PREFIX, "phone_number")
-                    label=t(Key::FieldPhone)
+                    label=t!(field_phone)
                     field=p.phone
                     testid="auth-phone"
                     input_type="tel"
@@ -86,14 +87,14 @@ pub fn phone_form_view(p: PhoneForm) -> impl IntoView {
                     check=Callback::new(move |value: String| {
                         check_phone_number(&country.value.get_untracked(), &value)
                             .err()
-                            .map(|r| rule_text(t(Key::FieldPhone), r))
+                            .map(|r| rule_text(t!(field_phone), r))
                     })
                 />
             </div>
             <div class="pf-actions">
                 <SubmitButton
-                    label=t(Key::SendCode)
-                    busy_label=t(Key::Sending)
+                    label=t!(send_code)
+                    busy_label=t!(sending)
                     busy=p.busy
                     testid="auth-send-code"
                     disabled=Signal::derive(move || wait.get() > 0)
@@ -104,7 +105,7 @@ pub fn phone_form_view(p: PhoneForm) -> impl IntoView {
             <p class="pf-details" id=SEND_WAIT_ID data-testid="auth-send-wait">
                 {move || match wait.get() {
                     0 => String::new(),
-                    seconds => tr(Key::NewCodeIn, &[("seconds", &seconds.to_string())]),
+                    seconds => t!(new_code_in, seconds),
                 }}
             </p>
         </form>
@@ -116,7 +117,7 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
     let (wait, busy) = (p.wait, p.busy);
     let sent_to = p
         .sent
-        .with(|s| s.as_ref().map(|s| s.sent_to.clone()).unwrap_or_default());
+        .with(|s| s.as_ref().map(super::sent_to).unwrap_or_default());
     view! {
         <form
             class="pf-form"
@@ -129,24 +130,24 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
             }
         >
             <p class="pf-body" data-testid="auth-sent-to">
-                {tr(Key::CodeSentTo, &[("sent_to", &sent_to)])}
+                {t!(code_sent_to, sent_to = &sent_to)}
             </p>
             <TextField
                 id=field_id(PREFIX, "code")
-                label=t(Key::FieldCode)
-                hint=t(Key::CodeHint)
+                label=t!(field_code)
+                hint=t!(code_hint)
                 field=p.code
                 testid="auth-code"
                 inputmode="numeric"
                 autocomplete="one-time-code"
                 maxlength=6
                 no_spaces=true
-                check=rule(Key::FieldCode, check_code)
+                check=rule(t!(field_code), check_code)
             />
             <div class="pf-actions">
                 <SubmitButton
-                    label=t(Key::Verify)
-                    busy_label=t(Key::Verifying)
+                    label=t!(verify)
+                    busy_label=t!(verifying)
                     busy=busy
                     testid="auth-verify"
                 />
@@ -160,12 +161,12 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
                     on:click=move |_| p.send.run(true)
                 >
                     {move || match wait.get() {
-                        0 => t(Key::ResendCode).to_owned(),
-                        seconds => tr(Key::ResendIn, &[("seconds", &seconds.to_string())]),
+                        0 => t!(resend_code).to_owned(),
+                        seconds => t!(resend_in, seconds),
                     }}
                 </button>
                 <Button
-                    label=t(Key::ChangeNumber)
+                    label=t!(change_number)
                     on_click=p.change_number
                     testid="auth-change-number"
                     variant=ButtonVariant::Secondary
@@ -188,37 +189,37 @@ pub fn profile_form_view(p: ProfileForm) -> impl IntoView {
                 p.create.run(());
             }
         >
-            <p class="pf-body">{t(Key::ProfileIntro)}</p>
+            <p class="pf-body">{t!(profile_intro)}</p>
             <TextField
                 id=field_id(PREFIX, "first_name")
-                label=t(Key::FieldFirstName)
+                label=t!(field_first_name)
                 field=p.first_name
                 testid="auth-first-name"
                 autocomplete="given-name"
-                check=rule(Key::FieldFirstName, check_name)
+                check=rule(t!(field_first_name), check_name)
             />
             <TextField
                 id=field_id(PREFIX, "last_name")
-                label=t(Key::FieldLastName)
+                label=t!(field_last_name)
                 field=p.last_name
                 testid="auth-last-name"
                 autocomplete="family-name"
-                check=rule(Key::FieldLastName, check_name)
+                check=rule(t!(field_last_name), check_name)
             />
             <TextField
                 id=field_id(PREFIX, "email")
-                label=t(Key::FieldEmail)
+                label=t!(field_email)
                 field=p.email
                 testid="auth-email"
                 input_type="email"
                 inputmode="email"
                 autocomplete="email"
-                check=rule(Key::FieldEmail, check_email)
+                check=rule(t!(field_email), check_email)
             />
             <div class="pf-actions">
                 <SubmitButton
-                    label=t(Key::CreateAccount)
-                    busy_label=t(Key::Creating)
+                    label=t!(create_account)
+                    busy_label=t!(creating)
                     busy=p.busy
                     testid="auth-create"
                 />

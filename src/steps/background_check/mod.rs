@@ -20,9 +20,10 @@
 mod view;
 
 use crate::context::use_services;
-use crate::i18n::{step_title, t, Key};
+use crate::i18n::step_title;
 use crate::identity::{country_options, is_us, optional, today};
 use crate::steps::{rule_message, show_answer, submit_checked, AddressState, LabelledField};
+use crate::t;
 use crate::ui::{FieldState, LoadingLine, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
@@ -67,17 +68,13 @@ impl CheckFields {
     }
 
     fn fields(&self) -> Vec<LabelledField> {
-        let field = |path, label: Key, state| LabelledField {
-            path,
-            label: t(label),
-            state,
-        };
-        let mut fields = vec![field("country", Key::FieldCountry, self.country)];
+        let field = |path, label: &'static str, state| LabelledField { path, label, state };
+        let mut fields = vec![field("country", t!(field_country), self.country)];
         if is_us(&self.country.text()) {
-            fields.push(field("ssn", Key::FieldSsn, self.ssn));
+            fields.push(field("ssn", t!(field_ssn), self.ssn));
             fields.push(field(
                 "date_of_birth",
-                Key::FieldDateOfBirth,
+                t!(field_date_of_birth),
                 self.date_of_birth,
             ));
             fields.extend(self.address.fields(true));
@@ -136,25 +133,25 @@ pub fn address_line(address: &Address) -> String {
 }
 
 /// The outcome's heading, explanation and `data-status`.
-fn outcome(check: &BackgroundCheck) -> (Key, Key, &'static str, &'static str) {
+fn outcome(check: &BackgroundCheck) -> (&'static str, &'static str, &'static str, &'static str) {
     match check.status {
         BackgroundCheckStatus::Clear => (
-            Key::BgcClear,
-            Key::BgcClearBody,
+            t!(bgc_clear),
+            t!(bgc_clear_body),
             "clear",
             "pf-result--success",
         ),
         BackgroundCheckStatus::Failed => (
-            Key::BgcFailed,
-            Key::BgcFailedBody,
+            t!(bgc_failed),
+            t!(bgc_failed_body),
             "failed",
             "pf-result--info",
         ),
         BackgroundCheckStatus::NotEligible => (
-            Key::BgcNotEligible,
+            t!(bgc_not_eligible),
             match check.reason {
-                Some(Ineligible::Under18) => Key::BgcUnder18,
-                _ => Key::BgcNotUs,
+                Some(Ineligible::Under18) => t!(bgc_under18),
+                _ => t!(bgc_not_us),
             },
             "not_eligible",
             "pf-result--info",
@@ -247,7 +244,7 @@ pub fn BackgroundCheckStep() -> impl IntoView {
             {move || match (result.get(), on_file.get()) {
                 (Some(answer), _) => outcome_view(answer).into_any(),
                 (None, None) => view! {
-                    <LoadingLine text=t(Key::BgcLoadingFile) testid="bgc-loading" />
+                    <LoadingLine text=t!(bgc_loading_file) testid="bgc-loading" />
                 }
                 .into_any(),
                 (None, Some(Some(saved))) => {

@@ -3,9 +3,9 @@
 //! outcome with its Continue. They show what they are given and report submits.
 
 use super::{address_line, country_name, outcome, CheckFields, PREFIX, RESULT_HEADING};
-use crate::i18n::{t, tr, Key};
 use crate::identity::{country_options, is_us, mask_tin};
 use crate::steps::{field_id, AddressFields, RecordedContinue};
+use crate::t;
 use crate::ui::{ErrorAlert, SelectField, SubmitButton, TextField};
 use leptos::html;
 use leptos::prelude::*;
@@ -29,7 +29,7 @@ fn submit_error(form_error: RwSignal<Option<String>>) -> impl IntoView {
     move || {
         form_error.get().map(|details| {
             view! {
-                <ErrorAlert message=t(Key::BgcSubmitFailed) details=details testid="bgc-error" />
+                <ErrorAlert message=t!(bgc_submit_failed) details=details testid="bgc-error" />
             }
         })
     }
@@ -39,7 +39,7 @@ fn submit_error(form_error: RwSignal<Option<String>>) -> impl IntoView {
 fn us_only() -> impl IntoView {
     view! {
         <p class="pf-notice pf-notice--info" data-testid="bgc-us-only">
-            {t(Key::BgcUsOnly)}
+            {t!(bgc_us_only)}
         </p>
     }
 }
@@ -53,8 +53,8 @@ fn us_fields(fields: CheckFields) -> impl IntoView {
     view! {
         <TextField
             id=field_id(PREFIX, "ssn")
-            label=t(Key::FieldSsn)
-            hint=t(Key::TinHint)
+            label=t!(field_ssn)
+            hint=t!(tin_hint)
             field=fields.ssn
             testid="bgc-ssn"
             inputmode="numeric"
@@ -64,7 +64,7 @@ fn us_fields(fields: CheckFields) -> impl IntoView {
         />
         <TextField
             id=field_id(PREFIX, "date_of_birth")
-            label=t(Key::FieldDateOfBirth)
+            label=t!(field_date_of_birth)
             field=fields.date_of_birth
             testid="bgc-dob"
             input_type="date"
@@ -96,10 +96,10 @@ pub fn check_form(props: CheckForm) -> impl IntoView {
                 submit.run(());
             }
         >
-            <p class="pf-body">{t(Key::BgcIntro)}</p>
+            <p class="pf-body">{t!(bgc_intro)}</p>
             <SelectField
                 id=field_id(PREFIX, "country")
-                label=t(Key::FieldCountry)
+                label=t!(field_country)
                 field=fields.country
                 testid="bgc-country"
                 options=country_options()
@@ -111,11 +111,11 @@ pub fn check_form(props: CheckForm) -> impl IntoView {
             {submit_error(props.form_error)}
             <div class="pf-actions">
                 {move || {
-                    let label = if us.get() { t(Key::RunCheck) } else { t(Key::Continue) };
+                    let label = if us.get() { t!(run_check) } else { t!(continue_step) };
                     view! {
                         <SubmitButton
                             label=label
-                            busy_label=t(Key::Checking)
+                            busy_label=t!(checking)
                             busy=props.running
                             testid="bgc-submit"
                         />
@@ -138,7 +138,7 @@ pub fn on_file_view(
         .tin_last4
         .as_deref()
         .filter(|_| us_file)
-        .map(|last4| tr(Key::SsnLast4, &[("last4", last4)]));
+        .map(|last4| t!(ssn_last4, last4));
     view! {
         <form
             class="pf-form"
@@ -149,27 +149,27 @@ pub fn on_file_view(
                 on_run.run(());
             }
         >
-            <p class="pf-body">{t(Key::BgcOnFileIntro)}</p>
+            <p class="pf-body">{t!(bgc_on_file_intro)}</p>
             <dl class="pf-summary">
                 <div>
-                    <dt>{t(Key::FieldCountry)}</dt>
+                    <dt>{t!(field_country)}</dt>
                     <dd data-testid="bgc-file-country">{country_name(&saved.country)}</dd>
                 </div>
                 <div>
-                    <dt>{t(Key::FieldDateOfBirth)}</dt>
+                    <dt>{t!(field_date_of_birth)}</dt>
                     <dd data-testid="bgc-file-dob">{saved.date_of_birth.clone()}</dd>
                 </div>
                 {ssn
                     .map(|ssn| {
                         view! {
                             <div>
-                                <dt>{t(Key::FieldSsn)}</dt>
+                                <dt>{t!(field_ssn)}</dt>
                                 <dd data-testid="bgc-file-ssn">{ssn}</dd>
                             </div>
                         }
                     })}
                 <div>
-                    <dt>{t(Key::BgcOnFileAddress)}</dt>
+                    <dt>{t!(bgc_on_file_address)}</dt>
                     <dd data-testid="bgc-file-address">{address_line(&saved.address)}</dd>
                 </div>
             </dl>
@@ -177,8 +177,8 @@ pub fn on_file_view(
             {submit_error(form_error)}
             <div class="pf-actions">
                 <SubmitButton
-                    label=if us_file { t(Key::RunCheck) } else { t(Key::Continue) }
-                    busy_label=t(Key::Checking)
+                    label=if us_file { t!(run_check) } else { t!(continue_step) }
+                    busy_label=t!(checking)
                     busy=running
                     testid="bgc-submit"
                 />
@@ -193,9 +193,9 @@ pub fn outcome_view(answer: Submitted<BackgroundCheck>) -> impl IntoView {
     view! {
         <div class=format!("pf-result {tone}") role="status" data-testid="bgc-result" data-status=status>
             <h2 class="pf-subtitle" id=RESULT_HEADING tabindex="-1">
-                {t(title)}
+                {title}
             </h2>
-            <p class="pf-body">{t(body)}</p>
+            <p class="pf-body">{body}</p>
         </div>
         <RecordedContinue step=StepName::BackgroundCheck flow=answer.flow testid="bgc-continue" />
     }

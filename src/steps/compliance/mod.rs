@@ -22,9 +22,10 @@
 mod view;
 
 use crate::context::use_services;
-use crate::i18n::{step_title, t, tr, Key};
+use crate::i18n::step_title;
 use crate::identity::{is_us, masked_last4, optional, today};
 use crate::steps::{rule_message, show_answer, submit_checked, AddressState, LabelledField};
+use crate::t;
 use crate::ui::{FieldState, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
@@ -89,22 +90,18 @@ impl ComplianceFields {
     /// The fields the form shows for the chosen country, by request path, in form order.
     fn fields(&self) -> Vec<LabelledField> {
         let us = self.us();
-        let field = |path, label: Key, state| LabelledField {
-            path,
-            label: t(label),
-            state,
-        };
+        let field = |path, label: &'static str, state| LabelledField { path, label, state };
         let mut fields = vec![
-            field("country", Key::FieldCountry, self.country),
-            field("first_name", Key::FieldLegalFirstName, self.first_name),
-            field("last_name", Key::FieldLegalLastName, self.last_name),
-            field("date_of_birth", Key::FieldDateOfBirth, self.date_of_birth),
+            field("country", t!(field_country), self.country),
+            field("first_name", t!(field_legal_first_name), self.first_name),
+            field("last_name", t!(field_legal_last_name), self.last_name),
+            field("date_of_birth", t!(field_date_of_birth), self.date_of_birth),
             if us {
-                field("tin", Key::FieldTin, self.tin)
+                field("tin", t!(field_tin), self.tin)
             } else {
                 field(
                     "foreign_tax_id",
-                    Key::FieldForeignTaxId,
+                    t!(field_foreign_tax_id),
                     self.foreign_tax_id,
                 )
             },
@@ -159,16 +156,16 @@ impl ComplianceFields {
 
 /// The saved answer's confirmation: which form, and the tax id masked.
 fn saved_lines(saved: &Compliance) -> (String, Option<String>) {
-    let form = t(match saved.form {
-        TaxForm::W9 => Key::FormW9,
-        TaxForm::W8ben => Key::FormW8ben,
-    });
+    let form = match saved.form {
+        TaxForm::W9 => t!(form_w9),
+        TaxForm::W8ben => t!(form_w8ben),
+    };
     let tax_id = match (&saved.tin_last4, &saved.foreign_tax_id_last4) {
-        (Some(last4), _) => Some(tr(Key::TinOnFile, &[("masked", &masked_last4(last4))])),
-        (None, Some(last4)) => Some(tr(Key::ForeignTaxIdOnFile, &[("last4", last4)])),
+        (Some(last4), _) => Some(t!(tin_on_file, masked = &masked_last4(last4))),
+        (None, Some(last4)) => Some(t!(foreign_tax_id_on_file, last4)),
         (None, None) => None,
     };
-    (tr(Key::ComplianceSavedForm, &[("form", form)]), tax_id)
+    (t!(compliance_saved_form, form), tax_id)
 }
 
 /// Collects the user's W-9 or W-8BEN data.

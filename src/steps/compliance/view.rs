@@ -2,9 +2,9 @@
 //! country) and the confirmation with the masked tax id and Continue.
 
 use super::{saved_lines, ComplianceFields, PREFIX, SAVED_HEADING};
-use crate::i18n::{t, Key};
 use crate::identity::{country_options, mask_tin};
 use crate::steps::{field_id, AddressFields, RecordedContinue};
+use crate::t;
 use crate::ui::{ErrorAlert, SelectField, SubmitButton, TextField};
 use leptos::html;
 use leptos::prelude::*;
@@ -30,8 +30,8 @@ fn tax_id_field(fields: ComplianceFields, us: bool) -> AnyView {
         view! {
             <TextField
                 id=field_id(PREFIX, "tin")
-                label=t(Key::FieldTin)
-                hint=t(Key::TinHint)
+                label=t!(field_tin)
+                hint=t!(tin_hint)
                 field=fields.tin
                 testid="compliance-tin"
                 inputmode="numeric"
@@ -45,8 +45,8 @@ fn tax_id_field(fields: ComplianceFields, us: bool) -> AnyView {
         view! {
             <TextField
                 id=field_id(PREFIX, "foreign_tax_id")
-                label=t(Key::FieldForeignTaxId)
-                hint=t(Key::ForeignTaxIdHint)
+                label=t!(field_foreign_tax_id)
+                hint=t!(foreign_tax_id_hint)
                 field=fields.foreign_tax_id
                 testid="compliance-foreign-tax-id"
                 autocomplete="off"
@@ -82,10 +82,10 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
                 props.submit.run(());
             }
         >
-            <p class="pf-body">{t(Key::ComplianceIntro)}</p>
+            <p class="pf-body">{t!(compliance_intro)}</p>
             <SelectField
                 id=field_id(PREFIX, "country")
-                label=t(Key::FieldCountry)
+                label=t!(field_country)
                 field=fields.country
                 testid="compliance-country"
                 options=country_options()
@@ -94,7 +94,7 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
             />
             <TextField
                 id=field_id(PREFIX, "first_name")
-                label=t(Key::FieldLegalFirstName)
+                label=t!(field_legal_first_name)
                 field=fields.first_name
                 testid="compliance-first-name"
                 autocomplete="given-name"
@@ -102,7 +102,7 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
             />
             <TextField
                 id=field_id(PREFIX, "last_name")
-                label=t(Key::FieldLegalLastName)
+                label=t!(field_legal_last_name)
                 field=fields.last_name
                 testid="compliance-last-name"
                 autocomplete="family-name"
@@ -110,7 +110,7 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
             />
             <TextField
                 id=field_id(PREFIX, "date_of_birth")
-                label=t(Key::FieldDateOfBirth)
+                label=t!(field_date_of_birth)
                 field=fields.date_of_birth
                 testid="compliance-dob"
                 input_type="date"
@@ -132,7 +132,7 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
                     .map(|details| {
                         view! {
                             <ErrorAlert
-                                message=t(Key::ComplianceFailed)
+                                message=t!(compliance_failed)
                                 details=details
                                 testid="compliance-error"
                             />
@@ -141,8 +141,8 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
             }}
             <div class="pf-actions">
                 <SubmitButton
-                    label=t(Key::SaveTaxInfo)
-                    busy_label=t(Key::Saving)
+                    label=t!(save_tax_info)
+                    busy_label=t!(saving)
                     busy=props.saving
                     testid="compliance-submit"
                 />
@@ -157,7 +157,7 @@ pub fn saved_view(answer: Submitted<Compliance>) -> impl IntoView {
     view! {
         <div class="pf-result pf-result--success" role="status" data-testid="compliance-saved">
             <h2 class="pf-subtitle" id=SAVED_HEADING tabindex="-1">
-                {t(Key::ComplianceSavedTitle)}
+                {t!(compliance_saved_title)}
             </h2>
             <p class="pf-body">{form_line}</p>
             {tax_id.map(|line| view! { <p class="pf-body" data-testid="compliance-saved-tax-id">{line}</p> })}

@@ -30,8 +30,9 @@ mod slot;
 use crate::context::use_services;
 use crate::forms::server_message;
 use crate::i18n::rule_text;
-use crate::i18n::{step_title, t, Key};
+use crate::i18n::step_title;
 use crate::steps::RecordedContinue;
+use crate::t;
 use crate::ui::{focus_id_soon, focus_node, Button, ErrorAlert, LoadingLine, ScreenCard, Spinner};
 use leptos::html;
 use leptos::prelude::*;
@@ -82,12 +83,12 @@ impl SlotStatus {
     }
 
     fn text(self) -> &'static str {
-        t(match self {
-            SlotStatus::Empty => Key::StatusNotUploaded,
-            SlotStatus::Uploading => Key::StatusUploading,
-            SlotStatus::Uploaded => Key::StatusUploaded,
-            SlotStatus::Failed => Key::StatusUploadFailed,
-        })
+        match self {
+            SlotStatus::Empty => t!(status_not_uploaded),
+            SlotStatus::Uploading => t!(status_uploading),
+            SlotStatus::Uploaded => t!(status_uploaded),
+            SlotStatus::Failed => t!(status_upload_failed),
+        }
     }
 }
 
@@ -120,11 +121,11 @@ impl Slot {
     }
 
     fn label(self) -> &'static str {
-        t(match self.side {
-            DocumentSide::Front => Key::SideFront,
-            DocumentSide::Back => Key::SideBack,
-            DocumentSide::Selfie => Key::SideSelfie,
-        })
+        match self.side {
+            DocumentSide::Front => t!(side_front),
+            DocumentSide::Back => t!(side_back),
+            DocumentSide::Selfie => t!(side_selfie),
+        }
     }
 
     fn next_attempt(self) -> u32 {
@@ -241,10 +242,10 @@ fn camera_error(error: &JsValue) -> &'static str {
         .ok()
         .and_then(|n| n.as_string())
         .unwrap_or_default();
-    t(match name.as_str() {
-        "NotAllowedError" | "SecurityError" | "PermissionDeniedError" => Key::CameraDenied,
-        _ => Key::CameraUnavailable,
-    })
+    match name.as_str() {
+        "NotAllowedError" | "SecurityError" | "PermissionDeniedError" => t!(camera_denied),
+        _ => t!(camera_unavailable),
+    }
 }
 
 /// The video's current frame as a JPEG (`canvas.toBlob`), or `None` when there is no frame yet.
@@ -393,7 +394,7 @@ pub fn IdVerificationStep() -> impl IntoView {
         let slot = slot_of(side);
         slot.error.set(None);
         let Some(request) = request_camera(side) else {
-            slot.error.set(Some(t(Key::CameraUnavailable).to_owned()));
+            slot.error.set(Some(t!(camera_unavailable).to_owned()));
             return;
         };
         camera.set(Camera::Opening(side));
@@ -429,7 +430,7 @@ pub fn IdVerificationStep() -> impl IntoView {
             }
             if video.video_width() == 0 {
                 close_camera(side);
-                slot.error.set(Some(t(Key::CameraUnavailable).to_owned()));
+                slot.error.set(Some(t!(camera_unavailable).to_owned()));
                 return;
             }
             camera.set(Camera::On(side));
@@ -441,7 +442,7 @@ pub fn IdVerificationStep() -> impl IntoView {
         let slot = slot_of(side);
         let shot = slot.video.get_untracked().and_then(|v| snapshot(&v));
         let Some(shot) = shot else {
-            slot.error.set(Some(t(Key::CameraFailed).to_owned()));
+            slot.error.set(Some(t!(camera_failed).to_owned()));
             return;
         };
         spawn_local(async move {
@@ -452,7 +453,7 @@ pub fn IdVerificationStep() -> impl IntoView {
             close_camera(side);
             match blob.ok().and_then(|b| b.dyn_into::<Blob>().ok()) {
                 Some(image) => accept.run((side, image)),
-                None => slot.error.set(Some(t(Key::CameraFailed).to_owned())),
+                None => slot.error.set(Some(t!(camera_failed).to_owned())),
             }
         });
     };
@@ -549,7 +550,7 @@ pub fn IdVerificationStep() -> impl IntoView {
 
     let collect_view = move || {
         view! {
-                <p class="pf-body">{t(Key::IdvIntro)}</p>
+                <p class="pf-body">{t!(idv_intro)}</p>
                 {slots.map(slot_view).into_iter().collect_view()}
                 {move || {
                     submit_error
@@ -557,7 +558,7 @@ pub fn IdVerificationStep() -> impl IntoView {
                         .map(|details| {
                             view! {
                                 <ErrorAlert
-                                    message=t(Key::IdvSubmitFailed)
+                                    message=t!(idv_submit_failed)
                                     details=details
                                     testid="idv-error"
                                 />
@@ -571,14 +572,14 @@ pub fn IdVerificationStep() -> impl IntoView {
                             view! {
                                 <p class="pf-status" role="status">
                                     <Spinner />
-                                    {t(Key::Submitting)}
+                                    {t!(submitting)}
                                 </p>
                             }
                         })
                 }}
                 <div class="pf-actions">
                     <Button
-                        label=t(Key::SubmitVerification)
+                        label=t!(submit_verification)
                         on_click=submit
                         testid="idv-submit"
                         disabled=Signal::derive(move || !all_uploaded.get() || submitting.get())
@@ -586,7 +587,7 @@ pub fn IdVerificationStep() -> impl IntoView {
                     />
                 </div>
                 <p class="pf-details" id=SUBMIT_REASON>
-                    {move || if all_uploaded.get() { "" } else { t(Key::AddAllPhotos) }}
+                    {move || if all_uploaded.get() { "" } else { t!(add_all_photos) }}
                 </p>
         }
     };
@@ -594,16 +595,18 @@ pub fn IdVerificationStep() -> impl IntoView {
     let result_view = move |answer: Submitted<IdVerification>| {
         let status = answer.data.status;
         let (title, body, tone) = match status {
-            VerificationStatus::Verified => {
-                (Key::IdvVerified, Key::IdvVerifiedBody, "pf-result--success")
-            }
+            VerificationStatus::Verified => (
+                t!(idv_verified),
+                t!(idv_verified_body),
+                "pf-result--success",
+            ),
             VerificationStatus::NeedsReview => (
-                Key::IdvNeedsReview,
-                Key::IdvNeedsReviewBody,
+                t!(idv_needs_review),
+                t!(idv_needs_review_body),
                 "pf-result--info",
             ),
             VerificationStatus::Failed | VerificationStatus::NotStarted => {
-                (Key::IdvFailed, Key::IdvFailedBody, "pf-result--problem")
+                (t!(idv_failed), t!(idv_failed_body), "pf-result--problem")
             }
         };
         let next = match status {
@@ -613,7 +616,7 @@ pub fn IdVerificationStep() -> impl IntoView {
             .into_any(),
             _ => view! {
                 <div class="pf-actions">
-                    <Button label=t(Key::Retry) on_click=move || retry() testid="idv-retry" />
+                    <Button label=t!(retry) on_click=move || retry() testid="idv-retry" />
                 </div>
             }
             .into_any(),
@@ -626,9 +629,9 @@ pub fn IdVerificationStep() -> impl IntoView {
                 data-status=status_name(status)
             >
                 <h2 class="pf-subtitle" id=RESULT_HEADING tabindex="-1">
-                    {t(title)}
+                    {title}
                 </h2>
-                <p class="pf-body">{t(body)}</p>
+                <p class="pf-body">{body}</p>
             </div>
             {next}
         }
@@ -639,7 +642,7 @@ pub fn IdVerificationStep() -> impl IntoView {
             {move || match result.get() {
                 Some(answer) => result_view(answer).into_any(),
                 None if resuming.get() => {
-                    view! { <LoadingLine text=t(Key::IdvResuming) testid="idv-loading" /> }
+                    view! { <LoadingLine text=t!(idv_resuming) testid="idv-loading" /> }
                         .into_any()
                 }
                 None => collect_view().into_any(),

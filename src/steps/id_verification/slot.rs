@@ -3,7 +3,7 @@
 //! It shows the slot's signals and reports what the user does.
 
 use super::{Camera, Slot, SlotStatus, ACCEPT};
-use crate::i18n::{t, tr, Key};
+use crate::t;
 use crate::ui::{Button, ButtonVariant, Spinner};
 use leptos::prelude::*;
 use payout_model::identity::DocumentSide;
@@ -44,7 +44,7 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
                 <img
                     class="pf-slot__preview"
                     src=url
-                    alt=tr(Key::PreviewAlt, &[("side", slot.label())])
+                    alt=t!(preview_alt, side = slot.label())
                     data-testid=format!("idv-{name}-preview")
                 />
             }
@@ -61,10 +61,10 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
                         data-testid="idv-capture"
                         on:click=move |_| actions.capture.run(side)
                     >
-                        {t(Key::TakePhoto)}
+                        {t!(take_photo)}
                     </button>
                     <Button
-                        label=t(Key::Cancel)
+                        label=t!(cancel)
                         on_click=move || actions.close_camera.run(side)
                         testid="idv-camera-cancel"
                         variant=ButtonVariant::Secondary
@@ -99,7 +99,7 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
             {preview}
             <div class="pf-field">
                 <label class="pf-field__label" for=input_id.clone()>
-                    {t(Key::UploadPhoto)}
+                    {t!(upload_photo)}
                 </label>
                 <input
                     class="pf-file"
@@ -119,7 +119,7 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
             </div>
             <div class="pf-actions">
                 <Button
-                    label=t(Key::UseCamera)
+                    label=t!(use_camera)
                     on_click=move || actions.open_camera.run(side)
                     testid=format!("idv-{name}-camera")
                     variant=ButtonVariant::Secondary
@@ -136,7 +136,7 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
                 autoplay=true
                 playsinline=true
                 prop:muted=true
-                aria-label=tr(Key::CameraPreview, &[("side", slot.label())])
+                aria-label=t!(camera_preview, side = slot.label())
                 hidden=move || {
                     !matches!(actions.camera.get(), Camera::Opening(s) | Camera::On(s) if s == side)
                 }

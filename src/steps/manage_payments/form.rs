@@ -2,8 +2,8 @@
 //! submit button (busy while saving).
 
 use super::PREFIX;
-use crate::i18n::{t, Key};
 use crate::steps::{BankFields, BankFieldsState};
+use crate::t;
 use crate::ui::{ErrorAlert, SubmitButton};
 use leptos::html;
 use leptos::prelude::*;
@@ -19,7 +19,7 @@ pub fn add_bank_form(
     view! {
         <section class="pf-section" aria-labelledby="pf-add-bank-heading">
             <h2 class="pf-subtitle" id="pf-add-bank-heading">
-                {t(Key::AddBankHeading)}
+                {t!(add_bank_heading)}
             </h2>
             <form
                 class="pf-form"
@@ -38,7 +38,7 @@ pub fn add_bank_form(
                         .map(|details| {
                             view! {
                                 <ErrorAlert
-                                    message=t(Key::AddBankFailed)
+                                    message=t!(add_bank_failed)
                                     details=details
                                     testid="add-bank-error"
                                 />
@@ -47,8 +47,8 @@ pub fn add_bank_form(
                 }}
                 <div class="pf-actions">
                     <SubmitButton
-                        label=t(Key::AddBank)
-                        busy_label=t(Key::Adding)
+                        label=t!(add_bank)
+                        busy_label=t!(adding)
                         busy=saving
                         testid="add-bank-submit"
                     />

@@ -17,11 +17,12 @@ mod row;
 
 use crate::context::{use_services, FlowServices};
 use crate::forms::{bank_account_label, server_errors, FieldErrors};
-use crate::i18n::{step_title, t, tr, Key};
+use crate::i18n::step_title;
 use crate::steps::{
     record_in_background, show_errors, BankFieldsState, ContinueButton, Load, LoadedList,
     RecordStatus, Recording,
 };
+use crate::t;
 use crate::ui::{focus_node, ErrorAlert, ScreenCard};
 use form::add_bank_form;
 use leptos::html;
@@ -119,7 +120,7 @@ impl State {
                         Load::Ready(list) => list.push(account),
                         other => *other = Load::Ready(vec![account]),
                     });
-                    self.saved(&services, tr(Key::BankAccountAdded, &[("label", &label)]));
+                    self.saved(&services, t!(bank_account_added, label = &label));
                 }
                 Err(failure) => {
                     let fields = self.bank.fields();
@@ -156,7 +157,7 @@ impl State {
                         }
                     });
                     let label = bank_account_label(&account);
-                    self.saved(&services, tr(Key::BankAccountRemoved, &[("label", &label)]));
+                    self.saved(&services, t!(bank_account_removed, label = &label));
                     focus_node(self.list_heading);
                 }
                 Err(failure) => {
@@ -214,7 +215,7 @@ pub fn ManagePaymentsStep(
             <ContinueButton
                 step=StepName::ManagePayments
                 ready=has_accounts
-                reason=t(Key::AddBankToContinue)
+                reason=t!(add_bank_to_continue)
                 testid="manage-payments-continue"
             />
         }
@@ -223,7 +224,7 @@ pub fn ManagePaymentsStep(
 
     view! {
         <ScreenCard testid="step-manage-payments" title=step_title(StepName::ManagePayments)>
-            <p class="pf-body">{t(Key::ManagePaymentsIntro)}</p>
+            <p class="pf-body">{t!(manage_payments_intro)}</p>
             <p class="pf-notice" role="status" data-testid="bank-accounts-notice">
                 {move || state.notice.get()}
             </p>
@@ -234,16 +235,16 @@ pub fn ManagePaymentsStep(
                     tabindex="-1"
                     node_ref=state.list_heading
                 >
-                    {t(Key::YourBankAccounts)}
+                    {t!(your_bank_accounts)}
                 </h2>
                 <LoadedList
                     items=state.accounts
                     key=|a: &BankAccount| a.id
                     row=move |account| account_row(account, row)
                     testid="bank-accounts"
-                    loading=t(Key::LoadingBankAccounts)
-                    failed=t(Key::LoadBankAccountsFailed)
-                    empty=t(Key::NoBankAccounts)
+                    loading=t!(loading_bank_accounts)
+                    failed=t!(load_bank_accounts_failed)
+                    empty=t!(no_bank_accounts)
                     on_retry=load
                 />
                 {move || {
@@ -253,7 +254,7 @@ pub fn ManagePaymentsStep(
                         .map(|details| {
                             view! {
                                 <ErrorAlert
-                                    message=t(Key::RemoveBankFailed)
+                                    message=t!(remove_bank_failed)
                                     details=details
                                     testid="bank-accounts-action-error"
                                 />

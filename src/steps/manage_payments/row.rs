@@ -2,7 +2,7 @@
 //! confirmation.
 
 use crate::forms::bank_account_label;
-use crate::i18n::{t, tr, Key};
+use crate::t;
 use crate::ui::{focus_node, Button, ButtonVariant, ConfirmPanel};
 use leptos::html;
 use leptos::prelude::*;
@@ -33,10 +33,10 @@ pub fn account_row(account: BankAccount, row: Row) -> impl IntoView {
                 let account = account.clone();
                 view! {
                     <ConfirmPanel
-                        question=tr(Key::RemoveBankQuestion, &[("label", &label)])
-                        details=t(Key::RemoveBankDetails).to_owned()
-                        confirm_label=t(Key::Remove)
-                        cancel_label=t(Key::Cancel)
+                        question=t!(remove_bank_question, label = &label)
+                        details=t!(remove_bank_details).to_owned()
+                        confirm_label=t!(remove)
+                        cancel_label=t!(cancel)
                         on_confirm=move || row.remove.run(account.clone())
                         on_cancel=move || {
                             row.confirming.set(None);
@@ -56,12 +56,12 @@ pub fn account_row(account: BankAccount, row: Row) -> impl IntoView {
                     {label.clone()}
                 </span>
                 <span class="pf-details" data-testid="bank-account-routing">
-                    {tr(Key::RoutingLine, &[("routing", &account.routing_number)])}
+                    {t!(routing_line, routing = &account.routing_number)}
                 </span>
             </div>
             <div class="pf-item__actions">
                 <Button
-                    label=t(Key::Remove)
+                    label=t!(remove)
                     on_click=move || row.confirming.set(Some(id))
                     testid="bank-account-remove"
                     variant=ButtonVariant::Secondary

@@ -60,6 +60,8 @@ mod tests {
             id: Uuid::from_u128(n),
             platform: PayoutPlatform::Paypal,
             label: format!("PayPal · user{n}@example.com"),
+            account: format!("user{n}@example.com"),
+            account_type: None,
             default,
             created: chrono::DateTime::UNIX_EPOCH,
         }

@@ -22,10 +22,12 @@ mod row;
 
 use crate::api::{ApiFailure, LocalFuture};
 use crate::context::{use_services, FlowServices};
-use crate::i18n::{step_title, t, tr, Key};
+use crate::forms::method_label;
+use crate::i18n::step_title;
 use crate::steps::{
     record_in_background, AddMethodForm, ContinueButton, Load, LoadedList, RecordStatus, Recording,
 };
+use crate::t;
 use crate::ui::{focus_node, ErrorAlert, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
@@ -45,10 +47,10 @@ enum Action {
 
 impl Action {
     /// The alert when the server refuses it.
-    fn failed(self) -> Key {
+    fn failed(self) -> &'static str {
         match self {
-            Action::MakeDefault => Key::MakeDefaultFailed,
-            Action::Remove => Key::RemoveMethodFailed,
+            Action::MakeDefault => t!(make_default_failed),
+            Action::Remove => t!(remove_method_failed),
         }
     }
 }
@@ -61,7 +63,7 @@ struct State {
     notice: RwSignal<String>,
     busy: RwSignal<Option<Uuid>>,
     confirming: RwSignal<Option<Uuid>>,
-    action_error: RwSignal<Option<(Key, String)>>,
+    action_error: RwSignal<Option<(&'static str, String)>>,
     recording: RwSignal<Recording>,
     list_heading: NodeRef<html::H2>,
     hide_continue_button: bool,
@@ -122,7 +124,7 @@ impl State {
             call,
             Action::MakeDefault,
             |list, method| {
-                let notice = tr(Key::MethodMadeDefault, &[("label", &method.label)]);
+                let notice = t!(method_made_default, label = method_label(&method));
                 (Change::Replaced(list.data), notice)
             },
         );
@@ -131,7 +133,7 @@ impl State {
     fn remove(self, services: &FlowServices, method: PayoutMethod) {
         let call = services.api.remove_payout_method(method.id);
         self.act(services, method, call, Action::Remove, |(), method| {
-            let notice = tr(Key::MethodRemoved, &[("label", &method.label)]);
+            let notice = t!(method_removed, label = method_label(&method));
             (Change::Removed(method), notice)
         });
     }
@@ -189,7 +191,7 @@ pub fn ManagePayoutsStep(
     let on_added = {
         let services = services.clone();
         UnsyncCallback::new(move |method: PayoutMethod| {
-            let notice = tr(Key::MethodAdded, &[("label", &method.label)]);
+            let notice = t!(method_added, label = method_label(&method));
             state.saved(&services, Change::Added(method), notice);
         })
     };
@@ -224,7 +226,7 @@ pub fn ManagePayoutsStep(
             <ContinueButton
                 step=StepName::ManagePayouts
                 ready=has_methods
-                reason=t(Key::AddMethodToContinue)
+                reason=t!(add_method_to_continue)
                 status=Signal::derive(move || {
                     if changed.get() { StepStatus::Completed } else { StepStatus::CompletedSaved }
                 })
@@ -236,7 +238,7 @@ pub fn ManagePayoutsStep(
 
     view! {
         <ScreenCard testid="step-manage-payouts" title=step_title(StepName::ManagePayouts)>
-            <p class="pf-body">{t(Key::ManagePayoutsIntro)}</p>
+            <p class="pf-body">{t!(manage_payouts_intro)}</p>
             <p class="pf-notice" role="status" data-testid="payout-methods-notice">
                 {move || state.notice.get()}
             </p>
@@ -247,16 +249,16 @@ pub fn ManagePayoutsStep(
                     tabindex="-1"
                     node_ref=state.list_heading
                 >
-                    {t(Key::YourMethods)}
+                    {t!(your_methods)}
                 </h2>
                 <LoadedList
                     items=state.methods
                     key=|m: &PayoutMethod| m.id
                     row=move |method| method_row(method, row)
                     testid="payout-methods"
-                    loading=t(Key::LoadingMethods)
-                    failed=t(Key::LoadMethodsFailed)
-                    empty=t(Key::NoMethods)
+                    loading=t!(loading_methods)
+                    failed=t!(load_methods_failed)
+                    empty=t!(no_methods)
                     on_retry=load
                 />
                 {move || {
@@ -266,7 +268,7 @@ pub fn ManagePayoutsStep(
                         .map(|(key, details)| {
                             view! {
                                 <ErrorAlert
-                                    message=t(key)
+                                    message=key
                                     details=details
                                     testid="payout-methods-action-error"
                                 />
@@ -276,7 +278,7 @@ pub fn ManagePayoutsStep(
             </section>
             <section class="pf-section" aria-labelledby="pf-add-method-heading">
                 <h2 class="pf-subtitle" id="pf-add-method-heading">
-                    {t(Key::AddMethodHeading)}
+                    {t!(add_method_heading)}
                 </h2>
                 <AddMethodForm on_added=on_added />
             </section>

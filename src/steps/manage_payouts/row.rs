@@ -3,8 +3,9 @@
 //! the list as it is now), so focus stays put.
 
 use super::list::find;
-use crate::i18n::{t, tr, Key};
+use crate::forms::method_label;
 use crate::steps::Load;
+use crate::t;
 use crate::ui::{focus_node, Badge, Button, ButtonVariant, ConfirmPanel};
 use leptos::html;
 use leptos::prelude::*;
@@ -45,7 +46,7 @@ pub fn method_row(method: PayoutMethod, row: Row) -> impl IntoView {
             (!is_default()).then(|| {
                 view! {
                     <Button
-                        label=t(Key::MakeDefault)
+                        label=t!(make_default)
                         on_click=move || {
                             if let Some(m) = current() {
                                 row.make_default.run(m);
@@ -65,14 +66,14 @@ pub fn method_row(method: PayoutMethod, row: Row) -> impl IntoView {
             return None;
         }
         let m = current()?;
-        let details = m.default.then(|| t(Key::RemoveDefaultDetails).to_owned());
-        let question = tr(Key::RemoveMethodQuestion, &[("label", &m.label)]);
+        let details = m.default.then(|| t!(remove_default_details).to_owned());
+        let question = t!(remove_method_question, label = method_label(&m));
         Some(view! {
             <ConfirmPanel
                 question=question
                 details=details
-                confirm_label=t(Key::Remove)
-                cancel_label=t(Key::Cancel)
+                confirm_label=t!(remove)
+                cancel_label=t!(cancel)
                 on_confirm=move || row.remove.run(m.clone())
                 on_cancel=move || {
                     row.confirming.set(None);
@@ -93,13 +94,13 @@ pub fn method_row(method: PayoutMethod, row: Row) -> impl IntoView {
         >
             <div class="pf-item__main">
                 <span class="pf-item__label" id=label_id.clone() data-testid="payout-method-label">
-                    {method.label.clone()}
+                    {method_label(&method)}
                 </span>
                 {move || {
                     is_default()
                         .then(|| {
                             view! {
-                                <Badge text=t(Key::DefaultBadge) testid="payout-method-default-badge" />
+                                <Badge text=t!(default_badge) testid="payout-method-default-badge" />
                             }
                         })
                 }}
@@ -107,7 +108,7 @@ pub fn method_row(method: PayoutMethod, row: Row) -> impl IntoView {
             <div class="pf-item__actions">
                 {make_default_button}
                 <Button
-                    label=t(Key::Remove)
+                    label=t!(remove)
                     on_click=move || row.confirming.set(Some(id))
                     testid="payout-method-remove"
                     variant=ButtonVariant::Secondary

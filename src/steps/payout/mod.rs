@@ -37,8 +37,9 @@ pub use attempt::Attempt;
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::forms::{amount_input, check_amount, field, field_label, quote, server_errors};
-use crate::i18n::{step_title, tr, Key};
+use crate::i18n::step_title;
 use crate::steps::field_id;
+use crate::t;
 use crate::ui::{focus_id_soon, focus_within, ErrorAlert, LoadingLine, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
@@ -249,8 +250,7 @@ impl Step {
         };
         let Some(method) = form.selected_method() else {
             let label = field_label(field::PAYOUT_METHOD_ID);
-            form.method_error
-                .set(Some(tr(Key::RuleChooseMethod, &[("label", label)])));
+            form.method_error.set(Some(t!(rule_choose_method, label)));
             return;
         };
         form.method_error.set(None);
@@ -374,12 +374,12 @@ pub fn PayoutStep(
     // Rebuilt only when the screen or the transfer's status changes, not on every keystroke.
     let stage_view = move || match stage.get() {
         Stage::Loading => view! {
-            <LoadingLine text=crate::i18n::t(Key::LoadingBalance) testid="payout-loading" />
+            <LoadingLine text=t!(loading_balance) testid="payout-loading" />
         }
         .into_any(),
         Stage::LoadFailed(details) => view! {
             <ErrorAlert
-                message=crate::i18n::t(Key::LoadBalanceFailed)
+                message=t!(load_balance_failed)
                 details=details
                 testid="payout-load-error"
                 on_retry=reload

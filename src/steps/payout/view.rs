@@ -6,9 +6,9 @@
 //! they skip the generated props builders (235 bytes of release wasm for the five).
 
 use super::machine::{net_of, status_kind, Payout};
-use crate::forms::{fee_line, field, receive_line};
-use crate::i18n::{t, tr, Key};
+use crate::forms::{fee_line, field, method_label, receive_line};
 use crate::steps::{field_id, AddMethodForm, ContinueButton};
+use crate::t;
 use crate::ui::{
     Button, ButtonVariant, Choice, ErrorAlert, FieldState, RadioGroup, Spinner, SubmitButton,
     TextField,
@@ -81,7 +81,7 @@ pub fn balance(wallet: RwSignal<Option<FlowWallet>>) -> impl IntoView {
             let pending = w.amount - w.withdrawable_amount;
             view! {
                 <div class="pf-balance">
-                    <p class="pf-balance__label">{t(Key::AvailableToWithdraw)}</p>
+                    <p class="pf-balance__label">{t!(available_to_withdraw)}</p>
                     <p class="pf-balance__amount" data-testid="payout-balance">
                         {format_cents(w.withdrawable_amount)}
                     </p>
@@ -89,7 +89,7 @@ pub fn balance(wallet: RwSignal<Option<FlowWallet>>) -> impl IntoView {
                         .then(|| {
                             view! {
                                 <p class="pf-details" data-testid="payout-pending-balance">
-                                    {tr(Key::PendingBalance, &[("amount", &format_cents(pending))])}
+                                    {t!(pending_balance, amount = &format_cents(pending))}
                                 </p>
                             }
                         })}
@@ -120,8 +120,8 @@ pub fn payout_form(
             .into_iter()
             .map(|m| Choice {
                 value: m.id.to_string(),
-                label: m.label.clone(),
-                badge: m.default.then(|| t(Key::DefaultBadge).to_owned()),
+                label: method_label(&m),
+                badge: m.default.then(|| t!(default_badge).to_owned()),
                 testid: "payout-method-option".to_owned(),
                 kind: Some(m.platform.as_str().to_owned()),
             })
@@ -132,11 +132,11 @@ pub fn payout_form(
         if withdrawable <= 0 {
             return view! {
                 <div class="pf-empty-state" data-testid="payout-empty">
-                    <h2 class="pf-subtitle">{t(Key::NothingToPayOut)}</h2>
-                    <p class="pf-body">{t(Key::NothingToPayOutBody)}</p>
+                    <h2 class="pf-subtitle">{t!(nothing_to_pay_out)}</h2>
+                    <p class="pf-body">{t!(nothing_to_pay_out_body)}</p>
                     <div class="pf-actions">
                         <Button
-                            label=t(Key::CheckAgain)
+                            label=t!(check_again)
                             on_click=on_reload
                             testid="payout-check-again"
                             variant=ButtonVariant::Secondary
@@ -149,8 +149,8 @@ pub fn payout_form(
         if state.methods.with(Vec::is_empty) {
             return view! {
                 <div data-testid="payout-no-method">
-                    <h2 class="pf-subtitle">{t(Key::AddMethodHeading)}</h2>
-                    <p class="pf-body">{t(Key::NoMethodForPayout)}</p>
+                    <h2 class="pf-subtitle">{t!(add_method_heading)}</h2>
+                    <p class="pf-body">{t!(no_method_for_payout)}</p>
                     <AddMethodForm on_added=on_added />
                 </div>
             }
@@ -166,8 +166,8 @@ pub fn payout_form(
             >
                 <TextField
                     id=field_id(PREFIX, field::AMOUNT)
-                    label=t(Key::FieldAmount)
-                    hint=tr(Key::AmountHint, &[("balance", &format_cents(withdrawable))])
+                    label=t!(field_amount)
+                    hint=t!(amount_hint, balance = &format_cents(withdrawable))
                     field=state.amount
                     testid="payout-amount"
                     inputmode="decimal"
@@ -177,7 +177,7 @@ pub fn payout_form(
                 />
                 <RadioGroup
                     name=format!("{PREFIX}-method")
-                    legend=t(Key::FieldPayoutMethod)
+                    legend=t!(field_payout_method)
                     options=choices
                     selected=state.method_id
                     testid="payout-method-picker"
@@ -202,7 +202,7 @@ pub fn payout_form(
                         .map(|details| {
                             view! {
                                 <ErrorAlert
-                                    message=t(Key::PayoutRefused)
+                                    message=t!(payout_refused)
                                     details=details
                                     testid="payout-form-error"
                                 />
@@ -211,8 +211,8 @@ pub fn payout_form(
                 }}
                 <div class="pf-actions">
                     <SubmitButton
-                        label=t(Key::ReviewPayout)
-                        busy_label=t(Key::ReviewPayout)
+                        label=t!(review_payout)
+                        busy_label=t!(review_payout)
                         busy=Signal::stored(false)
                         testid="payout-review"
                     />
@@ -242,13 +242,13 @@ pub fn review_screen(
     on_back: UnsyncCallback<()>,
     on_retry: UnsyncCallback<()>,
 ) -> impl IntoView {
-    let method_label = payout.method.as_ref().map(|m| m.label.clone());
+    let method_label = payout.method.as_ref().map(method_label);
     let actions = match phase {
         ReviewPhase::Ready => view! {
             <div class="pf-actions">
-                <Button label=t(Key::ConfirmPayout) on_click=on_confirm testid="payout-confirm" />
+                <Button label=t!(confirm_payout) on_click=on_confirm testid="payout-confirm" />
                 <Button
-                    label=t(Key::Back)
+                    label=t!(back)
                     on_click=on_back
                     testid="payout-back"
                     variant=ButtonVariant::Secondary
@@ -259,11 +259,11 @@ pub fn review_screen(
         ReviewPhase::Sending => view! {
             <p class="pf-status" role="status" data-testid="payout-sending">
                 <Spinner />
-                {t(Key::SendingPayout)}
+                {t!(sending_payout)}
             </p>
             <div class="pf-actions">
                 <Button
-                    label=t(Key::ConfirmPayout)
+                    label=t!(confirm_payout)
                     on_click=on_confirm
                     testid="payout-confirm"
                     disabled=true
@@ -273,12 +273,12 @@ pub fn review_screen(
         .into_any(),
         ReviewPhase::Unconfirmed(details) => view! {
             <ErrorAlert
-                message=t(Key::PayoutUnconfirmed)
+                message=t!(payout_unconfirmed)
                 details=details
                 testid="payout-send-error"
             />
             <div class="pf-actions">
-                <Button label=t(Key::Retry) on_click=on_retry testid="payout-retry" />
+                <Button label=t!(retry) on_click=on_retry testid="payout-retry" />
             </div>
         }
         .into_any(),
@@ -286,15 +286,15 @@ pub fn review_screen(
     view! {
         <section class="pf-section" data-testid="payout-review-screen">
             <h2 class="pf-subtitle" tabindex="-1" data-stage-heading="">
-                {t(Key::ReviewTitle)}
+                {t!(review_title)}
             </h2>
             <dl class="pf-summary">
                 <div>
-                    <dt>{t(Key::SummaryAmount)}</dt>
+                    <dt>{t!(summary_amount)}</dt>
                     <dd data-testid="review-amount">{format_cents(payout.attempt.amount)}</dd>
                 </div>
                 <div>
-                    <dt>{t(Key::SummaryTo)}</dt>
+                    <dt>{t!(summary_to)}</dt>
                     <dd data-testid="review-method">{method_label.unwrap_or_default()}</dd>
                 </div>
             </dl>
@@ -324,32 +324,29 @@ fn status_text(transfer: &Transfer, method: Option<&PayoutMethod>) -> (String, S
             net_amount: net_of(transfer, None),
         });
     let net = format_cents(net_of(transfer, quoted.as_ref()));
-    let label = method.map(|m| m.label.clone()).unwrap_or_default();
+    let label = method.map(method_label).unwrap_or_default();
     let platform = method
         .map(|m| m.platform)
         .or(transfer.external_data.platform);
     let (title, body) = match status_kind(transfer.status) {
         "completed" => (
-            t(Key::PayoutCompletedTitle).to_owned(),
-            tr(
-                Key::PayoutCompletedBody,
-                &[("net", &net), ("method", &label)],
-            ),
+            t!(payout_completed_title).to_owned(),
+            t!(payout_completed_body, net = &net, method = &label),
         ),
         "pending" if platform == Some(PayoutPlatform::Ach) => (
-            t(Key::PayoutPendingTitle).to_owned(),
-            t(Key::PayoutPendingAch).to_owned(),
+            t!(payout_pending_title).to_owned(),
+            t!(payout_pending_ach).to_owned(),
         ),
         "pending" => (
-            t(Key::PayoutPendingTitle).to_owned(),
-            t(Key::PayoutPendingOther).to_owned(),
+            t!(payout_pending_title).to_owned(),
+            t!(payout_pending_other).to_owned(),
         ),
         _ => (
-            t(Key::PayoutFailedTitle).to_owned(),
-            t(Key::PayoutFailedBody).to_owned(),
+            t!(payout_failed_title).to_owned(),
+            t!(payout_failed_body).to_owned(),
         ),
     };
-    let pending_net = tr(Key::PayoutPendingNet, &[("net", &net), ("method", &label)]);
+    let pending_net = t!(payout_pending_net, net = &net, method = &label);
     (title, body, pending_net)
 }
 
@@ -372,7 +369,7 @@ pub fn status_screen(
                     view! {
                         <div class="pf-actions">
                             <Button
-                                label=t(Key::CheckStatus)
+                                label=t!(check_status)
                                 on_click=on_check_now
                                 testid="payout-refresh"
                                 variant=ButtonVariant::Secondary
@@ -391,7 +388,7 @@ pub fn status_screen(
     } else {
         view! {
             <div class="pf-actions">
-                <Button label=t(Key::Retry) on_click=on_start_over testid="payout-start-over" />
+                <Button label=t!(retry) on_click=on_start_over testid="payout-start-over" />
             </div>
         }
         .into_any()
@@ -421,7 +418,7 @@ pub fn status_screen(
                 .then(|| {
                     view! {
                         <p class="pf-details" data-testid="payout-refresh-failed">
-                            {t(Key::RefreshFailed)}
+                            {t!(refresh_failed)}
                         </p>
                     }
                 })
@@ -441,10 +438,10 @@ pub fn blocked_notice() -> impl IntoView {
                 data-stage-heading=""
                 aria-describedby="pf-payout-blocked-body"
             >
-                {t(Key::PayoutBlockedTitle)}
+                {t!(payout_blocked_title)}
             </h2>
             <p class="pf-body" id="pf-payout-blocked-body">
-                {t(Key::PayoutBlockedBody)}
+                {t!(payout_blocked_body)}
             </p>
         </section>
     }

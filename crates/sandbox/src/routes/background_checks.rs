@@ -3,7 +3,7 @@
 //! reason (a message, not a failure). In the sandbox the SSN
 //! [`SANDBOX_FAILING_SSN`](crate::test_values::SANDBOX_FAILING_SSN) fails (README "Sandbox
 //! test values"): the user's `has_criminal_activity` becomes true and the app gets a
-//! `user.background_check_failed` notification. Every outcome completes the step.
+//! `user.updated` event (with `has_criminal_activity`). Every outcome completes the step.
 //!
 //! The check itself, and how it never disagrees with the compliance record (issue 8), is
 //! [`crate::service::identity::run_background_check`]; its rows are
@@ -41,6 +41,13 @@ async fn run_background_check(
         .await?;
     let now = state.clock.now();
     let check = run_check(&state.db, &user, &new, now).await?;
-    let flow = record_form_step(&state.db, user.flow_id, StepName::BackgroundCheck, now).await?;
+    let flow = record_form_step(
+        &state.db,
+        &state.config,
+        user.flow_id,
+        StepName::BackgroundCheck,
+        now,
+    )
+    .await?;
     Ok(Json(Submitted { data: check, flow }))
 }

@@ -74,8 +74,15 @@ async fn submit_compliance(
         TaxForm::W9 => new.tin.as_deref(),
         TaxForm::W8ben => None,
     };
-    save_compliance(&state.db, &user, &compliance, tin).await?;
-    let flow = record_form_step(&state.db, user.flow_id, StepName::Compliance, now).await?;
+    save_compliance(&state.db, &user, &compliance, tin, now).await?;
+    let flow = record_form_step(
+        &state.db,
+        &state.config,
+        user.flow_id,
+        StepName::Compliance,
+        now,
+    )
+    .await?;
     Ok(Json(Submitted {
         data: compliance,
         flow,

@@ -166,6 +166,6 @@ async fn complete_step(
         .map_err(|message: String| Error::invalid_field("step", message))?;
 
     let now = state.clock.now();
-    let flow = complete_step_by_hand(&state.db, &user, step, now).await?;
+    let flow = complete_step_by_hand(&state.db, &state.config, &user, step, now).await?;
     Ok(Json(flow))
 }

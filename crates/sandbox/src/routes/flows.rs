@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
 use crate::routes::Mount;
 use crate::state::AppState;
+use crate::store::apps::default_fee_party;
 use crate::store::flows::{flow_not_found, insert_flow, FlowRow};
 use crate::store::users::user_exists;
 use axum::extract::State;
@@ -34,9 +35,13 @@ async fn create_flow(
             return Err(Error::invalid_field("user_id", "no such user"));
         }
     }
+    let fee_party = match new.payout_fee_party {
+        Some(party) => party,
+        None => default_fee_party(&state.db, app.id).await?,
+    };
     let id = Uuid::new_v4();
     let created = state.clock.now();
-    insert_flow(&state.db, id, app.id, &new, created).await?;
+    insert_flow(&state.db, id, app.id, &new, fee_party, created).await?;
     Ok(Json(Flow {
         id,
         created,

@@ -57,7 +57,8 @@ async fn get_id_verification(
 ) -> Result<Json<IdVerification>, Error> {
     user.permit(&state.db, FlowAction::ReadIdVerification)
         .await?;
-    Ok(Json(find_id_verification(&state.db, user.user_id).await?))
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(find_id_verification(&mut conn, user.user_id).await?))
 }
 
 /// `PUT /api/flow/id-verification/documents/{side}`: one picture, the raw image as the body
@@ -126,7 +127,7 @@ async fn submit_id_verification(
     user.permit(&state.db, FlowAction::SubmitIdVerification)
         .await?;
     let now = state.clock.now();
-    let submitted = submit(&state.db, &user, now).await?;
+    let submitted = submit(&state.db, &state.config, &user, now).await?;
     Ok(Json(submitted))
 }
 

@@ -2,13 +2,15 @@
 //! declarations of [`payout_model::endpoint`] through [`Mount`] (so no API path is written in
 //! the sandbox); the fallback that answers unknown `/api` routes with the JSON envelope; and the
 //! OpenAPI document generated from the same declarations, with its reference page ([`openapi`]).
-//! Which caller each route takes is the declaration's [`Caller`]; `tests/contract.rs` checks
+//! Which caller each route takes is the declaration's
+//! [`Caller`](payout_model::endpoint::Caller); `tests/contract.rs` checks
 //! each handler refuses every other.
 //!
 //! A route module holds handlers and its router only: they extract, call [`crate::service`] or
 //! [`crate::store`], and answer. No route module imports another (issue 9; the test below
 //! checks it), so what two of them share lives in a store or a service.
 
+pub(crate) mod apps;
 pub(crate) mod background_checks;
 pub(crate) mod bank_accounts;
 pub(crate) mod compliance;
@@ -16,7 +18,6 @@ pub(crate) mod flow_auth;
 pub(crate) mod flow_sessions;
 pub(crate) mod flows;
 pub(crate) mod id_verification;
-pub(crate) mod notifications;
 pub mod openapi;
 
 pub(crate) mod pages;
@@ -25,6 +26,7 @@ pub(crate) mod payouts;
 pub(crate) mod transfers;
 pub(crate) mod users;
 pub(crate) mod wallets;
+pub(crate) mod webhooks;
 
 use crate::error::Error;
 use crate::headers;
@@ -35,7 +37,7 @@ use axum::http::{Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
-use payout_model::endpoint::{Caller, Endpoint, Method as EndpointMethod};
+use payout_model::endpoint::{Endpoint, Method as EndpointMethod};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
 
@@ -51,12 +53,13 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(compliance::router())
         .merge(id_verification::router())
         .merge(background_checks::router())
-        .merge(notifications::router())
         .merge(wallets::router())
         .merge(transfers::router())
         .merge(payout_methods::router())
         .merge(bank_accounts::router())
         .merge(payouts::router())
+        .merge(apps::router())
+        .merge(webhooks::router())
         .merge(openapi::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
@@ -151,11 +154,12 @@ impl Mount for Router<AppState> {
             EndpointMethod::Get => MethodFilter::GET,
             EndpointMethod::Post => MethodFilter::POST,
             EndpointMethod::Put => MethodFilter::PUT,
+            EndpointMethod::Patch => MethodFilter::PATCH,
             EndpointMethod::Delete => MethodFilter::DELETE,
         };
         let route = wrap(on(filter, handler));
         let router = self.route(E::INFO.path, route.clone());
-        if E::INFO.caller == Caller::App {
+        if E::INFO.caller.is_host() {
             router.route(&format!("{}/", E::INFO.path), route)
         } else {
             router

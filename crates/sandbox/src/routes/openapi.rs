@@ -77,7 +77,9 @@ pub(crate) fn document() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The host API (`/api/v2`, Dots v2 shapes) and the flow session's API \
                 (`/api/flow`). Each operation's `x-caller` says who may call it: `app` (HTTP \
-                Basic `client_id:api_key`, its own objects only), `flow_session` (the bearer \
+                Basic `client_id:api_key`, its own objects only; or the organization's \
+                credentials with `Api-App-Id: <app id>`), `organization` (HTTP Basic \
+                `org_id:org_key`: creates and manages apps), `flow_session` (the bearer \
                 token a flow link mints: the flow's user, through the flow's current step) or \
                 `public`. Errors answer the `ApiError` envelope.",
         },
@@ -87,6 +89,11 @@ pub(crate) fn document() -> Value {
             "securitySchemes": {
                 "app": {"type": "http", "scheme": "basic"},
                 "flow_session": {"type": "http", "scheme": "bearer"},
+                "organization": {"type": "http", "scheme": "basic",
+                    "description": "The organization's `org_id:org_key`."},
+                "app_id": {"type": "apiKey", "in": "header", "name": "Api-App-Id",
+                    "description": "With the organization's credentials: the id of the app \
+                        to act as."},
             },
         },
     })
@@ -155,7 +162,11 @@ fn operation(info: &Info, request: Value, response: Value) -> Value {
             "writes": action.writes()});
     }
     match info.caller {
-        Caller::App => operation["security"] = json!([{"app": []}]),
+        // The organization acts as any of its apps with `Api-App-Id` (issue 10).
+        Caller::App => {
+            operation["security"] = json!([{"app": []}, {"organization": [], "app_id": []}])
+        }
+        Caller::Organization => operation["security"] = json!([{"organization": []}]),
         Caller::FlowSession => operation["security"] = json!([{"flow_session": []}]),
         Caller::Public => operation["security"] = json!([]),
     }
@@ -230,6 +241,14 @@ fn responses(info: &Info, response: Value) -> Value {
              (`forbidden`, `step_not_allowed`, `payout_blocked`).",
         ));
     }
+    if info.caller.is_host() {
+        errors.push((
+            "403",
+            "These credentials may not do this: an app's on the organization's endpoints or \
+             naming another app in `Api-App-Id`, the organization's without `Api-App-Id` \
+             (`forbidden`).",
+        ));
+    }
     if info.method != Method::Get {
         errors.push(("409", "Conflicts with the object's state (`conflict`)."));
     }
@@ -253,6 +272,7 @@ fn method_key(method: Method) -> &'static str {
         Method::Get => "get",
         Method::Post => "post",
         Method::Put => "put",
+        Method::Patch => "patch",
         Method::Delete => "delete",
     }
 }
@@ -260,6 +280,7 @@ fn method_key(method: Method) -> &'static str {
 fn tag(caller: Caller) -> &'static str {
     match caller {
         Caller::App => "host",
+        Caller::Organization => "organization",
         Caller::FlowSession | Caller::Public => "flow",
     }
 }

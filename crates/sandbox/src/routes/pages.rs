@@ -1,6 +1,6 @@
 //! What a browser loads: the built app (`/app/…` from the assets directory, `/flow/{id}` and
-//! `/app/` its `index.html`), the home page, the demo host page (`assets/demo.html`) and
-//! `/healthz`. Every page carries the headers of [`crate::headers`]: its CSP hashes the inline
+//! `/app/` its `index.html`), the home page, the demo host page (`assets/demo.html`) with the
+//! sandbox's own webhook receiver (`/demo/webhooks`, issue 10), and `/healthz`. Every page carries the headers of [`crate::headers`]: its CSP hashes the inline
 //! scripts of the very HTML it serves (trunk's loader in `index.html`, read on each request so
 //! a rebuild shows at once).
 
@@ -10,11 +10,15 @@ use crate::headers::{Page, PageHeaders};
 use crate::state::AppState;
 use crate::store::apps::allowed_origins;
 use crate::store::flows::FlowRow;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use crate::store::webhooks::secrets_for_url;
+use crate::webhooks::{demo_webhook_url, verify};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use serde::Deserialize;
 use tower::Layer as _;
 use tower_http::services::ServeDir;
 
@@ -34,6 +38,10 @@ pub(crate) fn router(config: &Config) -> Router<AppState> {
     Router::new()
         .route("/", get(get_home))
         .route("/demo", get(get_demo))
+        .route(
+            "/demo/webhooks",
+            get(list_demo_webhooks).post(receive_demo_webhook),
+        )
         .route("/healthz", get(get_health))
         .route("/flow/{id}", get(get_flow_page))
         .route("/flow/{id}/", get(get_flow_page))
@@ -53,6 +61,54 @@ async fn get_demo(State(state): State<AppState>) -> Response {
     let html = DEMO_HTML.replace("{{FLOW_BASE}}", &escape_attr(state.config.base_url()));
     let headers = PageHeaders::new(Page::Demo, &state.config, &html, &[]);
     (headers.into_array(), Html(html)).into_response()
+}
+
+/// `POST /demo/webhooks`: the sandbox's own webhook receiver, the endpoint the default app's
+/// demo webhook points at (issue 10). A delivery whose signature verifies with the secret of
+/// an endpoint at this URL (the Standard Webhooks verifier) is kept for `/demo`; any other is
+/// refused with 400 and forgotten.
+async fn receive_demo_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let url = demo_webhook_url(&state.config);
+    let secrets = {
+        let mut conn = state.db.acquire().await?;
+        secrets_for_url(&mut conn, &url).await?
+    };
+    if !secrets.iter().any(|s| verify(s, &body, &headers).is_ok()) {
+        return Ok((StatusCode::BAD_REQUEST, "signature does not verify\n").into_response());
+    }
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return Ok((StatusCode::BAD_REQUEST, "not an event\n").into_response());
+    };
+    state.demo_inbox.push(event);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The query of `GET /demo/webhooks`.
+#[derive(Debug, Deserialize)]
+struct DemoWebhooksQuery {
+    flow: String,
+}
+
+/// `GET /demo/webhooks?flow=<id>`: the verified `flow.updated` events the demo receiver got
+/// for that flow, newest first, as `{"data": […]}` (the flow id is the capability, as its
+/// link is).
+async fn list_demo_webhooks(
+    State(state): State<AppState>,
+    Query(query): Query<DemoWebhooksQuery>,
+) -> Response {
+    let flow = query.flow.trim().to_owned();
+    let data = state
+        .demo_inbox
+        .select(|e| e["type"] == "flow.updated" && e["data"]["id"].as_str() == Some(flow.as_str()));
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        axum::Json(serde_json::json!({ "data": data })),
+    )
+        .into_response()
 }
 
 /// `GET /healthz`: the process is up.

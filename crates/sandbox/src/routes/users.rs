@@ -52,7 +52,8 @@ async fn get_user(
     id: PathParam,
 ) -> Result<Json<User>, Error> {
     let id = id.id(user_not_found)?;
-    let user = find_user(&state.db, app.id, id)
+    let mut conn = state.db.acquire().await?;
+    let user = find_user(&mut conn, app.id, id)
         .await?
         .ok_or_else(user_not_found)?;
     Ok(Json(user))

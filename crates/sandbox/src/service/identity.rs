@@ -17,6 +17,7 @@
 //!   re-run with another SSN.
 
 use crate::auth::FlowUser;
+use crate::config::Config;
 use crate::db::{begin_write, Db};
 use crate::error::Error;
 use crate::service::steps::record_form_step;
@@ -26,16 +27,16 @@ use crate::store::background_checks::{
 use crate::store::compliance::{find_record, store_record, store_tin_hash, TaxRecord};
 use crate::store::flows::flow_state;
 use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
-use crate::store::notifications::record_notification;
 use crate::store::users::{email, flag_criminal_activity, legal_name};
+use crate::store::webhooks::record_user_updated;
 use crate::test_values::{SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG};
+use crate::webhooks::wake;
 use chrono::{DateTime, NaiveDate, Utc};
 use payout_model::identity::{
     age_on, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, DocumentSide,
     IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm, VerificationStatus,
     MIN_AGE_YEARS,
 };
-use payout_model::notification::{BackgroundCheckFailed, NotificationType};
 use payout_model::{last4, FieldError, Invalid, Rule, StepName, Validate};
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -50,6 +51,7 @@ pub(crate) async fn save_compliance(
     user: &FlowUser,
     compliance: &Compliance,
     tin: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let mut tx = begin_write(db).await?;
     if has_run_check(&mut tx, user.user_id).await? {
@@ -59,7 +61,9 @@ pub(crate) async fn save_compliance(
     }
     check_not_eligible_claims(&mut tx, user.user_id, compliance).await?;
     store_record(&mut tx, user.user_id, user.app_id, compliance, tin).await?;
+    record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;
     tx.commit().await?;
+    wake();
     Ok(())
 }
 
@@ -140,7 +144,7 @@ fn same_date(a: &str, b: &str) -> bool {
 /// docs): 409 when their check already failed; 422 naming each bad field (as of `now`'s date),
 /// each missing one when nothing is on file, or each one that contradicts the file. The check,
 /// the compliance record it ran on or collected, the `has_criminal_activity` flag and the app's
-/// notification of a failure exist together or not at all.
+/// `user.updated` event exist together or not at all.
 pub(crate) async fn run_background_check(
     db: &Db,
     user: &FlowUser,
@@ -183,21 +187,11 @@ pub(crate) async fn run_background_check(
     insert_check(&mut tx, &who, &check, now).await?;
     if check.status == BackgroundCheckStatus::Failed {
         flag_criminal_activity(&mut tx, user.user_id).await?;
-        record_notification(
-            &mut tx,
-            user.app_id,
-            NotificationType::UserBackgroundCheckFailed,
-            Some(user.user_id),
-            &BackgroundCheckFailed {
-                user_id: user.user_id,
-                flow_id: user.flow_id,
-                background_check_id: id,
-            },
-            now,
-        )
-        .await?;
     }
+    // The check is on the user object, whatever its result (issue 10).
+    record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;
     tx.commit().await?;
+    wake();
     tracing::info!(user_id = %user.user_id, status = ?check.status, "background check done");
     Ok(check)
 }
@@ -426,12 +420,14 @@ pub(crate) async fn check_undecided(db: &Db, user_id: Uuid) -> Result<(), Error>
 /// is the decision on file, and the step is completed.
 pub(crate) async fn submit_id_verification(
     db: &Db,
+    config: &Config,
     user: &FlowUser,
     now: DateTime<Utc>,
 ) -> Result<Submitted<IdVerification>, Error> {
-    let current = find_id_verification(db, user.user_id).await?;
+    let current = find_id_verification(&mut *db.acquire().await?, user.user_id).await?;
     if is_settled(current.status) {
-        let flow = record_form_step(db, user.flow_id, StepName::IdVerification, now).await?;
+        let flow =
+            record_form_step(db, config, user.flow_id, StepName::IdVerification, now).await?;
         return Ok(Submitted {
             data: current,
             flow,
@@ -457,10 +453,10 @@ pub(crate) async fn submit_id_verification(
     let flow = if status == VerificationStatus::Failed {
         flow_state(db, user.flow_id).await?
     } else {
-        record_form_step(db, user.flow_id, StepName::IdVerification, now).await?
+        record_form_step(db, config, user.flow_id, StepName::IdVerification, now).await?
     };
     Ok(Submitted {
-        data: find_id_verification(db, user.user_id).await?,
+        data: find_id_verification(&mut *db.acquire().await?, user.user_id).await?,
         flow,
     })
 }

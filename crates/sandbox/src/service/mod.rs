@@ -2,6 +2,7 @@
 //! and answer. Each reads and writes through [`crate::store`] (the ledger, [`crate::ledger`],
 //! is the money service and owns its own tables).
 
+pub(crate) mod apps;
 pub(crate) mod identity;
 pub(crate) mod payouts;
 pub(crate) mod sessions;

@@ -16,7 +16,7 @@ use crate::ledger::{
     replayed_transfer, user_account, user_wallet, Move, TransferDraft,
 };
 use crate::secret::random_alphanumeric;
-use crate::store::apps::min_flow_payout;
+use crate::store::apps::{default_fee_party, min_flow_payout};
 use crate::store::idempotency::IdempotencyKey;
 use crate::store::payout_methods::{chosen_platform, MethodRow};
 use crate::store::users::{payout_block, user_exists};
@@ -51,6 +51,10 @@ pub(crate) async fn host_payout(
     if !user_exists(db, app_id, new.user_id).await? {
         return Err(Error::invalid_field("user_id", "no such user"));
     }
+    let party = match new.payout_fee_party {
+        Some(party) => party,
+        None => default_fee_party(db, app_id).await?,
+    };
     let mut conn = db.acquire().await?;
     let method = host_payout_method(&mut conn, &new).await?;
     drop(conn);
@@ -60,7 +64,7 @@ pub(crate) async fn host_payout(
         flow_id: None,
         method: &method,
         amount: new.amount,
-        party: new.payout_fee_party.unwrap_or_default(),
+        party,
         fund: new.fund,
         metadata: new.metadata,
     })?;

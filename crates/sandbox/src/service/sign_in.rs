@@ -52,7 +52,9 @@ use crate::store::sign_in::{
     record_code_sent, replace_code,
 };
 use crate::store::users::{insert_user, mark_verified, oldest_user_with_phone, phone_is_users};
-use chrono::Duration;
+use crate::store::webhooks::record_user_updated;
+use crate::webhooks::wake;
+use chrono::{DateTime, Duration, Utc};
 use payout_model::identity::{
     CodeSent, NewProfile, CODE_MAX_ATTEMPTS, CODE_RESEND_SECONDS, CODE_TTL_MINUTES,
 };
@@ -146,6 +148,8 @@ pub(crate) async fn send_code(
     }
     Ok(CodeSent {
         sent_to: phone.masked(),
+        country_code: phone.country_code().to_owned(),
+        last4: payout_model::last4(phone.national()),
         expires_at,
         resend_at,
     })
@@ -236,8 +240,9 @@ pub(crate) async fn verify_code(
         tracing::info!(app_id = %session.app_id, "phone verified; profile required");
         return Ok(Verified::ProfileRequired);
     };
-    sign_in(&mut tx, session, user_id).await?;
+    sign_in(&mut tx, session, user_id, now).await?;
     tx.commit().await?;
+    wake();
     Ok(Verified::SignedIn)
 }
 
@@ -262,6 +267,7 @@ async fn sign_in(
     conn: &mut AnyConnection,
     session: &FlowSession,
     user_id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<(), Error> {
     if !claim_for_user(&mut *conn, session.flow_id, user_id).await? {
         return Err(Error::Conflict(
@@ -271,7 +277,10 @@ async fn sign_in(
     if !authenticate(&mut *conn, &session.token_hash, user_id).await? {
         return Err(already_signed_in());
     }
-    mark_verified(&mut *conn, user_id).await?;
+    if mark_verified(&mut *conn, user_id).await? {
+        // Sign-in verified the user (issue 10); a new profile is verified as it is created.
+        record_user_updated(&mut *conn, session.app_id, user_id, now).await?;
+    }
     tracing::info!(app_id = %session.app_id, %user_id, "signed in");
     Ok(())
 }
@@ -309,8 +318,9 @@ pub(crate) async fn sign_up(
         background_check: None,
     };
     insert_user(&mut tx, session.app_id, &user, None, now).await?;
-    sign_in(&mut tx, session, user.id).await?;
+    sign_in(&mut tx, session, user.id, now).await?;
     tx.commit().await?;
+    wake();
     tracing::info!(
         app_id = %session.app_id,
         user_id = %user.id,

@@ -4,6 +4,7 @@
 //! before it completes, and the end of a completed flow's sessions.
 
 use crate::auth::FlowUser;
+use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
 use crate::ledger::payout_made_in_flow;
@@ -11,6 +12,8 @@ use crate::store::bank_accounts::has_bank_account;
 use crate::store::flows::{flow_not_found, flow_state, set_completed_steps, FlowRow};
 use crate::store::payout_methods::has_payout_method;
 use crate::store::sessions::end_sessions_soon;
+use crate::store::webhooks::record_flow_updated;
+use crate::webhooks::wake;
 use chrono::{DateTime, Utc};
 use payout_model::{FlowAction, FlowState, StepName};
 use uuid::Uuid;
@@ -24,6 +27,7 @@ const COMPLETE_ATTEMPTS: usize = 5;
 /// ([`check_step_done`]). Completing an already completed step answers the flow unchanged.
 pub(crate) async fn complete_step_by_hand(
     db: &Db,
+    config: &Config,
     user: &FlowUser,
     step: StepName,
     now: DateTime<Utc>,
@@ -47,7 +51,7 @@ pub(crate) async fn complete_step_by_hand(
     }
     check_current(&flow_state, step)?;
     check_step_done(db, user, step).await?;
-    let flow_state = record_step_completed(db, user.flow_id, step, now, |flow| {
+    let flow_state = record_step_completed(db, config, user.flow_id, step, now, |flow| {
         check_current(flow, step).map(|()| true)
     })
     .await?;
@@ -72,10 +76,14 @@ fn check_current(flow: &FlowState, step: StepName) -> Result<(), Error> {
 /// <what was read>`), re-reading and re-checking on a miss: a completion that raced this one is
 /// never overwritten, on SQLite and PostgreSQL alike, whatever the isolation level.
 ///
+/// The write and the `flow.updated` event it causes (the flow as the host reads it, links from
+/// `config`) commit in one transaction (issue 10).
+///
 /// A completion (at `now`) that completes the flow ends every session of the flow at most
 /// [`COMPLETED_SESSION_MINUTES`](payout_model::COMPLETED_SESSION_MINUTES) later (issue 8).
 pub(crate) async fn record_step_completed(
     db: &Db,
+    config: &Config,
     flow_id: Uuid,
     step: StepName,
     now: DateTime<Utc>,
@@ -90,14 +98,19 @@ pub(crate) async fn record_step_completed(
             return Ok(flow_state);
         }
         flow_state.completed_steps.push(step);
+        // The completion and its `flow.updated` event commit together (issue 10).
+        let mut tx = db.begin().await?;
         if set_completed_steps(
-            db,
+            &mut tx,
             flow_id,
             &flow_state.completed_steps,
             &flow.completed_steps,
         )
         .await?
         {
+            record_flow_updated(&mut tx, config, flow_id, now).await?;
+            tx.commit().await?;
+            wake();
             tracing::info!(%step, "step completed");
             if flow_state.is_complete() {
                 end_sessions_soon(db, flow_id, now).await?;
@@ -116,11 +129,12 @@ pub(crate) async fn record_step_completed(
 /// form's own submission, so a form never completes a step out of order.
 pub(crate) async fn record_form_step(
     db: &Db,
+    config: &Config,
     flow_id: Uuid,
     step: StepName,
     now: DateTime<Utc>,
 ) -> Result<FlowState, Error> {
-    record_step_completed(db, flow_id, step, now, |flow| {
+    record_step_completed(db, config, flow_id, step, now, |flow| {
         match flow.next_step().map(|s| s.name()) {
             Some(current) if current == step => Ok(true),
             _ => Err(form_step_denied(flow, step)),

@@ -1,19 +1,39 @@
-//! The `apps` table: the host tenants, their credentials, their embed allow-lists (seed 001,
-//! "Applications") and their flow payout minimum (migration 0006). The sandbox has no
-//! app-management API yet: one default app is created at start ([`ensure_default_app`]). Api keys
-//! are stored as sha256 digests only. Every app has a wallet that opens with $100.00 in the sandbox
+//! The `apps` and `app_keys` tables: the host tenants of the organization (seed 001,
+//! "Applications"; seed 004, "Create App"; issue 10), their credentials, their settings (embed
+//! allow-list, default fee party, flow payout minimum: [`AppSettings`]) and their api keys.
+//!
+//! One default app is made sure of at start ([`ensure_default_app`]); the organization creates
+//! more (`service::apps`). Api keys are stored as salted hashes only ([`SaltedHash`]); an app
+//! has one current key and, after a rotation, its previous keys until they expire
+//! ([`KEY_OVERLAP_HOURS`] later). Every app has a wallet that opens with $100.00 in the sandbox
 //! (seed 004; [`crate::ledger::open_app_wallet`]), apps from before the ledger included.
 
-use crate::db::{parse_stored_id, parse_stored_json, to_millis, Db};
+use crate::db::{
+    enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, to_json_text,
+    to_millis, Db,
+};
 use crate::error::Error;
-use crate::secret::{digests_match, random_alphanumeric, sha256_hex};
+use crate::pagination::Page;
+use crate::secret::{key_matches, random_alphanumeric, SaltedHash};
+use crate::store::organization::organization_id;
 use anyhow::{bail, Context as _};
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
+use payout_model::money::{Cents, FeeParty};
+use payout_model::{App, AppSettings, AppSettingsPatch};
+use sqlx::AnyConnection;
 use std::fmt;
 use uuid::Uuid;
 
 /// The name of the app created at first start.
 pub const DEFAULT_APP_NAME: &str = "Sandbox app";
+
+/// How long a rotated-out api key keeps working (issue 10): hosts deploy the new key meanwhile.
+pub(crate) const KEY_OVERLAP_HOURS: i64 = 24;
+
+/// The 404 for an app that does not exist (or names nothing of the caller's).
+pub(crate) fn app_not_found() -> Error {
+    Error::NotFound("app not found".to_owned())
+}
 
 /// The default app and what is known of its credentials.
 #[derive(Clone, PartialEq, Eq)]
@@ -41,65 +61,56 @@ impl fmt::Debug for DefaultApp {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct AppRow {
-    id: String,
-    client_id: String,
-    api_key_hash: String,
-}
-
 /// Makes sure the default app exists and returns its credentials.
 ///
 /// - `Some((client_id, api_key))`: the app with that client id, created if missing; if it
-///   exists with another key, its key is replaced by `api_key`.
+///   exists and `api_key` is none of its live keys, its keys are replaced by `api_key`.
 /// - `None`: the oldest app if there is one (its key is then unknown: `api_key` is `None`),
 ///   else a new app with generated credentials (`pk_sandbox_…`, `sk_sandbox_…`).
+///
+/// A created app belongs to the organization (migration 0010 made it).
 pub async fn ensure_default_app(
     db: &Db,
     credentials: Option<(&str, &str)>,
 ) -> anyhow::Result<DefaultApp> {
+    let now = Utc::now();
     let Some((client_id, api_key)) = credentials else {
-        let oldest: Option<AppRow> = sqlx::query_as(
-            "SELECT id, client_id, api_key_hash FROM apps ORDER BY created, id LIMIT 1",
-        )
-        .fetch_optional(db)
-        .await
-        .context("cannot read the apps")?;
-        if let Some(row) = oldest {
-            let id = parse_stored_id(&row.id)?;
+        let oldest: Option<(String, String)> =
+            sqlx::query_as("SELECT id, client_id FROM apps ORDER BY created, id LIMIT 1")
+                .fetch_optional(db)
+                .await
+                .context("cannot read the apps")?;
+        if let Some((id, client_id)) = oldest {
+            let id = parse_stored_id(&id)?;
             open_wallet(db, id).await?;
             return Ok(DefaultApp {
                 id,
-                client_id: row.client_id,
+                client_id,
                 api_key: None,
                 created: false,
             });
         }
-        let client_id = format!("pk_sandbox_{}", random_alphanumeric(24));
-        let api_key = format!("sk_sandbox_{}", random_alphanumeric(32));
-        return create_app(db, client_id, api_key).await;
+        let (client_id, api_key) = new_credentials();
+        return create_default_app(db, client_id, api_key, now).await;
     };
 
     check_credentials(client_id, api_key)?;
-    let existing: Option<AppRow> =
-        sqlx::query_as("SELECT id, client_id, api_key_hash FROM apps WHERE client_id = $1")
-            .bind(client_id)
-            .fetch_optional(db)
-            .await
-            .context("cannot read the apps")?;
-    let Some(row) = existing else {
-        return create_app(db, client_id.to_owned(), api_key.to_owned()).await;
+    let Some(id) = app_by_client_id(db, client_id).await? else {
+        if organization_id(db).await? == client_id {
+            bail!("the client id {client_id:?} is the organization's id; choose another");
+        }
+        return create_default_app(db, client_id.to_owned(), api_key.to_owned(), now).await;
     };
-    let id = parse_stored_id(&row.id)?;
     open_wallet(db, id).await?;
-    let hash = sha256_hex(api_key);
-    if !digests_match(&row.api_key_hash, &hash) {
-        sqlx::query("UPDATE apps SET api_key_hash = $1 WHERE id = $2")
-            .bind(&hash)
-            .bind(&row.id)
-            .execute(db)
+    if !key_is_live(db, id, api_key, now).await? {
+        let mut tx = db.begin().await.context("cannot replace the api key")?;
+        sqlx::query("DELETE FROM app_keys WHERE app_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
             .await
-            .context("cannot update the app's api key")?;
+            .context("cannot replace the app's api key")?;
+        insert_key(&mut tx, id, api_key, now).await?;
+        tx.commit().await.context("cannot replace the api key")?;
         tracing::info!(
             client_id,
             "replaced the api key of the app with the given one"
@@ -107,27 +118,43 @@ pub async fn ensure_default_app(
     }
     Ok(DefaultApp {
         id,
-        client_id: row.client_id,
+        client_id: client_id.to_owned(),
         api_key: Some(api_key.to_owned()),
         created: false,
     })
 }
 
-async fn create_app(db: &Db, client_id: String, api_key: String) -> anyhow::Result<DefaultApp> {
-    let id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO apps (id, name, client_id, api_key_hash, allowed_origins, created) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+/// Fresh credentials for a new app: `pk_sandbox_…` and `sk_sandbox_…`.
+pub(crate) fn new_credentials() -> (String, String) {
+    (
+        format!("pk_sandbox_{}", random_alphanumeric(24)),
+        format!("sk_sandbox_{}", random_alphanumeric(32)),
     )
-    .bind(id.to_string())
-    .bind(DEFAULT_APP_NAME)
-    .bind(&client_id)
-    .bind(sha256_hex(&api_key))
-    .bind("[]")
-    .bind(to_millis(Utc::now()))
-    .execute(db)
+}
+
+async fn create_default_app(
+    db: &Db,
+    client_id: String,
+    api_key: String,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DefaultApp> {
+    let id = Uuid::new_v4();
+    let organization = organization_id(db).await?;
+    let mut tx = db.begin().await.context("cannot create the default app")?;
+    insert_app(
+        &mut tx,
+        &NewAppRow {
+            id,
+            organization_id: &organization,
+            name: DEFAULT_APP_NAME,
+            client_id: &client_id,
+            api_key: &api_key,
+        },
+        now,
+    )
     .await
     .context("cannot create the default app")?;
+    tx.commit().await.context("cannot create the default app")?;
     open_wallet(db, id).await?;
     tracing::info!(client_id, "created the default app");
     Ok(DefaultApp {
@@ -145,9 +172,9 @@ async fn open_wallet(db: &Db, id: Uuid) -> anyhow::Result<()> {
         .context("cannot open the app's wallet")
 }
 
-/// Credentials must fit in an HTTP Basic header: a client id without `:`, neither empty nor
-/// holding spaces or control characters.
-fn check_credentials(client_id: &str, api_key: &str) -> anyhow::Result<()> {
+/// Credentials must fit in an HTTP Basic header: a user name without `:`, neither empty nor
+/// holding spaces or control characters (the organization's too).
+pub(crate) fn check_credentials(client_id: &str, api_key: &str) -> anyhow::Result<()> {
     let bad = |s: &str| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control());
     if bad(client_id) || client_id.contains(':') {
         bail!("the client id must be non-empty, without spaces, control characters or ':'");
@@ -158,22 +185,325 @@ fn check_credentials(client_id: &str, api_key: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The app whose `client_id` and `api_key` these are, if they match.
+/// The app whose HTTP Basic user name is `client_id`, if any.
+pub(crate) async fn app_by_client_id(db: &Db, client_id: &str) -> Result<Option<Uuid>, Error> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM apps WHERE client_id = $1")
+        .bind(client_id)
+        .fetch_optional(db)
+        .await?;
+    id.as_deref().map(parse_stored_id).transpose()
+}
+
+/// A new app's row and its first key.
+pub(crate) struct NewAppRow<'a> {
+    /// Its id.
+    pub id: Uuid,
+    /// The organization it belongs to.
+    pub organization_id: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// Its HTTP Basic user name.
+    pub client_id: &'a str,
+    /// Its first api key, in clear (stored salted and hashed).
+    pub api_key: &'a str,
+}
+
+/// Inserts app `new` and its first key, inside the caller's transaction; the wallet is the
+/// ledger's to open.
+pub(crate) async fn insert_app(
+    conn: &mut AnyConnection,
+    new: &NewAppRow<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let seq = next_seq(conn, "apps", 1).await?;
+    sqlx::query(
+        "INSERT INTO apps (id, organization_id, name, client_id, allowed_origins, seq, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new.id.to_string())
+    .bind(new.organization_id)
+    .bind(new.name)
+    .bind(new.client_id)
+    .bind("[]")
+    .bind(seq)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    insert_key(conn, new.id, new.api_key, now).await
+}
+
+/// Stores `api_key` as app `app_id`'s current key.
+async fn insert_key(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    api_key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let hashed = SaltedHash::new(api_key);
+    sqlx::query(
+        "INSERT INTO app_keys (app_id, key_salt, key_hash, created, expires_at) \
+         VALUES ($1, $2, $3, $4, NULL)",
+    )
+    .bind(app_id.to_string())
+    .bind(&hashed.salt)
+    .bind(&hashed.hash)
+    .bind(to_millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes `api_key` app `app_id`'s current key at `now`: the keys current until now expire
+/// [`KEY_OVERLAP_HOURS`] later, keys already expired are deleted (issue 10, key rotation).
+/// Inside the caller's transaction.
+pub(crate) async fn rotate_key(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    api_key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query("DELETE FROM app_keys WHERE app_id = $1 AND expires_at <= $2")
+        .bind(app_id.to_string())
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE app_keys SET expires_at = $1 WHERE app_id = $2 AND expires_at IS NULL")
+        .bind(to_millis(now + Duration::hours(KEY_OVERLAP_HOURS)))
+        .bind(app_id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    insert_key(conn, app_id, api_key, now).await
+}
+
+/// One stored key of an app.
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    key_salt: Option<String>,
+    key_hash: String,
+}
+
+/// The stored key of app `app_id` that `api_key` is, among those live at `now`.
+async fn live_key(
+    db: &Db,
+    app_id: Uuid,
+    api_key: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<KeyRow>, Error> {
+    let keys: Vec<KeyRow> = sqlx::query_as(
+        "SELECT key_salt, key_hash FROM app_keys \
+         WHERE app_id = $1 AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(app_id.to_string())
+    .bind(to_millis(now))
+    .fetch_all(db)
+    .await?;
+    // Every live key is compared, each in constant time, so timing says nothing of which.
+    let mut found = None;
+    for key in keys {
+        if key_matches(key.key_salt.as_deref(), &key.key_hash, api_key) {
+            found = Some(key);
+        }
+    }
+    Ok(found)
+}
+
+async fn key_is_live(
+    db: &Db,
+    app_id: Uuid,
+    api_key: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    Ok(live_key(db, app_id, api_key, now).await?.is_some())
+}
+
+/// The app whose `client_id` and `api_key` these are, at `now` (a rotated-out key works until
+/// it expires), if they match. A key still hashed without salt (from before migration 0010) is
+/// rehashed with one on its first use.
 pub(crate) async fn authenticate(
     db: &Db,
     client_id: &str,
     api_key: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<Uuid>, Error> {
-    let hash = sha256_hex(api_key);
-    let row: Option<AppRow> =
-        sqlx::query_as("SELECT id, client_id, api_key_hash FROM apps WHERE client_id = $1")
-            .bind(client_id)
+    let Some(app_id) = app_by_client_id(db, client_id).await? else {
+        return Ok(None);
+    };
+    let Some(key) = live_key(db, app_id, api_key, now).await? else {
+        return Ok(None);
+    };
+    if key.key_salt.is_none() {
+        let hashed = SaltedHash::new(api_key);
+        sqlx::query(
+            "UPDATE app_keys SET key_salt = $1, key_hash = $2 \
+             WHERE app_id = $3 AND key_hash = $4 AND key_salt IS NULL",
+        )
+        .bind(&hashed.salt)
+        .bind(&hashed.hash)
+        .bind(app_id.to_string())
+        .bind(&key.key_hash)
+        .execute(db)
+        .await?;
+    }
+    Ok(Some(app_id))
+}
+
+/// An app's row as the API shows it.
+#[derive(sqlx::FromRow)]
+struct AppRow {
+    id: String,
+    name: String,
+    organization_id: Option<String>,
+    client_id: String,
+    allowed_origins: String,
+    payout_fee_party: String,
+    min_flow_payout: i64,
+    created: i64,
+}
+
+const APP_COLUMNS: &str = "id, name, organization_id, client_id, allowed_origins, \
+                           payout_fee_party, min_flow_payout, created";
+
+impl AppRow {
+    fn to_app(&self) -> Result<App, Error> {
+        Ok(App {
+            id: parse_stored_id(&self.id)?,
+            name: self.name.clone(),
+            organization_id: self.organization_id.clone().unwrap_or_default(),
+            created: from_millis(self.created)?,
+            client_id: self.client_id.clone(),
+            api_key: None,
+        })
+    }
+
+    fn to_settings(&self) -> Result<AppSettings, Error> {
+        Ok(AppSettings {
+            id: parse_stored_id(&self.id)?,
+            name: self.name.clone(),
+            organization_id: self.organization_id.clone().unwrap_or_default(),
+            client_id: self.client_id.clone(),
+            allowed_origins: parse_stored_json("allowed_origins", &self.allowed_origins)?,
+            payout_fee_party: enum_from_text("payout_fee_party", &self.payout_fee_party)?,
+            min_flow_payout: self.min_flow_payout,
+            created: from_millis(self.created)?,
+        })
+    }
+}
+
+async fn find_row(conn: &mut AnyConnection, app_id: Uuid) -> Result<Option<AppRow>, Error> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM apps WHERE id = $1"))
+            .bind(app_id.to_string())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// App `app_id` of organization `organization`, or 404.
+pub(crate) async fn find_app(
+    conn: &mut AnyConnection,
+    organization: &str,
+    app_id: Uuid,
+) -> Result<App, Error> {
+    find_row(conn, app_id)
+        .await?
+        .filter(|row| row.organization_id.as_deref() == Some(organization))
+        .ok_or_else(app_not_found)?
+        .to_app()
+}
+
+/// Whether app `app_id` belongs to organization `organization`.
+pub(crate) async fn belongs_to(db: &Db, organization: &str, app_id: Uuid) -> Result<bool, Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM apps WHERE id = $1 AND organization_id = $2")
+            .bind(app_id.to_string())
+            .bind(organization)
             .fetch_optional(db)
             .await?;
-    match row {
-        Some(row) if digests_match(&row.api_key_hash, &hash) => Ok(Some(parse_stored_id(&row.id)?)),
-        _ => Ok(None),
+    Ok(found.is_some())
+}
+
+/// The position of organization `organization`'s app `id` in its list, for a page cursor;
+/// `None` for none.
+pub(crate) async fn app_seq(
+    conn: &mut AnyConnection,
+    organization: &str,
+    id: Uuid,
+) -> Result<Option<i64>, Error> {
+    Ok(
+        sqlx::query_scalar("SELECT seq FROM apps WHERE id = $1 AND organization_id = $2")
+            .bind(id.to_string())
+            .bind(organization)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// One page of organization `organization`'s apps, newest first, and whether there are more.
+pub(crate) async fn list_apps(
+    conn: &mut AnyConnection,
+    organization: &str,
+    page: Page,
+    limit: i64,
+) -> Result<(Vec<App>, bool), Error> {
+    let page_sql = page.sql("seq", 2);
+    let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
+    let sql = format!(
+        "SELECT {APP_COLUMNS} FROM apps WHERE organization_id = $1{} {} LIMIT ${limit_at}",
+        page_sql.filter, page_sql.order
+    );
+    let mut rows = sqlx::query_as::<_, AppRow>(&sql).bind(organization);
+    if let Some(seq) = page_sql.bind {
+        rows = rows.bind(seq);
     }
+    let rows = rows
+        .bind(Page::fetch_limit(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    let (rows, has_more) = page.finish(rows, limit);
+    let data = rows
+        .iter()
+        .map(AppRow::to_app)
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok((data, has_more))
+}
+
+/// App `app_id`'s settings, or 404.
+pub(crate) async fn settings(conn: &mut AnyConnection, app_id: Uuid) -> Result<AppSettings, Error> {
+    find_row(conn, app_id)
+        .await?
+        .ok_or_else(app_not_found)?
+        .to_settings()
+}
+
+/// Writes the settings `patch` changes (checked by the caller), inside the caller's
+/// transaction; one statement, so two concurrent patches of different fields both hold.
+pub(crate) async fn update_settings(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    patch: &AppSettingsPatch,
+) -> Result<(), Error> {
+    let origins = patch
+        .normalized_origins()
+        .map(|origins| to_json_text(&origins))
+        .transpose()?;
+    let changed = sqlx::query(
+        "UPDATE apps SET name = COALESCE($1, name), \
+         allowed_origins = COALESCE($2, allowed_origins), \
+         payout_fee_party = COALESCE($3, payout_fee_party), \
+         min_flow_payout = COALESCE($4, min_flow_payout) WHERE id = $5",
+    )
+    .bind(patch.name.as_deref().map(str::trim))
+    .bind(origins)
+    .bind(patch.payout_fee_party.map(FeeParty::as_str))
+    .bind(patch.min_flow_payout)
+    .bind(app_id.to_string())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(app_not_found());
+    }
+    Ok(())
 }
 
 /// The origins app `app_id` lists as allowed embedders (loopback and the server's extra
@@ -192,15 +522,26 @@ pub(crate) async fn allowed_origins(db: &Db, app_id: &str) -> Result<Vec<String>
 /// The smallest payout app `app_id`'s flows accept (`apps.min_flow_payout`, migration 0006;
 /// [`DEFAULT_MIN_FLOW_PAYOUT`](payout_model::money::DEFAULT_MIN_FLOW_PAYOUT) for an app without the
 /// setting).
-pub(crate) async fn min_flow_payout(
-    db: &Db,
-    app_id: Uuid,
-) -> Result<payout_model::money::Cents, Error> {
+pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Error> {
     let minimum: Option<i64> = sqlx::query_scalar("SELECT min_flow_payout FROM apps WHERE id = $1")
         .bind(app_id.to_string())
         .fetch_optional(db)
         .await?;
     Ok(minimum.unwrap_or(payout_model::money::DEFAULT_MIN_FLOW_PAYOUT))
+}
+
+/// Who pays payout fees when a flow or payout of app `app_id` does not say (migration 0010;
+/// the platform by default).
+pub(crate) async fn default_fee_party(db: &Db, app_id: Uuid) -> Result<FeeParty, Error> {
+    let party: Option<String> =
+        sqlx::query_scalar("SELECT payout_fee_party FROM apps WHERE id = $1")
+            .bind(app_id.to_string())
+            .fetch_optional(db)
+            .await?;
+    party
+        .map(|p| enum_from_text("payout_fee_party", &p))
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 #[cfg(test)]

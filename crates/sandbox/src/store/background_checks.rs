@@ -1,7 +1,7 @@
 //! The `background_checks` table: every check run or refused for a user (issue 3), newest by
 //! `seq`. Of the SSN only its last four digits are kept here.
 
-use crate::db::{enum_from_text, from_millis, next_seq, to_millis, Db};
+use crate::db::{enum_from_text, from_millis, next_seq, to_millis};
 use crate::error::Error;
 use chrono::{DateTime, Utc};
 use payout_model::identity::{BackgroundCheck, Ineligible};
@@ -96,7 +96,13 @@ pub(crate) async fn not_eligible_claims(
 }
 
 /// User `user_id`'s latest background check, if one ran.
-pub(crate) async fn find_latest(db: &Db, user_id: Uuid) -> Result<Option<BackgroundCheck>, Error> {
+pub(crate) async fn find_latest<'e, E>(
+    db: E,
+    user_id: Uuid,
+) -> Result<Option<BackgroundCheck>, Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let row: Option<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
         "SELECT status, reason, ssn_last4, completed_at FROM background_checks \
          WHERE user_id = $1 ORDER BY seq DESC LIMIT 1",

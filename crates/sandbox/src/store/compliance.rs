@@ -2,7 +2,7 @@
 //! plus the salted sha256 of a US tax id's digits ([`TaxRecord`]; never logged or returned),
 //! so the background check can run on the SSN on file and compare one typed into it (issue 8).
 
-use crate::db::{enum_from_text, from_millis, parse_stored_json, to_json_text, to_millis, Db};
+use crate::db::{enum_from_text, from_millis, parse_stored_json, to_json_text, to_millis};
 use crate::error::Error;
 use crate::secret::{digests_match, random_alphanumeric, sha256_hex};
 use payout_model::identity::{tin_digits, Compliance, TaxForm};
@@ -129,7 +129,13 @@ struct ComplianceRow {
 
 /// The compliance data of user `user_id`, if they submitted any (or their background check
 /// collected it).
-pub(crate) async fn find_compliance(db: &Db, user_id: Uuid) -> Result<Option<Compliance>, Error> {
+pub(crate) async fn find_compliance<'e, E>(
+    db: E,
+    user_id: Uuid,
+) -> Result<Option<Compliance>, Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     Ok(find_record(db, user_id).await?.map(|r| r.compliance))
 }
 

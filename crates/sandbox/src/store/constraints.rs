@@ -179,8 +179,8 @@ mod tests {
     async fn sqlite_violations_become_409_and_422() {
         #![allow(clippy::unwrap_used)]
         let db = crate::db::connect("sqlite::memory:").await.unwrap();
-        let insert_app = "INSERT INTO apps (id, name, client_id, api_key_hash, created) \
-                          VALUES ($1, 'a', 'same-client', 'h', 0)";
+        let insert_app = "INSERT INTO apps (id, name, client_id, created) \
+                          VALUES ($1, 'a', 'same-client', 0)";
         sqlx::query(insert_app)
             .bind("a1")
             .execute(&db)

@@ -8,6 +8,7 @@ use crate::db::{
 };
 use crate::error::Error;
 use chrono::{DateTime, Utc};
+use payout_model::money::FeeParty;
 use payout_model::{Flow, FlowState, NewFlow, Step, StepName};
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -17,13 +18,15 @@ pub(crate) fn flow_not_found() -> Error {
     Error::NotFound("flow not found".to_owned())
 }
 
-/// Inserts flow `id` of app `app_id` as `new` asks, created at `created`. A flow whose request
-/// names `user_id` is marked `preauthenticated` (migration 0004).
+/// Inserts flow `id` of app `app_id` as `new` asks, created at `created`, its payout fees paid
+/// by `fee_party` (the request's, else the app's default). A flow whose request names `user_id`
+/// is marked `preauthenticated` (migration 0004).
 pub(crate) async fn insert_flow(
     db: &Db,
     id: Uuid,
     app_id: Uuid,
     new: &NewFlow,
+    fee_party: FeeParty,
     created: DateTime<Utc>,
 ) -> Result<(), Error> {
     sqlx::query(
@@ -41,7 +44,7 @@ pub(crate) async fn insert_flow(
     .bind(to_flag(new.require_auth))
     .bind(metadata_to_text(&new.metadata)?)
     .bind(None::<String>)
-    .bind(new.payout_fee_party.unwrap_or_default().as_str())
+    .bind(fee_party.as_str())
     .bind(to_flag(new.user_id.is_some()))
     .bind(to_millis(created))
     .execute(db)
@@ -88,7 +91,7 @@ pub(crate) async fn claim_preauth(
 /// text read before): a compare-and-set, so a completion that raced this one is never
 /// overwritten. Whether it took.
 pub(crate) async fn set_completed_steps(
-    db: &Db,
+    conn: &mut AnyConnection,
     flow_id: Uuid,
     completed: &[StepName],
     read: &str,
@@ -98,7 +101,7 @@ pub(crate) async fn set_completed_steps(
             .bind(to_json_text(&completed)?)
             .bind(flow_id.to_string())
             .bind(read)
-            .execute(db)
+            .execute(conn)
             .await?;
     Ok(updated.rows_affected() == 1)
 }
@@ -143,7 +146,10 @@ pub(crate) struct FlowRow {
 
 impl FlowRow {
     /// Flow `id` of any app.
-    pub(crate) async fn find(db: &Db, id: Uuid) -> Result<Option<FlowRow>, Error> {
+    pub(crate) async fn find<'e, E>(db: E, id: Uuid) -> Result<Option<FlowRow>, Error>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
         Ok(sqlx::query_as(
             "SELECT id, app_id, user_id, steps, completed_steps, \
              hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \

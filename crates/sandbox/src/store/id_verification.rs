@@ -5,17 +5,21 @@ use crate::db::{begin_write, enum_from_text, from_millis, to_millis, Db};
 use crate::error::Error;
 use chrono::{DateTime, Utc};
 use payout_model::identity::{DocumentSide, IdVerification, UploadedDocument, VerificationStatus};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 /// Where user `user_id`'s ID verification stands: the decision (`not_started` before one) and
 /// the pictures on file, in the order the step asks for them.
-pub(crate) async fn find_id_verification(db: &Db, user_id: Uuid) -> Result<IdVerification, Error> {
-    let decided = decision(db, user_id).await?;
+pub(crate) async fn find_id_verification(
+    conn: &mut AnyConnection,
+    user_id: Uuid,
+) -> Result<IdVerification, Error> {
+    let decided = decision(&mut *conn, user_id).await?;
     let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
         "SELECT side, content_type, size, uploaded_at FROM id_documents WHERE user_id = $1",
     )
     .bind(user_id.to_string())
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     let mut documents = rows
         .into_iter()
@@ -39,10 +43,13 @@ pub(crate) async fn find_id_verification(db: &Db, user_id: Uuid) -> Result<IdVer
 }
 
 /// User `user_id`'s latest decision and when it was made.
-pub(crate) async fn decision(
-    db: &Db,
+pub(crate) async fn decision<'e, E>(
+    db: E,
     user_id: Uuid,
-) -> Result<Option<(VerificationStatus, DateTime<Utc>)>, Error> {
+) -> Result<Option<(VerificationStatus, DateTime<Utc>)>, Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let row: Option<(String, i64)> =
         sqlx::query_as("SELECT status, decided_at FROM id_verifications WHERE user_id = $1")
             .bind(user_id.to_string())
@@ -114,6 +121,9 @@ pub(crate) async fn record_decision(
             .execute(&mut *tx)
             .await?;
     }
+    // The decision is on the user object (issue 10).
+    crate::store::webhooks::record_user_updated(&mut tx, who.app_id, who.user_id, now).await?;
     tx.commit().await?;
+    crate::webhooks::wake();
     Ok(())
 }

@@ -9,7 +9,6 @@ use crate::db::{
 };
 use crate::error::Error;
 use chrono::{DateTime, Utc};
-use payout_model::last4;
 use payout_model::money::{
     NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
 };
@@ -27,11 +26,12 @@ pub(crate) struct MethodRow {
     id: String,
     platform: String,
     label: String,
+    details: String,
     is_default: i64,
     created: i64,
 }
 
-const METHOD_COLUMNS: &str = "id, platform, label, is_default, created";
+const METHOD_COLUMNS: &str = "id, platform, label, details, is_default, created";
 
 impl MethodRow {
     /// Payout method `id` of user `user_id`.
@@ -84,11 +84,15 @@ impl MethodRow {
     }
 
     fn to_method(&self) -> Result<PayoutMethod, Error> {
+        let details: NewPayoutMethod = serde_json::from_str(&self.details)
+            .map_err(|e| Error::Internal(format!("stored payout method details: {e}")))?;
         Ok(PayoutMethod {
             id: self.id()?,
             platform: self.platform()?,
             default: self.is_default != 0,
             label: self.label.clone(),
+            account: details.account_shown(),
+            account_type: details.account_type(),
             created: from_millis(self.created)?,
         })
     }
@@ -155,6 +159,8 @@ pub(crate) async fn add_method(
         platform: new.platform(),
         default: has_default.is_none(),
         label: label(&new),
+        account: new.account_shown(),
+        account_type: new.account_type(),
         created: now,
     };
     sqlx::query(
@@ -258,29 +264,14 @@ fn normalized(new: NewPayoutMethod) -> NewPayoutMethod {
 /// What a person sees of a method: `PayPal · ada@example.com`, `ACH · checking ••••6789`,
 /// `Venmo · @ada`, `Venmo · (415) 555-0123`, `Cash App · $ada`. Never a whole account number.
 pub(crate) fn label(method: &NewPayoutMethod) -> String {
+    let account = method.account_shown();
     match method {
-        NewPayoutMethod::Ach {
-            account_number,
-            account_type,
-            ..
-        } => format!(
-            "ACH · {} ••••{}",
-            account_type.as_str(),
-            last4(account_number)
-        ),
-        NewPayoutMethod::Paypal { email } => format!("PayPal · {email}"),
-        NewPayoutMethod::Venmo { handle } if handle.starts_with('@') => {
-            format!("Venmo · {handle}")
+        NewPayoutMethod::Ach { account_type, .. } => {
+            format!("ACH · {} {account}", account_type.as_str())
         }
-        NewPayoutMethod::Venmo { handle } => {
-            match (handle.get(..3), handle.get(3..6), handle.get(6..)) {
-                (Some(area), Some(prefix), Some(line)) => {
-                    format!("Venmo · ({area}) {prefix}-{line}")
-                }
-                _ => format!("Venmo · {handle}"),
-            }
-        }
-        NewPayoutMethod::CashApp { cashtag } => format!("Cash App · {cashtag}"),
+        NewPayoutMethod::Paypal { .. } => format!("PayPal · {account}"),
+        NewPayoutMethod::Venmo { .. } => format!("Venmo · {account}"),
+        NewPayoutMethod::CashApp { .. } => format!("Cash App · {account}"),
     }
 }
 

@@ -85,23 +85,27 @@ pub(crate) async fn insert_user(
 
 /// User `user_id` of app `app_id` as the host sees it: compliance masked, `id_verification`
 /// only once a decision was made, the latest background check.
-pub(crate) async fn find_user(db: &Db, app_id: Uuid, user_id: Uuid) -> Result<Option<User>, Error> {
+pub(crate) async fn find_user(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<User>, Error> {
     let row: Option<UserRow> = sqlx::query_as(
         "SELECT id, first_name, last_name, email, country_code, phone_number, metadata, \
          status, verified, has_criminal_activity FROM users WHERE id = $1 AND app_id = $2",
     )
     .bind(user_id.to_string())
     .bind(app_id.to_string())
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     let mut user = row.into_user()?;
-    user.compliance = compliance::find_compliance(db, user_id).await?;
-    user.id_verification = Some(id_verification::find_id_verification(db, user_id).await?)
+    user.compliance = compliance::find_compliance(&mut *conn, user_id).await?;
+    user.id_verification = Some(id_verification::find_id_verification(conn, user_id).await?)
         .filter(|v| v.status != VerificationStatus::NotStarted);
-    user.background_check = background_checks::find_latest(db, user_id).await?;
+    user.background_check = background_checks::find_latest(&mut *conn, user_id).await?;
     Ok(Some(user))
 }
 
@@ -151,14 +155,18 @@ pub(crate) async fn oldest_user_with_phone(
         .transpose()
 }
 
-/// Marks user `user_id` verified (their phone just proved it), inside the caller's transaction.
-pub(crate) async fn mark_verified(conn: &mut AnyConnection, user_id: Uuid) -> Result<(), Error> {
-    sqlx::query("UPDATE users SET status = $1, verified = 1 WHERE id = $2")
-        .bind(status_text(UserStatus::Verified))
-        .bind(user_id.to_string())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// Marks user `user_id` verified (their phone just proved it), inside the caller's
+/// transaction; whether that changed anything.
+pub(crate) async fn mark_verified(conn: &mut AnyConnection, user_id: Uuid) -> Result<bool, Error> {
+    let changed = sqlx::query(
+        "UPDATE users SET status = $1, verified = 1 WHERE id = $2 \
+         AND (verified = 0 OR status <> $1)",
+    )
+    .bind(status_text(UserStatus::Verified))
+    .bind(user_id.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(changed.rows_affected() == 1)
 }
 
 /// User `user_id`'s legal name as on their profile: first and last.

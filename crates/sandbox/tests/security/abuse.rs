@@ -157,7 +157,16 @@ mod oracle {
                 // The resend cooldown is per number: let it pass before the next flow.
             }
             assert_eq!(shapes[0], shapes[1], "{flow}");
-            assert_eq!(shapes[0], ["expires_at", "resend_at", "sent_to"]);
+            assert_eq!(
+                shapes[0],
+                [
+                    "country_code",
+                    "expires_at",
+                    "last4",
+                    "resend_at",
+                    "sent_to"
+                ]
+            );
             app.advance(Duration::seconds(30));
         }
     }
@@ -693,7 +702,8 @@ mod purge {
 mod notifications {
     use super::*;
 
-    /// `count` notifications of the default app, oldest first; their ids.
+    /// `count` events of the default app (notifications are events since issue 10), oldest
+    /// first; their ids.
     async fn seed(app: &TestApp, count: i64) -> Vec<String> {
         let app_id: String = sqlx::query_scalar("SELECT id FROM apps")
             .fetch_one(&app.db)
@@ -701,14 +711,18 @@ mod notifications {
             .unwrap();
         let mut ids = Vec::new();
         for seq in 1..=count {
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = format!("evt_{}", uuid::Uuid::new_v4().simple());
+            let created = Utc::now().timestamp_millis() + seq;
+            let payload = serde_json::json!({"id": id, "type": "user.updated",
+                "created": "2026-12-02T10:00:00Z", "app_id": app_id, "data": {}});
             sqlx::query(
-                "INSERT INTO app_notifications (id, app_id, kind, user_id, payload, created, seq) \
-                 VALUES ($1, $2, 'user.background_check_failed', NULL, '{}', $3, $4)",
+                "INSERT INTO events (id, app_id, kind, payload, created, seq) \
+                 VALUES ($1, $2, 'user.updated', $3, $4, $5)",
             )
             .bind(&id)
             .bind(&app_id)
-            .bind(Utc::now().timestamp_millis() + seq)
+            .bind(payload.to_string())
+            .bind(created)
             .bind(seq)
             .execute(&app.db)
             .await

@@ -9,7 +9,10 @@ use axum::Router;
 use base64::Engine as _;
 use chrono::{Datelike as _, Duration, NaiveDate, Utc};
 use http_body_util::BodyExt as _;
-use payout_sandbox::{app, connect, ensure_default_app, AppState, Clock, CodeSender, Config, Db};
+use payout_sandbox::{
+    app, connect, ensure_default_app, ensure_organization, spawn_webhook_worker, AppState, Clock,
+    CodeSender, Config, Db, WebhookSettings,
+};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -22,6 +25,10 @@ pub const PUBLIC_URL: &str = "http://sandbox.test:8080";
 pub const CLIENT_ID: &str = "pk_test_client";
 /// See [`CLIENT_ID`].
 pub const API_KEY: &str = "sk_test_key";
+/// The organization's credentials in tests (issue 10).
+pub const ORG_ID: &str = "org_test";
+/// See [`ORG_ID`].
+pub const ORG_KEY: &str = "ok_test_key";
 
 /// Who a request claims to be.
 pub enum Auth<'a> {
@@ -31,6 +38,8 @@ pub enum Auth<'a> {
     App,
     /// Other Basic credentials.
     Basic(&'a str, &'a str),
+    /// The organization's Basic credentials.
+    Org,
     /// A flow session token.
     Bearer(&'a str),
 }
@@ -40,6 +49,16 @@ pub struct TestApp {
     pub router: Router,
     pub db: Db,
     offset_ms: Arc<AtomicI64>,
+    /// The webhook worker, when the test started one ([`TestApp::with_webhooks`]).
+    worker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            worker.abort();
+        }
+    }
 }
 
 /// What came back.
@@ -120,9 +139,7 @@ impl TestApp {
     /// A server whose config `edit` adjusts.
     pub async fn with_config(edit: impl FnOnce(Config) -> Config) -> Self {
         let db = fresh_db().await;
-        ensure_default_app(&db, Some((CLIENT_ID, API_KEY)))
-            .await
-            .unwrap();
+        ensure_test_credentials(&db).await;
         let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
         let config = edit(Config::new(PUBLIC_URL, no_assets));
         Self::over(db, config)
@@ -140,9 +157,7 @@ impl TestApp {
                 .await
                 .unwrap()
         };
-        ensure_default_app(&db, Some((CLIENT_ID, API_KEY)))
-            .await
-            .unwrap();
+        ensure_test_credentials(&db).await;
         let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
         Self::over(db, Config::new(PUBLIC_URL, no_assets))
     }
@@ -150,9 +165,7 @@ impl TestApp {
     /// A server with the default config that sends sign-in codes with `sender`.
     pub async fn with_code_sender(sender: impl CodeSender) -> Self {
         let db = fresh_db().await;
-        ensure_default_app(&db, Some((CLIENT_ID, API_KEY)))
-            .await
-            .unwrap();
+        ensure_test_credentials(&db).await;
         let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
         Self::over_with(db, Config::new(PUBLIC_URL, no_assets), |state| {
             state.with_code_sender(sender)
@@ -176,6 +189,25 @@ impl TestApp {
             router: app(state),
             db,
             offset_ms,
+            worker: None,
+        }
+    }
+
+    /// A server whose webhook worker runs, delivering as `settings` says (issue 10).
+    pub async fn with_webhooks(settings: WebhookSettings) -> Self {
+        let db = fresh_db().await;
+        ensure_default_app(&db, Some((CLIENT_ID, API_KEY)))
+            .await
+            .unwrap();
+        let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
+        let config = Config::new(PUBLIC_URL, no_assets).with_webhooks(settings);
+        let state = AppState::new(db.clone(), config);
+        let worker = spawn_webhook_worker(&state);
+        Self {
+            router: app(state),
+            db,
+            offset_ms: Arc::new(AtomicI64::new(0)),
+            worker: Some(worker),
         }
     }
 
@@ -213,6 +245,7 @@ impl TestApp {
         match auth {
             Auth::None => {}
             Auth::App => req = req.header(header::AUTHORIZATION, basic(CLIENT_ID, API_KEY)),
+            Auth::Org => req = req.header(header::AUTHORIZATION, basic(ORG_ID, ORG_KEY)),
             Auth::Basic(user, password) => {
                 req = req.header(header::AUTHORIZATION, basic(user, password))
             }
@@ -254,6 +287,19 @@ impl TestApp {
     pub async fn post(&self, path: &str, auth: Auth<'_>, body: Value) -> TestResponse {
         self.post_raw(path, auth, "application/json", &body.to_string())
             .await
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub async fn patch(&self, path: &str, auth: Auth<'_>, body: Value) -> TestResponse {
+        let body = body.to_string().into_bytes();
+        self.send(
+            Method::PATCH,
+            path,
+            auth,
+            &[],
+            Some(("application/json", body)),
+        )
+        .await
     }
 
     /// `DELETE path`.
@@ -414,6 +460,16 @@ impl TestApp {
         assert_eq!(res.status, 200, "{}", res.text());
         res.json()
     }
+}
+
+/// Gives a fresh database the tests' organization and default app credentials.
+pub async fn ensure_test_credentials(db: &Db) {
+    ensure_organization(db, Some((ORG_ID, ORG_KEY)))
+        .await
+        .unwrap();
+    ensure_default_app(db, Some((CLIENT_ID, API_KEY)))
+        .await
+        .unwrap();
 }
 
 /// The environment variable that runs the suite on PostgreSQL instead of SQLite: a URL of an

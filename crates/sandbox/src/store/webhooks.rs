@@ -1,0 +1,695 @@
+//! The webhook tables (issue 10, migration 0011): the app's endpoints (`webhooks`), its events
+//! (`events`), the outbox of deliveries owed (`webhook_deliveries`) and the log of attempts
+//! (`webhook_attempts`). [`record_event`] is how a change reports itself: it runs inside the
+//! change's own write transaction, so the event and its deliveries exist exactly when the change
+//! does. The worker that drains the outbox is [`crate::webhooks`]; it claims and settles rows
+//! through the functions at the end of this module.
+
+use crate::db::{
+    enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, to_json_text,
+    to_millis,
+};
+use crate::error::Error;
+use crate::pagination::Page;
+use chrono::{DateTime, Utc};
+use payout_model::webhook::{
+    DeliveryAttempt, Event, EventType, NewWebhook, Webhook, WebhookSecret, WebhookUpdate,
+};
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+/// The 404 for an endpoint that does not exist or is another app's.
+pub(crate) fn webhook_not_found() -> Error {
+    Error::NotFound("webhook not found".to_owned())
+}
+
+/// The 404 for an event that does not exist or is another app's.
+pub(crate) fn event_not_found() -> Error {
+    Error::NotFound("event not found".to_owned())
+}
+
+/// The wire id of event `id`: `evt_` and its 32 hex digits.
+pub(crate) fn event_wire_id(id: Uuid) -> String {
+    format!("evt_{}", id.simple())
+}
+
+/// Event wire id `id` back to its UUID (`None` for anything else).
+pub(crate) fn parse_event_id(id: &str) -> Option<Uuid> {
+    Uuid::try_parse(id.strip_prefix("evt_")?).ok()
+}
+
+/// Records event `kind` of app `app_id` about `data` (the object as the host API shows it), and
+/// one pending delivery, due at `now + first_delay`, to each of the app's endpoints that takes
+/// `kind`. Inside the caller's write transaction ([`crate::db::begin_write`]); after it commits,
+/// call [`crate::webhooks::wake`] so the worker delivers at once. Whether any delivery was
+/// written.
+pub(crate) async fn record_event(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    kind: EventType,
+    data: &impl serde::Serialize,
+    now: DateTime<Utc>,
+) -> Result<Event, Error> {
+    let event = Event {
+        id: event_wire_id(Uuid::new_v4()),
+        kind,
+        created: now,
+        app_id,
+        data: serde_json::to_value(data)
+            .map_err(|e| Error::Internal(format!("cannot serialize event data: {e}")))?,
+    };
+    let seq_name = format!("events:{app_id}");
+    sqlx::query("INSERT INTO sequences (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+        .bind(&seq_name)
+        .execute(&mut *conn)
+        .await?;
+    let seq = next_seq(conn, &seq_name, 1).await?;
+    sqlx::query(
+        "INSERT INTO events (id, app_id, kind, payload, created, seq) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&event.id)
+    .bind(app_id.to_string())
+    .bind(kind.as_str())
+    .bind(to_json_text(&event)?)
+    .bind(to_millis(now))
+    .bind(seq)
+    .execute(&mut *conn)
+    .await?;
+    enqueue_deliveries(conn, app_id, &event, now).await?;
+    tracing::debug!(%app_id, kind = kind.as_str(), "event recorded");
+    Ok(event)
+}
+
+/// One pending delivery of `event`, due at `now`, to each of app `app_id`'s endpoints that
+/// takes its type; how many.
+async fn enqueue_deliveries(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let hooks: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, events FROM webhooks WHERE app_id = $1")
+            .bind(app_id.to_string())
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut count = 0;
+    for (hook_id, events) in hooks {
+        let events: Vec<EventType> = parse_stored_json("events", &events)?;
+        if !events.is_empty() && !events.contains(&event.kind) {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, attempts, \
+             next_attempt_at, created) VALUES ($1, $2, $3, 'pending', 0, $4, $5)",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(&hook_id)
+        .bind(&event.id)
+        .bind(to_millis(now))
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Delivers app `app_id`'s event `id` again to each endpoint that takes its type (new
+/// deliveries due at `now`); 404 for another app's. Inside a write transaction.
+pub(crate) async fn resend_event(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Event, Error> {
+    let payload: Option<String> =
+        sqlx::query_scalar("SELECT payload FROM events WHERE id = $1 AND app_id = $2")
+            .bind(id)
+            .bind(app_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let event: Event = parse_stored_json("payload", &payload.ok_or_else(event_not_found)?)?;
+    enqueue_deliveries(conn, app_id, &event, now).await?;
+    Ok(event)
+}
+
+/// The position of app `app_id`'s event `id` in its list, for a page cursor.
+pub(crate) async fn event_seq(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    id: &str,
+) -> Result<Option<i64>, Error> {
+    Ok(
+        sqlx::query_scalar("SELECT seq FROM events WHERE id = $1 AND app_id = $2")
+            .bind(id)
+            .bind(app_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// One page of app `app_id`'s events, newest first, and whether there are more.
+pub(crate) async fn list_events(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    page: Page,
+    limit: i64,
+) -> Result<(Vec<Event>, bool), Error> {
+    let page_sql = page.sql("seq", 2);
+    let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
+    let sql = format!(
+        "SELECT payload FROM events WHERE app_id = $1{} {} LIMIT ${limit_at}",
+        page_sql.filter, page_sql.order
+    );
+    let mut rows = sqlx::query_scalar::<_, String>(&sql).bind(app_id.to_string());
+    if let Some(seq) = page_sql.bind {
+        rows = rows.bind(seq);
+    }
+    let rows = rows
+        .bind(Page::fetch_limit(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    let (rows, has_more) = page.finish(rows, limit);
+    let data = rows
+        .iter()
+        .map(|payload| parse_stored_json("payload", payload))
+        .collect::<Result<Vec<Event>, Error>>()?;
+    Ok((data, has_more))
+}
+
+/// A `webhooks` row as stored.
+#[derive(sqlx::FromRow)]
+struct WebhookRow {
+    id: String,
+    url: String,
+    events: String,
+    description: Option<String>,
+    created: i64,
+}
+
+impl WebhookRow {
+    fn into_webhook(self) -> Result<Webhook, Error> {
+        Ok(Webhook {
+            id: parse_stored_id(&self.id)?,
+            url: self.url,
+            events: parse_stored_json("events", &self.events)?,
+            description: self.description,
+            created: from_millis(self.created)?,
+            secret: None,
+        })
+    }
+}
+
+const WEBHOOK_COLUMNS: &str = "id, url, events, description, created";
+
+/// Inserts endpoint `new` (its URL already checked) of app `app_id` with `secret`; answers it
+/// with the secret.
+pub(crate) async fn insert_webhook(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    new: NewWebhook,
+    secret: WebhookSecret,
+    now: DateTime<Utc>,
+) -> Result<Webhook, Error> {
+    let id = Uuid::new_v4();
+    let events = dedup(new.events.unwrap_or_default());
+    let seq = next_seq(conn, "webhooks", 1).await?;
+    sqlx::query(
+        "INSERT INTO webhooks (id, app_id, url, events, description, secret, created, seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id.to_string())
+    .bind(app_id.to_string())
+    .bind(new.url.trim())
+    .bind(to_json_text(&events)?)
+    .bind(&new.description)
+    .bind(secret.expose())
+    .bind(to_millis(now))
+    .bind(seq)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Webhook {
+        id,
+        url: new.url.trim().to_owned(),
+        events,
+        description: new.description,
+        created: now,
+        secret: Some(secret),
+    })
+}
+
+fn dedup(events: Vec<EventType>) -> Vec<EventType> {
+    let mut out: Vec<EventType> = Vec::with_capacity(events.len());
+    for e in events {
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// App `app_id`'s endpoint `id`, or 404.
+pub(crate) async fn find_webhook(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    id: Uuid,
+) -> Result<Webhook, Error> {
+    let row: Option<WebhookRow> = sqlx::query_as(&format!(
+        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 AND app_id = $2"
+    ))
+    .bind(id.to_string())
+    .bind(app_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.ok_or_else(webhook_not_found)?.into_webhook()
+}
+
+/// Applies `update` (its URL already checked) to app `app_id`'s endpoint `id`; answers it.
+pub(crate) async fn update_webhook(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    id: Uuid,
+    update: WebhookUpdate,
+) -> Result<Webhook, Error> {
+    let mut hook = find_webhook(conn, app_id, id).await?;
+    if let Some(url) = update.url {
+        hook.url = url.trim().to_owned();
+    }
+    if let Some(events) = update.events {
+        hook.events = dedup(events);
+    }
+    if let Some(description) = update.description {
+        hook.description = Some(description);
+    }
+    sqlx::query("UPDATE webhooks SET url = $1, events = $2, description = $3 WHERE id = $4")
+        .bind(&hook.url)
+        .bind(to_json_text(&hook.events)?)
+        .bind(&hook.description)
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(hook)
+}
+
+/// Sets app `app_id`'s endpoint `id`'s secret to `secret`; answers the endpoint with it.
+pub(crate) async fn set_secret(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    id: Uuid,
+    secret: WebhookSecret,
+) -> Result<Webhook, Error> {
+    let mut hook = find_webhook(conn, app_id, id).await?;
+    sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2")
+        .bind(secret.expose())
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    hook.secret = Some(secret);
+    Ok(hook)
+}
+
+/// Removes app `app_id`'s endpoint `id` with its deliveries (the attempt log stays); 404 for
+/// another app's.
+pub(crate) async fn delete_webhook(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    id: Uuid,
+) -> Result<(), Error> {
+    find_webhook(conn, app_id, id).await?;
+    sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM webhooks WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The position of app `app_id`'s endpoint `id` in its list, for a page cursor.
+pub(crate) async fn webhook_seq(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    id: Uuid,
+) -> Result<Option<i64>, Error> {
+    Ok(
+        sqlx::query_scalar("SELECT seq FROM webhooks WHERE id = $1 AND app_id = $2")
+            .bind(id.to_string())
+            .bind(app_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// One page of app `app_id`'s endpoints, newest first, and whether there are more.
+pub(crate) async fn list_webhooks(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    page: Page,
+    limit: i64,
+) -> Result<(Vec<Webhook>, bool), Error> {
+    let page_sql = page.sql("seq", 2);
+    let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
+    let sql = format!(
+        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE app_id = $1{} {} LIMIT ${limit_at}",
+        page_sql.filter, page_sql.order
+    );
+    let mut rows = sqlx::query_as::<_, WebhookRow>(&sql).bind(app_id.to_string());
+    if let Some(seq) = page_sql.bind {
+        rows = rows.bind(seq);
+    }
+    let rows = rows
+        .bind(Page::fetch_limit(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    let (rows, has_more) = page.finish(rows, limit);
+    let data = rows
+        .into_iter()
+        .map(WebhookRow::into_webhook)
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok((data, has_more))
+}
+
+/// The position of attempt `id` of endpoint `webhook_id` in its log, for a page cursor.
+pub(crate) async fn attempt_seq(
+    conn: &mut AnyConnection,
+    webhook_id: Uuid,
+    id: Uuid,
+) -> Result<Option<i64>, Error> {
+    Ok(
+        sqlx::query_scalar("SELECT seq FROM webhook_attempts WHERE id = $1 AND webhook_id = $2")
+            .bind(id.to_string())
+            .bind(webhook_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// A `webhook_attempts` row as stored.
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    id: String,
+    event_id: String,
+    event_type: String,
+    attempt: i64,
+    response_status: Option<i64>,
+    response_body: Option<String>,
+    error: Option<String>,
+    succeeded: i64,
+    attempted: i64,
+    next_retry: Option<i64>,
+}
+
+/// One page of endpoint `webhook_id`'s delivery attempts, newest first.
+pub(crate) async fn list_attempts(
+    conn: &mut AnyConnection,
+    webhook_id: Uuid,
+    page: Page,
+    limit: i64,
+) -> Result<(Vec<DeliveryAttempt>, bool), Error> {
+    let page_sql = page.sql("seq", 2);
+    let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
+    let sql = format!(
+        "SELECT id, event_id, event_type, attempt, response_status, response_body, error, \
+         succeeded, attempted, next_retry FROM webhook_attempts WHERE webhook_id = $1{} {} \
+         LIMIT ${limit_at}",
+        page_sql.filter, page_sql.order
+    );
+    let mut rows = sqlx::query_as::<_, AttemptRow>(&sql).bind(webhook_id.to_string());
+    if let Some(seq) = page_sql.bind {
+        rows = rows.bind(seq);
+    }
+    let rows = rows
+        .bind(Page::fetch_limit(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    let (rows, has_more) = page.finish(rows, limit);
+    let data = rows
+        .into_iter()
+        .map(|r| {
+            Ok(DeliveryAttempt {
+                id: parse_stored_id(&r.id)?,
+                event_id: r.event_id,
+                event_type: enum_from_text("event_type", &r.event_type)?,
+                attempt: u32::try_from(r.attempt).unwrap_or(u32::MAX),
+                response_status: r.response_status.and_then(|s| u16::try_from(s).ok()),
+                response_body: r.response_body,
+                error: r.error,
+                succeeded: r.succeeded != 0,
+                attempted: from_millis(r.attempted)?,
+                next_retry: r.next_retry.map(from_millis).transpose()?,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok((data, has_more))
+}
+
+/// A delivery the worker claimed: what to send, where, signed with what.
+pub(crate) struct ClaimedDelivery {
+    /// The `webhook_deliveries` row.
+    pub id: String,
+    /// The endpoint.
+    pub webhook_id: String,
+    /// Where to POST.
+    pub url: String,
+    /// The endpoint's secret.
+    pub secret: WebhookSecret,
+    /// The event's wire id.
+    pub event_id: String,
+    /// The event's type as stored.
+    pub event_type: String,
+    /// The body to send, exactly as stored.
+    pub payload: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+}
+
+impl std::fmt::Debug for ClaimedDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimedDelivery")
+            .field("id", &self.id)
+            .field("webhook_id", &self.webhook_id)
+            .field("event_id", &self.event_id)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Claims up to `limit` deliveries due at `now` that no live lease holds, leasing them until
+/// `lease_until`, inside the caller's transaction (`BEGIN IMMEDIATE` on SQLite, so one writer
+/// claims at a time). On PostgreSQL the rows are taken with `FOR UPDATE SKIP LOCKED`, so two
+/// processes claiming at once take different rows instead of queuing; on both, the lease's
+/// compare-and-set (`… AND (lease_until IS NULL OR lease_until <= now)`) makes a row one
+/// worker's only.
+pub(crate) async fn claim_due(
+    conn: &mut AnyConnection,
+    postgres: bool,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ClaimedDelivery>, Error> {
+    let lock = if postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let due: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
+         AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at LIMIT $2{lock}"
+    ))
+    .bind(to_millis(now))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut claimed = Vec::with_capacity(due.len());
+    for id in due {
+        let took = sqlx::query(
+            "UPDATE webhook_deliveries SET lease_until = $1 WHERE id = $2 AND status = 'pending' \
+             AND (lease_until IS NULL OR lease_until <= $3)",
+        )
+        .bind(to_millis(lease_until))
+        .bind(&id)
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+        if took.rows_affected() != 1 {
+            continue;
+        }
+        let row: (String, String, String, String, String, String, i64) = sqlx::query_as(
+            "SELECT d.webhook_id, w.url, w.secret, d.event_id, e.kind, e.payload, d.attempts \
+             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+             JOIN events e ON e.id = d.event_id WHERE d.id = $1",
+        )
+        .bind(&id)
+        .fetch_one(&mut *conn)
+        .await?;
+        claimed.push(ClaimedDelivery {
+            id,
+            webhook_id: row.0,
+            url: row.1,
+            secret: WebhookSecret(row.2),
+            event_id: row.3,
+            event_type: row.4,
+            payload: row.5,
+            attempts: row.6,
+        });
+    }
+    Ok(claimed)
+}
+
+/// What one attempt came to.
+#[derive(Debug)]
+pub(crate) struct AttemptOutcome {
+    /// The receiver's status, if it answered.
+    pub status: Option<u16>,
+    /// The start of its answer (at most 1 KB).
+    pub body: Option<String>,
+    /// Why no answer came.
+    pub error: Option<String>,
+    /// Whether it was a 2xx.
+    pub succeeded: bool,
+}
+
+/// Logs attempt `delivery.attempts + 1` of `delivery` made at `attempted` and settles the
+/// delivery: `succeeded`, pending again until `next_retry`, or `failed` when `next_retry` is
+/// `None` after a failure. Inside the caller's transaction.
+pub(crate) async fn settle_attempt(
+    conn: &mut AnyConnection,
+    delivery: &ClaimedDelivery,
+    outcome: &AttemptOutcome,
+    attempted: DateTime<Utc>,
+    next_retry: Option<DateTime<Utc>>,
+) -> Result<(), Error> {
+    let next_retry = if outcome.succeeded { None } else { next_retry };
+    let attempt = delivery.attempts + 1;
+    let seq = next_seq(conn, "webhook_attempts", 1).await?;
+    sqlx::query(
+        "INSERT INTO webhook_attempts (id, delivery_id, webhook_id, event_id, event_type, \
+         attempt, response_status, response_body, error, succeeded, attempted, next_retry, seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(&delivery.id)
+    .bind(&delivery.webhook_id)
+    .bind(&delivery.event_id)
+    .bind(&delivery.event_type)
+    .bind(attempt)
+    .bind(outcome.status.map(i64::from))
+    .bind(&outcome.body)
+    .bind(&outcome.error)
+    .bind(i64::from(outcome.succeeded))
+    .bind(to_millis(attempted))
+    .bind(next_retry.map(to_millis))
+    .bind(seq)
+    .execute(&mut *conn)
+    .await?;
+    let status = match (outcome.succeeded, next_retry) {
+        (true, _) => "succeeded",
+        (false, Some(_)) => "pending",
+        (false, None) => "failed",
+    };
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
+         lease_until = NULL WHERE id = $4",
+    )
+    .bind(status)
+    .bind(attempt)
+    .bind(next_retry.map(to_millis))
+    .bind(&delivery.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// When the next pending delivery falls due (leases included), if any is pending.
+pub(crate) async fn next_due(conn: &mut AnyConnection) -> Result<Option<DateTime<Utc>>, Error> {
+    let due: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at \
+         THEN lease_until ELSE next_attempt_at END) FROM webhook_deliveries WHERE status = 'pending'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    due.map(from_millis).transpose()
+}
+
+/// The secrets of every endpoint (of any app) whose URL is `url`: the demo receiver verifies
+/// what it gets with them.
+pub(crate) async fn secrets_for_url(
+    conn: &mut AnyConnection,
+    url: &str,
+) -> Result<Vec<WebhookSecret>, Error> {
+    let secrets: Vec<String> = sqlx::query_scalar("SELECT secret FROM webhooks WHERE url = $1")
+        .bind(url)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(secrets.into_iter().map(WebhookSecret).collect())
+}
+
+/// Whether app `app_id` has an endpoint at `url`.
+pub(crate) async fn has_webhook_at(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    url: &str,
+) -> Result<bool, Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM webhooks WHERE app_id = $1 AND url = $2")
+            .bind(app_id.to_string())
+            .bind(url)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Records `user.updated` for user `user_id` of app `app_id`, with the user as
+/// `GET /api/v2/users/{id}` shows it (masked), inside the caller's write transaction.
+pub(crate) async fn record_user_updated(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let user = crate::store::users::find_user(conn, app_id, user_id)
+        .await?
+        .ok_or_else(|| Error::Internal("an updated user vanished".to_owned()))?;
+    record_event(conn, app_id, EventType::UserUpdated, &user, now).await?;
+    Ok(())
+}
+
+/// Records `flow.updated` for flow `flow_id`, with the flow as `GET /api/v2/flows/{id}` shows
+/// it (links from `config`), inside the caller's write transaction.
+pub(crate) async fn record_flow_updated(
+    conn: &mut AnyConnection,
+    config: &crate::config::Config,
+    flow_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let row = crate::store::flows::FlowRow::find(&mut *conn, flow_id)
+        .await?
+        .ok_or_else(|| Error::Internal("an updated flow vanished".to_owned()))?;
+    let app_id = parse_stored_id(&row.app_id)?;
+    record_event(
+        conn,
+        app_id,
+        EventType::FlowUpdated,
+        &row.to_flow(config)?,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records `app.updated` for app `app_id`, with `app` as `GET /api/v2/app` shows it, inside the
+/// transaction that changed the settings (for `PATCH /api/v2/app`); call
+/// [`crate::webhooks::wake`] after the commit.
+pub(crate) async fn record_app_updated(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    app: &impl serde::Serialize,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    record_event(conn, app_id, EventType::AppUpdated, app, now).await?;
+    Ok(())
+}

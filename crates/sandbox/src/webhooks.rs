@@ -1,0 +1,665 @@
+//! Webhook delivery (issue 10): the settings ([`WebhookSettings`]: retry schedule, timeout,
+//! private targets), the rule on where an endpoint may point ([`check_url`]), new secrets, the
+//! signing (the `standardwebhooks` crate: Standard Webhooks / Svix `v1` HMAC-SHA256 over
+//! `id.timestamp.body`, sent under both `svix-*` and `webhook-*` header names), and the worker
+//! that drains the outbox ([`spawn_webhook_worker`]).
+//!
+//! The outbox rows are written by [`crate::store::webhooks::record_event`] in the same
+//! transaction as the change; after the commit the writer calls [`wake`]. The worker claims due
+//! rows (a lease, and `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several processes on one
+//! database attempt each delivery once), sends them with a timeout and no database connection
+//! held, and logs each attempt. Delivery is at least once: a process killed between sending and
+//! logging sends again after the lease runs out; receivers drop repeats by `svix-id`.
+
+use crate::db::Db;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::webhooks::{
+    claim_due, next_due, settle_attempt, AttemptOutcome, ClaimedDelivery,
+};
+use axum::body::Bytes;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use payout_model::webhook::WebhookSecret;
+use rand::rngs::OsRng;
+use rand::{Rng as _, RngCore as _};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// Svix's retry schedule: the delay before each attempt (the first is immediate), then the
+/// delivery is marked failed.
+pub const SVIX_RETRY_SCHEDULE: [Duration; 8] = [
+    Duration::ZERO,
+    Duration::from_secs(5),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 3600),
+    Duration::from_secs(5 * 3600),
+    Duration::from_secs(10 * 3600),
+    Duration::from_secs(10 * 3600),
+];
+
+/// The most of a receiver's answer that is kept.
+pub const MAX_RESPONSE_BODY: usize = 1024;
+
+/// How often the worker looks for due deliveries when nothing wakes it (other processes'
+/// events, expired leases).
+const POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// Deliveries claimed at once.
+const CLAIM_BATCH: i64 = 16;
+
+/// How webhooks are delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// The delay before each attempt; its length is the number of attempts. The first must be
+    /// zero (the first attempt is immediate). Each later delay gets ±20% jitter.
+    pub retries: Vec<Duration>,
+    /// How long one attempt may take, answer included.
+    pub timeout: Duration,
+    /// Whether endpoints may point into private networks (10/8, 172.16/12, 192.168/16,
+    /// link-local, unique-local…); loopback is always allowed.
+    pub allow_private: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            retries: SVIX_RETRY_SCHEDULE.to_vec(),
+            timeout: Duration::from_secs(15),
+            allow_private: false,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// Parses a retry schedule like `0s,1s,2s,4s` (units `ms`, `s`, `m`, `h`); the first delay
+    /// must be `0s`.
+    pub fn parse_retries(text: &str) -> Result<Vec<Duration>, String> {
+        let delays = text
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(parse_duration)
+            .collect::<Result<Vec<_>, _>>()?;
+        match delays.first() {
+            None => Err("give at least one delay, like 0s,5s,5m".to_owned()),
+            Some(first) if !first.is_zero() => {
+                Err("the first attempt is immediate: start the list with 0s".to_owned())
+            }
+            Some(_) => Ok(delays),
+        }
+    }
+}
+
+/// Parses one duration like `250ms`, `5s`, `5m` or `2h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{text:?} needs a unit: ms, s, m or h"))?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number and a unit"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        "h" => Ok(Duration::from_secs(n * 3600)),
+        _ => Err(format!("{text:?}: the unit must be ms, s, m or h")),
+    }
+}
+
+/// The outbox has new rows: every worker of this process looks at once.
+static WAKE: Notify = Notify::const_new();
+
+/// Wakes the workers after a transaction that recorded events committed. Process-wide (the
+/// writers are deep in the services and the ledger, which hold no state); a worker woken for
+/// another server's database merely finds nothing due.
+pub(crate) fn wake() {
+    WAKE.notify_waiters();
+}
+
+/// A new endpoint secret: `whsec_` and the base64 of 32 random bytes (Svix's format).
+pub(crate) fn new_secret() -> WebhookSecret {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    WebhookSecret(format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
+/// What kind of place an address is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Loopback,
+    Private,
+    Public,
+}
+
+fn classify(ip: IpAddr) -> Target {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_loopback() {
+                Target::Loopback
+            } else if v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0)
+                || a >= 240
+            {
+                Target::Private
+            } else {
+                Target::Public
+            }
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            if v6.is_loopback() {
+                Target::Loopback
+            } else if v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+            {
+                Target::Private
+            } else {
+                Target::Public
+            }
+        }
+    }
+}
+
+/// Whether `target` may be reached over `https` (or http) under `allow_private`; the reason
+/// when not.
+fn permit(target: Target, https: bool, allow_private: bool) -> Result<(), &'static str> {
+    match target {
+        Target::Loopback => Ok(()),
+        Target::Private if allow_private => Ok(()),
+        Target::Private => Err("must not point into a private network"),
+        Target::Public if https => Ok(()),
+        Target::Public => Err("must be https (http only to a loopback address)"),
+    }
+}
+
+/// Checks where endpoint URL `url` points (issue 10): https anywhere, or http to loopback;
+/// addresses in private networks are refused unless `allow_private`. A host name is checked
+/// by what it resolves to when each delivery is made ([`check_resolved`]). 422 naming `url`.
+pub(crate) fn check_url(url: &str, allow_private: bool) -> Result<(), Error> {
+    let bad = |message: &str| Error::invalid_field("url", message);
+    let parsed = url::Url::parse(url.trim())
+        .map_err(|_| bad("must be a URL like https://host.example/hooks"))?;
+    let https = match parsed.scheme() {
+        "https" => true,
+        "http" => false,
+        _ => return Err(bad("must start with http:// or https://")),
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("must not carry credentials"));
+    }
+    let target = match parsed.host() {
+        None => return Err(bad("must name a host")),
+        Some(url::Host::Ipv4(v4)) => classify(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => classify(IpAddr::V6(v6)),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            if name == "localhost" || name.ends_with(".localhost") {
+                Target::Loopback
+            } else if https || allow_private {
+                return Ok(());
+            } else {
+                Target::Public
+            }
+        }
+    };
+    permit(target, https, allow_private).map_err(bad)
+}
+
+/// Resolves `url`'s host and checks every address it names, as [`check_url`] checks a
+/// literal one: a name that resolves into a private network is refused at delivery.
+async fn check_resolved(url: &str, allow_private: bool) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("bad url: {e}"))?;
+    let https = parsed.scheme() == "https";
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<IpAddr> = match parsed.host() {
+        Some(url::Host::Ipv4(v4)) => vec![IpAddr::V4(v4)],
+        Some(url::Host::Ipv6(v6)) => vec![IpAddr::V6(v6)],
+        Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
+            .await
+            .map_err(|e| format!("cannot resolve {name}: {e}"))?
+            .map(|a| a.ip())
+            .collect(),
+        None => return Err("no host".to_owned()),
+    };
+    for ip in addrs {
+        permit(classify(ip), https, allow_private).map_err(|why| format!("{ip}: {why}"))?;
+    }
+    Ok(())
+}
+
+/// The resolver the delivery client connects through: it resolves a host name and drops every
+/// address in a private network (unless allowed), so what is checked is what is connected to —
+/// a name that rebinds to a private address between [`check_resolved`] and the connection
+/// finds nothing to connect to. Scheme rules (https for public hosts) were checked on the URL.
+#[derive(Clone, Copy, Debug)]
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl tower::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = all
+                .into_iter()
+                .filter(|a| permit(classify(a.ip()), true, allow_private).is_ok())
+                .collect();
+            if allowed.is_empty() {
+                return Err(std::io::Error::other(format!(
+                    "{name} resolves to no address outside a private network"
+                )));
+            }
+            Ok(allowed.into_iter())
+        })
+    }
+}
+
+type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>;
+
+fn http_client(allow_private: bool) -> HttpClient {
+    let mut http = HttpConnector::new_with_resolver(GuardedResolver { allow_private });
+    http.enforce_http(false);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Client::builder(hyper_util::rt::TokioExecutor::new()).build(https)
+}
+
+/// Starts the worker that delivers webhooks for `state`'s database until the task is aborted.
+/// Deliveries left pending by an earlier process (or one that died) are picked up at once.
+pub fn spawn_webhook_worker(state: &AppState) -> JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let client = http_client(state.config.webhooks.allow_private);
+        loop {
+            let woken = WAKE.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let pause = match drain(&state, &client).await {
+                Ok(Some(pause)) => pause,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook worker: database error");
+                    POLL_INTERVAL
+                }
+            };
+            tokio::select! {
+                () = &mut woken => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    })
+}
+
+/// Claims and delivers one batch: `None` when it delivered something (look again at once),
+/// otherwise how long to wait for the next due delivery.
+async fn drain(state: &AppState, client: &HttpClient) -> Result<Option<Duration>, Error> {
+    let settings = &state.config.webhooks;
+    let now = state.now();
+    // A claim outlives the attempt it is for; a process that dies mid-attempt leaves its rows
+    // to others once the lease runs out.
+    let lease = chrono::Duration::from_std(settings.timeout + Duration::from_secs(5))
+        .unwrap_or(chrono::Duration::seconds(60));
+    let postgres = !is_sqlite(&state.db);
+    // A read first, so an idle worker never takes SQLite's write lock.
+    let due = {
+        let mut conn = state.db.acquire().await?;
+        next_due(&mut conn).await?
+    };
+    let wait = |due: Option<DateTime<Utc>>| {
+        let pause = due
+            .map(|at| (at - now).to_std().unwrap_or(Duration::ZERO))
+            .map_or(POLL_INTERVAL, |d| d.min(POLL_INTERVAL));
+        Some(pause.max(Duration::from_millis(5)))
+    };
+    if due.is_none_or(|at| at > now) {
+        return Ok(wait(due));
+    }
+    let mut tx = begin_claim(&state.db).await?;
+    let claimed = claim_due(&mut tx, postgres, now, now + lease, CLAIM_BATCH).await?;
+    tx.commit().await?;
+    if claimed.is_empty() {
+        // Another worker took them: look again after a short pause.
+        return Ok(wait(Some(now + chrono::Duration::milliseconds(50))));
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for delivery in claimed {
+        let state = state.clone();
+        let client = client.clone();
+        tasks.spawn(async move {
+            if let Err(e) = deliver(&state, &client, &delivery).await {
+                tracing::warn!(error = %e, delivery = %delivery.id, "webhook attempt not logged");
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    Ok(None)
+}
+
+fn is_sqlite(db: &Db) -> bool {
+    db.connect_options().database_url.scheme() == "sqlite"
+}
+
+/// A transaction to claim or settle deliveries in: `BEGIN IMMEDIATE` on SQLite (one writer
+/// at a time, taken up front), a plain one on PostgreSQL (row locks do the rest; the ledger's
+/// lock row is not taken, so deliveries never queue behind money).
+async fn begin_claim(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, Error> {
+    if is_sqlite(db) {
+        Ok(db.begin_with("BEGIN IMMEDIATE").await?)
+    } else {
+        Ok(db.begin().await?)
+    }
+}
+
+/// Makes one attempt of `delivery` and logs it.
+async fn deliver(
+    state: &AppState,
+    client: &HttpClient,
+    delivery: &ClaimedDelivery,
+) -> Result<(), Error> {
+    let settings = &state.config.webhooks;
+    let outcome = attempt(client, delivery, settings, state.now()).await;
+    let attempted = state.now();
+    let made = usize::try_from(delivery.attempts + 1).unwrap_or(usize::MAX);
+    let next_retry = settings
+        .retries
+        .get(made)
+        .map(|delay| attempted + jittered(*delay));
+    tracing::info!(
+        delivery = %delivery.id,
+        event = %delivery.event_id,
+        status = ?outcome.status,
+        error = outcome.error.as_deref().unwrap_or(""),
+        succeeded = outcome.succeeded,
+        "webhook attempt"
+    );
+    let mut tx = begin_claim(&state.db).await?;
+    settle_attempt(&mut tx, delivery, &outcome, attempted, next_retry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `delay` ± 20%.
+fn jittered(delay: Duration) -> chrono::Duration {
+    let factor = if delay.is_zero() {
+        1.0
+    } else {
+        rand::thread_rng().gen_range(0.8..1.2)
+    };
+    chrono::Duration::from_std(delay.mul_f64(factor)).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Sends `delivery`, signed, and reads at most [`MAX_RESPONSE_BODY`] of the answer, all within
+/// the timeout.
+async fn attempt(
+    client: &HttpClient,
+    delivery: &ClaimedDelivery,
+    settings: &WebhookSettings,
+    now: DateTime<Utc>,
+) -> AttemptOutcome {
+    let failed = |error: String| AttemptOutcome {
+        status: None,
+        body: None,
+        error: Some(error),
+        succeeded: false,
+    };
+    if let Err(e) = check_resolved(&delivery.url, settings.allow_private).await {
+        return failed(e);
+    }
+    let request = match signed_request(delivery, now) {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let exchange = async {
+        let response = client
+            .request(request)
+            .await
+            .map_err(|e| format!("{e}: {}", source_chain(&e)))?;
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        let mut kept = Vec::new();
+        while kept.len() < MAX_RESPONSE_BODY {
+            match body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        kept.extend_from_slice(data);
+                    }
+                }
+                Some(Err(_)) | None => break,
+            }
+        }
+        kept.truncate(MAX_RESPONSE_BODY);
+        Ok::<_, String>((status, at_most_bytes(&kept, MAX_RESPONSE_BODY)))
+    };
+    match tokio::time::timeout(settings.timeout, exchange).await {
+        Err(_) => failed(format!("timed out after {:?}", settings.timeout)),
+        Ok(Err(e)) => failed(e),
+        Ok(Ok((status, body))) => AttemptOutcome {
+            status: Some(status),
+            body: Some(body),
+            error: None,
+            succeeded: (200..300).contains(&status),
+        },
+    }
+}
+
+/// `bytes` as text (invalid UTF-8 replaced) of at most `max` bytes, cut at a character
+/// boundary: a receiver's answer is never kept beyond 1 KB (issue 10).
+fn at_most_bytes(bytes: &[u8], max: usize) -> String {
+    let mut text = String::from_utf8_lossy(bytes).into_owned();
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// The POST of `delivery`'s body, signed at `now` with its endpoint's secret.
+fn signed_request(
+    delivery: &ClaimedDelivery,
+    now: DateTime<Utc>,
+) -> Result<hyper::Request<Full<Bytes>>, String> {
+    let signer = standardwebhooks::Webhook::new(delivery.secret.expose())
+        .map_err(|_| "the endpoint's secret is unusable".to_owned())?;
+    let timestamp = now.timestamp();
+    let signature = signer
+        .sign(&delivery.event_id, timestamp, delivery.payload.as_bytes())
+        .map_err(|e| format!("cannot sign: {e}"))?;
+    let timestamp = timestamp.to_string();
+    hyper::Request::post(&delivery.url)
+        .header("content-type", "application/json")
+        .header("user-agent", "payout-sandbox-webhooks/1")
+        .header("svix-id", &delivery.event_id)
+        .header("svix-timestamp", &timestamp)
+        .header("svix-signature", &signature)
+        .header(standardwebhooks::HEADER_WEBHOOK_ID, &delivery.event_id)
+        .header(standardwebhooks::HEADER_WEBHOOK_TIMESTAMP, &timestamp)
+        .header(standardwebhooks::HEADER_WEBHOOK_SIGNATURE, &signature)
+        .body(Full::new(Bytes::from(delivery.payload.clone())))
+        .map_err(|e| format!("cannot build the request: {e}"))
+}
+
+/// Where the demo receiver listens: `{public_url}/demo/webhooks`.
+pub(crate) fn demo_webhook_url(config: &crate::config::Config) -> String {
+    format!("{}/demo/webhooks", config.base_url())
+}
+
+/// Gives app `app_id` (the default app) an endpoint at the demo receiver
+/// (`{public_url}/demo/webhooks`, `flow.updated` only) unless it has one, so `/demo` shows the
+/// webhooks of the flows it embeds. Nothing when the public URL may not be an endpoint (plain
+/// http to a host that is not loopback). Whether it is there.
+pub async fn ensure_demo_webhook(state: &AppState, app_id: uuid::Uuid) -> Result<bool, Error> {
+    let url = demo_webhook_url(&state.config);
+    if check_url(&url, state.config.webhooks.allow_private).is_err() {
+        return Ok(false);
+    }
+    let mut conn = state.db.acquire().await?;
+    if crate::store::webhooks::has_webhook_at(&mut conn, app_id, &url).await? {
+        return Ok(true);
+    }
+    let new = payout_model::webhook::NewWebhook {
+        url,
+        events: Some(vec![payout_model::webhook::EventType::FlowUpdated]),
+        description: Some("the sandbox's /demo page".to_owned()),
+    };
+    crate::store::webhooks::insert_webhook(&mut conn, app_id, new, new_secret(), state.now())
+        .await?;
+    Ok(true)
+}
+
+/// Verifies a delivery the Standard Webhooks way with `secret` (the demo receiver).
+pub(crate) fn verify(
+    secret: &WebhookSecret,
+    body: &[u8],
+    headers: &axum::http::HeaderMap,
+) -> Result<(), String> {
+    let verifier = standardwebhooks::Webhook::new(secret.expose()).map_err(|e| e.to_string())?;
+    verifier.verify(body, headers).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn parses_retry_lists() {
+        assert_eq!(
+            WebhookSettings::parse_retries("0s, 1s,2m,3h,250ms").unwrap(),
+            [
+                Duration::ZERO,
+                Duration::from_secs(1),
+                Duration::from_secs(120),
+                Duration::from_secs(3 * 3600),
+                Duration::from_millis(250)
+            ]
+        );
+        assert!(WebhookSettings::parse_retries("1s,2s").is_err());
+        assert!(WebhookSettings::parse_retries("0s,5").is_err());
+        assert!(WebhookSettings::parse_retries("").is_err());
+    }
+
+    #[tokio::test]
+    async fn the_delivery_client_connects_to_no_private_address() {
+        use std::str::FromStr as _;
+        use tower::ServiceExt as _;
+        let resolve = |allow_private, host: &str| {
+            let name = Name::from_str(host).expect("a host name");
+            GuardedResolver { allow_private }.oneshot(name)
+        };
+        let private = resolve(false, "10.1.2.3").await;
+        let message = private
+            .expect_err("a private address is refused")
+            .to_string();
+        assert!(message.contains("private network"), "{message}");
+        assert!(resolve(true, "10.1.2.3").await.is_ok());
+        let local: Vec<_> = resolve(false, "localhost")
+            .await
+            .expect("loopback")
+            .collect();
+        assert!(local.iter().all(|a| a.ip().is_loopback()), "{local:?}");
+    }
+
+    #[test]
+    fn urls_are_https_or_loopback_and_never_private_by_default() {
+        for ok in [
+            "https://hooks.example/x",
+            "http://127.0.0.1:9000/hook",
+            "http://[::1]:9000/hook",
+            "http://localhost:3000/h",
+            "https://8.8.8.8/h",
+        ] {
+            assert!(check_url(ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://hooks.example/x",
+            "https://10.0.0.1/h",
+            "https://172.16.3.4/h",
+            "https://192.168.1.1/h",
+            "https://169.254.169.254/latest",
+            "https://[fd00::1]/h",
+            "https://[fe80::1]/h",
+            "https://[::ffff:10.0.0.1]/h",
+            "https://0.0.0.0/h",
+            "ftp://hooks.example",
+            "https://user:pw@hooks.example/",
+        ] {
+            assert!(check_url(bad, false).is_err(), "{bad}");
+        }
+        assert!(check_url("http://10.0.0.1/h", true).is_ok());
+    }
+
+    #[test]
+    fn answers_are_kept_to_1_kb_at_a_character_boundary() {
+        assert_eq!(at_most_bytes(b"ok", 1024), "ok");
+        let long = "é".repeat(600); // 1,200 bytes
+        let kept = at_most_bytes(long.as_bytes(), 1024);
+        assert_eq!(kept.len(), 1024);
+        let cut = &long.as_bytes()[..1023]; // ends inside a character
+        assert!(at_most_bytes(cut, 1024).len() <= 1024);
+        assert!(at_most_bytes(&[0xff; 1024], 1024).len() <= 1024);
+    }
+
+    #[test]
+    fn secrets_are_svix_shaped() {
+        let secret = new_secret();
+        let b64 = secret.expose().strip_prefix("whsec_").unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        assert!(bytes.len() >= 24);
+        assert_ne!(new_secret(), secret);
+    }
+}

@@ -1,0 +1,1049 @@
+//! The organization and its apps as a host sees them (issue 10, "Organization and apps"; seed 004
+//! "Create App"): creating apps with the organization's credentials, their keys (shown once,
+//! rotated with a 24-hour overlap on the server's clock), acting as an app with `Api-App-Id`,
+//! every object type isolated between two apps, and an app's own settings, which new flows and
+//! sessions follow at once.
+//!
+//! Runs on PostgreSQL too, like the other suites (`PAYOUT_SANDBOX_TEST_POSTGRES`).
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use axum::http::{header, Method};
+use chrono::Duration;
+use payout_sandbox::{connect, ensure_default_app, ensure_organization, Config};
+use serde_json::{json, Value};
+use support::{
+    bob, keys, temp_dir, Auth, TestApp, TestResponse, API_KEY, CLIENT_ID, ORG_ID, ORG_KEY,
+    PUBLIC_URL,
+};
+
+/// The body of a 200, or a panic with what came instead.
+#[track_caller]
+fn ok(res: TestResponse) -> Value {
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()
+}
+
+/// An app the organization created: its answer (with the api key).
+async fn create_app(app: &TestApp, name: &str) -> Value {
+    ok(app
+        .post("/api/v2/apps", Auth::Org, json!({"name": name}))
+        .await)
+}
+
+/// The Basic credentials of a created app.
+fn creds(created: &Value) -> (String, String) {
+    (
+        created["client_id"].as_str().unwrap().to_owned(),
+        created["api_key"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn id(value: &Value) -> &str {
+    value["id"].as_str().unwrap()
+}
+
+/// `GET path` as the organization acting as app `app_id`.
+async fn get_as(app: &TestApp, path: &str, app_id: &str) -> TestResponse {
+    app.send(
+        Method::GET,
+        path,
+        Auth::Org,
+        &[("api-app-id", app_id)],
+        None,
+    )
+    .await
+}
+
+/// `method path` with a JSON body as the organization acting as app `app_id`.
+async fn send_as(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    app_id: &str,
+    body: Value,
+) -> TestResponse {
+    let body = Some(("application/json", body.to_string().into_bytes()));
+    app.send(method, path, Auth::Org, &[("api-app-id", app_id)], body)
+        .await
+}
+
+mod managing_apps {
+    use super::*;
+
+    #[tokio::test]
+    async fn creates_an_app_whose_key_is_shown_once_and_works() {
+        let app = TestApp::new().await;
+        let created = create_app(&app, "My New App").await;
+        assert_eq!(
+            keys(&created),
+            [
+                "api_key",
+                "client_id",
+                "created",
+                "id",
+                "name",
+                "organization_id"
+            ]
+        );
+        assert_eq!(created["name"], "My New App");
+        assert_eq!(created["organization_id"], ORG_ID);
+        let (client_id, api_key) = creds(&created);
+        assert!(client_id.starts_with("pk_sandbox_"));
+        assert!(api_key.starts_with("sk_sandbox_"));
+        // A new app is a tenant like the default one: its own wallet with the sandbox's $100.
+        let wallet = ok(app
+            .get("/api/v2/wallet", Auth::Basic(&client_id, &api_key))
+            .await);
+        assert_eq!(wallet["amount"], 10_000);
+        // The key is never shown again.
+        let read = ok(app
+            .get(&format!("/api/v2/apps/{}", id(&created)), Auth::Org)
+            .await);
+        assert!(read.get("api_key").is_none(), "{read}");
+        let mut without_key = created.clone();
+        without_key.as_object_mut().unwrap().remove("api_key");
+        assert_eq!(read, without_key);
+        let list = ok(app.get("/api/v2/apps", Auth::Org).await);
+        assert!(list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a.get("api_key").is_none()));
+        assert!(!list.to_string().contains(&api_key));
+    }
+
+    #[tokio::test]
+    async fn the_default_app_is_the_organizations_first() {
+        let app = TestApp::new().await;
+        let list = ok(app.get("/api/v2/apps", Auth::Org).await);
+        let data = list["data"].as_array().unwrap();
+        assert_eq!(data.len(), 1);
+        assert_eq!(data[0]["client_id"], CLIENT_ID);
+        assert_eq!(data[0]["name"], payout_sandbox::DEFAULT_APP_NAME);
+        assert_eq!(data[0]["organization_id"], ORG_ID);
+        assert_eq!(list["has_more"], false);
+    }
+
+    #[tokio::test]
+    async fn refuses_a_nameless_app_naming_the_field() {
+        let app = TestApp::new().await;
+        let res = app
+            .post("/api/v2/apps", Auth::Org, json!({"name": " "}))
+            .await;
+        res.assert_invalid_field("name");
+        let res = app.post("/api/v2/apps", Auth::Org, json!({})).await;
+        res.assert_invalid_field("name");
+    }
+
+    #[tokio::test]
+    async fn lists_apps_newest_first_in_pages_like_transfers() {
+        let app = TestApp::new().await;
+        let mut names = vec![payout_sandbox::DEFAULT_APP_NAME.to_owned()];
+        for n in 1..=4 {
+            let name = format!("App {n}");
+            create_app(&app, &name).await;
+            names.push(name);
+        }
+        names.reverse();
+        let page_names = |page: &Value| -> Vec<String> {
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let first = ok(app.get("/api/v2/apps?limit=2", Auth::Org).await);
+        assert_eq!(page_names(&first), names[0..2]);
+        assert_eq!(first["has_more"], true);
+        let last_id = first["data"][1]["id"].as_str().unwrap();
+        let second = ok(app
+            .get(
+                &format!("/api/v2/apps?limit=2&starting_after={last_id}"),
+                Auth::Org,
+            )
+            .await);
+        assert_eq!(page_names(&second), names[2..4]);
+        assert_eq!(second["has_more"], true);
+        let third_start = second["data"][1]["id"].as_str().unwrap();
+        let third = ok(app
+            .get(
+                &format!("/api/v2/apps?limit=2&starting_after={third_start}"),
+                Auth::Org,
+            )
+            .await);
+        assert_eq!(page_names(&third), names[4..5]);
+        assert_eq!(third["has_more"], false);
+        let back_from = second["data"][0]["id"].as_str().unwrap();
+        let back = ok(app
+            .get(
+                &format!("/api/v2/apps?limit=2&ending_before={back_from}"),
+                Auth::Org,
+            )
+            .await);
+        assert_eq!(page_names(&back), names[0..2]);
+        assert_eq!(back["has_more"], false);
+        // Bad parameters name themselves, as on the transfer list.
+        app.get("/api/v2/apps?limit=0", Auth::Org)
+            .await
+            .assert_invalid_field("limit");
+        let nobody = uuid::Uuid::new_v4();
+        app.get(&format!("/api/v2/apps?starting_after={nobody}"), Auth::Org)
+            .await
+            .assert_invalid_field("starting_after");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_app_is_404() {
+        let app = TestApp::new().await;
+        let nobody = uuid::Uuid::new_v4();
+        app.get(&format!("/api/v2/apps/{nobody}"), Auth::Org)
+            .await
+            .assert_error(404, "not_found");
+        app.get("/api/v2/apps/not-an-id", Auth::Org)
+            .await
+            .assert_error(404, "not_found");
+        app.post_empty(&format!("/api/v2/apps/{nobody}/keys"), Auth::Org)
+            .await
+            .assert_error(404, "not_found");
+    }
+
+    #[tokio::test]
+    async fn app_credentials_cannot_manage_apps() {
+        let app = TestApp::new().await;
+        let created = create_app(&app, "B").await;
+        let (client_id, api_key) = creds(&created);
+        for auth in [Auth::App, Auth::Basic(&client_id, &api_key)] {
+            let res = app.post("/api/v2/apps", auth, json!({"name": "C"})).await;
+            let body = res.assert_error(403, "forbidden");
+            assert!(
+                body["message"].as_str().unwrap().contains("organization"),
+                "{body}"
+            );
+        }
+        app.get("/api/v2/apps", Auth::App)
+            .await
+            .assert_error(403, "forbidden");
+        app.post_empty(&format!("/api/v2/apps/{}/keys", id(&created)), Auth::App)
+            .await
+            .assert_error(403, "forbidden");
+        // Wrong or no organization credentials: 401, without a challenge.
+        for auth in [
+            Auth::None,
+            Auth::Basic(ORG_ID, "wrong"),
+            Auth::Basic("org_x", ORG_KEY),
+        ] {
+            let res = app.get("/api/v2/apps", auth).await;
+            res.assert_error(401, "unauthorized");
+            assert!(!res.headers.contains_key(header::WWW_AUTHENTICATE));
+        }
+    }
+}
+
+mod acting_as_an_app {
+    use super::*;
+
+    #[tokio::test]
+    async fn organization_credentials_with_api_app_id_act_as_that_app() {
+        let app = TestApp::new().await;
+        let b = create_app(&app, "B").await;
+        let (b_client, b_key) = creds(&b);
+        let user = ok(send_as(&app, Method::POST, "/api/v2/users", id(&b), bob()).await);
+        // The user is app B's: B's own credentials read it, the default app's do not.
+        let path = format!("/api/v2/users/{}", id(&user));
+        assert_eq!(
+            ok(app.get(&path, Auth::Basic(&b_client, &b_key)).await)["id"],
+            user["id"]
+        );
+        app.get(&path, Auth::App)
+            .await
+            .assert_error(404, "not_found");
+        // Acting as the default app, the organization does not see it either.
+        let default_app = ok(app.get("/api/v2/app", Auth::App).await);
+        get_as(&app, &path, id(&default_app))
+            .await
+            .assert_error(404, "not_found");
+        assert_eq!(ok(get_as(&app, &path, id(&b)).await)["id"], user["id"]);
+        // A trailing slash and a header name in any case work the same.
+        let res = app
+            .send(
+                Method::GET,
+                &format!("{path}/"),
+                Auth::Org,
+                &[("API-APP-ID", id(&b))],
+                None,
+            )
+            .await;
+        assert_eq!(ok(res)["id"], user["id"]);
+    }
+
+    #[tokio::test]
+    async fn organization_credentials_without_api_app_id_are_refused_on_host_endpoints() {
+        let app = TestApp::new().await;
+        let res = app.post("/api/v2/users", Auth::Org, bob()).await;
+        let body = res.assert_error(403, "forbidden");
+        assert!(
+            body["message"].as_str().unwrap().contains("Api-App-Id"),
+            "{body}"
+        );
+        for bad in ["not-an-id", &uuid::Uuid::new_v4().to_string()] {
+            let res = get_as(&app, "/api/v2/wallet", bad).await;
+            let body = res.assert_error(404, "not_found");
+            assert!(
+                body["message"].as_str().unwrap().contains("no such app"),
+                "{body}"
+            );
+        }
+        // Without the organization's key, the header gives nothing.
+        let b = create_app(&app, "B").await;
+        let res = app
+            .send(
+                Method::GET,
+                "/api/v2/wallet",
+                Auth::Basic(ORG_ID, "wrong"),
+                &[("api-app-id", id(&b))],
+                None,
+            )
+            .await;
+        res.assert_error(401, "unauthorized");
+    }
+
+    #[tokio::test]
+    async fn app_credentials_naming_another_app_are_refused() {
+        let app = TestApp::new().await;
+        let b = create_app(&app, "B").await;
+        let res = app
+            .send(
+                Method::GET,
+                "/api/v2/wallet",
+                Auth::App,
+                &[("api-app-id", id(&b))],
+                None,
+            )
+            .await;
+        res.assert_error(403, "forbidden");
+        // Naming itself is harmless.
+        let own = ok(app.get("/api/v2/app", Auth::App).await);
+        let res = app
+            .send(
+                Method::GET,
+                "/api/v2/wallet",
+                Auth::App,
+                &[("api-app-id", id(&own))],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 200);
+    }
+}
+
+mod isolation {
+    use super::*;
+
+    /// Every object type a host reads or writes, made by app A (the default app): app B's
+    /// credentials, and the organization acting as B, find none of them (404), and cannot use
+    /// A's user in a write (422 "no such user", as for any unknown user).
+    #[tokio::test]
+    async fn another_app_reaches_none_of_an_apps_objects() {
+        let app = TestApp::new().await;
+        // App A's objects: a user with money, a payout method, a flow, a transfer, a payout.
+        let user = app.create_user().await;
+        let user_id = id(&user).to_owned();
+        let flow = app
+            .create_flow(json!({"steps": ["payout"], "user_id": user_id}))
+            .await;
+        let transfer = ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -3_000, "user_id": user_id}),
+            )
+            .await);
+        let method = ok(app
+            .post(
+                &format!("/api/v2/users/{user_id}/payout-methods"),
+                Auth::App,
+                json!({"platform": "ach", "routing_number": "011000015",
+                       "account_number": "000123456789", "account_type": "checking"}),
+            )
+            .await);
+        let payout = ok(app
+            .post(
+                "/api/v2/payouts",
+                Auth::App,
+                json!({"user_id": user_id, "amount": 1_000, "platform": "default"}),
+            )
+            .await);
+        assert_eq!(payout["status"], "pending", "{payout}");
+
+        let b = create_app(&app, "B").await;
+        let (b_client, b_key) = creds(&b);
+        let (flow_id, transfer_id, method_id, payout_id) =
+            (id(&flow), id(&transfer), id(&method), id(&payout));
+        let reads = [
+            format!("/api/v2/users/{user_id}"),
+            format!("/api/v2/users/{user_id}/wallet"),
+            format!("/api/v2/users/{user_id}/payout-methods"),
+            format!("/api/v2/users/{user_id}/bank-accounts"),
+            format!("/api/v2/flows/{flow_id}"),
+            format!("/api/v2/transfers/{transfer_id}"),
+            format!("/api/v2/transfers/{payout_id}"),
+        ];
+        let writes = [
+            (
+                Method::POST,
+                format!("/api/v2/transfers/{transfer_id}/reverse"),
+                json!({}),
+            ),
+            (
+                Method::POST,
+                format!("/api/v2/transfers/{payout_id}/cancel"),
+                json!({}),
+            ),
+            (
+                Method::POST,
+                format!("/api/v2/sandbox/transfers/{payout_id}/simulate"),
+                json!({"status": "completed"}),
+            ),
+            (
+                Method::POST,
+                format!("/api/v2/users/{user_id}/payout-methods"),
+                json!({"platform": "paypal", "email": "ada@example.com"}),
+            ),
+            (
+                Method::POST,
+                format!("/api/v2/users/{user_id}/payout-methods/{method_id}/default"),
+                json!({}),
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v2/users/{user_id}/payout-methods/{method_id}"),
+                json!({}),
+            ),
+        ];
+        let creates = [
+            (
+                "/api/v2/transfers",
+                json!({"amount": -100, "user_id": user_id}),
+            ),
+            (
+                "/api/v2/flows",
+                json!({"steps": ["payout"], "user_id": user_id}),
+            ),
+            (
+                "/api/v2/payouts",
+                json!({"user_id": user_id, "amount": 100, "platform": "default"}),
+            ),
+        ];
+        for b_auth in ["own credentials", "organization as B"] {
+            let get = |path: &str| {
+                let path = path.to_owned();
+                let (b_client, b_key, b_id) = (b_client.clone(), b_key.clone(), id(&b).to_owned());
+                let app = &app;
+                async move {
+                    if b_auth == "own credentials" {
+                        app.get(&path, Auth::Basic(&b_client, &b_key)).await
+                    } else {
+                        get_as(app, &path, &b_id).await
+                    }
+                }
+            };
+            let send = |method: Method, path: &str, body: Value| {
+                let path = path.to_owned();
+                let (b_client, b_key, b_id) = (b_client.clone(), b_key.clone(), id(&b).to_owned());
+                let app = &app;
+                async move {
+                    if b_auth == "own credentials" {
+                        let body = (method != Method::DELETE)
+                            .then(|| ("application/json", body.to_string().into_bytes()));
+                        app.send(method, &path, Auth::Basic(&b_client, &b_key), &[], body)
+                            .await
+                    } else if method == Method::DELETE {
+                        app.send(method, &path, Auth::Org, &[("api-app-id", &b_id)], None)
+                            .await
+                    } else {
+                        send_as(app, method, &path, &b_id, body).await
+                    }
+                }
+            };
+            for path in &reads {
+                get(path).await.assert_error(404, "not_found");
+            }
+            for (method, path, body) in &writes {
+                let res = send(method.clone(), path, body.clone()).await;
+                assert_eq!(res.status, 404, "{b_auth}: {method} {path}: {}", res.text());
+            }
+            for (path, body) in &creates {
+                let res = send(Method::POST, path, body.clone()).await;
+                let message = res.assert_invalid_field("user_id");
+                assert_eq!(message, "no such user", "{b_auth}: {path}");
+            }
+            get(&format!("/api/v2/transfers?user_id={user_id}"))
+                .await
+                .assert_invalid_field("user_id");
+            get(&format!("/api/v2/transfers?starting_after={transfer_id}"))
+                .await
+                .assert_invalid_field("starting_after");
+            // B's own lists hold nothing of A's.
+            let transfers = ok(get("/api/v2/transfers?limit=100").await);
+            let text = transfers.to_string();
+            assert!(
+                !text.contains(transfer_id) && !text.contains(payout_id),
+                "{b_auth}"
+            );
+            let notifications = ok(get("/api/v2/notifications").await);
+            assert!(!notifications.to_string().contains(&user_id), "{b_auth}");
+            // B's settings are B's.
+            let settings = ok(get("/api/v2/app").await);
+            assert_eq!(settings["id"], b["id"], "{b_auth}");
+        }
+        // App A still has all of it, untouched.
+        assert_eq!(
+            ok(app
+                .get(&format!("/api/v2/transfers/{payout_id}"), Auth::App)
+                .await)["status"],
+            "pending"
+        );
+        let methods = ok(app
+            .get(
+                &format!("/api/v2/users/{user_id}/payout-methods"),
+                Auth::App,
+            )
+            .await);
+        assert_eq!(methods["data"].as_array().unwrap().len(), 1);
+        support::assert_ledger_invariants(&app.db).await;
+    }
+
+    /// A flow session is its flow's app's: app B's flow link mints a session over B's flow
+    /// only, and B's host credentials do not read A's flow sessions' data.
+    #[tokio::test]
+    async fn flows_of_another_app_are_404_on_the_host_api_even_for_the_organization() {
+        let app = TestApp::new().await;
+        let b = create_app(&app, "B").await;
+        let flow_b = ok(send_as(
+            &app,
+            Method::POST,
+            "/api/v2/flows",
+            id(&b),
+            json!({"steps": ["manage-payouts"]}),
+        )
+        .await);
+        app.get(&format!("/api/v2/flows/{}", id(&flow_b)), Auth::App)
+            .await
+            .assert_error(404, "not_found");
+        assert_eq!(
+            ok(get_as(&app, &format!("/api/v2/flows/{}", id(&flow_b)), id(&b)).await)["id"],
+            flow_b["id"]
+        );
+    }
+}
+
+mod key_rotation {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_new_key_works_at_once_and_the_old_one_for_24_hours_more() {
+        let app = TestApp::new().await;
+        let created = create_app(&app, "B").await;
+        let (client_id, old_key) = creds(&created);
+        let rotated = ok(app
+            .post_empty(&format!("/api/v2/apps/{}/keys", id(&created)), Auth::Org)
+            .await);
+        assert_eq!(rotated["id"], created["id"]);
+        assert_eq!(rotated["client_id"], created["client_id"]);
+        let new_key = rotated["api_key"].as_str().unwrap().to_owned();
+        assert_ne!(new_key, old_key);
+        let wallet = |key: String| {
+            let client_id = client_id.clone();
+            let app = &app;
+            async move {
+                app.get("/api/v2/wallet", Auth::Basic(&client_id, &key))
+                    .await
+                    .status
+            }
+        };
+        assert_eq!(wallet(old_key.clone()).await, 200);
+        assert_eq!(wallet(new_key.clone()).await, 200);
+        app.advance(Duration::hours(24) - Duration::minutes(1));
+        assert_eq!(wallet(old_key.clone()).await, 200, "within the 24 hours");
+        app.advance(Duration::minutes(2));
+        assert_eq!(wallet(old_key.clone()).await, 401, "after the 24 hours");
+        assert_eq!(wallet(new_key.clone()).await, 200);
+        // The key shows in the rotation's answer only.
+        let read = ok(app
+            .get(&format!("/api/v2/apps/{}", id(&created)), Auth::Org)
+            .await);
+        assert!(read.get("api_key").is_none());
+    }
+
+    #[tokio::test]
+    async fn two_rotations_keep_both_earlier_keys_for_their_24_hours() {
+        let app = TestApp::new().await;
+        let created = create_app(&app, "B").await;
+        let (client_id, first) = creds(&created);
+        let rotate = || async {
+            ok(app
+                .post_empty(&format!("/api/v2/apps/{}/keys", id(&created)), Auth::Org)
+                .await)["api_key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let second = rotate().await;
+        app.advance(Duration::hours(12));
+        let third = rotate().await;
+        let status = |key: &str| {
+            let (client_id, key) = (client_id.clone(), key.to_owned());
+            let app = &app;
+            async move {
+                app.get("/api/v2/wallet", Auth::Basic(&client_id, &key))
+                    .await
+                    .status
+            }
+        };
+        for key in [&first, &second, &third] {
+            assert_eq!(status(key).await, 200);
+        }
+        app.advance(Duration::hours(13));
+        assert_eq!(
+            status(&first).await,
+            401,
+            "first: 24 hours after the first rotation"
+        );
+        assert_eq!(
+            status(&second).await,
+            200,
+            "second: 13 hours after the second"
+        );
+        assert_eq!(status(&third).await, 200);
+        app.advance(Duration::hours(12));
+        assert_eq!(status(&second).await, 401);
+        assert_eq!(status(&third).await, 200);
+    }
+
+    /// Regression (schemathesis, two workers): concurrent rotations and settings changes of one
+    /// app, on a database whose connections really race, each succeed, and every new key works.
+    #[tokio::test]
+    async fn concurrent_rotations_and_settings_changes_all_succeed() {
+        let app = std::sync::Arc::new(TestApp::with_file_db().await);
+        let own = ok(app.get("/api/v2/app", Auth::App).await);
+        let path = format!("/api/v2/apps/{}/keys", id(&own));
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let (app, path) = (app.clone(), path.clone());
+            tasks.push(tokio::spawn(async move {
+                if i % 2 == 0 {
+                    (true, app.post_empty(&path, Auth::Org).await)
+                } else {
+                    let body = json!({"min_flow_payout": 100 + i}).to_string().into_bytes();
+                    let body = Some(("application/json", body));
+                    (
+                        false,
+                        app.send(Method::PATCH, "/api/v2/app", Auth::App, &[], body)
+                            .await,
+                    )
+                }
+            }));
+        }
+        for task in tasks {
+            let (rotation, res) = task.await.unwrap();
+            let body = ok(res);
+            if rotation {
+                let key = body["api_key"].as_str().unwrap();
+                let res = app.get("/api/v2/wallet", Auth::Basic(CLIENT_ID, key)).await;
+                assert_eq!(res.status, 200);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_default_apps_key_rotates_too() {
+        let app = TestApp::new().await;
+        let own = ok(app.get("/api/v2/app", Auth::App).await);
+        let rotated = ok(app
+            .post_empty(&format!("/api/v2/apps/{}/keys", id(&own)), Auth::Org)
+            .await);
+        let new_key = rotated["api_key"].as_str().unwrap();
+        assert_eq!(app.get("/api/v2/wallet", Auth::App).await.status, 200);
+        app.advance(Duration::hours(25));
+        app.get("/api/v2/wallet", Auth::App)
+            .await
+            .assert_error(401, "unauthorized");
+        assert_eq!(
+            app.get("/api/v2/wallet", Auth::Basic(CLIENT_ID, new_key))
+                .await
+                .status,
+            200
+        );
+    }
+
+    /// Keys hashed before migration 0010 (plain sha256) still work, and are salted on first use.
+    #[tokio::test]
+    async fn an_unsalted_key_from_before_still_works_and_is_salted_on_first_use() {
+        use sha2::Digest as _;
+        let app = TestApp::new().await;
+        let plain: String = sha2::Sha256::digest(API_KEY.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        sqlx::query("UPDATE app_keys SET key_salt = NULL, key_hash = $1")
+            .bind(&plain)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(app.get("/api/v2/wallet", Auth::App).await.status, 200);
+        let (salt, hash): (Option<String>, String) =
+            sqlx::query_as("SELECT key_salt, key_hash FROM app_keys")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert!(salt.is_some());
+        assert_ne!(hash, plain);
+        assert_eq!(app.get("/api/v2/wallet", Auth::App).await.status, 200);
+        assert_eq!(
+            app.get("/api/v2/wallet", Auth::Basic(CLIENT_ID, "sk_wrong"))
+                .await
+                .status,
+            401
+        );
+    }
+}
+
+mod organization {
+    use super::*;
+
+    #[tokio::test]
+    async fn generated_once_printed_once_and_kept_hashed() {
+        let dir = temp_dir();
+        let url = format!("sqlite://{}", dir.join("sandbox.sqlite").display());
+        let db = connect(&url).await.unwrap();
+        let first = ensure_organization(&db, None).await.unwrap();
+        assert!(first.generated);
+        assert!(first.id.starts_with("org_sandbox_"));
+        let key = first.key.clone().unwrap();
+        let default_app = ensure_default_app(&db, None).await.unwrap();
+        db.close().await;
+
+        let db = connect(&url).await.unwrap();
+        let second = ensure_organization(&db, None).await.unwrap();
+        assert_eq!(second.id, first.id);
+        assert_eq!(second.key, None, "the key is not recoverable");
+        assert!(!second.generated);
+        let app = TestApp::over(db.clone(), Config::new(PUBLIC_URL, "dist"));
+        let list = ok(app.get("/api/v2/apps", Auth::Basic(&first.id, &key)).await);
+        assert_eq!(list["data"][0]["client_id"], default_app.client_id);
+        assert_eq!(list["data"][0]["organization_id"], first.id.as_str());
+        let (salt, hash): (String, String) =
+            sqlx::query_as("SELECT key_salt, key_hash FROM organizations")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!((salt.len(), hash.len()), (24, 64));
+        db.close().await;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            assert!(
+                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+                "the clear organization key is in {}",
+                path.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The environment's credentials win: a new id carries the apps along, a new key replaces
+    /// the old one.
+    #[tokio::test]
+    async fn given_credentials_rename_the_organization_and_replace_its_key() {
+        let app = TestApp::new().await;
+        let b = create_app(&app, "B").await;
+        let again = ensure_organization(&app.db, Some(("org_renamed", "ok_new")))
+            .await
+            .unwrap();
+        assert_eq!(again.id, "org_renamed");
+        app.get("/api/v2/apps", Auth::Org)
+            .await
+            .assert_error(401, "unauthorized");
+        let list = ok(app
+            .get("/api/v2/apps", Auth::Basic("org_renamed", "ok_new"))
+            .await);
+        let data = list["data"].as_array().unwrap();
+        assert_eq!(data.len(), 2);
+        assert!(data.iter().all(|a| a["organization_id"] == "org_renamed"));
+        assert_eq!(data[0]["id"], b["id"]);
+        // The id may not be an app's client id, nor unusable in Basic auth.
+        assert!(ensure_organization(&app.db, Some((CLIENT_ID, "k")))
+            .await
+            .is_err());
+        assert!(ensure_organization(&app.db, Some(("org:x", "k")))
+            .await
+            .is_err());
+    }
+
+    /// A database from before issue 10 (migrations 0001-0009) with its default app: after the
+    /// upgrade, the app is the organization's, and its key still works.
+    #[tokio::test]
+    async fn a_database_from_before_keeps_its_app_as_the_organizations_first() {
+        use sqlx::migrate::Migrator;
+        let dir = temp_dir();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("old.sqlite").display());
+        sqlx::any::install_default_drivers();
+        let old = sqlx::AnyPool::connect(&url).await.unwrap();
+        let mut migrator =
+            Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
+                .await
+                .unwrap();
+        migrator.migrations = migrator
+            .migrations
+            .iter()
+            .filter(|m| m.version < 10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        migrator.run(&old).await.unwrap();
+        use sha2::Digest as _;
+        let plain: String = sha2::Sha256::digest(b"sk_old")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        sqlx::query(
+            "INSERT INTO apps (id, name, client_id, api_key_hash, allowed_origins, created) \
+             VALUES ($1, 'Old app', 'pk_old', $2, '[\"https://shop.example\"]', 1000)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&plain)
+        .execute(&old)
+        .await
+        .unwrap();
+        old.close().await;
+
+        let db = connect(&url).await.unwrap();
+        ensure_organization(&db, Some((ORG_ID, ORG_KEY)))
+            .await
+            .unwrap();
+        let kept = ensure_default_app(&db, None).await.unwrap();
+        assert_eq!(kept.client_id, "pk_old");
+        let app = TestApp::over(db.clone(), Config::new(PUBLIC_URL, "dist"));
+        let settings = ok(app
+            .get("/api/v2/app", Auth::Basic("pk_old", "sk_old"))
+            .await);
+        assert_eq!(settings["organization_id"], ORG_ID);
+        assert_eq!(settings["allowed_origins"], json!(["https://shop.example"]));
+        assert_eq!(settings["payout_fee_party"], "platform");
+        let list = ok(app.get("/api/v2/apps", Auth::Org).await);
+        assert_eq!(list["data"][0]["client_id"], "pk_old");
+        // New apps number after it.
+        create_app(&app, "New").await;
+        let list = ok(app.get("/api/v2/apps", Auth::Org).await);
+        assert_eq!(list["data"][0]["name"], "New");
+        assert_eq!(list["data"][1]["client_id"], "pk_old");
+        db.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+mod settings {
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_the_defaults_and_changes_only_what_is_sent() {
+        let app = TestApp::new().await;
+        let settings = ok(app.get("/api/v2/app", Auth::App).await);
+        assert_eq!(
+            keys(&settings),
+            [
+                "allowed_origins",
+                "client_id",
+                "created",
+                "id",
+                "min_flow_payout",
+                "name",
+                "organization_id",
+                "payout_fee_party"
+            ]
+        );
+        assert_eq!(settings["client_id"], CLIENT_ID);
+        assert_eq!(settings["allowed_origins"], json!([]));
+        assert_eq!(settings["payout_fee_party"], "platform");
+        assert_eq!(settings["min_flow_payout"], 100);
+        let changed = ok(app
+            .send(
+                Method::PATCH,
+                "/api/v2/app",
+                Auth::App,
+                &[],
+                Some((
+                    "application/json",
+                    json!({"name": " Shop ", "allowed_origins": ["https://shop.example/",
+                           "https://shop.example", "http://localhost:3000"]})
+                    .to_string()
+                    .into_bytes(),
+                )),
+            )
+            .await);
+        assert_eq!(changed["name"], "Shop");
+        assert_eq!(
+            changed["allowed_origins"],
+            json!(["https://shop.example", "http://localhost:3000"])
+        );
+        assert_eq!(changed["payout_fee_party"], "platform");
+        assert_eq!(changed["min_flow_payout"], 100);
+        let changed = ok(send_as(
+            &app,
+            Method::PATCH,
+            "/api/v2/app",
+            id(&settings),
+            json!({"payout_fee_party": "user", "min_flow_payout": 500}),
+        )
+        .await);
+        assert_eq!(changed["name"], "Shop");
+        assert_eq!(changed["payout_fee_party"], "user");
+        assert_eq!(changed["min_flow_payout"], 500);
+        assert_eq!(ok(app.get("/api/v2/app", Auth::App).await), changed);
+        // The organization's list shows the new name.
+        let list = ok(app.get("/api/v2/apps", Auth::Org).await);
+        assert_eq!(list["data"][0]["name"], "Shop");
+    }
+
+    async fn patch(app: &TestApp, body: Value) -> TestResponse {
+        app.send(
+            Method::PATCH,
+            "/api/v2/app",
+            Auth::App,
+            &[],
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn refuses_bad_settings_naming_the_field_and_changes_nothing() {
+        let app = TestApp::new().await;
+        let before = ok(app.get("/api/v2/app", Auth::App).await);
+        let res = patch(
+            &app,
+            json!({"name": "Fine", "allowed_origins": ["https://ok.example", "http://shop.example"]}),
+        )
+        .await;
+        let message = res.assert_invalid_field("allowed_origins[1]");
+        assert!(message.contains("https://"), "{message}");
+        for (body, field) in [
+            (json!({"allowed_origins": ["*"]}), "allowed_origins[0]"),
+            (
+                json!({"allowed_origins": ["https://a.example/path"]}),
+                "allowed_origins[0]",
+            ),
+            (
+                json!({"allowed_origins": "https://a.example"}),
+                "allowed_origins",
+            ),
+            (json!({"name": ""}), "name"),
+            (json!({"min_flow_payout": 0}), "min_flow_payout"),
+            (json!({"min_flow_payout": 100_000_001}), "min_flow_payout"),
+            (json!({"payout_fee_party": "nobody"}), "payout_fee_party"),
+        ] {
+            patch(&app, body).await.assert_invalid_field(field);
+        }
+        let many: Vec<String> = (0..51).map(|i| format!("https://h{i}.example")).collect();
+        patch(&app, json!({"allowed_origins": many}))
+            .await
+            .assert_invalid_field("allowed_origins");
+        // A misspelt setting is named, never silently ignored.
+        patch(&app, json!({"nme": "typo"}))
+            .await
+            .assert_invalid_field("nme");
+        assert_eq!(ok(app.get("/api/v2/app", Auth::App).await), before);
+    }
+
+    /// Issue 10: a new flow session follows the settings at once: the flow page's
+    /// `frame-ancestors`, the host origin a session may post to, the minimum payout, and the
+    /// fee party of flows (and host payouts) created from then on.
+    #[tokio::test]
+    async fn new_flows_and_sessions_follow_the_settings_at_once() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let page = format!("/flow/{}", id(&flow));
+        let frame_ancestors = |res: &TestResponse| {
+            res.header(header::CONTENT_SECURITY_POLICY)
+                .split(';')
+                .map(str::trim)
+                .find(|d| d.starts_with("frame-ancestors"))
+                .unwrap()
+                .to_owned()
+        };
+        let before = app.get(&page, Auth::None).await;
+        assert_eq!(frame_ancestors(&before), "frame-ancestors 'self'");
+        let session = app
+            .create_session(&flow["id"], Some("https://shop.example"))
+            .await;
+        assert_eq!(session["host_origin"], Value::Null);
+
+        ok(patch(
+            &app,
+            json!({"allowed_origins": ["https://shop.example"], "payout_fee_party": "user",
+                   "min_flow_payout": 250}),
+        )
+        .await);
+        let after = app.get(&page, Auth::None).await;
+        assert_eq!(
+            frame_ancestors(&after),
+            "frame-ancestors 'self' https://shop.example"
+        );
+        let user = app.create_user().await;
+        let flow = app
+            .create_flow(json!({"steps": ["payout"], "user_id": user["id"]}))
+            .await;
+        let session = app
+            .create_session(&flow["id"], Some("https://shop.example"))
+            .await;
+        assert_eq!(session["host_origin"], "https://shop.example");
+        let token = session["token"].as_str().unwrap();
+        let state = ok(app.get("/api/flow/state", Auth::Bearer(token)).await);
+        assert_eq!(state["payout_fee_party"], "user");
+        let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(token)).await);
+        assert_eq!(wallet["minimum_payout"], 250);
+        // A flow that says who pays keeps its own choice.
+        let flow = app
+            .create_flow(json!({"steps": ["payout"], "payout_fee_party": "platform"}))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        let state = ok(app
+            .get(
+                "/api/flow/state",
+                Auth::Bearer(session["token"].as_str().unwrap()),
+            )
+            .await);
+        assert_eq!(state["payout_fee_party"], "platform");
+        // Host payouts without a party take the app's default too.
+        let user_id = id(&user);
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -2_000, "user_id": user_id}),
+            )
+            .await);
+        ok(app
+            .post(
+                &format!("/api/v2/users/{user_id}/payout-methods"),
+                Auth::App,
+                json!({"platform": "paypal", "email": "ada@example.com"}),
+            )
+            .await);
+        let payout = ok(app
+            .post(
+                "/api/v2/payouts",
+                Auth::App,
+                json!({"user_id": user_id, "amount": 1_000, "platform": "default"}),
+            )
+            .await);
+        assert_eq!(payout["external_data"]["payout_fee_party"], "user");
+        support::assert_ledger_invariants(&app.db).await;
+    }
+}

@@ -1,0 +1,759 @@
+//! Webhooks as a host and its receiver see them (issue 10): endpoints and their rules, one
+//! event per change (and none for a change rolled back), signatures that the Standard Webhooks
+//! library verifies, retries on the schedule, the delivery log, and resending.
+//!
+//! The receiver is a real HTTP server on loopback that pushes what it gets into a channel;
+//! the tests await it (no sleeps). Runs on PostgreSQL too with
+//! `PAYOUT_SANDBOX_TEST_POSTGRES=postgres://…/postgres`.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine as _;
+use payout_sandbox::{ensure_default_app, WebhookSettings};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use support::{bob, Auth, TestApp, TestResponse};
+use tokio::sync::mpsc;
+
+/// A second app's credentials.
+const OTHER: Auth<'static> = Auth::Basic("pk_other", "sk_other");
+
+#[track_caller]
+fn ok(res: TestResponse) -> Value {
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()
+}
+
+/// What the receiver got: headers and body of one request.
+struct Received {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Received {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    /// Verifies the signature with the Standard Webhooks library's own verifier.
+    fn verify(&self, secret: &str) {
+        standardwebhooks::Webhook::new(secret)
+            .unwrap()
+            .verify(&self.body, &self.headers)
+            .unwrap();
+    }
+}
+
+/// A receiver on 127.0.0.1: answers 500 to its first `fail_first` requests, then 200 with a
+/// long body; every request it accepts goes into the channel.
+struct Receiver {
+    url: String,
+    got: mpsc::UnboundedReceiver<Received>,
+    requests: Arc<AtomicUsize>,
+}
+
+impl Receiver {
+    async fn start(fail_first: usize) -> Self {
+        let (tx, got) = mpsc::unbounded_channel();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let seen = requests.clone();
+        let handler = move |headers: HeaderMap, body: Bytes| {
+            let tx = tx.clone();
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < fail_first {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "x".repeat(5000));
+                }
+                let _ = tx.send(Received { headers, body });
+                (StatusCode::OK, "y".repeat(5000))
+            }
+        };
+        let router = axum::Router::new().route("/hook", axum::routing::post(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { url, got, requests }
+    }
+
+    /// The next request accepted (fails the test after 20 s).
+    async fn next(&mut self) -> Received {
+        tokio::time::timeout(Duration::from_secs(20), self.got.recv())
+            .await
+            .expect("no webhook arrived")
+            .unwrap()
+    }
+
+    /// The next accepted event of `kind`, skipping others.
+    async fn next_of(&mut self, kind: &str) -> Received {
+        loop {
+            let r = self.next().await;
+            if r.json()["type"] == kind {
+                return r;
+            }
+        }
+    }
+}
+
+fn quick_retries() -> WebhookSettings {
+    WebhookSettings {
+        retries: vec![Duration::ZERO; 3],
+        ..WebhookSettings::default()
+    }
+}
+
+async fn create_hook(app: &TestApp, url: &str, events: Value) -> Value {
+    ok(app
+        .post(
+            "/api/v2/webhooks",
+            Auth::App,
+            json!({"url": url, "events": events, "description": "tests"}),
+        )
+        .await)
+}
+
+/// The default app's events of `kind`, oldest first.
+async fn events_of(app: &TestApp, kind: &str) -> Vec<Value> {
+    let list = ok(app.get("/api/v2/events?limit=100", Auth::App).await);
+    let mut events: Vec<Value> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == kind)
+        .cloned()
+        .collect();
+    events.reverse();
+    events
+}
+
+mod endpoints {
+    use super::*;
+
+    #[tokio::test]
+    async fn create_read_update_rotate_delete() {
+        let app = TestApp::new().await;
+        let hook = create_hook(&app, "https://hooks.example/a", json!(["flow.updated"])).await;
+        let secret = hook["secret"].as_str().unwrap();
+        let key = secret.strip_prefix("whsec_").unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .unwrap();
+        assert!(bytes.len() >= 24);
+        assert_eq!(hook["url"], "https://hooks.example/a");
+        assert_eq!(hook["events"], json!(["flow.updated"]));
+        assert_eq!(hook["description"], "tests");
+        let id = hook["id"].as_str().unwrap();
+
+        let read = ok(app.get(&format!("/api/v2/webhooks/{id}"), Auth::App).await);
+        assert!(read.get("secret").is_none(), "{read}");
+        assert_eq!(read["url"], hook["url"]);
+        let list = ok(app.get("/api/v2/webhooks", Auth::App).await);
+        assert_eq!(list["data"][0]["id"], hook["id"]);
+        assert!(list["data"][0].get("secret").is_none());
+        assert_eq!(list["has_more"], false);
+
+        let changed = ok(app
+            .patch(
+                &format!("/api/v2/webhooks/{id}"),
+                Auth::App,
+                json!({"url": "https://hooks.example/b", "events": []}),
+            )
+            .await);
+        assert_eq!(changed["url"], "https://hooks.example/b");
+        assert_eq!(changed["events"], json!([]));
+        assert_eq!(changed["description"], "tests");
+        assert!(changed.get("secret").is_none());
+        app.patch(
+            &format!("/api/v2/webhooks/{id}"),
+            Auth::App,
+            json!({"url": "https://192.168.1.1/hook"}),
+        )
+        .await
+        .assert_invalid_field("url");
+
+        let rotated = ok(app
+            .post_empty(&format!("/api/v2/webhooks/{id}/secret"), Auth::App)
+            .await);
+        assert!(rotated["secret"].as_str().unwrap().starts_with("whsec_"));
+        assert_ne!(rotated["secret"], hook["secret"]);
+
+        let gone = app
+            .delete(&format!("/api/v2/webhooks/{id}"), Auth::App)
+            .await;
+        assert_eq!(gone.status, 204);
+        app.get(&format!("/api/v2/webhooks/{id}"), Auth::App)
+            .await
+            .assert_error(404, "not_found");
+    }
+
+    #[tokio::test]
+    async fn refuses_plain_http_and_private_networks_naming_url() {
+        let app = TestApp::new().await;
+        for url in [
+            "http://hooks.example/a",
+            "https://10.1.2.3/a",
+            "https://172.20.0.1/a",
+            "https://192.168.0.10/a",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[fd12::1]/a",
+            "ftp://hooks.example/a",
+            "",
+        ] {
+            app.post("/api/v2/webhooks", Auth::App, json!({"url": url}))
+                .await
+                .assert_invalid_field("url");
+        }
+        for url in [
+            "http://127.0.0.1:9/a",
+            "http://[::1]:9/a",
+            "http://localhost:9/a",
+        ] {
+            ok(app
+                .post("/api/v2/webhooks", Auth::App, json!({"url": url}))
+                .await);
+        }
+        app.post(
+            "/api/v2/webhooks",
+            Auth::App,
+            json!({"url": "https://hooks.example", "events": ["nope"]}),
+        )
+        .await
+        .assert_invalid_field("events[0]");
+    }
+
+    #[tokio::test]
+    async fn private_networks_pass_with_the_flag() {
+        let app = TestApp::with_config(|c| {
+            c.with_webhooks(WebhookSettings {
+                allow_private: true,
+                ..WebhookSettings::default()
+            })
+        })
+        .await;
+        ok(app
+            .post(
+                "/api/v2/webhooks",
+                Auth::App,
+                json!({"url": "http://10.1.2.3/a"}),
+            )
+            .await);
+    }
+
+    #[tokio::test]
+    async fn another_apps_webhooks_and_events_are_not_found() {
+        let app = TestApp::new().await;
+        ensure_default_app(&app.db, Some(("pk_other", "sk_other")))
+            .await
+            .unwrap();
+        let hook = create_hook(&app, "https://hooks.example/a", json!([])).await;
+        let id = hook["id"].as_str().unwrap();
+        for res in [
+            app.get(&format!("/api/v2/webhooks/{id}"), OTHER).await,
+            app.patch(
+                &format!("/api/v2/webhooks/{id}"),
+                OTHER,
+                json!({"url": "https://x.example"}),
+            )
+            .await,
+            app.delete(&format!("/api/v2/webhooks/{id}"), OTHER).await,
+            app.post_empty(&format!("/api/v2/webhooks/{id}/secret"), OTHER)
+                .await,
+            app.get(&format!("/api/v2/webhooks/{id}/deliveries"), OTHER)
+                .await,
+        ] {
+            res.assert_error(404, "not_found");
+        }
+        assert_eq!(
+            ok(app.get("/api/v2/webhooks", OTHER).await)["data"],
+            json!([])
+        );
+        // An event of the default app is not the other app's to read or resend.
+        app.create_user().await;
+        let user = ok(app.post("/api/v2/users", Auth::App, bob()).await);
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -100, "user_id": user["id"]}),
+            )
+            .await);
+        let event = &events_of(&app, "transfer.updated").await[0];
+        let event_id = event["id"].as_str().unwrap();
+        assert!(event_id.starts_with("evt_"));
+        assert_eq!(
+            ok(app.get("/api/v2/events", OTHER).await)["data"],
+            json!([])
+        );
+        app.post_empty(&format!("/api/v2/events/{event_id}/resend"), OTHER)
+            .await
+            .assert_error(404, "not_found");
+        app.post_empty("/api/v2/events/evt_nope/resend", Auth::App)
+            .await
+            .assert_error(404, "not_found");
+    }
+}
+
+mod events {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_transfer_fires_one_signed_transfer_updated_per_change() {
+        let app = TestApp::with_webhooks(quick_retries()).await;
+        let mut receiver = Receiver::start(0).await;
+        let hook = create_hook(&app, &receiver.url, json!(["transfer.updated"])).await;
+        let secret = hook["secret"].as_str().unwrap().to_owned();
+        let user = app.create_user().await;
+        let transfer = ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -2_000, "user_id": user["id"]}),
+            )
+            .await);
+
+        let got = receiver.next().await;
+        got.verify(&secret);
+        for name in ["svix-id", "svix-timestamp", "svix-signature"] {
+            let twin = name.replace("svix-", "webhook-");
+            assert_eq!(got.headers[name], got.headers[twin.as_str()], "{name}");
+        }
+        assert!(got.headers["svix-signature"]
+            .to_str()
+            .unwrap()
+            .starts_with("v1,"));
+        let body = got.json();
+        assert_eq!(body["type"], "transfer.updated");
+        assert_eq!(got.headers["svix-id"].to_str().unwrap(), body["id"]);
+        assert_eq!(body["data"], transfer);
+        assert!(body["app_id"].is_string() && body["created"].is_string());
+        let stored = events_of(&app, "transfer.updated").await;
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0], body);
+
+        // A wrong secret does not verify.
+        assert!(
+            standardwebhooks::Webhook::new("whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0")
+                .unwrap()
+                .verify(&got.body, &got.headers)
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_payout_refused_for_insufficient_funds_records_nothing() {
+        let app = TestApp::new().await;
+        create_hook(&app, "https://hooks.example/a", json!([])).await;
+        let user = app.create_user().await;
+        let uid = user["id"].as_str().unwrap();
+        ok(app
+            .post(
+                &format!("/api/v2/users/{uid}/payout-methods"),
+                Auth::App,
+                json!({"platform": "paypal", "email": "ada@example.com"}),
+            )
+            .await);
+        let before = events_of(&app, "transfer.updated").await.len();
+        let res = app
+            .post(
+                "/api/v2/payouts",
+                Auth::App,
+                json!({"user_id": uid, "amount": 500, "platform": "paypal",
+                       "idempotency_key": "k"}),
+            )
+            .await;
+        assert_eq!(res.status.as_u16(), 422, "{}", res.text());
+        assert_eq!(events_of(&app, "transfer.updated").await.len(), before);
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(pending, 0);
+    }
+
+    #[tokio::test]
+    async fn a_payout_and_its_status_changes_fire_once_each() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let uid = user["id"].as_str().unwrap();
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -5_000, "user_id": uid}),
+            )
+            .await);
+        ok(app
+            .post(
+                &format!("/api/v2/users/{uid}/payout-methods"),
+                Auth::App,
+                json!({"platform": "ach", "routing_number": "011000015",
+                       "account_number": "123456789", "account_type": "checking"}),
+            )
+            .await);
+        let payout = ok(app
+            .post(
+                "/api/v2/payouts",
+                Auth::App,
+                json!({"user_id": uid, "amount": 1_000, "platform": "ach",
+                       "idempotency_key": "p1"}),
+            )
+            .await);
+        // A retried request with the same key changes nothing and fires nothing.
+        ok(app
+            .post(
+                "/api/v2/payouts",
+                Auth::App,
+                json!({"user_id": uid, "amount": 1_000, "platform": "ach",
+                       "idempotency_key": "p1"}),
+            )
+            .await);
+        let done = ok(app
+            .post(
+                &format!(
+                    "/api/v2/sandbox/transfers/{}/simulate",
+                    payout["id"].as_str().unwrap()
+                ),
+                Auth::App,
+                json!({"status": "completed"}),
+            )
+            .await);
+        let events = events_of(&app, "transfer.updated").await;
+        let of_payout: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["data"]["id"] == payout["id"])
+            .collect();
+        assert_eq!(of_payout.len(), 2, "{events:?}");
+        assert_eq!(of_payout[0]["data"], payout);
+        assert_eq!(of_payout[1]["data"], done);
+    }
+
+    #[tokio::test]
+    async fn each_step_completion_fires_flow_updated_with_the_flow_as_the_host_reads_it() {
+        let app = TestApp::new().await;
+        let (flow, _user, token) = app
+            .signed_in_flow(
+                json!(["background-check",
+                       {"name": "redirect", "redirect_url": "https://host.example/done"}]),
+                bob(),
+            )
+            .await;
+        let check = json!({"country": "FR", "date_of_birth": ""});
+        ok(app
+            .post("/api/flow/background-check", Auth::Bearer(&token), check)
+            .await);
+        ok(app
+            .post_empty("/api/flow/steps/redirect/complete", Auth::Bearer(&token))
+            .await);
+        // Completing it again changes nothing.
+        ok(app
+            .post_empty("/api/flow/steps/redirect/complete", Auth::Bearer(&token))
+            .await);
+        let events = events_of(&app, "flow.updated").await;
+        assert_eq!(events.len(), 2, "{events:?}");
+        let id = flow["id"].as_str().unwrap();
+        let now = ok(app.get(&format!("/api/v2/flows/{id}"), Auth::App).await);
+        assert_eq!(events[1]["data"], now);
+        assert_eq!(
+            events[0]["data"]["completed_steps"],
+            json!(["background-check"])
+        );
+    }
+
+    #[tokio::test]
+    async fn user_updated_when_sign_in_verifies_a_user() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        assert_eq!(user["status"], "unverified");
+        let flow = app.create_flow(json!({"steps": ["compliance"]})).await;
+        app.sign_in_as_bob(&flow["id"]).await;
+        let events = events_of(&app, "user.updated").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["data"]["id"], user["id"]);
+        assert_eq!(events[0]["data"]["status"], "verified");
+        let uid = user["id"].as_str().unwrap();
+        let now = ok(app.get(&format!("/api/v2/users/{uid}"), Auth::App).await);
+        assert_eq!(events[0]["data"], now);
+    }
+
+    #[tokio::test]
+    async fn user_updated_on_compliance_masked() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app.signed_in_flow(json!(["compliance"]), bob()).await;
+        let w9 = json!({
+            "country": "US", "first_name": "Bob", "last_name": "Loblaw",
+            "date_of_birth": "1980-01-02", "tin": "123-45-6789",
+            "address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
+                        "postal_code": "78701"}
+        });
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w9)
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let events = events_of(&app, "user.updated").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        let text = events[0].to_string();
+        assert!(
+            !text.contains("123-45-6789") && !text.contains("123456789"),
+            "{text}"
+        );
+        assert_eq!(events[0]["data"]["compliance"]["tin_last4"], "6789");
+        let uid = user["id"].as_str().unwrap();
+        let now = ok(app.get(&format!("/api/v2/users/{uid}"), Auth::App).await);
+        assert_eq!(events[0]["data"], now);
+    }
+
+    #[tokio::test]
+    async fn user_updated_on_a_failed_background_check_with_the_flag() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+        let check = json!({
+            "country": "US", "ssn": "111-11-1111", "date_of_birth": "1980-01-02",
+            "address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
+                        "postal_code": "78701"}
+        });
+        let res = app
+            .post("/api/flow/background-check", Auth::Bearer(&token), check)
+            .await;
+        assert_eq!(ok(res)["data"]["status"], "failed");
+        let events = events_of(&app, "user.updated").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["data"]["id"], user["id"]);
+        assert_eq!(events[0]["data"]["has_criminal_activity"], true);
+        assert_eq!(events[0]["data"]["background_check"]["status"], "failed");
+        assert!(!events[0].to_string().contains("111-11-1111"));
+        // The step's completion is its own event.
+        assert_eq!(events_of(&app, "flow.updated").await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn app_updated_on_each_settings_change_and_never_for_a_refused_one() {
+        let app = TestApp::new().await;
+        let settings = ok(app
+            .patch("/api/v2/app", Auth::App, json!({"name": "Renamed"}))
+            .await);
+        let refused = app
+            .patch(
+                "/api/v2/app",
+                Auth::App,
+                json!({"allowed_origins": ["ftp://nope"]}),
+            )
+            .await;
+        assert_eq!(refused.status.as_u16(), 422, "{}", refused.text());
+        let events = events_of(&app, "app.updated").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["data"], settings);
+        assert_eq!(
+            events[0]["data"],
+            ok(app.get("/api/v2/app", Auth::App).await)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_events_list_pages_by_event_id() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        for _ in 0..3 {
+            ok(app
+                .post(
+                    "/api/v2/transfers",
+                    Auth::App,
+                    json!({"amount": -100, "user_id": user["id"]}),
+                )
+                .await);
+        }
+        let first = ok(app.get("/api/v2/events?limit=2", Auth::App).await);
+        assert_eq!(first["has_more"], true);
+        let last = first["data"][1]["id"].as_str().unwrap();
+        let next = ok(app
+            .get(
+                &format!("/api/v2/events?limit=2&starting_after={last}"),
+                Auth::App,
+            )
+            .await);
+        assert_eq!(next["data"].as_array().unwrap().len(), 1);
+        assert_eq!(next["has_more"], false);
+    }
+}
+
+mod delivery {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_receiver_failing_twice_gets_the_event_on_the_third_try_and_the_log_shows_it() {
+        let app = TestApp::with_webhooks(quick_retries()).await;
+        let mut receiver = Receiver::start(2).await;
+        let hook = create_hook(&app, &receiver.url, json!([])).await;
+        let id = hook["id"].as_str().unwrap();
+        let user = app.create_user().await;
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -100, "user_id": user["id"]}),
+            )
+            .await);
+        let got = receiver.next().await;
+        got.verify(hook["secret"].as_str().unwrap());
+        assert_eq!(receiver.requests.load(Ordering::SeqCst), 3);
+        let event_id = got.json()["id"].clone();
+
+        // The third attempt's log row is written just after the receiver answered it.
+        let log = loop {
+            let log = ok(app
+                .get(&format!("/api/v2/webhooks/{id}/deliveries"), Auth::App)
+                .await);
+            if log["data"].as_array().unwrap().len() == 3 {
+                break log;
+            }
+            tokio::task::yield_now().await;
+        };
+        let attempts = log["data"].as_array().unwrap();
+        // Newest first.
+        assert_eq!(attempts[0]["attempt"], 3);
+        assert_eq!(attempts[0]["response_status"], 200);
+        assert_eq!(attempts[0]["succeeded"], true);
+        assert_eq!(attempts[0]["next_retry"], Value::Null);
+        for failed in &attempts[1..] {
+            assert_eq!(failed["response_status"], 500);
+            assert_eq!(failed["succeeded"], false);
+            assert!(failed["next_retry"].is_string());
+            assert_eq!(failed["response_body"].as_str().unwrap().len(), 1024);
+        }
+        for a in attempts {
+            assert_eq!(a["event_id"], event_id);
+            assert_eq!(a["event_type"], "transfer.updated");
+            assert!(a["attempted"].is_string());
+        }
+    }
+
+    #[tokio::test]
+    async fn after_the_last_retry_the_delivery_fails_and_resend_delivers_again() {
+        let app = TestApp::with_webhooks(quick_retries()).await;
+        let mut receiver = Receiver::start(3).await;
+        let hook = create_hook(&app, &receiver.url, json!([])).await;
+        let id = hook["id"].as_str().unwrap();
+        let user = app.create_user().await;
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -100, "user_id": user["id"]}),
+            )
+            .await);
+        let log = loop {
+            let log = ok(app
+                .get(&format!("/api/v2/webhooks/{id}/deliveries"), Auth::App)
+                .await);
+            if log["data"].as_array().unwrap().len() == 3 {
+                break log;
+            }
+            tokio::task::yield_now().await;
+        };
+        assert_eq!(log["data"][0]["succeeded"], false);
+        assert_eq!(log["data"][0]["next_retry"], Value::Null);
+        let event_id = log["data"][0]["event_id"].as_str().unwrap().to_owned();
+        let status: String = sqlx::query_scalar("SELECT status FROM webhook_deliveries")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(status, "failed");
+
+        let event = ok(app
+            .post_empty(&format!("/api/v2/events/{event_id}/resend"), Auth::App)
+            .await);
+        assert_eq!(event["id"], event_id);
+        let got = receiver.next().await;
+        assert_eq!(got.json()["id"], event_id);
+        got.verify(hook["secret"].as_str().unwrap());
+    }
+
+    #[tokio::test]
+    async fn endpoints_get_only_the_types_they_take() {
+        let app = TestApp::with_webhooks(quick_retries()).await;
+        let mut flows_only = Receiver::start(0).await;
+        create_hook(&app, &flows_only.url, json!(["flow.updated"])).await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        let user = app.create_user().await;
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -100, "user_id": user["id"]}),
+            )
+            .await);
+        ok(app
+            .post_empty("/api/flow/steps/redirect/complete", Auth::Bearer(token))
+            .await);
+        let got = flows_only.next_of("flow.updated").await;
+        assert_eq!(got.json()["data"]["id"], flow["id"]);
+        assert_eq!(flows_only.requests.load(Ordering::SeqCst), 1);
+    }
+}
+
+mod demo {
+    use super::*;
+    use axum::http::Method;
+
+    /// A delivery of `event` signed with `secret` at the current time, as the worker sends it.
+    async fn deliver(app: &TestApp, secret: &str, event: &Value) -> TestResponse {
+        let body = event.to_string();
+        let id = event["id"].as_str().unwrap();
+        let ts = chrono::Utc::now().timestamp();
+        let signature = standardwebhooks::Webhook::new(secret)
+            .unwrap()
+            .sign(id, ts, body.as_bytes())
+            .unwrap();
+        let ts = ts.to_string();
+        app.send(
+            Method::POST,
+            "/demo/webhooks",
+            Auth::None,
+            &[
+                ("webhook-id", id),
+                ("webhook-timestamp", &ts),
+                ("webhook-signature", &signature),
+            ],
+            Some(("application/json", body.clone().into_bytes())),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn the_demo_receiver_keeps_only_verified_events_and_lists_them_by_flow() {
+        let app = TestApp::with_config(|mut c| {
+            c.public_url = "http://127.0.0.1:9".to_owned();
+            c
+        })
+        .await;
+        let hook = create_hook(&app, "http://127.0.0.1:9/demo/webhooks", json!([])).await;
+        let secret = hook["secret"].as_str().unwrap();
+        let flow_id = uuid::Uuid::new_v4().to_string();
+        let event = json!({"id": "evt_1", "type": "flow.updated", "created": "2026-12-02T10:00:00Z",
+                           "app_id": uuid::Uuid::nil(), "data": {"id": flow_id,
+                           "completed_steps": ["redirect"]}});
+        assert_eq!(deliver(&app, secret, &event).await.status, 204);
+
+        let forged = json!({"id": "evt_2", "type": "flow.updated", "data": {"id": flow_id}});
+        let wrong = "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";
+        assert_eq!(deliver(&app, wrong, &forged).await.status, 400);
+
+        let listed = ok(app
+            .get(&format!("/demo/webhooks?flow={flow_id}"), Auth::None)
+            .await);
+        assert_eq!(listed["data"], json!([event]));
+        let other = ok(app
+            .get(
+                &format!("/demo/webhooks?flow={}", uuid::Uuid::new_v4()),
+                Auth::None,
+            )
+            .await);
+        assert_eq!(other["data"], json!([]));
+    }
+}
