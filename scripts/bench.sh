@@ -37,8 +37,12 @@ bench() {
     kill -0 "$server" 2>/dev/null || { cat "$work/$label.log" >&2; return 1; }
     sleep 0.1
   done
-  local status=0
-  "$target/release/payout-bench" --base "http://127.0.0.1:$port" --database "$url" \
+  local status=0 org_id org_key
+  # A fresh database: the sandbox printed the organization's generated credentials.
+  org_id=$(sed -n 's/^org_id: //p' "$work/$label.out")
+  org_key=$(sed -n 's/^org_key: //p' "$work/$label.out")
+  "$target/release/payout-bench" --base "http://127.0.0.1:$port" \
+    --org-id "$org_id" --org-key "$org_key" \
     --label "$label" --seconds "${BENCH_SECONDS:-5}" --concurrency "${BENCH_CONCURRENCY:-64}" \
     --apps "${APPS:-8}" || status=$?
   kill "$server" 2>/dev/null || true

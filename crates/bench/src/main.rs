@@ -32,9 +32,12 @@ struct Cli {
     /// Base URL of the running sandbox, e.g. http://127.0.0.1:8080.
     #[arg(long)]
     base: String,
-    /// The sandbox's database URL: the benchmark's apps are made there (see `new_app`).
+    /// The sandbox organization's id: the benchmark's apps are made with its credentials.
     #[arg(long)]
-    database: String,
+    org_id: String,
+    /// The sandbox organization's key.
+    #[arg(long)]
+    org_key: String,
     /// Printed before every figure (e.g. sqlite, postgres).
     #[arg(long, default_value = "")]
     label: String,
@@ -129,13 +132,20 @@ impl Sandbox {
     }
 }
 
-/// App `k` of benchmark run `run`, made in the sandbox's database by the library call the tests
-/// use, as the sandbox has no app-management API yet. When `POST /api/v2/apps` lands (issue 10,
-/// "Organization and apps"), this becomes that one request with the organization's credentials.
-async fn new_app(db: &payout_sandbox::Db, run: &str, k: usize) -> Result<Creds> {
-    let (client_id, api_key) = (format!("pk_bench_{run}_{k}"), format!("sk_bench_{run}_{k}"));
-    payout_sandbox::ensure_default_app(db, Some((&client_id, &api_key))).await?;
-    Creds::new(&client_id, &api_key)
+/// App `k` of benchmark run `run`, made with the organization's credentials
+/// (`POST /api/v2/apps`, issue 10 "Organization and apps").
+async fn new_app(sandbox: &Sandbox, org: &Creds, run: &str, k: usize) -> Result<Creds> {
+    let body = json!({"name": format!("bench {run} {k}")});
+    let app = sandbox
+        .ok(Method::POST, "/api/v2/apps", org, Some(body))
+        .await?;
+    let field = |name: &str| {
+        app[name]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("a new app without {name}"))
+    };
+    Creds::new(&field("client_id")?, &field("api_key")?)
 }
 
 /// What a measurement saw: each request's latency and result, and how long it all took.
@@ -231,7 +241,7 @@ const AMOUNT: i64 = 100;
 /// after. Prints one line.
 async fn payout_run(
     sandbox: &Sandbox,
-    db: &payout_sandbox::Db,
+    org: &Creds,
     cli: &Cli,
     run: &str,
     apps: usize,
@@ -240,7 +250,7 @@ async fn payout_run(
     let mut users: Vec<Vec<String>> = Vec::new();
     let mut before = Vec::new();
     for k in 0..apps {
-        let app = new_app(db, &format!("{run}_{apps}"), k).await?;
+        let app = new_app(sandbox, org, &format!("{run}_{apps}"), k).await?;
         sandbox
             .ok(
                 Method::POST,
@@ -361,13 +371,13 @@ async fn main() -> Result<()> {
         base: cli.base.trim_end_matches('/').to_owned(),
         http: Client::builder(TokioExecutor::new()).build_http(),
     };
-    let db = payout_sandbox::connect(&cli.database).await?;
+    let org = Creds::new(&cli.org_id, &cli.org_key)?;
     let run = SystemTime::now()
         .duration_since(UNIX_EPOCH)?
         .as_millis()
         .to_string();
 
-    let app = new_app(&db, &run, 0).await?;
+    let app = new_app(&sandbox, &org, &run, 0).await?;
     let flow = sandbox
         .ok(
             Method::POST,
@@ -408,7 +418,7 @@ async fn main() -> Result<()> {
             m.percentile_ms(99),
         );
     }
-    payout_run(&sandbox, &db, &cli, &run, 1).await?;
-    payout_run(&sandbox, &db, &cli, &run, cli.apps).await?;
+    payout_run(&sandbox, &org, &cli, &run, 1).await?;
+    payout_run(&sandbox, &org, &cli, &run, cli.apps).await?;
     Ok(())
 }
