@@ -3,17 +3,31 @@
 //! timestamps as BIGINT unix milliseconds, flags as BIGINT 0/1, JSON as TEXT. Queries use `$1`
 //! placeholders, which both databases accept.
 //!
-//! Writes that must see and change shared state atomically (money, payout methods) go through
-//! [`begin_write`]: `BEGIN IMMEDIATE` on SQLite (the write lock is taken up front, waiting
-//! under the busy timeout, so two writers never deadlock upgrading a read lock) and a
-//! READ COMMITTED transaction on PostgreSQL that first locks the `ledger` sequence row, so
-//! writers queue instead of racing and each one reads what the previous one committed.
+//! SQLite runs in write-ahead-log mode with `synchronous = NORMAL` on every connection (a commit
+//! is durable once the log is synced at a checkpoint; a power cut may lose the last commits, never
+//! corrupt the file) and a busy timeout, so readers never wait for the writer.
+//!
+//! Writes that must see and change shared state atomically go through one of two transactions:
+//!
+//! - [`begin_ledger_write`] (money): on SQLite, this process's writers first take turns in a
+//!   fair queue, then `BEGIN IMMEDIATE` (the write lock taken up front, another process's writer
+//!   waited for under the busy timeout, so two writers never deadlock upgrading a read lock); on
+//!   PostgreSQL a READ COMMITTED transaction that locks nothing up front: the ledger locks the
+//!   rows it reads-then-writes ([`for_update`]), accounts always in id order, so payouts of
+//!   unrelated wallets run side by side and never deadlock (issue 10).
+//! - [`begin_write`] (everything else: sign-in, identity, payout methods): the same on SQLite;
+//!   on PostgreSQL it also takes one transaction-scoped advisory lock, so these writers queue
+//!   behind each other (not behind the ledger) and each reads what the previous one committed.
+//!
+//! Counters ([`next_seq`]) are PostgreSQL sequences on PostgreSQL ([`PG_SEQUENCES`]): taking a
+//! number there locks nothing, where the `sequences` row would stay locked until commit.
 
 use crate::error::Error;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
+use sqlx::Connection as _;
 use uuid::Uuid;
 
 /// A pool of connections to SQLite or PostgreSQL.
@@ -30,6 +44,12 @@ static MIGRATOR: Migrator = sqlx::migrate!();
 ///   never closes (each SQLite connection would otherwise see its own empty database).
 /// - `postgres://user:password@host/db`: an existing PostgreSQL database.
 pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
+    connect_with(database_url, None).await
+}
+
+/// [`connect`] with a pool of at most `max_connections` (default: 8 on a SQLite file, 16 on
+/// PostgreSQL; an in-memory SQLite database always has one).
+pub async fn connect_with(database_url: &str, max_connections: Option<u32>) -> anyhow::Result<Db> {
     sqlx::any::install_default_drivers();
     let url = with_create_mode(database_url);
     let options = if is_sqlite_memory(&url) {
@@ -38,10 +58,38 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
             .max_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+    } else if is_sqlite(&url) {
+        AnyPoolOptions::new().max_connections(max_connections.unwrap_or(SQLITE_CONNECTIONS))
     } else {
-        AnyPoolOptions::new().max_connections(8)
+        AnyPoolOptions::new().max_connections(max_connections.unwrap_or(POSTGRES_CONNECTIONS))
     };
     let db = options
+        // sqlx pings every connection it hands out by default: on SQLite that is a round trip
+        // to the connection's thread, on PostgreSQL to the server, doubling the cost of a short
+        // query. Only a connection idle for a while is checked.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                if !is_postgres(conn) {
+                    // Per connection: neither setting is kept in the file.
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
         .connect(&url)
         .await
         .with_context(|| format!("cannot open the database {}", redact(database_url)))?;
@@ -56,32 +104,177 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
         .run(&db)
         .await
         .context("cannot bring the database schema up to date")?;
+    if !is_sqlite(&url) {
+        ensure_pg_sequences(&db)
+            .await
+            .context("cannot create the PostgreSQL sequences")?;
+    }
     Ok(db)
 }
 
-/// A transaction for writes that read shared state first (see the module docs); commit it, or
-/// drop it to roll back. Never use the pool while holding one: on in-memory SQLite the pool has
-/// a single connection.
-pub(crate) async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, Error> {
-    if db.connect_options().database_url.scheme() == "sqlite" {
-        return Ok(db.begin_with("BEGIN IMMEDIATE").await?);
-    }
-    let mut tx = db
-        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-        .await?;
-    sqlx::query("UPDATE sequences SET value = value WHERE name = 'ledger'")
+/// Connections of a SQLite file's pool: one writer at a time (WAL) and readers beside it.
+const SQLITE_CONNECTIONS: u32 = 8;
+
+/// Connections of a PostgreSQL pool: ledger writers of unrelated wallets run side by side, each
+/// holding a connection while it waits for its rows.
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// How long a pooled connection may have been idle before it is checked (pinged) on its way out.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long a SQLite connection waits for the write lock before failing.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// The advisory lock [`begin_write`] takes on PostgreSQL ("payw").
+const WRITE_LOCK: i64 = 0x7061_7977;
+
+/// The advisory lock held while a starting process creates the sequences ("pays").
+const SEQUENCES_LOCK: i64 = 0x7061_7973;
+
+/// The counters that are sequences named `<counter>_seq` on PostgreSQL. A counter not listed
+/// stays a row of `sequences` on both databases: correct, but its row is locked until commit.
+/// A sandbox from before issue 10 counts in those rows, so it must not share a PostgreSQL
+/// database with this one (their numbers would collide, and the loser's write fail).
+pub(crate) const PG_SEQUENCES: [&str; 5] = [
+    "ledger",
+    "payout_methods",
+    "bank_accounts",
+    "background_checks",
+    "app_notifications",
+];
+
+/// Creates the sequences of [`PG_SEQUENCES`] unless they exist, each starting after the
+/// `sequences` row it replaces (a database written by an earlier version). Safe at every start
+/// and from several processes at once.
+async fn ensure_pg_sequences(db: &Db) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SEQUENCES_LOCK)
         .execute(&mut *tx)
         .await?;
+    for name in PG_SEQUENCES {
+        sqlx::query(&format!("CREATE SEQUENCE IF NOT EXISTS {name}_seq"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&format!(
+            "SELECT setval('{name}_seq', s.value) FROM sequences s WHERE s.name = $1 \
+             AND s.value > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {name}_seq)"
+        ))
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// Whether `conn` is a PostgreSQL connection (else SQLite).
+pub(crate) fn is_postgres(conn: &sqlx::AnyConnection) -> bool {
+    conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME
+}
+
+/// ` FOR NO KEY UPDATE` on PostgreSQL, to end a `SELECT` of rows the transaction reads and then
+/// changes (not their keys): the lock an `UPDATE` takes, which leaves other transactions free to
+/// insert rows that reference them (a foreign key's `KEY SHARE`). Nothing on SQLite, whose write
+/// transaction holds the whole database.
+pub(crate) fn for_update(conn: &sqlx::AnyConnection) -> &'static str {
+    if is_postgres(conn) {
+        " FOR NO KEY UPDATE"
+    } else {
+        ""
+    }
+}
+
+/// A transaction for writes that read shared state first, other than the ledger's (see the
+/// module docs); commit it, or drop it to roll back. Never use the pool while holding one: on
+/// in-memory SQLite the pool has a single connection.
+pub(crate) async fn begin_write(db: &Db) -> Result<WriteTx, Error> {
+    let mut tx = begin_ledger_write(db).await?;
+    if is_postgres(&tx) {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
     Ok(tx)
 }
 
-/// Takes the next `count` numbers of sequence `name` (inside a write transaction); returns the
-/// first.
+/// A transaction for ledger writes (see the module docs): on PostgreSQL it locks nothing by
+/// itself, so the caller must lock, in a fixed order, every row it reads and then changes.
+/// Never use the pool while holding one.
+pub(crate) async fn begin_ledger_write(db: &Db) -> Result<WriteTx, Error> {
+    let url = &db.connect_options().database_url;
+    if url.scheme() != "sqlite" {
+        let tx = db
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await?;
+        return Ok(WriteTx { tx, _turn: None });
+    }
+    // This process's writers take turns here, in order, before asking SQLite: a writer that
+    // found the database locked would sleep in SQLite's busy handler (up to 100 ms a time)
+    // while the lock went free. Another process's writers still meet the busy timeout.
+    let turn = if is_sqlite_memory(url.as_str()) {
+        None
+    } else {
+        Some(writer_turns(url.as_str()).lock_owned().await)
+    };
+    let tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    Ok(WriteTx { tx, _turn: turn })
+}
+
+/// A write transaction ([`begin_write`], [`begin_ledger_write`]): the connection (it derefs to
+/// it), and on a SQLite file this process's turn to write, held until it commits or is dropped
+/// (which rolls it back).
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    // Dropped after `tx`, so the next writer starts once this one has ended.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits the transaction, then lets the next writer go.
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+/// The queue of this process's writers to the SQLite database at `url` (one per database).
+fn writer_turns(url: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    type Turns = std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>;
+    static TURNS: std::sync::LazyLock<std::sync::Mutex<Turns>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut turns = TURNS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    turns.entry(url.to_owned()).or_default().clone()
+}
+
+/// Takes the next `count` numbers of counter `name` (inside a write transaction); returns the
+/// first. They are consecutive, so on PostgreSQL only one number (`count` 1) comes from the
+/// counter's sequence ([`next_seqs`]); more come from its `sequences` row, as on SQLite.
 pub(crate) async fn next_seq(
     conn: &mut sqlx::AnyConnection,
     name: &str,
     count: i64,
 ) -> Result<i64, Error> {
+    if count == 1 && is_postgres(conn) {
+        if let Some(first) = next_seqs(conn, name, 1).await?.first() {
+            return Ok(*first);
+        }
+    }
     let last: i64 = sqlx::query_scalar(
         "UPDATE sequences SET value = value + $1 WHERE name = $2 RETURNING value",
     )
@@ -90,6 +283,41 @@ pub(crate) async fn next_seq(
     .fetch_one(conn)
     .await?;
     Ok(last - count + 1)
+}
+
+/// Takes `count` numbers of counter `name` (inside a write transaction), rising, in one
+/// statement. On PostgreSQL a [`PG_SEQUENCES`] counter's come from its sequence: unique and
+/// rising, but not always consecutive nor in commit order, and a rolled-back transaction leaves
+/// a gap; otherwise they are consecutive, from the counter's `sequences` row.
+pub(crate) async fn next_seqs(
+    conn: &mut sqlx::AnyConnection,
+    name: &str,
+    count: usize,
+) -> Result<Vec<i64>, Error> {
+    let n = i64::try_from(count).map_err(|e| Error::Internal(e.to_string()))?;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if is_postgres(conn) {
+        if let Some(name) = PG_SEQUENCES.iter().find(|n| **n == name) {
+            let mut numbers: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT nextval('{name}_seq') FROM generate_series(1, $1)"
+            ))
+            .bind(n)
+            .fetch_all(conn)
+            .await?;
+            numbers.sort_unstable();
+            return Ok(numbers);
+        }
+    }
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE sequences SET value = value + $1 WHERE name = $2 RETURNING value",
+    )
+    .bind(n)
+    .bind(name)
+    .fetch_one(conn)
+    .await?;
+    Ok((last - n + 1..=last).collect())
 }
 
 /// Whether `e` is a unique (or primary key) violation: a concurrent writer got there first.

@@ -8,13 +8,23 @@
 //! and each balance is its credits less its debits. Only `external:` accounts may go negative:
 //! a debit is a conditional `UPDATE … WHERE balance >= amount` whose miss is a [`Shortfall`],
 //! backed by a CHECK constraint. A transfer, its transactions and its status changes are
-//! written in one write transaction ([`crate::db::begin_write`]), with its idempotency key
-//! when it has one.
+//! written in one write transaction ([`crate::db::begin_ledger_write`]), with its idempotency
+//! key when it has one.
+//!
+//! Locking (issue 10): on PostgreSQL a ledger write locks only the rows it reads and then
+//! changes: the accounts whose balances it moves, all at once in id order before changing any
+//! ([`apply_moves`]), and for a status change the transfer first. Payouts of unrelated wallets
+//! therefore run side by side and never deadlock. `external:` accounts keep no stored balance
+//! (their `balance` column is left as it is: 0, or what it was before issue 10): outside the
+//! system and unbounded, they need no check, and as every payout on a rail touches its account,
+//! its row would queue every payout of every app. Their balance is the sum of their
+//! transactions. SQLite's write transaction holds the whole database, so none of this applies
+//! there.
 
 use crate::db::{
-    begin_write, enum_from_text, from_millis, is_unique_violation, metadata_from_text,
-    metadata_to_text, next_seq, parse_stored_id, parse_stored_json, parse_stored_opt_id,
-    to_json_text, to_millis, Db,
+    begin_ledger_write, enum_from_text, for_update, from_millis, is_unique_violation,
+    metadata_from_text, metadata_to_text, next_seqs, parse_stored_id, parse_stored_json,
+    parse_stored_opt_id, to_json_text, to_millis, Db,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -156,14 +166,40 @@ impl LedgerError {
     }
 }
 
+/// The balances `sql` reads (`id, balance` of the accounts `ids`), by account.
+async fn read_balances(
+    conn: &mut AnyConnection,
+    sql: &str,
+    ids: &[&str],
+) -> Result<HashMap<String, Cents>, Error> {
+    let mut read = sqlx::query_as::<_, (String, Cents)>(sql);
+    for id in ids {
+        read = read.bind(*id);
+    }
+    Ok(read.fetch_all(conn).await?.into_iter().collect())
+}
+
+/// Whose accounts [`apply_moves`] may open when they are missing.
+#[derive(Clone, Copy, Debug)]
+struct AccountOpener {
+    app_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+}
+
 /// Applies `moves` to the balances, all or nothing (inside the caller's write transaction).
+/// With `opener`, that user's wallet and hold accounts are opened if a move needs them.
 ///
-/// The net change of each account is applied in account-id order, a debit only
-/// `WHERE balance >= amount`: a miss is the [`Shortfall`] of the first account (in that order:
-/// the app's wallet before the user's) that lacks the money. Every sum is checked (issue 8):
-/// a change that would take a balance beyond the `i64` range is [`LedgerError::Overflow`], in
-/// memory or in the database's `UPDATE`, which only applies when the result stays in range.
-async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), LedgerError> {
+/// The accounts' balances are read first, on PostgreSQL locked in one statement in id order (see
+/// the module docs), and checked: the first account in id order (the app's wallet before the
+/// user's) that lacks the money is the [`Shortfall`]. Then one `UPDATE` applies every net change.
+/// External accounts are not changed (they keep no stored balance). Every sum is checked (issue 8):
+/// a change that would take a balance beyond the `i64` range is [`LedgerError::Overflow`].
+async fn apply_moves(
+    conn: &mut AnyConnection,
+    moves: &[Move],
+    opener: Option<AccountOpener>,
+) -> Result<(), LedgerError> {
     let mut net: BTreeMap<&str, Cents> = BTreeMap::new();
     for m in moves {
         if m.amount <= 0 || m.from == m.to {
@@ -174,45 +210,59 @@ async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), Led
         let to = net.entry(&m.to).or_default();
         *to = to.checked_add(m.amount).ok_or(LedgerError::Overflow)?;
     }
-    for (account, delta) in net {
-        if delta == 0 {
-            continue;
+    net.retain(|account, delta| *delta != 0 && !is_external(account));
+    if net.is_empty() {
+        return Ok(());
+    }
+    // The balances, locked on PostgreSQL (in id order, see the module docs); SQLite's write
+    // transaction already holds the database.
+    let sql = format!(
+        "SELECT id, balance FROM accounts WHERE id IN ({}) ORDER BY id{}",
+        placeholders(net.len()),
+        for_update(conn)
+    );
+    let ids: Vec<&str> = net.keys().copied().collect();
+    let mut balances = read_balances(&mut *conn, &sql, &ids).await?;
+    if let (true, Some(opener)) = (balances.len() < net.len(), opener) {
+        // A user from before the ledger: their accounts open on first use.
+        ensure_user_accounts(&mut *conn, opener.app_id, opener.user_id, opener.now).await?;
+        balances = read_balances(&mut *conn, &sql, &ids).await?;
+    }
+    // In account-id order: the first account that lacks the money is the shortfall.
+    for (account, delta) in &net {
+        let balance = *balances
+            .get(*account)
+            .ok_or_else(|| Error::Internal(format!("no ledger account {account}")))?;
+        let after = balance.checked_add(*delta).ok_or(LedgerError::Overflow)?;
+        if after < 0 {
+            return Err(LedgerError::Shortfall(Shortfall {
+                account: (*account).to_owned(),
+                balance,
+            }));
         }
-        // balance + delta stays within i64: below MAX - delta for a credit, at or above
-        // MIN - delta for a debit (and at or above -delta for an account that may not go
-        // negative).
-        let (op, bound) = if delta > 0 {
-            ("<=", i64::MAX - delta)
-        } else if is_external(account) {
-            (">=", i64::MIN - delta)
-        } else {
-            (">=", delta.checked_neg().ok_or(LedgerError::Overflow)?)
-        };
-        let done = sqlx::query(&format!(
-            "UPDATE accounts SET balance = balance + $1 WHERE id = $2 AND balance {op} $3"
-        ))
-        .bind(delta)
-        .bind(account)
-        .bind(bound)
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() != 1 {
-            let balance: Option<Cents> =
-                sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
-                    .bind(account)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            return Err(match balance {
-                Some(balance) if balance.checked_add(delta).is_some_and(|b| b < 0) => {
-                    LedgerError::Shortfall(Shortfall {
-                        account: account.to_owned(),
-                        balance,
-                    })
-                }
-                Some(_) => LedgerError::Overflow,
-                None => Error::Internal(format!("no ledger account {account}")).into(),
-            });
-        }
+    }
+    // One statement for every account (the CHECK constraint stays the backstop).
+    let cases = (0..net.len())
+        .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let ids = (0..net.len())
+        .map(|i| format!("${}", 2 * net.len() + i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE accounts SET balance = balance + CASE id {cases} ELSE 0 END WHERE id IN ({ids})"
+    );
+    let mut update = sqlx::query(&sql);
+    for (account, delta) in &net {
+        update = update.bind(*account).bind(*delta);
+    }
+    for account in net.keys() {
+        update = update.bind(*account);
+    }
+    let done = update.execute(&mut *conn).await?;
+    if done.rows_affected() != net.len() as u64 {
+        return Err(Error::Internal("a ledger account vanished under its lock".to_owned()).into());
     }
     Ok(())
 }
@@ -230,34 +280,61 @@ pub(crate) fn amount_out_of_range() -> Error {
     Error::invalid_field("amount", "is more than the ledger can hold")
 }
 
-/// Inserts `moves` as transactions of `transfer_id`, numbered from the ledger sequence.
+/// Inserts `moves` as transactions of `transfer_id`, numbered from the ledger sequence, in one
+/// statement.
 async fn insert_transactions(
     conn: &mut AnyConnection,
     transfer_id: &str,
     moves: &[Move],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    let ids = next_seqs(&mut *conn, "ledger", moves.len()).await?;
+    insert_numbered_transactions(conn, transfer_id, &ids, moves, now).await
+}
+
+/// Inserts `moves` as transactions of `transfer_id` with ids `ids`, in one statement.
+async fn insert_numbered_transactions(
+    conn: &mut AnyConnection,
+    transfer_id: &str,
+    ids: &[i64],
+    moves: &[Move],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     if moves.is_empty() {
         return Ok(());
     }
-    let count = i64::try_from(moves.len()).map_err(|e| Error::Internal(e.to_string()))?;
-    let first = next_seq(&mut *conn, "ledger", count).await?;
-    for (id, m) in (first..).zip(moves) {
-        sqlx::query(
-            "INSERT INTO transactions (id, transfer_id, source, destination, amount, kind, \
-             created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(transfer_id)
-        .bind(&m.from)
-        .bind(&m.to)
-        .bind(m.amount)
-        .bind(m.kind.as_str())
-        .bind(to_millis(now))
-        .execute(&mut *conn)
-        .await?;
+    let sql = format!(
+        "INSERT INTO transactions (id, transfer_id, source, destination, amount, kind, created) \
+         VALUES {}",
+        value_rows(moves.len(), 7)
+    );
+    let mut insert = sqlx::query(&sql);
+    for (id, m) in ids.iter().zip(moves) {
+        insert = insert
+            .bind(*id)
+            .bind(transfer_id)
+            .bind(&m.from)
+            .bind(&m.to)
+            .bind(m.amount)
+            .bind(m.kind.as_str())
+            .bind(to_millis(now));
     }
+    insert.execute(conn).await?;
     Ok(())
+}
+
+/// `($1, …, $columns), ($columns+1, …)`: the placeholders of `rows` rows of a multi-row insert.
+fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({row})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Appends `status` to the status history of `transfer_id`.
@@ -288,55 +365,52 @@ pub(crate) async fn ensure_user_accounts(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    // One statement for both: a payout's write transaction runs this every time.
+    let mut insert = sqlx::query(
+        "INSERT INTO accounts (id, kind, app_id, user_id, balance, created) \
+         VALUES ($1, $2, $3, $4, 0, $5), ($6, $7, $8, $9, 0, $10) ON CONFLICT (id) DO NOTHING",
+    );
     for (id, kind) in [
         (user_account(user_id), "user"),
         (hold_account(user_id), "hold"),
     ] {
-        sqlx::query(
-            "INSERT INTO accounts (id, kind, app_id, user_id, balance, created) \
-             VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(kind)
-        .bind(app_id.to_string())
-        .bind(user_id.to_string())
-        .bind(to_millis(now))
-        .execute(&mut *conn)
-        .await?;
+        insert = insert
+            .bind(id)
+            .bind(kind)
+            .bind(app_id.to_string())
+            .bind(user_id.to_string())
+            .bind(to_millis(now));
     }
+    insert.execute(&mut *conn).await?;
     Ok(())
 }
 
 /// Gives app `app_id` its wallet and fee account, and the wallet its [`OPENING_BALANCE`] (a
-/// refill from `external:bank`), unless it has them already. Safe to call at every start.
+/// refill from `external:bank`), unless it has them already. Safe to call at every start, and
+/// from several processes at once: the wallet's insert decides which call opens it (on
+/// PostgreSQL a concurrent one waits for it and then does nothing).
 pub(crate) async fn open_app_wallet(
     db: &Db,
     app_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_ledger_write(db).await?;
     open_app_wallet_in(&mut tx, app_id, now).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// [`open_app_wallet`] inside the caller's write transaction ([`begin_write`]): a new app and
-/// its wallet are written together (issue 10).
+/// [`open_app_wallet`] inside the caller's write transaction: a new app and its wallet are
+/// written together (issue 10). The wallet's insert decides whether this call opens it.
 pub(crate) async fn open_app_wallet_in(
     tx: &mut AnyConnection,
     app_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1")
-        .bind(app_account(app_id))
-        .fetch_optional(&mut *tx)
-        .await?;
-    if exists.is_some() {
-        return Ok(());
-    }
     for (id, kind) in [(app_account(app_id), "app"), (fees_account(app_id), "fees")] {
-        sqlx::query(
-            "INSERT INTO accounts (id, kind, app_id, balance, created) VALUES ($1, $2, $3, 0, $4)",
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (id, kind, app_id, balance, created) VALUES ($1, $2, $3, 0, $4) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
         .bind(kind)
@@ -344,6 +418,9 @@ pub(crate) async fn open_app_wallet_in(
         .bind(to_millis(now))
         .execute(&mut *tx)
         .await?;
+        if inserted.rows_affected() == 0 && kind == "app" {
+            return Ok(());
+        }
     }
     let draft = TransferDraft::completed(
         app_id,
@@ -446,26 +523,38 @@ impl TransferDraft {
 }
 
 /// Writes `draft`: balances first (a [`Shortfall`] writes nothing), then the transfer, its
-/// status history and its transactions. Inside the caller's write transaction.
+/// status history and its transactions, one statement each. Inside the caller's write
+/// transaction. Returns the transfer as [`load_transfer`] would read it back, built from what
+/// was written rather than read again under the write lock.
 async fn write_transfer(
     conn: &mut AnyConnection,
     draft: &TransferDraft,
     now: DateTime<Utc>,
-) -> Result<(), LedgerError> {
+) -> Result<Transfer, LedgerError> {
     let status = *draft
         .statuses
         .last()
         .ok_or_else(|| Error::Internal("a transfer without a status".to_owned()))?;
-    apply_moves(&mut *conn, &draft.moves).await?;
-    let seq = next_seq(&mut *conn, "ledger", 1).await?;
+    let opener = draft.user_id.map(|user_id| AccountOpener {
+        app_id: draft.app_id,
+        user_id,
+        now,
+    });
+    apply_moves(&mut *conn, &draft.moves, opener).await?;
+    // The transfer's number and its transactions' in one go.
+    let numbers = next_seqs(&mut *conn, "ledger", 1 + draft.moves.len()).await?;
+    let (seq, transaction_ids) = numbers
+        .split_first()
+        .ok_or_else(|| Error::Internal("no ledger number".to_owned()))?;
     let id = draft.id.to_string();
+    let metadata = metadata_to_text(&draft.metadata)?;
     sqlx::query(
         "INSERT INTO transfers (id, seq, app_id, user_id, flow_id, kind, amount, status, \
          external_data, metadata, created) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&id)
-    .bind(seq)
+    .bind(*seq)
     .bind(draft.app_id.to_string())
     .bind(draft.user_id.map(|u| u.to_string()))
     .bind(draft.flow_id.map(|f| f.to_string()))
@@ -473,20 +562,70 @@ async fn write_transfer(
     .bind(draft.amount)
     .bind(status.as_str())
     .bind(to_json_text(&draft.external_data)?)
-    .bind(metadata_to_text(&draft.metadata)?)
+    .bind(&metadata)
     .bind(to_millis(now))
     .execute(&mut *conn)
     .await?;
-    for status in &draft.statuses {
-        insert_status_change(&mut *conn, &id, *status, now).await?;
+    let sql = format!(
+        "INSERT INTO transfer_status_changes (transfer_id, position, status, changed) VALUES {}",
+        value_rows(draft.statuses.len(), 4)
+    );
+    let mut history = sqlx::query(&sql);
+    for (position, status) in (0_i64..).zip(&draft.statuses) {
+        history = history
+            .bind(&id)
+            .bind(position)
+            .bind(status.as_str())
+            .bind(to_millis(now));
     }
-    insert_transactions(conn, &id, &draft.moves, now).await?;
-    Ok(())
+    history.execute(&mut *conn).await?;
+    insert_numbered_transactions(conn, &id, transaction_ids, &draft.moves, now).await?;
+
+    // As stored: the time at millisecond precision, the metadata through its column's rule.
+    let created = from_millis(to_millis(now))?;
+    let metadata = metadata_from_text(metadata.as_deref())?;
+    Ok(Transfer {
+        id: draft.id,
+        created,
+        user_id: draft.user_id,
+        amount: draft.amount,
+        status,
+        status_history: draft
+            .statuses
+            .iter()
+            .map(|status| StatusChange {
+                status: *status,
+                timestamp: created,
+            })
+            .collect(),
+        transactions: transaction_ids
+            .iter()
+            .zip(&draft.moves)
+            .map(|(id, m)| Transaction {
+                id: *id,
+                amount: m.amount,
+                created,
+                kind: m.kind,
+                source_name: m.from.clone(),
+                destination_name: m.to.clone(),
+                metadata: metadata.clone(),
+            })
+            .collect(),
+        kind: draft.kind,
+        external_data: draft.external_data.clone(),
+        metadata,
+    })
 }
 
 /// Writes `draft` in one write transaction and returns it as written. With `key`, a request
 /// that already made a transfer under that key returns that transfer instead (or 409 if its
 /// body differed), whether it committed before this call or raced it.
+///
+/// The key is not looked up inside the transaction: every caller has looked before
+/// ([`replayed_transfer`], which also answers a replay before the request's own rules), and a
+/// request that got there meanwhile is found after this write fails: on the key's primary key,
+/// or for money the other request already spent. One statement less under the write lock of
+/// every payout.
 pub(crate) async fn create_transfer(
     db: &Db,
     draft: &TransferDraft,
@@ -494,20 +633,11 @@ pub(crate) async fn create_transfer(
     now: DateTime<Utc>,
 ) -> Result<Transfer, LedgerError> {
     let written = async {
-        let mut tx = begin_write(db).await?;
-        if let Some(key) = key {
-            if let Some(earlier) = key.earlier(&mut tx, draft.app_id).await? {
-                return Ok(load_transfer(&mut tx, earlier).await?);
-            }
-        }
-        if let Some(user_id) = draft.user_id {
-            ensure_user_accounts(&mut tx, draft.app_id, user_id, now).await?;
-        }
-        write_transfer(&mut tx, draft, now).await?;
+        let mut tx = begin_ledger_write(db).await?;
+        let transfer = write_transfer(&mut tx, draft, now).await?;
         if let Some(key) = key {
             key.record(&mut tx, draft.app_id, draft.id, now).await?;
         }
-        let transfer = load_transfer(&mut tx, draft.id).await?;
         record_event(
             &mut tx,
             draft.app_id,
@@ -522,12 +652,15 @@ pub(crate) async fn create_transfer(
     }
     .await;
     match (written, key) {
-        // Another request with this key committed between our check and our insert.
-        (Err(LedgerError::Failed(e)), Some(key)) if is_unique_violation(&e) => {
+        // Another request with this key committed since the caller looked.
+        (Err(e), Some(key))
+            if matches!(&e, LedgerError::Shortfall(_))
+                || matches!(&e, LedgerError::Failed(e) if is_unique_violation(e)) =>
+        {
             let mut conn = db.acquire().await?;
             match key.earlier(&mut conn, draft.app_id).await? {
                 Some(earlier) => Ok(load_transfer(&mut conn, earlier).await?),
-                None => Err(LedgerError::Failed(e)),
+                None => Err(e),
             }
         }
         (written, _) => written,
@@ -606,6 +739,23 @@ impl TransferRow {
             query = query.bind(user_id.to_string());
         }
         Ok(query.fetch_optional(conn).await?)
+    }
+
+    /// Transfer `id` of app `app_id`, locked until the write transaction ends (PostgreSQL).
+    async fn find_for_update(
+        conn: &mut AnyConnection,
+        app_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<TransferRow>, Error> {
+        let sql = format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1 AND app_id = $2{}",
+            for_update(conn)
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(id.to_string())
+            .bind(app_id.to_string())
+            .fetch_optional(conn)
+            .await?)
     }
 
     /// Whether transfer `id` was made through flow `flow_id` (a flow session reads only the
@@ -835,8 +985,9 @@ pub(crate) async fn change_status(
     verb: &str,
     now: DateTime<Utc>,
 ) -> Result<Transfer, Error> {
-    let mut tx = begin_write(db).await?;
-    let row = TransferRow::find(&mut tx, app_id, None, id)
+    let mut tx = begin_ledger_write(db).await?;
+    // Locked first: a concurrent change of the same transfer waits, then sees this one's status.
+    let row = TransferRow::find_for_update(&mut tx, app_id, id)
         .await?
         .ok_or_else(transfer_not_found)?;
     let from = row.status()?;
@@ -861,7 +1012,7 @@ pub(crate) async fn change_status(
         TransferStatus::Completed => settle_moves(&row, &transactions)?,
         TransferStatus::Created | TransferStatus::Flagged | TransferStatus::Pending => Vec::new(),
     };
-    apply_moves(&mut tx, &moves).await.map_err(|e| {
+    apply_moves(&mut tx, &moves, None).await.map_err(|e| {
         e.into_error(|s| Error::Conflict(format!("cannot {verb} the transfer: {}", s.describe())))
     })?;
     insert_transactions(&mut tx, &row.id, &moves, now).await?;

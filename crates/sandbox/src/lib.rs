@@ -62,7 +62,7 @@ pub mod test_values;
 mod webhooks;
 
 pub use config::{Config, Limit, RateLimits};
-pub use db::{connect, Db};
+pub use db::{connect, connect_with, Db};
 pub use error::Error;
 pub use otp::{CodeSender, SandboxCodeSender, SendError, SendFuture};
 pub use phone::ParsedPhone;

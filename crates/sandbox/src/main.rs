@@ -18,9 +18,9 @@ use anyhow::{bail, Context as _};
 use clap::Parser;
 use payout_model::Origin;
 use payout_sandbox::{
-    app, connect, ensure_default_app, ensure_demo_webhook, ensure_organization, parse_duration,
-    spawn_purge_task, spawn_webhook_worker, AppState, Config, Limit, RateLimits, WebhookSettings,
-    PURGE_INTERVAL,
+    app, connect_with, ensure_default_app, ensure_demo_webhook, ensure_organization,
+    parse_duration, spawn_purge_task, spawn_webhook_worker, AppState, Config, Limit, RateLimits,
+    WebhookSettings, PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -47,6 +47,10 @@ struct Cli {
         hide_env_values = true
     )]
     database: String,
+    /// Database connections in the pool [default: 8 on SQLite, 16 on PostgreSQL].
+    #[arg(long, env = "PAYOUT_SANDBOX_DB_CONNECTIONS", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    db_connections: Option<u32>,
     /// Address to listen on.
     #[arg(long, env = "PAYOUT_SANDBOX_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -177,7 +181,7 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
 
-    let db = connect(&cli.database).await?;
+    let db = connect_with(&cli.database, cli.db_connections).await?;
     let org_credentials = match (
         cli.org_id.as_deref().filter(|v| !v.is_empty()),
         cli.org_key

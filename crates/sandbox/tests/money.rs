@@ -88,11 +88,14 @@ fn wallet_pair(wallet: Value) -> (i64, i64) {
 
 /// The balance of ledger account `id` (0 when it was never opened).
 async fn balance(app: &TestApp, id: &str) -> i64 {
-    let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&app.db)
-        .await
-        .unwrap();
+    let balance: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT CAST({} AS BIGINT) FROM accounts a WHERE a.id = $1",
+        support::BALANCE
+    ))
+    .bind(id)
+    .fetch_optional(&app.db)
+    .await
+    .unwrap();
     balance.unwrap_or(0)
 }
 
@@ -2113,6 +2116,52 @@ mod concurrency {
         assert_eq!(list.len(), 20);
         assert_eq!(list.iter().filter(|m| m["default"] == true).count(), 1);
         assert_eq!(list[0]["default"], true);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    /// Issue 10: on PostgreSQL a ledger write locks only the accounts it moves, so while another
+    /// transaction holds what a payout of one app holds (its wallet and fee account, the rail's
+    /// account, the ledger counter's row that every writer used to lock), a funded payout of
+    /// another app goes through. (On SQLite every write holds the whole database; there the
+    /// test has nothing to check.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_locked_wallet_does_not_hold_up_another_apps_payouts() {
+        let app = TestApp::new().await;
+        if app.db.connect_options().database_url.scheme() == "sqlite" {
+            return;
+        }
+        let other_user = other_apps_user(&app).await;
+        let method = app
+            .post(
+                &format!("/api/v2/users/{other_user}/payout-methods"),
+                OTHER,
+                paypal(),
+            )
+            .await;
+        ok(method);
+        let default_app = app_id(&app).await;
+        let mut held = app.db.begin().await.unwrap();
+        sqlx::query("SELECT balance FROM accounts WHERE id IN ($1, $2, $3) FOR NO KEY UPDATE")
+            .bind(format!("app:{default_app}"))
+            .bind(format!("fees:{default_app}"))
+            .bind("external:paypal")
+            .fetch_all(&mut *held)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE sequences SET value = value WHERE name = 'ledger'")
+            .execute(&mut *held)
+            .await
+            .unwrap();
+        let body = json!({"user_id": other_user, "amount": 1_000, "platform": "paypal",
+                          "fund": true, "idempotency_key": "other-app"});
+        let paid = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            app.post("/api/v2/payouts", OTHER, body),
+        )
+        .await
+        .expect("the other app's payout waited for a wallet it does not touch");
+        assert_eq!(ok(paid)["status"], "completed");
+        held.rollback().await.unwrap();
         assert_ledger_invariants(&app.db).await;
     }
 }

@@ -526,17 +526,32 @@ pub fn keys(value: &Value) -> Vec<String> {
     keys
 }
 
+/// Account `a`'s credits less its debits.
+pub const SUM_OF_TRANSACTIONS: &str =
+    "(COALESCE((SELECT SUM(t.amount) FROM transactions t WHERE t.destination = a.id), 0) \
+     - COALESCE((SELECT SUM(t.amount) FROM transactions t WHERE t.source = a.id), 0))";
+
+/// Account `a`'s balance: stored, or for an external account (which keeps none, issue 10) the
+/// sum of its transactions.
+pub const BALANCE: &str = "CASE WHEN a.kind = 'external' THEN \
+     (COALESCE((SELECT SUM(t.amount) FROM transactions t WHERE t.destination = a.id), 0) \
+     - COALESCE((SELECT SUM(t.amount) FROM transactions t WHERE t.source = a.id), 0)) \
+     ELSE a.balance END";
+
 /// The ledger's invariants, checked at the end of every money test:
-/// - the balances of all accounts sum to 0 (money is only moved, never made or lost);
+/// - the balances of all accounts sum to 0 (money is only moved, never made or lost), an
+///   external account's being the sum of its transactions ([`BALANCE`]);
 /// - no app, user, fees or hold account is negative (only `external:` ones may be);
-/// - every account's balance is its credits less its debits in `transactions`;
+/// - external accounts keep no stored balance (issue 10), and every other account's stored
+///   balance is its credits less its debits in `transactions`;
 /// - every transaction moves a positive amount between two different accounts.
 pub async fn assert_ledger_invariants(db: &Db) {
-    let total: i64 =
-        sqlx::query_scalar("SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM accounts")
-            .fetch_one(db)
-            .await
-            .unwrap();
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT CAST(COALESCE(SUM({BALANCE}), 0) AS BIGINT) FROM accounts a"
+    ))
+    .fetch_one(db)
+    .await
+    .unwrap();
     assert_eq!(total, 0, "the balances do not sum to 0");
     let negative: Vec<(String, i64)> =
         sqlx::query_as("SELECT id, balance FROM accounts WHERE kind <> 'external' AND balance < 0")
@@ -544,12 +559,17 @@ pub async fn assert_ledger_invariants(db: &Db) {
             .await
             .unwrap();
     assert!(negative.is_empty(), "negative balances: {negative:?}");
-    let mismatched: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT a.id, a.balance, CAST( \
-           COALESCE((SELECT SUM(t.amount) FROM transactions t WHERE t.destination = a.id), 0) \
-         - COALESCE((SELECT SUM(t.amount) FROM transactions t WHERE t.source = a.id), 0) \
-         AS BIGINT) FROM accounts a",
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM accounts WHERE kind = 'external' AND balance <> 0",
     )
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(stored, 0, "an external account keeps a stored balance");
+    let mismatched: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT a.id, a.balance, CAST({SUM_OF_TRANSACTIONS} AS BIGINT) FROM accounts a \
+         WHERE a.kind <> 'external'"
+    ))
     .fetch_all(db)
     .await
     .unwrap()
