@@ -6,6 +6,9 @@
 //! the error envelope (401s without a challenge: see [`crate::error`]); none ever logs what it
 //! was given.
 //!
+//! [`AppKeyCache`] remembers app credentials that matched, for 30 s and never past the key's
+//! expiry, so a host's requests skip the key lookup (issue 10, throughput).
+//!
 //! [`FlowUser::permit`] is the one guard of every flow-facing endpoint that acts on the user's
 //! data (issue 8): the flow's current step must own the action (`payout_model::capability`),
 //! else 403 `step_not_allowed`.
@@ -51,8 +54,7 @@ impl FromRequestParts<AppState> for HostApp {
             .headers
             .get(API_APP_ID)
             .map(|value| value.to_str().map(str::trim).unwrap_or_default());
-        let now = state.clock.now();
-        if let Some(id) = crate::store::apps::authenticate(&state.db, &user, &key, now).await? {
+        if let Some(id) = state.app_keys.authenticate(state, &user, &key).await? {
             if named.is_some_and(|named| Uuid::try_parse(named).ok() != Some(id)) {
                 return Err(Error::Forbidden(
                     "app credentials act only for their own app: drop the Api-App-Id header, \
@@ -101,8 +103,9 @@ impl FromRequestParts<AppState> for Organization {
         if let Some(id) = crate::store::organization::authenticate(&state.db, &user, &key).await? {
             return Ok(Organization { id });
         }
-        let now = state.clock.now();
-        if crate::store::apps::authenticate(&state.db, &user, &key, now)
+        if state
+            .app_keys
+            .authenticate(state, &user, &key)
             .await?
             .is_some()
         {
@@ -111,6 +114,86 @@ impl FromRequestParts<AppState> for Organization {
             ));
         }
         Err(Error::OrganizationUnauthorized)
+    }
+}
+
+/// Credentials that authenticated an app recently, so a host's next request skips the database
+/// and the key hashing: each entry is keyed by a digest of `client_id` and `api_key` under a
+/// secret drawn at start (neither is kept), and lives [`AppKeyCache::TTL`] by the sandbox's
+/// clock, never past the key's own expiry (a rotated-out key stops on time). Only credentials
+/// that matched are kept, so wrong guesses cannot grow it; it is emptied when it reaches
+/// [`AppKeyCache::CAPACITY`]. Keys are never revoked early (rotation keeps the old one 24
+/// hours), so a cached entry is never stale while it lives.
+pub(crate) struct AppKeyCache {
+    secret: [u8; 32],
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], (Uuid, DateTime<Utc>)>>,
+}
+
+impl Default for AppKeyCache {
+    fn default() -> Self {
+        use rand::RngCore as _;
+        let mut secret = [0; 32];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        Self {
+            secret,
+            entries: std::sync::Mutex::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for AppKeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppKeyCache(<redacted>)")
+    }
+}
+
+impl AppKeyCache {
+    /// How long a match is trusted without asking the database again.
+    const TTL: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+    /// Entries kept at most.
+    const CAPACITY: usize = 10_000;
+
+    fn digest(&self, client_id: &str, api_key: &str) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(self.secret);
+        hasher.update((client_id.len() as u64).to_be_bytes());
+        hasher.update(client_id.as_bytes());
+        hasher.update(api_key.as_bytes());
+        hasher.finalize().into()
+    }
+
+    /// The app these credentials are live for at the state's time, if any.
+    pub(crate) async fn authenticate(
+        &self,
+        state: &AppState,
+        client_id: &str,
+        api_key: &str,
+    ) -> Result<Option<Uuid>, Error> {
+        let now = state.clock.now();
+        let digest = self.digest(client_id, api_key);
+        if let Ok(entries) = self.entries.lock() {
+            if let Some(&(app_id, until)) = entries.get(&digest) {
+                if now < until {
+                    return Ok(Some(app_id));
+                }
+            }
+        }
+        let Some(found) =
+            crate::store::apps::authenticate(&state.db, client_id, api_key, now).await?
+        else {
+            return Ok(None);
+        };
+        let until = found
+            .key_expires_at
+            .map_or(now + Self::TTL, |expires| expires.min(now + Self::TTL));
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::CAPACITY {
+                entries.clear();
+            }
+            entries.insert(digest, (found.app_id, until));
+        }
+        Ok(Some(found.app_id))
     }
 }
 

@@ -56,6 +56,8 @@ pub struct AppState {
     pub(crate) limiters: Arc<Limiters>,
     /// The events the demo receiver (`POST /demo/webhooks`) verified, newest first.
     pub(crate) demo_inbox: Arc<DemoInbox>,
+    /// App credentials that matched recently ([`crate::auth::AppKeyCache`]).
+    pub(crate) app_keys: Arc<crate::auth::AppKeyCache>,
 }
 
 /// The demo receiver's verified events, newest first, at most [`DemoInbox::CAPACITY`].
@@ -96,6 +98,7 @@ impl AppState {
             clock: Clock::system(),
             code_sender: Arc::new(SandboxCodeSender),
             demo_inbox: Arc::default(),
+            app_keys: Arc::default(),
         }
     }
 

@@ -316,19 +316,50 @@ async fn key_is_live(
     Ok(live_key(db, app_id, api_key, now).await?.is_some())
 }
 
+/// An app that credentials authenticated, and until when the key used stays live.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Authenticated {
+    /// The app.
+    pub app_id: Uuid,
+    /// When the key stops working (a rotated-out key); `None` while it is the current one.
+    pub key_expires_at: Option<DateTime<Utc>>,
+}
+
+/// One live key of the app a `client_id` names.
+#[derive(sqlx::FromRow)]
+struct LiveKeyRow {
+    app_id: String,
+    key_salt: Option<String>,
+    key_hash: String,
+    expires_at: Option<i64>,
+}
+
 /// The app whose `client_id` and `api_key` these are, at `now` (a rotated-out key works until
-/// it expires), if they match. A key still hashed without salt (from before migration 0010) is
-/// rehashed with one on its first use.
+/// it expires), if they match: one query over the app's live keys. A key still hashed without
+/// salt (from before migration 0010) is rehashed with one on its first use.
 pub(crate) async fn authenticate(
     db: &Db,
     client_id: &str,
     api_key: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Uuid>, Error> {
-    let Some(app_id) = app_by_client_id(db, client_id).await? else {
-        return Ok(None);
-    };
-    let Some(key) = live_key(db, app_id, api_key, now).await? else {
+) -> Result<Option<Authenticated>, Error> {
+    let keys: Vec<LiveKeyRow> = sqlx::query_as(
+        "SELECT k.app_id, k.key_salt, k.key_hash, k.expires_at \
+         FROM apps a JOIN app_keys k ON k.app_id = a.id \
+         WHERE a.client_id = $1 AND (k.expires_at IS NULL OR k.expires_at > $2)",
+    )
+    .bind(client_id)
+    .bind(to_millis(now))
+    .fetch_all(db)
+    .await?;
+    // Every live key is compared, each in constant time, so timing says nothing of which.
+    let mut found = None;
+    for key in keys {
+        if key_matches(key.key_salt.as_deref(), &key.key_hash, api_key) {
+            found = Some(key);
+        }
+    }
+    let Some(key) = found else {
         return Ok(None);
     };
     if key.key_salt.is_none() {
@@ -339,12 +370,15 @@ pub(crate) async fn authenticate(
         )
         .bind(&hashed.salt)
         .bind(&hashed.hash)
-        .bind(app_id.to_string())
+        .bind(&key.app_id)
         .bind(&key.key_hash)
         .execute(db)
         .await?;
     }
-    Ok(Some(app_id))
+    Ok(Some(Authenticated {
+        app_id: parse_stored_id(&key.app_id)?,
+        key_expires_at: key.expires_at.map(from_millis).transpose()?,
+    }))
 }
 
 /// An app's row as the API shows it.
