@@ -126,8 +126,11 @@ impl FromRequestParts<AppState> for Organization {
 /// hours), so a cached entry is never stale while it lives.
 pub(crate) struct AppKeyCache {
     secret: [u8; 32],
-    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], (Uuid, DateTime<Utc>)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<Digest, (Uuid, DateTime<Utc>)>>,
 }
+
+/// A keyed digest of a `client_id` and `api_key`.
+type Digest = [u8; 32];
 
 impl Default for AppKeyCache {
     fn default() -> Self {
@@ -153,7 +156,7 @@ impl AppKeyCache {
     /// Entries kept at most.
     const CAPACITY: usize = 10_000;
 
-    fn digest(&self, client_id: &str, api_key: &str) -> [u8; 32] {
+    fn digest(&self, client_id: &str, api_key: &str) -> Digest {
         use sha2::Digest as _;
         let mut hasher = sha2::Sha256::new();
         hasher.update(self.secret);
