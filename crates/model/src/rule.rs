@@ -198,7 +198,10 @@ impl fmt::Display for Rule {
         match *self {
             Rule::Required => f.write_str("is required"),
             Rule::Empty => f.write_str("is empty"),
-            Rule::MaxChars { max } => write!(f, "must be at most {max} characters"),
+            Rule::MaxChars { .. }
+            | Rule::HttpUrl
+            | Rule::UrlHost
+            | Rule::NoSpacesOrControlChars => UrlRuleText(*self).fmt(f),
             Rule::NoControlChars => f.write_str("must not contain control characters"),
             Rule::OnlyDigits => f.write_str("must contain only digits"),
             Rule::OnlyLettersAndDigits => f.write_str("must contain only letters and digits"),
@@ -259,15 +262,30 @@ impl fmt::Display for Rule {
                 f.write_str("must be a @handle or a 10-digit US phone number")
             }
             Rule::Cashtag => f.write_str("must be $ and 1 to 20 letters or digits, like $ada"),
+            Rule::EmbedOrigin => f.write_str(
+                "must be an origin like https://host.example (http only on localhost or 127.0.0.1)",
+            ),
+            Rule::MaxItems { max } => write!(f, "must list at most {max} items"),
+        }
+    }
+}
+
+/// The wire text of the rules a URL breaks ([`crate::step::check_redirect_url`]), on its own so
+/// that wording a step's `redirect_url` (which the app parses too) does not link every rule's
+/// English into the app's wasm (~4 KB); [`Rule`]'s `Display` words these rules through it.
+#[derive(Clone, Copy, Debug)]
+pub struct UrlRuleText(pub Rule);
+
+impl fmt::Display for UrlRuleText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Rule::MaxChars { max } => write!(f, "must be at most {max} characters"),
             Rule::HttpUrl => f.write_str("must start with http:// or https://"),
             Rule::UrlHost => f.write_str("must name a host"),
             Rule::NoSpacesOrControlChars => {
                 f.write_str("must not contain spaces or control characters")
             }
-            Rule::EmbedOrigin => f.write_str(
-                "must be an origin like https://host.example (http only on localhost or 127.0.0.1)",
-            ),
-            Rule::MaxItems { max } => write!(f, "must list at most {max} items"),
+            _ => f.write_str("must be an http(s) URL"),
         }
     }
 }

@@ -169,7 +169,8 @@ impl Step {
             },
             StepName::Redirect => match options.remove("redirect_url") {
                 Some(Value::String(url)) => {
-                    check_redirect_url(&url).map_err(|rule| format!("redirect_url {rule}"))?;
+                    check_redirect_url(&url)
+                        .map_err(|rule| format!("redirect_url {}", crate::rule::UrlRuleText(rule)))?;
                     Step::Redirect { redirect_url: url }
                 }
                 None | Some(Value::Null) => {
