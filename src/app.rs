@@ -74,152 +74,23 @@ pub fn FlowApp(
     go_back: Rc<dyn Fn()>,
 ) -> impl IntoView {
     crate::i18n::init_from_page();
-    let locale = locale_signal();
-    let phase = RwSignal::new(Phase::Loading);
-    // The bearer token: memory only, never storage or cookies.
-    let token = StoredValue::new(None::<String>);
-    let bridge = Bridge::new(flow_id.map(|id| id.to_string()).unwrap_or_default());
-    let root = NodeRef::<html::Div>::new();
-
-    let fail = {
-        let bridge = bridge.clone();
-        move |kind: ErrorKind| {
-            match &kind {
-                ErrorKind::SessionExpired => bridge.session_expired(),
-                ErrorKind::NetworkDown => bridge.error("the flow could not reach its server"),
-                ErrorKind::FlowNotFound => bridge.error("flow not found"),
-                ErrorKind::Other(message) => bridge.error(message),
-            };
-            phase.try_set(Phase::Failed(kind));
-        }
+    let shell = Shell {
+        api,
+        bridge: Bridge::new(flow_id.map(|id| id.to_string()).unwrap_or_default()),
+        phase: RwSignal::new(Phase::Loading),
+        // The bearer token: memory only, never storage or cookies.
+        token: StoredValue::new(None),
+        root: NodeRef::new(),
     };
-
-    // An expired session ends the flow; other failures stay with the step, which offers a retry.
-    let on_failure = {
-        let fail = fail.clone();
-        Rc::new(move |failure: &ApiFailure| {
-            // Several calls may fail at once; the host hears about the expiry once.
-            let already =
-                phase.try_with_untracked(|p| matches!(p, Phase::Failed(ErrorKind::SessionExpired)));
-            if ErrorKind::from_failure(failure) == ErrorKind::SessionExpired
-                && already == Some(false)
-            {
-                fail(ErrorKind::SessionExpired);
-            }
-        })
-    };
-    let current_token = move || token.try_get_value().flatten().unwrap_or_default();
-    let complete_step = {
-        let (api, on_failure) = (api.clone(), on_failure.clone());
-        Rc::new(move |step: StepName| {
-            let on_failure = on_failure.clone();
-            let pending = api.complete_step(current_token(), step);
-            Box::pin(async move {
-                let result = pending.await;
-                if let Err(failure) = &result {
-                    on_failure(failure);
-                }
-                result
-            }) as LocalFuture<Result<FlowState, ApiFailure>>
-        })
-    };
-    let session_api = {
-        let on_failure = on_failure.clone();
-        SessionApi::new(api.clone(), current_token, move |f: &ApiFailure| {
-            on_failure(f)
-        })
-    };
-    // Signed in: the session now acts for the user; route on the flow as it now is.
-    let signed_in = Rc::new(move |flow: FlowState| {
-        phase.try_update(|phase| {
-            if let Phase::Ready {
-                flow: current,
-                authenticated,
-            } = phase
-            {
-                *current = flow;
-                *authenticated = true;
-            }
-        });
-    });
-    // A step recorded and seen through: route on the flow's new state.
-    let advance = Rc::new(move |flow: FlowState| {
-        phase.try_update(|phase| {
-            if let Phase::Ready { flow: current, .. } = phase {
-                *current = flow;
-            }
-        });
-    });
-    let go_to_dashboard = {
-        let (bridge, embedded) = (bridge.clone(), host.embedded());
-        Rc::new(move || {
-            bridge.exit();
-            if !embedded {
-                go_back();
-            }
-        })
-    };
-    provide_services(FlowServices {
-        bridge: bridge.clone(),
-        complete_step,
-        api: session_api,
-        advance,
-        signed_in,
-        sleep: Rc::new(browser_sleep),
-        navigate,
-        go_to_dashboard,
-    });
-
-    let measure = move || {
-        // try_: the app may be unmounted while a request is in flight.
-        root.try_get_untracked()
-            .flatten()
-            .map(|el| el.get_bounding_client_rect().height().ceil() as u32)
-    };
+    provide_services(shell.services(host.embedded(), navigate, go_back));
     let load = {
-        let bridge = bridge.clone();
-        move || {
-            let Some(flow_id) = flow_id else {
-                fail(ErrorKind::FlowNotFound);
-                return;
-            };
-            phase.set(Phase::Loading);
-            let (api, host, bridge, fail) =
-                (api.clone(), host.clone(), bridge.clone(), fail.clone());
-            spawn_local(async move {
-                let new = NewSession {
-                    flow_id,
-                    host_origin: host.candidate_origin.as_ref().map(Origin::to_string),
-                };
-                match api.create_session(new).await {
-                    Ok(session) => {
-                        token.try_set_value(Some(session.token));
-                        // Connected before the first screen mounts, so nothing a step posts is
-                        // lost; the bridge holds it until `ready`.
-                        bridge.connect(
-                            &host,
-                            session.host_origin.as_deref().and_then(Origin::parse),
-                        );
-                        phase.try_set(Phase::Ready {
-                            flow: session.flow,
-                            authenticated: session.authenticated,
-                        });
-                        // Let the first screen render before telling the host it is ready.
-                        tick().await;
-                        bridge.ready();
-                        if let Some(height) = measure() {
-                            bridge.resize(height);
-                        }
-                    }
-                    // Before a session the host origin is unconfirmed, so nothing is posted.
-                    Err(failure) => fail(ErrorKind::from_failure(&failure)),
-                }
-            });
-        }
+        let shell = shell.clone();
+        move || shell.load(flow_id, &host)
     };
     load();
     let retry = UnsyncCallback::from(load);
 
+    let phase = shell.phase;
     let screen = Memo::new(move |_| match phase.get() {
         Phase::Loading => Screen::Loading,
         Phase::Failed(kind) => Screen::Error(kind),
@@ -233,29 +104,13 @@ pub fn FlowApp(
         _ => None,
     });
 
-    listen_to_host(bridge.clone());
-    observe_height(root, bridge);
+    let root = shell.root;
+    listen_to_host(shell.bridge.clone());
+    observe_height(root, shell.bridge);
     focus_heading_on_change(root, screen);
 
-    let announce = {
-        let locale = locale.clone();
-        move || {
-            locale.track();
-            match screen.get() {
-                Screen::Loading => t!(loading_title).to_owned(),
-                Screen::Error(kind) => error_title(&kind).to_owned(),
-                Screen::SignIn => t!(sign_in_title).to_owned(),
-                Screen::Step(step) => {
-                    let (current, total) = step_progress.get().unwrap_or((1, 1));
-                    t!(live_step, current, total, title = step_title(step.name()))
-                }
-                Screen::Done { .. } => t!(done_title).to_owned(),
-            }
-        }
-    };
-
     let progress_bar = {
-        let locale = locale.clone();
+        let locale = locale_signal();
         move || {
             locale.track();
             step_progress
@@ -268,30 +123,224 @@ pub fn FlowApp(
         <div class="pf-app" node_ref=root data-testid="app">
             <main class="pf-main">
                 {progress_bar}
-                // A new locale re-creates the screen in it (what was typed on it is lost).
-                {move || { locale.track(); match screen.get() {
-                    Screen::Loading => view! { <LoadingScreen /> }.into_any(),
-                    Screen::Error(kind) => {
-                        view! { <ErrorScreen kind=kind on_retry=retry on_restart=retry /> }.into_any()
-                    }
-                    Screen::SignIn => view! { <AuthStep /> }.into_any(),
-                    Screen::Step(step) => {
-                        // The flow as it is when the step mounts; a step that stays on screen
-                        // while the flow changes (hide_continue_button) is not re-created.
-                        let flow = match phase.get_untracked() {
-                            Phase::Ready { flow, .. } => flow,
-                            _ => return view! { <LoadingScreen /> }.into_any(),
-                        };
-                        view! { <StepView step=step flow=flow /> }.into_any()
-                    }
-                    Screen::Done { show_dashboard_button } => {
-                        view! { <DoneScreen show_dashboard_button=show_dashboard_button /> }.into_any()
-                    }
-                }}}
+                <ScreenView phase=phase screen=screen retry=retry />
             </main>
-            <div class="pf-visually-hidden" role="status" aria-live="polite" data-testid="live-status">
-                {announce}
-            </div>
+            <LiveStatus screen=screen step_progress=step_progress />
+        </div>
+    }
+}
+
+/// What the shell's session and its services share: copied into each callback and task.
+#[derive(Clone)]
+struct Shell {
+    api: Client,
+    bridge: Bridge,
+    phase: RwSignal<Phase>,
+    token: StoredValue<Option<String>>,
+    root: NodeRef<html::Div>,
+}
+
+impl Shell {
+    /// The flow cannot go on: the host hears why, the error screen shows.
+    fn fail(&self, kind: ErrorKind) {
+        let bridge = &self.bridge;
+        match &kind {
+            ErrorKind::SessionExpired => bridge.session_expired(),
+            ErrorKind::NetworkDown => bridge.error("the flow could not reach its server"),
+            ErrorKind::FlowNotFound => bridge.error("flow not found"),
+            ErrorKind::Other(message) => bridge.error(message),
+        };
+        self.phase.try_set(Phase::Failed(kind));
+    }
+
+    /// An expired session ends the flow; other failures stay with the step, which offers a
+    /// retry.
+    fn on_failure(&self) -> Rc<dyn Fn(&ApiFailure)> {
+        let (this, phase) = (self.clone(), self.phase);
+        Rc::new(move |failure: &ApiFailure| {
+            // Several calls may fail at once; the host hears about the expiry once.
+            let already =
+                phase.try_with_untracked(|p| matches!(p, Phase::Failed(ErrorKind::SessionExpired)));
+            if ErrorKind::from_failure(failure) == ErrorKind::SessionExpired
+                && already == Some(false)
+            {
+                this.fail(ErrorKind::SessionExpired);
+            }
+        })
+    }
+
+    /// What the steps may use ([`FlowServices`]), acting for this session.
+    fn services(&self, embedded: bool, navigate: Navigate, go_back: Rc<dyn Fn()>) -> FlowServices {
+        let (phase, token) = (self.phase, self.token);
+        let on_failure = self.on_failure();
+        let current_token = move || token.try_get_value().flatten().unwrap_or_default();
+        let complete_step = {
+            let (api, on_failure) = (self.api.clone(), on_failure.clone());
+            Rc::new(move |step: StepName| {
+                let on_failure = on_failure.clone();
+                let pending = api.complete_step(current_token(), step);
+                Box::pin(async move {
+                    let result = pending.await;
+                    if let Err(failure) = &result {
+                        on_failure(failure);
+                    }
+                    result
+                }) as LocalFuture<Result<FlowState, ApiFailure>>
+            })
+        };
+        let session_api =
+            SessionApi::new(self.api.clone(), current_token, move |f: &ApiFailure| {
+                on_failure(f)
+            });
+        // Signed in: the session now acts for the user; route on the flow as it now is.
+        let signed_in = Rc::new(move |flow: FlowState| {
+            phase.try_update(|phase| {
+                if let Phase::Ready {
+                    flow: current,
+                    authenticated,
+                } = phase
+                {
+                    *current = flow;
+                    *authenticated = true;
+                }
+            });
+        });
+        // A step recorded and seen through: route on the flow's new state.
+        let advance = Rc::new(move |flow: FlowState| {
+            phase.try_update(|phase| {
+                if let Phase::Ready { flow: current, .. } = phase {
+                    *current = flow;
+                }
+            });
+        });
+        let go_to_dashboard = {
+            let bridge = self.bridge.clone();
+            Rc::new(move || {
+                bridge.exit();
+                if !embedded {
+                    go_back();
+                }
+            })
+        };
+        FlowServices {
+            bridge: self.bridge.clone(),
+            complete_step,
+            api: session_api,
+            advance,
+            signed_in,
+            sleep: Rc::new(browser_sleep),
+            navigate,
+            go_to_dashboard,
+        }
+    }
+
+    /// Mints the session for `flow_id`, connects the host and shows the flow's first screen.
+    fn load(&self, flow_id: Option<Uuid>, host: &HostWindow) {
+        let Some(flow_id) = flow_id else {
+            self.fail(ErrorKind::FlowNotFound);
+            return;
+        };
+        self.phase.set(Phase::Loading);
+        let (this, host) = (self.clone(), host.clone());
+        spawn_local(async move {
+            let new = NewSession {
+                flow_id,
+                host_origin: host.candidate_origin.as_ref().map(Origin::to_string),
+            };
+            let session = match this.api.create_session(new).await {
+                Ok(session) => session,
+                // Before a session the host origin is unconfirmed, so nothing is posted.
+                Err(failure) => return this.fail(ErrorKind::from_failure(&failure)),
+            };
+            this.token.try_set_value(Some(session.token));
+            // Connected before the first screen mounts, so nothing a step posts is lost; the
+            // bridge holds it until `ready`.
+            let host_origin = session.host_origin.as_deref().and_then(Origin::parse);
+            this.bridge.connect(&host, host_origin);
+            this.phase.try_set(Phase::Ready {
+                flow: session.flow,
+                authenticated: session.authenticated,
+            });
+            // Let the first screen render before telling the host it is ready.
+            tick().await;
+            this.bridge.ready();
+            if let Some(height) = this.measure() {
+                this.bridge.resize(height);
+            }
+        });
+    }
+
+    /// The app's height, for `resize`.
+    fn measure(&self) -> Option<u32> {
+        // try_: the app may be unmounted while a request is in flight.
+        self.root
+            .try_get_untracked()
+            .flatten()
+            .map(|el| el.get_bounding_client_rect().height().ceil() as u32)
+    }
+}
+
+/// The screen the router picks, in the current locale.
+#[component]
+fn ScreenView(
+    /// Where the session stands.
+    phase: RwSignal<Phase>,
+    /// The routed screen.
+    screen: Memo<Screen>,
+    /// Mints the session again (error screens' retry and restart).
+    retry: UnsyncCallback<()>,
+) -> impl IntoView {
+    let locale = locale_signal();
+    // A new locale re-creates the screen in it (what was typed on it is lost).
+    move || {
+        locale.track();
+        match screen.get() {
+            Screen::Loading => view! { <LoadingScreen /> }.into_any(),
+            Screen::Error(kind) => {
+                view! { <ErrorScreen kind=kind on_retry=retry on_restart=retry /> }.into_any()
+            }
+            Screen::SignIn => view! { <AuthStep /> }.into_any(),
+            Screen::Step(step) => {
+                // The flow as it is when the step mounts; a step that stays on screen while the
+                // flow changes (hide_continue_button) is not re-created.
+                let flow = match phase.get_untracked() {
+                    Phase::Ready { flow, .. } => flow,
+                    _ => return view! { <LoadingScreen /> }.into_any(),
+                };
+                view! { <StepView step=step flow=flow /> }.into_any()
+            }
+            Screen::Done {
+                show_dashboard_button,
+            } => view! { <DoneScreen show_dashboard_button=show_dashboard_button /> }.into_any(),
+        }
+    }
+}
+
+/// The polite live region announcing each screen ("Step 2 of 4: …").
+#[component]
+fn LiveStatus(
+    /// The routed screen.
+    screen: Memo<Screen>,
+    /// The current step's place in the flow, on a step.
+    step_progress: Memo<Option<(usize, usize)>>,
+) -> impl IntoView {
+    let locale = locale_signal();
+    let announce = move || {
+        locale.track();
+        match screen.get() {
+            Screen::Loading => t!(loading_title).to_owned(),
+            Screen::Error(kind) => error_title(&kind).to_owned(),
+            Screen::SignIn => t!(sign_in_title).to_owned(),
+            Screen::Step(step) => {
+                let (current, total) = step_progress.get().unwrap_or((1, 1));
+                t!(live_step, current, total, title = step_title(step.name()))
+            }
+            Screen::Done { .. } => t!(done_title).to_owned(),
+        }
+    };
+    view! {
+        <div class="pf-visually-hidden" role="status" aria-live="polite" data-testid="live-status">
+            {announce}
         </div>
     }
 }

@@ -125,31 +125,12 @@ pub fn TextField(
         }
         take(value);
     };
-    // A paste with spaces would be cut by `maxlength` before any `input` event: insert it
-    // without them instead (the browser's own paste is cancelled).
     let on_paste = move |ev: leptos::ev::ClipboardEvent| {
-        if !no_spaces {
-            return;
+        if no_spaces {
+            if let Some(value) = paste_without_spaces(&ev) {
+                take(value);
+            }
         }
-        let pasted = ev
-            .clipboard_data()
-            .and_then(|data| data.get_data("text").ok())
-            .unwrap_or_default();
-        if !pasted.chars().any(char::is_whitespace) {
-            return;
-        }
-        ev.prevent_default();
-        let compact: String = pasted.chars().filter(|c| !c.is_whitespace()).collect();
-        let input = event_target::<web_sys::HtmlInputElement>(&ev);
-        let start = input.selection_start().ok().flatten();
-        if input.set_range_text(&compact).is_err() {
-            return;
-        }
-        if let Some(start) = start {
-            let caret = start + compact.encode_utf16().count() as u32;
-            let _ = input.set_selection_range(caret, caret);
-        }
-        take(input.value());
     };
     let focused = RwSignal::new(false);
     let shown = move || {
@@ -174,8 +155,7 @@ pub fn TextField(
     let on_change = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         let current = field.value.get_untracked();
-        let is_mask = mask.is_some_and(|mask| !current.is_empty() && mask(&current) == value);
-        if value != current && !is_mask {
+        if value != current && !shows_mask(mask, &current, &value) {
             on_input(ev);
         }
     };
@@ -214,6 +194,34 @@ pub fn TextField(
             <InlineError field=field id=error_id testid=error_testid />
         </div>
     }
+}
+
+/// A paste with spaces would be cut by `maxlength` before any `input` event: inserts it without
+/// them instead (the browser's own paste is cancelled) and answers the input's new value, or
+/// `None` when the paste had no spaces (the browser pastes it) or could not be inserted.
+fn paste_without_spaces(ev: &leptos::ev::ClipboardEvent) -> Option<String> {
+    let pasted = ev
+        .clipboard_data()
+        .and_then(|data| data.get_data("text").ok())
+        .unwrap_or_default();
+    if !pasted.chars().any(char::is_whitespace) {
+        return None;
+    }
+    ev.prevent_default();
+    let compact: String = pasted.chars().filter(|c| !c.is_whitespace()).collect();
+    let input = event_target::<web_sys::HtmlInputElement>(ev);
+    let start = input.selection_start().ok().flatten();
+    input.set_range_text(&compact).ok()?;
+    if let Some(start) = start {
+        let caret = start + compact.encode_utf16().count() as u32;
+        let _ = input.set_selection_range(caret, caret);
+    }
+    Some(input.value())
+}
+
+/// Whether `shown` is the field's own mask of `current` (not a value the user typed).
+fn shows_mask(mask: Option<fn(&str) -> String>, current: &str, shown: &str) -> bool {
+    mask.is_some_and(|mask| !current.is_empty() && mask(current) == shown)
 }
 
 /// A `<select>` with its label, an optional hint and an inline error, like [`TextField`]:

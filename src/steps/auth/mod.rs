@@ -21,20 +21,23 @@
 //! [`FlowServices::sleep`]: crate::context::FlowServices::sleep
 //! [`FlowServices::signed_in`]: crate::context::FlowServices::signed_in
 
+pub mod machine;
 mod view;
 
-use crate::context::{use_services, Sleep};
+use crate::context::{use_services, FlowServices};
 use crate::i18n::rule_text;
 use crate::identity::seconds_until;
-use crate::steps::{field_id, show_failure, show_invalid, submit_checked, LabelledField};
+use crate::steps::{field_id, show_failure, show_invalid, LabelledField};
 use crate::t;
 use crate::ui::FieldState;
 use crate::ui::{focus_id_soon, ErrorAlert, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, SignIn};
-use payout_model::{FlowState, Rule, Timestamp, Validate};
+use machine::{next, Effect, Event, Failure, Form, Stage, State};
+use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile};
+use payout_model::{Rule, Timestamp};
+use std::rc::Rc;
 use std::time::Duration;
 use view::{code_form_view, phone_form_view, profile_form_view, CodeForm, PhoneForm, ProfileForm};
 
@@ -43,57 +46,6 @@ const PREFIX: &str = "pf-auth";
 
 /// Element id of the line saying when a new code may be asked for, on the phone stage.
 const SEND_WAIT_ID: &str = "pf-auth-send-wait";
-
-/// Where sign-in stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    /// Asking for the phone number.
-    Phone,
-    /// A code was sent; asking for it.
-    Code,
-    /// The phone is new: asking who the user is.
-    Profile,
-}
-
-/// The seconds until a new code may be asked for, counting down to the server's `resend_at` a
-/// second at a time, never slower than the wall clock (a background tab's timers may be late).
-#[derive(Clone, Copy)]
-struct Countdown {
-    /// Seconds left; 0 when a code may be asked for.
-    wait: RwSignal<i64>,
-    /// Bumped to stop a running countdown.
-    generation: StoredValue<u32>,
-}
-
-impl Countdown {
-    fn new() -> Self {
-        Countdown {
-            wait: RwSignal::new(0),
-            generation: StoredValue::new(0),
-        }
-    }
-
-    fn stop(self) {
-        self.generation.update_value(|g| *g = g.wrapping_add(1));
-    }
-
-    fn start(self, resend_at: Timestamp, sleep: Sleep) {
-        self.stop();
-        let generation = self.generation.get_value();
-        let mut left = seconds_until(resend_at, js_sys::Date::now());
-        self.wait.set(left);
-        spawn_local(async move {
-            while left > 0 {
-                sleep(Duration::from_secs(1)).await;
-                if self.generation.try_get_value() != Some(generation) {
-                    return;
-                }
-                left = (left - 1).min(seconds_until(resend_at, js_sys::Date::now()));
-                self.wait.try_set(left);
-            }
-        });
-    }
-}
 
 /// What sign-in's three forms hold. Copy, so handlers capture it freely.
 #[derive(Clone, Copy)]
@@ -122,26 +74,44 @@ impl AuthFields {
         LabelledField { path, label, state }
     }
 
-    /// The phone form's fields, by the paths the server's errors name.
-    fn phone_fields(self) -> [LabelledField; 2] {
-        [
-            Self::labelled("country_code", t!(field_country_code), self.country),
-            Self::labelled("phone_number", t!(field_phone), self.phone),
-        ]
+    /// A form's fields, by the paths the server's errors name.
+    fn of(self, form: Form) -> Vec<LabelledField> {
+        match form {
+            Form::Phone => vec![
+                Self::labelled("country_code", t!(field_country_code), self.country),
+                Self::labelled("phone_number", t!(field_phone), self.phone),
+            ],
+            Form::Code => vec![Self::labelled("code", t!(field_code), self.code)],
+            Form::Profile => vec![
+                Self::labelled("first_name", t!(field_first_name), self.first_name),
+                Self::labelled("last_name", t!(field_last_name), self.last_name),
+                Self::labelled("email", t!(field_email), self.email),
+            ],
+        }
     }
 
-    /// The code form's field.
-    fn code_fields(self) -> [LabelledField; 1] {
-        [Self::labelled("code", t!(field_code), self.code)]
+    /// The number typed, trimmed.
+    fn new_code(self) -> NewCode {
+        NewCode {
+            country_code: self.country.text().trim().to_owned(),
+            phone_number: self.phone.text().trim().to_owned(),
+        }
     }
 
-    /// The profile form's fields.
-    fn profile_fields(self) -> [LabelledField; 3] {
-        [
-            Self::labelled("first_name", t!(field_first_name), self.first_name),
-            Self::labelled("last_name", t!(field_last_name), self.last_name),
-            Self::labelled("email", t!(field_email), self.email),
-        ]
+    /// The code typed, without the spaces a paste may bring.
+    fn code_check(self) -> CodeCheck {
+        CodeCheck {
+            code: self.code.text().split_whitespace().collect(),
+        }
+    }
+
+    /// The profile typed, trimmed.
+    fn new_profile(self) -> NewProfile {
+        NewProfile {
+            first_name: self.first_name.text().trim().to_owned(),
+            last_name: self.last_name.text().trim().to_owned(),
+            email: self.email.text().trim().to_owned(),
+        }
     }
 }
 
@@ -153,196 +123,216 @@ fn rule(
     Callback::new(move |value: String| check(&value).err().map(|r| rule_text(label, r)))
 }
 
+/// What the alert says failed.
+fn failure_text(failure: Failure) -> &'static str {
+    match failure {
+        Failure::SendCode => t!(send_code_failed),
+        Failure::Resend => t!(resend_failed),
+        Failure::SignIn => t!(auth_failed),
+    }
+}
+
+/// Everything sign-in's effects touch, shared by its handlers and tasks.
+struct Step {
+    services: FlowServices,
+    state: RwSignal<State>,
+    fields: AuthFields,
+    /// What failed, for the form as a whole: (what, the server's or browser's words).
+    form_error: RwSignal<Option<(&'static str, String)>>,
+    notice: RwSignal<String>,
+    /// Bumped to stop a running countdown.
+    countdown: StoredValue<u32>,
+    phone_form: NodeRef<html::Form>,
+    code_form: NodeRef<html::Form>,
+    profile_form: NodeRef<html::Form>,
+}
+
+impl Step {
+    /// Applies `event` to the state and runs the effects of the transition, if it applies.
+    fn dispatch(self: &Rc<Self>, event: Event) {
+        let Some(Some((state, effects))) = self.state.try_with_untracked(|s| next(s, event)) else {
+            return;
+        };
+        self.state.set(state);
+        effects.into_iter().for_each(|effect| self.run(effect));
+    }
+
+    fn run(self: &Rc<Self>, effect: Effect) {
+        match effect {
+            Effect::ClearError => {
+                self.form_error.try_set(None);
+            }
+            Effect::ClearNotice => {
+                self.notice.try_set(String::new());
+            }
+            Effect::ShowInvalid(form, invalid) => {
+                let rest = show_invalid(self.form(form), PREFIX, &self.fields.of(form), &invalid);
+                self.alert(form, rest);
+            }
+            Effect::ShowFailure(form, failure) => {
+                let rest = show_failure(self.form(form), PREFIX, &self.fields.of(form), &failure);
+                self.alert(form, rest);
+            }
+            Effect::ShowError(failure, details) => {
+                self.form_error
+                    .try_set(Some((failure_text(failure), details)));
+            }
+            Effect::SendCode(new) => {
+                let call = self.services.api.send_code(new);
+                self.answer(async move {
+                    match call.await {
+                        Ok(sent) => Event::Sent(sent),
+                        Err(failure) => Event::SendFailed(failure),
+                    }
+                });
+            }
+            Effect::VerifyCode(check) => {
+                let call = self.services.api.verify_code(check);
+                self.answer(async move { signed_in_or_refused(call.await) });
+            }
+            Effect::CreateProfile(new) => {
+                let call = self.services.api.create_profile(new);
+                self.answer(async move { signed_in_or_refused(call.await) });
+            }
+            Effect::ClearCode => {
+                self.fields.code.value.try_set(String::new());
+                self.fields.code.error.try_set(None);
+            }
+            Effect::NoticeResent(sent) => {
+                self.notice
+                    .try_set(t!(code_resent_to, sent_to = sent_to(&sent)));
+            }
+            Effect::StartCountdown(resend_at) => self.count_down(resend_at),
+            Effect::StopCountdown => self.stop_countdown(),
+            Effect::Focus(path) => focus_id_soon(field_id(PREFIX, path)),
+            Effect::SignedIn(flow) => (self.services.signed_in)(flow),
+        }
+    }
+
+    fn form(&self, form: Form) -> NodeRef<html::Form> {
+        match form {
+            Form::Phone => self.phone_form,
+            Form::Code => self.code_form,
+            Form::Profile => self.profile_form,
+        }
+    }
+
+    /// What no field of `form` took, in the alert.
+    fn alert(&self, form: Form, rest: Option<String>) {
+        let what = failure_text(form.failure());
+        self.form_error.try_set(rest.map(|r| (what, r)));
+    }
+
+    /// Dispatches the event a request answers.
+    fn answer(self: &Rc<Self>, answer: impl std::future::Future<Output = Event> + 'static) {
+        let this = self.clone();
+        spawn_local(async move { this.dispatch(answer.await) });
+    }
+
+    fn stop_countdown(&self) {
+        self.countdown.try_update_value(|g| *g = g.wrapping_add(1));
+    }
+
+    /// Counts down to the server's `resend_at` a second at a time, never slower than the wall
+    /// clock (a background tab's timers may be late).
+    fn count_down(self: &Rc<Self>, resend_at: Timestamp) {
+        self.stop_countdown();
+        let Some(generation) = self.countdown.try_get_value() else {
+            return;
+        };
+        let mut left = seconds_until(resend_at, js_sys::Date::now());
+        self.dispatch(Event::Waiting(left));
+        let (this, sleep) = (self.clone(), self.services.sleep.clone());
+        spawn_local(async move {
+            while left > 0 {
+                sleep(Duration::from_secs(1)).await;
+                if this.countdown.try_get_value() != Some(generation) {
+                    return;
+                }
+                left = (left - 1).min(seconds_until(resend_at, js_sys::Date::now()));
+                this.dispatch(Event::Waiting(left));
+            }
+        });
+    }
+}
+
+/// The event a code's or a profile's answer is.
+fn signed_in_or_refused(
+    result: Result<payout_model::identity::SignIn, crate::api::ApiFailure>,
+) -> Event {
+    match result {
+        Ok(answer) => Event::Answered(answer),
+        Err(failure) => Event::Refused(failure),
+    }
+}
+
 /// Signs the user in by phone and one-time code, creating their profile when the phone is new.
 #[component]
 pub fn AuthStep() -> impl IntoView {
-    let services = use_services();
-    let stage = RwSignal::new(Stage::Phone);
-    let fields = AuthFields::new();
-    let AuthFields {
-        country,
-        phone,
-        code,
-        first_name,
-        last_name,
-        email,
-    } = fields;
-    let sent = RwSignal::new(None::<CodeSent>);
-    let busy = RwSignal::new(false);
-    // What failed, for the form as a whole: (what, the server's or browser's words).
-    let form_error = RwSignal::new(None::<(&'static str, String)>);
-    let notice = RwSignal::new(String::new());
-    let countdown = Countdown::new();
-    let wait = countdown.wait;
-    let phone_form = NodeRef::<html::Form>::new();
-    let code_form = NodeRef::<html::Form>::new();
-    let profile_form = NodeRef::<html::Form>::new();
-
-    let phone_fields = move || fields.phone_fields();
-    let code_fields = move || fields.code_fields();
-    let profile_fields = move || fields.profile_fields();
-    let stop_countdown = move || countdown.stop();
-    let start_countdown = {
-        let sleep = services.sleep.clone();
-        UnsyncCallback::new(move |resend_at: Timestamp| countdown.start(resend_at, sleep.clone()))
+    let step = Rc::new(Step {
+        services: use_services(),
+        state: RwSignal::new(State::default()),
+        fields: AuthFields::new(),
+        form_error: RwSignal::new(None),
+        notice: RwSignal::new(String::new()),
+        countdown: StoredValue::new(0),
+        phone_form: NodeRef::new(),
+        code_form: NodeRef::new(),
+        profile_form: NodeRef::new(),
+    });
+    let state = step.state;
+    let busy = Signal::derive(move || state.with(|s| s.busy.is_some()));
+    let wait = Signal::derive(move || state.with(|s| s.wait));
+    // Rebuilt when the form changes, not on every second of the countdown.
+    let stage = Memo::new(move |_| state.with(|s| s.stage.clone()));
+    let (fields, notice, form_error) = (step.fields, step.notice, step.form_error);
+    let on = |event: fn(AuthFields) -> Event| {
+        let step = step.clone();
+        UnsyncCallback::new(move |()| step.dispatch(event(step.fields)))
     };
-
-    let signed_in = {
-        let signed_in = services.signed_in.clone();
-        UnsyncCallback::new(move |flow: FlowState| {
-            stop_countdown();
-            signed_in(flow);
-        })
-    };
-
-    // Sends a code to the number typed; `resend` when asked from the code stage.
+    let verify = on(|f| Event::Verify(f.code_check()));
+    let create = on(|f| Event::Create(f.new_profile()));
+    let change_number = on(|_| Event::ChangeNumber);
     let send = {
-        let api = services.api.clone();
+        let step = step.clone();
         UnsyncCallback::new(move |resend: bool| {
-            // The cooldown covers any new code, from either stage (the server would refuse it).
-            if busy.get_untracked() || wait.get_untracked() > 0 {
-                return;
-            }
-            form_error.set(None);
-            notice.set(String::new());
-            let new = NewCode {
-                country_code: country.text().trim().to_owned(),
-                phone_number: phone.text().trim().to_owned(),
-            };
-            if let Err(invalid) = new.validate() {
-                stage.set(Stage::Phone);
-                let rest = show_invalid(phone_form, PREFIX, &phone_fields(), &invalid);
-                form_error.set(rest.map(|r| (t!(send_code_failed), r)));
-                return;
-            }
-            busy.set(true);
-            let call = api.send_code(new);
-            spawn_local(async move {
-                let result = call.await;
-                busy.try_set(false);
-                match result {
-                    Ok(answer) => {
-                        code.value.try_set(String::new());
-                        code.error.try_set(None);
-                        if resend {
-                            notice.try_set(t!(code_resent_to, sent_to = sent_to(&answer)));
-                        }
-                        start_countdown.run(answer.resend_at);
-                        sent.try_set(Some(answer));
-                        stage.try_set(Stage::Code);
-                        focus_id_soon(field_id(PREFIX, "code"));
-                    }
-                    Err(failure) if resend => {
-                        form_error.try_set(Some((t!(resend_failed), failure.message().to_owned())));
-                    }
-                    Err(failure) => {
-                        let rest = show_failure(phone_form, PREFIX, &phone_fields(), &failure);
-                        form_error.try_set(rest.map(|r| (t!(send_code_failed), r)));
-                    }
-                }
-            });
+            let code = step.fields.new_code();
+            step.dispatch(Event::Send { resend, code });
         })
     };
+    let (phone_form, code_form, profile_form) =
+        (step.phone_form, step.code_form, step.profile_form);
 
-    // What no field took, worded as a sign-in failure.
-    let auth_rest = move |rest: Option<String>| {
-        form_error.try_set(rest.map(|r| (t!(auth_failed), r)));
-    };
-
-    let verify = {
-        let api = services.api.clone();
-        submit_checked(
-            code_form,
-            PREFIX,
-            busy,
-            code_fields,
-            move || {
-                let check = CodeCheck {
-                    code: code.text().split_whitespace().collect(),
-                };
-                check.validate().map(|()| check)
-            },
-            move |check| api.verify_code(check),
-            move |answer| match answer {
-                SignIn::SignedIn { flow } => signed_in.run(flow),
-                SignIn::ProfileRequired => {
-                    stop_countdown();
-                    notice.try_set(String::new());
-                    stage.try_set(Stage::Profile);
-                    focus_id_soon(field_id(PREFIX, "first_name"));
-                }
-            },
-            auth_rest,
-        )
-    };
-
-    let create = {
-        let api = services.api.clone();
-        submit_checked(
-            profile_form,
-            PREFIX,
-            busy,
-            profile_fields,
-            move || {
-                let new = NewProfile {
-                    first_name: first_name.text().trim().to_owned(),
-                    last_name: last_name.text().trim().to_owned(),
-                    email: email.text().trim().to_owned(),
-                };
-                new.validate().map(|()| new)
-            },
-            move |new| api.create_profile(new),
-            move |answer| match answer {
-                SignIn::SignedIn { flow } => signed_in.run(flow),
-                // Not an answer the server gives to a profile; say so rather than loop.
-                SignIn::ProfileRequired => {
-                    form_error.try_set(Some((t!(auth_failed), String::new())));
-                }
-            },
-            auth_rest,
-        )
-    };
-
-    // The countdown keeps running: the cooldown applies to a new code for any number.
-    let change_number = move || {
-        form_error.set(None);
-        notice.set(String::new());
-        stage.set(Stage::Phone);
-        focus_id_soon(field_id(PREFIX, "phone_number"));
-    };
-
-    let change_number = UnsyncCallback::new(move |()| change_number());
-    let phone_view = move || {
-        phone_form_view(PhoneForm {
+    let stage_view = move || match stage.get() {
+        Stage::Phone => phone_form_view(PhoneForm {
             form: phone_form,
-            country,
-            phone,
+            country: fields.country,
+            phone: fields.phone,
             busy,
             wait,
             send,
         })
-    };
-    let code_view = move || {
-        code_form_view(CodeForm {
+        .into_any(),
+        Stage::Code(sent) => code_form_view(CodeForm {
             form: code_form,
-            code,
-            sent,
+            code: fields.code,
+            sent_to: sent_to(&sent),
             busy,
             wait,
             send,
             verify,
             change_number,
         })
-    };
-    let profile_view = move || {
-        profile_form_view(ProfileForm {
+        .into_any(),
+        Stage::Profile => profile_form_view(ProfileForm {
             form: profile_form,
-            first_name,
-            last_name,
-            email,
+            first_name: fields.first_name,
+            last_name: fields.last_name,
+            email: fields.email,
             busy,
             create,
         })
+        .into_any(),
     };
 
     view! {
@@ -350,11 +340,7 @@ pub fn AuthStep() -> impl IntoView {
             <p class="pf-notice" role="status" data-testid="auth-notice">
                 {move || notice.get()}
             </p>
-            {move || match stage.get() {
-                Stage::Phone => phone_view().into_any(),
-                Stage::Code => code_view().into_any(),
-                Stage::Profile => profile_view().into_any(),
-            }}
+            {stage_view}
             {move || {
                 form_error
                     .get()

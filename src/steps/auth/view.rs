@@ -9,7 +9,7 @@ use crate::t;
 use crate::ui::{Button, ButtonVariant, FieldState, SubmitButton, TextField};
 use leptos::html;
 use leptos::prelude::*;
-use payout_model::identity::{check_code, CodeSent};
+use payout_model::identity::check_code;
 use payout_model::user::{check_country_code, check_email, check_name, check_phone_number};
 
 /// The phone form's handles.
@@ -18,21 +18,22 @@ pub struct PhoneForm {
     pub form: NodeRef<html::Form>,
     pub country: FieldState,
     pub phone: FieldState,
-    pub busy: RwSignal<bool>,
+    pub busy: Signal<bool>,
     /// Seconds until a new code may be asked for.
-    pub wait: RwSignal<i64>,
+    pub wait: Signal<i64>,
     /// Sends a code (`true`: a resend).
     pub send: UnsyncCallback<bool>,
 }
 
 /// The code form's handles.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct CodeForm {
     pub form: NodeRef<html::Form>,
     pub code: FieldState,
-    pub sent: RwSignal<Option<CodeSent>>,
-    pub busy: RwSignal<bool>,
-    pub wait: RwSignal<i64>,
+    /// The number the code went to, as the user reads it.
+    pub sent_to: String,
+    pub busy: Signal<bool>,
+    pub wait: Signal<i64>,
     pub send: UnsyncCallback<bool>,
     pub verify: UnsyncCallback<()>,
     pub change_number: UnsyncCallback<()>,
@@ -45,7 +46,7 @@ pub struct ProfileForm {
     pub first_name: FieldState,
     pub last_name: FieldState,
     pub email: FieldState,
-    pub busy: RwSignal<bool>,
+    pub busy: Signal<bool>,
     pub create: UnsyncCallback<()>,
 }
 
@@ -114,10 +115,8 @@ pub fn phone_form_view(p: PhoneForm) -> impl IntoView {
 
 /// Asks for the code sent; offers a resend (after the cooldown) and another number.
 pub fn code_form_view(p: CodeForm) -> impl IntoView {
-    let (wait, busy) = (p.wait, p.busy);
-    let sent_to = p
-        .sent
-        .with(|s| s.as_ref().map(super::sent_to).unwrap_or_default());
+    let (wait, busy, send, verify) = (p.wait, p.busy, p.send, p.verify);
+    let sent_to = p.sent_to;
     view! {
         <form
             class="pf-form"
@@ -126,7 +125,7 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
             data-testid="auth-code-form"
             on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
-                p.verify.run(());
+                verify.run(());
             }
         >
             <p class="pf-body" data-testid="auth-sent-to">
@@ -158,7 +157,7 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
                     class="pf-button pf-button--secondary"
                     data-testid="auth-resend"
                     disabled=move || { wait.get() > 0 || busy.get() }
-                    on:click=move |_| p.send.run(true)
+                    on:click=move |_| send.run(true)
                 >
                     {move || match wait.get() {
                         0 => t!(resend_code).to_owned(),

@@ -24,10 +24,11 @@
 //! [`slot`] draws one picture's slot; this module owns the slots' state, the camera, the
 //! uploads and the decision.
 
-use crate::api::ApiFailure;
+pub mod machine;
 mod slot;
 
-use crate::context::use_services;
+use crate::api::ApiFailure;
+use crate::context::{use_services, FlowServices};
 use crate::forms::server_message;
 use crate::i18n::rule_text;
 use crate::i18n::step_title;
@@ -37,9 +38,8 @@ use crate::ui::{focus_id_soon, focus_node, Button, ErrorAlert, LoadingLine, Scre
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use payout_model::identity::{
-    check_document, DocumentSide, IdVerification, Submitted, VerificationStatus,
-};
+use machine::{next, Camera, Effect, Event, SlotError, SlotStatus, Stage, State};
+use payout_model::identity::{DocumentSide, IdVerification, Submitted, VerificationStatus};
 use payout_model::StepName;
 use send_wrapper::SendWrapper;
 use slot::{slot_view, SlotActions};
@@ -58,19 +58,6 @@ const RESULT_HEADING: &str = "pf-idv-result-heading";
 /// Element id of the line saying why "Submit for verification" is disabled (empty once it is
 /// not): always in the page, since the button refers to it.
 const SUBMIT_REASON: &str = "pf-idv-submit-reason";
-
-/// Where one picture stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SlotStatus {
-    /// Nothing added yet.
-    Empty,
-    /// Being uploaded.
-    Uploading,
-    /// Uploaded.
-    Uploaded,
-    /// The upload failed (the slot's error says why).
-    Failed,
-}
 
 impl SlotStatus {
     fn as_str(self) -> &'static str {
@@ -92,54 +79,56 @@ impl SlotStatus {
     }
 }
 
-/// One picture's slot. Copy, so handlers capture it freely.
+/// One picture's slot as its view reads it. Copy, so handlers capture it freely.
 #[derive(Clone, Copy)]
 struct Slot {
     side: DocumentSide,
-    status: RwSignal<SlotStatus>,
-    error: RwSignal<Option<String>>,
+    status: Memo<SlotStatus>,
+    error: Memo<Option<String>>,
     /// The preview's object URL.
     preview: RwSignal<Option<String>>,
-    /// Bumped per upload, so a slower earlier upload cannot overwrite a later one.
-    attempt: StoredValue<u32>,
     video: NodeRef<html::Video>,
     /// "Use camera", where focus returns when the camera closes.
     camera_button: NodeRef<html::Button>,
 }
 
 impl Slot {
-    fn new(side: DocumentSide) -> Self {
+    fn new(side: DocumentSide, state: RwSignal<State>) -> Self {
+        let label = side_label(side);
         Slot {
             side,
-            status: RwSignal::new(SlotStatus::Empty),
-            error: RwSignal::new(None),
+            status: Memo::new(move |_| state.with(|s| s.slot(side).status)),
+            error: Memo::new(move |_| {
+                state.with(|s| s.slot(side).error.as_ref().map(|e| slot_error(label, e)))
+            }),
             preview: RwSignal::new(None),
-            attempt: StoredValue::new(0),
             video: NodeRef::new(),
             camera_button: NodeRef::new(),
         }
     }
 
     fn label(self) -> &'static str {
-        match self.side {
-            DocumentSide::Front => t!(side_front),
-            DocumentSide::Back => t!(side_back),
-            DocumentSide::Selfie => t!(side_selfie),
-        }
-    }
-
-    fn next_attempt(self) -> u32 {
-        self.attempt.update_value(|a| *a = a.wrapping_add(1));
-        self.attempt.get_value()
+        side_label(self.side)
     }
 }
 
-/// Where the camera stands: off, being opened for a slot, or showing a slot's live preview.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Camera {
-    Off,
-    Opening(DocumentSide),
-    On(DocumentSide),
+fn side_label(side: DocumentSide) -> &'static str {
+    match side {
+        DocumentSide::Front => t!(side_front),
+        DocumentSide::Back => t!(side_back),
+        DocumentSide::Selfie => t!(side_selfie),
+    }
+}
+
+/// What a slot's error says.
+fn slot_error(label: &str, error: &SlotError) -> String {
+    match error {
+        SlotError::Rule(rule) => rule_text(label, *rule),
+        SlotError::Upload(failure) => upload_error(label, failure),
+        SlotError::CameraDenied => t!(camera_denied).to_owned(),
+        SlotError::CameraUnavailable => t!(camera_unavailable).to_owned(),
+        SlotError::CameraFailed => t!(camera_failed).to_owned(),
+    }
 }
 
 /// The browser objects the step must release: the camera's stream and the previews' object
@@ -236,16 +225,16 @@ fn first_frame(video: &web_sys::HtmlVideoElement) -> js_sys::Promise {
     })
 }
 
-/// What to tell the user when the camera could not be opened.
-fn camera_error(error: &JsValue) -> &'static str {
+/// Whether the camera was refused (rather than missing), by the browser's error.
+fn camera_denied(error: &JsValue) -> bool {
     let name = js_sys::Reflect::get(error, &"name".into())
         .ok()
         .and_then(|n| n.as_string())
         .unwrap_or_default();
-    match name.as_str() {
-        "NotAllowedError" | "SecurityError" | "PermissionDeniedError" => t!(camera_denied),
-        _ => t!(camera_unavailable),
-    }
+    matches!(
+        name.as_str(),
+        "NotAllowedError" | "SecurityError" | "PermissionDeniedError"
+    )
 }
 
 /// The video's current frame as a JPEG (`canvas.toBlob`), or `None` when there is no frame yet.
@@ -294,114 +283,97 @@ fn status_name(status: VerificationStatus) -> &'static str {
     }
 }
 
-/// Collects the ID pictures and shows the verification decision.
-#[component]
-pub fn IdVerificationStep() -> impl IntoView {
-    let services = use_services();
-    let slots = DocumentSide::ALL.map(Slot::new);
-    let slot_of = move |side: DocumentSide| {
-        slots
-            .into_iter()
-            .find(|s| s.side == side)
-            .unwrap_or(slots[0])
-    };
-    let camera = RwSignal::new(Camera::Off);
-    let submitting = RwSignal::new(false);
-    // Asking for the decision of a user already verified or under review, without slots.
-    let resuming = RwSignal::new(false);
-    let submit_error = RwSignal::new(None::<String>);
-    let result = RwSignal::new(None::<Submitted<IdVerification>>);
-    let held = Held::default();
-    {
-        let held = SendWrapper::new(held.clone());
-        on_cleanup(move || held.release());
-    }
-    let held = StoredValue::new_local(held);
+/// Everything the step's effects touch, shared by its handlers and tasks.
+struct Step {
+    services: FlowServices,
+    state: RwSignal<State>,
+    slots: [Slot; 3],
+    held: StoredValue<Held, LocalStorage>,
+}
 
-    let set_preview = move |slot: Slot, url: Option<String>| {
+impl Step {
+    fn slot(&self, side: DocumentSide) -> Slot {
+        self.slots[machine::index(side)]
+    }
+
+    /// Applies `event` to the state and runs the effects of the transition; whether it applied.
+    fn dispatch(self: &Rc<Self>, event: Event<Blob>) -> bool {
+        let Some(Some((state, effects))) = self.state.try_with_untracked(|s| next(s, event)) else {
+            return false;
+        };
+        self.state.set(state);
+        effects.into_iter().for_each(|effect| self.run(effect));
+        true
+    }
+
+    fn run(self: &Rc<Self>, effect: Effect<Blob>) {
+        match effect {
+            Effect::Preview(side, image) => {
+                let url = self.held.with_value(|h| h.url_for(&image));
+                self.set_preview(side, url);
+            }
+            Effect::DropPreview(side) => self.set_preview(side, None),
+            Effect::Upload(side, attempt, image) => {
+                let call = self.services.api.upload_document(side, image);
+                let this = self.clone();
+                spawn_local(async move {
+                    let result = call.await.map(|_| ());
+                    this.dispatch(Event::Uploaded {
+                        side,
+                        attempt,
+                        result,
+                    });
+                });
+            }
+            Effect::StopCamera => {
+                self.held.with_value(Held::stop_stream);
+                for slot in self.slots {
+                    if let Some(video) = slot.video.get_untracked() {
+                        video.set_src_object(None);
+                    }
+                }
+            }
+            Effect::RequestCamera(side) => self.request_camera(side),
+            Effect::FocusCameraButton(side) => focus_node(self.slot(side).camera_button),
+            Effect::FocusCapture => focus_id_soon("pf-idv-capture".to_owned()),
+            Effect::Decide => {
+                let (call, this) = (self.services.api.submit_id_verification(), self.clone());
+                spawn_local(async move {
+                    this.dispatch(match call.await {
+                        Ok(answer) => Event::Decided(answer),
+                        Err(failure) => Event::DecideFailed(failure.message().to_owned()),
+                    });
+                });
+            }
+            Effect::FocusResult => focus_id_soon(RESULT_HEADING.to_owned()),
+            Effect::FocusFirstFile => {
+                focus_id_soon(format!("pf-idv-{}-file", DocumentSide::ALL[0].as_str()));
+            }
+        }
+    }
+
+    fn set_preview(&self, side: DocumentSide, url: Option<String>) {
+        let slot = self.slot(side);
         if let Some(old) = slot.preview.try_get_untracked().flatten() {
-            held.with_value(|h| h.revoke(&old));
+            self.held.with_value(|h| h.revoke(&old));
         }
         slot.preview.try_set(url);
-    };
-
-    let stop_camera = move || {
-        held.with_value(Held::stop_stream);
-        for slot in slots {
-            if let Some(video) = slot.video.get_untracked() {
-                video.set_src_object(None);
-            }
-        }
-        camera.set(Camera::Off);
-    };
-
-    // Closes the camera opened for `side` and puts focus back on its "Use camera" (the camera
-    // controls it was on are gone).
-    let close_camera = move |side: DocumentSide| {
-        stop_camera();
-        focus_node(slot_of(side).camera_button);
-    };
-
-    // Escape closes the camera, wherever focus is in the step.
-    {
-        let listener = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() != "Escape" {
-                return;
-            }
-            if let Some(Camera::Opening(side) | Camera::On(side)) = camera.try_get_untracked() {
-                ev.prevent_default();
-                close_camera(side);
-            }
-        });
-        on_cleanup(move || listener.remove());
     }
 
-    // Checks and uploads a picture for `side`.
-    let accept = {
-        let api = services.api.clone();
-        UnsyncCallback::new(move |(side, image): (DocumentSide, Blob)| {
-            let slot = slot_of(side);
-            if let Err(rule) = check_document(&image.type_(), image.size() as u64) {
-                slot.error.set(Some(rule_text(slot.label(), rule)));
-                return;
-            }
-            slot.error.set(None);
-            set_preview(slot, held.with_value(|h| h.url_for(&image)));
-            slot.status.set(SlotStatus::Uploading);
-            let attempt = slot.next_attempt();
-            let call = api.upload_document(side, image);
-            spawn_local(async move {
-                let answer = call.await;
-                if slot.attempt.try_get_value() != Some(attempt) {
-                    return;
-                }
-                match answer {
-                    Ok(_) => {
-                        slot.status.set(SlotStatus::Uploaded);
-                    }
-                    Err(failure) => {
-                        slot.status.set(SlotStatus::Failed);
-                        slot.error.set(Some(upload_error(slot.label(), &failure)));
-                        set_preview(slot, None);
-                    }
-                }
-            });
-        })
-    };
-
-    let open_camera = move |side: DocumentSide| {
-        stop_camera();
-        let slot = slot_of(side);
-        slot.error.set(None);
+    /// Opens the camera for `side` into its slot's video; "Take photo" appears once there is a
+    /// frame to take.
+    fn request_camera(self: &Rc<Self>, side: DocumentSide) {
         let Some(request) = request_camera(side) else {
-            slot.error.set(Some(t!(camera_unavailable).to_owned()));
+            self.dispatch(Event::NoCamera(side));
             return;
         };
-        camera.set(Camera::Opening(side));
+        let (this, slot) = (self.clone(), self.slot(side));
+        let opening = move || this.state.try_with_untracked(|s| s.opening(side)) == Some(true);
+        let this = self.clone();
         spawn_local(async move {
             let answer = wasm_bindgen_futures::JsFuture::from(request).await;
             // Closed, or another slot's camera asked for, meanwhile.
-            if camera.try_get_untracked() != Some(Camera::Opening(side)) {
+            if !opening() {
                 if let Ok(stream) = answer {
                     stop_tracks(stream.unchecked_ref());
                 }
@@ -410,243 +382,255 @@ pub fn IdVerificationStep() -> impl IntoView {
             let stream: MediaStream = match answer {
                 Ok(stream) => stream.unchecked_into(),
                 Err(error) => {
-                    camera.set(Camera::Off);
-                    slot.error.set(Some(camera_error(&error).to_owned()));
-                    focus_node(slot.camera_button);
+                    let denied = camera_denied(&error);
+                    this.dispatch(Event::CameraRefused { side, denied });
                     return;
                 }
             };
-            held.with_value(|h| h.set_stream(stream.clone()));
+            this.held.with_value(|h| h.set_stream(stream.clone()));
             let Some(video) = slot.video.get_untracked() else {
                 return;
             };
             video.set_src_object(Some(&stream));
             // Autoplay (muted, inline) starts it anyway; a refusal here is harmless.
             let _ = video.play();
-            // "Take photo" appears once there is a frame to take.
             let _ = wasm_bindgen_futures::JsFuture::from(first_frame(&video)).await;
-            if camera.try_get_untracked() != Some(Camera::Opening(side)) {
-                return;
-            }
             if video.video_width() == 0 {
-                close_camera(side);
-                slot.error.set(Some(t!(camera_unavailable).to_owned()));
-                return;
-            }
-            camera.set(Camera::On(side));
-            focus_id_soon("pf-idv-capture".to_owned());
-        });
-    };
-
-    let capture = move |side: DocumentSide| {
-        let slot = slot_of(side);
-        let shot = slot.video.get_untracked().and_then(|v| snapshot(&v));
-        let Some(shot) = shot else {
-            slot.error.set(Some(t!(camera_failed).to_owned()));
-            return;
-        };
-        spawn_local(async move {
-            let blob = wasm_bindgen_futures::JsFuture::from(shot).await;
-            if camera.try_get_untracked().is_none() {
-                return;
-            }
-            close_camera(side);
-            match blob.ok().and_then(|b| b.dyn_into::<Blob>().ok()) {
-                Some(image) => accept.run((side, image)),
-                None => slot.error.set(Some(t!(camera_failed).to_owned())),
-            }
-        });
-    };
-
-    let all_uploaded =
-        Memo::new(move |_| slots.iter().all(|s| s.status.get() == SlotStatus::Uploaded));
-
-    // Asks for the decision: after the user's submit, or at once (`resumed`) for a user
-    // already verified or under review.
-    let decide = {
-        let api = services.api.clone();
-        UnsyncCallback::new(move |resumed: bool| {
-            if submitting.get_untracked() {
-                return;
-            }
-            stop_camera();
-            submit_error.set(None);
-            submitting.set(true);
-            resuming.set(resumed);
-            let call = api.submit_id_verification();
-            spawn_local(async move {
-                let answer = call.await;
-                match answer {
-                    Ok(answer) => {
-                        // The user who submitted lands on the decision, not on the page.
-                        if result.try_set(Some(answer)).is_none() && !resumed {
-                            focus_id_soon(RESULT_HEADING.to_owned());
-                        }
-                    }
-                    Err(failure) => {
-                        submit_error.try_set(Some(failure.message().to_owned()));
-                    }
-                }
-                resuming.try_set(false);
-                submitting.try_set(false);
-            });
-        })
-    };
-
-    let submit = UnsyncCallback::new(move |()| {
-        if all_uploaded.get_untracked() {
-            decide.run(false);
-        }
-    });
-
-    // Pictures uploaded before (a reload) count as uploaded. A user already verified or under
-    // review gets the decision at once instead of the slots.
-    {
-        let call = services.api.id_verification();
-        spawn_local(async move {
-            let Ok(current) = call.await else {
-                return;
-            };
-            // The step may be gone by now.
-            if result.try_get_untracked().is_none() {
-                return;
-            }
-            for document in current.documents {
-                let slot = slot_of(document.side);
-                if slot.status.get_untracked() == SlotStatus::Empty {
-                    slot.status.set(SlotStatus::Uploaded);
-                }
-            }
-            let decided = matches!(
-                current.status,
-                VerificationStatus::Verified | VerificationStatus::NeedsReview
-            );
-            if decided && result.with_untracked(Option::is_none) {
-                decide.run(true);
+                this.dispatch(Event::NoFrame(side));
+            } else {
+                this.dispatch(Event::CameraOn(side));
             }
         });
     }
 
-    let retry = move || {
-        for slot in slots {
-            slot.next_attempt();
-            set_preview(slot, None);
-            slot.status.set(SlotStatus::Empty);
-            slot.error.set(None);
-        }
-        result.set(None);
-        // "Try again" is gone with the decision: focus goes to the first slot's file input.
-        focus_id_soon(format!("pf-idv-{}-file", slots[0].side.as_str()));
-    };
+    /// "Take photo": the video's frame, then the camera closes and the photo is checked and
+    /// uploaded.
+    fn capture(self: &Rc<Self>, side: DocumentSide) {
+        let shot = self
+            .slot(side)
+            .video
+            .get_untracked()
+            .and_then(|v| snapshot(&v));
+        let Some(shot) = shot else {
+            self.dispatch(Event::CaptureFailed(side));
+            return;
+        };
+        let this = self.clone();
+        spawn_local(async move {
+            let blob = wasm_bindgen_futures::JsFuture::from(shot).await;
+            if !this.dispatch(Event::CloseCamera(side)) {
+                return;
+            }
+            match blob.ok().and_then(|b| b.dyn_into::<Blob>().ok()) {
+                Some(image) => this.dispatch(pick(side, image)),
+                None => this.dispatch(Event::CaptureFailed(side)),
+            };
+        });
+    }
+}
 
+/// A picture for `side`, to check and upload.
+fn pick(side: DocumentSide, picture: Blob) -> Event<Blob> {
+    Event::Pick {
+        side,
+        kind: picture.type_(),
+        size: picture.size() as u64,
+        picture,
+    }
+}
+
+/// Collects the ID pictures and shows the verification decision.
+#[component]
+pub fn IdVerificationStep() -> impl IntoView {
+    let state = RwSignal::new(State::default());
+    let held = Held::default();
+    {
+        let held = SendWrapper::new(held.clone());
+        on_cleanup(move || held.release());
+    }
+    let step = Rc::new(Step {
+        services: use_services(),
+        state,
+        slots: DocumentSide::ALL.map(|side| Slot::new(side, state)),
+        held: StoredValue::new_local(held),
+    });
+    let on = |event: fn(DocumentSide) -> Event<Blob>| {
+        let step = step.clone();
+        UnsyncCallback::new(move |side| {
+            step.dispatch(event(side));
+        })
+    };
     let actions = SlotActions {
-        camera,
-        accept,
-        open_camera: UnsyncCallback::new(open_camera),
-        capture: UnsyncCallback::new(capture),
-        close_camera: UnsyncCallback::new(close_camera),
-    };
-    let slot_view = move |slot: Slot| slot_view(slot, actions);
-
-    let collect_view = move || {
-        view! {
-                <p class="pf-body">{t!(idv_intro)}</p>
-                {slots.map(slot_view).into_iter().collect_view()}
-                {move || {
-                    submit_error
-                        .get()
-                        .map(|details| {
-                            view! {
-                                <ErrorAlert
-                                    message=t!(idv_submit_failed)
-                                    details=details
-                                    testid="idv-error"
-                                />
-                            }
-                        })
-                }}
-                {move || {
-                    submitting
-                        .get()
-                        .then(|| {
-                            view! {
-                                <p class="pf-status" role="status">
-                                    <Spinner />
-                                    {t!(submitting)}
-                                </p>
-                            }
-                        })
-                }}
-                <div class="pf-actions">
-                    <Button
-                        label=t!(submit_verification)
-                        on_click=submit
-                        testid="idv-submit"
-                        disabled=Signal::derive(move || !all_uploaded.get() || submitting.get())
-                        described_by=SUBMIT_REASON
-                    />
-                </div>
-                <p class="pf-details" id=SUBMIT_REASON>
-                    {move || if all_uploaded.get() { "" } else { t!(add_all_photos) }}
-                </p>
-        }
+        camera: Memo::new(move |_| state.with(|s| s.camera)),
+        accept: {
+            let step = step.clone();
+            UnsyncCallback::new(move |(side, image)| {
+                step.dispatch(pick(side, image));
+            })
+        },
+        open_camera: on(Event::OpenCamera),
+        capture: {
+            let step = step.clone();
+            UnsyncCallback::new(move |side| step.capture(side))
+        },
+        close_camera: on(Event::CloseCamera),
     };
 
-    let result_view = move |answer: Submitted<IdVerification>| {
-        let status = answer.data.status;
-        let (title, body, tone) = match status {
-            VerificationStatus::Verified => (
-                t!(idv_verified),
-                t!(idv_verified_body),
-                "pf-result--success",
-            ),
-            VerificationStatus::NeedsReview => (
-                t!(idv_needs_review),
-                t!(idv_needs_review_body),
-                "pf-result--info",
-            ),
-            VerificationStatus::Failed | VerificationStatus::NotStarted => {
-                (t!(idv_failed), t!(idv_failed_body), "pf-result--problem")
+    // Escape closes the camera, wherever focus is in the step.
+    {
+        let step = SendWrapper::new(step.clone());
+        let listener = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" && step.dispatch(Event::Escape) {
+                ev.prevent_default();
             }
-        };
-        let next = match status {
-            VerificationStatus::Verified | VerificationStatus::NeedsReview => view! {
-                <RecordedContinue step=StepName::IdVerification flow=answer.flow testid="idv-continue" />
+        });
+        on_cleanup(move || listener.remove());
+    }
+
+    // Pictures uploaded before (a reload) count as uploaded. A user already verified or under
+    // review gets the decision at once instead of the slots.
+    {
+        let (call, step) = (step.services.api.id_verification(), step.clone());
+        spawn_local(async move {
+            if let Ok(current) = call.await {
+                step.dispatch(Event::Current(current));
             }
-            .into_any(),
-            _ => view! {
-                <div class="pf-actions">
-                    <Button label=t!(retry) on_click=move || retry() testid="idv-retry" />
-                </div>
-            }
-            .into_any(),
-        };
-        view! {
-            <div
-                class=format!("pf-result {tone}")
-                role="status"
-                data-testid="idv-result"
-                data-status=status_name(status)
-            >
-                <h2 class="pf-subtitle" id=RESULT_HEADING tabindex="-1">
-                    {title}
-                </h2>
-                <p class="pf-body">{body}</p>
-            </div>
-            {next}
-        }
+        });
+    }
+
+    let submit = {
+        let step = step.clone();
+        UnsyncCallback::new(move |()| {
+            step.dispatch(Event::Submit);
+        })
     };
+    let retry = {
+        let step = step.clone();
+        UnsyncCallback::new(move |()| {
+            step.dispatch(Event::Retry);
+        })
+    };
+    let slots = step.slots;
+    let busy = Signal::derive(move || state.with(State::deciding));
+    // The slots stay in the page while a submit is in flight (focus stays put); the decision,
+    // or the loading line of a resumed decision, replaces them.
+    let result = Memo::new(move |_| {
+        state.with(|s| match &s.stage {
+            Stage::Decided(answer) => Some(answer.clone()),
+            _ => None,
+        })
+    });
+    let resuming = Memo::new(move |_| state.with(|s| s.stage == Stage::Deciding { resumed: true }));
 
     view! {
-        <ScreenCard testid="step-id-verification" title=step_title(StepName::IdVerification) busy=submitting>
+        <ScreenCard testid="step-id-verification" title=step_title(StepName::IdVerification) busy=busy>
             {move || match result.get() {
-                Some(answer) => result_view(answer).into_any(),
+                Some(answer) => result_view(answer, retry).into_any(),
                 None if resuming.get() => {
                     view! { <LoadingLine text=t!(idv_resuming) testid="idv-loading" /> }
                         .into_any()
                 }
-                None => collect_view().into_any(),
+                None => collect_view(state, slots, actions, submit).into_any(),
             }}
         </ScreenCard>
+    }
+}
+
+/// The three slots, "Submit for verification" and what the last submit answered.
+fn collect_view(
+    state: RwSignal<State>,
+    slots: [Slot; 3],
+    actions: SlotActions,
+    submit: UnsyncCallback<()>,
+) -> impl IntoView {
+    let all_uploaded = Memo::new(move |_| state.with(State::all_uploaded));
+    let submitting = Memo::new(move |_| state.with(State::deciding));
+    let submit_error = Memo::new(move |_| state.with(|s| s.submit_error.clone()));
+    view! {
+        <p class="pf-body">{t!(idv_intro)}</p>
+        {slots.map(|slot| slot_view(slot, actions)).into_iter().collect_view()}
+        {move || {
+            submit_error
+                .get()
+                .map(|details| {
+                    view! {
+                        <ErrorAlert
+                            message=t!(idv_submit_failed)
+                            details=details
+                            testid="idv-error"
+                        />
+                    }
+                })
+        }}
+        {move || {
+            submitting
+                .get()
+                .then(|| {
+                    view! {
+                        <p class="pf-status" role="status">
+                            <Spinner />
+                            {t!(submitting)}
+                        </p>
+                    }
+                })
+        }}
+        <div class="pf-actions">
+            <Button
+                label=t!(submit_verification)
+                on_click=submit
+                testid="idv-submit"
+                disabled=Signal::derive(move || !all_uploaded.get() || submitting.get())
+                described_by=SUBMIT_REASON
+            />
+        </div>
+        <p class="pf-details" id=SUBMIT_REASON>
+            {move || if all_uploaded.get() { "" } else { t!(add_all_photos) }}
+        </p>
+    }
+}
+
+/// The decision: Continue when verified or in review, "Try again" when it failed.
+fn result_view(answer: Submitted<IdVerification>, retry: UnsyncCallback<()>) -> impl IntoView {
+    let status = answer.data.status;
+    let (title, body, tone) = match status {
+        VerificationStatus::Verified => (
+            t!(idv_verified),
+            t!(idv_verified_body),
+            "pf-result--success",
+        ),
+        VerificationStatus::NeedsReview => (
+            t!(idv_needs_review),
+            t!(idv_needs_review_body),
+            "pf-result--info",
+        ),
+        VerificationStatus::Failed | VerificationStatus::NotStarted => {
+            (t!(idv_failed), t!(idv_failed_body), "pf-result--problem")
+        }
+    };
+    let next = match status {
+        VerificationStatus::Verified | VerificationStatus::NeedsReview => view! {
+            <RecordedContinue step=StepName::IdVerification flow=answer.flow testid="idv-continue" />
+        }
+        .into_any(),
+        _ => view! {
+            <div class="pf-actions">
+                <Button label=t!(retry) on_click=retry testid="idv-retry" />
+            </div>
+        }
+        .into_any(),
+    };
+    view! {
+        <div
+            class=format!("pf-result {tone}")
+            role="status"
+            data-testid="idv-result"
+            data-status=status_name(status)
+        >
+            <h2 class="pf-subtitle" id=RESULT_HEADING tabindex="-1">
+                {title}
+            </h2>
+            <p class="pf-body">{body}</p>
+        </div>
+        {next}
     }
 }

@@ -13,7 +13,7 @@ use web_sys::Blob;
 #[derive(Clone, Copy)]
 pub struct SlotActions {
     /// Where the camera stands (one camera for all slots).
-    pub camera: RwSignal<Camera>,
+    pub camera: Memo<Camera>,
     /// A picture chosen or taken for a side: checked, then uploaded.
     pub accept: UnsyncCallback<(DocumentSide, Blob)>,
     /// "Use camera".
