@@ -43,7 +43,7 @@ impl AddressState {
     /// The address as typed, trimmed; `us` picks the state or the region.
     pub fn address(&self, us: bool) -> Address {
         let region = if us {
-            self.state.text().to_uppercase()
+            self.state.text().to_ascii_uppercase()
         } else {
             self.region.text()
         };

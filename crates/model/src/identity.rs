@@ -237,7 +237,7 @@ impl Address {
             line1: self.line1.trim().to_owned(),
             line2: opt(&self.line2),
             city: self.city.trim().to_owned(),
-            region: opt(&self.region).map(|r| r.to_uppercase()),
+            region: opt(&self.region).map(|r| upper_if_code(&r)),
             postal_code: opt(&self.postal_code),
         }
     }
@@ -269,9 +269,19 @@ pub const US_STATES: [&str; 56] = [
     "WV", "WI", "WY", "AS", "GU", "MP", "PR", "VI",
 ];
 
+/// A region as stored: upper case when it is ASCII (state and province codes: `ca` → `CA`);
+/// a name in another script is kept as typed (and the app needs no Unicode case tables).
+fn upper_if_code(region: &str) -> String {
+    if region.is_ascii() {
+        region.to_ascii_uppercase()
+    } else {
+        region.to_owned()
+    }
+}
+
 /// A US state: one of [`US_STATES`], any case.
 pub fn check_us_state(value: &str) -> Result<(), Rule> {
-    let v = value.trim().to_uppercase();
+    let v = value.trim().to_ascii_uppercase();
     if v.is_empty() {
         return Err(Rule::Required);
     }
@@ -442,7 +452,7 @@ pub const COUNTRIES: [&str; 249] = [
 
 /// A country of residence: an ISO 3166-1 alpha-2 code, any case.
 pub fn check_country(value: &str) -> Result<(), Rule> {
-    let v = value.trim().to_uppercase();
+    let v = value.trim().to_ascii_uppercase();
     if v.is_empty() {
         return Err(Rule::Required);
     }

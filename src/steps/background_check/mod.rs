@@ -52,7 +52,7 @@ struct CheckFields {
 
 impl CheckFields {
     fn input(&self) -> NewBackgroundCheck {
-        let country = self.country.text().trim().to_uppercase();
+        let country = self.country.text().trim().to_ascii_uppercase();
         if !is_us(&country) {
             return NewBackgroundCheck {
                 country,
@@ -89,7 +89,7 @@ impl CheckFields {
         let value_opt = optional(&value);
         let address = input.address.get_or_insert_with(Default::default);
         match path {
-            "country" => input.country = value.trim().to_uppercase(),
+            "country" => input.country = value.trim().to_ascii_uppercase(),
             "ssn" => input.ssn = value_opt,
             "date_of_birth" => input.date_of_birth = value,
             "address.line1" => address.line1 = value,

@@ -73,7 +73,7 @@ impl ComplianceFields {
     fn input(&self) -> NewCompliance {
         let us = self.us();
         NewCompliance {
-            country: self.country.text().trim().to_uppercase(),
+            country: self.country.text().trim().to_ascii_uppercase(),
             first_name: self.first_name.text().trim().to_owned(),
             last_name: self.last_name.text().trim().to_owned(),
             date_of_birth: self.date_of_birth.text().trim().to_owned(),
@@ -137,7 +137,7 @@ impl ComplianceFields {
         let label = self.fields().iter().find(|f| f.path == path)?.label;
         let value_opt = optional(&value);
         match path {
-            "country" => input.country = value.trim().to_uppercase(),
+            "country" => input.country = value.trim().to_ascii_uppercase(),
             "first_name" => input.first_name = value,
             "last_name" => input.last_name = value,
             "date_of_birth" => input.date_of_birth = value,
