@@ -872,6 +872,22 @@ pub struct BackgroundCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_region_code_is_stored_upper_case_and_a_name_in_another_script_as_typed() {
+        let region = |typed: &str| {
+            let address = Address {
+                line1: "1 Main St".into(),
+                line2: None,
+                city: "Paris".into(),
+                region: Some(typed.into()),
+                postal_code: None,
+            };
+            address.normalized().region
+        };
+        assert_eq!(region(" ca "), Some("CA".to_owned()));
+        assert_eq!(region("Île-de-France"), Some("Île-de-France".to_owned()));
+    }
     use serde_json::json;
 
     fn today() -> NaiveDate {
