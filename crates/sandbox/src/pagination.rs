@@ -1,4 +1,4 @@
-//! Cursor pagination of the host API's lists (`GET /api/v2/transfers`,
+//! Cursor pagination of the host API's lists (`GET /api/v2/transfers`, apps, webhooks, deliveries,
 //! `GET /api/v2/events`), the Dots / Stripe way: newest first, `limit` (1 to
 //! [`MAX_LIMIT`], default [`DEFAULT_LIMIT`]) per page, `starting_after=<id>` for the page of
 //! older objects, `ending_before=<id>` for the page of newer ones, and `has_more` saying whether
@@ -7,6 +7,8 @@
 //! its sequence number (a 422 naming the parameter when it names nothing of the caller's).
 
 use crate::error::Error;
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 /// Objects per page unless `limit` says otherwise.
@@ -129,6 +131,36 @@ impl Page {
             bind: cursor.map(|(seq, _)| seq),
             order: format!("ORDER BY {column} {direction}"),
         }
+    }
+
+    /// This page of a list owned by one value: `select` is the list's query up to its owner
+    /// filter (`SELECT … FROM t WHERE owner = $1`), ordered by its `seq` column. Answers the
+    /// rows, newest first, and whether more lie beyond them.
+    pub(crate) async fn fetch<R>(
+        self,
+        conn: &mut AnyConnection,
+        select: &str,
+        owner: String,
+        limit: i64,
+    ) -> Result<(Vec<R>, bool), Error>
+    where
+        R: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let page_sql = self.sql("seq", 2);
+        let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
+        let sql = format!(
+            "{select}{} {} LIMIT ${limit_at}",
+            page_sql.filter, page_sql.order
+        );
+        let mut rows = sqlx::query_as::<_, R>(&sql).bind(owner);
+        if let Some(seq) = page_sql.bind {
+            rows = rows.bind(seq);
+        }
+        let rows = rows
+            .bind(Self::fetch_limit(limit))
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(self.finish(rows, limit))
     }
 
     /// How many rows to fetch for a page of `limit`: one more, to learn `has_more`.

@@ -479,21 +479,10 @@ pub(crate) async fn list_apps(
     page: Page,
     limit: i64,
 ) -> Result<(Vec<App>, bool), Error> {
-    let page_sql = page.sql("seq", 2);
-    let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
-    let sql = format!(
-        "SELECT {APP_COLUMNS} FROM apps WHERE organization_id = $1{} {} LIMIT ${limit_at}",
-        page_sql.filter, page_sql.order
-    );
-    let mut rows = sqlx::query_as::<_, AppRow>(&sql).bind(organization);
-    if let Some(seq) = page_sql.bind {
-        rows = rows.bind(seq);
-    }
-    let rows = rows
-        .bind(Page::fetch_limit(limit))
-        .fetch_all(&mut *conn)
+    let select = format!("SELECT {APP_COLUMNS} FROM apps WHERE organization_id = $1");
+    let (rows, has_more) = page
+        .fetch::<AppRow>(conn, &select, organization.to_owned(), limit)
         .await?;
-    let (rows, has_more) = page.finish(rows, limit);
     let data = rows
         .iter()
         .map(AppRow::to_app)

@@ -157,24 +157,13 @@ pub(crate) async fn list_events(
     page: Page,
     limit: i64,
 ) -> Result<(Vec<Event>, bool), Error> {
-    let page_sql = page.sql("seq", 2);
-    let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
-    let sql = format!(
-        "SELECT payload FROM events WHERE app_id = $1{} {} LIMIT ${limit_at}",
-        page_sql.filter, page_sql.order
-    );
-    let mut rows = sqlx::query_scalar::<_, String>(&sql).bind(app_id.to_string());
-    if let Some(seq) = page_sql.bind {
-        rows = rows.bind(seq);
-    }
-    let rows = rows
-        .bind(Page::fetch_limit(limit))
-        .fetch_all(&mut *conn)
+    let select = "SELECT payload FROM events WHERE app_id = $1";
+    let (rows, has_more) = page
+        .fetch::<(String,)>(conn, select, app_id.to_string(), limit)
         .await?;
-    let (rows, has_more) = page.finish(rows, limit);
     let data = rows
         .iter()
-        .map(|payload| parse_stored_json("payload", payload))
+        .map(|(payload,)| parse_stored_json("payload", payload))
         .collect::<Result<Vec<Event>, Error>>()?;
     Ok((data, has_more))
 }
@@ -351,21 +340,10 @@ pub(crate) async fn list_webhooks(
     page: Page,
     limit: i64,
 ) -> Result<(Vec<Webhook>, bool), Error> {
-    let page_sql = page.sql("seq", 2);
-    let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
-    let sql = format!(
-        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE app_id = $1{} {} LIMIT ${limit_at}",
-        page_sql.filter, page_sql.order
-    );
-    let mut rows = sqlx::query_as::<_, WebhookRow>(&sql).bind(app_id.to_string());
-    if let Some(seq) = page_sql.bind {
-        rows = rows.bind(seq);
-    }
-    let rows = rows
-        .bind(Page::fetch_limit(limit))
-        .fetch_all(&mut *conn)
+    let select = format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE app_id = $1");
+    let (rows, has_more) = page
+        .fetch::<WebhookRow>(conn, &select, app_id.to_string(), limit)
         .await?;
-    let (rows, has_more) = page.finish(rows, limit);
     let data = rows
         .into_iter()
         .map(WebhookRow::into_webhook)
@@ -410,23 +388,12 @@ pub(crate) async fn list_attempts(
     page: Page,
     limit: i64,
 ) -> Result<(Vec<DeliveryAttempt>, bool), Error> {
-    let page_sql = page.sql("seq", 2);
-    let limit_at = if page_sql.bind.is_some() { 3 } else { 2 };
-    let sql = format!(
-        "SELECT id, event_id, event_type, attempt, response_status, response_body, error, \
-         succeeded, attempted, next_retry FROM webhook_attempts WHERE webhook_id = $1{} {} \
-         LIMIT ${limit_at}",
-        page_sql.filter, page_sql.order
-    );
-    let mut rows = sqlx::query_as::<_, AttemptRow>(&sql).bind(webhook_id.to_string());
-    if let Some(seq) = page_sql.bind {
-        rows = rows.bind(seq);
-    }
-    let rows = rows
-        .bind(Page::fetch_limit(limit))
-        .fetch_all(&mut *conn)
+    let select = "SELECT id, event_id, event_type, attempt, response_status, response_body, \
+                  error, succeeded, attempted, next_retry FROM webhook_attempts \
+                  WHERE webhook_id = $1";
+    let (rows, has_more) = page
+        .fetch::<AttemptRow>(conn, select, webhook_id.to_string(), limit)
         .await?;
-    let (rows, has_more) = page.finish(rows, limit);
     let data = rows
         .into_iter()
         .map(|r| {
