@@ -583,6 +583,20 @@ mod events {
 mod delivery {
     use super::*;
 
+    /// Endpoint `id`'s delivery log once it holds `attempts` rows: the worker writes an
+    /// attempt's row just after the receiver answered it, so the test reads again until then.
+    async fn delivery_log_of(app: &TestApp, id: &str, attempts: usize) -> Value {
+        loop {
+            let log = ok(app
+                .get(&format!("/api/v2/webhooks/{id}/deliveries"), Auth::App)
+                .await);
+            if log["data"].as_array().unwrap().len() == attempts {
+                return log;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
     #[tokio::test]
     async fn a_receiver_failing_twice_gets_the_event_on_the_third_try_and_the_log_shows_it() {
         let app = TestApp::with_webhooks(quick_retries()).await;
@@ -603,15 +617,7 @@ mod delivery {
         let event_id = got.json()["id"].clone();
 
         // The third attempt's log row is written just after the receiver answered it.
-        let log = loop {
-            let log = ok(app
-                .get(&format!("/api/v2/webhooks/{id}/deliveries"), Auth::App)
-                .await);
-            if log["data"].as_array().unwrap().len() == 3 {
-                break log;
-            }
-            tokio::task::yield_now().await;
-        };
+        let log = delivery_log_of(&app, id, 3).await;
         let attempts = log["data"].as_array().unwrap();
         // Newest first.
         assert_eq!(attempts[0]["attempt"], 3);
@@ -645,15 +651,7 @@ mod delivery {
                 json!({"amount": -100, "user_id": user["id"]}),
             )
             .await);
-        let log = loop {
-            let log = ok(app
-                .get(&format!("/api/v2/webhooks/{id}/deliveries"), Auth::App)
-                .await);
-            if log["data"].as_array().unwrap().len() == 3 {
-                break log;
-            }
-            tokio::task::yield_now().await;
-        };
+        let log = delivery_log_of(&app, id, 3).await;
         assert_eq!(log["data"][0]["succeeded"], false);
         assert_eq!(log["data"][0]["next_retry"], Value::Null);
         let event_id = log["data"][0]["event_id"].as_str().unwrap().to_owned();
