@@ -84,8 +84,11 @@ pub enum Error {
 impl Error {
     /// A 422 naming one field, in the sandbox's own words (a rule only the server can check:
     /// "no such user", "is not the code we sent").
-    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Invalid(ApiError::invalid(vec![FieldError::new(field, message)]))
+    /// The message details the rule for API users; `rule` is what the app words.
+    pub fn invalid_field(field: impl Into<String>, rule: Rule, message: impl Into<String>) -> Self {
+        Error::Invalid(ApiError::invalid(vec![
+            FieldError::new(field, message).with_rule(rule)
+        ]))
     }
 
     /// A 422 naming one field that broke one of the model's rules.
