@@ -7,7 +7,9 @@
 //! [`Rule`]'s `Display` in a 422's `fields` (`{"field":"routing_number","message":"must be 9
 //! digits"}`, README "Errors"). That text lives here rather than in the sandbox because it is
 //! part of the API contract the wire types pin, and because the app's browser tests play the
-//! sandbox with fakes that must send the same text; the app itself never shows it.
+//! sandbox with fakes that must send the same text. Each field error also carries its rule as data
+//! (`"rule":{"code":"digits","count":9}`), which is what the app words; it shows the English only
+//! for a field error without a rule it knows.
 
 use crate::error::{ApiError, FieldError};
 use crate::money::{format_cents, Cents};

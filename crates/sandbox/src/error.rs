@@ -82,9 +82,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// A 422 naming one field, in the sandbox's own words (a rule only the server can check:
-    /// "no such user", "is not the code we sent").
-    /// The message details the rule for API users; `rule` is what the app words.
+    /// A 422 naming one field that broke `rule`, with a `message` of the sandbox's own that
+    /// details it for API users ("is not a payout method of this user"); the app words `rule`.
     pub fn invalid_field(field: impl Into<String>, rule: Rule, message: impl Into<String>) -> Self {
         Error::Invalid(ApiError::invalid(vec![
             FieldError::new(field, message).with_rule(rule)
