@@ -4,9 +4,10 @@
 //! signals: unit tested with plain `#[test]`.
 //!
 //! A broken rule is the model's typed [`Rule`], worded here through the i18n as one sentence
-//! with the field's label (`Routing number must be 9 digits`, [`rule_text`]). A rule only the
-//! server checks comes back as the server's English `fields` message, shown after the label
-//! ([`server_message`]): the one place words come from the server.
+//! with the field's label (`Routing number must be 9 digits`, [`rule_text`]). The server's 422
+//! `fields` carry their rule too (`"rule":{"code":"wrong_code","tries_left":2}`), worded the
+//! same way; only a field error without a rule this build knows (an older or newer server)
+//! shows the server's English `message` after the label ([`server_message`]).
 
 use crate::api::ApiFailure;
 use crate::i18n::rule_text;
@@ -17,7 +18,7 @@ use payout_model::money::{
     NewPayoutMethod, PayoutMethod, PayoutPlatform, PayoutQuote,
 };
 use payout_model::user::check_email;
-use payout_model::{Invalid, Rule};
+use payout_model::{FieldError, Invalid, Rule};
 use std::collections::BTreeMap;
 
 /// Field names, as the server names them in an error's `fields` (and the form's own
@@ -63,11 +64,17 @@ pub fn worded(name: &str, rule: Rule) -> String {
     rule_text(field_label(name), rule)
 }
 
-/// A field's error as the server words it (`message`, English, from its 422 `fields`), after
-/// the field's `label`: for rules only the server checks (a phone number no carrier uses, a
-/// code that is not the one sent).
-pub fn server_message(label: &str, message: &str) -> String {
-    t!(field_message, label, message)
+/// A field error from the server's 422 `fields`, worded with the field's `label`: from its
+/// `rule` in the user's language, or, when it has none this build knows, the server's English
+/// `message` after the label.
+pub fn server_message(label: &str, field: &FieldError) -> String {
+    match field.rule {
+        Some(rule) => rule_text(label, rule),
+        None => {
+            let message = field.message.as_str();
+            t!(field_message, label, message)
+        }
+    }
 }
 
 /// Checks `value` of the text field `name` by the model's rule; `Err` holds the worded message.
@@ -223,9 +230,12 @@ pub fn split_errors(
                     Some((name, label)) => {
                         mapped
                             .entry(name)
-                            .or_insert_with(|| server_message(label, &f.message));
+                            .or_insert_with(|| server_message(label, f));
                     }
-                    None => rest.push(format!("{}: {}", f.field, f.message)),
+                    None => rest.push(match f.rule {
+                        Some(rule) => rule_text(&f.field, rule),
+                        None => format!("{}: {}", f.field, f.message),
+                    }),
                 }
             }
         }
@@ -436,6 +446,21 @@ mod tests {
             "Routing number must be 9 digits"
         );
         assert_eq!(rest.as_deref(), Some("account_type: unknown type"));
+
+        // A rule, when the server sends one, is worded here; its English message is not shown.
+        let failure = ApiFailure::Api(ApiError::invalid(vec![FieldError::new(
+            "account_number",
+            "whatever the server says",
+        )
+        .with_rule(Rule::DigitsBetween { min: 4, max: 17 })]));
+        let (fields, _) = server_errors(&failure, platform_fields(PayoutPlatform::Ach));
+        assert_eq!(
+            fields[field::ACCOUNT_NUMBER],
+            rule_text(
+                field_label(field::ACCOUNT_NUMBER),
+                Rule::DigitsBetween { min: 4, max: 17 }
+            )
+        );
 
         let conflict = ApiFailure::Api(ApiError::new(ErrorCode::Conflict, "already connected"));
         let (fields, rest) = server_errors(&conflict, &[field::EMAIL]);

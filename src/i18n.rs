@@ -181,6 +181,31 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::NoSpacesOrControlChars => t!(rule_no_spaces_or_control_chars, label),
         Rule::EmbedOrigin => t!(rule_embed_origin, label),
         Rule::MaxItems { max } => t!(rule_max_items, label, max),
+        Rule::WrongCode { tries_left: 1 } => t!(rule_wrong_code_one_try, label),
+        Rule::WrongCode { tries_left } => t!(rule_wrong_code, label, tries_left),
+        Rule::TooManyTries => t!(rule_too_many_tries, label),
+        Rule::CodeExpired => t!(rule_code_expired, label),
+        Rule::PhoneNotInService { country_code } => {
+            t!(rule_phone_not_in_service, label, country_code)
+        }
+        Rule::NotThisPersonsPhone => t!(rule_not_this_persons_phone, label),
+        Rule::MatchesBackgroundCheck => t!(rule_matches_background_check, label),
+        Rule::MatchesTaxInformation => t!(rule_matches_tax_information, label),
+        Rule::Unreadable => t!(rule_unreadable, label),
+        Rule::ImageContent => t!(rule_image_content, label),
+        Rule::NoSuchUser => t!(rule_no_such_user, label),
+        Rule::NotYourPayoutMethod => t!(rule_not_your_payout_method, label),
+        Rule::PlatformMismatch => t!(rule_platform_mismatch, label),
+        Rule::NoPayoutMethod => t!(rule_no_payout_method, label),
+        Rule::InsufficientFunds => t!(rule_insufficient_funds, label),
+        Rule::LedgerRange => t!(rule_ledger_range, label),
+        Rule::IpAddress => t!(rule_ip_address, label),
+        Rule::NoSuchItem => t!(rule_no_such_item, label),
+        Rule::Malformed => t!(rule_malformed, label),
+        Rule::EndpointUrl => t!(rule_endpoint_url, label),
+        Rule::WholeNumberBetween { min, max } => t!(rule_whole_number_between, label, min, max),
+        Rule::NotTogether => t!(rule_not_together, label),
+        Rule::UnknownStep => t!(rule_unknown_step, label),
     }
 }
 

@@ -342,6 +342,23 @@ async fn code_must_be_six_digits_before_it_is_checked() {
 }
 
 #[wasm_bindgen_test]
+async fn a_servers_field_error_is_worded_from_its_rule_in_spanish() {
+    // The server's English `message` is not shown: its `rule` is worded in the user's language.
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    let fake = Fake::new(&["compliance"]);
+    let m = code_sent(&fake).await;
+    type_into(&m.root, "auth-code", "123456");
+    click(&m.root, "auth-verify");
+    wait_for(&m.root, "auth-code-error").await;
+    let shown = text(&m.root, "auth-code-error");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert_eq!(
+        shown,
+        "Código: no es el código que te enviamos; te quedan 4 intentos"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn wrong_code_shows_the_servers_message_under_the_code() {
     let fake = Fake::new(&["compliance"]);
     let m = code_sent(&fake).await;

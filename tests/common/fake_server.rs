@@ -16,10 +16,10 @@ use payout_model::identity::{
     NewProfile, SignIn, Submitted, UploadedDocument, VerificationStatus, CODE_MAX_ATTEMPTS,
 };
 use payout_model::money::{
-    format_cents, AccountType, BankAccount, BankAccountList, ExternalData, FeeParty, FlowWallet,
-    NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutBlock, PayoutMethod, PayoutMethodList,
-    PayoutQuote, StatusChange, Transaction, TransactionType, Transfer, TransferStatus,
-    TransferType, DEFAULT_MIN_FLOW_PAYOUT,
+    AccountType, BankAccount, BankAccountList, ExternalData, FeeParty, FlowWallet, NewBankAccount,
+    NewFlowPayout, NewPayoutMethod, PayoutBlock, PayoutMethod, PayoutMethodList, PayoutQuote,
+    StatusChange, Transaction, TransactionType, Transfer, TransferStatus, TransferType,
+    DEFAULT_MIN_FLOW_PAYOUT,
 };
 use payout_model::rule::Rule;
 use payout_model::{
@@ -140,9 +140,14 @@ pub struct Logged {
 
 type Answer = Result<Response, ApiError>;
 
-/// 422 naming `field`.
-pub fn invalid(field: &str, message: &str) -> ApiError {
-    ApiError::invalid(vec![FieldError::new(field, message)])
+/// 422 naming `field`, which broke `rule` (in the rule's English wire text, as the sandbox).
+pub fn invalid(field: &str, rule: Rule) -> ApiError {
+    ApiError::invalid(vec![FieldError::broke(field, rule)])
+}
+
+/// 422 naming `field`, which broke `rule`, in words of its own (as the sandbox details some).
+pub fn invalid_saying(field: &str, rule: Rule, message: &str) -> ApiError {
+    ApiError::invalid(vec![FieldError::new(field, message).with_rule(rule)])
 }
 
 fn conflict(message: &str) -> ApiError {
@@ -507,7 +512,9 @@ impl FakeServer {
 
     fn complete_step(&self, step: &str) -> Answer {
         self.signed_in()?;
-        let step: StepName = step.parse().map_err(|m: String| invalid("step", &m))?;
+        let step: StepName = step
+            .parse()
+            .map_err(|m: String| invalid_saying("step", Rule::UnknownStep, &m))?;
         let flow = self.flow.borrow().clone();
         if !flow.steps.iter().any(|s| s.name() == step) {
             return Err(conflict(&format!("\"{step}\" is not a step of this flow")));
@@ -612,16 +619,15 @@ impl FakeServer {
             .unwrap_or_default();
         let wrong = self.wrong_codes.get();
         if wrong >= CODE_MAX_ATTEMPTS {
-            return Err(invalid("code", "too many wrong tries; ask for a new code"));
+            return Err(invalid("code", Rule::TooManyTries));
         }
         if check.code != SANDBOX_CODE {
             self.wrong_codes.set(wrong + 1);
             return Err(invalid(
                 "code",
-                &match CODE_MAX_ATTEMPTS - wrong - 1 {
-                    0 => "too many wrong tries; ask for a new code".to_owned(),
-                    1 => "is not the code we sent; 1 try left".to_owned(),
-                    n => format!("is not the code we sent; {n} tries left"),
+                match CODE_MAX_ATTEMPTS - wrong - 1 {
+                    0 => Rule::TooManyTries,
+                    n => Rule::WrongCode { tries_left: n },
                 },
             ));
         }
@@ -674,9 +680,7 @@ impl FakeServer {
 
     fn upload_document(&self, side: &str, body: &Body) -> Answer {
         self.permit(FlowAction::SubmitIdVerification)?;
-        let side: DocumentSide = side
-            .parse()
-            .map_err(|r: Rule| invalid("side", &r.to_string()))?;
+        let side: DocumentSide = side.parse().map_err(|r: Rule| invalid("side", r))?;
         let field = side.as_str();
         let (content_type, bytes) = match body {
             Body::Image {
@@ -685,8 +689,7 @@ impl FakeServer {
             } => (content_type.as_str(), bytes.as_slice()),
             _ => ("", &[][..]),
         };
-        check_document(content_type, bytes.len() as u64)
-            .map_err(|r| invalid(field, &r.to_string()))?;
+        check_document(content_type, bytes.len() as u64).map_err(|r| invalid(field, r))?;
         let content_type = content_type
             .split(';')
             .next()
@@ -694,7 +697,7 @@ impl FakeServer {
             .trim()
             .to_ascii_lowercase();
         if sniff_image_type(bytes) != Some(content_type.as_str()) {
-            return Err(invalid(field, "is not a JPEG, PNG or WebP image"));
+            return Err(invalid(field, Rule::ImageContent));
         }
         let status = self.current.get();
         if matches!(
@@ -728,7 +731,7 @@ impl FakeServer {
                 let missing: Vec<FieldError> = DocumentSide::ALL
                     .iter()
                     .filter(|side| !documents.iter().any(|d| d.side == **side))
-                    .map(|side| FieldError::new(side.as_str(), "is required"))
+                    .map(|side| FieldError::broke(side.as_str(), Rule::Required))
                     .collect();
                 if !missing.is_empty() {
                     return Err(ApiError::invalid(missing));
@@ -772,7 +775,7 @@ impl FakeServer {
             _ => new,
         };
         if new.uses_file() {
-            return Err(invalid("ssn", "is required"));
+            return Err(invalid("ssn", Rule::Required));
         }
         let on_file = new.ssn.as_deref().is_some_and(|s| s.starts_with("000-00-"));
         if !on_file {
@@ -922,7 +925,9 @@ impl FakeServer {
         if new.amount < wallet.minimum_payout {
             return Err(invalid(
                 "amount",
-                &format!("must be at least {}", format_cents(wallet.minimum_payout)),
+                Rule::AtLeastAmount {
+                    min: wallet.minimum_payout,
+                },
             ));
         }
         let method = self
@@ -931,19 +936,18 @@ impl FakeServer {
             .iter()
             .find(|m| m.id == new.payout_method_id)
             .cloned()
-            .ok_or_else(|| invalid("payout_method_id", "is not one of your payout methods"))?;
+            .ok_or_else(|| invalid("payout_method_id", Rule::NotYourPayoutMethod))?;
         if new.amount > wallet.withdrawable_amount {
             return Err(invalid(
                 "amount",
-                &format!(
-                    "must be at most {}, your balance",
-                    format_cents(wallet.withdrawable_amount)
-                ),
+                Rule::AtMostBalance {
+                    balance: wallet.withdrawable_amount,
+                },
             ));
         }
         let fee_party = self.flow.borrow().payout_fee_party;
         let quote = PayoutQuote::new(new.amount, method.platform, fee_party)
-            .map_err(|r| invalid("amount", &r.to_string()))?;
+            .map_err(|r| invalid("amount", r))?;
         let status = if completes_at_once(method.platform) {
             TransferStatus::Completed
         } else {
@@ -1084,7 +1088,7 @@ fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
             .and_then(|rest| rest.split('`').next())
             .unwrap_or("body")
             .to_owned();
-        invalid(&field, &message)
+        invalid_saying(&field, Rule::Malformed, &message)
     })
 }
 

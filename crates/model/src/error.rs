@@ -5,8 +5,12 @@
 //! {"code":"invalid_request","message":"steps[0]: unknown step \"foo\"",
 //!  "fields":[{"field":"steps[0]","message":"unknown step \"foo\""}]}
 //! ```
+//!
+//! A field error that broke a [`Rule`] also carries it as data (`"rule":{"code":"digits",
+//! "count":9}`), so a client words it in its own language; `message` is the English text.
 
-use serde::{Deserialize, Serialize};
+use crate::rule::{Rule, WireRule};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// What kind of failure an [`ApiError`] reports; a caller branches on this, never on the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,16 +67,47 @@ impl ErrorCode {
 pub struct FieldError {
     /// Path of the offending field in the request body.
     pub field: String,
-    /// What is wrong with it, for a person to read.
+    /// What is wrong with it, for a person to read (English).
     pub message: String,
+    /// The rule it broke, as data (`code` and the rule's parameters), for a client to word in
+    /// its own language; absent when there is none. A code this client does not know (a newer
+    /// server) reads as absent, so the client falls back to `message`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_rule"
+    )]
+    pub rule: Option<Rule>,
+}
+
+/// A field error's `rule`, or `None` when it is one this build does not know.
+fn known_rule<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Rule>, D::Error> {
+    Ok(Option::<WireRule>::deserialize(deserializer)?.and_then(WireRule::rule))
 }
 
 impl FieldError {
-    /// A field error for `field` saying `message`.
+    /// A field error for `field` saying `message`, with no rule.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             message: message.into(),
+            rule: None,
+        }
+    }
+
+    /// This field error, saying it broke `rule` (its message details the rule in other words).
+    #[must_use]
+    pub fn with_rule(mut self, rule: Rule) -> Self {
+        self.rule = Some(rule);
+        self
+    }
+
+    /// A field error for `field` that broke `rule`, in the rule's English wire text.
+    pub fn broke(field: impl Into<String>, rule: Rule) -> Self {
+        Self {
+            field: field.into(),
+            message: rule.to_string(),
+            rule: Some(rule),
         }
     }
 }
@@ -144,6 +179,30 @@ mod tests {
                    "fields":[{"field":"steps","message":"must not be empty"}]})
         );
         assert_eq!(e.code.status(), 422);
+    }
+
+    #[test]
+    fn a_rule_travels_as_data_and_an_unknown_one_reads_as_absent() {
+        let e = ApiError::invalid(vec![FieldError::broke(
+            "routing_number",
+            Rule::Digits { count: 9 },
+        )]);
+        let wire = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            wire["fields"][0],
+            json!({"field":"routing_number","message":"must be 9 digits",
+                   "rule":{"code":"digits","count":9}})
+        );
+        assert_eq!(serde_json::from_value::<ApiError>(wire).unwrap(), e);
+        let newer: FieldError = serde_json::from_value(
+            json!({"field":"code","message":"is odd","rule":{"code":"from_the_future"}}),
+        )
+        .unwrap();
+        assert_eq!(newer.rule, None);
+        assert_eq!(
+            serde_json::to_value(Rule::WrongCode { tries_left: 2 }).unwrap(),
+            json!({"code":"wrong_code","tries_left":2})
+        );
     }
 
     #[test]

@@ -7,17 +7,23 @@
 //! [`Rule`]'s `Display` in a 422's `fields` (`{"field":"routing_number","message":"must be 9
 //! digits"}`, README "Errors"). That text lives here rather than in the sandbox because it is
 //! part of the API contract the wire types pin, and because the app's browser tests play the
-//! sandbox with fakes that must send the same text; the app itself never shows it.
+//! sandbox with fakes that must send the same text. Each field error also carries its rule as data
+//! (`"rule":{"code":"digits","count":9}`), which is what the app words; it shows the English only
+//! for a field error without a rule it knows.
 
 use crate::error::{ApiError, FieldError};
 use crate::money::{format_cents, Cents};
 use crate::step::StepName;
 use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
 /// A rule a field broke, with what the rule needs to be stated. Each says what the field must
 /// be; [`fmt::Display`] gives the sandbox's English wire text (a lowercase predicate, no period).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// On the wire it is a field error's `rule`: `{"code":"digits","count":9}` (README "Errors").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "code", rename_all = "snake_case")]
 pub enum Rule {
     /// The field is missing or blank.
     Required,
@@ -190,6 +196,62 @@ pub enum Rule {
         /// Most items allowed.
         max: usize,
     },
+    // Rules only the sandbox can check (it holds the data); the app words them all the same.
+    /// A one-time code that is not the one sent; `tries_left` more may be tried.
+    WrongCode {
+        /// Tries left before the code is used up.
+        tries_left: u32,
+    },
+    /// A one-time code tried too often; a new one must be asked for.
+    TooManyTries,
+    /// A one-time code past its lifetime; a new one must be asked for.
+    CodeExpired,
+    /// A phone number no carrier uses for calling code `country_code`.
+    PhoneNotInService {
+        /// The calling code.
+        country_code: u16,
+    },
+    /// A phone number not the one of the person the flow is for.
+    NotThisPersonsPhone,
+    /// A value that differs from what a background check already ran on.
+    MatchesBackgroundCheck,
+    /// A value that differs from the tax information on file.
+    MatchesTaxInformation,
+    /// An upload that could not be read; trying again may work.
+    Unreadable,
+    /// An upload whose bytes are not a JPEG, PNG or WebP image, whatever its type says.
+    ImageContent,
+    /// A user id naming no user of this app.
+    NoSuchUser,
+    /// A payout method id not naming one of the user's payout methods.
+    NotYourPayoutMethod,
+    /// A platform that does not match the payout method's.
+    PlatformMismatch,
+    /// A platform for which the user has no payout method.
+    NoPayoutMethod,
+    /// An amount larger than the account's balance.
+    InsufficientFunds,
+    /// An amount beyond what the ledger can hold.
+    LedgerRange,
+    /// A header that is not an IP address.
+    IpAddress,
+    /// A cursor or id naming nothing (pagination).
+    NoSuchItem,
+    /// A value the sandbox could not parse in the shape its field takes.
+    Malformed,
+    /// A webhook endpoint URL the sandbox will not deliver to (the message says why).
+    EndpointUrl,
+    /// A page size that is not a whole number from `min` to `max`.
+    WholeNumberBetween {
+        /// Smallest.
+        min: u32,
+        /// Largest.
+        max: u32,
+    },
+    /// Two query parameters that cannot be used together.
+    NotTogether,
+    /// A step name no flow has.
+    UnknownStep,
 }
 
 impl fmt::Display for Rule {
@@ -266,7 +328,184 @@ impl fmt::Display for Rule {
                 "must be an origin like https://host.example (http only on localhost or 127.0.0.1)",
             ),
             Rule::MaxItems { max } => write!(f, "must list at most {max} items"),
+            Rule::WrongCode { tries_left: 1 } => f.write_str("is not the code we sent; 1 try left"),
+            Rule::WrongCode { tries_left } => {
+                write!(f, "is not the code we sent; {tries_left} tries left")
+            }
+            Rule::TooManyTries => f.write_str("too many wrong tries; ask for a new code"),
+            Rule::CodeExpired => f.write_str("has expired; ask for a new code"),
+            Rule::PhoneNotInService { country_code } => {
+                write!(f, "is not a valid phone number for +{country_code}")
+            }
+            Rule::NotThisPersonsPhone => {
+                f.write_str("does not belong to the person this flow is for")
+            }
+            Rule::MatchesBackgroundCheck => {
+                f.write_str("must match the background check already run")
+            }
+            Rule::MatchesTaxInformation => f.write_str("must match your tax information"),
+            Rule::Unreadable => f.write_str("could not be read; try again"),
+            Rule::ImageContent => f.write_str("is not a JPEG, PNG or WebP image"),
+            Rule::NoSuchUser => f.write_str("no such user"),
+            Rule::NotYourPayoutMethod => f.write_str("is not one of your payout methods"),
+            Rule::PlatformMismatch => f.write_str("does not match the payout method's platform"),
+            Rule::NoPayoutMethod => f.write_str("the user has no such payout method"),
+            Rule::InsufficientFunds => f.write_str("insufficient funds"),
+            Rule::LedgerRange => f.write_str("is more than the ledger can hold"),
+            Rule::IpAddress => f.write_str("must be an ip address like 192.0.2.0 or 2001:db8::1"),
+            Rule::NoSuchItem => f.write_str("names nothing that exists"),
+            Rule::Malformed => f.write_str("is not in the expected form"),
+            Rule::EndpointUrl => f.write_str("is not a URL webhooks can be sent to"),
+            Rule::WholeNumberBetween { min, max } => {
+                write!(f, "must be a whole number from {min} to {max}")
+            }
+            Rule::NotTogether => f.write_str("cannot be used with the other parameter"),
+            Rule::UnknownStep => f.write_str("is not a step"),
         }
+    }
+}
+
+/// A rule as it arrives: its `code` and whichever parameters it has. Read flat, not through
+/// serde's derive for tagged enums, which would add tens of KB to the app's wasm; a test pins
+/// that every rule reads back as the derived `Serialize` writes it.
+#[derive(Deserialize)]
+pub(crate) struct WireRule {
+    code: String,
+    max: Option<i64>,
+    min: Option<i64>,
+    count: Option<i64>,
+    digits: Option<i64>,
+    country_code: Option<i64>,
+    year: Option<i64>,
+    years: Option<i64>,
+    step: Option<String>,
+    balance: Option<i64>,
+    fee: Option<i64>,
+    tries_left: Option<i64>,
+}
+
+/// A parameter in its type, if it fits.
+fn num<T: TryFrom<i64>>(value: Option<i64>) -> Option<T> {
+    T::try_from(value?).ok()
+}
+
+impl WireRule {
+    /// The rule, or `None` for a code this build does not know (or parameters that do not fit).
+    pub(crate) fn rule(self) -> Option<Rule> {
+        let w = self;
+        Some(match w.code.as_str() {
+            "required" => Rule::Required,
+            "empty" => Rule::Empty,
+            "max_chars" => Rule::MaxChars { max: num(w.max)? },
+            "no_control_chars" => Rule::NoControlChars,
+            "only_digits" => Rule::OnlyDigits,
+            "only_letters_and_digits" => Rule::OnlyLettersAndDigits,
+            "digits" => Rule::Digits {
+                count: num(w.count)?,
+            },
+            "digits_between" => Rule::DigitsBetween {
+                min: num(w.min)?,
+                max: num(w.max)?,
+            },
+            "letters_or_digits_between" => Rule::LettersOrDigitsBetween {
+                min: num(w.min)?,
+                max: num(w.max)?,
+            },
+            "email" => Rule::Email,
+            "country_calling_code" => Rule::CountryCallingCode,
+            "phone_digits_for_country_code" => Rule::PhoneDigitsForCountryCode {
+                digits: num(w.digits)?,
+                country_code: num(w.country_code)?,
+            },
+            "phone_length" => Rule::PhoneLength {
+                min: num(w.min)?,
+                max: num(w.max)?,
+            },
+            "sent_code" => Rule::SentCode {
+                digits: num(w.digits)?,
+            },
+            "us_state" => Rule::UsState,
+            "zip" => Rule::Zip,
+            "foreign_postal_code" => Rule::ForeignPostalCode { max: num(w.max)? },
+            "country_code" => Rule::CountryCode,
+            "date" => Rule::Date,
+            "not_in_future" => Rule::NotInFuture,
+            "after" => Rule::After { year: num(w.year)? },
+            "min_age" => Rule::MinAge {
+                years: num(w.years)?,
+            },
+            "tin_digits" => Rule::TinDigits,
+            "tin_issued" => Rule::TinIssued,
+            "document_side" => Rule::DocumentSide,
+            "image_type" => Rule::ImageType,
+            "max_megabytes" => Rule::MaxMegabytes { max: num(w.max)? },
+            "metadata_size" => Rule::MetadataSize { max: num(w.max)? },
+            "metadata_shape" => Rule::MetadataShape,
+            "at_least_one_step" => Rule::AtLeastOneStep,
+            "step_twice" => Rule::StepTwice {
+                step: w.step.as_deref()?.parse().ok()?,
+            },
+            "non_zero" => Rule::NonZero,
+            "max_cents_either_way" => Rule::MaxCentsEitherWay { max: num(w.max)? },
+            "at_least_one_cent" => Rule::AtLeastOneCent,
+            "max_cents" => Rule::MaxCents { max: num(w.max)? },
+            "amount_format" => Rule::AmountFormat,
+            "two_decimals" => Rule::TwoDecimals,
+            "at_most_amount" => Rule::AtMostAmount { max: num(w.max)? },
+            "at_least_amount" => Rule::AtLeastAmount { min: num(w.min)? },
+            "at_most_balance" => Rule::AtMostBalance {
+                balance: num(w.balance)?,
+            },
+            "more_than_fee" => Rule::MoreThanFee { fee: num(w.fee)? },
+            "idempotency_key" => Rule::IdempotencyKey,
+            "routing_checksum" => Rule::RoutingChecksum,
+            "venmo_handle" => Rule::VenmoHandle,
+            "venmo_handle_or_phone" => Rule::VenmoHandleOrPhone,
+            "cashtag" => Rule::Cashtag,
+            "http_url" => Rule::HttpUrl,
+            "url_host" => Rule::UrlHost,
+            "no_spaces_or_control_chars" => Rule::NoSpacesOrControlChars,
+            "embed_origin" => Rule::EmbedOrigin,
+            "max_items" => Rule::MaxItems { max: num(w.max)? },
+            "wrong_code" => Rule::WrongCode {
+                tries_left: num(w.tries_left)?,
+            },
+            "too_many_tries" => Rule::TooManyTries,
+            "code_expired" => Rule::CodeExpired,
+            "phone_not_in_service" => Rule::PhoneNotInService {
+                country_code: num(w.country_code)?,
+            },
+            "not_this_persons_phone" => Rule::NotThisPersonsPhone,
+            "matches_background_check" => Rule::MatchesBackgroundCheck,
+            "matches_tax_information" => Rule::MatchesTaxInformation,
+            "unreadable" => Rule::Unreadable,
+            "image_content" => Rule::ImageContent,
+            "no_such_user" => Rule::NoSuchUser,
+            "not_your_payout_method" => Rule::NotYourPayoutMethod,
+            "platform_mismatch" => Rule::PlatformMismatch,
+            "no_payout_method" => Rule::NoPayoutMethod,
+            "insufficient_funds" => Rule::InsufficientFunds,
+            "ledger_range" => Rule::LedgerRange,
+            "ip_address" => Rule::IpAddress,
+            "no_such_item" => Rule::NoSuchItem,
+            "malformed" => Rule::Malformed,
+            "endpoint_url" => Rule::EndpointUrl,
+            "whole_number_between" => Rule::WholeNumberBetween {
+                min: num(w.min)?,
+                max: num(w.max)?,
+            },
+            "not_together" => Rule::NotTogether,
+            "unknown_step" => Rule::UnknownStep,
+            _ => return None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        WireRule::deserialize(deserializer)?
+            .rule()
+            .ok_or_else(|| serde::de::Error::custom("unknown rule"))
     }
 }
 
@@ -349,7 +588,7 @@ impl From<Invalid> for ApiError {
             invalid
                 .0
                 .into_iter()
-                .map(|v| FieldError::new(v.field, v.rule.to_string()))
+                .map(|v| FieldError::broke(v.field, v.rule))
                 .collect(),
         )
     }
@@ -377,6 +616,103 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_rule_reads_back_as_it_is_written() {
+        let every = [
+            Rule::Required,
+            Rule::Empty,
+            Rule::MaxChars { max: 7 },
+            Rule::NoControlChars,
+            Rule::OnlyDigits,
+            Rule::OnlyLettersAndDigits,
+            Rule::Digits { count: 7 },
+            Rule::DigitsBetween { min: 7, max: 7 },
+            Rule::LettersOrDigitsBetween { min: 7, max: 7 },
+            Rule::Email,
+            Rule::CountryCallingCode,
+            Rule::PhoneDigitsForCountryCode {
+                digits: 7,
+                country_code: 7,
+            },
+            Rule::PhoneLength { min: 7, max: 7 },
+            Rule::SentCode { digits: 7 },
+            Rule::UsState,
+            Rule::Zip,
+            Rule::ForeignPostalCode { max: 7 },
+            Rule::CountryCode,
+            Rule::Date,
+            Rule::NotInFuture,
+            Rule::After { year: 7 },
+            Rule::MinAge { years: 7 },
+            Rule::TinDigits,
+            Rule::TinIssued,
+            Rule::DocumentSide,
+            Rule::ImageType,
+            Rule::MaxMegabytes { max: 7 },
+            Rule::MetadataSize { max: 7 },
+            Rule::MetadataShape,
+            Rule::AtLeastOneStep,
+            Rule::StepTwice {
+                step: StepName::Payout,
+            },
+            Rule::NonZero,
+            Rule::MaxCentsEitherWay { max: 7 },
+            Rule::AtLeastOneCent,
+            Rule::MaxCents { max: 7 },
+            Rule::AmountFormat,
+            Rule::TwoDecimals,
+            Rule::AtMostAmount { max: 7 },
+            Rule::AtLeastAmount { min: 7 },
+            Rule::AtMostBalance { balance: 7 },
+            Rule::MoreThanFee { fee: 7 },
+            Rule::IdempotencyKey,
+            Rule::RoutingChecksum,
+            Rule::VenmoHandle,
+            Rule::VenmoHandleOrPhone,
+            Rule::Cashtag,
+            Rule::HttpUrl,
+            Rule::UrlHost,
+            Rule::NoSpacesOrControlChars,
+            Rule::EmbedOrigin,
+            Rule::MaxItems { max: 7 },
+            Rule::WrongCode { tries_left: 7 },
+            Rule::TooManyTries,
+            Rule::CodeExpired,
+            Rule::PhoneNotInService { country_code: 7 },
+            Rule::NotThisPersonsPhone,
+            Rule::MatchesBackgroundCheck,
+            Rule::MatchesTaxInformation,
+            Rule::Unreadable,
+            Rule::ImageContent,
+            Rule::NoSuchUser,
+            Rule::NotYourPayoutMethod,
+            Rule::PlatformMismatch,
+            Rule::NoPayoutMethod,
+            Rule::InsufficientFunds,
+            Rule::LedgerRange,
+            Rule::IpAddress,
+            Rule::NoSuchItem,
+            Rule::Malformed,
+            Rule::EndpointUrl,
+            Rule::WholeNumberBetween { min: 7, max: 7 },
+            Rule::NotTogether,
+            Rule::UnknownStep,
+        ];
+        for rule in every {
+            let wire = serde_json::to_value(rule).unwrap();
+            assert_eq!(
+                serde_json::from_value::<Rule>(wire.clone()).ok(),
+                Some(rule),
+                "{wire}"
+            );
+        }
+        assert_eq!(
+            serde_json::to_value(Rule::Digits { count: 9 }).unwrap(),
+            serde_json::json!({"code": "digits", "count": 9})
+        );
+        assert!(serde_json::from_value::<Rule>(serde_json::json!({"code": "nope"})).is_err());
+    }
+
+    #[test]
     fn invalid_becomes_the_422_envelope_with_wire_text() {
         let mut invalid = Invalid::default();
         invalid.add("routing_number", Rule::Digits { count: 9 });
@@ -387,6 +723,7 @@ mod tests {
         assert_eq!(e.message, "routing_number: must be 9 digits");
         assert_eq!(e.field("email"), Some("is required"));
         assert_eq!(e.fields.len(), 2);
+        assert_eq!(e.fields[0].rule, Some(Rule::Digits { count: 9 }));
         assert_eq!(Invalid::default().finish(), Ok(()));
     }
 }

@@ -82,10 +82,12 @@ pub enum Error {
 }
 
 impl Error {
-    /// A 422 naming one field, in the sandbox's own words (a rule only the server can check:
-    /// "no such user", "is not the code we sent").
-    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Invalid(ApiError::invalid(vec![FieldError::new(field, message)]))
+    /// A 422 naming one field that broke `rule`, with a `message` of the sandbox's own that
+    /// details it for API users ("is not a payout method of this user"); the app words `rule`.
+    pub fn invalid_field(field: impl Into<String>, rule: Rule, message: impl Into<String>) -> Self {
+        Error::Invalid(ApiError::invalid(vec![
+            FieldError::new(field, message).with_rule(rule)
+        ]))
     }
 
     /// A 422 naming one field that broke one of the model's rules.

@@ -12,7 +12,9 @@ use payout_model::money::{
     SimulateTransfer,
 };
 use payout_model::webhook::{NewWebhook, WebhookUpdate};
-use payout_model::{AppSettingsPatch, Invalid, NewApp, NewFlow, NewSession, NewUser, Validate};
+use payout_model::{
+    AppSettingsPatch, Invalid, NewApp, NewFlow, NewSession, NewUser, Rule, Validate,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
@@ -147,7 +149,7 @@ fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
         }
         (_, None) => path,
     };
-    Error::invalid_field(field, message)
+    Error::invalid_field(field, Rule::Malformed, message)
 }
 
 /// The route's one path parameter, percent-decoded. A segment that does not decode names
@@ -213,7 +215,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         let axum::extract::Query(value) =
             axum::extract::Query::<T>::from_request_parts(parts, state)
                 .await
-                .map_err(|e| Error::invalid_field("query", e.body_text()))?;
+                .map_err(|e| Error::invalid_field("query", Rule::Malformed, e.body_text()))?;
         Ok(ApiQuery(value))
     }
 }

@@ -37,7 +37,7 @@ use payout_model::money::{
     Transfer, TransferStatus, TransferType, Wallet,
 };
 use payout_model::webhook::EventType;
-use payout_model::Metadata;
+use payout_model::{Metadata, Rule};
 use sqlx::AnyConnection;
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
@@ -271,13 +271,14 @@ async fn apply_moves(
 pub(crate) fn insufficient_funds(shortfall: Shortfall) -> Error {
     Error::invalid_field(
         "amount",
+        Rule::InsufficientFunds,
         format!("insufficient funds: {}", shortfall.describe()),
     )
 }
 
 /// The 422 for an amount that would take a balance beyond what the ledger can hold.
 pub(crate) fn amount_out_of_range() -> Error {
-    Error::invalid_field("amount", "is more than the ledger can hold")
+    Error::broke("amount", Rule::LedgerRange)
 }
 
 /// Inserts `moves` as transactions of `transfer_id`, numbered from the ledger sequence, in one

@@ -7,6 +7,7 @@
 //! its sequence number (a 422 naming the parameter when it names nothing of the caller's).
 
 use crate::error::Error;
+use payout_model::Rule;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -40,7 +41,9 @@ impl Cursor {
     /// The page this cursor asks for, `seq` being its object's sequence number if the caller
     /// has such an object (else a 422 on the parameter: "no such {noun}").
     pub(crate) fn page(self, seq: Option<i64>, noun: &str) -> Result<Page, Error> {
-        let seq = seq.ok_or_else(|| Error::invalid_field(self.param, format!("no such {noun}")))?;
+        let seq = seq.ok_or_else(|| {
+            Error::invalid_field(self.param, Rule::NoSuchItem, format!("no such {noun}"))
+        })?;
         Ok(if self.param == "starting_after" {
             Page::After(seq)
         } else {
@@ -77,6 +80,10 @@ impl PageParams {
                 .ok_or_else(|| {
                     Error::invalid_field(
                         "limit",
+                        Rule::WholeNumberBetween {
+                            min: 1,
+                            max: u32::try_from(MAX_LIMIT).unwrap_or(u32::MAX),
+                        },
                         format!("must be a whole number from 1 to {MAX_LIMIT}"),
                     )
                 })?,
@@ -85,6 +92,7 @@ impl PageParams {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid_field(
                     "ending_before",
+                    Rule::NotTogether,
                     "cannot be used with starting_after",
                 ))
             }
@@ -96,7 +104,9 @@ impl PageParams {
             .map(|(param, text)| {
                 Uuid::try_parse(text.trim())
                     .map(|id| Cursor { param, id })
-                    .map_err(|_| Error::invalid_field(param, format!("no such {noun}")))
+                    .map_err(|_| {
+                        Error::invalid_field(param, Rule::NoSuchItem, format!("no such {noun}"))
+                    })
             })
             .transpose()?;
         Ok(Self { limit, cursor })

@@ -6,6 +6,7 @@
 
 use crate::error::Error;
 use payout_model::identity::mask_phone;
+use payout_model::Rule;
 use phonenumber::Mode;
 
 /// A phone number that parsed and is valid for its country calling code.
@@ -21,9 +22,11 @@ impl ParsedPhone {
     pub(crate) fn parse(country_code: &str, phone_number: &str) -> Result<ParsedPhone, Error> {
         let cc = digits(country_code);
         Self::parse_digits(&cc, &digits(phone_number)).ok_or_else(|| {
-            Error::invalid_field(
+            Error::broke(
                 "phone_number",
-                format!("is not a valid phone number for +{cc}"),
+                Rule::PhoneNotInService {
+                    country_code: cc.parse().unwrap_or_default(),
+                },
             )
         })
     }

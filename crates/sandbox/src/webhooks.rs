@@ -25,6 +25,7 @@ use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use payout_model::webhook::WebhookSecret;
+use payout_model::Rule;
 use rand::rngs::OsRng;
 use rand::{Rng as _, RngCore as _};
 use std::net::{IpAddr, SocketAddr};
@@ -201,7 +202,7 @@ fn permit(target: Target, https: bool, allow_private: bool) -> Result<(), &'stat
 /// addresses in private networks are refused unless `allow_private`. A host name is checked
 /// by what it resolves to when each delivery is made ([`check_resolved`]). 422 naming `url`.
 pub(crate) fn check_url(url: &str, allow_private: bool) -> Result<(), Error> {
-    let bad = |message: &str| Error::invalid_field("url", message);
+    let bad = |message: &str| Error::invalid_field("url", Rule::EndpointUrl, message);
     let parsed = url::Url::parse(url.trim())
         .map_err(|_| bad("must be a URL like https://host.example/hooks"))?;
     let https = match parsed.scheme() {

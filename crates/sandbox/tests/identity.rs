@@ -248,6 +248,10 @@ mod sign_in {
             res.assert_invalid_field("code"),
             "too many wrong tries; ask for a new code"
         );
+        assert_eq!(
+            res.assert_invalid_rule("code"),
+            json!({"code": "too_many_tries"})
+        );
         // Dead: even the right code no longer works (once the session's wait is over, issue 8).
         app.advance(Duration::seconds(1));
         let res = app.verify_code(&token, "000000").await;
@@ -262,6 +266,10 @@ mod sign_in {
         assert_eq!(
             res.assert_invalid_field("code"),
             "is not the code we sent; 4 tries left"
+        );
+        assert_eq!(
+            res.assert_invalid_rule("code"),
+            json!({"code": "wrong_code", "tries_left": 4})
         );
         app.advance(Duration::seconds(2));
         let res = app.verify_code(&token, "000000").await;
@@ -501,7 +509,8 @@ mod sign_in {
         assert_eq!(
             body["fields"],
             json!([{"field": "phone_number",
-                    "message": "does not belong to the person this flow is for"}])
+                    "message": "does not belong to the person this flow is for",
+                    "rule": {"code": "not_this_persons_phone"}}])
         );
 
         app.advance(Duration::seconds(30));

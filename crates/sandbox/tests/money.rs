@@ -713,6 +713,22 @@ mod payout_methods {
             res.assert_invalid_field("routing_number"),
             "is not a valid routing number (check the digits)"
         );
+        assert_eq!(
+            res.assert_invalid_rule("routing_number"),
+            json!({"code": "routing_checksum"})
+        );
+        let res = app
+            .post(
+                &path,
+                Auth::App,
+                json!({"platform": "ach", "routing_number": "12345",
+                       "account_number": "123456789", "account_type": "savings"}),
+            )
+            .await;
+        assert_eq!(
+            res.assert_invalid_rule("routing_number"),
+            json!({"code": "digits", "count": 9})
+        );
         let short_account = json!({"platform": "ach", "routing_number": ROUTING,
                                    "account_number": "12", "account_type": "savings"});
         app.post(&path, Auth::App, short_account)

@@ -268,7 +268,7 @@ fn snapshot(video: &web_sys::HtmlVideoElement) -> Option<js_sys::Promise> {
 /// name, else its message.
 fn upload_error(label: &str, failure: &ApiFailure) -> String {
     match failure.api_error().and_then(|e| e.fields.first()) {
-        Some(field) => server_message(label, &field.message),
+        Some(field) => server_message(label, field),
         None => failure.message().to_owned(),
     }
 }

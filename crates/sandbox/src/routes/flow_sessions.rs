@@ -58,7 +58,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::{FlowState, NewSession, StepName};
+use payout_model::{FlowState, NewSession, Rule, StepName};
 
 /// The flow-facing routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -163,7 +163,7 @@ async fn complete_step(
     let step: StepName = step
         .0
         .parse()
-        .map_err(|message: String| Error::invalid_field("step", message))?;
+        .map_err(|message: String| Error::invalid_field("step", Rule::UnknownStep, message))?;
 
     let now = state.clock.now();
     let flow = complete_step_by_hand(&state.db, &state.config, &user, step, now).await?;

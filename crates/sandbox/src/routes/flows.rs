@@ -12,7 +12,7 @@ use crate::store::users::user_exists;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::{Flow, NewFlow};
+use payout_model::{Flow, NewFlow, Rule};
 use uuid::Uuid;
 
 /// The flows routes; Dots hosts call them with and without a trailing slash (seed 004).
@@ -32,7 +32,7 @@ async fn create_flow(
 ) -> Result<Json<Flow>, Error> {
     if let Some(user_id) = new.user_id {
         if !user_exists(&state.db, app.id, user_id).await? {
-            return Err(Error::invalid_field("user_id", "no such user"));
+            return Err(Error::broke("user_id", Rule::NoSuchUser));
         }
     }
     let fee_party = match new.payout_fee_party {

@@ -92,15 +92,12 @@ async fn upload_document(
                 });
             return Err(Error::broke(field, rule));
         }
-        Err(_) => return Err(Error::invalid_field(field, "could not be read; try again")),
+        Err(_) => return Err(Error::broke(field, Rule::Unreadable)),
     };
     check_document(content_type, bytes.len() as u64).map_err(|rule| Error::broke(field, rule))?;
     let content_type = essence(content_type);
     if sniff_image_type(&bytes) != Some(content_type.as_str()) {
-        return Err(Error::invalid_field(
-            field,
-            "is not a JPEG, PNG or WebP image",
-        ));
+        return Err(Error::broke(field, Rule::ImageContent));
     }
     check_undecided(&state.db, user.user_id).await?;
 

@@ -24,7 +24,7 @@ use payout_model::money::{
     NewRefill, NewTransfer, SimulateTransfer, TransactionType, Transfer, TransferList,
     TransferStatus, TransferType,
 };
-use payout_model::FlowAction;
+use payout_model::{FlowAction, Rule};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -57,7 +57,7 @@ async fn create_transfer(
         return Ok(Json(transfer));
     }
     if !user_exists(&state.db, app.id, new.user_id).await? {
-        return Err(Error::invalid_field("user_id", "no such user"));
+        return Err(Error::broke("user_id", Rule::NoSuchUser));
     }
     let (app_wallet, user_wallet) = (app_account(app.id), user_account(new.user_id));
     let (from, to) = if new.amount < 0 {
@@ -126,7 +126,7 @@ async fn list_transfers(
     let user_id = match query.user_id.as_deref() {
         None => None,
         Some(text) => {
-            let no_such_user = || Error::invalid_field("user_id", "no such user");
+            let no_such_user = || Error::broke("user_id", Rule::NoSuchUser);
             let user_id = Uuid::try_parse(text.trim()).map_err(|_| no_such_user())?;
             if !user_exists(&state.db, app.id, user_id).await? {
                 return Err(no_such_user());

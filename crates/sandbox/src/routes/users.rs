@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::{NewUser, User};
+use payout_model::{NewUser, Rule, User};
 use std::net::IpAddr;
 
 /// The header a host sets to the end user's IP address.
@@ -69,10 +69,5 @@ fn user_ip(headers: &HeaderMap) -> Result<Option<IpAddr>, Error> {
         .ok()
         .and_then(|v| v.trim().parse::<IpAddr>().ok())
         .map(Some)
-        .ok_or_else(|| {
-            Error::invalid_field(
-                USER_IP_HEADER,
-                "must be an ip address like 192.0.2.0 or 2001:db8::1",
-            )
-        })
+        .ok_or_else(|| Error::broke(USER_IP_HEADER, Rule::IpAddress))
 }

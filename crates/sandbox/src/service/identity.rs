@@ -41,6 +41,9 @@ use payout_model::{last4, FieldError, Invalid, Rule, StepName, Validate};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
+/// A value that differs from what the background check already ran on.
+const MATCH: Rule = Rule::MatchesBackgroundCheck;
+
 /// Stores `compliance` (with its whole US tax id `tin`; `None` for a W-8BEN) as the signed-in
 /// user's record, replacing any: 422 naming each of `country`, `tin`, `date_of_birth`,
 /// `address` that differs from what a background check already run was run on, or that
@@ -77,19 +80,18 @@ async fn check_not_eligible_claims(
     user_id: Uuid,
     new: &Compliance,
 ) -> Result<(), Error> {
-    const MESSAGE: &str = "must match the background check already run";
     let claims = not_eligible_claims(conn, user_id).await?;
     let born = NaiveDate::parse_from_str(new.date_of_birth.trim(), "%Y-%m-%d").ok();
     let mut errors = Vec::new();
     for (reason, completed_at) in claims {
         match reason {
             Some(Ineligible::NotUs) if new.country == "US" => {
-                errors.push(FieldError::new("country", MESSAGE))
+                errors.push(FieldError::broke("country", MATCH))
             }
             Some(Ineligible::Under18) => {
                 let checked_on = completed_at.date_naive();
                 if born.is_some_and(|born| age_on(born, checked_on) >= MIN_AGE_YEARS) {
-                    errors.push(FieldError::new("date_of_birth", MESSAGE));
+                    errors.push(FieldError::broke("date_of_birth", MATCH));
                 }
             }
             _ => {}
@@ -105,21 +107,20 @@ fn check_unchanged_by(
     new: &Compliance,
     tin: Option<&str>,
 ) -> Result<(), Error> {
-    const MESSAGE: &str = "must match the background check already run";
     let mut errors = Vec::new();
     if new.country != record.compliance.country {
-        errors.push(FieldError::new("country", MESSAGE));
+        errors.push(FieldError::broke("country", MATCH));
     } else if let Some(tin) = tin {
         if !record.tin_matches(tin) {
-            errors.push(FieldError::new("tin", MESSAGE));
+            errors.push(FieldError::broke("tin", MATCH));
         }
     }
     if !same_date(&new.date_of_birth, &record.compliance.date_of_birth) {
-        errors.push(FieldError::new("date_of_birth", MESSAGE));
+        errors.push(FieldError::broke("date_of_birth", MATCH));
     }
     // The check ran on the address too (issue 8: the two never disagree).
     if !same_place(&new.address, &record.compliance.address) {
-        errors.push(FieldError::new("address", MESSAGE));
+        errors.push(FieldError::broke("address", MATCH));
     }
     Error::unless_fields(errors)
 }
@@ -227,41 +228,47 @@ impl<'a> Subject<'a> {
         let mut errors = Vec::new();
         if let Some(country) = given(&new.country) {
             if !country.eq_ignore_ascii_case(&file.country) {
-                errors.push(FieldError::new(
-                    "country",
-                    format!(
-                        "must match the country of your tax information ({})",
-                        file.country
-                    ),
-                ));
+                errors.push(
+                    FieldError::new(
+                        "country",
+                        format!(
+                            "must match the country of your tax information ({})",
+                            file.country
+                        ),
+                    )
+                    .with_rule(Rule::MatchesTaxInformation),
+                );
             }
         }
         if let Some(date_of_birth) = given(&new.date_of_birth) {
             if !same_date(date_of_birth, &file.date_of_birth) {
-                errors.push(FieldError::new(
-                    "date_of_birth",
-                    "must match the date of birth of your tax information",
-                ));
+                errors.push(
+                    FieldError::new(
+                        "date_of_birth",
+                        "must match the date of birth of your tax information",
+                    )
+                    .with_rule(Rule::MatchesTaxInformation),
+                );
             }
         }
         match ssn {
             Some(ssn) if !record.tin_matches(ssn) => {
-                errors.push(FieldError::new(
-                    "ssn",
-                    "must match the SSN of your tax information",
-                ));
+                errors.push(
+                    FieldError::new("ssn", "must match the SSN of your tax information")
+                        .with_rule(Rule::MatchesTaxInformation),
+                );
             }
             None if file.form == TaxForm::W9 && !record.has_tin_hash() => {
-                errors.push(FieldError::new("ssn", Rule::Required.to_string()));
+                errors.push(FieldError::broke("ssn", Rule::Required));
             }
             _ => {}
         }
         if let Some(address) = &new.address {
             if !same_address(address, &file.address) {
-                errors.push(FieldError::new(
-                    "address",
-                    "must match the address of your tax information",
-                ));
+                errors.push(
+                    FieldError::new("address", "must match the address of your tax information")
+                        .with_rule(Rule::MatchesTaxInformation),
+                );
             }
         }
         Error::unless_fields(errors)?;

@@ -49,7 +49,7 @@ pub(crate) async fn host_payout(
         return Ok(transfer);
     }
     if !user_exists(db, app_id, new.user_id).await? {
-        return Err(Error::invalid_field("user_id", "no such user"));
+        return Err(Error::broke("user_id", Rule::NoSuchUser));
     }
     let party = match new.payout_fee_party {
         Some(party) => party,
@@ -102,9 +102,7 @@ pub(crate) async fn flow_payout(
     let mut conn = db.acquire().await?;
     let method = MethodRow::find(&mut conn, user.user_id, new.payout_method_id)
         .await?
-        .ok_or_else(|| {
-            Error::invalid_field("payout_method_id", "is not one of your payout methods")
-        })?;
+        .ok_or_else(|| Error::broke("payout_method_id", Rule::NotYourPayoutMethod))?;
     let withdrawable = user_wallet(&mut conn, user.user_id)
         .await?
         .withdrawable_amount;
@@ -167,8 +165,13 @@ async fn host_payout_method(conn: &mut AnyConnection, new: &NewPayout) -> Result
         .filter(|a| !a.is_empty());
     Ok(match account_id {
         Some(account_id) => {
-            let not_theirs =
-                || Error::invalid_field("account_id", "is not a payout method of this user");
+            let not_theirs = || {
+                Error::invalid_field(
+                    "account_id",
+                    Rule::NotYourPayoutMethod,
+                    "is not a payout method of this user",
+                )
+            };
             let id = Uuid::try_parse(account_id).map_err(|_| not_theirs())?;
             let method = MethodRow::find(conn, new.user_id, id)
                 .await?
@@ -178,6 +181,7 @@ async fn host_payout_method(conn: &mut AnyConnection, new: &NewPayout) -> Result
                 if actual != platform {
                     return Err(Error::invalid_field(
                         "platform",
+                        Rule::PlatformMismatch,
                         format!(
                             "is {}, but the payout method is {}",
                             platform.as_str(),
@@ -197,7 +201,7 @@ async fn host_payout_method(conn: &mut AnyConnection, new: &NewPayout) -> Result
                     }
                     None => "the user has no payout method".to_owned(),
                 };
-                Error::invalid_field("platform", message)
+                Error::invalid_field("platform", Rule::NoPayoutMethod, message)
             })?,
     })
 }

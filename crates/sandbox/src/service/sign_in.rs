@@ -59,7 +59,8 @@ use payout_model::identity::{
     CodeSent, NewProfile, CODE_MAX_ATTEMPTS, CODE_RESEND_SECONDS, CODE_TTL_MINUTES,
 };
 use payout_model::{
-    ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, User, UserStatus, Validate,
+    ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, Rule, User, UserStatus,
+    Validate,
 };
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -176,7 +177,7 @@ pub(crate) async fn verify_code(
 ) -> Result<Verified, Error> {
     let now = state.clock.now();
     let max_attempts = i64::from(CODE_MAX_ATTEMPTS);
-    let too_many = || Error::invalid_field("code", "too many wrong tries; ask for a new code");
+    let too_many = || Error::broke("code", Rule::TooManyTries);
 
     let mut tx = begin_write(&state.db).await?;
     let (wrong, next_try_at) = wrong_codes(&mut tx, &session.token_hash).await?;
@@ -198,10 +199,7 @@ pub(crate) async fn verify_code(
         .ok_or_else(|| Error::Conflict("ask for a code first".to_owned()))?;
     let phone = session_phone(&mut tx, &session.token_hash).await?;
     if now >= row.expires_at()? {
-        return Err(Error::invalid_field(
-            "code",
-            "has expired; ask for a new code",
-        ));
+        return Err(Error::broke("code", Rule::CodeExpired));
     }
     if row.attempts >= max_attempts {
         return Err(too_many());
@@ -216,8 +214,12 @@ pub(crate) async fn verify_code(
         let left = max_attempts - (row.attempts + 1);
         return Err(match left {
             ..=0 => too_many(),
-            1 => Error::invalid_field("code", "is not the code we sent; 1 try left"),
-            n => Error::invalid_field("code", format!("is not the code we sent; {n} tries left")),
+            n => Error::broke(
+                "code",
+                Rule::WrongCode {
+                    tries_left: u32::try_from(n).unwrap_or(u32::MAX),
+                },
+            ),
         });
     }
     delete_code(&mut tx, &session.token_hash).await?;
@@ -252,10 +254,7 @@ fn not_this_persons_phone() -> Error {
     Error::Invalid(ApiError {
         code: ErrorCode::Forbidden,
         message: "this phone number does not belong to the person this flow is for".to_owned(),
-        fields: vec![FieldError::new(
-            "phone_number",
-            "does not belong to the person this flow is for",
-        )],
+        fields: vec![FieldError::broke("phone_number", Rule::NotThisPersonsPhone)],
     })
 }
 

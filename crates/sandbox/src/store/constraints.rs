@@ -11,7 +11,7 @@
 //! violation, the expression of a check, nothing for a foreign key.
 
 use crate::error::Error;
-use payout_model::{ApiError, ErrorCode, FieldError};
+use payout_model::{ApiError, ErrorCode, FieldError, Rule};
 use sqlx::error::ErrorKind;
 
 /// Which kind of rule a write broke.
@@ -37,10 +37,10 @@ pub struct Violation {
 }
 
 /// What a known constraint answers: the names it goes by on PostgreSQL and SQLite, the field it
-/// is about (`None`: the request as a whole) and the words.
+/// is about and the rule it broke (`None`: the request as a whole) and the words.
 struct Known {
     names: &'static [&'static str],
-    field: Option<&'static str>,
+    field: Option<(&'static str, Rule)>,
     message: &'static str,
 }
 
@@ -56,17 +56,17 @@ const KNOWN: &[Known] = &[
             "idempotency_keys_pkey",
             "idempotency_keys.app_id, idempotency_keys.scope, idempotency_keys.idempotency_key",
         ],
-        field: Some("idempotency_key"),
+        field: Some(("idempotency_key", Rule::IdempotencyKey)),
         message: "a request with this idempotency_key is being made; try again",
     },
     Known {
         names: &["accounts_check", "kind = 'external' OR balance >= 0"],
-        field: Some("amount"),
+        field: Some(("amount", Rule::InsufficientFunds)),
         message: "insufficient funds",
     },
     Known {
         names: &["transactions_amount_check", "amount > 0"],
-        field: Some("amount"),
+        field: Some(("amount", Rule::AtLeastOneCent)),
         message: "must be more than 0",
     },
 ];
@@ -98,7 +98,9 @@ impl Violation {
         let message = known.map_or_else(|| self.generic_message(), |k| k.message);
         match (self.kind, known.and_then(|k| k.field)) {
             (ConstraintKind::Unique, _) => ApiError::new(ErrorCode::Conflict, message),
-            (_, Some(field)) => ApiError::invalid(vec![FieldError::new(field, message)]),
+            (_, Some((field, rule))) => {
+                ApiError::invalid(vec![FieldError::new(field, message).with_rule(rule)])
+            }
             (_, None) => ApiError::new(ErrorCode::InvalidRequest, message),
         }
     }
@@ -166,7 +168,11 @@ mod tests {
         for name in ["accounts_check", "kind = 'external' OR balance >= 0"] {
             let e = violation(ConstraintKind::Check, name).to_api_error();
             assert_eq!(e.code, ErrorCode::InvalidRequest);
-            assert_eq!(e.fields, [FieldError::new("amount", "insufficient funds")]);
+            assert_eq!(
+                e.fields,
+                [FieldError::new("amount", "insufficient funds")
+                    .with_rule(Rule::InsufficientFunds)]
+            );
         }
         let e = violation(ConstraintKind::ForeignKey, "").to_api_error();
         assert_eq!(e.code, ErrorCode::InvalidRequest);
@@ -217,6 +223,9 @@ mod tests {
         .await;
         let e = Error::from(unchecked.unwrap_err()).to_api_error();
         assert_eq!(e.code, ErrorCode::InvalidRequest);
-        assert_eq!(e.fields, [FieldError::new("amount", "must be more than 0")]);
+        assert_eq!(
+            e.fields,
+            [FieldError::new("amount", "must be more than 0").with_rule(Rule::AtLeastOneCent)]
+        );
     }
 }

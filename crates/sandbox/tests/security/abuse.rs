@@ -212,7 +212,8 @@ mod oracle {
             assert_eq!(
                 body["fields"],
                 json!([{"field": "phone_number",
-                        "message": "does not belong to the person this flow is for"}])
+                        "message": "does not belong to the person this flow is for",
+                    "rule": {"code": "not_this_persons_phone"}}])
             );
             assert_eq!(host_flow(&app, &flow).await["user_id"], bob["id"]);
             let res = app.get("/api/flow/compliance", Auth::Bearer(&token)).await;

@@ -117,8 +117,11 @@ impl TestResponse {
 
     /// Asserts a 422 naming `field`; returns that field's message.
     #[track_caller]
+    /// Every field error also carries its rule as data (`rule.code`, README "Errors").
     pub fn assert_invalid_field(&self, field: &str) -> String {
-        let body = self.assert_error(422, "invalid_request");
+        let rule = self.assert_invalid_rule(field);
+        assert!(rule["code"].is_string(), "{field}: no rule code in {rule}");
+        let body = self.json();
         let fields = body["fields"].as_array().unwrap();
         fields
             .iter()
@@ -127,6 +130,17 @@ impl TestResponse {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// A 422 naming `field`: the `rule` object of its field error (`{"code":"digits",...}`).
+    pub fn assert_invalid_rule(&self, field: &str) -> Value {
+        let body = self.assert_error(422, "invalid_request");
+        let fields = body["fields"].as_array().unwrap();
+        fields
+            .iter()
+            .find(|f| f["field"] == field)
+            .unwrap_or_else(|| panic!("{field} not named in {body}"))["rule"]
+            .clone()
     }
 }
 
