@@ -3,7 +3,7 @@
 //! region, focus on screen changes, and the host bridge (`ready`, `resize`, `session_expired`,
 //! `error`), and the language: it picks the locale when it starts (the link's `?locale=`, else
 //! the browser's languages) and switches on the host's `set_locale` message, re-rendering the
-//! screen in the new language (`src/i18n.rs`).
+//! screen in the new language (`src/i18n.rs`) with what the user typed kept ([`Drafts`]).
 //!
 //! The session token lives in a [`StoredValue`] (memory only); reloading the page mints a new
 //! session from the link (the server resumes it by its cookie while it is valid). An expired
@@ -17,7 +17,7 @@ use crate::router::{flow_id_from_path, progress, route, ErrorKind, Screen};
 use crate::screens::{DoneScreen, LoadingScreen};
 use crate::steps::{AuthStep, StepView};
 use crate::t;
-use crate::ui::{error_title, ErrorScreen, ProgressIndicator};
+use crate::ui::{error_title, Drafts, ErrorScreen, ProgressIndicator};
 use leptos::html;
 use leptos::logging::warn;
 use leptos::prelude::*;
@@ -83,6 +83,8 @@ pub fn FlowApp(
         root: NodeRef::new(),
     };
     provide_services(shell.services(host.embedded(), navigate, go_back));
+    let drafts = Drafts::new();
+    drafts.provide();
     let load = {
         let shell = shell.clone();
         move || shell.load(flow_id, &host)
@@ -123,7 +125,7 @@ pub fn FlowApp(
         <div class="pf-app" node_ref=root data-testid="app">
             <main class="pf-main">
                 {progress_bar}
-                <ScreenView phase=phase screen=screen retry=retry />
+                <ScreenView phase=phase screen=screen retry=retry drafts=drafts />
             </main>
             <LiveStatus screen=screen step_progress=step_progress />
         </div>
@@ -289,12 +291,21 @@ fn ScreenView(
     screen: Memo<Screen>,
     /// Mints the session again (error screens' retry and restart).
     retry: UnsyncCallback<()>,
+    /// What was typed on the screen, kept while it is re-created in another language.
+    drafts: Drafts,
 ) -> impl IntoView {
     let locale = locale_signal();
-    // A new locale re-creates the screen in it (what was typed on it is lost).
+    let shown = StoredValue::new(None::<Screen>);
+    // A new locale re-creates the screen in it; what was typed on it is kept in `drafts`,
+    // which a new screen starts without.
     move || {
         locale.track();
-        match screen.get() {
+        let screen = screen.get();
+        if shown.get_value().as_ref() != Some(&screen) {
+            drafts.clear();
+            shown.set_value(Some(screen.clone()));
+        }
+        match screen {
             Screen::Loading => view! { <LoadingScreen /> }.into_any(),
             Screen::Error(kind) => {
                 view! { <ErrorScreen kind=kind on_retry=retry on_restart=retry /> }.into_any()

@@ -1,24 +1,24 @@
-//! The rules of the money forms, as pure functions: each field is checked with the model's rule
-//! (so the app shows the same message the server would), the server's field errors are mapped
-//! back onto the form's fields, and the payout amount and quote are worded. No browser, no
-//! signals: unit tested with plain `#[test]`.
+//! The pure half of every form (the other half is [`crate::ui::Form`]): what is wrong with a
+//! form ([`Rejected`], from the model's `Validate` before sending or the server's 422 `fields`
+//! after), and where each error goes ([`Rejected::place`], [`place_failure`]): under the field
+//! it names, worded with the field's label, or to the form's alert. Also the money forms' inputs
+//! as typed ([`BankInput`], [`MethodInput`]), the payout amount and quote, and how money and
+//! methods are worded. No browser, no signals: unit tested with plain `#[test]`.
 //!
 //! A broken rule is the model's typed [`Rule`], worded here through the i18n as one sentence
 //! with the field's label (`Routing number must be 9 digits`, [`rule_text`]). The server's 422
 //! `fields` carry their rule too (`"rule":{"code":"wrong_code","tries_left":2}`), worded the
 //! same way; only a field error without a rule this build knows (an older or newer server)
-//! shows the server's English `message` after the label ([`server_message`]).
+//! shows the server's English `message` after the label ([`Reason::Said`]).
 
 use crate::api::ApiFailure;
 use crate::i18n::rule_text;
 use crate::t;
 use payout_model::money::{
-    check_account_number, check_cashtag, check_positive_amount, check_routing_number, check_venmo,
-    format_cents, parse_dollars, AccountType, BankAccount, Cents, FeeParty, NewBankAccount,
-    NewPayoutMethod, PayoutMethod, PayoutPlatform, PayoutQuote,
+    check_positive_amount, format_cents, parse_dollars, AccountType, BankAccount, Cents, FeeParty,
+    NewBankAccount, NewPayoutMethod, PayoutMethod, PayoutPlatform, PayoutQuote,
 };
-use payout_model::user::check_email;
-use payout_model::{FieldError, Invalid, Rule};
+use payout_model::{FieldError, Invalid, Rule, Validate};
 use std::collections::BTreeMap;
 
 /// Field names, as the server names them in an error's `fields` (and the form's own
@@ -42,63 +42,147 @@ pub mod field {
     pub const PAYOUT_METHOD_ID: &str = "payout_method_id";
 }
 
-/// Field name → message for people, in field order.
+/// Field path → message for people, in path order.
 pub type FieldErrors = BTreeMap<&'static str, String>;
 
-/// The name of `name`'s field as messages use it (`Routing number`).
-pub fn field_label(name: &str) -> &'static str {
-    match name {
-        field::ROUTING_NUMBER => t!(field_routing_number),
-        field::ACCOUNT_NUMBER => t!(field_account_number),
-        field::ACCOUNT_NUMBER_CONFIRM => t!(field_account_number_confirm),
-        field::EMAIL => t!(field_paypal_email),
-        field::HANDLE => t!(field_venmo),
-        field::CASHTAG => t!(field_cashtag),
-        field::AMOUNT => t!(field_amount),
-        _ => t!(field_payout_method),
+/// Why one field of a form is wrong, before words: a model [`Rule`], a server's field error
+/// without a rule this build knows (its English `message`), or a message the app's own check
+/// has already worded (the account number typed twice, the amount against the balance).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// A rule the field broke, worded with the field's label.
+    Rule(Rule),
+    /// The server's English message, shown after the label.
+    Said(String),
+    /// Already worded.
+    Worded(String),
+}
+
+impl Reason {
+    /// The reason a server's field error gives: its rule, or its English message.
+    pub fn of(field: &FieldError) -> Self {
+        match field.rule {
+            Some(rule) => Reason::Rule(rule),
+            None => Reason::Said(field.message.clone()),
+        }
     }
-}
 
-/// Field `name` broke `rule`, worded: `Routing number must be 9 digits`.
-pub fn worded(name: &str, rule: Rule) -> String {
-    rule_text(field_label(name), rule)
-}
-
-/// A field error from the server's 422 `fields`, worded with the field's `label`: from its
-/// `rule` in the user's language, or, when it has none this build knows, the server's English
-/// `message` after the label.
-pub fn server_message(label: &str, field: &FieldError) -> String {
-    match field.rule {
-        Some(rule) => rule_text(label, rule),
-        None => {
-            let message = field.message.as_str();
-            t!(field_message, label, message)
+    /// The message with the field's `label`.
+    pub fn word(&self, label: &str) -> String {
+        match self {
+            Reason::Rule(rule) => rule_text(label, *rule),
+            Reason::Said(message) => t!(field_message, label, message),
+            Reason::Worded(message) => message.clone(),
         }
     }
 }
 
-/// Checks `value` of the text field `name` by the model's rule; `Err` holds the worded message.
-pub fn check_field(name: &str, value: &str) -> Result<(), String> {
-    let rule = match name {
-        field::ROUTING_NUMBER => check_routing_number(value),
-        field::ACCOUNT_NUMBER => check_account_number(value),
-        field::EMAIL => check_email(value),
-        field::HANDLE => check_venmo(value),
-        field::CASHTAG => check_cashtag(value),
-        _ => Ok(()),
-    };
-    rule.map_err(|rule| worded(name, rule))
+/// What is wrong with a form, field path by field path (`address.postal_code`), in the order
+/// found: the model's [`Invalid`] before anything is sent, or the server's 422 `fields` after.
+/// Never empty when it is an error.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rejected(pub Vec<(String, Reason)>);
+
+impl From<Invalid> for Rejected {
+    fn from(invalid: Invalid) -> Self {
+        Rejected(
+            invalid
+                .0
+                .into_iter()
+                .map(|v| (v.field, Reason::Rule(v.rule)))
+                .collect(),
+        )
+    }
+}
+
+impl Rejected {
+    /// One field wrong for `reason`.
+    pub fn one(path: &str, reason: Reason) -> Self {
+        Rejected(vec![(path.to_owned(), reason)])
+    }
+
+    /// `self` with `path` wrong for `reason` too.
+    pub fn add(&mut self, path: &str, reason: Reason) {
+        self.0.push((path.to_owned(), reason));
+    }
+
+    /// `Ok(())` when nothing is wrong.
+    pub fn finish(self) -> Result<(), Rejected> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+
+    /// The message for the field at `path`, worded with its `label` (a field's inline check:
+    /// the whole form checked with the field's value, so rules across fields apply).
+    pub fn about(&self, path: &str, label: &str) -> Option<String> {
+        let (_, reason) = self.0.iter().find(|(p, _)| p == path)?;
+        Some(reason.word(label))
+    }
+
+    /// Splits the errors between the form's `fields`, given as `(path, label)` (each worded
+    /// with its label; the first error of a field wins) and the rest, for the form as a whole
+    /// (worded with the path, since no field shows them).
+    pub fn place(&self, fields: &[(&'static str, &str)]) -> Placed {
+        let mut placed = Placed::default();
+        let mut rest = Vec::new();
+        for (path, reason) in &self.0 {
+            match fields.iter().find(|(name, _)| name == path) {
+                Some((name, label)) => {
+                    placed
+                        .fields
+                        .entry(name)
+                        .or_insert_with(|| reason.word(label));
+                }
+                None => rest.push(match reason {
+                    Reason::Said(message) => format!("{path}: {message}"),
+                    other => other.word(path),
+                }),
+            }
+        }
+        placed.rest = (!rest.is_empty()).then(|| rest.join("; "));
+        placed
+    }
+}
+
+/// Where the errors of a submit go: the form's fields, by path, and what no field took, for the
+/// form's alert.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Placed {
+    /// Messages under fields.
+    pub fields: FieldErrors,
+    /// The form's alert.
+    pub rest: Option<String>,
+}
+
+/// Splits a failed request like [`Rejected::place`]: the server's 422 `fields` onto the form's
+/// fields, everything else (the server's message, or the browser's when no answer came) to the
+/// form's alert. A failure always says something.
+pub fn place_failure(failure: &ApiFailure, fields: &[(&'static str, &str)]) -> Placed {
+    match failure.api_error() {
+        Some(e) if !e.fields.is_empty() => Rejected(
+            e.fields
+                .iter()
+                .map(|f| (f.field.clone(), Reason::of(f)))
+                .collect(),
+        )
+        .place(fields),
+        _ => Placed {
+            fields: FieldErrors::new(),
+            rest: Some(failure.message().to_owned()),
+        },
+    }
 }
 
 /// The account number typed again must be there and match.
-pub fn check_confirmation(account_number: &str, confirmation: &str) -> Result<(), String> {
+fn check_confirmation(account_number: &str, confirmation: &str) -> Option<Reason> {
     if confirmation.trim().is_empty() {
-        return Err(worded(field::ACCOUNT_NUMBER_CONFIRM, Rule::Required));
+        return Some(Reason::Rule(Rule::Required));
     }
-    if confirmation.trim() != account_number.trim() {
-        return Err(t!(account_numbers_differ).to_owned());
-    }
-    Ok(())
+    (confirmation.trim() != account_number.trim())
+        .then(|| Reason::Worded(t!(account_numbers_differ).to_owned()))
 }
 
 /// A bank account as typed.
@@ -115,28 +199,20 @@ pub struct BankInput {
 }
 
 impl BankInput {
-    /// The account to send, or every field's error.
-    pub fn check(&self) -> Result<NewBankAccount, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        for (name, value) in [
-            (field::ROUTING_NUMBER, &self.routing_number),
-            (field::ACCOUNT_NUMBER, &self.account_number),
-        ] {
-            if let Err(m) = check_field(name, value) {
-                errors.insert(name, m);
-            }
-        }
-        if let Err(m) = check_confirmation(&self.account_number, &self.account_number_confirm) {
-            errors.insert(field::ACCOUNT_NUMBER_CONFIRM, m);
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(NewBankAccount {
+    /// The account to send (trimmed), or every wrong field: the model's rules, and the
+    /// confirmation.
+    pub fn check(&self) -> Result<NewBankAccount, Rejected> {
+        let new = NewBankAccount {
             routing_number: self.routing_number.trim().to_owned(),
             account_number: self.account_number.trim().to_owned(),
             account_type: self.account_type,
-        })
+        };
+        let mut rejected = new.validate().err().map(Rejected::from).unwrap_or_default();
+        if let Some(reason) = check_confirmation(&self.account_number, &self.account_number_confirm)
+        {
+            rejected.add(field::ACCOUNT_NUMBER_CONFIRM, reason);
+        }
+        rejected.finish().map(|()| new)
     }
 }
 
@@ -156,14 +232,10 @@ pub struct MethodInput {
 }
 
 impl MethodInput {
-    /// The method to send, or the chosen platform's fields' errors.
-    pub fn check(&self) -> Result<NewPayoutMethod, FieldErrors> {
-        let single = |name: &'static str, value: &str| {
-            check_field(name, value)
-                .map(|()| value.trim().to_owned())
-                .map_err(|m| FieldErrors::from([(name, m)]))
-        };
-        Ok(match self.platform {
+    /// The method to send (trimmed), or the chosen platform's wrong fields, by the model's
+    /// rules.
+    pub fn check(&self) -> Result<NewPayoutMethod, Rejected> {
+        let new = match self.platform {
             PayoutPlatform::Ach => {
                 let bank = self.bank.check()?;
                 NewPayoutMethod::Ach {
@@ -173,108 +245,30 @@ impl MethodInput {
                 }
             }
             PayoutPlatform::Paypal => NewPayoutMethod::Paypal {
-                email: single(field::EMAIL, &self.email)?,
+                email: self.email.trim().to_owned(),
             },
             PayoutPlatform::Venmo => NewPayoutMethod::Venmo {
-                handle: single(field::HANDLE, &self.handle)?,
+                handle: self.handle.trim().to_owned(),
             },
             PayoutPlatform::CashApp => NewPayoutMethod::CashApp {
-                cashtag: single(field::CASHTAG, &self.cashtag)?,
+                cashtag: self.cashtag.trim().to_owned(),
             },
-        })
+        };
+        new.validate().map_err(Rejected::from)?;
+        Ok(new)
     }
-}
-
-/// The fields a platform's form shows, in order.
-pub fn platform_fields(platform: PayoutPlatform) -> &'static [&'static str] {
-    match platform {
-        PayoutPlatform::Ach => &[
-            field::ROUTING_NUMBER,
-            field::ACCOUNT_NUMBER,
-            field::ACCOUNT_NUMBER_CONFIRM,
-        ],
-        PayoutPlatform::Paypal => &[field::EMAIL],
-        PayoutPlatform::Venmo => &[field::HANDLE],
-        PayoutPlatform::CashApp => &[field::CASHTAG],
-    }
-}
-
-/// Splits a failed request into the errors of the form's `fields` (worded, from the server's
-/// 422 `fields`) and what is left for the form as a whole: the server's message, or the
-/// browser's when no answer came. Both empty never happens: a failure always says something.
-pub fn server_errors(
-    failure: &ApiFailure,
-    fields: &[&'static str],
-) -> (FieldErrors, Option<String>) {
-    let labelled: Vec<(&'static str, &'static str)> = fields
-        .iter()
-        .map(|name| (*name, field_label(name)))
-        .collect();
-    split_errors(failure, &labelled)
-}
-
-/// [`server_errors`] for forms whose fields are given as `(path, label)`: the path as the
-/// request names it (`address.postal_code`), the label as messages use it (`ZIP code`). Client
-/// checks that produce the model's [`ApiError`](payout_model::ApiError) go through here too, so
-/// a rule reads the same whichever side caught it.
-pub fn split_errors(
-    failure: &ApiFailure,
-    fields: &[(&'static str, &'static str)],
-) -> (FieldErrors, Option<String>) {
-    let mut mapped = FieldErrors::new();
-    let mut rest = Vec::new();
-    match failure.api_error() {
-        Some(e) if !e.fields.is_empty() => {
-            for f in &e.fields {
-                match fields.iter().find(|(name, _)| *name == f.field) {
-                    Some((name, label)) => {
-                        mapped
-                            .entry(name)
-                            .or_insert_with(|| server_message(label, f));
-                    }
-                    None => rest.push(match f.rule {
-                        Some(rule) => rule_text(&f.field, rule),
-                        None => format!("{}: {}", f.field, f.message),
-                    }),
-                }
-            }
-        }
-        _ => rest.push(failure.message().to_owned()),
-    }
-    (mapped, (!rest.is_empty()).then(|| rest.join("; ")))
-}
-
-/// [`split_errors`] for the model's own check, run before anything is sent: each broken rule
-/// worded with its field's label; a field the form does not show goes to the form as a whole.
-pub fn invalid_errors(
-    invalid: &Invalid,
-    fields: &[(&'static str, &'static str)],
-) -> (FieldErrors, Option<String>) {
-    let mut mapped = FieldErrors::new();
-    let mut rest = Vec::new();
-    for v in &invalid.0 {
-        match fields.iter().find(|(name, _)| *name == v.field) {
-            Some((name, label)) => {
-                mapped
-                    .entry(name)
-                    .or_insert_with(|| rule_text(label, v.rule));
-            }
-            None => rest.push(rule_text(&v.field, v.rule)),
-        }
-    }
-    (mapped, (!rest.is_empty()).then(|| rest.join("; ")))
 }
 
 /// The amount field checked: dollars as typed (`12.34`, `$1,234`), at least a cent, at least
 /// the flow's `minimum` payout (worded as the sandbox words it: `must be at least $1.00`), at
 /// most `withdrawable`. `Err` holds the worded message.
 pub fn check_amount(input: &str, withdrawable: Cents, minimum: Cents) -> Result<Cents, String> {
-    let label = field_label(field::AMOUNT);
+    let label = t!(field_amount);
     if input.trim().is_empty() {
-        return Err(worded(field::AMOUNT, Rule::Required));
+        return Err(rule_text(label, Rule::Required));
     }
-    let cents = parse_dollars(input).map_err(|rule| worded(field::AMOUNT, rule))?;
-    check_positive_amount(cents).map_err(|rule| worded(field::AMOUNT, rule))?;
+    let cents = parse_dollars(input).map_err(|rule| rule_text(label, rule))?;
+    check_positive_amount(cents).map_err(|rule| rule_text(label, rule))?;
     if cents < minimum {
         return Err(rule_text(label, Rule::AtLeastAmount { min: minimum }));
     }
@@ -296,7 +290,7 @@ pub fn quote(
     platform: PayoutPlatform,
     party: FeeParty,
 ) -> Result<PayoutQuote, String> {
-    PayoutQuote::new(amount, platform, party).map_err(|rule| worded(field::AMOUNT, rule))
+    PayoutQuote::new(amount, platform, party).map_err(|rule| rule_text(t!(field_amount), rule))
 }
 
 /// `cents` as the amount field shows it: `1234.56` (no `$`, no grouping: easy to edit).
@@ -352,7 +346,7 @@ pub fn bank_account_label(account: &BankAccount) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use payout_model::{ApiError, ErrorCode, FieldError};
+    use payout_model::{ApiError, ErrorCode};
 
     fn bank(routing: &str, account: &str, confirm: &str) -> BankInput {
         BankInput {
@@ -363,41 +357,74 @@ mod tests {
         }
     }
 
+    /// The bank form's fields as the form labels them.
+    fn bank_labels() -> [(&'static str, &'static str); 3] {
+        [
+            (field::ROUTING_NUMBER, "Routing number"),
+            (field::ACCOUNT_NUMBER, "Account number"),
+            (field::ACCOUNT_NUMBER_CONFIRM, "Confirm account number"),
+        ]
+    }
+
     #[test]
     fn words_the_models_rules_with_the_field_label() {
+        let mut input = MethodInput {
+            platform: PayoutPlatform::Paypal,
+            bank: bank("011000016", "", ""),
+            email: "ada@".into(),
+            handle: "@ab".into(),
+            cashtag: "$ada".into(),
+        };
         assert_eq!(
-            check_field(field::ROUTING_NUMBER, "011000016"),
-            Err("Routing number is not a valid routing number (check the digits)".into())
+            input
+                .check()
+                .unwrap_err()
+                .about(field::EMAIL, "PayPal email"),
+            Some("PayPal email must be an email address like name@example.com".into())
         );
+        input.platform = PayoutPlatform::Ach;
         assert_eq!(
-            check_field(field::EMAIL, "ada@"),
-            Err("PayPal email must be an email address like name@example.com".into())
+            input
+                .check()
+                .unwrap_err()
+                .about(field::ROUTING_NUMBER, "Routing number"),
+            Some("Routing number is not a valid routing number (check the digits)".into())
         );
-        assert!(check_field(field::CASHTAG, "$ada").is_ok());
-        assert!(check_field(field::HANDLE, "@ab").is_err());
+        input.platform = PayoutPlatform::CashApp;
+        assert!(input.check().is_ok());
+        input.platform = PayoutPlatform::Venmo;
+        assert!(input.check().is_err());
     }
 
     #[test]
     fn bank_input_checks_every_field_and_trims_what_it_sends() {
-        let errors = bank("12", "", "").check().unwrap_err();
+        let errors = bank("12", "", "")
+            .check()
+            .unwrap_err()
+            .place(&bank_labels());
         assert_eq!(
-            errors[field::ROUTING_NUMBER],
+            errors.fields[field::ROUTING_NUMBER],
             "Routing number must be 9 digits"
         );
-        assert_eq!(errors[field::ACCOUNT_NUMBER], "Account number is required");
         assert_eq!(
-            errors[field::ACCOUNT_NUMBER_CONFIRM],
+            errors.fields[field::ACCOUNT_NUMBER],
+            "Account number is required"
+        );
+        assert_eq!(
+            errors.fields[field::ACCOUNT_NUMBER_CONFIRM],
             "Confirm account number is required"
         );
+        assert_eq!(errors.rest, None);
         let errors = bank("011000015", "123456789", "123456780")
             .check()
-            .unwrap_err();
+            .unwrap_err()
+            .place(&bank_labels());
         assert_eq!(
-            errors.keys().copied().collect::<Vec<_>>(),
+            errors.fields.keys().copied().collect::<Vec<_>>(),
             vec![field::ACCOUNT_NUMBER_CONFIRM]
         );
         assert_eq!(
-            errors[field::ACCOUNT_NUMBER_CONFIRM],
+            errors.fields[field::ACCOUNT_NUMBER_CONFIRM],
             "The account numbers don't match"
         );
         let new = bank(" 011000015", "123456789 ", "123456789")
@@ -425,13 +452,39 @@ mod tests {
         );
         input.platform = PayoutPlatform::Venmo;
         assert_eq!(
-            input.check().unwrap_err()[field::HANDLE],
-            "Venmo handle or phone number must be a @handle or a 10-digit US phone number"
+            input
+                .check()
+                .unwrap_err()
+                .about(field::HANDLE, "Venmo handle or phone number"),
+            Some(
+                "Venmo handle or phone number must be a @handle or a 10-digit US phone number"
+                    .into()
+            )
         );
         input.platform = PayoutPlatform::CashApp;
-        assert!(input.check().unwrap_err().contains_key(field::CASHTAG));
+        assert!(input
+            .check()
+            .unwrap_err()
+            .about(field::CASHTAG, "Cashtag")
+            .is_some());
         input.platform = PayoutPlatform::Ach;
-        assert_eq!(input.check().unwrap_err().len(), 3);
+        assert_eq!(input.check().unwrap_err().0.len(), 3);
+    }
+
+    #[test]
+    fn model_rules_place_on_shown_fields_and_the_rest_on_the_form() {
+        let mut invalid = Invalid::one("address.postal_code", Rule::Zip);
+        invalid.add("tin", Rule::TinDigits);
+        invalid.add("address.postal_code", Rule::Required);
+        let placed = Rejected::from(invalid).place(&[("address.postal_code", "ZIP code")]);
+        assert_eq!(
+            placed.fields["address.postal_code"],
+            rule_text("ZIP code", Rule::Zip),
+            "the first error of a field wins"
+        );
+        assert_eq!(placed.fields.len(), 1);
+        assert_eq!(placed.rest, Some(rule_text("tin", Rule::TinDigits)));
+        assert_eq!(Rejected::default().finish(), Ok(()));
     }
 
     #[test]
@@ -440,12 +493,12 @@ mod tests {
             FieldError::new("routing_number", "must be 9 digits"),
             FieldError::new("account_type", "unknown type"),
         ]));
-        let (fields, rest) = server_errors(&failure, platform_fields(PayoutPlatform::Ach));
+        let placed = place_failure(&failure, &bank_labels());
         assert_eq!(
-            fields[field::ROUTING_NUMBER],
+            placed.fields[field::ROUTING_NUMBER],
             "Routing number must be 9 digits"
         );
-        assert_eq!(rest.as_deref(), Some("account_type: unknown type"));
+        assert_eq!(placed.rest.as_deref(), Some("account_type: unknown type"));
 
         // A rule, when the server sends one, is worded here; its English message is not shown.
         let failure = ApiFailure::Api(ApiError::invalid(vec![FieldError::new(
@@ -453,21 +506,18 @@ mod tests {
             "whatever the server says",
         )
         .with_rule(Rule::DigitsBetween { min: 4, max: 17 })]));
-        let (fields, _) = server_errors(&failure, platform_fields(PayoutPlatform::Ach));
+        let placed = place_failure(&failure, &bank_labels());
         assert_eq!(
-            fields[field::ACCOUNT_NUMBER],
-            rule_text(
-                field_label(field::ACCOUNT_NUMBER),
-                Rule::DigitsBetween { min: 4, max: 17 }
-            )
+            placed.fields[field::ACCOUNT_NUMBER],
+            rule_text("Account number", Rule::DigitsBetween { min: 4, max: 17 })
         );
 
         let conflict = ApiFailure::Api(ApiError::new(ErrorCode::Conflict, "already connected"));
-        let (fields, rest) = server_errors(&conflict, &[field::EMAIL]);
-        assert!(fields.is_empty());
-        assert_eq!(rest.as_deref(), Some("already connected"));
-        let (_, rest) = server_errors(&ApiFailure::Network("Failed to fetch".into()), &[]);
-        assert_eq!(rest.as_deref(), Some("Failed to fetch"));
+        let placed = place_failure(&conflict, &[(field::EMAIL, "PayPal email")]);
+        assert!(placed.fields.is_empty());
+        assert_eq!(placed.rest.as_deref(), Some("already connected"));
+        let placed = place_failure(&ApiFailure::Network("Failed to fetch".into()), &[]);
+        assert_eq!(placed.rest.as_deref(), Some("Failed to fetch"));
     }
 
     #[test]

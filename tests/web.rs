@@ -1037,6 +1037,38 @@ async fn set_locale_from_the_host_switches_to_spanish() {
     assert!(phone_label.contains("Código de país"), "{phone_label}");
 }
 
+/// Regression (issue 9): switching the language re-drew the screen and dropped what the user
+/// had typed.
+#[wasm_bindgen_test]
+async fn set_locale_keeps_what_the_user_typed() {
+    let root = container();
+    let app = embedded_sign_in(&root, &origin()).await;
+    type_into(&root, "auth-country-code", "44");
+    type_into(&root, "auth-phone", "7700 900123");
+    leave(&root, "auth-phone");
+    post_set_locale("es");
+    until_real("Spanish title", 5, || {
+        find(&root, "screen-title").and_then(|t| t.text_content()) == Some("Iniciar sesión".into())
+    })
+    .await;
+    settle().await;
+    let country = value(&root, "auth-country-code");
+    let phone = value(&root, "auth-phone");
+    let phone_label = root
+        .query_selector("label[for=pf-auth-phone_number]")
+        .ok()
+        .flatten()
+        .and_then(|l| l.text_content())
+        .unwrap_or_default();
+    let send = text(&root, "auth-send-code");
+    drop(app);
+    reset_locale();
+    assert_eq!(country, "44");
+    assert_eq!(phone, "7700 900123");
+    assert_eq!(phone_label, "Número de celular");
+    assert_eq!(send, "Enviar código");
+}
+
 #[wasm_bindgen_test]
 async fn set_locale_from_another_origin_is_ignored() {
     let root = container();

@@ -1,17 +1,15 @@
 //! The add-payout-method form, used by manage-payouts and, in place, by the payout step when
 //! the user has no method yet: a platform picker (PayPal, Venmo, Cash App, bank account by ACH)
 //! showing only that platform's fields, checked with the model's rules as the user leaves each
-//! field and again on submit. Server field errors land on their fields; whatever the user typed
-//! is kept on any error and cleared only once the method is saved.
+//! field and again on submit ([`Form::submit`]). Server field errors land on their fields;
+//! whatever the user typed is kept on any error and cleared only once the method is saved.
 
-use crate::context::{use_services, SessionApi};
-use crate::forms::{check_field, field, platform_fields, server_errors, MethodInput};
-use crate::steps::{field_id, show_errors, BankFields, BankFieldsState};
+use crate::context::use_services;
+use crate::forms::{field, MethodInput, Rejected};
+use crate::steps::{BankFields, BankFieldsState};
 use crate::t;
-use crate::ui::{Choice, ErrorAlert, FieldState, RadioGroup, SubmitButton, TextField};
-use leptos::html;
+use crate::ui::{Choice, ErrorAlert, Field, Form, RadioGroup, SubmitButton, TextField};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use payout_model::money::{PayoutMethod, PayoutPlatform};
 
 /// Element id prefix of this form's fields.
@@ -47,48 +45,60 @@ fn platform_of(value: &str) -> PayoutPlatform {
 /// handlers capture it freely.
 #[derive(Clone, Copy)]
 struct MethodFields {
+    /// The chosen platform's wire name.
+    platform: RwSignal<String>,
     bank: BankFieldsState,
-    email: FieldState,
-    handle: FieldState,
-    cashtag: FieldState,
+    email: Field,
+    handle: Field,
+    cashtag: Field,
 }
 
 impl MethodFields {
-    fn new() -> Self {
+    fn new(form: &Form) -> Self {
         MethodFields {
-            bank: BankFieldsState::new(),
-            email: FieldState::new(),
-            handle: FieldState::new(),
-            cashtag: FieldState::new(),
+            platform: form.kept("platform", PayoutPlatform::Paypal.as_str()),
+            bank: BankFieldsState::new(form),
+            email: form.field(field::EMAIL, || t!(field_paypal_email)),
+            handle: form.field(field::HANDLE, || t!(field_venmo)),
+            cashtag: form.field(field::CASHTAG, || t!(field_cashtag)),
         }
     }
 
-    /// Platform `p`'s fields, by name, in the form's order.
-    fn chosen(self, p: PayoutPlatform) -> Vec<(&'static str, FieldState)> {
-        let names = platform_fields(p);
-        let [r, a, c] = self.bank.fields();
-        [
-            r,
-            a,
-            c,
-            (field::EMAIL, self.email),
-            (field::HANDLE, self.handle),
-            (field::CASHTAG, self.cashtag),
-        ]
-        .into_iter()
-        .filter(|(name, _)| names.contains(name))
-        .collect()
+    fn chosen(self) -> PayoutPlatform {
+        platform_of(&self.platform.get_untracked())
     }
 
-    /// What was typed, for platform `p`.
-    fn input(self, p: PayoutPlatform) -> MethodInput {
+    /// The chosen platform's fields, in the form's order.
+    fn shown(self) -> Vec<Field> {
+        match self.chosen() {
+            PayoutPlatform::Ach => self.bank.fields().to_vec(),
+            PayoutPlatform::Paypal => vec![self.email],
+            PayoutPlatform::Venmo => vec![self.handle],
+            PayoutPlatform::CashApp => vec![self.cashtag],
+        }
+    }
+
+    /// What was typed, for the chosen platform.
+    fn input(self) -> MethodInput {
         MethodInput {
-            platform: p,
+            platform: self.chosen(),
             bank: self.bank.input(),
             email: self.email.text(),
             handle: self.handle.text(),
             cashtag: self.cashtag.text(),
         }
+    }
+
+    /// The inline check of a single-value field (an email, a handle, a cashtag).
+    fn check(self, path: &'static str, value: String) -> Option<Rejected> {
+        let mut input = self.input();
+        match path {
+            field::EMAIL => input.email = value,
+            field::HANDLE => input.handle = value,
+            field::CASHTAG => input.cashtag = value,
+            _ => return None,
+        }
+        input.check().err()
     }
 
     /// Empties every field (the method was saved).
@@ -100,56 +110,6 @@ impl MethodFields {
     }
 }
 
-/// The form's state. Copy, so handlers capture it freely.
-#[derive(Clone, Copy)]
-struct MethodForm {
-    form: NodeRef<html::Form>,
-    /// The chosen platform's wire name.
-    platform: RwSignal<String>,
-    fields: MethodFields,
-    saving: RwSignal<bool>,
-    form_error: RwSignal<Option<String>>,
-}
-
-impl MethodForm {
-    /// Checks the chosen platform's fields, then saves the method once at a time.
-    fn submit(self, api: &SessionApi, on_added: UnsyncCallback<PayoutMethod>) {
-        if self.saving.get_untracked() {
-            return;
-        }
-        let p = platform_of(&self.platform.get_untracked());
-        self.form_error.set(None);
-        let new = match self.fields.input(p).check() {
-            Ok(new) => new,
-            Err(errors) => {
-                show_errors(self.form, PREFIX, &self.fields.chosen(p), &errors);
-                return;
-            }
-        };
-        self.saving.set(true);
-        let call = api.add_payout_method(new);
-        spawn_local(async move {
-            let result = call.await;
-            self.saving.try_set(false);
-            match result {
-                Ok(method) => {
-                    self.fields.clear();
-                    on_added.run(method);
-                }
-                Err(failure) => {
-                    let fields = self.fields.chosen(p);
-                    let names: Vec<&'static str> = fields.iter().map(|(n, _)| *n).collect();
-                    let (mapped, rest) = server_errors(&failure, &names);
-                    if !mapped.is_empty() {
-                        show_errors(self.form, PREFIX, &fields, &mapped);
-                    }
-                    self.form_error.try_set(rest);
-                }
-            }
-        });
-    }
-}
-
 /// Adds a payout method; `on_added` gets it once the server has saved it.
 #[component]
 pub fn AddMethodForm(
@@ -158,36 +118,42 @@ pub fn AddMethodForm(
     on_added: UnsyncCallback<PayoutMethod>,
 ) -> impl IntoView {
     let api = use_services().api;
-    let m = MethodForm {
-        form: NodeRef::new(),
-        platform: RwSignal::new(PayoutPlatform::Paypal.as_str().to_owned()),
-        fields: MethodFields::new(),
-        saving: RwSignal::new(false),
-        form_error: RwSignal::new(None),
+    let form = Form::new(PREFIX);
+    let fields = MethodFields::new(&form);
+    let submit = move || {
+        let api = api.clone();
+        form.submit(
+            fields.shown(),
+            fields.input().check(),
+            move |new| api.add_payout_method(new),
+            move |method| {
+                fields.clear();
+                on_added.run(method);
+            },
+        );
     };
-    let form_error = m.form_error;
 
     view! {
         <form
             class="pf-form"
             novalidate=true
-            node_ref=m.form
+            node_ref=form.node
             data-testid="add-method-form"
             on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
-                m.submit(&api, on_added);
+                submit();
             }
         >
             <RadioGroup
                 name=format!("{PREFIX}-platform")
                 legend=t!(field_platform)
                 options=Signal::stored(platform_choices())
-                selected=m.platform
+                selected=fields.platform
                 testid="platform"
             />
-            <PlatformFields platform=m.platform fields=m.fields />
+            <PlatformFields fields=fields />
             {move || {
-                form_error
+                form.alert
                     .get()
                     .map(|details| {
                         view! {
@@ -203,7 +169,7 @@ pub fn AddMethodForm(
                 <SubmitButton
                     label=t!(add_method)
                     busy_label=t!(adding)
-                    busy=m.saving
+                    busy=form.busy
                     testid="add-method-submit"
                 />
             </div>
@@ -214,57 +180,34 @@ pub fn AddMethodForm(
 /// The chosen platform's fields.
 #[component]
 fn PlatformFields(
-    /// The chosen platform's wire name.
-    platform: RwSignal<String>,
-    /// Every platform's fields.
+    /// Every platform's fields, and the chosen platform.
     fields: MethodFields,
 ) -> impl IntoView {
-    let MethodFields {
-        bank,
-        email,
-        handle,
-        cashtag,
-    } = fields;
-    move || match platform_of(&platform.get()) {
-        PayoutPlatform::Paypal => single_field(
-            field::EMAIL,
-            email,
-            t!(field_paypal_email),
+    let single = move |field: Field, hint, testid, inputmode, autocomplete| {
+        single_field(field, fields, hint, testid, inputmode, autocomplete).into_any()
+    };
+    move || match platform_of(&fields.platform.get()) {
+        PayoutPlatform::Paypal => single(
+            fields.email,
             t!(paypal_email_hint),
             "paypal-email",
             "email",
             "email",
-        )
-        .into_any(),
-        PayoutPlatform::Venmo => single_field(
-            field::HANDLE,
-            handle,
-            t!(field_venmo),
-            t!(venmo_hint),
-            "venmo-handle",
-            "text",
-            "off",
-        )
-        .into_any(),
-        PayoutPlatform::CashApp => single_field(
-            field::CASHTAG,
-            cashtag,
-            t!(field_cashtag),
-            t!(cashtag_hint),
-            "cashtag",
-            "text",
-            "off",
-        )
-        .into_any(),
-        PayoutPlatform::Ach => view! { <BankFields state=bank prefix=PREFIX /> }.into_any(),
+        ),
+        PayoutPlatform::Venmo => {
+            single(fields.handle, t!(venmo_hint), "venmo-handle", "text", "off")
+        }
+        PayoutPlatform::CashApp => {
+            single(fields.cashtag, t!(cashtag_hint), "cashtag", "text", "off")
+        }
+        PayoutPlatform::Ach => view! { <BankFields state=fields.bank prefix=PREFIX /> }.into_any(),
     }
 }
 
 /// The one field of a platform that takes a single value (an email, a handle, a cashtag).
 fn single_field(
-    name: &'static str,
-    state: FieldState,
-    label: &'static str,
+    field: Field,
+    fields: MethodFields,
     hint: &'static str,
     testid: &'static str,
     inputmode: &'static str,
@@ -272,14 +215,12 @@ fn single_field(
 ) -> impl IntoView {
     view! {
         <TextField
-            id=field_id(PREFIX, name)
-            label=label
             hint=hint
-            field=state
+            field=field
             testid=testid
             inputmode=inputmode
             autocomplete=autocomplete
-            check=Callback::new(move |v: String| check_field(name, &v).err())
+            check=field.checked_by(move |path, value| fields.check(path, value))
         />
     }
 }

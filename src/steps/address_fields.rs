@@ -3,40 +3,58 @@
 //! elsewhere. Each field is checked by the form's own model rule (passed in as `check`), so the
 //! address reads the same errors whichever form it sits in.
 
+use crate::forms::Rejected;
 use crate::identity::{optional, state_options};
-use crate::steps::{field_id, LabelledField};
 use crate::t;
-use crate::ui::{FieldState, SelectField, TextField};
+use crate::ui::{Field, Form, SelectField, TextField};
 use leptos::prelude::*;
 use payout_model::identity::Address;
 
 /// What the address fields hold. Copy, so handlers capture it freely.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct AddressState {
     /// Street and number.
-    pub line1: FieldState,
+    pub line1: Field,
     /// Apartment, suite, unit.
-    pub line2: FieldState,
+    pub line2: Field,
     /// City.
-    pub city: FieldState,
+    pub city: Field,
     /// US state code (the picker).
-    pub state: FieldState,
+    pub state: Field,
     /// Region outside the US (free text).
-    pub region: FieldState,
-    /// ZIP or postal code.
-    pub postal_code: FieldState,
+    pub region: Field,
+    /// ZIP or postal code (labelled by [`AddressState::postal`]).
+    pub postal_code: Field,
 }
 
 impl AddressState {
-    /// Empty fields.
-    pub fn new() -> Self {
+    /// Empty fields of `form`.
+    pub fn new(form: &Form) -> Self {
         AddressState {
-            line1: FieldState::new(),
-            line2: FieldState::new(),
-            city: FieldState::new(),
-            state: FieldState::new(),
-            region: FieldState::new(),
-            postal_code: FieldState::new(),
+            line1: form.field("address.line1", || t!(field_line1)),
+            line2: form.field("address.line2", || t!(field_line2)),
+            city: form.field("address.city", || t!(field_city)),
+            state: form.field_kept_as("address.state", "address.region", || t!(field_state), ""),
+            region: form.field("address.region", || t!(field_region)),
+            postal_code: form.field("address.postal_code", || t!(field_zip)),
+        }
+    }
+
+    /// The state picker in the US, the free region elsewhere.
+    pub fn region(&self, us: bool) -> Field {
+        if us {
+            self.state
+        } else {
+            self.region
+        }
+    }
+
+    /// The ZIP code in the US, the postal code elsewhere.
+    pub fn postal(&self, us: bool) -> Field {
+        if us {
+            self.postal_code
+        } else {
+            self.postal_code.labelled(|| t!(field_postal_code))
         }
     }
 
@@ -58,12 +76,11 @@ impl AddressState {
 
     /// Fills the fields from a stored address, unless the user has typed into them already.
     pub fn prefill(&self, address: &Address, us: bool) {
-        let region_field = if us { self.state } else { self.region };
         for (field, value) in [
             (self.line1, Some(address.line1.as_str())),
             (self.line2, address.line2.as_deref()),
             (self.city, Some(address.city.as_str())),
-            (region_field, address.region.as_deref()),
+            (self.region(us), address.region.as_deref()),
             (self.postal_code, address.postal_code.as_deref()),
         ] {
             if let Some(value) = value.filter(|v| !v.is_empty()) {
@@ -74,27 +91,14 @@ impl AddressState {
         }
     }
 
-    /// The fields by their request paths (`address.line1`) and labels, in form order.
-    pub fn fields(&self, us: bool) -> Vec<LabelledField> {
-        let field = |path, label: &'static str, state| LabelledField { path, label, state };
-        vec![
-            field("address.line1", t!(field_line1), self.line1),
-            field("address.line2", t!(field_line2), self.line2),
-            field("address.city", t!(field_city), self.city),
-            if us {
-                field("address.region", t!(field_state), self.state)
-            } else {
-                field("address.region", t!(field_region), self.region)
-            },
-            field(
-                "address.postal_code",
-                if us {
-                    t!(field_zip)
-                } else {
-                    t!(field_postal_code)
-                },
-                self.postal_code,
-            ),
+    /// The fields the form shows, in form order.
+    pub fn fields(&self, us: bool) -> [Field; 5] {
+        [
+            self.line1,
+            self.line2,
+            self.city,
+            self.region(us),
+            self.postal(us),
         ]
     }
 
@@ -106,13 +110,7 @@ impl AddressState {
     }
 }
 
-impl Default for AddressState {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The address fields under a "Home address" heading; element ids start with `prefix`,
+/// The address fields under a "Home address" heading; element ids are the fields' own,
 /// `data-testid`s with `testid` (`compliance` → `compliance-line1`, `compliance-region`,
 /// `compliance-postal-code`).
 #[component]
@@ -122,59 +120,47 @@ pub fn AddressFields(
     /// Whether the address is in the US (state picker and ZIP code).
     #[prop(into)]
     us: Signal<bool>,
-    /// Element id prefix, unique on the screen.
-    prefix: &'static str,
     /// `data-testid` prefix.
     testid: &'static str,
-    /// The form's rule for one field: `(path, value)` → the worded message, if it breaks one.
-    check: Callback<(&'static str, String), Option<String>>,
+    /// The form's rules with one field's value: `(path, value)` → what is wrong.
+    check: Callback<(&'static str, String), Option<Rejected>>,
 ) -> impl IntoView {
-    let check_of = move |path: &'static str| {
-        Callback::new(move |value: String| check.try_run((path, value)).flatten())
-    };
+    let check_of =
+        move |field: Field| field.checked_by(move |path, value| check.try_run((path, value))?);
     let region = move || {
         if us.get() {
             view! {
                 <SelectField
-                    id=field_id(prefix, "address.region")
-                    label=t!(field_state)
                     field=state.state
                     testid=format!("{testid}-region")
                     options=state_options()
                     autocomplete="address-level1"
-                    check=check_of("address.region")
+                    check=check_of(state.state)
                 />
             }
             .into_any()
         } else {
             view! {
                 <TextField
-                    id=field_id(prefix, "address.region")
-                    label=t!(field_region)
                     field=state.region
                     testid=format!("{testid}-region")
                     autocomplete="address-level1"
-                    check=check_of("address.region")
+                    check=check_of(state.region)
                 />
             }
             .into_any()
         }
     };
     let postal = move || {
-        let (label, inputmode) = if us.get() {
-            (t!(field_zip), "numeric")
-        } else {
-            (t!(field_postal_code), "text")
-        };
+        let us = us.get();
+        let field = state.postal(us);
         view! {
             <TextField
-                id=field_id(prefix, "address.postal_code")
-                label=label
-                field=state.postal_code
+                field=field
                 testid=format!("{testid}-postal-code")
-                inputmode=inputmode
+                inputmode=if us { "numeric" } else { "text" }
                 autocomplete="postal-code"
-                check=check_of("address.postal_code")
+                check=check_of(field)
             />
         }
     };
@@ -182,28 +168,22 @@ pub fn AddressFields(
         <fieldset class="pf-group">
             <legend class="pf-group__legend">{t!(address_heading)}</legend>
             <TextField
-                id=field_id(prefix, "address.line1")
-                label=t!(field_line1)
                 field=state.line1
                 testid=format!("{testid}-line1")
                 autocomplete="address-line1"
-                check=check_of("address.line1")
+                check=check_of(state.line1)
             />
             <TextField
-                id=field_id(prefix, "address.line2")
-                label=t!(field_line2)
                 field=state.line2
                 testid=format!("{testid}-line2")
                 autocomplete="address-line2"
-                check=check_of("address.line2")
+                check=check_of(state.line2)
             />
             <TextField
-                id=field_id(prefix, "address.city")
-                label=t!(field_city)
                 field=state.city
                 testid=format!("{testid}-city")
                 autocomplete="address-level2"
-                check=check_of("address.city")
+                check=check_of(state.city)
             />
             {region}
             {postal}

@@ -5,22 +5,21 @@
 //! reveals both), `inputmode=numeric` for the phone keypad, and `autocomplete=off`. What is typed
 //! stays in memory only and is kept on every error.
 
-use crate::forms::{check_confirmation, check_field, field, BankInput, FieldErrors};
-use crate::steps::field_id;
+use crate::forms::{field, BankInput, Rejected};
 use crate::t;
-use crate::ui::{Choice, FieldState, RadioGroup, TextField};
+use crate::ui::{Choice, Field, Form, RadioGroup, TextField};
 use leptos::prelude::*;
 use payout_model::money::AccountType;
 
 /// What the bank fields hold. Copy, so handlers capture it freely.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct BankFieldsState {
     /// Routing number.
-    pub routing: FieldState,
+    pub routing: Field,
     /// Account number.
-    pub account: FieldState,
+    pub account: Field,
     /// Account number, typed again.
-    pub confirm: FieldState,
+    pub confirm: Field,
     /// `checking` or `savings`.
     pub account_type: RwSignal<String>,
     /// Whether the account numbers show in clear.
@@ -28,13 +27,15 @@ pub struct BankFieldsState {
 }
 
 impl BankFieldsState {
-    /// Empty fields, checking selected.
-    pub fn new() -> Self {
+    /// Empty fields of `form`, checking selected.
+    pub fn new(form: &Form) -> Self {
         BankFieldsState {
-            routing: FieldState::new(),
-            account: FieldState::new(),
-            confirm: FieldState::new(),
-            account_type: RwSignal::new("checking".to_owned()),
+            routing: form.field(field::ROUTING_NUMBER, || t!(field_routing_number)),
+            account: form.field(field::ACCOUNT_NUMBER, || t!(field_account_number)),
+            confirm: form.field(field::ACCOUNT_NUMBER_CONFIRM, || {
+                t!(field_account_number_confirm)
+            }),
+            account_type: form.kept("account_type", "checking"),
             show: RwSignal::new(false),
         }
     }
@@ -53,43 +54,34 @@ impl BankFieldsState {
         }
     }
 
-    /// The text fields by their server names, in form order.
-    pub fn fields(&self) -> [(&'static str, FieldState); 3] {
-        [
-            (field::ROUTING_NUMBER, self.routing),
-            (field::ACCOUNT_NUMBER, self.account),
-            (field::ACCOUNT_NUMBER_CONFIRM, self.confirm),
-        ]
+    /// The text fields, in form order.
+    pub fn fields(&self) -> [Field; 3] {
+        [self.routing, self.account, self.confirm]
+    }
+
+    /// The inline check of the field at `path` holding `value`, by the whole account's rules.
+    pub fn check(self, path: &'static str, value: String) -> Option<Rejected> {
+        let mut input = self.input();
+        match path {
+            field::ROUTING_NUMBER => input.routing_number = value,
+            field::ACCOUNT_NUMBER => input.account_number = value,
+            field::ACCOUNT_NUMBER_CONFIRM => input.account_number_confirm = value,
+            _ => return None,
+        }
+        input.check().err()
     }
 
     /// Empties the fields after a successful save.
     pub fn clear(&self) {
-        for (_, f) in self.fields() {
-            f.value.set(String::new());
-            f.error.set(None);
+        for f in self.fields() {
+            f.value.try_set(String::new());
+            f.error.try_set(None);
         }
-        self.show.set(false);
-    }
-
-    /// Whether `errors` names one of these fields.
-    pub fn has_errors(errors: &FieldErrors) -> bool {
-        [
-            field::ROUTING_NUMBER,
-            field::ACCOUNT_NUMBER,
-            field::ACCOUNT_NUMBER_CONFIRM,
-        ]
-        .iter()
-        .any(|f| errors.contains_key(f))
+        self.show.try_set(false);
     }
 }
 
-impl Default for BankFieldsState {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The bank account fields; element ids start with `prefix`.
+/// The bank account fields; the account type's radio ids start with `prefix`.
 #[component]
 pub fn BankFields(
     /// What the fields hold.
@@ -97,7 +89,7 @@ pub fn BankFields(
     /// Element id prefix, unique on the screen.
     prefix: &'static str,
 ) -> impl IntoView {
-    let account = state.account;
+    let check = move |f: Field| f.checked_by(move |path, value| state.check(path, value));
     let masked = Signal::derive(move || if state.show.get() { "text" } else { "password" });
     let toggle_label = move || {
         if state.show.get() {
@@ -116,25 +108,21 @@ pub fn BankFields(
     ]);
     view! {
         <TextField
-            id=field_id(prefix, field::ROUTING_NUMBER)
-            label=t!(field_routing_number)
             hint=t!(routing_number_hint)
             field=state.routing
             testid="routing-number"
             inputmode="numeric"
             autocomplete="off"
-            check=Callback::new(|v: String| check_field(field::ROUTING_NUMBER, &v).err())
+            check=check(state.routing)
         />
         <TextField
-            id=field_id(prefix, field::ACCOUNT_NUMBER)
-            label=t!(field_account_number)
             hint=t!(account_number_hint)
-            field=account
+            field=state.account
             testid="account-number"
             input_type=masked
             inputmode="numeric"
             autocomplete="off"
-            check=Callback::new(|v: String| check_field(field::ACCOUNT_NUMBER, &v).err())
+            check=check(state.account)
         >
             <button
                 type="button"
@@ -147,16 +135,12 @@ pub fn BankFields(
             </button>
         </TextField>
         <TextField
-            id=field_id(prefix, field::ACCOUNT_NUMBER_CONFIRM)
-            label=t!(field_account_number_confirm)
             field=state.confirm
             testid="account-number-confirm"
             input_type=masked
             inputmode="numeric"
             autocomplete="off"
-            check=Callback::new(move |v: String| {
-                check_confirmation(&account.value.get_untracked(), &v).err()
-            })
+            check=check(state.confirm)
         />
         <RadioGroup
             name=format!("{prefix}-account-type")

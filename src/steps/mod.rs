@@ -2,8 +2,8 @@
 //! sign-in. [`StepView`] picks the component for a step.
 //!
 //! Pieces the steps share live here too: the bank account and address fields, the
-//! add-payout-method form, the Continue buttons that record a step, [`Load`] for what a step
-//! fetches, and putting a failure's field errors on a form.
+//! add-payout-method form, the Continue buttons that record a step, and [`Load`] for what a
+//! step fetches. Forms are built on [`crate::ui::Form`].
 
 mod add_method;
 mod address_fields;
@@ -34,13 +34,8 @@ pub use manage_payouts::ManagePayoutsStep;
 pub use payout::{Attempt, PayoutStep};
 pub use redirect::RedirectStep;
 
-use crate::api::ApiFailure;
-use crate::forms::{invalid_errors, split_errors, FieldErrors};
-use crate::i18n::rule_text;
-use crate::ui::{focus_id_soon, focus_within, ErrorAlert, FieldState, LoadingLine};
-use leptos::html;
+use crate::ui::{focus_id_soon, ErrorAlert, LoadingLine};
 use leptos::prelude::*;
-use payout_model::Invalid;
 use payout_model::{FlowState, Step};
 
 /// The component for `step` of `flow`.
@@ -175,107 +170,7 @@ where
     }
 }
 
-/// The element id of form field `name` in the form whose ids start with `prefix` (a path's dots
-/// become dashes: `pf-compliance-address-line1`, usable in a CSS selector).
-pub fn field_id(prefix: &str, name: &str) -> String {
-    format!("{prefix}-{}", name.replace('.', "-"))
-}
-
-/// One field of a form whose rules come from the model: its path in the request
-/// (`address.postal_code`), its label as messages use it (`ZIP code`), and its state.
-#[derive(Clone, Copy, Debug)]
-pub struct LabelledField {
-    /// The field's path in the request and in the error envelope's `fields`.
-    pub path: &'static str,
-    /// The field's name in messages.
-    pub label: &'static str,
-    /// What the field holds and shows.
-    pub state: FieldState,
-}
-
-/// Puts `failure` on a form: errors about `fields` show under them (with their label, focus on
-/// the first), every other field is cleared; whatever is not about one of `fields` is returned
-/// for the form's alert. The model's own check fails the same way through [`show_invalid`].
-pub fn show_failure(
-    form: NodeRef<html::Form>,
-    prefix: &str,
-    fields: &[LabelledField],
-    failure: &ApiFailure,
-) -> Option<String> {
-    let labels: Vec<(&'static str, &'static str)> =
-        fields.iter().map(|f| (f.path, f.label)).collect();
-    let (mapped, rest) = split_errors(failure, &labels);
-    let states: Vec<(&'static str, FieldState)> =
-        fields.iter().map(|f| (f.path, f.state)).collect();
-    show_errors(form, prefix, &states, &mapped);
-    rest
-}
-
-/// [`show_failure`] for the model's own check (`Validate`), before anything is sent: each broken
-/// rule worded through the i18n.
-pub fn show_invalid(
-    form: NodeRef<html::Form>,
-    prefix: &str,
-    fields: &[LabelledField],
-    invalid: &Invalid,
-) -> Option<String> {
-    let labels: Vec<(&'static str, &'static str)> =
-        fields.iter().map(|f| (f.path, f.label)).collect();
-    let (mapped, rest) = invalid_errors(invalid, &labels);
-    let states: Vec<(&'static str, FieldState)> =
-        fields.iter().map(|f| (f.path, f.state)).collect();
-    show_errors(form, prefix, &states, &mapped);
-    rest
-}
-
-/// The submit of a form the model checks before it is sent (compliance, the background check,
-/// the code and profile stages of sign-in): with `input()` wrong, every wrong field shows its
-/// message and nothing is sent; otherwise `send` runs once at a time (`busy`), and its answer
-/// goes to `on_ok` or, failing, its field errors onto the same fields and the rest (a message
-/// no field took, or `None`) to `on_rest`, which also hears `None` as each submit starts. What
-/// was typed is never touched.
-#[allow(clippy::too_many_arguments)]
-pub fn submit_checked<N: 'static, T: 'static, L: AsRef<[LabelledField]>>(
-    form: NodeRef<html::Form>,
-    prefix: &'static str,
-    busy: RwSignal<bool>,
-    fields: impl Fn() -> L + Clone + 'static,
-    input: impl Fn() -> Result<N, Invalid> + 'static,
-    send: impl Fn(N) -> crate::api::LocalFuture<Result<T, ApiFailure>> + 'static,
-    on_ok: impl Fn(T) + 'static,
-    on_rest: impl Fn(Option<String>) + Clone + 'static,
-) -> UnsyncCallback<()> {
-    let on_ok = std::rc::Rc::new(on_ok);
-    UnsyncCallback::new(move |()| {
-        if busy.get_untracked() {
-            return;
-        }
-        on_rest(None);
-        let new = match input() {
-            Ok(new) => new,
-            Err(invalid) => {
-                on_rest(show_invalid(form, prefix, fields().as_ref(), &invalid));
-                return;
-            }
-        };
-        busy.set(true);
-        let call = send(new);
-        let (fields, on_ok, on_rest) = (fields.clone(), on_ok.clone(), on_rest.clone());
-        leptos::task::spawn_local(async move {
-            let result = call.await;
-            if busy.try_set(false).is_some() {
-                // The step went away meanwhile: nothing left to show the answer on.
-                return;
-            }
-            match result {
-                Ok(value) => on_ok(value),
-                Err(failure) => on_rest(show_failure(form, prefix, fields().as_ref(), &failure)),
-            }
-        });
-    })
-}
-
-/// `on_ok` for [`submit_checked`] when the answer replaces the form: keep it in `answer` and
+/// `on_ok` for [`Form::submit`](crate::ui::Form::submit) when the answer replaces the form: keep it in `answer` and
 /// move focus to the element `result_focus` (the result's heading) rather than let it fall to
 /// the page.
 pub fn show_answer<T: Send + Sync + 'static>(
@@ -286,33 +181,5 @@ pub fn show_answer<T: Send + Sync + 'static>(
         if answer.try_set(Some(value)).is_none() {
             focus_id_soon(result_focus.to_owned());
         }
-    }
-}
-
-/// The message for `path` in what a model rule answered, worded with `label` (the inline check
-/// of one field, run on the whole form so cross-field rules apply).
-pub fn rule_message(result: Result<(), Invalid>, path: &str, label: &str) -> Option<String> {
-    let rule = result.err()?.rule(path)?;
-    Some(rule_text(label, rule))
-}
-
-/// Shows `errors` on `fields` (clearing the others) and moves focus to the first field, in the
-/// order given, that has one.
-pub fn show_errors(
-    form: NodeRef<html::Form>,
-    prefix: &str,
-    fields: &[(&'static str, FieldState)],
-    errors: &FieldErrors,
-) {
-    let mut first = None;
-    for (name, state) in fields {
-        let error = errors.get(name).cloned();
-        if error.is_some() && first.is_none() {
-            first = Some(*name);
-        }
-        state.error.set(error);
-    }
-    if let (Some(name), Some(form)) = (first, form.get_untracked()) {
-        focus_within(&form, &field_id(prefix, name));
     }
 }

@@ -1,48 +1,13 @@
-//! Form controls: a labelled [`TextField`] or [`SelectField`] with hint and inline error, and
-//! the [`FieldState`] a form keeps per field. The error shows under the input (`role=alert`, so it is announced when
+//! Form controls: a labelled [`TextField`] or [`SelectField`] with hint and inline error, each
+//! drawing one [`Field`] of a [`Form`](super::Form) (its id and label come from it). The error
+//! shows under the input (`role=alert`, so it is announced when
 //! it appears) and is referenced by the input's `aria-describedby`; the input carries
 //! `aria-invalid` while it shows.
 
+use super::Field;
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// What a form keeps per text field: what the user typed and the error shown under it. Copy, so
-/// handlers capture it freely.
-#[derive(Clone, Copy, Debug)]
-pub struct FieldState {
-    /// The text as typed; kept on every error.
-    pub value: RwSignal<String>,
-    /// The message under the field, already worded for people (`Routing number must be 9
-    /// digits`); `None` when the field is fine.
-    pub error: RwSignal<Option<String>>,
-}
-
-impl FieldState {
-    /// An empty field without error.
-    pub fn new() -> Self {
-        Self::with_value(String::new())
-    }
-
-    /// A field holding `value`.
-    pub fn with_value(value: impl Into<String>) -> Self {
-        FieldState {
-            value: RwSignal::new(value.into()),
-            error: RwSignal::new(None),
-        }
-    }
-
-    /// The text as typed, without tracking.
-    pub fn text(&self) -> String {
-        self.value.get_untracked()
-    }
-}
-
-impl Default for FieldState {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// A text input with its label, an optional hint and an inline error.
 ///
@@ -51,14 +16,9 @@ impl Default for FieldState {
 /// value is right. An empty field is only flagged on submit (by the form).
 #[component]
 pub fn TextField(
-    /// The input's element id; the hint is `{id}-hint`, the error `{id}-error`.
-    #[prop(into)]
-    id: String,
-    /// The visible label.
-    #[prop(into)]
-    label: String,
-    /// The field's value and error.
-    field: FieldState,
+    /// The field: its element id (the hint is `{id}-hint`, the error `{id}-error`), its label,
+    /// its value and error.
+    field: Field,
     /// `data-testid` of the input; the error is `{testid}-error`.
     #[prop(into)]
     testid: String,
@@ -97,6 +57,7 @@ pub fn TextField(
     #[prop(optional)]
     children: Option<Children>,
 ) -> impl IntoView {
+    let (id, label) = (field.id(), field.label());
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let described_by = described_by(field, hint.is_some().then(|| hint_id.clone()), &error_id);
@@ -228,14 +189,9 @@ fn shows_mask(mask: Option<fn(&str) -> String>, current: &str, shown: &str) -> b
 /// `check` runs on every change.
 #[component]
 pub fn SelectField(
-    /// The select's element id; the hint is `{id}-hint`, the error `{id}-error`.
-    #[prop(into)]
-    id: String,
-    /// The visible label.
-    #[prop(into)]
-    label: String,
-    /// The chosen value and the error.
-    field: FieldState,
+    /// The field: its element id (the hint is `{id}-hint`, the error `{id}-error`), its label,
+    /// the chosen value and the error.
+    field: Field,
     /// `data-testid` of the select; the error is `{testid}-error`.
     #[prop(into)]
     testid: String,
@@ -251,6 +207,7 @@ pub fn SelectField(
     #[prop(optional, into)]
     check: Option<Callback<String, Option<String>>>,
 ) -> impl IntoView {
+    let (id, label) = (field.id(), field.label());
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let described_by = described_by(field, hint.is_some().then(|| hint_id.clone()), &error_id);
@@ -341,7 +298,7 @@ where
 
 /// `aria-describedby` of a field: its hint (when it has one) and its error (while shown).
 fn described_by(
-    field: FieldState,
+    field: Field,
     hint_id: Option<String>,
     error_id: &str,
 ) -> impl Fn() -> Option<String> + Send + Sync + 'static {
@@ -362,7 +319,7 @@ fn described_by(
 #[component]
 fn InlineError(
     /// The field whose error this is.
-    field: FieldState,
+    field: Field,
     /// The element id (`{field id}-error`).
     id: String,
     /// `data-testid` (`{field testid}-error`).

@@ -1,5 +1,5 @@
-//! Shared screen pieces: the card every screen sits in, buttons, form controls (text field,
-//! radio group, confirm panel), status pieces (spinner, loading line, error alert, badge), the
+//! Shared screen pieces: the card every screen sits in, buttons, the form system ([`Form`],
+//! [`Field`]) and its controls (text field, select, radio group, confirm panel), status pieces (spinner, loading line, error alert, badge), the
 //! progress indicator and the error screen. Steps compose these instead of styling their own.
 
 mod button;
@@ -7,6 +7,7 @@ mod choice;
 mod confirm;
 mod error_screen;
 mod field;
+mod form;
 mod layout;
 mod notice;
 mod progress;
@@ -16,7 +17,8 @@ pub use button::{Button, ButtonVariant, SubmitButton};
 pub use choice::{Choice, RadioGroup};
 pub use confirm::ConfirmPanel;
 pub use error_screen::{error_testid, error_title, ErrorScreen};
-pub use field::{focus_id_soon, focus_node, focus_within, FieldState, SelectField, TextField};
+pub use field::{focus_id_soon, focus_node, focus_within, SelectField, TextField};
+pub use form::{field_id, Drafts, Field, Form};
 pub use layout::ScreenCard;
 pub use notice::{Badge, ErrorAlert, LoadingLine};
 pub use progress::ProgressIndicator;

@@ -25,18 +25,15 @@ pub mod machine;
 mod view;
 
 use crate::context::{use_services, FlowServices};
-use crate::i18n::rule_text;
+use crate::forms::Rejected;
 use crate::identity::seconds_until;
-use crate::steps::{field_id, show_failure, show_invalid, LabelledField};
 use crate::t;
-use crate::ui::FieldState;
-use crate::ui::{focus_id_soon, ErrorAlert, ScreenCard};
-use leptos::html;
+use crate::ui::{field_id, focus_id_soon, ErrorAlert, Field, Form as FormHandle, ScreenCard};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use machine::{next, Effect, Event, Failure, Form, Stage, State};
 use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile};
-use payout_model::{Rule, Timestamp};
+use payout_model::{Timestamp, Validate};
 use std::rc::Rc;
 use std::time::Duration;
 use view::{code_form_view, phone_form_view, profile_form_view, CodeForm, PhoneForm, ProfileForm};
@@ -50,44 +47,60 @@ const SEND_WAIT_ID: &str = "pf-auth-send-wait";
 /// What sign-in's three forms hold. Copy, so handlers capture it freely.
 #[derive(Clone, Copy)]
 struct AuthFields {
-    country: FieldState,
-    phone: FieldState,
-    code: FieldState,
-    first_name: FieldState,
-    last_name: FieldState,
-    email: FieldState,
+    country: Field,
+    phone: Field,
+    code: Field,
+    first_name: Field,
+    last_name: Field,
+    email: Field,
 }
 
 impl AuthFields {
-    fn new() -> Self {
+    fn new(form: &FormHandle) -> Self {
         AuthFields {
-            country: FieldState::with_value("1"),
-            phone: FieldState::new(),
-            code: FieldState::new(),
-            first_name: FieldState::new(),
-            last_name: FieldState::new(),
-            email: FieldState::new(),
+            country: form.field_with("country_code", || t!(field_country_code), "1"),
+            phone: form.field("phone_number", || t!(field_phone)),
+            code: form.field("code", || t!(field_code)),
+            first_name: form.field("first_name", || t!(field_first_name)),
+            last_name: form.field("last_name", || t!(field_last_name)),
+            email: form.field("email", || t!(field_email)),
         }
-    }
-
-    fn labelled(path: &'static str, label: &'static str, state: FieldState) -> LabelledField {
-        LabelledField { path, label, state }
     }
 
     /// A form's fields, by the paths the server's errors name.
-    fn of(self, form: Form) -> Vec<LabelledField> {
+    fn of(self, form: Form) -> Vec<Field> {
         match form {
-            Form::Phone => vec![
-                Self::labelled("country_code", t!(field_country_code), self.country),
-                Self::labelled("phone_number", t!(field_phone), self.phone),
-            ],
-            Form::Code => vec![Self::labelled("code", t!(field_code), self.code)],
-            Form::Profile => vec![
-                Self::labelled("first_name", t!(field_first_name), self.first_name),
-                Self::labelled("last_name", t!(field_last_name), self.last_name),
-                Self::labelled("email", t!(field_email), self.email),
-            ],
+            Form::Phone => vec![self.country, self.phone],
+            Form::Code => vec![self.code],
+            Form::Profile => vec![self.first_name, self.last_name, self.email],
         }
+    }
+
+    /// The inline check of the field at `path` holding `value`: the model's rules of the
+    /// request that field is part of.
+    fn check(self, path: &'static str, value: String) -> Option<Rejected> {
+        let invalid = match path {
+            "country_code" | "phone_number" => {
+                let mut new = self.new_code();
+                if path == "country_code" {
+                    new.country_code = value;
+                } else {
+                    new.phone_number = value;
+                }
+                new.validate()
+            }
+            "code" => CodeCheck { code: value }.validate(),
+            _ => {
+                let mut new = self.new_profile();
+                match path {
+                    "first_name" => new.first_name = value,
+                    "last_name" => new.last_name = value,
+                    _ => new.email = value,
+                }
+                new.validate()
+            }
+        };
+        invalid.err().map(Rejected::from)
     }
 
     /// The number typed, trimmed.
@@ -115,14 +128,6 @@ impl AuthFields {
     }
 }
 
-/// The inline check of one field by a model rule, worded with the field's label.
-fn rule(
-    label: &'static str,
-    check: fn(&str) -> Result<(), Rule>,
-) -> Callback<String, Option<String>> {
-    Callback::new(move |value: String| check(&value).err().map(|r| rule_text(label, r)))
-}
-
 /// What the alert says failed.
 fn failure_text(failure: Failure) -> &'static str {
     match failure {
@@ -137,14 +142,13 @@ struct Step {
     services: FlowServices,
     state: RwSignal<State>,
     fields: AuthFields,
+    /// The forms' element, id prefix and drafts (one form shows at a time).
+    form: FormHandle,
     /// What failed, for the form as a whole: (what, the server's or browser's words).
     form_error: RwSignal<Option<(&'static str, String)>>,
     notice: RwSignal<String>,
     /// Bumped to stop a running countdown.
     countdown: StoredValue<u32>,
-    phone_form: NodeRef<html::Form>,
-    code_form: NodeRef<html::Form>,
-    profile_form: NodeRef<html::Form>,
 }
 
 impl Step {
@@ -166,11 +170,11 @@ impl Step {
                 self.notice.try_set(String::new());
             }
             Effect::ShowInvalid(form, invalid) => {
-                let rest = show_invalid(self.form(form), PREFIX, &self.fields.of(form), &invalid);
+                let rest = (self.form).rejected(&self.fields.of(form), &invalid.into());
                 self.alert(form, rest);
             }
             Effect::ShowFailure(form, failure) => {
-                let rest = show_failure(self.form(form), PREFIX, &self.fields.of(form), &failure);
+                let rest = self.form.failed(&self.fields.of(form), &failure);
                 self.alert(form, rest);
             }
             Effect::ShowError(failure, details) => {
@@ -206,14 +210,6 @@ impl Step {
             Effect::StopCountdown => self.stop_countdown(),
             Effect::Focus(path) => focus_id_soon(field_id(PREFIX, path)),
             Effect::SignedIn(flow) => (self.services.signed_in)(flow),
-        }
-    }
-
-    fn form(&self, form: Form) -> NodeRef<html::Form> {
-        match form {
-            Form::Phone => self.phone_form,
-            Form::Code => self.code_form,
-            Form::Profile => self.profile_form,
         }
     }
 
@@ -269,16 +265,15 @@ fn signed_in_or_refused(
 /// Signs the user in by phone and one-time code, creating their profile when the phone is new.
 #[component]
 pub fn AuthStep() -> impl IntoView {
+    let form = FormHandle::new(PREFIX);
     let step = Rc::new(Step {
         services: use_services(),
         state: RwSignal::new(State::default()),
-        fields: AuthFields::new(),
+        fields: AuthFields::new(&form),
+        form,
         form_error: RwSignal::new(None),
         notice: RwSignal::new(String::new()),
         countdown: StoredValue::new(0),
-        phone_form: NodeRef::new(),
-        code_form: NodeRef::new(),
-        profile_form: NodeRef::new(),
     });
     let state = step.state;
     let busy = Signal::derive(move || state.with(|s| s.busy.is_some()));
@@ -300,12 +295,14 @@ pub fn AuthStep() -> impl IntoView {
             step.dispatch(Event::Send { resend, code });
         })
     };
-    let (phone_form, code_form, profile_form) =
-        (step.phone_form, step.code_form, step.profile_form);
+    let node = form.node;
+    let check =
+        Callback::new(move |(path, value): (&'static str, String)| fields.check(path, value));
 
     let stage_view = move || match stage.get() {
         Stage::Phone => phone_form_view(PhoneForm {
-            form: phone_form,
+            form: node,
+            check,
             country: fields.country,
             phone: fields.phone,
             busy,
@@ -314,7 +311,8 @@ pub fn AuthStep() -> impl IntoView {
         })
         .into_any(),
         Stage::Code(sent) => code_form_view(CodeForm {
-            form: code_form,
+            form: node,
+            check,
             code: fields.code,
             sent_to: sent_to(&sent),
             busy,
@@ -325,7 +323,8 @@ pub fn AuthStep() -> impl IntoView {
         })
         .into_any(),
         Stage::Profile => profile_form_view(ProfileForm {
-            form: profile_form,
+            form: node,
+            check,
             first_name: fields.first_name,
             last_name: fields.last_name,
             email: fields.email,

@@ -2,22 +2,28 @@
 //! and change number), and the profile of a new phone. They show what they are given and
 //! report submits.
 
-use super::{rule, PREFIX, SEND_WAIT_ID};
-use crate::i18n::rule_text;
-use crate::steps::field_id;
+use super::SEND_WAIT_ID;
+use crate::forms::Rejected;
 use crate::t;
-use crate::ui::{Button, ButtonVariant, FieldState, SubmitButton, TextField};
+use crate::ui::{Button, ButtonVariant, Field, SubmitButton, TextField};
 use leptos::html;
 use leptos::prelude::*;
-use payout_model::identity::check_code;
-use payout_model::user::{check_country_code, check_email, check_name, check_phone_number};
+
+/// The sign-in forms' rules with one field's value: `(path, value)` → what is wrong.
+pub type Check = Callback<(&'static str, String), Option<Rejected>>;
+
+/// The inline check of `field` by `check`.
+fn check_of(field: Field, check: Check) -> Callback<String, Option<String>> {
+    field.checked_by(move |path, value| check.try_run((path, value))?)
+}
 
 /// The phone form's handles.
 #[derive(Clone, Copy)]
 pub struct PhoneForm {
     pub form: NodeRef<html::Form>,
-    pub country: FieldState,
-    pub phone: FieldState,
+    pub check: Check,
+    pub country: Field,
+    pub phone: Field,
     pub busy: Signal<bool>,
     /// Seconds until a new code may be asked for.
     pub wait: Signal<i64>,
@@ -29,7 +35,8 @@ pub struct PhoneForm {
 #[derive(Clone)]
 pub struct CodeForm {
     pub form: NodeRef<html::Form>,
-    pub code: FieldState,
+    pub check: Check,
+    pub code: Field,
     /// The number the code went to, as the user reads it.
     pub sent_to: String,
     pub busy: Signal<bool>,
@@ -43,9 +50,10 @@ pub struct CodeForm {
 #[derive(Clone, Copy)]
 pub struct ProfileForm {
     pub form: NodeRef<html::Form>,
-    pub first_name: FieldState,
-    pub last_name: FieldState,
-    pub email: FieldState,
+    pub check: Check,
+    pub first_name: Field,
+    pub last_name: Field,
+    pub email: Field,
     pub busy: Signal<bool>,
     pub create: UnsyncCallback<()>,
 }
@@ -67,29 +75,21 @@ pub fn phone_form_view(p: PhoneForm) -> impl IntoView {
             <p class="pf-body">{t!(auth_phone_intro)}</p>
             <div class="pf-phone">
                 <TextField
-                    id=field_id(PREFIX, "country_code")
-                    label=t!(field_country_code)
                     field=country
                     testid="auth-country-code"
                     prefix="+"
                     inputmode="tel"
                     autocomplete="tel-country-code"
                     maxlength=4
-                    check=rule(t!(field_country_code), check_country_code)
+                    check=check_of(country, p.check)
                 />
                 <TextField
-                    id=field_id(PREFIX, "phone_number")
-                    label=t!(field_phone)
                     field=p.phone
                     testid="auth-phone"
                     input_type="tel"
                     inputmode="tel"
                     autocomplete="tel-national"
-                    check=Callback::new(move |value: String| {
-                        check_phone_number(&country.value.get_untracked(), &value)
-                            .err()
-                            .map(|r| rule_text(t!(field_phone), r))
-                    })
+                    check=check_of(p.phone, p.check)
                 />
             </div>
             <div class="pf-actions">
@@ -132,8 +132,6 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
                 {t!(code_sent_to, sent_to = &sent_to)}
             </p>
             <TextField
-                id=field_id(PREFIX, "code")
-                label=t!(field_code)
                 hint=t!(code_hint)
                 field=p.code
                 testid="auth-code"
@@ -141,7 +139,7 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
                 autocomplete="one-time-code"
                 maxlength=6
                 no_spaces=true
-                check=rule(t!(field_code), check_code)
+                check=check_of(p.code, p.check)
             />
             <div class="pf-actions">
                 <SubmitButton
@@ -190,30 +188,24 @@ pub fn profile_form_view(p: ProfileForm) -> impl IntoView {
         >
             <p class="pf-body">{t!(profile_intro)}</p>
             <TextField
-                id=field_id(PREFIX, "first_name")
-                label=t!(field_first_name)
                 field=p.first_name
                 testid="auth-first-name"
                 autocomplete="given-name"
-                check=rule(t!(field_first_name), check_name)
+                check=check_of(p.first_name, p.check)
             />
             <TextField
-                id=field_id(PREFIX, "last_name")
-                label=t!(field_last_name)
                 field=p.last_name
                 testid="auth-last-name"
                 autocomplete="family-name"
-                check=rule(t!(field_last_name), check_name)
+                check=check_of(p.last_name, p.check)
             />
             <TextField
-                id=field_id(PREFIX, "email")
-                label=t!(field_email)
                 field=p.email
                 testid="auth-email"
                 input_type="email"
                 inputmode="email"
                 autocomplete="email"
-                check=rule(t!(field_email), check_email)
+                check=check_of(p.email, p.check)
             />
             <div class="pf-actions">
                 <SubmitButton

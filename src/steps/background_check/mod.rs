@@ -20,12 +20,12 @@
 mod view;
 
 use crate::context::use_services;
+use crate::forms::Rejected;
 use crate::i18n::step_title;
 use crate::identity::{country_options, is_us, optional, today};
-use crate::steps::{rule_message, show_answer, submit_checked, AddressState, LabelledField};
+use crate::steps::{show_answer, AddressState};
 use crate::t;
-use crate::ui::{FieldState, LoadingLine, ScreenCard};
-use leptos::html;
+use crate::ui::{Field, Form, LoadingLine, ScreenCard};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use payout_model::identity::{
@@ -42,15 +42,24 @@ const PREFIX: &str = "pf-bgc";
 const RESULT_HEADING: &str = "pf-bgc-result-heading";
 
 /// What the background-check form holds. Copy, so handlers capture it freely.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 struct CheckFields {
-    country: FieldState,
-    ssn: FieldState,
-    date_of_birth: FieldState,
+    country: Field,
+    ssn: Field,
+    date_of_birth: Field,
     address: AddressState,
 }
 
 impl CheckFields {
+    fn new(form: &Form) -> Self {
+        CheckFields {
+            country: form.field_with("country", || t!(field_country), "US"),
+            ssn: form.field("ssn", || t!(field_ssn)),
+            date_of_birth: form.field("date_of_birth", || t!(field_date_of_birth)),
+            address: AddressState::new(form),
+        }
+    }
+
     fn input(&self) -> NewBackgroundCheck {
         let country = self.country.text().trim().to_ascii_uppercase();
         if !is_us(&country) {
@@ -67,25 +76,26 @@ impl CheckFields {
         }
     }
 
-    fn fields(&self) -> Vec<LabelledField> {
-        let field = |path, label: &'static str, state| LabelledField { path, label, state };
-        let mut fields = vec![field("country", t!(field_country), self.country)];
+    /// The fields the form shows for the chosen country, in form order.
+    fn fields(&self) -> Vec<Field> {
+        let mut fields = vec![self.country];
         if is_us(&self.country.text()) {
-            fields.push(field("ssn", t!(field_ssn), self.ssn));
-            fields.push(field(
-                "date_of_birth",
-                t!(field_date_of_birth),
-                self.date_of_birth,
-            ));
+            fields.extend([self.ssn, self.date_of_birth]);
             fields.extend(self.address.fields(true));
         }
         fields
     }
 
+    /// What is sent, checked by the model's rules as of today.
+    fn checked(&self) -> Result<NewBackgroundCheck, Rejected> {
+        let new = self.input();
+        new.as_of(today()).validate()?;
+        Ok(new)
+    }
+
     /// The inline check of the field at `path` holding `value`, by the whole form's rules.
-    fn check(&self, path: &'static str, value: String) -> Option<String> {
+    fn check(&self, path: &'static str, value: String) -> Option<Rejected> {
         let mut input = self.input();
-        let label = self.fields().iter().find(|f| f.path == path)?.label;
         let value_opt = optional(&value);
         let address = input.address.get_or_insert_with(Default::default);
         match path {
@@ -99,7 +109,7 @@ impl CheckFields {
             "address.postal_code" => address.postal_code = value_opt,
             _ => return None,
         }
-        rule_message(input.as_of(today()).validate(), path, label)
+        input.as_of(today()).validate().err().map(Rejected::from)
     }
 }
 
@@ -163,16 +173,9 @@ fn outcome(check: &BackgroundCheck) -> (&'static str, &'static str, &'static str
 #[component]
 pub fn BackgroundCheckStep() -> impl IntoView {
     let services = use_services();
-    let fields = CheckFields {
-        country: FieldState::with_value("US"),
-        ssn: FieldState::new(),
-        date_of_birth: FieldState::new(),
-        address: AddressState::new(),
-    };
-    let running = RwSignal::new(false);
-    let form_error = RwSignal::new(None::<String>);
+    let form = Form::new(PREFIX);
+    let fields = CheckFields::new(&form);
     let result = RwSignal::new(None::<Submitted<BackgroundCheck>>);
-    let form = NodeRef::<html::Form>::new();
     let us = Memo::new(move |_| is_us(&fields.country.value.get()));
     // The tax details on file: `None` while asked, then the record or `Some(None)` (none, or
     // the request failed: the form then collects everything, as before issue 8).
@@ -184,48 +187,31 @@ pub fn BackgroundCheckStep() -> impl IntoView {
         });
     }
 
+    // Both screens submit through the form: the summary sends `{}`, checked by nothing.
     let run_on_file = {
         let api = services.api.clone();
         UnsyncCallback::new(move |()| {
-            if running.get_untracked() {
-                return;
-            }
-            form_error.set(None);
-            running.set(true);
-            let call = api.submit_background_check(NewBackgroundCheck::on_file());
-            let shown = show_answer(result, RESULT_HEADING);
-            spawn_local(async move {
-                let answer = call.await;
-                if running.try_set(false).is_some() {
-                    return;
-                }
-                match answer {
-                    Ok(value) => shown(value),
-                    Err(failure) => {
-                        form_error.try_set(crate::forms::split_errors(&failure, &[]).1);
-                    }
-                }
-            });
+            let api = api.clone();
+            form.submit(
+                Vec::new(),
+                Ok(NewBackgroundCheck::on_file()),
+                move |new| api.submit_background_check(new),
+                show_answer(result, RESULT_HEADING),
+            );
         })
     };
 
     let submit = {
         let api = services.api.clone();
-        submit_checked(
-            form,
-            PREFIX,
-            running,
-            move || fields.fields(),
-            move || {
-                let new = fields.input();
-                new.as_of(today()).validate().map(|()| new)
-            },
-            move |new| api.submit_background_check(new),
-            show_answer(result, RESULT_HEADING),
-            move |rest| {
-                form_error.try_set(rest);
-            },
-        )
+        UnsyncCallback::new(move |()| {
+            let api = api.clone();
+            form.submit(
+                fields.fields(),
+                fields.checked(),
+                move |new| api.submit_background_check(new),
+                show_answer(result, RESULT_HEADING),
+            );
+        })
     };
 
     let form_view = move || {
@@ -233,14 +219,12 @@ pub fn BackgroundCheckStep() -> impl IntoView {
             fields,
             form,
             us,
-            form_error,
-            running,
             submit,
         })
     };
 
     view! {
-        <ScreenCard testid="step-background-check" title=step_title(StepName::BackgroundCheck) busy=running>
+        <ScreenCard testid="step-background-check" title=step_title(StepName::BackgroundCheck) busy=form.busy>
             {move || match (result.get(), on_file.get()) {
                 (Some(answer), _) => outcome_view(answer).into_any(),
                 (None, None) => view! {
@@ -248,7 +232,7 @@ pub fn BackgroundCheckStep() -> impl IntoView {
                 }
                 .into_any(),
                 (None, Some(Some(saved))) => {
-                    on_file_view(saved, run_on_file, form_error, running).into_any()
+                    on_file_view(saved, run_on_file, form).into_any()
                 }
                 (None, Some(None)) => form_view().into_any(),
             }}

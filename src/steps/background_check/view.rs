@@ -2,12 +2,11 @@
 //! of birth and address), the summary of the tax details on file with one button, and the
 //! outcome with its Continue. They show what they are given and report submits.
 
-use super::{address_line, country_name, outcome, CheckFields, PREFIX, RESULT_HEADING};
+use super::{address_line, country_name, outcome, CheckFields, RESULT_HEADING};
 use crate::identity::{country_options, is_us, mask_tin};
-use crate::steps::{field_id, AddressFields, RecordedContinue};
+use crate::steps::{AddressFields, RecordedContinue};
 use crate::t;
-use crate::ui::{ErrorAlert, SelectField, SubmitButton, TextField};
-use leptos::html;
+use crate::ui::{ErrorAlert, Field, Form, SelectField, SubmitButton, TextField};
 use leptos::prelude::*;
 use payout_model::identity::{BackgroundCheck, Compliance, Submitted};
 use payout_model::StepName;
@@ -16,18 +15,16 @@ use payout_model::StepName;
 #[derive(Clone, Copy)]
 pub struct CheckForm {
     pub fields: CheckFields,
-    pub form: NodeRef<html::Form>,
+    pub form: Form,
     /// Whether the chosen country is the US (the only one with something to check).
     pub us: Memo<bool>,
-    pub form_error: RwSignal<Option<String>>,
-    pub running: RwSignal<bool>,
     pub submit: UnsyncCallback<()>,
 }
 
 /// The server's refusal that names no field.
-fn submit_error(form_error: RwSignal<Option<String>>) -> impl IntoView {
+fn submit_error(form: Form) -> impl IntoView {
     move || {
-        form_error.get().map(|details| {
+        form.alert.get().map(|details| {
             view! {
                 <ErrorAlert message=t!(bgc_submit_failed) details=details testid="bgc-error" />
             }
@@ -46,35 +43,29 @@ fn us_only() -> impl IntoView {
 
 /// The SSN, date of birth and address of a US resident.
 fn us_fields(fields: CheckFields) -> impl IntoView {
-    let check =
-        move |path: &'static str| Callback::new(move |value: String| fields.check(path, value));
+    let check = move |f: Field| f.checked_by(move |path, value| fields.check(path, value));
     let address_check =
         Callback::new(move |(path, value): (&'static str, String)| fields.check(path, value));
     view! {
         <TextField
-            id=field_id(PREFIX, "ssn")
-            label=t!(field_ssn)
             hint=t!(tin_hint)
             field=fields.ssn
             testid="bgc-ssn"
             inputmode="numeric"
             autocomplete="off"
             mask=mask_tin
-            check=check("ssn")
+            check=check(fields.ssn)
         />
         <TextField
-            id=field_id(PREFIX, "date_of_birth")
-            label=t!(field_date_of_birth)
             field=fields.date_of_birth
             testid="bgc-dob"
             input_type="date"
             autocomplete="bday"
-            check=check("date_of_birth")
+            check=check(fields.date_of_birth)
         />
         <AddressFields
             state=fields.address
             us=true
-            prefix=PREFIX
             testid="bgc"
             check=address_check
         />
@@ -84,12 +75,14 @@ fn us_fields(fields: CheckFields) -> impl IntoView {
 /// The form, for a user without tax details on file.
 pub fn check_form(props: CheckForm) -> impl IntoView {
     let (fields, us, submit) = (props.fields, props.us, props.submit);
-    let check_country = Callback::new(move |value: String| fields.check("country", value));
+    let check_country = fields
+        .country
+        .checked_by(move |path, value| fields.check(path, value));
     view! {
         <form
             class="pf-form"
             novalidate=true
-            node_ref=props.form
+            node_ref=props.form.node
             data-testid="bgc-form"
             on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
@@ -98,8 +91,6 @@ pub fn check_form(props: CheckForm) -> impl IntoView {
         >
             <p class="pf-body">{t!(bgc_intro)}</p>
             <SelectField
-                id=field_id(PREFIX, "country")
-                label=t!(field_country)
                 field=fields.country
                 testid="bgc-country"
                 options=country_options()
@@ -108,7 +99,7 @@ pub fn check_form(props: CheckForm) -> impl IntoView {
             />
             {move || (!us.get()).then(us_only)}
             {move || us.get().then(|| us_fields(fields))}
-            {submit_error(props.form_error)}
+            {submit_error(props.form)}
             <div class="pf-actions">
                 {move || {
                     let label = if us.get() { t!(run_check) } else { t!(continue_step) };
@@ -116,7 +107,7 @@ pub fn check_form(props: CheckForm) -> impl IntoView {
                         <SubmitButton
                             label=label
                             busy_label=t!(checking)
-                            busy=props.running
+                            busy=props.form.busy
                             testid="bgc-submit"
                         />
                     }
@@ -127,12 +118,7 @@ pub fn check_form(props: CheckForm) -> impl IntoView {
 }
 
 /// The tax details on file and one button that runs the check on them (`on_run`).
-pub fn on_file_view(
-    saved: Compliance,
-    on_run: UnsyncCallback<()>,
-    form_error: RwSignal<Option<String>>,
-    running: RwSignal<bool>,
-) -> impl IntoView {
+pub fn on_file_view(saved: Compliance, on_run: UnsyncCallback<()>, form: Form) -> impl IntoView {
     let us_file = is_us(&saved.country);
     let ssn = saved
         .tin_last4
@@ -174,12 +160,12 @@ pub fn on_file_view(
                 </div>
             </dl>
             {(!us_file).then(us_only)}
-            {submit_error(form_error)}
+            {submit_error(form)}
             <div class="pf-actions">
                 <SubmitButton
                     label=if us_file { t!(run_check) } else { t!(continue_step) }
                     busy_label=t!(checking)
-                    busy=running
+                    busy=form.busy
                     testid="bgc-submit"
                 />
             </div>

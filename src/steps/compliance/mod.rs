@@ -22,12 +22,12 @@
 mod view;
 
 use crate::context::use_services;
+use crate::forms::Rejected;
 use crate::i18n::step_title;
 use crate::identity::{is_us, masked_last4, optional, today};
-use crate::steps::{rule_message, show_answer, submit_checked, AddressState, LabelledField};
+use crate::steps::{show_answer, AddressState};
 use crate::t;
-use crate::ui::{FieldState, ScreenCard};
-use leptos::html;
+use crate::ui::{Field, Form, ScreenCard};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
@@ -41,27 +41,27 @@ const PREFIX: &str = "pf-compliance";
 const SAVED_HEADING: &str = "pf-compliance-saved-heading";
 
 /// What the compliance form holds. Copy, so handlers capture it freely.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 struct ComplianceFields {
-    country: FieldState,
-    first_name: FieldState,
-    last_name: FieldState,
-    date_of_birth: FieldState,
-    tin: FieldState,
-    foreign_tax_id: FieldState,
+    country: Field,
+    first_name: Field,
+    last_name: Field,
+    date_of_birth: Field,
+    tin: Field,
+    foreign_tax_id: Field,
     address: AddressState,
 }
 
 impl ComplianceFields {
-    fn new() -> Self {
+    fn new(form: &Form) -> Self {
         ComplianceFields {
-            country: FieldState::with_value("US"),
-            first_name: FieldState::new(),
-            last_name: FieldState::new(),
-            date_of_birth: FieldState::new(),
-            tin: FieldState::new(),
-            foreign_tax_id: FieldState::new(),
-            address: AddressState::new(),
+            country: form.field_with("country", || t!(field_country), "US"),
+            first_name: form.field("first_name", || t!(field_legal_first_name)),
+            last_name: form.field("last_name", || t!(field_legal_last_name)),
+            date_of_birth: form.field("date_of_birth", || t!(field_date_of_birth)),
+            tin: form.field("tin", || t!(field_tin)),
+            foreign_tax_id: form.field("foreign_tax_id", || t!(field_foreign_tax_id)),
+            address: AddressState::new(form),
         }
     }
 
@@ -88,26 +88,24 @@ impl ComplianceFields {
     }
 
     /// The fields the form shows for the chosen country, by request path, in form order.
-    fn fields(&self) -> Vec<LabelledField> {
+    fn fields(&self) -> Vec<Field> {
         let us = self.us();
-        let field = |path, label: &'static str, state| LabelledField { path, label, state };
         let mut fields = vec![
-            field("country", t!(field_country), self.country),
-            field("first_name", t!(field_legal_first_name), self.first_name),
-            field("last_name", t!(field_legal_last_name), self.last_name),
-            field("date_of_birth", t!(field_date_of_birth), self.date_of_birth),
-            if us {
-                field("tin", t!(field_tin), self.tin)
-            } else {
-                field(
-                    "foreign_tax_id",
-                    t!(field_foreign_tax_id),
-                    self.foreign_tax_id,
-                )
-            },
+            self.country,
+            self.first_name,
+            self.last_name,
+            self.date_of_birth,
+            if us { self.tin } else { self.foreign_tax_id },
         ];
         fields.extend(self.address.fields(us));
         fields
+    }
+
+    /// What is sent, checked by the model's rules as of today.
+    fn checked(&self) -> Result<NewCompliance, Rejected> {
+        let new = self.input();
+        new.as_of(today()).validate()?;
+        Ok(new)
     }
 
     /// Fills what was saved before into the fields still empty (never a tax id).
@@ -132,9 +130,8 @@ impl ComplianceFields {
 
     /// The inline check of the field at `path` holding `value`: the whole form's rules, so the
     /// country decides which tax id and address rules apply.
-    fn check(&self, path: &'static str, value: String) -> Option<String> {
+    fn check(&self, path: &'static str, value: String) -> Option<Rejected> {
         let mut input = self.input();
-        let label = self.fields().iter().find(|f| f.path == path)?.label;
         let value_opt = optional(&value);
         match path {
             "country" => input.country = value.trim().to_ascii_uppercase(),
@@ -150,7 +147,7 @@ impl ComplianceFields {
             "address.postal_code" => input.address.postal_code = value_opt,
             _ => return None,
         }
-        rule_message(input.as_of(today()).validate(), path, label)
+        input.as_of(today()).validate().err().map(Rejected::from)
     }
 }
 
@@ -172,11 +169,9 @@ fn saved_lines(saved: &Compliance) -> (String, Option<String>) {
 #[component]
 pub fn ComplianceStep() -> impl IntoView {
     let services = use_services();
-    let fields = ComplianceFields::new();
-    let saving = RwSignal::new(false);
-    let form_error = RwSignal::new(None::<String>);
+    let form = Form::new(PREFIX);
+    let fields = ComplianceFields::new(&form);
     let saved = RwSignal::new(None::<Submitted<Compliance>>);
-    let form = NodeRef::<html::Form>::new();
     let us = Memo::new(move |_| is_us(&fields.country.value.get()));
 
     // Prefill from what was saved before; a failure only means empty fields.
@@ -194,34 +189,26 @@ pub fn ComplianceStep() -> impl IntoView {
 
     let submit = {
         let api = services.api.clone();
-        submit_checked(
-            form,
-            PREFIX,
-            saving,
-            move || fields.fields(),
-            move || {
-                let new = fields.input();
-                new.as_of(today()).validate().map(|()| new)
-            },
-            move |new| api.submit_compliance(new),
-            show_answer(saved, SAVED_HEADING),
-            move |rest| {
-                form_error.try_set(rest);
-            },
-        )
+        UnsyncCallback::new(move |()| {
+            let api = api.clone();
+            form.submit(
+                fields.fields(),
+                fields.checked(),
+                move |new| api.submit_compliance(new),
+                show_answer(saved, SAVED_HEADING),
+            );
+        })
     };
 
     let props = FormProps {
         fields,
         form,
         us,
-        form_error,
-        saving,
         submit,
     };
 
     view! {
-        <ScreenCard testid="step-compliance" title=step_title(StepName::Compliance) busy=saving>
+        <ScreenCard testid="step-compliance" title=step_title(StepName::Compliance) busy=form.busy>
             {move || match saved.get() {
                 Some(answer) => saved_view(answer).into_any(),
                 None => tax_form(props).into_any(),

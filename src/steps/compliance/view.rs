@@ -1,12 +1,11 @@
 //! The compliance step's two screens: the W-9 / W-8BEN form (its tax id field follows the
 //! country) and the confirmation with the masked tax id and Continue.
 
-use super::{saved_lines, ComplianceFields, PREFIX, SAVED_HEADING};
+use super::{saved_lines, ComplianceFields, SAVED_HEADING};
 use crate::identity::{country_options, mask_tin};
-use crate::steps::{field_id, AddressFields, RecordedContinue};
+use crate::steps::{AddressFields, RecordedContinue};
 use crate::t;
-use crate::ui::{ErrorAlert, SelectField, SubmitButton, TextField};
-use leptos::html;
+use crate::ui::{ErrorAlert, Field, Form, SelectField, SubmitButton, TextField};
 use leptos::prelude::*;
 use payout_model::identity::{Compliance, Submitted};
 use payout_model::StepName;
@@ -15,42 +14,36 @@ use payout_model::StepName;
 #[derive(Clone, Copy)]
 pub struct FormProps {
     pub fields: ComplianceFields,
-    pub form: NodeRef<html::Form>,
+    pub form: Form,
     /// Whether the chosen country is the US (a W-9).
     pub us: Memo<bool>,
-    pub form_error: RwSignal<Option<String>>,
-    pub saving: RwSignal<bool>,
     pub submit: UnsyncCallback<()>,
 }
 
 /// The SSN or ITIN in the US, the foreign tax id elsewhere.
 fn tax_id_field(fields: ComplianceFields, us: bool) -> AnyView {
-    let check = move |path: &'static str| Callback::new(move |v: String| fields.check(path, v));
+    let check = move |f: Field| f.checked_by(move |path, v| fields.check(path, v));
     if us {
         view! {
             <TextField
-                id=field_id(PREFIX, "tin")
-                label=t!(field_tin)
                 hint=t!(tin_hint)
                 field=fields.tin
                 testid="compliance-tin"
                 inputmode="numeric"
                 autocomplete="off"
                 mask=mask_tin
-                check=check("tin")
+                check=check(fields.tin)
             />
         }
         .into_any()
     } else {
         view! {
             <TextField
-                id=field_id(PREFIX, "foreign_tax_id")
-                label=t!(field_foreign_tax_id)
                 hint=t!(foreign_tax_id_hint)
                 field=fields.foreign_tax_id
                 testid="compliance-foreign-tax-id"
                 autocomplete="off"
-                check=check("foreign_tax_id")
+                check=check(fields.foreign_tax_id)
             />
         }
         .into_any()
@@ -60,22 +53,22 @@ fn tax_id_field(fields: ComplianceFields, us: bool) -> AnyView {
 /// The tax form.
 pub fn tax_form(props: FormProps) -> impl IntoView {
     let (fields, us) = (props.fields, props.us);
-    let check = move |path: &'static str| Callback::new(move |v: String| fields.check(path, v));
+    let check = move |f: Field| f.checked_by(move |path, v| fields.check(path, v));
     let address_check =
         Callback::new(move |(path, value): (&'static str, String)| fields.check(path, value));
-    let country_check = Callback::new(move |value: String| {
+    let country_check = fields.country.checked_by(move |path, value| {
         // The tax id and address rules follow the country: their old messages may not apply.
         for f in [fields.tin, fields.foreign_tax_id] {
             f.error.set(None);
         }
         fields.address.clear_country_errors();
-        fields.check("country", value)
+        fields.check(path, value)
     });
     view! {
         <form
             class="pf-form"
             novalidate=true
-            node_ref=props.form
+            node_ref=props.form.node
             data-testid="compliance-form"
             on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
@@ -84,8 +77,6 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
         >
             <p class="pf-body">{t!(compliance_intro)}</p>
             <SelectField
-                id=field_id(PREFIX, "country")
-                label=t!(field_country)
                 field=fields.country
                 testid="compliance-country"
                 options=country_options()
@@ -93,41 +84,35 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
                 check=country_check
             />
             <TextField
-                id=field_id(PREFIX, "first_name")
-                label=t!(field_legal_first_name)
                 field=fields.first_name
                 testid="compliance-first-name"
                 autocomplete="given-name"
-                check=check("first_name")
+                check=check(fields.first_name)
             />
             <TextField
-                id=field_id(PREFIX, "last_name")
-                label=t!(field_legal_last_name)
                 field=fields.last_name
                 testid="compliance-last-name"
                 autocomplete="family-name"
-                check=check("last_name")
+                check=check(fields.last_name)
             />
             <TextField
-                id=field_id(PREFIX, "date_of_birth")
-                label=t!(field_date_of_birth)
                 field=fields.date_of_birth
                 testid="compliance-dob"
                 input_type="date"
                 autocomplete="bday"
-                check=check("date_of_birth")
+                check=check(fields.date_of_birth)
             />
             {move || tax_id_field(fields, us.get())}
             <AddressFields
                 state=fields.address
                 us=us
-                prefix=PREFIX
                 testid="compliance"
                 check=address_check
             />
             {move || {
                 props
-                    .form_error
+                    .form
+                    .alert
                     .get()
                     .map(|details| {
                         view! {
@@ -143,7 +128,7 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
                 <SubmitButton
                     label=t!(save_tax_info)
                     busy_label=t!(saving)
-                    busy=props.saving
+                    busy=props.form.busy
                     testid="compliance-submit"
                 />
             </div>

@@ -29,7 +29,7 @@ mod slot;
 
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
-use crate::forms::server_message;
+use crate::forms::Reason;
 use crate::i18n::rule_text;
 use crate::i18n::step_title;
 use crate::steps::RecordedContinue;
@@ -268,7 +268,7 @@ fn snapshot(video: &web_sys::HtmlVideoElement) -> Option<js_sys::Promise> {
 /// name, else its message.
 fn upload_error(label: &str, failure: &ApiFailure) -> String {
     match failure.api_error().and_then(|e| e.fields.first()) {
-        Some(field) => server_message(label, field),
+        Some(field) => Reason::of(field).word(label),
         None => failure.message().to_owned(),
     }
 }

@@ -4,16 +4,13 @@
 use super::PREFIX;
 use crate::steps::{BankFields, BankFieldsState};
 use crate::t;
-use crate::ui::{ErrorAlert, SubmitButton};
-use leptos::html;
+use crate::ui::{ErrorAlert, Form, SubmitButton};
 use leptos::prelude::*;
 
 /// The "Add a bank account" section; `on_add` runs on submit.
 pub fn add_bank_form(
     bank: BankFieldsState,
-    form: NodeRef<html::Form>,
-    saving: RwSignal<bool>,
-    form_error: RwSignal<Option<String>>,
+    form: Form,
     on_add: UnsyncCallback<()>,
 ) -> impl IntoView {
     view! {
@@ -24,7 +21,7 @@ pub fn add_bank_form(
             <form
                 class="pf-form"
                 novalidate=true
-                node_ref=form
+                node_ref=form.node
                 data-testid="add-bank-form"
                 on:submit=move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
@@ -33,7 +30,7 @@ pub fn add_bank_form(
             >
                 <BankFields state=bank prefix=PREFIX />
                 {move || {
-                    form_error
+                    form.alert
                         .get()
                         .map(|details| {
                             view! {
@@ -49,7 +46,7 @@ pub fn add_bank_form(
                     <SubmitButton
                         label=t!(add_bank)
                         busy_label=t!(adding)
-                        busy=saving
+                        busy=form.busy
                         testid="add-bank-submit"
                     />
                 </div>

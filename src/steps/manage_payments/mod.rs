@@ -16,14 +16,14 @@ mod form;
 mod row;
 
 use crate::context::{use_services, FlowServices};
-use crate::forms::{bank_account_label, server_errors, FieldErrors};
+use crate::forms::bank_account_label;
 use crate::i18n::step_title;
 use crate::steps::{
-    record_in_background, show_errors, BankFieldsState, ContinueButton, Load, LoadedList,
-    RecordStatus, Recording,
+    record_in_background, BankFieldsState, ContinueButton, Load, LoadedList, RecordStatus,
+    Recording,
 };
 use crate::t;
-use crate::ui::{focus_node, ErrorAlert, ScreenCard};
+use crate::ui::{focus_node, ErrorAlert, Form, ScreenCard};
 use form::add_bank_form;
 use leptos::html;
 use leptos::prelude::*;
@@ -46,15 +46,14 @@ struct State {
     action_error: RwSignal<Option<String>>,
     recording: RwSignal<Recording>,
     list_heading: NodeRef<html::H2>,
+    form: Form,
     bank: BankFieldsState,
-    saving: RwSignal<bool>,
-    form_error: RwSignal<Option<String>>,
-    form: NodeRef<html::Form>,
     hide_continue_button: bool,
 }
 
 impl State {
     fn new(hide_continue_button: bool) -> Self {
+        let form = Form::new(PREFIX);
         State {
             accounts: RwSignal::new(Load::Loading),
             notice: RwSignal::new(String::new()),
@@ -63,10 +62,8 @@ impl State {
             action_error: RwSignal::new(None),
             recording: RwSignal::new(Recording::Idle),
             list_heading: NodeRef::new(),
-            bank: BankFieldsState::new(),
-            saving: RwSignal::new(false),
-            form_error: RwSignal::new(None),
-            form: NodeRef::new(),
+            bank: BankFieldsState::new(&form),
+            form,
             hide_continue_button,
         }
     }
@@ -99,40 +96,21 @@ impl State {
 
     /// Checks the form and connects the account; the server's field errors land on the form.
     fn add(self, services: &FlowServices) {
-        if self.saving.get_untracked() {
-            return;
-        }
-        self.form_error.set(None);
-        let new = match self.bank.input().check() {
-            Ok(new) => new,
-            Err(errors) => return show_errors(self.form, PREFIX, &self.bank.fields(), &errors),
-        };
-        self.saving.set(true);
-        let (call, services) = (services.api.add_bank_account(new), services.clone());
-        spawn_local(async move {
-            let result = call.await;
-            self.saving.try_set(false);
-            match result {
-                Ok(account) => {
-                    self.bank.clear();
-                    let label = bank_account_label(&account);
-                    self.accounts.try_update(|load| match load {
-                        Load::Ready(list) => list.push(account),
-                        other => *other = Load::Ready(vec![account]),
-                    });
-                    self.saved(&services, t!(bank_account_added, label = &label));
-                }
-                Err(failure) => {
-                    let fields = self.bank.fields();
-                    let names: Vec<&'static str> = fields.iter().map(|(n, _)| *n).collect();
-                    let (mapped, rest): (FieldErrors, _) = server_errors(&failure, &names);
-                    if !mapped.is_empty() {
-                        show_errors(self.form, PREFIX, &fields, &mapped);
-                    }
-                    self.form_error.try_set(rest);
-                }
-            }
-        });
+        let (api, services) = (services.api.clone(), services.clone());
+        self.form.submit(
+            self.bank.fields().to_vec(),
+            self.bank.input().check(),
+            move |new| api.add_bank_account(new),
+            move |account| {
+                self.bank.clear();
+                let label = bank_account_label(&account);
+                self.accounts.try_update(|load| match load {
+                    Load::Ready(list) => list.push(account),
+                    other => *other = Load::Ready(vec![account]),
+                });
+                self.saved(&services, t!(bank_account_added, label = &label));
+            },
+        );
     }
 
     /// Disconnects `account` (confirmed), unless another request is in flight.
@@ -262,7 +240,7 @@ pub fn ManagePaymentsStep(
                         })
                 }}
             </section>
-            {add_bank_form(state.bank, state.form, state.saving, state.form_error, add)}
+            {add_bank_form(state.bank, state.form, add)}
             {finish}
         </ScreenCard>
     }

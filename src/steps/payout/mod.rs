@@ -36,9 +36,8 @@ pub use attempt::Attempt;
 
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
-use crate::forms::{amount_input, check_amount, field, field_label, quote, server_errors};
+use crate::forms::{amount_input, check_amount, field, quote, Reason, Rejected};
 use crate::i18n::step_title;
-use crate::steps::field_id;
 use crate::t;
 use crate::ui::{focus_id_soon, focus_within, ErrorAlert, LoadingLine, ScreenCard};
 use leptos::html;
@@ -52,7 +51,7 @@ use std::time::Duration;
 use uuid::Uuid;
 use view::{
     balance, blocked_notice, payout_form, review_screen, status_screen, FormState, ReviewPhase,
-    BLOCKED_HEADING, PREFIX,
+    BLOCKED_HEADING,
 };
 use wasm_bindgen::JsCast;
 
@@ -76,7 +75,6 @@ struct Step {
     attempt: StoredValue<Option<Attempt>>,
     /// Bumped whenever a refresh loop starts; a loop stops when it is not the latest.
     refresh_loop: StoredValue<u32>,
-    form_ref: NodeRef<html::Form>,
 }
 
 impl Step {
@@ -111,7 +109,7 @@ impl Step {
             }
             Effect::RefreshWallet => self.refresh_wallet(),
             Effect::FocusAmount => {
-                let form = self.form_ref;
+                let form = self.form;
                 request_animation_frame(move || focus_amount(form));
             }
         }
@@ -120,7 +118,7 @@ impl Step {
     /// The wallet, then the methods; a stored attempt is resent.
     fn fetch(&self) {
         let this = self.clone();
-        self.form.form_error.set(None);
+        self.form.form.alert.set(None);
         spawn_local(async move {
             let api = this.services.api.clone();
             let wallet = match api.wallet().await {
@@ -137,13 +135,22 @@ impl Step {
             };
             let form = this.form;
             form.wallet.try_set(Some(wallet));
-            form.amount
-                .value
-                .try_set(amount_input(wallet.withdrawable_amount));
+            // What was typed before a change of language stays; otherwise the whole balance,
+            // to the default method.
+            let typed = form.typed.try_update_value(std::mem::take) == Some(true);
+            if !typed {
+                form.amount
+                    .value
+                    .try_set(amount_input(wallet.withdrawable_amount));
+            }
             form.amount.error.try_set(None);
-            let preselect = list.iter().find(|m| m.default).or(list.first());
-            form.method_id
-                .try_set(preselect.map(|m| m.id.to_string()).unwrap_or_default());
+            let chosen = form.method.value.try_get_untracked().unwrap_or_default();
+            if !typed || !list.iter().any(|m| m.id.to_string() == chosen) {
+                let preselect = list.iter().find(|m| m.default).or(list.first());
+                form.method
+                    .value
+                    .try_set(preselect.map(|m| m.id.to_string()).unwrap_or_default());
+            }
             form.methods.try_set(list.clone());
             let stored = Attempt::load(this.flow_id).map(|stored| {
                 let method = list
@@ -187,12 +194,7 @@ impl Step {
 
     /// Puts a refusal's field errors on the form.
     fn show_refusal(&self, failure: &ApiFailure) {
-        let (mut mapped, rest) = server_errors(failure, &[field::AMOUNT, field::PAYOUT_METHOD_ID]);
-        self.form.amount.error.try_set(mapped.remove(field::AMOUNT));
-        self.form
-            .method_error
-            .try_set(mapped.remove(field::PAYOUT_METHOD_ID));
-        self.form.form_error.try_set(rest);
+        self.form.form.fail(&self.form.fields(), failure);
     }
 
     /// Refetches the balance without leaving the form (after the server refused a payout).
@@ -240,49 +242,52 @@ impl Step {
     }
 
     /// The form's Review: checks the amount and method, then shows the review of an attempt
-    /// (the last one again while the amount and method are the same).
+    /// (the last one again while the amount and method are the same); or, failing, puts what
+    /// is wrong on the fields like any form's check.
     fn review(&self) {
         let form = self.form;
-        form.form_error.set(None);
-        let cents = match check_amount(&form.amount.text(), form.withdrawable(), form.minimum()) {
-            Ok(cents) => cents,
-            Err(message) => return self.amount_error(message),
-        };
+        form.form.alert.set(None);
+        match self.checked() {
+            Ok(payout) => {
+                form.method.error.set(None);
+                self.dispatch(Event::Reviewed(payout));
+            }
+            Err(rejected) => form.form.reject(&form.fields(), &rejected),
+        }
+    }
+
+    /// The payout the form asks for, or what is wrong with it.
+    fn checked(&self) -> Result<Payout, Rejected> {
+        let form = self.form;
+        let amount = |message| Rejected::one(field::AMOUNT, Reason::Worded(message));
+        let cents = check_amount(&form.amount.text(), form.withdrawable(), form.minimum())
+            .map_err(amount)?;
         let Some(method) = form.selected_method() else {
-            let label = field_label(field::PAYOUT_METHOD_ID);
-            form.method_error.set(Some(t!(rule_choose_method, label)));
-            return;
+            let label = form.method.label();
+            let message = t!(rule_choose_method, label);
+            return Err(Rejected::one(
+                field::PAYOUT_METHOD_ID,
+                Reason::Worded(message),
+            ));
         };
-        form.method_error.set(None);
-        let quoted = match quote(cents, method.platform, self.fee_party) {
-            Ok(quoted) => quoted,
-            Err(message) => return self.amount_error(message),
-        };
+        let quoted = quote(cents, method.platform, self.fee_party).map_err(amount)?;
         let attempt = self
             .attempt
             .get_value()
             .filter(|a| a.is_for(cents, method.id))
             .unwrap_or_else(|| Attempt::new(self.flow_id, cents, method.id));
         self.attempt.set_value(Some(attempt.clone()));
-        let payout = Payout {
+        Ok(Payout {
             attempt,
             method: Some(method),
             quote: Some(quoted),
-        };
-        self.dispatch(Event::Reviewed(payout));
+        })
     }
 }
 
-impl Step {
-    fn amount_error(&self, message: String) {
-        self.form.amount.error.set(Some(message));
-        focus_amount(self.form_ref);
-    }
-}
-
-fn focus_amount(form: NodeRef<html::Form>) {
-    if let Some(form) = form.get_untracked() {
-        focus_within(&form, &field_id(PREFIX, field::AMOUNT));
+fn focus_amount(form: FormState) {
+    if let Some(node) = form.form.node.get_untracked() {
+        focus_within(&node, &form.amount.id());
     }
 }
 
@@ -303,7 +308,6 @@ pub fn PayoutStep(
         refresh_failed: RwSignal::new(false),
         attempt: StoredValue::new(None),
         refresh_loop: StoredValue::new(0),
-        form_ref: NodeRef::new(),
     });
     step.dispatch(Event::Load);
     let (stage, form) = (step.stage, step.form);
@@ -336,7 +340,7 @@ pub fn PayoutStep(
         })
     };
     let on_added = UnsyncCallback::new(move |method: PayoutMethod| {
-        form.method_id.set(method.id.to_string());
+        form.method.value.set(method.id.to_string());
         form.methods.update(|list| {
             if method.default {
                 list.iter_mut().for_each(|m| m.default = false);
@@ -359,7 +363,7 @@ pub fn PayoutStep(
             Err(message) => return Some(message),
         };
         let platform = form.methods.with_untracked(|list| {
-            let id = form.method_id.get_untracked();
+            let id = form.method.value.get_untracked();
             list.iter()
                 .find(|m| m.id.to_string() == id)
                 .map(|m| m.platform)
@@ -368,7 +372,6 @@ pub fn PayoutStep(
     });
     let root = NodeRef::<html::Div>::new();
     focus_heading_on_screen_change(stage, root);
-    let form_ref = step.form_ref;
     let refresh_failed = step.refresh_failed;
 
     // Rebuilt only when the screen or the transfer's status changes, not on every keystroke.
@@ -388,7 +391,7 @@ pub fn PayoutStep(
         .into_any(),
         Stage::Form => view! {
             {balance(form.wallet)}
-            {payout_form(form, live_quote, amount_check, on_review, reload, on_added, form_ref)}
+            {payout_form(form, live_quote, amount_check, on_review, reload, on_added)}
         }
         .into_any(),
         Stage::Review(payout) => {

@@ -7,13 +7,12 @@
 
 use super::machine::{net_of, status_kind, Payout};
 use crate::forms::{fee_line, field, method_label, receive_line};
-use crate::steps::{field_id, AddMethodForm, ContinueButton};
+use crate::steps::{AddMethodForm, ContinueButton};
 use crate::t;
 use crate::ui::{
-    Button, ButtonVariant, Choice, ErrorAlert, FieldState, RadioGroup, Spinner, SubmitButton,
+    Button, ButtonVariant, Choice, ErrorAlert, Field, Form, RadioGroup, Spinner, SubmitButton,
     TextField,
 };
-use leptos::html;
 use leptos::prelude::*;
 use payout_model::money::{
     format_cents, Cents, FlowWallet, PayoutMethod, PayoutPlatform, PayoutQuote, Transfer,
@@ -29,31 +28,39 @@ pub const BLOCKED_HEADING: &str = "pf-payout-blocked-heading";
 /// What the form edits, and what it was told: copyable signals the step owns.
 #[derive(Clone, Copy)]
 pub struct FormState {
+    /// The form (its alert: a refusal that names no field).
+    pub form: Form,
     /// The wallet, once fetched.
     pub wallet: RwSignal<Option<FlowWallet>>,
     /// The user's payout methods, oldest first.
     pub methods: RwSignal<Vec<PayoutMethod>>,
     /// The amount as typed.
-    pub amount: FieldState,
-    /// The chosen method's id.
-    pub method_id: RwSignal<String>,
-    /// The error under the method picker.
-    pub method_error: RwSignal<Option<String>>,
-    /// A refusal that names no field.
-    pub form_error: RwSignal<Option<String>>,
+    pub amount: Field,
+    /// The chosen method's id, and the error under the picker.
+    pub method: Field,
+    /// Whether the amount was typed before the screen was re-created (a change of language):
+    /// the first load keeps it rather than offering the whole balance again.
+    pub typed: StoredValue<bool>,
 }
 
 impl FormState {
     /// Empty, before anything is fetched.
     pub fn new() -> Self {
+        let form = Form::new(PREFIX);
+        let amount = form.field(field::AMOUNT, || t!(field_amount));
         FormState {
+            form,
             wallet: RwSignal::new(None),
             methods: RwSignal::new(Vec::new()),
-            amount: FieldState::new(),
-            method_id: RwSignal::new(String::new()),
-            method_error: RwSignal::new(None),
-            form_error: RwSignal::new(None),
+            amount,
+            method: form.field(field::PAYOUT_METHOD_ID, || t!(field_payout_method)),
+            typed: StoredValue::new(!amount.text().is_empty()),
         }
+    }
+
+    /// The fields a refusal may name, in form order.
+    pub fn fields(&self) -> [Field; 2] {
+        [self.amount, self.method]
     }
 
     /// What may be paid out now.
@@ -68,7 +75,7 @@ impl FormState {
 
     /// The chosen method.
     pub fn selected_method(&self) -> Option<PayoutMethod> {
-        let id = self.method_id.get();
+        let id = self.method.value.get();
         self.methods
             .with(|list| list.iter().find(|m| m.id.to_string() == id).cloned())
     }
@@ -111,7 +118,6 @@ pub fn payout_form(
     on_review: UnsyncCallback<leptos::ev::SubmitEvent>,
     on_reload: UnsyncCallback<()>,
     on_added: UnsyncCallback<PayoutMethod>,
-    form: NodeRef<html::Form>,
 ) -> impl IntoView {
     let choices = Signal::derive(move || {
         state
@@ -160,13 +166,11 @@ pub fn payout_form(
             <form
                 class="pf-form"
                 novalidate=true
-                node_ref=form
+                node_ref=state.form.node
                 data-testid="payout-form"
                 on:submit=move |ev| on_review.run(ev)
             >
                 <TextField
-                    id=field_id(PREFIX, field::AMOUNT)
-                    label=t!(field_amount)
                     hint=t!(amount_hint, balance = &format_cents(withdrawable))
                     field=state.amount
                     testid="payout-amount"
@@ -179,9 +183,9 @@ pub fn payout_form(
                     name=format!("{PREFIX}-method")
                     legend=t!(field_payout_method)
                     options=choices
-                    selected=state.method_id
+                    selected=state.method.value
                     testid="payout-method-picker"
-                    error=state.method_error
+                    error=state.method.error
                 />
                 <div class="pf-quote" aria-live="polite" data-testid="payout-quote">
                     {move || {
@@ -197,7 +201,8 @@ pub fn payout_form(
                 </div>
                 {move || {
                     state
-                        .form_error
+                        .form
+                        .alert
                         .get()
                         .map(|details| {
                             view! {
