@@ -228,7 +228,10 @@ mod tests {
         let batch: NewPayoutBatch = serde_json::from_value(json!({"items": items})).unwrap();
         batch.validate().unwrap();
         let batch: NewPayoutBatch = serde_json::from_value(json!({"items": []})).unwrap();
-        assert_eq!(batch.validate().unwrap_err().rule("items"), Some(Rule::Required));
+        assert_eq!(
+            batch.validate().unwrap_err().rule("items"),
+            Some(Rule::Required)
+        );
     }
 
     #[test]

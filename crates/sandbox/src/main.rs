@@ -20,8 +20,8 @@ use clap::Parser;
 use payout_model::Origin;
 use payout_sandbox::{
     app, connect_with, ensure_default_app, ensure_demo_webhook, ensure_organization,
-    parse_duration, spawn_payout_batch_worker, spawn_purge_task, spawn_webhook_worker, AppState, Config, Limit, RateLimits,
-    WebhookSettings, PURGE_INTERVAL,
+    parse_duration, spawn_payout_batch_worker, spawn_purge_task, spawn_webhook_worker, AppState,
+    Config, Limit, RateLimits, WebhookSettings, PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;

@@ -15,8 +15,7 @@ mod support;
 
 use chrono::{Duration, Utc};
 use payout_sandbox::{
-    ensure_default_app, process_payout_batches, spawn_payout_batch_worker, AppState, Clock,
-    Config,
+    ensure_default_app, process_payout_batches, spawn_payout_batch_worker, AppState, Clock, Config,
 };
 use serde_json::{json, Value};
 use support::{assert_ledger_invariants, bob, keys, Auth, TestApp, TestResponse, PUBLIC_URL};
@@ -50,7 +49,11 @@ async fn run_worker(app: &TestApp) -> usize {
 
 /// A new user of the default app with a PayPal payout method; returns their id.
 async fn paypal_user(app: &TestApp) -> String {
-    user_with(app, json!({"platform": "paypal", "email": "ada@example.com"})).await
+    user_with(
+        app,
+        json!({"platform": "paypal", "email": "ada@example.com"}),
+    )
+    .await
 }
 
 /// A new user of the default app with the payout method `method`; returns their id.
@@ -103,7 +106,13 @@ async fn progress(app: &TestApp, id: &str) -> (String, i64, i64, i64, i64) {
     )
 }
 
-fn progress_of(status: &str, processed: i64, succeeded: i64, failed: i64, total: i64) -> (String, i64, i64, i64, i64) {
+fn progress_of(
+    status: &str,
+    processed: i64,
+    succeeded: i64,
+    failed: i64,
+    total: i64,
+) -> (String, i64, i64, i64, i64) {
     (status.to_owned(), processed, succeeded, failed, total)
 }
 
@@ -156,7 +165,12 @@ async fn a_batch_is_answered_at_once_with_the_seeds_shape() {
         json!({"batch_type": "weekly_payouts", "week": "2024-08"})
     );
     assert_eq!(
-        (&b["items_processed"], &b["items_succeeded"], &b["items_failed"], &b["items_total"]),
+        (
+            &b["items_processed"],
+            &b["items_succeeded"],
+            &b["items_failed"],
+            &b["items_total"]
+        ),
         (&json!(0), &json!(0), &json!(0), &json!(2))
     );
     // Nothing is paid before the worker runs.
@@ -193,13 +207,19 @@ async fn the_worker_pays_every_item_and_completes_the_batch() {
     ]});
     let id = id_of(&ok(create(&app, body).await));
     assert_eq!(run_worker(&app).await, 3);
-    assert_eq!(progress(&app, &id).await, progress_of("completed", 3, 3, 0, 3));
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("completed", 3, 3, 0, 3)
+    );
     for (i, item) in items(&app, &id).await.iter().enumerate() {
         assert_eq!(item["status"], "succeeded");
         assert_eq!(item["error"], Value::Null);
         let transfer = ok(app
             .get(
-                &format!("/api/v2/transfers/{}", item["transfer_id"].as_str().unwrap()),
+                &format!(
+                    "/api/v2/transfers/{}",
+                    item["transfer_id"].as_str().unwrap()
+                ),
                 Auth::App,
             )
             .await);
@@ -241,7 +261,10 @@ async fn a_failing_item_fails_alone() {
     ]});
     let id = id_of(&ok(create(&app, body).await));
     assert_eq!(run_worker(&app).await, 5);
-    assert_eq!(progress(&app, &id).await, progress_of("completed", 5, 2, 3, 5));
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("completed", 5, 2, 3, 5)
+    );
     let listed = items(&app, &id).await;
     let statuses: Vec<_> = listed.iter().map(|i| i["status"].clone()).collect();
     assert_eq!(
@@ -254,11 +277,20 @@ async fn a_failing_item_fails_alone() {
         assert_eq!(listed[i]["transfer_id"], Value::Null);
         (
             error["fields"][0]["field"].as_str().unwrap().to_owned(),
-            error["fields"][0]["rule"]["code"].as_str().unwrap().to_owned(),
+            error["fields"][0]["rule"]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
         )
     };
-    assert_eq!(failed_field(1), ("platform".into(), "no_payout_method".into()));
-    assert_eq!(failed_field(2), ("amount".into(), "insufficient_funds".into()));
+    assert_eq!(
+        failed_field(1),
+        ("platform".into(), "no_payout_method".into())
+    );
+    assert_eq!(
+        failed_field(2),
+        ("amount".into(), "insufficient_funds".into())
+    );
     assert_eq!(failed_field(3), ("user_id".into(), "no_such_user".into()));
     assert_eq!(payout_count(&app).await, 2);
     assert_ledger_invariants(&app.db).await;
@@ -315,11 +347,17 @@ async fn an_items_key_is_honoured_across_batches_and_single_payouts() {
     assert_eq!(first_items[0]["transfer_id"], single["id"]);
     let second_items = items(&app, &second).await;
     assert_eq!(second_items[0]["status"], "succeeded");
-    assert_eq!(second_items[0]["transfer_id"], first_items[1]["transfer_id"]);
+    assert_eq!(
+        second_items[0]["transfer_id"],
+        first_items[1]["transfer_id"]
+    );
     // The key again with another body: that item fails, as the single payout would (409).
     assert_eq!(second_items[1]["status"], "failed");
     assert_eq!(second_items[1]["error"]["code"], "conflict");
-    assert_eq!(progress(&app, &second).await, progress_of("completed", 2, 1, 1, 2));
+    assert_eq!(
+        progress(&app, &second).await,
+        progress_of("completed", 2, 1, 1, 2)
+    );
     assert_eq!(payout_count(&app).await, 2);
     assert_ledger_invariants(&app.db).await;
 }
@@ -334,7 +372,10 @@ async fn bad_items_are_named_by_their_index_and_nothing_is_stored() {
     blank_key["idempotency_key"] = json!("");
     let body = json!({"items": [item(&user, 1_000, "a"), zero, item(&user, 1, "x"), blank_key]});
     let res = create(&app, body).await;
-    assert_eq!(res.assert_invalid_rule("items[1].amount")["code"], "at_least_one_cent");
+    assert_eq!(
+        res.assert_invalid_rule("items[1].amount")["code"],
+        "at_least_one_cent"
+    );
     assert_eq!(
         res.assert_invalid_rule("items[3].idempotency_key")["code"],
         "idempotency_key"
@@ -342,7 +383,11 @@ async fn bad_items_are_named_by_their_index_and_nothing_is_stored() {
     // A field of the wrong shape is named by its path too.
     let mut text = item(&user, 1_000, "d");
     text["amount"] = json!("ten");
-    let res = create(&app, json!({"items": [item(&user, 1_000, "a"), item(&user, 5, "e"), item(&user, 6, "f"), text]})).await;
+    let res = create(
+        &app,
+        json!({"items": [item(&user, 1_000, "a"), item(&user, 5, "e"), item(&user, 6, "f"), text]}),
+    )
+    .await;
     res.assert_invalid_field("items[3].amount");
     let mut missing = item(&user, 1_000, "g");
     missing.as_object_mut().unwrap().remove("user_id");
@@ -366,11 +411,8 @@ async fn bad_items_are_named_by_their_index_and_nothing_is_stored() {
 async fn at_most_1000_items() {
     let app = TestApp::new().await;
     let user = paypal_user(&app).await;
-    let many = |n: usize| -> Vec<Value> {
-        (0..n)
-            .map(|i| item(&user, 1, &format!("k-{i}")))
-            .collect()
-    };
+    let many =
+        |n: usize| -> Vec<Value> { (0..n).map(|i| item(&user, 1, &format!("k-{i}"))).collect() };
     let res = create(&app, json!({"items": many(1_001)})).await;
     let rule = res.assert_invalid_rule("items");
     assert_eq!(rule["code"], "max_items");
@@ -387,7 +429,9 @@ async fn at_most_1000_items() {
 async fn another_apps_batches_are_not_found_and_not_listed() {
     let app = TestApp::new().await;
     let user = paypal_user(&app).await;
-    let id = id_of(&ok(create(&app, json!({"items": [item(&user, 100, "a")]})).await));
+    let id = id_of(&ok(
+        create(&app, json!({"items": [item(&user, 100, "a")]})).await
+    ));
     ensure_default_app(&app.db, Some(("pk_other", "sk_other")))
         .await
         .unwrap();
@@ -403,7 +447,11 @@ async fn another_apps_batches_are_not_found_and_not_listed() {
         .await
         .assert_error(404, "not_found");
     // The other app's own key does not collide with ours.
-    let mine = ok(create(&app, json!({"idempotency_key": "same", "items": [item(&user, 100, "b")]})).await);
+    let mine = ok(create(
+        &app,
+        json!({"idempotency_key": "same", "items": [item(&user, 100, "b")]}),
+    )
+    .await);
     let other_user = id_of(&ok(app.post("/api/v2/users", OTHER, bob()).await));
     let res = app
         .post(
@@ -448,14 +496,28 @@ async fn a_worker_stopped_between_items_resumes_without_paying_twice() {
     // The worker stops after two items: the counts show how far it got.
     let first = worker_state(&app, Duration::zero());
     assert_eq!(process_payout_batches(&first, 1).await.unwrap(), 1);
-    assert_eq!(progress(&app, &id).await, progress_of("processing", 1, 1, 0, 4));
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("processing", 1, 1, 0, 4)
+    );
     assert_eq!(process_payout_batches(&first, 1).await.unwrap(), 1);
-    assert_eq!(progress(&app, &id).await, progress_of("processing", 2, 2, 0, 4));
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("processing", 2, 2, 0, 4)
+    );
     drop(first);
     // A new process over the same database takes up the rest.
     let restarted = worker_state(&app, Duration::zero());
-    assert_eq!(process_payout_batches(&restarted, usize::MAX).await.unwrap(), 2);
-    assert_eq!(progress(&app, &id).await, progress_of("completed", 4, 4, 0, 4));
+    assert_eq!(
+        process_payout_batches(&restarted, usize::MAX)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("completed", 4, 4, 0, 4)
+    );
     assert_eq!(payout_count(&app).await, 4);
     // $40.00 funded and paid out, four 25¢ fees paid by the app.
     assert_eq!(app_balance(&app).await, 10_000 - 4_000 - 100);
@@ -466,7 +528,8 @@ async fn a_worker_stopped_between_items_resumes_without_paying_twice() {
 async fn an_item_paid_before_a_crash_is_not_paid_again() {
     let app = TestApp::new().await;
     let user = paypal_user(&app).await;
-    let body = json!({"items": [item(&user, 1_000, "paid-then-crash"), item(&user, 2_000, "next")]});
+    let body =
+        json!({"items": [item(&user, 1_000, "paid-then-crash"), item(&user, 2_000, "next")]});
     let id = id_of(&ok(create(&app, body).await));
     let first = items(&app, &id).await[0]["request"].clone();
     // A worker claimed the first item, paid it, and died before recording it: its claim is
@@ -483,7 +546,10 @@ async fn an_item_paid_before_a_crash_is_not_paid_again() {
     let balance_after_first = app_balance(&app).await;
     // Until the claim runs out, the item is left alone; the next one is paid.
     assert_eq!(run_worker(&app).await, 1);
-    assert_eq!(progress(&app, &id).await, progress_of("processing", 1, 1, 0, 2));
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("processing", 1, 1, 0, 2)
+    );
     assert_eq!(items(&app, &id).await[0]["status"], "pending");
     // Once it has run out, the item is taken up again and answers the transfer already made.
     let later = worker_state(&app, Duration::seconds(31));
@@ -491,7 +557,10 @@ async fn an_item_paid_before_a_crash_is_not_paid_again() {
     let listed = items(&app, &id).await;
     assert_eq!(listed[0]["status"], "succeeded");
     assert_eq!(listed[0]["transfer_id"], paid["id"]);
-    assert_eq!(progress(&app, &id).await, progress_of("completed", 2, 2, 0, 2));
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("completed", 2, 2, 0, 2)
+    );
     assert_eq!(payout_count(&app).await, 2);
     // Only the second item's $20.00 and its 40¢ fee left the app's wallet after the first.
     assert_eq!(app_balance(&app).await, balance_after_first - 2_000 - 40);
@@ -510,10 +579,20 @@ async fn ach_items_keep_the_batch_paying_out_until_they_settle() {
     .await;
     let mut ach = item(&bank, 2_500, "ach");
     ach["platform"] = json!("ach");
-    let id = id_of(&ok(create(&app, json!({"items": [item(&paypal, 1_000, "pp"), ach]})).await));
+    let id = id_of(&ok(create(
+        &app,
+        json!({"items": [item(&paypal, 1_000, "pp"), ach]}),
+    )
+    .await));
     run_worker(&app).await;
-    assert_eq!(progress(&app, &id).await, progress_of("paying_out", 2, 2, 0, 2));
-    let transfer = items(&app, &id).await[1]["transfer_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("paying_out", 2, 2, 0, 2)
+    );
+    let transfer = items(&app, &id).await[1]["transfer_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     ok(app
         .post(
             &format!("/api/v2/sandbox/transfers/{transfer}/simulate"),
@@ -521,7 +600,10 @@ async fn ach_items_keep_the_batch_paying_out_until_they_settle() {
             json!({"status": "completed"}),
         )
         .await);
-    assert_eq!(progress(&app, &id).await, progress_of("completed", 2, 2, 0, 2));
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("completed", 2, 2, 0, 2)
+    );
     let listed = ok(app.get("/api/v2/payout-batches", Auth::App).await);
     assert_eq!(listed["data"][0]["status"], "completed");
     assert_ledger_invariants(&app.db).await;
@@ -546,23 +628,43 @@ async fn lists_newest_first_with_limit_and_cursors() {
             (ids, list["has_more"].as_bool().unwrap())
         }
     };
-    assert_eq!(page("").await, (vec![ids[2].clone(), ids[1].clone(), ids[0].clone()], false));
-    assert_eq!(page("?limit=2").await, (vec![ids[2].clone(), ids[1].clone()], true));
+    assert_eq!(
+        page("").await,
+        (vec![ids[2].clone(), ids[1].clone(), ids[0].clone()], false)
+    );
+    assert_eq!(
+        page("?limit=2").await,
+        (vec![ids[2].clone(), ids[1].clone()], true)
+    );
     let after = ok(app
-        .get(&format!("/api/v2/payout-batches?limit=2&starting_after={}", ids[1]), Auth::App)
+        .get(
+            &format!("/api/v2/payout-batches?limit=2&starting_after={}", ids[1]),
+            Auth::App,
+        )
         .await);
     assert_eq!(after["data"][0]["id"], ids[0].as_str());
     assert_eq!(after["has_more"], false);
     let before = ok(app
-        .get(&format!("/api/v2/payout-batches?ending_before={}", ids[0]), Auth::App)
+        .get(
+            &format!("/api/v2/payout-batches?ending_before={}", ids[0]),
+            Auth::App,
+        )
         .await);
-    let before: Vec<String> = before["data"].as_array().unwrap().iter().map(id_of).collect();
+    let before: Vec<String> = before["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id_of)
+        .collect();
     assert_eq!(before, [ids[2].clone(), ids[1].clone()]);
     app.get("/api/v2/payout-batches?limit=0", Auth::App)
         .await
         .assert_invalid_field("limit");
     app.get(
-        &format!("/api/v2/payout-batches?starting_after={}", uuid::Uuid::new_v4()),
+        &format!(
+            "/api/v2/payout-batches?starting_after={}",
+            uuid::Uuid::new_v4()
+        ),
         Auth::App,
     )
     .await
@@ -586,6 +688,9 @@ async fn the_running_worker_pays_a_batch_as_soon_as_it_is_accepted() {
     }
     worker.abort();
     assert!(done, "the worker did not complete the batch");
-    assert_eq!(progress(&app, &id).await, progress_of("completed", 2, 2, 0, 2));
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("completed", 2, 2, 0, 2)
+    );
     assert_ledger_invariants(&app.db).await;
 }

@@ -32,11 +32,7 @@ pub(crate) async fn create_batch(
     now: DateTime<Utc>,
 ) -> Result<PayoutBatch, Error> {
     // A batch without a key hashes under an empty one; the hash is only compared under a key.
-    let key = IdempotencyKey::new(
-        SCOPE,
-        new.idempotency_key.clone().unwrap_or_default(),
-        &new,
-    )?;
+    let key = IdempotencyKey::new(SCOPE, new.idempotency_key.clone().unwrap_or_default(), &new)?;
     let keyed = new.idempotency_key.is_some();
     if keyed {
         let mut conn = db.acquire().await?;

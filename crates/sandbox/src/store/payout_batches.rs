@@ -16,9 +16,7 @@ use crate::pagination::Page;
 use crate::secret::digests_match;
 use crate::store::idempotency::{key_reused, IdempotencyKey};
 use chrono::{DateTime, Utc};
-use payout_model::batch::{
-    PayoutBatch, PayoutBatchItem, PayoutBatchItemStatus, PayoutBatchStatus,
-};
+use payout_model::batch::{PayoutBatch, PayoutBatchItem, PayoutBatchItemStatus, PayoutBatchStatus};
 use payout_model::money::NewPayout;
 use payout_model::{ApiError, Metadata};
 use sqlx::AnyConnection;
@@ -232,9 +230,8 @@ pub(crate) async fn list(
         "SELECT {} FROM payout_batches b WHERE b.app_id = $1",
         columns()
     );
-    let (rows, has_more): (Vec<BatchRow>, bool) = page
-        .fetch(conn, &select, app_id.to_string(), limit)
-        .await?;
+    let (rows, has_more): (Vec<BatchRow>, bool) =
+        page.fetch(conn, &select, app_id.to_string(), limit).await?;
     let batches = rows
         .into_iter()
         .map(BatchRow::into_model)
