@@ -31,6 +31,7 @@ pub struct NewPayoutBatch {
     pub metadata: Option<Metadata>,
     /// The payouts: 1 to 1,000 `POST /api/v2/payouts` bodies, paid in this order. An item's
     /// own `idempotency_key` is honoured as `POST /api/v2/payouts` honours it.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
     pub items: Vec<NewPayout>,
 }
 
