@@ -10,6 +10,7 @@
 //! OpenAPI generator).
 
 use crate::app::{App, AppList, AppSettings, AppSettingsPatch, NewApp};
+use crate::batch::{NewPayoutBatch, PayoutBatch, PayoutBatchItemList, PayoutBatchList};
 use crate::capability::FlowAction;
 use crate::flow::{Flow, FlowState, NewFlow};
 use crate::identity::{
@@ -504,6 +505,21 @@ endpoints! {
     /// Pays a user's balance out to a platform (seed 004, "Create Payout").
     CreatePayout("create_payout"): Post "/api/v2/payouts" by App,
         params (), NewPayout => Transfer;
+    /// Accepts up to 1,000 payouts at once and answers the batch at once; a worker pays the
+    /// items (seed 004, "Create Batch Payouts"). The same idempotency key and body answer the
+    /// same batch.
+    CreatePayoutBatch("create_payout_batch"): Post "/api/v2/payout-batches" by App,
+        params (), NewPayoutBatch => PayoutBatch;
+    /// The calling app's payout batches, newest first (seed 004, "List Historical Payout
+    /// Batches").
+    ListPayoutBatches("list_payout_batches"): Get "/api/v2/payout-batches" by App,
+        params (), Empty => PayoutBatchList, query PAGE_QUERY;
+    /// A payout batch of the calling app: its status and counts (seed 004).
+    GetPayoutBatch("get_payout_batch"): Get "/api/v2/payout-batches/{id}" by App,
+        params Uuid, Empty => PayoutBatch;
+    /// Every item of a payout batch: its request, status, and transfer id or error.
+    ListPayoutBatchItems("list_payout_batch_items"): Get "/api/v2/payout-batches/{id}/items" by App,
+        params Uuid, Empty => PayoutBatchItemList;
     /// Adds a webhook endpoint; the answer holds its signing secret, shown only here and on
     /// rotation (issue 10).
     CreateWebhook("create_webhook"): Post "/api/v2/webhooks" by App,

@@ -8,6 +8,7 @@
 //! from which the sandbox generates its OpenAPI document; the app builds without it.
 
 pub mod app;
+pub mod batch;
 pub mod capability;
 pub mod endpoint;
 pub mod error;

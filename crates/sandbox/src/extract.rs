@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use payout_model::batch::NewPayoutBatch;
 use payout_model::identity::{CodeCheck, NewBackgroundCheck, NewCode, NewCompliance, NewProfile};
 use payout_model::money::{
     NewBankAccount, NewFlowPayout, NewPayout, NewPayoutMethod, NewRefill, NewTransfer,
@@ -44,6 +45,7 @@ validated_on_arrival!(
     NewTransfer,
     NewRefill,
     NewPayout,
+    NewPayoutBatch,
     NewFlowPayout,
     NewPayoutMethod,
     NewBankAccount,

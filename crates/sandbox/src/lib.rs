@@ -40,6 +40,7 @@
 //! ```
 
 mod auth;
+mod batch_worker;
 mod config;
 mod db;
 mod error;
@@ -61,6 +62,7 @@ mod store;
 pub mod test_values;
 mod webhooks;
 
+pub use batch_worker::{process_payout_batches, spawn_payout_batch_worker};
 pub use config::{Config, Limit, RateLimits};
 pub use db::{connect, connect_with, Db};
 pub use error::Error;

@@ -1,7 +1,8 @@
 //! The `payout-sandbox` binary: reads flags and environment, opens and migrates the database,
 //! makes sure the organization has credentials and the default app exists, starts the purge of
-//! expired sessions and codes ([`payout_sandbox::spawn_purge_task`]) and the webhook worker
-//! ([`payout_sandbox::spawn_webhook_worker`]), and serves [`payout_sandbox::app`] with each
+//! expired sessions and codes ([`payout_sandbox::spawn_purge_task`]), the webhook worker
+//! ([`payout_sandbox::spawn_webhook_worker`]) and the payout batch worker
+//! ([`payout_sandbox::spawn_payout_batch_worker`]), and serves [`payout_sandbox::app`] with each
 //! connection's peer address (the client IP the rate limits count) until Ctrl-C or SIGTERM.
 //!
 //! Stdout carries only these machine-greppable lines (logs go to stderr):
@@ -19,8 +20,8 @@ use clap::Parser;
 use payout_model::Origin;
 use payout_sandbox::{
     app, connect_with, ensure_default_app, ensure_demo_webhook, ensure_organization,
-    parse_duration, spawn_purge_task, spawn_webhook_worker, AppState, Config, Limit, RateLimits,
-    WebhookSettings, PURGE_INTERVAL,
+    parse_duration, spawn_payout_batch_worker, spawn_purge_task, spawn_webhook_worker, AppState,
+    Config, Limit, RateLimits, WebhookSettings, PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -238,6 +239,7 @@ async fn main() -> anyhow::Result<()> {
     let state = AppState::new(db, config);
     let purge = spawn_purge_task(&state, PURGE_INTERVAL);
     let webhook_worker = spawn_webhook_worker(&state);
+    let batch_worker = spawn_payout_batch_worker(&state);
     ensure_demo_webhook(&state, default_app.id).await?;
     axum::serve(
         listener,
@@ -247,6 +249,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     purge.abort();
     webhook_worker.abort();
+    batch_worker.abort();
     Ok(())
 }
 

@@ -21,6 +21,7 @@ pub(crate) mod id_verification;
 pub mod openapi;
 
 pub(crate) mod pages;
+pub(crate) mod payout_batches;
 pub(crate) mod payout_methods;
 pub(crate) mod payouts;
 pub(crate) mod transfers;
@@ -58,6 +59,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(payout_methods::router())
         .merge(bank_accounts::router())
         .merge(payouts::router())
+        .merge(payout_batches::router())
         .merge(apps::router())
         .merge(webhooks::router())
         .merge(openapi::router())

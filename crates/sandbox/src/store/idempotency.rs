@@ -50,6 +50,16 @@ impl IdempotencyKey {
         })
     }
 
+    /// The key as sent.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The hash of the request without its key (what a replay must match).
+    pub(crate) fn request_hash(&self) -> &str {
+        &self.request_hash
+    }
+
     /// The transfer an earlier request with this key made, if any; 409 if that request's body
     /// was another.
     pub(crate) async fn earlier(

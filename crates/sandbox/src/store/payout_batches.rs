@@ -1,0 +1,428 @@
+//! The `payout_batches` and `payout_batch_items` tables (migration 0012, issue 11): a batch with
+//! its counts and the key it was submitted with, its items as sent, the worker's claims on them
+//! ([`claim_due`], a lease and `FOR UPDATE SKIP LOCKED` on PostgreSQL, as the webhook outbox
+//! claims deliveries) and what each came to ([`settle`]).
+//!
+//! A batch's status is read as answered: a batch left `paying_out` reads `completed` as
+//! soon as none of its payouts is pending any more (an ACH payout completed or failed by the
+//! sandbox's simulate endpoint), so the ledger needs to know nothing of batches.
+
+use crate::db::{
+    enum_from_text, from_millis, is_postgres, metadata_from_text, metadata_to_text, next_seq,
+    parse_stored_id, parse_stored_json, parse_stored_opt_id, to_json_text, to_millis,
+};
+use crate::error::Error;
+use crate::pagination::Page;
+use crate::secret::digests_match;
+use crate::store::idempotency::{key_reused, IdempotencyKey};
+use chrono::{DateTime, Utc};
+use payout_model::batch::{PayoutBatch, PayoutBatchItem, PayoutBatchItemStatus, PayoutBatchStatus};
+use payout_model::money::NewPayout;
+use payout_model::{ApiError, Metadata};
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+/// Whether any payout that batch `batch` (an SQL expression) made is still pending on its rail.
+fn payout_pending(batch: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM payout_batch_items pi JOIN transfers pt ON pt.id = pi.transfer_id \
+         WHERE pi.batch_id = {batch} AND pt.status IN ('created', 'pending', 'flagged'))"
+    )
+}
+
+/// The columns of [`BatchRow`], from `payout_batches b`. The status is read as answered:
+/// `paying_out` becomes `completed` once no payout of the batch is pending (module docs).
+fn columns() -> String {
+    format!(
+        "b.id, b.created, CASE WHEN b.status = 'paying_out' AND NOT {} THEN 'completed' \
+         ELSE b.status END AS status, b.idempotency_key, b.metadata, b.items_processed, \
+         b.items_succeeded, b.items_failed, b.items_total, b.request_hash",
+        payout_pending("b.id")
+    )
+}
+
+/// Items inserted per statement (5 values each: well under either database's limit).
+const INSERT_CHUNK: usize = 200;
+
+/// A `payout_batches` row as answered.
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    id: String,
+    created: i64,
+    status: String,
+    idempotency_key: Option<String>,
+    metadata: Option<String>,
+    items_processed: i64,
+    items_succeeded: i64,
+    items_failed: i64,
+    items_total: i64,
+    request_hash: String,
+}
+
+impl BatchRow {
+    fn into_model(self) -> Result<PayoutBatch, Error> {
+        Ok(PayoutBatch {
+            id: parse_stored_id(&self.id)?,
+            created: from_millis(self.created)?,
+            status: enum_from_text("payout batch status", &self.status)?,
+            idempotency_key: self.idempotency_key,
+            metadata: metadata_from_text(self.metadata.as_deref())?,
+            items_processed: self.items_processed,
+            items_succeeded: self.items_succeeded,
+            items_failed: self.items_failed,
+            items_total: self.items_total,
+        })
+    }
+}
+
+/// A batch about to be written.
+pub(crate) struct NewBatch<'a> {
+    /// Its id.
+    pub id: Uuid,
+    /// The app it belongs to.
+    pub app_id: Uuid,
+    /// The key it was submitted with, if any.
+    pub key: Option<&'a str>,
+    /// The hash of the request without its key.
+    pub request_hash: &'a str,
+    /// Host data.
+    pub metadata: &'a Option<Metadata>,
+    /// The payouts, in order.
+    pub items: &'a [NewPayout],
+}
+
+/// Writes `batch` and its items (inside the caller's write transaction); returns it as
+/// answered. A unique violation on `payout_batches_key` means another request with the key
+/// got there first.
+pub(crate) async fn insert(
+    conn: &mut AnyConnection,
+    batch: &NewBatch<'_>,
+    now: DateTime<Utc>,
+) -> Result<PayoutBatch, Error> {
+    let seq = next_seq(&mut *conn, "payout_batches", 1).await?;
+    let id = batch.id.to_string();
+    let metadata = metadata_to_text(batch.metadata)?;
+    let total = i64::try_from(batch.items.len()).map_err(|e| Error::Internal(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO payout_batches (id, app_id, seq, idempotency_key, request_hash, metadata, \
+         status, items_total, created) VALUES ($1, $2, $3, $4, $5, $6, 'created', $7, $8)",
+    )
+    .bind(&id)
+    .bind(batch.app_id.to_string())
+    .bind(seq)
+    .bind(batch.key)
+    .bind(batch.request_hash)
+    .bind(&metadata)
+    .bind(total)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    for (chunk_no, chunk) in batch.items.chunks(INSERT_CHUNK).enumerate() {
+        let rows = (0..chunk.len())
+            .map(|r| {
+                let c = r * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, 'pending')",
+                    c + 1,
+                    c + 2,
+                    c + 3,
+                    c + 4,
+                    c + 5
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO payout_batch_items (batch_id, position, app_id, batch_seq, request, \
+             status) VALUES {rows}"
+        );
+        let mut insert = sqlx::query(&sql);
+        for (i, item) in chunk.iter().enumerate() {
+            let position = i64::try_from(chunk_no * INSERT_CHUNK + i)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            insert = insert
+                .bind(&id)
+                .bind(position)
+                .bind(batch.app_id.to_string())
+                .bind(seq)
+                .bind(to_json_text(item)?);
+        }
+        insert.execute(&mut *conn).await?;
+    }
+    Ok(PayoutBatch {
+        id: batch.id,
+        created: from_millis(to_millis(now))?,
+        status: PayoutBatchStatus::Created,
+        idempotency_key: batch.key.map(str::to_owned),
+        metadata: metadata_from_text(metadata.as_deref())?,
+        items_processed: 0,
+        items_succeeded: 0,
+        items_failed: 0,
+        items_total: total,
+    })
+}
+
+/// The batch an earlier request of app `app_id` with `key` made, if any; 409 if that request's
+/// body was another.
+pub(crate) async fn find_by_key(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    key: &IdempotencyKey,
+) -> Result<Option<PayoutBatch>, Error> {
+    let row: Option<BatchRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM payout_batches b WHERE b.app_id = $1 AND b.idempotency_key = $2",
+        columns()
+    ))
+    .bind(app_id.to_string())
+    .bind(key.key())
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        None => Ok(None),
+        Some(row) if digests_match(&row.request_hash, key.request_hash()) => {
+            Ok(Some(row.into_model()?))
+        }
+        Some(_) => Err(key_reused()),
+    }
+}
+
+/// Batch `id` of app `app_id`.
+pub(crate) async fn find(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    id: Uuid,
+) -> Result<Option<PayoutBatch>, Error> {
+    let row: Option<BatchRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM payout_batches b WHERE b.id = $1 AND b.app_id = $2",
+        columns()
+    ))
+    .bind(id.to_string())
+    .bind(app_id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.map(BatchRow::into_model).transpose()
+}
+
+/// The sequence number of batch `id` of app `app_id`, for a page cursor.
+pub(crate) async fn seq_of(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    id: Uuid,
+) -> Result<Option<i64>, Error> {
+    Ok(
+        sqlx::query_scalar("SELECT seq FROM payout_batches WHERE id = $1 AND app_id = $2")
+            .bind(id.to_string())
+            .bind(app_id.to_string())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// Up to `limit` batches of app `app_id`, newest first, and whether more lie beyond them in the
+/// direction of `page`.
+pub(crate) async fn list(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    page: Page,
+    limit: i64,
+) -> Result<(Vec<PayoutBatch>, bool), Error> {
+    let select = format!(
+        "SELECT {} FROM payout_batches b WHERE b.app_id = $1",
+        columns()
+    );
+    let (rows, has_more): (Vec<BatchRow>, bool) =
+        page.fetch(conn, &select, app_id.to_string(), limit).await?;
+    let batches = rows
+        .into_iter()
+        .map(BatchRow::into_model)
+        .collect::<Result<_, _>>()?;
+    Ok((batches, has_more))
+}
+
+/// A `payout_batch_items` row as stored.
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    position: i64,
+    status: String,
+    request: String,
+    transfer_id: Option<String>,
+    error: Option<String>,
+}
+
+/// Every item of batch `batch_id`, in order.
+pub(crate) async fn items(
+    conn: &mut AnyConnection,
+    batch_id: Uuid,
+) -> Result<Vec<PayoutBatchItem>, Error> {
+    let rows: Vec<ItemRow> = sqlx::query_as(
+        "SELECT position, status, request, transfer_id, error FROM payout_batch_items \
+         WHERE batch_id = $1 ORDER BY position",
+    )
+    .bind(batch_id.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(PayoutBatchItem {
+                index: row.position,
+                status: enum_from_text("payout batch item status", &row.status)?,
+                request: parse_stored_json("payout batch item request", &row.request)?,
+                transfer_id: parse_stored_opt_id(row.transfer_id.as_deref())?,
+                error: row
+                    .error
+                    .as_deref()
+                    .map(|e| parse_stored_json::<ApiError>("payout batch item error", e))
+                    .transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// An item a worker has claimed: it pays it, then [`settle`]s it.
+#[derive(Clone, Debug)]
+pub(crate) struct ClaimedItem {
+    /// Its batch.
+    pub batch_id: Uuid,
+    /// Its place in the batch.
+    pub position: i64,
+    /// The app paying.
+    pub app_id: Uuid,
+    /// The payout asked for.
+    pub request: NewPayout,
+}
+
+/// Whether any item is due (pending and not claimed, or its claim ran out) at `now`: a read, so
+/// an idle worker never takes SQLite's write lock.
+pub(crate) async fn any_due(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<bool, Error> {
+    let due: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM payout_batch_items WHERE status = 'pending' \
+         AND (lease_until IS NULL OR lease_until <= $1) LIMIT 1",
+    )
+    .bind(to_millis(now))
+    .fetch_optional(conn)
+    .await?;
+    Ok(due.is_some())
+}
+
+/// Claims up to `limit` due items, oldest batch first and in each batch's order, until
+/// `lease_until`, inside the caller's write transaction; their batches become `processing`. On
+/// PostgreSQL the rows are taken with `FOR UPDATE SKIP LOCKED`, so two workers claiming at once
+/// take different items; on both, the lease's compare-and-set makes an item one worker's only.
+pub(crate) async fn claim_due(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ClaimedItem>, Error> {
+    let lock = if is_postgres(conn) {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let due: Vec<(String, i64, String, String)> = sqlx::query_as(&format!(
+        "SELECT batch_id, position, app_id, request FROM payout_batch_items \
+         WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= $1) \
+         ORDER BY batch_seq, position LIMIT $2{lock}"
+    ))
+    .bind(to_millis(now))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut claimed: Vec<ClaimedItem> = Vec::with_capacity(due.len());
+    for (batch_id, position, app_id, request) in due {
+        let took = sqlx::query(
+            "UPDATE payout_batch_items SET lease_until = $1 WHERE batch_id = $2 AND position = $3 \
+             AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $4)",
+        )
+        .bind(to_millis(lease_until))
+        .bind(&batch_id)
+        .bind(position)
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+        if took.rows_affected() != 1 {
+            continue;
+        }
+        let batch = parse_stored_id(&batch_id)?;
+        if claimed.last().is_none_or(|c| c.batch_id != batch) {
+            sqlx::query(
+                "UPDATE payout_batches SET status = 'processing' WHERE id = $1 \
+                 AND status = 'created'",
+            )
+            .bind(&batch_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        claimed.push(ClaimedItem {
+            batch_id: batch,
+            position,
+            app_id: parse_stored_id(&app_id)?,
+            request: parse_stored_json("payout batch item request", &request)?,
+        });
+    }
+    Ok(claimed)
+}
+
+/// What paying an item came to.
+#[derive(Clone, Debug)]
+pub(crate) enum ItemOutcome {
+    /// The payout was made (or had been, under the item's key): its transfer.
+    Paid(Uuid),
+    /// The payout was refused: the envelope `POST /api/v2/payouts` answered.
+    Failed(ApiError),
+}
+
+/// Records what `item` came to and moves its batch's counts, inside the caller's write
+/// transaction; the batch's last item moves it to `paying_out` (a payout of it still pending)
+/// or `completed`. `false` when the item was settled already (another worker, after this one's
+/// lease ran out): nothing changes.
+pub(crate) async fn settle(
+    conn: &mut AnyConnection,
+    item: &ClaimedItem,
+    outcome: &ItemOutcome,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let (status, transfer_id, error) = match outcome {
+        ItemOutcome::Paid(id) => (PayoutBatchItemStatus::Succeeded, Some(id.to_string()), None),
+        ItemOutcome::Failed(e) => (PayoutBatchItemStatus::Failed, None, Some(to_json_text(e)?)),
+    };
+    let batch_id = item.batch_id.to_string();
+    let settled = sqlx::query(
+        "UPDATE payout_batch_items SET status = $1, transfer_id = $2, error = $3, \
+         processed = $4, lease_until = NULL \
+         WHERE batch_id = $5 AND position = $6 AND status = 'pending'",
+    )
+    .bind(status.as_str())
+    .bind(transfer_id)
+    .bind(error)
+    .bind(to_millis(now))
+    .bind(&batch_id)
+    .bind(item.position)
+    .execute(&mut *conn)
+    .await?;
+    if settled.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let succeeded = i64::from(status == PayoutBatchItemStatus::Succeeded);
+    sqlx::query(
+        "UPDATE payout_batches SET items_processed = items_processed + 1, \
+         items_succeeded = items_succeeded + $1, items_failed = items_failed + $2 WHERE id = $3",
+    )
+    .bind(succeeded)
+    .bind(1 - succeeded)
+    .bind(&batch_id)
+    .execute(&mut *conn)
+    .await?;
+    // A statement of its own (not a CASE in the update above): on PostgreSQL it sees every item
+    // settled by the transactions that held the batch's row before this one.
+    sqlx::query(&format!(
+        "UPDATE payout_batches SET status = CASE WHEN {} THEN 'paying_out' \
+         ELSE 'completed' END WHERE id = $2 AND items_processed >= items_total",
+        payout_pending("$1")
+    ))
+    .bind(&batch_id)
+    .bind(&batch_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
