@@ -92,6 +92,8 @@ pub struct HttpRequest {
     pub token: Option<String>,
     /// The body.
     pub body: HttpBody,
+    /// Aborts the request when the component that made it goes away ([`Client::scoped`]).
+    pub abort: Option<web_sys::AbortSignal>,
 }
 
 /// What came back: the status and the body as text (empty for a 204).
@@ -121,6 +123,7 @@ impl Transport for FetchTransport {
             url,
             token,
             body,
+            abort,
         } = request;
         let mut builder = match method {
             Method::Get => Request::get(&url),
@@ -132,6 +135,7 @@ impl Transport for FetchTransport {
         if let Some(token) = token {
             builder = builder.header("Authorization", &format!("Bearer {token}"));
         }
+        builder = builder.abort_signal(abort.as_ref());
         let built = match body {
             HttpBody::None => builder.build(),
             HttpBody::Json(text) => builder
@@ -166,12 +170,41 @@ impl Transport for FetchTransport {
 #[derive(Clone)]
 pub struct Client {
     transport: Rc<dyn Transport>,
+    /// Aborts this client's requests; `None` for a client not tied to a component.
+    scope: Option<web_sys::AbortController>,
 }
 
 impl Client {
     /// A client sending over `transport`.
     pub fn new(transport: Rc<dyn Transport>) -> Self {
-        Client { transport }
+        Client {
+            transport,
+            scope: None,
+        }
+    }
+
+    /// This client tied to the current reactive owner (the component being built): its
+    /// requests still in flight when the owner is cleaned up (the step left the screen) are
+    /// aborted, so nothing keeps loading for a screen that is gone. Without an owner, or where
+    /// the browser cannot abort, the client is returned as it is.
+    pub fn scoped(&self) -> Self {
+        let Some(owner) = leptos::prelude::Owner::current() else {
+            return self.clone();
+        };
+        let Ok(controller) = web_sys::AbortController::new() else {
+            return self.clone();
+        };
+        let abort = controller.clone();
+        owner.with(|| leptos::prelude::on_cleanup(move || abort.abort()));
+        Client {
+            transport: self.transport.clone(),
+            scope: Some(controller),
+        }
+    }
+
+    /// Whether this client's component went away and its requests were aborted.
+    pub fn aborted(&self) -> bool {
+        self.scope.as_ref().is_some_and(|c| c.signal().aborted())
     }
 
     /// The client of the real server, over `fetch`.
@@ -401,6 +434,7 @@ impl Client {
             url,
             token,
             body,
+            abort: self.scope.as_ref().map(web_sys::AbortController::signal),
         });
         Box::pin(async move {
             let HttpResponse { status, body } = sent.await.map_err(ApiFailure::Network)?;

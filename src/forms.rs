@@ -10,7 +10,7 @@
 //! shows the server's English `message` after the label ([`server_message`]).
 
 use crate::api::ApiFailure;
-use crate::i18n::rule_text;
+use crate::i18n::{failure_details, rule_text};
 use crate::t;
 use payout_model::money::{
     check_account_number, check_cashtag, check_positive_amount, check_routing_number, check_venmo,
@@ -239,7 +239,7 @@ pub fn split_errors(
                 }
             }
         }
-        _ => rest.push(failure.message().to_owned()),
+        _ => rest.push(failure_details(failure)),
     }
     (mapped, (!rest.is_empty()).then(|| rest.join("; ")))
 }
