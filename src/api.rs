@@ -93,6 +93,8 @@ pub struct HttpRequest {
     pub token: Option<String>,
     /// The body.
     pub body: HttpBody,
+    /// Aborts the request when the component that made it goes away ([`Client::scoped`]).
+    pub abort: Option<web_sys::AbortSignal>,
 }
 
 /// What came back: the status and the body as text (empty for a 204).
@@ -122,6 +124,7 @@ impl Transport for FetchTransport {
             url,
             token,
             body,
+            abort,
         } = request;
         // `fetch` itself, not a wrapper crate: the wrapper cost the release wasm kilobytes of
         // builders and error formatting the app never used (issue 9, wasm size).
@@ -144,6 +147,7 @@ impl Transport for FetchTransport {
                 }
             }
             init.set_headers(&headers);
+            init.set_signal(abort.as_ref());
             Ok(init)
         })();
         Box::pin(async move {
@@ -183,12 +187,41 @@ fn js_text(error: JsValue) -> String {
 #[derive(Clone)]
 pub struct Client {
     transport: Rc<dyn Transport>,
+    /// Aborts this client's requests; `None` for a client not tied to a component.
+    scope: Option<web_sys::AbortController>,
 }
 
 impl Client {
     /// A client sending over `transport`.
     pub fn new(transport: Rc<dyn Transport>) -> Self {
-        Client { transport }
+        Client {
+            transport,
+            scope: None,
+        }
+    }
+
+    /// This client tied to the current reactive owner (the component being built): its
+    /// requests still in flight when the owner is cleaned up (the step left the screen) are
+    /// aborted, so nothing keeps loading for a screen that is gone. Without an owner, or where
+    /// the browser cannot abort, the client is returned as it is.
+    pub fn scoped(&self) -> Self {
+        let Some(owner) = leptos::prelude::Owner::current() else {
+            return self.clone();
+        };
+        let Ok(controller) = web_sys::AbortController::new() else {
+            return self.clone();
+        };
+        let abort = controller.clone();
+        owner.with(|| leptos::prelude::on_cleanup(move || abort.abort()));
+        Client {
+            transport: self.transport.clone(),
+            scope: Some(controller),
+        }
+    }
+
+    /// Whether this client's component went away and its requests were aborted.
+    pub fn aborted(&self) -> bool {
+        self.scope.as_ref().is_some_and(|c| c.signal().aborted())
     }
 
     /// The client of the real server, over `fetch`.
@@ -418,6 +451,7 @@ impl Client {
             url,
             token,
             body,
+            abort: self.scope.as_ref().map(web_sys::AbortController::signal),
         });
         Box::pin(async move {
             let HttpResponse { status, body } = sent.await.map_err(ApiFailure::Network)?;

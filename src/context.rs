@@ -85,15 +85,27 @@ impl SessionApi {
         Self::new(api, move || token.clone(), |_| {})
     }
 
+    /// These endpoints tied to the current component ([`Client::scoped`]): its requests in
+    /// flight are aborted when it goes away. [`use_services`] hands every component its own.
+    pub fn scoped(&self) -> Self {
+        SessionApi {
+            api: self.api.scoped(),
+            ..self.clone()
+        }
+    }
+
     fn guard<T: 'static>(
         &self,
         call: LocalFuture<Result<T, ApiFailure>>,
     ) -> LocalFuture<Result<T, ApiFailure>> {
-        let on_failure = self.on_failure.clone();
+        let (on_failure, api) = (self.on_failure.clone(), self.api.clone());
         Box::pin(async move {
             let result = call.await;
-            if let Err(failure) = &result {
-                on_failure(failure);
+            match &result {
+                // Aborted because the screen went away: nobody is left to tell.
+                Err(_) if api.aborted() => {}
+                Err(failure) => on_failure(failure),
+                Ok(_) => {}
             }
             result
         })
@@ -225,11 +237,14 @@ pub fn provide_services(services: FlowServices) {
     provide_context(ServicesHandle(StoredValue::new_local(services)));
 }
 
-/// The services provided by [`provide_services`].
+/// The services provided by [`provide_services`], their endpoints tied to the calling
+/// component: its requests still in flight when it is cleaned up are aborted.
 ///
 /// # Panics
 /// When no ancestor provided them: a wiring mistake, caught by the first test that mounts
 /// the component.
 pub fn use_services() -> FlowServices {
-    expect_context::<ServicesHandle>().0.get_value()
+    let mut services = expect_context::<ServicesHandle>().0.get_value();
+    services.api = services.api.scoped();
+    services
 }

@@ -12,7 +12,7 @@
 //! shows the server's English `message` after the label ([`Reason::Said`]).
 
 use crate::api::ApiFailure;
-use crate::i18n::rule_text;
+use crate::i18n::{failure_details, rule_text};
 use crate::t;
 use payout_model::money::{
     check_positive_amount, format_cents, parse_dollars, AccountType, BankAccount, Cents, FeeParty,
@@ -171,7 +171,7 @@ pub fn place_failure(failure: &ApiFailure, fields: &[(&'static str, &str)]) -> P
         .place(fields),
         _ => Placed {
             fields: FieldErrors::new(),
-            rest: Some(failure.message().to_owned()),
+            rest: Some(failure_details(failure)),
         },
     }
 }

@@ -15,8 +15,9 @@
 //! Developer-facing text (console warnings, window-message payloads meant for host code) is not
 //! translated.
 
+use crate::api::ApiFailure;
 use payout_model::money::format_cents;
-use payout_model::{Rule, StepName};
+use payout_model::{Reason, Rule, StepName};
 use std::cell::Cell;
 
 #[allow(missing_docs, unused, clippy::all, clippy::pedantic)]
@@ -207,6 +208,50 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::NotTogether => t!(rule_not_together, label),
         Rule::UnknownStep => t!(rule_unknown_step, label),
     }
+}
+
+/// Why the server refused, as one sentence in the user's language (issue 9, "the server sends
+/// data, not display strings"): the refusal's [`Reason`] worded here. An answer without a
+/// reason this build knows (a host-level refusal, a newer server) keeps the server's `message`,
+/// and a request that got no answer the browser's words: details for support, not a sentence
+/// the flow composes.
+pub fn failure_details(failure: &ApiFailure) -> String {
+    match failure.api_error().and_then(|e| e.reason) {
+        Some(reason) => reason_text(reason),
+        None => failure.message().to_owned(),
+    }
+}
+
+/// `reason` as one sentence in the user's language.
+pub fn reason_text(reason: Reason) -> String {
+    let text = match reason {
+        Reason::CodeCooldown {
+            retry_after: seconds,
+        } => return t!(reason_code_cooldown, seconds),
+        Reason::TooManyWrongCodes {
+            retry_after: seconds,
+        } => return t!(reason_too_many_wrong_codes, seconds),
+        Reason::RateLimited {
+            retry_after: seconds,
+        } => return t!(reason_rate_limited, seconds),
+        Reason::NoCodeRequested => t!(reason_no_code_requested),
+        Reason::AlreadySignedIn => t!(reason_already_signed_in),
+        Reason::FlowClaimed => t!(reason_flow_claimed),
+        Reason::PhoneNotVerified => t!(reason_phone_not_verified),
+        Reason::SignInRequired => t!(reason_sign_in_required),
+        Reason::StepNotDone { step } => match step {
+            StepName::ManagePayouts => t!(reason_add_payout_method_first),
+            StepName::ManagePayments => t!(reason_add_bank_account_first),
+            StepName::Payout => t!(reason_make_payout_first),
+            _ => t!(reason_finish_step_first),
+        },
+        Reason::FlowChanged => t!(reason_flow_changed),
+        Reason::CheckAlreadyRun => t!(reason_check_already_run),
+        Reason::IdAlreadyVerified => t!(reason_id_already_verified),
+        Reason::IdInReview => t!(reason_id_in_review),
+        Reason::PayoutUnavailable => t!(reason_payout_unavailable),
+    };
+    text.to_owned()
 }
 
 /// The title of a step, as headings and the progress indicator show it.

@@ -19,7 +19,7 @@ use payout_model::identity::{
     Address, Compliance, DocumentSide, NewProfile, UploadedDocument, VerificationStatus,
 };
 use payout_model::{
-    ApiError, ErrorCode, FieldError, FlowState, MessageType, Session, StepName, Timestamp,
+    ApiError, ErrorCode, FieldError, FlowState, MessageType, Reason, Session, StepName, Timestamp,
     WindowMessage,
 };
 use std::cell::RefCell;
@@ -445,6 +445,29 @@ async fn resend_too_soon_shows_the_servers_message() {
         "{error}"
     );
     assert!(has(&m.root, "auth-code"), "still on the code stage");
+}
+
+#[wasm_bindgen_test]
+async fn a_refusal_is_worded_from_its_reason_in_spanish() {
+    // The server's English `message` is not shown: its `reason` is worded in the user's language.
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    let fake = Fake::new(&["compliance"]);
+    fake.resend_seconds.set(0);
+    let m = code_sent(&fake).await;
+    until("resend enabled", || !disabled(&m.root, "auth-resend")).await;
+    fake.fail_next(
+        "send_code",
+        ApiFailure::Api(ApiError::refused(Reason::CodeCooldown { retry_after: 20 })),
+    );
+    click(&m.root, "auth-resend");
+    wait_for(&m.root, "auth-error").await;
+    let error = text(&m.root, "auth-error");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert!(
+        error.contains("Espera 20 s antes de pedir un código nuevo."),
+        "{error}"
+    );
+    assert!(!error.contains("wait 20 seconds"), "{error}");
 }
 
 #[wasm_bindgen_test]

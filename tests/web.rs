@@ -1090,3 +1090,53 @@ async fn set_locale_from_another_origin_is_ignored() {
     assert_eq!(title, "Sign in");
     assert_eq!(lang, "en");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Requests end with the screen that made them (issue 9): a component's client is scoped to it.
+
+/// A transport that keeps each request's abort signal and never answers.
+#[derive(Default)]
+struct NeverAnswers(RefCell<Vec<Option<web_sys::AbortSignal>>>);
+
+impl Transport for NeverAnswers {
+    fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>> {
+        self.0.borrow_mut().push(request.abort);
+        Box::pin(std::future::pending())
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_components_requests_are_aborted_when_it_is_cleaned_up() {
+    let transport = Rc::new(NeverAnswers::default());
+    let owner = Owner::new();
+    let scoped = owner.with(|| common::client(transport.clone()).scoped());
+    let _pending = scoped.flow_state("token".into());
+    let signal = transport.0.borrow()[0]
+        .clone()
+        .expect("a scoped client's request carries an abort signal");
+    assert!(!signal.aborted(), "not before the component goes away");
+    owner.cleanup();
+    assert!(signal.aborted());
+    assert!(scoped.aborted());
+
+    // A client made outside any component is not tied to one.
+    let _unscoped = common::client(transport.clone()).flow_state("token".into());
+    assert!(transport.0.borrow()[1].is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_browsers_fetch_is_aborted_when_its_component_goes_away() {
+    // The real client over `fetch`: without the abort, the test server would answer (a 404).
+    let owner = Owner::new();
+    let pending = owner.with(|| {
+        payout_flows::api::Client::http()
+            .scoped()
+            .flow_state("token".into())
+    });
+    owner.cleanup();
+    let failure = pending.await.expect_err("aborted");
+    assert!(
+        matches!(&failure, ApiFailure::Network(m) if m.to_lowercase().contains("abort")),
+        "{failure:?}"
+    );
+}

@@ -9,6 +9,7 @@
 
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
+use crate::i18n::failure_details;
 use crate::t;
 use crate::ui::{Button, ErrorAlert, Spinner};
 use leptos::prelude::*;
@@ -72,7 +73,7 @@ fn run_recording(
     spawn_local(async move {
         match record.await {
             Ok(()) => state.try_set(Recording::Idle),
-            Err(failure) => state.try_set(Recording::Failed(failure.message().to_owned())),
+            Err(failure) => state.try_set(Recording::Failed(failure_details(&failure))),
         };
     });
 }

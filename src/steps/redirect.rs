@@ -8,6 +8,7 @@
 //! also navigates on `redirect`, and the Continue link (`target=_top`) works with a click.
 
 use crate::context::{use_services, FlowServices};
+use crate::i18n::failure_details;
 use crate::t;
 use crate::ui::{Button, ScreenCard, Spinner};
 use leptos::prelude::*;
@@ -143,7 +144,7 @@ async fn leave(services: FlowServices, url: String, status: RwSignal<Status>) {
             (services.navigate)(&url);
         }
         Err(failure) => {
-            status.try_set(Status::Failed(failure.message().to_owned()));
+            status.try_set(Status::Failed(failure_details(&failure)));
         }
     }
 }

@@ -23,7 +23,8 @@ use payout_model::money::{
 };
 use payout_model::rule::Rule;
 use payout_model::{
-    ApiError, ErrorCode, FieldError, FlowState, NewSession, Session, StepName, Timestamp, Validate,
+    ApiError, ErrorCode, FieldError, FlowState, NewSession, Reason, Session, StepName, Timestamp,
+    Validate,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -488,7 +489,7 @@ impl FakeServer {
         if self.flow.borrow().user_id.is_some() {
             Ok(())
         } else {
-            Err(ApiError::new(ErrorCode::Forbidden, "sign in to continue"))
+            Err(ApiError::refused(Reason::SignInRequired))
         }
     }
 
@@ -538,17 +539,13 @@ impl FakeServer {
             }
         }
         let missing = match step {
-            StepName::ManagePayouts if self.methods.borrow().is_empty() => {
-                Some("add a payout method first")
-            }
-            StepName::ManagePayments if self.banks.borrow().is_empty() => {
-                Some("add a bank account first")
-            }
-            StepName::Payout if self.transfers.borrow().is_empty() => Some("make a payout first"),
-            _ => None,
+            StepName::ManagePayouts => self.methods.borrow().is_empty(),
+            StepName::ManagePayments => self.banks.borrow().is_empty(),
+            StepName::Payout => self.transfers.borrow().is_empty(),
+            _ => false,
         };
-        if let Some(missing) = missing {
-            return Err(conflict(missing));
+        if missing {
+            return Err(ApiError::refused(Reason::StepNotDone { step }));
         }
         Ok(Response::json(&self.record(step)))
     }
@@ -570,7 +567,7 @@ impl FakeServer {
 
     fn sign_in_open(&self) -> Result<(), ApiError> {
         if self.flow.borrow().user_id.is_some() {
-            return Err(conflict("you are already signed in"));
+            return Err(ApiError::refused(Reason::AlreadySignedIn));
         }
         Ok(())
     }
@@ -583,15 +580,9 @@ impl FakeServer {
         if let Some(last) = self.last_code_at.get() {
             let wait = last + cooldown - now;
             if wait > chrono::Duration::zero() {
-                let seconds = (wait.num_milliseconds() + 999) / 1000;
-                return Err(ApiError::new(
-                    ErrorCode::TooManyRequests,
-                    if seconds == 1 {
-                        "wait 1 second before asking for a new code".to_owned()
-                    } else {
-                        format!("wait {seconds} seconds before asking for a new code")
-                    },
-                ));
+                let retry_after =
+                    u32::try_from((wait.num_milliseconds() + 999) / 1000).unwrap_or(u32::MAX);
+                return Err(ApiError::refused(Reason::CodeCooldown { retry_after }));
             }
         }
         self.last_code_at.set(Some(now));
@@ -609,7 +600,7 @@ impl FakeServer {
         self.sign_in_open()?;
         check.validate()?;
         if self.last_code_at.get().is_none() {
-            return Err(conflict("ask for a code first"));
+            return Err(ApiError::refused(Reason::NoCodeRequested));
         }
         let phone = self
             .codes
@@ -643,7 +634,7 @@ impl FakeServer {
     fn create_profile(&self, new: NewProfile) -> Answer {
         self.sign_in_open()?;
         if !self.profile_allowed.get() {
-            return Err(conflict("verify your phone number first"));
+            return Err(ApiError::refused(Reason::PhoneNotVerified));
         }
         new.validate()?;
         Ok(Response::json(&self.signed_in_now()))
@@ -704,11 +695,13 @@ impl FakeServer {
             status,
             VerificationStatus::Verified | VerificationStatus::NeedsReview
         ) {
-            return Err(conflict(if status == VerificationStatus::Verified {
-                "your id is already verified"
-            } else {
-                "your id is already being reviewed"
-            }));
+            return Err(ApiError::refused(
+                if status == VerificationStatus::Verified {
+                    Reason::IdAlreadyVerified
+                } else {
+                    Reason::IdInReview
+                },
+            ));
         }
         let document = UploadedDocument {
             side,
@@ -758,7 +751,7 @@ impl FakeServer {
     fn run_background_check(&self, new: NewBackgroundCheck) -> Answer {
         self.permit(FlowAction::SubmitBackgroundCheck)?;
         if self.wallet.get().payout_block.is_some() {
-            return Err(conflict("the background check has already been run"));
+            return Err(ApiError::refused(Reason::CheckAlreadyRun));
         }
         let today = self.now().date_naive();
         // Like the sandbox (issue 8): `{}` runs on the tax details on file.

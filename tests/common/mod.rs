@@ -232,7 +232,10 @@ pub fn serve(
         url,
         token,
         body,
+        abort,
     } = request;
+    // An aborted request gets no answer, as `fetch` rejects it, whatever the server did.
+    let aborted = move || abort.as_ref().is_some_and(web_sys::AbortSignal::aborted);
     let path = url.split('?').next().unwrap_or_default().to_owned();
     let answer = move |body: Body| {
         let response = server.handle(&Request {
@@ -249,21 +252,31 @@ pub fn serve(
     match body {
         HttpBody::None => {
             let reply = answer(Body::None);
-            Box::pin(async move { reply })
+            Box::pin(async move { answered(reply, aborted()) })
         }
         HttpBody::Json(text) => {
             let reply = answer(Body::Json(text));
-            Box::pin(async move { reply })
+            Box::pin(async move { answered(reply, aborted()) })
         }
         HttpBody::Image(blob) => Box::pin(async move {
             let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
                 .await
                 .map_err(|e| format!("{e:?}"))?;
-            answer(Body::Image {
+            let reply = answer(Body::Image {
                 content_type: blob.type_(),
                 bytes: js_sys::Uint8Array::new(&buffer).to_vec(),
-            })
+            });
+            answered(reply, aborted())
         }),
+    }
+}
+
+/// `reply`, unless the request was aborted meanwhile: then the browser's abort error.
+fn answered(reply: Result<HttpResponse, String>, aborted: bool) -> Result<HttpResponse, String> {
+    if aborted {
+        Err("AbortError: the request was aborted".to_owned())
+    } else {
+        reply
     }
 }
 

@@ -9,6 +9,7 @@
 //! A field error that broke a [`Rule`] also carries it as data (`"rule":{"code":"digits",
 //! "count":9}`), so a client words it in its own language; `message` is the English text.
 
+use crate::reason::{Reason, WireReason};
 use crate::rule::{Rule, WireRule};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -123,6 +124,20 @@ pub struct ApiError {
     /// Every field that broke a rule (empty when the error is not about fields).
     #[serde(default)]
     pub fields: Vec<FieldError>,
+    /// Why, as data, for a refusal the flow's user may meet (`{"code":"code_cooldown",
+    /// "retry_after":30}`), for a client to word in its own language; absent otherwise. A code
+    /// this client does not know (a newer server) reads as absent.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_reason"
+    )]
+    pub reason: Option<Reason>,
+}
+
+/// An error's `reason`, or `None` when it is one this build does not know.
+fn known_reason<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Reason>, D::Error> {
+    Ok(Option::<WireReason>::deserialize(deserializer)?.and_then(WireReason::reason))
 }
 
 impl ApiError {
@@ -132,6 +147,15 @@ impl ApiError {
             code,
             message: message.into(),
             fields: Vec::new(),
+            reason: None,
+        }
+    }
+
+    /// The refusal for `reason`: its code, the reason as data, its English as the message.
+    pub fn refused(reason: Reason) -> Self {
+        Self {
+            reason: Some(reason),
+            ..Self::new(reason.code(), reason.to_string())
         }
     }
 
@@ -145,6 +169,7 @@ impl ApiError {
             code: ErrorCode::InvalidRequest,
             message,
             fields,
+            reason: None,
         }
     }
 
@@ -211,5 +236,25 @@ mod tests {
             serde_json::from_value(json!({"code":"not_found","message":"flow not found"})).unwrap();
         assert!(e.fields.is_empty());
         assert_eq!(e.code.status(), 404);
+    }
+
+    #[test]
+    fn a_reason_travels_as_data_and_an_unknown_one_reads_as_absent() {
+        let e = ApiError::refused(Reason::CodeCooldown { retry_after: 30 });
+        assert_eq!(e.code, ErrorCode::TooManyRequests);
+        assert_eq!(e.message, "wait 30 seconds before asking for a new code");
+        let wire = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            wire["reason"],
+            json!({"code":"code_cooldown","retry_after":30})
+        );
+        assert_eq!(serde_json::from_value::<ApiError>(wire).unwrap(), e);
+        let newer: ApiError = serde_json::from_value(json!({
+            "code":"conflict","message":"m","reason":{"code":"from_the_future"}
+        }))
+        .unwrap();
+        assert_eq!(newer.reason, None);
+        let plain = serde_json::to_value(ApiError::new(ErrorCode::NotFound, "gone")).unwrap();
+        assert!(plain.get("reason").is_none(), "{plain}");
     }
 }

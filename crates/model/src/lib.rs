@@ -20,6 +20,7 @@ pub mod money;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod origin;
+pub mod reason;
 pub mod rule;
 pub mod session;
 pub mod step;
@@ -36,6 +37,7 @@ pub use flow::{Flow, FlowState, Metadata, NewFlow};
 pub use mask::last4;
 pub use message::{MessageType, StepStatus, WindowMessage, MESSAGE_SOURCE, MESSAGE_VERSION};
 pub use origin::{InvalidOrigin, Origin};
+pub use reason::Reason;
 pub use rule::{AsOf, Invalid, Rule, Validate, Violation};
 pub use session::{
     NewSession, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,

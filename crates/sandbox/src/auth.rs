@@ -284,7 +284,7 @@ impl FlowSession {
                 app_id: self.app_id,
                 user_id,
             }),
-            _ => Err(Error::Forbidden("sign in to continue".to_owned())),
+            _ => Err(Error::Refused(payout_model::Reason::SignInRequired)),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::store::constraints::Violation;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use payout_model::{ApiError, ErrorCode, FieldError, Invalid, Rule};
+use payout_model::{ApiError, ErrorCode, FieldError, Invalid, Reason, Rule};
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,22 +52,12 @@ pub enum Error {
     /// 409 `conflict`: the request does not fit the object's state.
     #[error("{0}")]
     Conflict(String),
-    /// 429 `too_many_requests` with `Retry-After`: a new one-time code asked for within the
-    /// resend cooldown (issue 3); it may be asked for again after `retry_after` seconds.
-    #[error("wait {} before asking for a new code", seconds(*.retry_after))]
-    CodeCooldown {
-        /// Whole seconds until a new code may be asked for (at least 1).
-        retry_after: i64,
-    },
-    /// 429 `too_many_requests` with `Retry-After` (issue 8): a rate limit was hit, or the
-    /// session typed too many wrong codes lately; the message says which.
-    #[error("{message}")]
-    TooManyRequests {
-        /// What to wait for (lowercase, no trailing period).
-        message: String,
-        /// Whole seconds until a retry may succeed (at least 1).
-        retry_after: i64,
-    },
+    /// A refusal the flow's user may meet (issue 9): 429 `too_many_requests` with `Retry-After`
+    /// (a new code within the resend cooldown, too many wrong codes, a rate limit), 409
+    /// `conflict` or 403 `forbidden` ([`Reason::code`]); the envelope carries the [`Reason`] as
+    /// data and its English `Display` as the message.
+    #[error("{0}")]
+    Refused(Reason),
     /// 409 `conflict` (a unique constraint) or 422 `invalid_request` (a check, foreign key or
     /// not-null constraint): a write broke a database constraint; the words are chosen by its
     /// name (`store::constraints`), never the database's message.
@@ -119,9 +109,7 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::Constraint(v) => return v.to_api_error(),
-            Error::CodeCooldown { .. } | Error::TooManyRequests { .. } => {
-                ErrorCode::TooManyRequests
-            }
+            Error::Refused(reason) => return ApiError::refused(*reason),
             Error::Database(_) | Error::Internal(_) => {
                 return ApiError::new(
                     ErrorCode::Internal,
@@ -133,13 +121,10 @@ impl Error {
     }
 }
 
-/// `1 second`, `30 seconds`.
-pub(crate) fn seconds(n: i64) -> String {
-    if n == 1 {
-        "1 second".to_owned()
-    } else {
-        format!("{n} seconds")
-    }
+/// `wait` rounded up to whole seconds, at least 1: a `Retry-After`.
+pub(crate) fn whole_seconds(wait: chrono::TimeDelta) -> u32 {
+    let ms = wait.num_milliseconds().max(1);
+    u32::try_from((ms + 999) / 1000).unwrap_or(u32::MAX)
 }
 
 /// Every sqlx error comes in here: a constraint violation becomes [`Error::Constraint`] (409 or
@@ -180,9 +165,7 @@ impl IntoResponse for Error {
             tracing::warn!(constraint = %v.name, kind = ?v.kind, "constraint violated");
         }
         let retry_after = match self {
-            Error::CodeCooldown { retry_after } | Error::TooManyRequests { retry_after, .. } => {
-                Some(retry_after.max(1))
-            }
+            Error::Refused(reason) => reason.retry_after().map(|s| s.max(1)),
             _ => None,
         };
         let mut response = (status, Json(envelope)).into_response();
@@ -211,7 +194,7 @@ mod tests {
 
     #[test]
     fn code_cooldown_is_429_with_retry_after() {
-        let e = Error::CodeCooldown { retry_after: 30 };
+        let e = Error::Refused(Reason::CodeCooldown { retry_after: 30 });
         assert_eq!(
             e.to_api_error().message,
             "wait 30 seconds before asking for a new code"
@@ -220,7 +203,7 @@ mod tests {
         assert_eq!(response.status(), 429);
         assert_eq!(response.headers()[header::RETRY_AFTER], "30");
         assert_eq!(
-            Error::CodeCooldown { retry_after: 1 }.to_string(),
+            Error::Refused(Reason::CodeCooldown { retry_after: 1 }).to_string(),
             "wait 1 second before asking for a new code"
         );
     }

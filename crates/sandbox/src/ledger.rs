@@ -436,9 +436,11 @@ pub(crate) async fn open_app_wallet_in(
         )],
         Some(serde_json::json!({"sandbox": "opening balance"})),
     );
-    write_transfer(tx, &draft, now)
+    let transfer = write_transfer(tx, &draft, now)
         .await
         .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
+    // The opening refill is a transfer like any other: the app's events list it (issue 10).
+    record_event(tx, app_id, EventType::TransferUpdated, &transfer, now).await?;
     Ok(())
 }
 

@@ -16,12 +16,13 @@
 
 use crate::config::{Limit, RateLimits};
 use crate::db::Db;
-use crate::error::{seconds, Error};
+use crate::error::Error;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use payout_model::Reason;
 use std::convert::Infallible;
 use std::fmt;
 use std::hash::Hash;
@@ -173,13 +174,10 @@ impl Limiters {
 fn take<K: Clone + Eq + Hash>(limiter: &Keyed<K>, key: &K) -> Result<(), Error> {
     limiter.check_key(key).map_err(|not_until| {
         let wait = not_until.wait_time_from(limiter.clock().now());
-        let retry_after = i64::try_from(wait.as_millis().div_ceil(1000))
-            .unwrap_or(i64::MAX)
+        let retry_after = u32::try_from(wait.as_millis().div_ceil(1000))
+            .unwrap_or(u32::MAX)
             .max(1);
-        Error::TooManyRequests {
-            message: format!("too many requests; try again in {}", seconds(retry_after)),
-            retry_after,
-        }
+        Error::Refused(Reason::RateLimited { retry_after })
     })
 }
 
@@ -230,7 +228,7 @@ mod tests {
         limiters.check(Action::SendCode, ip, None).unwrap();
         let e = limiters.check(Action::SendCode, ip, None).unwrap_err();
         assert!(
-            matches!(e, Error::TooManyRequests { retry_after, .. } if (1..=30).contains(&retry_after)),
+            matches!(e, Error::Refused(Reason::RateLimited { retry_after }) if (1..=30).contains(&retry_after)),
             "{e:?}"
         );
         limiters.check(Action::SendCode, other, None).unwrap();

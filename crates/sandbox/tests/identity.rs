@@ -161,6 +161,11 @@ mod sign_in {
             body["message"],
             "wait 30 seconds before asking for a new code"
         );
+        // The reason travels as data, for the app to word in the user's language.
+        assert_eq!(
+            body["reason"],
+            json!({"code": "code_cooldown", "retry_after": 30})
+        );
         assert_eq!(res.header(header::RETRY_AFTER), "30");
 
         app.advance(Duration::seconds(29));
@@ -228,6 +233,7 @@ mod sign_in {
             .await
             .assert_error(409, "conflict");
         assert_eq!(body["message"], "ask for a code first");
+        assert_eq!(body["reason"], json!({"code": "no_code_requested"}));
     }
 
     #[tokio::test]
@@ -1440,6 +1446,7 @@ mod id_verification {
             .await
             .assert_error(409, "conflict");
         assert_eq!(body["message"], "your id is already being reviewed");
+        assert_eq!(body["reason"], json!({"code": "id_in_review"}));
         let res = submit(&app, &token2).await;
         assert_eq!(res.status, 200, "{}", res.text());
         let body = res.json();

@@ -1874,6 +1874,10 @@ mod flow {
             .await
             .assert_error(409, "conflict");
         assert_eq!(body["message"], "add a payout method first");
+        assert_eq!(
+            body["reason"],
+            json!({"code": "step_not_done", "step": "manage-payouts"})
+        );
         ok(app
             .post("/api/flow/payout-methods", Auth::Bearer(&token), paypal())
             .await);

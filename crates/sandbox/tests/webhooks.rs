@@ -117,14 +117,15 @@ async fn create_hook(app: &TestApp, url: &str, events: Value) -> Value {
         .await)
 }
 
-/// The default app's events of `kind`, oldest first.
+/// The default app's events of `kind`, oldest first, but for the `transfer.updated` of its
+/// opening refill (made as the app was, `a_new_apps_opening_refill_is_an_event`).
 async fn events_of(app: &TestApp, kind: &str) -> Vec<Value> {
     let list = ok(app.get("/api/v2/events?limit=100", Auth::App).await);
     let mut events: Vec<Value> = list["data"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["type"] == kind)
+        .filter(|e| e["type"] == kind && e["data"]["type"] != "refill")
         .cloned()
         .collect();
     events.reverse();
@@ -285,10 +286,12 @@ mod endpoints {
         let event = &events_of(&app, "transfer.updated").await[0];
         let event_id = event["id"].as_str().unwrap();
         assert!(event_id.starts_with("evt_"));
-        assert_eq!(
-            ok(app.get("/api/v2/events", OTHER).await)["data"],
-            json!([])
-        );
+        // The other app's list holds its own opening refill only.
+        let others = ok(app.get("/api/v2/events", OTHER).await);
+        let others = others["data"].as_array().unwrap();
+        assert_eq!(others.len(), 1, "{others:?}");
+        assert_ne!(others[0]["app_id"], event["app_id"]);
+        assert_eq!(others[0]["data"]["type"], "refill");
         app.post_empty(&format!("/api/v2/events/{event_id}/resend"), OTHER)
             .await
             .assert_error(404, "not_found");
@@ -300,6 +303,25 @@ mod endpoints {
 
 mod events {
     use super::*;
+
+    #[tokio::test]
+    async fn a_new_apps_opening_refill_is_an_event() {
+        let app = TestApp::new().await;
+        let created = ok(app
+            .post("/api/v2/apps", Auth::Org, json!({"name": "Second"}))
+            .await);
+        let (id, key) = (
+            created["client_id"].as_str().unwrap(),
+            created["api_key"].as_str().unwrap(),
+        );
+        let list = ok(app.get("/api/v2/events", Auth::Basic(id, key)).await);
+        let events = list["data"].as_array().unwrap();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["type"], "transfer.updated");
+        assert_eq!(events[0]["app_id"], created["id"]);
+        assert_eq!(events[0]["data"]["type"], "refill");
+        assert_eq!(events[0]["data"]["status"], "completed");
+    }
 
     #[tokio::test]
     async fn a_transfer_fires_one_signed_transfer_updated_per_change() {
@@ -575,7 +597,8 @@ mod events {
                 Auth::App,
             )
             .await);
-        assert_eq!(next["data"].as_array().unwrap().len(), 1);
+        // Three transfers and the app's opening refill.
+        assert_eq!(next["data"].as_array().unwrap().len(), 2);
         assert_eq!(next["has_more"], false);
     }
 }

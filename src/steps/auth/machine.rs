@@ -5,6 +5,7 @@
 //! (`super`) renders the state, runs the effects and turns their outcomes back into events.
 
 use crate::api::ApiFailure;
+use crate::i18n::failure_details;
 use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, SignIn};
 use payout_model::{FlowState, Invalid, Timestamp, Validate};
 
@@ -191,7 +192,7 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
         (Some(Busy::Sending { resend }), Event::SendFailed(failure)) => {
             to.busy = None;
             if resend {
-                vec![ShowError(Failure::Resend, failure.message().to_owned())]
+                vec![ShowError(Failure::Resend, failure_details(&failure))]
             } else {
                 vec![ShowFailure(Form::Phone, failure)]
             }

@@ -30,8 +30,7 @@ mod slot;
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::forms::Reason;
-use crate::i18n::rule_text;
-use crate::i18n::step_title;
+use crate::i18n::{failure_details, rule_text, step_title};
 use crate::steps::RecordedContinue;
 use crate::t;
 use crate::ui::{focus_id_soon, focus_node, Button, ErrorAlert, LoadingLine, ScreenCard, Spinner};
@@ -269,7 +268,7 @@ fn snapshot(video: &web_sys::HtmlVideoElement) -> Option<js_sys::Promise> {
 fn upload_error(label: &str, failure: &ApiFailure) -> String {
     match failure.api_error().and_then(|e| e.fields.first()) {
         Some(field) => Reason::of(field).word(label),
-        None => failure.message().to_owned(),
+        None => failure_details(failure),
     }
 }
 
@@ -341,7 +340,7 @@ impl Step {
                 spawn_local(async move {
                     this.dispatch(match call.await {
                         Ok(answer) => Event::Decided(answer),
-                        Err(failure) => Event::DecideFailed(failure.message().to_owned()),
+                        Err(failure) => Event::DecideFailed(failure_details(&failure)),
                     });
                 });
             }

@@ -17,7 +17,7 @@ mod row;
 
 use crate::context::{use_services, FlowServices};
 use crate::forms::bank_account_label;
-use crate::i18n::step_title;
+use crate::i18n::{failure_details, step_title};
 use crate::steps::{
     record_in_background, BankFieldsState, ContinueButton, Load, LoadedList, RecordStatus,
     Recording,
@@ -74,7 +74,7 @@ impl State {
         spawn_local(async move {
             self.accounts.try_set(match call.await {
                 Ok(list) => Load::Ready(list.data),
-                Err(failure) => Load::Failed(failure.message().to_owned()),
+                Err(failure) => Load::Failed(failure_details(&failure)),
             });
         });
     }
@@ -139,8 +139,7 @@ impl State {
                     focus_node(self.list_heading);
                 }
                 Err(failure) => {
-                    self.action_error
-                        .try_set(Some(failure.message().to_owned()));
+                    self.action_error.try_set(Some(failure_details(&failure)));
                 }
             }
         });

@@ -23,7 +23,7 @@ mod row;
 use crate::api::{ApiFailure, LocalFuture};
 use crate::context::{use_services, FlowServices};
 use crate::forms::method_label;
-use crate::i18n::step_title;
+use crate::i18n::{failure_details, step_title};
 use crate::steps::{
     record_in_background, AddMethodForm, ContinueButton, Load, LoadedList, RecordStatus, Recording,
 };
@@ -90,7 +90,7 @@ impl State {
         spawn_local(async move {
             self.methods.try_set(match call.await {
                 Ok(list) => Load::Ready(list.data),
-                Err(failure) => Load::Failed(failure.message().to_owned()),
+                Err(failure) => Load::Failed(failure_details(&failure)),
             });
         });
     }
@@ -167,7 +167,7 @@ impl State {
                     focus_node(self.list_heading);
                 }
                 Err(failure) => {
-                    let details = failure.message().to_owned();
+                    let details = failure_details(&failure);
                     self.action_error.try_set(Some((kind.failed(), details)));
                 }
             }

@@ -37,7 +37,7 @@ pub use attempt::Attempt;
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::forms::{amount_input, check_amount, field, quote, Reason, Rejected};
-use crate::i18n::step_title;
+use crate::i18n::{failure_details, step_title};
 use crate::t;
 use crate::ui::{focus_id_soon, focus_within, ErrorAlert, LoadingLine, ScreenCard};
 use leptos::html;
@@ -127,11 +127,11 @@ impl Step {
                     return this.dispatch(Event::Blocked);
                 }
                 Ok(w) => w,
-                Err(failure) => return this.dispatch(Event::LoadFailed(failure.message().into())),
+                Err(failure) => return this.dispatch(Event::LoadFailed(failure_details(&failure))),
             };
             let list = match api.payout_methods().await {
                 Ok(list) => list.data,
-                Err(failure) => return this.dispatch(Event::LoadFailed(failure.message().into())),
+                Err(failure) => return this.dispatch(Event::LoadFailed(failure_details(&failure))),
             };
             let form = this.form;
             form.wallet.try_set(Some(wallet));
@@ -182,7 +182,7 @@ impl Step {
                 Err(f) if f.api_error().map(|e| e.code) == Some(ErrorCode::PayoutBlocked) => {
                     Event::Blocked
                 }
-                Err(f) if f.may_have_happened() => Event::Unconfirmed(f.message().to_owned()),
+                Err(f) if f.may_have_happened() => Event::Unconfirmed(failure_details(&f)),
                 Err(failure) => {
                     this.show_refusal(&failure);
                     Event::Refused

@@ -37,7 +37,7 @@ use payout_model::identity::{
     IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm, VerificationStatus,
     MIN_AGE_YEARS,
 };
-use payout_model::{last4, FieldError, Invalid, Rule, StepName, Validate};
+use payout_model::{last4, FieldError, Invalid, Reason, Rule, StepName, Validate};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -157,9 +157,7 @@ pub(crate) async fn run_background_check(
     // A concurrent check or compliance submission waits.
     let mut tx = begin_write(db).await?;
     if has_failed_check(&mut tx, user.user_id).await? {
-        return Err(Error::Conflict(
-            "the background check has already been run".to_owned(),
-        ));
+        return Err(Error::Refused(Reason::CheckAlreadyRun));
     }
     let record = find_record(&mut *tx, user.user_id).await?;
     let subject = match &record {
@@ -402,10 +400,10 @@ fn is_settled(status: VerificationStatus) -> bool {
 
 /// The 409 for an upload once the decision is settled.
 fn already_decided(status: VerificationStatus) -> Error {
-    Error::Conflict(if status == VerificationStatus::Verified {
-        "your id is already verified".to_owned()
+    Error::Refused(if status == VerificationStatus::Verified {
+        Reason::IdAlreadyVerified
     } else {
-        "your id is already being reviewed".to_owned()
+        Reason::IdInReview
     })
 }
 

@@ -141,7 +141,7 @@ pub(crate) async fn flow_payout(
 
 /// The flow's 409 when the app cannot pay its part of a payout: says nothing of its wallet.
 fn payout_unavailable() -> Error {
-    Error::Conflict("this payout cannot be made right now; try again later".to_owned())
+    Error::Refused(payout_model::Reason::PayoutUnavailable)
 }
 
 /// The flow's 422 for an amount above the user's withdrawable balance.

@@ -37,7 +37,7 @@
 
 use crate::auth::FlowSession;
 use crate::db::{begin_write, Db};
-use crate::error::{seconds, Error};
+use crate::error::{whole_seconds, Error};
 use crate::otp::{code_matches, hash_code, new_salt};
 use crate::phone::ParsedPhone;
 use crate::ratelimit::ClientIp;
@@ -59,8 +59,8 @@ use payout_model::identity::{
     CodeSent, NewProfile, CODE_MAX_ATTEMPTS, CODE_RESEND_SECONDS, CODE_TTL_MINUTES,
 };
 use payout_model::{
-    ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, Rule, User, UserStatus,
-    Validate,
+    ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, Reason, Rule, User,
+    UserStatus, Validate,
 };
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -98,7 +98,7 @@ pub(crate) async fn open_for_sign_in(db: &Db, flow_id: Uuid) -> Result<FlowState
 
 /// The 409 for a session that acts for a user already.
 pub(crate) fn already_signed_in() -> Error {
-    Error::Conflict("you are already signed in".to_owned())
+    Error::Refused(Reason::AlreadySignedIn)
 }
 
 /// Sends a new code to `phone` for `session`, asked by client `ip`: 429 within the resend
@@ -125,10 +125,9 @@ pub(crate) async fn send_code(
     if let Some(last_sent) = session_last.max(phone_last) {
         let wait = last_sent + Duration::seconds(CODE_RESEND_SECONDS) - now;
         if wait > Duration::zero() {
-            let ms = wait.num_milliseconds();
-            return Err(Error::CodeCooldown {
-                retry_after: (ms + 999) / 1000,
-            });
+            return Err(Error::Refused(Reason::CodeCooldown {
+                retry_after: whole_seconds(wait),
+            }));
         }
     }
     record_code_sent(&mut tx, session.app_id, phone, ip.0, now).await?;
@@ -184,19 +183,14 @@ pub(crate) async fn verify_code(
     if let Some(next_try_at) = next_try_at {
         let wait = next_try_at - now;
         if wait > Duration::zero() {
-            let retry_after = (wait.num_milliseconds() + 999) / 1000;
-            return Err(Error::TooManyRequests {
-                message: format!(
-                    "too many wrong codes; wait {} before trying again",
-                    seconds(retry_after)
-                ),
-                retry_after,
-            });
+            return Err(Error::Refused(Reason::TooManyWrongCodes {
+                retry_after: whole_seconds(wait),
+            }));
         }
     }
     let row = find_code(&mut tx, &session.token_hash)
         .await?
-        .ok_or_else(|| Error::Conflict("ask for a code first".to_owned()))?;
+        .ok_or(Error::Refused(Reason::NoCodeRequested))?;
     let phone = session_phone(&mut tx, &session.token_hash).await?;
     if now >= row.expires_at()? {
         return Err(Error::broke("code", Rule::CodeExpired));
@@ -255,6 +249,7 @@ fn not_this_persons_phone() -> Error {
         code: ErrorCode::Forbidden,
         message: "this phone number does not belong to the person this flow is for".to_owned(),
         fields: vec![FieldError::broke("phone_number", Rule::NotThisPersonsPhone)],
+        reason: None,
     })
 }
 
@@ -269,9 +264,7 @@ async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     if !claim_for_user(&mut *conn, session.flow_id, user_id).await? {
-        return Err(Error::Conflict(
-            "this flow was claimed by someone else meanwhile; open the flow link again".to_owned(),
-        ));
+        return Err(Error::Refused(Reason::FlowClaimed));
     }
     if !authenticate(&mut *conn, &session.token_hash, user_id).await? {
         return Err(already_signed_in());
@@ -293,7 +286,7 @@ pub(crate) async fn sign_up(
     new: &NewProfile,
 ) -> Result<(), Error> {
     if !phone_verified(&state.db, &session.token_hash).await? {
-        return Err(Error::Conflict("verify your phone number first".to_owned()));
+        return Err(Error::Refused(Reason::PhoneNotVerified));
     }
     new.validate()?;
     let now = state.clock.now();

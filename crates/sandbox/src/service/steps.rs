@@ -15,7 +15,7 @@ use crate::store::sessions::end_sessions_soon;
 use crate::store::webhooks::record_flow_updated;
 use crate::webhooks::wake;
 use chrono::{DateTime, Utc};
-use payout_model::{FlowAction, FlowState, StepName};
+use payout_model::{FlowAction, FlowState, Reason, StepName};
 use uuid::Uuid;
 
 /// How often a step completion re-reads the flow when another completion got there first.
@@ -118,9 +118,7 @@ pub(crate) async fn record_step_completed(
             return Ok(flow_state);
         }
     }
-    Err(Error::Conflict(
-        "the flow changed while this step was being completed; try again".to_owned(),
-    ))
+    Err(Error::Refused(Reason::FlowChanged))
 }
 
 /// Records a step that its own form completes (compliance, id-verification, background-check)
@@ -160,24 +158,15 @@ fn form_step_denied(flow: &FlowState, step: StepName) -> Error {
 /// 409 unless the work of `step` is done: a payout method for `manage-payouts`, a bank account
 /// for `manage-payments`, a payout made in this flow for `payout`.
 async fn check_step_done(db: &Db, user: &FlowUser, step: StepName) -> Result<(), Error> {
-    let (done, missing) = match step {
-        StepName::ManagePayouts => (
-            has_payout_method(db, user.user_id).await?,
-            "add a payout method first",
-        ),
-        StepName::ManagePayments => (
-            has_bank_account(db, user.user_id).await?,
-            "add a bank account first",
-        ),
-        StepName::Payout => (
-            payout_made_in_flow(db, user.flow_id, user.user_id).await?,
-            "make a payout first",
-        ),
-        _ => (true, ""),
+    let done = match step {
+        StepName::ManagePayouts => has_payout_method(db, user.user_id).await?,
+        StepName::ManagePayments => has_bank_account(db, user.user_id).await?,
+        StepName::Payout => payout_made_in_flow(db, user.flow_id, user.user_id).await?,
+        _ => true,
     };
     if done {
         Ok(())
     } else {
-        Err(Error::Conflict(missing.to_owned()))
+        Err(Error::Refused(Reason::StepNotDone { step }))
     }
 }

@@ -178,7 +178,7 @@ pub(crate) async fn session_phone(
     match (cc, number) {
         (Some(cc), Some(number)) => ParsedPhone::parse(&cc, &number)
             .map_err(|_| Error::Internal("stored session phone does not parse".to_owned())),
-        _ => Err(Error::Conflict("ask for a code first".to_owned())),
+        _ => Err(Error::Refused(payout_model::Reason::NoCodeRequested)),
     }
 }
 

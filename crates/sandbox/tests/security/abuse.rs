@@ -704,10 +704,14 @@ mod notifications {
     use super::*;
 
     /// `count` events of the default app (notifications are events since issue 10), oldest
-    /// first; their ids.
+    /// first, in place of the one it had (its opening refill's); their ids.
     async fn seed(app: &TestApp, count: i64) -> Vec<String> {
         let app_id: String = sqlx::query_scalar("SELECT id FROM apps")
             .fetch_one(&app.db)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM events")
+            .execute(&app.db)
             .await
             .unwrap();
         let mut ids = Vec::new();
