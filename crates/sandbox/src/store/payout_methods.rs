@@ -74,10 +74,7 @@ impl MethodRow {
                     "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE user_id = $1 \
                      AND platform = $2 ORDER BY is_default DESC, seq LIMIT 1"
                 ),
-                vec![
-                    Arg::from(user_id.to_string()),
-                    Arg::from(platform.as_str()),
-                ],
+                vec![Arg::from(user_id.to_string()), Arg::from(platform.as_str())],
             ),
         }
     }

@@ -123,7 +123,10 @@ pub(crate) async fn user_exists(db: &Db, app_id: Uuid, user_id: Uuid) -> Result<
 pub(crate) fn push_user_exists(batch: &mut Batch, app_id: Uuid, user_id: Uuid) -> usize {
     batch.push(
         "SELECT id FROM users WHERE id = $1 AND app_id = $2",
-        vec![Arg::from(user_id.to_string()), Arg::from(app_id.to_string())],
+        vec![
+            Arg::from(user_id.to_string()),
+            Arg::from(app_id.to_string()),
+        ],
     )
 }
 
