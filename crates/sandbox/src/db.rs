@@ -19,6 +19,10 @@
 //!   on PostgreSQL it also takes one transaction-scoped advisory lock, so these writers queue
 //!   behind each other (not behind the ledger) and each reads what the previous one committed.
 //!
+//! [`Batch`] sends several statements at once: on SQLite as one multi-statement query, one trip
+//! to the connection's thread instead of one per statement (issue 10: those trips, not the
+//! statements, were most of a payout's time under the write lock).
+//!
 //! Counters ([`next_seq`]) are PostgreSQL sequences on PostgreSQL ([`PG_SEQUENCES`]): taking a
 //! number there locks nothing, where the `sequences` row would stay locked until commit.
 
@@ -298,26 +302,242 @@ pub(crate) async fn next_seqs(
     if n == 0 {
         return Ok(Vec::new());
     }
-    if is_postgres(conn) {
-        if let Some(name) = PG_SEQUENCES.iter().find(|n| **n == name) {
-            let mut numbers: Vec<i64> = sqlx::query_scalar(&format!(
-                "SELECT nextval('{name}_seq') FROM generate_series(1, $1)"
-            ))
-            .bind(n)
-            .fetch_all(conn)
-            .await?;
-            numbers.sort_unstable();
-            return Ok(numbers);
+    let mut batch = Batch::new(conn);
+    let at = batch.push_next_seqs(name, n);
+    batch.run(conn).await?.seqs(at, n)
+}
+
+/// A value bound to a [`Batch`] statement: every column is TEXT or BIGINT (module docs).
+#[derive(Clone, Debug)]
+pub(crate) enum Arg {
+    /// A TEXT value, or NULL.
+    Text(Option<String>),
+    /// A BIGINT value, or NULL.
+    Int(Option<i64>),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(Some(v.clone()))
+    }
+}
+
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+
+/// Statements sent together, in order, inside the caller's transaction (or on one connection):
+/// on SQLite one multi-statement query, so one trip to the connection's thread for all of them;
+/// on PostgreSQL one after another (its extended protocol takes one statement at a time). Each
+/// statement is written as usual, with its own `$1…` placeholders (no `$` may appear elsewhere
+/// in it); [`Batch::run`] answers each one's rows and changed-row count by the index
+/// [`Batch::push`] gave it. The first statement that fails stops the batch: on SQLite the ones
+/// before it have run, so the caller must roll the transaction back (drop it), as after any
+/// failed statement.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    postgres: bool,
+    statements: Vec<(String, Vec<Arg>)>,
+}
+
+/// What one statement of a [`Batch`] answered.
+#[derive(Default)]
+pub(crate) struct Answer {
+    /// Its rows (a `SELECT`'s, or a write's `RETURNING`).
+    pub rows: Vec<sqlx::any::AnyRow>,
+    /// Rows it changed (an `INSERT`, `UPDATE` or `DELETE`; meaningless for a `SELECT`).
+    pub rows_affected: u64,
+}
+
+impl Batch {
+    /// An empty batch for `conn`'s database.
+    pub(crate) fn new(conn: &sqlx::AnyConnection) -> Self {
+        Self {
+            postgres: is_postgres(conn),
+            statements: Vec::new(),
         }
     }
-    let last: i64 = sqlx::query_scalar(
-        "UPDATE sequences SET value = value + $1 WHERE name = $2 RETURNING value",
-    )
-    .bind(n)
-    .bind(name)
-    .fetch_one(conn)
-    .await?;
-    Ok((last - n + 1..=last).collect())
+
+    /// Whether the batch runs on PostgreSQL (else SQLite), for SQL that differs.
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
+    /// Adds statement `sql` with `args` for its `$1…`; its index in [`Batch::run`]'s answer.
+    pub(crate) fn push(&mut self, sql: impl Into<String>, args: Vec<Arg>) -> usize {
+        self.statements.push((sql.into(), args));
+        self.statements.len() - 1
+    }
+
+    /// ` FOR NO KEY UPDATE` on PostgreSQL, nothing on SQLite (see [`for_update`]).
+    pub(crate) fn for_update(&self) -> &'static str {
+        if self.postgres {
+            " FOR NO KEY UPDATE"
+        } else {
+            ""
+        }
+    }
+
+    /// Adds the taking of the next `count` numbers of counter `name` (see [`next_seqs`]); read
+    /// them from its answer with [`Answers::seqs`].
+    pub(crate) fn push_next_seqs(&mut self, name: &str, count: i64) -> usize {
+        if self.postgres {
+            if let Some(name) = PG_SEQUENCES.iter().find(|n| **n == name) {
+                return self.push(
+                    format!("SELECT nextval('{name}_seq') FROM generate_series(1, $1)"),
+                    vec![Arg::from(count)],
+                );
+            }
+        }
+        self.push(
+            "UPDATE sequences SET value = value + $1 WHERE name = $2 RETURNING value",
+            vec![Arg::from(count), Arg::from(name)],
+        )
+    }
+
+    /// Runs the statements in order; one [`Answer`] each.
+    pub(crate) async fn run(self, conn: &mut sqlx::AnyConnection) -> Result<Answers, Error> {
+        if self.statements.is_empty() {
+            return Ok(Answers(Vec::new()));
+        }
+        let count = self.statements.len();
+        if self.postgres || count == 1 {
+            let mut answers = Vec::with_capacity(count);
+            for (sql, args) in self.statements {
+                answers.extend(run_statements(conn, &sql, args, 1).await?);
+            }
+            return Ok(Answers(answers));
+        }
+        // One query: each statement's placeholders move past the ones before it.
+        let mut sql = String::new();
+        let mut args = Vec::new();
+        for (statement, statement_args) in self.statements {
+            sql.push_str(&shift_placeholders(&statement, args.len()));
+            sql.push_str(";\n");
+            args.extend(statement_args);
+        }
+        Ok(Answers(run_statements(conn, &sql, args, count).await?))
+    }
+}
+
+/// What a [`Batch`]'s statements answered, by the index [`Batch::push`] gave each.
+pub(crate) struct Answers(Vec<Answer>);
+
+impl Answers {
+    /// Statement `index`'s answer.
+    pub(crate) fn get(&self, index: usize) -> Result<&Answer, Error> {
+        self.0
+            .get(index)
+            .ok_or_else(|| Error::Internal(format!("no answer for statement {index}")))
+    }
+
+    /// The `count` numbers a [`Batch::push_next_seqs`] at `index` took, rising.
+    pub(crate) fn seqs(&self, index: usize, count: i64) -> Result<Vec<i64>, Error> {
+        use sqlx::Row as _;
+        let answer = self.get(index)?;
+        let mut numbers = answer
+            .rows
+            .iter()
+            .map(|row| row.try_get::<i64, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let ([last], true) = (numbers.as_slice(), count > 1) {
+            // A `sequences` row answers its last number only.
+            let last = *last;
+            numbers = (last - count + 1..=last).collect();
+        }
+        numbers.sort_unstable();
+        if numbers.len() as i64 != count {
+            return Err(Error::Internal(format!(
+                "a counter gave {} numbers for {count}",
+                numbers.len()
+            )));
+        }
+        Ok(numbers)
+    }
+}
+
+/// Runs `sql` (`count` statements) with `args`, splitting what it answers by statement.
+async fn run_statements(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    args: Vec<Arg>,
+    count: usize,
+) -> Result<Vec<Answer>, Error> {
+    use futures_util::TryStreamExt as _;
+    use sqlx::Executor as _;
+    let mut query = sqlx::query(sql);
+    for arg in args {
+        query = match arg {
+            Arg::Text(v) => query.bind(v),
+            Arg::Int(v) => query.bind(v),
+        };
+    }
+    let mut answers = Vec::with_capacity(count);
+    let mut current = Answer::default();
+    let mut results = conn.fetch_many(query);
+    while let Some(item) = results.try_next().await? {
+        match item {
+            sqlx::Either::Left(done) => {
+                current.rows_affected = done.rows_affected();
+                answers.push(std::mem::take(&mut current));
+            }
+            sqlx::Either::Right(row) => current.rows.push(row),
+        }
+    }
+    if answers.len() != count {
+        return Err(Error::Internal(format!(
+            "a batch of {count} statements answered {}",
+            answers.len()
+        )));
+    }
+    Ok(answers)
+}
+
+/// `sql` with each placeholder `$n` made `$(n + by)`.
+fn shift_placeholders(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut n = 0_usize;
+        let mut digits = 0;
+        while let Some(&(_, d)) = chars.peek() {
+            let Some(v) = d.to_digit(10) else { break };
+            n = n * 10 + v as usize;
+            digits += 1;
+            chars.next();
+        }
+        if digits > 0 {
+            out.push_str(&(n + by).to_string());
+        }
+    }
+    out
 }
 
 /// Whether `e` is a unique (or primary key) violation: a concurrent writer got there first.
@@ -442,6 +662,15 @@ mod tests {
         );
         assert_eq!(with_create_mode("sqlite::memory:"), "sqlite::memory:");
         assert_eq!(with_create_mode("postgres://h/db"), "postgres://h/db");
+    }
+
+    #[test]
+    fn shifts_placeholders_past_earlier_statements() {
+        assert_eq!(
+            shift_placeholders("UPDATE a SET b = $1 WHERE c = $2 OR d = $12", 3),
+            "UPDATE a SET b = $4 WHERE c = $5 OR d = $15"
+        );
+        assert_eq!(shift_placeholders("SELECT $1", 0), "SELECT $1");
     }
 
     #[test]

@@ -9,7 +9,10 @@
 //! a debit is a conditional `UPDATE … WHERE balance >= amount` whose miss is a [`Shortfall`],
 //! backed by a CHECK constraint. A transfer, its transactions and its status changes are
 //! written in one write transaction ([`crate::db::begin_ledger_write`]), with its idempotency
-//! key when it has one.
+//! key when it has one and its `transfer.updated` event: a new transfer in two
+//! [`Batch`]es, the reads and then the writes ([`write_transfer`]), so on SQLite its write
+//! transaction is four trips to the connection's thread (begin, reads, writes, commit) whatever
+//! the number of statements (issue 10).
 //!
 //! Locking (issue 10): on PostgreSQL a ledger write locks only the rows it reads and then
 //! changes: the accounts whose balances it moves, all at once in id order before changing any
@@ -24,12 +27,12 @@
 use crate::db::{
     begin_ledger_write, enum_from_text, for_update, from_millis, is_unique_violation,
     metadata_from_text, metadata_to_text, next_seqs, parse_stored_id, parse_stored_json,
-    parse_stored_opt_id, to_json_text, to_millis, Db,
+    parse_stored_opt_id, to_json_text, to_millis, Answer, Arg, Batch, Db,
 };
 use crate::error::Error;
 use crate::pagination::Page;
 use crate::store::idempotency::IdempotencyKey;
-use crate::store::webhooks::record_event;
+use crate::store::webhooks::{record_event, EventSlot};
 use crate::webhooks::wake;
 use chrono::{DateTime, Utc};
 use payout_model::money::{
@@ -166,40 +169,10 @@ impl LedgerError {
     }
 }
 
-/// The balances `sql` reads (`id, balance` of the accounts `ids`), by account.
-async fn read_balances(
-    conn: &mut AnyConnection,
-    sql: &str,
-    ids: &[&str],
-) -> Result<HashMap<String, Cents>, Error> {
-    let mut read = sqlx::query_as::<_, (String, Cents)>(sql);
-    for id in ids {
-        read = read.bind(*id);
-    }
-    Ok(read.fetch_all(conn).await?.into_iter().collect())
-}
-
-/// Whose accounts [`apply_moves`] may open when they are missing.
-#[derive(Clone, Copy, Debug)]
-struct AccountOpener {
-    app_id: Uuid,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-}
-
-/// Applies `moves` to the balances, all or nothing (inside the caller's write transaction).
-/// With `opener`, that user's wallet and hold accounts are opened if a move needs them.
-///
-/// The accounts' balances are read first, on PostgreSQL locked in one statement in id order (see
-/// the module docs), and checked: the first account in id order (the app's wallet before the
-/// user's) that lacks the money is the [`Shortfall`]. Then one `UPDATE` applies every net change.
-/// External accounts are not changed (they keep no stored balance). Every sum is checked (issue 8):
-/// a change that would take a balance beyond the `i64` range is [`LedgerError::Overflow`].
-async fn apply_moves(
-    conn: &mut AnyConnection,
-    moves: &[Move],
-    opener: Option<AccountOpener>,
-) -> Result<(), LedgerError> {
+/// The net change per account of `moves`, leaving out external accounts (they keep no stored
+/// balance) and accounts that end where they started. Every sum is checked (issue 8): a change
+/// beyond the `i64` range is [`LedgerError::Overflow`].
+fn net_changes(moves: &[Move]) -> Result<BTreeMap<&str, Cents>, LedgerError> {
     let mut net: BTreeMap<&str, Cents> = BTreeMap::new();
     for m in moves {
         if m.amount <= 0 || m.from == m.to {
@@ -211,25 +184,38 @@ async fn apply_moves(
         *to = to.checked_add(m.amount).ok_or(LedgerError::Overflow)?;
     }
     net.retain(|account, delta| *delta != 0 && !is_external(account));
-    if net.is_empty() {
-        return Ok(());
-    }
-    // The balances, locked on PostgreSQL (in id order, see the module docs); SQLite's write
-    // transaction already holds the database.
+    Ok(net)
+}
+
+/// Adds the read of the balances of `net`'s accounts to `batch`: on PostgreSQL locked, in one
+/// statement in id order (see the module docs); SQLite's write transaction already holds the
+/// database. Read it with [`balances_of`].
+fn push_balance_read(batch: &mut Batch, net: &BTreeMap<&str, Cents>) -> usize {
     let sql = format!(
         "SELECT id, balance FROM accounts WHERE id IN ({}) ORDER BY id{}",
         placeholders(net.len()),
-        for_update(conn)
+        batch.for_update()
     );
-    let ids: Vec<&str> = net.keys().copied().collect();
-    let mut balances = read_balances(&mut *conn, &sql, &ids).await?;
-    if let (true, Some(opener)) = (balances.len() < net.len(), opener) {
-        // A user from before the ledger: their accounts open on first use.
-        ensure_user_accounts(&mut *conn, opener.app_id, opener.user_id, opener.now).await?;
-        balances = read_balances(&mut *conn, &sql, &ids).await?;
-    }
-    // In account-id order: the first account that lacks the money is the shortfall.
-    for (account, delta) in &net {
+    batch.push(sql, net.keys().map(|id| Arg::from(*id)).collect())
+}
+
+/// The balances a [`push_balance_read`] answered, by account.
+fn balances_of(answer: &Answer) -> Result<HashMap<String, Cents>, Error> {
+    use sqlx::Row as _;
+    answer
+        .rows
+        .iter()
+        .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<Cents, _>(1)?)))
+        .collect()
+}
+
+/// Checks that every account of `net` can take its change: in account-id order (the app's
+/// wallet before the user's), the first that lacks the money is the [`Shortfall`].
+fn check_balances(
+    net: &BTreeMap<&str, Cents>,
+    balances: &HashMap<String, Cents>,
+) -> Result<(), LedgerError> {
+    for (account, delta) in net {
         let balance = *balances
             .get(*account)
             .ok_or_else(|| Error::Internal(format!("no ledger account {account}")))?;
@@ -241,7 +227,12 @@ async fn apply_moves(
             }));
         }
     }
-    // One statement for every account (the CHECK constraint stays the backstop).
+    Ok(())
+}
+
+/// Adds to `batch` the one `UPDATE` that applies every change of `net` (the CHECK constraint
+/// stays the backstop); check its answer with [`check_balances_updated`].
+fn push_balance_update(batch: &mut Batch, net: &BTreeMap<&str, Cents>) -> usize {
     let cases = (0..net.len())
         .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
         .collect::<Vec<_>>()
@@ -253,17 +244,40 @@ async fn apply_moves(
     let sql = format!(
         "UPDATE accounts SET balance = balance + CASE id {cases} ELSE 0 END WHERE id IN ({ids})"
     );
-    let mut update = sqlx::query(&sql);
-    for (account, delta) in &net {
-        update = update.bind(*account).bind(*delta);
+    let mut args = Vec::with_capacity(3 * net.len());
+    for (account, delta) in net {
+        args.push(Arg::from(*account));
+        args.push(Arg::from(*delta));
     }
-    for account in net.keys() {
-        update = update.bind(*account);
+    args.extend(net.keys().map(|account| Arg::from(*account)));
+    batch.push(sql, args)
+}
+
+/// Whether the [`push_balance_update`] of `net` changed every account.
+fn check_balances_updated(net: &BTreeMap<&str, Cents>, answer: &Answer) -> Result<(), Error> {
+    if answer.rows_affected != net.len() as u64 {
+        return Err(Error::Internal(
+            "a ledger account vanished under its lock".to_owned(),
+        ));
     }
-    let done = update.execute(&mut *conn).await?;
-    if done.rows_affected() != net.len() as u64 {
-        return Err(Error::Internal("a ledger account vanished under its lock".to_owned()).into());
+    Ok(())
+}
+
+/// Applies `moves` to the balances, all or nothing (inside the caller's write transaction):
+/// the balances are read (locked on PostgreSQL) and checked ([`check_balances`]), then one
+/// `UPDATE` applies every net change. External accounts are not changed.
+async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), LedgerError> {
+    let net = net_changes(moves)?;
+    if net.is_empty() {
+        return Ok(());
     }
+    let mut batch = Batch::new(conn);
+    let read = push_balance_read(&mut batch, &net);
+    let balances = balances_of(batch.run(&mut *conn).await?.get(read)?)?;
+    check_balances(&net, &balances)?;
+    let mut batch = Batch::new(conn);
+    let update = push_balance_update(&mut batch, &net);
+    check_balances_updated(&net, batch.run(conn).await?.get(update)?)?;
     Ok(())
 }
 
@@ -290,38 +304,42 @@ async fn insert_transactions(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let ids = next_seqs(&mut *conn, "ledger", moves.len()).await?;
-    insert_numbered_transactions(conn, transfer_id, &ids, moves, now).await
+    let mut batch = Batch::new(conn);
+    push_transactions(&mut batch, transfer_id, &ids, moves, now);
+    batch.run(conn).await?;
+    Ok(())
 }
 
-/// Inserts `moves` as transactions of `transfer_id` with ids `ids`, in one statement.
-async fn insert_numbered_transactions(
-    conn: &mut AnyConnection,
+/// Adds to `batch` the insert of `moves` as transactions of `transfer_id` with ids `ids`, one
+/// statement (none without moves).
+fn push_transactions(
+    batch: &mut Batch,
     transfer_id: &str,
     ids: &[i64],
     moves: &[Move],
     now: DateTime<Utc>,
-) -> Result<(), Error> {
+) {
     if moves.is_empty() {
-        return Ok(());
+        return;
     }
     let sql = format!(
         "INSERT INTO transactions (id, transfer_id, source, destination, amount, kind, created) \
          VALUES {}",
         value_rows(moves.len(), 7)
     );
-    let mut insert = sqlx::query(&sql);
+    let mut args = Vec::with_capacity(7 * moves.len());
     for (id, m) in ids.iter().zip(moves) {
-        insert = insert
-            .bind(*id)
-            .bind(transfer_id)
-            .bind(&m.from)
-            .bind(&m.to)
-            .bind(m.amount)
-            .bind(m.kind.as_str())
-            .bind(to_millis(now));
+        args.extend([
+            Arg::from(*id),
+            Arg::from(transfer_id),
+            Arg::from(&m.from),
+            Arg::from(&m.to),
+            Arg::from(m.amount),
+            Arg::from(m.kind.as_str()),
+            Arg::from(to_millis(now)),
+        ]);
     }
-    insert.execute(conn).await?;
-    Ok(())
+    batch.push(sql, args);
 }
 
 /// `($1, …, $columns), ($columns+1, …)`: the placeholders of `rows` rows of a multi-row insert.
@@ -436,11 +454,10 @@ pub(crate) async fn open_app_wallet_in(
         )],
         Some(serde_json::json!({"sandbox": "opening balance"})),
     );
-    let transfer = write_transfer(tx, &draft, now)
+    // The opening refill is a transfer like any other: the app's events list it (issue 10).
+    write_transfer(tx, &draft, None, true, now)
         .await
         .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
-    // The opening refill is a transfer like any other: the app's events list it (issue 10).
-    record_event(tx, app_id, EventType::TransferUpdated, &transfer, now).await?;
     Ok(())
 }
 
@@ -525,69 +542,135 @@ impl TransferDraft {
     }
 }
 
-/// Writes `draft`: balances first (a [`Shortfall`] writes nothing), then the transfer, its
-/// status history and its transactions, one statement each. Inside the caller's write
-/// transaction. Returns the transfer as [`load_transfer`] would read it back, built from what
-/// was written rather than read again under the write lock.
+/// `found`, the balances read of `net`'s accounts, completed: when some are missing and `draft`
+/// is a user's, that user's wallet and hold accounts are opened (a user from before the
+/// ledger: their accounts open on first use) and the balances read again.
+async fn opened_balances(
+    conn: &mut AnyConnection,
+    net: &BTreeMap<&str, Cents>,
+    draft: &TransferDraft,
+    now: DateTime<Utc>,
+    found: HashMap<String, Cents>,
+) -> Result<HashMap<String, Cents>, Error> {
+    let (true, Some(user_id)) = (found.len() < net.len(), draft.user_id) else {
+        return Ok(found);
+    };
+    ensure_user_accounts(&mut *conn, draft.app_id, user_id, now).await?;
+    let mut again = Batch::new(conn);
+    let at = push_balance_read(&mut again, net);
+    balances_of(again.run(conn).await?.get(at)?)
+}
+
+/// Writes `draft` inside the caller's write transaction, with idempotency key `key` and its
+/// `transfer.updated` event when `announce`, in two batches ([`Batch`]: on SQLite two trips to
+/// the connection's thread, where this was one per statement, issue 10):
+///
+/// 1. reads: the balances of the accounts it moves (locked on PostgreSQL, see the module docs),
+///    the ledger numbers of the transfer and its transactions, and the event's number and the
+///    app's webhook endpoints;
+/// 2. after the balances are checked (a [`Shortfall`] writes nothing): the balances' update, the
+///    transfer, its status history, its transactions, the key, the event and its deliveries.
+///
+/// Returns the transfer as [`load_transfer`] would read it back, built from what was written
+/// rather than read again under the write lock.
 async fn write_transfer(
     conn: &mut AnyConnection,
     draft: &TransferDraft,
+    key: Option<&IdempotencyKey>,
+    announce: bool,
     now: DateTime<Utc>,
 ) -> Result<Transfer, LedgerError> {
     let status = *draft
         .statuses
         .last()
         .ok_or_else(|| Error::Internal("a transfer without a status".to_owned()))?;
-    let opener = draft.user_id.map(|user_id| AccountOpener {
-        app_id: draft.app_id,
-        user_id,
-        now,
-    });
-    apply_moves(&mut *conn, &draft.moves, opener).await?;
+    let net = net_changes(&draft.moves)?;
+    let count = i64::try_from(1 + draft.moves.len()).map_err(|e| Error::Internal(e.to_string()))?;
+
+    let mut reads = Batch::new(conn);
+    // On PostgreSQL (where a batch runs a statement at a time anyway) the accounts are read and
+    // locked, and a missing one opened, before the event's counter row is locked: the order
+    // every ledger write takes its locks in. On SQLite the read joins the batch.
+    let mut balances = None;
+    let mut balances_read = None;
+    if !net.is_empty() {
+        if reads.is_postgres() {
+            let mut first = Batch::new(conn);
+            let at = push_balance_read(&mut first, &net);
+            let found = balances_of(first.run(&mut *conn).await?.get(at)?)?;
+            balances = Some(opened_balances(conn, &net, draft, now, found).await?);
+        } else {
+            balances_read = Some(push_balance_read(&mut reads, &net));
+        }
+    }
     // The transfer's number and its transactions' in one go.
-    let numbers = next_seqs(&mut *conn, "ledger", 1 + draft.moves.len()).await?;
+    let numbers_read = reads.push_next_seqs("ledger", count);
+    let event = announce.then(|| EventSlot::push_reads(&mut reads, draft.app_id));
+    let read = reads.run(&mut *conn).await?;
+    if let Some(at) = balances_read {
+        let found = balances_of(read.get(at)?)?;
+        balances = Some(opened_balances(conn, &net, draft, now, found).await?);
+    }
+    if let Some(balances) = &balances {
+        check_balances(&net, balances)?;
+    }
+    let numbers = read.seqs(numbers_read, count)?;
     let (seq, transaction_ids) = numbers
         .split_first()
         .ok_or_else(|| Error::Internal("no ledger number".to_owned()))?;
+
     let id = draft.id.to_string();
     let metadata = metadata_to_text(&draft.metadata)?;
-    sqlx::query(
+    let mut writes = Batch::new(conn);
+    let update = (!net.is_empty()).then(|| push_balance_update(&mut writes, &net));
+    writes.push(
         "INSERT INTO transfers (id, seq, app_id, user_id, flow_id, kind, amount, status, \
          external_data, metadata, created) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(&id)
-    .bind(*seq)
-    .bind(draft.app_id.to_string())
-    .bind(draft.user_id.map(|u| u.to_string()))
-    .bind(draft.flow_id.map(|f| f.to_string()))
-    .bind(draft.kind.as_str())
-    .bind(draft.amount)
-    .bind(status.as_str())
-    .bind(to_json_text(&draft.external_data)?)
-    .bind(&metadata)
-    .bind(to_millis(now))
-    .execute(&mut *conn)
-    .await?;
-    let sql = format!(
-        "INSERT INTO transfer_status_changes (transfer_id, position, status, changed) VALUES {}",
-        value_rows(draft.statuses.len(), 4)
+        vec![
+            Arg::from(&id),
+            Arg::from(*seq),
+            Arg::from(draft.app_id.to_string()),
+            Arg::from(draft.user_id.map(|u| u.to_string())),
+            Arg::from(draft.flow_id.map(|f| f.to_string())),
+            Arg::from(draft.kind.as_str()),
+            Arg::from(draft.amount),
+            Arg::from(status.as_str()),
+            Arg::from(to_json_text(&draft.external_data)?),
+            Arg::from(metadata.clone()),
+            Arg::from(to_millis(now)),
+        ],
     );
-    let mut history = sqlx::query(&sql);
-    for (position, status) in (0_i64..).zip(&draft.statuses) {
-        history = history
-            .bind(&id)
-            .bind(position)
-            .bind(status.as_str())
-            .bind(to_millis(now));
+    let history = draft
+        .statuses
+        .iter()
+        .zip(0_i64..)
+        .flat_map(|(status, position)| {
+            [
+                Arg::from(&id),
+                Arg::from(position),
+                Arg::from(status.as_str()),
+                Arg::from(to_millis(now)),
+            ]
+        })
+        .collect();
+    writes.push(
+        format!(
+            "INSERT INTO transfer_status_changes (transfer_id, position, status, changed) \
+             VALUES {}",
+            value_rows(draft.statuses.len(), 4)
+        ),
+        history,
+    );
+    push_transactions(&mut writes, &id, transaction_ids, &draft.moves, now);
+    if let Some(key) = key {
+        key.push_record(&mut writes, draft.app_id, draft.id, now);
     }
-    history.execute(&mut *conn).await?;
-    insert_numbered_transactions(conn, &id, transaction_ids, &draft.moves, now).await?;
 
     // As stored: the time at millisecond precision, the metadata through its column's rule.
     let created = from_millis(to_millis(now))?;
     let metadata = metadata_from_text(metadata.as_deref())?;
-    Ok(Transfer {
+    let transfer = Transfer {
         id: draft.id,
         created,
         user_id: draft.user_id,
@@ -617,12 +700,27 @@ async fn write_transfer(
         kind: draft.kind,
         external_data: draft.external_data.clone(),
         metadata,
-    })
+    };
+    if let Some(event) = event {
+        event.push_writes(
+            &read,
+            &mut writes,
+            EventType::TransferUpdated,
+            &transfer,
+            now,
+        )?;
+    }
+    let written = writes.run(conn).await?;
+    if let Some(at) = update {
+        check_balances_updated(&net, written.get(at)?)?;
+    }
+    Ok(transfer)
 }
 
-/// Writes `draft` in one write transaction and returns it as written. With `key`, a request
-/// that already made a transfer under that key returns that transfer instead (or 409 if its
-/// body differed), whether it committed before this call or raced it.
+/// Writes `draft` in one write transaction, with its `transfer.updated` event, and returns it
+/// as written. With `key`, a request that already made a transfer under that key returns that
+/// transfer instead (or 409 if its body differed), whether it committed before this call or
+/// raced it.
 ///
 /// The key is not looked up inside the transaction: every caller has looked before
 /// ([`replayed_transfer`], which also answers a replay before the request's own rules), and a
@@ -637,18 +735,7 @@ pub(crate) async fn create_transfer(
 ) -> Result<Transfer, LedgerError> {
     let written = async {
         let mut tx = begin_ledger_write(db).await?;
-        let transfer = write_transfer(&mut tx, draft, now).await?;
-        if let Some(key) = key {
-            key.record(&mut tx, draft.app_id, draft.id, now).await?;
-        }
-        record_event(
-            &mut tx,
-            draft.app_id,
-            EventType::TransferUpdated,
-            &transfer,
-            now,
-        )
-        .await?;
+        let transfer = write_transfer(&mut tx, draft, key, true, now).await?;
         tx.commit().await?;
         wake();
         Ok::<_, LedgerError>(transfer)
@@ -1015,7 +1102,7 @@ pub(crate) async fn change_status(
         TransferStatus::Completed => settle_moves(&row, &transactions)?,
         TransferStatus::Created | TransferStatus::Flagged | TransferStatus::Pending => Vec::new(),
     };
-    apply_moves(&mut tx, &moves, None).await.map_err(|e| {
+    apply_moves(&mut tx, &moves).await.map_err(|e| {
         e.into_error(|s| Error::Conflict(format!("cannot {verb} the transfer: {}", s.describe())))
     })?;
     insert_transactions(&mut tx, &row.id, &moves, now).await?;

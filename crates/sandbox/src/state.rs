@@ -58,6 +58,8 @@ pub struct AppState {
     pub(crate) demo_inbox: Arc<DemoInbox>,
     /// App credentials that matched recently ([`crate::auth::AppKeyCache`]).
     pub(crate) app_keys: Arc<crate::auth::AppKeyCache>,
+    /// The host's view of flows, kept in memory on SQLite ([`crate::store::flows::FlowCache`]).
+    pub(crate) flows: Arc<crate::store::flows::FlowCache>,
 }
 
 /// The demo receiver's verified events, newest first, at most [`DemoInbox::CAPACITY`].
@@ -92,6 +94,7 @@ impl AppState {
     /// State over `db` (from [`crate::connect`]) with `config` and the system clock.
     pub fn new(db: Db, config: Config) -> Self {
         Self {
+            flows: crate::store::flows::FlowCache::of(&db),
             db,
             limiters: Arc::new(Limiters::new(&config.rate_limits)),
             config: Arc::new(config),

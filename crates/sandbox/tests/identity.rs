@@ -1754,3 +1754,124 @@ mod access {
             .assert_error(401, "session_expired");
     }
 }
+
+/// The host's view of a flow (`GET /api/v2/flows/{id}`) is kept in memory on SQLite (issue 10,
+/// throughput): each test reads the flow first, so a cache that missed an invalidation would
+/// answer the old flow, then changes it through one of the paths that change what the host
+/// sees, and reads it again.
+mod host_flow_view {
+    use super::*;
+
+    async fn host_flow(app: &TestApp, flow: &Value) -> Value {
+        let res = app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        res.json()
+    }
+
+    #[tokio::test]
+    async fn shows_a_step_completed_by_hand_after_it_was_read() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        assert_eq!(host_flow(&app, &flow).await["completed_steps"], json!([]));
+        let session = app.create_session(&flow["id"], None).await;
+        let res = app
+            .post_empty(
+                "/api/flow/steps/redirect/complete",
+                Auth::Bearer(session["token"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(
+            host_flow(&app, &flow).await["completed_steps"],
+            json!(["redirect"])
+        );
+    }
+
+    #[tokio::test]
+    async fn shows_a_step_completed_by_its_form_after_it_was_read() {
+        let app = TestApp::new().await;
+        let (flow, _, token) = app
+            .signed_in_flow(json!(["compliance", redirect()]), bob())
+            .await;
+        assert_eq!(host_flow(&app, &flow).await["completed_steps"], json!([]));
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(
+            host_flow(&app, &flow).await["completed_steps"],
+            json!(["compliance"])
+        );
+        let (flow, _, token) = app
+            .signed_in_flow(json!(["background-check", redirect()]), bob())
+            .await;
+        assert_eq!(host_flow(&app, &flow).await["completed_steps"], json!([]));
+        let res = run_check(&app, &token, us_check("123-45-6789")).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(
+            host_flow(&app, &flow).await["completed_steps"],
+            json!(["background-check"])
+        );
+    }
+
+    #[tokio::test]
+    async fn shows_the_user_a_sign_in_claimed_the_flow_for_after_it_was_read() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let (flow, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(host_flow(&app, &flow).await["user_id"], Value::Null);
+        assert_eq!(app.ask_code(&token, "1", "415-433-2334").await.status, 200);
+        let res = app.verify_code(&token, "000000").await;
+        assert_eq!(res.json()["status"], "signed_in");
+        assert_eq!(host_flow(&app, &flow).await["user_id"], user["id"]);
+    }
+
+    #[tokio::test]
+    async fn shows_the_user_a_sign_up_claimed_the_flow_for_after_it_was_read() {
+        let app = TestApp::new().await;
+        let (flow, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token, "44", "07911 123456").await.status, 200);
+        let res = app.verify_code(&token, "000000").await;
+        assert_eq!(res.json(), json!({"status": "profile_required"}));
+        assert_eq!(host_flow(&app, &flow).await["user_id"], Value::Null);
+        let res = app
+            .post(
+                "/api/flow/auth/profile",
+                Auth::Bearer(&token),
+                json!({"first_name": "Ada", "last_name": "Lovelace",
+                       "email": "ada@example.com"}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let user_id = res.json()["flow"]["user_id"].clone();
+        assert!(user_id.is_string());
+        assert_eq!(host_flow(&app, &flow).await["user_id"], user_id);
+    }
+
+    #[tokio::test]
+    async fn another_apps_flow_stays_not_found_once_read_by_its_own() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        host_flow(&app, &flow).await;
+        let other = app
+            .post("/api/v2/apps", Auth::Org, json!({"name": "Other app"}))
+            .await;
+        assert_eq!(other.status, 200, "{}", other.text());
+        let other = other.json();
+        let res = app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::Basic(
+                    other["client_id"].as_str().unwrap(),
+                    other["api_key"].as_str().unwrap(),
+                ),
+            )
+            .await;
+        res.assert_error(404, "not_found");
+    }
+}

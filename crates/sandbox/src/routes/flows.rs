@@ -7,7 +7,7 @@ use crate::extract::{ApiJson, PathParam};
 use crate::routes::Mount;
 use crate::state::AppState;
 use crate::store::apps::default_fee_party;
-use crate::store::flows::{flow_not_found, insert_flow, FlowRow};
+use crate::store::flows::{flow_not_found, host_flow, insert_flow};
 use crate::store::users::user_exists;
 use axum::extract::State;
 use axum::{Json, Router};
@@ -54,16 +54,14 @@ async fn create_flow(
     }))
 }
 
-/// `GET /api/v2/flows/{id}`: one of the calling app's flows, with its progress.
+/// `GET /api/v2/flows/{id}`: one of the calling app's flows, with its progress (from memory
+/// on SQLite: [`crate::store::flows::FlowCache`]).
 async fn get_flow(
     State(state): State<AppState>,
     app: HostApp,
     id: PathParam,
 ) -> Result<Json<Flow>, Error> {
     let id = id.id(flow_not_found)?;
-    let row = FlowRow::find(&state.db, id)
-        .await?
-        .filter(|row| row.app_id == app.id.to_string())
-        .ok_or_else(flow_not_found)?;
-    Ok(Json(row.to_flow(&state.config)?))
+    let flow = host_flow(&state.db, &state.flows, &state.config, app.id, id).await?;
+    Ok(Json(flow))
 }

@@ -1,6 +1,8 @@
 //! Payouts (seed 004, "Create Payout"; issue 4): the one engine behind the host's and the
-//! flow's payout routes: which payout method a host payout goes to ([`host_payout_method`]) and
-//! the transfer a payout writes ([`payout_draft`], then [`crate::ledger::create_transfer`]).
+//! flow's payout routes: which payout method a host payout goes to ([`host_payout_method_in`])
+//! and the transfer a payout writes ([`payout_draft`], then [`crate::ledger::create_transfer`]).
+//! A host payout reads everything it checks in one [`Batch`] before its write transaction
+//! (issue 10: on SQLite one trip to the connection's thread).
 //!
 //! The sandbox rails: PayPal, Venmo and Cash App payouts complete at once (user → `external:
 //! <platform>`); ACH payouts go `pending` with the money in the user's hold until the sandbox's
@@ -9,17 +11,17 @@
 //! the app's wallet (`platform`, the default) or out of the amount (`user`).
 
 use crate::auth::FlowUser;
-use crate::db::Db;
+use crate::db::{Answer, Batch, Db};
 use crate::error::Error;
 use crate::ledger::{
-    app_account, create_transfer, fees_account, hold_account, insufficient_funds, rail_account,
-    replayed_transfer, user_account, user_wallet, Move, TransferDraft,
+    app_account, create_transfer, fees_account, hold_account, insufficient_funds, load_transfer,
+    rail_account, replayed_transfer, user_account, user_wallet, Move, TransferDraft,
 };
 use crate::secret::random_alphanumeric;
-use crate::store::apps::{default_fee_party, min_flow_payout};
+use crate::store::apps::{default_fee_party_in, min_flow_payout, push_default_fee_party};
 use crate::store::idempotency::IdempotencyKey;
 use crate::store::payout_methods::{chosen_platform, MethodRow};
-use crate::store::users::{payout_block, user_exists};
+use crate::store::users::{payout_block, push_user_exists};
 use crate::test_values::completes_at_once;
 use chrono::{DateTime, Utc};
 use payout_model::money::{
@@ -27,12 +29,11 @@ use payout_model::money::{
     Transfer, TransferStatus, TransferType,
 };
 use payout_model::{FlowState, Metadata, Rule};
-use sqlx::AnyConnection;
 use uuid::Uuid;
 
 /// A host payout (`POST /api/v2/payouts`) of app `app_id` at `now`: replays an idempotency
 /// key's first transfer; 422 naming `user_id` for another app's user, or as
-/// [`host_payout_method`] says; `fund` first moves the amount from the app's wallet to the
+/// [`host_payout_method_in`] says; `fund` first moves the amount from the app's wallet to the
 /// user's, in the same transfer; 422 on `amount` for money a wallet does not have.
 pub(crate) async fn host_payout(
     db: &Db,
@@ -45,19 +46,33 @@ pub(crate) async fn host_payout(
         .as_deref()
         .map(|key| IdempotencyKey::new("payouts", key, &new))
         .transpose()?;
-    if let Some(transfer) = replayed_transfer(db, app_id, key.as_ref()).await? {
-        return Ok(transfer);
+    // Every read before the write in one batch (one trip on SQLite, issue 10), its answers
+    // taken in the order of the rules: a replay first, then the user, the fee party, the method.
+    let mut conn = db.acquire().await?;
+    let mut reads = Batch::new(&conn);
+    let earlier = key.as_ref().map(|key| key.push_earlier(&mut reads, app_id));
+    let user = push_user_exists(&mut reads, app_id, new.user_id);
+    let default_party = new
+        .payout_fee_party
+        .is_none()
+        .then(|| push_default_fee_party(&mut reads, app_id));
+    let method = push_host_payout_method(&mut reads, &new);
+    let read = reads.run(&mut conn).await?;
+    if let (Some(key), Some(at)) = (key.as_ref(), earlier) {
+        if let Some(id) = key.earlier_in(read.get(at)?)? {
+            return load_transfer(&mut conn, id).await;
+        }
     }
-    if !user_exists(db, app_id, new.user_id).await? {
+    drop(conn);
+    if read.get(user)?.rows.is_empty() {
         return Err(Error::broke("user_id", Rule::NoSuchUser));
     }
-    let party = match new.payout_fee_party {
-        Some(party) => party,
-        None => default_fee_party(db, app_id).await?,
+    let party = match (new.payout_fee_party, default_party) {
+        (Some(party), _) => party,
+        (None, Some(at)) => default_fee_party_in(read.get(at)?)?,
+        (None, None) => return Err(Error::Internal("no fee party was read".to_owned())),
     };
-    let mut conn = db.acquire().await?;
-    let method = host_payout_method(&mut conn, &new).await?;
-    drop(conn);
+    let method = host_payout_method_in(&new, read.get(method?)?)?;
     let draft = payout_draft(PayoutOrder {
         app_id,
         user_id: new.user_id,
@@ -154,55 +169,65 @@ fn above_balance(withdrawable: Cents) -> Error {
     )
 }
 
-/// The payout method a host payout `new` goes to: `account_id` when given (422 naming it when it
-/// is not the user's, or naming `platform` when that disagrees), else the user's method on
-/// `platform` (`default`: their default method; 422 naming `platform` when they have none).
-async fn host_payout_method(conn: &mut AnyConnection, new: &NewPayout) -> Result<MethodRow, Error> {
-    let account_id = new
-        .account_id
+/// `account_id` of a host payout `new`, when it gives one.
+fn account_id(new: &NewPayout) -> Option<&str> {
+    new.account_id
         .as_deref()
         .map(str::trim)
-        .filter(|a| !a.is_empty());
-    Ok(match account_id {
+        .filter(|a| !a.is_empty())
+}
+
+/// The 422 naming `account_id` for a payout method that is not the user's.
+fn not_their_method() -> Error {
+    Error::invalid_field(
+        "account_id",
+        Rule::NotYourPayoutMethod,
+        "is not a payout method of this user",
+    )
+}
+
+/// Adds to `batch` the read of the payout method a host payout `new` goes to (see
+/// [`host_payout_method_in`]); 422 naming `account_id` when it cannot name one.
+fn push_host_payout_method(batch: &mut Batch, new: &NewPayout) -> Result<usize, Error> {
+    Ok(match account_id(new) {
         Some(account_id) => {
-            let not_theirs = || {
-                Error::invalid_field(
-                    "account_id",
-                    Rule::NotYourPayoutMethod,
-                    "is not a payout method of this user",
-                )
-            };
-            let id = Uuid::try_parse(account_id).map_err(|_| not_theirs())?;
-            let method = MethodRow::find(conn, new.user_id, id)
-                .await?
-                .ok_or_else(not_theirs)?;
-            if let Some(platform) = chosen_platform(new.platform) {
-                let actual = method.platform()?;
-                if actual != platform {
-                    return Err(Error::invalid_field(
-                        "platform",
-                        Rule::PlatformMismatch,
-                        format!(
-                            "is {}, but the payout method is {}",
-                            platform.as_str(),
-                            actual.as_str()
-                        ),
-                    ));
-                }
-            }
-            method
+            let id = Uuid::try_parse(account_id).map_err(|_| not_their_method())?;
+            MethodRow::push_find(batch, new.user_id, id)
         }
-        None => MethodRow::for_platform(conn, new.user_id, new.platform)
-            .await?
-            .ok_or_else(|| {
-                let message = match chosen_platform(new.platform) {
-                    Some(platform) => {
-                        format!("the user has no {} payout method", platform.as_str())
-                    }
-                    None => "the user has no payout method".to_owned(),
-                };
-                Error::invalid_field("platform", Rule::NoPayoutMethod, message)
-            })?,
+        None => MethodRow::push_for_platform(batch, new.user_id, new.platform),
+    })
+}
+
+/// The payout method a host payout `new` goes to, from what [`push_host_payout_method`] read:
+/// `account_id` when given (422 naming it when it is not the user's, or naming `platform` when
+/// that disagrees), else the user's method on `platform` (`default`: their default method; 422
+/// naming `platform` when they have none).
+fn host_payout_method_in(new: &NewPayout, answer: &Answer) -> Result<MethodRow, Error> {
+    let found = MethodRow::found_in(answer)?;
+    if account_id(new).is_some() {
+        let method = found.ok_or_else(not_their_method)?;
+        if let Some(platform) = chosen_platform(new.platform) {
+            let actual = method.platform()?;
+            if actual != platform {
+                return Err(Error::invalid_field(
+                    "platform",
+                    Rule::PlatformMismatch,
+                    format!(
+                        "is {}, but the payout method is {}",
+                        platform.as_str(),
+                        actual.as_str()
+                    ),
+                ));
+            }
+        }
+        return Ok(method);
+    }
+    found.ok_or_else(|| {
+        let message = match chosen_platform(new.platform) {
+            Some(platform) => format!("the user has no {} payout method", platform.as_str()),
+            None => "the user has no payout method".to_owned(),
+        };
+        Error::invalid_field("platform", Rule::NoPayoutMethod, message)
     })
 }
 

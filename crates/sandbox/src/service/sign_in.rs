@@ -238,6 +238,7 @@ pub(crate) async fn verify_code(
     };
     sign_in(&mut tx, session, user_id, now).await?;
     tx.commit().await?;
+    state.flows.invalidate(session.flow_id);
     wake();
     Ok(Verified::SignedIn)
 }
@@ -253,7 +254,8 @@ fn not_this_persons_phone() -> Error {
     })
 }
 
-/// Signs the session in as `user_id`, inside the caller's transaction: the flow is claimed for
+/// Signs the session in as `user_id`, inside the caller's transaction (which, after its commit,
+/// invalidates the host's cached view of the flow: `state.flows`): the flow is claimed for
 /// them when it names nobody yet (409 when someone else claimed it meanwhile), the session acts
 /// for them (409 when it already acts for someone), and they are verified (their phone just
 /// proved it).
@@ -312,6 +314,7 @@ pub(crate) async fn sign_up(
     insert_user(&mut tx, session.app_id, &user, None, now).await?;
     sign_in(&mut tx, session, user.id, now).await?;
     tx.commit().await?;
+    state.flows.invalidate(session.flow_id);
     wake();
     tracing::info!(
         app_id = %session.app_id,

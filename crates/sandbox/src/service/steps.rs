@@ -9,7 +9,7 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::ledger::payout_made_in_flow;
 use crate::store::bank_accounts::has_bank_account;
-use crate::store::flows::{flow_not_found, flow_state, set_completed_steps, FlowRow};
+use crate::store::flows::{flow_not_found, flow_state, set_completed_steps, FlowCache, FlowRow};
 use crate::store::payout_methods::has_payout_method;
 use crate::store::sessions::end_sessions_soon;
 use crate::store::webhooks::record_flow_updated;
@@ -77,7 +77,8 @@ fn check_current(flow: &FlowState, step: StepName) -> Result<(), Error> {
 /// never overwritten, on SQLite and PostgreSQL alike, whatever the isolation level.
 ///
 /// The write and the `flow.updated` event it causes (the flow as the host reads it, links from
-/// `config`) commit in one transaction (issue 10).
+/// `config`) commit in one transaction (issue 10); the host's cached view of the flow is
+/// invalidated after the commit ([`FlowCache`]).
 ///
 /// A completion (at `now`) that completes the flow ends every session of the flow at most
 /// [`COMPLETED_SESSION_MINUTES`](payout_model::COMPLETED_SESSION_MINUTES) later (issue 8).
@@ -110,6 +111,7 @@ pub(crate) async fn record_step_completed(
         {
             record_flow_updated(&mut tx, config, flow_id, now).await?;
             tx.commit().await?;
+            FlowCache::of(db).invalidate(flow_id);
             wake();
             tracing::info!(%step, "step completed");
             if flow_state.is_complete() {

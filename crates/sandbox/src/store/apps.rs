@@ -10,7 +10,7 @@
 
 use crate::db::{
     enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, to_json_text,
-    to_millis, Db,
+    to_millis, Answer, Arg, Batch, Db,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -556,12 +556,28 @@ pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Erro
 /// Who pays payout fees when a flow or payout of app `app_id` does not say (migration 0010;
 /// the platform by default).
 pub(crate) async fn default_fee_party(db: &Db, app_id: Uuid) -> Result<FeeParty, Error> {
-    let party: Option<String> =
-        sqlx::query_scalar("SELECT payout_fee_party FROM apps WHERE id = $1")
-            .bind(app_id.to_string())
-            .fetch_optional(db)
-            .await?;
-    party
+    let mut conn = db.acquire().await?;
+    let mut batch = Batch::new(&conn);
+    let at = push_default_fee_party(&mut batch, app_id);
+    default_fee_party_in(batch.run(&mut conn).await?.get(at)?)
+}
+
+/// Adds [`default_fee_party`]'s read to `batch`; read its answer with [`default_fee_party_in`].
+pub(crate) fn push_default_fee_party(batch: &mut Batch, app_id: Uuid) -> usize {
+    batch.push(
+        "SELECT payout_fee_party FROM apps WHERE id = $1",
+        vec![Arg::from(app_id.to_string())],
+    )
+}
+
+/// What a [`push_default_fee_party`] read: as [`default_fee_party`] answers.
+pub(crate) fn default_fee_party_in(answer: &Answer) -> Result<FeeParty, Error> {
+    use sqlx::Row as _;
+    answer
+        .rows
+        .first()
+        .map(|row| row.try_get::<String, _>(0))
+        .transpose()?
         .map(|p| enum_from_text("payout_fee_party", &p))
         .transpose()
         .map(Option::unwrap_or_default)

@@ -1,5 +1,8 @@
 //! The `flows` table: flows as the host created them, their progress (`completed_steps`), who
-//! they are for, and the one-time claim of a pre-authenticated link (migration 0006).
+//! they are for, and the one-time claim of a pre-authenticated link (migration 0006); and
+//! [`FlowCache`], the host's `GET /api/v2/flows/{id}` answers kept in memory on SQLite (issue 10,
+//! throughput), which every write that changes what that endpoint shows invalidates after its
+//! commit.
 
 use crate::config::Config;
 use crate::db::{
@@ -11,6 +14,9 @@ use chrono::{DateTime, Utc};
 use payout_model::money::FeeParty;
 use payout_model::{Flow, FlowState, NewFlow, Step, StepName};
 use sqlx::AnyConnection;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use uuid::Uuid;
 
 /// The 404 for a flow that does not exist or is another app's.
@@ -50,6 +56,146 @@ pub(crate) async fn insert_flow(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Flow `id` as `GET /api/v2/flows/{id}` shows it to app `app_id` (links from `config`); 404 for
+/// a flow that does not exist or is another app's. Served from the database's [`FlowCache`]
+/// when it holds the flow.
+pub(crate) async fn host_flow(
+    db: &Db,
+    cache: &FlowCache,
+    config: &Config,
+    app_id: Uuid,
+    id: Uuid,
+) -> Result<Flow, Error> {
+    if let Some(cached) = cache.get(id) {
+        return cached.for_app(app_id);
+    }
+    let generation = cache.generation();
+    let row = FlowRow::find(db, id).await?.ok_or_else(flow_not_found)?;
+    let cached = Arc::new(CachedFlow {
+        app_id: parse_stored_id(&row.app_id)?,
+        flow: row.to_flow(config)?,
+    });
+    cache.put(generation, id, Arc::clone(&cached));
+    cached.for_app(app_id)
+}
+
+/// The host's view of flows (`GET /api/v2/flows/{id}`) kept in memory, one per database
+/// ([`FlowCache::of`]), so a host polling a flow costs no query (issue 10: a query is a round
+/// trip to the SQLite connection's thread, most of that endpoint's time).
+///
+/// Correctness rests on two rules:
+///
+/// - every write that changes what the endpoint shows (a step completed:
+///   [`crate::service::steps`]; a sign-in claiming the flow: [`crate::service::sign_in`]) calls
+///   [`FlowCache::invalidate`] **after its commit** and before it answers, so a request that
+///   starts after that answer never reads the old flow;
+/// - a reader notes the [generation](FlowCache::generation) before it reads the database and
+///   [`FlowCache::put`] keeps its answer only if no invalidation happened since: a reader that
+///   read the row before a write committed can never store the old flow after that write's
+///   invalidation. (One stored before the invalidation is removed by it.)
+///
+/// Enabled on SQLite only, where this process is taken to be the database's only writer of
+/// flows (one sandbox per SQLite file: a second process's writes would not invalidate this one's
+/// entries). On PostgreSQL, which several sandbox processes may share, every read goes to the
+/// database.
+#[derive(Debug)]
+pub(crate) struct FlowCache {
+    enabled: bool,
+    generation: AtomicU64,
+    entries: Mutex<HashMap<Uuid, Arc<CachedFlow>>>,
+}
+
+/// A flow as the host sees it, and whose it is.
+#[derive(Debug)]
+pub(crate) struct CachedFlow {
+    app_id: Uuid,
+    flow: Flow,
+}
+
+impl CachedFlow {
+    /// The flow for app `app_id`: 404 when it is another app's.
+    fn for_app(&self, app_id: Uuid) -> Result<Flow, Error> {
+        if self.app_id == app_id {
+            Ok(self.flow.clone())
+        } else {
+            Err(flow_not_found())
+        }
+    }
+}
+
+impl FlowCache {
+    /// Entries kept at most; the cache is emptied when it is full.
+    const CAPACITY: usize = 10_000;
+
+    /// A cache that keeps entries only when `enabled`.
+    pub(crate) fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cache of database `db`, the same for every caller in this process (enabled on
+    /// SQLite only, see the type's docs).
+    pub(crate) fn of(db: &Db) -> Arc<FlowCache> {
+        type Caches = HashMap<String, Arc<FlowCache>>;
+        static CACHES: std::sync::LazyLock<Mutex<Caches>> =
+            std::sync::LazyLock::new(Default::default);
+        let options = db.connect_options();
+        let url = options.database_url.as_str();
+        let mut caches = CACHES.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(cache) = caches.get(url) {
+            return Arc::clone(cache);
+        }
+        let cache = Arc::new(FlowCache::new(url.starts_with("sqlite:")));
+        caches.insert(url.to_owned(), Arc::clone(&cache));
+        cache
+    }
+
+    /// The entry for flow `id`, if one is kept.
+    fn get(&self, id: Uuid) -> Option<Arc<CachedFlow>> {
+        if !self.enabled {
+            return None;
+        }
+        self.lock().get(&id).cloned()
+    }
+
+    /// The generation to note before reading a flow from the database, for [`FlowCache::put`].
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Keeps `flow` as flow `id`'s entry, read from the database after [`FlowCache::generation`]
+    /// answered `generation`, unless an invalidation happened since (then it may be stale).
+    fn put(&self, generation: u64, id: Uuid, flow: Arc<CachedFlow>) {
+        if !self.enabled {
+            return;
+        }
+        let mut entries = self.lock();
+        // Under the lock that `invalidate` takes too: no invalidation can slip in between.
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        if entries.len() >= Self::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(id, flow);
+    }
+
+    /// Forgets flow `id`, and makes every read in flight not keep what it read: call it after
+    /// committing a change to what `GET /api/v2/flows/{id}` shows, before answering.
+    pub(crate) fn invalidate(&self, id: Uuid) {
+        let mut entries = self.lock();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        entries.remove(&id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<CachedFlow>>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Flow `flow_id` as the app routes on it, or 404.
@@ -205,5 +351,69 @@ impl FlowRow {
 
     fn completed_steps(&self) -> Result<Vec<StepName>, Error> {
         parse_stored_json("completed_steps", &self.completed_steps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn flow(app_id: Uuid, completed: Vec<StepName>) -> Arc<CachedFlow> {
+        let id = Uuid::new_v4();
+        Arc::new(CachedFlow {
+            app_id,
+            flow: Flow {
+                id,
+                created: DateTime::from_timestamp_millis(0).unwrap(),
+                user_id: None,
+                steps: Vec::new(),
+                completed_steps: completed,
+                link: String::new(),
+                metadata: None,
+                payout_link_id: None,
+            },
+        })
+    }
+
+    #[test]
+    fn a_read_from_before_an_invalidation_is_not_kept() {
+        let cache = FlowCache::new(true);
+        let (app, id) = (Uuid::new_v4(), Uuid::new_v4());
+        // A reader notes the generation and reads the old row; a write commits and invalidates.
+        let generation = cache.generation();
+        let stale = flow(app, Vec::new());
+        cache.invalidate(id);
+        cache.put(generation, id, stale);
+        assert!(cache.get(id).is_none(), "a stale read was kept");
+        // A reader that starts after the invalidation keeps what it read.
+        let generation = cache.generation();
+        cache.put(generation, id, flow(app, vec![StepName::Redirect]));
+        let kept = cache.get(id).unwrap();
+        assert_eq!(
+            kept.for_app(app).unwrap().completed_steps,
+            [StepName::Redirect]
+        );
+    }
+
+    #[test]
+    fn an_entry_kept_before_an_invalidation_is_forgotten() {
+        let cache = FlowCache::new(true);
+        let (app, id) = (Uuid::new_v4(), Uuid::new_v4());
+        cache.put(cache.generation(), id, flow(app, Vec::new()));
+        assert!(cache.get(id).is_some());
+        cache.invalidate(id);
+        assert!(cache.get(id).is_none());
+    }
+
+    #[test]
+    fn another_apps_flow_is_not_found_and_a_disabled_cache_keeps_nothing() {
+        let cache = FlowCache::new(true);
+        let id = Uuid::new_v4();
+        cache.put(cache.generation(), id, flow(Uuid::new_v4(), Vec::new()));
+        assert!(cache.get(id).unwrap().for_app(Uuid::new_v4()).is_err());
+        let off = FlowCache::new(false);
+        off.put(off.generation(), id, flow(Uuid::new_v4(), Vec::new()));
+        assert!(off.get(id).is_none());
     }
 }

@@ -9,7 +9,7 @@
 //! racing requests can never both pay; the loser reads the winner's transfer, or gets 409 when
 //! its body differed.
 
-use crate::db::{parse_stored_id, to_millis};
+use crate::db::{parse_stored_id, to_millis, Answer, Arg, Batch};
 use crate::error::Error;
 use crate::secret::{digests_match, sha256_hex};
 use chrono::{DateTime, Utc};
@@ -67,46 +67,60 @@ impl IdempotencyKey {
         conn: &mut AnyConnection,
         app_id: Uuid,
     ) -> Result<Option<Uuid>, Error> {
-        let row: Option<(String, String)> = sqlx::query_as(
+        let mut batch = Batch::new(conn);
+        let at = self.push_earlier(&mut batch, app_id);
+        self.earlier_in(batch.run(conn).await?.get(at)?)
+    }
+
+    /// Adds [`IdempotencyKey::earlier`]'s read to `batch`; read its answer with
+    /// [`IdempotencyKey::earlier_in`].
+    pub(crate) fn push_earlier(&self, batch: &mut Batch, app_id: Uuid) -> usize {
+        batch.push(
             "SELECT request_hash, transfer_id FROM idempotency_keys \
              WHERE app_id = $1 AND scope = $2 AND idempotency_key = $3",
+            vec![
+                Arg::from(app_id.to_string()),
+                Arg::from(&self.scope),
+                Arg::from(&self.key),
+            ],
         )
-        .bind(app_id.to_string())
-        .bind(&self.scope)
-        .bind(&self.key)
-        .fetch_optional(conn)
-        .await?;
-        match row {
-            None => Ok(None),
-            Some((hash, transfer_id)) if digests_match(&hash, &self.request_hash) => {
-                Ok(Some(parse_stored_id(&transfer_id)?))
-            }
-            Some(_) => Err(key_reused()),
+    }
+
+    /// What a [`IdempotencyKey::push_earlier`] read: as [`IdempotencyKey::earlier`] answers.
+    pub(crate) fn earlier_in(&self, answer: &Answer) -> Result<Option<Uuid>, Error> {
+        use sqlx::Row as _;
+        let Some(row) = answer.rows.first() else {
+            return Ok(None);
+        };
+        let (hash, transfer_id): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        if digests_match(&hash, &self.request_hash) {
+            Ok(Some(parse_stored_id(&transfer_id)?))
+        } else {
+            Err(key_reused())
         }
     }
 
-    /// Records that this key made `transfer_id` (inside the transfer's write transaction). A
-    /// unique violation means another request with the key won the race.
-    pub(crate) async fn record(
+    /// Adds to `batch` the record that this key made `transfer_id` (inside the transfer's write
+    /// transaction). A unique violation means another request with the key won the race.
+    pub(crate) fn push_record(
         &self,
-        conn: &mut AnyConnection,
+        batch: &mut Batch,
         app_id: Uuid,
         transfer_id: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        sqlx::query(
+    ) {
+        batch.push(
             "INSERT INTO idempotency_keys (app_id, scope, idempotency_key, request_hash, \
              transfer_id, created) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(app_id.to_string())
-        .bind(&self.scope)
-        .bind(&self.key)
-        .bind(&self.request_hash)
-        .bind(transfer_id.to_string())
-        .bind(to_millis(now))
-        .execute(conn)
-        .await?;
-        Ok(())
+            vec![
+                Arg::from(app_id.to_string()),
+                Arg::from(&self.scope),
+                Arg::from(&self.key),
+                Arg::from(&self.request_hash),
+                Arg::from(transfer_id.to_string()),
+                Arg::from(to_millis(now)),
+            ],
+        );
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::db::{
     begin_write, enum_from_text, from_millis, next_seq, parse_stored_id, to_flag, to_json_text,
-    to_millis, Db,
+    to_millis, Answer, Arg, Batch, Db,
 };
 use crate::error::Error;
 use chrono::{DateTime, Utc};
@@ -40,37 +40,49 @@ impl MethodRow {
         user_id: Uuid,
         id: Uuid,
     ) -> Result<Option<MethodRow>, Error> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE id = $1 AND user_id = $2"
-        ))
-        .bind(id.to_string())
-        .bind(user_id.to_string())
-        .fetch_optional(conn)
-        .await?)
+        let mut batch = Batch::new(conn);
+        let at = Self::push_find(&mut batch, user_id, id);
+        Self::found_in(batch.run(conn).await?.get(at)?)
     }
 
-    /// The method a payout on `choice` uses: the default for `default`, else the user's method
-    /// on that platform (the default one if it is, else the oldest).
-    pub(crate) async fn for_platform(
-        conn: &mut AnyConnection,
+    /// Adds [`MethodRow::find`]'s read to `batch`; read its answer with [`MethodRow::found_in`].
+    pub(crate) fn push_find(batch: &mut Batch, user_id: Uuid, id: Uuid) -> usize {
+        batch.push(
+            format!("SELECT {METHOD_COLUMNS} FROM payout_methods WHERE id = $1 AND user_id = $2"),
+            vec![Arg::from(id.to_string()), Arg::from(user_id.to_string())],
+        )
+    }
+
+    /// Adds to `batch` the read of the method a payout on `choice` uses: the default for
+    /// `default`, else the user's method on that platform (the default one if it is, else the
+    /// oldest); read its answer with [`MethodRow::found_in`].
+    pub(crate) fn push_for_platform(
+        batch: &mut Batch,
         user_id: Uuid,
         choice: PlatformChoice,
-    ) -> Result<Option<MethodRow>, Error> {
-        let platform = chosen_platform(choice);
-        let sql = match platform {
-            None => format!(
-                "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE user_id = $1 AND is_default = 1"
+    ) -> usize {
+        match chosen_platform(choice) {
+            None => batch.push(
+                format!(
+                    "SELECT {METHOD_COLUMNS} FROM payout_methods \
+                     WHERE user_id = $1 AND is_default = 1"
+                ),
+                vec![Arg::from(user_id.to_string())],
             ),
-            Some(_) => format!(
-                "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE user_id = $1 \
-                 AND platform = $2 ORDER BY is_default DESC, seq LIMIT 1"
+            Some(platform) => batch.push(
+                format!(
+                    "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE user_id = $1 \
+                     AND platform = $2 ORDER BY is_default DESC, seq LIMIT 1"
+                ),
+                vec![Arg::from(user_id.to_string()), Arg::from(platform.as_str())],
             ),
-        };
-        let mut query = sqlx::query_as(&sql).bind(user_id.to_string());
-        if let Some(platform) = platform {
-            query = query.bind(platform.as_str());
         }
-        Ok(query.fetch_optional(conn).await?)
+    }
+
+    /// The method a [`MethodRow::push_find`] or [`MethodRow::push_for_platform`] read, if any.
+    pub(crate) fn found_in(answer: &Answer) -> Result<Option<MethodRow>, Error> {
+        use sqlx::FromRow as _;
+        Ok(answer.rows.first().map(MethodRow::from_row).transpose()?)
     }
 
     /// The method's id.

@@ -4,7 +4,9 @@
 //! and the columns the sign-in and the identity steps read and set (phone, `verified`,
 //! `has_criminal_activity`).
 
-use crate::db::{metadata_from_text, metadata_to_text, parse_stored_id, to_flag, to_millis, Db};
+use crate::db::{
+    metadata_from_text, metadata_to_text, parse_stored_id, to_flag, to_millis, Arg, Batch, Db,
+};
 use crate::error::Error;
 use crate::ledger::ensure_user_accounts;
 use crate::phone::ParsedPhone;
@@ -111,13 +113,21 @@ pub(crate) async fn find_user(
 
 /// Whether `user_id` is a user of app `app_id`.
 pub(crate) async fn user_exists(db: &Db, app_id: Uuid, user_id: Uuid) -> Result<bool, Error> {
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND app_id = $2")
-            .bind(user_id.to_string())
-            .bind(app_id.to_string())
-            .fetch_optional(db)
-            .await?;
-    Ok(found.is_some())
+    let mut conn = db.acquire().await?;
+    let mut batch = Batch::new(&conn);
+    let at = push_user_exists(&mut batch, app_id, user_id);
+    Ok(!batch.run(&mut conn).await?.get(at)?.rows.is_empty())
+}
+
+/// Adds [`user_exists`]'s read to `batch`: the user exists when its answer has a row.
+pub(crate) fn push_user_exists(batch: &mut Batch, app_id: Uuid, user_id: Uuid) -> usize {
+    batch.push(
+        "SELECT id FROM users WHERE id = $1 AND app_id = $2",
+        vec![
+            Arg::from(user_id.to_string()),
+            Arg::from(app_id.to_string()),
+        ],
+    )
 }
 
 /// Whether `phone` is user `user_id`'s.

@@ -2,12 +2,13 @@
 //! (`events`), the outbox of deliveries owed (`webhook_deliveries`) and the log of attempts
 //! (`webhook_attempts`). [`record_event`] is how a change reports itself: it runs inside the
 //! change's own write transaction, so the event and its deliveries exist exactly when the change
-//! does. The worker that drains the outbox is [`crate::webhooks`]; it claims and settles rows
+//! does; [`EventSlot`] is the same in two [`Batch`]es, for a change that batches its own
+//! statements (a new transfer). The worker that drains the outbox is [`crate::webhooks`]; it claims and settles rows
 //! through the functions at the end of this module.
 
 use crate::db::{
     enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, to_json_text,
-    to_millis,
+    to_millis, Answers, Arg, Batch,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -39,10 +40,10 @@ pub(crate) fn parse_event_id(id: &str) -> Option<Uuid> {
 }
 
 /// Records event `kind` of app `app_id` about `data` (the object as the host API shows it), and
-/// one pending delivery, due at `now + first_delay`, to each of the app's endpoints that takes
-/// `kind`. Inside the caller's write transaction ([`crate::db::begin_write`]); after it commits,
-/// call [`crate::webhooks::wake`] so the worker delivers at once. Whether any delivery was
-/// written.
+/// one pending delivery, due at `now`, to each of the app's endpoints that takes `kind`. Inside
+/// the caller's write transaction ([`crate::db::begin_write`]); after it commits, call
+/// [`crate::webhooks::wake`] so the worker delivers at once. Two trips to the database on
+/// SQLite ([`EventSlot`]).
 pub(crate) async fn record_event(
     conn: &mut AnyConnection,
     app_id: Uuid,
@@ -50,35 +51,135 @@ pub(crate) async fn record_event(
     data: &impl serde::Serialize,
     now: DateTime<Utc>,
 ) -> Result<Event, Error> {
-    let event = Event {
-        id: event_wire_id(Uuid::new_v4()),
-        kind,
-        created: now,
-        app_id,
-        data: serde_json::to_value(data)
-            .map_err(|e| Error::Internal(format!("cannot serialize event data: {e}")))?,
-    };
-    let seq_name = format!("events:{app_id}");
-    sqlx::query("INSERT INTO sequences (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
-        .bind(&seq_name)
-        .execute(&mut *conn)
-        .await?;
-    let seq = next_seq(conn, &seq_name, 1).await?;
-    sqlx::query(
-        "INSERT INTO events (id, app_id, kind, payload, created, seq) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&event.id)
-    .bind(app_id.to_string())
-    .bind(kind.as_str())
-    .bind(to_json_text(&event)?)
-    .bind(to_millis(now))
-    .bind(seq)
-    .execute(&mut *conn)
-    .await?;
-    enqueue_deliveries(conn, app_id, &event, now).await?;
-    tracing::debug!(%app_id, kind = kind.as_str(), "event recorded");
+    let mut reads = Batch::new(conn);
+    let slot = EventSlot::push_reads(&mut reads, app_id);
+    let read = reads.run(&mut *conn).await?;
+    let mut writes = Batch::new(conn);
+    let event = slot.push_writes(&read, &mut writes, kind, data, now)?;
+    writes.run(conn).await?;
     Ok(event)
+}
+
+/// An event being recorded in two [`Batch`]es of a write transaction, so a change can send its
+/// event with its own statements ([`crate::ledger`]'s transfers): [`EventSlot::push_reads`]
+/// takes the app's next event number and reads its endpoints, [`EventSlot::push_writes`] adds
+/// the event and one pending delivery per endpoint that takes its type, in two statements.
+#[derive(Debug)]
+pub(crate) struct EventSlot {
+    app_id: Uuid,
+    seq: usize,
+    hooks: usize,
+}
+
+impl EventSlot {
+    /// Adds to `batch` the taking of app `app_id`'s next event number (its `sequences` row,
+    /// created on first use, in one statement) and the read of its endpoints.
+    pub(crate) fn push_reads(batch: &mut Batch, app_id: Uuid) -> Self {
+        let seq = batch.push(
+            "INSERT INTO sequences (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
+            vec![Arg::from(format!("events:{app_id}"))],
+        );
+        let hooks = batch.push(
+            "SELECT id, events FROM webhooks WHERE app_id = $1",
+            vec![Arg::from(app_id.to_string())],
+        );
+        Self { app_id, seq, hooks }
+    }
+
+    /// Adds to `batch` event `kind` about `data`, numbered as `read` (the answers of the batch
+    /// [`EventSlot::push_reads`] went into) says, and its deliveries; the event.
+    pub(crate) fn push_writes(
+        self,
+        read: &Answers,
+        batch: &mut Batch,
+        kind: EventType,
+        data: &impl serde::Serialize,
+        now: DateTime<Utc>,
+    ) -> Result<Event, Error> {
+        use sqlx::Row as _;
+        let app_id = self.app_id;
+        let event = Event {
+            id: event_wire_id(Uuid::new_v4()),
+            kind,
+            created: now,
+            app_id,
+            data: serde_json::to_value(data)
+                .map_err(|e| Error::Internal(format!("cannot serialize event data: {e}")))?,
+        };
+        let seq = read.seqs(self.seq, 1)?;
+        batch.push(
+            "INSERT INTO events (id, app_id, kind, payload, created, seq) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            vec![
+                Arg::from(&event.id),
+                Arg::from(app_id.to_string()),
+                Arg::from(kind.as_str()),
+                Arg::from(to_json_text(&event)?),
+                Arg::from(to_millis(now)),
+                Arg::from(seq.first().copied().unwrap_or_default()),
+            ],
+        );
+        let hooks = read
+            .get(self.hooks)?
+            .rows
+            .iter()
+            .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        push_deliveries(batch, hooks, &event, now)?;
+        tracing::debug!(%app_id, kind = kind.as_str(), "event recorded");
+        Ok(event)
+    }
+}
+
+/// Adds to `batch` one pending delivery of `event`, due at `now`, to each endpoint of `hooks`
+/// (`id, events` rows of the app's `webhooks`) that takes its type, in one statement; how many.
+fn push_deliveries(
+    batch: &mut Batch,
+    hooks: Vec<(String, String)>,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let mut args = Vec::new();
+    let mut count = 0;
+    for (hook_id, events) in hooks {
+        let events: Vec<EventType> = parse_stored_json("events", &events)?;
+        if !events.is_empty() && !events.contains(&event.kind) {
+            continue;
+        }
+        args.extend([
+            Arg::from(Uuid::new_v4().to_string()),
+            Arg::from(hook_id),
+            Arg::from(&event.id),
+            Arg::from(to_millis(now)),
+            Arg::from(to_millis(now)),
+        ]);
+        count += 1;
+    }
+    if count > 0 {
+        let rows = (0..count)
+            .map(|i| {
+                let p = 5 * i;
+                format!(
+                    "(${}, ${}, ${}, 'pending', 0, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        batch.push(
+            format!(
+                "INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, attempts, \
+                 next_attempt_at, created) VALUES {rows}"
+            ),
+            args,
+        );
+    }
+    Ok(count)
 }
 
 /// One pending delivery of `event`, due at `now`, to each of app `app_id`'s endpoints that
@@ -94,25 +195,9 @@ async fn enqueue_deliveries(
             .bind(app_id.to_string())
             .fetch_all(&mut *conn)
             .await?;
-    let mut count = 0;
-    for (hook_id, events) in hooks {
-        let events: Vec<EventType> = parse_stored_json("events", &events)?;
-        if !events.is_empty() && !events.contains(&event.kind) {
-            continue;
-        }
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, attempts, \
-             next_attempt_at, created) VALUES ($1, $2, $3, 'pending', 0, $4, $5)",
-        )
-        .bind(Uuid::new_v4().to_string())
-        .bind(&hook_id)
-        .bind(&event.id)
-        .bind(to_millis(now))
-        .bind(to_millis(now))
-        .execute(&mut *conn)
-        .await?;
-        count += 1;
-    }
+    let mut batch = Batch::new(conn);
+    let count = push_deliveries(&mut batch, hooks, event, now)?;
+    batch.run(conn).await?;
     Ok(count)
 }
 
