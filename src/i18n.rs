@@ -160,6 +160,7 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::MetadataShape => t!(rule_metadata_shape, label),
         Rule::AtLeastOneStep => t!(rule_at_least_one_step, label),
         Rule::StepTwice { step } => t!(rule_step_twice, label, step = step.as_str()),
+        Rule::RepeatedKey => t!(rule_repeated_key, label),
         Rule::NonZero => t!(rule_non_zero, label),
         Rule::MaxCentsEitherWay { max } => t!(rule_max_cents_either_way, label, max),
         Rule::AtLeastOneCent => t!(rule_at_least_one_cent, label),

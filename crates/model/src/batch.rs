@@ -54,10 +54,17 @@ impl Validate for NewPayoutBatch {
                 },
             );
         } else {
+            let mut keys = std::collections::HashSet::new();
             for (i, item) in self.items.iter().enumerate() {
                 if let Err(Invalid(violations)) = item.validate() {
                     for v in violations {
                         errors.add(format!("items[{i}].{}", v.field), v.rule);
+                    }
+                }
+                // Two items under one key would be one payout counted twice.
+                if let Some(key) = &item.idempotency_key {
+                    if !keys.insert(key.as_str()) {
+                        errors.add(format!("items[{i}].idempotency_key"), Rule::RepeatedKey);
                     }
                 }
             }
@@ -215,6 +222,18 @@ mod tests {
         let invalid = batch.validate().unwrap_err();
         assert_eq!(invalid.rule("items[1].amount"), Some(Rule::AtLeastOneCent));
         assert_eq!(invalid.0.len(), 1);
+    }
+
+    #[test]
+    fn an_item_repeating_an_earlier_items_key_is_named() {
+        let batch: NewPayoutBatch =
+            serde_json::from_value(json!({"items": [item(5), item(6), item(5)]})).unwrap();
+        let invalid = batch.validate().unwrap_err();
+        assert_eq!(
+            invalid.rule("items[2].idempotency_key"),
+            Some(Rule::RepeatedKey)
+        );
+        assert_eq!(invalid.0.len(), 1, "the first use is fine");
     }
 
     #[test]

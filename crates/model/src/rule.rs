@@ -129,6 +129,8 @@ pub enum Rule {
     MetadataShape,
     /// A flow with no steps.
     AtLeastOneStep,
+    /// An item of a batch whose idempotency key an earlier item of the same batch has.
+    RepeatedKey,
     /// A step listed twice in one flow.
     StepTwice {
         /// The step.
@@ -301,6 +303,7 @@ impl fmt::Display for Rule {
             Rule::MetadataShape => f.write_str("must be an object of key-value pairs or a string"),
             Rule::AtLeastOneStep => f.write_str("must list at least one step"),
             Rule::StepTwice { step } => write!(f, "\"{step}\" is listed twice"),
+            Rule::RepeatedKey => f.write_str("repeats an earlier item's idempotency_key"),
             Rule::NonZero => f.write_str("must not be zero"),
             Rule::MaxCentsEitherWay { max } => write!(f, "must be at most {max} cents either way"),
             Rule::AtLeastOneCent => f.write_str("must be at least 1 cent"),
@@ -442,6 +445,7 @@ impl WireRule {
             "metadata_size" => Rule::MetadataSize { max: num(w.max)? },
             "metadata_shape" => Rule::MetadataShape,
             "at_least_one_step" => Rule::AtLeastOneStep,
+            "repeated_key" => Rule::RepeatedKey,
             "step_twice" => Rule::StepTwice {
                 step: w.step.as_deref()?.parse().ok()?,
             },
@@ -651,6 +655,7 @@ mod tests {
             Rule::MetadataSize { max: 7 },
             Rule::MetadataShape,
             Rule::AtLeastOneStep,
+            Rule::RepeatedKey,
             Rule::StepTwice {
                 step: StepName::Payout,
             },

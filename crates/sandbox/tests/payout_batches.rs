@@ -336,10 +336,11 @@ async fn an_items_key_is_honoured_across_batches_and_single_payouts() {
         json!({"items": [item(&user, 1_000, "shared"), item(&user, 500, "own")]}),
     )
     .await));
-    // A second batch repeating both items (no batch key: a new batch).
+    // A second batch (no batch key: a new batch) repeating one item, and using the single
+    // payout's key with another body.
     let second = id_of(&ok(create(
         &app,
-        json!({"items": [item(&user, 500, "own"), item(&user, 700, "own")]}),
+        json!({"items": [item(&user, 500, "own"), item(&user, 700, "shared")]}),
     )
     .await));
     run_worker(&app).await;
@@ -379,6 +380,16 @@ async fn bad_items_are_named_by_their_index_and_nothing_is_stored() {
     assert_eq!(
         res.assert_invalid_rule("items[3].idempotency_key")["code"],
         "idempotency_key"
+    );
+    // Two items under one key would be one payout counted twice: the later one is named.
+    let res = create(
+        &app,
+        json!({"items": [item(&user, 1_000, "a"), item(&user, 2_000, "a")]}),
+    )
+    .await;
+    assert_eq!(
+        res.assert_invalid_rule("items[1].idempotency_key")["code"],
+        "repeated_key"
     );
     // A field of the wrong shape is named by its path too.
     let mut text = item(&user, 1_000, "d");
