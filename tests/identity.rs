@@ -419,23 +419,27 @@ async fn resend_counts_down_then_sends_a_new_code() {
     assert!(disabled(&m.root, "auth-resend"), "a new cooldown");
 }
 
-#[wasm_bindgen_test]
-async fn resend_too_soon_shows_the_servers_message() {
+/// Sign-in on the code stage, its resend refused with `failure`: the step and its alert's text.
+async fn resend_refused(failure: ApiFailure) -> (Mounted, String) {
     let fake = Fake::new(&["compliance"]);
     fake.resend_seconds.set(0);
     let m = code_sent(&fake).await;
     until("resend enabled", || !disabled(&m.root, "auth-resend")).await;
-    fake.fail_next(
-        "send_code",
-        api_error(
-            ErrorCode::TooManyRequests,
-            None,
-            "a new code can be sent in 20 seconds",
-        ),
-    );
+    fake.fail_next("send_code", failure);
     click(&m.root, "auth-resend");
     wait_for(&m.root, "auth-error").await;
     let error = text(&m.root, "auth-error");
+    (m, error)
+}
+
+#[wasm_bindgen_test]
+async fn resend_too_soon_shows_the_servers_message() {
+    let (m, error) = resend_refused(api_error(
+        ErrorCode::TooManyRequests,
+        None,
+        "a new code can be sent in 20 seconds",
+    ))
+    .await;
     assert!(
         error.contains("We couldn't send a new code yet."),
         "{error}"
@@ -451,17 +455,10 @@ async fn resend_too_soon_shows_the_servers_message() {
 async fn a_refusal_is_worded_from_its_reason_in_spanish() {
     // The server's English `message` is not shown: its `reason` is worded in the user's language.
     payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
-    let fake = Fake::new(&["compliance"]);
-    fake.resend_seconds.set(0);
-    let m = code_sent(&fake).await;
-    until("resend enabled", || !disabled(&m.root, "auth-resend")).await;
-    fake.fail_next(
-        "send_code",
-        ApiFailure::Api(ApiError::refused(Reason::CodeCooldown { retry_after: 20 })),
-    );
-    click(&m.root, "auth-resend");
-    wait_for(&m.root, "auth-error").await;
-    let error = text(&m.root, "auth-error");
+    let (_m, error) = resend_refused(ApiFailure::Api(ApiError::refused(Reason::CodeCooldown {
+        retry_after: 20,
+    })))
+    .await;
     payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
     assert!(
         error.contains("Espera 20 s antes de pedir un código nuevo."),
