@@ -149,6 +149,7 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::CountryCode => t!(rule_country_code, label),
         Rule::Date => t!(rule_date, label),
         Rule::NotInFuture => t!(rule_not_in_future, label),
+        Rule::InFuture => t!(rule_in_future, label),
         Rule::After { year } => t!(rule_after, label, year),
         Rule::MinAge { years } => t!(rule_min_age, label, years),
         Rule::TinDigits => t!(rule_tin_digits, label),
@@ -251,6 +252,8 @@ pub fn reason_text(reason: Reason) -> String {
         Reason::IdAlreadyVerified => t!(reason_id_already_verified),
         Reason::IdInReview => t!(reason_id_in_review),
         Reason::PayoutUnavailable => t!(reason_payout_unavailable),
+        Reason::LinkClaimed => t!(reason_link_claimed),
+        Reason::LinkClosed => t!(reason_link_closed),
     };
     text.to_owned()
 }

@@ -54,6 +54,7 @@ fn wallet(amount: i64, withdrawable_amount: i64) -> FlowWallet {
         withdrawable_amount,
         minimum_payout: payout_model::money::DEFAULT_MIN_FLOW_PAYOUT,
         payout_block: None,
+        payout_link: None,
     }
 }
 
@@ -957,6 +958,41 @@ async fn payout_defaults_to_the_whole_balance_and_shows_pending_money() {
             .as_deref(),
         Some("decimal")
     );
+}
+
+/// A payout link's flow (issue 11): the step shows what the link pays, who it is from and its
+/// memo, has no amount field, and pays exactly the link's amount even when the wallet holds more.
+#[wasm_bindgen_test]
+async fn a_payout_link_pays_its_amount_with_no_amount_field() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    server.wallet.set(FlowWallet {
+        payout_link: Some(payout_model::payout_link::LinkOffer {
+            amount: 2_500,
+            from: "Acme Studio".to_owned(),
+            memo: Some("Thanks for March".to_owned()),
+        }),
+        ..server.wallet.get()
+    });
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the link's payout form", || {
+        find(&m.root, "payout-review").is_some()
+    })
+    .await;
+    assert!(find(&m.root, "payout-link-offer").is_some());
+    assert_eq!(text(&m.root, "payout-balance"), "$25.00");
+    assert_eq!(text(&m.root, "payout-link-from"), "From Acme Studio");
+    assert_eq!(text(&m.root, "payout-link-memo"), "Thanks for March");
+    assert!(
+        find(&m.root, "payout-amount").is_none(),
+        "a link's amount is not typed"
+    );
+    review_and_confirm(&m).await;
+    until("completed", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    assert_eq!(server.payouts.borrow()[0].amount, 2_500);
 }
 
 #[wasm_bindgen_test]

@@ -159,6 +159,23 @@ fn not_found(message: &str) -> ApiError {
     ApiError::new(ErrorCode::NotFound, message)
 }
 
+/// The fake's wallet: read and replaced whole, as a `Cell` of a `Copy` value would be
+/// (`FlowWallet` holds a payout link's memo, so it is not `Copy`).
+#[derive(Debug)]
+pub struct WalletCell(RefCell<FlowWallet>);
+
+impl WalletCell {
+    /// The wallet as it is now.
+    pub fn get(&self) -> FlowWallet {
+        self.0.borrow().clone()
+    }
+
+    /// Replaces the wallet.
+    pub fn set(&self, wallet: FlowWallet) {
+        *self.0.borrow_mut() = wallet;
+    }
+}
+
 /// The flow-facing endpoints in memory: a flow, its user's wallet, methods, bank accounts,
 /// transfers, sign-in, compliance, ID verification and background check. Fields are public so
 /// a test sets up what it needs and reads what was sent.
@@ -179,7 +196,7 @@ pub struct FakeServer {
 
     // Money.
     /// The user's wallet.
-    pub wallet: Cell<FlowWallet>,
+    pub wallet: WalletCell,
     /// Payout methods, oldest first.
     pub methods: RefCell<Vec<PayoutMethod>>,
     /// Bank accounts, oldest first.
@@ -235,12 +252,13 @@ impl FakeServer {
             clock: Box::new(clock),
             skew: Cell::new(chrono::Duration::zero()),
             next_id: Cell::new(100),
-            wallet: Cell::new(FlowWallet {
+            wallet: WalletCell(RefCell::new(FlowWallet {
                 amount: 0,
                 withdrawable_amount: 0,
                 minimum_payout: DEFAULT_MIN_FLOW_PAYOUT,
                 payout_block: None,
-            }),
+                payout_link: None,
+            })),
             methods: RefCell::default(),
             banks: RefCell::default(),
             transfers: RefCell::default(),

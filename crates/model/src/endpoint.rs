@@ -22,6 +22,7 @@ use crate::money::{
     NewPayoutMethod, NewRefill, NewTransfer, PayoutMethod, PayoutMethodList, SimulateTransfer,
     Transfer, TransferList, Wallet,
 };
+use crate::payout_link::{NewPayoutLink, PayoutLink, PayoutLinkList, SandboxMessageList};
 use crate::session::{NewSession, Session};
 use crate::step::StepName;
 use crate::user::{NewUser, User};
@@ -293,6 +294,18 @@ pub const TRANSFER_QUERY: &[QueryParam] = &[
     },
 ];
 
+/// The payout link list's parameters: a page, optionally of one status.
+pub const PAYOUT_LINK_QUERY: &[QueryParam] = &[
+    PAGE_QUERY[0],
+    PAGE_QUERY[1],
+    PAGE_QUERY[2],
+    QueryParam {
+        name: "status",
+        description: "Only links in this status (`created`, `delivered`, `claimed`, `paid`, \
+                      `expired`, `canceled`).",
+    },
+];
+
 macro_rules! body_kind {
     (Empty) => {
         BodyKind::None
@@ -520,6 +533,23 @@ endpoints! {
     /// Every item of a payout batch: its request, status, and transfer id or error.
     ListPayoutBatchItems("list_payout_batch_items"): Get "/api/v2/payout-batches/{id}/items" by App,
         params Uuid, Empty => PayoutBatchItemList;
+    /// Promises a payout: sets the amount aside from the app's wallet and answers the link the
+    /// payee opens (seed 004, "Create a Payout Link"). The same idempotency key and body answer
+    /// the same link.
+    CreatePayoutLink("create_payout_link"): Post "/api/v2/payout-links" by App,
+        params (), NewPayoutLink => PayoutLink;
+    /// The calling app's payout links, newest first; `status` keeps one status.
+    ListPayoutLinks("list_payout_links"): Get "/api/v2/payout-links" by App,
+        params (), Empty => PayoutLinkList, query PAYOUT_LINK_QUERY;
+    /// A payout link of the calling app.
+    GetPayoutLink("get_payout_link"): Get "/api/v2/payout-links/{id}" by App,
+        params Uuid, Empty => PayoutLink;
+    /// Cancels a link nobody has claimed; its money returns to the app's wallet.
+    CancelPayoutLink("cancel_payout_link"): Post "/api/v2/payout-links/{id}/cancel" by App,
+        params Uuid, Empty => PayoutLink;
+    /// Sandbox only: the text messages and emails the sandbox would have sent, newest first.
+    ListSandboxMessages("list_sandbox_messages"): Get "/api/v2/sandbox/messages" by App,
+        params (), Empty => SandboxMessageList;
     /// Adds a webhook endpoint; the answer holds its signing secret, shown only here and on
     /// rotation (issue 10).
     CreateWebhook("create_webhook"): Post "/api/v2/webhooks" by App,

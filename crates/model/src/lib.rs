@@ -20,6 +20,7 @@ pub mod money;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod origin;
+pub mod payout_link;
 pub mod reason;
 pub mod rule;
 pub mod session;

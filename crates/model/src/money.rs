@@ -32,7 +32,7 @@ pub const DEFAULT_MIN_FLOW_PAYOUT: Cents = 100;
 /// The signed-in user's wallet as the payout step reads it (`GET /api/flow/wallet`): the
 /// [`Wallet`] fields, plus what the step needs to offer a payout. Flow-facing only, not a Dots
 /// shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlowWallet {
     /// Everything the wallet holds, including money reserved by payouts still pending.
@@ -44,6 +44,10 @@ pub struct FlowWallet {
     pub minimum_payout: Cents,
     /// Why the user cannot pay out through the flow at all, if they cannot.
     pub payout_block: Option<PayoutBlock>,
+    /// In a payout link's flow, for its claimant: the link's amount, who it is from and its
+    /// memo; the payout pays exactly that amount (issue 11). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_link: Option<crate::payout_link::LinkOffer>,
 }
 
 /// Why a user cannot pay out through a flow. Says nothing of the details: the step shows a

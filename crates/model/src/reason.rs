@@ -58,6 +58,10 @@ pub enum Reason {
     IdInReview,
     /// 409: the payout cannot be made now (the app cannot pay its part); later may work.
     PayoutUnavailable,
+    /// 409: the payout link was claimed by someone else (issue 11).
+    LinkClaimed,
+    /// 409: the payout link was canceled or has expired; nothing can be claimed through it.
+    LinkClosed,
 }
 
 impl Reason {
@@ -138,6 +142,8 @@ impl fmt::Display for Reason {
             Reason::IdAlreadyVerified => "your id is already verified",
             Reason::IdInReview => "your id is already being reviewed",
             Reason::PayoutUnavailable => "this payout cannot be made right now; try again later",
+            Reason::LinkClaimed => "this payout link was already claimed by someone else",
+            Reason::LinkClosed => "this payout link was canceled or has expired",
         };
         f.write_str(text)
     }
@@ -179,6 +185,8 @@ impl WireReason {
             "id_already_verified" => Reason::IdAlreadyVerified,
             "id_in_review" => Reason::IdInReview,
             "payout_unavailable" => Reason::PayoutUnavailable,
+            "link_claimed" => Reason::LinkClaimed,
+            "link_closed" => Reason::LinkClosed,
             _ => return None,
         })
     }
@@ -217,6 +225,8 @@ mod tests {
             Reason::IdAlreadyVerified,
             Reason::IdInReview,
             Reason::PayoutUnavailable,
+            Reason::LinkClaimed,
+            Reason::LinkClosed,
         ]
     }
 

@@ -97,6 +97,8 @@ pub enum Rule {
     Date,
     /// A date in the future.
     NotInFuture,
+    /// A time that must lie ahead (a payout link's `expires_at`).
+    InFuture,
     /// A date in or before `year`.
     After {
         /// The year the date must come after.
@@ -292,6 +294,7 @@ impl fmt::Display for Rule {
             Rule::CountryCode => f.write_str("must be a two-letter country code, like US or GB"),
             Rule::Date => f.write_str("must be a date like 1990-04-25"),
             Rule::NotInFuture => f.write_str("must not be in the future"),
+            Rule::InFuture => f.write_str("must be in the future"),
             Rule::After { year } => write!(f, "must be after {year}"),
             Rule::MinAge { years } => write!(f, "must be at least {years} years ago"),
             Rule::TinDigits => f.write_str("must be 9 digits, like 123-45-6789"),
@@ -433,6 +436,7 @@ impl WireRule {
             "country_code" => Rule::CountryCode,
             "date" => Rule::Date,
             "not_in_future" => Rule::NotInFuture,
+            "in_future" => Rule::InFuture,
             "after" => Rule::After { year: num(w.year)? },
             "min_age" => Rule::MinAge {
                 years: num(w.years)?,
@@ -645,6 +649,7 @@ mod tests {
             Rule::CountryCode,
             Rule::Date,
             Rule::NotInFuture,
+            Rule::InFuture,
             Rule::After { year: 7 },
             Rule::MinAge { years: 7 },
             Rule::TinDigits,

@@ -35,15 +35,20 @@ pub enum EventType {
     /// The app's settings changed; `data` is the app as `GET /api/v2/app` shows it.
     #[serde(rename = "app.updated")]
     AppUpdated,
+    /// A payout link was made or changed status (issue 11); `data` is the link as
+    /// `GET /api/v2/payout-links/{id}` shows it.
+    #[serde(rename = "payout_link.updated")]
+    PayoutLinkUpdated,
 }
 
 impl EventType {
     /// Every event type.
-    pub const ALL: [EventType; 4] = [
+    pub const ALL: [EventType; 5] = [
         EventType::FlowUpdated,
         EventType::TransferUpdated,
         EventType::UserUpdated,
         EventType::AppUpdated,
+        EventType::PayoutLinkUpdated,
     ];
 
     /// The wire name (`flow.updated`).
@@ -53,6 +58,7 @@ impl EventType {
             EventType::TransferUpdated => "transfer.updated",
             EventType::UserUpdated => "user.updated",
             EventType::AppUpdated => "app.updated",
+            EventType::PayoutLinkUpdated => "payout_link.updated",
         }
     }
 }

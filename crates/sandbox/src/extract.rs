@@ -12,6 +12,7 @@ use payout_model::money::{
     NewBankAccount, NewFlowPayout, NewPayout, NewPayoutMethod, NewRefill, NewTransfer,
     SimulateTransfer,
 };
+use payout_model::payout_link::NewPayoutLink;
 use payout_model::webhook::{NewWebhook, WebhookUpdate};
 use payout_model::{
     AppSettingsPatch, Invalid, NewApp, NewFlow, NewSession, NewUser, Rule, Validate,
@@ -46,6 +47,7 @@ validated_on_arrival!(
     NewRefill,
     NewPayout,
     NewPayoutBatch,
+    NewPayoutLink,
     NewFlowPayout,
     NewPayoutMethod,
     NewBankAccount,

@@ -71,6 +71,31 @@ pub(crate) fn hold_account(user_id: Uuid) -> String {
     format!("hold:{user_id}")
 }
 
+/// The money app `app_id` has set aside for its open payout links (issue 11): a link's amount
+/// moves here when the link is made, and on to the claimant or back to the app.
+pub(crate) fn link_hold_account(app_id: Uuid) -> String {
+    format!("linkhold:{app_id}")
+}
+
+/// Opens app `app_id`'s [`link_hold_account`] unless it is open, inside the caller's write
+/// transaction.
+pub(crate) async fn open_link_hold_in(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO accounts (id, kind, app_id, balance, created) VALUES ($1, 'hold', $2, 0, $3) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(link_hold_account(app_id))
+    .bind(app_id.to_string())
+    .bind(to_millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Where payouts on `platform` go.
 pub(crate) fn rail_account(platform: PayoutPlatform) -> String {
     format!("external:{}", platform.as_str())
@@ -717,6 +742,28 @@ async fn write_transfer(
     Ok(transfer)
 }
 
+/// Writes `draft` with its `transfer.updated` event inside the caller's write transaction (for
+/// a change that moves money with other rows: a payout link's, issue 11); no idempotency key.
+pub(crate) async fn write_transfer_in(
+    conn: &mut AnyConnection,
+    draft: &TransferDraft,
+    now: DateTime<Utc>,
+) -> Result<Transfer, LedgerError> {
+    write_transfer(conn, draft, None, true, now).await
+}
+
+/// What a change does inside a transfer's write transaction once the transfer is written
+/// ([`create_transfer_then`]): `Err` rolls the transfer back.
+pub(crate) type AfterWrite<'a> = Box<
+    dyn for<'c> FnOnce(
+            &'c mut AnyConnection,
+            &'c Transfer,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<(), Error>> + Send + 'c>,
+        > + Send
+        + 'a,
+>;
+
 /// Writes `draft` in one write transaction, with its `transfer.updated` event, and returns it
 /// as written. With `key`, a request that already made a transfer under that key returns that
 /// transfer instead (or 409 if its body differed), whether it committed before this call or
@@ -733,9 +780,24 @@ pub(crate) async fn create_transfer(
     key: Option<&IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Transfer, LedgerError> {
+    create_transfer_then(db, draft, key, now, None).await
+}
+
+/// [`create_transfer`], running `after` in the same write transaction once the transfer is
+/// written (a payout that pays a payout link marks the link paid, issue 11).
+pub(crate) async fn create_transfer_then(
+    db: &Db,
+    draft: &TransferDraft,
+    key: Option<&IdempotencyKey>,
+    now: DateTime<Utc>,
+    after: Option<AfterWrite<'_>>,
+) -> Result<Transfer, LedgerError> {
     let written = async {
         let mut tx = begin_ledger_write(db).await?;
         let transfer = write_transfer(&mut tx, draft, key, true, now).await?;
+        if let Some(after) = after {
+            after(&mut tx, &transfer).await?;
+        }
         tx.commit().await?;
         wake();
         Ok::<_, LedgerError>(transfer)

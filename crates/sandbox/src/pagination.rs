@@ -191,6 +191,23 @@ impl Page {
     }
 }
 
+/// The `seq` of object `id` of app `app_id` in `table` (one whose rows have `id`, `app_id` and
+/// `seq`), for a page cursor; `None` for another app's or no such object.
+pub(crate) async fn seq_of(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    app_id: Uuid,
+    id: Uuid,
+) -> Result<Option<i64>, Error> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT seq FROM {table} WHERE id = $1 AND app_id = $2"
+    ))
+    .bind(id.to_string())
+    .bind(app_id.to_string())
+    .fetch_optional(conn)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

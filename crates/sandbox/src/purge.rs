@@ -11,6 +11,9 @@
 //!   `session_expired`) rather than an unknown token's plain 401;
 //! - per-number sign-in events older than [`PHONE_EVENTS_KEPT_MINUTES`] (the resend cooldown
 //!   reads only the last [`payout_model::identity::CODE_RESEND_SECONDS`]).
+//!
+//! The task also expires payout links past their expiry, returning their money to the app
+//! (issue 11; reads of a link do the same for that app's due links).
 
 use crate::db::{to_millis, Db};
 use crate::error::Error;
@@ -79,6 +82,12 @@ pub fn spawn_purge_task(
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purge of expired sign-in data failed"),
+            }
+            // Payout links past their expiry give their money back (issue 11).
+            match crate::service::payout_links::expire_due(&state, None).await {
+                Ok(0) => {}
+                Ok(expired) => tracing::info!(expired, "expired payout links"),
+                Err(e) => tracing::warn!(error = %e, "expiring payout links failed"),
             }
             state.limiters.retain_recent();
         }

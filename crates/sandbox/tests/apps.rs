@@ -15,16 +15,9 @@ use chrono::Duration;
 use payout_sandbox::{connect, ensure_default_app, ensure_organization, Config};
 use serde_json::{json, Value};
 use support::{
-    bob, keys, temp_dir, Auth, TestApp, TestResponse, API_KEY, CLIENT_ID, ORG_ID, ORG_KEY,
+    bob, keys, ok, temp_dir, Auth, TestApp, TestResponse, API_KEY, CLIENT_ID, ORG_ID, ORG_KEY,
     PUBLIC_URL,
 };
-
-/// The body of a 200, or a panic with what came instead.
-#[track_caller]
-fn ok(res: TestResponse) -> Value {
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()
-}
 
 /// An app the organization created: its answer (with the api key).
 async fn create_app(app: &TestApp, name: &str) -> Value {

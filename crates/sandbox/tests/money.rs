@@ -15,10 +15,7 @@ use payout_sandbox::ensure_default_app;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use support::{assert_ledger_invariants, bob, keys, Auth, TestApp, TestResponse};
-
-/// A second app's credentials.
-const OTHER: Auth<'static> = Auth::Basic("pk_other", "sk_other");
+use support::{assert_ledger_invariants, bob, keys, ok, Auth, TestApp, TestResponse, OTHER};
 
 /// A routing number whose ABA checksum holds.
 const ROUTING: &str = "011000015";
@@ -42,13 +39,6 @@ fn ach() -> Value {
 
 fn id_of(value: &Value) -> &str {
     value["id"].as_str().unwrap()
-}
-
-/// The JSON of a 200 response; panics with the body otherwise.
-#[track_caller]
-fn ok(res: TestResponse) -> Value {
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()
 }
 
 /// A new user of the default app; returns their id.

@@ -18,21 +18,9 @@ use payout_sandbox::{
     ensure_default_app, process_payout_batches, spawn_payout_batch_worker, AppState, Clock, Config,
 };
 use serde_json::{json, Value};
-use support::{assert_ledger_invariants, bob, keys, Auth, TestApp, TestResponse, PUBLIC_URL};
-
-/// A second app's credentials.
-const OTHER: Auth<'static> = Auth::Basic("pk_other", "sk_other");
-
-/// The JSON of a 200 response; panics with the body otherwise.
-#[track_caller]
-fn ok(res: TestResponse) -> Value {
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()
-}
-
-fn id_of(value: &Value) -> String {
-    value["id"].as_str().unwrap().to_owned()
-}
+use support::{
+    assert_ledger_invariants, bob, id_of, keys, ok, Auth, TestApp, TestResponse, OTHER, PUBLIC_URL,
+};
 
 /// A state over `app`'s database whose clock runs `ahead` of now, for the worker.
 fn worker_state(app: &TestApp, ahead: Duration) -> AppState {

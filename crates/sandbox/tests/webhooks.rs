@@ -18,17 +18,8 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::{bob, Auth, TestApp, TestResponse};
+use support::{bob, ok, Auth, TestApp, TestResponse, OTHER};
 use tokio::sync::mpsc;
-
-/// A second app's credentials.
-const OTHER: Auth<'static> = Auth::Basic("pk_other", "sk_other");
-
-#[track_caller]
-fn ok(res: TestResponse) -> Value {
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()
-}
 
 /// What the receiver got: headers and body of one request.
 struct Received {

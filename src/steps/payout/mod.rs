@@ -134,14 +134,17 @@ impl Step {
                 Err(failure) => return this.dispatch(Event::LoadFailed(failure_details(&failure))),
             };
             let form = this.form;
+            // A payout link pays exactly its amount (issue 11): there is no amount to type.
+            let link_amount = wallet.payout_link.as_ref().map(|link| link.amount);
+            let withdrawable = wallet.withdrawable_amount;
             form.wallet.try_set(Some(wallet));
             // What was typed before a change of language stays; otherwise the whole balance,
             // to the default method.
             let typed = form.typed.try_update_value(std::mem::take) == Some(true);
-            if !typed {
-                form.amount
-                    .value
-                    .try_set(amount_input(wallet.withdrawable_amount));
+            if let Some(amount) = link_amount {
+                form.amount.value.try_set(amount_input(amount));
+            } else if !typed {
+                form.amount.value.try_set(amount_input(withdrawable));
             }
             form.amount.error.try_set(None);
             let chosen = form.method.value.try_get_untracked().unwrap_or_default();
@@ -202,8 +205,9 @@ impl Step {
         let (call, this) = (self.services.api.wallet(), self.clone());
         spawn_local(async move {
             if let Ok(w) = call.await {
+                let blocked = w.payout_block.is_some();
                 this.form.wallet.try_set(Some(w));
-                if w.payout_block.is_some() {
+                if blocked {
                     this.dispatch(Event::Blocked);
                 }
             }

@@ -65,12 +65,26 @@ impl FormState {
 
     /// What may be paid out now.
     pub fn withdrawable(&self) -> Cents {
-        self.wallet.get().map_or(0, |w| w.withdrawable_amount)
+        self.wallet
+            .with(|w| w.as_ref().map_or(0, |w| w.withdrawable_amount))
+    }
+
+    /// Whether this is a payout link's flow, whose payout pays the link's amount: no amount
+    /// field (issue 11).
+    pub fn is_link(&self) -> bool {
+        self.wallet
+            .with(|w| w.as_ref().is_some_and(|w| w.payout_link.is_some()))
     }
 
     /// The smallest payout; a cent (the model's own floor) until the wallet says otherwise.
     pub fn minimum(&self) -> Cents {
-        self.wallet.get().map_or(1, |w| w.minimum_payout)
+        self.wallet.with(|w| {
+            w.as_ref().map_or(1, |w| {
+                w.payout_link
+                    .as_ref()
+                    .map_or(w.minimum_payout, |link| link.amount)
+            })
+        })
     }
 
     /// The chosen method.
@@ -81,10 +95,32 @@ impl FormState {
     }
 }
 
-/// The withdrawable balance, and what is still pending.
+/// The withdrawable balance, and what is still pending; in a payout link's flow, what the link
+/// pays, who it is from and its memo instead (issue 11).
 pub fn balance(wallet: RwSignal<Option<FlowWallet>>) -> impl IntoView {
     move || {
         wallet.get().map(|w| {
+            if let Some(link) = w.payout_link {
+                return view! {
+                    <div class="pf-balance" data-testid="payout-link-offer">
+                        <p class="pf-balance__label">{t!(link_offer_heading)}</p>
+                        <p class="pf-balance__amount" data-testid="payout-balance">
+                            {format_cents(link.amount)}
+                        </p>
+                        <p class="pf-details" data-testid="payout-link-from">
+                            {t!(link_offer_from, from = &link.from)}
+                        </p>
+                        {link
+                            .memo
+                            .map(|memo| {
+                                view! {
+                                    <p class="pf-body" data-testid="payout-link-memo">{memo}</p>
+                                }
+                            })}
+                    </div>
+                }
+                .into_any();
+            }
             let pending = w.amount - w.withdrawable_amount;
             view! {
                 <div class="pf-balance">
@@ -102,6 +138,7 @@ pub fn balance(wallet: RwSignal<Option<FlowWallet>>) -> impl IntoView {
                         })}
                 </div>
             }
+            .into_any()
         })
     }
 }
@@ -170,15 +207,20 @@ pub fn payout_form(
                 data-testid="payout-form"
                 on:submit=move |ev| on_review.run(ev)
             >
-                <TextField
-                    hint=t!(amount_hint, balance = &format_cents(withdrawable))
-                    field=state.amount
-                    testid="payout-amount"
-                    inputmode="decimal"
-                    autocomplete="off"
-                    prefix="$"
-                    check=amount_check
-                />
+                {(!state.is_link())
+                    .then(|| {
+                        view! {
+                            <TextField
+                                hint=t!(amount_hint, balance = &format_cents(withdrawable))
+                                field=state.amount
+                                testid="payout-amount"
+                                inputmode="decimal"
+                                autocomplete="off"
+                                prefix="$"
+                                check=amount_check
+                            />
+                        }
+                    })}
                 <RadioGroup
                     name=format!("{PREFIX}-method")
                     legend=t!(field_payout_method)

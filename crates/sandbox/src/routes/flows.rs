@@ -41,7 +41,7 @@ async fn create_flow(
     };
     let id = Uuid::new_v4();
     let created = state.clock.now();
-    insert_flow(&state.db, id, app.id, &new, fee_party, created).await?;
+    insert_flow(&state.db, id, app.id, &new, fee_party, None, created).await?;
     Ok(Json(Flow {
         id,
         created,

@@ -22,6 +22,7 @@ pub mod openapi;
 
 pub(crate) mod pages;
 pub(crate) mod payout_batches;
+pub(crate) mod payout_links;
 pub(crate) mod payout_methods;
 pub(crate) mod payouts;
 pub(crate) mod transfers;
@@ -60,6 +61,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(bank_accounts::router())
         .merge(payouts::router())
         .merge(payout_batches::router())
+        .merge(payout_links::router())
         .merge(apps::router())
         .merge(webhooks::router())
         .merge(openapi::router())

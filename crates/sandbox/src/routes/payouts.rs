@@ -55,5 +55,5 @@ async fn create_flow_payout(
 ) -> Result<Json<Transfer>, Error> {
     let flow = user.permit(&state.db, FlowAction::CreatePayout).await?;
     let now = state.clock.now();
-    Ok(Json(flow_payout(&state.db, &user, &flow, new, now).await?))
+    Ok(Json(flow_payout(&state, &user, &flow, new, now).await?))
 }

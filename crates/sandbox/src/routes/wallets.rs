@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::extract::PathParam;
 use crate::ledger::{app_wallet, user_wallet};
 use crate::routes::Mount;
+use crate::service::payout_links::link_offer;
 use crate::state::AppState;
 use crate::store::apps::min_flow_payout;
 use crate::store::users::{payout_block, user_exists, user_not_found};
@@ -49,8 +50,8 @@ async fn get_user_wallet(
 }
 
 /// `GET /api/flow/wallet`: the signed-in user's wallet, for a flow with a payout step (403
-/// `step_not_allowed` otherwise), with the app's flow payout minimum and the user's payout
-/// block, if any.
+/// `step_not_allowed` otherwise), with the app's flow payout minimum, the user's payout
+/// block, if any, and in a payout link's flow what the link pays (issue 11).
 async fn get_flow_wallet(
     State(state): State<AppState>,
     user: FlowUser,
@@ -60,10 +61,13 @@ async fn get_flow_wallet(
     let payout_block = payout_block(&state.db, user.user_id).await?;
     let mut conn = state.db.acquire().await?;
     let wallet = user_wallet(&mut conn, user.user_id).await?;
+    drop(conn);
+    let payout_link = link_offer(&state.db, user.flow_id, user.user_id).await?;
     Ok(Json(FlowWallet {
         amount: wallet.amount,
         withdrawable_amount: wallet.withdrawable_amount,
         minimum_payout,
         payout_block,
+        payout_link,
     }))
 }

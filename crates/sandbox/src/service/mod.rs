@@ -5,6 +5,7 @@
 pub(crate) mod apps;
 pub(crate) mod identity;
 pub(crate) mod payout_batches;
+pub(crate) mod payout_links;
 pub(crate) mod payouts;
 pub(crate) mod sessions;
 pub(crate) mod sign_in;

@@ -14,10 +14,13 @@ use crate::auth::FlowUser;
 use crate::db::{Answer, Batch, Db};
 use crate::error::Error;
 use crate::ledger::{
-    app_account, create_transfer, fees_account, hold_account, insufficient_funds, load_transfer,
-    rail_account, replayed_transfer, user_account, user_wallet, Move, TransferDraft,
+    app_account, create_transfer, create_transfer_then, fees_account, hold_account,
+    insufficient_funds, load_transfer, rail_account, replayed_transfer, user_account, user_wallet,
+    Move, TransferDraft,
 };
 use crate::secret::random_alphanumeric;
+use crate::service::payout_links::{claimed_link, mark_paid_after};
+use crate::state::AppState;
 use crate::store::apps::{default_fee_party_in, min_flow_payout, push_default_fee_party};
 use crate::store::idempotency::IdempotencyKey;
 use crate::store::payout_methods::{chosen_platform, MethodRow};
@@ -90,18 +93,20 @@ pub(crate) async fn host_payout(
 }
 
 /// A flow payout of the signed-in user through `flow` at `now` (the caller checked the payout
-/// step is current): 403 `payout_blocked` for a user whose background check failed; replays an
+/// step is current; in a payout link's flow the amount must be the link's, which the payout
+/// marks `paid` in its own transaction): 403 `payout_blocked` for a user whose background check failed; replays an
 /// idempotency key's first transfer (the key is scoped to the app and the user); 422 on
 /// `amount` under the app's `min_flow_payout` or above the user's withdrawable balance, on
 /// `payout_method_id` for a method not theirs; the fee paid as the flow's `payout_fee_party`
 /// says; when the app's wallet cannot pay its part, a 409 that says nothing of its balance.
 pub(crate) async fn flow_payout(
-    db: &Db,
+    state: &AppState,
     user: &FlowUser,
     flow: &FlowState,
     new: NewFlowPayout,
     now: DateTime<Utc>,
 ) -> Result<Transfer, Error> {
+    let db = &state.db;
     if payout_block(db, user.user_id).await?.is_some() {
         return Err(Error::PayoutBlocked);
     }
@@ -110,9 +115,28 @@ pub(crate) async fn flow_payout(
     if let Some(transfer) = replayed_transfer(db, user.app_id, Some(&key)).await? {
         return Ok(transfer);
     }
-    let minimum = min_flow_payout(db, user.app_id).await?;
-    if new.amount < minimum {
-        return Err(Error::broke("amount", Rule::AtLeastAmount { min: minimum }));
+    // A payout link's flow pays exactly the link's amount (issue 11), whatever the minimum.
+    let link = claimed_link(db, user.flow_id, user.user_id).await?;
+    match &link {
+        Some(link) if new.amount > link.amount => {
+            return Err(Error::broke(
+                "amount",
+                Rule::AtMostAmount { max: link.amount },
+            ));
+        }
+        Some(link) if new.amount < link.amount => {
+            return Err(Error::broke(
+                "amount",
+                Rule::AtLeastAmount { min: link.amount },
+            ));
+        }
+        Some(_) => {}
+        None => {
+            let minimum = min_flow_payout(db, user.app_id).await?;
+            if new.amount < minimum {
+                return Err(Error::broke("amount", Rule::AtLeastAmount { min: minimum }));
+            }
+        }
     }
     let mut conn = db.acquire().await?;
     let method = MethodRow::find(&mut conn, user.user_id, new.payout_method_id)
@@ -135,7 +159,11 @@ pub(crate) async fn flow_payout(
         fund: false,
         metadata: None,
     })?;
-    let transfer = create_transfer(db, &draft, Some(&key), now)
+    let after = link
+        .as_ref()
+        .map(|link| mark_paid_after(state, link))
+        .transpose()?;
+    let transfer = create_transfer_then(db, &draft, Some(&key), now, after)
         .await
         .map_err(|e| {
             e.into_error(|shortfall| {

@@ -41,6 +41,7 @@ use crate::error::{whole_seconds, Error};
 use crate::otp::{code_matches, hash_code, new_salt};
 use crate::phone::ParsedPhone;
 use crate::ratelimit::ClientIp;
+use crate::service::payout_links::{check_sign_in, claim_in, SignInRefusal};
 use crate::state::AppState;
 use crate::store::flows::{claim_for_user, flow_state};
 use crate::store::sessions::{
@@ -218,6 +219,22 @@ pub(crate) async fn verify_code(
     }
     delete_code(&mut tx, &session.token_hash).await?;
 
+    // A payout link's flow (issue 11): only its claimant resumes a claimed link, nobody signs in
+    // through a canceled or expired one, and only the payee's phone claims it when the host gave
+    // one. Told only now, like the rule below.
+    let claimant_phone = match flow.user_id {
+        Some(user_id) => phone_is_users(&mut tx, user_id, &phone).await?,
+        None => false,
+    };
+    if let Err(refusal) = check_sign_in(&mut tx, session.flow_id, &phone, claimant_phone, now).await
+    {
+        tx.commit().await?;
+        return Err(match refusal {
+            SignInRefusal::NotThePayee => not_this_persons_phone(),
+            SignInRefusal::Error(e) => e,
+        });
+    }
+
     let user_id = match flow.user_id {
         // The flow signs in its own user only, by their own phone (module docs). Told only now,
         // after the code proved the phone is the typist's: no oracle for anyone else's number.
@@ -236,7 +253,7 @@ pub(crate) async fn verify_code(
         tracing::info!(app_id = %session.app_id, "phone verified; profile required");
         return Ok(Verified::ProfileRequired);
     };
-    sign_in(&mut tx, session, user_id, now).await?;
+    sign_in(&mut tx, state, session, user_id, now).await?;
     tx.commit().await?;
     state.flows.invalidate(session.flow_id);
     wake();
@@ -255,16 +272,19 @@ fn not_this_persons_phone() -> Error {
 }
 
 /// Signs the session in as `user_id`, inside the caller's transaction (which, after its commit,
-/// invalidates the host's cached view of the flow: `state.flows`): the flow is claimed for
-/// them when it names nobody yet (409 when someone else claimed it meanwhile), the session acts
-/// for them (409 when it already acts for someone), and they are verified (their phone just
-/// proved it).
+/// invalidates the host's cached view of the flow: `state.flows`): a payout link's flow claims
+/// its link for them ([`claim_in`]: 409 `link_claimed` when someone else did), the flow is
+/// claimed for them when it names nobody yet (409 when someone else claimed it meanwhile), the
+/// session acts for them (409 when it already acts for someone), and they are verified (their
+/// phone just proved it).
 async fn sign_in(
     conn: &mut AnyConnection,
+    state: &AppState,
     session: &FlowSession,
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    claim_in(&mut *conn, state, session.flow_id, user_id, now).await?;
     if !claim_for_user(&mut *conn, session.flow_id, user_id).await? {
         return Err(Error::Refused(Reason::FlowClaimed));
     }
@@ -312,7 +332,7 @@ pub(crate) async fn sign_up(
         background_check: None,
     };
     insert_user(&mut tx, session.app_id, &user, None, now).await?;
-    sign_in(&mut tx, session, user.id, now).await?;
+    sign_in(&mut tx, state, session, user.id, now).await?;
     tx.commit().await?;
     state.flows.invalidate(session.flow_id);
     wake();

@@ -25,16 +25,21 @@ pub(crate) fn flow_not_found() -> Error {
 }
 
 /// Inserts flow `id` of app `app_id` as `new` asks, created at `created`, its payout fees paid
-/// by `fee_party` (the request's, else the app's default). A flow whose request names `user_id`
-/// is marked `preauthenticated` (migration 0004).
-pub(crate) async fn insert_flow(
-    db: &Db,
+/// by `fee_party` (the request's, else the app's default), the flow of payout link
+/// `payout_link_id` when it is one. A flow whose request names `user_id` is marked
+/// `preauthenticated` (migration 0004).
+pub(crate) async fn insert_flow<'e, E>(
+    db: E,
     id: Uuid,
     app_id: Uuid,
     new: &NewFlow,
     fee_party: FeeParty,
+    payout_link_id: Option<Uuid>,
     created: DateTime<Utc>,
-) -> Result<(), Error> {
+) -> Result<(), Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query(
         "INSERT INTO flows (id, app_id, user_id, steps, completed_steps, \
          hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \
@@ -49,7 +54,7 @@ pub(crate) async fn insert_flow(
     .bind(to_flag(new.hide_go_to_dashboard_on_complete))
     .bind(to_flag(new.require_auth))
     .bind(metadata_to_text(&new.metadata)?)
-    .bind(None::<String>)
+    .bind(payout_link_id.map(|l| l.to_string()))
     .bind(fee_party.as_str())
     .bind(to_flag(new.user_id.is_some()))
     .bind(to_millis(created))

@@ -15,6 +15,7 @@ pub(crate) mod id_verification;
 pub(crate) mod idempotency;
 pub(crate) mod organization;
 pub(crate) mod payout_batches;
+pub(crate) mod payout_links;
 pub(crate) mod payout_methods;
 pub(crate) mod sessions;
 pub(crate) mod sign_in;

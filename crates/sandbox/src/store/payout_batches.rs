@@ -209,13 +209,7 @@ pub(crate) async fn seq_of(
     app_id: Uuid,
     id: Uuid,
 ) -> Result<Option<i64>, Error> {
-    Ok(
-        sqlx::query_scalar("SELECT seq FROM payout_batches WHERE id = $1 AND app_id = $2")
-            .bind(id.to_string())
-            .bind(app_id.to_string())
-            .fetch_optional(conn)
-            .await?,
-    )
+    crate::pagination::seq_of(conn, "payout_batches", app_id, id).await
 }
 
 /// Up to `limit` batches of app `app_id`, newest first, and whether more lie beyond them in the

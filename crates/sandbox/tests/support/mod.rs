@@ -476,6 +476,22 @@ impl TestApp {
     }
 }
 
+/// A second app's credentials (made with `ensure_default_app(&db, Some(("pk_other",
+/// "sk_other")))`).
+pub const OTHER: Auth<'static> = Auth::Basic("pk_other", "sk_other");
+
+/// The JSON of a 200 response; panics with the body otherwise.
+#[track_caller]
+pub fn ok(res: TestResponse) -> Value {
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()
+}
+
+/// The `id` of an object answered.
+pub fn id_of(value: &Value) -> String {
+    value["id"].as_str().unwrap().to_owned()
+}
+
 /// Gives a fresh database the tests' organization and default app credentials.
 pub async fn ensure_test_credentials(db: &Db) {
     ensure_organization(db, Some((ORG_ID, ORG_KEY)))

@@ -1,0 +1,522 @@
+//! Payout links (issue 11; seed 004 "Create a Payout Link"): the money and the status moves of
+//! a link, each in one write transaction with its ledger transfer and its `payout_link.updated`
+//! event.
+//!
+//! - [`create_link`]: the amount moves from the app's wallet to its link hold account
+//!   (`linkhold:<app id>`, the link's `transfer_id`), so the same money cannot be promised
+//!   twice and the app's wallet shows it as spent; the link's flow (sign-in, the
+//!   `additional_steps`, compliance when forced, then `payout`) and, for `sms` / `email`
+//!   delivery, the sandbox's messages are written with it. The same idempotency key and body
+//!   answer the same link; the key with another body is a 409.
+//! - [`claim_in`], inside a sign-in's transaction: the first person to sign in through an open
+//!   link claims it (a compare-and-set on its status: of two racing, exactly one wins; the other
+//!   is refused `link_claimed`) and its amount moves to their wallet. Only the user the host
+//!   named, or the payee's phone when the host gave one, may claim. The claimant signing in
+//!   again resumes.
+//! - [`cancel_link`] and [`expire_due`]: an open link's amount returns to the app's wallet.
+//!   Expiry happens when a due link is next read, and by the purge task.
+//! - [`link_payout`]: the claimant's payout in the link's flow pays exactly the link's amount and
+//!   marks the link `paid` in the payout's own transaction.
+
+use crate::db::{begin_ledger_write, is_unique_violation, Db};
+use crate::error::Error;
+use crate::ledger::{
+    app_account, insufficient_funds, link_hold_account, open_link_hold_in, user_account,
+    write_transfer_in, AfterWrite, Move, TransferDraft,
+};
+use crate::phone::ParsedPhone;
+use crate::state::AppState;
+use crate::store::apps::{default_fee_party, settings};
+use crate::store::flows::insert_flow;
+use crate::store::idempotency::IdempotencyKey;
+use crate::store::payout_links::{self, LinkRow, LinkTransfer, NewLink};
+use crate::store::users::user_exists;
+use crate::store::webhooks::record_event;
+use crate::webhooks::wake;
+use chrono::{DateTime, Duration, Utc};
+use payout_model::money::{TransactionType, TransferType};
+use payout_model::payout_link::{
+    Delivery, LinkOffer, MessageChannel, NewPayoutLink, PayoutLink, PayoutLinkStatus,
+    SandboxMessage, DEFAULT_LINK_DAYS,
+};
+use payout_model::webhook::EventType;
+use payout_model::{NewFlow, Reason, Rule};
+use serde_json::json;
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+/// The scope of payout link keys.
+const SCOPE: &str = "payout-links";
+
+/// Makes payout link `new` for app `app_id` (module docs); 422 naming the field for a user that
+/// is not the app's, a payee phone that is not a real number, an `expires_at` in the past, or an
+/// amount the app's wallet does not hold.
+pub(crate) async fn create_link(
+    state: &AppState,
+    app_id: Uuid,
+    new: NewPayoutLink,
+) -> Result<PayoutLink, Error> {
+    let db = &state.db;
+    let key = IdempotencyKey::new(SCOPE, new.idempotency_key.clone().unwrap_or_default(), &new)?;
+    let keyed = new.idempotency_key.is_some();
+    if keyed {
+        if let Some(link) = earlier(state, app_id, &key).await? {
+            return Ok(link);
+        }
+    }
+    if let Some(user_id) = new.user_id {
+        if !user_exists(db, app_id, user_id).await? {
+            return Err(Error::broke("user_id", Rule::NoSuchUser));
+        }
+    }
+    let payee = new.payee.clone().unwrap_or_default();
+    let payee_phone = payee
+        .phone()
+        .map(|(cc, number)| {
+            ParsedPhone::parse(cc, number).map_err(|_| {
+                Error::broke(
+                    "payee.phone_number",
+                    Rule::PhoneNotInService {
+                        country_code: cc.trim_start_matches('+').parse().unwrap_or_default(),
+                    },
+                )
+            })
+        })
+        .transpose()?;
+    let now = state.clock.now();
+    let expires_at = new
+        .expires_at
+        .unwrap_or(now + Duration::days(DEFAULT_LINK_DAYS));
+    if expires_at <= now {
+        return Err(Error::broke("expires_at", Rule::InFuture));
+    }
+    let fee_party = match new.payout_fee_party {
+        Some(party) => party,
+        None => default_fee_party(db, app_id).await?,
+    };
+
+    let id = Uuid::new_v4();
+    let flow_id = Uuid::new_v4();
+    let method = new.method();
+    let delivery = Delivery {
+        method,
+        country_code: payee_phone
+            .as_ref()
+            .filter(|_| method.texts())
+            .map(|p| p.country_code().to_owned()),
+        phone_number: payee_phone
+            .as_ref()
+            .filter(|_| method.texts())
+            .map(|p| p.national().to_owned()),
+        email: payee.email.clone().filter(|_| method.emails()),
+    };
+    let flow = NewFlow {
+        steps: new.flow_steps(),
+        user_id: new.user_id,
+        hide_go_to_dashboard_on_complete: false,
+        // A link pays whoever signs in: never without a sign-in, even for a named user.
+        require_auth: true,
+        metadata: None,
+        payout_fee_party: Some(fee_party),
+    };
+    let link_url = state.config.flow_link(flow_id);
+    let written = async {
+        let mut tx = begin_ledger_write(db).await?;
+        open_link_hold_in(&mut tx, app_id, now).await?;
+        let funding = TransferDraft::completed(
+            app_id,
+            None,
+            TransferType::Balance,
+            new.amount,
+            vec![Move::new(
+                app_account(app_id),
+                link_hold_account(app_id),
+                new.amount,
+                TransactionType::Balance,
+            )],
+            Some(json!({"payout_link_id": id})),
+        );
+        let transfer = write_transfer_in(&mut tx, &funding, now)
+            .await
+            .map_err(|e| e.into_error(insufficient_funds))?;
+        insert_flow(&mut *tx, flow_id, app_id, &flow, fee_party, Some(id), now).await?;
+        payout_links::insert(
+            &mut tx,
+            &NewLink {
+                id,
+                app_id,
+                flow_id,
+                amount: new.amount,
+                user_id: new.user_id,
+                payee: &payee,
+                delivery: &delivery,
+                payee_phone: payee_phone.as_ref().map(ParsedPhone::e164),
+                memo: new.memo.as_deref(),
+                description: new.description.as_deref(),
+                metadata: &new.metadata,
+                tax_exempt: new.tax_exempt,
+                transfer_id: transfer.id,
+                key: keyed.then(|| key.key()),
+                request_hash: key.request_hash(),
+                expires_at,
+                // The sandbox delivers at once: its messages are written with the link.
+                status: PayoutLinkStatus::Delivered,
+            },
+            now,
+        )
+        .await?;
+        let message = new.delivery.as_ref().and_then(|d| d.message.clone());
+        let body = |link: &str| match &message {
+            Some(message) => format!("{message}\n{link}"),
+            None => format!("You have a payout waiting. Claim it here: {link}"),
+        };
+        let recipients = [
+            (
+                MessageChannel::Sms,
+                payee_phone
+                    .as_ref()
+                    .filter(|_| method.texts())
+                    .map(ParsedPhone::e164),
+            ),
+            (
+                MessageChannel::Email,
+                payee.email.clone().filter(|_| method.emails()),
+            ),
+        ];
+        for (channel, to) in recipients {
+            if let Some(to) = to {
+                let message = SandboxMessage {
+                    id: Uuid::new_v4(),
+                    channel,
+                    to,
+                    body: body(&link_url),
+                    link: link_url.clone(),
+                    payout_link_id: id,
+                    created: now,
+                };
+                payout_links::insert_message(&mut tx, app_id, &message).await?;
+            }
+        }
+        let link = announce(&mut tx, state, id).await?;
+        tx.commit().await?;
+        Ok::<_, Error>(link)
+    }
+    .await;
+    match written {
+        // Another request with this key committed since the look above.
+        Err(e) if keyed && is_unique_violation(&e) => earlier(state, app_id, &key).await?.ok_or(e),
+        Err(e) => Err(e),
+        Ok(link) => {
+            wake();
+            tracing::info!(%app_id, payout_link_id = %id, amount = new.amount, "payout link made");
+            Ok(link)
+        }
+    }
+}
+
+/// The link an earlier request with `key` made, if any (409 when its body was another).
+async fn earlier(
+    state: &AppState,
+    app_id: Uuid,
+    key: &IdempotencyKey,
+) -> Result<Option<PayoutLink>, Error> {
+    let mut conn = state.db.acquire().await?;
+    payout_links::find_by_key(&mut conn, app_id, key)
+        .await?
+        .map(|row| row.to_link(&state.config))
+        .transpose()
+}
+
+/// Link `id` as it is now, with its `payout_link.updated` event recorded, inside the caller's
+/// transaction.
+async fn announce(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    id: Uuid,
+) -> Result<PayoutLink, Error> {
+    let row = payout_links::find_any(&mut *conn, id)
+        .await?
+        .ok_or_else(payout_links::link_not_found)?;
+    let link = row.to_link(&state.config)?;
+    record_event(
+        conn,
+        row.app_id()?,
+        EventType::PayoutLinkUpdated,
+        &link,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(link)
+}
+
+/// Link `id` of app `app_id` as the host reads it (expired first when it is due).
+pub(crate) async fn get_link(
+    state: &AppState,
+    app_id: Uuid,
+    id: Uuid,
+) -> Result<PayoutLink, Error> {
+    expire_due(state, Some(app_id)).await?;
+    let mut conn = state.db.acquire().await?;
+    payout_links::find(&mut conn, app_id, id)
+        .await?
+        .ok_or_else(payout_links::link_not_found)?
+        .to_link(&state.config)
+}
+
+/// Moves open link `id` to `to` (`expired` or `canceled`) and its amount back to the app's
+/// wallet, in one transaction; the link, or `None` when it was not open (or, for an expiry, not
+/// yet due).
+async fn close_and_return(
+    state: &AppState,
+    id: Uuid,
+    to: PayoutLinkStatus,
+) -> Result<Option<PayoutLink>, Error> {
+    let now = state.clock.now();
+    let mut tx = begin_ledger_write(&state.db).await?;
+    let Some(row) = payout_links::find_any(&mut tx, id).await? else {
+        return Ok(None);
+    };
+    if !payout_links::close(&mut tx, id, to, None, now).await? {
+        return Ok(None);
+    }
+    let app_id = row.app_id()?;
+    let back = TransferDraft::completed(
+        app_id,
+        None,
+        TransferType::Balance,
+        row.amount,
+        vec![Move::new(
+            link_hold_account(app_id),
+            app_account(app_id),
+            row.amount,
+            TransactionType::Return,
+        )],
+        Some(json!({"payout_link_id": id})),
+    );
+    let transfer = write_transfer_in(&mut tx, &back, now)
+        .await
+        .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
+    payout_links::set_transfer(&mut tx, id, LinkTransfer::Return, transfer.id).await?;
+    let link = announce(&mut tx, state, id).await?;
+    tx.commit().await?;
+    wake();
+    tracing::info!(%app_id, payout_link_id = %id, status = to.as_str(), "payout link closed");
+    Ok(Some(link))
+}
+
+/// `POST /api/v2/payout-links/{id}/cancel`: an open link of app `app_id` is canceled and its
+/// amount returns; 404 for another app's; 409 for a link claimed, paid, expired or canceled.
+pub(crate) async fn cancel_link(
+    state: &AppState,
+    app_id: Uuid,
+    id: Uuid,
+) -> Result<PayoutLink, Error> {
+    let link = get_link(state, app_id, id).await?;
+    if !link.status.is_open() {
+        return Err(Error::Conflict(format!(
+            "a payout link that is {} cannot be canceled",
+            link.status.as_str()
+        )));
+    }
+    match close_and_return(state, id, PayoutLinkStatus::Canceled).await? {
+        Some(link) => Ok(link),
+        // Claimed (or expired) since the read above.
+        None => {
+            let link = get_link(state, app_id, id).await?;
+            Err(Error::Conflict(format!(
+                "a payout link that is {} cannot be canceled",
+                link.status.as_str()
+            )))
+        }
+    }
+}
+
+/// Expires the open links past their expiry (of app `app_id`, or of every app) and returns
+/// their money; how many. Reads of links call it first; the purge task calls it for all apps.
+pub(crate) async fn expire_due(state: &AppState, app_id: Option<Uuid>) -> Result<usize, Error> {
+    let due = {
+        let mut conn = state.db.acquire().await?;
+        payout_links::due_for_expiry(&mut conn, app_id, state.clock.now()).await?
+    };
+    let mut expired = 0;
+    for id in due {
+        if close_and_return(state, id, PayoutLinkStatus::Expired)
+            .await?
+            .is_some()
+        {
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}
+
+/// Claims the link of flow `flow_id` (if the flow is a link's) for `user_id`, signing in with
+/// `phone`, inside the sign-in's transaction (module docs): the link's amount moves to their
+/// wallet. 403 naming `phone_number` when the link is for another phone or user; 409
+/// `link_claimed` when someone else claimed it, `link_closed` when it was canceled or has
+/// expired. The claimant signing in again changes nothing.
+pub(crate) async fn claim_in(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    flow_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let Some(row) = payout_links::of_flow(&mut *conn, flow_id).await? else {
+        return Ok(());
+    };
+    match row.claimed_user_id()? {
+        Some(claimant) if claimant == user_id => return Ok(()),
+        Some(_) => return Err(Error::Refused(Reason::LinkClaimed)),
+        None => {}
+    }
+    let id = row.id()?;
+    if !payout_links::close(
+        &mut *conn,
+        id,
+        PayoutLinkStatus::Claimed,
+        Some(user_id),
+        now,
+    )
+    .await?
+    {
+        return Err(Error::Refused(
+            if row.status()? == PayoutLinkStatus::Claimed {
+                Reason::LinkClaimed
+            } else {
+                Reason::LinkClosed
+            },
+        ));
+    }
+    let app_id = row.app_id()?;
+    let claim = TransferDraft::completed(
+        app_id,
+        Some(user_id),
+        TransferType::Balance,
+        row.amount,
+        vec![Move::new(
+            link_hold_account(app_id),
+            user_account(user_id),
+            row.amount,
+            TransactionType::Balance,
+        )],
+        Some(json!({"payout_link_id": id})),
+    );
+    let transfer = write_transfer_in(&mut *conn, &claim, now)
+        .await
+        .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
+    payout_links::set_transfer(&mut *conn, id, LinkTransfer::Claim, transfer.id).await?;
+    announce(conn, state, id).await?;
+    tracing::info!(%app_id, payout_link_id = %id, %user_id, "payout link claimed");
+    Ok(())
+}
+
+/// Whether a sign-in with `phone` may go on in flow `flow_id`, checked once the code proved the
+/// phone is the typist's: for a link's flow, 409 `link_claimed` when someone else claimed it
+/// (`claimant_phone_matches`: whether the phone is the claimant's), 409 `link_closed` for a
+/// link canceled or expired, and 403 naming `phone_number` when the host gave the payee's phone
+/// and this is another.
+pub(crate) async fn check_sign_in(
+    conn: &mut AnyConnection,
+    flow_id: Uuid,
+    phone: &ParsedPhone,
+    claimant_phone_matches: bool,
+    now: DateTime<Utc>,
+) -> Result<(), SignInRefusal> {
+    let Some(row) = payout_links::of_flow(&mut *conn, flow_id).await? else {
+        return Ok(());
+    };
+    if row.claimed_user_id()?.is_some() {
+        return if claimant_phone_matches {
+            Ok(())
+        } else {
+            Err(SignInRefusal::Error(Error::Refused(Reason::LinkClaimed)))
+        };
+    }
+    if !row.claimable(now)? {
+        return Err(SignInRefusal::Error(Error::Refused(Reason::LinkClosed)));
+    }
+    match &row.payee_phone {
+        Some(payee) if *payee != phone.e164() => Err(SignInRefusal::NotThePayee),
+        _ => Ok(()),
+    }
+}
+
+/// Why [`check_sign_in`] refused.
+pub(crate) enum SignInRefusal {
+    /// The phone is not the payee's (the sign-in's 403 naming `phone_number`).
+    NotThePayee,
+    /// Another refusal.
+    Error(Error),
+}
+
+impl From<Error> for SignInRefusal {
+    fn from(e: Error) -> Self {
+        SignInRefusal::Error(e)
+    }
+}
+
+impl From<sqlx::Error> for SignInRefusal {
+    fn from(e: sqlx::Error) -> Self {
+        SignInRefusal::Error(e.into())
+    }
+}
+
+/// The link of flow `flow_id` when `user_id` claimed it: what the flow's payout must pay.
+pub(crate) async fn claimed_link(
+    db: &Db,
+    flow_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<LinkRow>, Error> {
+    let mut conn = db.acquire().await?;
+    Ok(payout_links::of_flow(&mut conn, flow_id)
+        .await?
+        .filter(|row| matches!(row.claimed_user_id(), Ok(Some(u)) if u == user_id)))
+}
+
+/// What the payout step of flow `flow_id` shows `user_id` when the flow is a link's they
+/// claimed: the amount, who it is from (the app's name) and the memo.
+pub(crate) async fn link_offer(
+    db: &Db,
+    flow_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<LinkOffer>, Error> {
+    let Some(row) = claimed_link(db, flow_id, user_id).await? else {
+        return Ok(None);
+    };
+    let mut conn = db.acquire().await?;
+    let from = settings(&mut conn, row.app_id()?).await?.name;
+    Ok(Some(LinkOffer {
+        amount: row.amount,
+        from,
+        memo: row.memo.clone(),
+    }))
+}
+
+/// What a flow payout of claimed link `row` does in its own transaction once written: marks
+/// the link `paid` (409 when it was paid already: the payout is rolled back) and announces it.
+pub(crate) fn mark_paid_after(
+    state: &AppState,
+    row: &LinkRow,
+) -> Result<AfterWrite<'static>, Error> {
+    let id = row.id()?;
+    let state = state.clone();
+    Ok(Box::new(move |conn, transfer| {
+        let transfer_id = transfer.id;
+        Box::pin(async move {
+            if !payout_links::mark_paid(&mut *conn, id, transfer_id).await? {
+                return Err(Error::Conflict(
+                    "this payout link has been paid out already".to_owned(),
+                ));
+            }
+            announce(conn, &state, id).await?;
+            Ok(())
+        })
+    }))
+}
+
+/// `GET /api/v2/sandbox/messages`: app `app_id`'s latest messages.
+pub(crate) async fn messages(state: &AppState, app_id: Uuid) -> Result<Vec<SandboxMessage>, Error> {
+    let mut conn = state.db.acquire().await?;
+    payout_links::messages(&mut conn, app_id).await
+}

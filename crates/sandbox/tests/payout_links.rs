@@ -1,0 +1,523 @@
+//! Payout links as a host and a payee meet them (issue 11; seed 004 "Create a Payout Link",
+//! "Example Payout Link API Response"): the seed's shape, the amount set aside from the app's
+//! wallet and returned on cancel or expiry, idempotency keys, the claim at sign-in (only the
+//! payee; exactly one of two racing people wins; the claimant resumes), the link's payout paying
+//! exactly its amount, the sandbox's outbox, events, and another app's link unseen. Every test
+//! that moves money ends by checking the ledger's invariants.
+//!
+//! Runs on PostgreSQL too with `PAYOUT_SANDBOX_TEST_POSTGRES=postgres://…/postgres`.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::{Duration, Utc};
+use payout_sandbox::ensure_default_app;
+use serde_json::{json, Value};
+use support::{
+    assert_ledger_invariants, id_of, keys, ok, Auth, TestApp, TestResponse, OTHER, PUBLIC_URL,
+};
+
+/// Ann: a second person, with her own phone.
+fn ann() -> Value {
+    json!({
+        "first_name": "Ann", "last_name": "Lee", "email": "ann@example.com",
+        "country_code": "1", "phone_number": "2015550123"
+    })
+}
+
+async fn create(app: &TestApp, body: Value) -> TestResponse {
+    app.post("/api/v2/payout-links", Auth::App, body).await
+}
+
+async fn get_link(app: &TestApp, id: &str) -> Value {
+    ok(app
+        .get(&format!("/api/v2/payout-links/{id}"), Auth::App)
+        .await)
+}
+
+async fn app_balance(app: &TestApp) -> i64 {
+    ok(app.get("/api/v2/wallet", Auth::App).await)["amount"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn user_balance(app: &TestApp, user_id: &str) -> i64 {
+    ok(app
+        .get(&format!("/api/v2/users/{user_id}/wallet"), Auth::App)
+        .await)["amount"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A fresh session of `link`'s flow that asked for a code to `phone` (`"1"`); its token.
+async fn session_with_code(app: &TestApp, link: &Value, phone: &str) -> String {
+    let session = app.create_session(&link["flow_id"], None).await;
+    let token = session["token"].as_str().unwrap().to_owned();
+    ok(app.ask_code(&token, "1", phone).await);
+    token
+}
+
+/// `payout_link.updated` events of the app, oldest first: the link's statuses.
+async fn link_events(app: &TestApp, id: &str) -> Vec<String> {
+    let list = ok(app.get("/api/v2/events?limit=100", Auth::App).await);
+    let mut statuses: Vec<String> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "payout_link.updated" && e["data"]["id"] == id)
+        .map(|e| e["data"]["status"].as_str().unwrap().to_owned())
+        .collect();
+    statuses.reverse();
+    statuses
+}
+
+#[tokio::test]
+async fn a_link_answers_the_seed_shape_and_sets_its_amount_aside() {
+    let app = TestApp::new().await;
+    let before = app_balance(&app).await;
+    // Seed 004's request, verbatim.
+    let link = ok(create(
+        &app,
+        json!({"amount": 123, "idempotency_key": "3c90c3cc-0d44-4b50-8888-8dd25736052a"}),
+    )
+    .await);
+    let mut expected = vec![
+        "accounting_data",
+        "amount",
+        "claimed_user_id",
+        "created",
+        "delivery",
+        "description",
+        "expires_at",
+        "flow_id",
+        "id",
+        "link",
+        "memo",
+        "metadata",
+        "payee",
+        "payout_transfer_id",
+        "status",
+        "tax_exempt",
+        "transfer_id",
+        "url",
+    ];
+    expected.sort_unstable();
+    assert_eq!(keys(&link), expected);
+    assert_eq!(link["amount"], 123);
+    assert_eq!(link["status"], "delivered");
+    assert_eq!(link["url"], link["link"]);
+    let flow_id = link["flow_id"].as_str().unwrap();
+    assert_eq!(link["link"], format!("{PUBLIC_URL}/flow/{flow_id}"));
+    assert_eq!(link["delivery"]["method"], "link");
+    assert_eq!(
+        link["accounting_data"],
+        json!({"quickbooks_account_id": null})
+    );
+    assert_eq!(link["claimed_user_id"], Value::Null);
+    // Due in 30 days by default.
+    let created: chrono::DateTime<Utc> = link["created"].as_str().unwrap().parse().unwrap();
+    let expires: chrono::DateTime<Utc> = link["expires_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(expires - created, Duration::days(30));
+
+    // The money left the app's wallet in the link's transfer.
+    assert_eq!(app_balance(&app).await, before - 123);
+    let transfer = ok(app
+        .get(
+            &format!(
+                "/api/v2/transfers/{}",
+                link["transfer_id"].as_str().unwrap()
+            ),
+            Auth::App,
+        )
+        .await);
+    assert_eq!(transfer["amount"], 123);
+    assert_eq!(transfer["status"], "completed");
+
+    // The link's flow is a payout flow that points back at it.
+    let flow = ok(app
+        .get(&format!("/api/v2/flows/{flow_id}"), Auth::App)
+        .await);
+    assert_eq!(flow["payout_link_id"], link["id"]);
+    assert_eq!(flow["steps"], json!(["payout"]));
+    assert_eq!(flow["user_id"], Value::Null);
+
+    assert_eq!(get_link(&app, &id_of(&link)).await, link);
+    assert_eq!(link_events(&app, &id_of(&link)).await, ["delivered"]);
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
+async fn the_same_key_answers_the_same_link_and_another_body_is_refused() {
+    let app = TestApp::new().await;
+    let before = app_balance(&app).await;
+    let body = json!({"amount": 500, "memo": "March invoice", "idempotency_key": "k-1"});
+    let first = ok(create(&app, body.clone()).await);
+    let again = ok(create(&app, body).await);
+    assert_eq!(again, first);
+    assert_eq!(app_balance(&app).await, before - 500, "set aside once");
+    create(&app, json!({"amount": 501, "idempotency_key": "k-1"}))
+        .await
+        .assert_error(409, "conflict");
+    let list = ok(app.get("/api/v2/payout-links", Auth::App).await);
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
+async fn bad_requests_name_the_field_and_store_nothing() {
+    let app = TestApp::new().await;
+    let before = app_balance(&app).await;
+    create(&app, json!({"amount": before + 1}))
+        .await
+        .assert_invalid_field("amount");
+    create(&app, json!({"amount": 0}))
+        .await
+        .assert_invalid_field("amount");
+    create(&app, json!({"amount": 100, "delivery": {"method": "sms"}}))
+        .await
+        .assert_invalid_field("payee.phone_number");
+    create(
+        &app,
+        json!({"amount": 100, "payee": {"country_code": "1", "phone_number": "1234567890"}}),
+    )
+    .await
+    .assert_invalid_field("payee.phone_number");
+    create(
+        &app,
+        json!({"amount": 100, "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}),
+    )
+    .await
+    .assert_invalid_field("expires_at");
+    create(
+        &app,
+        json!({"amount": 100, "user_id": "00000000-0000-0000-0000-000000000000"}),
+    )
+    .await
+    .assert_invalid_field("user_id");
+    let list = ok(app.get("/api/v2/payout-links", Auth::App).await);
+    assert_eq!(list["data"], json!([]));
+    assert_eq!(app_balance(&app).await, before);
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
+async fn cancel_returns_the_money_once_and_closes_the_link() {
+    let app = TestApp::new().await;
+    app.create_user().await;
+    let before = app_balance(&app).await;
+    let link = ok(create(&app, json!({"amount": 700})).await);
+    let id = id_of(&link);
+    let canceled = ok(app
+        .post_empty(&format!("/api/v2/payout-links/{id}/cancel"), Auth::App)
+        .await);
+    assert_eq!(canceled["status"], "canceled");
+    assert_eq!(app_balance(&app).await, before);
+    app.post_empty(&format!("/api/v2/payout-links/{id}/cancel"), Auth::App)
+        .await
+        .assert_error(409, "conflict");
+    assert_eq!(app_balance(&app).await, before, "returned once");
+    // Nobody claims a canceled link.
+    let token = session_with_code(&app, &link, "4154332334").await;
+    let res = app.verify_code(&token, "000000").await;
+    assert_eq!(
+        res.json()["reason"],
+        json!({"code": "link_closed"}),
+        "{}",
+        res.text()
+    );
+    assert_eq!(link_events(&app, &id).await, ["delivered", "canceled"]);
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
+async fn an_unclaimed_link_expires_and_its_money_returns() {
+    let app = TestApp::new().await;
+    let before = app_balance(&app).await;
+    let expires_at = (Utc::now() + Duration::hours(1)).to_rfc3339();
+    let link = ok(create(&app, json!({"amount": 900, "expires_at": expires_at})).await);
+    let id = id_of(&link);
+    assert_eq!(get_link(&app, &id).await["status"], "delivered");
+    app.advance(Duration::hours(2));
+    assert_eq!(get_link(&app, &id).await["status"], "expired");
+    assert_eq!(app_balance(&app).await, before);
+    let expired = ok(app
+        .get("/api/v2/payout-links?status=expired", Auth::App)
+        .await);
+    assert_eq!(expired["data"][0]["id"], id.as_str());
+    let open = ok(app
+        .get("/api/v2/payout-links?status=delivered", Auth::App)
+        .await);
+    assert_eq!(open["data"], json!([]));
+    app.get("/api/v2/payout-links?status=lost", Auth::App)
+        .await
+        .assert_invalid_field("status");
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
+async fn a_claim_moves_the_money_and_the_payout_pays_exactly_the_link() {
+    let app = TestApp::new().await;
+    let bob_id = id_of(&app.create_user().await);
+    let link = ok(create(&app, json!({"amount": 2_500, "memo": "Thanks for March"})).await);
+    let id = id_of(&link);
+    let token = app.sign_in_as_bob(&link["flow_id"]).await;
+    let claimed = get_link(&app, &id).await;
+    assert_eq!(claimed["status"], "claimed");
+    assert_eq!(claimed["claimed_user_id"], bob_id.as_str());
+    assert_eq!(user_balance(&app, &bob_id).await, 2_500);
+
+    // The payout step shows the link's offer instead of an amount field.
+    let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
+    assert_eq!(
+        wallet["payout_link"],
+        json!({"amount": 2_500, "from": "Sandbox app", "memo": "Thanks for March"})
+    );
+    let method = ok(app
+        .post(
+            "/api/flow/payout-methods",
+            Auth::Bearer(&token),
+            json!({"platform": "paypal", "email": "bob@example.com"}),
+        )
+        .await);
+    let pay = |amount: i64, key: &str| json!({"amount": amount, "payout_method_id": method["id"], "idempotency_key": key});
+    let res = app
+        .post("/api/flow/payouts", Auth::Bearer(&token), pay(1_000, "a"))
+        .await;
+    assert_eq!(res.assert_invalid_rule("amount")["code"], "at_least_amount");
+    let paid = ok(app
+        .post("/api/flow/payouts", Auth::Bearer(&token), pay(2_500, "b"))
+        .await);
+    assert_eq!(paid["amount"], 2_500);
+    let link_now = get_link(&app, &id).await;
+    assert_eq!(link_now["status"], "paid");
+    assert_eq!(link_now["payout_transfer_id"], paid["id"]);
+    // The same request again answers the same payout; nothing is paid twice.
+    let again = ok(app
+        .post("/api/flow/payouts", Auth::Bearer(&token), pay(2_500, "b"))
+        .await);
+    assert_eq!(again["id"], paid["id"]);
+    assert_eq!(user_balance(&app, &bob_id).await, 0);
+    let state = ok(app
+        .post_empty("/api/flow/steps/payout/complete", Auth::Bearer(&token))
+        .await);
+    assert_eq!(state["completed_steps"], json!(["payout"]));
+    assert_eq!(
+        link_events(&app, &id).await,
+        ["delivered", "claimed", "paid"]
+    );
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
+async fn the_claimant_signing_in_again_resumes_and_nobody_else_claims() {
+    let app = TestApp::new().await;
+    let bob_id = id_of(&app.create_user().await);
+    app.create_user_from(ann()).await;
+    let link = ok(create(&app, json!({"amount": 800})).await);
+    app.sign_in_as_bob(&link["flow_id"]).await;
+    // Bob again, from another browser (after the resend cooldown): the same claim, no second
+    // transfer.
+    app.advance(Duration::seconds(31));
+    app.sign_in_as_bob(&link["flow_id"]).await;
+    assert_eq!(user_balance(&app, &bob_id).await, 800);
+    // Ann, with her own phone: already claimed.
+    let token = session_with_code(&app, &link, "2015550123").await;
+    let res = app.verify_code(&token, "000000").await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    assert_eq!(res.json()["reason"], json!({"code": "link_claimed"}));
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
+async fn only_the_payees_phone_claims_a_link_that_names_it() {
+    let app = TestApp::new().await;
+    app.create_user().await;
+    let ann_id = id_of(&app.create_user_from(ann()).await);
+    let link = ok(create(
+        &app,
+        json!({"amount": 300, "payee": {"country_code": "1", "phone_number": "(201) 555-0123"}}),
+    )
+    .await);
+    let bob_token = session_with_code(&app, &link, "4154332334").await;
+    let res = app.verify_code(&bob_token, "000000").await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    assert_eq!(res.json()["fields"][0]["field"], "phone_number");
+    assert_eq!(
+        res.json()["fields"][0]["rule"]["code"],
+        "not_this_persons_phone"
+    );
+    let ann_token = session_with_code(&app, &link, "2015550123").await;
+    ok(app.verify_code(&ann_token, "000000").await);
+    assert_eq!(
+        get_link(&app, &id_of(&link)).await["claimed_user_id"],
+        ann_id.as_str()
+    );
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
+async fn of_two_people_racing_to_claim_exactly_one_wins() {
+    // A file database with several connections (or PostgreSQL): the two requests really race.
+    let app = TestApp::with_file_db().await;
+    let bob_id = id_of(&app.create_user().await);
+    let ann_id = id_of(&app.create_user_from(ann()).await);
+    let link = ok(create(&app, json!({"amount": 1_200})).await);
+    let bob = session_with_code(&app, &link, "4154332334").await;
+    let ann = session_with_code(&app, &link, "2015550123").await;
+    let (a, b) = tokio::join!(
+        app.verify_code(&bob, "000000"),
+        app.verify_code(&ann, "000000")
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{} / {}", a.text(), b.text());
+    let loser = if a.status == 409 { &a } else { &b };
+    assert_eq!(loser.json()["reason"], json!({"code": "link_claimed"}));
+    let winner = if a.status == 200 { &bob_id } else { &ann_id };
+    let claimed = get_link(&app, &id_of(&link)).await;
+    assert_eq!(claimed["claimed_user_id"], winner.as_str());
+    assert_eq!(
+        user_balance(&app, &bob_id).await + user_balance(&app, &ann_id).await,
+        1_200,
+        "paid to one person, once"
+    );
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
+async fn sms_and_email_delivery_go_to_the_sandbox_outbox() {
+    let app = TestApp::new().await;
+    let link = ok(create(
+        &app,
+        json!({
+            "amount": 400,
+            "payee": {"first_name": "Ann", "email": "ann@example.com",
+                      "country_code": "1", "phone_number": "2015550123"},
+            "delivery": {"method": "all", "message": "Your March payout from Acme"}
+        }),
+    )
+    .await);
+    assert_eq!(
+        link["delivery"],
+        json!({"method": "all", "country_code": "1", "phone_number": "2015550123",
+               "email": "ann@example.com"})
+    );
+    let messages = ok(app.get("/api/v2/sandbox/messages", Auth::App).await);
+    let mut sent: Vec<(String, String)> = messages["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            assert_eq!(m["link"], link["link"]);
+            assert_eq!(m["payout_link_id"], link["id"]);
+            let body = m["body"].as_str().unwrap();
+            assert!(body.starts_with("Your March payout from Acme"), "{body}");
+            assert!(body.contains(link["link"].as_str().unwrap()), "{body}");
+            (
+                m["channel"].as_str().unwrap().to_owned(),
+                m["to"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    sent.sort();
+    assert_eq!(
+        sent,
+        [
+            ("email".to_owned(), "ann@example.com".to_owned()),
+            ("sms".to_owned(), "+12015550123".to_owned())
+        ]
+    );
+    // A plain link sends nothing.
+    ok(create(&app, json!({"amount": 100})).await);
+    let messages = ok(app.get("/api/v2/sandbox/messages", Auth::App).await);
+    assert_eq!(messages["data"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn another_apps_link_is_not_found() {
+    let app = TestApp::new().await;
+    let link = ok(create(
+        &app,
+        json!({"amount": 100, "delivery": {"method": "email"},
+        "payee": {"email": "ann@example.com"}}),
+    )
+    .await);
+    let id = id_of(&link);
+    ensure_default_app(&app.db, Some(("pk_other", "sk_other")))
+        .await
+        .unwrap();
+    app.get(&format!("/api/v2/payout-links/{id}"), OTHER)
+        .await
+        .assert_error(404, "not_found");
+    app.post_empty(&format!("/api/v2/payout-links/{id}/cancel"), OTHER)
+        .await
+        .assert_error(404, "not_found");
+    assert_eq!(
+        ok(app.get("/api/v2/payout-links", OTHER).await)["data"],
+        json!([])
+    );
+    assert_eq!(
+        ok(app.get("/api/v2/sandbox/messages", OTHER).await)["data"],
+        json!([])
+    );
+    app.get("/api/v2/payout-links/not-a-uuid", Auth::App)
+        .await
+        .assert_error(404, "not_found");
+    assert_eq!(get_link(&app, &id).await["status"], "delivered");
+}
+
+#[tokio::test]
+async fn the_list_pages_newest_first() {
+    let app = TestApp::new().await;
+    let mut ids = Vec::new();
+    for amount in [100, 200, 300] {
+        ids.push(id_of(&ok(create(&app, json!({"amount": amount})).await)));
+    }
+    let first = ok(app.get("/api/v2/payout-links?limit=2", Auth::App).await);
+    let page: Vec<&str> = first["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(page, [ids[2].as_str(), ids[1].as_str()]);
+    assert_eq!(first["has_more"], true);
+    let next = ok(app
+        .get(
+            &format!("/api/v2/payout-links?limit=2&starting_after={}", ids[1]),
+            Auth::App,
+        )
+        .await);
+    assert_eq!(next["data"][0]["id"], ids[0].as_str());
+    assert_eq!(next["has_more"], false);
+}
+
+#[tokio::test]
+async fn a_link_for_a_named_user_and_forced_compliance_asks_for_it_first() {
+    let app = TestApp::new().await;
+    let bob_id = id_of(&app.create_user().await);
+    let link = ok(create(
+        &app,
+        json!({"amount": 100, "user_id": bob_id, "force_collect_compliance_information": true,
+               "additional_steps": [{"name": "redirect", "redirect_url": "https://host.example/done"}]}),
+    )
+    .await);
+    let flow = ok(app
+        .get(
+            &format!("/api/v2/flows/{}", link["flow_id"].as_str().unwrap()),
+            Auth::App,
+        )
+        .await);
+    assert_eq!(flow["steps"][0], "compliance");
+    assert_eq!(flow["steps"][1], "payout");
+    assert_eq!(flow["steps"][2]["name"], "redirect");
+    // A link for a named user still makes them sign in: the link alone pays nobody.
+    let session = app.create_session(&link["flow_id"], None).await;
+    assert_eq!(session["authenticated"], false);
+    app.sign_in_as_bob(&link["flow_id"]).await;
+    assert_eq!(
+        get_link(&app, &id_of(&link)).await["claimed_user_id"],
+        bob_id.as_str()
+    );
+}
