@@ -27,7 +27,7 @@ pub struct NewPayoutBatch {
     pub idempotency_key: Option<String>,
     /// Host data of the batch.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
     /// The payouts: 1 to 1,000 `POST /api/v2/payouts` bodies, paid in this order. An item's
     /// own `idempotency_key` is honoured as `POST /api/v2/payouts` honours it.
@@ -114,7 +114,7 @@ pub struct PayoutBatch {
     /// The key the batch was submitted with, if any.
     pub idempotency_key: Option<String>,
     /// Host data of the batch.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
     /// Items processed so far (succeeded or failed).
     pub items_processed: i64,

@@ -51,7 +51,7 @@ pub struct NewFlow {
     pub require_auth: bool,
     /// Host data echoed back on the flow.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
     /// Who pays payout fees in this flow's payout step; the platform when absent. Not in the
     /// seeds' flow request (payout links have it, seed 004); the flow response stays as seeded.
@@ -95,7 +95,7 @@ pub struct Flow {
     /// URL of the flow; open it or embed it in an iframe.
     pub link: String,
     /// Host data given at creation.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
     /// The payout link this flow belongs to, if any.
     pub payout_link_id: Option<Uuid>,

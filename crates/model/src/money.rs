@@ -203,7 +203,7 @@ pub struct Transaction {
     #[serde(rename = "type")]
     pub kind: TransactionType,
     /// Host data of the transfer, repeated.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
 }
 
@@ -257,7 +257,7 @@ pub struct Transfer {
     /// Payout rail details.
     pub external_data: ExternalData,
     /// Host data.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
 }
 
@@ -281,7 +281,7 @@ pub struct NewTransfer {
     pub user_id: Uuid,
     /// Host data.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
     /// Makes a retried request return the first transfer.
     #[serde(default)]
@@ -311,7 +311,7 @@ pub struct NewRefill {
     pub amount: Cents,
     /// Host data.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
 }
 
@@ -668,7 +668,7 @@ pub struct NewPayout {
     pub idempotency_key: Option<String>,
     /// Host data.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
     /// Who pays the fee; the platform when absent.
     #[serde(default)]

@@ -1,12 +1,28 @@
 //! The OpenAPI schemas of the wire types serde cannot describe by derive (feature `openapi`):
-//! step names and steps (hand-written `Serialize`), and the endpoint markers for "no body" and
-//! "an image". Everything else derives `utoipa::ToSchema` beside its `Serialize`.
+//! step names and steps (hand-written `Serialize`), metadata (an object or a string), and the
+//! endpoint markers for "no body" and "an image". Everything else derives `utoipa::ToSchema`
+//! beside its `Serialize`.
 
 use crate::endpoint::{Empty, Image};
 use crate::step::{Step, StepName};
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
+
+/// The schema of `metadata` everywhere (seeds 002 and 004 show both): a JSON object, a string,
+/// or null.
+pub(crate) fn metadata_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([
+            Type::Object,
+            Type::String,
+            Type::Null,
+        ]))
+        .description(Some(
+            "Host data: a JSON object of key-value pairs or a string, echoed back unchanged.",
+        ))
+        .into()
+}
 
 fn step_names() -> ObjectBuilder {
     ObjectBuilder::new()

@@ -150,7 +150,7 @@ pub struct NewPayoutLink {
     pub description: Option<String>,
     /// Host data echoed back on the link.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
     /// Not counted towards the yearly reporting threshold.
     #[serde(default)]
@@ -377,7 +377,7 @@ pub struct PayoutLink {
     /// For the host's records.
     pub description: Option<String>,
     /// Host data.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
     /// Not counted towards the reporting threshold.
     pub tax_exempt: bool,

@@ -23,7 +23,7 @@ pub struct NewUser {
     pub phone_number: String,
     /// Host data echoed back on the user.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
 }
 
@@ -99,7 +99,7 @@ pub struct User {
     /// Phone number.
     pub phone_number: PhoneNumber,
     /// Host data given at creation.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
     /// Verification status.
     pub status: UserStatus,
