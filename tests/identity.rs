@@ -588,6 +588,29 @@ async fn someone_elses_phone_is_refused_under_the_phone() {
     assert_value(&m.root, "auth-phone", "4154332334").await;
 }
 
+/// A payout link someone else claimed (issue 11): sign-in ends on its own screen, worded in the
+/// user's language, with no form left to fill.
+#[wasm_bindgen_test]
+async fn a_payout_link_claimed_by_someone_else_ends_on_its_own_screen() {
+    let fake = Fake::new(&["payout"]);
+    let m = code_sent(&fake).await;
+    fake.fail_next(
+        "verify_code",
+        ApiFailure::Api(ApiError::refused(Reason::LinkClaimed)),
+    );
+    type_into(&m.root, "auth-code", "000000");
+    click(&m.root, "auth-verify");
+    wait_for(&m.root, "auth-link-unavailable").await;
+    assert_eq!(
+        text(&m.root, "auth-link-unavailable-title"),
+        "This payout was already claimed"
+    );
+    assert!(text(&m.root, "auth-link-unavailable")
+        .contains("This payout link was already claimed by someone else."));
+    assert!(!has(&m.root, "auth-code"), "no form is left to fill");
+    assert!(m.seen.signed_in.borrow().is_empty());
+}
+
 #[wasm_bindgen_test]
 async fn a_known_phone_signs_in_at_once() {
     let fake = Fake::new(&["compliance"]);

@@ -571,3 +571,109 @@ async fn user_removes_the_default_payout_method() -> Result<()> {
     );
     browser.close().await
 }
+
+/// Signs in on the flow's sign-in screen with `phone` (national digits, +1) and the sandbox code.
+async fn sign_in_with(browser: &Browser, phone: &str) -> Result<()> {
+    browser.wait_for("[data-testid=step-auth]").await?;
+    browser.fill("[data-testid=auth-country-code]", "1").await?;
+    browser.fill("[data-testid=auth-phone]", phone).await?;
+    browser.click("[data-testid=auth-send-code]").await?;
+    browser.wait_for("[data-testid=auth-code]").await?;
+    browser
+        .fill(
+            "[data-testid=auth-code]",
+            payout_sandbox::test_values::SANDBOX_CODE,
+        )
+        .await?;
+    browser.click("[data-testid=auth-verify]").await
+}
+
+/// A payout link (issue 11): the payee opens it, signs in (which claims it), sees what it pays
+/// and from whom with no amount to type, adds PayPal and is paid exactly the link's amount; a
+/// second person opening the same link meanwhile is told it was already claimed, and is paid
+/// nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payee_claims_a_payout_link_and_a_second_person_finds_it_claimed() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = sandbox.create_user().await?;
+    let link = sandbox
+        .post_ok(
+            "/api/v2/payout-links",
+            json!({"amount": 2_500, "memo": "Thanks for March"}),
+        )
+        .await?;
+    let url = link["link"].as_str().unwrap_or_default().to_owned();
+
+    let payee = Browser::start().await?;
+    payee.client.goto(&url).await?;
+    sign_in_with(&payee, "4155550123").await?;
+    payee.wait_for("[data-testid=payout-link-offer]").await?;
+    assert_eq!(
+        payee.text_of("[data-testid=payout-balance]").await?,
+        "$25.00"
+    );
+    assert_eq!(
+        payee.text_of("[data-testid=payout-link-memo]").await?,
+        "Thanks for March"
+    );
+    let claimed = sandbox
+        .get_ok(&format!(
+            "/api/v2/payout-links/{}",
+            link["id"].as_str().unwrap_or_default()
+        ))
+        .await?;
+    assert_eq!(claimed["status"], "claimed");
+    assert_eq!(claimed["claimed_user_id"], user_id.as_str());
+
+    // Someone else with the same link: already claimed, nothing to fill in.
+    let other = Browser::start().await?;
+    other.client.goto(&url).await?;
+    sign_in_with(&other, "2015550123").await?;
+    let title = other
+        .wait_for_text(
+            "[data-testid=auth-link-unavailable-title]",
+            "already claimed",
+        )
+        .await?;
+    assert_eq!(title, "This payout was already claimed");
+    assert!(other
+        .client
+        .find_all(Locator::Css("[data-testid=auth-code]"))
+        .await?
+        .is_empty());
+    other.close().await?;
+
+    // The payee adds PayPal where the payout step asks for a method, and is paid.
+    payee.click("[data-testid=platform-paypal]").await?;
+    payee
+        .fill("[data-testid=paypal-email]", "ada@example.com")
+        .await?;
+    payee.click("[data-testid=add-method-submit]").await?;
+    payee.wait_for("[data-testid=payout-review]").await?;
+    assert!(
+        payee
+            .client
+            .find_all(Locator::Css("[data-testid=payout-amount]"))
+            .await?
+            .is_empty(),
+        "a link's amount is not typed"
+    );
+    payee.click("[data-testid=payout-review]").await?;
+    payee.click("[data-testid=payout-confirm]").await?;
+    payee
+        .wait_for("[data-testid=payout-status-completed]")
+        .await?;
+    let payouts = sandbox.payouts_of(&user_id).await?;
+    assert_eq!(payouts.len(), 1);
+    assert_eq!(payouts[0]["amount"], 2_500);
+    assert_eq!(payouts[0]["external_data"]["platform"], "paypal");
+    let paid = sandbox
+        .get_ok(&format!(
+            "/api/v2/payout-links/{}",
+            link["id"].as_str().unwrap_or_default()
+        ))
+        .await?;
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["payout_transfer_id"], payouts[0]["id"]);
+    payee.close().await
+}

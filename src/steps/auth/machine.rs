@@ -7,7 +7,7 @@
 use crate::api::ApiFailure;
 use crate::i18n::failure_details;
 use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, SignIn};
-use payout_model::{FlowState, Invalid, Timestamp, Validate};
+use payout_model::{FlowState, Invalid, Reason, Timestamp, Validate};
 
 /// Which form sign-in shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +18,10 @@ pub enum Stage {
     Code(CodeSent),
     /// The phone is new: asking who the user is.
     Profile,
+    /// A payout link that cannot be claimed through this sign-in (issue 11): someone else
+    /// claimed it (`link_claimed`), or it was canceled or has expired (`link_closed`). Nothing
+    /// more to do here.
+    LinkUnavailable(Reason),
 }
 
 /// The request in flight; one at a time.
@@ -166,7 +170,8 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
         // One request at a time; the cooldown covers any new code, from either stage (the
         // server would refuse it).
         (None, Event::Send { resend, code })
-            if state.wait <= 0 && state.stage != Stage::Profile =>
+            if state.wait <= 0
+                && !matches!(state.stage, Stage::Profile | Stage::LinkUnavailable(_)) =>
         {
             match code.validate() {
                 Ok(()) => {
@@ -217,6 +222,13 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
             to.busy = None;
             vec![ShowError(Failure::SignIn, String::new())]
         }
+        (Some(Busy::Verifying | Busy::Creating), Event::Refused(failure))
+            if link_unavailable(&failure).is_some() =>
+        {
+            to.busy = None;
+            to.stage = Stage::LinkUnavailable(link_unavailable(&failure)?);
+            vec![StopCountdown, ClearError, ClearNotice]
+        }
         (Some(busy @ (Busy::Verifying | Busy::Creating)), Event::Refused(failure)) => {
             to.busy = None;
             let form = if busy == Busy::Verifying {
@@ -229,6 +241,14 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
         _ => return None,
     };
     Some((to, effects))
+}
+
+/// The reason a refusal means the payout link cannot be claimed here, if it does.
+fn link_unavailable(failure: &ApiFailure) -> Option<Reason> {
+    failure
+        .api_error()
+        .and_then(|e| e.reason)
+        .filter(|r| matches!(r, Reason::LinkClaimed | Reason::LinkClosed))
 }
 
 /// A submit the model checks before it is sent: the request, or the form's messages.
@@ -534,6 +554,25 @@ mod tests {
         };
         let (_, effects) = next(&creating, Event::Refused(failure())).unwrap();
         assert_eq!(effects, vec![Effect::ShowFailure(Form::Profile, failure())]);
+    }
+
+    #[test]
+    fn a_payout_link_claimed_or_closed_ends_sign_in_on_its_own_screen() {
+        for reason in [Reason::LinkClaimed, Reason::LinkClosed] {
+            let refused = ApiFailure::Api(ApiError::refused(reason));
+            let verifying = busy(&code_stage(), Busy::Verifying);
+            let (state, effects) = next(&verifying, Event::Refused(refused.clone())).unwrap();
+            assert_eq!(state.stage, Stage::LinkUnavailable(reason));
+            assert_eq!(state.busy, None);
+            assert!(!effects.iter().any(|e| matches!(e, Effect::ShowFailure(..))));
+            // Nothing more happens there.
+            assert_eq!(next(&state, code("123456")), None);
+        }
+        // Another refusal stays on the form.
+        let verifying = busy(&code_stage(), Busy::Verifying);
+        let other = ApiFailure::Api(ApiError::refused(Reason::FlowClaimed));
+        let (state, _) = next(&verifying, Event::Refused(other)).unwrap();
+        assert_eq!(state.stage, code_stage().stage);
     }
 
     #[test]

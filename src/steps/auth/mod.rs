@@ -36,7 +36,10 @@ use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile};
 use payout_model::{Timestamp, Validate};
 use std::rc::Rc;
 use std::time::Duration;
-use view::{code_form_view, phone_form_view, profile_form_view, CodeForm, PhoneForm, ProfileForm};
+use view::{
+    code_form_view, link_unavailable_view, phone_form_view, profile_form_view, CodeForm, PhoneForm,
+    ProfileForm,
+};
 
 /// Element id prefix of the sign-in fields.
 const PREFIX: &str = "pf-auth";
@@ -322,6 +325,7 @@ pub fn AuthStep() -> impl IntoView {
             change_number,
         })
         .into_any(),
+        Stage::LinkUnavailable(reason) => link_unavailable_view(reason).into_any(),
         Stage::Profile => profile_form_view(ProfileForm {
             form: node,
             check,

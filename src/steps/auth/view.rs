@@ -1,13 +1,15 @@
 //! Sign-in's three forms: the phone number (with the resend cooldown), the one-time code (resend
-//! and change number), and the profile of a new phone. They show what they are given and
-//! report submits.
+//! and change number), and the profile of a new phone, and the screen of a payout link that
+//! cannot be claimed. They show what they are given and report submits.
 
 use super::SEND_WAIT_ID;
 use crate::forms::Rejected;
+use crate::i18n::reason_text;
 use crate::t;
 use crate::ui::{Button, ButtonVariant, Field, SubmitButton, TextField};
 use leptos::html;
 use leptos::prelude::*;
+use payout_model::Reason;
 
 /// The sign-in forms' rules with one field's value: `(path, value)` → what is wrong.
 pub type Check = Callback<(&'static str, String), Option<Rejected>>;
@@ -216,5 +218,20 @@ pub fn profile_form_view(p: ProfileForm) -> impl IntoView {
                 />
             </div>
         </form>
+    }
+}
+
+/// The end of sign-in on a payout link that cannot be claimed here (issue 11): already claimed
+/// by someone else, or canceled or expired. Announced, with nothing more to fill in.
+pub fn link_unavailable_view(reason: Reason) -> impl IntoView {
+    let title = match reason {
+        Reason::LinkClaimed => t!(link_claimed_title),
+        _ => t!(link_closed_title),
+    };
+    view! {
+        <div class="pf-empty-state" role="alert" data-testid="auth-link-unavailable">
+            <h2 class="pf-subtitle" data-testid="auth-link-unavailable-title">{title}</h2>
+            <p class="pf-body">{reason_text(reason)}</p>
+        </div>
     }
 }
