@@ -86,6 +86,10 @@ pub struct Flow {
     /// When the flow was created.
     #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
+    /// When the flow last changed: created, claimed by a sign-in, a step completed (seed 000's
+    /// example answers it; seed 004's do not: both are answered, issue 11).
+    #[serde(deserialize_with = "crate::time::rfc3339")]
+    pub updated: DateTime<Utc>,
     /// The user who has claimed the flow, once known.
     pub user_id: Option<Uuid>,
     /// The flow's steps as created.
@@ -159,14 +163,37 @@ mod tests {
             "steps": ["manage-payouts"],
             "user_id": "fc54b468-bbb2-403f-be36-5627a8e3c7a4"
         });
-        let flow: Flow = serde_json::from_value(seed.clone()).unwrap();
+        // Seed 000's example also answers `updated`: the flow answers both (a superset).
+        let mut full = seed.clone();
+        full["updated"] = seed["created"].clone();
+        let flow: Flow = serde_json::from_value(full.clone()).unwrap();
         assert_eq!(
             flow.steps,
             vec![Step::ManagePayouts {
                 hide_continue_button: false
             }]
         );
-        assert_eq!(serde_json::to_value(&flow).unwrap(), seed);
+        assert_eq!(serde_json::to_value(&flow).unwrap(), full);
+    }
+
+    /// Seed 000, "Example Flow" response: every field it shows, `updated` included.
+    #[test]
+    fn flow_answers_seed_000_example_fields() {
+        let seed = json!({
+            "id": "5f0f8f8f-f8f8-f8f8-f8f8-f8f8f8f8f8f8",
+            "created": "2020-12-09T00:40:51.107Z",
+            "updated": "2020-12-09T00:40:51.107Z",
+            "user_id": null,
+            "steps": ["compliance", "manage-payouts"],
+            "completed_steps": [],
+            "payout_link_id": null,
+            "link": "https://my.senddotssandbox.com/flow/5f0f8f8f-f8f8-f8f8-f8f8-f8f8f8f8f8f8",
+        });
+        let flow: Flow = serde_json::from_value(seed.clone()).unwrap();
+        let back = serde_json::to_value(&flow).unwrap();
+        for (field, value) in seed.as_object().unwrap() {
+            assert_eq!(&back[field], value, "{field}");
+        }
     }
 
     /// Seed 002, "Create a Flow" request and response.
@@ -193,8 +220,10 @@ mod tests {
             "metadata": "<string>",
             "payout_link_id": null
         });
-        let flow: Flow = serde_json::from_value(response.clone()).unwrap();
-        assert_eq!(serde_json::to_value(&flow).unwrap(), response);
+        let mut full = response.clone();
+        full["updated"] = response["created"].clone();
+        let flow: Flow = serde_json::from_value(full.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&flow).unwrap(), full);
     }
 
     #[test]

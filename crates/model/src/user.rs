@@ -7,19 +7,27 @@ use crate::rule::{Invalid, Rule, Validate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// `POST /api/v2/users` body (seed 004).
+/// `POST /api/v2/users` body (seed 004): the person's names, email and phone, or (seed 004's
+/// "Create User", `POST /v2/users`) only an E.164 `phone_number` (`+11234567890`), the rest
+/// left empty until the person fills them in.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUser {
-    /// Given name.
+    /// Given name; may be absent only with an E.164 `phone_number` and no `country_code`.
+    #[serde(default)]
     pub first_name: String,
-    /// Family name.
+    /// Family name; as `first_name`.
+    #[serde(default)]
     pub last_name: String,
-    /// Email address.
+    /// Email address; as `first_name`.
+    #[serde(default)]
     pub email: String,
-    /// Country calling code, digits only (`"1"`, `"55"`); a leading `+` is accepted.
+    /// Country calling code, digits only (`"1"`, `"55"`); a leading `+` is accepted. Absent
+    /// when `phone_number` is E.164.
+    #[serde(default)]
     pub country_code: String,
-    /// National number, digits (spaces, dashes, dots and brackets are ignored).
+    /// National number, digits (spaces, dashes, dots and brackets are ignored); or, without
+    /// `country_code`, the whole number in E.164 (`+11234567890`).
     pub phone_number: String,
     /// Host data echoed back on the user.
     #[serde(default)]
@@ -31,29 +39,53 @@ impl Validate for NewUser {
     /// Checks every field; the error names each one that is wrong.
     fn validate(&self) -> Result<(), Invalid> {
         let mut errors = Invalid::default();
+        // Phone only (seed 004 "Create User"): what is given is checked, the rest may wait.
+        let phone_only = self.is_phone_only();
         for (field, value) in [
             ("first_name", &self.first_name),
             ("last_name", &self.last_name),
         ] {
-            if let Err(m) = check_name(value) {
-                errors.add(field, m);
+            if !(phone_only && value.trim().is_empty()) {
+                errors.check(field, check_name(value));
             }
         }
-        if let Err(m) = check_email(&self.email) {
-            errors.add("email", m);
+        if !(phone_only && self.email.trim().is_empty()) {
+            errors.check("email", check_email(&self.email));
         }
-        if let Err(m) = check_country_code(&self.country_code) {
-            errors.add("country_code", m);
-        }
-        if let Err(m) = check_phone_number(&self.country_code, &self.phone_number) {
-            errors.add("phone_number", m);
+        if phone_only {
+            errors.check("phone_number", check_e164(&self.phone_number));
+        } else {
+            errors.check("country_code", check_country_code(&self.country_code));
+            errors.check(
+                "phone_number",
+                check_phone_number(&self.country_code, &self.phone_number),
+            );
         }
         check_metadata(&self.metadata, &mut errors);
         errors.finish()
     }
 }
 
+/// A whole number in E.164: `+` and 8 to 15 digits.
+fn check_e164(value: &str) -> Result<(), Rule> {
+    let v = value.trim();
+    let rest = v.strip_prefix('+').ok_or(Rule::OnlyDigits)?;
+    if !rest.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Rule::OnlyDigits);
+    }
+    if !(8..=15).contains(&rest.len()) {
+        return Err(Rule::PhoneLength { min: 8, max: 15 });
+    }
+    Ok(())
+}
+
 impl NewUser {
+    /// Whether this is seed 004's phone-only request: no `country_code`, and `phone_number` in
+    /// E.164 (the server splits it).
+    pub fn is_phone_only(&self) -> bool {
+        self.country_code.trim().is_empty() && self.phone_number.trim().starts_with('+')
+    }
+
     /// The phone number as stored: digits only, country code without `+`.
     pub fn normalized_phone(&self) -> PhoneNumber {
         PhoneNumber {
@@ -90,6 +122,9 @@ pub enum UserStatus {
 pub struct User {
     /// ID of the user.
     pub id: Uuid,
+    /// The same as `id`: seed 004's "Create User" answers `user_id`, its other examples `id`;
+    /// both are answered (issue 11).
+    pub user_id: Uuid,
     /// Given name.
     pub first_name: String,
     /// Family name.
@@ -232,9 +267,13 @@ mod tests {
             "phone_number": {"country_code": "55", "phone_number": "49933801774"},
             "status": "unverified", "verified": false
         });
-        let user: User = serde_json::from_value(seed.clone()).unwrap();
+        // Seed 004's "Create User" answers `user_id`: both are answered (a superset).
+        let mut full = seed.clone();
+        full["user_id"] = seed["id"].clone();
+        let user: User = serde_json::from_value(full).unwrap();
         assert_eq!(user.status, UserStatus::Unverified);
         let json = serde_json::to_value(&user).unwrap();
+        assert_eq!(json["user_id"], seed["id"]);
         // Every field of the seed, as the seed has it; then what issue 3 adds, empty.
         for (field, value) in seed.as_object().unwrap() {
             assert_eq!(&json[field], value, "{field}");
@@ -245,8 +284,28 @@ mod tests {
         assert_eq!(json["background_check"], json!(null));
         assert_eq!(
             json.as_object().unwrap().len(),
-            seed.as_object().unwrap().len() + 4
+            seed.as_object().unwrap().len() + 5
         );
+    }
+
+    /// Seed 004, "Create User" (`POST /v2/users`): only an E.164 phone number.
+    #[test]
+    fn a_phone_number_alone_is_a_new_user() {
+        let new: NewUser = serde_json::from_value(json!({"phone_number": "+11234567890"})).unwrap();
+        assert!(new.is_phone_only());
+        new.validate().unwrap();
+        let short: NewUser = serde_json::from_value(json!({"phone_number": "+1123"})).unwrap();
+        assert_eq!(
+            short.validate().unwrap_err().rule("phone_number"),
+            Some(Rule::PhoneLength { min: 8, max: 15 })
+        );
+        // A national number still needs its country code and the person's names and email.
+        let national: NewUser =
+            serde_json::from_value(json!({"phone_number": "4154332334"})).unwrap();
+        let err = national.validate().unwrap_err();
+        for field in ["first_name", "last_name", "email", "country_code"] {
+            assert_eq!(err.rule(field), Some(Rule::Required), "{field}");
+        }
     }
 
     #[test]

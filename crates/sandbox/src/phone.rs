@@ -31,6 +31,19 @@ impl ParsedPhone {
         })
     }
 
+    /// An E.164 number (`+11234567890`) split into its country calling code and national number
+    /// (`("1", "1234567890")`), as libphonenumber reads it; a 422 on `phone_number` when it
+    /// cannot. Whether the number is in service is not asked: a user created from a number alone
+    /// (seed 004, "Create User") proves it by the one-time code.
+    pub(crate) fn split_e164(e164: &str) -> Result<(String, String), Error> {
+        let number = phonenumber::parse(None, e164.trim())
+            .map_err(|_| Error::broke("phone_number", Rule::PhoneLength { min: 8, max: 15 }))?;
+        Ok((
+            number.code().value().to_string(),
+            number.national().value().to_string(),
+        ))
+    }
+
     fn parse_digits(cc: &str, national: &str) -> Option<ParsedPhone> {
         if cc.is_empty() || national.is_empty() {
             return None;

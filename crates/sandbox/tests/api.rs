@@ -95,9 +95,11 @@ mod users {
                 "metadata",
                 "phone_number",
                 "status",
+                "user_id",
                 "verified"
             ]
         );
+        assert_eq!(user["user_id"], user["id"]);
         assert_eq!(user["first_name"], "Bob");
         assert_eq!(user["last_name"], "Loblaw");
         assert_eq!(user["email"], "bob@bobloblaw.com");
@@ -252,7 +254,7 @@ mod users {
         let mut body = bob();
         body.as_object_mut().unwrap().remove("email");
         let res = app.post("/api/v2/users", Auth::App, body).await;
-        assert_eq!(res.assert_invalid_field("email"), "missing field `email`");
+        assert_eq!(res.assert_invalid_field("email"), "is required");
     }
 }
 
@@ -274,9 +276,11 @@ mod flows {
                 "metadata",
                 "payout_link_id",
                 "steps",
+                "updated",
                 "user_id"
             ]
         );
+        assert_eq!(flow["updated"], flow["created"]);
         let id = flow["id"].as_str().unwrap();
         assert_eq!(flow["link"], format!("{PUBLIC_URL}/flow/{id}"));
         assert_eq!(flow["steps"], json!(["manage-payouts"]));

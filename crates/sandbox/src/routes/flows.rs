@@ -15,10 +15,13 @@ use payout_model::endpoint as ep;
 use payout_model::{Flow, NewFlow, Rule};
 use uuid::Uuid;
 
-/// The flows routes; Dots hosts call them with and without a trailing slash (seed 004).
+/// The flows routes; Dots hosts call them with and without a trailing slash (seed 004), and
+/// create flows at seed 000's `/v2/flow/create` too (issue 11).
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .endpoint::<ep::CreateFlow, _, _>(create_flow)
+        .endpoint::<ep::CreateFlowV2Create, _, _>(create_flow)
+        .endpoint::<ep::CreateFlowSeed000, _, _>(create_flow)
         .endpoint::<ep::GetFlow, _, _>(get_flow)
 }
 
@@ -45,6 +48,7 @@ async fn create_flow(
     Ok(Json(Flow {
         id,
         created,
+        updated: created,
         user_id: new.user_id,
         steps: new.steps,
         completed_steps: Vec::new(),

@@ -39,7 +39,15 @@ async fn create_user(
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<Json<User>, Error> {
     let user_ip = user_ip(&headers)?;
-    ParsedPhone::parse(&new.country_code, &new.phone_number)?;
+    let mut new = new;
+    if new.is_phone_only() {
+        // Seed 004's "Create User": the E.164 number split as every other user's is stored.
+        let (country_code, national) = ParsedPhone::split_e164(&new.phone_number)?;
+        new.country_code = country_code;
+        new.phone_number = national;
+    } else {
+        ParsedPhone::parse(&new.country_code, &new.phone_number)?;
+    }
     let user = create_host_user(&state.db, app.id, new, user_ip, state.clock.now()).await?;
     Ok(Json(user))
 }

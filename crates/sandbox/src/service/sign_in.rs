@@ -285,7 +285,7 @@ async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     claim_in(&mut *conn, state, session.flow_id, user_id, now).await?;
-    if !claim_for_user(&mut *conn, session.flow_id, user_id).await? {
+    if !claim_for_user(&mut *conn, session.flow_id, user_id, now).await? {
         return Err(Error::Refused(Reason::FlowClaimed));
     }
     if !authenticate(&mut *conn, &session.token_hash, user_id).await? {
@@ -314,8 +314,10 @@ pub(crate) async fn sign_up(
     let now = state.clock.now();
     let mut tx = begin_write(&state.db).await?;
     let phone = session_phone(&mut tx, &session.token_hash).await?;
+    let id = Uuid::new_v4();
     let user = User {
-        id: Uuid::new_v4(),
+        id,
+        user_id: id,
         first_name: new.first_name.trim().to_owned(),
         last_name: new.last_name.trim().to_owned(),
         email: new.email.trim().to_owned(),

@@ -106,6 +106,7 @@ pub(crate) async fn record_step_completed(
             flow_id,
             &flow_state.completed_steps,
             &flow.completed_steps,
+            now,
         )
         .await?
         {

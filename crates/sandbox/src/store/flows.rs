@@ -43,8 +43,8 @@ where
     sqlx::query(
         "INSERT INTO flows (id, app_id, user_id, steps, completed_steps, \
          hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \
-         payout_fee_party, preauthenticated, created) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         payout_fee_party, preauthenticated, created, updated) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
     )
     .bind(id.to_string())
     .bind(app_id.to_string())
@@ -246,14 +246,18 @@ pub(crate) async fn set_completed_steps(
     flow_id: Uuid,
     completed: &[StepName],
     read: &str,
+    now: DateTime<Utc>,
 ) -> Result<bool, Error> {
-    let updated =
-        sqlx::query("UPDATE flows SET completed_steps = $1 WHERE id = $2 AND completed_steps = $3")
-            .bind(to_json_text(&completed)?)
-            .bind(flow_id.to_string())
-            .bind(read)
-            .execute(conn)
-            .await?;
+    let updated = sqlx::query(
+        "UPDATE flows SET completed_steps = $1, updated = $2 WHERE id = $3 \
+         AND completed_steps = $4",
+    )
+    .bind(to_json_text(&completed)?)
+    .bind(to_millis(now))
+    .bind(flow_id.to_string())
+    .bind(read)
+    .execute(conn)
+    .await?;
     Ok(updated.rows_affected() == 1)
 }
 
@@ -263,9 +267,11 @@ pub(crate) async fn claim_for_user(
     conn: &mut AnyConnection,
     flow_id: Uuid,
     user_id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<bool, Error> {
-    sqlx::query("UPDATE flows SET user_id = $1 WHERE id = $2 AND user_id IS NULL")
+    sqlx::query("UPDATE flows SET user_id = $1, updated = $2 WHERE id = $3 AND user_id IS NULL")
         .bind(user_id.to_string())
+        .bind(to_millis(now))
         .bind(flow_id.to_string())
         .execute(&mut *conn)
         .await?;
@@ -293,6 +299,7 @@ pub(crate) struct FlowRow {
     payout_fee_party: String,
     preauthenticated: i64,
     created: i64,
+    updated: Option<i64>,
 }
 
 impl FlowRow {
@@ -304,7 +311,7 @@ impl FlowRow {
         Ok(sqlx::query_as(
             "SELECT id, app_id, user_id, steps, completed_steps, \
              hide_go_to_dashboard_on_complete, require_auth, metadata, payout_link_id, \
-             payout_fee_party, preauthenticated, created FROM flows WHERE id = $1",
+             payout_fee_party, preauthenticated, created, updated FROM flows WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(db)
@@ -328,6 +335,7 @@ impl FlowRow {
         Ok(Flow {
             id,
             created: self.created()?,
+            updated: from_millis(self.updated.unwrap_or(self.created))?,
             user_id: parse_stored_opt_id(self.user_id.as_deref())?,
             steps: self.steps()?,
             completed_steps: self.completed_steps()?,
@@ -371,6 +379,7 @@ mod tests {
             flow: Flow {
                 id,
                 created: DateTime::from_timestamp_millis(0).unwrap(),
+                updated: DateTime::from_timestamp_millis(0).unwrap(),
                 user_id: None,
                 steps: Vec::new(),
                 completed_steps: completed,

@@ -33,8 +33,10 @@ pub(crate) async fn create_host_user(
     user_ip: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<User, Error> {
+    let id = Uuid::new_v4();
     let user = User {
-        id: Uuid::new_v4(),
+        id,
+        user_id: id,
         first_name: new.first_name.trim().to_owned(),
         last_name: new.last_name.trim().to_owned(),
         email: new.email.trim().to_owned(),
@@ -253,8 +255,10 @@ impl UserRow {
             "verified" => UserStatus::Verified,
             other => return Err(Error::Internal(format!("stored user status {other:?}"))),
         };
+        let id = parse_stored_id(&self.id)?;
         Ok(User {
-            id: parse_stored_id(&self.id)?,
+            id,
+            user_id: id,
             first_name: self.first_name,
             last_name: self.last_name,
             email: self.email,
