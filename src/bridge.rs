@@ -109,6 +109,9 @@ struct Inner {
     /// Between [`Bridge::connect`] and `ready`: messages wait here so the host hears `ready`
     /// first (a step may post while the first screen renders).
     held: RefCell<Option<Vec<WindowMessage>>>,
+    /// Whether `completed`, and `redirect`, have been posted (each goes out once).
+    completed: Cell<bool>,
+    redirected: Cell<bool>,
 }
 
 impl Bridge {
@@ -121,6 +124,8 @@ impl Bridge {
                 host: RefCell::new(None),
                 last_height: Cell::new(None),
                 held: RefCell::new(None),
+                completed: Cell::new(false),
+                redirected: Cell::new(false),
             }),
         }
     }
@@ -255,7 +260,8 @@ impl Bridge {
         sent
     }
 
-    /// `step_completed` with the step and how it ended.
+    /// `step_completed` alone: a step that stays on screen after each saved change
+    /// (`hide_continue_button`); a step that ends posts [`Bridge::step_finished`].
     pub fn step_completed(&self, step: StepName, status: StepStatus) -> bool {
         let mut m = self.message(MessageType::StepCompleted);
         m.step = Some(step);
@@ -263,16 +269,33 @@ impl Bridge {
         self.post(&m)
     }
 
-    /// `completed`: every step is done.
-    pub fn completed(&self) -> bool {
-        self.send(MessageType::Completed)
-    }
-
-    /// `redirect` to `url`, sent before the flow navigates so the host can navigate itself.
-    pub fn redirect(&self, url: &str) -> bool {
-        let mut m = self.message(MessageType::Redirect);
-        m.url = Some(url.to_owned());
-        self.post(&m)
+    /// The messages that end a step, in the one order hosts may rely on (README "Window
+    /// messages"), posted together so nothing can come between them: `step_completed` with the
+    /// step and how it ended, then `completed` when `flow_done` (no step is left), then
+    /// `redirect` to `leaving_for` when the flow leaves (sent before it navigates, so the host
+    /// can navigate itself). `completed` and `redirect` go out at most once per flow: a screen
+    /// drawn again (another language) and finishing again never tells the host twice.
+    pub fn step_finished(
+        &self,
+        step: StepName,
+        status: StepStatus,
+        flow_done: bool,
+        leaving_for: Option<&str>,
+    ) {
+        let mut m = self.message(MessageType::StepCompleted);
+        m.step = Some(step);
+        m.status = Some(status);
+        self.post(&m);
+        if flow_done && !self.inner.completed.replace(true) {
+            self.send(MessageType::Completed);
+        }
+        if let Some(url) = leaving_for {
+            if !self.inner.redirected.replace(true) {
+                let mut m = self.message(MessageType::Redirect);
+                m.url = Some(url.to_owned());
+                self.post(&m);
+            }
+        }
     }
 
     /// `exit`: the user chose "Go to dashboard".
@@ -364,6 +387,17 @@ mod tests {
         assert_eq!(choose_origin(None, None, None), None);
     }
 
+    /// A bridge recording the type of each message it posts.
+    fn recording_kinds() -> (Bridge, Rc<RefCell<Vec<MessageType>>>) {
+        let seen: Rc<RefCell<Vec<MessageType>>> = Rc::default();
+        let log = seen.clone();
+        let bridge = Bridge::with_sink(
+            "f1",
+            Rc::new(move |m: &WindowMessage| log.borrow_mut().push(m.kind)),
+        );
+        (bridge, seen)
+    }
+
     #[test]
     fn disconnected_bridge_posts_nothing() {
         let bridge = Bridge::new("f1");
@@ -374,12 +408,7 @@ mod tests {
 
     #[test]
     fn holds_messages_until_ready_after_connect() {
-        let seen: Rc<RefCell<Vec<MessageType>>> = Rc::default();
-        let log = seen.clone();
-        let bridge = Bridge::with_sink(
-            "f1",
-            Rc::new(move |m: &WindowMessage| log.borrow_mut().push(m.kind)),
-        );
+        let (bridge, seen) = recording_kinds();
         *bridge.inner.held.borrow_mut() = Some(Vec::new());
         assert!(bridge.error("early"));
         assert!(!bridge.resize(10));
@@ -389,6 +418,27 @@ mod tests {
         assert_eq!(
             *seen.borrow(),
             vec![MessageType::Ready, MessageType::Error, MessageType::Resize]
+        );
+    }
+
+    #[test]
+    fn a_finished_flow_posts_step_completed_then_completed_then_redirect_once() {
+        let (bridge, seen) = recording_kinds();
+        let url = Some("https://shop.example/");
+        bridge.step_finished(StepName::Payout, StepStatus::Completed, false, None);
+        bridge.step_finished(StepName::Redirect, StepStatus::Completed, true, url);
+        // The same step finished again (its screen drawn again): no second ending.
+        bridge.step_finished(StepName::Redirect, StepStatus::Completed, true, url);
+        use MessageType::{Completed, Redirect, StepCompleted};
+        assert_eq!(
+            *seen.borrow(),
+            vec![
+                StepCompleted,
+                StepCompleted,
+                Completed,
+                Redirect,
+                StepCompleted
+            ]
         );
     }
 

@@ -281,7 +281,7 @@ fn standalone_bridge_stays_silent() {
     let bridge = Bridge::new(FLOW_ID);
     bridge.connect(&HostWindow::default(), Some(page_origin()));
     assert!(!bridge.connected());
-    assert!(!bridge.completed());
+    assert!(!bridge.exit());
 }
 
 // ---------------------------------------------------------------------------------------------
