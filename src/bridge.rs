@@ -1,16 +1,22 @@
-//! Messages to the host window (DESIGN.md "Window messages"): whether the flow is embedded, which
+//! Messages to the host (DESIGN.md "Window messages"): whether the flow is embedded, which
 //! origin the embedding page claims, and posting [`WindowMessage`]s to exactly that origin once
-//! the server has confirmed it is on the app's allow-list. Never `"*"`; nothing when standalone.
+//! the server has confirmed it is on the app's allow-list. Never `"*"`.
 //!
 //! Messages are posted as plain JS objects (`JSON.parse` of the serde JSON), so hosts read
 //! `event.data.type` without parsing.
+//!
+//! Standalone (no parent window), the flow may be in a mobile app's WebView: it then posts the
+//! same messages, as JSON strings, to each native bridge the page has ([`NativeBridge`]: React
+//! Native, iOS WKWebView, an Android JavaScript interface; issue 12), and to nothing otherwise.
 //!
 //! The other way, the host may send the flow [`HostMessage`]s (today `set_locale`); the bridge
 //! accepts one only from the window and the exact origin it posts to ([`Bridge::is_from_host`]),
 //! so a host whose origin the server did not confirm, or any other frame, is ignored.
 
 use leptos::logging::warn;
-use payout_model::{ErrorCode, MessageType, Origin, StepName, StepStatus, WindowMessage};
+use payout_model::{
+    ErrorCode, LoadErrorType, MessageType, Origin, StepName, StepStatus, WindowMessage,
+};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -24,6 +30,11 @@ pub struct HostWindow {
     /// The embedding page's origin as the browser tells it; sent to the server, which answers
     /// it back only if the app allows it.
     pub candidate_origin: Option<Origin>,
+    /// Standalone: the native apps' message handlers the page has (none in a browser tab).
+    pub native: Vec<NativeBridge>,
+    /// The parent's origin as the browser itself reports it (`location.ancestorOrigins[0]`;
+    /// none in Firefox): a page the flow page's `frame-ancestors` let frame it.
+    pub framed_by: Option<Origin>,
 }
 
 impl HostWindow {
@@ -36,7 +47,10 @@ impl HostWindow {
             .flatten()
             .filter(|p| !js_sys::Object::is(p, window));
         if parent.is_none() {
-            return HostWindow::default();
+            return HostWindow {
+                native: NativeBridge::find(window),
+                ..HostWindow::default()
+            };
         }
         let location = window.location();
         let ancestor = js_sys::Reflect::get(&location, &JsValue::from_str("ancestorOrigins"))
@@ -51,13 +65,89 @@ impl HostWindow {
             .and_then(|url| url.search_params().get("host_origin"));
         HostWindow {
             parent,
+            framed_by: ancestor.as_deref().and_then(Origin::of_url),
             candidate_origin: choose_origin(ancestor, referrer, param),
+            native: Vec::new(),
         }
     }
 
     /// Whether the flow runs inside another page's frame.
     pub fn embedded(&self) -> bool {
         self.parent.is_some()
+    }
+}
+
+/// Where a mobile app's WebView takes messages from the page: the object on the window whose
+/// `postMessage(string)` the app provides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NativeKind {
+    /// React Native's `react-native-webview`: `window.ReactNativeWebView`.
+    ReactNative,
+    /// iOS WKWebView, a script message handler named `payoutFlows`:
+    /// `window.webkit.messageHandlers.payoutFlows`.
+    WebKit,
+    /// Android WebView, `addJavascriptInterface(…, "PayoutFlowsAndroid")`:
+    /// `window.PayoutFlowsAndroid`.
+    Android,
+}
+
+impl NativeKind {
+    /// Every kind, in the order messages are handed to them.
+    pub const ALL: [NativeKind; 3] = [
+        NativeKind::ReactNative,
+        NativeKind::WebKit,
+        NativeKind::Android,
+    ];
+
+    /// The property path from the window to the object with `postMessage`.
+    pub fn path(self) -> &'static [&'static str] {
+        match self {
+            NativeKind::ReactNative => &["ReactNativeWebView"],
+            NativeKind::WebKit => &["webkit", "messageHandlers", "payoutFlows"],
+            NativeKind::Android => &["PayoutFlowsAndroid"],
+        }
+    }
+}
+
+/// A native app's message handler found on the page: the object and its `postMessage`.
+#[derive(Clone, Debug)]
+pub struct NativeBridge {
+    /// Which app's convention it is.
+    pub kind: NativeKind,
+    receiver: JsValue,
+    post: js_sys::Function,
+}
+
+impl NativeBridge {
+    /// The handlers present on `global` (the window, or any object standing for it), in
+    /// [`NativeKind::ALL`]'s order: each whose object exists and has a `postMessage` function.
+    pub fn find(global: &JsValue) -> Vec<NativeBridge> {
+        NativeKind::ALL
+            .into_iter()
+            .filter_map(|kind| {
+                let receiver = kind.path().iter().try_fold(global.clone(), |at, name| {
+                    let next = js_sys::Reflect::get(&at, &JsValue::from_str(name)).ok()?;
+                    (next.is_object() || next.is_function()).then_some(next)
+                })?;
+                let post = js_sys::Reflect::get(&receiver, &JsValue::from_str("postMessage"))
+                    .ok()?
+                    .dyn_into::<js_sys::Function>()
+                    .ok()?;
+                Some(NativeBridge {
+                    kind,
+                    receiver,
+                    post,
+                })
+            })
+            .collect()
+    }
+
+    /// Hands `json` (a message as a JSON string) to the app, called on its object as the app
+    /// expects (a WKWebView handler or Android interface refuses another `this`).
+    fn post(&self, json: &str) -> Result<(), JsValue> {
+        self.post
+            .call1(&self.receiver, &JsValue::from_str(json))
+            .map(drop)
     }
 }
 
@@ -154,8 +244,15 @@ impl Bridge {
     ///
     /// Messages other than `ready` are held until [`Bridge::ready`] is sent, then delivered in
     /// order (`resize` is dropped meanwhile: the shell sends the height right after `ready`).
+    ///
+    /// Standalone, it posts to the native bridges of `host` (any origin: the app that made the
+    /// WebView put them there), with the same holding until `ready`.
     pub fn connect(&self, host: &HostWindow, allowed: Option<Origin>) {
         let Some(parent) = host.parent.clone() else {
+            if !host.native.is_empty() {
+                *self.inner.held.borrow_mut() = Some(Vec::new());
+                self.set_sink(Some(native_sink(host.native.clone())));
+            }
             return;
         };
         match allowed {
@@ -317,6 +414,23 @@ impl Bridge {
         self.post(&m)
     }
 
+    /// `load_error`: the flow could not start. No origin is confirmed yet, so it goes only to
+    /// the page the browser says frames the flow ([`HostWindow::framed_by`]), or standalone to
+    /// the native bridges, and carries nothing but `error`; `false` when it has nowhere to go.
+    pub fn load_error(&self, host: &HostWindow, error: LoadErrorType) -> bool {
+        let mut m = self.message(MessageType::LoadError);
+        m.error = Some(error);
+        match (&host.parent, &host.framed_by) {
+            (Some(parent), Some(origin)) => post_message(parent, origin, &m).is_ok(),
+            (Some(_), None) => false,
+            (None, _) if host.native.is_empty() => false,
+            (None, _) => {
+                native_sink(host.native.clone())(&m);
+                true
+            }
+        }
+    }
+
     /// `session_expired`: the host should open a new flow link.
     pub fn session_expired(&self) -> bool {
         self.send(MessageType::SessionExpired)
@@ -345,6 +459,20 @@ impl HostMessage {
             _ => None,
         }
     }
+}
+
+/// Posts each message, as a JSON string, to every bridge of `bridges`.
+fn native_sink(bridges: Vec<NativeBridge>) -> Sink {
+    Rc::new(move |message: &WindowMessage| {
+        let Ok(json) = serde_json::to_string(message) else {
+            return;
+        };
+        for bridge in &bridges {
+            if let Err(e) = bridge.post(&json) {
+                warn!("payout-flows: {:?} postMessage failed: {e:?}", bridge.kind);
+            }
+        }
+    })
 }
 
 fn window_sink(target: Window, origin: Origin) -> Sink {

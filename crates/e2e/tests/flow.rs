@@ -6,7 +6,6 @@
 
 use anyhow::Result;
 use payout_e2e::{Browser, HostPage, Sandbox};
-use payout_model::endpoint as ep;
 use serde_json::{json, Value};
 
 /// Creates a user and a pre-authenticated flow whose only step redirects to `url`.
@@ -281,11 +280,7 @@ async fn exit_then_control(browser: &Browser) -> Result<Vec<Value>> {
 
 /// A user with a PayPal method and a pre-authenticated manage-payouts flow for them.
 async fn manage_payouts_flow(sandbox: &Sandbox) -> Result<Value> {
-    let user_id = sandbox.create_user().await?;
-    let method = json!({"platform": "paypal", "email": "ada@example.com"});
-    sandbox
-        .host_ok::<ep::AddPayoutMethod>(&payout_e2e::id(&user_id)?, Some(method))
-        .await?;
+    let user_id = sandbox.create_user_with_paypal().await?;
     sandbox
         .create_flow(json!({"steps": ["manage-payouts"], "user_id": user_id}))
         .await

@@ -14,9 +14,11 @@
 //! - **Cache-Control**: trunk's hashed files (`name-<hash>.ext`, `name-<hash>_bg.wasm`) are
 //!   `public, max-age=31536000, immutable` (a new build has new names); the rest (`embed.js`,
 //!   `embed.d.ts`: URLs hosts keep) `no-cache`, revalidated by `Last-Modified`.
+//! - **Content types** follow the extension, except TypeScript declarations (`.d.ts`, which
+//!   would pass for a video), served as `application/typescript`.
 
 use axum::extract::{Request, State};
-use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, VARY};
+use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_TYPE, VARY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::Response;
@@ -24,12 +26,15 @@ use axum::Router;
 use std::collections::HashSet;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 use tower_http::services::ServeDir;
 
 /// `Cache-Control` of a file whose name carries its content's hash.
 pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// The content type of TypeScript declarations (`embed.d.ts`).
+const TYPESCRIPT: &str = "application/typescript; charset=utf-8";
 /// `Cache-Control` of any other file: kept, but checked with the server before each use.
 const REVALIDATE: &str = "no-cache";
 
@@ -130,6 +135,7 @@ async fn negotiate(
     next: Next,
 ) -> Response {
     let hashed = is_hashed(request.uri().path());
+    let declarations = request.uri().path().ends_with(".d.ts");
     let file = assets.file(request.uri().path());
     let fresh = match &file {
         Some(file) => {
@@ -153,9 +159,12 @@ async fn negotiate(
     let status = response.status();
     if status.is_success() || status == StatusCode::NOT_MODIFIED {
         let policy = if hashed { IMMUTABLE } else { REVALIDATE };
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static(policy));
+        let headers = response.headers_mut();
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(policy));
+        // `.ts` guesses as an MPEG transport stream.
+        if declarations && status.is_success() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(TYPESCRIPT));
+        }
     }
     response
 }
@@ -187,7 +196,10 @@ fn compress(file: &Path) -> io::Result<()> {
     for (extension, compressor) in ENCODINGS {
         let target = copy_path(file, extension);
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let temporary = target.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        // Unique per write: the start's pass and a request's may compress one file at once.
+        let unique = WRITES.fetch_add(1, Ordering::Relaxed);
+        let temporary =
+            target.with_file_name(format!(".{name}.{}-{unique}.tmp", std::process::id()));
         let written = (|| {
             let mut out = std::fs::File::create(&temporary)?;
             out.write_all(&compressor(&bytes)?)?;
@@ -201,6 +213,9 @@ fn compress(file: &Path) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Copies written by this process, naming their temporary files.
+static WRITES: AtomicU64 = AtomicU64::new(0);
 
 /// `file` with `extension` appended (`a.js` → `a.js.br`).
 fn copy_path(file: &Path, extension: &str) -> PathBuf {
