@@ -545,7 +545,8 @@ pub struct HostPage {
 
 /// The host page: records raw `message` events (origin and data) in `window.raw`, what the SDK
 /// hands to `onMessage` in `window.messages` and as `<li data-type=…>` rows, and to
-/// `onLoadError` in `window.loadErrors` (with an `e2e-load-error` event). With
+/// `onLoadError` in `window.loadErrors` (with an `e2e-load-error` event). `&load_timeout=MS`
+/// is the SDK's `loadTimeout`. With
 /// `?navigate=0` it returns false from `onRedirect`, so the page stays to be inspected.
 const HOST_HTML: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>e2e host</title></head>
@@ -583,6 +584,7 @@ const HOST_HTML: &str = r#"<!doctype html>
         document.getElementById("messages").appendChild(li);
       },
       onRedirect: function () { return stay ? false : undefined; },
+      loadTimeout: Number(params.get("load_timeout")) || undefined,
       onLoadError: function (e) {
         window.loadErrors.push(e);
         window.dispatchEvent(new CustomEvent("e2e-load-error"));

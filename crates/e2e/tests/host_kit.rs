@@ -159,6 +159,15 @@ async fn the_flow_page_preloads_the_app_and_gets_it_compressed() -> Result<()> {
     browser.close().await
 }
 
+/// A sandbox, a host page, the link of a manage-payouts flow ready to go on, and a browser.
+async fn manage_payouts_to_embed() -> Result<(Sandbox, HostPage, String, Browser)> {
+    let sandbox = Sandbox::start().await?;
+    let host = HostPage::start().await?;
+    let flow = flow_with_method(&sandbox, json!(["manage-payouts"])).await?;
+    let link = flow["link"].as_str().unwrap_or_default().to_owned();
+    Ok((sandbox, host, link, Browser::start().await?))
+}
+
 /// On the host page: waits until the embedded flow speaks `lang` (`<html lang>`) and shows
 /// `text`, then comes back to the host page.
 async fn shows_in(browser: &Browser, lang: &str, text: &str) -> Result<()> {
@@ -174,14 +183,8 @@ async fn shows_in(browser: &Browser, lang: &str, text: &str) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn set_locale_switches_the_embedded_flows_language() -> Result<()> {
-    let sandbox = Sandbox::start().await?;
-    let host = HostPage::start().await?;
-    let flow = flow_with_method(&sandbox, json!(["manage-payouts"])).await?;
-    let browser = Browser::start().await?;
-    browser
-        .client
-        .goto(&host.embedding(flow["link"].as_str().unwrap_or_default(), true))
-        .await?;
+    let (_sandbox, host, link, browser) = manage_payouts_to_embed().await?;
+    browser.client.goto(&host.embedding(&link, true)).await?;
     // Called as soon as the SDK returns, before the flow is ready: it waits for `ready`.
     browser.wait_for("#flow iframe").await?;
     browser
@@ -197,17 +200,23 @@ async fn set_locale_switches_the_embedded_flows_language() -> Result<()> {
     browser.close().await
 }
 
+/// Opens the host `page` and waits for the SDK's `onLoadError`; answers the one error it got.
+async fn the_load_error(browser: &Browser, page: &str) -> Result<Value> {
+    browser.client.goto(page).await?;
+    let errors = browser.host_load_errors().await?;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    Ok(errors[0].clone())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn on_load_error_names_an_unknown_flow() -> Result<()> {
     let sandbox = Sandbox::start().await?;
     let host = HostPage::start().await?;
     let browser = Browser::start().await?;
     let link = format!("{}/flow/{}", sandbox.base, uuid::Uuid::new_v4());
-    browser.client.goto(&host.embedding(&link, true)).await?;
-    let errors = browser.host_load_errors().await?;
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert_eq!(errors[0]["type"], "flow_not_found", "{errors:?}");
-    assert!(errors[0]["message"].is_string(), "{errors:?}");
+    let error = the_load_error(&browser, &host.embedding(&link, true)).await?;
+    assert_eq!(error["type"], "flow_not_found", "{error}");
+    assert!(error["message"].is_string(), "{error}");
     // The flow said so itself, to this page's origin only, with nothing but the type.
     let raw = browser.eval("return window.raw;").await?;
     let load_error = raw
@@ -222,5 +231,27 @@ async fn on_load_error_names_an_unknown_flow() -> Result<()> {
         browser.eval("return window.messages.length;").await?,
         json!(0)
     );
+    browser.close().await
+}
+
+/// The frame loads but the flow never starts (its wasm blocked by the browser, as a refused
+/// frame or a dead server would leave it): after `loadTimeout` the SDK asks the server's
+/// `/healthz` why: it answers, so the page may not frame the flow (`origin_not_allowed`); it
+/// does not, so the server is unreachable (`network_error`).
+#[tokio::test(flavor = "multi_thread")]
+async fn on_load_error_tells_a_refused_frame_from_an_unreachable_server() -> Result<()> {
+    let (_sandbox, host, link, browser) = manage_payouts_to_embed().await?;
+    browser.cdp("Network.enable", json!({})).await?;
+    for (blocked, expected) in [
+        (json!(["*_bg.wasm"]), "origin_not_allowed"),
+        (json!(["*_bg.wasm", "*/healthz"]), "network_error"),
+    ] {
+        browser
+            .cdp("Network.setBlockedURLs", json!({ "urls": blocked }))
+            .await?;
+        let page = format!("{}&load_timeout=300", host.embedding(&link, true));
+        let error = the_load_error(&browser, &page).await?;
+        assert_eq!(error["type"], expected, "{error}");
+    }
     browser.close().await
 }
