@@ -64,8 +64,6 @@ async fn embedded_flow_posts_messages_to_host_origin() -> Result<()> {
         .iter()
         .filter_map(|m| m["data"]["type"].as_str())
         .collect();
-    let pos = |t: &str| types.iter().position(|x| *x == t);
-    assert!(pos("ready").is_some(), "no ready in {types:?}");
     let height = raw
         .iter()
         .find(|m| m["data"]["type"] == "resize")
@@ -77,8 +75,14 @@ async fn embedded_flow_posts_messages_to_host_origin() -> Result<()> {
         .find(|m| m["data"]["type"] == "step_completed")
         .map(|m| (m["data"]["step"].clone(), m["data"]["status"].clone()));
     assert_eq!(step, Some((json!("redirect"), json!("completed"))));
-    assert!(pos("step_completed") < pos("completed"), "{types:?}");
-    assert!(pos("completed") < pos("redirect"), "{types:?}");
+    // The documented order, exactly (README "Window messages"): every message but `resize`
+    // (any time after `ready`), each once.
+    let order: Vec<&str> = types.iter().copied().filter(|t| *t != "resize").collect();
+    assert_eq!(
+        order,
+        ["ready", "step_completed", "completed", "redirect"],
+        "{types:?}"
+    );
     let redirect = raw.iter().find(|m| m["data"]["type"] == "redirect");
     assert_eq!(
         redirect.map(|m| m["data"]["url"].clone()),
