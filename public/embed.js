@@ -1,47 +1,25 @@
 /*!
- * payout-flows embed SDK — one call to embed a payout flow in your page.
+ * payout-flows embed SDK: embeds a payout flow in your page. No dependencies; ES5.
+ * Types: embed.d.ts beside this file. Docs: the README, "Embedding a flow".
  *
- *   <div id="payouts"></div>
- *   <script src="https://YOUR-FLOWS-SERVER/app/embed.js"></script>
- *   <script>
- *     var flow = PayoutFlows.embed({
- *       link: flowLinkFromYourServer,            // the flow's `link` (POST /api/v2/flows)
- *       container: document.getElementById("payouts"),
- *       onCompleted: function (msg) { refreshPayouts(); },
- *       onExit: function (msg) { flow.destroy(); showDashboard(); }
- *     });
- *   </script>
+ *   var flow = PayoutFlows.embed({
+ *     link: flowLink,                     // the flow's `link` (POST /api/v2/flows)
+ *     container: "#payouts",              // an element or a selector
+ *     locale: "es",                       // optional
+ *     onCompleted: function (msg) { refreshPayouts(); },
+ *     onLoadError: function (err) { showFallback(err.type); }
+ *   });
+ *   flow.setLocale("en"); flow.destroy();
  *
- * PayoutFlows.embed(options) -> { iframe, setLocale(locale), destroy() }
- *   options.link         required: the flow link (absolute http(s) URL)
- *   options.container    required: the element (or a CSS selector) to put the iframe in
- *   options.locale       the flow's language ("en", "es"; "es-MX" works too); otherwise the
- *                        link's ?locale=, else the browser's languages, else English. A
- *                        language the flow does not speak shows English.
- *   options.onMessage(msg)        every message, before the specific callback
- *   options.onReady(msg)          the flow shows its first screen
- *   options.onResize(msg)         msg.height: new content height in CSS px (the iframe is
- *                                 already resized)
- *   options.onStepCompleted(msg)  msg.step, msg.status ("completed" | "completed-saved")
- *   options.onCompleted(msg)      every step is done
- *   options.onRedirect(msg)       msg.url: the flow is leaving for it; return false to handle
- *                                 the navigation yourself (otherwise this page navigates to
- *                                 msg.url, http(s) only — a framed flow usually may not)
- *   options.onExit(msg)           the user chose "Go to dashboard"
- *   options.onError(msg)          msg.message: the flow cannot go on
- *   options.onSessionExpired(msg) the session ended: create a new flow link and embed again
- *
- * setLocale(locale) switches the shown language at any time (a set_locale message to the
- * flow's frame; the flow takes it only from this page's origin once it is on your app's allowed
- * origins, so send it after onReady). The current screen is re-rendered in the new language,
- * so what the user typed on it is lost: prefer options.locale, or call it from onReady.
- *
- * Every msg is { source: "payout-flows", version: 1, type, flow_id, ... }. Messages are
- * accepted only from the flow's exact origin, from this iframe's window, with that source.
- * Treat them as UI hints: trust webhooks or GET /api/v2/flows/{id} for state.
- *
- * The flow only posts messages to origins on your app's allowed-origins list; add this page's
- * origin there. No dependencies; ES5.
+ * Callbacks get each message ({ source: "payout-flows", version: 1, type, flow_id, ... }),
+ * accepted only from the flow's exact origin and this iframe's window: onMessage (every one),
+ * onReady, onResize (the iframe is already resized), onStepCompleted, onCompleted, onRedirect
+ * (return false to stay; else this page goes to msg.url), onExit, onError, onSessionExpired.
+ * onLoadError({ type, message }) when the flow cannot start: "flow_not_found",
+ * "origin_not_allowed" (this page may not frame it; add its origin to the app's allowed
+ * origins), or "network_error"; the last two are found options.loadTimeout ms (default 10000)
+ * after the frame loads without the flow starting, by a no-cors fetch of the flow server's
+ * /healthz (allow its origin in your connect-src).
  */
 (function (global) {
   "use strict";
@@ -56,6 +34,11 @@
     exit: "onExit",
     error: "onError",
     session_expired: "onSessionExpired"
+  };
+  var LOAD_ERRORS = {
+    flow_not_found: "no flow has this link",
+    origin_not_allowed: "this page's origin may not embed the flow",
+    network_error: "the flow's server cannot be reached"
   };
 
   function isHttpUrl(url) {
@@ -104,12 +87,51 @@
     iframe.style.border = "0";
     iframe.style.display = "block";
 
+    var ready = false;
+    var failed = false;
+    var timer = null;
+    var pendingLocale = null;
+
+    function post(message) {
+      if (iframe.contentWindow) iframe.contentWindow.postMessage(message, flowOrigin);
+    }
+
+    function loadError(type) {
+      if (ready || failed) return;
+      failed = true;
+      global.clearTimeout(timer);
+      call(options.onLoadError, { type: type, message: LOAD_ERRORS[type] });
+    }
+
+    // The frame loaded but the flow did not start in time: either this page may not frame it
+    // (frame-ancestors), or its server is down; the server's /healthz tells which.
+    function onFrameLoad() {
+      if (ready || failed || timer) return;
+      var wait = typeof options.loadTimeout === "number" ? options.loadTimeout : 10000;
+      timer = global.setTimeout(function () {
+        if (typeof global.fetch !== "function") return loadError("origin_not_allowed");
+        global.fetch(flowOrigin + "/healthz", { mode: "no-cors", cache: "no-store" }).then(
+          function () { loadError("origin_not_allowed"); },
+          function () { loadError("network_error"); }
+        );
+      }, wait);
+    }
+
     function onMessage(event) {
       if (event.origin !== flowOrigin) return;
       if (event.source !== iframe.contentWindow) return;
       var msg = event.data;
       if (!msg || typeof msg !== "object" || msg.source !== SOURCE) return;
 
+      if (msg.type === "load_error") {
+        var known = Object.prototype.hasOwnProperty.call(LOAD_ERRORS, msg.error);
+        return loadError(known ? msg.error : "network_error");
+      }
+      if (msg.type === "ready") {
+        ready = true;
+        global.clearTimeout(timer);
+        if (pendingLocale) post({ type: "set_locale", locale: pendingLocale });
+      }
       if (msg.type === "resize" && typeof msg.height === "number" && msg.height >= 0) {
         iframe.style.height = Math.ceil(msg.height) + "px";
       }
@@ -121,15 +143,20 @@
     }
 
     global.addEventListener("message", onMessage);
+    iframe.addEventListener("load", onFrameLoad);
     container.appendChild(iframe);
 
     return {
       iframe: iframe,
+      // Before the flow is ready the locale waits for it (the flow takes host messages only
+      // once it has confirmed this page's origin).
       setLocale: function (locale) {
-        if (typeof locale !== "string" || !iframe.contentWindow) return;
-        iframe.contentWindow.postMessage({ type: "set_locale", locale: locale }, flowOrigin);
+        if (typeof locale !== "string" || !locale) return;
+        if (ready) post({ type: "set_locale", locale: locale });
+        else pendingLocale = locale;
       },
       destroy: function () {
+        global.clearTimeout(timer);
         global.removeEventListener("message", onMessage);
         if (iframe.parentNode) iframe.parentNode.removeChild(iframe);
       }

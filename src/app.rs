@@ -22,7 +22,7 @@ use leptos::html;
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::{spawn_local, tick};
-use payout_model::{FlowState, NewSession, Origin, StepName};
+use payout_model::{FlowState, LoadErrorType, NewSession, Origin, StepName};
 use send_wrapper::SendWrapper;
 use std::rc::Rc;
 use std::time::Duration;
@@ -239,6 +239,7 @@ impl Shell {
     /// Mints the session for `flow_id`, connects the host and shows the flow's first screen.
     fn load(&self, flow_id: Option<Uuid>, host: &HostWindow) {
         let Some(flow_id) = flow_id else {
+            self.bridge.load_error(host, LoadErrorType::FlowNotFound);
             self.fail(ErrorKind::FlowNotFound);
             return;
         };
@@ -251,8 +252,20 @@ impl Shell {
             };
             let session = match this.api.create_session(new).await {
                 Ok(session) => session,
-                // Before a session the host origin is unconfirmed, so nothing is posted.
-                Err(failure) => return this.fail(ErrorKind::from_failure(&failure)),
+                // Before a session the host origin is unconfirmed: only `load_error` goes out,
+                // to the page the browser says frames the flow.
+                Err(failure) => {
+                    let kind = ErrorKind::from_failure(&failure);
+                    let error = match kind {
+                        ErrorKind::FlowNotFound => Some(LoadErrorType::FlowNotFound),
+                        ErrorKind::NetworkDown => Some(LoadErrorType::NetworkError),
+                        ErrorKind::SessionExpired | ErrorKind::Other(_) => None,
+                    };
+                    if let Some(error) = error {
+                        this.bridge.load_error(&host, error);
+                    }
+                    return this.fail(kind);
+                }
             };
             this.token.try_set_value(Some(session.token));
             // Connected before the first screen mounts, so nothing a step posts is lost; the

@@ -1,16 +1,22 @@
-//! Messages to the host window (DESIGN.md "Window messages"): whether the flow is embedded, which
+//! Messages to the host (DESIGN.md "Window messages"): whether the flow is embedded, which
 //! origin the embedding page claims, and posting [`WindowMessage`]s to exactly that origin once
-//! the server has confirmed it is on the app's allow-list. Never `"*"`; nothing when standalone.
+//! the server has confirmed it is on the app's allow-list. Never `"*"`.
 //!
 //! Messages are posted as plain JS objects (`JSON.parse` of the serde JSON), so hosts read
 //! `event.data.type` without parsing.
+//!
+//! Standalone (no parent window), the flow may be in a mobile app's WebView: it then posts the
+//! same messages, as JSON strings, to each native bridge the page has ([`NativeBridge`]: React
+//! Native, iOS WKWebView, an Android JavaScript interface; issue 12), and to nothing otherwise.
 //!
 //! The other way, the host may send the flow [`HostMessage`]s (today `set_locale`); the bridge
 //! accepts one only from the window and the exact origin it posts to ([`Bridge::is_from_host`]),
 //! so a host whose origin the server did not confirm, or any other frame, is ignored.
 
 use leptos::logging::warn;
-use payout_model::{ErrorCode, MessageType, Origin, StepName, StepStatus, WindowMessage};
+use payout_model::{
+    ErrorCode, LoadErrorType, MessageType, Origin, StepName, StepStatus, WindowMessage,
+};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -24,6 +30,11 @@ pub struct HostWindow {
     /// The embedding page's origin as the browser tells it; sent to the server, which answers
     /// it back only if the app allows it.
     pub candidate_origin: Option<Origin>,
+    /// Standalone: the native apps' message handlers the page has (none in a browser tab).
+    pub native: Vec<NativeBridge>,
+    /// The parent's origin as the browser itself reports it (`location.ancestorOrigins[0]`;
+    /// none in Firefox): a page the flow page's `frame-ancestors` let frame it.
+    pub framed_by: Option<Origin>,
 }
 
 impl HostWindow {
@@ -36,7 +47,10 @@ impl HostWindow {
             .flatten()
             .filter(|p| !js_sys::Object::is(p, window));
         if parent.is_none() {
-            return HostWindow::default();
+            return HostWindow {
+                native: NativeBridge::find(window),
+                ..HostWindow::default()
+            };
         }
         let location = window.location();
         let ancestor = js_sys::Reflect::get(&location, &JsValue::from_str("ancestorOrigins"))
@@ -51,13 +65,89 @@ impl HostWindow {
             .and_then(|url| url.search_params().get("host_origin"));
         HostWindow {
             parent,
+            framed_by: ancestor.as_deref().and_then(Origin::of_url),
             candidate_origin: choose_origin(ancestor, referrer, param),
+            native: Vec::new(),
         }
     }
 
     /// Whether the flow runs inside another page's frame.
     pub fn embedded(&self) -> bool {
         self.parent.is_some()
+    }
+}
+
+/// Where a mobile app's WebView takes messages from the page: the object on the window whose
+/// `postMessage(string)` the app provides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NativeKind {
+    /// React Native's `react-native-webview`: `window.ReactNativeWebView`.
+    ReactNative,
+    /// iOS WKWebView, a script message handler named `payoutFlows`:
+    /// `window.webkit.messageHandlers.payoutFlows`.
+    WebKit,
+    /// Android WebView, `addJavascriptInterface(…, "PayoutFlowsAndroid")`:
+    /// `window.PayoutFlowsAndroid`.
+    Android,
+}
+
+impl NativeKind {
+    /// Every kind, in the order messages are handed to them.
+    pub const ALL: [NativeKind; 3] = [
+        NativeKind::ReactNative,
+        NativeKind::WebKit,
+        NativeKind::Android,
+    ];
+
+    /// The property path from the window to the object with `postMessage`.
+    pub fn path(self) -> &'static [&'static str] {
+        match self {
+            NativeKind::ReactNative => &["ReactNativeWebView"],
+            NativeKind::WebKit => &["webkit", "messageHandlers", "payoutFlows"],
+            NativeKind::Android => &["PayoutFlowsAndroid"],
+        }
+    }
+}
+
+/// A native app's message handler found on the page: the object and its `postMessage`.
+#[derive(Clone, Debug)]
+pub struct NativeBridge {
+    /// Which app's convention it is.
+    pub kind: NativeKind,
+    receiver: JsValue,
+    post: js_sys::Function,
+}
+
+impl NativeBridge {
+    /// The handlers present on `global` (the window, or any object standing for it), in
+    /// [`NativeKind::ALL`]'s order: each whose object exists and has a `postMessage` function.
+    pub fn find(global: &JsValue) -> Vec<NativeBridge> {
+        NativeKind::ALL
+            .into_iter()
+            .filter_map(|kind| {
+                let receiver = kind.path().iter().try_fold(global.clone(), |at, name| {
+                    let next = js_sys::Reflect::get(&at, &JsValue::from_str(name)).ok()?;
+                    (next.is_object() || next.is_function()).then_some(next)
+                })?;
+                let post = js_sys::Reflect::get(&receiver, &JsValue::from_str("postMessage"))
+                    .ok()?
+                    .dyn_into::<js_sys::Function>()
+                    .ok()?;
+                Some(NativeBridge {
+                    kind,
+                    receiver,
+                    post,
+                })
+            })
+            .collect()
+    }
+
+    /// Hands `json` (a message as a JSON string) to the app, called on its object as the app
+    /// expects (a WKWebView handler or Android interface refuses another `this`).
+    fn post(&self, json: &str) -> Result<(), JsValue> {
+        self.post
+            .call1(&self.receiver, &JsValue::from_str(json))
+            .map(drop)
     }
 }
 
@@ -109,6 +199,9 @@ struct Inner {
     /// Between [`Bridge::connect`] and `ready`: messages wait here so the host hears `ready`
     /// first (a step may post while the first screen renders).
     held: RefCell<Option<Vec<WindowMessage>>>,
+    /// Whether `completed`, and `redirect`, have been posted (each goes out once).
+    completed: Cell<bool>,
+    redirected: Cell<bool>,
 }
 
 impl Bridge {
@@ -121,6 +214,8 @@ impl Bridge {
                 host: RefCell::new(None),
                 last_height: Cell::new(None),
                 held: RefCell::new(None),
+                completed: Cell::new(false),
+                redirected: Cell::new(false),
             }),
         }
     }
@@ -149,8 +244,15 @@ impl Bridge {
     ///
     /// Messages other than `ready` are held until [`Bridge::ready`] is sent, then delivered in
     /// order (`resize` is dropped meanwhile: the shell sends the height right after `ready`).
+    ///
+    /// Standalone, it posts to the native bridges of `host` (any origin: the app that made the
+    /// WebView put them there), with the same holding until `ready`.
     pub fn connect(&self, host: &HostWindow, allowed: Option<Origin>) {
         let Some(parent) = host.parent.clone() else {
+            if !host.native.is_empty() {
+                *self.inner.held.borrow_mut() = Some(Vec::new());
+                self.set_sink(Some(native_sink(host.native.clone())));
+            }
             return;
         };
         match allowed {
@@ -255,7 +357,8 @@ impl Bridge {
         sent
     }
 
-    /// `step_completed` with the step and how it ended.
+    /// `step_completed` alone: a step that stays on screen after each saved change
+    /// (`hide_continue_button`); a step that ends posts [`Bridge::step_finished`].
     pub fn step_completed(&self, step: StepName, status: StepStatus) -> bool {
         let mut m = self.message(MessageType::StepCompleted);
         m.step = Some(step);
@@ -263,16 +366,33 @@ impl Bridge {
         self.post(&m)
     }
 
-    /// `completed`: every step is done.
-    pub fn completed(&self) -> bool {
-        self.send(MessageType::Completed)
-    }
-
-    /// `redirect` to `url`, sent before the flow navigates so the host can navigate itself.
-    pub fn redirect(&self, url: &str) -> bool {
-        let mut m = self.message(MessageType::Redirect);
-        m.url = Some(url.to_owned());
-        self.post(&m)
+    /// The messages that end a step, in the one order hosts may rely on (README "Window
+    /// messages"), posted together so nothing can come between them: `step_completed` with the
+    /// step and how it ended, then `completed` when `flow_done` (no step is left), then
+    /// `redirect` to `leaving_for` when the flow leaves (sent before it navigates, so the host
+    /// can navigate itself). `completed` and `redirect` go out at most once per flow: a screen
+    /// drawn again (another language) and finishing again never tells the host twice.
+    pub fn step_finished(
+        &self,
+        step: StepName,
+        status: StepStatus,
+        flow_done: bool,
+        leaving_for: Option<&str>,
+    ) {
+        let mut m = self.message(MessageType::StepCompleted);
+        m.step = Some(step);
+        m.status = Some(status);
+        self.post(&m);
+        if flow_done && !self.inner.completed.replace(true) {
+            self.send(MessageType::Completed);
+        }
+        if let Some(url) = leaving_for {
+            if !self.inner.redirected.replace(true) {
+                let mut m = self.message(MessageType::Redirect);
+                m.url = Some(url.to_owned());
+                self.post(&m);
+            }
+        }
     }
 
     /// `exit`: the user chose "Go to dashboard".
@@ -292,6 +412,23 @@ impl Bridge {
         m.message = Some(message.to_owned());
         m.code = code;
         self.post(&m)
+    }
+
+    /// `load_error`: the flow could not start. No origin is confirmed yet, so it goes only to
+    /// the page the browser says frames the flow ([`HostWindow::framed_by`]), or standalone to
+    /// the native bridges, and carries nothing but `error`; `false` when it has nowhere to go.
+    pub fn load_error(&self, host: &HostWindow, error: LoadErrorType) -> bool {
+        let mut m = self.message(MessageType::LoadError);
+        m.error = Some(error);
+        match (&host.parent, &host.framed_by) {
+            (Some(parent), Some(origin)) => post_message(parent, origin, &m).is_ok(),
+            (Some(_), None) => false,
+            (None, _) if host.native.is_empty() => false,
+            (None, _) => {
+                native_sink(host.native.clone())(&m);
+                true
+            }
+        }
     }
 
     /// `session_expired`: the host should open a new flow link.
@@ -322,6 +459,20 @@ impl HostMessage {
             _ => None,
         }
     }
+}
+
+/// Posts each message, as a JSON string, to every bridge of `bridges`.
+fn native_sink(bridges: Vec<NativeBridge>) -> Sink {
+    Rc::new(move |message: &WindowMessage| {
+        let Ok(json) = serde_json::to_string(message) else {
+            return;
+        };
+        for bridge in &bridges {
+            if let Err(e) = bridge.post(&json) {
+                warn!("payout-flows: {:?} postMessage failed: {e:?}", bridge.kind);
+            }
+        }
+    })
 }
 
 fn window_sink(target: Window, origin: Origin) -> Sink {
@@ -364,6 +515,17 @@ mod tests {
         assert_eq!(choose_origin(None, None, None), None);
     }
 
+    /// A bridge recording the type of each message it posts.
+    fn recording_kinds() -> (Bridge, Rc<RefCell<Vec<MessageType>>>) {
+        let seen: Rc<RefCell<Vec<MessageType>>> = Rc::default();
+        let log = seen.clone();
+        let bridge = Bridge::with_sink(
+            "f1",
+            Rc::new(move |m: &WindowMessage| log.borrow_mut().push(m.kind)),
+        );
+        (bridge, seen)
+    }
+
     #[test]
     fn disconnected_bridge_posts_nothing() {
         let bridge = Bridge::new("f1");
@@ -374,12 +536,7 @@ mod tests {
 
     #[test]
     fn holds_messages_until_ready_after_connect() {
-        let seen: Rc<RefCell<Vec<MessageType>>> = Rc::default();
-        let log = seen.clone();
-        let bridge = Bridge::with_sink(
-            "f1",
-            Rc::new(move |m: &WindowMessage| log.borrow_mut().push(m.kind)),
-        );
+        let (bridge, seen) = recording_kinds();
         *bridge.inner.held.borrow_mut() = Some(Vec::new());
         assert!(bridge.error("early"));
         assert!(!bridge.resize(10));
@@ -389,6 +546,27 @@ mod tests {
         assert_eq!(
             *seen.borrow(),
             vec![MessageType::Ready, MessageType::Error, MessageType::Resize]
+        );
+    }
+
+    #[test]
+    fn a_finished_flow_posts_step_completed_then_completed_then_redirect_once() {
+        let (bridge, seen) = recording_kinds();
+        let url = Some("https://shop.example/");
+        bridge.step_finished(StepName::Payout, StepStatus::Completed, false, None);
+        bridge.step_finished(StepName::Redirect, StepStatus::Completed, true, url);
+        // The same step finished again (its screen drawn again): no second ending.
+        bridge.step_finished(StepName::Redirect, StepStatus::Completed, true, url);
+        use MessageType::{Completed, Redirect, StepCompleted};
+        assert_eq!(
+            *seen.borrow(),
+            vec![
+                StepCompleted,
+                StepCompleted,
+                Completed,
+                Redirect,
+                StepCompleted
+            ]
         );
     }
 

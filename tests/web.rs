@@ -9,14 +9,15 @@ use leptos::prelude::*;
 use leptos::tachys::view::Mountable;
 use leptos::task::tick;
 use payout_flows::api::{ApiFailure, HttpRequest, HttpResponse, LocalFuture, Transport};
-use payout_flows::bridge::{Bridge, HostWindow};
+use payout_flows::bridge::{Bridge, HostWindow, NativeBridge, NativeKind};
 use payout_flows::context::{provide_services, FlowServices, SessionApi};
 use payout_flows::router::{route, Screen};
 use payout_flows::screens::DoneScreen;
 use payout_flows::steps::{RedirectStep, StepView};
 use payout_flows::FlowApp;
 use payout_model::{
-    ApiError, ErrorCode, FlowState, NewSession, Origin, Session, Step, StepName, WindowMessage,
+    ApiError, ErrorCode, FlowState, LoadErrorType, NewSession, Origin, Session, Step, StepName,
+    WindowMessage,
 };
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -257,6 +258,8 @@ async fn bridge_posts_nothing_when_the_server_refused_the_origin() {
         &HostWindow {
             parent: Some(window()),
             candidate_origin: Origin::parse("https://not-allowed.example"),
+            native: Vec::new(),
+            framed_by: None,
         },
         None,
     );
@@ -281,7 +284,153 @@ fn standalone_bridge_stays_silent() {
     let bridge = Bridge::new(FLOW_ID);
     bridge.connect(&HostWindow::default(), Some(page_origin()));
     assert!(!bridge.connected());
-    assert!(!bridge.completed());
+    assert!(!bridge.exit());
+}
+
+#[wasm_bindgen_test]
+async fn load_error_goes_only_to_the_origin_the_browser_reports() {
+    let bridge = Bridge::new(FLOW_ID);
+    let unreported = HostWindow {
+        parent: Some(window()),
+        candidate_origin: Some(page_origin()),
+        ..HostWindow::default()
+    };
+    let reported = HostWindow {
+        framed_by: Some(page_origin()),
+        ..unreported.clone()
+    };
+    let (events, _) = messages_after(1, FLOW_ID, || {
+        // Claimed by the link or the referrer only: nothing goes out.
+        assert!(!bridge.load_error(&unreported, LoadErrorType::NetworkError));
+        assert!(!bridge.load_error(&HostWindow::default(), LoadErrorType::NetworkError));
+        assert!(bridge.load_error(&reported, LoadErrorType::FlowNotFound));
+    })
+    .await;
+    let data = events[0].data();
+    assert_eq!(events[0].origin(), origin());
+    assert_eq!(
+        field(&data, "type").as_string().as_deref(),
+        Some("load_error")
+    );
+    assert_eq!(
+        field(&data, "error").as_string().as_deref(),
+        Some("flow_not_found")
+    );
+    assert!(!bridge.connected(), "a load error connects nothing");
+}
+
+/// A native app's handler as its WebView provides it: an object whose `postMessage` records
+/// each argument in the object's own `got` (so a call on another `this` records nothing).
+fn native_handler() -> js_sys::Object {
+    let handler = js_sys::Object::new();
+    set(&handler, "got", &js_sys::Array::new());
+    let post = js_sys::Function::new_with_args("m", "this.got.push(m)");
+    set(&handler, "postMessage", &post);
+    handler
+}
+
+/// Sets `object[name]`.
+fn set(object: &JsValue, name: &str, value: &JsValue) {
+    js_sys::Reflect::set(object, &name.into(), value).expect("an object");
+}
+
+/// `value` at `path` of `root`.
+fn at(root: &JsValue, path: &[&str]) -> JsValue {
+    path.iter().fold(root.clone(), |v, name| field(&v, name))
+}
+
+/// An object standing for a WebView's window, with `value` set at each of `paths`.
+fn fake_window(paths: &[&[&str]], value: impl Fn() -> JsValue) -> js_sys::Object {
+    let global = js_sys::Object::new();
+    for path in paths {
+        let (last, parents) = path.split_last().expect("a path names something");
+        let mut object: JsValue = global.clone().into();
+        for name in parents {
+            let mut next = field(&object, name);
+            if next.is_undefined() {
+                next = js_sys::Object::new().into();
+                set(&object, name, &next);
+            }
+            object = next;
+        }
+        set(&object, last, &value());
+    }
+    global
+}
+
+#[wasm_bindgen_test]
+fn native_bridges_are_found_where_each_app_puts_them() {
+    let every: Vec<&[&str]> = NativeKind::ALL.iter().map(|k| k.path()).collect();
+    let global = fake_window(&every, || native_handler().into());
+    // Another WKWebView handler is not ours.
+    set(
+        &at(&global, &["webkit", "messageHandlers"]),
+        "other",
+        &native_handler(),
+    );
+    let kinds: Vec<NativeKind> = NativeBridge::find(&global).iter().map(|b| b.kind).collect();
+    assert_eq!(kinds, NativeKind::ALL);
+
+    assert_eq!(
+        NativeBridge::find(&fake_window(&[&["PayoutFlowsAndroid"]], || native_handler(
+        )
+        .into()))
+        .iter()
+        .map(|b| b.kind)
+        .collect::<Vec<_>>(),
+        [NativeKind::Android]
+    );
+    // No handler, or one without a postMessage function (a browser tab, another app's object).
+    assert!(NativeBridge::find(&js_sys::Object::new()).is_empty());
+    let no_function = fake_window(&every, || js_sys::Object::new().into());
+    assert!(NativeBridge::find(&no_function).is_empty());
+    assert!(NativeBridge::find(&fake_window(&[&["webkit"]], || 1.into())).is_empty());
+    // The test page itself is a browser tab.
+    assert!(NativeBridge::find(&window()).is_empty());
+}
+
+#[wasm_bindgen_test]
+fn standalone_flow_in_a_webview_posts_json_strings_to_each_native_bridge() {
+    let paths = [NativeKind::ReactNative.path(), NativeKind::WebKit.path()];
+    let global = fake_window(&paths, || native_handler().into());
+    let host = HostWindow {
+        native: NativeBridge::find(&global),
+        ..HostWindow::default()
+    };
+    let bridge = Bridge::new(FLOW_ID);
+    bridge.connect(&host, None);
+    assert!(bridge.connected());
+    // Posted before `ready`: held until it.
+    bridge.step_finished(
+        StepName::Redirect,
+        payout_model::StepStatus::Completed,
+        true,
+        Some(DEST),
+    );
+    bridge.ready();
+    for path in paths {
+        let got: Vec<JsValue> = field(&at(&global, path), "got")
+            .dyn_into::<js_sys::Array>()
+            .expect("the handler keeps an array")
+            .to_vec();
+        let messages: Vec<serde_json::Value> = got
+            .iter()
+            .map(|m| serde_json::from_str(&m.as_string().expect("a JSON string")).expect("JSON"))
+            .collect();
+        let types: Vec<&str> = messages
+            .iter()
+            .map(|m| m["type"].as_str().expect("a type"))
+            .collect();
+        assert_eq!(
+            types,
+            ["ready", "step_completed", "completed", "redirect"],
+            "{path:?}"
+        );
+        assert!(messages
+            .iter()
+            .all(|m| m["flow_id"] == FLOW_ID && m["source"] == "payout-flows"));
+        assert_eq!(messages[3]["url"], DEST);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,6 +873,8 @@ async fn app_expired_session_shows_reopen_screen_and_tells_the_host() {
     let host = HostWindow {
         parent: Some(window()),
         candidate_origin: Some(page_origin()),
+        native: Vec::new(),
+        framed_by: None,
     };
     let (events, _app) = messages_after(3, EXPIRED_FLOW_ID, || {
         mount_app(
@@ -759,6 +910,8 @@ async fn app_embedded_posts_ready_then_resize_to_the_allowed_origin() {
     let host = HostWindow {
         parent: Some(window()),
         candidate_origin: Some(page_origin()),
+        native: Vec::new(),
+        framed_by: None,
     };
     let (events, _app) = messages_after(2, READY_FLOW_ID, || {
         mount_app(
@@ -1008,6 +1161,8 @@ async fn embedded_sign_in(root: &HtmlElement, allowed: &str) -> UnmountHandle<im
     let host = HostWindow {
         parent: Some(window()),
         candidate_origin: Some(page_origin()),
+        native: Vec::new(),
+        framed_by: None,
     };
     let app = mount_app(root, flow_uuid(), api, host, &log);
     until("sign-in step", || find(root, "step-auth").is_some()).await;

@@ -5,7 +5,8 @@
 //!
 //! Order matters, as in the redirect step: the server records the step first, so the host never
 //! hears of a step the server does not know; only then `step_completed` (and `completed` when no
-//! step is left) is posted, and the shell routes on the flow's new state.
+//! step is left) is posted, in one call ([`crate::bridge::Bridge::step_finished`]), and the
+//! shell routes on the flow's new state.
 
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
@@ -37,10 +38,8 @@ pub fn finish_recorded(
     status: StepStatus,
     flow: FlowState,
 ) {
-    services.bridge.step_completed(step, status);
-    if flow.next_step().is_none() {
-        services.bridge.completed();
-    }
+    let flow_done = flow.next_step().is_none();
+    services.bridge.step_finished(step, status, flow_done, None);
     (services.advance)(flow);
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Order matters: the completion is recorded first, so a user never leaves with the step
 //! unrecorded; a failure shows a retry and stays. Then `step_completed`, `completed` (when this
-//! was the last step) and `redirect` are posted, and only then does the flow navigate. A
+//! was the last step) and `redirect` are posted, in that order and in one call
+//! ([`crate::bridge::Bridge::step_finished`]), and only then does the flow navigate. A
 //! cross-origin frame usually may not navigate the top window without a click, so the host SDK
 //! also navigates on `redirect`, and the Continue link (`target=_top`) works with a click.
 
@@ -134,12 +135,13 @@ async fn leave(services: FlowServices, url: String, status: RwSignal<Status>) {
     status.try_set(Status::Saving);
     match (services.complete_step)(StepName::Redirect).await {
         Ok(flow) => {
-            let bridge = &services.bridge;
-            bridge.step_completed(StepName::Redirect, StepStatus::Completed);
-            if flow.next_step().is_none() {
-                bridge.completed();
-            }
-            bridge.redirect(&url);
+            let flow_done = flow.next_step().is_none();
+            services.bridge.step_finished(
+                StepName::Redirect,
+                StepStatus::Completed,
+                flow_done,
+                Some(&url),
+            );
             status.try_set(Status::Leaving);
             (services.navigate)(&url);
         }

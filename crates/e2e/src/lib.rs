@@ -477,6 +477,16 @@ impl Sandbox {
         Ok(user["id"].as_str().context("user without id")?.to_owned())
     }
 
+    /// Creates a user with a PayPal payout method (so manage-payouts can go on at once) and
+    /// returns its id.
+    pub async fn create_user_with_paypal(&self) -> Result<String> {
+        let user_id = self.create_user().await?;
+        let method = json!({"platform": "paypal", "email": "ada@example.com"});
+        self.host_ok::<ep::AddPayoutMethod>(&id(&user_id)?, Some(method))
+            .await?;
+        Ok(user_id)
+    }
+
     /// Moves `cents` from the app's wallet to the user's (a balance transfer).
     pub async fn fund_user(&self, user_id: &str, cents: i64) -> Result<Value> {
         let body = json!({"amount": -cents, "user_id": user_id});
@@ -534,7 +544,9 @@ pub struct HostPage {
 }
 
 /// The host page: records raw `message` events (origin and data) in `window.raw`, what the SDK
-/// hands to `onMessage` in `window.messages` and as `<li data-type=…>` rows. With
+/// hands to `onMessage` in `window.messages` and as `<li data-type=…>` rows, and to
+/// `onLoadError` in `window.loadErrors` (with an `e2e-load-error` event). `&load_timeout=MS`
+/// is the SDK's `loadTimeout`. With
 /// `?navigate=0` it returns false from `onRedirect`, so the page stays to be inspected.
 const HOST_HTML: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>e2e host</title></head>
@@ -543,7 +555,7 @@ const HOST_HTML: &str = r#"<!doctype html>
 <div id="flow"></div>
 <ol id="messages"></ol>
 <script>
-  window.raw = []; window.messages = []; var waiting = [];
+  window.raw = []; window.messages = []; window.loadErrors = []; var waiting = [];
   window.addEventListener("message", function (e) {
     window.raw.push({origin: e.origin, data: e.data});
     waiting = waiting.filter(function (w) { if (e.data && e.data.type === w.type) { w.resolve(); return false; } return true; });
@@ -571,7 +583,12 @@ const HOST_HTML: &str = r#"<!doctype html>
         li.textContent = JSON.stringify(m);
         document.getElementById("messages").appendChild(li);
       },
-      onRedirect: function () { return stay ? false : undefined; }
+      onRedirect: function () { return stay ? false : undefined; },
+      loadTimeout: Number(params.get("load_timeout")) || undefined,
+      onLoadError: function (e) {
+        window.loadErrors.push(e);
+        window.dispatchEvent(new CustomEvent("e2e-load-error"));
+      }
     });
   };
   document.head.appendChild(s);
@@ -1046,6 +1063,20 @@ impl Browser {
             .execute_async(script, vec![json!(kind)])
             .await
             .with_context(|| format!("waiting for a {kind:?} window message"))?;
+        Ok(serde_json::from_value(v)?)
+    }
+
+    /// On the host page: waits for the SDK's `onLoadError` (an event the page dispatches, not
+    /// polling), then returns every load error it got.
+    pub async fn host_load_errors(&self) -> Result<Vec<Value>> {
+        let script = "var done = arguments[arguments.length - 1];
+            if (window.loadErrors.length) { done(window.loadErrors); return; }
+            window.addEventListener('e2e-load-error', function () { done(window.loadErrors); });";
+        let v = self
+            .client
+            .execute_async(script, Vec::new())
+            .await
+            .context("waiting for onLoadError")?;
         Ok(serde_json::from_value(v)?)
     }
 

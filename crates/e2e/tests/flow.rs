@@ -6,7 +6,6 @@
 
 use anyhow::Result;
 use payout_e2e::{Browser, HostPage, Sandbox};
-use payout_model::endpoint as ep;
 use serde_json::{json, Value};
 
 /// Creates a user and a pre-authenticated flow whose only step redirects to `url`.
@@ -65,8 +64,6 @@ async fn embedded_flow_posts_messages_to_host_origin() -> Result<()> {
         .iter()
         .filter_map(|m| m["data"]["type"].as_str())
         .collect();
-    let pos = |t: &str| types.iter().position(|x| *x == t);
-    assert!(pos("ready").is_some(), "no ready in {types:?}");
     let height = raw
         .iter()
         .find(|m| m["data"]["type"] == "resize")
@@ -78,8 +75,14 @@ async fn embedded_flow_posts_messages_to_host_origin() -> Result<()> {
         .find(|m| m["data"]["type"] == "step_completed")
         .map(|m| (m["data"]["step"].clone(), m["data"]["status"].clone()));
     assert_eq!(step, Some((json!("redirect"), json!("completed"))));
-    assert!(pos("step_completed") < pos("completed"), "{types:?}");
-    assert!(pos("completed") < pos("redirect"), "{types:?}");
+    // The documented order, exactly (README "Window messages"): every message but `resize`
+    // (any time after `ready`), each once.
+    let order: Vec<&str> = types.iter().copied().filter(|t| *t != "resize").collect();
+    assert_eq!(
+        order,
+        ["ready", "step_completed", "completed", "redirect"],
+        "{types:?}"
+    );
     let redirect = raw.iter().find(|m| m["data"]["type"] == "redirect");
     assert_eq!(
         redirect.map(|m| m["data"]["url"].clone()),
@@ -281,11 +284,7 @@ async fn exit_then_control(browser: &Browser) -> Result<Vec<Value>> {
 
 /// A user with a PayPal method and a pre-authenticated manage-payouts flow for them.
 async fn manage_payouts_flow(sandbox: &Sandbox) -> Result<Value> {
-    let user_id = sandbox.create_user().await?;
-    let method = json!({"platform": "paypal", "email": "ada@example.com"});
-    sandbox
-        .host_ok::<ep::AddPayoutMethod>(&payout_e2e::id(&user_id)?, Some(method))
-        .await?;
+    let user_id = sandbox.create_user_with_paypal().await?;
     sandbox
         .create_flow(json!({"steps": ["manage-payouts"], "user_id": user_id}))
         .await

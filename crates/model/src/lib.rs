@@ -36,7 +36,9 @@ pub use capability::{Denial, FlowAction};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flow::{Flow, FlowState, Metadata, NewFlow};
 pub use mask::last4;
-pub use message::{MessageType, StepStatus, WindowMessage, MESSAGE_SOURCE, MESSAGE_VERSION};
+pub use message::{
+    LoadErrorType, MessageType, StepStatus, WindowMessage, MESSAGE_SOURCE, MESSAGE_VERSION,
+};
 pub use origin::{InvalidOrigin, Origin};
 pub use reason::Reason;
 pub use rule::{AsOf, Invalid, Rule, Validate, Violation};

@@ -31,6 +31,21 @@ pub enum MessageType {
     Error,
     /// The session expired; the host should open a new flow link.
     SessionExpired,
+    /// The flow could not start; carries `error` (issue 12). Posted to the page the browser
+    /// says frames the flow, before any origin is confirmed, so it says nothing but the type.
+    LoadError,
+}
+
+/// Why a flow could not start (`load_error`'s `error`; `embed.js` hands it to `onLoadError` as
+/// `type`, next to the types it finds itself).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LoadErrorType {
+    /// No flow has this link's id (or the link has none).
+    FlowNotFound,
+    /// The page loaded but its server's API did not answer.
+    NetworkError,
 }
 
 /// How a step ended, as Dots hosts read it.
@@ -75,6 +90,9 @@ pub struct WindowMessage {
     /// The error envelope's code, when an API refusal caused the `error` (`payout_blocked`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<crate::ErrorCode>,
+    /// Why the flow could not start (`load_error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<LoadErrorType>,
 }
 
 impl WindowMessage {
@@ -91,6 +109,7 @@ impl WindowMessage {
             url: None,
             message: None,
             code: None,
+            error: None,
         }
     }
 }
@@ -109,6 +128,17 @@ mod tests {
             serde_json::to_value(&m).unwrap(),
             json!({"source":"payout-flows","version":1,"type":"step_completed","flow_id":"f1",
                    "step":"redirect","status":"completed"})
+        );
+    }
+
+    #[test]
+    fn load_error_names_its_type() {
+        let mut m = WindowMessage::new(MessageType::LoadError, "f1");
+        m.error = Some(LoadErrorType::FlowNotFound);
+        assert_eq!(
+            serde_json::to_value(&m).unwrap(),
+            json!({"source":"payout-flows","version":1,"type":"load_error","flow_id":"f1",
+                   "error":"flow_not_found"})
         );
     }
 

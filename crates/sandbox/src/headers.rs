@@ -140,10 +140,13 @@ pub(crate) fn content_security_policy(
         "img-src 'self' blob: data:".to_owned(),
         // The camera preview.
         "media-src blob:".to_owned(),
-        "connect-src 'self'".to_owned(),
     ]);
     if page == Page::Demo {
+        // embed.js asks the flow server's /healthz why a flow did not start (onLoadError).
+        directives.push(format!("connect-src 'self' {}", flow_sources.join(" ")));
         directives.push(format!("frame-src 'self' {}", flow_sources.join(" ")));
+    } else {
+        directives.push("connect-src 'self'".to_owned());
     }
     directives.extend([
         "object-src 'none'".to_owned(),

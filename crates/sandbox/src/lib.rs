@@ -39,6 +39,7 @@
 //! # Ok(()) }
 //! ```
 
+mod assets;
 mod auth;
 mod batch_worker;
 mod config;
@@ -62,6 +63,7 @@ mod store;
 pub mod test_values;
 mod webhooks;
 
+pub use assets::precompress_assets;
 pub use batch_worker::{process_payout_batches, spawn_payout_batch_worker};
 pub use config::{Config, Limit, RateLimits};
 pub use db::{connect, connect_with, Db};

@@ -2,7 +2,8 @@
 //! makes sure the organization has credentials and the default app exists, starts the purge of
 //! expired sessions and codes ([`payout_sandbox::spawn_purge_task`]), the webhook worker
 //! ([`payout_sandbox::spawn_webhook_worker`]) and the payout batch worker
-//! ([`payout_sandbox::spawn_payout_batch_worker`]), and serves [`payout_sandbox::app`] with each
+//! ([`payout_sandbox::spawn_payout_batch_worker`]), compresses the app's files in the background
+//! ([`payout_sandbox::precompress_assets`]), and serves [`payout_sandbox::app`] with each
 //! connection's peer address (the client IP the rate limits count) until Ctrl-C or SIGTERM.
 //!
 //! Stdout carries only these machine-greppable lines (logs go to stderr):
@@ -20,8 +21,8 @@ use clap::Parser;
 use payout_model::Origin;
 use payout_sandbox::{
     app, connect_with, ensure_default_app, ensure_demo_webhook, ensure_organization,
-    parse_duration, spawn_payout_batch_worker, spawn_purge_task, spawn_webhook_worker, AppState,
-    Config, Limit, RateLimits, WebhookSettings, PURGE_INTERVAL,
+    parse_duration, precompress_assets, spawn_payout_batch_worker, spawn_purge_task,
+    spawn_webhook_worker, AppState, Config, Limit, RateLimits, WebhookSettings, PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -236,6 +237,15 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("listening: http://{addr}");
 
+    // The app's files compressed in the background (a missing build is no error here: the
+    // flow page says so).
+    let assets_dir = config.assets_dir.clone();
+    tokio::spawn(async move {
+        match precompress_assets(&assets_dir).await {
+            Ok(n) => tracing::info!(compressed = n, "app files compressed"),
+            Err(e) => tracing::warn!(error = %e, "app files not compressed at start"),
+        }
+    });
     let state = AppState::new(db, config);
     let purge = spawn_purge_task(&state, PURGE_INTERVAL);
     let webhook_worker = spawn_webhook_worker(&state);

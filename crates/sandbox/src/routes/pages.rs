@@ -20,7 +20,6 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use tower::Layer as _;
-use tower_http::services::ServeDir;
 
 /// The demo host page; `{{FLOW_BASE}}` becomes the server's public URL.
 const DEMO_HTML: &str = include_str!("../../assets/demo.html");
@@ -28,13 +27,13 @@ const DEMO_HTML: &str = include_str!("../../assets/demo.html");
 const HOME_HTML: &str = include_str!("../../assets/home.html");
 
 /// Page and asset routes. `/app/` serves files as they are in the assets directory (the
-/// content type follows the extension: `.wasm` is `application/wasm`) with the app's page
-/// headers; `/app/index.html` is the app's page like `/flow/{id}` (`/app/` is no page), and
+/// content type follows the extension: `.wasm` is `application/wasm`), compressed and cached
+/// as [`crate::assets`] says, with the app's page headers; `/app/index.html` is the app's page like `/flow/{id}` (`/app/` is no page), and
 /// any other HTML file there runs no inline script.
 pub(crate) fn router(config: &Config) -> Router<AppState> {
     let assets = PageHeaders::new(Page::App, config, "", &[])
         .into_layer()
-        .layer(ServeDir::new(&config.assets_dir).append_index_html_on_directories(false));
+        .layer(crate::assets::service(&config.assets_dir));
     Router::new()
         .route("/", get(get_home))
         .route("/demo", get(get_demo))

@@ -240,6 +240,8 @@ async fn demo_page_runs_its_own_inline_code_and_frames_this_servers_flows() {
     assert!(directive(csp, "style-src").contains(&inline("<style>", "</style>")));
     // The iframe may load this server's flows (and nothing else cross-origin).
     assert_eq!(directive(csp, "frame-src"), ["'self'", PUBLIC_URL]);
+    // embed.js may ask the flows' server why a flow did not start (onLoadError).
+    assert_eq!(directive(csp, "connect-src"), ["'self'", PUBLIC_URL]);
     // No style attribute, which the policy would refuse.
     assert!(!html.contains(" style=\""));
     // The embedded flow may use the camera the demo delegates to it.

@@ -1,0 +1,257 @@
+//! End-to-end: the host kit (issue 12) as a host meets it in Chromium: the app's files arrive
+//! compressed and preloaded; a flow standalone in a mobile app's WebView posts its messages to
+//! the app's native bridge; `embed.js`'s `setLocale()` switches the flow's language and its
+//! `onLoadError` names an unknown flow.
+
+use anyhow::Result;
+use payout_e2e::{Browser, HostPage, Sandbox};
+use serde_json::{json, Value};
+
+/// A user with a PayPal method and a pre-authenticated flow for them with `steps`.
+async fn flow_with_method(sandbox: &Sandbox, steps: Value) -> Result<Value> {
+    let user_id = sandbox.create_user_with_paypal().await?;
+    sandbox
+        .create_flow(json!({"steps": steps, "user_id": user_id}))
+        .await
+}
+
+/// Opens `flow`'s link in the browser's own tab (no host page around it).
+async fn open_standalone(browser: &Browser, flow: &Value) -> Result<()> {
+    let link = flow["link"].as_str().unwrap_or_default();
+    Ok(browser.client.goto(link).await?)
+}
+
+/// What a React Native WebView gives the page, installed before the page's own scripts (as
+/// the app's `injectedJavaScriptBeforeContentLoaded` would): `window.ReactNativeWebView`,
+/// whose `postMessage` takes strings. Here it keeps each in `sessionStorage`, which outlives
+/// the flow's navigation to its redirect URL on the same origin.
+const REACT_NATIVE_WEBVIEW: &str = r#"window.ReactNativeWebView = {
+  postMessage: function (m) {
+    if (typeof m !== "string") throw new TypeError("React Native takes strings");
+    var got = JSON.parse(sessionStorage.getItem("rn-got") || "[]");
+    got.push(m);
+    sessionStorage.setItem("rn-got", JSON.stringify(got));
+  }
+};"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_flow_in_a_react_native_webview_posts_every_message_to_the_app() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let landing = format!("{}/healthz", sandbox.base);
+    let flow = flow_with_method(
+        &sandbox,
+        json!(["manage-payouts", {"name": "redirect", "redirect_url": landing}]),
+    )
+    .await?;
+    let flow_id = flow["id"].as_str().unwrap_or_default().to_owned();
+    let browser = Browser::start().await?;
+    browser
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": REACT_NATIVE_WEBVIEW}),
+        )
+        .await?;
+
+    open_standalone(&browser, &flow).await?;
+    browser
+        .click("[data-testid=manage-payouts-continue]")
+        .await?;
+    browser.wait_for_url(&landing).await?;
+
+    let got = browser
+        .eval(r#"return JSON.parse(sessionStorage.getItem("rn-got") || "[]");"#)
+        .await?;
+    let messages: Vec<Value> = got
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|m| serde_json::from_str(m.as_str()?).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        messages.len(),
+        got.as_array().map_or(0, Vec::len),
+        "not all JSON strings: {got}"
+    );
+    for m in &messages {
+        assert_eq!(m["source"], "payout-flows", "{m}");
+        assert_eq!(m["flow_id"], json!(flow_id), "{m}");
+    }
+    let seen: Vec<(String, Value)> = messages
+        .iter()
+        .filter(|m| m["type"] != "resize")
+        .map(|m| {
+            (
+                m["type"].as_str().unwrap_or("").to_owned(),
+                m["step"].clone(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, Value)> = [
+        ("ready", Value::Null),
+        ("step_completed", json!("manage-payouts")),
+        ("step_completed", json!("redirect")),
+        ("completed", Value::Null),
+        ("redirect", Value::Null),
+    ]
+    .into_iter()
+    .map(|(t, s)| (t.to_owned(), s))
+    .collect();
+    assert_eq!(seen, expected, "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m["type"] == "resize"),
+        "{messages:?}"
+    );
+    let redirect = messages.iter().find(|m| m["type"] == "redirect");
+    assert_eq!(redirect.map(|m| m["url"].clone()), Some(json!(landing)));
+    assert_eq!(
+        sandbox.completed_steps(&flow).await?,
+        json!(["manage-payouts", "redirect"])
+    );
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_flow_page_preloads_the_app_and_gets_it_compressed() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    // What the binary does at start.
+    payout_sandbox::precompress_assets(&payout_e2e::dist_dir()?).await?;
+    let flow = flow_with_method(&sandbox, json!(["manage-payouts"])).await?;
+    let browser = Browser::start().await?;
+    open_standalone(&browser, &flow).await?;
+    browser
+        .wait_for("[data-testid=manage-payouts-continue]")
+        .await?;
+    let loaded = browser
+        .eval(
+            r#"var wasm = document.querySelector('link[rel=preload][as=fetch][type="application/wasm"]');
+               var js = document.querySelector('link[rel=modulepreload]');
+               var entry = function (href) {
+                 var e = performance.getEntriesByName(href)[0];
+                 return e && {encoded: e.encodedBodySize, decoded: e.decodedBodySize};
+               };
+               return {
+                 wasm: wasm && wasm.href, wasm_cors: wasm && wasm.crossOrigin,
+                 js: js && js.href,
+                 wasm_entry: wasm && entry(wasm.href), js_entry: js && entry(js.href)
+               };"#,
+        )
+        .await?;
+    let wasm = loaded["wasm"].as_str().unwrap_or_default();
+    assert!(wasm.ends_with("_bg.wasm"), "no wasm preload: {loaded}");
+    assert_eq!(loaded["wasm_cors"], "anonymous", "{loaded}");
+    assert!(
+        loaded["js"].as_str().unwrap_or_default().ends_with(".js"),
+        "no JS modulepreload: {loaded}"
+    );
+    // Both arrived, compressed: fewer bytes on the wire than in the file.
+    for entry in ["wasm_entry", "js_entry"] {
+        let (encoded, decoded) = (
+            loaded[entry]["encoded"].as_u64().unwrap_or(0),
+            loaded[entry]["decoded"].as_u64().unwrap_or(0),
+        );
+        assert!(
+            encoded > 0 && encoded * 2 < decoded,
+            "{entry} not compressed: {loaded}"
+        );
+    }
+    browser.close().await
+}
+
+/// A sandbox, a host page, the link of a manage-payouts flow ready to go on, and a browser.
+async fn manage_payouts_to_embed() -> Result<(Sandbox, HostPage, String, Browser)> {
+    let sandbox = Sandbox::start().await?;
+    let host = HostPage::start().await?;
+    let flow = flow_with_method(&sandbox, json!(["manage-payouts"])).await?;
+    let link = flow["link"].as_str().unwrap_or_default().to_owned();
+    Ok((sandbox, host, link, Browser::start().await?))
+}
+
+/// On the host page: waits until the embedded flow speaks `lang` (`<html lang>`) and shows
+/// `text`, then comes back to the host page.
+async fn shows_in(browser: &Browser, lang: &str, text: &str) -> Result<()> {
+    browser
+        .wait_for("#flow iframe")
+        .await?
+        .enter_frame()
+        .await?;
+    browser.wait_for(&format!("html[lang={lang}]")).await?;
+    browser.wait_for_text(".pf-body", text).await?;
+    browser.enter_top().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_locale_switches_the_embedded_flows_language() -> Result<()> {
+    let (_sandbox, host, link, browser) = manage_payouts_to_embed().await?;
+    browser.client.goto(&host.embedding(&link, true)).await?;
+    // Called as soon as the SDK returns, before the flow is ready: it waits for `ready`.
+    browser.wait_for("#flow iframe").await?;
+    browser
+        .eval("window.embedded.setLocale('es'); return true;")
+        .await?;
+    browser.host_messages_until("ready").await?;
+    shows_in(&browser, "es", "Elige a dónde va tu dinero").await?;
+    // And back, now that it is ready.
+    browser
+        .eval("window.embedded.setLocale('en'); return true;")
+        .await?;
+    shows_in(&browser, "en", "Choose where your money goes").await?;
+    browser.close().await
+}
+
+/// Opens the host `page` and waits for the SDK's `onLoadError`; answers the one error it got.
+async fn the_load_error(browser: &Browser, page: &str) -> Result<Value> {
+    browser.client.goto(page).await?;
+    let errors = browser.host_load_errors().await?;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    Ok(errors[0].clone())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_load_error_names_an_unknown_flow() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let host = HostPage::start().await?;
+    let browser = Browser::start().await?;
+    let link = format!("{}/flow/{}", sandbox.base, uuid::Uuid::new_v4());
+    let error = the_load_error(&browser, &host.embedding(&link, true)).await?;
+    assert_eq!(error["type"], "flow_not_found", "{error}");
+    assert!(error["message"].is_string(), "{error}");
+    // The flow said so itself, to this page's origin only, with nothing but the type.
+    let raw = browser.eval("return window.raw;").await?;
+    let load_error = raw
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["data"]["type"] == "load_error"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(load_error["origin"], json!(sandbox.base), "{raw}");
+    assert_eq!(load_error["data"]["error"], "flow_not_found", "{raw}");
+    // No callback for messages that never came.
+    assert_eq!(
+        browser.eval("return window.messages.length;").await?,
+        json!(0)
+    );
+    browser.close().await
+}
+
+/// The frame loads but the flow never starts (its wasm blocked by the browser, as a refused
+/// frame or a dead server would leave it): after `loadTimeout` the SDK asks the server's
+/// `/healthz` why: it answers, so the page may not frame the flow (`origin_not_allowed`); it
+/// does not, so the server is unreachable (`network_error`).
+#[tokio::test(flavor = "multi_thread")]
+async fn on_load_error_tells_a_refused_frame_from_an_unreachable_server() -> Result<()> {
+    let (_sandbox, host, link, browser) = manage_payouts_to_embed().await?;
+    browser.cdp("Network.enable", json!({})).await?;
+    for (blocked, expected) in [
+        (json!(["*_bg.wasm"]), "origin_not_allowed"),
+        (json!(["*_bg.wasm", "*/healthz"]), "network_error"),
+    ] {
+        browser
+            .cdp("Network.setBlockedURLs", json!({ "urls": blocked }))
+            .await?;
+        let page = format!("{}&load_timeout=300", host.embedding(&link, true));
+        let error = the_load_error(&browser, &page).await?;
+        assert_eq!(error["type"], expected, "{error}");
+    }
+    browser.close().await
+}
