@@ -176,6 +176,11 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::VenmoHandleOrPhone => t!(rule_venmo_handle_or_phone, label),
         Rule::Cashtag => t!(rule_cashtag, label),
         Rule::AtLeastAmount { min } => t!(rule_at_least_amount, label, min = format_cents(min)),
+        Rule::ComplianceRequired { threshold } => t!(
+            rule_compliance_required,
+            label,
+            threshold = format_cents(threshold)
+        ),
         Rule::AtMostBalance { balance } => {
             t!(rule_at_most_balance, label, balance = format_cents(balance))
         }

@@ -259,6 +259,17 @@ async fn payout_run(
                 Some(json!({"amount": 100_000_000})),
             )
             .await?;
+        // Thousands of $1.00 payouts per user would cross the $600.00 reporting threshold of
+        // users without compliance (issue 11): the app raises it, and every payout still pays
+        // for the threshold's check.
+        sandbox
+            .ok(
+                Method::PATCH,
+                "/api/v2/app",
+                &app,
+                Some(json!({"reporting_threshold": 100_000_000})),
+            )
+            .await?;
         let mut ids = Vec::new();
         for u in 0..cli.users {
             let user = sandbox

@@ -97,6 +97,11 @@ pub struct AppSettings {
     pub payout_fee_party: FeeParty,
     /// The smallest payout (cents) the app's flows accept.
     pub min_flow_payout: Cents,
+    /// The yearly US reporting threshold (cents;
+    /// [`DEFAULT_REPORTING_THRESHOLD`](crate::money::DEFAULT_REPORTING_THRESHOLD), $600.00, by
+    /// default): a payout that would take a user's reportable (not `tax_exempt`) payouts from
+    /// this app in the calendar year past it needs compliance on file first (issue 11).
+    pub reporting_threshold: Cents,
     /// When it was created.
     pub created: DateTime<Utc>,
 }
@@ -119,6 +124,10 @@ pub struct AppSettingsPatch {
     /// The smallest flow payout, in cents: 1 to 100,000,000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_flow_payout: Option<Cents>,
+    /// The yearly reporting threshold, in cents: 0 to 100,000,000 (0: every reportable payout
+    /// needs compliance first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporting_threshold: Option<Cents>,
 }
 
 impl Validate for AppSettingsPatch {
@@ -149,6 +158,13 @@ impl Validate for AppSettingsPatch {
                 errors.add("min_flow_payout", Rule::AtLeastOneCent);
             } else if minimum > MAX_AMOUNT {
                 errors.add("min_flow_payout", Rule::MaxCents { max: MAX_AMOUNT });
+            }
+        }
+        if let Some(threshold) = self.reporting_threshold {
+            if threshold < 0 {
+                errors.add("reporting_threshold", Rule::AtLeastAmount { min: 0 });
+            } else if threshold > MAX_AMOUNT {
+                errors.add("reporting_threshold", Rule::MaxCents { max: MAX_AMOUNT });
             }
         }
         errors.finish()

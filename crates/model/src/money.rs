@@ -29,6 +29,10 @@ pub struct Wallet {
 /// would let fees drain the app's wallet.
 pub const DEFAULT_MIN_FLOW_PAYOUT: Cents = 100;
 
+/// The yearly US reporting threshold an app has unless it sets another: $600.00 (the 1099
+/// threshold; issue 11).
+pub const DEFAULT_REPORTING_THRESHOLD: Cents = 60_000;
+
 /// The signed-in user's wallet as the payout step reads it (`GET /api/flow/wallet`): the
 /// [`Wallet`] fields, plus what the step needs to offer a payout. Flow-facing only, not a Dots
 /// shape.

@@ -252,6 +252,12 @@ pub enum Rule {
         /// Largest.
         max: u32,
     },
+    /// A payout that would take the user's reportable payouts this year past the app's
+    /// reporting `threshold` while no compliance (W-9 or W-8BEN) is on file (issue 11).
+    ComplianceRequired {
+        /// The app's yearly reporting threshold, in cents.
+        threshold: Cents,
+    },
     /// Two query parameters that cannot be used together.
     NotTogether,
     /// A step name no flow has.
@@ -321,6 +327,12 @@ impl fmt::Display for Rule {
             Rule::MoreThanFee { fee } => {
                 write!(f, "must be more than the {} fee", format_cents(fee))
             }
+            Rule::ComplianceRequired { threshold } => write!(
+                f,
+                "needs the user's tax information (W-9 or W-8BEN) first: it would take their \
+                 payouts this year past {}",
+                format_cents(threshold)
+            ),
             Rule::IdempotencyKey => f.write_str("must be 1 to 255 printable characters"),
             Rule::RoutingChecksum => {
                 f.write_str("is not a valid routing number (check the digits)")
@@ -387,6 +399,7 @@ pub(crate) struct WireRule {
     step: Option<String>,
     balance: Option<i64>,
     fee: Option<i64>,
+    threshold: Option<i64>,
     tries_left: Option<i64>,
 }
 
@@ -465,6 +478,9 @@ impl WireRule {
                 balance: num(w.balance)?,
             },
             "more_than_fee" => Rule::MoreThanFee { fee: num(w.fee)? },
+            "compliance_required" => Rule::ComplianceRequired {
+                threshold: num(w.threshold)?,
+            },
             "idempotency_key" => Rule::IdempotencyKey,
             "routing_checksum" => Rule::RoutingChecksum,
             "venmo_handle" => Rule::VenmoHandle,
@@ -674,6 +690,7 @@ mod tests {
             Rule::AtLeastAmount { min: 7 },
             Rule::AtMostBalance { balance: 7 },
             Rule::MoreThanFee { fee: 7 },
+            Rule::ComplianceRequired { threshold: 7 },
             Rule::IdempotencyKey,
             Rule::RoutingChecksum,
             Rule::VenmoHandle,

@@ -27,7 +27,7 @@
 use crate::db::{
     begin_ledger_write, enum_from_text, for_update, from_millis, is_unique_violation,
     metadata_from_text, metadata_to_text, next_seqs, parse_stored_id, parse_stored_json,
-    parse_stored_opt_id, to_json_text, to_millis, Answer, Arg, Batch, Db,
+    parse_stored_opt_id, to_flag, to_json_text, to_millis, Answer, Arg, Batch, Db,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -540,6 +540,8 @@ pub(crate) struct TransferDraft {
     pub external_data: ExternalData,
     /// Host data.
     pub metadata: Option<Metadata>,
+    /// A payout that does not count towards the yearly reporting threshold (issue 11).
+    pub tax_exempt: bool,
 }
 
 impl TransferDraft {
@@ -563,6 +565,7 @@ impl TransferDraft {
             moves,
             external_data: ExternalData::default(),
             metadata: metadata.filter(|m| !m.is_null()),
+            tax_exempt: false,
         }
     }
 }
@@ -650,8 +653,8 @@ async fn write_transfer(
     let update = (!net.is_empty()).then(|| push_balance_update(&mut writes, &net));
     writes.push(
         "INSERT INTO transfers (id, seq, app_id, user_id, flow_id, kind, amount, status, \
-         external_data, metadata, created) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         external_data, metadata, created, tax_exempt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         vec![
             Arg::from(&id),
             Arg::from(*seq),
@@ -664,6 +667,7 @@ async fn write_transfer(
             Arg::from(to_json_text(&draft.external_data)?),
             Arg::from(metadata.clone()),
             Arg::from(to_millis(now)),
+            Arg::from(to_flag(draft.tax_exempt)),
         ],
     );
     let history = draft
@@ -835,6 +839,27 @@ pub(crate) async fn replayed_transfer(
         Some(id) => Ok(Some(load_transfer(&mut conn, id).await?)),
         None => Ok(None),
     }
+}
+
+/// The cents user `user_id` was paid out by app `app_id` since `since` that count towards the
+/// yearly reporting threshold: payouts not `tax_exempt`, not failed or canceled (issue 11).
+/// Adds that sum's read to `batch` (its answer's first row's first column).
+pub(crate) fn push_reportable_payouts(
+    batch: &mut Batch,
+    app_id: Uuid,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> usize {
+    batch.push(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transfers \
+         WHERE user_id = $1 AND app_id = $2 AND kind = 'payout' AND tax_exempt = 0 \
+         AND created >= $3 AND status NOT IN ('failed', 'canceled')",
+        vec![
+            Arg::from(user_id.to_string()),
+            Arg::from(app_id.to_string()),
+            Arg::from(to_millis(since)),
+        ],
+    )
 }
 
 /// Whether user `user_id` made a payout through flow `flow_id` (the payout step's work,

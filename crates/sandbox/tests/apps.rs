@@ -858,7 +858,8 @@ mod settings {
                 "min_flow_payout",
                 "name",
                 "organization_id",
-                "payout_fee_party"
+                "payout_fee_party",
+                "reporting_threshold"
             ]
         );
         assert_eq!(settings["client_id"], CLIENT_ID);

@@ -940,6 +940,15 @@ mod payouts {
     #[tokio::test]
     async fn fees_follow_the_schedule_per_platform() {
         let app = TestApp::new().await;
+        // Fees only: these payouts go past the $600.00 reporting threshold of a user without
+        // compliance (mod reporting_threshold), so the app raises it.
+        ok(app
+            .patch(
+                "/api/v2/app",
+                Auth::App,
+                json!({"reporting_threshold": 100_000_000}),
+            )
+            .await);
         refill(&app, 100_000).await;
         let user = new_user(&app).await;
         fund(&app, &user, 100_000).await;
@@ -2172,6 +2181,143 @@ mod concurrency {
         .expect("the other app's payout waited for a wallet it does not touch");
         assert_eq!(ok(paid)["status"], "completed");
         held.rollback().await.unwrap();
+        assert_ledger_invariants(&app.db).await;
+    }
+}
+
+/// Compliance where tax rules require it (issue 11): each app's yearly reporting threshold, the
+/// arithmetic at its boundary, `tax_exempt` payouts outside it, compliance on file letting the
+/// payout through, and the flow's payout refused the same way.
+mod reporting_threshold {
+    use super::*;
+    use support::adult_dob;
+
+    fn w9() -> Value {
+        json!({
+            "country": "us", "first_name": "Bob", "last_name": "Loblaw",
+            "date_of_birth": adult_dob(), "tin": "287-65-4321",
+            "address": {"line1": "1 Main St", "line2": "", "city": "San Francisco",
+                        "region": "ca", "postal_code": "94103"}
+        })
+    }
+
+    /// A host payout of `amount` to `user` (funded by the app), `tax_exempt` as given.
+    async fn pay(app: &TestApp, user: &str, amount: i64, tax_exempt: bool) -> TestResponse {
+        app.post(
+            "/api/v2/payouts",
+            Auth::App,
+            json!({"user_id": user, "amount": amount, "platform": "paypal", "fund": true,
+                   "tax_exempt": tax_exempt}),
+        )
+        .await
+    }
+
+    async fn paypal_user(app: &TestApp) -> String {
+        let user = app.create_user().await["id"].as_str().unwrap().to_owned();
+        ok(app
+            .post(
+                &format!("/api/v2/users/{user}/payout-methods"),
+                Auth::App,
+                json!({"platform": "paypal", "email": "bob@example.com"}),
+            )
+            .await);
+        user
+    }
+
+    #[tokio::test]
+    async fn the_threshold_is_an_app_setting_of_600_dollars_by_default() {
+        let app = TestApp::new().await;
+        let settings = ok(app.get("/api/v2/app", Auth::App).await);
+        assert_eq!(settings["reporting_threshold"], 60_000);
+        let patched = ok(app
+            .patch(
+                "/api/v2/app",
+                Auth::App,
+                json!({"reporting_threshold": 1_000}),
+            )
+            .await);
+        assert_eq!(patched["reporting_threshold"], 1_000);
+        app.patch("/api/v2/app", Auth::App, json!({"reporting_threshold": -1}))
+            .await
+            .assert_invalid_field("reporting_threshold");
+    }
+
+    #[tokio::test]
+    async fn a_payout_past_the_threshold_needs_compliance_and_tax_exempt_ones_do_not_count() {
+        let app = TestApp::new().await;
+        ok(app
+            .patch(
+                "/api/v2/app",
+                Auth::App,
+                json!({"reporting_threshold": 1_000}),
+            )
+            .await);
+        let user = paypal_user(&app).await;
+        ok(pay(&app, &user, 600, false).await);
+        // Up to the threshold exactly: not past it.
+        ok(pay(&app, &user, 400, false).await);
+        // Tax-exempt payouts neither count nor need anything.
+        ok(pay(&app, &user, 500, true).await);
+        // One cent more than the threshold.
+        let res = pay(&app, &user, 1, false).await;
+        let rule = res.assert_invalid_rule("user_id");
+        assert_eq!(
+            rule,
+            json!({"code": "compliance_required", "threshold": 1_000})
+        );
+        // With compliance on file, the payout goes through.
+        let flow = app
+            .create_flow(json!({"steps": ["compliance"], "user_id": user}))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        ok(app
+            .put("/api/flow/compliance", Auth::Bearer(token), w9())
+            .await);
+        ok(pay(&app, &user, 1, false).await);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_flow_payout_past_the_threshold_is_refused_on_its_amount() {
+        let app = TestApp::new().await;
+        ok(app
+            .patch(
+                "/api/v2/app",
+                Auth::App,
+                json!({"reporting_threshold": 500}),
+            )
+            .await);
+        let user = paypal_user(&app).await;
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -2_000, "user_id": user}),
+            )
+            .await);
+        let flow = app
+            .create_flow(json!({"steps": ["payout"], "user_id": user}))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        let methods = ok(app
+            .get("/api/flow/payout-methods", Auth::Bearer(token))
+            .await);
+        let pay = |amount: i64, key: &str| {
+            json!({"amount": amount, "payout_method_id": methods["data"][0]["id"],
+                   "idempotency_key": key})
+        };
+        ok(app
+            .post("/api/flow/payouts", Auth::Bearer(token), pay(500, "a"))
+            .await);
+        let res = app
+            .post("/api/flow/payouts", Auth::Bearer(token), pay(100, "b"))
+            .await;
+        assert_eq!(
+            res.assert_invalid_rule("amount"),
+            json!({"code": "compliance_required", "threshold": 500})
+        );
         assert_ledger_invariants(&app.db).await;
     }
 }

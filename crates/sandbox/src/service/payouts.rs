@@ -15,21 +15,24 @@ use crate::db::{Answer, Batch, Db};
 use crate::error::Error;
 use crate::ledger::{
     app_account, create_transfer, create_transfer_then, fees_account, hold_account,
-    insufficient_funds, load_transfer, rail_account, replayed_transfer, user_account, user_wallet,
-    Move, TransferDraft,
+    insufficient_funds, load_transfer, push_reportable_payouts, rail_account, replayed_transfer,
+    user_account, user_wallet, Move, TransferDraft,
 };
 use crate::secret::random_alphanumeric;
 use crate::service::payout_links::{claimed_link, mark_paid_after};
 use crate::state::AppState;
+use crate::store::apps::push_reporting_threshold;
 use crate::store::apps::{default_fee_party_in, min_flow_payout, push_default_fee_party};
+use crate::store::compliance::push_has_compliance;
 use crate::store::idempotency::IdempotencyKey;
+use crate::store::payout_links::LinkRow;
 use crate::store::payout_methods::{chosen_platform, MethodRow};
 use crate::store::users::{payout_block, push_user_exists};
 use crate::test_values::completes_at_once;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike as _, Utc};
 use payout_model::money::{
     Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutQuote, TransactionType,
-    Transfer, TransferStatus, TransferType,
+    Transfer, TransferStatus, TransferType, DEFAULT_REPORTING_THRESHOLD,
 };
 use payout_model::{FlowState, Metadata, Rule};
 use uuid::Uuid;
@@ -76,6 +79,18 @@ pub(crate) async fn host_payout(
         (None, None) => return Err(Error::Internal("no fee party was read".to_owned())),
     };
     let method = host_payout_method_in(&new, read.get(method?)?)?;
+    check_reporting_threshold(
+        db,
+        ReportableOrder {
+            app_id,
+            user_id: new.user_id,
+            amount: new.amount,
+            tax_exempt: new.tax_exempt,
+            now,
+        },
+        "user_id",
+    )
+    .await?;
     let draft = payout_draft(PayoutOrder {
         app_id,
         user_id: new.user_id,
@@ -84,6 +99,7 @@ pub(crate) async fn host_payout(
         amount: new.amount,
         party,
         fund: new.fund,
+        tax_exempt: new.tax_exempt,
         metadata: new.metadata,
     })?;
     let transfer = create_transfer(db, &draft, key.as_ref(), now)
@@ -149,6 +165,18 @@ pub(crate) async fn flow_payout(
     if new.amount > withdrawable {
         return Err(above_balance(withdrawable));
     }
+    check_reporting_threshold(
+        db,
+        ReportableOrder {
+            app_id: user.app_id,
+            user_id: user.user_id,
+            amount: new.amount,
+            tax_exempt: link.as_ref().is_some_and(LinkRow::tax_exempt),
+            now,
+        },
+        "amount",
+    )
+    .await?;
     let draft = payout_draft(PayoutOrder {
         app_id: user.app_id,
         user_id: user.user_id,
@@ -157,6 +185,7 @@ pub(crate) async fn flow_payout(
         amount: new.amount,
         party: flow.payout_fee_party,
         fund: false,
+        tax_exempt: link.as_ref().is_some_and(LinkRow::tax_exempt),
         metadata: None,
     })?;
     let after = link
@@ -275,6 +304,8 @@ struct PayoutOrder<'a> {
     pub party: FeeParty,
     /// Whether the app first funds the user's wallet with the amount.
     pub fund: bool,
+    /// Whether it does not count towards the yearly reporting threshold.
+    pub tax_exempt: bool,
     /// The host's metadata.
     pub metadata: Option<Metadata>,
 }
@@ -341,5 +372,62 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
             net_amount: Some(quote.net_amount),
         },
         metadata: order.metadata.filter(|m| !m.is_null()),
+        tax_exempt: order.tax_exempt,
     })
+}
+
+/// Refuses a payout of `amount` to user `user_id` of app `app_id` at `now` that would take
+/// their reportable payouts this calendar year (UTC) past the app's reporting threshold while
+/// no compliance (W-9 or W-8BEN) is on file: 422 naming `field` with `compliance_required`
+/// (issue 11). A `tax_exempt` payout neither counts nor is refused; one that reaches the
+/// threshold exactly is not past it.
+pub(crate) async fn check_reporting_threshold(
+    db: &Db,
+    order: ReportableOrder,
+    field: &str,
+) -> Result<(), Error> {
+    if order.tax_exempt {
+        return Ok(());
+    }
+    let year_start = order
+        .now
+        .date_naive()
+        .with_ordinal(1)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| Error::Internal("no start of the year".to_owned()))?;
+    // The three reads in one trip (issue 10: a host payout's reads are batched).
+    let mut conn = db.acquire().await?;
+    let mut reads = Batch::new(&conn);
+    let threshold_at = push_reporting_threshold(&mut reads, order.app_id);
+    let paid_at = push_reportable_payouts(&mut reads, order.app_id, order.user_id, year_start);
+    let compliance_at = push_has_compliance(&mut reads, order.user_id);
+    let read = reads.run(&mut conn).await?;
+    let first = |at: usize| -> Result<Option<i64>, Error> {
+        use sqlx::Row as _;
+        Ok(match read.get(at)?.rows.first() {
+            Some(row) => Some(row.try_get::<i64, _>(0)?),
+            None => None,
+        })
+    };
+    let threshold = first(threshold_at)?.unwrap_or(DEFAULT_REPORTING_THRESHOLD);
+    let paid = first(paid_at)?.unwrap_or(0);
+    if paid.saturating_add(order.amount) <= threshold || !read.get(compliance_at)?.rows.is_empty() {
+        return Ok(());
+    }
+    Err(Error::broke(field, Rule::ComplianceRequired { threshold }))
+}
+
+/// A payout as the reporting threshold sees it.
+pub(crate) struct ReportableOrder {
+    /// The app paying.
+    pub app_id: Uuid,
+    /// The user paid.
+    pub user_id: Uuid,
+    /// The amount, in cents.
+    pub amount: Cents,
+    /// Whether it does not count.
+    pub tax_exempt: bool,
+    /// When it is made.
+    pub now: DateTime<Utc>,
 }

@@ -391,11 +391,12 @@ struct AppRow {
     allowed_origins: String,
     payout_fee_party: String,
     min_flow_payout: i64,
+    reporting_threshold: i64,
     created: i64,
 }
 
 const APP_COLUMNS: &str = "id, name, organization_id, client_id, allowed_origins, \
-                           payout_fee_party, min_flow_payout, created";
+                           payout_fee_party, min_flow_payout, reporting_threshold, created";
 
 impl AppRow {
     fn to_app(&self) -> Result<App, Error> {
@@ -418,6 +419,7 @@ impl AppRow {
             allowed_origins: parse_stored_json("allowed_origins", &self.allowed_origins)?,
             payout_fee_party: enum_from_text("payout_fee_party", &self.payout_fee_party)?,
             min_flow_payout: self.min_flow_payout,
+            reporting_threshold: self.reporting_threshold,
             created: from_millis(self.created)?,
         })
     }
@@ -513,12 +515,14 @@ pub(crate) async fn update_settings(
         "UPDATE apps SET name = COALESCE($1, name), \
          allowed_origins = COALESCE($2, allowed_origins), \
          payout_fee_party = COALESCE($3, payout_fee_party), \
-         min_flow_payout = COALESCE($4, min_flow_payout) WHERE id = $5",
+         min_flow_payout = COALESCE($4, min_flow_payout), \
+         reporting_threshold = COALESCE($5, reporting_threshold) WHERE id = $6",
     )
     .bind(patch.name.as_deref().map(str::trim))
     .bind(origins)
     .bind(patch.payout_fee_party.map(FeeParty::as_str))
     .bind(patch.min_flow_payout)
+    .bind(patch.reporting_threshold)
     .bind(app_id.to_string())
     .execute(conn)
     .await?
@@ -551,6 +555,15 @@ pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Erro
         .fetch_optional(db)
         .await?;
     Ok(minimum.unwrap_or(payout_model::money::DEFAULT_MIN_FLOW_PAYOUT))
+}
+
+/// Adds to `batch` the read of app `app_id`'s yearly reporting threshold (migration 0015,
+/// issue 11); its answer's first row's first column.
+pub(crate) fn push_reporting_threshold(batch: &mut Batch, app_id: Uuid) -> usize {
+    batch.push(
+        "SELECT reporting_threshold FROM apps WHERE id = $1",
+        vec![Arg::from(app_id.to_string())],
+    )
 }
 
 /// Who pays payout fees when a flow or payout of app `app_id` does not say (migration 0010;

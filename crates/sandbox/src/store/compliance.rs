@@ -127,6 +127,15 @@ struct ComplianceRow {
     tin_hash: Option<String>,
 }
 
+/// Adds to `batch` the look for user `user_id`'s compliance record: they have one when its
+/// answer has a row.
+pub(crate) fn push_has_compliance(batch: &mut crate::db::Batch, user_id: Uuid) -> usize {
+    batch.push(
+        "SELECT 1 FROM compliance WHERE user_id = $1",
+        vec![crate::db::Arg::from(user_id.to_string())],
+    )
+}
+
 /// The compliance data of user `user_id`, if they submitted any (or their background check
 /// collected it).
 pub(crate) async fn find_compliance<'e, E>(

@@ -78,6 +78,11 @@ impl LinkRow {
         parse_stored_opt_id(self.claimed_user_id.as_deref())
     }
 
+    /// Whether its payout does not count towards the reporting threshold.
+    pub(crate) fn tax_exempt(&self) -> bool {
+        self.tax_exempt != 0
+    }
+
     /// Whether it may be claimed at `now`: open, and not past its expiry.
     pub(crate) fn claimable(&self, now: DateTime<Utc>) -> Result<bool, Error> {
         Ok(self.status()?.is_open() && to_millis(now) < self.expires_at)
