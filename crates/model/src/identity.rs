@@ -138,7 +138,7 @@ impl Validate for NewProfile {
 }
 
 /// Where sign-in stands after a code was verified (or a profile given).
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SignIn {
@@ -149,6 +149,31 @@ pub enum SignIn {
     },
     /// The phone is verified but belongs to no user of the app yet: ask for a [`NewProfile`].
     ProfileRequired,
+}
+
+/// [`SignIn`] as it travels, read field by field: serde's derive for an internally tagged enum
+/// first buffers the whole object in its `Content` tree, which (with a second copy of
+/// [`FlowState`]'s reader) cost the app's release wasm 22 KB (issue 9).
+#[derive(Deserialize)]
+struct WireSignIn {
+    status: String,
+    flow: Option<FlowState>,
+}
+
+impl<'de> Deserialize<'de> for SignIn {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let wire = WireSignIn::deserialize(deserializer)?;
+        match (wire.status.as_str(), wire.flow) {
+            ("signed_in", Some(flow)) => Ok(SignIn::SignedIn { flow }),
+            ("signed_in", None) => Err(D::Error::missing_field("flow")),
+            ("profile_required", _) => Ok(SignIn::ProfileRequired),
+            (other, _) => Err(D::Error::unknown_variant(
+                other,
+                &["signed_in", "profile_required"],
+            )),
+        }
+    }
 }
 
 /// A one-time code: exactly [`CODE_LENGTH`] digits (spaces ignored).
@@ -1062,6 +1087,29 @@ mod tests {
             serde_json::to_value(SignIn::ProfileRequired).unwrap(),
             json!({"status": "profile_required"})
         );
+        let flow: FlowState = serde_json::from_value(json!({
+            "id": "7f1c0a38-5b1e-4f0e-9d55-0a4c1b7e2d11", "steps": ["compliance"],
+            "completed_steps": [], "user_id": null, "hide_go_to_dashboard_on_complete": false,
+            "require_auth": true
+        }))
+        .unwrap();
+        for sign_in in [
+            SignIn::ProfileRequired,
+            SignIn::SignedIn { flow: flow.clone() },
+        ] {
+            let wire = serde_json::to_value(&sign_in).unwrap();
+            assert_eq!(serde_json::from_value::<SignIn>(wire).unwrap(), sign_in);
+        }
+        for refused in [
+            json!({"status": "signed_in"}),
+            json!({"status": "later"}),
+            json!({}),
+        ] {
+            assert!(
+                serde_json::from_value::<SignIn>(refused.clone()).is_err(),
+                "{refused}"
+            );
+        }
         let compliance: Compliance = serde_json::from_value(json!({
             "form": "w9", "country": "US", "first_name": "Ada", "last_name": "Lovelace",
             "date_of_birth": "1990-04-25", "tin_last4": "6789", "foreign_tax_id_last4": null,
