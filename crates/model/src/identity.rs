@@ -21,6 +21,7 @@
 use crate::flow::FlowState;
 use crate::rule::{AsOf, Invalid, Rule, Validate};
 use crate::user::{check_country_code, check_email, check_name, check_phone_number};
+use crate::wire_names::deserialize_by_name;
 use chrono::{DateTime, Utc};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -569,7 +570,7 @@ impl Validate for AsOf<'_, NewCompliance> {
 }
 
 /// Which IRS form the compliance data fills.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaxForm {
@@ -588,6 +589,8 @@ impl TaxForm {
         }
     }
 }
+
+deserialize_by_name!(TaxForm: W9, W8ben);
 
 /// Compliance data as stored and shown: tax ids reduced to their last four characters.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -629,7 +632,7 @@ pub struct Submitted<T> {
 // ID verification
 
 /// Which picture an ID document upload is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentSide {
@@ -658,6 +661,8 @@ impl DocumentSide {
         }
     }
 }
+
+deserialize_by_name!(DocumentSide: Front, Back, Selfie);
 
 impl std::str::FromStr for DocumentSide {
     type Err = Rule;
@@ -707,7 +712,7 @@ pub struct UploadedDocument {
 }
 
 /// The sandbox's verification decision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerificationStatus {
@@ -732,6 +737,8 @@ impl VerificationStatus {
         }
     }
 }
+
+deserialize_by_name!(VerificationStatus: NotStarted, Verified, NeedsReview, Failed);
 
 /// Where the user's ID verification stands (flow-facing, and on the host's user object).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -856,7 +863,7 @@ impl Ineligible {
 }
 
 /// A background check's outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BackgroundCheckStatus {
@@ -878,6 +885,8 @@ impl BackgroundCheckStatus {
         }
     }
 }
+
+deserialize_by_name!(BackgroundCheckStatus: Clear, Failed, NotEligible);
 
 /// A background check as stored and shown (flow-facing, and on the host's user object).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
