@@ -11,10 +11,11 @@
 
 use crate::reason::{Reason, WireReason};
 use crate::rule::{Rule, WireRule};
+use crate::wire_names::deserialize_by_name;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// What kind of failure an [`ApiError`] reports; a caller branches on this, never on the text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -46,6 +47,23 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The wire name, as serde writes it (`invalid_request`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::SessionExpired => "session_expired",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::StepNotAllowed => "step_not_allowed",
+            ErrorCode::PayoutBlocked => "payout_blocked",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
     /// The HTTP status this code is sent with.
     pub fn status(self) -> u16 {
         match self {
@@ -60,6 +78,20 @@ impl ErrorCode {
         }
     }
 }
+
+deserialize_by_name!(
+    ErrorCode: MalformedJson,
+    InvalidRequest,
+    Unauthorized,
+    SessionExpired,
+    Forbidden,
+    StepNotAllowed,
+    PayoutBlocked,
+    NotFound,
+    Conflict,
+    TooManyRequests,
+    Internal,
+);
 
 /// One field that broke a rule. `field` is a JSON path into the request (`steps[1]`,
 /// `phone_number`); `message` is lowercase, without a trailing period, and names no secret.
@@ -227,6 +259,26 @@ mod tests {
         assert_eq!(
             serde_json::to_value(Rule::WrongCode { tries_left: 2 }).unwrap(),
             json!({"code":"wrong_code","tries_left":2})
+        );
+    }
+
+    #[test]
+    fn error_code_as_str_is_its_serde_name() {
+        crate::wire_names::assert_as_str_is_serde_name(
+            &[
+                ErrorCode::MalformedJson,
+                ErrorCode::InvalidRequest,
+                ErrorCode::Unauthorized,
+                ErrorCode::SessionExpired,
+                ErrorCode::Forbidden,
+                ErrorCode::StepNotAllowed,
+                ErrorCode::PayoutBlocked,
+                ErrorCode::NotFound,
+                ErrorCode::Conflict,
+                ErrorCode::TooManyRequests,
+                ErrorCode::Internal,
+            ],
+            ErrorCode::as_str,
         );
     }
 

@@ -21,6 +21,7 @@
 use crate::flow::FlowState;
 use crate::rule::{AsOf, Invalid, Rule, Validate};
 use crate::user::{check_country_code, check_email, check_name, check_phone_number};
+use crate::wire_names::deserialize_by_name;
 use chrono::{DateTime, Utc};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -138,7 +139,7 @@ impl Validate for NewProfile {
 }
 
 /// Where sign-in stands after a code was verified (or a profile given).
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SignIn {
@@ -149,6 +150,31 @@ pub enum SignIn {
     },
     /// The phone is verified but belongs to no user of the app yet: ask for a [`NewProfile`].
     ProfileRequired,
+}
+
+/// [`SignIn`] as it travels, read field by field: serde's derive for an internally tagged enum
+/// first buffers the whole object in its `Content` tree, which (with a second copy of
+/// [`FlowState`]'s reader) cost the app's release wasm 22 KB (issue 9).
+#[derive(Deserialize)]
+struct WireSignIn {
+    status: String,
+    flow: Option<FlowState>,
+}
+
+impl<'de> Deserialize<'de> for SignIn {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let wire = WireSignIn::deserialize(deserializer)?;
+        match (wire.status.as_str(), wire.flow) {
+            ("signed_in", Some(flow)) => Ok(SignIn::SignedIn { flow }),
+            ("signed_in", None) => Err(D::Error::missing_field("flow")),
+            ("profile_required", _) => Ok(SignIn::ProfileRequired),
+            (other, _) => Err(D::Error::unknown_variant(
+                other,
+                &["signed_in", "profile_required"],
+            )),
+        }
+    }
 }
 
 /// A one-time code: exactly [`CODE_LENGTH`] digits (spaces ignored).
@@ -544,7 +570,7 @@ impl Validate for AsOf<'_, NewCompliance> {
 }
 
 /// Which IRS form the compliance data fills.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaxForm {
@@ -563,6 +589,8 @@ impl TaxForm {
         }
     }
 }
+
+deserialize_by_name!(TaxForm: W9, W8ben);
 
 /// Compliance data as stored and shown: tax ids reduced to their last four characters.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -604,7 +632,7 @@ pub struct Submitted<T> {
 // ID verification
 
 /// Which picture an ID document upload is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentSide {
@@ -633,6 +661,8 @@ impl DocumentSide {
         }
     }
 }
+
+deserialize_by_name!(DocumentSide: Front, Back, Selfie);
 
 impl std::str::FromStr for DocumentSide {
     type Err = Rule;
@@ -682,7 +712,7 @@ pub struct UploadedDocument {
 }
 
 /// The sandbox's verification decision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerificationStatus {
@@ -707,6 +737,8 @@ impl VerificationStatus {
         }
     }
 }
+
+deserialize_by_name!(VerificationStatus: NotStarted, Verified, NeedsReview, Failed);
 
 /// Where the user's ID verification stands (flow-facing, and on the host's user object).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -831,7 +863,7 @@ impl Ineligible {
 }
 
 /// A background check's outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BackgroundCheckStatus {
@@ -853,6 +885,8 @@ impl BackgroundCheckStatus {
         }
     }
 }
+
+deserialize_by_name!(BackgroundCheckStatus: Clear, Failed, NotEligible);
 
 /// A background check as stored and shown (flow-facing, and on the host's user object).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -1062,6 +1096,29 @@ mod tests {
             serde_json::to_value(SignIn::ProfileRequired).unwrap(),
             json!({"status": "profile_required"})
         );
+        let flow: FlowState = serde_json::from_value(json!({
+            "id": "7f1c0a38-5b1e-4f0e-9d55-0a4c1b7e2d11", "steps": ["compliance"],
+            "completed_steps": [], "user_id": null, "hide_go_to_dashboard_on_complete": false,
+            "require_auth": true
+        }))
+        .unwrap();
+        for sign_in in [
+            SignIn::ProfileRequired,
+            SignIn::SignedIn { flow: flow.clone() },
+        ] {
+            let wire = serde_json::to_value(&sign_in).unwrap();
+            assert_eq!(serde_json::from_value::<SignIn>(wire).unwrap(), sign_in);
+        }
+        for refused in [
+            json!({"status": "signed_in"}),
+            json!({"status": "later"}),
+            json!({}),
+        ] {
+            assert!(
+                serde_json::from_value::<SignIn>(refused.clone()).is_err(),
+                "{refused}"
+            );
+        }
         let compliance: Compliance = serde_json::from_value(json!({
             "form": "w9", "country": "US", "first_name": "Ada", "last_name": "Lovelace",
             "date_of_birth": "1990-04-25", "tin_last4": "6789", "foreign_tax_id_last4": null,

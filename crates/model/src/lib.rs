@@ -28,7 +28,6 @@ pub mod step;
 pub mod time;
 pub mod user;
 pub mod webhook;
-#[cfg(test)]
 mod wire_names;
 
 pub use app::{App, AppList, AppSettings, AppSettingsPatch, NewApp};

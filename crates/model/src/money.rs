@@ -4,6 +4,7 @@
 
 use crate::flow::{check_metadata, Metadata};
 use crate::rule::{Invalid, Rule, Validate};
+use crate::wire_names::deserialize_by_name;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -65,7 +66,7 @@ pub enum PayoutBlock {
 }
 
 /// Where a transfer is in its lifecycle (seed 001's table).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferStatus {
@@ -123,8 +124,10 @@ impl TransferStatus {
     }
 }
 
+deserialize_by_name!(TransferStatus: Created, Flagged, Pending, Completed, Failed, Reversed, Canceled);
+
 /// What kind of transfer (seed 001, "Transfer Types").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferType {
@@ -147,8 +150,10 @@ impl TransferType {
     }
 }
 
+deserialize_by_name!(TransferType: Balance, Payout, Refill);
+
 /// What one transaction records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionType {
@@ -176,6 +181,8 @@ impl TransactionType {
         }
     }
 }
+
+deserialize_by_name!(TransactionType: Balance, Payout, Fee, Refill, Return);
 
 /// One status change of a transfer.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -341,7 +348,7 @@ pub struct SimulateTransfer {
 }
 
 /// A payout rail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutPlatform {
@@ -391,6 +398,8 @@ impl PayoutPlatform {
     }
 }
 
+deserialize_by_name!(PayoutPlatform: Ach, Paypal, Venmo, CashApp);
+
 /// The rail asked for in a payout: one of [`PayoutPlatform`] or the user's `default` method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -409,7 +418,7 @@ pub enum PlatformChoice {
 }
 
 /// Who pays a payout's fee.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeeParty {
@@ -430,8 +439,10 @@ impl FeeParty {
     }
 }
 
+deserialize_by_name!(FeeParty: Platform, User);
+
 /// A bank account type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccountType {
@@ -450,6 +461,8 @@ impl AccountType {
         }
     }
 }
+
+deserialize_by_name!(AccountType: Checking, Savings);
 
 /// A US bank account as entered (for ACH payouts and for pay-ins).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
