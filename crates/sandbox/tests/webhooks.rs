@@ -491,6 +491,15 @@ mod events {
         let uid = user["id"].as_str().unwrap();
         let now = ok(app.get(&format!("/api/v2/users/{uid}"), Auth::App).await);
         assert_eq!(events[0]["data"], now);
+        // The sign-in claimed the flow: the host hears it, once, with the flow naming its user.
+        let flows = events_of(&app, "flow.updated").await;
+        assert_eq!(flows.len(), 1, "{flows:?}");
+        assert_eq!(flows[0]["data"]["user_id"], user["id"]);
+        assert_eq!(flows[0]["data"]["completed_steps"], json!([]));
+        // Signing in again (another browser, after the resend cooldown) claims nothing new.
+        app.advance(chrono::Duration::seconds(31));
+        app.sign_in_as_bob(&flow["id"]).await;
+        assert_eq!(events_of(&app, "flow.updated").await.len(), 1);
     }
 
     #[tokio::test]

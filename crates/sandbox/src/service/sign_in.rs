@@ -53,7 +53,7 @@ use crate::store::sign_in::{
     record_code_sent, replace_code,
 };
 use crate::store::users::{insert_user, mark_verified, oldest_user_with_phone, phone_is_users};
-use crate::store::webhooks::record_user_updated;
+use crate::store::webhooks::{record_flow_updated, record_user_updated};
 use crate::webhooks::wake;
 use chrono::{DateTime, Duration, Utc};
 use payout_model::identity::{
@@ -285,8 +285,12 @@ async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     claim_in(&mut *conn, state, session.flow_id, user_id, now).await?;
-    if !claim_for_user(&mut *conn, session.flow_id, user_id, now).await? {
-        return Err(Error::Refused(Reason::FlowClaimed));
+    match claim_for_user(&mut *conn, session.flow_id, user_id, now).await? {
+        None => return Err(Error::Refused(Reason::FlowClaimed)),
+        // Sign-in is the flow's first step (seed 000): the flow now names its user, which the
+        // host hears as it hears every step completed.
+        Some(true) => record_flow_updated(&mut *conn, &state.config, session.flow_id, now).await?,
+        Some(false) => {}
     }
     if !authenticate(&mut *conn, &session.token_hash, user_id).await? {
         return Err(already_signed_in());

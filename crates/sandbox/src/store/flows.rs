@@ -262,24 +262,29 @@ pub(crate) async fn set_completed_steps(
 }
 
 /// Claims flow `flow_id` for `user_id` when it names nobody yet, inside the caller's
-/// transaction; whether the flow is now theirs (`false`: someone else claimed it).
+/// transaction: `None` when someone else has it, `Some(true)` when this call claimed it,
+/// `Some(false)` when it was theirs already.
 pub(crate) async fn claim_for_user(
     conn: &mut AnyConnection,
     flow_id: Uuid,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<bool, Error> {
-    sqlx::query("UPDATE flows SET user_id = $1, updated = $2 WHERE id = $3 AND user_id IS NULL")
-        .bind(user_id.to_string())
-        .bind(to_millis(now))
-        .bind(flow_id.to_string())
-        .execute(&mut *conn)
-        .await?;
+) -> Result<Option<bool>, Error> {
+    let claimed = sqlx::query(
+        "UPDATE flows SET user_id = $1, updated = $2 WHERE id = $3 AND user_id IS NULL",
+    )
+    .bind(user_id.to_string())
+    .bind(to_millis(now))
+    .bind(flow_id.to_string())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
     let owner: Option<String> = sqlx::query_scalar("SELECT user_id FROM flows WHERE id = $1")
         .bind(flow_id.to_string())
         .fetch_one(&mut *conn)
         .await?;
-    Ok(owner.as_deref() == Some(user_id.to_string().as_str()))
+    Ok((owner.as_deref() == Some(user_id.to_string().as_str())).then_some(claimed))
 }
 
 /// A `flows` row as stored.
