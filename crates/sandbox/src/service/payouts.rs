@@ -11,7 +11,7 @@
 //! the app's wallet (`platform`, the default) or out of the amount (`user`).
 
 use crate::auth::FlowUser;
-use crate::db::{Answer, Batch, Db};
+use crate::db::{Answer, Answers, Batch, Db};
 use crate::error::Error;
 use crate::ledger::{
     app_account, create_transfer, create_transfer_then, fees_account, hold_account,
@@ -63,6 +63,16 @@ pub(crate) async fn host_payout(
         .is_none()
         .then(|| push_default_fee_party(&mut reads, app_id));
     let method = push_host_payout_method(&mut reads, &new);
+    let reporting = ReportingReads::push(
+        &mut reads,
+        &ReportableOrder {
+            app_id,
+            user_id: new.user_id,
+            amount: new.amount,
+            tax_exempt: new.tax_exempt,
+            now,
+        },
+    )?;
     let read = reads.run(&mut conn).await?;
     if let (Some(key), Some(at)) = (key.as_ref(), earlier) {
         if let Some(id) = key.earlier_in(read.get(at)?)? {
@@ -79,18 +89,9 @@ pub(crate) async fn host_payout(
         (None, None) => return Err(Error::Internal("no fee party was read".to_owned())),
     };
     let method = host_payout_method_in(&new, read.get(method?)?)?;
-    check_reporting_threshold(
-        db,
-        ReportableOrder {
-            app_id,
-            user_id: new.user_id,
-            amount: new.amount,
-            tax_exempt: new.tax_exempt,
-            now,
-        },
-        "user_id",
-    )
-    .await?;
+    if let Some(reporting) = reporting {
+        reporting.verdict(&read, "user_id")?;
+    }
     let draft = payout_draft(PayoutOrder {
         app_id,
         user_id: new.user_id,
@@ -380,42 +381,70 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
 /// their reportable payouts this calendar year (UTC) past the app's reporting threshold while
 /// no compliance (W-9 or W-8BEN) is on file: 422 naming `field` with `compliance_required`
 /// (issue 11). A `tax_exempt` payout neither counts nor is refused; one that reaches the
-/// threshold exactly is not past it.
+/// threshold exactly is not past it. Its reads are one trip ([`ReportingReads`]; a host payout
+/// adds them to its own batch instead).
 pub(crate) async fn check_reporting_threshold(
     db: &Db,
     order: ReportableOrder,
     field: &str,
 ) -> Result<(), Error> {
-    if order.tax_exempt {
-        return Ok(());
-    }
-    let year_start = order
-        .now
-        .date_naive()
-        .with_ordinal(1)
-        .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| Error::Internal("no start of the year".to_owned()))?;
-    // The three reads in one trip (issue 10: a host payout's reads are batched).
     let mut conn = db.acquire().await?;
     let mut reads = Batch::new(&conn);
-    let threshold_at = push_reporting_threshold(&mut reads, order.app_id);
-    let paid_at = push_reportable_payouts(&mut reads, order.app_id, order.user_id, year_start);
-    let compliance_at = push_has_compliance(&mut reads, order.user_id);
-    let read = reads.run(&mut conn).await?;
-    let first = |at: usize| -> Result<Option<i64>, Error> {
-        use sqlx::Row as _;
-        Ok(match read.get(at)?.rows.first() {
-            Some(row) => Some(row.try_get::<i64, _>(0)?),
-            None => None,
-        })
-    };
-    let threshold = first(threshold_at)?.unwrap_or(DEFAULT_REPORTING_THRESHOLD);
-    let paid = first(paid_at)?.unwrap_or(0);
-    if paid.saturating_add(order.amount) <= threshold || !read.get(compliance_at)?.rows.is_empty() {
+    let Some(reporting) = ReportingReads::push(&mut reads, &order)? else {
         return Ok(());
+    };
+    let read = reads.run(&mut conn).await?;
+    reporting.verdict(&read, field)
+}
+
+/// The reads the reporting threshold needs, added to a [`Batch`]: the app's threshold, the
+/// user's reportable payouts this year, and whether their compliance is on file.
+pub(crate) struct ReportingReads {
+    amount: Cents,
+    threshold: usize,
+    paid: usize,
+    compliance: usize,
+}
+
+impl ReportingReads {
+    /// Adds `order`'s reads to `batch`; `None` for a `tax_exempt` payout, which reads nothing.
+    pub(crate) fn push(batch: &mut Batch, order: &ReportableOrder) -> Result<Option<Self>, Error> {
+        if order.tax_exempt {
+            return Ok(None);
+        }
+        let year_start = order
+            .now
+            .date_naive()
+            .with_ordinal(1)
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+            .ok_or_else(|| Error::Internal("no start of the year".to_owned()))?;
+        Ok(Some(ReportingReads {
+            amount: order.amount,
+            threshold: push_reporting_threshold(batch, order.app_id),
+            paid: push_reportable_payouts(batch, order.app_id, order.user_id, year_start),
+            compliance: push_has_compliance(batch, order.user_id),
+        }))
     }
-    Err(Error::broke(field, Rule::ComplianceRequired { threshold }))
+
+    /// The rule's answer from what the batch `read`: the 422 naming `field`, or `Ok`.
+    pub(crate) fn verdict(&self, read: &Answers, field: &str) -> Result<(), Error> {
+        let first = |at: usize| -> Result<Option<i64>, Error> {
+            use sqlx::Row as _;
+            Ok(match read.get(at)?.rows.first() {
+                Some(row) => Some(row.try_get::<i64, _>(0)?),
+                None => None,
+            })
+        };
+        let threshold = first(self.threshold)?.unwrap_or(DEFAULT_REPORTING_THRESHOLD);
+        let paid = first(self.paid)?.unwrap_or(0);
+        if paid.saturating_add(self.amount) <= threshold
+            || !read.get(self.compliance)?.rows.is_empty()
+        {
+            return Ok(());
+        }
+        Err(Error::broke(field, Rule::ComplianceRequired { threshold }))
+    }
 }
 
 /// A payout as the reporting threshold sees it.

@@ -222,6 +222,7 @@ pub(crate) async fn verify_code(
     // A payout link's flow (issue 11): only its claimant resumes a claimed link, nobody signs in
     // through a canceled or expired one, and only the payee's phone claims it when the host gave
     // one. Told only now, like the rule below.
+    // Whether the phone is the user's the flow names (read once: both rules below use it).
     let claimant_phone = match flow.user_id {
         Some(user_id) => phone_is_users(&mut tx, user_id, &phone).await?,
         None => false,
@@ -239,7 +240,7 @@ pub(crate) async fn verify_code(
         // The flow signs in its own user only, by their own phone (module docs). Told only now,
         // after the code proved the phone is the typist's: no oracle for anyone else's number.
         Some(user_id) => {
-            if !phone_is_users(&mut tx, user_id, &phone).await? {
+            if !claimant_phone {
                 tx.commit().await?;
                 return Err(not_this_persons_phone());
             }

@@ -289,18 +289,20 @@ pub(crate) async fn close(
     let when = match to {
         PayoutLinkStatus::Claimed => " AND expires_at > $4",
         PayoutLinkStatus::Expired => " AND expires_at <= $4",
-        _ => " AND $4 = $4",
+        _ => "",
     };
-    let updated = sqlx::query(&format!(
+    let sql = format!(
         "UPDATE payout_links SET status = $1, claimed_user_id = COALESCE($2, claimed_user_id) \
          WHERE id = $3 AND status IN ('created', 'delivered'){when}"
-    ))
-    .bind(to.as_str())
-    .bind(claimant.map(|u| u.to_string()))
-    .bind(id.to_string())
-    .bind(to_millis(now))
-    .execute(&mut *conn)
-    .await?;
+    );
+    let mut update = sqlx::query(&sql)
+        .bind(to.as_str())
+        .bind(claimant.map(|u| u.to_string()))
+        .bind(id.to_string());
+    if !when.is_empty() {
+        update = update.bind(to_millis(now));
+    }
+    let updated = update.execute(&mut *conn).await?;
     Ok(updated.rows_affected() == 1)
 }
 
