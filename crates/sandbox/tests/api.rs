@@ -1022,7 +1022,7 @@ mod pages {
             assert!(res.header(header::CONTENT_TYPE).starts_with("text/html"));
             assert!(res.text().contains("<title>payout-flows</title>"));
         }
-        std::fs::remove_dir_all(assets).unwrap();
+        support::remove_temp_dir(assets);
     }
 
     /// Only allowed origins may frame a flow: a site off the allow-list cannot embed it at all.
@@ -1061,7 +1061,7 @@ mod pages {
         assert!(res
             .header(header::CONTENT_SECURITY_POLICY)
             .ends_with("; frame-ancestors 'self' https://host.example"));
-        std::fs::remove_dir_all(assets).unwrap();
+        support::remove_temp_dir(assets);
     }
 
     #[tokio::test]
@@ -1079,7 +1079,7 @@ mod pages {
         assert_eq!(res.status, 200);
         assert!(res.header(header::CONTENT_TYPE).contains("javascript"));
         assert_eq!(app.get("/app/missing.js", Auth::None).await.status, 404);
-        std::fs::remove_dir_all(assets).unwrap();
+        support::remove_temp_dir(assets);
     }
 
     #[tokio::test]
@@ -1209,7 +1209,7 @@ mod assets {
             let res = get(&app, WASM, accept).await;
             assert_eq!(res.header(header::VARY), "accept-encoding");
         }
-        std::fs::remove_dir_all(dir).unwrap();
+        support::remove_temp_dir(dir);
     }
 
     #[tokio::test]
@@ -1240,7 +1240,7 @@ mod assets {
         let res = get(&app, "/app/embed.js", Some("br, gzip")).await;
         assert_eq!(res.header(header::CONTENT_ENCODING), "br");
         assert_eq!(unbrotli(&res.body), new);
-        std::fs::remove_dir_all(dir).unwrap();
+        support::remove_temp_dir(dir);
     }
 
     /// The host SDK as the repository has it (`public/`, which trunk copies into the build).
@@ -1272,7 +1272,7 @@ mod assets {
         ] {
             assert!(types.contains(declared), "{declared} not declared");
         }
-        std::fs::remove_dir_all(dir).unwrap();
+        support::remove_temp_dir(dir);
     }
 
     #[test]
@@ -1314,7 +1314,7 @@ mod assets {
         let res = get(&app, "/app/payout-flows-0000000011111111_bg.wasm", None).await;
         assert_eq!(res.status, 404);
         assert!(res.headers.get(header::CACHE_CONTROL).is_none());
-        std::fs::remove_dir_all(dir).unwrap();
+        support::remove_temp_dir(dir);
     }
 }
 
@@ -1423,6 +1423,6 @@ mod credentials {
                 "the clear key is in the database files"
             );
         }
-        std::fs::remove_dir_all(dir).unwrap();
+        support::remove_temp_dir(dir);
     }
 }

@@ -747,7 +747,7 @@ mod organization {
                 path.display()
             );
         }
-        std::fs::remove_dir_all(dir).unwrap();
+        support::remove_temp_dir(dir);
     }
 
     /// The environment's credentials win: a new id carries the apps along, a new key replaces
@@ -837,7 +837,7 @@ mod organization {
         assert_eq!(list["data"][0]["name"], "New");
         assert_eq!(list["data"][1]["client_id"], "pk_old");
         db.close().await;
-        std::fs::remove_dir_all(dir).unwrap();
+        support::remove_temp_dir(dir);
     }
 }
 

@@ -144,7 +144,7 @@ async fn flow_page_csp_allows_only_what_the_app_needs() {
         res.header(header::HeaderName::from_static("permissions-policy")),
         "camera=(self)"
     );
-    std::fs::remove_dir_all(assets).unwrap();
+    support::remove_temp_dir(assets);
 }
 
 #[tokio::test]
@@ -168,7 +168,7 @@ async fn flow_page_csp_follows_the_index_html_served() {
         "{script_src:?}"
     );
     assert!(!script_src.contains(&hash_source(LOADER)), "{script_src:?}");
-    std::fs::remove_dir_all(assets).unwrap();
+    support::remove_temp_dir(assets);
 }
 
 #[tokio::test]
@@ -215,7 +215,7 @@ async fn every_page_has_a_csp_without_inline_script_allowances() {
     assert!(res.text().contains("TrunkApplicationStarted"));
     let csp = res.header(header::CONTENT_SECURITY_POLICY);
     assert!(directive(csp, "script-src").contains(&hash_source(LOADER)));
-    std::fs::remove_dir_all(assets).unwrap();
+    support::remove_temp_dir(assets);
 }
 
 #[tokio::test]
@@ -333,7 +333,7 @@ async fn hsts_only_when_the_public_url_is_https() {
             "{path}"
         );
     }
-    std::fs::remove_dir_all(assets).unwrap();
+    support::remove_temp_dir(assets);
 }
 
 #[tokio::test]
@@ -356,7 +356,7 @@ async fn loopback_may_not_embed_a_server_whose_public_url_is_elsewhere() {
         let session = app.create_session(&flow["id"], Some(origin)).await;
         assert_eq!(session["host_origin"], Value::Null, "{origin}");
     }
-    std::fs::remove_dir_all(assets).unwrap();
+    support::remove_temp_dir(assets);
 }
 
 #[tokio::test]
@@ -388,7 +388,7 @@ async fn loopback_may_embed_a_loopback_server() {
         .create_session(&flow["id"], Some("http://localhost:3000"))
         .await;
     assert_eq!(session["host_origin"], "http://localhost:3000");
-    std::fs::remove_dir_all(assets).unwrap();
+    support::remove_temp_dir(assets);
 }
 
 #[tokio::test]
@@ -497,5 +497,5 @@ async fn the_log_never_shows_a_flow_id_or_a_token() {
     for secret in [id, simple.as_str(), token.as_str(), support::API_KEY] {
         assert!(!text.contains(secret), "{secret} logged:\n{text}");
     }
-    std::fs::remove_dir_all(assets).unwrap();
+    support::remove_temp_dir(assets);
 }

@@ -14,7 +14,7 @@ use payout_sandbox::{
     CodeSender, Config, Db, WebhookSettings,
 };
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use tower::ServiceExt as _;
@@ -547,6 +547,13 @@ pub fn temp_dir() -> PathBuf {
         .join(uuid::Uuid::new_v4().to_string());
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Removes a [`temp_dir`], as far as it can: a request for an asset without fresh compressed
+/// copies has them written in the background (`assets::compress_later`), which may still be
+/// adding a file while the directory is removed. What is left stays under the target directory.
+pub fn remove_temp_dir(dir: impl AsRef<Path>) {
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// The keys of a JSON object, sorted.
