@@ -69,8 +69,10 @@ impl ErrorKind {
 /// later browser opening a finished flow's link has nothing left to sign in for, and its
 /// session is read-only anyway.
 ///
-/// Compliance is not inserted yet: the issue that builds the compliance step adds it here where
-/// tax rules require it (DESIGN.md: a US payout crossing the 1099 threshold without tax data).
+/// Where tax rules require it (issue 11: the payout would take the user's reportable payouts
+/// past the app's yearly threshold and no W-9 or W-8BEN is on file, `FlowState::compliance_due`
+/// as the server works it out), the route holds a compliance step before the payout: the user
+/// gives tax data first, in the same step the host could have asked for.
 pub fn route(flow: &FlowState, authenticated: bool) -> Screen {
     match flow.next_step() {
         None => Screen::Done {
@@ -82,11 +84,11 @@ pub fn route(flow: &FlowState, authenticated: bool) -> Screen {
 }
 
 /// Where `step` sits in the flow: `(number, total)`, numbered from 1, for "Step N of M".
+/// The count follows the route, a compliance step inserted before the payout included.
 pub fn progress(flow: &FlowState, step: &Step) -> (usize, usize) {
-    let total = flow.steps.len();
+    let total = flow.route().count();
     let number = flow
-        .steps
-        .iter()
+        .route()
         .position(|s| s.name() == step.name())
         .map_or(total, |i| i + 1);
     (number, total)
@@ -117,6 +119,7 @@ mod tests {
             hide_go_to_dashboard_on_complete: false,
             require_auth: false,
             payout_fee_party: Default::default(),
+            compliance_due: false,
         }
     }
 
@@ -236,6 +239,37 @@ mod tests {
             ..f
         };
         assert_eq!(route(&f, true), Screen::Step(Step::Payout));
+    }
+
+    #[test]
+    fn tax_data_due_comes_before_the_payout() {
+        let mut f = flow(
+            json!(["manage-payouts", "payout"]),
+            &[StepName::ManagePayouts],
+        );
+        f.compliance_due = true;
+        assert_eq!(route(&f, true), Screen::Step(Step::Compliance));
+        assert_eq!(progress(&f, &Step::Compliance), (2, 3));
+        assert_eq!(progress(&f, &Step::Payout), (3, 3));
+
+        // Tax data given: the payout is next, still step 3 of 3.
+        f.compliance_due = false;
+        f.completed_steps.push(StepName::Compliance);
+        assert_eq!(route(&f, true), Screen::Step(Step::Payout));
+        assert_eq!(progress(&f, &Step::Payout), (3, 3));
+
+        // Not due: no compliance step at all.
+        let f = flow(json!(["payout"]), &[]);
+        assert_eq!(route(&f, true), Screen::Step(Step::Payout));
+        assert_eq!(progress(&f, &Step::Payout), (1, 1));
+    }
+
+    #[test]
+    fn a_flow_asking_for_tax_data_itself_keeps_its_order() {
+        let mut f = flow(json!(["payout", "compliance"]), &[]);
+        f.compliance_due = true;
+        assert_eq!(route(&f, true), Screen::Step(Step::Payout));
+        assert_eq!(progress(&f, &Step::Compliance), (2, 2));
     }
 
     #[test]

@@ -53,6 +53,7 @@ fn flow(steps: &[&str], completed: &[StepName]) -> FlowState {
         hide_go_to_dashboard_on_complete: false,
         require_auth: false,
         payout_fee_party: Default::default(),
+        compliance_due: false,
     }
 }
 

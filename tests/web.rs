@@ -60,6 +60,7 @@ fn flow(steps: serde_json::Value, completed: &[StepName]) -> FlowState {
         hide_go_to_dashboard_on_complete: false,
         require_auth: false,
         payout_fee_party: Default::default(),
+        compliance_due: false,
     }
 }
 

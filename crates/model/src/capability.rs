@@ -218,8 +218,7 @@ impl FlowState {
     pub fn permits(&self, action: FlowAction) -> Result<StepName, Denial> {
         let owners = action.owners();
         let held: Vec<StepName> = self
-            .steps
-            .iter()
+            .route()
             .map(|s| s.name())
             .filter(|name| owners.contains(name))
             .collect();
@@ -268,6 +267,7 @@ mod tests {
             hide_go_to_dashboard_on_complete: false,
             require_auth: false,
             payout_fee_party: Default::default(),
+            compliance_due: false,
         }
     }
 
@@ -292,6 +292,45 @@ mod tests {
             f.permits(FlowAction::SubmitCompliance),
             Ok(StepName::Compliance)
         );
+    }
+
+    /// Issue 11: tax data due before the payout holds the payout back and lets the inserted
+    /// compliance step take the tax form; a payout-only flow without it has no such step.
+    #[test]
+    fn compliance_due_holds_the_payout_until_tax_data_is_given() {
+        let due = FlowState {
+            compliance_due: true,
+            ..flow(&[Step::Payout], &[])
+        };
+        assert_eq!(
+            due.permits(FlowAction::SubmitCompliance),
+            Ok(StepName::Compliance)
+        );
+        assert_eq!(
+            due.permits(FlowAction::CreatePayout),
+            Err(Denial::NotCurrent {
+                action: FlowAction::CreatePayout,
+                step: StepName::Payout,
+                current: StepName::Compliance,
+            })
+        );
+        // Reading the wallet while the tax form shows is still a read the flow holds.
+        assert_eq!(due.permits(FlowAction::ReadWallet), Ok(StepName::Payout));
+
+        let given = flow(&[Step::Payout], &[StepName::Compliance]);
+        assert_eq!(
+            given.permits(FlowAction::CreatePayout),
+            Ok(StepName::Payout)
+        );
+        assert_eq!(
+            given.permits(FlowAction::SubmitCompliance),
+            Err(Denial::StepCompleted {
+                action: FlowAction::SubmitCompliance,
+                step: StepName::Compliance,
+            })
+        );
+        let not_due = flow(&[Step::Payout], &[]);
+        assert!(not_due.permits(FlowAction::SubmitCompliance).is_err());
     }
 
     #[test]

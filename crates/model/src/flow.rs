@@ -124,6 +124,12 @@ pub struct FlowState {
     /// Who pays payout fees in the payout step.
     #[serde(default)]
     pub payout_fee_party: FeeParty,
+    /// Tax data must come before the payout (issue 11): the payout the user can make would take
+    /// their reportable payouts from this app this year past its reporting threshold, and no W-9
+    /// or W-8BEN is on file. The server works it out for the signed-in user; the route then
+    /// holds a compliance step before `payout` ([`FlowState::route`]).
+    #[serde(default)]
+    pub compliance_due: bool,
 }
 
 impl FlowState {
@@ -133,17 +139,46 @@ impl FlowState {
     pub fn for_session(mut self, authenticated: bool) -> Self {
         if !authenticated {
             self.user_id = None;
+            self.compliance_due = false;
         }
         self
     }
 
-    /// The first step of `steps` not yet in `completed_steps`.
+    /// The steps the user goes through, in order: `steps`, with a compliance step before
+    /// `payout` when the flow has none of its own and tax data is due ([`Self::compliance_due`])
+    /// or was given in that place (it stays in the route once completed, so the progress the
+    /// user saw does not shrink). Progress, the current step and what a session may do
+    /// ([`FlowState::permits`]) all follow this route.
+    pub fn route(&self) -> impl Iterator<Item = &Step> + '_ {
+        let inserted = (self.compliance_due
+            || self.completed_steps.contains(&StepName::Compliance))
+            && !self.steps.iter().any(|s| s.name() == StepName::Compliance);
+        self.steps.iter().flat_map(move |step| {
+            let before = (inserted && step.name() == StepName::Payout).then_some(&COMPLIANCE);
+            before.into_iter().chain(std::iter::once(step))
+        })
+    }
+
+    /// Whether tax data could be due before this flow's payout: the flow pays out, the payout
+    /// is not done, and compliance is neither a step of the flow nor done. Only then does the
+    /// server read what [`Self::compliance_due`] needs.
+    pub fn may_need_compliance(&self) -> bool {
+        let has = |name| self.steps.iter().any(|s| s.name() == name);
+        has(StepName::Payout)
+            && !has(StepName::Compliance)
+            && !self.completed_steps.contains(&StepName::Payout)
+            && !self.completed_steps.contains(&StepName::Compliance)
+    }
+
+    /// The first step of the [route](Self::route) not yet in `completed_steps`.
     pub fn next_step(&self) -> Option<&Step> {
-        self.steps
-            .iter()
+        self.route()
             .find(|s| !self.completed_steps.contains(&s.name()))
     }
 }
+
+/// The compliance step the route inserts.
+static COMPLIANCE: Step = Step::Compliance;
 
 #[cfg(test)]
 mod tests {
@@ -266,7 +301,73 @@ mod tests {
             hide_go_to_dashboard_on_complete: false,
             require_auth: false,
             payout_fee_party: FeeParty::Platform,
+            compliance_due: false,
         };
         assert_eq!(state.next_step(), Some(&Step::Payout));
+    }
+
+    fn state(steps: Vec<Step>, completed: Vec<StepName>, due: bool) -> FlowState {
+        FlowState {
+            id: Uuid::nil(),
+            steps,
+            completed_steps: completed,
+            user_id: Some(Uuid::nil()),
+            hide_go_to_dashboard_on_complete: false,
+            require_auth: false,
+            payout_fee_party: FeeParty::Platform,
+            compliance_due: due,
+        }
+    }
+
+    fn names(state: &FlowState) -> Vec<StepName> {
+        state.route().map(Step::name).collect()
+    }
+
+    #[test]
+    fn compliance_due_comes_before_the_payout() {
+        let manage = Step::ManagePayouts {
+            hide_continue_button: false,
+        };
+        let due = state(vec![manage.clone(), Step::Payout], vec![], true);
+        assert_eq!(
+            names(&due),
+            [
+                StepName::ManagePayouts,
+                StepName::Compliance,
+                StepName::Payout
+            ]
+        );
+        assert!(due.may_need_compliance());
+        let not_due = FlowState {
+            compliance_due: false,
+            ..due.clone()
+        };
+        assert_eq!(names(&not_due), [StepName::ManagePayouts, StepName::Payout]);
+
+        // Given in that place, it stays there, and the payout is next.
+        let given = state(
+            vec![manage, Step::Payout],
+            vec![StepName::ManagePayouts, StepName::Compliance],
+            false,
+        );
+        assert_eq!(names(&given).len(), 3);
+        assert_eq!(given.next_step(), Some(&Step::Payout));
+        assert!(!given.may_need_compliance());
+    }
+
+    #[test]
+    fn a_flow_with_its_own_compliance_step_or_no_payout_gets_none_inserted() {
+        let own = state(vec![Step::Payout, Step::Compliance], vec![], true);
+        assert_eq!(names(&own), [StepName::Payout, StepName::Compliance]);
+        assert!(!own.may_need_compliance());
+        let no_payout = state(vec![Step::IdVerification], vec![], true);
+        assert_eq!(names(&no_payout), [StepName::IdVerification]);
+        assert!(!no_payout.may_need_compliance());
+        // A stranger's session does not learn that tax data is due.
+        assert!(
+            !state(vec![Step::Payout], vec![], true)
+                .for_session(false)
+                .compliance_due
+        );
     }
 }

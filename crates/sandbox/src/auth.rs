@@ -13,11 +13,10 @@
 //! data (issue 8): the flow's current step must own the action (`payout_model::capability`),
 //! else 403 `step_not_allowed`.
 
-use crate::db::Db;
 use crate::error::Error;
 use crate::secret::sha256_hex;
+use crate::service::steps::route_state;
 use crate::state::AppState;
-use crate::store::flows::flow_state;
 use crate::store::sessions::find_session;
 use axum::extract::FromRequestParts;
 use axum::http::header::{HeaderName, AUTHORIZATION};
@@ -307,8 +306,12 @@ impl FlowUser {
     /// ([`FlowState::permits`]: a step of the flow owns it, for a write that step is the
     /// current one and the flow is not complete); otherwise 403 `step_not_allowed` naming the
     /// step. Call it first, before anything is read or written.
-    pub(crate) async fn permit(&self, db: &Db, action: FlowAction) -> Result<FlowState, Error> {
-        let flow = flow_state(db, self.flow_id).await?;
+    pub(crate) async fn permit(
+        &self,
+        state: &AppState,
+        action: FlowAction,
+    ) -> Result<FlowState, Error> {
+        let flow = route_state(&state.db, self.flow_id, state.clock.now()).await?;
         flow.permits(action).map_err(Error::StepNotAllowed)?;
         Ok(flow)
     }

@@ -599,7 +599,8 @@ mod sessions {
             json!({
                 "id": flow["id"], "steps": flow["steps"], "completed_steps": [],
                 "user_id": flow["user_id"], "hide_go_to_dashboard_on_complete": false,
-                "require_auth": false, "payout_fee_party": "platform"
+                "require_auth": false, "payout_fee_party": "platform",
+                "compliance_due": false
             })
         );
         let ttl = ts(&session["expires_at"]) - (Utc::now() + Duration::minutes(14));

@@ -2278,42 +2278,127 @@ mod reporting_threshold {
         assert_ledger_invariants(&app.db).await;
     }
 
-    #[tokio::test]
-    async fn a_flow_payout_past_the_threshold_is_refused_on_its_amount() {
-        let app = TestApp::new().await;
+    /// An app with a threshold of `threshold` and a user with a PayPal account and `balance`
+    /// in their wallet, in a flow of `steps` for them: the session's token.
+    async fn flow_with_balance(
+        app: &TestApp,
+        threshold: i64,
+        balance: i64,
+        steps: Value,
+    ) -> (String, String) {
         ok(app
             .patch(
                 "/api/v2/app",
                 Auth::App,
-                json!({"reporting_threshold": 500}),
+                json!({"reporting_threshold": threshold}),
             )
             .await);
-        let user = paypal_user(&app).await;
+        let user = paypal_user(app).await;
         ok(app
             .post(
                 "/api/v2/transfers",
                 Auth::App,
-                json!({"amount": -2_000, "user_id": user}),
+                json!({"amount": -balance, "user_id": user}),
             )
             .await);
         let flow = app
-            .create_flow(json!({"steps": ["payout"], "user_id": user}))
+            .create_flow(json!({"steps": steps, "user_id": user}))
             .await;
         let session = app.create_session(&flow["id"], None).await;
-        let token = session["token"].as_str().unwrap();
+        assert_eq!(session["authenticated"], true);
+        (
+            flow["id"].as_str().unwrap().to_owned(),
+            session["token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// A flow payout of `amount` to the user's first payout method.
+    async fn flow_payout(app: &TestApp, token: &str, amount: i64, key: &str) -> TestResponse {
         let methods = ok(app
             .get("/api/flow/payout-methods", Auth::Bearer(token))
             .await);
-        let pay = |amount: i64, key: &str| {
+        app.post(
+            "/api/flow/payouts",
+            Auth::Bearer(token),
             json!({"amount": amount, "payout_method_id": methods["data"][0]["id"],
-                   "idempotency_key": key})
-        };
-        ok(app
-            .post("/api/flow/payouts", Auth::Bearer(token), pay(500, "a"))
+                   "idempotency_key": key}),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_flow_whose_payout_would_cross_the_threshold_asks_for_tax_data_first() {
+        let app = TestApp::new().await;
+        let (flow_id, token) = flow_with_balance(&app, 500, 2_000, json!(["payout"])).await;
+        let state = ok(app.get("/api/flow/state", Auth::Bearer(&token)).await);
+        assert_eq!(state["compliance_due"], true);
+        assert_eq!(state["steps"], json!(["payout"]));
+
+        // The payout waits for the compliance step the route holds before it.
+        let body = flow_payout(&app, &token, 2_000, "a")
+            .await
+            .assert_error(403, "step_not_allowed");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("\"compliance\" comes first"),
+            "{body}"
+        );
+        // Reading the wallet the payout step will show is still allowed.
+        ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
+
+        let submitted = ok(app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
             .await);
-        let res = app
-            .post("/api/flow/payouts", Auth::Bearer(token), pay(100, "b"))
-            .await;
+        assert_eq!(submitted["flow"]["completed_steps"], json!(["compliance"]));
+        assert_eq!(submitted["flow"]["compliance_due"], false);
+        // Given once, not again.
+        app.put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await
+            .assert_error(403, "step_not_allowed");
+
+        ok(flow_payout(&app, &token, 2_000, "b").await);
+        let done = ok(app
+            .post(
+                "/api/flow/steps/payout/complete",
+                Auth::Bearer(&token),
+                json!({}),
+            )
+            .await);
+        assert_eq!(done["completed_steps"], json!(["compliance", "payout"]));
+        let host = ok(app
+            .get(&format!("/api/v2/flows/{flow_id}"), Auth::App)
+            .await);
+        assert_eq!(host["steps"], json!(["payout"]));
+        assert_eq!(host["completed_steps"], json!(["compliance", "payout"]));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn a_payout_that_stays_within_the_threshold_asks_for_nothing() {
+        let app = TestApp::new().await;
+        // Exactly the threshold is not past it.
+        let (_, token) = flow_with_balance(&app, 500, 500, json!(["payout"])).await;
+        let state = ok(app.get("/api/flow/state", Auth::Bearer(&token)).await);
+        assert_eq!(state["compliance_due"], false);
+        // No compliance step: the tax form is not this flow's to take.
+        app.put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await
+            .assert_error(403, "step_not_allowed");
+        ok(flow_payout(&app, &token, 500, "a").await);
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    async fn tax_data_on_file_or_asked_by_the_flow_itself_is_not_asked_again() {
+        let app = TestApp::new().await;
+        // The flow asks for compliance after the payout: its order stands.
+        let (_, token) = flow_with_balance(&app, 500, 2_000, json!(["payout", "compliance"])).await;
+        let state = ok(app.get("/api/flow/state", Auth::Bearer(&token)).await);
+        assert_eq!(state["compliance_due"], false);
+        // The payout itself is still refused on its amount until tax data is on file.
+        let res = flow_payout(&app, &token, 2_000, "a").await;
         assert_eq!(
             res.assert_invalid_rule("amount"),
             json!({"code": "compliance_required", "threshold": 500})

@@ -521,3 +521,48 @@ async fn a_link_for_a_named_user_and_forced_compliance_asks_for_it_first() {
         bob_id.as_str()
     );
 }
+
+#[tokio::test]
+async fn a_link_past_the_reporting_threshold_asks_its_claimant_for_tax_data_unless_tax_exempt() {
+    for tax_exempt in [false, true] {
+        let app = TestApp::new().await;
+        ok(app
+            .patch(
+                "/api/v2/app",
+                Auth::App,
+                json!({"reporting_threshold": 2_000}),
+            )
+            .await);
+        app.create_user().await;
+        let link = ok(create(&app, json!({"amount": 2_500, "tax_exempt": tax_exempt})).await);
+        let token = app.sign_in_as_bob(&link["flow_id"]).await;
+        let state = ok(app.get("/api/flow/state", Auth::Bearer(&token)).await);
+        assert_eq!(state["steps"], json!(["payout"]));
+        assert_eq!(
+            state["compliance_due"], !tax_exempt,
+            "tax_exempt: {tax_exempt}"
+        );
+        let add_method = app
+            .post(
+                "/api/flow/payout-methods",
+                Auth::Bearer(&token),
+                json!({"platform": "paypal", "email": "bob@example.com"}),
+            )
+            .await;
+        if !tax_exempt {
+            // Everything the payout step writes waits for the tax form.
+            add_method.assert_error(403, "step_not_allowed");
+            assert_ledger_invariants(&app.db).await;
+            continue;
+        }
+        let method = ok(add_method);
+        ok(app
+            .post(
+                "/api/flow/payouts",
+                Auth::Bearer(&token),
+                json!({"amount": 2_500, "payout_method_id": method["id"], "idempotency_key": "a"}),
+            )
+            .await);
+        assert_ledger_invariants(&app.db).await;
+    }
+}

@@ -337,6 +337,7 @@ mod tests {
             hide_go_to_dashboard_on_complete: false,
             require_auth: true,
             payout_fee_party: Default::default(),
+            compliance_due: false,
         }
     }
 

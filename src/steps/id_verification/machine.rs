@@ -446,6 +446,7 @@ mod tests {
                 hide_go_to_dashboard_on_complete: false,
                 require_auth: false,
                 payout_fee_party: Default::default(),
+                compliance_due: false,
             },
         }
     }

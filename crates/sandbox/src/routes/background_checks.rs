@@ -37,7 +37,7 @@ async fn run_background_check(
     user: FlowUser,
     ApiJson(new): ApiJson<NewBackgroundCheck>,
 ) -> Result<Json<Submitted<BackgroundCheck>>, Error> {
-    user.permit(&state.db, FlowAction::SubmitBackgroundCheck)
+    user.permit(&state, FlowAction::SubmitBackgroundCheck)
         .await?;
     let now = state.clock.now();
     let check = run_check(&state.db, &user, &new, now).await?;

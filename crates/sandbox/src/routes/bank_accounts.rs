@@ -35,7 +35,7 @@ async fn list_flow_bank_accounts(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<BankAccountList>, Error> {
-    user.permit(&state.db, FlowAction::ReadBankAccounts).await?;
+    user.permit(&state, FlowAction::ReadBankAccounts).await?;
     Ok(Json(list_accounts(&state.db, user.user_id).await?))
 }
 
@@ -45,7 +45,7 @@ async fn create_flow_bank_account(
     user: FlowUser,
     ApiJson(new): ApiJson<NewBankAccount>,
 ) -> Result<Json<BankAccount>, Error> {
-    user.permit(&state.db, FlowAction::AddBankAccount).await?;
+    user.permit(&state, FlowAction::AddBankAccount).await?;
     let now = state.clock.now();
     let account = add_account(&state.db, user.app_id, user.user_id, &new, now).await?;
     Ok(Json(account))
@@ -57,8 +57,7 @@ async fn delete_flow_bank_account(
     user: FlowUser,
     id: PathParam,
 ) -> Result<StatusCode, Error> {
-    user.permit(&state.db, FlowAction::RemoveBankAccount)
-        .await?;
+    user.permit(&state, FlowAction::RemoveBankAccount).await?;
     let id = id.id(bank_account_not_found)?;
     remove_account(&state.db, user.user_id, id).await?;
     Ok(StatusCode::NO_CONTENT)

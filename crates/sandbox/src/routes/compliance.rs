@@ -35,7 +35,7 @@ async fn get_compliance(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<Option<Compliance>>, Error> {
-    user.permit(&state.db, FlowAction::ReadCompliance).await?;
+    user.permit(&state, FlowAction::ReadCompliance).await?;
     Ok(Json(find_compliance(&state.db, user.user_id).await?))
 }
 
@@ -49,7 +49,7 @@ async fn submit_compliance(
     user: FlowUser,
     ApiJson(new): ApiJson<NewCompliance>,
 ) -> Result<Json<Submitted<Compliance>>, Error> {
-    user.permit(&state.db, FlowAction::SubmitCompliance).await?;
+    user.permit(&state, FlowAction::SubmitCompliance).await?;
     let now = state.clock.now();
     new.as_of(now.date_naive()).validate()?;
     let form = new.form();

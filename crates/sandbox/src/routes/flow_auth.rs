@@ -12,8 +12,8 @@ use crate::ratelimit::{Action, ClientIp};
 use crate::resume_cookie::resume_cookie;
 use crate::routes::Mount;
 use crate::service::sign_in::{self, already_signed_in, open_for_sign_in, Verified};
+use crate::service::steps::route_state;
 use crate::state::AppState;
-use crate::store::flows::flow_state;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
@@ -88,7 +88,7 @@ async fn verify_code(
 
 /// `{"status":"signed_in","flow":…}` with the resume cookie of the now authenticated session.
 async fn signed_in_response(state: &AppState, session: &FlowSession) -> Result<Response, Error> {
-    let flow = flow_state(&state.db, session.flow_id).await?;
+    let flow = route_state(&state.db, session.flow_id, state.clock.now()).await?;
     let cookie = resume_cookie(
         &state.config,
         session.flow_id,

@@ -50,8 +50,9 @@ use crate::resume_cookie::{clear_resume_cookie, cookie_value, resume_cookie, res
 use crate::routes::Mount;
 use crate::service::sessions::{checked_host_origin, mint, resume, Resumed};
 use crate::service::steps::complete_step_by_hand;
+use crate::service::steps::{route_state, route_state_of};
 use crate::state::AppState;
-use crate::store::flows::{flow_not_found, flow_state, FlowRow};
+use crate::store::flows::{flow_not_found, FlowRow};
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
@@ -96,8 +97,8 @@ async fn create_session(
     let flow = FlowRow::find(&state.db, new.flow_id)
         .await?
         .ok_or_else(flow_not_found)?;
-    let flow_state = flow.to_state()?;
     let now = state.clock.now();
+    let flow_state = route_state_of(&state.db, &flow, now).await?;
     let host_origin = checked_host_origin(&state, &flow.app_id, new.host_origin.as_deref()).await?;
 
     let complete = flow_state.is_complete();
@@ -143,7 +144,7 @@ async fn get_flow_state(
     State(state): State<AppState>,
     session: FlowSession,
 ) -> Result<Json<FlowState>, Error> {
-    let flow = flow_state(&state.db, session.flow_id).await?;
+    let flow = route_state(&state.db, session.flow_id, state.clock.now()).await?;
     Ok(Json(flow.for_session(session.authenticated)))
 }
 

@@ -55,8 +55,7 @@ async fn get_id_verification(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<IdVerification>, Error> {
-    user.permit(&state.db, FlowAction::ReadIdVerification)
-        .await?;
+    user.permit(&state, FlowAction::ReadIdVerification).await?;
     let mut conn = state.db.acquire().await?;
     Ok(Json(find_id_verification(&mut conn, user.user_id).await?))
 }
@@ -73,7 +72,7 @@ async fn upload_document(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<UploadedDocument>, Error> {
-    user.permit(&state.db, FlowAction::SubmitIdVerification)
+    user.permit(&state, FlowAction::SubmitIdVerification)
         .await?;
     let side: DocumentSide = side.0.parse().map_err(|rule| Error::broke("side", rule))?;
     let field = side.as_str();
@@ -121,7 +120,7 @@ async fn submit_id_verification(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<Submitted<IdVerification>>, Error> {
-    user.permit(&state.db, FlowAction::SubmitIdVerification)
+    user.permit(&state, FlowAction::SubmitIdVerification)
         .await?;
     let now = state.clock.now();
     let submitted = submit(&state.db, &state.config, &user, now).await?;

@@ -105,8 +105,7 @@ async fn list_flow_payout_methods(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<PayoutMethodList>, Error> {
-    user.permit(&state.db, FlowAction::ReadPayoutMethods)
-        .await?;
+    user.permit(&state, FlowAction::ReadPayoutMethods).await?;
     let mut conn = state.db.acquire().await?;
     Ok(Json(list_methods(&mut conn, user.user_id).await?))
 }
@@ -120,7 +119,7 @@ async fn create_flow_payout_method(
     user: FlowUser,
     ApiJson(new): ApiJson<NewPayoutMethod>,
 ) -> Result<Json<PayoutMethod>, Error> {
-    let flow = user.permit(&state.db, FlowAction::AddPayoutMethod).await?;
+    let flow = user.permit(&state, FlowAction::AddPayoutMethod).await?;
     let through = flow.permits(FlowAction::AddPayoutMethod);
     if through == Ok(StepName::Payout) && has_payout_method(&state.db, user.user_id).await? {
         return Err(Error::StepNotAllowed(Denial::PayoutStepHasMethods));
@@ -137,8 +136,7 @@ async fn delete_flow_payout_method(
     user: FlowUser,
     id: PathParam,
 ) -> Result<StatusCode, Error> {
-    user.permit(&state.db, FlowAction::RemovePayoutMethod)
-        .await?;
+    user.permit(&state, FlowAction::RemovePayoutMethod).await?;
     let method_id = id.id(payout_method_not_found)?;
     remove_method(&state.db, user.user_id, method_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -150,7 +148,7 @@ async fn set_default_flow_payout_method(
     user: FlowUser,
     id: PathParam,
 ) -> Result<Json<PayoutMethodList>, Error> {
-    user.permit(&state.db, FlowAction::ChooseDefaultPayoutMethod)
+    user.permit(&state, FlowAction::ChooseDefaultPayoutMethod)
         .await?;
     let method_id = id.id(payout_method_not_found)?;
     Ok(Json(

@@ -53,7 +53,7 @@ async fn create_flow_payout(
     user: FlowUser,
     ApiJson(new): ApiJson<NewFlowPayout>,
 ) -> Result<Json<Transfer>, Error> {
-    let flow = user.permit(&state.db, FlowAction::CreatePayout).await?;
+    let flow = user.permit(&state, FlowAction::CreatePayout).await?;
     let now = state.clock.now();
     Ok(Json(flow_payout(&state, &user, &flow, new, now).await?))
 }

@@ -243,7 +243,7 @@ async fn get_flow_transfer(
     user: FlowUser,
     id: PathParam,
 ) -> Result<Json<Transfer>, Error> {
-    user.permit(&state.db, FlowAction::ReadTransfer).await?;
+    user.permit(&state, FlowAction::ReadTransfer).await?;
     let id = id.id(transfer_not_found)?;
     let mut conn = state.db.acquire().await?;
     if !TransferRow::made_in_flow(&mut conn, id, user.flow_id).await? {

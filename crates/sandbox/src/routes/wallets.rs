@@ -56,7 +56,7 @@ async fn get_flow_wallet(
     State(state): State<AppState>,
     user: FlowUser,
 ) -> Result<Json<FlowWallet>, Error> {
-    user.permit(&state.db, FlowAction::ReadWallet).await?;
+    user.permit(&state, FlowAction::ReadWallet).await?;
     let minimum_payout = min_flow_payout(&state.db, user.app_id).await?;
     let payout_block = payout_block(&state.db, user.user_id).await?;
     let mut conn = state.db.acquire().await?;

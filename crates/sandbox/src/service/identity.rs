@@ -21,11 +21,11 @@ use crate::config::Config;
 use crate::db::{begin_write, Db};
 use crate::error::Error;
 use crate::service::steps::record_form_step;
+use crate::service::steps::route_state;
 use crate::store::background_checks::{
     has_failed_check, has_run_check, insert_check, not_eligible_claims, CheckSubject,
 };
 use crate::store::compliance::{find_record, store_record, store_tin_hash, TaxRecord};
-use crate::store::flows::flow_state;
 use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
 use crate::store::users::{email, flag_criminal_activity, legal_name};
 use crate::store::webhooks::record_user_updated;
@@ -456,7 +456,7 @@ pub(crate) async fn submit_id_verification(
     tracing::info!(user_id = %user.user_id, ?status, "id verification decided");
 
     let flow = if status == VerificationStatus::Failed {
-        flow_state(db, user.flow_id).await?
+        route_state(db, user.flow_id, now).await?
     } else {
         record_form_step(db, config, user.flow_id, StepName::IdVerification, now).await?
     };

@@ -429,6 +429,15 @@ impl ReportingReads {
 
     /// The rule's answer from what the batch `read`: the 422 naming `field`, or `Ok`.
     pub(crate) fn verdict(&self, read: &Answers, field: &str) -> Result<(), Error> {
+        match self.needs_compliance(read)? {
+            Some(threshold) => Err(Error::broke(field, Rule::ComplianceRequired { threshold })),
+            None => Ok(()),
+        }
+    }
+
+    /// From what the batch `read`: the threshold the payout would cross while no compliance is
+    /// on file, or `None` when it may go ahead.
+    fn needs_compliance(&self, read: &Answers) -> Result<Option<Cents>, Error> {
         let first = |at: usize| -> Result<Option<i64>, Error> {
             use sqlx::Row as _;
             Ok(match read.get(at)?.rows.first() {
@@ -438,13 +447,52 @@ impl ReportingReads {
         };
         let threshold = first(self.threshold)?.unwrap_or(DEFAULT_REPORTING_THRESHOLD);
         let paid = first(self.paid)?.unwrap_or(0);
-        if paid.saturating_add(self.amount) <= threshold
-            || !read.get(self.compliance)?.rows.is_empty()
-        {
-            return Ok(());
-        }
-        Err(Error::broke(field, Rule::ComplianceRequired { threshold }))
+        let crosses = paid.saturating_add(self.amount) > threshold;
+        Ok((crosses && read.get(self.compliance)?.rows.is_empty()).then_some(threshold))
     }
+}
+
+/// Whether the signed-in user of `flow` (a flow of app `app_id`) must give tax data before its
+/// payout step at `now` (issue 11, [`FlowState::compliance_due`]): the most that step can pay
+/// (a payout link's amount, else the user's withdrawable balance) would take their reportable
+/// payouts from the app this year past its threshold, and no compliance is on file. A flow
+/// that cannot need it ([`FlowState::may_need_compliance`]) reads nothing.
+pub(crate) async fn compliance_due(
+    db: &Db,
+    app_id: Uuid,
+    flow: &FlowState,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let Some(user_id) = flow.user_id.filter(|_| flow.may_need_compliance()) else {
+        return Ok(false);
+    };
+    let (amount, tax_exempt) = match claimed_link(db, flow.id, user_id).await? {
+        Some(link) => (link.amount, link.tax_exempt()),
+        None => {
+            let mut conn = db.acquire().await?;
+            (
+                user_wallet(&mut conn, user_id).await?.withdrawable_amount,
+                false,
+            )
+        }
+    };
+    if amount <= 0 {
+        return Ok(false);
+    }
+    let order = ReportableOrder {
+        app_id,
+        user_id,
+        amount,
+        tax_exempt,
+        now,
+    };
+    let mut conn = db.acquire().await?;
+    let mut reads = Batch::new(&conn);
+    let Some(reporting) = ReportingReads::push(&mut reads, &order)? else {
+        return Ok(false);
+    };
+    let read = reads.run(&mut conn).await?;
+    Ok(reporting.needs_compliance(&read)?.is_some())
 }
 
 /// A payout as the reporting threshold sees it.

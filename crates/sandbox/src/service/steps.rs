@@ -5,11 +5,12 @@
 
 use crate::auth::FlowUser;
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{parse_stored_id, Db};
 use crate::error::Error;
 use crate::ledger::payout_made_in_flow;
+use crate::service::payouts::compliance_due;
 use crate::store::bank_accounts::has_bank_account;
-use crate::store::flows::{flow_not_found, flow_state, set_completed_steps, FlowCache, FlowRow};
+use crate::store::flows::{flow_not_found, set_completed_steps, FlowCache, FlowRow};
 use crate::store::payout_methods::has_payout_method;
 use crate::store::sessions::end_sessions_soon;
 use crate::store::webhooks::record_flow_updated;
@@ -17,6 +18,31 @@ use crate::webhooks::wake;
 use chrono::{DateTime, Utc};
 use payout_model::{FlowAction, FlowState, Reason, StepName};
 use uuid::Uuid;
+
+/// Flow `flow_id` at `now` as its session routes on it (what the app is sent, what
+/// [`FlowUser::permit`] judges): the stored state with [`FlowState::compliance_due`] worked out
+/// for its user (issue 11), or 404.
+pub(crate) async fn route_state(
+    db: &Db,
+    flow_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<FlowState, Error> {
+    let row = FlowRow::find(db, flow_id)
+        .await?
+        .ok_or_else(flow_not_found)?;
+    route_state_of(db, &row, now).await
+}
+
+/// [`route_state`] of a row already read.
+pub(crate) async fn route_state_of(
+    db: &Db,
+    row: &FlowRow,
+    now: DateTime<Utc>,
+) -> Result<FlowState, Error> {
+    let mut state = row.to_state()?;
+    state.compliance_due = compliance_due(db, parse_stored_id(&row.app_id)?, &state, now).await?;
+    Ok(state)
+}
 
 /// How often a step completion re-reads the flow when another completion got there first.
 const COMPLETE_ATTEMPTS: usize = 5;
@@ -32,8 +58,8 @@ pub(crate) async fn complete_step_by_hand(
     step: StepName,
     now: DateTime<Utc>,
 ) -> Result<FlowState, Error> {
-    let flow_state = flow_state(db, user.flow_id).await?;
-    if !flow_state.steps.iter().any(|s| s.name() == step) {
+    let flow_state = route_state(db, user.flow_id, now).await?;
+    if !flow_state.route().any(|s| s.name() == step) {
         return Err(Error::Conflict(format!(
             "\"{step}\" is not a step of this flow"
         )));
@@ -94,7 +120,7 @@ pub(crate) async fn record_step_completed(
         let flow = FlowRow::find(db, flow_id)
             .await?
             .ok_or_else(flow_not_found)?;
-        let mut flow_state = flow.to_state()?;
+        let mut flow_state = route_state_of(db, &flow, now).await?;
         if flow_state.completed_steps.contains(&step) || !check(&flow_state)? {
             return Ok(flow_state);
         }
@@ -136,9 +162,13 @@ pub(crate) async fn record_form_step(
     now: DateTime<Utc>,
 ) -> Result<FlowState, Error> {
     record_step_completed(db, config, flow_id, step, now, |flow| {
+        // Tax data given where the route asked for it before the payout: it was due when the
+        // form was let in (its permit), though no longer now that it is on file.
+        let mut flow = flow.clone();
+        flow.compliance_due |= step == StepName::Compliance;
         match flow.next_step().map(|s| s.name()) {
             Some(current) if current == step => Ok(true),
-            _ => Err(form_step_denied(flow, step)),
+            _ => Err(form_step_denied(&flow, step)),
         }
     })
     .await

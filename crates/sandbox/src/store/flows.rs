@@ -360,6 +360,7 @@ impl FlowRow {
             hide_go_to_dashboard_on_complete: self.hide_go_to_dashboard_on_complete != 0,
             require_auth: self.require_auth != 0,
             payout_fee_party: enum_from_text("payout_fee_party", &self.payout_fee_party)?,
+            compliance_due: false,
         })
     }
 
