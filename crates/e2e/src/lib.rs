@@ -906,6 +906,28 @@ impl Browser {
         bail!("chromedriver did not open port {port}")
     }
 
+    /// Fills the compliance step's form (it must be showing, or about to) with good US values:
+    /// a W-9 for Ada Lovelace, 30 years old, of San Francisco, with `ssn`.
+    pub async fn fill_us_compliance(&self, ssn: &str) -> Result<()> {
+        self.wait_for("[data-testid=step-compliance]").await?;
+        self.select("[data-testid=compliance-country]", "US")
+            .await?;
+        self.fill("[data-testid=compliance-first-name]", "Ada")
+            .await?;
+        self.fill("[data-testid=compliance-last-name]", "Lovelace")
+            .await?;
+        self.set_value("[data-testid=compliance-dob]", &born_years_ago(30))
+            .await?;
+        self.fill("[data-testid=compliance-tin]", ssn).await?;
+        self.fill("[data-testid=compliance-line1]", "1 Market St")
+            .await?;
+        self.fill("[data-testid=compliance-city]", "San Francisco")
+            .await?;
+        self.select("[data-testid=compliance-region]", "CA").await?;
+        self.fill("[data-testid=compliance-postal-code]", "94103")
+            .await
+    }
+
     /// Waits until an element matching `css` is present, and returns its text.
     pub async fn text_of(&self, css: &str) -> Result<String> {
         Ok(self.wait_for(css).await?.text().await?)

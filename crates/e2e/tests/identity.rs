@@ -56,36 +56,6 @@ async fn sign_up(browser: &Browser, email: &str) -> Result<()> {
     browser.click("[data-testid=auth-create]").await
 }
 
-/// Fills the US compliance form with good values.
-async fn fill_compliance(browser: &Browser) -> Result<()> {
-    browser.wait_for("[data-testid=step-compliance]").await?;
-    browser
-        .select("[data-testid=compliance-country]", "US")
-        .await?;
-    browser
-        .fill("[data-testid=compliance-first-name]", "Ada")
-        .await?;
-    browser
-        .fill("[data-testid=compliance-last-name]", "Lovelace")
-        .await?;
-    browser
-        .set_value("[data-testid=compliance-dob]", &born_years_ago(30))
-        .await?;
-    browser.fill("[data-testid=compliance-tin]", SSN).await?;
-    browser
-        .fill("[data-testid=compliance-line1]", "1 Market St")
-        .await?;
-    browser
-        .fill("[data-testid=compliance-city]", "San Francisco")
-        .await?;
-    browser
-        .select("[data-testid=compliance-region]", "CA")
-        .await?;
-    browser
-        .fill("[data-testid=compliance-postal-code]", "94103")
-        .await
-}
-
 /// Takes all three pictures with the fake camera and waits for each upload.
 async fn capture_all(browser: &Browser) -> Result<()> {
     browser
@@ -134,7 +104,7 @@ async fn new_user_signs_in_and_completes_every_identity_step() -> Result<()> {
     open(&browser, &flow).await?;
 
     sign_up(&browser, "ada@example.com").await?;
-    fill_compliance(&browser).await?;
+    browser.fill_us_compliance(SSN).await?;
     // The SSN is masked once the field is left: in the field, and anywhere else on the page.
     let shown = browser.value_of("[data-testid=compliance-tin]").await?;
     assert!(shown.ends_with("4321"), "{shown:?}");
@@ -270,7 +240,7 @@ async fn reload_mid_flow_resumes_at_the_same_step() -> Result<()> {
     let browser = Browser::start().await?;
     open(&browser, &flow).await?;
     sign_up(&browser, "ada@example.com").await?;
-    fill_compliance(&browser).await?;
+    browser.fill_us_compliance(SSN).await?;
     browser.click("[data-testid=compliance-submit]").await?;
     browser.click("[data-testid=compliance-continue]").await?;
     browser
@@ -350,7 +320,7 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
 
     // Compliance: every field wrong at once, each named; the good ones kept.
     let minor = born_years_ago(10);
-    fill_compliance(&browser).await?;
+    browser.fill_us_compliance(SSN).await?;
     browser
         .fill("[data-testid=compliance-first-name]", " ")
         .await?;
@@ -403,7 +373,7 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
     let user_id = flow_then["user_id"].as_str().context("claimed")?.to_owned();
     assert_eq!(user(&sandbox, &user_id).await?["compliance"], Value::Null);
     // Fixed, it saves: with the sandbox's failing SSN, which the background check runs on.
-    fill_compliance(&browser).await?;
+    browser.fill_us_compliance(SSN).await?;
     browser
         .fill("[data-testid=compliance-tin]", "111-11-1111")
         .await?;

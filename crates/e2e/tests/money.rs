@@ -1,7 +1,8 @@
 //! End-to-end money (issue 4): a funded user manages payout methods and pays out through the
 //! trunk-built app in Chromium, and the host sees the ledger move. Payouts must never be paid
 //! twice: not on a double click, not on a retry after the connection dropped. A user whose
-//! background check failed is not paid through a flow at all (issue 8).
+//! background check failed is not paid through a flow at all (issue 8). A payout that would take a
+//! US user past the app's yearly reporting threshold waits for their tax data (issue 11).
 
 use anyhow::Result;
 use fantoccini::Locator;
@@ -37,6 +38,24 @@ async fn open_flow(
         .goto(flow["link"].as_str().unwrap_or_default())
         .await?;
     Ok(flow)
+}
+
+/// A user funded with `cents` and a PayPal account, and `browser` on a payout-only flow for
+/// them: the user's id and the flow.
+async fn paypal_payout_flow(
+    sandbox: &Sandbox,
+    browser: &Browser,
+    cents: i64,
+) -> Result<(String, Value)> {
+    let user_id = funded_user(sandbox, cents).await?;
+    add_method(
+        sandbox,
+        &user_id,
+        json!({"platform": "paypal", "email": "ada@example.com"}),
+    )
+    .await?;
+    let flow = open_flow(sandbox, browser, &user_id, json!(["payout"])).await?;
+    Ok((user_id, flow))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -133,6 +152,49 @@ async fn user_adds_methods_makes_paypal_default_and_pays_out() -> Result<()> {
     browser.close().await
 }
 
+/// Issue 11: a US user whose payout would cross the app's reporting threshold meets the
+/// compliance step before the payout step, in a flow that asked for a payout only, and is paid
+/// once the W-9 is in.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_us_user_over_the_threshold_meets_compliance_before_payout() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    sandbox
+        .host_ok::<ep::UpdateAppSettings>(&(), Some(json!({"reporting_threshold": 1_000})))
+        .await?;
+    let browser = Browser::start().await?;
+    let (user_id, flow) = paypal_payout_flow(&sandbox, &browser, 2_000).await?;
+
+    browser.fill_us_compliance("287-65-4321").await?;
+    let progress = browser.text_of("[data-testid=progress-text]").await?;
+    assert_eq!(progress, "Step 1 of 2");
+    browser.click("[data-testid=compliance-submit]").await?;
+    browser.wait_for("[data-testid=compliance-saved]").await?;
+    browser.click("[data-testid=compliance-continue]").await?;
+
+    browser.wait_for("[data-testid=step-payout]").await?;
+    let progress = browser.text_of("[data-testid=progress-text]").await?;
+    assert_eq!(progress, "Step 2 of 2");
+    assert_eq!(
+        browser.value_of("[data-testid=payout-amount]").await?,
+        "20.00"
+    );
+    browser.click("[data-testid=payout-review]").await?;
+    browser.click("[data-testid=payout-confirm]").await?;
+    browser
+        .wait_for("[data-testid=payout-status-completed]")
+        .await?;
+    let payouts = sandbox.payouts_of(&user_id).await?;
+    assert_eq!(payouts.len(), 1, "{payouts:?}");
+    assert_eq!(payouts[0]["amount"], 2_000);
+    browser.click("[data-testid=payout-continue]").await?;
+    browser.wait_for("[data-testid=screen-done]").await?;
+    assert_eq!(
+        sandbox.completed_steps(&flow).await?,
+        json!(["compliance", "payout"])
+    );
+    browser.close().await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn ach_payout_stays_pending_until_simulated() -> Result<()> {
     let sandbox = Sandbox::start().await?;
@@ -183,15 +245,8 @@ async fn ach_payout_stays_pending_until_simulated() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn confirm_clicked_twice_pays_once() -> Result<()> {
     let sandbox = Sandbox::start().await?;
-    let user_id = funded_user(&sandbox, 3_000).await?;
-    add_method(
-        &sandbox,
-        &user_id,
-        json!({"platform": "paypal", "email": "ada@example.com"}),
-    )
-    .await?;
     let browser = Browser::start().await?;
-    open_flow(&sandbox, &browser, &user_id, json!(["payout"])).await?;
+    let (user_id, _) = paypal_payout_flow(&sandbox, &browser, 3_000).await?;
 
     browser.click("[data-testid=payout-review]").await?;
     browser.wait_for("[data-testid=payout-confirm]").await?;
@@ -222,15 +277,8 @@ async fn confirm_clicked_twice_pays_once() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_after_dropped_connection_pays_once() -> Result<()> {
     let sandbox = Sandbox::start().await?;
-    let user_id = funded_user(&sandbox, 3_000).await?;
-    add_method(
-        &sandbox,
-        &user_id,
-        json!({"platform": "paypal", "email": "ada@example.com"}),
-    )
-    .await?;
     let browser = Browser::start().await?;
-    open_flow(&sandbox, &browser, &user_id, json!(["payout"])).await?;
+    let (user_id, _) = paypal_payout_flow(&sandbox, &browser, 3_000).await?;
 
     browser.click("[data-testid=payout-review]").await?;
     // The server makes the payout, but the browser never hears back.
@@ -255,15 +303,8 @@ async fn retry_after_dropped_connection_pays_once() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn reload_after_dropped_connection_resumes_the_same_payout() -> Result<()> {
     let sandbox = Sandbox::start().await?;
-    let user_id = funded_user(&sandbox, 3_000).await?;
-    add_method(
-        &sandbox,
-        &user_id,
-        json!({"platform": "paypal", "email": "ada@example.com"}),
-    )
-    .await?;
     let browser = Browser::start().await?;
-    let flow = open_flow(&sandbox, &browser, &user_id, json!(["payout"])).await?;
+    let (user_id, flow) = paypal_payout_flow(&sandbox, &browser, 3_000).await?;
 
     browser.click("[data-testid=payout-review]").await?;
     sandbox
