@@ -2405,4 +2405,25 @@ mod reporting_threshold {
         );
         assert_ledger_invariants(&app.db).await;
     }
+
+    #[tokio::test]
+    async fn a_user_outside_the_us_gives_a_w8ben_in_the_same_place() {
+        let app = TestApp::new().await;
+        let (_, token) = flow_with_balance(&app, 500, 2_000, json!(["payout"])).await;
+        let state = ok(app.get("/api/flow/state", Auth::Bearer(&token)).await);
+        assert_eq!(state["compliance_due"], true);
+        let mut w8ben = w9();
+        w8ben["country"] = json!("GB");
+        w8ben["tin"] = json!(null);
+        w8ben["foreign_tax_id"] = json!("AB 12 34 56 C");
+        w8ben["address"] = json!({"line1": "10 Downing St", "city": "London",
+                                  "postal_code": "SW1A 2AA"});
+        let submitted = ok(app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w8ben)
+            .await);
+        assert_eq!(submitted["data"]["form"], "w8ben");
+        assert_eq!(submitted["flow"]["completed_steps"], json!(["compliance"]));
+        ok(flow_payout(&app, &token, 2_000, "a").await);
+        assert_ledger_invariants(&app.db).await;
+    }
 }
