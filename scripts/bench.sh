@@ -30,7 +30,7 @@ bench() {
   local label=$1 url=$2 port server
   port=$(free_port)
   "$target/release/payout-sandbox" --listen "127.0.0.1:$port" --database "$url" \
-    --assets "$work/assets" > "$work/$label.out" 2> "$work/$label.log" &
+    --assets "$work/assets" --secrets-key-file "$work/secrets.key" > "$work/$label.out" 2> "$work/$label.log" &
   server=$!
   for _ in $(seq 300); do
     grep -q '^listening:' "$work/$label.out" 2>/dev/null && break

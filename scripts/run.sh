@@ -47,7 +47,8 @@ say "building the sandbox"
 cargo build -q -p payout-sandbox
 
 ./target/debug/payout-sandbox --listen "127.0.0.1:$port" --assets dist \
-  --database "sqlite://$root/.data/sandbox.sqlite" > .data/sandbox.out 2> .data/sandbox.log &
+  --database "sqlite://$root/.data/sandbox.sqlite" --secrets-key-file "$root/.data/secrets.key" \
+  > .data/sandbox.out 2> .data/sandbox.log &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT INT TERM
 

@@ -22,7 +22,8 @@ base="http://127.0.0.1:$port"
 export PAYOUT_SANDBOX_CLIENT_ID="pk_schemathesis" PAYOUT_SANDBOX_API_KEY="sk_schemathesis_$RANDOM$RANDOM"
 export PAYOUT_SANDBOX_ORG_ID="org_schemathesis" PAYOUT_SANDBOX_ORG_KEY="ok_schemathesis_$RANDOM$RANDOM"
 "$target_dir/debug/payout-sandbox" --listen "127.0.0.1:$port" --assets "$work" \
-  --database "sqlite://$work/sandbox.sqlite" > "$work/out.log" 2> "$work/sandbox.log" &
+  --database "sqlite://$work/sandbox.sqlite" --secrets-key-file "$work/secrets.key" \
+  > "$work/out.log" 2> "$work/sandbox.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do

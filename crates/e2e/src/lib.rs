@@ -153,6 +153,13 @@ pub struct BinaryOptions {
     pub log: PathBuf,
 }
 
+/// The key that seals webhook secrets in every binary this test process starts: one for all,
+/// so processes sharing a database (and a restart on it) sign with the same secrets.
+fn secrets_key() -> &'static str {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| payout_sandbox::SecretsKey::generate().to_base64())
+}
+
 /// The `payout-sandbox` binary: `PAYOUT_E2E_SANDBOX`, else next to this test's own executable's
 /// directory (`target/debug/payout-sandbox`), which `cargo test` builds for the sandbox's own
 /// tests and `cargo build -p payout-sandbox` builds on its own.
@@ -309,6 +316,7 @@ impl Sandbox {
             .arg(dist_dir()?)
             .env("PAYOUT_SANDBOX_CLIENT_ID", &client_id)
             .env("PAYOUT_SANDBOX_API_KEY", &api_key)
+            .env("PAYOUT_SANDBOX_SECRETS_KEY", secrets_key())
             .env("RUST_LOG", "info")
             .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())

@@ -4,6 +4,7 @@
 //! ([`RateLimits`], issue 8) and how webhooks are delivered ([`WebhookSettings`], issue 10). `main.rs` fills it from flags and environment; tests and the e2e
 //! crate build it directly.
 
+use crate::secret::SecretsKey;
 use crate::webhooks::WebhookSettings;
 use payout_model::Origin;
 use std::path::PathBuf;
@@ -25,6 +26,10 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// How webhooks are delivered (issue 10): retry schedule, timeout, private targets.
     pub webhooks: WebhookSettings,
+    /// Seals the webhook signing secrets in the database (issue 10). [`Config::new`] makes a
+    /// random one: the binary reads a kept one instead (`--secrets-key-file`), or a restart
+    /// could not sign with the secrets sealed before it.
+    pub secrets_key: SecretsKey,
 }
 
 /// One rate limit: at most this many requests per minute, per client IP and per app (each its
@@ -91,7 +96,14 @@ impl Config {
             extra_allowed_origins: Vec::new(),
             rate_limits: RateLimits::default(),
             webhooks: WebhookSettings::default(),
+            secrets_key: SecretsKey::generate(),
         }
+    }
+
+    /// These settings sealing secrets with `key`.
+    pub fn with_secrets_key(mut self, key: SecretsKey) -> Self {
+        self.secrets_key = key;
+        self
     }
 
     /// These settings delivering webhooks as `webhooks` says.

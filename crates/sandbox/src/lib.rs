@@ -71,13 +71,14 @@ pub use error::Error;
 pub use otp::{CodeSender, SandboxCodeSender, SendError, SendFuture};
 pub use phone::ParsedPhone;
 pub use purge::{purge_expired, spawn_purge_task, Purged, PURGE_INTERVAL};
+pub use secret::SecretsKey;
 pub use state::{AppState, Clock};
 pub use store::apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
 pub use store::constraints::{ConstraintKind, Violation};
 pub use store::organization::{ensure_organization, OrganizationCredentials};
 pub use webhooks::{
-    ensure_demo_webhook, parse_duration, spawn_webhook_worker, WebhookSettings, MAX_RESPONSE_BODY,
-    SVIX_RETRY_SCHEDULE,
+    ensure_demo_webhook, parse_duration, seal_webhook_secrets, spawn_webhook_worker,
+    WebhookSettings, MAX_RESPONSE_BODY, SVIX_RETRY_SCHEDULE,
 };
 
 use axum::Router;

@@ -1,5 +1,7 @@
 //! The `payout-sandbox` binary: reads flags and environment, opens and migrates the database,
-//! makes sure the organization has credentials and the default app exists, starts the purge of
+//! makes sure the organization has credentials and the default app exists, reads (or makes) the
+//! secrets key and seals with it any webhook secret still stored as is (stopping when the key
+//! does not open the sealed ones), starts the purge of
 //! expired sessions and codes ([`payout_sandbox::spawn_purge_task`]), the webhook worker
 //! ([`payout_sandbox::spawn_webhook_worker`]) and the payout batch worker
 //! ([`payout_sandbox::spawn_payout_batch_worker`]), compresses the app's files in the background
@@ -21,8 +23,9 @@ use clap::Parser;
 use payout_model::Origin;
 use payout_sandbox::{
     app, connect_with, ensure_default_app, ensure_demo_webhook, ensure_organization,
-    parse_duration, precompress_assets, spawn_payout_batch_worker, spawn_purge_task,
-    spawn_webhook_worker, AppState, Config, Limit, RateLimits, WebhookSettings, PURGE_INTERVAL,
+    parse_duration, precompress_assets, seal_webhook_secrets, spawn_payout_batch_worker,
+    spawn_purge_task, spawn_webhook_worker, AppState, Config, Limit, RateLimits, SecretsKey,
+    WebhookSettings, PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -107,6 +110,17 @@ struct Cli {
     #[arg(long, env = "PAYOUT_SANDBOX_WEBHOOK_TIMEOUT", value_name = "DURATION",
           default_value = "15s", value_parser = parse_duration)]
     webhook_timeout: std::time::Duration,
+    /// The file holding the key that seals webhook signing secrets in the database (32 bytes,
+    /// base64); made, readable by its owner only, when missing. Keep it beside the database but
+    /// not in it: without it the stored webhook secrets cannot sign. Unused when
+    /// PAYOUT_SANDBOX_SECRETS_KEY (environment only) gives the key itself.
+    #[arg(
+        long,
+        env = "PAYOUT_SANDBOX_SECRETS_KEY_FILE",
+        value_name = "PATH",
+        default_value = "payout-sandbox.key"
+    )]
+    secrets_key_file: PathBuf,
     /// The organization's id (its HTTP Basic user name), with --org-key [default: generated
     /// at first start].
     #[arg(long, env = "PAYOUT_SANDBOX_ORG_ID", value_name = "ID")]
@@ -216,8 +230,19 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::new(public_url, cli.assets)
         .with_allowed_origins(allowed_origins)
         .with_rate_limits(rate_limits)
-        .with_webhooks(webhooks);
+        .with_webhooks(webhooks)
+        .with_secrets_key(secrets_key(&cli.secrets_key_file)?);
     tracing::info!(public_url = %config.public_url, assets = %config.assets_dir.display(), "starting");
+
+    let assets_dir = config.assets_dir.clone();
+    let state = AppState::new(db, config);
+    let sealed = seal_webhook_secrets(&state).await.context(
+        "the secrets key does not open the webhook secrets stored in this database: start with \
+         the key file (or PAYOUT_SANDBOX_SECRETS_KEY) that sealed them",
+    )?;
+    if sealed > 0 {
+        tracing::info!(sealed, "webhook secrets stored as is are now sealed");
+    }
 
     println!("org_id: {}", organization.id);
     match &organization.key {
@@ -239,14 +264,12 @@ async fn main() -> anyhow::Result<()> {
 
     // The app's files compressed in the background (a missing build is no error here: the
     // flow page says so).
-    let assets_dir = config.assets_dir.clone();
     tokio::spawn(async move {
         match precompress_assets(&assets_dir).await {
             Ok(n) => tracing::info!(compressed = n, "app files compressed"),
             Err(e) => tracing::warn!(error = %e, "app files not compressed at start"),
         }
     });
-    let state = AppState::new(db, config);
     let purge = spawn_purge_task(&state, PURGE_INTERVAL);
     let webhook_worker = spawn_webhook_worker(&state);
     let batch_worker = spawn_payout_batch_worker(&state);
@@ -285,6 +308,24 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+/// The key that seals webhook secrets: `PAYOUT_SANDBOX_SECRETS_KEY` (environment only, base64),
+/// else the one in `file`, made there when missing.
+fn secrets_key(file: &std::path::Path) -> anyhow::Result<SecretsKey> {
+    if let Some(text) = std::env::var("PAYOUT_SANDBOX_SECRETS_KEY")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        return SecretsKey::from_base64(&text)
+            .map_err(|e| anyhow::anyhow!("PAYOUT_SANDBOX_SECRETS_KEY: {e}"));
+    }
+    let (key, made) = SecretsKey::load_or_create(file)
+        .with_context(|| format!("the secrets key file {}", file.display()))?;
+    if made {
+        tracing::info!(path = %file.display(), "made a secrets key: keep it with the database");
+    }
+    Ok(key)
 }
 
 /// `PAYOUT_SANDBOX_CLIENT_ID` and `PAYOUT_SANDBOX_API_KEY`, both or neither (empty = unset).

@@ -358,7 +358,15 @@ async fn drain(state: &AppState, client: &HttpClient) -> Result<Option<Duration>
         return Ok(wait(due));
     }
     let mut tx = begin_claim(&state.db).await?;
-    let claimed = claim_due(&mut tx, postgres, now, now + lease, CLAIM_BATCH).await?;
+    let claimed = claim_due(
+        &mut tx,
+        &state.config.secrets_key,
+        postgres,
+        now,
+        now + lease,
+        CLAIM_BATCH,
+    )
+    .await?;
     tx.commit().await?;
     if claimed.is_empty() {
         // Another worker took them: look again after a short pause.
@@ -537,6 +545,14 @@ pub(crate) fn demo_webhook_url(config: &crate::config::Config) -> String {
     format!("{}/demo/webhooks", config.base_url())
 }
 
+/// Seals with the state's secrets key every webhook secret kept as is (stored before secrets
+/// were sealed) and checks the key opens the sealed ones, so a server started with the wrong key
+/// stops at once instead of failing every delivery. How many it sealed.
+pub async fn seal_webhook_secrets(state: &AppState) -> Result<usize, Error> {
+    let mut conn = state.db.acquire().await?;
+    crate::store::webhooks::seal_stored_secrets(&mut conn, &state.config.secrets_key).await
+}
+
 /// Gives app `app_id` (the default app) an endpoint at the demo receiver
 /// (`{public_url}/demo/webhooks`, `flow.updated` only) unless it has one, so `/demo` shows the
 /// webhooks of the flows it embeds. Nothing when the public URL may not be an endpoint (plain
@@ -555,8 +571,15 @@ pub async fn ensure_demo_webhook(state: &AppState, app_id: uuid::Uuid) -> Result
         events: Some(vec![payout_model::webhook::EventType::FlowUpdated]),
         description: Some("the sandbox's /demo page".to_owned()),
     };
-    crate::store::webhooks::insert_webhook(&mut conn, app_id, new, new_secret(), state.now())
-        .await?;
+    crate::store::webhooks::insert_webhook(
+        &mut conn,
+        &state.config.secrets_key,
+        app_id,
+        new,
+        new_secret(),
+        state.now(),
+    )
+    .await?;
     Ok(true)
 }
 

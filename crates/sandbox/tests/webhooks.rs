@@ -778,3 +778,93 @@ mod demo {
         assert_eq!(other["data"], json!([]));
     }
 }
+
+/// Signing secrets at rest (issue 10): the database holds them sealed with the server's secrets
+/// key, never as they are; a secret stored before sealing is sealed at start; a server started
+/// with another key refuses to start instead of failing every delivery.
+mod sealed_secrets {
+    use super::*;
+    use payout_sandbox::{seal_webhook_secrets, AppState, Config, SecretsKey};
+
+    async fn stored_secret(app: &TestApp, id: &Value) -> String {
+        sqlx::query_scalar("SELECT secret FROM webhooks WHERE id = $1")
+            .bind(id.as_str().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    }
+
+    /// Neither the secret nor its key bytes (the base64 after `whsec_`) are in `stored`.
+    fn holds_none_of(stored: &str, secret: &str) {
+        assert!(stored.starts_with("sealed:v1:"), "{stored}");
+        let key_bytes = secret.strip_prefix("whsec_").unwrap();
+        assert!(!stored.contains(key_bytes), "{stored}");
+    }
+
+    #[tokio::test]
+    async fn the_database_holds_secrets_sealed_and_deliveries_still_verify() {
+        let app = TestApp::with_webhooks(quick_retries()).await;
+        let mut receiver = Receiver::start(0).await;
+        let hook = create_hook(&app, &receiver.url, json!(["transfer.updated"])).await;
+        let secret = hook["secret"].as_str().unwrap().to_owned();
+        holds_none_of(&stored_secret(&app, &hook["id"]).await, &secret);
+
+        let path = format!("/api/v2/webhooks/{}/secret", hook["id"].as_str().unwrap());
+        let rotated = ok(app.post_empty(&path, Auth::App).await);
+        let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+        assert_ne!(new_secret, secret);
+        holds_none_of(&stored_secret(&app, &hook["id"]).await, &new_secret);
+
+        let user = app.create_user().await;
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -2_000, "user_id": user["id"]}),
+            )
+            .await);
+        receiver.next().await.verify(&new_secret);
+    }
+
+    #[tokio::test]
+    async fn a_secret_stored_as_is_is_sealed_at_start_and_another_key_is_refused() {
+        let key = SecretsKey::generate();
+        let first = TestApp::with_config(|c| c.with_secrets_key(key.clone())).await;
+        let mut receiver = Receiver::start(0).await;
+        let hook = create_hook(&first, &receiver.url, json!(["transfer.updated"])).await;
+        // As a database from before sealing holds it.
+        let plain = "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";
+        sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2")
+            .bind(plain)
+            .bind(hook["id"].as_str().unwrap())
+            .execute(&first.db)
+            .await
+            .unwrap();
+
+        let config = |key: &SecretsKey| {
+            Config::new(support::PUBLIC_URL, "no-such-dist")
+                .with_webhooks(quick_retries())
+                .with_secrets_key(key.clone())
+        };
+        let state = AppState::new(first.db.clone(), config(&key));
+        assert_eq!(seal_webhook_secrets(&state).await.unwrap(), 1);
+        assert_eq!(seal_webhook_secrets(&state).await.unwrap(), 0);
+        holds_none_of(&stored_secret(&first, &hook["id"]).await, plain);
+
+        let stranger = AppState::new(first.db.clone(), config(&SecretsKey::generate()));
+        let refused = seal_webhook_secrets(&stranger).await.unwrap_err();
+        assert!(refused.to_string().contains("does not open"), "{refused}");
+
+        // The right key signs with the secret the host was given.
+        let restarted = TestApp::webhooks_over(first.db.clone(), config(&key));
+        let user = restarted.create_user().await;
+        ok(restarted
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -2_000, "user_id": user["id"]}),
+            )
+            .await);
+        receiver.next().await.verify(plain);
+    }
+}

@@ -74,7 +74,7 @@ async fn receive_demo_webhook(
     let url = demo_webhook_url(&state.config);
     let secrets = {
         let mut conn = state.db.acquire().await?;
-        secrets_for_url(&mut conn, &url).await?
+        secrets_for_url(&mut conn, &state.config.secrets_key, &url).await?
     };
     if !secrets.iter().any(|s| verify(s, &body, &headers).is_ok()) {
         return Ok((StatusCode::BAD_REQUEST, "signature does not verify\n").into_response());

@@ -68,7 +68,15 @@ async fn create_webhook(
 ) -> Result<Json<Webhook>, Error> {
     check_url(&new.url, state.config.webhooks.allow_private)?;
     let mut conn = state.db.acquire().await?;
-    let hook = store::insert_webhook(&mut conn, app.id, new, new_secret(), state.now()).await?;
+    let hook = store::insert_webhook(
+        &mut conn,
+        &state.config.secrets_key,
+        app.id,
+        new,
+        new_secret(),
+        state.now(),
+    )
+    .await?;
     Ok(Json(hook))
 }
 
@@ -142,7 +150,14 @@ async fn rotate_webhook_secret(
     let id = id.id(webhook_not_found)?;
     let mut conn = state.db.acquire().await?;
     Ok(Json(
-        store::set_secret(&mut conn, app.id, id, new_secret()).await?,
+        store::set_secret(
+            &mut conn,
+            &state.config.secrets_key,
+            app.id,
+            id,
+            new_secret(),
+        )
+        .await?,
     ))
 }
 

@@ -12,6 +12,7 @@ use crate::db::{
 };
 use crate::error::Error;
 use crate::pagination::Page;
+use crate::secret::SecretsKey;
 use chrono::{DateTime, Utc};
 use payout_model::webhook::{
     DeliveryAttempt, Event, EventType, NewWebhook, Webhook, WebhookSecret, WebhookUpdate,
@@ -278,10 +279,11 @@ impl WebhookRow {
 
 const WEBHOOK_COLUMNS: &str = "id, url, events, description, created";
 
-/// Inserts endpoint `new` (its URL already checked) of app `app_id` with `secret`; answers it
-/// with the secret.
+/// Inserts endpoint `new` (its URL already checked) of app `app_id` with `secret`, stored sealed
+/// with `key`; answers it with the secret.
 pub(crate) async fn insert_webhook(
     conn: &mut AnyConnection,
+    key: &SecretsKey,
     app_id: Uuid,
     new: NewWebhook,
     secret: WebhookSecret,
@@ -299,7 +301,7 @@ pub(crate) async fn insert_webhook(
     .bind(new.url.trim())
     .bind(to_json_text(&events)?)
     .bind(&new.description)
-    .bind(secret.expose())
+    .bind(key.seal(secret.expose(), &id.to_string()))
     .bind(to_millis(now))
     .bind(seq)
     .execute(&mut *conn)
@@ -367,16 +369,18 @@ pub(crate) async fn update_webhook(
     Ok(hook)
 }
 
-/// Sets app `app_id`'s endpoint `id`'s secret to `secret`; answers the endpoint with it.
+/// Sets app `app_id`'s endpoint `id`'s secret to `secret`, stored sealed with `key`; answers
+/// the endpoint with it.
 pub(crate) async fn set_secret(
     conn: &mut AnyConnection,
+    key: &SecretsKey,
     app_id: Uuid,
     id: Uuid,
     secret: WebhookSecret,
 ) -> Result<Webhook, Error> {
     let mut hook = find_webhook(conn, app_id, id).await?;
     sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2")
-        .bind(secret.expose())
+        .bind(key.seal(secret.expose(), &id.to_string()))
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;
@@ -538,6 +542,7 @@ impl std::fmt::Debug for ClaimedDelivery {
 /// worker's only.
 pub(crate) async fn claim_due(
     conn: &mut AnyConnection,
+    key: &SecretsKey,
     postgres: bool,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
@@ -578,11 +583,12 @@ pub(crate) async fn claim_due(
         .bind(&id)
         .fetch_one(&mut *conn)
         .await?;
+        let secret = open_secret(key, &row.2, &row.0)?;
         claimed.push(ClaimedDelivery {
             id,
             webhook_id: row.0,
             url: row.1,
-            secret: WebhookSecret(row.2),
+            secret,
             event_id: row.3,
             event_type: row.4,
             payload: row.5,
@@ -671,13 +677,55 @@ pub(crate) async fn next_due(conn: &mut AnyConnection) -> Result<Option<DateTime
 /// what it gets with them.
 pub(crate) async fn secrets_for_url(
     conn: &mut AnyConnection,
+    key: &SecretsKey,
     url: &str,
 ) -> Result<Vec<WebhookSecret>, Error> {
-    let secrets: Vec<String> = sqlx::query_scalar("SELECT secret FROM webhooks WHERE url = $1")
-        .bind(url)
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, secret FROM webhooks WHERE url = $1")
+            .bind(url)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|(id, stored)| open_secret(key, stored, id))
+        .collect()
+}
+
+/// The secret stored (sealed) for endpoint `id`; a 500 that names no value when it does not
+/// open with `key` (the server was started with another key than the one that sealed it).
+fn open_secret(key: &SecretsKey, stored: &str, id: &str) -> Result<WebhookSecret, Error> {
+    key.open(stored, id).map(WebhookSecret).ok_or_else(|| {
+        Error::Internal(format!(
+            "the secret of webhook {id} does not open with this server's secrets key"
+        ))
+    })
+}
+
+/// Seals, with `key`, every endpoint's secret still kept as is (stored before secrets were
+/// sealed), and checks that `key` opens the sealed ones: an error naming the first that does
+/// not (another key sealed it). Answers how many it sealed.
+pub(crate) async fn seal_stored_secrets(
+    conn: &mut AnyConnection,
+    key: &SecretsKey,
+) -> Result<usize, Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, secret FROM webhooks")
         .fetch_all(&mut *conn)
         .await?;
-    Ok(secrets.into_iter().map(WebhookSecret).collect())
+    let mut sealed = 0;
+    for (id, stored) in rows {
+        if SecretsKey::is_sealed(&stored) {
+            open_secret(key, &stored, &id)?;
+            continue;
+        }
+        // Only a plain secret is replaced: a concurrent start sealing it first wins.
+        let done = sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2 AND secret = $3")
+            .bind(key.seal(&stored, &id))
+            .bind(&id)
+            .bind(&stored)
+            .execute(&mut *conn)
+            .await?;
+        sealed += usize::try_from(done.rows_affected()).unwrap_or(0);
+    }
+    Ok(sealed)
 }
 
 /// Whether app `app_id` has an endpoint at `url`.

@@ -214,7 +214,14 @@ impl TestApp {
             .await
             .unwrap();
         let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
-        let config = Config::new(PUBLIC_URL, no_assets).with_webhooks(settings);
+        Self::webhooks_over(
+            db,
+            Config::new(PUBLIC_URL, no_assets).with_webhooks(settings),
+        )
+    }
+
+    /// A server over an existing database whose webhook worker runs as `config` says.
+    pub fn webhooks_over(db: Db, config: Config) -> Self {
         let state = AppState::new(db.clone(), config);
         let worker = spawn_webhook_worker(&state);
         Self {
