@@ -323,7 +323,13 @@ fn ScreenView(
             Screen::Error(kind) => {
                 view! { <ErrorScreen kind=kind on_retry=retry on_restart=retry /> }.into_any()
             }
-            Screen::SignIn => view! { <AuthStep /> }.into_any(),
+            Screen::SignIn => {
+                let payee_phone = match phase.get_untracked() {
+                    Phase::Ready { flow, .. } => flow.payee_phone,
+                    _ => None,
+                };
+                view! { <AuthStep payee_phone=payee_phone /> }.into_any()
+            }
             Screen::Step(step) => {
                 // The flow as it is when the step mounts; a step that stays on screen while the
                 // flow changes (hide_continue_button) is not re-created.

@@ -120,6 +120,7 @@ mod tests {
             require_auth: false,
             payout_fee_party: Default::default(),
             compliance_due: false,
+            payee_phone: None,
         }
     }
 

@@ -16,7 +16,7 @@ use payout_flows::identity::today;
 use payout_flows::steps::{AuthStep, BackgroundCheckStep, ComplianceStep, IdVerificationStep};
 use payout_flows::FlowApp;
 use payout_model::identity::{
-    Address, Compliance, DocumentSide, NewProfile, UploadedDocument, VerificationStatus,
+    Address, Compliance, DocumentSide, NewProfile, PhoneHint, UploadedDocument, VerificationStatus,
 };
 use payout_model::{
     ApiError, ErrorCode, FieldError, FlowState, MessageType, Reason, Session, StepName, Timestamp,
@@ -54,6 +54,7 @@ fn flow(steps: &[&str], completed: &[StepName]) -> FlowState {
         require_auth: false,
         payout_fee_party: Default::default(),
         compliance_due: false,
+        payee_phone: None,
     }
 }
 
@@ -313,6 +314,34 @@ async fn phone_rules_show_inline_and_nothing_is_sent() {
     // Fixing the value clears its message as the user types.
     type_into(&m.root, "auth-phone", "415 433 2334");
     until("phone error cleared", || !has(&m.root, "auth-phone-error")).await;
+}
+
+/// Issue 11: a payout link whose host named the payee's phone texts that phone, shown only by
+/// its last digits, with no number typed.
+#[wasm_bindgen_test]
+async fn a_payout_links_payee_phone_gets_the_code_without_being_typed() {
+    let fake = Fake::new(&["payout"]);
+    fake.signed_out();
+    let hint = PhoneHint {
+        country_code: "1".into(),
+        last4: "0123".into(),
+    };
+    fake.flow.borrow_mut().payee_phone = Some(hint.clone());
+    let m = mount_step(&fake, move || {
+        view! { <AuthStep payee_phone=Some(hint.clone()) /> }
+    });
+    assert_eq!(
+        text(&m.root, "auth-payee-phone"),
+        "We'll text a code to the phone this payment was sent to, +1 ••• ••• 0123."
+    );
+    assert!(!has(&m.root, "auth-phone"), "no number to type");
+    click(&m.root, "auth-send-code");
+    wait_for(&m.root, "auth-code").await;
+    assert!(fake.codes.borrow()[0].payee_phone);
+    assert_eq!(
+        text(&m.root, "auth-sent-to"),
+        "We sent a code to +1 ••• ••• 0123"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -149,6 +149,7 @@ fn flow(steps: &[&str], completed: &[StepName]) -> FlowState {
         require_auth: false,
         payout_fee_party: FeeParty::Platform,
         compliance_due: false,
+        payee_phone: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn flow(steps: serde_json::Value, completed: &[StepName]) -> FlowState {
         require_auth: false,
         payout_fee_party: Default::default(),
         compliance_due: false,
+        payee_phone: None,
     }
 }
 

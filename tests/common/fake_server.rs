@@ -603,12 +603,21 @@ impl FakeServer {
                 return Err(ApiError::refused(Reason::CodeCooldown { retry_after }));
             }
         }
+        // The payout link's payee phone, as the sandbox keeps it: the flow shows its last four.
+        let (country_code, number) = if new.payee_phone {
+            let hint = self.flow.borrow().payee_phone.clone().ok_or_else(|| {
+                ApiError::invalid(vec![FieldError::broke("phone_number", Rule::Required)])
+            })?;
+            (hint.country_code, format!("555000{}", hint.last4))
+        } else {
+            (new.country_code.clone(), new.phone_number.clone())
+        };
         self.last_code_at.set(Some(now));
         self.wrong_codes.set(0);
         Ok(Response::json(&CodeSent {
-            sent_to: mask_phone(&new.country_code, &new.phone_number),
-            country_code: new.country_code.clone(),
-            last4: payout_model::last4(&new.phone_number),
+            sent_to: mask_phone(&country_code, &number),
+            country_code,
+            last4: payout_model::last4(&number),
             expires_at: now + chrono::Duration::minutes(10),
             resend_at: now + cooldown,
         }))

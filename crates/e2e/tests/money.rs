@@ -633,6 +633,44 @@ async fn sign_in_with(browser: &Browser, phone: &str) -> Result<()> {
 /// and from whom with no amount to type, adds PayPal and is paid exactly the link's amount; a
 /// second person opening the same link meanwhile is told it was already claimed, and is paid
 /// nothing.
+/// Issue 11: a link whose host named the payee's phone texts that phone, which the page shows
+/// only by its last digits; the payee types the code alone and sees the offer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payee_named_by_phone_signs_in_without_typing_it() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    sandbox.create_user().await?;
+    let link = sandbox
+        .post_ok(
+            "/api/v2/payout-links",
+            json!({"amount": 1_200, "payee": {"country_code": "1", "phone_number": "4155550123"}}),
+        )
+        .await?;
+    let payee = Browser::start().await?;
+    payee
+        .client
+        .goto(link["link"].as_str().unwrap_or_default())
+        .await?;
+    let intro = payee.text_of("[data-testid=auth-payee-phone]").await?;
+    assert!(intro.ends_with("+1 ••• ••• 0123."), "{intro:?}");
+    payee
+        .assert_never_whole("4154332334", "the sign-in page")
+        .await?;
+    payee.click("[data-testid=auth-send-code]").await?;
+    payee
+        .fill(
+            "[data-testid=auth-code]",
+            payout_sandbox::test_values::SANDBOX_CODE,
+        )
+        .await?;
+    payee.click("[data-testid=auth-verify]").await?;
+    payee.wait_for("[data-testid=payout-link-offer]").await?;
+    assert_eq!(
+        payee.text_of("[data-testid=payout-balance]").await?,
+        "$12.00"
+    );
+    payee.close().await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_payee_claims_a_payout_link_and_a_second_person_finds_it_claimed() -> Result<()> {
     let sandbox = Sandbox::start().await?;

@@ -1,6 +1,7 @@
 //! Flows as the host creates and reads them (seed 002 request, seed 004 response), and the
 //! state the flow app routes on ([`FlowState`]).
 
+use crate::identity::PhoneHint;
 use crate::money::FeeParty;
 use crate::rule::{Invalid, Rule, Validate};
 use crate::step::{Step, StepName};
@@ -130,14 +131,22 @@ pub struct FlowState {
     /// holds a compliance step before `payout` ([`FlowState::route`]).
     #[serde(default)]
     pub compliance_due: bool,
+    /// For a session that has not signed in to a payout link's flow whose host named the
+    /// payee's phone: that phone, masked. Sign-in then offers to text it a code
+    /// ([`NewCode::payee_phone`](crate::identity::NewCode)); only that phone may claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payee_phone: Option<PhoneHint>,
 }
 
 impl FlowState {
     /// The flow as a session that is (or is not) signed in may see it: a session that has not
     /// signed in does not learn which user the flow is for (issue 8: a leaked link tells a
-    /// stranger nothing about its user).
+    /// stranger nothing about its user) nor whether their tax data is due; a signed-in one has
+    /// no more use for the payee's phone hint.
     pub fn for_session(mut self, authenticated: bool) -> Self {
-        if !authenticated {
+        if authenticated {
+            self.payee_phone = None;
+        } else {
             self.user_id = None;
             self.compliance_due = false;
         }
@@ -302,6 +311,7 @@ mod tests {
             require_auth: false,
             payout_fee_party: FeeParty::Platform,
             compliance_due: false,
+            payee_phone: None,
         };
         assert_eq!(state.next_step(), Some(&Step::Payout));
     }
@@ -316,6 +326,7 @@ mod tests {
             require_auth: false,
             payout_fee_party: FeeParty::Platform,
             compliance_due: due,
+            payee_phone: None,
         }
     }
 
@@ -340,6 +351,7 @@ mod tests {
         assert!(due.may_need_compliance());
         let not_due = FlowState {
             compliance_due: false,
+            payee_phone: None,
             ..due.clone()
         };
         assert_eq!(names(&not_due), [StepName::ManagePayouts, StepName::Payout]);

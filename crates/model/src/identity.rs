@@ -49,9 +49,27 @@ pub const DOCUMENT_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCode {
     /// Country calling code, digits (`"1"`); a leading `+` is accepted.
+    #[serde(default)]
     pub country_code: String,
     /// National number; separators are ignored.
+    #[serde(default)]
     pub phone_number: String,
+    /// Send the code to the phone the flow's payout link names instead (issue 11: the app
+    /// shows only its last digits, [`FlowState::payee_phone`](crate::FlowState)); the two
+    /// fields above are then not read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub payee_phone: bool,
+}
+
+/// The phone a payout link names, as a session that has not signed in may see it: enough to
+/// recognise one's own number, not to learn someone's (`+1 ••• ••• 2334`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhoneHint {
+    /// Country calling code, digits (`1`).
+    pub country_code: String,
+    /// The number's last four digits.
+    pub last4: String,
 }
 
 impl Validate for NewCode {
@@ -59,6 +77,9 @@ impl Validate for NewCode {
     /// the number with a phone-number library, which may refuse it as not a real number).
     fn validate(&self) -> Result<(), Invalid> {
         let mut errors = Invalid::default();
+        if self.payee_phone {
+            return Ok(());
+        }
         if let Err(m) = check_country_code(&self.country_code) {
             errors.add("country_code", m);
         }

@@ -566,3 +566,82 @@ async fn a_link_past_the_reporting_threshold_asks_its_claimant_for_tax_data_unle
         assert_ledger_invariants(&app.db).await;
     }
 }
+
+#[tokio::test]
+async fn sign_in_texts_the_payees_phone_without_showing_it() {
+    let app = TestApp::new().await;
+    let ann_id = id_of(&app.create_user_from(ann()).await);
+    let link = ok(create(
+        &app,
+        json!({"amount": 300, "payee": {"country_code": "1", "phone_number": "(201) 555-0123"}}),
+    )
+    .await);
+    let session = app.create_session(&link["flow_id"], None).await;
+    assert_eq!(session["authenticated"], false);
+    // Enough to recognise one's number; nothing more of it anywhere in what the link opens.
+    assert_eq!(
+        session["flow"]["payee_phone"],
+        json!({"country_code": "1", "last4": "0123"})
+    );
+    let token = session["token"].as_str().unwrap().to_owned();
+    let state = ok(app.get("/api/flow/state", Auth::Bearer(&token)).await);
+    assert_eq!(state["payee_phone"], session["flow"]["payee_phone"]);
+    for text in [session.to_string(), state.to_string()] {
+        assert!(!text.contains("555"), "{text}");
+    }
+
+    let sent = ok(app
+        .post(
+            "/api/flow/auth/code",
+            Auth::Bearer(&token),
+            json!({"payee_phone": true}),
+        )
+        .await);
+    assert_eq!(sent["last4"], "0123");
+    assert!(!sent.to_string().contains("555"), "{sent}");
+    let signed_in = ok(app.verify_code(&token, "000000").await);
+    assert_eq!(signed_in["status"], "signed_in");
+    assert_eq!(signed_in["flow"].get("payee_phone"), None);
+    assert_eq!(
+        get_link(&app, &id_of(&link)).await["claimed_user_id"],
+        ann_id.as_str()
+    );
+    // Claimed, the link offers nobody its phone any more.
+    let later = app.create_session(&link["flow_id"], None).await;
+    assert_eq!(later["flow"].get("payee_phone"), None);
+    let token = later["token"].as_str().unwrap();
+    app.post(
+        "/api/flow/auth/code",
+        Auth::Bearer(token),
+        json!({"payee_phone": true}),
+    )
+    .await
+    .assert_invalid_field("phone_number");
+}
+
+#[tokio::test]
+async fn a_link_without_a_payee_phone_has_none_to_text() {
+    let app = TestApp::new().await;
+    let link = ok(create(&app, json!({"amount": 300})).await);
+    let session = app.create_session(&link["flow_id"], None).await;
+    assert_eq!(session["flow"].get("payee_phone"), None);
+    let token = session["token"].as_str().unwrap();
+    app.post(
+        "/api/flow/auth/code",
+        Auth::Bearer(token),
+        json!({"payee_phone": true}),
+    )
+    .await
+    .assert_invalid_field("phone_number");
+    // Nor does a flow that is no link.
+    let flow = app.create_flow(json!({"steps": ["payout"]})).await;
+    let session = app.create_session(&flow["id"], None).await;
+    let token = session["token"].as_str().unwrap();
+    app.post(
+        "/api/flow/auth/code",
+        Auth::Bearer(token),
+        json!({"payee_phone": true}),
+    )
+    .await
+    .assert_invalid_field("phone_number");
+}

@@ -277,6 +277,7 @@ mod tests {
         NewCode {
             country_code: "1".into(),
             phone_number: phone.into(),
+            payee_phone: false,
         }
     }
 
@@ -338,6 +339,7 @@ mod tests {
             require_auth: true,
             payout_fee_party: Default::default(),
             compliance_due: false,
+            payee_phone: None,
         }
     }
 

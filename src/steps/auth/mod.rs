@@ -32,7 +32,7 @@ use crate::ui::{field_id, focus_id_soon, ErrorAlert, Field, Form as FormHandle, 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use machine::{next, Effect, Event, Failure, Form, Stage, State};
-use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile};
+use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, PhoneHint};
 use payout_model::{Timestamp, Validate};
 use std::rc::Rc;
 use std::time::Duration;
@@ -50,6 +50,8 @@ const SEND_WAIT_ID: &str = "pf-auth-send-wait";
 /// What sign-in's three forms hold. Copy, so handlers capture it freely.
 #[derive(Clone, Copy)]
 struct AuthFields {
+    /// The code goes to the payout link's payee phone (issue 11), not a number typed.
+    payee: bool,
     country: Field,
     phone: Field,
     code: Field,
@@ -59,8 +61,9 @@ struct AuthFields {
 }
 
 impl AuthFields {
-    fn new(form: &FormHandle) -> Self {
+    fn new(form: &FormHandle, payee: bool) -> Self {
         AuthFields {
+            payee,
             country: form.field_with("country_code", || t!(field_country_code), "1"),
             phone: form.field("phone_number", || t!(field_phone)),
             code: form.field("code", || t!(field_code)),
@@ -106,11 +109,19 @@ impl AuthFields {
         invalid.err().map(Rejected::from)
     }
 
-    /// The number typed, trimmed.
+    /// The number typed, trimmed; or the payee's phone, which the server knows.
     fn new_code(self) -> NewCode {
+        if self.payee {
+            return NewCode {
+                country_code: String::new(),
+                phone_number: String::new(),
+                payee_phone: true,
+            };
+        }
         NewCode {
             country_code: self.country.text().trim().to_owned(),
             phone_number: self.phone.text().trim().to_owned(),
+            payee_phone: false,
         }
     }
 
@@ -267,12 +278,19 @@ fn signed_in_or_refused(
 
 /// Signs the user in by phone and one-time code, creating their profile when the phone is new.
 #[component]
-pub fn AuthStep() -> impl IntoView {
+pub fn AuthStep(
+    /// The payout link's payee phone, masked, when the host named it (issue 11): sign-in then
+    /// texts it a code with no number typed.
+    #[prop(optional_no_strip)]
+    payee_phone: Option<PhoneHint>,
+) -> impl IntoView {
     let form = FormHandle::new(PREFIX);
+    let payee =
+        payee_phone.map(|hint| payout_model::identity::mask_phone(&hint.country_code, &hint.last4));
     let step = Rc::new(Step {
         services: use_services(),
         state: RwSignal::new(State::default()),
-        fields: AuthFields::new(&form),
+        fields: AuthFields::new(&form, payee.is_some()),
         form,
         form_error: RwSignal::new(None),
         notice: RwSignal::new(String::new()),
@@ -311,6 +329,7 @@ pub fn AuthStep() -> impl IntoView {
             busy,
             wait,
             send,
+            payee: StoredValue::new(payee.clone()),
         })
         .into_any(),
         Stage::Code(sent) => code_form_view(CodeForm {

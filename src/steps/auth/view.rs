@@ -31,6 +31,9 @@ pub struct PhoneForm {
     pub wait: Signal<i64>,
     /// Sends a code (`true`: a resend).
     pub send: UnsyncCallback<bool>,
+    /// The payout link's payee phone, masked (`+1 ••• ••• 0123`): the code goes there, and no
+    /// number is typed.
+    pub payee: StoredValue<Option<String>>,
 }
 
 /// The code form's handles.
@@ -74,26 +77,41 @@ pub fn phone_form_view(p: PhoneForm) -> impl IntoView {
                 p.send.run(false);
             }
         >
-            <p class="pf-body">{t!(auth_phone_intro)}</p>
-            <div class="pf-phone">
-                <TextField
-                    field=country
-                    testid="auth-country-code"
-                    prefix="+"
-                    inputmode="tel"
-                    autocomplete="tel-country-code"
-                    maxlength=4
-                    check=check_of(country, p.check)
-                />
-                <TextField
-                    field=p.phone
-                    testid="auth-phone"
-                    input_type="tel"
-                    inputmode="tel"
-                    autocomplete="tel-national"
-                    check=check_of(p.phone, p.check)
-                />
-            </div>
+            {match p.payee.get_value() {
+                Some(number) => {
+                    view! {
+                        <p class="pf-body" data-testid="auth-payee-phone">
+                            {t!(auth_payee_phone_intro, number = &number)}
+                        </p>
+                    }
+                        .into_any()
+                }
+                None => {
+                    view! {
+                        <p class="pf-body">{t!(auth_phone_intro)}</p>
+                        <div class="pf-phone">
+                            <TextField
+                                field=country
+                                testid="auth-country-code"
+                                prefix="+"
+                                inputmode="tel"
+                                autocomplete="tel-country-code"
+                                maxlength=4
+                                check=check_of(country, p.check)
+                            />
+                            <TextField
+                                field=p.phone
+                                testid="auth-phone"
+                                input_type="tel"
+                                inputmode="tel"
+                                autocomplete="tel-national"
+                                check=check_of(p.phone, p.check)
+                            />
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
             <div class="pf-actions">
                 <SubmitButton
                     label=t!(send_code)

@@ -447,6 +447,7 @@ mod tests {
                 require_auth: false,
                 payout_fee_party: Default::default(),
                 compliance_due: false,
+                payee_phone: None,
             },
         }
     }

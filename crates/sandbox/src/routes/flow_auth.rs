@@ -7,7 +7,6 @@
 use crate::auth::FlowSession;
 use crate::error::Error;
 use crate::extract::ApiJson;
-use crate::phone::ParsedPhone;
 use crate::ratelimit::{Action, ClientIp};
 use crate::resume_cookie::resume_cookie;
 use crate::routes::Mount;
@@ -20,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
 use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, SignIn};
-use payout_model::Validate;
 
 /// The sign-in routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -30,7 +28,8 @@ pub(crate) fn router() -> Router<AppState> {
         .endpoint::<ep::CreateProfile, _, _>(create_profile)
 }
 
-/// `POST /api/flow/auth/code`: sends a one-time code to the phone the user typed.
+/// `POST /api/flow/auth/code`: sends a one-time code to the phone the user typed, or (with
+/// `payee_phone`) to the one the flow's payout link names.
 ///
 /// 429 over the rate limits ([`crate::ratelimit`]); 409 when the session is already signed
 /// in; 422 naming `country_code` / `phone_number` (the model's rules, then the phone
@@ -50,8 +49,7 @@ async fn send_code(
         return Err(already_signed_in());
     }
     open_for_sign_in(&state.db, session.flow_id).await?;
-    new.validate()?;
-    let phone = ParsedPhone::parse(&new.country_code, &new.phone_number)?;
+    let phone = sign_in::phone_to_text(&state.db, session.flow_id, &new, state.clock.now()).await?;
     Ok(Json(
         sign_in::send_code(&state, ip, &session, &phone).await?,
     ))

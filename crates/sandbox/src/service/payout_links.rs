@@ -34,6 +34,7 @@ use crate::store::users::user_exists;
 use crate::store::webhooks::record_event;
 use crate::webhooks::wake;
 use chrono::{DateTime, Duration, Utc};
+use payout_model::identity::PhoneHint;
 use payout_model::money::{TransactionType, TransferType};
 use payout_model::payout_link::{
     Delivery, LinkOffer, MessageChannel, NewPayoutLink, PayoutLink, PayoutLinkStatus,
@@ -460,6 +461,41 @@ impl From<sqlx::Error> for SignInRefusal {
     fn from(e: sqlx::Error) -> Self {
         SignInRefusal::Error(e.into())
     }
+}
+
+/// The payee's phone (E.164) that the link of flow `flow_id` names, while the link may still be
+/// claimed at `now`: where sign-in may text a code without the number being typed (or shown).
+pub(crate) async fn payee_phone(
+    db: &Db,
+    flow_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, Error> {
+    let mut conn = db.acquire().await?;
+    let Some(row) = payout_links::of_flow(&mut conn, flow_id).await? else {
+        return Ok(None);
+    };
+    Ok(row
+        .payee_phone
+        .clone()
+        .filter(|_| matches!(row.claimable(now), Ok(true))))
+}
+
+/// [`payee_phone`] as a session that has not signed in may see it: its country code and last
+/// four digits.
+pub(crate) async fn payee_phone_hint(
+    db: &Db,
+    flow_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<PhoneHint>, Error> {
+    let Some(e164) = payee_phone(db, flow_id, now).await? else {
+        return Ok(None);
+    };
+    let (country_code, national) = ParsedPhone::split_e164(&e164)?;
+    let keep = national.len().saturating_sub(4);
+    Ok(Some(PhoneHint {
+        country_code,
+        last4: national[keep..].to_owned(),
+    }))
 }
 
 /// The link of flow `flow_id` when `user_id` claimed it: what the flow's payout must pay.

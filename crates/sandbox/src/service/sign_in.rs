@@ -41,7 +41,7 @@ use crate::error::{whole_seconds, Error};
 use crate::otp::{code_matches, hash_code, new_salt};
 use crate::phone::ParsedPhone;
 use crate::ratelimit::ClientIp;
-use crate::service::payout_links::{check_sign_in, claim_in, SignInRefusal};
+use crate::service::payout_links::{check_sign_in, claim_in, payee_phone, SignInRefusal};
 use crate::state::AppState;
 use crate::store::flows::{claim_for_user, flow_state};
 use crate::store::sessions::{
@@ -57,7 +57,7 @@ use crate::store::webhooks::{record_flow_updated, record_user_updated};
 use crate::webhooks::wake;
 use chrono::{DateTime, Duration, Utc};
 use payout_model::identity::{
-    CodeSent, NewProfile, CODE_MAX_ATTEMPTS, CODE_RESEND_SECONDS, CODE_TTL_MINUTES,
+    CodeSent, NewCode, NewProfile, CODE_MAX_ATTEMPTS, CODE_RESEND_SECONDS, CODE_TTL_MINUTES,
 };
 use payout_model::{
     ApiError, Denial, ErrorCode, FieldError, FlowState, PhoneNumber, Reason, Rule, User,
@@ -100,6 +100,27 @@ pub(crate) async fn open_for_sign_in(db: &Db, flow_id: Uuid) -> Result<FlowState
 /// The 409 for a session that acts for a user already.
 pub(crate) fn already_signed_in() -> Error {
     Error::Refused(Reason::AlreadySignedIn)
+}
+
+/// The phone `new` asks a code for in flow `flow_id` at `now`: the number typed (422 naming
+/// `country_code` / `phone_number`: the model's rules, then the phone library's), or, with
+/// `payee_phone`, the one the flow's payout link names (422 naming `phone_number` when the flow
+/// is no open link with a payee phone), which the session never sees whole.
+pub(crate) async fn phone_to_text(
+    db: &Db,
+    flow_id: Uuid,
+    new: &NewCode,
+    now: DateTime<Utc>,
+) -> Result<ParsedPhone, Error> {
+    if !new.payee_phone {
+        new.validate()?;
+        return ParsedPhone::parse(&new.country_code, &new.phone_number);
+    }
+    let e164 = payee_phone(db, flow_id, now)
+        .await?
+        .ok_or_else(|| Error::broke("phone_number", Rule::Required))?;
+    let (country_code, national) = ParsedPhone::split_e164(&e164)?;
+    ParsedPhone::parse(&country_code, &national)
 }
 
 /// Sends a new code to `phone` for `session`, asked by client `ip`: 429 within the resend

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::db::{parse_stored_id, Db};
 use crate::error::Error;
 use crate::ledger::payout_made_in_flow;
+use crate::service::payout_links::payee_phone_hint;
 use crate::service::payouts::compliance_due;
 use crate::store::bank_accounts::has_bank_account;
 use crate::store::flows::{flow_not_found, set_completed_steps, FlowCache, FlowRow};
@@ -21,7 +22,7 @@ use uuid::Uuid;
 
 /// Flow `flow_id` at `now` as its session routes on it (what the app is sent, what
 /// [`FlowUser::permit`] judges): the stored state with [`FlowState::compliance_due`] worked out
-/// for its user (issue 11), or 404.
+/// for its user and, for a payout link's flow, [`FlowState::payee_phone`] (issue 11), or 404.
 pub(crate) async fn route_state(
     db: &Db,
     flow_id: Uuid,
@@ -41,6 +42,9 @@ pub(crate) async fn route_state_of(
 ) -> Result<FlowState, Error> {
     let mut state = row.to_state()?;
     state.compliance_due = compliance_due(db, parse_stored_id(&row.app_id)?, &state, now).await?;
+    if row.is_link_flow() {
+        state.payee_phone = payee_phone_hint(db, state.id, now).await?;
+    }
     Ok(state)
 }
 

@@ -323,6 +323,11 @@ impl FlowRow {
         .await?)
     }
 
+    /// Whether the flow is a payout link's (issue 11).
+    pub(crate) fn is_link_flow(&self) -> bool {
+        self.payout_link_id.is_some()
+    }
+
     /// Whether the host named the flow's user when it created it (migration 0004): only then may
     /// a session act for that user without a sign-in. A `user_id` set by a sign-in does not count.
     pub(crate) fn host_named_user(&self) -> bool {
@@ -361,6 +366,7 @@ impl FlowRow {
             require_auth: self.require_auth != 0,
             payout_fee_party: enum_from_text("payout_fee_party", &self.payout_fee_party)?,
             compliance_due: false,
+            payee_phone: None,
         })
     }
 
