@@ -225,6 +225,22 @@ mod tests {
         );
     }
 
+    /// The app's CSS falls back to the light defaults the contrast rule checks themes against:
+    /// a colour changed in one place and not the other would check a look nobody sees.
+    #[test]
+    fn the_css_fallbacks_are_the_light_defaults() {
+        let css = include_str!("../../../style/main.css");
+        for (var, color) in payout_model::appearance::defaults(ThemeMode::Light) {
+            let name = format!("var(--pf-theme-{}, ", kebab(var.as_str()));
+            let at = css
+                .find(&name)
+                .unwrap_or_else(|| panic!("{name} not in main.css"))
+                + name.len();
+            let fallback = &css[at..at + css[at..].find(')').unwrap()];
+            assert_eq!(fallback, color.to_string(), "{}", var.as_str());
+        }
+    }
+
     #[test]
     fn a_bad_override_is_logged_never_applied() {
         let saved = appearance(serde_json::json!({"variables": {"colorPrimary": "#1f4fd1"}}));
