@@ -60,7 +60,7 @@ pub enum VarKind {
 }
 
 macro_rules! theme_variables {
-    ($($(#[doc = $doc:literal])* $field:ident $wire:literal $kind:expr;)*) => {
+    ($($(#[doc = $doc:literal])* $field:ident $wire:tt $kind:expr;)*) => {
         /// The variables of one theme, each optional (an absent one keeps the theme's default).
         /// Names are Stripe-style camelCase; any other name is refused.
         #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -121,8 +121,6 @@ macro_rules! theme_variables {
     };
 }
 
-const PX: fn(u16, u16) -> VarKind = |min, max| VarKind::Length { min, max };
-
 theme_variables! {
     /// Buttons and links: a colour (`#1f4fd1`, `#15c`, `rgb(31 79 209)`, `hsl(224 74% 47%)`).
     color_primary "colorPrimary" VarKind::Color;
@@ -148,17 +146,17 @@ theme_variables! {
     /// not (`"Inter", system-ui, sans-serif`); at most 8 and 200 characters.
     font_family "fontFamily" VarKind::Font;
     /// The base font size: 12px to 24px (`16px`, `1rem`).
-    font_size_base "fontSizeBase" PX(12, 24);
+    font_size_base "fontSizeBase" VarKind::Length { min: 12, max: 24 };
     /// The weight of bold text: 100 to 900 in hundreds (`600`).
     font_weight_bold "fontWeightBold" VarKind::Weight;
     /// Card corners: 0 to 32px.
-    border_radius "borderRadius" PX(0, 32);
+    border_radius "borderRadius" VarKind::Length { min: 0, max: 32 };
     /// Button and input corners: 0 to 32px.
-    button_border_radius "buttonBorderRadius" PX(0, 32);
+    button_border_radius "buttonBorderRadius" VarKind::Length { min: 0, max: 32 };
     /// Input borders: a colour.
     input_border_color "inputBorderColor" VarKind::Color;
     /// The spacing step every margin and padding is a multiple of: 2px to 8px (`4px`).
-    spacing_unit "spacingUnit" PX(2, 8);
+    spacing_unit "spacingUnit" VarKind::Length { min: 2, max: 8 };
     /// Card shadow: `none` or up to two shadows like `0 1px 3px rgb(0 0 0 / 0.08)` (px
     /// offsets -20 to 20, blur 0 to 40, spread -20 to 20).
     card_shadow "cardShadow" VarKind::Shadow;
@@ -1074,12 +1072,16 @@ mod tests {
     #[test]
     fn both_themes_defaults_pass_and_a_partial_theme_is_checked_over_its_defaults() {
         for mode in [ThemeMode::Light, ThemeMode::Dark] {
-            let theme = Appearance {
-                theme: Some(ThemeMode::Auto),
-                ..Default::default()
-            };
-            theme.validate().unwrap();
-            assert_eq!(defaults(mode).len(), 11);
+            let colors = defaults(mode);
+            assert_eq!(colors.len(), 11);
+            for pair in ContrastPair::ALL {
+                let (fg, bg) = pair.vars();
+                let color = |var| colors.iter().find(|(v, _)| *v == var).unwrap().1;
+                assert!(
+                    contrast_x100(color(fg), color(bg)) >= MIN_CONTRAST_X100,
+                    "{pair:?}"
+                );
+            }
         }
         // A light primary is fine on its own in light, but white text on it is not.
         let light = appearance(json!({"variables": {"colorPrimary": "#8ab4f8"}}));
