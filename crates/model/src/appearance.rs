@@ -163,8 +163,8 @@ theme_variables! {
     /// The logo in the flow's header: an https URL (up to 2048 characters); `variables` only,
     /// never in an embed's override.
     logo_url "logoUrl" VarKind::HttpsUrl;
-    /// The name in the flow's header (and the logo's alt text): 1 to 100 characters;
-    /// `variables` only, never in an embed's override.
+    /// The name in the flow's header, beside the logo: 1 to 100 characters; `variables` only,
+    /// never in an embed's override.
     app_name "appName" VarKind::Name;
 }
 
