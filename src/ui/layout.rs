@@ -35,8 +35,8 @@ pub fn ScreenCard(
 
 /// The app's name and logo above the flow, from the flow page's `<meta name="pf-app-name">`
 /// and `<meta name="pf-logo-url">` (the sandbox writes them from the app's validated
-/// appearance, issue 12); nothing when the page has neither. The logo's alt text is the name
-/// when the name is not shown beside it.
+/// appearance, issue 12); nothing when the page has neither. Beside the name the logo is
+/// decorative (empty alt, so the name is not read twice); alone, its alt text is "Logo".
 #[component]
 pub fn BrandHeader() -> impl IntoView {
     let meta = |name: &str| {
