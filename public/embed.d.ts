@@ -49,6 +49,51 @@ export interface LoadError {
   message: string;
 }
 
+/**
+ * The variables of one theme (README "Theming"), each optional. Colours: `#rgb`, `#rrggbb`,
+ * `rgb()` or `hsl()`; lengths in px, rem or em within each variable's range; text on its
+ * background must keep 4.5:1 contrast.
+ */
+export interface ThemeVariables {
+  colorPrimary?: string;
+  colorPrimaryText?: string;
+  colorBackground?: string;
+  colorSurface?: string;
+  colorText?: string;
+  colorTextSecondary?: string;
+  colorDanger?: string;
+  colorSuccess?: string;
+  colorBorder?: string;
+  colorFocus?: string;
+  /** Names of letters, digits, spaces and hyphens, comma-separated. */
+  fontFamily?: string;
+  /** 12px to 24px. */
+  fontSizeBase?: string;
+  /** 100 to 900 in hundreds. */
+  fontWeightBold?: string;
+  /** 0 to 32px. */
+  borderRadius?: string;
+  /** 0 to 32px. */
+  buttonBorderRadius?: string;
+  inputBorderColor?: string;
+  /** 2px to 8px. */
+  spacingUnit?: string;
+  /** `none` or up to two shadows in px with a colour. */
+  cardShadow?: string;
+}
+
+/**
+ * A look laid over the app's own (`appearance` of `GET /api/v2/app`). The flow server checks
+ * it with the same rules (`logoUrl` and `appName` belong to the app's settings only) and,
+ * when it breaks one, keeps the app's look and logs why in the browser console.
+ */
+export interface Appearance {
+  theme?: "light" | "dark" | "auto";
+  variables?: ThemeVariables;
+  /** The dark theme's variables (`theme` `dark` or `auto`). */
+  darkVariables?: ThemeVariables;
+}
+
 export interface EmbedOptions {
   /** The flow's `link` (an absolute http(s) URL). */
   link: string;
@@ -56,6 +101,8 @@ export interface EmbedOptions {
   container: Element | string;
   /** The flow's language (`en`, `es`, `es-MX`); else the link's, the browser's, English. */
   locale?: string;
+  /** The flow's look over the app's own, applied before its first paint. */
+  appearance?: Appearance;
   /**
    * How long (ms) after the frame loads the flow may take to start before `onLoadError`
    * looks for why (default 10000).

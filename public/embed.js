@@ -6,6 +6,7 @@
  *     link: flowLink,                     // the flow's `link` (POST /api/v2/flows)
  *     container: "#payouts",              // an element or a selector
  *     locale: "es",                       // optional
+ *     appearance: { theme: "dark" },      // optional, over the app's own look
  *     onCompleted: function (msg) { refreshPayouts(); },
  *     onLoadError: function (err) { showFallback(err.type); }
  *   });
@@ -20,6 +21,9 @@
  * origins), or "network_error"; the last two are found options.loadTimeout ms (default 10000)
  * after the frame loads without the flow starting, by a no-cors fetch of the flow server's
  * /healthz (allow its origin in your connect-src).
+ * appearance ({ theme, variables, darkVariables }, README "Theming") travels in the flow's URL;
+ * the flow server applies it before the first paint only if it passes the rules of the app's
+ * settings (no logoUrl or appName), else it keeps the app's look and logs why in the console.
  */
 (function (global) {
   "use strict";
@@ -72,6 +76,9 @@
     src.searchParams.set("host_origin", global.location.origin);
     if (typeof options.locale === "string" && options.locale) {
       src.searchParams.set("locale", options.locale);
+    }
+    if (options.appearance && typeof options.appearance === "object") {
+      src.searchParams.set("appearance", JSON.stringify(options.appearance));
     }
 
     var iframe = document.createElement("iframe");

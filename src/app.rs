@@ -17,7 +17,7 @@ use crate::router::{flow_id_from_path, progress, route, ErrorKind, Screen};
 use crate::screens::{DoneScreen, LoadingScreen};
 use crate::steps::{AuthStep, StepView};
 use crate::t;
-use crate::ui::{error_title, Drafts, ErrorScreen, ProgressIndicator};
+use crate::ui::{error_title, BrandHeader, Drafts, ErrorScreen, ProgressIndicator};
 use leptos::html;
 use leptos::logging::warn;
 use leptos::prelude::*;
@@ -123,6 +123,7 @@ pub fn FlowApp(
 
     view! {
         <div class="pf-app" node_ref=root data-testid="app">
+            <BrandHeader />
             <main class="pf-main">
                 {progress_bar}
                 <ScreenView phase=phase screen=screen retry=retry drafts=drafts />

@@ -17,6 +17,7 @@
 
 use crate::api::ApiFailure;
 use payout_model::money::format_cents;
+use payout_model::rule::ratio_text;
 use payout_model::{Reason, Rule, StepName};
 use std::cell::Cell;
 
@@ -280,6 +281,17 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::WholeNumberBetween { min, max } => t!(rule_whole_number_between, label, min, max),
         Rule::NotTogether => t!(rule_not_together, label),
         Rule::UnknownStep => t!(rule_unknown_step, label),
+        Rule::Color => t!(rule_color, label),
+        Rule::FontFamily => t!(rule_font_family, label),
+        Rule::LengthPx { min, max } => t!(rule_length_px, label, min, max),
+        Rule::FontWeight => t!(rule_font_weight, label),
+        Rule::Shadow => t!(rule_shadow, label),
+        Rule::HttpsUrl => t!(rule_https_url, label),
+        Rule::NotAllowedHere => t!(rule_not_allowed_here, label),
+        Rule::Contrast { pair, ratio } => {
+            let (text, on) = pair.names();
+            t!(rule_contrast, label, text, on, ratio = ratio_text(ratio))
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use payout_flows::context::{provide_services, FlowServices, SessionApi};
 use payout_flows::router::{route, Screen};
 use payout_flows::screens::DoneScreen;
 use payout_flows::steps::{RedirectStep, StepView};
+use payout_flows::ui::BrandHeader;
 use payout_flows::FlowApp;
 use payout_model::{
     ApiError, ErrorCode, FlowState, LoadErrorType, NewSession, Origin, Session, Step, StepName,
@@ -1296,4 +1297,52 @@ async fn the_browsers_fetch_is_aborted_when_its_component_goes_away() {
         matches!(&failure, ApiFailure::Network(m) if m.to_lowercase().contains("abort")),
         "{failure:?}"
     );
+}
+
+/// Issue 12, "Theming per app": the header shows the app's name and logo from the flow page's
+/// meta tags (the sandbox writes them from the app's validated appearance); a page without
+/// them has no header.
+#[wasm_bindgen_test]
+async fn brand_header_shows_the_apps_name_and_logo_from_the_page() {
+    let root = container();
+    let plain = mount_to(root.clone(), || view! { <BrandHeader /> });
+    assert!(find(&root, "brand").is_none());
+    drop(plain);
+
+    let head = document()
+        .query_selector("head")
+        .ok()
+        .flatten()
+        .expect("head");
+    let metas: Vec<web_sys::Element> = [
+        ("pf-app-name", "Acme Payouts"),
+        ("pf-logo-url", "https://cdn.acme.example/logo.png"),
+    ]
+    .into_iter()
+    .map(|(name, content)| {
+        let meta = document().create_element("meta").expect("meta");
+        meta.set_attribute("name", name).expect("name");
+        meta.set_attribute("content", content).expect("content");
+        head.append_child(&meta).expect("append");
+        meta
+    })
+    .collect();
+    let root = container();
+    let shown = mount_to(root.clone(), || view! { <BrandHeader /> });
+    assert_eq!(text(&root, "brand-name"), "Acme Payouts");
+    let logo = root
+        .query_selector("img.pf-brand__logo")
+        .ok()
+        .flatten()
+        .expect("the logo");
+    assert_eq!(
+        logo.get_attribute("src").as_deref(),
+        Some("https://cdn.acme.example/logo.png")
+    );
+    // The name beside it says what the logo would: the image itself is not read out twice.
+    assert_eq!(logo.get_attribute("alt").as_deref(), Some(""));
+    drop(shown);
+    for meta in metas {
+        meta.remove();
+    }
 }

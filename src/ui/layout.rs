@@ -1,6 +1,7 @@
 //! The card every screen renders into: one `<h1>` per screen, focusable by script (`tabindex=-1`)
 //! so the shell can move focus to it when the screen changes.
 
+use crate::t;
 use leptos::prelude::*;
 
 /// A screen: a card with its heading and content.
@@ -30,4 +31,35 @@ pub fn ScreenCard(
             {children()}
         </section>
     }
+}
+
+/// The app's name and logo above the flow, from the flow page's `<meta name="pf-app-name">`
+/// and `<meta name="pf-logo-url">` (the sandbox writes them from the app's validated
+/// appearance, issue 12); nothing when the page has neither. Beside the name the logo is
+/// decorative (empty alt, so the name is not read twice); alone, its alt text is "Logo".
+#[component]
+pub fn BrandHeader() -> impl IntoView {
+    let meta = |name: &str| {
+        document()
+            .query_selector(&format!("meta[name=\"{name}\"]"))
+            .ok()
+            .flatten()
+            .and_then(|el| el.get_attribute("content"))
+            .filter(|content| !content.is_empty())
+    };
+    let name = meta("pf-app-name");
+    let logo = meta("pf-logo-url").filter(|url| url.starts_with("https://"));
+    (name.is_some() || logo.is_some()).then(|| {
+        let alt = if name.is_some() { "" } else { t!(brand_logo) };
+        view! {
+            <header class="pf-brand" data-testid="brand">
+                {logo.map(|src| {
+                    view! {
+                        <img class="pf-brand__logo" src=src alt=alt referrerpolicy="no-referrer" />
+                    }
+                })}
+                {name.map(|name| view! { <span data-testid="brand-name">{name}</span> })}
+            </header>
+        }
+    })
 }

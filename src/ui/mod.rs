@@ -19,7 +19,7 @@ pub use confirm::ConfirmPanel;
 pub use error_screen::{error_testid, error_title, ErrorScreen};
 pub use field::{focus_id_soon, focus_node, focus_within, SelectField, TextField};
 pub use form::{field_id, Drafts, Field, Form};
-pub use layout::ScreenCard;
+pub use layout::{BrandHeader, ScreenCard};
 pub use notice::{Badge, ErrorAlert, LoadingLine};
 pub use progress::ProgressIndicator;
 pub use spinner::Spinner;

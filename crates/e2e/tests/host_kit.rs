@@ -1,10 +1,12 @@
 //! End-to-end: the host kit (issue 12) as a host meets it in Chromium: the app's files arrive
 //! compressed and preloaded; a flow standalone in a mobile app's WebView posts its messages to
 //! the app's native bridge; `embed.js`'s `setLocale()` switches the flow's language and its
-//! `onLoadError` names an unknown flow.
+//! `onLoadError` names an unknown flow; an app's dark theme is the flow's look from its first
+//! paint.
 
 use anyhow::Result;
 use payout_e2e::{Browser, HostPage, Sandbox};
+use payout_model::endpoint as ep;
 use serde_json::{json, Value};
 
 /// A user with a PayPal method and a pre-authenticated flow for them with `steps`.
@@ -253,5 +255,55 @@ async fn on_load_error_tells_a_refused_frame_from_an_unreachable_server() -> Res
         let error = the_load_error(&browser, &page).await?;
         assert_eq!(error["type"], expected, "{error}");
     }
+    browser.close().await
+}
+
+/// Records, in the same task that inserts them (a mutation observer runs before the browser
+/// paints), the computed colours of the first screen card's page background and of the first
+/// primary button: what the user sees on the first frame that shows them.
+const FIRST_PAINT_PROBE: &str = r#"window.firstPaint = {};
+new MutationObserver(function () {
+  var seen = window.firstPaint;
+  if (!seen.background && document.querySelector(".pf-card")) {
+    seen.background = getComputedStyle(document.body).backgroundColor;
+  }
+  var button = document.querySelector(".pf-button--primary");
+  if (!seen.button && button) seen.button = getComputedStyle(button).backgroundColor;
+}).observe(document, { childList: true, subtree: true });"#;
+
+/// Issue 12, "Theming per app": an app's dark theme with its own primary colour shows from the
+/// first paint of the flow (no flash of the built-in light look), with its name in the header.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apps_dark_theme_is_the_flows_look_from_its_first_paint() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    sandbox
+        .host_ok::<ep::UpdateAppSettings>(
+            &(),
+            Some(
+                json!({"appearance": {"theme": "dark", "variables": {"appName": "Acme Payouts"},
+                "darkVariables": {"colorPrimary": "#9ECBFF"}}}),
+            ),
+        )
+        .await?;
+    let flow = flow_with_method(&sandbox, json!(["manage-payouts"])).await?;
+    let browser = Browser::start().await?;
+    browser
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": FIRST_PAINT_PROBE}),
+        )
+        .await?;
+    open_standalone(&browser, &flow).await?;
+    browser
+        .wait_for("[data-testid=manage-payouts-continue]")
+        .await?;
+    let first = browser.eval("return window.firstPaint;").await?;
+    // darkVariables' primary, and the dark default background (#121417).
+    assert_eq!(first["button"], "rgb(158, 203, 255)", "{first}");
+    assert_eq!(first["background"], "rgb(18, 20, 23)", "{first}");
+    assert_eq!(
+        browser.text_of("[data-testid=brand-name]").await?,
+        "Acme Payouts"
+    );
     browser.close().await
 }

@@ -1,7 +1,9 @@
 //! Apps as their organization manages them (seed 004, "Create App"; issue 10, "Organization and
 //! apps"), and an app's own settings (`GET`/`PATCH /api/v2/app`): its name, the host origins
-//! allowed to embed its flows, who pays payout fees by default, and its smallest flow payout.
+//! allowed to embed its flows, who pays payout fees by default, its smallest flow payout, and
+//! its look ([`Appearance`], issue 12).
 
+use crate::appearance::Appearance;
 use crate::money::{Cents, FeeParty, MAX_AMOUNT};
 use crate::origin::Origin;
 use crate::rule::{Invalid, Rule, Validate};
@@ -102,6 +104,9 @@ pub struct AppSettings {
     /// default): a payout that would take a user's reportable (not `tax_exempt`) payouts from
     /// this app in the calendar year past it needs compliance on file first (issue 11).
     pub reporting_threshold: Cents,
+    /// The flow's look (issue 12): `{}` for the built-in one. Values are answered as they were
+    /// re-serialised when saved (`#15C` reads back `#1155cc`).
+    pub appearance: Appearance,
     /// When it was created.
     pub created: DateTime<Utc>,
 }
@@ -128,6 +133,10 @@ pub struct AppSettingsPatch {
     /// needs compliance first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporting_threshold: Option<Cents>,
+    /// The flow's whole new look (replacing the old one; `{}` for the built-in look): every
+    /// value parsed, and text on its background 4.5:1 at least in each theme that can show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<Appearance>,
 }
 
 impl Validate for AppSettingsPatch {
@@ -166,6 +175,9 @@ impl Validate for AppSettingsPatch {
             } else if threshold > MAX_AMOUNT {
                 errors.add("reporting_threshold", Rule::MaxCents { max: MAX_AMOUNT });
             }
+        }
+        if let Some(Err(invalid)) = self.appearance.as_ref().map(Validate::validate) {
+            errors.0.extend(invalid.0);
         }
         errors.finish()
     }

@@ -8,6 +8,7 @@
 //! from which the sandbox generates its OpenAPI document; the app builds without it.
 
 pub mod app;
+pub mod appearance;
 pub mod batch;
 pub mod capability;
 pub mod endpoint;
@@ -40,7 +41,7 @@ pub use message::{
 };
 pub use origin::{InvalidOrigin, Origin};
 pub use reason::Reason;
-pub use rule::{AsOf, Invalid, Rule, Validate, Violation};
+pub use rule::{AsOf, ContrastPair, Invalid, Rule, Validate, Violation};
 pub use session::{
     NewSession, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
 };

@@ -262,6 +262,75 @@ pub enum Rule {
     NotTogether,
     /// A step name no flow has.
     UnknownStep,
+    // An app's appearance (issue 12, "Theming per app"; `crate::appearance`).
+    /// Not an opaque colour: `#rgb`, `#rrggbb`, `rgb()` or `hsl()`.
+    Color,
+    /// Not a list of font family names (letters, digits, spaces, hyphens).
+    FontFamily,
+    /// Not a length (px, rem or em; rem and em at 16px) from `min` to `max` px.
+    LengthPx {
+        /// Smallest, in px.
+        min: u16,
+        /// Largest, in px.
+        max: u16,
+    },
+    /// Not a font weight from 100 to 900 in hundreds.
+    FontWeight,
+    /// Not `none` or up to two shadows in px with a colour.
+    Shadow,
+    /// Not an `https://` URL with a host.
+    HttpsUrl,
+    /// A field that may not be set where it was (an embed's override setting the app's name).
+    NotAllowedHere,
+    /// Text whose contrast with what it is drawn on is under WCAG AA's 4.5:1.
+    Contrast {
+        /// The two colours.
+        pair: ContrastPair,
+        /// Their contrast ratio, in hundredths (`312`: 3.12:1).
+        ratio: u16,
+    },
+}
+
+/// Two colours of a theme that text is drawn with, as a [`Rule::Contrast`] names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ContrastPair {
+    /// `colorText` on `colorBackground`.
+    TextOnBackground,
+    /// `colorText` on `colorSurface` (the cards).
+    TextOnSurface,
+    /// `colorTextSecondary` on `colorSurface`.
+    TextSecondaryOnSurface,
+    /// `colorPrimaryText` on `colorPrimary` (buttons).
+    PrimaryTextOnPrimary,
+}
+
+impl ContrastPair {
+    /// The text's variable name and the one it is drawn on (`colorText`, `colorBackground`).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            ContrastPair::TextOnBackground => ("colorText", "colorBackground"),
+            ContrastPair::TextOnSurface => ("colorText", "colorSurface"),
+            ContrastPair::TextSecondaryOnSurface => ("colorTextSecondary", "colorSurface"),
+            ContrastPair::PrimaryTextOnPrimary => ("colorPrimaryText", "colorPrimary"),
+        }
+    }
+
+    fn from_wire(name: &str) -> Option<ContrastPair> {
+        Some(match name {
+            "text_on_background" => ContrastPair::TextOnBackground,
+            "text_on_surface" => ContrastPair::TextOnSurface,
+            "text_secondary_on_surface" => ContrastPair::TextSecondaryOnSurface,
+            "primary_text_on_primary" => ContrastPair::PrimaryTextOnPrimary,
+            _ => return None,
+        })
+    }
+}
+
+/// A contrast ratio in hundredths as people write it: `4.47`.
+pub fn ratio_text(ratio: u16) -> String {
+    format!("{}.{:02}", ratio / 100, ratio % 100)
 }
 
 impl fmt::Display for Rule {
@@ -379,6 +448,27 @@ impl fmt::Display for Rule {
             }
             Rule::NotTogether => f.write_str("cannot be used with the other parameter"),
             Rule::UnknownStep => f.write_str("is not a step"),
+            Rule::Color => f.write_str("must be a colour like #1f4fd1, rgb(31 79 209) or hsl(224 74% 47%)"),
+            Rule::FontFamily => f.write_str(
+                "must be font family names of letters, digits, spaces and hyphens, separated by commas",
+            ),
+            Rule::LengthPx { min, max } => {
+                write!(f, "must be a length from {min}px to {max}px (px, rem or em)")
+            }
+            Rule::FontWeight => f.write_str("must be a font weight from 100 to 900 in hundreds"),
+            Rule::Shadow => f.write_str(
+                "must be none or up to two shadows like 0 1px 3px rgb(0 0 0 / 0.08)",
+            ),
+            Rule::HttpsUrl => f.write_str("must be an https:// URL"),
+            Rule::NotAllowedHere => f.write_str("is not allowed here"),
+            Rule::Contrast { pair, ratio } => {
+                let (text, on) = pair.names();
+                write!(
+                    f,
+                    "{text} on {on} is {}:1; WCAG AA needs at least 4.5:1",
+                    ratio_text(ratio)
+                )
+            }
         }
     }
 }
@@ -401,6 +491,8 @@ pub(crate) struct WireRule {
     fee: Option<i64>,
     threshold: Option<i64>,
     tries_left: Option<i64>,
+    pair: Option<String>,
+    ratio: Option<i64>,
 }
 
 /// A parameter in its type, if it fits.
@@ -520,6 +612,20 @@ impl WireRule {
             },
             "not_together" => Rule::NotTogether,
             "unknown_step" => Rule::UnknownStep,
+            "color" => Rule::Color,
+            "font_family" => Rule::FontFamily,
+            "length_px" => Rule::LengthPx {
+                min: num(w.min)?,
+                max: num(w.max)?,
+            },
+            "font_weight" => Rule::FontWeight,
+            "shadow" => Rule::Shadow,
+            "https_url" => Rule::HttpsUrl,
+            "not_allowed_here" => Rule::NotAllowedHere,
+            "contrast" => Rule::Contrast {
+                pair: ContrastPair::from_wire(w.pair.as_deref()?)?,
+                ratio: num(w.ratio)?,
+            },
             _ => return None,
         })
     }
@@ -723,6 +829,17 @@ mod tests {
             Rule::WholeNumberBetween { min: 7, max: 7 },
             Rule::NotTogether,
             Rule::UnknownStep,
+            Rule::Color,
+            Rule::FontFamily,
+            Rule::LengthPx { min: 7, max: 7 },
+            Rule::FontWeight,
+            Rule::Shadow,
+            Rule::HttpsUrl,
+            Rule::NotAllowedHere,
+            Rule::Contrast {
+                pair: ContrastPair::TextSecondaryOnSurface,
+                ratio: 7,
+            },
         ];
         for rule in every {
             let wire = serde_json::to_value(rule).unwrap();

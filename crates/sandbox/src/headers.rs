@@ -54,7 +54,25 @@ impl PageHeaders {
     /// The headers of a page of kind `page` whose HTML is `html`, framed by the hosts allowed
     /// to embed flows of an app whose own list is `app_origins` (only [`Page::App`] reads it).
     pub(crate) fn new(page: Page, config: &Config, html: &str, app_origins: &[String]) -> Self {
-        let csp = header_value(&content_security_policy(page, config, html, app_origins));
+        Self::with_images(page, config, html, app_origins, &[])
+    }
+
+    /// [`PageHeaders::new`], with images also allowed from `img_sources`: an app's logo origin
+    /// (issue 12), an exact https origin from its own validated settings, never from a link.
+    pub(crate) fn with_images(
+        page: Page,
+        config: &Config,
+        html: &str,
+        app_origins: &[String],
+        img_sources: &[Origin],
+    ) -> Self {
+        let csp = header_value(&content_security_policy(
+            page,
+            config,
+            html,
+            app_origins,
+            img_sources,
+        ));
         // A flow link is a capability: the app never tells a site it leaves for (the redirect
         // step, a link) where it came from. The demo host keeps the browser's default, which
         // sends only its origin across origins: with no referrer at all Chromium would hide
@@ -106,6 +124,7 @@ pub(crate) fn content_security_policy(
     config: &Config,
     html: &str,
     app_origins: &[String],
+    img_sources: &[Origin],
 ) -> String {
     let inline = InlineHashes::of(html);
     // Where the demo may load embed.js from and frame flows: this server's public origin,
@@ -135,9 +154,17 @@ pub(crate) fn content_security_policy(
         format!("script-src {}", script_src.join(" ")),
         format!("style-src {}", style_src.join(" ")),
     ];
+    // blob: previews of chosen and captured ID photos, the data: favicon; an app's logo.
+    let mut img_src = "img-src 'self' blob: data:".to_owned();
+    for origin in img_sources {
+        let source = csp_origin(Some(origin));
+        if source != "'none'" {
+            img_src.push(' ');
+            img_src.push_str(source);
+        }
+    }
     directives.extend([
-        // blob: previews of chosen and captured ID photos, the data: favicon.
-        "img-src 'self' blob: data:".to_owned(),
+        img_src,
         // The camera preview.
         "media-src blob:".to_owned(),
     ]);

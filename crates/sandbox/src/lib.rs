@@ -47,6 +47,7 @@ mod db;
 mod error;
 mod extract;
 mod headers;
+mod html;
 mod ledger;
 mod origin;
 mod otp;
@@ -61,6 +62,7 @@ mod service;
 mod state;
 mod store;
 pub mod test_values;
+mod theme;
 mod webhooks;
 
 pub use assets::precompress_assets;

@@ -852,6 +852,7 @@ mod settings {
             keys(&settings),
             [
                 "allowed_origins",
+                "appearance",
                 "client_id",
                 "created",
                 "id",
@@ -862,6 +863,7 @@ mod settings {
                 "reporting_threshold"
             ]
         );
+        assert_eq!(settings["appearance"], json!({}));
         assert_eq!(settings["client_id"], CLIENT_ID);
         assert_eq!(settings["allowed_origins"], json!([]));
         assert_eq!(settings["payout_fee_party"], "platform");
@@ -1039,5 +1041,359 @@ mod settings {
             .await);
         assert_eq!(payout["external_data"]["payout_fee_party"], "user");
         support::assert_ledger_invariants(&app.db).await;
+    }
+}
+
+/// Theming per app (issue 12): `appearance` in the app's settings, every value parsed and
+/// re-serialised, text held to WCAG AA contrast, and the flow page of that app's flows (only
+/// theirs) carrying it as CSS custom properties before the app paints.
+mod appearance {
+    use super::*;
+
+    /// A server whose assets hold a minimal built app (an `index.html` with a `</head>`).
+    async fn app_with_page() -> (TestApp, std::path::PathBuf) {
+        let assets = temp_dir();
+        std::fs::write(
+            assets.join("index.html"),
+            "<!doctype html><html><head><title>payout-flows</title></head><body></body></html>",
+        )
+        .unwrap();
+        let dir = assets.clone();
+        let app = TestApp::with_config(|c| Config {
+            assets_dir: dir,
+            ..c
+        })
+        .await;
+        (app, assets)
+    }
+
+    async fn patch_as(app: &TestApp, auth: Auth<'_>, body: Value) -> TestResponse {
+        app.send(
+            Method::PATCH,
+            "/api/v2/app",
+            auth,
+            &[],
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    async fn patch(app: &TestApp, appearance: Value) -> TestResponse {
+        patch_as(app, Auth::App, json!({ "appearance": appearance })).await
+    }
+
+    /// The flow page of a new flow of the app `auth` names.
+    async fn flow_page(app: &TestApp, auth: Auth<'_>, query: &str) -> TestResponse {
+        let flow = ok(app
+            .post(
+                "/api/v2/flows",
+                auth,
+                json!({"steps": [{"name": "redirect", "redirect_url": "https://example.com"}]}),
+            )
+            .await);
+        let res = app
+            .get(&format!("/flow/{}{query}", id(&flow)), Auth::None)
+            .await;
+        assert_eq!(res.status, 200);
+        res
+    }
+
+    fn directive(res: &TestResponse, name: &str) -> String {
+        res.header(header::CONTENT_SECURITY_POLICY)
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with(name))
+            .unwrap()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn patch_then_get_round_trips_the_appearance_re_serialised() {
+        let app = TestApp::new().await;
+        let given = json!({
+            "theme": "auto",
+            "variables": {"colorPrimary": "#15C", "colorPrimaryText": "rgb(255 255 255)",
+                "fontFamily": "'Inter', sans-serif", "fontSizeBase": "1REM",
+                "cardShadow": "0 1px 3px rgb(0 0 0 / 0.08)", "appName": "Acme",
+                "logoUrl": "https://cdn.acme.example/logo.png"},
+            "darkVariables": {"colorPrimary": "hsl(217 89% 76%)", "colorBackground": "#000"},
+        });
+        let answered = ok(patch(&app, given).await);
+        let want = json!({
+            "theme": "auto",
+            "variables": {"colorPrimary": "#1155cc", "colorPrimaryText": "#ffffff",
+                "fontFamily": "\"Inter\", sans-serif", "fontSizeBase": "1rem",
+                "cardShadow": "0px 1px 3px 0px rgb(0 0 0 / 0.08)", "appName": "Acme",
+                "logoUrl": "https://cdn.acme.example/logo.png"},
+            "darkVariables": {"colorPrimary": "#8bb5f8", "colorBackground": "#000000"},
+        });
+        assert_eq!(answered["appearance"], want);
+        let read = ok(app.get("/api/v2/app", Auth::App).await);
+        assert_eq!(read["appearance"], want);
+        // Other settings are untouched by it, and it by them.
+        ok(patch_as(&app, Auth::App, json!({"min_flow_payout": 300})).await);
+        assert_eq!(
+            ok(app.get("/api/v2/app", Auth::App).await)["appearance"],
+            want
+        );
+        // `{}` goes back to the built-in look.
+        assert_eq!(ok(patch(&app, json!({})).await)["appearance"], json!({}));
+    }
+
+    #[tokio::test]
+    async fn low_contrast_is_refused_naming_the_pair() {
+        let app = TestApp::new().await;
+        let message = patch(
+            &app,
+            json!({"variables": {"colorText": "#777", "colorBackground": "#fff"}}),
+        )
+        .await
+        .assert_invalid_field("appearance.variables.colorText");
+        assert!(
+            message.contains("colorText on colorBackground is 4.47:1") && message.contains("4.5:1"),
+            "{message}"
+        );
+        let res = patch(&app, json!({"variables": {"colorPrimary": "#8ab4f8"}})).await;
+        let rule = res.assert_invalid_rule("appearance.variables.colorPrimaryText");
+        assert_eq!(
+            rule,
+            json!({"code": "contrast", "pair": "primary_text_on_primary", "ratio": 210})
+        );
+        // A dark theme's variables are checked over the dark defaults.
+        patch(
+            &app,
+            json!({"theme": "dark", "darkVariables": {"colorText": "#333"}}),
+        )
+        .await
+        .assert_invalid_field("appearance.darkVariables.colorText");
+        // #767676 on white passes (4.54:1).
+        ok(patch(
+            &app,
+            json!({"variables": {"colorText": "#767676", "colorBackground": "#fff"}}),
+        )
+        .await);
+    }
+
+    #[tokio::test]
+    async fn refuses_injection_attempts_and_unknown_names_changing_nothing() {
+        let app = TestApp::new().await;
+        let before = ok(patch(&app, json!({"variables": {"colorPrimary": "#1f4fd1"}})).await);
+        for (variables, field) in [
+            (
+                json!({"colorPrimary": "red;} body{display:none"}),
+                "colorPrimary",
+            ),
+            (
+                json!({"colorBackground": "</style><script>alert(1)</script>"}),
+                "colorBackground",
+            ),
+            (
+                json!({"fontFamily": "Inter;} body{display:none"}),
+                "fontFamily",
+            ),
+            (json!({"fontFamily": "</style><script>"}), "fontFamily"),
+            (
+                json!({"cardShadow": "0 0 1px red;} *{display:none"}),
+                "cardShadow",
+            ),
+            (json!({"borderRadius": "4px;}"}), "borderRadius"),
+            (json!({"fontSizeBase": "99px"}), "fontSizeBase"),
+            (json!({"logoUrl": "http://cdn.example/logo.png"}), "logoUrl"),
+            (json!({"logoUrl": "javascript:alert(1)"}), "logoUrl"),
+            (json!({"colorPrimry": "#000"}), "colorPrimry"),
+        ] {
+            let field = format!("appearance.variables.{field}");
+            patch(&app, json!({ "variables": variables }))
+                .await
+                .assert_invalid_field(&field);
+        }
+        patch(&app, json!({"theme": "sepia"}))
+            .await
+            .assert_invalid_field("appearance.theme");
+        patch(&app, json!({"colors": {}}))
+            .await
+            .assert_invalid_field("appearance.colors");
+        assert_eq!(ok(app.get("/api/v2/app", Auth::App).await), before);
+    }
+
+    #[tokio::test]
+    async fn the_flow_page_carries_its_apps_theme_and_no_other() {
+        let (app, assets) = app_with_page().await;
+        ok(patch(
+            &app,
+            json!({"variables": {"colorPrimary": "#7A1FD1", "appName": "Acme </style><script>",
+                "logoUrl": "https://cdn.acme.example/logo.png"}}),
+        )
+        .await);
+        let page = flow_page(&app, Auth::App, "").await;
+        let html = page.text();
+        let head = &html[..html.find("</head>").unwrap()];
+        assert!(
+            head.contains("<style id=\"pf-theme\">:root{color-scheme:light;"),
+            "{head}"
+        );
+        assert!(head.contains("--pf-theme-color-primary:#7a1fd1;"), "{head}");
+        assert!(
+            head.contains("--pf-theme-color-primary-text:#ffffff;"),
+            "{head}"
+        );
+        assert!(!head.contains("prefers-color-scheme"));
+        // The name is text in an attribute, escaped; nothing closes the style or opens a script.
+        assert!(head
+            .contains("<meta name=\"pf-app-name\" content=\"Acme &lt;/style&gt;&lt;script&gt;\">"));
+        assert_eq!(html.matches("<script").count(), 0, "{html}");
+        // The style runs under the page's CSP by its hash; the logo's origin may serve images.
+        let style = &head
+            [head.find("<style id=\"pf-theme\">").unwrap() + 21..head.find("</style>").unwrap()];
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style));
+        assert!(directive(&page, "style-src").contains(&format!("'sha256-{hash}'")));
+        assert_eq!(
+            directive(&page, "img-src"),
+            "img-src 'self' blob: data: https://cdn.acme.example"
+        );
+
+        // Another app's flow page has none of it.
+        let b = create_app(&app, "B").await;
+        let (cid, key) = creds(&b);
+        let other = flow_page(&app, Auth::Basic(&cid, &key), "").await;
+        let other_html = other.text();
+        assert!(!other_html.contains("pf-theme"), "{other_html}");
+        assert!(!other_html.contains("pf-app-name"));
+        assert_eq!(directive(&other, "img-src"), "img-src 'self' blob: data:");
+        support::remove_temp_dir(assets);
+    }
+
+    #[tokio::test]
+    async fn auto_follows_prefers_color_scheme_with_the_dark_variables() {
+        let (app, assets) = app_with_page().await;
+        ok(patch(
+            &app,
+            json!({"theme": "auto", "variables": {"colorPrimary": "#1f4fd1"},
+                   "darkVariables": {"colorPrimary": "#8AB4F8", "colorBackground": "#000"}}),
+        )
+        .await);
+        let html = flow_page(&app, Auth::App, "").await.text();
+        let css =
+            &html[html.find("<style id=\"pf-theme\">").unwrap()..html.find("</style>").unwrap()];
+        let (light, dark) = css
+            .split_once("@media (prefers-color-scheme: dark){")
+            .unwrap();
+        assert!(light.contains(":root{color-scheme:light dark;"), "{css}");
+        assert!(light.contains("--pf-theme-color-primary:#1f4fd1;"), "{css}");
+        assert!(dark.starts_with(":root{"), "{css}");
+        assert!(dark.contains("--pf-theme-color-primary:#8ab4f8;"), "{css}");
+        assert!(
+            dark.contains("--pf-theme-color-background:#000000;"),
+            "{css}"
+        );
+        // The dark defaults fill in what darkVariables leaves out.
+        assert!(dark.contains("--pf-theme-color-text:#e8eaed;"), "{css}");
+        support::remove_temp_dir(assets);
+    }
+
+    /// An embed's `appearance` override (embed.js) is checked by the same rules: applied over
+    /// the app's look when valid; otherwise not applied at all, with a console error naming
+    /// the field; it may never set the app's name or logo.
+    #[tokio::test]
+    async fn an_embed_override_is_checked_by_the_same_rules() {
+        let (app, assets) = app_with_page().await;
+        ok(patch(&app, json!({"variables": {"colorPrimary": "#1f4fd1"}})).await);
+        let query = |json: Value| format!("?appearance={}", urlencode(&json.to_string()));
+        let good = flow_page(
+            &app,
+            Auth::App,
+            &query(json!({"theme": "dark",
+            "darkVariables": {"colorPrimary": "#9ecbff"}})),
+        )
+        .await
+        .text();
+        assert!(good.contains(":root{color-scheme:dark;"), "{good}");
+        assert!(good.contains("--pf-theme-color-primary:#9ecbff;"), "{good}");
+        for (over, field) in [
+            (
+                json!({"variables": {"colorPrimary": "red;} body{display:none"}}),
+                "appearance.variables.colorPrimary",
+            ),
+            (
+                json!({"variables": {"colorPrimaryText": "#1f4fd1"}}),
+                "appearance.variables.colorPrimaryText",
+            ),
+            (
+                json!({"variables": {"logoUrl": "https://evil.example/x.png"}}),
+                "appearance.variables.logoUrl",
+            ),
+        ] {
+            let page = flow_page(&app, Auth::App, &query(over)).await;
+            let html = page.text();
+            assert!(
+                html.contains(
+                    "<script>console.error(\"payout-flows: the appearance override was not applied"
+                ),
+                "{html}"
+            );
+            assert!(html.contains(field), "{html}");
+            assert!(html.contains("--pf-theme-color-primary:#1f4fd1;"), "{html}");
+            assert!(
+                !html.contains("display:none") && !html.contains("evil.example"),
+                "{html}"
+            );
+            assert_eq!(directive(&page, "img-src"), "img-src 'self' blob: data:");
+        }
+        support::remove_temp_dir(assets);
+    }
+
+    fn urlencode(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    /// Only the app's own credentials (or the organization acting as it) change its look: a
+    /// flow session, no credentials, or another app's key cannot.
+    #[tokio::test]
+    async fn wrong_callers_cannot_change_an_apps_appearance() {
+        let (app, assets) = app_with_page().await;
+        let look = json!({"appearance": {"variables": {"colorPrimary": "#000000"}}});
+        let session = app
+            .create_session(&app.create_redirect_flow().await["id"], None)
+            .await;
+        let token = session["token"].as_str().unwrap();
+        patch_as(&app, Auth::Bearer(token), look.clone())
+            .await
+            .assert_error(401, "unauthorized");
+        patch_as(&app, Auth::None, look.clone())
+            .await
+            .assert_error(401, "unauthorized");
+        let b = create_app(&app, "B").await;
+        let (cid, key) = creds(&b);
+        let own = ok(app.get("/api/v2/app", Auth::App).await);
+        let res = app
+            .send(
+                Method::PATCH,
+                "/api/v2/app",
+                Auth::Basic(&cid, &key),
+                &[("api-app-id", id(&own))],
+                Some(("application/json", look.to_string().into_bytes())),
+            )
+            .await;
+        res.assert_error(403, "forbidden");
+        // B's key changes B's look only.
+        ok(patch_as(&app, Auth::Basic(&cid, &key), look).await);
+        assert_eq!(
+            ok(app.get("/api/v2/app", Auth::App).await)["appearance"],
+            json!({})
+        );
+        assert!(!flow_page(&app, Auth::App, "")
+            .await
+            .text()
+            .contains("pf-theme"));
+        support::remove_temp_dir(assets);
     }
 }

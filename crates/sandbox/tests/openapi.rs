@@ -7,6 +7,7 @@
 
 mod support;
 
+use payout_model::appearance::Var;
 use payout_model::endpoint::ALL;
 use serde_json::Value;
 use support::{Auth, TestApp};
@@ -106,4 +107,26 @@ async fn the_reference_page_reads_offline_and_names_every_operation() {
             info.name
         );
     }
+}
+
+/// Issue 12: the theme variables are documented by their wire names (`colorPrimary`), the ones
+/// the server reads, and no others (the document once showed the Rust field names).
+#[tokio::test]
+async fn theme_variables_are_documented_by_their_wire_names() {
+    let app = TestApp::new().await;
+    let doc = app.get("/api/v2/openapi.json", Auth::None).await.json();
+    let schema = &doc["components"]["schemas"]["ThemeVariables"];
+    let mut documented: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    documented.sort_unstable();
+    let mut wire: Vec<&str> = Var::ALL.iter().map(|v| v.as_str()).collect();
+    wire.sort_unstable();
+    assert_eq!(documented, wire);
+    assert_eq!(schema["additionalProperties"], false);
+    let appearance = &doc["components"]["schemas"]["Appearance"]["properties"];
+    assert!(appearance.get("darkVariables").is_some(), "{appearance}");
 }

@@ -7,10 +7,12 @@
 use crate::config::Config;
 use crate::error::Error;
 use crate::headers::{Page, PageHeaders};
+use crate::html::{escape_attr, insert_head};
 use crate::state::AppState;
-use crate::store::apps::allowed_origins;
+use crate::store::apps::page_settings;
 use crate::store::flows::FlowRow;
 use crate::store::webhooks::secrets_for_url;
+use crate::theme::{page_theme, PageTheme};
 use crate::webhooks::{demo_webhook_url, verify};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -18,6 +20,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use payout_model::appearance::Appearance;
+use payout_model::Origin;
 use serde::Deserialize;
 use tower::Layer as _;
 
@@ -115,38 +119,55 @@ async fn get_health() -> &'static str {
     "ok"
 }
 
-/// `GET /flow/{id}`: the app's page, frameable only by the origins allowed to embed that
-/// flow's app (`frame-ancestors`; an unknown flow's by the server's extra origins only).
+/// The query of a flow page: an embed's appearance override (JSON text, issue 12); the
+/// app reads the rest (`host_origin`, `locale`) itself.
+#[derive(Debug, Default, Deserialize)]
+struct FlowPageQuery {
+    appearance: Option<String>,
+}
+
+/// `GET /flow/{id}[?appearance=<json>]`: the app's page, frameable only by the origins allowed
+/// to embed that flow's app (`frame-ancestors`; an unknown flow's by the server's extra origins
+/// only), in that app's look ([`crate::theme`]): its appearance, with a valid override laid
+/// over it, in the `<head>` before the app's first paint.
 async fn get_flow_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(query): Query<FlowPageQuery>,
 ) -> Result<Response, Error> {
     let mut app_origins = Vec::new();
+    let mut appearance = Appearance::default();
     if let Ok(id) = id.parse() {
         if let Some(flow) = FlowRow::find(&state.db, id).await? {
-            app_origins = allowed_origins(&state.db, &flow.app_id).await?;
+            (app_origins, appearance) = page_settings(&state.db, &flow.app_id).await?;
         }
     }
-    Ok(app_page(&state.config, &app_origins).await)
+    let theme = page_theme(&appearance, query.appearance.as_deref());
+    Ok(app_page(&state.config, &app_origins, &theme).await)
 }
 
 /// `GET /app/index.html`: the app's page outside any flow.
 async fn get_app_page(State(state): State<AppState>) -> Response {
-    app_page(&state.config, &[]).await
+    app_page(&state.config, &[], &PageTheme::default()).await
 }
 
 /// The app's `index.html` for any flow (the app itself says when a flow does not exist),
 /// never cached so a new build shows at once, with the app's page headers for a flow of an app
-/// whose allowed origins are `app_origins`. 503 while the app is not built.
-async fn app_page(config: &Config, app_origins: &[String]) -> Response {
+/// whose allowed origins are `app_origins`, in `theme`. 503 while the app is not built.
+async fn app_page(config: &Config, app_origins: &[String], theme: &PageTheme) -> Response {
     let index = config.assets_dir.join("index.html");
     match tokio::fs::read_to_string(&index).await {
-        Ok(html) => (
-            PageHeaders::new(Page::App, config, &html, app_origins).into_array(),
-            [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-            Html(html),
-        )
-            .into_response(),
+        Ok(html) => {
+            let html = insert_head(&html, &theme.head);
+            let images: Vec<Origin> = theme.logo_origin.iter().cloned().collect();
+            (
+                PageHeaders::with_images(Page::App, config, &html, app_origins, &images)
+                    .into_array(),
+                [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+                Html(html),
+            )
+                .into_response()
+        }
         Err(e) => {
             tracing::warn!(path = %index.display(), error = %e, "the app is not built");
             (
@@ -161,33 +182,9 @@ async fn app_page(config: &Config, app_origins: &[String]) -> Response {
     }
 }
 
-/// `s` safe inside a double-quoted HTML attribute.
-fn escape_attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_attribute_values() {
-        assert_eq!(
-            escape_attr(r#"http://x/"><script>'&"#),
-            "http://x/&quot;&gt;&lt;script&gt;&#39;&amp;"
-        );
-    }
 
     #[test]
     fn demo_has_one_flow_base_placeholder() {

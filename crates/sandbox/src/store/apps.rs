@@ -1,6 +1,7 @@
 //! The `apps` and `app_keys` tables: the host tenants of the organization (seed 001,
 //! "Applications"; seed 004, "Create App"; issue 10), their credentials, their settings (embed
-//! allow-list, default fee party, flow payout minimum: [`AppSettings`]) and their api keys.
+//! allow-list, default fee party, flow payout minimum, appearance: [`AppSettings`]) and their
+//! api keys.
 //!
 //! One default app is made sure of at start ([`ensure_default_app`]); the organization creates
 //! more (`service::apps`). Api keys are stored as salted hashes only ([`SaltedHash`]); an app
@@ -18,6 +19,7 @@ use crate::secret::{key_matches, random_alphanumeric, SaltedHash};
 use crate::store::organization::organization_id;
 use anyhow::{bail, Context as _};
 use chrono::{DateTime, Duration, Utc};
+use payout_model::appearance::Appearance;
 use payout_model::money::{Cents, FeeParty};
 use payout_model::{App, AppSettings, AppSettingsPatch};
 use sqlx::AnyConnection;
@@ -392,11 +394,13 @@ struct AppRow {
     payout_fee_party: String,
     min_flow_payout: i64,
     reporting_threshold: i64,
+    appearance: String,
     created: i64,
 }
 
 const APP_COLUMNS: &str = "id, name, organization_id, client_id, allowed_origins, \
-                           payout_fee_party, min_flow_payout, reporting_threshold, created";
+                           payout_fee_party, min_flow_payout, reporting_threshold, appearance, \
+                           created";
 
 impl AppRow {
     fn to_app(&self) -> Result<App, Error> {
@@ -420,6 +424,7 @@ impl AppRow {
             payout_fee_party: enum_from_text("payout_fee_party", &self.payout_fee_party)?,
             min_flow_payout: self.min_flow_payout,
             reporting_threshold: self.reporting_threshold,
+            appearance: parse_stored_json("appearance", &self.appearance)?,
             created: from_millis(self.created)?,
         })
     }
@@ -511,18 +516,26 @@ pub(crate) async fn update_settings(
         .normalized_origins()
         .map(|origins| to_json_text(&origins))
         .transpose()?;
+    // Kept as the model re-serialised it: what is stored is only ever the parsed values.
+    let appearance = patch
+        .appearance
+        .as_ref()
+        .map(|appearance| to_json_text(&appearance.normalized()))
+        .transpose()?;
     let changed = sqlx::query(
         "UPDATE apps SET name = COALESCE($1, name), \
          allowed_origins = COALESCE($2, allowed_origins), \
          payout_fee_party = COALESCE($3, payout_fee_party), \
          min_flow_payout = COALESCE($4, min_flow_payout), \
-         reporting_threshold = COALESCE($5, reporting_threshold) WHERE id = $6",
+         reporting_threshold = COALESCE($5, reporting_threshold), \
+         appearance = COALESCE($6, appearance) WHERE id = $7",
     )
     .bind(patch.name.as_deref().map(str::trim))
     .bind(origins)
     .bind(patch.payout_fee_party.map(FeeParty::as_str))
     .bind(patch.min_flow_payout)
     .bind(patch.reporting_threshold)
+    .bind(appearance)
     .bind(app_id.to_string())
     .execute(conn)
     .await?
@@ -543,6 +556,26 @@ pub(crate) async fn allowed_origins(db: &Db, app_id: &str) -> Result<Vec<String>
     match json {
         Some(json) => parse_stored_json("allowed_origins", &json),
         None => Ok(Vec::new()),
+    }
+}
+
+/// What the flow page of an app needs (issue 12): the origins it lists as allowed embedders
+/// and its appearance as stored (`{}` for none); both empty for an app that does not exist.
+pub(crate) async fn page_settings(
+    db: &Db,
+    app_id: &str,
+) -> Result<(Vec<String>, Appearance), Error> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT allowed_origins, appearance FROM apps WHERE id = $1")
+            .bind(app_id)
+            .fetch_optional(db)
+            .await?;
+    match row {
+        Some((origins, appearance)) => Ok((
+            parse_stored_json("allowed_origins", &origins)?,
+            parse_stored_json("appearance", &appearance)?,
+        )),
+        None => Ok((Vec::new(), Appearance::default())),
     }
 }
 
