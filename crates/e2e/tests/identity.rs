@@ -4,7 +4,7 @@
 //! bad-input pass: every wrong field shows its message and nothing typed or saved is lost.
 
 use anyhow::{Context, Result};
-use payout_e2e::{born_years_ago, Browser, Sandbox, TINY_PNG};
+use payout_e2e::{born_years_ago, Browser, HostPage, Sandbox, TINY_PNG};
 use payout_model::endpoint as ep;
 use serde_json::{json, Value};
 
@@ -651,5 +651,35 @@ async fn failed_id_is_explained_and_the_step_stays_open() -> Result<()> {
         .find_all(fantoccini::Locator::Css("[data-state=uploaded]"))
         .await?;
     assert!(uploaded.is_empty(), "pictures kept after a failure");
+    browser.close().await
+}
+
+/// Issue 12: the camera works inside a cross-origin iframe embedded through `embed.js` (its
+/// `allow="camera"`, the flow page's `Permissions-Policy`), with Chromium's fake camera: each
+/// picture is taken with it, never through the file input a blocked camera falls back to.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_camera_works_in_a_flow_embedded_on_another_origin() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let user_id = sandbox.create_user().await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["id-verification"], "user_id": user_id}))
+        .await?;
+    let host = HostPage::start().await?;
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .goto(&host.embedding(flow["link"].as_str().unwrap_or_default(), true))
+        .await?;
+    browser
+        .wait_for("#flow iframe")
+        .await?
+        .enter_frame()
+        .await?;
+    capture_all(&browser).await?;
+    browser.click("[data-testid=idv-submit]").await?;
+    browser
+        .wait_for("[data-testid=idv-result][data-status=verified]")
+        .await?;
+    browser.enter_top().await?;
     browser.close().await
 }
