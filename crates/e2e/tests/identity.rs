@@ -48,42 +48,12 @@ async fn enter_phone_and_code(browser: &Browser, phone: &str) -> Result<()> {
 /// Signs a new person in: phone, code, then the profile of a phone the app does not know.
 async fn sign_up(browser: &Browser, email: &str) -> Result<()> {
     enter_phone_and_code(browser, PHONE).await?;
-    browser.fill("[data-testid=auth-first-name]", "Ada").await?;
-    browser
-        .fill("[data-testid=auth-last-name]", "Lovelace")
-        .await?;
-    browser.fill("[data-testid=auth-email]", email).await?;
-    browser.click("[data-testid=auth-create]").await
+    browser.fill_profile(email).await
 }
 
 /// Fills the US compliance form with good values.
 async fn fill_compliance(browser: &Browser) -> Result<()> {
-    browser.wait_for("[data-testid=step-compliance]").await?;
-    browser
-        .select("[data-testid=compliance-country]", "US")
-        .await?;
-    browser
-        .fill("[data-testid=compliance-first-name]", "Ada")
-        .await?;
-    browser
-        .fill("[data-testid=compliance-last-name]", "Lovelace")
-        .await?;
-    browser
-        .set_value("[data-testid=compliance-dob]", &born_years_ago(30))
-        .await?;
-    browser.fill("[data-testid=compliance-tin]", SSN).await?;
-    browser
-        .fill("[data-testid=compliance-line1]", "1 Market St")
-        .await?;
-    browser
-        .fill("[data-testid=compliance-city]", "San Francisco")
-        .await?;
-    browser
-        .select("[data-testid=compliance-region]", "CA")
-        .await?;
-    browser
-        .fill("[data-testid=compliance-postal-code]", "94103")
-        .await
+    browser.fill_w9(SSN).await
 }
 
 /// Takes all three pictures with the fake camera and waits for each upload.
@@ -515,14 +485,7 @@ async fn resent_code_signs_in_and_a_w8ben_is_filed() -> Result<()> {
         .await?;
     browser.fill("[data-testid=auth-code]", CODE).await?;
     browser.click("[data-testid=auth-verify]").await?;
-    browser.fill("[data-testid=auth-first-name]", "Ada").await?;
-    browser
-        .fill("[data-testid=auth-last-name]", "Lovelace")
-        .await?;
-    browser
-        .fill("[data-testid=auth-email]", "ada@example.com")
-        .await?;
-    browser.click("[data-testid=auth-create]").await?;
+    browser.fill_profile("ada@example.com").await?;
 
     // A W-8BEN: country of residence, foreign tax id, no state or ZIP rules.
     browser.wait_for("[data-testid=step-compliance]").await?;

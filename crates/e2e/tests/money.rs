@@ -58,13 +58,7 @@ async fn user_adds_methods_makes_paypal_default_and_pays_out() -> Result<()> {
         .await?;
     browser.click("[data-testid=platform-ach]").await?;
     browser
-        .fill("[data-testid=routing-number]", "011000015")
-        .await?;
-    browser
-        .fill("[data-testid=account-number]", "000123456789")
-        .await?;
-    browser
-        .fill("[data-testid=account-number-confirm]", "000123456789")
+        .fill_bank_account("011000015", "000123456789")
         .await?;
     browser.click("[data-testid=add-method-submit]").await?;
     browser
@@ -429,15 +423,7 @@ async fn user_connects_and_removes_bank_accounts() -> Result<()> {
         ("011000015", "000123456789", "checking"),
         ("021000021", "55554444", "savings"),
     ] {
-        browser
-            .fill("[data-testid=routing-number]", routing)
-            .await?;
-        browser
-            .fill("[data-testid=account-number]", account)
-            .await?;
-        browser
-            .fill("[data-testid=account-number-confirm]", account)
-            .await?;
+        browser.fill_bank_account(routing, account).await?;
         browser
             .click(&format!("[data-testid=account-type-{kind}]"))
             .await?;
