@@ -1102,13 +1102,17 @@ impl Browser {
         self.set_value("[data-testid=compliance-dob]", &born_years_ago(30))
             .await?;
         self.fill("[data-testid=compliance-tin]", ssn).await?;
-        self.fill("[data-testid=compliance-line1]", "1 Market St")
-            .await?;
-        self.fill("[data-testid=compliance-city]", "San Francisco")
-            .await?;
-        self.select("[data-testid=compliance-region]", "CA").await?;
-        self.fill("[data-testid=compliance-postal-code]", "94103")
-            .await
+        self.fill_address("compliance").await
+    }
+
+    /// Fills the US address fields whose test ids start with `prefix` (`compliance`, `bgc`):
+    /// 1 Market St, San Francisco, CA 94103.
+    pub async fn fill_address(&self, prefix: &str) -> Result<()> {
+        let field = |name: &str| format!("[data-testid={prefix}-{name}]");
+        self.fill(&field("line1"), "1 Market St").await?;
+        self.fill(&field("city"), "San Francisco").await?;
+        self.select(&field("region"), "CA").await?;
+        self.fill(&field("postal-code"), "94103").await
     }
 
     /// Fills a bank account's fields (manage-payments, or ACH in manage-payouts): the routing
@@ -1302,16 +1306,26 @@ impl Browser {
         Ok(())
     }
 
-    /// Presses Tab until the focused element matches `css` (at most 30 times); fails naming
+    /// Presses Tab until the focused element matches `css` (at most 40 times), then checks the
+    /// focus shows (WCAG 2.4.7: the element draws an outline or a box shadow); fails naming
     /// where focus went instead.
     pub async fn tab_to(&self, css: &str) -> Result<()> {
-        for _ in 0..30 {
+        for _ in 0..40 {
             if self.focus_is(css).await? {
+                let shown = "var s = getComputedStyle(document.activeElement);
+                    return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) ||
+                           s.boxShadow !== 'none';";
+                if self.eval(shown).await? != json!(true) {
+                    bail!("{css} has focus but shows no focus indicator");
+                }
                 return Ok(());
             }
             self.press("\u{e004}").await?;
         }
-        bail!("30 presses of Tab never reached {css}")
+        let has = self
+            .eval("var el = document.activeElement; return el ? el.outerHTML.slice(0, 160) : null;")
+            .await?;
+        bail!("40 presses of Tab never reached {css}; focus is on {has}")
     }
 
     /// Checks that no CSP violation happened ([`Browser::csp_violations`]), then ends the

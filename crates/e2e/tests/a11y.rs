@@ -38,8 +38,8 @@ async fn claimed_user(sandbox: &Sandbox, flow: &Value) -> Result<String> {
 /// W-8BEN form, saved), ID verification (camera open, pictures taken, decision), the background
 /// check on file and its result, manage-payments (empty, an account, its removal's
 /// confirmation), manage-payouts (empty, ACH's fields, a method), payout (form, review, paid),
-/// the done screen; then a background check asking for its own data (and its errors) and the
-/// flow-not-found screen.
+/// the done screen; then a background check asking for its own data (and its errors), and the
+/// error screens: session expired, network down, flow not found.
 async fn walk_every_screen(
     sandbox: &Sandbox,
     browser: &Browser,
@@ -210,6 +210,37 @@ async fn walk_every_screen(
     browser.click("[data-testid=bgc-submit]").await?;
     browser.wait_for("[data-testid=bgc-ssn-error]").await?;
     check(browser, &at("background-check: errors")).await?;
+    // Its session runs out: the next request shows the expired screen.
+    let lifetime = (payout_model::SESSION_TTL_MINUTES + 1) * 60;
+    sandbox.shift_clock(lifetime);
+    browser.fill("[data-testid=bgc-ssn]", "287-65-4321").await?;
+    browser
+        .set_value("[data-testid=bgc-dob]", &born_years_ago(30))
+        .await?;
+    browser.fill_address("bgc").await?;
+    browser.click("[data-testid=bgc-submit]").await?;
+    let expired = browser
+        .wait_for("[data-testid=screen-error-session-expired]")
+        .await;
+    sandbox.shift_clock(-lifetime);
+    expired?;
+    check(browser, &at("session expired")).await?;
+
+    // The server cannot be reached: the network-down screen.
+    browser.cdp("Network.enable", json!({})).await?;
+    browser
+        .cdp("Network.setBlockedURLs", json!({"urls": ["*/api/*"]}))
+        .await?;
+    browser
+        .client
+        .goto(&format!("{link}?locale={locale}"))
+        .await?;
+    let down = browser.wait_for("[data-testid=screen-error-network]").await;
+    browser
+        .cdp("Network.setBlockedURLs", json!({"urls": []}))
+        .await?;
+    down?;
+    check(browser, &at("network down")).await?;
 
     let unknown = format!(
         "{}/flow/{}?locale={locale}",
@@ -300,7 +331,10 @@ async fn heading_focused(browser: &Browser, step: &str) -> Result<()> {
 async fn a_whole_flow_is_done_with_the_keyboard_alone() -> Result<()> {
     let sandbox = Sandbox::start().await?;
     let flow = sandbox
-        .create_flow(json!({"steps": ["compliance", "manage-payouts", "payout"]}))
+        .create_flow(
+            json!({"steps": ["compliance", "id-verification", "background-check",
+                                      "manage-payments", "manage-payouts", "payout"]}),
+        )
         .await?;
     let browser = Browser::start().await?;
     browser
@@ -351,6 +385,49 @@ async fn a_whole_flow_is_done_with_the_keyboard_alone() -> Result<()> {
     browser.wait_for("[data-testid=compliance-saved]").await?;
     enter_on(&browser, "[data-testid=compliance-continue]").await?;
 
+    // ID verification: each picture by the camera, opened and taken with Enter.
+    heading_focused(&browser, "id-verification").await?;
+    for side in ["front", "back", "selfie"] {
+        enter_on(&browser, &format!("[data-testid=idv-{side}-camera]")).await?;
+        enter_on(&browser, "[data-testid=idv-capture]").await?;
+        browser
+            .wait_for(&format!(
+                "[data-testid=idv-{side}-status][data-state=uploaded]"
+            ))
+            .await?;
+    }
+    enter_on(&browser, "[data-testid=idv-submit]").await?;
+    browser
+        .wait_for("[data-testid=idv-result][data-status=verified]")
+        .await?;
+    enter_on(&browser, "[data-testid=idv-continue]").await?;
+
+    // The background check runs on the tax details on file.
+    heading_focused(&browser, "background-check").await?;
+    enter_on(&browser, "[data-testid=bgc-submit]").await?;
+    browser
+        .wait_for("[data-testid=bgc-result][data-status=clear]")
+        .await?;
+    enter_on(&browser, "[data-testid=bgc-continue]").await?;
+
+    // Manage payments: a checking account connected.
+    heading_focused(&browser, "manage-payments").await?;
+    type_into(&browser, "[data-testid=routing-number]", "011000015").await?;
+    type_into(&browser, "[data-testid=account-number]", "000123456789").await?;
+    type_into(
+        &browser,
+        "[data-testid=account-number-confirm]",
+        "000123456789",
+    )
+    .await?;
+    browser
+        .tab_to("[data-testid=account-type-checking]")
+        .await?;
+    browser.press(SPACE).await?;
+    enter_on(&browser, "[data-testid=add-bank-submit]").await?;
+    browser.wait_for("[data-testid=bank-account-label]").await?;
+    enter_on(&browser, "[data-testid=manage-payments-continue]").await?;
+
     // Manage payouts: PayPal (the first platform) chosen with Space, a method added, then on.
     heading_focused(&browser, "manage-payouts").await?;
     browser.tab_to("[data-testid=platform-paypal]").await?;
@@ -391,7 +468,14 @@ async fn a_whole_flow_is_done_with_the_keyboard_alone() -> Result<()> {
     assert_eq!(payouts[0]["amount"], 2_500);
     assert_eq!(
         sandbox.completed_steps(&flow).await?,
-        json!(["compliance", "manage-payouts", "payout"])
+        json!([
+            "compliance",
+            "id-verification",
+            "background-check",
+            "manage-payments",
+            "manage-payouts",
+            "payout"
+        ])
     );
 
     // Reduced motion: the done screen's button has a transition; with the preference, nothing
