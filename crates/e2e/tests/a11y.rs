@@ -38,8 +38,8 @@ async fn claimed_user(sandbox: &Sandbox, flow: &Value) -> Result<String> {
 /// W-8BEN form, saved), ID verification (camera open, pictures taken, decision), the background
 /// check on file and its result, manage-payments (empty, an account, its removal's
 /// confirmation), manage-payouts (empty, ACH's fields, a method), payout (form, review, paid),
-/// the done screen; then a background check asking for its own data (and its errors), and the
-/// error screens: session expired, network down, flow not found.
+/// the done screen; then a background check asking for its own data (its errors, a failed
+/// check), and the error screens: session expired, network down, flow not found.
 async fn walk_every_screen(
     sandbox: &Sandbox,
     browser: &Browser,
@@ -198,7 +198,7 @@ async fn walk_every_screen(
     // The background check of a user with no tax details on file asks for them itself.
     let user_id = sandbox.create_user().await?;
     let bgc = sandbox
-        .create_flow(json!({"steps": ["background-check"], "user_id": user_id}))
+        .create_flow(json!({"steps": ["background-check", "manage-payouts"], "user_id": user_id}))
         .await?;
     let link = bgc["link"].as_str().unwrap_or_default();
     browser
@@ -210,15 +210,26 @@ async fn walk_every_screen(
     browser.click("[data-testid=bgc-submit]").await?;
     browser.wait_for("[data-testid=bgc-ssn-error]").await?;
     check(browser, &at("background-check: errors")).await?;
-    // Its session runs out: the next request shows the expired screen.
-    let lifetime = (payout_model::SESSION_TTL_MINUTES + 1) * 60;
-    sandbox.shift_clock(lifetime);
-    browser.fill("[data-testid=bgc-ssn]", "287-65-4321").await?;
+    // The sandbox's failing SSN: the check fails, and says so.
+    browser
+        .fill(
+            "[data-testid=bgc-ssn]",
+            payout_sandbox::test_values::SANDBOX_FAILING_SSN,
+        )
+        .await?;
     browser
         .set_value("[data-testid=bgc-dob]", &born_years_ago(30))
         .await?;
     browser.fill_address("bgc").await?;
     browser.click("[data-testid=bgc-submit]").await?;
+    browser
+        .wait_for("[data-testid=bgc-result][data-status=failed]")
+        .await?;
+    check(browser, &at("background-check: failed")).await?;
+    // Then the session runs out: the next step's first request shows the expired screen.
+    let lifetime = (payout_model::SESSION_TTL_MINUTES + 1) * 60;
+    sandbox.shift_clock(lifetime);
+    browser.click("[data-testid=bgc-continue]").await?;
     let expired = browser
         .wait_for("[data-testid=screen-error-session-expired]")
         .await;
