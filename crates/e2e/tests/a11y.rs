@@ -39,7 +39,8 @@ async fn claimed_user(sandbox: &Sandbox, flow: &Value) -> Result<String> {
 /// check on file and its result, manage-payments (empty, an account, its removal's
 /// confirmation), manage-payouts (empty, ACH's fields, a method), payout (form, review, paid),
 /// the done screen; then a background check asking for its own data (its errors, a failed
-/// check), and the error screens: session expired, network down, flow not found.
+/// check), the payout step refusing that user, and the error screens: session expired, network
+/// down, flow not found.
 async fn walk_every_screen(
     sandbox: &Sandbox,
     browser: &Browser,
@@ -72,7 +73,14 @@ async fn walk_every_screen(
     browser.click("[data-testid=auth-verify]").await?;
     browser.wait_for("[data-testid=auth-profile-form]").await?;
     check(browser, &at("sign-in: profile")).await?;
-    browser.fill_profile("ada@example.com").await?;
+    // English's ID goes to review (the sandbox's `+review` email), Spanish's is verified.
+    let review = locale == "en";
+    let email = if review {
+        "ada+review@example.com"
+    } else {
+        "ada@example.com"
+    };
+    browser.fill_profile(email).await?;
 
     browser.wait_for("[data-testid=step-compliance]").await?;
     check(browser, &at("compliance")).await?;
@@ -115,10 +123,11 @@ async fn walk_every_screen(
     }
     check(browser, &at("id-verification: pictures taken")).await?;
     browser.click("[data-testid=idv-submit]").await?;
+    let decision = if review { "needs_review" } else { "verified" };
     browser
-        .wait_for("[data-testid=idv-result][data-status=verified]")
+        .wait_for(&format!("[data-testid=idv-result][data-status={decision}]"))
         .await?;
-    check(browser, &at("id-verification: verified")).await?;
+    check(browser, &at(&format!("id-verification: {decision}"))).await?;
     browser.click("[data-testid=idv-continue]").await?;
 
     browser
@@ -236,6 +245,23 @@ async fn walk_every_screen(
     sandbox.shift_clock(-lifetime);
     expired?;
     check(browser, &at("session expired")).await?;
+
+    // The failed check blocks that user's payouts: the payout step explains.
+    sandbox.fund_user(&user_id, 1_000).await?;
+    let method = json!({"platform": "paypal", "email": "ada@example.com"});
+    sandbox
+        .host_ok::<ep::AddPayoutMethod>(&payout_e2e::id(&user_id)?, Some(method))
+        .await?;
+    let payout = sandbox
+        .create_flow(json!({"steps": ["payout"], "user_id": user_id}))
+        .await?;
+    let payout_link = payout["link"].as_str().unwrap_or_default();
+    browser
+        .client
+        .goto(&format!("{payout_link}?locale={locale}"))
+        .await?;
+    browser.wait_for("[data-testid=payout-blocked]").await?;
+    check(browser, &at("payout: blocked")).await?;
 
     // The server cannot be reached: the network-down screen.
     browser.cdp("Network.enable", json!({})).await?;
