@@ -445,15 +445,18 @@ async fn a_whole_flow_is_done_with_the_keyboard_alone() -> Result<()> {
     type_into(&browser, "[data-testid=auth-email]", "ada@example.com").await?;
     enter_on(&browser, "[data-testid=auth-create]").await?;
 
-    // Compliance: a select changes by typing its option's name, the date by its digits.
+    // Compliance: sent empty, focus goes to the first wrong field (after the country, which has
+    // a default); Shift+Tab reaches the country. A select changes by typing its option's name,
+    // the date by its digits.
     heading_focused(&browser, "compliance").await?;
-    type_into(
-        &browser,
-        "[data-testid=compliance-country]",
-        "United States",
-    )
-    .await?;
-    type_into(&browser, "[data-testid=compliance-first-name]", "Ada").await?;
+    enter_on(&browser, "[data-testid=compliance-submit]").await?;
+    browser
+        .wait_for_focus("[data-testid=compliance-first-name][aria-invalid=true]")
+        .await?;
+    browser.press("Ada").await?;
+    browser.press(&format!("{SHIFT}{TAB}")).await?;
+    assert!(browser.focus_is("[data-testid=compliance-country]").await?);
+    browser.press("United States").await?;
     type_into(&browser, "[data-testid=compliance-last-name]", "Lovelace").await?;
     let dob = born_years_ago(30);
     let (year, rest) = dob.split_at(4);
