@@ -1,8 +1,9 @@
-//! End-to-end accessibility and phone fit (issue 12): every screen of every step, in every
-//! language the app ships, checked by axe-core (WCAG 2.x A/AA and axe's best practices) and at
-//! a 360×640 phone viewport (no sideways scroll, 44×44 px touch targets), in one walk per
-//! language; and a whole flow done with the keyboard alone, focus landing on each new step's
-//! heading. axe-core comes from `PAYOUT_E2E_AXE` (`scripts/setup.sh` fetches it, pinned).
+//! End-to-end accessibility and phone fit (issue 12): every screen of every step (and payout
+//! links' and the error screens), in every language the app ships, checked by axe-core (WCAG
+//! 2.x A/AA and axe's best practices) and at a 360×640 phone viewport (no sideways scroll,
+//! 44×44 px touch targets), in one walk per language; and a whole flow done with the keyboard
+//! alone, focus landing on each new step's heading, and reduced motion honoured. axe-core comes
+//! from `PAYOUT_E2E_AXE` (`scripts/setup.sh` fetches it, pinned).
 
 use anyhow::{Context, Result};
 use payout_e2e::{born_years_ago, Browser, HostPage, Sandbox};
@@ -23,6 +24,18 @@ async fn check(browser: &Browser, screen: &str) -> Result<()> {
     browser.assert_fits_phone(screen).await
 }
 
+/// A flow's steps when it has every step the walks go through (redirect aside: it leaves).
+fn every_step() -> Value {
+    json!([
+        "compliance",
+        "id-verification",
+        "background-check",
+        "manage-payments",
+        "manage-payouts",
+        "payout"
+    ])
+}
+
 /// The user a flow claimed at sign-in.
 async fn claimed_user(sandbox: &Sandbox, flow: &Value) -> Result<String> {
     let id = payout_e2e::id(flow["id"].as_str().unwrap_or_default())?;
@@ -33,26 +46,21 @@ async fn claimed_user(sandbox: &Sandbox, flow: &Value) -> Result<String> {
         .to_owned())
 }
 
-/// Walks a new user through a flow with every step, in `locale`, checking each screen
+/// Walks a new user through a flow with [`every_step`], in `locale`, checking each screen
 /// ([`check`]) as it shows: sign-in's three forms, compliance (the W-9 form, its errors, the
-/// W-8BEN form, saved), ID verification (camera open, pictures taken, decision), the background
-/// check on file and its result, manage-payments (empty, an account, its removal's
-/// confirmation), manage-payouts (empty, ACH's fields, a method), payout (form, review, paid),
-/// the done screen; then a background check asking for its own data (its errors, a failed
-/// check), the payout step refusing that user, and the error screens: session expired, network
-/// down, flow not found.
+/// W-8BEN form, saved), ID verification (camera open, pictures taken, the decision: in review in
+/// English, verified in Spanish), the background check on file and its result, manage-payments
+/// (empty, an account, its removal's confirmation), manage-payouts (empty, ACH's fields, a
+/// method), payout (form, review, paid), the done screen; then a background check asking for
+/// its own data (its errors, a failed check), the payout step refusing that user, and the error
+/// screens: session expired, network down, flow not found.
 async fn walk_every_screen(
     sandbox: &Sandbox,
     browser: &Browser,
     locale: &str,
     phone: &str,
 ) -> Result<()> {
-    let flow = sandbox
-        .create_flow(
-            json!({"steps": ["compliance", "id-verification", "background-check",
-                                      "manage-payments", "manage-payouts", "payout"]}),
-        )
-        .await?;
+    let flow = sandbox.create_flow(json!({"steps": every_step()})).await?;
     let link = flow["link"].as_str().unwrap_or_default();
     browser
         .client
@@ -413,12 +421,7 @@ async fn heading_focused(browser: &Browser, step: &str) -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_whole_flow_is_done_with_the_keyboard_alone() -> Result<()> {
     let sandbox = Sandbox::start().await?;
-    let flow = sandbox
-        .create_flow(
-            json!({"steps": ["compliance", "id-verification", "background-check",
-                                      "manage-payments", "manage-payouts", "payout"]}),
-        )
-        .await?;
+    let flow = sandbox.create_flow(json!({"steps": every_step()})).await?;
     let browser = Browser::start().await?;
     browser
         .client
@@ -552,17 +555,7 @@ async fn a_whole_flow_is_done_with_the_keyboard_alone() -> Result<()> {
         .await?;
     assert_eq!(payouts.len(), 1, "{payouts:?}");
     assert_eq!(payouts[0]["amount"], 2_500);
-    assert_eq!(
-        sandbox.completed_steps(&flow).await?,
-        json!([
-            "compliance",
-            "id-verification",
-            "background-check",
-            "manage-payments",
-            "manage-payouts",
-            "payout"
-        ])
-    );
+    assert_eq!(sandbox.completed_steps(&flow).await?, every_step());
 
     // Reduced motion: the done screen's button has a transition; with the preference, nothing
     // on screen animates or transitions.
