@@ -92,6 +92,19 @@ async fn walk_every_screen(
 
     browser.wait_for("[data-testid=step-compliance]").await?;
     check(browser, &at("compliance")).await?;
+    // Countries are named in the page's language, not English inside Spanish.
+    let country = browser
+        .eval(
+            "var s = document.querySelector('[data-testid=compliance-country]');
+             return s.options[s.selectedIndex].text;",
+        )
+        .await?;
+    let us = if locale == "es" {
+        "Estados Unidos"
+    } else {
+        "United States"
+    };
+    assert_eq!(country, json!(us), "the country picker in {locale}");
     browser.click("[data-testid=compliance-submit]").await?;
     browser
         .wait_for("[data-testid=compliance-first-name-error]")
