@@ -36,6 +36,46 @@ fn every_step() -> Value {
     ])
 }
 
+/// Takes the three ID pictures with the fake camera, clicking, and waits for each upload;
+/// checks the screen with the camera open first when `camera_screen` names it.
+async fn take_pictures(browser: &Browser, camera_screen: Option<&str>) -> Result<()> {
+    for side in ["front", "back", "selfie"] {
+        browser
+            .click(&format!("[data-testid=idv-{side}-camera]"))
+            .await?;
+        browser.wait_for("[data-testid=idv-capture]").await?;
+        if let (Some(screen), "front") = (camera_screen, side) {
+            check(browser, screen).await?;
+        }
+        browser.click("[data-testid=idv-capture]").await?;
+        browser
+            .wait_for(&format!(
+                "[data-testid=idv-{side}-status][data-state=uploaded]"
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Opens a new flow of `steps` for `user_id` (pre-authenticated) in `locale`; returns its link.
+async fn open_for(
+    sandbox: &Sandbox,
+    browser: &Browser,
+    user_id: &str,
+    steps: Value,
+    locale: &str,
+) -> Result<String> {
+    let flow = sandbox
+        .create_flow(json!({"steps": steps, "user_id": user_id}))
+        .await?;
+    let link = flow["link"].as_str().unwrap_or_default().to_owned();
+    browser
+        .client
+        .goto(&format!("{link}?locale={locale}"))
+        .await?;
+    Ok(link)
+}
+
 /// The user a flow claimed at sign-in.
 async fn claimed_user(sandbox: &Sandbox, flow: &Value) -> Result<String> {
     let id = payout_e2e::id(flow["id"].as_str().unwrap_or_default())?;
@@ -49,7 +89,8 @@ async fn claimed_user(sandbox: &Sandbox, flow: &Value) -> Result<String> {
 /// Walks a new user through a flow with [`every_step`], in `locale`, checking each screen
 /// ([`check`]) as it shows: sign-in's three forms, compliance (the W-9 form, its errors, the
 /// W-8BEN form, saved), ID verification (camera open, pictures taken, the decision: in review in
-/// English, verified in Spanish), the background check on file and its result, manage-payments
+/// English, verified in Spanish; and failed, for another user), the background check on file
+/// and its result, manage-payments
 /// (empty, an account, its removal's confirmation), manage-payouts (empty, ACH's fields, a
 /// method), payout (form, review, paid), the done screen; then a background check asking for
 /// its own data (its errors, a failed check), the payout step refusing that user, and the error
@@ -127,21 +168,7 @@ async fn walk_every_screen(
         .wait_for("[data-testid=step-id-verification]")
         .await?;
     check(browser, &at("id-verification")).await?;
-    for side in ["front", "back", "selfie"] {
-        browser
-            .click(&format!("[data-testid=idv-{side}-camera]"))
-            .await?;
-        browser.wait_for("[data-testid=idv-capture]").await?;
-        if side == "front" {
-            check(browser, &at("id-verification: camera")).await?;
-        }
-        browser.click("[data-testid=idv-capture]").await?;
-        browser
-            .wait_for(&format!(
-                "[data-testid=idv-{side}-status][data-state=uploaded]"
-            ))
-            .await?;
-    }
+    take_pictures(browser, Some(&at("id-verification: camera"))).await?;
     check(browser, &at("id-verification: pictures taken")).await?;
     browser.click("[data-testid=idv-submit]").await?;
     let decision = if review { "needs_review" } else { "verified" };
@@ -225,16 +252,31 @@ async fn walk_every_screen(
         checks_catch_what_they_look_for(browser).await?;
     }
 
+    // An ID the sandbox fails (its `+fail` email): explained, with another try offered.
+    let body = json!({"first_name": "Ada", "last_name": "Lovelace",
+                      "email": "ada+fail@example.com", "country_code": "1",
+                      "phone_number": "4155550123"});
+    let failing = sandbox.host_ok::<ep::CreateUser>(&(), Some(body)).await?;
+    let failing = failing["id"].as_str().unwrap_or_default();
+    open_for(
+        sandbox,
+        browser,
+        failing,
+        json!(["id-verification"]),
+        locale,
+    )
+    .await?;
+    take_pictures(browser, None).await?;
+    browser.click("[data-testid=idv-submit]").await?;
+    browser
+        .wait_for("[data-testid=idv-result][data-status=failed]")
+        .await?;
+    check(browser, &at("id-verification: failed")).await?;
+
     // The background check of a user with no tax details on file asks for them itself.
     let user_id = sandbox.create_user().await?;
-    let bgc = sandbox
-        .create_flow(json!({"steps": ["background-check", "manage-payouts"], "user_id": user_id}))
-        .await?;
-    let link = bgc["link"].as_str().unwrap_or_default();
-    browser
-        .client
-        .goto(&format!("{link}?locale={locale}"))
-        .await?;
+    let steps = json!(["background-check", "manage-payouts"]);
+    let link = open_for(sandbox, browser, &user_id, steps, locale).await?;
     browser.wait_for("[data-testid=bgc-form]").await?;
     check(browser, &at("background-check: form")).await?;
     browser.click("[data-testid=bgc-submit]").await?;
@@ -273,14 +315,7 @@ async fn walk_every_screen(
     sandbox
         .host_ok::<ep::AddPayoutMethod>(&payout_e2e::id(&user_id)?, Some(method))
         .await?;
-    let payout = sandbox
-        .create_flow(json!({"steps": ["payout"], "user_id": user_id}))
-        .await?;
-    let payout_link = payout["link"].as_str().unwrap_or_default();
-    browser
-        .client
-        .goto(&format!("{payout_link}?locale={locale}"))
-        .await?;
+    open_for(sandbox, browser, &user_id, json!(["payout"]), locale).await?;
     browser.wait_for("[data-testid=payout-blocked]").await?;
     check(browser, &at("payout: blocked")).await?;
 
