@@ -1334,6 +1334,67 @@ async fn a_blocked_camera_says_why_and_keeps_the_file_input() {
     drop(blocked);
 }
 
+/// `navigator.mediaDevices.getUserMedia` that never answers (a camera slow to start), counting
+/// its calls, until dropped.
+struct SlowCamera(js_sys::Object);
+
+impl SlowCamera {
+    fn new() -> Self {
+        let devices: js_sys::Object =
+            js_sys::Reflect::get(&window().navigator(), &"mediaDevices".into())
+                .expect("navigator.mediaDevices")
+                .unchecked_into();
+        let pending = js_sys::Function::new_no_args(
+            "window.__cameraAsks = (window.__cameraAsks || 0) + 1; return new Promise(function () {});",
+        );
+        js_sys::Reflect::set(&window(), &"__cameraAsks".into(), &0.into()).expect("reset");
+        js_sys::Reflect::set(&devices, &"getUserMedia".into(), &pending).expect("replaced");
+        SlowCamera(devices)
+    }
+
+    /// How many times the camera was asked for.
+    fn asks(&self) -> f64 {
+        js_sys::Reflect::get(&window(), &"__cameraAsks".into())
+            .ok()
+            .and_then(|n| n.as_f64())
+            .unwrap_or(0.0)
+    }
+}
+
+impl Drop for SlowCamera {
+    fn drop(&mut self) {
+        let _ = js_sys::Reflect::delete_property(&self.0, &"getUserMedia".into());
+    }
+}
+
+/// Issue 12: while the camera opens, "Use camera" keeps the keyboard's focus (it is never
+/// disabled, which would drop focus to the page and leave "Take photo" to take it without a
+/// focus ring) and further presses do nothing.
+#[wasm_bindgen_test]
+async fn use_camera_keeps_focus_while_the_camera_opens() {
+    let slow = SlowCamera::new();
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    let button = get(&m.root, "idv-front-camera");
+    let _ = button
+        .clone()
+        .dyn_into::<web_sys::HtmlElement>()
+        .expect("a button")
+        .focus();
+    click(&m.root, "idv-front-camera");
+    until("the camera asked for", || slow.asks() == 1.0).await;
+    for _ in 0..3 {
+        leptos::task::tick().await;
+    }
+    assert!(!button.has_attribute("disabled"));
+    assert_eq!(active_testid().as_deref(), Some("idv-front-camera"));
+    click(&m.root, "idv-front-camera");
+    click(&m.root, "idv-back-camera");
+    leptos::task::tick().await;
+    assert_eq!(slow.asks(), 1.0, "the camera asked for again while opening");
+    drop(slow);
+}
+
 #[wasm_bindgen_test]
 async fn closing_the_camera_returns_focus_to_use_camera_and_escape_closes_it() {
     let fake = Fake::new(&["id-verification"]);
