@@ -1306,17 +1306,22 @@ impl Browser {
         Ok(())
     }
 
-    /// Presses Tab until the focused element matches `css` (at most 40 times), then checks the
-    /// focus shows (WCAG 2.4.7: the element draws an outline or a box shadow); fails naming
-    /// where focus went instead.
+    /// Waits for `css`, presses Tab until the focused element matches it (at most 40 times),
+    /// then checks the focus shows (WCAG 2.4.7: the element draws an outline or a box shadow);
+    /// fails naming where focus went instead.
     pub async fn tab_to(&self, css: &str) -> Result<()> {
+        // Tabbing before the target is on screen would only wander past where it will be.
+        self.wait_for(css).await?;
         for _ in 0..40 {
             if self.focus_is(css).await? {
-                let shown = "var s = getComputedStyle(document.activeElement);
-                    return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) ||
-                           s.boxShadow !== 'none';";
-                if self.eval(shown).await? != json!(true) {
-                    bail!("{css} has focus but shows no focus indicator");
+                let shown = "var el = document.activeElement, s = getComputedStyle(el);
+                    if ((s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) ||
+                        s.boxShadow !== 'none') return true;
+                    return {focusVisible: el.matches(':focus-visible'), outline: s.outline,
+                            element: el.outerHTML.slice(0, 160)};";
+                let seen = self.eval(shown).await?;
+                if seen != json!(true) {
+                    bail!("{css} has focus but shows no focus indicator: {seen}");
                 }
                 return Ok(());
             }

@@ -522,10 +522,14 @@ async fn a_whole_flow_is_done_with_the_keyboard_alone() -> Result<()> {
     browser.wait_for("[data-testid=compliance-saved]").await?;
     enter_on(&browser, "[data-testid=compliance-continue]").await?;
 
-    // ID verification: each picture by the camera, opened and taken with Enter.
+    // ID verification: each picture by the camera, opened and taken with Enter, focus going to
+    // "Take photo" once the camera is on.
     heading_focused(&browser, "id-verification").await?;
     for side in ["front", "back", "selfie"] {
         enter_on(&browser, &format!("[data-testid=idv-{side}-camera]")).await?;
+        // The camera on, focus moves to "Take photo".
+        browser.wait_for("[data-testid=idv-capture]").await?;
+        browser.wait_for_focus("[data-testid=idv-capture]").await?;
         enter_on(&browser, "[data-testid=idv-capture]").await?;
         browser
             .wait_for(&format!(
