@@ -1,7 +1,10 @@
 //! `payout-e2e`: the harness for end-to-end tests of payout-flows. It owns starting the real
 //! parts on loopback — the sandbox API server (in-process, on a real socket, with a fresh SQLite
 //! file), a host page server on another origin, and Chromium driven through chromedriver — and
-//! the host-side REST calls the tests make. The tests themselves live in `tests/`.
+//! the host-side REST calls the tests make, the form filling several tests share, and what a
+//! screen is checked with (issue 12): axe-core ([`Browser::assert_accessible`]), the phone fit
+//! ([`Browser::assert_fits_phone`]) and the keyboard ([`Browser::press`], [`Browser::tab_to`]).
+//! The tests themselves live in `tests/`.
 //!
 //! The built app is taken from `PAYOUT_E2E_DIST` (the test command builds it with trunk first),
 //! so these tests catch a broken release build, which wasm-bindgen-test cannot.
