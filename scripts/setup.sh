@@ -12,11 +12,16 @@
 #   binaryen (wasm-opt) 132  from npm; Debian's binaryen 108 builds a wasm that renders blank
 #   schemathesis 4.32.5      from PyPI into its own virtualenv; checks the sandbox against its
 #                            OpenAPI document (scripts/schemathesis.sh)
+#   axe-core 4.14.1          from the npm registry (the tarball, sha512-checked; no node needed):
+#                            the e2e accessibility walk injects its axe.min.js (PAYOUT_E2E_AXE)
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
 SCHEMATHESIS_VERSION=4.32.5
+AXE_VERSION=4.14.1
+# The registry's `dist.integrity` for axe-core-$AXE_VERSION.tgz (npm view axe-core@$AXE_VERSION).
+AXE_INTEGRITY=sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools="${PAYOUT_FLOWS_TOOLS:-$HOME/.cache/payout-flows/tools}"
@@ -83,5 +88,25 @@ if [ "${NEED_BROWSER:-0}" = 1 ] \
   "$tools/schemathesis/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 export SCHEMATHESIS="$tools/schemathesis/bin/st"
+
+# axe-core, pinned, for the e2e accessibility walk (crates/e2e/tests/a11y.rs): the registry's
+# tarball, checked against its sha512 integrity before anything is unpacked.
+axe_dir="$tools/axe-core-$AXE_VERSION"
+if [ "${NEED_BROWSER:-0}" = 1 ] && [ ! -s "$axe_dir/axe.min.js" ]; then
+  say "fetching axe-core $AXE_VERSION from the npm registry"
+  axe_tgz=$(mktemp)
+  curl -fsSL --retry 3 -o "$axe_tgz" \
+    "https://registry.npmjs.org/axe-core/-/axe-core-$AXE_VERSION.tgz"
+  got="sha512-$(openssl dgst -sha512 -binary "$axe_tgz" | base64 -w0)"
+  if [ "$got" != "$AXE_INTEGRITY" ]; then
+    rm -f "$axe_tgz"
+    echo "setup: axe-core-$AXE_VERSION.tgz: integrity $got, expected $AXE_INTEGRITY" >&2
+    exit 1
+  fi
+  mkdir -p "$axe_dir"
+  tar -xzf "$axe_tgz" -C "$axe_dir" --strip-components=1 package/axe.min.js
+  rm -f "$axe_tgz"
+fi
+export PAYOUT_E2E_AXE="$axe_dir/axe.min.js"
 
 say "tools ready: $(trunk --version), $(wasm-bindgen --version), wasm-opt $(wasm-opt --version | awk '{print $3}')"

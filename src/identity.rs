@@ -77,8 +77,8 @@ pub fn country_options() -> Vec<(String, String)> {
     options
 }
 
-/// `Intl.DisplayNames` for regions in English (the app's only language yet), where the browser
-/// has it.
+/// `Intl.DisplayNames` for regions in the language shown (so a Spanish page names the countries
+/// in Spanish, not English inside Spanish), where the browser has it.
 fn region_names() -> Option<js_sys::Intl::DisplayNames> {
     let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
     if !js_sys::Reflect::has(&intl, &"DisplayNames".into()).unwrap_or(false) {
@@ -86,7 +86,7 @@ fn region_names() -> Option<js_sys::Intl::DisplayNames> {
     }
     let options = js_sys::Intl::DisplayNamesOptions::new();
     options.set_type(js_sys::Intl::DisplayNamesType::Region);
-    let locales = js_sys::Array::of1(&"en".into());
+    let locales = js_sys::Array::of1(&leptos_i18n::Locale::as_str(crate::i18n::locale()).into());
     Some(js_sys::Intl::DisplayNames::new(&locales, &options))
 }
 

@@ -1320,25 +1320,45 @@ async fn camera_takes_a_photo() {
     assert_eq!(documents[0].content_type, "image/jpeg");
 }
 
-/// `navigator.mediaDevices.getUserMedia` refusing as a browser does when the user blocks the
-/// camera, until dropped.
-struct BlockedCamera(js_sys::Object);
+/// `navigator.mediaDevices.getUserMedia` replaced by a function with `body`, until dropped.
+struct StubCamera(js_sys::Object);
 
-impl BlockedCamera {
-    fn new() -> Self {
+impl StubCamera {
+    fn new(body: &str) -> Self {
         let devices: js_sys::Object =
             js_sys::Reflect::get(&window().navigator(), &"mediaDevices".into())
                 .expect("navigator.mediaDevices")
                 .unchecked_into();
-        let refuse = js_sys::Function::new_no_args(
+        let stub = js_sys::Function::new_no_args(body);
+        js_sys::Reflect::set(&devices, &"getUserMedia".into(), &stub).expect("replaced");
+        StubCamera(devices)
+    }
+
+    /// Refusing as a browser does when the user blocks the camera.
+    fn blocked() -> Self {
+        Self::new(
             "return Promise.reject(new DOMException('blocked by the test', 'NotAllowedError'));",
-        );
-        js_sys::Reflect::set(&devices, &"getUserMedia".into(), &refuse).expect("replaced");
-        BlockedCamera(devices)
+        )
+    }
+
+    /// Never answering (a camera slow to start), counting its calls ([`StubCamera::asks`]).
+    fn slow() -> Self {
+        js_sys::Reflect::set(&window(), &"__cameraAsks".into(), &0.into()).expect("reset");
+        Self::new(
+            "window.__cameraAsks = (window.__cameraAsks || 0) + 1; return new Promise(function () {});",
+        )
+    }
+
+    /// How many times a slow camera was asked for.
+    fn asks(&self) -> f64 {
+        js_sys::Reflect::get(&window(), &"__cameraAsks".into())
+            .ok()
+            .and_then(|n| n.as_f64())
+            .unwrap_or(0.0)
     }
 }
 
-impl Drop for BlockedCamera {
+impl Drop for StubCamera {
     fn drop(&mut self) {
         // The prototype's getUserMedia shows through again.
         let _ = js_sys::Reflect::delete_property(&self.0, &"getUserMedia".into());
@@ -1347,7 +1367,7 @@ impl Drop for BlockedCamera {
 
 #[wasm_bindgen_test]
 async fn a_blocked_camera_says_why_and_keeps_the_file_input() {
-    let blocked = BlockedCamera::new();
+    let blocked = StubCamera::blocked();
     let fake = Fake::new(&["id-verification"]);
     let m = id_verification(&fake);
     click(&m.root, "idv-selfie-camera");
@@ -1362,6 +1382,34 @@ async fn a_blocked_camera_says_why_and_keeps_the_file_input() {
     assert!(!has(&m.root, "idv-capture"));
     assert!(has(&m.root, "idv-selfie-file"));
     drop(blocked);
+}
+
+/// Issue 12: while the camera opens, "Use camera" keeps the keyboard's focus (it is never
+/// disabled, which would drop focus to the page and leave "Take photo" to take it without a
+/// focus ring) and further presses do nothing.
+#[wasm_bindgen_test]
+async fn use_camera_keeps_focus_while_the_camera_opens() {
+    let slow = StubCamera::slow();
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    let button = get(&m.root, "idv-front-camera");
+    let _ = button
+        .clone()
+        .dyn_into::<web_sys::HtmlElement>()
+        .expect("a button")
+        .focus();
+    click(&m.root, "idv-front-camera");
+    until("the camera asked for", || slow.asks() == 1.0).await;
+    for _ in 0..3 {
+        leptos::task::tick().await;
+    }
+    assert!(!button.has_attribute("disabled"));
+    assert_eq!(active_testid().as_deref(), Some("idv-front-camera"));
+    click(&m.root, "idv-front-camera");
+    click(&m.root, "idv-back-camera");
+    leptos::task::tick().await;
+    assert_eq!(slow.asks(), 1.0, "the camera asked for again while opening");
+    drop(slow);
 }
 
 #[wasm_bindgen_test]

@@ -144,18 +144,12 @@ pub fn ContinueButton(
             async move { finish_step(&services, step, status).await },
         );
     };
+    // Kept in the page (empty once ready): the button's aria-describedby names it.
     let reason_id = format!("{testid}-reason");
-    let reason_view = {
-        let (reason_id, testid) = (reason_id.clone(), format!("{testid}-reason"));
-        move || {
-            (!ready.get()).then(|| {
-                view! {
-                    <p class="pf-details" id=reason_id.clone() data-testid=testid.clone()>
-                        {reason.clone()}
-                    </p>
-                }
-            })
-        }
+    let reason_view = view! {
+        <p class="pf-details" id=reason_id.clone() data-testid=format!("{testid}-reason")>
+            {move || if ready.get() { String::new() } else { reason.clone() }}
+        </p>
     };
     let go = UnsyncCallback::new(move |()| go());
     view! {

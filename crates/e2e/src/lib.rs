@@ -1,7 +1,10 @@
 //! `payout-e2e`: the harness for end-to-end tests of payout-flows. It owns starting the real
 //! parts on loopback — the sandbox API server (in-process, on a real socket, with a fresh SQLite
 //! file), a host page server on another origin, and Chromium driven through chromedriver — and
-//! the host-side REST calls the tests make. The tests themselves live in `tests/`.
+//! the host-side REST calls the tests make, the form filling several tests share, and what a
+//! screen is checked with (issue 12): axe-core ([`Browser::assert_accessible`]), the phone fit
+//! ([`Browser::assert_fits_phone`]) and the keyboard ([`Browser::press`], [`Browser::tab_to`]).
+//! The tests themselves live in `tests/`.
 //!
 //! The built app is taken from `PAYOUT_E2E_DIST` (the test command builds it with trunk first),
 //! so these tests catch a broken release build, which wasm-bindgen-test cannot.
@@ -914,28 +917,6 @@ impl Browser {
         bail!("chromedriver did not open port {port}")
     }
 
-    /// Fills the compliance step's form (it must be showing, or about to) with good US values:
-    /// a W-9 for Ada Lovelace, 30 years old, of San Francisco, with `ssn`.
-    pub async fn fill_us_compliance(&self, ssn: &str) -> Result<()> {
-        self.wait_for("[data-testid=step-compliance]").await?;
-        self.select("[data-testid=compliance-country]", "US")
-            .await?;
-        self.fill("[data-testid=compliance-first-name]", "Ada")
-            .await?;
-        self.fill("[data-testid=compliance-last-name]", "Lovelace")
-            .await?;
-        self.set_value("[data-testid=compliance-dob]", &born_years_ago(30))
-            .await?;
-        self.fill("[data-testid=compliance-tin]", ssn).await?;
-        self.fill("[data-testid=compliance-line1]", "1 Market St")
-            .await?;
-        self.fill("[data-testid=compliance-city]", "San Francisco")
-            .await?;
-        self.select("[data-testid=compliance-region]", "CA").await?;
-        self.fill("[data-testid=compliance-postal-code]", "94103")
-            .await
-    }
-
     /// Waits until an element matching `css` is present, and returns its text.
     pub async fn text_of(&self, css: &str) -> Result<String> {
         Ok(self.wait_for(css).await?.text().await?)
@@ -1110,6 +1091,259 @@ impl Browser {
         Ok(serde_json::from_value(v)?)
     }
 
+    /// On sign-in's profile form: Ada Lovelace with `email`, then "Create account".
+    pub async fn fill_profile(&self, email: &str) -> Result<()> {
+        self.fill("[data-testid=auth-first-name]", "Ada").await?;
+        self.fill("[data-testid=auth-last-name]", "Lovelace")
+            .await?;
+        self.fill("[data-testid=auth-email]", email).await?;
+        self.click("[data-testid=auth-create]").await
+    }
+
+    /// Fills the US compliance form (a W-9) with good values: an adult in San Francisco whose
+    /// SSN is `ssn`.
+    pub async fn fill_w9(&self, ssn: &str) -> Result<()> {
+        self.wait_for("[data-testid=step-compliance]").await?;
+        self.select("[data-testid=compliance-country]", "US")
+            .await?;
+        self.fill("[data-testid=compliance-first-name]", "Ada")
+            .await?;
+        self.fill("[data-testid=compliance-last-name]", "Lovelace")
+            .await?;
+        self.set_value("[data-testid=compliance-dob]", &born_years_ago(30))
+            .await?;
+        self.fill("[data-testid=compliance-tin]", ssn).await?;
+        self.fill_address("compliance").await
+    }
+
+    /// Fills the US address fields whose test ids start with `prefix` (`compliance`, `bgc`):
+    /// 1 Market St, San Francisco, CA 94103.
+    pub async fn fill_address(&self, prefix: &str) -> Result<()> {
+        let field = |name: &str| format!("[data-testid={prefix}-{name}]");
+        self.fill(&field("line1"), "1 Market St").await?;
+        self.fill(&field("city"), "San Francisco").await?;
+        self.select(&field("region"), "CA").await?;
+        self.fill(&field("postal-code"), "94103").await
+    }
+
+    /// Fills a bank account's fields (manage-payments, or ACH in manage-payouts): the routing
+    /// number, and the account number twice.
+    pub async fn fill_bank_account(&self, routing: &str, account: &str) -> Result<()> {
+        self.fill("[data-testid=routing-number]", routing).await?;
+        self.fill("[data-testid=account-number]", account).await?;
+        self.fill("[data-testid=account-number-confirm]", account)
+            .await
+    }
+
+    /// Runs axe-core ([`axe_source`]) on the current document with the WCAG 2.0/2.1/2.2 A and
+    /// AA rules and axe's best practices (landmarks, heading order…), and fails listing each
+    /// violation's id, help and target nodes; `screen` names the screen in the message. axe is
+    /// injected into the document once (its text through WebDriver, so no CSP applies and no
+    /// node is needed) and run asynchronously (the harness awaits its promise).
+    pub async fn assert_accessible(&self, screen: &str) -> Result<()> {
+        let loaded = self.eval("return typeof window.axe === 'object';").await?;
+        if loaded != json!(true) {
+            let inject = format!("{}\n;return typeof window.axe;", axe_source()?);
+            let kind = self
+                .eval(&inject)
+                .await
+                .context("injecting axe-core into the page")?;
+            if kind != json!("object") {
+                bail!("axe-core did not load into the page ({kind})");
+            }
+        }
+        // Violations, and what axe could not decide ("incomplete": it needs review, as an
+        // aria-describedby naming no element does), but for live camera previews' captions:
+        // a muted camera feed has no audio to caption (WCAG 1.2.2 is about recorded media).
+        let run = "var done = arguments[arguments.length - 1];
+            function report(v) {
+              return {id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(function (n) {
+                return {target: n.target.join(' '), summary: n.failureSummary};
+              })};
+            }
+            axe.run(document, {
+              runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+                                              'wcag22aa', 'best-practice']},
+              resultTypes: ['violations', 'incomplete']
+            }).then(function (r) {
+              var undecided = r.incomplete.filter(function (v) {
+                return v.id !== 'video-caption' || v.nodes.some(function (n) {
+                  var el = document.querySelector(n.target.join(' '));
+                  return !el || !el.muted || !(el.srcObject instanceof MediaStream);
+                });
+              });
+              done({passes: r.passes.length,
+                    violations: r.violations.concat(undecided).map(report)});
+            }, function (e) { done({error: String(e)}); });";
+        let result = self
+            .client
+            .execute_async(run, Vec::new())
+            .await
+            .with_context(|| format!("{screen}: running axe"))?;
+        if let Some(error) = result.get("error") {
+            bail!("{screen}: axe failed: {error}");
+        }
+        // A run that checked nothing would pass any page: it must have passed rules.
+        if result["passes"].as_u64().unwrap_or(0) == 0 {
+            bail!("{screen}: axe checked nothing ({result})");
+        }
+        let violations = result["violations"].as_array().cloned().unwrap_or_default();
+        if violations.is_empty() {
+            return Ok(());
+        }
+        let mut report = format!(
+            "{screen}: {} axe violation(s) or undecided check(s)",
+            violations.len()
+        );
+        for v in &violations {
+            report += &format!("\n- {} ({}): {}", v["id"], v["impact"], v["help"]);
+            for n in v["nodes"].as_array().into_iter().flatten() {
+                report += &format!(
+                    "\n    {}: {}",
+                    n["target"].as_str().unwrap_or_default(),
+                    n["summary"].as_str().unwrap_or_default().replace('\n', " ")
+                );
+            }
+        }
+        bail!(report)
+    }
+
+    /// Emulates a phone's viewport (CSS px, touch, mobile meta viewport) through CDP
+    /// `Emulation.setDeviceMetricsOverride`; it lasts across the tab's navigations.
+    pub async fn emulate_phone(&self, width: u32, height: u32) -> Result<()> {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 2, "mobile": true}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Fails, naming the offenders, when the current screen scrolls sideways
+    /// (`documentElement.scrollWidth` over `innerWidth` or the device's width) or a visible control (`button`, `a[href]`,
+    /// `input`, `select`, `textarea`, `[role=button]`) is smaller than 44×44 CSS px (WCAG 2.5.5).
+    /// Measured is what a finger hits: a radio or checkbox's `<label>`. Exempt: links inline in
+    /// running text (WCAG 2.5.8's inline exception) and elements visible to assistive technology
+    /// only (1×1 px).
+    pub async fn assert_fits_phone(&self, screen: &str) -> Result<()> {
+        // A mobile browser widens its layout viewport (and zooms out) to fit wider content, so
+        // innerWidth alone would hide the overflow: the device's width (screen.width) bounds it.
+        let script = r#"var out = [], vw = Math.min(window.innerWidth, screen.width);
+            function name(el) {
+              var id = el.getAttribute("data-testid") || el.id || el.className || "";
+              return el.tagName.toLowerCase() + (id ? "[" + id + "]" : "") + " " +
+                JSON.stringify((el.textContent || el.value || "").trim().slice(0, 30));
+            }
+            var sw = document.documentElement.scrollWidth;
+            if (sw > vw) {
+              var wide = [];
+              document.querySelectorAll("body *").forEach(function (el) {
+                if (el.getBoundingClientRect().right > vw + 0.5) wide.push(name(el));
+              });
+              out.push("scrolls sideways: scrollWidth " + sw + " > innerWidth " + vw +
+                       "; past the edge: " + wide.slice(0, 8).join(", "));
+            }
+            var controls = "button, a[href], input, select, textarea, [role=button]";
+            document.querySelectorAll(controls).forEach(function (el) {
+              if (!el.checkVisibility({visibilityProperty: true})) return;
+              var box = el.getBoundingClientRect();
+              if (box.width <= 1 && box.height <= 1) return;
+              var target = el;
+              if (el.type === "radio" || el.type === "checkbox") target = el.closest("label") || el;
+              if (el.tagName === "A" && getComputedStyle(el).display === "inline" &&
+                  el.parentElement.textContent.trim() !== el.textContent.trim()) return;
+              var r = target.getBoundingClientRect();
+              if (r.width < 44 || r.height < 44)
+                out.push(name(el) + " is " + Math.round(r.width) + "x" + Math.round(r.height));
+            });
+            return out;"#;
+        let problems = self
+            .eval(script)
+            .await
+            .with_context(|| format!("{screen}: measuring"))?;
+        match problems.as_array() {
+            Some(list) if list.is_empty() => Ok(()),
+            _ => bail!("{screen} at a phone's width: {problems}"),
+        }
+    }
+
+    /// Presses `keys` on the keyboard (WebDriver key actions, to whatever has focus): text is
+    /// typed as it is, [`fantoccini::key::Key`] codes (Tab `\u{e004}`, Enter `\u{e007}`, Space
+    /// `\u{e00d}`) pressed; Shift (`\u{e008}`) stays down until the end of `keys`.
+    pub async fn press(&self, keys: &str) -> Result<()> {
+        use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+        let shift = '\u{e008}';
+        let mut actions = KeyActions::new("keyboard".to_owned());
+        for key in keys.chars() {
+            actions = actions.then(KeyAction::Down { value: key });
+            if key != shift {
+                actions = actions.then(KeyAction::Up { value: key });
+            }
+        }
+        if keys.contains(shift) {
+            actions = actions.then(KeyAction::Up { value: shift });
+        }
+        self.client
+            .perform_actions(actions)
+            .await
+            .with_context(|| format!("pressing {keys:?}"))?;
+        Ok(())
+    }
+
+    /// Whether the focused element matches `css`.
+    pub async fn focus_is(&self, css: &str) -> Result<bool> {
+        let script = "var el = document.activeElement;
+                      return !!el && el.matches(arguments[0]);";
+        let hit = self.client.execute(script, vec![json!(css)]).await?;
+        Ok(hit == json!(true))
+    }
+
+    /// Waits (on `focusin`, not by polling) until the focused element matches `css`; fails
+    /// naming what has focus instead.
+    pub async fn wait_for_focus(&self, css: &str) -> Result<()> {
+        let script = "var css = arguments[0], done = arguments[arguments.length - 1];
+            function now() { var el = document.activeElement; return !!el && el.matches(css); }
+            if (now()) { done(true); return; }
+            document.addEventListener('focusin', function check() {
+              if (now()) { document.removeEventListener('focusin', check); done(true); }
+            });";
+        let waited = self.client.execute_async(script, vec![json!(css)]).await;
+        if waited.is_err() {
+            let has = self
+                .eval("var el = document.activeElement; return el ? el.outerHTML.slice(0, 160) : null;")
+                .await?;
+            bail!("focus never reached {css}; it is on {has}");
+        }
+        Ok(())
+    }
+
+    /// Waits for `css`, presses Tab until the focused element matches it (at most 40 times),
+    /// then checks the focus shows (WCAG 2.4.7: the element draws an outline or a box shadow);
+    /// fails naming where focus went instead.
+    pub async fn tab_to(&self, css: &str) -> Result<()> {
+        // Tabbing before the target is on screen would only wander past where it will be.
+        self.wait_for(css).await?;
+        for _ in 0..40 {
+            if self.focus_is(css).await? {
+                let shown = "var el = document.activeElement, s = getComputedStyle(el);
+                    if ((s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) ||
+                        s.boxShadow !== 'none') return true;
+                    return {focusVisible: el.matches(':focus-visible'), outline: s.outline,
+                            element: el.outerHTML.slice(0, 160)};";
+                let seen = self.eval(shown).await?;
+                if seen != json!(true) {
+                    bail!("{css} has focus but shows no focus indicator: {seen}");
+                }
+                return Ok(());
+            }
+            self.press("\u{e004}").await?;
+        }
+        let has = self
+            .eval("var el = document.activeElement; return el ? el.outerHTML.slice(0, 160) : null;")
+            .await?;
+        bail!("40 presses of Tab never reached {css}; focus is on {has}")
+    }
+
     /// Checks that no CSP violation happened ([`Browser::csp_violations`]), then ends the
     /// session and chromedriver; fails naming the violations if there were any.
     pub async fn close(self) -> Result<()> {
@@ -1124,6 +1358,21 @@ impl Browser {
         }
         Ok(())
     }
+}
+
+/// The text of axe-core's `axe.min.js`, from the file `PAYOUT_E2E_AXE` names
+/// (`scripts/setup.sh` fetches the pinned version from the npm registry and sets it).
+pub fn axe_source() -> Result<String> {
+    let path = std::env::var_os("PAYOUT_E2E_AXE").context(
+        "PAYOUT_E2E_AXE is not set: run `NEED_BROWSER=1 source scripts/setup.sh` (it fetches \
+         axe-core and sets it) or point it at an axe.min.js",
+    )?;
+    std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading axe-core from PAYOUT_E2E_AXE={}",
+            path.to_string_lossy()
+        )
+    })
 }
 
 /// The HTTP method of an endpoint's declaration.

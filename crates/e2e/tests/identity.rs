@@ -48,12 +48,7 @@ async fn enter_phone_and_code(browser: &Browser, phone: &str) -> Result<()> {
 /// Signs a new person in: phone, code, then the profile of a phone the app does not know.
 async fn sign_up(browser: &Browser, email: &str) -> Result<()> {
     enter_phone_and_code(browser, PHONE).await?;
-    browser.fill("[data-testid=auth-first-name]", "Ada").await?;
-    browser
-        .fill("[data-testid=auth-last-name]", "Lovelace")
-        .await?;
-    browser.fill("[data-testid=auth-email]", email).await?;
-    browser.click("[data-testid=auth-create]").await
+    browser.fill_profile(email).await
 }
 
 /// Takes all three pictures with the fake camera and waits for each upload.
@@ -104,7 +99,7 @@ async fn new_user_signs_in_and_completes_every_identity_step() -> Result<()> {
     open(&browser, &flow).await?;
 
     sign_up(&browser, "ada@example.com").await?;
-    browser.fill_us_compliance(SSN).await?;
+    browser.fill_w9(SSN).await?;
     // The SSN is masked once the field is left: in the field, and anywhere else on the page.
     let shown = browser.value_of("[data-testid=compliance-tin]").await?;
     assert!(shown.ends_with("4321"), "{shown:?}");
@@ -240,7 +235,7 @@ async fn reload_mid_flow_resumes_at_the_same_step() -> Result<()> {
     let browser = Browser::start().await?;
     open(&browser, &flow).await?;
     sign_up(&browser, "ada@example.com").await?;
-    browser.fill_us_compliance(SSN).await?;
+    browser.fill_w9(SSN).await?;
     browser.click("[data-testid=compliance-submit]").await?;
     browser.click("[data-testid=compliance-continue]").await?;
     browser
@@ -320,7 +315,7 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
 
     // Compliance: every field wrong at once, each named; the good ones kept.
     let minor = born_years_ago(10);
-    browser.fill_us_compliance(SSN).await?;
+    browser.fill_w9(SSN).await?;
     browser
         .fill("[data-testid=compliance-first-name]", " ")
         .await?;
@@ -373,7 +368,7 @@ async fn bad_input_on_each_step_names_the_field_and_keeps_what_was_typed() -> Re
     let user_id = flow_then["user_id"].as_str().context("claimed")?.to_owned();
     assert_eq!(user(&sandbox, &user_id).await?["compliance"], Value::Null);
     // Fixed, it saves: with the sandbox's failing SSN, which the background check runs on.
-    browser.fill_us_compliance(SSN).await?;
+    browser.fill_w9(SSN).await?;
     browser
         .fill("[data-testid=compliance-tin]", "111-11-1111")
         .await?;
@@ -485,14 +480,7 @@ async fn resent_code_signs_in_and_a_w8ben_is_filed() -> Result<()> {
         .await?;
     browser.fill("[data-testid=auth-code]", CODE).await?;
     browser.click("[data-testid=auth-verify]").await?;
-    browser.fill("[data-testid=auth-first-name]", "Ada").await?;
-    browser
-        .fill("[data-testid=auth-last-name]", "Lovelace")
-        .await?;
-    browser
-        .fill("[data-testid=auth-email]", "ada@example.com")
-        .await?;
-    browser.click("[data-testid=auth-create]").await?;
+    browser.fill_profile("ada@example.com").await?;
 
     // A W-8BEN: country of residence, foreign tax id, no state or ZIP rules.
     browser.wait_for("[data-testid=step-compliance]").await?;

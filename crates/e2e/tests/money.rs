@@ -77,13 +77,7 @@ async fn user_adds_methods_makes_paypal_default_and_pays_out() -> Result<()> {
         .await?;
     browser.click("[data-testid=platform-ach]").await?;
     browser
-        .fill("[data-testid=routing-number]", "011000015")
-        .await?;
-    browser
-        .fill("[data-testid=account-number]", "000123456789")
-        .await?;
-    browser
-        .fill("[data-testid=account-number-confirm]", "000123456789")
+        .fill_bank_account("011000015", "000123456789")
         .await?;
     browser.click("[data-testid=add-method-submit]").await?;
     browser
@@ -164,7 +158,7 @@ async fn a_us_user_over_the_threshold_meets_compliance_before_payout() -> Result
     let browser = Browser::start().await?;
     let (user_id, flow) = paypal_payout_flow(&sandbox, &browser, 2_000).await?;
 
-    browser.fill_us_compliance("287-65-4321").await?;
+    browser.fill_w9("287-65-4321").await?;
     let progress = browser.text_of("[data-testid=progress-text]").await?;
     assert_eq!(progress, "Step 1 of 2");
     browser.click("[data-testid=compliance-submit]").await?;
@@ -470,15 +464,7 @@ async fn user_connects_and_removes_bank_accounts() -> Result<()> {
         ("011000015", "000123456789", "checking"),
         ("021000021", "55554444", "savings"),
     ] {
-        browser
-            .fill("[data-testid=routing-number]", routing)
-            .await?;
-        browser
-            .fill("[data-testid=account-number]", account)
-            .await?;
-        browser
-            .fill("[data-testid=account-number-confirm]", account)
-            .await?;
+        browser.fill_bank_account(routing, account).await?;
         browser
             .click(&format!("[data-testid=account-type-{kind}]"))
             .await?;

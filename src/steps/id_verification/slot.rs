@@ -57,7 +57,7 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
                     <button
                         type="button"
                         id="pf-idv-capture"
-                        class="pf-button pf-button--primary"
+                        class="pf-button pf-button--primary pf-focus-ring"
                         data-testid="idv-capture"
                         on:click=move |_| actions.capture.run(side)
                     >
@@ -117,15 +117,19 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
                     }
                 />
             </div>
+            // Never disabled: a disabled button drops the keyboard's focus to the page, and
+            // "Take photo" would then take it without a visible focus ring. A press while a
+            // camera opens does nothing.
             <div class="pf-actions">
                 <Button
                     label=t!(use_camera)
-                    on_click=move || actions.open_camera.run(side)
+                    on_click=move || {
+                        if !matches!(actions.camera.get_untracked(), Camera::Opening(_)) {
+                            actions.open_camera.run(side);
+                        }
+                    }
                     testid=format!("idv-{name}-camera")
                     variant=ButtonVariant::Secondary
-                    disabled=Signal::derive(move || {
-                        matches!(actions.camera.get(), Camera::Opening(_))
-                    })
                     described_by=heading_id.clone()
                     node_ref=slot.camera_button
                 />

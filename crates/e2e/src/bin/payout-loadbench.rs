@@ -145,7 +145,7 @@ async fn load_once(url: &str, profile: Profile) -> Result<f64> {
 fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
     let mid = times.len() / 2;
-    if times.len() % 2 == 0 {
+    if times.len().is_multiple_of(2) {
         (times[mid - 1] + times[mid]) / 2.0
     } else {
         times[mid]
