@@ -428,8 +428,11 @@ async fn every_screen_passes_axe_and_fits_a_phone_in_each_language() -> Result<(
     let browser = Browser::start().await?;
     browser.emulate_phone(360, 640).await?;
     // English in the light scheme, Spanish in the dark one (layout depends on the language,
-    // contrast on the scheme). The app has no dark scheme yet, so today both walks see light;
-    // once theming (issue 12) gives it one, the Spanish walk checks it.
+    // contrast on the scheme): the app's theme follows the browser's (`auto`, issue 12), so
+    // the Spanish walk sees the dark defaults.
+    sandbox
+        .host_ok::<ep::UpdateAppSettings>(&(), Some(json!({"appearance": {"theme": "auto"}})))
+        .await?;
     walk_every_screen(&sandbox, &browser, "en", "4154332334").await?;
     walk_payout_links(&sandbox, &browser, "en", ["2015550123", "2015550133"]).await?;
     browser
@@ -438,6 +441,27 @@ async fn every_screen_passes_axe_and_fits_a_phone_in_each_language() -> Result<(
             json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
         )
         .await?;
+    let flow = sandbox.create_flow(json!({"steps": ["payout"]})).await?;
+    browser
+        .client
+        .goto(flow["link"].as_str().unwrap_or_default())
+        .await?;
+    browser.wait_for("[data-testid=step-auth]").await?;
+    // The page's background colour is the dark theme's: its channels' mean is low.
+    let mean = browser
+        .eval(
+            "var probe = document.createElement('div');
+             probe.style.color = 'var(--pf-theme-color-background)';
+             document.body.appendChild(probe);
+             var rgb = getComputedStyle(probe).color.match(/[0-9.]+/g).map(Number);
+             probe.remove();
+             return (rgb[0] + rgb[1] + rgb[2]) / 3;",
+        )
+        .await?;
+    assert!(
+        mean.as_f64().is_some_and(|m| m < 80.0),
+        "the Spanish walk sees the dark theme: background mean {mean}"
+    );
     walk_every_screen(&sandbox, &browser, "es", "4154332335").await?;
     walk_payout_links(&sandbox, &browser, "es", ["2015550124", "2015550134"]).await?;
     browser.close().await
