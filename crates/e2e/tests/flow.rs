@@ -346,3 +346,36 @@ async fn window_messages_reach_only_the_allowed_host_origin() -> Result<()> {
     );
     browser.close().await
 }
+
+/// Issue 11: `/demo` lists the sandbox's outbox (the SMS and email it "sent" for payout links)
+/// to whoever gives the app's credentials, each with its link; without them it lists nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_page_lists_the_outbox_to_the_apps_credentials() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let link = sandbox
+        .post_ok(
+            "/api/v2/payout-links",
+            json!({"amount": 700, "delivery": {"method": "sms"},
+                   "payee": {"country_code": "1", "phone_number": "2015550123"}}),
+        )
+        .await?;
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .goto(&format!("{}/demo", sandbox.base))
+        .await?;
+    browser.click("[data-testid=outbox-load]").await?;
+    browser
+        .wait_for_text("[data-testid=outbox-status]", "Not loaded")
+        .await?;
+    browser.fill("#theme-client-id", &sandbox.client_id).await?;
+    browser.fill("#theme-api-key", &sandbox.api_key).await?;
+    browser.click("[data-testid=outbox-load]").await?;
+    let message = browser.text_of("[data-testid=outbox-message]").await?;
+    assert!(message.starts_with("sms to "), "{message}");
+    let href = browser
+        .eval("return document.querySelector('[data-testid=outbox-message] a').href")
+        .await?;
+    assert_eq!(href, link["link"]);
+    browser.close().await
+}
