@@ -51,8 +51,9 @@ export interface LoadError {
 
 /**
  * The variables of one theme (README "Theming"), each optional. Colours: `#rgb`, `#rrggbb`,
- * `rgb()` or `hsl()`; lengths in px, rem or em within each variable's range; text on its
- * background must keep 4.5:1 contrast.
+ * `rgb()` or `hsl()`; lengths in px, rem or em within each variable's range; text must keep
+ * 4.5:1 contrast on what it is drawn on, the focus ring and fields' borders 3:1 (README
+ * "Contrast").
  */
 export interface ThemeVariables {
   colorPrimary?: string;

@@ -17,7 +17,7 @@
 
 use crate::api::ApiFailure;
 use payout_model::money::format_cents;
-use payout_model::rule::ratio_text;
+use payout_model::rule::{min_ratio_text, ratio_text};
 use payout_model::{Reason, Rule, StepName};
 use std::cell::Cell;
 
@@ -290,7 +290,15 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::NotAllowedHere => t!(rule_not_allowed_here, label),
         Rule::Contrast { pair, ratio } => {
             let (text, on) = pair.names();
-            t!(rule_contrast, label, text, on, ratio = ratio_text(ratio))
+            let min = min_ratio_text(pair.min());
+            t!(
+                rule_contrast,
+                label,
+                text,
+                on,
+                ratio = ratio_text(ratio),
+                min
+            )
         }
     }
 }

@@ -16,10 +16,6 @@ use crate::user::check_name;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The least contrast (WCAG 2 AA, normal text) between text and what it is drawn on, in
-/// hundredths: 4.5:1.
-pub const MIN_CONTRAST_X100: u16 = 450;
-
 /// Which colours a flow shows in: always light, always dark, or the user's
 /// `prefers-color-scheme`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -415,36 +411,85 @@ impl Palette {
         }
     }
 
+    /// The colours the flow derives from the theme's, by their CSS names (`color-danger-bg`:
+    /// `--pf-theme-color-danger-bg`): the hover and badge shade of `colorPrimary`, and the tints
+    /// behind notices and alerts. The sandbox writes these into the page and the contrast rule
+    /// checks them, so both see the same colours.
+    pub fn derived(&self) -> [(&'static str, Color); 6] {
+        let shade = self.primary_shade();
+        [
+            ("color-primary-hover", shade),
+            ("color-badge", shade),
+            ("color-badge-bg", self.tint(Var::color_primary, 880)),
+            ("color-danger-bg", self.tint(Var::color_danger, 900)),
+            ("color-success-bg", self.tint(Var::color_success, 880)),
+            ("color-track", self.tint(Var::color_text, 880)),
+        ]
+    }
+
+    /// `colorPrimary` a fifth of the way to `colorText`: hover and badge text.
+    fn primary_shade(&self) -> Color {
+        self.color(Var::color_primary)
+            .mix(self.color(Var::color_text), 200)
+    }
+
+    /// `var` mixed into `colorSurface`, `surface` thousandths of the way.
+    fn tint(&self, var: Var, surface: u16) -> Color {
+        self.color(var).mix(self.color(Var::color_surface), surface)
+    }
+
+    /// The two colours of `pair` as this theme shows them.
+    pub fn pair_colors(&self, pair: ContrastPair) -> (Color, Color) {
+        use ContrastPair as P;
+        let c = |var| self.color(var);
+        let danger_tint = || self.tint(Var::color_danger, 900);
+        let primary_tint = || self.tint(Var::color_primary, 880);
+        match pair {
+            P::TextOnBackground => (c(Var::color_text), c(Var::color_background)),
+            P::TextOnSurface => (c(Var::color_text), c(Var::color_surface)),
+            P::TextSecondaryOnSurface => (c(Var::color_text_secondary), c(Var::color_surface)),
+            P::PrimaryTextOnPrimary => (c(Var::color_primary_text), c(Var::color_primary)),
+            P::PrimaryTextOnDanger => (c(Var::color_primary_text), c(Var::color_danger)),
+            P::DangerOnSurface => (c(Var::color_danger), c(Var::color_surface)),
+            P::DangerOnDangerTint => (c(Var::color_danger), danger_tint()),
+            P::TextOnDangerTint => (c(Var::color_text), danger_tint()),
+            P::SuccessOnSurface => (c(Var::color_success), c(Var::color_surface)),
+            P::TextOnSuccessTint => (c(Var::color_text), self.tint(Var::color_success, 880)),
+            P::TextOnPrimaryTint => (c(Var::color_text), primary_tint()),
+            P::PrimaryShadeOnPrimaryTint => (self.primary_shade(), primary_tint()),
+            P::FocusOnSurface => (c(Var::color_focus), c(Var::color_surface)),
+            P::FocusOnBackground => (c(Var::color_focus), c(Var::color_background)),
+            P::InputBorderOnSurface => (c(Var::input_border_color), c(Var::color_surface)),
+        }
+    }
+
+    /// The variable a failing pair is named under: the one drawn, or for a derived colour the
+    /// variable it comes from.
+    fn blamed(pair: ContrastPair) -> Var {
+        use ContrastPair as P;
+        match pair {
+            P::TextOnBackground | P::TextOnSurface | P::TextOnDangerTint => Var::color_text,
+            P::TextOnSuccessTint | P::TextOnPrimaryTint => Var::color_text,
+            P::TextSecondaryOnSurface => Var::color_text_secondary,
+            P::PrimaryTextOnPrimary | P::PrimaryTextOnDanger => Var::color_primary_text,
+            P::DangerOnSurface | P::DangerOnDangerTint => Var::color_danger,
+            P::SuccessOnSurface => Var::color_success,
+            P::PrimaryShadeOnPrimaryTint => Var::color_primary,
+            P::FocusOnSurface | P::FocusOnBackground => Var::color_focus,
+            P::InputBorderOnSurface => Var::input_border_color,
+        }
+    }
+
     fn check_contrast(&self, prefix: &str, errors: &mut Invalid) {
         for pair in ContrastPair::ALL {
-            let (fg, bg) = pair.vars();
-            let ratio = contrast_x100(self.color(fg), self.color(bg));
-            if ratio < MIN_CONTRAST_X100 {
+            let (fg, bg) = self.pair_colors(pair);
+            let ratio = contrast_x100(fg, bg);
+            if ratio < pair.min() {
                 errors.add(
-                    format!("{prefix}.{}", fg.as_str()),
+                    format!("{prefix}.{}", Self::blamed(pair).as_str()),
                     Rule::Contrast { pair, ratio },
                 );
             }
-        }
-    }
-}
-
-impl ContrastPair {
-    /// Every pair the flow draws text with.
-    pub const ALL: [ContrastPair; 4] = [
-        ContrastPair::TextOnBackground,
-        ContrastPair::TextOnSurface,
-        ContrastPair::TextSecondaryOnSurface,
-        ContrastPair::PrimaryTextOnPrimary,
-    ];
-
-    /// The text's variable and the variable it is drawn on.
-    pub fn vars(self) -> (Var, Var) {
-        match self {
-            ContrastPair::TextOnBackground => (Var::color_text, Var::color_background),
-            ContrastPair::TextOnSurface => (Var::color_text, Var::color_surface),
-            ContrastPair::TextSecondaryOnSurface => (Var::color_text_secondary, Var::color_surface),
-            ContrastPair::PrimaryTextOnPrimary => (Var::color_primary_text, Var::color_primary),
         }
     }
 }
@@ -1035,30 +1080,35 @@ mod tests {
             contrast_x100(rgb(0x77, 0x77, 0x77), rgb(255, 255, 255)),
             447
         );
-        let pass = appearance(json!({"variables": {"colorText": "#767676",
-            "colorBackground": "#fff", "colorTextSecondary": "#767676"}}));
+        // Secondary text is drawn on the cards only, so it meets one pair.
+        let pass = appearance(json!({"variables": {"colorTextSecondary": "#767676",
+            "colorSurface": "#fff"}}));
         pass.validate().unwrap();
-        let fail = appearance(json!({"variables": {"colorText": "#777777",
-            "colorBackground": "#fff", "colorSurface": "#fff"}}));
+        let fail = appearance(json!({"variables": {"colorTextSecondary": "#777777",
+            "colorSurface": "#fff"}}));
         assert_eq!(
             fields(fail.validate().unwrap_err()),
-            [
-                (
-                    "appearance.variables.colorText".to_owned(),
-                    Rule::Contrast {
-                        pair: ContrastPair::TextOnBackground,
-                        ratio: 447
-                    }
-                ),
-                (
-                    "appearance.variables.colorText".to_owned(),
-                    Rule::Contrast {
-                        pair: ContrastPair::TextOnSurface,
-                        ratio: 447
-                    }
-                ),
-            ]
+            [(
+                "appearance.variables.colorTextSecondary".to_owned(),
+                Rule::Contrast {
+                    pair: ContrastPair::TextSecondaryOnSurface,
+                    ratio: 447
+                }
+            )]
         );
+        // Body text is drawn on the page, the cards and the notices' tints: all are checked.
+        let grey = appearance(json!({"variables": {"colorText": "#777777"}}));
+        let broke = fields(grey.validate().unwrap_err());
+        assert_eq!(
+            broke[0].1,
+            Rule::Contrast {
+                pair: ContrastPair::TextOnBackground,
+                ratio: 414
+            }
+        );
+        assert!(broke
+            .iter()
+            .all(|(field, _)| field == "appearance.variables.colorText"));
         assert_eq!(
             Rule::Contrast {
                 pair: ContrastPair::PrimaryTextOnPrimary,
@@ -1074,26 +1124,33 @@ mod tests {
         for mode in [ThemeMode::Light, ThemeMode::Dark] {
             let colors = defaults(mode);
             assert_eq!(colors.len(), 11);
+            let palette = Palette::merged(colors, &[], &[]);
             for pair in ContrastPair::ALL {
-                let (fg, bg) = pair.vars();
-                let color = |var| colors.iter().find(|(v, _)| *v == var).unwrap().1;
-                assert!(
-                    contrast_x100(color(fg), color(bg)) >= MIN_CONTRAST_X100,
-                    "{pair:?}"
-                );
+                let (fg, bg) = palette.pair_colors(pair);
+                assert!(contrast_x100(fg, bg) >= pair.min(), "{mode:?} {pair:?}");
             }
         }
-        // A light primary is fine on its own in light, but white text on it is not.
+        // A light primary is fine on its own in light, but white text on it is not, nor its
+        // badge (the primary's shade on its tint).
         let light = appearance(json!({"variables": {"colorPrimary": "#8ab4f8"}}));
         assert_eq!(
             fields(light.validate().unwrap_err()),
-            [(
-                "appearance.variables.colorPrimaryText".to_owned(),
-                Rule::Contrast {
-                    pair: ContrastPair::PrimaryTextOnPrimary,
-                    ratio: 210
-                }
-            )]
+            [
+                (
+                    "appearance.variables.colorPrimaryText".to_owned(),
+                    Rule::Contrast {
+                        pair: ContrastPair::PrimaryTextOnPrimary,
+                        ratio: 210
+                    }
+                ),
+                (
+                    "appearance.variables.colorPrimary".to_owned(),
+                    Rule::Contrast {
+                        pair: ContrastPair::PrimaryShadeOnPrimaryTint,
+                        ratio: 276
+                    }
+                )
+            ]
         );
         // The same as a dark theme's primary passes over the dark defaults.
         appearance(json!({"theme": "dark", "darkVariables": {"colorPrimary": "#8ab4f8"}}))
@@ -1107,6 +1164,81 @@ mod tests {
         auto.theme = Some(ThemeMode::Auto);
         let broke = fields(auto.validate().unwrap_err());
         assert_eq!(broke[0].0, "appearance.darkVariables.colorText");
+    }
+
+    /// Beyond the text pairs: the danger button's text, the alerts' text on their tint, the
+    /// saved notice, and the non-text 3:1 of WCAG 1.4.11 for the focus ring and a field's border.
+    #[test]
+    fn danger_tints_and_the_focus_ring_are_held_to_their_minimums() {
+        // Material's red 700 reads on white (4.97:1) but not on the alert's tint of itself.
+        let red = appearance(json!({"variables": {"colorDanger": "#d32f2f"}}));
+        assert_eq!(
+            fields(red.validate().unwrap_err()),
+            [(
+                "appearance.variables.colorDanger".to_owned(),
+                Rule::Contrast {
+                    pair: ContrastPair::DangerOnDangerTint,
+                    ratio: 428
+                }
+            )]
+        );
+        // A light red fails under the danger button's text and as an error's text.
+        let pale = appearance(json!({"variables": {"colorDanger": "#e57373"}}));
+        let broke: Vec<ContrastPair> = fields(pale.validate().unwrap_err())
+            .into_iter()
+            .map(|(_, rule)| match rule {
+                Rule::Contrast { pair, .. } => pair,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            broke,
+            [
+                ContrastPair::PrimaryTextOnDanger,
+                ContrastPair::DangerOnSurface,
+                ContrastPair::DangerOnDangerTint
+            ]
+        );
+        // The focus ring needs 3:1, not 4.5:1: #949494 on white is 3.03:1, #959595 is 2.99:1
+        // (on the default page grey, #949494 is 2.80:1: refused).
+        appearance(json!({"variables": {"colorFocus": "#949494", "colorBackground": "#fff"}}))
+            .validate()
+            .unwrap();
+        let faint =
+            appearance(json!({"variables": {"colorFocus": "#959595", "colorBackground": "#fff"}}));
+        let broke = fields(faint.validate().unwrap_err());
+        assert_eq!(
+            broke[0],
+            (
+                "appearance.variables.colorFocus".to_owned(),
+                Rule::Contrast {
+                    pair: ContrastPair::FocusOnSurface,
+                    ratio: 299
+                }
+            )
+        );
+        assert_eq!(
+            broke[0].1.to_string(),
+            "colorFocus on colorSurface is 2.99:1; WCAG AA needs at least 3:1"
+        );
+        // A dark theme's success green on its own tint, under darkVariables.
+        let dark =
+            appearance(json!({"theme": "dark", "darkVariables": {"colorSuccess": "#2e7d32"}}));
+        assert_eq!(
+            fields(dark.validate().unwrap_err())[0].0,
+            "appearance.darkVariables.colorSuccess"
+        );
+    }
+
+    /// Each pair's wire name is what `Serialize` writes, and reads back.
+    #[test]
+    fn every_pair_has_its_wire_name() {
+        for pair in ContrastPair::ALL {
+            assert_eq!(serde_json::to_value(pair).unwrap(), json!(pair.wire_name()));
+            let rule = Rule::Contrast { pair, ratio: 100 };
+            let wire = serde_json::to_value(rule).unwrap();
+            assert_eq!(serde_json::from_value::<Rule>(wire).unwrap(), rule);
+        }
     }
 
     #[test]

@@ -282,7 +282,8 @@ pub enum Rule {
     HttpsUrl,
     /// A field that may not be set where it was (an embed's override setting the app's name).
     NotAllowedHere,
-    /// Text whose contrast with what it is drawn on is under WCAG AA's 4.5:1.
+    /// Text (or a focus ring or an input's border) whose contrast with what it is drawn on is
+    /// under WCAG AA's minimum for it: 4.5:1 for text, 3:1 for those ([`ContrastPair::min`]).
     Contrast {
         /// The two colours.
         pair: ContrastPair,
@@ -291,7 +292,10 @@ pub enum Rule {
     },
 }
 
-/// Two colours of a theme that text is drawn with, as a [`Rule::Contrast`] names them.
+/// Two colours of a theme the flow draws with, one on the other, as a [`Rule::Contrast`] names
+/// them. A "tint" is a colour mixed into `colorSurface` (an alert's background); a "shade" is
+/// `colorPrimary` mixed toward `colorText` (a badge's text): the sandbox derives both, and the
+/// rule checks what is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -304,33 +308,120 @@ pub enum ContrastPair {
     TextSecondaryOnSurface,
     /// `colorPrimaryText` on `colorPrimary` (buttons).
     PrimaryTextOnPrimary,
+    /// `colorPrimaryText` on `colorDanger` (a button that removes something).
+    PrimaryTextOnDanger,
+    /// `colorDanger` on `colorSurface` (a field's error).
+    DangerOnSurface,
+    /// `colorDanger` on the danger tint (an alert).
+    DangerOnDangerTint,
+    /// `colorText` on the danger tint (a failed result's text).
+    TextOnDangerTint,
+    /// `colorSuccess` on `colorSurface` (a saved notice).
+    SuccessOnSurface,
+    /// `colorText` on the success tint (a successful result's text).
+    TextOnSuccessTint,
+    /// `colorText` on the primary tint (an information notice).
+    TextOnPrimaryTint,
+    /// The primary shade on the primary tint (a badge).
+    PrimaryShadeOnPrimaryTint,
+    /// `colorFocus` on `colorSurface`: the focus ring (3:1).
+    FocusOnSurface,
+    /// `colorFocus` on `colorBackground`: the focus ring outside the cards (3:1).
+    FocusOnBackground,
+    /// `inputBorderColor` on `colorSurface`: where a field is (3:1).
+    InputBorderOnSurface,
 }
 
 impl ContrastPair {
-    /// The text's variable name and the one it is drawn on (`colorText`, `colorBackground`).
+    /// Every pair, in the order they are checked.
+    pub const ALL: [ContrastPair; 15] = [
+        ContrastPair::TextOnBackground,
+        ContrastPair::TextOnSurface,
+        ContrastPair::TextSecondaryOnSurface,
+        ContrastPair::PrimaryTextOnPrimary,
+        ContrastPair::PrimaryTextOnDanger,
+        ContrastPair::DangerOnSurface,
+        ContrastPair::DangerOnDangerTint,
+        ContrastPair::TextOnDangerTint,
+        ContrastPair::SuccessOnSurface,
+        ContrastPair::TextOnSuccessTint,
+        ContrastPair::TextOnPrimaryTint,
+        ContrastPair::PrimaryShadeOnPrimaryTint,
+        ContrastPair::FocusOnSurface,
+        ContrastPair::FocusOnBackground,
+        ContrastPair::InputBorderOnSurface,
+    ];
+
+    /// What is drawn and what it is drawn on, as the theme's variables name them
+    /// (`colorText`, `colorBackground`; a derived colour as `colorDanger tint`).
     pub fn names(self) -> (&'static str, &'static str) {
         match self {
             ContrastPair::TextOnBackground => ("colorText", "colorBackground"),
             ContrastPair::TextOnSurface => ("colorText", "colorSurface"),
             ContrastPair::TextSecondaryOnSurface => ("colorTextSecondary", "colorSurface"),
             ContrastPair::PrimaryTextOnPrimary => ("colorPrimaryText", "colorPrimary"),
+            ContrastPair::PrimaryTextOnDanger => ("colorPrimaryText", "colorDanger"),
+            ContrastPair::DangerOnSurface => ("colorDanger", "colorSurface"),
+            ContrastPair::DangerOnDangerTint => ("colorDanger", "colorDanger tint"),
+            ContrastPair::TextOnDangerTint => ("colorText", "colorDanger tint"),
+            ContrastPair::SuccessOnSurface => ("colorSuccess", "colorSurface"),
+            ContrastPair::TextOnSuccessTint => ("colorText", "colorSuccess tint"),
+            ContrastPair::TextOnPrimaryTint => ("colorText", "colorPrimary tint"),
+            ContrastPair::PrimaryShadeOnPrimaryTint => ("colorPrimary shade", "colorPrimary tint"),
+            ContrastPair::FocusOnSurface => ("colorFocus", "colorSurface"),
+            ContrastPair::FocusOnBackground => ("colorFocus", "colorBackground"),
+            ContrastPair::InputBorderOnSurface => ("inputBorderColor", "colorSurface"),
+        }
+    }
+
+    /// The least contrast WCAG 2 AA asks of the pair, in hundredths: 4.5:1 for text (1.4.3),
+    /// 3:1 for a focus ring and a field's border (1.4.11, non-text).
+    pub fn min(self) -> u16 {
+        match self {
+            ContrastPair::FocusOnSurface
+            | ContrastPair::FocusOnBackground
+            | ContrastPair::InputBorderOnSurface => 300,
+            _ => 450,
         }
     }
 
     fn from_wire(name: &str) -> Option<ContrastPair> {
-        Some(match name {
-            "text_on_background" => ContrastPair::TextOnBackground,
-            "text_on_surface" => ContrastPair::TextOnSurface,
-            "text_secondary_on_surface" => ContrastPair::TextSecondaryOnSurface,
-            "primary_text_on_primary" => ContrastPair::PrimaryTextOnPrimary,
-            _ => return None,
-        })
+        ContrastPair::ALL
+            .into_iter()
+            .find(|pair| pair.wire_name() == name)
+    }
+
+    /// The wire name (`text_on_background`), as the derived `Serialize` writes it.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            ContrastPair::TextOnBackground => "text_on_background",
+            ContrastPair::TextOnSurface => "text_on_surface",
+            ContrastPair::TextSecondaryOnSurface => "text_secondary_on_surface",
+            ContrastPair::PrimaryTextOnPrimary => "primary_text_on_primary",
+            ContrastPair::PrimaryTextOnDanger => "primary_text_on_danger",
+            ContrastPair::DangerOnSurface => "danger_on_surface",
+            ContrastPair::DangerOnDangerTint => "danger_on_danger_tint",
+            ContrastPair::TextOnDangerTint => "text_on_danger_tint",
+            ContrastPair::SuccessOnSurface => "success_on_surface",
+            ContrastPair::TextOnSuccessTint => "text_on_success_tint",
+            ContrastPair::TextOnPrimaryTint => "text_on_primary_tint",
+            ContrastPair::PrimaryShadeOnPrimaryTint => "primary_shade_on_primary_tint",
+            ContrastPair::FocusOnSurface => "focus_on_surface",
+            ContrastPair::FocusOnBackground => "focus_on_background",
+            ContrastPair::InputBorderOnSurface => "input_border_on_surface",
+        }
     }
 }
 
 /// A contrast ratio in hundredths as people write it: `4.47`.
 pub fn ratio_text(ratio: u16) -> String {
     format!("{}.{:02}", ratio / 100, ratio % 100)
+}
+
+/// A minimum ratio as WCAG writes it: `4.5`, `3`.
+pub fn min_ratio_text(min: u16) -> String {
+    let text = ratio_text(min);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 impl fmt::Display for Rule {
@@ -465,8 +556,9 @@ impl fmt::Display for Rule {
                 let (text, on) = pair.names();
                 write!(
                     f,
-                    "{text} on {on} is {}:1; WCAG AA needs at least 4.5:1",
-                    ratio_text(ratio)
+                    "{text} on {on} is {}:1; WCAG AA needs at least {}:1",
+                    ratio_text(ratio),
+                    min_ratio_text(pair.min())
                 )
             }
         }

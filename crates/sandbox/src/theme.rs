@@ -130,28 +130,7 @@ fn properties(css: &mut String, palette: &Palette) {
         }
         let _ = write!(css, "--pf-theme-{}:{value};", kebab(var.as_str()));
     }
-    let color = |var| match palette.get(var) {
-        Some(ThemeValue::Color(c)) => Some(*c),
-        _ => None,
-    };
-    let (Some(primary), Some(text), Some(surface), Some(danger), Some(success)) = (
-        color(Var::color_primary),
-        color(Var::color_text),
-        color(Var::color_surface),
-        color(Var::color_danger),
-        color(Var::color_success),
-    ) else {
-        return;
-    };
-    let hover = primary.mix(text, 200);
-    for (name, value) in [
-        ("color-primary-hover", hover),
-        ("color-badge", hover),
-        ("color-badge-bg", primary.mix(surface, 880)),
-        ("color-danger-bg", danger.mix(surface, 900)),
-        ("color-success-bg", success.mix(surface, 880)),
-        ("color-track", text.mix(surface, 880)),
-    ] {
+    for (name, value) in palette.derived() {
         let _ = write!(css, "--pf-theme-{name}:{value};");
     }
 }

@@ -1166,10 +1166,33 @@ mod appearance {
         )
         .await
         .assert_invalid_field("appearance.darkVariables.colorText");
-        // #767676 on white passes (4.54:1).
+        // Beyond text: the alert's red on its own tint, and the focus ring at 3:1 (WCAG 1.4.11).
+        let rule = patch(&app, json!({"variables": {"colorDanger": "#d32f2f"}}))
+            .await
+            .assert_invalid_rule("appearance.variables.colorDanger");
+        assert_eq!(
+            rule,
+            json!({"code": "contrast", "pair": "danger_on_danger_tint", "ratio": 428})
+        );
+        let message = patch(
+            &app,
+            json!({"variables": {"colorFocus": "#959595", "colorBackground": "#fff"}}),
+        )
+        .await
+        .assert_invalid_field("appearance.variables.colorFocus");
+        assert!(
+            message.contains("colorFocus on colorSurface is 2.99:1") && message.contains("3:1"),
+            "{message}"
+        );
         ok(patch(
             &app,
-            json!({"variables": {"colorText": "#767676", "colorBackground": "#fff"}}),
+            json!({"variables": {"colorFocus": "#949494", "colorBackground": "#fff"}}),
+        )
+        .await);
+        // #767676 on white passes (4.54:1) as secondary text, drawn on the cards only.
+        ok(patch(
+            &app,
+            json!({"variables": {"colorTextSecondary": "#767676", "colorSurface": "#fff"}}),
         )
         .await);
     }
