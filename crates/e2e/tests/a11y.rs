@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 
 /// The sandbox's one-time code.
 const CODE: &str = payout_sandbox::test_values::SANDBOX_CODE;
+/// A code the sandbox refuses.
+const WRONG_CODE: &str = "123456";
 /// Tab, Shift, Enter and Space as WebDriver key codes.
 const TAB: &str = "\u{e004}";
 const SHIFT: &str = "\u{e008}";
@@ -113,15 +115,32 @@ async fn walk_every_screen(
     let lang = browser.eval("return document.documentElement.lang").await?;
     assert_eq!(lang, json!(locale), "the page's language");
     check(browser, &at("sign-in: phone")).await?;
+    // Each form once with its errors shown: the error text, its colour and its link to the
+    // field are what axe checks there.
+    browser.fill("[data-testid=auth-country-code]", "0").await?;
+    browser
+        .fill("[data-testid=auth-phone]", "415\u{E007}")
+        .await?;
+    browser.wait_for("[data-testid=auth-phone-error]").await?;
+    check(browser, &at("sign-in: phone, errors")).await?;
     browser.fill("[data-testid=auth-country-code]", "1").await?;
     browser.fill("[data-testid=auth-phone]", phone).await?;
     browser.click("[data-testid=auth-send-code]").await?;
     browser.wait_for("[data-testid=auth-code-form]").await?;
     check(browser, &at("sign-in: code")).await?;
+    browser.fill("[data-testid=auth-code]", WRONG_CODE).await?;
+    browser.click("[data-testid=auth-verify]").await?;
+    browser.wait_for("[data-testid=auth-code-error]").await?;
+    check(browser, &at("sign-in: a wrong code")).await?;
     browser.fill("[data-testid=auth-code]", CODE).await?;
     browser.click("[data-testid=auth-verify]").await?;
     browser.wait_for("[data-testid=auth-profile-form]").await?;
     check(browser, &at("sign-in: profile")).await?;
+    browser
+        .fill("[data-testid=auth-email]", "ada@\u{E007}")
+        .await?;
+    browser.wait_for("[data-testid=auth-email-error]").await?;
+    check(browser, &at("sign-in: profile, errors")).await?;
     // English's ID goes to review (the sandbox's `+review` email), Spanish's is verified.
     let review = locale == "en";
     let email = if review {
@@ -221,6 +240,10 @@ async fn walk_every_screen(
     browser.wait_for("[data-testid=routing-number]").await?;
     check(browser, &at("manage-payouts: ACH fields")).await?;
     browser.click("[data-testid=platform-paypal]").await?;
+    browser.fill("[data-testid=paypal-email]", "ada@").await?;
+    browser.click("[data-testid=add-method-submit]").await?;
+    browser.wait_for("[data-testid=paypal-email-error]").await?;
+    check(browser, &at("manage-payouts: errors")).await?;
     browser
         .fill("[data-testid=paypal-email]", "ada@example.com")
         .await?;
@@ -236,6 +259,16 @@ async fn walk_every_screen(
     browser.wait_for("[data-testid=step-payout]").await?;
     browser.wait_for("[data-testid=payout-review]").await?;
     check(browser, &at("payout")).await?;
+    let amount = browser.value_of("[data-testid=payout-amount]").await?;
+    browser
+        .fill("[data-testid=payout-amount]", "999999")
+        .await?;
+    browser.click("[data-testid=payout-review]").await?;
+    browser
+        .wait_for("[data-testid=payout-amount-error]")
+        .await?;
+    check(browser, &at("payout: amount above the balance")).await?;
+    browser.fill("[data-testid=payout-amount]", &amount).await?;
     browser.click("[data-testid=payout-review]").await?;
     browser.wait_for("[data-testid=payout-confirm]").await?;
     check(browser, &at("payout: review")).await?;
