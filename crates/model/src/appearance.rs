@@ -420,9 +420,9 @@ impl Palette {
         [
             ("color-primary-hover", shade),
             ("color-badge", shade),
-            ("color-badge-bg", self.tint(Var::color_primary, 880)),
-            ("color-danger-bg", self.tint(Var::color_danger, 900)),
-            ("color-success-bg", self.tint(Var::color_success, 880)),
+            ("color-badge-bg", self.primary_tint()),
+            ("color-danger-bg", self.danger_tint()),
+            ("color-success-bg", self.success_tint()),
             ("color-track", self.tint(Var::color_text, 880)),
         ]
     }
@@ -438,12 +438,25 @@ impl Palette {
         self.color(var).mix(self.color(Var::color_surface), surface)
     }
 
+    /// Behind alerts and failed results: 10% `colorDanger`.
+    fn danger_tint(&self) -> Color {
+        self.tint(Var::color_danger, 900)
+    }
+
+    /// Behind successful results: 12% `colorSuccess`.
+    fn success_tint(&self) -> Color {
+        self.tint(Var::color_success, 880)
+    }
+
+    /// Behind badges and information notices: 12% `colorPrimary`.
+    fn primary_tint(&self) -> Color {
+        self.tint(Var::color_primary, 880)
+    }
+
     /// The two colours of `pair` as this theme shows them.
     pub fn pair_colors(&self, pair: ContrastPair) -> (Color, Color) {
         use ContrastPair as P;
         let c = |var| self.color(var);
-        let danger_tint = || self.tint(Var::color_danger, 900);
-        let primary_tint = || self.tint(Var::color_primary, 880);
         match pair {
             P::TextOnBackground => (c(Var::color_text), c(Var::color_background)),
             P::TextOnSurface => (c(Var::color_text), c(Var::color_surface)),
@@ -451,12 +464,12 @@ impl Palette {
             P::PrimaryTextOnPrimary => (c(Var::color_primary_text), c(Var::color_primary)),
             P::PrimaryTextOnDanger => (c(Var::color_primary_text), c(Var::color_danger)),
             P::DangerOnSurface => (c(Var::color_danger), c(Var::color_surface)),
-            P::DangerOnDangerTint => (c(Var::color_danger), danger_tint()),
-            P::TextOnDangerTint => (c(Var::color_text), danger_tint()),
+            P::DangerOnDangerTint => (c(Var::color_danger), self.danger_tint()),
+            P::TextOnDangerTint => (c(Var::color_text), self.danger_tint()),
             P::SuccessOnSurface => (c(Var::color_success), c(Var::color_surface)),
-            P::TextOnSuccessTint => (c(Var::color_text), self.tint(Var::color_success, 880)),
-            P::TextOnPrimaryTint => (c(Var::color_text), primary_tint()),
-            P::PrimaryShadeOnPrimaryTint => (self.primary_shade(), primary_tint()),
+            P::TextOnSuccessTint => (c(Var::color_text), self.success_tint()),
+            P::TextOnPrimaryTint => (c(Var::color_text), self.primary_tint()),
+            P::PrimaryShadeOnPrimaryTint => (self.primary_shade(), self.primary_tint()),
             P::FocusOnSurface => (c(Var::color_focus), c(Var::color_surface)),
             P::FocusOnBackground => (c(Var::color_focus), c(Var::color_background)),
             P::InputBorderOnSurface => (c(Var::input_border_color), c(Var::color_surface)),
