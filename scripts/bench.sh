@@ -31,7 +31,7 @@ echo "building the release sandbox and load generator" >&2
 cargo build -q --release -p payout-sandbox -p payout-bench
 work=$(mktemp -d /tmp/payout-bench.XXXXXX)
 servers=()
-trap 'kill "${servers[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "${servers[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/assets"
 
 free_port() {
@@ -95,7 +95,7 @@ throughput() {
 # loaded cold by payout-loadbench.
 load_speed() {
   (
-    trap 'kill "${servers[@]}" 2>/dev/null' EXIT
+    trap 'kill "${servers[@]}" 2>/dev/null || true' EXIT
     export NEED_BROWSER=1
     # shellcheck source=scripts/setup.sh
     source scripts/setup.sh >&2

@@ -19,6 +19,9 @@
 //!   on PostgreSQL it also takes one transaction-scoped advisory lock, so these writers queue
 //!   behind each other (not behind the ledger) and each reads what the previous one committed.
 //!
+//! On SQLite, transfers asked for at once are written in one such transaction, each in a
+//! savepoint, with one commit ([`crate::group_commit`], issue 10).
+//!
 //! [`Batch`] sends several statements at once: on SQLite as one multi-statement query, one trip
 //! to the connection's thread instead of one per statement (issue 10: those trips, not the
 //! statements, were most of a payout's time under the write lock).
@@ -223,6 +226,36 @@ pub(crate) async fn begin_ledger_write(db: &Db) -> Result<WriteTx, Error> {
     };
     let tx = db.begin_with("BEGIN IMMEDIATE").await?;
     Ok(WriteTx { tx, _turn: turn })
+}
+
+/// Whether `db` is a PostgreSQL pool (else SQLite).
+pub(crate) fn is_postgres_pool(db: &Db) -> bool {
+    db.connect_options().database_url.scheme() != "sqlite"
+}
+
+/// Runs `work` on this process's writer thread, a runtime of its own: work that holds SQLite's
+/// write lock across several trips to the database ([`crate::group_commit`]) resumes after each
+/// at once, where on the server's runtime it would wait behind every request's work, and every
+/// other writer behind it. The work runs to its end whoever waits for it.
+pub(crate) fn spawn_on_writer(work: impl std::future::Future<Output = ()> + Send + 'static) {
+    static WRITER: std::sync::LazyLock<Option<tokio::runtime::Handle>> =
+        std::sync::LazyLock::new(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            let handle = runtime.handle().clone();
+            std::thread::Builder::new()
+                .name("ledger-writer".to_owned())
+                .spawn(move || runtime.block_on(std::future::pending::<()>()))
+                .ok()?;
+            Some(handle)
+        });
+    match WRITER.as_ref() {
+        Some(writer) => drop(writer.spawn(work)),
+        // No thread could be made: the caller's runtime runs it.
+        None => drop(tokio::spawn(work)),
+    }
 }
 
 /// A write transaction ([`begin_write`], [`begin_ledger_write`]): the connection (it derefs to

@@ -25,11 +25,13 @@
 //! there.
 
 use crate::db::{
-    begin_ledger_write, enum_from_text, for_update, from_millis, is_unique_violation,
-    metadata_from_text, metadata_to_text, next_seqs, parse_stored_id, parse_stored_json,
-    parse_stored_opt_id, to_flag, to_json_text, to_millis, Answer, Arg, Batch, Db,
+    begin_ledger_write, enum_from_text, for_update, from_millis, is_postgres_pool,
+    is_unique_violation, metadata_from_text, metadata_to_text, next_seqs, parse_stored_id,
+    parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis, Answer, Arg, Batch,
+    Db,
 };
 use crate::error::Error;
+use crate::group_commit;
 use crate::pagination::Page;
 use crate::store::idempotency::IdempotencyKey;
 use crate::store::webhooks::{record_event, EventSlot};
@@ -480,7 +482,7 @@ pub(crate) async fn open_app_wallet_in(
         Some(serde_json::json!({"sandbox": "opening balance"})),
     );
     // The opening refill is a transfer like any other: the app's events list it (issue 10).
-    write_transfer(tx, &draft, None, true, now)
+    write_transfer(tx, &draft, None, None, now)
         .await
         .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
     Ok(())
@@ -545,6 +547,15 @@ pub(crate) struct TransferDraft {
 }
 
 impl TransferDraft {
+    /// What [`write_transfer`] checks of the draft alone, before it reads anything: a status to
+    /// rest in, and net changes within the `i64` range ([`LedgerError::Overflow`]).
+    pub(crate) fn check(&self) -> Result<(), LedgerError> {
+        self.statuses
+            .last()
+            .ok_or_else(|| Error::Internal("a transfer without a status".to_owned()))?;
+        net_changes(&self.moves).map(|_| ())
+    }
+
     /// A transfer that completes at once (created → completed).
     pub(crate) fn completed(
         app_id: Uuid,
@@ -590,7 +601,7 @@ async fn opened_balances(
 }
 
 /// Writes `draft` inside the caller's write transaction, with idempotency key `key` and its
-/// `transfer.updated` event when `announce`, in two batches ([`Batch`]: on SQLite two trips to
+/// `transfer.updated` event, in two batches ([`Batch`]: on SQLite two trips to
 /// the connection's thread, where this was one per statement, issue 10):
 ///
 /// 1. reads: the balances of the accounts it moves (locked on PostgreSQL, see the module docs),
@@ -599,13 +610,19 @@ async fn opened_balances(
 /// 2. after the balances are checked (a [`Shortfall`] writes nothing): the balances' update, the
 ///    transfer, its status history, its transactions, the key, the event and its deliveries.
 ///
+/// With `savepoint` (SQLite, [`crate::group_commit`]), the reads open a savepoint of that name
+/// and the writes release it, no trip more: when this fails the savepoint is open (roll back
+/// to it), unless the draft's own check failed ([`TransferDraft::check`], nothing opened) or the
+/// balances' check after the writes did (the transfer is in, and the transaction must not be
+/// committed).
+///
 /// Returns the transfer as [`load_transfer`] would read it back, built from what was written
 /// rather than read again under the write lock.
-async fn write_transfer(
+pub(crate) async fn write_transfer(
     conn: &mut AnyConnection,
     draft: &TransferDraft,
     key: Option<&IdempotencyKey>,
-    announce: bool,
+    savepoint: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Transfer, LedgerError> {
     let status = *draft
@@ -616,6 +633,9 @@ async fn write_transfer(
     let count = i64::try_from(1 + draft.moves.len()).map_err(|e| Error::Internal(e.to_string()))?;
 
     let mut reads = Batch::new(conn);
+    if let Some(name) = savepoint {
+        reads.push(format!("SAVEPOINT {name}"), Vec::new());
+    }
     // On PostgreSQL (where a batch runs a statement at a time anyway) the accounts are read and
     // locked, and a missing one opened, before the event's counter row is locked: the order
     // every ledger write takes its locks in. On SQLite the read joins the batch.
@@ -633,7 +653,7 @@ async fn write_transfer(
     }
     // The transfer's number and its transactions' in one go.
     let numbers_read = reads.push_next_seqs("ledger", count);
-    let event = announce.then(|| EventSlot::push_reads(&mut reads, draft.app_id));
+    let event = EventSlot::push_reads(&mut reads, draft.app_id);
     let read = reads.run(&mut *conn).await?;
     if let Some(at) = balances_read {
         let found = balances_of(read.get(at)?)?;
@@ -730,14 +750,15 @@ async fn write_transfer(
         external_data: draft.external_data.clone(),
         metadata,
     };
-    if let Some(event) = event {
-        event.push_writes(
-            &read,
-            &mut writes,
-            EventType::TransferUpdated,
-            &transfer,
-            now,
-        )?;
+    event.push_writes(
+        &read,
+        &mut writes,
+        EventType::TransferUpdated,
+        &transfer,
+        now,
+    )?;
+    if let Some(name) = savepoint {
+        writes.push(format!("RELEASE {name}"), Vec::new());
     }
     let written = writes.run(conn).await?;
     if let Some(at) = update {
@@ -753,7 +774,7 @@ pub(crate) async fn write_transfer_in(
     draft: &TransferDraft,
     now: DateTime<Utc>,
 ) -> Result<Transfer, LedgerError> {
-    write_transfer(conn, draft, None, true, now).await
+    write_transfer(conn, draft, None, None, now).await
 }
 
 /// What a change does inside a transfer's write transaction once the transfer is written
@@ -778,6 +799,10 @@ pub(crate) type AfterWrite<'a> = Box<
 /// request that got there meanwhile is found after this write fails: on the key's primary key,
 /// or for money the other request already spent. One statement less under the write lock of
 /// every payout.
+///
+/// On SQLite the write joins the next group ([`crate::group_commit`]): its own savepoint in a
+/// transaction shared with the transfers asked for at the same time, answered after that
+/// transaction committed. On PostgreSQL it has a transaction of its own.
 pub(crate) async fn create_transfer(
     db: &Db,
     draft: &TransferDraft,
@@ -794,19 +819,30 @@ pub(crate) async fn create_transfer_then(
     draft: &TransferDraft,
     key: Option<&IdempotencyKey>,
     now: DateTime<Utc>,
-    after: Option<AfterWrite<'_>>,
+    after: Option<AfterWrite<'static>>,
 ) -> Result<Transfer, LedgerError> {
-    let written = async {
-        let mut tx = begin_ledger_write(db).await?;
-        let transfer = write_transfer(&mut tx, draft, key, true, now).await?;
-        if let Some(after) = after {
-            after(&mut tx, &transfer).await?;
+    let written = if is_postgres_pool(db) {
+        async {
+            let mut tx = begin_ledger_write(db).await?;
+            let transfer = write_transfer(&mut tx, draft, key, None, now).await?;
+            if let Some(after) = after {
+                after(&mut tx, &transfer).await?;
+            }
+            tx.commit().await?;
+            wake();
+            Ok::<_, LedgerError>(transfer)
         }
-        tx.commit().await?;
-        wake();
-        Ok::<_, LedgerError>(transfer)
-    }
-    .await;
+        .await
+    } else {
+        group_commit::write(group_commit::Job {
+            db: db.clone(),
+            draft: draft.clone(),
+            key: key.cloned(),
+            now,
+            after,
+        })
+        .await
+    };
     match (written, key) {
         // Another request with this key committed since the caller looked.
         (Err(e), Some(key))

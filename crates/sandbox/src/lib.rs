@@ -46,6 +46,7 @@ mod config;
 mod db;
 mod error;
 mod extract;
+mod group_commit;
 mod headers;
 mod html;
 mod ledger;

@@ -309,6 +309,76 @@ async fn a_claim_moves_the_money_and_the_payout_pays_exactly_the_link() {
     assert_ledger_invariants(&app.db).await;
 }
 
+/// The link's payout pressed in several tabs at once, with money for more than one: on a file
+/// database, where concurrent transfers are written in one group (issue 10), exactly one pays
+/// the link; each other is refused with 409 and its transfer rolled back inside the group,
+/// leaving the user's other money and the paid one alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_payouts_of_a_link_pay_it_once_and_roll_the_others_back() {
+    let app = std::sync::Arc::new(TestApp::with_file_db().await);
+    let bob_id = id_of(&app.create_user().await);
+    let link = ok(create(&app, json!({"amount": 2_500})).await);
+    let id = id_of(&link);
+    let token = app.sign_in_as_bob(&link["flow_id"]).await;
+    // Money beyond the link's: every payout passes the balance check, and only the link's own
+    // rule (paid once) can refuse it.
+    ok(app
+        .post(
+            "/api/v2/transfers",
+            Auth::App,
+            json!({"amount": -5_000, "user_id": bob_id}),
+        )
+        .await);
+    let method = ok(app
+        .post(
+            "/api/flow/payout-methods",
+            Auth::Bearer(&token),
+            json!({"platform": "paypal", "email": "bob@example.com"}),
+        )
+        .await);
+    let tasks: Vec<_> = (0..6)
+        .map(|n| {
+            let (app, token) = (app.clone(), token.clone());
+            let body = json!({"amount": 2_500, "payout_method_id": method["id"],
+                              "idempotency_key": format!("tab-{n}")});
+            tokio::spawn(async move {
+                app.post("/api/flow/payouts", Auth::Bearer(&token), body)
+                    .await
+            })
+        })
+        .collect();
+    let mut paid = Vec::new();
+    for task in tasks {
+        let res = task.await.unwrap();
+        match res.status.as_u16() {
+            200 => paid.push(id_of(&res.json())),
+            409 => {
+                let body = res.assert_error(409, "conflict");
+                assert_eq!(
+                    body["message"],
+                    "this payout link has been paid out already"
+                );
+            }
+            other => panic!("unexpected {other}: {}", res.text()),
+        }
+    }
+    assert_eq!(paid.len(), 1, "{paid:?}");
+    let link_now = get_link(&app, &id).await;
+    assert_eq!(link_now["status"], "paid");
+    assert_eq!(link_now["payout_transfer_id"], paid[0].as_str());
+    assert_eq!(user_balance(&app, &bob_id).await, 5_000);
+    let payouts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM transfers WHERE kind = 'payout'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(payouts, 1);
+    assert_eq!(
+        link_events(&app, &id).await,
+        ["delivered", "claimed", "paid"]
+    );
+    assert_ledger_invariants(&app.db).await;
+}
+
 #[tokio::test]
 async fn the_claimant_signing_in_again_resumes_and_nobody_else_claims() {
     let app = TestApp::new().await;
