@@ -125,20 +125,51 @@ async fn write_together(jobs: Vec<Job>) -> Vec<Result<Transfer, LedgerError>> {
 
 /// The runner of pool `key`: writes groups until none waits.
 async fn run(key: usize) {
+    let mut stopping = ForgetUnlessDone { key, done: false };
     loop {
         let group: Vec<Queued> = {
             let mut queues = QUEUES.lock().unwrap_or_else(PoisonError::into_inner);
             let Some(queue) = queues.get_mut(&key) else {
+                stopping.done = true;
                 return;
             };
             if queue.waiting.is_empty() {
                 queues.remove(&key);
+                stopping.done = true;
                 return;
             }
             let count = queue.waiting.len().min(MOST_PER_GROUP);
             queue.waiting.drain(..count).collect()
         };
         write_group(group).await;
+    }
+}
+
+/// Hands pool `key`'s queue on when its runner ends other than by finding it empty (a panic,
+/// which unwinds in tests and aborts release builds): the callers of the group it was writing
+/// are answered that nothing was written (their answers are dropped), and a new runner takes
+/// whatever waits, so no caller waits for a runner that is gone.
+struct ForgetUnlessDone {
+    key: usize,
+    done: bool,
+}
+
+impl Drop for ForgetUnlessDone {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut queues = QUEUES.lock().unwrap_or_else(PoisonError::into_inner);
+        match queues.get(&self.key) {
+            // `running` stays set: a caller queuing meanwhile leaves it to the new runner.
+            Some(queue) if !queue.waiting.is_empty() => {
+                drop(queues);
+                spawn_on_writer(run(self.key));
+            }
+            _ => {
+                queues.remove(&self.key);
+            }
+        }
     }
 }
 
@@ -152,14 +183,16 @@ async fn write_group(group: Vec<Queued>) {
         Err(e) => return fail_all(group.into_iter().map(|q| q.answer), &e),
     };
     let mut outcomes = Vec::with_capacity(group.len());
-    for Queued { job, answer } in group {
+    let mut group = group.into_iter();
+    while let Some(Queued { job, answer }) = group.next() {
         match write_one(&mut tx, job).await {
             Ok(outcome) => outcomes.push((answer, outcome)),
             Err(e) => {
-                // SQLite ended the transaction: nothing of the group is written.
+                // The transaction cannot be committed in part: nothing of the group is written.
                 drop(tx);
-                let answers = outcomes.into_iter().map(|(answer, _)| answer);
-                return fail_all(answers.chain([answer]), &e);
+                let written = outcomes.into_iter().map(|(answer, _)| answer);
+                let rest = group.map(|queued| queued.answer);
+                return fail_all(written.chain([answer]).chain(rest), &e);
             }
         }
     }
@@ -273,15 +306,8 @@ mod tests {
     /// error; the others are written, each seeing the balance the ones before it left.
     #[tokio::test]
     async fn a_group_writes_its_good_transfers_and_rolls_back_each_failed_one() {
-        let dir = std::env::temp_dir().join(format!("group-commit-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = connect(&format!("sqlite://{}", dir.join("db.sqlite").display()))
-            .await
-            .unwrap();
-        let app = crate::ensure_default_app(&db, Some(("pk_test", "sk_test")))
-            .await
-            .unwrap()
-            .id;
+        let (db, dir, app) = file_db().await;
+        let events = count(&db, "events").await;
         let refused: AfterWrite<'static> = Box::new(|_, _| {
             Box::pin(async { Err(Error::Conflict("refused after the write".to_owned())) })
         });
@@ -314,24 +340,110 @@ mod tests {
             "{:?}",
             outcomes[4]
         );
-        let balance: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
-            .bind(app_account(app))
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        assert_eq!(balance, OPENING_BALANCE - 9_000);
+        assert_eq!(app_balance(&db, app).await, OPENING_BALANCE - 9_000);
         let payouts: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM transfers WHERE kind = 'payout'")
                 .fetch_one(&db)
                 .await
                 .unwrap();
         assert_eq!(payouts, 2);
-        let keys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys")
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        assert_eq!(keys, 1);
+        assert_eq!(count(&db, "idempotency_keys").await, 1);
+        // One `transfer.updated` for each written transfer, none for the rolled back ones.
+        assert_eq!(count(&db, "events").await, events + 2);
         db.close().await;
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// When a transfer's savepoint is gone before the runner can roll back to it (here an
+    /// after-write releases it, then fails), the group cannot be committed in part: every
+    /// transfer of it answers an error, the good one before it too, and nothing is written.
+    #[tokio::test]
+    async fn a_group_that_cannot_roll_back_one_transfer_writes_none() {
+        let (db, dir, app) = file_db().await;
+        let breaks: AfterWrite<'static> = Box::new(|conn, _| {
+            Box::pin(async move {
+                sqlx::query("RELEASE transfer").execute(&mut *conn).await?;
+                Err(Error::Conflict("refused after the write".to_owned()))
+            })
+        });
+        let jobs = vec![
+            job(&db, draft(app, 1_000), Some("a")),
+            Job {
+                after: Some(breaks),
+                ..job(&db, draft(app, 2_000), None)
+            },
+            job(&db, draft(app, 3_000), None),
+        ];
+        let before = count(&db, "transfers").await;
+        for outcome in write_together(jobs).await {
+            assert!(
+                matches!(outcome, Err(LedgerError::Failed(Error::Internal(_)))),
+                "{outcome:?}"
+            );
+        }
+        assert_eq!(count(&db, "transfers").await, before);
+        assert_eq!(count(&db, "idempotency_keys").await, 0);
+        assert_eq!(app_balance(&db, app).await, OPENING_BALANCE);
+        the_next_transfer_is_written(db, dir, app).await;
+    }
+
+    /// A runner that panics (an unwinding test build; release builds abort) answers its
+    /// waiting callers that nothing was written, and the next transfer gets a new runner.
+    #[tokio::test]
+    async fn a_runner_that_panics_leaves_no_caller_waiting() {
+        let (db, dir, app) = file_db().await;
+        let panics: AfterWrite<'static> =
+            Box::new(|_, _| Box::pin(async { panic!("an after-write panicked") }));
+        let jobs = vec![
+            Job {
+                after: Some(panics),
+                ..job(&db, draft(app, 1_000), None)
+            },
+            job(&db, draft(app, 2_000), None),
+        ];
+        for outcome in write_together(jobs).await {
+            assert!(outcome.is_err(), "{outcome:?}");
+        }
+        assert_eq!(app_balance(&db, app).await, OPENING_BALANCE);
+        the_next_transfer_is_written(db, dir, app).await;
+    }
+
+    /// After a failed group, with nothing of it written: the next transfer has a runner and a
+    /// usable database. Then closes the pool and removes its directory.
+    async fn the_next_transfer_is_written(db: Db, dir: std::path::PathBuf, app: Uuid) {
+        let later = write_together(vec![job(&db, draft(app, 500), None)]).await;
+        assert!(later[0].is_ok(), "{:?}", later[0]);
+        assert_eq!(app_balance(&db, app).await, OPENING_BALANCE - 500);
+        db.close().await;
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A fresh SQLite file with the default app: the pool, its directory and the app's id.
+    async fn file_db() -> (Db, std::path::PathBuf, Uuid) {
+        let dir = std::env::temp_dir().join(format!("group-commit-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = connect(&format!("sqlite://{}", dir.join("db.sqlite").display()))
+            .await
+            .unwrap();
+        let app = crate::ensure_default_app(&db, Some(("pk_test", "sk_test")))
+            .await
+            .unwrap()
+            .id;
+        (db, dir, app)
+    }
+
+    async fn count(db: &Db, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(db)
+            .await
+            .unwrap()
+    }
+
+    async fn app_balance(db: &Db, app: Uuid) -> i64 {
+        sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
+            .bind(app_account(app))
+            .fetch_one(db)
+            .await
+            .unwrap()
     }
 }

@@ -633,6 +633,8 @@ pub(crate) async fn write_transfer(
     let count = i64::try_from(1 + draft.moves.len()).map_err(|e| Error::Internal(e.to_string()))?;
 
     let mut reads = Batch::new(conn);
+    // On PostgreSQL the accounts are read before the batch: they would be outside it.
+    debug_assert!(savepoint.is_none() || !reads.is_postgres());
     if let Some(name) = savepoint {
         reads.push(format!("SAVEPOINT {name}"), Vec::new());
     }
