@@ -209,13 +209,13 @@ pub(crate) async fn begin_write(db: &Db) -> Result<WriteTx, Error> {
 /// itself, so the caller must lock, in a fixed order, every row it reads and then changes.
 /// Never use the pool while holding one.
 pub(crate) async fn begin_ledger_write(db: &Db) -> Result<WriteTx, Error> {
-    let url = &db.connect_options().database_url;
-    if url.scheme() != "sqlite" {
+    if is_postgres_pool(db) {
         let tx = db
             .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
             .await?;
         return Ok(WriteTx { tx, _turn: None });
     }
+    let url = &db.connect_options().database_url;
     // This process's writers take turns here, in order, before asking SQLite: a writer that
     // found the database locked would sleep in SQLite's busy handler (up to 100 ms a time)
     // while the lock went free. Another process's writers still meet the busy timeout.

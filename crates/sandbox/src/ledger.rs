@@ -807,7 +807,7 @@ pub(crate) type AfterWrite<'a> = Box<
 /// transaction committed. On PostgreSQL it has a transaction of its own.
 pub(crate) async fn create_transfer(
     db: &Db,
-    draft: &TransferDraft,
+    draft: TransferDraft,
     key: Option<&IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Transfer, LedgerError> {
@@ -818,15 +818,16 @@ pub(crate) async fn create_transfer(
 /// written (a payout that pays a payout link marks the link paid, issue 11).
 pub(crate) async fn create_transfer_then(
     db: &Db,
-    draft: &TransferDraft,
+    draft: TransferDraft,
     key: Option<&IdempotencyKey>,
     now: DateTime<Utc>,
     after: Option<AfterWrite<'static>>,
 ) -> Result<Transfer, LedgerError> {
+    let app_id = draft.app_id;
     let written = if is_postgres_pool(db) {
         async {
             let mut tx = begin_ledger_write(db).await?;
-            let transfer = write_transfer(&mut tx, draft, key, None, now).await?;
+            let transfer = write_transfer(&mut tx, &draft, key, None, now).await?;
             if let Some(after) = after {
                 after(&mut tx, &transfer).await?;
             }
@@ -838,7 +839,7 @@ pub(crate) async fn create_transfer_then(
     } else {
         group_commit::write(group_commit::Job {
             db: db.clone(),
-            draft: draft.clone(),
+            draft,
             key: key.cloned(),
             now,
             after,
@@ -852,7 +853,7 @@ pub(crate) async fn create_transfer_then(
                 || matches!(&e, LedgerError::Failed(e) if is_unique_violation(e)) =>
         {
             let mut conn = db.acquire().await?;
-            match key.earlier(&mut conn, draft.app_id).await? {
+            match key.earlier(&mut conn, app_id).await? {
                 Some(earlier) => Ok(load_transfer(&mut conn, earlier).await?),
                 None => Err(e),
             }

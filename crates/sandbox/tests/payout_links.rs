@@ -59,6 +59,16 @@ async fn session_with_code(app: &TestApp, link: &Value, phone: &str) -> String {
 }
 
 /// `payout_link.updated` events of the app, oldest first: the link's statuses.
+/// Bob adds his PayPal account through flow session `token`.
+async fn add_bobs_paypal(app: &TestApp, token: &str) -> TestResponse {
+    app.post(
+        "/api/flow/payout-methods",
+        Auth::Bearer(token),
+        json!({"platform": "paypal", "email": "bob@example.com"}),
+    )
+    .await
+}
+
 async fn link_events(app: &TestApp, id: &str) -> Vec<String> {
     let list = ok(app.get("/api/v2/events?limit=100", Auth::App).await);
     let mut statuses: Vec<String> = list["data"]
@@ -273,13 +283,7 @@ async fn a_claim_moves_the_money_and_the_payout_pays_exactly_the_link() {
         wallet["payout_link"],
         json!({"amount": 2_500, "from": "Sandbox app", "memo": "Thanks for March"})
     );
-    let method = ok(app
-        .post(
-            "/api/flow/payout-methods",
-            Auth::Bearer(&token),
-            json!({"platform": "paypal", "email": "bob@example.com"}),
-        )
-        .await);
+    let method = ok(add_bobs_paypal(&app, &token).await);
     let pay = |amount: i64, key: &str| json!({"amount": amount, "payout_method_id": method["id"], "idempotency_key": key});
     let res = app
         .post("/api/flow/payouts", Auth::Bearer(&token), pay(1_000, "a"))
@@ -329,13 +333,7 @@ async fn concurrent_payouts_of_a_link_pay_it_once_and_roll_the_others_back() {
             json!({"amount": -5_000, "user_id": bob_id}),
         )
         .await);
-    let method = ok(app
-        .post(
-            "/api/flow/payout-methods",
-            Auth::Bearer(&token),
-            json!({"platform": "paypal", "email": "bob@example.com"}),
-        )
-        .await);
+    let method = ok(add_bobs_paypal(&app, &token).await);
     let tasks: Vec<_> = (0..6)
         .map(|n| {
             let (app, token) = (app.clone(), token.clone());
@@ -612,13 +610,7 @@ async fn a_link_past_the_reporting_threshold_asks_its_claimant_for_tax_data_unle
             state["compliance_due"], !tax_exempt,
             "tax_exempt: {tax_exempt}"
         );
-        let add_method = app
-            .post(
-                "/api/flow/payout-methods",
-                Auth::Bearer(&token),
-                json!({"platform": "paypal", "email": "bob@example.com"}),
-            )
-            .await;
+        let add_method = add_bobs_paypal(&app, &token).await;
         if !tax_exempt {
             // Everything the payout step writes waits for the tax form.
             add_method.assert_error(403, "step_not_allowed");

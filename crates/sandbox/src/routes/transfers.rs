@@ -79,7 +79,7 @@ async fn create_transfer(
         )],
         new.metadata,
     );
-    let transfer = write_new_transfer(&state.db, &draft, key.as_ref(), state.clock.now())
+    let transfer = write_new_transfer(&state.db, draft, key.as_ref(), state.clock.now())
         .await
         .map_err(|e| e.into_error(insufficient_funds))?;
     Ok(Json(transfer))
@@ -208,7 +208,7 @@ async fn create_refill(
         )],
         new.metadata,
     );
-    let transfer = write_new_transfer(&state.db, &draft, None, state.clock.now())
+    let transfer = write_new_transfer(&state.db, draft, None, state.clock.now())
         .await
         .map_err(|e| e.into_error(insufficient_funds))?;
     Ok(Json(transfer))

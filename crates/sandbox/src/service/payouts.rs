@@ -103,7 +103,7 @@ pub(crate) async fn host_payout(
         tax_exempt: new.tax_exempt,
         metadata: new.metadata,
     })?;
-    let transfer = create_transfer(db, &draft, key.as_ref(), now)
+    let transfer = create_transfer(db, draft, key.as_ref(), now)
         .await
         .map_err(|e| e.into_error(insufficient_funds))?;
     Ok(transfer)
@@ -193,7 +193,7 @@ pub(crate) async fn flow_payout(
         .as_ref()
         .map(|link| mark_paid_after(state, link))
         .transpose()?;
-    let transfer = create_transfer_then(db, &draft, Some(&key), now, after)
+    let transfer = create_transfer_then(db, draft, Some(&key), now, after)
         .await
         .map_err(|e| {
             e.into_error(|shortfall| {
