@@ -15,6 +15,13 @@
 //! - A caller that stops waiting leaves its transfer to be written (an idempotency key's retry
 //!   then finds it).
 //!
+//! A group without an [`AfterWrite`] (every payout but a payout link's) is written together, in
+//! two trips to the database whatever its size ([`write_transfers_together`]): the balances,
+//! counters and endpoints it needs read at once, each transfer checked and numbered in memory
+//! in its turn, every write sent at once. When that fails (a key two requests of the group
+//! share, say), the group is rolled back to its savepoint and written one transfer at a time,
+//! each in a savepoint of its own, so each still answers its own outcome.
+//!
 //! The runner lives on a thread of its own ([`crate::db::spawn_on_writer`]): between its trips
 //! to the database it holds the only write lock, so it must not wait behind requests. On
 //! PostgreSQL, where ledger writes of unrelated wallets run side by side, each transfer keeps its
@@ -22,7 +29,9 @@
 
 use crate::db::{begin_ledger_write, spawn_on_writer, Db};
 use crate::error::Error;
-use crate::ledger::{write_transfer, AfterWrite, LedgerError, TransferDraft};
+use crate::ledger::{
+    write_transfer, write_transfers_together, AfterWrite, LedgerError, Together, TransferDraft,
+};
 use crate::store::idempotency::IdempotencyKey;
 use crate::webhooks::wake;
 use chrono::{DateTime, Utc};
@@ -178,33 +187,65 @@ async fn write_group(group: Vec<Queued>) {
     let Some(db) = group.first().map(|queued| queued.job.db.clone()) else {
         return;
     };
+    let (answers, jobs): (Vec<_>, Vec<_>) = group.into_iter().map(|q| (q.answer, q.job)).unzip();
     let mut tx = match begin_ledger_write(&db).await {
         Ok(tx) => tx,
-        Err(e) => return fail_all(group.into_iter().map(|q| q.answer), &e),
+        Err(e) => return fail_all(answers, &e),
     };
-    let mut outcomes = Vec::with_capacity(group.len());
-    let mut group = group.into_iter();
-    while let Some(Queued { job, answer }) = group.next() {
-        match write_one(&mut tx, job).await {
-            Ok(outcome) => outcomes.push((answer, outcome)),
-            Err(e) => {
-                // The transaction cannot be committed in part: nothing of the group is written.
-                drop(tx);
-                let written = outcomes.into_iter().map(|(answer, _)| answer);
-                let rest = group.map(|queued| queued.answer);
-                return fail_all(written.chain([answer]).chain(rest), &e);
-            }
-        }
-    }
+    let outcomes = match write_jobs(&mut tx, jobs).await {
+        Ok(outcomes) => outcomes,
+        // The transaction cannot be committed in part: nothing of the group is written.
+        Err(e) => return fail_all(answers, &e),
+    };
     if let Err(e) = tx.commit().await {
-        let answers = outcomes.into_iter().map(|(answer, _)| answer);
         return fail_all(answers, &e.into());
     }
     wake();
-    for (answer, outcome) in outcomes {
+    for (answer, outcome) in answers.into_iter().zip(outcomes) {
         // A caller that stopped waiting has its transfer written all the same.
         let _ = answer.send(outcome);
     }
+}
+
+/// The savepoint a group written together is written in.
+const TOGETHER: &str = "together";
+
+/// Writes `jobs` in `tx`; each one's outcome, in order. When none has an [`AfterWrite`] they are
+/// written together, in two trips for the whole group ([`write_transfers_together`]); when
+/// that fails (a batch met an error: a key a concurrent request recorded, say) it is rolled
+/// back and the group written one transfer at a time, so each answers its own outcome. `Err`
+/// when a roll back failed: nothing of the group may be committed.
+async fn write_jobs(
+    tx: &mut AnyConnection,
+    jobs: Vec<Job>,
+) -> Result<Vec<Result<Transfer, LedgerError>>, Error> {
+    if jobs.iter().all(|job| job.after.is_none()) {
+        let together: Vec<Together> = jobs
+            .iter()
+            .map(|job| Together {
+                draft: &job.draft,
+                key: job.key.as_ref(),
+                now: job.now,
+            })
+            .collect();
+        match write_transfers_together(tx, &together, TOGETHER).await {
+            Ok(outcomes) => return Ok(outcomes),
+            Err(e) => {
+                tracing::debug!(error = %e, "a group written together failed; one at a time");
+                sqlx::query(&format!("ROLLBACK TO {TOGETHER}"))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&format!("RELEASE {TOGETHER}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+    }
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        outcomes.push(write_one(tx, job).await?);
+    }
+    Ok(outcomes)
 }
 
 /// The savepoint each transfer of a group is written in.
@@ -354,6 +395,96 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// A group without after-writes is written together (two trips for all of it): each
+    /// transfer is checked against what the ones before it left (a shortfall answers alone and
+    /// takes no number), the ledger and each app's events are numbered on without a gap, each
+    /// event reaches its own app's endpoints only, and each answer is the transfer as stored.
+    #[tokio::test]
+    async fn a_group_written_together_checks_and_numbers_each_transfer_in_turn() {
+        let (db, dir, app) = file_db().await;
+        let other = second_app(&db).await;
+        add_endpoint(&db, other).await;
+        let ledger = counter(&db, "ledger").await;
+        let (app_events, other_events) = (last_event(&db, app).await, last_event(&db, other).await);
+        let jobs = vec![
+            job(&db, draft(app, 4_000), Some("a")),
+            job(&db, draft(other, 9_000), None),
+            // 6,000 left after the first.
+            job(&db, draft(app, 7_000), None),
+            job(&db, draft(app, 6_000), Some("b")),
+            job(&db, draft(other, 1_000), None),
+            // The other app's wallet is empty by now.
+            job(&db, draft(other, 1), None),
+        ];
+        let outcomes = write_together(jobs).await;
+        for (i, outcome) in outcomes.iter().enumerate() {
+            let short = matches!(outcome, Err(LedgerError::Shortfall(_)));
+            assert_eq!(short, i == 2 || i == 5, "{i}: {outcome:?}");
+            assert!(short || outcome.is_ok(), "{i}: {outcome:?}");
+        }
+        assert_eq!(app_balance(&db, app).await, 0);
+        assert_eq!(app_balance(&db, other).await, 0);
+        // Four transfers of one transaction each: eight ledger numbers, in the group's order.
+        assert_eq!(counter(&db, "ledger").await, ledger + 8);
+        let mut conn = db.acquire().await.unwrap();
+        let written: Vec<&Transfer> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+        for (i, transfer) in written.iter().enumerate() {
+            let seq: i64 = sqlx::query_scalar("SELECT seq FROM transfers WHERE id = $1")
+                .bind(transfer.id.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(seq, ledger + 1 + 2 * i as i64);
+            assert_eq!(transfer.transactions[0].id, seq + 1);
+            let stored = crate::ledger::load_transfer(&mut conn, transfer.id)
+                .await
+                .unwrap();
+            assert_eq!(&&stored, transfer);
+        }
+        drop(conn);
+        assert_eq!(
+            event_seqs(&db, app, app_events).await,
+            vec![app_events + 1, app_events + 2]
+        );
+        assert_eq!(
+            event_seqs(&db, other, other_events).await,
+            vec![other_events + 1, other_events + 2]
+        );
+        assert_eq!(count(&db, "idempotency_keys").await, 2);
+        assert_eq!(count(&db, "webhook_deliveries").await, 2);
+        db.close().await;
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A group that cannot be written together (here one key twice: the second record breaks
+    /// the batch) is rolled back and written one transfer at a time: nothing of the first try
+    /// stays, and each transfer answers its own outcome.
+    #[tokio::test]
+    async fn a_group_that_cannot_be_written_together_is_written_one_at_a_time() {
+        let (db, dir, app) = file_db().await;
+        let ledger = counter(&db, "ledger").await;
+        let events = count(&db, "events").await;
+        let jobs = vec![
+            job(&db, draft(app, 1_000), Some("a")),
+            job(&db, draft(app, 2_000), None),
+            job(&db, draft(app, 100), Some("a")),
+            job(&db, draft(app, 3_000), None),
+        ];
+        let outcomes = write_together(jobs).await;
+        assert!(outcomes[0].is_ok() && outcomes[1].is_ok() && outcomes[3].is_ok());
+        assert!(
+            matches!(&outcomes[2], Err(LedgerError::Failed(e)) if crate::db::is_unique_violation(e)),
+            "{:?}",
+            outcomes[2]
+        );
+        assert_eq!(app_balance(&db, app).await, OPENING_BALANCE - 6_000);
+        assert_eq!(counter(&db, "ledger").await, ledger + 6);
+        assert_eq!(count(&db, "events").await, events + 3);
+        assert_eq!(count(&db, "idempotency_keys").await, 1);
+        db.close().await;
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     /// When a transfer's savepoint is gone before the runner can roll back to it (here an
     /// after-write releases it, then fails), the group cannot be committed in part: every
     /// transfer of it answers an error, the good one before it too, and nothing is written.
@@ -430,6 +561,58 @@ mod tests {
             .unwrap()
             .id;
         (db, dir, app)
+    }
+
+    /// A second app of the default app's organization, with its opening balance.
+    async fn second_app(db: &Db) -> Uuid {
+        let organization: String = sqlx::query_scalar("SELECT organization_id FROM apps")
+            .fetch_one(db)
+            .await
+            .unwrap();
+        let new = payout_model::NewApp {
+            name: "Second".to_owned(),
+        };
+        crate::service::apps::create_app(db, &organization, &new, Utc::now())
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Gives app `app` an endpoint that takes every event.
+    async fn add_endpoint(db: &Db, app: Uuid) {
+        sqlx::query(
+            "INSERT INTO webhooks (id, app_id, url, events, secret, created, seq) \
+             VALUES ($1, $2, 'https://example.com/hook', '[]', 'sealed', 0, 1)",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(app.to_string())
+        .execute(db)
+        .await
+        .unwrap();
+    }
+
+    /// Counter `name`'s value.
+    async fn counter(db: &Db, name: &str) -> i64 {
+        sqlx::query_scalar("SELECT value FROM sequences WHERE name = $1")
+            .bind(name)
+            .fetch_one(db)
+            .await
+            .unwrap()
+    }
+
+    /// The number of app `app`'s last event (0 before any).
+    async fn last_event(db: &Db, app: Uuid) -> i64 {
+        event_seqs(db, app, 0).await.last().copied().unwrap_or(0)
+    }
+
+    /// The numbers of app `app`'s events after number `after`, rising.
+    async fn event_seqs(db: &Db, app: Uuid, after: i64) -> Vec<i64> {
+        sqlx::query_scalar("SELECT seq FROM events WHERE app_id = $1 AND seq > $2 ORDER BY seq")
+            .bind(app.to_string())
+            .bind(after)
+            .fetch_all(db)
+            .await
+            .unwrap()
     }
 
     async fn count(db: &Db, table: &str) -> i64 {

@@ -12,7 +12,9 @@
 //! key when it has one and its `transfer.updated` event: a new transfer in two
 //! [`Batch`]es, the reads and then the writes ([`write_transfer`]), so on SQLite its write
 //! transaction is four trips to the connection's thread (begin, reads, writes, commit) whatever
-//! the number of statements (issue 10).
+//! the number of statements (issue 10). On SQLite the transfers asked for at the same time
+//! share one write transaction and, but for those with an [`AfterWrite`], those two batches
+//! ([`crate::group_commit`], [`write_transfers_together`]).
 //!
 //! Locking (issue 10): on PostgreSQL a ledger write locks only the rows it reads and then
 //! changes: the accounts whose balances it moves, all at once in id order before changing any
@@ -28,13 +30,15 @@ use crate::db::{
     begin_ledger_write, enum_from_text, for_update, from_millis, is_postgres_pool,
     is_unique_violation, metadata_from_text, metadata_to_text, next_seqs, parse_stored_id,
     parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis, Answer, Arg, Batch,
-    Db,
+    Db, Rows,
 };
 use crate::error::Error;
 use crate::group_commit;
 use crate::pagination::Page;
 use crate::store::idempotency::IdempotencyKey;
-use crate::store::webhooks::{record_event, EventSlot};
+use crate::store::webhooks::{
+    event_counter, hooks_by_app, push_hooks_read, record_event, EventRows, EventSlot,
+};
 use crate::webhooks::wake;
 use chrono::{DateTime, Utc};
 use payout_model::money::{
@@ -218,12 +222,20 @@ fn net_changes(moves: &[Move]) -> Result<BTreeMap<&str, Cents>, LedgerError> {
 /// statement in id order (see the module docs); SQLite's write transaction already holds the
 /// database. Read it with [`balances_of`].
 fn push_balance_read(batch: &mut Batch, net: &BTreeMap<&str, Cents>) -> usize {
+    push_accounts_read(batch, net.keys().copied())
+}
+
+/// [`push_balance_read`] of `accounts` (at least one).
+fn push_accounts_read<'a>(
+    batch: &mut Batch,
+    accounts: impl ExactSizeIterator<Item = &'a str>,
+) -> usize {
     let sql = format!(
         "SELECT id, balance FROM accounts WHERE id IN ({}) ORDER BY id{}",
-        placeholders(net.len()),
+        placeholders(accounts.len()),
         batch.for_update()
     );
-    batch.push(sql, net.keys().map(|id| Arg::from(*id)).collect())
+    batch.push(sql, accounts.map(Arg::from).collect())
 }
 
 /// The balances a [`push_balance_read`] answered, by account.
@@ -346,17 +358,30 @@ fn push_transactions(
     moves: &[Move],
     now: DateTime<Utc>,
 ) {
-    if moves.is_empty() {
-        return;
-    }
-    let sql = format!(
-        "INSERT INTO transactions (id, transfer_id, source, destination, amount, kind, created) \
-         VALUES {}",
-        value_rows(moves.len(), 7)
-    );
-    let mut args = Vec::with_capacity(7 * moves.len());
+    let mut rows = transaction_rows();
+    add_transactions(&mut rows, transfer_id, ids, moves, now);
+    rows.push_into(batch);
+}
+
+/// No rows yet of `transactions`.
+fn transaction_rows() -> Rows {
+    Rows::new(
+        "INSERT INTO transactions (id, transfer_id, source, destination, amount, kind, created)",
+        7,
+        "",
+    )
+}
+
+/// Adds `moves` to `rows` as transactions of `transfer_id` with ids `ids`.
+fn add_transactions(
+    rows: &mut Rows,
+    transfer_id: &str,
+    ids: &[i64],
+    moves: &[Move],
+    now: DateTime<Utc>,
+) {
     for (id, m) in ids.iter().zip(moves) {
-        args.extend([
+        rows.add([
             Arg::from(*id),
             Arg::from(transfer_id),
             Arg::from(&m.from),
@@ -366,21 +391,6 @@ fn push_transactions(
             Arg::from(to_millis(now)),
         ]);
     }
-    batch.push(sql, args);
-}
-
-/// `($1, …, $columns), ($columns+1, …)`: the placeholders of `rows` rows of a multi-row insert.
-fn value_rows(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let row = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("({row})")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Appends `status` to the status history of `transfer_id`.
@@ -411,24 +421,44 @@ pub(crate) async fn ensure_user_accounts(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    // One statement for both: a payout's write transaction runs this every time.
-    let mut insert = sqlx::query(
-        "INSERT INTO accounts (id, kind, app_id, user_id, balance, created) \
-         VALUES ($1, $2, $3, $4, 0, $5), ($6, $7, $8, $9, 0, $10) ON CONFLICT (id) DO NOTHING",
-    );
+    let mut batch = Batch::new(conn);
+    push_user_accounts(&mut batch, app_id, user_id, now);
+    batch.run(conn).await?;
+    Ok(())
+}
+
+/// Adds [`ensure_user_accounts`]'s one statement to `batch` (a payout's write transaction may
+/// run it every time).
+fn push_user_accounts(batch: &mut Batch, app_id: Uuid, user_id: Uuid, now: DateTime<Utc>) {
+    let mut rows = user_account_rows();
+    add_user_accounts(&mut rows, app_id, user_id, now);
+    rows.push_into(batch);
+}
+
+/// No user accounts yet to open (each opens unless it is open already).
+fn user_account_rows() -> Rows {
+    Rows::new(
+        "INSERT INTO accounts (id, kind, app_id, user_id, balance, created)",
+        6,
+        " ON CONFLICT (id) DO NOTHING",
+    )
+}
+
+/// Adds to `rows` the wallet and hold accounts of user `user_id` of app `app_id`.
+fn add_user_accounts(rows: &mut Rows, app_id: Uuid, user_id: Uuid, now: DateTime<Utc>) {
     for (id, kind) in [
         (user_account(user_id), "user"),
         (hold_account(user_id), "hold"),
     ] {
-        insert = insert
-            .bind(id)
-            .bind(kind)
-            .bind(app_id.to_string())
-            .bind(user_id.to_string())
-            .bind(to_millis(now));
+        rows.add([
+            Arg::from(id),
+            Arg::from(kind),
+            Arg::from(app_id.to_string()),
+            Arg::from(user_id.to_string()),
+            Arg::from(0_i64),
+            Arg::from(to_millis(now)),
+        ]);
     }
-    insert.execute(&mut *conn).await?;
-    Ok(())
 }
 
 /// Gives app `app_id` its wallet and fee account, and the wallet its [`OPENING_BALANCE`] (a
@@ -550,10 +580,16 @@ impl TransferDraft {
     /// What [`write_transfer`] checks of the draft alone, before it reads anything: a status to
     /// rest in, and net changes within the `i64` range ([`LedgerError::Overflow`]).
     pub(crate) fn check(&self) -> Result<(), LedgerError> {
+        self.net().map(|_| ())
+    }
+
+    /// Its net change per account ([`net_changes`]), once [`TransferDraft::check`]'s checks
+    /// passed.
+    fn net(&self) -> Result<BTreeMap<&str, Cents>, LedgerError> {
         self.statuses
             .last()
             .ok_or_else(|| Error::Internal("a transfer without a status".to_owned()))?;
-        net_changes(&self.moves).map(|_| ())
+        net_changes(&self.moves)
     }
 
     /// A transfer that completes at once (created → completed).
@@ -600,6 +636,131 @@ async fn opened_balances(
     balances_of(again.run(conn).await?.get(at)?)
 }
 
+/// The rows transfers write beside their balances and events: the transfers, their status
+/// histories, their transactions and their idempotency keys, one insert a table however many
+/// transfers ([`TransferRows::push_into`]).
+struct TransferRows {
+    transfers: Rows,
+    statuses: Rows,
+    transactions: Rows,
+    keys: Rows,
+}
+
+impl TransferRows {
+    fn new() -> Self {
+        Self {
+            transfers: Rows::new(
+                "INSERT INTO transfers (id, seq, app_id, user_id, flow_id, kind, amount, status, \
+                 external_data, metadata, created, tax_exempt)",
+                12,
+                "",
+            ),
+            statuses: Rows::new(
+                "INSERT INTO transfer_status_changes (transfer_id, position, status, changed)",
+                4,
+                "",
+            ),
+            transactions: transaction_rows(),
+            keys: IdempotencyKey::rows(),
+        }
+    }
+
+    /// Adds the rows of `draft`, numbered `numbers[0]` and its transactions by the rest of
+    /// `numbers`, and `key`'s record. The transfer as [`load_transfer`] would read it back,
+    /// built from what is written rather than read again under the write lock.
+    fn add(
+        &mut self,
+        draft: &TransferDraft,
+        numbers: &[i64],
+        key: Option<&IdempotencyKey>,
+        now: DateTime<Utc>,
+    ) -> Result<Transfer, Error> {
+        let status = *draft
+            .statuses
+            .last()
+            .ok_or_else(|| Error::Internal("a transfer without a status".to_owned()))?;
+        let (seq, transaction_ids) = numbers
+            .split_first()
+            .ok_or_else(|| Error::Internal("no ledger number".to_owned()))?;
+        let id = draft.id.to_string();
+        let metadata = metadata_to_text(&draft.metadata)?;
+        self.transfers.add([
+            Arg::from(&id),
+            Arg::from(*seq),
+            Arg::from(draft.app_id.to_string()),
+            Arg::from(draft.user_id.map(|u| u.to_string())),
+            Arg::from(draft.flow_id.map(|f| f.to_string())),
+            Arg::from(draft.kind.as_str()),
+            Arg::from(draft.amount),
+            Arg::from(status.as_str()),
+            Arg::from(to_json_text(&draft.external_data)?),
+            Arg::from(metadata.clone()),
+            Arg::from(to_millis(now)),
+            Arg::from(to_flag(draft.tax_exempt)),
+        ]);
+        for (status, position) in draft.statuses.iter().zip(0_i64..) {
+            self.statuses.add([
+                Arg::from(&id),
+                Arg::from(position),
+                Arg::from(status.as_str()),
+                Arg::from(to_millis(now)),
+            ]);
+        }
+        add_transactions(
+            &mut self.transactions,
+            &id,
+            transaction_ids,
+            &draft.moves,
+            now,
+        );
+        if let Some(key) = key {
+            key.add_record(&mut self.keys, draft.app_id, draft.id, now);
+        }
+
+        // As stored: the time at millisecond precision, the metadata through its column's rule.
+        let created = from_millis(to_millis(now))?;
+        let metadata = metadata_from_text(metadata.as_deref())?;
+        Ok(Transfer {
+            id: draft.id,
+            created,
+            user_id: draft.user_id,
+            amount: draft.amount,
+            status,
+            status_history: draft
+                .statuses
+                .iter()
+                .map(|status| StatusChange {
+                    status: *status,
+                    timestamp: created,
+                })
+                .collect(),
+            transactions: transaction_ids
+                .iter()
+                .zip(&draft.moves)
+                .map(|(id, m)| Transaction {
+                    id: *id,
+                    amount: m.amount,
+                    created,
+                    kind: m.kind,
+                    source_name: m.from.clone(),
+                    destination_name: m.to.clone(),
+                    metadata: metadata.clone(),
+                })
+                .collect(),
+            kind: draft.kind,
+            external_data: draft.external_data.clone(),
+            metadata,
+        })
+    }
+
+    /// Adds one insert a table to `batch`, in the order the foreign keys need.
+    fn push_into(self, batch: &mut Batch) {
+        for rows in [self.transfers, self.statuses, self.transactions, self.keys] {
+            rows.push_into(batch);
+        }
+    }
+}
+
 /// Writes `draft` inside the caller's write transaction, with idempotency key `key` and its
 /// `transfer.updated` event, in two batches ([`Batch`]: on SQLite two trips to
 /// the connection's thread, where this was one per statement, issue 10):
@@ -625,11 +786,7 @@ pub(crate) async fn write_transfer(
     savepoint: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Transfer, LedgerError> {
-    let status = *draft
-        .statuses
-        .last()
-        .ok_or_else(|| Error::Internal("a transfer without a status".to_owned()))?;
-    let net = net_changes(&draft.moves)?;
+    let net = draft.net()?;
     let count = i64::try_from(1 + draft.moves.len()).map_err(|e| Error::Internal(e.to_string()))?;
 
     let mut reads = Batch::new(conn);
@@ -665,93 +822,11 @@ pub(crate) async fn write_transfer(
         check_balances(&net, balances)?;
     }
     let numbers = read.seqs(numbers_read, count)?;
-    let (seq, transaction_ids) = numbers
-        .split_first()
-        .ok_or_else(|| Error::Internal("no ledger number".to_owned()))?;
-
-    let id = draft.id.to_string();
-    let metadata = metadata_to_text(&draft.metadata)?;
     let mut writes = Batch::new(conn);
     let update = (!net.is_empty()).then(|| push_balance_update(&mut writes, &net));
-    writes.push(
-        "INSERT INTO transfers (id, seq, app_id, user_id, flow_id, kind, amount, status, \
-         external_data, metadata, created, tax_exempt) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        vec![
-            Arg::from(&id),
-            Arg::from(*seq),
-            Arg::from(draft.app_id.to_string()),
-            Arg::from(draft.user_id.map(|u| u.to_string())),
-            Arg::from(draft.flow_id.map(|f| f.to_string())),
-            Arg::from(draft.kind.as_str()),
-            Arg::from(draft.amount),
-            Arg::from(status.as_str()),
-            Arg::from(to_json_text(&draft.external_data)?),
-            Arg::from(metadata.clone()),
-            Arg::from(to_millis(now)),
-            Arg::from(to_flag(draft.tax_exempt)),
-        ],
-    );
-    let history = draft
-        .statuses
-        .iter()
-        .zip(0_i64..)
-        .flat_map(|(status, position)| {
-            [
-                Arg::from(&id),
-                Arg::from(position),
-                Arg::from(status.as_str()),
-                Arg::from(to_millis(now)),
-            ]
-        })
-        .collect();
-    writes.push(
-        format!(
-            "INSERT INTO transfer_status_changes (transfer_id, position, status, changed) \
-             VALUES {}",
-            value_rows(draft.statuses.len(), 4)
-        ),
-        history,
-    );
-    push_transactions(&mut writes, &id, transaction_ids, &draft.moves, now);
-    if let Some(key) = key {
-        key.push_record(&mut writes, draft.app_id, draft.id, now);
-    }
-
-    // As stored: the time at millisecond precision, the metadata through its column's rule.
-    let created = from_millis(to_millis(now))?;
-    let metadata = metadata_from_text(metadata.as_deref())?;
-    let transfer = Transfer {
-        id: draft.id,
-        created,
-        user_id: draft.user_id,
-        amount: draft.amount,
-        status,
-        status_history: draft
-            .statuses
-            .iter()
-            .map(|status| StatusChange {
-                status: *status,
-                timestamp: created,
-            })
-            .collect(),
-        transactions: transaction_ids
-            .iter()
-            .zip(&draft.moves)
-            .map(|(id, m)| Transaction {
-                id: *id,
-                amount: m.amount,
-                created,
-                kind: m.kind,
-                source_name: m.from.clone(),
-                destination_name: m.to.clone(),
-                metadata: metadata.clone(),
-            })
-            .collect(),
-        kind: draft.kind,
-        external_data: draft.external_data.clone(),
-        metadata,
-    };
+    let mut rows = TransferRows::new();
+    let transfer = rows.add(draft, &numbers, key, now)?;
+    rows.push_into(&mut writes);
     event.push_writes(
         &read,
         &mut writes,
@@ -777,6 +852,199 @@ pub(crate) async fn write_transfer_in(
     now: DateTime<Utc>,
 ) -> Result<Transfer, LedgerError> {
     write_transfer(conn, draft, None, None, now).await
+}
+
+/// A transfer of a group written together ([`write_transfers_together`]).
+pub(crate) struct Together<'a> {
+    /// What to write.
+    pub draft: &'a TransferDraft,
+    /// Its idempotency key, recorded with it.
+    pub key: Option<&'a IdempotencyKey>,
+    /// When it is made.
+    pub now: DateTime<Utc>,
+}
+
+/// Writes `transfers` inside the caller's SQLite write transaction, each as [`write_transfer`]
+/// would one after another, in two trips for all of them ([`crate::group_commit`], issue 10):
+///
+/// 1. reads: the balances of every account they move, the ledger counter and each app's event
+///    counter, and each app's webhook endpoints;
+/// 2. in memory, in order: each transfer checked against the balances the ones before it left,
+///    and numbered after them; one that fails its own check ([`TransferDraft::check`]), lacks
+///    the money ([`Shortfall`]) or moves an account that is not open is left out and answers
+///    its error, taking no number;
+/// 3. writes: every other transfer's statements as [`write_transfer`] writes them, then the
+///    counters.
+///
+/// The reads open savepoint `savepoint` and the writes release it. `Err` when a batch failed (a
+/// key a concurrent request recorded meanwhile, say): the caller rolls back to the savepoint,
+/// and nothing of them is written; when that roll back fails too (the balances' check after
+/// the writes, which the savepoint no longer covers), nothing of the transaction may be.
+pub(crate) async fn write_transfers_together(
+    conn: &mut AnyConnection,
+    transfers: &[Together<'_>],
+    savepoint: &str,
+) -> Result<Vec<Result<Transfer, LedgerError>>, Error> {
+    let nets: Vec<_> = transfers.iter().map(|t| t.draft.net()).collect();
+    let mut accounts = std::collections::BTreeSet::new();
+    let mut apps = Vec::new();
+    for (t, net) in transfers.iter().zip(&nets) {
+        if let Ok(net) = net {
+            accounts.extend(net.keys().copied());
+        }
+        if !apps.contains(&t.draft.app_id) {
+            apps.push(t.draft.app_id);
+        }
+    }
+    if apps.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    let mut reads = Batch::new(conn);
+    debug_assert!(!reads.is_postgres());
+    reads.push(format!("SAVEPOINT {savepoint}"), Vec::new());
+    let balances_read =
+        (!accounts.is_empty()).then(|| push_accounts_read(&mut reads, accounts.into_iter()));
+    let counters: Vec<String> = std::iter::once("ledger".to_owned())
+        .chain(apps.iter().map(|app| event_counter(*app)))
+        .collect();
+    let counters_read = reads.push(
+        format!(
+            "SELECT name, value FROM sequences WHERE name IN ({})",
+            placeholders(counters.len())
+        ),
+        counters.iter().map(Arg::from).collect(),
+    );
+    let hooks_read = push_hooks_read(&mut reads, &apps);
+    let read = reads.run(&mut *conn).await?;
+
+    let mut balances = match balances_read {
+        Some(at) => balances_of(read.get(at)?)?,
+        None => HashMap::new(),
+    };
+    let counted: HashMap<String, i64> = {
+        use sqlx::Row as _;
+        read.get(counters_read)?
+            .rows
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?
+    };
+    let hooks = hooks_by_app(read.get(hooks_read)?)?;
+    let mut ledger = *counted
+        .get("ledger")
+        .ok_or_else(|| Error::Internal("no ledger counter".to_owned()))?;
+    let first_ledger = ledger;
+    // Each app's event counter as read (0 before its first event), and as it ends.
+    let mut events: Vec<(Uuid, i64, i64)> = apps
+        .iter()
+        .zip(&counters[1..])
+        .map(|(app, name)| {
+            let value = counted.get(name).copied().unwrap_or(0);
+            (*app, value, value)
+        })
+        .collect();
+
+    let mut outcomes = Vec::with_capacity(transfers.len());
+    // What the written transfers change, summed: one update of the balances for all of them
+    // (each was checked in its turn above, and the CHECK constraint stays the backstop).
+    let mut total: BTreeMap<&str, Cents> = BTreeMap::new();
+    let mut opened_users = user_account_rows();
+    let mut rows = TransferRows::new();
+    let mut events_rows = EventRows::new();
+    for (t, net) in transfers.iter().zip(nets) {
+        let net = match net {
+            Ok(net) => net,
+            Err(e) => {
+                outcomes.push(Err(e));
+                continue;
+            }
+        };
+        // A user from before the ledger: their accounts open with their first transfer.
+        let opens = t
+            .draft
+            .user_id
+            .filter(|_| net.keys().any(|account| !balances.contains_key(*account)));
+        let mut opened = Vec::new();
+        if let Some(user_id) = opens {
+            for account in [user_account(user_id), hold_account(user_id)] {
+                if !balances.contains_key(&account) {
+                    balances.insert(account.clone(), 0);
+                    opened.push(account);
+                }
+            }
+        }
+        if let Err(e) = check_balances(&net, &balances) {
+            for account in opened {
+                balances.remove(&account);
+            }
+            outcomes.push(Err(e));
+            continue;
+        }
+        for (account, delta) in &net {
+            if let Some(balance) = balances.get_mut(*account) {
+                // Checked by `check_balances` just now.
+                *balance += *delta;
+            }
+            let sum = total.entry(account).or_default();
+            *sum = sum
+                .checked_add(*delta)
+                .ok_or_else(|| Error::Internal("a group's changes overflow".to_owned()))?;
+        }
+        if let Some(user_id) = opens {
+            add_user_accounts(&mut opened_users, t.draft.app_id, user_id, t.now);
+        }
+        let count =
+            i64::try_from(1 + t.draft.moves.len()).map_err(|e| Error::Internal(e.to_string()))?;
+        let numbers: Vec<i64> = (ledger + 1..=ledger + count).collect();
+        ledger += count;
+        let transfer = rows.add(t.draft, &numbers, t.key, t.now)?;
+        let seq = events
+            .iter_mut()
+            .find(|(app, _, _)| *app == t.draft.app_id)
+            .map(|(_, _, last)| {
+                *last += 1;
+                *last
+            })
+            .ok_or_else(|| Error::Internal("an app without an event counter".to_owned()))?;
+        let app_hooks = hooks.get(&t.draft.app_id).map_or(&[][..], Vec::as_slice);
+        events_rows.add(
+            t.draft.app_id,
+            seq,
+            app_hooks,
+            EventType::TransferUpdated,
+            &transfer,
+            t.now,
+        )?;
+        outcomes.push(Ok(transfer));
+    }
+
+    let mut writes = Batch::new(conn);
+    opened_users.push_into(&mut writes);
+    let update = (!total.is_empty()).then(|| push_balance_update(&mut writes, &total));
+    rows.push_into(&mut writes);
+    events_rows.push_into(&mut writes);
+    if ledger != first_ledger {
+        writes.push(
+            "UPDATE sequences SET value = $1 WHERE name = $2",
+            vec![Arg::from(ledger), Arg::from("ledger")],
+        );
+    }
+    for (app, was, last) in events {
+        if last != was {
+            writes.push(
+                "INSERT INTO sequences (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                vec![Arg::from(event_counter(app)), Arg::from(last)],
+            );
+        }
+    }
+    writes.push(format!("RELEASE {savepoint}"), Vec::new());
+    let written = writes.run(conn).await?;
+    if let Some(at) = update {
+        check_balances_updated(&total, written.get(at)?)?;
+    }
+    Ok(outcomes)
 }
 
 /// What a change does inside a transfer's write transaction once the transfer is written

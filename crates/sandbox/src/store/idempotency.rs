@@ -9,7 +9,7 @@
 //! racing requests can never both pay; the loser reads the winner's transfer, or gets 409 when
 //! its body differed.
 
-use crate::db::{parse_stored_id, to_millis, Answer, Arg, Batch};
+use crate::db::{parse_stored_id, to_millis, Answer, Arg, Batch, Rows};
 use crate::error::Error;
 use crate::secret::{digests_match, sha256_hex};
 use chrono::{DateTime, Utc};
@@ -100,27 +100,33 @@ impl IdempotencyKey {
         }
     }
 
-    /// Adds to `batch` the record that this key made `transfer_id` (inside the transfer's write
+    /// No records yet of keys ([`IdempotencyKey::add_record`]).
+    pub(crate) fn rows() -> Rows {
+        Rows::new(
+            "INSERT INTO idempotency_keys (app_id, scope, idempotency_key, request_hash, \
+             transfer_id, created)",
+            6,
+            "",
+        )
+    }
+
+    /// Adds to `rows` the record that this key made `transfer_id` (inside the transfer's write
     /// transaction). A unique violation means another request with the key won the race.
-    pub(crate) fn push_record(
+    pub(crate) fn add_record(
         &self,
-        batch: &mut Batch,
+        rows: &mut Rows,
         app_id: Uuid,
         transfer_id: Uuid,
         now: DateTime<Utc>,
     ) {
-        batch.push(
-            "INSERT INTO idempotency_keys (app_id, scope, idempotency_key, request_hash, \
-             transfer_id, created) VALUES ($1, $2, $3, $4, $5, $6)",
-            vec![
-                Arg::from(app_id.to_string()),
-                Arg::from(&self.scope),
-                Arg::from(&self.key),
-                Arg::from(&self.request_hash),
-                Arg::from(transfer_id.to_string()),
-                Arg::from(to_millis(now)),
-            ],
-        );
+        rows.add([
+            Arg::from(app_id.to_string()),
+            Arg::from(&self.scope),
+            Arg::from(&self.key),
+            Arg::from(&self.request_hash),
+            Arg::from(transfer_id.to_string()),
+            Arg::from(to_millis(now)),
+        ]);
     }
 }
 

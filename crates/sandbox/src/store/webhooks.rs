@@ -8,7 +8,7 @@
 
 use crate::db::{
     enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, to_json_text,
-    to_millis, Answers, Arg, Batch,
+    to_millis, Answer, Answers, Arg, Batch, Rows,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -79,7 +79,7 @@ impl EventSlot {
         let seq = batch.push(
             "INSERT INTO sequences (name, value) VALUES ($1, 1) \
              ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
-            vec![Arg::from(format!("events:{app_id}"))],
+            vec![Arg::from(event_counter(app_id))],
         );
         let hooks = batch.push(
             "SELECT id, events FROM webhooks WHERE app_id = $1",
@@ -98,8 +98,92 @@ impl EventSlot {
         data: &impl serde::Serialize,
         now: DateTime<Utc>,
     ) -> Result<Event, Error> {
-        use sqlx::Row as _;
-        let app_id = self.app_id;
+        let seq = read.seqs(self.seq, 1)?.first().copied().unwrap_or_default();
+        let hooks = hooks_of(read.get(self.hooks)?)?;
+        let mut rows = EventRows::new();
+        let event = rows.add(self.app_id, seq, &hooks, kind, data, now)?;
+        rows.push_into(batch);
+        Ok(event)
+    }
+}
+
+/// The name of app `app_id`'s event counter in `sequences`.
+pub(crate) fn event_counter(app_id: Uuid) -> String {
+    format!("events:{app_id}")
+}
+
+/// The `id, events` rows of an app's `webhooks`, as read by [`EventSlot::push_reads`].
+fn hooks_of(answer: &Answer) -> Result<Vec<(String, String)>, Error> {
+    use sqlx::Row as _;
+    Ok(answer
+        .rows
+        .iter()
+        .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?)
+}
+
+/// Adds to `batch` the read of the endpoints of every app of `app_ids` (at least one); read
+/// its answer with [`hooks_by_app`].
+pub(crate) fn push_hooks_read(batch: &mut Batch, app_ids: &[Uuid]) -> usize {
+    let marks = (1..=app_ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    batch.push(
+        format!("SELECT app_id, id, events FROM webhooks WHERE app_id IN ({marks})"),
+        app_ids.iter().map(|id| Arg::from(id.to_string())).collect(),
+    )
+}
+
+/// The endpoints a [`push_hooks_read`] answered, by app (an app without any is absent).
+pub(crate) fn hooks_by_app(
+    answer: &Answer,
+) -> Result<std::collections::HashMap<Uuid, Vec<(String, String)>>, Error> {
+    use sqlx::Row as _;
+    let mut hooks: std::collections::HashMap<Uuid, Vec<(String, String)>> = Default::default();
+    for row in &answer.rows {
+        let app_id = parse_stored_id(&row.try_get::<String, _>(0)?)?;
+        hooks
+            .entry(app_id)
+            .or_default()
+            .push((row.try_get(1)?, row.try_get(2)?));
+    }
+    Ok(hooks)
+}
+
+/// Events and their deliveries, one insert each however many events (a group of transfers'
+/// `transfer.updated`, [`crate::group_commit`]).
+#[derive(Debug)]
+pub(crate) struct EventRows {
+    events: Rows,
+    deliveries: Rows,
+}
+
+impl EventRows {
+    /// No events yet.
+    pub(crate) fn new() -> Self {
+        Self {
+            events: Rows::new(
+                "INSERT INTO events (id, app_id, kind, payload, created, seq)",
+                6,
+                "",
+            ),
+            deliveries: delivery_rows(),
+        }
+    }
+
+    /// Adds event `kind` of app `app_id` about `data`, numbered `seq` (the app's event counter,
+    /// taken by the caller), and one pending delivery to each endpoint of `hooks` (the app's
+    /// `id, events` rows) that takes its type. The event.
+    pub(crate) fn add(
+        &mut self,
+        app_id: Uuid,
+        seq: i64,
+        hooks: &[(String, String)],
+        kind: EventType,
+        data: &impl serde::Serialize,
+        now: DateTime<Utc>,
+    ) -> Result<Event, Error> {
         let event = Event {
             id: event_wire_id(Uuid::new_v4()),
             kind,
@@ -108,28 +192,23 @@ impl EventSlot {
             data: serde_json::to_value(data)
                 .map_err(|e| Error::Internal(format!("cannot serialize event data: {e}")))?,
         };
-        let seq = read.seqs(self.seq, 1)?;
-        batch.push(
-            "INSERT INTO events (id, app_id, kind, payload, created, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            vec![
-                Arg::from(&event.id),
-                Arg::from(app_id.to_string()),
-                Arg::from(kind.as_str()),
-                Arg::from(to_json_text(&event)?),
-                Arg::from(to_millis(now)),
-                Arg::from(seq.first().copied().unwrap_or_default()),
-            ],
-        );
-        let hooks = read
-            .get(self.hooks)?
-            .rows
-            .iter()
-            .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        push_deliveries(batch, hooks, &event, now)?;
+        self.events.add([
+            Arg::from(&event.id),
+            Arg::from(app_id.to_string()),
+            Arg::from(kind.as_str()),
+            Arg::from(to_json_text(&event)?),
+            Arg::from(to_millis(now)),
+            Arg::from(seq),
+        ]);
+        add_deliveries(&mut self.deliveries, hooks, &event, now)?;
         tracing::debug!(%app_id, kind = kind.as_str(), "event recorded");
         Ok(event)
+    }
+
+    /// Adds the events' insert, then their deliveries', to `batch`.
+    pub(crate) fn push_into(self, batch: &mut Batch) {
+        self.events.push_into(batch);
+        self.deliveries.push_into(batch);
     }
 }
 
@@ -137,48 +216,50 @@ impl EventSlot {
 /// (`id, events` rows of the app's `webhooks`) that takes its type, in one statement; how many.
 fn push_deliveries(
     batch: &mut Batch,
-    hooks: Vec<(String, String)>,
+    hooks: &[(String, String)],
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<usize, Error> {
-    let mut args = Vec::new();
+    let mut rows = delivery_rows();
+    let count = add_deliveries(&mut rows, hooks, event, now)?;
+    rows.push_into(batch);
+    Ok(count)
+}
+
+/// No pending deliveries yet.
+fn delivery_rows() -> Rows {
+    Rows::new(
+        "INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, attempts, \
+         next_attempt_at, created)",
+        7,
+        "",
+    )
+}
+
+/// Adds to `rows` one pending delivery of `event`, due at `now`, to each endpoint of `hooks`
+/// that takes its type; how many.
+fn add_deliveries(
+    rows: &mut Rows,
+    hooks: &[(String, String)],
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
     let mut count = 0;
     for (hook_id, events) in hooks {
-        let events: Vec<EventType> = parse_stored_json("events", &events)?;
+        let events: Vec<EventType> = parse_stored_json("events", events)?;
         if !events.is_empty() && !events.contains(&event.kind) {
             continue;
         }
-        args.extend([
+        rows.add([
             Arg::from(Uuid::new_v4().to_string()),
             Arg::from(hook_id),
             Arg::from(&event.id),
+            Arg::from("pending"),
+            Arg::from(0_i64),
             Arg::from(to_millis(now)),
             Arg::from(to_millis(now)),
         ]);
         count += 1;
-    }
-    if count > 0 {
-        let rows = (0..count)
-            .map(|i| {
-                let p = 5 * i;
-                format!(
-                    "(${}, ${}, ${}, 'pending', 0, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        batch.push(
-            format!(
-                "INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, attempts, \
-                 next_attempt_at, created) VALUES {rows}"
-            ),
-            args,
-        );
     }
     Ok(count)
 }
@@ -197,7 +278,7 @@ async fn enqueue_deliveries(
             .fetch_all(&mut *conn)
             .await?;
     let mut batch = Batch::new(conn);
-    let count = push_deliveries(&mut batch, hooks, event, now)?;
+    let count = push_deliveries(&mut batch, &hooks, event, now)?;
     batch.run(conn).await?;
     Ok(count)
 }
