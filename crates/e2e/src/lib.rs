@@ -1298,15 +1298,28 @@ impl Browser {
         Ok(hit == json!(true))
     }
 
-    /// Waits (on `focusin`, not by polling) until the focused element matches `css`; fails
-    /// naming what has focus instead.
+    /// Waits until the focused element matches `css`, checking on each `focusin` and at each
+    /// animation frame (not by polling on a timer): a page whose window lacks the system's
+    /// focus (a browser beside another) moves `document.activeElement` without firing
+    /// `focusin`. Fails naming what has focus instead.
     pub async fn wait_for_focus(&self, css: &str) -> Result<()> {
         let script = "var css = arguments[0], done = arguments[arguments.length - 1];
             function now() { var el = document.activeElement; return !!el && el.matches(css); }
             if (now()) { done(true); return; }
-            document.addEventListener('focusin', function check() {
-              if (now()) { document.removeEventListener('focusin', check); done(true); }
-            });";
+            var finished = false;
+            function finish() {
+              if (finished) return;
+              finished = true;
+              document.removeEventListener('focusin', check);
+              done(true);
+            }
+            function check() { if (now()) finish(); }
+            document.addEventListener('focusin', check);
+            (function frame() {
+              if (finished) return;
+              if (now()) { finish(); return; }
+              requestAnimationFrame(frame);
+            })();";
         let waited = self.client.execute_async(script, vec![json!(css)]).await;
         if waited.is_err() {
             let has = self
