@@ -26,7 +26,9 @@
 //!
 //! [`Batch`] sends several statements at once: on SQLite as one multi-statement query, one trip
 //! to the connection's thread instead of one per statement (issue 10: those trips, not the
-//! statements, were most of a payout's time under the write lock).
+//! statements, were most of a payout's time under the write lock). Its placeholders reach
+//! SQLite anonymous (`?`, [`in_order`]): named ones cost each statement time in the square of
+//! their number, and a group of transfers' inserts have hundreds.
 //!
 //! Counters ([`next_seq`]) are PostgreSQL sequences on PostgreSQL ([`PG_SEQUENCES`]): taking a
 //! number there locks nothing, where the `sequences` row would stay locked until commit.
@@ -504,8 +506,8 @@ impl From<i64> for Arg {
 /// Statements sent together, in order, inside the caller's transaction (or on one connection):
 /// on SQLite one multi-statement query, so one trip to the connection's thread for all of them;
 /// on PostgreSQL one after another (its extended protocol takes one statement at a time). Each
-/// statement is written as usual, with its own `$1…` placeholders (no `$` may appear elsewhere
-/// in it); [`Batch::run`] answers each one's rows and changed-row count by the index
+/// statement is written as usual, with its own `$1…` placeholders (no `$` followed by a digit
+/// may appear elsewhere in it); [`Batch::run`] answers each one's rows and changed-row count by the index
 /// [`Batch::push`] gave it. The first statement that fails stops the batch: on SQLite the ones
 /// before it have run, so the caller must roll the transaction back (drop it), as after any
 /// failed statement.
@@ -576,20 +578,20 @@ impl Batch {
             return Ok(Answers(Vec::new()));
         }
         let count = self.statements.len();
-        if self.postgres || count == 1 {
+        if self.postgres {
             let mut answers = Vec::with_capacity(count);
             for (sql, args) in self.statements {
                 answers.extend(run_statements(conn, &sql, args, 1).await?);
             }
             return Ok(Answers(answers));
         }
-        // One query: each statement's placeholders move past the ones before it.
+        // One query, its placeholders anonymous (`?`), each statement's values in the order
+        // they appear in it.
         let mut sql = String::new();
         let mut args = Vec::new();
         for (statement, statement_args) in self.statements {
-            sql.push_str(&shift_placeholders(&statement, args.len()));
+            in_order(&statement, &statement_args, &mut sql, &mut args)?;
             sql.push_str(";\n");
-            args.extend(statement_args);
         }
         Ok(Answers(run_statements(conn, &sql, args, count).await?))
     }
@@ -740,31 +742,40 @@ async fn run_statements(
     Ok(answers)
 }
 
-/// `sql` with each placeholder `$n` made `$(n + by)`.
-fn shift_placeholders(sql: &str, by: usize) -> String {
-    if by == 0 {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut chars = sql.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
-        out.push(c);
-        if c != '$' {
+/// Appends `sql` to `out` with each placeholder `$n` made an anonymous `?`, and the value each
+/// stands for to `values`, in the order they appear (a value used twice is bound twice).
+///
+/// SQLite looks a named placeholder up by name, through a list, both when it parses the
+/// statement and when sqlx binds each value (`sqlite3_bind_parameter_name`): a statement of
+/// `n` placeholders costs about `n²/2` string comparisons at each, where anonymous ones cost
+/// `n`. A group of transfers' inserts ([`Rows`]) hold hundreds of values each (issue 10).
+/// Anonymous placeholders also number on across the statements of one query, so a batch needs
+/// no renumbering.
+fn in_order(sql: &str, args: &[Arg], out: &mut String, values: &mut Vec<Arg>) -> Result<(), Error> {
+    out.reserve(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            out.push('$');
+            rest = after;
             continue;
         }
-        let mut n = 0_usize;
-        let mut digits = 0;
-        while let Some(&(_, d)) = chars.peek() {
-            let Some(v) = d.to_digit(10) else { break };
-            n = n * 10 + v as usize;
-            digits += 1;
-            chars.next();
-        }
-        if digits > 0 {
-            out.push_str(&(n + by).to_string());
-        }
+        let n: usize = after[..digits]
+            .parse()
+            .map_err(|_| Error::Internal(format!("a placeholder out of range in {sql}")))?;
+        let value = n
+            .checked_sub(1)
+            .and_then(|i| args.get(i))
+            .ok_or_else(|| Error::Internal(format!("${n} has no value in {sql}")))?;
+        out.push('?');
+        values.push(value.clone());
+        rest = &after[digits..];
     }
-    out
+    out.push_str(rest);
+    Ok(())
 }
 
 /// Whether `e` is a unique (or primary key) violation: a concurrent writer got there first.
@@ -933,12 +944,34 @@ mod tests {
     }
 
     #[test]
-    fn shifts_placeholders_past_earlier_statements() {
+    fn placeholders_become_anonymous_with_their_values_in_order() {
+        let (mut sql, mut values) = (String::new(), Vec::new());
+        let args = [Arg::from(1), Arg::from("b"), Arg::from(3)];
+        in_order("SELECT $1", &args[..1], &mut sql, &mut values).unwrap();
+        in_order(
+            "UPDATE a SET b = $3, c = $2 WHERE d = $3 OR '$' = $1",
+            &args,
+            &mut sql,
+            &mut values,
+        )
+        .unwrap();
         assert_eq!(
-            shift_placeholders("UPDATE a SET b = $1 WHERE c = $2 OR d = $12", 3),
-            "UPDATE a SET b = $4 WHERE c = $5 OR d = $15"
+            sql,
+            "SELECT ?UPDATE a SET b = ?, c = ? WHERE d = ? OR '$' = ?"
         );
-        assert_eq!(shift_placeholders("SELECT $1", 0), "SELECT $1");
+        let shown: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        assert_eq!(
+            shown,
+            [
+                "Int(Some(1))",
+                "Int(Some(3))",
+                "Text(Some(\"b\"))",
+                "Int(Some(3))",
+                "Int(Some(1))"
+            ]
+        );
+        assert!(in_order("SELECT $4", &args, &mut sql, &mut values).is_err());
+        assert!(in_order("SELECT $0", &args, &mut sql, &mut values).is_err());
     }
 
     #[test]
