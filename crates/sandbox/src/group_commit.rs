@@ -391,8 +391,7 @@ mod tests {
         assert_eq!(count(&db, "idempotency_keys").await, 1);
         // One `transfer.updated` for each written transfer, none for the rolled back ones.
         assert_eq!(count(&db, "events").await, events + 2);
-        db.close().await;
-        std::fs::remove_dir_all(&dir).ok();
+        close(db, &dir).await;
     }
 
     /// A group without after-writes is written together (two trips for all of it): each
@@ -452,8 +451,7 @@ mod tests {
         );
         assert_eq!(count(&db, "idempotency_keys").await, 2);
         assert_eq!(count(&db, "webhook_deliveries").await, 2);
-        db.close().await;
-        std::fs::remove_dir_all(&dir).ok();
+        close(db, &dir).await;
     }
 
     /// A group that cannot be written together (here one key twice: the second record breaks
@@ -481,8 +479,7 @@ mod tests {
         assert_eq!(counter(&db, "ledger").await, ledger + 6);
         assert_eq!(count(&db, "events").await, events + 3);
         assert_eq!(count(&db, "idempotency_keys").await, 1);
-        db.close().await;
-        std::fs::remove_dir_all(&dir).ok();
+        close(db, &dir).await;
     }
 
     /// When a transfer's savepoint is gone before the runner can roll back to it (here an
@@ -545,11 +542,16 @@ mod tests {
         let later = write_together(vec![job(&db, draft(app, 500), None)]).await;
         assert!(later[0].is_ok(), "{:?}", later[0]);
         assert_eq!(app_balance(&db, app).await, OPENING_BALANCE - 500);
-        db.close().await;
-        std::fs::remove_dir_all(&dir).ok();
+        close(db, &dir).await;
     }
 
     /// A fresh SQLite file with the default app: the pool, its directory and the app's id.
+    /// Closes `db`, then removes its directory `dir`.
+    async fn close(db: Db, dir: &std::path::Path) {
+        db.close().await;
+        std::fs::remove_dir_all(dir).ok();
+    }
+
     async fn file_db() -> (Db, std::path::PathBuf, Uuid) {
         let dir = std::env::temp_dir().join(format!("group-commit-{}", Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();

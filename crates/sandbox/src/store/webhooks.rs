@@ -81,10 +81,7 @@ impl EventSlot {
              ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
             vec![Arg::from(event_counter(app_id))],
         );
-        let hooks = batch.push(
-            "SELECT id, events FROM webhooks WHERE app_id = $1",
-            vec![Arg::from(app_id.to_string())],
-        );
+        let hooks = push_hooks_read(batch, &[app_id]);
         Self { app_id, seq, hooks }
     }
 
@@ -99,9 +96,10 @@ impl EventSlot {
         now: DateTime<Utc>,
     ) -> Result<Event, Error> {
         let seq = read.seqs(self.seq, 1)?.first().copied().unwrap_or_default();
-        let hooks = hooks_of(read.get(self.hooks)?)?;
+        let hooks = hooks_by_app(read.get(self.hooks)?)?;
+        let hooks = hooks.get(&self.app_id).map_or(&[][..], Vec::as_slice);
         let mut rows = EventRows::new();
-        let event = rows.add(self.app_id, seq, &hooks, kind, data, now)?;
+        let event = rows.add(self.app_id, seq, hooks, kind, data, now)?;
         rows.push_into(batch);
         Ok(event)
     }
@@ -110,16 +108,6 @@ impl EventSlot {
 /// The name of app `app_id`'s event counter in `sequences`.
 pub(crate) fn event_counter(app_id: Uuid) -> String {
     format!("events:{app_id}")
-}
-
-/// The `id, events` rows of an app's `webhooks`, as read by [`EventSlot::push_reads`].
-fn hooks_of(answer: &Answer) -> Result<Vec<(String, String)>, Error> {
-    use sqlx::Row as _;
-    Ok(answer
-        .rows
-        .iter()
-        .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?)
 }
 
 /// Adds to `batch` the read of the endpoints of every app of `app_ids` (at least one); read
