@@ -76,13 +76,24 @@ pub async fn connect_with(database_url: &str, max_connections: Option<u32>) -> a
     };
     // A SQLite file (not in memory): checkpointed beside its writers ([`checkpoint_soon`]).
     let file = is_sqlite(&url) && !is_sqlite_memory(&url);
+    // In memory, the one connection is the database: it is never closed.
+    let memory = is_sqlite_memory(&url);
     let db = options
         // sqlx pings every connection it hands out by default: on SQLite that is a round trip
         // to the connection's thread, on PostgreSQL to the server, doubling the cost of a short
         // query. Only a connection idle for a while is checked.
         .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
+        .before_acquire(move |conn, meta| {
             Box::pin(async move {
+                // SQLite ends a transaction by itself on some errors (a full disk, an I/O
+                // error): sqlx's rollback when the transaction is dropped then fails, and the
+                // connection comes back believing it is still in it, where every later
+                // `BEGIN IMMEDIATE` would fail. Such a connection is closed instead (the pool
+                // opens another); its rollback was flushed when it came back.
+                if conn.is_in_transaction() && !memory {
+                    tracing::warn!("closed a database connection left inside a transaction");
+                    return Ok(false);
+                }
                 if meta.idle_for >= PING_AFTER_IDLE {
                     conn.ping().await?;
                 }
@@ -921,6 +932,35 @@ mod tests {
         assert_eq!(size(), before);
         ended.changed().await.unwrap();
         assert!(size() > before + 900_000, "{before} -> {}", size());
+        db.close().await;
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A transaction SQLite ended by itself leaves sqlx's rollback on drop failing and the
+    /// connection believing it is still inside it; the pool does not hand it out again, so the
+    /// next writer begins, writes and commits (on the same pool of one connection).
+    #[tokio::test]
+    async fn a_connection_whose_transaction_sqlite_ended_is_not_used_again() {
+        let dir = std::env::temp_dir().join(format!("ended-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
+        let db = connect_with(&url, Some(1)).await.unwrap();
+        let mut tx = begin_write(&db).await.unwrap();
+        // What SQLite does itself after some errors: the transaction ends under sqlx.
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        drop(tx);
+        let mut tx = begin_write(&db).await.unwrap();
+        sqlx::query("CREATE TABLE written_after (x TEXT)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let tables: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'written_after'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(tables, 1);
         db.close().await;
         std::fs::remove_dir_all(&dir).ok();
     }
