@@ -765,14 +765,23 @@ async fn run_statements(
 fn in_order(sql: &str, args: &[Arg], out: &mut String, values: &mut Vec<Arg>) -> Result<(), Error> {
     out.reserve(sql.len());
     let mut rest = sql;
+    // Whether the scan is inside a '…' literal (a doubled '' leaves and re-enters it).
+    let mut quoted = false;
     while let Some(at) = rest.find('$') {
         out.push_str(&rest[..at]);
+        quoted ^= rest[..at].bytes().filter(|b| *b == b'\'').count() % 2 == 1;
         let after = &rest[at + 1..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
             out.push('$');
             rest = after;
             continue;
+        }
+        if quoted {
+            // SQLite would not count it: every later value would bind one column over.
+            return Err(Error::Internal(format!(
+                "a placeholder inside a string literal in {sql}"
+            )));
         }
         let n: usize = after[..digits]
             .parse()
@@ -1011,6 +1020,11 @@ mod tests {
             ]
         );
         assert!(in_order("SELECT $4", &args, &mut sql, &mut values).is_err());
+        // Not a placeholder to SQLite, so not one here: refused rather than bound off by one.
+        assert!(in_order("SELECT 'it''s $1', $2", &args, &mut sql, &mut values).is_err());
+        let before = values.len();
+        in_order("SELECT 'it''s', $2", &args, &mut sql, &mut values).unwrap();
+        assert_eq!(values.len(), before + 1);
         assert!(in_order("SELECT $0", &args, &mut sql, &mut values).is_err());
     }
 
