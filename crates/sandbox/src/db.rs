@@ -75,9 +75,9 @@ pub async fn connect_with(database_url: &str, max_connections: Option<u32>) -> a
         AnyPoolOptions::new().max_connections(max_connections.unwrap_or(POSTGRES_CONNECTIONS))
     };
     // A SQLite file (not in memory): checkpointed beside its writers ([`checkpoint_soon`]).
-    let file = is_sqlite(&url) && !is_sqlite_memory(&url);
     // In memory, the one connection is the database: it is never closed.
     let memory = is_sqlite_memory(&url);
+    let file = is_sqlite(&url) && !memory;
     let db = options
         // sqlx pings every connection it hands out by default: on SQLite that is a round trip
         // to the connection's thread, on PostgreSQL to the server, doubling the cost of a short
@@ -123,7 +123,7 @@ pub async fn connect_with(database_url: &str, max_connections: Option<u32>) -> a
         .connect(&url)
         .await
         .with_context(|| format!("cannot open the database {}", redact(database_url)))?;
-    if is_sqlite(&url) && !is_sqlite_memory(&url) {
+    if file {
         // Readers never wait for the writer, and it for them (the setting stays with the file).
         sqlx::query("PRAGMA journal_mode = WAL")
             .execute(&db)
@@ -518,8 +518,8 @@ impl From<i64> for Arg {
 /// on SQLite one multi-statement query, so one trip to the connection's thread for all of them;
 /// on PostgreSQL one after another (its extended protocol takes one statement at a time). Each
 /// statement is written as usual, with its own `$1…` placeholders (no `$` followed by a digit
-/// may appear elsewhere in it); [`Batch::run`] answers each one's rows and changed-row count by the index
-/// [`Batch::push`] gave it. The first statement that fails stops the batch: on SQLite the ones
+/// may appear elsewhere in it); [`Batch::run`] answers each one's rows and changed-row count by
+/// the index [`Batch::push`] gave it. The first statement that fails stops the batch: on SQLite the ones
 /// before it have run, so the caller must roll the transaction back (drop it), as after any
 /// failed statement.
 #[derive(Debug)]
@@ -900,8 +900,34 @@ pub(crate) fn metadata_from_text(
     text.map(|t| parse_stored_json("metadata", t)).transpose()
 }
 
+/// SQLite files for tests: each in a directory of its own, removed when the test is done.
+#[cfg(test)]
+pub(crate) mod test_files {
+    use super::Db;
+    use std::path::{Path, PathBuf};
+
+    /// A new, empty directory under the system's temporary one, named after `label`.
+    pub(crate) fn new_dir(label: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("{label}-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// The URL of SQLite file `db.sqlite` in `dir`.
+    pub(crate) fn url_in(dir: &Path) -> String {
+        format!("sqlite://{}", dir.join("db.sqlite").display())
+    }
+
+    /// Closes `db`, then removes its directory `dir`.
+    pub(crate) async fn close(db: Db, dir: &Path) {
+        db.close().await;
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_files::{close, new_dir, url_in};
     use super::*;
 
     /// On a SQLite file, SQLite's own checkpoint (inside the commit that filled the log, under
@@ -909,12 +935,9 @@ mod tests {
     /// that follows it, beside the writers, copies the commit in.
     #[tokio::test]
     async fn a_commit_to_a_sqlite_file_is_checkpointed_beside_the_writers() {
-        let dir = std::env::temp_dir().join(format!("checkpoint-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = new_dir("checkpoint");
         let file = dir.join("db.sqlite");
-        let db = connect(&format!("sqlite://{}", file.display()))
-            .await
-            .unwrap();
+        let db = connect(&url_in(&dir)).await.unwrap();
         let automatic: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
             .fetch_one(&db)
             .await
@@ -941,8 +964,7 @@ mod tests {
         assert_eq!(size(), before);
         ended.changed().await.unwrap();
         assert!(size() > before + 900_000, "{before} -> {}", size());
-        db.close().await;
-        std::fs::remove_dir_all(&dir).ok();
+        close(db, &dir).await;
     }
 
     /// A transaction SQLite ended by itself leaves sqlx's rollback on drop failing and the
@@ -950,10 +972,8 @@ mod tests {
     /// next writer begins, writes and commits (on the same pool of one connection).
     #[tokio::test]
     async fn a_connection_whose_transaction_sqlite_ended_is_not_used_again() {
-        let dir = std::env::temp_dir().join(format!("ended-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
-        let db = connect_with(&url, Some(1)).await.unwrap();
+        let dir = new_dir("ended");
+        let db = connect_with(&url_in(&dir), Some(1)).await.unwrap();
         let mut tx = begin_write(&db).await.unwrap();
         // What SQLite does itself after some errors: the transaction ends under sqlx.
         sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
@@ -970,8 +990,7 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!(tables, 1);
-        db.close().await;
-        std::fs::remove_dir_all(&dir).ok();
+        close(db, &dir).await;
     }
 
     #[test]

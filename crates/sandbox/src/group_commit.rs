@@ -311,6 +311,7 @@ fn fail_all(
 mod tests {
     use super::*;
     use crate::db::connect;
+    use crate::db::test_files::{close, new_dir, url_in};
     use crate::ledger::{app_account, rail_account, Move, OPENING_BALANCE};
     use payout_model::money::{PayoutPlatform, TransactionType, TransferType};
     use uuid::Uuid;
@@ -546,18 +547,9 @@ mod tests {
     }
 
     /// A fresh SQLite file with the default app: the pool, its directory and the app's id.
-    /// Closes `db`, then removes its directory `dir`.
-    async fn close(db: Db, dir: &std::path::Path) {
-        db.close().await;
-        std::fs::remove_dir_all(dir).ok();
-    }
-
     async fn file_db() -> (Db, std::path::PathBuf, Uuid) {
-        let dir = std::env::temp_dir().join(format!("group-commit-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = connect(&format!("sqlite://{}", dir.join("db.sqlite").display()))
-            .await
-            .unwrap();
+        let dir = new_dir("group-commit");
+        let db = connect(&url_in(&dir)).await.unwrap();
         let app = crate::ensure_default_app(&db, Some(("pk_test", "sk_test")))
             .await
             .unwrap()
