@@ -27,8 +27,11 @@
 //! [`Batch`] sends several statements at once: on SQLite as one multi-statement query, one trip
 //! to the connection's thread instead of one per statement (issue 10: those trips, not the
 //! statements, were most of a payout's time under the write lock). Its placeholders reach
-//! SQLite anonymous (`?`, [`in_order`]): named ones cost each statement time in the square of
-//! their number, and a group of transfers' inserts have hundreds.
+//! SQLite anonymous (`?`, [`renumber`]): named ones cost each statement time in the square of
+//! their number, and a group of transfers' inserts have hundreds. Reads of one value each
+//! ([`Batch::push_value`]: a key's earlier use, whether a user exists, an app's setting, a
+//! sum) pushed one after another are one statement, `SELECT (…), (…)`: on PostgreSQL, which
+//! takes a statement a trip, a host payout's checks went from seven trips to two.
 //!
 //! Counters ([`next_seq`]) are PostgreSQL sequences on PostgreSQL ([`PG_SEQUENCES`]): taking a
 //! number there locks nothing, where the `sequences` row would stay locked until commit.
@@ -522,10 +525,54 @@ impl From<i64> for Arg {
 /// the index [`Batch::push`] gave it. The first statement that fails stops the batch: on SQLite the ones
 /// before it have run, so the caller must roll the transaction back (drop it), as after any
 /// failed statement.
+///
+/// Reads of one value each ([`Batch::push_value`]) pushed one after another are sent as one
+/// statement, `SELECT (…), (…)`: on PostgreSQL each statement is a trip to the server, and a
+/// payout's checks are mostly such values (issue 10).
 #[derive(Debug)]
 pub(crate) struct Batch {
     postgres: bool,
-    statements: Vec<(String, Vec<Arg>)>,
+    statements: Vec<Statement>,
+}
+
+/// One statement of a [`Batch`].
+#[derive(Debug)]
+enum Statement {
+    /// As written, with its values.
+    Sql(String, Vec<Arg>),
+    /// Reads of one value each, each a `SELECT` with its values, sent as one `SELECT (…), (…)`.
+    Values(Vec<(String, Vec<Arg>)>),
+}
+
+impl Statement {
+    /// The SQL and values sent: a [`Statement::Values`]'s reads become its columns, their
+    /// placeholders numbered on across them ([`renumber`]).
+    fn into_sql(self) -> Result<(String, Vec<Arg>), Error> {
+        match self {
+            Statement::Sql(sql, args) => Ok((sql, args)),
+            Statement::Values(reads) => {
+                let mut sql = String::from("SELECT ");
+                let mut args = Vec::new();
+                for (i, (read, read_args)) in reads.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('(');
+                    renumber(read, read_args, Placeholders::Numbered, &mut sql, &mut args)?;
+                    sql.push(')');
+                }
+                Ok((sql, args))
+            }
+        }
+    }
+}
+
+/// Where the value a [`Batch::push_value`] read is among a batch's answers: read it with
+/// [`Answers::value`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ValueAt {
+    statement: usize,
+    column: usize,
 }
 
 /// What one statement of a [`Batch`] answered.
@@ -553,8 +600,29 @@ impl Batch {
 
     /// Adds statement `sql` with `args` for its `$1…`; its index in [`Batch::run`]'s answer.
     pub(crate) fn push(&mut self, sql: impl Into<String>, args: Vec<Arg>) -> usize {
-        self.statements.push((sql.into(), args));
+        self.statements.push(Statement::Sql(sql.into(), args));
         self.statements.len() - 1
+    }
+
+    /// Adds the read of one value: `sql` is a `SELECT` of one column and at most one row (by a
+    /// key, or an aggregate), with `args` for its `$1…`. Its value is `None` when it finds no
+    /// row (or the value is NULL). Joins the statement of the value pushed just before, if
+    /// any: no statement runs between reads sent together.
+    pub(crate) fn push_value(&mut self, sql: impl Into<String>, args: Vec<Arg>) -> ValueAt {
+        let read = (sql.into(), args);
+        let last = self.statements.len().saturating_sub(1);
+        if let Some(Statement::Values(reads)) = self.statements.last_mut() {
+            reads.push(read);
+            return ValueAt {
+                statement: last,
+                column: reads.len() - 1,
+            };
+        }
+        self.statements.push(Statement::Values(vec![read]));
+        ValueAt {
+            statement: self.statements.len() - 1,
+            column: 0,
+        }
     }
 
     /// ` FOR NO KEY UPDATE` on PostgreSQL, nothing on SQLite (see [`for_update`]).
@@ -591,7 +659,8 @@ impl Batch {
         let count = self.statements.len();
         if self.postgres {
             let mut answers = Vec::with_capacity(count);
-            for (sql, args) in self.statements {
+            for statement in self.statements {
+                let (sql, args) = statement.into_sql()?;
                 answers.extend(run_statements(conn, &sql, args, 1).await?);
             }
             return Ok(Answers(answers));
@@ -600,8 +669,15 @@ impl Batch {
         // they appear in it.
         let mut sql = String::new();
         let mut args = Vec::new();
-        for (statement, statement_args) in self.statements {
-            in_order(&statement, &statement_args, &mut sql, &mut args)?;
+        for statement in self.statements {
+            let (statement, statement_args) = statement.into_sql()?;
+            renumber(
+                &statement,
+                &statement_args,
+                Placeholders::Anonymous,
+                &mut sql,
+                &mut args,
+            )?;
             sql.push_str(";\n");
         }
         Ok(Answers(run_statements(conn, &sql, args, count).await?))
@@ -691,6 +767,20 @@ impl Answers {
             .ok_or_else(|| Error::Internal(format!("no answer for statement {index}")))
     }
 
+    /// The value a [`Batch::push_value`] read at `at`: `None` when it found no row.
+    pub(crate) fn value<T>(&self, at: ValueAt) -> Result<Option<T>, Error>
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        use sqlx::Row as _;
+        let row = self
+            .get(at.statement)?
+            .rows
+            .first()
+            .ok_or_else(|| Error::Internal("a read of values answered no row".to_owned()))?;
+        Ok(row.try_get::<Option<T>, _>(at.column)?)
+    }
+
     /// The `count` numbers a [`Batch::push_next_seqs`] at `index` took, rising.
     pub(crate) fn seqs(&self, index: usize, count: i64) -> Result<Vec<i64>, Error> {
         use sqlx::Row as _;
@@ -753,7 +843,16 @@ async fn run_statements(
     Ok(answers)
 }
 
-/// Appends `sql` to `out` with each placeholder `$n` made an anonymous `?`, and the value each
+/// How [`renumber`] writes placeholders.
+#[derive(Clone, Copy)]
+enum Placeholders {
+    /// `?`, for SQLite.
+    Anonymous,
+    /// `$k`, `k` the value's position in the values gathered so far.
+    Numbered,
+}
+
+/// Appends `sql` to `out` with each placeholder `$n` renumbered (`how`), and the value each
 /// stands for to `values`, in the order they appear (a value used twice is bound twice).
 ///
 /// SQLite looks a named placeholder up by name, through a list, both when it parses the
@@ -762,7 +861,13 @@ async fn run_statements(
 /// `n`. A group of transfers' inserts ([`Rows`]) hold hundreds of values each (issue 10).
 /// Anonymous placeholders also number on across the statements of one query, so a batch needs
 /// no renumbering.
-fn in_order(sql: &str, args: &[Arg], out: &mut String, values: &mut Vec<Arg>) -> Result<(), Error> {
+fn renumber(
+    sql: &str,
+    args: &[Arg],
+    how: Placeholders,
+    out: &mut String,
+    values: &mut Vec<Arg>,
+) -> Result<(), Error> {
     out.reserve(sql.len());
     let mut rest = sql;
     // Whether the scan is inside a '…' literal (a doubled '' leaves and re-enters it).
@@ -790,8 +895,14 @@ fn in_order(sql: &str, args: &[Arg], out: &mut String, values: &mut Vec<Arg>) ->
             .checked_sub(1)
             .and_then(|i| args.get(i))
             .ok_or_else(|| Error::Internal(format!("${n} has no value in {sql}")))?;
-        out.push('?');
         values.push(value.clone());
+        match how {
+            Placeholders::Anonymous => out.push('?'),
+            Placeholders::Numbered => {
+                out.push('$');
+                out.push_str(&values.len().to_string());
+            }
+        }
         rest = &after[digits..];
     }
     out.push_str(rest);
@@ -1011,6 +1122,16 @@ mod tests {
         assert_eq!(with_create_mode("postgres://h/db"), "postgres://h/db");
     }
 
+    /// [`renumber`] as a SQLite batch sends each statement.
+    fn in_order(
+        sql: &str,
+        args: &[Arg],
+        out: &mut String,
+        values: &mut Vec<Arg>,
+    ) -> Result<(), Error> {
+        renumber(sql, args, Placeholders::Anonymous, out, values)
+    }
+
     #[test]
     fn placeholders_become_anonymous_with_their_values_in_order() {
         let (mut sql, mut values) = (String::new(), Vec::new());
@@ -1045,6 +1166,77 @@ mod tests {
         in_order("SELECT 'it''s', $2", &args, &mut sql, &mut values).unwrap();
         assert_eq!(values.len(), before + 1);
         assert!(in_order("SELECT $0", &args, &mut sql, &mut values).is_err());
+    }
+
+    /// Values pushed one after another are one statement, their placeholders numbered on; a
+    /// statement pushed between them starts another.
+    #[test]
+    fn values_read_together_are_one_statement() {
+        let mut batch = Batch {
+            postgres: true,
+            statements: Vec::new(),
+        };
+        let a = batch.push_value(
+            "SELECT x FROM t WHERE a = $1 AND b = $2",
+            vec![Arg::from(1), Arg::from("b")],
+        );
+        let b = batch.push_value("SELECT y FROM u WHERE c = $1 OR d = $1", vec![Arg::from(3)]);
+        let other = batch.push("UPDATE t SET x = 1", Vec::new());
+        let c = batch.push_value("SELECT z FROM v", Vec::new());
+        assert_eq!((a.statement, a.column), (0, 0));
+        assert_eq!((b.statement, b.column), (0, 1));
+        assert_eq!(other, 1);
+        assert_eq!((c.statement, c.column), (2, 0));
+        let mut sent = batch.statements.into_iter().map(|s| s.into_sql().unwrap());
+        let (sql, args) = sent.next().unwrap();
+        assert_eq!(
+            sql,
+            "SELECT (SELECT x FROM t WHERE a = $1 AND b = $2), \
+             (SELECT y FROM u WHERE c = $3 OR d = $4)"
+        );
+        let shown: Vec<String> = args.iter().map(|v| format!("{v:?}")).collect();
+        assert_eq!(
+            shown,
+            [
+                "Int(Some(1))",
+                "Text(Some(\"b\"))",
+                "Int(Some(3))",
+                "Int(Some(3))"
+            ]
+        );
+        assert_eq!(sent.next().unwrap().0, "UPDATE t SET x = 1");
+        assert_eq!(sent.next().unwrap().0, "SELECT (SELECT z FROM v)");
+    }
+
+    /// On a database: each value read together answers its own, `None` for a read that found
+    /// no row; the statement between them ran in its place.
+    #[tokio::test]
+    async fn values_read_together_answer_each_its_own() {
+        let db = connect("sqlite::memory:").await.unwrap();
+        let mut conn = db.acquire().await.unwrap();
+        let mut batch = Batch::new(&conn);
+        let count = |batch: &mut Batch| {
+            batch.push_value("SELECT CAST(COUNT(*) AS BIGINT) FROM sequences", Vec::new())
+        };
+        let before = count(&mut batch);
+        let missing = batch.push_value(
+            "SELECT name FROM sequences WHERE name = $1",
+            vec![Arg::from("no such counter")],
+        );
+        batch.push(
+            "INSERT INTO sequences (name, value) VALUES ($1, 7)",
+            vec![Arg::from("values-test")],
+        );
+        let after = count(&mut batch);
+        let found = batch.push_value(
+            "SELECT value FROM sequences WHERE name = $1",
+            vec![Arg::from("values-test")],
+        );
+        let read = batch.run(&mut conn).await.unwrap();
+        let before = read.value::<i64>(before).unwrap().unwrap();
+        assert_eq!(read.value::<String>(missing).unwrap(), None);
+        assert_eq!(read.value::<i64>(after).unwrap(), Some(before + 1));
+        assert_eq!(read.value::<i64>(found).unwrap(), Some(7));
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::db::{
     begin_ledger_write, enum_from_text, for_update, from_millis, is_postgres_pool,
     is_unique_violation, metadata_from_text, metadata_to_text, next_seqs, parse_stored_id,
     parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis, Answer, Arg, Batch,
-    Db, Rows,
+    Db, Rows, ValueAt,
 };
 use crate::error::Error;
 use crate::group_commit;
@@ -1150,14 +1150,14 @@ pub(crate) async fn replayed_transfer(
 
 /// The cents user `user_id` was paid out by app `app_id` since `since` that count towards the
 /// yearly reporting threshold: payouts not `tax_exempt`, not failed or canceled (issue 11).
-/// Adds that sum's read to `batch` (its answer's first row's first column).
+/// Adds that sum's read to `batch` (a value, [`Batch::push_value`]).
 pub(crate) fn push_reportable_payouts(
     batch: &mut Batch,
     app_id: Uuid,
     user_id: Uuid,
     since: DateTime<Utc>,
-) -> usize {
-    batch.push(
+) -> ValueAt {
+    batch.push_value(
         "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transfers \
          WHERE user_id = $1 AND app_id = $2 AND kind = 'payout' AND tax_exempt = 0 \
          AND created >= $3 AND status NOT IN ('failed', 'canceled')",

@@ -11,7 +11,7 @@
 //! the app's wallet (`platform`, the default) or out of the amount (`user`).
 
 use crate::auth::FlowUser;
-use crate::db::{Answer, Answers, Batch, Db};
+use crate::db::{Answer, Answers, Batch, Db, ValueAt};
 use crate::error::Error;
 use crate::ledger::{
     app_account, create_transfer, create_transfer_then, fees_account, hold_account,
@@ -52,8 +52,10 @@ pub(crate) async fn host_payout(
         .as_deref()
         .map(|key| IdempotencyKey::new("payouts", key, &new))
         .transpose()?;
-    // Every read before the write in one batch (one trip on SQLite, issue 10), its answers
-    // taken in the order of the rules: a replay first, then the user, the fee party, the method.
+    // Every read before the write in one batch, its answers taken in the order of the rules: a
+    // replay first, then the user, the fee party, the method, the reporting threshold. One trip
+    // on SQLite; two statements on PostgreSQL, all but the method's read being values read
+    // together (issue 10).
     let mut conn = db.acquire().await?;
     let mut reads = Batch::new(&conn);
     let earlier = key.as_ref().map(|key| key.push_earlier(&mut reads, app_id));
@@ -62,7 +64,6 @@ pub(crate) async fn host_payout(
         .payout_fee_party
         .is_none()
         .then(|| push_default_fee_party(&mut reads, app_id));
-    let method = push_host_payout_method(&mut reads, &new);
     let reporting = ReportingReads::push(
         &mut reads,
         &ReportableOrder {
@@ -73,19 +74,20 @@ pub(crate) async fn host_payout(
             now,
         },
     )?;
+    let method = push_host_payout_method(&mut reads, &new);
     let read = reads.run(&mut conn).await?;
     if let (Some(key), Some(at)) = (key.as_ref(), earlier) {
-        if let Some(id) = key.earlier_in(read.get(at)?)? {
+        if let Some(id) = key.earlier_in(&read, at)? {
             return load_transfer(&mut conn, id).await;
         }
     }
     drop(conn);
-    if read.get(user)?.rows.is_empty() {
+    if read.value::<String>(user)?.is_none() {
         return Err(Error::broke("user_id", Rule::NoSuchUser));
     }
     let party = match (new.payout_fee_party, default_party) {
         (Some(party), _) => party,
-        (None, Some(at)) => default_fee_party_in(read.get(at)?)?,
+        (None, Some(at)) => default_fee_party_in(&read, at)?,
         (None, None) => return Err(Error::Internal("no fee party was read".to_owned())),
     };
     let method = host_payout_method_in(&new, read.get(method?)?)?;
@@ -401,9 +403,9 @@ pub(crate) async fn check_reporting_threshold(
 /// user's reportable payouts this year, and whether their compliance is on file.
 pub(crate) struct ReportingReads {
     amount: Cents,
-    threshold: usize,
-    paid: usize,
-    compliance: usize,
+    threshold: ValueAt,
+    paid: ValueAt,
+    compliance: ValueAt,
 }
 
 impl ReportingReads {
@@ -438,17 +440,13 @@ impl ReportingReads {
     /// From what the batch `read`: the threshold the payout would cross while no compliance is
     /// on file, or `None` when it may go ahead.
     fn needs_compliance(&self, read: &Answers) -> Result<Option<Cents>, Error> {
-        let first = |at: usize| -> Result<Option<i64>, Error> {
-            use sqlx::Row as _;
-            Ok(match read.get(at)?.rows.first() {
-                Some(row) => Some(row.try_get::<i64, _>(0)?),
-                None => None,
-            })
-        };
-        let threshold = first(self.threshold)?.unwrap_or(DEFAULT_REPORTING_THRESHOLD);
-        let paid = first(self.paid)?.unwrap_or(0);
+        let threshold = read
+            .value::<i64>(self.threshold)?
+            .unwrap_or(DEFAULT_REPORTING_THRESHOLD);
+        let paid = read.value::<i64>(self.paid)?.unwrap_or(0);
         let crosses = paid.saturating_add(self.amount) > threshold;
-        Ok((crosses && read.get(self.compliance)?.rows.is_empty()).then_some(threshold))
+        let on_file = read.value::<String>(self.compliance)?.is_some();
+        Ok((crosses && !on_file).then_some(threshold))
     }
 }
 

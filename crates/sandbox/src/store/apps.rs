@@ -11,7 +11,7 @@
 
 use crate::db::{
     enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, to_json_text,
-    to_millis, Answer, Arg, Batch, Db,
+    to_millis, Answers, Arg, Batch, Db, ValueAt,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -592,8 +592,8 @@ pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Erro
 
 /// Adds to `batch` the read of app `app_id`'s yearly reporting threshold (migration 0015,
 /// issue 11); its answer's first row's first column.
-pub(crate) fn push_reporting_threshold(batch: &mut Batch, app_id: Uuid) -> usize {
-    batch.push(
+pub(crate) fn push_reporting_threshold(batch: &mut Batch, app_id: Uuid) -> ValueAt {
+    batch.push_value(
         "SELECT reporting_threshold FROM apps WHERE id = $1",
         vec![Arg::from(app_id.to_string())],
     )
@@ -605,26 +605,21 @@ pub(crate) async fn default_fee_party(db: &Db, app_id: Uuid) -> Result<FeeParty,
     let mut conn = db.acquire().await?;
     let mut batch = Batch::new(&conn);
     let at = push_default_fee_party(&mut batch, app_id);
-    default_fee_party_in(batch.run(&mut conn).await?.get(at)?)
+    default_fee_party_in(&batch.run(&mut conn).await?, at)
 }
 
 /// Adds [`default_fee_party`]'s read to `batch`; read its answer with [`default_fee_party_in`].
-pub(crate) fn push_default_fee_party(batch: &mut Batch, app_id: Uuid) -> usize {
-    batch.push(
+pub(crate) fn push_default_fee_party(batch: &mut Batch, app_id: Uuid) -> ValueAt {
+    batch.push_value(
         "SELECT payout_fee_party FROM apps WHERE id = $1",
         vec![Arg::from(app_id.to_string())],
     )
 }
 
 /// What a [`push_default_fee_party`] read: as [`default_fee_party`] answers.
-pub(crate) fn default_fee_party_in(answer: &Answer) -> Result<FeeParty, Error> {
-    use sqlx::Row as _;
-    answer
-        .rows
-        .first()
-        .map(|row| row.try_get::<String, _>(0))
-        .transpose()?
-        .map(|p| enum_from_text("payout_fee_party", &p))
+pub(crate) fn default_fee_party_in(read: &Answers, at: ValueAt) -> Result<FeeParty, Error> {
+    read.value::<String>(at)?
+        .map(|p: String| enum_from_text("payout_fee_party", &p))
         .transpose()
         .map(Option::unwrap_or_default)
 }

@@ -128,10 +128,13 @@ struct ComplianceRow {
 }
 
 /// Adds to `batch` the look for user `user_id`'s compliance record: they have one when its
-/// answer has a row.
-pub(crate) fn push_has_compliance(batch: &mut crate::db::Batch, user_id: Uuid) -> usize {
-    batch.push(
-        "SELECT 1 FROM compliance WHERE user_id = $1",
+/// value (their id, text) is there.
+pub(crate) fn push_has_compliance(
+    batch: &mut crate::db::Batch,
+    user_id: Uuid,
+) -> crate::db::ValueAt {
+    batch.push_value(
+        "SELECT user_id FROM compliance WHERE user_id = $1",
         vec![crate::db::Arg::from(user_id.to_string())],
     )
 }

@@ -9,7 +9,7 @@
 //! racing requests can never both pay; the loser reads the winner's transfer, or gets 409 when
 //! its body differed.
 
-use crate::db::{parse_stored_id, to_millis, Answer, Arg, Batch, Rows};
+use crate::db::{parse_stored_id, to_millis, Answers, Arg, Batch, Rows, ValueAt};
 use crate::error::Error;
 use crate::secret::{digests_match, sha256_hex};
 use chrono::{DateTime, Utc};
@@ -29,6 +29,13 @@ pub(crate) struct IdempotencyKey {
     scope: String,
     key: String,
     request_hash: String,
+}
+
+/// Where a key's earlier record is among a batch's answers ([`IdempotencyKey::push_earlier`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EarlierAt {
+    request_hash: ValueAt,
+    transfer_id: ValueAt,
 }
 
 impl IdempotencyKey {
@@ -69,30 +76,39 @@ impl IdempotencyKey {
     ) -> Result<Option<Uuid>, Error> {
         let mut batch = Batch::new(conn);
         let at = self.push_earlier(&mut batch, app_id);
-        self.earlier_in(batch.run(conn).await?.get(at)?)
+        self.earlier_in(&batch.run(conn).await?, at)
     }
 
-    /// Adds [`IdempotencyKey::earlier`]'s read to `batch`; read its answer with
-    /// [`IdempotencyKey::earlier_in`].
-    pub(crate) fn push_earlier(&self, batch: &mut Batch, app_id: Uuid) -> usize {
-        batch.push(
-            "SELECT request_hash, transfer_id FROM idempotency_keys \
-             WHERE app_id = $1 AND scope = $2 AND idempotency_key = $3",
-            vec![
-                Arg::from(app_id.to_string()),
-                Arg::from(&self.scope),
-                Arg::from(&self.key),
-            ],
-        )
+    /// Adds [`IdempotencyKey::earlier`]'s read to `batch` (two values, [`Batch::push_value`]);
+    /// read it with [`IdempotencyKey::earlier_in`].
+    pub(crate) fn push_earlier(&self, batch: &mut Batch, app_id: Uuid) -> EarlierAt {
+        let mut column = |name: &str| {
+            batch.push_value(
+                format!(
+                    "SELECT {name} FROM idempotency_keys \
+                     WHERE app_id = $1 AND scope = $2 AND idempotency_key = $3"
+                ),
+                vec![
+                    Arg::from(app_id.to_string()),
+                    Arg::from(&self.scope),
+                    Arg::from(&self.key),
+                ],
+            )
+        };
+        EarlierAt {
+            request_hash: column("request_hash"),
+            transfer_id: column("transfer_id"),
+        }
     }
 
     /// What a [`IdempotencyKey::push_earlier`] read: as [`IdempotencyKey::earlier`] answers.
-    pub(crate) fn earlier_in(&self, answer: &Answer) -> Result<Option<Uuid>, Error> {
-        use sqlx::Row as _;
-        let Some(row) = answer.rows.first() else {
+    pub(crate) fn earlier_in(&self, read: &Answers, at: EarlierAt) -> Result<Option<Uuid>, Error> {
+        let (Some(hash), Some(transfer_id)) = (
+            read.value::<String>(at.request_hash)?,
+            read.value::<String>(at.transfer_id)?,
+        ) else {
             return Ok(None);
         };
-        let (hash, transfer_id): (String, String) = (row.try_get(0)?, row.try_get(1)?);
         if digests_match(&hash, &self.request_hash) {
             Ok(Some(parse_stored_id(&transfer_id)?))
         } else {

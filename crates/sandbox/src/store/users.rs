@@ -6,6 +6,7 @@
 
 use crate::db::{
     metadata_from_text, metadata_to_text, parse_stored_id, to_flag, to_millis, Arg, Batch, Db,
+    ValueAt,
 };
 use crate::error::Error;
 use crate::ledger::ensure_user_accounts;
@@ -118,12 +119,13 @@ pub(crate) async fn user_exists(db: &Db, app_id: Uuid, user_id: Uuid) -> Result<
     let mut conn = db.acquire().await?;
     let mut batch = Batch::new(&conn);
     let at = push_user_exists(&mut batch, app_id, user_id);
-    Ok(!batch.run(&mut conn).await?.get(at)?.rows.is_empty())
+    Ok(batch.run(&mut conn).await?.value::<String>(at)?.is_some())
 }
 
-/// Adds [`user_exists`]'s read to `batch`: the user exists when its answer has a row.
-pub(crate) fn push_user_exists(batch: &mut Batch, app_id: Uuid, user_id: Uuid) -> usize {
-    batch.push(
+/// Adds [`user_exists`]'s read to `batch`: the user exists when its value (their id, text) is
+/// there.
+pub(crate) fn push_user_exists(batch: &mut Batch, app_id: Uuid, user_id: Uuid) -> ValueAt {
+    batch.push_value(
         "SELECT id FROM users WHERE id = $1 AND app_id = $2",
         vec![
             Arg::from(user_id.to_string()),
