@@ -30,8 +30,9 @@
 //! SQLite anonymous (`?`, [`renumber`]): named ones cost each statement time in the square of
 //! their number, and a group of transfers' inserts have hundreds. Reads of one value each
 //! ([`Batch::push_value`]: a key's earlier use, whether a user exists, an app's setting, a
-//! sum) pushed one after another are one statement, `SELECT (…), (…)`: on PostgreSQL, which
-//! takes a statement a trip, a host payout's checks went from seven trips to two.
+//! sum; [`Batch::push_row`]: a row's columns) pushed one after another are one statement,
+//! `SELECT (…), (…)`: on PostgreSQL, which takes a statement a trip, a host payout's checks
+//! went from seven trips to one.
 //!
 //! Counters ([`next_seq`]) are PostgreSQL sequences on PostgreSQL ([`PG_SEQUENCES`]): taking a
 //! number there locks nothing, where the `sequences` row would stay locked until commit.
@@ -625,6 +626,17 @@ impl Batch {
         }
     }
 
+    /// Adds the read of `columns` of the row `from` picks (`FROM … WHERE …`, at most one row):
+    /// a value each ([`Batch::push_value`], `SELECT <column> <from>`), all `None` when no row.
+    pub(crate) fn push_row<const N: usize>(
+        &mut self,
+        columns: [&str; N],
+        from: &str,
+        args: &[Arg],
+    ) -> [ValueAt; N] {
+        columns.map(|column| self.push_value(format!("SELECT {column} {from}"), args.to_vec()))
+    }
+
     /// ` FOR NO KEY UPDATE` on PostgreSQL, nothing on SQLite (see [`for_update`]).
     pub(crate) fn for_update(&self) -> &'static str {
         if self.postgres {
@@ -1209,7 +1221,7 @@ mod tests {
     }
 
     /// On a database: each value read together answers its own, `None` for a read that found
-    /// no row; the statement between them ran in its place.
+    /// no row (a row's columns too); the statement between them ran in its place.
     #[tokio::test]
     async fn values_read_together_answer_each_its_own() {
         let db = connect("sqlite::memory:").await.unwrap();
@@ -1232,7 +1244,23 @@ mod tests {
             "SELECT value FROM sequences WHERE name = $1",
             vec![Arg::from("values-test")],
         );
+        let row = |batch: &mut Batch, name: &str| {
+            batch.push_row(
+                ["name", "value"],
+                "FROM sequences WHERE name = $1",
+                &[Arg::from(name)],
+            )
+        };
+        let [name, value] = row(&mut batch, "values-test");
+        let [no_name, no_value] = row(&mut batch, "no such counter");
         let read = batch.run(&mut conn).await.unwrap();
+        assert_eq!(
+            read.value::<String>(name).unwrap().as_deref(),
+            Some("values-test")
+        );
+        assert_eq!(read.value::<i64>(value).unwrap(), Some(7));
+        assert_eq!(read.value::<String>(no_name).unwrap(), None);
+        assert_eq!(read.value::<i64>(no_value).unwrap(), None);
         let before = read.value::<i64>(before).unwrap().unwrap();
         assert_eq!(read.value::<String>(missing).unwrap(), None);
         assert_eq!(read.value::<i64>(after).unwrap(), Some(before + 1));

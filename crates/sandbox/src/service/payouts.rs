@@ -11,7 +11,7 @@
 //! the app's wallet (`platform`, the default) or out of the amount (`user`).
 
 use crate::auth::FlowUser;
-use crate::db::{Answer, Answers, Batch, Db, ValueAt};
+use crate::db::{Answers, Batch, Db, ValueAt};
 use crate::error::Error;
 use crate::ledger::{
     app_account, create_transfer, create_transfer_then, fees_account, hold_account,
@@ -26,7 +26,7 @@ use crate::store::apps::{default_fee_party_in, min_flow_payout, push_default_fee
 use crate::store::compliance::push_has_compliance;
 use crate::store::idempotency::IdempotencyKey;
 use crate::store::payout_links::LinkRow;
-use crate::store::payout_methods::{chosen_platform, MethodRow};
+use crate::store::payout_methods::{chosen_platform, MethodAt, MethodRow};
 use crate::store::users::{payout_block, push_user_exists};
 use crate::test_values::completes_at_once;
 use chrono::{DateTime, Datelike as _, Utc};
@@ -53,9 +53,8 @@ pub(crate) async fn host_payout(
         .map(|key| IdempotencyKey::new("payouts", key, &new))
         .transpose()?;
     // Every read before the write in one batch, its answers taken in the order of the rules: a
-    // replay first, then the user, the fee party, the method, the reporting threshold. One trip
-    // on SQLite; two statements on PostgreSQL, all but the method's read being values read
-    // together (issue 10).
+    // replay first, then the user, the fee party, the method, the reporting threshold. All are
+    // values read together: one statement (issue 10: on PostgreSQL, a trip a statement).
     let mut conn = db.acquire().await?;
     let mut reads = Batch::new(&conn);
     let earlier = key.as_ref().map(|key| key.push_earlier(&mut reads, app_id));
@@ -90,7 +89,7 @@ pub(crate) async fn host_payout(
         (None, Some(at)) => default_fee_party_in(&read, at)?,
         (None, None) => return Err(Error::Internal("no fee party was read".to_owned())),
     };
-    let method = host_payout_method_in(&new, read.get(method?)?)?;
+    let method = host_payout_method_in(&new, &read, method?)?;
     if let Some(reporting) = reporting {
         reporting.verdict(&read, "user_id")?;
     }
@@ -248,7 +247,7 @@ fn not_their_method() -> Error {
 
 /// Adds to `batch` the read of the payout method a host payout `new` goes to (see
 /// [`host_payout_method_in`]); 422 naming `account_id` when it cannot name one.
-fn push_host_payout_method(batch: &mut Batch, new: &NewPayout) -> Result<usize, Error> {
+fn push_host_payout_method(batch: &mut Batch, new: &NewPayout) -> Result<MethodAt, Error> {
     Ok(match account_id(new) {
         Some(account_id) => {
             let id = Uuid::try_parse(account_id).map_err(|_| not_their_method())?;
@@ -262,8 +261,12 @@ fn push_host_payout_method(batch: &mut Batch, new: &NewPayout) -> Result<usize, 
 /// `account_id` when given (422 naming it when it is not the user's, or naming `platform` when
 /// that disagrees), else the user's method on `platform` (`default`: their default method; 422
 /// naming `platform` when they have none).
-fn host_payout_method_in(new: &NewPayout, answer: &Answer) -> Result<MethodRow, Error> {
-    let found = MethodRow::found_in(answer)?;
+fn host_payout_method_in(
+    new: &NewPayout,
+    read: &Answers,
+    at: MethodAt,
+) -> Result<MethodRow, Error> {
+    let found = MethodRow::found_in(read, at)?;
     if account_id(new).is_some() {
         let method = found.ok_or_else(not_their_method)?;
         if let Some(platform) = chosen_platform(new.platform) {

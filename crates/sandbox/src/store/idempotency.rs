@@ -82,22 +82,18 @@ impl IdempotencyKey {
     /// Adds [`IdempotencyKey::earlier`]'s read to `batch` (two values, [`Batch::push_value`]);
     /// read it with [`IdempotencyKey::earlier_in`].
     pub(crate) fn push_earlier(&self, batch: &mut Batch, app_id: Uuid) -> EarlierAt {
-        let mut column = |name: &str| {
-            batch.push_value(
-                format!(
-                    "SELECT {name} FROM idempotency_keys \
-                     WHERE app_id = $1 AND scope = $2 AND idempotency_key = $3"
-                ),
-                vec![
-                    Arg::from(app_id.to_string()),
-                    Arg::from(&self.scope),
-                    Arg::from(&self.key),
-                ],
-            )
-        };
+        let [request_hash, transfer_id] = batch.push_row(
+            ["request_hash", "transfer_id"],
+            "FROM idempotency_keys WHERE app_id = $1 AND scope = $2 AND idempotency_key = $3",
+            &[
+                Arg::from(app_id.to_string()),
+                Arg::from(&self.scope),
+                Arg::from(&self.key),
+            ],
+        );
         EarlierAt {
-            request_hash: column("request_hash"),
-            transfer_id: column("transfer_id"),
+            request_hash,
+            transfer_id,
         }
     }
 

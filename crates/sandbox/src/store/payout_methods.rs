@@ -5,7 +5,7 @@
 
 use crate::db::{
     begin_write, enum_from_text, from_millis, next_seq, parse_stored_id, to_flag, to_json_text,
-    to_millis, Answer, Arg, Batch, Db,
+    to_millis, Answers, Arg, Batch, Db, ValueAt,
 };
 use crate::error::Error;
 use chrono::{DateTime, Utc};
@@ -33,6 +33,10 @@ pub(crate) struct MethodRow {
 
 const METHOD_COLUMNS: &str = "id, platform, label, details, is_default, created";
 
+/// Where a method's columns are among a batch's answers ([`MethodRow::push_find`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MethodAt([ValueAt; 6]);
+
 impl MethodRow {
     /// Payout method `id` of user `user_id`.
     pub(crate) async fn find(
@@ -42,47 +46,75 @@ impl MethodRow {
     ) -> Result<Option<MethodRow>, Error> {
         let mut batch = Batch::new(conn);
         let at = Self::push_find(&mut batch, user_id, id);
-        Self::found_in(batch.run(conn).await?.get(at)?)
+        Self::found_in(&batch.run(conn).await?, at)
     }
 
-    /// Adds [`MethodRow::find`]'s read to `batch`; read its answer with [`MethodRow::found_in`].
-    pub(crate) fn push_find(batch: &mut Batch, user_id: Uuid, id: Uuid) -> usize {
-        batch.push(
-            format!("SELECT {METHOD_COLUMNS} FROM payout_methods WHERE id = $1 AND user_id = $2"),
-            vec![Arg::from(id.to_string()), Arg::from(user_id.to_string())],
+    /// Adds [`MethodRow::find`]'s read to `batch`; read it with [`MethodRow::found_in`].
+    pub(crate) fn push_find(batch: &mut Batch, user_id: Uuid, id: Uuid) -> MethodAt {
+        Self::push_read(
+            batch,
+            "FROM payout_methods WHERE id = $1 AND user_id = $2",
+            &[Arg::from(id.to_string()), Arg::from(user_id.to_string())],
         )
     }
 
     /// Adds to `batch` the read of the method a payout on `choice` uses: the default for
     /// `default`, else the user's method on that platform (the default one if it is, else the
-    /// oldest); read its answer with [`MethodRow::found_in`].
+    /// oldest); read it with [`MethodRow::found_in`].
     pub(crate) fn push_for_platform(
         batch: &mut Batch,
         user_id: Uuid,
         choice: PlatformChoice,
-    ) -> usize {
+    ) -> MethodAt {
         match chosen_platform(choice) {
-            None => batch.push(
-                format!(
-                    "SELECT {METHOD_COLUMNS} FROM payout_methods \
-                     WHERE user_id = $1 AND is_default = 1"
-                ),
-                vec![Arg::from(user_id.to_string())],
+            None => Self::push_read(
+                batch,
+                "FROM payout_methods WHERE user_id = $1 AND is_default = 1",
+                &[Arg::from(user_id.to_string())],
             ),
-            Some(platform) => batch.push(
-                format!(
-                    "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE user_id = $1 \
-                     AND platform = $2 ORDER BY is_default DESC, seq LIMIT 1"
-                ),
-                vec![Arg::from(user_id.to_string()), Arg::from(platform.as_str())],
+            Some(platform) => Self::push_read(
+                batch,
+                "FROM payout_methods WHERE user_id = $1 AND platform = $2 \
+                 ORDER BY is_default DESC, seq LIMIT 1",
+                &[Arg::from(user_id.to_string()), Arg::from(platform.as_str())],
             ),
         }
     }
 
+    /// Adds the read of the columns of the method `from` picks (at most one), as values read
+    /// together with the batch's others ([`Batch::push_row`]).
+    fn push_read(batch: &mut Batch, from: &str, args: &[Arg]) -> MethodAt {
+        MethodAt(batch.push_row(
+            [
+                "id",
+                "platform",
+                "label",
+                "details",
+                "is_default",
+                "created",
+            ],
+            from,
+            args,
+        ))
+    }
+
     /// The method a [`MethodRow::push_find`] or [`MethodRow::push_for_platform`] read, if any.
-    pub(crate) fn found_in(answer: &Answer) -> Result<Option<MethodRow>, Error> {
-        use sqlx::FromRow as _;
-        Ok(answer.rows.first().map(MethodRow::from_row).transpose()?)
+    pub(crate) fn found_in(read: &Answers, at: MethodAt) -> Result<Option<MethodRow>, Error> {
+        let [id, platform, label, details, is_default, created] = at.0;
+        let Some(id) = read.value::<String>(id)? else {
+            return Ok(None);
+        };
+        fn stored<T>(value: Option<T>) -> Result<T, Error> {
+            value.ok_or_else(|| Error::Internal("a payout method column is null".to_owned()))
+        }
+        Ok(Some(MethodRow {
+            id,
+            platform: stored(read.value(platform)?)?,
+            label: stored(read.value(label)?)?,
+            details: stored(read.value(details)?)?,
+            is_default: stored(read.value(is_default)?)?,
+            created: stored(read.value(created)?)?,
+        }))
     }
 
     /// The method's id.
