@@ -871,8 +871,9 @@ enum Placeholders {
 /// statement and when sqlx binds each value (`sqlite3_bind_parameter_name`): a statement of
 /// `n` placeholders costs about `n²/2` string comparisons at each, where anonymous ones cost
 /// `n`. A group of transfers' inserts ([`Rows`]) hold hundreds of values each (issue 10).
-/// Anonymous placeholders also number on across the statements of one query, so a batch needs
-/// no renumbering.
+/// Anonymous placeholders also number on across the statements of one query, so the statements
+/// of a SQLite batch need no renumbering among themselves; the reads of a
+/// [`Statement::Values`] are numbered on across them (`$k`) on both databases.
 fn renumber(
     sql: &str,
     args: &[Arg],

@@ -591,7 +591,7 @@ pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Erro
 }
 
 /// Adds to `batch` the read of app `app_id`'s yearly reporting threshold (migration 0015,
-/// issue 11); its answer's first row's first column.
+/// issue 11): a value ([`Batch::push_value`]), `None` for an app that is not there.
 pub(crate) fn push_reporting_threshold(batch: &mut Batch, app_id: Uuid) -> ValueAt {
     batch.push_value(
         "SELECT reporting_threshold FROM apps WHERE id = $1",

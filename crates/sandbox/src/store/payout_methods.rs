@@ -31,7 +31,15 @@ pub(crate) struct MethodRow {
     created: i64,
 }
 
-const METHOD_COLUMNS: &str = "id, platform, label, details, is_default, created";
+/// A method's columns, in [`MethodRow`]'s order.
+const METHOD_COLUMNS: [&str; 6] = [
+    "id",
+    "platform",
+    "label",
+    "details",
+    "is_default",
+    "created",
+];
 
 /// Where a method's columns are among a batch's answers ([`MethodRow::push_find`]).
 #[derive(Clone, Copy, Debug)]
@@ -84,18 +92,7 @@ impl MethodRow {
     /// Adds the read of the columns of the method `from` picks (at most one), as values read
     /// together with the batch's others ([`Batch::push_row`]).
     fn push_read(batch: &mut Batch, from: &str, args: &[Arg]) -> MethodAt {
-        MethodAt(batch.push_row(
-            [
-                "id",
-                "platform",
-                "label",
-                "details",
-                "is_default",
-                "created",
-            ],
-            from,
-            args,
-        ))
+        MethodAt(batch.push_row(METHOD_COLUMNS, from, args))
     }
 
     /// The method a [`MethodRow::push_find`] or [`MethodRow::push_for_platform`] read, if any.
@@ -169,7 +166,8 @@ pub(crate) async fn list_methods(
     user_id: Uuid,
 ) -> Result<PayoutMethodList, Error> {
     let rows: Vec<MethodRow> = sqlx::query_as(&format!(
-        "SELECT {METHOD_COLUMNS} FROM payout_methods WHERE user_id = $1 ORDER BY seq"
+        "SELECT {} FROM payout_methods WHERE user_id = $1 ORDER BY seq",
+        METHOD_COLUMNS.join(", ")
     ))
     .bind(user_id.to_string())
     .fetch_all(conn)
