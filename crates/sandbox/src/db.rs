@@ -32,7 +32,8 @@
 //! ([`Batch::push_value`]: a key's earlier use, whether a user exists, an app's setting, a
 //! sum; [`Batch::push_row`]: a row's columns) pushed one after another are one statement,
 //! `SELECT (…), (…)`: on PostgreSQL, which takes a statement a trip, a host payout's checks
-//! went from seven trips to one.
+//! went from seven trips to one, a flow payout's from ten to two ([`read_once`] runs such
+//! reads alone).
 //!
 //! Counters ([`next_seq`]) are PostgreSQL sequences on PostgreSQL ([`PG_SEQUENCES`]): taking a
 //! number there locks nothing, where the `sequences` row would stay locked until commit.
@@ -694,6 +695,19 @@ impl Batch {
         }
         Ok(Answers(run_statements(conn, &sql, args, count).await?))
     }
+}
+
+/// Reads on a connection of the pool, in one [`Batch`]: `push` adds the reads, `answer` takes
+/// what they answered (for the `…_in` of a `push_…`).
+pub(crate) async fn read_once<A, T>(
+    db: &Db,
+    push: impl FnOnce(&mut Batch) -> A,
+    answer: impl FnOnce(&Answers, A) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut conn = db.acquire().await?;
+    let mut batch = Batch::new(&conn);
+    let at = push(&mut batch);
+    answer(&batch.run(&mut conn).await?, at)
 }
 
 /// The rows of one multi-row `INSERT`, gathered one by one and added to a [`Batch`] as one

@@ -29,8 +29,8 @@
 use crate::db::{
     begin_ledger_write, enum_from_text, for_update, from_millis, is_postgres_pool,
     is_unique_violation, metadata_from_text, metadata_to_text, next_seqs, parse_stored_id,
-    parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis, Answer, Arg, Batch,
-    Db, Rows, ValueAt,
+    parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis, Answer, Answers, Arg,
+    Batch, Db, Rows, ValueAt,
 };
 use crate::error::Error;
 use crate::group_commit;
@@ -538,15 +538,47 @@ pub(crate) async fn app_wallet(conn: &mut AnyConnection, app_id: Uuid) -> Result
 
 /// User `user_id`'s wallet: the amount includes pending payouts, which are not withdrawable.
 pub(crate) async fn user_wallet(conn: &mut AnyConnection, user_id: Uuid) -> Result<Wallet, Error> {
-    let withdrawable_amount = balance(&mut *conn, &user_account(user_id)).await?;
-    let held = balance(conn, &hold_account(user_id)).await?;
-    let amount = withdrawable_amount
-        .checked_add(held)
-        .ok_or_else(|| Error::Internal("a user's wallet overflows".to_owned()))?;
-    Ok(Wallet {
-        amount,
-        withdrawable_amount,
-    })
+    let mut batch = Batch::new(conn);
+    let at = UserWalletAt::push(&mut batch, user_id);
+    at.wallet(&batch.run(conn).await?)
+}
+
+/// Where a user's wallet is among a batch's answers: its two balances, read as values
+/// ([`Batch::push_value`]) with a payout's other checks.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct UserWalletAt {
+    withdrawable: ValueAt,
+    held: ValueAt,
+}
+
+impl UserWalletAt {
+    /// Adds the read of user `user_id`'s wallet to `batch`.
+    pub(crate) fn push(batch: &mut Batch, user_id: Uuid) -> Self {
+        let mut balance = |account: String| {
+            batch.push_value(
+                "SELECT balance FROM accounts WHERE id = $1",
+                vec![Arg::from(account)],
+            )
+        };
+        Self {
+            withdrawable: balance(user_account(user_id)),
+            held: balance(hold_account(user_id)),
+        }
+    }
+
+    /// The wallet it read (an account not yet opened holds nothing), as [`user_wallet`]
+    /// answers.
+    pub(crate) fn wallet(self, read: &Answers) -> Result<Wallet, Error> {
+        let withdrawable_amount = read.value::<Cents>(self.withdrawable)?.unwrap_or(0);
+        let held = read.value::<Cents>(self.held)?.unwrap_or(0);
+        let amount = withdrawable_amount
+            .checked_add(held)
+            .ok_or_else(|| Error::Internal("a user's wallet overflows".to_owned()))?;
+        Ok(Wallet {
+            amount,
+            withdrawable_amount,
+        })
+    }
 }
 
 /// A transfer about to be written.

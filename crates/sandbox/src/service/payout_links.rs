@@ -507,7 +507,7 @@ pub(crate) async fn claimed_link(
     let mut conn = db.acquire().await?;
     Ok(payout_links::of_flow(&mut conn, flow_id)
         .await?
-        .filter(|row| matches!(row.claimed_user_id(), Ok(Some(u)) if u == user_id)))
+        .filter(|row| row.claimed_by(user_id)))
 }
 
 /// What the payout step of flow `flow_id` shows `user_id` when the flow is a link's they

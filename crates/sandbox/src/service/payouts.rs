@@ -15,19 +15,21 @@ use crate::db::{Answers, Batch, Db, ValueAt};
 use crate::error::Error;
 use crate::ledger::{
     app_account, create_transfer, create_transfer_then, fees_account, hold_account,
-    insufficient_funds, load_transfer, push_reportable_payouts, rail_account, replayed_transfer,
-    user_account, user_wallet, Move, TransferDraft,
+    insufficient_funds, load_transfer, push_reportable_payouts, rail_account, user_account,
+    user_wallet, Move, TransferDraft, UserWalletAt,
 };
 use crate::secret::random_alphanumeric;
 use crate::service::payout_links::{claimed_link, mark_paid_after};
 use crate::state::AppState;
-use crate::store::apps::push_reporting_threshold;
-use crate::store::apps::{default_fee_party_in, min_flow_payout, push_default_fee_party};
+use crate::store::apps::{
+    default_fee_party_in, min_flow_payout_in, push_default_fee_party, push_min_flow_payout,
+    push_reporting_threshold,
+};
 use crate::store::compliance::push_has_compliance;
 use crate::store::idempotency::IdempotencyKey;
-use crate::store::payout_links::LinkRow;
+use crate::store::payout_links::{push_of_flow, LinkRow};
 use crate::store::payout_methods::{chosen_platform, MethodAt, MethodRow};
-use crate::store::users::{payout_block, push_user_exists};
+use crate::store::users::{payout_block_in, push_payout_block, push_user_exists};
 use crate::test_values::completes_at_once;
 use chrono::{DateTime, Datelike as _, Utc};
 use payout_model::money::{
@@ -125,16 +127,41 @@ pub(crate) async fn flow_payout(
     now: DateTime<Utc>,
 ) -> Result<Transfer, Error> {
     let db = &state.db;
-    if payout_block(db, user.user_id).await?.is_some() {
-        return Err(Error::PayoutBlocked);
-    }
     let scope = format!("flow-payouts:{}", user.user_id);
     let key = IdempotencyKey::new(scope, new.idempotency_key.clone(), &new)?;
-    if let Some(transfer) = replayed_transfer(db, user.app_id, Some(&key)).await? {
-        return Ok(transfer);
+    // Every read before the write in one batch, its answers taken in the order of the rules:
+    // the block, a replay, the link's amount or the app's minimum, the method, the balance, the
+    // reporting threshold. One trip on SQLite; on PostgreSQL two statements, the values read
+    // together and the flow's link (issue 10).
+    let mut conn = db.acquire().await?;
+    let mut reads = Batch::new(&conn);
+    let block = push_payout_block(&mut reads, user.user_id);
+    let earlier = key.push_earlier(&mut reads, user.app_id);
+    let minimum = push_min_flow_payout(&mut reads, user.app_id);
+    let method = MethodRow::push_find(&mut reads, user.user_id, new.payout_method_id);
+    let wallet = UserWalletAt::push(&mut reads, user.user_id);
+    // Read whatever the link says; a tax-exempt link's payout skips the verdict below.
+    let reporting = ReportingReads::push(
+        &mut reads,
+        &ReportableOrder {
+            app_id: user.app_id,
+            user_id: user.user_id,
+            amount: new.amount,
+            tax_exempt: false,
+            now,
+        },
+    )?;
+    let link = push_of_flow(&mut reads, user.flow_id);
+    let read = reads.run(&mut conn).await?;
+    if payout_block_in(&read, block)?.is_some() {
+        return Err(Error::PayoutBlocked);
     }
+    if let Some(id) = key.earlier_in(&read, earlier)? {
+        return load_transfer(&mut conn, id).await;
+    }
+    drop(conn);
     // A payout link's flow pays exactly the link's amount (issue 11), whatever the minimum.
-    let link = claimed_link(db, user.flow_id, user.user_id).await?;
+    let link = LinkRow::found_in(read.get(link)?)?.filter(|link| link.claimed_by(user.user_id));
     match &link {
         Some(link) if new.amount > link.amount => {
             return Err(Error::broke(
@@ -150,35 +177,22 @@ pub(crate) async fn flow_payout(
         }
         Some(_) => {}
         None => {
-            let minimum = min_flow_payout(db, user.app_id).await?;
+            let minimum = min_flow_payout_in(&read, minimum)?;
             if new.amount < minimum {
                 return Err(Error::broke("amount", Rule::AtLeastAmount { min: minimum }));
             }
         }
     }
-    let mut conn = db.acquire().await?;
-    let method = MethodRow::find(&mut conn, user.user_id, new.payout_method_id)
-        .await?
+    let method = MethodRow::found_in(&read, method)?
         .ok_or_else(|| Error::broke("payout_method_id", Rule::NotYourPayoutMethod))?;
-    let withdrawable = user_wallet(&mut conn, user.user_id)
-        .await?
-        .withdrawable_amount;
-    drop(conn);
+    let withdrawable = wallet.wallet(&read)?.withdrawable_amount;
     if new.amount > withdrawable {
         return Err(above_balance(withdrawable));
     }
-    check_reporting_threshold(
-        db,
-        ReportableOrder {
-            app_id: user.app_id,
-            user_id: user.user_id,
-            amount: new.amount,
-            tax_exempt: link.as_ref().is_some_and(LinkRow::tax_exempt),
-            now,
-        },
-        "amount",
-    )
-    .await?;
+    let tax_exempt = link.as_ref().is_some_and(LinkRow::tax_exempt);
+    if let (Some(reporting), false) = (reporting, tax_exempt) {
+        reporting.verdict(&read, "amount")?;
+    }
     let draft = payout_draft(PayoutOrder {
         app_id: user.app_id,
         user_id: user.user_id,
@@ -187,7 +201,7 @@ pub(crate) async fn flow_payout(
         amount: new.amount,
         party: flow.payout_fee_party,
         fund: false,
-        tax_exempt: link.as_ref().is_some_and(LinkRow::tax_exempt),
+        tax_exempt,
         metadata: None,
     })?;
     let after = link
@@ -382,28 +396,14 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
     })
 }
 
-/// Refuses a payout of `amount` to user `user_id` of app `app_id` at `now` that would take
-/// their reportable payouts this calendar year (UTC) past the app's reporting threshold while
-/// no compliance (W-9 or W-8BEN) is on file: 422 naming `field` with `compliance_required`
-/// (issue 11). A `tax_exempt` payout neither counts nor is refused; one that reaches the
-/// threshold exactly is not past it. Its reads are one trip ([`ReportingReads`]; a host payout
-/// adds them to its own batch instead).
-pub(crate) async fn check_reporting_threshold(
-    db: &Db,
-    order: ReportableOrder,
-    field: &str,
-) -> Result<(), Error> {
-    let mut conn = db.acquire().await?;
-    let mut reads = Batch::new(&conn);
-    let Some(reporting) = ReportingReads::push(&mut reads, &order)? else {
-        return Ok(());
-    };
-    let read = reads.run(&mut conn).await?;
-    reporting.verdict(&read, field)
-}
-
-/// The reads the reporting threshold needs, added to a [`Batch`]: the app's threshold, the
-/// user's reportable payouts this year, and whether their compliance is on file.
+/// The reporting threshold (issue 11): a payout that would take a user's reportable payouts
+/// from the app this calendar year (UTC) past the app's threshold while no compliance (W-9 or
+/// W-8BEN) is on file is refused, 422 `compliance_required` naming the amount's field. A
+/// `tax_exempt` payout neither counts nor is refused; one that reaches the threshold exactly is
+/// not past it.
+///
+/// The reads it needs, added to a payout's [`Batch`] as values read together: the app's
+/// threshold, the user's reportable payouts this year, and whether their compliance is on file.
 pub(crate) struct ReportingReads {
     amount: Cents,
     threshold: ValueAt,

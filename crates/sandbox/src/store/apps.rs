@@ -10,8 +10,8 @@
 //! (seed 004; [`crate::ledger::open_app_wallet`]), apps from before the ledger included.
 
 use crate::db::{
-    enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, to_json_text,
-    to_millis, Answers, Arg, Batch, Db, ValueAt,
+    enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, read_once,
+    to_json_text, to_millis, Answers, Arg, Batch, Db, ValueAt,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -583,37 +583,55 @@ pub(crate) async fn page_settings(
 /// [`DEFAULT_MIN_FLOW_PAYOUT`](payout_model::money::DEFAULT_MIN_FLOW_PAYOUT) for an app without the
 /// setting).
 pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Error> {
-    let minimum: Option<i64> = sqlx::query_scalar("SELECT min_flow_payout FROM apps WHERE id = $1")
-        .bind(app_id.to_string())
-        .fetch_optional(db)
-        .await?;
-    Ok(minimum.unwrap_or(payout_model::money::DEFAULT_MIN_FLOW_PAYOUT))
+    read_once(
+        db,
+        |batch| push_min_flow_payout(batch, app_id),
+        min_flow_payout_in,
+    )
+    .await
+}
+
+/// Adds to `batch` the read of `column` of app `app_id`'s row (a value: `None` for an app that
+/// is not there, or a setting left unset).
+fn push_setting(batch: &mut Batch, app_id: Uuid, column: &str) -> ValueAt {
+    batch.push_value(
+        format!("SELECT {column} FROM apps WHERE id = $1"),
+        vec![Arg::from(app_id.to_string())],
+    )
+}
+
+/// Adds [`min_flow_payout`]'s read to `batch` (a value); read it with [`min_flow_payout_in`].
+pub(crate) fn push_min_flow_payout(batch: &mut Batch, app_id: Uuid) -> ValueAt {
+    push_setting(batch, app_id, "min_flow_payout")
+}
+
+/// What a [`push_min_flow_payout`] read: as [`min_flow_payout`] answers.
+pub(crate) fn min_flow_payout_in(read: &Answers, at: ValueAt) -> Result<Cents, Error> {
+    Ok(read
+        .value::<i64>(at)?
+        .unwrap_or(payout_model::money::DEFAULT_MIN_FLOW_PAYOUT))
 }
 
 /// Adds to `batch` the read of app `app_id`'s yearly reporting threshold (migration 0015,
 /// issue 11): a value ([`Batch::push_value`]), `None` for an app that is not there.
 pub(crate) fn push_reporting_threshold(batch: &mut Batch, app_id: Uuid) -> ValueAt {
-    batch.push_value(
-        "SELECT reporting_threshold FROM apps WHERE id = $1",
-        vec![Arg::from(app_id.to_string())],
-    )
+    push_setting(batch, app_id, "reporting_threshold")
 }
 
 /// Who pays payout fees when a flow or payout of app `app_id` does not say (migration 0010;
 /// the platform by default).
 pub(crate) async fn default_fee_party(db: &Db, app_id: Uuid) -> Result<FeeParty, Error> {
-    let mut conn = db.acquire().await?;
-    let mut batch = Batch::new(&conn);
-    let at = push_default_fee_party(&mut batch, app_id);
-    default_fee_party_in(&batch.run(&mut conn).await?, at)
+    read_once(
+        db,
+        |batch| push_default_fee_party(batch, app_id),
+        default_fee_party_in,
+    )
+    .await
 }
 
 /// Adds [`default_fee_party`]'s read to `batch`; read its answer with [`default_fee_party_in`].
 pub(crate) fn push_default_fee_party(batch: &mut Batch, app_id: Uuid) -> ValueAt {
-    batch.push_value(
-        "SELECT payout_fee_party FROM apps WHERE id = $1",
-        vec![Arg::from(app_id.to_string())],
-    )
+    push_setting(batch, app_id, "payout_fee_party")
 }
 
 /// What a [`push_default_fee_party`] read: as [`default_fee_party`] answers.

@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::db::{
     enum_from_text, from_millis, metadata_from_text, metadata_to_text, next_seq, parse_stored_id,
-    parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis,
+    parse_stored_json, parse_stored_opt_id, to_flag, to_json_text, to_millis, Answer, Arg, Batch,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -58,6 +58,17 @@ pub(crate) struct LinkRow {
 }
 
 impl LinkRow {
+    /// The link a [`push_of_flow`] read, if any.
+    pub(crate) fn found_in(answer: &Answer) -> Result<Option<LinkRow>, Error> {
+        use sqlx::FromRow as _;
+        Ok(answer.rows.first().map(LinkRow::from_row).transpose()?)
+    }
+
+    /// Whether user `user_id` claimed it.
+    pub(crate) fn claimed_by(&self, user_id: Uuid) -> bool {
+        matches!(self.claimed_user_id(), Ok(Some(u)) if u == user_id)
+    }
+
     /// The link's id.
     pub(crate) fn id(&self) -> Result<Uuid, Error> {
         parse_stored_id(&self.id)
@@ -221,12 +232,17 @@ pub(crate) async fn of_flow(
     conn: &mut AnyConnection,
     flow_id: Uuid,
 ) -> Result<Option<LinkRow>, Error> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM payout_links WHERE flow_id = $1"
-    ))
-    .bind(flow_id.to_string())
-    .fetch_optional(conn)
-    .await?)
+    let mut batch = Batch::new(conn);
+    let at = push_of_flow(&mut batch, flow_id);
+    LinkRow::found_in(batch.run(conn).await?.get(at)?)
+}
+
+/// Adds [`of_flow`]'s read to `batch`; read its answer with [`LinkRow::found_in`].
+pub(crate) fn push_of_flow(batch: &mut Batch, flow_id: Uuid) -> usize {
+    batch.push(
+        format!("SELECT {COLUMNS} FROM payout_links WHERE flow_id = $1"),
+        vec![Arg::from(flow_id.to_string())],
+    )
 }
 
 /// The link an earlier request of app `app_id` with `key` made, if any; 409 if that request's

@@ -5,8 +5,8 @@
 //! `has_criminal_activity`).
 
 use crate::db::{
-    metadata_from_text, metadata_to_text, parse_stored_id, to_flag, to_millis, Arg, Batch, Db,
-    ValueAt,
+    metadata_from_text, metadata_to_text, parse_stored_id, read_once, to_flag, to_millis, Answers,
+    Arg, Batch, Db, ValueAt,
 };
 use crate::error::Error;
 use crate::ledger::ensure_user_accounts;
@@ -116,10 +116,12 @@ pub(crate) async fn find_user(
 
 /// Whether `user_id` is a user of app `app_id`.
 pub(crate) async fn user_exists(db: &Db, app_id: Uuid, user_id: Uuid) -> Result<bool, Error> {
-    let mut conn = db.acquire().await?;
-    let mut batch = Batch::new(&conn);
-    let at = push_user_exists(&mut batch, app_id, user_id);
-    Ok(batch.run(&mut conn).await?.value::<String>(at)?.is_some())
+    read_once(
+        db,
+        |batch| push_user_exists(batch, app_id, user_id),
+        |read, at| Ok(read.value::<String>(at)?.is_some()),
+    )
+    .await
 }
 
 /// Adds [`user_exists`]'s read to `batch`: the user exists when its value (their id, text) is
@@ -220,12 +222,26 @@ pub(crate) async fn flag_criminal_activity(
 /// Why user `user_id` may not pay out through a flow, if they may not: a failed background
 /// check (`has_criminal_activity`). The host API does not ask.
 pub(crate) async fn payout_block(db: &Db, user_id: Uuid) -> Result<Option<PayoutBlock>, Error> {
-    let flagged: Option<i64> =
-        sqlx::query_scalar("SELECT has_criminal_activity FROM users WHERE id = $1")
-            .bind(user_id.to_string())
-            .fetch_optional(db)
-            .await?;
-    Ok((flagged.unwrap_or(0) != 0).then_some(PayoutBlock::BackgroundCheck))
+    read_once(
+        db,
+        |batch| push_payout_block(batch, user_id),
+        payout_block_in,
+    )
+    .await
+}
+
+/// Adds [`payout_block`]'s read to `batch` (a value); read it with [`payout_block_in`].
+pub(crate) fn push_payout_block(batch: &mut Batch, user_id: Uuid) -> ValueAt {
+    batch.push_value(
+        "SELECT has_criminal_activity FROM users WHERE id = $1",
+        vec![Arg::from(user_id.to_string())],
+    )
+}
+
+/// What a [`push_payout_block`] read: as [`payout_block`] answers.
+pub(crate) fn payout_block_in(read: &Answers, at: ValueAt) -> Result<Option<PayoutBlock>, Error> {
+    let flagged = read.value::<i64>(at)?.unwrap_or(0);
+    Ok((flagged != 0).then_some(PayoutBlock::BackgroundCheck))
 }
 
 /// A user status as stored.
