@@ -8,10 +8,9 @@ use crate::error::Error;
 use crate::extract::PathParam;
 use crate::ledger::{app_wallet, user_wallet};
 use crate::routes::Mount;
-use crate::service::payout_links::link_offer;
+use crate::service::payouts::flow_wallet;
 use crate::state::AppState;
-use crate::store::apps::min_flow_payout;
-use crate::store::users::{payout_block, user_exists, user_not_found};
+use crate::store::users::{user_exists, user_not_found};
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
@@ -57,17 +56,5 @@ async fn get_flow_wallet(
     user: FlowUser,
 ) -> Result<Json<FlowWallet>, Error> {
     user.permit(&state, FlowAction::ReadWallet).await?;
-    let minimum_payout = min_flow_payout(&state.db, user.app_id).await?;
-    let payout_block = payout_block(&state.db, user.user_id).await?;
-    let mut conn = state.db.acquire().await?;
-    let wallet = user_wallet(&mut conn, user.user_id).await?;
-    drop(conn);
-    let payout_link = link_offer(&state.db, user.flow_id, user.user_id).await?;
-    Ok(Json(FlowWallet {
-        amount: wallet.amount,
-        withdrawable_amount: wallet.withdrawable_amount,
-        minimum_payout,
-        payout_block,
-        payout_link,
-    }))
+    Ok(Json(flow_wallet(&state.db, &user).await?))
 }

@@ -510,23 +510,16 @@ pub(crate) async fn claimed_link(
         .filter(|row| row.claimed_by(user_id)))
 }
 
-/// What the payout step of flow `flow_id` shows `user_id` when the flow is a link's they
-/// claimed: the amount, who it is from (the app's name) and the memo.
-pub(crate) async fn link_offer(
-    db: &Db,
-    flow_id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<LinkOffer>, Error> {
-    let Some(row) = claimed_link(db, flow_id, user_id).await? else {
-        return Ok(None);
-    };
+/// What the payout step shows of link `row`, the link the signed-in user claimed: the amount,
+/// who it is from (the app's name) and the memo.
+pub(crate) async fn link_offer(db: &Db, row: &LinkRow) -> Result<LinkOffer, Error> {
     let mut conn = db.acquire().await?;
     let from = settings(&mut conn, row.app_id()?).await?.name;
-    Ok(Some(LinkOffer {
+    Ok(LinkOffer {
         amount: row.amount,
         from,
         memo: row.memo.clone(),
-    }))
+    })
 }
 
 /// What a flow payout of claimed link `row` does in its own transaction once written: marks

@@ -19,7 +19,7 @@ use crate::ledger::{
     user_wallet, Move, TransferDraft, UserWalletAt,
 };
 use crate::secret::random_alphanumeric;
-use crate::service::payout_links::{claimed_link, mark_paid_after};
+use crate::service::payout_links::{claimed_link, link_offer, mark_paid_after};
 use crate::state::AppState;
 use crate::store::apps::{
     default_fee_party_in, min_flow_payout_in, push_default_fee_party, push_min_flow_payout,
@@ -33,8 +33,8 @@ use crate::store::users::{payout_block_in, push_payout_block, push_user_exists};
 use crate::test_values::completes_at_once;
 use chrono::{DateTime, Datelike as _, Utc};
 use payout_model::money::{
-    Cents, ExternalData, FeeParty, NewFlowPayout, NewPayout, PayoutQuote, TransactionType,
-    Transfer, TransferStatus, TransferType, DEFAULT_REPORTING_THRESHOLD,
+    Cents, ExternalData, FeeParty, FlowWallet, NewFlowPayout, NewPayout, PayoutQuote,
+    TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_REPORTING_THRESHOLD,
 };
 use payout_model::{FlowState, Metadata, Rule};
 use uuid::Uuid;
@@ -110,6 +110,34 @@ pub(crate) async fn host_payout(
         .await
         .map_err(|e| e.into_error(insufficient_funds))?;
     Ok(transfer)
+}
+
+/// What the flow's payout step reads of the signed-in `user` (`GET /api/flow/wallet`, issue
+/// 8): their wallet, the app's flow payout minimum, why they may not pay out, if they may not,
+/// and in a payout link's flow they claimed, what the link pays (issue 11). One batch (issue
+/// 10): the minimum, the block and the wallet read together, and the flow's link; the app's
+/// name is read only for a link the user claimed.
+pub(crate) async fn flow_wallet(db: &Db, user: &FlowUser) -> Result<FlowWallet, Error> {
+    let mut conn = db.acquire().await?;
+    let mut reads = Batch::new(&conn);
+    let minimum = push_min_flow_payout(&mut reads, user.app_id);
+    let block = push_payout_block(&mut reads, user.user_id);
+    let wallet = UserWalletAt::push(&mut reads, user.user_id);
+    let link = push_of_flow(&mut reads, user.flow_id);
+    let read = reads.run(&mut conn).await?;
+    drop(conn);
+    let wallet = wallet.wallet(&read)?;
+    let payout_link = match LinkRow::found_in(read.get(link)?)? {
+        Some(row) if row.claimed_by(user.user_id) => Some(link_offer(db, &row).await?),
+        _ => None,
+    };
+    Ok(FlowWallet {
+        amount: wallet.amount,
+        withdrawable_amount: wallet.withdrawable_amount,
+        minimum_payout: min_flow_payout_in(&read, minimum)?,
+        payout_block: payout_block_in(&read, block)?,
+        payout_link,
+    })
 }
 
 /// A flow payout of the signed-in user through `flow` at `now` (the caller checked the payout

@@ -579,18 +579,6 @@ pub(crate) async fn page_settings(
     }
 }
 
-/// The smallest payout app `app_id`'s flows accept (`apps.min_flow_payout`, migration 0006;
-/// [`DEFAULT_MIN_FLOW_PAYOUT`](payout_model::money::DEFAULT_MIN_FLOW_PAYOUT) for an app without the
-/// setting).
-pub(crate) async fn min_flow_payout(db: &Db, app_id: Uuid) -> Result<Cents, Error> {
-    read_once(
-        db,
-        |batch| push_min_flow_payout(batch, app_id),
-        min_flow_payout_in,
-    )
-    .await
-}
-
 /// Adds to `batch` the read of `column` of app `app_id`'s row (a value: `None` for an app that
 /// is not there, or a setting left unset).
 fn push_setting(batch: &mut Batch, app_id: Uuid, column: &str) -> ValueAt {
@@ -600,12 +588,15 @@ fn push_setting(batch: &mut Batch, app_id: Uuid, column: &str) -> ValueAt {
     )
 }
 
-/// Adds [`min_flow_payout`]'s read to `batch` (a value); read it with [`min_flow_payout_in`].
+/// Adds to `batch` the read of the smallest payout app `app_id`'s flows accept
+/// (`apps.min_flow_payout`, migration 0006; a value); read it with [`min_flow_payout_in`].
 pub(crate) fn push_min_flow_payout(batch: &mut Batch, app_id: Uuid) -> ValueAt {
     push_setting(batch, app_id, "min_flow_payout")
 }
 
-/// What a [`push_min_flow_payout`] read: as [`min_flow_payout`] answers.
+/// What a [`push_min_flow_payout`] read:
+/// [`DEFAULT_MIN_FLOW_PAYOUT`](payout_model::money::DEFAULT_MIN_FLOW_PAYOUT) for an app
+/// without the setting.
 pub(crate) fn min_flow_payout_in(read: &Answers, at: ValueAt) -> Result<Cents, Error> {
     Ok(read
         .value::<i64>(at)?

@@ -219,18 +219,8 @@ pub(crate) async fn flag_criminal_activity(
     Ok(())
 }
 
-/// Why user `user_id` may not pay out through a flow, if they may not: a failed background
-/// check (`has_criminal_activity`). The host API does not ask.
-pub(crate) async fn payout_block(db: &Db, user_id: Uuid) -> Result<Option<PayoutBlock>, Error> {
-    read_once(
-        db,
-        |batch| push_payout_block(batch, user_id),
-        payout_block_in,
-    )
-    .await
-}
-
-/// Adds [`payout_block`]'s read to `batch` (a value); read it with [`payout_block_in`].
+/// Adds to `batch` the read of why user `user_id` may not pay out through a flow (a value);
+/// read it with [`payout_block_in`].
 pub(crate) fn push_payout_block(batch: &mut Batch, user_id: Uuid) -> ValueAt {
     batch.push_value(
         "SELECT has_criminal_activity FROM users WHERE id = $1",
@@ -238,7 +228,8 @@ pub(crate) fn push_payout_block(batch: &mut Batch, user_id: Uuid) -> ValueAt {
     )
 }
 
-/// What a [`push_payout_block`] read: as [`payout_block`] answers.
+/// What a [`push_payout_block`] read: why the user may not pay out, if they may not: a failed
+/// background check (`has_criminal_activity`). The host API does not ask.
 pub(crate) fn payout_block_in(read: &Answers, at: ValueAt) -> Result<Option<PayoutBlock>, Error> {
     let flagged = read.value::<i64>(at)?.unwrap_or(0);
     Ok((flagged != 0).then_some(PayoutBlock::BackgroundCheck))
