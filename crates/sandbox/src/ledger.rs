@@ -518,18 +518,24 @@ pub(crate) async fn open_app_wallet_in(
     Ok(())
 }
 
-/// The balance of `account`; an account not yet opened holds nothing.
-async fn balance(conn: &mut AnyConnection, account: &str) -> Result<Cents, Error> {
-    let balance: Option<Cents> = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
-        .bind(account)
-        .fetch_optional(conn)
-        .await?;
-    Ok(balance.unwrap_or(0))
+/// Adds the read of `account`'s balance to `batch` (a value); read it with [`balance_in`].
+fn push_balance(batch: &mut Batch, account: String) -> ValueAt {
+    batch.push_value(
+        "SELECT balance FROM accounts WHERE id = $1",
+        vec![Arg::from(account)],
+    )
+}
+
+/// The balance a [`push_balance`] read; an account not yet opened holds nothing.
+fn balance_in(read: &Answers, at: ValueAt) -> Result<Cents, Error> {
+    Ok(read.value::<Cents>(at)?.unwrap_or(0))
 }
 
 /// App `app_id`'s wallet: all of it is withdrawable.
 pub(crate) async fn app_wallet(conn: &mut AnyConnection, app_id: Uuid) -> Result<Wallet, Error> {
-    let amount = balance(conn, &app_account(app_id)).await?;
+    let mut batch = Batch::new(conn);
+    let at = push_balance(&mut batch, app_account(app_id));
+    let amount = balance_in(&batch.run(conn).await?, at)?;
     Ok(Wallet {
         amount,
         withdrawable_amount: amount,
@@ -554,23 +560,16 @@ pub(crate) struct UserWalletAt {
 impl UserWalletAt {
     /// Adds the read of user `user_id`'s wallet to `batch`.
     pub(crate) fn push(batch: &mut Batch, user_id: Uuid) -> Self {
-        let mut balance = |account: String| {
-            batch.push_value(
-                "SELECT balance FROM accounts WHERE id = $1",
-                vec![Arg::from(account)],
-            )
-        };
         Self {
-            withdrawable: balance(user_account(user_id)),
-            held: balance(hold_account(user_id)),
+            withdrawable: push_balance(batch, user_account(user_id)),
+            held: push_balance(batch, hold_account(user_id)),
         }
     }
 
-    /// The wallet it read (an account not yet opened holds nothing), as [`user_wallet`]
-    /// answers.
+    /// The wallet it read, as [`user_wallet`] answers.
     pub(crate) fn wallet(self, read: &Answers) -> Result<Wallet, Error> {
-        let withdrawable_amount = read.value::<Cents>(self.withdrawable)?.unwrap_or(0);
-        let held = read.value::<Cents>(self.held)?.unwrap_or(0);
+        let withdrawable_amount = balance_in(read, self.withdrawable)?;
+        let held = balance_in(read, self.held)?;
         let amount = withdrawable_amount
             .checked_add(held)
             .ok_or_else(|| Error::Internal("a user's wallet overflows".to_owned()))?;
