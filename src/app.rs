@@ -13,6 +13,7 @@ use crate::api::{ApiFailure, Client, LocalFuture};
 use crate::bridge::{Bridge, HostMessage, HostWindow};
 use crate::context::{provide_services, FlowServices, Navigate, SessionApi};
 use crate::i18n::{locale_signal, parse_locale, set_locale, step_title};
+use crate::requests::Sender;
 use crate::router::{flow_id_from_path, progress, route, ErrorKind, Screen};
 use crate::screens::{DoneScreen, LoadingScreen};
 use crate::steps::{AuthStep, StepView};
@@ -81,6 +82,7 @@ pub fn FlowApp(
         // The bearer token: memory only, never storage or cookies.
         token: StoredValue::new(None),
         root: NodeRef::new(),
+        minting: Sender::new(),
     };
     provide_services(shell.services(host.embedded(), navigate, go_back));
     let drafts = Drafts::new();
@@ -141,6 +143,8 @@ struct Shell {
     phase: RwSignal<Phase>,
     token: StoredValue<Option<String>>,
     root: NodeRef<html::Div>,
+    /// The action minting the session goes through.
+    minting: Sender,
 }
 
 impl Shell {
@@ -245,45 +249,48 @@ impl Shell {
             return;
         };
         self.phase.set(Phase::Loading);
+        let new = NewSession {
+            flow_id,
+            host_origin: host.candidate_origin.as_ref().map(Origin::to_string),
+        };
         let (this, host) = (self.clone(), host.clone());
-        spawn_local(async move {
-            let new = NewSession {
-                flow_id,
-                host_origin: host.candidate_origin.as_ref().map(Origin::to_string),
-            };
-            let session = match this.api.create_session(new).await {
-                Ok(session) => session,
-                // Before a session the host origin is unconfirmed: only `load_error` goes out,
-                // to the page the browser says frames the flow.
-                Err(failure) => {
-                    let kind = ErrorKind::from_failure(&failure);
-                    let error = match kind {
-                        ErrorKind::FlowNotFound => Some(LoadErrorType::FlowNotFound),
-                        ErrorKind::NetworkDown => Some(LoadErrorType::NetworkError),
-                        ErrorKind::SessionExpired | ErrorKind::Other(_) => None,
-                    };
-                    if let Some(error) = error {
-                        this.bridge.load_error(&host, error);
+        self.minting
+            .send(self.api.create_session(new), move |answer| {
+                let session = match answer {
+                    Ok(session) => session,
+                    // Before a session the host origin is unconfirmed: only `load_error` goes out,
+                    // to the page the browser says frames the flow.
+                    Err(failure) => {
+                        let kind = ErrorKind::from_failure(&failure);
+                        let error = match kind {
+                            ErrorKind::FlowNotFound => Some(LoadErrorType::FlowNotFound),
+                            ErrorKind::NetworkDown => Some(LoadErrorType::NetworkError),
+                            ErrorKind::SessionExpired | ErrorKind::Other(_) => None,
+                        };
+                        if let Some(error) = error {
+                            this.bridge.load_error(&host, error);
+                        }
+                        return this.fail(kind);
                     }
-                    return this.fail(kind);
-                }
-            };
-            this.token.try_set_value(Some(session.token));
-            // Connected before the first screen mounts, so nothing a step posts is lost; the
-            // bridge holds it until `ready`.
-            let host_origin = session.host_origin.as_deref().and_then(Origin::parse);
-            this.bridge.connect(&host, host_origin);
-            this.phase.try_set(Phase::Ready {
-                flow: session.flow,
-                authenticated: session.authenticated,
+                };
+                this.token.try_set_value(Some(session.token));
+                // Connected before the first screen mounts, so nothing a step posts is lost; the
+                // bridge holds it until `ready`.
+                let host_origin = session.host_origin.as_deref().and_then(Origin::parse);
+                this.bridge.connect(&host, host_origin);
+                this.phase.try_set(Phase::Ready {
+                    flow: session.flow,
+                    authenticated: session.authenticated,
+                });
+                // Let the first screen render before telling the host it is ready.
+                spawn_local(async move {
+                    tick().await;
+                    this.bridge.ready();
+                    if let Some(height) = this.measure() {
+                        this.bridge.resize(height);
+                    }
+                });
             });
-            // Let the first screen render before telling the host it is ready.
-            tick().await;
-            this.bridge.ready();
-            if let Some(height) = this.measure() {
-                this.bridge.resize(height);
-            }
-        });
     }
 
     /// The app's height, for `resize`.

@@ -9,6 +9,7 @@ pub mod context;
 pub mod forms;
 pub mod i18n;
 pub mod identity;
+pub mod requests;
 pub mod router;
 pub mod screens;
 pub mod steps;

@@ -11,6 +11,7 @@ use leptos::task::tick;
 use payout_flows::api::{ApiFailure, HttpRequest, HttpResponse, LocalFuture, Transport};
 use payout_flows::bridge::{Bridge, HostWindow, NativeBridge, NativeKind};
 use payout_flows::context::{provide_services, FlowServices, SessionApi};
+use payout_flows::requests::{fetched, reload, Fetched, Sender};
 use payout_flows::router::{route, Screen};
 use payout_flows::screens::DoneScreen;
 use payout_flows::steps::{RedirectStep, StepView};
@@ -1297,6 +1298,119 @@ async fn the_browsers_fetch_is_aborted_when_its_component_goes_away() {
         matches!(&failure, ApiFailure::Network(m) if m.to_lowercase().contains("abort")),
         "{failure:?}"
     );
+}
+
+/// A future the test answers when it chooses (a promise and its `resolve`), and whether it has
+/// answered.
+fn answered_later() -> (
+    LocalFuture<u32>,
+    js_sys::Function,
+    Rc<std::cell::Cell<bool>>,
+) {
+    let mut resolve = None;
+    let promise = js_sys::Promise::new(&mut |res, _| resolve = Some(res));
+    let answered = Rc::new(std::cell::Cell::new(false));
+    let done = answered.clone();
+    let call = Box::pin(async move {
+        let value = wasm_bindgen_futures::JsFuture::from(promise).await;
+        done.set(true);
+        value.ok().and_then(|v| v.as_f64()).map_or(0, |v| v as u32)
+    });
+    (call, resolve.expect("the promise's resolve"), answered)
+}
+
+/// Issue 9: a component's requests go through a Leptos action. While one is in flight the
+/// action is pending and says what it is for (a row's busy state); its answer reaches the
+/// handler; an answer that arrives after the component went away reaches nothing.
+#[wasm_bindgen_test]
+async fn a_senders_action_is_busy_while_in_flight_and_drops_answers_once_its_component_is_gone() {
+    // Mounting starts the executor the action runs its requests on.
+    let _mounted = mount_to(container(), || ());
+    // The component's owner, cleaned up when it goes away (as the shell does to a screen).
+    let owner = Owner::new();
+    let (sender, working_on) = owner.with(|| {
+        let sender = Sender::new();
+        (sender, sender.working_on())
+    });
+    let handled = Rc::new(RefCell::new(Vec::new()));
+    let handle_answer = |handled: &Rc<RefCell<Vec<u32>>>| {
+        let handled = handled.clone();
+        move |n: u32| handled.borrow_mut().push(n)
+    };
+
+    assert!(!sender.is_pending());
+    let (call, resolve, answered) = answered_later();
+    sender.send_for(Uuid::from_u128(7), call, handle_answer(&handled));
+    assert!(sender.is_pending());
+    assert_eq!(
+        working_on.get_untracked(),
+        Some(Uuid::from_u128(7)),
+        "the request is for row 7"
+    );
+    resolve
+        .call1(&JsValue::NULL, &JsValue::from(1))
+        .expect("resolve");
+    until("the answer", || answered.get()).await;
+    assert_eq!(*handled.borrow(), vec![1]);
+    assert!(!sender.is_pending());
+    assert_eq!(working_on.get_untracked(), None);
+
+    let (call, resolve, answered) = answered_later();
+    sender.send_for(Uuid::from_u128(8), call, handle_answer(&handled));
+    owner.cleanup();
+    resolve
+        .call1(&JsValue::NULL, &JsValue::from(2))
+        .expect("resolve");
+    until("the late answer", || answered.get()).await;
+    assert_eq!(
+        *handled.borrow(),
+        vec![1],
+        "no handler runs for a component that is gone"
+    );
+    // Nothing more is sent for it either.
+    let (call, _resolve, _) = answered_later();
+    sender.send_for(Uuid::from_u128(9), call, handle_answer(&handled));
+    assert!(!sender.is_pending());
+}
+
+/// Issue 9: what a component reads is a Leptos resource: loaded at once, and loaded again by
+/// `reload`, which shows it as loading (not the old failure) until the new answer.
+#[wasm_bindgen_test]
+async fn a_fetched_resource_loads_at_once_and_reload_shows_it_loading_again() {
+    let calls = Rc::new(std::cell::Cell::new(0_u32));
+    let resource = Rc::new(std::cell::Cell::new(None::<Fetched<u32>>));
+    let _handle = {
+        let (calls, resource) = (calls.clone(), resource.clone());
+        mount_to(container(), move || {
+            resource.set(Some(fetched(move || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                Box::pin(async move {
+                    if n == 1 {
+                        Err(ApiFailure::Network("offline".into()))
+                    } else {
+                        Ok(n)
+                    }
+                })
+            })))
+        })
+    };
+    let resource = resource.get().expect("made in the component");
+    assert_eq!(calls.get(), 1, "asked for when the component mounts");
+    // The answer as it stands: `None` while loading.
+    let answer = move || {
+        resource
+            .try_with_untracked(|a| a.map(|a| a.copied().map_err(Clone::clone)))
+            .flatten()
+    };
+    until("the first answer", || answer().is_some()).await;
+    assert!(matches!(answer(), Some(Err(ApiFailure::Network(_)))));
+
+    reload(resource);
+    assert_eq!(answer(), None, "loading again");
+    until("the second answer", || answer().is_some()).await;
+    assert_eq!(answer(), Some(Ok(2)));
+    assert_eq!(calls.get(), 2);
 }
 
 /// Issue 12, "Theming per app": the header shows the app's name and logo from the flow page's

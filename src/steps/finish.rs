@@ -11,10 +11,10 @@
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::i18n::failure_details;
+use crate::requests::Sender;
 use crate::t;
 use crate::ui::{Button, ErrorAlert, Spinner};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use payout_model::{FlowState, StepName, StepStatus};
 
 /// Records `step`, posts `step_completed` with `status` (and `completed` when it was the last
@@ -51,37 +51,47 @@ pub async fn record_step(services: &FlowServices, step: StepName) -> Result<(), 
     Ok(())
 }
 
-/// Where recording a step stands.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Recording {
-    /// Nothing in flight.
-    #[default]
-    Idle,
-    /// The server is recording the step.
-    Saving,
-    /// It failed with this message; waiting for a retry.
-    Failed(String),
+/// Where recording a step stands: the action the recordings go through (saving while one is in
+/// flight), and why the last one failed, until one succeeds.
+#[derive(Clone, Copy)]
+pub struct Recording {
+    sender: Sender,
+    failed: RwSignal<Option<ApiFailure>>,
 }
 
-/// Runs `record`, tracking it in `state`.
-fn run_recording(
-    state: RwSignal<Recording>,
-    record: impl std::future::Future<Output = Result<(), ApiFailure>> + 'static,
-) {
-    state.set(Recording::Saving);
-    spawn_local(async move {
-        match record.await {
-            Ok(()) => state.try_set(Recording::Idle),
-            Err(failure) => state.try_set(Recording::Failed(failure_details(&failure))),
-        };
-    });
+impl Recording {
+    /// Nothing recorded yet, owned by the current component.
+    pub fn new() -> Self {
+        Recording {
+            sender: Sender::new(),
+            failed: RwSignal::new(None),
+        }
+    }
+
+    /// Whether the server is recording the step (tracked).
+    fn saving(self) -> bool {
+        self.sender.pending().get()
+    }
+
+    /// Runs `record` through the action; its failure stays shown until a recording succeeds.
+    fn run(self, record: impl std::future::Future<Output = Result<(), ApiFailure>> + 'static) {
+        self.failed.set(None);
+        self.sender
+            .send(record, move |answer| self.failed.set(answer.err()));
+    }
+}
+
+impl Default for Recording {
+    fn default() -> Self {
+        Recording::new()
+    }
 }
 
 /// "Saving your progress…" or "We couldn't save your progress" with a retry, for `state`.
 #[component]
 pub fn RecordStatus(
     /// What the recording does.
-    state: RwSignal<Recording>,
+    state: Recording,
     /// Records again.
     #[prop(into)]
     on_retry: UnsyncCallback<()>,
@@ -89,19 +99,19 @@ pub fn RecordStatus(
     #[prop(into)]
     testid: String,
 ) -> impl IntoView {
-    move || match state.get() {
-        Recording::Idle => ().into_any(),
-        Recording::Saving => view! {
+    move || match (state.saving(), state.failed.get()) {
+        (false, None) => ().into_any(),
+        (true, _) => view! {
             <p class="pf-status" role="status" data-testid=format!("{testid}-saving")>
                 <Spinner />
                 {t!(saving_progress)}
             </p>
         }
         .into_any(),
-        Recording::Failed(message) => view! {
+        (false, Some(failure)) => view! {
             <ErrorAlert
                 message=t!(save_progress_failed)
-                details=message
+                details=failure_details(&failure)
                 testid=format!("{testid}-error")
                 on_retry=on_retry
             />
@@ -131,18 +141,15 @@ pub fn ContinueButton(
     testid: String,
 ) -> impl IntoView {
     let services = use_services();
-    let state = RwSignal::new(Recording::Idle);
+    let state = Recording::new();
     let go = move || {
         // Double-click safe: one recording at a time.
-        if !ready.get_untracked() || state.get_untracked() == Recording::Saving {
+        if !ready.get_untracked() || state.sender.is_pending() {
             return;
         }
         let status = status.map_or(StepStatus::Completed, |s| s.get_untracked());
         let services = services.clone();
-        run_recording(
-            state,
-            async move { finish_step(&services, step, status).await },
-        );
+        state.run(async move { finish_step(&services, step, status).await });
     };
     // Kept in the page (empty once ready): the button's aria-describedby names it.
     let reason_id = format!("{testid}-reason");
@@ -160,7 +167,7 @@ pub fn ContinueButton(
                     label=t!(continue_step)
                     on_click=go
                     testid=testid.clone()
-                    disabled=Signal::derive(move || !ready.get() || state.get() == Recording::Saving)
+                    disabled=Signal::derive(move || !ready.get() || state.saving())
                     described_by=reason_id
                 />
             </div>
@@ -183,10 +190,10 @@ pub fn RecordedContinue(
     testid: String,
 ) -> impl IntoView {
     let services = use_services();
-    let state = RwSignal::new(Recording::Idle);
+    let state = Recording::new();
     let flow = StoredValue::new(flow);
     let go = UnsyncCallback::new(move |()| {
-        if state.get_untracked() == Recording::Saving {
+        if state.sender.is_pending() {
             return;
         }
         let flow = flow.get_value();
@@ -194,9 +201,7 @@ pub fn RecordedContinue(
             finish_recorded(&services, step, StepStatus::Completed, flow);
         } else {
             let services = services.clone();
-            run_recording(state, async move {
-                finish_step(&services, step, StepStatus::Completed).await
-            });
+            state.run(async move { finish_step(&services, step, StepStatus::Completed).await });
         }
     });
     view! {
@@ -207,7 +212,7 @@ pub fn RecordedContinue(
                     label=t!(continue_step)
                     on_click=go
                     testid=testid.clone()
-                    disabled=Signal::derive(move || state.get() == Recording::Saving)
+                    disabled=Signal::derive(move || state.saving())
                 />
             </div>
         </div>
@@ -216,7 +221,7 @@ pub fn RecordedContinue(
 
 /// Records `step` in the background for a step that keeps the user on screen, tracked in
 /// `state` (a retry reruns it). Each saved change runs one, so each posts its `step_completed`.
-pub fn record_in_background(services: &FlowServices, step: StepName, state: RwSignal<Recording>) {
+pub fn record_in_background(services: &FlowServices, step: StepName, state: Recording) {
     let services = services.clone();
-    run_recording(state, async move { record_step(&services, step).await });
+    state.run(async move { record_step(&services, step).await });
 }

@@ -2,8 +2,8 @@
 //! sign-in. [`StepView`] picks the component for a step.
 //!
 //! Pieces the steps share live here too: the bank account and address fields, the
-//! add-payout-method form, the Continue buttons that record a step, and [`Load`] for what a
-//! step fetches. Forms are built on [`crate::ui::Form`].
+//! add-payout-method form, the Continue buttons that record a step, and [`LoadedList`] for a
+//! list a step fetches. Forms are built on [`crate::ui::Form`].
 
 mod add_method;
 mod address_fields;
@@ -34,6 +34,9 @@ pub use manage_payouts::ManagePayoutsStep;
 pub use payout::{Attempt, PayoutStep};
 pub use redirect::RedirectStep;
 
+use crate::api::ApiFailure;
+use crate::i18n::failure_details;
+use crate::requests::{reload, Fetched};
 use crate::ui::{focus_id_soon, ErrorAlert, LoadingLine};
 use leptos::prelude::*;
 use payout_model::{FlowState, Step};
@@ -63,20 +66,8 @@ pub fn StepView(
     }
 }
 
-/// What a step fetched: still loading, failed (with the message for the details line), or
-/// here.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Load<T> {
-    /// The request is in flight.
-    Loading,
-    /// It failed; a retry may help.
-    Failed(String),
-    /// The answer.
-    Ready(T),
-}
-
-/// What a list area shows: follows a [`Load`] of a list only as far as its shape, so a view
-/// built on it is not rebuilt (and its rows not re-mounted) when an item changes.
+/// What a list area shows: follows a [`Fetched`] list only as far as its shape, so a view built
+/// on it is not rebuilt (and its rows not re-mounted) when an item changes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ListShape {
     /// Loading.
@@ -90,25 +81,25 @@ pub enum ListShape {
 }
 
 impl ListShape {
-    /// The shape of `load`.
-    pub fn of<T>(load: &Load<Vec<T>>) -> Self {
+    /// The shape of a list's resource value (`None` while it loads).
+    pub fn of<T>(load: Option<Result<&Vec<T>, &ApiFailure>>) -> Self {
         match load {
-            Load::Loading => ListShape::Loading,
-            Load::Failed(details) => ListShape::Failed(details.clone()),
-            Load::Ready(list) if list.is_empty() => ListShape::Empty,
-            Load::Ready(_) => ListShape::Items,
+            None => ListShape::Loading,
+            Some(Err(failure)) => ListShape::Failed(failure_details(failure)),
+            Some(Ok(list)) if list.is_empty() => ListShape::Empty,
+            Some(Ok(_)) => ListShape::Items,
         }
     }
 }
 
-/// A list fetched from the server, in its four states: a loading line, an error with "Try
-/// again", an empty note, or one row per item. The view follows the list's shape only, so rows
+/// A list fetched from the server (a resource), in its four states: a loading line, an error
+/// with "Try again" (which loads it again), an empty note, or one row per item. The view follows the list's shape only, so rows
 /// stay mounted (and focused) while items change. Test hooks: `{testid}-loading`,
 /// `{testid}-error`, `{testid}-empty`, and `{testid}` on the `<ul>`.
 #[component]
 pub fn LoadedList<T, EF, N, KF, K>(
-    /// The list as loaded.
-    items: RwSignal<Load<Vec<T>>>,
+    /// The list's resource.
+    items: Fetched<Vec<T>>,
     /// Identifies an item across reloads.
     key: KF,
     /// One row.
@@ -121,8 +112,6 @@ pub fn LoadedList<T, EF, N, KF, K>(
     failed: &'static str,
     /// Shown when the list is empty.
     empty: &'static str,
-    /// Loads the list again.
-    on_retry: UnsyncCallback<()>,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
@@ -142,7 +131,7 @@ where
                 message=failed
                 details=details
                 testid=format!("{testid}-error")
-                on_retry=on_retry
+                on_retry=UnsyncCallback::new(move |()| reload(items))
             />
         }
         .into_any(),
@@ -156,9 +145,12 @@ where
             view! {
                 <ul class="pf-list" data-testid=testid>
                     <For
-                        each=move || match items.get() {
-                            Load::Ready(list) => list,
-                            _ => Vec::new(),
+                        each=move || {
+                            items
+                                .with(|load| match load {
+                                    Some(Ok(list)) => list.clone(),
+                                    _ => Vec::new(),
+                                })
                         }
                         key=key
                         children=row

@@ -8,20 +8,19 @@
 //! cross-origin frame usually may not navigate the top window without a click, so the host SDK
 //! also navigates on `redirect`, and the Continue link (`target=_top`) works with a click.
 
+use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::i18n::failure_details;
+use crate::requests::Sender;
 use crate::t;
 use crate::ui::{Button, ScreenCard, Spinner};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use payout_model::step::check_redirect_url;
-use payout_model::{StepName, StepStatus};
+use payout_model::{FlowState, StepName, StepStatus};
 
-/// Where the step is.
+/// How recording the completion ended (while it is in flight, the step's action is pending).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Status {
-    /// Recording the completion.
-    Saving,
     /// Recording failed with this message; waiting for a retry.
     Failed(String),
     /// Recorded; navigating away.
@@ -60,29 +59,40 @@ pub fn RedirectStep(
         }
     };
 
-    let status = RwSignal::new(Status::Saving);
+    let (recording, status) = (Sender::new(), RwSignal::new(None::<Status>));
+    let saving = recording.pending();
     let start = {
         let url = url.clone();
-        move || spawn_local(leave(services.clone(), url.clone(), status))
+        move || {
+            if recording.is_pending() {
+                return;
+            }
+            status.set(None);
+            let (services, url) = (services.clone(), url.clone());
+            let call = (services.complete_step)(StepName::Redirect);
+            recording.send(call, move |answer| {
+                status.set(Some(leave(&services, &url, answer)))
+            });
+        }
     };
     start();
 
-    let status_view = move || match status.get() {
-        Status::Saving => view! {
+    let status_view = move || match (saving.get(), status.get()) {
+        (true, _) | (false, None) => view! {
             <p class="pf-status" role="status" data-testid="redirect-status">
                 <Spinner />
                 {t!(redirect_saving)}
             </p>
         }
         .into_any(),
-        Status::Leaving => view! {
+        (false, Some(Status::Leaving)) => view! {
             <p class="pf-status" role="status" data-testid="redirect-status">
                 <Spinner />
                 {t!(redirect_leaving)}
             </p>
         }
         .into_any(),
-        Status::Failed(message) => view! {
+        (false, Some(Status::Failed(message))) => view! {
             <div class="pf-alert" role="alert" data-testid="redirect-error">
                 <p>{t!(redirect_failed)}</p>
                 <p class="pf-details">{t!(error_details, message = &message)}</p>
@@ -94,7 +104,7 @@ pub fn RedirectStep(
     let continue_link = {
         let url = url.clone();
         move || {
-            (status.get() == Status::Leaving).then(|| {
+            (status.get() == Some(Status::Leaving)).then(|| {
                 view! {
                     <a
                         class="pf-button pf-button--primary"
@@ -110,7 +120,7 @@ pub fn RedirectStep(
         }
     };
     let retry_button = move || {
-        matches!(status.get(), Status::Failed(_)).then(|| {
+        matches!(status.get(), Some(Status::Failed(_))).then(|| {
             view! { <Button label=t!(retry) on_click=retry testid="redirect-retry" /> }
         })
     };
@@ -119,7 +129,7 @@ pub fn RedirectStep(
         <ScreenCard
             testid="step-redirect"
             title=t!(redirect_title, host = &host)
-            busy=Signal::derive(move || status.get() == Status::Saving)
+            busy=saving
         >
             <p class="pf-body">{t!(redirect_body)}</p>
             <p class="pf-details" data-testid="redirect-destination">{url.clone()}</p>
@@ -130,24 +140,21 @@ pub fn RedirectStep(
     .into_any()
 }
 
-/// Records the step, posts the messages in order, then navigates.
-async fn leave(services: FlowServices, url: String, status: RwSignal<Status>) {
-    status.try_set(Status::Saving);
-    match (services.complete_step)(StepName::Redirect).await {
+/// Once the step is recorded (`recorded`): posts the messages in order, then navigates.
+fn leave(services: &FlowServices, url: &str, recorded: Result<FlowState, ApiFailure>) -> Status {
+    match recorded {
         Ok(flow) => {
             let flow_done = flow.next_step().is_none();
             services.bridge.step_finished(
                 StepName::Redirect,
                 StepStatus::Completed,
                 flow_done,
-                Some(&url),
+                Some(url),
             );
-            status.try_set(Status::Leaving);
-            (services.navigate)(&url);
+            (services.navigate)(url);
+            Status::Leaving
         }
-        Err(failure) => {
-            status.try_set(Status::Failed(failure_details(&failure)));
-        }
+        Err(failure) => Status::Failed(failure_details(&failure)),
     }
 }
 

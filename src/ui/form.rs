@@ -16,6 +16,7 @@
 
 use crate::api::{ApiFailure, LocalFuture};
 use crate::forms::{place_failure, Placed, Rejected};
+use crate::requests::Sender;
 use leptos::html;
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -117,8 +118,9 @@ impl Field {
     }
 }
 
-/// A form's handle: its element, its fields' id prefix, whether it is being sent, and its alert
-/// (what no field took). Copy, so handlers capture it freely.
+/// A form's handle: its element, its fields' id prefix, the action it is sent through (whose
+/// `pending` is the form's busy state), and its alert (what no field took). Copy, so handlers
+/// capture it freely.
 #[derive(Clone, Copy)]
 pub struct Form {
     /// Element-id prefix of the fields (`pf-compliance`).
@@ -126,7 +128,9 @@ pub struct Form {
     /// The `<form>`, to move focus inside it.
     pub node: NodeRef<html::Form>,
     /// While a request is in flight: the submit button shows it, a second submit is ignored.
-    pub busy: RwSignal<bool>,
+    pub busy: Signal<bool>,
+    /// The action the form's requests go through.
+    sender: Sender,
     /// The form's alert: an error no field took.
     pub alert: RwSignal<Option<String>>,
     drafts: Option<Drafts>,
@@ -136,10 +140,12 @@ impl Form {
     /// A form whose field ids start with `prefix`, keeping its drafts in the shell's
     /// [`Drafts`] when there are some.
     pub fn new(prefix: &'static str) -> Self {
+        let sender = Sender::new();
         Form {
             prefix,
             node: NodeRef::new(),
-            busy: RwSignal::new(false),
+            busy: sender.pending(),
+            sender,
             alert: RwSignal::new(None),
             drafts: use_context::<Drafts>(),
         }
@@ -230,7 +236,8 @@ impl Form {
 
     /// The submit of every form: clears the alert; with `input` wrong (the model's rules), each
     /// wrong field shows its message and nothing is sent; otherwise `send` runs, once at a time
-    /// (`busy`), and its answer goes to `on_ok`, or its errors onto `fields` and the alert. What
+    /// (through the form's action, whose `pending` is `busy`), and its answer goes to `on_ok`, or
+    /// its errors onto `fields` and the alert; an answer for a form that is gone is dropped. What
     /// was typed is never touched here. `fields` are the fields the form shows, in order.
     pub fn submit<N, T: 'static>(
         self,
@@ -239,7 +246,7 @@ impl Form {
         send: impl FnOnce(N) -> LocalFuture<Result<T, ApiFailure>>,
         on_ok: impl FnOnce(T) + 'static,
     ) {
-        if self.busy.get_untracked() {
+        if self.sender.is_pending() {
             return;
         }
         self.alert.set(None);
@@ -247,18 +254,9 @@ impl Form {
             Ok(new) => new,
             Err(rejected) => return self.reject(&fields, &rejected),
         };
-        self.busy.set(true);
-        let call = send(new);
-        leptos::task::spawn_local(async move {
-            let result = call.await;
-            if self.busy.try_set(false).is_some() {
-                // The form went away meanwhile: nothing left to show the answer on.
-                return;
-            }
-            match result {
-                Ok(value) => on_ok(value),
-                Err(failure) => self.fail(&fields, &failure),
-            }
+        self.sender.send(send(new), move |result| match result {
+            Ok(value) => on_ok(value),
+            Err(failure) => self.fail(&fields, &failure),
         });
     }
 }

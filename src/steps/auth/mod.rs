@@ -18,6 +18,10 @@
 //! Signed in, [`FlowServices::signed_in`] hands the flow to the shell, which routes to the
 //! first step.
 //!
+//! The pure [`machine`] decides what each event does (including which request is in flight,
+//! which picks the busy button's label); its requests go through the step's action
+//! ([`Sender`]), which drops an answer that comes after the step is gone.
+//!
 //! [`FlowServices::sleep`]: crate::context::FlowServices::sleep
 //! [`FlowServices::signed_in`]: crate::context::FlowServices::signed_in
 
@@ -27,6 +31,7 @@ mod view;
 use crate::context::{use_services, FlowServices};
 use crate::forms::Rejected;
 use crate::identity::seconds_until;
+use crate::requests::Sender;
 use crate::t;
 use crate::ui::{field_id, focus_id_soon, ErrorAlert, Field, Form as FormHandle, ScreenCard};
 use leptos::prelude::*;
@@ -163,6 +168,8 @@ struct Step {
     notice: RwSignal<String>,
     /// Bumped to stop a running countdown.
     countdown: StoredValue<u32>,
+    /// The action the machine's requests go through.
+    requests: Sender,
 }
 
 impl Step {
@@ -233,10 +240,11 @@ impl Step {
         self.form_error.try_set(rest.map(|r| (what, r)));
     }
 
-    /// Dispatches the event a request answers.
+    /// Sends a request through the step's action and dispatches the event it answers.
     fn answer(self: &Rc<Self>, answer: impl std::future::Future<Output = Event> + 'static) {
         let this = self.clone();
-        spawn_local(async move { this.dispatch(answer.await) });
+        self.requests
+            .send(answer, move |event| this.dispatch(event));
     }
 
     fn stop_countdown(&self) {
@@ -295,6 +303,7 @@ pub fn AuthStep(
         form_error: RwSignal::new(None),
         notice: RwSignal::new(String::new()),
         countdown: StoredValue::new(0),
+        requests: Sender::new(),
     });
     let state = step.state;
     let busy = Signal::derive(move || state.with(|s| s.busy.is_some()));

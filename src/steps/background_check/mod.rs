@@ -23,14 +23,13 @@ use crate::context::use_services;
 use crate::forms::Rejected;
 use crate::i18n::step_title;
 use crate::identity::{country_options, is_us, optional, today};
+use crate::requests::fetched;
 use crate::steps::{show_answer, AddressState};
 use crate::t;
 use crate::ui::{Field, Form, LoadingLine, ScreenCard};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use payout_model::identity::{
-    Address, BackgroundCheck, BackgroundCheckStatus, Compliance, Ineligible, NewBackgroundCheck,
-    Submitted,
+    Address, BackgroundCheck, BackgroundCheckStatus, Ineligible, NewBackgroundCheck, Submitted,
 };
 use payout_model::{StepName, Validate};
 use view::{check_form, on_file_view, outcome_view, CheckForm};
@@ -177,15 +176,13 @@ pub fn BackgroundCheckStep() -> impl IntoView {
     let fields = CheckFields::new(&form);
     let result = RwSignal::new(None::<Submitted<BackgroundCheck>>);
     let us = Memo::new(move |_| is_us(&fields.country.value.get()));
-    // The tax details on file: `None` while asked, then the record or `Some(None)` (none, or
-    // the request failed: the form then collects everything, as before issue 8).
-    let on_file = RwSignal::new(None::<Option<Compliance>>);
-    {
-        let call = services.api.compliance();
-        spawn_local(async move {
-            on_file.try_set(Some(call.await.ok().flatten()));
-        });
-    }
+    // The tax details on file, a resource: `None` while asked, then the record, or nothing
+    // (none on file, or the request failed: the form then collects everything, as before
+    // issue 8).
+    let on_file = {
+        let api = services.api.clone();
+        fetched(move || api.compliance())
+    };
 
     // Both screens submit through the form: the summary sends `{}`, checked by nothing.
     let run_on_file = {
@@ -225,7 +222,7 @@ pub fn BackgroundCheckStep() -> impl IntoView {
 
     view! {
         <ScreenCard testid="step-background-check" title=step_title(StepName::BackgroundCheck) busy=form.busy>
-            {move || match (result.get(), on_file.get()) {
+            {move || match (result.get(), on_file.with(|load| load.map(|on_file| on_file.ok().cloned().flatten()))) {
                 (Some(answer), _) => outcome_view(answer).into_any(),
                 (None, None) => view! {
                     <LoadingLine text=t!(bgc_loading_file) testid="bgc-loading" />

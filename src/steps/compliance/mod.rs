@@ -25,11 +25,11 @@ use crate::context::use_services;
 use crate::forms::Rejected;
 use crate::i18n::step_title;
 use crate::identity::{is_us, masked_last4, optional, today};
+use crate::requests::fetched;
 use crate::steps::{show_answer, AddressState};
 use crate::t;
 use crate::ui::{Field, Form, ScreenCard};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
 use payout_model::{StepName, Validate};
 use view::{saved_view, tax_form, FormProps};
@@ -174,18 +174,19 @@ pub fn ComplianceStep() -> impl IntoView {
     let saved = RwSignal::new(None::<Submitted<Compliance>>);
     let us = Memo::new(move |_| is_us(&fields.country.value.get()));
 
-    // Prefill from what was saved before; a failure only means empty fields.
-    {
-        let call = services.api.compliance();
-        spawn_local(async move {
-            if let Ok(Some(previous)) = call.await {
-                // The component may be gone by now.
-                if saved.try_get_untracked().is_some() {
-                    fields.prefill(&previous);
-                }
+    // Prefill from what was saved before (a resource); a failure only means empty fields. The
+    // fields are filled once, when it answers, and not tracked: typing never refills them.
+    let previous = {
+        let api = services.api.clone();
+        fetched(move || api.compliance())
+    };
+    Effect::new(move || {
+        previous.with(|load| {
+            if let Some(Ok(Some(previous))) = load {
+                untrack(|| fields.prefill(previous));
             }
         });
-    }
+    });
 
     let submit = {
         let api = services.api.clone();

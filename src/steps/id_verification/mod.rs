@@ -22,7 +22,9 @@
 //! result and Continue.
 //!
 //! [`slot`] draws one picture's slot; this module owns the slots' state, the camera, the
-//! uploads and the decision.
+//! uploads and the decision. The pure [`machine`] decides what each event does; the requests it
+//! asks for (the current verification, the uploads, the decision) go through the step's action
+//! ([`Sender`]), which drops an answer that comes after the step is gone.
 
 pub mod machine;
 mod slot;
@@ -31,6 +33,7 @@ use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::forms::Reason;
 use crate::i18n::{failure_details, rule_text, step_title};
+use crate::requests::Sender;
 use crate::steps::RecordedContinue;
 use crate::t;
 use crate::ui::{focus_id_soon, focus_node, Button, ErrorAlert, LoadingLine, ScreenCard, Spinner};
@@ -288,6 +291,8 @@ struct Step {
     state: RwSignal<State>,
     slots: [Slot; 3],
     held: StoredValue<Held, LocalStorage>,
+    /// The action the machine's requests go through.
+    requests: Sender,
 }
 
 impl Step {
@@ -315,12 +320,11 @@ impl Step {
             Effect::Upload(side, attempt, image) => {
                 let call = self.services.api.upload_document(side, image);
                 let this = self.clone();
-                spawn_local(async move {
-                    let result = call.await.map(|_| ());
+                self.requests.send(call, move |answer| {
                     this.dispatch(Event::Uploaded {
                         side,
                         attempt,
-                        result,
+                        result: answer.map(|_| ()),
                     });
                 });
             }
@@ -337,8 +341,8 @@ impl Step {
             Effect::FocusCapture => focus_id_soon("pf-idv-capture".to_owned()),
             Effect::Decide => {
                 let (call, this) = (self.services.api.submit_id_verification(), self.clone());
-                spawn_local(async move {
-                    this.dispatch(match call.await {
+                self.requests.send(call, move |answer| {
+                    this.dispatch(match answer {
                         Ok(answer) => Event::Decided(answer),
                         Err(failure) => Event::DecideFailed(failure_details(&failure)),
                     });
@@ -452,6 +456,7 @@ pub fn IdVerificationStep() -> impl IntoView {
         state,
         slots: DocumentSide::ALL.map(|side| Slot::new(side, state)),
         held: StoredValue::new_local(held),
+        requests: Sender::new(),
     });
     let on = |event: fn(DocumentSide) -> Event<Blob>| {
         let step = step.clone();
@@ -489,10 +494,10 @@ pub fn IdVerificationStep() -> impl IntoView {
     // Pictures uploaded before (a reload) count as uploaded. A user already verified or under
     // review gets the decision at once instead of the slots.
     {
-        let (call, step) = (step.services.api.id_verification(), step.clone());
-        spawn_local(async move {
-            if let Ok(current) = call.await {
-                step.dispatch(Event::Current(current));
+        let (call, this) = (step.services.api.id_verification(), step.clone());
+        step.requests.send(call, move |answer| {
+            if let Ok(current) = answer {
+                this.dispatch(Event::Current(current));
             }
         });
     }

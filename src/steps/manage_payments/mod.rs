@@ -10,7 +10,8 @@
 //! stays here — as manage-payouts does.
 //!
 //! [`row`] is one account's row, [`form`] the form that connects one; this module owns the
-//! step's state and its requests.
+//! step's state and its requests: the list is a resource, edited in place after each saved
+//! change, and the rows' removals go through one action, which says which account is busy.
 
 mod form;
 mod row;
@@ -18,16 +19,15 @@ mod row;
 use crate::context::{use_services, FlowServices};
 use crate::forms::bank_account_label;
 use crate::i18n::{failure_details, step_title};
+use crate::requests::{fetched, Fetched, Sender};
 use crate::steps::{
-    record_in_background, BankFieldsState, ContinueButton, Load, LoadedList, RecordStatus,
-    Recording,
+    record_in_background, BankFieldsState, ContinueButton, LoadedList, RecordStatus, Recording,
 };
 use crate::t;
 use crate::ui::{focus_node, ErrorAlert, Form, ScreenCard};
 use form::add_bank_form;
 use leptos::html;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use payout_model::money::BankAccount;
 use payout_model::StepName;
 use row::{account_row, Row};
@@ -39,12 +39,12 @@ const PREFIX: &str = "pf-bank";
 /// The step's signals, copied into every handler.
 #[derive(Clone, Copy)]
 struct State {
-    accounts: RwSignal<Load<Vec<BankAccount>>>,
+    accounts: Fetched<Vec<BankAccount>>,
     notice: RwSignal<String>,
-    busy: RwSignal<Option<Uuid>>,
+    removals: Sender,
     confirming: RwSignal<Option<Uuid>>,
     action_error: RwSignal<Option<String>>,
-    recording: RwSignal<Recording>,
+    recording: Recording,
     list_heading: NodeRef<html::H2>,
     form: Form,
     bank: BankFieldsState,
@@ -52,15 +52,19 @@ struct State {
 }
 
 impl State {
-    fn new(hide_continue_button: bool) -> Self {
+    fn new(services: &FlowServices, hide_continue_button: bool) -> Self {
         let form = Form::new(PREFIX);
+        let api = services.api.clone();
         State {
-            accounts: RwSignal::new(Load::Loading),
+            accounts: fetched(move || {
+                let call = api.bank_accounts();
+                Box::pin(async move { call.await.map(|list| list.data) })
+            }),
             notice: RwSignal::new(String::new()),
-            busy: RwSignal::new(None),
+            removals: Sender::new(),
             confirming: RwSignal::new(None),
             action_error: RwSignal::new(None),
-            recording: RwSignal::new(Recording::Idle),
+            recording: Recording::new(),
             list_heading: NodeRef::new(),
             bank: BankFieldsState::new(&form),
             form,
@@ -68,20 +72,10 @@ impl State {
         }
     }
 
-    fn load(self, services: &FlowServices) {
-        self.accounts.set(Load::Loading);
-        let call = services.api.bank_accounts();
-        spawn_local(async move {
-            self.accounts.try_set(match call.await {
-                Ok(list) => Load::Ready(list.data),
-                Err(failure) => Load::Failed(failure_details(&failure)),
-            });
-        });
-    }
-
     fn has_accounts(self) -> bool {
         self.accounts
-            .with_untracked(|load| matches!(load, Load::Ready(list) if !list.is_empty()))
+            .try_with_untracked(|load| matches!(load, Some(Ok(list)) if !list.is_empty()))
+            .unwrap_or(false)
     }
 
     /// A change the server has saved: say so, and record the step when the step keeps the
@@ -104,33 +98,30 @@ impl State {
             move |account| {
                 self.bank.clear();
                 let label = bank_account_label(&account);
-                self.accounts.try_update(|load| match load {
-                    Load::Ready(list) => list.push(account),
-                    other => *other = Load::Ready(vec![account]),
+                self.accounts.update(|load| match load {
+                    Some(Ok(list)) => list.push(account),
+                    other => *other = Some(Ok(vec![account])),
                 });
                 self.saved(&services, t!(bank_account_added, label = &label));
             },
         );
     }
 
-    /// Disconnects `account` (confirmed), unless another request is in flight.
+    /// Disconnects `account` (confirmed), unless another removal is in flight.
     fn remove(self, services: &FlowServices, account: BankAccount) {
-        if self.busy.get_untracked().is_some() {
+        if self.removals.is_pending() {
             return;
         }
-        self.busy.set(Some(account.id));
         let (call, services) = (
             services.api.remove_bank_account(account.id),
             services.clone(),
         );
-        spawn_local(async move {
-            let result = call.await;
-            self.busy.try_set(None);
+        self.removals.send_for(account.id, call, move |result| {
             self.confirming.try_set(None);
             match result {
                 Ok(()) => {
-                    self.accounts.try_update(|load| {
-                        if let Load::Ready(list) = load {
+                    self.accounts.update(|load| {
+                        if let Some(Ok(list)) = load {
                             list.retain(|a| a.id != account.id);
                         }
                     });
@@ -153,12 +144,7 @@ pub fn ManagePaymentsStep(
     hide_continue_button: bool,
 ) -> impl IntoView {
     let services = use_services();
-    let state = State::new(hide_continue_button);
-    let load = {
-        let services = services.clone();
-        UnsyncCallback::new(move |()| state.load(&services))
-    };
-    load.run(());
+    let state = State::new(&services, hide_continue_button);
     let add = {
         let services = services.clone();
         UnsyncCallback::new(move |()| state.add(&services))
@@ -173,11 +159,13 @@ pub fn ManagePaymentsStep(
             record_in_background(&services, StepName::ManagePayments, state.recording)
         })
     };
-    let has_accounts = Signal::derive(
-        move || matches!(state.accounts.get(), Load::Ready(list) if !list.is_empty()),
-    );
+    let has_accounts = Signal::derive(move || {
+        state
+            .accounts
+            .with(|load| matches!(load, Some(Ok(list)) if !list.is_empty()))
+    });
     let row = Row {
-        busy: state.busy,
+        busy: state.removals.working_on(),
         confirming: state.confirming,
         remove,
     };
@@ -222,7 +210,6 @@ pub fn ManagePaymentsStep(
                     loading=t!(loading_bank_accounts)
                     failed=t!(load_bank_accounts_failed)
                     empty=t!(no_bank_accounts)
-                    on_retry=load
                 />
                 {move || {
                     state

@@ -13,7 +13,7 @@ use uuid::Uuid;
 #[derive(Clone, Copy)]
 pub struct Row {
     /// The account a request is in flight for; every row's actions wait meanwhile.
-    pub busy: RwSignal<Option<Uuid>>,
+    pub busy: Signal<Option<Uuid>>,
     /// The account whose removal is being confirmed.
     pub confirming: RwSignal<Option<Uuid>>,
     /// "Remove", confirmed.

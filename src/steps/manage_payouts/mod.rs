@@ -15,7 +15,8 @@
 //! on. The step is then recorded, so a later visit routes past it like any completed step.
 //!
 //! [`list`] holds what a saved change does to the list (pure, unit tested); [`row`] one method's
-//! row; this module wires them to the server.
+//! row; this module wires them to the server: the list is a resource, edited in place after each
+//! saved change, and the rows' requests go through one action, which says which method is busy.
 
 mod list;
 mod row;
@@ -24,14 +25,14 @@ use crate::api::{ApiFailure, LocalFuture};
 use crate::context::{use_services, FlowServices};
 use crate::forms::method_label;
 use crate::i18n::{failure_details, step_title};
+use crate::requests::{fetched, Fetched, Sender};
 use crate::steps::{
-    record_in_background, AddMethodForm, ContinueButton, Load, LoadedList, RecordStatus, Recording,
+    record_in_background, AddMethodForm, ContinueButton, LoadedList, RecordStatus, Recording,
 };
 use crate::t;
 use crate::ui::{focus_node, ErrorAlert, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use list::{apply, records_step, Change};
 use payout_model::money::PayoutMethod;
 use payout_model::{StepName, StepStatus};
@@ -58,55 +59,48 @@ impl Action {
 /// The step's signals, copied into every handler.
 #[derive(Clone, Copy)]
 struct State {
-    methods: RwSignal<Load<Vec<PayoutMethod>>>,
+    methods: Fetched<Vec<PayoutMethod>>,
     changed: RwSignal<bool>,
     notice: RwSignal<String>,
-    busy: RwSignal<Option<Uuid>>,
+    actions: Sender,
     confirming: RwSignal<Option<Uuid>>,
     action_error: RwSignal<Option<(&'static str, String)>>,
-    recording: RwSignal<Recording>,
+    recording: Recording,
     list_heading: NodeRef<html::H2>,
     hide_continue_button: bool,
 }
 
 impl State {
-    fn new(hide_continue_button: bool) -> Self {
+    fn new(services: &FlowServices, hide_continue_button: bool) -> Self {
+        let api = services.api.clone();
         State {
-            methods: RwSignal::new(Load::Loading),
+            methods: fetched(move || {
+                let call = api.payout_methods();
+                Box::pin(async move { call.await.map(|list| list.data) })
+            }),
             changed: RwSignal::new(false),
             notice: RwSignal::new(String::new()),
-            busy: RwSignal::new(None),
+            actions: Sender::new(),
             confirming: RwSignal::new(None),
             action_error: RwSignal::new(None),
-            recording: RwSignal::new(Recording::Idle),
+            recording: Recording::new(),
             list_heading: NodeRef::new(),
             hide_continue_button,
         }
-    }
-
-    fn load(self, services: &FlowServices) {
-        self.methods.set(Load::Loading);
-        let call = services.api.payout_methods();
-        spawn_local(async move {
-            self.methods.try_set(match call.await {
-                Ok(list) => Load::Ready(list.data),
-                Err(failure) => Load::Failed(failure_details(&failure)),
-            });
-        });
     }
 
     /// A change the server has saved: show it, say so, and record the step when the step keeps
     /// the user here.
     fn saved(self, services: &FlowServices, change: Change, notice: String) {
         let mut left = 0;
-        self.methods.try_update(|load| {
-            let list = match std::mem::replace(load, Load::Loading) {
-                Load::Ready(list) => list,
+        self.methods.update(|load| {
+            let list = match load.take() {
+                Some(Ok(list)) => list,
                 _ => Vec::new(),
             };
             let list = apply(list, change);
             left = list.len();
-            *load = Load::Ready(list);
+            *load = Some(Ok(list));
         });
         self.changed.try_set(true);
         self.action_error.try_set(None);
@@ -138,8 +132,8 @@ impl State {
         });
     }
 
-    /// Sends `call` for `method` unless another is in flight; its success is the change
-    /// `done` makes of the answer, its failure the alert of `kind`.
+    /// Sends `call` for `method` through the rows' action, unless a request is in flight; its
+    /// success is the change `done` makes of the answer, its failure the alert of `kind`.
     fn act<T: 'static>(
         self,
         services: &FlowServices,
@@ -148,14 +142,11 @@ impl State {
         kind: Action,
         done: impl FnOnce(T, PayoutMethod) -> (Change, String) + 'static,
     ) {
-        if self.busy.get_untracked().is_some() {
+        if self.actions.is_pending() {
             return;
         }
-        self.busy.set(Some(method.id));
         let services = services.clone();
-        spawn_local(async move {
-            let result = call.await;
-            self.busy.try_set(None);
+        self.actions.send_for(method.id, call, move |result| {
             if matches!(kind, Action::Remove) {
                 // The removal's confirmation closes whichever way it went.
                 self.confirming.try_set(None);
@@ -182,7 +173,7 @@ pub fn ManagePayoutsStep(
     hide_continue_button: bool,
 ) -> impl IntoView {
     let services = use_services();
-    let state = State::new(hide_continue_button);
+    let state = State::new(&services, hide_continue_button);
     let on = |f: fn(State, &FlowServices, PayoutMethod)| {
         let services = services.clone();
         UnsyncCallback::new(move |method: PayoutMethod| f(state, &services, method))
@@ -195,23 +186,20 @@ pub fn ManagePayoutsStep(
             state.saved(&services, Change::Added(method), notice);
         })
     };
-    let load = {
-        let services = services.clone();
-        UnsyncCallback::new(move |()| state.load(&services))
-    };
-    load.run(());
     let record = {
         let services = services.clone();
         UnsyncCallback::new(move |()| {
             record_in_background(&services, StepName::ManagePayouts, state.recording)
         })
     };
-    let has_methods = Signal::derive(
-        move || matches!(state.methods.get(), Load::Ready(list) if !list.is_empty()),
-    );
+    let has_methods = Signal::derive(move || {
+        state
+            .methods
+            .with(|load| matches!(load, Some(Ok(list)) if !list.is_empty()))
+    });
     let row = Row {
         methods: state.methods,
-        busy: state.busy,
+        busy: state.actions.working_on(),
         confirming: state.confirming,
         make_default,
         remove,
@@ -259,7 +247,6 @@ pub fn ManagePayoutsStep(
                     loading=t!(loading_methods)
                     failed=t!(load_methods_failed)
                     empty=t!(no_methods)
-                    on_retry=load
                 />
                 {move || {
                     state

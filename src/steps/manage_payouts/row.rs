@@ -4,7 +4,7 @@
 
 use super::list::find;
 use crate::forms::method_label;
-use crate::steps::Load;
+use crate::requests::Fetched;
 use crate::t;
 use crate::ui::{focus_node, Badge, Button, ButtonVariant, ConfirmPanel};
 use leptos::html;
@@ -16,9 +16,9 @@ use uuid::Uuid;
 #[derive(Clone, Copy)]
 pub struct Row {
     /// The list as the server now holds it.
-    pub methods: RwSignal<Load<Vec<PayoutMethod>>>,
+    pub methods: Fetched<Vec<PayoutMethod>>,
     /// The method a request is in flight for; every row's actions wait meanwhile.
-    pub busy: RwSignal<Option<Uuid>>,
+    pub busy: Signal<Option<Uuid>>,
     /// The method whose removal is being confirmed.
     pub confirming: RwSignal<Option<Uuid>>,
     /// "Make default".
@@ -34,7 +34,7 @@ pub fn method_row(method: PayoutMethod, row: Row) -> impl IntoView {
     let remove_button = NodeRef::<html::Button>::new();
     let current = move || {
         row.methods.with(|load| match load {
-            Load::Ready(list) => find(list, id),
+            Some(Ok(list)) => find(list, id),
             _ => None,
         })
     };

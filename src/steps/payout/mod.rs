@@ -6,7 +6,9 @@
 //!
 //! What the step does is [`machine`] (a pure state machine, unit tested natively); what it shows
 //! is [`view`] (one small component per screen); this module wires them: it dispatches events,
-//! runs the machine's effects (requests, storage, focus, the host) and owns the signals.
+//! runs the machine's effects (requests, storage, focus, the host) and owns the signals. The
+//! requests (the wallet and methods, the payout, the transfer's refreshes) go through the step's
+//! action ([`Sender`]), which drops an answer that comes after the step is gone.
 //!
 //! **Never pay twice.** Each payout attempt has one idempotency key (a random UUID v4), made
 //! when the user reaches the review screen for an amount and a method and reused for that pair:
@@ -38,13 +40,14 @@ use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::forms::{amount_input, check_amount, field, quote, Reason, Rejected};
 use crate::i18n::{failure_details, step_title};
+use crate::requests::Sender;
 use crate::t;
 use crate::ui::{focus_id_soon, focus_within, ErrorAlert, LoadingLine, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use machine::{next, Event, Payout, Stage};
-use payout_model::money::{FeeParty, PayoutMethod, PayoutQuote, Transfer};
+use payout_model::money::{FeeParty, FlowWallet, PayoutMethod, PayoutQuote, Transfer};
 use payout_model::{ErrorCode, StepName};
 use std::rc::Rc;
 use std::time::Duration;
@@ -75,6 +78,18 @@ struct Step {
     attempt: StoredValue<Option<Attempt>>,
     /// Bumped whenever a refresh loop starts; a loop stops when it is not the latest.
     refresh_loop: StoredValue<u32>,
+    /// The action the step's requests go through.
+    requests: Sender,
+}
+
+/// What loading the step found.
+enum Loaded {
+    /// The wallet says the user may not be paid out.
+    Blocked(FlowWallet),
+    /// The wallet and the payout methods.
+    Ready(FlowWallet, Vec<PayoutMethod>),
+    /// A request failed.
+    Failed(ApiFailure),
 }
 
 impl Step {
@@ -117,69 +132,81 @@ impl Step {
 
     /// The wallet, then the methods; a stored attempt is resent.
     fn fetch(&self) {
-        let this = self.clone();
         self.form.form.alert.set(None);
-        spawn_local(async move {
-            let api = this.services.api.clone();
+        let api = self.services.api.clone();
+        let call = async move {
             let wallet = match api.wallet().await {
-                Ok(w) if w.payout_block.is_some() => {
-                    this.form.wallet.try_set(Some(w));
-                    return this.dispatch(Event::Blocked);
-                }
+                Ok(w) if w.payout_block.is_some() => return Loaded::Blocked(w),
                 Ok(w) => w,
-                Err(failure) => return this.dispatch(Event::LoadFailed(failure_details(&failure))),
+                Err(failure) => return Loaded::Failed(failure),
             };
-            let list = match api.payout_methods().await {
-                Ok(list) => list.data,
-                Err(failure) => return this.dispatch(Event::LoadFailed(failure_details(&failure))),
-            };
-            let form = this.form;
-            // A payout link pays exactly its amount (issue 11): there is no amount to type.
-            let link_amount = wallet.payout_link.as_ref().map(|link| link.amount);
-            let withdrawable = wallet.withdrawable_amount;
-            form.wallet.try_set(Some(wallet));
-            // What was typed before a change of language stays; otherwise the whole balance,
-            // to the default method.
-            let typed = form.typed.try_update_value(std::mem::take) == Some(true);
-            if let Some(amount) = link_amount {
-                form.amount.value.try_set(amount_input(amount));
-            } else if !typed {
-                form.amount.value.try_set(amount_input(withdrawable));
+            match api.payout_methods().await {
+                Ok(list) => Loaded::Ready(wallet, list.data),
+                Err(failure) => Loaded::Failed(failure),
             }
-            form.amount.error.try_set(None);
-            let chosen = form.method.value.try_get_untracked().unwrap_or_default();
-            if !typed || !list.iter().any(|m| m.id.to_string() == chosen) {
-                let preselect = list.iter().find(|m| m.default).or(list.first());
-                form.method
-                    .value
-                    .try_set(preselect.map(|m| m.id.to_string()).unwrap_or_default());
+        };
+        let this = self.clone();
+        self.requests.send(call, move |loaded| this.loaded(loaded));
+    }
+
+    /// Fills the form from what [`Step::fetch`] found.
+    fn loaded(&self, loaded: Loaded) {
+        let (wallet, list) = match loaded {
+            Loaded::Blocked(wallet) => {
+                self.form.wallet.try_set(Some(wallet));
+                return self.dispatch(Event::Blocked);
             }
-            form.methods.try_set(list.clone());
-            let stored = Attempt::load(this.flow_id).map(|stored| {
-                let method = list
-                    .iter()
-                    .find(|m| m.id == stored.payout_method_id)
-                    .cloned();
-                let quote = method
-                    .as_ref()
-                    .and_then(|m| PayoutQuote::new(stored.amount, m.platform, this.fee_party).ok());
-                this.attempt.try_set_value(Some(stored.clone()));
-                Payout {
-                    attempt: stored,
-                    method,
-                    quote,
-                }
-            });
-            this.dispatch(Event::Loaded(stored));
+            Loaded::Failed(failure) => {
+                return self.dispatch(Event::LoadFailed(failure_details(&failure)));
+            }
+            Loaded::Ready(wallet, list) => (wallet, list),
+        };
+        let form = self.form;
+        // A payout link pays exactly its amount (issue 11): there is no amount to type.
+        let link_amount = wallet.payout_link.as_ref().map(|link| link.amount);
+        let withdrawable = wallet.withdrawable_amount;
+        form.wallet.try_set(Some(wallet));
+        // What was typed before a change of language stays; otherwise the whole balance,
+        // to the default method.
+        let typed = form.typed.try_update_value(std::mem::take) == Some(true);
+        if let Some(amount) = link_amount {
+            form.amount.value.try_set(amount_input(amount));
+        } else if !typed {
+            form.amount.value.try_set(amount_input(withdrawable));
+        }
+        form.amount.error.try_set(None);
+        let chosen = form.method.value.try_get_untracked().unwrap_or_default();
+        if !typed || !list.iter().any(|m| m.id.to_string() == chosen) {
+            let preselect = list.iter().find(|m| m.default).or(list.first());
+            form.method
+                .value
+                .try_set(preselect.map(|m| m.id.to_string()).unwrap_or_default());
+        }
+        form.methods.try_set(list.clone());
+        let stored = Attempt::load(self.flow_id).map(|stored| {
+            let method = list
+                .iter()
+                .find(|m| m.id == stored.payout_method_id)
+                .cloned();
+            let quote = method
+                .as_ref()
+                .and_then(|m| PayoutQuote::new(stored.amount, m.platform, self.fee_party).ok());
+            self.attempt.try_set_value(Some(stored.clone()));
+            Payout {
+                attempt: stored,
+                method,
+                quote,
+            }
         });
+        self.dispatch(Event::Loaded(stored));
     }
 
     fn send(&self, payout: Payout) {
         payout.attempt.keep();
         let call = self.services.api.create_payout(payout.attempt.request());
         let this = self.clone();
-        spawn_local(async move {
-            let event = match call.await {
+        self.requests.send(call, move |answer| {
+            let event = match answer {
                 Ok(transfer) => Event::Paid(transfer),
                 // The user was blocked since the wallet was read (a race): same screen.
                 Err(f) if f.api_error().map(|e| e.code) == Some(ErrorCode::PayoutBlocked) => {
@@ -203,8 +230,8 @@ impl Step {
     /// Refetches the balance without leaving the form (after the server refused a payout).
     fn refresh_wallet(&self) {
         let (call, this) = (self.services.api.wallet(), self.clone());
-        spawn_local(async move {
-            if let Ok(w) = call.await {
+        self.requests.send(call, move |answer| {
+            if let Ok(w) = answer {
                 let blocked = w.payout_block.is_some();
                 this.form.wallet.try_set(Some(w));
                 if blocked {
@@ -217,24 +244,29 @@ impl Step {
     /// Refreshes a pending transfer every few seconds until it is final, another loop starts,
     /// or the step is gone (its values disposed).
     fn watch(&self, id: Uuid) {
-        let Some(generation) = self.refresh_loop.try_update_value(|g| {
+        if let Some(generation) = self.refresh_loop.try_update_value(|g| {
             *g += 1;
             *g
-        }) else {
-            return;
-        };
+        }) {
+            self.refresh_later(id, generation);
+        }
+    }
+
+    /// One turn of loop `generation`: waits, then (while the loop is the latest and transfer
+    /// `id` still pending) fetches the transfer through the step's action and goes round again.
+    fn refresh_later(&self, id: Uuid, generation: u32) {
         let this = self.clone();
         spawn_local(async move {
-            loop {
-                (this.services.sleep)(REFRESH_EVERY).await;
-                let pending = this.stage.try_with_untracked(Stage::pending_transfer);
-                if this.refresh_loop.try_get_value() != Some(generation)
-                    || pending != Some(Some(id))
-                {
-                    return;
-                }
-                this.refreshed(this.services.api.transfer(id).await);
+            (this.services.sleep)(REFRESH_EVERY).await;
+            let pending = this.stage.try_with_untracked(Stage::pending_transfer);
+            if this.refresh_loop.try_get_value() != Some(generation) || pending != Some(Some(id)) {
+                return;
             }
+            let (call, again) = (this.services.api.transfer(id), this.clone());
+            this.requests.send(call, move |fresh| {
+                again.refreshed(fresh);
+                again.refresh_later(id, generation);
+            });
         });
     }
 
@@ -312,6 +344,7 @@ pub fn PayoutStep(
         refresh_failed: RwSignal::new(false),
         attempt: StoredValue::new(None),
         refresh_loop: StoredValue::new(0),
+        requests: Sender::new(),
     });
     step.dispatch(Event::Load);
     let (stage, form) = (step.stage, step.form);
@@ -329,8 +362,8 @@ pub fn PayoutStep(
         let step = step.clone();
         UnsyncCallback::new(move |()| {
             if let Some(Some(id)) = step.stage.try_with_untracked(Stage::pending_transfer) {
-                let (call, step) = (step.services.api.transfer(id), step.clone());
-                spawn_local(async move { step.refreshed(call.await) });
+                let (call, this) = (step.services.api.transfer(id), step.clone());
+                step.requests.send(call, move |fresh| this.refreshed(fresh));
             }
         })
     };
