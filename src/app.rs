@@ -2,8 +2,9 @@
 //! and owns what every screen shares — the `<main>` landmark, the progress indicator, the live
 //! region, focus on screen changes, and the host bridge (`ready`, `resize`, `session_expired`,
 //! `error`), and the language: it picks the locale when it starts (the link's `?locale=`, else
-//! the browser's languages) and switches on the host's `set_locale` message, re-rendering the
-//! screen in the new language (`src/i18n.rs`) with what the user typed kept ([`Drafts`]).
+//! the browser's languages) and switches on the host's `set_locale` message: each screen draws
+//! itself again in the new language keeping its state (`i18n::localized`), focus goes back to
+//! the element with the same id, and what was typed in a part made again is kept ([`Drafts`]).
 //!
 //! The session token lives in a [`StoredValue`] (memory only); reloading the page mints a new
 //! session from the link (the server resumes it by its cookie while it is valid). An expired
@@ -12,13 +13,13 @@
 use crate::api::{ApiFailure, Client, LocalFuture};
 use crate::bridge::{Bridge, HostMessage, HostWindow};
 use crate::context::{provide_services, FlowServices, Navigate, SessionApi};
-use crate::i18n::{locale_signal, parse_locale, set_locale, step_title};
+use crate::i18n::{locale_signal, localized, parse_locale, set_locale, step_title, Locale};
 use crate::requests::Sender;
 use crate::router::{flow_id_from_path, progress, route, ErrorKind, Screen};
 use crate::screens::{DoneScreen, LoadingScreen};
 use crate::steps::{AuthStep, StepView};
 use crate::t;
-use crate::ui::{error_title, BrandHeader, Drafts, ErrorScreen, ProgressIndicator};
+use crate::ui::{error_title, focus_id_soon, BrandHeader, Drafts, ErrorScreen, ProgressIndicator};
 use leptos::html;
 use leptos::logging::warn;
 use leptos::prelude::*;
@@ -312,25 +313,24 @@ fn ScreenView(
     screen: Memo<Screen>,
     /// Mints the session again (error screens' retry and restart).
     retry: UnsyncCallback<()>,
-    /// What was typed on the screen, kept while it is re-created in another language.
+    /// What was typed on the screen, kept while it is drawn again in another language.
     drafts: Drafts,
 ) -> impl IntoView {
-    let locale = locale_signal();
     let shown = StoredValue::new(None::<Screen>);
-    // A new locale re-creates the screen in it; what was typed on it is kept in `drafts`,
-    // which a new screen starts without.
+    // Each screen draws itself again in a new language ([`localized`]), keeping its state; what
+    // was typed in a part it draws again is kept in `drafts`, which a new screen starts without.
     move || {
-        locale.track();
         let screen = screen.get();
         if shown.get_value().as_ref() != Some(&screen) {
             drafts.clear();
             shown.set_value(Some(screen.clone()));
         }
         match screen {
-            Screen::Loading => view! { <LoadingScreen /> }.into_any(),
-            Screen::Error(kind) => {
-                view! { <ErrorScreen kind=kind on_retry=retry on_restart=retry /> }.into_any()
-            }
+            Screen::Loading => localized(|| view! { <LoadingScreen /> }).into_any(),
+            Screen::Error(kind) => localized(move || {
+                view! { <ErrorScreen kind=kind.clone() on_retry=retry on_restart=retry /> }
+            })
+            .into_any(),
             Screen::SignIn => {
                 let payee_phone = match phase.get_untracked() {
                     Phase::Ready { flow, .. } => flow.payee_phone,
@@ -349,7 +349,10 @@ fn ScreenView(
             }
             Screen::Done {
                 show_dashboard_button,
-            } => view! { <DoneScreen show_dashboard_button=show_dashboard_button /> }.into_any(),
+            } => localized(move || {
+                view! { <DoneScreen show_dashboard_button=show_dashboard_button /> }
+            })
+            .into_any(),
         }
     }
 }
@@ -395,7 +398,7 @@ fn listen_to_host(bridge: Bridge) {
             }
             match HostMessage::from_data(&event.data()) {
                 Some(HostMessage::SetLocale(tag)) => match parse_locale(&tag) {
-                    Some(locale) => set_locale(locale),
+                    Some(locale) => switch_locale(locale),
                     None => {
                         warn!("payout-flows: set_locale: {tag:?} is not a language of this flow")
                     }
@@ -414,6 +417,19 @@ fn listen_to_host(bridge: Bridge) {
             let _ = window
                 .remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
         });
+    }
+}
+
+/// Shows the flow in `locale`, keeping focus where it was: the screen draws itself again, and
+/// the element with the focused one's id (a field, a button with an id) takes focus back.
+fn switch_locale(locale: Locale) {
+    let focused = document()
+        .active_element()
+        .map(|el| el.id())
+        .filter(|id| !id.is_empty());
+    set_locale(locale);
+    if let Some(id) = focused {
+        focus_id_soon(id);
     }
 }
 

@@ -6,8 +6,9 @@
 //! This module also owns which language is shown ([`locale`], [`set_locale`]) and how it is
 //! chosen ([`choose_locale`]): a host's `set_locale` window message, then the link's `?locale=`
 //! (which the embed option `locale` sets), then the browser's languages, then English. An unknown
-//! locale is ignored, silently. Switching sets `<html lang>` and re-renders the screen
-//! ([`locale_signal`], read by the app shell).
+//! locale is ignored, silently. Switching sets `<html lang>` and redraws what reads
+//! [`locale_signal`]: each screen's view, through [`localized`], which keeps the screen's state
+//! (where the user is in the step, what was typed) and draws its text again.
 //!
 //! Money is shown as `$1,234.56` in both languages: amounts are US dollars, and US Spanish (and
 //! most of Latin America for dollars) writes them the same way. The app shows no dates.
@@ -28,7 +29,7 @@ mod generated {
 
 /// The languages the app speaks (`Locale::en`, `Locale::es`), generated from `locales/`.
 pub use generated::i18n::Locale;
-use leptos::prelude::{ArcRwSignal, Get, Set};
+use leptos::prelude::{untrack, ArcRwSignal, Get, IntoView, Set, Track};
 #[doc(hidden)]
 pub use leptos_i18n::td_string;
 use leptos_i18n::Locale as _;
@@ -123,9 +124,22 @@ pub fn locale() -> Locale {
 }
 
 /// The current language as a signal, for the part of the view that must re-render when it
-/// changes (the app shell re-creates the screen).
+/// changes ([`localized`]).
 pub fn locale_signal() -> ArcRwSignal<Locale> {
     SIGNAL.with(Clone::clone)
+}
+
+/// A component's view, drawn again in the new language whenever it changes. `view` builds it
+/// from what the component made outside it (its signals, machines, resources and forms), so a
+/// change of language redraws the text and keeps where the user is: the stage of a step, what
+/// was typed, a saved answer, a request in flight. Built untracked: only the language redraws it.
+pub fn localized<V: IntoView + 'static>(view: impl Fn() -> V + 'static) -> impl IntoView {
+    // Views are drawn on this thread only; the wrapper lets a view hold `Rc`s.
+    let (locale, view) = (locale_signal(), send_wrapper::SendWrapper::new(view));
+    move || {
+        locale.track();
+        untrack(&*view)
+    }
 }
 
 /// Shows text in `locale` from now on, sets `<html lang>`, and re-renders what reads

@@ -938,6 +938,40 @@ async fn review_and_confirm(m: &Mounted) {
     click(&m.root, "payout-confirm");
 }
 
+/// Issue 9: a change of language while the payout is on review redraws the review in the new
+/// language: the same attempt, nothing fetched again, nothing sent.
+#[wasm_bindgen_test]
+async fn a_change_of_language_keeps_the_payout_on_review() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    type_into(&m.root, "payout-amount", "42.50");
+    click(&m.root, "payout-review");
+    until("the review screen", || {
+        find(&m.root, "payout-confirm").is_some()
+    })
+    .await;
+    let reviewed = text(&m.root, "payout-review-screen");
+
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("the review in Spanish", || {
+        find(&m.root, "payout-confirm").and_then(|b| b.text_content())
+            == Some("Confirmar pago".into())
+    })
+    .await;
+    let in_spanish = text(&m.root, "payout-review-screen");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert!(in_spanish.contains("$42.50"), "{in_spanish}");
+    assert_ne!(in_spanish, reviewed, "drawn again in Spanish");
+    assert!(
+        find(&m.root, "payout-amount").is_none(),
+        "not back at the form"
+    );
+    assert_eq!(server.count("get_flow_wallet"), 1, "nothing fetched again");
+    assert_eq!(server.count("create_flow_payout"), 0, "nothing sent");
+}
+
 #[wasm_bindgen_test]
 async fn payout_defaults_to_the_whole_balance_and_shows_pending_money() {
     clear_storage();

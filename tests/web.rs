@@ -1228,6 +1228,41 @@ async fn set_locale_keeps_what_the_user_typed() {
     assert_eq!(send, "Enviar código");
 }
 
+/// Issue 9: a change of language draws the screen again and keeps where the user is: on the code
+/// stage of sign-in (not back at the phone), with the code typed and focus in its field. Without
+/// it the screen was re-created: the phone form again, focus on the page.
+#[wasm_bindgen_test]
+async fn set_locale_keeps_the_step_where_it_is_and_focus_where_it_was() {
+    let root = container();
+    let app = embedded_sign_in(&root, &origin()).await;
+    type_into(&root, "auth-phone", "(415) 433-2334");
+    click(&root, "auth-send-code");
+    until("the code stage", || find(&root, "auth-code").is_some()).await;
+    type_into(&root, "auth-code", "123");
+    input(&root, "auth-code").focus().expect("focus");
+    let code_id = input(&root, "auth-code").id();
+
+    post_set_locale("es");
+    until_real("Spanish title", 5, || {
+        find(&root, "screen-title").and_then(|t| t.text_content()) == Some("Iniciar sesión".into())
+    })
+    .await;
+    until_real("focus back in the code field", 3, || {
+        document().active_element().map(|el| el.id()) == Some(code_id.clone())
+    })
+    .await;
+    let still_code_stage = find(&root, "auth-code").is_some();
+    let phone_form_back = find(&root, "auth-phone").is_some();
+    let code = value(&root, "auth-code");
+    let verify = text(&root, "auth-verify");
+    drop(app);
+    reset_locale();
+    assert!(still_code_stage, "still on the code stage");
+    assert!(!phone_form_back, "not back at the phone form");
+    assert_eq!(code, "123");
+    assert_eq!(verify, "Verificar");
+}
+
 #[wasm_bindgen_test]
 async fn set_locale_from_another_origin_is_ignored() {
     let root = container();

@@ -10,7 +10,7 @@
 
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
-use crate::i18n::failure_details;
+use crate::i18n::{failure_details, localized};
 use crate::requests::Sender;
 use crate::t;
 use crate::ui::{Button, ScreenCard, Spinner};
@@ -125,18 +125,22 @@ pub fn RedirectStep(
         })
     };
 
-    view! {
-        <ScreenCard
-            testid="step-redirect"
-            title=t!(redirect_title, host = &host)
-            busy=saving
-        >
-            <p class="pf-body">{t!(redirect_body)}</p>
-            <p class="pf-details" data-testid="redirect-destination">{url.clone()}</p>
-            {status_view}
-            <div class="pf-actions">{continue_link}{retry_button}</div>
-        </ScreenCard>
-    }
+    localized(move || {
+        let continue_link = continue_link.clone();
+        let url = url.clone();
+        view! {
+            <ScreenCard
+                testid="step-redirect"
+                title=t!(redirect_title, host = &host)
+                busy=saving
+            >
+                <p class="pf-body">{t!(redirect_body)}</p>
+                <p class="pf-details" data-testid="redirect-destination">{url}</p>
+                {status_view}
+                <div class="pf-actions">{continue_link}{retry_button}</div>
+            </ScreenCard>
+        }
+    })
     .into_any()
 }
 

@@ -9,10 +9,11 @@
 //! same fields with focus on the first wrong one, the rest in the form's alert, and what was
 //! typed never touched. The pure half (what is wrong, where it goes) is [`crate::forms`].
 //!
-//! **Drafts**: the shell re-creates the screen when the locale changes (every text is looked up
-//! when it is drawn). What the user typed is kept above that redraw in [`Drafts`]: a field's
-//! value lives there under its element id while its screen is shown, so the re-created form
-//! finds it again. The drafts are memory only and dropped when the screen changes.
+//! **Drafts**: a screen draws its view again when the locale changes (every text is looked up
+//! when it is drawn; [`crate::i18n::localized`]). A step's own fields live in the step and
+//! survive that; a form that is part of the view and made again (the add-method form) keeps what
+//! was typed in [`Drafts`]: a field's value lives there under its element id while its screen is
+//! shown, so the re-made form finds it again. The drafts are memory only and dropped when the screen changes.
 
 use crate::api::{ApiFailure, LocalFuture};
 use crate::forms::{place_failure, Placed, Rejected};
@@ -27,7 +28,7 @@ pub fn field_id(prefix: &str, path: &str) -> String {
     format!("{prefix}-{}", path.replace('.', "-"))
 }
 
-/// What the user typed on the current screen, by key, kept while the screen is re-created in
+/// What the user typed on the current screen, by key, kept while the screen is drawn again in
 /// another language. Provided by the app shell; without it (a step mounted alone) fields start
 /// empty as before.
 #[derive(Clone, Copy)]

@@ -30,6 +30,7 @@ mod view;
 
 use crate::context::{use_services, FlowServices};
 use crate::forms::Rejected;
+use crate::i18n::localized;
 use crate::identity::seconds_until;
 use crate::requests::Sender;
 use crate::t;
@@ -366,21 +367,24 @@ pub fn AuthStep(
         .into_any(),
     };
 
-    view! {
-        <ScreenCard testid="step-auth" title=t!(sign_in_title) busy=busy>
-            <p class="pf-notice" role="status" data-testid="auth-notice">
-                {move || notice.get()}
-            </p>
-            {stage_view}
-            {move || {
-                form_error
-                    .get()
-                    .map(|(what, details)| {
-                        view! { <ErrorAlert message=what details=details testid="auth-error" /> }
-                    })
-            }}
-        </ScreenCard>
-    }
+    localized(move || {
+        let stage_view = stage_view.clone();
+        view! {
+            <ScreenCard testid="step-auth" title=t!(sign_in_title) busy=busy>
+                <p class="pf-notice" role="status" data-testid="auth-notice">
+                    {move || notice.get()}
+                </p>
+                {stage_view}
+                {move || {
+                    form_error
+                        .get()
+                        .map(|(what, details)| {
+                            view! { <ErrorAlert message=what details=details testid="auth-error" /> }
+                        })
+                }}
+            </ScreenCard>
+        }
+    })
 }
 
 /// The number a code went to, as the user reads it (`+1 ••• ••• 2334`), built from the answer's

@@ -21,7 +21,7 @@ mod view;
 
 use crate::context::use_services;
 use crate::forms::Rejected;
-use crate::i18n::step_title;
+use crate::i18n::{localized, step_title};
 use crate::identity::{country_options, is_us, optional, today};
 use crate::requests::fetched;
 use crate::steps::{show_answer, AddressState};
@@ -220,19 +220,21 @@ pub fn BackgroundCheckStep() -> impl IntoView {
         })
     };
 
-    view! {
-        <ScreenCard testid="step-background-check" title=step_title(StepName::BackgroundCheck) busy=form.busy>
-            {move || match (result.get(), on_file.with(|load| load.map(|on_file| on_file.ok().cloned().flatten()))) {
-                (Some(answer), _) => outcome_view(answer).into_any(),
-                (None, None) => view! {
-                    <LoadingLine text=t!(bgc_loading_file) testid="bgc-loading" />
-                }
-                .into_any(),
-                (None, Some(Some(saved))) => {
-                    on_file_view(saved, run_on_file, form).into_any()
-                }
-                (None, Some(None)) => form_view().into_any(),
-            }}
-        </ScreenCard>
-    }
+    localized(move || {
+        view! {
+            <ScreenCard testid="step-background-check" title=step_title(StepName::BackgroundCheck) busy=form.busy>
+                {move || match (result.get(), on_file.with(|load| load.map(|on_file| on_file.ok().cloned().flatten()))) {
+                    (Some(answer), _) => outcome_view(answer).into_any(),
+                    (None, None) => view! {
+                        <LoadingLine text=t!(bgc_loading_file) testid="bgc-loading" />
+                    }
+                    .into_any(),
+                    (None, Some(Some(saved))) => {
+                        on_file_view(saved, run_on_file, form).into_any()
+                    }
+                    (None, Some(None)) => form_view().into_any(),
+                }}
+            </ScreenCard>
+        }
+    })
 }

@@ -23,7 +23,7 @@ mod view;
 
 use crate::context::use_services;
 use crate::forms::Rejected;
-use crate::i18n::step_title;
+use crate::i18n::{localized, step_title};
 use crate::identity::{is_us, masked_last4, optional, today};
 use crate::requests::fetched;
 use crate::steps::{show_answer, AddressState};
@@ -208,12 +208,14 @@ pub fn ComplianceStep() -> impl IntoView {
         submit,
     };
 
-    view! {
-        <ScreenCard testid="step-compliance" title=step_title(StepName::Compliance) busy=form.busy>
-            {move || match saved.get() {
-                Some(answer) => saved_view(answer).into_any(),
-                None => tax_form(props).into_any(),
-            }}
-        </ScreenCard>
-    }
+    localized(move || {
+        view! {
+            <ScreenCard testid="step-compliance" title=step_title(StepName::Compliance) busy=form.busy>
+                {move || match saved.get() {
+                    Some(answer) => saved_view(answer).into_any(),
+                    None => tax_form(props).into_any(),
+                }}
+            </ScreenCard>
+        }
+    })
 }

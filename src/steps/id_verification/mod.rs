@@ -32,7 +32,7 @@ mod slot;
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::forms::Reason;
-use crate::i18n::{failure_details, rule_text, step_title};
+use crate::i18n::{failure_details, localized, rule_text, step_title};
 use crate::requests::Sender;
 use crate::steps::RecordedContinue;
 use crate::t;
@@ -526,18 +526,26 @@ pub fn IdVerificationStep() -> impl IntoView {
     });
     let resuming = Memo::new(move |_| state.with(|s| s.stage == Stage::Deciding { resumed: true }));
 
-    view! {
-        <ScreenCard testid="step-id-verification" title=step_title(StepName::IdVerification) busy=busy>
-            {move || match result.get() {
-                Some(answer) => result_view(answer, retry).into_any(),
-                None if resuming.get() => {
-                    view! { <LoadingLine text=t!(idv_resuming) testid="idv-loading" /> }
-                        .into_any()
-                }
-                None => collect_view(state, slots, actions, submit).into_any(),
-            }}
-        </ScreenCard>
-    }
+    // Drawn again in a new language: an open camera closes first (its video element is drawn
+    // anew), focus going back to the slot's "Use camera".
+    let drawn = std::cell::Cell::new(false);
+    localized(move || {
+        if drawn.replace(true) {
+            step.dispatch(Event::Escape);
+        }
+        view! {
+            <ScreenCard testid="step-id-verification" title=step_title(StepName::IdVerification) busy=busy>
+                {move || match result.get() {
+                    Some(answer) => result_view(answer, retry).into_any(),
+                    None if resuming.get() => {
+                        view! { <LoadingLine text=t!(idv_resuming) testid="idv-loading" /> }
+                            .into_any()
+                    }
+                    None => collect_view(state, slots, actions, submit).into_any(),
+                }}
+            </ScreenCard>
+        }
+    })
 }
 
 /// The three slots, "Submit for verification" and what the last submit answered.

@@ -18,7 +18,7 @@ mod row;
 
 use crate::context::{use_services, FlowServices};
 use crate::forms::bank_account_label;
-use crate::i18n::{failure_details, step_title};
+use crate::i18n::{failure_details, localized, step_title};
 use crate::requests::{fetched, Fetched, Sender};
 use crate::steps::{
     record_in_background, BankFieldsState, ContinueButton, LoadedList, RecordStatus, Recording,
@@ -170,64 +170,68 @@ pub fn ManagePaymentsStep(
         remove,
     };
 
-    let finish = if hide_continue_button {
-        view! {
-            <RecordStatus state=state.recording on_retry=record testid="manage-payments-record" />
+    let finish = move || {
+        if hide_continue_button {
+            view! {
+                <RecordStatus state=state.recording on_retry=record testid="manage-payments-record" />
+            }
+            .into_any()
+        } else {
+            view! {
+                <ContinueButton
+                    step=StepName::ManagePayments
+                    ready=has_accounts
+                    reason=t!(add_bank_to_continue)
+                    testid="manage-payments-continue"
+                />
+            }
+            .into_any()
         }
-        .into_any()
-    } else {
-        view! {
-            <ContinueButton
-                step=StepName::ManagePayments
-                ready=has_accounts
-                reason=t!(add_bank_to_continue)
-                testid="manage-payments-continue"
-            />
-        }
-        .into_any()
     };
 
-    view! {
-        <ScreenCard testid="step-manage-payments" title=step_title(StepName::ManagePayments)>
-            <p class="pf-body">{t!(manage_payments_intro)}</p>
-            <p class="pf-notice" role="status" data-testid="bank-accounts-notice">
-                {move || state.notice.get()}
-            </p>
-            <section class="pf-section" aria-labelledby="pf-banks-heading">
-                <h2
-                    class="pf-subtitle"
-                    id="pf-banks-heading"
-                    tabindex="-1"
-                    node_ref=state.list_heading
-                >
-                    {t!(your_bank_accounts)}
-                </h2>
-                <LoadedList
-                    items=state.accounts
-                    key=|a: &BankAccount| a.id
-                    row=move |account| account_row(account, row)
-                    testid="bank-accounts"
-                    loading=t!(loading_bank_accounts)
-                    failed=t!(load_bank_accounts_failed)
-                    empty=t!(no_bank_accounts)
-                />
-                {move || {
-                    state
-                        .action_error
-                        .get()
-                        .map(|details| {
-                            view! {
-                                <ErrorAlert
-                                    message=t!(remove_bank_failed)
-                                    details=details
-                                    testid="bank-accounts-action-error"
-                                />
-                            }
-                        })
-                }}
-            </section>
-            {add_bank_form(state.bank, state.form, add)}
-            {finish}
-        </ScreenCard>
-    }
+    localized(move || {
+        view! {
+            <ScreenCard testid="step-manage-payments" title=step_title(StepName::ManagePayments)>
+                <p class="pf-body">{t!(manage_payments_intro)}</p>
+                <p class="pf-notice" role="status" data-testid="bank-accounts-notice">
+                    {move || state.notice.get()}
+                </p>
+                <section class="pf-section" aria-labelledby="pf-banks-heading">
+                    <h2
+                        class="pf-subtitle"
+                        id="pf-banks-heading"
+                        tabindex="-1"
+                        node_ref=state.list_heading
+                    >
+                        {t!(your_bank_accounts)}
+                    </h2>
+                    <LoadedList
+                        items=state.accounts
+                        key=|a: &BankAccount| a.id
+                        row=move |account| account_row(account, row)
+                        testid="bank-accounts"
+                        loading=t!(loading_bank_accounts)
+                        failed=t!(load_bank_accounts_failed)
+                        empty=t!(no_bank_accounts)
+                    />
+                    {move || {
+                        state
+                            .action_error
+                            .get()
+                            .map(|details| {
+                                view! {
+                                    <ErrorAlert
+                                        message=t!(remove_bank_failed)
+                                        details=details
+                                        testid="bank-accounts-action-error"
+                                    />
+                                }
+                            })
+                    }}
+                </section>
+                {add_bank_form(state.bank, state.form, add)}
+                {finish()}
+            </ScreenCard>
+        }
+    })
 }

@@ -24,7 +24,7 @@ mod row;
 use crate::api::{ApiFailure, LocalFuture};
 use crate::context::{use_services, FlowServices};
 use crate::forms::method_label;
-use crate::i18n::{failure_details, step_title};
+use crate::i18n::{failure_details, localized, step_title};
 use crate::requests::{fetched, Fetched, Sender};
 use crate::steps::{
     record_in_background, AddMethodForm, ContinueButton, LoadedList, RecordStatus, Recording,
@@ -205,71 +205,75 @@ pub fn ManagePayoutsStep(
         remove,
     };
 
-    let finish = if hide_continue_button {
-        view! { <RecordStatus state=state.recording on_retry=record testid="manage-payouts-record" /> }
+    let finish = move || {
+        if hide_continue_button {
+            view! { <RecordStatus state=state.recording on_retry=record testid="manage-payouts-record" /> }
+                .into_any()
+        } else {
+            let changed = state.changed;
+            view! {
+                <ContinueButton
+                    step=StepName::ManagePayouts
+                    ready=has_methods
+                    reason=t!(add_method_to_continue)
+                    status=Signal::derive(move || {
+                        if changed.get() { StepStatus::Completed } else { StepStatus::CompletedSaved }
+                    })
+                    testid="manage-payouts-continue"
+                />
+            }
             .into_any()
-    } else {
-        let changed = state.changed;
-        view! {
-            <ContinueButton
-                step=StepName::ManagePayouts
-                ready=has_methods
-                reason=t!(add_method_to_continue)
-                status=Signal::derive(move || {
-                    if changed.get() { StepStatus::Completed } else { StepStatus::CompletedSaved }
-                })
-                testid="manage-payouts-continue"
-            />
         }
-        .into_any()
     };
 
-    view! {
-        <ScreenCard testid="step-manage-payouts" title=step_title(StepName::ManagePayouts)>
-            <p class="pf-body">{t!(manage_payouts_intro)}</p>
-            <p class="pf-notice" role="status" data-testid="payout-methods-notice">
-                {move || state.notice.get()}
-            </p>
-            <section class="pf-section" aria-labelledby="pf-methods-heading">
-                <h2
-                    class="pf-subtitle"
-                    id="pf-methods-heading"
-                    tabindex="-1"
-                    node_ref=state.list_heading
-                >
-                    {t!(your_methods)}
-                </h2>
-                <LoadedList
-                    items=state.methods
-                    key=|m: &PayoutMethod| m.id
-                    row=move |method| method_row(method, row)
-                    testid="payout-methods"
-                    loading=t!(loading_methods)
-                    failed=t!(load_methods_failed)
-                    empty=t!(no_methods)
-                />
-                {move || {
-                    state
-                        .action_error
-                        .get()
-                        .map(|(key, details)| {
-                            view! {
-                                <ErrorAlert
-                                    message=key
-                                    details=details
-                                    testid="payout-methods-action-error"
-                                />
-                            }
-                        })
-                }}
-            </section>
-            <section class="pf-section" aria-labelledby="pf-add-method-heading">
-                <h2 class="pf-subtitle" id="pf-add-method-heading">
-                    {t!(add_method_heading)}
-                </h2>
-                <AddMethodForm on_added=on_added />
-            </section>
-            {finish}
-        </ScreenCard>
-    }
+    localized(move || {
+        view! {
+            <ScreenCard testid="step-manage-payouts" title=step_title(StepName::ManagePayouts)>
+                <p class="pf-body">{t!(manage_payouts_intro)}</p>
+                <p class="pf-notice" role="status" data-testid="payout-methods-notice">
+                    {move || state.notice.get()}
+                </p>
+                <section class="pf-section" aria-labelledby="pf-methods-heading">
+                    <h2
+                        class="pf-subtitle"
+                        id="pf-methods-heading"
+                        tabindex="-1"
+                        node_ref=state.list_heading
+                    >
+                        {t!(your_methods)}
+                    </h2>
+                    <LoadedList
+                        items=state.methods
+                        key=|m: &PayoutMethod| m.id
+                        row=move |method| method_row(method, row)
+                        testid="payout-methods"
+                        loading=t!(loading_methods)
+                        failed=t!(load_methods_failed)
+                        empty=t!(no_methods)
+                    />
+                    {move || {
+                        state
+                            .action_error
+                            .get()
+                            .map(|(key, details)| {
+                                view! {
+                                    <ErrorAlert
+                                        message=key
+                                        details=details
+                                        testid="payout-methods-action-error"
+                                    />
+                                }
+                            })
+                    }}
+                </section>
+                <section class="pf-section" aria-labelledby="pf-add-method-heading">
+                    <h2 class="pf-subtitle" id="pf-add-method-heading">
+                        {t!(add_method_heading)}
+                    </h2>
+                    <AddMethodForm on_added=on_added />
+                </section>
+                {finish()}
+            </ScreenCard>
+        }
+    })
 }

@@ -39,7 +39,7 @@ pub use attempt::Attempt;
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::forms::{amount_input, check_amount, field, quote, Reason, Rejected};
-use crate::i18n::{failure_details, step_title};
+use crate::i18n::{failure_details, localized, step_title};
 use crate::requests::Sender;
 use crate::t;
 use crate::ui::{focus_id_soon, focus_within, ErrorAlert, LoadingLine, ScreenCard};
@@ -166,22 +166,14 @@ impl Step {
         let link_amount = wallet.payout_link.as_ref().map(|link| link.amount);
         let withdrawable = wallet.withdrawable_amount;
         form.wallet.try_set(Some(wallet));
-        // What was typed before a change of language stays; otherwise the whole balance,
-        // to the default method.
-        let typed = form.typed.try_update_value(std::mem::take) == Some(true);
-        if let Some(amount) = link_amount {
-            form.amount.value.try_set(amount_input(amount));
-        } else if !typed {
-            form.amount.value.try_set(amount_input(withdrawable));
-        }
+        // The whole balance (or the link's amount), to the default method.
+        let amount = link_amount.unwrap_or(withdrawable);
+        form.amount.value.try_set(amount_input(amount));
         form.amount.error.try_set(None);
-        let chosen = form.method.value.try_get_untracked().unwrap_or_default();
-        if !typed || !list.iter().any(|m| m.id.to_string() == chosen) {
-            let preselect = list.iter().find(|m| m.default).or(list.first());
-            form.method
-                .value
-                .try_set(preselect.map(|m| m.id.to_string()).unwrap_or_default());
-        }
+        let preselect = list.iter().find(|m| m.default).or(list.first());
+        form.method
+            .value
+            .try_set(preselect.map(|m| m.id.to_string()).unwrap_or_default());
         form.methods.try_set(list.clone());
         let stored = Attempt::load(self.flow_id).map(|stored| {
             let method = list
@@ -447,15 +439,17 @@ pub fn PayoutStep(
         Stage::Blocked => blocked_notice().into_any(),
     };
 
-    view! {
-        <ScreenCard
-            testid="step-payout"
-            title=step_title(StepName::Payout)
-            busy=Signal::derive(move || stage.with(Stage::busy))
-        >
-            <div node_ref=root>{stage_view}</div>
-        </ScreenCard>
-    }
+    localized(move || {
+        view! {
+            <ScreenCard
+                testid="step-payout"
+                title=step_title(StepName::Payout)
+                busy=Signal::derive(move || stage.with(Stage::busy))
+            >
+                <div node_ref=root>{stage_view}</div>
+            </ScreenCard>
+        }
+    })
 }
 
 /// Focus follows the screen: the review, then the status, are announced by their heading.

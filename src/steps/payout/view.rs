@@ -38,23 +38,18 @@ pub struct FormState {
     pub amount: Field,
     /// The chosen method's id, and the error under the picker.
     pub method: Field,
-    /// Whether the amount was typed before the screen was re-created (a change of language):
-    /// the first load keeps it rather than offering the whole balance again.
-    pub typed: StoredValue<bool>,
 }
 
 impl FormState {
     /// Empty, before anything is fetched.
     pub fn new() -> Self {
         let form = Form::new(PREFIX);
-        let amount = form.field(field::AMOUNT, || t!(field_amount));
         FormState {
             form,
             wallet: RwSignal::new(None),
             methods: RwSignal::new(Vec::new()),
-            amount,
+            amount: form.field(field::AMOUNT, || t!(field_amount)),
             method: form.field(field::PAYOUT_METHOD_ID, || t!(field_payout_method)),
-            typed: StoredValue::new(!amount.text().is_empty()),
         }
     }
 
