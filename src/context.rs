@@ -245,6 +245,11 @@ pub fn provide_services(services: FlowServices) {
 /// the component.
 pub fn use_services() -> FlowServices {
     let mut services = expect_context::<ServicesHandle>().0.get_value();
-    services.api = services.api.scoped();
+    // Inside a view drawn again on a change of language, the requests belong to the component
+    // that draws it: a redraw must not abort them.
+    services.api = match crate::i18n::kept_owner() {
+        Some(owner) => owner.with(|| services.api.scoped()),
+        None => services.api.scoped(),
+    };
     services
 }

@@ -29,10 +29,16 @@ mod generated {
 
 /// The languages the app speaks (`Locale::en`, `Locale::es`), generated from `locales/`.
 pub use generated::i18n::Locale;
-use leptos::prelude::{untrack, ArcRwSignal, Get, IntoView, Set, Track};
+use leptos::prelude::{
+    provide_context, untrack, use_context, ArcRwSignal, Get, IntoView, LocalStorage, Owner, Set,
+    StoredValue, Track, UpdateValue, WithValue,
+};
+use leptos::reactive::owner::WeakOwner;
 #[doc(hidden)]
 pub use leptos_i18n::td_string;
 use leptos_i18n::Locale as _;
+use std::any::Any;
+use std::collections::HashMap;
 
 /// The text of a key in the current [`locale`]: `t!(retry)` is a `&'static str`;
 /// `t!(progress_step, current = 2, total = 3)` fills the placeholders and is a `String`.
@@ -133,13 +139,66 @@ pub fn locale_signal() -> ArcRwSignal<Locale> {
 /// from what the component made outside it (its signals, machines, resources and forms), so a
 /// change of language redraws the text and keeps where the user is: the stage of a step, what
 /// was typed, a saved answer, a request in flight. Built untracked: only the language redraws it.
+///
+/// A component drawn inside `view` (a Continue button, the add-method form) keeps its own state
+/// across the redraws with [`keep`], and its requests are tied to the component that called
+/// `localized` ([`kept_owner`]), not to the redrawn part: a change of language aborts nothing.
 pub fn localized<V: IntoView + 'static>(view: impl Fn() -> V + 'static) -> impl IntoView {
+    if let Some(owner) = Owner::current() {
+        provide_context(Kept(StoredValue::new_local(KeptInner {
+            owner: owner.downgrade(),
+            values: HashMap::new(),
+        })));
+    }
     // Views are drawn on this thread only; the wrapper lets a view hold `Rc`s.
     let (locale, view) = (locale_signal(), send_wrapper::SendWrapper::new(view));
     move || {
         locale.track();
         untrack(&*view)
     }
+}
+
+/// What the parts of a [`localized`] view keep across its redraws.
+#[derive(Clone, Copy)]
+struct Kept(StoredValue<KeptInner, LocalStorage>);
+
+struct KeptInner {
+    /// The owner `localized` was called under; kept state lives (and requests are tied) there.
+    owner: WeakOwner,
+    /// The state kept so far, by key.
+    values: HashMap<String, Box<dyn Any>>,
+}
+
+/// The owner of the [`localized`] view around the caller, if any: what its parts tie their
+/// requests to, so that a redraw does not abort them.
+pub fn kept_owner() -> Option<Owner> {
+    use_context::<Kept>()?
+        .0
+        .try_with_value(|k| k.owner.upgrade())?
+}
+
+/// The state a part of a [`localized`] view keeps across its redraws under `key` (unique on the
+/// screen): made by `make` the first time, under the view's owner, and the same value after
+/// each redraw. Outside a localized view, `make` runs as it is.
+pub fn keep<T: Clone + 'static>(key: &str, make: impl FnOnce() -> T) -> T {
+    let Some(kept) = use_context::<Kept>() else {
+        return make();
+    };
+    let found = kept.0.try_with_value(|k| {
+        let value = k.values.get(key)?.downcast_ref::<T>()?;
+        Some(value.clone())
+    });
+    if let Some(Some(value)) = found {
+        return value;
+    }
+    let Some(owner) = kept_owner() else {
+        return make();
+    };
+    let value = owner.with(make);
+    kept.0.try_update_value(|k| {
+        k.values.insert(key.to_owned(), Box::new(value.clone()));
+    });
+    value
 }
 
 /// Shows text in `locale` from now on, sets `<html lang>`, and re-renders what reads

@@ -178,16 +178,17 @@ impl Seen {
     }
 }
 
-fn services(server: &Rc<FakeServer>, clock: &Clock, seen: &Seen) -> FlowServices {
+/// The services of a step, over `client` (the fake server, or it behind a [`Gate`]).
+fn services(client: Client, clock: &Clock, seen: &Seen) -> FlowServices {
     let (posted, advanced) = (seen.posted.clone(), seen.advanced.clone());
-    let (complete_api, clock) = (server.client(), clock.clone());
+    let (complete_api, clock) = (client.clone(), clock.clone());
     FlowServices {
         bridge: Bridge::with_sink(
             FLOW_ID,
             Rc::new(move |m: &WindowMessage| posted.borrow_mut().push(m.clone())),
         ),
         complete_step: Rc::new(move |step| complete_api.complete_step("tok".into(), step)),
-        api: SessionApi::with_token(server.client(), "tok"),
+        api: SessionApi::with_token(client, "tok"),
         advance: Rc::new(move |flow| advanced.borrow_mut().push(flow)),
         signed_in: Rc::new(|_| {}),
         sleep: Rc::new(move |_| clock.sleep()),
@@ -208,9 +209,17 @@ fn mount_with<V: IntoView + 'static>(
     server: &Rc<FakeServer>,
     view: impl FnOnce() -> V + 'static,
 ) -> Mounted {
+    mount_over(server.client(), view)
+}
+
+/// [`mount_with`] over `client`.
+fn mount_over<V: IntoView + 'static>(
+    client: Client,
+    view: impl FnOnce() -> V + 'static,
+) -> Mounted {
     let root = container();
     let (clock, seen) = (Clock::default(), Seen::default());
-    let services = services(server, &clock, &seen);
+    let services = services(client, &clock, &seen);
     let app = mount_to(root.clone(), move || {
         provide_services(services);
         view()
@@ -842,6 +851,48 @@ async fn continue_unchanged_posts_completed_saved() {
     assert_eq!(m.seen.advanced.borrow()[0].next_step(), Some(&Step::Payout));
 }
 
+/// Issue 9: a change of language while Continue is recording the step keeps it recording: the
+/// redrawn button stays disabled (a second click cannot record the step again) and the host hears
+/// of the step once.
+#[wasm_bindgen_test]
+async fn a_change_of_language_while_continue_records_the_step_records_it_once() {
+    let server = FakeServer::new(0);
+    *server.flow.borrow_mut() = flow(&["manage-payouts", "payout"], &[]);
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    server.holds(StepName::ManagePayouts);
+    let gate = Gate::new(&server, "/complete");
+    let m = mount_over(client(gate.clone()), || {
+        view! { <ManagePayoutsStep hide_continue_button=false /> }
+    });
+    until("the list", || find(&m.root, "payout-methods").is_some()).await;
+    click(&m.root, "manage-payouts-continue");
+    until("the recording at the gate", || gate.waiting()).await;
+
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("Continue in Spanish", || {
+        find(&m.root, "manage-payouts-continue").and_then(|b| b.text_content())
+            == Some("Continuar".into())
+    })
+    .await;
+    let still_saving = disabled(&m.root, "manage-payouts-continue");
+    click(&m.root, "manage-payouts-continue");
+    gate.open();
+    until("advance", || !m.seen.advanced.borrow().is_empty()).await;
+    settle().await;
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert!(still_saving, "the redrawn Continue waits for the recording");
+    assert!(!gate.aborted.get(), "the recording was not aborted");
+    assert_eq!(
+        server.count("POST /api/flow/steps/manage-payouts/complete"),
+        1
+    );
+    assert_eq!(
+        m.seen.step_statuses().len(),
+        1,
+        "the host hears of the step once"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn continue_failure_offers_a_retry() {
     let server = FakeServer::new(0);
@@ -970,6 +1021,102 @@ async fn a_change_of_language_keeps_the_payout_on_review() {
     );
     assert_eq!(server.count("get_flow_wallet"), 1, "nothing fetched again");
     assert_eq!(server.count("create_flow_payout"), 0, "nothing sent");
+}
+
+/// The fake server behind a gate: a `POST` to a path ending in `held` waits until the test
+/// opens the gate, then reaches the server. Whether the app aborted it meanwhile is recorded.
+struct Gate {
+    server: Rc<FakeServer>,
+    held: &'static str,
+    open: RefCell<Vec<js_sys::Function>>,
+    aborted: Rc<std::cell::Cell<bool>>,
+}
+
+impl Gate {
+    fn new(server: &Rc<FakeServer>, held: &'static str) -> Rc<Self> {
+        Rc::new(Gate {
+            server: server.clone(),
+            held,
+            open: RefCell::default(),
+            aborted: Rc::default(),
+        })
+    }
+
+    fn waiting(&self) -> bool {
+        !self.open.borrow().is_empty()
+    }
+
+    fn open(&self) {
+        for resolve in self.open.take() {
+            resolve
+                .call0(&wasm_bindgen::JsValue::NULL)
+                .expect("resolve");
+        }
+    }
+}
+
+impl Transport for Gate {
+    fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>> {
+        let held = request.method == payout_model::endpoint::Method::Post
+            && request.url.ends_with(self.held);
+        if !held {
+            return self.server.send(request);
+        }
+        let mut resolve = None;
+        let promise = js_sys::Promise::new(&mut |res, _| resolve = Some(res));
+        self.open.borrow_mut().push(resolve.expect("resolve"));
+        let (server, aborted) = (self.server.clone(), self.aborted.clone());
+        Box::pin(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            if request
+                .abort
+                .as_ref()
+                .is_some_and(|signal| signal.aborted())
+            {
+                aborted.set(true);
+                return Err("The user aborted a request.".to_owned());
+            }
+            server.send(request).await
+        })
+    }
+}
+
+/// Issue 9: a change of language while a payout method is being added loses nothing: the form
+/// is drawn again in Spanish, the request goes on (not aborted), and once it answers the method
+/// is listed, the notice says so and the fields are empty. Before, the redrawn form's request
+/// was aborted: the server may have saved a method the screen never showed.
+#[wasm_bindgen_test]
+async fn a_change_of_language_while_adding_a_method_loses_nothing() {
+    let server = FakeServer::new(0);
+    *server.flow.borrow_mut() = flow(&["manage-payouts"], &[]);
+    server.holds(StepName::ManagePayouts);
+    let gate = Gate::new(&server, "/payout-methods");
+    let m = mount_over(client(gate.clone()), || {
+        view! { <ManagePayoutsStep hide_continue_button=false /> }
+    });
+    until("the form", || find(&m.root, "paypal-email").is_some()).await;
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the request at the gate", || gate.waiting()).await;
+
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("the form in Spanish", || {
+        find(&m.root, "add-method-submit").and_then(|b| b.text_content())
+            == Some("Agregando…".into())
+    })
+    .await;
+    gate.open();
+    until("the new method", || {
+        find(&m.root, "payout-methods").is_some()
+    })
+    .await;
+    let notice = text(&m.root, "payout-methods-notice");
+    let email = value(&m.root, "paypal-email");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert!(!gate.aborted.get(), "the request was not aborted");
+    assert_eq!(server.count("add_flow_payout_method"), 1);
+    assert_eq!(notice, "Se agregó PayPal · ada@example.com");
+    assert_eq!(email, "", "the saved method's fields are emptied");
 }
 
 #[wasm_bindgen_test]

@@ -6,6 +6,7 @@
 
 use crate::context::use_services;
 use crate::forms::{field, MethodInput, Rejected};
+use crate::i18n::keep;
 use crate::steps::{BankFields, BankFieldsState};
 use crate::t;
 use crate::ui::{Choice, ErrorAlert, Field, Form, RadioGroup, SubmitButton, TextField};
@@ -117,9 +118,12 @@ pub fn AddMethodForm(
     #[prop(into)]
     on_added: UnsyncCallback<PayoutMethod>,
 ) -> impl IntoView {
-    let api = use_services().api;
-    let form = Form::new(PREFIX);
-    let fields = MethodFields::new(&form);
+    // Kept across a change of language: a method being added is not lost when the form is
+    // drawn again.
+    let (api, form, fields) = keep("add-method", || {
+        let form = Form::new(PREFIX);
+        (use_services().api, form, MethodFields::new(&form))
+    });
     let submit = move || {
         let api = api.clone();
         form.submit(

@@ -10,7 +10,7 @@
 
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
-use crate::i18n::failure_details;
+use crate::i18n::{failure_details, keep};
 use crate::requests::Sender;
 use crate::t;
 use crate::ui::{Button, ErrorAlert, Spinner};
@@ -140,8 +140,11 @@ pub fn ContinueButton(
     #[prop(into)]
     testid: String,
 ) -> impl IntoView {
-    let services = use_services();
-    let state = Recording::new();
+    // Kept across a change of language: a recording in flight stays in flight (not recorded
+    // twice by a second click).
+    let (services, state) = keep(&format!("continue:{testid}"), || {
+        (use_services(), Recording::new())
+    });
     let go = move || {
         // Double-click safe: one recording at a time.
         if !ready.get_untracked() || state.sender.is_pending() {
@@ -189,8 +192,9 @@ pub fn RecordedContinue(
     #[prop(into)]
     testid: String,
 ) -> impl IntoView {
-    let services = use_services();
-    let state = Recording::new();
+    let (services, state) = keep(&format!("recorded:{testid}"), || {
+        (use_services(), Recording::new())
+    });
     let flow = StoredValue::new(flow);
     let go = UnsyncCallback::new(move |()| {
         if state.sender.is_pending() {

@@ -51,10 +51,15 @@ pub fn Button(
     /// A reference to the element, to move focus back to it.
     #[prop(optional)]
     node_ref: NodeRef<html::Button>,
+    /// The element id: a button that may have focus when its screen is drawn again (a change of
+    /// language) gets it back by its id.
+    #[prop(optional, into)]
+    id: Option<String>,
 ) -> impl IntoView {
     view! {
         <button
             node_ref=node_ref
+            id=id
             type="button"
             class=variant.class()
             data-testid=testid

@@ -64,6 +64,7 @@ pub fn account_row(account: BankAccount, row: Row) -> impl IntoView {
                     label=t!(remove)
                     on_click=move || row.confirming.set(Some(id))
                     testid="bank-account-remove"
+                    id=format!("bank-{id}-remove")
                     variant=ButtonVariant::Secondary
                     disabled=Signal::derive(move || row.busy.get().is_some())
                     described_by=label_id.clone()

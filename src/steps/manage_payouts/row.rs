@@ -53,6 +53,7 @@ pub fn method_row(method: PayoutMethod, row: Row) -> impl IntoView {
                             }
                         }
                         testid="payout-method-make-default"
+                        id=format!("method-{id}-make-default")
                         variant=ButtonVariant::Secondary
                         disabled=actions_disabled
                         described_by=label_id.clone()
@@ -111,6 +112,7 @@ pub fn method_row(method: PayoutMethod, row: Row) -> impl IntoView {
                     label=t!(remove)
                     on_click=move || row.confirming.set(Some(id))
                     testid="payout-method-remove"
+                    id=format!("method-{id}-remove")
                     variant=ButtonVariant::Secondary
                     disabled=actions_disabled
                     described_by=label_id.clone()
