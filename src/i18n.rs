@@ -39,6 +39,7 @@ pub use leptos_i18n::td_string;
 use leptos_i18n::Locale as _;
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The text of a key in the current [`locale`]: `t!(retry)` is a `&'static str`;
 /// `t!(progress_step, current = 2, total = 3)` fills the placeholders and is a `String`.
@@ -155,6 +156,24 @@ pub fn localized<V: IntoView + 'static>(view: impl Fn() -> V + 'static) -> impl 
     move || {
         locale.track();
         untrack(&*view)
+    }
+}
+
+/// Text worded when it is shown, in the language of that moment: what a signal keeps instead of
+/// a worded `String` (a notice, an action's error), so a view drawn again in another language
+/// words it again.
+#[derive(Clone)]
+pub struct Worded(Arc<dyn Fn() -> String + Send + Sync>);
+
+impl Worded {
+    /// Text that `word` words.
+    pub fn new(word: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        Worded(Arc::new(word))
+    }
+
+    /// The text, in the current language.
+    pub fn text(&self) -> String {
+        (self.0)()
     }
 }
 

@@ -893,6 +893,67 @@ async fn a_change_of_language_while_continue_records_the_step_records_it_once() 
     );
 }
 
+/// Issue 9: what the screen already says is said again in the new language: the notice of a
+/// saved change, and a field's error (worded again by the field's own check).
+#[wasm_bindgen_test]
+async fn a_change_of_language_words_the_notice_and_the_field_error_again() {
+    let server = FakeServer::new(0);
+    *server.flow.borrow_mut() = flow(&["manage-payouts"], &[]);
+    let m = manage_payouts(&server, false);
+    until("the form", || find(&m.root, "paypal-email").is_some()).await;
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the notice", || {
+        !text(&m.root, "payout-methods-notice").is_empty()
+    })
+    .await;
+    type_into(&m.root, "paypal-email", "bob@");
+    leave(&m.root, "paypal-email");
+    until("the field's error", || {
+        find(&m.root, "paypal-email-error").is_some()
+    })
+    .await;
+
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("the form in Spanish", || {
+        find(&m.root, "add-method-submit").and_then(|b| b.text_content())
+            == Some("Agregar método de pago".into())
+    })
+    .await;
+    let notice = text(&m.root, "payout-methods-notice");
+    let error = text(&m.root, "paypal-email-error");
+    assert_value(&m.root, "paypal-email", "bob@").await;
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert_eq!(notice, "Se agregó PayPal · ada@example.com");
+    assert_eq!(
+        error,
+        "Correo de PayPal debe ser un correo electrónico como nombre@ejemplo.com"
+    );
+
+    // The form's alert (a refusal no field took) too.
+    type_into(&m.root, "paypal-email", "bob@example.com");
+    let refusal = ApiError::refused(payout_model::Reason::RateLimited { retry_after: 30 });
+    server.fail_next(
+        "add_flow_payout_method",
+        Fail::Refuse(ApiFailure::Api(refusal)),
+    );
+    click(&m.root, "add-method-submit");
+    until("the alert", || find(&m.root, "add-method-error").is_some()).await;
+    assert!(text(&m.root, "add-method-error").contains("Too many tries. Wait 30 s"));
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("the form in Spanish", || {
+        find(&m.root, "add-method-submit").and_then(|b| b.text_content())
+            == Some("Agregar método de pago".into())
+    })
+    .await;
+    let alert = text(&m.root, "add-method-error");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert!(
+        alert.contains("Demasiados intentos. Espera 30 s"),
+        "{alert}"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn continue_failure_offers_a_retry() {
     let server = FakeServer::new(0);

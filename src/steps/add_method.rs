@@ -163,7 +163,7 @@ pub fn AddMethodForm(
                         view! {
                             <ErrorAlert
                                 message=t!(add_method_failed)
-                                details=details
+                                details=details.text()
                                 testid="add-method-error"
                             />
                         }

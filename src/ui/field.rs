@@ -67,6 +67,7 @@ pub fn TextField(
             field.error.try_set(error);
         }
     };
+    reword(field, check);
     // Takes `value` as the field's text (what the user typed, or pasted).
     let take = move |value: String| {
         field.value.set(value.clone());
@@ -157,6 +158,18 @@ pub fn TextField(
     }
 }
 
+/// A field drawn again (its screen in another language) that shows an error: its own check words
+/// the error again, in the new language. An error only the server found, which the check does
+/// not find, stays as the server said it.
+fn reword(field: Field, check: Option<Callback<String, Option<String>>>) {
+    if field.error.get_untracked().is_none() {
+        return;
+    }
+    if let Some(Some(error)) = check.and_then(|check| check.try_run(field.value.get_untracked())) {
+        field.error.set(Some(error));
+    }
+}
+
 /// A paste with spaces would be cut by `maxlength` before any `input` event: inserts it without
 /// them instead (the browser's own paste is cancelled) and answers the input's new value, or
 /// `None` when the paste had no spaces (the browser pastes it) or could not be inserted.
@@ -211,6 +224,7 @@ pub fn SelectField(
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let described_by = described_by(field, hint.is_some().then(|| hint_id.clone()), &error_id);
+    reword(field, check);
     let on_change = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         field.value.set(value.clone());

@@ -17,6 +17,7 @@
 
 use crate::api::{ApiFailure, LocalFuture};
 use crate::forms::{place_failure, Placed, Rejected};
+use crate::i18n::Worded;
 use crate::requests::Sender;
 use leptos::html;
 use leptos::prelude::*;
@@ -133,7 +134,7 @@ pub struct Form {
     /// The action the form's requests go through.
     sender: Sender,
     /// The form's alert: an error no field took.
-    pub alert: RwSignal<Option<String>>,
+    pub alert: RwSignal<Option<Worded>>,
     drafts: Option<Drafts>,
 }
 
@@ -225,14 +226,26 @@ impl Form {
         self.show(fields, place_failure(failure, &labels(fields)))
     }
 
-    /// [`Form::rejected`], the rest in the alert.
+    /// [`Form::rejected`], the rest in the alert (worded again in a new language).
     pub fn reject(self, fields: &[Field], rejected: &Rejected) {
-        self.alert.try_set(self.rejected(fields, rejected));
+        let rest = self.rejected(fields, rejected).map(|_| {
+            let (fields, rejected) = (fields.to_vec(), rejected.clone());
+            Worded::new(move || rejected.place(&labels(&fields)).rest.unwrap_or_default())
+        });
+        self.alert.try_set(rest);
     }
 
-    /// [`Form::failed`], the rest in the alert.
+    /// [`Form::failed`], the rest in the alert (worded again in a new language).
     pub fn fail(self, fields: &[Field], failure: &ApiFailure) {
-        self.alert.try_set(self.failed(fields, failure));
+        let rest = self.failed(fields, failure).map(|_| {
+            let (fields, failure) = (fields.to_vec(), failure.clone());
+            Worded::new(move || {
+                place_failure(&failure, &labels(&fields))
+                    .rest
+                    .unwrap_or_default()
+            })
+        });
+        self.alert.try_set(rest);
     }
 
     /// The submit of every form: clears the alert; with `input` wrong (the model's rules), each

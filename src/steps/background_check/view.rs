@@ -26,7 +26,7 @@ fn submit_error(form: Form) -> impl IntoView {
     move || {
         form.alert.get().map(|details| {
             view! {
-                <ErrorAlert message=t!(bgc_submit_failed) details=details testid="bgc-error" />
+                <ErrorAlert message=t!(bgc_submit_failed) details=details.text() testid="bgc-error" />
             }
         })
     }

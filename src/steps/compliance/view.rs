@@ -118,7 +118,7 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
                         view! {
                             <ErrorAlert
                                 message=t!(compliance_failed)
-                                details=details
+                                details=details.text()
                                 testid="compliance-error"
                             />
                         }

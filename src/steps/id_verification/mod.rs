@@ -32,7 +32,7 @@ mod slot;
 use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::forms::Reason;
-use crate::i18n::{failure_details, localized, rule_text, step_title};
+use crate::i18n::{failure_details, locale_signal, localized, rule_text, step_title};
 use crate::requests::Sender;
 use crate::steps::RecordedContinue;
 use crate::t;
@@ -96,11 +96,14 @@ struct Slot {
 
 impl Slot {
     fn new(side: DocumentSide, state: RwSignal<State>) -> Self {
-        let label = side_label(side);
+        // Worded in the language of the moment: a change of language words it again.
+        let locale = locale_signal();
         Slot {
             side,
             status: Memo::new(move |_| state.with(|s| s.slot(side).status)),
             error: Memo::new(move |_| {
+                locale.track();
+                let label = side_label(side);
                 state.with(|s| s.slot(side).error.as_ref().map(|e| slot_error(label, e)))
             }),
             preview: RwSignal::new(None),

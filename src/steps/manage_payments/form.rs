@@ -36,7 +36,7 @@ pub fn add_bank_form(
                             view! {
                                 <ErrorAlert
                                     message=t!(add_bank_failed)
-                                    details=details
+                                    details=details.text()
                                     testid="add-bank-error"
                                 />
                             }

@@ -16,9 +16,10 @@
 mod form;
 mod row;
 
+use crate::api::ApiFailure;
 use crate::context::{use_services, FlowServices};
 use crate::forms::bank_account_label;
-use crate::i18n::{failure_details, localized, step_title};
+use crate::i18n::{failure_details, localized, step_title, Worded};
 use crate::requests::{fetched, Fetched, Sender};
 use crate::steps::{
     record_in_background, BankFieldsState, ContinueButton, LoadedList, RecordStatus, Recording,
@@ -40,10 +41,10 @@ const PREFIX: &str = "pf-bank";
 #[derive(Clone, Copy)]
 struct State {
     accounts: Fetched<Vec<BankAccount>>,
-    notice: RwSignal<String>,
+    notice: RwSignal<Option<Worded>>,
     removals: Sender,
     confirming: RwSignal<Option<Uuid>>,
-    action_error: RwSignal<Option<String>>,
+    action_error: RwSignal<Option<ApiFailure>>,
     recording: Recording,
     list_heading: NodeRef<html::H2>,
     form: Form,
@@ -60,7 +61,7 @@ impl State {
                 let call = api.bank_accounts();
                 Box::pin(async move { call.await.map(|list| list.data) })
             }),
-            notice: RwSignal::new(String::new()),
+            notice: RwSignal::new(None),
             removals: Sender::new(),
             confirming: RwSignal::new(None),
             action_error: RwSignal::new(None),
@@ -80,9 +81,9 @@ impl State {
 
     /// A change the server has saved: say so, and record the step when the step keeps the
     /// user here and an account is left.
-    fn saved(self, services: &FlowServices, notice: String) {
+    fn saved(self, services: &FlowServices, notice: Worded) {
         self.action_error.try_set(None);
-        self.notice.try_set(notice);
+        self.notice.try_set(Some(notice));
         if self.hide_continue_button && self.has_accounts() {
             record_in_background(services, StepName::ManagePayments, self.recording);
         }
@@ -97,12 +98,13 @@ impl State {
             move |new| api.add_bank_account(new),
             move |account| {
                 self.bank.clear();
-                let label = bank_account_label(&account);
+                let label = account.clone();
                 self.accounts.update(|load| match load {
                     Some(Ok(list)) => list.push(account),
                     other => *other = Some(Ok(vec![account])),
                 });
-                self.saved(&services, t!(bank_account_added, label = &label));
+                let notice = move || t!(bank_account_added, label = bank_account_label(&label));
+                self.saved(&services, Worded::new(notice));
             },
         );
     }
@@ -125,12 +127,13 @@ impl State {
                             list.retain(|a| a.id != account.id);
                         }
                     });
-                    let label = bank_account_label(&account);
-                    self.saved(&services, t!(bank_account_removed, label = &label));
+                    let notice =
+                        move || t!(bank_account_removed, label = bank_account_label(&account));
+                    self.saved(&services, Worded::new(notice));
                     focus_node(self.list_heading);
                 }
                 Err(failure) => {
-                    self.action_error.try_set(Some(failure_details(&failure)));
+                    self.action_error.try_set(Some(failure));
                 }
             }
         });
@@ -194,7 +197,7 @@ pub fn ManagePaymentsStep(
             <ScreenCard testid="step-manage-payments" title=step_title(StepName::ManagePayments)>
                 <p class="pf-body">{t!(manage_payments_intro)}</p>
                 <p class="pf-notice" role="status" data-testid="bank-accounts-notice">
-                    {move || state.notice.get()}
+                    {move || state.notice.get().map(|notice| notice.text())}
                 </p>
                 <section class="pf-section" aria-labelledby="pf-banks-heading">
                     <h2
@@ -218,11 +221,11 @@ pub fn ManagePaymentsStep(
                         state
                             .action_error
                             .get()
-                            .map(|details| {
+                            .map(|failure| {
                                 view! {
                                     <ErrorAlert
                                         message=t!(remove_bank_failed)
-                                        details=details
+                                        details=failure_details(&failure)
                                         testid="bank-accounts-action-error"
                                     />
                                 }

@@ -24,7 +24,7 @@ mod row;
 use crate::api::{ApiFailure, LocalFuture};
 use crate::context::{use_services, FlowServices};
 use crate::forms::method_label;
-use crate::i18n::{failure_details, localized, step_title};
+use crate::i18n::{failure_details, localized, step_title, Worded};
 use crate::requests::{fetched, Fetched, Sender};
 use crate::steps::{
     record_in_background, AddMethodForm, ContinueButton, LoadedList, RecordStatus, Recording,
@@ -61,10 +61,10 @@ impl Action {
 struct State {
     methods: Fetched<Vec<PayoutMethod>>,
     changed: RwSignal<bool>,
-    notice: RwSignal<String>,
+    notice: RwSignal<Option<Worded>>,
     actions: Sender,
     confirming: RwSignal<Option<Uuid>>,
-    action_error: RwSignal<Option<(&'static str, String)>>,
+    action_error: RwSignal<Option<(Action, ApiFailure)>>,
     recording: Recording,
     list_heading: NodeRef<html::H2>,
     hide_continue_button: bool,
@@ -79,7 +79,7 @@ impl State {
                 Box::pin(async move { call.await.map(|list| list.data) })
             }),
             changed: RwSignal::new(false),
-            notice: RwSignal::new(String::new()),
+            notice: RwSignal::new(None),
             actions: Sender::new(),
             confirming: RwSignal::new(None),
             action_error: RwSignal::new(None),
@@ -91,7 +91,7 @@ impl State {
 
     /// A change the server has saved: show it, say so, and record the step when the step keeps
     /// the user here.
-    fn saved(self, services: &FlowServices, change: Change, notice: String) {
+    fn saved(self, services: &FlowServices, change: Change, notice: Worded) {
         let mut left = 0;
         self.methods.update(|load| {
             let list = match load.take() {
@@ -104,7 +104,7 @@ impl State {
         });
         self.changed.try_set(true);
         self.action_error.try_set(None);
-        self.notice.try_set(notice);
+        self.notice.try_set(Some(notice));
         if records_step(self.hide_continue_button, left) {
             record_in_background(services, StepName::ManagePayouts, self.recording);
         }
@@ -118,7 +118,8 @@ impl State {
             call,
             Action::MakeDefault,
             |list, method| {
-                let notice = t!(method_made_default, label = method_label(&method));
+                let notice =
+                    Worded::new(move || t!(method_made_default, label = method_label(&method)));
                 (Change::Replaced(list.data), notice)
             },
         );
@@ -127,7 +128,8 @@ impl State {
     fn remove(self, services: &FlowServices, method: PayoutMethod) {
         let call = services.api.remove_payout_method(method.id);
         self.act(services, method, call, Action::Remove, |(), method| {
-            let notice = t!(method_removed, label = method_label(&method));
+            let label = method.clone();
+            let notice = Worded::new(move || t!(method_removed, label = method_label(&label)));
             (Change::Removed(method), notice)
         });
     }
@@ -140,7 +142,7 @@ impl State {
         method: PayoutMethod,
         call: LocalFuture<Result<T, ApiFailure>>,
         kind: Action,
-        done: impl FnOnce(T, PayoutMethod) -> (Change, String) + 'static,
+        done: impl FnOnce(T, PayoutMethod) -> (Change, Worded) + 'static,
     ) {
         if self.actions.is_pending() {
             return;
@@ -158,8 +160,7 @@ impl State {
                     focus_node(self.list_heading);
                 }
                 Err(failure) => {
-                    let details = failure_details(&failure);
-                    self.action_error.try_set(Some((kind.failed(), details)));
+                    self.action_error.try_set(Some((kind, failure)));
                 }
             }
         });
@@ -182,7 +183,8 @@ pub fn ManagePayoutsStep(
     let on_added = {
         let services = services.clone();
         UnsyncCallback::new(move |method: PayoutMethod| {
-            let notice = t!(method_added, label = method_label(&method));
+            let label = method.clone();
+            let notice = Worded::new(move || t!(method_added, label = method_label(&label)));
             state.saved(&services, Change::Added(method), notice);
         })
     };
@@ -231,7 +233,7 @@ pub fn ManagePayoutsStep(
             <ScreenCard testid="step-manage-payouts" title=step_title(StepName::ManagePayouts)>
                 <p class="pf-body">{t!(manage_payouts_intro)}</p>
                 <p class="pf-notice" role="status" data-testid="payout-methods-notice">
-                    {move || state.notice.get()}
+                    {move || state.notice.get().map(|notice| notice.text())}
                 </p>
                 <section class="pf-section" aria-labelledby="pf-methods-heading">
                     <h2
@@ -255,11 +257,11 @@ pub fn ManagePayoutsStep(
                         state
                             .action_error
                             .get()
-                            .map(|(key, details)| {
+                            .map(|(kind, failure)| {
                                 view! {
                                     <ErrorAlert
-                                        message=key
-                                        details=details
+                                        message=kind.failed()
+                                        details=failure_details(&failure)
                                         testid="payout-methods-action-error"
                                     />
                                 }

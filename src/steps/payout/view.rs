@@ -245,7 +245,7 @@ pub fn payout_form(
                             view! {
                                 <ErrorAlert
                                     message=t!(payout_refused)
-                                    details=details
+                                    details=details.text()
                                     testid="payout-form-error"
                                 />
                             }
