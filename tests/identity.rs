@@ -481,6 +481,34 @@ async fn resend_too_soon_shows_the_servers_message() {
     assert!(has(&m.root, "auth-code"), "still on the code stage");
 }
 
+/// Issue 9: sign-in's alert, shown before a change of language, is worded again in the new one.
+#[wasm_bindgen_test]
+async fn sign_ins_alert_is_worded_again_after_a_change_of_language() {
+    let fake = Fake::new(&["compliance"]);
+    fake.signed_out();
+    let m = mount_step(&fake, || view! { <AuthStep /> });
+    type_into(&m.root, "auth-phone", "(415) 433-2334");
+    fake.fail_next(
+        "send_code",
+        ApiFailure::Api(ApiError::refused(Reason::RateLimited { retry_after: 30 })),
+    );
+    click(&m.root, "auth-send-code");
+    wait_for(&m.root, "auth-error").await;
+    let english = text(&m.root, "auth-error");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("the alert in Spanish", || {
+        text(&m.root, "auth-error").contains("No pudimos enviarte un código.")
+    })
+    .await;
+    let spanish = text(&m.root, "auth-error");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert!(english.contains("Too many tries. Wait 30 s"), "{english}");
+    assert!(
+        spanish.contains("Demasiados intentos. Espera 30 s"),
+        "{spanish}"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn a_refusal_is_worded_from_its_reason_in_spanish() {
     // The server's English `message` is not shown: its `reason` is worded in the user's language.

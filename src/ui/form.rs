@@ -226,26 +226,34 @@ impl Form {
         self.show(fields, place_failure(failure, &labels(fields)))
     }
 
-    /// [`Form::rejected`], the rest in the alert (worded again in a new language).
-    pub fn reject(self, fields: &[Field], rejected: &Rejected) {
-        let rest = self.rejected(fields, rejected).map(|_| {
+    /// [`Form::rejected`], with the rest worded when shown (again in a new language).
+    pub fn rejected_worded(self, fields: &[Field], rejected: &Rejected) -> Option<Worded> {
+        self.rejected(fields, rejected).map(|_| {
             let (fields, rejected) = (fields.to_vec(), rejected.clone());
             Worded::new(move || rejected.place(&labels(&fields)).rest.unwrap_or_default())
-        });
-        self.alert.try_set(rest);
+        })
     }
 
-    /// [`Form::failed`], the rest in the alert (worded again in a new language).
-    pub fn fail(self, fields: &[Field], failure: &ApiFailure) {
-        let rest = self.failed(fields, failure).map(|_| {
+    /// [`Form::failed`], with the rest worded when shown (again in a new language).
+    pub fn failed_worded(self, fields: &[Field], failure: &ApiFailure) -> Option<Worded> {
+        self.failed(fields, failure).map(|_| {
             let (fields, failure) = (fields.to_vec(), failure.clone());
             Worded::new(move || {
                 place_failure(&failure, &labels(&fields))
                     .rest
                     .unwrap_or_default()
             })
-        });
-        self.alert.try_set(rest);
+        })
+    }
+
+    /// [`Form::rejected`], the rest in the alert.
+    pub fn reject(self, fields: &[Field], rejected: &Rejected) {
+        self.alert.try_set(self.rejected_worded(fields, rejected));
+    }
+
+    /// [`Form::failed`], the rest in the alert.
+    pub fn fail(self, fields: &[Field], failure: &ApiFailure) {
+        self.alert.try_set(self.failed_worded(fields, failure));
     }
 
     /// The submit of every form: clears the alert; with `input` wrong (the model's rules), each

@@ -5,7 +5,6 @@
 //! (`super`) renders the state, runs the effects and turns their outcomes back into events.
 
 use crate::api::ApiFailure;
-use crate::i18n::failure_details;
 use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, SignIn};
 use payout_model::{FlowState, Invalid, Reason, Timestamp, Validate};
 
@@ -130,8 +129,8 @@ pub enum Effect {
     ShowInvalid(Form, Invalid),
     /// The server refused the form: its field errors under the fields, the rest in the alert.
     ShowFailure(Form, ApiFailure),
-    /// The alert, with these details.
-    ShowError(Failure, String),
+    /// The alert, with the details of this failure (worded when shown), if any.
+    ShowError(Failure, Option<ApiFailure>),
     /// Ask for a code.
     SendCode(NewCode),
     /// Check the code.
@@ -197,7 +196,7 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
         (Some(Busy::Sending { resend }), Event::SendFailed(failure)) => {
             to.busy = None;
             if resend {
-                vec![ShowError(Failure::Resend, failure_details(&failure))]
+                vec![ShowError(Failure::Resend, Some(failure))]
             } else {
                 vec![ShowFailure(Form::Phone, failure)]
             }
@@ -220,7 +219,7 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
         // Not an answer the server gives to a profile; say so rather than loop.
         (Some(Busy::Creating), Event::Answered(SignIn::ProfileRequired)) => {
             to.busy = None;
-            vec![ShowError(Failure::SignIn, String::new())]
+            vec![ShowError(Failure::SignIn, None)]
         }
         (Some(Busy::Verifying | Busy::Creating), Event::Refused(failure))
             if link_unavailable(&failure).is_some() =>
@@ -437,7 +436,7 @@ mod tests {
         assert_eq!(state, code_stage());
         assert_eq!(
             effects,
-            vec![Effect::ShowError(Failure::Resend, "wrong code".into())]
+            vec![Effect::ShowError(Failure::Resend, Some(failure()))]
         );
     }
 
@@ -522,10 +521,7 @@ mod tests {
         let (state, effects) = next(&creating, Event::Answered(SignIn::ProfileRequired)).unwrap();
         assert_eq!(state.stage, Stage::Profile);
         assert_eq!(state.busy, None);
-        assert_eq!(
-            effects,
-            vec![Effect::ShowError(Failure::SignIn, String::new())]
-        );
+        assert_eq!(effects, vec![Effect::ShowError(Failure::SignIn, None)]);
     }
 
     #[test]

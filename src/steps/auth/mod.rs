@@ -30,7 +30,7 @@ mod view;
 
 use crate::context::{use_services, FlowServices};
 use crate::forms::Rejected;
-use crate::i18n::localized;
+use crate::i18n::{failure_details, localized, Worded};
 use crate::identity::seconds_until;
 use crate::requests::Sender;
 use crate::t;
@@ -165,8 +165,8 @@ struct Step {
     /// The forms' element, id prefix and drafts (one form shows at a time).
     form: FormHandle,
     /// What failed, for the form as a whole: (what, the server's or browser's words).
-    form_error: RwSignal<Option<(&'static str, String)>>,
-    notice: RwSignal<String>,
+    form_error: RwSignal<Option<(Failure, Worded)>>,
+    notice: RwSignal<Option<Worded>>,
     /// Bumped to stop a running countdown.
     countdown: StoredValue<u32>,
     /// The action the machine's requests go through.
@@ -189,19 +189,20 @@ impl Step {
                 self.form_error.try_set(None);
             }
             Effect::ClearNotice => {
-                self.notice.try_set(String::new());
+                self.notice.try_set(None);
             }
             Effect::ShowInvalid(form, invalid) => {
-                let rest = (self.form).rejected(&self.fields.of(form), &invalid.into());
+                let rest = (self.form).rejected_worded(&self.fields.of(form), &invalid.into());
                 self.alert(form, rest);
             }
             Effect::ShowFailure(form, failure) => {
-                let rest = self.form.failed(&self.fields.of(form), &failure);
+                let rest = self.form.failed_worded(&self.fields.of(form), &failure);
                 self.alert(form, rest);
             }
-            Effect::ShowError(failure, details) => {
-                self.form_error
-                    .try_set(Some((failure_text(failure), details)));
+            Effect::ShowError(failure, cause) => {
+                let details =
+                    Worded::new(move || cause.as_ref().map(failure_details).unwrap_or_default());
+                self.form_error.try_set(Some((failure, details)));
             }
             Effect::SendCode(new) => {
                 let call = self.services.api.send_code(new);
@@ -225,8 +226,8 @@ impl Step {
                 self.fields.code.error.try_set(None);
             }
             Effect::NoticeResent(sent) => {
-                self.notice
-                    .try_set(t!(code_resent_to, sent_to = sent_to(&sent)));
+                let notice = Worded::new(move || t!(code_resent_to, sent_to = sent_to(&sent)));
+                self.notice.try_set(Some(notice));
             }
             Effect::StartCountdown(resend_at) => self.count_down(resend_at),
             Effect::StopCountdown => self.stop_countdown(),
@@ -236,9 +237,9 @@ impl Step {
     }
 
     /// What no field of `form` took, in the alert.
-    fn alert(&self, form: Form, rest: Option<String>) {
-        let what = failure_text(form.failure());
-        self.form_error.try_set(rest.map(|r| (what, r)));
+    fn alert(&self, form: Form, rest: Option<Worded>) {
+        self.form_error
+            .try_set(rest.map(|rest| (form.failure(), rest)));
     }
 
     /// Sends a request through the step's action and dispatches the event it answers.
@@ -302,7 +303,7 @@ pub fn AuthStep(
         fields: AuthFields::new(&form, payee.is_some()),
         form,
         form_error: RwSignal::new(None),
-        notice: RwSignal::new(String::new()),
+        notice: RwSignal::new(None),
         countdown: StoredValue::new(0),
         requests: Sender::new(),
     });
@@ -372,14 +373,20 @@ pub fn AuthStep(
         view! {
             <ScreenCard testid="step-auth" title=t!(sign_in_title) busy=busy>
                 <p class="pf-notice" role="status" data-testid="auth-notice">
-                    {move || notice.get()}
+                    {move || notice.get().map(|notice| notice.text())}
                 </p>
                 {stage_view}
                 {move || {
                     form_error
                         .get()
-                        .map(|(what, details)| {
-                            view! { <ErrorAlert message=what details=details testid="auth-error" /> }
+                        .map(|(failure, details)| {
+                            view! {
+                                <ErrorAlert
+                                    message=failure_text(failure)
+                                    details=details.text()
+                                    testid="auth-error"
+                                />
+                            }
                         })
                 }}
             </ScreenCard>
