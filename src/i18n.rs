@@ -210,7 +210,7 @@ pub fn keep<T: Clone + 'static>(key: &str, make: impl FnOnce() -> T) -> T {
     if let Some(Some(value)) = found {
         return value;
     }
-    let Some(owner) = kept_owner() else {
+    let Some(owner) = kept.0.try_with_value(|k| k.owner.upgrade()).flatten() else {
         return make();
     };
     let value = owner.with(make);

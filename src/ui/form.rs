@@ -217,16 +217,17 @@ impl Form {
     }
 
     /// Puts what the form's own check found wrong on `fields`; answers the rest.
-    pub fn rejected(self, fields: &[Field], rejected: &Rejected) -> Option<String> {
+    fn rejected(self, fields: &[Field], rejected: &Rejected) -> Option<String> {
         self.show(fields, rejected.place(&labels(fields)))
     }
 
     /// Puts a failed request's 422 `fields` on `fields`; answers the rest.
-    pub fn failed(self, fields: &[Field], failure: &ApiFailure) -> Option<String> {
+    fn failed(self, fields: &[Field], failure: &ApiFailure) -> Option<String> {
         self.show(fields, place_failure(failure, &labels(fields)))
     }
 
-    /// [`Form::rejected`], with the rest worded when shown (again in a new language).
+    /// Puts what the form's own check found wrong on `fields`; answers the rest, worded when
+    /// shown (again in a new language).
     pub fn rejected_worded(self, fields: &[Field], rejected: &Rejected) -> Option<Worded> {
         self.rejected(fields, rejected).map(|_| {
             let (fields, rejected) = (fields.to_vec(), rejected.clone());
@@ -234,7 +235,8 @@ impl Form {
         })
     }
 
-    /// [`Form::failed`], with the rest worded when shown (again in a new language).
+    /// Puts a failed request's 422 `fields` on `fields`; answers the rest, worded when shown
+    /// (again in a new language).
     pub fn failed_worded(self, fields: &[Field], failure: &ApiFailure) -> Option<Worded> {
         self.failed(fields, failure).map(|_| {
             let (fields, failure) = (fields.to_vec(), failure.clone());
@@ -246,12 +248,12 @@ impl Form {
         })
     }
 
-    /// [`Form::rejected`], the rest in the alert.
+    /// [`Form::rejected_worded`], the rest in the alert.
     pub fn reject(self, fields: &[Field], rejected: &Rejected) {
         self.alert.try_set(self.rejected_worded(fields, rejected));
     }
 
-    /// [`Form::failed`], the rest in the alert.
+    /// [`Form::failed_worded`], the rest in the alert.
     pub fn fail(self, fields: &[Field], failure: &ApiFailure) {
         self.alert.try_set(self.failed_worded(fields, failure));
     }
