@@ -531,9 +531,14 @@ impl From<i64> for Arg {
 /// Reads of one value each ([`Batch::push_value`]) pushed one after another are sent as one
 /// statement, `SELECT (…), (…)`: on PostgreSQL each statement is a trip to the server, and a
 /// payout's checks are mostly such values (issue 10).
+///
+/// Writes that do not read each other's rows ([`Batch::writes_together`]) are sent to
+/// PostgreSQL as one statement too, each a data-modifying `WITH` of it: a transfer's six inserts
+/// and its balances' update, under its wallets' locks, one trip where they were seven.
 #[derive(Debug)]
 pub(crate) struct Batch {
     postgres: bool,
+    together: bool,
     statements: Vec<Statement>,
 }
 
@@ -591,7 +596,21 @@ impl Batch {
     pub(crate) fn new(conn: &sqlx::AnyConnection) -> Self {
         Self {
             postgres: is_postgres(conn),
+            together: false,
             statements: Vec::new(),
+        }
+    }
+
+    /// An empty batch of writes (`INSERT`, `UPDATE`, `DELETE`, each without `RETURNING`) where
+    /// none reads or changes a row another one writes, and whose answers are only their
+    /// changed-row counts: on PostgreSQL they are sent as one statement,
+    /// `WITH w0 AS (… RETURNING 1), … SELECT (SELECT count(*) FROM w0), …`. PostgreSQL runs the
+    /// parts of one statement on one snapshot, so a part would not see another's rows (the
+    /// foreign keys between them are checked at the statement's end, when all are written).
+    pub(crate) fn writes_together(conn: &sqlx::AnyConnection) -> Self {
+        Self {
+            together: true,
+            ..Self::new(conn)
         }
     }
 
@@ -670,6 +689,9 @@ impl Batch {
             return Ok(Answers(Vec::new()));
         }
         let count = self.statements.len();
+        if self.postgres && self.together && count > 1 {
+            return run_together(conn, self.statements).await;
+        }
         if self.postgres {
             let mut answers = Vec::with_capacity(count);
             for statement in self.statements {
@@ -695,6 +717,69 @@ impl Batch {
         }
         Ok(Answers(run_statements(conn, &sql, args, count).await?))
     }
+}
+
+/// The writes of a [`Batch::writes_together`] on PostgreSQL, as one statement
+/// ([`together_sql`]): each answer has its changed-row count and no rows.
+async fn run_together(
+    conn: &mut sqlx::AnyConnection,
+    statements: Vec<Statement>,
+) -> Result<Answers, Error> {
+    use sqlx::Row as _;
+    let (sql, args) = together_sql(statements)?;
+    let answer = run_statements(conn, &sql, args, 1).await?;
+    let row = answer
+        .first()
+        .and_then(|answer| answer.rows.first())
+        .ok_or_else(|| Error::Internal("writes sent together answered no row".to_owned()))?;
+    (0..row.len())
+        .map(|i| {
+            Ok(Answer {
+                rows: Vec::new(),
+                rows_affected: u64::try_from(row.try_get::<i64, _>(i)?)
+                    .map_err(|e| Error::Internal(e.to_string()))?,
+            })
+        })
+        .collect::<Result<_, Error>>()
+        .map(Answers)
+}
+
+/// `WITH w0 AS (… RETURNING 1), … SELECT (SELECT count(*) FROM w0), …` of `statements`, their
+/// placeholders numbered on across them, and their values; an error for a statement that is
+/// not a write without `RETURNING`.
+fn together_sql(statements: Vec<Statement>) -> Result<(String, Vec<Arg>), Error> {
+    let mut sql = String::from("WITH ");
+    let mut args = Vec::new();
+    let mut counts = String::from(" SELECT ");
+    for (i, statement) in statements.into_iter().enumerate() {
+        let Statement::Sql(write, write_args) = statement else {
+            return Err(Error::Internal(
+                "a read among writes sent together".to_owned(),
+            ));
+        };
+        let verb = write.trim_start().get(..6).unwrap_or_default();
+        if !["INSERT", "UPDATE", "DELETE"].contains(&verb) || write.contains("RETURNING") {
+            return Err(Error::Internal(format!(
+                "not a write without RETURNING, among writes sent together: {write}"
+            )));
+        }
+        if i > 0 {
+            sql.push_str(", ");
+            counts.push_str(", ");
+        }
+        sql.push_str(&format!("w{i} AS ("));
+        renumber(
+            &write,
+            &write_args,
+            Placeholders::Numbered,
+            &mut sql,
+            &mut args,
+        )?;
+        sql.push_str(" RETURNING 1)");
+        counts.push_str(&format!("(SELECT count(*) FROM w{i})"));
+    }
+    sql.push_str(&counts);
+    Ok((sql, args))
 }
 
 /// Reads on a connection of the pool, in one [`Batch`]: `push` adds the reads, `answer` takes
@@ -1201,6 +1286,7 @@ mod tests {
     fn values_read_together_are_one_statement() {
         let mut batch = Batch {
             postgres: true,
+            together: false,
             statements: Vec::new(),
         };
         let a = batch.push_value(
@@ -1233,6 +1319,78 @@ mod tests {
         );
         assert_eq!(sent.next().unwrap().0, "UPDATE t SET x = 1");
         assert_eq!(sent.next().unwrap().0, "SELECT (SELECT z FROM v)");
+    }
+
+    /// Writes sent together become one statement on PostgreSQL, each a `WITH` whose changed
+    /// rows are counted, their placeholders numbered on; a read among them is refused.
+    #[test]
+    fn writes_together_are_one_statement_on_postgres() {
+        let mut batch = Batch {
+            postgres: true,
+            together: true,
+            statements: Vec::new(),
+        };
+        batch.push(
+            "INSERT INTO t (a, b) VALUES ($1, $2)",
+            vec![Arg::from(1), Arg::from("b")],
+        );
+        batch.push("UPDATE u SET c = $1 WHERE d = $1", vec![Arg::from(3)]);
+        let (sql, args) = together_sql(batch.statements).unwrap();
+        assert_eq!(
+            sql,
+            "WITH w0 AS (INSERT INTO t (a, b) VALUES ($1, $2) RETURNING 1), \
+             w1 AS (UPDATE u SET c = $3 WHERE d = $4 RETURNING 1) \
+             SELECT (SELECT count(*) FROM w0), (SELECT count(*) FROM w1)"
+        );
+        assert_eq!(args.len(), 4);
+        for refused in ["SELECT a FROM t", "UPDATE t SET a = 1 RETURNING a"] {
+            let statements = vec![Statement::Sql(refused.to_owned(), Vec::new())];
+            assert!(together_sql(statements).is_err(), "{refused}");
+        }
+    }
+
+    /// On a database (SQLite, and PostgreSQL when `PAYOUT_SANDBOX_TEST_POSTGRES` is set): writes
+    /// sent together answer each its changed-row count, and one may refer to a row another of
+    /// them inserts (the foreign key is checked once all are written).
+    #[tokio::test]
+    async fn writes_together_answer_each_its_count() {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let urls = std::iter::once("sqlite::memory:".to_owned())
+            .chain(std::env::var("PAYOUT_SANDBOX_TEST_POSTGRES").ok());
+        for url in urls {
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            for table in [
+                "CREATE TEMP TABLE parent (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)",
+                "CREATE TEMP TABLE child (id BIGINT PRIMARY KEY, \
+                 parent BIGINT NOT NULL REFERENCES parent (id))",
+                "INSERT INTO parent (id, n) VALUES (1, 0), (2, 0), (3, 0)",
+            ] {
+                sqlx::query(table).execute(&mut conn).await.unwrap();
+            }
+            let mut batch = Batch::writes_together(&conn);
+            let inserted = batch.push(
+                "INSERT INTO parent (id, n) VALUES ($1, 0), ($2, 0)",
+                vec![Arg::from(10), Arg::from(11)],
+            );
+            let child = batch.push(
+                "INSERT INTO child (id, parent) VALUES ($1, $2)",
+                vec![Arg::from(1), Arg::from(10)],
+            );
+            let updated = batch.push(
+                "UPDATE parent SET n = n + $1 WHERE id IN ($2, $3, $4)",
+                vec![Arg::from(5), Arg::from(1), Arg::from(2), Arg::from(99)],
+            );
+            let answers = batch.run(&mut conn).await.unwrap();
+            let counts =
+                [inserted, child, updated].map(|at| answers.get(at).unwrap().rows_affected);
+            assert_eq!(counts, [2, 1, 2], "{url}");
+            let sum: i64 = sqlx::query_scalar("SELECT CAST(SUM(n) AS BIGINT) FROM parent")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(sum, 10, "{url}");
+        }
     }
 
     /// On a database: each value read together answers its own, `None` for a read that found

@@ -853,7 +853,7 @@ pub(crate) async fn write_transfer(
         check_balances(&net, balances)?;
     }
     let numbers = read.seqs(numbers_read, count)?;
-    let mut writes = Batch::new(conn);
+    let mut writes = Batch::writes_together(conn);
     let update = (!net.is_empty()).then(|| push_balance_update(&mut writes, &net));
     let mut rows = TransferRows::new();
     let transfer = rows.add(draft, &numbers, key, now)?;
