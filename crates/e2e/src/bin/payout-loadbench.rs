@@ -9,7 +9,10 @@
 //!   with a cold cache (a new browser profile for every run), the median of `--runs` runs, on
 //!   loopback and under a "slow 4G" profile (1.6 Mbit/s down, 750 kbit/s up, 150 ms round
 //!   trip, by Chromium's network emulation), side by side, and the app's time as a multiple of
-//!   the minimal app's.
+//!   the minimal app's;
+//! - where the app's time goes: one more cold load under slow 4G, with the page's and each
+//!   resource's request and answer times (the browser's resource timing) beside the moment it
+//!   became usable.
 //!
 //! ```text
 //! payout-loadbench --app URL --minimal URL --app-dist DIR --minimal-dist DIR [--runs 7]
@@ -41,6 +44,17 @@ const USABLE_RECORDER: &str = r#"(function () {
 /// Waits for [`USABLE_RECORDER`]'s time.
 const AWAIT_USABLE: &str = "var done = arguments[arguments.length - 1];
     window.__usable.then(done);";
+
+/// The page's and every resource's `[name, start, end, bytes on the wire]`, in milliseconds
+/// since navigation began (ids written `{id}`: a flow link is a capability).
+const TIMELINE: &str = r#"var ids = /[0-9a-f]{8}-[0-9a-f-]{27}/g;
+  var page = performance.getEntriesByType('navigation')[0];
+  var out = [[location.pathname.replace(ids, '{id}'), 0, page.responseEnd, page.transferSize]];
+  performance.getEntriesByType('resource').forEach(function (r) {
+    out.push([r.initiatorType + ' ' + r.name.replace(location.origin, '').replace(ids, '{id}'),
+              r.startTime, r.responseEnd, r.transferSize]);
+  });
+  return out;"#;
 
 /// A network profile: Chromium's `Network.emulateNetworkConditions`, or none.
 #[derive(Clone, Copy)]
@@ -113,8 +127,13 @@ async fn sizes(dist: &Path, extension: &str) -> Result<(u64, u64, u64)> {
     Ok(total)
 }
 
-/// One cold load of `url` under `profile`: milliseconds from navigation to usable.
-async fn load_once(url: &str, profile: Profile) -> Result<f64> {
+/// One cold load of `url` under `profile`: milliseconds from navigation to usable, and with
+/// `timeline`, the page's and its resources' times ([`TIMELINE`]).
+async fn load_once(
+    url: &str,
+    profile: Profile,
+    timeline: bool,
+) -> Result<(f64, Option<serde_json::Value>)> {
     let browser = Browser::start().await?;
     browser.cdp("Network.enable", json!({})).await?;
     if let Some((latency, down, up)) = profile.conditions {
@@ -138,8 +157,31 @@ async fn load_once(url: &str, profile: Profile) -> Result<f64> {
         .execute_async(AWAIT_USABLE, Vec::new())
         .await
         .with_context(|| format!("{url} never became usable"))?;
+    let entries = if timeline {
+        Some(browser.client.execute(TIMELINE, Vec::new()).await?)
+    } else {
+        None
+    };
     browser.close().await?;
-    usable.as_f64().context("a time in milliseconds")
+    Ok((usable.as_f64().context("a time in milliseconds")?, entries))
+}
+
+/// Prints a [`TIMELINE`]'s entries, then when the screen became usable.
+fn print_timeline(entries: &serde_json::Value, usable: f64) -> Result<()> {
+    for entry in entries.as_array().context("a timeline")? {
+        let field = |i: usize| entry.get(i).cloned().unwrap_or_default();
+        let name = field(0).as_str().unwrap_or_default().to_owned();
+        let (start, end) = (field(1).as_f64(), field(2).as_f64());
+        let bytes = field(3).as_u64().unwrap_or_default();
+        println!(
+            "  {:>6.0} → {:>6.0} ms  {:>9}  {name}",
+            start.unwrap_or_default(),
+            end.unwrap_or_default(),
+            kb(bytes)
+        );
+    }
+    println!("  {usable:>6.0} ms: sign-in's \"Send code\" usable");
+    Ok(())
 }
 
 fn median(mut times: Vec<f64>) -> f64 {
@@ -193,7 +235,7 @@ async fn main() -> Result<()> {
         for url in [&args.app, &args.minimal] {
             let mut times = Vec::with_capacity(args.runs);
             for _ in 0..args.runs {
-                times.push(load_once(url, profile).await?);
+                times.push(load_once(url, profile, false).await?.0);
             }
             medians.push(median(times));
         }
@@ -211,5 +253,15 @@ async fn main() -> Result<()> {
             }
         );
     }
+    let slow = PROFILES
+        .into_iter()
+        .find(|p| p.conditions.is_some())
+        .context("a slow profile")?;
+    println!(
+        "where the app's time goes: one more cold load under {}",
+        slow.name
+    );
+    let (usable, entries) = load_once(&args.app, slow, true).await?;
+    print_timeline(&entries.context("a timeline")?, usable)?;
     Ok(())
 }
