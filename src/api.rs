@@ -126,6 +126,7 @@ impl Transport for FetchTransport {
             body,
             abort,
         } = request;
+        let early = take_early(method, &url, &body);
         // `fetch` itself, not a wrapper crate: the wrapper cost the release wasm kilobytes of
         // builders and error formatting the app never used (issue 9, wasm size).
         let prepared = (|| -> Result<web_sys::RequestInit, JsValue> {
@@ -152,7 +153,10 @@ impl Transport for FetchTransport {
         })();
         Box::pin(async move {
             let init = prepared.map_err(js_text)?;
-            let promise = leptos::prelude::window().fetch_with_str_and_init(&url, &init);
+            let promise = match early {
+                Some(answer) => answer,
+                None => leptos::prelude::window().fetch_with_str_and_init(&url, &init),
+            };
             let response: web_sys::Response = JsFuture::from(promise)
                 .await
                 .map_err(js_text)?
@@ -171,6 +175,33 @@ impl Transport for FetchTransport {
             Ok(HttpResponse { status, body })
         })
     }
+}
+
+/// Where the flow page keeps the session request it sent while the app downloaded
+/// (`index.html`): `{url, body, answer}`, `answer` the promise `fetch` gave.
+const EARLY: &str = "__payoutFlowsEarly";
+
+/// The answer to the request the flow page sent early, when this one (`method`, `url`,
+/// `body`) is the very same: taken once. The page's record is removed at the first `POST` to
+/// its URL, whether taken or not, so its answer (a session token) does not stay in reach.
+fn take_early(method: Method, url: &str, body: &HttpBody) -> Option<js_sys::Promise> {
+    let (Method::Post, HttpBody::Json(text)) = (method, body) else {
+        return None;
+    };
+    let window: JsValue = leptos::prelude::window().into();
+    let key = JsValue::from_str(EARLY);
+    let early = js_sys::Reflect::get(&window, &key)
+        .ok()
+        .filter(JsValue::is_object)?;
+    let field = |name: &str| js_sys::Reflect::get(&early, &JsValue::from_str(name)).ok();
+    if field("url")?.as_string().as_deref() != Some(url) {
+        return None;
+    }
+    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+    if field("body")?.as_string().as_deref() != Some(text.as_str()) {
+        return None;
+    }
+    field("answer")?.dyn_into().ok()
 }
 
 /// What the browser says of a failure (`TypeError: Failed to fetch`).

@@ -1335,6 +1335,73 @@ async fn the_browsers_fetch_is_aborted_when_its_component_goes_away() {
     );
 }
 
+/// Puts on the window what the flow page keeps of the session request it sent early
+/// (`index.html`): its URL, its body, and an answer (200) of `answer`.
+fn page_sent_early(body: &str, answer: &str) {
+    let response = web_sys::Response::new_with_opt_str(Some(answer)).expect("a response");
+    let early = js_sys::Object::new();
+    for (key, value) in [
+        ("url", JsValue::from_str("/api/flow/sessions")),
+        ("body", JsValue::from_str(body)),
+        ("answer", js_sys::Promise::resolve(&response).into()),
+    ] {
+        js_sys::Reflect::set(&early, &JsValue::from_str(key), &value).expect("set");
+    }
+    js_sys::Reflect::set(&window(), &JsValue::from_str("__payoutFlowsEarly"), &early).expect("set");
+}
+
+/// Whether the page's record of its early request is still on the window.
+fn early_record_left() -> bool {
+    js_sys::Reflect::has(&window(), &JsValue::from_str("__payoutFlowsEarly")).expect("has")
+}
+
+/// The session the flow page asked for while the app downloaded (`index.html`, issue 12): the
+/// real client takes that answer when it sends the very same request, and only once; a request
+/// with another body goes to the server. Either way the page's record (a token's promise) is
+/// gone after the first session request. (The test server has no such endpoint: it answers
+/// 404.)
+#[wasm_bindgen_test]
+async fn the_session_the_page_asked_for_early_is_taken_once() {
+    let id = Uuid::try_parse(FLOW_ID).expect("uuid");
+    let new = || NewSession {
+        flow_id: id,
+        host_origin: None,
+    };
+    let session = Session {
+        token: "early-token".into(),
+        expires_at: chrono::DateTime::from_timestamp(1_900_000_000, 0).expect("a time"),
+        authenticated: false,
+        flow: flow(serde_json::json!(["payout"]), &[]),
+        host_origin: None,
+    };
+    let answer = serde_json::to_string(&session).expect("json");
+    let body = serde_json::to_string(&new()).expect("json");
+    page_sent_early(&body, &answer);
+
+    let api = payout_flows::api::Client::http();
+    let taken = api.create_session(new()).await.expect("the page's answer");
+    assert_eq!(taken.token, "early-token");
+    assert!(!early_record_left());
+    let again = api.create_session(new()).await;
+    assert!(
+        matches!(&again, Err(ApiFailure::Api(e)) if e.message.contains("404")),
+        "asked the server the second time: {again:?}"
+    );
+
+    // Sent with another body (another embedding origin): not the app's request.
+    let other = NewSession {
+        host_origin: Some("https://elsewhere.example".into()),
+        ..new()
+    };
+    page_sent_early(&serde_json::to_string(&other).expect("json"), &answer);
+    let asked = api.create_session(new()).await;
+    assert!(
+        matches!(&asked, Err(ApiFailure::Api(e)) if e.message.contains("404")),
+        "asked the server: {asked:?}"
+    );
+    assert!(!early_record_left());
+}
+
 /// A future the test answers when it chooses (a promise and its `resolve`), and whether it has
 /// answered.
 fn answered_later() -> (

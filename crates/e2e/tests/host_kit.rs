@@ -2,7 +2,8 @@
 //! compressed and preloaded; a flow standalone in a mobile app's WebView posts its messages to
 //! the app's native bridge; `embed.js`'s `setLocale()` switches the flow's language and its
 //! `onLoadError` names an unknown flow; an app's dark theme is the flow's look from its first
-//! paint.
+//! paint; the flow page asks for the session while the app downloads, and the app takes that
+//! answer, standalone and embedded.
 
 use anyhow::Result;
 use payout_e2e::{Browser, HostPage, Sandbox};
@@ -305,5 +306,81 @@ async fn an_apps_dark_theme_is_the_flows_look_from_its_first_paint() -> Result<(
         browser.text_of("[data-testid=brand-name]").await?,
         "Acme Payouts"
     );
+    browser.close().await
+}
+
+/// In the current document: the start of each session request and the end of the app's wasm
+/// download, in milliseconds since navigation (the browser's resource timing).
+async fn session_and_wasm_times(browser: &Browser) -> Result<(Vec<f64>, f64)> {
+    let times = browser
+        .eval(
+            r#"var entries = performance.getEntriesByType("resource");
+               return {
+                 sessions: entries.filter(function (e) {
+                   return /\/api\/flow\/sessions$/.test(e.name);
+                 }).map(function (e) { return e.startTime; }),
+                 wasm: entries.filter(function (e) {
+                   return /_bg\.wasm$/.test(e.name);
+                 }).map(function (e) { return e.responseEnd; })
+               };"#,
+        )
+        .await?;
+    let sessions = times["sessions"]
+        .as_array()
+        .map(|s| s.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    let wasm = times["wasm"][0].as_f64().unwrap_or_default();
+    Ok((sessions, wasm))
+}
+
+/// The session is asked for while the app downloads (issue 12, load speed): on a slow line
+/// the page's one session request starts before the app's wasm has arrived, and the app,
+/// once running, uses its answer rather than asking again.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_session_is_asked_for_while_the_app_downloads() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let flow = sandbox.create_flow(json!({"steps": ["payout"]})).await?;
+    let browser = Browser::start().await?;
+    browser.cdp("Network.enable", json!({})).await?;
+    // 100 ms a round trip, 1 MB/s down: the app's wasm takes the better part of a second.
+    browser
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": false, "latency": 100,
+                   "downloadThroughput": 1_000_000, "uploadThroughput": 500_000}),
+        )
+        .await?;
+    open_standalone(&browser, &flow).await?;
+    browser.wait_for("[data-testid=auth-send-code]").await?;
+    let (sessions, wasm_arrived) = session_and_wasm_times(&browser).await?;
+    assert_eq!(sessions.len(), 1, "one session request: {sessions:?}");
+    assert!(
+        sessions[0] < wasm_arrived,
+        "the session was asked for at {} ms, after the wasm arrived at {wasm_arrived} ms",
+        sessions[0]
+    );
+    browser.close().await
+}
+
+/// Embedded through `embed.js`, the page names the same embedding origin as the app: the app
+/// takes the page's session (one request, sent before the wasm arrived) and the host hears
+/// `ready`, which needs that origin confirmed by the server.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_embedded_flow_takes_the_session_its_page_asked_for() -> Result<()> {
+    let (_sandbox, host, link, browser) = manage_payouts_to_embed().await?;
+    browser.client.goto(&host.embedding(&link, true)).await?;
+    browser.host_messages_until("ready").await?;
+    browser
+        .wait_for("#flow iframe")
+        .await?
+        .enter_frame()
+        .await?;
+    browser
+        .wait_for("[data-testid=manage-payouts-continue]")
+        .await?;
+    let (sessions, wasm_arrived) = session_and_wasm_times(&browser).await?;
+    assert_eq!(sessions.len(), 1, "one session request: {sessions:?}");
+    assert!(sessions[0] < wasm_arrived, "{sessions:?} {wasm_arrived}");
+    browser.enter_top().await?;
     browser.close().await
 }
