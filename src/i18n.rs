@@ -465,6 +465,26 @@ mod tests {
         serde_json::from_str(json).expect("a locale file is a flat JSON object of strings")
     }
 
+    /// The flow page's loading screen (`index.html`, shown while the app downloads) says what
+    /// the app's own loading screen says, in each language the page knows.
+    #[test]
+    fn the_pages_loading_screen_says_what_the_apps_does() {
+        let page = include_str!("../index.html");
+        for (locale, json) in [
+            ("en", include_str!("../locales/en.json")),
+            ("es", include_str!("../locales/es.json")),
+        ] {
+            let texts = texts(json);
+            for key in ["loading_title", "loading_body"] {
+                let text = &texts[key];
+                assert!(
+                    page.contains(text.as_str()),
+                    "index.html lacks {locale}'s {key}: {text}"
+                );
+            }
+        }
+    }
+
     /// `{{ name }}` placeholders of one text.
     fn placeholders(text: &str) -> BTreeSet<String> {
         text.split("{{")

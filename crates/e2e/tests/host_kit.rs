@@ -2,8 +2,8 @@
 //! compressed and preloaded; a flow standalone in a mobile app's WebView posts its messages to
 //! the app's native bridge; `embed.js`'s `setLocale()` switches the flow's language and its
 //! `onLoadError` names an unknown flow; an app's dark theme is the flow's look from its first
-//! paint; the flow page asks for the session while the app downloads, and the app takes that
-//! answer, standalone and embedded.
+//! paint; while the app downloads the flow page paints the loading screen, in the link's
+//! language, and asks for the session, whose answer the app takes, standalone and embedded.
 
 use anyhow::Result;
 use payout_e2e::{Browser, HostPage, Sandbox};
@@ -382,5 +382,64 @@ async fn an_embedded_flow_takes_the_session_its_page_asked_for() -> Result<()> {
     assert_eq!(sessions.len(), 1, "one session request: {sessions:?}");
     assert!(sessions[0] < wasm_arrived, "{sessions:?} {wasm_arrived}");
     browser.enter_top().await?;
+    browser.close().await
+}
+
+/// The page paints the app's loading screen while the app downloads (issue 12, first paint):
+/// on a slow line the first contentful paint comes before the wasm has arrived, and once the
+/// app runs it is the only screen (one `<main>`, the page's loading screen gone).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_loading_screen_paints_before_the_app_arrives() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let flow = sandbox.create_flow(json!({"steps": ["payout"]})).await?;
+    let browser = Browser::start().await?;
+    browser.cdp("Network.enable", json!({})).await?;
+    browser
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": false, "latency": 100,
+                   "downloadThroughput": 1_000_000, "uploadThroughput": 500_000}),
+        )
+        .await?;
+    open_standalone(&browser, &flow).await?;
+    browser.wait_for("[data-testid=auth-send-code]").await?;
+    let (_, wasm_arrived) = session_and_wasm_times(&browser).await?;
+    let page = browser
+        .eval(
+            r#"var paint = performance.getEntriesByName("first-contentful-paint")[0];
+               return {painted: paint ? paint.startTime : null,
+                       mains: document.querySelectorAll("main").length,
+                       boot: !!document.getElementById("pf-boot")};"#,
+        )
+        .await?;
+    let painted = page["painted"].as_f64().unwrap_or(f64::MAX);
+    assert!(
+        painted < wasm_arrived,
+        "first paint at {painted} ms, after the wasm arrived at {wasm_arrived} ms"
+    );
+    assert_eq!(page["mains"], 1, "{page}");
+    assert_eq!(page["boot"], false, "{page}");
+    browser.close().await
+}
+
+/// The page's loading screen speaks the language the app will start in (the link's
+/// `?locale=`), and stays while the app cannot arrive (here its wasm is blocked).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_loading_screen_speaks_the_links_language() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let flow = sandbox.create_flow(json!({"steps": ["payout"]})).await?;
+    let browser = Browser::start().await?;
+    browser.cdp("Network.enable", json!({})).await?;
+    browser
+        .cdp("Network.setBlockedURLs", json!({"urls": ["*_bg.wasm"]}))
+        .await?;
+    let link = flow["link"].as_str().unwrap_or_default();
+    browser.client.goto(&format!("{link}?locale=es")).await?;
+    browser.wait_for("html[lang=es]").await?;
+    assert_eq!(browser.text_of("#pf-boot h1").await?, "Cargando…");
+    assert_eq!(
+        browser.text_of("#pf-boot .pf-status").await?,
+        "Preparando tu flujo."
+    );
     browser.close().await
 }

@@ -11,8 +11,8 @@
 //!   trip, by Chromium's network emulation), side by side, and the app's time as a multiple of
 //!   the minimal app's;
 //! - where the app's time goes: one more cold load under slow 4G, with the page's and each
-//!   resource's request and answer times (the browser's resource timing) beside the moment it
-//!   became usable.
+//!   resource's request and answer times (the browser's resource timing) and the first paints
+//!   beside the moment it became usable.
 //!
 //! ```text
 //! payout-loadbench --app URL --minimal URL --app-dist DIR --minimal-dist DIR [--runs 7]
@@ -45,14 +45,18 @@ const USABLE_RECORDER: &str = r#"(function () {
 const AWAIT_USABLE: &str = "var done = arguments[arguments.length - 1];
     window.__usable.then(done);";
 
-/// The page's and every resource's `[name, start, end, bytes on the wire]`, in milliseconds
-/// since navigation began (ids written `{id}`: a flow link is a capability).
+/// The page's and every resource's `[name, start, end, bytes on the wire]`, and the first
+/// paints', in milliseconds since navigation began (ids written `{id}`: a flow link is a
+/// capability).
 const TIMELINE: &str = r#"var ids = /[0-9a-f]{8}-[0-9a-f-]{27}/g;
   var page = performance.getEntriesByType('navigation')[0];
   var out = [[location.pathname.replace(ids, '{id}'), 0, page.responseEnd, page.transferSize]];
   performance.getEntriesByType('resource').forEach(function (r) {
     out.push([r.initiatorType + ' ' + r.name.replace(location.origin, '').replace(ids, '{id}'),
               r.startTime, r.responseEnd, r.transferSize]);
+  });
+  performance.getEntriesByType('paint').forEach(function (p) {
+    out.push([p.name, p.startTime, p.startTime, 0]);
   });
   return out;"#;
 
