@@ -1714,6 +1714,31 @@ async fn wallet_load_failure_offers_a_retry() {
     loaded(&m).await;
 }
 
+/// Issue 9: the balance's load failure names its reason in the language of the moment: after
+/// a change of language its details read in the new language too.
+#[wasm_bindgen_test]
+async fn a_change_of_language_words_the_load_failure_again() {
+    clear_storage();
+    let server = paypal_server(5_000);
+    let refusal = ApiError::refused(payout_model::Reason::RateLimited { retry_after: 30 });
+    server.fail_next("get_flow_wallet", Fail::Refuse(ApiFailure::Api(refusal)));
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the error", || find(&m.root, "payout-load-error").is_some()).await;
+    assert!(text(&m.root, "payout-load-error").contains("Too many tries. Wait 30 s"));
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("the error in Spanish", || {
+        find(&m.root, "payout-load-error-retry").and_then(|b| b.text_content())
+            == Some("Volver a intentar".into())
+    })
+    .await;
+    let error = text(&m.root, "payout-load-error");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert!(
+        error.contains("Demasiados intentos. Espera 30 s"),
+        "{error}"
+    );
+}
+
 // Issue 8: the flow's minimum payout, a blocked user, and refusals of the capability model.
 
 fn blocked(w: FlowWallet) -> FlowWallet {

@@ -5,6 +5,7 @@
 //! their outcomes back into events.
 
 use super::attempt::Attempt;
+use crate::api::ApiFailure;
 use payout_model::money::{Cents, PayoutMethod, PayoutQuote, Transfer, TransferStatus};
 use uuid::Uuid;
 
@@ -24,8 +25,8 @@ pub struct Payout {
 pub enum Stage {
     /// Fetching the wallet and the payout methods.
     Loading,
-    /// That failed with this message.
-    LoadFailed(String),
+    /// That failed: the failure, worded when shown (in the language of the moment).
+    LoadFailed(ApiFailure),
     /// The amount and method form (or the empty and no-method states).
     Form,
     /// The review screen; Confirm sends.
@@ -33,7 +34,7 @@ pub enum Stage {
     /// The payout request is in flight.
     Sending(Payout),
     /// It may or may not have reached the server: only a retry with the same key is offered.
-    SendFailed(Payout, String),
+    SendFailed(Payout, ApiFailure),
     /// The server answered the transfer.
     Status(Transfer, Option<PayoutMethod>),
     /// The user may not pay out through the flow (issue 8): an explanation, nothing to do.
@@ -70,8 +71,8 @@ impl Stage {
 pub enum Event {
     /// Fetch the wallet and the methods (first, and on "Check again" / "Try again").
     Load,
-    /// Fetching failed with this message.
-    LoadFailed(String),
+    /// Fetching failed.
+    LoadFailed(ApiFailure),
     /// Fetched; with the attempt confirmed before a reload, if one is stored.
     Loaded(Option<Payout>),
     /// The user may not pay out (the wallet's `payout_block`, or a 403 `payout_blocked`).
@@ -87,7 +88,7 @@ pub enum Event {
     /// The server answered the transfer.
     Paid(Transfer),
     /// No answer, or a 5xx: the payout may have been made.
-    Unconfirmed(String),
+    Unconfirmed(ApiFailure),
     /// Refused (4xx): no payout was made with this key.
     Refused,
     /// A pending transfer fetched again.
@@ -224,13 +225,14 @@ mod tests {
         assert_eq!(next(&sending, Event::Load), None);
     }
 
+    fn offline() -> ApiFailure {
+        ApiFailure::Network("offline".into())
+    }
+
     #[test]
     fn an_unconfirmed_payout_is_retried_with_the_same_key_only() {
-        let failed = stage_after(
-            &Stage::Sending(payout()),
-            Event::Unconfirmed("offline".into()),
-        );
-        assert_eq!(failed, Stage::SendFailed(payout(), "offline".into()));
+        let failed = stage_after(&Stage::Sending(payout()), Event::Unconfirmed(offline()));
+        assert_eq!(failed, Stage::SendFailed(payout(), offline()));
         // No way back to the form: the amount and method of this attempt cannot change.
         assert_eq!(next(&failed, Event::Back), None);
         assert_eq!(next(&failed, Event::Reviewed(payout())), None);

@@ -157,7 +157,7 @@ impl Step {
                 return self.dispatch(Event::Blocked);
             }
             Loaded::Failed(failure) => {
-                return self.dispatch(Event::LoadFailed(failure_details(&failure)));
+                return self.dispatch(Event::LoadFailed(failure));
             }
             Loaded::Ready(wallet, list) => (wallet, list),
         };
@@ -204,7 +204,7 @@ impl Step {
                 Err(f) if f.api_error().map(|e| e.code) == Some(ErrorCode::PayoutBlocked) => {
                     Event::Blocked
                 }
-                Err(f) if f.may_have_happened() => Event::Unconfirmed(failure_details(&f)),
+                Err(f) if f.may_have_happened() => Event::Unconfirmed(f),
                 Err(failure) => {
                     this.show_refusal(&failure);
                     Event::Refused
@@ -409,10 +409,11 @@ pub fn PayoutStep(
             <LoadingLine text=t!(loading_balance) testid="payout-loading" />
         }
         .into_any(),
-        Stage::LoadFailed(details) => view! {
+        // Worded here, so a change of language words the failure again.
+        Stage::LoadFailed(failure) => view! {
             <ErrorAlert
                 message=t!(load_balance_failed)
-                details=details
+                details=failure_details(&failure)
                 testid="payout-load-error"
                 on_retry=reload
             />
@@ -429,8 +430,8 @@ pub fn PayoutStep(
         Stage::Sending(payout) => {
             review_screen(payout, ReviewPhase::Sending, confirm, back, retry).into_any()
         }
-        Stage::SendFailed(payout, details) => {
-            let phase = ReviewPhase::Unconfirmed(details);
+        Stage::SendFailed(payout, failure) => {
+            let phase = ReviewPhase::Unconfirmed(failure_details(&failure));
             review_screen(payout, phase, confirm, back, retry).into_any()
         }
         Stage::Status(transfer, method) => {
