@@ -1355,6 +1355,73 @@ fn early_record_left() -> bool {
     js_sys::Reflect::has(&window(), &JsValue::from_str("__payoutFlowsEarly")).expect("has")
 }
 
+/// The flow page's inline script (`index.html`) reads the flow id and writes the embedding
+/// page's origin exactly as the app does (`flow_id_from_path`, `Origin::of_url`), so its early
+/// session request is the app's own and the app takes its answer: the script's own code, run
+/// here, against the app's on the same inputs.
+#[wasm_bindgen_test]
+fn the_pages_early_request_reads_the_page_as_the_app_does() {
+    let page = include_str!("../index.html");
+    let start = page
+        .find("function originOf(url) {")
+        .expect("originOf in index.html");
+    let end = start + page[start..].find("\n        }\n").expect("its end") + 10;
+    let origin_of = js_sys::Function::new_with_args(
+        "url",
+        &format!("{}\nreturn originOf(url);", &page[start..end]),
+    );
+    for url in [
+        "https://host.example",
+        "https://Host.EXAMPLE:8443/path?q#f",
+        "http://localhost:3000/",
+        "  http://127.0.0.1:9/x ",
+        "https://host.example:443",
+        "null",
+        "",
+        "/relative",
+        "javascript:alert(1)",
+        "https://user@host.example",
+        "ftp://host.example",
+        "https://:443",
+        "https://host.example\\evil",
+        "https://ho st.example",
+        "chrome-extension://abc/page.html",
+    ] {
+        let js = origin_of
+            .call1(&JsValue::NULL, &JsValue::from_str(url))
+            .expect("runs")
+            .as_string();
+        let app = Origin::of_url(url).map(|o| o.as_str().to_owned());
+        assert_eq!(js, app, "{url:?}");
+    }
+
+    let line = page
+        .lines()
+        .find(|l| l.trim_start().starts_with("var path = "))
+        .expect("the path pattern in index.html");
+    let flow_id = js_sys::Function::new_with_args(
+        "p",
+        &format!("{line}\nvar id = path.exec(p); return id ? id[1].toLowerCase() : null;"),
+    );
+    let id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    for path in [
+        format!("/flow/{id}"),
+        format!("/flow/{id}/"),
+        format!("/flow/{}", id.to_uppercase()),
+        format!("/flow/{id}//"),
+        "/flow/not-a-flow-id-at-all-not-a-flow-id".to_owned(),
+        format!("/flow/{}", id.replace('-', "")),
+        "/demo".to_owned(),
+    ] {
+        let js = flow_id
+            .call1(&JsValue::NULL, &JsValue::from_str(&path))
+            .expect("runs")
+            .as_string();
+        let app = payout_flows::router::flow_id_from_path(&path).map(|u| u.to_string());
+        assert_eq!(js, app, "{path}");
+    }
+}
+
 /// The session the flow page asked for while the app downloaded (`index.html`, issue 12): the
 /// real client takes that answer when it sends the very same request, and only once; a request
 /// with another body goes to the server. Either way the page's record (a token's promise) is
