@@ -621,7 +621,16 @@ impl Batch {
 
     /// Adds statement `sql` with `args` for its `$1…`; its index in [`Batch::run`]'s answer.
     pub(crate) fn push(&mut self, sql: impl Into<String>, args: Vec<Arg>) -> usize {
-        self.statements.push(Statement::Sql(sql.into(), args));
+        let sql = sql.into();
+        // Checked on both databases (SQLite's tests too), though only PostgreSQL sends the
+        // writes as one statement; but for the release of a SQLite savepoint, which closes a
+        // SQLite batch of a group commit ([`crate::group_commit`]) and never reaches PostgreSQL.
+        debug_assert!(
+            !self.together || sql.starts_with("RELEASE ") || not_together(&sql).is_none(),
+            "{sql}: {:?}",
+            not_together(&sql)
+        );
+        self.statements.push(Statement::Sql(sql, args));
         self.statements.len() - 1
     }
 
@@ -744,24 +753,70 @@ async fn run_together(
         .map(Answers)
 }
 
+/// Why `sql` may not be one of [`Batch::writes_together`], if it may not: each must be an
+/// `INSERT … VALUES`, an `UPDATE` or a `DELETE` that reads no other table (no `SELECT`,
+/// `UPDATE … FROM`, `DELETE … USING`), with no `RETURNING` and no `ON CONFLICT` (whose update
+/// could meet a row another part inserts).
+fn not_together(sql: &str) -> Option<&'static str> {
+    let upper = sql.trim_start().to_ascii_uppercase();
+    let words: Vec<&str> = upper
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |word: &str| words.contains(&word);
+    match words.first().copied() {
+        Some("INSERT") if has("VALUES") && !has("SELECT") => {}
+        Some("UPDATE") if !has("FROM") && !has("SELECT") => {}
+        Some("DELETE") if !has("USING") && !has("SELECT") => {}
+        _ => return Some("not an INSERT … VALUES, UPDATE or DELETE reading no other table"),
+    }
+    if has("RETURNING") {
+        return Some("RETURNING");
+    }
+    if upper.contains("ON CONFLICT") {
+        return Some("ON CONFLICT");
+    }
+    None
+}
+
+/// The table an `UPDATE` or `DELETE` of writes sent together changes: two parts changing one
+/// table could meet the same row, which one statement may change only once.
+fn changed_table(sql: &str) -> Option<String> {
+    let upper = sql.trim_start().to_ascii_uppercase();
+    let mut words = upper.split_whitespace();
+    match words.next()? {
+        "UPDATE" => words.next().map(str::to_owned),
+        "DELETE" => words.nth(1).map(str::to_owned),
+        _ => None,
+    }
+}
+
 /// `WITH w0 AS (… RETURNING 1), … SELECT (SELECT count(*) FROM w0), …` of `statements`, their
-/// placeholders numbered on across them, and their values; an error for a statement that is
-/// not a write without `RETURNING`.
+/// placeholders numbered on across them, and their values; an error for a statement that may
+/// not be sent together ([`not_together`]), or for a second `UPDATE` or `DELETE` of one table.
 fn together_sql(statements: Vec<Statement>) -> Result<(String, Vec<Arg>), Error> {
     let mut sql = String::from("WITH ");
     let mut args = Vec::new();
     let mut counts = String::from(" SELECT ");
+    let mut changed = Vec::new();
     for (i, statement) in statements.into_iter().enumerate() {
         let Statement::Sql(write, write_args) = statement else {
             return Err(Error::Internal(
                 "a read among writes sent together".to_owned(),
             ));
         };
-        let verb = write.trim_start().get(..6).unwrap_or_default();
-        if !["INSERT", "UPDATE", "DELETE"].contains(&verb) || write.contains("RETURNING") {
+        if let Some(why) = not_together(&write) {
             return Err(Error::Internal(format!(
-                "not a write without RETURNING, among writes sent together: {write}"
+                "{why}, among writes sent together: {write}"
             )));
+        }
+        if let Some(table) = changed_table(&write) {
+            if changed.contains(&table) {
+                return Err(Error::Internal(format!(
+                    "{table} changed twice, among writes sent together: {write}"
+                )));
+            }
+            changed.push(table);
         }
         if i > 0 {
             sql.push_str(", ");
@@ -1343,10 +1398,27 @@ mod tests {
              SELECT (SELECT count(*) FROM w0), (SELECT count(*) FROM w1)"
         );
         assert_eq!(args.len(), 4);
-        for refused in ["SELECT a FROM t", "UPDATE t SET a = 1 RETURNING a"] {
+        for refused in [
+            "SELECT a FROM t",
+            "UPDATE t SET a = 1 RETURNING a",
+            "INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2",
+            "INSERT INTO t (a) SELECT a FROM u",
+            "UPDATE t SET a = u.a FROM u WHERE t.id = u.id",
+            "DELETE FROM t USING u WHERE t.id = u.id",
+            "UPDATE t SET a = (SELECT max(a) FROM u)",
+        ] {
+            assert!(not_together(refused).is_some(), "{refused}");
             let statements = vec![Statement::Sql(refused.to_owned(), Vec::new())];
             assert!(together_sql(statements).is_err(), "{refused}");
         }
+        // One table changed twice: the parts could meet the same row.
+        let twice = [
+            "UPDATE t SET a = 1 WHERE id = 1",
+            "update t SET b = 2 WHERE id = 2",
+        ]
+        .map(|sql| Statement::Sql(sql.to_owned(), Vec::new()));
+        assert!(together_sql(twice.into()).is_err());
+        assert!(not_together("DELETE FROM t WHERE id = $1").is_none());
     }
 
     /// On a database (SQLite, and PostgreSQL when `PAYOUT_SANDBOX_TEST_POSTGRES` is set): writes
