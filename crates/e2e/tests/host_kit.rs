@@ -259,14 +259,20 @@ async fn on_load_error_tells_a_refused_frame_from_an_unreachable_server() -> Res
     browser.close().await
 }
 
-/// Records, in the same task that inserts them (a mutation observer runs before the browser
-/// paints), the computed colours of the first screen card's page background and of the first
-/// primary button: what the user sees on the first frame that shows them.
+/// Records the computed colours of the page background on the first frame that shows a screen
+/// card (the page's loading screen or the app's), and of the first primary button: what the
+/// user sees on the first frame that shows them. The background is read in an animation frame
+/// (the browser runs none while the page's stylesheets still block rendering, so not before the
+/// look is applied); the button in the task that inserts it (a mutation observer runs before
+/// the browser paints).
 const FIRST_PAINT_PROBE: &str = r#"window.firstPaint = {};
 new MutationObserver(function () {
   var seen = window.firstPaint;
-  if (!seen.background && document.querySelector(".pf-card")) {
-    seen.background = getComputedStyle(document.body).backgroundColor;
+  if (!seen.asked && document.querySelector(".pf-card")) {
+    seen.asked = true;
+    requestAnimationFrame(function () {
+      seen.background = getComputedStyle(document.body).backgroundColor;
+    });
   }
   var button = document.querySelector(".pf-button--primary");
   if (!seen.button && button) seen.button = getComputedStyle(button).backgroundColor;
@@ -292,6 +298,16 @@ async fn an_apps_dark_theme_is_the_flows_look_from_its_first_paint() -> Result<(
         .cdp(
             "Page.addScriptToEvaluateOnNewDocument",
             json!({"source": FIRST_PAINT_PROBE}),
+        )
+        .await?;
+    // A slow line: the page's loading screen is in the document well before its stylesheet
+    // has arrived, and the first frame must still be in the app's look.
+    browser.cdp("Network.enable", json!({})).await?;
+    browser
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": false, "latency": 100,
+                   "downloadThroughput": 1_000_000, "uploadThroughput": 500_000}),
         )
         .await?;
     open_standalone(&browser, &flow).await?;
