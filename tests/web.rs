@@ -548,6 +548,34 @@ async fn redirect_failed_completion_offers_retry_and_stays() {
     );
 }
 
+/// Issue 9: the redirect's failure to save names its reason in the language of the moment:
+/// after a change of language its details read in the new language too.
+#[wasm_bindgen_test]
+async fn a_change_of_language_words_the_redirects_failure_again() {
+    let log: Log = Rc::default();
+    let refusal = ApiError::refused(payout_model::Reason::RateLimited { retry_after: 30 });
+    let (services, _) = recording_services(&log, vec![Err(ApiFailure::Api(refusal))]);
+    let root = container();
+    let _app = mount_to(root.clone(), move || {
+        provide_services(services);
+        view! { <RedirectStep url=DEST /> }
+    });
+    until("the error", || find(&root, "redirect-error").is_some()).await;
+    assert!(text(&root, "redirect-error").contains("Too many tries. Wait 30 s"));
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("the error in Spanish", || {
+        find(&root, "redirect-retry").and_then(|b| b.text_content())
+            == Some("Volver a intentar".into())
+    })
+    .await;
+    let error = text(&root, "redirect-error");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert!(
+        error.contains("Demasiados intentos. Espera 30 s"),
+        "{error}"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn redirect_refuses_a_non_http_url() {
     let log: Log = Rc::default();

@@ -19,10 +19,11 @@ use payout_model::step::check_redirect_url;
 use payout_model::{FlowState, StepName, StepStatus};
 
 /// How recording the completion ended (while it is in flight, the step's action is pending).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Status {
-    /// Recording failed with this message; waiting for a retry.
-    Failed(String),
+    /// Recording failed; waiting for a retry. Worded when shown, so a change of language words
+    /// it again.
+    Failed(ApiFailure),
     /// Recorded; navigating away.
     Leaving,
 }
@@ -92,10 +93,12 @@ pub fn RedirectStep(
             </p>
         }
         .into_any(),
-        (false, Some(Status::Failed(message))) => view! {
+        (false, Some(Status::Failed(failure))) => view! {
             <div class="pf-alert" role="alert" data-testid="redirect-error">
                 <p>{t!(redirect_failed)}</p>
-                <p class="pf-details">{t!(error_details, message = &message)}</p>
+                <p class="pf-details">
+                    {t!(error_details, message = &failure_details(&failure))}
+                </p>
             </div>
         }
         .into_any(),
@@ -158,7 +161,7 @@ fn leave(services: &FlowServices, url: &str, recorded: Result<FlowState, ApiFail
             (services.navigate)(url);
             Status::Leaving
         }
-        Err(failure) => Status::Failed(failure_details(&failure)),
+        Err(failure) => Status::Failed(failure),
     }
 }
 
