@@ -1348,6 +1348,37 @@ async fn camera_takes_a_photo() {
     assert_eq!(documents[0].content_type, "image/jpeg");
 }
 
+/// Issue 9: a change of language while the camera is open leaves it open. The slot drawn anew
+/// shows the live picture, and "Take photo" takes it.
+#[wasm_bindgen_test]
+async fn a_change_of_language_leaves_the_camera_open() {
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    open_camera(&m, "selfie").await;
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    let live = || {
+        find_all(&m.root, "video")
+            .into_iter()
+            .filter_map(|v| v.dyn_into::<web_sys::HtmlVideoElement>().ok())
+            .find(|v| !v.hidden() && v.video_width() > 0)
+    };
+    until_real("the live picture in the slot drawn in Spanish", 10, || {
+        live().is_some() && text(&m.root, "idv-capture") == "Tomar foto"
+    })
+    .await;
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    until_real("the live picture in English again", 10, || {
+        live().is_some() && text(&m.root, "idv-capture") == "Take photo"
+    })
+    .await;
+    click(&m.root, "idv-capture");
+    until_real("uploaded", 10, || {
+        text(&m.root, "idv-selfie-status") == "Uploaded"
+    })
+    .await;
+    assert_eq!(fake.documents.borrow()[0].side, DocumentSide::Selfie);
+}
+
 /// `navigator.mediaDevices.getUserMedia` replaced by a function with `body`, until dropped.
 struct StubCamera(js_sys::Object);
 

@@ -9,7 +9,7 @@
 //! A denied or missing camera says so in the slot; the file input stays.
 //!
 //! The camera is closed by "Take photo", "Cancel" or Escape; focus then goes back to the slot's
-//! "Use camera". Each slot's status line is a polite live region.
+//! "Use camera". A change of language leaves it open: the slot drawn anew gets its stream. Each slot's status line is a polite live region.
 //!
 //! Pictures uploaded before (after a reload) show as uploaded. With all three uploaded, "Submit
 //! for verification" asks for the decision: verified or needs review → Continue (the server
@@ -151,6 +151,11 @@ impl Held {
     fn set_stream(&self, stream: MediaStream) {
         self.stop_stream();
         self.0.borrow_mut().stream = Some(stream);
+    }
+
+    /// The camera's stream, while it is on.
+    fn stream(&self) -> Option<MediaStream> {
+        self.0.borrow().stream.clone()
     }
 
     /// Turns the camera off.
@@ -529,13 +534,28 @@ pub fn IdVerificationStep() -> impl IntoView {
     });
     let resuming = Memo::new(move |_| state.with(|s| s.stage == Stage::Deciding { resumed: true }));
 
-    // Drawn again in a new language: an open camera closes first (its video element is drawn
-    // anew), focus going back to the slot's "Use camera".
-    let drawn = std::cell::Cell::new(false);
+    // Drawn again in a new language, an open camera stays open: its stream goes to the slot's
+    // video element drawn anew (focus comes back to "Take photo" by its id).
+    for slot in slots {
+        let held = step.held;
+        leptos::prelude::Effect::new(move |_| {
+            let Some(video) = slot.video.get() else {
+                return;
+            };
+            let showing = state.with_untracked(|s| {
+                matches!(s.camera, Camera::Opening(side) | Camera::On(side) if side == slot.side)
+            });
+            if !showing || video.src_object().is_some() {
+                return;
+            }
+            if let Some(stream) = held.with_value(Held::stream) {
+                video.set_src_object(Some(&stream));
+                // Autoplay (muted, inline) starts it anyway; a refusal here is harmless.
+                let _ = video.play();
+            }
+        });
+    }
     localized(move || {
-        if drawn.replace(true) {
-            step.dispatch(Event::Escape);
-        }
         view! {
             <ScreenCard testid="step-id-verification" title=step_title(StepName::IdVerification) busy=busy>
                 {move || match result.get() {
