@@ -302,14 +302,7 @@ async fn an_apps_dark_theme_is_the_flows_look_from_its_first_paint() -> Result<(
         .await?;
     // A slow line: the page's loading screen is in the document well before its stylesheet
     // has arrived, and the first frame must still be in the app's look.
-    browser.cdp("Network.enable", json!({})).await?;
-    browser
-        .cdp(
-            "Network.emulateNetworkConditions",
-            json!({"offline": false, "latency": 100,
-                   "downloadThroughput": 1_000_000, "uploadThroughput": 500_000}),
-        )
-        .await?;
+    slow_line(&browser).await?;
     open_standalone(&browser, &flow).await?;
     browser
         .wait_for("[data-testid=manage-payouts-continue]")
@@ -323,6 +316,20 @@ async fn an_apps_dark_theme_is_the_flows_look_from_its_first_paint() -> Result<(
         "Acme Payouts"
     );
     browser.close().await
+}
+
+/// Puts `browser` on a slow line: 100 ms a round trip, 1 MB/s down, so the app's wasm takes the
+/// better part of a second while the page and its stylesheet arrive long before.
+async fn slow_line(browser: &Browser) -> Result<()> {
+    browser.cdp("Network.enable", json!({})).await?;
+    browser
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": false, "latency": 100,
+                   "downloadThroughput": 1_000_000, "uploadThroughput": 500_000}),
+        )
+        .await?;
+    Ok(())
 }
 
 /// In the current document: the start of each session request and the end of the app's wasm
@@ -357,15 +364,7 @@ async fn the_session_is_asked_for_while_the_app_downloads() -> Result<()> {
     let sandbox = Sandbox::start().await?;
     let flow = sandbox.create_flow(json!({"steps": ["payout"]})).await?;
     let browser = Browser::start().await?;
-    browser.cdp("Network.enable", json!({})).await?;
-    // 100 ms a round trip, 1 MB/s down: the app's wasm takes the better part of a second.
-    browser
-        .cdp(
-            "Network.emulateNetworkConditions",
-            json!({"offline": false, "latency": 100,
-                   "downloadThroughput": 1_000_000, "uploadThroughput": 500_000}),
-        )
-        .await?;
+    slow_line(&browser).await?;
     open_standalone(&browser, &flow).await?;
     browser.wait_for("[data-testid=auth-send-code]").await?;
     let (sessions, wasm_arrived) = session_and_wasm_times(&browser).await?;
@@ -409,14 +408,7 @@ async fn the_loading_screen_paints_before_the_app_arrives() -> Result<()> {
     let sandbox = Sandbox::start().await?;
     let flow = sandbox.create_flow(json!({"steps": ["payout"]})).await?;
     let browser = Browser::start().await?;
-    browser.cdp("Network.enable", json!({})).await?;
-    browser
-        .cdp(
-            "Network.emulateNetworkConditions",
-            json!({"offline": false, "latency": 100,
-                   "downloadThroughput": 1_000_000, "uploadThroughput": 500_000}),
-        )
-        .await?;
+    slow_line(&browser).await?;
     open_standalone(&browser, &flow).await?;
     browser.wait_for("[data-testid=auth-send-code]").await?;
     let (_, wasm_arrived) = session_and_wasm_times(&browser).await?;
