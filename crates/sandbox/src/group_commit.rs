@@ -518,6 +518,80 @@ mod tests {
 
     /// A runner that panics (an unwinding test build; release builds abort) answers its
     /// waiting callers that nothing was written, and the next transfer gets a new runner.
+    /// A payout of `cents` to user `user` of app `app_id` that the reporting threshold of 1,000
+    /// holds (none on file).
+    fn limited(app_id: Uuid, user: Uuid, cents: i64) -> TransferDraft {
+        TransferDraft {
+            user_id: Some(user),
+            reporting_limit: Some(crate::ledger::ReportingLimit {
+                since: DateTime::<Utc>::UNIX_EPOCH,
+                threshold: 1_000,
+                field: "amount",
+            }),
+            ..draft(app_id, cents)
+        }
+    }
+
+    /// Each limited payout of a group counts the ones written before it, in the group and
+    /// before it, whether the group is written together or one transfer at a time (one has an
+    /// after-write): payouts asked for at once cannot together pass the threshold. One refused
+    /// for its money counts nothing.
+    #[tokio::test]
+    async fn each_payout_of_a_group_counts_the_ones_before_it_towards_the_threshold() {
+        for one_at_a_time in [false, true] {
+            let (db, dir, app) = file_db().await;
+            let user = Uuid::new_v4();
+            sqlx::query(
+                "INSERT INTO users (id, app_id, first_name, last_name, email, country_code, \
+                 phone_number, status, verified, created) \
+                 VALUES ($1, $2, 'a', 'b', 'e', '1', '2', 'verified', 1, 0)",
+            )
+            .bind(user.to_string())
+            .bind(app.to_string())
+            .execute(&db)
+            .await
+            .unwrap();
+            let before = write_together(vec![job(&db, limited(app, user, 100), None)]).await;
+            assert!(before[0].is_ok(), "{:?}", before[0]);
+            let after: Option<AfterWrite<'static>> = one_at_a_time
+                .then(|| -> AfterWrite<'static> { Box::new(|_, _| Box::pin(async { Ok(()) })) });
+            let jobs = vec![
+                Job {
+                    after,
+                    ..job(&db, limited(app, user, 500), None)
+                },
+                job(&db, limited(app, user, 600), None),
+                job(&db, limited(app, user, 20_000), None),
+                job(&db, limited(app, user, 300), None),
+                job(&db, limited(app, user, 200), None),
+                job(&db, limited(app, user, 100), None),
+            ];
+            let outcomes = write_together(jobs).await;
+            let refused = |i: usize| {
+                matches!(
+                    outcomes[i],
+                    Err(LedgerError::ComplianceRequired {
+                        field: "amount",
+                        threshold: 1_000
+                    })
+                )
+            };
+            assert!(outcomes[0].is_ok(), "{:?}", outcomes[0]);
+            assert!(refused(1), "{one_at_a_time}: {:?}", outcomes[1]);
+            assert!(
+                matches!(outcomes[2], Err(LedgerError::Shortfall(_))),
+                "{:?}",
+                outcomes[2]
+            );
+            assert!(outcomes[3].is_ok(), "{:?}", outcomes[3]);
+            assert!(refused(4), "{one_at_a_time}: {:?}", outcomes[4]);
+            // 100 + 500 + 300 + 100: the threshold exactly is not past it.
+            assert!(outcomes[5].is_ok(), "{:?}", outcomes[5]);
+            assert_eq!(app_balance(&db, app).await, OPENING_BALANCE - 1_000);
+            close(db, &dir).await;
+        }
+    }
+
     #[tokio::test]
     async fn a_runner_that_panics_leaves_no_caller_waiting() {
         let (db, dir, app) = file_db().await;

@@ -24,7 +24,9 @@
 //! system and unbounded, they need no check, and as every payout on a rail touches its account,
 //! its row would queue every payout of every app. Their balance is the sum of their
 //! transactions. SQLite's write transaction holds the whole database, so none of this applies
-//! there.
+//! there. A payout the yearly reporting threshold holds ([`ReportingLimit`]) also locks its
+//! user's wallet, whether its balance moves or not, and reads the user's reportable payouts
+//! after the lock: the rule holds for payouts asked for at once.
 
 use crate::db::{
     begin_ledger_write, enum_from_text, for_update, from_millis, is_postgres_pool,
@@ -35,6 +37,7 @@ use crate::db::{
 use crate::error::Error;
 use crate::group_commit;
 use crate::pagination::Page;
+use crate::store::compliance::push_has_compliance;
 use crate::store::idempotency::IdempotencyKey;
 use crate::store::webhooks::{
     event_counter, hooks_by_app, push_hooks_read, record_event, EventRows, EventSlot,
@@ -172,6 +175,14 @@ pub(crate) enum LedgerError {
     Shortfall(Shortfall),
     /// A balance would leave the `i64` range; nothing was written.
     Overflow,
+    /// A payout would take its user past the app's reporting threshold with no tax data on
+    /// file ([`ReportingLimit`]); nothing was written. A 422 naming `field`.
+    ComplianceRequired {
+        /// The field the refusal names.
+        field: &'static str,
+        /// The app's threshold.
+        threshold: Cents,
+    },
     /// Anything else.
     Failed(Error),
 }
@@ -195,6 +206,9 @@ impl LedgerError {
         match self {
             LedgerError::Shortfall(s) => shortfall(s),
             LedgerError::Overflow => amount_out_of_range(),
+            LedgerError::ComplianceRequired { field, threshold } => {
+                Error::broke(field, Rule::ComplianceRequired { threshold })
+            }
             LedgerError::Failed(e) => e,
         }
     }
@@ -605,6 +619,71 @@ pub(crate) struct TransferDraft {
     pub metadata: Option<Metadata>,
     /// A payout that does not count towards the yearly reporting threshold (issue 11).
     pub tax_exempt: bool,
+    /// For a payout the reporting threshold holds, the threshold checked again where it is
+    /// written.
+    pub reporting_limit: Option<ReportingLimit>,
+}
+
+/// The yearly reporting threshold as a payout's write checks it (issue 11): the user's
+/// reportable payouts from the app since `since` (the start of the year, UTC), read again
+/// where the payout is written, with it must stay within `threshold` unless tax data is on
+/// file; else [`LedgerError::ComplianceRequired`]. On PostgreSQL the read comes after the
+/// user's wallet is locked (every payout that carries a limit locks it, whether or not its
+/// balance moves), on SQLite inside the write transaction, counting the payouts written
+/// before it in the same group: payouts asked for at once cannot together pass the threshold,
+/// which the rules' own read before the write (outside any lock) cannot promise.
+///
+/// Set by the payout rules ([`crate::service::payouts`]) only when no tax data was on file
+/// then: tax data, once given, stays.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReportingLimit {
+    /// The start of the payout's year.
+    pub since: DateTime<Utc>,
+    /// The app's threshold, as the rules read it.
+    pub threshold: Cents,
+    /// The field a refusal names.
+    pub field: &'static str,
+}
+
+/// Where a batch read what a [`ReportingLimit`] needs.
+#[derive(Clone, Copy)]
+struct LimitAt {
+    paid: ValueAt,
+    on_file: ValueAt,
+}
+
+impl LimitAt {
+    /// Adds to `batch` the reads `draft`'s limit needs, if it has one.
+    fn push(batch: &mut Batch, draft: &TransferDraft) -> Option<(Self, ReportingLimit, Uuid)> {
+        let (Some(limit), Some(user_id)) = (draft.reporting_limit, draft.user_id) else {
+            return None;
+        };
+        let at = LimitAt {
+            paid: push_reportable_payouts(batch, draft.app_id, user_id, limit.since),
+            on_file: push_has_compliance(batch, user_id),
+        };
+        Some((at, limit, user_id))
+    }
+
+    /// What the batch read: the user's reportable payouts, or `None` when tax data is on file
+    /// (no limit holds).
+    fn paid(self, read: &Answers) -> Result<Option<Cents>, Error> {
+        if read.value::<String>(self.on_file)?.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(read.value::<i64>(self.paid)?.unwrap_or(0)))
+    }
+}
+
+/// `Err` when `amount` on top of `paid` passes `limit`'s threshold.
+fn check_limit(limit: &ReportingLimit, paid: Cents, amount: Cents) -> Result<(), LedgerError> {
+    if paid.saturating_add(amount) > limit.threshold {
+        return Err(LedgerError::ComplianceRequired {
+            field: limit.field,
+            threshold: limit.threshold,
+        });
+    }
+    Ok(())
 }
 
 impl TransferDraft {
@@ -644,6 +723,7 @@ impl TransferDraft {
             external_data: ExternalData::default(),
             metadata: metadata.filter(|m| !m.is_null()),
             tax_exempt: false,
+            reporting_limit: None,
         }
     }
 }
@@ -831,26 +911,43 @@ pub(crate) async fn write_transfer(
     // every ledger write takes its locks in. On SQLite the read joins the batch.
     let mut balances = None;
     let mut balances_read = None;
-    if !net.is_empty() {
+    // A payout the reporting threshold holds locks its user's wallet too, moved or not: the
+    // lock every such payout of the user queues on before its limit is read.
+    let user_wallet = draft
+        .reporting_limit
+        .and(draft.user_id)
+        .filter(|_| reads.is_postgres())
+        .map(user_account);
+    let mut held = net.clone();
+    if let Some(wallet) = &user_wallet {
+        held.entry(wallet.as_str()).or_insert(0);
+    }
+    if !held.is_empty() {
         if reads.is_postgres() {
             let mut first = Batch::new(conn);
-            let at = push_balance_read(&mut first, &net);
+            let at = push_balance_read(&mut first, &held);
             let found = balances_of(first.run(&mut *conn).await?.get(at)?)?;
-            balances = Some(opened_balances(conn, &net, draft, now, found).await?);
+            balances = Some(opened_balances(conn, &held, draft, now, found).await?);
         } else {
-            balances_read = Some(push_balance_read(&mut reads, &net));
+            balances_read = Some(push_balance_read(&mut reads, &held));
         }
     }
     // The transfer's number and its transactions' in one go.
     let numbers_read = reads.push_next_seqs("ledger", count);
     let event = EventSlot::push_reads(&mut reads, draft.app_id);
+    let limit = LimitAt::push(&mut reads, draft);
     let read = reads.run(&mut *conn).await?;
     if let Some(at) = balances_read {
         let found = balances_of(read.get(at)?)?;
-        balances = Some(opened_balances(conn, &net, draft, now, found).await?);
+        balances = Some(opened_balances(conn, &held, draft, now, found).await?);
     }
     if let Some(balances) = &balances {
         check_balances(&net, balances)?;
+    }
+    if let Some((at, limit, _)) = limit {
+        if let Some(paid) = at.paid(&read)? {
+            check_limit(&limit, paid, draft.amount)?;
+        }
     }
     let numbers = read.seqs(numbers_read, count)?;
     let mut writes = Batch::writes_together(conn);
@@ -947,7 +1044,14 @@ pub(crate) async fn write_transfers_together(
         counters.iter().map(Arg::from).collect(),
     );
     let hooks_read = push_hooks_read(&mut reads, &apps);
+    // Each limited payout's reads (the same for every payout of one user and year).
+    let limits: Vec<_> = transfers
+        .iter()
+        .map(|t| LimitAt::push(&mut reads, t.draft))
+        .collect();
     let read = reads.run(&mut *conn).await?;
+    // Each limited user's reportable payouts, as the group's written ones add to them.
+    let mut paid: HashMap<PaidKey, Option<Cents>> = HashMap::new();
 
     let mut balances = match balances_read {
         Some(at) => balances_of(read.get(at)?)?,
@@ -983,7 +1087,7 @@ pub(crate) async fn write_transfers_together(
     let mut opened_users = user_account_rows();
     let mut rows = TransferRows::new();
     let mut events_rows = EventRows::new();
-    for (t, net) in transfers.iter().zip(nets) {
+    for ((t, net), limit_at) in transfers.iter().zip(nets).zip(limits) {
         let net = match net {
             Ok(net) => net,
             Err(e) => {
@@ -1005,12 +1109,26 @@ pub(crate) async fn write_transfers_together(
                 }
             }
         }
-        if let Err(e) = check_balances(&net, &balances) {
+        let limited = match limits_in(&read, &mut paid, t.draft, limit_at) {
+            Ok(limited) => limited,
+            Err(e) => {
+                outcomes.push(Err(e.into()));
+                continue;
+            }
+        };
+        let checked = check_balances(&net, &balances).and_then(|()| match &limited {
+            Some((limit, Some(before), _)) => check_limit(limit, *before, t.draft.amount),
+            _ => Ok(()),
+        });
+        if let Err(e) = checked {
             for account in opened {
                 balances.remove(&account);
             }
             outcomes.push(Err(e));
             continue;
+        }
+        if let Some((_, Some(before), key)) = limited {
+            paid.insert(key, Some(before.saturating_add(t.draft.amount)));
         }
         for (account, delta) in &net {
             if let Some(balance) = balances.get_mut(*account) {
@@ -1076,6 +1194,33 @@ pub(crate) async fn write_transfers_together(
         check_balances_updated(&total, written.get(at)?)?;
     }
     Ok(outcomes)
+}
+
+/// A user's reportable payouts in a group: the app, the user, the start of the year.
+type PaidKey = (Uuid, Uuid, DateTime<Utc>);
+
+/// For [`write_transfers_together`]: a limited payout's limit, its user's reportable payouts
+/// before it (`None`: tax data on file), and their key in `paid`, which holds what the group
+/// has added so far (read from `read` at the user's first payout of the group).
+fn limits_in(
+    read: &Answers,
+    paid: &mut HashMap<PaidKey, Option<Cents>>,
+    draft: &TransferDraft,
+    at: Option<(LimitAt, ReportingLimit, Uuid)>,
+) -> Result<Option<(ReportingLimit, Option<Cents>, PaidKey)>, Error> {
+    let Some((at, limit, user_id)) = at else {
+        return Ok(None);
+    };
+    let key = (draft.app_id, user_id, limit.since);
+    let before = match paid.get(&key) {
+        Some(before) => *before,
+        None => {
+            let before = at.paid(read)?;
+            paid.insert(key, before);
+            before
+        }
+    };
+    Ok(Some((limit, before, key)))
 }
 
 /// What a change does inside a transfer's write transaction once the transfer is written
@@ -1146,10 +1291,13 @@ pub(crate) async fn create_transfer_then(
         .await
     };
     match (written, key) {
-        // Another request with this key committed since the caller looked.
+        // Another request with this key committed since the caller looked (its money or its
+        // reportable amount then refuses this one).
         (Err(e), Some(key))
-            if matches!(&e, LedgerError::Shortfall(_))
-                || matches!(&e, LedgerError::Failed(e) if is_unique_violation(e)) =>
+            if matches!(
+                &e,
+                LedgerError::Shortfall(_) | LedgerError::ComplianceRequired { .. }
+            ) || matches!(&e, LedgerError::Failed(e) if is_unique_violation(e)) =>
         {
             let mut conn = db.acquire().await?;
             match key.earlier(&mut conn, app_id).await? {

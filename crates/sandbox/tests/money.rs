@@ -2406,6 +2406,77 @@ mod reporting_threshold {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// Payouts asked for at once, by the host and by the user's own flow, cannot together take
+    /// the user past the threshold while no tax data is on file: each one's sum of the year is
+    /// read again once the ledger holds the user's wallet, not only before.
+    #[tokio::test]
+    async fn payouts_at_once_cannot_together_cross_the_threshold() {
+        let app = Arc::new(TestApp::with_file_db().await);
+        refill(&app, 100_000).await;
+        // The user's balance is within the threshold: their flow asks for no tax data.
+        let (flow_id, token) = flow_with_balance(&app, 1_000, 1_000, json!(["payout"])).await;
+        let flow = ok(app
+            .get(&format!("/api/v2/flows/{flow_id}"), Auth::App)
+            .await);
+        let user = flow["user_id"].as_str().unwrap().to_owned();
+        let token = Arc::new(token);
+        let mut tasks = Vec::new();
+        // Funded by the app (its wallet moves, not the user's), from the user's wallet, and the
+        // user's own.
+        for i in 0..18 {
+            let app = Arc::clone(&app);
+            let (user, token) = (user.clone(), Arc::clone(&token));
+            tasks.push(tokio::spawn(async move {
+                match i % 3 {
+                    0 => pay(&app, &user, 600, false).await,
+                    1 => {
+                        let body = json!({"user_id": user, "amount": 600, "platform": "paypal"});
+                        app.post("/api/v2/payouts", Auth::App, body).await
+                    }
+                    _ => flow_payout(&app, &token, 600, &format!("at-once-{i}")).await,
+                }
+            }));
+        }
+        let mut paid = 0;
+        for task in tasks {
+            let res = task.await.unwrap();
+            if res.status.as_u16() == 200 {
+                paid += 1;
+                continue;
+            }
+            // Once a payout is in, the flow asks for tax data before its own.
+            if res.status.as_u16() == 403 {
+                res.assert_error(403, "step_not_allowed");
+                continue;
+            }
+            // The host's payouts name the user; the flow's name the amount. The user's balance
+            // may refuse them too (1,000 pays one 600).
+            let field = if res.json()["fields"][0]["field"] == "user_id" {
+                "user_id"
+            } else {
+                "amount"
+            };
+            let rule = res.assert_invalid_rule(field);
+            let compliance = json!({"code": "compliance_required", "threshold": 1_000});
+            assert!(
+                rule == compliance
+                    || rule["code"] == "at_most_balance"
+                    || rule["code"] == "insufficient_funds",
+                "{rule}"
+            );
+        }
+        assert_eq!(paid, 1, "600 twice is past the threshold of 1,000");
+        let reportable: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transfers \
+             WHERE kind = 'payout' AND tax_exempt = 0",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(reportable, 600);
+        assert_ledger_invariants(&app.db).await;
+    }
+
     #[tokio::test]
     async fn a_user_outside_the_us_gives_a_w8ben_in_the_same_place() {
         let app = TestApp::new().await;

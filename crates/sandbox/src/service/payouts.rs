@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::ledger::{
     app_account, create_transfer, create_transfer_then, fees_account, hold_account,
     insufficient_funds, load_transfer, push_reportable_payouts, rail_account, user_account,
-    user_wallet, Move, TransferDraft, UserWalletAt,
+    user_wallet, Move, ReportingLimit, TransferDraft, UserWalletAt,
 };
 use crate::secret::random_alphanumeric;
 use crate::service::payout_links::{claimed_link, link_offer, mark_paid_after};
@@ -92,9 +92,10 @@ pub(crate) async fn host_payout(
         (None, None) => return Err(Error::Internal("no fee party was read".to_owned())),
     };
     let method = host_payout_method_in(&new, &read, method?)?;
-    if let Some(reporting) = reporting {
-        reporting.verdict(&read, "user_id")?;
-    }
+    let reporting_limit = match reporting {
+        Some(reporting) => reporting.verdict(&read, "user_id")?,
+        None => None,
+    };
     let draft = payout_draft(PayoutOrder {
         app_id,
         user_id: new.user_id,
@@ -104,6 +105,7 @@ pub(crate) async fn host_payout(
         party,
         fund: new.fund,
         tax_exempt: new.tax_exempt,
+        reporting_limit,
         metadata: new.metadata,
     })?;
     let transfer = create_transfer(db, draft, key.as_ref(), now)
@@ -218,9 +220,10 @@ pub(crate) async fn flow_payout(
         return Err(above_balance(withdrawable));
     }
     let tax_exempt = link.as_ref().is_some_and(LinkRow::tax_exempt);
-    if let (Some(reporting), false) = (reporting, tax_exempt) {
-        reporting.verdict(&read, "amount")?;
-    }
+    let reporting_limit = match (reporting, tax_exempt) {
+        (Some(reporting), false) => reporting.verdict(&read, "amount")?,
+        _ => None,
+    };
     let draft = payout_draft(PayoutOrder {
         app_id: user.app_id,
         user_id: user.user_id,
@@ -230,6 +233,7 @@ pub(crate) async fn flow_payout(
         party: flow.payout_fee_party,
         fund: false,
         tax_exempt,
+        reporting_limit,
         metadata: None,
     })?;
     let after = link
@@ -354,6 +358,8 @@ struct PayoutOrder<'a> {
     pub fund: bool,
     /// Whether it does not count towards the yearly reporting threshold.
     pub tax_exempt: bool,
+    /// The threshold its write checks again, if it holds it.
+    pub reporting_limit: Option<ReportingLimit>,
     /// The host's metadata.
     pub metadata: Option<Metadata>,
 }
@@ -421,6 +427,7 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
         },
         metadata: order.metadata.filter(|m| !m.is_null()),
         tax_exempt: order.tax_exempt,
+        reporting_limit: order.reporting_limit,
     })
 }
 
@@ -432,8 +439,12 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
 ///
 /// The reads it needs, added to a payout's [`Batch`] as values read together: the app's
 /// threshold, the user's reportable payouts this year, and whether their compliance is on file.
+/// Read before the write and outside its locks, they answer most payouts' question early; a
+/// payout they let through without tax data on file carries a [`ReportingLimit`], which the
+/// ledger checks again where it writes the payout (payouts asked for at once).
 pub(crate) struct ReportingReads {
     amount: Cents,
+    since: DateTime<Utc>,
     threshold: ValueAt,
     paid: ValueAt,
     compliance: ValueAt,
@@ -454,18 +465,33 @@ impl ReportingReads {
             .ok_or_else(|| Error::Internal("no start of the year".to_owned()))?;
         Ok(Some(ReportingReads {
             amount: order.amount,
+            since: year_start,
             threshold: push_reporting_threshold(batch, order.app_id),
             paid: push_reportable_payouts(batch, order.app_id, order.user_id, year_start),
             compliance: push_has_compliance(batch, order.user_id),
         }))
     }
 
-    /// The rule's answer from what the batch `read`: the 422 naming `field`, or `Ok`.
-    pub(crate) fn verdict(&self, read: &Answers, field: &str) -> Result<(), Error> {
-        match self.needs_compliance(read)? {
-            Some(threshold) => Err(Error::broke(field, Rule::ComplianceRequired { threshold })),
-            None => Ok(()),
+    /// The rule's answer from what the batch `read`: the 422 naming `field`; or the limit the
+    /// payout's write checks again, when no tax data is on file (`None` when it is).
+    pub(crate) fn verdict(
+        &self,
+        read: &Answers,
+        field: &'static str,
+    ) -> Result<Option<ReportingLimit>, Error> {
+        if let Some(threshold) = self.needs_compliance(read)? {
+            return Err(Error::broke(field, Rule::ComplianceRequired { threshold }));
         }
+        if read.value::<String>(self.compliance)?.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(ReportingLimit {
+            since: self.since,
+            threshold: read
+                .value::<i64>(self.threshold)?
+                .unwrap_or(DEFAULT_REPORTING_THRESHOLD),
+            field,
+        }))
     }
 
     /// From what the batch `read`: the threshold the payout would cross while no compliance is
