@@ -344,6 +344,80 @@ mod sign_in {
         assert_eq!(host_flow["user_id"], first["id"]);
     }
 
+    /// The waiters for the sandbox's write lock on PostgreSQL (its advisory lock) in this
+    /// test's database.
+    async fn write_lock_waiters(app: &TestApp) -> i64 {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    }
+
+    /// Waits until `count` requests wait for the write lock.
+    async fn until_write_lock_waiters(app: &TestApp, count: i64) {
+        while write_lock_waiters(app).await < count {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// A profile sent while the same session asks a code for another number makes no user of
+    /// that number: the phone a profile's user gets is read, verified, in the transaction that
+    /// makes the user, not only before it. On PostgreSQL the test holds the sandbox's write
+    /// lock and sees each request wait for it, so the code request commits between the
+    /// profile's first look and its write, every time; on SQLite it sends them in that order.
+    #[tokio::test]
+    async fn a_profile_raced_by_a_code_for_another_number_makes_no_user_of_it() {
+        let app = Arc::new(TestApp::with_file_db().await);
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token, "44", "07911 123456").await.status, 200);
+        let res = app.verify_code(&token, "000000").await;
+        assert_eq!(res.json(), json!({"status": "profile_required"}));
+
+        let profile = json!({"first_name": "Ada", "last_name": "Lovelace",
+                             "email": "ada@example.com"});
+        let other = |app: Arc<TestApp>, token: String| async move {
+            app.ask_code(&token, "1", "4155550123").await
+        };
+        let sign_up = |app: Arc<TestApp>, token: String, profile: Value| async move {
+            app.post("/api/flow/auth/profile", Auth::Bearer(&token), profile)
+                .await
+        };
+        let (code, res) = if std::env::var(support::POSTGRES_ENV).is_ok() {
+            let mut holder = app.db.acquire().await.unwrap();
+            sqlx::query("SELECT pg_advisory_lock(1885436279)")
+                .execute(&mut *holder)
+                .await
+                .unwrap();
+            let code = tokio::spawn(other(Arc::clone(&app), token.clone()));
+            until_write_lock_waiters(&app, 1).await;
+            let res = tokio::spawn(sign_up(Arc::clone(&app), token.clone(), profile));
+            until_write_lock_waiters(&app, 2).await;
+            sqlx::query("SELECT pg_advisory_unlock(1885436279)")
+                .execute(&mut *holder)
+                .await
+                .unwrap();
+            (code.await.unwrap(), res.await.unwrap())
+        } else {
+            let code = other(Arc::clone(&app), token.clone()).await;
+            (
+                code,
+                sign_up(Arc::clone(&app), token.clone(), profile).await,
+            )
+        };
+        assert_eq!(code.status, 200, "{}", code.text());
+        let body = res.assert_error(409, "conflict");
+        assert_eq!(body["reason"]["code"], "phone_not_verified", "{body}");
+        let users: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE phone_number = '4155550123'")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(users, 0, "a user of a number nobody proved");
+    }
+
     #[tokio::test]
     async fn an_unknown_phone_gives_a_profile_that_becomes_a_verified_user() {
         let app = TestApp::new().await;

@@ -46,7 +46,7 @@ use crate::state::AppState;
 use crate::store::flows::{claim_for_user, flow_state};
 use crate::store::sessions::{
     authenticate, mark_phone_verified, phone_verified, session_phone, set_phone, set_wrong_codes,
-    wrong_codes,
+    verified_phone, wrong_codes,
 };
 use crate::store::sign_in::{
     code_sent_at, count_wrong_try, delete_code, find_code, forget_code_sent, last_code_to_phone,
@@ -327,7 +327,9 @@ async fn sign_in(
 
 /// Creates the user `new` describes for the session's verified phone (verified, with a wallet:
 /// the same user object the host reads), signs the session in and claims the flow. 409 unless
-/// the session's phone was verified; 422 naming each bad field.
+/// the session's phone was verified; 422 naming each bad field. The phone is read, verified,
+/// again under the write lock: a code asked for another number meanwhile (which unverifies the
+/// session's phone) must not give the new user that number.
 pub(crate) async fn sign_up(
     state: &AppState,
     session: &FlowSession,
@@ -339,7 +341,7 @@ pub(crate) async fn sign_up(
     new.validate()?;
     let now = state.clock.now();
     let mut tx = begin_write(&state.db).await?;
-    let phone = session_phone(&mut tx, &session.token_hash).await?;
+    let phone = verified_phone(&mut tx, &session.token_hash).await?;
     let id = Uuid::new_v4();
     let user = User {
         id,

@@ -182,6 +182,23 @@ pub(crate) async fn session_phone(
     }
 }
 
+/// The phone session `token_hash` verified, inside the caller's transaction; 409
+/// `phone_not_verified` when it has not (or asked a code for another number since).
+pub(crate) async fn verified_phone(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<ParsedPhone, Error> {
+    let verified: i64 =
+        sqlx::query_scalar("SELECT phone_verified FROM flow_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_one(&mut *conn)
+            .await?;
+    if verified == 0 {
+        return Err(Error::Refused(payout_model::Reason::PhoneNotVerified));
+    }
+    session_phone(conn, token_hash).await
+}
+
 /// Whether session `token_hash` verified its phone.
 pub(crate) async fn phone_verified(db: &Db, token_hash: &str) -> Result<bool, Error> {
     let verified: i64 =
