@@ -283,6 +283,9 @@ pub(crate) struct ClaimedItem {
     pub app_id: Uuid,
     /// The payout asked for.
     pub request: NewPayout,
+    /// Until when this claim holds it (unix milliseconds): [`settle`] records its outcome only
+    /// while the item's lease is still this claim's.
+    pub lease_until: i64,
 }
 
 /// Whether any item is due (pending and not claimed, or its claim ran out) at `now`: a read, so
@@ -352,6 +355,7 @@ pub(crate) async fn claim_due(
             position,
             app_id: parse_stored_id(&app_id)?,
             request: parse_stored_json("payout batch item request", &request)?,
+            lease_until: to_millis(lease_until),
         });
     }
     Ok(claimed)
@@ -368,8 +372,10 @@ pub(crate) enum ItemOutcome {
 
 /// Records what `item` came to and moves its batch's counts, inside the caller's write
 /// transaction; the batch's last item moves it to `paying_out` (a payout of it still pending)
-/// or `completed`. `false` when the item was settled already (another worker, after this one's
-/// lease ran out): nothing changes.
+/// or `completed`. `false` when the item was settled already, or claimed again by another worker
+/// after this claim's lease ran out: nothing changes. A claim that ran out therefore never
+/// records a refusal over the payout the next claim makes (the item's key finds a payout made
+/// under either).
 pub(crate) async fn settle(
     conn: &mut AnyConnection,
     item: &ClaimedItem,
@@ -384,7 +390,7 @@ pub(crate) async fn settle(
     let settled = sqlx::query(
         "UPDATE payout_batch_items SET status = $1, transfer_id = $2, error = $3, \
          processed = $4, lease_until = NULL \
-         WHERE batch_id = $5 AND position = $6 AND status = 'pending'",
+         WHERE batch_id = $5 AND position = $6 AND status = 'pending' AND lease_until = $7",
     )
     .bind(status.as_str())
     .bind(transfer_id)
@@ -392,6 +398,7 @@ pub(crate) async fn settle(
     .bind(to_millis(now))
     .bind(&batch_id)
     .bind(item.position)
+    .bind(item.lease_until)
     .execute(&mut *conn)
     .await?;
     if settled.rows_affected() != 1 {
@@ -419,4 +426,71 @@ pub(crate) async fn settle(
     .execute(&mut *conn)
     .await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_files::{close, new_dir, url_in};
+    use crate::db::{begin_ledger_write, connect};
+    use payout_model::money::PlatformChoice;
+    use payout_model::ErrorCode;
+
+    /// A worker whose claim ran out while it paid (a stall longer than the lease) cannot settle
+    /// the item once another worker claimed it again: its refusal would be recorded while the
+    /// second worker's payout goes through, and a host retrying "failed" items would pay twice.
+    #[tokio::test]
+    async fn a_claim_that_ran_out_does_not_settle_an_item_claimed_again() {
+        let dir = new_dir("batch-lease");
+        let db = connect(&url_in(&dir)).await.unwrap();
+        let app_id = crate::ensure_default_app(&db, Some(("pk_test", "sk_test")))
+            .await
+            .unwrap()
+            .id;
+        let items = [NewPayout {
+            user_id: Uuid::new_v4(),
+            amount: 1_000,
+            platform: PlatformChoice::Default,
+            account_id: None,
+            fund: true,
+            tax_exempt: false,
+            idempotency_key: None,
+            metadata: None,
+            payout_fee_party: None,
+        }];
+        let now = Utc::now();
+        let mut tx = begin_ledger_write(&db).await.unwrap();
+        insert(
+            &mut tx,
+            &NewBatch {
+                id: Uuid::new_v4(),
+                app_id,
+                key: None,
+                request_hash: "",
+                metadata: &None,
+                items: &items,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let lease = chrono::Duration::seconds(30);
+        let first = claim_due(&mut tx, now, now + lease, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(first.len(), 1);
+
+        // The first claim runs out; a second worker takes the item.
+        let later = now + lease + chrono::Duration::seconds(1);
+        let mut tx = begin_ledger_write(&db).await.unwrap();
+        let second = claim_due(&mut tx, later, later + lease, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(second.len(), 1);
+
+        let refused = ItemOutcome::Failed(ApiError::new(ErrorCode::InvalidRequest, "refused"));
+        let mut tx = begin_ledger_write(&db).await.unwrap();
+        assert!(!settle(&mut tx, &first[0], &refused, later).await.unwrap());
+        assert!(settle(&mut tx, &second[0], &refused, later).await.unwrap());
+        tx.commit().await.unwrap();
+        close(db, &dir).await;
+    }
 }
