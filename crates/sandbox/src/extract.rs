@@ -171,10 +171,12 @@ fn is_json_content_type(value: Option<&axum::http::HeaderValue>) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Turns a deserialization error into a field error at its path.
+/// Turns a deserialization error into a field error at its path. The message names what was
+/// sent by its kind only ([`without_values`]): a TIN, an account number or a sign-in code sent
+/// as a number must not come back in the error.
 fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
     let path = e.path().to_string();
-    let message = e.inner().to_string();
+    let message = without_values(&e.inner().to_string());
     // serde reports a missing field at the object that lacks it; name the field itself.
     let missing = message
         .strip_prefix("missing field `")
@@ -188,6 +190,32 @@ fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
         (_, None) => path,
     };
     Error::invalid_field(field, Rule::Malformed, message)
+}
+
+/// serde's message without the value it quotes: `invalid type: integer `123456789`, expected
+/// a string` becomes `invalid type: integer, expected a string`, and `unknown variant `x`,
+/// expected …` becomes `unknown variant, expected …`. Field names (`missing field`, `unknown
+/// field`) are the API's own and stay.
+fn without_values(message: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: ", "unknown variant "] {
+        let Some(rest) = message.strip_prefix(lead) else {
+            continue;
+        };
+        let Some((sent, expected)) = rest.split_once(", expected") else {
+            // serde always says what it expected; anything else is shown as nothing sent.
+            return lead.trim_end_matches([' ', ':']).to_owned();
+        };
+        // The kind is what comes before the quoted value (`integer`, `string`, `floating
+        // point`); an unknown variant has only the value.
+        let kind = sent.split(['`', '"']).next().unwrap_or_default().trim();
+        let lead = lead.trim_end_matches([' ', ':']);
+        return if kind.is_empty() {
+            format!("{lead}, expected{expected}")
+        } else {
+            format!("{lead}: {kind}, expected{expected}")
+        };
+    }
+    message.to_owned()
 }
 
 /// The route's one path parameter, percent-decoded. A segment that does not decode names
@@ -261,6 +289,35 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_what_was_sent_by_its_kind_not_its_value() {
+        for (message, shown) in [
+            (
+                "invalid type: integer `123456789`, expected a string",
+                "invalid type: integer, expected a string",
+            ),
+            (
+                "invalid type: floating point `1.5`, expected i64",
+                "invalid type: floating point, expected i64",
+            ),
+            (
+                "invalid value: string \"078-05-1120\", expected a date",
+                "invalid value: string, expected a date",
+            ),
+            (
+                "unknown variant `zelle`, expected one of `ach`, `paypal`",
+                "unknown variant, expected one of `ach`, `paypal`",
+            ),
+            ("missing field `tin`", "missing field `tin`"),
+            (
+                "invalid type: null, expected a string",
+                "invalid type: null, expected a string",
+            ),
+        ] {
+            assert_eq!(without_values(message), shown);
+        }
+    }
 
     #[test]
     fn trailing_commas_are_dropped_outside_strings_only() {

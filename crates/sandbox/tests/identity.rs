@@ -996,6 +996,70 @@ fn assert_no_whole_tin(res: &TestResponse) {
     }
 }
 
+/// A tax id, an SSN, an account number or a sign-in code sent as a JSON number is refused
+/// naming its field, and the refusal does not carry the number back (serde's message quotes
+/// what it was given).
+#[tokio::test]
+async fn a_secret_sent_as_a_number_is_not_echoed_in_the_error() {
+    let app = TestApp::new().await;
+    let digits = "123456789";
+    let number: i64 = digits.parse().unwrap();
+    let refused = |res: TestResponse, field: &str| {
+        let message = res.assert_invalid_field(field);
+        assert!(message.contains("integer"), "{message}");
+        assert!(!res.text().contains(digits), "{field}: {}", res.text());
+    };
+
+    let (_, _, token) = app
+        .signed_in_flow(json!(["compliance", redirect()]), bob())
+        .await;
+    let mut body = w9();
+    body["tin"] = json!(number);
+    refused(
+        app.put("/api/flow/compliance", Auth::Bearer(&token), body)
+            .await,
+        "tin",
+    );
+
+    let (_, _, token) = app
+        .signed_in_flow(json!(["background-check", redirect()]), bob())
+        .await;
+    let mut body = us_check("123-45-6789");
+    body["ssn"] = json!(number);
+    refused(run_check(&app, &token, body).await, "ssn");
+
+    // A payout method's fields are read after its platform: serde names no field inside it.
+    let user = app.create_user().await;
+    let ach = json!({"platform": "ach", "routing_number": "011000015",
+                     "account_number": number, "account_type": "checking"});
+    let res = app
+        .post(
+            &format!(
+                "/api/v2/users/{}/payout-methods",
+                user["id"].as_str().unwrap()
+            ),
+            Auth::App,
+            ach,
+        )
+        .await;
+    let body = res.assert_error(400, "malformed_json");
+    assert!(!res.text().contains(digits), "account_number: {body}");
+
+    let flow = app.create_flow(json!({"steps": [redirect()]})).await;
+    let session = app.create_session(&flow["id"], None).await;
+    let token = session["token"].as_str().unwrap();
+    assert_eq!(app.ask_code(token, "1", "4155550123").await.status, 200);
+    refused(
+        app.post(
+            "/api/flow/auth/verify",
+            Auth::Bearer(token),
+            json!({"code": number}),
+        )
+        .await,
+        "code",
+    );
+}
+
 mod compliance {
     use super::*;
 
