@@ -882,6 +882,62 @@ mod binary {
         assert_eq!(mints_before_429(&default), 5);
     }
 
+    /// The lines the binary prints up to `listening:`, started with `envs`.
+    fn start_lines(envs: &[(&str, &str)]) -> Vec<String> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_payout-sandbox"))
+            .args(["--listen", "127.0.0.1:0", "--database", "sqlite::memory:"])
+            .env_remove("PAYOUT_SANDBOX_CLIENT_ID")
+            .env_remove("PAYOUT_SANDBOX_API_KEY")
+            .env_remove("PAYOUT_SANDBOX_ORG_ID")
+            .env_remove("PAYOUT_SANDBOX_ORG_KEY")
+            .envs(envs.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("listening: ");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        lines
+    }
+
+    /// Keys given in the environment are the caller's: stdout (often kept in a log) does not
+    /// print them again at every start. Keys the start generates are printed, once.
+    #[test]
+    fn keys_given_in_the_environment_are_not_printed() {
+        let given = start_lines(&[
+            ("PAYOUT_SANDBOX_CLIENT_ID", "pk_given"),
+            ("PAYOUT_SANDBOX_API_KEY", "sk_given_secret"),
+            ("PAYOUT_SANDBOX_ORG_ID", "org_given"),
+            ("PAYOUT_SANDBOX_ORG_KEY", "ok_given_secret"),
+        ]);
+        let text = given.join("\n");
+        assert!(!text.contains("sk_given_secret"), "{text}");
+        assert!(!text.contains("ok_given_secret"), "{text}");
+        assert!(given.contains(&"org_id: org_given".to_owned()), "{text}");
+        assert!(given.contains(&"client_id: pk_given".to_owned()), "{text}");
+
+        let generated = start_lines(&[]);
+        let text = generated.join("\n");
+        for name in ["org_key: ", "api_key: "] {
+            assert!(
+                generated
+                    .iter()
+                    .any(|l| l.starts_with(name) && l.len() > name.len() + 8),
+                "{name} in {text}"
+            );
+        }
+    }
+
     #[test]
     fn a_bad_limit_is_refused_at_start_naming_the_flag() {
         let output = Command::new(env!("CARGO_BIN_EXE_payout-sandbox"))
