@@ -755,20 +755,66 @@ mod demo {
         .await;
         let hook = create_hook(&app, "http://127.0.0.1:9/demo/webhooks", json!([])).await;
         let secret = hook["secret"].as_str().unwrap();
-        let flow_id = uuid::Uuid::new_v4().to_string();
+        let user = app.create_user().await;
+        let flow = app
+            .create_flow(json!({"steps": ["compliance"], "user_id": user["id"],
+                                "metadata": {"internal_id": "user_121344"}}))
+            .await;
+        let flow_id = &flow["id"];
+        let app_id = ok(app.get("/api/v2/app", Auth::App).await)["id"].clone();
+        // The event as the worker sends it: the flow as the host reads it.
         let event = json!({"id": "evt_1", "type": "flow.updated", "created": "2026-12-02T10:00:00Z",
-                           "app_id": uuid::Uuid::nil(), "data": {"id": flow_id,
-                           "completed_steps": ["redirect"]}});
+                           "app_id": app_id, "data": {"id": flow_id, "steps": ["compliance"],
+                           "completed_steps": ["compliance"], "user_id": user["id"],
+                           "metadata": {"internal_id": "user_121344"}}});
         assert_eq!(deliver(&app, secret, &event).await.status, 204);
 
-        let forged = json!({"id": "evt_2", "type": "flow.updated", "data": {"id": flow_id}});
+        let forged = json!({"id": "evt_2", "type": "flow.updated", "app_id": app_id,
+                            "data": {"id": flow_id}});
         let wrong = "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";
         assert_eq!(deliver(&app, wrong, &forged).await.status, 400);
 
-        let listed = ok(app
-            .get(&format!("/demo/webhooks?flow={flow_id}"), Auth::None)
+        // Another app of the organization may point an endpoint here and sign what it likes:
+        // an event it signs as the default app's is refused, and its own never shows for the
+        // default app's flow.
+        let second = ok(app
+            .post("/api/v2/apps", Auth::Org, json!({"name": "Second"}))
             .await);
-        assert_eq!(listed["data"], json!([event]));
+        let (id, key) = (
+            second["client_id"].as_str().unwrap(),
+            second["api_key"].as_str().unwrap(),
+        );
+        let theirs = ok(app
+            .post(
+                "/api/v2/webhooks",
+                Auth::Basic(id, key),
+                json!({"url": "http://127.0.0.1:9/demo/webhooks"}),
+            )
+            .await);
+        let their_secret = theirs["secret"].as_str().unwrap();
+        let mut posing = forged.clone();
+        posing["id"] = json!("evt_3");
+        posing["data"]["completed_steps"] = json!(["compliance", "payout"]);
+        assert_eq!(deliver(&app, their_secret, &posing).await.status, 400);
+        let mut own = posing.clone();
+        own["id"] = json!("evt_4");
+        own["app_id"] = second["id"].clone();
+        assert_eq!(deliver(&app, their_secret, &own).await.status, 204);
+
+        // Listed by flow id, the capability its link is: nothing of its user or the host's
+        // metadata.
+        let listed = ok(app
+            .get(
+                &format!("/demo/webhooks?flow={}", flow_id.as_str().unwrap()),
+                Auth::None,
+            )
+            .await);
+        assert_eq!(
+            listed["data"],
+            json!([{"id": "evt_1", "type": "flow.updated", "created": "2026-12-02T10:00:00Z",
+                    "app_id": app_id, "data": {"id": flow_id, "steps": ["compliance"],
+                    "completed_steps": ["compliance"]}}])
+        );
         let other = ok(app
             .get(
                 &format!("/demo/webhooks?flow={}", uuid::Uuid::new_v4()),

@@ -24,6 +24,7 @@ use payout_model::appearance::Appearance;
 use payout_model::Origin;
 use serde::Deserialize;
 use tower::Layer as _;
+use uuid::Uuid;
 
 /// The demo host page; `{{FLOW_BASE}}` becomes the server's public URL.
 const DEMO_HTML: &str = include_str!("../../assets/demo.html");
@@ -68,8 +69,10 @@ async fn get_demo(State(state): State<AppState>) -> Response {
 
 /// `POST /demo/webhooks`: the sandbox's own webhook receiver, the endpoint the default app's
 /// demo webhook points at (issue 10). A delivery whose signature verifies with the secret of
-/// an endpoint at this URL (the Standard Webhooks verifier) is kept for `/demo`; any other is
-/// refused with 400 and forgotten.
+/// an endpoint at this URL (the Standard Webhooks verifier), and whose event is of that
+/// endpoint's app, is kept for `/demo`; any other is refused with 400 and forgotten. An app
+/// that points its own endpoint here can sign what it likes, so an event is kept as its
+/// signer's only: it never shows as another app's.
 async fn receive_demo_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -80,12 +83,28 @@ async fn receive_demo_webhook(
         let mut conn = state.db.acquire().await?;
         secrets_for_url(&mut conn, &state.config.secrets_key, &url).await?
     };
-    if !secrets.iter().any(|s| verify(s, &body, &headers).is_ok()) {
+    let signers: Vec<Uuid> = secrets
+        .iter()
+        .filter(|(_, secret)| verify(secret, &body, &headers).is_ok())
+        .map(|(app_id, _)| *app_id)
+        .collect();
+    if signers.is_empty() {
         return Ok((StatusCode::BAD_REQUEST, "signature does not verify\n").into_response());
     }
     let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
         return Ok((StatusCode::BAD_REQUEST, "not an event\n").into_response());
     };
+    let of_signer = event["app_id"]
+        .as_str()
+        .and_then(|id| Uuid::try_parse(id).ok())
+        .is_some_and(|app_id| signers.contains(&app_id));
+    if !of_signer {
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            "not an event of the signing endpoint's app\n",
+        )
+            .into_response());
+    }
     state.demo_inbox.push(event);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -97,21 +116,54 @@ struct DemoWebhooksQuery {
 }
 
 /// `GET /demo/webhooks?flow=<id>`: the verified `flow.updated` events the demo receiver got
-/// for that flow, newest first, as `{"data": […]}` (the flow id is the capability, as its
-/// link is).
+/// for that flow from its own app, newest first, as `{"data": […]}`. The flow id is the
+/// capability, as its link is, so each event shows what the link's holder may know of the
+/// flow: the event's `id`, `type`, `created` and `app_id`, and of its data the flow's `id`,
+/// `steps` and `completed_steps`; never its user or the host's metadata (the flow API hides
+/// them from a session that has not signed in too).
 async fn list_demo_webhooks(
     State(state): State<AppState>,
     Query(query): Query<DemoWebhooksQuery>,
-) -> Response {
+) -> Result<Response, Error> {
     let flow = query.flow.trim().to_owned();
-    let data = state
-        .demo_inbox
-        .select(|e| e["type"] == "flow.updated" && e["data"]["id"].as_str() == Some(flow.as_str()));
-    (
+    let app = match Uuid::try_parse(&flow) {
+        Ok(id) => crate::store::flows::app_of(&state.db, id).await?,
+        Err(_) => None,
+    };
+    let data: Vec<serde_json::Value> = match app {
+        Some(app) => state
+            .demo_inbox
+            .select(|e| {
+                e["type"] == "flow.updated"
+                    && e["data"]["id"].as_str() == Some(flow.as_str())
+                    && e["app_id"].as_str() == Some(app.to_string().as_str())
+            })
+            .iter()
+            .map(shown_on_demo)
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok((
         [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
         axum::Json(serde_json::json!({ "data": data })),
     )
-        .into_response()
+        .into_response())
+}
+
+/// What `/demo` shows of a `flow.updated` event (see [`list_demo_webhooks`]).
+fn shown_on_demo(event: &serde_json::Value) -> serde_json::Value {
+    let data = &event["data"];
+    serde_json::json!({
+        "id": event["id"],
+        "type": event["type"],
+        "created": event["created"],
+        "app_id": event["app_id"],
+        "data": {
+            "id": data["id"],
+            "steps": data["steps"],
+            "completed_steps": data["completed_steps"],
+        },
+    })
 }
 
 /// `GET /healthz`: the process is up.

@@ -742,20 +742,20 @@ pub(crate) async fn next_due(conn: &mut AnyConnection) -> Result<Option<DateTime
     due.map(from_millis).transpose()
 }
 
-/// The secrets of every endpoint (of any app) whose URL is `url`: the demo receiver verifies
-/// what it gets with them.
+/// The secrets of every endpoint (of any app) whose URL is `url`, each with its app: the demo
+/// receiver verifies what it gets with them, and keeps an event only as its endpoint's app's.
 pub(crate) async fn secrets_for_url(
     conn: &mut AnyConnection,
     key: &SecretsKey,
     url: &str,
-) -> Result<Vec<WebhookSecret>, Error> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, secret FROM webhooks WHERE url = $1")
+) -> Result<Vec<(Uuid, WebhookSecret)>, Error> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT id, app_id, secret FROM webhooks WHERE url = $1")
             .bind(url)
             .fetch_all(&mut *conn)
             .await?;
     rows.iter()
-        .map(|(id, stored)| open_secret(key, stored, id))
+        .map(|(id, app_id, stored)| Ok((parse_stored_id(app_id)?, open_secret(key, stored, id)?)))
         .collect()
 }
 
