@@ -86,6 +86,11 @@ pub(crate) fn link_hold_account(app_id: Uuid) -> String {
     format!("linkhold:{app_id}")
 }
 
+/// Whether `account` is an app's [`link_hold_account`].
+fn is_link_hold(account: &str) -> bool {
+    account.starts_with("linkhold:")
+}
+
 /// Opens app `app_id`'s [`link_hold_account`] unless it is open, inside the caller's write
 /// transaction.
 pub(crate) async fn open_link_hold_in(
@@ -1638,7 +1643,8 @@ pub(crate) async fn list_transfers(
 /// - `completed`: a payout's money still held moves on to its rail.
 /// - `flagged`, `pending`: no money moves.
 ///
-/// 404 for another app's transfer; 409 when [`TransferStatus::can_become`] forbids the move or
+/// 404 for another app's transfer; 409 for a payout link's transfer (its money moves with the
+/// link), and when [`TransferStatus::can_become`] forbids the move or
 /// an account no longer holds what must go back (`verb` names the action in that message).
 pub(crate) async fn change_status(
     db: &Db,
@@ -1668,6 +1674,18 @@ pub(crate) async fn change_status(
     .bind(&row.id)
     .fetch_all(&mut *tx)
     .await?;
+    // A payout link's money (set aside, claimed, returned) moves with its link, which keeps
+    // the set-aside sum and the link's status in step: undoing one of its transfers alone
+    // would pay the app back while the link stays open, or take a claim back from its payee.
+    if transactions
+        .iter()
+        .any(|t| is_link_hold(&t.source) || is_link_hold(&t.destination))
+    {
+        return Err(Error::Conflict(format!(
+            "cannot {verb} a payout link's transfer: it changes with its link (cancel the link \
+             to return its money)"
+        )));
+    }
     let moves = match to {
         TransferStatus::Failed | TransferStatus::Canceled | TransferStatus::Reversed => {
             undo_moves(row.kind()?, &transactions)?

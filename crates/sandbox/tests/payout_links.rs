@@ -211,6 +211,47 @@ async fn bad_requests_name_the_field_and_store_nothing() {
     assert_ledger_invariants(&app.db).await;
 }
 
+/// A payout link's transfer moves only with its link: reversing the transfer that set its
+/// money aside would pay the app back while the link stays open to claim (and cancelling the
+/// link would then pay it back twice).
+#[tokio::test]
+async fn a_links_transfer_is_not_reversed_on_its_own() {
+    let app = TestApp::new().await;
+    app.create_user().await;
+    let before = app_balance(&app).await;
+    let link = ok(create(&app, json!({"amount": 700})).await);
+    let transfer = link["transfer_id"].as_str().unwrap();
+    let body = app
+        .post_empty(&format!("/api/v2/transfers/{transfer}/reverse"), Auth::App)
+        .await
+        .assert_error(409, "conflict");
+    assert!(
+        body["message"].as_str().unwrap().contains("payout link"),
+        "{body}"
+    );
+    app.post(
+        &format!("/api/v2/sandbox/transfers/{transfer}/simulate"),
+        Auth::App,
+        json!({"status": "reversed"}),
+    )
+    .await
+    .assert_error(409, "conflict");
+    assert_eq!(app_balance(&app).await, before - 700);
+    assert_eq!(get_link(&app, &id_of(&link)).await["status"], "delivered");
+    ok(app
+        .post_empty(
+            &format!("/api/v2/payout-links/{}/cancel", id_of(&link)),
+            Auth::App,
+        )
+        .await);
+    assert_eq!(
+        app_balance(&app).await,
+        before,
+        "returned once, by the link"
+    );
+    assert_ledger_invariants(&app.db).await;
+}
+
 #[tokio::test]
 async fn cancel_returns_the_money_once_and_closes_the_link() {
     let app = TestApp::new().await;
