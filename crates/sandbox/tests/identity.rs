@@ -1770,6 +1770,70 @@ mod background_check {
         assert_eq!(res.json()["data"]["ssn_last4"], "6789");
     }
 
+    /// The row's salt and digits' sha256, the digest of before.
+    fn old_digest(salt: &str, digits: &str) -> String {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(format!("{salt}:{digits}"))
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    async fn stored_digest(app: &TestApp, user: &Value) -> (String, String) {
+        sqlx::query_as("SELECT tin_salt, tin_hash FROM compliance WHERE user_id = $1")
+            .bind(user["id"].as_str().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    }
+
+    /// The tax id's digest is keyed with the server's secrets key: the row alone (its salt, its
+    /// last four digits) does not let a copy of the database test the 100,000 SSNs it could
+    /// be. A row with the digest of before is still compared by it, and gets the keyed one
+    /// from the SSN that matches it.
+    #[tokio::test]
+    async fn the_tax_ids_digest_cannot_be_made_from_the_row_alone() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app
+            .signed_in_flow(json!(["compliance", "background-check"]), bob())
+            .await;
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let (salt, digest) = stored_digest(&app, &user).await;
+        assert!(digest.starts_with("hmac:v1:"), "{digest}");
+        assert!(
+            !digest.contains(&old_digest(&salt, "123456789")),
+            "{digest}"
+        );
+
+        // A row from before: its digest is the salted sha256.
+        sqlx::query("UPDATE compliance SET tin_hash = $1 WHERE user_id = $2")
+            .bind(old_digest(&salt, "123456789"))
+            .bind(user["id"].as_str().unwrap())
+            .execute(&app.db)
+            .await
+            .unwrap();
+        let mut typed = us_check("123-45-6780");
+        typed["date_of_birth"] = json!(adult_dob());
+        typed["address"] = w9()["address"].clone();
+        let res = run_check(&app, &token, typed.clone()).await;
+        assert_eq!(
+            res.assert_invalid_field("ssn"),
+            "must match the SSN of your tax information"
+        );
+        typed["ssn"] = json!("123-45-6789");
+        let res = run_check(&app, &token, typed).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let (salt, digest) = stored_digest(&app, &user).await;
+        assert!(digest.starts_with("hmac:v1:"), "{digest}");
+        assert!(
+            !digest.contains(&old_digest(&salt, "123456789")),
+            "{digest}"
+        );
+    }
+
     /// Review: the same with an under-18 birth date that is not the tax information's.
     #[tokio::test]
     async fn a_us_user_cannot_dodge_the_check_with_an_under_18_birth_date() {

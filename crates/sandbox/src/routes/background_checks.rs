@@ -40,7 +40,7 @@ async fn run_background_check(
     user.permit(&state, FlowAction::SubmitBackgroundCheck)
         .await?;
     let now = state.clock.now();
-    let check = run_check(&state.db, &user, &new, now).await?;
+    let check = run_check(&state.db, &state.config.secrets_key, &user, &new, now).await?;
     let flow = record_form_step(
         &state.db,
         &state.config,

@@ -74,7 +74,15 @@ async fn submit_compliance(
         TaxForm::W9 => new.tin.as_deref(),
         TaxForm::W8ben => None,
     };
-    save_compliance(&state.db, &user, &compliance, tin, now).await?;
+    save_compliance(
+        &state.db,
+        &state.config.secrets_key,
+        &user,
+        &compliance,
+        tin,
+        now,
+    )
+    .await?;
     let flow = record_form_step(
         &state.db,
         &state.config,

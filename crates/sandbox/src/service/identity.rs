@@ -20,6 +20,7 @@ use crate::auth::FlowUser;
 use crate::config::Config;
 use crate::db::{begin_write, Db};
 use crate::error::Error;
+use crate::secret::SecretsKey;
 use crate::service::steps::record_form_step;
 use crate::service::steps::route_state;
 use crate::store::background_checks::{
@@ -51,6 +52,7 @@ const MATCH: Rule = Rule::MatchesBackgroundCheck;
 /// record written in one transaction, so a check running meanwhile cannot slip between them.
 pub(crate) async fn save_compliance(
     db: &Db,
+    key: &SecretsKey,
     user: &FlowUser,
     compliance: &Compliance,
     tin: Option<&str>,
@@ -58,12 +60,12 @@ pub(crate) async fn save_compliance(
 ) -> Result<(), Error> {
     let mut tx = begin_write(db).await?;
     if has_run_check(&mut tx, user.user_id).await? {
-        if let Some(record) = find_record(&mut *tx, user.user_id).await? {
+        if let Some(record) = find_record(&mut *tx, key, user.user_id).await? {
             check_unchanged_by(&record, compliance, tin)?;
         }
     }
     check_not_eligible_claims(&mut tx, user.user_id, compliance).await?;
-    store_record(&mut tx, user.user_id, user.app_id, compliance, tin).await?;
+    store_record(&mut tx, key, user.user_id, user.app_id, compliance, tin).await?;
     record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;
     tx.commit().await?;
     wake();
@@ -148,6 +150,7 @@ fn same_date(a: &str, b: &str) -> bool {
 /// `user.updated` event exist together or not at all.
 pub(crate) async fn run_background_check(
     db: &Db,
+    key: &SecretsKey,
     user: &FlowUser,
     new: &NewBackgroundCheck,
     now: DateTime<Utc>,
@@ -159,7 +162,7 @@ pub(crate) async fn run_background_check(
     if has_failed_check(&mut tx, user.user_id).await? {
         return Err(Error::Refused(Reason::CheckAlreadyRun));
     }
-    let record = find_record(&mut *tx, user.user_id).await?;
+    let record = find_record(&mut *tx, key, user.user_id).await?;
     let subject = match &record {
         Some(record) => Subject::on_file(new, record)?,
         None => {
@@ -170,12 +173,29 @@ pub(crate) async fn run_background_check(
     let check = subject.check(today, now)?;
     let ran = check.status != BackgroundCheckStatus::NotEligible;
     match (&record, &subject.ssn) {
-        (Some(_), Ssn::Given(ssn)) if ran => store_tin_hash(&mut tx, user.user_id, ssn).await?,
+        (Some(_), Ssn::Given(ssn)) if ran => {
+            store_tin_hash(&mut tx, key, user.user_id, ssn).await?;
+        }
         (None, Ssn::Given(ssn)) if ran => {
             let compliance = subject.collected_record(&mut tx, user.user_id, now).await?;
-            store_record(&mut tx, user.user_id, user.app_id, &compliance, Some(ssn)).await?;
+            store_record(
+                &mut tx,
+                key,
+                user.user_id,
+                user.app_id,
+                &compliance,
+                Some(ssn),
+            )
+            .await?;
         }
         _ => {}
+    }
+    // A row with the digest of before the keyed one gets the keyed one from the SSN that
+    // just matched it.
+    if let (Some(record), Some(ssn)) = (&record, new.ssn.as_deref()) {
+        if record.has_old_tin_hash() {
+            store_tin_hash(&mut tx, key, user.user_id, ssn.trim()).await?;
+        }
     }
     let who = CheckSubject {
         id,

@@ -1,10 +1,16 @@
 //! The `compliance` table: each user's tax data (W-9 or W-8BEN, issue 3) as shown, masked,
-//! plus the salted sha256 of a US tax id's digits ([`TaxRecord`]; never logged or returned),
-//! so the background check can run on the SSN on file and compare one typed into it (issue 8).
+//! plus a keyed digest of a US tax id's digits ([`TaxRecord`]; never logged or returned), so
+//! the background check can run on the SSN on file and compare one typed into it (issue 8).
+//!
+//! The digest is an HMAC under the server's secrets key ([`SecretsKey::mac_hex`], stored as
+//! `hmac:v1:<hex>`), so a copy of the database alone cannot test guesses against it: nine
+//! digits with the last four kept beside them are 100,000 guesses, which a salted sha256 (the
+//! digest of rows written before) does not stand. Rows with the old digest are still compared
+//! by it, and get the keyed one when their tax id is next given.
 
 use crate::db::{enum_from_text, from_millis, parse_stored_json, to_json_text, to_millis};
 use crate::error::Error;
-use crate::secret::{digests_match, random_alphanumeric, sha256_hex};
+use crate::secret::{digests_match, random_alphanumeric, sha256_hex, SecretsKey};
 use payout_model::identity::{tin_digits, Compliance, TaxForm};
 use payout_model::last4;
 use uuid::Uuid;
@@ -14,9 +20,11 @@ use uuid::Uuid;
 pub(crate) struct TaxRecord {
     /// What the user and the host see.
     pub(crate) compliance: Compliance,
-    /// The salt and sha256 of the tax id's digits; `None` for W-8BEN and for W-9 rows written
+    /// The salt and digest of the tax id's digits; `None` for W-8BEN and for W-9 rows written
     /// before the hash was kept (migration 0008).
     tin_hash: Option<(String, String)>,
+    /// The key the digest is made with.
+    key: SecretsKey,
 }
 
 impl TaxRecord {
@@ -24,7 +32,10 @@ impl TaxRecord {
     /// for a row from before the hash was kept, by its last four digits. Never for a W-8BEN.
     pub(crate) fn tin_matches(&self, tin: &str) -> bool {
         match (&self.tin_hash, &self.compliance.tin_last4) {
-            (Some((salt, hash)), _) => digests_match(&hash_tin(salt, tin), hash),
+            (Some((salt, hash)), _) => match hash.strip_prefix(KEYED) {
+                Some(_) => digests_match(&hash_tin(&self.key, salt, tin), hash),
+                None => digests_match(&old_hash_tin(salt, tin), hash),
+            },
             (None, Some(stored)) => {
                 self.compliance.form == TaxForm::W9 && tin_digits(tin).len() == 9 && {
                     digests_match(&last4(tin), stored)
@@ -38,17 +49,37 @@ impl TaxRecord {
     pub(crate) fn has_tin_hash(&self) -> bool {
         self.tin_hash.is_some()
     }
+
+    /// Whether its digest is of the kind written before the keyed one.
+    pub(crate) fn has_old_tin_hash(&self) -> bool {
+        self.tin_hash
+            .as_ref()
+            .is_some_and(|(_, hash)| !hash.starts_with(KEYED))
+    }
 }
 
-/// What is stored of a tax id: sha256 of the salt and its digits, as lowercase hex.
-fn hash_tin(salt: &str, tin: &str) -> String {
+/// How a keyed tax id digest starts.
+const KEYED: &str = "hmac:v1:";
+
+/// What is stored of a tax id: the HMAC, under `key`, of the salt and its digits.
+fn hash_tin(key: &SecretsKey, salt: &str, tin: &str) -> String {
+    format!(
+        "{KEYED}{}",
+        key.mac_hex("tin", &format!("{salt}:{}", tin_digits(tin)))
+    )
+}
+
+/// What rows written before the keyed digest keep: sha256 of the salt and the digits.
+fn old_hash_tin(salt: &str, tin: &str) -> String {
     sha256_hex(format!("{salt}:{}", tin_digits(tin)))
 }
 
-/// Writes `compliance` as user `user_id`'s record, replacing any, with a fresh salted hash of
-/// `tin` (the whole US tax id; `None` for a W-8BEN). Inside the caller's write transaction.
+/// Writes `compliance` as user `user_id`'s record, replacing any, with a fresh salted digest of
+/// `tin` under `key` (the whole US tax id; `None` for a W-8BEN). Inside the caller's write
+/// transaction.
 pub(crate) async fn store_record(
     conn: &mut sqlx::AnyConnection,
+    key: &SecretsKey,
     user_id: Uuid,
     app_id: Uuid,
     compliance: &Compliance,
@@ -57,7 +88,7 @@ pub(crate) async fn store_record(
     let (tin_salt, tin_hash) = match tin {
         Some(tin) => {
             let salt = random_alphanumeric(24);
-            let hash = hash_tin(&salt, tin);
+            let hash = hash_tin(key, &salt, tin);
             (Some(salt), Some(hash))
         }
         None => (None, None),
@@ -91,18 +122,20 @@ pub(crate) async fn store_record(
     Ok(())
 }
 
-/// Keeps the salted hash of `tin` on user `user_id`'s W-9 row from before the hash was kept
-/// (its last four digits already matched), inside the caller's write transaction.
+/// Keeps the keyed digest of `tin` on user `user_id`'s W-9 row that has none, or the old
+/// digest (its last four digits, or its old digest, already matched), inside the caller's write
+/// transaction.
 pub(crate) async fn store_tin_hash(
     conn: &mut sqlx::AnyConnection,
+    key: &SecretsKey,
     user_id: Uuid,
     tin: &str,
 ) -> Result<(), Error> {
     let salt = random_alphanumeric(24);
-    let hash = hash_tin(&salt, tin);
+    let hash = hash_tin(key, &salt, tin);
     sqlx::query(
         "UPDATE compliance SET tin_salt = $1, tin_hash = $2 WHERE user_id = $3 AND form = 'w9' \
-         AND tin_hash IS NULL",
+         AND (tin_hash IS NULL OR tin_hash NOT LIKE 'hmac:%')",
     )
     .bind(salt)
     .bind(hash)
@@ -148,11 +181,34 @@ pub(crate) async fn find_compliance<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    Ok(find_record(db, user_id).await?.map(|r| r.compliance))
+    Ok(read_record(db, user_id).await?.map(|(c, _)| c))
 }
 
-/// The compliance record of user `user_id` with its tax id hash, if there is one.
-pub(crate) async fn find_record<'e, E>(db: E, user_id: Uuid) -> Result<Option<TaxRecord>, Error>
+/// The compliance record of user `user_id` with its tax id hash (compared under `key`), if
+/// there is one.
+pub(crate) async fn find_record<'e, E>(
+    db: E,
+    key: &SecretsKey,
+    user_id: Uuid,
+) -> Result<Option<TaxRecord>, Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(read_record(db, user_id)
+        .await?
+        .map(|(compliance, tin_hash)| TaxRecord {
+            compliance,
+            tin_hash,
+            key: key.clone(),
+        }))
+}
+
+/// User `user_id`'s compliance row: what is shown, and the salt and digest of its tax id.
+#[allow(clippy::type_complexity)]
+async fn read_record<'e, E>(
+    db: E,
+    user_id: Uuid,
+) -> Result<Option<(Compliance, Option<(String, String)>)>, Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -165,8 +221,8 @@ where
     .fetch_optional(db)
     .await?;
     row.map(|row| {
-        Ok(TaxRecord {
-            compliance: Compliance {
+        Ok((
+            Compliance {
                 form: enum_from_text("form", &row.form)?,
                 country: row.country,
                 first_name: row.first_name,
@@ -177,8 +233,8 @@ where
                 address: parse_stored_json("address", &row.address)?,
                 submitted_at: from_millis(row.submitted_at)?,
             },
-            tin_hash: row.tin_salt.zip(row.tin_hash),
-        })
+            row.tin_salt.zip(row.tin_hash),
+        ))
     })
     .transpose()
 }
@@ -188,9 +244,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tax_ids_hash_by_their_digits_with_a_salt() {
-        assert_eq!(hash_tin("s", "123-45-6789"), hash_tin("s", "123 45 6789"));
-        assert_ne!(hash_tin("s", "123-45-6789"), hash_tin("t", "123-45-6789"));
-        assert_ne!(hash_tin("s", "123-45-6789"), hash_tin("s", "123-45-6788"));
+    fn tax_ids_hash_by_their_digits_with_a_salt_under_the_key() {
+        let key = SecretsKey::generate();
+        let hash = |salt: &str, tin: &str| hash_tin(&key, salt, tin);
+        assert_eq!(hash("s", "123-45-6789"), hash("s", "123 45 6789"));
+        assert_ne!(hash("s", "123-45-6789"), hash("t", "123-45-6789"));
+        assert_ne!(hash("s", "123-45-6789"), hash("s", "123-45-6788"));
+        // Without the key, the row's salt and the digits do not make the digest.
+        let other = SecretsKey::generate();
+        assert_ne!(
+            hash("s", "123-45-6789"),
+            hash_tin(&other, "s", "123-45-6789")
+        );
+        assert!(!hash("s", "123-45-6789").contains(&old_hash_tin("s", "123-45-6789")));
     }
 }
