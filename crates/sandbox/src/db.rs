@@ -144,6 +144,15 @@ pub async fn connect_with(database_url: &str, max_connections: Option<u32>) -> a
             .await
             .context("cannot create the PostgreSQL sequences")?;
     }
+    let cut = crate::store::payout_methods::keep_last4_only(&db)
+        .await
+        .context("cannot cut the stored bank account numbers to their last four digits")?;
+    if cut > 0 {
+        tracing::info!(
+            rows = cut,
+            "stored bank account numbers cut to their last four digits"
+        );
+    }
     Ok(db)
 }
 

@@ -1641,6 +1641,59 @@ mod flow {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// A bank account's number is kept as its last four digits only, in payout methods and in
+    /// pay-in bank accounts alike (nothing shows more, and the sandbox pays no real bank); rows
+    /// written whole before are cut when the database next opens.
+    #[tokio::test]
+    async fn only_the_last_four_digits_of_an_account_number_are_stored() {
+        let app = TestApp::with_file_db().await;
+        let (user, _, token) = signed_in(&app, json!({"steps": ["manage-payments"]})).await;
+        add_method(&app, &user, ach()).await;
+        ok(app
+            .post(
+                "/api/flow/bank-accounts",
+                Auth::Bearer(&token),
+                json!({"routing_number": "021000021", "account_number": "000123456789",
+                       "account_type": "savings"}),
+            )
+            .await);
+        let stored = || async {
+            let details: Vec<String> = sqlx::query_scalar("SELECT details FROM payout_methods")
+                .fetch_all(&app.db)
+                .await
+                .unwrap();
+            let accounts: Vec<String> =
+                sqlx::query_scalar("SELECT account_number FROM bank_accounts")
+                    .fetch_all(&app.db)
+                    .await
+                    .unwrap();
+            (details.join(" "), accounts)
+        };
+        let (details, accounts) = stored().await;
+        assert!(!details.contains("123456789"), "{details}");
+        assert!(details.contains("\"account_number\":\"6789\""), "{details}");
+        assert_eq!(accounts, ["6789"]);
+        // Both still show as before.
+        assert_eq!(methods(&app, &user).await[0]["account"], "••••6789");
+
+        // Rows written whole before: cut as the database opens again.
+        sqlx::query(
+            "UPDATE payout_methods SET details = replace(details, '\"6789\"', '\"123456789\"')",
+        )
+        .execute(&app.db)
+        .await
+        .unwrap();
+        sqlx::query("UPDATE bank_accounts SET account_number = '000123456789'")
+            .execute(&app.db)
+            .await
+            .unwrap();
+        let url = app.db.connect_options().database_url.to_string();
+        payout_sandbox::connect(&url).await.unwrap();
+        let (details, accounts) = stored().await;
+        assert!(!details.contains("123456789"), "{details}");
+        assert_eq!(accounts, ["6789"]);
+    }
+
     #[tokio::test]
     async fn bank_accounts_for_pay_ins() {
         let app = TestApp::new().await;

@@ -41,7 +41,8 @@ pub(crate) async fn add_account(
     .bind(app_id.to_string())
     .bind(user_id.to_string())
     .bind(&account.routing_number)
-    .bind(new.account_number.trim())
+    // Only the last four digits: the sandbox pays no real bank, and nothing shows more.
+    .bind(&account.account_number_last4)
     .bind(account.account_type.as_str())
     .bind(seq)
     .bind(to_millis(now))

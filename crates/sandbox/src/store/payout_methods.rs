@@ -1,7 +1,9 @@
 //! The `payout_methods` table (issue 4): each user's payout methods, one default per user (a
-//! unique index), oldest first by `seq`. The details are stored as entered (account numbers
-//! included: a sandbox); what is read back is a [`PayoutMethod`] whose `label` masks them
-//! ([`label`]), and nothing here logs them.
+//! unique index), oldest first by `seq`. The details are stored as entered but for a bank
+//! account's number, of which only the last four digits are kept (the sandbox pays no real
+//! bank, and nothing shows more: [`normalized`]; rows from before are cut down when the database
+//! opens, [`keep_last4_only`]); what is read back is a [`PayoutMethod`] whose `label` masks
+//! them ([`label`]), and nothing here logs them.
 
 use crate::db::{
     begin_write, enum_from_text, from_millis, next_seq, parse_stored_id, to_flag, to_json_text,
@@ -272,7 +274,52 @@ pub(crate) async fn make_default(
     Ok(list)
 }
 
-/// `new` with its fields trimmed (and a Venmo phone number as digits), as it is stored.
+/// Cuts every stored bank account number (of payout methods and of bank accounts) to its last
+/// four digits: rows written before only those were kept. Run as the database opens
+/// ([`crate::db::connect_with`]); how many rows it cut.
+pub(crate) async fn keep_last4_only(db: &Db) -> Result<u64, Error> {
+    // Read first, without the write lock: almost always there is nothing to cut.
+    let uncut: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 WHERE EXISTS (SELECT 1 FROM payout_methods WHERE platform = 'ach' AND \
+         details NOT LIKE '%\"account_number\":\"____\"%') \
+         OR EXISTS (SELECT 1 FROM bank_accounts WHERE length(account_number) > 4)",
+    )
+    .fetch_optional(db)
+    .await?;
+    if uncut.is_none() {
+        return Ok(0);
+    }
+    let mut tx = begin_write(db).await?;
+    // A stored number of four characters is already cut (serde_json writes no spaces).
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, details FROM payout_methods WHERE platform = 'ach' \
+         AND details NOT LIKE '%\"account_number\":\"____\"%'",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut cut = 0;
+    for (id, details) in rows {
+        let stored: NewPayoutMethod = serde_json::from_str(&details)
+            .map_err(|e| Error::Internal(format!("stored payout method details: {e}")))?;
+        sqlx::query("UPDATE payout_methods SET details = $1 WHERE id = $2")
+            .bind(to_json_text(&normalized(stored))?)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        cut += 1;
+    }
+    let accounts = sqlx::query(
+        "UPDATE bank_accounts SET account_number = substr(account_number, \
+         length(account_number) - 3) WHERE length(account_number) > 4",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(cut + accounts.rows_affected())
+}
+
+/// `new` with its fields trimmed (a Venmo phone number as digits, a bank account's number cut
+/// to its last four digits), as it is stored.
 fn normalized(new: NewPayoutMethod) -> NewPayoutMethod {
     match new {
         NewPayoutMethod::Ach {
@@ -281,7 +328,7 @@ fn normalized(new: NewPayoutMethod) -> NewPayoutMethod {
             account_type,
         } => NewPayoutMethod::Ach {
             routing_number: routing_number.trim().to_owned(),
-            account_number: account_number.trim().to_owned(),
+            account_number: payout_model::last4(account_number.trim()),
             account_type,
         },
         NewPayoutMethod::Paypal { email } => NewPayoutMethod::Paypal {
