@@ -112,7 +112,7 @@ pub struct CodeSent {
 }
 
 /// `POST /api/flow/auth/verify`: the code the user typed.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeCheck {
     /// Six digits.
@@ -520,7 +520,7 @@ fn is_us(country: &str) -> bool {
 /// `PUT /api/flow/compliance`: the user's tax data. In the US a W-9 (legal name, SSN or ITIN,
 /// date of birth, US address); elsewhere a W-8BEN (legal name, country of residence, foreign tax
 /// id, date of birth, permanent address).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCompliance {
     /// Country of residence, ISO 3166-1 alpha-2 (`US`, `GB`).
@@ -786,7 +786,7 @@ pub struct IdVerification {
 /// [`NewBackgroundCheck::on_file`]); any field it does give must agree with the file. Without
 /// tax details the fields are required, and what the check collected becomes the user's
 /// compliance record, so the two never disagree.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewBackgroundCheck {
     /// Country of residence, ISO 3166-1 alpha-2 (empty: the one on file).
@@ -922,6 +922,44 @@ pub struct BackgroundCheck {
     /// When it completed.
     #[serde(deserialize_with = "crate::time::rfc3339")]
     pub completed_at: DateTime<Utc>,
+}
+
+// Debug without the secrets (`crate::mask::Redacted`).
+
+impl std::fmt::Debug for NewCompliance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCompliance")
+            .field("country", &self.country)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("date_of_birth", &crate::mask::Redacted)
+            .field("tin", &crate::mask::redacted(&self.tin))
+            .field(
+                "foreign_tax_id",
+                &crate::mask::redacted(&self.foreign_tax_id),
+            )
+            .field("address", &self.address)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for NewBackgroundCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewBackgroundCheck")
+            .field("country", &self.country)
+            .field("ssn", &crate::mask::redacted(&self.ssn))
+            .field("date_of_birth", &crate::mask::Redacted)
+            .field("address", &self.address)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CodeCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeCheck")
+            .field("code", &crate::mask::Redacted)
+            .finish()
+    }
 }
 
 #[cfg(test)]

@@ -9,9 +9,95 @@ pub fn last4(value: &str) -> String {
     chars[chars.len().saturating_sub(4)..].iter().collect()
 }
 
+/// How a secret field shows in a `Debug` of what holds it: a TIN, an SSN, an account number, a
+/// sign-in code or a session token never reaches a log through `{:?}`.
+pub(crate) struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// `Some(Redacted)` for a present secret, `None` for an absent one.
+pub(crate) fn redacted<T>(value: &Option<T>) -> Option<Redacted> {
+    value.as_ref().map(|_| Redacted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::{CodeCheck, NewBackgroundCheck, NewCompliance};
+    use crate::money::{AccountType, NewBankAccount, NewPayoutMethod};
+
+    /// No secret of the bodies that carry one shows in their `Debug`.
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let secret = "123456789";
+        let shown = [
+            format!(
+                "{:?}",
+                NewCompliance {
+                    tin: Some(secret.into()),
+                    foreign_tax_id: Some(secret.into()),
+                    ..NewCompliance::default()
+                }
+            ),
+            format!(
+                "{:?}",
+                NewBackgroundCheck {
+                    ssn: Some(secret.into()),
+                    ..NewBackgroundCheck::default()
+                }
+            ),
+            format!(
+                "{:?}",
+                NewBankAccount {
+                    routing_number: "011000015".into(),
+                    account_number: secret.into(),
+                    account_type: AccountType::Checking,
+                }
+            ),
+            format!(
+                "{:?}",
+                NewPayoutMethod::Ach {
+                    routing_number: "011000015".into(),
+                    account_number: secret.into(),
+                    account_type: AccountType::Checking,
+                }
+            ),
+            format!(
+                "{:?}",
+                CodeCheck {
+                    code: secret.into()
+                }
+            ),
+            format!(
+                "{:?}",
+                crate::session::Session {
+                    token: secret.into(),
+                    expires_at: chrono::DateTime::UNIX_EPOCH,
+                    authenticated: false,
+                    flow: crate::flow::FlowState {
+                        id: uuid::Uuid::nil(),
+                        steps: Vec::new(),
+                        completed_steps: Vec::new(),
+                        user_id: None,
+                        hide_go_to_dashboard_on_complete: false,
+                        require_auth: false,
+                        payout_fee_party: Default::default(),
+                        compliance_due: false,
+                        payee_phone: None,
+                    },
+                    host_origin: None,
+                }
+            ),
+        ];
+        for shown in shown {
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+    }
 
     #[test]
     fn keeps_the_last_four_letters_or_digits() {

@@ -465,7 +465,7 @@ impl AccountType {
 deserialize_by_name!(AccountType: Checking, Savings);
 
 /// A US bank account as entered (for ACH payouts and for pay-ins).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewBankAccount {
     /// Nine-digit ABA routing number; its checksum is verified.
@@ -523,7 +523,7 @@ pub struct BankAccountList {
 }
 
 /// `POST …/payout-methods` body: the rail and its details.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "platform", rename_all = "snake_case")]
 pub enum NewPayoutMethod {
@@ -908,6 +908,44 @@ pub fn check_cashtag(value: &str) -> Result<(), Rule> {
         Ok(())
     } else {
         Err(Rule::Cashtag)
+    }
+}
+
+// Debug without the account numbers (`crate::mask::Redacted`).
+
+impl std::fmt::Debug for NewBankAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewBankAccount")
+            .field("routing_number", &self.routing_number)
+            .field("account_number", &crate::mask::Redacted)
+            .field("account_type", &self.account_type)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for NewPayoutMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NewPayoutMethod::Ach {
+                routing_number,
+                account_type,
+                ..
+            } => f
+                .debug_struct("Ach")
+                .field("routing_number", routing_number)
+                .field("account_number", &crate::mask::Redacted)
+                .field("account_type", account_type)
+                .finish(),
+            NewPayoutMethod::Paypal { email } => {
+                f.debug_struct("Paypal").field("email", email).finish()
+            }
+            NewPayoutMethod::Venmo { handle } => {
+                f.debug_struct("Venmo").field("handle", handle).finish()
+            }
+            NewPayoutMethod::CashApp { cashtag } => {
+                f.debug_struct("CashApp").field("cashtag", cashtag).finish()
+            }
+        }
     }
 }
 

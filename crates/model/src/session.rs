@@ -32,8 +32,8 @@ pub struct NewSession {
     pub host_origin: Option<String>,
 }
 
-/// A minted flow session.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+/// A minted flow session. Its `Debug` leaves the token out.
+#[derive(Clone, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     /// Bearer token for the flow-facing endpoints; kept in memory only, never in storage.
@@ -48,4 +48,16 @@ pub struct Session {
     /// The embedding origin the app may post window messages to: the requested one when it is
     /// on the app's allow-list, else `None` (and nothing is posted).
     pub host_origin: Option<String>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &crate::mask::Redacted)
+            .field("expires_at", &self.expires_at)
+            .field("authenticated", &self.authenticated)
+            .field("flow", &self.flow)
+            .field("host_origin", &self.host_origin)
+            .finish()
+    }
 }
