@@ -31,7 +31,8 @@ enum Status {
 /// The host part of an http(s) URL (`shop.example:8080`), for "Taking you to …".
 pub fn host_of(url: &str) -> Option<&str> {
     let (_, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
+    // A browser reads `\` as `/` here (the URL check refuses it anyway).
+    let authority = rest.split(['/', '?', '#', '\\']).next()?;
     let host = authority.rsplit('@').next()?;
     (!host.is_empty()).then_some(host)
 }
@@ -178,6 +179,10 @@ mod tests {
         assert_eq!(
             host_of("http://user@shop.example:8080#a"),
             Some("shop.example:8080")
+        );
+        assert_eq!(
+            host_of("https://evil.example\\@bank.example/"),
+            Some("evil.example")
         );
         assert_eq!(host_of("https://"), None);
         assert_eq!(host_of("shop.example"), None);

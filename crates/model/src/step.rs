@@ -234,8 +234,14 @@ impl<'de> Deserialize<'de> for Step {
 
 /// Checks a redirect URL: absolute http or https with a host, no spaces or control characters.
 /// `javascript:`, `data:` and relative URLs are refused so a flow can never run script on leave.
+/// A backslash is refused too: browsers read it as `/` in an http URL, so
+/// `https://evil.example\@bank.example/` goes to `evil.example` while a reader (and the
+/// redirect screen's "Taking you to …") would take `bank.example` for its host.
 pub fn check_redirect_url(url: &str) -> Result<(), Rule> {
     const MAX: usize = 2048;
+    if url.contains('\\') {
+        return Err(Rule::UrlHost);
+    }
     let lower = url.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("https://")
@@ -330,6 +336,12 @@ mod tests {
             assert!(Step::from_json(&step).is_err(), "accepted {url:?}");
         }
         assert!(check_redirect_url("HTTP://Example.com:8080/x").is_ok());
+        // A backslash is a slash to a browser: the host would be evil.example, not the one
+        // after the `@`.
+        assert_eq!(
+            check_redirect_url("https://evil.example\\@bank.example/"),
+            Err(Rule::UrlHost)
+        );
     }
 
     #[test]
