@@ -270,6 +270,8 @@ impl Bridge {
                     "payout-flows: not posting window messages: {claimed} is not on this app's \
                      allowed origins"
                 );
+                // Nor hearing any: a host confirmed for an earlier session is no longer.
+                *self.inner.host.borrow_mut() = None;
                 self.set_sink(None);
             }
         }

@@ -283,6 +283,31 @@ async fn bridge_posts_nothing_when_the_server_refused_the_origin() {
     );
 }
 
+/// A host the server stops confirming (the session minted again without its origin, after the
+/// app dropped it) is no longer heard: its `set_locale` would still have been taken.
+#[wasm_bindgen_test]
+fn a_host_no_longer_confirmed_is_not_heard() {
+    let bridge = Bridge::new(FLOW_ID);
+    let host = HostWindow {
+        parent: Some(window()),
+        candidate_origin: Some(page_origin()),
+        framed_by: Some(page_origin()),
+        ..HostWindow::default()
+    };
+    let from_host = || {
+        let init = web_sys::MessageEventInit::new();
+        init.set_origin(&origin());
+        let page = window();
+        let source: &js_sys::Object = page.as_ref();
+        init.set_source(Some(source));
+        web_sys::MessageEvent::new_with_event_init_dict("message", &init).expect("an event")
+    };
+    bridge.connect(&host, Some(page_origin()));
+    assert!(bridge.is_from_host(&from_host()));
+    bridge.connect(&host, None);
+    assert!(!bridge.is_from_host(&from_host()));
+}
+
 #[wasm_bindgen_test]
 fn standalone_bridge_stays_silent() {
     let bridge = Bridge::new(FLOW_ID);
