@@ -1333,7 +1333,8 @@ pub(crate) async fn replayed_transfer(
 }
 
 /// The cents user `user_id` was paid out by app `app_id` since `since` that count towards the
-/// yearly reporting threshold: payouts not `tax_exempt`, not failed or canceled (issue 11).
+/// yearly reporting threshold: payouts not `tax_exempt`, not failed, canceled or reversed (their
+/// money came back: issue 11).
 /// Adds that sum's read to `batch` (a value, [`Batch::push_value`]).
 pub(crate) fn push_reportable_payouts(
     batch: &mut Batch,
@@ -1344,7 +1345,7 @@ pub(crate) fn push_reportable_payouts(
     batch.push_value(
         "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transfers \
          WHERE user_id = $1 AND app_id = $2 AND kind = 'payout' AND tax_exempt = 0 \
-         AND created >= $3 AND status NOT IN ('failed', 'canceled')",
+         AND created >= $3 AND status NOT IN ('failed', 'canceled', 'reversed')",
         vec![
             Arg::from(user_id.to_string()),
             Arg::from(app_id.to_string()),

@@ -2331,6 +2331,33 @@ mod reporting_threshold {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// A reversed payout's money came back: it no longer counts towards the threshold (nor does
+    /// a failed or canceled one).
+    #[tokio::test]
+    async fn a_reversed_payout_no_longer_counts() {
+        let app = TestApp::new().await;
+        ok(app
+            .patch(
+                "/api/v2/app",
+                Auth::App,
+                json!({"reporting_threshold": 1_000}),
+            )
+            .await);
+        let user = paypal_user(&app).await;
+        let first = ok(pay(&app, &user, 600, false).await);
+        pay(&app, &user, 600, false)
+            .await
+            .assert_invalid_rule("user_id");
+        ok(app
+            .post_empty(
+                &format!("/api/v2/transfers/{}/reverse", id_of(&first)),
+                Auth::App,
+            )
+            .await);
+        ok(pay(&app, &user, 600, false).await);
+        assert_ledger_invariants(&app.db).await;
+    }
+
     /// An app with a threshold of `threshold` and a user with a PayPal account and `balance`
     /// in their wallet, in a flow of `steps` for them: the session's token.
     async fn flow_with_balance(

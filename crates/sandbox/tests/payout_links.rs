@@ -252,6 +252,19 @@ async fn a_links_transfer_is_not_reversed_on_its_own() {
     assert_ledger_invariants(&app.db).await;
 }
 
+/// A link pays exactly its amount: with the fee on the user, one that no rail's fee leaves
+/// anything of is refused when made, not once claimed (when its money would be stuck).
+#[tokio::test]
+async fn a_link_no_rail_can_pay_is_refused() {
+    let app = TestApp::new().await;
+    let before = app_balance(&app).await;
+    let res = create(&app, json!({"amount": 25, "payout_fee_party": "user"})).await;
+    assert_eq!(res.assert_invalid_rule("amount")["code"], "more_than_fee");
+    assert_eq!(app_balance(&app).await, before);
+    // The app paying the fee, any amount can be paid.
+    ok(create(&app, json!({"amount": 25, "payout_fee_party": "platform"})).await);
+}
+
 #[tokio::test]
 async fn cancel_returns_the_money_once_and_closes_the_link() {
     let app = TestApp::new().await;
@@ -317,6 +330,12 @@ async fn a_claim_moves_the_money_and_the_payout_pays_exactly_the_link() {
     assert_eq!(claimed["status"], "claimed");
     assert_eq!(claimed["claimed_user_id"], bob_id.as_str());
     assert_eq!(user_balance(&app, &bob_id).await, 2_500);
+    // The claim is an app → user balance transfer: negative, as the host's own would be.
+    let transfers = ok(app
+        .get(&format!("/api/v2/transfers?user_id={bob_id}"), Auth::App)
+        .await);
+    assert_eq!(transfers["data"][0]["type"], "balance");
+    assert_eq!(transfers["data"][0]["amount"], -2_500);
 
     // The payout step shows the link's offer instead of an amount field.
     let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);

@@ -35,7 +35,7 @@ use crate::store::webhooks::record_event;
 use crate::webhooks::wake;
 use chrono::{DateTime, Duration, Utc};
 use payout_model::identity::PhoneHint;
-use payout_model::money::{TransactionType, TransferType};
+use payout_model::money::{PayoutPlatform, PayoutQuote, TransactionType, TransferType};
 use payout_model::payout_link::{
     Delivery, LinkOffer, MessageChannel, NewPayoutLink, PayoutLink, PayoutLinkStatus,
     SandboxMessage, DEFAULT_LINK_DAYS,
@@ -95,6 +95,16 @@ pub(crate) async fn create_link(
         Some(party) => party,
         None => default_fee_party(db, app_id).await?,
     };
+    // The link's payout must be exactly its amount: with the fee on the user, an amount no
+    // rail's fee leaves anything of could never be paid out (the claimant would hold it, and
+    // the link stay claimed, for good).
+    if let Some(Err(rule)) = PayoutPlatform::ALL
+        .iter()
+        .map(|platform| PayoutQuote::new(new.amount, *platform, fee_party))
+        .reduce(|a, b| a.or(b))
+    {
+        return Err(Error::broke("amount", rule));
+    }
 
     let id = Uuid::new_v4();
     let flow_id = Uuid::new_v4();
@@ -390,11 +400,13 @@ pub(crate) async fn claim_in(
         ));
     }
     let app_id = row.app_id()?;
+    // The app's money (set aside) to the user: negative, as a host's own app → user balance
+    // transfer is (seed 004, "Create Fund Transfer").
     let claim = TransferDraft::completed(
         app_id,
         Some(user_id),
         TransferType::Balance,
-        row.amount,
+        -row.amount,
         vec![Move::new(
             link_hold_account(app_id),
             user_account(user_id),
