@@ -2254,6 +2254,17 @@ mod reporting_threshold {
         })
     }
 
+    /// Sets the default app's reporting threshold to `cents`.
+    async fn set_threshold(app: &TestApp, cents: i64) {
+        ok(app
+            .patch(
+                "/api/v2/app",
+                Auth::App,
+                json!({"reporting_threshold": cents}),
+            )
+            .await);
+    }
+
     /// A host payout of `amount` to `user` (funded by the app), `tax_exempt` as given.
     async fn pay(app: &TestApp, user: &str, amount: i64, tax_exempt: bool) -> TestResponse {
         app.post(
@@ -2298,13 +2309,7 @@ mod reporting_threshold {
     #[tokio::test]
     async fn a_payout_past_the_threshold_needs_compliance_and_tax_exempt_ones_do_not_count() {
         let app = TestApp::new().await;
-        ok(app
-            .patch(
-                "/api/v2/app",
-                Auth::App,
-                json!({"reporting_threshold": 1_000}),
-            )
-            .await);
+        set_threshold(&app, 1_000).await;
         let user = paypal_user(&app).await;
         ok(pay(&app, &user, 600, false).await);
         // Up to the threshold exactly: not past it.
@@ -2336,13 +2341,7 @@ mod reporting_threshold {
     #[tokio::test]
     async fn a_reversed_payout_no_longer_counts() {
         let app = TestApp::new().await;
-        ok(app
-            .patch(
-                "/api/v2/app",
-                Auth::App,
-                json!({"reporting_threshold": 1_000}),
-            )
-            .await);
+        set_threshold(&app, 1_000).await;
         let user = paypal_user(&app).await;
         let first = ok(pay(&app, &user, 600, false).await);
         pay(&app, &user, 600, false)
@@ -2366,13 +2365,7 @@ mod reporting_threshold {
         balance: i64,
         steps: Value,
     ) -> (String, String) {
-        ok(app
-            .patch(
-                "/api/v2/app",
-                Auth::App,
-                json!({"reporting_threshold": threshold}),
-            )
-            .await);
+        set_threshold(app, threshold).await;
         let user = paypal_user(app).await;
         ok(app
             .post(
