@@ -466,7 +466,8 @@ mod tests {
     }
 
     /// The flow page's loading screen (`index.html`, shown while the app downloads) says what
-    /// the app's own loading screen says, in each language the page knows.
+    /// the app's own loading screen says, in each language the page knows; and when the app
+    /// cannot arrive, what the app's own "can't reach the server" screen says.
     #[test]
     fn the_pages_loading_screen_says_what_the_apps_does() {
         let page = include_str!("../index.html");
@@ -475,7 +476,13 @@ mod tests {
             ("es", include_str!("../locales/es.json")),
         ] {
             let texts = texts(json);
-            for key in ["loading_title", "loading_body"] {
+            for key in [
+                "loading_title",
+                "loading_body",
+                "error_network_title",
+                "error_network_body",
+                "retry",
+            ] {
                 let text = &texts[key];
                 assert!(
                     page.contains(text.as_str()),

@@ -430,8 +430,9 @@ async fn the_loading_screen_paints_before_the_app_arrives() -> Result<()> {
     browser.close().await
 }
 
-/// The page's loading screen speaks the language the app will start in (the link's
-/// `?locale=`), and stays while the app cannot arrive (here its wasm is blocked).
+/// The page's loading screen speaks the link's language; when the app cannot arrive (its wasm
+/// does not download) it says so there, as the app's own "can't reach the server" screen
+/// would, with a button that tries again and, the line back, loads the flow.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_loading_screen_speaks_the_links_language() -> Result<()> {
     let sandbox = Sandbox::start().await?;
@@ -443,11 +444,32 @@ async fn the_loading_screen_speaks_the_links_language() -> Result<()> {
         .await?;
     let link = flow["link"].as_str().unwrap_or_default();
     browser.client.goto(&format!("{link}?locale=es")).await?;
-    browser.wait_for("html[lang=es]").await?;
-    assert_eq!(browser.text_of("#pf-boot h1").await?, "Cargando…");
+    browser.wait_for("[data-testid=boot-failed]").await?;
     assert_eq!(
-        browser.text_of("#pf-boot .pf-status").await?,
-        "Preparando tu flujo."
+        browser.eval("return document.documentElement.lang").await?,
+        "es"
     );
+    assert_eq!(
+        browser.text_of("#pf-boot h1").await?,
+        "No podemos conectarnos con el servidor"
+    );
+    assert_eq!(
+        browser.text_of("#pf-boot [role=alert]").await?,
+        "Revisa tu conexión a internet y vuelve a intentarlo."
+    );
+    browser.wait_for_focus("#pf-boot h1").await?;
+    browser
+        .assert_accessible("the page's loading screen, failed")
+        .await?;
+
+    browser
+        .cdp("Network.setBlockedURLs", json!({"urls": []}))
+        .await?;
+    assert_eq!(
+        browser.text_of("[data-testid=boot-retry]").await?,
+        "Volver a intentar"
+    );
+    browser.click("[data-testid=boot-retry]").await?;
+    browser.wait_for("[data-testid=auth-send-code]").await?;
     browser.close().await
 }
