@@ -1832,6 +1832,30 @@ mod background_check {
             !digest.contains(&old_digest(&salt, "123456789")),
             "{digest}"
         );
+
+        // An SSN left blank is not given: the check runs on the file, nothing is compared, and
+        // the old digest stays (no digest of nothing takes its place).
+        let (_, user, token) = app
+            .signed_in_flow(json!(["compliance", "background-check"]), bob())
+            .await;
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let (salt, _) = stored_digest(&app, &user).await;
+        sqlx::query("UPDATE compliance SET tin_hash = $1 WHERE user_id = $2")
+            .bind(old_digest(&salt, "123456789"))
+            .bind(user["id"].as_str().unwrap())
+            .execute(&app.db)
+            .await
+            .unwrap();
+        let blank = json!({"country": "US", "date_of_birth": adult_dob(), "ssn": " "});
+        let res = run_check(&app, &token, blank).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(
+            stored_digest(&app, &user).await.1,
+            old_digest(&salt, "123456789")
+        );
     }
 
     /// Review: the same with an under-18 birth date that is not the tax information's.

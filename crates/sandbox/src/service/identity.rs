@@ -192,9 +192,9 @@ pub(crate) async fn run_background_check(
     }
     // A row with the digest of before the keyed one gets the keyed one from the SSN that
     // just matched it.
-    if let (Some(record), Some(ssn)) = (&record, new.ssn.as_deref()) {
-        if record.has_old_tin_hash() {
-            store_tin_hash(&mut tx, key, user.user_id, ssn.trim()).await?;
+    if let (Some(record), Some(ssn)) = (&record, new.ssn.as_deref().map(str::trim)) {
+        if record.has_old_tin_hash() && !ssn.is_empty() && record.tin_matches(ssn) {
+            store_tin_hash(&mut tx, key, user.user_id, ssn).await?;
         }
     }
     let who = CheckSubject {
