@@ -234,22 +234,20 @@ impl<'de> Deserialize<'de> for Step {
 
 /// Checks a redirect URL: absolute http or https with a host, no spaces or control characters.
 /// `javascript:`, `data:` and relative URLs are refused so a flow can never run script on leave.
-/// A backslash is refused too: browsers read it as `/` in an http URL, so
+/// A backslash before the path is refused too: browsers read it as `/` in an http URL, so
 /// `https://evil.example\@bank.example/` goes to `evil.example` while a reader (and the
-/// redirect screen's "Taking you to …") would take `bank.example` for its host.
+/// redirect screen's "Taking you to …") would take `bank.example` for its host. (In the path,
+/// query or fragment it is harmless, and allowed.)
 pub fn check_redirect_url(url: &str) -> Result<(), Rule> {
     const MAX: usize = 2048;
-    if url.contains('\\') {
-        return Err(Rule::UrlHost);
-    }
     let lower = url.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("https://")
         .or_else(|| lower.strip_prefix("http://"))
         .ok_or(Rule::HttpUrl)?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = host.rsplit('@').next().unwrap_or_default();
-    if host.is_empty() || host.starts_with(':') {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') || authority.contains('\\') {
         return Err(Rule::UrlHost);
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -342,6 +340,7 @@ mod tests {
             check_redirect_url("https://evil.example\\@bank.example/"),
             Err(Rule::UrlHost)
         );
+        assert!(check_redirect_url("https://shop.example/a\\b?c=\\").is_ok());
     }
 
     #[test]
