@@ -516,8 +516,6 @@ mod tests {
         the_next_transfer_is_written(db, dir, app).await;
     }
 
-    /// A runner that panics (an unwinding test build; release builds abort) answers its
-    /// waiting callers that nothing was written, and the next transfer gets a new runner.
     /// A payout of `cents` to user `user` of app `app_id` that the reporting threshold of 1,000
     /// holds (none on file).
     fn limited(app_id: Uuid, user: Uuid, cents: i64) -> TransferDraft {
@@ -592,6 +590,8 @@ mod tests {
         }
     }
 
+    /// A runner that panics (an unwinding test build; release builds abort) answers its
+    /// waiting callers that nothing was written, and the next transfer gets a new runner.
     #[tokio::test]
     async fn a_runner_that_panics_leaves_no_caller_waiting() {
         let (db, dir, app) = file_db().await;

@@ -1100,6 +1100,13 @@ pub(crate) async fn write_transfers_together(
                 continue;
             }
         };
+        let limited = match limits_in(&read, &mut paid, t.draft, limit_at) {
+            Ok(limited) => limited,
+            Err(e) => {
+                outcomes.push(Err(e.into()));
+                continue;
+            }
+        };
         // A user from before the ledger: their accounts open with their first transfer.
         let opens = t
             .draft
@@ -1114,13 +1121,6 @@ pub(crate) async fn write_transfers_together(
                 }
             }
         }
-        let limited = match limits_in(&read, &mut paid, t.draft, limit_at) {
-            Ok(limited) => limited,
-            Err(e) => {
-                outcomes.push(Err(e.into()));
-                continue;
-            }
-        };
         let checked = check_balances(&net, &balances).and_then(|()| match &limited {
             Some((limit, Some(before), _)) => check_limit(limit, *before, t.draft.amount),
             _ => Ok(()),
