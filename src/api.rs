@@ -71,8 +71,8 @@ impl ApiFailure {
     }
 }
 
-/// What a request carries as its body.
-#[derive(Debug)]
+/// What a request carries as its body. Its `Debug` shows the kind only: a body may hold a tax
+/// id, an account number or a sign-in code.
 pub enum HttpBody {
     /// No body.
     None,
@@ -82,8 +82,8 @@ pub enum HttpBody {
     Image(web_sys::Blob),
 }
 
-/// One request as it goes on the wire.
-#[derive(Debug)]
+/// One request as it goes on the wire. Its `Debug` leaves out the token and what the body
+/// holds.
 pub struct HttpRequest {
     /// The method.
     pub method: Method,
@@ -95,6 +95,27 @@ pub struct HttpRequest {
     pub body: HttpBody,
     /// Aborts the request when the component that made it goes away ([`Client::scoped`]).
     pub abort: Option<web_sys::AbortSignal>,
+}
+
+impl std::fmt::Debug for HttpBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HttpBody::None => "None",
+            HttpBody::Json(_) => "Json(<redacted>)",
+            HttpBody::Image(_) => "Image",
+        })
+    }
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("body", &self.body)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What came back: the status and the body as text (empty for a 204).

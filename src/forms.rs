@@ -185,8 +185,8 @@ fn check_confirmation(account_number: &str, confirmation: &str) -> Option<Reason
         .then(|| Reason::Worded(t!(account_numbers_differ).to_owned()))
 }
 
-/// A bank account as typed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A bank account as typed. Its `Debug` leaves out the account number.
+#[derive(Clone, PartialEq, Eq)]
 pub struct BankInput {
     /// Routing number.
     pub routing_number: String,
@@ -196,6 +196,16 @@ pub struct BankInput {
     pub account_number_confirm: String,
     /// Checking or savings.
     pub account_type: AccountType,
+}
+
+impl std::fmt::Debug for BankInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BankInput")
+            .field("routing_number", &self.routing_number)
+            .field("account_number", &"<redacted>")
+            .field("account_type", &self.account_type)
+            .finish_non_exhaustive()
+    }
 }
 
 impl BankInput {
@@ -355,6 +365,24 @@ mod tests {
             account_number_confirm: confirm.into(),
             account_type: AccountType::Savings,
         }
+    }
+
+    /// What is typed into the bank form, and a request's token and body, stay out of their
+    /// `Debug`: a log or a panic message never shows them.
+    #[test]
+    fn typed_secrets_stay_out_of_debug() {
+        let typed = format!("{:?}", bank("011000015", "123456789", "123456789"));
+        assert!(!typed.contains("123456789"), "{typed}");
+        let request = crate::api::HttpRequest {
+            method: payout_model::endpoint::Method::Post,
+            url: "/api/flow/compliance".into(),
+            token: Some("session-token".into()),
+            body: crate::api::HttpBody::Json(r#"{"tin":"123456789"}"#.into()),
+            abort: None,
+        };
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("123456789"), "{shown}");
+        assert!(!shown.contains("session-token"), "{shown}");
     }
 
     /// The bank form's fields as the form labels them.
