@@ -547,10 +547,22 @@ pub(crate) fn demo_webhook_url(config: &crate::config::Config) -> String {
 
 /// Seals with the state's secrets key every webhook secret kept as is (stored before secrets
 /// were sealed) and checks the key opens the sealed ones, so a server started with the wrong key
-/// stops at once instead of failing every delivery. How many it sealed.
+/// stops at once instead of failing every delivery; and wraps in the key every tax id digest
+/// from before it was keyed ([`crate::store::compliance`]). How many secrets it sealed.
 pub async fn seal_webhook_secrets(state: &AppState) -> Result<usize, Error> {
     let mut conn = state.db.acquire().await?;
-    crate::store::webhooks::seal_stored_secrets(&mut conn, &state.config.secrets_key).await
+    let sealed =
+        crate::store::webhooks::seal_stored_secrets(&mut conn, &state.config.secrets_key).await?;
+    // The other thing the key guards at rest: tax id digests from before it was used for them.
+    let wrapped =
+        crate::store::compliance::wrap_old_tin_hashes(&mut conn, &state.config.secrets_key).await?;
+    if wrapped > 0 {
+        tracing::info!(
+            wrapped,
+            "old tax id digests are now wrapped in the secrets key"
+        );
+    }
+    Ok(sealed)
 }
 
 /// Gives app `app_id` (the default app) an endpoint at the demo receiver

@@ -1789,11 +1789,19 @@ mod background_check {
 
     /// The tax id's digest is keyed with the server's secrets key: the row alone (its salt, its
     /// last four digits) does not let a copy of the database test the 100,000 SSNs it could
-    /// be. A row with the digest of before is still compared by it, and gets the keyed one
-    /// from the SSN that matches it.
+    /// be. A row with the digest of before has it wrapped in the key at the next start, is
+    /// still compared through it, and gets the keyed one from the SSN that matches it.
     #[tokio::test]
     async fn the_tax_ids_digest_cannot_be_made_from_the_row_alone() {
-        let app = TestApp::new().await;
+        let key = payout_sandbox::SecretsKey::generate();
+        let app = TestApp::with_config(|c| c.with_secrets_key(key.clone())).await;
+        // What the server does as it starts, with the same key.
+        let start = || async {
+            let config = payout_sandbox::Config::new(support::PUBLIC_URL, "no-such-dist")
+                .with_secrets_key(key.clone());
+            let state = payout_sandbox::AppState::new(app.db.clone(), config);
+            payout_sandbox::seal_webhook_secrets(&state).await.unwrap();
+        };
         let (_, user, token) = app
             .signed_in_flow(json!(["compliance", "background-check"]), bob())
             .await;
@@ -1815,6 +1823,14 @@ mod background_check {
             .execute(&app.db)
             .await
             .unwrap();
+        // At the next start the old digest is wrapped in the key: the row alone tests nothing.
+        start().await;
+        let (_, wrapped) = stored_digest(&app, &user).await;
+        assert!(wrapped.starts_with("hmac:v0:"), "{wrapped}");
+        assert!(
+            !wrapped.contains(&old_digest(&salt, "123456789")),
+            "{wrapped}"
+        );
         let mut typed = us_check("123-45-6780");
         typed["date_of_birth"] = json!(adult_dob());
         typed["address"] = w9()["address"].clone();
@@ -1849,13 +1865,12 @@ mod background_check {
             .execute(&app.db)
             .await
             .unwrap();
+        start().await;
+        let (_, wrapped) = stored_digest(&app, &user).await;
         let blank = json!({"country": "US", "date_of_birth": adult_dob(), "ssn": " "});
         let res = run_check(&app, &token, blank).await;
         assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(
-            stored_digest(&app, &user).await.1,
-            old_digest(&salt, "123456789")
-        );
+        assert_eq!(stored_digest(&app, &user).await.1, wrapped);
     }
 
     /// Review: the same with an under-18 birth date that is not the tax information's.

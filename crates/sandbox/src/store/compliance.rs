@@ -5,8 +5,10 @@
 //! The digest is an HMAC under the server's secrets key ([`SecretsKey::mac_hex`], stored as
 //! `hmac:v1:<hex>`), so a copy of the database alone cannot test guesses against it: nine
 //! digits with the last four kept beside them are 100,000 guesses, which a salted sha256 (the
-//! digest of rows written before) does not stand. Rows with the old digest are still compared
-//! by it, and get the keyed one when their tax id is next given.
+//! digest of rows written before) does not stand. A row with the old digest has it wrapped in
+//! the key when the server starts ([`wrap_old_tin_hashes`], `hmac:v0:<hex>`: the HMAC of the
+//! old digest, so no tax id is needed), is compared through the wrap, and gets the keyed digest
+//! proper when its tax id is next given.
 
 use crate::db::{enum_from_text, from_millis, parse_stored_json, to_json_text, to_millis};
 use crate::error::Error;
@@ -32,10 +34,15 @@ impl TaxRecord {
     /// for a row from before the hash was kept, by its last four digits. Never for a W-8BEN.
     pub(crate) fn tin_matches(&self, tin: &str) -> bool {
         match (&self.tin_hash, &self.compliance.tin_last4) {
-            (Some((salt, hash)), _) => match hash.strip_prefix(KEYED) {
-                Some(_) => digests_match(&hash_tin(&self.key, salt, tin), hash),
-                None => digests_match(&old_hash_tin(salt, tin), hash),
-            },
+            (Some((salt, hash)), _) => {
+                if hash.starts_with(KEYED) {
+                    digests_match(&hash_tin(&self.key, salt, tin), hash)
+                } else if hash.starts_with(WRAPPED) {
+                    digests_match(&wrap(&self.key, &old_hash_tin(salt, tin)), hash)
+                } else {
+                    digests_match(&old_hash_tin(salt, tin), hash)
+                }
+            }
             (None, Some(stored)) => {
                 self.compliance.form == TaxForm::W9 && tin_digits(tin).len() == 9 && {
                     digests_match(&last4(tin), stored)
@@ -60,6 +67,41 @@ impl TaxRecord {
 
 /// How a keyed tax id digest starts.
 const KEYED: &str = "hmac:v1:";
+
+/// How an old digest wrapped in the key starts ([`wrap_old_tin_hashes`]).
+const WRAPPED: &str = "hmac:v0:";
+
+/// An old digest wrapped in `key`.
+fn wrap(key: &SecretsKey, old: &str) -> String {
+    format!("{WRAPPED}{}", key.mac_hex("tin-v0", old))
+}
+
+/// Wraps every old (unkeyed) tax id digest in `key`, so a copy of the database alone cannot
+/// test guesses against it; how many. Run as the server starts. Each row is replaced only if it
+/// still holds the digest read (a concurrent start wrapping it first wins).
+pub(crate) async fn wrap_old_tin_hashes(
+    conn: &mut sqlx::AnyConnection,
+    key: &SecretsKey,
+) -> Result<u64, Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT user_id, tin_hash FROM compliance WHERE tin_hash IS NOT NULL \
+         AND tin_hash NOT LIKE 'hmac:%'",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut wrapped = 0;
+    for (user_id, old) in rows {
+        let done =
+            sqlx::query("UPDATE compliance SET tin_hash = $1 WHERE user_id = $2 AND tin_hash = $3")
+                .bind(wrap(key, &old))
+                .bind(&user_id)
+                .bind(&old)
+                .execute(&mut *conn)
+                .await?;
+        wrapped += done.rows_affected();
+    }
+    Ok(wrapped)
+}
 
 /// What is stored of a tax id: the HMAC, under `key`, of the salt and its digits.
 fn hash_tin(key: &SecretsKey, salt: &str, tin: &str) -> String {
@@ -135,7 +177,7 @@ pub(crate) async fn store_tin_hash(
     let hash = hash_tin(key, &salt, tin);
     sqlx::query(
         "UPDATE compliance SET tin_salt = $1, tin_hash = $2 WHERE user_id = $3 AND form = 'w9' \
-         AND (tin_hash IS NULL OR tin_hash NOT LIKE 'hmac:%')",
+         AND (tin_hash IS NULL OR tin_hash NOT LIKE 'hmac:v1:%')",
     )
     .bind(salt)
     .bind(hash)
