@@ -156,6 +156,30 @@ pub async fn connect_with(database_url: &str, max_connections: Option<u32>) -> a
     Ok(db)
 }
 
+/// After values were cut or replaced for privacy (whole account numbers, unkeyed tax id
+/// digests), rewrites the space they were freed from, so a copy of the database taken later is
+/// less likely to hold them: SQLite is vacuumed and its log checkpointed and truncated;
+/// PostgreSQL's `tables` (a list, as SQL writes it) are vacuumed, which frees their dead rows
+/// for reuse (it does not zero them, and the write-ahead log keeps its own copy until
+/// recycled). Best effort: a failure (the database busy, no room for SQLite's copy) is logged,
+/// not raised.
+pub(crate) async fn rewrite_freed_space(db: &Db, tables: &str) {
+    let statements: Vec<String> = if is_postgres_pool(db) {
+        vec![format!("VACUUM {tables}")]
+    } else {
+        vec![
+            "VACUUM".to_owned(),
+            "PRAGMA wal_checkpoint(TRUNCATE)".to_owned(),
+        ]
+    };
+    for sql in statements {
+        if let Err(e) = sqlx::query(&sql).execute(db).await {
+            tracing::warn!(error = %e, "could not rewrite the database's freed space ({sql})");
+            return;
+        }
+    }
+}
+
 /// Connections of a SQLite file's pool: one writer at a time (WAL) and readers beside it.
 const SQLITE_CONNECTIONS: u32 = 8;
 

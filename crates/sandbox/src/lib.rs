@@ -81,7 +81,7 @@ pub use store::constraints::{ConstraintKind, Violation};
 pub use store::organization::{ensure_organization, OrganizationCredentials};
 pub use webhooks::{
     ensure_demo_webhook, parse_duration, seal_webhook_secrets, spawn_webhook_worker,
-    WebhookSettings, MAX_RESPONSE_BODY, SVIX_RETRY_SCHEDULE,
+    wrap_tax_id_digests, WebhookSettings, MAX_RESPONSE_BODY, SVIX_RETRY_SCHEDULE,
 };
 
 use axum::Router;

@@ -24,8 +24,8 @@ use payout_model::Origin;
 use payout_sandbox::{
     app, connect_with, ensure_default_app, ensure_demo_webhook, ensure_organization,
     parse_duration, precompress_assets, seal_webhook_secrets, spawn_payout_batch_worker,
-    spawn_purge_task, spawn_webhook_worker, AppState, Config, Limit, RateLimits, SecretsKey,
-    WebhookSettings, PURGE_INTERVAL,
+    spawn_purge_task, spawn_webhook_worker, wrap_tax_id_digests, AppState, Config, Limit,
+    RateLimits, SecretsKey, WebhookSettings, PURGE_INTERVAL,
 };
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -242,6 +242,17 @@ async fn main() -> anyhow::Result<()> {
     )?;
     if sealed > 0 {
         tracing::info!(sealed, "webhook secrets stored as is are now sealed");
+    }
+    match wrap_tax_id_digests(&state)
+        .await
+        .context("cannot wrap the old tax id digests in the secrets key")?
+    {
+        Some(0) => {}
+        Some(wrapped) => tracing::info!(wrapped, "old tax id digests wrapped in the secrets key"),
+        None => tracing::info!(
+            "old tax id digests (if any) left as they are: no sealed webhook secret confirms \
+             the secrets key belongs to this database"
+        ),
     }
 
     // A key is printed only when this start made it: one given in the environment (or on the

@@ -547,22 +547,34 @@ pub(crate) fn demo_webhook_url(config: &crate::config::Config) -> String {
 
 /// Seals with the state's secrets key every webhook secret kept as is (stored before secrets
 /// were sealed) and checks the key opens the sealed ones, so a server started with the wrong key
-/// stops at once instead of failing every delivery; and wraps in the key every tax id digest
-/// from before it was keyed ([`crate::store::compliance`]). How many secrets it sealed.
+/// stops at once instead of failing every delivery. How many it sealed.
 pub async fn seal_webhook_secrets(state: &AppState) -> Result<usize, Error> {
     let mut conn = state.db.acquire().await?;
-    let sealed =
-        crate::store::webhooks::seal_stored_secrets(&mut conn, &state.config.secrets_key).await?;
-    // The other thing the key guards at rest: tax id digests from before it was used for them.
+    crate::store::webhooks::seal_stored_secrets(&mut conn, &state.config.secrets_key).await
+}
+
+/// Wraps in the state's secrets key every tax id digest from before it was keyed
+/// ([`crate::store::compliance`]), once [`seal_webhook_secrets`] showed the key is this
+/// database's: only when a sealed webhook secret opened with it. A wrap under another key could
+/// not be undone (the SSNs would never match again), so without that proof nothing is wrapped
+/// (`None`). How many it wrapped.
+pub async fn wrap_tax_id_digests(state: &AppState) -> Result<Option<u64>, Error> {
+    let mut conn = state.db.acquire().await?;
+    let confirmed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE secret LIKE 'sealed:%'")
+            .fetch_one(&mut *conn)
+            .await?;
+    if confirmed == 0 {
+        return Ok(None);
+    }
     let wrapped =
         crate::store::compliance::wrap_old_tin_hashes(&mut conn, &state.config.secrets_key).await?;
+    drop(conn);
     if wrapped > 0 {
-        tracing::info!(
-            wrapped,
-            "old tax id digests are now wrapped in the secrets key"
-        );
+        // The old digests live on in freed space until it is reused.
+        crate::db::rewrite_freed_space(&state.db, "compliance").await;
     }
-    Ok(sealed)
+    Ok(Some(wrapped))
 }
 
 /// Gives app `app_id` (the default app) an endpoint at the demo receiver

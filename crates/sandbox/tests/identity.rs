@@ -1801,6 +1801,7 @@ mod background_check {
                 .with_secrets_key(key.clone());
             let state = payout_sandbox::AppState::new(app.db.clone(), config);
             payout_sandbox::seal_webhook_secrets(&state).await.unwrap();
+            payout_sandbox::wrap_tax_id_digests(&state).await.unwrap()
         };
         let (_, user, token) = app
             .signed_in_flow(json!(["compliance", "background-check"]), bob())
@@ -1823,8 +1824,24 @@ mod background_check {
             .execute(&app.db)
             .await
             .unwrap();
-        // At the next start the old digest is wrapped in the key: the row alone tests nothing.
-        start().await;
+        // A start whose key nothing in the database confirms wraps nothing: a wrap under a
+        // wrong key could not be undone.
+        assert_eq!(start().await, None);
+        assert_eq!(
+            stored_digest(&app, &user).await.1,
+            old_digest(&salt, "123456789")
+        );
+        // With a sealed webhook secret that opens with it, the next start wraps the old digest
+        // in the key: the row alone tests nothing.
+        let hook = app
+            .post(
+                "/api/v2/webhooks",
+                Auth::App,
+                json!({"url": "http://127.0.0.1:9/hooks"}),
+            )
+            .await;
+        assert_eq!(hook.status, 200, "{}", hook.text());
+        assert_eq!(start().await, Some(1));
         let (_, wrapped) = stored_digest(&app, &user).await;
         assert!(wrapped.starts_with("hmac:v0:"), "{wrapped}");
         assert!(
@@ -1865,7 +1882,7 @@ mod background_check {
             .execute(&app.db)
             .await
             .unwrap();
-        start().await;
+        assert_eq!(start().await, Some(1));
         let (_, wrapped) = stored_digest(&app, &user).await;
         let blank = json!({"country": "US", "date_of_birth": adult_dob(), "ssn": " "});
         let res = run_check(&app, &token, blank).await;

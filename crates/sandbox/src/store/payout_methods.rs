@@ -315,15 +315,8 @@ pub(crate) async fn keep_last4_only(db: &Db) -> Result<u64, Error> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    // The whole numbers live on in the freed space of the file (SQLite) or in dead rows
-    // (PostgreSQL) until it is reused: rewritten now, once, so a copy of the database taken
-    // later holds them no more.
-    let vacuum = if crate::db::is_postgres_pool(db) {
-        "VACUUM payout_methods, bank_accounts"
-    } else {
-        "VACUUM"
-    };
-    sqlx::query(vacuum).execute(db).await?;
+    // The whole numbers live on in freed space until it is reused.
+    crate::db::rewrite_freed_space(db, "payout_methods, bank_accounts").await;
     Ok(cut + accounts.rows_affected())
 }
 
