@@ -107,6 +107,15 @@ impl std::fmt::Debug for HttpBody {
     }
 }
 
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpRequest")
@@ -118,8 +127,9 @@ impl std::fmt::Debug for HttpRequest {
     }
 }
 
-/// What came back: the status and the body as text (empty for a 204).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What came back: the status and the body as text (empty for a 204). Its `Debug` shows the
+/// body's length only: a session's answer holds its token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The HTTP status.
     pub status: u16,

@@ -383,6 +383,12 @@ mod tests {
         let shown = format!("{request:?}");
         assert!(!shown.contains("123456789"), "{shown}");
         assert!(!shown.contains("session-token"), "{shown}");
+        let answer = crate::api::HttpResponse {
+            status: 200,
+            body: r#"{"token":"session-token"}"#.into(),
+        };
+        let shown = format!("{answer:?}");
+        assert!(!shown.contains("session-token"), "{shown}");
     }
 
     /// The bank form's fields as the form labels them.
