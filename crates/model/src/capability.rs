@@ -253,12 +253,14 @@ impl FlowState {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::step::Step;
     use uuid::Uuid;
 
-    fn flow(steps: &[Step], completed: &[StepName]) -> FlowState {
+    /// A flow of `steps` with `completed` done and nothing else set (also for other modules'
+    /// tests).
+    pub(crate) fn flow(steps: &[Step], completed: &[StepName]) -> FlowState {
         FlowState {
             id: Uuid::nil(),
             steps: steps.to_vec(),

@@ -78,17 +78,7 @@ mod tests {
                     token: secret.into(),
                     expires_at: chrono::DateTime::UNIX_EPOCH,
                     authenticated: false,
-                    flow: crate::flow::FlowState {
-                        id: uuid::Uuid::nil(),
-                        steps: Vec::new(),
-                        completed_steps: Vec::new(),
-                        user_id: None,
-                        hide_go_to_dashboard_on_complete: false,
-                        require_auth: false,
-                        payout_fee_party: Default::default(),
-                        compliance_due: false,
-                        payee_phone: None,
-                    },
+                    flow: crate::capability::tests::flow(&[], &[]),
                     host_origin: None,
                 }
             ),

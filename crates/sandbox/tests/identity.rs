@@ -1770,6 +1770,19 @@ mod background_check {
         assert_eq!(res.json()["data"]["ssn_last4"], "6789");
     }
 
+    /// A signed-in user of a compliance then background-check flow who gave `w9()`: the user
+    /// and the session's token.
+    async fn with_w9_on_file(app: &TestApp) -> (Value, String) {
+        let (_, user, token) = app
+            .signed_in_flow(json!(["compliance", "background-check"]), bob())
+            .await;
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        (user, token)
+    }
+
     /// The row's salt and digits' sha256, the digest of before.
     fn old_digest(salt: &str, digits: &str) -> String {
         use sha2::Digest as _;
@@ -1803,13 +1816,7 @@ mod background_check {
             payout_sandbox::seal_webhook_secrets(&state).await.unwrap();
             payout_sandbox::wrap_tax_id_digests(&state).await.unwrap()
         };
-        let (_, user, token) = app
-            .signed_in_flow(json!(["compliance", "background-check"]), bob())
-            .await;
-        let res = app
-            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        let (user, token) = with_w9_on_file(&app).await;
         let (salt, digest) = stored_digest(&app, &user).await;
         assert!(digest.starts_with("hmac:v1:"), "{digest}");
         assert!(
@@ -1868,13 +1875,7 @@ mod background_check {
 
         // An SSN left blank is not given: the check runs on the file, nothing is compared, and
         // the old digest stays (no digest of nothing takes its place).
-        let (_, user, token) = app
-            .signed_in_flow(json!(["compliance", "background-check"]), bob())
-            .await;
-        let res = app
-            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        let (user, token) = with_w9_on_file(&app).await;
         let (salt, _) = stored_digest(&app, &user).await;
         sqlx::query("UPDATE compliance SET tin_hash = $1 WHERE user_id = $2")
             .bind(old_digest(&salt, "123456789"))

@@ -1641,6 +1641,18 @@ mod flow {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// Adds a savings account (number 000123456789) in the flow of session `token`.
+    async fn add_savings_account(app: &TestApp, token: &str) -> Value {
+        ok(app
+            .post(
+                "/api/flow/bank-accounts",
+                Auth::Bearer(token),
+                json!({"routing_number": "021000021", "account_number": "000123456789",
+                       "account_type": "savings"}),
+            )
+            .await)
+    }
+
     /// A bank account's number is kept as its last four digits only, in payout methods and in
     /// pay-in bank accounts alike (nothing shows more, and the sandbox pays no real bank); rows
     /// written whole before are cut when the database next opens.
@@ -1649,14 +1661,7 @@ mod flow {
         let app = TestApp::with_file_db().await;
         let (user, _, token) = signed_in(&app, json!({"steps": ["manage-payments"]})).await;
         add_method(&app, &user, ach()).await;
-        ok(app
-            .post(
-                "/api/flow/bank-accounts",
-                Auth::Bearer(&token),
-                json!({"routing_number": "021000021", "account_number": "000123456789",
-                       "account_type": "savings"}),
-            )
-            .await);
+        add_savings_account(&app, &token).await;
         let stored = || async {
             let details: Vec<String> = sqlx::query_scalar("SELECT details FROM payout_methods")
                 .fetch_all(&app.db)
@@ -1698,14 +1703,7 @@ mod flow {
     async fn bank_accounts_for_pay_ins() {
         let app = TestApp::new().await;
         let (user, _, token) = signed_in(&app, json!({"steps": ["manage-payments"]})).await;
-        let account = ok(app
-            .post(
-                "/api/flow/bank-accounts",
-                Auth::Bearer(&token),
-                json!({"routing_number": "021000021", "account_number": "000123456789",
-                       "account_type": "savings"}),
-            )
-            .await);
+        let account = add_savings_account(&app, &token).await;
         assert_eq!(
             keys(&account),
             [

@@ -809,16 +809,23 @@ mod binary {
         }
     }
 
-    fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_payout-sandbox"))
+    /// The binary on a free loopback port with an in-memory database, its stdout piped.
+    fn binary() -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_payout-sandbox"));
+        command
             .args(["--listen", "127.0.0.1:0", "--database", "sqlite::memory:"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        command
+    }
+
+    fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let mut child = binary()
             .args(args)
             .env("PAYOUT_SANDBOX_CLIENT_ID", "pk_bin")
             .env("PAYOUT_SANDBOX_API_KEY", "sk_bin")
             .env_remove("PAYOUT_SANDBOX_LIMIT_SESSIONS_PER_IP")
             .envs(envs.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -884,15 +891,12 @@ mod binary {
 
     /// The lines the binary prints up to `listening:`, started with `envs`.
     fn start_lines(envs: &[(&str, &str)]) -> Vec<String> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_payout-sandbox"))
-            .args(["--listen", "127.0.0.1:0", "--database", "sqlite::memory:"])
+        let mut child = binary()
             .env_remove("PAYOUT_SANDBOX_CLIENT_ID")
             .env_remove("PAYOUT_SANDBOX_API_KEY")
             .env_remove("PAYOUT_SANDBOX_ORG_ID")
             .env_remove("PAYOUT_SANDBOX_ORG_KEY")
             .envs(envs.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
