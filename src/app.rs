@@ -159,6 +159,11 @@ impl Shell {
             ErrorKind::Other(message) => bridge.error(message),
         };
         self.phase.try_set(Phase::Failed(kind));
+        // The error screen may be the first one (no session): it takes over from the page.
+        spawn_local(async {
+            tick().await;
+            take_over_page();
+        });
     }
 
     /// An expired session ends the flow; other failures stay with the step, which offers a
@@ -283,9 +288,11 @@ impl Shell {
                     flow: session.flow,
                     authenticated: session.authenticated,
                 });
-                // Let the first screen render before telling the host it is ready.
+                // Let the first screen render (and take over from the page) before telling the
+                // host it is ready, with its height.
                 spawn_local(async move {
                     tick().await;
+                    take_over_page();
                     this.bridge.ready();
                     if let Some(height) = this.measure() {
                         this.bridge.resize(height);
@@ -482,6 +489,28 @@ fn focus_heading_on_change(root: NodeRef<html::Div>, screen: Memo<Screen>) {
             }
         });
     });
+}
+
+/// Where the flow page keeps its hand-over (`index.html`): a function that removes the page's
+/// own screen, moving what it holds to the app's elements (typing, focus and caret, a press of
+/// "Send code").
+const HAND_OVER: &str = "__payoutFlowsHandOver";
+
+/// The app's first screen is drawn: the page's own screen goes (the app is hidden behind it
+/// until then, style/main.css), through the page's hand-over, or at least removed.
+fn take_over_page() {
+    let window: JsValue = window().into();
+    let hand_over = js_sys::Reflect::get(&window, &JsValue::from_str(HAND_OVER))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(hand_over) = hand_over {
+        if let Err(e) = hand_over.call0(&JsValue::NULL) {
+            warn!("payout-flows: the page's hand-over failed: {e:?}");
+        }
+    }
+    if let Some(boot) = document().get_element_by_id("pf-boot") {
+        boot.remove();
+    }
 }
 
 /// Leaves for `url`: this window when standalone, the top window when embedded. A cross-origin

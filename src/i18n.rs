@@ -465,11 +465,12 @@ mod tests {
         serde_json::from_str(json).expect("a locale file is a flat JSON object of strings")
     }
 
-    /// The flow page's loading screen (`index.html`, shown while the app downloads) says what
-    /// the app's own loading screen says, in each language the page knows; and when the app
-    /// cannot arrive, what the app's own "can't reach the server" screen says.
+    /// The flow page's own screen (`index.html`, shown while the app downloads) says what the
+    /// app's screens say, key for key, in each language the page knows: the loading screen, the
+    /// "can't reach the server" screen when the app cannot arrive, the brand header's logo,
+    /// and sign-in's phone form.
     #[test]
-    fn the_pages_loading_screen_says_what_the_apps_does() {
+    fn the_pages_own_screen_says_what_the_apps_does() {
         let page = include_str!("../index.html");
         for (locale, json) in [
             ("en", include_str!("../locales/en.json")),
@@ -482,11 +483,18 @@ mod tests {
                 "error_network_title",
                 "error_network_body",
                 "retry",
+                "brand_logo",
+                "sign_in_title",
+                "auth_phone_intro",
+                "field_country_code",
+                "field_phone",
+                "send_code",
+                "sending",
             ] {
-                let text = &texts[key];
+                let line = format!("{key}: {}", serde_json::json!(texts[key]));
                 assert!(
-                    page.contains(text.as_str()),
-                    "index.html lacks {locale}'s {key}: {text}"
+                    page.contains(&line),
+                    "index.html lacks {locale}'s {key}: {line}"
                 );
             }
         }

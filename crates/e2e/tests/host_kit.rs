@@ -3,7 +3,9 @@
 //! the app's native bridge; `embed.js`'s `setLocale()` switches the flow's language and its
 //! `onLoadError` names an unknown flow; an app's dark theme is the flow's look from its first
 //! paint; while the app downloads the flow page paints the loading screen, in the link's
-//! language, and asks for the session, whose answer the app takes, standalone and embedded.
+//! language, and asks for the session, whose answer the app takes, standalone and embedded;
+//! when the flow starts with sign-in the page shows its phone form, usable before the app has
+//! arrived, and the app takes over with what was typed, focus and a press of "Send code".
 
 use anyhow::Result;
 use payout_e2e::{Browser, HostPage, Sandbox};
@@ -134,10 +136,12 @@ async fn the_flow_page_preloads_the_app_and_gets_it_compressed() -> Result<()> {
                  var e = performance.getEntriesByName(href)[0];
                  return e && {encoded: e.encodedBodySize, decoded: e.decodedBodySize};
                };
+               var page = performance.getEntriesByType('navigation')[0];
                return {
                  wasm: wasm && wasm.href, wasm_cors: wasm && wasm.crossOrigin,
                  js: js && js.href,
-                 wasm_entry: wasm && entry(wasm.href), js_entry: js && entry(js.href)
+                 wasm_entry: wasm && entry(wasm.href), js_entry: js && entry(js.href),
+                 page_entry: page && {encoded: page.encodedBodySize, decoded: page.decodedBodySize}
                };"#,
         )
         .await?;
@@ -148,8 +152,8 @@ async fn the_flow_page_preloads_the_app_and_gets_it_compressed() -> Result<()> {
         loaded["js"].as_str().unwrap_or_default().ends_with(".js"),
         "no JS modulepreload: {loaded}"
     );
-    // Both arrived, compressed: fewer bytes on the wire than in the file.
-    for entry in ["wasm_entry", "js_entry"] {
+    // All three arrived compressed, the page too: fewer bytes on the wire than in the file.
+    for entry in ["wasm_entry", "js_entry", "page_entry"] {
         let (encoded, decoded) = (
             loaded[entry]["encoded"].as_u64().unwrap_or(0),
             loaded[entry]["decoded"].as_u64().unwrap_or(0),
@@ -318,18 +322,24 @@ async fn an_apps_dark_theme_is_the_flows_look_from_its_first_paint() -> Result<(
     browser.close().await
 }
 
-/// Puts `browser` on a slow line: 100 ms a round trip, 1 MB/s down, so the app's wasm takes the
-/// better part of a second while the page and its stylesheet arrive long before.
-async fn slow_line(browser: &Browser) -> Result<()> {
+/// Puts `browser` on an emulated line: 100 ms a round trip, `down` bytes a second down and
+/// half that up.
+async fn line(browser: &Browser, down: u64) -> Result<()> {
     browser.cdp("Network.enable", json!({})).await?;
     browser
         .cdp(
             "Network.emulateNetworkConditions",
             json!({"offline": false, "latency": 100,
-                   "downloadThroughput": 1_000_000, "uploadThroughput": 500_000}),
+                   "downloadThroughput": down, "uploadThroughput": down / 2}),
         )
         .await?;
     Ok(())
+}
+
+/// Puts `browser` on a slow line: 1 MB/s down, so the app's wasm takes the better part of a
+/// second while the page and its stylesheet arrive long before.
+async fn slow_line(browser: &Browser) -> Result<()> {
+    line(browser, 1_000_000).await
 }
 
 /// In the current document: the start of each session request and the end of the app's wasm
@@ -427,6 +437,142 @@ async fn the_loading_screen_paints_before_the_app_arrives() -> Result<()> {
     );
     assert_eq!(page["mains"], 1, "{page}");
     assert_eq!(page["boot"], false, "{page}");
+    browser.close().await
+}
+
+/// A line so slow that the app's wasm takes seconds (40 KB/s down) while the page, its
+/// stylesheet and the session's answer arrive within about one: time enough to use the page's
+/// own sign-in before the app has arrived.
+async fn very_slow_line(browser: &Browser) -> Result<()> {
+    line(browser, 40_000).await
+}
+
+/// A flow that starts with sign-in, opened standalone on a [very slow line](very_slow_line).
+async fn sign_in_on_a_very_slow_line() -> Result<(Sandbox, Browser)> {
+    let sandbox = Sandbox::start().await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["compliance"]}))
+        .await?;
+    let browser = Browser::start().await?;
+    very_slow_line(&browser).await?;
+    open_standalone(&browser, &flow).await?;
+    Ok((sandbox, browser))
+}
+
+/// Whether the app has not started yet: its root is not in the page.
+async fn app_not_started(browser: &Browser) -> Result<bool> {
+    let absent = browser
+        .eval("return document.querySelector('[data-testid=app]') === null;")
+        .await?;
+    Ok(absent == json!(true))
+}
+
+/// A card's shape: each element's tag, attributes and own text, in document order; ids as the
+/// app writes them (the page's `pf-boot-` as the app's `pf-auth-`), test ids and the page's
+/// `data-app` left out.
+const SHAPE: &str = r#"var out = [];
+  (function walk(el) {
+    var attrs = [];
+    for (var i = 0; i < el.attributes.length; i++) {
+      var a = el.attributes[i];
+      if (a.name === "data-testid" || a.name === "data-app") continue;
+      attrs.push(a.name + "=" + a.value.replace(/pf-boot-/g, "pf-auth-"));
+    }
+    attrs.sort();
+    var text = Array.prototype.filter.call(el.childNodes, function (n) {
+      return n.nodeType === 3;
+    }).map(function (n) { return n.textContent; }).join("").trim();
+    out.push(el.tagName + " " + attrs.join(" ") + (text ? " | " + text : ""));
+    Array.prototype.forEach.call(el.children, walk);
+  })(document.querySelector(arguments[0]));
+  return out;"#;
+
+/// Sign-in is usable before the app arrives (issue 12, first step usable): when the flow
+/// starts with sign-in, the page shows the phone form itself once the session has answered,
+/// the same elements, attributes and texts as the app's; a number typed and "Send code"
+/// pressed there, with the app not yet started, are what the app sends when it takes over: the
+/// code goes to that number.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_is_usable_before_the_app_arrives() -> Result<()> {
+    let (_sandbox, browser) = sign_in_on_a_very_slow_line().await?;
+    browser.wait_for("[data-testid=boot-phone]").await?;
+    assert!(app_not_started(&browser).await?, "the app had started");
+    let page_form = browser
+        .client
+        .execute(SHAPE, vec![json!("[data-testid=boot-sign-in]")])
+        .await?;
+    browser
+        .assert_accessible("the page's sign-in, before the app")
+        .await?;
+    assert_eq!(
+        browser.value_of("[data-testid=boot-country-code]").await?,
+        "1"
+    );
+    browser
+        .fill("[data-testid=boot-phone]", "4155550199\u{E007}")
+        .await?;
+    browser
+        .wait_for_text("[data-testid=boot-send-code]", "Sending…")
+        .await?;
+    assert!(
+        app_not_started(&browser).await?,
+        "the app had started before the press"
+    );
+
+    browser.wait_for("[data-testid=auth-code-form]").await?;
+    assert!(browser
+        .text_of("[data-testid=auth-sent-to]")
+        .await?
+        .contains("0199"));
+    assert_eq!(
+        browser
+            .eval("return !!document.getElementById('pf-boot');")
+            .await?,
+        false
+    );
+
+    // The app's own phone form, on a fast line, is the page's, element for element.
+    browser
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": false, "latency": 0,
+                   "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+        .await?;
+    browser.client.refresh().await?;
+    browser
+        .wait_for("[data-testid=step-auth] [data-testid=auth-phone-form]")
+        .await?;
+    let app_form = browser
+        .client
+        .execute(SHAPE, vec![json!("[data-testid=step-auth]")])
+        .await?;
+    assert_eq!(page_form, app_form);
+    browser.close().await
+}
+
+/// The app takes over from the page's sign-in without a keystroke lost: what was typed is in
+/// the app's field, focus is there with the caret where it was, and typing goes on in place.
+#[tokio::test(flavor = "multi_thread")]
+async fn typing_and_focus_carry_over_when_the_app_takes_over() -> Result<()> {
+    let (_sandbox, browser) = sign_in_on_a_very_slow_line().await?;
+    // "415555", then the caret two places left (Arrow Left twice).
+    browser
+        .fill("[data-testid=boot-phone]", "415555\u{E012}\u{E012}")
+        .await?;
+    assert!(app_not_started(&browser).await?, "the app had started");
+
+    browser.wait_for("[data-testid=auth-phone]").await?;
+    assert!(browser.focus_is("[data-testid=auth-phone]").await?);
+    let caret = browser
+        .eval("return document.activeElement.selectionStart;")
+        .await?;
+    assert_eq!(caret, 4);
+    browser.press("9").await?;
+    assert_eq!(
+        browser.value_of("[data-testid=auth-phone]").await?,
+        "4155955"
+    );
     browser.close().await
 }
 

@@ -1213,6 +1213,44 @@ mod assets {
         support::remove_temp_dir(dir);
     }
 
+    /// The flow page, built per flow, is compressed per request as the browser accepts: the
+    /// page whole, in fewer bytes.
+    #[tokio::test]
+    async fn the_flow_page_comes_compressed_as_the_browser_accepts() {
+        let (dir, _) = build();
+        let page = format!(
+            "<!doctype html><title>payout-flows</title><p>{}</p>",
+            "Sign in. ".repeat(400)
+        );
+        std::fs::write(dir.join("index.html"), &page).unwrap();
+        let app = serving(&dir).await;
+        let path = "/flow/3c90c3cc-0d44-4b50-8888-8dd25736052a";
+
+        for accept in ["br", "gzip, deflate, br, zstd", "gzip;q=1, br;q=0.5"] {
+            let res = get(&app, path, Some(accept)).await;
+            assert_eq!(res.status, 200);
+            assert_eq!(res.header(header::CONTENT_ENCODING), "br", "{accept}");
+            assert!(res.body.len() * 4 < page.len(), "{} bytes", res.body.len());
+            assert_eq!(unbrotli(&res.body), page.as_bytes());
+        }
+        for accept in ["gzip", "br;q=0, gzip"] {
+            let res = get(&app, path, Some(accept)).await;
+            assert_eq!(res.header(header::CONTENT_ENCODING), "gzip", "{accept}");
+            assert_eq!(ungzip(&res.body), page.as_bytes());
+        }
+        for accept in [None, Some("identity"), Some("br;q=0")] {
+            let res = get(&app, path, accept).await;
+            assert!(
+                res.headers.get(header::CONTENT_ENCODING).is_none(),
+                "{accept:?}"
+            );
+            assert_eq!(res.text(), page);
+            assert_eq!(res.header(header::VARY), "accept-encoding");
+            assert_eq!(res.header(header::CACHE_CONTROL), "no-store");
+        }
+        support::remove_temp_dir(dir);
+    }
+
     #[tokio::test]
     async fn a_rebuilt_file_is_never_served_from_its_old_compressed_copy() {
         let (dir, _) = build();

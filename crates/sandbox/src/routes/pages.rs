@@ -4,6 +4,7 @@
 //! scripts of the very HTML it serves (trunk's loader in `index.html`, read on each request so
 //! a rebuild shows at once).
 
+use crate::assets::encode_page;
 use crate::config::Config;
 use crate::error::Error;
 use crate::headers::{Page, PageHeaders};
@@ -186,6 +187,7 @@ async fn get_flow_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<FlowPageQuery>,
+    request: HeaderMap,
 ) -> Result<Response, Error> {
     let mut app_origins = Vec::new();
     let mut appearance = Appearance::default();
@@ -195,30 +197,49 @@ async fn get_flow_page(
         }
     }
     let theme = page_theme(&appearance, query.appearance.as_deref());
-    Ok(app_page(&state.config, &app_origins, &theme).await)
+    Ok(app_page(&state.config, &app_origins, &theme, &request).await)
 }
 
 /// `GET /app/index.html`: the app's page outside any flow.
-async fn get_app_page(State(state): State<AppState>) -> Response {
-    app_page(&state.config, &[], &PageTheme::default()).await
+async fn get_app_page(State(state): State<AppState>, request: HeaderMap) -> Response {
+    app_page(&state.config, &[], &PageTheme::default(), &request).await
 }
 
 /// The app's `index.html` for any flow (the app itself says when a flow does not exist),
 /// never cached so a new build shows at once, with the app's page headers for a flow of an app
-/// whose allowed origins are `app_origins`, in `theme`. 503 while the app is not built.
-async fn app_page(config: &Config, app_origins: &[String], theme: &PageTheme) -> Response {
+/// whose allowed origins are `app_origins`, in `theme`, compressed as the `request`'s
+/// `Accept-Encoding` allows. 503 while the app is not built.
+async fn app_page(
+    config: &Config,
+    app_origins: &[String],
+    theme: &PageTheme,
+    request: &HeaderMap,
+) -> Response {
     let index = config.assets_dir.join("index.html");
     match tokio::fs::read_to_string(&index).await {
         Ok(html) => {
             let html = insert_head(&html, &theme.head);
             let images: Vec<Origin> = theme.logo_origin.iter().cloned().collect();
-            (
-                PageHeaders::with_images(Page::App, config, &html, app_origins, &images)
-                    .into_array(),
-                [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-                Html(html),
+            let headers = PageHeaders::with_images(Page::App, config, &html, app_origins, &images);
+            let accept = request
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok());
+            let (coding, body) = encode_page(html.into_bytes(), accept);
+            let mut response = (
+                headers.into_array(),
+                [
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                    (header::VARY, HeaderValue::from_static("accept-encoding")),
+                ],
+                Html(body),
             )
-                .into_response()
+                .into_response();
+            if let Some(coding) = coding {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+            }
+            response
         }
         Err(e) => {
             tracing::warn!(path = %index.display(), error = %e, "the app is not built");
