@@ -522,10 +522,15 @@ pub struct BankAccountList {
     pub data: Vec<BankAccount>,
 }
 
-/// `POST …/payout-methods` body: the rail and its details.
+/// `POST …/payout-methods` body: the rail and its details. Read through
+/// [`PayoutMethodFields`], so a wrongly typed field is named by its path.
 #[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "platform", rename_all = "snake_case")]
+#[serde(
+    tag = "platform",
+    rename_all = "snake_case",
+    try_from = "PayoutMethodFields"
+)]
 pub enum NewPayoutMethod {
     /// A US bank account.
     Ach {
@@ -551,6 +556,50 @@ pub enum NewPayoutMethod {
         /// `$cashtag`.
         cashtag: String,
     },
+}
+
+/// A payout method's fields as sent, whatever its rail, each read as itself: serde reads an
+/// internally tagged enum from a buffered copy, whose errors name no field (`{"platform":
+/// "paypal", "email": 7}` was "invalid type" at the body). The rail's fields are then required
+/// by [`NewPayoutMethod`]'s `TryFrom`, which names a missing one as serde does
+/// (`missing field `email``); fields of other rails are ignored, as before.
+#[derive(Deserialize)]
+pub struct PayoutMethodFields {
+    platform: PayoutPlatform,
+    routing_number: Option<String>,
+    account_number: Option<String>,
+    account_type: Option<AccountType>,
+    email: Option<String>,
+    handle: Option<String>,
+    cashtag: Option<String>,
+}
+
+/// `value`, or serde's words for a missing field `name`.
+fn required<T>(value: Option<T>, name: &str) -> Result<T, String> {
+    value.ok_or_else(|| format!("missing field `{name}`"))
+}
+
+impl TryFrom<PayoutMethodFields> for NewPayoutMethod {
+    type Error = String;
+
+    fn try_from(f: PayoutMethodFields) -> Result<Self, String> {
+        Ok(match f.platform {
+            PayoutPlatform::Ach => NewPayoutMethod::Ach {
+                routing_number: required(f.routing_number, "routing_number")?,
+                account_number: required(f.account_number, "account_number")?,
+                account_type: required(f.account_type, "account_type")?,
+            },
+            PayoutPlatform::Paypal => NewPayoutMethod::Paypal {
+                email: required(f.email, "email")?,
+            },
+            PayoutPlatform::Venmo => NewPayoutMethod::Venmo {
+                handle: required(f.handle, "handle")?,
+            },
+            PayoutPlatform::CashApp => NewPayoutMethod::CashApp {
+                cashtag: required(f.cashtag, "cashtag")?,
+            },
+        })
+    }
 }
 
 impl NewPayoutMethod {
