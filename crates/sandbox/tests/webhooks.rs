@@ -718,6 +718,135 @@ mod delivery {
     }
 }
 
+/// An endpoint deleted while a payout writes a delivery to it: neither request fails. On
+/// PostgreSQL the test holds one side open in a transaction of its own and waits until the
+/// request is queued behind it, so the two meet every run; on SQLite, whose writes take turns,
+/// the requests run one after the other.
+mod deleted_meanwhile {
+    use super::*;
+
+    /// How many of this database's sessions wait for a lock (PostgreSQL).
+    async fn lock_waiters(app: &TestApp) -> i64 {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE NOT l.granted AND a.datname = current_database()",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    }
+
+    async fn until_a_lock_waiter(app: &TestApp) {
+        while lock_waiters(app).await < 1 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    fn on_postgres() -> bool {
+        std::env::var(support::POSTGRES_ENV).is_ok()
+    }
+
+    async fn deliveries_to(app: &TestApp, hook: &Value) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE webhook_id = $1")
+            .bind(hook["id"].as_str().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    }
+
+    async fn pay(app: &TestApp, user: &Value) -> TestResponse {
+        app.post(
+            "/api/v2/transfers",
+            Auth::App,
+            json!({"amount": -500, "user_id": user["id"]}),
+        )
+        .await
+    }
+
+    /// A payout while its app's endpoint is being deleted is made, its event recorded, and
+    /// no delivery goes to the deleted endpoint (it was a 500: the delivery's foreign key).
+    #[tokio::test]
+    async fn a_payout_during_the_delete_is_made_and_sends_the_endpoint_nothing() {
+        let app = Arc::new(TestApp::with_file_db().await);
+        let hook = create_hook(&app, "http://127.0.0.1:9/hook", json!([])).await;
+        let user = app.create_user().await;
+        let id = hook["id"].as_str().unwrap().to_owned();
+        let res = if on_postgres() {
+            let mut delete = app.db.begin().await.unwrap();
+            for sql in [
+                "DELETE FROM webhook_deliveries WHERE webhook_id = $1",
+                "DELETE FROM webhooks WHERE id = $1",
+            ] {
+                sqlx::query(sql)
+                    .bind(&id)
+                    .execute(&mut *delete)
+                    .await
+                    .unwrap();
+            }
+            let payout = tokio::spawn({
+                let (app, user) = (Arc::clone(&app), user.clone());
+                async move { pay(&app, &user).await }
+            });
+            until_a_lock_waiter(&app).await;
+            delete.commit().await.unwrap();
+            payout.await.unwrap()
+        } else {
+            let path = format!("/api/v2/webhooks/{id}");
+            assert_eq!(app.delete(&path, Auth::App).await.status, 204);
+            pay(&app, &user).await
+        };
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(deliveries_to(&app, &hook).await, 0);
+        let events = events_of(&app, "transfer.updated").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+    }
+
+    /// Deleting an endpoint while a payout writes a delivery to it succeeds once the payout
+    /// has committed, and takes that delivery with it (it was a 500: the foreign key).
+    #[tokio::test]
+    async fn a_delete_during_a_payout_succeeds_and_takes_its_delivery() {
+        let app = Arc::new(TestApp::with_file_db().await);
+        let hook = create_hook(&app, "http://127.0.0.1:9/hook", json!([])).await;
+        let user = app.create_user().await;
+        let path = format!("/api/v2/webhooks/{}", hook["id"].as_str().unwrap());
+        let res = if on_postgres() {
+            // The payout's side as the sandbox writes it: the endpoint read with its lock,
+            // then a delivery to it, not yet committed.
+            let mut payout = app.db.begin().await.unwrap();
+            sqlx::query("SELECT id FROM webhooks WHERE id = $1 FOR KEY SHARE")
+                .bind(hook["id"].as_str().unwrap())
+                .execute(&mut *payout)
+                .await
+                .unwrap();
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, attempts, \
+                 next_attempt_at, created) \
+                 SELECT 'dlv_meanwhile', $1, id, 'pending', 0, 0, 0 FROM events LIMIT 1",
+            )
+            .bind(hook["id"].as_str().unwrap())
+            .execute(&mut *payout)
+            .await
+            .unwrap();
+            let delete = tokio::spawn({
+                let (app, path) = (Arc::clone(&app), path.clone());
+                async move { app.delete(&path, Auth::App).await }
+            });
+            until_a_lock_waiter(&app).await;
+            payout.commit().await.unwrap();
+            delete.await.unwrap()
+        } else {
+            assert_eq!(pay(&app, &user).await.status, 200);
+            assert_eq!(deliveries_to(&app, &hook).await, 1);
+            app.delete(&path, Auth::App).await
+        };
+        assert_eq!(res.status, 204, "{}", res.text());
+        assert_eq!(deliveries_to(&app, &hook).await, 0);
+        app.get(&path, Auth::App)
+            .await
+            .assert_error(404, "not_found");
+    }
+}
+
 mod demo {
     use super::*;
     use axum::http::Method;

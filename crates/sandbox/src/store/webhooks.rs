@@ -7,8 +7,8 @@
 //! through the functions at the end of this module.
 
 use crate::db::{
-    enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, to_json_text,
-    to_millis, Answer, Answers, Arg, Batch, Rows,
+    enum_from_text, from_millis, is_postgres, next_seq, parse_stored_id, parse_stored_json,
+    to_json_text, to_millis, Answer, Answers, Arg, Batch, Rows,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -111,17 +111,26 @@ pub(crate) fn event_counter(app_id: Uuid) -> String {
 }
 
 /// Adds to `batch` the read of the endpoints of every app of `app_ids` (at least one); read
-/// its answer with [`hooks_by_app`].
+/// its answer with [`hooks_by_app`]. Locked ([`KEY_SHARE`]) on PostgreSQL.
 pub(crate) fn push_hooks_read(batch: &mut Batch, app_ids: &[Uuid]) -> usize {
     let marks = (1..=app_ids.len())
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let lock = if batch.is_postgres() { KEY_SHARE } else { "" };
     batch.push(
-        format!("SELECT app_id, id, events FROM webhooks WHERE app_id IN ({marks})"),
+        format!("SELECT app_id, id, events FROM webhooks WHERE app_id IN ({marks}){lock}"),
         app_ids.iter().map(|id| Arg::from(id.to_string())).collect(),
     )
 }
+
+/// How a change reads the endpoints it writes deliveries to, on PostgreSQL: `FOR KEY SHARE`,
+/// the lock a delivery's foreign key takes anyway, taken before the insert. An endpoint being
+/// deleted makes the read wait and then leaves it out (read committed skips a row deleted
+/// meanwhile), where a plain read would name it and the insert's key check would then fail;
+/// and an endpoint read this way is deleted only after the change commits
+/// ([`delete_webhook`] locks it first). SQLite's write transaction holds the whole database.
+const KEY_SHARE: &str = " FOR KEY SHARE";
 
 /// The endpoints a [`push_hooks_read`] answered, by app (an app without any is absent).
 pub(crate) fn hooks_by_app(
@@ -260,11 +269,13 @@ async fn enqueue_deliveries(
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<usize, Error> {
-    let hooks: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, events FROM webhooks WHERE app_id = $1")
-            .bind(app_id.to_string())
-            .fetch_all(&mut *conn)
-            .await?;
+    let lock = if is_postgres(conn) { KEY_SHARE } else { "" };
+    let hooks: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT id, events FROM webhooks WHERE app_id = $1{lock}"
+    ))
+    .bind(app_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
     let mut batch = Batch::new(conn);
     let count = push_deliveries(&mut batch, &hooks, event, now)?;
     batch.run(conn).await?;
@@ -458,13 +469,22 @@ pub(crate) async fn set_secret(
 }
 
 /// Removes app `app_id`'s endpoint `id` with its deliveries (the attempt log stays); 404 for
-/// another app's.
+/// another app's. On PostgreSQL the endpoint is locked (`FOR UPDATE`) before its deliveries
+/// go: a change writing a delivery to it ([`KEY_SHARE`]) commits first, and its delivery is
+/// then among those deleted (else it would be left referring to the endpoint, and the delete
+/// would fail on the foreign key).
 pub(crate) async fn delete_webhook(
     conn: &mut AnyConnection,
     app_id: Uuid,
     id: Uuid,
 ) -> Result<(), Error> {
     find_webhook(conn, app_id, id).await?;
+    if is_postgres(conn) {
+        sqlx::query("SELECT id FROM webhooks WHERE id = $1 FOR UPDATE")
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
         .bind(id.to_string())
         .execute(&mut *conn)
