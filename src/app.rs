@@ -84,6 +84,7 @@ pub fn FlowApp(
         token: StoredValue::new(None),
         root: NodeRef::new(),
         minting: Sender::new(),
+        shown: RwSignal::new(document().get_element_by_id(PAGE_SCREEN).is_none()),
     };
     provide_services(shell.services(host.embedded(), navigate, go_back));
     let drafts = Drafts::new();
@@ -109,7 +110,7 @@ pub fn FlowApp(
         _ => None,
     });
 
-    let root = shell.root;
+    let (root, shown) = (shell.root, shell.shown);
     listen_to_host(shell.bridge.clone());
     observe_height(root, shell.bridge);
     focus_heading_on_change(root, screen);
@@ -131,7 +132,7 @@ pub fn FlowApp(
                 {progress_bar}
                 <ScreenView phase=phase screen=screen retry=retry drafts=drafts />
             </main>
-            <LiveStatus screen=screen step_progress=step_progress />
+            <LiveStatus screen=screen step_progress=step_progress shown=shown />
         </div>
     }
 }
@@ -146,6 +147,8 @@ struct Shell {
     root: NodeRef<html::Div>,
     /// The action minting the session goes through.
     minting: Sender,
+    /// Whether the app shows (the page's own screen is gone): its live region speaks then.
+    shown: RwSignal<bool>,
 }
 
 impl Shell {
@@ -160,10 +163,16 @@ impl Shell {
         };
         self.phase.try_set(Phase::Failed(kind));
         // The error screen may be the first one (no session): it takes over from the page.
-        spawn_local(async {
-            tick().await;
-            take_over_page();
-        });
+        let this = self.clone();
+        spawn_local(async move { this.take_over().await });
+    }
+
+    /// Once the screen just set is drawn: the page's own screen goes ([`take_over_page`]),
+    /// and the app's live region announces the screen (it was hidden, so unheard, till then).
+    async fn take_over(&self) {
+        tick().await;
+        take_over_page().await;
+        self.shown.try_set(true);
     }
 
     /// An expired session ends the flow; other failures stay with the step, which offers a
@@ -291,8 +300,7 @@ impl Shell {
                 // Let the first screen render (and take over from the page) before telling the
                 // host it is ready, with its height.
                 spawn_local(async move {
-                    tick().await;
-                    take_over_page();
+                    this.take_over().await;
                     this.bridge.ready();
                     if let Some(height) = this.measure() {
                         this.bridge.resize(height);
@@ -371,10 +379,16 @@ fn LiveStatus(
     screen: Memo<Screen>,
     /// The current step's place in the flow, on a step.
     step_progress: Memo<Option<(usize, usize)>>,
+    /// Whether the app shows: hidden behind the page's screen it says nothing, so that the
+    /// first screen is announced as the app appears.
+    shown: RwSignal<bool>,
 ) -> impl IntoView {
     let locale = locale_signal();
     let announce = move || {
         locale.track();
+        if !shown.get() {
+            return String::new();
+        }
         match screen.get() {
             Screen::Loading => t!(loading_title).to_owned(),
             Screen::Error(kind) => error_title(&kind).to_owned(),
@@ -497,21 +511,30 @@ fn focus_heading_on_change(root: NodeRef<html::Div>, screen: Memo<Screen>) {
 const HAND_OVER: &str = "__payoutFlowsHandOver";
 
 /// The app's first screen is drawn: the page's own screen goes (the app is hidden behind it
-/// until then, style/main.css), through the page's hand-over, or at least removed.
-fn take_over_page() {
+/// until then, style/main.css), through the page's hand-over (which, while someone is in the
+/// page's form, waits for their next step), or at least removed. Done once it is gone.
+async fn take_over_page() {
     let window: JsValue = window().into();
     let hand_over = js_sys::Reflect::get(&window, &JsValue::from_str(HAND_OVER))
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
     if let Some(hand_over) = hand_over {
-        if let Err(e) = hand_over.call0(&JsValue::NULL) {
-            warn!("payout-flows: the page's hand-over failed: {e:?}");
+        match hand_over.call0(&JsValue::NULL) {
+            Ok(done) => {
+                if let Ok(done) = done.dyn_into::<js_sys::Promise>() {
+                    let _ = wasm_bindgen_futures::JsFuture::from(done).await;
+                }
+            }
+            Err(e) => warn!("payout-flows: the page's hand-over failed: {e:?}"),
         }
     }
-    if let Some(boot) = document().get_element_by_id("pf-boot") {
+    if let Some(boot) = document().get_element_by_id(PAGE_SCREEN) {
         boot.remove();
     }
 }
+
+/// The element id of the page's own screen (`index.html`).
+const PAGE_SCREEN: &str = "pf-boot";
 
 /// Leaves for `url`: this window when standalone, the top window when embedded. A cross-origin
 /// frame may not navigate the top window without a user gesture; the browser then refuses and

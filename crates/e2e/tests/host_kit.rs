@@ -551,28 +551,54 @@ async fn sign_in_is_usable_before_the_app_arrives() -> Result<()> {
     browser.close().await
 }
 
-/// The app takes over from the page's sign-in without a keystroke lost: what was typed is in
-/// the app's field, focus is there with the caret where it was, and typing goes on in place.
+/// The app takes over from the page's sign-in without a keystroke lost: while someone is in
+/// the page's form the app, arrived, waits; at their next step (here Shift+Tab to the country
+/// code) it takes over in that very keystroke: what was typed is in the app's fields, focus is
+/// where they went with the selection the browser gave it, typing goes on there, and the app's
+/// live region announces the screen.
 #[tokio::test(flavor = "multi_thread")]
 async fn typing_and_focus_carry_over_when_the_app_takes_over() -> Result<()> {
     let (_sandbox, browser) = sign_in_on_a_very_slow_line().await?;
-    // "415555", then the caret two places left (Arrow Left twice).
-    browser
-        .fill("[data-testid=boot-phone]", "415555\u{E012}\u{E012}")
-        .await?;
+    browser.fill("[data-testid=boot-phone]", "415555").await?;
     assert!(app_not_started(&browser).await?, "the app had started");
 
+    // The app has drawn its sign-in behind the page's, and waits.
     browser.wait_for("[data-testid=auth-phone]").await?;
-    assert!(browser.focus_is("[data-testid=auth-phone]").await?);
-    let caret = browser
-        .eval("return document.activeElement.selectionStart;")
+    assert!(browser.focus_is("[data-testid=boot-phone]").await?);
+    let hidden = browser
+        .eval("return document.querySelector('[data-testid=app]').getClientRects().length;")
         .await?;
-    assert_eq!(caret, 4);
-    browser.press("9").await?;
+    assert_eq!(hidden, 0, "the app shows while the page's form is in use");
+    // Hidden, its live region says nothing yet: it speaks as the app appears.
+    let said = "return document.querySelector('[data-testid=live-status]').textContent;";
+    assert_eq!(browser.eval(said).await?, "");
+
+    browser.press("\u{E008}\u{E004}").await?;
+    assert!(browser.focus_is("[data-testid=auth-country-code]").await?);
+    assert_eq!(
+        browser
+            .eval("var f = document.activeElement; return [f.selectionStart, f.selectionEnd];")
+            .await?,
+        json!([0, 1])
+    );
+    assert_eq!(
+        browser
+            .eval("return !!document.getElementById('pf-boot');")
+            .await?,
+        false
+    );
+    browser.press("44").await?;
+    assert_eq!(
+        browser.value_of("[data-testid=auth-country-code]").await?,
+        "44"
+    );
     assert_eq!(
         browser.value_of("[data-testid=auth-phone]").await?,
-        "4155955"
+        "415555"
     );
+    browser
+        .wait_for_text("[data-testid=live-status]", "Sign in")
+        .await?;
     browser.close().await
 }
 

@@ -248,33 +248,22 @@ fn gzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
     encoder.finish()
 }
 
-/// The flow page (built per flow, so not kept) in the best encoding `accept` (a request's
-/// `Accept-Encoding`) takes: brotli, else gzip, else as it is, with its `Content-Encoding`.
-/// Compressed per request at quick settings (brotli 5, gzip 6: well under a millisecond for
-/// the page). The page holds no secret (the session token comes by `fetch`), so compressing
-/// it beside the reflected `?appearance=` gives nothing away (BREACH).
+/// The flow page (built per flow, so not kept) in the encoding `accept` (a request's
+/// `Accept-Encoding`) prefers of brotli and gzip (brotli on a tie), or as it is when it takes
+/// neither, with its `Content-Encoding`. Compressed per request at quick settings (brotli 5,
+/// gzip 6: well under a millisecond for the page). The page holds no secret (the session
+/// token comes by `fetch`), so compressing it beside the reflected `?appearance=` gives nothing
+/// away (BREACH).
 pub(crate) fn encode_page(page: Vec<u8>, accept: Option<&str>) -> (Option<&'static str>, Vec<u8>) {
-    let takes = |coding: &str| {
-        accept.unwrap_or_default().split(',').any(|part| {
-            let mut params = part.split(';');
-            let name = params.next().unwrap_or_default().trim();
-            let refused = params.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    == Some(0.0)
-            });
-            name.eq_ignore_ascii_case(coding) && !refused
-        })
-    };
-    let encoded = if takes("br") {
+    let (br, gzip) = (weight(accept, "br"), weight(accept, "gzip"));
+    let encoded = if br > 0.0 && br >= gzip {
         let params = brotli::enc::BrotliEncoderParams {
             quality: 5,
             ..Default::default()
         };
         let mut out = Vec::new();
         brotli::BrotliCompress(&mut &page[..], &mut out, &params).map(|_| ("br", out))
-    } else if takes("gzip") {
+    } else if gzip > 0.0 {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         encoder
             .write_all(&page)
@@ -287,6 +276,29 @@ pub(crate) fn encode_page(page: Vec<u8>, accept: Option<&str>) -> (Option<&'stat
         Ok((coding, out)) => (Some(coding), out),
         Err(_) => (None, page),
     }
+}
+
+/// The weight (`q`, 1 when not given) `accept` gives `coding`, names and parameters compared
+/// without case; 0 when it does not name it.
+fn weight(accept: Option<&str>, coding: &str) -> f32 {
+    accept
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|part| {
+            let mut params = part.split(';');
+            let name = params.next().unwrap_or_default().trim();
+            if !name.eq_ignore_ascii_case(coding) {
+                return None;
+            }
+            let q = params.find_map(|p| {
+                let (key, value) = p.split_once('=')?;
+                key.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| value.trim().parse::<f32>().unwrap_or(0.0))
+            });
+            Some(q.unwrap_or(1.0))
+        })
+        .fold(0.0, f32::max)
 }
 
 /// Whether the last segment of `path` is a trunk-hashed name: `<stem>-<hash>.<ext>` or

@@ -1226,19 +1226,19 @@ mod assets {
         let app = serving(&dir).await;
         let path = "/flow/3c90c3cc-0d44-4b50-8888-8dd25736052a";
 
-        for accept in ["br", "gzip, deflate, br, zstd", "gzip;q=1, br;q=0.5"] {
+        for accept in ["br", "gzip, deflate, br, zstd", "gzip;q=0.5, BR;Q=0.8"] {
             let res = get(&app, path, Some(accept)).await;
             assert_eq!(res.status, 200);
             assert_eq!(res.header(header::CONTENT_ENCODING), "br", "{accept}");
             assert!(res.body.len() * 4 < page.len(), "{} bytes", res.body.len());
             assert_eq!(unbrotli(&res.body), page.as_bytes());
         }
-        for accept in ["gzip", "br;q=0, gzip"] {
+        for accept in ["gzip", "br;q=0, gzip", "gzip;q=1, br;q=0.5", "br;Q=0, gzip"] {
             let res = get(&app, path, Some(accept)).await;
             assert_eq!(res.header(header::CONTENT_ENCODING), "gzip", "{accept}");
             assert_eq!(ungzip(&res.body), page.as_bytes());
         }
-        for accept in [None, Some("identity"), Some("br;q=0")] {
+        for accept in [None, Some("identity"), Some("br;q=0"), Some("gzip;Q=0")] {
             let res = get(&app, path, accept).await;
             assert!(
                 res.headers.get(header::CONTENT_ENCODING).is_none(),
