@@ -164,15 +164,30 @@ impl Shell {
         self.phase.try_set(Phase::Failed(kind));
         // The error screen may be the first one (no session): it takes over from the page.
         let this = self.clone();
-        spawn_local(async move { this.take_over().await });
+        spawn_local(async move {
+            tick().await;
+            this.take_over().await;
+        });
     }
 
-    /// Once the screen just set is drawn: the page's own screen goes ([`take_over_page`]),
-    /// and the app's live region announces the screen (it was hidden, so unheard, till then).
-    async fn take_over(&self) {
-        tick().await;
-        take_over_page().await;
-        self.shown.try_set(true);
+    /// Called once the screen just set is drawn: starts the page's hand-over
+    /// ([`hand_over_page`]); the future ends when the page's screen is gone, a frame after
+    /// which the app's live region announces the screen (hidden, it was unheard; in the same
+    /// frame it would enter the accessibility tree already saying it).
+    fn take_over(&self) -> impl std::future::Future<Output = ()> + 'static {
+        let handing = hand_over_page();
+        let shown = self.shown;
+        async move {
+            if let Some(handing) = handing {
+                let _ = handing.await;
+            }
+            if let Some(page) = document().get_element_by_id(PAGE_SCREEN) {
+                page.remove();
+            }
+            request_animation_frame(move || {
+                shown.try_set(true);
+            });
+        }
     }
 
     /// An expired session ends the flow; other failures stay with the step, which offers a
@@ -299,12 +314,19 @@ impl Shell {
                 });
                 // Let the first screen render (and take over from the page) before telling the
                 // host it is ready, with its height.
+                // The host hears `ready` then, not when the page's screen goes (which waits
+                // while someone is in its form); the height once the app shows (else the
+                // resize observer sends it as the app appears).
                 spawn_local(async move {
-                    this.take_over().await;
+                    tick().await;
+                    let shown = this.take_over();
                     this.bridge.ready();
-                    if let Some(height) = this.measure() {
-                        this.bridge.resize(height);
+                    if document().get_element_by_id(PAGE_SCREEN).is_none() {
+                        if let Some(height) = this.measure() {
+                            this.bridge.resize(height);
+                        }
                     }
+                    shown.await;
                 });
             });
     }
@@ -510,26 +532,24 @@ fn focus_heading_on_change(root: NodeRef<html::Div>, screen: Memo<Screen>) {
 /// "Send code").
 const HAND_OVER: &str = "__payoutFlowsHandOver";
 
-/// The app's first screen is drawn: the page's own screen goes (the app is hidden behind it
-/// until then, style/main.css), through the page's hand-over (which, while someone is in the
-/// page's form, waits for their next step), or at least removed. Done once it is gone.
-async fn take_over_page() {
+/// The app's first screen is drawn: starts the page's hand-over, which removes the page's own
+/// screen (the app is hidden behind it until then, style/main.css), at once or, while someone
+/// is in the page's form, at their next step; `None` when the page has none. Its future ends
+/// when the page's screen is gone.
+fn hand_over_page() -> Option<wasm_bindgen_futures::JsFuture> {
     let window: JsValue = window().into();
     let hand_over = js_sys::Reflect::get(&window, &JsValue::from_str(HAND_OVER))
         .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    if let Some(hand_over) = hand_over {
-        match hand_over.call0(&JsValue::NULL) {
-            Ok(done) => {
-                if let Ok(done) = done.dyn_into::<js_sys::Promise>() {
-                    let _ = wasm_bindgen_futures::JsFuture::from(done).await;
-                }
-            }
-            Err(e) => warn!("payout-flows: the page's hand-over failed: {e:?}"),
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())?;
+    match hand_over.call0(&JsValue::NULL) {
+        Ok(done) => done
+            .dyn_into::<js_sys::Promise>()
+            .ok()
+            .map(wasm_bindgen_futures::JsFuture::from),
+        Err(e) => {
+            warn!("payout-flows: the page's hand-over failed: {e:?}");
+            None
         }
-    }
-    if let Some(boot) = document().get_element_by_id(PAGE_SCREEN) {
-        boot.remove();
     }
 }
 

@@ -602,6 +602,26 @@ async fn typing_and_focus_carry_over_when_the_app_takes_over() -> Result<()> {
     browser.close().await
 }
 
+/// A click on the page's "Send code" while the arrived app waits behind a form in use (focus
+/// in its phone field) is the step it waits for: the press lands, and the app sends the code
+/// to the number typed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_click_on_the_pages_send_code_while_the_app_waits_sends_it() -> Result<()> {
+    let (_sandbox, browser) = sign_in_on_a_very_slow_line().await?;
+    browser
+        .fill("[data-testid=boot-phone]", "4155550142")
+        .await?;
+    browser.wait_for("[data-testid=auth-phone]").await?;
+    assert!(browser.focus_is("[data-testid=boot-phone]").await?);
+    browser.click("[data-testid=boot-send-code]").await?;
+    browser.wait_for("[data-testid=auth-code-form]").await?;
+    assert!(browser
+        .text_of("[data-testid=auth-sent-to]")
+        .await?
+        .contains("0142"));
+    browser.close().await
+}
+
 /// The page's loading screen speaks the link's language; when the app cannot arrive (its wasm
 /// does not download) it says so there, as the app's own "can't reach the server" screen
 /// would, with a button that tries again and, the line back, loads the flow.

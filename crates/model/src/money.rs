@@ -562,7 +562,8 @@ pub enum NewPayoutMethod {
 /// internally tagged enum from a buffered copy, whose errors name no field (`{"platform":
 /// "paypal", "email": 7}` was "invalid type" at the body). The rail's fields are then required
 /// by [`NewPayoutMethod`]'s `TryFrom`, which names a missing one as serde does
-/// (`missing field `email``); fields of other rails are ignored, as before.
+/// (`missing field `email``), null as missing. Fields of other rails are not used, but one
+/// sent must still have its type (`"handle": 7` beside a PayPal email is refused, naming it).
 #[derive(Deserialize)]
 pub struct PayoutMethodFields {
     platform: PayoutPlatform,

@@ -736,10 +736,17 @@ mod deleted_meanwhile {
         .unwrap()
     }
 
+    /// Waits until a request waits for a lock (at most 30 s: a request that never does fails
+    /// the test rather than hanging it).
     async fn until_a_lock_waiter(app: &TestApp) {
-        while lock_waiters(app).await < 1 {
-            tokio::task::yield_now().await;
-        }
+        let waiting = async {
+            while lock_waiters(app).await < 1 {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), waiting)
+            .await
+            .expect("no request waited for the lock held");
     }
 
     fn on_postgres() -> bool {

@@ -129,7 +129,9 @@ pub(crate) fn push_hooks_read(batch: &mut Batch, app_ids: &[Uuid]) -> usize {
 /// deleted makes the read wait and then leaves it out (read committed skips a row deleted
 /// meanwhile), where a plain read would name it and the insert's key check would then fail;
 /// and an endpoint read this way is deleted only after the change commits
-/// ([`delete_webhook`] locks it first). SQLite's write transaction holds the whole database.
+/// ([`delete_webhook`] locks it first). Every endpoint of the app is locked, those not taking
+/// the event's type too (they are filtered after the read): a delete of one waits for the
+/// changes under way. SQLite's write transaction holds the whole database.
 const KEY_SHARE: &str = " FOR KEY SHARE";
 
 /// The endpoints a [`push_hooks_read`] answered, by app (an app without any is absent).
