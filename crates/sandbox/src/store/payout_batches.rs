@@ -283,9 +283,10 @@ pub(crate) struct ClaimedItem {
     pub app_id: Uuid,
     /// The payout asked for.
     pub request: NewPayout,
-    /// Until when this claim holds it (unix milliseconds): [`settle`] records its outcome only
-    /// while the item's lease is still this claim's.
-    pub lease_until: i64,
+    /// This claim's random token, on the item's row while the claim holds it: [`settle`]
+    /// records an outcome only while it is still there (a lease that ran out may have been
+    /// taken by another claim, maybe with the very same lease time).
+    pub claim: String,
 }
 
 /// Whether any item is due (pending and not claimed, or its claim ran out) at `now`: a read, so
@@ -327,11 +328,14 @@ pub(crate) async fn claim_due(
     .await?;
     let mut claimed: Vec<ClaimedItem> = Vec::with_capacity(due.len());
     for (batch_id, position, app_id, request) in due {
+        let claim = Uuid::new_v4().to_string();
         let took = sqlx::query(
-            "UPDATE payout_batch_items SET lease_until = $1 WHERE batch_id = $2 AND position = $3 \
-             AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $4)",
+            "UPDATE payout_batch_items SET lease_until = $1, claim = $2 \
+             WHERE batch_id = $3 AND position = $4 \
+             AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $5)",
         )
         .bind(to_millis(lease_until))
+        .bind(&claim)
         .bind(&batch_id)
         .bind(position)
         .bind(to_millis(now))
@@ -355,7 +359,7 @@ pub(crate) async fn claim_due(
             position,
             app_id: parse_stored_id(&app_id)?,
             request: parse_stored_json("payout batch item request", &request)?,
-            lease_until: to_millis(lease_until),
+            claim,
         });
     }
     Ok(claimed)
@@ -389,8 +393,8 @@ pub(crate) async fn settle(
     let batch_id = item.batch_id.to_string();
     let settled = sqlx::query(
         "UPDATE payout_batch_items SET status = $1, transfer_id = $2, error = $3, \
-         processed = $4, lease_until = NULL \
-         WHERE batch_id = $5 AND position = $6 AND status = 'pending' AND lease_until = $7",
+         processed = $4, lease_until = NULL, claim = NULL \
+         WHERE batch_id = $5 AND position = $6 AND status = 'pending' AND claim = $7",
     )
     .bind(status.as_str())
     .bind(transfer_id)
@@ -398,7 +402,7 @@ pub(crate) async fn settle(
     .bind(to_millis(now))
     .bind(&batch_id)
     .bind(item.position)
-    .bind(item.lease_until)
+    .bind(&item.claim)
     .execute(&mut *conn)
     .await?;
     if settled.rows_affected() != 1 {
@@ -439,6 +443,7 @@ mod tests {
     /// A worker whose claim ran out while it paid (a stall longer than the lease) cannot settle
     /// the item once another worker claimed it again: its refusal would be recorded while the
     /// second worker's payout goes through, and a host retrying "failed" items would pay twice.
+    /// Not even when the new claim's lease ends at the same moment (clocks that disagree).
     #[tokio::test]
     async fn a_claim_that_ran_out_does_not_settle_an_item_claimed_again() {
         let dir = new_dir("batch-lease");
@@ -486,10 +491,27 @@ mod tests {
         tx.commit().await.unwrap();
         assert_eq!(second.len(), 1);
 
+        // That one runs out too, and a third worker, whose clock is behind, takes the item
+        // with the same lease time as the second's.
+        let much_later = later + lease + chrono::Duration::seconds(1);
+        let mut tx = begin_ledger_write(&db).await.unwrap();
+        let third = claim_due(&mut tx, much_later, later + lease, 1)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(third.len(), 1);
+
         let refused = ItemOutcome::Failed(ApiError::new(ErrorCode::InvalidRequest, "refused"));
         let mut tx = begin_ledger_write(&db).await.unwrap();
-        assert!(!settle(&mut tx, &first[0], &refused, later).await.unwrap());
-        assert!(settle(&mut tx, &second[0], &refused, later).await.unwrap());
+        assert!(!settle(&mut tx, &first[0], &refused, much_later)
+            .await
+            .unwrap());
+        assert!(!settle(&mut tx, &second[0], &refused, much_later)
+            .await
+            .unwrap());
+        assert!(settle(&mut tx, &third[0], &refused, much_later)
+            .await
+            .unwrap());
         tx.commit().await.unwrap();
         close(db, &dir).await;
     }
