@@ -489,7 +489,8 @@ const SHAPE: &str = r#"var out = [];
 
 /// Sign-in is usable before the app arrives (issue 12, first step usable): when the flow
 /// starts with sign-in, the page shows the phone form itself once the session has answered,
-/// the same elements, attributes and texts as the app's; a number typed and "Send code"
+/// the same elements, attributes and texts as the app's, accessible (axe) and fitting a
+/// phone (360 px wide, 44 px touch targets); a number typed and "Send code"
 /// pressed there, with the app not yet started, are what the app sends when it takes over: the
 /// code goes to that number.
 #[tokio::test(flavor = "multi_thread")]
@@ -503,6 +504,10 @@ async fn sign_in_is_usable_before_the_app_arrives() -> Result<()> {
         .await?;
     browser
         .assert_accessible("the page's sign-in, before the app")
+        .await?;
+    browser.emulate_phone(360, 640).await?;
+    browser
+        .assert_fits_phone("the page's sign-in, before the app")
         .await?;
     assert_eq!(
         browser.value_of("[data-testid=boot-country-code]").await?,
