@@ -627,6 +627,39 @@ async fn a_click_on_the_pages_send_code_while_the_app_waits_sends_it() -> Result
     browser.close().await
 }
 
+/// The app failing before it takes over (a trap in its wasm, reported from `wasm://`, or an
+/// error from the page's origin) turns the page's screen into the failure screen, even with
+/// the page's sign-in showing; an error from elsewhere (an extension's script) does not.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_failing_before_it_takes_over_shows_the_failure_screen() -> Result<()> {
+    let (_sandbox, browser) = sign_in_on_a_very_slow_line().await?;
+    browser.wait_for("[data-testid=boot-phone]").await?;
+    let report = "window.dispatchEvent(new ErrorEvent('error', \
+                  {message: 'RuntimeError: unreachable', filename: arguments[0]}));";
+    browser
+        .client
+        .execute(report, vec![json!("chrome-extension://abc/content.js")])
+        .await?;
+    assert!(app_not_started(&browser).await?, "the app had started");
+    assert_eq!(
+        browser
+            .eval("return !!document.querySelector('[data-testid=boot-failed]');")
+            .await?,
+        false,
+        "another's error failed the page"
+    );
+    browser
+        .client
+        .execute(report, vec![json!("wasm://wasm/0012a3b6")])
+        .await?;
+    browser.wait_for("[data-testid=boot-failed]").await?;
+    assert_eq!(
+        browser.text_of("#pf-boot h1").await?,
+        "We can't reach the server"
+    );
+    browser.close().await
+}
+
 /// The page's loading screen speaks the link's language; when the app cannot arrive (its wasm
 /// does not download) it says so there, as the app's own "can't reach the server" screen
 /// would, with a button that tries again and, the line back, loads the flow.
