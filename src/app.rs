@@ -488,6 +488,11 @@ fn observe_height(root: NodeRef<html::Div>, bridge: Bridge) {
         let target = el.clone();
         let bridge = bridge.clone();
         let callback = Closure::<dyn FnMut()>::new(move || {
+            // Hidden behind the page's screen the app has no height to tell: it tells it as
+            // it appears (the observer sees that change too).
+            if document().get_element_by_id(PAGE_SCREEN).is_some() {
+                return;
+            }
             bridge.resize(target.get_bounding_client_rect().height().ceil() as u32);
         });
         match web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {

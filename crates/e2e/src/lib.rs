@@ -1007,6 +1007,27 @@ impl Browser {
         Ok(())
     }
 
+    /// Waits for `css`, then taps it with a finger (WebDriver touch actions: the browser's
+    /// pointer events of type `touch`, then the mouse events and `click` a tap makes).
+    pub async fn tap(&self, css: &str) -> Result<()> {
+        use fantoccini::actions::{InputSource as _, PointerAction, TouchActions};
+        let element = self.wait_for(css).await?;
+        let finger = TouchActions::new("finger".to_owned())
+            .then(PointerAction::MoveToElement {
+                element,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down { button: 0 })
+            .then(PointerAction::Up { button: 0 });
+        self.client
+            .perform_actions(finger)
+            .await
+            .with_context(|| format!("tapping {css}"))?;
+        Ok(())
+    }
+
     /// Waits for the field `css`, then replaces what it holds with `text` the way a person
     /// does: select all, delete, type (keystrokes, so the app sees every `input` event).
     pub async fn fill(&self, css: &str, text: &str) -> Result<()> {

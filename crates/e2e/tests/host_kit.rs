@@ -449,11 +449,25 @@ async fn very_slow_line(browser: &Browser) -> Result<()> {
 
 /// A flow that starts with sign-in, opened standalone on a [very slow line](very_slow_line).
 async fn sign_in_on_a_very_slow_line() -> Result<(Sandbox, Browser)> {
+    sign_in_on_a_very_slow_line_after("").await
+}
+
+/// [`sign_in_on_a_very_slow_line`], with `script` run first in every document (as a WebView's
+/// host injects its bridge).
+async fn sign_in_on_a_very_slow_line_after(script: &str) -> Result<(Sandbox, Browser)> {
     let sandbox = Sandbox::start().await?;
     let flow = sandbox
         .create_flow(json!({"steps": ["compliance"]}))
         .await?;
     let browser = Browser::start().await?;
+    if !script.is_empty() {
+        browser
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({"source": script}),
+            )
+            .await?;
+    }
     very_slow_line(&browser).await?;
     open_standalone(&browser, &flow).await?;
     Ok((sandbox, browser))
@@ -607,24 +621,81 @@ async fn typing_and_focus_carry_over_when_the_app_takes_over() -> Result<()> {
     browser.close().await
 }
 
-/// A click on the page's "Send code" while the arrived app waits behind a form in use (focus
-/// in its phone field) is the step it waits for: the press lands, and the app sends the code
-/// to the number typed.
+/// In a mobile app's WebView, while the app waits behind the page's sign-in form in use, the
+/// native host has heard `ready` but no height (hidden, the app has none to tell: a `resize`
+/// of 0 could collapse the WebView); the app's height goes out as it appears.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_click_on_the_pages_send_code_while_the_app_waits_sends_it() -> Result<()> {
+async fn a_webview_hears_no_height_until_the_app_shows() -> Result<()> {
+    let (_sandbox, browser) = sign_in_on_a_very_slow_line_after(REACT_NATIVE_WEBVIEW).await?;
+    browser.fill("[data-testid=boot-phone]", "415555").await?;
+    browser.wait_for("[data-testid=auth-phone]").await?;
+    // Two frames after the app drew its screen: a resize observer's first report is in.
+    let heard = r#"var done = arguments[arguments.length - 1];
+        requestAnimationFrame(function () { requestAnimationFrame(function () {
+          done(JSON.parse(sessionStorage.getItem("rn-got") || "[]").map(function (m) {
+            m = JSON.parse(m); return m.type + (m.height === undefined ? "" : " " + m.height);
+          }));
+        }); });"#;
+    let before = browser.client.execute_async(heard, Vec::new()).await?;
+    assert_eq!(before, json!(["ready"]), "while hidden");
+
+    browser.press("\u{E008}\u{E004}").await?;
+    browser
+        .wait_for_focus("[data-testid=auth-country-code]")
+        .await?;
+    let after = browser.client.execute_async(heard, Vec::new()).await?;
+    let heights: Vec<&str> = after
+        .as_array()
+        .map(|all| all.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(heights.first(), Some(&"ready"), "{after}");
+    assert!(
+        heights
+            .iter()
+            .skip(1)
+            .all(|m| m.starts_with("resize ") && *m != "resize 0"),
+        "{after}"
+    );
+    assert!(heights.len() > 1, "no height once shown: {after}");
+    browser.close().await
+}
+
+/// Types a number into the page's sign-in on a very slow line, waits until the app has
+/// arrived and waits behind the form in use (focus in its phone field), presses the page's
+/// "Send code" with `press`, and checks the press landed: the app sends the code to that
+/// number.
+async fn press_send_code_while_the_app_waits(tap: bool) -> Result<()> {
     let (_sandbox, browser) = sign_in_on_a_very_slow_line().await?;
     browser
         .fill("[data-testid=boot-phone]", "4155550142")
         .await?;
     browser.wait_for("[data-testid=auth-phone]").await?;
     assert!(browser.focus_is("[data-testid=boot-phone]").await?);
-    browser.click("[data-testid=boot-send-code]").await?;
+    if tap {
+        browser.tap("[data-testid=boot-send-code]").await?;
+    } else {
+        browser.click("[data-testid=boot-send-code]").await?;
+    }
     browser.wait_for("[data-testid=auth-code-form]").await?;
     assert!(browser
         .text_of("[data-testid=auth-sent-to]")
         .await?
         .contains("0142"));
     browser.close().await
+}
+
+/// A click on the page's "Send code" while the arrived app waits is the step it waits for:
+/// the press lands (Chromium focuses the button at the press, before its click).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_click_on_the_pages_send_code_while_the_app_waits_sends_it() -> Result<()> {
+    press_send_code_while_the_app_waits(false).await
+}
+
+/// The same with a finger: a touch's focus change comes after the finger lifts, with the
+/// mouse events a tap makes, and still waits for the tap's click.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tap_on_the_pages_send_code_while_the_app_waits_sends_it() -> Result<()> {
+    press_send_code_while_the_app_waits(true).await
 }
 
 /// The app failing before it takes over (a trap in its wasm, reported from `wasm://`, or an
