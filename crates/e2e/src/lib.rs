@@ -811,13 +811,21 @@ impl Browser {
             _profile: profile,
         };
         browser
-            .cdp(
-                "Page.addScriptToEvaluateOnNewDocument",
-                json!({"source": CSP_RECORDER}),
-            )
+            .run_on_each_page(CSP_RECORDER)
             .await
             .context("installing the CSP violation recorder")?;
         Ok(browser)
+    }
+
+    /// Runs `script` at the start of every document this browser loads from now on, before
+    /// the page's own scripts (as a WebView's host injects its bridge).
+    pub async fn run_on_each_page(&self, script: &str) -> Result<()> {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": script}),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Runs a Chrome DevTools Protocol command through chromedriver

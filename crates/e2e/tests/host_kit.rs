@@ -50,12 +50,7 @@ async fn standalone_flow_in_a_react_native_webview_posts_every_message_to_the_ap
     .await?;
     let flow_id = flow["id"].as_str().unwrap_or_default().to_owned();
     let browser = Browser::start().await?;
-    browser
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({"source": REACT_NATIVE_WEBVIEW}),
-        )
-        .await?;
+    browser.run_on_each_page(REACT_NATIVE_WEBVIEW).await?;
 
     open_standalone(&browser, &flow).await?;
     browser
@@ -298,12 +293,7 @@ async fn an_apps_dark_theme_is_the_flows_look_from_its_first_paint() -> Result<(
         .await?;
     let flow = flow_with_method(&sandbox, json!(["manage-payouts"])).await?;
     let browser = Browser::start().await?;
-    browser
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({"source": FIRST_PAINT_PROBE}),
-        )
-        .await?;
+    browser.run_on_each_page(FIRST_PAINT_PROBE).await?;
     // A slow line: the page's loading screen is in the document well before its stylesheet
     // has arrived, and the first frame must still be in the app's look.
     slow_line(&browser).await?;
@@ -461,16 +451,19 @@ async fn sign_in_on_a_very_slow_line_after(script: &str) -> Result<(Sandbox, Bro
         .await?;
     let browser = Browser::start().await?;
     if !script.is_empty() {
-        browser
-            .cdp(
-                "Page.addScriptToEvaluateOnNewDocument",
-                json!({"source": script}),
-            )
-            .await?;
+        browser.run_on_each_page(script).await?;
     }
     very_slow_line(&browser).await?;
     open_standalone(&browser, &flow).await?;
     Ok((sandbox, browser))
+}
+
+/// Whether the page's own screen (`#pf-boot`) is still in the document.
+async fn page_screen_present(browser: &Browser) -> Result<bool> {
+    let present = browser
+        .eval("return !!document.getElementById('pf-boot');")
+        .await?;
+    Ok(present == json!(true))
 }
 
 /// Whether the app has not started yet: its root is not in the page.
@@ -543,12 +536,7 @@ async fn sign_in_is_usable_before_the_app_arrives() -> Result<()> {
         .text_of("[data-testid=auth-sent-to]")
         .await?
         .contains("0199"));
-    assert_eq!(
-        browser
-            .eval("return !!document.getElementById('pf-boot');")
-            .await?,
-        false
-    );
+    assert!(!page_screen_present(&browser).await?);
 
     // The app's own phone form, on a fast line, is the page's, element for element.
     browser
@@ -600,12 +588,7 @@ async fn typing_and_focus_carry_over_when_the_app_takes_over() -> Result<()> {
             .await?,
         json!([0, 1])
     );
-    assert_eq!(
-        browser
-            .eval("return !!document.getElementById('pf-boot');")
-            .await?,
-        false
-    );
+    assert!(!page_screen_present(&browser).await?);
     browser.press("44").await?;
     assert_eq!(
         browser.value_of("[data-testid=auth-country-code]").await?,

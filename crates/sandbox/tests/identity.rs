@@ -1780,13 +1780,7 @@ mod background_check {
     #[tokio::test]
     async fn a_us_user_cannot_dodge_the_check_with_another_country() {
         let app = TestApp::new().await;
-        let (_, _, token) = app
-            .signed_in_flow(json!(["compliance", "background-check"]), bob())
-            .await;
-        let res = app
-            .put("/api/flow/compliance", Auth::Bearer(&token), w9())
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        let (_, token) = with_w9_on_file(&app).await;
 
         let res = run_check(&app, &token, json!({"country": "FR", "date_of_birth": ""})).await;
         assert_eq!(
@@ -1829,6 +1823,24 @@ mod background_check {
             .collect()
     }
 
+    /// Makes `user`'s compliance row one from before: its digest the salted sha256 of
+    /// `w9()`'s tax id.
+    async fn store_old_digest(app: &TestApp, user: &Value, salt: &str) {
+        sqlx::query("UPDATE compliance SET tin_hash = $1 WHERE user_id = $2")
+            .bind(old_digest(salt, "123456789"))
+            .bind(user["id"].as_str().unwrap())
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+
+    /// `digest` is the keyed HMAC of `w9()`'s tax id, with nothing of the salted sha256 in it.
+    #[track_caller]
+    fn assert_keyed(digest: &str, salt: &str) {
+        assert!(digest.starts_with("hmac:v1:"), "{digest}");
+        assert!(!digest.contains(&old_digest(salt, "123456789")), "{digest}");
+    }
+
     async fn stored_digest(app: &TestApp, user: &Value) -> (String, String) {
         sqlx::query_as("SELECT tin_salt, tin_hash FROM compliance WHERE user_id = $1")
             .bind(user["id"].as_str().unwrap())
@@ -1855,19 +1867,10 @@ mod background_check {
         };
         let (user, token) = with_w9_on_file(&app).await;
         let (salt, digest) = stored_digest(&app, &user).await;
-        assert!(digest.starts_with("hmac:v1:"), "{digest}");
-        assert!(
-            !digest.contains(&old_digest(&salt, "123456789")),
-            "{digest}"
-        );
+        assert_keyed(&digest, &salt);
 
         // A row from before: its digest is the salted sha256.
-        sqlx::query("UPDATE compliance SET tin_hash = $1 WHERE user_id = $2")
-            .bind(old_digest(&salt, "123456789"))
-            .bind(user["id"].as_str().unwrap())
-            .execute(&app.db)
-            .await
-            .unwrap();
+        store_old_digest(&app, &user, &salt).await;
         // A start whose key nothing in the database confirms wraps nothing: a wrap under a
         // wrong key could not be undone.
         assert_eq!(start().await, None);
@@ -1904,22 +1907,13 @@ mod background_check {
         let res = run_check(&app, &token, typed).await;
         assert_eq!(res.status, 200, "{}", res.text());
         let (salt, digest) = stored_digest(&app, &user).await;
-        assert!(digest.starts_with("hmac:v1:"), "{digest}");
-        assert!(
-            !digest.contains(&old_digest(&salt, "123456789")),
-            "{digest}"
-        );
+        assert_keyed(&digest, &salt);
 
         // An SSN left blank is not given: the check runs on the file, nothing is compared, and
         // the old digest stays (no digest of nothing takes its place).
         let (user, token) = with_w9_on_file(&app).await;
         let (salt, _) = stored_digest(&app, &user).await;
-        sqlx::query("UPDATE compliance SET tin_hash = $1 WHERE user_id = $2")
-            .bind(old_digest(&salt, "123456789"))
-            .bind(user["id"].as_str().unwrap())
-            .execute(&app.db)
-            .await
-            .unwrap();
+        store_old_digest(&app, &user, &salt).await;
         assert_eq!(start().await, Some(1));
         let (_, wrapped) = stored_digest(&app, &user).await;
         let blank = json!({"country": "US", "date_of_birth": adult_dob(), "ssn": " "});

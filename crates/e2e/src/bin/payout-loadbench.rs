@@ -165,12 +165,7 @@ async fn load_once(
             )
             .await?;
     }
-    browser
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({"source": USABLE_RECORDER}),
-        )
-        .await?;
+    browser.run_on_each_page(USABLE_RECORDER).await?;
     browser.client.goto(url).await?;
     let times = browser
         .client
