@@ -673,6 +673,55 @@ mod key_rotation {
         );
     }
 
+    /// A start with the credentials of before a rotation (`scripts/run.sh` keeps the first
+    /// ones) is refused: it neither brings the rotated-out key back nor revokes the new one.
+    /// A key replaced at a start is retired the same way.
+    #[tokio::test]
+    async fn a_start_with_a_retired_key_is_refused_and_changes_nothing() {
+        let app = TestApp::new().await;
+        let own = ok(app.get("/api/v2/app", Auth::App).await);
+        let rotated = ok(app
+            .post_empty(&format!("/api/v2/apps/{}/keys", id(&own)), Auth::Org)
+            .await);
+        let new_key = rotated["api_key"].as_str().unwrap().to_owned();
+        // The 24 hours pass, by the API's clock and by the wall clock a start reads.
+        app.advance(Duration::hours(25));
+        sqlx::query("UPDATE app_keys SET expires_at = 1 WHERE expires_at IS NOT NULL")
+            .execute(&app.db)
+            .await
+            .unwrap();
+        let wallet = |key: String| {
+            let app = &app;
+            async move {
+                app.get("/api/v2/wallet", Auth::Basic(CLIENT_ID, &key))
+                    .await
+                    .status
+            }
+        };
+        let refused = ensure_default_app(&app.db, Some((CLIENT_ID, API_KEY))).await;
+        let message = format!("{:#}", refused.expect_err("the retired key was taken"));
+        assert!(message.contains("rotated out or replaced"), "{message}");
+        assert_eq!(wallet(API_KEY.to_owned()).await, 401);
+        assert_eq!(wallet(new_key.clone()).await, 200);
+
+        // The current key starts as before; a new one replaces it, and then it is retired too.
+        ensure_default_app(&app.db, Some((CLIENT_ID, &new_key)))
+            .await
+            .unwrap();
+        assert_eq!(wallet(new_key.clone()).await, 200);
+        ensure_default_app(&app.db, Some((CLIENT_ID, "sk_replacing")))
+            .await
+            .unwrap();
+        // (A start is a new process; this one's cache of matched keys lasts 30 s.)
+        app.advance(Duration::seconds(31));
+        assert_eq!(wallet("sk_replacing".to_owned()).await, 200);
+        assert_eq!(wallet(new_key.clone()).await, 401);
+        assert!(ensure_default_app(&app.db, Some((CLIENT_ID, &new_key)))
+            .await
+            .is_err());
+        assert_eq!(wallet("sk_replacing".to_owned()).await, 200);
+    }
+
     /// Keys hashed before migration 0010 (plain sha256) still work, and are salted on first use.
     #[tokio::test]
     async fn an_unsalted_key_from_before_still_works_and_is_salted_on_first_use() {

@@ -66,7 +66,10 @@ impl fmt::Debug for DefaultApp {
 /// Makes sure the default app exists and returns its credentials.
 ///
 /// - `Some((client_id, api_key))`: the app with that client id, created if missing; if it
-///   exists and `api_key` is none of its live keys, its keys are replaced by `api_key`.
+///   exists and `api_key` is none of its live keys, its keys are replaced by `api_key` (they
+///   stop working at once). An error if `api_key` is one of its keys rotated out or replaced
+///   before: a start with old credentials (`scripts/run.sh` keeps the first ones) must not
+///   bring a retired key back, nor revoke the current one.
 /// - `None`: the oldest app if there is one (its key is then unknown: `api_key` is `None`),
 ///   else a new app with generated credentials (`pk_sandbox_…`, `sk_sandbox_…`).
 ///
@@ -105,12 +108,24 @@ pub async fn ensure_default_app(
     };
     open_wallet(db, id).await?;
     if !key_is_live(db, id, api_key, now).await? {
+        if key_was_retired(db, id, api_key).await? {
+            bail!(
+                "the api key given for the app {client_id} was rotated out or replaced and no \
+                 longer works: give the app's current key (PAYOUT_SANDBOX_API_KEY; scripts/run.sh \
+                 keeps it in .data/credentials.env), or a new one to replace all its keys"
+            );
+        }
         let mut tx = db.begin().await.context("cannot replace the api key")?;
-        sqlx::query("DELETE FROM app_keys WHERE app_id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .context("cannot replace the app's api key")?;
+        // Retired, not deleted: kept so that they can never be given back (above).
+        sqlx::query(
+            "UPDATE app_keys SET expires_at = $1 \
+             WHERE app_id = $2 AND (expires_at IS NULL OR expires_at > $1)",
+        )
+        .bind(to_millis(now))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .context("cannot replace the app's api key")?;
         insert_key(&mut tx, id, api_key, now).await?;
         tx.commit().await.context("cannot replace the api key")?;
         tracing::info!(
@@ -256,19 +271,15 @@ async fn insert_key(
 }
 
 /// Makes `api_key` app `app_id`'s current key at `now`: the keys current until now expire
-/// [`KEY_OVERLAP_HOURS`] later, keys already expired are deleted (issue 10, key rotation).
-/// Inside the caller's transaction.
+/// [`KEY_OVERLAP_HOURS`] later (issue 10, key rotation). Expired keys stay, as digests, so
+/// that [`ensure_default_app`] knows a retired key when it is given again. Inside the
+/// caller's transaction.
 pub(crate) async fn rotate_key(
     conn: &mut AnyConnection,
     app_id: Uuid,
     api_key: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    sqlx::query("DELETE FROM app_keys WHERE app_id = $1 AND expires_at <= $2")
-        .bind(app_id.to_string())
-        .bind(to_millis(now))
-        .execute(&mut *conn)
-        .await?;
     sqlx::query("UPDATE app_keys SET expires_at = $1 WHERE app_id = $2 AND expires_at IS NULL")
         .bind(to_millis(now + Duration::hours(KEY_OVERLAP_HOURS)))
         .bind(app_id.to_string())
@@ -307,6 +318,20 @@ async fn live_key(
         }
     }
     Ok(found)
+}
+
+/// Whether `api_key` is one of app `app_id`'s keys that has been given an end (rotated out or
+/// replaced), whether or not it has come.
+async fn key_was_retired(db: &Db, app_id: Uuid, api_key: &str) -> Result<bool, Error> {
+    let keys: Vec<KeyRow> = sqlx::query_as(
+        "SELECT key_salt, key_hash FROM app_keys WHERE app_id = $1 AND expires_at IS NOT NULL",
+    )
+    .bind(app_id.to_string())
+    .fetch_all(db)
+    .await?;
+    Ok(keys
+        .iter()
+        .any(|key| key_matches(key.key_salt.as_deref(), &key.key_hash, api_key)))
 }
 
 async fn key_is_live(
