@@ -557,7 +557,7 @@ pub struct HostPage {
 /// The host page: records raw `message` events (origin and data) in `window.raw`, what the SDK
 /// hands to `onMessage` in `window.messages` and as `<li data-type=…>` rows, and to
 /// `onLoadError` in `window.loadErrors` (with an `e2e-load-error` event). `&load_timeout=MS`
-/// is the SDK's `loadTimeout`. With
+/// is the SDK's `loadTimeout`, `&appearance=JSON` its `appearance`. With
 /// `?navigate=0` it returns false from `onRedirect`, so the page stays to be inspected.
 const HOST_HTML: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>e2e host</title></head>
@@ -596,6 +596,7 @@ const HOST_HTML: &str = r#"<!doctype html>
       },
       onRedirect: function () { return stay ? false : undefined; },
       loadTimeout: Number(params.get("load_timeout")) || undefined,
+      appearance: params.has("appearance") ? JSON.parse(params.get("appearance")) : undefined,
       onLoadError: function (e) {
         window.loadErrors.push(e);
         window.dispatchEvent(new CustomEvent("e2e-load-error"));
@@ -652,21 +653,35 @@ impl HostPage {
 
     /// The host page embedding `link`; `stay` keeps the host from following a redirect.
     pub fn embedding(&self, link: &str, stay: bool) -> String {
-        let enc: String = link
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
         format!(
-            "{}/?navigate={}&link={enc}",
+            "{}/?navigate={}&link={}",
             self.origin,
-            if stay { 0 } else { 1 }
+            if stay { 0 } else { 1 },
+            query_escape(link)
         )
     }
+
+    /// The host page embedding `link` (staying on a redirect) with `embed.js`'s `appearance`
+    /// option set to `appearance`.
+    pub fn embedding_styled(&self, link: &str, appearance: &Value) -> String {
+        format!(
+            "{}&appearance={}",
+            self.embedding(link, true),
+            query_escape(&appearance.to_string())
+        )
+    }
+}
+
+/// `text` percent-encoded for a query parameter's value.
+fn query_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 impl Drop for HostPage {

@@ -1,13 +1,15 @@
 //! End-to-end: the host kit (issue 12) as a host meets it in Chromium: the app's files arrive
-//! compressed and preloaded; a flow standalone in a mobile app's WebView posts its messages to
-//! the app's native bridge; `embed.js`'s `setLocale()` switches the flow's language and its
-//! `onLoadError` names an unknown flow; an app's dark theme is the flow's look from its first
-//! paint; while the app downloads the flow page paints the loading screen, in the link's
-//! language, and asks for the session, whose answer the app takes, standalone and embedded;
-//! when the flow starts with sign-in the page shows its phone form, usable before the app has
-//! arrived, and the app takes over with what was typed, focus and a press of "Send code".
+//! compressed and preloaded; a flow standalone in a mobile app's WebView (React Native, iOS,
+//! Android) posts its messages to the app's native bridge; `embed.js`'s `setLocale()` switches
+//! the flow's language and its `onLoadError` names an unknown flow; an app's dark theme,
+//! standalone, and an embed's `appearance` override, in a host's frame, are the flow's look
+//! from its first paint; while the app downloads the flow page paints the loading screen, in
+//! the link's language, and asks for the session, whose answer the app takes, standalone and
+//! embedded; when the flow starts with sign-in the page shows its phone form, usable before
+//! the app has arrived, and the app takes over with what was typed, focus and a press of
+//! "Send code".
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use payout_e2e::{Browser, HostPage, Sandbox};
 use payout_model::endpoint as ep;
 use serde_json::{json, Value};
@@ -26,41 +28,77 @@ async fn open_standalone(browser: &Browser, flow: &Value) -> Result<()> {
     Ok(browser.client.goto(link).await?)
 }
 
-/// What a React Native WebView gives the page, installed before the page's own scripts (as
-/// the app's `injectedJavaScriptBeforeContentLoaded` would): `window.ReactNativeWebView`,
-/// whose `postMessage` takes strings. Here it keeps each in `sessionStorage`, which outlives
-/// the flow's navigation to its redirect URL on the same origin.
-const REACT_NATIVE_WEBVIEW: &str = r#"window.ReactNativeWebView = {
+/// What each mobile app's WebView gives the page, installed before the page's own scripts (as
+/// the app's injected script would be), by the name the flow knows it by: React Native's
+/// `window.ReactNativeWebView`, an iOS WKWebView's `window.webkit.messageHandlers.payoutFlows`
+/// and an Android JavaScript interface `window.PayoutFlowsAndroid`. Each `postMessage` takes
+/// strings only and, like WebKit's handler and Android's interface, refuses to run on another
+/// object than its own. Here each keeps what it got in `sessionStorage`, which outlives the
+/// flow's navigation to its redirect URL on the same origin.
+const WEBVIEWS: [(&str, &str); 3] = [
+    ("React Native", "window.ReactNativeWebView = bridge;"),
+    (
+        "WKWebView",
+        "window.webkit = {messageHandlers: {payoutFlows: bridge}};",
+    ),
+    ("Android", "window.PayoutFlowsAndroid = bridge;"),
+];
+
+/// The object every [`WEBVIEWS`] entry puts on the window as `bridge`.
+const WEBVIEW_BRIDGE: &str = r#"var bridge = {
   postMessage: function (m) {
-    if (typeof m !== "string") throw new TypeError("React Native takes strings");
-    var got = JSON.parse(sessionStorage.getItem("rn-got") || "[]");
+    if (this !== bridge) throw new TypeError("called on another object");
+    if (typeof m !== "string") throw new TypeError("the app takes strings");
+    var got = JSON.parse(sessionStorage.getItem("native-got") || "[]");
     got.push(m);
-    sessionStorage.setItem("rn-got", JSON.stringify(got));
+    sessionStorage.setItem("native-got", JSON.stringify(got));
   }
 };"#;
 
+/// The script installing a WebView's bridge: [`WEBVIEW_BRIDGE`], put where `install` says.
+fn webview(install: &str) -> String {
+    format!("(function () {{ {WEBVIEW_BRIDGE} {install} }})();")
+}
+
+/// Issue 12, "Mobile and WebView": standalone in each kind of WebView, the flow posts every
+/// message of a whole flow to the app's bridge, as JSON strings, in the documented order.
 #[tokio::test(flavor = "multi_thread")]
-async fn standalone_flow_in_a_react_native_webview_posts_every_message_to_the_app() -> Result<()> {
+async fn standalone_flow_in_a_webview_posts_every_message_to_the_app() -> Result<()> {
     let sandbox = Sandbox::start().await?;
     let landing = format!("{}/healthz", sandbox.base);
-    let flow = flow_with_method(
-        &sandbox,
-        json!(["manage-payouts", {"name": "redirect", "redirect_url": landing}]),
-    )
-    .await?;
+    for (kind, install) in WEBVIEWS {
+        let flow = flow_with_method(
+            &sandbox,
+            json!(["manage-payouts", {"name": "redirect", "redirect_url": landing}]),
+        )
+        .await?;
+        let browser = Browser::start().await?;
+        browser.run_on_each_page(&webview(install)).await?;
+        open_standalone(&browser, &flow).await?;
+        browser
+            .click("[data-testid=manage-payouts-continue]")
+            .await?;
+        browser.wait_for_url(&landing).await?;
+        let got = browser
+            .eval(r#"return JSON.parse(sessionStorage.getItem("native-got") || "[]");"#)
+            .await?;
+        browser.close().await?;
+        posted_a_whole_flow(&sandbox, &flow, &landing, &got)
+            .await
+            .with_context(|| format!("in a {kind} WebView"))?;
+    }
+    Ok(())
+}
+
+/// `got`, the strings a WebView's bridge was handed during `flow` (a manage-payouts step then
+/// a redirect to `landing`), are every message of the flow, for it, in the documented order.
+async fn posted_a_whole_flow(
+    sandbox: &Sandbox,
+    flow: &Value,
+    landing: &str,
+    got: &Value,
+) -> Result<()> {
     let flow_id = flow["id"].as_str().unwrap_or_default().to_owned();
-    let browser = Browser::start().await?;
-    browser.run_on_each_page(REACT_NATIVE_WEBVIEW).await?;
-
-    open_standalone(&browser, &flow).await?;
-    browser
-        .click("[data-testid=manage-payouts-continue]")
-        .await?;
-    browser.wait_for_url(&landing).await?;
-
-    let got = browser
-        .eval(r#"return JSON.parse(sessionStorage.getItem("rn-got") || "[]");"#)
-        .await?;
     let messages: Vec<Value> = got
         .as_array()
         .map(|all| {
@@ -106,10 +144,10 @@ async fn standalone_flow_in_a_react_native_webview_posts_every_message_to_the_ap
     let redirect = messages.iter().find(|m| m["type"] == "redirect");
     assert_eq!(redirect.map(|m| m["url"].clone()), Some(json!(landing)));
     assert_eq!(
-        sandbox.completed_steps(&flow).await?,
+        sandbox.completed_steps(flow).await?,
         json!(["manage-payouts", "redirect"])
     );
-    browser.close().await
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -168,6 +206,22 @@ async fn manage_payouts_to_embed() -> Result<(Sandbox, HostPage, String, Browser
     let flow = flow_with_method(&sandbox, json!(["manage-payouts"])).await?;
     let link = flow["link"].as_str().unwrap_or_default().to_owned();
     Ok((sandbox, host, link, Browser::start().await?))
+}
+
+/// Opens the host `page` embedding a manage-payouts flow, waits for `ready`, and goes into the
+/// flow's frame once the step shows.
+async fn into_embedded_manage_payouts(browser: &Browser, page: &str) -> Result<()> {
+    browser.client.goto(page).await?;
+    browser.host_messages_until("ready").await?;
+    browser
+        .wait_for("#flow iframe")
+        .await?
+        .enter_frame()
+        .await?;
+    browser
+        .wait_for("[data-testid=manage-payouts-continue]")
+        .await?;
+    Ok(())
 }
 
 /// On the host page: waits until the embedded flow speaks `lang` (`<html lang>`) and shows
@@ -312,6 +366,40 @@ async fn an_apps_dark_theme_is_the_flows_look_from_its_first_paint() -> Result<(
     browser.close().await
 }
 
+/// Issue 12, "Theming per app" and `embed.js`'s `appearance` option: embedded in a host's
+/// iframe, the flow wears the host's override from its first paint (on a slow line, so the
+/// page is in the frame well before its stylesheet); an override that breaks a rule is not
+/// applied, and the flow keeps the app's saved look (the built-in light one here).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_embeds_appearance_is_the_framed_flows_look_from_its_first_paint() -> Result<()> {
+    let (sandbox, host, _, browser) = manage_payouts_to_embed().await?;
+    browser.run_on_each_page(FIRST_PAINT_PROBE).await?;
+    slow_line(&browser).await?;
+    // Each in a flow of its own: a pre-authenticated link signs in once.
+    let framed_first_paint = |appearance: Value| {
+        let (sandbox, host, browser) = (&sandbox, &host, &browser);
+        async move {
+            let flow = flow_with_method(sandbox, json!(["manage-payouts"])).await?;
+            let link = flow["link"].as_str().unwrap_or_default();
+            into_embedded_manage_payouts(browser, &host.embedding_styled(link, &appearance))
+                .await?;
+            let first = browser.eval("return window.firstPaint;").await?;
+            browser.enter_top().await?;
+            anyhow::Ok(first)
+        }
+    };
+    let dark = json!({"theme": "dark", "darkVariables": {"colorPrimary": "#9ECBFF"}});
+    let first = framed_first_paint(dark).await?;
+    assert_eq!(first["button"], "rgb(158, 203, 255)", "{first}");
+    assert_eq!(first["background"], "rgb(18, 20, 23)", "{first}");
+    // Light text on a light primary: under AA contrast, so refused as a whole.
+    let unreadable = json!({"variables": {"colorPrimary": "#FFFF00"}});
+    let first = framed_first_paint(unreadable).await?;
+    assert_eq!(first["background"], "rgb(245, 246, 248)", "{first}");
+    assert_ne!(first["button"], "rgb(255, 255, 0)", "{first}");
+    browser.close().await
+}
+
 /// Puts `browser` on an emulated line: 100 ms a round trip, `down` bytes a second down and
 /// half that up.
 async fn line(browser: &Browser, down: u64) -> Result<()> {
@@ -383,16 +471,7 @@ async fn the_session_is_asked_for_while_the_app_downloads() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_embedded_flow_takes_the_session_its_page_asked_for() -> Result<()> {
     let (_sandbox, host, link, browser) = manage_payouts_to_embed().await?;
-    browser.client.goto(&host.embedding(&link, true)).await?;
-    browser.host_messages_until("ready").await?;
-    browser
-        .wait_for("#flow iframe")
-        .await?
-        .enter_frame()
-        .await?;
-    browser
-        .wait_for("[data-testid=manage-payouts-continue]")
-        .await?;
+    into_embedded_manage_payouts(&browser, &host.embedding(&link, true)).await?;
     let (sessions, wasm_arrived) = session_and_wasm_times(&browser).await?;
     assert_eq!(sessions.len(), 1, "one session request: {sessions:?}");
     assert!(sessions[0] < wasm_arrived, "{sessions:?} {wasm_arrived}");
@@ -609,13 +688,13 @@ async fn typing_and_focus_carry_over_when_the_app_takes_over() -> Result<()> {
 /// of 0 could collapse the WebView); the app's height goes out as it appears.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_webview_hears_no_height_until_the_app_shows() -> Result<()> {
-    let (_sandbox, browser) = sign_in_on_a_very_slow_line_after(REACT_NATIVE_WEBVIEW).await?;
+    let (_sandbox, browser) = sign_in_on_a_very_slow_line_after(&webview(WEBVIEWS[0].1)).await?;
     browser.fill("[data-testid=boot-phone]", "415555").await?;
     browser.wait_for("[data-testid=auth-phone]").await?;
     // Two frames after the app drew its screen: a resize observer's first report is in.
     let heard = r#"var done = arguments[arguments.length - 1];
         requestAnimationFrame(function () { requestAnimationFrame(function () {
-          done(JSON.parse(sessionStorage.getItem("rn-got") || "[]").map(function (m) {
+          done(JSON.parse(sessionStorage.getItem("native-got") || "[]").map(function (m) {
             m = JSON.parse(m); return m.type + (m.height === undefined ? "" : " " + m.height);
           }));
         }); });"#;
