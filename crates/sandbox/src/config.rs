@@ -112,6 +112,14 @@ impl Config {
         self
     }
 
+    /// These settings with webhook endpoints on loopback allowed only while the server itself
+    /// is reached over loopback ([`Self::loopback_may_embed`]), as the binary runs: see
+    /// [`WebhookSettings::allow_loopback`].
+    pub fn with_loopback_webhooks_only_on_loopback(mut self) -> Self {
+        self.webhooks.allow_loopback = self.loopback_may_embed();
+        self
+    }
+
     /// These settings with `limits` as the rate limits.
     pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
         self.rate_limits = limits;
@@ -197,6 +205,8 @@ mod tests {
                 "{url}"
             );
             assert_eq!(config.loopback_may_embed(), loopback, "{url}");
+            let config = config.with_loopback_webhooks_only_on_loopback();
+            assert_eq!(config.webhooks.allow_loopback, loopback, "{url}");
         }
         assert!(Config::new("https://pay.example", "dist").is_https());
         assert!(!Config::new("http://127.0.0.1:8080", "dist").is_https());

@@ -103,7 +103,8 @@ struct Cli {
     #[arg(long, env = "PAYOUT_SANDBOX_WEBHOOK_RETRIES", value_name = "DELAYS")]
     webhook_retries: Option<String>,
     /// Let webhook endpoints point into private networks (10/8, 172.16/12, 192.168/16,
-    /// link-local…); loopback is always allowed.
+    /// link-local…) and to loopback; without it, loopback only while the public URL is on
+    /// loopback.
     #[arg(long, env = "PAYOUT_SANDBOX_WEBHOOK_ALLOW_PRIVATE")]
     webhook_allow_private: bool,
     /// How long one webhook attempt may take, answer included (like 15s or 500ms).
@@ -231,6 +232,7 @@ async fn main() -> anyhow::Result<()> {
         .with_allowed_origins(allowed_origins)
         .with_rate_limits(rate_limits)
         .with_webhooks(webhooks)
+        .with_loopback_webhooks_only_on_loopback()
         .with_secrets_key(secrets_key(&cli.secrets_key_file)?);
     tracing::info!(public_url = %config.public_url, assets = %config.assets_dir.display(), "starting");
 

@@ -28,7 +28,7 @@ use payout_model::webhook::WebhookSecret;
 use payout_model::Rule;
 use rand::rngs::OsRng;
 use rand::{Rng as _, RngCore as _};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -64,8 +64,13 @@ pub struct WebhookSettings {
     /// How long one attempt may take, answer included.
     pub timeout: Duration,
     /// Whether endpoints may point into private networks (10/8, 172.16/12, 192.168/16,
-    /// link-local, unique-local…); loopback is always allowed.
+    /// link-local, unique-local…); allowing them allows loopback too.
     pub allow_private: bool,
+    /// Whether endpoints may point to loopback (the sandbox's own machine). The binary allows
+    /// it only when its public URL is on loopback ([`crate::Config::loopback_may_embed`]) or
+    /// private targets are allowed: a sandbox others reach must not let an app's key make it
+    /// call the ports of its own machine and read their answers in the delivery log.
+    pub allow_loopback: bool,
 }
 
 impl Default for WebhookSettings {
@@ -74,11 +79,20 @@ impl Default for WebhookSettings {
             retries: SVIX_RETRY_SCHEDULE.to_vec(),
             timeout: Duration::from_secs(15),
             allow_private: false,
+            allow_loopback: true,
         }
     }
 }
 
 impl WebhookSettings {
+    /// Where endpoints may point besides public https hosts.
+    pub(crate) fn reach(&self) -> Reach {
+        Reach {
+            loopback: self.allow_loopback || self.allow_private,
+            private: self.allow_private,
+        }
+    }
+
     /// Parses a retry schedule like `0s,1s,2s,4s` (units `ms`, `s`, `m`, `h`); the first delay
     /// must be `0s`.
     pub fn parse_retries(text: &str) -> Result<Vec<Duration>, String> {
@@ -136,6 +150,15 @@ pub(crate) fn new_secret() -> WebhookSecret {
     ))
 }
 
+/// Where endpoints may point besides public https hosts ([`WebhookSettings::reach`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reach {
+    /// Loopback addresses and `localhost` (over http too).
+    pub loopback: bool,
+    /// Addresses in private networks.
+    pub private: bool,
+}
+
 /// What kind of place an address is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
@@ -144,9 +167,29 @@ enum Target {
     Public,
 }
 
+/// The IPv4 address an IPv6 one stands for, where it embeds one a network may route to:
+/// IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64's well-known prefix
+/// `64:ff9b::/96` (RFC 6052: on an IPv6-only network its gateway connects to the IPv4 address)
+/// and 6to4's `2002:AABB:CCDD::/48`.
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let v4 = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
+    if let Some(mapped) = v6.to_ipv4_mapped() {
+        Some(mapped)
+    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+        || (s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified())
+    {
+        Some(v4(s[6], s[7]))
+    } else if s[0] == 0x2002 {
+        Some(v4(s[1], s[2]))
+    } else {
+        None
+    }
+}
+
 fn classify(ip: IpAddr) -> Target {
     let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        IpAddr::V6(v6) => embedded_v4(v6).map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
     };
     match ip {
@@ -162,6 +205,7 @@ fn classify(ip: IpAddr) -> Target {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
                 || (a == 192 && b == 0)
+                || (a == 198 && (b == 18 || b == 19))
                 || a >= 240
             {
                 Target::Private
@@ -177,6 +221,8 @@ fn classify(ip: IpAddr) -> Target {
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
+                // NAT64 for local use (RFC 8215), whatever IPv4 network it leads to.
+                || v6.segments()[..3] == [0x64, 0xff9b, 1]
             {
                 Target::Private
             } else {
@@ -186,22 +232,23 @@ fn classify(ip: IpAddr) -> Target {
     }
 }
 
-/// Whether `target` may be reached over `https` (or http) under `allow_private`; the reason
-/// when not.
-fn permit(target: Target, https: bool, allow_private: bool) -> Result<(), &'static str> {
+/// Whether `target` may be reached over `https` (or http) within `reach`; the reason when not.
+fn permit(target: Target, https: bool, reach: Reach) -> Result<(), &'static str> {
     match target {
-        Target::Loopback => Ok(()),
-        Target::Private if allow_private => Ok(()),
+        Target::Loopback if reach.loopback => Ok(()),
+        Target::Loopback => Err("must not point to the sandbox's own machine (loopback)"),
+        Target::Private if reach.private => Ok(()),
         Target::Private => Err("must not point into a private network"),
         Target::Public if https => Ok(()),
         Target::Public => Err("must be https (http only to a loopback address)"),
     }
 }
 
-/// Checks where endpoint URL `url` points (issue 10): https anywhere, or http to loopback;
-/// addresses in private networks are refused unless `allow_private`. A host name is checked
-/// by what it resolves to when each delivery is made ([`check_resolved`]). 422 naming `url`.
-pub(crate) fn check_url(url: &str, allow_private: bool) -> Result<(), Error> {
+/// Checks where endpoint URL `url` points (issue 10): https anywhere, or http to loopback
+/// where `reach` allows loopback; addresses in private networks are refused unless `reach`
+/// allows them. A host name is checked by what it resolves to when each delivery is made
+/// ([`check_resolved`]). 422 naming `url`.
+pub(crate) fn check_url(url: &str, reach: Reach) -> Result<(), Error> {
     let bad = |message: &str| Error::invalid_field("url", Rule::EndpointUrl, message);
     let parsed = url::Url::parse(url.trim())
         .map_err(|_| bad("must be a URL like https://host.example/hooks"))?;
@@ -221,19 +268,19 @@ pub(crate) fn check_url(url: &str, allow_private: bool) -> Result<(), Error> {
             let name = name.trim_end_matches('.').to_ascii_lowercase();
             if name == "localhost" || name.ends_with(".localhost") {
                 Target::Loopback
-            } else if https || allow_private {
+            } else if https || reach.private {
                 return Ok(());
             } else {
                 Target::Public
             }
         }
     };
-    permit(target, https, allow_private).map_err(bad)
+    permit(target, https, reach).map_err(bad)
 }
 
 /// Resolves `url`'s host and checks every address it names, as [`check_url`] checks a
 /// literal one: a name that resolves into a private network is refused at delivery.
-async fn check_resolved(url: &str, allow_private: bool) -> Result<(), String> {
+async fn check_resolved(url: &str, reach: Reach) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("bad url: {e}"))?;
     let https = parsed.scheme() == "https";
     let port = parsed.port_or_known_default().unwrap_or(443);
@@ -242,13 +289,19 @@ async fn check_resolved(url: &str, allow_private: bool) -> Result<(), String> {
         Some(url::Host::Ipv6(v6)) => vec![IpAddr::V6(v6)],
         Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
             .await
-            .map_err(|e| format!("cannot resolve {name}: {e}"))?
+            .map_err(|e| {
+                tracing::info!(host = name, error = %e, "webhook host does not resolve");
+                format!("cannot resolve {name}")
+            })?
             .map(|a| a.ip())
             .collect(),
         None => return Err("no host".to_owned()),
     };
+    // The delivery log says where the host led without the address: the app may not learn
+    // what names resolve to inside the sandbox's network.
+    let host = parsed.host_str().unwrap_or_default();
     for ip in addrs {
-        permit(classify(ip), https, allow_private).map_err(|why| format!("{ip}: {why}"))?;
+        permit(classify(ip), https, reach).map_err(|why| format!("{host}: {why}"))?;
     }
     Ok(())
 }
@@ -259,7 +312,7 @@ async fn check_resolved(url: &str, allow_private: bool) -> Result<(), String> {
 /// finds nothing to connect to. Scheme rules (https for public hosts) were checked on the URL.
 #[derive(Clone, Copy, Debug)]
 struct GuardedResolver {
-    allow_private: bool,
+    reach: Reach,
 }
 
 impl tower::Service<Name> for GuardedResolver {
@@ -277,12 +330,12 @@ impl tower::Service<Name> for GuardedResolver {
     }
 
     fn call(&mut self, name: Name) -> Self::Future {
-        let allow_private = self.allow_private;
+        let reach = self.reach;
         Box::pin(async move {
             let all: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = all
                 .into_iter()
-                .filter(|a| permit(classify(a.ip()), true, allow_private).is_ok())
+                .filter(|a| permit(classify(a.ip()), true, reach).is_ok())
                 .collect();
             if allowed.is_empty() {
                 return Err(std::io::Error::other(format!(
@@ -296,8 +349,8 @@ impl tower::Service<Name> for GuardedResolver {
 
 type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>;
 
-fn http_client(allow_private: bool) -> HttpClient {
-    let mut http = HttpConnector::new_with_resolver(GuardedResolver { allow_private });
+fn http_client(reach: Reach) -> HttpClient {
+    let mut http = HttpConnector::new_with_resolver(GuardedResolver { reach });
     http.enforce_http(false);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_webpki_roots()
@@ -312,7 +365,7 @@ fn http_client(allow_private: bool) -> HttpClient {
 pub fn spawn_webhook_worker(state: &AppState) -> JoinHandle<()> {
     let state = state.clone();
     tokio::spawn(async move {
-        let client = http_client(state.config.webhooks.allow_private);
+        let client = http_client(state.config.webhooks.reach());
         loop {
             let woken = WAKE.notified();
             tokio::pin!(woken);
@@ -453,7 +506,7 @@ async fn attempt(
         error: Some(error),
         succeeded: false,
     };
-    if let Err(e) = check_resolved(&delivery.url, settings.allow_private).await {
+    if let Err(e) = check_resolved(&delivery.url, settings.reach()).await {
         return failed(e);
     }
     let request = match signed_request(delivery, now) {
@@ -583,7 +636,7 @@ pub async fn wrap_tax_id_digests(state: &AppState) -> Result<Option<u64>, Error>
 /// http to a host that is not loopback). Whether it is there.
 pub async fn ensure_demo_webhook(state: &AppState, app_id: uuid::Uuid) -> Result<bool, Error> {
     let url = demo_webhook_url(&state.config);
-    if check_url(&url, state.config.webhooks.allow_private).is_err() {
+    if check_url(&url, state.config.webhooks.reach()).is_err() {
         return Ok(false);
     }
     let mut conn = state.db.acquire().await?;
@@ -643,22 +696,33 @@ mod tests {
     async fn the_delivery_client_connects_to_no_private_address() {
         use std::str::FromStr as _;
         use tower::ServiceExt as _;
-        let resolve = |allow_private, host: &str| {
+        let resolve = |loopback, private, host: &str| {
             let name = Name::from_str(host).expect("a host name");
-            GuardedResolver { allow_private }.oneshot(name)
+            GuardedResolver {
+                reach: Reach { loopback, private },
+            }
+            .oneshot(name)
         };
-        let private = resolve(false, "10.1.2.3").await;
+        let private = resolve(true, false, "10.1.2.3").await;
         let message = private
             .expect_err("a private address is refused")
             .to_string();
         assert!(message.contains("private network"), "{message}");
-        assert!(resolve(true, "10.1.2.3").await.is_ok());
-        let local: Vec<_> = resolve(false, "localhost")
+        assert!(resolve(true, true, "10.1.2.3").await.is_ok());
+        assert!(resolve(true, false, "64:ff9b::a01:203").await.is_err());
+        let local: Vec<_> = resolve(true, false, "localhost")
             .await
             .expect("loopback")
             .collect();
         assert!(local.iter().all(|a| a.ip().is_loopback()), "{local:?}");
+        assert!(resolve(false, false, "localhost").await.is_err());
     }
+
+    /// What a sandbox on loopback may reach by default.
+    const LOCAL: Reach = Reach {
+        loopback: true,
+        private: false,
+    };
 
     #[test]
     fn urls_are_https_or_loopback_and_never_private_by_default() {
@@ -669,7 +733,7 @@ mod tests {
             "http://localhost:3000/h",
             "https://8.8.8.8/h",
         ] {
-            assert!(check_url(ok, false).is_ok(), "{ok}");
+            assert!(check_url(ok, LOCAL).is_ok(), "{ok}");
         }
         for bad in [
             "http://hooks.example/x",
@@ -680,13 +744,54 @@ mod tests {
             "https://[fd00::1]/h",
             "https://[fe80::1]/h",
             "https://[::ffff:10.0.0.1]/h",
+            "https://[::10.0.0.1]/h",
+            "https://[64:ff9b::a00:1]/h",
+            "https://[64:ff9b:1::1]/h",
+            "https://[2002:a00:1::1]/h",
+            "https://198.18.0.1/h",
             "https://0.0.0.0/h",
             "ftp://hooks.example",
             "https://user:pw@hooks.example/",
         ] {
-            assert!(check_url(bad, false).is_err(), "{bad}");
+            assert!(check_url(bad, LOCAL).is_err(), "{bad}");
         }
-        assert!(check_url("http://10.0.0.1/h", true).is_ok());
+        assert!(check_url("https://[64:ff9b::808:808]/h", LOCAL).is_ok());
+        assert!(check_url("https://[2002:808:808::1]/h", LOCAL).is_ok());
+        let private = Reach {
+            loopback: true,
+            private: true,
+        };
+        assert!(check_url("http://10.0.0.1/h", private).is_ok());
+        // A sandbox others reach (its public URL is not on loopback): not its own machine.
+        let public = Reach {
+            loopback: false,
+            private: false,
+        };
+        for own in [
+            "http://127.0.0.1:2375/containers/prune",
+            "https://127.0.0.1/h",
+            "http://localhost:3000/h",
+            "https://[::1]/h",
+            "https://[::ffff:127.0.0.1]/h",
+            "https://[64:ff9b::7f00:1]/h",
+        ] {
+            let refused = check_url(own, public).expect_err(own);
+            let message = format!("{refused:?}");
+            assert!(message.contains("loopback"), "{own}: {message}");
+        }
+        assert!(check_url("https://hooks.example/x", public).is_ok());
+    }
+
+    #[test]
+    fn loopback_is_reached_only_where_allowed() {
+        let settings = |allow_loopback, allow_private| WebhookSettings {
+            allow_loopback,
+            allow_private,
+            ..WebhookSettings::default()
+        };
+        assert!(settings(true, false).reach().loopback);
+        assert!(!settings(false, false).reach().loopback);
+        assert!(settings(false, true).reach().loopback);
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod support;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
-use payout_sandbox::{ensure_default_app, WebhookSettings};
+use payout_sandbox::{ensure_default_app, Config, WebhookSettings};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -216,6 +216,49 @@ mod endpoints {
         )
         .await
         .assert_invalid_field("events[0]");
+    }
+
+    /// A sandbox others reach (its public URL is not on loopback, as the binary decides):
+    /// an app's key cannot make it call its own machine's ports. With the private-network
+    /// flag it may.
+    #[tokio::test]
+    async fn a_sandbox_not_on_loopback_refuses_loopback_endpoints() {
+        let app = TestApp::with_config(Config::with_loopback_webhooks_only_on_loopback).await;
+        for url in [
+            "http://127.0.0.1:2375/containers/prune",
+            "https://127.0.0.1/a",
+            "http://localhost:9/a",
+            "https://[::1]/a",
+            "https://[64:ff9b::7f00:1]/a",
+        ] {
+            let message = app
+                .post("/api/v2/webhooks", Auth::App, json!({"url": url}))
+                .await
+                .assert_invalid_field("url");
+            assert!(message.contains("loopback"), "{url}: {message}");
+        }
+        ok(app
+            .post(
+                "/api/v2/webhooks",
+                Auth::App,
+                json!({"url": "https://hooks.example/a"}),
+            )
+            .await);
+        let flagged = TestApp::with_config(|c| {
+            c.with_webhooks(WebhookSettings {
+                allow_private: true,
+                ..WebhookSettings::default()
+            })
+            .with_loopback_webhooks_only_on_loopback()
+        })
+        .await;
+        ok(flagged
+            .post(
+                "/api/v2/webhooks",
+                Auth::App,
+                json!({"url": "http://127.0.0.1:9/a"}),
+            )
+            .await);
     }
 
     #[tokio::test]

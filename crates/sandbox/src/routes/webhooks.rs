@@ -66,7 +66,7 @@ async fn create_webhook(
     app: HostApp,
     ApiJson(new): ApiJson<NewWebhook>,
 ) -> Result<Json<Webhook>, Error> {
-    check_url(&new.url, state.config.webhooks.allow_private)?;
+    check_url(&new.url, state.config.webhooks.reach())?;
     let mut conn = state.db.acquire().await?;
     let hook = store::insert_webhook(
         &mut conn,
@@ -119,7 +119,7 @@ async fn update_webhook(
 ) -> Result<Json<Webhook>, Error> {
     let id = id.id(webhook_not_found)?;
     if let Some(url) = &update.url {
-        check_url(url, state.config.webhooks.allow_private)?;
+        check_url(url, state.config.webhooks.reach())?;
     }
     let mut conn = state.db.acquire().await?;
     Ok(Json(
