@@ -134,6 +134,8 @@ pub struct Sandbox {
     clock_offset_ms: Arc<AtomicI64>,
     http: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
     server: Server,
+    /// The binary's stdout lines after `listening:` ([`Sandbox::printed`]).
+    stdout: Option<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>>>,
     _data: Option<TempDir>,
 }
 
@@ -154,6 +156,8 @@ pub struct BinaryOptions {
     pub env: Vec<(String, String)>,
     /// Where its log (stderr) goes.
     pub log: PathBuf,
+    /// `--assets`: the built app it serves; `None` for [`dist_dir`].
+    pub assets: Option<PathBuf>,
 }
 
 /// The key that seals webhook secrets in every binary this test process starts: one for all,
@@ -302,6 +306,7 @@ impl Sandbox {
             clock_offset_ms,
             http,
             server: Server::InProcess(server),
+            stdout: None,
             _data: Some(data),
         })
     }
@@ -316,7 +321,10 @@ impl Sandbox {
         let mut child = Command::new(sandbox_binary()?)
             .args(["--listen", "127.0.0.1:0", "--database", &options.database])
             .arg("--assets")
-            .arg(dist_dir()?)
+            .arg(match &options.assets {
+                Some(assets) => assets.clone(),
+                None => dist_dir()?,
+            })
             .env("PAYOUT_SANDBOX_CLIENT_ID", &client_id)
             .env("PAYOUT_SANDBOX_API_KEY", &api_key)
             .env("PAYOUT_SANDBOX_SECRETS_KEY", secrets_key())
@@ -328,17 +336,28 @@ impl Sandbox {
             .spawn()
             .context("cannot start the sandbox binary")?;
         let stdout = child.stdout.take().context("no stdout")?;
-        let base = tokio::task::spawn_blocking(move || -> Result<String> {
+        // Every line is read, to the end (a full pipe would stop the binary); those after
+        // `listening:` go to `printed`.
+        let (lines, printed) = tokio::sync::mpsc::unbounded_channel();
+        let (listening, base) = tokio::sync::oneshot::channel();
+        tokio::task::spawn_blocking(move || {
             use std::io::BufRead as _;
+            let mut listening = Some(listening);
             for line in std::io::BufReader::new(stdout).lines() {
-                if let Some(url) = line?.strip_prefix("listening: ") {
-                    return Ok(url.trim().to_owned());
+                let Ok(line) = line else { break };
+                match (line.strip_prefix("listening: "), listening.take()) {
+                    (Some(url), Some(tell)) => {
+                        let _ = tell.send(url.trim().to_owned());
+                    }
+                    (_, waiting @ Some(_)) => listening = waiting,
+                    (_, None) => {
+                        let _ = lines.send(line);
+                    }
                 }
             }
-            bail!("the sandbox exited before listening")
         });
         let base = match tokio::time::timeout(WAIT, base).await {
-            Ok(Ok(Ok(base))) => base,
+            Ok(Ok(base)) => base,
             other => {
                 let _ = child.kill();
                 let log = std::fs::read_to_string(&options.log).unwrap_or_default();
@@ -356,8 +375,49 @@ impl Sandbox {
             clock_offset_ms: Arc::new(AtomicI64::new(0)),
             http,
             server: Server::Process(child),
+            stdout: Some(tokio::sync::Mutex::new(printed)),
             _data: None,
         })
+    }
+
+    /// Waits (at most [`WAIT`]) for the binary's next stdout line starting with `prefix`, and
+    /// returns it; the lines before it are skipped.
+    pub async fn printed(&self, prefix: &str) -> Result<String> {
+        let lines = self.stdout.as_ref().context("not the binary")?;
+        let mut lines = lines.lock().await;
+        tokio::time::timeout(WAIT, async {
+            while let Some(line) = lines.recv().await {
+                if line.starts_with(prefix) {
+                    return Ok(line);
+                }
+            }
+            bail!("the sandbox's stdout ended without {prefix:?}")
+        })
+        .await
+        .with_context(|| format!("waiting for {prefix:?} on the sandbox's stdout"))?
+    }
+
+    /// `GET path` with `headers`, as a browser would send it: the answer's status, headers and
+    /// body as sent (not decoded).
+    pub async fn get_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, axum::http::HeaderMap, Bytes)> {
+        let mut req = Request::builder().uri(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = self
+            .http
+            .request(req.body(Full::new(Bytes::new()))?)
+            .await?;
+        let (parts, body) = res.into_parts();
+        Ok((
+            parts.status.as_u16(),
+            parts.headers,
+            body.collect().await?.to_bytes(),
+        ))
     }
 
     /// Kills the sandbox at once (SIGKILL for the binary: no shutdown, no flush), as a crash

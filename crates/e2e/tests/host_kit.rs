@@ -10,7 +10,7 @@
 //! "Send code".
 
 use anyhow::{Context, Result};
-use payout_e2e::{Browser, HostPage, Sandbox};
+use payout_e2e::{BinaryOptions, Browser, HostPage, Sandbox, TempDir};
 use payout_model::endpoint as ep;
 use serde_json::{json, Value};
 
@@ -197,6 +197,64 @@ async fn the_flow_page_preloads_the_app_and_gets_it_compressed() -> Result<()> {
         );
     }
     browser.close().await
+}
+
+/// The binary compresses a new build's files at start (issue 12, load speed), and says when it
+/// is done: then the app's wasm, script and stylesheet come as brotli or gzip as the browser
+/// accepts, each with fewer bytes than the file, and as is to a client that accepts neither.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_compresses_a_new_build_at_start() -> Result<()> {
+    // A build no one has served: the built files only, no compressed copies.
+    let build = TempDir::new("payout-e2e-build")?;
+    let mut served = Vec::new();
+    for entry in std::fs::read_dir(payout_e2e::dist_dir()?)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if path.is_file() && !name.ends_with(".br") && !name.ends_with(".gz") {
+            std::fs::copy(&path, build.path().join(name))?;
+            if [".wasm", ".js", ".css"].iter().any(|e| name.ends_with(e)) {
+                served.push((name.to_owned(), std::fs::metadata(&path)?.len()));
+            }
+        }
+    }
+    assert!(served.len() >= 3, "{served:?}");
+    let data = TempDir::new("payout-e2e-compress")?;
+    let sandbox = Sandbox::start_binary(&BinaryOptions {
+        database: format!("sqlite://{}/sandbox.sqlite", data.path().display()),
+        env: Vec::new(),
+        log: data.path().join("sandbox.log"),
+        assets: Some(build.path().to_owned()),
+    })
+    .await?;
+    let done = sandbox.printed("compressed: ").await?;
+    assert!(!done.starts_with("compressed: 0 "), "{done}");
+    for (name, size) in &served {
+        let path = format!("/app/{name}");
+        for (accepts, encoding) in [
+            ("br, gzip", Some("br")),
+            ("gzip", Some("gzip")),
+            ("identity", None),
+        ] {
+            let (status, headers, body) = sandbox
+                .get_raw(&path, &[("accept-encoding", accepts)])
+                .await?;
+            assert_eq!(status, 200, "{path}");
+            let sent = headers
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok());
+            assert_eq!(sent, encoding, "{path} accepting {accepts}");
+            let bytes = body.len() as u64;
+            if encoding.is_some() {
+                assert!(
+                    bytes < *size,
+                    "{path} as {accepts}: {bytes} of {size} bytes"
+                );
+            } else {
+                assert_eq!(bytes, *size, "{path}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A sandbox, a host page, the link of a manage-payouts flow ready to go on, and a browser.

@@ -35,6 +35,7 @@ fn options(data: &TempDir, database: String, name: &str, retries: &str) -> Binar
             ("PAYOUT_SANDBOX_WEBHOOK_TIMEOUT".to_owned(), "2s".to_owned()),
         ],
         log: data.path().join(format!("{name}.log")),
+        assets: None,
     }
 }
 
