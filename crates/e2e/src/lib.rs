@@ -617,7 +617,8 @@ pub struct HostPage {
 /// The host page: records raw `message` events (origin and data) in `window.raw`, what the SDK
 /// hands to `onMessage` in `window.messages` and as `<li data-type=…>` rows, and to
 /// `onLoadError` in `window.loadErrors` (with an `e2e-load-error` event). `&load_timeout=MS`
-/// is the SDK's `loadTimeout`, `&appearance=JSON` its `appearance`. With
+/// is the SDK's `loadTimeout`, `&appearance=JSON` its `appearance`, `&sdk=URL` where `embed.js`
+/// comes from (else the link's server). With
 /// `?navigate=0` it returns false from `onRedirect`, so the page stays to be inspected.
 const HOST_HTML: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>e2e host</title></head>
@@ -642,7 +643,7 @@ const HOST_HTML: &str = r#"<!doctype html>
   var link = params.get("link");
   var stay = params.get("navigate") === "0";
   var s = document.createElement("script");
-  s.src = new URL(link).origin + "/app/embed.js";
+  s.src = params.get("sdk") || new URL(link).origin + "/app/embed.js";
   s.onload = function () {
     window.embedded = PayoutFlows.embed({
       link: link,
@@ -689,11 +690,31 @@ const CSP_FRAME_HTML: &str = r#"<!doctype html>
 </body></html>"#;
 
 impl HostPage {
-    /// Starts the host page server on a free port.
+    /// Starts the host page server on a free port, at `http://localhost:<port>`.
     pub async fn start() -> Result<Self> {
+        let (server, addr) = Self::serve("127.0.0.1").await?;
+        Ok(Self {
+            origin: format!("http://localhost:{}", addr.port()),
+            server,
+        })
+    }
+
+    /// Starts the host page server on a free port of loopback address `ip`, at
+    /// `http://<ip>:<port>` (`127.0.0.2`: an origin the sandbox does not count as loopback, so
+    /// its flows may not be framed there unless the app allows it).
+    pub async fn start_on(ip: &str) -> Result<Self> {
+        let (server, addr) = Self::serve(ip).await?;
+        Ok(Self {
+            origin: format!("http://{addr}"),
+            server,
+        })
+    }
+
+    /// Serves the host pages on a free port of `ip`.
+    async fn serve(ip: &str) -> Result<(JoinHandle<()>, SocketAddr)> {
         use axum::response::Html;
         use axum::routing::get;
-        let (listener, addr) = bind_loopback("127.0.0.1").await?;
+        let (listener, addr) = bind_loopback(ip).await?;
         let router = axum::Router::new()
             .route("/", get(|| async { Html(HOST_HTML) }))
             .route(
@@ -705,10 +726,7 @@ impl HostPage {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Ok(Self {
-            origin: format!("http://localhost:{}", addr.port()),
-            server,
-        })
+        Ok((server, addr))
     }
 
     /// The host page embedding `link`; `stay` keeps the host from following a redirect.

@@ -370,6 +370,62 @@ async fn on_load_error_tells_a_refused_frame_from_an_unreachable_server() -> Res
     browser.close().await
 }
 
+/// `onLoadError` for what really happens, not a blocked file: a page on an origin the app does
+/// not allow (the browser refuses the frame, by the flow page's `frame-ancestors`) hears
+/// `origin_not_allowed`; a link to a server that is down hears `network_error`, as does a page
+/// whose flow loads but cannot reach the API (the flow says so itself, long before the SDK's
+/// timeout would).
+#[tokio::test(flavor = "multi_thread")]
+async fn on_load_error_names_a_refused_origin_and_a_server_out_of_reach() -> Result<()> {
+    let (sandbox, host, link, browser) = manage_payouts_to_embed().await?;
+    // In a browser of its own: the refusal is a CSP violation, the only one there.
+    let refusing = Browser::start().await?;
+    let elsewhere = HostPage::start_on("127.0.0.2").await?;
+    let page = format!("{}&load_timeout=300", elsewhere.embedding(&link, true));
+    let error = the_load_error(&refusing, &page).await?;
+    assert_eq!(error["type"], "origin_not_allowed", "{error}");
+    let raw = refusing.eval("return window.raw;").await?;
+    assert_eq!(raw, json!([]), "the refused frame said something");
+    let violations = refusing.csp_violations().await?;
+    assert!(
+        !violations.is_empty()
+            && violations
+                .iter()
+                .all(|v| v.to_string().contains("frame-ancestors")),
+        "{violations:?}"
+    );
+    refusing.client.clone().close().await?;
+
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.local_addr()?.port()
+    };
+    let gone = format!("http://127.0.0.1:{dead}/flow/{}", uuid::Uuid::new_v4());
+    let page = format!(
+        "{}&load_timeout=300&sdk={}%2Fapp%2Fembed.js",
+        host.embedding(&gone, true),
+        sandbox.base.replace(':', "%3A").replace('/', "%2F")
+    );
+    let error = the_load_error(&browser, &page).await?;
+    assert_eq!(error["type"], "network_error", "{error}");
+
+    browser.cdp("Network.enable", json!({})).await?;
+    browser
+        .cdp("Network.setBlockedURLs", json!({"urls": ["*/api/flow/*"]}))
+        .await?;
+    let page = format!("{}&load_timeout=60000", host.embedding(&link, true));
+    let error = the_load_error(&browser, &page).await?;
+    assert_eq!(error["type"], "network_error", "{error}");
+    let raw = browser.eval("return window.raw;").await?;
+    assert!(
+        raw.as_array().is_some_and(|all| all
+            .iter()
+            .any(|m| m["data"]["type"] == "load_error" && m["origin"] == json!(sandbox.base))),
+        "not from the flow: {raw}"
+    );
+    browser.close().await
+}
+
 /// Records the computed colours of the page background on the first frame that shows a screen
 /// card (the page's loading screen or the app's), and of the first primary button: what the
 /// user sees on the first frame that shows them. The background is read in an animation frame
