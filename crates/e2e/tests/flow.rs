@@ -6,6 +6,7 @@
 
 use anyhow::Result;
 use payout_e2e::{Browser, HostPage, Sandbox};
+use payout_model::endpoint as ep;
 use serde_json::{json, Value};
 
 /// Creates a user and a pre-authenticated flow whose only step redirects to `url`.
@@ -349,6 +350,65 @@ async fn window_messages_reach_only_the_allowed_host_origin() -> Result<()> {
 
 /// Issue 11: `/demo` lists the sandbox's outbox (the SMS and email it "sent" for payout links)
 /// to whoever gives the app's credentials, each with its link; without them it lists nothing.
+/// `/demo`'s theme editor (issue 12): with the app's credentials it saves the look through
+/// `PATCH /api/v2/app` and reloads the embedded flow, which then wears it; with a wrong key it
+/// says it saved nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demos_theme_editor_saves_the_look_and_reloads_the_flow() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let flow = sandbox
+        .create_flow(json!({"steps": ["manage-payouts"]}))
+        .await?;
+    let link = flow["link"].as_str().unwrap_or_default();
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .goto(&format!(
+            "{}/demo?link={}",
+            sandbox.base,
+            link.replace(':', "%3A").replace('/', "%2F")
+        ))
+        .await?;
+    let background = "return getComputedStyle(document.body).backgroundColor;";
+    let framed_background = || async {
+        browser
+            .wait_for("[data-testid=flow-container] iframe")
+            .await?
+            .enter_frame()
+            .await?;
+        browser.wait_for("[data-testid=step-auth]").await?;
+        let seen = browser.eval(background).await?;
+        browser.enter_top().await?;
+        anyhow::Ok(seen)
+    };
+    assert_eq!(framed_background().await?, "rgb(245, 246, 248)");
+
+    browser.select("#theme-mode", "dark").await?;
+    browser.fill("#theme-client-id", &sandbox.client_id).await?;
+    browser.fill("#theme-api-key", "sk_wrong").await?;
+    browser.click("#theme-save").await?;
+    browser
+        .wait_for_text("[data-testid=theme-status]", "Not saved")
+        .await?;
+    let unchanged = sandbox.host_ok::<ep::GetAppSettings>(&(), None).await?;
+    assert_ne!(unchanged["appearance"]["theme"], "dark", "{unchanged}");
+    browser.fill("#theme-api-key", &sandbox.api_key).await?;
+    browser.click("#theme-save").await?;
+    browser
+        .wait_for_text("[data-testid=theme-status]", "Saved for")
+        .await?;
+    // The editor's dark defaults, saved as the app's, and the flow reloaded in them.
+    let saved = sandbox.host_ok::<ep::GetAppSettings>(&(), None).await?;
+    assert_eq!(saved["appearance"]["theme"], "dark", "{saved}");
+    assert_eq!(
+        saved["appearance"]["darkVariables"]["colorBackground"], "#121417",
+        "{saved}"
+    );
+    // The save replaced the frame (`reembed`) before it said so: this one is the new one.
+    assert_eq!(framed_background().await?, "rgb(18, 20, 23)");
+    browser.close().await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_page_lists_the_outbox_to_the_apps_credentials() -> Result<()> {
     let sandbox = Sandbox::start().await?;
