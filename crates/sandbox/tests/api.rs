@@ -1308,6 +1308,9 @@ mod assets {
             "setLocale(locale: string)",
             "onLoadError?(error: LoadError)",
             "\"flow_not_found\" | \"origin_not_allowed\" | \"network_error\"",
+            "appearance?: Appearance;",
+            "loadTimeout?: number;",
+            "locale?: string;",
         ] {
             assert!(types.contains(declared), "{declared} not declared");
         }
@@ -1323,8 +1326,14 @@ mod assets {
         assert!(size < 3 * 1024, "embed.js is {size} bytes gzipped");
         // And depends on nothing: no import, no require, no other script loaded.
         let text = String::from_utf8(embed).unwrap();
-        for dependency in ["import ", "require(", "createElement(\"script\")"] {
+        for dependency in ["import ", "import(", "require(", "importScripts("] {
             assert!(!text.contains(dependency), "{dependency}");
+        }
+        // No script element made, however the call is spaced or quoted.
+        let squeezed: String = text.split_whitespace().collect();
+        for quote in ['"', '\'', '`'] {
+            let script = format!("createElement({quote}script{quote})");
+            assert!(!squeezed.contains(&script), "{script}");
         }
     }
 
