@@ -160,7 +160,8 @@ pub(crate) async fn flow_payout(
     let scope = format!("flow-payouts:{}", user.user_id);
     let key = IdempotencyKey::new(scope, new.idempotency_key.clone(), &new)?;
     // Every read before the write in one batch, its answers taken in the order of the rules:
-    // the block, a replay, the link's amount or the app's minimum, the method, the balance, the
+    // a replay (the first answer, whatever has changed since: a block, the balance), the
+    // block, the link's amount or the app's minimum, the method, the balance, the
     // reporting threshold. One trip on SQLite; on PostgreSQL two statements, the values read
     // together and the flow's link (issue 10).
     let mut conn = db.acquire().await?;
@@ -183,11 +184,11 @@ pub(crate) async fn flow_payout(
     )?;
     let link = push_of_flow(&mut reads, user.flow_id);
     let read = reads.run(&mut conn).await?;
-    if payout_block_in(&read, block)?.is_some() {
-        return Err(Error::PayoutBlocked);
-    }
     if let Some(id) = key.earlier_in(&read, earlier)? {
         return load_transfer(&mut conn, id).await;
+    }
+    if payout_block_in(&read, block)?.is_some() {
+        return Err(Error::PayoutBlocked);
     }
     drop(conn);
     // A payout link's flow pays exactly the link's amount (issue 11), whatever the minimum.

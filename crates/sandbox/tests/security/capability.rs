@@ -663,6 +663,41 @@ async fn a_flagged_user_cannot_pay_out_through_a_flow_but_the_host_can() {
     support::assert_ledger_invariants(&app.db).await;
 }
 
+/// A payout made, then the user's background check fails (in another flow): a retry of that
+/// payout with its key (a reload resending the saved attempt) answers the payout that was
+/// made, not a refusal, and pays nothing more; a new payout is refused.
+#[tokio::test]
+async fn a_retry_of_a_payout_made_before_a_block_answers_the_payout() {
+    let app = TestApp::new().await;
+    let (_, user, token) = host_named_flow(&app, json!(["payout"])).await;
+    fund(&app, &user, 5_000).await;
+    let method = host_adds_method(&app, &user, paypal()).await;
+    let body = json!({"amount": 1_000, "payout_method_id": method, "idempotency_key": "k"});
+    let paid = ok(flow_payout(&app, &token, body.clone()).await);
+
+    let checking = app
+        .create_flow(json!({"steps": ["background-check"], "user_id": user}))
+        .await;
+    let session = app.create_session(&checking["id"], None).await;
+    let check = ok(app
+        .post(
+            "/api/flow/background-check",
+            Auth::Bearer(session["token"].as_str().unwrap()),
+            us_check("111-11-1111"),
+        )
+        .await);
+    assert_eq!(check["data"]["status"], "failed");
+
+    let again = ok(flow_payout(&app, &token, body).await);
+    assert_eq!(again["id"], paid["id"]);
+    assert_eq!(user_wallet(&app, &user).await, (4_000, 4_000));
+    let new = json!({"amount": 1_000, "payout_method_id": method, "idempotency_key": "k-2"});
+    flow_payout(&app, &token, new)
+        .await
+        .assert_error(403, "payout_blocked");
+    support::assert_ledger_invariants(&app.db).await;
+}
+
 /// Flow payouts start at the app's minimum ($1.00 unless it sets another), so one-cent payouts
 /// cannot drain the app's wallet through fees; the host API is not bound by it.
 #[tokio::test]
