@@ -3,7 +3,7 @@
 //! - **Pages** (`/flow/{id}`, `/app/…`, `/demo`, `/`): [`PageHeaders`] builds the
 //!   `Content-Security-Policy` from the HTML actually served (the sha256 of each inline
 //!   `<script>` and `<style>`, so trunk's inline loader runs without `'unsafe-inline'`), plus
-//!   `Referrer-Policy` and `Permissions-Policy`.
+//!   `Referrer-Policy`, `Permissions-Policy` and `Cross-Origin-Opener-Policy`.
 //! - **API** (`/api/…`, errors and the JSON 404 included): [`api_layer`] adds
 //!   `Cache-Control: no-store`, so no cache keeps a session, a user or a balance.
 //! - **Every response**: [`every_response_layer`] adds `X-Content-Type-Options: nosniff`, and
@@ -24,6 +24,15 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 /// `Permissions-Policy`, not among `http::header`'s names.
 pub(crate) const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+
+/// `Cross-Origin-Opener-Policy`, not among `http::header`'s names.
+pub(crate) const OPENER_POLICY: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
+
+/// Every page's `Cross-Origin-Opener-Policy`: a page that opened one of ours in a window of
+/// its own keeps no hold on it (it could not later send the person elsewhere, say a look-alike
+/// of the flow asking for their SSN, nor watch it). The flow talks only to a parent frame or a
+/// native bridge, never to an opener; a frame is not concerned.
+const OPENER: &str = "same-origin";
 
 /// A year: long enough for HSTS preload lists, and a sandbox on https stays on https.
 const HSTS: &str = "max-age=31536000";
@@ -98,21 +107,31 @@ impl PageHeaders {
     }
 
     /// The headers, to answer with.
-    pub(crate) fn into_array(self) -> [(HeaderName, HeaderValue); 3] {
+    pub(crate) fn into_array(self) -> [(HeaderName, HeaderValue); 4] {
         [
             (CONTENT_SECURITY_POLICY, self.csp),
             (REFERRER_POLICY, self.referrer),
             (PERMISSIONS_POLICY, self.permissions),
+            (OPENER_POLICY, HeaderValue::from_static(OPENER)),
         ]
     }
 
     /// The headers as a layer over a service that serves files (`/app/…`).
-    pub(crate) fn into_layer(self) -> Stack<HeaderLayer, Stack<HeaderLayer, HeaderLayer>> {
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn into_layer(
+        self,
+    ) -> Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, HeaderLayer>>> {
         Stack::new(
             SetResponseHeaderLayer::overriding(CONTENT_SECURITY_POLICY, self.csp),
             Stack::new(
                 SetResponseHeaderLayer::overriding(REFERRER_POLICY, self.referrer),
-                SetResponseHeaderLayer::overriding(PERMISSIONS_POLICY, self.permissions),
+                Stack::new(
+                    SetResponseHeaderLayer::overriding(PERMISSIONS_POLICY, self.permissions),
+                    SetResponseHeaderLayer::overriding(
+                        OPENER_POLICY,
+                        HeaderValue::from_static(OPENER),
+                    ),
+                ),
             ),
         )
     }

@@ -209,6 +209,14 @@ async fn every_page_has_a_csp_without_inline_script_allowances() {
                 .contains_key(header::HeaderName::from_static("permissions-policy")),
             "{path}"
         );
+        // A page that opened ours in a window keeps no hold on it (security review).
+        assert_eq!(
+            res.header(header::HeaderName::from_static(
+                "cross-origin-opener-policy"
+            )),
+            "same-origin",
+            "{path}"
+        );
     }
     // The app's own page outside a flow allows trunk's loader like a flow page does.
     let res = app.get("/app/index.html", Auth::None).await;
