@@ -30,7 +30,10 @@
 //!
 //! A cookie rather than browser storage because the token must never reach script-readable
 //! storage (DESIGN.md: the app keeps it in memory only): an `HttpOnly` cookie cannot be read by
-//! any script, XSS included; its path sends it to this one endpoint and nowhere else, so it
+//! any script, and a stolen copy of storage holds nothing (a script running in the page itself,
+//! an XSS, could still mint through this endpoint and read the answer: the CSP, which allows no
+//! inline script but the page's own by hash, is what stands there); its path sends it to this
+//! one endpoint and nowhere else, so it
 //! authorizes nothing by itself (every other endpoint still wants the bearer header, which
 //! makes them immune to cross-site request forgery). Over http, `SameSite=Strict` keeps other
 //! sites from triggering a resume, at a cost: it is only sent same-site. A standalone tab or
