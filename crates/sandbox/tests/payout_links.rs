@@ -174,6 +174,32 @@ async fn the_same_key_answers_the_same_link_and_another_body_is_refused() {
     assert_ledger_invariants(&app.db).await;
 }
 
+/// A create retried while the first is still being written (a client's timeout), with more
+/// than half the app's balance: every request answers the one link, made once, even those
+/// that read the key before it was written and then found the money gone (found by a review:
+/// they answered 422 insufficient funds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_with_one_key_all_answer_the_one_link() {
+    let app = std::sync::Arc::new(TestApp::with_file_db().await);
+    let before = app_balance(&app).await;
+    let amount = before / 2 + 1;
+    let body = json!({"amount": amount, "idempotency_key": "retried"});
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (app, body) = (app.clone(), body.clone());
+            tokio::spawn(async move { create(&app, body).await })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        let link = ok(task.await.unwrap());
+        ids.insert(link["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(app_balance(&app).await, before - amount, "set aside once");
+    assert_ledger_invariants(&app.db).await;
+}
+
 #[tokio::test]
 async fn bad_requests_name_the_field_and_store_nothing() {
     let app = TestApp::new().await;

@@ -18,7 +18,7 @@
 //! - [`link_payout`]: the claimant's payout in the link's flow pays exactly the link's amount and
 //!   marks the link `paid` in the payout's own transaction.
 
-use crate::db::{begin_ledger_write, is_unique_violation, Db};
+use crate::db::{begin_ledger_write, Db};
 use crate::error::Error;
 use crate::ledger::{
     app_account, insufficient_funds, link_hold_account, open_link_hold_in, user_account,
@@ -214,8 +214,10 @@ pub(crate) async fn create_link(
     }
     .await;
     match written {
-        // Another request with this key committed since the look above.
-        Err(e) if keyed && is_unique_violation(&e) => earlier(state, app_id, &key).await?.ok_or(e),
+        // Another request with this key committed since the look above: this one then failed
+        // on the key, or found the money already set aside by it. Either way its link is the
+        // answer.
+        Err(e) if keyed => earlier(state, app_id, &key).await?.ok_or(e),
         Err(e) => Err(e),
         Ok(link) => {
             wake();
