@@ -1355,14 +1355,15 @@ pub(crate) fn push_reportable_payouts(
 }
 
 /// Whether user `user_id` made a payout through flow `flow_id` (the payout step's work,
-/// issue 4).
+/// issue 4) that still stands: one failed, canceled or reversed gave its money back.
 pub(crate) async fn payout_made_in_flow(
     db: &Db,
     flow_id: Uuid,
     user_id: Uuid,
 ) -> Result<bool, Error> {
     let payout: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM transfers WHERE flow_id = $1 AND user_id = $2 AND kind = 'payout' LIMIT 1",
+        "SELECT id FROM transfers WHERE flow_id = $1 AND user_id = $2 AND kind = 'payout' \
+         AND status NOT IN ('failed', 'canceled', 'reversed') LIMIT 1",
     )
     .bind(flow_id.to_string())
     .bind(user_id.to_string())
@@ -1644,6 +1645,9 @@ pub(crate) async fn list_transfers(
 /// - `completed`: a payout's money still held moves on to its rail.
 /// - `flagged`, `pending`: no money moves.
 ///
+/// `after` runs in the same transaction once the transfer has its new status (a link whose
+/// payout this undid is claimed again: [`crate::service::payout_links::payout_undone_after`]).
+///
 /// 404 for another app's transfer; 409 for a payout link's transfer (its money moves with the
 /// link), and when [`TransferStatus::can_become`] forbids the move or
 /// an account no longer holds what must go back (`verb` names the action in that message).
@@ -1654,6 +1658,7 @@ pub(crate) async fn change_status(
     to: TransferStatus,
     verb: &str,
     now: DateTime<Utc>,
+    after: AfterWrite<'_>,
 ) -> Result<Transfer, Error> {
     let mut tx = begin_ledger_write(db).await?;
     // Locked first: a concurrent change of the same transfer waits, then sees this one's status.
@@ -1712,6 +1717,7 @@ pub(crate) async fn change_status(
     }
     let transfer = load_transfer(&mut tx, id).await?;
     record_event(&mut tx, app_id, EventType::TransferUpdated, &transfer, now).await?;
+    after(&mut tx, &transfer).await?;
     tx.commit().await?;
     wake();
     Ok(transfer)

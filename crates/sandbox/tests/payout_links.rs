@@ -50,6 +50,15 @@ async fn user_balance(app: &TestApp, user_id: &str) -> i64 {
         .unwrap()
 }
 
+/// What `user_id` may withdraw (their balance less payouts still held).
+async fn withdrawable(app: &TestApp, user_id: &str) -> i64 {
+    ok(app
+        .get(&format!("/api/v2/users/{user_id}/wallet"), Auth::App)
+        .await)["withdrawable_amount"]
+        .as_i64()
+        .unwrap()
+}
+
 /// A fresh session of `link`'s flow that asked for a code to `phone` (`"1"`); its token.
 async fn session_with_code(app: &TestApp, link: &Value, phone: &str) -> String {
     let session = app.create_session(&link["flow_id"], None).await;
@@ -395,6 +404,113 @@ async fn a_claim_moves_the_money_and_the_payout_pays_exactly_the_link() {
     assert_eq!(
         link_events(&app, &id).await,
         ["delivered", "claimed", "paid"]
+    );
+    assert_ledger_invariants(&app.db).await;
+}
+
+/// A link's payout that fails (an ACH payout the rail fails), or is canceled or reversed,
+/// gives the claimant the money back: the link is `claimed` again, with no payout (the host
+/// hears it), the payout step is not done by it, and the claimant can be paid once more
+/// (found by a review: the link stayed `paid` for good and the flow could end on it).
+#[tokio::test]
+async fn a_link_whose_payout_is_undone_is_claimed_again_and_can_be_paid() {
+    let app = TestApp::new().await;
+    let bob_id = id_of(&app.create_user().await);
+    let link = ok(create(&app, json!({"amount": 2_500})).await);
+    let id = id_of(&link);
+    let token = app.sign_in_as_bob(&link["flow_id"]).await;
+    let ach = ok(app
+        .post(
+            "/api/flow/payout-methods",
+            Auth::Bearer(&token),
+            json!({"platform": "ach", "routing_number": "011000015",
+                   "account_number": "000123456789", "account_type": "checking"}),
+        )
+        .await);
+    // A second method the host adds (the payout step adds only a first one).
+    let paypal = ok(app
+        .post(
+            &format!("/api/v2/users/{bob_id}/payout-methods"),
+            Auth::App,
+            json!({"platform": "paypal", "email": "bob@example.com"}),
+        )
+        .await);
+    let pay = |method: &Value, key: &str| json!({"amount": 2_500, "payout_method_id": method["id"], "idempotency_key": key});
+    let undo = |payout: &Value, how: &str| {
+        let (path, body) = match how {
+            "cancel" => (format!("/api/v2/transfers/{}/cancel", id_of(payout)), None),
+            "reverse" => (format!("/api/v2/transfers/{}/reverse", id_of(payout)), None),
+            status => (
+                format!("/api/v2/sandbox/transfers/{}/simulate", id_of(payout)),
+                Some(json!({"status": status})),
+            ),
+        };
+        let app = &app;
+        async move {
+            match body {
+                Some(body) => app.post(&path, Auth::App, body).await,
+                None => app.post_empty(&path, Auth::App).await,
+            }
+        }
+    };
+    // ACH stays pending: failed by the rail, then canceled by the host; PayPal completes at
+    // once: reversed by the host; each time the link is claimed again.
+    for (n, (method, how)) in [(&ach, "failed"), (&ach, "cancel"), (&paypal, "reverse")]
+        .into_iter()
+        .enumerate()
+    {
+        let payout = ok(app
+            .post(
+                "/api/flow/payouts",
+                Auth::Bearer(&token),
+                pay(method, &format!("k-{n}")),
+            )
+            .await);
+        let paid = get_link(&app, &id).await;
+        assert_eq!(paid["status"], "paid", "{how}");
+        assert_eq!(paid["payout_transfer_id"], payout["id"], "{how}");
+        assert_eq!(withdrawable(&app, &bob_id).await, 0, "{how}");
+
+        ok(undo(&payout, how).await);
+        let again = get_link(&app, &id).await;
+        assert_eq!(again["status"], "claimed", "{how}");
+        assert_eq!(again["payout_transfer_id"], Value::Null, "{how}");
+        assert_eq!(user_balance(&app, &bob_id).await, 2_500, "{how}");
+        assert_eq!(withdrawable(&app, &bob_id).await, 2_500, "{how}");
+        let body = app
+            .post_empty("/api/flow/steps/payout/complete", Auth::Bearer(&token))
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(body["reason"]["code"], "step_not_done", "{how}: {body}");
+    }
+    let payout = ok(app
+        .post(
+            "/api/flow/payouts",
+            Auth::Bearer(&token),
+            pay(&paypal, "last"),
+        )
+        .await);
+    assert_eq!(
+        get_link(&app, &id).await["payout_transfer_id"],
+        payout["id"]
+    );
+    let state = ok(app
+        .post_empty("/api/flow/steps/payout/complete", Auth::Bearer(&token))
+        .await);
+    assert_eq!(state["completed_steps"], json!(["payout"]));
+    assert_eq!(
+        link_events(&app, &id).await,
+        [
+            "delivered",
+            "claimed",
+            "paid",
+            "claimed",
+            "paid",
+            "claimed",
+            "paid",
+            "claimed",
+            "paid"
+        ]
     );
     assert_ledger_invariants(&app.db).await;
 }

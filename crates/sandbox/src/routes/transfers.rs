@@ -14,6 +14,7 @@ use crate::ledger::{
 };
 use crate::pagination::{Page, PageParams};
 use crate::routes::Mount;
+use crate::service::payout_links::payout_undone_after;
 use crate::state::AppState;
 use crate::store::idempotency::IdempotencyKey;
 use crate::store::users::user_exists;
@@ -155,6 +156,7 @@ async fn cancel_transfer(
 ) -> Result<Json<Transfer>, Error> {
     let id = id.id(transfer_not_found)?;
     let now = state.clock.now();
+    let after = payout_undone_after(&state);
     let transfer = change_status(
         &state.db,
         app.id,
@@ -162,6 +164,7 @@ async fn cancel_transfer(
         TransferStatus::Canceled,
         "cancel",
         now,
+        after,
     )
     .await?;
     Ok(Json(transfer))
@@ -176,6 +179,7 @@ async fn reverse_transfer(
 ) -> Result<Json<Transfer>, Error> {
     let id = id.id(transfer_not_found)?;
     let now = state.clock.now();
+    let after = payout_undone_after(&state);
     let transfer = change_status(
         &state.db,
         app.id,
@@ -183,6 +187,7 @@ async fn reverse_transfer(
         TransferStatus::Reversed,
         "reverse",
         now,
+        after,
     )
     .await?;
     Ok(Json(transfer))
@@ -231,7 +236,8 @@ async fn simulate_transfer(
         _ => "move",
     };
     let now = state.clock.now();
-    let transfer = change_status(&state.db, app.id, id, simulate.status, verb, now).await?;
+    let after = payout_undone_after(&state);
+    let transfer = change_status(&state.db, app.id, id, simulate.status, verb, now, after).await?;
     Ok(Json(transfer))
 }
 

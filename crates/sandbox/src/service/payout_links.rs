@@ -16,7 +16,8 @@
 //! - [`cancel_link`] and [`expire_due`]: an open link's amount returns to the app's wallet.
 //!   Expiry happens when a due link is next read, and by the purge task.
 //! - [`link_payout`]: the claimant's payout in the link's flow pays exactly the link's amount and
-//!   marks the link `paid` in the payout's own transaction.
+//!   marks the link `paid` in the payout's own transaction; a payout that later fails, is
+//!   canceled or reversed makes the link `claimed` again ([`payout_undone_after`]).
 
 use crate::db::{begin_ledger_write, Db};
 use crate::error::Error;
@@ -35,7 +36,9 @@ use crate::store::webhooks::record_event;
 use crate::webhooks::wake;
 use chrono::{DateTime, Duration, Utc};
 use payout_model::identity::PhoneHint;
-use payout_model::money::{PayoutPlatform, PayoutQuote, TransactionType, TransferType};
+use payout_model::money::{
+    PayoutPlatform, PayoutQuote, TransactionType, TransferStatus, TransferType,
+};
 use payout_model::payout_link::{
     Delivery, LinkOffer, MessageChannel, NewPayoutLink, PayoutLink, PayoutLinkStatus,
     SandboxMessage, DEFAULT_LINK_DAYS,
@@ -556,6 +559,30 @@ pub(crate) fn mark_paid_after(
             Ok(())
         })
     }))
+}
+
+/// What a change of a transfer's status does in its own transaction
+/// ([`crate::ledger::change_status`]): when it gave a link's payout its money back (failed,
+/// canceled, reversed: the money is in the claimant's wallet again), the link is `claimed`
+/// again, with no payout, so its payee can be paid once more, and the host hears of it.
+pub(crate) fn payout_undone_after(state: &AppState) -> AfterWrite<'static> {
+    let state = state.clone();
+    Box::new(move |conn, transfer| {
+        let (payout, status) = (transfer.id, transfer.status);
+        Box::pin(async move {
+            if !matches!(
+                status,
+                TransferStatus::Failed | TransferStatus::Canceled | TransferStatus::Reversed
+            ) {
+                return Ok(());
+            }
+            if let Some(id) = payout_links::unpay(&mut *conn, payout).await? {
+                announce(conn, &state, id).await?;
+                tracing::info!(payout_link_id = %id, "payout link claimed again: its payout was undone");
+            }
+            Ok(())
+        })
+    })
 }
 
 /// `GET /api/v2/sandbox/messages`: app `app_id`'s latest messages.

@@ -371,6 +371,31 @@ pub(crate) async fn mark_paid(
     Ok(updated.rows_affected() == 1)
 }
 
+/// The link paid by payout `payout_transfer_id`, claimed again now that the payout gave its
+/// money back to the claimant (failed, canceled or reversed): its id, if there is one.
+pub(crate) async fn unpay(
+    conn: &mut AnyConnection,
+    payout_transfer_id: Uuid,
+) -> Result<Option<Uuid>, Error> {
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM payout_links WHERE payout_transfer_id = $1 AND status = 'paid'",
+    )
+    .bind(payout_transfer_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "UPDATE payout_links SET status = 'claimed', payout_transfer_id = NULL \
+         WHERE id = $1 AND status = 'paid'",
+    )
+    .bind(&id)
+    .execute(conn)
+    .await?;
+    Ok(Some(parse_stored_id(&id)?))
+}
+
 /// Up to 100 links (of app `app_id`, or of every app) still open but past their expiry at
 /// `now`.
 pub(crate) async fn due_for_expiry(
