@@ -112,11 +112,24 @@ impl Config {
         self
     }
 
-    /// These settings with webhook endpoints on loopback allowed only while the server itself
-    /// is reached over loopback ([`Self::loopback_may_embed`]), as the binary runs: see
+    /// These settings with webhook endpoints on loopback allowed only for a server on this
+    /// machine alone, as the binary runs: its public URL's host is loopback (`localhost`,
+    /// `127.0.0.1`, `[::1]`, http or https) and it listens on `listen`, a loopback address (one
+    /// listening on `0.0.0.0` is reached from elsewhere, whatever its public URL says). See
     /// [`WebhookSettings::allow_loopback`].
-    pub fn with_loopback_webhooks_only_on_loopback(mut self) -> Self {
-        self.webhooks.allow_loopback = self.loopback_may_embed();
+    pub fn with_loopback_webhooks_only_on_loopback(mut self, listen: std::net::IpAddr) -> Self {
+        let public_host_loopback =
+            url::Url::parse(self.base_url())
+                .ok()
+                .is_some_and(|url| match url.host() {
+                    Some(url::Host::Domain(name)) => {
+                        name == "localhost" || name.ends_with(".localhost")
+                    }
+                    Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                    Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                    None => false,
+                });
+        self.webhooks.allow_loopback = public_host_loopback && listen.is_loopback();
         self
     }
 
@@ -205,8 +218,24 @@ mod tests {
                 "{url}"
             );
             assert_eq!(config.loopback_may_embed(), loopback, "{url}");
-            let config = config.with_loopback_webhooks_only_on_loopback();
-            assert_eq!(config.webhooks.allow_loopback, loopback, "{url}");
+        }
+    }
+
+    #[test]
+    fn loopback_webhooks_only_for_a_server_on_this_machine_alone() {
+        let loopback: std::net::IpAddr = [127, 0, 0, 1].into();
+        let anywhere: std::net::IpAddr = [0, 0, 0, 0].into();
+        for (url, listen, allowed) in [
+            ("http://127.0.0.1:8080/", loopback, true),
+            ("http://localhost:3000/sandbox", loopback, true),
+            ("https://localhost:8443", loopback, true),
+            ("http://[::1]:8080", loopback, true),
+            ("http://127.0.0.1:8080/", anywhere, false),
+            ("http://sandbox.test:8080", loopback, false),
+            ("https://pay.example/base/", anywhere, false),
+        ] {
+            let config = Config::new(url, "dist").with_loopback_webhooks_only_on_loopback(listen);
+            assert_eq!(config.webhooks.allow_loopback, allowed, "{url} on {listen}");
         }
         assert!(Config::new("https://pay.example", "dist").is_https());
         assert!(!Config::new("http://127.0.0.1:8080", "dist").is_https());

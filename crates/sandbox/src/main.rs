@@ -233,7 +233,7 @@ async fn main() -> anyhow::Result<()> {
         .with_allowed_origins(allowed_origins)
         .with_rate_limits(rate_limits)
         .with_webhooks(webhooks)
-        .with_loopback_webhooks_only_on_loopback()
+        .with_loopback_webhooks_only_on_loopback(addr.ip())
         .with_secrets_key(secrets_key(&cli.secrets_key_file)?);
     tracing::info!(public_url = %config.public_url, assets = %config.assets_dir.display(), "starting");
 

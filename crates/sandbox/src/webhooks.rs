@@ -189,7 +189,15 @@ fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
 
 fn classify(ip: IpAddr) -> Target {
     let ip = match ip {
-        IpAddr::V6(v6) => embedded_v4(v6).map(IpAddr::V4).unwrap_or(ip),
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            // Only the mapped form reaches this machine; 127/8 behind NAT64, 6to4 or the old
+            // compatible form is some other network's.
+            Some(v4) if v4.is_loopback() && v6.to_ipv4_mapped().is_none() => {
+                return Target::Private
+            }
+            Some(v4) => IpAddr::V4(v4),
+            None => ip,
+        },
         v4 => v4,
     };
     match ip {
@@ -284,24 +292,35 @@ async fn check_resolved(url: &str, reach: Reach) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("bad url: {e}"))?;
     let https = parsed.scheme() == "https";
     let port = parsed.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<IpAddr> = match parsed.host() {
-        Some(url::Host::Ipv4(v4)) => vec![IpAddr::V4(v4)],
-        Some(url::Host::Ipv6(v6)) => vec![IpAddr::V6(v6)],
-        Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
-            .await
-            .map_err(|e| {
-                tracing::info!(host = name, error = %e, "webhook host does not resolve");
-                format!("cannot resolve {name}")
-            })?
-            .map(|a| a.ip())
-            .collect(),
+    let name = match parsed.host() {
+        Some(url::Host::Ipv4(v4)) => {
+            return permit(classify(IpAddr::V4(v4)), https, reach)
+                .map_err(|why| format!("{v4}: {why}"))
+        }
+        Some(url::Host::Ipv6(v6)) => {
+            return permit(classify(IpAddr::V6(v6)), https, reach)
+                .map_err(|why| format!("[{v6}]: {why}"))
+        }
+        Some(url::Host::Domain(name)) => name,
         None => return Err("no host".to_owned()),
     };
-    // The delivery log says where the host led without the address: the app may not learn
-    // what names resolve to inside the sandbox's network.
-    let host = parsed.host_str().unwrap_or_default();
+    // A host name that does not resolve, or leads into a private network or to this machine,
+    // gets one answer in the delivery log: the app may not learn which names exist inside the
+    // sandbox's network, nor where they lead. The log has the detail.
+    let refused = || format!("{name}: does not resolve to an address the sandbox may call");
+    let addrs: Vec<IpAddr> = tokio::net::lookup_host((name, port))
+        .await
+        .map_err(|e| {
+            tracing::info!(host = name, error = %e, "webhook host does not resolve");
+            refused()
+        })?
+        .map(|a| a.ip())
+        .collect();
     for ip in addrs {
-        permit(classify(ip), https, reach).map_err(|why| format!("{host}: {why}"))?;
+        if let Err(why) = permit(classify(ip), https, reach) {
+            tracing::info!(host = name, %ip, why, "webhook host refused");
+            return Err(refused());
+        }
     }
     Ok(())
 }
@@ -339,7 +358,7 @@ impl tower::Service<Name> for GuardedResolver {
                 .collect();
             if allowed.is_empty() {
                 return Err(std::io::Error::other(format!(
-                    "{name} resolves to no address outside a private network"
+                    "{name}: does not resolve to an address the sandbox may call"
                 )));
             }
             Ok(allowed.into_iter())
@@ -707,7 +726,7 @@ mod tests {
         let message = private
             .expect_err("a private address is refused")
             .to_string();
-        assert!(message.contains("private network"), "{message}");
+        assert!(message.contains("may call"), "{message}");
         assert!(resolve(true, true, "10.1.2.3").await.is_ok());
         assert!(resolve(true, false, "64:ff9b::a01:203").await.is_err());
         let local: Vec<_> = resolve(true, false, "localhost")
@@ -749,6 +768,10 @@ mod tests {
             "https://[64:ff9b:1::1]/h",
             "https://[2002:a00:1::1]/h",
             "https://198.18.0.1/h",
+            // 127/8 behind NAT64, 6to4 or the compatible form: another network's, not ours.
+            "http://[64:ff9b::7f00:1]/h",
+            "http://[2002:7f00:1::1]/h",
+            "http://[::7f00:1]/h",
             "https://0.0.0.0/h",
             "ftp://hooks.example",
             "https://user:pw@hooks.example/",
@@ -773,7 +796,6 @@ mod tests {
             "http://localhost:3000/h",
             "https://[::1]/h",
             "https://[::ffff:127.0.0.1]/h",
-            "https://[64:ff9b::7f00:1]/h",
         ] {
             let refused = check_url(own, public).expect_err(own);
             let message = format!("{refused:?}");

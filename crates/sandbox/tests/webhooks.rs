@@ -13,7 +13,7 @@ mod support;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
-use payout_sandbox::{ensure_default_app, Config, WebhookSettings};
+use payout_sandbox::{ensure_default_app, WebhookSettings};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -223,13 +223,15 @@ mod endpoints {
     /// flag it may.
     #[tokio::test]
     async fn a_sandbox_not_on_loopback_refuses_loopback_endpoints() {
-        let app = TestApp::with_config(Config::with_loopback_webhooks_only_on_loopback).await;
+        let loopback = std::net::IpAddr::from([127, 0, 0, 1]);
+        let app =
+            TestApp::with_config(|c| c.with_loopback_webhooks_only_on_loopback(loopback)).await;
         for url in [
             "http://127.0.0.1:2375/containers/prune",
             "https://127.0.0.1/a",
             "http://localhost:9/a",
             "https://[::1]/a",
-            "https://[64:ff9b::7f00:1]/a",
+            "https://[::ffff:127.0.0.1]/a",
         ] {
             let message = app
                 .post("/api/v2/webhooks", Auth::App, json!({"url": url}))
@@ -249,7 +251,7 @@ mod endpoints {
                 allow_private: true,
                 ..WebhookSettings::default()
             })
-            .with_loopback_webhooks_only_on_loopback()
+            .with_loopback_webhooks_only_on_loopback(loopback)
         })
         .await;
         ok(flagged
