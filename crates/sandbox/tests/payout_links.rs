@@ -410,8 +410,9 @@ async fn a_claim_moves_the_money_and_the_payout_pays_exactly_the_link() {
 
 /// A link's payout that fails (an ACH payout the rail fails), or is canceled or reversed,
 /// gives the claimant the money back: the link is `claimed` again, with no payout (the host
-/// hears it), the payout step is not done by it, and the claimant can be paid once more
-/// (found by a review: the link stayed `paid` for good and the flow could end on it).
+/// hears it), the payout step is not done by it (and is open again if the flow had ended on
+/// it), and the claimant can be paid once more (found by reviews: the link stayed `paid` for
+/// good, and then `claimed` for good once the flow had ended).
 #[tokio::test]
 async fn a_link_whose_payout_is_undone_is_claimed_again_and_can_be_paid() {
     let app = TestApp::new().await;
@@ -453,6 +454,29 @@ async fn a_link_whose_payout_is_undone_is_claimed_again_and_can_be_paid() {
             }
         }
     };
+    // First the whole flow is done (an ACH payout is pending when the payee goes on), then the
+    // rail fails it: the flow's payout step is open again, and the payee back in it.
+    let payout = ok(app
+        .post(
+            "/api/flow/payouts",
+            Auth::Bearer(&token),
+            pay(&ach, "first"),
+        )
+        .await);
+    let done = ok(app
+        .post_empty("/api/flow/steps/payout/complete", Auth::Bearer(&token))
+        .await);
+    assert_eq!(done["completed_steps"], json!(["payout"]));
+    ok(undo(&payout, "failed").await);
+    assert_eq!(get_link(&app, &id).await["status"], "claimed");
+    let flow_path = format!("/api/v2/flows/{}", link["flow_id"].as_str().unwrap());
+    assert_eq!(
+        ok(app.get(&flow_path, Auth::App).await)["completed_steps"],
+        json!([])
+    );
+    // (A number may ask for a code every 30 seconds.)
+    app.advance(Duration::seconds(31));
+    let token = app.sign_in_as_bob(&link["flow_id"]).await;
     // ACH stays pending: failed by the rail, then canceled by the host; PayPal completes at
     // once: reversed by the host; each time the link is claimed again.
     for (n, (method, how)) in [(&ach, "failed"), (&ach, "cancel"), (&paypal, "reverse")]
@@ -502,6 +526,8 @@ async fn a_link_whose_payout_is_undone_is_claimed_again_and_can_be_paid() {
         link_events(&app, &id).await,
         [
             "delivered",
+            "claimed",
+            "paid",
             "claimed",
             "paid",
             "claimed",

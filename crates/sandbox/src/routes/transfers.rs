@@ -156,7 +156,7 @@ async fn cancel_transfer(
 ) -> Result<Json<Transfer>, Error> {
     let id = id.id(transfer_not_found)?;
     let now = state.clock.now();
-    let after = payout_undone_after(&state);
+    let (after, reopened) = payout_undone_after(&state);
     let transfer = change_status(
         &state.db,
         app.id,
@@ -167,6 +167,7 @@ async fn cancel_transfer(
         after,
     )
     .await?;
+    reopened.after_commit(&state.db);
     Ok(Json(transfer))
 }
 
@@ -179,7 +180,7 @@ async fn reverse_transfer(
 ) -> Result<Json<Transfer>, Error> {
     let id = id.id(transfer_not_found)?;
     let now = state.clock.now();
-    let after = payout_undone_after(&state);
+    let (after, reopened) = payout_undone_after(&state);
     let transfer = change_status(
         &state.db,
         app.id,
@@ -190,6 +191,7 @@ async fn reverse_transfer(
         after,
     )
     .await?;
+    reopened.after_commit(&state.db);
     Ok(Json(transfer))
 }
 
@@ -236,8 +238,9 @@ async fn simulate_transfer(
         _ => "move",
     };
     let now = state.clock.now();
-    let after = payout_undone_after(&state);
+    let (after, reopened) = payout_undone_after(&state);
     let transfer = change_status(&state.db, app.id, id, simulate.status, verb, now, after).await?;
+    reopened.after_commit(&state.db);
     Ok(Json(transfer))
 }
 

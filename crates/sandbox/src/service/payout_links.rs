@@ -17,7 +17,8 @@
 //!   Expiry happens when a due link is next read, and by the purge task.
 //! - [`link_payout`]: the claimant's payout in the link's flow pays exactly the link's amount and
 //!   marks the link `paid` in the payout's own transaction; a payout that later fails, is
-//!   canceled or reversed makes the link `claimed` again ([`payout_undone_after`]).
+//!   canceled or reversed makes the link `claimed` again and reopens its flow's payout step
+//!   ([`payout_undone_after`]).
 
 use crate::db::{begin_ledger_write, Db};
 use crate::error::Error;
@@ -28,11 +29,11 @@ use crate::ledger::{
 use crate::phone::ParsedPhone;
 use crate::state::AppState;
 use crate::store::apps::{default_fee_party, settings};
-use crate::store::flows::insert_flow;
+use crate::store::flows::{flow_not_found, insert_flow, set_completed_steps, FlowCache, FlowRow};
 use crate::store::idempotency::IdempotencyKey;
 use crate::store::payout_links::{self, LinkRow, LinkTransfer, NewLink};
 use crate::store::users::user_exists;
-use crate::store::webhooks::record_event;
+use crate::store::webhooks::{record_event, record_flow_updated};
 use crate::webhooks::wake;
 use chrono::{DateTime, Duration, Utc};
 use payout_model::identity::PhoneHint;
@@ -44,9 +45,10 @@ use payout_model::payout_link::{
     SandboxMessage, DEFAULT_LINK_DAYS,
 };
 use payout_model::webhook::EventType;
-use payout_model::{NewFlow, Reason, Rule};
+use payout_model::{NewFlow, Reason, Rule, StepName};
 use serde_json::json;
 use sqlx::AnyConnection;
+use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 /// The scope of payout link keys.
@@ -564,10 +566,15 @@ pub(crate) fn mark_paid_after(
 /// What a change of a transfer's status does in its own transaction
 /// ([`crate::ledger::change_status`]): when it gave a link's payout its money back (failed,
 /// canceled, reversed: the money is in the claimant's wallet again), the link is `claimed`
-/// again, with no payout, so its payee can be paid once more, and the host hears of it.
-pub(crate) fn payout_undone_after(state: &AppState) -> AfterWrite<'static> {
+/// again, with no payout, and its flow's payout step (with any step after it) is no longer
+/// completed, so the payee can open the link again and be paid once more; the host hears both
+/// (`payout_link.updated`, `flow.updated`). The flows so reopened are in [`Reopened`], for the
+/// caller to call [`Reopened::after_commit`].
+pub(crate) fn payout_undone_after(state: &AppState) -> (AfterWrite<'static>, Reopened) {
     let state = state.clone();
-    Box::new(move |conn, transfer| {
+    let reopened = Reopened::default();
+    let noted = reopened.clone();
+    let after: AfterWrite<'static> = Box::new(move |conn, transfer| {
         let (payout, status) = (transfer.id, transfer.status);
         Box::pin(async move {
             if !matches!(
@@ -576,13 +583,79 @@ pub(crate) fn payout_undone_after(state: &AppState) -> AfterWrite<'static> {
             ) {
                 return Ok(());
             }
-            if let Some(id) = payout_links::unpay(&mut *conn, payout).await? {
-                announce(conn, &state, id).await?;
-                tracing::info!(payout_link_id = %id, "payout link claimed again: its payout was undone");
+            let Some(id) = payout_links::unpay(&mut *conn, payout).await? else {
+                return Ok(());
+            };
+            if let Some(flow_id) = reopen_payout_step(conn, &state, id).await? {
+                noted.note(flow_id);
             }
+            announce(conn, &state, id).await?;
+            tracing::info!(payout_link_id = %id, "payout link claimed again: its payout was undone");
             Ok(())
         })
-    })
+    });
+    (after, reopened)
+}
+
+/// The flows whose payout step [`payout_undone_after`] reopened.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Reopened(Arc<Mutex<Vec<Uuid>>>);
+
+impl Reopened {
+    fn note(&self, flow_id: Uuid) {
+        if let Ok(mut flows) = self.0.lock() {
+            flows.push(flow_id);
+        }
+    }
+
+    /// After the commit: the host's cached views of those flows are dropped ([`FlowCache`]).
+    pub(crate) fn after_commit(&self, db: &Db) {
+        if let Ok(mut flows) = self.0.lock() {
+            for flow_id in flows.drain(..) {
+                FlowCache::of(db).invalidate(flow_id);
+            }
+        }
+    }
+}
+
+/// Takes the payout step, and every step after it, out of the completed steps of link
+/// `link_id`'s flow, recording `flow.updated`, inside the caller's transaction; the flow's id
+/// when that changed it. A compare-and-set, as a step's completion is.
+async fn reopen_payout_step(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    link_id: Uuid,
+) -> Result<Option<Uuid>, Error> {
+    let link = payout_links::find_any(&mut *conn, link_id)
+        .await?
+        .ok_or_else(payout_links::link_not_found)?;
+    let flow_id = link.flow_id()?;
+    let now = state.clock.now();
+    for _ in 0..3 {
+        let flow = FlowRow::find(&mut *conn, flow_id)
+            .await?
+            .ok_or_else(flow_not_found)?;
+        let route = flow.to_state()?;
+        let Some(at) = route
+            .steps
+            .iter()
+            .position(|s| s.name() == StepName::Payout)
+        else {
+            return Ok(None);
+        };
+        let undone: Vec<StepName> = route.steps[at..].iter().map(|s| s.name()).collect();
+        let kept: Vec<StepName> = (route.completed_steps.iter().copied())
+            .filter(|s| !undone.contains(s))
+            .collect();
+        if kept.len() == route.completed_steps.len() {
+            return Ok(None);
+        }
+        if set_completed_steps(conn, flow_id, &kept, &flow.completed_steps, now).await? {
+            record_flow_updated(conn, &state.config, flow_id, now).await?;
+            return Ok(Some(flow_id));
+        }
+    }
+    Err(Error::Refused(Reason::FlowChanged))
 }
 
 /// `GET /api/v2/sandbox/messages`: app `app_id`'s latest messages.

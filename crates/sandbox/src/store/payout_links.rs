@@ -79,6 +79,11 @@ impl LinkRow {
         parse_stored_id(&self.app_id)
     }
 
+    /// Its flow.
+    pub(crate) fn flow_id(&self) -> Result<Uuid, Error> {
+        parse_stored_id(&self.flow_id)
+    }
+
     /// Where it stands, as stored.
     pub(crate) fn status(&self) -> Result<PayoutLinkStatus, Error> {
         enum_from_text("payout link status", &self.status)
