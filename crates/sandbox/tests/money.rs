@@ -691,6 +691,28 @@ mod payout_methods {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// A short account number (4 digits are allowed) shows at most half of its digits, in
+    /// answers and in what the sandbox keeps (found by a review: "last four" was all of it).
+    #[tokio::test]
+    async fn a_short_account_number_is_never_returned_whole() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let short = json!({"platform": "ach", "routing_number": "011000015",
+                           "account_number": "4321", "account_type": "checking"});
+        let method = add_method(&app, &user, short).await;
+        assert_eq!(method["account"], "••••21");
+        let res = app
+            .get(&format!("/api/v2/users/{user}/payout-methods"), Auth::App)
+            .await;
+        assert!(!res.text().contains("4321"), "{}", res.text());
+        let kept: Vec<String> =
+            sqlx::query_scalar("SELECT details || ' ' || label FROM payout_methods")
+                .fetch_all(&app.db)
+                .await
+                .unwrap();
+        assert!(kept.iter().all(|k| !k.contains("4321")), "{kept:?}");
+    }
+
     #[tokio::test]
     async fn bad_details_are_named() {
         let app = TestApp::new().await;
@@ -1697,6 +1719,29 @@ mod flow {
         let (details, accounts) = stored().await;
         assert!(!details.contains("123456789"), "{details}");
         assert_eq!(accounts, ["6789"]);
+    }
+
+    /// A short account number (4 digits are allowed) shows at most half of its digits, in the
+    /// answer and in what the sandbox keeps (found by a review: "last four" was all of it).
+    #[tokio::test]
+    async fn a_short_bank_account_number_is_never_kept_or_returned_whole() {
+        let app = TestApp::new().await;
+        let (_, _, token) = signed_in(&app, json!({"steps": ["manage-payments"]})).await;
+        let res = app
+            .post(
+                "/api/flow/bank-accounts",
+                Auth::Bearer(&token),
+                json!({"routing_number": "011000015", "account_number": "4321",
+                       "account_type": "savings"}),
+            )
+            .await;
+        assert!(!res.text().contains("4321"), "{}", res.text());
+        assert_eq!(ok(res)["account_number_last4"], "21");
+        let kept: Vec<String> = sqlx::query_scalar("SELECT account_number FROM bank_accounts")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(kept, ["21"]);
     }
 
     #[tokio::test]

@@ -19,7 +19,7 @@ use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
 use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
-use payout_model::{last4, FlowAction, StepName, Validate};
+use payout_model::{shown_tail, FlowAction, StepName, Validate};
 
 /// The compliance routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -60,12 +60,12 @@ async fn submit_compliance(
         last_name: new.last_name.trim().to_owned(),
         date_of_birth: new.date_of_birth.trim().to_owned(),
         tin_last4: match form {
-            TaxForm::W9 => new.tin.as_deref().map(last4),
+            TaxForm::W9 => new.tin.as_deref().map(shown_tail),
             TaxForm::W8ben => None,
         },
         foreign_tax_id_last4: match form {
             TaxForm::W9 => None,
-            TaxForm::W8ben => new.foreign_tax_id.as_deref().map(last4),
+            TaxForm::W8ben => new.foreign_tax_id.as_deref().map(shown_tail),
         },
         address: new.address.normalized(),
         submitted_at: now,

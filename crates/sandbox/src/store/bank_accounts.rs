@@ -7,8 +7,8 @@ use crate::db::{
 };
 use crate::error::Error;
 use chrono::{DateTime, Utc};
-use payout_model::last4;
 use payout_model::money::{BankAccount, BankAccountList, NewBankAccount};
+use payout_model::{last4, shown_tail};
 use uuid::Uuid;
 
 /// The 404 for a bank account that is not the user's.
@@ -27,7 +27,7 @@ pub(crate) async fn add_account(
     let account = BankAccount {
         id: Uuid::new_v4(),
         routing_number: new.routing_number.trim().to_owned(),
-        account_number_last4: last4(new.account_number.trim()),
+        account_number_last4: shown_tail(new.account_number.trim()),
         account_type: new.account_type,
         created: now,
     };

@@ -330,7 +330,7 @@ fn normalized(new: NewPayoutMethod) -> NewPayoutMethod {
             account_type,
         } => NewPayoutMethod::Ach {
             routing_number: routing_number.trim().to_owned(),
-            account_number: payout_model::last4(account_number.trim()),
+            account_number: payout_model::shown_tail(account_number.trim()),
             account_type,
         },
         NewPayoutMethod::Paypal { email } => NewPayoutMethod::Paypal {
