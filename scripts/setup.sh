@@ -3,7 +3,7 @@
 # versions, and prints nothing but progress. Idempotent: a second run only checks versions.
 # Sourced by scripts/run.sh and scripts/test.sh; safe to run on its own.
 #
-#   NEED_BROWSER=1  also install Debian's chromium and chromium-driver, Debian's postgresql, and
+#   NEED_BROWSER=1  also install Debian's chromium, chromium-driver and procps, its postgresql, and
 #                   schemathesis in a virtualenv of its own (the test command sets it)
 #
 # Pins (see ../shared/TOOLCHAIN.md for why each one):
@@ -62,13 +62,14 @@ if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSI
   npm install --silent --no-audit --no-fund --prefix "$tools/binaryen" "binaryen@$BINARYEN_VERSION"
 fi
 
-# Chromium and chromedriver from Debian, for the browser tests.
-if [ "${NEED_BROWSER:-0}" = 1 ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
-  say "installing Debian's chromium and chromium-driver"
+# Chromium and chromedriver from Debian, for the browser tests, and procps's pkill, with which
+# a failed test's browser is stopped (crates/e2e, `Browser`'s drop).
+if [ "${NEED_BROWSER:-0}" = 1 ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v pkill >/dev/null; }; then
+  say "installing Debian's chromium, chromium-driver and procps"
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver procps >/dev/null
 fi
 
 # PostgreSQL's server, for the sandbox's tests on PostgreSQL (scripts/postgres.sh).

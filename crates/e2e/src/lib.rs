@@ -835,6 +835,21 @@ pub struct Browser {
     _profile: TempDir,
 }
 
+/// A test that fails before [`Browser::close`] drops its browser: chromedriver is killed
+/// ([`Driver`]), and so is the Chromium it started, found by this browser's own profile
+/// directory on its command line. (Left alone it would outlive the test and keep a page
+/// running, slowing every test after it.) After a `close` there is nothing left to find.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let profile = format!("--user-data-dir={}", self._profile.path().display());
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-f", "--", &profile])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 impl Browser {
     /// Starts chromedriver on a free port and opens a headless Chromium session. The port is
     /// found free and then handed to chromedriver, so another process (a parallel test's

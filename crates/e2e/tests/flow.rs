@@ -348,8 +348,6 @@ async fn window_messages_reach_only_the_allowed_host_origin() -> Result<()> {
     browser.close().await
 }
 
-/// Issue 11: `/demo` lists the sandbox's outbox (the SMS and email it "sent" for payout links)
-/// to whoever gives the app's credentials, each with its link; without them it lists nothing.
 /// `/demo`'s theme editor (issue 12): with the app's credentials it saves the look through
 /// `PATCH /api/v2/app` and reloads the embedded flow, which then wears it; with a wrong key it
 /// says it saved nothing.
@@ -409,6 +407,8 @@ async fn the_demos_theme_editor_saves_the_look_and_reloads_the_flow() -> Result<
     browser.close().await
 }
 
+/// Issue 11: `/demo` lists the sandbox's outbox (the SMS and email it "sent" for payout links)
+/// to whoever gives the app's credentials, each with its link; without them it lists nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_page_lists_the_outbox_to_the_apps_credentials() -> Result<()> {
     let sandbox = Sandbox::start().await?;
