@@ -116,7 +116,15 @@ fn args() -> Result<Args> {
         minimal: minimal.context("--minimal URL")?,
         app_dist: app_dist.context("--app-dist DIR")?,
         minimal_dist: minimal_dist.context("--minimal-dist DIR")?,
-        runs: runs.max(1),
+        runs: {
+            if runs < 7 {
+                eprintln!(
+                    "payout-loadbench: --runs {runs}: a quick look; issue 12's figures are the \
+                     median of at least 7"
+                );
+            }
+            runs.max(1)
+        },
     })
 }
 

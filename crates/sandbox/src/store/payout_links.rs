@@ -391,13 +391,16 @@ pub(crate) async fn unpay(
     let Some(id) = id else {
         return Ok(None);
     };
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE payout_links SET status = 'claimed', payout_transfer_id = NULL \
          WHERE id = $1 AND status = 'paid'",
     )
     .bind(&id)
     .execute(conn)
     .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(None);
+    }
     Ok(Some(parse_stored_id(&id)?))
 }
 
