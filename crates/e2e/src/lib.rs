@@ -750,16 +750,9 @@ impl HostPage {
     }
 }
 
-/// `text` percent-encoded for a query parameter's value.
-fn query_escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// `text` encoded as a query parameter's value (`url`'s form encoding).
+pub fn query_escape(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 impl Drop for HostPage {
@@ -960,6 +953,13 @@ impl Browser {
             .execute_async(script, Vec::new())
             .await
             .context("waiting for a CSP violation")?;
+        Ok(())
+    }
+
+    /// Switches into the embedded flow's frame (`#flow iframe`, the host page's), once it is
+    /// there.
+    pub async fn enter_embedded_flow(&self) -> Result<()> {
+        self.wait_for("#flow iframe").await?.enter_frame().await?;
         Ok(())
     }
 

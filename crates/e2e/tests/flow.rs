@@ -263,11 +263,7 @@ async fn the_csp_check_catches_violations_in_pages_and_cross_site_frames() -> Re
 /// message has arrived, every message the flow posted before it has arrived too — or never
 /// will. Returns what the host page received, in order.
 async fn exit_then_control(browser: &Browser) -> Result<Vec<Value>> {
-    browser
-        .wait_for("#flow iframe")
-        .await?
-        .enter_frame()
-        .await?;
+    browser.enter_embedded_flow().await?;
     browser
         .click("[data-testid=manage-payouts-continue]")
         .await?;
@@ -364,7 +360,7 @@ async fn the_demos_theme_editor_saves_the_look_and_reloads_the_flow() -> Result<
         .goto(&format!(
             "{}/demo?link={}",
             sandbox.base,
-            link.replace(':', "%3A").replace('/', "%2F")
+            payout_e2e::query_escape(link)
         ))
         .await?;
     let background = "return getComputedStyle(document.body).backgroundColor;";

@@ -271,11 +271,7 @@ async fn manage_payouts_to_embed() -> Result<(Sandbox, HostPage, String, Browser
 async fn into_embedded_manage_payouts(browser: &Browser, page: &str) -> Result<()> {
     browser.client.goto(page).await?;
     browser.host_messages_until("ready").await?;
-    browser
-        .wait_for("#flow iframe")
-        .await?
-        .enter_frame()
-        .await?;
+    browser.enter_embedded_flow().await?;
     browser
         .wait_for("[data-testid=manage-payouts-continue]")
         .await?;
@@ -285,11 +281,7 @@ async fn into_embedded_manage_payouts(browser: &Browser, page: &str) -> Result<(
 /// On the host page: waits until the embedded flow speaks `lang` (`<html lang>`) and shows
 /// `text`, then comes back to the host page.
 async fn shows_in(browser: &Browser, lang: &str, text: &str) -> Result<()> {
-    browser
-        .wait_for("#flow iframe")
-        .await?
-        .enter_frame()
-        .await?;
+    browser.enter_embedded_flow().await?;
     browser.wait_for(&format!("html[lang={lang}]")).await?;
     browser.wait_for_text(".pf-body", text).await?;
     browser.enter_top().await
@@ -402,9 +394,9 @@ async fn on_load_error_names_a_refused_origin_and_a_server_out_of_reach() -> Res
     };
     let gone = format!("http://127.0.0.1:{dead}/flow/{}", uuid::Uuid::new_v4());
     let page = format!(
-        "{}&load_timeout=300&sdk={}%2Fapp%2Fembed.js",
+        "{}&load_timeout=300&sdk={}",
         host.embedding(&gone, true),
-        sandbox.base.replace(':', "%3A").replace('/', "%2F")
+        payout_e2e::query_escape(&format!("{}/app/embed.js", sandbox.base))
     );
     let error = the_load_error(&browser, &page).await?;
     assert_eq!(error["type"], "network_error", "{error}");

@@ -658,11 +658,7 @@ async fn the_camera_works_in_a_flow_embedded_on_another_origin() -> Result<()> {
         .client
         .goto(&host.embedding(flow["link"].as_str().unwrap_or_default(), true))
         .await?;
-    browser
-        .wait_for("#flow iframe")
-        .await?
-        .enter_frame()
-        .await?;
+    browser.enter_embedded_flow().await?;
     capture_all(&browser).await?;
     browser.click("[data-testid=idv-submit]").await?;
     browser

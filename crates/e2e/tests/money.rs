@@ -379,11 +379,7 @@ async fn flagged_users_payout_step_explains_and_pays_nothing() -> Result<()> {
         .await?;
     // The host is told, with a code its code can branch on.
     let raw = browser.host_messages_until("error").await?;
-    browser
-        .wait_for("#flow iframe")
-        .await?
-        .enter_frame()
-        .await?;
+    browser.enter_embedded_flow().await?;
     let explanation = browser.text_of("[data-testid=payout-blocked]").await?;
     assert!(
         explanation.contains(

@@ -437,6 +437,14 @@ async fn a_link_whose_payout_is_undone_is_claimed_again_and_can_be_paid() {
         )
         .await);
     let pay = |method: &Value, key: &str| json!({"amount": 2_500, "payout_method_id": method["id"], "idempotency_key": key});
+    let pay_out = |token: &str, body: Value| {
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            ok(app
+                .post("/api/flow/payouts", Auth::Bearer(&token), body)
+                .await)
+        }
+    };
     let undo = |payout: &Value, how: &str| {
         let (path, body) = match how {
             "cancel" => (format!("/api/v2/transfers/{}/cancel", id_of(payout)), None),
@@ -456,13 +464,7 @@ async fn a_link_whose_payout_is_undone_is_claimed_again_and_can_be_paid() {
     };
     // First the whole flow is done (an ACH payout is pending when the payee goes on), then the
     // rail fails it: the flow's payout step is open again, and the payee back in it.
-    let payout = ok(app
-        .post(
-            "/api/flow/payouts",
-            Auth::Bearer(&token),
-            pay(&ach, "first"),
-        )
-        .await);
+    let payout = pay_out(&token, pay(&ach, "first")).await;
     let done = ok(app
         .post_empty("/api/flow/steps/payout/complete", Auth::Bearer(&token))
         .await);
@@ -483,13 +485,7 @@ async fn a_link_whose_payout_is_undone_is_claimed_again_and_can_be_paid() {
         .into_iter()
         .enumerate()
     {
-        let payout = ok(app
-            .post(
-                "/api/flow/payouts",
-                Auth::Bearer(&token),
-                pay(method, &format!("k-{n}")),
-            )
-            .await);
+        let payout = pay_out(&token, pay(method, &format!("k-{n}"))).await;
         let paid = get_link(&app, &id).await;
         assert_eq!(paid["status"], "paid", "{how}");
         assert_eq!(paid["payout_transfer_id"], payout["id"], "{how}");
@@ -507,13 +503,7 @@ async fn a_link_whose_payout_is_undone_is_claimed_again_and_can_be_paid() {
             .assert_error(409, "conflict");
         assert_eq!(body["reason"]["code"], "step_not_done", "{how}: {body}");
     }
-    let payout = ok(app
-        .post(
-            "/api/flow/payouts",
-            Auth::Bearer(&token),
-            pay(&paypal, "last"),
-        )
-        .await);
+    let payout = pay_out(&token, pay(&paypal, "last")).await;
     assert_eq!(
         get_link(&app, &id).await["payout_transfer_id"],
         payout["id"]

@@ -310,14 +310,19 @@ async fn live_key(
     .bind(to_millis(now))
     .fetch_all(db)
     .await?;
-    // Every live key is compared, each in constant time, so timing says nothing of which.
+    Ok(matching(keys, api_key))
+}
+
+/// The one of `keys` that `api_key` is. Every key is compared, each in constant time, so
+/// timing says nothing of which.
+fn matching(keys: Vec<KeyRow>, api_key: &str) -> Option<KeyRow> {
     let mut found = None;
     for key in keys {
         if key_matches(key.key_salt.as_deref(), &key.key_hash, api_key) {
             found = Some(key);
         }
     }
-    Ok(found)
+    found
 }
 
 /// Whether `api_key` is one of app `app_id`'s keys that has been given an end (rotated out or
@@ -329,9 +334,7 @@ async fn key_was_retired(db: &Db, app_id: Uuid, api_key: &str) -> Result<bool, E
     .bind(app_id.to_string())
     .fetch_all(db)
     .await?;
-    Ok(keys
-        .iter()
-        .any(|key| key_matches(key.key_salt.as_deref(), &key.key_hash, api_key)))
+    Ok(matching(keys, api_key).is_some())
 }
 
 async fn key_is_live(

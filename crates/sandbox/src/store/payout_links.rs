@@ -383,25 +383,13 @@ pub(crate) async fn unpay(
     payout_transfer_id: Uuid,
 ) -> Result<Option<Uuid>, Error> {
     let id: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM payout_links WHERE payout_transfer_id = $1 AND status = 'paid'",
+        "UPDATE payout_links SET status = 'claimed', payout_transfer_id = NULL \
+         WHERE payout_transfer_id = $1 AND status = 'paid' RETURNING id",
     )
     .bind(payout_transfer_id.to_string())
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?;
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    let updated = sqlx::query(
-        "UPDATE payout_links SET status = 'claimed', payout_transfer_id = NULL \
-         WHERE id = $1 AND status = 'paid'",
-    )
-    .bind(&id)
-    .execute(conn)
-    .await?;
-    if updated.rows_affected() != 1 {
-        return Ok(None);
-    }
-    Ok(Some(parse_stored_id(&id)?))
+    id.as_deref().map(parse_stored_id).transpose()
 }
 
 /// Up to 100 links (of app `app_id`, or of every app) still open but past their expiry at
