@@ -419,6 +419,10 @@ pub fn reason_text(reason: Reason) -> String {
         Reason::RateLimited {
             retry_after: seconds,
         } => return t!(reason_rate_limited, seconds),
+        Reason::TooManyWrongTaxIds { retry_after } => {
+            let minutes = retry_after.div_ceil(60);
+            return t!(reason_too_many_wrong_tax_ids, minutes);
+        }
         Reason::NoCodeRequested => t!(reason_no_code_requested),
         Reason::AlreadySignedIn => t!(reason_already_signed_in),
         Reason::FlowClaimed => t!(reason_flow_claimed),
@@ -596,6 +600,22 @@ mod tests {
         assert_eq!(choose_locale(None, []), Locale::en);
         assert_eq!(parse_locale("ES_419"), Some(Locale::es));
         assert_eq!(parse_locale("klingon"), None);
+    }
+
+    /// A lock-out of an hour is worded in minutes, rounded up, not in thousands of seconds.
+    #[test]
+    fn a_tax_id_lock_out_is_worded_in_minutes() {
+        let locked = |retry_after| reason_text(Reason::TooManyWrongTaxIds { retry_after });
+        CURRENT.with(|c| c.set(Locale::en));
+        assert_eq!(
+            locked(3300),
+            "Too many tax IDs that don't match your tax information. Try again in 55 min."
+        );
+        assert!(locked(3301).ends_with(" 56 min."), "{}", locked(3301));
+        assert!(locked(1).ends_with(" 1 min."), "{}", locked(1));
+        CURRENT.with(|c| c.set(Locale::es));
+        assert!(locked(3300).ends_with(" 55 min."), "{}", locked(3300));
+        CURRENT.with(|c| c.set(Locale::en));
     }
 
     #[test]

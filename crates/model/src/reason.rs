@@ -32,6 +32,13 @@ pub enum Reason {
         /// Whole seconds until a retry may succeed (at least 1).
         retry_after: u32,
     },
+    /// 429: too many tax ids that differ from the one on file were given lately; none is
+    /// compared until then, the right one neither (each wrong one answers a 422 naming it, so
+    /// without a limit the 422 would tell the rest of an SSN whose last four are shown).
+    TooManyWrongTaxIds {
+        /// Whole seconds until a tax id may be given again (at least 1).
+        retry_after: u32,
+    },
     /// 409: a code was checked before one was asked for.
     NoCodeRequested,
     /// 409: the session is signed in already.
@@ -70,7 +77,8 @@ impl Reason {
         match self {
             Reason::CodeCooldown { .. }
             | Reason::TooManyWrongCodes { .. }
-            | Reason::RateLimited { .. } => ErrorCode::TooManyRequests,
+            | Reason::RateLimited { .. }
+            | Reason::TooManyWrongTaxIds { .. } => ErrorCode::TooManyRequests,
             Reason::SignInRequired => ErrorCode::Forbidden,
             _ => ErrorCode::Conflict,
         }
@@ -81,7 +89,8 @@ impl Reason {
         match self {
             Reason::CodeCooldown { retry_after }
             | Reason::TooManyWrongCodes { retry_after }
-            | Reason::RateLimited { retry_after } => Some(retry_after),
+            | Reason::RateLimited { retry_after }
+            | Reason::TooManyWrongTaxIds { retry_after } => Some(retry_after),
             _ => None,
         }
     }
@@ -119,6 +128,14 @@ impl fmt::Display for Reason {
                 return write!(
                     f,
                     "too many requests; try again in {}",
+                    seconds(retry_after)
+                )
+            }
+            Reason::TooManyWrongTaxIds { retry_after } => {
+                return write!(
+                    f,
+                    "too many tax ids that do not match your tax information; wait {} before \
+                     trying again",
                     seconds(retry_after)
                 )
             }
@@ -172,6 +189,9 @@ impl WireReason {
             "rate_limited" => Reason::RateLimited {
                 retry_after: self.retry_after?,
             },
+            "too_many_wrong_tax_ids" => Reason::TooManyWrongTaxIds {
+                retry_after: self.retry_after?,
+            },
             "no_code_requested" => Reason::NoCodeRequested,
             "already_signed_in" => Reason::AlreadySignedIn,
             "flow_claimed" => Reason::FlowClaimed,
@@ -212,6 +232,7 @@ mod tests {
             Reason::CodeCooldown { retry_after: 30 },
             Reason::TooManyWrongCodes { retry_after: 5 },
             Reason::RateLimited { retry_after: 1 },
+            Reason::TooManyWrongTaxIds { retry_after: 3600 },
             Reason::NoCodeRequested,
             Reason::AlreadySignedIn,
             Reason::FlowClaimed,

@@ -14,11 +14,16 @@
 //!   it collected as the user's W-9 record (legal name from the user's profile), in the same
 //!   transaction; a compliance submission then cannot change its country, SSN or birth date;
 //! - a failed check is final: any later request, from any flow, is a 409, so it cannot be
-//!   re-run with another SSN.
+//!   re-run with another SSN;
+//! - the 422 for a tax id that differs from the one on file cannot be used to guess it (the
+//!   last four digits are shown, so 100,000 tries would do): each wrong one is counted, in a
+//!   transaction of its own, and after
+//!   [`WRONG_TAX_ID_TRIES`](crate::store::compliance::WRONG_TAX_ID_TRIES) within the window every request
+//!   that gives a tax id to compare is a 429 `too_many_wrong_tax_ids`, the right one too.
 
 use crate::auth::FlowUser;
 use crate::config::Config;
-use crate::db::{begin_write, Db};
+use crate::db::{begin_write, Db, WriteTx};
 use crate::error::Error;
 use crate::secret::SecretsKey;
 use crate::service::steps::record_form_step;
@@ -26,7 +31,9 @@ use crate::service::steps::route_state;
 use crate::store::background_checks::{
     has_failed_check, has_run_check, insert_check, not_eligible_claims, CheckSubject,
 };
-use crate::store::compliance::{find_record, store_record, store_tin_hash, TaxRecord};
+use crate::store::compliance::{
+    find_record, record_wrong_tax_id, store_record, store_tin_hash, tax_id_refused_until, TaxRecord,
+};
 use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
 use crate::store::users::{email, flag_criminal_activity, legal_name};
 use crate::store::webhooks::record_user_updated;
@@ -61,7 +68,16 @@ pub(crate) async fn save_compliance(
     let mut tx = begin_write(db).await?;
     if has_run_check(&mut tx, user.user_id).await? {
         if let Some(record) = find_record(&mut *tx, key, user.user_id).await? {
-            check_unchanged_by(&record, compliance, tin)?;
+            if tin.is_some() {
+                refuse_tax_id_guessing(&mut tx, user.user_id, now).await?;
+            }
+            if let Err(refusal) = check_unchanged_by(&record, compliance, tin) {
+                return Err(if tin.is_some_and(|tin| !record.tin_matches(tin)) {
+                    count_wrong_tax_id(db, tx, user.user_id, now, refusal).await
+                } else {
+                    refusal
+                });
+            }
         }
     }
     check_not_eligible_claims(&mut tx, user.user_id, compliance).await?;
@@ -163,8 +179,24 @@ pub(crate) async fn run_background_check(
         return Err(Error::Refused(Reason::CheckAlreadyRun));
     }
     let record = find_record(&mut *tx, key, user.user_id).await?;
+    let given_ssn = new
+        .ssn
+        .as_deref()
+        .map(str::trim)
+        .filter(|ssn| !ssn.is_empty());
     let subject = match &record {
-        Some(record) => Subject::on_file(new, record)?,
+        Some(record) => {
+            if given_ssn.is_some() {
+                refuse_tax_id_guessing(&mut tx, user.user_id, now).await?;
+            }
+            match Subject::on_file(new, record) {
+                Ok(subject) => subject,
+                Err(refusal) if given_ssn.is_some_and(|ssn| !record.tin_matches(ssn)) => {
+                    return Err(count_wrong_tax_id(db, tx, user.user_id, now, refusal).await);
+                }
+                Err(refusal) => return Err(refusal),
+            }
+        }
         None => {
             new.as_of(today).validate()?;
             Subject::collected(new)
@@ -213,6 +245,48 @@ pub(crate) async fn run_background_check(
     wake();
     tracing::info!(user_id = %user.user_id, status = ?check.status, "background check done");
     Ok(check)
+}
+
+/// 429 `too_many_wrong_tax_ids` when user `user_id` gave
+/// [`WRONG_TAX_ID_TRIES`](crate::store::compliance::WRONG_TAX_ID_TRIES) wrong tax ids lately (module docs): asked inside the write transaction that would compare one.
+async fn refuse_tax_id_guessing(
+    tx: &mut WriteTx,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    match tax_id_refused_until(tx, user_id, now).await? {
+        Some(until) => {
+            // Whole seconds, rounded up.
+            let seconds = ((until - now).num_milliseconds() + 999) / 1000;
+            Err(Error::Refused(Reason::TooManyWrongTaxIds {
+                retry_after: u32::try_from(seconds).unwrap_or(u32::MAX).max(1),
+            }))
+        }
+        None => Ok(()),
+    }
+}
+
+/// `refusal`, a wrong tax id's 422, once the wrong try is counted against user `user_id`: the
+/// request's transaction `tx` is rolled back, and the try written in one of its own, so it
+/// counts though the request fails (or the failure to count it, which refuses too).
+async fn count_wrong_tax_id(
+    db: &Db,
+    tx: WriteTx,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    refusal: Error,
+) -> Error {
+    drop(tx);
+    let counted = async {
+        let mut tx = begin_write(db).await?;
+        record_wrong_tax_id(&mut tx, user_id, now).await?;
+        tx.commit().await?;
+        Ok::<(), Error>(())
+    };
+    match counted.await {
+        Ok(()) => refusal,
+        Err(e) => e,
+    }
 }
 
 /// Who is checked: the compliance record on file, or what the request collected.

@@ -9,13 +9,26 @@
 //! the key when the server starts ([`wrap_old_tin_hashes`], `hmac:v0:<hex>`: the HMAC of the
 //! old digest, so no tax id is needed), is compared through the wrap, and gets the keyed digest
 //! proper when its tax id is next given.
+//!
+//! Also the `wrong_tax_ids` table (migration 0018): the wrong tax ids a user gave lately, so
+//! the 422 a wrong one answers cannot be used to guess the rest of an SSN
+//! ([`tax_id_refused_until`]).
 
 use crate::db::{enum_from_text, from_millis, parse_stored_json, to_json_text, to_millis};
 use crate::error::Error;
 use crate::secret::{digests_match, random_alphanumeric, sha256_hex, SecretsKey};
+use chrono::{DateTime, Duration, Utc};
 use payout_model::identity::{tin_digits, Compliance, TaxForm};
 use payout_model::last4;
 use uuid::Uuid;
+
+/// How many wrong tax ids a user may give within [`WRONG_TAX_ID_WINDOW_MINUTES`]; then none is
+/// compared until the oldest of them leaves the window. At five an hour, the 100,000 SSNs that
+/// end in the shown last four take over two years to try.
+pub(crate) const WRONG_TAX_ID_TRIES: i64 = 5;
+
+/// The window [`WRONG_TAX_ID_TRIES`] counts in.
+pub(crate) const WRONG_TAX_ID_WINDOW_MINUTES: i64 = 60;
 
 /// A user's compliance record as stored: what is shown, plus the salted hash of the US tax id
 /// (never shown, never logged).
@@ -184,6 +197,47 @@ pub(crate) async fn store_tin_hash(
     .bind(user_id.to_string())
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Until when user `user_id`'s tax ids are not compared, at `now`: `None` unless they gave
+/// [`WRONG_TAX_ID_TRIES`] wrong ones within the last [`WRONG_TAX_ID_WINDOW_MINUTES`], then when
+/// the oldest of the last that many leaves the window.
+pub(crate) async fn tax_id_refused_until(
+    conn: &mut sqlx::AnyConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    let window = Duration::minutes(WRONG_TAX_ID_WINDOW_MINUTES);
+    let at: Option<i64> = sqlx::query_scalar(
+        "SELECT at FROM wrong_tax_ids WHERE user_id = $1 AND at > $2 \
+         ORDER BY at DESC LIMIT 1 OFFSET $3",
+    )
+    .bind(user_id.to_string())
+    .bind(to_millis(now - window))
+    .bind(WRONG_TAX_ID_TRIES - 1)
+    .fetch_optional(conn)
+    .await?;
+    at.map(|at| Ok(from_millis(at)? + window)).transpose()
+}
+
+/// Counts a wrong tax id user `user_id` gave at `now`, forgetting theirs older than the window.
+pub(crate) async fn record_wrong_tax_id(
+    conn: &mut sqlx::AnyConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let window = Duration::minutes(WRONG_TAX_ID_WINDOW_MINUTES);
+    sqlx::query("DELETE FROM wrong_tax_ids WHERE user_id = $1 AND at <= $2")
+        .bind(user_id.to_string())
+        .bind(to_millis(now - window))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO wrong_tax_ids (user_id, at) VALUES ($1, $2)")
+        .bind(user_id.to_string())
+        .bind(to_millis(now))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

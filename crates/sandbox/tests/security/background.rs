@@ -432,3 +432,74 @@ async fn a_record_from_before_the_hash_needs_the_ssn_once() {
     let res = run_check(&app, &token, json!({"ssn": "987-65-6789"})).await;
     res.assert_invalid_field("ssn");
 }
+
+/// Review: the 422 for an SSN that is not the one on file told whether a guess was right, and
+/// the last four digits are shown, so 100,000 tries (nothing limited them) found the rest. Now
+/// the fifth wrong one within an hour stops every comparison of the user's tax id, from any of
+/// their flows, the right one too, until the oldest of the five is an hour old.
+#[tokio::test]
+async fn wrong_ssns_are_counted_so_the_check_cannot_be_used_to_guess_one() {
+    let app = TestApp::new().await;
+    let (_, user, token) = app
+        .signed_in_flow(json!(["compliance", "background-check"]), bob())
+        .await;
+    let res = put_compliance(&app, &token, w9("123-45-6789")).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+
+    let guess = |ssn: &str| json!({"country": "US", "ssn": ssn});
+    for i in 0..5 {
+        let res = run_check(&app, &token, guess(&format!("99{i}-45-6789"))).await;
+        assert_eq!(
+            res.assert_invalid_field("ssn"),
+            "must match the SSN of your tax information"
+        );
+        app.advance(chrono::Duration::minutes(1));
+    }
+    let token = another_flow(&app, &user, json!(["background-check"])).await;
+    let res = run_check(&app, &token, guess("123-45-6789")).await;
+    let err = res.assert_error(429, "too_many_requests");
+    // The first wrong one was five minutes ago (by the server's clock, plus the test's own
+    // time): 55 minutes to go.
+    assert_eq!(err["reason"]["code"], "too_many_wrong_tax_ids");
+    let retry_after = err["reason"]["retry_after"].as_i64().unwrap();
+    assert!((54 * 60..=55 * 60).contains(&retry_after), "{err}");
+    assert_eq!(
+        res.header(axum::http::header::RETRY_AFTER),
+        retry_after.to_string()
+    );
+    assert_eq!(stored_checks(&app).await, 0);
+
+    app.advance(chrono::Duration::minutes(55));
+    let token = another_flow(&app, &user, json!(["background-check"])).await;
+    let res = run_check(&app, &token, guess("123-45-6789")).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"]["status"], "clear");
+}
+
+/// The same through a compliance resubmission after the check ran, which compares the tax id
+/// with the one the check ran on.
+#[tokio::test]
+async fn wrong_tins_in_a_resubmission_are_counted_too() {
+    let app = TestApp::new().await;
+    let (_, _, token) = app
+        .signed_in_flow(json!(["background-check", "compliance"]), bob())
+        .await;
+    let res = run_check(&app, &token, us_check("123-45-6789")).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+
+    let resubmit = |tin: &str| {
+        let mut body = w9(tin);
+        body["date_of_birth"] = json!(other_adult_dob());
+        body
+    };
+    for i in 0..5 {
+        let res = put_compliance(&app, &token, resubmit(&format!("98{i}-65-4321"))).await;
+        assert_eq!(
+            res.assert_invalid_field("tin"),
+            "must match the background check already run"
+        );
+    }
+    let res = put_compliance(&app, &token, resubmit("123-45-6789")).await;
+    let err = res.assert_error(429, "too_many_requests");
+    assert_eq!(err["reason"]["code"], "too_many_wrong_tax_ids");
+}
