@@ -16,8 +16,8 @@
 //! - a failed check is final: any later request, from any flow, is a 409, so it cannot be
 //!   re-run with another SSN;
 //! - the 422 for a tax id that differs from the one on file cannot be used to guess it (the
-//!   last four digits are shown, so 100,000 tries would do): each wrong one is counted, in a
-//!   transaction of its own, and after
+//!   last four digits are shown, so 100,000 tries would do): each wrong one is counted (the
+//!   request's transaction, which has only read, commits the count alone), and after
 //!   [`WRONG_TAX_ID_TRIES`](crate::store::compliance::WRONG_TAX_ID_TRIES) within the window every request
 //!   that gives a tax id to compare is a 429 `too_many_wrong_tax_ids`, the right one too.
 
@@ -73,7 +73,7 @@ pub(crate) async fn save_compliance(
             }
             if let Err(refusal) = check_unchanged_by(&record, compliance, tin) {
                 return Err(if tin.is_some_and(|tin| !record.tin_matches(tin)) {
-                    count_wrong_tax_id(db, tx, user.user_id, now, refusal).await
+                    count_wrong_tax_id(tx, user.user_id, now, refusal).await
                 } else {
                     refusal
                 });
@@ -192,7 +192,7 @@ pub(crate) async fn run_background_check(
             match Subject::on_file(new, record) {
                 Ok(subject) => subject,
                 Err(refusal) if given_ssn.is_some_and(|ssn| !record.tin_matches(ssn)) => {
-                    return Err(count_wrong_tax_id(db, tx, user.user_id, now, refusal).await);
+                    return Err(count_wrong_tax_id(tx, user.user_id, now, refusal).await);
                 }
                 Err(refusal) => return Err(refusal),
             }
@@ -266,19 +266,18 @@ async fn refuse_tax_id_guessing(
     }
 }
 
-/// `refusal`, a wrong tax id's 422, once the wrong try is counted against user `user_id`: the
-/// request's transaction `tx` is rolled back, and the try written in one of its own, so it
-/// counts though the request fails (or the failure to count it, which refuses too).
+/// `refusal`, a wrong tax id's 422, once the wrong try is counted against user `user_id`: in
+/// `tx`, which has only read so far and is committed with the count alone, so the try counts
+/// though the request fails, and the count and the check before it (under the write lock) are
+/// one step: requests sent at once cannot all slip under the limit. (Or the failure to count
+/// it, which refuses too.)
 async fn count_wrong_tax_id(
-    db: &Db,
-    tx: WriteTx,
+    mut tx: WriteTx,
     user_id: Uuid,
     now: DateTime<Utc>,
     refusal: Error,
 ) -> Error {
-    drop(tx);
     let counted = async {
-        let mut tx = begin_write(db).await?;
         record_wrong_tax_id(&mut tx, user_id, now).await?;
         tx.commit().await?;
         Ok::<(), Error>(())

@@ -503,3 +503,31 @@ async fn wrong_tins_in_a_resubmission_are_counted_too() {
     let err = res.assert_error(429, "too_many_requests");
     assert_eq!(err["reason"]["code"], "too_many_wrong_tax_ids");
 }
+
+/// Review: guesses sent at once must not all slip under the limit between its check and its
+/// count; of eight, five are compared and the rest refused.
+#[tokio::test]
+async fn guesses_sent_at_once_are_limited_all_the_same() {
+    // A file database with several connections (or PostgreSQL): the requests really race.
+    let app = TestApp::with_file_db().await;
+    let (_, _, token) = app
+        .signed_in_flow(json!(["compliance", "background-check"]), bob())
+        .await;
+    let res = put_compliance(&app, &token, w9("123-45-6789")).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+
+    let guesses = (0..8).map(|i| {
+        run_check(
+            &app,
+            &token,
+            json!({"country": "US", "ssn": format!("97{i}-45-6789")}),
+        )
+    });
+    let mut statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|res| res.status.as_u16())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [422, 422, 422, 422, 422, 429, 429, 429]);
+}
