@@ -121,8 +121,11 @@ impl FromRequestParts<AppState> for Organization {
 /// secret drawn at start (neither is kept), and lives [`AppKeyCache::TTL`] by the sandbox's
 /// clock, never past the key's own expiry (a rotated-out key stops on time). Only credentials
 /// that matched are kept, so wrong guesses cannot grow it; it is emptied when it reaches
-/// [`AppKeyCache::CAPACITY`]. Keys are never revoked early (rotation keeps the old one 24
-/// hours), so a cached entry is never stale while it lives.
+/// [`AppKeyCache::CAPACITY`]. Rotation keeps the old key 24 hours, so a rotation never makes an
+/// entry stale. The one early revocation is a start given a new `PAYOUT_SANDBOX_API_KEY`
+/// (`store::apps::ensure_default_app`): that process starts with an empty cache, but another
+/// process already serving the same PostgreSQL database keeps honouring the replaced key for
+/// what is left of its entry, at most [`AppKeyCache::TTL`] (README, "Organization and apps": the key given in the environment).
 pub(crate) struct AppKeyCache {
     secret: [u8; 32],
     entries: std::sync::Mutex<std::collections::HashMap<Digest, (Uuid, DateTime<Utc>)>>,

@@ -67,7 +67,8 @@ impl fmt::Debug for DefaultApp {
 ///
 /// - `Some((client_id, api_key))`: the app with that client id, created if missing; if it
 ///   exists and `api_key` is none of its live keys, its keys are replaced by `api_key` (they
-///   stop working at once). An error if `api_key` is one of its keys rotated out or replaced
+///   stop working at once in this process; another process on the same PostgreSQL database may
+///   honour them from its key cache for up to 30 seconds more, `auth::AppKeyCache`). An error if `api_key` is one of its keys rotated out or replaced
 ///   before: a start with old credentials (`scripts/run.sh` keeps the first ones) must not
 ///   bring a retired key back, nor revoke the current one.
 /// - `None`: the oldest app if there is one (its key is then unknown: `api_key` is `None`),
