@@ -43,7 +43,8 @@ pub use origin::{InvalidOrigin, Origin};
 pub use reason::Reason;
 pub use rule::{AsOf, ContrastPair, Invalid, Rule, Validate, Violation};
 pub use session::{
-    NewSession, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES, SESSION_TTL_MINUTES,
+    NewSession, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES, SESSION_MAX_HOURS,
+    SESSION_TTL_MINUTES,
 };
 pub use step::{Step, StepName};
 pub use user::{NewUser, PhoneNumber, User, UserStatus};

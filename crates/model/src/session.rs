@@ -12,8 +12,12 @@ use uuid::Uuid;
 /// it has `require_auth` (seed 002, `user_id`).
 pub const PREAUTH_WINDOW_MINUTES: i64 = 15;
 
-/// How long a session token lives after it is minted.
+/// How long a session token lives after it is minted, and after each request it makes: a
+/// session in use stays alive (to [`SESSION_MAX_HOURS`]), an idle one ends.
 pub const SESSION_TTL_MINUTES: i64 = 30;
+
+/// The longest a session lives, however busy: a token that leaks still ends.
+pub const SESSION_MAX_HOURS: i64 = 8;
 
 /// How long a flow's sessions live once the flow is complete (issue 8): long enough for the
 /// done screen and a reload, then the link's capability is gone. A complete flow's session is
@@ -38,7 +42,8 @@ pub struct NewSession {
 pub struct Session {
     /// Bearer token for the flow-facing endpoints; kept in memory only, never in storage.
     pub token: String,
-    /// When the token stops working.
+    /// When the token stops working unless a request keeps it alive (each request gives it
+    /// [`SESSION_TTL_MINUTES`] more, up to [`SESSION_MAX_HOURS`] after it was minted).
     #[serde(deserialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
     /// Whether the session acts for the flow's user (else sign-in is needed first).

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::secret::sha256_hex;
 use crate::service::steps::route_state;
 use crate::state::AppState;
-use crate::store::sessions::find_session;
+use crate::store::sessions::{find_session, keep_alive};
 use axum::extract::FromRequestParts;
 use axum::http::header::{HeaderName, AUTHORIZATION};
 use axum::http::request::Parts;
@@ -229,8 +229,10 @@ pub(crate) struct FlowSession {
     pub token: String,
     /// sha256 of the token: the session's key in `flow_sessions`.
     pub token_hash: String,
-    /// When the token stops working.
+    /// When the token stops working unless a request keeps it alive.
     pub expires_at: DateTime<Utc>,
+    /// When the token stops working however busy (the resume cookie's lifetime).
+    pub ends_at: DateTime<Utc>,
     /// The flow the session is scoped to.
     pub flow_id: Uuid,
     /// The app the flow belongs to.
@@ -250,13 +252,17 @@ impl FromRequestParts<AppState> for FlowSession {
         let stored = find_session(&state.db, &token_hash)
             .await?
             .ok_or(Error::InvalidToken)?;
-        if state.clock.now() >= stored.expires_at {
+        let now = state.clock.now();
+        if now >= stored.expires_at {
             return Err(Error::SessionExpired);
         }
+        // A session in use stays alive (store::sessions::keep_alive).
+        let expires_at = keep_alive(&state.db, &token_hash, stored.expires_at, now).await?;
         Ok(FlowSession {
             token: token.to_owned(),
             token_hash,
-            expires_at: stored.expires_at,
+            expires_at,
+            ends_at: stored.ends_at,
             flow_id: stored.flow_id,
             app_id: stored.app_id,
             authenticated: stored.authenticated,

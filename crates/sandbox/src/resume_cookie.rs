@@ -18,15 +18,18 @@ pub(crate) fn resume_cookie_name(flow_id: Uuid) -> String {
     format!("pf_session_{}", flow_id.simple())
 }
 
-/// `Set-Cookie` for the resume cookie of an authenticated session (`routes::flow_sessions`).
+/// `Set-Cookie` for the resume cookie of an authenticated session (`routes::flow_sessions`),
+/// kept by the browser until the session's hard end `ends_at`: a request may keep the session
+/// alive until then, and the server says whether it still is (an idle one answers
+/// `session_expired` and clears the cookie).
 pub(crate) fn resume_cookie(
     config: &Config,
     flow_id: Uuid,
     token: &str,
-    expires_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> HeaderValue {
-    let max_age = (expires_at - now).num_seconds().max(0);
+    let max_age = (ends_at - now).num_seconds().max(0);
     cookie_header(config, &resume_cookie_name(flow_id), token, max_age)
 }
 

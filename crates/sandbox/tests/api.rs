@@ -766,12 +766,16 @@ mod flow_state {
         let flow = app.create_redirect_flow().await;
         let session = app.create_session(&flow["id"], None).await;
         let token = session["token"].as_str().unwrap();
-        app.advance(Duration::minutes(29));
-        assert_eq!(
-            app.get("/api/flow/state", Auth::Bearer(token)).await.status,
-            200
-        );
-        app.advance(Duration::minutes(1));
+        // A session in use stays alive: each request gives it 30 minutes more.
+        for _ in 0..3 {
+            app.advance(Duration::minutes(29));
+            assert_eq!(
+                app.get("/api/flow/state", Auth::Bearer(token)).await.status,
+                200
+            );
+        }
+        // An idle one ends 30 minutes after its last request.
+        app.advance(Duration::minutes(30));
         let res = app.get("/api/flow/state", Auth::Bearer(token)).await;
         let body = res.assert_error(401, "session_expired");
         assert_eq!(
@@ -787,6 +791,67 @@ mod flow_state {
             )
             .await;
         res.assert_error(401, "session_expired");
+    }
+
+    /// However busy, a session ends 8 hours after it was minted: a token that leaks still ends.
+    #[tokio::test]
+    async fn a_busy_session_still_ends_after_eight_hours() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        for _ in 0..(8 * 60 / 20) - 1 {
+            app.advance(Duration::minutes(20));
+            let res = app.get("/api/flow/state", Auth::Bearer(token)).await;
+            assert_eq!(res.status, 200, "{}", res.text());
+        }
+        app.advance(Duration::minutes(19));
+        let res = app.get("/api/flow/state", Auth::Bearer(token)).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        app.advance(Duration::minutes(1));
+        app.get("/api/flow/state", Auth::Bearer(token))
+            .await
+            .assert_error(401, "session_expired");
+    }
+
+    /// A complete flow's sessions end 5 minutes after it completed, used or not (issue 8: the
+    /// link's capability is gone); keeping a busy session alive does not bring it back.
+    #[tokio::test]
+    async fn a_complete_flows_session_is_not_kept_alive() {
+        let app = TestApp::new().await;
+        let flow = app.create_redirect_flow().await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        let res = app
+            .post_raw(
+                "/api/flow/steps/redirect/complete",
+                Auth::Bearer(token),
+                "application/json",
+                "",
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        for _ in 0..2 {
+            app.advance(Duration::minutes(2));
+            let res = app.get("/api/flow/state", Auth::Bearer(token)).await;
+            assert_eq!(res.status, 200, "{}", res.text());
+        }
+        app.advance(Duration::minutes(1));
+        app.get("/api/flow/state", Auth::Bearer(token))
+            .await
+            .assert_error(401, "session_expired");
+        // A session minted after completion is as short.
+        let late = app.create_session(&flow["id"], None).await;
+        let late = late["token"].as_str().unwrap();
+        app.advance(Duration::minutes(4));
+        assert_eq!(
+            app.get("/api/flow/state", Auth::Bearer(late)).await.status,
+            200
+        );
+        app.advance(Duration::minutes(1));
+        app.get("/api/flow/state", Auth::Bearer(late))
+            .await
+            .assert_error(401, "session_expired");
     }
 }
 

@@ -91,7 +91,7 @@ async fn signed_in_response(state: &AppState, session: &FlowSession) -> Result<R
         &state.config,
         session.flow_id,
         &session.token,
-        session.expires_at,
+        session.ends_at,
         state.clock.now(),
     );
     Ok(([(SET_COOKIE, cookie)], Json(SignIn::SignedIn { flow })).into_response())

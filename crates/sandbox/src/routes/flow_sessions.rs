@@ -23,9 +23,10 @@
 //! Whenever a session becomes authenticated (minted pre-authenticated here, or signed in by
 //! `POST /api/flow/auth/verify` or `…/profile`) the response sets a cookie
 //! `pf_session_<flow id, simple hex>` holding the bearer token: `HttpOnly`,
-//! `Path=/api/flow/sessions`, `Max-Age` = the seconds the session has left, and `SameSite=Strict`
-//! over http or `SameSite=None; Secure; Partitioned` when the public URL is https. When the app reloads and mints again, the browser sends it back and
-//! this endpoint answers the same session instead of a new one, so the user resumes at the same
+//! `Path=/api/flow/sessions`, `Max-Age` = the seconds to the session's hard end (requests keep
+//! it alive until then), and `SameSite=Strict` over http or `SameSite=None; Secure;
+//! Partitioned` when the public URL is https. When the app reloads and mints again, the browser
+//! sends it back and this endpoint answers the same session instead of a new one, so the user resumes at the same
 //! step without signing in again.
 //!
 //! A cookie rather than browser storage because the token must never reach script-readable
@@ -108,9 +109,8 @@ async fn create_session(
     let sent_cookie = cookie_value(&headers, &resume_cookie_name(flow_state.id));
     if let Some(token) = sent_cookie.filter(|_| !complete) {
         match resume(&state.db, &flow_state, token, host_origin.clone(), now).await? {
-            Resumed::Live(session) => {
-                let cookie =
-                    resume_cookie(&state.config, flow_state.id, token, session.expires_at, now);
+            Resumed::Live(session, ends_at) => {
+                let cookie = resume_cookie(&state.config, flow_state.id, token, ends_at, now);
                 return Ok(([(SET_COOKIE, cookie)], Json(session)).into_response());
             }
             Resumed::Expired => {
@@ -123,13 +123,13 @@ async fn create_session(
         }
     }
 
-    let session = mint(&state.db, &flow, flow_state, host_origin, now).await?;
+    let (session, ends_at) = mint(&state.db, &flow, flow_state, host_origin, now).await?;
     let cookie = if session.authenticated {
         Some(resume_cookie(
             &state.config,
             session.flow.id,
             &session.token,
-            session.expires_at,
+            ends_at,
             now,
         ))
     } else {

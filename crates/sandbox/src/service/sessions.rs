@@ -6,21 +6,24 @@
 use crate::db::Db;
 use crate::error::Error;
 use crate::origin::is_allowed_origin;
-use crate::secret::new_token;
+use crate::secret::{new_token, sha256_hex};
 use crate::state::AppState;
 use crate::store::apps::allowed_origins;
 use crate::store::flows::{claim_preauth, FlowRow};
-use crate::store::sessions::{find_resumable, insert_session, set_host_origin, NewSessionRow};
+use crate::store::sessions::{
+    find_resumable, insert_session, keep_alive, set_host_origin, NewSessionRow,
+};
 use chrono::{DateTime, Duration, Utc};
 use payout_model::{
     FlowState, Origin, Session, COMPLETED_SESSION_MINUTES, PREAUTH_WINDOW_MINUTES,
-    SESSION_TTL_MINUTES,
+    SESSION_MAX_HOURS, SESSION_TTL_MINUTES,
 };
 
 /// What a resume cookie's token names.
 pub(crate) enum Resumed {
-    /// A live, authenticated session of the flow: the same session, the flow as it is now.
-    Live(Session),
+    /// A live, authenticated session of the flow: the same session, the flow as it is now, and
+    /// when it ends however busy.
+    Live(Box<Session>, DateTime<Utc>),
     /// An authenticated session of the flow that has ended.
     Expired,
     /// Nothing known: the cookie is ignored.
@@ -37,15 +40,17 @@ pub(crate) async fn resume(
     now: DateTime<Utc>,
 ) -> Result<Resumed, Error> {
     Ok(match find_resumable(db, flow.id, token).await? {
-        Some(expires_at) if now < expires_at => {
+        Some((expires_at, ends_at)) if now < expires_at => {
             set_host_origin(db, token, host_origin.clone()).await?;
-            Resumed::Live(Session {
+            let expires_at = keep_alive(db, &sha256_hex(token), expires_at, now).await?;
+            let session = Session {
                 token: token.to_owned(),
                 expires_at,
                 authenticated: true,
                 flow: flow.clone(),
                 host_origin,
-            })
+            };
+            Resumed::Live(Box::new(session), ends_at)
         }
         Some(_) => Resumed::Expired,
         None => Resumed::Unknown,
@@ -56,14 +61,15 @@ pub(crate) async fn resume(
 /// host named the user when it created the flow, the flow does not `require_auth`, is not
 /// complete, was created less than [`PREAUTH_WINDOW_MINUTES`] ago, and this mint is the first
 /// to claim it (issue 8). It lives [`SESSION_TTL_MINUTES`], or [`COMPLETED_SESSION_MINUTES`]
-/// for a complete flow.
+/// for a complete flow; a request keeps it alive ([`keep_alive`]) up to [`SESSION_MAX_HOURS`].
+/// Returned with that hard end.
 pub(crate) async fn mint(
     db: &Db,
     flow: &FlowRow,
     flow_state: FlowState,
     host_origin: Option<String>,
     now: DateTime<Utc>,
-) -> Result<Session, Error> {
+) -> Result<(Session, DateTime<Utc>), Error> {
     let complete = flow_state.is_complete();
     let preauth_until = flow.created()? + Duration::minutes(PREAUTH_WINDOW_MINUTES);
     let may_preauthenticate = flow.host_named_user()
@@ -83,6 +89,11 @@ pub(crate) async fn mint(
     let mut tx = db.begin().await?;
     let authenticated = may_preauthenticate && claim_preauth(&mut tx, flow_state.id, now).await?;
     let user_id = flow_state.user_id.filter(|_| authenticated);
+    let ends_at = if complete {
+        expires_at
+    } else {
+        now + Duration::hours(SESSION_MAX_HOURS)
+    };
     let row = NewSessionRow {
         token: &token,
         flow_id: flow_state.id,
@@ -90,16 +101,18 @@ pub(crate) async fn mint(
         authenticated,
         host_origin: host_origin.clone(),
         expires_at,
+        ends_at,
     };
     insert_session(&mut tx, &row, now).await?;
     tx.commit().await?;
-    Ok(Session {
+    let session = Session {
         token,
         expires_at,
         authenticated,
         flow: flow_state.for_session(authenticated),
         host_origin,
-    })
+    };
+    Ok((session, ends_at))
 }
 
 /// The requested embedding origin when the app's allow-list (or the server's extra origins, or

@@ -1,14 +1,16 @@
 //! The `flow_sessions` table: flow sessions by the sha256 of their bearer token (DESIGN.md
 //! "The API"), what each acts for, when it ends, and the sign-in state it carries (the phone it
 //! asked a code for, whether that phone was verified, its wrong codes and when it may try
-//! again; migrations 0003 and 0007). The bearer extractor reads it too ([`crate::auth`]).
+//! again; migrations 0003 and 0007). The bearer extractor reads it too ([`crate::auth`]), and
+//! keeps a session in use alive ([`keep_alive`]): `expires_at` is an idle deadline, `ends_at`
+//! the hard end it never passes (migration 0019).
 
 use crate::db::{from_millis, parse_stored_id, parse_stored_opt_id, to_flag, to_millis, Db};
 use crate::error::Error;
 use crate::phone::ParsedPhone;
 use crate::secret::sha256_hex;
 use chrono::{DateTime, Duration, Utc};
-use payout_model::COMPLETED_SESSION_MINUTES;
+use payout_model::{COMPLETED_SESSION_MINUTES, SESSION_TTL_MINUTES};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -22,8 +24,10 @@ pub(crate) struct StoredSession {
     pub user_id: Option<Uuid>,
     /// Whether it acts for a user.
     pub authenticated: bool,
-    /// When it ends.
+    /// When it ends unless a request keeps it alive.
     pub expires_at: DateTime<Utc>,
+    /// When it ends however busy.
+    pub ends_at: DateTime<Utc>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -33,6 +37,7 @@ struct SessionRow {
     user_id: Option<String>,
     authenticated: i64,
     expires_at: i64,
+    ends_at: i64,
 }
 
 /// The session whose token's sha256 is `token_hash`, live or not.
@@ -41,8 +46,8 @@ pub(crate) async fn find_session(
     token_hash: &str,
 ) -> Result<Option<StoredSession>, Error> {
     let row: Option<SessionRow> = sqlx::query_as(
-        "SELECT s.flow_id, f.app_id, s.user_id, s.authenticated, s.expires_at \
-         FROM flow_sessions s JOIN flows f ON f.id = s.flow_id WHERE s.token_hash = $1",
+        "SELECT s.flow_id, f.app_id, s.user_id, s.authenticated, s.expires_at, \
+         COALESCE(s.ends_at, s.expires_at) AS ends_at FROM flow_sessions s JOIN flows f ON f.id = s.flow_id WHERE s.token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(db)
@@ -54,6 +59,7 @@ pub(crate) async fn find_session(
             user_id: parse_stored_opt_id(row.user_id.as_deref())?,
             authenticated: row.authenticated != 0,
             expires_at: from_millis(row.expires_at)?,
+            ends_at: from_millis(row.ends_at)?,
         })
     })
     .transpose()
@@ -71,8 +77,10 @@ pub(crate) struct NewSessionRow<'a> {
     pub authenticated: bool,
     /// The embedding origin it posts to, if allowed.
     pub host_origin: Option<String>,
-    /// When it ends.
+    /// When it ends unless a request keeps it alive.
     pub expires_at: DateTime<Utc>,
+    /// When it ends however busy.
+    pub ends_at: DateTime<Utc>,
 }
 
 /// Stores `session`, created at `now`, inside the caller's transaction.
@@ -83,7 +91,7 @@ pub(crate) async fn insert_session(
 ) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO flow_sessions (token_hash, flow_id, user_id, authenticated, host_origin, \
-         expires_at, created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         expires_at, ends_at, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(sha256_hex(session.token))
     .bind(session.flow_id.to_string())
@@ -91,28 +99,31 @@ pub(crate) async fn insert_session(
     .bind(to_flag(session.authenticated))
     .bind(session.host_origin.clone())
     .bind(to_millis(session.expires_at))
+    .bind(to_millis(session.ends_at))
     .bind(to_millis(now))
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// The expiry of the authenticated session of flow `flow_id` whose token is `token`, if there
-/// is one (live or not).
+/// The idle deadline and hard end of the authenticated session of flow `flow_id` whose token
+/// is `token`, if there is one (live or not).
 pub(crate) async fn find_resumable(
     db: &Db,
     flow_id: Uuid,
     token: &str,
-) -> Result<Option<DateTime<Utc>>, Error> {
-    let expires_at: Option<i64> = sqlx::query_scalar(
-        "SELECT expires_at FROM flow_sessions \
+) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, Error> {
+    let found: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT expires_at, COALESCE(ends_at, expires_at) FROM flow_sessions \
          WHERE token_hash = $1 AND flow_id = $2 AND authenticated = 1",
     )
     .bind(sha256_hex(token))
     .bind(flow_id.to_string())
     .fetch_optional(db)
     .await?;
-    expires_at.map(from_millis).transpose()
+    found
+        .map(|(expires_at, ends_at)| Ok((from_millis(expires_at)?, from_millis(ends_at)?)))
+        .transpose()
 }
 
 /// Sets the embedding origin of the session whose token is `token`.
@@ -130,19 +141,54 @@ pub(crate) async fn set_host_origin(
 }
 
 /// Sets every session of flow `flow_id` to end at most [`COMPLETED_SESSION_MINUTES`] after
-/// `now`, the moment the flow was completed.
+/// `now`, the moment the flow was completed, however busy.
 pub(crate) async fn end_sessions_soon(
     db: &Db,
     flow_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let ends_at = to_millis(now + Duration::minutes(COMPLETED_SESSION_MINUTES));
-    sqlx::query("UPDATE flow_sessions SET expires_at = $1 WHERE flow_id = $2 AND expires_at > $1")
-        .bind(ends_at)
-        .bind(flow_id.to_string())
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE flow_sessions SET ends_at = $1, \
+         expires_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END \
+         WHERE flow_id = $2 AND (ends_at IS NULL OR ends_at > $1 OR expires_at > $1)",
+    )
+    .bind(ends_at)
+    .bind(flow_id.to_string())
+    .execute(db)
+    .await?;
     Ok(())
+}
+
+/// How long after its last push a session's idle deadline is pushed again: at most one write a
+/// minute for a busy session.
+const KEEP_ALIVE_EVERY: Duration = Duration::minutes(1);
+
+/// Keeps live session `token_hash`, whose idle deadline is `expires_at`, alive after a request
+/// at `now`: its deadline becomes [`SESSION_TTL_MINUTES`] from now, never past its hard end
+/// (a row from before migration 0019 has none and is not pushed). Returns the deadline it now
+/// has. Written at most every [`KEEP_ALIVE_EVERY`].
+pub(crate) async fn keep_alive(
+    db: &Db,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Error> {
+    let wanted = now + Duration::minutes(SESSION_TTL_MINUTES);
+    if expires_at + KEEP_ALIVE_EVERY > wanted {
+        return Ok(expires_at);
+    }
+    let pushed: Option<i64> = sqlx::query_scalar(
+        "UPDATE flow_sessions SET expires_at = CASE WHEN ends_at < $2 THEN ends_at ELSE $2 END \
+         WHERE token_hash = $1 AND ends_at IS NOT NULL AND expires_at > $3 AND expires_at < $2 \
+         RETURNING expires_at",
+    )
+    .bind(token_hash)
+    .bind(to_millis(wanted))
+    .bind(to_millis(now))
+    .fetch_optional(db)
+    .await?;
+    pushed.map_or(Ok(expires_at), from_millis)
 }
 
 /// Remembers `phone` as the number session `token_hash` asked a code for, not verified yet,
