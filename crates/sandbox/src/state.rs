@@ -62,30 +62,43 @@ pub struct AppState {
     pub(crate) flows: Arc<crate::store::flows::FlowCache>,
 }
 
-/// The demo receiver's verified events, newest first, at most [`DemoInbox::CAPACITY`].
+/// The demo receiver's verified `flow.updated` events as `/demo` shows them, newest first, at
+/// most [`DemoInbox::PER_APP`] of each app: any app may point an endpoint at the receiver and
+/// sign what it likes, so one app's events never push out another's. Apps are made with the
+/// organization's key only, so the whole is bounded too.
 #[derive(Debug, Default)]
-pub(crate) struct DemoInbox(std::sync::Mutex<std::collections::VecDeque<serde_json::Value>>);
+pub(crate) struct DemoInbox(
+    std::sync::Mutex<
+        std::collections::HashMap<uuid::Uuid, std::collections::VecDeque<serde_json::Value>>,
+    >,
+);
 
 impl DemoInbox {
-    /// Events kept.
-    const CAPACITY: usize = 200;
+    /// Events kept per app.
+    pub(crate) const PER_APP: usize = 100;
 
-    /// Keeps `event`, dropping the oldest beyond the capacity.
-    pub(crate) fn push(&self, event: serde_json::Value) {
-        if let Ok(mut events) = self.0.lock() {
+    /// Keeps `event` of app `app_id`, dropping that app's oldest beyond [`Self::PER_APP`].
+    pub(crate) fn push(&self, app_id: uuid::Uuid, event: serde_json::Value) {
+        if let Ok(mut apps) = self.0.lock() {
+            let events = apps.entry(app_id).or_default();
             events.push_front(event);
-            events.truncate(Self::CAPACITY);
+            events.truncate(Self::PER_APP);
         }
     }
 
-    /// The events `keep` accepts, newest first.
+    /// The events of app `app_id` that `keep` accepts, newest first.
     pub(crate) fn select(
         &self,
+        app_id: uuid::Uuid,
         keep: impl Fn(&serde_json::Value) -> bool,
     ) -> Vec<serde_json::Value> {
         self.0
             .lock()
-            .map(|events| events.iter().filter(|e| keep(e)).cloned().collect())
+            .map(|apps| {
+                apps.get(&app_id)
+                    .map(|events| events.iter().filter(|e| keep(e)).cloned().collect())
+                    .unwrap_or_default()
+            })
             .unwrap_or_default()
     }
 }

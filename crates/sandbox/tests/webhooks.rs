@@ -1004,6 +1004,61 @@ mod demo {
             .await);
         assert_eq!(other["data"], json!([]));
     }
+
+    /// Review: any app could point an endpoint at the receiver and sign 2 MB bodies, each kept
+    /// whole (about 32 MB as parsed JSON) among 200 shared by every app. Now a body is read to
+    /// 64 KB, only what `/demo` shows of a `flow.updated` event is kept, and each app keeps its
+    /// own last 100, so another app cannot push the default app's events out.
+    #[tokio::test]
+    async fn another_app_can_neither_flood_the_demo_receiver_nor_push_out_the_default_apps_events(
+    ) {
+        let app = TestApp::with_config(|mut c| {
+            c.public_url = "http://127.0.0.1:9".to_owned();
+            c
+        })
+        .await;
+        let url = "http://127.0.0.1:9/demo/webhooks";
+        let hook = create_hook(&app, url, json!([])).await;
+        let flow = app.create_flow(json!({"steps": ["compliance"]})).await;
+        let app_id = ok(app.get("/api/v2/app", Auth::App).await)["id"].clone();
+        let event = |id: &str, app_id: &Value, flow_id: &Value| {
+            json!({"id": id, "type": "flow.updated", "created": "2026-12-02T10:00:00Z",
+                   "app_id": app_id, "data": {"id": flow_id, "steps": ["compliance"],
+                   "completed_steps": []}})
+        };
+        let mine = event("evt_mine", &app_id, &flow["id"]);
+        let secret = hook["secret"].as_str().unwrap();
+        assert_eq!(deliver(&app, secret, &mine).await.status, 204);
+
+        let second = ok(app
+            .post("/api/v2/apps", Auth::Org, json!({"name": "Second"}))
+            .await);
+        let auth = Auth::Basic(
+            second["client_id"].as_str().unwrap(),
+            second["api_key"].as_str().unwrap(),
+        );
+        let theirs = ok(app.post("/api/v2/webhooks", auth, json!({"url": url})).await);
+        let their_secret = theirs["secret"].as_str().unwrap();
+        // A big body is not read.
+        let mut padded = event("evt_big", &second["id"], &json!(uuid::Uuid::new_v4()));
+        padded["data"]["steps"] = json!(vec![0; 50_000]);
+        assert_eq!(deliver(&app, their_secret, &padded).await.status, 413);
+        // Nor is an event whose shown part is padded kept.
+        padded["data"]["steps"] = json!(vec![0; 5_000]);
+        assert_eq!(deliver(&app, their_secret, &padded).await.status, 400);
+        // Many of their own events leave the default app's in place.
+        for i in 0..201 {
+            let own = event(&format!("evt_{i}"), &second["id"], &flow["id"]);
+            assert_eq!(deliver(&app, their_secret, &own).await.status, 204);
+        }
+        let listed = ok(app
+            .get(
+                &format!("/demo/webhooks?flow={}", flow["id"].as_str().unwrap()),
+                Auth::None,
+            )
+            .await);
+        assert_eq!(listed["data"], json!([mine]));
+    }
 }
 
 /// Signing secrets at rest (issue 10): the database holds them sealed with the server's secrets

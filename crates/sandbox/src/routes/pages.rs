@@ -16,7 +16,7 @@ use crate::store::webhooks::secrets_for_url;
 use crate::theme::{page_theme, PageTheme};
 use crate::webhooks::{demo_webhook_url, verify};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -32,6 +32,14 @@ const DEMO_HTML: &str = include_str!("../../assets/demo.html");
 /// The home page.
 const HOME_HTML: &str = include_str!("../../assets/home.html");
 
+/// The largest delivery the demo receiver reads (413 beyond): a flow with the most metadata a
+/// host may give is far below it.
+const DEMO_WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
+
+/// The most JSON text of what `/demo` shows of one event ([`shown_on_demo`]); a real flow's
+/// steps are far below it, so a bigger one is a signer's padding and is not kept.
+const DEMO_EVENT_SHOWN_LIMIT: usize = 4 * 1024;
+
 /// Page and asset routes. `/app/` serves files as they are in the assets directory (the
 /// content type follows the extension: `.wasm` is `application/wasm`), compressed and cached
 /// as [`crate::assets`] says, with the app's page headers; `/app/index.html` is the app's page like `/flow/{id}` (`/app/` is no page), and
@@ -45,7 +53,9 @@ pub(crate) fn router(config: &Config) -> Router<AppState> {
         .route("/demo", get(get_demo))
         .route(
             "/demo/webhooks",
-            get(list_demo_webhooks).post(receive_demo_webhook),
+            get(list_demo_webhooks)
+                .post(receive_demo_webhook)
+                .layer(DefaultBodyLimit::max(DEMO_WEBHOOK_BODY_LIMIT)),
         )
         .route("/healthz", get(get_health))
         .route("/flow/{id}", get(get_flow_page))
@@ -71,9 +81,14 @@ async fn get_demo(State(state): State<AppState>) -> Response {
 /// `POST /demo/webhooks`: the sandbox's own webhook receiver, the endpoint the default app's
 /// demo webhook points at (issue 10). A delivery whose signature verifies with the secret of
 /// an endpoint at this URL (the Standard Webhooks verifier), and whose event is of that
-/// endpoint's app, is kept for `/demo`; any other is refused with 400 and forgotten. An app
-/// that points its own endpoint here can sign what it likes, so an event is kept as its
-/// signer's only: it never shows as another app's.
+/// endpoint's app, is kept for `/demo` (only a `flow.updated` one, and only what `/demo`
+/// shows of it, [`shown_on_demo`]); any other is refused with 400 and forgotten. An app that
+/// points its own endpoint here can sign what it likes, so an event is kept as its signer's
+/// only: it never shows as another app's, nor pushes another app's out ([`DemoInbox`]), and
+/// what is kept of it is small (a body is read to [`DEMO_WEBHOOK_BODY_LIMIT`], what is kept
+/// to [`DEMO_EVENT_SHOWN_LIMIT`]).
+///
+/// [`DemoInbox`]: crate::state::DemoInbox
 async fn receive_demo_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -95,18 +110,24 @@ async fn receive_demo_webhook(
     let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
         return Ok((StatusCode::BAD_REQUEST, "not an event\n").into_response());
     };
-    let of_signer = event["app_id"]
+    let signer = event["app_id"]
         .as_str()
         .and_then(|id| Uuid::try_parse(id).ok())
-        .is_some_and(|app_id| signers.contains(&app_id));
-    if !of_signer {
+        .filter(|app_id| signers.contains(app_id));
+    let Some(app_id) = signer else {
         return Ok((
             StatusCode::BAD_REQUEST,
             "not an event of the signing endpoint's app\n",
         )
             .into_response());
+    };
+    if event["type"] == "flow.updated" {
+        let shown = shown_on_demo(&event);
+        if shown.to_string().len() > DEMO_EVENT_SHOWN_LIMIT {
+            return Ok((StatusCode::BAD_REQUEST, "not a flow the demo can show\n").into_response());
+        }
+        state.demo_inbox.push(app_id, shown);
     }
-    state.demo_inbox.push(event);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -134,14 +155,7 @@ async fn list_demo_webhooks(
     let data: Vec<serde_json::Value> = match app {
         Some(app) => state
             .demo_inbox
-            .select(|e| {
-                e["type"] == "flow.updated"
-                    && e["data"]["id"].as_str() == Some(flow.as_str())
-                    && e["app_id"].as_str() == Some(app.to_string().as_str())
-            })
-            .iter()
-            .map(shown_on_demo)
-            .collect(),
+            .select(app, |e| e["data"]["id"].as_str() == Some(flow.as_str())),
         None => Vec::new(),
     };
     Ok((
