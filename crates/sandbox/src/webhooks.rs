@@ -496,8 +496,14 @@ async fn deliver(
         "webhook attempt"
     );
     let mut tx = begin_claim(&state.db).await?;
-    settle_attempt(&mut tx, delivery, &outcome, attempted, next_retry).await?;
+    let settled = settle_attempt(&mut tx, delivery, &outcome, attempted, next_retry).await?;
     tx.commit().await?;
+    if !settled {
+        tracing::warn!(
+            delivery = %delivery.id,
+            "webhook attempt outlived its claim: logged, the delivery left to its new claim"
+        );
+    }
     Ok(())
 }
 
@@ -525,14 +531,13 @@ async fn attempt(
         error: Some(error),
         succeeded: false,
     };
-    if let Err(e) = check_resolved(&delivery.url, settings.reach()).await {
-        return failed(e);
-    }
     let request = match signed_request(delivery, now) {
         Ok(r) => r,
         Err(e) => return failed(e),
     };
+    // The name's resolution is part of the attempt, within its timeout (and so its lease).
     let exchange = async {
+        check_resolved(&delivery.url, settings.reach()).await?;
         let response = client
             .request(request)
             .await

@@ -1010,8 +1010,8 @@ mod demo {
     /// 64 KB, only what `/demo` shows of a `flow.updated` event is kept, and each app keeps its
     /// own last 100, so another app cannot push the default app's events out.
     #[tokio::test]
-    async fn another_app_can_neither_flood_the_demo_receiver_nor_push_out_the_default_apps_events(
-    ) {
+    async fn another_app_can_neither_flood_the_demo_receiver_nor_push_out_the_default_apps_events()
+    {
         let app = TestApp::with_config(|mut c| {
             c.public_url = "http://127.0.0.1:9".to_owned();
             c
@@ -1037,7 +1037,9 @@ mod demo {
             second["client_id"].as_str().unwrap(),
             second["api_key"].as_str().unwrap(),
         );
-        let theirs = ok(app.post("/api/v2/webhooks", auth, json!({"url": url})).await);
+        let theirs = ok(app
+            .post("/api/v2/webhooks", auth, json!({"url": url}))
+            .await);
         let their_secret = theirs["secret"].as_str().unwrap();
         // A big body is not read.
         let mut padded = event("evt_big", &second["id"], &json!(uuid::Uuid::new_v4()));

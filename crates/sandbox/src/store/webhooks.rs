@@ -612,6 +612,9 @@ pub(crate) struct ClaimedDelivery {
     pub payload: String,
     /// Attempts made before this one.
     pub attempts: i64,
+    /// This claim's random token, on the delivery's row while the claim holds it:
+    /// [`settle_attempt`] settles only under it (migration 0020).
+    pub claim: String,
 }
 
 impl std::fmt::Debug for ClaimedDelivery {
@@ -654,13 +657,15 @@ pub(crate) async fn claim_due(
     .await?;
     let mut claimed = Vec::with_capacity(due.len());
     for id in due {
+        let claim = Uuid::new_v4().to_string();
         let took = sqlx::query(
-            "UPDATE webhook_deliveries SET lease_until = $1 WHERE id = $2 AND status = 'pending' \
-             AND (lease_until IS NULL OR lease_until <= $3)",
+            "UPDATE webhook_deliveries SET lease_until = $1, claim = $4 WHERE id = $2 \
+             AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $3)",
         )
         .bind(to_millis(lease_until))
         .bind(&id)
         .bind(to_millis(now))
+        .bind(&claim)
         .execute(&mut *conn)
         .await?;
         if took.rows_affected() != 1 {
@@ -684,6 +689,7 @@ pub(crate) async fn claim_due(
             event_type: row.4,
             payload: row.5,
             attempts: row.6,
+            claim,
         });
     }
     Ok(claimed)
@@ -704,14 +710,16 @@ pub(crate) struct AttemptOutcome {
 
 /// Logs attempt `delivery.attempts + 1` of `delivery` made at `attempted` and settles the
 /// delivery: `succeeded`, pending again until `next_retry`, or `failed` when `next_retry` is
-/// `None` after a failure. Inside the caller's transaction.
+/// `None` after a failure. Inside the caller's transaction. The attempt was made, so it is
+/// logged either way; the delivery is settled only while this claim still holds it (whether it
+/// was): once its lease ran out another worker may have claimed and settled it since.
 pub(crate) async fn settle_attempt(
     conn: &mut AnyConnection,
     delivery: &ClaimedDelivery,
     outcome: &AttemptOutcome,
     attempted: DateTime<Utc>,
     next_retry: Option<DateTime<Utc>>,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let next_retry = if outcome.succeeded { None } else { next_retry };
     let attempt = delivery.attempts + 1;
     let seq = next_seq(conn, "webhook_attempts", 1).await?;
@@ -740,17 +748,18 @@ pub(crate) async fn settle_attempt(
         (false, Some(_)) => "pending",
         (false, None) => "failed",
     };
-    sqlx::query(
+    let settled = sqlx::query(
         "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
-         lease_until = NULL WHERE id = $4",
+         lease_until = NULL, claim = NULL WHERE id = $4 AND claim = $5 AND status = 'pending'",
     )
     .bind(status)
     .bind(attempt)
     .bind(next_retry.map(to_millis))
     .bind(&delivery.id)
+    .bind(&delivery.claim)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(settled.rows_affected() == 1)
 }
 
 /// When the next pending delivery falls due (leases included), if any is pending.
@@ -883,4 +892,108 @@ pub(crate) async fn record_app_updated(
 ) -> Result<(), Error> {
     record_event(conn, app_id, EventType::AppUpdated, app, now).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::db::test_files::{close, new_dir, url_in};
+    use crate::db::{begin_write, connect};
+    use payout_model::webhook::NewWebhook;
+
+    /// Review: an attempt that outlived its lease (a slow receiver, a slow database) settled the
+    /// delivery after another worker had claimed it, sent it and marked it succeeded: marked
+    /// pending again, it was sent a third time. Now only the claim that holds the delivery
+    /// settles it (the attempt is still logged), even when the new claim's lease ends at the
+    /// same moment (clocks that disagree).
+    #[tokio::test]
+    async fn an_attempt_that_outlived_its_claim_does_not_settle_the_delivery() {
+        let dir = new_dir("delivery-lease");
+        let db = connect(&url_in(&dir)).await.unwrap();
+        let app_id = crate::ensure_default_app(&db, Some(("pk_test", "sk_test")))
+            .await
+            .unwrap()
+            .id;
+        let key = SecretsKey::generate();
+        let now = Utc::now();
+        let mut tx = begin_write(&db).await.unwrap();
+        let hook = NewWebhook {
+            url: "https://receiver.example/hooks".to_owned(),
+            events: None,
+            description: None,
+        };
+        let secret = crate::webhooks::new_secret();
+        insert_webhook(&mut tx, &key, app_id, hook, secret, now)
+            .await
+            .unwrap();
+        record_event(
+            &mut tx,
+            app_id,
+            EventType::AppUpdated,
+            &serde_json::json!({}),
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let lease = chrono::Duration::seconds(20);
+        let claim = |at: DateTime<Utc>, until: DateTime<Utc>| {
+            let (db, key) = (db.clone(), key.clone());
+            async move {
+                let mut tx = begin_write(&db).await.unwrap();
+                let claimed = claim_due(&mut tx, &key, false, at, until, 1).await.unwrap();
+                tx.commit().await.unwrap();
+                claimed
+            }
+        };
+        let first = claim(now, now + lease).await;
+        assert_eq!(first.len(), 1);
+        // The first attempt hangs past its lease; a second worker claims the delivery, and a
+        // third, whose clock is behind, claims it again with the second's very lease time.
+        let later = now + lease + chrono::Duration::seconds(1);
+        let second = claim(later, later + lease).await;
+        assert_eq!(second.len(), 1);
+        let much_later = later + lease + chrono::Duration::seconds(1);
+        let third = claim(much_later, later + lease).await;
+        assert_eq!(third.len(), 1);
+
+        let answered = |status| AttemptOutcome {
+            status: Some(status),
+            body: Some(String::new()),
+            error: None,
+            succeeded: (200..300).contains(&status),
+        };
+        let retry = Some(much_later + chrono::Duration::seconds(5));
+        let mut tx = begin_write(&db).await.unwrap();
+        assert!(
+            settle_attempt(&mut tx, &third[0], &answered(204), much_later, retry)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !settle_attempt(&mut tx, &first[0], &answered(500), much_later, retry)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !settle_attempt(&mut tx, &second[0], &answered(500), much_later, retry)
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        let (status, attempts): (String, i64) =
+            sqlx::query_as("SELECT status, attempts FROM webhook_deliveries")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!((status.as_str(), attempts), ("succeeded", 1));
+        let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_attempts")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(logged, 3, "every attempt made is logged");
+        close(db, &dir).await;
+    }
 }
