@@ -52,8 +52,12 @@ pub const MAX_RESPONSE_BODY: usize = 1024;
 /// How often the worker looks for due deliveries when nothing wakes it (other processes'
 /// events, expired leases).
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
-/// Deliveries claimed at once.
-const CLAIM_BATCH: i64 = 16;
+/// Deliveries in flight at once in one process: a slot is claimed again as soon as an attempt
+/// ends, so a receiver that hangs holds its own slot only.
+const MAX_IN_FLIGHT: usize = 32;
+/// Deliveries of one app in flight at once, across processes: an app whose receivers hang (or
+/// that makes events faster than they answer) cannot take every slot and hold up other apps.
+const APP_IN_FLIGHT: i64 = 8;
 
 /// How webhooks are delivered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -381,33 +385,47 @@ fn http_client(reach: Reach) -> HttpClient {
 
 /// Starts the worker that delivers webhooks for `state`'s database until the task is aborted.
 /// Deliveries left pending by an earlier process (or one that died) are picked up at once.
+/// Up to [`MAX_IN_FLIGHT`] attempts run at once, and a free slot is filled as soon as one ends.
 pub fn spawn_webhook_worker(state: &AppState) -> JoinHandle<()> {
     let state = state.clone();
     tokio::spawn(async move {
         let client = http_client(state.config.webhooks.reach());
+        let mut in_flight = tokio::task::JoinSet::new();
         loop {
             let woken = WAKE.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            let pause = match drain(&state, &client).await {
-                Ok(Some(pause)) => pause,
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "webhook worker: database error");
-                    POLL_INTERVAL
+            let free = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
+            let pause = if free == 0 {
+                POLL_INTERVAL
+            } else {
+                match claim_more(&state, &client, &mut in_flight, free).await {
+                    Ok(Some(pause)) => pause,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhook worker: database error");
+                        POLL_INTERVAL
+                    }
                 }
             };
             tokio::select! {
                 () = &mut woken => {}
                 () = tokio::time::sleep(pause) => {}
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
             }
         }
     })
 }
 
-/// Claims and delivers one batch: `None` when it delivered something (look again at once),
-/// otherwise how long to wait for the next due delivery.
-async fn drain(state: &AppState, client: &HttpClient) -> Result<Option<Duration>, Error> {
+/// Claims up to `free` due deliveries and starts an attempt of each in `in_flight`: `None`
+/// when it started some (look again at once), otherwise how long to wait for the next due
+/// delivery (an attempt ending wakes the worker sooner).
+async fn claim_more(
+    state: &AppState,
+    client: &HttpClient,
+    in_flight: &mut tokio::task::JoinSet<()>,
+    free: usize,
+) -> Result<Option<Duration>, Error> {
     let settings = &state.config.webhooks;
     let now = state.now();
     // A claim outlives the attempt it is for; a process that dies mid-attempt leaves its rows
@@ -436,25 +454,30 @@ async fn drain(state: &AppState, client: &HttpClient) -> Result<Option<Duration>
         postgres,
         now,
         now + lease,
-        CLAIM_BATCH,
+        i64::try_from(free).unwrap_or(i64::MAX),
+        APP_IN_FLIGHT,
     )
     .await?;
     tx.commit().await?;
     if claimed.is_empty() {
-        // Another worker took them: look again after a short pause.
-        return Ok(wait(Some(now + chrono::Duration::milliseconds(50))));
+        // Due, but another worker took them, or their apps have all their attempts in flight:
+        // look again when one of ours ends, or after a pause.
+        let pause = if in_flight.is_empty() {
+            chrono::Duration::milliseconds(50)
+        } else {
+            chrono::Duration::from_std(POLL_INTERVAL).unwrap_or(chrono::Duration::seconds(2))
+        };
+        return Ok(wait(Some(now + pause)));
     }
-    let mut tasks = tokio::task::JoinSet::new();
     for delivery in claimed {
         let state = state.clone();
         let client = client.clone();
-        tasks.spawn(async move {
+        in_flight.spawn(async move {
             if let Err(e) = deliver(&state, &client, &delivery).await {
                 tracing::warn!(error = %e, delivery = %delivery.id, "webhook attempt not logged");
             }
         });
     }
-    while tasks.join_next().await.is_some() {}
     Ok(None)
 }
 

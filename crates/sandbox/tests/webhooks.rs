@@ -761,6 +761,82 @@ mod delivery {
         assert_eq!(got.json()["data"]["id"], flow["id"]);
         assert_eq!(flows_only.requests.load(Ordering::SeqCst), 1);
     }
+
+    /// Review: the worker delivered a batch of 16 and claimed the next only once all had
+    /// ended, so an app whose receiver hangs held up every app's deliveries for the timeout.
+    /// Now an app has at most 8 attempts in flight, and a free slot is taken as soon as an
+    /// attempt ends: another app's delivery goes out while the hanging ones still hang.
+    #[tokio::test]
+    async fn an_app_whose_receiver_hangs_does_not_hold_up_another_apps_deliveries() {
+        let app = TestApp::with_webhooks(WebhookSettings {
+            retries: vec![Duration::ZERO],
+            timeout: Duration::from_secs(120),
+            ..WebhookSettings::default()
+        })
+        .await;
+        // A receiver that takes connections and never answers; each one it takes is counted.
+        let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hanging_url = format!("http://{}/hook", hanging.local_addr().unwrap());
+        let (took, mut taken) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = hanging.accept().await {
+                held.push(stream);
+                let _ = took.send(held.len());
+            }
+        });
+        let second = ok(app
+            .post("/api/v2/apps", Auth::Org, json!({"name": "Second"}))
+            .await);
+        let theirs = Auth::Basic(
+            second["client_id"].as_str().unwrap(),
+            second["api_key"].as_str().unwrap(),
+        );
+        ok(app
+            .post(
+                "/api/v2/webhooks",
+                theirs,
+                json!({"url": hanging_url, "events": ["app.updated"]}),
+            )
+            .await);
+        for i in 0..20 {
+            ok(app
+                .patch(
+                    "/api/v2/app",
+                    theirs,
+                    json!({"name": format!("Second {i}")}),
+                )
+                .await);
+        }
+        // Eight of theirs are in flight…
+        while tokio::time::timeout(Duration::from_secs(20), taken.recv())
+            .await
+            .expect("the hanging receiver was not called")
+            .unwrap()
+            < 8
+        {}
+
+        // …and the default app's delivery goes out meanwhile.
+        let mut receiver = Receiver::start(0).await;
+        create_hook(&app, &receiver.url, json!(["transfer.updated"])).await;
+        let user = app.create_user().await;
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -2_000, "user_id": user["id"]}),
+            )
+            .await);
+        assert_eq!(receiver.next().await.json()["type"], "transfer.updated");
+        // No more than eight of theirs were sent, none has ended.
+        assert!(taken.try_recv().is_err(), "more than 8 in flight");
+        let hooks = ok(app.get("/api/v2/webhooks", theirs).await);
+        let id = hooks["data"][0]["id"].as_str().unwrap();
+        let log = ok(app
+            .get(&format!("/api/v2/webhooks/{id}/deliveries"), theirs)
+            .await);
+        assert_eq!(log["data"], json!([]));
+    }
 }
 
 /// An endpoint deleted while a payout writes a delivery to it: neither request fails. On

@@ -628,8 +628,9 @@ impl std::fmt::Debug for ClaimedDelivery {
     }
 }
 
-/// Claims up to `limit` deliveries due at `now` that no live lease holds, leasing them until
-/// `lease_until`, inside the caller's transaction (`BEGIN IMMEDIATE` on SQLite, so one writer
+/// Claims up to `limit` deliveries due at `now` that no live lease holds, at most as many of one
+/// app's as bring its deliveries in flight to `per_app`, leasing them until `lease_until`,
+/// inside the caller's transaction (`BEGIN IMMEDIATE` on SQLite, so one writer
 /// claims at a time). On PostgreSQL the rows are taken with `FOR UPDATE SKIP LOCKED`, so two
 /// processes claiming at once take different rows instead of queuing; on both, the lease's
 /// compare-and-set (`… AND (lease_until IS NULL OR lease_until <= now)`) makes a row one
@@ -641,20 +642,42 @@ pub(crate) async fn claim_due(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
+    per_app: i64,
 ) -> Result<Vec<ClaimedDelivery>, Error> {
     let lock = if postgres {
-        " FOR UPDATE SKIP LOCKED"
+        " FOR UPDATE OF d SKIP LOCKED"
     } else {
         ""
     };
-    let due: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
-         AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at LIMIT $2{lock}"
+    // Each with its app and how many of the app's deliveries are in flight (leased) now; an
+    // app with `per_app` in flight has none picked, so its backlog never hides other apps'.
+    let in_flight = "(SELECT COUNT(*) FROM webhook_deliveries o \
+         JOIN webhooks ow ON ow.id = o.webhook_id WHERE ow.app_id = w.app_id \
+         AND o.status = 'pending' AND o.lease_until > $1)";
+    let due: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT d.id, w.app_id, {in_flight} \
+         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
+         AND (d.lease_until IS NULL OR d.lease_until <= $1) AND {in_flight} < $3 \
+         ORDER BY d.next_attempt_at LIMIT $2{lock}"
     ))
     .bind(to_millis(now))
-    .bind(limit)
+    .bind(limit.saturating_mul(4))
+    .bind(per_app)
     .fetch_all(&mut *conn)
     .await?;
+    let mut taken: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let due: Vec<String> = due
+        .into_iter()
+        .filter(|(_, app, busy)| {
+            let taken = taken.entry(app.clone()).or_insert(*busy);
+            let room = *taken < per_app;
+            *taken += i64::from(room);
+            room
+        })
+        .map(|(id, _, _)| id)
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
     let mut claimed = Vec::with_capacity(due.len());
     for id in due {
         let claim = Uuid::new_v4().to_string();
@@ -943,7 +966,9 @@ mod tests {
             let (db, key) = (db.clone(), key.clone());
             async move {
                 let mut tx = begin_write(&db).await.unwrap();
-                let claimed = claim_due(&mut tx, &key, false, at, until, 1).await.unwrap();
+                let claimed = claim_due(&mut tx, &key, false, at, until, 1, 8)
+                    .await
+                    .unwrap();
                 tx.commit().await.unwrap();
                 claimed
             }

@@ -31,6 +31,7 @@ pub const ORG_ID: &str = "org_test";
 pub const ORG_KEY: &str = "ok_test_key";
 
 /// Who a request claims to be.
+#[derive(Clone, Copy)]
 pub enum Auth<'a> {
     /// No `Authorization` header.
     None,
@@ -210,9 +211,7 @@ impl TestApp {
     /// A server whose webhook worker runs, delivering as `settings` says (issue 10).
     pub async fn with_webhooks(settings: WebhookSettings) -> Self {
         let db = fresh_db().await;
-        ensure_default_app(&db, Some((CLIENT_ID, API_KEY)))
-            .await
-            .unwrap();
+        ensure_test_credentials(&db).await;
         let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
         Self::webhooks_over(
             db,
