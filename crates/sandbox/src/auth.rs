@@ -257,7 +257,14 @@ impl FromRequestParts<AppState> for FlowSession {
             return Err(Error::SessionExpired);
         }
         // A session in use stays alive (store::sessions::keep_alive).
-        let expires_at = keep_alive(&state.db, &token_hash, stored.expires_at, now).await?;
+        let expires_at = keep_alive(
+            &state.db,
+            &token_hash,
+            stored.expires_at,
+            stored.ends_at,
+            now,
+        )
+        .await;
         Ok(FlowSession {
             token: token.to_owned(),
             token_hash,

@@ -58,6 +58,8 @@ const MAX_IN_FLIGHT: usize = 32;
 /// Deliveries of one app in flight at once, across processes: an app whose receivers hang (or
 /// that makes events faster than they answer) cannot take every slot and hold up other apps.
 const APP_IN_FLIGHT: i64 = 8;
+/// The PostgreSQL advisory lock claims take turns on (`claim_more`); not the ledger's.
+const CLAIM_LOCK: i64 = 0x7066_7768;
 
 /// How webhooks are delivered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -395,6 +397,8 @@ pub fn spawn_webhook_worker(state: &AppState) -> JoinHandle<()> {
             let woken = WAKE.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
+            // Every attempt that has ended frees its slot now, not one a turn.
+            while in_flight.try_join_next().is_some() {}
             let free = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
             let pause = if free == 0 {
                 POLL_INTERVAL
@@ -448,6 +452,15 @@ async fn claim_more(
         return Ok(wait(due));
     }
     let mut tx = begin_claim(&state.db).await?;
+    if postgres {
+        // Claims take turns across processes (each is short), so each sees the leases the
+        // last one committed and one app's cap holds across them; SQLite's `BEGIN IMMEDIATE`
+        // does the same.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CLAIM_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
     let claimed = claim_due(
         &mut tx,
         &state.config.secrets_key,
@@ -460,14 +473,10 @@ async fn claim_more(
     .await?;
     tx.commit().await?;
     if claimed.is_empty() {
-        // Due, but another worker took them, or their apps have all their attempts in flight:
-        // look again when one of ours ends, or after a pause.
-        let pause = if in_flight.is_empty() {
-            chrono::Duration::milliseconds(50)
-        } else {
-            chrono::Duration::from_std(POLL_INTERVAL).unwrap_or(chrono::Duration::seconds(2))
-        };
-        return Ok(wait(Some(now + pause)));
+        // Due, but another worker holds them, or their apps have all their attempts in
+        // flight: look again when one of ours ends, an event is made here, or after the poll
+        // interval (never a busy loop while a backlog waits for its app's slots).
+        return Ok(Some(POLL_INTERVAL));
     }
     for delivery in claimed {
         let state = state.clone();

@@ -7,11 +7,12 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::origin::is_allowed_origin;
 use crate::secret::{new_token, sha256_hex};
+use crate::service::steps::route_state;
 use crate::state::AppState;
 use crate::store::apps::allowed_origins;
 use crate::store::flows::{claim_preauth, FlowRow};
 use crate::store::sessions::{
-    find_resumable, insert_session, keep_alive, set_host_origin, NewSessionRow,
+    end_sessions_soon, find_resumable, insert_session, keep_alive, set_host_origin, NewSessionRow,
 };
 use chrono::{DateTime, Duration, Utc};
 use payout_model::{
@@ -42,7 +43,7 @@ pub(crate) async fn resume(
     Ok(match find_resumable(db, flow.id, token).await? {
         Some((expires_at, ends_at)) if now < expires_at => {
             set_host_origin(db, token, host_origin.clone()).await?;
-            let expires_at = keep_alive(db, &sha256_hex(token), expires_at, now).await?;
+            let expires_at = keep_alive(db, &sha256_hex(token), expires_at, ends_at, now).await;
             let session = Session {
                 token: token.to_owned(),
                 expires_at,
@@ -105,6 +106,18 @@ pub(crate) async fn mint(
     };
     insert_session(&mut tx, &row, now).await?;
     tx.commit().await?;
+    // The flow's last step may have been completed since it was read, its sessions capped
+    // before this one was stored: then it is capped now. (Either the completion sees this
+    // session, or this sees the completion.)
+    let (expires_at, ends_at) =
+        if !complete && route_state(db, flow_state.id, now).await?.is_complete() {
+            let mut conn = db.acquire().await?;
+            end_sessions_soon(&mut conn, flow_state.id, now).await?;
+            let capped = now + Duration::minutes(COMPLETED_SESSION_MINUTES);
+            (expires_at.min(capped), capped)
+        } else {
+            (expires_at, ends_at)
+        };
     let session = Session {
         token,
         expires_at,

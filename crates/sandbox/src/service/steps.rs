@@ -141,13 +141,15 @@ pub(crate) async fn record_step_completed(
         .await?
         {
             record_flow_updated(&mut tx, config, flow_id, now).await?;
+            // With the completion or not at all: a session left uncapped could be kept alive
+            // for hours (store::sessions::keep_alive).
+            if flow_state.is_complete() {
+                end_sessions_soon(&mut tx, flow_id, now).await?;
+            }
             tx.commit().await?;
             FlowCache::of(db).invalidate(flow_id);
             wake();
             tracing::info!(%step, "step completed");
-            if flow_state.is_complete() {
-                end_sessions_soon(db, flow_id, now).await?;
-            }
             return Ok(flow_state);
         }
     }

@@ -143,7 +143,7 @@ pub(crate) async fn set_host_origin(
 /// Sets every session of flow `flow_id` to end at most [`COMPLETED_SESSION_MINUTES`] after
 /// `now`, the moment the flow was completed, however busy.
 pub(crate) async fn end_sessions_soon(
-    db: &Db,
+    conn: &mut AnyConnection,
     flow_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
@@ -155,7 +155,7 @@ pub(crate) async fn end_sessions_soon(
     )
     .bind(ends_at)
     .bind(flow_id.to_string())
-    .execute(db)
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -164,31 +164,43 @@ pub(crate) async fn end_sessions_soon(
 /// minute for a busy session.
 const KEEP_ALIVE_EVERY: Duration = Duration::minutes(1);
 
-/// Keeps live session `token_hash`, whose idle deadline is `expires_at`, alive after a request
-/// at `now`: its deadline becomes [`SESSION_TTL_MINUTES`] from now, never past its hard end
-/// (a row from before migration 0019 has none and is not pushed). Returns the deadline it now
-/// has. Written at most every [`KEEP_ALIVE_EVERY`].
+/// Keeps live session `token_hash`, whose idle deadline is `expires_at` and hard end `ends_at`,
+/// alive after a request at `now`: its deadline becomes [`SESSION_TTL_MINUTES`] from now, never
+/// past its hard end (a row from before migration 0019 has none and is not pushed). Returns the
+/// deadline it now has. Written at most every [`KEEP_ALIVE_EVERY`], never once the deadline is
+/// the hard end. A failure to write is logged and leaves the deadline as it was: the request
+/// it serves goes on.
 pub(crate) async fn keep_alive(
     db: &Db,
     token_hash: &str,
     expires_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, Error> {
+) -> DateTime<Utc> {
     let wanted = now + Duration::minutes(SESSION_TTL_MINUTES);
-    if expires_at + KEEP_ALIVE_EVERY > wanted {
-        return Ok(expires_at);
+    if expires_at + KEEP_ALIVE_EVERY > wanted || expires_at >= ends_at {
+        return expires_at;
     }
-    let pushed: Option<i64> = sqlx::query_scalar(
+    let pushed: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
         "UPDATE flow_sessions SET expires_at = CASE WHEN ends_at < $2 THEN ends_at ELSE $2 END \
-         WHERE token_hash = $1 AND ends_at IS NOT NULL AND expires_at > $3 AND expires_at < $2 \
-         RETURNING expires_at",
+         WHERE token_hash = $1 AND ends_at IS NOT NULL AND expires_at < ends_at \
+         AND expires_at > $3 AND expires_at < $2 RETURNING expires_at",
     )
     .bind(token_hash)
     .bind(to_millis(wanted))
     .bind(to_millis(now))
     .fetch_optional(db)
-    .await?;
-    pushed.map_or(Ok(expires_at), from_millis)
+    .await;
+    match pushed
+        .map_err(Error::from)
+        .and_then(|p| p.map(from_millis).transpose())
+    {
+        Ok(pushed) => pushed.unwrap_or(expires_at),
+        Err(e) => {
+            tracing::warn!(error = %e, "a session's deadline was not pushed");
+            expires_at
+        }
+    }
 }
 
 /// Remembers `phone` as the number session `token_hash` asked a code for, not verified yet,

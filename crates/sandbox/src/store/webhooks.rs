@@ -649,16 +649,18 @@ pub(crate) async fn claim_due(
     } else {
         ""
     };
-    // Each with its app and how many of the app's deliveries are in flight (leased) now; an
-    // app with `per_app` in flight has none picked, so its backlog never hides other apps'.
-    let in_flight = "(SELECT COUNT(*) FROM webhook_deliveries o \
-         JOIN webhooks ow ON ow.id = o.webhook_id WHERE ow.app_id = w.app_id \
-         AND o.status = 'pending' AND o.lease_until > $1)";
+    // Each with its app and how many of the app's deliveries are in flight (leased) now,
+    // counted once per claim over the pending rows; an app with `per_app` in flight has none
+    // picked, so its backlog never hides other apps'.
     let due: Vec<(String, String, i64)> = sqlx::query_as(&format!(
-        "SELECT d.id, w.app_id, {in_flight} \
+        "WITH busy AS (SELECT ow.app_id AS app_id, COUNT(*) AS n FROM webhook_deliveries o \
+         JOIN webhooks ow ON ow.id = o.webhook_id \
+         WHERE o.status = 'pending' AND o.lease_until > $1 GROUP BY ow.app_id) \
+         SELECT d.id, w.app_id, COALESCE(b.n, 0) \
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+         LEFT JOIN busy b ON b.app_id = w.app_id \
          WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-         AND (d.lease_until IS NULL OR d.lease_until <= $1) AND {in_flight} < $3 \
+         AND (d.lease_until IS NULL OR d.lease_until <= $1) AND COALESCE(b.n, 0) < $3 \
          ORDER BY d.next_attempt_at LIMIT $2{lock}"
     ))
     .bind(to_millis(now))
