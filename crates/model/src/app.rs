@@ -184,12 +184,12 @@ impl Validate for AppSettingsPatch {
 }
 
 impl AppSettingsPatch {
-    /// The origins as they are kept: each parsed (one trailing slash dropped), duplicates once,
-    /// in the order given. Call after [`Validate::validate`].
+    /// The origins as they are kept: each as browsers write it ([`Origin::canonical`]:
+    /// lowercase, no default port, no trailing slash), duplicates once, in the order given. Call after [`Validate::validate`].
     pub fn normalized_origins(&self) -> Option<Vec<String>> {
         self.allowed_origins.as_ref().map(|origins| {
             let mut kept: Vec<String> = Vec::new();
-            for origin in origins.iter().filter_map(|o| Origin::parse(o)) {
+            for origin in origins.iter().filter_map(|o| Origin::canonical(o)) {
                 if !kept.iter().any(|k| k == origin.as_str()) {
                     kept.push(origin.to_string());
                 }
@@ -203,7 +203,7 @@ impl AppSettingsPatch {
 /// loopback (local development); anything else could be read or altered on the way, or is no
 /// origin at all.
 pub fn check_embed_origin(value: &str) -> Result<Origin, Rule> {
-    match Origin::parse(value) {
+    match Origin::canonical(value) {
         Some(origin) if origin.as_str().starts_with("https://") || origin.is_loopback() => {
             Ok(origin)
         }

@@ -42,6 +42,66 @@ impl Origin {
         valid.then(|| Origin(origin.to_owned()))
     }
 
+    /// `value`, an origin a host lists (an allow-list entry), written as a browser serialises
+    /// it, so that it can match at all: scheme and host lowercased, the scheme's default port
+    /// (`:443`, `:80`) dropped, one trailing slash dropped. `None` unless the host is a DNS name
+    /// (letters, digits, `-`, `.`), an IPv4 address or a bracketed IPv6 one, and the port (if
+    /// any) is 1 to 65535: `https://*`, `https://a.example;` and `https://a.example:0` are
+    /// refused rather than kept as entries no page ever matches.
+    pub fn canonical(value: &str) -> Option<Origin> {
+        let value = value.trim();
+        let value = value
+            .strip_suffix('/')
+            .unwrap_or(value)
+            .to_ascii_lowercase();
+        let (scheme, authority) = value.split_once("://")?;
+        let default_port = match scheme {
+            "https" => "443",
+            "http" => "80",
+            _ => return None,
+        };
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (address, rest) = v6.split_once(']')?;
+                if address.parse::<std::net::Ipv6Addr>().is_err() {
+                    return None;
+                }
+                (&authority[..address.len() + 2], rest)
+            }
+            None => authority.split_at(authority.find(':').unwrap_or(authority.len())),
+        };
+        let name_ok = !host.is_empty()
+            && (host.starts_with('[')
+                || host.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && !label.starts_with('-')
+                        && !label.ends_with('-')
+                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                }));
+        let port = match port.strip_prefix(':') {
+            None if port.is_empty() => None,
+            Some(digits)
+                if !digits.is_empty()
+                    && digits.len() <= 5
+                    && digits.chars().all(|c| c.is_ascii_digit())
+                    && digits
+                        .parse::<u32>()
+                        .is_ok_and(|p| (1..=65535).contains(&p)) =>
+            {
+                Some(digits.trim_start_matches('0'))
+            }
+            _ => return None,
+        };
+        if !name_ok || host.len() > 253 {
+            return None;
+        }
+        Some(Origin(match port {
+            Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+            _ => format!("{scheme}://{host}"),
+        }))
+    }
+
     /// The origin of an `http`/`https` URL, lowercased as browsers serialise it
     /// (`https://Host.example:8443/path?q` → `https://host.example:8443`); `None` for anything
     /// else (`null`, relative, `javascript:`, empty, user info).
@@ -102,6 +162,41 @@ impl AsRef<str> for Origin {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_listed_origin_is_kept_as_browsers_write_it_or_refused() {
+        let canonical = |v: &str| super::Origin::canonical(v).map(|o| o.to_string());
+        for (given, kept) in [
+            ("https://Shop.Example:443/", "https://shop.example"),
+            ("HTTPS://shop.example", "https://shop.example"),
+            ("https://shop.example:8443", "https://shop.example:8443"),
+            ("https://shop.example:08443", "https://shop.example:8443"),
+            ("http://localhost:80", "http://localhost"),
+            ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
+            ("http://[::1]:3000", "http://[::1]:3000"),
+            (" https://a-b.example ", "https://a-b.example"),
+        ] {
+            assert_eq!(canonical(given).as_deref(), Some(kept), "{given}");
+        }
+        for refused in [
+            "https://*",
+            "https://*.example",
+            "https://a.example;",
+            "https://a.example:0",
+            "https://a.example:65536",
+            "https://a.example:",
+            "https://a..example",
+            "https://-a.example",
+            "https://[zz]",
+            "https://a.example/path",
+            "https://user@a.example",
+            "ftp://a.example",
+            "https://",
+            "a.example",
+        ] {
+            assert_eq!(canonical(refused), None, "{refused}");
+        }
+    }
+
     use super::*;
 
     fn parsed(s: &str) -> Option<String> {

@@ -926,7 +926,7 @@ mod settings {
                 Some((
                     "application/json",
                     json!({"name": " Shop ", "allowed_origins": ["https://shop.example/",
-                           "https://shop.example", "http://localhost:3000"]})
+                           "https://Shop.Example:443", "http://localhost:3000"]})
                     .to_string()
                     .into_bytes(),
                 )),
@@ -980,6 +980,16 @@ mod settings {
         assert!(message.contains("https://"), "{message}");
         for (body, field) in [
             (json!({"allowed_origins": ["*"]}), "allowed_origins[0]"),
+            // Review: entries no page's origin can ever be were kept.
+            (json!({"allowed_origins": ["https://*"]}), "allowed_origins[0]"),
+            (
+                json!({"allowed_origins": ["https://a.example;"]}),
+                "allowed_origins[0]",
+            ),
+            (
+                json!({"allowed_origins": ["https://a.example:0"]}),
+                "allowed_origins[0]",
+            ),
             (
                 json!({"allowed_origins": ["https://a.example/path"]}),
                 "allowed_origins[0]",
