@@ -155,6 +155,8 @@ fn check_url(url: &str, errors: &mut Invalid) {
         );
     } else if !(url.starts_with("https://") || url.starts_with("http://")) {
         errors.add("url", Rule::HttpUrl);
+    } else if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        errors.add("url", Rule::NoSpacesOrControlChars);
     }
 }
 
@@ -166,6 +168,8 @@ fn check_description(description: Option<&str>, errors: &mut Invalid) {
                 max: MAX_WEBHOOK_DESCRIPTION_CHARS,
             },
         );
+    } else if description.is_some_and(|d| d.chars().any(|c| c.is_control() && c != '\n')) {
+        errors.add("description", Rule::NoControlChars);
     }
 }
 

@@ -105,9 +105,16 @@ where
                 "send the body as json with content-type: application/json".to_owned(),
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| Error::MalformedJson(format!("cannot read the body: {e}")))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            Error::MalformedJson(if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                // The JSON may be fine: say what is wrong with it.
+                "the body is larger than this endpoint takes (2 MB; 16 MB for payout \
+                     batches)"
+                    .to_owned()
+            } else {
+                format!("cannot read the body: {e}")
+            })
+        })?;
         let value: Value = serde_json::from_slice(&bytes)
             .or_else(|e| {
                 // The seeds' own examples end objects with a comma (`{"steps": [...],}`, seed

@@ -38,10 +38,15 @@ impl ParsedPhone {
     pub(crate) fn split_e164(e164: &str) -> Result<(String, String), Error> {
         let number = phonenumber::parse(None, e164.trim())
             .map_err(|_| Error::broke("phone_number", Rule::PhoneLength { min: 8, max: 15 }))?;
-        Ok((
-            number.code().value().to_string(),
-            number.national().value().to_string(),
-        ))
+        // The national number as E.164 writes it: `national().value()` drops its leading
+        // zeros (Italy's +39 06…), and the split number would then be another one.
+        let code = number.code().value().to_string();
+        let e164 = number.format().mode(Mode::E164).to_string();
+        let national = e164
+            .strip_prefix(&format!("+{code}"))
+            .map(str::to_owned)
+            .ok_or_else(|| Error::broke("phone_number", Rule::PhoneLength { min: 8, max: 15 }))?;
+        Ok((code, national))
     }
 
     fn parse_digits(cc: &str, national: &str) -> Option<ParsedPhone> {
@@ -114,6 +119,20 @@ mod tests {
         let uk = ParsedPhone::parse("44", "07911 123456").unwrap();
         assert_eq!(uk.national(), "7911123456");
         assert!(uk.is("44", "7911123456"));
+    }
+
+    /// Review: a national number that starts with 0 (Italy's landlines, +39 06…) lost the
+    /// zero when an E.164 number was split, so it became another number (or none).
+    #[test]
+    fn an_e164_numbers_leading_zero_is_kept() {
+        let (code, national) = ParsedPhone::split_e164("+390612345678").unwrap();
+        assert_eq!((code.as_str(), national.as_str()), ("39", "0612345678"));
+        let rome = ParsedPhone::parse(&code, &national).unwrap();
+        assert_eq!(rome.e164(), "+390612345678");
+        assert_eq!(
+            ParsedPhone::split_e164("+14154332334").unwrap(),
+            ("1".to_owned(), "4154332334".to_owned())
+        );
     }
 
     #[test]

@@ -414,6 +414,42 @@ mod flows {
         );
     }
 
+    /// Review: a body over the size limit was "not valid json", which it may well be.
+    #[tokio::test]
+    async fn says_a_body_is_too_large_rather_than_not_json() {
+        let app = TestApp::new().await;
+        let big = json!({"steps": ["payout"], "metadata": {"note": "x".repeat(3 << 20)}});
+        let res = app.post("/api/v2/flows", Auth::App, big).await;
+        let body = res.assert_error(400, "malformed_json");
+        assert!(
+            body["message"].as_str().unwrap().contains("larger than"),
+            "{body}"
+        );
+    }
+
+    /// Review: a NUL in the Basic user name reached a query, which PostgreSQL refuses: a 500
+    /// for anyone, without a key, where a wrong credential is a 401.
+    #[tokio::test]
+    async fn a_control_character_in_basic_credentials_is_a_401() {
+        use base64::Engine as _;
+        let app = TestApp::new().await;
+        let header = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("\u{0}a:b")
+        );
+        for path in ["/api/v2/wallet", "/api/v2/apps"] {
+            app.send(
+                Method::GET,
+                path,
+                Auth::None,
+                &[("authorization", header.as_str())],
+                None,
+            )
+            .await
+            .assert_error(401, "unauthorized");
+        }
+    }
+
     #[tokio::test]
     async fn rejects_a_body_not_sent_as_json() {
         let app = TestApp::new().await;

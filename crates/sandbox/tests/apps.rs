@@ -981,7 +981,10 @@ mod settings {
         for (body, field) in [
             (json!({"allowed_origins": ["*"]}), "allowed_origins[0]"),
             // Review: entries no page's origin can ever be were kept.
-            (json!({"allowed_origins": ["https://*"]}), "allowed_origins[0]"),
+            (
+                json!({"allowed_origins": ["https://*"]}),
+                "allowed_origins[0]",
+            ),
             (
                 json!({"allowed_origins": ["https://a.example;"]}),
                 "allowed_origins[0]",

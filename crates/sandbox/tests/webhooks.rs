@@ -218,6 +218,38 @@ mod endpoints {
         .assert_invalid_field("events[0]");
     }
 
+    /// Review: a NUL (or another control character) in a URL or description reached the
+    /// database, which PostgreSQL refuses: a 500 instead of a 422 naming the field.
+    #[tokio::test]
+    async fn refuses_control_characters_naming_the_field() {
+        let app = TestApp::new().await;
+        for (body, field) in [
+            (json!({"url": "https://hooks.example/a\u{0}b"}), "url"),
+            (json!({"url": "https://hooks.example/a b"}), "url"),
+            (
+                json!({"url": "https://hooks.example/a", "description": "x\u{0}"}),
+                "description",
+            ),
+        ] {
+            app.post("/api/v2/webhooks", Auth::App, body.clone())
+                .await
+                .assert_invalid_field(field);
+        }
+        let hook = create_hook(&app, "https://hooks.example/a", json!([])).await;
+        let path = format!("/api/v2/webhooks/{}", hook["id"].as_str().unwrap());
+        app.patch(&path, Auth::App, json!({"description": "\u{7}"}))
+            .await
+            .assert_invalid_field("description");
+        // A line break in a description is text.
+        ok(app
+            .patch(
+                &path,
+                Auth::App,
+                json!({"description": "line one\nline two"}),
+            )
+            .await);
+    }
+
     /// A sandbox others reach (its public URL is not on loopback, as the binary decides):
     /// an app's key cannot make it call its own machine's ports. With the private-network
     /// flag it may.
