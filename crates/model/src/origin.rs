@@ -60,16 +60,30 @@ impl Origin {
             "http" => "80",
             _ => return None,
         };
+        let v6_host;
         let (host, port) = match authority.strip_prefix('[') {
             Some(v6) => {
                 let (address, rest) = v6.split_once(']')?;
-                if address.parse::<std::net::Ipv6Addr>().is_err() {
+                // As browsers write it (compressed, lowercase); an IPv4-mapped address they
+                // write in hex, which Rust does not, so it is refused rather than never matched.
+                let address: std::net::Ipv6Addr = address.parse().ok()?;
+                if address.to_ipv4_mapped().is_some() {
                     return None;
                 }
-                (&authority[..address.len() + 2], rest)
+                v6_host = format!("[{address}]");
+                (v6_host.as_str(), rest)
             }
             None => authority.split_at(authority.find(':').unwrap_or(authority.len())),
         };
+        // A host whose last label is a number is an IPv4 address to a browser, and only its
+        // usual form is kept (browsers rewrite `127.1` or `0x7f.0.0.1`, so those never match).
+        let last = host.rsplit('.').next().unwrap_or_default();
+        if (last.starts_with("0x")
+            || (!last.is_empty() && last.chars().all(|c| c.is_ascii_digit())))
+            && host.parse::<std::net::Ipv4Addr>().is_err()
+        {
+            return None;
+        }
         let name_ok = !host.is_empty()
             && (host.starts_with('[')
                 || host.split('.').all(|label| {
@@ -173,6 +187,8 @@ mod tests {
             ("http://localhost:80", "http://localhost"),
             ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
             ("http://[::1]:3000", "http://[::1]:3000"),
+            ("http://[0:0:0:0:0:0:0:1]:3000", "http://[::1]:3000"),
+            ("https://[2001:0DB8:0:0::1]", "https://[2001:db8::1]"),
             (" https://a-b.example ", "https://a-b.example"),
         ] {
             assert_eq!(canonical(given).as_deref(), Some(kept), "{given}");
@@ -187,6 +203,11 @@ mod tests {
             "https://a..example",
             "https://-a.example",
             "https://[zz]",
+            "https://[::ffff:127.0.0.1]",
+            "https://127.1",
+            "https://0x7f.0.0.1",
+            "https://127.0.0.0x1",
+            "https://1.2.3.4.5",
             "https://a.example/path",
             "https://user@a.example",
             "ftp://a.example",

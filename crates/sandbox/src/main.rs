@@ -193,7 +193,7 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .map(|o| o.trim())
         .filter(|o| !o.is_empty())
-        .map(|o| match Origin::parse(o) {
+        .map(|o| match Origin::canonical(o) {
             Some(origin) => Ok(origin.to_string()),
             None => bail!("--allow-origin {o:?} is not an origin like https://host.example"),
         })

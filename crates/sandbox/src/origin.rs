@@ -1,6 +1,7 @@
 //! Host origins: which windows may embed a flow and receive its window messages (DESIGN.md
-//! "Window messages"). An origin is the model's [`Origin`] (`scheme://host[:port]`; the only
-//! normalisation is dropping one trailing slash, then origins compare exactly). The allowed embedders are the app's list,
+//! "Window messages"). An origin is the model's [`Origin`] (`scheme://host[:port]`; listed ones
+//! are kept as browsers write them, [`Origin::canonical`], then origins compare exactly). The
+//! allowed embedders are the app's list,
 //! the server's extra origins and, only while the server's own public URL is loopback, every
 //! loopback origin ([`Config::loopback_may_embed`]), so local hosts work without configuration
 //! but a deployed server never trusts a page on its visitor's machine (issue 8). The two checks

@@ -140,12 +140,14 @@ pub(crate) async fn record_step_completed(
         )
         .await?
         {
-            record_flow_updated(&mut tx, config, flow_id, now).await?;
             // With the completion or not at all: a session left uncapped could be kept alive
-            // for hours (store::sessions::keep_alive).
+            // for hours (store::sessions::keep_alive). Before the event: on PostgreSQL the
+            // locks are then taken flow, sessions, event counter, the order sign-in takes
+            // sessions and counter in, so the two never wait on each other in a cycle.
             if flow_state.is_complete() {
                 end_sessions_soon(&mut tx, flow_id, now).await?;
             }
+            record_flow_updated(&mut tx, config, flow_id, now).await?;
             tx.commit().await?;
             FlowCache::of(db).invalidate(flow_id);
             wake();
