@@ -98,6 +98,18 @@ fn quick_retries() -> WebhookSettings {
     }
 }
 
+/// A balance transfer of `amount` cents to `user`'s wallet through the host API (negative: the
+/// app's money to the user); its `transfer.updated` event is what most tests here deliver.
+async fn credit(app: &TestApp, user: &Value, amount: i64) -> Value {
+    ok(app
+        .post(
+            "/api/v2/transfers",
+            Auth::App,
+            json!({"amount": amount, "user_id": user["id"]}),
+        )
+        .await)
+}
+
 async fn create_hook(app: &TestApp, url: &str, events: Value) -> Value {
     ok(app
         .post(
@@ -344,13 +356,7 @@ mod endpoints {
         // An event of the default app is not the other app's to read or resend.
         app.create_user().await;
         let user = ok(app.post("/api/v2/users", Auth::App, bob()).await);
-        ok(app
-            .post(
-                "/api/v2/transfers",
-                Auth::App,
-                json!({"amount": -100, "user_id": user["id"]}),
-            )
-            .await);
+        credit(&app, &user, -100).await;
         let event = &events_of(&app, "transfer.updated").await[0];
         let event_id = event["id"].as_str().unwrap();
         assert!(event_id.starts_with("evt_"));
@@ -657,13 +663,7 @@ mod events {
         let app = TestApp::new().await;
         let user = app.create_user().await;
         for _ in 0..3 {
-            ok(app
-                .post(
-                    "/api/v2/transfers",
-                    Auth::App,
-                    json!({"amount": -100, "user_id": user["id"]}),
-                )
-                .await);
+            credit(&app, &user, -100).await;
         }
         let first = ok(app.get("/api/v2/events?limit=2", Auth::App).await);
         assert_eq!(first["has_more"], true);
@@ -704,13 +704,7 @@ mod delivery {
         let hook = create_hook(&app, &receiver.url, json!([])).await;
         let id = hook["id"].as_str().unwrap();
         let user = app.create_user().await;
-        ok(app
-            .post(
-                "/api/v2/transfers",
-                Auth::App,
-                json!({"amount": -100, "user_id": user["id"]}),
-            )
-            .await);
+        credit(&app, &user, -100).await;
         let got = receiver.next().await;
         got.verify(hook["secret"].as_str().unwrap());
         assert_eq!(receiver.requests.load(Ordering::SeqCst), 3);
@@ -744,13 +738,7 @@ mod delivery {
         let hook = create_hook(&app, &receiver.url, json!([])).await;
         let id = hook["id"].as_str().unwrap();
         let user = app.create_user().await;
-        ok(app
-            .post(
-                "/api/v2/transfers",
-                Auth::App,
-                json!({"amount": -100, "user_id": user["id"]}),
-            )
-            .await);
+        credit(&app, &user, -100).await;
         let log = delivery_log_of(&app, id, 3).await;
         assert_eq!(log["data"][0]["succeeded"], false);
         assert_eq!(log["data"][0]["next_retry"], Value::Null);
@@ -779,13 +767,7 @@ mod delivery {
         let session = app.create_session(&flow["id"], None).await;
         let token = session["token"].as_str().unwrap();
         let user = app.create_user().await;
-        ok(app
-            .post(
-                "/api/v2/transfers",
-                Auth::App,
-                json!({"amount": -100, "user_id": user["id"]}),
-            )
-            .await);
+        credit(&app, &user, -100).await;
         ok(app
             .post_empty("/api/flow/steps/redirect/complete", Auth::Bearer(token))
             .await);
@@ -852,13 +834,7 @@ mod delivery {
         let mut receiver = Receiver::start(0).await;
         create_hook(&app, &receiver.url, json!(["transfer.updated"])).await;
         let user = app.create_user().await;
-        ok(app
-            .post(
-                "/api/v2/transfers",
-                Auth::App,
-                json!({"amount": -2_000, "user_id": user["id"]}),
-            )
-            .await);
+        credit(&app, &user, -2_000).await;
         assert_eq!(receiver.next().await.json()["type"], "transfer.updated");
         // No more than eight of theirs were sent, none has ended.
         assert!(taken.try_recv().is_err(), "more than 8 in flight");
@@ -1208,13 +1184,7 @@ mod sealed_secrets {
         holds_none_of(&stored_secret(&app, &hook["id"]).await, &new_secret);
 
         let user = app.create_user().await;
-        ok(app
-            .post(
-                "/api/v2/transfers",
-                Auth::App,
-                json!({"amount": -2_000, "user_id": user["id"]}),
-            )
-            .await);
+        credit(&app, &user, -2_000).await;
         receiver.next().await.verify(&new_secret);
     }
 
