@@ -309,6 +309,7 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::Date => t!(rule_date, label),
         Rule::NotInFuture => t!(rule_not_in_future, label),
         Rule::InFuture => t!(rule_in_future, label),
+        Rule::AtMostDaysAhead { max } => t!(rule_at_most_days_ahead, label, max),
         Rule::After { year } => t!(rule_after, label, year),
         Rule::MinAge { years } => t!(rule_min_age, label, years),
         Rule::TinDigits => t!(rule_tin_digits, label),

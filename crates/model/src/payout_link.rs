@@ -18,6 +18,10 @@ use uuid::Uuid;
 /// How long a link stays claimable when its request gives no `expires_at`: 30 days.
 pub const DEFAULT_LINK_DAYS: i64 = 30;
 
+/// The furthest a link's `expires_at` may lie ahead: 365 days. Money set aside for a link
+/// stays out of the app's wallet until then.
+pub const MAX_LINK_DAYS: u16 = 365;
+
 /// The longest memo or description, in characters.
 pub const LINK_TEXT_MAX_CHARS: usize = 500;
 
@@ -165,8 +169,8 @@ pub struct NewPayoutLink {
     /// but for a redirect.
     #[serde(default)]
     pub additional_steps: Vec<Step>,
-    /// Until when the link may be claimed; 30 days from creation when absent. Unclaimed by
-    /// then, it expires and its money returns to the app's wallet.
+    /// Until when the link may be claimed (at most 365 days ahead); 30 days from creation when
+    /// absent. Unclaimed by then, it expires and its money returns to the app's wallet.
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
     /// The same key and body answer the same link; the key with another body is a 409.

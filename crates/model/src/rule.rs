@@ -99,6 +99,11 @@ pub enum Rule {
     NotInFuture,
     /// A time that must lie ahead (a payout link's `expires_at`).
     InFuture,
+    /// A time more than `max` days ahead (a payout link's `expires_at`).
+    AtMostDaysAhead {
+        /// Most days ahead.
+        max: u16,
+    },
     /// A date in or before `year`.
     After {
         /// The year the date must come after.
@@ -461,6 +466,7 @@ impl fmt::Display for Rule {
             Rule::Date => f.write_str("must be a date like 1990-04-25"),
             Rule::NotInFuture => f.write_str("must not be in the future"),
             Rule::InFuture => f.write_str("must be in the future"),
+            Rule::AtMostDaysAhead { max } => write!(f, "must be at most {max} days ahead"),
             Rule::After { year } => write!(f, "must be after {year}"),
             Rule::MinAge { years } => write!(f, "must be at least {years} years ago"),
             Rule::TinDigits => f.write_str("must be 9 digits, like 123-45-6789"),
@@ -634,6 +640,7 @@ impl WireRule {
             "date" => Rule::Date,
             "not_in_future" => Rule::NotInFuture,
             "in_future" => Rule::InFuture,
+            "at_most_days_ahead" => Rule::AtMostDaysAhead { max: num(w.max)? },
             "after" => Rule::After { year: num(w.year)? },
             "min_age" => Rule::MinAge {
                 years: num(w.years)?,
@@ -864,6 +871,7 @@ mod tests {
             Rule::Date,
             Rule::NotInFuture,
             Rule::InFuture,
+            Rule::AtMostDaysAhead { max: 7 },
             Rule::After { year: 7 },
             Rule::MinAge { years: 7 },
             Rule::TinDigits,

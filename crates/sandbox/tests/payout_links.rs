@@ -234,6 +234,17 @@ async fn bad_requests_name_the_field_and_store_nothing() {
     )
     .await
     .assert_invalid_field("expires_at");
+    // At most a year ahead: further, the money would sit aside for years, and past year 9999
+    // (the last day with a timezone west of UTC) its answer would not be RFC 3339.
+    for too_far in [
+        (Utc::now() + Duration::days(366)).to_rfc3339(),
+        "9999-12-31T23:59:59-01:00".to_owned(),
+    ] {
+        let rule = create(&app, json!({"amount": 100, "expires_at": too_far}))
+            .await
+            .assert_invalid_rule("expires_at");
+        assert_eq!(rule, json!({"code": "at_most_days_ahead", "max": 365}));
+    }
     create(
         &app,
         json!({"amount": 100, "user_id": "00000000-0000-0000-0000-000000000000"}),

@@ -42,7 +42,7 @@ use payout_model::money::{
 };
 use payout_model::payout_link::{
     Delivery, LinkOffer, MessageChannel, NewPayoutLink, PayoutLink, PayoutLinkStatus,
-    SandboxMessage, DEFAULT_LINK_DAYS,
+    SandboxMessage, DEFAULT_LINK_DAYS, MAX_LINK_DAYS,
 };
 use payout_model::webhook::EventType;
 use payout_model::{NewFlow, Reason, Rule, StepName};
@@ -95,6 +95,12 @@ pub(crate) async fn create_link(
         .unwrap_or(now + Duration::days(DEFAULT_LINK_DAYS));
     if expires_at <= now {
         return Err(Error::broke("expires_at", Rule::InFuture));
+    }
+    if expires_at > now + Duration::days(MAX_LINK_DAYS.into()) {
+        return Err(Error::broke(
+            "expires_at",
+            Rule::AtMostDaysAhead { max: MAX_LINK_DAYS },
+        ));
     }
     let fee_party = match new.payout_fee_party {
         Some(party) => party,
