@@ -776,19 +776,19 @@ mod delivery {
         assert_eq!(flows_only.requests.load(Ordering::SeqCst), 1);
     }
 
-    /// Review: the worker delivered a batch of 16 and claimed the next only once all had
-    /// ended, so an app whose receiver hangs held up every app's deliveries for the timeout.
-    /// Now an app has at most 8 attempts in flight, and a free slot is taken as soon as an
-    /// attempt ends: another app's delivery goes out while the hanging ones still hang.
-    #[tokio::test]
-    async fn an_app_whose_receiver_hangs_does_not_hold_up_another_apps_deliveries() {
-        let app = TestApp::with_webhooks(WebhookSettings {
+    /// Settings under which a hanging receiver's attempts stay in flight for the whole test.
+    fn hang_settings() -> WebhookSettings {
+        WebhookSettings {
             retries: vec![Duration::ZERO],
             timeout: Duration::from_secs(120),
             ..WebhookSettings::default()
-        })
-        .await;
-        // A receiver that takes connections and never answers; each one it takes is counted.
+        }
+    }
+
+    /// Makes a second app whose endpoint takes connections and never answers, gives it 20
+    /// `app.updated` events and waits until 8 attempts hang. Answers the app and a channel that
+    /// counts every further connection the receiver takes.
+    async fn app_with_eight_hanging(app: &TestApp) -> (Value, mpsc::UnboundedReceiver<usize>) {
         let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let hanging_url = format!("http://{}/hook", hanging.local_addr().unwrap());
         let (took, mut taken) = mpsc::unbounded_channel();
@@ -822,15 +822,25 @@ mod delivery {
                 )
                 .await);
         }
-        // Eight of theirs are in flight…
         while tokio::time::timeout(Duration::from_secs(20), taken.recv())
             .await
             .expect("the hanging receiver was not called")
             .unwrap()
             < 8
         {}
+        (second, taken)
+    }
 
-        // …and the default app's delivery goes out meanwhile.
+    /// Review: the worker delivered a batch of 16 and claimed the next only once all had
+    /// ended, so an app whose receiver hangs held up every app's deliveries for the timeout.
+    /// Now an app has at most 8 attempts in flight, and a free slot is taken as soon as an
+    /// attempt ends: another app's delivery goes out while the hanging ones still hang.
+    #[tokio::test]
+    async fn an_app_whose_receiver_hangs_does_not_hold_up_another_apps_deliveries() {
+        let app = TestApp::with_webhooks(hang_settings()).await;
+        let (second, mut taken) = app_with_eight_hanging(&app).await;
+
+        // The default app's delivery goes out meanwhile.
         let mut receiver = Receiver::start(0).await;
         create_hook(&app, &receiver.url, json!(["transfer.updated"])).await;
         let user = app.create_user().await;
@@ -838,12 +848,41 @@ mod delivery {
         assert_eq!(receiver.next().await.json()["type"], "transfer.updated");
         // No more than eight of theirs were sent, none has ended.
         assert!(taken.try_recv().is_err(), "more than 8 in flight");
+        let theirs = Auth::Basic(
+            second["client_id"].as_str().unwrap(),
+            second["api_key"].as_str().unwrap(),
+        );
         let hooks = ok(app.get("/api/v2/webhooks", theirs).await);
         let id = hooks["data"][0]["id"].as_str().unwrap();
         let log = ok(app
             .get(&format!("/api/v2/webhooks/{id}/deliveries"), theirs)
             .await);
         assert_eq!(log["data"], json!([]));
+    }
+
+    /// Review: an app's cap of 8 in flight is counted from the database's leases, not per
+    /// worker, so two sandbox processes on one database (here two workers, each with its own
+    /// state) keep a hanging receiver to 8 connections together, not 8 each.
+    #[tokio::test]
+    async fn two_workers_on_one_database_keep_an_app_to_eight_in_flight_together() {
+        let app = TestApp::with_webhooks(hang_settings()).await;
+        let no_assets = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-dist");
+        let _second_process = TestApp::webhooks_over(
+            app.db.clone(),
+            payout_sandbox::Config::new(support::PUBLIC_URL, no_assets)
+                .with_webhooks(hang_settings()),
+        );
+        let (_, mut taken) = app_with_eight_hanging(&app).await;
+        // Each delivery of the default app's below wakes both workers, and each claim of either
+        // would take more of the hanging app's deliveries if its cap were its own.
+        let mut receiver = Receiver::start(0).await;
+        create_hook(&app, &receiver.url, json!(["transfer.updated"])).await;
+        let user = app.create_user().await;
+        for _ in 0..4 {
+            credit(&app, &user, -100).await;
+            assert_eq!(receiver.next().await.json()["type"], "transfer.updated");
+        }
+        assert!(taken.try_recv().is_err(), "more than 8 in flight");
     }
 }
 
