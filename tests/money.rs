@@ -55,6 +55,7 @@ fn wallet(amount: i64, withdrawable_amount: i64) -> FlowWallet {
         minimum_payout: payout_model::money::DEFAULT_MIN_FLOW_PAYOUT,
         payout_block: None,
         payout_link: None,
+        payout: None,
     }
 }
 
@@ -1634,6 +1635,60 @@ async fn reload_resumes_the_confirmed_attempt_with_its_key() {
         "$25.00 was sent to PayPal · ada@example.com."
     );
     assert_eq!(stored_attempt(), None);
+}
+
+/// Review: a user who reloaded after the payout's answer, before Continue, found "Nothing to
+/// pay out yet" and no way to finish the flow. The step now shows the payout that stands, and
+/// its Continue records the step; nothing is sent again.
+#[wasm_bindgen_test]
+async fn a_reload_after_the_payout_shows_it_and_continue_finishes() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("completed", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    drop(m);
+
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the payout again", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(&m.root, "payout-status-text"),
+        "$100.00 was sent to PayPal · ada@example.com."
+    );
+    assert!(find(&m.root, "payout-amount").is_none(), "no second payout");
+    click(&m.root, "payout-continue");
+    until("advance", || !m.seen.advanced.borrow().is_empty()).await;
+    assert_eq!(server.count("create_flow_payout"), 1);
+    assert_eq!(server.count("POST /api/flow/steps/payout/complete"), 1);
+}
+
+/// Review: a send answered 401 (the session expired meanwhile, maybe after an earlier send
+/// went through) forgot the attempt, so after signing in again the step could not tell
+/// whether the user had been paid. The attempt is kept, to be resent with its key.
+#[wasm_bindgen_test]
+async fn an_expired_session_on_send_keeps_the_attempt() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    server.fail_next(
+        "create_flow_payout",
+        Fail::Refuse(ApiFailure::Api(ApiError::new(
+            ErrorCode::SessionExpired,
+            "session expired",
+        ))),
+    );
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("the retry", || find(&m.root, "payout-retry").is_some()).await;
+    let sent = server.payouts.borrow()[0].idempotency_key.clone();
+    assert_eq!(stored_attempt().map(|a| a.key), Some(sent));
 }
 
 #[wasm_bindgen_test]

@@ -258,6 +258,7 @@ impl FakeServer {
                 minimum_payout: DEFAULT_MIN_FLOW_PAYOUT,
                 payout_block: None,
                 payout_link: None,
+                payout: None,
             })),
             methods: RefCell::default(),
             banks: RefCell::default(),
@@ -463,7 +464,20 @@ impl FakeServer {
             "run_background_check" => self.run_background_check(json_body(request)?),
             "get_flow_wallet" => {
                 self.permit(FlowAction::ReadWallet)?;
-                Ok(Response::json(&self.wallet.get()))
+                // The flow's latest payout that stands, as the sandbox answers it.
+                let payout = self.transfers.borrow().iter().rev().find_map(|(_, t)| {
+                    let undone = matches!(
+                        t.status,
+                        TransferStatus::Failed
+                            | TransferStatus::Canceled
+                            | TransferStatus::Reversed
+                    );
+                    (!undone).then(|| t.clone())
+                });
+                Ok(Response::json(&FlowWallet {
+                    payout,
+                    ..self.wallet.get()
+                }))
             }
             "get_flow_transfer" => self.get_transfer(&param()),
             "list_flow_payout_methods" => {

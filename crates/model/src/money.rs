@@ -53,6 +53,12 @@ pub struct FlowWallet {
     /// memo; the payout pays exactly that amount (issue 11). Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payout_link: Option<crate::payout_link::LinkOffer>,
+    /// The latest payout the user made through this flow, unless it failed, was canceled or
+    /// was reversed: the step's work is done, and the step shows its status and Continue
+    /// rather than the form (after a reload, or a new session, before Continue). Absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout: Option<Transfer>,
 }
 
 /// Why a user cannot pay out through a flow. Says nothing of the details: the step shows a

@@ -1354,22 +1354,26 @@ pub(crate) fn push_reportable_payouts(
     )
 }
 
-/// Whether user `user_id` made a payout through flow `flow_id` (the payout step's work,
+/// The latest payout user `user_id` made through flow `flow_id` (the payout step's work,
 /// issue 4) that still stands: one failed, canceled or reversed gave its money back.
-pub(crate) async fn payout_made_in_flow(
-    db: &Db,
+pub(crate) async fn standing_flow_payout(
+    conn: &mut AnyConnection,
     flow_id: Uuid,
     user_id: Uuid,
-) -> Result<bool, Error> {
-    let payout: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM transfers WHERE flow_id = $1 AND user_id = $2 AND kind = 'payout' \
-         AND status NOT IN ('failed', 'canceled', 'reversed') LIMIT 1",
-    )
+) -> Result<Option<Transfer>, Error> {
+    let row: Option<TransferRow> = sqlx::query_as(&format!(
+        "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE flow_id = $1 AND user_id = $2 \
+         AND kind = 'payout' AND status NOT IN ('failed', 'canceled', 'reversed') \
+         ORDER BY seq DESC LIMIT 1"
+    ))
     .bind(flow_id.to_string())
     .bind(user_id.to_string())
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(payout.is_some())
+    match row {
+        Some(row) => Ok(load_transfers(conn, vec![row]).await?.pop()),
+        None => Ok(None),
+    }
 }
 
 /// A `transfers` row as stored.

@@ -1906,7 +1906,7 @@ mod flow {
         assert_eq!(
             wallet,
             json!({"amount": 3_000, "withdrawable_amount": 2_000,
-                   "minimum_payout": 100, "payout_block": null})
+                   "minimum_payout": 100, "payout_block": null, "payout": pending})
         );
         let res = flow_payout(
             &app,
@@ -2059,6 +2059,47 @@ mod flow {
             )
             .await);
         assert_eq!(host["completed_steps"], json!(["payout"]));
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    /// Review: a user who reloaded (or signed in again) after paying out and before Continue
+    /// found the form and nothing to pay, with no way to finish. The wallet now says which
+    /// payout of this flow stands, so the step shows it and its Continue.
+    #[tokio::test]
+    async fn the_wallet_answers_the_payout_that_stands_in_this_flow() {
+        let app = TestApp::new().await;
+        let (user, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        fund(&app, &user, 1_000).await;
+        let method = add_method(&app, &user, ach()).await;
+        let wallet = || async { ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await) };
+        assert_eq!(wallet().await.get("payout"), None);
+        // A payout the host made is not the flow's.
+        ok(payout(
+            &app,
+            json!({"user_id": user, "amount": 100, "platform": "ach"}),
+        )
+        .await);
+        assert_eq!(wallet().await.get("payout"), None);
+        let made = ok(flow_payout(
+            &app,
+            &token,
+            json!({"amount": 300, "payout_method_id": id_of(&method), "idempotency_key": "k"}),
+        )
+        .await);
+        let shown = wallet().await;
+        assert_eq!(shown["payout"], made);
+        assert_eq!(shown["payout"]["status"], "pending");
+        // Canceled, it no longer does the step's work: the form is back.
+        ok(app
+            .post_empty(
+                &format!("/api/v2/transfers/{}/cancel", id_of(&made)),
+                Auth::App,
+            )
+            .await);
+        assert_eq!(wallet().await.get("payout"), None);
+        complete(&app, &token, "payout")
+            .await
+            .assert_error(409, "conflict");
         assert_ledger_invariants(&app.db).await;
     }
 

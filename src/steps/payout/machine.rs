@@ -75,6 +75,9 @@ pub enum Event {
     LoadFailed(ApiFailure),
     /// Fetched; with the attempt confirmed before a reload, if one is stored.
     Loaded(Option<Payout>),
+    /// Fetched, and a payout of this flow already stands (made before a reload, or in an
+    /// earlier session, and Continue not pressed since): its status, and its method if known.
+    Made(Transfer, Option<PayoutMethod>),
     /// The user may not pay out (the wallet's `payout_block`, or a 403 `payout_blocked`).
     Blocked,
     /// The form checked out: review this payout.
@@ -130,17 +133,14 @@ pub fn next(stage: &Stage, event: Event) -> Option<(Stage, Vec<Effect>)> {
         (Stage::Loading, Event::Loaded(Some(payout))) => {
             Some((Stage::Sending(payout.clone()), vec![Send(payout)]))
         }
+        (Stage::Loading, Event::Made(transfer, method)) => status(transfer, method, vec![]),
         (Stage::Form, Event::Reviewed(payout)) => Some((Stage::Review(payout), vec![])),
         (Stage::Review(_), Event::Back) => Some((Stage::Form, vec![FocusAmount])),
         (Stage::Review(payout), Event::Confirm) | (Stage::SendFailed(payout, _), Event::Retry) => {
             Some((Stage::Sending(payout.clone()), vec![Send(payout.clone())]))
         }
         (Stage::Sending(payout), Event::Paid(transfer)) => {
-            let mut effects = vec![ForgetAttempt];
-            if !transfer.status.is_final() {
-                effects.push(Watch(transfer.id));
-            }
-            Some((Stage::Status(transfer, payout.method.clone()), effects))
+            status(transfer, payout.method.clone(), vec![ForgetAttempt])
         }
         (Stage::Sending(payout), Event::Unconfirmed(message)) => {
             Some((Stage::SendFailed(payout.clone(), message), vec![]))
@@ -157,6 +157,18 @@ pub fn next(stage: &Stage, event: Event) -> Option<(Stage, Vec<Effect>)> {
         }
         _ => None,
     }
+}
+
+/// The status screen of `transfer` after `effects`, watching it while it is pending.
+fn status(
+    transfer: Transfer,
+    method: Option<PayoutMethod>,
+    mut effects: Vec<Effect>,
+) -> Option<(Stage, Vec<Effect>)> {
+    if !transfer.status.is_final() {
+        effects.push(Effect::Watch(transfer.id));
+    }
+    Some((Stage::Status(transfer, method), effects))
 }
 
 /// What the status screen says about `status`.
@@ -278,6 +290,20 @@ mod tests {
             Event::Refreshed(transfer(TransferStatus::Completed)),
         );
         assert_eq!(done.pending_transfer(), None);
+    }
+
+    #[test]
+    fn a_payout_made_before_shows_its_status_and_a_pending_one_is_watched() {
+        let pending = transfer(TransferStatus::Pending);
+        let (stage, effects) = next(&Stage::Loading, Event::Made(pending.clone(), None)).unwrap();
+        assert_eq!(stage, Stage::Status(pending.clone(), None));
+        assert_eq!(effects, vec![Effect::Watch(pending.id)]);
+        let done = transfer(TransferStatus::Completed);
+        let (stage, effects) = next(&Stage::Loading, Event::Made(done.clone(), None)).unwrap();
+        assert_eq!(stage, Stage::Status(done.clone(), None));
+        assert_eq!(effects, vec![]);
+        // Only as what loading found.
+        assert_eq!(next(&Stage::Form, Event::Made(done, None)), None);
     }
 
     #[test]

@@ -22,7 +22,10 @@
 //! - Confirm is ignored while a request is in flight (double-click safe: the machine takes
 //!   Confirm only on the review screen);
 //! - a refusal (4xx: the server made no payout) ends the attempt: its error lands on the
-//!   amount or method field, and the next review makes a new key.
+//!   amount or method field, and the next review makes a new key; but a 401 (the session
+//!   expired) keeps it, for the step to resend after the user signs in again;
+//! - a payout of this flow that stands (the wallet's `payout`: answered before a reload, or in
+//!   an earlier session) is shown with its Continue instead of the form.
 //!
 //! **Minimum and block** (issue 8): the amount must reach the flow's `minimum_payout`, checked
 //! here with the sandbox's wording. A user the flow may not pay (`payout_block`, or a payout
@@ -41,6 +44,7 @@ use crate::context::{use_services, FlowServices};
 use crate::forms::{amount_input, check_amount, field, quote, Reason, Rejected};
 use crate::i18n::{failure_details, localized, step_title};
 use crate::requests::Sender;
+use crate::router::ErrorKind;
 use crate::t;
 use crate::ui::{focus_id_soon, focus_within, ErrorAlert, LoadingLine, ScreenCard};
 use leptos::html;
@@ -162,6 +166,7 @@ impl Step {
             Loaded::Ready(wallet, list) => (wallet, list),
         };
         let form = self.form;
+        let made = wallet.payout.clone();
         // A payout link pays exactly its amount (issue 11): there is no amount to type.
         let link_amount = wallet.payout_link.as_ref().map(|link| link.amount);
         let withdrawable = wallet.withdrawable_amount;
@@ -190,7 +195,19 @@ impl Step {
                 quote,
             }
         });
-        self.dispatch(Event::Loaded(stored));
+        // A payout of this flow that stands (its answer came before a reload, or in an earlier
+        // session) did the step's work: its status and Continue, not a second payout. An
+        // attempt still stored is resent first; the server answers it as the same payout.
+        match (stored, made) {
+            (None, Some(made)) => {
+                let method = list
+                    .iter()
+                    .find(|m| made.external_data.account_id == Some(m.id.to_string()))
+                    .cloned();
+                self.dispatch(Event::Made(made, method));
+            }
+            (stored, _) => self.dispatch(Event::Loaded(stored)),
+        }
     }
 
     fn send(&self, payout: Payout) {
@@ -204,7 +221,15 @@ impl Step {
                 Err(f) if f.api_error().map(|e| e.code) == Some(ErrorCode::PayoutBlocked) => {
                     Event::Blocked
                 }
-                Err(f) if f.may_have_happened() => Event::Unconfirmed(f),
+                // An expired session's 401 looked at nothing, but the send before it may have
+                // been made: the attempt is kept, and the step resends it with its key once the
+                // user has signed in again.
+                Err(f)
+                    if f.may_have_happened()
+                        || ErrorKind::from_failure(&f) == ErrorKind::SessionExpired =>
+                {
+                    Event::Unconfirmed(f)
+                }
                 Err(failure) => {
                     this.show_refusal(&failure);
                     Event::Refused

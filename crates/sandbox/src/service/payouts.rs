@@ -15,8 +15,8 @@ use crate::db::{Answers, Batch, Db, ValueAt};
 use crate::error::Error;
 use crate::ledger::{
     app_account, create_transfer, create_transfer_then, fees_account, hold_account,
-    insufficient_funds, load_transfer, push_reportable_payouts, rail_account, user_account,
-    user_wallet, Move, ReportingLimit, TransferDraft, UserWalletAt,
+    insufficient_funds, load_transfer, push_reportable_payouts, rail_account, standing_flow_payout,
+    user_account, user_wallet, Move, ReportingLimit, TransferDraft, UserWalletAt,
 };
 use crate::secret::random_alphanumeric;
 use crate::service::payout_links::{claimed_link, link_offer, mark_paid_after};
@@ -116,9 +116,10 @@ pub(crate) async fn host_payout(
 
 /// What the flow's payout step reads of the signed-in `user` (`GET /api/flow/wallet`, issue
 /// 8): their wallet, the app's flow payout minimum, why they may not pay out, if they may not,
-/// and in a payout link's flow they claimed, what the link pays (issue 11). One batch (issue
-/// 10): the minimum, the block and the wallet read together, and the flow's link; the app's
-/// name is read only for a link the user claimed.
+/// in a payout link's flow they claimed, what the link pays (issue 11), and the payout they
+/// already made through this flow, if one stands (a reload after paying out shows it). One
+/// batch (issue 10): the minimum, the block and the wallet read together, and the flow's link;
+/// then the standing payout; the app's name is read only for a link the user claimed.
 pub(crate) async fn flow_wallet(db: &Db, user: &FlowUser) -> Result<FlowWallet, Error> {
     let mut conn = db.acquire().await?;
     let mut reads = Batch::new(&conn);
@@ -127,6 +128,7 @@ pub(crate) async fn flow_wallet(db: &Db, user: &FlowUser) -> Result<FlowWallet, 
     let wallet = UserWalletAt::push(&mut reads, user.user_id);
     let link = push_of_flow(&mut reads, user.flow_id);
     let read = reads.run(&mut conn).await?;
+    let payout = standing_flow_payout(&mut conn, user.flow_id, user.user_id).await?;
     drop(conn);
     let wallet = wallet.wallet(&read)?;
     let payout_link = match LinkRow::found_in(read.get(link)?)? {
@@ -139,6 +141,7 @@ pub(crate) async fn flow_wallet(db: &Db, user: &FlowUser) -> Result<FlowWallet, 
         minimum_payout: min_flow_payout_in(&read, minimum)?,
         payout_block: payout_block_in(&read, block)?,
         payout_link,
+        payout,
     })
 }
 

@@ -7,7 +7,7 @@ use crate::auth::FlowUser;
 use crate::config::Config;
 use crate::db::{parse_stored_id, Db};
 use crate::error::Error;
-use crate::ledger::payout_made_in_flow;
+use crate::ledger::standing_flow_payout;
 use crate::service::payout_links::payee_phone_hint;
 use crate::service::payouts::compliance_due;
 use crate::store::bank_accounts::has_bank_account;
@@ -202,7 +202,12 @@ async fn check_step_done(db: &Db, user: &FlowUser, step: StepName) -> Result<(),
     let done = match step {
         StepName::ManagePayouts => has_payout_method(db, user.user_id).await?,
         StepName::ManagePayments => has_bank_account(db, user.user_id).await?,
-        StepName::Payout => payout_made_in_flow(db, user.flow_id, user.user_id).await?,
+        StepName::Payout => {
+            let mut conn = db.acquire().await?;
+            standing_flow_payout(&mut conn, user.flow_id, user.user_id)
+                .await?
+                .is_some()
+        }
         _ => true,
     };
     if done {
