@@ -1731,6 +1731,23 @@ mod flow {
         let (details, accounts) = stored().await;
         assert!(!details.contains("123456789"), "{details}");
         assert_eq!(accounts, ["6789"]);
+
+        // Review: a short number's kept tail (3 of 6 digits) was cut again at every start,
+        // `456`, then `6`, then nothing. Tails stay as they are, however often it opens.
+        let short = json!({"platform": "ach", "routing_number": "011000015",
+                           "account_number": "123456", "account_type": "checking"});
+        let method = add_method(&app, &user, short).await;
+        assert_eq!(method["account"], "••••456");
+        for _ in 0..2 {
+            payout_sandbox::connect(&url).await.unwrap();
+        }
+        let shown: Vec<Value> = methods(&app, &user).await;
+        let accounts: Vec<&str> = shown
+            .iter()
+            .map(|m| m["account"].as_str().unwrap())
+            .collect();
+        assert_eq!(accounts, ["••••6789", "••••456"]);
+        assert_eq!(stored().await.1, ["6789"]);
     }
 
     /// A short account number (4 digits are allowed) shows at most half of its digits, in the

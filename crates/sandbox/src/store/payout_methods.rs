@@ -274,33 +274,30 @@ pub(crate) async fn make_default(
     Ok(list)
 }
 
-/// Cuts every stored bank account number (of payout methods and of bank accounts) to its last
-/// four digits: rows written before only those were kept. Run as the database opens
-/// ([`crate::db::connect_with`]); how many rows it cut.
+/// Cuts every stored bank account number (of payout methods and of bank accounts) that is
+/// still whole to what [`payout_model::shown_tail`] keeps: rows written before only the tail was
+/// kept. Run as the database opens ([`crate::db::connect_with`]); how many rows it cut.
+///
+/// A number of four characters or fewer is a tail already kept and is left as it is: cutting a
+/// tail again would wear it away a little more at every start (a 4-digit number kept as `21`
+/// became `1`, then nothing). A whole number of four digits stored before tails were halved
+/// cannot be told from a kept tail, and stays.
 pub(crate) async fn keep_last4_only(db: &Db) -> Result<u64, Error> {
     // Read first, without the write lock: almost always there is nothing to cut.
-    let uncut: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 WHERE EXISTS (SELECT 1 FROM payout_methods WHERE platform = 'ach' AND \
-         details NOT LIKE '%\"account_number\":\"____\"%') \
-         OR EXISTS (SELECT 1 FROM bank_accounts WHERE length(account_number) > 4)",
+    let mut conn = db.acquire().await?;
+    let whole = whole_account_numbers(&mut conn).await?;
+    let uncut_accounts: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 WHERE EXISTS (SELECT 1 FROM bank_accounts WHERE length(account_number) > 4)",
     )
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?;
-    if uncut.is_none() {
+    drop(conn);
+    if whole.is_empty() && uncut_accounts.is_none() {
         return Ok(0);
     }
     let mut tx = begin_write(db).await?;
-    // A stored number of four characters is already cut (serde_json writes no spaces).
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, details FROM payout_methods WHERE platform = 'ach' \
-         AND details NOT LIKE '%\"account_number\":\"____\"%'",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
     let mut cut = 0;
-    for (id, details) in rows {
-        let stored: NewPayoutMethod = serde_json::from_str(&details)
-            .map_err(|e| Error::Internal(format!("stored payout method details: {e}")))?;
+    for (id, stored) in whole_account_numbers(&mut tx).await? {
         sqlx::query("UPDATE payout_methods SET details = $1 WHERE id = $2")
             .bind(to_json_text(&normalized(stored))?)
             .bind(&id)
@@ -318,6 +315,28 @@ pub(crate) async fn keep_last4_only(db: &Db) -> Result<u64, Error> {
     // The whole numbers live on in freed space until it is reused.
     crate::db::rewrite_freed_space(db, "payout_methods, bank_accounts").await;
     Ok(cut + accounts.rows_affected())
+}
+
+/// The ACH payout methods whose stored account number is longer than a kept tail (four
+/// characters): numbers stored whole, with their rows' ids.
+async fn whole_account_numbers(
+    conn: &mut AnyConnection,
+) -> Result<Vec<(String, NewPayoutMethod)>, Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, details FROM payout_methods WHERE platform = 'ach'")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut whole = Vec::new();
+    for (id, details) in rows {
+        let stored: NewPayoutMethod = serde_json::from_str(&details)
+            .map_err(|e| Error::Internal(format!("stored payout method details: {e}")))?;
+        if let NewPayoutMethod::Ach { account_number, .. } = &stored {
+            if account_number.chars().count() > 4 {
+                whole.push((id, stored));
+            }
+        }
+    }
+    Ok(whole)
 }
 
 /// `new` with its fields trimmed (a Venmo phone number as digits, a bank account's number cut
