@@ -100,6 +100,13 @@ pub async fn process_payout_batches(state: &AppState, max_items: usize) -> Resul
             let mut tx = begin_ledger_write(&state.db).await?;
             if settle(&mut tx, &item, &outcome, now).await? {
                 settled += 1;
+            } else {
+                tracing::warn!(
+                    batch = %item.batch_id,
+                    item = item.position,
+                    "a payout batch item's claim ran out before its outcome was recorded; \
+                     the claim that holds it now records it"
+                );
             }
             tx.commit().await?;
         }

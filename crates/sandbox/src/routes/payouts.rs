@@ -37,7 +37,7 @@ async fn create_payout(
     ApiJson(new): ApiJson<NewPayout>,
 ) -> Result<Json<Transfer>, Error> {
     let now = state.clock.now();
-    Ok(Json(host_payout(&state.db, app.id, new, now).await?))
+    Ok(Json(host_payout(&state.db, app.id, new, now, None).await?))
 }
 
 /// `POST /api/flow/payouts`: the signed-in user pays out `amount` (at least the app's

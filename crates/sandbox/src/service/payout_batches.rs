@@ -74,7 +74,9 @@ pub(crate) async fn create_batch(
 /// Pays `item` at `now` through the single payout's engine (module docs). `Err` only when the
 /// server failed (the database, say): the item stays pending and is tried again. A refusal
 /// (the user has no such payout method, a wallet lacks the money, the key was used with another
-/// body) is the item's outcome.
+/// body) is the item's outcome. The payout is written only while this claim still holds the
+/// item: a worker whose lease ran out (stalled, or its clock behind) pays nothing, since another
+/// claim may have settled the item meanwhile, as failed, and the host paid it again elsewhere.
 pub(crate) async fn pay_item(
     db: &Db,
     item: &ClaimedItem,
@@ -84,7 +86,8 @@ pub(crate) async fn pay_item(
     request
         .idempotency_key
         .get_or_insert_with(|| format!("payout-batch:{}:{}", item.batch_id, item.position));
-    match host_payout(db, item.app_id, request, now).await {
+    let claim = payout_batches::still_claimed_after(item);
+    match host_payout(db, item.app_id, request, now, Some(claim)).await {
         Ok(transfer) => Ok(ItemOutcome::Paid(transfer.id)),
         Err(e) => {
             let envelope = e.to_api_error();

@@ -14,9 +14,9 @@ use crate::auth::FlowUser;
 use crate::db::{Answers, Batch, Db, ValueAt};
 use crate::error::Error;
 use crate::ledger::{
-    app_account, create_transfer, create_transfer_then, fees_account, hold_account,
-    insufficient_funds, load_transfer, push_reportable_payouts, rail_account, standing_flow_payout,
-    user_account, user_wallet, Move, ReportingLimit, TransferDraft, UserWalletAt,
+    app_account, create_transfer_then, fees_account, hold_account, insufficient_funds,
+    load_transfer, push_reportable_payouts, rail_account, standing_flow_payout, user_account,
+    user_wallet, AfterWrite, Move, ReportingLimit, TransferDraft, UserWalletAt,
 };
 use crate::secret::random_alphanumeric;
 use crate::service::payout_links::{claimed_link, link_offer, mark_paid_after};
@@ -42,12 +42,15 @@ use uuid::Uuid;
 /// A host payout (`POST /api/v2/payouts`) of app `app_id` at `now`: replays an idempotency
 /// key's first transfer; 422 naming `user_id` for another app's user, or as
 /// [`host_payout_method_in`] says; `fund` first moves the amount from the app's wallet to the
-/// user's, in the same transfer; 422 on `amount` for money a wallet does not have.
+/// user's, in the same transfer; 422 on `amount` for money a wallet does not have. `after`
+/// runs in the transfer's own transaction (not for a replay), and its `Err` undoes the
+/// transfer.
 pub(crate) async fn host_payout(
     db: &Db,
     app_id: Uuid,
     new: NewPayout,
     now: DateTime<Utc>,
+    after: Option<AfterWrite<'static>>,
 ) -> Result<Transfer, Error> {
     let key = new
         .idempotency_key
@@ -108,7 +111,7 @@ pub(crate) async fn host_payout(
         reporting_limit,
         metadata: new.metadata,
     })?;
-    let transfer = create_transfer(db, draft, key.as_ref(), now)
+    let transfer = create_transfer_then(db, draft, key.as_ref(), now, after)
         .await
         .map_err(|e| e.into_error(insufficient_funds))?;
     Ok(transfer)

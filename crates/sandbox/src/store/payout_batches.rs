@@ -12,6 +12,7 @@ use crate::db::{
     parse_stored_id, parse_stored_json, parse_stored_opt_id, to_json_text, to_millis,
 };
 use crate::error::Error;
+use crate::ledger::AfterWrite;
 use crate::pagination::Page;
 use crate::secret::digests_match;
 use crate::store::idempotency::{key_reused, IdempotencyKey};
@@ -289,6 +290,35 @@ pub(crate) struct ClaimedItem {
     pub claim: String,
 }
 
+/// For the payout of `item`, in the payout's own transaction: `Err` (which undoes the payout)
+/// unless `item`'s claim still holds it. The row is updated, not only read, so on PostgreSQL
+/// it stays locked until the payout commits: a claim taken meanwhile waits for it, then finds
+/// the payout under the item's key.
+pub(crate) fn still_claimed_after(item: &ClaimedItem) -> AfterWrite<'static> {
+    let (batch_id, position, claim) =
+        (item.batch_id.to_string(), item.position, item.claim.clone());
+    Box::new(move |conn, _| {
+        Box::pin(async move {
+            let held = sqlx::query(
+                "UPDATE payout_batch_items SET claim = claim \
+                 WHERE batch_id = $1 AND position = $2 AND status = 'pending' AND claim = $3",
+            )
+            .bind(&batch_id)
+            .bind(position)
+            .bind(&claim)
+            .execute(&mut *conn)
+            .await?;
+            if held.rows_affected() != 1 {
+                return Err(Error::Internal(
+                    "the claim on a payout batch item ran out before its payout was written"
+                        .to_owned(),
+                ));
+            }
+            Ok(())
+        })
+    })
+}
+
 /// Whether any item is due (pending and not claimed, or its claim ran out) at `now`: a read, so
 /// an idle worker never takes SQLite's write lock.
 pub(crate) async fn any_due(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<bool, Error> {
@@ -440,20 +470,26 @@ mod tests {
     use payout_model::money::PlatformChoice;
     use payout_model::ErrorCode;
 
-    /// A worker whose claim ran out while it paid (a stall longer than the lease) cannot settle
-    /// the item once another worker claimed it again: its refusal would be recorded while the
-    /// second worker's payout goes through, and a host retrying "failed" items would pay twice.
-    /// Not even when the new claim's lease ends at the same moment (clocks that disagree).
-    #[tokio::test]
-    async fn a_claim_that_ran_out_does_not_settle_an_item_claimed_again() {
-        let dir = new_dir("batch-lease");
+    /// A new file database in a directory named after `name`, with its default app.
+    async fn database_with_app(name: &str) -> (std::path::PathBuf, crate::Db, Uuid) {
+        let dir = new_dir(name);
         let db = connect(&url_in(&dir)).await.unwrap();
         let app_id = crate::ensure_default_app(&db, Some(("pk_test", "sk_test")))
             .await
             .unwrap()
             .id;
+        (dir, db, app_id)
+    }
+
+    /// Inserts a batch of one funded $10.00 payout to `user_id` of app `app_id`.
+    async fn insert_batch_of_one(
+        tx: &mut AnyConnection,
+        app_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) {
         let items = [NewPayout {
-            user_id: Uuid::new_v4(),
+            user_id,
             amount: 1_000,
             platform: PlatformChoice::Default,
             account_id: None,
@@ -463,22 +499,27 @@ mod tests {
             metadata: None,
             payout_fee_party: None,
         }];
+        let batch = NewBatch {
+            id: Uuid::new_v4(),
+            app_id,
+            key: None,
+            request_hash: "",
+            metadata: &None,
+            items: &items,
+        };
+        insert(tx, &batch, now).await.unwrap();
+    }
+
+    /// A worker whose claim ran out while it paid (a stall longer than the lease) cannot settle
+    /// the item once another worker claimed it again: its refusal would be recorded while the
+    /// second worker's payout goes through, and a host retrying "failed" items would pay twice.
+    /// Not even when the new claim's lease ends at the same moment (clocks that disagree).
+    #[tokio::test]
+    async fn a_claim_that_ran_out_does_not_settle_an_item_claimed_again() {
+        let (dir, db, app_id) = database_with_app("batch-lease").await;
         let now = Utc::now();
         let mut tx = begin_ledger_write(&db).await.unwrap();
-        insert(
-            &mut tx,
-            &NewBatch {
-                id: Uuid::new_v4(),
-                app_id,
-                key: None,
-                request_hash: "",
-                metadata: &None,
-                items: &items,
-            },
-            now,
-        )
-        .await
-        .unwrap();
+        insert_batch_of_one(&mut tx, app_id, Uuid::new_v4(), now).await;
         let lease = chrono::Duration::seconds(30);
         let first = claim_due(&mut tx, now, now + lease, 1).await.unwrap();
         tx.commit().await.unwrap();
@@ -513,6 +554,56 @@ mod tests {
             .await
             .unwrap());
         tx.commit().await.unwrap();
+        close(db, &dir).await;
+    }
+
+    /// Review: a worker whose claim ran out still paid the item, though another claim had
+    /// meanwhile recorded it as failed (the wallet short then); a host that paid the failed
+    /// item again, once refilled, paid the user twice. The payout now needs the claim, in its
+    /// own transaction.
+    #[tokio::test]
+    async fn a_claim_that_ran_out_pays_nothing() {
+        let (dir, db, app_id) = database_with_app("batch-stale-pay").await;
+        let now = Utc::now();
+        let new_user = serde_json::from_value(serde_json::json!({
+            "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
+            "country_code": "1", "phone_number": "4155550123"
+        }))
+        .unwrap();
+        let user = crate::store::users::create_host_user(&db, app_id, new_user, None, now)
+            .await
+            .unwrap();
+        let paypal = serde_json::from_value(
+            serde_json::json!({"platform": "paypal", "email": "ada@example.com"}),
+        )
+        .unwrap();
+        crate::store::payout_methods::add_method(&db, app_id, user.id, paypal, now)
+            .await
+            .unwrap();
+        let mut tx = begin_ledger_write(&db).await.unwrap();
+        insert_batch_of_one(&mut tx, app_id, user.id, now).await;
+        let lease = chrono::Duration::seconds(30);
+        let first = claim_due(&mut tx, now, now + lease, 1).await.unwrap();
+        tx.commit().await.unwrap();
+
+        // The first worker stalls past its lease; a second claims the item and records it
+        // as failed.
+        let later = now + lease + chrono::Duration::seconds(1);
+        let mut tx = begin_ledger_write(&db).await.unwrap();
+        let second = claim_due(&mut tx, later, later + lease, 1).await.unwrap();
+        let refused = ItemOutcome::Failed(ApiError::new(ErrorCode::InvalidRequest, "refused"));
+        assert!(settle(&mut tx, &second[0], &refused, later).await.unwrap());
+        tx.commit().await.unwrap();
+
+        // The first wakes up: it pays nothing.
+        let paid = crate::service::payout_batches::pay_item(&db, &first[0], later).await;
+        assert!(paid.is_err(), "{paid:?}");
+        let payouts: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM transfers WHERE kind = 'payout'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(payouts, 0);
         close(db, &dir).await;
     }
 }
