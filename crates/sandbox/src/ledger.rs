@@ -937,9 +937,11 @@ pub(crate) async fn write_transfer(
             balances_read = Some(push_balance_read(&mut reads, &held));
         }
     }
-    // The transfer's number and its transactions' in one go.
-    let numbers_read = reads.push_next_seqs("ledger", count);
+    // The app's event counter first: on PostgreSQL its row lock orders the app's transfers,
+    // so numbers taken after it (the transfer's and its transactions', in one go) come in
+    // commit order, and a host paging by number misses none (`ledger_seq` alone is not).
     let event = EventSlot::push_reads(&mut reads, draft.app_id);
+    let numbers_read = reads.push_next_seqs("ledger", count);
     let limit = LimitAt::push(&mut reads, draft);
     let read = reads.run(&mut *conn).await?;
     if let Some(at) = balances_read {

@@ -2138,6 +2138,49 @@ mod flow {
 mod concurrency {
     use super::*;
 
+    /// Review (PostgreSQL): a transfer took its number before the lock that orders its app's
+    /// transfers (the app's event counter), so one that committed later could carry a smaller
+    /// number, and a host paging with `ending_before` from the later one never saw it. The
+    /// number is now taken under that lock: a transaction holding it takes a number of its
+    /// own, and the transfer waiting behind it must be numbered after. (On SQLite the writes
+    /// take turns, and the numbers come in commit order by construction.)
+    #[tokio::test]
+    async fn a_transfer_is_numbered_under_its_apps_lock() {
+        let app = Arc::new(TestApp::new().await);
+        let user = new_user(&app).await;
+        fund(&app, &user, 100).await;
+        if !support::on_postgres() {
+            return;
+        }
+        let mut holder = app.db.begin().await.unwrap();
+        sqlx::query("UPDATE sequences SET value = value WHERE name = $1")
+            .bind(format!("events:{}", app_id(&app).await))
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        let transfer = tokio::spawn({
+            let (app, user) = (Arc::clone(&app), user.clone());
+            async move { fund(&app, &user, 200).await }
+        });
+        support::until_a_lock_waiter(&app.db).await;
+        let taken: i64 = sqlx::query_scalar("SELECT nextval('ledger_seq')")
+            .fetch_one(&mut *holder)
+            .await
+            .unwrap();
+        holder.commit().await.unwrap();
+        let transfer = transfer.await.unwrap();
+        let seq: i64 = sqlx::query_scalar("SELECT seq FROM transfers WHERE id = $1")
+            .bind(id_of(&transfer))
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert!(
+            seq > taken,
+            "numbered {seq}, before the lock's holder took {taken}"
+        );
+        assert_ledger_invariants(&app.db).await;
+    }
+
     /// 200 payout requests at once against one wallet that cannot afford them all: 50 keys,
     /// each sent 4 times (every tenth key once with another amount). Each key pays at most
     /// once; a duplicate gets its twin's transfer, or 409 (another body won) or 422 (no money);

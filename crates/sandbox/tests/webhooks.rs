@@ -893,34 +893,6 @@ mod delivery {
 mod deleted_meanwhile {
     use super::*;
 
-    /// How many of this database's sessions wait for a lock (PostgreSQL).
-    async fn lock_waiters(app: &TestApp) -> i64 {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE NOT l.granted AND a.datname = current_database()",
-        )
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
-    }
-
-    /// Waits until a request waits for a lock (at most 30 s: a request that never does fails
-    /// the test rather than hanging it).
-    async fn until_a_lock_waiter(app: &TestApp) {
-        let waiting = async {
-            while lock_waiters(app).await < 1 {
-                tokio::task::yield_now().await;
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(30), waiting)
-            .await
-            .expect("no request waited for the lock held");
-    }
-
-    fn on_postgres() -> bool {
-        std::env::var(support::POSTGRES_ENV).is_ok()
-    }
-
     async fn deliveries_to(app: &TestApp, hook: &Value) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE webhook_id = $1")
             .bind(hook["id"].as_str().unwrap())
@@ -946,7 +918,7 @@ mod deleted_meanwhile {
         let hook = create_hook(&app, "http://127.0.0.1:9/hook", json!([])).await;
         let user = app.create_user().await;
         let id = hook["id"].as_str().unwrap().to_owned();
-        let res = if on_postgres() {
+        let res = if support::on_postgres() {
             let mut delete = app.db.begin().await.unwrap();
             for sql in [
                 "DELETE FROM webhook_deliveries WHERE webhook_id = $1",
@@ -962,7 +934,7 @@ mod deleted_meanwhile {
                 let (app, user) = (Arc::clone(&app), user.clone());
                 async move { pay(&app, &user).await }
             });
-            until_a_lock_waiter(&app).await;
+            support::until_a_lock_waiter(&app.db).await;
             delete.commit().await.unwrap();
             payout.await.unwrap()
         } else {
@@ -984,7 +956,7 @@ mod deleted_meanwhile {
         let hook = create_hook(&app, "http://127.0.0.1:9/hook", json!([])).await;
         let user = app.create_user().await;
         let path = format!("/api/v2/webhooks/{}", hook["id"].as_str().unwrap());
-        let res = if on_postgres() {
+        let res = if support::on_postgres() {
             // The payout's side as the sandbox writes it: the endpoint read with its lock,
             // then a delivery to it, not yet committed.
             let mut payout = app.db.begin().await.unwrap();
@@ -1006,7 +978,7 @@ mod deleted_meanwhile {
                 let (app, path) = (Arc::clone(&app), path.clone());
                 async move { app.delete(&path, Auth::App).await }
             });
-            until_a_lock_waiter(&app).await;
+            support::until_a_lock_waiter(&app.db).await;
             payout.commit().await.unwrap();
             delete.await.unwrap()
         } else {

@@ -657,3 +657,31 @@ pub fn adult_dob() -> String {
 pub fn other_adult_dob() -> String {
     born_years_ago(40)
 }
+
+/// Whether the tests run on PostgreSQL ([`POSTGRES_ENV`]).
+pub fn on_postgres() -> bool {
+    std::env::var(POSTGRES_ENV).is_ok()
+}
+
+/// Waits until a session of `db`'s database waits for a lock (PostgreSQL), at most 30 s: a
+/// request that never does fails the test rather than hanging it.
+pub async fn until_a_lock_waiter(db: &Db) {
+    let waiting = async {
+        loop {
+            let waiters: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE NOT l.granted AND a.datname = current_database()",
+            )
+            .fetch_one(db)
+            .await
+            .unwrap();
+            if waiters > 0 {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), waiting)
+        .await
+        .expect("no request waited for the lock held");
+}
