@@ -15,7 +15,7 @@
 //! The task also expires payout links past their expiry, returning their money to the app
 //! (issue 11; reads of a link do the same for that app's due links).
 
-use crate::db::{to_millis, Db};
+use crate::db::{begin_ledger_write, to_millis, Db};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::sessions::purge_sessions;
@@ -48,7 +48,7 @@ pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<Purged, Error>
     let now_ms = to_millis(now);
     let sessions_before = to_millis(now - Duration::minutes(SESSION_GRACE_MINUTES));
     let events_before = to_millis(now - Duration::minutes(PHONE_EVENTS_KEPT_MINUTES));
-    let mut tx = db.begin().await?;
+    let mut tx = begin_ledger_write(db).await?;
     // Codes first: they reference their session.
     let codes = purge_codes(&mut tx, now_ms, sessions_before).await?;
     let sessions = purge_sessions(&mut tx, sessions_before).await?;

@@ -11,7 +11,7 @@
 //! held, and logs each attempt. Delivery is at least once: a process killed between sending and
 //! logging sends again after the lease runs out; receivers drop repeats by `svix-id`.
 
-use crate::db::Db;
+use crate::db::{begin_ledger_write, Db, WriteTx};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::webhooks::{
@@ -494,15 +494,12 @@ fn is_sqlite(db: &Db) -> bool {
     db.connect_options().database_url.scheme() == "sqlite"
 }
 
-/// A transaction to claim or settle deliveries in: `BEGIN IMMEDIATE` on SQLite (one writer
-/// at a time, taken up front), a plain one on PostgreSQL (row locks do the rest; the ledger's
-/// lock row is not taken, so deliveries never queue behind money).
-async fn begin_claim(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, Error> {
-    if is_sqlite(db) {
-        Ok(db.begin_with("BEGIN IMMEDIATE").await?)
-    } else {
-        Ok(db.begin().await?)
-    }
+/// A transaction to claim or settle deliveries in: on SQLite `BEGIN IMMEDIATE` in turn with
+/// the process's other writers (one at a time, taken up front; a busy database makes it wait,
+/// not fail), a plain one on PostgreSQL (row locks do the rest; the ledger's lock row is not
+/// taken, so deliveries never queue behind money).
+async fn begin_claim(db: &Db) -> Result<WriteTx, Error> {
+    begin_ledger_write(db).await
 }
 
 /// Makes one attempt of `delivery` and logs it.

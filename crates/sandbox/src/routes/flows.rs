@@ -44,7 +44,11 @@ async fn create_flow(
     };
     let id = Uuid::new_v4();
     let created = state.clock.now();
-    insert_flow(&state.db, id, app.id, &new, fee_party, None, created).await?;
+    // A write of its own, in turn with the others (payouts) on SQLite: a busy database makes
+    // it wait, not fail.
+    let mut tx = crate::db::begin_ledger_write(&state.db).await?;
+    insert_flow(&mut *tx, id, app.id, &new, fee_party, None, created).await?;
+    tx.commit().await?;
     Ok(Json(Flow {
         id,
         created,

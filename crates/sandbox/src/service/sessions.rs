@@ -3,7 +3,7 @@
 //! long it lives, whether a resume cookie's session may go on, and which embedding origin it
 //! may post to. The cookie itself and the HTTP answers are `routes::flow_sessions`'.
 
-use crate::db::{is_postgres, Db};
+use crate::db::{begin_ledger_write, is_postgres, Db};
 use crate::error::Error;
 use crate::origin::is_allowed_origin;
 use crate::secret::{new_token, sha256_hex};
@@ -86,13 +86,12 @@ pub(crate) async fn mint(
         } else {
             SESSION_TTL_MINUTES
         });
-    // The claim and the session it authenticates are written together or not at all.
-    let mut tx = db.begin().await?;
+    // The claim and the session it authenticates are written together or not at all (on
+    // SQLite after the writes queued before it: a busy database makes it wait, not fail).
+    let mut tx = begin_ledger_write(db).await?;
     // On PostgreSQL the flow's row is locked first, as a completion locks it (with the update
     // of its steps): a completion running meanwhile either caps this session once it is
     // stored, or has committed when this checks below (SQLite's writes take turns anyway).
-    // (Not on SQLite: a read first would make the transaction's later write fail, not wait,
-    // when another writer commits in between.)
     if is_postgres(&tx) {
         sqlx::query("SELECT id FROM flows WHERE id = $1 FOR NO KEY UPDATE")
             .bind(flow_state.id.to_string())

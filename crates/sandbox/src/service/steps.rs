@@ -5,7 +5,7 @@
 
 use crate::auth::FlowUser;
 use crate::config::Config;
-use crate::db::{parse_stored_id, Db};
+use crate::db::{begin_ledger_write, parse_stored_id, Db};
 use crate::error::Error;
 use crate::ledger::standing_flow_payout;
 use crate::service::payout_links::payee_phone_hint;
@@ -129,8 +129,9 @@ pub(crate) async fn record_step_completed(
             return Ok(flow_state);
         }
         flow_state.completed_steps.push(step);
-        // The completion and its `flow.updated` event commit together (issue 10).
-        let mut tx = db.begin().await?;
+        // The completion and its `flow.updated` event commit together (issue 10). On SQLite
+        // the write waits its turn behind the others (payouts), not in the busy handler.
+        let mut tx = begin_ledger_write(db).await?;
         if set_completed_steps(
             &mut tx,
             flow_id,

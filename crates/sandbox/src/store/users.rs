@@ -50,7 +50,7 @@ pub(crate) async fn create_host_user(
         id_verification: None,
         background_check: None,
     };
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_ledger_write(db).await?;
     insert_user(&mut tx, app_id, &user, user_ip, now).await?;
     tx.commit().await?;
     Ok(user)
