@@ -886,6 +886,42 @@ mod delivery {
     }
 }
 
+/// Review: a PATCH read the endpoint, then wrote every field back, so two PATCHes of
+/// different fields at once both answered 200 and the later one undid the other. On
+/// PostgreSQL both wait behind a lock this test holds, so they meet every run; on SQLite,
+/// whose writes take turns, they run one after the other.
+#[tokio::test]
+async fn two_patches_of_different_fields_at_once_both_hold() {
+    let app = Arc::new(TestApp::with_file_db().await);
+    let hook = create_hook(&app, "http://127.0.0.1:9/hook", json!(["flow.updated"])).await;
+    let path = format!("/api/v2/webhooks/{}", hook["id"].as_str().unwrap());
+    let patch = |body: Value| {
+        let (app, path) = (Arc::clone(&app), path.clone());
+        tokio::spawn(async move { ok(app.patch(&path, Auth::App, body).await) })
+    };
+    let url = json!({"url": "http://127.0.0.1:9/moved"});
+    let events = json!({"events": ["transfer.updated"]});
+    if support::on_postgres() {
+        let mut holder = app.db.begin().await.unwrap();
+        sqlx::query("UPDATE webhooks SET url = url WHERE id = $1")
+            .bind(hook["id"].as_str().unwrap())
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        let (first, second) = (patch(url), patch(events));
+        support::until_lock_waiters(&app.db, 2).await;
+        holder.commit().await.unwrap();
+        first.await.unwrap();
+        second.await.unwrap();
+    } else {
+        patch(url).await.unwrap();
+        patch(events).await.unwrap();
+    }
+    let now = ok(app.get(&path, Auth::App).await);
+    assert_eq!(now["url"], "http://127.0.0.1:9/moved");
+    assert_eq!(now["events"], json!(["transfer.updated"]));
+}
+
 /// An endpoint deleted while a payout writes a delivery to it: neither request fails. On
 /// PostgreSQL the test holds one side open in a transaction of its own and waits until the
 /// request is queued behind it, so the two meet every run; on SQLite, whose writes take turns,

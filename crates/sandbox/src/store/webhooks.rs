@@ -424,35 +424,33 @@ pub(crate) async fn find_webhook(
     row.ok_or_else(webhook_not_found)?.into_webhook()
 }
 
-/// Applies `update` (its URL already checked) to app `app_id`'s endpoint `id`; answers it.
+/// Applies `update` (its URL already checked) to app `app_id`'s endpoint `id`; answers it, or
+/// 404. One statement, each field kept unless given: two changes of different fields at once
+/// both hold (a read, then a write of every field, let the last undo the first).
 pub(crate) async fn update_webhook(
     conn: &mut AnyConnection,
     app_id: Uuid,
     id: Uuid,
     update: WebhookUpdate,
 ) -> Result<Webhook, Error> {
-    let mut hook = find_webhook(conn, app_id, id).await?;
-    if let Some(url) = update.url {
-        hook.url = url.trim().to_owned();
-    }
-    if let Some(events) = update.events {
-        hook.events = dedup(events);
-    }
-    if let Some(description) = update.description {
-        hook.description = Some(description);
-    }
-    sqlx::query("UPDATE webhooks SET url = $1, events = $2, description = $3 WHERE id = $4")
-        .bind(&hook.url)
-        .bind(to_json_text(&hook.events)?)
-        .bind(&hook.description)
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await?;
-    Ok(hook)
+    let events = update.events.map(|e| to_json_text(&dedup(e))).transpose()?;
+    let row: Option<WebhookRow> = sqlx::query_as(&format!(
+        "UPDATE webhooks SET url = COALESCE($1, url), events = COALESCE($2, events), \
+         description = COALESCE($3, description) WHERE id = $4 AND app_id = $5 \
+         RETURNING {WEBHOOK_COLUMNS}"
+    ))
+    .bind(update.url.map(|url| url.trim().to_owned()))
+    .bind(events)
+    .bind(update.description)
+    .bind(id.to_string())
+    .bind(app_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.ok_or_else(webhook_not_found)?.into_webhook()
 }
 
 /// Sets app `app_id`'s endpoint `id`'s secret to `secret`, stored sealed with `key`; answers
-/// the endpoint with it.
+/// the endpoint with it, or 404 (also for one deleted meanwhile).
 pub(crate) async fn set_secret(
     conn: &mut AnyConnection,
     key: &SecretsKey,
@@ -460,12 +458,16 @@ pub(crate) async fn set_secret(
     id: Uuid,
     secret: WebhookSecret,
 ) -> Result<Webhook, Error> {
-    let mut hook = find_webhook(conn, app_id, id).await?;
-    sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2")
-        .bind(key.seal(secret.expose(), &id.to_string()))
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await?;
+    let row: Option<WebhookRow> = sqlx::query_as(&format!(
+        "UPDATE webhooks SET secret = $1 WHERE id = $2 AND app_id = $3 \
+         RETURNING {WEBHOOK_COLUMNS}"
+    ))
+    .bind(key.seal(secret.expose(), &id.to_string()))
+    .bind(id.to_string())
+    .bind(app_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let mut hook = row.ok_or_else(webhook_not_found)?.into_webhook()?;
     hook.secret = Some(secret);
     Ok(hook)
 }

@@ -666,6 +666,11 @@ pub fn on_postgres() -> bool {
 /// Waits until a session of `db`'s database waits for a lock (PostgreSQL), at most 30 s: a
 /// request that never does fails the test rather than hanging it.
 pub async fn until_a_lock_waiter(db: &Db) {
+    until_lock_waiters(db, 1).await;
+}
+
+/// Waits until `count` sessions of `db`'s database wait for a lock (PostgreSQL), at most 30 s.
+pub async fn until_lock_waiters(db: &Db, count: i64) {
     let waiting = async {
         loop {
             let waiters: i64 = sqlx::query_scalar(
@@ -675,7 +680,7 @@ pub async fn until_a_lock_waiter(db: &Db) {
             .fetch_one(db)
             .await
             .unwrap();
-            if waiters > 0 {
+            if waiters >= count {
                 return;
             }
             tokio::task::yield_now().await;
