@@ -1709,18 +1709,20 @@ mod background_check {
         assert!(n["id"].is_string() && n["created"].is_string());
         assert_eq!(n["data"], host);
 
-        // Issue 8: it cannot be run again with another SSN, from any flow; the flag stays.
+        // Issue 8: it cannot be run again with another SSN, from any flow: the answer is the
+        // failed check on file; the flag stays, and no second event is made.
         let flow = app
             .create_flow(json!({"steps": ["background-check"], "user_id": user["id"]}))
             .await;
         let session = app.create_session(&flow["id"], None).await;
-        let res = run_check(
+        let again = run_check(
             &app,
             session["token"].as_str().unwrap(),
             us_check("123 45 6789"),
         )
         .await;
-        res.assert_error(409, "conflict");
+        assert_eq!(again.json()["data"], body["data"]);
+        assert_eq!(flagged_events(&app).await.len(), 1);
         let host = host_user(&app, &user).await;
         assert_eq!(host["has_criminal_activity"], true);
         assert_eq!(host["background_check"]["status"], "failed");

@@ -28,7 +28,8 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// `POST /api/flow/background-check`: checks the signed-in user, on their compliance record when
-/// there is one (module docs). 409 when their check already failed; 422 naming each bad field
+/// there is one (module docs). When their check already failed, that check (not run again);
+/// 422 naming each bad field
 /// (as of the server's date), each missing one when nothing is on file, or each one that
 /// contradicts the file; otherwise `clear`, `failed` or `not_eligible`, stored, and the flow's
 /// background-check step completed.

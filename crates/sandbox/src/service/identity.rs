@@ -29,7 +29,7 @@ use crate::secret::SecretsKey;
 use crate::service::steps::record_form_step;
 use crate::service::steps::route_state;
 use crate::store::background_checks::{
-    has_failed_check, has_run_check, insert_check, not_eligible_claims, CheckSubject,
+    find_latest, has_failed_check, has_run_check, insert_check, not_eligible_claims, CheckSubject,
 };
 use crate::store::compliance::{
     find_record, record_wrong_tax_id, store_record, store_tin_hash, tax_id_refused_until, TaxRecord,
@@ -160,7 +160,7 @@ fn same_date(a: &str, b: &str) -> bool {
 }
 
 /// Checks the signed-in user at `now`, on their compliance record when there is one (module
-/// docs): 409 when their check already failed; 422 naming each bad field (as of `now`'s date),
+/// docs): the failed check on file when their check already failed (never run again); 422 naming each bad field (as of `now`'s date),
 /// each missing one when nothing is on file, or each one that contradicts the file. The check,
 /// the compliance record it ran on or collected, the `has_criminal_activity` flag and the app's
 /// `user.updated` event exist together or not at all.
@@ -176,7 +176,13 @@ pub(crate) async fn run_background_check(
     // A concurrent check or compliance submission waits.
     let mut tx = begin_write(db).await?;
     if has_failed_check(&mut tx, user.user_id).await? {
-        return Err(Error::Refused(Reason::CheckAlreadyRun));
+        // A failed check is final: never run again (another SSN could come back clear), the
+        // answer is the check on file whatever is sent, and the step is completed with it, as
+        // a settled ID verification's is. So a user is never stuck at a 409: in another flow,
+        // or when the first answer's step was not recorded (a crash between the two).
+        return find_latest(&mut *tx, user.user_id)
+            .await?
+            .ok_or(Error::Refused(Reason::CheckAlreadyRun));
     }
     let record = find_record(&mut *tx, key, user.user_id).await?;
     let given_ssn = new
