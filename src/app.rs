@@ -8,7 +8,10 @@
 //!
 //! The session token lives in a [`StoredValue`] (memory only); reloading the page mints a new
 //! session from the link (the server resumes it by its cookie while it is valid). An expired
-//! session shows a screen whose "Start again" mints a fresh one the same way.
+//! session shows a screen whose "Start again" mints a fresh one the same way. The server ends a
+//! session after 30 idle minutes and every request keeps it alive; typing makes none, so while
+//! the user types the shell reads the flow's state at most every [`KEEP_ALIVE_EVERY_MS`]: a
+//! long form filled in slowly is not lost to an expiry at its submit.
 
 use crate::api::{ApiFailure, Client, LocalFuture};
 use crate::bridge::{Bridge, HostMessage, HostWindow};
@@ -74,9 +77,15 @@ pub fn FlowApp(
     navigate: Navigate,
     /// "Go to dashboard" when standalone (embedded, the host handles `exit`).
     go_back: Rc<dyn Fn()>,
+    /// The time in milliseconds since the epoch; the browser's clock unless given (tests).
+    #[prop(optional)]
+    now: Option<Rc<dyn Fn() -> f64>>,
 ) -> impl IntoView {
     crate::i18n::init_from_page();
+    let now = now.unwrap_or_else(|| Rc::new(js_sys::Date::now));
     let shell = Shell {
+        touched: StoredValue::new(now()),
+        now,
         api,
         bridge: Bridge::new(flow_id.map(|id| id.to_string()).unwrap_or_default()),
         phase: RwSignal::new(Phase::Loading),
@@ -111,6 +120,7 @@ pub fn FlowApp(
     });
 
     let (root, shown) = (shell.root, shell.shown);
+    let typing = shell.clone();
     listen_to_host(shell.bridge.clone());
     observe_height(root, shell.bridge);
     focus_heading_on_change(root, screen);
@@ -126,7 +136,7 @@ pub fn FlowApp(
     };
 
     view! {
-        <div class="pf-app" node_ref=root data-testid="app">
+        <div class="pf-app" node_ref=root data-testid="app" on:input=move |_| typing.keep_alive()>
             <BrandHeader />
             <main class="pf-main">
                 {progress_bar}
@@ -149,9 +159,40 @@ struct Shell {
     minting: Sender,
     /// Whether the app shows (the page's own screen is gone): its live region speaks then.
     shown: RwSignal<bool>,
+    /// The time, in milliseconds since the epoch.
+    now: Rc<dyn Fn() -> f64>,
+    /// When the session was last kept alive by typing (or the shell started).
+    touched: StoredValue<f64>,
 }
 
 impl Shell {
+    /// Keeps the session alive while the user types (module docs): a read of the flow's state
+    /// when the last was [`KEEP_ALIVE_EVERY_MS`] ago or more. An expired session found so
+    /// shows its screen at once, as any request's would.
+    fn keep_alive(&self) {
+        let now = (self.now)();
+        let due = self
+            .touched
+            .try_get_value()
+            .is_some_and(|touched| now - touched >= KEEP_ALIVE_EVERY_MS);
+        let ready = self
+            .phase
+            .try_with_untracked(|p| matches!(p, Phase::Ready { .. }));
+        let Some(token) = self.token.try_get_value().flatten() else {
+            return;
+        };
+        if !due || ready != Some(true) {
+            return;
+        }
+        self.touched.try_set_value(now);
+        let (call, on_failure) = (self.api.flow_state(token), self.on_failure());
+        spawn_local(async move {
+            if let Err(failure) = call.await {
+                on_failure(&failure);
+            }
+        });
+    }
+
     /// The flow cannot go on: the host hears why, the error screen shows.
     fn fail(&self, kind: ErrorKind) {
         let bridge = &self.bridge;
@@ -560,6 +601,10 @@ fn hand_over_page() -> Option<wasm_bindgen_futures::JsFuture> {
 
 /// The element id of the page's own screen (`index.html`).
 const PAGE_SCREEN: &str = "pf-boot";
+
+/// How often typing keeps the session alive, in milliseconds: well inside the server's 30 idle
+/// minutes (`SESSION_TTL_MINUTES`), and rare enough to cost nothing.
+pub const KEEP_ALIVE_EVERY_MS: f64 = 5.0 * 60.0 * 1000.0;
 
 /// Leaves for `url`: this window when standalone, the top window when embedded. A cross-origin
 /// frame may not navigate the top window without a user gesture; the browser then refuses and

@@ -21,7 +21,7 @@ use payout_model::{
     ApiError, ErrorCode, FlowState, LoadErrorType, NewSession, Origin, Session, Step, StepName,
     WindowMessage,
 };
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use uuid::Uuid;
@@ -764,6 +764,18 @@ fn mount_app(
     host: HostWindow,
     log: &Log,
 ) -> UnmountHandle<impl Mountable> {
+    mount_app_at(root, flow_id, api, host, log, Rc::new(js_sys::Date::now))
+}
+
+/// [`mount_app`] with the shell's clock `now` (milliseconds).
+fn mount_app_at(
+    root: &HtmlElement,
+    flow_id: Option<Uuid>,
+    api: Rc<FakeApi>,
+    host: HostWindow,
+    log: &Log,
+    now: Rc<dyn Fn() -> f64>,
+) -> UnmountHandle<impl Mountable> {
     let l = log.clone();
     let api = client(api);
     mount_to(root.clone(), move || {
@@ -774,6 +786,7 @@ fn mount_app(
                 host=host
                 navigate=Rc::new(move |url: &str| l.borrow_mut().push(format!("navigate:{url}")))
                 go_back=Rc::new(|| {})
+                now=now
             />
         }
     })
@@ -803,6 +816,39 @@ async fn app_without_authenticated_user_shows_sign_in() {
         1
     );
     assert_eq!(root.query_selector_all("h1").expect("selector").length(), 1);
+}
+
+/// Review: typing makes no request, and the server ends a session after 30 idle minutes, so a
+/// form filled in slowly met "Session expired" at its submit. While the user types, the shell
+/// reads the flow's state every 5 minutes at most, which keeps the session alive.
+#[wasm_bindgen_test]
+async fn typing_keeps_the_session_alive_every_few_minutes() {
+    let root = container();
+    let f = flow(serde_json::json!(["payout"]), &[]);
+    let api = FakeApi::new(vec![Ok(session(f, false, None))], vec![]);
+    let core = api.core.clone();
+    let clock = Rc::new(Cell::new(1_000_000.0));
+    let now = {
+        let clock = clock.clone();
+        Rc::new(move || clock.get())
+    };
+    let log: Log = Rc::default();
+    let _app = mount_app_at(&root, flow_uuid(), api, HostWindow::default(), &log, now);
+    until("sign-in step", || find(&root, "auth-phone").is_some()).await;
+    let reads = || core.count("get_flow_state");
+    let before = reads();
+    let typed = || type_into(&root, "auth-phone", "415555");
+    typed();
+    clock.set(clock.get() + 4.0 * 60_000.0);
+    typed();
+    tick().await;
+    assert_eq!(reads(), before, "not within 5 minutes");
+    clock.set(clock.get() + 60_000.0);
+    typed();
+    until("a read of the flow", || reads() == before + 1).await;
+    typed();
+    tick().await;
+    assert_eq!(reads(), before + 1, "once for the next 5 minutes");
 }
 
 #[wasm_bindgen_test]

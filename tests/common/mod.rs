@@ -84,13 +84,14 @@ pub fn value(root: &Element, testid: &str) -> String {
     input(root, testid).value()
 }
 
-/// Types `text` into the field, as the browser reports it (`input` event).
+/// Types `text` into the field, as the browser reports it (an `input` event, which bubbles).
 pub fn type_into(root: &Element, testid: &str, text: &str) {
     let field = input(root, testid);
     field.set_value(text);
-    field
-        .dispatch_event(&web_sys::Event::new("input").expect("event"))
-        .expect("dispatch");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::Event::new_with_event_init_dict("input", &init).expect("event");
+    field.dispatch_event(&event).expect("dispatch");
 }
 
 /// The user leaves the field.
