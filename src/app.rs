@@ -53,13 +53,19 @@ pub fn App() -> impl IntoView {
     let path = window.location().pathname().unwrap_or_default();
     let host = HostWindow::detect(&window);
     let embedded = host.embedded();
+    // A tab opened on its own (a link in a text message) has no page to go back to.
+    let opened_from = window
+        .history()
+        .and_then(|h| h.length())
+        .is_ok_and(|pages| pages > 1);
+    let go_back = opened_from.then(|| Rc::new(go_back) as Rc<dyn Fn()>);
     view! {
         <FlowApp
             flow_id=flow_id_from_path(&path)
             api=Client::http()
             host=host
             navigate=Rc::new(move |url: &str| navigate_away(url, embedded))
-            go_back=Rc::new(go_back)
+            go_back=go_back
         />
     }
 }
@@ -75,8 +81,9 @@ pub fn FlowApp(
     host: HostWindow,
     /// Leaves the flow for a URL.
     navigate: Navigate,
-    /// "Go to dashboard" when standalone (embedded, the host handles `exit`).
-    go_back: Rc<dyn Fn()>,
+    /// "Go to dashboard" when standalone (embedded, the host handles `exit`); none when there
+    /// is no page to go back to.
+    go_back: Option<Rc<dyn Fn()>>,
     /// The time in milliseconds since the epoch; the browser's clock unless given (tests).
     #[prop(optional)]
     now: Option<Rc<dyn Fn() -> f64>>,
@@ -95,7 +102,11 @@ pub fn FlowApp(
         minting: Sender::new(),
         shown: RwSignal::new(document().get_element_by_id(PAGE_SCREEN).is_none()),
     };
-    provide_services(shell.services(host.embedded(), navigate, go_back));
+    // "Go to dashboard" where it leads somewhere: to the host (embedded, or a native app's
+    // WebView, which hear `exit`) or back to the page that opened the flow.
+    let go_to_dashboard = (host.embedded() || !host.native.is_empty() || go_back.is_some())
+        .then(|| shell.go_to_dashboard(host.embedded(), go_back));
+    provide_services(shell.services(navigate, go_to_dashboard));
     let drafts = Drafts::new();
     drafts.provide();
     let load = {
@@ -248,7 +259,19 @@ impl Shell {
     }
 
     /// What the steps may use ([`FlowServices`]), acting for this session.
-    fn services(&self, embedded: bool, navigate: Navigate, go_back: Rc<dyn Fn()>) -> FlowServices {
+    /// "Go to dashboard": the host hears `exit`; standalone, `go_back` too, if there is one.
+    fn go_to_dashboard(&self, embedded: bool, go_back: Option<Rc<dyn Fn()>>) -> Rc<dyn Fn()> {
+        let bridge = self.bridge.clone();
+        Rc::new(move || {
+            bridge.exit();
+            if let Some(go_back) = go_back.as_ref().filter(|_| !embedded) {
+                go_back();
+            }
+        })
+    }
+
+    /// What the steps may use ([`FlowServices`]), acting for this session.
+    fn services(&self, navigate: Navigate, go_to_dashboard: Option<Rc<dyn Fn()>>) -> FlowServices {
         let (phase, token) = (self.phase, self.token);
         let on_failure = self.on_failure();
         let current_token = move || token.try_get_value().flatten().unwrap_or_default();
@@ -291,15 +314,6 @@ impl Shell {
                 }
             });
         });
-        let go_to_dashboard = {
-            let bridge = self.bridge.clone();
-            Rc::new(move || {
-                bridge.exit();
-                if !embedded {
-                    go_back();
-                }
-            })
-        };
         FlowServices {
             bridge: self.bridge.clone(),
             complete_step,
@@ -645,11 +659,9 @@ fn browser_sleep(duration: Duration) -> LocalFuture<()> {
     })
 }
 
-/// Standalone "Go to dashboard": back to the page that opened the flow, if there is one.
+/// Standalone "Go to dashboard": back to the page that opened the flow.
 fn go_back() {
     if let Ok(history) = window().history() {
-        if history.length().unwrap_or(0) > 1 {
-            let _ = history.back();
-        }
+        let _ = history.back();
     }
 }

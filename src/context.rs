@@ -50,8 +50,9 @@ pub struct FlowServices {
     pub sleep: Sleep,
     /// Leaves the flow (the top window when embedded).
     pub navigate: Navigate,
-    /// "Go to dashboard" on the done screen.
-    pub go_to_dashboard: Rc<dyn Fn()>,
+    /// "Go to dashboard" on the done screen; none where it would lead nowhere (standalone in a
+    /// tab opened on its own, no native app): the button is not shown then.
+    pub go_to_dashboard: Option<Rc<dyn Fn()>>,
 }
 
 /// The flow-facing API as steps call it: the server with the session's bearer token filled in.

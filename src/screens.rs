@@ -18,15 +18,16 @@ pub fn LoadingScreen() -> impl IntoView {
     }
 }
 
-/// Every step is done: "You're all set", with "Go to dashboard" unless the flow hides it.
+/// Every step is done: "You're all set", with "Go to dashboard" unless the flow hides it or
+/// it would lead nowhere.
 #[component]
 pub fn DoneScreen(
     /// Show the "Go to dashboard" button.
     show_dashboard_button: bool,
 ) -> impl IntoView {
     let services = use_services();
-    let button = show_dashboard_button.then(|| {
-        let go = services.go_to_dashboard.clone();
+    let go = services.go_to_dashboard.filter(|_| show_dashboard_button);
+    let button = go.map(|go| {
         view! {
             <div class="pf-actions">
                 <Button label=t!(done_dashboard) on_click=move || go() testid="done-dashboard" />

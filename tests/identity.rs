@@ -191,7 +191,7 @@ fn mount_step<V: IntoView + 'static>(
         signed_in: Rc::new(move |flow| signed_in.borrow_mut().push(flow)),
         sleep: Rc::new(move |_| sleeper.sleep()),
         navigate: Rc::new(|_| {}),
-        go_to_dashboard: Rc::new(|| {}),
+        go_to_dashboard: Some(Rc::new(|| {})),
     };
     let app = mount_to(root.clone(), move || {
         provide_services(services);
@@ -226,7 +226,7 @@ fn mount_app(fake: &Rc<Fake>) -> (Element, Box<dyn std::any::Any>) {
                 api=api
                 host=HostWindow::default()
                 navigate=Rc::new(|_: &str| {})
-                go_back=Rc::new(|| {})
+                go_back=Some(Rc::new(|| {}) as Rc<dyn Fn()>)
             />
         }
     });

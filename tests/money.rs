@@ -194,7 +194,7 @@ fn services(client: Client, clock: &Clock, seen: &Seen) -> FlowServices {
         signed_in: Rc::new(|_| {}),
         sleep: Rc::new(move |_| clock.sleep()),
         navigate: Rc::new(|_| {}),
-        go_to_dashboard: Rc::new(|| {}),
+        go_to_dashboard: Some(Rc::new(|| {})),
     }
 }
 
@@ -2020,7 +2020,7 @@ async fn shell_moves_from_manage_payouts_to_the_payout_step() {
                 api=api
                 host=HostWindow::default()
                 navigate=Rc::new(|_: &str| {})
-                go_back=Rc::new(|| {})
+                go_back=Some(Rc::new(|| {}) as Rc<dyn Fn()>)
             />
         }
     });

@@ -104,7 +104,9 @@ fn recording_services(
         signed_in: Rc::new(|_| {}),
         sleep: Rc::new(|_| Box::pin(std::future::pending()) as LocalFuture<()>),
         navigate: Rc::new(move |url: &str| l3.borrow_mut().push(format!("navigate:{url}"))),
-        go_to_dashboard: Rc::new(move || l4.borrow_mut().push("dashboard".to_owned())),
+        go_to_dashboard: Some(Rc::new(move || {
+            l4.borrow_mut().push("dashboard".to_owned())
+        })),
     };
     (services, posted)
 }
@@ -764,10 +766,19 @@ fn mount_app(
     host: HostWindow,
     log: &Log,
 ) -> UnmountHandle<impl Mountable> {
-    mount_app_at(root, flow_id, api, host, log, Rc::new(js_sys::Date::now))
+    let back: Rc<dyn Fn()> = Rc::new(|| {});
+    mount_app_at(
+        root,
+        flow_id,
+        api,
+        host,
+        log,
+        Rc::new(js_sys::Date::now),
+        Some(back),
+    )
 }
 
-/// [`mount_app`] with the shell's clock `now` (milliseconds).
+/// [`mount_app`] with the shell's clock `now` (milliseconds) and its way back, if any.
 fn mount_app_at(
     root: &HtmlElement,
     flow_id: Option<Uuid>,
@@ -775,6 +786,7 @@ fn mount_app_at(
     host: HostWindow,
     log: &Log,
     now: Rc<dyn Fn() -> f64>,
+    go_back: Option<Rc<dyn Fn()>>,
 ) -> UnmountHandle<impl Mountable> {
     let l = log.clone();
     let api = client(api);
@@ -785,7 +797,7 @@ fn mount_app_at(
                 api=api
                 host=host
                 navigate=Rc::new(move |url: &str| l.borrow_mut().push(format!("navigate:{url}")))
-                go_back=Rc::new(|| {})
+                go_back=go_back
                 now=now
             />
         }
@@ -833,7 +845,9 @@ async fn typing_keeps_the_session_alive_every_few_minutes() {
         Rc::new(move || clock.get())
     };
     let log: Log = Rc::default();
-    let _app = mount_app_at(&root, flow_uuid(), api, HostWindow::default(), &log, now);
+    let back: Rc<dyn Fn()> = Rc::new(|| {});
+    let host = HostWindow::default();
+    let _app = mount_app_at(&root, flow_uuid(), api, host, &log, now, Some(back));
     until("sign-in step", || find(&root, "auth-phone").is_some()).await;
     let reads = || core.count("get_flow_state");
     let before = reads();
@@ -849,6 +863,43 @@ async fn typing_keeps_the_session_alive_every_few_minutes() {
     typed();
     tick().await;
     assert_eq!(reads(), before + 1, "once for the next 5 minutes");
+}
+
+/// Review: standalone in a tab opened on its own (a link in a text message), "Go to dashboard"
+/// did nothing: no host, no native app, no page to go back to. It is not shown there.
+#[wasm_bindgen_test]
+async fn go_to_dashboard_shows_only_where_it_leads_somewhere() {
+    let finished = || {
+        let mut f = flow(serde_json::json!(["payout"]), &[StepName::Payout]);
+        f.user_id = Some(Uuid::from_u128(7));
+        FakeApi::new(vec![Ok(session(f, false, None))], vec![])
+    };
+    let log: Log = Rc::default();
+    let now: Rc<dyn Fn() -> f64> = Rc::new(js_sys::Date::now);
+    let root = container();
+    let host = HostWindow::default();
+    let _app = mount_app_at(
+        &root,
+        flow_uuid(),
+        finished(),
+        host,
+        &log,
+        now.clone(),
+        None,
+    );
+    until("the done screen", || find(&root, "screen-done").is_some()).await;
+    assert!(find(&root, "done-dashboard").is_none());
+
+    // A native app's WebView hears `exit`: there it leads back to the app.
+    let root = container();
+    let native = fake_window(&[&["PayoutFlowsAndroid"]], || native_handler().into());
+    let host = HostWindow {
+        native: NativeBridge::find(&native),
+        ..HostWindow::default()
+    };
+    let _app = mount_app_at(&root, flow_uuid(), finished(), host, &log, now, None);
+    until("the done screen", || find(&root, "screen-done").is_some()).await;
+    assert!(find(&root, "done-dashboard").is_some());
 }
 
 #[wasm_bindgen_test]
