@@ -1399,6 +1399,11 @@ async fn lost_answer_then_retry_sends_the_same_key_and_pays_once() {
     loaded(&m).await;
     review_and_confirm(&m).await;
     until("the retry", || find(&m.root, "payout-retry").is_some()).await;
+    // Review: Confirm, which had focus, was replaced, and focus fell to the page's top.
+    until_real("focus on Try again", 5, || {
+        active_testid().as_deref() == Some("payout-retry")
+    })
+    .await;
     assert!(
         text(&m.root, "payout-send-error").contains("We couldn't confirm your payout. Try again.")
     );
@@ -1449,6 +1454,16 @@ async fn going_back_unchanged_keeps_the_key_and_a_new_amount_gets_a_new_one() {
     );
     assert_value(&m.root, "payout-amount", "100.00").await; // typed value kept
     assert_eq!(stored_attempt(), None, "a refused attempt is over");
+    // Review: focus went to a field not yet on screen, then the form was drawn again with the
+    // balance read anew; it is on the amount once both are done.
+    until("the balance read again", || {
+        server.count("get_flow_wallet") == 2
+    })
+    .await;
+    until_real("focus on the amount", 5, || {
+        active_testid().as_deref() == Some("payout-amount")
+    })
+    .await;
     type_into(&m.root, "payout-amount", "40");
     review_and_confirm(&m).await;
     until("completed", || {
@@ -1535,6 +1550,14 @@ async fn ach_payout_stays_pending_then_refreshes_to_completed() {
         text(&m.root, "payout-status-text"),
         "$99.75 was sent to ACH · checking ••••6789."
     );
+    // The screen is drawn again in place: focus stays on its heading, which now says so.
+    until_real("focus on the heading", 5, || {
+        document().active_element().is_some_and(|el| {
+            el.has_attribute("data-stage-heading")
+                && el.text_content().as_deref() == Some("Payout complete")
+        })
+    })
+    .await;
     // Final: the timer stops.
     settle().await;
     m.clock.fire();

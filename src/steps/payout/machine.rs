@@ -42,7 +42,9 @@ pub enum Stage {
 }
 
 impl Stage {
-    /// Which screen the stage shows, for moving focus when it changes.
+    /// Which screen the stage shows, for moving focus when it changes. A status screen whose
+    /// transfer moves (pending, then completed) is the same screen, drawn again in place:
+    /// focus stays where the user has it, and its `role=status` region announces the change.
     pub fn screen(&self) -> u8 {
         match self {
             Stage::Loading | Stage::LoadFailed(_) | Stage::Form => 0,
@@ -115,6 +117,8 @@ pub enum Effect {
     RefreshWallet,
     /// Move focus to the amount field.
     FocusAmount,
+    /// Move focus to "Try again" (the Confirm button it replaces is gone).
+    FocusRetry,
 }
 
 /// The next stage and its effects, or `None` when `event` does not apply to `stage`.
@@ -143,7 +147,7 @@ pub fn next(stage: &Stage, event: Event) -> Option<(Stage, Vec<Effect>)> {
             status(transfer, payout.method.clone(), vec![ForgetAttempt])
         }
         (Stage::Sending(payout), Event::Unconfirmed(message)) => {
-            Some((Stage::SendFailed(payout.clone(), message), vec![]))
+            Some((Stage::SendFailed(payout.clone(), message), vec![FocusRetry]))
         }
         (Stage::Sending(_), Event::Refused) => {
             Some((Stage::Form, vec![ForgetAttempt, RefreshWallet]))
@@ -243,8 +247,14 @@ mod tests {
 
     #[test]
     fn an_unconfirmed_payout_is_retried_with_the_same_key_only() {
-        let failed = stage_after(&Stage::Sending(payout()), Event::Unconfirmed(offline()));
+        let (failed, effects) =
+            next(&Stage::Sending(payout()), Event::Unconfirmed(offline())).unwrap();
         assert_eq!(failed, Stage::SendFailed(payout(), offline()));
+        assert_eq!(
+            effects,
+            vec![Effect::FocusRetry],
+            "Confirm, which had focus, is gone"
+        );
         // No way back to the form: the amount and method of this attempt cannot change.
         assert_eq!(next(&failed, Event::Back), None);
         assert_eq!(next(&failed, Event::Reviewed(payout())), None);

@@ -58,7 +58,7 @@ use std::time::Duration;
 use uuid::Uuid;
 use view::{
     balance, blocked_notice, payout_form, review_screen, status_screen, FormState, ReviewPhase,
-    BLOCKED_HEADING,
+    BLOCKED_HEADING, RETRY_ID,
 };
 use wasm_bindgen::JsCast;
 
@@ -131,6 +131,7 @@ impl Step {
                 let form = self.form;
                 request_animation_frame(move || focus_amount(form));
             }
+            Effect::FocusRetry => focus_id_soon(RETRY_ID.to_owned()),
         }
     }
 
@@ -231,8 +232,13 @@ impl Step {
                     Event::Unconfirmed(f)
                 }
                 Err(failure) => {
+                    // Back to the form, its errors on its fields; focus on the first of them
+                    // once the form is drawn (and again once the wallet, read anew, is).
+                    this.dispatch(Event::Refused);
                     this.show_refusal(&failure);
-                    Event::Refused
+                    let form = this.form;
+                    request_animation_frame(move || focus_first_error(form));
+                    return;
                 }
             };
             this.dispatch(event);
@@ -253,6 +259,10 @@ impl Step {
                 this.form.wallet.try_set(Some(w));
                 if blocked {
                     this.dispatch(Event::Blocked);
+                } else {
+                    // The form is drawn anew with the balance: focus back on what to fix.
+                    let form = this.form;
+                    request_animation_frame(move || focus_first_error(form));
                 }
             }
         });
@@ -335,6 +345,20 @@ impl Step {
             method: Some(method),
             quote: Some(quoted),
         })
+    }
+}
+
+/// Moves focus to the first field of the form that shows an error, if any.
+fn focus_first_error(form: FormState) {
+    let Some(node) = form.form.node.get_untracked() else {
+        return;
+    };
+    if let Some(field) = form
+        .fields()
+        .iter()
+        .find(|f| f.error.with_untracked(Option::is_some))
+    {
+        focus_within(&node, &field.id());
     }
 }
 

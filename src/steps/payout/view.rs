@@ -25,6 +25,9 @@ pub const PREFIX: &str = "pf-payout";
 /// Element id of the blocked explanation's heading, which takes focus when it shows.
 pub const BLOCKED_HEADING: &str = "pf-payout-blocked-heading";
 
+/// The id of "Try again" after an unconfirmed payout, which takes focus when it appears.
+pub const RETRY_ID: &str = "pf-payout-retry";
+
 /// What the form edits, and what it was told: copyable signals the step owns.
 #[derive(Clone, Copy)]
 pub struct FormState {
@@ -320,7 +323,7 @@ pub fn review_screen(
                 testid="payout-send-error"
             />
             <div class="pf-actions">
-                <Button label=t!(retry) on_click=on_retry testid="payout-retry" />
+                <Button label=t!(retry) on_click=on_retry testid="payout-retry" id=RETRY_ID />
             </div>
         }
         .into_any(),
