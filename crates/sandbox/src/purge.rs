@@ -13,7 +13,8 @@
 //!   reads only the last [`payout_model::identity::CODE_RESEND_SECONDS`]).
 //!
 //! The task also expires payout links past their expiry, returning their money to the app
-//! (issue 11; reads of a link do the same for that app's due links).
+//! (issue 11; reads of a link do the same for that app's due links), every
+//! [`LINK_EXPIRY_INTERVAL`] ([`crate::expire_all_due`]).
 
 use crate::db::{begin_ledger_write, to_millis, Db};
 use crate::error::Error;
@@ -24,6 +25,10 @@ use chrono::{DateTime, Duration, Utc};
 
 /// How often the purge task runs.
 pub const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// How often the purge task expires due payout links (more often than it purges: a link's
+/// expiry gives money back and tells the host).
+pub const LINK_EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How long an expired session is kept, answering `session_expired`, before it is deleted.
 pub const SESSION_GRACE_MINUTES: i64 = 24 * 60;
@@ -62,17 +67,29 @@ pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<Purged, Error>
 }
 
 /// Starts a task that purges `state`'s database every `every` (the first run at once) and
-/// trims its rate limiters; it runs until the runtime stops or the handle is aborted.
+/// trims its rate limiters, and expires due payout links every [`LINK_EXPIRY_INTERVAL`] (or
+/// `every`, when shorter); it runs until the runtime stops or the handle is aborted.
 pub fn spawn_purge_task(
     state: &AppState,
     every: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
     let state = state.clone();
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
+        let mut interval = tokio::time::interval(every.min(LINK_EXPIRY_INTERVAL));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut purged_at: Option<tokio::time::Instant> = None;
         loop {
             interval.tick().await;
+            // Payout links past their expiry give their money back (issue 11).
+            match crate::service::payout_links::expire_all_due(&state).await {
+                Ok(0) => {}
+                Ok(expired) => tracing::info!(expired, "expired payout links"),
+                Err(e) => tracing::warn!(error = %e, "expiring payout links failed"),
+            }
+            if purged_at.is_some_and(|at| at.elapsed() < every) {
+                continue;
+            }
+            purged_at = Some(tokio::time::Instant::now());
             match purge_expired(&state.db, state.clock.now()).await {
                 Ok(purged) if purged != Purged::default() => tracing::info!(
                     sessions = purged.sessions,
@@ -82,12 +99,6 @@ pub fn spawn_purge_task(
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purge of expired sign-in data failed"),
-            }
-            // Payout links past their expiry give their money back (issue 11).
-            match crate::service::payout_links::expire_due(&state, None).await {
-                Ok(0) => {}
-                Ok(expired) => tracing::info!(expired, "expired payout links"),
-                Err(e) => tracing::warn!(error = %e, "expiring payout links failed"),
             }
             state.limiters.retain_recent();
         }

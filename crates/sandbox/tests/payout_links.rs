@@ -12,7 +12,7 @@
 mod support;
 
 use chrono::{Duration, Utc};
-use payout_sandbox::ensure_default_app;
+use payout_sandbox::{ensure_default_app, expire_all_due, AppState, Clock, Config};
 use serde_json::{json, Value};
 use support::{
     assert_ledger_invariants, id_of, keys, ok, Auth, TestApp, TestResponse, OTHER, PUBLIC_URL,
@@ -362,6 +362,44 @@ async fn an_unclaimed_link_expires_and_its_money_returns() {
     app.get("/api/v2/payout-links?status=lost", Auth::App)
         .await
         .assert_invalid_field("status");
+    assert_ledger_invariants(&app.db).await;
+}
+
+/// Review: the purge task expired at most 100 due links a run, every 10 minutes, longest due
+/// first across apps: one app's backlog of thousands held up another app's expiry (its money
+/// back, its `payout_link.updated`) by hours. A run now takes page after page.
+#[tokio::test]
+async fn a_backlog_of_due_links_does_not_hold_up_another_apps_expiry() {
+    let app = TestApp::new().await;
+    let soon = (Utc::now() + Duration::hours(1)).to_rfc3339();
+    for _ in 0..250 {
+        ok(create(&app, json!({"amount": 1, "expires_at": soon})).await);
+    }
+    let second = ok(app
+        .post("/api/v2/apps", Auth::Org, json!({"name": "Second"}))
+        .await);
+    let theirs = Auth::Basic(
+        second["client_id"].as_str().unwrap(),
+        second["api_key"].as_str().unwrap(),
+    );
+    ok(app
+        .post("/api/v2/sandbox/refills", theirs, json!({"amount": 500}))
+        .await);
+    let later = (Utc::now() + Duration::hours(2)).to_rfc3339();
+    let body = json!({"amount": 500, "expires_at": later});
+    let link = ok(app.post("/api/v2/payout-links", theirs, body).await);
+
+    // The purge task's run, three hours on; nobody reads the links.
+    let state = AppState::new(app.db.clone(), Config::new(PUBLIC_URL, "no-such-dist"))
+        .with_clock(Clock::from_fn(|| Utc::now() + Duration::hours(3)));
+    assert_eq!(expire_all_due(&state).await.unwrap(), 251);
+    let status: String = sqlx::query_scalar("SELECT status FROM payout_links WHERE id = $1")
+        .bind(id_of(&link))
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "expired");
+    assert_eq!(expire_all_due(&state).await.unwrap(), 0);
     assert_ledger_invariants(&app.db).await;
 }
 

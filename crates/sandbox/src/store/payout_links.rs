@@ -392,8 +392,11 @@ pub(crate) async fn unpay(
     id.as_deref().map(parse_stored_id).transpose()
 }
 
-/// Up to 100 links (of app `app_id`, or of every app) still open but past their expiry at
-/// `now`.
+/// How many links a look for due ones finds at most ([`due_for_expiry`]).
+pub(crate) const DUE_PAGE: usize = 100;
+
+/// Up to [`DUE_PAGE`] links (of app `app_id`, or of every app) still open but past their expiry
+/// at `now`, the longest due first.
 pub(crate) async fn due_for_expiry(
     conn: &mut AnyConnection,
     app_id: Option<Uuid>,
@@ -404,7 +407,7 @@ pub(crate) async fn due_for_expiry(
     let ids: Vec<String> = match app_id {
         Some(app_id) => {
             sqlx::query_scalar(&format!(
-                "{select} AND app_id = $2 ORDER BY expires_at LIMIT 100"
+                "{select} AND app_id = $2 ORDER BY expires_at LIMIT {DUE_PAGE}"
             ))
             .bind(to_millis(now))
             .bind(app_id.to_string())
@@ -412,7 +415,7 @@ pub(crate) async fn due_for_expiry(
             .await?
         }
         None => {
-            sqlx::query_scalar(&format!("{select} ORDER BY expires_at LIMIT 100"))
+            sqlx::query_scalar(&format!("{select} ORDER BY expires_at LIMIT {DUE_PAGE}"))
                 .bind(to_millis(now))
                 .fetch_all(conn)
                 .await?
