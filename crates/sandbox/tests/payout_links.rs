@@ -375,13 +375,8 @@ async fn a_backlog_of_due_links_does_not_hold_up_another_apps_expiry() {
     for _ in 0..250 {
         ok(create(&app, json!({"amount": 1, "expires_at": soon})).await);
     }
-    let second = ok(app
-        .post("/api/v2/apps", Auth::Org, json!({"name": "Second"}))
-        .await);
-    let theirs = Auth::Basic(
-        second["client_id"].as_str().unwrap(),
-        second["api_key"].as_str().unwrap(),
-    );
+    let second = app.make_app("Second").await;
+    let theirs = second.auth();
     ok(app
         .post("/api/v2/sandbox/refills", theirs, json!({"amount": 500}))
         .await);

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::{bob, ok, Auth, TestApp, TestResponse, OTHER};
+use support::{bob, ok, Auth, MadeApp, TestApp, TestResponse, OTHER};
 use tokio::sync::mpsc;
 
 /// What the receiver got: headers and body of one request.
@@ -788,7 +788,7 @@ mod delivery {
     /// Makes a second app whose endpoint takes connections and never answers, gives it 20
     /// `app.updated` events and waits until 8 attempts hang. Answers the app and a channel that
     /// counts every further connection the receiver takes.
-    async fn app_with_eight_hanging(app: &TestApp) -> (Value, mpsc::UnboundedReceiver<usize>) {
+    async fn app_with_eight_hanging(app: &TestApp) -> (MadeApp, mpsc::UnboundedReceiver<usize>) {
         let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let hanging_url = format!("http://{}/hook", hanging.local_addr().unwrap());
         let (took, mut taken) = mpsc::unbounded_channel();
@@ -799,13 +799,8 @@ mod delivery {
                 let _ = took.send(held.len());
             }
         });
-        let second = ok(app
-            .post("/api/v2/apps", Auth::Org, json!({"name": "Second"}))
-            .await);
-        let theirs = Auth::Basic(
-            second["client_id"].as_str().unwrap(),
-            second["api_key"].as_str().unwrap(),
-        );
+        let second = app.make_app("Second").await;
+        let theirs = second.auth();
         ok(app
             .post(
                 "/api/v2/webhooks",
@@ -848,10 +843,7 @@ mod delivery {
         assert_eq!(receiver.next().await.json()["type"], "transfer.updated");
         // No more than eight of theirs were sent, none has ended.
         assert!(taken.try_recv().is_err(), "more than 8 in flight");
-        let theirs = Auth::Basic(
-            second["client_id"].as_str().unwrap(),
-            second["api_key"].as_str().unwrap(),
-        );
+        let theirs = second.auth();
         let hooks = ok(app.get("/api/v2/webhooks", theirs).await);
         let id = hooks["data"][0]["id"].as_str().unwrap();
         let log = ok(app
@@ -1161,19 +1153,14 @@ mod demo {
         let secret = hook["secret"].as_str().unwrap();
         assert_eq!(deliver(&app, secret, &mine).await.status, 204);
 
-        let second = ok(app
-            .post("/api/v2/apps", Auth::Org, json!({"name": "Second"}))
-            .await);
-        let auth = Auth::Basic(
-            second["client_id"].as_str().unwrap(),
-            second["api_key"].as_str().unwrap(),
-        );
+        let second = app.make_app("Second").await;
+        let auth = second.auth();
         let theirs = ok(app
             .post("/api/v2/webhooks", auth, json!({"url": url}))
             .await);
         let their_secret = theirs["secret"].as_str().unwrap();
         // A big body is not read.
-        let mut padded = event("evt_big", &second["id"], &json!(uuid::Uuid::new_v4()));
+        let mut padded = event("evt_big", &second.0["id"], &json!(uuid::Uuid::new_v4()));
         padded["data"]["steps"] = json!(vec![0; 50_000]);
         assert_eq!(deliver(&app, their_secret, &padded).await.status, 413);
         // Nor is an event whose shown part is padded kept.
@@ -1181,7 +1168,7 @@ mod demo {
         assert_eq!(deliver(&app, their_secret, &padded).await.status, 400);
         // Many of their own events leave the default app's in place.
         for i in 0..201 {
-            let own = event(&format!("evt_{i}"), &second["id"], &flow["id"]);
+            let own = event(&format!("evt_{i}"), &second.0["id"], &flow["id"]);
             assert_eq!(deliver(&app, their_secret, &own).await.status, 204);
         }
         let listed = ok(app

@@ -444,6 +444,13 @@ impl TestApp {
         (flow, user, token)
     }
 
+    /// A new app of the organization named `name`: its answer, `api_key` included.
+    pub async fn make_app(&self, name: &str) -> MadeApp {
+        MadeApp(ok(self
+            .post("/api/v2/apps", Auth::Org, json!({"name": name}))
+            .await))
+    }
+
     /// Creates Bob (seed 004) and returns the user JSON.
     pub async fn create_user(&self) -> Value {
         let res = self.post("/api/v2/users", Auth::App, bob()).await;
@@ -689,4 +696,17 @@ pub async fn until_lock_waiters(db: &Db, count: i64) {
     tokio::time::timeout(std::time::Duration::from_secs(30), waiting)
         .await
         .expect("no request waited for the lock held");
+}
+
+/// An app made by [`TestApp::make_app`]: its answer (`id`, `client_id`, `api_key`, …).
+pub struct MadeApp(pub Value);
+
+impl MadeApp {
+    /// Its own Basic credentials.
+    pub fn auth(&self) -> Auth<'_> {
+        Auth::Basic(
+            self.0["client_id"].as_str().unwrap(),
+            self.0["api_key"].as_str().unwrap(),
+        )
+    }
 }
