@@ -1722,8 +1722,10 @@ pub(crate) async fn change_status(
         ));
     }
     let transfer = load_transfer(&mut tx, id).await?;
-    record_event(&mut tx, app_id, EventType::TransferUpdated, &transfer, now).await?;
+    // `after` before the event: on PostgreSQL what it locks (a link's flow) then comes before
+    // the app's event counter, the order a step's completion takes them in.
     after(&mut tx, &transfer).await?;
+    record_event(&mut tx, app_id, EventType::TransferUpdated, &transfer, now).await?;
     tx.commit().await?;
     wake();
     Ok(transfer)

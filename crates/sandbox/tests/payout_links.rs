@@ -452,6 +452,83 @@ async fn a_claim_moves_the_money_and_the_payout_pays_exactly_the_link() {
     assert_ledger_invariants(&app.db).await;
 }
 
+/// Review: a completion of the payout step checked the payout, then wrote the step; a failure
+/// of that payout committing in between found the step not yet done and left it, so the flow
+/// ended on a payout that no longer stood and its link stayed `claimed` for good. On
+/// PostgreSQL this test holds the flow's row so that both wait on it, the completion first;
+/// on SQLite, whose writes take turns, they run one after the other. Either way the step ends
+/// open, the link claimed, and the payee can be paid again.
+#[tokio::test]
+async fn a_payout_failing_while_its_step_completes_leaves_the_step_open() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    app.create_user().await;
+    let link = ok(create(&app, json!({"amount": 2_500})).await);
+    let flow_id = link["flow_id"].as_str().unwrap().to_owned();
+    let token = app.sign_in_as_bob(&link["flow_id"]).await;
+    let ach = ok(app
+        .post(
+            "/api/flow/payout-methods",
+            Auth::Bearer(&token),
+            json!({"platform": "ach", "routing_number": "011000015",
+                   "account_number": "000123456789", "account_type": "checking"}),
+        )
+        .await);
+    let body = json!({"amount": 2_500, "payout_method_id": ach["id"], "idempotency_key": "k"});
+    let payout = ok(app
+        .post("/api/flow/payouts", Auth::Bearer(&token), body)
+        .await);
+    let complete = {
+        let (app, token) = (app.clone(), token.clone());
+        async move {
+            app.post_empty("/api/flow/steps/payout/complete", Auth::Bearer(&token))
+                .await
+        }
+    };
+    let fail = {
+        let (app, path) = (
+            app.clone(),
+            format!("/api/v2/sandbox/transfers/{}/simulate", id_of(&payout)),
+        );
+        async move {
+            ok(app
+                .post(&path, Auth::App, json!({"status": "failed"}))
+                .await)
+        }
+    };
+    if support::on_postgres() {
+        let mut holder = app.db.begin().await.unwrap();
+        sqlx::query("UPDATE flows SET updated = updated WHERE id = $1")
+            .bind(&flow_id)
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        let completing = tokio::spawn(complete);
+        support::until_a_lock_waiter(&app.db).await;
+        let failing = tokio::spawn(fail);
+        // The failure waits on the flow too, or (as before the fix) commits without it.
+        let meeting = async {
+            while support::lock_waiters(&app.db).await < 2 && !failing.is_finished() {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), meeting)
+            .await
+            .expect("the failure neither waited nor ended");
+        holder.commit().await.unwrap();
+        completing.await.unwrap();
+        failing.await.unwrap();
+    } else {
+        ok(complete.await);
+        fail.await;
+    }
+    let flow = ok(app
+        .get(&format!("/api/v2/flows/{flow_id}"), Auth::App)
+        .await);
+    assert_eq!(flow["completed_steps"], json!([]));
+    assert_eq!(get_link(&app, &id_of(&link)).await["status"], "claimed");
+    assert_ledger_invariants(&app.db).await;
+}
+
 /// A link's payout that fails (an ACH payout the rail fails), or is canceled or reversed,
 /// gives the claimant the money back: the link is `claimed` again, with no payout (the host
 /// hears it), the payout step is not done by it (and is open again if the flow had ended on

@@ -141,6 +141,18 @@ pub(crate) async fn record_step_completed(
         )
         .await?
         {
+            // The payout step's work can be undone meanwhile (its payout failed, was canceled
+            // or reversed): checked again under the flow's lock, after any undo that committed
+            // first (an undo running meanwhile waits for this commit, then reopens the step).
+            if step == StepName::Payout {
+                let standing = match flow_state.user_id {
+                    Some(user_id) => standing_flow_payout(&mut tx, flow_id, user_id).await?,
+                    None => None,
+                };
+                if standing.is_none() {
+                    return Err(Error::Refused(Reason::StepNotDone { step }));
+                }
+            }
             // With the completion or not at all: a session left uncapped could be kept alive
             // for hours (store::sessions::keep_alive). Before the event: on PostgreSQL the
             // locks are then taken flow, sessions, event counter, the order sign-in takes

@@ -676,20 +676,21 @@ pub async fn until_a_lock_waiter(db: &Db) {
     until_lock_waiters(db, 1).await;
 }
 
+/// How many sessions of `db`'s database wait for a lock (PostgreSQL).
+pub async fn lock_waiters(db: &Db) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE NOT l.granted AND a.datname = current_database()",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
 /// Waits until `count` sessions of `db`'s database wait for a lock (PostgreSQL), at most 30 s.
 pub async fn until_lock_waiters(db: &Db, count: i64) {
     let waiting = async {
-        loop {
-            let waiters: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-                 WHERE NOT l.granted AND a.datname = current_database()",
-            )
-            .fetch_one(db)
-            .await
-            .unwrap();
-            if waiters >= count {
-                return;
-            }
+        while lock_waiters(db).await < count {
             tokio::task::yield_now().await;
         }
     };
