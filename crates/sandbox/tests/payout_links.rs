@@ -67,7 +67,18 @@ async fn session_with_code(app: &TestApp, link: &Value, phone: &str) -> String {
     token
 }
 
-/// `payout_link.updated` events of the app, oldest first: the link's statuses.
+/// Adds Bob's ACH account through the flow; answers the method.
+async fn add_bobs_ach(app: &TestApp, token: &str) -> Value {
+    ok(app
+        .post(
+            "/api/flow/payout-methods",
+            Auth::Bearer(token),
+            json!({"platform": "ach", "routing_number": "011000015",
+                   "account_number": "000123456789", "account_type": "checking"}),
+        )
+        .await)
+}
+
 /// Bob adds his PayPal account through flow session `token`.
 async fn add_bobs_paypal(app: &TestApp, token: &str) -> TestResponse {
     app.post(
@@ -78,6 +89,7 @@ async fn add_bobs_paypal(app: &TestApp, token: &str) -> TestResponse {
     .await
 }
 
+/// `payout_link.updated` events of the app, oldest first: the link's statuses.
 async fn link_events(app: &TestApp, id: &str) -> Vec<String> {
     let list = ok(app.get("/api/v2/events?limit=100", Auth::App).await);
     let mut statuses: Vec<String> = list["data"]
@@ -465,14 +477,7 @@ async fn a_payout_failing_while_its_step_completes_leaves_the_step_open() {
     let link = ok(create(&app, json!({"amount": 2_500})).await);
     let flow_id = link["flow_id"].as_str().unwrap().to_owned();
     let token = app.sign_in_as_bob(&link["flow_id"]).await;
-    let ach = ok(app
-        .post(
-            "/api/flow/payout-methods",
-            Auth::Bearer(&token),
-            json!({"platform": "ach", "routing_number": "011000015",
-                   "account_number": "000123456789", "account_type": "checking"}),
-        )
-        .await);
+    let ach = add_bobs_ach(&app, &token).await;
     let body = json!({"amount": 2_500, "payout_method_id": ach["id"], "idempotency_key": "k"});
     let payout = ok(app
         .post("/api/flow/payouts", Auth::Bearer(&token), body)
@@ -541,14 +546,7 @@ async fn a_link_whose_payout_is_undone_is_claimed_again_and_can_be_paid() {
     let link = ok(create(&app, json!({"amount": 2_500})).await);
     let id = id_of(&link);
     let token = app.sign_in_as_bob(&link["flow_id"]).await;
-    let ach = ok(app
-        .post(
-            "/api/flow/payout-methods",
-            Auth::Bearer(&token),
-            json!({"platform": "ach", "routing_number": "011000015",
-                   "account_number": "000123456789", "account_type": "checking"}),
-        )
-        .await);
+    let ach = add_bobs_ach(&app, &token).await;
     // A second method the host adds (the payout step adds only a first one).
     let paypal = ok(app
         .post(
