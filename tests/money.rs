@@ -1619,6 +1619,31 @@ async fn failed_transfer_offers_to_try_again() {
     assert_value(&m.root, "payout-amount", "100.00").await;
 }
 
+/// An attempt whose send never reached the server (and no payout stands) is sent again after a
+/// reload, with its key, without a second review.
+#[wasm_bindgen_test]
+async fn reload_resends_an_attempt_the_server_never_saw_with_its_key() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let attempt = Attempt {
+        flow_id: flow_id(),
+        key: "2f0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f".into(),
+        amount: 2_500,
+        payout_method_id: server.methods.borrow()[0].id,
+    };
+    attempt.keep();
+    let m = payout_step(&server, FeeParty::Platform);
+    until("completed", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    let sent = server.payouts.borrow();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].idempotency_key, attempt.key);
+    assert_eq!(sent[0].amount, 2_500);
+    assert_eq!(stored_attempt(), None);
+}
+
 #[wasm_bindgen_test]
 async fn reload_resumes_the_confirmed_attempt_with_its_key() {
     clear_storage();
@@ -1643,6 +1668,7 @@ async fn reload_resumes_the_confirmed_attempt_with_its_key() {
         find(&m.root, "payout-status-completed").is_some()
     })
     .await;
+    // The wallet names the payout that stands, the attempt's: shown, not sent again.
     assert_eq!(
         server
             .payouts
@@ -1650,7 +1676,7 @@ async fn reload_resumes_the_confirmed_attempt_with_its_key() {
             .iter()
             .map(|p| p.idempotency_key.as_str())
             .collect::<Vec<_>>(),
-        vec![attempt.key.as_str(), attempt.key.as_str()]
+        vec![attempt.key.as_str()]
     );
     assert_eq!(server.transfers.borrow().len(), 1, "paid once");
     assert_eq!(
@@ -1690,6 +1716,47 @@ async fn a_reload_after_the_payout_shows_it_and_continue_finishes() {
     until("advance", || !m.seen.advanced.borrow().is_empty()).await;
     assert_eq!(server.count("create_flow_payout"), 1);
     assert_eq!(server.count("POST /api/flow/steps/payout/complete"), 1);
+}
+
+/// Review of the fix above: an attempt kept in this tab (its send refused 401, never seen by
+/// the server) was resent on the next load even when the user had been paid meanwhile from
+/// another device: a second payout. The payout that stands wins, and the attempt is over.
+#[wasm_bindgen_test]
+async fn a_payout_made_elsewhere_wins_over_an_attempt_kept_here() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let method = server.methods.borrow()[0].id;
+    // Paid on the phone…
+    let elsewhere = Attempt {
+        flow_id: flow_id(),
+        key: "7d0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f".into(),
+        amount: 10_000,
+        payout_method_id: method,
+    };
+    server
+        .client()
+        .create_payout("tok".into(), elsewhere.request())
+        .await
+        .expect("paid");
+    // …while this tab kept an attempt the server never saw.
+    Attempt {
+        key: "1f0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f".into(),
+        amount: 5_000,
+        ..elsewhere
+    }
+    .keep();
+
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the payout made", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    assert_eq!(server.count("create_flow_payout"), 1, "nothing sent again");
+    assert_eq!(stored_attempt(), None);
+    assert_eq!(
+        text(&m.root, "payout-status-text"),
+        "$100.00 was sent to PayPal · ada@example.com."
+    );
 }
 
 /// Review: a send answered 401 (the session expired meanwhile, maybe after an earlier send

@@ -137,7 +137,11 @@ pub fn next(stage: &Stage, event: Event) -> Option<(Stage, Vec<Effect>)> {
         (Stage::Loading, Event::Loaded(Some(payout))) => {
             Some((Stage::Sending(payout.clone()), vec![Send(payout)]))
         }
-        (Stage::Loading, Event::Made(transfer, method)) => status(transfer, method, vec![]),
+        // Found on loading, or on reading the wallet again after a refusal (a payout made
+        // meanwhile, elsewhere).
+        (Stage::Loading | Stage::Form, Event::Made(transfer, method)) => {
+            status(transfer, method, vec![])
+        }
         (Stage::Form, Event::Reviewed(payout)) => Some((Stage::Review(payout), vec![])),
         (Stage::Review(_), Event::Back) => Some((Stage::Form, vec![FocusAmount])),
         (Stage::Review(payout), Event::Confirm) | (Stage::SendFailed(payout, _), Event::Retry) => {
@@ -312,8 +316,22 @@ mod tests {
         let (stage, effects) = next(&Stage::Loading, Event::Made(done.clone(), None)).unwrap();
         assert_eq!(stage, Stage::Status(done.clone(), None));
         assert_eq!(effects, vec![]);
-        // Only as what loading found.
-        assert_eq!(next(&Stage::Form, Event::Made(done, None)), None);
+        // As what loading found, or a wallet read again on the form; not over a payout in
+        // flight or on review.
+        assert_eq!(
+            next(&Stage::Form, Event::Made(done.clone(), None))
+                .unwrap()
+                .0,
+            Stage::Status(done.clone(), None)
+        );
+        assert_eq!(
+            next(&Stage::Sending(payout()), Event::Made(done.clone(), None)),
+            None
+        );
+        assert_eq!(
+            next(&Stage::Review(payout()), Event::Made(done, None)),
+            None
+        );
     }
 
     #[test]

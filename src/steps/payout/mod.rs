@@ -25,7 +25,9 @@
 //!   amount or method field, and the next review makes a new key; but a 401 (the session
 //!   expired) keeps it, for the step to resend after the user signs in again;
 //! - a payout of this flow that stands (the wallet's `payout`: answered before a reload, or in
-//!   an earlier session) is shown with its Continue instead of the form.
+//!   an earlier session, maybe on another device) is shown with its Continue instead of the
+//!   form, and ends any attempt still stored: it wins over a resend, and over the form after
+//!   a refusal.
 //!
 //! **Minimum and block** (issue 8): the amount must reach the flow's `minimum_payout`, checked
 //! here with the sandbox's wording. A user the flow may not pay (`payout_block`, or a payout
@@ -181,6 +183,15 @@ impl Step {
             .value
             .try_set(preselect.map(|m| m.id.to_string()).unwrap_or_default());
         form.methods.try_set(list.clone());
+        // A payout of this flow that stands (its answer came before a reload, or in an earlier
+        // session, maybe on another device) did the step's work: its status and Continue, not
+        // a second payout; an attempt still stored is over (if it reached the server, its
+        // payout is this one or has failed). Otherwise a stored attempt is resent with its key.
+        if let Some(made) = made {
+            self.run(machine::Effect::ForgetAttempt);
+            let method = method_of(&list, &made);
+            return self.dispatch(Event::Made(made, method));
+        }
         let stored = Attempt::load(self.flow_id).map(|stored| {
             let method = list
                 .iter()
@@ -196,19 +207,7 @@ impl Step {
                 quote,
             }
         });
-        // A payout of this flow that stands (its answer came before a reload, or in an earlier
-        // session) did the step's work: its status and Continue, not a second payout. An
-        // attempt still stored is resent first; the server answers it as the same payout.
-        match (stored, made) {
-            (None, Some(made)) => {
-                let method = list
-                    .iter()
-                    .find(|m| made.external_data.account_id == Some(m.id.to_string()))
-                    .cloned();
-                self.dispatch(Event::Made(made, method));
-            }
-            (stored, _) => self.dispatch(Event::Loaded(stored)),
-        }
+        self.dispatch(Event::Loaded(stored));
     }
 
     fn send(&self, payout: Payout) {
@@ -256,9 +255,18 @@ impl Step {
         self.requests.send(call, move |answer| {
             if let Ok(w) = answer {
                 let blocked = w.payout_block.is_some();
+                let made = w.payout.clone();
                 this.form.wallet.try_set(Some(w));
                 if blocked {
                     this.dispatch(Event::Blocked);
+                } else if let Some(made) = made {
+                    // Refused because a payout was made meanwhile (on another device): that
+                    // one did the step's work.
+                    let method = this
+                        .form
+                        .methods
+                        .with_untracked(|list| method_of(list, &made));
+                    this.dispatch(Event::Made(made, method));
                 } else {
                     // The form is drawn anew with the balance: focus back on what to fix.
                     let form = this.form;
@@ -346,6 +354,12 @@ impl Step {
             quote: Some(quoted),
         })
     }
+}
+
+/// The payout method of `list` that `transfer` went to, if it is there.
+fn method_of(list: &[PayoutMethod], transfer: &Transfer) -> Option<PayoutMethod> {
+    let id = transfer.external_data.account_id.as_deref()?;
+    list.iter().find(|m| m.id.to_string() == id).cloned()
 }
 
 /// Moves focus to the first field of the form that shows an error, if any.
