@@ -15,7 +15,8 @@
 //! - A caller that stops waiting leaves its transfer to be written (an idempotency key's retry
 //!   then finds it).
 //!
-//! A group without an [`AfterWrite`] (every payout but a payout link's) is written together, in
+//! Each run of a group's transfers without an [`AfterWrite`] (every payout but a payout link's
+//! or a batch item's, which are written alone between runs) is written together, in
 //! two trips to the database whatever its size ([`write_transfers_together`]): the balances,
 //! counters and endpoints it needs read at once, each transfer checked and numbered in memory
 //! in its turn, every write sent at once. When that fails (a key two requests of the group
@@ -210,16 +211,37 @@ async fn write_group(group: Vec<Queued>) {
 /// The savepoint a group written together is written in.
 const TOGETHER: &str = "together";
 
-/// Writes `jobs` in `tx`; each one's outcome, in order. When none has an [`AfterWrite`] they are
-/// written together, in two trips for the whole group ([`write_transfers_together`]); when
-/// that fails (a batch met an error: a key a concurrent request recorded, say) it is rolled
-/// back and the group written one transfer at a time, so each answers its own outcome. `Err`
-/// when a roll back failed: nothing of the group may be committed.
+/// Writes `jobs` in `tx`, in order; each one's outcome. Each run of jobs with no
+/// [`AfterWrite`] is written together ([`write_plain`]); a job with one (a payout link's, a
+/// batch item's) alone between them, so it does not cost the rest of its group the
+/// written-together path. `Err` when a roll back failed: nothing of the group may be committed.
 async fn write_jobs(
     tx: &mut AnyConnection,
     jobs: Vec<Job>,
 ) -> Result<Vec<Result<Transfer, LedgerError>>, Error> {
-    if jobs.iter().all(|job| job.after.is_none()) {
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut run = Vec::new();
+    for job in jobs {
+        if job.after.is_none() {
+            run.push(job);
+            continue;
+        }
+        outcomes.extend(write_plain(tx, std::mem::take(&mut run)).await?);
+        outcomes.push(write_one(tx, job).await?);
+    }
+    outcomes.extend(write_plain(tx, run).await?);
+    Ok(outcomes)
+}
+
+/// Writes `jobs` (none with an [`AfterWrite`]) in `tx`; each one's outcome, in order: together,
+/// in two trips for the whole group ([`write_transfers_together`]); when that fails (a batch met
+/// an error: a key a concurrent request recorded, say) it is rolled back and the jobs written
+/// one transfer at a time, so each answers its own outcome. `Err` when a roll back failed.
+async fn write_plain(
+    tx: &mut AnyConnection,
+    jobs: Vec<Job>,
+) -> Result<Vec<Result<Transfer, LedgerError>>, Error> {
+    if !jobs.is_empty() {
         let together: Vec<Together> = jobs
             .iter()
             .map(|job| Together {
@@ -531,9 +553,9 @@ mod tests {
     }
 
     /// Each limited payout of a group counts the ones written before it, in the group and
-    /// before it, whether the group is written together or one transfer at a time (one has an
-    /// after-write): payouts asked for at once cannot together pass the threshold. One refused
-    /// for its money counts nothing.
+    /// before it, whether the group is written together or in parts (its first has an
+    /// after-write: written alone, the rest together after it): payouts asked for at once
+    /// cannot together pass the threshold. One refused for its money counts nothing.
     #[tokio::test]
     async fn each_payout_of_a_group_counts_the_ones_before_it_towards_the_threshold() {
         for one_at_a_time in [false, true] {
