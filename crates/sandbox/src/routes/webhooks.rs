@@ -4,7 +4,7 @@
 //! [`crate::webhooks`]'s worker.
 
 use crate::auth::HostApp;
-use crate::db::begin_write;
+use crate::db::{begin_ledger_write, begin_write};
 use crate::error::Error;
 use crate::extract::{ApiJson, ApiQuery, PathParam};
 use crate::pagination::{Page, PageParams};
@@ -67,9 +67,11 @@ async fn create_webhook(
     ApiJson(new): ApiJson<NewWebhook>,
 ) -> Result<Json<Webhook>, Error> {
     check_url(&new.url, state.config.webhooks.reach())?;
-    let mut conn = state.db.acquire().await?;
+    // Writes here and below take their turn with the others (payouts) on SQLite: a busy
+    // database makes them wait, not fail.
+    let mut tx = begin_ledger_write(&state.db).await?;
     let hook = store::insert_webhook(
-        &mut conn,
+        &mut tx,
         &state.config.secrets_key,
         app.id,
         new,
@@ -77,6 +79,7 @@ async fn create_webhook(
         state.now(),
     )
     .await?;
+    tx.commit().await?;
     Ok(Json(hook))
 }
 
@@ -121,10 +124,10 @@ async fn update_webhook(
     if let Some(url) = &update.url {
         check_url(url, state.config.webhooks.reach())?;
     }
-    let mut conn = state.db.acquire().await?;
-    Ok(Json(
-        store::update_webhook(&mut conn, app.id, id, update).await?,
-    ))
+    let mut tx = begin_ledger_write(&state.db).await?;
+    let hook = store::update_webhook(&mut tx, app.id, id, update).await?;
+    tx.commit().await?;
+    Ok(Json(hook))
 }
 
 /// `DELETE /api/v2/webhooks/{id}`: removes the endpoint; what it was still owed is dropped.
@@ -148,17 +151,11 @@ async fn rotate_webhook_secret(
     id: PathParam,
 ) -> Result<Json<Webhook>, Error> {
     let id = id.id(webhook_not_found)?;
-    let mut conn = state.db.acquire().await?;
-    Ok(Json(
-        store::set_secret(
-            &mut conn,
-            &state.config.secrets_key,
-            app.id,
-            id,
-            new_secret(),
-        )
-        .await?,
-    ))
+    let mut tx = begin_ledger_write(&state.db).await?;
+    let key = &state.config.secrets_key;
+    let hook = store::set_secret(&mut tx, key, app.id, id, new_secret()).await?;
+    tx.commit().await?;
+    Ok(Json(hook))
 }
 
 /// `GET /api/v2/webhooks/{id}/deliveries`: every attempt to deliver to the endpoint, newest
