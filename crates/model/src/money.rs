@@ -835,11 +835,24 @@ pub fn format_cents(cents: Cents) -> String {
 }
 
 /// Parses what a person types as dollars (`12`, `12.5`, `$1,234.56`) into cents; at most two
-/// decimals, never through floats. A comma only groups thousands (`1,234`): `12,34` (a decimal
-/// comma in many languages) is refused rather than read as 1,234 dollars.
+/// decimals, never through floats. A comma groups thousands (`1,234`), but a single comma with
+/// one or two digits after it and no dot is a decimal comma (`12,5`, `12,34`: what a phone's
+/// decimal key types where the comma is the decimal mark, so there may be no dot to type);
+/// anything else with commas (`1,23,456`, `1,2345`) is refused rather than guessed at.
 pub fn parse_dollars(input: &str) -> Result<Cents, Rule> {
     let bad = || Err(Rule::AmountFormat);
     let typed = input.trim().trim_start_matches('$');
+    let decimal_comma = !typed.contains('.')
+        && typed.matches(',').count() == 1
+        && typed.rsplit_once(',').is_some_and(|(_, frac)| {
+            (1..=2).contains(&frac.len()) && frac.chars().all(|c| c.is_ascii_digit())
+        });
+    let typed = if decimal_comma {
+        std::borrow::Cow::Owned(typed.replacen(',', ".", 1))
+    } else {
+        std::borrow::Cow::Borrowed(typed)
+    };
+    let typed = typed.as_ref();
     let whole_typed = typed.split_once('.').map_or(typed, |(whole, _)| whole);
     if whole_typed.contains(',') {
         let mut groups = whole_typed.split(',');
@@ -1150,12 +1163,15 @@ mod tests {
         assert_eq!(parse_dollars("0.29"), Ok(29)); // 0.29 * 100 is 28.999… in floats
         assert!(parse_dollars("1.234").is_err());
         assert_eq!(parse_dollars("1,234,567"), Ok(123_456_700));
-        for decimal_comma_or_misgrouped in ["12,34", "12,5", ",123", "1,23,456", "1.5,0", "1,2345"]
-        {
+        // A phone's decimal key types a comma where that is the decimal mark (no dot key).
+        assert_eq!(parse_dollars("12,34"), Ok(1_234));
+        assert_eq!(parse_dollars("$12,5"), Ok(1_250));
+        assert_eq!(parse_dollars(",07"), Ok(7));
+        for misgrouped in [",123", "1,23,456", "1.5,0", "1,2345", "1,234,5", "12,3a"] {
             assert_eq!(
-                parse_dollars(decimal_comma_or_misgrouped),
+                parse_dollars(misgrouped),
                 Err(Rule::AmountFormat),
-                "{decimal_comma_or_misgrouped}"
+                "{misgrouped}"
             );
         }
         assert!(parse_dollars("-5").is_err());
