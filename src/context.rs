@@ -112,6 +112,11 @@ impl SessionApi {
         })
     }
 
+    /// See [`Client::flow_state`].
+    pub fn flow_state(&self) -> LocalFuture<Result<FlowState, ApiFailure>> {
+        self.guard(self.api.flow_state((self.token)()))
+    }
+
     /// See [`Client::wallet`].
     pub fn wallet(&self) -> LocalFuture<Result<FlowWallet, ApiFailure>> {
         self.guard(self.api.wallet((self.token)()))

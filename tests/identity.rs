@@ -342,6 +342,61 @@ async fn a_payout_links_payee_phone_gets_the_code_without_being_typed() {
         text(&m.root, "auth-sent-to"),
         "We sent a code to +1 ••• ••• 0123"
     );
+    // Review: "Use a different number" led back to a screen with no number field (the code
+    // goes to the payee's phone only), and dropped focus on the page.
+    assert!(!has(&m.root, "auth-change-number"));
+}
+
+/// Review: the server signed the session in, but the answer to Verify was lost (a slow phone,
+/// a timeout): the app said "We couldn't sign you in", and every retry got 409
+/// `already_signed_in`. It now asks the flow's state, which names the user only to a signed-in
+/// session, and goes on; a send the server never saw still shows its failure.
+#[wasm_bindgen_test]
+async fn a_lost_answer_to_verify_after_signing_in_goes_on() {
+    let fake = Fake::new(&["compliance"]);
+    fake.known_phones.borrow_mut().push("(415) 433-2334".into());
+    let m = code_sent(&fake).await;
+    let offline = || ApiFailure::Network("Failed to fetch".into());
+    fake.script("verify_code", Script::Refuse(reply_of(offline())));
+    type_into(&m.root, "auth-code", "000000");
+    click(&m.root, "auth-verify");
+    wait_for(&m.root, "auth-error").await;
+    assert!(m.seen.signed_in.borrow().is_empty());
+
+    fake.script("verify_code", Script::LoseAnswer(reply_of(offline())));
+    click(&m.root, "auth-verify");
+    until("signed in", || !m.seen.signed_in.borrow().is_empty()).await;
+    assert_eq!(fake.count("verify_code"), 2);
+}
+
+/// Review: the resend countdown ran to the server's `resend_at` by the device's clock, so a
+/// phone whose clock is 10 minutes behind the server's held both buttons for 10 minutes and
+/// 30 seconds. It never counts longer than the server's cooldown.
+#[wasm_bindgen_test]
+async fn the_resend_countdown_never_outlasts_the_cooldown() {
+    let fake = Fake::new(&["compliance"]);
+    fake.later(600);
+    let m = code_sent(&fake).await;
+    assert!(disabled(&m.root, "auth-resend"));
+    assert_eq!(text(&m.root, "auth-resend"), "Resend in 30 s");
+}
+
+/// Review: a code asked for again within the number's cooldown (after a reload, say) showed
+/// "wait N s" but left Send enabled, each press spending one of the client's requests. The
+/// wait the server asks for is counted down on the button, as after a code.
+#[wasm_bindgen_test]
+async fn a_cooldown_refusal_counts_down_on_the_send_button() {
+    let fake = Fake::new(&["compliance"]);
+    fake.signed_out();
+    let m = mount_step(&fake, || view! { <AuthStep /> });
+    let mut refusal = ApiError::refused(Reason::CodeCooldown { retry_after: 20 });
+    refusal.message = "wait 20 seconds before asking for a new code".into();
+    fake.fail_next("send_code", ApiFailure::Api(refusal));
+    type_into(&m.root, "auth-phone", "(415) 433-2334");
+    click(&m.root, "auth-send-code");
+    until("the countdown", || disabled(&m.root, "auth-send-code")).await;
+    let wait = text(&m.root, "auth-send-wait");
+    assert!(wait.contains("20"), "{wait}");
 }
 
 #[wasm_bindgen_test]

@@ -143,6 +143,8 @@ pub enum Effect {
     NoticeResent(CodeSent),
     /// Count down to `resend_at`, reporting [`Event::Waiting`] each second.
     StartCountdown(Timestamp),
+    /// Count down this many seconds from now (a wait the server asked for in a refusal).
+    CountDown(i64),
     /// Stop counting (the count shown stays as it is).
     StopCountdown,
     /// Move focus to the field at this path.
@@ -195,11 +197,20 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
         }
         (Some(Busy::Sending { resend }), Event::SendFailed(failure)) => {
             to.busy = None;
-            if resend {
+            // A wait the server asks for (the number's cooldown, a rate limit) is counted down
+            // on the buttons, as after a code: pressing again before it would be refused again.
+            let wait = failure
+                .api_error()
+                .and_then(|e| e.reason)
+                .filter(|r| matches!(r, Reason::CodeCooldown { .. } | Reason::RateLimited { .. }))
+                .and_then(Reason::retry_after);
+            let mut effects = if resend {
                 vec![ShowError(Failure::Resend, Some(failure))]
             } else {
                 vec![ShowFailure(Form::Phone, failure)]
-            }
+            };
+            effects.extend(wait.map(|seconds| CountDown(i64::from(seconds))));
+            effects
         }
         (None, Event::Verify(check)) if matches!(state.stage, Stage::Code(_)) => {
             checked(&mut to, check, Form::Code, Busy::Verifying, VerifyCode)

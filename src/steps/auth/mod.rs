@@ -2,12 +2,14 @@
 //! authenticated user. Three stages on one card:
 //!
 //! 1. **Phone**: country calling code (1 by default) and national number, checked inline with
-//!    the model's rules; "Send code". A refusal about the phone (a `require_auth` flow opened by
-//!    someone else: 403) shows under the phone field.
+//!    the model's rules; "Send code". A refusal that asks to wait (the number's cooldown, a
+//!    rate limit) counts down on the button. (Another person's phone in a flow named for a
+//!    user is refused at Verify, in the alert.)
 //! 2. **Code**: "We sent a code to {masked number}", the six-digit code (`one-time-code`, so the
 //!    phone offers it from the text message), "Verify". "Resend code" waits out the cooldown the
-//!    server gave (`resend_at`) with a visible countdown driven by [`FlowServices::sleep`]
-//!    (tests control time); "Use a different number" goes back with the number kept, and the
+//!    server gave (`resend_at`, never longer than the cooldown: the device's clock may be
+//!    behind) with a visible countdown driven by [`FlowServices::sleep`] (tests control time);
+//!    "Use a different number" (not for a payee's phone) goes back with the number kept, and the
 //!    cooldown (which the server applies to any new code) keeps counting there: "Send code"
 //!    stays disabled, with "You can ask for a new code in N s", until it ends. The code field
 //!    drops spaces as typed or pasted (`000 000`). A wrong, expired or exhausted code shows the
@@ -16,7 +18,9 @@
 //!    email.
 //!
 //! Signed in, [`FlowServices::signed_in`] hands the flow to the shell, which routes to the
-//! first step.
+//! first step. An answer to Verify or Create account that may have been lost after the server
+//! signed the session in (or a retry refused as `already_signed_in`) is checked against the
+//! flow's state, which names its user only to a signed-in session.
 //!
 //! The pure [`machine`] decides what each event does (including which request is in flight,
 //! which picks the busy button's label); its requests go through the step's action
@@ -28,7 +32,7 @@
 pub mod machine;
 mod view;
 
-use crate::context::{use_services, FlowServices};
+use crate::context::{use_services, FlowServices, SessionApi};
 use crate::forms::Rejected;
 use crate::i18n::{failure_details, localized, Worded};
 use crate::identity::seconds_until;
@@ -38,8 +42,10 @@ use crate::ui::{field_id, focus_id_soon, ErrorAlert, Field, Form as FormHandle, 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use machine::{next, Effect, Event, Failure, Form, Stage, State};
-use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, PhoneHint};
-use payout_model::{Timestamp, Validate};
+use payout_model::identity::{
+    CodeCheck, CodeSent, NewCode, NewProfile, PhoneHint, CODE_RESEND_SECONDS,
+};
+use payout_model::{Reason, Timestamp, Validate};
 use std::rc::Rc;
 use std::time::Duration;
 use view::{
@@ -214,12 +220,18 @@ impl Step {
                 });
             }
             Effect::VerifyCode(check) => {
-                let call = self.services.api.verify_code(check);
-                self.answer(async move { signed_in_or_refused(call.await) });
+                let (call, api) = (
+                    self.services.api.verify_code(check),
+                    self.services.api.clone(),
+                );
+                self.answer(async move { signed_in_or_refused(call.await, &api).await });
             }
             Effect::CreateProfile(new) => {
-                let call = self.services.api.create_profile(new);
-                self.answer(async move { signed_in_or_refused(call.await) });
+                let (call, api) = (
+                    self.services.api.create_profile(new),
+                    self.services.api.clone(),
+                );
+                self.answer(async move { signed_in_or_refused(call.await, &api).await });
             }
             Effect::ClearCode => {
                 self.fields.code.value.try_set(String::new());
@@ -230,6 +242,12 @@ impl Step {
                 self.notice.try_set(Some(notice));
             }
             Effect::StartCountdown(resend_at) => self.count_down(resend_at),
+            Effect::CountDown(seconds) => {
+                let at = js_sys::Date::now() as i64 + seconds.saturating_mul(1000);
+                if let Some(resend_at) = Timestamp::from_timestamp_millis(at) {
+                    self.count_down(resend_at);
+                }
+            }
             Effect::StopCountdown => self.stop_countdown(),
             Effect::Focus(path) => focus_id_soon(field_id(PREFIX, path)),
             Effect::SignedIn(flow) => (self.services.signed_in)(flow),
@@ -260,7 +278,9 @@ impl Step {
         let Some(generation) = self.countdown.try_get_value() else {
             return;
         };
-        let mut left = seconds_until(resend_at, js_sys::Date::now());
+        // Never longer than the server's cooldown: a device clock behind the server's would
+        // otherwise hold the buttons for as long as it is behind.
+        let mut left = seconds_until(resend_at, js_sys::Date::now()).min(CODE_RESEND_SECONDS);
         self.dispatch(Event::Waiting(left));
         let (this, sleep) = (self.clone(), self.services.sleep.clone());
         spawn_local(async move {
@@ -276,14 +296,28 @@ impl Step {
     }
 }
 
-/// The event a code's or a profile's answer is.
-fn signed_in_or_refused(
+/// The event a code's or a profile's answer is. An answer that may have been lost after the
+/// server signed the session in (no answer, a 5xx), or a refusal because the session is signed
+/// in already (a retry of such a one), is checked against the flow's state, which names its
+/// user only to a signed-in session: signed in, the user goes on; else the failure shows.
+async fn signed_in_or_refused(
     result: Result<payout_model::identity::SignIn, crate::api::ApiFailure>,
+    api: &SessionApi,
 ) -> Event {
-    match result {
-        Ok(answer) => Event::Answered(answer),
-        Err(failure) => Event::Refused(failure),
+    let failure = match result {
+        Ok(answer) => return Event::Answered(answer),
+        Err(failure) => failure,
+    };
+    let signed_in_already =
+        failure.api_error().and_then(|e| e.reason) == Some(Reason::AlreadySignedIn);
+    if failure.may_have_happened() || signed_in_already {
+        if let Ok(flow) = api.flow_state().await {
+            if flow.user_id.is_some() {
+                return Event::Answered(payout_model::identity::SignIn::SignedIn { flow });
+            }
+        }
     }
+    Event::Refused(failure)
 }
 
 /// Signs the user in by phone and one-time code, creating their profile when the phone is new.
@@ -352,7 +386,8 @@ pub fn AuthStep(
             wait,
             send,
             verify,
-            change_number,
+            // A payee's code goes to their phone only: there is no other number to use.
+            change_number: payee.is_none().then_some(change_number),
         })
         .into_any(),
         Stage::LinkUnavailable(reason) => link_unavailable_view(reason).into_any(),

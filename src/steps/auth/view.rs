@@ -48,7 +48,8 @@ pub struct CodeForm {
     pub wait: Signal<i64>,
     pub send: UnsyncCallback<bool>,
     pub verify: UnsyncCallback<()>,
-    pub change_number: UnsyncCallback<()>,
+    /// "Use a different number"; none when the code goes to a payee's phone only.
+    pub change_number: Option<UnsyncCallback<()>>,
 }
 
 /// The profile form's handles.
@@ -182,12 +183,16 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
                         seconds => t!(resend_in, seconds),
                     }}
                 </button>
-                <Button
-                    label=t!(change_number)
-                    on_click=p.change_number
-                    testid="auth-change-number"
-                    variant=ButtonVariant::Secondary
-                />
+                {p.change_number.map(|change_number| {
+                    view! {
+                        <Button
+                            label=t!(change_number)
+                            on_click=change_number
+                            testid="auth-change-number"
+                            variant=ButtonVariant::Secondary
+                        />
+                    }
+                })}
             </div>
         </form>
     }
