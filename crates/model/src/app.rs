@@ -201,10 +201,14 @@ impl AppSettingsPatch {
 
 /// An origin a host may embed flows from: an exact [`Origin`] that is `https`, or `http` on
 /// loopback (local development); anything else could be read or altered on the way, or is no
-/// origin at all.
+/// origin at all. An IPv6 address but loopback's is refused too: a `frame-ancestors` source
+/// cannot name one, so such a host could never frame a flow.
 pub fn check_embed_origin(value: &str) -> Result<Origin, Rule> {
     match Origin::canonical(value) {
-        Some(origin) if origin.as_str().starts_with("https://") || origin.is_loopback() => {
+        Some(origin) if origin.is_loopback() => Ok(origin),
+        Some(origin)
+            if origin.as_str().starts_with("https://") && !origin.as_str().contains('[') =>
+        {
             Ok(origin)
         }
         _ => Err(Rule::EmbedOrigin),
@@ -259,6 +263,7 @@ mod tests {
             "https://host.example:8443/",
             "http://localhost:3000",
             "http://127.0.0.1",
+            "http://[::1]:8080",
         ] {
             assert!(check_embed_origin(ok).is_ok(), "{ok}");
         }
@@ -269,6 +274,8 @@ mod tests {
             "*",
             "https://bad.example; script-src *",
             "http://localhost.evil.example",
+            "https://[2001:db8::1]",
+            "https://[2001:db8::1]:8443",
         ] {
             assert_eq!(check_embed_origin(bad), Err(Rule::EmbedOrigin), "{bad}");
         }

@@ -509,7 +509,8 @@ impl fmt::Display for Rule {
             }
             Rule::Cashtag => f.write_str("must be $ and 1 to 20 letters or digits, like $ada"),
             Rule::EmbedOrigin => f.write_str(
-                "must be an origin like https://host.example (http only on localhost or 127.0.0.1)",
+                "must be an origin like https://host.example (http only on localhost or 127.0.0.1; \
+                 no IPv6 address but [::1])",
             ),
             Rule::MaxItems { max } => write!(f, "must list at most {max} items"),
             Rule::WrongCode { tries_left: 1 } => f.write_str("is not the code we sent; 1 try left"),
