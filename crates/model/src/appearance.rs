@@ -880,7 +880,9 @@ impl fmt::Display for Shadow {
 }
 
 /// `none`, or one or two `[inset] x y [blur [spread]] colour` separated by a comma: px lengths
-/// only (x, y, spread -20 to 20; blur 0 to 40).
+/// only (x, y, spread -20 to 20; blur 0 to 40). An inset layer reaches at most
+/// [`MAX_INSET_REACH_PX`] into the card (|x| + |y| + blur + spread): it paints under the text, and
+/// a wide one would put the text on its colour, past every contrast check.
 fn parse_shadows(text: &str) -> Option<Vec<Shadow>> {
     if text.eq_ignore_ascii_case("none") {
         return Some(Vec::new());
@@ -918,12 +920,22 @@ fn parse_shadow(text: &str) -> Option<Shadow> {
         }
         lengths[i] = length;
     }
+    if inset {
+        let [x, y, blur, spread] = lengths.map(|l| l.value);
+        if x.abs() + y.abs() + blur + spread.max(0.0) > MAX_INSET_REACH_PX {
+            return None;
+        }
+    }
     Some(Shadow {
         inset,
         lengths,
         color,
     })
 }
+
+/// How far an inset shadow may reach into the card, in px: a highlight or an edge, never a band
+/// under the text.
+pub const MAX_INSET_REACH_PX: f64 = 4.0;
 
 /// `text` split at `sep` where it is not inside parentheses.
 fn split_outside_parens(text: &str, sep: char) -> Vec<&str> {
@@ -1323,6 +1335,30 @@ mod tests {
         )
         .is_err());
         assert!(serde_json::from_value::<Appearance>(json!({"theme": "sepia"})).is_err());
+    }
+
+    /// Review: two inset layers 40px wide painted a solid band inside the card, under the
+    /// text, so text on black passed every contrast check. An inset layer reaches at most 4px.
+    #[test]
+    fn an_inset_shadow_is_an_edge_not_a_band_under_the_text() {
+        for ok in [
+            "inset 0 1px #000",
+            "inset 0 0 2px 2px rgb(0 0 0 / 0.2)",
+            "inset 0 0 0 -20px #000",
+        ] {
+            assert!(ThemeValue::parse(Var::card_shadow, ok).is_ok(), "{ok}");
+        }
+        for band in [
+            "inset 20px 20px 0 20px #000, inset -20px -20px 0 20px #000",
+            "inset 0 0 0 5px #000",
+            "inset 0 3px 2px #000",
+        ] {
+            assert_eq!(
+                ThemeValue::parse(Var::card_shadow, band),
+                Err(Rule::Shadow),
+                "{band}"
+            );
+        }
     }
 
     #[test]
