@@ -128,7 +128,8 @@ theme_variables! {
     color_surface "colorSurface" VarKind::Color;
     /// Text (4.5:1 against `colorBackground` and `colorSurface` at least).
     color_text "colorText" VarKind::Color;
-    /// Secondary text: hints, details (4.5:1 against `colorSurface` at least).
+    /// Secondary text: hints, details, the progress label (4.5:1 against `colorSurface` and
+    /// `colorBackground` at least).
     color_text_secondary "colorTextSecondary" VarKind::Color;
     /// Errors and danger buttons.
     color_danger "colorDanger" VarKind::Color;
@@ -461,6 +462,9 @@ impl Palette {
             P::TextOnBackground => (c(Var::color_text), c(Var::color_background)),
             P::TextOnSurface => (c(Var::color_text), c(Var::color_surface)),
             P::TextSecondaryOnSurface => (c(Var::color_text_secondary), c(Var::color_surface)),
+            P::TextSecondaryOnBackground => {
+                (c(Var::color_text_secondary), c(Var::color_background))
+            }
             P::PrimaryTextOnPrimary => (c(Var::color_primary_text), c(Var::color_primary)),
             P::PrimaryTextOnDanger => (c(Var::color_primary_text), c(Var::color_danger)),
             P::DangerOnSurface => (c(Var::color_danger), c(Var::color_surface)),
@@ -483,7 +487,7 @@ impl Palette {
         match pair {
             P::TextOnBackground | P::TextOnSurface | P::TextOnDangerTint => Var::color_text,
             P::TextOnSuccessTint | P::TextOnPrimaryTint => Var::color_text,
-            P::TextSecondaryOnSurface => Var::color_text_secondary,
+            P::TextSecondaryOnSurface | P::TextSecondaryOnBackground => Var::color_text_secondary,
             P::PrimaryTextOnPrimary | P::PrimaryTextOnDanger => Var::color_primary_text,
             P::DangerOnSurface | P::DangerOnDangerTint => Var::color_danger,
             P::SuccessOnSurface => Var::color_success,
@@ -1105,21 +1109,37 @@ mod tests {
             contrast_x100(rgb(0x77, 0x77, 0x77), rgb(255, 255, 255)),
             447
         );
-        // Secondary text is drawn on the cards only, so it meets one pair.
+        // Secondary text is drawn on the cards and, above them, on the page (the progress
+        // label; review: that pair was not checked), so it meets both.
         let pass = appearance(json!({"variables": {"colorTextSecondary": "#767676",
-            "colorSurface": "#fff"}}));
+            "colorSurface": "#fff", "colorBackground": "#fff"}}));
         pass.validate().unwrap();
-        let fail = appearance(json!({"variables": {"colorTextSecondary": "#777777",
-            "colorSurface": "#fff"}}));
-        assert_eq!(
-            fields(fail.validate().unwrap_err()),
+        let on_grey = appearance(json!({"variables": {"colorTextSecondary": "#767676",
+            "colorSurface": "#fff", "colorBackground": "#b0b0b0"}}));
+        assert!(matches!(
+            fields(on_grey.validate().unwrap_err())[..],
             [(
-                "appearance.variables.colorTextSecondary".to_owned(),
+                _,
                 Rule::Contrast {
-                    pair: ContrastPair::TextSecondaryOnSurface,
-                    ratio: 447
+                    pair: ContrastPair::TextSecondaryOnBackground,
+                    ..
                 }
             )]
+        ));
+        let fail = appearance(json!({"variables": {"colorTextSecondary": "#777777",
+            "colorSurface": "#fff", "colorBackground": "#fff"}}));
+        let secondary = |pair| {
+            (
+                "appearance.variables.colorTextSecondary".to_owned(),
+                Rule::Contrast { pair, ratio: 447 },
+            )
+        };
+        assert_eq!(
+            fields(fail.validate().unwrap_err()),
+            [
+                secondary(ContrastPair::TextSecondaryOnSurface),
+                secondary(ContrastPair::TextSecondaryOnBackground)
+            ]
         );
         // Body text is drawn on the page, the cards and the notices' tints: all are checked.
         let grey = appearance(json!({"variables": {"colorText": "#777777"}}));

@@ -311,6 +311,8 @@ pub enum ContrastPair {
     TextOnSurface,
     /// `colorTextSecondary` on `colorSurface`.
     TextSecondaryOnSurface,
+    /// `colorTextSecondary` on `colorBackground` (the progress label above the card).
+    TextSecondaryOnBackground,
     /// `colorPrimaryText` on `colorPrimary` (buttons).
     PrimaryTextOnPrimary,
     /// `colorPrimaryText` on `colorDanger` (a button that removes something).
@@ -339,10 +341,11 @@ pub enum ContrastPair {
 
 impl ContrastPair {
     /// Every pair, in the order they are checked.
-    pub const ALL: [ContrastPair; 15] = [
+    pub const ALL: [ContrastPair; 16] = [
         ContrastPair::TextOnBackground,
         ContrastPair::TextOnSurface,
         ContrastPair::TextSecondaryOnSurface,
+        ContrastPair::TextSecondaryOnBackground,
         ContrastPair::PrimaryTextOnPrimary,
         ContrastPair::PrimaryTextOnDanger,
         ContrastPair::DangerOnSurface,
@@ -364,6 +367,7 @@ impl ContrastPair {
             ContrastPair::TextOnBackground => ("colorText", "colorBackground"),
             ContrastPair::TextOnSurface => ("colorText", "colorSurface"),
             ContrastPair::TextSecondaryOnSurface => ("colorTextSecondary", "colorSurface"),
+            ContrastPair::TextSecondaryOnBackground => ("colorTextSecondary", "colorBackground"),
             ContrastPair::PrimaryTextOnPrimary => ("colorPrimaryText", "colorPrimary"),
             ContrastPair::PrimaryTextOnDanger => ("colorPrimaryText", "colorDanger"),
             ContrastPair::DangerOnSurface => ("colorDanger", "colorSurface"),
@@ -402,6 +406,7 @@ impl ContrastPair {
             ContrastPair::TextOnBackground => "text_on_background",
             ContrastPair::TextOnSurface => "text_on_surface",
             ContrastPair::TextSecondaryOnSurface => "text_secondary_on_surface",
+            ContrastPair::TextSecondaryOnBackground => "text_secondary_on_background",
             ContrastPair::PrimaryTextOnPrimary => "primary_text_on_primary",
             ContrastPair::PrimaryTextOnDanger => "primary_text_on_danger",
             ContrastPair::DangerOnSurface => "danger_on_surface",

@@ -1251,10 +1251,21 @@ mod appearance {
             json!({"variables": {"colorFocus": "#949494", "colorBackground": "#fff"}}),
         )
         .await);
-        // #767676 on white passes (4.54:1) as secondary text, drawn on the cards only.
-        ok(patch(
+        // #767676 on white passes (4.54:1) as secondary text; it is drawn on the page too (the
+        // progress label above the card), where the default background is too dark for it.
+        let res = patch(
             &app,
             json!({"variables": {"colorTextSecondary": "#767676", "colorSurface": "#fff"}}),
+        )
+        .await;
+        assert_eq!(
+            res.assert_invalid_rule("appearance.variables.colorTextSecondary")["pair"],
+            "text_secondary_on_background"
+        );
+        ok(patch(
+            &app,
+            json!({"variables": {"colorTextSecondary": "#767676", "colorSurface": "#fff",
+                   "colorBackground": "#fff"}}),
         )
         .await);
     }
