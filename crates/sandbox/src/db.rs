@@ -149,6 +149,12 @@ pub async fn connect_with(database_url: &str, max_connections: Option<u32>) -> a
             .await
             .context("cannot create the PostgreSQL sequences")?;
     }
+    let filled = crate::store::users::fill_phone_e164(&db)
+        .await
+        .context("cannot fill the users' E.164 phone numbers")?;
+    if filled > 0 {
+        tracing::info!(rows = filled, "users' E.164 phone numbers filled");
+    }
     let cut = crate::store::payout_methods::keep_last4_only(&db)
         .await
         .context("cannot cut the stored bank account numbers to their last four digits")?;

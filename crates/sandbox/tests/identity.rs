@@ -344,6 +344,50 @@ mod sign_in {
         assert_eq!(host_flow["user_id"], first["id"]);
     }
 
+    /// Review: sign-in read every user of the app with the country code and parsed each
+    /// number, under the write lock. It now looks the phone up by its E.164 form (indexed),
+    /// kept at insert and filled for rows from before as the database opens; such a row still
+    /// signs in, and so does one whose stored number, written otherwise, is the same phone.
+    #[tokio::test]
+    async fn sign_in_finds_the_phone_by_its_e164_form_also_for_rows_from_before() {
+        let app = TestApp::with_file_db().await;
+        let user = app.create_user().await;
+        let e164 = || async {
+            sqlx::query_scalar::<_, Option<String>>("SELECT phone_e164 FROM users WHERE id = $1")
+                .bind(user["id"].as_str().unwrap())
+                .fetch_one(&app.db)
+                .await
+                .unwrap()
+        };
+        assert_eq!(e164().await.as_deref(), Some("+14154332334"));
+        // A row from before: no E.164 form, its number written with separators.
+        sqlx::query(
+            "UPDATE users SET phone_e164 = NULL, phone_number = '(415) 433-2334' WHERE id = $1",
+        )
+        .bind(user["id"].as_str().unwrap())
+        .execute(&app.db)
+        .await
+        .unwrap();
+        let (flow, _) = anonymous_flow(&app, json!([redirect()])).await;
+        app.sign_in_as_bob(&flow["id"]).await;
+        let claimed = |flow: Value| {
+            let app = &app;
+            async move {
+                let path = format!("/api/v2/flows/{}", flow["id"].as_str().unwrap());
+                app.get(&path, Auth::App).await.json()["user_id"].clone()
+            }
+        };
+        assert_eq!(claimed(flow).await, user["id"]);
+        // Filled as the database opens again, and found by it.
+        let url = app.db.connect_options().database_url.to_string();
+        payout_sandbox::connect(&url).await.unwrap();
+        assert_eq!(e164().await.as_deref(), Some("+14154332334"));
+        app.advance(Duration::seconds(31));
+        let (flow, _) = anonymous_flow(&app, json!([redirect()])).await;
+        app.sign_in_as_bob(&flow["id"]).await;
+        assert_eq!(claimed(flow).await, user["id"]);
+    }
+
     /// The waiters for the sandbox's write lock on PostgreSQL (its advisory lock) in this
     /// test's database.
     async fn write_lock_waiters(app: &TestApp) -> i64 {

@@ -66,10 +66,14 @@ pub(crate) async fn insert_user(
     user_ip: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    let e164 = stored_e164(
+        &user.phone_number.country_code,
+        &user.phone_number.phone_number,
+    );
     sqlx::query(
         "INSERT INTO users (id, app_id, first_name, last_name, email, country_code, \
-         phone_number, metadata, status, verified, user_ip, created) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         phone_number, metadata, status, verified, user_ip, created, phone_e164) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(user.id.to_string())
     .bind(app_id.to_string())
@@ -83,9 +87,44 @@ pub(crate) async fn insert_user(
     .bind(to_flag(user.verified))
     .bind(user_ip.map(|ip| ip.to_string()))
     .bind(to_millis(now))
+    .bind(e164)
     .execute(&mut *conn)
     .await?;
     ensure_user_accounts(conn, app_id, user.id, now).await
+}
+
+/// What `users.phone_e164` keeps of a stored phone: its E.164 form, or `''` when it does not
+/// parse (compared digit for digit then, [`ParsedPhone::is`]).
+fn stored_e164(country_code: &str, phone_number: &str) -> String {
+    ParsedPhone::parse(country_code, phone_number)
+        .map(|phone| phone.e164())
+        .unwrap_or_default()
+}
+
+/// Fills `users.phone_e164` of the rows written before it was kept (migration 0021), as the
+/// database opens; how many. Almost always none: one indexed read.
+pub(crate) async fn fill_phone_e164(db: &Db) -> Result<u64, Error> {
+    let mut filled = 0;
+    loop {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, country_code, phone_number FROM users WHERE phone_e164 IS NULL LIMIT 500",
+        )
+        .fetch_all(db)
+        .await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let mut tx = crate::db::begin_ledger_write(db).await?;
+        for (id, country_code, phone_number) in rows {
+            sqlx::query("UPDATE users SET phone_e164 = $1 WHERE id = $2")
+                .bind(stored_e164(&country_code, &phone_number))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            filled += 1;
+        }
+        tx.commit().await?;
+    }
 }
 
 /// User `user_id` of app `app_id` as the host sees it: compliance masked, `id_verification`
@@ -156,11 +195,15 @@ pub(crate) async fn oldest_user_with_phone(
     app_id: Uuid,
     phone: &ParsedPhone,
 ) -> Result<Option<Uuid>, Error> {
+    // By the indexed E.164 form; a stored number that does not parse (or a row not yet
+    // filled) is compared as before, digit for digit.
     let candidates: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, country_code, phone_number FROM users \
-         WHERE app_id = $1 AND country_code = $2 ORDER BY created, id",
+        "SELECT id, country_code, phone_number FROM users WHERE app_id = $1 \
+         AND (phone_e164 = $2 OR ((phone_e164 = '' OR phone_e164 IS NULL) AND country_code = $3)) \
+         ORDER BY created, id",
     )
     .bind(app_id.to_string())
+    .bind(phone.e164())
     .bind(phone.country_code())
     .fetch_all(&mut *conn)
     .await?;
