@@ -277,6 +277,29 @@ impl Appearance {
         Ok(Theme { mode, light, dark })
     }
 
+    /// This appearance without the variables `invalid` names (its fields under `prefix`:
+    /// `{prefix}.variables.colorTextSecondary`): what a theme stored before a rule tightened
+    /// keeps of its look, its logo and its name.
+    pub fn without_broken(&self, invalid: &Invalid, prefix: &str) -> Appearance {
+        let mut kept = self.clone();
+        for violation in &invalid.0 {
+            let Some(path) = violation.field.strip_prefix(prefix) else {
+                continue;
+            };
+            let (vars, name) = if let Some(name) = path.strip_prefix(".variables.") {
+                (&mut kept.variables, name)
+            } else if let Some(name) = path.strip_prefix(".darkVariables.") {
+                (&mut kept.dark_variables, name)
+            } else {
+                continue;
+            };
+            if let (Some(vars), Some(var)) = (vars, Var::ALL.iter().find(|v| v.as_str() == name)) {
+                vars.set(*var, None);
+            }
+        }
+        kept
+    }
+
     /// The appearance as it is kept and answered: each value re-serialised from what it parsed
     /// into (`#15C` → `#1155cc`). Call after [`Validate::validate`]; a value that does not parse
     /// is dropped.

@@ -44,16 +44,23 @@ pub(crate) fn page_theme(saved: &Appearance, override_json: Option<&str>) -> Pag
             logo_origin: None,
         };
     }
+    // Stored before a rule tightened: without the variables that now break one (their
+    // defaults instead), keeping the rest of the look, the logo and the name; the built-in
+    // look only when that still breaks one.
     let theme = match appearance.resolve(Source::Settings, "appearance") {
-        Ok(theme) => theme,
+        Ok(theme) => Some(theme),
         Err(invalid) => {
-            // Stored before a rule tightened: the built-in look rather than a broken one.
-            tracing::warn!(message = %ApiError::from(invalid).message, "stored appearance breaks a rule");
-            return PageTheme {
-                head,
-                logo_origin: None,
-            };
+            tracing::warn!(message = %ApiError::from(invalid.clone()).message, "stored appearance breaks a rule");
+            (appearance.without_broken(&invalid, "appearance"))
+                .resolve(Source::Settings, "appearance")
+                .ok()
         }
+    };
+    let Some(theme) = theme else {
+        return PageTheme {
+            head,
+            logo_origin: None,
+        };
     };
     head.push_str("<style id=\"pf-theme\">");
     head.push_str(&style(&theme));
@@ -202,6 +209,24 @@ mod tests {
             page_theme(&Appearance::default(), None),
             PageTheme::default()
         );
+    }
+
+    /// Review: a theme saved before a rule tightened (here the secondary text's contrast on the
+    /// page) lost the whole look, the logo and the name on the flow page. Only the variable
+    /// that breaks a rule now falls back to its default.
+    #[test]
+    fn a_stored_theme_that_breaks_a_newer_rule_keeps_the_rest() {
+        let theme = page_theme(
+            &appearance(serde_json::json!({"variables": {"colorPrimary": "#15C",
+                "colorTextSecondary": "#767676", "colorSurface": "#fff",
+                "appName": "Acme"}})),
+            None,
+        );
+        assert!(theme.head.contains("--pf-theme-color-primary:#1155cc;"));
+        assert!(theme
+            .head
+            .contains("<meta name=\"pf-app-name\" content=\"Acme\">"));
+        assert!(!theme.head.contains("#767676"), "{}", theme.head);
     }
 
     /// The app's CSS falls back to the light defaults the contrast rule checks themes against:
