@@ -389,14 +389,15 @@ async fn a_cooldown_refusal_counts_down_on_the_send_button() {
     let fake = Fake::new(&["compliance"]);
     fake.signed_out();
     let m = mount_step(&fake, || view! { <AuthStep /> });
-    let mut refusal = ApiError::refused(Reason::CodeCooldown { retry_after: 20 });
-    refusal.message = "wait 20 seconds before asking for a new code".into();
+    // A rate limit's wait may be longer than a code's cooldown: counted in full.
+    let mut refusal = ApiError::refused(Reason::RateLimited { retry_after: 45 });
+    refusal.message = "too many requests: try again in 45 seconds".into();
     fake.fail_next("send_code", ApiFailure::Api(refusal));
     type_into(&m.root, "auth-phone", "(415) 433-2334");
     click(&m.root, "auth-send-code");
     until("the countdown", || disabled(&m.root, "auth-send-code")).await;
     let wait = text(&m.root, "auth-send-wait");
-    assert!(wait.contains("20"), "{wait}");
+    assert!(wait.contains("45"), "{wait}");
 }
 
 #[wasm_bindgen_test]

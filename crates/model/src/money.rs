@@ -857,7 +857,12 @@ pub fn parse_dollars(input: &str) -> Result<Cents, Rule> {
     if whole_typed.contains(',') {
         let mut groups = whole_typed.split(',');
         let first = groups.next().unwrap_or_default();
-        if first.is_empty() || first.len() > 3 || groups.any(|g| g.len() != 3) {
+        // A leading group of `0` is no grouping (`0,125` is not 125 dollars).
+        if first.is_empty()
+            || first.len() > 3
+            || first.starts_with('0')
+            || groups.any(|g| g.len() != 3)
+        {
             return bad();
         }
     }
@@ -1167,7 +1172,9 @@ mod tests {
         assert_eq!(parse_dollars("12,34"), Ok(1_234));
         assert_eq!(parse_dollars("$12,5"), Ok(1_250));
         assert_eq!(parse_dollars(",07"), Ok(7));
-        for misgrouped in [",123", "1,23,456", "1.5,0", "1,2345", "1,234,5", "12,3a"] {
+        for misgrouped in [
+            ",123", "1,23,456", "1.5,0", "1,2345", "1,234,5", "12,3a", "0,125",
+        ] {
             assert_eq!(
                 parse_dollars(misgrouped),
                 Err(Rule::AmountFormat),

@@ -79,17 +79,18 @@ pub fn spawn_purge_task(
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut purged_at: Option<tokio::time::Instant> = None;
         loop {
-            interval.tick().await;
+            // The tick's own time, not the time the link expiry ended: the purge keeps `every`.
+            let tick = interval.tick().await;
             // Payout links past their expiry give their money back (issue 11).
             match crate::service::payout_links::expire_all_due(&state).await {
                 Ok(0) => {}
                 Ok(expired) => tracing::info!(expired, "expired payout links"),
                 Err(e) => tracing::warn!(error = %e, "expiring payout links failed"),
             }
-            if purged_at.is_some_and(|at| at.elapsed() < every) {
+            if purged_at.is_some_and(|at| tick - at < every) {
                 continue;
             }
-            purged_at = Some(tokio::time::Instant::now());
+            purged_at = Some(tick);
             match purge_expired(&state.db, state.clock.now()).await {
                 Ok(purged) if purged != Purged::default() => tracing::info!(
                     sessions = purged.sessions,

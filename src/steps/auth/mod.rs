@@ -241,11 +241,13 @@ impl Step {
                 let notice = Worded::new(move || t!(code_resent_to, sent_to = sent_to(&sent)));
                 self.notice.try_set(Some(notice));
             }
-            Effect::StartCountdown(resend_at) => self.count_down(resend_at),
+            // Never longer than the server's cooldown: a device clock behind the server's would
+            // otherwise hold the buttons for as long as it is behind.
+            Effect::StartCountdown(resend_at) => self.count_down(resend_at, CODE_RESEND_SECONDS),
             Effect::CountDown(seconds) => {
                 let at = js_sys::Date::now() as i64 + seconds.saturating_mul(1000);
                 if let Some(resend_at) = Timestamp::from_timestamp_millis(at) {
-                    self.count_down(resend_at);
+                    self.count_down(resend_at, seconds);
                 }
             }
             Effect::StopCountdown => self.stop_countdown(),
@@ -272,15 +274,13 @@ impl Step {
     }
 
     /// Counts down to the server's `resend_at` a second at a time, never slower than the wall
-    /// clock (a background tab's timers may be late).
-    fn count_down(self: &Rc<Self>, resend_at: Timestamp) {
+    /// clock (a background tab's timers may be late), and from at most `most` seconds.
+    fn count_down(self: &Rc<Self>, resend_at: Timestamp, most: i64) {
         self.stop_countdown();
         let Some(generation) = self.countdown.try_get_value() else {
             return;
         };
-        // Never longer than the server's cooldown: a device clock behind the server's would
-        // otherwise hold the buttons for as long as it is behind.
-        let mut left = seconds_until(resend_at, js_sys::Date::now()).min(CODE_RESEND_SECONDS);
+        let mut left = seconds_until(resend_at, js_sys::Date::now()).min(most);
         self.dispatch(Event::Waiting(left));
         let (this, sleep) = (self.clone(), self.services.sleep.clone());
         spawn_local(async move {

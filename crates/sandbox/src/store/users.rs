@@ -102,7 +102,9 @@ fn stored_e164(country_code: &str, phone_number: &str) -> String {
 }
 
 /// Fills `users.phone_e164` of the rows written before it was kept (migration 0021), as the
-/// database opens; how many. Almost always none: one indexed read.
+/// database opens; how many. Almost always none: one read (a scan: NULL is not indexed).
+/// Values once filled stay: a later libphonenumber that wrote a number otherwise would leave
+/// such a user unfound by sign-in until the column is filled again (set it NULL to refill).
 pub(crate) async fn fill_phone_e164(db: &Db) -> Result<u64, Error> {
     let mut filled = 0;
     loop {
