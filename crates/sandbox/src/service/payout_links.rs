@@ -20,7 +20,7 @@
 //!   canceled or reversed makes the link `claimed` again and reopens its flow's payout step
 //!   ([`payout_undone_after`]).
 
-use crate::db::{begin_ledger_write, is_postgres, Db};
+use crate::db::{begin_ledger_write, Db};
 use crate::error::Error;
 use crate::ledger::{
     app_account, insufficient_funds, link_hold_account, open_link_hold_in, user_account,
@@ -664,12 +664,7 @@ async fn reopen_payout_step(
     // On PostgreSQL the flow's row is locked before it is read, as a completion locks it: a
     // completion of the payout step running meanwhile has then either committed (and is
     // undone here) or waits, and then finds this payout undone (SQLite's writes take turns).
-    if is_postgres(conn) {
-        sqlx::query("SELECT id FROM flows WHERE id = $1 FOR NO KEY UPDATE")
-            .bind(flow_id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-    }
+    crate::store::flows::lock_flow(conn, flow_id).await?;
     for _ in 0..3 {
         let flow = FlowRow::find(&mut *conn, flow_id)
             .await?

@@ -3,7 +3,7 @@
 //! long it lives, whether a resume cookie's session may go on, and which embedding origin it
 //! may post to. The cookie itself and the HTTP answers are `routes::flow_sessions`'.
 
-use crate::db::{begin_ledger_write, is_postgres, Db};
+use crate::db::{begin_ledger_write, Db};
 use crate::error::Error;
 use crate::origin::is_allowed_origin;
 use crate::secret::{new_token, sha256_hex};
@@ -92,12 +92,7 @@ pub(crate) async fn mint(
     // On PostgreSQL the flow's row is locked first, as a completion locks it (with the update
     // of its steps): a completion running meanwhile either caps this session once it is
     // stored, or has committed when this checks below (SQLite's writes take turns anyway).
-    if is_postgres(&tx) {
-        sqlx::query("SELECT id FROM flows WHERE id = $1 FOR NO KEY UPDATE")
-            .bind(flow_state.id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-    }
+    crate::store::flows::lock_flow(&mut tx, flow_state.id).await?;
     let authenticated = may_preauthenticate && claim_preauth(&mut tx, flow_state.id, now).await?;
     let user_id = flow_state.user_id.filter(|_| authenticated);
     let ends_at = if complete {

@@ -210,17 +210,12 @@ fn form_step_denied(flow: &FlowState, step: StepName) -> Error {
 }
 
 /// 409 unless the work of `step` is done: a payout method for `manage-payouts`, a bank account
-/// for `manage-payments`, a payout made in this flow for `payout`.
+/// for `manage-payments`. A payout made in this flow, for `payout`, is checked once, in the
+/// completion's own transaction ([`record_step_completed`]): it can be undone meanwhile.
 async fn check_step_done(db: &Db, user: &FlowUser, step: StepName) -> Result<(), Error> {
     let done = match step {
         StepName::ManagePayouts => has_payout_method(db, user.user_id).await?,
         StepName::ManagePayments => has_bank_account(db, user.user_id).await?,
-        StepName::Payout => {
-            let mut conn = db.acquire().await?;
-            standing_flow_payout(&mut conn, user.flow_id, user.user_id)
-                .await?
-                .is_some()
-        }
         _ => true,
     };
     if done {

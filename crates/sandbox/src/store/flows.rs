@@ -238,6 +238,20 @@ pub(crate) async fn claim_preauth(
     Ok(claimed.rows_affected() == 1)
 }
 
+/// Locks flow `flow_id`'s row for the rest of the caller's transaction, on PostgreSQL (SQLite's
+/// writes take turns anyway): the lock a completion of a step takes with the update of its
+/// steps, so a change that must see or follow a completion (a session minted, a payout
+/// undone) takes it first.
+pub(crate) async fn lock_flow(conn: &mut AnyConnection, flow_id: Uuid) -> Result<(), Error> {
+    if crate::db::is_postgres(conn) {
+        sqlx::query("SELECT id FROM flows WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(flow_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Sets flow `flow_id`'s `completed_steps` to `completed` when they are still `read` (the JSON
 /// text read before): a compare-and-set, so a completion that raced this one is never
 /// overwritten. Whether it took.
