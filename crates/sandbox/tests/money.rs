@@ -2097,6 +2097,21 @@ mod flow {
         )
         .await);
         assert_eq!(wallet().await.get("payout"), None);
+        // Nor is one the same user made in another flow of the app.
+        let other_flow = app
+            .create_flow(json!({"steps": ["payout"], "user_id": user}))
+            .await;
+        let other = app.create_session(&other_flow["id"], None).await;
+        let other = other["token"].as_str().unwrap();
+        let elsewhere = ok(flow_payout(
+            &app,
+            other,
+            json!({"amount": 200, "payout_method_id": id_of(&method), "idempotency_key": "elsewhere"}),
+        )
+        .await);
+        let other_wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(other)).await);
+        assert_eq!(other_wallet["payout"], elsewhere);
+        assert_eq!(wallet().await.get("payout"), None);
         let made = ok(flow_payout(
             &app,
             &token,
