@@ -9,18 +9,22 @@ if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
   echo "postgres.sh: no PostgreSQL server binaries (apt-get install postgresql)" >&2
   exit 1
 fi
-pg_dir=$(mktemp -d /tmp/payout-pg.XXXXXX)
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
-[ "$(id -u)" = 0 ] && chown postgres: "$pg_dir"
-as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
-as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
-  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+pg_dir=$(mktemp -d /tmp/payout-pg.XXXXXX)
 stop_postgres() {
   as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$pg_dir"
 }
 trap stop_postgres EXIT
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+[ "$(id -u)" = 0 ] && chown postgres: "$pg_dir"
+as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
+if ! as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null; then
+  echo "postgres.sh: PostgreSQL did not start; its log:" >&2
+  cat "$pg_dir/server.log" >&2 || true
+  exit 1
+fi
 export PAYOUT_SANDBOX_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port/postgres"

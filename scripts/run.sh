@@ -42,21 +42,29 @@ if [ -z "${PAYOUT_SANDBOX_ORG_ID:-}" ] || [ -z "${PAYOUT_SANDBOX_ORG_KEY:-}" ]; 
 fi
 
 say "building the app (trunk, release)"
-trunk build --release >/dev/null
+# --quiet, not >/dev/null: trunk writes its errors to stdout too.
+trunk build --release --quiet
 say "building the sandbox"
 cargo build -q -p payout-sandbox
 
-./target/debug/payout-sandbox --listen "127.0.0.1:$port" --assets dist \
+"${CARGO_TARGET_DIR:-$root/target}/debug/payout-sandbox" --listen "127.0.0.1:$port" --assets dist \
   --database "sqlite://$root/.data/sandbox.sqlite" --secrets-key-file "$root/.data/secrets.key" \
   > .data/sandbox.out 2> .data/sandbox.log &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT INT TERM
 
-for _ in $(seq 1 100); do
-  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
-  kill -0 $server 2>/dev/null || { cat .data/sandbox.log >&2; echo "the sandbox did not start" >&2; exit 1; }
+# Ready when this sandbox says it listens (not when anything answers on the port: another
+# server already there would pass for it while this one failed to bind).
+for _ in $(seq 1 300); do
+  grep -q '^listening:' .data/sandbox.out 2>/dev/null && break
+  kill -0 $server 2>/dev/null || {
+    cat .data/sandbox.log >&2
+    echo "the sandbox did not start (is port $port taken? PORT=… picks another)" >&2
+    exit 1
+  }
   sleep 0.1
 done
+grep -q '^listening:' .data/sandbox.out || { echo "the sandbox did not start in 30 s" >&2; exit 1; }
 
 auth="$PAYOUT_SANDBOX_CLIENT_ID:$PAYOUT_SANDBOX_API_KEY"
 org_auth="$PAYOUT_SANDBOX_ORG_ID:$PAYOUT_SANDBOX_ORG_KEY"

@@ -24,6 +24,8 @@ AXE_VERSION=4.14.1
 AXE_INTEGRITY=sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# From the repository, whoever sources this: rustup then reads rust-toolchain.toml's pin.
+cd "$root"
 tools="${PAYOUT_FLOWS_TOOLS:-$HOME/.cache/payout-flows/tools}"
 mkdir -p "$tools"
 export PATH="$tools/binaryen/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -62,23 +64,24 @@ if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSI
   npm install --silent --no-audit --no-fund --prefix "$tools/binaryen" "binaryen@$BINARYEN_VERSION"
 fi
 
-# Chromium and chromedriver from Debian, for the browser tests, and procps's pkill, with which
-# a failed test's browser is stopped (crates/e2e, `Browser`'s drop).
-if [ "${NEED_BROWSER:-0}" = 1 ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v pkill >/dev/null; }; then
-  say "installing Debian's chromium, chromium-driver and procps"
-  sudo_cmd=""
-  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver procps >/dev/null
-fi
-
-# PostgreSQL's server, for the sandbox's tests on PostgreSQL (scripts/postgres.sh).
-if [ "${NEED_BROWSER:-0}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  say "installing Debian's postgresql (the sandbox's tests run on it too)"
-  sudo_cmd=""
-  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq postgresql >/dev/null
+# From Debian, for the tests: Chromium and chromedriver (the browser tests), procps's pkill
+# (with which a failed test's browser is stopped: crates/e2e, `Browser`'s drop) and the
+# PostgreSQL server (the sandbox's tests run on it too: scripts/postgres.sh). One update and
+# one install for whatever is missing.
+if [ "${NEED_BROWSER:-0}" = 1 ]; then
+  debs=()
+  { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || debs+=(chromium chromium-driver)
+  command -v pkill >/dev/null || debs+=(procps)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || debs+=(postgresql)
+  if [ "${#debs[@]}" -gt 0 ]; then
+    say "installing Debian's ${debs[*]}"
+    sudo_cmd=()
+    [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    # Through `env`: sudo would drop a variable set before it, and debconf could then ask.
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq "${debs[@]}" >/dev/null
+  fi
 fi
 
 # schemathesis, pinned, in a virtualenv of its own (the machine's Python stays untouched).
