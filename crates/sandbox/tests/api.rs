@@ -323,7 +323,19 @@ mod flows {
                 "hide_go_to_dashboard_on_complete": true, "metadata": "<string>"
             }))
             .await;
-        assert_eq!(flow["steps"], steps);
+        // The host reads the steps' names (seed 002's response: `enum<string>[]`), on create
+        // and on get; the flow keeps their options, which its own session reads.
+        let names = json!(["compliance", "manage-payouts", "redirect"]);
+        assert_eq!(flow["steps"], names);
+        let got = app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await;
+        assert_eq!(got.json()["steps"], names);
+        let session = app.create_session(&flow["id"], None).await;
+        assert_eq!(session["flow"]["steps"], steps);
         assert_eq!(flow["user_id"], user["id"]);
         assert_eq!(flow["metadata"], "<string>");
         let object = app
@@ -633,7 +645,9 @@ mod sessions {
         assert_eq!(
             session["flow"],
             json!({
-                "id": flow["id"], "steps": flow["steps"], "completed_steps": [],
+                "id": flow["id"], "completed_steps": [],
+                // The flow's own session reads each step whole (the host reads names).
+                "steps": [{"name": "redirect", "redirect_url": "https://host.example/done"}],
                 "user_id": flow["user_id"], "hide_go_to_dashboard_on_complete": false,
                 "require_auth": false, "payout_fee_party": "platform",
                 "compliance_due": false

@@ -12,7 +12,7 @@ use crate::store::users::user_exists;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::{Flow, NewFlow, Rule};
+use payout_model::{Flow, NewFlow, Rule, Step};
 use uuid::Uuid;
 
 /// The flows routes; Dots hosts call them with and without a trailing slash (seed 004), and
@@ -54,7 +54,7 @@ async fn create_flow(
         created,
         updated: created,
         user_id: new.user_id,
-        steps: new.steps,
+        steps: new.steps.iter().map(Step::name).collect(),
         completed_steps: Vec::new(),
         link: state.config.flow_link(id),
         metadata: new.metadata.filter(|m| !m.is_null()),

@@ -361,7 +361,7 @@ impl FlowRow {
             created: self.created()?,
             updated: from_millis(self.updated.unwrap_or(self.created))?,
             user_id: parse_stored_opt_id(self.user_id.as_deref())?,
-            steps: self.steps()?,
+            steps: self.steps()?.iter().map(Step::name).collect(),
             completed_steps: self.completed_steps()?,
             link: config.flow_link(id),
             metadata: metadata_from_text(self.metadata.as_deref())?,
