@@ -582,7 +582,7 @@ endpoints! {
     ListEvents("list_events"): Get "/api/v2/events" by App,
         params (), Empty => EventList, query PAGE_QUERY;
     /// Delivers an event again to every webhook endpoint of the app that takes its type.
-    ResendEvent("resend_event"): Post "/api/v2/events/{id}/resend" by App,
+    ResendEvent("resend_event"): Post "/api/v2/events/{event_id}/resend" by App,
         params String, Empty => Event;
     /// The calling app's own settings.
     GetAppSettings("get_app_settings"): Get "/api/v2/app" by App,

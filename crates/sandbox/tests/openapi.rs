@@ -9,7 +9,7 @@ mod support;
 
 use payout_model::appearance::Var;
 use payout_model::endpoint::ALL;
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::{Auth, TestApp};
 
 fn collect_refs(value: &Value, refs: &mut Vec<String>) {
@@ -129,4 +129,35 @@ async fn theme_variables_are_documented_by_their_wire_names() {
     assert_eq!(schema["additionalProperties"], false);
     let appearance = &doc["components"]["schemas"]["Appearance"]["properties"];
     assert!(appearance.get("darkVariables").is_some(), "{appearance}");
+}
+
+/// Review: the resend path typed its event id as a UUID, which every real id (`evt_…`) is not,
+/// so a client generated from the document could never pass one.
+#[tokio::test]
+async fn an_event_id_parameter_is_typed_as_event_ids_are() {
+    let app = TestApp::new().await;
+    let doc = app.get("/api/v2/openapi.json", Auth::None).await.json();
+    let op = &doc["paths"]["/api/v2/events/{event_id}/resend"]["post"];
+    let param = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "event_id")
+        .expect("the event_id parameter");
+    assert_eq!(param["schema"].get("format"), None);
+    let pattern = param["schema"]["pattern"].as_str().unwrap();
+    assert_eq!(pattern, "^evt_[0-9a-f]{32}$");
+    // A real id has exactly that shape: "evt_", then 32 lowercase hex digits.
+    let refill = app
+        .post("/api/v2/sandbox/refills", Auth::App, json!({"amount": 100}))
+        .await;
+    assert_eq!(refill.status, 200, "{}", refill.text());
+    let events = app.get("/api/v2/events", Auth::App).await.json();
+    let id = events["data"][0]["id"].as_str().expect("an event");
+    let hex = id.strip_prefix("evt_").expect("evt_ prefix");
+    assert_eq!(hex.len(), 32, "{id}");
+    assert!(
+        hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')),
+        "{id}"
+    );
 }

@@ -263,6 +263,8 @@ fn path_param_schema(name: &str) -> Value {
     match name {
         "step" => to_json(&StepName::schema()),
         "side" => to_json(&DocumentSide::schema()),
+        // An event's wire id (`store::webhooks::event_wire_id`), not a bare UUID.
+        "event_id" => json!({"type": "string", "pattern": "^evt_[0-9a-f]{32}$"}),
         _ => json!({"type": "string", "format": "uuid"}),
     }
 }

@@ -202,7 +202,7 @@ async fn list_events(
     Ok(Json(EventList { data, has_more }))
 }
 
-/// `POST /api/v2/events/{id}/resend`: delivers the event again to each endpoint taking its
+/// `POST /api/v2/events/{event_id}/resend`: delivers the event again to each endpoint taking its
 /// type; answers the event.
 async fn resend_event(
     State(state): State<AppState>,
