@@ -2135,6 +2135,34 @@ mod flow {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// Review: a flow payout's key is the user's across the app's flows, and a replay from
+    /// another flow answered that flow's payout, which this session may not see.
+    #[tokio::test]
+    async fn a_key_used_in_another_flow_is_taken_not_replayed() {
+        let app = TestApp::new().await;
+        let (user, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        fund(&app, &user, 1_000).await;
+        let method = add_method(&app, &user, ach()).await;
+        let body =
+            json!({"amount": 300, "payout_method_id": id_of(&method), "idempotency_key": "k"});
+        let made = ok(flow_payout(&app, &token, body.clone()).await);
+        // The same session replays it.
+        assert_eq!(ok(flow_payout(&app, &token, body.clone()).await), made);
+        let other_flow = app
+            .create_flow(json!({"steps": ["payout"], "user_id": user}))
+            .await;
+        let other = app.create_session(&other_flow["id"], None).await;
+        let other = other["token"].as_str().unwrap();
+        flow_payout(&app, other, body)
+            .await
+            .assert_error(409, "conflict");
+        assert_eq!(
+            ok(app.get("/api/flow/wallet", Auth::Bearer(other)).await)["withdrawable_amount"],
+            700
+        );
+        assert_ledger_invariants(&app.db).await;
+    }
+
     #[tokio::test]
     async fn steps_with_their_own_form_still_refuse() {
         let app = TestApp::new().await;

@@ -26,7 +26,7 @@ use crate::store::apps::{
     push_reporting_threshold,
 };
 use crate::store::compliance::push_has_compliance;
-use crate::store::idempotency::IdempotencyKey;
+use crate::store::idempotency::{key_reused, IdempotencyKey};
 use crate::store::payout_links::{push_of_flow, LinkRow};
 use crate::store::payout_methods::{chosen_platform, MethodAt, MethodRow};
 use crate::store::users::{payout_block_in, push_payout_block, push_user_exists};
@@ -37,6 +37,7 @@ use payout_model::money::{
     TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_REPORTING_THRESHOLD,
 };
 use payout_model::{FlowState, Metadata, Rule};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 /// A host payout (`POST /api/v2/payouts`) of app `app_id` at `now`: replays an idempotency
@@ -191,6 +192,11 @@ pub(crate) async fn flow_payout(
     let link = push_of_flow(&mut reads, user.flow_id);
     let read = reads.run(&mut conn).await?;
     if let Some(id) = key.earlier_in(&read, earlier)? {
+        // The key is the user's across the app's flows, but another flow's payout is not this
+        // session's to see (its transfers answer 404 here): the key is taken.
+        if !made_in_flow(&mut conn, id, user.flow_id).await? {
+            return Err(key_reused());
+        }
         return load_transfer(&mut conn, id).await;
     }
     if payout_block_in(&read, block)?.is_some() {
@@ -264,6 +270,17 @@ pub(crate) async fn flow_payout(
             })
         })?;
     Ok(transfer)
+}
+
+/// Whether transfer `id` was made in flow `flow_id`.
+async fn made_in_flow(conn: &mut AnyConnection, id: Uuid, flow_id: Uuid) -> Result<bool, Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM transfers WHERE id = $1 AND flow_id = $2")
+            .bind(id.to_string())
+            .bind(flow_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(found.is_some())
 }
 
 /// The flow's 409 when the app cannot pay its part of a payout: says nothing of its wallet.
