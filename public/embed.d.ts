@@ -41,10 +41,11 @@ export type FlowMessageOf<T extends FlowMessage["type"]> = Extract<FlowMessage, 
 export interface LoadError {
   /**
    * `flow_not_found`: no flow has this link; `origin_not_allowed`: this page's origin may not
-   * embed it (add it to the app's allowed origins); `network_error`: the flow's server cannot
-   * be reached.
+   * embed it (add it to the app's allowed origins); `unavailable`: the flow's server refused to
+   * start it now (too many starts, or an error; try again later); `network_error`: the flow's
+   * server cannot be reached.
    */
-  type: "flow_not_found" | "origin_not_allowed" | "network_error";
+  type: "flow_not_found" | "origin_not_allowed" | "unavailable" | "network_error";
   /** The same, in English words for logs. */
   message: string;
 }
@@ -116,7 +117,10 @@ export interface EmbedOptions {
   onResize?(message: FlowMessageOf<"resize">): void;
   onStepCompleted?(message: FlowMessageOf<"step_completed">): void;
   onCompleted?(message: FlowMessageOf<"completed">): void;
-  /** Return `false` to stay; otherwise this page goes to `message.url`. */
+  /**
+   * Return `false` to stay; otherwise this page goes to `message.url`. Either way the flow does
+   * not move this page itself (the SDK tells it this page decides).
+   */
   onRedirect?(message: FlowMessageOf<"redirect">): boolean | void;
   onExit?(message: FlowMessageOf<"exit">): void;
   onError?(message: FlowMessageOf<"error">): void;

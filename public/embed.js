@@ -15,10 +15,13 @@
  * Callbacks get each message ({ source: "payout-flows", version: 1, type, flow_id, ... }),
  * accepted only from the flow's exact origin and this iframe's window: onMessage (every one),
  * onReady, onResize (the iframe is already resized), onStepCompleted, onCompleted, onRedirect
- * (return false to stay; else this page goes to msg.url), onExit, onError, onSessionExpired.
+ * (return false to stay; else this page goes to msg.url: the flow, told by this SDK, leaves
+ * that to this page), onExit, onError, onSessionExpired.
  * onLoadError({ type, message }) when the flow cannot start: "flow_not_found",
  * "origin_not_allowed" (this page may not frame it; add its origin to the app's allowed
- * origins), or "network_error"; the last two are found options.loadTimeout ms (default 10000)
+ * origins), "unavailable" (the flow's server refused to start it now: too many starts, or an
+ * error; try again later) or "network_error"; "origin_not_allowed" and "network_error" are
+ * also found options.loadTimeout ms (default 10000)
  * after the frame loads without the flow starting, by a no-cors fetch of the flow server's
  * /healthz (allow its origin in your connect-src).
  * appearance ({ theme, variables, darkVariables }, README "Theming") travels in the flow's URL;
@@ -42,6 +45,7 @@
   var LOAD_ERRORS = {
     flow_not_found: "no flow has this link",
     origin_not_allowed: "this page's origin may not embed the flow",
+    unavailable: "the flow's server cannot start the flow now; try again later",
     network_error: "the flow's server cannot be reached"
   };
 
@@ -77,6 +81,9 @@
     if (typeof options.locale === "string" && options.locale) {
       src.searchParams.set("locale", options.locale);
     }
+    // This page navigates on `redirect` (or stays, when onRedirect returns false): the flow
+    // leaves it to this page rather than moving the top window itself after a click.
+    src.searchParams.set("host_navigates", "1");
     if (options.appearance && typeof options.appearance === "object") {
       src.searchParams.set("appearance", JSON.stringify(options.appearance));
     }
@@ -97,7 +104,9 @@
     var ready = false;
     var failed = false;
     var timer = null;
-    var pendingLocale = null;
+    // The locale the host asked for last: sent at every `ready` (a flow that starts again after
+    // its session ended is ready again), and at once when the flow is ready.
+    var locale = null;
 
     function post(message) {
       if (iframe.contentWindow) iframe.contentWindow.postMessage(message, flowOrigin);
@@ -137,7 +146,7 @@
       if (msg.type === "ready") {
         ready = true;
         global.clearTimeout(timer);
-        if (pendingLocale) post({ type: "set_locale", locale: pendingLocale });
+        if (locale) post({ type: "set_locale", locale: locale });
       }
       if (msg.type === "resize" && typeof msg.height === "number" && msg.height >= 0) {
         iframe.style.height = Math.ceil(msg.height) + "px";
@@ -157,12 +166,14 @@
       iframe: iframe,
       // Before the flow is ready the locale waits for it (the flow takes host messages only
       // once it has confirmed this page's origin).
-      setLocale: function (locale) {
-        if (typeof locale !== "string" || !locale) return;
+      setLocale: function (next) {
+        if (typeof next !== "string" || !next) return;
+        locale = next;
         if (ready) post({ type: "set_locale", locale: locale });
-        else pendingLocale = locale;
       },
+      // After this, no callback runs: not even a load check already under way.
       destroy: function () {
+        failed = true;
         global.clearTimeout(timer);
         global.removeEventListener("message", onMessage);
         if (iframe.parentNode) iframe.parentNode.removeChild(iframe);

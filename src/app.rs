@@ -53,6 +53,9 @@ pub fn App() -> impl IntoView {
     let path = window.location().pathname().unwrap_or_default();
     let host = HostWindow::detect(&window);
     let embedded = host.embedded();
+    // Embedded, the flow moves the top window on a redirect, unless the host said it does that
+    // itself (`embed.js`, which may also have been told to stay): then it moves nothing.
+    let host_navigates = embedded && host.host_navigates;
     // A tab opened on its own (a link in a text message) has no page to go back to.
     let opened_from = window
         .history()
@@ -64,7 +67,11 @@ pub fn App() -> impl IntoView {
             flow_id=flow_id_from_path(&path)
             api=Client::http()
             host=host
-            navigate=Rc::new(move |url: &str| navigate_away(url, embedded))
+            navigate=Rc::new(move |url: &str| {
+                if !host_navigates {
+                    navigate_away(url, embedded)
+                }
+            })
             go_back=go_back
         />
     }
@@ -347,14 +354,16 @@ impl Shell {
                     // to the page the browser says frames the flow.
                     Err(failure) => {
                         let kind = ErrorKind::from_failure(&failure);
+                        // Every failure has its type: a host that heard nothing would wait
+                        // for its load check and then blame its own origin.
                         let error = match kind {
-                            ErrorKind::FlowNotFound => Some(LoadErrorType::FlowNotFound),
-                            ErrorKind::NetworkDown => Some(LoadErrorType::NetworkError),
-                            ErrorKind::SessionExpired | ErrorKind::Other(_) => None,
+                            ErrorKind::FlowNotFound => LoadErrorType::FlowNotFound,
+                            ErrorKind::NetworkDown => LoadErrorType::NetworkError,
+                            ErrorKind::SessionExpired | ErrorKind::Other(_) => {
+                                LoadErrorType::Unavailable
+                            }
                         };
-                        if let Some(error) = error {
-                            this.bridge.load_error(&host, error);
-                        }
+                        this.bridge.load_error(&host, error);
                         return this.fail(kind);
                     }
                 };

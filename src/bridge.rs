@@ -35,6 +35,9 @@ pub struct HostWindow {
     /// The parent's origin as the browser itself reports it (`location.ancestorOrigins[0]`;
     /// none in Firefox): a page the flow page's `frame-ancestors` let frame it.
     pub framed_by: Option<Origin>,
+    /// Embedded with `host_navigates=1` in the URL (added by `embed.js`): the host page moves
+    /// itself on `redirect` (or chooses to stay), so the flow never moves it.
+    pub host_navigates: bool,
 }
 
 impl HostWindow {
@@ -58,16 +61,18 @@ impl HostWindow {
             .and_then(|list| list.dyn_into::<web_sys::DomStringList>().ok())
             .and_then(|list| list.get(0));
         let referrer = window.document().map(|d| d.referrer());
-        let param = location
+        let params = location
             .href()
             .ok()
             .and_then(|href| web_sys::Url::new(&href).ok())
-            .and_then(|url| url.search_params().get("host_origin"));
+            .map(|url| url.search_params());
+        let param = |name: &str| params.as_ref().and_then(|p| p.get(name));
         HostWindow {
             parent,
             framed_by: ancestor.as_deref().and_then(Origin::of_url),
-            candidate_origin: choose_origin(ancestor, referrer, param),
+            candidate_origin: choose_origin(ancestor, referrer, param("host_origin")),
             native: Vec::new(),
+            host_navigates: param("host_navigates").as_deref() == Some("1"),
         }
     }
 

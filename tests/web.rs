@@ -266,6 +266,7 @@ async fn bridge_posts_nothing_when_the_server_refused_the_origin() {
             candidate_origin: Origin::parse("https://not-allowed.example"),
             native: Vec::new(),
             framed_by: None,
+            host_navigates: true,
         },
         None,
     );
@@ -1009,6 +1010,36 @@ async fn app_unknown_flow_shows_not_found() {
     .await;
 }
 
+/// Review: a start the server refused (429, or its own error) told the host nothing, so
+/// `embed.js` waited for its load check and then blamed the host's own origin.
+#[wasm_bindgen_test]
+async fn a_start_the_server_refuses_tells_the_host_unavailable() {
+    const REFUSED_FLOW: &str = "5b0c1e8e-2f7a-4c55-9d3e-0a3c2b1d4e6f";
+    let root = container();
+    let refused = ApiError::refused(payout_model::Reason::RateLimited { retry_after: 30 });
+    let api = FakeApi::new(vec![Err(ApiFailure::Api(refused))], vec![]);
+    let host = HostWindow {
+        parent: Some(window()),
+        candidate_origin: Some(page_origin()),
+        framed_by: Some(page_origin()),
+        ..HostWindow::default()
+    };
+    let log: Log = Rc::default();
+    let (events, _app) = messages_after(1, REFUSED_FLOW, || {
+        mount_app(&root, Uuid::try_parse(REFUSED_FLOW).ok(), api, host, &log)
+    })
+    .await;
+    let data = events[0].data();
+    assert_eq!(
+        field(&data, "type").as_string().as_deref(),
+        Some("load_error")
+    );
+    assert_eq!(
+        field(&data, "error").as_string().as_deref(),
+        Some("unavailable")
+    );
+}
+
 #[wasm_bindgen_test]
 async fn app_expired_session_shows_reopen_screen_and_tells_the_host() {
     let root = container();
@@ -1029,6 +1060,7 @@ async fn app_expired_session_shows_reopen_screen_and_tells_the_host() {
         candidate_origin: Some(page_origin()),
         native: Vec::new(),
         framed_by: None,
+        host_navigates: false,
     };
     let (events, _app) = messages_after(3, EXPIRED_FLOW_ID, || {
         mount_app(
@@ -1066,6 +1098,7 @@ async fn app_embedded_posts_ready_then_resize_to_the_allowed_origin() {
         candidate_origin: Some(page_origin()),
         native: Vec::new(),
         framed_by: None,
+        host_navigates: false,
     };
     let (events, _app) = messages_after(2, READY_FLOW_ID, || {
         mount_app(
@@ -1317,6 +1350,7 @@ async fn embedded_sign_in(root: &HtmlElement, allowed: &str) -> UnmountHandle<im
         candidate_origin: Some(page_origin()),
         native: Vec::new(),
         framed_by: None,
+        host_navigates: false,
     };
     let app = mount_app(root, flow_uuid(), api, host, &log);
     until("sign-in step", || find(root, "step-auth").is_some()).await;

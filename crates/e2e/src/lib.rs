@@ -619,7 +619,8 @@ pub struct HostPage {
 /// `onLoadError` in `window.loadErrors` (with an `e2e-load-error` event). `&load_timeout=MS`
 /// is the SDK's `loadTimeout`, `&appearance=JSON` its `appearance`, `&sdk=URL` where `embed.js`
 /// comes from (else the link's server). With
-/// `?navigate=0` it returns false from `onRedirect`, so the page stays to be inspected.
+/// `?navigate=0` it returns false from `onRedirect`, so the page stays to be inspected;
+/// `window.leaving` turns true when anything starts to move the page away (`beforeunload`).
 const HOST_HTML: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>e2e host</title></head>
 <body>
@@ -628,6 +629,8 @@ const HOST_HTML: &str = r#"<!doctype html>
 <ol id="messages"></ol>
 <script>
   window.raw = []; window.messages = []; window.loadErrors = []; var waiting = [];
+  window.leaving = false;
+  window.addEventListener("beforeunload", function () { window.leaving = true; });
   window.addEventListener("message", function (e) {
     window.raw.push({origin: e.origin, data: e.data});
     waiting = waiting.filter(function (w) { if (e.data && e.data.type === w.type) { w.resolve(); return false; } return true; });
@@ -1199,6 +1202,12 @@ impl Browser {
     /// Runs `script` in the page and returns its JSON result.
     pub async fn eval(&self, script: &str) -> Result<Value> {
         Ok(self.client.execute(script, Vec::new()).await?)
+    }
+
+    /// Runs `script` in the current frame and answers what it passes to its callback, the last
+    /// argument (`arguments[arguments.length - 1]`): for what the page must wait for.
+    pub async fn eval_async(&self, script: &str) -> Result<Value> {
+        Ok(self.client.execute_async(script, Vec::new()).await?)
     }
 
     /// On the host page: waits for the window message of `kind` (resolving a promise the page

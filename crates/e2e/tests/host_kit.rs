@@ -306,6 +306,127 @@ async fn set_locale_switches_the_embedded_flows_language() -> Result<()> {
     browser.close().await
 }
 
+/// Review: with `onRedirect` returning false, a redirect right after the user's click (the
+/// Continue of the step before) moved the host page all the same: the click's activation let
+/// the flow navigate the top window itself. `embed.js` now tells the flow the page decides.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_that_stays_is_not_moved_after_a_click() -> Result<()> {
+    let sandbox = Sandbox::start().await?;
+    let host = HostPage::start().await?;
+    let landing = format!("{}/landed", host.origin);
+    let flow = flow_with_method(
+        &sandbox,
+        json!(["manage-payouts", {"name": "redirect", "redirect_url": landing}]),
+    )
+    .await?;
+    let browser = Browser::start().await?;
+    let link = flow["link"].as_str().unwrap_or_default();
+    into_embedded_manage_payouts(&browser, &host.embedding(link, true)).await?;
+    browser
+        .click("[data-testid=manage-payouts-continue]")
+        .await?;
+    browser.wait_for("[data-testid=step-redirect]").await?;
+    browser.enter_top().await?;
+    browser.host_messages_until("redirect").await?;
+    // The flow would have moved the page in the same task as it posted `redirect`; the
+    // browser runs this page's `beforeunload` before any such navigation goes anywhere, and
+    // before this later script.
+    assert_eq!(browser.eval("return window.leaving;").await?, json!(false));
+    assert_eq!(browser.text_of("h1").await?, "Host page");
+    assert_eq!(
+        sandbox.completed_steps(&flow).await?,
+        json!(["manage-payouts", "redirect"])
+    );
+    browser.close().await
+}
+
+/// The host page embedding, through the sandbox's `embed.js`, a page of its own origin
+/// (`/landed`): a frame whose window the test can watch, to see what the SDK posts to it.
+async fn sdk_around_a_page_of_its_own(browser: &Browser) -> Result<(Sandbox, HostPage)> {
+    let sandbox = Sandbox::start().await?;
+    let host = HostPage::start().await?;
+    let page = format!(
+        "{}&sdk={}",
+        host.embedding(&format!("{}/landed", host.origin), true),
+        payout_e2e::query_escape(&format!("{}/app/embed.js", sandbox.base))
+    );
+    browser.client.goto(&page).await?;
+    browser
+        .eval_async(
+            "var done = arguments[arguments.length - 1];
+             (function loaded() {
+               var f = document.querySelector('#flow iframe');
+               if (!f) { return setTimeout(loaded, 10); }
+               var d = f.contentDocument;
+               if (d && d.readyState === 'complete' && d.location.pathname === '/landed') {
+                 return done(true);
+               }
+               f.addEventListener('load', function () { done(true); }, {once: true});
+             })();",
+        )
+        .await?;
+    Ok((sandbox, host))
+}
+
+/// Review: `setLocale` before `ready` was kept and sent again at every later `ready` (a flow
+/// started again after its session ended), over the locale the host had asked for since.
+#[tokio::test(flavor = "multi_thread")]
+async fn set_locale_sends_the_latest_locale_at_every_ready() -> Result<()> {
+    let browser = Browser::start().await?;
+    let _servers = sdk_around_a_page_of_its_own(&browser).await?;
+    let sent = browser
+        .eval_async(
+            "var done = arguments[arguments.length - 1];
+             var f = document.querySelector('#flow iframe'), got = [];
+             f.contentWindow.addEventListener('message', function (e) {
+               got.push(e.data.locale);
+               if (got.length === 3) done(got);
+             });
+             function ready() {
+               window.dispatchEvent(new MessageEvent('message', {
+                 data: {source: 'payout-flows', version: 1, type: 'ready'},
+                 origin: location.origin, source: f.contentWindow}));
+             }
+             window.embedded.setLocale('es');
+             ready();
+             window.embedded.setLocale('en');
+             ready();",
+        )
+        .await?;
+    assert_eq!(sent, json!(["es", "en", "en"]));
+    browser.close().await
+}
+
+/// Review: `destroy()` while the load check's probe was under way still called `onLoadError`
+/// when the probe settled, over whatever the host showed since.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destroyed_embed_calls_nothing_when_its_probe_settles() -> Result<()> {
+    let browser = Browser::start().await?;
+    let _servers = sdk_around_a_page_of_its_own(&browser).await?;
+    let errors = browser
+        .eval_async(
+            "var done = arguments[arguments.length - 1];
+             var errors = [], flow;
+             // The probe: answered only once the embed is destroyed.
+             window.fetch = function () {
+               var settle, probe = new Promise(function (r) { settle = r; });
+               Promise.resolve().then(function () {
+                 flow.destroy();
+                 settle({});
+                 setTimeout(function () { done(errors.length); }, 0);
+               });
+               return probe;
+             };
+             flow = PayoutFlows.embed({
+               link: location.origin + '/landed', container: document.body, loadTimeout: 0,
+               onLoadError: function (e) { errors.push(e); }
+             });",
+        )
+        .await?;
+    assert_eq!(errors, json!(0));
+    browser.close().await
+}
+
 /// Opens the host `page` and waits for the SDK's `onLoadError`; answers the one error it got.
 async fn the_load_error(browser: &Browser, page: &str) -> Result<Value> {
     browser.client.goto(page).await?;

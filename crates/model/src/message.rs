@@ -44,6 +44,9 @@ pub enum MessageType {
 pub enum LoadErrorType {
     /// No flow has this link's id (or the link has none).
     FlowNotFound,
+    /// The server answered but would not start the flow now: too many starts (429), or its
+    /// own error. Trying again later may work; the host's settings are not the cause.
+    Unavailable,
     /// The page loaded but its server's API did not answer.
     NetworkError,
 }

@@ -16,9 +16,11 @@ use payout_model::Origin;
 const LOOPBACK_SOURCES: [&str; 2] = ["http://127.0.0.1:*", "http://localhost:*"];
 
 /// Whether `origin` may embed flows (and receive their window messages) of an app whose own
-/// list is `app_origins`, on a server configured by `config`.
+/// list is `app_origins`, on a server configured by `config`: the server's own origin too, as
+/// the flow page's `frame-ancestors 'self'` lets its own pages (`/demo`) frame a flow.
 pub(crate) fn is_allowed_origin(origin: &Origin, app_origins: &[String], config: &Config) -> bool {
-    (config.loopback_may_embed() && origin.is_loopback())
+    config.public_origin().as_ref() == Some(origin)
+        || (config.loopback_may_embed() && origin.is_loopback())
         || app_origins
             .iter()
             .chain(&config.extra_allowed_origins)
@@ -87,6 +89,16 @@ mod tests {
         let listed = ["http://localhost:3000".to_owned()];
         assert!(allowed("http://localhost:3000", &listed, &deployed));
         assert!(!allowed("http://localhost:3001", &listed, &deployed));
+    }
+
+    /// Review: `/demo` on a deployed server framed the flow (`frame-ancestors 'self'`) but the
+    /// flow, its own origin not on the app's list, told it nothing.
+    #[test]
+    fn the_server_s_own_origin_may_embed_as_its_frame_ancestors_say() {
+        let deployed = Config::new("https://pay.example", "dist");
+        assert!(allowed("https://pay.example", &[], &deployed));
+        assert!(!allowed("https://pay.example:8443", &[], &deployed));
+        assert!(!allowed("http://pay.example", &[], &deployed));
     }
 
     #[test]

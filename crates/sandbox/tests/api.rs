@@ -1422,7 +1422,7 @@ mod assets {
             "embed(options: EmbedOptions)",
             "setLocale(locale: string)",
             "onLoadError?(error: LoadError)",
-            "\"flow_not_found\" | \"origin_not_allowed\" | \"network_error\"",
+            "\"flow_not_found\" | \"origin_not_allowed\" | \"unavailable\" | \"network_error\"",
             "appearance?: Appearance;",
             "loadTimeout?: number;",
             "locale?: string;",
