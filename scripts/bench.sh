@@ -26,6 +26,14 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
+# Each sandbox prints the credentials it generates, which the runs read; credentials in the
+# environment (.data/credentials.env sourced, say) would make it print none.
+unset PAYOUT_SANDBOX_CLIENT_ID PAYOUT_SANDBOX_API_KEY PAYOUT_SANDBOX_ORG_ID PAYOUT_SANDBOX_ORG_KEY
+# What both parts need on a fresh machine: Debian's PostgreSQL (throughput), Chromium and the
+# app's tools (load).
+export NEED_BROWSER=1
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh >&2
 
 echo "building the release sandbox and load generator" >&2
 cargo build -q --release -p payout-sandbox -p payout-bench
@@ -96,9 +104,6 @@ throughput() {
 load_speed() {
   (
     trap 'kill "${servers[@]}" 2>/dev/null || true' EXIT
-    export NEED_BROWSER=1
-    # shellcheck source=scripts/setup.sh
-    source scripts/setup.sh >&2
     echo "building the app and the minimal Leptos app (trunk, release)" >&2
     trunk build --release --dist "$work/app" >&2
     # The minimal app at its smallest: without the app's `erase_components` (.cargo/config.toml),
