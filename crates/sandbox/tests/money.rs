@@ -2163,6 +2163,50 @@ mod flow {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// Capability review: the payout's guard read the flow before its transaction, so a
+    /// payout racing the step's Continue could be made after the flow was complete. It checks
+    /// again in its own transaction, under the flow's lock. (PostgreSQL: the test holds the
+    /// flow's row while a completion commits; on SQLite the writes take turns, and the check
+    /// runs in the payout's turn the same way.)
+    #[tokio::test]
+    async fn a_payout_racing_the_steps_completion_is_refused() {
+        let app = Arc::new(TestApp::new().await);
+        let (user, flow, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        fund(&app, &user, 1_000).await;
+        let method = add_method(&app, &user, ach()).await;
+        if !support::on_postgres() {
+            return;
+        }
+        let flow_id = flow["id"].as_str().unwrap().to_owned();
+        let mut holder = app.db.begin().await.unwrap();
+        sqlx::query("SELECT id FROM flows WHERE id = $1 FOR UPDATE")
+            .bind(&flow_id)
+            .fetch_one(&mut *holder)
+            .await
+            .unwrap();
+        let payout = tokio::spawn({
+            let (app, token) = (Arc::clone(&app), token.clone());
+            let body = json!({"amount": 300, "payout_method_id": id_of(&method),
+                              "idempotency_key": "racing"});
+            async move { flow_payout(&app, &token, body).await }
+        });
+        support::until_a_lock_waiter(&app.db).await;
+        // The step's completion commits meanwhile.
+        sqlx::query("UPDATE flows SET completed_steps = $1 WHERE id = $2")
+            .bind(r#"["payout"]"#)
+            .bind(&flow_id)
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        holder.commit().await.unwrap();
+        payout.await.unwrap().assert_error(403, "step_not_allowed");
+        let wallet = ok(app
+            .get(&format!("/api/v2/users/{user}/wallet"), Auth::App)
+            .await);
+        assert_eq!(wallet["amount"], 1_000, "{wallet}");
+        assert_ledger_invariants(&app.db).await;
+    }
+
     #[tokio::test]
     async fn steps_with_their_own_form_still_refuse() {
         let app = TestApp::new().await;

@@ -26,6 +26,7 @@ use crate::store::apps::{
     push_reporting_threshold,
 };
 use crate::store::compliance::push_has_compliance;
+use crate::store::flows::still_permits;
 use crate::store::idempotency::{key_reused, IdempotencyKey};
 use crate::store::payout_links::{push_of_flow, LinkRow};
 use crate::store::payout_methods::{chosen_platform, MethodAt, MethodRow};
@@ -36,7 +37,7 @@ use payout_model::money::{
     Cents, ExternalData, FeeParty, FlowWallet, NewFlowPayout, NewPayout, PayoutQuote,
     TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_REPORTING_THRESHOLD,
 };
-use payout_model::{FlowState, Metadata, Rule};
+use payout_model::{FlowAction, FlowState, Metadata, Rule};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -249,11 +250,23 @@ pub(crate) async fn flow_payout(
         reporting_limit,
         metadata: None,
     })?;
-    let after = link
+    let link_paid = link
         .as_ref()
         .map(|link| mark_paid_after(state, link))
         .transpose()?;
-    let transfer = create_transfer_then(db, draft, Some(&key), now, after)
+    // The payout step may have been completed since the route's guard read the flow (a
+    // Continue racing this payout): checked again in the payout's own transaction.
+    let flow = flow.clone();
+    let after: AfterWrite<'static> = Box::new(move |conn, transfer| {
+        Box::pin(async move {
+            still_permits(&mut *conn, &flow, FlowAction::CreatePayout).await?;
+            match link_paid {
+                Some(link_paid) => link_paid(conn, transfer).await,
+                None => Ok(()),
+            }
+        })
+    });
+    let transfer = create_transfer_then(db, draft, Some(&key), now, Some(after))
         .await
         .map_err(|e| {
             e.into_error(|shortfall| {

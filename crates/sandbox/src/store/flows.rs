@@ -12,7 +12,7 @@ use crate::db::{
 use crate::error::Error;
 use chrono::{DateTime, Utc};
 use payout_model::money::FeeParty;
-use payout_model::{Flow, FlowState, NewFlow, Step, StepName};
+use payout_model::{Flow, FlowAction, FlowState, NewFlow, Step, StepName};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -250,6 +250,32 @@ pub(crate) async fn lock_flow(conn: &mut AnyConnection, flow_id: Uuid) -> Result
             .await?;
     }
     Ok(())
+}
+
+/// Inside a write's own transaction: locks `flow`'s row (PostgreSQL; SQLite's writes take turns)
+/// and checks again that it may take `action` with the steps completed now. The guard
+/// ([`crate::auth::FlowUser::permit`]) read the flow before the transaction, and a completion
+/// that committed since then wins: the write is refused 403 `step_not_allowed` and rolled back.
+pub(crate) async fn still_permits(
+    conn: &mut AnyConnection,
+    flow: &FlowState,
+    action: FlowAction,
+) -> Result<(), Error> {
+    lock_flow(conn, flow.id).await?;
+    let completed: Option<String> =
+        sqlx::query_scalar("SELECT completed_steps FROM flows WHERE id = $1")
+            .bind(flow.id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let completed = completed.ok_or_else(flow_not_found)?;
+    let now = FlowState {
+        completed_steps: serde_json::from_str(&completed)
+            .map_err(|e| Error::Internal(format!("a flow's completed steps: {e}")))?,
+        ..flow.clone()
+    };
+    now.permits(action)
+        .map(|_| ())
+        .map_err(Error::StepNotAllowed)
 }
 
 /// Sets flow `flow_id`'s `completed_steps` to `completed` when they are still `read` (the JSON
