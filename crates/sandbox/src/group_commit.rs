@@ -15,8 +15,9 @@
 //! - A caller that stops waiting leaves its transfer to be written (an idempotency key's retry
 //!   then finds it).
 //!
-//! Each run of a group's transfers without an [`AfterWrite`] (every payout but a payout link's
-//! or a batch item's, which are written alone between runs) is written together, in
+//! Each run of a group's transfers without an [`AfterWrite`] (every host payout but a batch
+//! item's; a flow's payout, which checks its step again, a payout link's and a batch item's
+//! are written alone between runs) is written together, in
 //! two trips to the database whatever its size ([`write_transfers_together`]): the balances,
 //! counters and endpoints it needs read at once, each transfer checked and numbered in memory
 //! in its turn, every write sent at once. When that fails (a key two requests of the group
@@ -212,7 +213,7 @@ async fn write_group(group: Vec<Queued>) {
 const TOGETHER: &str = "together";
 
 /// Writes `jobs` in `tx`, in order; each one's outcome. Each run of jobs with no
-/// [`AfterWrite`] is written together ([`write_plain`]); a job with one (a payout link's, a
+/// [`AfterWrite`] is written together ([`write_plain`]); a job with one (a flow's payout, a
 /// batch item's) alone between them, so it does not cost the rest of its group the
 /// written-together path. `Err` when a roll back failed: nothing of the group may be committed.
 async fn write_jobs(

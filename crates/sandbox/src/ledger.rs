@@ -937,6 +937,13 @@ pub(crate) async fn write_transfer(
             balances_read = Some(push_balance_read(&mut reads, &held));
         }
     }
+    // A flow's transfer (its payout) locks the flow after the accounts and before the event
+    // counter: a step's completion takes the flow, then the counter, and an undo the
+    // accounts, then the flow (PostgreSQL; the payout's own check of the flow, run after the
+    // write, then finds the lock held).
+    if let Some(flow_id) = draft.flow_id.filter(|_| reads.is_postgres()) {
+        crate::store::flows::lock_flow(conn, flow_id).await?;
+    }
     // The app's event counter first: on PostgreSQL its row lock orders the app's transfers,
     // so numbers taken after it (the transfer's and its transactions', in one go) come in
     // commit order, and a host paging by number misses none (`ledger_seq` alone is not).

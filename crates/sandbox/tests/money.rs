@@ -2165,9 +2165,10 @@ mod flow {
 
     /// Capability review: the payout's guard read the flow before its transaction, so a
     /// payout racing the step's Continue could be made after the flow was complete. It checks
-    /// again in its own transaction, under the flow's lock. (PostgreSQL: the test holds the
-    /// flow's row while a completion commits; on SQLite the writes take turns, and the check
-    /// runs in the payout's turn the same way.)
+    /// again in its own transaction, under the flow's lock. (PostgreSQL: the test is the
+    /// completion, taking its locks in its order, the flow's row and then the app's event
+    /// counter; the review of the fix found the payout took them the other way round, a
+    /// deadlock. On SQLite the writes take turns, and the check runs in the payout's turn.)
     #[tokio::test]
     async fn a_payout_racing_the_steps_completion_is_refused() {
         let app = Arc::new(TestApp::new().await);
@@ -2179,9 +2180,11 @@ mod flow {
         }
         let flow_id = flow["id"].as_str().unwrap().to_owned();
         let mut holder = app.db.begin().await.unwrap();
-        sqlx::query("SELECT id FROM flows WHERE id = $1 FOR UPDATE")
+        // The step's completion: its flow first.
+        sqlx::query("UPDATE flows SET completed_steps = $1 WHERE id = $2")
+            .bind(r#"["payout"]"#)
             .bind(&flow_id)
-            .fetch_one(&mut *holder)
+            .execute(&mut *holder)
             .await
             .unwrap();
         let payout = tokio::spawn({
@@ -2191,19 +2194,61 @@ mod flow {
             async move { flow_payout(&app, &token, body).await }
         });
         support::until_a_lock_waiter(&app.db).await;
-        // The step's completion commits meanwhile.
-        sqlx::query("UPDATE flows SET completed_steps = $1 WHERE id = $2")
-            .bind(r#"["payout"]"#)
-            .bind(&flow_id)
+        // Then its `flow.updated` event's number, under the app's event counter.
+        sqlx::query("UPDATE sequences SET value = value + 1 WHERE name = $1")
+            .bind(format!("events:{}", app_id(&app).await))
             .execute(&mut *holder)
             .await
-            .unwrap();
+            .expect("no deadlock with the payout");
         holder.commit().await.unwrap();
         payout.await.unwrap().assert_error(403, "step_not_allowed");
         let wallet = ok(app
             .get(&format!("/api/v2/users/{user}/wallet"), Auth::App)
             .await);
         assert_eq!(wallet["amount"], 1_000, "{wallet}");
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    /// Review of the fix above: two flows of one user sending one key at once both missed
+    /// the replay's read, and the one that lost the race was answered the winner's payout,
+    /// another flow's. It is refused as a replay found before would be. (PostgreSQL: the test
+    /// holds the user's wallet until both wait for it.)
+    #[tokio::test]
+    async fn a_key_two_flows_race_with_pays_one_and_refuses_the_other() {
+        let app = Arc::new(TestApp::new().await);
+        let (user, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        fund(&app, &user, 1_000).await;
+        let method = add_method(&app, &user, ach()).await;
+        if !support::on_postgres() {
+            return;
+        }
+        let other_flow = app
+            .create_flow(json!({"steps": ["payout"], "user_id": user}))
+            .await;
+        let other = app.create_session(&other_flow["id"], None).await;
+        let other = other["token"].as_str().unwrap().to_owned();
+        let mut holder = app.db.begin().await.unwrap();
+        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+            .bind(format!("user:{user}"))
+            .fetch_one(&mut *holder)
+            .await
+            .unwrap();
+        let body =
+            json!({"amount": 300, "payout_method_id": id_of(&method), "idempotency_key": "k"});
+        let send = |token: String| {
+            let (app, body) = (Arc::clone(&app), body.clone());
+            tokio::spawn(async move { flow_payout(&app, &token, body).await })
+        };
+        let (first, second) = (send(token), send(other));
+        support::until_lock_waiters(&app.db, 2).await;
+        holder.commit().await.unwrap();
+        let mut statuses = vec![first.await.unwrap().status, second.await.unwrap().status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409]);
+        let wallet = ok(app
+            .get(&format!("/api/v2/users/{user}/wallet"), Auth::App)
+            .await);
+        assert_eq!(wallet["withdrawable_amount"], 700, "{wallet}");
         assert_ledger_invariants(&app.db).await;
     }
 

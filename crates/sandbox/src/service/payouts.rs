@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::ledger::{
     app_account, create_transfer_then, fees_account, hold_account, insufficient_funds,
     load_transfer, push_reportable_payouts, rail_account, standing_flow_payout, user_account,
-    user_wallet, AfterWrite, Move, ReportingLimit, TransferDraft, UserWalletAt,
+    user_wallet, AfterWrite, Move, ReportingLimit, TransferDraft, TransferRow, UserWalletAt,
 };
 use crate::secret::random_alphanumeric;
 use crate::service::payout_links::{claimed_link, link_offer, mark_paid_after};
@@ -38,7 +38,6 @@ use payout_model::money::{
     TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_REPORTING_THRESHOLD,
 };
 use payout_model::{FlowAction, FlowState, Metadata, Rule};
-use sqlx::AnyConnection;
 use uuid::Uuid;
 
 /// A host payout (`POST /api/v2/payouts`) of app `app_id` at `now`: replays an idempotency
@@ -195,7 +194,7 @@ pub(crate) async fn flow_payout(
     if let Some(id) = key.earlier_in(&read, earlier)? {
         // The key is the user's across the app's flows, but another flow's payout is not this
         // session's to see (its transfers answer 404 here): the key is taken.
-        if !made_in_flow(&mut conn, id, user.flow_id).await? {
+        if !TransferRow::made_in_flow(&mut conn, id, user.flow_id).await? {
             return Err(key_reused());
         }
         return load_transfer(&mut conn, id).await;
@@ -266,6 +265,7 @@ pub(crate) async fn flow_payout(
             }
         })
     });
+    let made = draft.id;
     let transfer = create_transfer_then(db, draft, Some(&key), now, Some(after))
         .await
         .map_err(|e| {
@@ -282,18 +282,15 @@ pub(crate) async fn flow_payout(
                 }
             })
         })?;
+    // Another request with this key won a race (its transfer is the answer): the same rule as
+    // a replay found before, only this flow's own.
+    if transfer.id != made {
+        let mut conn = db.acquire().await?;
+        if !TransferRow::made_in_flow(&mut conn, transfer.id, user.flow_id).await? {
+            return Err(key_reused());
+        }
+    }
     Ok(transfer)
-}
-
-/// Whether transfer `id` was made in flow `flow_id`.
-async fn made_in_flow(conn: &mut AnyConnection, id: Uuid, flow_id: Uuid) -> Result<bool, Error> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM transfers WHERE id = $1 AND flow_id = $2")
-            .bind(id.to_string())
-            .bind(flow_id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(found.is_some())
 }
 
 /// The flow's 409 when the app cannot pay its part of a payout: says nothing of its wallet.
