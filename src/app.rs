@@ -53,9 +53,6 @@ pub fn App() -> impl IntoView {
     let path = window.location().pathname().unwrap_or_default();
     let host = HostWindow::detect(&window);
     let embedded = host.embedded();
-    // Embedded, the flow moves the top window on a redirect, unless the host said it does that
-    // itself (`embed.js`, which may also have been told to stay): then it moves nothing.
-    let host_navigates = embedded && host.host_navigates;
     // A tab opened on its own (a link in a text message) has no page to go back to.
     let opened_from = window
         .history()
@@ -67,11 +64,7 @@ pub fn App() -> impl IntoView {
             flow_id=flow_id_from_path(&path)
             api=Client::http()
             host=host
-            navigate=Rc::new(move |url: &str| {
-                if !host_navigates {
-                    navigate_away(url, embedded)
-                }
-            })
+            navigate=Rc::new(move |url: &str| navigate_away(url, embedded))
             go_back=go_back
         />
     }
@@ -113,6 +106,19 @@ pub fn FlowApp(
     // WebView, which hear `exit`) or back to the page that opened the flow.
     let go_to_dashboard = (host.embedded() || !host.native.is_empty() || go_back.is_some())
         .then(|| shell.go_to_dashboard(host.embedded(), go_back));
+    // Embedded, the flow moves the top window on a redirect, unless the host said it does that
+    // itself (`embed.js`, which may also have been told to stay) and heard the `redirect`: a
+    // host whose origin was not confirmed hears nothing, and is moved as a plain frame is.
+    let navigate: Navigate = if host.embedded() && host.host_navigates {
+        let bridge = shell.bridge.clone();
+        Rc::new(move |url: &str| {
+            if !bridge.connected() {
+                navigate(url)
+            }
+        })
+    } else {
+        navigate
+    };
     provide_services(shell.services(navigate, go_to_dashboard));
     let drafts = Drafts::new();
     drafts.provide();
@@ -335,6 +341,12 @@ impl Shell {
 
     /// Mints the session for `flow_id`, connects the host and shows the flow's first screen.
     fn load(&self, flow_id: Option<Uuid>, host: &HostWindow) {
+        self.mint(flow_id, host, true);
+    }
+
+    /// [`Shell::load`]; `again`: a session that ended (a resume cookie past its session, which
+    /// the server clears as it answers) is followed by one fresh start, as "Start again" would.
+    fn mint(&self, flow_id: Option<Uuid>, host: &HostWindow, again: bool) {
         let Some(flow_id) = flow_id else {
             self.bridge.load_error(host, LoadErrorType::FlowNotFound);
             self.fail(ErrorKind::FlowNotFound);
@@ -354,6 +366,9 @@ impl Shell {
                     // to the page the browser says frames the flow.
                     Err(failure) => {
                         let kind = ErrorKind::from_failure(&failure);
+                        if again && kind.restartable() {
+                            return this.mint(Some(flow_id), &host, false);
+                        }
                         // Every failure has its type: a host that heard nothing would wait
                         // for its load check and then blame its own origin.
                         let error = match kind {

@@ -1040,6 +1040,123 @@ async fn a_start_the_server_refuses_tells_the_host_unavailable() {
     );
 }
 
+/// Review of the diff: a start refused `session_expired` (a resume cookie past its session,
+/// which the server clears as it answers) told the host `unavailable`, while a fresh start
+/// works at once. The flow starts afresh once by itself, and the host hears `ready`.
+#[wasm_bindgen_test]
+async fn a_start_whose_session_ended_starts_afresh_once() {
+    const RESTARTED_FLOW: &str = "00000000-0000-4000-8000-00000000e103";
+    let root = container();
+    let mut f = flow(serde_json::json!(["payout"]), &[]);
+    f.id = Uuid::try_parse(RESTARTED_FLOW).expect("uuid");
+    let ended = ApiError::new(ErrorCode::SessionExpired, "session expired");
+    let api = FakeApi::new(
+        vec![
+            Err(ApiFailure::Api(ended)),
+            Ok(session(f, true, Some(origin()))),
+        ],
+        vec![],
+    );
+    let host = HostWindow {
+        parent: Some(window()),
+        candidate_origin: Some(page_origin()),
+        framed_by: Some(page_origin()),
+        ..HostWindow::default()
+    };
+    let log: Log = Rc::default();
+    let (events, _app) = messages_after(1, RESTARTED_FLOW, || {
+        mount_app(
+            &root,
+            Uuid::try_parse(RESTARTED_FLOW).ok(),
+            api.clone(),
+            host,
+            &log,
+        )
+    })
+    .await;
+    assert_eq!(
+        field(&events[0].data(), "type").as_string().as_deref(),
+        Some("ready")
+    );
+    let minted = format!("session:{RESTARTED_FLOW}:{}", origin());
+    assert_eq!(api.log(), vec![minted.clone(), minted]);
+    assert!(find(&root, "screen-error-session-expired").is_none());
+}
+
+/// Resolves when a payout-flows message of `kind` about `flow_id` reaches this window.
+async fn message_of(flow_id: &str, kind: &str) {
+    let (flow_id, kind) = (flow_id.to_owned(), kind.to_owned());
+    let mut resolve = None;
+    let promise = js_sys::Promise::new(&mut |res, _rej| resolve = Some(res));
+    let resolve = resolve.expect("promise executor ran");
+    let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let data = e.data();
+        let text = |name: &str| field(&data, name).as_string();
+        if text("flow_id").as_deref() == Some(flow_id.as_str())
+            && text("type").as_deref() == Some(kind.as_str())
+        {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    window()
+        .add_event_listener_with_callback("message", listener.as_ref().unchecked_ref())
+        .expect("listen");
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("the message arrives");
+    window()
+        .remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref())
+        .expect("unlisten");
+}
+
+/// Review: a host whose `onRedirect` returned false was moved all the same right after a
+/// click. Told by `embed.js` (`host_navigates`), the flow leaves the move to a host that
+/// hears `redirect`; one whose origin was not confirmed hears nothing, and is moved.
+#[wasm_bindgen_test]
+async fn a_host_that_navigates_itself_is_left_to_do_it() {
+    const HEARD: &str = "00000000-0000-4000-8000-00000000e101";
+    const UNHEARD: &str = "00000000-0000-4000-8000-00000000e102";
+    let steps = serde_json::json!([{"name": "redirect", "redirect_url": DEST}]);
+    let mount = |flow_id: &str, host_origin: Option<String>| {
+        let root = container();
+        let mut f = flow(steps.clone(), &[]);
+        f.id = Uuid::try_parse(flow_id).expect("uuid");
+        let mut done = flow(steps.clone(), &[StepName::Redirect]);
+        done.id = f.id;
+        let api = FakeApi::new(vec![Ok(session(f, true, host_origin))], vec![Ok(done)]);
+        let host = HostWindow {
+            parent: Some(window()),
+            candidate_origin: Some(page_origin()),
+            host_navigates: true,
+            ..HostWindow::default()
+        };
+        let log: Log = Rc::default();
+        let app = mount_app(&root, Uuid::try_parse(flow_id).ok(), api, host, &log);
+        (app, log)
+    };
+    let redirect_heard = message_of(HEARD, "redirect");
+    let (_heard_app, heard_log) = mount(HEARD, Some(origin()));
+    // The flow navigates in the same task as it posts: by the time the host hears it, a move
+    // would be in the log.
+    redirect_heard.await;
+    assert!(
+        !heard_log
+            .borrow()
+            .iter()
+            .any(|l| l.starts_with("navigate:")),
+        "{:?}",
+        heard_log.borrow()
+    );
+    let (_unheard_app, unheard_log) = mount(UNHEARD, None);
+    until("the move", || {
+        unheard_log
+            .borrow()
+            .iter()
+            .any(|l| l == &format!("navigate:{DEST}"))
+    })
+    .await;
+}
+
 #[wasm_bindgen_test]
 async fn app_expired_session_shows_reopen_screen_and_tells_the_host() {
     let root = container();
