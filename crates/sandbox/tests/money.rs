@@ -2860,3 +2860,59 @@ mod reporting_threshold {
         assert_ledger_invariants(&app.db).await;
     }
 }
+
+/// The ledger's checks themselves (`assert_ledger_invariants`): a status recorded without its
+/// money moved, the case a status change applied twice (or not at all) leaves, is caught even
+/// though every balance still sums to 0.
+mod invariants {
+    use super::*;
+
+    /// A pending ACH payout of Bob's: its money rests in his hold.
+    async fn pending_payout(app: &TestApp) -> String {
+        let user = new_user(app).await;
+        fund(app, &user, 1_000).await;
+        add_method(app, &user, ach()).await;
+        let made = ok(payout(
+            app,
+            json!({"user_id": user, "amount": 300, "platform": "ach"}),
+        )
+        .await);
+        assert_eq!(made["status"], "pending");
+        assert_ledger_invariants(&app.db).await;
+        id_of(&made).to_owned()
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "holds that are not their payouts on the way")]
+    async fn a_payout_marked_completed_without_its_money_moved_is_caught() {
+        let app = TestApp::new().await;
+        let id = pending_payout(&app).await;
+        sqlx::query("UPDATE transfers SET status = 'completed' WHERE id = $1")
+            .bind(&id)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO transfer_status_changes (transfer_id, position, status, changed) \
+             VALUES ($1, 2, 'completed', 0)",
+        )
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+        assert_ledger_invariants(&app.db).await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "transfers whose status is not the last of their history")]
+    async fn a_status_its_history_does_not_end_with_is_caught() {
+        let app = TestApp::new().await;
+        let id = pending_payout(&app).await;
+        sqlx::query("UPDATE transfers SET status = 'flagged' WHERE id = $1")
+            .bind(&id)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        assert_ledger_invariants(&app.db).await;
+    }
+}

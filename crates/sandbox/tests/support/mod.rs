@@ -640,6 +640,38 @@ pub async fn assert_ledger_invariants(db: &Db) {
         bad, 0,
         "transactions of a non-positive amount or to themselves"
     );
+    // What the sums above cannot see (review: a status change applied twice moves real money
+    // between accounts and still sums to 0): a transfer is in the status its history ends
+    // with, and a user's hold holds exactly their payouts still on their way.
+    let statuses: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT t.id, t.status, (SELECT c.status FROM transfer_status_changes c \
+         WHERE c.transfer_id = t.id ORDER BY c.position DESC LIMIT 1) FROM transfers t",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let astray: Vec<_> = statuses
+        .iter()
+        .filter(|(_, status, last)| last.as_deref() != Some(status.as_str()))
+        .collect();
+    assert!(
+        astray.is_empty(),
+        "transfers whose status is not the last of their history (id, status, last): {astray:?}"
+    );
+    let holds: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT a.id, a.balance, CAST(COALESCE((SELECT SUM(x.amount) FROM transactions x \
+         JOIN transfers t ON t.id = x.transfer_id WHERE x.destination = a.id \
+         AND x.kind = 'payout' AND t.status IN ('pending', 'flagged')), 0) AS BIGINT) \
+         FROM accounts a WHERE a.id LIKE 'hold:%'",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let off: Vec<_> = holds.iter().filter(|(_, held, due)| held != due).collect();
+    assert!(
+        off.is_empty(),
+        "holds that are not their payouts on the way (id, balance, pending payouts): {off:?}"
+    );
 }
 
 /// `YYYY-MM-DD` of the day `years` years before today (the 28th for a 29 February): dates of
