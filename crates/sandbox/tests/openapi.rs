@@ -161,3 +161,14 @@ async fn an_event_id_parameter_is_typed_as_event_ids_are() {
         "{id}"
     );
 }
+
+/// Review against the seeds: `POST /api/flow/sessions` is public, but answers 401
+/// `session_expired` to a resume cookie whose session has ended; the document said nothing of it.
+#[tokio::test]
+async fn a_session_start_documents_its_401() {
+    let app = TestApp::new().await;
+    let doc = app.get("/api/v2/openapi.json", Auth::None).await.json();
+    let responses = &doc["paths"]["/api/flow/sessions"]["post"]["responses"];
+    assert!(responses["401"].is_object(), "{responses}");
+    assert!(responses["200"].is_object(), "{responses}");
+}

@@ -233,6 +233,12 @@ fn responses(info: &Info, response: Value) -> Value {
             "401",
             "Missing or wrong credentials, or an expired session (`unauthorized`, `session_expired`).",
         ));
+    } else if info.name == "create_session" {
+        // Public, but a resume cookie whose session has ended is answered so.
+        errors.push((
+            "401",
+            "The session this browser's resume cookie names has ended (`session_expired`);              start again without it.",
+        ));
     }
     if info.caller == Caller::FlowSession || info.name == "create_session" {
         errors.push((
