@@ -105,10 +105,10 @@ load_speed() {
   (
     trap 'kill "${servers[@]}" 2>/dev/null || true' EXIT
     echo "building the app and the minimal Leptos app (trunk, release)" >&2
-    trunk build --release --dist "$work/app" >&2
-    # The minimal app at its smallest: without the app's `erase_components` (.cargo/config.toml),
-    # which makes a one-component app larger.
-    (cd crates/minimal-app && RUSTFLAGS= trunk build --release --public-url /app/ --dist "$work/minimal" >&2)
+    release_app --dist "$work/app" >&2
+    # The minimal app at its smallest, built the same way: without the app's `erase_components`
+    # (.cargo/config.toml), which makes a one-component app larger.
+    (cd crates/minimal-app && APP_CFG= release_app --public-url /app/ --dist "$work/minimal" >&2)
     cargo build -q -p payout-e2e --bin payout-loadbench
     local port server client_id api_key link minimal
     start_sandbox load-minimal "sqlite://$work/load-minimal.sqlite" "$work/minimal"

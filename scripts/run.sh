@@ -43,7 +43,8 @@ fi
 
 say "building the app (trunk, release)"
 # --quiet, not >/dev/null: trunk writes its errors to stdout too.
-trunk build --release --quiet
+# Without RUST_LOG, which trunk reads as --log, and refuses beside --quiet.
+(unset RUST_LOG; release_app --quiet)
 say "building the sandbox"
 cargo build -q -p payout-sandbox
 

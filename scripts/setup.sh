@@ -114,3 +114,24 @@ fi
 export PAYOUT_E2E_AXE="$axe_dir/axe.min.js"
 
 say "tools ready: $(trunk --version), $(wasm-bindgen --version), wasm-opt $(wasm-opt --version | awk '{print $3}')"
+
+# The app's release build, everywhere the scripts make one (issue 12, "Load speed"): trunk,
+# with the standard library compiled for the app's size profile (`-Zbuild-std`), panics that
+# stop at once without their messages (`-Cpanic=immediate-abort`: no formatting code, no
+# panic strings) and no source locations or `Debug` output compiled in. These are unstable
+# flags of the pinned 1.95.0: RUSTC_BOOTSTRAP lets this one build take them; everything else
+# (tests, the sandbox) builds as usual. A separate target directory, as the build scripts and
+# proc macros see RUSTC_BOOTSTRAP too. PAYOUT_APP_PLAIN=1 builds with the shipped standard
+# library and panic messages instead (for debugging a panic); `--cfg erase_components` is the
+# app's (.cargo/config.toml), which RUSTFLAGS would otherwise drop; APP_CFG= leaves it out.
+release_app() {
+  if [ "${PAYOUT_APP_PLAIN:-0}" = 1 ]; then
+    trunk build --release "$@"
+    return
+  fi
+  RUSTC_BOOTSTRAP=1 \
+    CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+    CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/app-size" \
+    RUSTFLAGS="${APP_CFG---cfg erase_components} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
+    trunk build --release "$@"
+}

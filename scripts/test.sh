@@ -33,7 +33,7 @@ bash scripts/schemathesis.sh
 say "browser tests of the app (wasm-bindgen-test, headless Chromium)"
 cargo test -p payout-flows --target wasm32-unknown-unknown
 say "release build of the app (trunk)"
-trunk build --release
+release_app
 say "end-to-end tests (sandbox + built app in Chromium)"
 (
   # Two sandbox processes on one PostgreSQL deliver each webhook once (issue 10).
