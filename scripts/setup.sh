@@ -38,6 +38,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The standard library's source, which the app's release build compiles (release_app below):
+# rust-toolchain.toml asks for it, but a rustup told not to install by itself
+# (RUSTUP_AUTO_INSTALL=0) would leave it out.
+if ! rustup component list --installed | grep -qx rust-src; then
+  say "adding the rust-src component"
+  rustup component add rust-src
+fi
+
 # trunk, pinned.
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
   say "installing trunk $TRUNK_VERSION (several minutes, once)"
