@@ -419,9 +419,12 @@ async fn insert_status_change(
     status: TransferStatus,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    // Never before the change it follows: `now` was read before this write waited its turn, so
+    // a change that took its turn first may carry a later time (review of the ledger core).
     sqlx::query(
         "INSERT INTO transfer_status_changes (transfer_id, position, status, changed) \
-         SELECT $1, COUNT(*), $2, $3 FROM transfer_status_changes WHERE transfer_id = $4",
+         SELECT $1, COUNT(*), $2, CASE WHEN COALESCE(MAX(changed), $3) > $3 THEN MAX(changed) \
+         ELSE $3 END FROM transfer_status_changes WHERE transfer_id = $4",
     )
     .bind(transfer_id)
     .bind(status.as_str())

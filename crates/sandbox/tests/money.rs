@@ -444,6 +444,34 @@ mod transfers {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// Review of the ledger core: a status change reads the clock before it waits its turn,
+    /// so one that waited behind another could be stamped before it, and a status history
+    /// read back in time (a reversal before the completion it reverses). A change is never
+    /// stamped before the one it follows (here, a clock read a minute late).
+    #[tokio::test]
+    async fn a_status_change_is_never_stamped_before_the_one_it_follows() {
+        let app = TestApp::new().await;
+        let user = new_user(&app).await;
+        let transfer = fund(&app, &user, 1_500).await;
+        app.advance(Duration::minutes(-1));
+        let path = format!("/api/v2/transfers/{}/reverse", id_of(&transfer));
+        let reversed = ok(app.post_empty(&path, Auth::App).await);
+        let times: Vec<&str> = reversed["status_history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["timestamp"].as_str().unwrap())
+            .collect();
+        assert_eq!(times.len(), 3, "{reversed}");
+        assert!(
+            times[1] <= times[2],
+            "completed {} then reversed {}",
+            times[1],
+            times[2]
+        );
+        assert_ledger_invariants(&app.db).await;
+    }
+
     #[tokio::test]
     async fn reversing_a_completed_transfer_moves_the_money_back() {
         let app = TestApp::new().await;
