@@ -133,13 +133,16 @@ say "tools ready: $(trunk --version), $(wasm-bindgen --version), wasm-opt $(wasm
 # library and panic messages instead (for debugging a panic); `--cfg erase_components` is the
 # app's (.cargo/config.toml), which RUSTFLAGS would otherwise drop; APP_CFG= leaves it out.
 release_app() {
+  # The caller's RUSTFLAGS are kept, after these; CARGO_ENCODED_RUSTFLAGS would override them
+  # all, so it goes.
   if [ "${PAYOUT_APP_PLAIN:-0}" = 1 ]; then
-    trunk build --release "$@"
+    RUSTFLAGS="${APP_CFG---cfg erase_components}${RUSTFLAGS:+ $RUSTFLAGS}" \
+      env -u CARGO_ENCODED_RUSTFLAGS trunk build --release "$@"
     return
   fi
   RUSTC_BOOTSTRAP=1 \
     CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
     CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/app-size" \
-    RUSTFLAGS="${APP_CFG---cfg erase_components} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
-    trunk build --release "$@"
+    RUSTFLAGS="${APP_CFG---cfg erase_components} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none${RUSTFLAGS:+ $RUSTFLAGS}" \
+    env -u CARGO_ENCODED_RUSTFLAGS trunk build --release "$@"
 }

@@ -237,7 +237,7 @@ fn responses(info: &Info, response: Value) -> Value {
         // Public, but a resume cookie whose session has ended is answered so.
         errors.push((
             "401",
-            "The session this browser's resume cookie names has ended (`session_expired`);              start again without it.",
+            "The session this browser's resume cookie names has ended (`session_expired`); start again without it.",
         ));
     }
     if info.caller == Caller::FlowSession || info.name == "create_session" {
