@@ -672,6 +672,23 @@ pub async fn assert_ledger_invariants(db: &Db) {
         off.is_empty(),
         "holds that are not their payouts on the way (id, balance, pending payouts): {off:?}"
     );
+    // And an app's link hold holds exactly its links no one has claimed yet.
+    let link_holds: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT a.id, a.balance, CAST(COALESCE((SELECT SUM(l.amount) FROM payout_links l \
+         WHERE 'linkhold:' || l.app_id = a.id AND l.status IN ('created', 'delivered')), 0) \
+         AS BIGINT) FROM accounts a WHERE a.id LIKE 'linkhold:%'",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let off: Vec<_> = link_holds
+        .iter()
+        .filter(|(_, held, due)| held != due)
+        .collect();
+    assert!(
+        off.is_empty(),
+        "link holds that are not their unclaimed links (id, balance, unclaimed): {off:?}"
+    );
 }
 
 /// `YYYY-MM-DD` of the day `years` years before today (the 28th for a 29 February): dates of
