@@ -158,6 +158,21 @@ fn field(data: &JsValue, name: &str) -> JsValue {
     js_sys::Reflect::get(data, &name.into()).expect("readable field")
 }
 
+/// A message's text field `name`, if it is text.
+fn text_field(data: &JsValue, name: &str) -> Option<String> {
+    field(data, name).as_string()
+}
+
+/// The flow in a frame of this page, which the browser reports as its framer.
+fn framed_by_this_page() -> HostWindow {
+    HostWindow {
+        parent: Some(window()),
+        candidate_origin: Some(page_origin()),
+        framed_by: Some(page_origin()),
+        ..HostWindow::default()
+    }
+}
+
 fn origin() -> String {
     window().location().origin().expect("origin")
 }
@@ -291,12 +306,7 @@ async fn bridge_posts_nothing_when_the_server_refused_the_origin() {
 #[wasm_bindgen_test]
 fn a_host_no_longer_confirmed_is_not_heard() {
     let bridge = Bridge::new(FLOW_ID);
-    let host = HostWindow {
-        parent: Some(window()),
-        candidate_origin: Some(page_origin()),
-        framed_by: Some(page_origin()),
-        ..HostWindow::default()
-    };
+    let host = framed_by_this_page();
     let from_host = || {
         let init = web_sys::MessageEventInit::new();
         init.set_origin(&origin());
@@ -1018,26 +1028,15 @@ async fn a_start_the_server_refuses_tells_the_host_unavailable() {
     let root = container();
     let refused = ApiError::refused(payout_model::Reason::RateLimited { retry_after: 30 });
     let api = FakeApi::new(vec![Err(ApiFailure::Api(refused))], vec![]);
-    let host = HostWindow {
-        parent: Some(window()),
-        candidate_origin: Some(page_origin()),
-        framed_by: Some(page_origin()),
-        ..HostWindow::default()
-    };
+    let host = framed_by_this_page();
     let log: Log = Rc::default();
     let (events, _app) = messages_after(1, REFUSED_FLOW, || {
         mount_app(&root, Uuid::try_parse(REFUSED_FLOW).ok(), api, host, &log)
     })
     .await;
     let data = events[0].data();
-    assert_eq!(
-        field(&data, "type").as_string().as_deref(),
-        Some("load_error")
-    );
-    assert_eq!(
-        field(&data, "error").as_string().as_deref(),
-        Some("unavailable")
-    );
+    assert_eq!(text_field(&data, "type").as_deref(), Some("load_error"));
+    assert_eq!(text_field(&data, "error").as_deref(), Some("unavailable"));
 }
 
 /// Review of the diff: a start refused `session_expired` (a resume cookie past its session,
@@ -1057,12 +1056,7 @@ async fn a_start_whose_session_ended_starts_afresh_once() {
         ],
         vec![],
     );
-    let host = HostWindow {
-        parent: Some(window()),
-        candidate_origin: Some(page_origin()),
-        framed_by: Some(page_origin()),
-        ..HostWindow::default()
-    };
+    let host = framed_by_this_page();
     let log: Log = Rc::default();
     let (events, _app) = messages_after(1, RESTARTED_FLOW, || {
         mount_app(
@@ -1075,7 +1069,7 @@ async fn a_start_whose_session_ended_starts_afresh_once() {
     })
     .await;
     assert_eq!(
-        field(&events[0].data(), "type").as_string().as_deref(),
+        text_field(&events[0].data(), "type").as_deref(),
         Some("ready")
     );
     let minted = format!("session:{RESTARTED_FLOW}:{}", origin());
@@ -1091,9 +1085,8 @@ async fn message_of(flow_id: &str, kind: &str) {
     let resolve = resolve.expect("promise executor ran");
     let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let data = e.data();
-        let text = |name: &str| field(&data, name).as_string();
-        if text("flow_id").as_deref() == Some(flow_id.as_str())
-            && text("type").as_deref() == Some(kind.as_str())
+        if text_field(&data, "flow_id").as_deref() == Some(flow_id.as_str())
+            && text_field(&data, "type").as_deref() == Some(kind.as_str())
         {
             let _ = resolve.call0(&JsValue::NULL);
         }

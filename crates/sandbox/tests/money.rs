@@ -1575,6 +1575,15 @@ mod flow {
             .await
     }
 
+    /// A session token of another payout flow of `user`'s (pre-authenticated).
+    async fn another_flows_session(app: &TestApp, user: &str) -> String {
+        let flow = app
+            .create_flow(json!({"steps": ["payout"], "user_id": user}))
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        session["token"].as_str().unwrap().to_owned()
+    }
+
     #[tokio::test]
     async fn an_unauthenticated_session_must_sign_in_first() {
         let app = TestApp::new().await;
@@ -2126,18 +2135,14 @@ mod flow {
         .await);
         assert_eq!(wallet().await.get("payout"), None);
         // Nor is one the same user made in another flow of the app.
-        let other_flow = app
-            .create_flow(json!({"steps": ["payout"], "user_id": user}))
-            .await;
-        let other = app.create_session(&other_flow["id"], None).await;
-        let other = other["token"].as_str().unwrap();
+        let other = another_flows_session(&app, &user).await;
         let elsewhere = ok(flow_payout(
             &app,
-            other,
+            &other,
             json!({"amount": 200, "payout_method_id": id_of(&method), "idempotency_key": "elsewhere"}),
         )
         .await);
-        let other_wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(other)).await);
+        let other_wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&other)).await);
         assert_eq!(other_wallet["payout"], elsewhere);
         assert_eq!(wallet().await.get("payout"), None);
         let made = ok(flow_payout(
@@ -2176,16 +2181,12 @@ mod flow {
         let made = ok(flow_payout(&app, &token, body.clone()).await);
         // The same session replays it.
         assert_eq!(ok(flow_payout(&app, &token, body.clone()).await), made);
-        let other_flow = app
-            .create_flow(json!({"steps": ["payout"], "user_id": user}))
-            .await;
-        let other = app.create_session(&other_flow["id"], None).await;
-        let other = other["token"].as_str().unwrap();
-        flow_payout(&app, other, body)
+        let other = another_flows_session(&app, &user).await;
+        flow_payout(&app, &other, body)
             .await
             .assert_error(409, "conflict");
         assert_eq!(
-            ok(app.get("/api/flow/wallet", Auth::Bearer(other)).await)["withdrawable_amount"],
+            ok(app.get("/api/flow/wallet", Auth::Bearer(&other)).await)["withdrawable_amount"],
             700
         );
         assert_ledger_invariants(&app.db).await;
@@ -2250,11 +2251,7 @@ mod flow {
         if !support::on_postgres() {
             return;
         }
-        let other_flow = app
-            .create_flow(json!({"steps": ["payout"], "user_id": user}))
-            .await;
-        let other = app.create_session(&other_flow["id"], None).await;
-        let other = other["token"].as_str().unwrap().to_owned();
+        let other = another_flows_session(&app, &user).await;
         let mut holder = app.db.begin().await.unwrap();
         sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
             .bind(format!("user:{user}"))

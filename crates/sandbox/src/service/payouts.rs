@@ -38,6 +38,7 @@ use payout_model::money::{
     TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_REPORTING_THRESHOLD,
 };
 use payout_model::{FlowAction, FlowState, Metadata, Rule};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 /// A host payout (`POST /api/v2/payouts`) of app `app_id` at `now`: replays an idempotency
@@ -192,11 +193,7 @@ pub(crate) async fn flow_payout(
     let link = push_of_flow(&mut reads, user.flow_id);
     let read = reads.run(&mut conn).await?;
     if let Some(id) = key.earlier_in(&read, earlier)? {
-        // The key is the user's across the app's flows, but another flow's payout is not this
-        // session's to see (its transfers answer 404 here): the key is taken.
-        if !TransferRow::made_in_flow(&mut conn, id, user.flow_id).await? {
-            return Err(key_reused());
-        }
+        replayed_in_this_flow(&mut conn, id, user).await?;
         return load_transfer(&mut conn, id).await;
     }
     if payout_block_in(&read, block)?.is_some() {
@@ -282,15 +279,26 @@ pub(crate) async fn flow_payout(
                 }
             })
         })?;
-    // Another request with this key won a race (its transfer is the answer): the same rule as
-    // a replay found before, only this flow's own.
+    // Another request with this key won a race: its transfer is the answer, as a replay.
     if transfer.id != made {
-        let mut conn = db.acquire().await?;
-        if !TransferRow::made_in_flow(&mut conn, transfer.id, user.flow_id).await? {
-            return Err(key_reused());
-        }
+        replayed_in_this_flow(&mut *db.acquire().await?, transfer.id, user).await?;
     }
     Ok(transfer)
+}
+
+/// A flow payout's key replays only a payout of the same flow: the key is the user's across the
+/// app's flows, but another flow's payout is not this session's to see (its transfers answer
+/// 404 here), so the key is taken (409).
+async fn replayed_in_this_flow(
+    conn: &mut AnyConnection,
+    id: Uuid,
+    user: &FlowUser,
+) -> Result<(), Error> {
+    if TransferRow::made_in_flow(conn, id, user.flow_id).await? {
+        Ok(())
+    } else {
+        Err(key_reused())
+    }
 }
 
 /// The flow's 409 when the app cannot pay its part of a payout: says nothing of its wallet.

@@ -261,16 +261,21 @@ pub(crate) async fn still_permits(
     flow: &FlowState,
     action: FlowAction,
 ) -> Result<(), Error> {
-    lock_flow(conn, flow.id).await?;
-    let completed: Option<String> =
-        sqlx::query_scalar("SELECT completed_steps FROM flows WHERE id = $1")
-            .bind(flow.id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
+    // The lock and the read in one trip ([`lock_flow`]'s lock, a no-op when it is held).
+    let lock = if crate::db::is_postgres(conn) {
+        " FOR NO KEY UPDATE"
+    } else {
+        ""
+    };
+    let completed: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT completed_steps FROM flows WHERE id = $1{lock}"
+    ))
+    .bind(flow.id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
     let completed = completed.ok_or_else(flow_not_found)?;
     let now = FlowState {
-        completed_steps: serde_json::from_str(&completed)
-            .map_err(|e| Error::Internal(format!("a flow's completed steps: {e}")))?,
+        completed_steps: parse_stored_json("completed_steps", &completed)?,
         ..flow.clone()
     };
     now.permits(action)
