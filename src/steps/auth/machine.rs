@@ -163,8 +163,9 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
             vec![]
         }
         // The number stays as typed and the cooldown keeps counting: it applies to a new code
-        // for any number.
-        (_, Event::ChangeNumber) => {
+        // for any number. Not while a request is out: its answer belongs to the number it was
+        // for (a code sent to it, or a verified sign-in the session already has).
+        (None, Event::ChangeNumber) => {
             to.stage = Stage::Phone;
             vec![ClearError, ClearNotice, Focus("phone_number")]
         }
@@ -617,5 +618,16 @@ mod tests {
             ]
         );
         assert_eq!(next(&state, send(false)), None);
+    }
+
+    #[test]
+    fn another_number_waits_for_the_request_out() {
+        // A resend's answer would take the code screen back to the old number, a verify's
+        // sign the session in while the phone form shows.
+        let idle = code_stage();
+        for busy_with in [Busy::Sending { resend: true }, Busy::Verifying] {
+            let out = busy(&idle, busy_with);
+            assert_eq!(next(&out, Event::ChangeNumber), None);
+        }
     }
 }

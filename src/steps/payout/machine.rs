@@ -157,9 +157,13 @@ pub fn next(stage: &Stage, event: Event) -> Option<(Stage, Vec<Effect>)> {
             Some((Stage::Form, vec![ForgetAttempt, RefreshWallet]))
         }
         // A refreshed transfer replaces the shown one only when its status moved, so the status
-        // screen (and the focus in it) stays put while nothing changes.
+        // screen (and the focus in it) stays put while nothing changes; and never from a final
+        // status back to a passing one: that answer left the server before the final one (two
+        // reads in flight at once, "Check status" beside the timer's).
         (Stage::Status(shown, method), Event::Refreshed(fresh))
-            if shown.id == fresh.id && shown.status != fresh.status =>
+            if shown.id == fresh.id
+                && shown.status != fresh.status
+                && (fresh.status.is_final() || !shown.status.is_final()) =>
         {
             Some((Stage::Status(fresh, method.clone()), vec![]))
         }
@@ -304,6 +308,17 @@ mod tests {
             Event::Refreshed(transfer(TransferStatus::Completed)),
         );
         assert_eq!(done.pending_transfer(), None);
+        // The older of two reads in flight, answered last, leaves a final status as it is; a
+        // later final one (a completed payout reversed) still shows.
+        assert_eq!(
+            next(&done, Event::Refreshed(transfer(TransferStatus::Pending))),
+            None
+        );
+        let reversed = stage_after(&done, Event::Refreshed(transfer(TransferStatus::Reversed)));
+        assert_eq!(
+            reversed,
+            Stage::Status(transfer(TransferStatus::Reversed), None)
+        );
     }
 
     #[test]
