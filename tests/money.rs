@@ -1206,10 +1206,9 @@ async fn payout_defaults_to_the_whole_balance_and_shows_pending_money() {
     );
 }
 
-/// A payout link's flow (issue 11): the step shows what the link pays, who it is from and its
-/// memo, has no amount field, and pays exactly the link's amount even when the wallet holds more.
-#[wasm_bindgen_test]
-async fn a_payout_link_pays_its_amount_with_no_amount_field() {
+/// The payout step of a payout link's flow paying $25.00 from "Acme Studio" (memo "Thanks for
+/// March"), a PayPal method on file and $100.00 in the wallet, once its form is drawn.
+async fn link_payout_step() -> (Rc<FakeServer>, Mounted) {
     clear_storage();
     let server = paypal_server(10_000);
     server.wallet.set(FlowWallet {
@@ -1225,6 +1224,14 @@ async fn a_payout_link_pays_its_amount_with_no_amount_field() {
         find(&m.root, "payout-review").is_some()
     })
     .await;
+    (server, m)
+}
+
+/// A payout link's flow (issue 11): the step shows what the link pays, who it is from and its
+/// memo, has no amount field, and pays exactly the link's amount even when the wallet holds more.
+#[wasm_bindgen_test]
+async fn a_payout_link_pays_its_amount_with_no_amount_field() {
+    let (server, m) = link_payout_step().await;
     assert!(find(&m.root, "payout-link-offer").is_some());
     assert_eq!(text(&m.root, "payout-balance"), "$25.00");
     assert_eq!(text(&m.root, "payout-link-from"), "From Acme Studio");
@@ -1239,6 +1246,29 @@ async fn a_payout_link_pays_its_amount_with_no_amount_field() {
     })
     .await;
     assert_eq!(server.payouts.borrow()[0].amount, 2_500);
+}
+
+/// A refusal of a link's payout naming its amount (which has no field here) shows in the
+/// form's alert, not on a field that is not drawn.
+#[wasm_bindgen_test]
+async fn a_link_payouts_amount_refusal_shows_in_the_alert() {
+    let (server, m) = link_payout_step().await;
+    server.script(
+        "create_flow_payout",
+        Script::Refuse(Ok(common::fake_server::Response::error(
+            &common::fake_server::invalid("amount", payout_model::Rule::LedgerRange),
+        ))),
+    );
+    review_and_confirm(&m).await;
+    until("the form's alert", || {
+        find(&m.root, "payout-form-error").is_some()
+    })
+    .await;
+    assert!(
+        text(&m.root, "payout-form-error").contains("more than the ledger can hold"),
+        "the refusal is worded in the alert: {}",
+        text(&m.root, "payout-form-error")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -1956,6 +1986,47 @@ async fn payout_below_the_flow_minimum_is_refused_in_the_servers_words() {
     })
     .await;
     assert_eq!(server.payouts.borrow()[0].amount, 100);
+}
+
+/// A refusal naming the payout method (removed on another device, say) shows under the method
+/// picker with the focus on the chosen method, where a keyboard user can pick another; picking
+/// another clears it.
+#[wasm_bindgen_test]
+async fn a_refused_method_takes_the_focus_and_another_pick_clears_it() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    server.with_method(PayoutPlatform::Venmo, "Venmo · @ada");
+    server.script(
+        "create_flow_payout",
+        Script::Refuse(Ok(common::fake_server::Response::error(
+            &common::fake_server::invalid(
+                "payout_method_id",
+                payout_model::Rule::NotYourPayoutMethod,
+            ),
+        ))),
+    );
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    type_into(&m.root, "payout-amount", "5");
+    click_el(&find_all(&m.root, "[data-testid=payout-method-option]")[0]);
+    review_and_confirm(&m).await;
+    until("the method's error", || {
+        find(&m.root, "payout-method-picker-error").is_some()
+    })
+    .await;
+    until_real("the focus on the method", 5, || {
+        active_testid().as_deref() == Some("payout-method-option")
+    })
+    .await;
+    let chosen = document()
+        .active_element()
+        .expect("focus")
+        .dyn_into::<HtmlInputElement>()
+        .expect("a radio");
+    assert!(chosen.checked(), "the focus is on the chosen method");
+    click_el(&find_all(&m.root, "[data-testid=payout-method-option]")[1]);
+    tick().await;
+    assert!(find(&m.root, "payout-method-picker-error").is_none());
 }
 
 #[wasm_bindgen_test]

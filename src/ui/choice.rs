@@ -53,9 +53,15 @@ pub fn RadioGroup(
     /// `data-testid` of the `<fieldset>`.
     #[prop(into)]
     testid: String,
-    /// An error for the whole group (shown under the legend).
+    /// An error for the whole group (shown under the legend, gone once another option is
+    /// picked).
     #[prop(optional, into)]
     error: Option<RwSignal<Option<String>>>,
+    /// The `<fieldset>`'s id: a form field's ([`crate::ui::Field::id`]), so the form's focus on
+    /// its first error ([`crate::ui::focus_within`]) finds the group and lands on its chosen
+    /// option.
+    #[prop(optional, into)]
+    id: Option<String>,
 ) -> impl IntoView {
     let error_id = format!("{name}-error");
     let error_testid = format!("{testid}-error");
@@ -66,6 +72,7 @@ pub fn RadioGroup(
     let invalid = move || error.is_some_and(|e| e.get().is_some());
     view! {
         <fieldset
+            id=id
             class="pf-choices"
             class:pf-field--invalid=invalid
             data-testid=testid
@@ -111,7 +118,12 @@ pub fn RadioGroup(
                                     data-testid=choice.testid.clone()
                                     data-kind=choice.kind.clone()
                                     prop:checked=checked
-                                    on:change=move |_| selected.set(value.clone())
+                                    on:change=move |_| {
+                                        selected.set(value.clone());
+                                        if let Some(error) = error {
+                                            error.set(None);
+                                        }
+                                    }
                                 />
                                 <span class="pf-choice__label">{choice.label.clone()}</span>
                                 {choice

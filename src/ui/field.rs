@@ -281,12 +281,21 @@ pub fn focus_id_soon(id: String) {
 }
 
 /// Moves focus to the element with id `id` inside `root` (the first invalid field of a form
-/// just submitted), so keyboard and screen-reader users land on what needs fixing.
+/// just submitted), so keyboard and screen-reader users land on what needs fixing. A group of
+/// radio buttons (a `<fieldset>`, [`crate::ui::RadioGroup`]) gives its chosen option the focus,
+/// or its first.
 pub fn focus_within(root: &web_sys::Element, id: &str) {
-    let target = root
-        .query_selector(&format!("#{id}"))
-        .ok()
-        .flatten()
+    let found = root.query_selector(&format!("#{id}")).ok().flatten();
+    let target = found
+        .map(|el| match el.tag_name().as_str() {
+            "FIELDSET" => el
+                .query_selector("input:checked")
+                .ok()
+                .flatten()
+                .or_else(|| el.query_selector("input").ok().flatten())
+                .unwrap_or(el),
+            _ => el,
+        })
         .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
     if let Some(el) = target {
         let _ = el.focus();

@@ -56,9 +56,13 @@ impl FormState {
         }
     }
 
-    /// The fields a refusal may name, in form order.
-    pub fn fields(&self) -> [Field; 2] {
-        [self.amount, self.method]
+    /// The fields the form shows, in order, where a refusal's errors go: a payout link's flow
+    /// has no amount field, so an error on the amount (the link's) goes to the form's alert.
+    pub fn fields(&self) -> Vec<Field> {
+        match self.is_link() {
+            true => vec![self.method],
+            false => vec![self.amount, self.method],
+        }
     }
 
     /// What may be paid out now.
@@ -226,6 +230,7 @@ pub fn payout_form(
                     selected=state.method.value
                     testid="payout-method-picker"
                     error=state.method.error
+                    id=state.method.id()
                 />
                 <div class="pf-quote" aria-live="polite" data-testid="payout-quote">
                     {move || {
