@@ -50,19 +50,25 @@ struct Receiver {
 }
 
 impl Receiver {
+    /// A receiver answering 500 to the first `fail_first` requests, then 200; 5,000 bytes each.
     async fn start(fail_first: usize) -> Self {
+        Self::answering(fail_first, "y".repeat(5000)).await
+    }
+
+    /// [`Receiver::start`], its 200s saying `answer`.
+    async fn answering(fail_first: usize, answer: String) -> Self {
         let (tx, got) = mpsc::unbounded_channel();
         let requests = Arc::new(AtomicUsize::new(0));
         let seen = requests.clone();
         let handler = move |headers: HeaderMap, body: Bytes| {
-            let tx = tx.clone();
+            let (tx, answer) = (tx.clone(), answer.clone());
             let n = seen.fetch_add(1, Ordering::SeqCst);
             async move {
                 if n < fail_first {
                     return (StatusCode::INTERNAL_SERVER_ERROR, "x".repeat(5000));
                 }
                 let _ = tx.send(Received { headers, body });
-                (StatusCode::OK, "y".repeat(5000))
+                (StatusCode::OK, answer)
             }
         };
         let router = axum::Router::new().route("/hook", axum::routing::post(handler));
@@ -729,6 +735,28 @@ mod delivery {
             assert_eq!(a["event_type"], "transfer.updated");
             assert!(a["attempted"].is_string());
         }
+    }
+
+    /// A receiver's answer holding NUL bytes (binary, gzip) is logged with each replaced by
+    /// U+FFFD: PostgreSQL's text holds no NUL, and an attempt that could not be logged stayed
+    /// pending and was sent again and again.
+    #[tokio::test]
+    async fn an_answer_with_nul_bytes_is_logged_and_the_delivery_settles() {
+        let app = TestApp::with_webhooks(quick_retries()).await;
+        let mut receiver = Receiver::answering(0, "ok\0\u{1}binary".to_owned()).await;
+        let hook = create_hook(&app, &receiver.url, json!([])).await;
+        let id = hook["id"].as_str().unwrap();
+        let user = app.create_user().await;
+        credit(&app, &user, -100).await;
+        receiver.next().await;
+        let log = tokio::time::timeout(Duration::from_secs(20), delivery_log_of(&app, id, 1))
+            .await
+            .expect("the attempt is logged");
+        let attempt = &log["data"][0];
+        assert_eq!(attempt["succeeded"], true);
+        assert_eq!(attempt["response_status"], 200);
+        assert_eq!(attempt["response_body"], "ok\u{FFFD}\u{1}binary");
+        assert_eq!(receiver.requests.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

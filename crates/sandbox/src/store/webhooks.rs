@@ -735,6 +735,12 @@ pub(crate) struct AttemptOutcome {
     pub succeeded: bool,
 }
 
+/// `text` as a text column takes it on both databases: PostgreSQL's holds no NUL, so each
+/// becomes U+FFFD (a receiver's answer, or an error quoting one, may hold any bytes).
+fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
 /// Logs attempt `delivery.attempts + 1` of `delivery` made at `attempted` and settles the
 /// delivery: `succeeded`, pending again until `next_retry`, or `failed` when `next_retry` is
 /// `None` after a failure. Inside the caller's transaction. The attempt was made, so it is
@@ -762,8 +768,8 @@ pub(crate) async fn settle_attempt(
     .bind(&delivery.event_type)
     .bind(attempt)
     .bind(outcome.status.map(i64::from))
-    .bind(&outcome.body)
-    .bind(&outcome.error)
+    .bind(outcome.body.as_deref().map(storable))
+    .bind(outcome.error.as_deref().map(storable))
     .bind(i64::from(outcome.succeeded))
     .bind(to_millis(attempted))
     .bind(next_retry.map(to_millis))
