@@ -1067,3 +1067,82 @@ async fn a_link_closed_without_its_money_back_is_caught() {
         .unwrap();
     assert_ledger_invariants(&app.db).await;
 }
+
+/// A database from before migration 0015: its tax-exempt links' payouts are marked tax-exempt
+/// by 0022, so they do not count towards the user's reporting threshold after the upgrade (they
+/// took the column's default, 0, and counted); other payouts keep counting.
+#[tokio::test]
+async fn an_older_databases_tax_exempt_link_payouts_stay_tax_exempt() {
+    use sqlx::migrate::Migrator;
+    let dir = support::temp_dir();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("old.sqlite").display());
+    sqlx::any::install_default_drivers();
+    let old = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    let mut migrator =
+        Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
+            .await
+            .unwrap();
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < 15)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    migrator.run(&old).await.unwrap();
+    // Only the columns this needs: the rows they point at do not matter here.
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&old)
+        .await
+        .unwrap();
+    for (seq, id) in ["exempt", "counted", "host"].iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO transfers (id, seq, app_id, kind, amount, status, created) \
+             VALUES ($1, $2, 'app', 'payout', 50000, 'completed', 0)",
+        )
+        .bind(*id)
+        .bind(seq as i64 + 1)
+        .execute(&old)
+        .await
+        .unwrap();
+    }
+    for (seq, (id, exempt, payout)) in [("l1", 1, "exempt"), ("l2", 0, "counted")]
+        .iter()
+        .enumerate()
+    {
+        sqlx::query(
+            "INSERT INTO payout_links (id, app_id, seq, flow_id, amount, status, payee, delivery, \
+             tax_exempt, transfer_id, payout_transfer_id, request_hash, expires_at, created) \
+             VALUES ($1, 'app', $2, 'flow', 50000, 'paid', '{}', '{}', $3, 'hold', $4, 'h', 0, 0)",
+        )
+        .bind(*id)
+        .bind(seq as i64 + 1)
+        .bind(*exempt)
+        .bind(*payout)
+        .execute(&old)
+        .await
+        .unwrap();
+    }
+    old.close().await;
+
+    let db = payout_sandbox::connect(&url).await.unwrap();
+    let exempt: Vec<(String, i64)> =
+        sqlx::query_as("SELECT id, tax_exempt FROM transfers ORDER BY seq")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        exempt,
+        vec![
+            ("exempt".to_owned(), 1),
+            ("counted".to_owned(), 0),
+            ("host".to_owned(), 0)
+        ]
+    );
+    db.close().await;
+    support::remove_temp_dir(dir);
+}
