@@ -2,8 +2,8 @@
 //! elsewhere), which the host reads, masked, on the user object. The model's rules are the
 //! authoritative check here; nothing submitted is logged.
 //!
-//! The rows (tax ids kept as their last four characters and, for a US SSN or ITIN, a salted
-//! hash) are [`crate::store::compliance`]'s; the record and a background check already run
+//! The rows (tax ids kept as their last four characters and, for a US SSN or ITIN, a keyed
+//! hash: an HMAC under the secrets key) are [`crate::store::compliance`]'s; the record and a background check already run
 //! never disagree ([`crate::service::identity`]): a submission that changes the country, SSN or
 //! date of birth the check ran on is refused (422 naming the field).
 

@@ -5,7 +5,7 @@
 //! A flow payout is bounded (issue 8): only through the flow's current payout step
 //! ([`FlowUser::permit`]), never for a user whose background check failed (403
 //! `payout_blocked`; the host API still pays them, its decision), at least the app's
-//! `min_flow_payout` ([`crate::store::apps::min_flow_payout`]), and its errors never tell the
+//! `min_flow_payout` ([`crate::store::apps::push_min_flow_payout`]), and its errors never tell the
 //! end user anything about the app's wallet (a shortfall there answers a generic 409). The
 //! rules are [`crate::service::payouts`]'; these handlers check the caller and answer.
 

@@ -7,14 +7,15 @@
 //! The check and the compliance record never disagree (issue 8):
 //! - with a compliance record on file, the check runs on its country, date of birth, address and
 //!   SSN; the body may be `{}` ([`NewBackgroundCheck::on_file`]), and any field it does give
-//!   must agree with the file (422 naming it; the SSN compared by its salted hash). A W-8BEN
+//!   must agree with the file (422 naming it; the SSN compared by its keyed hash, an HMAC under the secrets key). A W-8BEN
 //!   record is `not_eligible`. So a US adult cannot dodge the check by claiming another country
 //!   or an under-18 birth date, nor pass it with someone else's SSN;
 //! - without one, the fields are required, and a check that runs (US, 18 or older) stores what
 //!   it collected as the user's W-9 record (legal name from the user's profile), in the same
 //!   transaction; a compliance submission then cannot change its country, SSN or birth date;
-//! - a failed check is final: any later request, from any flow, is a 409, so it cannot be
-//!   re-run with another SSN;
+//! - a failed check is final: any later request, from any flow, answers the failed check on
+//!   file (and completes the step with it), so it cannot be re-run with another SSN and no one
+//!   is stuck at a 409;
 //! - the 422 for a tax id that differs from the one on file cannot be used to guess it (the
 //!   last four digits are shown, so 100,000 tries would do): each wrong one is counted (the
 //!   request's transaction, which has only read, commits the count alone), and after
@@ -307,7 +308,7 @@ struct Subject<'a> {
 
 /// The SSN a check runs on.
 enum Ssn<'a> {
-    /// The one on file, known by its salted hash.
+    /// The one on file, known by its keyed hash.
     OnFile(&'a TaxRecord),
     /// One the request gave (no record, or a W-9 row from before the hash was kept).
     Given(&'a str),

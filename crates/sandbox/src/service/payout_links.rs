@@ -15,8 +15,9 @@
 //!   again resumes.
 //! - [`cancel_link`] and [`expire_due`]: an open link's amount returns to the app's wallet.
 //!   Expiry happens when a due link is next read, and by the purge task.
-//! - [`link_payout`]: the claimant's payout in the link's flow pays exactly the link's amount and
-//!   marks the link `paid` in the payout's own transaction; a payout that later fails, is
+//! - [`mark_paid_after`] (run by [`crate::service::payouts::flow_payout`]): the claimant's
+//!   payout in the link's flow pays exactly the link's amount and marks the link `paid` in the
+//!   payout's own transaction; a payout that later fails, is
 //!   canceled or reversed makes the link `claimed` again and reopens its flow's payout step
 //!   ([`payout_undone_after`]).
 

@@ -30,7 +30,7 @@ pub(crate) const WRONG_TAX_ID_TRIES: i64 = 5;
 /// The window [`WRONG_TAX_ID_TRIES`] counts in.
 pub(crate) const WRONG_TAX_ID_WINDOW_MINUTES: i64 = 60;
 
-/// A user's compliance record as stored: what is shown, plus the salted hash of the US tax id
+/// A user's compliance record as stored: what is shown, plus the keyed digest of the US tax id
 /// (never shown, never logged).
 pub(crate) struct TaxRecord {
     /// What the user and the host see.
@@ -43,7 +43,7 @@ pub(crate) struct TaxRecord {
 }
 
 impl TaxRecord {
-    /// Whether `tin` (an SSN or ITIN in any spelling) is the one on file: by its salted hash, or,
+    /// Whether `tin` (an SSN or ITIN in any spelling) is the one on file: by its digest, or,
     /// for a row from before the hash was kept, by its last four digits. Never for a W-8BEN.
     pub(crate) fn tin_matches(&self, tin: &str) -> bool {
         match (&self.tin_hash, &self.compliance.tin_last4) {
