@@ -548,6 +548,28 @@ async fn bank_accounts_load_failure_offers_a_retry() {
 // ---------------------------------------------------------------------------------------------
 // manage-payouts
 
+/// Managing methods, an add whose answer was lost shows the method the server saved, once;
+/// Add is not left to make a second one.
+#[wasm_bindgen_test]
+async fn manage_payouts_shows_a_method_whose_answer_was_lost_once() {
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Venmo, "Venmo · @ada");
+    server.fail_next("add_flow_payout_method", Fail::LoseAnswer(network()));
+    let m = manage_payouts(&server, false);
+    until("the list", || rows(&m.root, "payout-method").len() == 1).await;
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the method added", || {
+        rows(&m.root, "payout-method").len() == 2
+    })
+    .await;
+    settle().await;
+    assert_eq!(labels(&m.root).len(), 2);
+    assert!(labels(&m.root)[1].contains("ada@example.com"));
+    assert!(find(&m.root, "add-method-error").is_none());
+    assert_eq!(server.methods.borrow().len(), 2);
+}
+
 #[wasm_bindgen_test]
 async fn manage_payouts_empty_state_and_continue_disabled() {
     let server = FakeServer::new(0);
@@ -1876,6 +1898,31 @@ async fn no_method_offers_to_add_one_in_place() {
         .expect("as the test set up")
         .checked());
     assert_value(&m.root, "payout-amount", "50.00").await;
+}
+
+/// An add whose answer was lost (the server saved it) is found among the user's methods and
+/// shown as added: the payout step, which may add only a first method, is not left refusing
+/// the retry, and nothing is added twice.
+#[wasm_bindgen_test]
+async fn an_added_method_whose_answer_was_lost_is_found_and_shown() {
+    clear_storage();
+    let server = FakeServer::new(5_000);
+    server.fail_next("add_flow_payout_method", Fail::LoseAnswer(network()));
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the add form", || {
+        find(&m.root, "payout-no-method").is_some()
+    })
+    .await;
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    loaded(&m).await;
+    assert!(get(&m.root, "payout-method-option")
+        .dyn_ref::<HtmlInputElement>()
+        .expect("a radio")
+        .checked());
+    assert!(find(&m.root, "add-method-error").is_none());
+    assert_eq!(server.count("add_flow_payout_method"), 1);
+    assert_eq!(server.methods.borrow().len(), 1);
 }
 
 #[wasm_bindgen_test]

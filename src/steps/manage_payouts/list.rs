@@ -23,6 +23,8 @@ pub fn apply(mut list: Vec<PayoutMethod>, change: Change) -> Vec<PayoutMethod> {
             if method.default {
                 list.iter_mut().for_each(|m| m.default = false);
             }
+            // Found again after an add whose answer was lost, it may be listed already.
+            list.retain(|m| m.id != method.id);
             list.push(method);
             list
         }
@@ -80,6 +82,9 @@ mod tests {
         assert_eq!(defaults(&list), [2]);
         let list = apply(list, Change::Added(method(3, false)));
         assert_eq!(defaults(&list), [2]);
+        assert_eq!(list.len(), 3);
+        // Found again after a lost answer, a method listed already is listed once.
+        let list = apply(list, Change::Added(method(3, false)));
         assert_eq!(list.len(), 3);
     }
 

@@ -18,7 +18,7 @@
 //! row; this module wires them to the server: the list is a resource, edited in place after each
 //! saved change, and the rows' requests go through one action, which says which method is busy.
 
-mod list;
+pub(crate) mod list;
 mod row;
 
 use crate::api::{ApiFailure, LocalFuture};

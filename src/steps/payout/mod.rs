@@ -47,6 +47,7 @@ use crate::forms::{amount_input, check_amount, field, quote, Reason, Rejected};
 use crate::i18n::{failure_details, localized, step_title};
 use crate::requests::Sender;
 use crate::router::ErrorKind;
+use crate::steps::manage_payouts::list::{apply, Change};
 use crate::t;
 use crate::ui::{focus_id_soon, focus_within, ErrorAlert, LoadingLine, ScreenCard};
 use leptos::html;
@@ -434,10 +435,7 @@ pub fn PayoutStep(
     let on_added = UnsyncCallback::new(move |method: PayoutMethod| {
         form.method.value.set(method.id.to_string());
         form.methods.update(|list| {
-            if method.default {
-                list.iter_mut().for_each(|m| m.default = false);
-            }
-            list.push(method);
+            *list = apply(std::mem::take(list), Change::Added(method));
         });
     });
     let live_quote = Memo::new(move |_| {
