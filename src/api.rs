@@ -71,6 +71,27 @@ impl ApiFailure {
     }
 }
 
+/// `send`, an add; after a failure that may have taken effect ([`ApiFailure::may_have_happened`])
+/// what `find` finds of it in what `list` reads then (the thing the lost answer would have
+/// given), else the failure. `list` sends its request when called, so only then. So an add whose answer was lost is not made a second time by a
+/// press of "Add" again.
+pub fn or_found_after<T: 'static, L: 'static>(
+    send: LocalFuture<Result<T, ApiFailure>>,
+    list: impl FnOnce() -> LocalFuture<Result<L, ApiFailure>> + 'static,
+    find: impl FnOnce(L) -> Option<T> + 'static,
+) -> LocalFuture<Result<T, ApiFailure>> {
+    Box::pin(async move {
+        let failure = match send.await {
+            Err(failure) if failure.may_have_happened() => failure,
+            answer => return answer,
+        };
+        match list().await {
+            Ok(list) => find(list).ok_or(failure),
+            Err(_) => Err(failure),
+        }
+    })
+}
+
 /// What a request carries as its body. Its `Debug` shows the kind only: a body may hold a tax
 /// id, an account number or a sign-in code.
 pub enum HttpBody {

@@ -417,11 +417,9 @@ async fn account_numbers_must_match_and_focus_goes_to_the_first_invalid_field() 
     );
 }
 
-#[wasm_bindgen_test]
-async fn connects_a_bank_account_and_continues() {
-    let server = FakeServer::new(0);
-    *server.flow.borrow_mut() = flow(&["manage-payments", "payout"], &[]);
-    let m = manage_payments(&server);
+/// Connects savings account 000123456789 at routing number 011000015 through the step's form,
+/// until the list of accounts shows.
+async fn connect_savings_6789(m: &Mounted) {
     until("the form", || find(&m.root, "routing-number").is_some()).await;
     type_into(&m.root, "routing-number", "011000015");
     type_into(&m.root, "account-number", "000123456789");
@@ -432,6 +430,28 @@ async fn connects_a_bank_account_and_continues() {
         find(&m.root, "bank-accounts").is_some()
     })
     .await;
+}
+
+/// A bank account whose connecting answer was lost is found among the user's accounts and
+/// shown as connected, once: Connect is not left to make a second one.
+#[wasm_bindgen_test]
+async fn a_bank_account_whose_answer_was_lost_is_found_and_shown_once() {
+    let server = FakeServer::new(0);
+    server.fail_next("add_flow_bank_account", Fail::LoseAnswer(network()));
+    let m = manage_payments(&server);
+    connect_savings_6789(&m).await;
+    settle().await;
+    assert_eq!(rows(&m.root, "bank-account-label").len(), 1);
+    assert_eq!(text(&m.root, "bank-account-label"), "Savings ••••6789");
+    assert_eq!(server.added_banks.borrow().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn connects_a_bank_account_and_continues() {
+    let server = FakeServer::new(0);
+    *server.flow.borrow_mut() = flow(&["manage-payments", "payout"], &[]);
+    let m = manage_payments(&server);
+    connect_savings_6789(&m).await;
     assert_eq!(
         *server.added_banks.borrow(),
         vec![NewBankAccount {
@@ -1898,6 +1918,8 @@ async fn no_method_offers_to_add_one_in_place() {
         .expect("as the test set up")
         .checked());
     assert_value(&m.root, "payout-amount", "50.00").await;
+    // An add that was answered reads no list (only a lost answer is looked for).
+    assert_eq!(server.count("list_flow_payout_methods"), 1);
 }
 
 /// An add whose answer was lost (the server saved it) is found among the user's methods and

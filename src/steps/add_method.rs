@@ -4,15 +4,15 @@
 //! field and again on submit ([`Form::submit`]). Server field errors land on their fields;
 //! whatever the user typed is kept on any error and cleared only once the method is saved.
 
-use crate::api::{ApiFailure, LocalFuture};
-use crate::context::{use_services, SessionApi};
+use crate::api::or_found_after;
+use crate::context::use_services;
 use crate::forms::{field, MethodInput, Rejected};
 use crate::i18n::keep;
 use crate::steps::{BankFields, BankFieldsState};
 use crate::t;
 use crate::ui::{Choice, ErrorAlert, Field, Form, RadioGroup, SubmitButton, TextField};
 use leptos::prelude::*;
-use payout_model::money::{NewPayoutMethod, PayoutMethod, PayoutPlatform};
+use payout_model::money::{NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform};
 
 /// Element id prefix of this form's fields.
 const PREFIX: &str = "pf-method";
@@ -112,29 +112,6 @@ impl MethodFields {
     }
 }
 
-/// Sends `new`; after a failure that may have saved it, the user's newest method of the same
-/// rail and account, if there is one, as its answer (else the failure).
-fn saved_or_not(
-    api: SessionApi,
-    new: NewPayoutMethod,
-) -> LocalFuture<Result<PayoutMethod, ApiFailure>> {
-    let (platform, account) = (new.platform(), new.account_shown());
-    Box::pin(async move {
-        let failure = match api.add_payout_method(new).await {
-            Err(failure) if failure.may_have_happened() => failure,
-            answer => return answer,
-        };
-        let Ok(list) = api.payout_methods().await else {
-            return Err(failure);
-        };
-        list.data
-            .into_iter()
-            .rev()
-            .find(|m| m.platform == platform && m.account == account)
-            .ok_or(failure)
-    })
-}
-
 /// Adds a payout method; `on_added` gets it once the server has saved it. An add that failed
 /// but may have been saved (no answer, or a 5xx) looks for it among the user's methods: found
 /// (the newest of that rail and account), it was saved, and it is added as if answered; so a
@@ -157,7 +134,17 @@ pub fn AddMethodForm(
         form.submit(
             fields.shown(),
             fields.input().check(),
-            move |new| saved_or_not(api, new),
+            move |new: NewPayoutMethod| {
+                let (platform, account) = (new.platform(), new.account_shown());
+                let found = move |list: PayoutMethodList| {
+                    // The newest of that rail and account.
+                    let mut list = list.data.into_iter().rev();
+                    list.find(|m| m.platform == platform && m.account == account)
+                };
+                let methods = api.clone();
+                let list = move || methods.payout_methods();
+                or_found_after(api.add_payout_method(new), list, found)
+            },
             move |method| {
                 fields.clear();
                 on_added.run(method);

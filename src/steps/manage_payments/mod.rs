@@ -16,7 +16,7 @@
 mod form;
 mod row;
 
-use crate::api::ApiFailure;
+use crate::api::{or_found_after, ApiFailure};
 use crate::context::{use_services, FlowServices};
 use crate::forms::bank_account_label;
 use crate::i18n::{failure_details, localized, step_title, Worded};
@@ -29,7 +29,7 @@ use crate::ui::{focus_node, ErrorAlert, Form, ScreenCard};
 use form::add_bank_form;
 use leptos::html;
 use leptos::prelude::*;
-use payout_model::money::BankAccount;
+use payout_model::money::{BankAccount, BankAccountList, NewBankAccount};
 use payout_model::StepName;
 use row::{account_row, Row};
 use uuid::Uuid;
@@ -95,12 +95,33 @@ impl State {
         self.form.submit(
             self.bank.fields().to_vec(),
             self.bank.input().check(),
-            move |new| api.add_bank_account(new),
+            move |new: NewBankAccount| {
+                let sent = new.clone();
+                let found = move |list: BankAccountList| {
+                    // The newest with that routing number, type and account number's tail.
+                    let mut list = list.data.into_iter().rev();
+                    list.find(|a| {
+                        a.routing_number == sent.routing_number
+                            && a.account_type == sent.account_type
+                            && sent.account_number.ends_with(&a.account_number_last4)
+                    })
+                };
+                let list = api.clone();
+                or_found_after(
+                    api.add_bank_account(new),
+                    move || list.bank_accounts(),
+                    found,
+                )
+            },
             move |account| {
                 self.bank.clear();
                 let label = account.clone();
                 self.accounts.update(|load| match load {
-                    Some(Ok(list)) => list.push(account),
+                    Some(Ok(list)) => {
+                        // Found again after an add whose answer was lost, it may be listed.
+                        list.retain(|a| a.id != account.id);
+                        list.push(account);
+                    }
                     other => *other = Some(Ok(vec![account])),
                 });
                 let notice = move || t!(bank_account_added, label = bank_account_label(&label));
