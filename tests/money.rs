@@ -548,6 +548,26 @@ async fn removes_a_bank_account_after_confirmation() {
     assert!(disabled(&m.root, "manage-payments-continue"));
 }
 
+/// An account connected while the list's load had failed is read with the others: the list
+/// does not show the new one alone, hiding the rest.
+#[wasm_bindgen_test]
+async fn an_account_added_after_a_failed_load_shows_with_the_others() {
+    let server = FakeServer::new(0);
+    server.with_bank("4321");
+    server.fail_next("list_flow_bank_accounts", Fail::Refuse(network()));
+    let m = manage_payments(&server);
+    until("the error", || {
+        find(&m.root, "bank-accounts-error").is_some()
+    })
+    .await;
+    connect_savings_6789(&m).await;
+    until("both accounts", || {
+        rows(&m.root, "bank-account-label").len() == 2
+    })
+    .await;
+    assert_eq!(server.count("list_flow_bank_accounts"), 2);
+}
+
 #[wasm_bindgen_test]
 async fn bank_accounts_load_failure_offers_a_retry() {
     let server = FakeServer::new(0);
@@ -588,6 +608,24 @@ async fn manage_payouts_shows_a_method_whose_answer_was_lost_once() {
     assert!(labels(&m.root)[1].contains("ada@example.com"));
     assert!(find(&m.root, "add-method-error").is_none());
     assert_eq!(server.methods.borrow().len(), 2);
+}
+
+/// A method added while the list's load had failed is read with the others, not shown alone.
+#[wasm_bindgen_test]
+async fn a_method_added_after_a_failed_load_shows_with_the_others() {
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Venmo, "Venmo · @ada");
+    server.fail_next("list_flow_payout_methods", Fail::Refuse(network()));
+    let m = manage_payouts(&server, false);
+    until("the form", || find(&m.root, "paypal-email").is_some()).await;
+    until("the load's error", || {
+        find(&m.root, "payout-methods-error").is_some()
+    })
+    .await;
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("both methods", || labels(&m.root).len() == 2).await;
+    assert_eq!(server.count("list_flow_payout_methods"), 2);
 }
 
 #[wasm_bindgen_test]

@@ -20,7 +20,7 @@ use crate::api::{or_found_after, ApiFailure};
 use crate::context::{use_services, FlowServices};
 use crate::forms::bank_account_label;
 use crate::i18n::{failure_details, localized, step_title, Worded};
-use crate::requests::{fetched, Fetched, Sender};
+use crate::requests::{fetched, reload, Fetched, Sender};
 use crate::steps::{
     record_in_background, BankFieldsState, ContinueButton, LoadedList, RecordStatus, Recording,
 };
@@ -116,14 +116,20 @@ impl State {
             move |account| {
                 self.bank.clear();
                 let label = account.clone();
+                let mut read_again = false;
                 self.accounts.update(|load| match load {
                     Some(Ok(list)) => {
                         // Found again after an add whose answer was lost, it may be listed.
                         list.retain(|a| a.id != account.id);
                         list.push(account);
                     }
-                    other => *other = Some(Ok(vec![account])),
+                    // Not shown (still loading, or its load failed): read with the rest, so
+                    // the others are not hidden behind it.
+                    _ => read_again = true,
                 });
+                if read_again {
+                    reload(self.accounts);
+                }
                 let notice = move || t!(bank_account_added, label = bank_account_label(&label));
                 self.saved(&services, Worded::new(notice));
             },

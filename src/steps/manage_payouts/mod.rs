@@ -25,7 +25,7 @@ use crate::api::{ApiFailure, LocalFuture};
 use crate::context::{use_services, FlowServices};
 use crate::forms::method_label;
 use crate::i18n::{failure_details, localized, step_title, Worded};
-use crate::requests::{fetched, Fetched, Sender};
+use crate::requests::{fetched, reload, Fetched, Sender};
 use crate::steps::{
     record_in_background, AddMethodForm, ContinueButton, LoadedList, RecordStatus, Recording,
 };
@@ -90,18 +90,27 @@ impl State {
     }
 
     /// A change the server has saved: show it, say so, and record the step when the step keeps
-    /// the user here.
+    /// the user here. A method added while the list is not shown (still loading, or its load
+    /// failed) is read with the rest, so the others are not hidden behind it.
     fn saved(self, services: &FlowServices, change: Change, notice: Worded) {
-        let mut left = 0;
+        let (mut left, mut read_again) = (0, false);
         self.methods.update(|load| {
-            let list = match load.take() {
-                Some(Ok(list)) => list,
-                _ => Vec::new(),
+            let list = match (load.take(), change) {
+                (Some(Ok(list)), change) => apply(list, change),
+                (_, Change::Replaced(list)) => list,
+                (unread, change) => {
+                    *load = unread;
+                    read_again = matches!(change, Change::Added(_));
+                    left = usize::from(read_again);
+                    return;
+                }
             };
-            let list = apply(list, change);
             left = list.len();
             *load = Some(Ok(list));
         });
+        if read_again {
+            reload(self.methods);
+        }
         self.changed.try_set(true);
         self.action_error.try_set(None);
         self.notice.try_set(Some(notice));
