@@ -1146,6 +1146,34 @@ async fn id_files_of_the_wrong_type_or_too_large_are_refused() {
     assert!(disabled(&m.root, "idv-submit"));
 }
 
+/// A picture whose upload failed stays, with "Try again", which sends the same picture again:
+/// a photo taken is not lost to a dropped connection.
+#[wasm_bindgen_test]
+async fn a_failed_upload_keeps_the_picture_and_tries_again() {
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    fake.fail_next(
+        "upload_document",
+        ApiFailure::Network("Failed to fetch".into()),
+    );
+    pick(&m.root, "idv-front-file", &file("image/jpeg", 2048));
+    until_real("the failure", 3, || {
+        text(&m.root, "idv-front-status") == "Not uploaded"
+    })
+    .await;
+    assert!(has(&m.root, "idv-front-preview"), "the picture stays");
+    assert!(has(&m.root, "idv-front-error"));
+    click(&m.root, "idv-front-retry");
+    until_real("the upload", 3, || {
+        text(&m.root, "idv-front-status") == "Uploaded"
+    })
+    .await;
+    assert_eq!(fake.count("upload_document"), 2);
+    assert!(!has(&m.root, "idv-front-error"));
+    assert!(!has(&m.root, "idv-front-retry"));
+    assert_eq!(active_testid().as_deref(), Some("idv-front-camera"));
+}
+
 #[wasm_bindgen_test]
 async fn id_pictures_upload_with_previews_then_each_decision_shows() {
     for (decision, status, heading) in [

@@ -162,6 +162,8 @@ pub enum Event<P> {
         /// Its answer.
         result: Result<(), ApiFailure>,
     },
+    /// "Try again" after `side`'s upload failed: the same picture is sent again.
+    RetryUpload(DocumentSide),
     /// "Use camera".
     OpenCamera(DocumentSide),
     /// The browser has no camera API.
@@ -202,8 +204,10 @@ pub enum Effect<P> {
     Preview(DocumentSide, P),
     /// Drop `side`'s preview.
     DropPreview(DocumentSide),
-    /// Upload the picture for `side` as this attempt.
+    /// Upload the picture for `side` as this attempt (kept until it is uploaded).
     Upload(DocumentSide, u32, P),
+    /// Upload `side`'s kept picture again, as this attempt.
+    Reupload(DocumentSide, u32),
     /// Turn the camera off and detach it from every slot's video.
     StopCamera,
     /// Ask the browser for the camera for `side`.
@@ -259,12 +263,25 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
                     slot.status = SlotStatus::Uploaded;
                     vec![]
                 }
+                // The preview (and the picture) stay: "Try again" sends it again, so a photo
+                // taken is not lost to a dropped connection.
                 Err(failure) => {
                     slot.status = SlotStatus::Failed;
                     slot.error = Some(SlotError::Upload(failure));
-                    vec![DropPreview(side)]
+                    vec![]
                 }
             }
+        }
+        Event::RetryUpload(side) => {
+            let slot = to.slot_mut(side);
+            if !matches!(slot.error, Some(SlotError::Upload(_))) {
+                return None;
+            }
+            slot.error = None;
+            slot.status = SlotStatus::Uploading;
+            slot.attempt = slot.attempt.wrapping_add(1);
+            // "Try again" goes as the upload starts: focus to the slot's "Use camera".
+            vec![Reupload(side, slot.attempt), FocusCameraButton(side)]
         }
         Event::OpenCamera(side) => {
             to.slot_mut(side).error = None;
@@ -479,12 +496,23 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_upload_drops_its_preview_and_says_why() {
+    fn a_failed_upload_keeps_its_preview_says_why_and_tries_again() {
         let (state, _) = run(&State::default(), pick(FRONT, "image/jpeg", 1_000));
         let (state, effects) = run(&state, uploaded(FRONT, 1, false));
         assert_eq!(state.slot(FRONT).status, SlotStatus::Failed);
         assert_eq!(state.slot(FRONT).error, Some(SlotError::Upload(failure())));
-        assert_eq!(effects, vec![Effect::DropPreview(FRONT)]);
+        assert!(effects.is_empty(), "the preview stays");
+        let (state, effects) = run(&state, Event::RetryUpload(FRONT));
+        assert_eq!(state.slot(FRONT).status, SlotStatus::Uploading);
+        assert_eq!(state.slot(FRONT).error, None);
+        assert_eq!(
+            effects,
+            vec![Effect::Reupload(FRONT, 2), Effect::FocusCameraButton(FRONT)]
+        );
+        let (state, _) = run(&state, uploaded(FRONT, 2, true));
+        assert_eq!(state.slot(FRONT).status, SlotStatus::Uploaded);
+        // Only after a failed upload.
+        assert_eq!(next(&state, Event::<()>::RetryUpload(FRONT)), None);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! as a JPEG; the camera is then turned off). The type and size are checked with the model's
 //! [`check_document`] before anything is sent, and the picture is uploaded at once, with a
 //! preview (an object URL, revoked when replaced and when the step goes away) and its status.
-//! A denied or missing camera says so in the slot; the file input stays.
+//! An upload that failed keeps the preview and the picture, and offers "Try again", which sends
+//! the same picture again. A denied or missing camera says so in the slot; the file input stays.
 //!
 //! The camera is closed by "Take photo", "Cancel" or Escape; focus then goes back to the slot's
 //! "Use camera". A change of language leaves it open: the slot drawn anew gets its stream. Each slot's status line is a polite live region.
@@ -145,6 +146,8 @@ struct Held(Rc<RefCell<HeldInner>>);
 struct HeldInner {
     stream: Option<MediaStream>,
     urls: Vec<String>,
+    /// The picture last sent for each side, for "Try again" after its upload failed.
+    sent: Vec<(DocumentSide, Blob)>,
 }
 
 impl Held {
@@ -163,6 +166,23 @@ impl Held {
         if let Some(stream) = self.0.borrow_mut().stream.take() {
             stop_tracks(&stream);
         }
+    }
+
+    /// Keeps `picture` as the one last sent for `side`.
+    fn keep_sent(&self, side: DocumentSide, picture: &Blob) {
+        let sent = &mut self.0.borrow_mut().sent;
+        sent.retain(|(s, _)| *s != side);
+        sent.push((side, picture.clone()));
+    }
+
+    /// The picture last sent for `side`.
+    fn sent(&self, side: DocumentSide) -> Option<Blob> {
+        let inner = self.0.borrow();
+        inner
+            .sent
+            .iter()
+            .find(|(s, _)| *s == side)
+            .map(|(_, b)| b.clone())
     }
 
     /// An object URL showing `blob`.
@@ -326,15 +346,13 @@ impl Step {
             }
             Effect::DropPreview(side) => self.set_preview(side, None),
             Effect::Upload(side, attempt, image) => {
-                let call = self.services.api.upload_document(side, image);
-                let this = self.clone();
-                self.requests.send(call, move |answer| {
-                    this.dispatch(Event::Uploaded {
-                        side,
-                        attempt,
-                        result: answer.map(|_| ()),
-                    });
-                });
+                self.held.with_value(|h| h.keep_sent(side, &image));
+                self.upload(side, attempt, image);
+            }
+            Effect::Reupload(side, attempt) => {
+                if let Some(image) = self.held.with_value(|h| h.sent(side)) {
+                    self.upload(side, attempt, image);
+                }
             }
             Effect::StopCamera => {
                 self.held.with_value(Held::stop_stream);
@@ -361,6 +379,19 @@ impl Step {
                 focus_id_soon(format!("pf-idv-{}-file", DocumentSide::ALL[0].as_str()));
             }
         }
+    }
+
+    /// Sends `image` as `side`'s picture, as upload `attempt`.
+    fn upload(self: &Rc<Self>, side: DocumentSide, attempt: u32, image: Blob) {
+        let call = self.services.api.upload_document(side, image);
+        let this = self.clone();
+        self.requests.send(call, move |answer| {
+            this.dispatch(Event::Uploaded {
+                side,
+                attempt,
+                result: answer.map(|_| ()),
+            });
+        });
     }
 
     fn set_preview(&self, side: DocumentSide, url: Option<String>) {
@@ -486,6 +517,7 @@ pub fn IdVerificationStep() -> impl IntoView {
             UnsyncCallback::new(move |side| step.capture(side))
         },
         close_camera: on(Event::CloseCamera),
+        retry: on(Event::RetryUpload),
     };
 
     // Escape closes the camera, wherever focus is in the step.

@@ -22,6 +22,8 @@ pub struct SlotActions {
     pub capture: UnsyncCallback<DocumentSide>,
     /// "Cancel" (and Escape): the camera closes, focus returns to "Use camera".
     pub close_camera: UnsyncCallback<DocumentSide>,
+    /// "Try again" after an upload failed: the same picture is sent again.
+    pub retry: UnsyncCallback<DocumentSide>,
 }
 
 /// The slot of `slot`.
@@ -31,6 +33,8 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
     let heading_id = format!("pf-idv-{name}-heading");
     let input_id = format!("pf-idv-{name}-file");
     let error_id = format!("pf-idv-{name}-error");
+    // "Try again" names the slot and why it is there.
+    let retry_described_by = format!("{heading_id} {error_id}");
     let described_by = {
         let (heading_id, error_id) = (heading_id.clone(), error_id.clone());
         move || match slot.error.get() {
@@ -159,6 +163,22 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
                             >
                                 {message}
                             </p>
+                        }
+                    })
+            }}
+            {move || {
+                (slot.status.get() == SlotStatus::Failed)
+                    .then(|| {
+                        view! {
+                            <div class="pf-actions">
+                                <Button
+                                    label=t!(retry)
+                                    on_click=move || actions.retry.run(side)
+                                    testid=format!("idv-{name}-retry")
+                                    variant=ButtonVariant::Secondary
+                                    described_by=retry_described_by.clone()
+                                />
+                            </div>
                         }
                     })
             }}
