@@ -156,14 +156,12 @@ pub fn next(stage: &Stage, event: Event) -> Option<(Stage, Vec<Effect>)> {
         (Stage::Sending(_), Event::Refused) => {
             Some((Stage::Form, vec![ForgetAttempt, RefreshWallet]))
         }
-        // A refreshed transfer replaces the shown one only when its status moved, so the status
-        // screen (and the focus in it) stays put while nothing changes; and never from a final
-        // status back to a passing one: that answer left the server before the final one (two
-        // reads in flight at once, "Check status" beside the timer's).
+        // A refreshed transfer replaces the shown one only when its status moved on, as a
+        // transfer's status may move (`TransferStatus::can_become`): so the status screen (and
+        // the focus in it) stays put while nothing changes, and never goes back when an older
+        // read answers last (two in flight at once, "Check status" beside the timer's).
         (Stage::Status(shown, method), Event::Refreshed(fresh))
-            if shown.id == fresh.id
-                && shown.status != fresh.status
-                && (fresh.status.is_final() || !shown.status.is_final()) =>
+            if shown.id == fresh.id && shown.status.can_become(fresh.status) =>
         {
             Some((Stage::Status(fresh, method.clone()), vec![]))
         }
@@ -308,8 +306,9 @@ mod tests {
             Event::Refreshed(transfer(TransferStatus::Completed)),
         );
         assert_eq!(done.pending_transfer(), None);
-        // The older of two reads in flight, answered last, leaves a final status as it is; a
-        // later final one (a completed payout reversed) still shows.
+        // The older of two reads in flight, answered last, leaves a newer status as it is
+        // (pending after completed; completed after reversed, below); a later one (a completed
+        // payout reversed) still shows.
         assert_eq!(
             next(&done, Event::Refreshed(transfer(TransferStatus::Pending))),
             None
@@ -318,6 +317,25 @@ mod tests {
         assert_eq!(
             reversed,
             Stage::Status(transfer(TransferStatus::Reversed), None)
+        );
+        assert_eq!(
+            next(
+                &reversed,
+                Event::Refreshed(transfer(TransferStatus::Completed))
+            ),
+            None
+        );
+        let flagged = Stage::Status(transfer(TransferStatus::Flagged), None);
+        let pending = stage_after(
+            &flagged,
+            Event::Refreshed(transfer(TransferStatus::Pending)),
+        );
+        assert_eq!(
+            next(
+                &pending,
+                Event::Refreshed(transfer(TransferStatus::Flagged))
+            ),
+            None
         );
     }
 
