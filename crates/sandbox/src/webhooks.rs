@@ -599,10 +599,11 @@ async fn attempt(
     }
 }
 
-/// `bytes` as text (invalid UTF-8 replaced) of at most `max` bytes, cut at a character
-/// boundary: a receiver's answer is never kept beyond 1 KB (issue 10).
+/// `bytes` as text (invalid UTF-8 and NUL replaced, as a text column takes it) of at most
+/// `max` bytes, cut at a character boundary: a receiver's answer is never kept beyond 1 KB
+/// (issue 10).
 fn at_most_bytes(bytes: &[u8], max: usize) -> String {
-    let mut text = String::from_utf8_lossy(bytes).into_owned();
+    let mut text = String::from_utf8_lossy(bytes).replace('\0', "\u{FFFD}");
     let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
