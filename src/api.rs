@@ -71,18 +71,20 @@ impl ApiFailure {
     }
 }
 
-/// `send`, an add; after a failure that may have taken effect ([`ApiFailure::may_have_happened`])
+/// `send`, an add; after a failure that may have taken effect ([`ApiFailure::may_have_happened`]),
+/// or one `saved_before` reads as the work done already (an earlier add whose answer was lost),
 /// what `find` finds of it in what `list` reads then (the thing the lost answer would have
-/// given), else the failure. `list` sends its request when called, so only then. So an add whose answer was lost is not made a second time by a
-/// press of "Add" again.
+/// given), else the failure. `list` sends its request when called, so only then. So an add
+/// whose answer was lost is not made a second time by a press of "Add" again.
 pub fn or_found_after<T: 'static, L: 'static>(
     send: LocalFuture<Result<T, ApiFailure>>,
+    saved_before: fn(&ApiFailure) -> bool,
     list: impl FnOnce() -> LocalFuture<Result<L, ApiFailure>> + 'static,
     find: impl FnOnce(L) -> Option<T> + 'static,
 ) -> LocalFuture<Result<T, ApiFailure>> {
     Box::pin(async move {
         let failure = match send.await {
-            Err(failure) if failure.may_have_happened() => failure,
+            Err(failure) if failure.may_have_happened() || saved_before(&failure) => failure,
             answer => return answer,
         };
         match list().await {

@@ -249,9 +249,15 @@ fn manage_payouts(server: &Rc<FakeServer>, hide_continue_button: bool) -> Mounte
 }
 
 fn manage_payments(server: &Rc<FakeServer>) -> Mounted {
+    manage_payments_kept(server, false)
+}
+
+/// The manage-payments step; with `hide_continue_button`, it keeps the user and records each
+/// change.
+fn manage_payments_kept(server: &Rc<FakeServer>, hide_continue_button: bool) -> Mounted {
     server.holds(StepName::ManagePayments);
-    mount_with(server, || {
-        view! { <ManagePaymentsStep hide_continue_button=false /> }
+    mount_with(server, move || {
+        view! { <ManagePaymentsStep hide_continue_button=hide_continue_button /> }
     })
 }
 
@@ -549,13 +555,13 @@ async fn removes_a_bank_account_after_confirmation() {
 }
 
 /// An account connected while the list's load had failed is read with the others: the list
-/// does not show the new one alone, hiding the rest.
+/// does not show the new one alone, hiding the rest; a step that keeps the user records it.
 #[wasm_bindgen_test]
 async fn an_account_added_after_a_failed_load_shows_with_the_others() {
     let server = FakeServer::new(0);
     server.with_bank("4321");
     server.fail_next("list_flow_bank_accounts", Fail::Refuse(network()));
-    let m = manage_payments(&server);
+    let m = manage_payments_kept(&server, true);
     until("the error", || {
         find(&m.root, "bank-accounts-error").is_some()
     })
@@ -566,6 +572,11 @@ async fn an_account_added_after_a_failed_load_shows_with_the_others() {
     })
     .await;
     assert_eq!(server.count("list_flow_bank_accounts"), 2);
+    until("the step recorded", || {
+        m.seen.step_statuses()
+            == vec![(Some(StepName::ManagePayments), Some(StepStatus::Completed))]
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]
@@ -587,6 +598,31 @@ async fn bank_accounts_load_failure_offers_a_retry() {
 
 // ---------------------------------------------------------------------------------------------
 // manage-payouts
+
+/// An add that failed without saving (a 5xx before the write) is not taken for a method the
+/// user had already, of the same rail and account: the failure shows, and nothing is added.
+#[wasm_bindgen_test]
+async fn a_failed_add_is_not_taken_for_an_identical_method_on_file() {
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    let broke = ApiError::new(ErrorCode::Internal, "the server failed");
+    server.fail_next(
+        "add_flow_payout_method",
+        Fail::Refuse(ApiFailure::Api(broke)),
+    );
+    let m = manage_payouts(&server, false);
+    until("the list", || rows(&m.root, "payout-method").len() == 1).await;
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the failure", || {
+        find(&m.root, "add-method-error").is_some()
+    })
+    .await;
+    assert_eq!(rows(&m.root, "payout-method").len(), 1);
+    let notice = find(&m.root, "payout-methods-notice").and_then(|n| n.text_content());
+    assert_eq!(notice.unwrap_or_default(), "", "no \"Added …\"");
+    assert_value(&m.root, "paypal-email", "ada@example.com").await;
+}
 
 /// Managing methods, an add whose answer was lost shows the method the server saved, once;
 /// Add is not left to make a second one.
@@ -1937,8 +1973,8 @@ async fn empty_balance_says_nothing_to_pay_out() {
     assert_value(&m.root, "payout-amount", "7.00").await;
 }
 
-#[wasm_bindgen_test]
-async fn no_method_offers_to_add_one_in_place() {
+/// The payout step of a user with $50.00 and no payout method, once it offers to add one.
+async fn payout_step_without_methods() -> (Rc<FakeServer>, Mounted) {
     clear_storage();
     let server = FakeServer::new(5_000);
     let m = payout_step(&server, FeeParty::Platform);
@@ -1946,15 +1982,25 @@ async fn no_method_offers_to_add_one_in_place() {
         find(&m.root, "payout-no-method").is_some()
     })
     .await;
+    (server, m)
+}
+
+/// The payout form's (one) method is the chosen one.
+fn assert_the_method_is_chosen(m: &Mounted) {
+    assert!(get(&m.root, "payout-method-option")
+        .dyn_ref::<HtmlInputElement>()
+        .expect("a radio")
+        .checked());
+}
+
+#[wasm_bindgen_test]
+async fn no_method_offers_to_add_one_in_place() {
+    let (server, m) = payout_step_without_methods().await;
     assert!(find(&m.root, "payout-amount").is_none());
     type_into(&m.root, "paypal-email", "ada@example.com");
     click(&m.root, "add-method-submit");
     loaded(&m).await;
-    let option = get(&m.root, "payout-method-option");
-    assert!(option
-        .dyn_ref::<HtmlInputElement>()
-        .expect("as the test set up")
-        .checked());
+    assert_the_method_is_chosen(&m);
     assert_value(&m.root, "payout-amount", "50.00").await;
     // An add that was answered reads no list (only a lost answer is looked for).
     assert_eq!(server.count("list_flow_payout_methods"), 1);
@@ -1965,23 +2011,42 @@ async fn no_method_offers_to_add_one_in_place() {
 /// the retry, and nothing is added twice.
 #[wasm_bindgen_test]
 async fn an_added_method_whose_answer_was_lost_is_found_and_shown() {
-    clear_storage();
-    let server = FakeServer::new(5_000);
+    let (server, m) = payout_step_without_methods().await;
     server.fail_next("add_flow_payout_method", Fail::LoseAnswer(network()));
-    let m = payout_step(&server, FeeParty::Platform);
-    until("the add form", || {
-        find(&m.root, "payout-no-method").is_some()
-    })
-    .await;
     type_into(&m.root, "paypal-email", "ada@example.com");
     click(&m.root, "add-method-submit");
     loaded(&m).await;
-    assert!(get(&m.root, "payout-method-option")
-        .dyn_ref::<HtmlInputElement>()
-        .expect("a radio")
-        .checked());
+    assert_the_method_is_chosen(&m);
     assert!(find(&m.root, "add-method-error").is_none());
     assert_eq!(server.count("add_flow_payout_method"), 1);
+    assert_eq!(server.methods.borrow().len(), 1);
+}
+
+/// An add whose answer was lost while the list could not be read either shows the failure;
+/// the retry, which the payout step refuses (it adds only a first method, and the first add
+/// made one), finds the method and shows it.
+#[wasm_bindgen_test]
+async fn a_retry_the_payout_step_refuses_finds_the_method_the_lost_answer_made() {
+    let (server, m) = payout_step_without_methods().await;
+    server.fail_next("add_flow_payout_method", Fail::LoseAnswer(network()));
+    server.fail_next("list_flow_payout_methods", Fail::Refuse(network()));
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the failure", || {
+        find(&m.root, "add-method-error").is_some()
+    })
+    .await;
+    let refusal = ApiError::new(
+        ErrorCode::StepNotAllowed,
+        "the payout step adds a first method only",
+    );
+    server.fail_next(
+        "add_flow_payout_method",
+        Fail::Refuse(ApiFailure::Api(refusal)),
+    );
+    click(&m.root, "add-method-submit");
+    loaded(&m).await;
+    assert_the_method_is_chosen(&m);
     assert_eq!(server.methods.borrow().len(), 1);
 }
 

@@ -4,7 +4,7 @@
 //! field and again on submit ([`Form::submit`]). Server field errors land on their fields;
 //! whatever the user typed is kept on any error and cleared only once the method is saved.
 
-use crate::api::or_found_after;
+use crate::api::{or_found_after, ApiFailure};
 use crate::context::use_services;
 use crate::forms::{field, MethodInput, Rejected};
 use crate::i18n::keep;
@@ -13,6 +13,8 @@ use crate::t;
 use crate::ui::{Choice, ErrorAlert, Field, Form, RadioGroup, SubmitButton, TextField};
 use leptos::prelude::*;
 use payout_model::money::{NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform};
+use payout_model::ErrorCode;
+use uuid::Uuid;
 
 /// Element id prefix of this form's fields.
 const PREFIX: &str = "pf-method";
@@ -112,16 +114,28 @@ impl MethodFields {
     }
 }
 
+/// Whether `failure` is the step's refusal (403 `step_not_allowed`): in the payout step, an
+/// add of a second method.
+fn not_the_steps(failure: &ApiFailure) -> bool {
+    matches!(failure, ApiFailure::Api(e) if e.code == ErrorCode::StepNotAllowed)
+}
+
 /// Adds a payout method; `on_added` gets it once the server has saved it. An add that failed
-/// but may have been saved (no answer, or a 5xx) looks for it among the user's methods: found
-/// (the newest of that rail and account), it was saved, and it is added as if answered; so a
-/// press of Add again makes no second one (and the payout step, which may add only a first
-/// method, is not left refusing the retry).
+/// but may have been saved (no answer, or a 5xx), or was refused as not the step's to make
+/// (the payout step adds only a first method: an earlier add whose answer was lost made it),
+/// looks for it among the user's methods: a method of that rail (and account type) the screen
+/// did not show when it was sent was saved, and is added as if answered. So a press of Add
+/// again makes no second one, and the payout step is not left refusing the retry. (Not by its
+/// account: the server writes some differently, a Venmo phone number, a short bank account's
+/// tail.)
 #[component]
 pub fn AddMethodForm(
     /// Runs with the saved method.
     #[prop(into)]
     on_added: UnsyncCallback<PayoutMethod>,
+    /// The ids of the methods the screen shows.
+    #[prop(into)]
+    shown: Signal<Vec<Uuid>>,
 ) -> impl IntoView {
     // Kept across a change of language: a method being added is not lost when the form is
     // drawn again.
@@ -135,15 +149,20 @@ pub fn AddMethodForm(
             fields.shown(),
             fields.input().check(),
             move |new: NewPayoutMethod| {
-                let (platform, account) = (new.platform(), new.account_shown());
+                let (platform, account_type) = (new.platform(), new.account_type());
+                let known = shown.get_untracked();
                 let found = move |list: PayoutMethodList| {
-                    // The newest of that rail and account.
+                    // The newest not shown before, of that rail and account type.
                     let mut list = list.data.into_iter().rev();
-                    list.find(|m| m.platform == platform && m.account == account)
+                    list.find(|m| {
+                        !known.contains(&m.id)
+                            && m.platform == platform
+                            && m.account_type == account_type
+                    })
                 };
                 let methods = api.clone();
                 let list = move || methods.payout_methods();
-                or_found_after(api.add_payout_method(new), list, found)
+                or_found_after(api.add_payout_method(new), not_the_steps, list, found)
             },
             move |method| {
                 fields.clear();

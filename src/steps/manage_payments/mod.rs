@@ -11,7 +11,9 @@
 //!
 //! [`row`] is one account's row, [`form`] the form that connects one; this module owns the
 //! step's state and its requests: the list is a resource, edited in place after each saved
-//! change, and the rows' removals go through one action, which says which account is busy.
+//! change (read again instead when it was not shown: still loading, or its load failed), and
+//! the rows' removals go through one action, which says which account is busy. An account
+//! whose connecting answer was lost is looked for in the list ([`crate::api::or_found_after`]).
 
 mod form;
 mod row;
@@ -80,11 +82,12 @@ impl State {
     }
 
     /// A change the server has saved: say so, and record the step when the step keeps the
-    /// user here and an account is left.
-    fn saved(self, services: &FlowServices, notice: Worded) {
+    /// user here and an account is left (`added`: one was just connected, whether or not the
+    /// list is shown yet).
+    fn saved(self, services: &FlowServices, notice: Worded, added: bool) {
         self.action_error.try_set(None);
         self.notice.try_set(Some(notice));
-        if self.hide_continue_button && self.has_accounts() {
+        if self.hide_continue_button && (added || self.has_accounts()) {
             record_in_background(services, StepName::ManagePayments, self.recording);
         }
     }
@@ -96,22 +99,28 @@ impl State {
             self.bank.fields().to_vec(),
             self.bank.input().check(),
             move |new: NewBankAccount| {
-                let sent = new.clone();
+                let known: Vec<Uuid> = self
+                    .accounts
+                    .try_with_untracked(|load| match load {
+                        Some(Ok(list)) => list.iter().map(|a| a.id).collect(),
+                        _ => Vec::new(),
+                    })
+                    .unwrap_or_default();
+                let (routing, account_type) = (digits(&new.routing_number), new.account_type);
                 let found = move |list: BankAccountList| {
-                    // The newest with that routing number, type and account number's tail.
+                    // The newest not shown before, with that routing number and account type
+                    // (not by the account number's tail: the server keeps fewer digits of a
+                    // short one).
                     let mut list = list.data.into_iter().rev();
                     list.find(|a| {
-                        a.routing_number == sent.routing_number
-                            && a.account_type == sent.account_type
-                            && sent.account_number.ends_with(&a.account_number_last4)
+                        !known.contains(&a.id)
+                            && digits(&a.routing_number) == routing
+                            && a.account_type == account_type
                     })
                 };
-                let list = api.clone();
-                or_found_after(
-                    api.add_bank_account(new),
-                    move || list.bank_accounts(),
-                    found,
-                )
+                let accounts = api.clone();
+                let list = move || accounts.bank_accounts();
+                or_found_after(api.add_bank_account(new), |_| false, list, found)
             },
             move |account| {
                 self.bank.clear();
@@ -131,7 +140,7 @@ impl State {
                     reload(self.accounts);
                 }
                 let notice = move || t!(bank_account_added, label = bank_account_label(&label));
-                self.saved(&services, Worded::new(notice));
+                self.saved(&services, Worded::new(notice), true);
             },
         );
     }
@@ -156,7 +165,7 @@ impl State {
                     });
                     let notice =
                         move || t!(bank_account_removed, label = bank_account_label(&account));
-                    self.saved(&services, Worded::new(notice));
+                    self.saved(&services, Worded::new(notice), false);
                     focus_node(self.list_heading);
                 }
                 Err(failure) => {
@@ -264,4 +273,9 @@ pub fn ManagePaymentsStep(
             </ScreenCard>
         }
     })
+}
+
+/// The digits of `text`, as the server reads a routing number.
+fn digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
 }

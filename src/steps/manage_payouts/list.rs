@@ -1,6 +1,7 @@
 //! What a saved change does to the user's list of payout methods, as the server does it: pure
 //! functions, unit tested natively, so the screen shows what the server now holds without
-//! fetching the list again.
+//! fetching the list again. An added method goes last (the list is oldest first); one found
+//! again after a lost answer and listed already moves there, listed once.
 
 use payout_model::money::PayoutMethod;
 use uuid::Uuid;

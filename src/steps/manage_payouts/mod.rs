@@ -16,7 +16,8 @@
 //!
 //! [`list`] holds what a saved change does to the list (pure, unit tested); [`row`] one method's
 //! row; this module wires them to the server: the list is a resource, edited in place after each
-//! saved change, and the rows' requests go through one action, which says which method is busy.
+//! saved change (read again instead when it was not shown: still loading, or its load failed),
+//! and the rows' requests go through one action, which says which method is busy.
 
 pub(crate) mod list;
 mod row;
@@ -189,6 +190,13 @@ pub fn ManagePayoutsStep(
         UnsyncCallback::new(move |method: PayoutMethod| f(state, &services, method))
     };
     let (make_default, remove) = (on(State::make_default), on(State::remove));
+    // What the add form's lost-answer lookup leaves out.
+    let shown_ids = Signal::derive(move || {
+        state.methods.with(|load| match load {
+            Some(Ok(list)) => list.iter().map(|m| m.id).collect(),
+            _ => Vec::new(),
+        })
+    });
     let on_added = {
         let services = services.clone();
         UnsyncCallback::new(move |method: PayoutMethod| {
@@ -281,7 +289,7 @@ pub fn ManagePayoutsStep(
                     <h2 class="pf-subtitle" id="pf-add-method-heading">
                         {t!(add_method_heading)}
                     </h2>
-                    <AddMethodForm on_added=on_added />
+                    <AddMethodForm on_added=on_added shown=shown_ids />
                 </section>
                 {finish()}
             </ScreenCard>
