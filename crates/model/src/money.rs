@@ -128,6 +128,27 @@ impl TransferStatus {
             Failed | Reversed | Canceled => false,
         }
     }
+
+    /// Whether a transfer at `self` may be at `to` later: one or more moves
+    /// ([`Self::can_become`]) away. (Two reads of a transfer a few seconds apart may skip a
+    /// status: pending, then reversed after it completed.)
+    pub fn can_reach(self, to: TransferStatus) -> bool {
+        use TransferStatus::*;
+        let all = [
+            Created, Flagged, Pending, Completed, Failed, Reversed, Canceled,
+        ];
+        let mut reached = vec![self];
+        let mut next = 0;
+        while let Some(&from) = reached.get(next) {
+            for status in all {
+                if from.can_become(status) && !reached.contains(&status) {
+                    reached.push(status);
+                }
+            }
+            next += 1;
+        }
+        reached[1..].contains(&to)
+    }
 }
 
 deserialize_by_name!(TransferStatus: Created, Flagged, Pending, Completed, Failed, Reversed, Canceled);
@@ -1026,6 +1047,19 @@ impl std::fmt::Debug for NewPayoutMethod {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_reaches_what_its_moves_lead_to() {
+        use TransferStatus::*;
+        assert!(Pending.can_reach(Reversed), "completed, then reversed");
+        assert!(Created.can_reach(Reversed));
+        assert!(Flagged.can_reach(Completed));
+        assert!(!Completed.can_reach(Pending));
+        assert!(!Reversed.can_reach(Completed));
+        assert!(!Pending.can_reach(Flagged));
+        assert!(!Pending.can_reach(Pending), "no move leads back");
+        assert!(!Failed.can_reach(Completed));
+    }
     use serde_json::json;
 
     /// Seed 004, "Create Fund Transfer Response", with amounts as integer cents.

@@ -157,11 +157,11 @@ pub fn next(stage: &Stage, event: Event) -> Option<(Stage, Vec<Effect>)> {
             Some((Stage::Form, vec![ForgetAttempt, RefreshWallet]))
         }
         // A refreshed transfer replaces the shown one only when its status moved on, as a
-        // transfer's status may move (`TransferStatus::can_become`): so the status screen (and
+        // transfer's status may move (`TransferStatus::can_reach`): so the status screen (and
         // the focus in it) stays put while nothing changes, and never goes back when an older
         // read answers last (two in flight at once, "Check status" beside the timer's).
         (Stage::Status(shown, method), Event::Refreshed(fresh))
-            if shown.id == fresh.id && shown.status.can_become(fresh.status) =>
+            if shown.id == fresh.id && shown.status.can_reach(fresh.status) =>
         {
             Some((Stage::Status(fresh, method.clone()), vec![]))
         }
@@ -325,6 +325,12 @@ mod tests {
             ),
             None
         );
+        // A status two moves on (completed, then reversed, between two reads) still shows.
+        let reversed_since = stage_after(
+            &Stage::Status(transfer(TransferStatus::Pending), None),
+            Event::Refreshed(transfer(TransferStatus::Reversed)),
+        );
+        assert_eq!(reversed_since.pending_transfer(), None);
         let flagged = Stage::Status(transfer(TransferStatus::Flagged), None);
         let pending = stage_after(
             &flagged,
