@@ -204,7 +204,8 @@ pub enum Effect<P> {
     Preview(DocumentSide, P),
     /// Drop `side`'s preview.
     DropPreview(DocumentSide),
-    /// Upload the picture for `side` as this attempt (kept until it is uploaded).
+    /// Upload the picture for `side` as this attempt (the step keeps the last one sent for each
+    /// side, for [`Effect::Reupload`], until it goes).
     Upload(DocumentSide, u32, P),
     /// Upload `side`'s kept picture again, as this attempt.
     Reupload(DocumentSide, u32),
@@ -272,9 +273,11 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
                 }
             }
         }
+        // Whatever the slot says since (a file refused, the camera's trouble), the picture it
+        // shows is the one whose upload failed.
         Event::RetryUpload(side) => {
             let slot = to.slot_mut(side);
-            if !matches!(slot.error, Some(SlotError::Upload(_))) {
+            if slot.status != SlotStatus::Failed {
                 return None;
             }
             slot.error = None;
@@ -513,6 +516,16 @@ mod tests {
         assert_eq!(state.slot(FRONT).status, SlotStatus::Uploaded);
         // Only after a failed upload.
         assert_eq!(next(&state, Event::<()>::RetryUpload(FRONT)), None);
+        // Whatever the slot said since (here: a file refused by its type), its picture is sent.
+        let (failed, _) = run(&state, pick(FRONT, "image/jpeg", 1_000));
+        let (failed, _) = run(&failed, uploaded(FRONT, 3, false));
+        let (failed, _) = run(&failed, pick(FRONT, "application/pdf", 1_000));
+        assert!(matches!(failed.slot(FRONT).error, Some(SlotError::Rule(_))));
+        let (_, effects) = run(&failed, Event::RetryUpload(FRONT));
+        assert_eq!(
+            effects,
+            vec![Effect::Reupload(FRONT, 4), Effect::FocusCameraButton(FRONT)]
+        );
     }
 
     #[test]

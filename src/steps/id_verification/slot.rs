@@ -33,8 +33,8 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
     let heading_id = format!("pf-idv-{name}-heading");
     let input_id = format!("pf-idv-{name}-file");
     let error_id = format!("pf-idv-{name}-error");
-    // "Try again" names the slot and why it is there.
-    let retry_described_by = format!("{heading_id} {error_id}");
+    // "Try again" names the slot (why it is there is the alert, while it stands).
+    let retry_described_by = heading_id.clone();
     let described_by = {
         let (heading_id, error_id) = (heading_id.clone(), error_id.clone());
         move || match slot.error.get() {
