@@ -624,6 +624,33 @@ async fn a_failed_add_is_not_taken_for_an_identical_method_on_file() {
     assert_value(&m.root, "paypal-email", "ada@example.com").await;
 }
 
+/// With no list shown (its load failed), a failed add is not taken for a method the user had of
+/// the same rail: it must be the account typed.
+#[wasm_bindgen_test]
+async fn with_no_list_shown_a_failed_add_is_not_taken_for_another_method() {
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Paypal, "PayPal · bob@example.com");
+    server.fail_next("list_flow_payout_methods", Fail::Refuse(network()));
+    let broke = ApiError::new(ErrorCode::Internal, "the server failed");
+    server.fail_next(
+        "add_flow_payout_method",
+        Fail::Refuse(ApiFailure::Api(broke)),
+    );
+    let m = manage_payouts(&server, false);
+    until("the load's error", || {
+        find(&m.root, "payout-methods-error").is_some()
+    })
+    .await;
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the failure", || {
+        find(&m.root, "add-method-error").is_some()
+    })
+    .await;
+    assert_value(&m.root, "paypal-email", "ada@example.com").await;
+    assert_eq!(server.methods.borrow().len(), 1);
+}
+
 /// Managing methods, an add whose answer was lost shows the method the server saved, once;
 /// Add is not left to make a second one.
 #[wasm_bindgen_test]
@@ -2038,7 +2065,7 @@ async fn a_retry_the_payout_step_refuses_finds_the_method_the_lost_answer_made()
     .await;
     let refusal = ApiError::new(
         ErrorCode::StepNotAllowed,
-        "the payout step adds a first method only",
+        payout_model::Denial::PayoutStepHasMethods.to_string(),
     );
     server.fail_next(
         "add_flow_payout_method",
@@ -2048,6 +2075,30 @@ async fn a_retry_the_payout_step_refuses_finds_the_method_the_lost_answer_made()
     loaded(&m).await;
     assert_the_method_is_chosen(&m);
     assert_eq!(server.methods.borrow().len(), 1);
+}
+
+/// The payout step's other refusals of an add (here: the flow was completed on another device,
+/// which added a method there) are shown as refusals, not taken for a method the add made.
+#[wasm_bindgen_test]
+async fn a_refused_add_is_not_taken_for_a_method_added_elsewhere() {
+    let (server, m) = payout_step_without_methods().await;
+    server.with_method(PayoutPlatform::Paypal, "PayPal · bob@example.com");
+    let done = payout_model::Denial::FlowComplete {
+        action: payout_model::FlowAction::AddPayoutMethod,
+    };
+    let refusal = ApiError::new(ErrorCode::StepNotAllowed, done.to_string());
+    server.fail_next(
+        "add_flow_payout_method",
+        Fail::Refuse(ApiFailure::Api(refusal)),
+    );
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the refusal", || {
+        find(&m.root, "add-method-error").is_some()
+    })
+    .await;
+    assert!(find(&m.root, "payout-no-method").is_some());
+    assert_value(&m.root, "paypal-email", "ada@example.com").await;
 }
 
 #[wasm_bindgen_test]

@@ -13,7 +13,7 @@ use crate::t;
 use crate::ui::{Choice, ErrorAlert, Field, Form, RadioGroup, SubmitButton, TextField};
 use leptos::prelude::*;
 use payout_model::money::{NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform};
-use payout_model::ErrorCode;
+use payout_model::{Denial, ErrorCode};
 use uuid::Uuid;
 
 /// Element id prefix of this form's fields.
@@ -114,28 +114,33 @@ impl MethodFields {
     }
 }
 
-/// Whether `failure` is the step's refusal (403 `step_not_allowed`): in the payout step, an
-/// add of a second method.
-fn not_the_steps(failure: &ApiFailure) -> bool {
-    matches!(failure, ApiFailure::Api(e) if e.code == ErrorCode::StepNotAllowed)
+/// Whether `failure` is the payout step's refusal of a second method (403 `step_not_allowed`,
+/// [`Denial::PayoutStepHasMethods`], which the server words as the denial's text): then an
+/// earlier add, whose answer was lost, made the first.
+fn has_a_method_already(failure: &ApiFailure) -> bool {
+    matches!(failure, ApiFailure::Api(e) if e.code == ErrorCode::StepNotAllowed
+        && e.message == Denial::PayoutStepHasMethods.to_string())
 }
 
 /// Adds a payout method; `on_added` gets it once the server has saved it. An add that failed
-/// but may have been saved (no answer, or a 5xx), or was refused as not the step's to make
-/// (the payout step adds only a first method: an earlier add whose answer was lost made it),
-/// looks for it among the user's methods: a method of that rail (and account type) the screen
-/// did not show when it was sent was saved, and is added as if answered. So a press of Add
-/// again makes no second one, and the payout step is not left refusing the retry. (Not by its
-/// account: the server writes some differently, a Venmo phone number, a short bank account's
-/// tail.)
+/// but may have been saved (no answer, or a 5xx), or (with `first_only`) was refused because
+/// the user has a method already, looks for it among the user's methods and, found, adds it as
+/// if answered: so a press of Add again makes no second one, and the payout step is not left
+/// refusing the retry. Found is the newest of that rail and account type that the screen did
+/// not show when the add was sent (not by its account, which the server may write otherwise:
+/// a Venmo phone number, a short bank account's tail); when the screen showed no list (still
+/// loading, or its load failed), by its account too, so one the user had is not taken for it.
 #[component]
 pub fn AddMethodForm(
     /// Runs with the saved method.
     #[prop(into)]
     on_added: UnsyncCallback<PayoutMethod>,
-    /// The ids of the methods the screen shows.
+    /// The ids of the methods the screen shows, or `None` while it shows no list.
     #[prop(into)]
-    shown: Signal<Vec<Uuid>>,
+    shown: Signal<Option<Vec<Uuid>>>,
+    /// Whether the step adds only a first method (the payout step).
+    #[prop(optional)]
+    first_only: bool,
 ) -> impl IntoView {
     // Kept across a change of language: a method being added is not lost when the form is
     // drawn again.
@@ -150,19 +155,24 @@ pub fn AddMethodForm(
             fields.input().check(),
             move |new: NewPayoutMethod| {
                 let (platform, account_type) = (new.platform(), new.account_type());
-                let known = shown.get_untracked();
+                let (known, account) = (shown.get_untracked(), new.account_shown());
                 let found = move |list: PayoutMethodList| {
-                    // The newest not shown before, of that rail and account type.
                     let mut list = list.data.into_iter().rev();
                     list.find(|m| {
-                        !known.contains(&m.id)
+                        known
+                            .as_ref()
+                            .map_or(m.account == account, |known| !known.contains(&m.id))
                             && m.platform == platform
                             && m.account_type == account_type
                     })
                 };
                 let methods = api.clone();
                 let list = move || methods.payout_methods();
-                or_found_after(api.add_payout_method(new), not_the_steps, list, found)
+                let saved_before = match first_only {
+                    true => has_a_method_already,
+                    false => |_: &ApiFailure| false,
+                };
+                or_found_after(api.add_payout_method(new), saved_before, list, found)
             },
             move |method| {
                 fields.clear();

@@ -99,22 +99,27 @@ impl State {
             self.bank.fields().to_vec(),
             self.bank.input().check(),
             move |new: NewBankAccount| {
-                let known: Vec<Uuid> = self
+                // The ids of the accounts shown, or `None` while no list is shown.
+                let known: Option<Vec<Uuid>> = self
                     .accounts
                     .try_with_untracked(|load| match load {
-                        Some(Ok(list)) => list.iter().map(|a| a.id).collect(),
-                        _ => Vec::new(),
+                        Some(Ok(list)) => Some(list.iter().map(|a| a.id).collect()),
+                        _ => None,
                     })
-                    .unwrap_or_default();
+                    .flatten();
                 let (routing, account_type) = (digits(&new.routing_number), new.account_type);
+                let number = digits(&new.account_number);
                 let found = move |list: BankAccountList| {
-                    // The newest not shown before, with that routing number and account type
-                    // (not by the account number's tail: the server keeps fewer digits of a
-                    // short one).
+                    // The newest not shown before (by its number's tail too when no list was
+                    // shown: not one the user had), with that routing number and account type
+                    // (not by the tail otherwise: the server keeps fewer digits of a short one,
+                    // and may keep more in time).
                     let mut list = list.data.into_iter().rev();
                     list.find(|a| {
-                        !known.contains(&a.id)
-                            && digits(&a.routing_number) == routing
+                        known.as_ref().map_or_else(
+                            || number.ends_with(&a.account_number_last4),
+                            |known| !known.contains(&a.id),
+                        ) && digits(&a.routing_number) == routing
                             && a.account_type == account_type
                     })
                 };

@@ -193,8 +193,8 @@ pub fn ManagePayoutsStep(
     // What the add form's lost-answer lookup leaves out.
     let shown_ids = Signal::derive(move || {
         state.methods.with(|load| match load {
-            Some(Ok(list)) => list.iter().map(|m| m.id).collect(),
-            _ => Vec::new(),
+            Some(Ok(list)) => Some(list.iter().map(|m| m.id).collect()),
+            _ => None,
         })
     });
     let on_added = {

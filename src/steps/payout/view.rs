@@ -196,7 +196,7 @@ pub fn payout_form(
                 <div data-testid="payout-no-method">
                     <h2 class="pf-subtitle">{t!(add_method_heading)}</h2>
                     <p class="pf-body">{t!(no_method_for_payout)}</p>
-                    <AddMethodForm on_added=on_added shown=Signal::stored(Vec::new()) />
+                    <AddMethodForm on_added=on_added shown=Signal::stored(Some(Vec::new())) first_only=true />
                 </div>
             }
             .into_any();
