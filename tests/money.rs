@@ -2077,16 +2077,12 @@ async fn a_retry_the_payout_step_refuses_finds_the_method_the_lost_answer_made()
     assert_eq!(server.methods.borrow().len(), 1);
 }
 
-/// The payout step's other refusals of an add (here: the flow was completed on another device,
-/// which added a method there) are shown as refusals, not taken for a method the add made.
-#[wasm_bindgen_test]
-async fn a_refused_add_is_not_taken_for_a_method_added_elsewhere() {
+/// In the payout step with no method, another tab adds bob@…; this add of ada@… is refused with
+/// `denial`: the refusal shows, what was typed stays, and bob's method is not taken for it.
+async fn an_add_refused_after_another_tabs(denial: payout_model::Denial) {
     let (server, m) = payout_step_without_methods().await;
     server.with_method(PayoutPlatform::Paypal, "PayPal · bob@example.com");
-    let done = payout_model::Denial::FlowComplete {
-        action: payout_model::FlowAction::AddPayoutMethod,
-    };
-    let refusal = ApiError::new(ErrorCode::StepNotAllowed, done.to_string());
+    let refusal = ApiError::new(ErrorCode::StepNotAllowed, denial.to_string());
     server.fail_next(
         "add_flow_payout_method",
         Fail::Refuse(ApiFailure::Api(refusal)),
@@ -2097,8 +2093,25 @@ async fn a_refused_add_is_not_taken_for_a_method_added_elsewhere() {
         find(&m.root, "add-method-error").is_some()
     })
     .await;
-    assert!(find(&m.root, "payout-no-method").is_some());
+    assert!(find(&m.root, "payout-method-option").is_none());
     assert_value(&m.root, "paypal-email", "ada@example.com").await;
+}
+
+/// The payout step's other refusals of an add (here: the flow was completed on another device)
+/// are shown as refusals, not taken for a method the add made.
+#[wasm_bindgen_test]
+async fn a_refused_add_is_not_taken_for_a_method_added_elsewhere() {
+    an_add_refused_after_another_tabs(payout_model::Denial::FlowComplete {
+        action: payout_model::FlowAction::AddPayoutMethod,
+    })
+    .await;
+}
+
+/// The payout step's refusal of a second method made elsewhere (another tab added one) is not
+/// taken for this add either: the method made there is another account.
+#[wasm_bindgen_test]
+async fn a_method_another_tab_added_is_not_taken_for_this_add() {
+    an_add_refused_after_another_tabs(payout_model::Denial::PayoutStepHasMethods).await;
 }
 
 #[wasm_bindgen_test]

@@ -122,6 +122,23 @@ fn has_a_method_already(failure: &ApiFailure) -> bool {
         && e.message == Denial::PayoutStepHasMethods.to_string())
 }
 
+/// Whether `stored` (a method's `account` as the server wrote it) is the account `typed` shows
+/// ([`NewPayoutMethod::account_shown`] of what was sent, before the server's own clean-up): a
+/// bank account's kept digits end its number's tail (the server may keep fewer), a phone
+/// number's digits are the same (`415-555-0123` is kept as `(415) 555-0123`), and anything else
+/// is the same text, case aside.
+fn same_account(stored: &str, typed: &str) -> bool {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    if typed.starts_with('•') {
+        let kept = digits(stored);
+        return stored.starts_with('•') && !kept.is_empty() && digits(typed).ends_with(&kept);
+    }
+    if !typed.chars().any(char::is_alphabetic) && !digits(typed).is_empty() {
+        return digits(stored) == digits(typed);
+    }
+    stored.eq_ignore_ascii_case(typed)
+}
+
 /// Adds a payout method; `on_added` gets it once the server has saved it. An add that failed
 /// but may have been saved (no answer, or a 5xx), or (with `first_only`) was refused because
 /// the user has a method already, looks for it among the user's methods and, found, adds it as
@@ -156,21 +173,25 @@ pub fn AddMethodForm(
             move |new: NewPayoutMethod| {
                 let (platform, account_type) = (new.platform(), new.account_type());
                 let (known, account) = (shown.get_untracked(), new.account_shown());
+                // By the account too where the screen showed no list to leave out, and in the
+                // payout step, whose list is empty: a method of that rail made elsewhere (another
+                // tab, the host) is not taken for this one.
+                let by_account = first_only || known.is_none();
                 let found = move |list: PayoutMethodList| {
                     let mut list = list.data.into_iter().rev();
                     list.find(|m| {
-                        known
-                            .as_ref()
-                            .map_or(m.account == account, |known| !known.contains(&m.id))
+                        known.as_ref().is_none_or(|known| !known.contains(&m.id))
+                            && (!by_account || same_account(&m.account, &account))
                             && m.platform == platform
                             && m.account_type == account_type
                     })
                 };
                 let methods = api.clone();
                 let list = move || methods.payout_methods();
-                let saved_before = match first_only {
-                    true => has_a_method_already,
-                    false => |_: &ApiFailure| false,
+                let saved_before = if first_only {
+                    has_a_method_already
+                } else {
+                    |_: &ApiFailure| false
                 };
                 or_found_after(api.add_payout_method(new), saved_before, list, found)
             },
@@ -270,5 +291,27 @@ fn single_field(
             autocomplete=autocomplete
             check=field.checked_by(move |path, value| fields.check(path, value))
         />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_account;
+
+    #[test]
+    fn an_account_is_known_in_the_servers_writing() {
+        assert!(same_account("ada@example.com", "Ada@Example.com"));
+        assert!(!same_account("bob@example.com", "ada@example.com"));
+        assert!(same_account("(415) 555-0123", "415-555-0123"));
+        assert!(!same_account("(415) 555-0124", "415-555-0123"));
+        assert!(same_account("@ada", "@ada"));
+        assert!(!same_account("@ada1", "@ada2"));
+        assert!(same_account("••••6789", "••••6789"));
+        assert!(
+            same_account("••••456", "••••3456"),
+            "a short number's shorter tail"
+        );
+        assert!(!same_account("••••1234", "••••6789"));
+        assert!(same_account("$ada", "$Ada"));
     }
 }
