@@ -832,23 +832,7 @@ mod organization {
     /// upgrade, the app is the organization's, and its key still works.
     #[tokio::test]
     async fn a_database_from_before_keeps_its_app_as_the_organizations_first() {
-        use sqlx::migrate::Migrator;
-        let dir = temp_dir();
-        let url = format!("sqlite://{}?mode=rwc", dir.join("old.sqlite").display());
-        sqlx::any::install_default_drivers();
-        let old = sqlx::AnyPool::connect(&url).await.unwrap();
-        let mut migrator =
-            Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
-                .await
-                .unwrap();
-        migrator.migrations = migrator
-            .migrations
-            .iter()
-            .filter(|m| m.version < 10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .into();
-        migrator.run(&old).await.unwrap();
+        let (dir, url, old) = support::database_before(10).await;
         use sha2::Digest as _;
         let plain: String = sha2::Sha256::digest(b"sk_old")
             .iter()

@@ -1073,27 +1073,7 @@ async fn a_link_closed_without_its_money_back_is_caught() {
 /// took the column's default, 0, and counted); other payouts keep counting.
 #[tokio::test]
 async fn an_older_databases_tax_exempt_link_payouts_stay_tax_exempt() {
-    use sqlx::migrate::Migrator;
-    let dir = support::temp_dir();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("old.sqlite").display());
-    sqlx::any::install_default_drivers();
-    let old = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .unwrap();
-    let mut migrator =
-        Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
-            .await
-            .unwrap();
-    migrator.migrations = migrator
-        .migrations
-        .iter()
-        .filter(|m| m.version < 15)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    migrator.run(&old).await.unwrap();
+    let (dir, url, old) = support::database_before(15).await;
     // Only the columns this needs: the rows they point at do not matter here.
     sqlx::query("PRAGMA foreign_keys = OFF")
         .execute(&old)

@@ -562,6 +562,34 @@ pub fn temp_dir() -> PathBuf {
     dir
 }
 
+/// A SQLite database file in a new [`temp_dir`] as an older sandbox left it: migrations before
+/// `version` only. Its directory, URL and a pool of one connection (a `PRAGMA` set on it holds
+/// for every statement); the test writes its old rows, closes the pool, then opens the URL with
+/// [`payout_sandbox::connect`], which brings it up to date.
+pub async fn database_before(version: i64) -> (PathBuf, String, sqlx::AnyPool) {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("old.sqlite").display());
+    sqlx::any::install_default_drivers();
+    let old = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    let mut migrator =
+        sqlx::migrate::Migrator::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
+            .await
+            .unwrap();
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < version)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    migrator.run(&old).await.unwrap();
+    (dir, url, old)
+}
+
 /// Removes a [`temp_dir`], as far as it can: a request for an asset without fresh compressed
 /// copies has them written in the background (`assets::compress_later`), which may still be
 /// adding a file while the directory is removed. What is left stays under the target directory.
