@@ -128,7 +128,7 @@ fn has_a_method_already(failure: &ApiFailure) -> bool {
 /// number's digits are the same (`415-555-0123` is kept as `(415) 555-0123`), and anything else
 /// is the same text, case aside.
 fn same_account(stored: &str, typed: &str) -> bool {
-    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    use payout_model::digits;
     if typed.starts_with('•') {
         let kept = digits(stored);
         return stored.starts_with('•') && !kept.is_empty() && digits(typed).ends_with(&kept);

@@ -35,7 +35,7 @@ pub use app::{App, AppList, AppSettings, AppSettingsPatch, NewApp};
 pub use capability::{Denial, FlowAction};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flow::{Flow, FlowState, Metadata, NewFlow};
-pub use mask::{last4, shown_tail};
+pub use mask::{digits, last4, shown_tail};
 pub use message::{
     LoadErrorType, MessageType, StepStatus, WindowMessage, MESSAGE_SOURCE, MESSAGE_VERSION,
 };

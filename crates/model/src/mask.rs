@@ -2,6 +2,12 @@
 //! half of it ([`shown_tail`]). Tax ids and account numbers are stored and returned only this
 //! way (issue 3, issue 4), and the app masks what the user typed with [`last4`].
 
+/// The digits of `value`, in order, everything else dropped: `digits("(415) 555-0123") ==
+/// "4155550123"`.
+pub fn digits(value: &str) -> String {
+    value.chars().filter(char::is_ascii_digit).collect()
+}
+
 /// The last four letters or digits of `value`, separators (spaces, dashes, dots) ignored; all of
 /// them when there are fewer: `last4("123-45-6789") == "6789"`, `last4("12") == "12"`.
 pub fn last4(value: &str) -> String {

@@ -3,6 +3,7 @@
 
 use crate::flow::{check_metadata, Metadata};
 use crate::identity::{BackgroundCheck, Compliance, IdVerification};
+use crate::mask::digits;
 use crate::rule::{Invalid, Rule, Validate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -152,10 +153,6 @@ pub struct User {
     /// The latest background check, once one ran (issue 3).
     #[serde(default)]
     pub background_check: Option<BackgroundCheck>,
-}
-
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// A first or last name: 1 to 100 characters once trimmed, no control characters.

@@ -32,7 +32,7 @@ use form::add_bank_form;
 use leptos::html;
 use leptos::prelude::*;
 use payout_model::money::{BankAccount, BankAccountList, NewBankAccount};
-use payout_model::StepName;
+use payout_model::{digits, StepName};
 use row::{account_row, Row};
 use uuid::Uuid;
 
@@ -278,9 +278,4 @@ pub fn ManagePaymentsStep(
             </ScreenCard>
         }
     })
-}
-
-/// The digits of `text`, as the server reads a routing number.
-fn digits(text: &str) -> String {
-    text.chars().filter(char::is_ascii_digit).collect()
 }
