@@ -1664,8 +1664,8 @@ pub(crate) async fn list_transfers(
 /// `after` runs in the same transaction once the transfer has its new status (a link whose
 /// payout this undid is claimed again: [`crate::service::payout_links::payout_undone_after`]).
 ///
-/// 404 for another app's transfer; 409 for a payout link's transfer (its money moves with the
-/// link), and when [`TransferStatus::can_become`] forbids the move or
+/// 404 for another app's transfer; 409 for a payout link's own transfer (its money moves with
+/// the link; a link's payout is a payout like any), and when [`TransferStatus::can_become`] forbids the move or
 /// an account no longer holds what must go back (`verb` names the action in that message).
 pub(crate) async fn change_status(
     db: &Db,
@@ -1699,9 +1699,12 @@ pub(crate) async fn change_status(
     // A payout link's money (set aside, claimed, returned) moves with its link, which keeps
     // the set-aside sum and the link's status in step: undoing one of its transfers alone
     // would pay the app back while the link stays open, or take a claim back from its payee.
-    if transactions
-        .iter()
-        .any(|t| is_link_hold(&t.source) || is_link_hold(&t.destination))
+    // The link's payout is a payout like any: it may take the link's fee reserve back to the
+    // app (a `balance` transaction, which undoing a payout leaves as it is).
+    if row.kind()? != TransferType::Payout
+        && transactions
+            .iter()
+            .any(|t| is_link_hold(&t.source) || is_link_hold(&t.destination))
     {
         return Err(Error::Conflict(format!(
             "cannot {verb} a payout link's transfer: it changes with its link (cancel the link \

@@ -12,6 +12,7 @@
 mod support;
 
 use chrono::{Duration, Utc};
+use payout_model::money::PayoutPlatform;
 use payout_sandbox::{ensure_default_app, expire_all_due, AppState, Clock, Config};
 use serde_json::{json, Value};
 use support::{
@@ -151,8 +152,9 @@ async fn a_link_answers_the_seed_shape_and_sets_its_amount_aside() {
     let expires: chrono::DateTime<Utc> = link["expires_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(expires - created, Duration::days(30));
 
-    // The money left the app's wallet in the link's transfer.
-    assert_eq!(app_balance(&app).await, before - 123);
+    // The money left the app's wallet in the link's transfer: the amount, and the most a rail
+    // charges for paying it out (25¢ here), as the platform pays the fee (the app's default).
+    assert_eq!(app_balance(&app).await, before - 123 - 25);
     let transfer = ok(app
         .get(
             &format!(
@@ -162,8 +164,15 @@ async fn a_link_answers_the_seed_shape_and_sets_its_amount_aside() {
             Auth::App,
         )
         .await);
-    assert_eq!(transfer["amount"], 123);
+    assert_eq!(transfer["amount"], 123 + 25);
     assert_eq!(transfer["status"], "completed");
+    let parts: Vec<&Value> = transfer["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["amount"])
+        .collect();
+    assert_eq!(parts, [&json!(123), &json!(25)]);
 
     // The link's flow is a payout flow that points back at it.
     let flow = ok(app
@@ -186,7 +195,8 @@ async fn the_same_key_answers_the_same_link_and_another_body_is_refused() {
     let first = ok(create(&app, body.clone()).await);
     let again = ok(create(&app, body).await);
     assert_eq!(again, first);
-    assert_eq!(app_balance(&app).await, before - 500, "set aside once");
+    // The amount and its fee reserve (25¢), once.
+    assert_eq!(app_balance(&app).await, before - 500 - 25, "set aside once");
     create(&app, json!({"amount": 501, "idempotency_key": "k-1"}))
         .await
         .assert_error(409, "conflict");
@@ -217,7 +227,13 @@ async fn concurrent_creates_with_one_key_all_answer_the_one_link() {
         ids.insert(link["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(ids.len(), 1, "{ids:?}");
-    assert_eq!(app_balance(&app).await, before - amount, "set aside once");
+    // With the fee reserve: 2% (PayPal's and Venmo's fee), the most a rail charges for it.
+    let reserve = PayoutPlatform::Paypal.fee(amount);
+    assert_eq!(
+        app_balance(&app).await,
+        before - amount - reserve,
+        "set aside once"
+    );
     assert_ledger_invariants(&app.db).await;
 }
 
@@ -294,7 +310,7 @@ async fn a_links_transfer_is_not_reversed_on_its_own() {
     )
     .await
     .assert_error(409, "conflict");
-    assert_eq!(app_balance(&app).await, before - 700);
+    assert_eq!(app_balance(&app).await, before - 700 - 25);
     assert_eq!(get_link(&app, &id_of(&link)).await["status"], "delivered");
     ok(app
         .post_empty(
@@ -461,6 +477,68 @@ async fn a_claim_moves_the_money_and_the_payout_pays_exactly_the_link() {
         link_events(&app, &id).await,
         ["delivered", "claimed", "paid"]
     );
+    assert_ledger_invariants(&app.db).await;
+}
+
+/// A link whose fee the platform pays sets that fee aside too, the most any rail charges for
+/// its amount: the claimant's payout is paid whatever the app's wallet holds by then, and what
+/// the rail chosen did not take goes back to the app. Before, an app that had spent its wallet
+/// since making the link left its payee with a claimed link they could not pay out (409
+/// "this payout cannot be made right now").
+#[tokio::test]
+async fn a_platform_paid_links_fee_is_set_aside_and_its_payout_never_waits_on_the_app() {
+    let app = TestApp::new().await;
+    let bob_id = id_of(&app.create_user().await);
+    let ann_id = id_of(&ok(app.post("/api/v2/users", Auth::App, ann()).await));
+    let before = app_balance(&app).await;
+    let link = ok(create(
+        &app,
+        json!({"amount": 2_500, "payout_fee_party": "platform"}),
+    )
+    .await);
+    // $25.00, and 50¢ for the fee: 2% on PayPal or Venmo, the dearest rails for it.
+    assert_eq!(app_balance(&app).await, before - 2_550);
+    // The app pays everything else it holds to someone else.
+    let rest = app_balance(&app).await;
+    ok(app
+        .post(
+            "/api/v2/transfers",
+            Auth::App,
+            json!({"amount": -rest, "user_id": ann_id}),
+        )
+        .await);
+    assert_eq!(app_balance(&app).await, 0);
+
+    let token = app.sign_in_as_bob(&link["flow_id"]).await;
+    let method = add_bobs_ach(&app, &token).await;
+    let paid = ok(app
+        .post(
+            "/api/flow/payouts",
+            Auth::Bearer(&token),
+            json!({"amount": 2_500, "payout_method_id": method["id"], "idempotency_key": "k"}),
+        )
+        .await);
+    assert_eq!(paid["amount"], 2_500);
+    assert_eq!(paid["external_data"]["fee"], 25);
+    assert_eq!(paid["external_data"]["payout_fee_party"], "platform");
+    assert_eq!(paid["external_data"]["net_amount"], 2_500);
+    assert_eq!(get_link(&app, &id_of(&link)).await["status"], "paid");
+    // ACH's 25¢ came out of the reserve; the other 25¢ is the app's again.
+    assert_eq!(app_balance(&app).await, 25);
+    assert_eq!(withdrawable(&app, &bob_id).await, 0);
+    assert_ledger_invariants(&app.db).await;
+
+    // A link whose payee pays the fee sets nothing aside for it.
+    let before = app_balance(&app).await;
+    ok(app
+        .post(
+            "/api/v2/transfers",
+            Auth::App,
+            json!({"amount": 100, "user_id": ann_id}),
+        )
+        .await);
+    ok(create(&app, json!({"amount": 100, "payout_fee_party": "user"})).await);
+    assert_eq!(app_balance(&app).await, before);
     assert_ledger_invariants(&app.db).await;
 }
 

@@ -4,7 +4,8 @@
 //!
 //! - [`create_link`]: the amount moves from the app's wallet to its link hold account
 //!   (`linkhold:<app id>`, the link's `transfer_id`), so the same money cannot be promised
-//!   twice and the app's wallet shows it as spent; the link's flow (sign-in, the
+//!   twice and the app's wallet shows it as spent; when the platform pays the fee, so does the
+//!   most any rail charges for the amount (the link's `fee_reserve`, migration 0023); the link's flow (sign-in, the
 //!   `additional_steps`, compliance when forced, then `payout`) and, for `sms` / `email`
 //!   delivery, the sandbox's messages are written with it. The same idempotency key and body
 //!   answer the same link; the key with another body is a 409.
@@ -13,11 +14,13 @@
 //!   is refused `link_claimed`) and its amount moves to their wallet. Only the user the host
 //!   named, or the payee's phone when the host gave one, may claim. The claimant signing in
 //!   again resumes.
-//! - [`cancel_link`] and [`expire_due`]: an open link's amount returns to the app's wallet.
+//! - [`cancel_link`] and [`expire_due`]: an open link's amount and fee reserve return to the
+//!   app's wallet.
 //!   Expiry happens when a due link is next read, and by the purge task.
 //! - [`mark_paid_after`] (run by [`crate::service::payouts::flow_payout`]): the claimant's
 //!   payout in the link's flow pays exactly the link's amount and marks the link `paid` in the
-//!   payout's own transaction; a payout that later fails, is
+//!   payout's own transaction, whose transfer takes the link's fee reserve back to the app to
+//!   pay the fee from (`service::payouts`); a payout that later fails, is
 //!   canceled or reversed makes the link `claimed` again and reopens its flow's payout step
 //!   ([`payout_undone_after`]).
 
@@ -39,7 +42,7 @@ use crate::webhooks::wake;
 use chrono::{DateTime, Duration, Utc};
 use payout_model::identity::PhoneHint;
 use payout_model::money::{
-    PayoutPlatform, PayoutQuote, TransactionType, TransferStatus, TransferType,
+    Cents, FeeParty, PayoutPlatform, PayoutQuote, TransactionType, TransferStatus, TransferType,
 };
 use payout_model::payout_link::{
     Delivery, LinkOffer, MessageChannel, NewPayoutLink, PayoutLink, PayoutLinkStatus,
@@ -117,6 +120,7 @@ pub(crate) async fn create_link(
     {
         return Err(Error::broke("amount", rule));
     }
+    let fee_reserve = fee_reserve(new.amount, fee_party);
 
     let id = Uuid::new_v4();
     let flow_id = Uuid::new_v4();
@@ -150,13 +154,8 @@ pub(crate) async fn create_link(
             app_id,
             None,
             TransferType::Balance,
-            new.amount,
-            vec![Move::new(
-                app_account(app_id),
-                link_hold_account(app_id),
-                new.amount,
-                TransactionType::Balance,
-            )],
+            set_aside(new.amount, fee_reserve)?,
+            link_moves(app_id, new.amount, fee_reserve, Direction::Aside),
             Some(json!({"payout_link_id": id})),
         );
         let transfer = write_transfer_in(&mut tx, &funding, now)
@@ -184,6 +183,7 @@ pub(crate) async fn create_link(
                 expires_at,
                 // The sandbox delivers at once: its messages are written with the link.
                 status: PayoutLinkStatus::Delivered,
+                fee_reserve,
             },
             now,
         )
@@ -237,6 +237,64 @@ pub(crate) async fn create_link(
             Ok(link)
         }
     }
+}
+
+/// The 409 for a payout of a link paid meanwhile: by [`mark_paid_after`], or, for a link with a
+/// fee reserve, by the ledger, when the payout found the reserve gone from the app's link hold.
+pub(crate) fn paid_already() -> Error {
+    Error::Conflict("this payout link has been paid out already".to_owned())
+}
+
+/// What a link of `amount` whose fee `party` pays sets aside for that fee: when the platform
+/// pays, the most any rail charges for the amount (the payee chooses the rail later), so the
+/// link's payout never waits on the app's wallet; nothing when the payee pays.
+fn fee_reserve(amount: Cents, party: FeeParty) -> Cents {
+    match party {
+        FeeParty::Platform => PayoutPlatform::ALL
+            .iter()
+            .map(|platform| platform.fee(amount))
+            .max()
+            .unwrap_or(0),
+        FeeParty::User => 0,
+    }
+}
+
+/// The whole of what a link sets aside: its amount and its fee reserve.
+fn set_aside(amount: Cents, fee_reserve: Cents) -> Result<Cents, Error> {
+    amount
+        .checked_add(fee_reserve)
+        .ok_or_else(crate::ledger::amount_out_of_range)
+}
+
+/// Which way [`link_moves`] goes.
+#[derive(Clone, Copy)]
+enum Direction {
+    /// Set aside when the link is made (app → hold).
+    Aside,
+    /// Returned on a cancel or an expiry (hold → app).
+    Back,
+}
+
+/// The transactions that set a link's `amount` and `fee_reserve` aside, or return them: the
+/// amount, then the reserve when there is one.
+fn link_moves(app_id: Uuid, amount: Cents, fee_reserve: Cents, way: Direction) -> Vec<Move> {
+    let (from, to, kind) = match way {
+        Direction::Aside => (
+            app_account(app_id),
+            link_hold_account(app_id),
+            TransactionType::Balance,
+        ),
+        Direction::Back => (
+            link_hold_account(app_id),
+            app_account(app_id),
+            TransactionType::Return,
+        ),
+    };
+    [amount, fee_reserve]
+        .into_iter()
+        .filter(|part| *part > 0)
+        .map(|part| Move::new(from.clone(), to.clone(), part, kind))
+        .collect()
 }
 
 /// The link an earlier request with `key` made, if any (409 when its body was another).
@@ -309,13 +367,8 @@ async fn close_and_return(
         app_id,
         None,
         TransferType::Balance,
-        row.amount,
-        vec![Move::new(
-            link_hold_account(app_id),
-            app_account(app_id),
-            row.amount,
-            TransactionType::Return,
-        )],
+        set_aside(row.amount, row.fee_reserve)?,
+        link_moves(app_id, row.amount, row.fee_reserve, Direction::Back),
         Some(json!({"payout_link_id": id})),
     );
     let transfer = write_transfer_in(&mut tx, &back, now)
@@ -579,14 +632,13 @@ pub(crate) fn mark_paid_after(
     row: &LinkRow,
 ) -> Result<AfterWrite<'static>, Error> {
     let id = row.id()?;
+    let fee_reserve = row.fee_reserve;
     let state = state.clone();
     Ok(Box::new(move |conn, transfer| {
         let transfer_id = transfer.id;
         Box::pin(async move {
-            if !payout_links::mark_paid(&mut *conn, id, transfer_id).await? {
-                return Err(Error::Conflict(
-                    "this payout link has been paid out already".to_owned(),
-                ));
+            if !payout_links::mark_paid(&mut *conn, id, transfer_id, fee_reserve).await? {
+                return Err(paid_already());
             }
             announce(conn, &state, id).await?;
             Ok(())

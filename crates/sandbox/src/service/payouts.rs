@@ -15,11 +15,12 @@ use crate::db::{Answers, Batch, Db, ValueAt};
 use crate::error::Error;
 use crate::ledger::{
     app_account, create_transfer_then, fees_account, hold_account, insufficient_funds,
-    load_transfer, push_reportable_payouts, rail_account, standing_flow_payout, user_account,
-    user_wallet, AfterWrite, Move, ReportingLimit, TransferDraft, TransferRow, UserWalletAt,
+    link_hold_account, load_transfer, push_reportable_payouts, rail_account, standing_flow_payout,
+    user_account, user_wallet, AfterWrite, Move, ReportingLimit, TransferDraft, TransferRow,
+    UserWalletAt,
 };
 use crate::secret::random_alphanumeric;
-use crate::service::payout_links::{claimed_link, link_offer, mark_paid_after};
+use crate::service::payout_links::{claimed_link, link_offer, mark_paid_after, paid_already};
 use crate::state::AppState;
 use crate::store::apps::{
     default_fee_party_in, min_flow_payout_in, push_default_fee_party, push_min_flow_payout,
@@ -109,6 +110,7 @@ pub(crate) async fn host_payout(
         amount: new.amount,
         party,
         fund: new.fund,
+        fee_reserve: 0,
         tax_exempt: new.tax_exempt,
         reporting_limit,
         metadata: new.metadata,
@@ -242,6 +244,7 @@ pub(crate) async fn flow_payout(
         amount: new.amount,
         party: flow.payout_fee_party,
         fund: false,
+        fee_reserve: link.as_ref().map_or(0, |link| link.fee_reserve),
         tax_exempt,
         reporting_limit,
         metadata: None,
@@ -269,6 +272,9 @@ pub(crate) async fn flow_payout(
             e.into_error(|shortfall| {
                 if shortfall.is_user() {
                     above_balance(shortfall.balance)
+                } else if shortfall.account == link_hold_account(user.app_id) {
+                    // The link's fee reserve is gone: a payout racing this one paid the link.
+                    paid_already()
                 } else {
                     // The app's side: the end user learns nothing of its wallet; the log has
                     // what happened (no ids, no amounts of the user).
@@ -398,6 +404,9 @@ struct PayoutOrder<'a> {
     pub party: FeeParty,
     /// Whether the app first funds the user's wallet with the amount.
     pub fund: bool,
+    /// What a payout link set aside for this payout's fee, returned to the app by it (0 for
+    /// any other payout).
+    pub fee_reserve: Cents,
     /// Whether it does not count towards the yearly reporting threshold.
     pub tax_exempt: bool,
     /// The threshold its write checks again, if it holds it.
@@ -408,6 +417,8 @@ struct PayoutOrder<'a> {
 
 /// The transfer a payout writes:
 ///
+/// 0. a payout link's fee reserve back to the app: `linkhold:<app id>` → app (`balance`), so
+///    the app's part below is paid from what the link set aside for it;
 /// 1. `fund`: app → user, the amount (`balance`);
 /// 2. the fee to the app's fee account (`fee`), from the user (`user` party) or the app
 ///    (`platform`);
@@ -419,6 +430,14 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
         .map_err(|rule| Error::broke("amount", rule))?;
     let user = user_account(order.user_id);
     let mut moves = Vec::new();
+    if order.fee_reserve > 0 {
+        moves.push(Move::new(
+            link_hold_account(order.app_id),
+            app_account(order.app_id),
+            order.fee_reserve,
+            TransactionType::Balance,
+        ));
+    }
     if order.fund {
         moves.push(Move::new(
             app_account(order.app_id),

@@ -29,7 +29,7 @@ pub(crate) fn link_not_found() -> Error {
 /// The columns of [`LinkRow`].
 const COLUMNS: &str = "id, app_id, flow_id, amount, status, payee, delivery, payee_phone, memo, \
     description, metadata, tax_exempt, transfer_id, claimed_user_id, payout_transfer_id, \
-    request_hash, expires_at, created";
+    request_hash, expires_at, created, fee_reserve";
 
 /// A `payout_links` row as stored.
 #[derive(sqlx::FromRow)]
@@ -55,6 +55,10 @@ pub(crate) struct LinkRow {
     request_hash: String,
     expires_at: i64,
     created: i64,
+    /// What it still has set aside for its payout's fee, in cents (migration 0023): the most
+    /// any rail charges for its amount while the platform pays the fee and the link is not
+    /// paid or closed, else 0.
+    pub fee_reserve: Cents,
 }
 
 impl LinkRow {
@@ -167,6 +171,8 @@ pub(crate) struct NewLink<'a> {
     pub expires_at: DateTime<Utc>,
     /// Where it starts.
     pub status: PayoutLinkStatus,
+    /// What it sets aside for its payout's fee, besides the amount ([`LinkRow::fee_reserve`]).
+    pub fee_reserve: Cents,
 }
 
 /// Stores `link` at `now` inside the caller's transaction.
@@ -179,9 +185,9 @@ pub(crate) async fn insert(
     sqlx::query(
         "INSERT INTO payout_links (id, app_id, seq, flow_id, amount, status, user_id, payee, \
          delivery, payee_phone, memo, description, metadata, tax_exempt, transfer_id, \
-         idempotency_key, request_hash, expires_at, created) \
+         idempotency_key, request_hash, expires_at, created, fee_reserve) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19)",
+         $18, $19, $20)",
     )
     .bind(link.id.to_string())
     .bind(link.app_id.to_string())
@@ -202,6 +208,7 @@ pub(crate) async fn insert(
     .bind(link.request_hash)
     .bind(to_millis(link.expires_at))
     .bind(to_millis(now))
+    .bind(link.fee_reserve)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -298,7 +305,9 @@ pub(crate) async fn list(
 
 /// Moves link `id` from an open status to `to` (`claimed`, `expired`, `canceled`) when it is
 /// still open (and, for a claim, not past its expiry at `now`), setting `claimed_user_id` for a
-/// claim; whether it took. The one compare-and-set every such move goes through.
+/// claim; whether it took. The one compare-and-set every such move goes through. An expiry or a
+/// cancel also clears the link's `fee_reserve` (its caller returns it with the amount); a
+/// claim keeps it for the link's payout.
 pub(crate) async fn close(
     conn: &mut AnyConnection,
     id: Uuid,
@@ -313,7 +322,8 @@ pub(crate) async fn close(
         _ => "",
     };
     let sql = format!(
-        "UPDATE payout_links SET status = $1, claimed_user_id = COALESCE($2, claimed_user_id) \
+        "UPDATE payout_links SET status = $1, claimed_user_id = COALESCE($2, claimed_user_id), \
+         fee_reserve = CASE WHEN $1 = 'claimed' THEN fee_reserve ELSE 0 END \
          WHERE id = $3 AND status IN ('created', 'delivered'){when}"
     );
     let mut update = sqlx::query(&sql)
@@ -358,19 +368,22 @@ pub(crate) enum LinkTransfer {
     Return,
 }
 
-/// Marks claimed link `id` paid by `payout_transfer_id`; whether it took (`false`: it was paid
-/// already, or is not claimed).
+/// Marks claimed link `id` paid by `payout_transfer_id`, whose transfer released
+/// `fee_reserve` (what the link had set aside for its fee, now 0); whether it took (`false`:
+/// it was paid already, is not claimed, or had another reserve).
 pub(crate) async fn mark_paid(
     conn: &mut AnyConnection,
     id: Uuid,
     payout_transfer_id: Uuid,
+    fee_reserve: Cents,
 ) -> Result<bool, Error> {
     let updated = sqlx::query(
-        "UPDATE payout_links SET status = 'paid', payout_transfer_id = $1 \
-         WHERE id = $2 AND status = 'claimed'",
+        "UPDATE payout_links SET status = 'paid', payout_transfer_id = $1, fee_reserve = 0 \
+         WHERE id = $2 AND status = 'claimed' AND fee_reserve = $3",
     )
     .bind(payout_transfer_id.to_string())
     .bind(id.to_string())
+    .bind(fee_reserve)
     .execute(conn)
     .await?;
     Ok(updated.rows_affected() == 1)

@@ -700,11 +700,13 @@ pub async fn assert_ledger_invariants(db: &Db) {
         off.is_empty(),
         "holds that are not their payouts on the way (id, balance, pending payouts): {off:?}"
     );
-    // And an app's link hold holds exactly its links no one has claimed yet.
+    // And an app's link hold holds exactly its links no one has claimed yet, and the fee
+    // reserves of its links not yet paid or closed (migration 0023).
     let link_holds: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT a.id, a.balance, CAST(COALESCE((SELECT SUM(l.amount) FROM payout_links l \
-         WHERE 'linkhold:' || l.app_id = a.id AND l.status IN ('created', 'delivered')), 0) \
-         AS BIGINT) FROM accounts a WHERE a.id LIKE 'linkhold:%'",
+        "SELECT a.id, a.balance, CAST(COALESCE((SELECT SUM(CASE WHEN l.status IN \
+         ('created', 'delivered') THEN l.amount ELSE 0 END + l.fee_reserve) FROM payout_links l \
+         WHERE 'linkhold:' || l.app_id = a.id), 0) AS BIGINT) \
+         FROM accounts a WHERE a.id LIKE 'linkhold:%'",
     )
     .fetch_all(db)
     .await
@@ -715,7 +717,7 @@ pub async fn assert_ledger_invariants(db: &Db) {
         .collect();
     assert!(
         off.is_empty(),
-        "link holds that are not their unclaimed links (id, balance, unclaimed): {off:?}"
+        "link holds that are not their unclaimed links and fee reserves (id, balance, due): {off:?}"
     );
 }
 
