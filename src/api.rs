@@ -69,6 +69,18 @@ impl ApiFailure {
             ApiFailure::Api(e) => e.code == ErrorCode::Internal,
         }
     }
+
+    /// Whether the same request sent again may pass: no answer reached the app, the server
+    /// failed inside (5xx), or it asked to wait (429). Any other refusal is of the request
+    /// itself, and would come again.
+    pub fn may_pass_again(&self) -> bool {
+        match self {
+            ApiFailure::Network(_) => true,
+            ApiFailure::Api(e) => {
+                matches!(e.code, ErrorCode::Internal | ErrorCode::TooManyRequests)
+            }
+        }
+    }
 }
 
 /// `send`, an add; after a failure that may have taken effect ([`ApiFailure::may_have_happened`]),

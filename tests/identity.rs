@@ -1174,6 +1174,33 @@ async fn a_failed_upload_keeps_the_picture_and_tries_again() {
     assert_eq!(active_testid().as_deref(), Some("idv-front-camera"));
 }
 
+/// A picture the server refuses (its content, say) goes, with the reason and no "Try again":
+/// the same picture would be refused again, so the slot asks for another.
+#[wasm_bindgen_test]
+async fn a_refused_picture_goes_and_another_is_asked_for() {
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    fake.fail_next(
+        "upload_document",
+        invalid("document", "The picture could not be read"),
+    );
+    pick(&m.root, "idv-front-file", &file("image/jpeg", 2048));
+    until_real("the refusal", 3, || has(&m.root, "idv-front-error")).await;
+    assert_eq!(text(&m.root, "idv-front-status"), "Not added yet");
+    assert!(
+        !has(&m.root, "idv-front-preview"),
+        "the refused picture goes"
+    );
+    assert!(!has(&m.root, "idv-front-retry"));
+    pick(&m.root, "idv-front-file", &file("image/jpeg", 2048));
+    until_real("the upload", 3, || {
+        text(&m.root, "idv-front-status") == "Uploaded"
+    })
+    .await;
+    assert_eq!(fake.count("upload_document"), 2);
+    assert!(has(&m.root, "idv-front-preview"));
+}
+
 #[wasm_bindgen_test]
 async fn id_pictures_upload_with_previews_then_each_decision_shows() {
     for (decision, status, heading) in [

@@ -266,10 +266,17 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
                 }
                 // The preview (and the picture) stay: "Try again" sends it again, so a photo
                 // taken is not lost to a dropped connection.
-                Err(failure) => {
+                Err(failure) if failure.may_pass_again() => {
                     slot.status = SlotStatus::Failed;
                     slot.error = Some(SlotError::Upload(failure));
                     vec![]
+                }
+                // The server refused the picture itself (its type, its size, its content):
+                // sending it again would be refused again, so the slot asks for another one.
+                Err(failure) => {
+                    slot.status = SlotStatus::Empty;
+                    slot.error = Some(SlotError::Upload(failure));
+                    vec![DropPreview(side)]
                 }
             }
         }
@@ -496,6 +503,43 @@ mod tests {
         assert!(effects.is_empty());
         let (state, _) = run(&State::default(), pick(FRONT, "image/png", 100_000_000));
         assert!(matches!(state.slot(FRONT).error, Some(SlotError::Rule(_))));
+    }
+
+    /// Review: "Try again" was offered after the server refused the picture itself, which the
+    /// same picture then met again.
+    #[test]
+    fn a_refused_picture_is_dropped_and_another_asked_for() {
+        let (state, _) = run(&State::default(), pick(FRONT, "image/jpeg", 1_000));
+        let refused = ApiFailure::Api(ApiError::new(ErrorCode::InvalidRequest, "unreadable"));
+        let (state, effects) = run(
+            &state,
+            Event::Uploaded {
+                side: FRONT,
+                attempt: 1,
+                result: Err(refused.clone()),
+            },
+        );
+        assert_eq!(state.slot(FRONT).status, SlotStatus::Empty);
+        assert_eq!(state.slot(FRONT).error, Some(SlotError::Upload(refused)));
+        assert_eq!(effects, vec![Effect::DropPreview(FRONT)]);
+        assert_eq!(next(&state, E::RetryUpload(FRONT)), None);
+        // A dropped connection or the server's own failure keeps the picture for "Try again".
+        for failure in [
+            ApiFailure::Network("offline".into()),
+            ApiFailure::Api(ApiError::new(ErrorCode::Internal, "down")),
+        ] {
+            let (state, _) = run(&State::default(), pick(FRONT, "image/jpeg", 1_000));
+            let (state, effects) = run(
+                &state,
+                Event::Uploaded {
+                    side: FRONT,
+                    attempt: 1,
+                    result: Err(failure),
+                },
+            );
+            assert_eq!(state.slot(FRONT).status, SlotStatus::Failed);
+            assert!(effects.is_empty());
+        }
     }
 
     #[test]

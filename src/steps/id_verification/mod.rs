@@ -6,8 +6,9 @@
 //! as a JPEG; the camera is then turned off). The type and size are checked with the model's
 //! [`check_document`] before anything is sent, and the picture is uploaded at once, with a
 //! preview (an object URL, revoked when replaced and when the step goes away) and its status.
-//! An upload that failed keeps the preview and the picture, and offers "Try again", which sends
-//! the same picture again. A denied or missing camera says so in the slot; the file input stays.
+//! An upload that failed where sending it again may pass ([`ApiFailure::may_pass_again`]) keeps
+//! the preview and the picture, and offers "Try again", which sends the same picture again; a
+//! picture the server refused goes, with the reason, and the slot asks for another. A denied or missing camera says so in the slot; the file input stays.
 //!
 //! The camera is closed by "Take photo", "Cancel" or Escape; focus then goes back to the slot's
 //! "Use camera". A change of language leaves it open: the slot drawn anew gets its stream. Each slot's status line is a polite live region.
