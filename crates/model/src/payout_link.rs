@@ -135,7 +135,8 @@ pub struct NewDelivery {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewPayoutLink {
-    /// Cents to pay; at least 1. Set aside from the app's wallet when the link is made.
+    /// Cents to pay; at least 1. Set aside from the app's wallet when the link is made, with
+    /// the most any rail's fee for it when the platform pays the fee.
     pub amount: Cents,
     /// A user of the app the link is for: only they may claim it (by signing in).
     #[serde(default)]
@@ -162,7 +163,9 @@ pub struct NewPayoutLink {
     /// Collect compliance (W-9 or W-8BEN) before the payout whatever the threshold says.
     #[serde(default)]
     pub force_collect_compliance_information: bool,
-    /// Who pays the payout's fee; the app's setting when absent.
+    /// Who pays the payout's fee; the app's setting when absent. `platform`: the most any
+    /// rail charges for the amount is set aside with it, and what the payee's rail does not
+    /// charge goes back when the link is paid.
     #[serde(default)]
     pub payout_fee_party: Option<FeeParty>,
     /// Steps before the payout (and `redirect` after it); `payout` itself is always last
@@ -385,7 +388,8 @@ pub struct PayoutLink {
     pub metadata: Option<Metadata>,
     /// Not counted towards the reporting threshold.
     pub tax_exempt: bool,
-    /// The transfer that set the amount aside from the app's wallet.
+    /// The transfer that set the amount aside from the app's wallet (a fee reserve, when the
+    /// platform pays the fee, is a transfer of its own).
     pub transfer_id: Uuid,
     /// The claimant's payout, once paid.
     pub payout_transfer_id: Option<Uuid>,

@@ -80,8 +80,10 @@ pub(crate) fn hold_account(user_id: Uuid) -> String {
     format!("hold:{user_id}")
 }
 
-/// The money app `app_id` has set aside for its open payout links (issue 11): a link's amount
-/// moves here when the link is made, and on to the claimant or back to the app.
+/// The money app `app_id` has set aside for its payout links (issue 11): a link's amount moves
+/// here when the link is made, and on to the claimant or back to the app; a platform-paid
+/// link's fee reserve stays until the link's payout pays the fee from it, or a cancel or an
+/// expiry returns it.
 pub(crate) fn link_hold_account(app_id: Uuid) -> String {
     format!("linkhold:{app_id}")
 }
@@ -1665,8 +1667,8 @@ pub(crate) async fn list_transfers(
 /// payout this undid is claimed again: [`crate::service::payout_links::payout_undone_after`]).
 ///
 /// 404 for another app's transfer; 409 for a payout link's own transfer (its money moves with
-/// the link; a link's payout is a payout like any), and when [`TransferStatus::can_become`] forbids the move or
-/// an account no longer holds what must go back (`verb` names the action in that message).
+/// the link; a link's payout is a payout like any), and when [`TransferStatus::can_become`]
+/// forbids the move or an account no longer holds what must go back (`verb` names the action in that message).
 pub(crate) async fn change_status(
     db: &Db,
     app_id: Uuid,

@@ -152,8 +152,9 @@ async fn a_link_answers_the_seed_shape_and_sets_its_amount_aside() {
     let expires: chrono::DateTime<Utc> = link["expires_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(expires - created, Duration::days(30));
 
-    // The money left the app's wallet in the link's transfer: the amount, and the most a rail
-    // charges for paying it out (25¢ here), as the platform pays the fee (the app's default).
+    // The money left the app's wallet: the amount in the link's transfer, and in one of its
+    // own the most a rail charges for paying it out (25¢ here), as the platform pays the fee
+    // (the app's default).
     assert_eq!(app_balance(&app).await, before - 123 - 25);
     let transfer = ok(app
         .get(
@@ -164,15 +165,18 @@ async fn a_link_answers_the_seed_shape_and_sets_its_amount_aside() {
             Auth::App,
         )
         .await);
-    assert_eq!(transfer["amount"], 123 + 25);
+    assert_eq!(transfer["amount"], 123);
     assert_eq!(transfer["status"], "completed");
-    let parts: Vec<&Value> = transfer["transactions"]
+    let transfers = ok(app.get("/api/v2/transfers", Auth::App).await);
+    let reserve: Vec<&Value> = transfers["data"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| &t["amount"])
+        .filter(|t| t["metadata"]["payout_link_id"] == link["id"] && t["id"] != transfer["id"])
         .collect();
-    assert_eq!(parts, [&json!(123), &json!(25)]);
+    assert_eq!(reserve.len(), 1, "{transfers}");
+    assert_eq!(reserve[0]["amount"], 25);
+    assert_eq!(reserve[0]["metadata"]["fee_reserve"], true);
 
     // The link's flow is a payout flow that points back at it.
     let flow = ok(app
@@ -526,6 +530,55 @@ async fn a_platform_paid_links_fee_is_set_aside_and_its_payout_never_waits_on_th
     // ACH's 25¢ came out of the reserve; the other 25¢ is the app's again.
     assert_eq!(app_balance(&app).await, 25);
     assert_eq!(withdrawable(&app, &bob_id).await, 0);
+    let moves: Vec<(String, i64)> = paid["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["type"].as_str().unwrap().to_owned(),
+                t["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("fee".into(), 25),
+            ("balance".into(), 25),
+            ("payout".into(), 2_500)
+        ]
+    );
+    assert_ledger_invariants(&app.db).await;
+
+    // The rail fails the payout: the fee goes back to the link's reserve, not to the app, so
+    // the payee's next payout is paid still, while the app has spent everything again.
+    ok(app
+        .post(
+            &format!("/api/v2/sandbox/transfers/{}/simulate", id_of(&paid)),
+            Auth::App,
+            json!({"status": "failed"}),
+        )
+        .await);
+    assert_eq!(get_link(&app, &id_of(&link)).await["status"], "claimed");
+    assert_eq!(app_balance(&app).await, 25);
+    ok(app
+        .post(
+            "/api/v2/transfers",
+            Auth::App,
+            json!({"amount": -25, "user_id": ann_id}),
+        )
+        .await);
+    let again = ok(app
+        .post(
+            "/api/flow/payouts",
+            Auth::Bearer(&token),
+            json!({"amount": 2_500, "payout_method_id": method["id"], "idempotency_key": "k2"}),
+        )
+        .await);
+    assert_eq!(again["external_data"]["fee"], 25);
+    assert_eq!(get_link(&app, &id_of(&link)).await["status"], "paid");
+    assert_eq!(app_balance(&app).await, 0);
     assert_ledger_invariants(&app.db).await;
 
     // A link whose payee pays the fee sets nothing aside for it.

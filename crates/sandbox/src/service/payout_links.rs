@@ -5,7 +5,8 @@
 //! - [`create_link`]: the amount moves from the app's wallet to its link hold account
 //!   (`linkhold:<app id>`, the link's `transfer_id`), so the same money cannot be promised
 //!   twice and the app's wallet shows it as spent; when the platform pays the fee, so does the
-//!   most any rail charges for the amount (the link's `fee_reserve`, migration 0023); the link's flow (sign-in, the
+//!   most any rail charges for the amount, in a transfer of its own (the link's
+//!   `fee_reserve`, migration 0023); the link's flow (sign-in, the
 //!   `additional_steps`, compliance when forced, then `payout`) and, for `sms` / `email`
 //!   delivery, the sandbox's messages are written with it. The same idempotency key and body
 //!   answer the same link; the key with another body is a 409.
@@ -154,13 +155,23 @@ pub(crate) async fn create_link(
             app_id,
             None,
             TransferType::Balance,
-            set_aside(new.amount, fee_reserve)?,
-            link_moves(app_id, new.amount, fee_reserve, Direction::Aside),
+            new.amount,
+            vec![Move::new(
+                app_account(app_id),
+                link_hold_account(app_id),
+                new.amount,
+                TransactionType::Balance,
+            )],
             Some(json!({"payout_link_id": id})),
         );
         let transfer = write_transfer_in(&mut tx, &funding, now)
             .await
             .map_err(|e| e.into_error(insufficient_funds))?;
+        if let Some(reserve) = reserve_draft(app_id, id, fee_reserve, Direction::Aside) {
+            write_transfer_in(&mut tx, &reserve, now)
+                .await
+                .map_err(|e| e.into_error(insufficient_funds))?;
+        }
         insert_flow(&mut *tx, flow_id, app_id, &flow, fee_party, Some(id), now).await?;
         payout_links::insert(
             &mut tx,
@@ -239,10 +250,20 @@ pub(crate) async fn create_link(
     }
 }
 
-/// The 409 for a payout of a link paid meanwhile: by [`mark_paid_after`], or, for a link with a
-/// fee reserve, by the ledger, when the payout found the reserve gone from the app's link hold.
-pub(crate) fn paid_already() -> Error {
-    Error::Conflict("this payout link has been paid out already".to_owned())
+/// The 409 for a payout of link `id` that changed since the payout read it: paid meanwhile
+/// ("paid out already"), or its fee reserve changed (a payout of it undone meanwhile: a retry
+/// then pays it).
+pub(crate) async fn link_changed(conn: &mut AnyConnection, id: Uuid) -> Result<Error, Error> {
+    let paid = payout_links::find_any(conn, id)
+        .await?
+        .map(|row| row.status())
+        .transpose()?
+        == Some(PayoutLinkStatus::Paid);
+    Ok(Error::Conflict(if paid {
+        "this payout link has been paid out already".to_owned()
+    } else {
+        "this payout link changed while its payout was being made; try again".to_owned()
+    }))
 }
 
 /// What a link of `amount` whose fee `party` pays sets aside for that fee: when the platform
@@ -259,14 +280,7 @@ fn fee_reserve(amount: Cents, party: FeeParty) -> Cents {
     }
 }
 
-/// The whole of what a link sets aside: its amount and its fee reserve.
-fn set_aside(amount: Cents, fee_reserve: Cents) -> Result<Cents, Error> {
-    amount
-        .checked_add(fee_reserve)
-        .ok_or_else(crate::ledger::amount_out_of_range)
-}
-
-/// Which way [`link_moves`] goes.
+/// Which way [`reserve_draft`] goes.
 #[derive(Clone, Copy)]
 enum Direction {
     /// Set aside when the link is made (app → hold).
@@ -275,9 +289,15 @@ enum Direction {
     Back,
 }
 
-/// The transactions that set a link's `amount` and `fee_reserve` aside, or return them: the
-/// amount, then the reserve when there is one.
-fn link_moves(app_id: Uuid, amount: Cents, fee_reserve: Cents, way: Direction) -> Vec<Move> {
+/// The transfer that sets link `link_id`'s fee reserve aside, or returns it: a balance
+/// transfer of its own beside the link's (whose amount stays the link's), marked
+/// `{"payout_link_id": …, "fee_reserve": true}`; none without a reserve.
+fn reserve_draft(
+    app_id: Uuid,
+    link_id: Uuid,
+    fee_reserve: Cents,
+    way: Direction,
+) -> Option<TransferDraft> {
     let (from, to, kind) = match way {
         Direction::Aside => (
             app_account(app_id),
@@ -290,11 +310,16 @@ fn link_moves(app_id: Uuid, amount: Cents, fee_reserve: Cents, way: Direction) -
             TransactionType::Return,
         ),
     };
-    [amount, fee_reserve]
-        .into_iter()
-        .filter(|part| *part > 0)
-        .map(|part| Move::new(from.clone(), to.clone(), part, kind))
-        .collect()
+    (fee_reserve > 0).then(|| {
+        TransferDraft::completed(
+            app_id,
+            None,
+            TransferType::Balance,
+            fee_reserve,
+            vec![Move::new(from, to, fee_reserve, kind)],
+            Some(json!({"payout_link_id": link_id, "fee_reserve": true})),
+        )
+    })
 }
 
 /// The link an earlier request with `key` made, if any (409 when its body was another).
@@ -367,13 +392,23 @@ async fn close_and_return(
         app_id,
         None,
         TransferType::Balance,
-        set_aside(row.amount, row.fee_reserve)?,
-        link_moves(app_id, row.amount, row.fee_reserve, Direction::Back),
+        row.amount,
+        vec![Move::new(
+            link_hold_account(app_id),
+            app_account(app_id),
+            row.amount,
+            TransactionType::Return,
+        )],
         Some(json!({"payout_link_id": id})),
     );
     let transfer = write_transfer_in(&mut tx, &back, now)
         .await
         .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
+    if let Some(reserve) = reserve_draft(app_id, id, row.fee_reserve, Direction::Back) {
+        write_transfer_in(&mut tx, &reserve, now)
+            .await
+            .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
+    }
     payout_links::set_transfer(&mut tx, id, LinkTransfer::Return, transfer.id).await?;
     let link = announce(&mut tx, state, id).await?;
     tx.commit().await?;
@@ -638,7 +673,7 @@ pub(crate) fn mark_paid_after(
         let transfer_id = transfer.id;
         Box::pin(async move {
             if !payout_links::mark_paid(&mut *conn, id, transfer_id, fee_reserve).await? {
-                return Err(paid_already());
+                return Err(link_changed(&mut *conn, id).await?);
             }
             announce(conn, &state, id).await?;
             Ok(())

@@ -16,11 +16,11 @@ use crate::error::Error;
 use crate::ledger::{
     app_account, create_transfer_then, fees_account, hold_account, insufficient_funds,
     link_hold_account, load_transfer, push_reportable_payouts, rail_account, standing_flow_payout,
-    user_account, user_wallet, AfterWrite, Move, ReportingLimit, TransferDraft, TransferRow,
-    UserWalletAt,
+    user_account, user_wallet, AfterWrite, LedgerError, Move, ReportingLimit, TransferDraft,
+    TransferRow, UserWalletAt,
 };
 use crate::secret::random_alphanumeric;
-use crate::service::payout_links::{claimed_link, link_offer, mark_paid_after, paid_already};
+use crate::service::payout_links::{claimed_link, link_changed, link_offer, mark_paid_after};
 use crate::state::AppState;
 use crate::store::apps::{
     default_fee_party_in, min_flow_payout_in, push_default_fee_party, push_min_flow_payout,
@@ -154,8 +154,9 @@ pub(crate) async fn flow_wallet(db: &Db, user: &FlowUser) -> Result<FlowWallet, 
 
 /// A flow payout of the signed-in user through `flow` at `now` (the caller checked the payout
 /// step is current; in a payout link's flow the amount must be the link's, which the payout
-/// marks `paid` in its own transaction): 403 `payout_blocked` for a user whose background check failed; replays an
-/// idempotency key's first transfer (the key is scoped to the app and the user); 422 on
+/// marks `paid` in its own transaction, its fee paid from the link's fee reserve first): 403
+/// `payout_blocked` for a user whose background check failed; replays an idempotency key's
+/// first transfer (the key is scoped to the app and the user); 422 on
 /// `amount` under the app's `min_flow_payout` or above the user's withdrawable balance, on
 /// `payout_method_id` for a method not theirs; the fee paid as the flow's `payout_fee_party`
 /// says; when the app's wallet cannot pay its part, a 409 that says nothing of its balance.
@@ -266,25 +267,27 @@ pub(crate) async fn flow_payout(
         })
     });
     let made = draft.id;
-    let transfer = create_transfer_then(db, draft, Some(&key), now, Some(after))
-        .await
-        .map_err(|e| {
-            e.into_error(|shortfall| {
-                if shortfall.is_user() {
-                    above_balance(shortfall.balance)
-                } else if shortfall.account == link_hold_account(user.app_id) {
-                    // The link's fee reserve is gone: a payout racing this one paid the link.
-                    paid_already()
-                } else {
-                    // The app's side: the end user learns nothing of its wallet; the log has
-                    // what happened (no ids, no amounts of the user).
-                    tracing::warn!(
-                        "a flow payout was refused: the app's wallet cannot pay its part"
-                    );
-                    payout_unavailable()
-                }
-            })
-        })?;
+    let link_id = link.as_ref().map(LinkRow::id).transpose()?;
+    let written = create_transfer_then(db, draft, Some(&key), now, Some(after)).await;
+    // The link's fee reserve is not what this payout read: a payout racing this one paid the
+    // link, or an undone one gave part of it back.
+    if let (Err(LedgerError::Shortfall(shortfall)), Some(link_id)) = (&written, link_id) {
+        if shortfall.account == link_hold_account(user.app_id) {
+            return Err(link_changed(&mut *db.acquire().await?, link_id).await?);
+        }
+    }
+    let transfer = written.map_err(|e| {
+        e.into_error(|shortfall| {
+            if shortfall.is_user() {
+                above_balance(shortfall.balance)
+            } else {
+                // The app's side: the end user learns nothing of its wallet; the log has
+                // what happened (no ids, no amounts of the user).
+                tracing::warn!("a flow payout was refused: the app's wallet cannot pay its part");
+                payout_unavailable()
+            }
+        })
+    })?;
     // Another request with this key won a race: its transfer is the answer, as a replay.
     if transfer.id != made {
         replayed_in_this_flow(&mut *db.acquire().await?, transfer.id, user).await?;
@@ -404,8 +407,8 @@ struct PayoutOrder<'a> {
     pub party: FeeParty,
     /// Whether the app first funds the user's wallet with the amount.
     pub fund: bool,
-    /// What a payout link set aside for this payout's fee, returned to the app by it (0 for
-    /// any other payout).
+    /// What a payout link set aside for this payout's fee: the fee is paid from it first, and
+    /// the rest goes back to the app (0 for any other payout).
     pub fee_reserve: Cents,
     /// Whether it does not count towards the yearly reporting threshold.
     pub tax_exempt: bool,
@@ -417,11 +420,10 @@ struct PayoutOrder<'a> {
 
 /// The transfer a payout writes:
 ///
-/// 0. a payout link's fee reserve back to the app: `linkhold:<app id>` → app (`balance`), so
-///    the app's part below is paid from what the link set aside for it;
 /// 1. `fund`: app → user, the amount (`balance`);
 /// 2. the fee to the app's fee account (`fee`), from the user (`user` party) or the app
-///    (`platform`);
+///    (`platform`); a payout link's payout pays it from the link's fee reserve first
+///    (`linkhold:<app id>`), and what the reserve leaves goes back to the app (`balance`);
 /// 3. user → the rail (`external:<platform>`, completed) or the user's hold (ACH, pending),
 ///    the amount less a user-paid fee (`payout`).
 fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
@@ -430,14 +432,6 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
         .map_err(|rule| Error::broke("amount", rule))?;
     let user = user_account(order.user_id);
     let mut moves = Vec::new();
-    if order.fee_reserve > 0 {
-        moves.push(Move::new(
-            link_hold_account(order.app_id),
-            app_account(order.app_id),
-            order.fee_reserve,
-            TransactionType::Balance,
-        ));
-    }
     if order.fund {
         moves.push(Move::new(
             app_account(order.app_id),
@@ -450,12 +444,32 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
         FeeParty::User => user.clone(),
         FeeParty::Platform => app_account(order.app_id),
     };
-    if quote.fee > 0 {
+    // Undoing the payout gives each part of the fee back to where it came from: the
+    // reserve's part to the link's hold, where the link keeps it for its next payout.
+    let from_reserve = match quote.payout_fee_party {
+        FeeParty::Platform => quote.fee.min(order.fee_reserve),
+        FeeParty::User => 0,
+    };
+    for (payer, part) in [
+        (link_hold_account(order.app_id), from_reserve),
+        (fee_payer, quote.fee - from_reserve),
+    ] {
+        if part > 0 {
+            moves.push(Move::new(
+                payer,
+                fees_account(order.app_id),
+                part,
+                TransactionType::Fee,
+            ));
+        }
+    }
+    let surplus = order.fee_reserve - from_reserve;
+    if surplus > 0 {
         moves.push(Move::new(
-            fee_payer,
-            fees_account(order.app_id),
-            quote.fee,
-            TransactionType::Fee,
+            link_hold_account(order.app_id),
+            app_account(order.app_id),
+            surplus,
+            TransactionType::Balance,
         ));
     }
     let (rail, rests_at) = if completes_at_once(platform) {

@@ -55,9 +55,10 @@ pub(crate) struct LinkRow {
     request_hash: String,
     expires_at: i64,
     created: i64,
-    /// What it still has set aside for its payout's fee, in cents (migration 0023): the most
-    /// any rail charges for its amount while the platform pays the fee and the link is not
-    /// paid or closed, else 0.
+    /// What it still has set aside for its payout's fee, in cents (migration 0023): when the
+    /// platform pays the fee, the most any rail charges for its amount from its making until
+    /// its payout, a cancel or its expiry; after a payout of it is undone, the part of that
+    /// payout's fee it had paid; else 0.
     pub fee_reserve: Cents,
 }
 
@@ -390,13 +391,18 @@ pub(crate) async fn mark_paid(
 }
 
 /// The link paid by payout `payout_transfer_id`, claimed again now that the payout gave its
-/// money back to the claimant (failed, canceled or reversed): its id, if there is one.
+/// money back to the claimant (failed, canceled or reversed): its id, if there is one. Its fee
+/// reserve is again what the undo gave back to its hold: the part of the fee the payout paid
+/// from it.
 pub(crate) async fn unpay(
     conn: &mut AnyConnection,
     payout_transfer_id: Uuid,
 ) -> Result<Option<Uuid>, Error> {
     let id: Option<String> = sqlx::query_scalar(
-        "UPDATE payout_links SET status = 'claimed', payout_transfer_id = NULL \
+        "UPDATE payout_links SET status = 'claimed', payout_transfer_id = NULL, \
+         fee_reserve = COALESCE((SELECT SUM(t.amount) FROM transactions t \
+         WHERE t.transfer_id = $1 AND t.kind = 'fee' \
+         AND t.source = 'linkhold:' || payout_links.app_id), 0) \
          WHERE payout_transfer_id = $1 AND status = 'paid' RETURNING id",
     )
     .bind(payout_transfer_id.to_string())

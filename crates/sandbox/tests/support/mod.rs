@@ -700,8 +700,8 @@ pub async fn assert_ledger_invariants(db: &Db) {
         off.is_empty(),
         "holds that are not their payouts on the way (id, balance, pending payouts): {off:?}"
     );
-    // And an app's link hold holds exactly its links no one has claimed yet, and the fee
-    // reserves of its links not yet paid or closed (migration 0023).
+    // And an app's link hold holds exactly its links no one has claimed yet, and its links'
+    // fee reserves (migration 0023).
     let link_holds: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT a.id, a.balance, CAST(COALESCE((SELECT SUM(CASE WHEN l.status IN \
          ('created', 'delivered') THEN l.amount ELSE 0 END + l.fee_reserve) FROM payout_links l \
@@ -718,6 +718,25 @@ pub async fn assert_ledger_invariants(db: &Db) {
     assert!(
         off.is_empty(),
         "link holds that are not their unclaimed links and fee reserves (id, balance, due): {off:?}"
+    );
+    // A link paid or closed keeps no fee reserve; one that has a reserve keeps at most the
+    // most a rail charges for its amount (2% up to $20.00, or 25¢).
+    let reserves: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT id, status, amount, fee_reserve FROM payout_links WHERE fee_reserve > 0",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let off: Vec<_> = reserves
+        .iter()
+        .filter(|(_, status, amount, reserve)| {
+            !matches!(status.as_str(), "created" | "delivered" | "claimed")
+                || *reserve > ((amount * 2 + 99) / 100).clamp(25, 2_000)
+        })
+        .collect();
+    assert!(
+        off.is_empty(),
+        "fee reserves of links paid or closed, or above any rail's fee: {off:?}"
     );
 }
 
