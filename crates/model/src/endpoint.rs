@@ -550,7 +550,8 @@ endpoints! {
     /// A payout link of the calling app.
     GetPayoutLink("get_payout_link"): Get "/api/v2/payout-links/{id}" by App,
         params Uuid, Empty => PayoutLink;
-    /// Cancels a link nobody has claimed; its money returns to the app's wallet.
+    /// Cancels a link nobody has claimed (its money returns to the app's wallet), or a claimed
+    /// one not yet paid out (the amount stays the claimant's; a fee reserve returns).
     CancelPayoutLink("cancel_payout_link"): Post "/api/v2/payout-links/{id}/cancel" by App,
         params Uuid, Empty => PayoutLink;
     /// Sandbox only: the text messages and emails the sandbox would have sent, newest first.

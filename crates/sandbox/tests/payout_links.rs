@@ -580,6 +580,13 @@ async fn a_platform_paid_links_fee_is_set_aside_and_its_payout_never_waits_on_th
     assert_eq!(get_link(&app, &id_of(&link)).await["status"], "paid");
     assert_eq!(app_balance(&app).await, 0);
     assert_ledger_invariants(&app.db).await;
+    // A paid link stays paid.
+    app.post_empty(
+        &format!("/api/v2/payout-links/{}/cancel", id_of(&link)),
+        Auth::App,
+    )
+    .await
+    .assert_error(409, "conflict");
 
     // A link whose payee pays the fee sets nothing aside for it.
     let before = app_balance(&app).await;
@@ -592,6 +599,61 @@ async fn a_platform_paid_links_fee_is_set_aside_and_its_payout_never_waits_on_th
         .await);
     ok(create(&app, json!({"amount": 100, "payout_fee_party": "user"})).await);
     assert_eq!(app_balance(&app).await, before);
+    assert_ledger_invariants(&app.db).await;
+}
+
+/// A claimed link whose payout has not come can be canceled: the amount is the claimant's
+/// already and stays theirs (the link's flow then pays out like any payout step), and the fee
+/// reserve comes back to the app, where before it would have stayed set aside for good.
+#[tokio::test]
+async fn a_claimed_link_canceled_returns_its_fee_reserve_and_leaves_the_claimant_their_money() {
+    let app = TestApp::new().await;
+    let bob_id = id_of(&app.create_user().await);
+    let before = app_balance(&app).await;
+    let link = ok(create(&app, json!({"amount": 2_500})).await);
+    let id = id_of(&link);
+    let token = app.sign_in_as_bob(&link["flow_id"]).await;
+    assert_eq!(get_link(&app, &id).await["status"], "claimed");
+    assert_eq!(app_balance(&app).await, before - 2_550);
+
+    let canceled = ok(app
+        .post_empty(&format!("/api/v2/payout-links/{id}/cancel"), Auth::App)
+        .await);
+    assert_eq!(canceled["status"], "canceled");
+    assert_eq!(canceled["claimed_user_id"], bob_id.as_str());
+    assert_eq!(
+        app_balance(&app).await,
+        before - 2_500,
+        "the reserve is back"
+    );
+    assert_eq!(
+        user_balance(&app, &bob_id).await,
+        2_500,
+        "the amount stays Bob's"
+    );
+    assert_ledger_invariants(&app.db).await;
+    app.post_empty(&format!("/api/v2/payout-links/{id}/cancel"), Auth::App)
+        .await
+        .assert_error(409, "conflict");
+
+    // Bob's payout step no longer offers the link: he pays out from his balance.
+    let wallet = ok(app.get("/api/flow/wallet", Auth::Bearer(&token)).await);
+    assert_eq!(wallet["payout_link"], Value::Null);
+    assert_eq!(wallet["withdrawable_amount"], 2_500);
+    let method = add_bobs_ach(&app, &token).await;
+    let paid = ok(app
+        .post(
+            "/api/flow/payouts",
+            Auth::Bearer(&token),
+            json!({"amount": 1_000, "payout_method_id": method["id"], "idempotency_key": "k"}),
+        )
+        .await);
+    assert_eq!(paid["amount"], 1_000);
+    assert_eq!(get_link(&app, &id).await["status"], "canceled");
+    assert_eq!(
+        link_events(&app, &id).await,
+        ["delivered", "claimed", "canceled"]
+    );
     assert_ledger_invariants(&app.db).await;
 }
 

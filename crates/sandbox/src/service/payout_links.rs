@@ -425,15 +425,21 @@ pub(crate) async fn cancel_link(
     id: Uuid,
 ) -> Result<PayoutLink, Error> {
     let link = get_link(state, app_id, id).await?;
-    if !link.status.is_open() {
-        return Err(Error::Conflict(format!(
-            "a payout link that is {} cannot be canceled",
-            link.status.as_str()
-        )));
-    }
-    match close_and_return(state, id, PayoutLinkStatus::Canceled).await? {
+    let closed = match link.status {
+        status if status.is_open() => {
+            close_and_return(state, id, PayoutLinkStatus::Canceled).await?
+        }
+        PayoutLinkStatus::Claimed => cancel_claimed(state, id).await?,
+        status => {
+            return Err(Error::Conflict(format!(
+                "a payout link that is {} cannot be canceled",
+                status.as_str()
+            )))
+        }
+    };
+    match closed {
         Some(link) => Ok(link),
-        // Claimed (or expired) since the read above.
+        // Claimed, paid or expired since the read above.
         None => {
             let link = get_link(state, app_id, id).await?;
             Err(Error::Conflict(format!(
@@ -442,6 +448,33 @@ pub(crate) async fn cancel_link(
             )))
         }
     }
+}
+
+/// Cancels claimed link `id` whose payout has not been made: the amount stays with the
+/// claimant, whose wallet it reached at the claim (their flow then pays out like any payout
+/// step, from their balance), and the fee reserve returns to the app; `None` when the link is
+/// no longer claimed with that reserve. The reserve's accounts are locked before the link's
+/// row, as a payout of the link takes them (PostgreSQL: the two cannot deadlock).
+async fn cancel_claimed(state: &AppState, id: Uuid) -> Result<Option<PayoutLink>, Error> {
+    let now = state.clock.now();
+    let mut tx = begin_ledger_write(&state.db).await?;
+    let Some(row) = payout_links::find_any(&mut tx, id).await? else {
+        return Ok(None);
+    };
+    let app_id = row.app_id()?;
+    if let Some(reserve) = reserve_draft(app_id, id, row.fee_reserve, Direction::Back) {
+        write_transfer_in(&mut tx, &reserve, now)
+            .await
+            .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
+    }
+    if !payout_links::cancel_claimed(&mut tx, id, row.fee_reserve).await? {
+        return Ok(None);
+    }
+    let link = announce(&mut tx, state, id).await?;
+    tx.commit().await?;
+    wake();
+    tracing::info!(%app_id, payout_link_id = %id, "claimed payout link canceled");
+    Ok(Some(link))
 }
 
 /// Expires up to a page ([`payout_links::DUE_PAGE`]) of the open links past their expiry (of
@@ -645,7 +678,7 @@ pub(crate) async fn claimed_link(
     let mut conn = db.acquire().await?;
     Ok(payout_links::of_flow(&mut conn, flow_id)
         .await?
-        .filter(|row| row.claimed_by(user_id)))
+        .filter(|row| row.pays(user_id)))
 }
 
 /// What the payout step shows of link `row`, the link the signed-in user claimed: the amount,

@@ -139,7 +139,7 @@ pub(crate) async fn flow_wallet(db: &Db, user: &FlowUser) -> Result<FlowWallet, 
     drop(conn);
     let wallet = wallet.wallet(&read)?;
     let payout_link = match LinkRow::found_in(read.get(link)?)? {
-        Some(row) if row.claimed_by(user.user_id) => Some(link_offer(db, &row).await?),
+        Some(row) if row.pays(user.user_id) => Some(link_offer(db, &row).await?),
         _ => None,
     };
     Ok(FlowWallet {
@@ -204,7 +204,7 @@ pub(crate) async fn flow_payout(
     }
     drop(conn);
     // A payout link's flow pays exactly the link's amount (issue 11), whatever the minimum.
-    let link = LinkRow::found_in(read.get(link)?)?.filter(|link| link.claimed_by(user.user_id));
+    let link = LinkRow::found_in(read.get(link)?)?.filter(|link| link.pays(user.user_id));
     match &link {
         Some(link) if new.amount > link.amount => {
             return Err(Error::broke(

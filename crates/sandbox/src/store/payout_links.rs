@@ -74,6 +74,12 @@ impl LinkRow {
         matches!(self.claimed_user_id(), Ok(Some(u)) if u == user_id)
     }
 
+    /// Whether its flow pays user `user_id` the link's amount: they claimed it, and it was not
+    /// canceled since (a canceled claim's flow pays out like any payout step).
+    pub(crate) fn pays(&self, user_id: Uuid) -> bool {
+        self.claimed_by(user_id) && !matches!(self.status(), Ok(PayoutLinkStatus::Canceled))
+    }
+
     /// The link's id.
     pub(crate) fn id(&self) -> Result<Uuid, Error> {
         parse_stored_id(&self.id)
@@ -383,6 +389,24 @@ pub(crate) async fn mark_paid(
          WHERE id = $2 AND status = 'claimed' AND fee_reserve = $3",
     )
     .bind(payout_transfer_id.to_string())
+    .bind(id.to_string())
+    .bind(fee_reserve)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Cancels claimed link `id` while its fee reserve is `fee_reserve` (its caller returns the
+/// reserve); whether it took (`false`: paid since, or its reserve changed).
+pub(crate) async fn cancel_claimed(
+    conn: &mut AnyConnection,
+    id: Uuid,
+    fee_reserve: Cents,
+) -> Result<bool, Error> {
+    let updated = sqlx::query(
+        "UPDATE payout_links SET status = 'canceled', fee_reserve = 0 \
+         WHERE id = $1 AND status = 'claimed' AND fee_reserve = $2",
+    )
     .bind(id.to_string())
     .bind(fee_reserve)
     .execute(conn)
