@@ -22,7 +22,8 @@ pub struct Config {
     /// besides the app's own list (and the loopback origins while the public URL is loopback:
     /// [`Config::loopback_may_embed`]).
     pub extra_allowed_origins: Vec<String>,
-    /// Requests per minute per client IP and per app on the endpoints anyone can call.
+    /// Requests per minute per client IP, per flow and per app on the endpoints anyone can
+    /// call.
     pub rate_limits: RateLimits,
     /// How webhooks are delivered (issue 10): retry schedule, timeout, private targets.
     pub webhooks: WebhookSettings,
@@ -32,21 +33,33 @@ pub struct Config {
     pub secrets_key: SecretsKey,
 }
 
-/// One rate limit: at most this many requests per minute, per client IP and per app (each its
-/// own budget, refilled evenly over the minute, the whole minute's worth usable at once).
+/// One rate limit: at most this many requests per minute, per client IP, per flow and per app
+/// (each its own budget, refilled evenly over the minute, the whole minute's worth usable at once).
 /// `0` turns that limit off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limit {
     /// Requests per minute from one client IP (all apps together).
     pub per_ip: u32,
+    /// Requests per minute for one flow (all clients together): what one flow link, leaked or
+    /// the holder's own, can take of its app's budget, however many addresses send it.
+    pub per_flow: u32,
     /// Requests per minute for one app (all clients together).
     pub per_app: u32,
 }
 
 impl Limit {
-    /// `per_ip` and `per_app` requests per minute.
+    /// `per_ip` and `per_app` requests per minute, no limit per flow.
     pub const fn new(per_ip: u32, per_app: u32) -> Self {
-        Self { per_ip, per_app }
+        Self {
+            per_ip,
+            per_flow: 0,
+            per_app,
+        }
+    }
+
+    /// This limit with `per_flow` requests per minute for one flow.
+    pub const fn per_flow(self, per_flow: u32) -> Self {
+        Self { per_flow, ..self }
     }
 }
 
@@ -58,20 +71,21 @@ impl Limit {
 /// at once, while keeping one client from minting sessions or sending codes in bulk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimits {
-    /// `POST /api/flow/sessions` (default 60 per IP, 1,200 per app a minute).
+    /// `POST /api/flow/sessions` (default 60 per IP, 60 per flow, 1,200 per app a minute).
     pub sessions: Limit,
-    /// `POST /api/flow/auth/code` (default 10 per IP, 300 per app a minute).
+    /// `POST /api/flow/auth/code` (default 10 per IP, 10 per flow, 300 per app a minute).
     pub codes: Limit,
-    /// `POST /api/flow/auth/verify` (default 30 per IP, 600 per app a minute).
+    /// `POST /api/flow/auth/verify` (default 30 per IP, 30 per flow, 600 per app a minute).
     pub verifies: Limit,
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
         Self {
-            sessions: Limit::new(60, 1_200),
-            codes: Limit::new(10, 300),
-            verifies: Limit::new(30, 600),
+            // One flow is one person: its budget is one client's.
+            sessions: Limit::new(60, 1_200).per_flow(60),
+            codes: Limit::new(10, 300).per_flow(10),
+            verifies: Limit::new(30, 600).per_flow(30),
         }
     }
 }

@@ -79,6 +79,10 @@ struct Cli {
     #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_SESSIONS_PER_IP", value_name = "N",
           default_value_t = RateLimits::default().sessions.per_ip)]
     limit_sessions_per_ip: u32,
+    /// Session mints per minute for one flow (all clients); 0: no limit.
+    #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_SESSIONS_PER_FLOW", value_name = "N",
+          default_value_t = RateLimits::default().sessions.per_flow)]
+    limit_sessions_per_flow: u32,
     /// Session mints per minute for one app; 0: no limit.
     #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_SESSIONS_PER_APP", value_name = "N",
           default_value_t = RateLimits::default().sessions.per_app)]
@@ -87,6 +91,10 @@ struct Cli {
     #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_CODES_PER_IP", value_name = "N",
           default_value_t = RateLimits::default().codes.per_ip)]
     limit_codes_per_ip: u32,
+    /// Sign-in codes sent per minute for one flow (all clients); 0: no limit.
+    #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_CODES_PER_FLOW", value_name = "N",
+          default_value_t = RateLimits::default().codes.per_flow)]
+    limit_codes_per_flow: u32,
     /// Sign-in codes sent per minute for one app; 0: no limit.
     #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_CODES_PER_APP", value_name = "N",
           default_value_t = RateLimits::default().codes.per_app)]
@@ -95,6 +103,10 @@ struct Cli {
     #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_VERIFIES_PER_IP", value_name = "N",
           default_value_t = RateLimits::default().verifies.per_ip)]
     limit_verifies_per_ip: u32,
+    /// Code checks per minute for one flow (all clients); 0: no limit.
+    #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_VERIFIES_PER_FLOW", value_name = "N",
+          default_value_t = RateLimits::default().verifies.per_flow)]
+    limit_verifies_per_flow: u32,
     /// Code checks per minute for one app; 0: no limit.
     #[arg(long, env = "PAYOUT_SANDBOX_LIMIT_VERIFIES_PER_APP", value_name = "N",
           default_value_t = RateLimits::default().verifies.per_app)]
@@ -160,9 +172,12 @@ impl Cli {
     /// The rate limits the flags set.
     fn rate_limits(&self) -> RateLimits {
         RateLimits {
-            sessions: Limit::new(self.limit_sessions_per_ip, self.limit_sessions_per_app),
-            codes: Limit::new(self.limit_codes_per_ip, self.limit_codes_per_app),
-            verifies: Limit::new(self.limit_verifies_per_ip, self.limit_verifies_per_app),
+            sessions: Limit::new(self.limit_sessions_per_ip, self.limit_sessions_per_app)
+                .per_flow(self.limit_sessions_per_flow),
+            codes: Limit::new(self.limit_codes_per_ip, self.limit_codes_per_app)
+                .per_flow(self.limit_codes_per_flow),
+            verifies: Limit::new(self.limit_verifies_per_ip, self.limit_verifies_per_app)
+                .per_flow(self.limit_verifies_per_flow),
         }
     }
 }

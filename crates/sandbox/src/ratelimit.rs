@@ -1,11 +1,16 @@
-//! Rate limits per client IP and per app on the flow-facing endpoints anyone may call (issue 8,
-//! "Abuse limits"): minting sessions (`POST /api/flow/sessions`), sending sign-in codes
+//! Rate limits per client IP, per flow and per app on the flow-facing endpoints anyone may call
+//! (issue 8, "Abuse limits"): minting sessions (`POST /api/flow/sessions`), sending sign-in codes
 //! (`POST /api/flow/auth/code`) and verifying them (`POST /api/flow/auth/verify`). Sessions are
 //! free to mint, so without these one client could mint without end, send codes in bulk or
 //! spread code guesses over many sessions.
 //!
 //! The limits ([`crate::config::RateLimits`]) are counted with the kept `governor` crate (GCRA,
-//! keyed, in memory): each client IP and each app has its own budget per action. Over budget,
+//! keyed, in memory): each client IP, each flow and each app has its own budget per action.
+//! The client's is taken first, before any other work; the flow's and then the app's only once
+//! the request passed the checks that cost nothing to fail (a well-formed phone, a flow open
+//! for sign-in), so a flood of requests refused anyway does not spend the budget the app's
+//! real users share, and one flow link, whoever holds it and from however many addresses, can
+//! take at most its own budget's worth of the app's. Over budget,
 //! the answer is 429 `too_many_requests` with `Retry-After` and the error envelope. The client
 //! IP is the peer address of the connection ([`ClientIp`]: `axum::serve` with
 //! `into_make_service_with_connect_info::<SocketAddr>()`); IPv6 clients are counted per /64,
@@ -79,9 +84,10 @@ pub(crate) enum Action {
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 
-/// The limiters of one action: per client IP and per app (`None`: that limit is off).
+/// The limiters of one action: per client IP, per flow and per app (`None`: that limit is off).
 struct Pair {
     per_ip: Option<Keyed<IpAddr>>,
+    per_flow: Option<Keyed<Uuid>>,
     per_app: Option<Keyed<Uuid>>,
 }
 
@@ -89,6 +95,7 @@ impl Pair {
     fn new(limit: Limit) -> Self {
         Self {
             per_ip: keyed(limit.per_ip),
+            per_flow: keyed(limit.per_flow),
             per_app: keyed(limit.per_app),
         }
     }
@@ -129,30 +136,29 @@ impl Limiters {
         }
     }
 
-    /// Takes one request of `action` from the budgets of `ip` and (when known) of `app`; 429
-    /// when either is spent.
-    pub(crate) fn check(
-        &self,
-        action: Action,
-        ip: ClientIp,
-        app: Option<Uuid>,
-    ) -> Result<(), Error> {
-        let pair = self.pair(action);
-        if let Some(limiter) = &pair.per_ip {
-            take(limiter, &ip.0)?;
+    /// Takes one request of `action` from client `ip`'s budget; 429 when it is spent. The
+    /// handlers check this first, before any other work.
+    pub(crate) fn check_client(&self, action: Action, ip: ClientIp) -> Result<(), Error> {
+        match &self.pair(action).per_ip {
+            Some(limiter) => take(limiter, &ip.0),
+            None => Ok(()),
         }
-        if let (Some(limiter), Some(app)) = (&pair.per_app, app) {
+    }
+
+    /// Takes one request of `action` from flow `flow`'s budget, then from its app `app`'s; 429
+    /// when either is spent. The handlers check this once the request has passed the checks
+    /// that cost nothing to fail (a well-formed phone, a flow open for sign-in), so requests
+    /// refused anyway spend only their client's budget, and one flow (one link, whoever holds
+    /// it, from however many addresses) can take only its own budget's worth of the app's.
+    pub(crate) fn check_flow(&self, action: Action, flow: Uuid, app: Uuid) -> Result<(), Error> {
+        let pair = self.pair(action);
+        if let Some(limiter) = &pair.per_flow {
+            take(limiter, &flow)?;
+        }
+        if let Some(limiter) = &pair.per_app {
             take(limiter, &app)?;
         }
         Ok(())
-    }
-
-    /// Takes one request of `action` from app `app`'s budget only.
-    fn check_app(&self, action: Action, app: Uuid) -> Result<(), Error> {
-        match &self.pair(action).per_app {
-            Some(limiter) => take(limiter, &app),
-            None => Ok(()),
-        }
     }
 
     /// Forgets the clients and apps whose budgets are full again, so memory stays bounded
@@ -163,7 +169,7 @@ impl Limiters {
                 limiter.retain_recent();
                 limiter.shrink_to_fit();
             }
-            if let Some(limiter) = &pair.per_app {
+            for limiter in [&pair.per_flow, &pair.per_app].into_iter().flatten() {
                 limiter.retain_recent();
                 limiter.shrink_to_fit();
             }
@@ -181,17 +187,17 @@ fn take<K: Clone + Eq + Hash>(limiter: &Keyed<K>, key: &K) -> Result<(), Error> 
     })
 }
 
-/// The limits of `POST /api/flow/sessions` for flow `flow_id`: the client's, then the app's
-/// that owns the flow (none when there is no such flow: the handler answers 404).
+/// The limits of `POST /api/flow/sessions` for flow `flow_id`: the client's, then the flow's
+/// and the app's that owns it (none when there is no such flow: the handler answers 404).
 pub(crate) async fn check_mint(
     limiters: &Limiters,
     db: &Db,
     ip: ClientIp,
     flow_id: Uuid,
 ) -> Result<(), Error> {
-    limiters.check(Action::MintSession, ip, None)?;
+    limiters.check_client(Action::MintSession, ip)?;
     match crate::store::flows::app_of(db, flow_id).await? {
-        Some(app) => limiters.check_app(Action::MintSession, app),
+        Some(app) => limiters.check_flow(Action::MintSession, flow_id, app),
         None => Ok(()),
     }
 }
@@ -224,18 +230,19 @@ mod tests {
         let limiters = Limiters::new(&limits);
         let ip = ClientIp::of("192.0.2.1".parse().unwrap());
         let other = ClientIp::of("192.0.2.2".parse().unwrap());
-        limiters.check(Action::SendCode, ip, None).unwrap();
-        limiters.check(Action::SendCode, ip, None).unwrap();
-        let e = limiters.check(Action::SendCode, ip, None).unwrap_err();
+        limiters.check_client(Action::SendCode, ip).unwrap();
+        limiters.check_client(Action::SendCode, ip).unwrap();
+        let e = limiters.check_client(Action::SendCode, ip).unwrap_err();
         assert!(
             matches!(e, Error::Refused(Reason::RateLimited { retry_after }) if (1..=30).contains(&retry_after)),
             "{e:?}"
         );
-        limiters.check(Action::SendCode, other, None).unwrap();
+        limiters.check_client(Action::SendCode, other).unwrap();
         // Limits that are off never refuse.
         for _ in 0..100 {
+            limiters.check_client(Action::VerifyCode, ip).unwrap();
             limiters
-                .check(Action::VerifyCode, ip, Some(Uuid::nil()))
+                .check_flow(Action::VerifyCode, Uuid::nil(), Uuid::nil())
                 .unwrap();
         }
     }

@@ -42,14 +42,15 @@ async fn send_code(
     session: FlowSession,
     ApiJson(new): ApiJson<NewCode>,
 ) -> Result<Json<CodeSent>, Error> {
-    state
-        .limiters
-        .check(Action::SendCode, ip, Some(session.app_id))?;
+    state.limiters.check_client(Action::SendCode, ip)?;
     if session.authenticated {
         return Err(already_signed_in());
     }
     open_for_sign_in(&state.db, session.flow_id).await?;
     let phone = sign_in::phone_to_text(&state.db, session.flow_id, &new, state.clock.now()).await?;
+    state
+        .limiters
+        .check_flow(Action::SendCode, session.flow_id, session.app_id)?;
     Ok(Json(
         sign_in::send_code(&state, ip, &session, &phone).await?,
     ))
@@ -70,14 +71,15 @@ async fn verify_code(
     session: FlowSession,
     ApiJson(check): ApiJson<CodeCheck>,
 ) -> Result<Response, Error> {
-    state
-        .limiters
-        .check(Action::VerifyCode, ip, Some(session.app_id))?;
+    state.limiters.check_client(Action::VerifyCode, ip)?;
     if session.authenticated {
         return Err(already_signed_in());
     }
     let code: String = check.code.chars().filter(|c| !c.is_whitespace()).collect();
     let flow = open_for_sign_in(&state.db, session.flow_id).await?;
+    state
+        .limiters
+        .check_flow(Action::VerifyCode, session.flow_id, session.app_id)?;
     match sign_in::verify_code(&state, &session, &flow, &code).await? {
         Verified::SignedIn => signed_in_response(&state, &session).await,
         Verified::ProfileRequired => Ok(Json(SignIn::ProfileRequired).into_response()),

@@ -310,6 +310,83 @@ mod rate_limits {
         assert_limited(&post_from(&app, "192.0.2.4", "/api/flow/sessions", None, mint).await);
     }
 
+    /// Review: one flow link (a leaked one, or the holder's own), sent from enough addresses,
+    /// spent its app's whole budget and locked every other user of the app out of sign-in.
+    /// A flow now has its own budget, taken before the app's.
+    #[tokio::test]
+    async fn one_flow_takes_only_its_own_share_of_the_apps_budget() {
+        let app = limited(RateLimits {
+            sessions: Limit::new(0, 3).per_flow(2),
+            ..RateLimits::off()
+        })
+        .await;
+        let leaked = app.create_flow(json!({"steps": [redirect()]})).await;
+        let mint = |flow: &Value| json!({"flow_id": flow["id"]});
+        for ip in ["192.0.2.1", "192.0.2.2"] {
+            let res = post_from(&app, ip, "/api/flow/sessions", None, mint(&leaked)).await;
+            assert_eq!(res.status, 200, "{}", res.text());
+        }
+        for ip in ["192.0.2.3", "192.0.2.4", "192.0.2.5"] {
+            assert_limited(&post_from(&app, ip, "/api/flow/sessions", None, mint(&leaked)).await);
+        }
+        // Another user's flow still has the app's budget left...
+        let other = app.create_flow(json!({"steps": [redirect()]})).await;
+        let res = post_from(&app, "192.0.2.6", "/api/flow/sessions", None, mint(&other)).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        // ...which the app's limit still bounds.
+        let third = app.create_flow(json!({"steps": [redirect()]})).await;
+        assert_limited(
+            &post_from(&app, "192.0.2.7", "/api/flow/sessions", None, mint(&third)).await,
+        );
+    }
+
+    /// Review: requests refused anyway (a malformed phone) spent the app's budget as they came,
+    /// before any check: a flood of them locked the app's real users out. Now they spend only
+    /// their client's.
+    #[tokio::test]
+    async fn requests_refused_anyway_do_not_spend_the_apps_budget() {
+        let app = limited(RateLimits {
+            codes: Limit::new(0, 1),
+            ..RateLimits::off()
+        })
+        .await;
+        let flow = app.create_flow(json!({"steps": [redirect()]})).await;
+        let token = session_of(&app, &flow).await;
+        let code = "/api/flow/auth/code";
+        for ip in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+            post_from(
+                &app,
+                ip,
+                code,
+                Some(&token),
+                json!({"country_code": "1", "phone_number": "12"}),
+            )
+            .await
+            .assert_invalid_field("phone_number");
+        }
+        let res = post_from(
+            &app,
+            "192.0.2.4",
+            code,
+            Some(&token),
+            json!({"country_code": "1", "phone_number": "4155550101"}),
+        )
+        .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        // The one code spent the app's budget.
+        let token = session_of(&app, &flow).await;
+        assert_limited(
+            &post_from(
+                &app,
+                "192.0.2.5",
+                code,
+                Some(&token),
+                json!({"country_code": "1", "phone_number": "4155550102"}),
+            )
+            .await,
+        );
+    }
+
     #[tokio::test]
     async fn sending_codes_is_limited_per_client_ip_and_per_app() {
         let app = limited(RateLimits {
