@@ -84,11 +84,12 @@ pub enum TransferStatus {
     Pending,
     /// Done.
     Completed,
-    /// Could not be processed; the money went back where it came from.
+    /// Could not be processed; the payout's money went back to the user's wallet (a `fund`
+    /// stays there) and its fee to whoever paid it.
     Failed,
-    /// Undone after completion; the money went back where it came from.
+    /// Undone after completion; the money went back as for `failed`.
     Reversed,
-    /// Stopped before completion; the money went back where it came from.
+    /// Stopped before completion; the money went back as for `failed`.
     Canceled,
 }
 
