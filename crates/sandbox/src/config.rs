@@ -71,21 +71,22 @@ impl Limit {
 /// at once, while keeping one client from minting sessions or sending codes in bulk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimits {
-    /// `POST /api/flow/sessions` (default 60 per IP, 60 per flow, 1,200 per app a minute).
+    /// `POST /api/flow/sessions` (default 60 per IP, 180 per flow, 1,200 per app a minute).
     pub sessions: Limit,
-    /// `POST /api/flow/auth/code` (default 10 per IP, 10 per flow, 300 per app a minute).
+    /// `POST /api/flow/auth/code` (default 10 per IP, 30 per flow, 300 per app a minute).
     pub codes: Limit,
-    /// `POST /api/flow/auth/verify` (default 30 per IP, 30 per flow, 600 per app a minute).
+    /// `POST /api/flow/auth/verify` (default 30 per IP, 90 per flow, 600 per app a minute).
     pub verifies: Limit,
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
         Self {
-            // One flow is one person: its budget is one client's.
-            sessions: Limit::new(60, 1_200).per_flow(60),
-            codes: Limit::new(10, 300).per_flow(10),
-            verifies: Limit::new(30, 600).per_flow(30),
+            // One flow is one person, on a device or two: its budget is three clients', so one
+            // client alone cannot spend it and lock the person out.
+            sessions: Limit::new(60, 1_200).per_flow(180),
+            codes: Limit::new(10, 300).per_flow(30),
+            verifies: Limit::new(30, 600).per_flow(90),
         }
     }
 }

@@ -6,11 +6,14 @@
 //!
 //! The limits ([`crate::config::RateLimits`]) are counted with the kept `governor` crate (GCRA,
 //! keyed, in memory): each client IP, each flow and each app has its own budget per action.
-//! The client's is taken first, before any other work; the flow's and then the app's only once
-//! the request passed the checks that cost nothing to fail (a well-formed phone, a flow open
-//! for sign-in), so a flood of requests refused anyway does not spend the budget the app's
-//! real users share, and one flow link, whoever holds it and from however many addresses, can
-//! take at most its own budget's worth of the app's. Over budget,
+//! The client's is taken first, before any other work; the flow's and then the app's only when
+//! the request is about to do the work they bound: a new session (not the resume of a live
+//! one), a code about to be sent (a well-formed phone, a flow open for sign-in, past the resend
+//! cooldown), a code actually tried (one was asked for, the session need not wait, it has not
+//! expired). A flood of requests refused anyway does not spend the budget the app's real users
+//! share, and one flow link, whoever holds it and from however many addresses, can take at
+//! most its own budget's worth of the app's. A flow's budget is three clients' (the defaults),
+//! so one client alone cannot spend it and lock the flow's person out. Over budget,
 //! the answer is 429 `too_many_requests` with `Retry-After` and the error envelope. The client
 //! IP is the peer address of the connection ([`ClientIp`]: `axum::serve` with
 //! `into_make_service_with_connect_info::<SocketAddr>()`); IPv6 clients are counted per /64,
@@ -20,7 +23,6 @@
 //! forge.
 
 use crate::config::{Limit, RateLimits};
-use crate::db::Db;
 use crate::error::Error;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -146,10 +148,7 @@ impl Limiters {
     }
 
     /// Takes one request of `action` from flow `flow`'s budget, then from its app `app`'s; 429
-    /// when either is spent. The handlers check this once the request has passed the checks
-    /// that cost nothing to fail (a well-formed phone, a flow open for sign-in), so requests
-    /// refused anyway spend only their client's budget, and one flow (one link, whoever holds
-    /// it, from however many addresses) can take only its own budget's worth of the app's.
+    /// when either is spent. Checked when the request is about to do the work (module docs).
     pub(crate) fn check_flow(&self, action: Action, flow: Uuid, app: Uuid) -> Result<(), Error> {
         let pair = self.pair(action);
         if let Some(limiter) = &pair.per_flow {
@@ -185,21 +184,6 @@ fn take<K: Clone + Eq + Hash>(limiter: &Keyed<K>, key: &K) -> Result<(), Error> 
             .max(1);
         Error::Refused(Reason::RateLimited { retry_after })
     })
-}
-
-/// The limits of `POST /api/flow/sessions` for flow `flow_id`: the client's, then the flow's
-/// and the app's that owns it (none when there is no such flow: the handler answers 404).
-pub(crate) async fn check_mint(
-    limiters: &Limiters,
-    db: &Db,
-    ip: ClientIp,
-    flow_id: Uuid,
-) -> Result<(), Error> {
-    limiters.check_client(Action::MintSession, ip)?;
-    match crate::store::flows::app_of(db, flow_id).await? {
-        Some(app) => limiters.check_flow(Action::MintSession, flow_id, app),
-        None => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -48,9 +48,6 @@ async fn send_code(
     }
     open_for_sign_in(&state.db, session.flow_id).await?;
     let phone = sign_in::phone_to_text(&state.db, session.flow_id, &new, state.clock.now()).await?;
-    state
-        .limiters
-        .check_flow(Action::SendCode, session.flow_id, session.app_id)?;
     Ok(Json(
         sign_in::send_code(&state, ip, &session, &phone).await?,
     ))
@@ -77,9 +74,6 @@ async fn verify_code(
     }
     let code: String = check.code.chars().filter(|c| !c.is_whitespace()).collect();
     let flow = open_for_sign_in(&state.db, session.flow_id).await?;
-    state
-        .limiters
-        .check_flow(Action::VerifyCode, session.flow_id, session.app_id)?;
     match sign_in::verify_code(&state, &session, &flow, &code).await? {
         Verified::SignedIn => signed_in_response(&state, &session).await,
         Verified::ProfileRequired => Ok(Json(SignIn::ProfileRequired).into_response()),

@@ -47,9 +47,10 @@
 //! a minted session: the endpoint takes JSON only and answers no CORS preflight.
 
 use crate::auth::FlowSession;
+use crate::db::parse_stored_id;
 use crate::error::Error;
 use crate::extract::{ApiJson, PathParam};
-use crate::ratelimit::{check_mint, ClientIp};
+use crate::ratelimit::{Action, ClientIp};
 use crate::resume_cookie::{clear_resume_cookie, cookie_value, resume_cookie, resume_cookie_name};
 use crate::routes::Mount;
 use crate::service::sessions::{checked_host_origin, mint, resume, Resumed};
@@ -97,7 +98,7 @@ async fn create_session(
     headers: HeaderMap,
     ApiJson(new): ApiJson<NewSession>,
 ) -> Result<Response, Error> {
-    check_mint(&state.limiters, &state.db, ip, new.flow_id).await?;
+    state.limiters.check_client(Action::MintSession, ip)?;
     let flow = FlowRow::find(&state.db, new.flow_id)
         .await?
         .ok_or_else(flow_not_found)?;
@@ -123,6 +124,12 @@ async fn create_session(
         }
     }
 
+    // A new session (not the resume of a live one) takes from the flow's and the app's budgets.
+    state.limiters.check_flow(
+        Action::MintSession,
+        flow_state.id,
+        parse_stored_id(&flow.app_id)?,
+    )?;
     let (session, ends_at) = mint(&state.db, &flow, flow_state, host_origin, now).await?;
     let cookie = if session.authenticated {
         Some(resume_cookie(

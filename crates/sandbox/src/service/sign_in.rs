@@ -40,7 +40,7 @@ use crate::db::{begin_write, Db};
 use crate::error::{whole_seconds, Error};
 use crate::otp::{code_matches, hash_code, new_salt};
 use crate::phone::ParsedPhone;
-use crate::ratelimit::ClientIp;
+use crate::ratelimit::{Action, ClientIp};
 use crate::service::payout_links::{check_sign_in, claim_in, payee_phone, SignInRefusal};
 use crate::state::AppState;
 use crate::store::flows::{claim_for_user, flow_state};
@@ -152,6 +152,11 @@ pub(crate) async fn send_code(
             }));
         }
     }
+    // A code about to go out takes from the flow's and the app's budgets (crate::ratelimit):
+    // requests refused before this point spend only their client's.
+    state
+        .limiters
+        .check_flow(Action::SendCode, session.flow_id, session.app_id)?;
     record_code_sent(&mut tx, session.app_id, phone, ip.0, now).await?;
     let hash = hash_code(&salt, &code);
     replace_code(&mut tx, &session.token_hash, &salt, &hash, now, expires_at).await?;
@@ -220,6 +225,10 @@ pub(crate) async fn verify_code(
     if row.attempts >= max_attempts {
         return Err(too_many());
     }
+    // A code actually tried takes from the flow's and the app's budgets (crate::ratelimit).
+    state
+        .limiters
+        .check_flow(Action::VerifyCode, session.flow_id, session.app_id)?;
     if !code_matches(&row.code_salt, &row.code_hash, code) {
         count_wrong_try(&mut tx, &session.token_hash).await?;
         let wrong = wrong.saturating_add(1);

@@ -387,6 +387,55 @@ mod rate_limits {
         );
     }
 
+    /// Review: a code refused by the resend cooldown, or a try without a code, spent the flow's
+    /// budget, so one client could lock the flow's person out of sign-in. Only codes that go out
+    /// and tries of a live code spend it.
+    #[tokio::test]
+    async fn refused_codes_and_tries_spend_only_the_clients_budget() {
+        let app = limited(RateLimits {
+            codes: Limit::new(0, 0).per_flow(2),
+            verifies: Limit::new(0, 0).per_flow(1),
+            ..RateLimits::off()
+        })
+        .await;
+        app.create_user().await;
+        let flow = app.create_flow(json!({"steps": [redirect()]})).await;
+        let token = session_of(&app, &flow).await;
+        let (code, verify) = ("/api/flow/auth/code", "/api/flow/auth/verify");
+        for _ in 0..3 {
+            post_from(
+                &app,
+                "192.0.2.1",
+                verify,
+                Some(&token),
+                json!({"code": "000000"}),
+            )
+            .await
+            .assert_error(409, "conflict");
+        }
+        let bob = json!({"country_code": BOB_PHONE.0, "phone_number": BOB_PHONE.1});
+        let res = post_from(&app, "192.0.2.1", code, Some(&token), bob.clone()).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        for _ in 0..3 {
+            let res = post_from(&app, "192.0.2.1", code, Some(&token), bob.clone()).await;
+            let body = res.assert_error(429, "too_many_requests");
+            assert_eq!(body["reason"]["code"], "code_cooldown", "{body}");
+        }
+        // The flow's budgets are whole still: one more code, and the one try that signs in.
+        let other = session_of(&app, &flow).await;
+        let res = post_from(&app, "192.0.2.2", code, Some(&other), bob).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let res = post_from(
+            &app,
+            "192.0.2.2",
+            verify,
+            Some(&other),
+            json!({"code": "000000"}),
+        )
+        .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+
     #[tokio::test]
     async fn sending_codes_is_limited_per_client_ip_and_per_app() {
         let app = limited(RateLimits {
