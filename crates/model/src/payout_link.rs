@@ -271,7 +271,8 @@ impl Validate for NewPayoutLink {
 }
 
 /// Where a link stands: `created` → `delivered` (at once: the sandbox's messages are written
-/// with the link) → `claimed` → `paid`, or `expired` / `canceled` before a claim.
+/// with the link) → `claimed` → `paid`, or `expired` / `canceled` before a claim, or
+/// `canceled` after a claim and before the payout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -286,7 +287,8 @@ pub enum PayoutLinkStatus {
     Paid,
     /// Not claimed in time; the money went back to the app.
     Expired,
-    /// Canceled by the host before a claim; the money went back to the app.
+    /// Canceled by the host: before a claim, the money went back to the app; after a claim
+    /// (before the payout), the money stays the claimant's and only a fee reserve went back.
     Canceled,
 }
 

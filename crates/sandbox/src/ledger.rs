@@ -259,6 +259,26 @@ fn push_accounts_read<'a>(
     batch.push(sql, accounts.map(Arg::from).collect())
 }
 
+/// Locks `accounts` on PostgreSQL, in one statement in id order, as a ledger write takes them
+/// (the module docs); nothing on SQLite, whose write transaction holds the whole database. For
+/// a write that must hold an account before the rows it changes next, whether or not it moves
+/// its money (a claimed payout link's cancel: [`crate::service::payout_links`]).
+pub(crate) async fn lock_accounts(
+    conn: &mut AnyConnection,
+    accounts: &[String],
+) -> Result<(), Error> {
+    let mut batch = Batch::new(conn);
+    if accounts.is_empty() || !batch.is_postgres() {
+        return Ok(());
+    }
+    let mut sorted: Vec<&str> = accounts.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    push_accounts_read(&mut batch, sorted.into_iter());
+    batch.run(conn).await?;
+    Ok(())
+}
+
 /// The balances a [`push_balance_read`] answered, by account.
 fn balances_of(answer: &Answer) -> Result<HashMap<String, Cents>, Error> {
     use sqlx::Row as _;
@@ -1701,16 +1721,17 @@ pub(crate) async fn change_status(
     // A payout link's money (set aside, claimed, returned) moves with its link, which keeps
     // the set-aside sum and the link's status in step: undoing one of its transfers alone
     // would pay the app back while the link stays open, or take a claim back from its payee.
-    // The link's payout is a payout like any: it may take the link's fee reserve back to the
-    // app (a `balance` transaction, which undoing a payout leaves as it is).
+    // The link's payout is a payout like any: it pays its fee from the link's fee reserve (a
+    // `fee` transaction, which undoing it returns to the reserve) and the rest of the reserve
+    // goes back to the app (a `balance` one, which undoing it leaves as it is).
     if row.kind()? != TransferType::Payout
         && transactions
             .iter()
             .any(|t| is_link_hold(&t.source) || is_link_hold(&t.destination))
     {
         return Err(Error::Conflict(format!(
-            "cannot {verb} a payout link's transfer: it changes with its link (cancel the link \
-             to return its money)"
+            "cannot {verb} a payout link's transfer: it changes with its link (cancel an open \
+             link to return its money)"
         )));
     }
     let moves = match to {

@@ -49,7 +49,8 @@ async fn get_payout_link(
     Ok(Json(get_link(&state, app.id, id).await?))
 }
 
-/// `POST /api/v2/payout-links/{id}/cancel`: cancels an open link; its money returns.
+/// `POST /api/v2/payout-links/{id}/cancel`: cancels an open link (its money returns) or a
+/// claimed one not yet paid out (its fee reserve returns; the amount stays the claimant's).
 async fn cancel_payout_link(
     State(state): State<AppState>,
     app: HostApp,

@@ -16,20 +16,21 @@
 //!   named, or the payee's phone when the host gave one, may claim. The claimant signing in
 //!   again resumes.
 //! - [`cancel_link`] and [`expire_due`]: an open link's amount and fee reserve return to the
-//!   app's wallet.
-//!   Expiry happens when a due link is next read, and by the purge task.
+//!   app's wallet. Expiry happens when a due link is next read, and by the purge task. A
+//!   claimed link not yet paid out may be canceled too: its fee reserve returns, its amount
+//!   stays the claimant's, and its flow pays out like any payout step.
 //! - [`mark_paid_after`] (run by [`crate::service::payouts::flow_payout`]): the claimant's
 //!   payout in the link's flow pays exactly the link's amount and marks the link `paid` in the
-//!   payout's own transaction, whose transfer takes the link's fee reserve back to the app to
-//!   pay the fee from (`service::payouts`); a payout that later fails, is
+//!   payout's own transaction, whose transfer pays the fee from the link's fee reserve and
+//!   returns the rest to the app (`service::payouts`); a payout that later fails, is
 //!   canceled or reversed makes the link `claimed` again and reopens its flow's payout step
 //!   ([`payout_undone_after`]).
 
 use crate::db::{begin_ledger_write, Db};
 use crate::error::Error;
 use crate::ledger::{
-    app_account, insufficient_funds, link_hold_account, open_link_hold_in, user_account,
-    write_transfer_in, AfterWrite, Move, TransferDraft,
+    app_account, insufficient_funds, link_hold_account, lock_accounts, open_link_hold_in,
+    user_account, write_transfer_in, AfterWrite, LedgerError, Move, TransferDraft,
 };
 use crate::phone::ParsedPhone;
 use crate::state::AppState;
@@ -417,55 +418,78 @@ async fn close_and_return(
     Ok(Some(link))
 }
 
-/// `POST /api/v2/payout-links/{id}/cancel`: an open link of app `app_id` is canceled and its
-/// amount returns; 404 for another app's; 409 for a link claimed, paid, expired or canceled.
+/// `POST /api/v2/payout-links/{id}/cancel`: link `id` of app `app_id` is canceled: an open one
+/// returns its amount and fee reserve to the app; a claimed one not yet paid out returns its
+/// fee reserve, its amount staying the claimant's ([`cancel_claimed`]). 404 for another app's;
+/// 409 for a link paid, expired or canceled.
 pub(crate) async fn cancel_link(
     state: &AppState,
     app_id: Uuid,
     id: Uuid,
 ) -> Result<PayoutLink, Error> {
-    let link = get_link(state, app_id, id).await?;
-    let closed = match link.status {
-        status if status.is_open() => {
-            close_and_return(state, id, PayoutLinkStatus::Canceled).await?
+    let mut link = get_link(state, app_id, id).await?;
+    // A link claimed between the read and the cancel is canceled as claimed: two tries.
+    for _ in 0..2 {
+        let closed = match link.status {
+            status if status.is_open() => {
+                close_and_return(state, id, PayoutLinkStatus::Canceled).await?
+            }
+            PayoutLinkStatus::Claimed => cancel_claimed(state, id).await?,
+            _ => break,
+        };
+        if let Some(canceled) = closed {
+            return Ok(canceled);
         }
-        PayoutLinkStatus::Claimed => cancel_claimed(state, id).await?,
-        status => {
-            return Err(Error::Conflict(format!(
-                "a payout link that is {} cannot be canceled",
-                status.as_str()
-            )))
-        }
-    };
-    match closed {
-        Some(link) => Ok(link),
-        // Claimed, paid or expired since the read above.
-        None => {
-            let link = get_link(state, app_id, id).await?;
-            Err(Error::Conflict(format!(
-                "a payout link that is {} cannot be canceled",
-                link.status.as_str()
-            )))
-        }
+        link = get_link(state, app_id, id).await?;
     }
+    Err(Error::Conflict(format!(
+        "a payout link that is {} cannot be canceled",
+        link.status.as_str()
+    )))
 }
 
 /// Cancels claimed link `id` whose payout has not been made: the amount stays with the
 /// claimant, whose wallet it reached at the claim (their flow then pays out like any payout
 /// step, from their balance), and the fee reserve returns to the app; `None` when the link is
-/// no longer claimed with that reserve. The reserve's accounts are locked before the link's
-/// row, as a payout of the link takes them (PostgreSQL: the two cannot deadlock).
+/// no longer claimed with that reserve.
+///
+/// On PostgreSQL the claimant's wallet and the reserve's accounts are locked first, in id order,
+/// as a payout of the link takes them before the link's row (so the two cannot deadlock,
+/// whether or not a reserve moves), and the link is read again under that lock: a payout that
+/// committed meanwhile is seen, and this answers `None`.
 async fn cancel_claimed(state: &AppState, id: Uuid) -> Result<Option<PayoutLink>, Error> {
     let now = state.clock.now();
     let mut tx = begin_ledger_write(&state.db).await?;
+    let Some(seen) = payout_links::find_any(&mut tx, id).await? else {
+        return Ok(None);
+    };
+    let app_id = seen.app_id()?;
+    let Some(claimant) = seen.claimed_user_id()? else {
+        return Ok(None);
+    };
+    lock_accounts(
+        &mut tx,
+        &[
+            user_account(claimant),
+            app_account(app_id),
+            link_hold_account(app_id),
+        ],
+    )
+    .await?;
     let Some(row) = payout_links::find_any(&mut tx, id).await? else {
         return Ok(None);
     };
-    let app_id = row.app_id()?;
+    if row.status()? != PayoutLinkStatus::Claimed {
+        return Ok(None);
+    }
     if let Some(reserve) = reserve_draft(app_id, id, row.fee_reserve, Direction::Back) {
-        write_transfer_in(&mut tx, &reserve, now)
-            .await
-            .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
+        match write_transfer_in(&mut tx, &reserve, now).await {
+            Ok(_) => {}
+            // The reserve went with a payout of the link meanwhile (SQLite reads under the
+            // write lock, so only PostgreSQL's first read can be behind).
+            Err(LedgerError::Shortfall(_)) => return Ok(None),
+            Err(e) => return Err(e.into_error(|s| Error::Internal(s.describe()))),
+        }
     }
     if !payout_links::cancel_claimed(&mut tx, id, row.fee_reserve).await? {
         return Ok(None);
