@@ -320,7 +320,7 @@ impl PayoutLinkStatus {
         Self::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
-    /// Whether the link may still be claimed (or canceled).
+    /// Whether the link may still be claimed (canceling it returns its money).
     pub const fn is_open(self) -> bool {
         matches!(
             self,

@@ -40,10 +40,12 @@ pub struct Config {
 pub struct Limit {
     /// Requests per minute from one client IP (all apps together).
     pub per_ip: u32,
-    /// Requests per minute for one flow (all clients together): what one flow link, leaked or
-    /// the holder's own, can take of its app's budget, however many addresses send it.
+    /// Sessions minted (not resumed), codes sent or codes tried per minute for one flow (all
+    /// clients together): what one flow link, leaked or the holder's own, can take of its
+    /// app's budget, however many addresses send it.
     pub per_flow: u32,
-    /// Requests per minute for one app (all clients together).
+    /// Sessions minted, codes sent or codes tried per minute for one app (all clients
+    /// together).
     pub per_app: u32,
 }
 

@@ -18,7 +18,9 @@
 //!
 //! Locking (issue 10): on PostgreSQL a ledger write locks only the rows it reads and then
 //! changes: the accounts whose balances it moves, all at once in id order before changing any
-//! ([`apply_moves`]), and for a status change the transfer first. Payouts of unrelated wallets
+//! ([`apply_moves`]), and for a status change the transfer first ([`lock_accounts`] locks
+//! accounts a write must hold without moving them: a claimed payout link's cancel, whose link
+//! row comes after them). Payouts of unrelated wallets
 //! therefore run side by side and never deadlock. `external:` accounts keep no stored balance
 //! (their `balance` column is left as it is: 0, or what it was before issue 10): outside the
 //! system and unbounded, they need no check, and as every payout on a rail touches its account,
@@ -262,7 +264,8 @@ fn push_accounts_read<'a>(
 /// Locks `accounts` on PostgreSQL, in one statement in id order, as a ledger write takes them
 /// (the module docs); nothing on SQLite, whose write transaction holds the whole database. For
 /// a write that must hold an account before the rows it changes next, whether or not it moves
-/// its money (a claimed payout link's cancel: [`crate::service::payout_links`]).
+/// its money (a claimed payout link's cancel: [`crate::service::payout_links`]). An account
+/// that does not exist is not locked.
 pub(crate) async fn lock_accounts(
     conn: &mut AnyConnection,
     accounts: &[String],

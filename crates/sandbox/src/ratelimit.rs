@@ -10,10 +10,12 @@
 //! the request is about to do the work they bound: a new session (not the resume of a live
 //! one), a code about to be sent (a well-formed phone, a flow open for sign-in, past the resend
 //! cooldown), a code actually tried (one was asked for, the session need not wait, it has not
-//! expired). A flood of requests refused anyway does not spend the budget the app's real users
+//! expired and has tries left). A flood of requests refused anyway does not spend the budget the app's real users
 //! share, and one flow link, whoever holds it and from however many addresses, can take at
 //! most its own budget's worth of the app's. A flow's budget is three clients' (the defaults),
-//! so one client alone cannot spend it and lock the flow's person out. Over budget,
+//! so one address alone (an IPv4 address, an IPv6 /64) cannot spend it and lock the flow's
+//! person out; several at once can, for as long as they keep at it. A request the app's budget
+//! refuses has spent its flow's (governor takes, it cannot give back). Over budget,
 //! the answer is 429 `too_many_requests` with `Retry-After` and the error envelope. The client
 //! IP is the peer address of the connection ([`ClientIp`]: `axum::serve` with
 //! `into_make_service_with_connect_info::<SocketAddr>()`); IPv6 clients are counted per /64,

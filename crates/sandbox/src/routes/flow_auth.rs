@@ -1,8 +1,9 @@
 //! `/api/flow/auth/…`: sign-in by phone and one-time code, for a flow session that does not act
 //! for a user yet (issue 3, DESIGN.md "auth / onboarding"). The rules (codes, cooldowns, who a
 //! phone signs in as, why no one can lock a user out) are [`crate::service::sign_in`]'s; these
-//! handlers check the rate limits ([`crate::ratelimit`]) and the request, call it, and answer,
-//! setting the resume cookie once signed in.
+//! handlers check the client's rate limit ([`crate::ratelimit`]: the flow's and the app's are
+//! taken in the service, where the work happens) and the request, call it, and answer, setting
+//! the resume cookie once signed in.
 
 use crate::auth::FlowSession;
 use crate::error::Error;
@@ -31,11 +32,11 @@ pub(crate) fn router() -> Router<AppState> {
 /// `POST /api/flow/auth/code`: sends a one-time code to the phone the user typed, or (with
 /// `payee_phone`) to the one the flow's payout link names.
 ///
-/// 429 over the rate limits ([`crate::ratelimit`]); 409 when the session is already signed
-/// in; 422 naming `country_code` / `phone_number` (the model's rules, then the phone
+/// 429 over the client's rate limit ([`crate::ratelimit`]); 409 when the session is already
+/// signed in; 422 naming `country_code` / `phone_number` (the model's rules, then the phone
 /// library's); 429 within the resend cooldown (of this session, or of this number asked from
-/// this client in any session). Whose number it is does not matter here
-/// ([`crate::service::sign_in`]).
+/// this client in any session); 429 over the flow's or the app's rate limit. Whose number it
+/// is does not matter here ([`crate::service::sign_in`]).
 async fn send_code(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -55,10 +56,10 @@ async fn send_code(
 
 /// `POST /api/flow/auth/verify`: checks the code the user typed.
 ///
-/// 429 over the rate limits ([`crate::ratelimit`]) or while the session must wait after many
-/// wrong codes; 409 when no code was asked for (or the session is signed in already); 422 on
-/// `code` when it has expired, is wrong (saying how many tries are left) or has had too many
-/// wrong tries. The right code is used up and answers `signed_in` (the phone's user, now
+/// 429 over the client's rate limit ([`crate::ratelimit`]); 409 when the session is signed in
+/// already; 429 while the session must wait after many wrong codes; 409 when no code was asked
+/// for; 422 on `code` when it has expired or has had too many wrong tries; 429 over the flow's
+/// or the app's rate limit; 422 on `code` when it is wrong (saying how many tries are left). The right code is used up and answers `signed_in` (the phone's user, now
 /// verified; the flow claimed; the resume cookie set) or `profile_required` (a phone the app
 /// does not know); 403 naming `phone_number` when the flow names its user and the phone is not
 /// theirs.
@@ -95,14 +96,16 @@ async fn signed_in_response(state: &AppState, session: &FlowSession) -> Result<R
 
 /// `POST /api/flow/auth/profile`: who the user is, for a verified phone the app does not know.
 ///
-/// 409 unless the session's phone was verified and it is not signed in yet; 422 naming each bad
-/// field. Creates the user (verified, with a wallet: the same user object the host reads),
+/// 429 over the client's rate limit of code checks (the sign-up ends one); 409 unless the
+/// session's phone was verified and it is not signed in yet; 422 naming each bad field. Creates the user (verified, with a wallet: the same user object the host reads),
 /// signs the session in and claims the flow.
 async fn create_profile(
     State(state): State<AppState>,
+    ip: ClientIp,
     session: FlowSession,
     ApiJson(new): ApiJson<NewProfile>,
 ) -> Result<Response, Error> {
+    state.limiters.check_client(Action::VerifyCode, ip)?;
     if session.authenticated {
         return Err(already_signed_in());
     }

@@ -30,7 +30,7 @@ use crate::db::{begin_ledger_write, Db};
 use crate::error::Error;
 use crate::ledger::{
     app_account, insufficient_funds, link_hold_account, lock_accounts, open_link_hold_in,
-    user_account, write_transfer_in, AfterWrite, LedgerError, Move, TransferDraft,
+    user_account, write_transfer_in, AfterWrite, Move, TransferDraft,
 };
 use crate::phone::ParsedPhone;
 use crate::state::AppState;
@@ -483,13 +483,11 @@ async fn cancel_claimed(state: &AppState, id: Uuid) -> Result<Option<PayoutLink>
         return Ok(None);
     }
     if let Some(reserve) = reserve_draft(app_id, id, row.fee_reserve, Direction::Back) {
-        match write_transfer_in(&mut tx, &reserve, now).await {
-            Ok(_) => {}
-            // The reserve went with a payout of the link meanwhile (SQLite reads under the
-            // write lock, so only PostgreSQL's first read can be behind).
-            Err(LedgerError::Shortfall(_)) => return Ok(None),
-            Err(e) => return Err(e.into_error(|s| Error::Internal(s.describe()))),
-        }
+        // Read again under the lock, the link still holds its reserve: a shortfall would be a
+        // ledger out of step with its links, a 500.
+        write_transfer_in(&mut tx, &reserve, now)
+            .await
+            .map_err(|e| e.into_error(|s| Error::Internal(s.describe())))?;
     }
     if !payout_links::cancel_claimed(&mut tx, id, row.fee_reserve).await? {
         return Ok(None);

@@ -22,7 +22,8 @@
 //! - otherwise the phone signs in as the oldest user of the app with that phone (the sandbox
 //!   allows duplicate phones, seed 004).
 //!
-//! No one can lock a user out (issue 8). Wrong codes count against the session that typed them:
+//! No one can lock a user out (issue 8), short of a flood of one flow from several addresses at
+//! once, which its rate limit bounds ([`crate::ratelimit`]). Wrong codes count against the session that typed them:
 //! each burns a try of that session's code, and from the [`CODE_MAX_ATTEMPTS`]th on each makes
 //! that session wait twice as long before its next try (1 s, 2 s, 4 s, … at most
 //! [`MAX_WRONG_CODE_WAIT_SECONDS`]; 429 with `Retry-After`). The owner asking for a fresh code in
@@ -33,7 +34,8 @@
 //! same 429), so each client faces at most [`CODE_MAX_ATTEMPTS`] guesses per code and one code
 //! per [`CODE_RESEND_SECONDS`] for a number, while a stranger asking codes for someone's number
 //! never holds its owner's device back; and sending and verifying codes are rate limited per
-//! client IP and per app ([`crate::ratelimit`], checked by the handlers).
+//! client IP (checked by the handlers) and per flow and per app (checked here, where a code goes
+//! out or is tried: [`crate::ratelimit`]).
 
 use crate::auth::FlowSession;
 use crate::db::{begin_write, Db};
@@ -50,7 +52,7 @@ use crate::store::sessions::{
 };
 use crate::store::sign_in::{
     code_sent_at, count_wrong_try, delete_code, find_code, forget_code_sent, last_code_to_phone,
-    record_code_sent, replace_code,
+    record_code_sent, replace_code, CodeRow,
 };
 use crate::store::users::{insert_user, mark_verified, oldest_user_with_phone, phone_is_users};
 use crate::store::webhooks::{record_flow_updated, record_user_updated};
@@ -124,7 +126,8 @@ pub(crate) async fn phone_to_text(
 }
 
 /// Sends a new code to `phone` for `session`, asked by client `ip`: 429 within the resend
-/// cooldown (of this session, or of this number asked from this client in any session).
+/// cooldown (of this session, or of this number asked from this client in any session), then
+/// 429 over the flow's or the app's rate limit ([`crate::ratelimit`]).
 pub(crate) async fn send_code(
     state: &AppState,
     ip: ClientIp,
@@ -136,27 +139,16 @@ pub(crate) async fn send_code(
     let salt = new_salt();
     let expires_at = now + Duration::minutes(CODE_TTL_MINUTES);
     let resend_at = now + Duration::seconds(CODE_RESEND_SECONDS);
-    // Read and replace under the write lock, so two requests racing the cooldown send one code.
-    let mut tx = begin_write(&state.db).await?;
-    // The cooldown runs from the last code this session asked for (to any number) and from the
-    // last code sent to this number from this client (any session of the app), whichever ends
-    // later. Per client, so a stranger asking codes for someone's number never keeps its owner
-    // from getting one (migration 0009).
-    let session_last = code_sent_at(&mut tx, &session.token_hash).await?;
-    let phone_last = last_code_to_phone(&mut tx, session.app_id, phone, ip.0).await?;
-    if let Some(last_sent) = session_last.max(phone_last) {
-        let wait = last_sent + Duration::seconds(CODE_RESEND_SECONDS) - now;
-        if wait > Duration::zero() {
-            return Err(Error::Refused(Reason::CodeCooldown {
-                retry_after: whole_seconds(wait),
-            }));
-        }
-    }
-    // A code about to go out takes from the flow's and the app's budgets (crate::ratelimit):
-    // requests refused before this point spend only their client's.
+    // The cooldown first, outside the write lock; then the flow's and the app's budgets, which
+    // only a code about to go out takes from (crate::ratelimit), so a flood refused by either
+    // never queues for the lock; then the cooldown again under it, where the code is recorded,
+    // so two requests racing the cooldown send one code.
+    cooldown(&mut *state.db.acquire().await?, session, phone, ip, now).await?;
     state
         .limiters
         .check_flow(Action::SendCode, session.flow_id, session.app_id)?;
+    let mut tx = begin_write(&state.db).await?;
+    cooldown(&mut tx, session, phone, ip, now).await?;
     record_code_sent(&mut tx, session.app_id, phone, ip.0, now).await?;
     let hash = hash_code(&salt, &code);
     replace_code(&mut tx, &session.token_hash, &salt, &hash, now, expires_at).await?;
@@ -182,6 +174,31 @@ pub(crate) async fn send_code(
     })
 }
 
+/// 429 `code_cooldown` while `session` may not ask for a new code to `phone` from client `ip`
+/// at `now`. The cooldown runs from the last code this session asked for (to any number) and
+/// from the last code sent to this number from this client (any session of the app), whichever
+/// ends later. Per client, so a stranger asking codes for someone's number never keeps its owner
+/// from getting one (migration 0009).
+async fn cooldown(
+    conn: &mut AnyConnection,
+    session: &FlowSession,
+    phone: &ParsedPhone,
+    ip: ClientIp,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let session_last = code_sent_at(&mut *conn, &session.token_hash).await?;
+    let phone_last = last_code_to_phone(&mut *conn, session.app_id, phone, ip.0).await?;
+    if let Some(last_sent) = session_last.max(phone_last) {
+        let wait = last_sent + Duration::seconds(CODE_RESEND_SECONDS) - now;
+        if wait > Duration::zero() {
+            return Err(Error::Refused(Reason::CodeCooldown {
+                retry_after: whole_seconds(wait),
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// What a right code did.
 pub(crate) enum Verified {
     /// The session now acts for the phone's user.
@@ -191,8 +208,9 @@ pub(crate) enum Verified {
 }
 
 /// Checks `code` (whitespace removed) for `session` of `flow`: 429 while the session must wait
-/// after many wrong codes; 409 when no code was asked for; 422 on `code` when it has expired,
-/// is wrong (saying how many tries are left) or has had [`CODE_MAX_ATTEMPTS`] wrong tries; 403
+/// after many wrong codes; 409 when no code was asked for; 422 on `code` when it has expired or
+/// has had [`CODE_MAX_ATTEMPTS`] wrong tries; 429 over the flow's or the app's rate limit
+/// ([`crate::ratelimit`]); 422 on `code` when it is wrong (saying how many tries are left); 403
 /// naming `phone_number` when the flow names its user and the phone is not theirs. The right
 /// code is used up.
 pub(crate) async fn verify_code(
@@ -205,30 +223,16 @@ pub(crate) async fn verify_code(
     let max_attempts = i64::from(CODE_MAX_ATTEMPTS);
     let too_many = || Error::broke("code", Rule::TooManyTries);
 
-    let mut tx = begin_write(&state.db).await?;
-    let (wrong, next_try_at) = wrong_codes(&mut tx, &session.token_hash).await?;
-    if let Some(next_try_at) = next_try_at {
-        let wait = next_try_at - now;
-        if wait > Duration::zero() {
-            return Err(Error::Refused(Reason::TooManyWrongCodes {
-                retry_after: whole_seconds(wait),
-            }));
-        }
-    }
-    let row = find_code(&mut tx, &session.token_hash)
-        .await?
-        .ok_or(Error::Refused(Reason::NoCodeRequested))?;
-    let phone = session_phone(&mut tx, &session.token_hash).await?;
-    if now >= row.expires_at()? {
-        return Err(Error::broke("code", Rule::CodeExpired));
-    }
-    if row.attempts >= max_attempts {
-        return Err(too_many());
-    }
-    // A code actually tried takes from the flow's and the app's budgets (crate::ratelimit).
+    // Whether a try may be made, first outside the write lock; then the flow's and the app's
+    // budgets, which only a try of a live code takes from (crate::ratelimit), so a flood
+    // refused by either never queues for the lock; then the same again under it.
+    may_try(&mut *state.db.acquire().await?, session, now).await?;
     state
         .limiters
         .check_flow(Action::VerifyCode, session.flow_id, session.app_id)?;
+    let mut tx = begin_write(&state.db).await?;
+    let (wrong, row) = may_try(&mut tx, session, now).await?;
+    let phone = session_phone(&mut tx, &session.token_hash).await?;
     if !code_matches(&row.code_salt, &row.code_hash, code) {
         count_wrong_try(&mut tx, &session.token_hash).await?;
         let wrong = wrong.saturating_add(1);
@@ -289,6 +293,35 @@ pub(crate) async fn verify_code(
     state.flows.invalidate(session.flow_id);
     wake();
     Ok(Verified::SignedIn)
+}
+
+/// Whether `session` may try a code at `now`: 429 while it must wait after many wrong codes; 409
+/// when no code was asked for; 422 on `code` when it has expired or has had
+/// [`CODE_MAX_ATTEMPTS`] wrong tries. Else the session's wrong codes so far and its code.
+async fn may_try(
+    conn: &mut AnyConnection,
+    session: &FlowSession,
+    now: DateTime<Utc>,
+) -> Result<(i64, CodeRow), Error> {
+    let (wrong, next_try_at) = wrong_codes(&mut *conn, &session.token_hash).await?;
+    if let Some(next_try_at) = next_try_at {
+        let wait = next_try_at - now;
+        if wait > Duration::zero() {
+            return Err(Error::Refused(Reason::TooManyWrongCodes {
+                retry_after: whole_seconds(wait),
+            }));
+        }
+    }
+    let row = find_code(&mut *conn, &session.token_hash)
+        .await?
+        .ok_or(Error::Refused(Reason::NoCodeRequested))?;
+    if now >= row.expires_at()? {
+        return Err(Error::broke("code", Rule::CodeExpired));
+    }
+    if row.attempts >= i64::from(CODE_MAX_ATTEMPTS) {
+        return Err(Error::broke("code", Rule::TooManyTries));
+    }
+    Ok((wrong, row))
 }
 
 /// 403 naming `phone_number`: the flow names its user, and the phone whose code was just

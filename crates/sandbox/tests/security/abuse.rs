@@ -1,5 +1,6 @@
 //! Issue 8, "Abuse limits": no sign-in lock-outs, no oracle for whose phone a flow's user has,
-//! a flow named by its host signs in only its user, rate limits per client IP and per app,
+//! a flow named by its host signs in only its user, rate limits per client IP, per flow and per
+//! app,
 //! amounts at the i64 extremes, the purge of expired sign-in data, and notifications paged like
 //! transfers. See `tests/security.rs`.
 
