@@ -77,7 +77,8 @@ pub struct RateLimits {
     pub sessions: Limit,
     /// `POST /api/flow/auth/code` (default 10 per IP, 30 per flow, 300 per app a minute).
     pub codes: Limit,
-    /// `POST /api/flow/auth/verify` (default 30 per IP, 90 per flow, 600 per app a minute).
+    /// `POST /api/flow/auth/verify` (default 30 per IP, 90 per flow, 600 per app a minute); a
+    /// sign-up (`POST /api/flow/auth/profile`) takes from the per-IP budget too.
     pub verifies: Limit,
 }
 

@@ -1,6 +1,7 @@
 //! Rate limits per client IP, per flow and per app on the flow-facing endpoints anyone may call
 //! (issue 8, "Abuse limits"): minting sessions (`POST /api/flow/sessions`), sending sign-in codes
-//! (`POST /api/flow/auth/code`) and verifying them (`POST /api/flow/auth/verify`). Sessions are
+//! (`POST /api/flow/auth/code`) and verifying them (`POST /api/flow/auth/verify`; a sign-up,
+//! `POST /api/flow/auth/profile`, takes from the client's budget of these too). Sessions are
 //! free to mint, so without these one client could mint without end, send codes in bulk or
 //! spread code guesses over many sessions.
 //!
@@ -10,8 +11,10 @@
 //! the request is about to do the work they bound: a new session (not the resume of a live
 //! one), a code about to be sent (a well-formed phone, a flow open for sign-in, past the resend
 //! cooldown), a code actually tried (one was asked for, the session need not wait, it has not
-//! expired and has tries left). A flood of requests refused anyway does not spend the budget the app's real users
-//! share, and one flow link, whoever holds it and from however many addresses, can take at
+//! expired and has tries left). A flood of requests refused anyway does not spend the budget
+//! the app's real users share (but for a request that passed those checks and then lost a race
+//! under the write lock to another of its session: a second right code, a code racing the
+//! cooldown), and one flow link, whoever holds it and from however many addresses, can take at
 //! most its own budget's worth of the app's. A flow's budget is three clients' (the defaults),
 //! so one address alone (an IPv4 address, an IPv6 /64) cannot spend it and lock the flow's
 //! person out; several at once can, for as long as they keep at it. A request the app's budget
@@ -82,7 +85,7 @@ pub(crate) enum Action {
     MintSession,
     /// `POST /api/flow/auth/code`.
     SendCode,
-    /// `POST /api/flow/auth/verify`.
+    /// `POST /api/flow/auth/verify` (and `POST /api/flow/auth/profile`, the client's budget).
     VerifyCode,
 }
 

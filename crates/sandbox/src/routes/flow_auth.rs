@@ -59,8 +59,9 @@ async fn send_code(
 /// 429 over the client's rate limit ([`crate::ratelimit`]); 409 when the session is signed in
 /// already; 429 while the session must wait after many wrong codes; 409 when no code was asked
 /// for; 422 on `code` when it has expired or has had too many wrong tries; 429 over the flow's
-/// or the app's rate limit; 422 on `code` when it is wrong (saying how many tries are left). The right code is used up and answers `signed_in` (the phone's user, now
-/// verified; the flow claimed; the resume cookie set) or `profile_required` (a phone the app
+/// or the app's rate limit; 422 on `code` when it is wrong (saying how many tries are left).
+/// The right code is used up and answers `signed_in` (the phone's user, now verified; the flow
+/// claimed; the resume cookie set) or `profile_required` (a phone the app
 /// does not know); 403 naming `phone_number` when the flow names its user and the phone is not
 /// theirs.
 async fn verify_code(
@@ -97,8 +98,9 @@ async fn signed_in_response(state: &AppState, session: &FlowSession) -> Result<R
 /// `POST /api/flow/auth/profile`: who the user is, for a verified phone the app does not know.
 ///
 /// 429 over the client's rate limit of code checks (the sign-up ends one); 409 unless the
-/// session's phone was verified and it is not signed in yet; 422 naming each bad field. Creates the user (verified, with a wallet: the same user object the host reads),
-/// signs the session in and claims the flow.
+/// session's phone was verified and it is not signed in yet; 422 naming each bad field.
+/// Creates the user (verified, with a wallet: the same user object the host reads), signs the
+/// session in and claims the flow.
 async fn create_profile(
     State(state): State<AppState>,
     ip: ClientIp,

@@ -23,11 +23,12 @@
 //!   allows duplicate phones, seed 004).
 //!
 //! No one can lock a user out (issue 8), short of a flood of one flow from several addresses at
-//! once, which its rate limit bounds ([`crate::ratelimit`]). Wrong codes count against the session that typed them:
-//! each burns a try of that session's code, and from the [`CODE_MAX_ATTEMPTS`]th on each makes
-//! that session wait twice as long before its next try (1 s, 2 s, 4 s, … at most
-//! [`MAX_WRONG_CODE_WAIT_SECONDS`]; 429 with `Retry-After`). The owner asking for a fresh code in
-//! their own session and typing it signs in, whatever strangers typed. Sessions are free to
+//! once, which its rate limit bounds ([`crate::ratelimit`]). Wrong codes count against the
+//! session that typed them: each burns a try of that session's code, and from the
+//! [`CODE_MAX_ATTEMPTS`]th on each makes that session wait twice as long before its next try
+//! (1 s, 2 s, 4 s, … at most [`MAX_WRONG_CODE_WAIT_SECONDS`]; 429 with `Retry-After`). The
+//! owner asking for a fresh code in their own session and typing it signs in, whatever
+//! strangers typed. Sessions are free to
 //! mint, so guesses are bounded per number too, without refusing the owner: a new code for a
 //! number waits [`CODE_RESEND_SECONDS`] after the last code sent to it from the same client, in
 //! whichever session of the app (table `phone_sign_in_events`, migrations 0005 and 0009; the

@@ -437,6 +437,50 @@ mod rate_limits {
         assert_eq!(res.status, 200, "{}", res.text());
     }
 
+    /// Review: a sign-up had no rate limit at all, so one that kept failing could be sent
+    /// without end (each a write transaction). It takes from the client's budget of checks.
+    #[tokio::test]
+    async fn a_sign_up_takes_from_the_clients_budget_of_checks() {
+        let app = limited(RateLimits {
+            verifies: Limit::new(1, 0),
+            ..RateLimits::off()
+        })
+        .await;
+        let flow = app.create_flow(json!({"steps": [redirect()]})).await;
+        let token = session_of(&app, &flow).await;
+        assert_eq!(app.ask_code(&token, "1", "4155550123").await.status, 200);
+        let res = post_from(
+            &app,
+            "192.0.2.1",
+            "/api/flow/auth/verify",
+            Some(&token),
+            json!({"code": "000000"}),
+        )
+        .await;
+        assert_eq!(res.json()["status"], "profile_required", "{}", res.text());
+        let profile = json!({"first_name": "Ada", "last_name": "Lovelace",
+                             "email": "ada@example.com"});
+        let res = post_from(
+            &app,
+            "192.0.2.1",
+            "/api/flow/auth/profile",
+            Some(&token),
+            profile.clone(),
+        )
+        .await;
+        assert_limited(&res);
+        // Another client's sign-up goes through.
+        let res = post_from(
+            &app,
+            "192.0.2.2",
+            "/api/flow/auth/profile",
+            Some(&token),
+            profile,
+        )
+        .await;
+        assert_eq!(res.json()["status"], "signed_in", "{}", res.text());
+    }
+
     #[tokio::test]
     async fn sending_codes_is_limited_per_client_ip_and_per_app() {
         let app = limited(RateLimits {
