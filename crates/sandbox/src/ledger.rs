@@ -274,10 +274,8 @@ pub(crate) async fn lock_accounts(
     if accounts.is_empty() || !batch.is_postgres() {
         return Ok(());
     }
-    let mut sorted: Vec<&str> = accounts.iter().map(String::as_str).collect();
-    sorted.sort_unstable();
-    sorted.dedup();
-    push_accounts_read(&mut batch, sorted.into_iter());
+    // The statement's `ORDER BY id` is the lock order.
+    push_accounts_read(&mut batch, accounts.iter().map(String::as_str));
     batch.run(conn).await?;
     Ok(())
 }

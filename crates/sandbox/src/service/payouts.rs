@@ -269,14 +269,17 @@ pub(crate) async fn flow_payout(
     let made = draft.id;
     let link_id = link.as_ref().map(LinkRow::id).transpose()?;
     let written = create_transfer_then(db, draft, Some(&key), now, Some(after)).await;
-    // The link's fee reserve is not what this payout read: a payout racing this one paid the
-    // link, or an undone one gave part of it back.
-    if let (Err(LedgerError::Shortfall(shortfall)), Some(link_id)) = (&written, link_id) {
-        if shortfall.account == link_hold_account(user.app_id) {
+    let transfer = match (written, link_id) {
+        // The link's fee reserve is not what this payout read: a payout racing this one paid
+        // the link, or an undone one gave part of it back.
+        (Err(LedgerError::Shortfall(shortfall)), Some(link_id))
+            if shortfall.account == link_hold_account(user.app_id) =>
+        {
             return Err(link_changed(&mut *db.acquire().await?, link_id).await?);
         }
-    }
-    let transfer = written.map_err(|e| {
+        (written, _) => written,
+    };
+    let transfer = transfer.map_err(|e| {
         e.into_error(|shortfall| {
             if shortfall.is_user() {
                 above_balance(shortfall.balance)

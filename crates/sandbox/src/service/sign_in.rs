@@ -222,7 +222,6 @@ pub(crate) async fn verify_code(
 ) -> Result<Verified, Error> {
     let now = state.clock.now();
     let max_attempts = i64::from(CODE_MAX_ATTEMPTS);
-    let too_many = || Error::broke("code", Rule::TooManyTries);
 
     // Whether a try may be made, first outside the write lock; then the flow's and the app's
     // budgets, which only a try of a live code takes from (crate::ratelimit), so a flood
@@ -243,7 +242,7 @@ pub(crate) async fn verify_code(
         tx.commit().await?;
         let left = max_attempts - (row.attempts + 1);
         return Err(match left {
-            ..=0 => too_many(),
+            ..=0 => too_many_tries(),
             n => Error::broke(
                 "code",
                 Rule::WrongCode {
@@ -320,9 +319,14 @@ async fn may_try(
         return Err(Error::broke("code", Rule::CodeExpired));
     }
     if row.attempts >= i64::from(CODE_MAX_ATTEMPTS) {
-        return Err(Error::broke("code", Rule::TooManyTries));
+        return Err(too_many_tries());
     }
     Ok((wrong, row))
+}
+
+/// 422 on `code`: it has had [`CODE_MAX_ATTEMPTS`] wrong tries.
+fn too_many_tries() -> Error {
+    Error::broke("code", Rule::TooManyTries)
 }
 
 /// 403 naming `phone_number`: the flow names its user, and the phone whose code was just
