@@ -615,6 +615,14 @@ async fn a_claimed_link_canceled_returns_its_fee_reserve_and_leaves_the_claimant
     let token = app.sign_in_as_bob(&link["flow_id"]).await;
     assert_eq!(get_link(&app, &id).await["status"], "claimed");
     assert_eq!(app_balance(&app).await, before - 2_550);
+    // Another app's key does not reach it, claimed or not.
+    ensure_default_app(&app.db, Some(("pk_other", "sk_other")))
+        .await
+        .unwrap();
+    app.post_empty(&format!("/api/v2/payout-links/{id}/cancel"), OTHER)
+        .await
+        .assert_error(404, "not_found");
+    assert_eq!(get_link(&app, &id).await["status"], "claimed");
 
     let canceled = ok(app
         .post_empty(&format!("/api/v2/payout-links/{id}/cancel"), Auth::App)
