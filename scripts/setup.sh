@@ -10,8 +10,9 @@
 #   trunk 0.21.14            trunk 0.22 needs a newer rustc than 1.95
 #   wasm-bindgen-cli         exactly the wasm-bindgen version in Cargo.lock
 #   binaryen (wasm-opt) 132  from npm; Debian's binaryen 108 builds a wasm that renders blank
-#   schemathesis 4.32.5      from PyPI into its own virtualenv; checks the sandbox against its
-#                            OpenAPI document (scripts/schemathesis.sh)
+#   schemathesis 4.32.5      from PyPI into its own virtualenv, with every dependency pinned
+#                            (scripts/schemathesis-requirements.txt); checks the sandbox against
+#                            its OpenAPI document (scripts/schemathesis.sh)
 #   axe-core 4.14.1          from the npm registry (the tarball, sha512-checked; no node needed):
 #                            the e2e accessibility walk injects its axe.min.js (PAYOUT_E2E_AXE)
 set -euo pipefail
@@ -93,11 +94,22 @@ if [ "${NEED_BROWSER:-0}" = 1 ]; then
 fi
 
 # schemathesis, pinned, in a virtualenv of its own (the machine's Python stays untouched).
+# Its dependencies are pinned too (scripts/schemathesis-requirements.txt, installed --no-deps); the
+# virtualenv remembers the list's checksum and is made again when the list changes.
+st_pins="$root/scripts/schemathesis-requirements.txt"
+st_sum=$(sha256sum "$st_pins" | cut -d' ' -f1)
+grep -qx "schemathesis==$SCHEMATHESIS_VERSION" "$st_pins" \
+  || { echo "setup: $st_pins does not pin schemathesis $SCHEMATHESIS_VERSION" >&2; exit 1; }
 if [ "${NEED_BROWSER:-0}" = 1 ] \
-  && [ "$("$tools/schemathesis/bin/st" --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]; then
-  say "installing schemathesis $SCHEMATHESIS_VERSION (PyPI, own virtualenv)"
+  && { [ "$("$tools/schemathesis/bin/st" --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ] \
+    || [ "$(cat "$tools/schemathesis/pins.sha256" 2>/dev/null)" != "$st_sum" ]; }; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION and its pinned dependencies (PyPI, own virtualenv)"
+  rm -rf "$tools/schemathesis"
   python3 -m venv "$tools/schemathesis"
-  "$tools/schemathesis/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  "$tools/schemathesis/bin/pip" install -q --disable-pip-version-check --no-deps -r "$st_pins"
+  "$tools/schemathesis/bin/pip" check -q --disable-pip-version-check >/dev/null \
+    || { echo "setup: schemathesis's pinned dependencies do not fit together" >&2; exit 1; }
+  echo "$st_sum" > "$tools/schemathesis/pins.sha256"
 fi
 export SCHEMATHESIS="$tools/schemathesis/bin/st"
 
