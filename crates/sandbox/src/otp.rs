@@ -15,7 +15,9 @@ use std::pin::Pin;
 /// What [`CodeSender::send`] returns: a boxed future, so senders can be used as trait objects.
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>>;
 
-/// Why a code could not be sent (logged by the server, never shown to the user).
+/// Why a code could not be sent (logged by the server, never shown to the user). Its text is
+/// logged as it is: a sender must not put the number (or the code) in it, as providers' own
+/// error messages often do; give their error code instead.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct SendError(pub String);
