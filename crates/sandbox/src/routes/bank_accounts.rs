@@ -13,6 +13,7 @@ use crate::state::AppState;
 use crate::store::bank_accounts::{
     add_account, bank_account_not_found, list_accounts, remove_account,
 };
+use crate::store::flows::FlowWrite;
 use crate::store::users::{user_exists, user_not_found};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -45,9 +46,21 @@ async fn create_flow_bank_account(
     user: FlowUser,
     ApiJson(new): ApiJson<NewBankAccount>,
 ) -> Result<Json<BankAccount>, Error> {
-    user.permit(&state, FlowAction::AddBankAccount).await?;
+    let flow = user.permit(&state, FlowAction::AddBankAccount).await?;
     let now = state.clock.now();
-    let account = add_account(&state.db, user.app_id, user.user_id, &new, now).await?;
+    let through = FlowWrite {
+        flow: &flow,
+        action: FlowAction::AddBankAccount,
+    };
+    let account = add_account(
+        &state.db,
+        user.app_id,
+        user.user_id,
+        &new,
+        now,
+        Some(through),
+    )
+    .await?;
     Ok(Json(account))
 }
 
@@ -57,9 +70,13 @@ async fn delete_flow_bank_account(
     user: FlowUser,
     id: PathParam,
 ) -> Result<StatusCode, Error> {
-    user.permit(&state, FlowAction::RemoveBankAccount).await?;
+    let flow = user.permit(&state, FlowAction::RemoveBankAccount).await?;
     let id = id.id(bank_account_not_found)?;
-    remove_account(&state.db, user.user_id, id).await?;
+    let through = FlowWrite {
+        flow: &flow,
+        action: FlowAction::RemoveBankAccount,
+    };
+    remove_account(&state.db, user.user_id, id, Some(through)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -15,6 +15,7 @@ use crate::service::identity::save_compliance;
 use crate::service::steps::record_form_step;
 use crate::state::AppState;
 use crate::store::compliance::find_compliance;
+use crate::store::flows::FlowWrite;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
@@ -49,7 +50,7 @@ async fn submit_compliance(
     user: FlowUser,
     ApiJson(new): ApiJson<NewCompliance>,
 ) -> Result<Json<Submitted<Compliance>>, Error> {
-    user.permit(&state, FlowAction::SubmitCompliance).await?;
+    let flow = user.permit(&state, FlowAction::SubmitCompliance).await?;
     let now = state.clock.now();
     new.as_of(now.date_naive()).validate()?;
     let form = new.form();
@@ -81,6 +82,10 @@ async fn submit_compliance(
         &compliance,
         tin,
         now,
+        FlowWrite {
+            flow: &flow,
+            action: FlowAction::SubmitCompliance,
+        },
     )
     .await?;
     let flow = record_form_step(

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::extract::{ApiJson, PathParam, PathParams};
 use crate::routes::Mount;
 use crate::state::AppState;
+use crate::store::flows::FlowWrite;
 use crate::store::payout_methods::{
     add_method, has_payout_method, list_methods, make_default, payout_method_not_found,
     remove_method,
@@ -71,7 +72,7 @@ async fn create_payout_method(
     check_host_user(&state, app, user_id).await?;
     let now = state.clock.now();
     Ok(Json(
-        add_method(&state.db, app.id, user_id, new, now).await?,
+        add_method(&state.db, app.id, user_id, new, now, None).await?,
     ))
 }
 
@@ -84,7 +85,7 @@ async fn delete_payout_method(
 ) -> Result<StatusCode, Error> {
     let (user_id, method_id) = ids.ids(user_not_found, payout_method_not_found)?;
     check_host_user(&state, app, user_id).await?;
-    remove_method(&state.db, user_id, method_id).await?;
+    remove_method(&state.db, user_id, method_id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -97,7 +98,9 @@ async fn set_default_payout_method(
 ) -> Result<Json<PayoutMethodList>, Error> {
     let (user_id, method_id) = ids.ids(user_not_found, payout_method_not_found)?;
     check_host_user(&state, app, user_id).await?;
-    Ok(Json(make_default(&state.db, user_id, method_id).await?))
+    Ok(Json(
+        make_default(&state.db, user_id, method_id, None).await?,
+    ))
 }
 
 /// `GET /api/flow/payout-methods`: the signed-in user's payout methods.
@@ -113,20 +116,33 @@ async fn list_flow_payout_methods(
 /// `POST /api/flow/payout-methods`: as the host's, for the signed-in user. Through the payout
 /// step only while the user has no payout method (issue 8: a leaked payout link must not add
 /// the holder's own account next to the user's and pay the balance to it); manage-payouts adds
-/// any number.
+/// any number. Checked before the write (a refused add never queues for the write lock) and
+/// again in its transaction ([`add_method`]).
 async fn create_flow_payout_method(
     State(state): State<AppState>,
     user: FlowUser,
     ApiJson(new): ApiJson<NewPayoutMethod>,
 ) -> Result<Json<PayoutMethod>, Error> {
     let flow = user.permit(&state, FlowAction::AddPayoutMethod).await?;
-    let through = flow.permits(FlowAction::AddPayoutMethod);
-    if through == Ok(StepName::Payout) && has_payout_method(&state.db, user.user_id).await? {
+    let step = flow.permits(FlowAction::AddPayoutMethod);
+    if step == Ok(StepName::Payout) && has_payout_method(&state.db, user.user_id).await? {
         return Err(Error::StepNotAllowed(Denial::PayoutStepHasMethods));
     }
     let now = state.clock.now();
+    let through = FlowWrite {
+        flow: &flow,
+        action: FlowAction::AddPayoutMethod,
+    };
     Ok(Json(
-        add_method(&state.db, user.app_id, user.user_id, new, now).await?,
+        add_method(
+            &state.db,
+            user.app_id,
+            user.user_id,
+            new,
+            now,
+            Some(through),
+        )
+        .await?,
     ))
 }
 
@@ -136,9 +152,13 @@ async fn delete_flow_payout_method(
     user: FlowUser,
     id: PathParam,
 ) -> Result<StatusCode, Error> {
-    user.permit(&state, FlowAction::RemovePayoutMethod).await?;
+    let flow = user.permit(&state, FlowAction::RemovePayoutMethod).await?;
     let method_id = id.id(payout_method_not_found)?;
-    remove_method(&state.db, user.user_id, method_id).await?;
+    let through = FlowWrite {
+        flow: &flow,
+        action: FlowAction::RemovePayoutMethod,
+    };
+    remove_method(&state.db, user.user_id, method_id, Some(through)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -148,10 +168,15 @@ async fn set_default_flow_payout_method(
     user: FlowUser,
     id: PathParam,
 ) -> Result<Json<PayoutMethodList>, Error> {
-    user.permit(&state, FlowAction::ChooseDefaultPayoutMethod)
+    let flow = user
+        .permit(&state, FlowAction::ChooseDefaultPayoutMethod)
         .await?;
     let method_id = id.id(payout_method_not_found)?;
+    let through = FlowWrite {
+        flow: &flow,
+        action: FlowAction::ChooseDefaultPayoutMethod,
+    };
     Ok(Json(
-        make_default(&state.db, user.user_id, method_id).await?,
+        make_default(&state.db, user.user_id, method_id, Some(through)).await?,
     ))
 }

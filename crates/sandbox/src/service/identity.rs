@@ -35,6 +35,7 @@ use crate::store::background_checks::{
 use crate::store::compliance::{
     find_record, record_wrong_tax_id, store_record, store_tin_hash, tax_id_refused_until, TaxRecord,
 };
+use crate::store::flows::FlowWrite;
 use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
 use crate::store::users::{email, flag_criminal_activity, legal_name};
 use crate::store::webhooks::record_user_updated;
@@ -57,7 +58,9 @@ const MATCH: Rule = Rule::MatchesBackgroundCheck;
 /// user's record, replacing any: 422 naming each of `country`, `tin`, `date_of_birth`,
 /// `address` that differs from what a background check already run was run on, or that
 /// contradicts what a `not_eligible` check was told. What the check ran on is read and the new
-/// record written in one transaction, so a check running meanwhile cannot slip between them.
+/// record written in one transaction, so a check running meanwhile cannot slip between them;
+/// `through` (the session's permit) is checked again first in it, so a submission that raced
+/// the step's completion (another submission) writes nothing.
 pub(crate) async fn save_compliance(
     db: &Db,
     key: &SecretsKey,
@@ -65,8 +68,10 @@ pub(crate) async fn save_compliance(
     compliance: &Compliance,
     tin: Option<&str>,
     now: DateTime<Utc>,
+    through: FlowWrite<'_>,
 ) -> Result<(), Error> {
     let mut tx = begin_write(db).await?;
+    FlowWrite::recheck(Some(through), &mut tx).await?;
     if has_run_check(&mut tx, user.user_id).await? {
         if let Some(record) = find_record(&mut *tx, key, user.user_id).await? {
             if tin.is_some() {

@@ -18,6 +18,7 @@ use crate::store::webhooks::record_flow_updated;
 use crate::webhooks::wake;
 use chrono::{DateTime, Utc};
 use payout_model::{FlowAction, FlowState, Reason, StepName};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 /// Flow `flow_id` at `now` as its session routes on it (what the app is sent, what
@@ -141,17 +142,14 @@ pub(crate) async fn record_step_completed(
         )
         .await?
         {
-            // The payout step's work can be undone meanwhile (its payout failed, was canceled
-            // or reversed): checked again under the flow's lock, after any undo that committed
-            // first (an undo running meanwhile waits for this commit, then reopens the step).
-            if step == StepName::Payout {
-                let standing = match flow_state.user_id {
-                    Some(user_id) => standing_flow_payout(&mut tx, flow_id, user_id).await?,
-                    None => None,
-                };
-                if standing.is_none() {
-                    return Err(Error::Refused(Reason::StepNotDone { step }));
-                }
+            // A step's work can be undone meanwhile: checked again under the flow's lock, after
+            // any change that committed first. The payout step's payout failed, was canceled or
+            // reversed (an undo running meanwhile waits for this commit, then reopens the
+            // step); manage-payouts' last method or manage-payments' last account was removed
+            // (a removal running meanwhile waits for this commit, then finds its step done:
+            // store::flows::still_permits).
+            if !work_done_in(&mut tx, flow_id, flow_state.user_id, step).await? {
+                return Err(Error::Refused(Reason::StepNotDone { step }));
             }
             // With the completion or not at all: a session left uncapped could be kept alive
             // for hours (store::sessions::keep_alive). Before the event: on PostgreSQL the
@@ -209,9 +207,44 @@ fn form_step_denied(flow: &FlowState, step: StepName) -> Error {
     }
 }
 
+/// Inside the completion's transaction ([`record_step_completed`]): whether the work of `step`
+/// of flow `flow_id` (for user `user_id`) is still done: a payout made in this flow standing for
+/// `payout`, a payout method for `manage-payouts`, a bank account for `manage-payments`.
+async fn work_done_in(
+    conn: &mut AnyConnection,
+    flow_id: Uuid,
+    user_id: Option<Uuid>,
+    step: StepName,
+) -> Result<bool, Error> {
+    let Some(user_id) = user_id else {
+        return Ok(!matches!(
+            step,
+            StepName::Payout | StepName::ManagePayouts | StepName::ManagePayments
+        ));
+    };
+    let table = match step {
+        StepName::Payout => {
+            return Ok(standing_flow_payout(conn, flow_id, user_id)
+                .await?
+                .is_some())
+        }
+        StepName::ManagePayouts => "payout_methods",
+        StepName::ManagePayments => "bank_accounts",
+        _ => return Ok(true),
+    };
+    let found: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT id FROM {table} WHERE user_id = $1 LIMIT 1"
+    ))
+    .bind(user_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// 409 unless the work of `step` is done: a payout method for `manage-payouts`, a bank account
-/// for `manage-payments`. A payout made in this flow, for `payout`, is checked once, in the
-/// completion's own transaction ([`record_step_completed`]): it can be undone meanwhile.
+/// for `manage-payments`; checked before the completion's write (a refused completion never
+/// queues for the write lock), and again in it with a payout made in this flow, for `payout`
+/// ([`work_done_in`]).
 async fn check_step_done(db: &Db, user: &FlowUser, step: StepName) -> Result<(), Error> {
     let done = match step {
         StepName::ManagePayouts => has_payout_method(db, user.user_id).await?,

@@ -1,11 +1,13 @@
 //! The `bank_accounts` table (issue 4): each user's bank accounts for pay-ins, oldest first by
-//! `seq`. Account numbers are stored as entered (a sandbox) and only ever read back as their
-//! last four digits; nothing here logs them.
+//! `seq`. Of an account number only its last four digits are stored (the sandbox pays no real
+//! bank; rows from before are cut down when the database opens,
+//! [`crate::store::payout_methods::keep_last4_only`]), and nothing here logs them.
 
 use crate::db::{
     begin_write, enum_from_text, from_millis, next_seq, parse_stored_id, to_millis, Db,
 };
 use crate::error::Error;
+use crate::store::flows::FlowWrite;
 use chrono::{DateTime, Utc};
 use payout_model::money::{BankAccount, BankAccountList, NewBankAccount};
 use payout_model::{last4, shown_tail};
@@ -16,13 +18,15 @@ pub(crate) fn bank_account_not_found() -> Error {
     Error::NotFound("bank account not found".to_owned())
 }
 
-/// Connects `new` (already valid) for user `user_id` of app `app_id` at `now`.
+/// Connects `new` (already valid) for user `user_id` of app `app_id` at `now`; for a flow
+/// session, `through` is checked again in the write's transaction.
 pub(crate) async fn add_account(
     db: &Db,
     app_id: Uuid,
     user_id: Uuid,
     new: &NewBankAccount,
     now: DateTime<Utc>,
+    through: Option<FlowWrite<'_>>,
 ) -> Result<BankAccount, Error> {
     let account = BankAccount {
         id: Uuid::new_v4(),
@@ -32,6 +36,7 @@ pub(crate) async fn add_account(
         created: now,
     };
     let mut tx = begin_write(db).await?;
+    FlowWrite::recheck(through, &mut tx).await?;
     let seq = next_seq(&mut tx, "bank_accounts", 1).await?;
     sqlx::query(
         "INSERT INTO bank_accounts (id, app_id, user_id, routing_number, account_number, \
@@ -52,16 +57,25 @@ pub(crate) async fn add_account(
     Ok(account)
 }
 
-/// Removes bank account `id` of user `user_id`; 404 if it is not theirs.
-pub(crate) async fn remove_account(db: &Db, user_id: Uuid, id: Uuid) -> Result<(), Error> {
+/// Removes bank account `id` of user `user_id`; 404 if it is not theirs. For a flow session,
+/// `through` is checked again in the write's transaction.
+pub(crate) async fn remove_account(
+    db: &Db,
+    user_id: Uuid,
+    id: Uuid,
+    through: Option<FlowWrite<'_>>,
+) -> Result<(), Error> {
+    let mut tx = begin_write(db).await?;
+    FlowWrite::recheck(through, &mut tx).await?;
     let deleted = sqlx::query("DELETE FROM bank_accounts WHERE id = $1 AND user_id = $2")
         .bind(id.to_string())
         .bind(user_id.to_string())
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
     if deleted.rows_affected() == 0 {
         return Err(bank_account_not_found());
     }
+    tx.commit().await?;
     Ok(())
 }
 

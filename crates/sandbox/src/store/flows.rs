@@ -256,11 +256,12 @@ pub(crate) async fn lock_flow(conn: &mut AnyConnection, flow_id: Uuid) -> Result
 /// and checks again that it may take `action` with the steps completed now. The guard
 /// ([`crate::auth::FlowUser::permit`]) read the flow before the transaction, and a completion
 /// that committed since then wins: the write is refused 403 `step_not_allowed` and rolled back.
+/// Answers the step that permits it now.
 pub(crate) async fn still_permits(
     conn: &mut AnyConnection,
     flow: &FlowState,
     action: FlowAction,
-) -> Result<(), Error> {
+) -> Result<StepName, Error> {
     // The lock and the read in one trip ([`lock_flow`]'s lock, a no-op when it is held).
     let lock = if crate::db::is_postgres(conn) {
         " FOR NO KEY UPDATE"
@@ -278,9 +279,33 @@ pub(crate) async fn still_permits(
         completed_steps: parse_stored_json("completed_steps", &completed)?,
         ..flow.clone()
     };
-    now.permits(action)
-        .map(|_| ())
-        .map_err(Error::StepNotAllowed)
+    now.permits(action).map_err(Error::StepNotAllowed)
+}
+
+/// A flow session's write as its guard let it in: the flow as read then and the action. The
+/// store function that writes checks it again first thing in its own transaction
+/// ([`FlowWrite::recheck`]), so a step completed (or a flow finished) meanwhile refuses it; a
+/// host's write of the same kind has none.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FlowWrite<'a> {
+    /// The flow as the guard read it.
+    pub flow: &'a FlowState,
+    /// What the session does.
+    pub action: FlowAction,
+}
+
+impl FlowWrite<'_> {
+    /// [`still_permits`] for `through`, when the write is a flow session's: the step that
+    /// permits it now, `None` for a host's write.
+    pub(crate) async fn recheck(
+        through: Option<Self>,
+        conn: &mut AnyConnection,
+    ) -> Result<Option<StepName>, Error> {
+        match through {
+            Some(write) => Ok(Some(still_permits(conn, write.flow, write.action).await?)),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Sets flow `flow_id`'s `completed_steps` to `completed` when they are still `read` (the JSON

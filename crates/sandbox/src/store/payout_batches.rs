@@ -577,7 +577,7 @@ mod tests {
             serde_json::json!({"platform": "paypal", "email": "ada@example.com"}),
         )
         .unwrap();
-        crate::store::payout_methods::add_method(&db, app_id, user.id, paypal, now)
+        crate::store::payout_methods::add_method(&db, app_id, user.id, paypal, now, None)
             .await
             .unwrap();
         let mut tx = begin_ledger_write(&db).await.unwrap();

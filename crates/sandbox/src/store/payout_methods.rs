@@ -10,10 +10,12 @@ use crate::db::{
     to_millis, Answers, Arg, Batch, Db, ValueAt,
 };
 use crate::error::Error;
+use crate::store::flows::FlowWrite;
 use chrono::{DateTime, Utc};
 use payout_model::money::{
     NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform, PlatformChoice,
 };
+use payout_model::{Denial, StepName};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -182,21 +184,31 @@ pub(crate) async fn list_methods(
     })
 }
 
-/// Adds `new` (already validated) for user `user_id` of app `app_id`.
+/// Adds `new` (already validated) for user `user_id` of app `app_id`; for a flow session,
+/// `through` is checked again in the write's transaction, where the payout step, which adds
+/// only a first method (issue 8: a leaked payout link must not add the holder's own account
+/// next to the user's and pay the balance to it), is refused 403 `step_not_allowed` once the
+/// user has one.
 pub(crate) async fn add_method(
     db: &Db,
     app_id: Uuid,
     user_id: Uuid,
     new: NewPayoutMethod,
     now: DateTime<Utc>,
+    through: Option<FlowWrite<'_>>,
 ) -> Result<PayoutMethod, Error> {
     let new = normalized(new);
     let mut tx = begin_write(db).await?;
+    let step = FlowWrite::recheck(through, &mut tx).await?;
+    // A user with methods has exactly one default (a removed default passes on).
     let has_default: Option<String> =
         sqlx::query_scalar("SELECT id FROM payout_methods WHERE user_id = $1 AND is_default = 1")
             .bind(user_id.to_string())
             .fetch_optional(&mut *tx)
             .await?;
+    if step == Some(StepName::Payout) && has_default.is_some() {
+        return Err(Error::StepNotAllowed(Denial::PayoutStepHasMethods));
+    }
     let seq = next_seq(&mut tx, "payout_methods", 1).await?;
     let method = PayoutMethod {
         id: Uuid::new_v4(),
@@ -227,9 +239,16 @@ pub(crate) async fn add_method(
 }
 
 /// Removes method `method_id` of user `user_id` (404 if it is not theirs); a removed default
-/// passes to the oldest remaining method.
-pub(crate) async fn remove_method(db: &Db, user_id: Uuid, method_id: Uuid) -> Result<(), Error> {
+/// passes to the oldest remaining method. For a flow session, `through` is checked again in the
+/// write's transaction.
+pub(crate) async fn remove_method(
+    db: &Db,
+    user_id: Uuid,
+    method_id: Uuid,
+    through: Option<FlowWrite<'_>>,
+) -> Result<(), Error> {
     let mut tx = begin_write(db).await?;
+    FlowWrite::recheck(through, &mut tx).await?;
     let row = MethodRow::find(&mut tx, user_id, method_id)
         .await?
         .ok_or_else(payout_method_not_found)?;
@@ -255,8 +274,10 @@ pub(crate) async fn make_default(
     db: &Db,
     user_id: Uuid,
     method_id: Uuid,
+    through: Option<FlowWrite<'_>>,
 ) -> Result<PayoutMethodList, Error> {
     let mut tx = begin_write(db).await?;
+    FlowWrite::recheck(through, &mut tx).await?;
     MethodRow::find(&mut tx, user_id, method_id)
         .await?
         .ok_or_else(payout_method_not_found)?;

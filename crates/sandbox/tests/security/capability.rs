@@ -914,3 +914,205 @@ async fn a_complete_flows_link_signs_nobody_in() {
         .await;
     res.assert_error(403, "step_not_allowed");
 }
+
+/// Holds flow `flow_id`'s row (PostgreSQL) in a transaction of its own, as a write of the flow
+/// that has not committed yet does.
+async fn hold_flow(app: &TestApp, flow_id: &Value) -> sqlx::Transaction<'static, sqlx::Any> {
+    let mut holder = app.db.begin().await.unwrap();
+    sqlx::query("UPDATE flows SET updated = updated WHERE id = $1")
+        .bind(flow_id.as_str().unwrap())
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    holder
+}
+
+/// Waits until `count` requests wait for a lock, or `request` has ended without waiting (as it
+/// did before the fixes below): at most 30 s.
+async fn until_waiting_or_done<T>(app: &TestApp, count: i64, request: &tokio::task::JoinHandle<T>) {
+    let meeting = async {
+        while support::lock_waiters(&app.db).await < count && !request.is_finished() {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), meeting)
+        .await
+        .expect("the request neither waited nor ended");
+}
+
+/// Found by review: a step's work undone while the step completes. The completion checked the
+/// work (a payout method, a bank account) before its write, and a removal that committed in
+/// between left a complete flow for a user with none. The completion now checks again in its
+/// own transaction, under the flow's lock. (The removal here is the flow row's holder's own, in
+/// the same transaction: on PostgreSQL, where the two can interleave.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_whose_work_is_removed_while_it_completes_stays_open() {
+    let app = Arc::new(TestApp::new().await);
+    if !support::on_postgres() {
+        return;
+    }
+    for (step, add, body, table) in [
+        (
+            "manage-payouts",
+            "/api/flow/payout-methods",
+            paypal(),
+            "payout_methods",
+        ),
+        (
+            "manage-payments",
+            "/api/flow/bank-accounts",
+            json!({"routing_number": "021000021", "account_number": "000123456789",
+                   "account_type": "checking"}),
+            "bank_accounts",
+        ),
+    ] {
+        let (flow, user, token) = host_named_flow(&app, json!([step])).await;
+        ok(app.post(add, Auth::Bearer(&token), body).await);
+        let mut holder = hold_flow(&app, &flow["id"]).await;
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+            .bind(&user)
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        let completing = {
+            let (app, path, token) = (
+                app.clone(),
+                format!("/api/flow/steps/{step}/complete"),
+                token.clone(),
+            );
+            tokio::spawn(async move { app.post_empty(&path, Auth::Bearer(&token)).await })
+        };
+        support::until_a_lock_waiter(&app.db).await;
+        holder.commit().await.unwrap();
+        let body = completing.await.unwrap().assert_error(409, "conflict");
+        assert_eq!(
+            body["reason"],
+            json!({"code": "step_not_done", "step": step})
+        );
+        let flow = ok(app
+            .get(
+                &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                Auth::App,
+            )
+            .await);
+        assert_eq!(flow["completed_steps"], json!([]), "{step}");
+    }
+}
+
+/// Found by review: a write whose step completed after the session's guard let it in. A removal
+/// of the last payout method or bank account (or a second method through the payout step)
+/// checked the step before its write, and a completion that committed in between left the work
+/// undone behind a completed step. Each such write now checks the flow again in its own
+/// transaction, under the flow's lock: the completion committed first wins. (The completion here
+/// is the flow row's holder's, in the same transaction: on PostgreSQL, where the two interleave.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_raced_its_steps_completion_is_refused() {
+    let app = Arc::new(TestApp::new().await);
+    if !support::on_postgres() {
+        return;
+    }
+    let bank = json!({"routing_number": "021000021", "account_number": "000123456789",
+                      "account_type": "checking"});
+    for (step, add, body) in [
+        ("manage-payouts", "/api/flow/payout-methods", paypal()),
+        ("manage-payments", "/api/flow/bank-accounts", bank.clone()),
+    ] {
+        let (flow, _, token) = host_named_flow(&app, json!([step])).await;
+        let added = ok(app.post(add, Auth::Bearer(&token), body).await);
+        let mut holder = hold_flow(&app, &flow["id"]).await;
+        sqlx::query("UPDATE flows SET completed_steps = $1 WHERE id = $2")
+            .bind(json!([step]).to_string())
+            .bind(flow["id"].as_str().unwrap())
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        let removing = {
+            let (app, path, token) = (
+                app.clone(),
+                format!("{add}/{}", id_of(&added)),
+                token.clone(),
+            );
+            tokio::spawn(async move {
+                app.send(Method::DELETE, &path, Auth::Bearer(&token), &[], None)
+                    .await
+            })
+        };
+        until_waiting_or_done(&app, 1, &removing).await;
+        holder.commit().await.unwrap();
+        let res = removing.await.unwrap();
+        assert_eq!(res.status, 403, "{step}: {}", res.text());
+        let listed = ok(app.get(add, Auth::Bearer(&token)).await);
+        assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{step}");
+    }
+
+    // Tax data sent while another submission completed the compliance step: refused, and
+    // nothing of it stored (it would have replaced what the completed step was given).
+    let (flow, _, token) = host_named_flow(&app, json!(["compliance", "payout"])).await;
+    let mut holder = hold_flow(&app, &flow["id"]).await;
+    sqlx::query("UPDATE flows SET completed_steps = $1 WHERE id = $2")
+        .bind(json!(["compliance"]).to_string())
+        .bind(flow["id"].as_str().unwrap())
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let submitting = {
+        let (app, token) = (app.clone(), token.clone());
+        tokio::spawn(async move {
+            app.send(
+                Method::PUT,
+                "/api/flow/compliance",
+                Auth::Bearer(&token),
+                &[],
+                json_body(w9()),
+            )
+            .await
+        })
+    };
+    until_waiting_or_done(&app, 1, &submitting).await;
+    holder.commit().await.unwrap();
+    let res = submitting.await.unwrap();
+    assert_step_not_allowed(&res, "compliance", "tax data after the step completed");
+    assert_eq!(
+        ok(app.get("/api/flow/compliance", Auth::Bearer(&token)).await),
+        Value::Null
+    );
+
+    // Two first methods through the payout step at once: one is added, the other refused (each
+    // had found the user without one before its write).
+    let (flow, user, token) = host_named_flow(&app, json!(["payout"])).await;
+    let holder = hold_flow(&app, &flow["id"]).await;
+    let adding: Vec<_> = ["first@example.com", "second@example.com"]
+        .into_iter()
+        .map(|email| {
+            let (app, token) = (app.clone(), token.clone());
+            tokio::spawn(async move {
+                app.post(
+                    "/api/flow/payout-methods",
+                    Auth::Bearer(&token),
+                    json!({"platform": "paypal", "email": email}),
+                )
+                .await
+            })
+        })
+        .collect();
+    let meeting = async {
+        while support::lock_waiters(&app.db).await < 2 && !adding.iter().all(|a| a.is_finished()) {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), meeting)
+        .await
+        .expect("the adds neither waited nor ended");
+    holder.commit().await.unwrap();
+    let mut statuses = Vec::new();
+    for add in adding {
+        let res = add.await.unwrap();
+        if res.status == 403 {
+            assert_step_not_allowed(&res, "manage-payouts", "second method through payout");
+        }
+        statuses.push(res.status);
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 403]);
+    assert_eq!(method_count(&app, &user).await, 1);
+}
