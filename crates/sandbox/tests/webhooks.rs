@@ -201,6 +201,69 @@ mod endpoints {
             .assert_error(404, "not_found");
     }
 
+    /// Review: an app's key could make endpoints without end, and each event writes a delivery
+    /// row for every one in the change's own transaction (a payout's): thousands made every
+    /// write of the app fail, and a group of payouts of every app with it. At most 20.
+    #[tokio::test]
+    async fn an_app_has_at_most_twenty_endpoints() {
+        let app = TestApp::new().await;
+        let mut ids = Vec::new();
+        for n in 0..20 {
+            let hook = create_hook(&app, &format!("https://hooks.example/{n}"), json!([])).await;
+            ids.push(hook["id"].as_str().unwrap().to_owned());
+        }
+        let refused = app
+            .post(
+                "/api/v2/webhooks",
+                Auth::App,
+                json!({"url": "https://hooks.example/20"}),
+            )
+            .await
+            .assert_error(409, "conflict");
+        assert!(
+            refused["message"].as_str().unwrap().contains("at most 20"),
+            "{refused}"
+        );
+        // Another app's endpoints are its own.
+        let other = app.make_app("other").await;
+        ok(app
+            .post(
+                "/api/v2/webhooks",
+                other.auth(),
+                json!({"url": "https://hooks.example/other"}),
+            )
+            .await);
+        // One deleted makes room for one.
+        let gone = app
+            .delete(&format!("/api/v2/webhooks/{}", ids[0]), Auth::App)
+            .await;
+        assert_eq!(gone.status, 204);
+        create_hook(&app, "https://hooks.example/20", json!([])).await;
+        let list = ok(app.get("/api/v2/webhooks?limit=100", Auth::App).await);
+        assert_eq!(list["data"].as_array().unwrap().len(), 20);
+    }
+
+    /// Review: the URL checked was the URL parsed (an international host name in its ASCII
+    /// form) but the one stored and sent was the text as typed, which could not even make a
+    /// request: every attempt failed. The URL is kept as checked.
+    #[tokio::test]
+    async fn a_url_is_kept_as_it_was_checked() {
+        let app = TestApp::new().await;
+        let hook = create_hook(&app, "https://bücher.example/hook", json!([])).await;
+        assert_eq!(hook["url"], "https://xn--bcher-kva.example/hook");
+        let id = hook["id"].as_str().unwrap();
+        let changed = ok(app
+            .patch(
+                &format!("/api/v2/webhooks/{id}"),
+                Auth::App,
+                json!({"url": "https://Hooks.Example"}),
+            )
+            .await);
+        assert_eq!(changed["url"], "https://hooks.example/");
+        let read = ok(app.get(&format!("/api/v2/webhooks/{id}"), Auth::App).await);
+        assert_eq!(read["url"], "https://hooks.example/");
+    }
+
     #[tokio::test]
     async fn refuses_plain_http_and_private_networks_naming_url() {
         let app = TestApp::new().await;
@@ -784,6 +847,45 @@ mod delivery {
         let got = receiver.next().await;
         assert_eq!(got.json()["id"], event_id);
         got.verify(hook["secret"].as_str().unwrap());
+    }
+
+    /// Review: an endpoint whose stored secret this server's key cannot open (sealed by another
+    /// process's key, or restored from another deployment) failed the worker's whole claim,
+    /// every time, so no app's events were delivered. Its deliveries are now left pending,
+    /// unclaimed, for a process that holds that key, and the others are delivered.
+    #[tokio::test]
+    async fn an_endpoint_whose_secret_does_not_open_holds_up_no_other() {
+        let app = TestApp::with_webhooks(quick_retries()).await;
+        let mut good = Receiver::start(0).await;
+        let stranded = Receiver::start(0).await;
+        let bad = create_hook(&app, &stranded.url, json!(["transfer.updated"])).await;
+        let hook = create_hook(&app, &good.url, json!(["transfer.updated"])).await;
+        // Another endpoint's sealed secret: sealed to that endpoint's id, it opens for no other.
+        sqlx::query(
+            "UPDATE webhooks SET secret = (SELECT secret FROM webhooks WHERE id = $1) WHERE id = $2",
+        )
+        .bind(hook["id"].as_str().unwrap())
+        .bind(bad["id"].as_str().unwrap())
+        .execute(&app.db)
+        .await
+        .unwrap();
+        let user = app.create_user().await;
+        for _ in 0..3 {
+            credit(&app, &user, -100).await;
+            good.next().await.verify(hook["secret"].as_str().unwrap());
+        }
+        let left: Vec<(String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT status, attempts, claim FROM webhook_deliveries WHERE webhook_id = $1",
+        )
+        .bind(bad["id"].as_str().unwrap())
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(left.len(), 3);
+        for row in left {
+            assert_eq!(row, ("pending".to_owned(), 0, None));
+        }
+        assert_eq!(stranded.requests.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

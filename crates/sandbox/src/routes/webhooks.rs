@@ -64,9 +64,9 @@ fn as_is(id: &str) -> &str {
 async fn create_webhook(
     State(state): State<AppState>,
     app: HostApp,
-    ApiJson(new): ApiJson<NewWebhook>,
+    ApiJson(mut new): ApiJson<NewWebhook>,
 ) -> Result<Json<Webhook>, Error> {
-    check_url(&new.url, state.config.webhooks.reach())?;
+    new.url = check_url(&new.url, state.config.webhooks.reach())?;
     // Writes here and below take their turn with the others (payouts) on SQLite: a busy
     // database makes them wait, not fail.
     let mut tx = begin_ledger_write(&state.db).await?;
@@ -118,11 +118,11 @@ async fn update_webhook(
     State(state): State<AppState>,
     app: HostApp,
     id: PathParam,
-    ApiJson(update): ApiJson<WebhookUpdate>,
+    ApiJson(mut update): ApiJson<WebhookUpdate>,
 ) -> Result<Json<Webhook>, Error> {
     let id = id.id(webhook_not_found)?;
-    if let Some(url) = &update.url {
-        check_url(url, state.config.webhooks.reach())?;
+    if let Some(url) = &mut update.url {
+        *url = check_url(url, state.config.webhooks.reach())?;
     }
     let mut tx = begin_ledger_write(&state.db).await?;
     let hook = store::update_webhook(&mut tx, app.id, id, update).await?;

@@ -361,8 +361,16 @@ impl WebhookRow {
 
 const WEBHOOK_COLUMNS: &str = "id, url, events, description, created";
 
-/// Inserts endpoint `new` (its URL already checked) of app `app_id` with `secret`, stored sealed
-/// with `key`; answers it with the secret.
+/// The most endpoints an app may have: each event writes one delivery row per endpoint in the
+/// change's own transaction (a payout's, on SQLite while every other writer waits), and each
+/// sends a request; without a cap, one app's key could make every write slow, or too big for
+/// one statement, and aim any number of requests at a third party.
+pub(crate) const MOST_ENDPOINTS_PER_APP: i64 = 20;
+
+/// Inserts endpoint `new` (its URL already checked and normalized) of app `app_id` with
+/// `secret`, stored sealed with `key`; answers it with the secret. 409 when the app has
+/// [`MOST_ENDPOINTS_PER_APP`] already (counted under the app's row lock on PostgreSQL, so two
+/// at once cannot pass it).
 pub(crate) async fn insert_webhook(
     conn: &mut AnyConnection,
     key: &SecretsKey,
@@ -371,6 +379,23 @@ pub(crate) async fn insert_webhook(
     secret: WebhookSecret,
     now: DateTime<Utc>,
 ) -> Result<Webhook, Error> {
+    if crate::db::is_postgres(conn) {
+        sqlx::query("SELECT id FROM apps WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(app_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    let endpoints: i64 =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM webhooks WHERE app_id = $1")
+            .bind(app_id.to_string())
+            .fetch_one(&mut *conn)
+            .await?;
+    if endpoints >= MOST_ENDPOINTS_PER_APP {
+        return Err(Error::Conflict(format!(
+            "an app has at most {MOST_ENDPOINTS_PER_APP} webhook endpoints; delete one first, \
+             or give one endpoint more event types"
+        )));
+    }
     let id = Uuid::new_v4();
     let events = dedup(new.events.unwrap_or_default());
     let seq = next_seq(conn, "webhooks", 1).await?;
@@ -706,7 +731,24 @@ pub(crate) async fn claim_due(
         .bind(&id)
         .fetch_one(&mut *conn)
         .await?;
-        let secret = open_secret(key, &row.2, &row.0)?;
+        // A secret this process's key does not open (another key sealed it): the delivery is
+        // left pending, unclaimed, for a process that holds that key (as an error here it
+        // failed the whole claim, every time, so no app's events were delivered).
+        let secret = match open_secret(key, &row.2, &row.0) {
+            Ok(secret) => secret,
+            Err(e) => {
+                tracing::warn!(delivery = %id, error = %e, "webhook delivery left to another key");
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET lease_until = NULL, claim = NULL \
+                     WHERE id = $1 AND claim = $2",
+                )
+                .bind(&id)
+                .bind(&claim)
+                .execute(&mut *conn)
+                .await?;
+                continue;
+            }
+        };
         claimed.push(ClaimedDelivery {
             id,
             webhook_id: row.0,
