@@ -569,15 +569,26 @@ async fn attempt(
         Err(e) => return failed(e),
     };
     // The name's resolution is part of the attempt, within its timeout (and so its lease).
-    let exchange = async {
+    let deadline = tokio::time::Instant::now() + settings.timeout;
+    let timed_out = || failed(format!("timed out after {:?}", settings.timeout));
+    let head = async {
         check_resolved(&delivery.url, settings.reach()).await?;
-        let response = client
+        client
             .request(request)
             .await
-            .map_err(|e| format!("{e}: {}", source_chain(&e)))?;
-        let status = response.status().as_u16();
-        let mut body = response.into_body();
-        let mut kept = Vec::new();
+            .map_err(|e| format!("{e}: {}", source_chain(&e)))
+    };
+    let response = match tokio::time::timeout_at(deadline, head).await {
+        Err(_) => return timed_out(),
+        Ok(Err(e)) => return failed(e),
+        Ok(Ok(response)) => response,
+    };
+    let status = response.status().as_u16();
+    // The answer's status is what counts: a body still coming at the deadline is kept as far
+    // as it came (a 2xx whose body never ended was logged as timed out, and sent again).
+    let mut body = response.into_body();
+    let mut kept = Vec::new();
+    let read = async {
         while kept.len() < MAX_RESPONSE_BODY {
             match body.frame().await {
                 Some(Ok(frame)) => {
@@ -588,18 +599,14 @@ async fn attempt(
                 Some(Err(_)) | None => break,
             }
         }
-        kept.truncate(MAX_RESPONSE_BODY);
-        Ok::<_, String>((status, at_most_bytes(&kept, MAX_RESPONSE_BODY)))
     };
-    match tokio::time::timeout(settings.timeout, exchange).await {
-        Err(_) => failed(format!("timed out after {:?}", settings.timeout)),
-        Ok(Err(e)) => failed(e),
-        Ok(Ok((status, body))) => AttemptOutcome {
-            status: Some(status),
-            body: Some(body),
-            error: None,
-            succeeded: (200..300).contains(&status),
-        },
+    let _ended = tokio::time::timeout_at(deadline, read).await;
+    kept.truncate(MAX_RESPONSE_BODY);
+    AttemptOutcome {
+        status: Some(status),
+        body: Some(at_most_bytes(&kept, MAX_RESPONSE_BODY)),
+        error: None,
+        succeeded: (200..300).contains(&status),
     }
 }
 

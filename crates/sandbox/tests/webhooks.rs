@@ -888,6 +888,55 @@ mod delivery {
         assert_eq!(stranded.requests.load(Ordering::SeqCst), 0);
     }
 
+    /// Review: the timeout covered the answer's body too, so a receiver that answered 200 and
+    /// never ended its body (a chunked answer left open) was logged as timed out and sent the
+    /// event again on every retry. The status is what counts; the body is kept as far as it came.
+    #[tokio::test]
+    async fn a_2xx_whose_body_never_ends_is_a_success() {
+        let app = TestApp::with_webhooks(WebhookSettings {
+            timeout: Duration::from_millis(500),
+            ..quick_retries()
+        })
+        .await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let (took, mut taken) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+            let mut held = Vec::new();
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = vec![0; 64 * 1024];
+                let _ = stream.read(&mut request).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n")
+                    .await;
+                held.push(stream);
+                let _ = took.send(held.len());
+            }
+        });
+        let hook = create_hook(&app, &url, json!(["transfer.updated"])).await;
+        let user = app.create_user().await;
+        credit(&app, &user, -100).await;
+        assert_eq!(
+            tokio::time::timeout(Duration::from_secs(20), taken.recv())
+                .await
+                .unwrap(),
+            Some(1)
+        );
+        let log = delivery_log_of(&app, hook["id"].as_str().unwrap(), 1).await;
+        let attempt = &log["data"][0];
+        assert_eq!(attempt["succeeded"], true, "{attempt}");
+        assert_eq!(attempt["response_status"], 200);
+        assert_eq!(attempt["response_body"], "ok");
+        assert_eq!(attempt["next_retry"], Value::Null);
+        let status: String = sqlx::query_scalar("SELECT status FROM webhook_deliveries")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(status, "succeeded");
+        assert!(taken.try_recv().is_err(), "sent again");
+    }
+
     #[tokio::test]
     async fn endpoints_get_only_the_types_they_take() {
         let app = TestApp::with_webhooks(quick_retries()).await;
