@@ -24,7 +24,7 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use payout_model::webhook::WebhookSecret;
+use payout_model::webhook::{WebhookSecret, MAX_WEBHOOK_URL_CHARS};
 use payout_model::Rule;
 use rand::rngs::OsRng;
 use rand::{Rng as _, RngCore as _};
@@ -286,14 +286,29 @@ pub(crate) fn check_url(url: &str, reach: Reach) -> Result<String, Error> {
             if name == "localhost" || name.ends_with(".localhost") {
                 Target::Loopback
             } else if https || reach.private {
-                return Ok(parsed.into());
+                return kept_url(parsed);
             } else {
                 Target::Public
             }
         }
     };
     permit(target, https, reach).map_err(bad)?;
-    Ok(parsed.into())
+    kept_url(parsed)
+}
+
+/// `parsed` as stored, within the length a URL may have: percent-encoding can make the
+/// normalized form longer than the text sent.
+fn kept_url(parsed: url::Url) -> Result<String, Error> {
+    let url = String::from(parsed);
+    if url.chars().count() > MAX_WEBHOOK_URL_CHARS {
+        return Err(Error::broke(
+            "url",
+            Rule::MaxChars {
+                max: MAX_WEBHOOK_URL_CHARS,
+            },
+        ));
+    }
+    Ok(url)
 }
 
 /// Resolves `url`'s host and checks every address it names, as [`check_url`] checks a
@@ -659,8 +674,11 @@ fn signed_request(
 }
 
 /// Where the demo receiver listens: `{public_url}/demo/webhooks`.
+/// Normalized as [`check_url`] keeps an endpoint's URL, so the receiver finds the endpoint the
+/// sandbox stored for it whatever the public URL's spelling (`https://Host.Example:443`).
 pub(crate) fn demo_webhook_url(config: &crate::config::Config) -> String {
-    format!("{}/demo/webhooks", config.base_url())
+    let url = format!("{}/demo/webhooks", config.base_url());
+    url::Url::parse(&url).map_or(url, String::from)
 }
 
 /// Seals with the state's secrets key every webhook secret kept as is (stored before secrets
@@ -749,6 +767,20 @@ pub(crate) fn verify(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// Review: the demo endpoint is stored with its URL normalized (as every endpoint's is),
+    /// so the receiver must look it up by the same form, whatever the public URL's spelling.
+    #[test]
+    fn the_demo_receivers_url_is_normalized_as_endpoints_are() {
+        let config = crate::config::Config::new("https://Sandbox.Example.com:443/", "dist");
+        let url = demo_webhook_url(&config);
+        assert_eq!(url, "https://sandbox.example.com/demo/webhooks");
+        let reach = Reach {
+            loopback: false,
+            private: false,
+        };
+        assert_eq!(check_url(&url, reach).unwrap(), url);
+    }
 
     #[test]
     fn parses_retry_lists() {

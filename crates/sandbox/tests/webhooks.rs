@@ -859,31 +859,41 @@ mod delivery {
         let mut good = Receiver::start(0).await;
         let stranded = Receiver::start(0).await;
         let bad = create_hook(&app, &stranded.url, json!(["transfer.updated"])).await;
-        let hook = create_hook(&app, &good.url, json!(["transfer.updated"])).await;
+        let other = create_hook(&app, "https://hooks.example/other", json!(["app.updated"])).await;
         // Another endpoint's sealed secret: sealed to that endpoint's id, it opens for no other.
         sqlx::query(
             "UPDATE webhooks SET secret = (SELECT secret FROM webhooks WHERE id = $1) WHERE id = $2",
         )
-        .bind(hook["id"].as_str().unwrap())
+        .bind(other["id"].as_str().unwrap())
         .bind(bad["id"].as_str().unwrap())
         .execute(&app.db)
         .await
         .unwrap();
+        // More stranded deliveries than the app has slots (8 in flight): due before the good
+        // endpoint's, they would take every claim's place of the app's.
         let user = app.create_user().await;
+        for _ in 0..10 {
+            credit(&app, &user, -100).await;
+        }
+        let hook = create_hook(&app, &good.url, json!(["transfer.updated"])).await;
         for _ in 0..3 {
             credit(&app, &user, -100).await;
             good.next().await.verify(hook["secret"].as_str().unwrap());
         }
-        let left: Vec<(String, i64, Option<String>)> = sqlx::query_as(
-            "SELECT status, attempts, claim FROM webhook_deliveries WHERE webhook_id = $1",
+        let now = chrono::Utc::now().timestamp_millis();
+        let left: Vec<(String, i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT status, attempts, claim, next_attempt_at FROM webhook_deliveries \
+             WHERE webhook_id = $1",
         )
         .bind(bad["id"].as_str().unwrap())
         .fetch_all(&app.db)
         .await
         .unwrap();
-        assert_eq!(left.len(), 3);
-        for row in left {
-            assert_eq!(row, ("pending".to_owned(), 0, None));
+        assert_eq!(left.len(), 13);
+        for (status, attempts, claim, next) in left {
+            assert_eq!((status.as_str(), attempts, claim), ("pending", 0, None));
+            // Put off for a process that holds the key, out of the others' way.
+            assert!(next > now + 60_000, "due again at {next}, now {now}");
         }
         assert_eq!(stranded.requests.load(Ordering::SeqCst), 0);
     }

@@ -655,6 +655,10 @@ impl std::fmt::Debug for ClaimedDelivery {
     }
 }
 
+/// How long a delivery whose secret this process's key does not open waits before it is looked
+/// at again ([`claim_due`]).
+const UNOPENED_SECRET_WAIT: chrono::Duration = chrono::Duration::minutes(5);
+
 /// Claims up to `limit` deliveries due at `now` that no live lease holds, at most as many of one
 /// app's as bring its deliveries in flight to `per_app`, leasing them until `lease_until`,
 /// inside the caller's transaction (`BEGIN IMMEDIATE` on SQLite, so one writer
@@ -737,13 +741,16 @@ pub(crate) async fn claim_due(
         let secret = match open_secret(key, &row.2, &row.0) {
             Ok(secret) => secret,
             Err(e) => {
+                // Out of the way of the others for a while: due again, it would keep taking
+                // claims' places (and its app's slots) from deliveries that can be sent.
                 tracing::warn!(delivery = %id, error = %e, "webhook delivery left to another key");
                 sqlx::query(
-                    "UPDATE webhook_deliveries SET lease_until = NULL, claim = NULL \
-                     WHERE id = $1 AND claim = $2",
+                    "UPDATE webhook_deliveries SET lease_until = NULL, claim = NULL, \
+                     next_attempt_at = $3 WHERE id = $1 AND claim = $2",
                 )
                 .bind(&id)
                 .bind(&claim)
+                .bind(to_millis(now + UNOPENED_SECRET_WAIT))
                 .execute(&mut *conn)
                 .await?;
                 continue;
