@@ -1046,12 +1046,15 @@ mod delivery {
     /// state) keep a hanging receiver to 8 connections together, not 8 each.
     #[tokio::test]
     async fn two_workers_on_one_database_keep_an_app_to_eight_in_flight_together() {
-        let app = TestApp::with_webhooks(hang_settings()).await;
+        // Processes on one database share its secrets key (README "Webhooks").
+        let key = payout_sandbox::SecretsKey::generate();
+        let app = TestApp::with_webhooks_keyed(hang_settings(), key.clone()).await;
         let no_assets = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-dist");
         let _second_process = TestApp::webhooks_over(
             app.db.clone(),
             payout_sandbox::Config::new(support::PUBLIC_URL, no_assets)
-                .with_webhooks(hang_settings()),
+                .with_webhooks(hang_settings())
+                .with_secrets_key(key),
         );
         let (_, mut taken) = app_with_eight_hanging(&app).await;
         // Each delivery of the default app's below wakes both workers, and each claim of either

@@ -11,7 +11,7 @@ use chrono::{Datelike as _, Duration, NaiveDate, Utc};
 use http_body_util::BodyExt as _;
 use payout_sandbox::{
     app, connect, ensure_default_app, ensure_organization, spawn_webhook_worker, AppState, Clock,
-    CodeSender, Config, Db, WebhookSettings,
+    CodeSender, Config, Db, SecretsKey, WebhookSettings,
 };
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -216,6 +216,20 @@ impl TestApp {
         Self::webhooks_over(
             db,
             Config::new(PUBLIC_URL, no_assets).with_webhooks(settings),
+        )
+    }
+
+    /// [`TestApp::with_webhooks`] with secrets key `key`: what another process on the same
+    /// database must share.
+    pub async fn with_webhooks_keyed(settings: WebhookSettings, key: SecretsKey) -> Self {
+        let db = fresh_db().await;
+        ensure_test_credentials(&db).await;
+        let no_assets = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-dist");
+        Self::webhooks_over(
+            db,
+            Config::new(PUBLIC_URL, no_assets)
+                .with_webhooks(settings)
+                .with_secrets_key(key),
         )
     }
 
