@@ -77,7 +77,7 @@ async fn submit_compliance(
     };
     save_compliance(
         &state.db,
-        &state.config.secrets_key,
+        &state.config,
         &user,
         &compliance,
         tin,

@@ -27,6 +27,7 @@ use crate::config::Config;
 use crate::db::{begin_write, Db, WriteTx};
 use crate::error::Error;
 use crate::secret::SecretsKey;
+use crate::service::steps::complete_form_step_in;
 use crate::service::steps::record_form_step;
 use crate::service::steps::route_state;
 use crate::store::background_checks::{
@@ -35,7 +36,7 @@ use crate::store::background_checks::{
 use crate::store::compliance::{
     find_record, record_wrong_tax_id, store_record, store_tin_hash, tax_id_refused_until, TaxRecord,
 };
-use crate::store::flows::FlowWrite;
+use crate::store::flows::{FlowCache, FlowWrite};
 use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
 use crate::store::users::{email, flag_criminal_activity, legal_name};
 use crate::store::webhooks::record_user_updated;
@@ -58,18 +59,20 @@ const MATCH: Rule = Rule::MatchesBackgroundCheck;
 /// user's record, replacing any: 422 naming each of `country`, `tin`, `date_of_birth`,
 /// `address` that differs from what a background check already run was run on, or that
 /// contradicts what a `not_eligible` check was told. What the check ran on is read and the new
-/// record written in one transaction, so a check running meanwhile cannot slip between them;
-/// `through` (the session's permit) is checked again first in it, so a submission that raced
-/// the step's completion (another submission) writes nothing.
+/// record written in one transaction, so a check running meanwhile cannot slip between them.
+/// `through` (the session's permit) is checked again first in it, under the flow's lock, and
+/// the compliance step is completed in it too ([`complete_form_step_in`]): a second submission
+/// that raced this one is refused, never saved over the data the step was completed with.
 pub(crate) async fn save_compliance(
     db: &Db,
-    key: &SecretsKey,
+    config: &Config,
     user: &FlowUser,
     compliance: &Compliance,
     tin: Option<&str>,
     now: DateTime<Utc>,
     through: FlowWrite<'_>,
 ) -> Result<(), Error> {
+    let key = &config.secrets_key;
     let mut tx = begin_write(db).await?;
     FlowWrite::recheck(Some(through), &mut tx).await?;
     if has_run_check(&mut tx, user.user_id).await? {
@@ -88,8 +91,10 @@ pub(crate) async fn save_compliance(
     }
     check_not_eligible_claims(&mut tx, user.user_id, compliance).await?;
     store_record(&mut tx, key, user.user_id, user.app_id, compliance, tin).await?;
+    complete_form_step_in(&mut tx, config, through.flow, StepName::Compliance, now).await?;
     record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;
     tx.commit().await?;
+    FlowCache::of(db).invalidate(user.flow_id);
     wake();
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use crate::auth::FlowUser;
 use crate::config::Config;
-use crate::db::{begin_ledger_write, parse_stored_id, Db};
+use crate::db::{begin_ledger_write, parse_stored_id, parse_stored_json, Db};
 use crate::error::Error;
 use crate::ledger::standing_flow_payout;
 use crate::service::payout_links::payee_phone_hint;
@@ -167,6 +167,43 @@ pub(crate) async fn record_step_completed(
         }
     }
     Err(Error::Refused(Reason::FlowChanged))
+}
+
+/// Inside a form's own write transaction, after [`FlowWrite::recheck`](crate::store::flows::FlowWrite)
+/// locked `flow`'s row and found `step` current: records `step` completed together with the
+/// form's data ([`record_step_completed`]'s compare-and-set, the end of a completed flow's
+/// sessions, its `flow.updated`), so no second submission can land between the save and the
+/// completion. The caller invalidates [`FlowCache`] after its commit.
+pub(crate) async fn complete_form_step_in(
+    conn: &mut AnyConnection,
+    config: &Config,
+    flow: &FlowState,
+    step: StepName,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let read: Option<String> =
+        sqlx::query_scalar("SELECT completed_steps FROM flows WHERE id = $1")
+            .bind(flow.id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let read = read.ok_or_else(flow_not_found)?;
+    let mut completed: Vec<StepName> = parse_stored_json("completed_steps", &read)?;
+    if completed.contains(&step) {
+        return Ok(());
+    }
+    completed.push(step);
+    if !set_completed_steps(conn, flow.id, &completed, &read, now).await? {
+        return Err(Error::Refused(Reason::FlowChanged));
+    }
+    let completed = FlowState {
+        completed_steps: completed,
+        ..flow.clone()
+    };
+    // In the order record_step_completed takes them: flow, sessions, event counter.
+    if completed.is_complete() {
+        end_sessions_soon(conn, flow.id, now).await?;
+    }
+    record_flow_updated(conn, config, flow.id, now).await
 }
 
 /// Records a step that its own form completes (compliance, id-verification, background-check)
