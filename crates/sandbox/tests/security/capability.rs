@@ -927,17 +927,23 @@ async fn hold_flow(app: &TestApp, flow_id: &Value) -> sqlx::Transaction<'static,
     holder
 }
 
-/// Waits until `count` requests wait for a lock, or `request` has ended without waiting (as it
-/// did before the fixes below): at most 30 s.
-async fn until_waiting_or_done<T>(app: &TestApp, count: i64, request: &tokio::task::JoinHandle<T>) {
+/// Waits until `count` requests wait for a lock, or all of `requests` have ended without
+/// waiting (as they did before the fixes below): at most 30 s.
+async fn until_waiting_or_done<T>(
+    app: &TestApp,
+    count: i64,
+    requests: &[tokio::task::JoinHandle<T>],
+) {
     let meeting = async {
-        while support::lock_waiters(&app.db).await < count && !request.is_finished() {
+        while support::lock_waiters(&app.db).await < count
+            && !requests.iter().all(|r| r.is_finished())
+        {
             tokio::task::yield_now().await;
         }
     };
     tokio::time::timeout(std::time::Duration::from_secs(30), meeting)
         .await
-        .expect("the request neither waited nor ended");
+        .expect("the requests neither waited nor ended");
 }
 
 /// Found by review: a step's work undone while the step completes. The completion checked the
@@ -1037,7 +1043,7 @@ async fn a_write_that_raced_its_steps_completion_is_refused() {
                     .await
             })
         };
-        until_waiting_or_done(&app, 1, &removing).await;
+        until_waiting_or_done(&app, 1, std::slice::from_ref(&removing)).await;
         holder.commit().await.unwrap();
         let res = removing.await.unwrap();
         assert_eq!(res.status, 403, "{step}: {}", res.text());
@@ -1068,7 +1074,7 @@ async fn a_write_that_raced_its_steps_completion_is_refused() {
             .await
         })
     };
-    until_waiting_or_done(&app, 1, &submitting).await;
+    until_waiting_or_done(&app, 1, std::slice::from_ref(&submitting)).await;
     holder.commit().await.unwrap();
     let res = submitting.await.unwrap();
     assert_step_not_allowed(&res, "compliance", "tax data after the step completed");
@@ -1100,16 +1106,7 @@ async fn a_write_that_raced_its_steps_completion_is_refused() {
             })
         })
         .collect();
-    let meeting = async {
-        while support::lock_waiters(&app.db).await < 2
-            && !submitting.iter().all(|s| s.is_finished())
-        {
-            tokio::task::yield_now().await;
-        }
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(30), meeting)
-        .await
-        .expect("the submissions neither waited nor ended");
+    until_waiting_or_done(&app, 2, &submitting).await;
     holder.commit().await.unwrap();
     let mut answered = Vec::new();
     for submission in submitting {
@@ -1142,14 +1139,7 @@ async fn a_write_that_raced_its_steps_completion_is_refused() {
             })
         })
         .collect();
-    let meeting = async {
-        while support::lock_waiters(&app.db).await < 2 && !adding.iter().all(|a| a.is_finished()) {
-            tokio::task::yield_now().await;
-        }
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(30), meeting)
-        .await
-        .expect("the adds neither waited nor ended");
+    until_waiting_or_done(&app, 2, &adding).await;
     holder.commit().await.unwrap();
     let mut statuses = Vec::new();
     for add in adding {
