@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::extract::ApiJson;
 use crate::routes::Mount;
 use crate::service::identity::save_compliance;
-use crate::service::steps::record_form_step;
+use crate::service::steps::route_state;
 use crate::state::AppState;
 use crate::store::compliance::find_compliance;
 use crate::store::flows::FlowWrite;
@@ -20,7 +20,7 @@ use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
 use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
-use payout_model::{shown_tail, FlowAction, StepName, Validate};
+use payout_model::{shown_tail, FlowAction, Validate};
 
 /// The compliance routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -88,14 +88,8 @@ async fn submit_compliance(
         },
     )
     .await?;
-    let flow = record_form_step(
-        &state.db,
-        &state.config,
-        user.flow_id,
-        StepName::Compliance,
-        now,
-    )
-    .await?;
+    // The step was completed in the same write: the flow as it now is.
+    let flow = route_state(&state.db, user.flow_id, now).await?;
     Ok(Json(Submitted {
         data: compliance,
         flow,
