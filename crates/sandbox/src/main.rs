@@ -255,8 +255,9 @@ async fn main() -> anyhow::Result<()> {
     let assets_dir = config.assets_dir.clone();
     let state = AppState::new(db, config);
     let sealed = seal_webhook_secrets(&state).await.context(
-        "the secrets key does not open the webhook secrets stored in this database: start with \
-         the key file (or PAYOUT_SANDBOX_SECRETS_KEY) that sealed them",
+        "the secrets key is not this database's (it does not open the webhook secrets or the key \
+         check stored in it): start with the key file (or PAYOUT_SANDBOX_SECRETS_KEY) of the \
+         first start on this database, as every process on it must",
     )?;
     if sealed > 0 {
         tracing::info!(sealed, "webhook secrets stored as is are now sealed");

@@ -682,11 +682,16 @@ pub(crate) fn demo_webhook_url(config: &crate::config::Config) -> String {
 }
 
 /// Seals with the state's secrets key every webhook secret kept as is (stored before secrets
-/// were sealed) and checks the key opens the sealed ones, so a server started with the wrong key
-/// stops at once instead of failing every delivery. How many it sealed.
+/// were sealed) and checks the key opens the sealed ones and the database's key check
+/// (migration 0024; the first start that finds none writes it), so a server started with the
+/// wrong key stops at once instead of failing every delivery, and no two processes on one
+/// database ever hold different keys. How many it sealed.
 pub async fn seal_webhook_secrets(state: &AppState) -> Result<usize, Error> {
     let mut conn = state.db.acquire().await?;
-    crate::store::webhooks::seal_stored_secrets(&mut conn, &state.config.secrets_key).await
+    let key = &state.config.secrets_key;
+    let sealed = crate::store::webhooks::seal_stored_secrets(&mut conn, key).await?;
+    crate::store::webhooks::check_key_is_this_databases(&mut conn, key).await?;
+    Ok(sealed)
 }
 
 /// Wraps in the state's secrets key every tax id digest from before it was keyed

@@ -1414,6 +1414,31 @@ mod sealed_secrets {
         receiver.next().await.verify(&new_secret);
     }
 
+    /// Review: a start's key was checked only against the webhook secrets already sealed, so
+    /// on a database with none (a fresh one, or one whose app has no endpoints) a second process
+    /// started with a key of its own, and then neither opened the other's secrets and their tax
+    /// id digests never matched. The first start now leaves a key check that every later start's
+    /// key must open.
+    #[tokio::test]
+    async fn a_database_without_endpoints_still_refuses_a_second_key() {
+        let app = TestApp::new().await;
+        let start = |key: &SecretsKey| {
+            let state = AppState::new(
+                app.db.clone(),
+                Config::new(support::PUBLIC_URL, "no-such-dist").with_secrets_key(key.clone()),
+            );
+            async move { seal_webhook_secrets(&state).await }
+        };
+        let first = SecretsKey::generate();
+        assert_eq!(start(&first).await.unwrap(), 0);
+        let refused = start(&SecretsKey::generate()).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("not this database's"),
+            "{refused}"
+        );
+        assert_eq!(start(&first).await.unwrap(), 0);
+    }
+
     #[tokio::test]
     async fn a_secret_stored_as_is_is_sealed_at_start_and_another_key_is_refused() {
         let key = SecretsKey::generate();

@@ -882,6 +882,39 @@ fn open_secret(key: &SecretsKey, stored: &str, id: &str) -> Result<WebhookSecret
     })
 }
 
+/// What the database's key check (migration 0024) holds, sealed.
+const KEY_CHECK: &str = "payout-sandbox secrets key";
+
+/// The context the key check is sealed for.
+const KEY_CHECK_CONTEXT: &str = "secrets-key-check";
+
+/// Checks that `key` is this database's: it opens the key check (migration 0024), which the
+/// first start that finds none writes with its key (two starting at once: one writes, both
+/// check what was written). An error naming no value when it does not open.
+pub(crate) async fn check_key_is_this_databases(
+    conn: &mut AnyConnection,
+    key: &SecretsKey,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO secrets_key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(key.seal(KEY_CHECK, KEY_CHECK_CONTEXT))
+    .execute(&mut *conn)
+    .await?;
+    let sealed: String = sqlx::query_scalar("SELECT sealed FROM secrets_key_check WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    if key.open(&sealed, KEY_CHECK_CONTEXT).as_deref() == Some(KEY_CHECK) {
+        Ok(())
+    } else {
+        Err(Error::Internal(
+            "the secrets key is not this database's: it does not open the key check the first \
+             start stored"
+                .to_owned(),
+        ))
+    }
+}
+
 /// Seals, with `key`, every endpoint's secret still kept as is (stored before secrets were
 /// sealed), and checks that `key` opens the sealed ones: an error naming the first that does
 /// not (another key sealed it). Answers how many it sealed.
