@@ -74,23 +74,27 @@ if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSI
 fi
 
 # From Debian, for the tests: Chromium and chromedriver (the browser tests), procps's pkill
-# (with which a failed test's browser is stopped: crates/e2e, `Browser`'s drop) and the
-# PostgreSQL server (the sandbox's tests run on it too: scripts/postgres.sh). One update and
-# one install for whatever is missing.
+# (with which a failed test's browser is stopped: crates/e2e, `Browser`'s drop), the
+# PostgreSQL server (the sandbox's tests run on it too: scripts/postgres.sh) and Python's venv.
+# One update and one install for whatever is missing.
+debs=()
+# Python, which the scripts use to read JSON and pick free ports (the run command too).
+command -v python3 >/dev/null || debs+=(python3)
 if [ "${NEED_BROWSER:-0}" = 1 ]; then
-  debs=()
   { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || debs+=(chromium chromium-driver)
   command -v pkill >/dev/null || debs+=(procps)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || debs+=(postgresql)
-  if [ "${#debs[@]}" -gt 0 ]; then
-    say "installing Debian's ${debs[*]}"
-    sudo_cmd=()
-    [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
-    "${sudo_cmd[@]}" apt-get update -qq
-    # Through `env`: sudo would drop a variable set before it, and debconf could then ask.
-    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -qq "${debs[@]}" >/dev/null
-  fi
+  # schemathesis's virtualenv: Debian keeps venv's ensurepip in python3-venv.
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || debs+=(python3-venv)
+fi
+if [ "${#debs[@]}" -gt 0 ]; then
+  say "installing Debian's ${debs[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  # Through `env`: sudo would drop a variable set before it, and debconf could then ask.
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq "${debs[@]}" >/dev/null
 fi
 
 # schemathesis, pinned, in a virtualenv of its own (the machine's Python stays untouched).
