@@ -14,13 +14,14 @@ use crate::error::Error;
 use crate::extract::ApiJson;
 use crate::routes::Mount;
 use crate::service::identity::run_background_check as run_check;
-use crate::service::steps::record_form_step;
+use crate::service::steps::route_state;
 use crate::state::AppState;
+use crate::store::flows::FlowWrite;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
 use payout_model::identity::{BackgroundCheck, NewBackgroundCheck, Submitted};
-use payout_model::{FlowAction, StepName};
+use payout_model::FlowAction;
 
 /// The background-check routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -38,17 +39,16 @@ async fn run_background_check(
     user: FlowUser,
     ApiJson(new): ApiJson<NewBackgroundCheck>,
 ) -> Result<Json<Submitted<BackgroundCheck>>, Error> {
-    user.permit(&state, FlowAction::SubmitBackgroundCheck)
+    let flow = user
+        .permit(&state, FlowAction::SubmitBackgroundCheck)
         .await?;
     let now = state.clock.now();
-    let check = run_check(&state.db, &state.config.secrets_key, &user, &new, now).await?;
-    let flow = record_form_step(
-        &state.db,
-        &state.config,
-        user.flow_id,
-        StepName::BackgroundCheck,
-        now,
-    )
-    .await?;
+    let through = FlowWrite {
+        flow: &flow,
+        action: FlowAction::SubmitBackgroundCheck,
+    };
+    let check = run_check(&state.db, &state.config, &user, &new, now, through).await?;
+    // The step was completed in the check's own write: the flow as it now is.
+    let flow = route_state(&state.db, user.flow_id, now).await?;
     Ok(Json(Submitted { data: check, flow }))
 }

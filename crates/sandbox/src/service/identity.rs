@@ -26,7 +26,6 @@ use crate::auth::FlowUser;
 use crate::config::Config;
 use crate::db::{begin_write, Db, WriteTx};
 use crate::error::Error;
-use crate::secret::SecretsKey;
 use crate::service::steps::complete_form_step_in;
 use crate::service::steps::record_form_step;
 use crate::service::steps::route_state;
@@ -173,27 +172,43 @@ fn same_date(a: &str, b: &str) -> bool {
 /// Checks the signed-in user at `now`, on their compliance record when there is one (module
 /// docs): the failed check on file when their check already failed (never run again); 422 naming each bad field (as of `now`'s date),
 /// each missing one when nothing is on file, or each one that contradicts the file. The check,
-/// the compliance record it ran on or collected, the `has_criminal_activity` flag and the app's
-/// `user.updated` event exist together or not at all.
+/// the compliance record it ran on or collected, the `has_criminal_activity` flag, the app's
+/// `user.updated` event and the background-check step's completion exist together or not at
+/// all; `through` (the session's permit) is checked again first, under the flow's lock, so a
+/// second submission let in before the first completed the step is refused.
 pub(crate) async fn run_background_check(
     db: &Db,
-    key: &SecretsKey,
+    config: &Config,
     user: &FlowUser,
     new: &NewBackgroundCheck,
     now: DateTime<Utc>,
+    through: FlowWrite<'_>,
 ) -> Result<BackgroundCheck, Error> {
+    let key = &config.secrets_key;
     let today = now.date_naive();
     let id = Uuid::new_v4();
     // A concurrent check or compliance submission waits.
     let mut tx = begin_write(db).await?;
+    FlowWrite::recheck(Some(through), &mut tx).await?;
     if has_failed_check(&mut tx, user.user_id).await? {
         // A failed check is final: never run again (another SSN could come back clear), the
         // answer is the check on file whatever is sent, and the step is completed with it, as
-        // a settled ID verification's is. So a user is never stuck at a 409: in another flow,
-        // or when the first answer's step was not recorded (a crash between the two).
-        return find_latest(&mut *tx, user.user_id)
+        // a settled ID verification's is. So a user is never stuck at a 409 in another flow.
+        let check = find_latest(&mut *tx, user.user_id)
             .await?
-            .ok_or(Error::Refused(Reason::CheckAlreadyRun));
+            .ok_or(Error::Refused(Reason::CheckAlreadyRun))?;
+        complete_form_step_in(
+            &mut tx,
+            config,
+            through.flow,
+            StepName::BackgroundCheck,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        FlowCache::of(db).invalidate(user.flow_id);
+        wake();
+        return Ok(check);
     }
     let record = find_record(&mut *tx, key, user.user_id).await?;
     let given_ssn = new
@@ -256,9 +271,19 @@ pub(crate) async fn run_background_check(
     if check.status == BackgroundCheckStatus::Failed {
         flag_criminal_activity(&mut tx, user.user_id).await?;
     }
+    // Every outcome completes the step.
+    complete_form_step_in(
+        &mut tx,
+        config,
+        through.flow,
+        StepName::BackgroundCheck,
+        now,
+    )
+    .await?;
     // The check is on the user object, whatever its result (issue 10).
     record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;
     tx.commit().await?;
+    FlowCache::of(db).invalidate(user.flow_id);
     wake();
     tracing::info!(user_id = %user.user_id, status = ?check.status, "background check done");
     Ok(check)

@@ -1121,6 +1121,49 @@ async fn a_write_that_raced_its_steps_completion_is_refused() {
     let on_file = ok(app.get("/api/flow/compliance", Auth::Bearer(&token)).await);
     assert_eq!(on_file["first_name"], answered[0]);
 
+    // Two background checks at once: the first runs and completes the step in one write, so
+    // the second, let in before, is refused and never runs (a check after its step completed).
+    let (flow, user, token) = host_named_flow(&app, json!(["background-check", "payout"])).await;
+    let holder = hold_flow(&app, &flow["id"]).await;
+    let checking: Vec<_> = ["123-45-6789", "123-45-6789"]
+        .into_iter()
+        .map(|ssn| {
+            let (app, token) = (app.clone(), token.clone());
+            tokio::spawn(async move {
+                app.post(
+                    "/api/flow/background-check",
+                    Auth::Bearer(&token),
+                    us_check(ssn),
+                )
+                .await
+            })
+        })
+        .collect();
+    until_waiting_or_done(&app, 2, &checking).await;
+    holder.commit().await.unwrap();
+    let mut statuses = Vec::new();
+    for check in checking {
+        let res = check.await.unwrap();
+        if res.status == 200 {
+            assert_eq!(
+                res.json()["flow"]["completed_steps"],
+                json!(["background-check"])
+            );
+        } else {
+            assert_step_not_allowed(&res, "background-check", "a second check");
+        }
+        statuses.push(res.status);
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 403]);
+    let checks: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM background_checks WHERE user_id = $1")
+            .bind(&user)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(checks, 1);
+
     // Two first methods through the payout step at once: one is added, the other refused (each
     // had found the user without one before its write).
     let (flow, user, token) = host_named_flow(&app, json!(["payout"])).await;
