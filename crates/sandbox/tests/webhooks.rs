@@ -1437,6 +1437,22 @@ mod sealed_secrets {
             "{refused}"
         );
         assert_eq!(start(&first).await.unwrap(), 0);
+
+        // A secret stored as is (from before sealing) is sealed only by the database's key: a
+        // start with another is refused before it seals anything (review: it sealed first, and
+        // the secret then opened for no process of the database).
+        let hook = create_hook(&app, "https://hooks.example/a", json!([])).await;
+        let plain = "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";
+        sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2")
+            .bind(plain)
+            .bind(hook["id"].as_str().unwrap())
+            .execute(&app.db)
+            .await
+            .unwrap();
+        start(&SecretsKey::generate()).await.unwrap_err();
+        assert_eq!(stored_secret(&app, &hook["id"]).await, plain);
+        assert_eq!(start(&first).await.unwrap(), 1);
+        holds_none_of(&stored_secret(&app, &hook["id"]).await, plain);
     }
 
     #[tokio::test]

@@ -891,7 +891,7 @@ const KEY_CHECK_CONTEXT: &str = "secrets-key-check";
 /// Checks that `key` is this database's: it opens the key check (migration 0024), which the
 /// first start that finds none writes with its key (two starting at once: one writes, both
 /// check what was written). An error naming no value when it does not open.
-pub(crate) async fn check_key_is_this_databases(
+async fn check_key_is_this_databases(
     conn: &mut AnyConnection,
     key: &SecretsKey,
 ) -> Result<(), Error> {
@@ -909,15 +909,18 @@ pub(crate) async fn check_key_is_this_databases(
     } else {
         Err(Error::Internal(
             "the secrets key is not this database's: it does not open the key check the first \
-             start stored"
+             start stored (if that start's key was the wrong one and no secret was sealed \
+             with it since, delete the row of secrets_key_check and start with the right key)"
                 .to_owned(),
         ))
     }
 }
 
-/// Seals, with `key`, every endpoint's secret still kept as is (stored before secrets were
-/// sealed), and checks that `key` opens the sealed ones: an error naming the first that does
-/// not (another key sealed it). Answers how many it sealed.
+/// Checks that `key` is this database's, then seals with it every endpoint's secret still kept
+/// as is (stored before secrets were sealed). The key must open the sealed secrets (an error
+/// naming the first that it does not: another key sealed it) and the database's key check
+/// ([`check_key_is_this_databases`]), both before anything is sealed, so a start with the wrong
+/// key seals nothing under it. Answers how many it sealed.
 pub(crate) async fn seal_stored_secrets(
     conn: &mut AnyConnection,
     key: &SecretsKey,
@@ -925,10 +928,13 @@ pub(crate) async fn seal_stored_secrets(
     let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, secret FROM webhooks")
         .fetch_all(&mut *conn)
         .await?;
+    for (id, stored) in rows.iter().filter(|(_, s)| SecretsKey::is_sealed(s)) {
+        open_secret(key, stored, id)?;
+    }
+    check_key_is_this_databases(conn, key).await?;
     let mut sealed = 0;
     for (id, stored) in rows {
         if SecretsKey::is_sealed(&stored) {
-            open_secret(key, &stored, &id)?;
             continue;
         }
         // Only a plain secret is replaced: a concurrent start sealing it first wins.
