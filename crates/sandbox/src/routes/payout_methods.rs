@@ -125,7 +125,9 @@ async fn create_flow_payout_method(
 ) -> Result<Json<PayoutMethod>, Error> {
     let flow = user.permit(&state, FlowAction::AddPayoutMethod).await?;
     let step = flow.permits(FlowAction::AddPayoutMethod);
-    if step == Ok(StepName::Payout) && has_payout_method(&state.db, user.user_id).await? {
+    if step == Ok(StepName::Payout)
+        && has_payout_method(&mut *state.db.acquire().await?, user.user_id).await?
+    {
         return Err(Error::StepNotAllowed(Denial::PayoutStepHasMethods));
     }
     let now = state.clock.now();

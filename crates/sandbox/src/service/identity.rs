@@ -26,21 +26,20 @@ use crate::auth::FlowUser;
 use crate::config::Config;
 use crate::db::{begin_write, Db, WriteTx};
 use crate::error::Error;
-use crate::service::steps::complete_form_step_in;
 use crate::service::steps::record_form_step;
 use crate::service::steps::route_state;
+use crate::service::steps::{commit_form_step, complete_form_step_in};
 use crate::store::background_checks::{
     find_latest, has_failed_check, has_run_check, insert_check, not_eligible_claims, CheckSubject,
 };
 use crate::store::compliance::{
     find_record, record_wrong_tax_id, store_record, store_tin_hash, tax_id_refused_until, TaxRecord,
 };
-use crate::store::flows::{FlowCache, FlowWrite};
+use crate::store::flows::FlowWrite;
 use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
 use crate::store::users::{email, flag_criminal_activity, legal_name};
 use crate::store::webhooks::record_user_updated;
 use crate::test_values::{SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG};
-use crate::webhooks::wake;
 use chrono::{DateTime, NaiveDate, Utc};
 use payout_model::identity::{
     age_on, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, DocumentSide,
@@ -92,9 +91,7 @@ pub(crate) async fn save_compliance(
     store_record(&mut tx, key, user.user_id, user.app_id, compliance, tin).await?;
     complete_form_step_in(&mut tx, config, through.flow, StepName::Compliance, now).await?;
     record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;
-    tx.commit().await?;
-    FlowCache::of(db).invalidate(user.flow_id);
-    wake();
+    commit_form_step(tx, db, user.flow_id).await?;
     Ok(())
 }
 
@@ -205,9 +202,7 @@ pub(crate) async fn run_background_check(
             now,
         )
         .await?;
-        tx.commit().await?;
-        FlowCache::of(db).invalidate(user.flow_id);
-        wake();
+        commit_form_step(tx, db, user.flow_id).await?;
         return Ok(check);
     }
     let record = find_record(&mut *tx, key, user.user_id).await?;
@@ -282,9 +277,7 @@ pub(crate) async fn run_background_check(
     .await?;
     // The check is on the user object, whatever its result (issue 10).
     record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;
-    tx.commit().await?;
-    FlowCache::of(db).invalidate(user.flow_id);
-    wake();
+    commit_form_step(tx, db, user.flow_id).await?;
     tracing::info!(user_id = %user.user_id, status = ?check.status, "background check done");
     Ok(check)
 }

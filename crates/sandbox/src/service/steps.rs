@@ -5,7 +5,7 @@
 
 use crate::auth::FlowUser;
 use crate::config::Config;
-use crate::db::{begin_ledger_write, parse_stored_id, parse_stored_json, Db};
+use crate::db::{begin_ledger_write, parse_stored_id, parse_stored_json, Db, WriteTx};
 use crate::error::Error;
 use crate::ledger::standing_flow_payout;
 use crate::service::payout_links::payee_phone_hint;
@@ -151,14 +151,7 @@ pub(crate) async fn record_step_completed(
             if !work_done_in(&mut tx, flow_id, flow_state.user_id, step).await? {
                 return Err(Error::Refused(Reason::StepNotDone { step }));
             }
-            // With the completion or not at all: a session left uncapped could be kept alive
-            // for hours (store::sessions::keep_alive). Before the event: on PostgreSQL the
-            // locks are then taken flow, sessions, event counter, the order sign-in takes
-            // sessions and counter in, so the two never wait on each other in a cycle.
-            if flow_state.is_complete() {
-                end_sessions_soon(&mut tx, flow_id, now).await?;
-            }
-            record_flow_updated(&mut tx, config, flow_id, now).await?;
+            completion_written_in(&mut tx, config, &flow_state, now).await?;
             tx.commit().await?;
             FlowCache::of(db).invalidate(flow_id);
             wake();
@@ -173,7 +166,7 @@ pub(crate) async fn record_step_completed(
 /// locked `flow`'s row and found `step` current: records `step` completed together with the
 /// form's data ([`record_step_completed`]'s compare-and-set, the end of a completed flow's
 /// sessions, its `flow.updated`), so no second submission can land between the save and the
-/// completion. The caller invalidates [`FlowCache`] after its commit.
+/// completion. The caller commits with [`commit_form_step`].
 pub(crate) async fn complete_form_step_in(
     conn: &mut AnyConnection,
     config: &Config,
@@ -199,8 +192,32 @@ pub(crate) async fn complete_form_step_in(
         completed_steps: completed,
         ..flow.clone()
     };
-    // In the order record_step_completed takes them: flow, sessions, event counter.
-    if completed.is_complete() {
+    completion_written_in(conn, config, &completed, now).await
+}
+
+/// Commits `tx`, a form's write that completed its step in flow `flow_id`
+/// ([`complete_form_step_in`]), then drops the host's cached view of the flow ([`FlowCache`])
+/// and wakes the webhook worker.
+pub(crate) async fn commit_form_step(tx: WriteTx, db: &Db, flow_id: Uuid) -> Result<(), Error> {
+    tx.commit().await?;
+    FlowCache::of(db).invalidate(flow_id);
+    wake();
+    Ok(())
+}
+
+/// What a completion writes with its compare-and-set, once `flow` shows the step completed: the
+/// end of every session of a flow now complete, and the flow's `flow.updated`.
+async fn completion_written_in(
+    conn: &mut AnyConnection,
+    config: &Config,
+    flow: &FlowState,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    // With the completion or not at all: a session left uncapped could be kept alive for hours
+    // (store::sessions::keep_alive). Before the event: on PostgreSQL the locks are then taken
+    // flow, sessions, event counter, the order sign-in takes sessions and counter in, so the
+    // two never wait on each other in a cycle.
+    if flow.is_complete() {
         end_sessions_soon(conn, flow.id, now).await?;
     }
     record_flow_updated(conn, config, flow.id, now).await
@@ -259,23 +276,14 @@ async fn work_done_in(
             StepName::Payout | StepName::ManagePayouts | StepName::ManagePayments
         ));
     };
-    let table = match step {
-        StepName::Payout => {
-            return Ok(standing_flow_payout(conn, flow_id, user_id)
-                .await?
-                .is_some())
-        }
-        StepName::ManagePayouts => "payout_methods",
-        StepName::ManagePayments => "bank_accounts",
-        _ => return Ok(true),
-    };
-    let found: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT id FROM {table} WHERE user_id = $1 LIMIT 1"
-    ))
-    .bind(user_id.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(found.is_some())
+    match step {
+        StepName::Payout => Ok(standing_flow_payout(conn, flow_id, user_id)
+            .await?
+            .is_some()),
+        StepName::ManagePayouts => has_payout_method(conn, user_id).await,
+        StepName::ManagePayments => has_bank_account(conn, user_id).await,
+        _ => Ok(true),
+    }
 }
 
 /// 409 unless the work of `step` is done: a payout method for `manage-payouts`, a bank account
@@ -283,11 +291,14 @@ async fn work_done_in(
 /// queues for the write lock), and again in it with a payout made in this flow, for `payout`
 /// ([`work_done_in`]).
 async fn check_step_done(db: &Db, user: &FlowUser, step: StepName) -> Result<(), Error> {
-    let done = match step {
-        StepName::ManagePayouts => has_payout_method(db, user.user_id).await?,
-        StepName::ManagePayments => has_bank_account(db, user.user_id).await?,
-        _ => true,
-    };
+    let done = step == StepName::Payout
+        || work_done_in(
+            &mut *db.acquire().await?,
+            user.flow_id,
+            Some(user.user_id),
+            step,
+        )
+        .await?;
     if done {
         Ok(())
     } else {

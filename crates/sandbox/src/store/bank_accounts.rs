@@ -11,6 +11,7 @@ use crate::store::flows::FlowWrite;
 use chrono::{DateTime, Utc};
 use payout_model::money::{BankAccount, BankAccountList, NewBankAccount};
 use payout_model::{last4, shown_tail};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 /// The 404 for a bank account that is not the user's.
@@ -80,11 +81,14 @@ pub(crate) async fn remove_account(
 }
 
 /// Whether user `user_id` has connected a bank account.
-pub(crate) async fn has_bank_account(db: &Db, user_id: Uuid) -> Result<bool, Error> {
+pub(crate) async fn has_bank_account(
+    conn: &mut AnyConnection,
+    user_id: Uuid,
+) -> Result<bool, Error> {
     let found: Option<String> =
         sqlx::query_scalar("SELECT id FROM bank_accounts WHERE user_id = $1 LIMIT 1")
             .bind(user_id.to_string())
-            .fetch_optional(db)
+            .fetch_optional(conn)
             .await?;
     Ok(found.is_some())
 }

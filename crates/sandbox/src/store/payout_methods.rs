@@ -155,11 +155,14 @@ pub(crate) fn chosen_platform(choice: PlatformChoice) -> Option<PayoutPlatform> 
 }
 
 /// Whether user `user_id` has at least one payout method.
-pub(crate) async fn has_payout_method(db: &Db, user_id: Uuid) -> Result<bool, Error> {
+pub(crate) async fn has_payout_method(
+    conn: &mut AnyConnection,
+    user_id: Uuid,
+) -> Result<bool, Error> {
     let found: Option<String> =
         sqlx::query_scalar("SELECT id FROM payout_methods WHERE user_id = $1 LIMIT 1")
             .bind(user_id.to_string())
-            .fetch_optional(db)
+            .fetch_optional(conn)
             .await?;
     Ok(found.is_some())
 }
