@@ -927,6 +927,44 @@ async fn hold_flow(app: &TestApp, flow_id: &Value) -> sqlx::Transaction<'static,
     holder
 }
 
+/// [`hold_flow`], the holder's transaction also writing the flow's steps `completed`: a
+/// completion that has not committed yet.
+async fn hold_flow_completing(
+    app: &TestApp,
+    flow_id: &Value,
+    completed: Value,
+) -> sqlx::Transaction<'static, sqlx::Any> {
+    let mut holder = hold_flow(app, flow_id).await;
+    sqlx::query("UPDATE flows SET completed_steps = $1 WHERE id = $2")
+        .bind(completed.to_string())
+        .bind(flow_id.as_str().unwrap())
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    holder
+}
+
+/// Sends `method path` (with `body` as JSON) as session `token`, in a task of its own.
+fn spawn_request(
+    app: &Arc<TestApp>,
+    method: Method,
+    path: impl Into<String>,
+    token: &str,
+    body: Option<Value>,
+) -> tokio::task::JoinHandle<TestResponse> {
+    let (app, path, token) = (app.clone(), path.into(), token.to_owned());
+    tokio::spawn(async move {
+        app.send(
+            method,
+            &path,
+            Auth::Bearer(&token),
+            &[],
+            body.and_then(json_body),
+        )
+        .await
+    })
+}
+
 /// Waits until `count` requests wait for a lock, or all of `requests` have ended without
 /// waiting (as they did before the fixes below): at most 30 s.
 async fn until_waiting_or_done<T>(
@@ -980,14 +1018,13 @@ async fn a_step_whose_work_is_removed_while_it_completes_stays_open() {
             .execute(&mut *holder)
             .await
             .unwrap();
-        let completing = {
-            let (app, path, token) = (
-                app.clone(),
-                format!("/api/flow/steps/{step}/complete"),
-                token.clone(),
-            );
-            tokio::spawn(async move { app.post_empty(&path, Auth::Bearer(&token)).await })
-        };
+        let completing = spawn_request(
+            &app,
+            Method::POST,
+            format!("/api/flow/steps/{step}/complete"),
+            &token,
+            None,
+        );
         support::until_a_lock_waiter(&app.db).await;
         holder.commit().await.unwrap();
         let body = completing.await.unwrap().assert_error(409, "conflict");
@@ -1025,24 +1062,14 @@ async fn a_write_that_raced_its_steps_completion_is_refused() {
     ] {
         let (flow, _, token) = host_named_flow(&app, json!([step])).await;
         let added = ok(app.post(add, Auth::Bearer(&token), body).await);
-        let mut holder = hold_flow(&app, &flow["id"]).await;
-        sqlx::query("UPDATE flows SET completed_steps = $1 WHERE id = $2")
-            .bind(json!([step]).to_string())
-            .bind(flow["id"].as_str().unwrap())
-            .execute(&mut *holder)
-            .await
-            .unwrap();
-        let removing = {
-            let (app, path, token) = (
-                app.clone(),
-                format!("{add}/{}", id_of(&added)),
-                token.clone(),
-            );
-            tokio::spawn(async move {
-                app.send(Method::DELETE, &path, Auth::Bearer(&token), &[], None)
-                    .await
-            })
-        };
+        let holder = hold_flow_completing(&app, &flow["id"], json!([step])).await;
+        let removing = spawn_request(
+            &app,
+            Method::DELETE,
+            format!("{add}/{}", id_of(&added)),
+            &token,
+            None,
+        );
         until_waiting_or_done(&app, 1, std::slice::from_ref(&removing)).await;
         holder.commit().await.unwrap();
         let res = removing.await.unwrap();
@@ -1054,26 +1081,14 @@ async fn a_write_that_raced_its_steps_completion_is_refused() {
     // Tax data sent while another submission completed the compliance step: refused, and
     // nothing of it stored (it would have replaced what the completed step was given).
     let (flow, _, token) = host_named_flow(&app, json!(["compliance", "payout"])).await;
-    let mut holder = hold_flow(&app, &flow["id"]).await;
-    sqlx::query("UPDATE flows SET completed_steps = $1 WHERE id = $2")
-        .bind(json!(["compliance"]).to_string())
-        .bind(flow["id"].as_str().unwrap())
-        .execute(&mut *holder)
-        .await
-        .unwrap();
-    let submitting = {
-        let (app, token) = (app.clone(), token.clone());
-        tokio::spawn(async move {
-            app.send(
-                Method::PUT,
-                "/api/flow/compliance",
-                Auth::Bearer(&token),
-                &[],
-                json_body(w9()),
-            )
-            .await
-        })
-    };
+    let holder = hold_flow_completing(&app, &flow["id"], json!(["compliance"])).await;
+    let submitting = spawn_request(
+        &app,
+        Method::PUT,
+        "/api/flow/compliance",
+        &token,
+        Some(w9()),
+    );
     until_waiting_or_done(&app, 1, std::slice::from_ref(&submitting)).await;
     holder.commit().await.unwrap();
     let res = submitting.await.unwrap();
@@ -1091,19 +1106,15 @@ async fn a_write_that_raced_its_steps_completion_is_refused() {
     let submitting: Vec<_> = ["Ada", "Grace"]
         .into_iter()
         .map(|name| {
-            let (app, token) = (app.clone(), token.clone());
             let mut body = w9();
             body["first_name"] = json!(name);
-            tokio::spawn(async move {
-                app.send(
-                    Method::PUT,
-                    "/api/flow/compliance",
-                    Auth::Bearer(&token),
-                    &[],
-                    json_body(body),
-                )
-                .await
-            })
+            spawn_request(
+                &app,
+                Method::PUT,
+                "/api/flow/compliance",
+                &token,
+                Some(body),
+            )
         })
         .collect();
     until_waiting_or_done(&app, 2, &submitting).await;
@@ -1128,15 +1139,14 @@ async fn a_write_that_raced_its_steps_completion_is_refused() {
     let checking: Vec<_> = ["123-45-6789", "123-45-6789"]
         .into_iter()
         .map(|ssn| {
-            let (app, token) = (app.clone(), token.clone());
-            tokio::spawn(async move {
-                app.post(
-                    "/api/flow/background-check",
-                    Auth::Bearer(&token),
-                    us_check(ssn),
-                )
-                .await
-            })
+            let body = Some(us_check(ssn));
+            spawn_request(
+                &app,
+                Method::POST,
+                "/api/flow/background-check",
+                &token,
+                body,
+            )
         })
         .collect();
     until_waiting_or_done(&app, 2, &checking).await;
@@ -1171,15 +1181,8 @@ async fn a_write_that_raced_its_steps_completion_is_refused() {
     let adding: Vec<_> = ["first@example.com", "second@example.com"]
         .into_iter()
         .map(|email| {
-            let (app, token) = (app.clone(), token.clone());
-            tokio::spawn(async move {
-                app.post(
-                    "/api/flow/payout-methods",
-                    Auth::Bearer(&token),
-                    json!({"platform": "paypal", "email": email}),
-                )
-                .await
-            })
+            let body = Some(json!({"platform": "paypal", "email": email}));
+            spawn_request(&app, Method::POST, "/api/flow/payout-methods", &token, body)
         })
         .collect();
     until_waiting_or_done(&app, 2, &adding).await;
