@@ -1169,6 +1169,43 @@ async fn a_link_past_the_reporting_threshold_asks_its_claimant_for_tax_data_unle
 }
 
 #[tokio::test]
+async fn a_paid_link_under_the_threshold_finishes_without_tax_data() {
+    // Over half the threshold: counted once with its own payout and once more as still to
+    // pay, it would cross it.
+    let app = TestApp::new().await;
+    ok(app
+        .patch(
+            "/api/v2/app",
+            Auth::App,
+            json!({"reporting_threshold": 2_000}),
+        )
+        .await);
+    app.create_user().await;
+    let link = ok(create(&app, json!({"amount": 1_500})).await);
+    let token = app.sign_in_as_bob(&link["flow_id"]).await;
+    let state = ok(app.get("/api/flow/state", Auth::Bearer(&token)).await);
+    assert_eq!(state["compliance_due"], false);
+    let method = ok(add_bobs_paypal(&app, &token).await);
+    let pay = json!({"amount": 1_500, "payout_method_id": method["id"], "idempotency_key": "a"});
+    let paid = ok(app
+        .post("/api/flow/payouts", Auth::Bearer(&token), pay.clone())
+        .await);
+    assert_eq!(get_link(&app, &id_of(&link)).await["status"], "paid");
+    let state = ok(app.get("/api/flow/state", Auth::Bearer(&token)).await);
+    assert_eq!(state["compliance_due"], false);
+    // A retry of the payout after a lost answer is answered, not refused.
+    let again = ok(app
+        .post("/api/flow/payouts", Auth::Bearer(&token), pay)
+        .await);
+    assert_eq!(again["id"], paid["id"]);
+    let done = ok(app
+        .post_empty("/api/flow/steps/payout/complete", Auth::Bearer(&token))
+        .await);
+    assert_eq!(done["completed_steps"], json!(["payout"]));
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
 async fn sign_in_texts_the_payees_phone_without_showing_it() {
     let app = TestApp::new().await;
     let ann_id = id_of(&app.create_user_from(ann()).await);

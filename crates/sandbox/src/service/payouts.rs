@@ -38,6 +38,7 @@ use payout_model::money::{
     Cents, ExternalData, FeeParty, FlowWallet, NewFlowPayout, NewPayout, PayoutQuote,
     TransactionType, Transfer, TransferStatus, TransferType, DEFAULT_REPORTING_THRESHOLD,
 };
+use payout_model::payout_link::PayoutLinkStatus;
 use payout_model::{FlowAction, FlowState, Metadata, Rule};
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -600,6 +601,10 @@ pub(crate) async fn compliance_due(
         return Ok(false);
     };
     let (amount, tax_exempt) = match claimed_link(db, flow.id, user_id).await? {
+        // A paid link's payout already counts among the year's reportable payouts, and its
+        // step pays nothing more: counted again, a link over half the threshold asked for tax
+        // data after it was paid, and its flow could not finish without it.
+        Some(link) if link.status()? == PayoutLinkStatus::Paid => return Ok(false),
         Some(link) => (link.amount, link.tax_exempt()),
         None => {
             let mut conn = db.acquire().await?;
