@@ -318,6 +318,7 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::ImageType => t!(rule_image_type, label),
         Rule::MaxMegabytes { max } => t!(rule_max_megabytes, label, max),
         Rule::MetadataSize { max } => t!(rule_metadata_size, label, max),
+        Rule::MetadataDepth { max } => t!(rule_metadata_depth, label, max),
         Rule::MetadataShape => t!(rule_metadata_shape, label),
         Rule::AtLeastOneStep => t!(rule_at_least_one_step, label),
         Rule::StepTwice { step } => t!(rule_step_twice, label, step = step.as_str()),

@@ -17,7 +17,13 @@ pub type Metadata = Value;
 /// Largest metadata accepted, as serialized JSON.
 pub const METADATA_MAX_BYTES: usize = 8 * 1024;
 
-/// Checks `metadata` (object, string or absent; at most [`METADATA_MAX_BYTES`]) into `errors`.
+/// Deepest metadata accepted, in levels of objects and arrays (the metadata object itself is
+/// the first). Stored metadata is read back inside the events that carry it, a few levels
+/// deeper, by readers that stop at 128 levels (serde_json's limit, the sandbox's own among them).
+pub const METADATA_MAX_DEPTH: usize = 32;
+
+/// Checks `metadata` (object, string or absent; at most [`METADATA_MAX_BYTES`] and
+/// [`METADATA_MAX_DEPTH`]) into `errors`.
 pub fn check_metadata(metadata: &Option<Metadata>, errors: &mut Invalid) {
     match metadata {
         None | Some(Value::Null) => {}
@@ -29,10 +35,34 @@ pub fn check_metadata(metadata: &Option<Metadata>, errors: &mut Invalid) {
                         max: METADATA_MAX_BYTES,
                     },
                 );
+            } else if depth(m) > METADATA_MAX_DEPTH {
+                errors.add(
+                    "metadata",
+                    Rule::MetadataDepth {
+                        max: METADATA_MAX_DEPTH,
+                    },
+                );
             }
         }
         Some(_) => errors.add("metadata", Rule::MetadataShape),
     }
+}
+
+/// Levels of objects and arrays in `value`: 0 for a scalar. Iterative, so no input can
+/// exhaust the stack.
+fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut open = vec![(value, 1)];
+    while let Some((value, level)) = open.pop() {
+        let inner: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Object(map) => Box::new(map.values()),
+            Value::Array(items) => Box::new(items.iter()),
+            _ => continue,
+        };
+        deepest = deepest.max(level);
+        open.extend(inner.map(|v| (v, level + 1)));
+    }
+    deepest
 }
 
 /// `POST /api/v2/flows` body (seed 002).

@@ -132,6 +132,11 @@ pub enum Rule {
         /// Most bytes.
         max: usize,
     },
+    /// Metadata nested more than `max` levels deep.
+    MetadataDepth {
+        /// Most levels.
+        max: usize,
+    },
     /// Metadata neither an object nor a string.
     MetadataShape,
     /// A flow with no steps.
@@ -480,6 +485,7 @@ impl fmt::Display for Rule {
             Rule::ImageType => f.write_str("must be a JPEG, PNG or WebP image"),
             Rule::MaxMegabytes { max } => write!(f, "must be at most {max} MB"),
             Rule::MetadataSize { max } => write!(f, "must be at most {max} bytes of JSON"),
+            Rule::MetadataDepth { max } => write!(f, "must be nested at most {max} levels deep"),
             Rule::MetadataShape => f.write_str("must be an object of key-value pairs or a string"),
             Rule::AtLeastOneStep => f.write_str("must list at least one step"),
             Rule::StepTwice { step } => write!(f, "\"{step}\" is listed twice"),
@@ -657,6 +663,7 @@ impl WireRule {
             "image_type" => Rule::ImageType,
             "max_megabytes" => Rule::MaxMegabytes { max: num(w.max)? },
             "metadata_size" => Rule::MetadataSize { max: num(w.max)? },
+            "metadata_depth" => Rule::MetadataDepth { max: num(w.max)? },
             "metadata_shape" => Rule::MetadataShape,
             "at_least_one_step" => Rule::AtLeastOneStep,
             "repeated_key" => Rule::RepeatedKey,
@@ -886,6 +893,7 @@ mod tests {
             Rule::ImageType,
             Rule::MaxMegabytes { max: 7 },
             Rule::MetadataSize { max: 7 },
+            Rule::MetadataDepth { max: 7 },
             Rule::MetadataShape,
             Rule::AtLeastOneStep,
             Rule::RepeatedKey,

@@ -13,7 +13,7 @@ use axum::http::{header, Method};
 use chrono::{DateTime, Duration, Utc};
 use payout_sandbox::{connect, ensure_default_app, Config};
 use serde_json::{json, Value};
-use support::{bob, keys, temp_dir, Auth, TestApp, API_KEY, CLIENT_ID, PUBLIC_URL};
+use support::{bob, keys, ok, temp_dir, Auth, TestApp, API_KEY, CLIENT_ID, PUBLIC_URL};
 
 fn ts(value: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(value.as_str().unwrap())
@@ -342,6 +342,54 @@ mod flows {
             .create_flow(json!({"steps": ["payout"], "metadata": {"order": 7}}))
             .await;
         assert_eq!(object["metadata"], json!({"order": 7}));
+    }
+
+    #[tokio::test]
+    async fn metadata_too_deep_to_read_back_in_an_event_is_refused() {
+        let app = TestApp::new().await;
+        let nested =
+            |levels: usize| (1..levels).fold(json!({"a": 1}), |inner, _| json!({ "a": inner }));
+        // 126 levels parse in a request, but the event that carries them (two levels more)
+        // could not be read back: every page of events holding it answered 500.
+        for levels in [33, 126] {
+            let res = app
+                .post(
+                    "/api/v2/sandbox/refills",
+                    Auth::App,
+                    json!({"amount": 100, "metadata": nested(levels)}),
+                )
+                .await;
+            assert_eq!(
+                res.assert_invalid_rule("metadata"),
+                json!({"code": "metadata_depth", "max": 32}),
+                "{levels} levels"
+            );
+        }
+        let user = app
+            .post(
+                "/api/v2/users",
+                Auth::App,
+                json!({"phone_number": "+12015550123", "metadata": nested(33)}),
+            )
+            .await;
+        user.assert_invalid_rule("metadata");
+        let kept = ok(app
+            .post(
+                "/api/v2/sandbox/refills",
+                Auth::App,
+                json!({"amount": 100, "metadata": nested(32)}),
+            )
+            .await);
+        assert_eq!(kept["metadata"], nested(32));
+        let events = ok(app.get("/api/v2/events?limit=100", Auth::App).await);
+        assert!(
+            events["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["data"]["id"] == kept["id"]),
+            "{events}"
+        );
     }
 
     #[tokio::test]
