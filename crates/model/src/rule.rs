@@ -63,6 +63,8 @@ pub enum Rule {
     Email,
     /// Not a country calling code: 1 to 3 digits.
     CountryCallingCode,
+    /// An international number whose first digits are no country's calling code.
+    UnknownCountryCallingCode,
     /// A national number of the wrong length for its calling code (10 digits for `1`).
     PhoneDigitsForCountryCode {
         /// Digits required.
@@ -459,6 +461,9 @@ impl fmt::Display for Rule {
             }
             Rule::Email => f.write_str("must be an email address like name@example.com"),
             Rule::CountryCallingCode => f.write_str("must be 1 to 3 digits, like 1 or 44"),
+            Rule::UnknownCountryCallingCode => {
+                f.write_str("must start with a country calling code, like +1 or +44")
+            }
             Rule::PhoneDigitsForCountryCode {
                 digits,
                 country_code,
@@ -634,6 +639,7 @@ impl WireRule {
             },
             "email" => Rule::Email,
             "country_calling_code" => Rule::CountryCallingCode,
+            "unknown_country_calling_code" => Rule::UnknownCountryCallingCode,
             "phone_digits_for_country_code" => Rule::PhoneDigitsForCountryCode {
                 digits: num(w.digits)?,
                 country_code: num(w.country_code)?,
@@ -871,6 +877,7 @@ mod tests {
             Rule::LettersOrDigitsBetween { min: 7, max: 7 },
             Rule::Email,
             Rule::CountryCallingCode,
+            Rule::UnknownCountryCallingCode,
             Rule::PhoneDigitsForCountryCode {
                 digits: 7,
                 country_code: 7,

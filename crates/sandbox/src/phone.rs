@@ -36,8 +36,14 @@ impl ParsedPhone {
     /// cannot. Whether the number is in service is not asked: a user created from a number alone
     /// (seed 004, "Create User") proves it by the one-time code.
     pub(crate) fn split_e164(e164: &str) -> Result<(String, String), Error> {
-        let number = phonenumber::parse(None, e164.trim())
-            .map_err(|_| Error::broke("phone_number", Rule::PhoneLength { min: 8, max: 15 }))?;
+        let number = phonenumber::parse(None, e164.trim()).map_err(|e| {
+            let rule = match e {
+                // A length the user's own rules passed, whose first digits are no country's.
+                phonenumber::ParseError::InvalidCountryCode => Rule::UnknownCountryCallingCode,
+                _ => Rule::PhoneLength { min: 8, max: 15 },
+            };
+            Error::broke("phone_number", rule)
+        })?;
         // The national number as E.164 writes it: `national().value()` drops its leading
         // zeros (Italy's +39 06…), and the split number would then be another one.
         let code = number.code().value().to_string();
@@ -97,7 +103,8 @@ impl ParsedPhone {
     }
 }
 
-fn digits(s: &str) -> String {
+/// The ASCII digits of `s`, in order.
+pub(crate) fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 

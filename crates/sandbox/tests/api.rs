@@ -132,6 +132,33 @@ mod users {
     }
 
     #[tokio::test]
+    async fn a_number_alone_without_a_country_calling_code_is_named_so() {
+        let app = TestApp::new().await;
+        // 11 digits, a length the number's own rule allows: what is wrong is its start.
+        for number in ["+99912345678", "+01234567890"] {
+            let res = app
+                .post("/api/v2/users", Auth::App, json!({"phone_number": number}))
+                .await;
+            assert_eq!(
+                res.assert_invalid_rule("phone_number"),
+                json!({"code": "unknown_country_calling_code"}),
+                "{number}"
+            );
+        }
+        let short = app
+            .post(
+                "/api/v2/users",
+                Auth::App,
+                json!({"phone_number": "+1201555"}),
+            )
+            .await;
+        assert_eq!(
+            short.assert_invalid_rule("phone_number")["code"],
+            "phone_length"
+        );
+    }
+
+    #[tokio::test]
     async fn accepts_a_trailing_slash() {
         let app = TestApp::new().await;
         let res = app.post("/api/v2/users/", Auth::App, bob()).await;

@@ -260,6 +260,16 @@ async fn bad_requests_name_the_field_and_store_nothing() {
     )
     .await
     .assert_invalid_field("payee.phone_number");
+    // The country code as the number's check read it, spaces and all.
+    let spaced = create(
+        &app,
+        json!({"amount": 100, "payee": {"country_code": " +44 ", "phone_number": "1234"}}),
+    )
+    .await;
+    assert_eq!(
+        spaced.assert_invalid_field("payee.phone_number"),
+        "is not a valid phone number for +44"
+    );
     create(
         &app,
         json!({"amount": 100, "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}),

@@ -32,7 +32,7 @@ use crate::ledger::{
     app_account, insufficient_funds, link_hold_account, lock_accounts, open_link_hold_in,
     user_account, write_transfer_in, AfterWrite, Move, TransferDraft,
 };
-use crate::phone::ParsedPhone;
+use crate::phone::{digits, ParsedPhone};
 use crate::state::AppState;
 use crate::store::apps::{default_fee_party, settings};
 use crate::store::flows::{flow_not_found, insert_flow, set_completed_steps, FlowCache, FlowRow};
@@ -89,7 +89,7 @@ pub(crate) async fn create_link(
                 Error::broke(
                     "payee.phone_number",
                     Rule::PhoneNotInService {
-                        country_code: cc.trim_start_matches('+').parse().unwrap_or_default(),
+                        country_code: digits(cc).parse().unwrap_or_default(),
                     },
                 )
             })
