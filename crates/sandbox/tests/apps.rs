@@ -1421,6 +1421,14 @@ mod appearance {
             );
             assert_eq!(directive(&page, "img-src"), "img-src 'self' blob: data:");
         }
+        // Given twice, no override applies, and the page still comes in the app's look.
+        let once = query(json!({"theme": "dark"}));
+        let twice = format!("{once}&{}", &once[1..]);
+        let page = flow_page(&app, Auth::App, &twice).await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        let html = page.text();
+        assert!(html.contains("--pf-theme-color-primary:#1f4fd1;"), "{html}");
+        assert!(!html.contains(":root{color-scheme:dark;"), "{html}");
         support::remove_temp_dir(assets);
     }
 

@@ -16,6 +16,7 @@ use crate::store::webhooks::secrets_for_url;
 use crate::theme::{page_theme, PageTheme};
 use crate::webhooks::{demo_webhook_url, verify};
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -200,9 +201,12 @@ struct FlowPageQuery {
 async fn get_flow_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<FlowPageQuery>,
+    query: Result<Query<FlowPageQuery>, QueryRejection>,
     request: HeaderMap,
 ) -> Result<Response, Error> {
+    // A query that does not decode (`appearance` given twice) applies no override, as an
+    // override that breaks a rule does not: the page still comes, in the app's own look.
+    let query = query.map(|Query(q)| q).unwrap_or_default();
     let mut app_origins = Vec::new();
     let mut appearance = Appearance::default();
     if let Ok(id) = id.parse() {
