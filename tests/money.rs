@@ -1121,17 +1121,14 @@ async fn continue_failure_offers_a_retry() {
 #[wasm_bindgen_test]
 async fn hide_continue_button_keeps_the_user_and_posts_each_change() {
     let server = FakeServer::new(0);
-    *server.flow.borrow_mut() = flow(&["manage-payouts"], &[]);
-    // The sandbox closes a flow's last step on its first completion and then refuses every
-    // change (issue 8's capability rule: 403 `step_not_allowed`, "the flow is complete"), so
-    // "post each change" cannot work against it yet (issue 9's contract found this). Here each
-    // completion answers the flow as it was, keeping the step open, so the UI's side is tested.
-    for _ in 0..3 {
-        server.script(
-            "complete_step",
-            Script::Refuse(flow_reply(Ok(flow(&["manage-payouts"], &[])))),
-        );
-    }
+    // As the sandbox does: the first recording completes the flow, which keeps the user on
+    // this step (`FlowState::kept_step`), so the changes after it are still allowed.
+    *server.flow.borrow_mut() = FlowState {
+        steps: vec![Step::ManagePayouts {
+            hide_continue_button: true,
+        }],
+        ..flow(&["manage-payouts"], &[])
+    };
     let m = manage_payouts(&server, true);
     until("the form", || find(&m.root, "paypal-email").is_some()).await;
     assert!(find(&m.root, "manage-payouts-continue").is_none());
@@ -1155,6 +1152,8 @@ async fn hide_continue_button_keeps_the_user_and_posts_each_change() {
     let cash_app = rows(&m.root, "payout-method").remove(1);
     click(&cash_app, "payout-method-make-default");
     until("three reports", || m.seen.step_statuses().len() == 3).await;
+    assert!(server.flow.borrow().is_complete());
+    assert_eq!(labels(&m.root).len(), 2, "both changes saved");
     assert!(m
         .seen
         .step_statuses()

@@ -6,7 +6,10 @@
 //! The rule:
 //! - a **write** (adding a payout method, paying out, submitting a form) is allowed only when a
 //!   step that owns it is the flow's current step (sign-in and every earlier step done) and the
-//!   flow is not complete;
+//!   flow is not complete; except that a flow whose last step keeps the user on screen
+//!   (`manage-payouts` or `manage-payments` with `hide_continue_button`: the host's settings
+//!   page) stays that step's page once complete, so its changes are still allowed
+//!   ([`FlowState::kept_step`]);
 //! - a **read** of the user's data (their payout methods, wallet, a transfer, their tax record)
 //!   is allowed when the flow holds a step that owns it, at any point, so a finished step can
 //!   still show what it did; reading the flow's own state (`GET /api/flow/state`) is always
@@ -148,7 +151,8 @@ pub enum Denial {
         /// The step that comes first.
         current: StepName,
     },
-    /// The owning step is done and so is the flow: a finished flow is read-only.
+    /// The owning step is done and so is the flow: a finished flow is read-only (but for the
+    /// step it keeps the user on, [`FlowState::kept_step`]).
     FlowComplete {
         /// What was attempted.
         action: FlowAction,
@@ -213,6 +217,17 @@ impl FlowState {
         self.next_step().is_none()
     }
 
+    /// The step a complete flow keeps the user on: its last step, when that is `manage-payouts`
+    /// or `manage-payments` with `hide_continue_button` (no Continue: the user stays, and each
+    /// saved change records the step again). Its changes stay allowed after the flow completes,
+    /// and completing the flow does not end its sessions early; else `None`.
+    pub fn kept_step(&self) -> Option<StepName> {
+        self.route()
+            .last()
+            .filter(|step| step.hide_continue_button() && self.is_complete())
+            .map(|step| step.name())
+    }
+
     /// May a session of this flow (signed in as its user) take `action` now? `Ok` names the
     /// owning step it acts through; `Err` says why not (module docs for the rule).
     pub fn permits(&self, action: FlowAction) -> Result<StepName, Denial> {
@@ -232,7 +247,10 @@ impl FlowState {
             return Ok(first_held);
         }
         let Some(current) = self.next_step().map(|s| s.name()) else {
-            return Err(Denial::FlowComplete { action });
+            return match self.kept_step() {
+                Some(kept) if owners.contains(&kept) => Ok(kept),
+                _ => Err(Denial::FlowComplete { action }),
+            };
         };
         if held.contains(&current) {
             return Ok(current);
@@ -379,6 +397,56 @@ pub(crate) mod tests {
             })
         );
         assert_eq!(f.permits(FlowAction::ReadTransfer), Ok(StepName::Payout));
+    }
+
+    /// A settings page: a flow ending on a manage step without Continue stays that step's page
+    /// once complete; its other steps' writes, and a flow whose last step has Continue, do not.
+    #[test]
+    fn a_complete_flow_keeps_the_settings_page_it_ended_on() {
+        let kept = Step::ManagePayouts {
+            hide_continue_button: true,
+        };
+        let f = flow(
+            &[Step::Payout, kept.clone()],
+            &[StepName::Payout, StepName::ManagePayouts],
+        );
+        assert_eq!(f.kept_step(), Some(StepName::ManagePayouts));
+        for action in [
+            FlowAction::AddPayoutMethod,
+            FlowAction::RemovePayoutMethod,
+            FlowAction::ChooseDefaultPayoutMethod,
+        ] {
+            assert_eq!(f.permits(action), Ok(StepName::ManagePayouts), "{action:?}");
+        }
+        assert_eq!(
+            f.permits(FlowAction::CreatePayout),
+            Err(Denial::FlowComplete {
+                action: FlowAction::CreatePayout
+            })
+        );
+        // Not complete: the rule for a current step, nothing more.
+        assert_eq!(flow(std::slice::from_ref(&kept), &[]).kept_step(), None);
+        // Kept only as the last step; a later step's page is where the user is.
+        let earlier = flow(
+            &[kept, Step::Compliance],
+            &[StepName::ManagePayouts, StepName::Compliance],
+        );
+        assert_eq!(earlier.kept_step(), None);
+        assert!(earlier.permits(FlowAction::AddPayoutMethod).is_err());
+        let payments = flow(
+            &[Step::ManagePayments {
+                hide_continue_button: true,
+            }],
+            &[StepName::ManagePayments],
+        );
+        assert_eq!(
+            payments.permits(FlowAction::RemoveBankAccount),
+            Ok(StepName::ManagePayments)
+        );
+        assert!(payments.permits(FlowAction::AddPayoutMethod).is_err());
+        let with_continue = flow(&[MANAGE_PAYOUTS], &[StepName::ManagePayouts]);
+        assert_eq!(with_continue.kept_step(), None);
+        assert!(with_continue.permits(FlowAction::AddPayoutMethod).is_err());
     }
 
     #[test]

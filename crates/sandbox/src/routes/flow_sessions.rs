@@ -17,6 +17,12 @@
 //!   for the done screen), and meanwhile the flow is read-only ([`FlowState::permits`]). A mint
 //!   for a complete flow is never authenticated, nor resumed: the app shows its done screen to
 //!   anyone holding the link.
+//! - The exception is a flow whose last step keeps the user on screen (`manage-payouts` or
+//!   `manage-payments` with `hide_continue_button`, the host's settings page:
+//!   [`FlowState::kept_step`]). Its first saved change completes the flow, and the sessions
+//!   already signed in keep their usual life and may go on changing that step's methods or
+//!   accounts (nothing else). It still signs nobody new in and resumes no one: a new visit to
+//!   the settings page is a new flow.
 //!
 //! ## Resuming after a reload (issue 3)
 //!

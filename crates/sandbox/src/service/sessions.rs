@@ -114,15 +114,15 @@ pub(crate) async fn mint(
     // The flow's last step may have been completed since it was read, its sessions capped
     // before this one was stored: then it is capped now. (Either the completion sees this
     // session, or this sees the completion.)
-    let (expires_at, ends_at) =
-        if !complete && route_state(db, flow_state.id, now).await?.is_complete() {
-            let mut conn = db.acquire().await?;
-            end_sessions_soon(&mut conn, flow_state.id, now).await?;
-            let capped = now + Duration::minutes(COMPLETED_SESSION_MINUTES);
-            (expires_at.min(capped), capped)
-        } else {
-            (expires_at, ends_at)
-        };
+    let ended = |flow: &FlowState| flow.is_complete() && flow.kept_step().is_none();
+    let (expires_at, ends_at) = if !complete && ended(&route_state(db, flow_state.id, now).await?) {
+        let mut conn = db.acquire().await?;
+        end_sessions_soon(&mut conn, flow_state.id, now).await?;
+        let capped = now + Duration::minutes(COMPLETED_SESSION_MINUTES);
+        (expires_at.min(capped), capped)
+    } else {
+        (expires_at, ends_at)
+    };
     let session = Session {
         token,
         expires_at,

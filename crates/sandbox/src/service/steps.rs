@@ -112,7 +112,8 @@ fn check_current(flow: &FlowState, step: StepName) -> Result<(), Error> {
 /// invalidated after the commit ([`FlowCache`]).
 ///
 /// A completion (at `now`) that completes the flow ends every session of the flow at most
-/// [`COMPLETED_SESSION_MINUTES`](payout_model::COMPLETED_SESSION_MINUTES) later (issue 8).
+/// [`COMPLETED_SESSION_MINUTES`](payout_model::COMPLETED_SESSION_MINUTES) later (issue 8),
+/// unless the flow keeps its user on its last step ([`FlowState::kept_step`]).
 pub(crate) async fn record_step_completed(
     db: &Db,
     config: &Config,
@@ -216,8 +217,10 @@ async fn completion_written_in(
     // With the completion or not at all: a session left uncapped could be kept alive for hours
     // (store::sessions::keep_alive). Before the event: on PostgreSQL the locks are then taken
     // flow, sessions, event counter, the order sign-in takes sessions and counter in, so the
-    // two never wait on each other in a cycle.
-    if flow.is_complete() {
+    // two never wait on each other in a cycle. A flow that keeps its user on its last step
+    // (the host's settings page, `FlowState::kept_step`) keeps its sessions: the page stays
+    // in use after its first saved change completed the flow.
+    if flow.is_complete() && flow.kept_step().is_none() {
         end_sessions_soon(conn, flow.id, now).await?;
     }
     record_flow_updated(conn, config, flow.id, now).await

@@ -452,6 +452,80 @@ async fn a_complete_flow_refuses_every_write_and_still_reads() {
     assert_eq!(method_count(&app, &user).await, 1);
 }
 
+/// A flow ending on a manage step without Continue is the host's settings page: the first
+/// saved change completes the flow (the app records the step after each), and the signed-in
+/// session goes on changing that step's methods, for its usual life; nothing else opens up,
+/// and the link still signs nobody new in.
+#[tokio::test]
+async fn a_settings_page_flow_keeps_taking_changes_after_it_completes() {
+    let app = TestApp::new().await;
+    let kept = json!([{"name": "manage-payouts", "hide_continue_button": true}]);
+    let (flow, user, token) = host_named_flow(&app, kept).await;
+    let first = ok(app
+        .post("/api/flow/payout-methods", Auth::Bearer(&token), paypal())
+        .await);
+    let complete = || {
+        app.post_empty(
+            "/api/flow/steps/manage-payouts/complete",
+            Auth::Bearer(&token),
+        )
+    };
+    assert_eq!(
+        ok(complete().await)["completed_steps"],
+        json!(["manage-payouts"])
+    );
+    let flow_path = format!("/api/v2/flows/{}", id_of(&flow));
+    assert_eq!(
+        ok(app.get(&flow_path, Auth::App).await)["completed_steps"],
+        json!(["manage-payouts"])
+    );
+    // Past the minutes a finished flow's sessions get: this one lives on.
+    app.advance(Duration::minutes(COMPLETED_SESSION_MINUTES + 1));
+    let second = ok(app
+        .post(
+            "/api/flow/payout-methods",
+            Auth::Bearer(&token),
+            json!({"platform": "cash_app", "cashtag": "$mallory"}),
+        )
+        .await);
+    ok(app
+        .post_empty(
+            &format!("/api/flow/payout-methods/{}/default", id_of(&second)),
+            Auth::Bearer(&token),
+        )
+        .await);
+    let removed = app
+        .send(
+            Method::DELETE,
+            &format!("/api/flow/payout-methods/{}", id_of(&first)),
+            Auth::Bearer(&token),
+            &[],
+            None,
+        )
+        .await;
+    assert!(removed.status.is_success(), "{}", removed.text());
+    // Recorded again after each change: answered, the flow as it is.
+    assert_eq!(
+        ok(complete().await)["completed_steps"],
+        json!(["manage-payouts"])
+    );
+    assert_eq!(method_count(&app, &user).await, 1);
+    // Only that step's changes: no payout, no tax form.
+    flow_payout(
+        &app,
+        &token,
+        json!({"amount": 100, "payout_method_id": id_of(&second), "idempotency_key": "k"}),
+    )
+    .await
+    .assert_error(403, "step_not_allowed");
+    app.put("/api/flow/compliance", Auth::Bearer(&token), w9())
+        .await
+        .assert_error(403, "step_not_allowed");
+    // A new browser is not signed in by the finished link.
+    let later = app.create_session(&flow["id"], None).await;
+    assert_eq!(later["authenticated"], false);
+}
+
 /// When a flow is completed, every session of it (the one that completed it and any other)
 /// ends COMPLETED_SESSION_MINUTES later, not SESSION_TTL_MINUTES after it was minted.
 #[tokio::test]
