@@ -15,7 +15,7 @@ use payout_flows::context::{provide_services, FlowServices, SessionApi};
 use payout_flows::steps::{Attempt, ManagePaymentsStep, ManagePayoutsStep, PayoutStep};
 use payout_flows::FlowApp;
 use payout_model::money::{
-    AccountType, FeeParty, FlowWallet, NewBankAccount, NewPayoutMethod, PayoutBlock,
+    format_cents, AccountType, FeeParty, FlowWallet, NewBankAccount, NewPayoutMethod, PayoutBlock,
     PayoutPlatform, TransferStatus,
 };
 use payout_model::{
@@ -1992,6 +1992,30 @@ async fn empty_balance_says_nothing_to_pay_out() {
     })
     .await;
     assert!(text(&m.root, "payout-empty").contains("Nothing to pay out yet"));
+    assert!(find(&m.root, "payout-amount").is_none());
+    server.wallet.set(wallet(700, 700));
+    click(&m.root, "payout-check-again");
+    loaded(&m).await;
+    assert_value(&m.root, "payout-amount", "7.00").await;
+}
+
+/// A balance under the flow's minimum cannot be paid out: the step says what it must reach
+/// and offers to check again, instead of a form no amount could pass.
+#[wasm_bindgen_test]
+async fn a_balance_under_the_minimum_says_what_it_must_reach() {
+    clear_storage();
+    let server = paypal_server(50);
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the notice", || {
+        find(&m.root, "payout-below-minimum").is_some()
+    })
+    .await;
+    let minimum = format_cents(payout_model::money::DEFAULT_MIN_FLOW_PAYOUT);
+    assert!(
+        text(&m.root, "payout-below-minimum").contains(&format!("reaches {minimum}")),
+        "{}",
+        text(&m.root, "payout-below-minimum")
+    );
     assert!(find(&m.root, "payout-amount").is_none());
     server.wallet.set(wallet(700, 700));
     click(&m.root, "payout-check-again");

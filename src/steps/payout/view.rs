@@ -174,11 +174,27 @@ pub fn payout_form(
     });
     move || {
         let withdrawable = state.withdrawable();
-        if withdrawable <= 0 {
+        // Less than the flow's minimum is as good as nothing: no amount could be paid out.
+        let minimum = state.minimum();
+        let below_minimum = withdrawable > 0 && withdrawable < minimum && !state.is_link();
+        if withdrawable <= 0 || below_minimum {
+            let (testid, title, body) = if below_minimum {
+                (
+                    "payout-below-minimum",
+                    t!(below_minimum_payout).to_owned(),
+                    t!(below_minimum_payout_body, minimum = &format_cents(minimum)),
+                )
+            } else {
+                (
+                    "payout-empty",
+                    t!(nothing_to_pay_out).to_owned(),
+                    t!(nothing_to_pay_out_body).to_owned(),
+                )
+            };
             return view! {
-                <div class="pf-empty-state" data-testid="payout-empty">
-                    <h2 class="pf-subtitle">{t!(nothing_to_pay_out)}</h2>
-                    <p class="pf-body">{t!(nothing_to_pay_out_body)}</p>
+                <div class="pf-empty-state" data-testid=testid>
+                    <h2 class="pf-subtitle">{title}</h2>
+                    <p class="pf-body">{body}</p>
                     <div class="pf-actions">
                         <Button
                             label=t!(check_again)
