@@ -1582,6 +1582,24 @@ async fn use_camera_keeps_focus_while_the_camera_opens() {
     drop(slow);
 }
 
+/// A camera that never answers (a permission prompt left open) can be canceled without a
+/// keyboard: Cancel shows while it opens, and after it every slot's camera can be asked for.
+#[wasm_bindgen_test]
+async fn a_camera_that_never_opens_can_be_canceled() {
+    let slow = StubCamera::slow();
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    click(&m.root, "idv-front-camera");
+    until("the camera asked for", || slow.asks() == 1.0).await;
+    until("Cancel", || has(&m.root, "idv-camera-cancel")).await;
+    assert!(!has(&m.root, "idv-capture"), "no photo to take yet");
+    click(&m.root, "idv-camera-cancel");
+    until("Cancel gone", || !has(&m.root, "idv-camera-cancel")).await;
+    click(&m.root, "idv-back-camera");
+    until("the camera asked for again", || slow.asks() == 2.0).await;
+    drop(slow);
+}
+
 #[wasm_bindgen_test]
 async fn closing_the_camera_returns_focus_to_use_camera_and_escape_closes_it() {
     let fake = Fake::new(&["id-verification"]);

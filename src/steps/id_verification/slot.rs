@@ -54,19 +54,27 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
             }
         })
     };
+    // Cancel also while the camera opens: a permission prompt left unanswered would otherwise
+    // hold every slot's camera with no way out but Escape, which a phone does not have.
     let camera_controls = move || {
-        (actions.camera.get() == Camera::On(side)).then(|| {
+        let camera = actions.camera.get();
+        matches!(camera, Camera::Opening(s) | Camera::On(s) if s == side).then(|| {
             view! {
                 <div class="pf-actions">
-                    <button
-                        type="button"
-                        id="pf-idv-capture"
-                        class="pf-button pf-button--primary pf-focus-ring"
-                        data-testid="idv-capture"
-                        on:click=move |_| actions.capture.run(side)
-                    >
-                        {t!(take_photo)}
-                    </button>
+                    {(camera == Camera::On(side))
+                        .then(|| {
+                            view! {
+                                <button
+                                    type="button"
+                                    id="pf-idv-capture"
+                                    class="pf-button pf-button--primary pf-focus-ring"
+                                    data-testid="idv-capture"
+                                    on:click=move |_| actions.capture.run(side)
+                                >
+                                    {t!(take_photo)}
+                                </button>
+                            }
+                        })}
                     <Button
                         label=t!(cancel)
                         on_click=move || actions.close_camera.run(side)
