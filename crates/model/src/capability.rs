@@ -162,7 +162,8 @@ pub enum Denial {
     /// server decides this, since the table cannot see the user's methods.
     PayoutStepHasMethods,
     /// Signing in through a complete flow's link: a finished flow signs nobody in (its
-    /// sessions are read-only and end; a sign-in would reopen reads of the user's data).
+    /// sessions are read-only and end, but for a settings page's, [`FlowState::kept_step`]; a
+    /// sign-in would reopen reads of the user's data).
     SignInClosed,
     /// The owning step is already completed; a later step is current.
     StepCompleted {

@@ -21,7 +21,8 @@ pub const SESSION_MAX_HOURS: i64 = 8;
 
 /// How long a flow's sessions live once the flow is complete (issue 8): long enough for the
 /// done screen and a reload, then the link's capability is gone. A complete flow's session is
-/// read-only meanwhile.
+/// read-only meanwhile. Not for a settings page's flow, whose sessions keep their life
+/// ([`crate::FlowState::kept_step`]).
 pub const COMPLETED_SESSION_MINUTES: i64 = 5;
 
 /// Body of `POST /api/flow/sessions`.

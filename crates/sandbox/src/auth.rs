@@ -325,7 +325,8 @@ impl FlowUser {
     /// The guard of every flow-facing endpoint that acts on the user's data (issue 8): reads
     /// the session's flow and answers it when the flow may take `action` now
     /// ([`FlowState::permits`]: a step of the flow owns it, for a write that step is the
-    /// current one and the flow is not complete); otherwise 403 `step_not_allowed` naming the
+    /// current one and the flow is not complete, or the settings page a complete flow keeps,
+    /// [`FlowState::kept_step`]); otherwise 403 `step_not_allowed` naming the
     /// step. Call it first, before anything is read or written.
     pub(crate) async fn permit(
         &self,

@@ -10,9 +10,10 @@
 //! **`hide_continue_button`** keeps the user here (for hosts that embed the step as a settings
 //! page): there is no Continue. Each saved change — a method added, removed or made default —
 //! records the step on the server (when at least one method is left) and posts
-//! `step_completed` `{step: "manage-payouts", status: "completed"}` — the host learns of each
-//! change, and its server state (`completed_steps`, webhooks) too — but the screen never moves
-//! on. The step is then recorded, so a later visit routes past it like any completed step.
+//! `step_completed` `{step: "manage-payouts", status: "completed"}` — the host window learns
+//! of each change; the server's flow records the step once, at the first (`completed_steps`,
+//! one `flow.updated`) — but the screen never moves on. When the step is the flow's last, the
+//! server keeps taking its changes after the flow completes ([`payout_model::FlowState::kept_step`]).
 //!
 //! [`list`] holds what a saved change does to the list (pure, unit tested); [`row`] one method's
 //! row; this module wires them to the server: the list is a resource, edited in place after each

@@ -148,7 +148,8 @@ pub(crate) async fn record_step_completed(
             // reversed (an undo running meanwhile waits for this commit, then reopens the
             // step); manage-payouts' last method or manage-payments' last account was removed
             // (a removal running meanwhile waits for this commit, then finds its step done:
-            // store::flows::still_permits).
+            // store::flows::still_permits; but for a settings page's step, which stays open
+            // to changes once the flow is complete, FlowState::kept_step).
             if !work_done_in(&mut tx, flow_id, flow_state.user_id, step).await? {
                 return Err(Error::Refused(Reason::StepNotDone { step }));
             }
