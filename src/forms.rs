@@ -124,12 +124,22 @@ impl Rejected {
 
     /// Splits the errors between the form's `fields`, given as `(path, label)` (each worded
     /// with its label; the first error of a field wins) and the rest, for the form as a whole
-    /// (worded with the path, since no field shows them).
+    /// (worded with the path, since no field shows them). An error about a group of fields
+    /// (`address`, whose fields are `address.line1` …) goes to the group's first field, so the
+    /// form marks it and moves focus there.
     pub fn place(&self, fields: &[(&'static str, &str)]) -> Placed {
         let mut placed = Placed::default();
         let mut rest = Vec::new();
+        let in_group = |name: &str, group: &str| {
+            name.strip_prefix(group)
+                .is_some_and(|inner| inner.starts_with('.'))
+        };
         for (path, reason) in &self.0 {
-            match fields.iter().find(|(name, _)| name == path) {
+            let field = fields
+                .iter()
+                .find(|(name, _)| name == path)
+                .or_else(|| fields.iter().find(|(name, _)| in_group(name, path)));
+            match field {
                 Some((name, label)) => {
                     placed
                         .fields
@@ -519,6 +529,35 @@ mod tests {
         assert_eq!(placed.fields.len(), 1);
         assert_eq!(placed.rest, Some(rule_text("tin", Rule::TinDigits)));
         assert_eq!(Rejected::default().finish(), Ok(()));
+    }
+
+    /// The server names a group (the address as a whole must match the background check):
+    /// its first field shows it, not the form's alert with the group's key as a label.
+    #[test]
+    fn an_error_about_a_group_lands_on_its_first_field() {
+        let fields = [
+            ("tin", "SSN"),
+            ("address.line1", "Street address"),
+            ("address.city", "City"),
+            ("address_other", "Other"),
+        ];
+        let failure = ApiFailure::Api(ApiError::invalid(vec![FieldError::broke(
+            "address",
+            Rule::MatchesBackgroundCheck,
+        )]));
+        let placed = place_failure(&failure, &fields);
+        assert_eq!(
+            placed.fields["address.line1"],
+            rule_text("Street address", Rule::MatchesBackgroundCheck)
+        );
+        assert_eq!(placed.fields.len(), 1);
+        assert_eq!(placed.rest, None);
+        // A key that merely starts the same is no group.
+        let failure = ApiFailure::Api(ApiError::invalid(vec![FieldError::broke(
+            "address_o",
+            Rule::Required,
+        )]));
+        assert!(place_failure(&failure, &fields).fields.is_empty());
     }
 
     #[test]
