@@ -2052,6 +2052,11 @@ async fn no_method_offers_to_add_one_in_place() {
     loaded(&m).await;
     assert_the_method_is_chosen(&m);
     assert_value(&m.root, "payout-amount", "50.00").await;
+    // The add form that had focus is gone: focus is on the amount, not the page.
+    until_real("focus on the amount", 3, || {
+        active_testid().as_deref() == Some("payout-amount")
+    })
+    .await;
     // An add that was answered reads no list (only a lost answer is looked for).
     assert_eq!(server.count("list_flow_payout_methods"), 1);
 }

@@ -377,6 +377,13 @@ fn focus_first_error(form: FormState) {
     }
 }
 
+/// Moves focus to the form's first field.
+fn focus_first_field(form: FormState) {
+    if let (Some(node), Some(field)) = (form.form.node.get_untracked(), form.fields().first()) {
+        focus_within(&node, &field.id());
+    }
+}
+
 fn focus_amount(form: FormState) {
     if let Some(node) = form.form.node.get_untracked() {
         focus_within(&node, &form.amount.id());
@@ -437,6 +444,9 @@ pub fn PayoutStep(
         form.methods.update(|list| {
             *list = apply(std::mem::take(list), Change::Added(method));
         });
+        // The add form that held focus is gone, the payout form drawn in its place: focus its
+        // first field (the amount; a link's method), not the page.
+        request_animation_frame(move || focus_first_field(form));
     });
     let live_quote = Memo::new(move |_| {
         let cents = check_amount(
