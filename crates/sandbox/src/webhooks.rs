@@ -480,6 +480,10 @@ async fn claim_more(
             .execute(&mut *tx)
             .await?;
     }
+    // The lease counts from now, with the claim's lock held: taking that lock can wait (SQLite's
+    // writes take turns), and a lease counted from before the wait could end while this
+    // process's attempt still runs, for another claim (maybe this worker's own) to send again.
+    let now = state.now();
     let claimed = claim_due(
         &mut tx,
         &state.config.secrets_key,

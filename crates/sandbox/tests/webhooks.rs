@@ -1041,6 +1041,49 @@ mod delivery {
         assert_eq!(log["data"], json!([]));
     }
 
+    /// Review: a claim's lease counted from before the claim took its lock, which can wait
+    /// (SQLite's writes take turns; on PostgreSQL, claims take turns across processes). A
+    /// wait or a clock step longer than the lease's margin left a claim already run out while
+    /// its attempt went on, for another claim to send it again. The test holds the claims'
+    /// lock while the clock moves past the lease (PostgreSQL, where it can see the worker wait).
+    #[tokio::test]
+    async fn a_claims_lease_counts_from_when_it_holds_the_claim() {
+        if !support::on_postgres() {
+            return;
+        }
+        let app = TestApp::with_webhooks(hang_settings()).await;
+        let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", hanging.local_addr().unwrap());
+        let hook = create_hook(&app, &url, json!(["transfer.updated"])).await;
+        // webhooks::CLAIM_LOCK, which every claim takes on PostgreSQL.
+        let mut holder = app.db.begin().await.unwrap();
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(0x7066_7768_i64)
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        let user = app.create_user().await;
+        credit(&app, &user, -100).await;
+        support::until_lock_waiters(&app.db, 1).await;
+        let moved = chrono::Duration::minutes(10);
+        app.advance(moved);
+        holder.commit().await.unwrap();
+        // The attempt has started once the receiver takes its connection: claimed by then.
+        let (_held, _) = hanging.accept().await.unwrap();
+        let lease_until: i64 =
+            sqlx::query_scalar("SELECT lease_until FROM webhook_deliveries WHERE webhook_id = $1")
+                .bind(hook["id"].as_str().unwrap())
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        let clock_now = (chrono::Utc::now() + moved).timestamp_millis();
+        assert!(
+            lease_until > clock_now,
+            "the lease ran out {} ms before the attempt began",
+            clock_now - lease_until
+        );
+    }
+
     /// Review: an app's cap of 8 in flight is counted from the database's leases, not per
     /// worker, so two sandbox processes on one database (here two workers, each with its own
     /// state) keep a hanging receiver to 8 connections together, not 8 each.

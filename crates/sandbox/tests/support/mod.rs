@@ -233,16 +233,16 @@ impl TestApp {
         )
     }
 
-    /// A server over an existing database whose webhook worker runs as `config` says.
+    /// A server over an existing database whose webhook worker runs as `config` says (its
+    /// clock, the worker's too, moved by [`TestApp::advance`]).
     pub fn webhooks_over(db: Db, config: Config) -> Self {
-        let state = AppState::new(db.clone(), config);
-        let worker = spawn_webhook_worker(&state);
-        Self {
-            router: app(state),
-            db,
-            offset_ms: Arc::new(AtomicI64::new(0)),
-            worker: Some(worker),
-        }
+        let mut worker = None;
+        let mut app = Self::over_with(db, config, |state| {
+            worker = Some(spawn_webhook_worker(&state));
+            state
+        });
+        app.worker = worker;
+        app
     }
 
     /// Moves the server's clock forward.
