@@ -34,6 +34,24 @@ fn creds(created: &Value) -> (String, String) {
     )
 }
 
+/// A fresh database that several connections share, as several processes would: a new
+/// PostgreSQL database when the suite runs on PostgreSQL, else a SQLite file in a new
+/// directory (returned, to remove).
+async fn shared_db() -> (payout_sandbox::Db, std::path::PathBuf) {
+    let dir = temp_dir();
+    let db = if std::env::var(support::POSTGRES_ENV).is_ok() {
+        support::fresh_db().await
+    } else {
+        connect(&format!(
+            "sqlite://{}",
+            dir.join("sandbox.sqlite").display()
+        ))
+        .await
+        .unwrap()
+    };
+    (db, dir)
+}
+
 fn id(value: &Value) -> &str {
     value["id"].as_str().unwrap()
 }
@@ -756,6 +774,28 @@ mod key_rotation {
 
 mod organization {
     use super::*;
+
+    /// Two first starts at once (two processes on one database): one generates the
+    /// organization's credentials, the other answers them as stored, with no key; the key
+    /// generated works (review: both printed credentials of their own, one pair never stored).
+    #[tokio::test]
+    async fn of_two_first_starts_at_once_one_generates_the_credentials() {
+        let (db, dir) = shared_db().await;
+        let (a, b) = tokio::join!(
+            ensure_organization(&db, None),
+            ensure_organization(&db, None)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let (winner, loser) = if a.generated { (a, b) } else { (b, a) };
+        assert!(winner.generated && !loser.generated, "{winner:?} {loser:?}");
+        assert_eq!(loser.key, None);
+        assert_eq!(loser.id, winner.id);
+        let app = TestApp::over(db.clone(), Config::new(PUBLIC_URL, "dist"));
+        let key = winner.key.unwrap();
+        ok(app.get("/api/v2/apps", Auth::Basic(&winner.id, &key)).await);
+        db.close().await;
+        support::remove_temp_dir(dir);
+    }
 
     #[tokio::test]
     async fn generated_once_printed_once_and_kept_hashed() {

@@ -1,8 +1,9 @@
 //! The `organizations` table: the sandbox's one organization (issue 10; seed 004 "Create App"),
 //! which owns every app and manages them with its own HTTP Basic credentials `org_id:org_key`.
 //! Migration 0010 makes the row (so that existing apps belong to it); [`ensure_organization`]
-//! gives it its id and key at start, from the environment or generated once. The key is stored
-//! as a salted hash only ([`SaltedHash`]).
+//! gives it its id and key at start, from the environment or generated once (by one of several
+//! starts at once: each writes only over the row as it read it). The key is stored as a salted
+//! hash only ([`SaltedHash`]).
 
 use crate::db::{to_millis, Db};
 use crate::error::Error;
@@ -58,18 +59,73 @@ pub(crate) async fn organization_id(db: &Db) -> Result<String, Error> {
 /// - `Some((org_id, org_key))`: the organization takes that id (its apps follow) and key.
 /// - `None`: the credentials it has (the key is then unknown), or, at the first start,
 ///   generated ones (`org_sandbox_…`, `ok_sandbox_…`).
+///
+/// Several processes may start on one database at once: the credentials are written only over
+/// the row as this call read it, so of two first starts one generates them and the other
+/// answers as a later start would (`key: None`). A call given credentials that finds others
+/// written meanwhile fails, rather than claim credentials that are not stored.
 pub async fn ensure_organization(
     db: &Db,
     credentials: Option<(&str, &str)>,
 ) -> anyhow::Result<OrganizationCredentials> {
     let row = the_organization(db).await?;
+    ensure_organization_over(db, row, credentials).await
+}
+
+/// [`ensure_organization`] once it has read the organization's `row`.
+async fn ensure_organization_over(
+    db: &Db,
+    row: OrganizationRow,
+    credentials: Option<(&str, &str)>,
+) -> anyhow::Result<OrganizationCredentials> {
+    if let Some(set) = set_credentials(db, &row, credentials).await? {
+        return Ok(set);
+    }
+    // Another start wrote the row between this call's read and its write.
+    let row = the_organization(db).await?;
+    match credentials {
+        None if row.key_hash.is_some() => Ok(OrganizationCredentials {
+            id: row.id,
+            key: None,
+            generated: false,
+        }),
+        Some((id, key)) if holds(&row, id, key) => Ok(OrganizationCredentials {
+            id: row.id,
+            key: Some(key.to_owned()),
+            generated: false,
+        }),
+        _ => bail!(
+            "another process set the organization's credentials while this one started, and \
+             they are not the ones given: start every process on this database with the same \
+             credentials (or start this one again to replace them)"
+        ),
+    }
+}
+
+/// Whether `row` holds exactly the credentials `id` and `key`.
+fn holds(row: &OrganizationRow, id: &str, key: &str) -> bool {
+    row.id == id
+        && row
+            .key_hash
+            .as_deref()
+            .is_some_and(|hash| key_matches(row.key_salt.as_deref(), hash, key))
+}
+
+/// Gives the organization `credentials` (or generated ones, unless it has some) over `row` as
+/// read; `None` when the row is no longer as read (another start wrote it), and then nothing
+/// is written.
+async fn set_credentials(
+    db: &Db,
+    row: &OrganizationRow,
+    credentials: Option<(&str, &str)>,
+) -> anyhow::Result<Option<OrganizationCredentials>> {
     let (id, key, generated) = match credentials {
         None if row.key_hash.is_some() => {
-            return Ok(OrganizationCredentials {
-                id: row.id,
+            return Ok(Some(OrganizationCredentials {
+                id: row.id.clone(),
                 key: None,
                 generated: false,
-            })
+            }))
         }
         None => (
             format!("org_sandbox_{}", random_alphanumeric(24)),
@@ -84,28 +140,29 @@ pub async fn ensure_organization(
     if app_by_client_id(db, &id).await?.is_some() {
         bail!("the organization id {id:?} is an app's client id; choose another");
     }
-    let unchanged = row.id == id
-        && row
-            .key_hash
-            .as_deref()
-            .is_some_and(|hash| key_matches(row.key_salt.as_deref(), hash, &key));
-    if !unchanged {
+    if !holds(row, &id, &key) {
         let hashed = SaltedHash::new(&key);
         let mut tx = db.begin().await?;
         // ON UPDATE CASCADE (migration 0010) carries a new id to the apps; the second update
-        // does where foreign keys are not enforced.
-        sqlx::query(
+        // does where foreign keys are not enforced. Written only over the row as read (its id
+        // and key): a start that wrote it meanwhile wins, and this one writes nothing.
+        let written = sqlx::query(
             "UPDATE organizations SET id = $1, key_salt = $2, key_hash = $3, \
-             created = CASE WHEN created = 0 THEN $4 ELSE created END WHERE id = $5",
+             created = CASE WHEN created = 0 THEN $4 ELSE created END \
+             WHERE id = $5 AND COALESCE(key_hash, '') = $6",
         )
         .bind(&id)
         .bind(&hashed.salt)
         .bind(&hashed.hash)
         .bind(to_millis(Utc::now()))
         .bind(&row.id)
+        .bind(row.key_hash.as_deref().unwrap_or_default())
         .execute(&mut *tx)
         .await
         .context("cannot set the organization's credentials")?;
+        if written.rows_affected() == 0 {
+            return Ok(None);
+        }
         sqlx::query("UPDATE apps SET organization_id = $1 WHERE organization_id = $2")
             .bind(&id)
             .bind(&row.id)
@@ -115,11 +172,11 @@ pub async fn ensure_organization(
         tx.commit().await?;
         tracing::info!(organization_id = %id, "set the organization's credentials");
     }
-    Ok(OrganizationCredentials {
+    Ok(Some(OrganizationCredentials {
         id,
         key: Some(key),
         generated,
-    })
+    }))
 }
 
 /// The organization's id when `org_id` and `org_key` are its credentials.
@@ -151,5 +208,67 @@ mod tests {
             generated: true,
         };
         assert!(!format!("{org:?}").contains("secret"));
+    }
+
+    /// Review: of two first starts on one database, both read the row without a key and both
+    /// generated credentials; the second's update matched no row (the first had changed its
+    /// id), yet it answered its own, never stored, and the binary printed them. The loser, whose
+    /// read is older than the winner's write, now answers as a later start would.
+    #[tokio::test]
+    async fn a_first_start_that_lost_the_race_answers_the_stored_credentials() {
+        let db = crate::connect("sqlite::memory:").await.unwrap();
+        let read_before = the_organization(&db).await.unwrap();
+        let winner = ensure_organization(&db, None).await.unwrap();
+        assert!(winner.generated);
+        let loser = ensure_organization_over(&db, read_before, None)
+            .await
+            .unwrap();
+        assert!(!loser.generated);
+        assert_eq!(loser.key, None);
+        assert_eq!(loser.id, winner.id);
+        let key = winner.key.unwrap();
+        assert_eq!(
+            authenticate(&db, &winner.id, &key).await.unwrap(),
+            Some(winner.id.clone())
+        );
+    }
+
+    /// The same race with credentials given: the same ones are answered as stored; others are
+    /// refused, and what the winner stored still works.
+    #[tokio::test]
+    async fn given_credentials_that_lost_the_race_are_checked_against_the_stored_ones() {
+        let db = crate::connect("sqlite::memory:").await.unwrap();
+        let read_before = the_organization(&db).await.unwrap();
+        ensure_organization(&db, Some(("org_a", "ok_a")))
+            .await
+            .unwrap();
+        let same = ensure_organization_over(&db, read_before, Some(("org_a", "ok_a")))
+            .await
+            .unwrap();
+        assert_eq!(
+            (same.id.as_str(), same.key.as_deref()),
+            ("org_a", Some("ok_a"))
+        );
+        assert!(!same.generated);
+
+        let read_before = the_organization(&db).await.unwrap();
+        ensure_organization(&db, Some(("org_a", "ok_a2")))
+            .await
+            .unwrap();
+        let other = ensure_organization_over(&db, read_before, Some(("org_b", "ok_b")))
+            .await
+            .expect_err("credentials never stored were answered");
+        assert!(
+            format!("{other:#}").contains("another process"),
+            "{other:#}"
+        );
+        assert_eq!(
+            authenticate(&db, "org_a", "ok_a2")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("org_a")
+        );
+        assert_eq!(authenticate(&db, "org_b", "ok_b").await.unwrap(), None);
     }
 }
