@@ -10,8 +10,9 @@
 //! (seed 004; [`crate::ledger::open_app_wallet`]), apps from before the ledger included.
 
 use crate::db::{
-    enum_from_text, from_millis, next_seq, parse_stored_id, parse_stored_json, read_once,
-    to_json_text, to_millis, Answers, Arg, Batch, Db, ValueAt,
+    begin_write, enum_from_text, for_update, from_millis, is_unique_violation, next_seq,
+    parse_stored_id, parse_stored_json, read_once, to_json_text, to_millis, Answers, Arg, Batch,
+    Db, ValueAt,
 };
 use crate::error::Error;
 use crate::pagination::Page;
@@ -74,38 +75,74 @@ impl fmt::Debug for DefaultApp {
 /// - `None`: the oldest app if there is one (its key is then unknown: `api_key` is `None`),
 ///   else a new app with generated credentials (`pk_sandbox_…`, `sk_sandbox_…`).
 ///
-/// A created app belongs to the organization (migration 0010 made it).
+/// A created app belongs to the organization (migration 0010 made it). Several processes may
+/// start on one database at once: the app is created in a write transaction that first looks
+/// again for the app it is to make (on PostgreSQL under a lock of the organization's row), so
+/// one of them creates it and the others go on as if they had found it.
 pub async fn ensure_default_app(
     db: &Db,
     credentials: Option<(&str, &str)>,
 ) -> anyhow::Result<DefaultApp> {
     let now = Utc::now();
-    let Some((client_id, api_key)) = credentials else {
-        let oldest: Option<(String, String)> =
-            sqlx::query_as("SELECT id, client_id FROM apps ORDER BY created, id LIMIT 1")
-                .fetch_optional(db)
-                .await
-                .context("cannot read the apps")?;
-        if let Some((id, client_id)) = oldest {
-            let id = parse_stored_id(&id)?;
-            open_wallet(db, id).await?;
-            return Ok(DefaultApp {
-                id,
-                client_id,
-                api_key: None,
-                created: false,
-            });
+    if let Some((client_id, api_key)) = credentials {
+        check_credentials(client_id, api_key)?;
+    }
+    // A second look finds the app that another start created meanwhile.
+    for _ in 0..2 {
+        let found = match credentials {
+            None => oldest_app(db).await?,
+            Some((client_id, api_key)) => app_with_credentials(db, client_id, api_key, now).await?,
+        };
+        if let Some(app) = found {
+            return Ok(app);
         }
-        let (client_id, api_key) = new_credentials();
-        return create_default_app(db, client_id, api_key, now).await;
-    };
+        let (client_id, api_key) = match credentials {
+            None => new_credentials(),
+            Some((client_id, api_key)) => {
+                if organization_id(db).await? == client_id {
+                    bail!("the client id {client_id:?} is the organization's id; choose another");
+                }
+                (client_id.to_owned(), api_key.to_owned())
+            }
+        };
+        let first_only = credentials.is_none();
+        if let Some(created) = create_default_app(db, client_id, api_key, first_only, now).await? {
+            return Ok(created);
+        }
+    }
+    bail!("cannot create the default app: another start's writes conflicted with it twice")
+}
 
-    check_credentials(client_id, api_key)?;
+/// The oldest app, as the default app whose key is not known, if there is one.
+async fn oldest_app(db: &Db) -> anyhow::Result<Option<DefaultApp>> {
+    let oldest: Option<(String, String)> =
+        sqlx::query_as("SELECT id, client_id FROM apps ORDER BY created, id LIMIT 1")
+            .fetch_optional(db)
+            .await
+            .context("cannot read the apps")?;
+    let Some((id, client_id)) = oldest else {
+        return Ok(None);
+    };
+    let id = parse_stored_id(&id)?;
+    open_wallet(db, id).await?;
+    Ok(Some(DefaultApp {
+        id,
+        client_id,
+        api_key: None,
+        created: false,
+    }))
+}
+
+/// The app `client_id` names, if there is one, with `api_key` as its key (see
+/// [`ensure_default_app`]).
+async fn app_with_credentials(
+    db: &Db,
+    client_id: &str,
+    api_key: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<DefaultApp>> {
     let Some(id) = app_by_client_id(db, client_id).await? else {
-        if organization_id(db).await? == client_id {
-            bail!("the client id {client_id:?} is the organization's id; choose another");
-        }
-        return create_default_app(db, client_id.to_owned(), api_key.to_owned(), now).await;
+        return Ok(None);
     };
     open_wallet(db, id).await?;
     if !key_is_live(db, id, api_key, now).await? {
@@ -134,12 +171,12 @@ pub async fn ensure_default_app(
             "replaced the api key of the app with the given one"
         );
     }
-    Ok(DefaultApp {
+    Ok(Some(DefaultApp {
         id,
         client_id: client_id.to_owned(),
         api_key: Some(api_key.to_owned()),
         created: false,
-    })
+    }))
 }
 
 /// Fresh credentials for a new app: `pk_sandbox_…` and `sk_sandbox_…`.
@@ -150,16 +187,43 @@ pub(crate) fn new_credentials() -> (String, String) {
     )
 }
 
+/// Creates the default app, with its wallet, in one write transaction; `None`, writing nothing,
+/// when by then an app has `client_id` or, `first_only`, the organization has any app (another
+/// start made it). On PostgreSQL the organization's row stays locked until the commit, so
+/// another start's creation waits for this one, and a rename of the organization too.
 async fn create_default_app(
     db: &Db,
     client_id: String,
     api_key: String,
+    first_only: bool,
     now: DateTime<Utc>,
-) -> anyhow::Result<DefaultApp> {
+) -> anyhow::Result<Option<DefaultApp>> {
     let id = Uuid::new_v4();
-    let organization = organization_id(db).await?;
-    let mut tx = db.begin().await.context("cannot create the default app")?;
-    insert_app(
+    let mut tx = begin_write(db)
+        .await
+        .context("cannot create the default app")?;
+    let organization: String = sqlx::query_scalar(&format!(
+        "SELECT id FROM organizations ORDER BY created, id LIMIT 1{}",
+        for_update(&tx)
+    ))
+    .fetch_one(&mut *tx)
+    .await
+    .context("cannot read the organization")?;
+    let existing: Option<String> = if first_only {
+        sqlx::query_scalar("SELECT id FROM apps LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await
+    } else {
+        sqlx::query_scalar("SELECT id FROM apps WHERE client_id = $1")
+            .bind(&client_id)
+            .fetch_optional(&mut *tx)
+            .await
+    }
+    .context("cannot read the apps")?;
+    if existing.is_some() {
+        return Ok(None);
+    }
+    let inserted = insert_app(
         &mut tx,
         &NewAppRow {
             id,
@@ -170,17 +234,23 @@ async fn create_default_app(
         },
         now,
     )
-    .await
-    .context("cannot create the default app")?;
+    .await;
+    match inserted {
+        // A writer that took no such lock (an older sandbox's start) got there first.
+        Err(e) if is_unique_violation(&e) => return Ok(None),
+        inserted => inserted.context("cannot create the default app")?,
+    }
+    crate::ledger::open_app_wallet_in(&mut tx, id, now)
+        .await
+        .context("cannot open the app's wallet")?;
     tx.commit().await.context("cannot create the default app")?;
-    open_wallet(db, id).await?;
     tracing::info!(client_id, "created the default app");
-    Ok(DefaultApp {
+    Ok(Some(DefaultApp {
         id,
         client_id,
         api_key: Some(api_key),
         created: true,
-    })
+    }))
 }
 
 /// Gives app `id` its wallet and opening balance unless it has them.
