@@ -1,7 +1,8 @@
 //! The `payout-sandbox` binary: reads flags and environment, opens and migrates the database,
-//! makes sure the organization has credentials and the default app exists, reads (or makes) the
-//! secrets key and seals with it any webhook secret still stored as is (stopping when the key
-//! does not open the sealed ones), starts the purge of
+//! binds its address, reads (or makes) the secrets key and seals with it any webhook secret
+//! still stored as is (stopping when the key does not open the sealed ones), then makes sure
+//! the organization has credentials and the default app exists (last, so that a start that
+//! stops stores no generated key it never printed), starts the purge of
 //! expired sessions and codes ([`payout_sandbox::spawn_purge_task`]), the webhook worker
 //! ([`payout_sandbox::spawn_webhook_worker`]) and the payout batch worker
 //! ([`payout_sandbox::spawn_payout_batch_worker`]), compresses the app's files in the background
@@ -214,7 +215,6 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
 
-    let db = connect_with(&cli.database, cli.db_connections).await?;
     let org_credentials = match (
         cli.org_id.as_deref().filter(|v| !v.is_empty()),
         cli.org_key
@@ -226,16 +226,12 @@ async fn main() -> anyhow::Result<()> {
         (None, None) => None,
         _ => bail!("set both the organization's id and key (PAYOUT_SANDBOX_ORG_ID and PAYOUT_SANDBOX_ORG_KEY), or neither"),
     };
-    let organization = ensure_organization(&db, org_credentials).await?;
     let credentials = env_credentials()?;
-    let default_app = ensure_default_app(
-        &db,
-        credentials
-            .as_ref()
-            .map(|(id, key)| (id.as_str(), key.as_str())),
-    )
-    .await?;
+    let db = connect_with(&cli.database, cli.db_connections).await?;
 
+    // What may still fail comes before the credentials are made: they are stored hashed and
+    // printed only at the end, so a start that failed after storing generated ones (its port
+    // taken, say) would never have shown them.
     let listener = tokio::net::TcpListener::bind(cli.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;
@@ -273,6 +269,15 @@ async fn main() -> anyhow::Result<()> {
              the secrets key belongs to this database"
         ),
     }
+
+    let organization = ensure_organization(state.db(), org_credentials).await?;
+    let default_app = ensure_default_app(
+        state.db(),
+        credentials
+            .as_ref()
+            .map(|(id, key)| (id.as_str(), key.as_str())),
+    )
+    .await?;
 
     // A key is printed only when this start made it: one given in the environment (or on the
     // command line) is the caller's already, and stdout is often kept in a log.
