@@ -7,7 +7,8 @@
 //! ([`payout_sandbox::spawn_webhook_worker`]) and the payout batch worker
 //! ([`payout_sandbox::spawn_payout_batch_worker`]), compresses the app's files in the background
 //! ([`payout_sandbox::precompress_assets`]), and serves [`payout_sandbox::app`] with each
-//! connection's peer address (the client IP the rate limits count) until Ctrl-C or SIGTERM.
+//! connection's peer address (the client IP the rate limits count) until Ctrl-C or SIGTERM, then
+//! lets the open connections finish for at most [`SHUTDOWN_DRAIN`] (a second signal: none).
 //!
 //! Stdout carries only these machine-greppable lines (logs go to stderr):
 //!
@@ -29,6 +30,7 @@ use payout_sandbox::{
     spawn_purge_task, spawn_webhook_worker, wrap_tax_id_digests, AppState, Config, Limit,
     RateLimits, SecretsKey, WebhookSettings, PURGE_INTERVAL,
 };
+use std::future::IntoFuture as _;
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -320,40 +322,82 @@ async fn main() -> anyhow::Result<()> {
     let webhook_worker = spawn_webhook_worker(&state);
     let batch_worker = spawn_payout_batch_worker(&state);
     ensure_demo_webhook(&state, default_app.id).await?;
-    axum::serve(
+    let mut signals = stop_signals();
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .with_graceful_shutdown(async move {
+        let mut stop = stop;
+        let _ = stop.wait_for(|stop| *stop).await;
+    })
+    .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => served?,
+        Some(()) = signals.recv() => {
+            tracing::info!(drain_secs = SHUTDOWN_DRAIN.as_secs(), "shutting down");
+            stopping.send_replace(true);
+            tokio::select! {
+                served = &mut server => served?,
+                () = tokio::time::sleep(SHUTDOWN_DRAIN) => tracing::warn!(
+                    drain_secs = SHUTDOWN_DRAIN.as_secs(),
+                    "connections still open after the drain time: stopping without them"
+                ),
+                Some(()) = signals.recv() => {
+                    tracing::warn!("a second signal: stopping without the open connections");
+                }
+            }
+        }
+    }
     purge.abort();
     webhook_worker.abort();
     batch_worker.abort();
     Ok(())
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM where there is one (scripts and containers stop with it).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
+/// How long the connections open at Ctrl-C or SIGTERM have to finish (no new one is taken
+/// meanwhile) before the process stops without them: a client stalled in the middle of a
+/// request would otherwise keep it running for ever. A second signal stops it at once.
+const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Each Ctrl-C, and each SIGTERM where there is one (scripts and containers stop with it), as
+/// a message on the channel returned; listened for from here to the end, so that a second one
+/// is not lost. The channel ends when neither can be listened for.
+fn stop_signals() -> tokio::sync::mpsc::UnboundedReceiver<()> {
+    let (sender, signals) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, Signal, SignalKind};
+            async fn next(signal: &mut Option<Signal>) -> Option<()> {
+                match signal {
+                    Some(signal) => signal.recv().await,
+                    None => None,
+                }
             }
-            Err(_) => std::future::pending().await,
+            let mut interrupt = signal(SignalKind::interrupt()).ok();
+            let mut terminate = signal(SignalKind::terminate()).ok();
+            loop {
+                tokio::select! {
+                    Some(()) = next(&mut interrupt) => {}
+                    Some(()) = next(&mut terminate) => {}
+                    else => break,
+                }
+                if sender.send(()).is_err() {
+                    break;
+                }
+            }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
+        #[cfg(not(unix))]
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if sender.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    signals
 }
 
 /// The key that seals webhook secrets: `PAYOUT_SANDBOX_SECRETS_KEY` (environment only, base64),
