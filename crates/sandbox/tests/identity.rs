@@ -1150,6 +1150,29 @@ async fn a_payout_methods_wrong_or_missing_field_is_named() {
 mod compliance {
     use super::*;
 
+    /// Review: a birth date sent without its zeros (`1990-4-5`, which the rule accepts) was
+    /// stored and shown as sent, where the background check stores `YYYY-MM-DD`.
+    #[tokio::test]
+    async fn a_birth_date_is_stored_as_yyyy_mm_dd() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app.signed_in_flow(json!(["compliance"]), bob()).await;
+        let mut body = w9();
+        body["date_of_birth"] = json!("1990-4-5");
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(&token), body)
+            .await;
+        assert_eq!(
+            res.json()["data"]["date_of_birth"],
+            "1990-04-05",
+            "{}",
+            res.text()
+        );
+        assert_eq!(
+            host_user(&app, &user).await["compliance"]["date_of_birth"],
+            "1990-04-05"
+        );
+    }
+
     #[tokio::test]
     async fn a_us_w9_is_stored_masked_and_completes_the_step() {
         let app = TestApp::new().await;
@@ -1825,6 +1848,36 @@ mod background_check {
             .await
             .unwrap();
         assert_eq!(stored, 0);
+    }
+
+    /// Review: a check on US details after the user had said (in an earlier check) that they
+    /// live outside the US ran all the same and stored a US W-9 contradicting that answer,
+    /// after which no tax details could be saved (a US W-9 and any other country refused
+    /// alike). It is refused as such tax details are, and nothing is stored.
+    #[tokio::test]
+    async fn a_check_contradicting_an_earlier_not_eligible_answer_is_refused() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+        let res = run_check(&app, &token, json!({"country": "GB", "date_of_birth": ""})).await;
+        assert_eq!(res.json()["data"]["reason"], "not_us", "{}", res.text());
+        let flow = app
+            .create_flow(
+                json!({"steps": ["background-check", "compliance"], "user_id": user["id"]}),
+            )
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        run_check(&app, token, us_check("123-45-6789"))
+            .await
+            .assert_invalid_field("country");
+        let host = host_user(&app, &user).await;
+        assert_eq!(host["compliance"], Value::Null, "{host}");
+        assert_eq!(host["background_check"]["reason"], "not_us", "{host}");
+        let checks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM background_checks")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(checks, 1);
     }
 
     /// Review: a US user could get `not_eligible` (and dodge the check) by claiming another

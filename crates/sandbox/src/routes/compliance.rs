@@ -19,7 +19,7 @@ use crate::store::flows::FlowWrite;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
-use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
+use payout_model::identity::{parse_date_of_birth, Compliance, NewCompliance, Submitted, TaxForm};
 use payout_model::{shown_tail, FlowAction, Validate};
 
 /// The compliance routes.
@@ -59,7 +59,10 @@ async fn submit_compliance(
         country: new.country.trim().to_uppercase(),
         first_name: new.first_name.trim().to_owned(),
         last_name: new.last_name.trim().to_owned(),
-        date_of_birth: new.date_of_birth.trim().to_owned(),
+        // As the background check stores it: YYYY-MM-DD, whatever zeros were left out.
+        date_of_birth: parse_date_of_birth(new.date_of_birth.trim(), now.date_naive())
+            .map(|born| born.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|_| new.date_of_birth.trim().to_owned()),
         tin_last4: match form {
             TaxForm::W9 => new.tin.as_deref().map(shown_tail),
             TaxForm::W8ben => None,

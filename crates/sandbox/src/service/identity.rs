@@ -237,6 +237,10 @@ pub(crate) async fn run_background_check(
         }
         (None, Ssn::Given(ssn)) if ran => {
             let compliance = subject.collected_record(&mut tx, user.user_id, now).await?;
+            // As tax details are: a US adult's record may not follow an earlier answer that
+            // the user lives outside the US or is under 18 (else the record stored here
+            // contradicts it, and no tax details could be saved after it).
+            check_not_eligible_claims(&mut tx, user.user_id, &compliance).await?;
             store_record(
                 &mut tx,
                 key,
@@ -278,7 +282,8 @@ pub(crate) async fn run_background_check(
     // The check is on the user object, whatever its result (issue 10).
     record_user_updated(&mut tx, user.app_id, user.user_id, now).await?;
     commit_form_step(tx, db, user.flow_id).await?;
-    tracing::info!(user_id = %user.user_id, status = ?check.status, "background check done");
+    // Not its result: a failed check is personal data, not for the logs (the user object has it).
+    tracing::info!(user_id = %user.user_id, "background check done");
     Ok(check)
 }
 
@@ -581,7 +586,7 @@ pub(crate) async fn submit_id_verification(
         flow_id: user.flow_id,
     };
     record_decision(db, &who, status, now).await?;
-    tracing::info!(user_id = %user.user_id, ?status, "id verification decided");
+    tracing::info!(user_id = %user.user_id, "id verification decided");
 
     let flow = if status == VerificationStatus::Failed {
         route_state(db, user.flow_id, now).await?

@@ -507,3 +507,37 @@ async fn the_log_never_shows_a_flow_id_or_a_token() {
     }
     support::remove_temp_dir(assets);
 }
+
+/// Review: a background check's result was logged at INFO against the user's id, so every
+/// failed check (records found) sat in the ordinary log; an ID decision's too. The log says a
+/// check ran, never what it found.
+#[tokio::test]
+async fn the_log_never_shows_a_background_checks_result() {
+    let log = process_log();
+    let app = TestApp::new().await;
+    let (_, user, token) = app
+        .signed_in_flow(json!(["background-check"]), support::bob())
+        .await;
+    let res = app
+        .post(
+            "/api/flow/background-check",
+            Auth::Bearer(&token),
+            json!({"country": "US", "ssn": "111-11-1111", "date_of_birth": support::adult_dob(),
+                   "address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
+                               "postal_code": "78701"}}),
+        )
+        .await;
+    assert_eq!(res.json()["data"]["status"], "failed", "{}", res.text());
+    let text = log.text();
+    let id = user["id"].as_str().unwrap();
+    let lines: Vec<&str> = text.lines().filter(|line| line.contains(id)).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("background check done")),
+        "{lines:#?}"
+    );
+    for line in lines {
+        assert!(!line.to_lowercase().contains("failed"), "{line}");
+    }
+}
