@@ -77,7 +77,7 @@ pub use purge::{purge_expired, spawn_purge_task, Purged, LINK_EXPIRY_INTERVAL, P
 pub use secret::SecretsKey;
 pub use service::payout_links::expire_all_due;
 pub use state::{AppState, Clock};
-pub use store::apps::{ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
+pub use store::apps::{check_credentials, ensure_default_app, DefaultApp, DEFAULT_APP_NAME};
 pub use store::constraints::{ConstraintKind, Violation};
 pub use store::organization::{ensure_organization, OrganizationCredentials};
 pub use webhooks::{

@@ -25,10 +25,10 @@ use anyhow::{bail, Context as _};
 use clap::Parser;
 use payout_model::Origin;
 use payout_sandbox::{
-    app, connect_with, ensure_default_app, ensure_demo_webhook, ensure_organization,
-    parse_duration, precompress_assets, seal_webhook_secrets, spawn_payout_batch_worker,
-    spawn_purge_task, spawn_webhook_worker, wrap_tax_id_digests, AppState, Config, Limit,
-    RateLimits, SecretsKey, WebhookSettings, PURGE_INTERVAL,
+    app, check_credentials, connect_with, ensure_default_app, ensure_demo_webhook,
+    ensure_organization, parse_duration, precompress_assets, seal_webhook_secrets,
+    spawn_payout_batch_worker, spawn_purge_task, spawn_webhook_worker, wrap_tax_id_digests,
+    AppState, Config, Limit, RateLimits, SecretsKey, WebhookSettings, PURGE_INTERVAL,
 };
 use std::future::IntoFuture as _;
 use std::io::IsTerminal as _;
@@ -418,15 +418,21 @@ fn secrets_key(file: &std::path::Path) -> anyhow::Result<SecretsKey> {
     Ok(key)
 }
 
-/// `PAYOUT_SANDBOX_CLIENT_ID` and `PAYOUT_SANDBOX_API_KEY`, both or neither (empty = unset).
-/// Read from the environment only, so the key never shows in a process list.
+/// `PAYOUT_SANDBOX_CLIENT_ID` and `PAYOUT_SANDBOX_API_KEY`, both or neither (empty = unset),
+/// checked as an app's credentials (before the organization's are made: a start that stopped
+/// on them after would have stored a generated organization key it never printed). Read from
+/// the environment only, so the key never shows in a process list.
 fn env_credentials() -> anyhow::Result<Option<(String, String)>> {
     let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
     match (
         var("PAYOUT_SANDBOX_CLIENT_ID"),
         var("PAYOUT_SANDBOX_API_KEY"),
     ) {
-        (Some(id), Some(key)) => Ok(Some((id, key))),
+        (Some(id), Some(key)) => {
+            check_credentials(&id, &key)
+                .context("PAYOUT_SANDBOX_CLIENT_ID and PAYOUT_SANDBOX_API_KEY")?;
+            Ok(Some((id, key)))
+        }
         (None, None) => Ok(None),
         _ => bail!("set both PAYOUT_SANDBOX_CLIENT_ID and PAYOUT_SANDBOX_API_KEY, or neither"),
     }

@@ -56,10 +56,11 @@ fn start_lines(command: &mut Command) -> Vec<String> {
     lines
 }
 
-/// Review: a first start whose port was taken stored the credentials it generated, then
-/// stopped before printing them, and the next start said each key "was printed when this
-/// database was created". Now a start binds its port before it makes any: the failed one
-/// stores none, and the next one generates and prints both keys.
+/// Review: a first start whose port was taken (or whose app credentials in the environment
+/// could not be an app's) stored the credentials it generated, then stopped before printing
+/// them, and the next start said each key "was printed when this database was created". Now a
+/// start binds its port and checks those credentials before it makes any: the failed ones
+/// store none, and the next one generates and prints both keys.
 #[test]
 fn a_first_start_whose_port_is_taken_stores_no_credentials() {
     let dir = support::temp_dir();
@@ -75,6 +76,23 @@ fn a_first_start_whose_port_is_taken_stores_no_credentials() {
         String::from_utf8_lossy(&failed.stdout)
     );
     drop(taken);
+
+    // The same for credentials in the environment that cannot be an app's (review): checked
+    // before the organization's are made, not after.
+    let failed = sandbox(&dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("PAYOUT_SANDBOX_CLIENT_ID", "my app")
+        .env("PAYOUT_SANDBOX_API_KEY", "sk_test")
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("the client id must be"), "{stderr}");
+    assert!(
+        failed.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&failed.stdout)
+    );
 
     let lines = start_lines(sandbox(&dir).args(["--listen", "127.0.0.1:0"]));
     let text = lines.join("\n");

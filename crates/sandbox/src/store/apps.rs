@@ -262,7 +262,7 @@ async fn open_wallet(db: &Db, id: Uuid) -> anyhow::Result<()> {
 
 /// Credentials must fit in an HTTP Basic header: a user name without `:`, neither empty nor
 /// holding spaces or control characters (the organization's too).
-pub(crate) fn check_credentials(client_id: &str, api_key: &str) -> anyhow::Result<()> {
+pub fn check_credentials(client_id: &str, api_key: &str) -> anyhow::Result<()> {
     let bad = |s: &str| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control());
     if bad(client_id) || client_id.contains(':') {
         bail!("the client id must be non-empty, without spaces, control characters or ':'");
