@@ -702,6 +702,35 @@ async fn someone_elses_phone_is_refused_under_the_phone() {
     assert_value(&m.root, "auth-phone", "4154332334").await;
 }
 
+/// Review: the same refusal after the code was checked (a flow for a named person, the code
+/// right but the number someone else's) showed in the code form's alert with the raw key; it
+/// now goes back to the number, the error under it.
+#[wasm_bindgen_test]
+async fn someone_elses_phone_found_at_verify_goes_back_to_the_phone() {
+    let fake = Fake::new(&["compliance"]);
+    let m = code_sent(&fake).await;
+    fake.fail_next(
+        "verify_code",
+        api_error(
+            ErrorCode::Forbidden,
+            Some((
+                "phone_number",
+                "does not belong to the person this flow is for",
+            )),
+            "this phone number does not belong to the person this flow is for",
+        ),
+    );
+    type_into(&m.root, "auth-code", "000000");
+    click(&m.root, "auth-verify");
+    wait_for(&m.root, "auth-phone-error").await;
+    assert_eq!(
+        text(&m.root, "auth-phone-error"),
+        "Mobile number does not belong to the person this flow is for"
+    );
+    assert!(!has(&m.root, "auth-code"));
+    assert!(m.seen.signed_in.borrow().is_empty());
+}
+
 /// A payout link someone else claimed (issue 11): sign-in ends on its own screen, worded in the
 /// user's language, with no form left to fill.
 #[wasm_bindgen_test]

@@ -240,6 +240,14 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
             to.stage = Stage::LinkUnavailable(link_unavailable(&failure)?);
             vec![StopCountdown, ClearError, ClearNotice]
         }
+        // The code was right but the number is not the person's this flow is for: the phone
+        // form, with the error on its number (the code form has no field for it). The
+        // cooldown keeps counting, as for any other number.
+        (Some(Busy::Verifying), Event::Refused(failure)) if names_phone(&failure) => {
+            to.busy = None;
+            to.stage = Stage::Phone;
+            vec![ClearNotice, ShowFailure(Form::Phone, failure)]
+        }
         (Some(busy @ (Busy::Verifying | Busy::Creating)), Event::Refused(failure)) => {
             to.busy = None;
             let form = if busy == Busy::Verifying {
@@ -252,6 +260,13 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
         _ => return None,
     };
     Some((to, effects))
+}
+
+/// Whether the server's refusal names the phone number.
+fn names_phone(failure: &ApiFailure) -> bool {
+    failure
+        .api_error()
+        .is_some_and(|e| e.fields.iter().any(|f| f.field == "phone_number"))
 }
 
 /// The reason a refusal means the payout link cannot be claimed here, if it does.
@@ -565,6 +580,36 @@ mod tests {
         };
         let (_, effects) = next(&creating, Event::Refused(failure())).unwrap();
         assert_eq!(effects, vec![Effect::ShowFailure(Form::Profile, failure())]);
+    }
+
+    /// Review: a right code for a number that is not the person's this flow is for was shown
+    /// in the code form's alert, worded with the raw key ("phone_number does not belong…").
+    #[test]
+    fn a_number_not_the_persons_goes_back_to_the_phone_form_with_the_error_on_it() {
+        let wrong_person = ApiFailure::Api(ApiError {
+            code: ErrorCode::Forbidden,
+            message: "this phone number does not belong to the person this flow is for".into(),
+            fields: vec![payout_model::FieldError::broke(
+                "phone_number",
+                payout_model::Rule::NotThisPersonsPhone,
+            )],
+            reason: None,
+        });
+        let verifying = State {
+            wait: 20,
+            ..busy(&code_stage(), Busy::Verifying)
+        };
+        let (state, effects) = next(&verifying, Event::Refused(wrong_person.clone())).unwrap();
+        assert_eq!(state.stage, Stage::Phone);
+        assert_eq!(state.busy, None);
+        assert_eq!(state.wait, 20);
+        assert_eq!(
+            effects,
+            vec![
+                Effect::ClearNotice,
+                Effect::ShowFailure(Form::Phone, wrong_person)
+            ]
+        );
     }
 
     #[test]
