@@ -2023,6 +2023,29 @@ async fn a_balance_under_the_minimum_says_what_it_must_reach() {
     assert_value(&m.root, "payout-amount", "7.00").await;
 }
 
+/// Review: with the user paying the fee, a balance over an app's low minimum but not over the
+/// least fee (25 cents) still showed a form no amount could pass.
+#[wasm_bindgen_test]
+async fn a_balance_the_users_fee_would_take_whole_says_what_it_must_reach() {
+    clear_storage();
+    let server = paypal_server(20);
+    server.wallet.set(FlowWallet {
+        minimum_payout: 10,
+        ..wallet(20, 20)
+    });
+    let m = payout_step(&server, FeeParty::User);
+    until("the notice", || {
+        find(&m.root, "payout-below-minimum").is_some()
+    })
+    .await;
+    assert!(
+        text(&m.root, "payout-below-minimum").contains("reaches $0.26"),
+        "{}",
+        text(&m.root, "payout-below-minimum")
+    );
+    assert!(find(&m.root, "payout-amount").is_none());
+}
+
 /// The payout step of a user with $50.00 and no payout method, once it offers to add one.
 async fn payout_step_without_methods() -> (Rc<FakeServer>, Mounted) {
     clear_storage();

@@ -416,10 +416,10 @@ impl PayoutPlatform {
     pub fn fee(self, amount: Cents) -> Cents {
         let percent = |basis_points: i128, max: Cents| {
             let fee = (i128::from(amount.max(0)) * basis_points + 9_999) / 10_000;
-            Cents::try_from(fee.min(i128::from(max))).map_or(max, |fee| fee.max(25))
+            Cents::try_from(fee.min(i128::from(max))).map_or(max, |fee| fee.max(LEAST_FEE))
         };
         match self {
-            PayoutPlatform::Ach => 25,
+            PayoutPlatform::Ach => LEAST_FEE,
             PayoutPlatform::Paypal | PayoutPlatform::Venmo => percent(200, 2_000),
             PayoutPlatform::CashApp => percent(150, 1_500),
         }
@@ -427,6 +427,10 @@ impl PayoutPlatform {
 }
 
 deserialize_by_name!(PayoutPlatform: Ach, Paypal, Venmo, CashApp);
+
+/// The smallest fee of any rail, in cents ([`PayoutPlatform::fee`]): a payout whose user pays
+/// the fee must be more than this.
+pub const LEAST_FEE: Cents = 25;
 
 /// The rail asked for in a payout: one of [`PayoutPlatform`] or the user's `default` method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]

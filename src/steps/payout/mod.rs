@@ -492,7 +492,7 @@ pub fn PayoutStep(
         .into_any(),
         Stage::Form => view! {
             {balance(form.wallet)}
-            {payout_form(form, live_quote, amount_check, on_review, reload, on_added)}
+            {payout_form(form, fee_party, live_quote, amount_check, on_review, reload, on_added)}
         }
         .into_any(),
         Stage::Review(payout) => {

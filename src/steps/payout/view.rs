@@ -15,7 +15,8 @@ use crate::ui::{
 };
 use leptos::prelude::*;
 use payout_model::money::{
-    format_cents, Cents, FlowWallet, PayoutMethod, PayoutPlatform, PayoutQuote, Transfer,
+    format_cents, Cents, FeeParty, FlowWallet, PayoutMethod, PayoutPlatform, PayoutQuote, Transfer,
+    LEAST_FEE,
 };
 use payout_model::StepName;
 
@@ -152,6 +153,7 @@ pub fn balance(wallet: RwSignal<Option<FlowWallet>>) -> impl IntoView {
 /// one.
 pub fn payout_form(
     state: FormState,
+    fee_party: FeeParty,
     live_quote: Memo<Option<PayoutQuote>>,
     amount_check: Callback<String, Option<String>>,
     on_review: UnsyncCallback<leptos::ev::SubmitEvent>,
@@ -174,8 +176,12 @@ pub fn payout_form(
     });
     move || {
         let withdrawable = state.withdrawable();
-        // Less than the flow's minimum is as good as nothing: no amount could be paid out.
-        let minimum = state.minimum();
+        // Less than the flow's minimum is as good as nothing: no amount could be paid out. Nor
+        // could one the user's fee would take whole (every rail's is at least LEAST_FEE).
+        let minimum = match fee_party {
+            FeeParty::User => state.minimum().max(LEAST_FEE + 1),
+            FeeParty::Platform => state.minimum(),
+        };
         let below_minimum = withdrawable > 0 && withdrawable < minimum && !state.is_link();
         if withdrawable <= 0 || below_minimum {
             let (testid, title, body) = if below_minimum {
