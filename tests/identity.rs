@@ -729,6 +729,10 @@ async fn someone_elses_phone_found_at_verify_goes_back_to_the_phone() {
     );
     assert!(!has(&m.root, "auth-code"));
     assert!(m.seen.signed_in.borrow().is_empty());
+    until_real("focus on the number", 3, || {
+        active_testid().as_deref() == Some("auth-phone")
+    })
+    .await;
 }
 
 /// A payout link someone else claimed (issue 11): sign-in ends on its own screen, worded in the

@@ -46,6 +46,8 @@ pub struct State {
     pub busy: Option<Busy>,
     /// Seconds until a new code may be asked for (the server's cooldown), on either stage.
     pub wait: i64,
+    /// Whether the last code asked for went to the payout link's payee phone (no number field).
+    pub payee: bool,
 }
 
 impl Default for State {
@@ -54,6 +56,7 @@ impl Default for State {
             stage: Stage::Phone,
             busy: None,
             wait: 0,
+            payee: false,
         }
     }
 }
@@ -178,6 +181,7 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
             match code.validate() {
                 Ok(()) => {
                     to.busy = Some(Busy::Sending { resend });
+                    to.payee = code.payee_phone;
                     vec![ClearError, ClearNotice, SendCode(code)]
                 }
                 Err(invalid) => {
@@ -241,12 +245,19 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
             vec![StopCountdown, ClearError, ClearNotice]
         }
         // The code was right but the number is not the person's this flow is for: the phone
-        // form, with the error on its number (the code form has no field for it). The
-        // cooldown keeps counting, as for any other number.
-        (Some(Busy::Verifying), Event::Refused(failure)) if names_phone(&failure) => {
+        // form, with the error on its number (the code form has no field for it), focused once
+        // it is drawn. The cooldown keeps counting, as for any other number. Not for a payee's
+        // phone, which has no number field: there the code form's alert says it.
+        (Some(Busy::Verifying), Event::Refused(failure))
+            if names_phone(&failure) && !state.payee =>
+        {
             to.busy = None;
             to.stage = Stage::Phone;
-            vec![ClearNotice, ShowFailure(Form::Phone, failure)]
+            vec![
+                ClearNotice,
+                ShowFailure(Form::Phone, failure),
+                Focus("phone_number"),
+            ]
         }
         (Some(busy @ (Busy::Verifying | Busy::Creating)), Event::Refused(failure)) => {
             to.busy = None;
@@ -411,6 +422,7 @@ mod tests {
                 stage,
                 busy: None,
                 wait: 3,
+                payee: false,
             };
             assert_eq!(next(&waiting, send(false)), None);
             assert_eq!(next(&waiting, send(true)), None);
@@ -544,6 +556,7 @@ mod tests {
             stage: Stage::Profile,
             busy: Some(Busy::Creating),
             wait: 0,
+            payee: false,
         };
         let (state, effects) = next(&creating, Event::Answered(SignIn::ProfileRequired)).unwrap();
         assert_eq!(state.stage, Stage::Profile);
@@ -577,6 +590,7 @@ mod tests {
             stage: Stage::Profile,
             busy: Some(Busy::Creating),
             wait: 0,
+            payee: false,
         };
         let (_, effects) = next(&creating, Event::Refused(failure())).unwrap();
         assert_eq!(effects, vec![Effect::ShowFailure(Form::Profile, failure())]);
@@ -607,9 +621,18 @@ mod tests {
             effects,
             vec![
                 Effect::ClearNotice,
-                Effect::ShowFailure(Form::Phone, wrong_person)
+                Effect::ShowFailure(Form::Phone, wrong_person.clone()),
+                Effect::Focus("phone_number"),
             ]
         );
+        // A payee's phone has no number field to go back to: the code form's alert says it.
+        let payee = State {
+            payee: true,
+            ..verifying
+        };
+        let (state, effects) = next(&payee, Event::Refused(wrong_person.clone())).unwrap();
+        assert!(matches!(state.stage, Stage::Code(_)));
+        assert_eq!(effects, vec![Effect::ShowFailure(Form::Code, wrong_person)]);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! 1. **Phone**: country calling code (1 by default) and national number, checked inline with
 //!    the model's rules; "Send code". A refusal that asks to wait (the number's cooldown, a
 //!    rate limit) counts down on the button. (Another person's phone in a flow named for a
-//!    user is refused at Verify, in the alert.)
+//!    user is refused at Verify: back here, the error under the number; for a payee's phone,
+//!    which has no number field, in the code form's alert.)
 //! 2. **Code**: "We sent a code to {masked number}", the six-digit code (`one-time-code`, so the
 //!    phone offers it from the text message), "Verify". "Resend code" waits out the cooldown the
 //!    server gave (`resend_at`, never longer than the cooldown: the device's clock may be
