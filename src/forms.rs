@@ -146,15 +146,35 @@ impl Rejected {
                         .entry(name)
                         .or_insert_with(|| reason.word(label));
                 }
-                None => rest.push(match reason {
-                    Reason::Said(message) => format!("{path}: {message}"),
-                    other => other.word(path),
+                None => rest.push(match (unshown_label(path), reason) {
+                    (Some(label), reason) => reason.word(label),
+                    (None, Reason::Said(message)) => format!("{path}: {message}"),
+                    (None, other) => other.word(path),
                 }),
             }
         }
         placed.rest = (!rest.is_empty()).then(|| rest.join("; "));
         placed
     }
+}
+
+/// The words for a field the server may name that the form in front of the user does not show
+/// (sign-in's code form, when the number turns out to be someone else's), for the form's alert;
+/// `None` for a path only a developer would know, which the alert then names as is.
+fn unshown_label(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "phone_number" => t!(field_phone),
+        "country_code" => t!(field_country_code),
+        "code" => t!(field_code),
+        "email" => t!(field_email),
+        "first_name" => t!(field_first_name),
+        "last_name" => t!(field_last_name),
+        "date_of_birth" => t!(field_date_of_birth),
+        "country" => t!(field_country),
+        "ssn" => t!(field_ssn),
+        "tin" => t!(field_tin),
+        _ => return None,
+    })
 }
 
 /// Where the errors of a submit go: the form's fields, by path, and what no field took, for the
@@ -527,7 +547,8 @@ mod tests {
             "the first error of a field wins"
         );
         assert_eq!(placed.fields.len(), 1);
-        assert_eq!(placed.rest, Some(rule_text("tin", Rule::TinDigits)));
+        // A field the form does not show is worded in the alert with its words, not its key.
+        assert_eq!(placed.rest, Some(rule_text("SSN or ITIN", Rule::TinDigits)));
         assert_eq!(Rejected::default().finish(), Ok(()));
     }
 
