@@ -194,7 +194,8 @@ async fn require_auth_flow_signs_in_only_its_own_user() -> Result<()> {
     open(&browser, &flow).await?;
 
     // Someone else's phone: a code is sent as to any number (issue 8: sending tells nothing),
-    // and its right code is refused at verify; the flow stays its user's.
+    // and its right code is refused at verify, back on the number, the error under it; the
+    // flow stays its user's.
     browser.wait_for("[data-testid=step-auth]").await?;
     browser.fill("[data-testid=auth-country-code]", "1").await?;
     browser.fill("[data-testid=auth-phone]", PHONE).await?;
@@ -202,8 +203,9 @@ async fn require_auth_flow_signs_in_only_its_own_user() -> Result<()> {
     browser.text_of("[data-testid=auth-sent-to]").await?;
     browser.fill("[data-testid=auth-code]", CODE).await?;
     browser.click("[data-testid=auth-verify]").await?;
-    let refusal = browser.text_of("[data-testid=auth-error]").await?;
+    let refusal = browser.text_of("[data-testid=auth-phone-error]").await?;
     assert!(refusal.contains("does not belong"), "{refusal:?}");
+    browser.wait_for("[data-testid=auth-phone]").await?;
     assert_eq!(flow_now(&sandbox, &flow).await?["user_id"], json!(user_id));
     browser.close().await?;
 
