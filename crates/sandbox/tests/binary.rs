@@ -36,24 +36,12 @@ fn sandbox(dir: &Path) -> Command {
 
 /// The lines `command` prints up to `listening: …`; then it is stopped.
 fn start_lines(command: &mut Command) -> Vec<String> {
-    let mut child = command
+    let child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        let done = line.starts_with("listening: ");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    lines
+    support::lines_until_listening(child)
 }
 
 /// Review: a first start whose port was taken (or whose app credentials in the environment

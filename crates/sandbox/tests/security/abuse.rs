@@ -1062,7 +1062,7 @@ mod binary {
 
     /// The lines the binary prints up to `listening:`, started with `envs`.
     fn start_lines(envs: &[(&str, &str)]) -> Vec<String> {
-        let mut child = binary()
+        let child = binary()
             .env_remove("PAYOUT_SANDBOX_CLIENT_ID")
             .env_remove("PAYOUT_SANDBOX_API_KEY")
             .env_remove("PAYOUT_SANDBOX_ORG_ID")
@@ -1070,19 +1070,7 @@ mod binary {
             .envs(envs.iter().copied())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            let done = line.starts_with("listening: ");
-            lines.push(line);
-            if done {
-                break;
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        lines
+        crate::support::lines_until_listening(child)
     }
 
     /// Keys given in the environment are the caller's: stdout (often kept in a log) does not

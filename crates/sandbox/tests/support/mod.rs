@@ -823,3 +823,22 @@ impl MadeApp {
         )
     }
 }
+
+/// The lines the sandbox binary `child` (its stdout piped) prints up to `listening: …`; then
+/// it is stopped.
+pub fn lines_until_listening(mut child: std::process::Child) -> Vec<String> {
+    use std::io::BufRead as _;
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("listening: ");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    lines
+}
