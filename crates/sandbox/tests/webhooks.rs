@@ -705,7 +705,7 @@ mod events {
     }
 
     #[tokio::test]
-    async fn app_updated_on_each_settings_change_and_never_for_a_refused_one() {
+    async fn app_updated_on_each_settings_change_and_never_for_a_refused_or_empty_one() {
         let app = TestApp::new().await;
         let settings = ok(app
             .patch("/api/v2/app", Auth::App, json!({"name": "Renamed"}))
@@ -718,6 +718,13 @@ mod events {
             )
             .await;
         assert_eq!(refused.status.as_u16(), 422, "{}", refused.text());
+        // Patches that change nothing: none, and the name the app already has.
+        for same in [json!({}), json!({"name": "Renamed"})] {
+            assert_eq!(
+                ok(app.patch("/api/v2/app", Auth::App, same).await),
+                settings
+            );
+        }
         let events = events_of(&app, "app.updated").await;
         assert_eq!(events.len(), 1, "{events:?}");
         assert_eq!(events[0]["data"], settings);
@@ -725,6 +732,36 @@ mod events {
             events[0]["data"],
             ok(app.get("/api/v2/app", Auth::App).await)
         );
+    }
+
+    /// Review: each resend added a delivery to every endpoint even while the last one still
+    /// waited, so a receiver got the same event several times at once and an app could pile up
+    /// deliveries without bound (each one scanned by every worker's claim). A resend now adds
+    /// one only where none is pending.
+    #[tokio::test]
+    async fn a_resend_while_the_event_still_waits_adds_no_second_delivery() {
+        let app = TestApp::new().await;
+        let hook = create_hook(&app, "https://hooks.example/a", json!([])).await;
+        let user = app.create_user().await;
+        credit(&app, &user, -100).await;
+        let event = &events_of(&app, "transfer.updated").await[0];
+        let event_id = event["id"].as_str().unwrap();
+        // No worker runs here: the event's first delivery stays pending.
+        for _ in 0..3 {
+            let again = ok(app
+                .post_empty(&format!("/api/v2/events/{event_id}/resend"), Auth::App)
+                .await);
+            assert_eq!(again["id"], event_id);
+        }
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE event_id = $1 AND webhook_id = $2",
+        )
+        .bind(event_id)
+        .bind(hook["id"].as_str().unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(waiting, 1);
     }
 
     #[tokio::test]

@@ -68,7 +68,8 @@ pub(crate) async fn create_key(
 /// Changes app `app_id`'s settings as `patch` (checked on arrival) says, in one database
 /// transaction, and answers them as they are now. Flows created and sessions minted from now on
 /// follow them: the embed allow-list (`frame-ancestors`, the host origin), the default fee
-/// party and the flow payout minimum are read per flow and per request.
+/// party and the flow payout minimum are read per flow and per request. A patch that changes
+/// nothing (`{}`, or the values the app already has) records no `app.updated` event.
 pub(crate) async fn update_settings(
     db: &Db,
     app_id: Uuid,
@@ -76,8 +77,13 @@ pub(crate) async fn update_settings(
     now: DateTime<Utc>,
 ) -> Result<AppSettings, Error> {
     let mut tx = begin_write(db).await?;
+    let before = settings(&mut tx, app_id).await?;
     write_settings(&mut tx, app_id, patch).await?;
     let current = settings(&mut tx, app_id).await?;
+    if current == before {
+        tx.commit().await?;
+        return Ok(current);
+    }
     // The change and its `app.updated` event commit together (issue 10).
     record_app_updated(&mut tx, app_id, &current, now).await?;
     tx.commit().await?;

@@ -264,7 +264,9 @@ fn add_deliveries(
 }
 
 /// One pending delivery of `event`, due at `now`, to each of app `app_id`'s endpoints that
-/// takes its type; how many.
+/// takes its type and has none of it pending yet; how many. (A resend repeated while the
+/// first is still waiting adds nothing: the endpoint would get the same event twice at once,
+/// and an app could pile up deliveries without bound.)
 async fn enqueue_deliveries(
     conn: &mut AnyConnection,
     app_id: Uuid,
@@ -273,9 +275,12 @@ async fn enqueue_deliveries(
 ) -> Result<usize, Error> {
     let lock = if is_postgres(conn) { KEY_SHARE } else { "" };
     let hooks: Vec<(String, String)> = sqlx::query_as(&format!(
-        "SELECT id, events FROM webhooks WHERE app_id = $1{lock}"
+        "SELECT id, events FROM webhooks w WHERE app_id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_id = $2 \
+         AND d.status = 'pending'){lock}"
     ))
     .bind(app_id.to_string())
+    .bind(&event.id)
     .fetch_all(&mut *conn)
     .await?;
     let mut batch = Batch::new(conn);
@@ -284,8 +289,8 @@ async fn enqueue_deliveries(
     Ok(count)
 }
 
-/// Delivers app `app_id`'s event `id` again to each endpoint that takes its type (new
-/// deliveries due at `now`); 404 for another app's. Inside a write transaction.
+/// Delivers app `app_id`'s event `id` again to each endpoint that takes its type and is not
+/// still waiting for it (new deliveries due at `now`); 404 for another app's. Inside a write transaction.
 pub(crate) async fn resend_event(
     conn: &mut AnyConnection,
     app_id: Uuid,
