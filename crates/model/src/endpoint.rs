@@ -503,7 +503,8 @@ endpoints! {
     /// Sandbox only: adds money to the app's wallet.
     CreateRefill("create_refill"): Post "/api/v2/sandbox/refills" by App,
         params (), NewRefill => Transfer;
-    /// Sandbox only: moves a pending transfer to `completed` or `failed`.
+    /// Sandbox only: moves a transfer along its lifecycle (`flagged`, `pending`, `completed`,
+    /// `failed`, `reversed`, `canceled`).
     SimulateTransferStatus("simulate_transfer"): Post "/api/v2/sandbox/transfers/{id}/simulate" by App,
         params Uuid, SimulateTransfer => Transfer;
     /// A user's payout methods, oldest first.

@@ -769,7 +769,7 @@ pub struct NewPayout {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
-    /// Who pays the fee; the platform when absent.
+    /// Who pays the fee; the app's `payout_fee_party` (`GET /api/v2/app`) when absent.
     #[serde(default)]
     pub payout_fee_party: Option<FeeParty>,
 }

@@ -88,7 +88,10 @@ impl PartialSchema for Image {
         ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::String))
             .content_media_type("image/*")
-            .description(Some("The image's bytes: JPEG, PNG or WebP, at most 10 MB."))
+            .description(Some(format!(
+                "The image's bytes: JPEG, PNG or WebP, at most {} MB.",
+                crate::identity::DOCUMENT_MAX_BYTES / (1024 * 1024)
+            )))
             .build()
             .into()
     }

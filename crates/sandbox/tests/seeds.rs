@@ -3,7 +3,8 @@
 //! (trailing commas included) with only credentials and ids substituted, and answers the fields
 //! the docs document with the JSON types they show. Where two examples disagree the sandbox
 //! answers a superset (flows carry `updated`, users `user_id`; flows are created at seed 000's
-//! `/v2/flow/create` too).
+//! `/v2/flow/create` too). Amounts are integer cents even where one example prints a transfer's
+//! as strings, and timestamps RFC 3339 (README, "The seeds' examples disagree").
 //!
 //! One example is not JSON even leniently and is left out, named in [`NOT_JSON`]; placeholders
 //! the docs leave empty (an app's `"name": ""`) are filled, as ids are.
