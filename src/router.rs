@@ -144,8 +144,8 @@ mod tests {
             json!(["compliance", "payout", "manage-payouts"]),
             &[StepName::Compliance],
         );
-        assert_eq!(route(&f, true), Screen::Step(Step::Payout));
-        assert_eq!(progress(&f, &Step::Payout), (2, 3));
+        assert_eq!(route(&f, true), Screen::Step(Step::PAYOUT));
+        assert_eq!(progress(&f, &Step::PAYOUT), (2, 3));
     }
 
     #[test]
@@ -239,7 +239,7 @@ mod tests {
             completed_steps: vec![StepName::ManagePayments, StepName::ManagePayouts],
             ..f
         };
-        assert_eq!(route(&f, true), Screen::Step(Step::Payout));
+        assert_eq!(route(&f, true), Screen::Step(Step::PAYOUT));
     }
 
     #[test]
@@ -251,25 +251,25 @@ mod tests {
         f.compliance_due = true;
         assert_eq!(route(&f, true), Screen::Step(Step::Compliance));
         assert_eq!(progress(&f, &Step::Compliance), (2, 3));
-        assert_eq!(progress(&f, &Step::Payout), (3, 3));
+        assert_eq!(progress(&f, &Step::PAYOUT), (3, 3));
 
         // Tax data given: the payout is next, still step 3 of 3.
         f.compliance_due = false;
         f.completed_steps.push(StepName::Compliance);
-        assert_eq!(route(&f, true), Screen::Step(Step::Payout));
-        assert_eq!(progress(&f, &Step::Payout), (3, 3));
+        assert_eq!(route(&f, true), Screen::Step(Step::PAYOUT));
+        assert_eq!(progress(&f, &Step::PAYOUT), (3, 3));
 
         // Not due: no compliance step at all.
         let f = flow(json!(["payout"]), &[]);
-        assert_eq!(route(&f, true), Screen::Step(Step::Payout));
-        assert_eq!(progress(&f, &Step::Payout), (1, 1));
+        assert_eq!(route(&f, true), Screen::Step(Step::PAYOUT));
+        assert_eq!(progress(&f, &Step::PAYOUT), (1, 1));
     }
 
     #[test]
     fn a_flow_asking_for_tax_data_itself_keeps_its_order() {
         let mut f = flow(json!(["payout", "compliance"]), &[]);
         f.compliance_due = true;
-        assert_eq!(route(&f, true), Screen::Step(Step::Payout));
+        assert_eq!(route(&f, true), Screen::Step(Step::PAYOUT));
         assert_eq!(progress(&f, &Step::Compliance), (2, 2));
     }
 

@@ -992,7 +992,7 @@ async fn continue_unchanged_posts_completed_saved() {
             Some(StepStatus::CompletedSaved)
         )]
     );
-    assert_eq!(m.seen.advanced.borrow()[0].next_step(), Some(&Step::Payout));
+    assert_eq!(m.seen.advanced.borrow()[0].next_step(), Some(&Step::PAYOUT));
 }
 
 /// Issue 9: a change of language while Continue is recording the step keeps it recording: the

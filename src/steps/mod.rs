@@ -57,7 +57,7 @@ pub fn StepView(
         Step::ManagePayouts {
             hide_continue_button,
         } => view! { <ManagePayoutsStep hide_continue_button=hide_continue_button /> }.into_any(),
-        Step::Payout => {
+        Step::Payout { .. } => {
             view! { <PayoutStep flow_id=flow.id fee_party=flow.payout_fee_party /> }.into_any()
         }
         Step::Compliance => view! { <ComplianceStep /> }.into_any(),

@@ -322,7 +322,7 @@ pub(crate) mod tests {
     fn compliance_due_holds_the_payout_until_tax_data_is_given() {
         let due = FlowState {
             compliance_due: true,
-            ..flow(&[Step::Payout], &[])
+            ..flow(&[Step::PAYOUT], &[])
         };
         assert_eq!(
             due.permits(FlowAction::SubmitCompliance),
@@ -339,7 +339,7 @@ pub(crate) mod tests {
         // Reading the wallet while the tax form shows is still a read the flow holds.
         assert_eq!(due.permits(FlowAction::ReadWallet), Ok(StepName::Payout));
 
-        let given = flow(&[Step::Payout], &[StepName::Compliance]);
+        let given = flow(&[Step::PAYOUT], &[StepName::Compliance]);
         assert_eq!(
             given.permits(FlowAction::CreatePayout),
             Ok(StepName::Payout)
@@ -351,13 +351,13 @@ pub(crate) mod tests {
                 step: StepName::Compliance,
             })
         );
-        let not_due = flow(&[Step::Payout], &[]);
+        let not_due = flow(&[Step::PAYOUT], &[]);
         assert!(not_due.permits(FlowAction::SubmitCompliance).is_err());
     }
 
     #[test]
     fn writes_wait_for_their_step_and_reads_do_not() {
-        let f = flow(&[Step::Compliance, Step::Payout], &[]);
+        let f = flow(&[Step::Compliance, Step::PAYOUT], &[]);
         assert_eq!(
             f.permits(FlowAction::CreatePayout),
             Err(Denial::NotCurrent {
@@ -367,7 +367,7 @@ pub(crate) mod tests {
             })
         );
         assert_eq!(f.permits(FlowAction::ReadWallet), Ok(StepName::Payout));
-        let f = flow(&[Step::Compliance, Step::Payout], &[StepName::Compliance]);
+        let f = flow(&[Step::Compliance, Step::PAYOUT], &[StepName::Compliance]);
         assert_eq!(f.permits(FlowAction::CreatePayout), Ok(StepName::Payout));
         assert_eq!(
             f.permits(FlowAction::SubmitCompliance),
@@ -380,16 +380,16 @@ pub(crate) mod tests {
 
     #[test]
     fn payout_step_may_add_but_not_remove_a_method() {
-        let f = flow(&[Step::Payout], &[]);
+        let f = flow(&[Step::PAYOUT], &[]);
         assert_eq!(f.permits(FlowAction::AddPayoutMethod), Ok(StepName::Payout));
         assert!(f.permits(FlowAction::RemovePayoutMethod).is_err());
-        let f = flow(&[MANAGE_PAYOUTS, Step::Payout], &[StepName::ManagePayouts]);
+        let f = flow(&[MANAGE_PAYOUTS, Step::PAYOUT], &[StepName::ManagePayouts]);
         assert_eq!(f.permits(FlowAction::AddPayoutMethod), Ok(StepName::Payout));
     }
 
     #[test]
     fn a_complete_flow_is_read_only() {
-        let f = flow(&[Step::Payout], &[StepName::Payout]);
+        let f = flow(&[Step::PAYOUT], &[StepName::Payout]);
         assert!(f.is_complete());
         assert_eq!(
             f.permits(FlowAction::CreatePayout),
@@ -408,7 +408,7 @@ pub(crate) mod tests {
             hide_continue_button: true,
         };
         let f = flow(
-            &[Step::Payout, kept.clone()],
+            &[Step::PAYOUT, kept.clone()],
             &[StepName::Payout, StepName::ManagePayouts],
         );
         assert_eq!(f.kept_step(), Some(StepName::ManagePayouts));
@@ -455,7 +455,7 @@ pub(crate) mod tests {
         for action in FlowAction::ALL {
             assert!(!action.owners().is_empty(), "{action:?}");
         }
-        let f = flow(&[Step::Compliance, Step::Payout], &[]);
+        let f = flow(&[Step::Compliance, Step::PAYOUT], &[]);
         let message = f.permits(FlowAction::CreatePayout).unwrap_err().to_string();
         assert_eq!(
             message,

@@ -4,7 +4,7 @@
 use crate::identity::PhoneHint;
 use crate::money::FeeParty;
 use crate::rule::{Invalid, Rule, Validate};
-use crate::step::{Step, StepName};
+use crate::step::{asked_fee_party, Step, StepName};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -84,8 +84,10 @@ pub struct NewFlow {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
-    /// Who pays payout fees in this flow's payout step; the platform when absent. Not in the
-    /// seeds' flow request (payout links have it, seed 004); the flow response stays as seeded.
+    /// Who pays payout fees in this flow's payout step; the payout step's own
+    /// `payout_fee_party` option (seed 004's payout flow), then the app's setting, when absent.
+    /// Not in the seeds' flow request (payout links have it, seed 004); the flow response stays
+    /// as seeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payout_fee_party: Option<FeeParty>,
 }
@@ -101,6 +103,9 @@ impl Validate for NewFlow {
             if self.steps[..i].iter().any(|s| s.name() == step.name()) {
                 errors.add(format!("steps[{i}]"), Rule::StepTwice { step: step.name() });
             }
+        }
+        if let Err(rule) = asked_fee_party(self.payout_fee_party, &self.steps) {
+            errors.add("payout_fee_party", rule);
         }
         check_metadata(&self.metadata, &mut errors);
         errors.finish()
@@ -330,7 +335,7 @@ mod tests {
     fn next_step_skips_completed_ones() {
         let state = FlowState {
             id: Uuid::nil(),
-            steps: vec![Step::Compliance, Step::Payout],
+            steps: vec![Step::Compliance, Step::PAYOUT],
             completed_steps: vec![StepName::Compliance],
             user_id: None,
             hide_go_to_dashboard_on_complete: false,
@@ -339,7 +344,7 @@ mod tests {
             compliance_due: false,
             payee_phone: None,
         };
-        assert_eq!(state.next_step(), Some(&Step::Payout));
+        assert_eq!(state.next_step(), Some(&Step::PAYOUT));
     }
 
     fn state(steps: Vec<Step>, completed: Vec<StepName>, due: bool) -> FlowState {
@@ -365,7 +370,7 @@ mod tests {
         let manage = Step::ManagePayouts {
             hide_continue_button: false,
         };
-        let due = state(vec![manage.clone(), Step::Payout], vec![], true);
+        let due = state(vec![manage.clone(), Step::PAYOUT], vec![], true);
         assert_eq!(
             names(&due),
             [
@@ -384,18 +389,18 @@ mod tests {
 
         // Given in that place, it stays there, and the payout is next.
         let given = state(
-            vec![manage, Step::Payout],
+            vec![manage, Step::PAYOUT],
             vec![StepName::ManagePayouts, StepName::Compliance],
             false,
         );
         assert_eq!(names(&given).len(), 3);
-        assert_eq!(given.next_step(), Some(&Step::Payout));
+        assert_eq!(given.next_step(), Some(&Step::PAYOUT));
         assert!(!given.may_need_compliance());
     }
 
     #[test]
     fn a_flow_with_its_own_compliance_step_or_no_payout_gets_none_inserted() {
-        let own = state(vec![Step::Payout, Step::Compliance], vec![], true);
+        let own = state(vec![Step::PAYOUT, Step::Compliance], vec![], true);
         assert_eq!(names(&own), [StepName::Payout, StepName::Compliance]);
         assert!(!own.may_need_compliance());
         let no_payout = state(vec![Step::IdVerification], vec![], true);
@@ -403,7 +408,7 @@ mod tests {
         assert!(!no_payout.may_need_compliance());
         // A stranger's session does not learn that tax data is due.
         assert!(
-            !state(vec![Step::Payout], vec![], true)
+            !state(vec![Step::PAYOUT], vec![], true)
                 .for_session(false)
                 .compliance_due
         );

@@ -49,6 +49,7 @@ impl PartialSchema for Step {
             .property("name", step_names())
             .required("name")
             .property("hide_continue_button", bool_type())
+            .property("payout_fee_party", crate::money::FeeParty::schema())
             .property(
                 "redirect_url",
                 ObjectBuilder::new()
@@ -61,7 +62,8 @@ impl PartialSchema for Step {
                 .item(with_options)
                 .description(Some(
                     "A step: its name, or an object with its name and options \
-                     (`redirect_url` for `redirect`, `hide_continue_button` for the manage steps).",
+                     (`redirect_url` for `redirect`, `hide_continue_button` for the manage steps, \
+                     `payout_fee_party` for `payout`).",
                 ))
                 .build(),
         )

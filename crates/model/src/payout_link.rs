@@ -9,7 +9,7 @@
 use crate::flow::{check_metadata, Metadata};
 use crate::money::{check_key, check_positive_amount, Cents, FeeParty};
 use crate::rule::{Invalid, Rule, Validate};
-use crate::step::{Step, StepName};
+use crate::step::{asked_fee_party, Step, StepName};
 use crate::user::{check_country_code, check_email, check_name, check_phone_number};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -202,7 +202,7 @@ impl NewPayoutLink {
         {
             steps.push(Step::Compliance);
         }
-        steps.push(Step::Payout);
+        steps.push(Step::PAYOUT);
         steps.extend(
             self.additional_steps
                 .iter()
@@ -265,6 +265,9 @@ impl Validate for NewPayoutLink {
         check_metadata(&self.metadata, &mut errors);
         if let Some(key) = &self.idempotency_key {
             errors.check("idempotency_key", check_key(key));
+        }
+        if let Err(rule) = asked_fee_party(self.payout_fee_party, &self.additional_steps) {
+            errors.add("payout_fee_party", rule);
         }
         errors.finish()
     }
@@ -477,7 +480,7 @@ mod tests {
         .unwrap();
         new.validate().unwrap();
         assert_eq!(new.method(), DeliveryMethod::Link);
-        assert_eq!(new.flow_steps(), vec![Step::Payout]);
+        assert_eq!(new.flow_steps(), vec![Step::PAYOUT]);
     }
 
     /// Seed 004, "Example Payout Link API Response": every field of the example is answered,

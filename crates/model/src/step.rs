@@ -3,6 +3,7 @@
 //! "hide_continue_button":true}`), seeds 000 and 002. Parsing refuses unknown names, a redirect
 //! without an http(s) URL, and options of the wrong type, each with a message that says so.
 
+use crate::money::FeeParty;
 use crate::rule::Rule;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -113,7 +114,11 @@ pub enum Step {
         hide_continue_button: bool,
     },
     /// See [`StepName::Payout`].
-    Payout,
+    Payout {
+        /// Who pays this step's payout fees (seed 004's payout flow option); the flow's
+        /// `payout_fee_party`, then the app's, when absent.
+        payout_fee_party: Option<FeeParty>,
+    },
     /// See [`StepName::Redirect`].
     Redirect {
         /// Where to send the user; http or https only, checked by [`check_redirect_url`].
@@ -122,6 +127,11 @@ pub enum Step {
 }
 
 impl Step {
+    /// A payout step without options.
+    pub const PAYOUT: Step = Step::Payout {
+        payout_fee_party: None,
+    };
+
     /// This step's name.
     pub fn name(&self) -> StepName {
         match self {
@@ -130,8 +140,16 @@ impl Step {
             Step::BackgroundCheck => StepName::BackgroundCheck,
             Step::ManagePayments { .. } => StepName::ManagePayments,
             Step::ManagePayouts { .. } => StepName::ManagePayouts,
-            Step::Payout => StepName::Payout,
+            Step::Payout { .. } => StepName::Payout,
             Step::Redirect { .. } => StepName::Redirect,
+        }
+    }
+
+    /// Who pays the fees of this step's payouts, when it is a payout step that says.
+    pub fn payout_fee_party(&self) -> Option<FeeParty> {
+        match self {
+            Step::Payout { payout_fee_party } => *payout_fee_party,
+            _ => None,
         }
     }
 
@@ -160,7 +178,17 @@ impl Step {
             StepName::Compliance => Step::Compliance,
             StepName::IdVerification => Step::IdVerification,
             StepName::BackgroundCheck => Step::BackgroundCheck,
-            StepName::Payout => Step::Payout,
+            StepName::Payout => Step::Payout {
+                payout_fee_party: match options.remove("payout_fee_party") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(party)) => Some(match party.as_str() {
+                        "platform" => FeeParty::Platform,
+                        "user" => FeeParty::User,
+                        _ => return Err("payout_fee_party must be \"platform\" or \"user\"".to_owned()),
+                    }),
+                    Some(_) => return Err("payout_fee_party must be \"platform\" or \"user\"".to_owned()),
+                },
+            },
             StepName::ManagePayments => Step::ManagePayments {
                 hide_continue_button: flag("hide_continue_button")?,
             },
@@ -211,6 +239,9 @@ impl Step {
             Step::Redirect { redirect_url } => {
                 serde_json::json!({"name": "redirect", "redirect_url": redirect_url})
             }
+            Step::Payout {
+                payout_fee_party: Some(party),
+            } => serde_json::json!({"name": "payout", "payout_fee_party": party.as_str()}),
             s if s.hide_continue_button() => {
                 serde_json::json!({"name": s.name().as_str(), "hide_continue_button": true})
             }
@@ -229,6 +260,17 @@ impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(d)?;
         Step::from_json(&value).map_err(D::Error::custom)
+    }
+}
+
+/// The fee party a request for a flow asks for: its own `payout_fee_party` (`given`), else its
+/// payout step's option, else none (the app's setting then). Both given and different is
+/// refused, naming `payout_fee_party`.
+pub fn asked_fee_party(given: Option<FeeParty>, steps: &[Step]) -> Result<Option<FeeParty>, Rule> {
+    let step = steps.iter().find_map(Step::payout_fee_party);
+    match (given, step) {
+        (Some(a), Some(b)) if a != b => Err(Rule::NotTogether),
+        (given, step) => Ok(given.or(step)),
     }
 }
 
@@ -292,10 +334,36 @@ mod tests {
             "compliance", "id-verification", "background-check", "manage-payments",
             "manage-payouts", "payout",
             {"name": "manage-payouts", "hide_continue_button": true},
+            {"name": "payout", "payout_fee_party": "user"},
             {"name": "redirect", "redirect_url": "https://example.com/after?x=1"}
         ]);
         let steps: Vec<Step> = serde_json::from_value(wire.clone()).unwrap();
         assert_eq!(serde_json::to_value(&steps).unwrap(), wire);
+    }
+
+    #[test]
+    fn a_payout_steps_fee_party_agrees_with_the_flows_or_is_refused() {
+        let user = Step::from_json(&json!({"name": "payout", "payout_fee_party": "user"})).unwrap();
+        assert_eq!(user.payout_fee_party(), Some(FeeParty::User));
+        let steps = [Step::Compliance, user];
+        assert_eq!(asked_fee_party(None, &steps), Ok(Some(FeeParty::User)));
+        assert_eq!(
+            asked_fee_party(Some(FeeParty::User), &steps),
+            Ok(Some(FeeParty::User))
+        );
+        assert_eq!(
+            asked_fee_party(Some(FeeParty::Platform), &steps),
+            Err(Rule::NotTogether)
+        );
+        assert_eq!(
+            asked_fee_party(Some(FeeParty::Platform), &[Step::PAYOUT]),
+            Ok(Some(FeeParty::Platform))
+        );
+        assert_eq!(asked_fee_party(None, &[Step::PAYOUT]), Ok(None));
+        let bad = json!({"name": "payout", "payout_fee_party": "host"});
+        assert!(Step::from_json(&bad)
+            .unwrap_err()
+            .contains("payout_fee_party"));
     }
 
     #[test]

@@ -1920,6 +1920,30 @@ mod flow {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// Review against the seeds: seed 004's payout flow takes `payout_fee_party` as the payout
+    /// step's option (as manage-payments takes `hide_continue_button`); it was refused ("payout
+    /// has no option"). It sets who pays, and a flow-level value that contradicts it is refused.
+    #[tokio::test]
+    async fn the_payout_steps_own_fee_party_option_sets_who_pays() {
+        let app = TestApp::new().await;
+        let step = json!({"name": "payout", "payout_fee_party": "user"});
+        let (_, flow, token) = signed_in(&app, json!({"steps": [step]})).await;
+        assert_eq!(flow["steps"], json!(["payout"]));
+        let state = ok(app.get("/api/flow/state", Auth::Bearer(&token)).await);
+        assert_eq!(state["payout_fee_party"], "user");
+        // The same party twice is the same flow; two different parties are refused.
+        let both = json!({"steps": [step], "payout_fee_party": "user"});
+        ok(app.post("/api/v2/flows", Auth::App, both).await);
+        let contradicting = json!({"steps": [step], "payout_fee_party": "platform"});
+        app.post("/api/v2/flows", Auth::App, contradicting)
+            .await
+            .assert_invalid_field("payout_fee_party");
+        let unknown = json!({"steps": [{"name": "payout", "payout_fee_party": "host"}]});
+        app.post("/api/v2/flows", Auth::App, unknown)
+            .await
+            .assert_invalid_field("steps[0]");
+    }
+
     #[tokio::test]
     async fn the_platform_pays_by_default() {
         let app = TestApp::new().await;

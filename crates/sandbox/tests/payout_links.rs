@@ -348,6 +348,10 @@ async fn a_link_no_rail_can_pay_is_refused() {
     let before = app_balance(&app).await;
     let res = create(&app, json!({"amount": 25, "payout_fee_party": "user"})).await;
     assert_eq!(res.assert_invalid_rule("amount")["code"], "more_than_fee");
+    // The same through the payout step's own option (seed 004's payout flow).
+    let step = json!({"name": "payout", "payout_fee_party": "user"});
+    let res = create(&app, json!({"amount": 25, "additional_steps": [step]})).await;
+    assert_eq!(res.assert_invalid_rule("amount")["code"], "more_than_fee");
     assert_eq!(app_balance(&app).await, before);
     // The app paying the fee, any amount can be paid.
     ok(create(&app, json!({"amount": 25, "payout_fee_party": "platform"})).await);

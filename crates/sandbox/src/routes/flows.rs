@@ -12,6 +12,7 @@ use crate::store::users::user_exists;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
+use payout_model::step::asked_fee_party;
 use payout_model::{Flow, NewFlow, Rule, Step};
 use uuid::Uuid;
 
@@ -38,7 +39,10 @@ async fn create_flow(
             return Err(Error::broke("user_id", Rule::NoSuchUser));
         }
     }
-    let fee_party = match new.payout_fee_party {
+    // The flow's own, else its payout step's (checked to agree on arrival), else the app's.
+    let asked = asked_fee_party(new.payout_fee_party, &new.steps)
+        .map_err(|rule| Error::broke("payout_fee_party", rule))?;
+    let fee_party = match asked {
         Some(party) => party,
         None => default_fee_party(&state.db, app.id).await?,
     };

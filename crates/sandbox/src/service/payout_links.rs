@@ -50,6 +50,7 @@ use payout_model::payout_link::{
     Delivery, LinkOffer, MessageChannel, NewPayoutLink, PayoutLink, PayoutLinkStatus,
     SandboxMessage, DEFAULT_LINK_DAYS, MAX_LINK_DAYS,
 };
+use payout_model::step::asked_fee_party;
 use payout_model::webhook::EventType;
 use payout_model::{NewFlow, Reason, Rule, StepName};
 use serde_json::json;
@@ -108,7 +109,10 @@ pub(crate) async fn create_link(
             Rule::AtMostDaysAhead { max: MAX_LINK_DAYS },
         ));
     }
-    let fee_party = match new.payout_fee_party {
+    // The link's own, else its payout step's (checked to agree on arrival), else the app's.
+    let asked = asked_fee_party(new.payout_fee_party, &new.additional_steps)
+        .map_err(|rule| Error::broke("payout_fee_party", rule))?;
+    let fee_party = match asked {
         Some(party) => party,
         None => default_fee_party(db, app_id).await?,
     };
