@@ -118,9 +118,10 @@ pub struct PayoutBatch {
     pub metadata: Option<Metadata>,
     /// Items processed so far (succeeded or failed).
     pub items_processed: i64,
-    /// Items whose payout was made.
+    /// Items whose payout was made (and not failed, canceled or reversed since).
     pub items_succeeded: i64,
-    /// Items that failed (each with its error, `GET /api/v2/payout-batches/{id}/items`).
+    /// Items that failed: refused (each with its error, `GET /api/v2/payout-batches/{id}/items`),
+    /// or paid out and undone since (each with its transfer).
     pub items_failed: i64,
     /// Items in the batch.
     pub items_total: i64,
@@ -145,7 +146,8 @@ pub enum PayoutBatchItemStatus {
     Pending,
     /// Its payout was made (`transfer_id`).
     Succeeded,
-    /// Its payout was refused (`error`).
+    /// Its payout was refused (`error`), or made and then failed, canceled or reversed on its
+    /// rail (`transfer_id`, whose status says which; no `error`).
     Failed,
 }
 

@@ -608,6 +608,78 @@ async fn ach_items_keep_the_batch_paying_out_until_they_settle() {
     assert_ledger_invariants(&app.db).await;
 }
 
+/// Review: an item whose payout failed on its rail, or was canceled or reversed, still read
+/// `succeeded`, counted in `items_succeeded`: a host reconciling from the batch took the person
+/// for paid while the ledger gave the money back. So did an item whose key replayed a payout
+/// that had failed.
+#[tokio::test]
+async fn an_item_whose_payout_is_undone_reads_failed() {
+    let app = TestApp::new().await;
+    let bank = user_with(
+        &app,
+        json!({"platform": "ach", "routing_number": "011000015", "account_number": "123456789",
+               "account_type": "checking"}),
+    )
+    .await;
+    let paypal = paypal_user(&app).await;
+    let ach = |key: &str| {
+        let mut item = item(&bank, 2_500, key);
+        item["platform"] = json!("ach");
+        item
+    };
+    let id = id_of(&ok(create(
+        &app,
+        json!({"items": [ach("fails"), ach("canceled"), item(&paypal, 1_000, "reversed")]}),
+    )
+    .await));
+    run_worker(&app).await;
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("paying_out", 3, 3, 0, 3)
+    );
+    let transfers: Vec<String> = items(&app, &id)
+        .await
+        .iter()
+        .map(|i| i["transfer_id"].as_str().unwrap().to_owned())
+        .collect();
+    let path = |t: &str, action: &str| format!("/api/v2/transfers/{t}/{action}");
+    ok(app
+        .post(
+            &format!("/api/v2/sandbox/transfers/{}/simulate", transfers[0]),
+            Auth::App,
+            json!({"status": "failed"}),
+        )
+        .await);
+    ok(app
+        .post_empty(&path(&transfers[1], "cancel"), Auth::App)
+        .await);
+    ok(app
+        .post_empty(&path(&transfers[2], "reverse"), Auth::App)
+        .await);
+    assert_eq!(
+        progress(&app, &id).await,
+        progress_of("completed", 3, 0, 3, 3)
+    );
+    let listed = items(&app, &id).await;
+    for (i, item) in listed.iter().enumerate() {
+        assert_eq!(item["status"], "failed", "{item}");
+        assert_eq!(item["transfer_id"], transfers[i].as_str());
+        assert_eq!(item["error"], Value::Null);
+    }
+    // A later batch replaying the failed payout's key is no payout either.
+    let again = id_of(&ok(create(&app, json!({"items": [ach("fails")]})).await));
+    run_worker(&app).await;
+    assert_eq!(
+        progress(&app, &again).await,
+        progress_of("completed", 1, 0, 1, 1)
+    );
+    assert_eq!(
+        items(&app, &again).await[0]["transfer_id"],
+        transfers[0].as_str()
+    );
+    assert_ledger_invariants(&app.db).await;
+}
+
 #[tokio::test]
 async fn lists_newest_first_with_limit_and_cursors() {
     let app = TestApp::new().await;

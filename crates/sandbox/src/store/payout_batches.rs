@@ -5,7 +5,10 @@
 //!
 //! A batch's status is read as answered: a batch left `paying_out` reads `completed` as
 //! soon as none of its payouts is pending any more (an ACH payout completed or failed by the
-//! sandbox's simulate endpoint), so the ledger needs to know nothing of batches.
+//! sandbox's simulate endpoint), so the ledger needs to know nothing of batches. Likewise an
+//! item whose payout was made and then failed, was canceled or reversed reads `failed`, and
+//! its batch counts it among `items_failed`, not `items_succeeded` (a host reconciling from the
+//! batch must not take it for paid).
 
 use crate::db::{
     enum_from_text, from_millis, is_postgres, metadata_from_text, metadata_to_text, next_seq,
@@ -31,13 +34,27 @@ fn payout_pending(batch: &str) -> String {
     )
 }
 
-/// The columns of [`BatchRow`], from `payout_batches b`. The status is read as answered:
-/// `paying_out` becomes `completed` once no payout of the batch is pending (module docs).
+/// The statuses of a payout made and then undone: its money went back (module docs).
+const UNDONE: &str = "('failed', 'canceled', 'reversed')";
+
+/// How many payouts that batch `batch` (an SQL expression) made were undone since.
+fn payouts_undone(batch: &str) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM payout_batch_items ui JOIN transfers ut ON ut.id = ui.transfer_id \
+         WHERE ui.batch_id = {batch} AND ut.status IN {UNDONE})"
+    )
+}
+
+/// The columns of [`BatchRow`], from `payout_batches b`. The status and counts are read as
+/// answered: `paying_out` becomes `completed` once no payout of the batch is pending, and a
+/// payout undone since counts as failed (module docs).
 fn columns() -> String {
+    let undone = payouts_undone("b.id");
     format!(
         "b.id, b.created, CASE WHEN b.status = 'paying_out' AND NOT {} THEN 'completed' \
          ELSE b.status END AS status, b.idempotency_key, b.metadata, b.items_processed, \
-         b.items_succeeded, b.items_failed, b.items_total, b.request_hash",
+         b.items_succeeded - {undone} AS items_succeeded, \
+         b.items_failed + {undone} AS items_failed, b.items_total, b.request_hash",
         payout_pending("b.id")
     )
 }
@@ -244,15 +261,18 @@ struct ItemRow {
     error: Option<String>,
 }
 
-/// Every item of batch `batch_id`, in order.
+/// Every item of batch `batch_id`, in order; one whose payout was undone since reads `failed`
+/// (module docs).
 pub(crate) async fn items(
     conn: &mut AnyConnection,
     batch_id: Uuid,
 ) -> Result<Vec<PayoutBatchItem>, Error> {
-    let rows: Vec<ItemRow> = sqlx::query_as(
-        "SELECT position, status, request, transfer_id, error FROM payout_batch_items \
-         WHERE batch_id = $1 ORDER BY position",
-    )
+    let rows: Vec<ItemRow> = sqlx::query_as(&format!(
+        "SELECT i.position, CASE WHEN t.status IN {UNDONE} THEN 'failed' ELSE i.status END \
+         AS status, i.request, i.transfer_id, i.error FROM payout_batch_items i \
+         LEFT JOIN transfers t ON t.id = i.transfer_id \
+         WHERE i.batch_id = $1 ORDER BY i.position"
+    ))
     .bind(batch_id.to_string())
     .fetch_all(conn)
     .await?;
