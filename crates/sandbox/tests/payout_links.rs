@@ -293,6 +293,18 @@ async fn bad_requests_name_the_field_and_store_nothing() {
     )
     .await
     .assert_invalid_field("user_id");
+    // Review: a payee phone that is not the named user's made a link nobody could ever claim
+    // (sign-in needs both), its money set aside until it expired.
+    let bob_id = id_of(&app.create_user().await);
+    let not_bobs = create(
+        &app,
+        json!({"amount": 100, "user_id": bob_id, "payee": ann()}),
+    )
+    .await;
+    assert_eq!(
+        not_bobs.assert_invalid_rule("payee.phone_number")["code"],
+        "not_this_persons_phone"
+    );
     let list = ok(app.get("/api/v2/payout-links", Auth::App).await);
     assert_eq!(list["data"], json!([]));
     assert_eq!(app_balance(&app).await, before);
@@ -441,6 +453,34 @@ async fn a_backlog_of_due_links_does_not_hold_up_another_apps_expiry() {
         .unwrap();
     assert_eq!(status, "expired");
     assert_eq!(expire_all_due(&state).await.unwrap(), 0);
+    assert_ledger_invariants(&app.db).await;
+}
+
+/// Review: a read expired only a page (100) of the app's most overdue links, so a link due
+/// later than those read `delivered` past its expiry, and a cancel then recorded it `canceled`.
+#[tokio::test]
+async fn a_due_link_read_behind_a_page_of_older_due_links_reads_expired() {
+    let app = TestApp::new().await;
+    let before = app_balance(&app).await;
+    let soon = (Utc::now() + Duration::hours(1)).to_rfc3339();
+    for _ in 0..101 {
+        ok(create(&app, json!({"amount": 1, "expires_at": soon})).await);
+    }
+    let later = (Utc::now() + Duration::hours(2)).to_rfc3339();
+    let link = ok(create(&app, json!({"amount": 500, "expires_at": later})).await);
+    app.advance(Duration::hours(3));
+    let read = get_link(&app, &id_of(&link)).await;
+    assert_eq!(read["status"], "expired");
+    // A second read expires the one link the first read's page left; then every link's money
+    // (and fee set aside) is back.
+    assert_eq!(get_link(&app, &id_of(&link)).await, read);
+    assert_eq!(app_balance(&app).await, before);
+    app.post_empty(
+        &format!("/api/v2/payout-links/{}/cancel", id_of(&link)),
+        Auth::App,
+    )
+    .await
+    .assert_error(409, "conflict");
     assert_ledger_invariants(&app.db).await;
 }
 

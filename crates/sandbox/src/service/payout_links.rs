@@ -38,7 +38,7 @@ use crate::store::apps::{default_fee_party, settings};
 use crate::store::flows::{flow_not_found, insert_flow, set_completed_steps, FlowCache, FlowRow};
 use crate::store::idempotency::IdempotencyKey;
 use crate::store::payout_links::{self, LinkRow, LinkTransfer, NewLink};
-use crate::store::users::user_exists;
+use crate::store::users::{phone_is_users, user_exists};
 use crate::store::webhooks::{record_event, record_flow_updated};
 use crate::webhooks::wake;
 use chrono::{DateTime, Duration, Utc};
@@ -96,6 +96,17 @@ pub(crate) async fn create_link(
             })
         })
         .transpose()?;
+    // A link for a named user that only another phone may claim could never be claimed: the
+    // sign-in needs the payee's phone and the user's both.
+    if let (Some(user_id), Some(phone)) = (new.user_id, &payee_phone) {
+        let mut conn = db.acquire().await?;
+        if !phone_is_users(&mut conn, user_id, phone).await? {
+            return Err(Error::broke(
+                "payee.phone_number",
+                Rule::NotThisPersonsPhone,
+            ));
+        }
+    }
     let now = state.clock.now();
     let expires_at = new
         .expires_at
@@ -369,11 +380,25 @@ pub(crate) async fn get_link(
     id: Uuid,
 ) -> Result<PayoutLink, Error> {
     expire_due(state, Some(app_id)).await?;
-    let mut conn = state.db.acquire().await?;
-    payout_links::find(&mut conn, app_id, id)
-        .await?
-        .ok_or_else(payout_links::link_not_found)?
-        .to_link(&state.config)
+    let link = {
+        let mut conn = state.db.acquire().await?;
+        payout_links::find(&mut conn, app_id, id)
+            .await?
+            .ok_or_else(payout_links::link_not_found)?
+            .to_link(&state.config)?
+    };
+    // `expire_due` takes a page of the app's most overdue links, which need not hold this one.
+    if link.status.is_open() && link.expires_at <= state.clock.now() {
+        if let Some(expired) = close_and_return(state, id, PayoutLinkStatus::Expired).await? {
+            return Ok(expired);
+        }
+        let mut conn = state.db.acquire().await?;
+        return payout_links::find(&mut conn, app_id, id)
+            .await?
+            .ok_or_else(payout_links::link_not_found)?
+            .to_link(&state.config);
+    }
+    Ok(link)
 }
 
 /// Moves open link `id` to `to` (`expired` or `canceled`) and its amount back to the app's
