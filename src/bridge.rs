@@ -421,13 +421,19 @@ impl Bridge {
         self.post(&m)
     }
 
-    /// `load_error`: the flow could not start. No origin is confirmed yet, so it goes only to
-    /// the page the browser says frames the flow ([`HostWindow::framed_by`]), or standalone to
-    /// the native bridges, and carries nothing but `error`; `false` when it has nowhere to go.
+    /// `load_error`: the flow could not start. No origin is confirmed yet, so it goes to the
+    /// origin the browser says frames the flow ([`HostWindow::framed_by`]), else (Firefox, or a
+    /// host sending no referrer) to the one the page claims ([`HostWindow::candidate_origin`]):
+    /// `postMessage`'s target origin delivers it only if the parent really is that origin, a
+    /// page the flow page's `frame-ancestors` let frame it. Standalone it goes to the native
+    /// bridges. It carries nothing but `error`; `false` when it has nowhere to go.
     pub fn load_error(&self, host: &HostWindow, error: LoadErrorType) -> bool {
         let mut m = self.message(MessageType::LoadError);
         m.error = Some(error);
-        match (&host.parent, &host.framed_by) {
+        match (
+            &host.parent,
+            host.framed_by.as_ref().or(host.candidate_origin.as_ref()),
+        ) {
             (Some(parent), Some(origin)) => post_message(parent, origin, &m).is_ok(),
             (Some(_), None) => false,
             (None, _) if host.native.is_empty() => false,

@@ -329,8 +329,11 @@ fn standalone_bridge_stays_silent() {
     assert!(!bridge.exit());
 }
 
+/// Review: without `ancestorOrigins` (Firefox, or a host sending no referrer in Chromium)
+/// `load_error` went nowhere, and `embed.js` later called a refused start "origin_not_allowed".
+/// It now goes to the claimed origin, which `postMessage` delivers to only if it is the parent's.
 #[wasm_bindgen_test]
-async fn load_error_goes_only_to_the_origin_the_browser_reports() {
+async fn load_error_goes_to_the_reported_origin_else_only_to_a_parent_of_the_claimed_one() {
     let bridge = Bridge::new(FLOW_ID);
     let unreported = HostWindow {
         parent: Some(window()),
@@ -339,15 +342,28 @@ async fn load_error_goes_only_to_the_origin_the_browser_reports() {
     };
     let reported = HostWindow {
         framed_by: Some(page_origin()),
+        candidate_origin: Some(Origin::of_url("https://elsewhere.example").expect("origin")),
         ..unreported.clone()
     };
-    let (events, _) = messages_after(1, FLOW_ID, || {
-        // Claimed by the link or the referrer only: nothing goes out.
-        assert!(!bridge.load_error(&unreported, LoadErrorType::NetworkError));
+    let claimed_elsewhere = HostWindow {
+        candidate_origin: reported.candidate_origin.clone(),
+        ..unreported.clone()
+    };
+    let (events, _) = messages_after(2, FLOW_ID, || {
+        // Claimed by an origin the parent does not have: the browser delivers nothing.
+        assert!(bridge.load_error(&claimed_elsewhere, LoadErrorType::Unavailable));
         assert!(!bridge.load_error(&HostWindow::default(), LoadErrorType::NetworkError));
+        // Reported by the browser: there, whatever the page claims.
         assert!(bridge.load_error(&reported, LoadErrorType::FlowNotFound));
+        // Claimed only, by the parent's own origin.
+        assert!(bridge.load_error(&unreported, LoadErrorType::Unavailable));
     })
     .await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        field(&events[1].data(), "error").as_string().as_deref(),
+        Some("unavailable")
+    );
     let data = events[0].data();
     assert_eq!(events[0].origin(), origin());
     assert_eq!(
