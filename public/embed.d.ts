@@ -137,7 +137,10 @@ export interface EmbeddedFlow {
    * once the flow is ready when called before); the current screen is drawn again in it.
    */
   setLocale(locale: string): void;
-  /** Removes the iframe and stops listening. */
+  /**
+   * Removes the iframe and stops listening; a `redirect` the flow posted with the `completed`
+   * being handled is still followed (and `onRedirect` called for it).
+   */
   destroy(): void;
 }
 

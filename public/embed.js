@@ -13,20 +13,17 @@
  *   flow.setLocale("en"); flow.destroy();
  *
  * Callbacks get each message ({ source: "payout-flows", version: 1, type, flow_id, ... }),
- * accepted only from the flow's exact origin and this iframe's window: onMessage (every one),
- * onReady, onResize (the iframe is already resized), onStepCompleted, onCompleted, onRedirect
+ * accepted only from the flow's exact origin, this iframe's window and the link's flow:
+ * onMessage (every one), onReady, onResize (the iframe is already resized), onStepCompleted, onCompleted, onRedirect
  * (return false to stay; else this page goes to msg.url: the flow, told by this SDK, leaves
  * that to this page), onExit, onError, onSessionExpired.
  * onLoadError({ type, message }) when the flow cannot start: "flow_not_found",
- * "origin_not_allowed" (this page may not frame it; add its origin to the app's allowed
- * origins), "unavailable" (the flow's server refused to start it now: too many starts, or an
- * error; try again later) or "network_error"; "origin_not_allowed" and "network_error" are
- * also found options.loadTimeout ms (default 10000)
- * after the frame loads without the flow starting, by a no-cors fetch of the flow server's
- * /healthz (allow its origin in your connect-src).
+ * "origin_not_allowed" (add this page's origin to the app's allowed origins), "unavailable"
+ * (try again later) or "network_error"; origin_not_allowed and network_error are also found
+ * options.loadTimeout ms (default 10000) after the frame loads without the flow starting, by a no-cors fetch of the
+ * flow server's /healthz (allow its origin in your connect-src).
  * appearance ({ theme, variables, darkVariables }, README "Theming") travels in the flow's URL;
- * the flow server applies it before the first paint only if it passes the rules of the app's
- * settings (no logoUrl or appName), else it keeps the app's look and logs why in the console.
+ * the flow server applies it only if it passes the app settings' rules (no logoUrl or appName).
  */
 (function (global) {
   "use strict";
@@ -75,6 +72,8 @@
 
     var src = new URL(options.link);
     var flowOrigin = src.origin;
+    // Every app's flows share the origin: another flow sent into the frame is not heard.
+    var flowId = (/\/flow\/([0-9a-f-]{36})\/?$/i.exec(src.pathname) || [])[1];
     // Tells the flow which origin embeds it; the flow server checks it against the app's
     // allow-list before the flow posts anything here.
     src.searchParams.set("host_origin", global.location.origin);
@@ -104,6 +103,8 @@
     var ready = false;
     var failed = false;
     var timer = null;
+    // destroy()'s frame window: its `redirect` may still be on its way.
+    var destroyed = null;
     // The locale the host asked for last: sent at every `ready` (a flow that starts again after
     // its session ended is ready again), and at once when the flow is ready.
     var locale = null;
@@ -135,9 +136,11 @@
 
     function onMessage(event) {
       if (event.origin !== flowOrigin) return;
-      if (event.source !== iframe.contentWindow) return;
+      if (event.source !== (destroyed || iframe.contentWindow)) return;
       var msg = event.data;
       if (!msg || typeof msg !== "object" || msg.source !== SOURCE) return;
+      if (flowId && String(msg.flow_id).toLowerCase() !== flowId.toLowerCase()) return;
+      if (destroyed && msg.type !== "redirect") return;
 
       if (msg.type === "load_error") {
         var known = Object.prototype.hasOwnProperty.call(LOAD_ERRORS, msg.error);
@@ -171,12 +174,17 @@
         locale = next;
         if (ready) post({ type: "set_locale", locale: locale });
       },
-      // After this, no callback runs: not even a load check already under way.
+      // After this no callback runs (not even a load check under way) but onRedirect for the
+      // `redirect` posted with `completed` (at once: onCompleted may destroy()).
       destroy: function () {
+        if (destroyed) return;
         failed = true;
         global.clearTimeout(timer);
-        global.removeEventListener("message", onMessage);
+        destroyed = iframe.contentWindow || {};
         if (iframe.parentNode) iframe.parentNode.removeChild(iframe);
+        global.setTimeout(function () {
+          global.removeEventListener("message", onMessage);
+        }, 1000);
       }
     };
   }

@@ -427,6 +427,88 @@ async fn a_destroyed_embed_calls_nothing_when_its_probe_settles() -> Result<()> 
     browser.close().await
 }
 
+/// A script (for [`Browser::eval`]) that embeds, with the SDK on the page, a flow link of the
+/// page's own origin for flow `OURS`, and defines `send(type, flowId)`: a message of the
+/// flow's shape from that frame, dispatched as the browser would (synchronously).
+const EMBED_AND_SEND: &str = "var OURS = '0b6c1f2e-3d4a-4b5c-8d6e-7f8091a2b3c4';
+     var THEIRS = '9d8c7b6a-5f4e-4d3c-8b2a-190817263544';
+     var calls = [];
+     function embedOurs(callbacks) {
+       callbacks.link = location.origin + '/flow/' + OURS;
+       callbacks.container = document.body;
+       var flow = PayoutFlows.embed(callbacks);
+       var win = flow.iframe.contentWindow;
+       window.send = function (type, flowId) {
+         window.dispatchEvent(new MessageEvent('message', {
+           data: {source: 'payout-flows', version: 1, type: type, flow_id: flowId,
+                  url: 'https://example.com/after'},
+           origin: location.origin, source: win}));
+       };
+       return flow;
+     }";
+
+/// Review: the SDK took any message of the flow's origin from its frame, whatever its flow:
+/// every app's flows share that origin, so a page framing the host's page could send another
+/// app's flow into the frame, whose `completed` the host took for its own and whose `redirect`
+/// it followed. Only the link's flow is heard now (its id in any case).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sdk_hears_only_the_links_flow() -> Result<()> {
+    let browser = Browser::start().await?;
+    let _servers = sdk_around_a_page_of_its_own(&browser).await?;
+    let heard = browser
+        .eval(&format!(
+            "{EMBED_AND_SEND}
+             embedOurs({{
+               onMessage: function (m) {{ calls.push(m.type + (m.flow_id === THEIRS ? ' theirs' : ' ours')); }},
+               onRedirect: function () {{ return false; }}
+             }});
+             send('completed', THEIRS);
+             send('redirect', THEIRS);
+             send('completed', OURS.toUpperCase());
+             send('redirect', OURS);
+             return calls;"
+        ))
+        .await?;
+    assert_eq!(heard, json!(["completed ours", "redirect ours"]));
+    browser.close().await
+}
+
+/// Review: a host that destroyed the embed in `onCompleted` never went where the flow ends:
+/// the flow posts `step_completed`, `completed` and `redirect` at once, and `destroy()` stopped
+/// listening before the `redirect` arrived (the flow leaves that navigation to the SDK).
+#[tokio::test(flavor = "multi_thread")]
+async fn destroying_the_embed_in_on_completed_still_follows_its_redirect() -> Result<()> {
+    let browser = Browser::start().await?;
+    let _servers = sdk_around_a_page_of_its_own(&browser).await?;
+    let calls = browser
+        .eval(&format!(
+            "{EMBED_AND_SEND}
+             var flow = embedOurs({{
+               onMessage: function (m) {{ calls.push(m.type); }},
+               onCompleted: function () {{ calls.push('onCompleted'); flow.destroy(); }},
+               onRedirect: function (m) {{ calls.push('onRedirect ' + m.url); return false; }},
+               onExit: function () {{ calls.push('onExit'); }}
+             }});
+             send('step_completed', OURS);
+             send('completed', OURS);
+             send('redirect', OURS);
+             send('exit', OURS);
+             return calls;"
+        ))
+        .await?;
+    assert_eq!(
+        calls,
+        json!([
+            "step_completed",
+            "completed",
+            "onCompleted",
+            "redirect",
+            "onRedirect https://example.com/after"
+        ])
+    );
+    browser.close().await
+}
+
 /// Opens the host `page` and waits for the SDK's `onLoadError`; answers the one error it got.
 async fn the_load_error(browser: &Browser, page: &str) -> Result<Value> {
     browser.client.goto(page).await?;
