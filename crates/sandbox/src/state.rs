@@ -77,10 +77,14 @@ impl DemoInbox {
     /// Events kept per app.
     pub(crate) const PER_APP: usize = 100;
 
-    /// Keeps `event` of app `app_id`, dropping that app's oldest beyond [`Self::PER_APP`].
+    /// Keeps `event` of app `app_id`, dropping that app's oldest beyond [`Self::PER_APP`]; an
+    /// event it holds already (delivered again: deliveries are at least once) is not kept twice.
     pub(crate) fn push(&self, app_id: uuid::Uuid, event: serde_json::Value) {
         if let Ok(mut apps) = self.0.lock() {
             let events = apps.entry(app_id).or_default();
+            if events.iter().any(|e| e["id"] == event["id"]) {
+                return;
+            }
             events.push_front(event);
             events.truncate(Self::PER_APP);
         }

@@ -723,7 +723,8 @@ pub async fn wrap_tax_id_digests(state: &AppState) -> Result<Option<u64>, Error>
 /// (`{public_url}/demo/webhooks`, `flow.updated` only) unless it has one, so `/demo` shows the
 /// webhooks of the flows it embeds. Nothing when the public URL may not be an endpoint (plain
 /// http to a host that is not loopback), or when the app has all the endpoints it may have
-/// (a warning). Whether it is there.
+/// (a warning). Whether it is there. Checked and added in one write transaction: two
+/// processes starting at once on one database add it once.
 pub async fn ensure_demo_webhook(state: &AppState, app_id: uuid::Uuid) -> Result<bool, Error> {
     let Ok(url) = check_url(
         &demo_webhook_url(&state.config),
@@ -731,8 +732,8 @@ pub async fn ensure_demo_webhook(state: &AppState, app_id: uuid::Uuid) -> Result
     ) else {
         return Ok(false);
     };
-    let mut conn = state.db.acquire().await?;
-    if crate::store::webhooks::has_webhook_at(&mut conn, app_id, &url).await? {
+    let mut tx = crate::db::begin_write(&state.db).await?;
+    if crate::store::webhooks::has_webhook_at(&mut tx, app_id, &url).await? {
         return Ok(true);
     }
     let new = payout_model::webhook::NewWebhook {
@@ -741,7 +742,7 @@ pub async fn ensure_demo_webhook(state: &AppState, app_id: uuid::Uuid) -> Result
         description: Some("the sandbox's /demo page".to_owned()),
     };
     match crate::store::webhooks::insert_webhook(
-        &mut conn,
+        &mut tx,
         &state.config.secrets_key,
         app_id,
         new,
@@ -750,7 +751,10 @@ pub async fn ensure_demo_webhook(state: &AppState, app_id: uuid::Uuid) -> Result
     )
     .await
     {
-        Ok(_) => Ok(true),
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(true)
+        }
         Err(Error::Conflict(why)) => {
             tracing::warn!("no webhook endpoint for /demo: {why}");
             Ok(false)

@@ -868,6 +868,32 @@ mod organization {
         support::remove_temp_dir(dir);
     }
 
+    /// Two starts at once give the default app one endpoint at the demo receiver (review: each
+    /// found none and added its own, so every `flow.updated` reached `/demo` twice).
+    #[tokio::test]
+    async fn of_two_first_starts_at_once_one_adds_the_demo_endpoint() {
+        let (db, dir) = shared_db().await;
+        ensure_organization(&db, Some((ORG_ID, ORG_KEY)))
+            .await
+            .unwrap();
+        let app = ensure_default_app(&db, None).await.unwrap();
+        let state =
+            || payout_sandbox::AppState::new(db.clone(), Config::new("http://127.0.0.1:9", "dist"));
+        let (a, b) = (state(), state());
+        let (a, b) = tokio::join!(
+            payout_sandbox::ensure_demo_webhook(&a, app.id),
+            payout_sandbox::ensure_demo_webhook(&b, app.id)
+        );
+        assert!(a.unwrap() && b.unwrap());
+        let hooks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(hooks, 1);
+        db.close().await;
+        support::remove_temp_dir(dir);
+    }
+
     /// Two starts at once with the same credentials in the environment on a new database
     /// (review: the second's insert broke the client id's uniqueness and the process exited):
     /// both start, over one app, whose key works.

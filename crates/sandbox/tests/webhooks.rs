@@ -1344,6 +1344,8 @@ mod demo {
                            "completed_steps": ["compliance"], "user_id": user["id"],
                            "metadata": {"internal_id": "user_121344"}}});
         assert_eq!(deliver(&app, secret, &event).await.status, 204);
+        // Delivered again (at least once): listed once.
+        assert_eq!(deliver(&app, secret, &event).await.status, 204);
 
         let forged = json!({"id": "evt_2", "type": "flow.updated", "app_id": app_id,
                             "data": {"id": flow_id}});
