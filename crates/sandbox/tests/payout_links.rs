@@ -457,7 +457,8 @@ async fn a_backlog_of_due_links_does_not_hold_up_another_apps_expiry() {
 }
 
 /// Review: a read expired only a page (100) of the app's most overdue links, so a link due
-/// later than those read `delivered` past its expiry, and a cancel then recorded it `canceled`.
+/// later than those read `delivered` past its expiry (its own read, the list, a create's
+/// replay), and a cancel then recorded it `canceled`.
 #[tokio::test]
 async fn a_due_link_read_behind_a_page_of_older_due_links_reads_expired() {
     let app = TestApp::new().await;
@@ -467,13 +468,20 @@ async fn a_due_link_read_behind_a_page_of_older_due_links_reads_expired() {
         ok(create(&app, json!({"amount": 1, "expires_at": soon})).await);
     }
     let later = (Utc::now() + Duration::hours(2)).to_rfc3339();
-    let link = ok(create(&app, json!({"amount": 500, "expires_at": later})).await);
+    let body = json!({"amount": 500, "expires_at": later, "idempotency_key": "due-later"});
+    let link = ok(create(&app, body.clone()).await);
     app.advance(Duration::hours(3));
+    // The create's replay, which reads no page of due links at all.
+    let replayed = ok(create(&app, body).await);
+    assert_eq!(replayed["status"], "expired");
     let read = get_link(&app, &id_of(&link)).await;
-    assert_eq!(read["status"], "expired");
-    // A second read expires the one link the first read's page left; then every link's money
-    // (and fee set aside) is back.
-    assert_eq!(get_link(&app, &id_of(&link)).await, read);
+    assert_eq!(read, replayed);
+    // The list expires every due link of the app first; then every link's money (and fee set
+    // aside) is back.
+    let open = ok(app
+        .get("/api/v2/payout-links?status=delivered", Auth::App)
+        .await);
+    assert_eq!(open["data"], json!([]));
     assert_eq!(app_balance(&app).await, before);
     app.post_empty(
         &format!("/api/v2/payout-links/{}/cancel", id_of(&link)),

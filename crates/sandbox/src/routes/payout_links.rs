@@ -8,7 +8,9 @@ use crate::error::Error;
 use crate::extract::{ApiJson, ApiQuery, PathParam};
 use crate::pagination::{Page, PageParams};
 use crate::routes::Mount;
-use crate::service::payout_links::{cancel_link, create_link, expire_due, get_link, messages};
+use crate::service::payout_links::{
+    cancel_link, create_link, expire_all_due_of, get_link, messages,
+};
 use crate::state::AppState;
 use crate::store::payout_links::{self, link_not_found};
 use axum::extract::State;
@@ -96,7 +98,7 @@ async fn list_payout_links(
             })
         })
         .transpose()?;
-    expire_due(&state, Some(app.id)).await?;
+    expire_all_due_of(&state, Some(app.id)).await?;
     let mut conn = state.db.acquire().await?;
     let page = match params.cursor {
         None => Page::First,

@@ -344,11 +344,17 @@ async fn earlier(
     app_id: Uuid,
     key: &IdempotencyKey,
 ) -> Result<Option<PayoutLink>, Error> {
-    let mut conn = state.db.acquire().await?;
-    payout_links::find_by_key(&mut conn, app_id, key)
-        .await?
-        .map(|row| row.to_link(&state.config))
-        .transpose()
+    let link = {
+        let mut conn = state.db.acquire().await?;
+        payout_links::find_by_key(&mut conn, app_id, key)
+            .await?
+            .map(|row| row.to_link(&state.config))
+            .transpose()?
+    };
+    match link {
+        Some(link) => Ok(Some(expired_if_due(state, link).await?)),
+        None => Ok(None),
+    }
 }
 
 /// Link `id` as it is now, with its `payout_link.updated` event recorded, inside the caller's
@@ -387,18 +393,25 @@ pub(crate) async fn get_link(
             .ok_or_else(payout_links::link_not_found)?
             .to_link(&state.config)?
     };
-    // `expire_due` takes a page of the app's most overdue links, which need not hold this one.
-    if link.status.is_open() && link.expires_at <= state.clock.now() {
-        if let Some(expired) = close_and_return(state, id, PayoutLinkStatus::Expired).await? {
-            return Ok(expired);
-        }
-        let mut conn = state.db.acquire().await?;
-        return payout_links::find(&mut conn, app_id, id)
-            .await?
-            .ok_or_else(payout_links::link_not_found)?
-            .to_link(&state.config);
+    expired_if_due(state, link).await
+}
+
+/// `link` (just read) as a read answers it: still open past its expiry, it is expired first and
+/// its money returned, whatever page of due links [`expire_due`] took (the app's most overdue,
+/// which need not hold this one).
+async fn expired_if_due(state: &AppState, link: PayoutLink) -> Result<PayoutLink, Error> {
+    if !(link.status.is_open() && link.expires_at <= state.clock.now()) {
+        return Ok(link);
     }
-    Ok(link)
+    if let Some(expired) = close_and_return(state, link.id, PayoutLinkStatus::Expired).await? {
+        return Ok(expired);
+    }
+    // Closed meanwhile (claimed before its expiry, canceled): as it is now.
+    let mut conn = state.db.acquire().await?;
+    payout_links::find_any(&mut conn, link.id)
+        .await?
+        .ok_or_else(payout_links::link_not_found)?
+        .to_link(&state.config)
 }
 
 /// Moves open link `id` to `to` (`expired` or `canceled`) and its amount back to the app's
@@ -560,9 +573,18 @@ const EXPIRY_PAGES_PER_RUN: usize = 50;
 /// one app's thousands of due links hold up another app's expiry (its money back, its
 /// `payout_link.updated`) by a minute or two, not by hours at a page a run.
 pub async fn expire_all_due(state: &AppState) -> Result<usize, Error> {
+    expire_all_due_of(state, None).await
+}
+
+/// [`expire_all_due`] for app `app_id`'s links only (or every app's); how many. A list of an
+/// app's links calls it first, so the list shows no link open past its expiry.
+pub(crate) async fn expire_all_due_of(
+    state: &AppState,
+    app_id: Option<Uuid>,
+) -> Result<usize, Error> {
     let mut expired = 0;
     for _ in 0..EXPIRY_PAGES_PER_RUN {
-        let (due, done) = expire_due(state, None).await?;
+        let (due, done) = expire_due(state, app_id).await?;
         expired += done;
         if due < payout_links::DUE_PAGE {
             break;
