@@ -737,31 +737,45 @@ mod events {
     /// Review: each resend added a delivery to every endpoint even while the last one still
     /// waited, so a receiver got the same event several times at once and an app could pile up
     /// deliveries without bound (each one scanned by every worker's claim). A resend now adds
-    /// one only where none is pending.
+    /// one only where none is pending, and brings a pending one waiting for a retry (hours off,
+    /// after failures) forward to now: what a host fixing its receiver resends for.
     #[tokio::test]
-    async fn a_resend_while_the_event_still_waits_adds_no_second_delivery() {
+    async fn a_resend_while_the_event_still_waits_brings_it_forward_and_adds_none() {
         let app = TestApp::new().await;
         let hook = create_hook(&app, "https://hooks.example/a", json!([])).await;
         let user = app.create_user().await;
         credit(&app, &user, -100).await;
         let event = &events_of(&app, "transfer.updated").await[0];
         let event_id = event["id"].as_str().unwrap();
-        // No worker runs here: the event's first delivery stays pending.
+        // No worker runs here: the event's first delivery stays pending. Say it failed and
+        // waits for its retry in five hours.
+        let later = (chrono::Utc::now() + chrono::Duration::hours(5)).timestamp_millis();
+        sqlx::query("UPDATE webhook_deliveries SET attempts = 3, next_attempt_at = $1")
+            .bind(later)
+            .execute(&app.db)
+            .await
+            .unwrap();
         for _ in 0..3 {
             let again = ok(app
                 .post_empty(&format!("/api/v2/events/{event_id}/resend"), Auth::App)
                 .await);
             assert_eq!(again["id"], event_id);
         }
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM webhook_deliveries WHERE event_id = $1 AND webhook_id = $2",
+        let waiting: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT attempts, next_attempt_at FROM webhook_deliveries \
+             WHERE event_id = $1 AND webhook_id = $2",
         )
         .bind(event_id)
         .bind(hook["id"].as_str().unwrap())
-        .fetch_one(&app.db)
+        .fetch_all(&app.db)
         .await
         .unwrap();
-        assert_eq!(waiting, 1);
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].0, 3);
+        assert!(
+            waiting[0].1 <= chrono::Utc::now().timestamp_millis(),
+            "{waiting:?}"
+        );
     }
 
     #[tokio::test]

@@ -263,10 +263,11 @@ fn add_deliveries(
     Ok(count)
 }
 
-/// One pending delivery of `event`, due at `now`, to each of app `app_id`'s endpoints that
-/// takes its type and has none of it pending yet; how many. (A resend repeated while the
-/// first is still waiting adds nothing: the endpoint would get the same event twice at once,
-/// and an app could pile up deliveries without bound.)
+/// `event` due at `now` at each of app `app_id`'s endpoints that takes its type: a delivery of
+/// it still pending there (waiting for its next retry, hours off) is brought forward to `now`,
+/// and a new one is added where none is pending; how many were added. (A new one beside a
+/// pending one would send the same event twice at once, and let an app pile up deliveries
+/// without bound.) An attempt under way (its lease running) is left to finish.
 async fn enqueue_deliveries(
     conn: &mut AnyConnection,
     app_id: Uuid,
@@ -274,6 +275,17 @@ async fn enqueue_deliveries(
     now: DateTime<Utc>,
 ) -> Result<usize, Error> {
     let lock = if is_postgres(conn) { KEY_SHARE } else { "" };
+    sqlx::query(
+        "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE event_id = $2 \
+         AND status = 'pending' AND next_attempt_at > $1 \
+         AND (lease_until IS NULL OR lease_until <= $1) \
+         AND webhook_id IN (SELECT id FROM webhooks WHERE app_id = $3)",
+    )
+    .bind(to_millis(now))
+    .bind(&event.id)
+    .bind(app_id.to_string())
+    .execute(&mut *conn)
+    .await?;
     let hooks: Vec<(String, String)> = sqlx::query_as(&format!(
         "SELECT id, events FROM webhooks w WHERE app_id = $1 AND NOT EXISTS \
          (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_id = $2 \
@@ -289,8 +301,9 @@ async fn enqueue_deliveries(
     Ok(count)
 }
 
-/// Delivers app `app_id`'s event `id` again to each endpoint that takes its type and is not
-/// still waiting for it (new deliveries due at `now`); 404 for another app's. Inside a write transaction.
+/// Delivers app `app_id`'s event `id` again, at `now`, to each endpoint that takes its type
+/// (a delivery still waiting for a retry is brought forward, else a new one added); 404 for
+/// another app's. Inside a write transaction.
 pub(crate) async fn resend_event(
     conn: &mut AnyConnection,
     app_id: Uuid,
