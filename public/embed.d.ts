@@ -138,8 +138,9 @@ export interface EmbeddedFlow {
    */
   setLocale(locale: string): void;
   /**
-   * Removes the iframe and stops listening; a `redirect` the flow posted with the `completed`
-   * being handled is still followed (and `onRedirect` called for it).
+   * Hides the iframe (removed a second later) and stops listening; a `redirect` the flow
+   * posted with the message being handled is still followed (and `onRedirect` called for it).
+   * Messages are heard only from the link's flow (`flow_id`).
    */
   destroy(): void;
 }

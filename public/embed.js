@@ -73,15 +73,13 @@
     var src = new URL(options.link);
     var flowOrigin = src.origin;
     // Every app's flows share the origin: another flow sent into the frame is not heard.
-    var flowId = (/\/flow\/([0-9a-f-]{36})\/?$/i.exec(src.pathname) || [])[1];
-    // Tells the flow which origin embeds it; the flow server checks it against the app's
-    // allow-list before the flow posts anything here.
+    var flowId = (/\/flow\/([0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})\/?$/i.exec(src.pathname) || [])[1];
+    // Which origin embeds the flow: its server checks it against the app's allow-list.
     src.searchParams.set("host_origin", global.location.origin);
     if (typeof options.locale === "string" && options.locale) {
       src.searchParams.set("locale", options.locale);
     }
-    // This page navigates on `redirect` (or stays, when onRedirect returns false): the flow
-    // leaves it to this page rather than moving the top window itself after a click.
+    // This page navigates on `redirect` (or stays: onRedirect returns false), not the flow.
     src.searchParams.set("host_navigates", "1");
     if (options.appearance && typeof options.appearance === "object") {
       src.searchParams.set("appearance", JSON.stringify(options.appearance));
@@ -105,8 +103,7 @@
     var timer = null;
     // destroy()'s frame window: its `redirect` may still be on its way.
     var destroyed = null;
-    // The locale the host asked for last: sent at every `ready` (a flow that starts again after
-    // its session ended is ready again), and at once when the flow is ready.
+    // The latest locale asked for: sent at every `ready`, and at once when ready.
     var locale = null;
 
     function post(message) {
@@ -120,8 +117,8 @@
       call(options.onLoadError, { type: type, message: LOAD_ERRORS[type] });
     }
 
-    // The frame loaded but the flow did not start in time: either this page may not frame it
-    // (frame-ancestors), or its server is down; the server's /healthz tells which.
+    // Loaded but not started in time: this page may not frame it, or its server is down
+    // (/healthz tells which).
     function onFrameLoad() {
       if (ready || failed || timer) return;
       var wait = typeof options.loadTimeout === "number" ? options.loadTimeout : 10000;
@@ -167,23 +164,22 @@
 
     return {
       iframe: iframe,
-      // Before the flow is ready the locale waits for it (the flow takes host messages only
-      // once it has confirmed this page's origin).
       setLocale: function (next) {
         if (typeof next !== "string" || !next) return;
         locale = next;
         if (ready) post({ type: "set_locale", locale: locale });
       },
-      // After this no callback runs (not even a load check under way) but onRedirect for the
-      // `redirect` posted with `completed` (at once: onCompleted may destroy()).
+      // No callback after this (not even a load check under way) but for a `redirect` posted
+      // with the message handled (onCompleted may destroy()): the frame, hidden, goes later.
       destroy: function () {
         if (destroyed) return;
         failed = true;
         global.clearTimeout(timer);
         destroyed = iframe.contentWindow || {};
-        if (iframe.parentNode) iframe.parentNode.removeChild(iframe);
+        iframe.style.display = "none";
         global.setTimeout(function () {
           global.removeEventListener("message", onMessage);
+          if (iframe.parentNode) iframe.parentNode.removeChild(iframe);
         }, 1000);
       }
     };

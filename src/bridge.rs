@@ -426,7 +426,8 @@ impl Bridge {
     /// host sending no referrer) to the one the page claims ([`HostWindow::candidate_origin`]):
     /// `postMessage`'s target origin delivers it only if the parent really is that origin, a
     /// page the flow page's `frame-ancestors` let frame it. Standalone it goes to the native
-    /// bridges. It carries nothing but `error`; `false` when it has nowhere to go.
+    /// bridges. It carries nothing but `error` (and the link's `flow_id`, which `embed.js`
+    /// checks); `false` when it has nowhere to go.
     pub fn load_error(&self, host: &HostWindow, error: LoadErrorType) -> bool {
         let mut m = self.message(MessageType::LoadError);
         m.error = Some(error);

@@ -540,6 +540,11 @@ async fn on_load_error_names_an_unknown_flow() -> Result<()> {
         browser.eval("return window.messages.length;").await?,
         json!(0)
     );
+    // Review of the SDK's flow check: a link whose path is no flow id at all (36 dashes, which
+    // a looser pattern took for one) gets a load error with no flow id; it is heard.
+    let nothing = format!("{}/flow/{}", sandbox.base, "-".repeat(36));
+    let error = the_load_error(&browser, &host.embedding(&nothing, true)).await?;
+    assert_eq!(error["type"], "flow_not_found", "{error}");
     browser.close().await
 }
 
