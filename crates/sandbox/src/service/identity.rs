@@ -144,17 +144,10 @@ fn check_unchanged_by(
         errors.push(FieldError::broke("date_of_birth", MATCH));
     }
     // The check ran on the address too (issue 8: the two never disagree).
-    if !same_place(&new.address, &record.compliance.address) {
+    if !same_address(&new.address, &record.compliance.address) {
         errors.push(FieldError::broke("address", MATCH));
     }
     Error::unless_fields(errors)
-}
-
-/// Whether two addresses are the same place for a compliance resubmission: equal once normalized,
-/// ignoring letter case.
-fn same_place(a: &Address, b: &Address) -> bool {
-    let key = |a: &Address| serde_json::to_string(&a.normalized()).map(|s| s.to_lowercase());
-    matches!((key(a), key(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 /// Whether two `YYYY-MM-DD` dates are the same day (text compared when one does not parse).
@@ -501,8 +494,9 @@ impl<'a> Subject<'a> {
     }
 }
 
-/// Whether two addresses are the same place for a background check: every part compared trimmed,
-/// with runs of spaces as one and in any case.
+/// Whether two addresses are the same place, for a background check and for a compliance
+/// resubmission after one: every part compared trimmed, with runs of spaces as one and in any
+/// case.
 fn same_address(a: &Address, b: &Address) -> bool {
     let key = |a: &Address| {
         let a = a.normalized();
