@@ -20,7 +20,9 @@ stop_postgres() {
 trap stop_postgres EXIT
 pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 [ "$(id -u)" = 0 ] && chown postgres: "$pg_dir"
-as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
+# UTF-8 in the C locale, whatever locale the caller's environment names (one not generated on
+# this machine would stop initdb; none would make the cluster SQL_ASCII).
+as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres --locale=C.UTF-8 -E UTF8 >/dev/null
 if ! as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
   -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null; then
   echo "postgres.sh: PostgreSQL did not start; its log:" >&2

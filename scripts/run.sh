@@ -48,6 +48,8 @@ say "building the app (trunk, release)"
 say "building the sandbox"
 cargo build -q -p payout-sandbox
 
+# The last run's output goes first: its `listening:` line must not pass for this one's.
+rm -f .data/sandbox.out
 "${CARGO_TARGET_DIR:-$root/target}/debug/payout-sandbox" --listen "127.0.0.1:$port" --assets dist \
   --database "sqlite://$root/.data/sandbox.sqlite" --secrets-key-file "$root/.data/secrets.key" \
   > .data/sandbox.out 2> .data/sandbox.log &

@@ -33,6 +33,15 @@ export PATH="$tools/binaryen/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
+# The pinned toolchain (rust-toolchain.toml), with what it asks for: rustup installs it by
+# itself only when allowed to (not with RUSTUP_AUTO_INSTALL=0).
+toolchain=$(awk -F'"' '/^channel/ {print $2; exit}' "$root/rust-toolchain.toml")
+if ! rustup toolchain list | grep -q "^$toolchain-"; then
+  say "installing the Rust $toolchain toolchain"
+  rustup toolchain install "$toolchain" --profile minimal \
+    -c rustfmt,clippy,rust-src -t wasm32-unknown-unknown
+fi
+
 # The wasm target.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
@@ -96,6 +105,11 @@ if [ "${#debs[@]}" -gt 0 ]; then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -qq "${debs[@]}" >/dev/null
 fi
+# Debian's chromedriver, named: wasm-bindgen-test-runner would otherwise take the first
+# geckodriver or safaridriver on PATH before it (and the e2e harness reads it too).
+if [ "${NEED_BROWSER:-0}" = 1 ]; then
+  export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+fi
 
 # schemathesis, pinned, in a virtualenv of its own (the machine's Python stays untouched).
 # Its dependencies are pinned too (scripts/schemathesis-requirements.txt, installed --no-deps); the
@@ -131,9 +145,12 @@ if [ "${NEED_BROWSER:-0}" = 1 ] && [ ! -s "$axe_dir/axe.min.js" ]; then
     echo "setup: axe-core-$AXE_VERSION.tgz: integrity $got, expected $AXE_INTEGRITY" >&2
     exit 1
   fi
+  # Unpacked aside, then moved in whole: an interrupted set-up leaves no half file behind.
+  axe_tmp=$(mktemp -d)
+  tar -xzf "$axe_tgz" -C "$axe_tmp" --strip-components=1 package/axe.min.js
   mkdir -p "$axe_dir"
-  tar -xzf "$axe_tgz" -C "$axe_dir" --strip-components=1 package/axe.min.js
-  rm -f "$axe_tgz"
+  mv "$axe_tmp/axe.min.js" "$axe_dir/axe.min.js"
+  rm -rf "$axe_tgz" "$axe_tmp"
 fi
 export PAYOUT_E2E_AXE="$axe_dir/axe.min.js"
 
