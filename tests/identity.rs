@@ -976,6 +976,33 @@ async fn compliance_keeps_every_value_after_a_server_422() {
     assert_eq!(bodies[1].address.region.as_deref(), Some("CA"));
 }
 
+/// Review: a Save whose answer was lost (the server saved the form and completed the step)
+/// showed "Failed to fetch", and every later Save was refused (403: the step is complete) in
+/// the server's English, the user stuck on a form whose data was saved. The save is looked up
+/// and shown saved, once; a save the server never made still shows its failure.
+#[wasm_bindgen_test]
+async fn a_save_whose_answer_is_lost_shows_what_was_saved() {
+    let fake = Fake::new(&["compliance", "payout"]);
+    let m = compliance(&fake);
+    until("prefill asked", || fake.count("get_compliance") == 1).await;
+    fill_w9(&m.root);
+    let offline = || ApiFailure::Network("Failed to fetch".into());
+    fake.script("submit_compliance", Script::Refuse(reply_of(offline())));
+    click(&m.root, "compliance-submit");
+    wait_for(&m.root, "compliance-error").await;
+    assert!(!has(&m.root, "compliance-saved"));
+
+    fake.script("submit_compliance", Script::LoseAnswer(reply_of(offline())));
+    click(&m.root, "compliance-submit");
+    wait_for(&m.root, "compliance-saved").await;
+    assert_eq!(
+        text(&m.root, "compliance-saved-tax-id"),
+        "SSN or ITIN •••-••-6789"
+    );
+    assert_eq!(fake.count("submit_compliance"), 2);
+    assert_eq!(fake.compliance_bodies.borrow().len(), 2);
+}
+
 #[wasm_bindgen_test]
 async fn ssn_is_masked_after_leaving_and_never_stored() {
     let fake = Fake::new(&["compliance", "payout"]);

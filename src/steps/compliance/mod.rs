@@ -21,7 +21,8 @@
 
 mod view;
 
-use crate::context::use_services;
+use crate::api::{ApiFailure, LocalFuture};
+use crate::context::{use_services, SessionApi};
 use crate::forms::Rejected;
 use crate::i18n::{localized, step_title};
 use crate::identity::{is_us, masked_last4, optional, today};
@@ -31,7 +32,7 @@ use crate::t;
 use crate::ui::{Field, Form, ScreenCard};
 use leptos::prelude::*;
 use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
-use payout_model::{StepName, Validate};
+use payout_model::{ErrorCode, StepName, Validate};
 use view::{saved_view, tax_form, FormProps};
 
 /// Element id prefix of the form's fields.
@@ -165,6 +166,35 @@ fn saved_lines(saved: &Compliance) -> (String, Option<String>) {
     (t!(compliance_saved_form, form), tax_id)
 }
 
+/// Saves `new`. A save that may have been made although its answer was lost (no answer, a
+/// 5xx), or refused because the step is already complete (a retry after such a loss), is
+/// looked up: the flow showing the step completed, the tax data on file is this save's, and is
+/// answered as if the first answer had come. Else the user would be left on a form the server
+/// refuses for good, their data saved but never shown saved.
+fn save(
+    api: SessionApi,
+    new: NewCompliance,
+) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>> {
+    Box::pin(async move {
+        let failure = match api.submit_compliance(new).await {
+            Ok(answer) => return Ok(answer),
+            Err(failure) => failure,
+        };
+        let completed_meanwhile = matches!(&failure,
+            ApiFailure::Api(e) if e.code == ErrorCode::StepNotAllowed);
+        if failure.may_have_happened() || completed_meanwhile {
+            if let Ok(flow) = api.flow_state().await {
+                if flow.completed_steps.contains(&StepName::Compliance) {
+                    if let Ok(Some(data)) = api.compliance().await {
+                        return Ok(Submitted { data, flow });
+                    }
+                }
+            }
+        }
+        Err(failure)
+    })
+}
+
 /// Collects the user's W-9 or W-8BEN data.
 #[component]
 pub fn ComplianceStep() -> impl IntoView {
@@ -195,7 +225,7 @@ pub fn ComplianceStep() -> impl IntoView {
             form.submit(
                 fields.fields(),
                 fields.checked(),
-                move |new| api.submit_compliance(new),
+                move |new| save(api, new),
                 show_answer(saved, SAVED_HEADING),
             );
         })
