@@ -941,6 +941,20 @@ async fn compliance_keeps_every_value_after_a_server_422() {
         text(&m.root, "compliance-postal-code-error"),
         "ZIP code is not a ZIP code of CA"
     );
+    // Review: leaving the field unchanged (Tab on) ran the field's own check, which passes, and
+    // the server's error vanished with its aria-invalid before anyone could read it.
+    leave(&m.root, "compliance-postal-code");
+    leptos::task::tick().await;
+    assert_eq!(
+        text(&m.root, "compliance-postal-code-error"),
+        "ZIP code is not a ZIP code of CA"
+    );
+    assert_eq!(
+        input(&m.root, "compliance-postal-code")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
     for (testid, expected) in [
         ("compliance-first-name", "Ada"),
         ("compliance-last-name", "Lovelace"),

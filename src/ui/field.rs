@@ -102,12 +102,15 @@ pub fn TextField(
             _ => value,
         }
     };
+    // Leaving checks what was typed. A field already showing an error keeps it: an edit has
+    // checked it again since (`take`), and an error only the server found (which the check
+    // would not find) must not vanish as the user moves on without changing anything.
     let on_blur = move |_| {
         focused.try_set(false);
         let Some(value) = field.value.try_get_untracked() else {
             return;
         };
-        if !value.trim().is_empty() {
+        if !value.trim().is_empty() && field.error.try_get_untracked() == Some(None) {
             run_check(value);
         }
     };
