@@ -103,6 +103,7 @@
     var timer = null;
     // destroy()'s frame window: its `redirect` may still be on its way.
     var destroyed = null;
+    var dispatching = false;
     // The latest locale asked for: sent at every `ready`, and at once when ready.
     var locale = null;
 
@@ -151,8 +152,10 @@
       if (msg.type === "resize" && typeof msg.height === "number" && msg.height >= 0) {
         iframe.style.height = Math.ceil(msg.height) + "px";
       }
+      dispatching = true;
       call(options.onMessage, msg);
       var result = call(options[CALLBACKS[msg.type]], msg);
+      dispatching = false;
       if (msg.type === "redirect" && result !== false && isHttpUrl(msg.url)) {
         global.location.assign(msg.url);
       }
@@ -169,18 +172,20 @@
         locale = next;
         if (ready) post({ type: "set_locale", locale: locale });
       },
-      // No callback after this (not even a load check under way) but for a `redirect` posted
-      // with the message handled (onCompleted may destroy()): the frame, hidden, goes later.
+      // No callback after this (not even a load check under way) but, called from a callback
+      // (onCompleted), for a `redirect` posted with its message: the frame, hidden, goes later.
       destroy: function () {
         if (destroyed) return;
         failed = true;
         global.clearTimeout(timer);
         destroyed = iframe.contentWindow || {};
-        iframe.style.display = "none";
-        global.setTimeout(function () {
+        function remove() {
           global.removeEventListener("message", onMessage);
           if (iframe.parentNode) iframe.parentNode.removeChild(iframe);
-        }, 1000);
+        }
+        if (!dispatching) return remove();
+        iframe.style.display = "none";
+        global.setTimeout(remove, 1000);
       }
     };
   }

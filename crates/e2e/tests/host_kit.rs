@@ -493,6 +493,13 @@ async fn destroying_the_embed_in_on_completed_still_follows_its_redirect() -> Re
              send('completed', OURS);
              send('redirect', OURS);
              send('exit', OURS);
+             // Destroyed outside any callback, the frame goes at once (review: kept a second,
+             // hidden, a frame destroyed as it loaded still started its flow's session).
+             var other = PayoutFlows.embed({{
+               link: location.origin + '/flow/' + THEIRS, container: document.body
+             }});
+             other.destroy();
+             calls.push(other.iframe.parentNode === null ? 'removed' : 'kept');
              return calls;"
         ))
         .await?;
@@ -503,7 +510,8 @@ async fn destroying_the_embed_in_on_completed_still_follows_its_redirect() -> Re
             "completed",
             "onCompleted",
             "redirect",
-            "onRedirect https://example.com/after"
+            "onRedirect https://example.com/after",
+            "removed"
         ])
     );
     browser.close().await
