@@ -1017,6 +1017,27 @@ async fn a_save_whose_answer_is_lost_shows_what_was_saved() {
     assert_eq!(fake.compliance_bodies.borrow().len(), 2);
 }
 
+/// Review of the lookup above: a second tab of the session, with another SSN typed, was
+/// refused (the first tab had completed the step) and then showed the first tab's data as its
+/// own save, dropping what it had typed. Data on file from another save is not taken for this
+/// one.
+#[wasm_bindgen_test]
+async fn another_tabs_save_is_not_shown_as_this_ones() {
+    let fake = Fake::new(&["compliance", "payout"]);
+    let first = compliance(&fake);
+    let second = compliance(&fake);
+    until("prefills asked", || fake.count("get_compliance") == 2).await;
+    fill_w9(&first.root);
+    fill_w9(&second.root);
+    type_into(&second.root, "compliance-tin", "123-45-6780");
+    click(&first.root, "compliance-submit");
+    wait_for(&first.root, "compliance-saved").await;
+    click(&second.root, "compliance-submit");
+    wait_for(&second.root, "compliance-error").await;
+    assert!(!has(&second.root, "compliance-saved"));
+    assert_value(&second.root, "compliance-first-name", "Ada").await;
+}
+
 #[wasm_bindgen_test]
 async fn ssn_is_masked_after_leaving_and_never_stored() {
     let fake = Fake::new(&["compliance", "payout"]);

@@ -168,14 +168,17 @@ fn saved_lines(saved: &Compliance) -> (String, Option<String>) {
 
 /// Saves `new`. A save that may have been made although its answer was lost (no answer, a
 /// 5xx), or refused because the step is already complete (a retry after such a loss), is
-/// looked up: the flow showing the step completed, the tax data on file is this save's, and is
-/// answered as if the first answer had come. Else the user would be left on a form the server
-/// refuses for good, their data saved but never shown saved.
+/// looked up: the flow showing the step completed and the tax data on file being what `new`
+/// stores ([`is_this_save`]), it is answered as if the first answer had come. Else the user
+/// would be left on a form the server refuses for good, their data saved but never shown
+/// saved. Data on file from another save (another tab of the session) is not taken for this
+/// one: the failure stands.
 fn save(
     api: SessionApi,
     new: NewCompliance,
 ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>> {
     Box::pin(async move {
+        let sent = new.clone();
         let failure = match api.submit_compliance(new).await {
             Ok(answer) => return Ok(answer),
             Err(failure) => failure,
@@ -186,13 +189,37 @@ fn save(
             if let Ok(flow) = api.flow_state().await {
                 if flow.completed_steps.contains(&StepName::Compliance) {
                     if let Ok(Some(data)) = api.compliance().await {
-                        return Ok(Submitted { data, flow });
+                        if is_this_save(&data, &sent) {
+                            return Ok(Submitted { data, flow });
+                        }
                     }
                 }
             }
         }
         Err(failure)
     })
+}
+
+/// Whether `saved` (the tax data on file) is what `sent` stores: the same form, country, names
+/// and birth date, and a tax id ending in the tail the server kept of it.
+fn is_this_save(saved: &Compliance, sent: &NewCompliance) -> bool {
+    let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    let kept_tail_of = |kept: &Option<String>, typed: &Option<String>| match (kept, typed) {
+        (Some(kept), Some(typed)) => {
+            let typed: String = typed.chars().filter(char::is_ascii_alphanumeric).collect();
+            typed
+                .to_ascii_uppercase()
+                .ends_with(&kept.to_ascii_uppercase())
+        }
+        (kept, typed) => kept.is_none() && typed.as_deref().is_none_or(|t| t.trim().is_empty()),
+    };
+    saved.form == sent.form()
+        && same(&saved.country, &sent.country)
+        && same(&saved.first_name, &sent.first_name)
+        && same(&saved.last_name, &sent.last_name)
+        && same(&saved.date_of_birth, &sent.date_of_birth)
+        && kept_tail_of(&saved.tin_last4, &sent.tin)
+        && kept_tail_of(&saved.foreign_tax_id_last4, &sent.foreign_tax_id)
 }
 
 /// Collects the user's W-9 or W-8BEN data.
