@@ -36,14 +36,15 @@ say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 # The pinned toolchain (rust-toolchain.toml), with what it asks for: rustup installs it by
 # itself only when allowed to (not with RUSTUP_AUTO_INSTALL=0).
 toolchain=$(awk -F'"' '/^channel/ {print $2; exit}' "$root/rust-toolchain.toml")
-if ! rustup toolchain list | grep -q "^$toolchain-"; then
+# (grep without -q: reading to the end, it never leaves rustup writing to a closed pipe.)
+if ! rustup toolchain list | grep "^$toolchain-" >/dev/null; then
   say "installing the Rust $toolchain toolchain"
   rustup toolchain install "$toolchain" --profile minimal \
     -c rustfmt,clippy,rust-src -t wasm32-unknown-unknown
 fi
 
 # The wasm target.
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+if ! rustup target list --installed | grep -x wasm32-unknown-unknown >/dev/null; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
@@ -51,7 +52,7 @@ fi
 # The standard library's source, which the app's release build compiles (release_app below):
 # rust-toolchain.toml asks for it, but a rustup told not to install by itself
 # (RUSTUP_AUTO_INSTALL=0) would leave it out.
-if ! rustup component list --installed | grep -qx rust-src; then
+if ! rustup component list --installed | grep -x rust-src >/dev/null; then
   say "adding the rust-src component"
   rustup component add rust-src
 fi
@@ -146,7 +147,7 @@ if [ "${NEED_BROWSER:-0}" = 1 ] && [ ! -s "$axe_dir/axe.min.js" ]; then
     exit 1
   fi
   # Unpacked aside, then moved in whole: an interrupted set-up leaves no half file behind.
-  axe_tmp=$(mktemp -d)
+  axe_tmp=$(mktemp -d "$tools/.axe.XXXXXX")
   tar -xzf "$axe_tgz" -C "$axe_tmp" --strip-components=1 package/axe.min.js
   mkdir -p "$axe_dir"
   mv "$axe_tmp/axe.min.js" "$axe_dir/axe.min.js"
