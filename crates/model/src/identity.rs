@@ -308,6 +308,11 @@ fn check_line(value: &str, required: bool) -> Result<(), Rule> {
     Ok(())
 }
 
+/// The US territories a W-9 address may be in (the end of [`US_STATES`]). Before stop 34 they
+/// were countries of residence too, so a background check may have found a resident of one
+/// "not in the US".
+pub const US_TERRITORIES: [&str; 5] = ["AS", "GU", "MP", "PR", "VI"];
+
 /// The two-letter codes of the US states, DC and the territories a W-9 address may be in.
 pub const US_STATES: [&str; 56] = [
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",

@@ -44,7 +44,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use payout_model::identity::{
     age_on, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, DocumentSide,
     IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm, VerificationStatus,
-    MIN_AGE_YEARS,
+    MIN_AGE_YEARS, US_TERRITORIES,
 };
 use payout_model::{last4, FieldError, Invalid, Reason, Rule, StepName, Validate};
 use sqlx::AnyConnection;
@@ -110,7 +110,9 @@ async fn check_not_eligible_claims(
     let mut errors = Vec::new();
     for (reason, completed_at) in claims {
         match reason {
-            Some(Ineligible::NotUs) if new.country == "US" => {
+            // A territory was a country of residence once (US_TERRITORIES): "not in the US"
+            // may have meant it, so it holds against a W-9 of the states only.
+            Some(Ineligible::NotUs) if new.country == "US" && !in_us_territory(&new.address) => {
                 errors.push(FieldError::broke("country", MATCH))
             }
             Some(Ineligible::Under18) => {
@@ -123,6 +125,14 @@ async fn check_not_eligible_claims(
         }
     }
     Error::unless_fields(errors)
+}
+
+/// Whether `address` (a W-9's) is in one of the US territories.
+fn in_us_territory(address: &Address) -> bool {
+    address
+        .region
+        .as_deref()
+        .is_some_and(|r| US_TERRITORIES.contains(&r.trim().to_ascii_uppercase().as_str()))
 }
 
 /// 422 naming `country`, `tin`, `date_of_birth` and `address` where `new` (with its tax id

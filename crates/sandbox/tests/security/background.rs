@@ -405,6 +405,27 @@ async fn compliance_cannot_contradict_a_not_eligible_check() {
     assert_eq!(res.assert_invalid_field("date_of_birth"), message);
 }
 
+/// Review: a check told a US territory when it was still a country of residence found the person
+/// "not in the US" (the row keeps no country), and their W-9 with the territory as the state was
+/// then refused as contradicting it, while the territory was refused as a country: no form could
+/// be filed. A W-9 in a territory is taken after such a check; one in a state still is not.
+#[tokio::test]
+async fn a_not_in_the_us_check_does_not_refuse_a_w9_in_a_territory() {
+    let app = TestApp::new().await;
+    let (_, _, token) = app
+        .signed_in_flow(json!(["background-check", "compliance"]), bob())
+        .await;
+    let res = run_check(&app, &token, json!({"country": "GB", "date_of_birth": ""})).await;
+    assert_eq!(res.json()["data"]["reason"], "not_us", "{}", res.text());
+    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING_SSN)).await;
+    res.assert_invalid_field("country");
+    let mut in_puerto_rico = w9(SANDBOX_FAILING_SSN);
+    in_puerto_rico["address"] = json!({"line1": "1 Calle Sol", "city": "San Juan",
+                                       "region": "PR", "postal_code": "00901"});
+    let res = put_compliance(&app, &token, in_puerto_rico).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+}
+
 /// A W-9 stored before the hash was kept has only the last four digits: the check asks for the
 /// SSN, takes it only when those match, and keeps its hash from then on.
 #[tokio::test]
