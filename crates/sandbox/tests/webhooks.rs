@@ -750,19 +750,25 @@ mod events {
         // No worker runs here: the event's first delivery stays pending. Say it failed and
         // waits for its retry in five hours.
         let later = (chrono::Utc::now() + chrono::Duration::hours(5)).timestamp_millis();
-        sqlx::query("UPDATE webhook_deliveries SET attempts = 3, next_attempt_at = $1")
-            .bind(later)
-            .execute(&app.db)
-            .await
-            .unwrap();
+        // Its last claim's lease ran out: that worker must not settle it afterwards.
+        let past = chrono::Utc::now().timestamp_millis() - 1;
+        sqlx::query(
+            "UPDATE webhook_deliveries SET attempts = 3, next_attempt_at = $1, \
+             claim = 'stale', lease_until = $2",
+        )
+        .bind(later)
+        .bind(past)
+        .execute(&app.db)
+        .await
+        .unwrap();
         for _ in 0..3 {
             let again = ok(app
                 .post_empty(&format!("/api/v2/events/{event_id}/resend"), Auth::App)
                 .await);
             assert_eq!(again["id"], event_id);
         }
-        let waiting: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT attempts, next_attempt_at FROM webhook_deliveries \
+        let waiting: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT attempts, next_attempt_at, claim FROM webhook_deliveries \
              WHERE event_id = $1 AND webhook_id = $2",
         )
         .bind(event_id)
@@ -773,6 +779,7 @@ mod events {
         assert_eq!(waiting.len(), 1);
         // The whole retry schedule ahead of it again, as a new delivery would have.
         assert_eq!(waiting[0].0, 0);
+        assert_eq!(waiting[0].2, None);
         assert!(
             waiting[0].1 <= chrono::Utc::now().timestamp_millis(),
             "{waiting:?}"

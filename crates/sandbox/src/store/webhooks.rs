@@ -266,7 +266,8 @@ fn add_deliveries(
 /// `event` due at `now` at each of app `app_id`'s endpoints that takes its type: a delivery of
 /// it still pending there (waiting for its next retry, hours off) is brought forward to `now`
 /// with the whole retry schedule ahead of it again, as a new one would have, and a new one is
-/// added where none is pending; how many were added. (A new one beside a
+/// added where none is pending; how many were added. A claim whose lease ran out is dropped
+/// with it, so the worker that held it cannot settle the delivery back onto the old schedule. (A new one beside a
 /// pending one would send the same event twice at once, and let an app pile up deliveries
 /// without bound.) An attempt under way (its lease running) is left to finish.
 async fn enqueue_deliveries(
@@ -277,7 +278,8 @@ async fn enqueue_deliveries(
 ) -> Result<usize, Error> {
     let lock = if is_postgres(conn) { KEY_SHARE } else { "" };
     sqlx::query(
-        "UPDATE webhook_deliveries SET next_attempt_at = $1, attempts = 0 WHERE event_id = $2 \
+        "UPDATE webhook_deliveries SET next_attempt_at = $1, attempts = 0, lease_until = NULL, \
+         claim = NULL WHERE event_id = $2 \
          AND status = 'pending' AND next_attempt_at > $1 \
          AND (lease_until IS NULL OR lease_until <= $1) \
          AND webhook_id IN (SELECT id FROM webhooks WHERE app_id = $3)",
