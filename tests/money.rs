@@ -421,6 +421,13 @@ async fn account_numbers_must_match_and_focus_goes_to_the_first_invalid_field() 
             .as_deref(),
         Some("true")
     );
+
+    // The number corrected to match the confirmation, leaving the confirmation (unchanged)
+    // checks it again: its own check reads the other field (review: 45178a9 kept the error).
+    type_into(&m.root, "account-number", "123456780");
+    leave(&m.root, "account-number-confirm");
+    tick().await;
+    assert!(find(&m.root, "account-number-confirm-error").is_none());
 }
 
 /// Connects savings account 000123456789 at routing number 011000015 through the step's form,

@@ -71,6 +71,7 @@ pub fn TextField(
     // Takes `value` as the field's text (what the user typed, or pasted).
     let take = move |value: String| {
         field.value.set(value.clone());
+        field.server_error.set(false);
         if field.error.get_untracked().is_some() {
             match check {
                 Some(_) => run_check(value),
@@ -102,15 +103,15 @@ pub fn TextField(
             _ => value,
         }
     };
-    // Leaving checks what was typed. A field already showing an error keeps it: an edit has
-    // checked it again since (`take`), and an error only the server found (which the check
-    // would not find) must not vanish as the user moves on without changing anything.
+    // Leaving checks what was typed (the check may read other fields: a confirmation that now
+    // matches), but never over an error the server found, which the check would not find: it
+    // must not vanish as the user moves on without changing anything.
     let on_blur = move |_| {
         focused.try_set(false);
         let Some(value) = field.value.try_get_untracked() else {
             return;
         };
-        if !value.trim().is_empty() && field.error.try_get_untracked() == Some(None) {
+        if !value.trim().is_empty() && field.server_error.try_get_untracked() == Some(false) {
             run_check(value);
         }
     };
@@ -231,6 +232,7 @@ pub fn SelectField(
     let on_change = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         field.value.set(value.clone());
+        field.server_error.set(false);
         field
             .error
             .set(check.and_then(|check| check.try_run(value)).flatten());

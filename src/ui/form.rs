@@ -87,6 +87,9 @@ pub struct Field {
     /// The message under the field, already worded for people (`Routing number must be 9
     /// digits`); `None` when the field is fine.
     pub error: RwSignal<Option<String>>,
+    /// Whether [`Field::error`] is one the server found (a 422 naming the field), which the
+    /// field's own check would not find: leaving the field keeps it, and only an edit clears it.
+    pub server_error: RwSignal<bool>,
 }
 
 impl Field {
@@ -183,6 +186,7 @@ impl Form {
             label,
             value: self.kept(key, initial),
             error: RwSignal::new(None),
+            server_error: RwSignal::new(false),
         }
     }
 
@@ -196,8 +200,9 @@ impl Form {
     }
 
     /// Shows `placed` on `fields` (clearing the other fields' errors), focuses the first field,
-    /// in the order given, that has one, and answers what no field took.
-    pub fn show(self, fields: &[Field], placed: Placed) -> Option<String> {
+    /// in the order given, that has one, and answers what no field took. `from_server`: the
+    /// errors are a failed request's ([`Field::server_error`]).
+    pub fn show(self, fields: &[Field], placed: Placed, from_server: bool) -> Option<String> {
         let Placed {
             fields: mut errors,
             rest,
@@ -208,6 +213,7 @@ impl Form {
             if error.is_some() && first.is_none() {
                 first = Some(field.id());
             }
+            field.server_error.try_set(from_server && error.is_some());
             field.error.try_set(error);
         }
         if let (Some(id), Some(form)) = (first, self.node.try_get_untracked().flatten()) {
@@ -218,12 +224,12 @@ impl Form {
 
     /// Puts what the form's own check found wrong on `fields`; answers the rest.
     fn rejected(self, fields: &[Field], rejected: &Rejected) -> Option<String> {
-        self.show(fields, rejected.place(&labels(fields)))
+        self.show(fields, rejected.place(&labels(fields)), false)
     }
 
     /// Puts a failed request's 422 `fields` on `fields`; answers the rest.
     fn failed(self, fields: &[Field], failure: &ApiFailure) -> Option<String> {
-        self.show(fields, place_failure(failure, &labels(fields)))
+        self.show(fields, place_failure(failure, &labels(fields)), true)
     }
 
     /// Puts what the form's own check found wrong on `fields`; answers the rest, worded when
