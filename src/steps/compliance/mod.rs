@@ -171,11 +171,13 @@ fn saved_lines(saved: &Compliance) -> (String, Option<String>) {
 /// looked up: the flow showing the step completed and the tax data on file being what `new`
 /// stores ([`is_this_save`]), it is answered as if the first answer had come. Else the user
 /// would be left on a form the server refuses for good, their data saved but never shown
-/// saved. Data on file from another save (another tab of the session) is not taken for this
-/// one: the failure stands.
+/// saved. Data on file from another save (another tab of the session, or this form's own lost
+/// save before a correction) is not taken for this one: it is shown as what is on file, with
+/// `on_file` set, since the step is complete and no save can change it any more.
 fn save(
     api: SessionApi,
     new: NewCompliance,
+    on_file: RwSignal<bool>,
 ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>> {
     Box::pin(async move {
         let sent = new.clone();
@@ -189,9 +191,8 @@ fn save(
             if let Ok(flow) = api.flow_state().await {
                 if flow.completed_steps.contains(&StepName::Compliance) {
                     if let Ok(Some(data)) = api.compliance().await {
-                        if is_this_save(&data, &sent) {
-                            return Ok(Submitted { data, flow });
-                        }
+                        on_file.try_set(!is_this_save(&data, &sent));
+                        return Ok(Submitted { data, flow });
                     }
                 }
             }
@@ -229,6 +230,8 @@ pub fn ComplianceStep() -> impl IntoView {
     let form = Form::new(PREFIX);
     let fields = ComplianceFields::new(&form);
     let saved = RwSignal::new(None::<Submitted<Compliance>>);
+    // The answer shown is the data another save had put on file (`save`), not this one's.
+    let on_file = RwSignal::new(false);
     let us = Memo::new(move |_| is_us(&fields.country.value.get()));
 
     // Prefill from what was saved before (a resource); a failure only means empty fields. The
@@ -252,7 +255,7 @@ pub fn ComplianceStep() -> impl IntoView {
             form.submit(
                 fields.fields(),
                 fields.checked(),
-                move |new| save(api, new),
+                move |new| save(api, new, on_file),
                 show_answer(saved, SAVED_HEADING),
             );
         })
@@ -269,7 +272,7 @@ pub fn ComplianceStep() -> impl IntoView {
         view! {
             <ScreenCard testid="step-compliance" title=step_title(StepName::Compliance) busy=form.busy>
                 {move || match saved.get() {
-                    Some(answer) => saved_view(answer).into_any(),
+                    Some(answer) => saved_view(answer, on_file.get_untracked()).into_any(),
                     None => tax_form(props).into_any(),
                 }}
             </ScreenCard>

@@ -136,14 +136,21 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
     }
 }
 
-/// The confirmation; the server has recorded the step.
-pub fn saved_view(answer: Submitted<Compliance>) -> impl IntoView {
+/// The confirmation; the server has recorded the step. `on_file`: what is shown is the data
+/// another save had put on file before this one could (the step was complete), not this one's.
+pub fn saved_view(answer: Submitted<Compliance>, on_file: bool) -> impl IntoView {
     let (form_line, tax_id) = saved_lines(&answer.data);
     view! {
         <div class="pf-result pf-result--success" role="status" data-testid="compliance-saved">
             <h2 class="pf-subtitle" id=SAVED_HEADING tabindex="-1">
                 {t!(compliance_saved_title)}
             </h2>
+            {on_file
+                .then(|| {
+                    view! {
+                        <p class="pf-body" data-testid="compliance-on-file">{t!(compliance_on_file)}</p>
+                    }
+                })}
             <p class="pf-body">{form_line}</p>
             {tax_id.map(|line| view! { <p class="pf-body" data-testid="compliance-saved-tax-id">{line}</p> })}
         </div>
