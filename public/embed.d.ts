@@ -138,10 +138,9 @@ export interface EmbeddedFlow {
    */
   setLocale(locale: string): void;
   /**
-   * Removes the iframe and stops listening. Called from a callback (`onCompleted`), it hides
-   * the iframe and removes it a second later: a `redirect` the flow posted with the message
-   * being handled is still followed (and `onRedirect` called for it). Messages are heard only
-   * from the link's flow (`flow_id`).
+   * Removes the iframe and stops listening, but for a second more to a `redirect` the flow
+   * posted already (with `completed`), which is still followed (and `onRedirect` called for
+   * it). Messages are heard only from the link's flow (`flow_id`).
    */
   destroy(): void;
 }

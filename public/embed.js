@@ -103,7 +103,6 @@
     var timer = null;
     // destroy()'s frame window: its `redirect` may still be on its way.
     var destroyed = null;
-    var dispatching = false;
     // The latest locale asked for: sent at every `ready`, and at once when ready.
     var locale = null;
 
@@ -134,7 +133,9 @@
 
     function onMessage(event) {
       if (event.origin !== flowOrigin) return;
-      if (event.source !== (destroyed || iframe.contentWindow)) return;
+      // A removed cross-site frame's last messages may come with no source.
+      var gone = destroyed && flowId && event.source === null;
+      if (event.source !== (destroyed || iframe.contentWindow) && !gone) return;
       var msg = event.data;
       if (!msg || typeof msg !== "object" || msg.source !== SOURCE) return;
       if (flowId && String(msg.flow_id).toLowerCase() !== flowId.toLowerCase()) return;
@@ -152,10 +153,8 @@
       if (msg.type === "resize" && typeof msg.height === "number" && msg.height >= 0) {
         iframe.style.height = Math.ceil(msg.height) + "px";
       }
-      dispatching = true;
       call(options.onMessage, msg);
       var result = call(options[CALLBACKS[msg.type]], msg);
-      dispatching = false;
       if (msg.type === "redirect" && result !== false && isHttpUrl(msg.url)) {
         global.location.assign(msg.url);
       }
@@ -172,20 +171,17 @@
         locale = next;
         if (ready) post({ type: "set_locale", locale: locale });
       },
-      // No callback after this (not even a load check under way) but, called from a callback
-      // (onCompleted), for a `redirect` posted with its message: the frame, hidden, goes later.
+      // The frame goes at once; no callback runs after this (not even a load check under way)
+      // but, for a second, for a `redirect` the flow posted already (with `completed`).
       destroy: function () {
         if (destroyed) return;
         failed = true;
         global.clearTimeout(timer);
         destroyed = iframe.contentWindow || {};
-        function remove() {
+        if (iframe.parentNode) iframe.parentNode.removeChild(iframe);
+        global.setTimeout(function () {
           global.removeEventListener("message", onMessage);
-          if (iframe.parentNode) iframe.parentNode.removeChild(iframe);
-        }
-        if (!dispatching) return remove();
-        iframe.style.display = "none";
-        global.setTimeout(remove, 1000);
+        }, 1000);
       }
     };
   }

@@ -500,6 +500,22 @@ async fn destroying_the_embed_in_on_completed_still_follows_its_redirect() -> Re
              }});
              other.destroy();
              calls.push(other.iframe.parentNode === null ? 'removed' : 'kept');
+             // Destroyed after `completed`, outside its callback (a React effect's cleanup): its
+             // frame goes at once, and its redirect is still followed, even arriving with no
+             // source (a removed cross-site frame's); another flow's is not.
+             var later = embedOurs({{
+               onRedirect: function (m) {{ calls.push('later ' + m.flow_id.slice(0, 4)); return false; }}
+             }});
+             send('ready', OURS);
+             send('completed', OURS);
+             later.destroy();
+             calls.push(later.iframe.parentNode === null ? 'removed' : 'kept');
+             [THEIRS, OURS].forEach(function (id) {{
+               window.dispatchEvent(new MessageEvent('message', {{
+                 data: {{source: 'payout-flows', version: 1, type: 'redirect', flow_id: id,
+                        url: 'https://example.com/after'}},
+                 origin: location.origin, source: null}}));
+             }});
              return calls;"
         ))
         .await?;
@@ -511,7 +527,13 @@ async fn destroying_the_embed_in_on_completed_still_follows_its_redirect() -> Re
             "onCompleted",
             "redirect",
             "onRedirect https://example.com/after",
-            "removed"
+            "removed",
+            "removed",
+            // The first embed, destroyed under a second ago, is of the same flow: it hears the
+            // source-less redirect too.
+            "redirect",
+            "onRedirect https://example.com/after",
+            "later 0b6c"
         ])
     );
     browser.close().await
