@@ -108,15 +108,18 @@ async fn check_not_eligible_claims(
     let claims = not_eligible_claims(conn, user_id).await?;
     let born = NaiveDate::parse_from_str(new.date_of_birth.trim(), "%Y-%m-%d").ok();
     let mut errors = Vec::new();
-    for (reason, completed_at) in claims {
-        match reason {
-            // A territory was a country of residence once (US_TERRITORIES): "not in the US"
-            // may have meant it, so it holds against a W-9 of the states only.
-            Some(Ineligible::NotUs) if new.country == "US" && !in_us_territory(&new.address) => {
+    for claim in claims {
+        match claim.reason {
+            // A territory was a country of residence once (US_TERRITORIES): a check from then
+            // may have meant one by "not in the US", and holds against a W-9 of the states only.
+            Some(Ineligible::NotUs)
+                if new.country == "US"
+                    && !(claim.may_mean_territory && in_us_territory(&new.address)) =>
+            {
                 errors.push(FieldError::broke("country", MATCH))
             }
             Some(Ineligible::Under18) => {
-                let checked_on = completed_at.date_naive();
+                let checked_on = claim.completed_at.date_naive();
                 if born.is_some_and(|born| age_on(born, checked_on) >= MIN_AGE_YEARS) {
                     errors.push(FieldError::broke("date_of_birth", MATCH));
                 }

@@ -77,22 +77,33 @@ pub(crate) async fn has_run_check(conn: &mut AnyConnection, user_id: Uuid) -> Re
 pub(crate) async fn not_eligible_claims(
     conn: &mut AnyConnection,
     user_id: Uuid,
-) -> Result<Vec<(Option<Ineligible>, DateTime<Utc>)>, Error> {
-    let rows: Vec<(Option<String>, i64)> = sqlx::query_as(
-        "SELECT reason, completed_at FROM background_checks \
+) -> Result<Vec<NotEligibleClaim>, Error> {
+    let rows: Vec<(Option<String>, i64, i64)> = sqlx::query_as(
+        "SELECT reason, completed_at, may_mean_territory FROM background_checks \
          WHERE user_id = $1 AND status = 'not_eligible'",
     )
     .bind(user_id.to_string())
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|(reason, at)| {
-            Ok((
-                reason.map(|r| enum_from_text("reason", &r)).transpose()?,
-                from_millis(at)?,
-            ))
+        .map(|(reason, at, territory)| {
+            Ok(NotEligibleClaim {
+                reason: reason.map(|r| enum_from_text("reason", &r)).transpose()?,
+                completed_at: from_millis(at)?,
+                may_mean_territory: territory != 0,
+            })
         })
         .collect()
+}
+
+/// A background check that did not run, as a later submission is held to it.
+pub(crate) struct NotEligibleClaim {
+    /// Why it did not run.
+    pub reason: Option<Ineligible>,
+    /// When.
+    pub completed_at: DateTime<Utc>,
+    /// Made before migration 0025, when "not in the US" may have meant a US territory.
+    pub may_mean_territory: bool,
 }
 
 /// User `user_id`'s latest background check, if one ran.

@@ -408,9 +408,11 @@ async fn compliance_cannot_contradict_a_not_eligible_check() {
 /// Review: a check told a US territory when it was still a country of residence found the person
 /// "not in the US" (the row keeps no country), and their W-9 with the territory as the state was
 /// then refused as contradicting it, while the territory was refused as a country: no form could
-/// be filed. A W-9 in a territory is taken after such a check; one in a state still is not.
+/// be filed. After such a check (marked by migration 0025) a W-9 in a territory is taken; one in
+/// a state still is not, and after a check made since, none is (review of 63097ba: telling the
+/// check another country, then filing a W-9 in Puerto Rico, skipped the check).
 #[tokio::test]
-async fn a_not_in_the_us_check_does_not_refuse_a_w9_in_a_territory() {
+async fn a_not_in_the_us_check_from_before_the_territory_rule_does_not_refuse_a_w9_there() {
     let app = TestApp::new().await;
     let (_, _, token) = app
         .signed_in_flow(json!(["background-check", "compliance"]), bob())
@@ -422,6 +424,16 @@ async fn a_not_in_the_us_check_does_not_refuse_a_w9_in_a_territory() {
     let mut in_puerto_rico = w9(SANDBOX_FAILING_SSN);
     in_puerto_rico["address"] = json!({"line1": "1 Calle Sol", "city": "San Juan",
                                        "region": "PR", "postal_code": "00901"});
+    let res = put_compliance(&app, &token, in_puerto_rico.clone()).await;
+    res.assert_invalid_field("country");
+
+    // The same check made before the rule (as migration 0025 marks those).
+    sqlx::query("UPDATE background_checks SET may_mean_territory = 1")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let res = put_compliance(&app, &token, w9(SANDBOX_FAILING_SSN)).await;
+    res.assert_invalid_field("country");
     let res = put_compliance(&app, &token, in_puerto_rico).await;
     assert_eq!(res.status, 200, "{}", res.text());
 }
