@@ -111,7 +111,10 @@ pub fn TextField(
         let Some(value) = field.value.try_get_untracked() else {
             return;
         };
-        if !value.trim().is_empty() && field.server_error.try_get_untracked() == Some(false) {
+        // (A server error cleared some other way, with the country changed, leaves the flag.)
+        let server_error_shown = field.server_error.try_get_untracked() == Some(true)
+            && field.error.try_get_untracked().flatten().is_some();
+        if !value.trim().is_empty() && !server_error_shown {
             run_check(value);
         }
     };

@@ -201,10 +201,32 @@ fn save(
     })
 }
 
-/// Whether `saved` (the tax data on file) is what `sent` stores: the same form, country, names
-/// and birth date, and a tax id ending in the tail the server kept of it.
+/// Whether `saved` (the tax data on file) is what `sent` stores: the same form, country, names,
+/// birth date (as a date: the server writes `1990-4-5` as `1990-04-05`) and address (each part
+/// as the server normalizes it), and a tax id ending in the tail the server kept of it.
 fn is_this_save(saved: &Compliance, sent: &NewCompliance) -> bool {
     let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    let date = |d: &str| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
+    let same_date = match (date(&saved.date_of_birth), date(&sent.date_of_birth)) {
+        (Some(a), Some(b)) => a == b,
+        _ => same(&saved.date_of_birth, &sent.date_of_birth),
+    };
+    let parts = |a: &payout_model::identity::Address| {
+        let a = a.normalized();
+        [
+            a.line1,
+            a.line2.unwrap_or_default(),
+            a.city,
+            a.region.unwrap_or_default(),
+            a.postal_code.unwrap_or_default(),
+        ]
+        .map(|p| {
+            p.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        })
+    };
     let kept_tail_of = |kept: &Option<String>, typed: &Option<String>| match (kept, typed) {
         (Some(kept), Some(typed)) => {
             let typed: String = typed.chars().filter(char::is_ascii_alphanumeric).collect();
@@ -218,7 +240,8 @@ fn is_this_save(saved: &Compliance, sent: &NewCompliance) -> bool {
         && same(&saved.country, &sent.country)
         && same(&saved.first_name, &sent.first_name)
         && same(&saved.last_name, &sent.last_name)
-        && same(&saved.date_of_birth, &sent.date_of_birth)
+        && same_date
+        && parts(&saved.address) == parts(&sent.address)
         && kept_tail_of(&saved.tin_last4, &sent.tin)
         && kept_tail_of(&saved.foreign_tax_id_last4, &sent.foreign_tax_id)
 }
