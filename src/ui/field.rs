@@ -64,6 +64,8 @@ pub fn TextField(
     let run_check = move |value: String| {
         // `try_`: an input removed while focused gets a blur after its form has gone away.
         if let Some(error) = check.and_then(|check| check.try_run(value)) {
+            // What the check says replaces any server error: the flag goes with it.
+            field.server_error.try_set(false);
             field.error.try_set(error);
         }
     };

@@ -408,7 +408,7 @@ pub fn parse_date_of_birth(value: &str, today: NaiveDate) -> Result<NaiveDate, R
 /// `YYYY-MM-DD` (month and day may have one digit) as a real calendar date. Written out rather
 /// than `NaiveDate::parse_from_str`, whose format-string parser is several KB of the app's wasm
 /// (issue 9, "keep wasm size in check").
-fn parse_iso_date(v: &str) -> Option<NaiveDate> {
+pub fn parse_iso_date(v: &str) -> Option<NaiveDate> {
     let mut parts = v.split('-');
     let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
     let digits = |s: &str, min: usize, max: usize| {

@@ -206,7 +206,7 @@ fn save(
 /// as the server normalizes it), and a tax id ending in the tail the server kept of it.
 fn is_this_save(saved: &Compliance, sent: &NewCompliance) -> bool {
     let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
-    let date = |d: &str| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
+    let date = |d: &str| payout_model::identity::parse_iso_date(d.trim());
     let same_date = match (date(&saved.date_of_birth), date(&sent.date_of_birth)) {
         (Some(a), Some(b)) => a == b,
         _ => same(&saved.date_of_birth, &sent.date_of_birth),
