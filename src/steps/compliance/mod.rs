@@ -224,7 +224,7 @@ fn is_this_save(saved: &Compliance, sent: &NewCompliance) -> bool {
             p.split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ")
-                .to_lowercase()
+                .to_ascii_lowercase()
         })
     };
     let kept_tail_of = |kept: &Option<String>, typed: &Option<String>| match (kept, typed) {
