@@ -498,6 +498,14 @@ impl Client {
         self.call::<ep::SubmitIdVerification>(Some(token), &(), &Empty)
     }
 
+    /// The user's latest background check, or `None` when none ran.
+    pub fn background_check(
+        &self,
+        token: String,
+    ) -> LocalFuture<Result<Option<BackgroundCheck>, ApiFailure>> {
+        self.call::<ep::GetBackgroundCheck>(Some(token), &(), &Empty)
+    }
+
     /// Runs the background check (or answers why it is not needed).
     pub fn submit_background_check(
         &self,

@@ -17,7 +17,7 @@ use payout_model::money::{
     BankAccount, FlowWallet, NewBankAccount, NewFlowPayout, NewPayoutMethod, PayoutMethod,
     PayoutMethodList, Transfer,
 };
-use payout_model::{FlowState, StepName};
+use payout_model::{ErrorCode, FlowState, StepName};
 use std::rc::Rc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -109,6 +109,40 @@ impl SessionApi {
                 Ok(_) => {}
             }
             result
+        })
+    }
+
+    /// `sent`, a submit that completes `step`; after a failure that may have taken effect (no
+    /// answer, a 5xx), or a refusal because the step is complete already (`step_not_allowed`:
+    /// a submit sent again after such a loss), the outcome the server kept: the flow then
+    /// showing `step` completed, what `read` reads, answered as the lost answer would have
+    /// been. Else the failure: without this, a user whose answer was lost would be left on a
+    /// screen every submit of which the server refuses for good, the work done but never
+    /// shown.
+    pub fn submitted_or_kept<T: 'static>(
+        &self,
+        sent: LocalFuture<Result<Submitted<T>, ApiFailure>>,
+        step: StepName,
+        read: impl FnOnce(&SessionApi) -> LocalFuture<Result<Option<T>, ApiFailure>> + 'static,
+    ) -> LocalFuture<Result<Submitted<T>, ApiFailure>> {
+        let api = self.clone();
+        Box::pin(async move {
+            let failure = match sent.await {
+                Err(failure) => failure,
+                answer => return answer,
+            };
+            let completed_meanwhile = matches!(&failure,
+                ApiFailure::Api(e) if e.code == ErrorCode::StepNotAllowed);
+            if failure.may_have_happened() || completed_meanwhile {
+                if let Ok(flow) = api.flow_state().await {
+                    if flow.completed_steps.contains(&step) {
+                        if let Ok(Some(data)) = read(&api).await {
+                            return Ok(Submitted { data, flow });
+                        }
+                    }
+                }
+            }
+            Err(failure)
         })
     }
 
@@ -223,6 +257,11 @@ impl SessionApi {
         &self,
     ) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>> {
         self.guard(self.api.submit_id_verification((self.token)()))
+    }
+
+    /// See [`Client::background_check`].
+    pub fn background_check(&self) -> LocalFuture<Result<Option<BackgroundCheck>, ApiFailure>> {
+        self.guard(self.api.background_check((self.token)()))
     }
 
     /// See [`Client::submit_background_check`].

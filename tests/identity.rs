@@ -84,8 +84,8 @@ fn us_address() -> Address {
 /// client reaches it over the wire ([`serve`]). Derefs to the server's state.
 struct Fake {
     core: Rc<Core>,
-    /// When set, the id-verification submit answers only once this clock fires.
-    submit_gate: RefCell<Option<Clock>>,
+    /// When set, requests to this URL answer only once this clock fires.
+    gate: RefCell<Option<(&'static str, Clock)>>,
 }
 
 impl std::ops::Deref for Fake {
@@ -98,8 +98,8 @@ impl std::ops::Deref for Fake {
 
 impl Transport for Fake {
     fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>> {
-        let gate = match self.submit_gate.borrow().as_ref() {
-            Some(clock) if request.url == "/api/flow/id-verification/submit" => Some(clock.sleep()),
+        let gate = match self.gate.borrow().as_ref() {
+            Some((url, clock)) if request.url == *url => Some(clock.sleep()),
             _ => None,
         };
         let answer = serve(self.core.clone(), request);
@@ -119,7 +119,7 @@ impl Fake {
         flow.user_id = Some(Uuid::from_u128(7));
         Rc::new(Fake {
             core: Rc::new(Core::new(flow, now)),
-            submit_gate: RefCell::default(),
+            gate: RefCell::default(),
         })
     }
 
@@ -239,6 +239,11 @@ fn has(root: &Element, testid: &str) -> bool {
 
 async fn wait_for(root: &Element, testid: &str) {
     until(testid, || has(root, testid)).await;
+}
+
+/// The `data-status` of the element with `testid` (a result's outcome).
+fn data_status(root: &Element, testid: &str) -> Option<String> {
+    get(root, testid).get_attribute("data-status")
 }
 
 /// The element id of what has focus.
@@ -1430,7 +1435,7 @@ async fn an_already_verified_user_is_not_stuck_on_id_verification() {
         // What a new submit would decide; the existing decision wins.
         fake.decision.set(VerificationStatus::Failed);
         let gate = Clock::default();
-        *fake.submit_gate.borrow_mut() = Some(gate.clone());
+        *fake.gate.borrow_mut() = Some(("/api/flow/id-verification/submit", gate.clone()));
         let m = id_verification(&fake);
 
         // No slots to fill: the decision is asked for at once, with a loading line meanwhile.
@@ -1447,12 +1452,7 @@ async fn an_already_verified_user_is_not_stuck_on_id_verification() {
         gate.fire();
         wait_for(&m.root, "idv-result").await;
         assert!(!has(&m.root, "idv-loading"));
-        assert_eq!(
-            get(&m.root, "idv-result")
-                .get_attribute("data-status")
-                .as_deref(),
-            Some(status)
-        );
+        assert_eq!(data_status(&m.root, "idv-result").as_deref(), Some(status));
         assert!(text(&m.root, "idv-result").contains(heading), "{status}");
         assert_eq!(fake.count("upload_document"), 0);
         assert_eq!(fake.count("submit_id_verification"), 1);
@@ -1462,6 +1462,55 @@ async fn an_already_verified_user_is_not_stuck_on_id_verification() {
         assert_eq!(m.seen.completed_steps(), vec![StepName::IdVerification]);
         assert_eq!(fake.count("complete_step"), 0, "the submit recorded it");
     }
+}
+
+/// Review: a submit whose answer was lost (the server decided and completed the step) left the
+/// user on the slots, and every submit sent again was refused in the server's English (403:
+/// the step is complete). The decision is read and shown, once.
+#[wasm_bindgen_test]
+async fn an_id_submit_whose_answer_was_lost_shows_the_decision() {
+    let fake = Fake::new(&["id-verification", "payout"]);
+    let m = id_verification(&fake);
+    upload_all(&m).await;
+    until("submit enabled", || !disabled(&m.root, "idv-submit")).await;
+    let offline = ApiFailure::Network("Failed to fetch".into());
+    fake.script(
+        "submit_id_verification",
+        Script::LoseAnswer(reply_of(offline)),
+    );
+    click(&m.root, "idv-submit");
+    wait_for(&m.root, "idv-result").await;
+    assert_eq!(
+        data_status(&m.root, "idv-result").as_deref(),
+        Some("verified")
+    );
+    assert_eq!(fake.count("submit_id_verification"), 1);
+    click(&m.root, "idv-continue");
+    until("advanced", || m.seen.advanced.borrow().len() == 1).await;
+    assert_eq!(m.seen.completed_steps(), vec![StepName::IdVerification]);
+}
+
+/// Review: when the step's first read failed, a user verified already got the three slots, each
+/// upload refused ("Your ID is already verified.") and Submit never enabled. The refusal reads
+/// where the verification stands again, and the decision is shown.
+#[wasm_bindgen_test]
+async fn a_decided_user_whose_first_read_failed_gets_the_decision_at_an_upload() {
+    let fake = Fake::new(&["id-verification", "payout"]);
+    fake.current.set(VerificationStatus::Verified);
+    let offline = ApiFailure::Network("Failed to fetch".into());
+    fake.script("get_id_verification", Script::Refuse(reply_of(offline)));
+    let m = id_verification(&fake);
+    until("the first read", || fake.count("get_id_verification") == 1).await;
+    settle().await;
+    assert!(has(&m.root, "idv-front-file"));
+    pick(&m.root, "idv-front-file", &file("image/jpeg", 2048));
+    until_real("the decision", 3, || has(&m.root, "idv-result")).await;
+    assert_eq!(
+        data_status(&m.root, "idv-result").as_deref(),
+        Some("verified")
+    );
+    assert_eq!(fake.count("get_id_verification"), 2);
+    assert_eq!(fake.count("submit_id_verification"), 1);
 }
 
 #[wasm_bindgen_test]
@@ -1805,9 +1854,7 @@ async fn outside_the_us_no_background_check_is_needed() {
     click(&m.root, "bgc-submit");
     wait_for(&m.root, "bgc-result").await;
     assert_eq!(
-        get(&m.root, "bgc-result")
-            .get_attribute("data-status")
-            .as_deref(),
+        data_status(&m.root, "bgc-result").as_deref(),
         Some("not_eligible")
     );
     assert!(text(&m.root, "bgc-result").contains("for US residents only"));
@@ -1848,12 +1895,7 @@ async fn each_background_check_outcome_is_shown() {
         fill_check(&m.root, ssn, dob);
         submit_form_of(&m.root, "bgc-ssn");
         wait_for(&m.root, "bgc-result").await;
-        assert_eq!(
-            get(&m.root, "bgc-result")
-                .get_attribute("data-status")
-                .as_deref(),
-            Some(status)
-        );
+        assert_eq!(data_status(&m.root, "bgc-result").as_deref(), Some(status));
         assert!(text(&m.root, "bgc-result").contains(words), "{status}");
         assert!(has(&m.root, "bgc-continue"));
     }
@@ -1952,12 +1994,7 @@ async fn background_check_runs_on_the_tax_details_on_file() {
     assert_eq!(text(&m.root, "bgc-submit"), "Run background check");
     click(&m.root, "bgc-submit");
     wait_for(&m.root, "bgc-result").await;
-    assert_eq!(
-        get(&m.root, "bgc-result")
-            .get_attribute("data-status")
-            .as_deref(),
-        Some("clear")
-    );
+    assert_eq!(data_status(&m.root, "bgc-result").as_deref(), Some("clear"));
     // The request is `{}`: the server reads the record on file.
     let sent = fake.checks.borrow()[0].clone();
     assert!(sent.uses_file());
@@ -1987,11 +2024,41 @@ async fn background_check_on_file_shows_a_failed_outcome_and_refusals() {
     click(&m.root, "bgc-submit");
     wait_for(&m.root, "bgc-result").await;
     assert_eq!(
-        get(&m.root, "bgc-result")
-            .get_attribute("data-status")
-            .as_deref(),
+        data_status(&m.root, "bgc-result").as_deref(),
         Some("failed")
     );
+}
+
+/// Review: a run whose answer was lost (the server ran the check and completed the step) left
+/// the user on the form, and every run sent again was refused in the server's English (403:
+/// the step is complete). The check is read and its outcome shown: at once, or at the next
+/// press when that read failed too.
+#[wasm_bindgen_test]
+async fn a_check_whose_answer_was_lost_shows_its_outcome() {
+    let fake = Fake::new(&["background-check", "payout"]);
+    *fake.compliance.borrow_mut() = Some(compliance_on_file("1111"));
+    let offline = || ApiFailure::Network("Failed to fetch".into());
+    fake.script(
+        "run_background_check",
+        Script::LoseAnswer(reply_of(offline())),
+    );
+    fake.script("get_background_check", Script::Refuse(reply_of(offline())));
+    let m = background_check(&fake).await;
+    click(&m.root, "bgc-submit");
+    wait_for(&m.root, "bgc-error").await;
+    assert!(!has(&m.root, "bgc-result"));
+    assert_eq!(fake.count("get_background_check"), 1);
+
+    click(&m.root, "bgc-submit");
+    wait_for(&m.root, "bgc-result").await;
+    assert_eq!(
+        data_status(&m.root, "bgc-result").as_deref(),
+        Some("failed")
+    );
+    assert!(!has(&m.root, "bgc-error"));
+    // The second press was refused (the step complete), and read the check.
+    assert_eq!(fake.count("run_background_check"), 2);
+    assert_eq!(fake.count("get_background_check"), 2);
 }
 
 #[wasm_bindgen_test]

@@ -239,6 +239,8 @@ pub struct FakeServer {
     pub decision: Cell<VerificationStatus>,
     /// Every background check body received.
     pub checks: RefCell<Vec<NewBackgroundCheck>>,
+    /// The latest background check run.
+    pub check: RefCell<Option<BackgroundCheck>>,
 }
 
 impl FakeServer {
@@ -280,6 +282,7 @@ impl FakeServer {
             current: Cell::new(VerificationStatus::NotStarted),
             decision: Cell::new(VerificationStatus::Verified),
             checks: RefCell::default(),
+            check: RefCell::default(),
         }
     }
 
@@ -461,6 +464,10 @@ impl FakeServer {
             }
             "upload_document" => self.upload_document(&param(), &request.body),
             "submit_id_verification" => self.submit_id_verification(),
+            "get_background_check" => {
+                self.permit(FlowAction::ReadBackgroundCheck)?;
+                Ok(Response::json(&*self.check.borrow()))
+            }
             "run_background_check" => self.run_background_check(json_body(request)?),
             "get_flow_wallet" => {
                 self.permit(FlowAction::ReadWallet)?;
@@ -773,6 +780,8 @@ impl FakeServer {
                 self.decision.get()
             }
         };
+        // The decision is on file, as the sandbox keeps it.
+        self.current.set(status);
         let flow = if status == VerificationStatus::Failed {
             self.flow.borrow().clone()
         } else {
@@ -834,15 +843,14 @@ impl FakeServer {
                 ..wallet
             });
         }
-        Ok(Response::json(&Submitted {
-            data: BackgroundCheck {
-                status,
-                reason,
-                ssn_last4: new.ssn.as_deref().map(payout_model::last4),
-                completed_at: self.now(),
-            },
-            flow,
-        }))
+        let check = BackgroundCheck {
+            status,
+            reason,
+            ssn_last4: new.ssn.as_deref().map(payout_model::last4),
+            completed_at: self.now(),
+        };
+        *self.check.borrow_mut() = Some(check.clone());
+        Ok(Response::json(&Submitted { data: check, flow }))
     }
 
     // -----------------------------------------------------------------------------------------

@@ -53,13 +53,15 @@ pub enum FlowAction {
     ReadIdVerification,
     /// `PUT /api/flow/id-verification/documents/{side}` and `POST …/submit`.
     SubmitIdVerification,
+    /// `GET /api/flow/background-check`.
+    ReadBackgroundCheck,
     /// `POST /api/flow/background-check`.
     SubmitBackgroundCheck,
 }
 
 impl FlowAction {
     /// Every action, for tables and tests.
-    pub const ALL: [FlowAction; 15] = [
+    pub const ALL: [FlowAction; 16] = [
         FlowAction::ReadPayoutMethods,
         FlowAction::AddPayoutMethod,
         FlowAction::RemovePayoutMethod,
@@ -74,6 +76,7 @@ impl FlowAction {
         FlowAction::SubmitCompliance,
         FlowAction::ReadIdVerification,
         FlowAction::SubmitIdVerification,
+        FlowAction::ReadBackgroundCheck,
         FlowAction::SubmitBackgroundCheck,
     ];
 
@@ -92,7 +95,7 @@ impl FlowAction {
             ReadCompliance => &[Compliance, BackgroundCheck],
             SubmitCompliance => &[Compliance],
             ReadIdVerification | SubmitIdVerification => &[IdVerification],
-            SubmitBackgroundCheck => &[BackgroundCheck],
+            ReadBackgroundCheck | SubmitBackgroundCheck => &[BackgroundCheck],
         }
     }
 
@@ -106,6 +109,7 @@ impl FlowAction {
                 | FlowAction::ReadTransfer
                 | FlowAction::ReadCompliance
                 | FlowAction::ReadIdVerification
+                | FlowAction::ReadBackgroundCheck
         )
     }
 
@@ -126,6 +130,7 @@ impl FlowAction {
             FlowAction::SubmitCompliance => "submitting tax details",
             FlowAction::ReadIdVerification => "reading the ID verification",
             FlowAction::SubmitIdVerification => "submitting ID documents",
+            FlowAction::ReadBackgroundCheck => "reading the background check",
             FlowAction::SubmitBackgroundCheck => "running the background check",
         }
     }

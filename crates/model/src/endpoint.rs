@@ -420,6 +420,10 @@ endpoints! {
     /// Asks for a decision on the three uploaded pictures.
     SubmitIdVerification("submit_id_verification"): Post "/api/flow/id-verification/submit" by FlowSession,
         params (), Empty => (Submitted<IdVerification>), action SubmitIdVerification;
+    /// The user's latest background check, or null when none ran: what a run whose answer was
+    /// lost gave.
+    GetBackgroundCheck("get_background_check"): Get "/api/flow/background-check" by FlowSession,
+        params (), Empty => (Option<BackgroundCheck>), action ReadBackgroundCheck;
     /// Runs the background check (or answers why it is not needed).
     RunBackgroundCheck("run_background_check"): Post "/api/flow/background-check" by FlowSession,
         params (), NewBackgroundCheck => (Submitted<BackgroundCheck>), action SubmitBackgroundCheck;

@@ -1754,6 +1754,44 @@ mod background_check {
         assert_eq!(flagged_events(&app).await, Vec::<Value>::new());
     }
 
+    /// Review: a run whose answer was lost completed the step, and every run sent again was
+    /// refused (403: the step is complete), the outcome never shown. The check is read: null
+    /// before a run, the check a run made after it, in a later flow too, and still once the
+    /// flow is complete.
+    #[tokio::test]
+    async fn the_check_a_run_made_can_be_read_after_its_answer_was_lost() {
+        let app = TestApp::new().await;
+        let (_, user, token) = app.signed_in_flow(json!(["background-check"]), bob()).await;
+        let read = |token: String| {
+            let app = &app;
+            async move {
+                let res = app
+                    .get("/api/flow/background-check", Auth::Bearer(&token))
+                    .await;
+                assert_eq!(res.status, 200, "{}", res.text());
+                assert_no_whole_tin(&res);
+                res.json()
+            }
+        };
+        assert_eq!(read(token.clone()).await, Value::Null);
+        let ran = run_check(&app, &token, us_check("123-45-6789"))
+            .await
+            .json();
+        let again = run_check(&app, &token, us_check("123-45-6789")).await;
+        assert_eq!(again.status, 403, "{}", again.text());
+        assert_eq!(again.json()["code"], "step_not_allowed");
+        assert_eq!(ran["flow"]["completed_steps"], json!(["background-check"]));
+        // The flow (its one step done) is complete: reading stays allowed.
+        assert_eq!(read(token).await, ran["data"]);
+
+        let later = app
+            .create_flow(json!({"steps": ["background-check", redirect()], "user_id": user["id"]}))
+            .await;
+        let session = app.create_session(&later["id"], None).await;
+        let token = session["token"].as_str().unwrap().to_owned();
+        assert_eq!(read(token).await, ran["data"]);
+    }
+
     #[tokio::test]
     async fn the_failing_ssn_flags_the_user_and_notifies_the_app() {
         let app = TestApp::new().await;

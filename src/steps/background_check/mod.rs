@@ -19,7 +19,8 @@
 
 mod view;
 
-use crate::context::use_services;
+use crate::api::{ApiFailure, LocalFuture};
+use crate::context::{use_services, SessionApi};
 use crate::forms::Rejected;
 use crate::i18n::{localized, step_title};
 use crate::identity::{country_options, is_us, optional, today};
@@ -168,6 +169,19 @@ fn outcome(check: &BackgroundCheck) -> (&'static str, &'static str, &'static str
     }
 }
 
+/// Runs the check on `new`. A run whose answer was lost completed the step, and every run sent
+/// again is refused: the check it made is read instead ([`SessionApi::submitted_or_kept`]).
+fn run(
+    api: &SessionApi,
+    new: NewBackgroundCheck,
+) -> LocalFuture<Result<Submitted<BackgroundCheck>, ApiFailure>> {
+    api.submitted_or_kept(
+        api.submit_background_check(new),
+        StepName::BackgroundCheck,
+        SessionApi::background_check,
+    )
+}
+
 /// Runs the background check, or explains why none is needed.
 #[component]
 pub fn BackgroundCheckStep() -> impl IntoView {
@@ -192,7 +206,7 @@ pub fn BackgroundCheckStep() -> impl IntoView {
             form.submit(
                 Vec::new(),
                 Ok(NewBackgroundCheck::on_file()),
-                move |new| api.submit_background_check(new),
+                move |new| run(&api, new),
                 show_answer(result, RESULT_HEADING),
             );
         })
@@ -205,7 +219,7 @@ pub fn BackgroundCheckStep() -> impl IntoView {
             form.submit(
                 fields.fields(),
                 fields.checked(),
-                move |new| api.submit_background_check(new),
+                move |new| run(&api, new),
                 show_answer(result, RESULT_HEADING),
             );
         })

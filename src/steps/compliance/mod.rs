@@ -32,7 +32,7 @@ use crate::t;
 use crate::ui::{Field, Form, ScreenCard};
 use leptos::prelude::*;
 use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
-use payout_model::{ErrorCode, StepName, Validate};
+use payout_model::{StepName, Validate};
 use view::{saved_view, tax_form, FormProps};
 
 /// Element id prefix of the form's fields.
@@ -168,7 +168,7 @@ fn saved_lines(saved: &Compliance) -> (String, Option<String>) {
 
 /// Saves `new`. A save that may have been made although its answer was lost (no answer, a
 /// 5xx), or refused because the step is already complete (a retry after such a loss), is
-/// looked up: the flow showing the step completed and the tax data on file being what `new`
+/// looked up ([`SessionApi::submitted_or_kept`]): the flow showing the step completed and the tax data on file being what `new`
 /// stores ([`is_this_save`]), it is answered as if the first answer had come. Else the user
 /// would be left on a form the server refuses for good, their data saved but never shown
 /// saved. Data on file from another save (another tab of the session, or this form's own lost
@@ -179,26 +179,21 @@ fn save(
     new: NewCompliance,
     on_file: RwSignal<bool>,
 ) -> LocalFuture<Result<Submitted<Compliance>, ApiFailure>> {
-    Box::pin(async move {
-        let sent = new.clone();
-        let failure = match api.submit_compliance(new).await {
-            Ok(answer) => return Ok(answer),
-            Err(failure) => failure,
-        };
-        let completed_meanwhile = matches!(&failure,
-            ApiFailure::Api(e) if e.code == ErrorCode::StepNotAllowed);
-        if failure.may_have_happened() || completed_meanwhile {
-            if let Ok(flow) = api.flow_state().await {
-                if flow.completed_steps.contains(&StepName::Compliance) {
-                    if let Ok(Some(data)) = api.compliance().await {
-                        on_file.try_set(!is_this_save(&data, &sent));
-                        return Ok(Submitted { data, flow });
-                    }
+    let sent = new.clone();
+    api.submitted_or_kept(
+        api.submit_compliance(new),
+        StepName::Compliance,
+        move |api| {
+            let read = api.compliance();
+            Box::pin(async move {
+                let data = read.await?;
+                if let Some(data) = &data {
+                    on_file.try_set(!is_this_save(data, &sent));
                 }
-            }
-        }
-        Err(failure)
-    })
+                Ok(data)
+            })
+        },
+    )
 }
 
 /// Whether `saved` (the tax data on file) is what `sent` stores: the same form, country, names,

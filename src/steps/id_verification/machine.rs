@@ -9,7 +9,7 @@ use crate::api::ApiFailure;
 use payout_model::identity::{
     check_document, DocumentSide, IdVerification, Submitted, VerificationStatus,
 };
-use payout_model::Rule;
+use payout_model::{Reason, Rule};
 
 /// Where one picture stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,10 +219,20 @@ pub enum Effect<P> {
     FocusCapture,
     /// Ask for the decision.
     Decide,
+    /// Read where the verification stands again (answered as [`Event::Current`]).
+    ReadCurrent,
     /// Move focus to the decision's heading.
     FocusResult,
     /// Move focus to the first slot's file input.
     FocusFirstFile,
+}
+
+/// Whether `failure` says the user's ID is verified or in review already.
+fn decided_already(failure: &ApiFailure) -> bool {
+    matches!(
+        failure.api_error().and_then(|e| e.reason),
+        Some(Reason::IdAlreadyVerified | Reason::IdInReview)
+    )
 }
 
 /// The next state and its effects, or `None` when `event` does not apply to `state`.
@@ -270,6 +280,14 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
                     slot.status = SlotStatus::Failed;
                     slot.error = Some(SlotError::Upload(failure));
                     vec![]
+                }
+                // Refused because the user is verified or in review already (the step's first
+                // read, which would have said so, failed): no picture is needed, and the
+                // decision on file is read, as at the start.
+                Err(failure) if decided_already(&failure) => {
+                    slot.status = SlotStatus::Empty;
+                    slot.error = Some(SlotError::Upload(failure));
+                    vec![DropPreview(side), ReadCurrent]
                 }
                 // The server refused the picture itself (its type, its size, its content):
                 // sending it again would be refused again, so the slot asks for another one.

@@ -367,7 +367,18 @@ impl Step {
             Effect::FocusCameraButton(side) => focus_node(self.slot(side).camera_button),
             Effect::FocusCapture => focus_id_soon("pf-idv-capture".to_owned()),
             Effect::Decide => {
-                let (call, this) = (self.services.api.submit_id_verification(), self.clone());
+                // A submit whose answer was lost completed the step (a decision was made), and
+                // every submit sent again is refused: the decision is read instead.
+                let api = &self.services.api;
+                let call = api.submitted_or_kept(
+                    api.submit_id_verification(),
+                    StepName::IdVerification,
+                    |api| {
+                        let read = api.id_verification();
+                        Box::pin(async move { read.await.map(Some) })
+                    },
+                );
+                let this = self.clone();
                 self.requests.send(call, move |answer| {
                     this.dispatch(match answer {
                         Ok(answer) => Event::Decided(answer),
@@ -375,11 +386,24 @@ impl Step {
                     });
                 });
             }
+            Effect::ReadCurrent => self.read_current(),
             Effect::FocusResult => focus_id_soon(RESULT_HEADING.to_owned()),
             Effect::FocusFirstFile => {
                 focus_id_soon(format!("pf-idv-{}-file", DocumentSide::ALL[0].as_str()));
             }
         }
+    }
+
+    /// Reads where the verification stands, answered as [`Event::Current`] (nothing when the
+    /// read fails: the slots stay, and an upload refused because the user is decided already
+    /// reads it again).
+    fn read_current(self: &Rc<Self>) {
+        let (call, this) = (self.services.api.id_verification(), self.clone());
+        self.requests.send(call, move |answer| {
+            if let Ok(current) = answer {
+                this.dispatch(Event::Current(current));
+            }
+        });
     }
 
     /// Sends `image` as `side`'s picture, as upload `attempt`.
@@ -534,14 +558,7 @@ pub fn IdVerificationStep() -> impl IntoView {
 
     // Pictures uploaded before (a reload) count as uploaded. A user already verified or under
     // review gets the decision at once instead of the slots.
-    {
-        let (call, this) = (step.services.api.id_verification(), step.clone());
-        step.requests.send(call, move |answer| {
-            if let Ok(current) = answer {
-                this.dispatch(Event::Current(current));
-            }
-        });
-    }
+    step.read_current();
 
     let submit = {
         let step = step.clone();

@@ -436,8 +436,10 @@ async fn the_fake_checks_identity_as_the_sandbox_does() {
             get("/api/flow/id-verification"),
             post_empty("/api/flow/id-verification/submit"),
             upload("front", "image/png", PNG),
+            get("/api/flow/background-check"),
             post("/api/flow/background-check", json!({})),
             post("/api/flow/background-check", json!({})),
+            get("/api/flow/background-check"),
             get("/api/flow/state"),
         ],
     )

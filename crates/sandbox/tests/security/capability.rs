@@ -301,6 +301,14 @@ fn every_action() -> Vec<Action> {
             true,
         ),
         action(
+            "read the background check",
+            Method::GET,
+            "/api/flow/background-check",
+            None,
+            "background-check",
+            false,
+        ),
+        action(
             "run the background check",
             Method::POST,
             "/api/flow/background-check",
