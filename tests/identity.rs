@@ -2061,6 +2061,50 @@ async fn a_check_whose_answer_was_lost_shows_its_outcome() {
     assert_eq!(fake.count("get_background_check"), 2);
 }
 
+/// Review: a submit button was disabled while its form was sent, and a disabled button drops
+/// the keyboard's focus to the page: a user whose save failed with no field to blame (a 5xx)
+/// heard the alert, then had to find their way back from the top. The button keeps the focus
+/// (only `aria-disabled` while busy), and a press meanwhile sends nothing more.
+#[wasm_bindgen_test]
+async fn a_failed_save_leaves_the_focus_on_its_button() {
+    let fake = Fake::new(&["compliance", "payout"]);
+    let m = compliance(&fake);
+    until("prefill asked", || fake.count("get_compliance") == 1).await;
+    fill_w9(&m.root);
+    fake.fail_next(
+        "submit_compliance",
+        api_error(ErrorCode::Internal, None, "internal error"),
+    );
+    let gate = Clock::default();
+    *fake.gate.borrow_mut() = Some(("/api/flow/compliance", gate.clone()));
+    let button: web_sys::HtmlElement = get(&m.root, "compliance-submit").unchecked_into();
+    button.focus().expect("focus");
+    click(&m.root, "compliance-submit");
+    until_real("busy", 3, || {
+        button.get_attribute("aria-disabled").as_deref() == Some("true")
+    })
+    .await;
+    // Frames pass while the save is out: a disabled button would lose the focus at one.
+    real_sleep(100).await;
+    let focused = || {
+        document()
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+    };
+    assert_eq!(
+        focused().as_deref(),
+        Some("compliance-submit"),
+        "while sent"
+    );
+    click(&m.root, "compliance-submit");
+    gate.fire();
+    wait_for(&m.root, "compliance-error").await;
+    settle().await;
+    assert_eq!(focused().as_deref(), Some("compliance-submit"), "after");
+    assert_eq!(button.get_attribute("aria-disabled"), None);
+    assert_eq!(fake.count("submit_compliance"), 1);
+}
+
 #[wasm_bindgen_test]
 async fn step_not_allowed_on_compliance_shows_the_servers_message() {
     let fake = Fake::new(&["compliance"]);

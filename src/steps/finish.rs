@@ -170,7 +170,8 @@ pub fn ContinueButton(
                     label=t!(continue_step)
                     on_click=go
                     testid=testid.clone()
-                    disabled=Signal::derive(move || !ready.get() || state.saving())
+                    disabled=Signal::derive(move || !ready.get())
+                    busy=Signal::derive(move || state.saving())
                     described_by=reason_id
                 />
             </div>
@@ -216,7 +217,7 @@ pub fn RecordedContinue(
                     label=t!(continue_step)
                     on_click=go
                     testid=testid.clone()
-                    disabled=Signal::derive(move || state.saving())
+                    busy=Signal::derive(move || state.saving())
                 />
             </div>
         </div>

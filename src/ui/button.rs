@@ -44,6 +44,11 @@ pub fn Button(
     /// Disables the button while true.
     #[prop(optional, into)]
     disabled: Signal<bool>,
+    /// While true the button's action is under way: it is `aria-disabled` and a press does
+    /// nothing, but it keeps the keyboard's focus (a `disabled` one would drop it to the page,
+    /// [`SubmitButton`]).
+    #[prop(optional, into)]
+    busy: Signal<bool>,
     /// Ids of elements that describe the button (`aria-describedby`): the item a "Remove"
     /// acts on, or why the button is disabled.
     #[prop(optional, into)]
@@ -64,16 +69,23 @@ pub fn Button(
             class=variant.class()
             data-testid=testid
             disabled=move || disabled.get()
+            aria-disabled=move || busy.get().then_some("true")
             aria-describedby=described_by
-            on:click=move |_| on_click.run(())
+            on:click=move |_| {
+                if !busy.get_untracked() {
+                    on_click.run(())
+                }
+            }
         >
             {label}
         </button>
     }
 }
 
-/// The submit button of a form: disabled, with `busy_label`, while `busy`; disabled also while
-/// `disabled`.
+/// The submit button of a form: `aria-disabled`, with `busy_label`, while `busy`; disabled while
+/// `disabled`. Busy, it is not `disabled`: a disabled button drops the keyboard's focus to the
+/// page, so a user whose request failed without a field to focus would have to find their way
+/// back from the top; the form ignores a press while it is being sent ([`super::Form::submit`]).
 #[component]
 pub fn SubmitButton(
     /// The button's text.
@@ -100,7 +112,8 @@ pub fn SubmitButton(
             type="submit"
             class=ButtonVariant::Primary.class()
             data-testid=testid
-            disabled=move || busy.get() || disabled.get()
+            disabled=move || disabled.get()
+            aria-disabled=move || busy.get().then_some("true")
             aria-describedby=described_by
             aria-busy=move || if busy.get() { "true" } else { "false" }
         >

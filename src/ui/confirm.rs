@@ -27,7 +27,8 @@ pub fn ConfirmPanel(
     /// Runs on cancel.
     #[prop(into)]
     on_cancel: UnsyncCallback<()>,
-    /// While true, both buttons are disabled (the action is running).
+    /// While true, both buttons are `aria-disabled` and ignore a press (the action is running);
+    /// the focus stays where it is.
     #[prop(optional, into)]
     busy: Signal<bool>,
     /// `data-testid` of the panel; its buttons are `{testid}-confirm` and `{testid}-cancel`.
@@ -49,14 +50,14 @@ pub fn ConfirmPanel(
                     on_click=on_confirm
                     testid=format!("{testid}-confirm")
                     variant=ButtonVariant::Danger
-                    disabled=busy
+                    busy=busy
                 />
                 <Button
                     label=cancel_label
                     on_click=on_cancel
                     testid=format!("{testid}-cancel")
                     variant=ButtonVariant::Secondary
-                    disabled=busy
+                    busy=busy
                 />
             </div>
         </div>

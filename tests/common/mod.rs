@@ -136,8 +136,11 @@ pub async fn assert_value(root: &Element, testid: &str, expected: &str) {
     assert_eq!(value(root, testid), expected, "value of {testid}");
 }
 
+/// Whether the control can't be used now: `disabled`, or `aria-disabled` while its action is
+/// under way (it keeps the focus then, and ignores a press).
 pub fn disabled(root: &Element, testid: &str) -> bool {
-    get(root, testid).has_attribute("disabled")
+    let el = get(root, testid);
+    el.has_attribute("disabled") || el.get_attribute("aria-disabled").as_deref() == Some("true")
 }
 
 pub fn active_testid() -> Option<String> {

@@ -664,7 +664,8 @@ fn collect_view(
                 label=t!(submit_verification)
                 on_click=submit
                 testid="idv-submit"
-                disabled=Signal::derive(move || !all_uploaded.get() || submitting.get())
+                disabled=Signal::derive(move || !all_uploaded.get())
+                busy=submitting
                 described_by=SUBMIT_REASON
             />
         </div>
