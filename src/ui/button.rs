@@ -53,6 +53,10 @@ pub fn Button(
     /// acts on, or why the button is disabled.
     #[prop(optional, into)]
     described_by: Option<String>,
+    /// Ids of the elements whose text names the button (`aria-labelledby`), when its label
+    /// alone would not tell it from another (the button's own id first, to keep its label).
+    #[prop(optional, into)]
+    labelled_by: Option<String>,
     /// A reference to the element, to move focus back to it.
     #[prop(optional)]
     node_ref: NodeRef<html::Button>,
@@ -70,6 +74,7 @@ pub fn Button(
             data-testid=testid
             disabled=move || disabled.get()
             aria-disabled=move || busy.get().then_some("true")
+            aria-labelledby=labelled_by
             aria-describedby=described_by
             on:click=move |_| {
                 if !busy.get_untracked() {

@@ -84,8 +84,9 @@ pub struct State {
     pub camera: Camera,
     /// The stage.
     pub stage: Stage,
-    /// Why the last request for a decision failed.
-    pub submit_error: Option<String>,
+    /// Why the last request for a decision failed (worded when shown, so a change of language
+    /// words it again).
+    pub submit_error: Option<ApiFailure>,
 }
 
 impl Default for State {
@@ -191,8 +192,8 @@ pub enum Event<P> {
     Current(IdVerification),
     /// The decision.
     Decided(Submitted<IdVerification>),
-    /// Asking for the decision failed with this message.
-    DecideFailed(String),
+    /// Asking for the decision failed so.
+    DecideFailed(ApiFailure),
     /// "Try again" after a failed verification.
     Retry,
 }
@@ -388,9 +389,9 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
             }
             _ => return None,
         },
-        Event::DecideFailed(message) if state.deciding() => {
+        Event::DecideFailed(failure) if state.deciding() => {
             to.stage = Stage::Collecting;
-            to.submit_error = Some(message);
+            to.submit_error = Some(failure);
             vec![]
         }
         Event::Retry if matches!(state.stage, Stage::Decided(_)) => {
@@ -687,9 +688,10 @@ mod tests {
     #[test]
     fn a_failed_request_for_the_decision_shows_its_message_with_the_slots() {
         let (deciding, _) = run(&all_uploaded(), Event::Submit);
-        let (state, effects) = run(&deciding, Event::DecideFailed("offline".into()));
+        let offline = ApiFailure::Network("offline".into());
+        let (state, effects) = run(&deciding, Event::DecideFailed(offline.clone()));
         assert_eq!(state.stage, Stage::Collecting);
-        assert_eq!(state.submit_error.as_deref(), Some("offline"));
+        assert_eq!(state.submit_error, Some(offline));
         assert!(effects.is_empty());
         let (state, _) = run(&state, Event::Submit);
         assert_eq!(state.submit_error, None);

@@ -382,7 +382,7 @@ impl Step {
                 self.requests.send(call, move |answer| {
                     this.dispatch(match answer {
                         Ok(answer) => Event::Decided(answer),
-                        Err(failure) => Event::DecideFailed(failure_details(&failure)),
+                        Err(failure) => Event::DecideFailed(failure),
                     });
                 });
             }
@@ -637,11 +637,11 @@ fn collect_view(
         {move || {
             submit_error
                 .get()
-                .map(|details| {
+                .map(|failure| {
                     view! {
                         <ErrorAlert
                             message=t!(idv_submit_failed)
-                            details=details
+                            details=failure_details(&failure)
                             testid="idv-error"
                         />
                     }

@@ -32,15 +32,16 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
     let name = side.as_str();
     let heading_id = format!("pf-idv-{name}-heading");
     let input_id = format!("pf-idv-{name}-file");
+    // Each slot's controls are named with their side ("Upload a photo Front of ID"), so a
+    // screen reader's list of controls, or a voice command, tells the three slots apart.
+    let input_label_id = format!("pf-idv-{name}-file-label");
+    let camera_id = format!("pf-idv-{name}-camera");
     let error_id = format!("pf-idv-{name}-error");
     // "Try again" names the slot (why it is there is the alert, while it stands).
     let retry_described_by = heading_id.clone();
     let described_by = {
-        let (heading_id, error_id) = (heading_id.clone(), error_id.clone());
-        move || match slot.error.get() {
-            Some(_) => format!("{heading_id} {error_id}"),
-            None => heading_id.clone(),
-        }
+        let error_id = error_id.clone();
+        move || slot.error.get().map(|_| error_id.clone())
     };
     let preview = move || {
         slot.preview.get().map(|url| {
@@ -110,13 +111,14 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
             </div>
             {preview}
             <div class="pf-field">
-                <label class="pf-field__label" for=input_id.clone()>
+                <label class="pf-field__label" for=input_id.clone() id=input_label_id.clone()>
                     {t!(upload_photo)}
                 </label>
                 <input
                     class="pf-file"
                     type="file"
                     id=input_id
+                    aria-labelledby=format!("{input_label_id} {heading_id}")
                     accept=ACCEPT
                     data-testid=format!("idv-{name}-file")
                     aria-describedby=described_by
@@ -142,7 +144,8 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
                     }
                     testid=format!("idv-{name}-camera")
                     variant=ButtonVariant::Secondary
-                    described_by=heading_id.clone()
+                    id=camera_id.clone()
+                    labelled_by=format!("{camera_id} {heading_id}")
                     node_ref=slot.camera_button
                 />
             </div>
