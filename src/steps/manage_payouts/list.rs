@@ -13,7 +13,9 @@ pub enum Change {
     Added(PayoutMethod),
     /// A method was removed; a removed default passes to the oldest remaining one.
     Removed(PayoutMethod),
-    /// The server answered the whole list after a new default was chosen.
+    /// The server answered the whole list after a new default was chosen. A method shown but
+    /// not in it stays, not the default: it was added while the choice was under way (the
+    /// answer was read before the add), and the user was told it was added.
     Replaced(Vec<PayoutMethod>),
 }
 
@@ -38,7 +40,18 @@ pub fn apply(mut list: Vec<PayoutMethod>, change: Change) -> Vec<PayoutMethod> {
             }
             list
         }
-        Change::Replaced(list) => list,
+        Change::Replaced(mut fresh) => {
+            let missing: Vec<PayoutMethod> = list
+                .into_iter()
+                .filter(|shown| !fresh.iter().any(|m| m.id == shown.id))
+                .map(|shown| PayoutMethod {
+                    default: false,
+                    ..shown
+                })
+                .collect();
+            fresh.extend(missing);
+            fresh
+        }
     }
 }
 
@@ -106,6 +119,18 @@ mod tests {
         assert_eq!(list, fresh);
         assert_eq!(find(&list, Uuid::from_u128(2)), Some(method(2, true)));
         assert_eq!(find(&list, Uuid::from_u128(9)), None);
+    }
+
+    /// Review: a new default's answer, read before an add that was answered first, dropped the
+    /// added method from the list the user was told it joined.
+    #[test]
+    fn a_method_added_while_a_default_was_chosen_stays() {
+        let shown = apply(vec![method(1, true)], Change::Added(method(3, true)));
+        let fresh = vec![method(1, false), method(2, true)];
+        let list = apply(shown, Change::Replaced(fresh));
+        assert_eq!(list.len(), 3);
+        assert_eq!(defaults(&list), [2]);
+        assert_eq!(list[2].id, Uuid::from_u128(3));
     }
 
     #[test]
