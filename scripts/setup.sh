@@ -174,6 +174,11 @@ release_app() {
       env -u CARGO_ENCODED_RUSTFLAGS trunk build --release "$@"
     return
   fi
+  # trunk runs cargo offline (Trunk.toml), and -Zbuild-std then resolves the standard
+  # library's own dependencies from cargo's cache, where a fresh machine has none of them yet
+  # ("no matching package named `moto-rt` found"): fetched first (a no-op once there).
+  RUSTC_BOOTSTRAP=1 cargo fetch --locked --quiet \
+    --manifest-path "$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.toml"
   RUSTC_BOOTSTRAP=1 \
     CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
     CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/app-size" \
