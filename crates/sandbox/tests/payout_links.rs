@@ -165,7 +165,9 @@ async fn a_link_answers_the_seed_shape_and_sets_its_amount_aside() {
             Auth::App,
         )
         .await);
-    assert_eq!(transfer["amount"], 123);
+    // Signed as a host's balance transfers: minus, the money leaving the app's wallet
+    // (review: it read as money coming in).
+    assert_eq!(transfer["amount"], -123);
     assert_eq!(transfer["status"], "completed");
     let transfers = ok(app.get("/api/v2/transfers", Auth::App).await);
     let reserve: Vec<&Value> = transfers["data"]
@@ -175,7 +177,7 @@ async fn a_link_answers_the_seed_shape_and_sets_its_amount_aside() {
         .filter(|t| t["metadata"]["payout_link_id"] == link["id"] && t["id"] != transfer["id"])
         .collect();
     assert_eq!(reserve.len(), 1, "{transfers}");
-    assert_eq!(reserve[0]["amount"], 25);
+    assert_eq!(reserve[0]["amount"], -25);
     assert_eq!(reserve[0]["metadata"]["fee_reserve"], true);
 
     // The link's flow is a payout flow that points back at it.
@@ -385,6 +387,18 @@ async fn cancel_returns_the_money_once_and_closes_the_link() {
         .await
         .assert_error(409, "conflict");
     assert_eq!(app_balance(&app).await, before, "returned once");
+    // Review: a host summing the app's transfers (negative leaves the app's wallet) read a
+    // link made and canceled as money coming in; the link's transfers sum to nothing.
+    let transfers = ok(app.get("/api/v2/transfers?limit=100", Auth::App).await);
+    let links: Vec<i64> = transfers["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["metadata"]["payout_link_id"] == json!(id))
+        .map(|t| t["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(links.len(), 4, "{transfers}");
+    assert_eq!(links.iter().sum::<i64>(), 0, "{links:?}");
     // Nobody claims a canceled link.
     let token = session_with_code(&app, &link, "4154332334").await;
     let res = app.verify_code(&token, "000000").await;

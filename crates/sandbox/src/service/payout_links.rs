@@ -167,11 +167,12 @@ pub(crate) async fn create_link(
     let written = async {
         let mut tx = begin_ledger_write(db).await?;
         open_link_hold_in(&mut tx, app_id, now).await?;
+        // Minus the amount: it leaves the app's wallet (the sign of a host's balance transfers).
         let funding = TransferDraft::completed(
             app_id,
             None,
             TransferType::Balance,
-            new.amount,
+            -new.amount,
             vec![Move::new(
                 app_account(app_id),
                 link_hold_account(app_id),
@@ -314,16 +315,19 @@ fn reserve_draft(
     fee_reserve: Cents,
     way: Direction,
 ) -> Option<TransferDraft> {
-    let (from, to, kind) = match way {
+    // Signed as a host's balance transfers are: negative leaves the app's wallet.
+    let (from, to, kind, signed) = match way {
         Direction::Aside => (
             app_account(app_id),
             link_hold_account(app_id),
             TransactionType::Balance,
+            -fee_reserve,
         ),
         Direction::Back => (
             link_hold_account(app_id),
             app_account(app_id),
             TransactionType::Return,
+            fee_reserve,
         ),
     };
     (fee_reserve > 0).then(|| {
@@ -331,7 +335,7 @@ fn reserve_draft(
             app_id,
             None,
             TransferType::Balance,
-            fee_reserve,
+            signed,
             vec![Move::new(from, to, fee_reserve, kind)],
             Some(json!({"payout_link_id": link_id, "fee_reserve": true})),
         )
