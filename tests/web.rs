@@ -539,6 +539,12 @@ async fn redirect_records_the_step_then_posts_then_navigates() {
     assert_eq!(link.get_attribute("target").as_deref(), Some("_top"));
     assert_eq!(link.get_attribute("rel").as_deref(), Some("noopener"));
     assert_eq!(link.text_content().as_deref(), Some("Continue"));
+    // Review: where the browser does not leave (here, nothing navigates), the page stayed on
+    // "Leaving…" with the focus nowhere; Continue takes it.
+    until_real("focus on Continue", 3, || {
+        active_testid().as_deref() == Some("redirect-continue")
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]

@@ -13,7 +13,7 @@ use crate::context::{use_services, FlowServices};
 use crate::i18n::{failure_details, localized};
 use crate::requests::Sender;
 use crate::t;
-use crate::ui::{Button, ScreenCard, Spinner};
+use crate::ui::{focus_node, Button, ScreenCard, Spinner};
 use leptos::prelude::*;
 use payout_model::step::check_redirect_url;
 use payout_model::{FlowState, StepName, StepStatus};
@@ -105,12 +105,22 @@ pub fn RedirectStep(
         .into_any(),
     };
     let retry = UnsyncCallback::from(start);
+    // Where navigating by itself is not allowed (a cross-origin frame without embed.js, a host
+    // that stays), the page stays on "Leaving…": Continue gets the focus, so a keyboard or
+    // screen-reader user is on the way out at once.
+    let continue_ref = NodeRef::<leptos::html::A>::new();
+    Effect::new(move |_| {
+        if status.get() == Some(Status::Leaving) {
+            focus_node(continue_ref);
+        }
+    });
     let continue_link = {
         let url = url.clone();
         move || {
             (status.get() == Some(Status::Leaving)).then(|| {
                 view! {
                     <a
+                        node_ref=continue_ref
                         class="pf-button pf-button--primary"
                         href=url.clone()
                         target="_top"
