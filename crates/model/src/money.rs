@@ -282,7 +282,8 @@ pub struct Transfer {
     /// The user involved, if any.
     pub user_id: Option<Uuid>,
     /// Cents: negative from the app to the user, positive from the user to the app; a payout's
-    /// amount is what left the user's wallet.
+    /// amount is what left the user's wallet. A transfer without a user (a payout link's money
+    /// set aside, or returned) is signed as the app's wallet sees it: negative leaves it.
     pub amount: Cents,
     /// Current status.
     pub status: TransferStatus,

@@ -412,6 +412,45 @@ async fn cancel_returns_the_money_once_and_closes_the_link() {
     assert_ledger_invariants(&app.db).await;
 }
 
+/// Migration 0026: the set-aside transfers written before the sign change (plus, like their
+/// return) are negated; the return keeps its plus, and running it again changes nothing.
+#[tokio::test]
+async fn migration_0026_signs_set_aside_transfers_written_before() {
+    let app = TestApp::new().await;
+    app.create_user().await;
+    let link = ok(create(&app, json!({"amount": 700})).await);
+    let id = id_of(&link);
+    ok(app
+        .post_empty(&format!("/api/v2/payout-links/{id}/cancel"), Auth::App)
+        .await);
+    let signs = || async {
+        let transfers = ok(app.get("/api/v2/transfers?limit=100", Auth::App).await);
+        let mut amounts: Vec<i64> = transfers["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["metadata"]["payout_link_id"] == json!(id))
+            .map(|t| t["amount"].as_i64().unwrap())
+            .collect();
+        amounts.sort_unstable();
+        amounts
+    };
+    let now = signs().await;
+    assert_eq!(now, [-700, -25, 25, 700]);
+    // As they were written before.
+    sqlx::query("UPDATE transfers SET amount = -amount WHERE amount < 0 AND user_id IS NULL")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(signs().await, [25, 25, 700, 700]);
+    let migration = include_str!("../migrations/0026_link_set_aside_signed.sql");
+    for _ in 0..2 {
+        sqlx::query(migration).execute(&app.db).await.unwrap();
+        assert_eq!(signs().await, now);
+    }
+    assert_ledger_invariants(&app.db).await;
+}
+
 #[tokio::test]
 async fn an_unclaimed_link_expires_and_its_money_returns() {
     let app = TestApp::new().await;
