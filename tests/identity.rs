@@ -1524,6 +1524,40 @@ async fn a_decided_user_whose_first_read_failed_gets_the_decision_at_an_upload()
     );
     assert_eq!(fake.count("get_id_verification"), 2);
     assert_eq!(fake.count("submit_id_verification"), 1);
+    // Review: the user's own upload led here: the focus follows (it was dropped to the page
+    // with the slots).
+    focus_lands_on("pf-idv-result-heading").await;
+}
+
+/// Review: a submit whose answer was lost and whose decision failed (the pictures cleared, the
+/// step left open) left the slots "Uploaded" and every press refused for the missing pictures,
+/// the failure never told. The failed decision is read and shown, with "Try again".
+#[wasm_bindgen_test]
+async fn an_id_submit_whose_failed_decision_was_lost_shows_the_failure() {
+    let fake = Fake::new(&["id-verification", "payout"]);
+    fake.decision.set(VerificationStatus::Failed);
+    let m = id_verification(&fake);
+    upload_all(&m).await;
+    until("submit enabled", || !disabled(&m.root, "idv-submit")).await;
+    let offline = || ApiFailure::Network("Failed to fetch".into());
+    fake.script(
+        "submit_id_verification",
+        Script::LoseAnswer(reply_of(offline())),
+    );
+    fake.script("get_id_verification", Script::Refuse(reply_of(offline())));
+    click(&m.root, "idv-submit");
+    wait_for(&m.root, "idv-error").await;
+    // Sent again: refused for the pictures the failure cleared, then read.
+    click(&m.root, "idv-submit");
+    wait_for(&m.root, "idv-result").await;
+    assert_eq!(
+        data_status(&m.root, "idv-result").as_deref(),
+        Some("failed")
+    );
+    assert_eq!(fake.count("submit_id_verification"), 2);
+    click(&m.root, "idv-retry");
+    wait_for(&m.root, "idv-front-file").await;
+    assert_eq!(text(&m.root, "idv-front-status"), "Not added yet");
 }
 
 /// Review: a failed submit's reason was worded once, when it failed: after a change of language

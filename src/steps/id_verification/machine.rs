@@ -87,6 +87,10 @@ pub struct State {
     /// Why the last request for a decision failed (worded when shown, so a change of language
     /// words it again).
     pub submit_error: Option<ApiFailure>,
+    /// The verification is read again because an upload was refused as decided already: the
+    /// decision then answers the user's own action (the slots stay while it is asked for, and
+    /// focus moves to it), not the step's opening.
+    pub reread: bool,
 }
 
 impl Default for State {
@@ -101,6 +105,7 @@ impl Default for State {
             camera: Camera::Off,
             stage: Stage::Collecting,
             submit_error: None,
+            reread: false,
         }
     }
 }
@@ -288,6 +293,7 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
                 Err(failure) if decided_already(&failure) => {
                     slot.status = SlotStatus::Empty;
                     slot.error = Some(SlotError::Upload(failure));
+                    to.reread = true;
                     vec![DropPreview(side), ReadCurrent]
                 }
                 // The server refused the picture itself (its type, its size, its content):
@@ -372,7 +378,8 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
                 VerificationStatus::Verified | VerificationStatus::NeedsReview
             );
             if decided && to.stage == Stage::Collecting {
-                decide(&mut to, true)
+                let resumed = !to.reread;
+                decide(&mut to, resumed)
             } else {
                 vec![]
             }

@@ -31,8 +31,8 @@
 pub mod machine;
 mod slot;
 
-use crate::api::ApiFailure;
-use crate::context::{use_services, FlowServices};
+use crate::api::{ApiFailure, LocalFuture};
+use crate::context::{use_services, FlowServices, SessionApi};
 use crate::forms::Reason;
 use crate::i18n::{failure_details, locale_signal, localized, rule_text, step_title};
 use crate::requests::Sender;
@@ -44,7 +44,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use machine::{next, Camera, Effect, Event, SlotError, SlotStatus, Stage, State};
 use payout_model::identity::{DocumentSide, IdVerification, Submitted, VerificationStatus};
-use payout_model::StepName;
+use payout_model::{ErrorCode, StepName};
 use send_wrapper::SendWrapper;
 use slot::{slot_view, SlotActions};
 use std::cell::RefCell;
@@ -367,18 +367,7 @@ impl Step {
             Effect::FocusCameraButton(side) => focus_node(self.slot(side).camera_button),
             Effect::FocusCapture => focus_id_soon("pf-idv-capture".to_owned()),
             Effect::Decide => {
-                // A submit whose answer was lost completed the step (a decision was made), and
-                // every submit sent again is refused: the decision is read instead.
-                let api = &self.services.api;
-                let call = api.submitted_or_kept(
-                    api.submit_id_verification(),
-                    StepName::IdVerification,
-                    |api| {
-                        let read = api.id_verification();
-                        Box::pin(async move { read.await.map(Some) })
-                    },
-                );
-                let this = self.clone();
+                let (call, this) = (decide(&self.services.api), self.clone());
                 self.requests.send(call, move |answer| {
                     this.dispatch(match answer {
                         Ok(answer) => Event::Decided(answer),
@@ -504,6 +493,46 @@ fn pick(side: DocumentSide, picture: Blob) -> Event<Blob> {
         size: picture.size() as u64,
         picture,
     }
+}
+
+/// Asks for the decision. A submit whose answer was lost may have been decided: verified or in
+/// review, it completed the step, and every submit sent again is refused (the step complete);
+/// failed, it cleared the pictures and left the step open, and every submit sent again is
+/// refused for the missing pictures. Either way the decision on file is read and answered as
+/// the lost answer would have been: a completed step's ([`SessionApi::submitted_or_kept`]), or
+/// a failure that holds no pictures (one with pictures is an earlier failure, the pictures
+/// uploaded since: that submit was not decided).
+fn decide(api: &SessionApi) -> LocalFuture<Result<Submitted<IdVerification>, ApiFailure>> {
+    let kept = api.submitted_or_kept(
+        api.submit_id_verification(),
+        StepName::IdVerification,
+        |api| {
+            let read = api.id_verification();
+            Box::pin(async move { read.await.map(Some) })
+        },
+    );
+    let api = api.clone();
+    Box::pin(async move {
+        let failure = match kept.await {
+            Err(failure) => failure,
+            answer => return answer,
+        };
+        let pictures_missing = matches!(&failure,
+            ApiFailure::Api(e) if e.code == ErrorCode::InvalidRequest && !e.fields.is_empty());
+        if failure.may_have_happened() || pictures_missing {
+            if let Ok(current) = api.id_verification().await {
+                if current.status == VerificationStatus::Failed && current.documents.is_empty() {
+                    if let Ok(flow) = api.flow_state().await {
+                        return Ok(Submitted {
+                            data: current,
+                            flow,
+                        });
+                    }
+                }
+            }
+        }
+        Err(failure)
+    })
 }
 
 /// Collects the ID pictures and shows the verification decision.
