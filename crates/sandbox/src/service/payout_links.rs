@@ -728,6 +728,32 @@ pub(crate) async fn payee_phone(
         .filter(|_| matches!(row.claimable(now), Ok(true))))
 }
 
+/// The phone a code goes to when the payee asks for one without typing it (`payee_phone`):
+/// [`payee_phone`]; for a link naming a payee phone that can no longer be claimed, 409
+/// `link_claimed` (claimed, on another device say) or `link_closed` (canceled, expired), so a
+/// page opened while it was open says why rather than nothing.
+pub(crate) async fn payee_phone_to_text(
+    db: &Db,
+    flow_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, Error> {
+    let mut conn = db.acquire().await?;
+    let Some(row) = payout_links::of_flow(&mut conn, flow_id).await? else {
+        return Ok(None);
+    };
+    if row.payee_phone.is_none() {
+        return Ok(None);
+    }
+    if row.claimable(now)? {
+        return Ok(row.payee_phone);
+    }
+    Err(Error::Refused(if row.claimed_user_id()?.is_some() {
+        Reason::LinkClaimed
+    } else {
+        Reason::LinkClosed
+    }))
+}
+
 /// [`payee_phone`] as a session that has not signed in may see it: its country code and last
 /// four digits.
 pub(crate) async fn payee_phone_hint(

@@ -44,7 +44,7 @@ use crate::error::{whole_seconds, Error};
 use crate::otp::{code_matches, hash_code, new_salt};
 use crate::phone::ParsedPhone;
 use crate::ratelimit::{Action, ClientIp};
-use crate::service::payout_links::{check_sign_in, claim_in, payee_phone, SignInRefusal};
+use crate::service::payout_links::{check_sign_in, claim_in, payee_phone_to_text, SignInRefusal};
 use crate::state::AppState;
 use crate::store::flows::{claim_for_user, flow_state};
 use crate::store::sessions::{
@@ -108,7 +108,8 @@ pub(crate) fn already_signed_in() -> Error {
 /// The phone `new` asks a code for in flow `flow_id` at `now`: the number typed (422 naming
 /// `country_code` / `phone_number`: the model's rules, then the phone library's), or, with
 /// `payee_phone`, the one the flow's payout link names (422 naming `phone_number` when the flow
-/// is no open link with a payee phone), which the session never sees whole.
+/// is no link with a payee phone; 409 `link_claimed` or `link_closed` when its link can no
+/// longer be claimed), which the session never sees whole.
 pub(crate) async fn phone_to_text(
     db: &Db,
     flow_id: Uuid,
@@ -119,7 +120,7 @@ pub(crate) async fn phone_to_text(
         new.validate()?;
         return ParsedPhone::parse(&new.country_code, &new.phone_number);
     }
-    let e164 = payee_phone(db, flow_id, now)
+    let e164 = payee_phone_to_text(db, flow_id, now)
         .await?
         .ok_or_else(|| Error::broke("phone_number", Rule::Required))?;
     let (country_code, national) = ParsedPhone::split_e164(&e164)?;
