@@ -462,6 +462,58 @@ mod sign_in {
         assert_eq!(users, 0, "a user of a number nobody proved");
     }
 
+    /// Review: two tabs of one person, on two flows of the app, both verified a new phone and
+    /// were asked for a profile; each profile made a user, the second one's wallet (with what
+    /// its flow paid it) out of every later sign-in's reach (that finds the oldest). The second
+    /// profile signs in as the user the first made.
+    #[tokio::test]
+    async fn a_second_profile_for_a_phone_signs_in_as_the_user_the_first_made() {
+        let app = TestApp::new().await;
+        let (first_flow, first) = anonymous_flow(&app, json!([redirect()])).await;
+        let (second_flow, second) = anonymous_flow(&app, json!([redirect()])).await;
+        for token in [&first, &second] {
+            assert_eq!(app.ask_code(token, "44", "07911 123456").await.status, 200);
+            let res = app.verify_code(token, "000000").await;
+            assert_eq!(res.json(), json!({"status": "profile_required"}));
+            // Past the number's resend cooldown (it counts across the client's sessions).
+            app.advance(chrono::Duration::minutes(1));
+        }
+        let profile = |name: &str| json!({"first_name": name, "last_name": "Lovelace", "email": "ada@example.com"});
+        let made = app
+            .post(
+                "/api/flow/auth/profile",
+                Auth::Bearer(&first),
+                profile("Ada"),
+            )
+            .await;
+        assert_eq!(made.status, 200, "{}", made.text());
+        let again = app
+            .post(
+                "/api/flow/auth/profile",
+                Auth::Bearer(&second),
+                profile("Augusta"),
+            )
+            .await;
+        assert_eq!(again.status, 200, "{}", again.text());
+        assert_eq!(again.json()["status"], "signed_in");
+        let users: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM users WHERE phone_e164 = '+447911123456'")
+                .fetch_all(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(users.len(), 1, "{users:?}");
+        for flow in [&first_flow, &second_flow] {
+            let host = support::ok(
+                app.get(
+                    &format!("/api/v2/flows/{}", flow["id"].as_str().unwrap()),
+                    Auth::App,
+                )
+                .await,
+            );
+            assert_eq!(host["user_id"], users[0].as_str());
+        }
+    }
+
     #[tokio::test]
     async fn an_unknown_phone_gives_a_profile_that_becomes_a_verified_user() {
         let app = TestApp::new().await;

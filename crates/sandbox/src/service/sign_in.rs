@@ -377,7 +377,8 @@ async fn sign_in(
 /// the same user object the host reads), signs the session in and claims the flow. 409 unless
 /// the session's phone was verified; 422 naming each bad field. The phone is read, verified,
 /// again under the write lock: a code asked for another number meanwhile (which unverifies the
-/// session's phone) must not give the new user that number.
+/// session's phone) must not give the new user that number; and a user of that number made
+/// meanwhile (another tab's profile) signs in instead, `new` unused.
 pub(crate) async fn sign_up(
     state: &AppState,
     session: &FlowSession,
@@ -390,6 +391,17 @@ pub(crate) async fn sign_up(
     let now = state.clock.now();
     let mut tx = begin_write(&state.db).await?;
     let phone = verified_phone(&mut tx, &session.token_hash).await?;
+    // The phone may have become a user's since it was verified here (another tab of the same
+    // person made one): that user signs in, as a verify would have signed them in, rather than
+    // a second user of the number whose wallet no later sign-in would reach.
+    if let Some(user_id) = oldest_user_with_phone(&mut tx, session.app_id, &phone).await? {
+        sign_in(&mut tx, state, session, user_id, now).await?;
+        tx.commit().await?;
+        state.flows.invalidate(session.flow_id);
+        wake();
+        tracing::info!(app_id = %session.app_id, %user_id, "signed in: the phone's user exists");
+        return Ok(());
+    }
     let id = Uuid::new_v4();
     let user = User {
         id,
