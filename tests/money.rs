@@ -949,6 +949,44 @@ async fn makes_a_method_the_default() {
     );
 }
 
+/// Review: a removal that failed closed its confirmation, and the focused Confirm with it: the
+/// focus fell to the page. It returns to the row's Remove, as after Cancel; a failed "Make
+/// default" keeps it on its button (busy, not disabled).
+#[wasm_bindgen_test]
+async fn a_failed_removal_or_new_default_leaves_the_focus_on_the_row() {
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Ach, "ACH · checking ••••6789");
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    let m = manage_payouts(&server, false);
+    until("the list", || find(&m.root, "payout-methods").is_some()).await;
+    let first = rows(&m.root, "payout-method").remove(0);
+    click(&first, "payout-method-remove");
+    tick().await;
+    server.fail_next("remove_flow_payout_method", Fail::Refuse(network()));
+    click(&m.root, "confirm-remove-confirm");
+    until_real("focus on the row's Remove", 3, || {
+        active_testid().as_deref() == Some("payout-method-remove")
+    })
+    .await;
+    assert_eq!(labels(&m.root).len(), 2);
+
+    let second = rows(&m.root, "payout-method").remove(1);
+    let make_default: web_sys::HtmlElement =
+        get(&second, "payout-method-make-default").unchecked_into();
+    make_default.focus().expect("focus");
+    server.fail_next("make_default_flow_payout_method", Fail::Refuse(network()));
+    click(&second, "payout-method-make-default");
+    until("the alert", || {
+        find(&m.root, "payout-methods-action-error").is_some()
+    })
+    .await;
+    real_sleep(100).await;
+    assert_eq!(
+        active_testid().as_deref(),
+        Some("payout-method-make-default")
+    );
+}
+
 #[wasm_bindgen_test]
 async fn removing_the_default_passes_it_to_the_oldest_remaining() {
     let server = FakeServer::new(0);

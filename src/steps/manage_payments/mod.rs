@@ -27,7 +27,7 @@ use crate::steps::{
     record_in_background, BankFieldsState, ContinueButton, LoadedList, RecordStatus, Recording,
 };
 use crate::t;
-use crate::ui::{focus_node, ErrorAlert, Form, ScreenCard};
+use crate::ui::{focus_id_soon, focus_node, ErrorAlert, Form, ScreenCard};
 use form::add_bank_form;
 use leptos::html;
 use leptos::prelude::*;
@@ -175,6 +175,8 @@ impl State {
                 }
                 Err(failure) => {
                     self.action_error.try_set(Some(failure));
+                    // The panel, with the focused button, is gone: back to the row's Remove.
+                    focus_id_soon(format!("bank-{}-remove", account.id));
                 }
             }
         });

@@ -66,7 +66,7 @@ pub fn account_row(account: BankAccount, row: Row) -> impl IntoView {
                     testid="bank-account-remove"
                     id=format!("bank-{id}-remove")
                     variant=ButtonVariant::Secondary
-                    disabled=Signal::derive(move || row.busy.get().is_some())
+                    busy=Signal::derive(move || row.busy.get().is_some())
                     described_by=label_id.clone()
                     node_ref=remove_button
                 />

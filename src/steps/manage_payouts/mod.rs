@@ -32,7 +32,7 @@ use crate::steps::{
     record_in_background, AddMethodForm, ContinueButton, LoadedList, RecordStatus, Recording,
 };
 use crate::t;
-use crate::ui::{focus_node, ErrorAlert, ScreenCard};
+use crate::ui::{focus_id_soon, focus_node, ErrorAlert, ScreenCard};
 use leptos::html;
 use leptos::prelude::*;
 use list::{apply, records_step, Change};
@@ -158,7 +158,7 @@ impl State {
         if self.actions.is_pending() {
             return;
         }
-        let services = services.clone();
+        let (services, method_id) = (services.clone(), method.id);
         self.actions.send_for(method.id, call, move |result| {
             if matches!(kind, Action::Remove) {
                 // The removal's confirmation closes whichever way it went.
@@ -172,6 +172,11 @@ impl State {
                 }
                 Err(failure) => {
                     self.action_error.try_set(Some((kind, failure)));
+                    // A removal's panel, with the focused button, is gone: back to the row's
+                    // Remove (Make default keeps the focus: busy, it stays enabled).
+                    if matches!(kind, Action::Remove) {
+                        focus_id_soon(format!("method-{}-remove", method_id));
+                    }
                 }
             }
         });

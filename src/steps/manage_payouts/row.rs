@@ -55,7 +55,7 @@ pub fn method_row(method: PayoutMethod, row: Row) -> impl IntoView {
                         testid="payout-method-make-default"
                         id=format!("method-{id}-make-default")
                         variant=ButtonVariant::Secondary
-                        disabled=actions_disabled
+                        busy=actions_disabled
                         described_by=label_id.clone()
                     />
                 }
@@ -114,7 +114,7 @@ pub fn method_row(method: PayoutMethod, row: Row) -> impl IntoView {
                     testid="payout-method-remove"
                     id=format!("method-{id}-remove")
                     variant=ButtonVariant::Secondary
-                    disabled=actions_disabled
+                    busy=actions_disabled
                     described_by=label_id.clone()
                     node_ref=remove_button
                 />
