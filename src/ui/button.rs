@@ -87,10 +87,11 @@ pub fn Button(
     }
 }
 
-/// The submit button of a form: `aria-disabled`, with `busy_label`, while `busy`; disabled while
-/// `disabled`. Busy, it is not `disabled`: a disabled button drops the keyboard's focus to the
-/// page, so a user whose request failed without a field to focus would have to find their way
-/// back from the top; the form ignores a press while it is being sent ([`super::Form::submit`]).
+/// The submit button of a form, with `busy_label` while `busy`: `aria-disabled` while `busy` or
+/// `disabled` (a cooldown), never `disabled`. A disabled button drops the keyboard's focus to
+/// the page, so a user whose request failed (or whose press started a cooldown) would have to
+/// find their way back from the top; the form ignores a press meanwhile ([`super::Form::submit`],
+/// the sign-in machine's cooldown).
 #[component]
 pub fn SubmitButton(
     /// The button's text.
@@ -105,7 +106,8 @@ pub fn SubmitButton(
     /// `data-testid` for tests.
     #[prop(into)]
     testid: String,
-    /// Disables the button while true, besides while `busy` (a cooldown).
+    /// Marks the button unusable while true, besides while `busy` (a cooldown): the form must
+    /// ignore a press meanwhile.
     #[prop(optional, into)]
     disabled: Signal<bool>,
     /// Ids of elements that describe the button (`aria-describedby`): why it is disabled.
@@ -117,8 +119,7 @@ pub fn SubmitButton(
             type="submit"
             class=ButtonVariant::Primary.class()
             data-testid=testid
-            disabled=move || disabled.get()
-            aria-disabled=move || busy.get().then_some("true")
+            aria-disabled=move || (busy.get() || disabled.get()).then_some("true")
             aria-describedby=described_by
             aria-busy=move || if busy.get() { "true" } else { "false" }
         >
