@@ -450,6 +450,30 @@ async fn a_cooldown_refusal_counts_down_on_the_send_button() {
     assert_eq!(fake.count("send_code"), 1);
 }
 
+/// Review: a flow completed on another device while this page showed sign-in refused every
+/// press here with the server's English ("this flow is complete; it signs nobody in"), in any
+/// language; the flow's done screen shows instead.
+#[wasm_bindgen_test]
+async fn sign_in_on_a_flow_completed_elsewhere_shows_its_end() {
+    let fake = Fake::new(&["compliance"]);
+    fake.signed_out();
+    let m = mount_step(&fake, || view! { <AuthStep /> });
+    fake.flow.borrow_mut().completed_steps = vec![StepName::Compliance];
+    fake.fail_next(
+        "send_code",
+        api_error(
+            ErrorCode::StepNotAllowed,
+            None,
+            "this flow is complete; it signs nobody in",
+        ),
+    );
+    type_into(&m.root, "auth-phone", "(415) 433-2334");
+    click(&m.root, "auth-send-code");
+    until("the flow's end", || m.seen.advanced.borrow().len() == 1).await;
+    assert!(m.seen.advanced.borrow()[0].is_complete());
+    assert!(!has(&m.root, "auth-error"));
+}
+
 #[wasm_bindgen_test]
 async fn code_must_be_six_digits_before_it_is_checked() {
     let fake = Fake::new(&["compliance"]);

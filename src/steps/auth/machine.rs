@@ -119,6 +119,9 @@ pub enum Event {
     Refused(ApiFailure),
     /// "Use a different number".
     ChangeNumber,
+    /// A request was refused because the flow is complete (finished on another device, say):
+    /// the flow as it now is.
+    FlowComplete(FlowState),
 }
 
 /// What the component does for a transition.
@@ -154,6 +157,8 @@ pub enum Effect {
     Focus(&'static str),
     /// Hand the signed-in flow to the shell.
     SignedIn(FlowState),
+    /// Show the screen of the flow as it now is (complete: the done screen).
+    Advance(FlowState),
 }
 
 /// The next state and its effects, or `None` when `event` does not apply to `state`.
@@ -231,6 +236,12 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
         }
         (None, Event::Create(new)) if state.stage == Stage::Profile => {
             checked(&mut to, new, Form::Profile, Busy::Creating, CreateProfile)
+        }
+        // Review: a flow completed elsewhere refused every press here in the server's English
+        // (a finished flow signs nobody in); its done screen shows instead.
+        (Some(_), Event::FlowComplete(flow)) => {
+            to.busy = None;
+            vec![StopCountdown, ClearError, ClearNotice, Advance(flow)]
         }
         (Some(Busy::Verifying | Busy::Creating), Event::Answered(SignIn::SignedIn { flow })) => {
             to.busy = None;
@@ -678,6 +689,23 @@ mod tests {
         let other = ApiFailure::Api(ApiError::refused(Reason::FlowClaimed));
         let (state, _) = next(&verifying, Event::Refused(other)).unwrap();
         assert_eq!(state.stage, code_stage().stage);
+    }
+
+    #[test]
+    fn a_flow_completed_elsewhere_shows_its_end_from_any_request() {
+        let mut done = flow();
+        done.completed_steps = done.steps.iter().map(|s| s.name()).collect();
+        for busy_with in [
+            Busy::Sending { resend: false },
+            Busy::Verifying,
+            Busy::Creating,
+        ] {
+            let waiting = busy(&code_stage(), busy_with);
+            let (state, effects) = next(&waiting, Event::FlowComplete(done.clone())).unwrap();
+            assert_eq!(state.busy, None);
+            assert_eq!(effects.last(), Some(&Effect::Advance(done.clone())));
+        }
+        assert_eq!(next(&code_stage(), Event::FlowComplete(done)), None);
     }
 
     #[test]

@@ -212,11 +212,11 @@ impl Step {
                 self.form_error.try_set(Some((failure, details)));
             }
             Effect::SendCode(new) => {
-                let call = self.services.api.send_code(new);
+                let (call, api) = (self.services.api.send_code(new), self.services.api.clone());
                 self.answer(async move {
                     match call.await {
                         Ok(sent) => Event::Sent(sent),
-                        Err(failure) => Event::SendFailed(failure),
+                        Err(failure) => complete_or(failure, &api, Event::SendFailed).await,
                     }
                 });
             }
@@ -254,6 +254,7 @@ impl Step {
             Effect::StopCountdown => self.stop_countdown(),
             Effect::Focus(path) => focus_id_soon(field_id(PREFIX, path)),
             Effect::SignedIn(flow) => (self.services.signed_in)(flow),
+            Effect::Advance(flow) => (self.services.advance)(flow),
         }
     }
 
@@ -318,7 +319,26 @@ async fn signed_in_or_refused(
             }
         }
     }
-    Event::Refused(failure)
+    complete_or(failure, api, Event::Refused).await
+}
+
+/// [`Event::FlowComplete`] when `failure` is a refusal because the flow is complete (a finished
+/// flow signs nobody in: 403 `step_not_allowed`) and the flow reads complete; else `other`.
+async fn complete_or(
+    failure: crate::api::ApiFailure,
+    api: &SessionApi,
+    other: fn(crate::api::ApiFailure) -> Event,
+) -> Event {
+    let not_allowed = matches!(&failure,
+        crate::api::ApiFailure::Api(e) if e.code == payout_model::ErrorCode::StepNotAllowed);
+    if not_allowed {
+        if let Ok(flow) = api.flow_state().await {
+            if flow.is_complete() {
+                return Event::FlowComplete(flow);
+            }
+        }
+    }
+    other(failure)
 }
 
 /// Signs the user in by phone and one-time code, creating their profile when the phone is new.
