@@ -13,10 +13,17 @@ pub enum Change {
     Added(PayoutMethod),
     /// A method was removed; a removed default passes to the oldest remaining one.
     Removed(PayoutMethod),
-    /// The server answered the whole list after a new default was chosen. A method shown but
-    /// not in it stays, not the default: it was added while the choice was under way (the
-    /// answer was read before the add), and the user was told it was added.
-    Replaced(Vec<PayoutMethod>),
+    /// The server answered the whole list (`fresh`) after a new default was chosen; `known`
+    /// the ids shown when the choice was sent. A method shown but in neither stays, not the
+    /// default: it was added while the choice was under way (the answer was read before the
+    /// add), and the user was told it was added. One shown before and missing from the answer
+    /// is gone (removed elsewhere).
+    Replaced {
+        /// The server's list.
+        fresh: Vec<PayoutMethod>,
+        /// The ids shown when the request was sent.
+        known: Vec<Uuid>,
+    },
 }
 
 /// `list` after `change`, oldest first as the server keeps it.
@@ -40,9 +47,10 @@ pub fn apply(mut list: Vec<PayoutMethod>, change: Change) -> Vec<PayoutMethod> {
             }
             list
         }
-        Change::Replaced(mut fresh) => {
+        Change::Replaced { mut fresh, known } => {
             let missing: Vec<PayoutMethod> = list
                 .into_iter()
+                .filter(|shown| !known.contains(&shown.id))
                 .filter(|shown| !fresh.iter().any(|m| m.id == shown.id))
                 .map(|shown| PayoutMethod {
                     default: false,
@@ -115,7 +123,13 @@ mod tests {
     #[test]
     fn the_servers_list_replaces_the_shown_one() {
         let fresh = vec![method(1, false), method(2, true)];
-        let list = apply(vec![method(1, true)], Change::Replaced(fresh.clone()));
+        let list = apply(
+            vec![method(1, true)],
+            Change::Replaced {
+                fresh: fresh.clone(),
+                known: vec![Uuid::from_u128(1)],
+            },
+        );
         assert_eq!(list, fresh);
         assert_eq!(find(&list, Uuid::from_u128(2)), Some(method(2, true)));
         assert_eq!(find(&list, Uuid::from_u128(9)), None);
@@ -125,9 +139,13 @@ mod tests {
     /// added method from the list the user was told it joined.
     #[test]
     fn a_method_added_while_a_default_was_chosen_stays() {
-        let shown = apply(vec![method(1, true)], Change::Added(method(3, true)));
+        let known = vec![Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(4)];
+        let shown = vec![method(1, true), method(2, false), method(4, false)];
+        let shown = apply(shown, Change::Added(method(3, true)));
+        // 4 was removed elsewhere before the answer was read: it goes (review of the first
+        // version, which kept every method missing from the answer).
         let fresh = vec![method(1, false), method(2, true)];
-        let list = apply(shown, Change::Replaced(fresh));
+        let list = apply(shown, Change::Replaced { fresh, known });
         assert_eq!(list.len(), 3);
         assert_eq!(defaults(&list), [2]);
         assert_eq!(list[2].id, Uuid::from_u128(3));

@@ -99,7 +99,7 @@ impl State {
         self.methods.update(|load| {
             let list = match (load.take(), change) {
                 (Some(Ok(list)), change) => apply(list, change),
-                (_, Change::Replaced(list)) => list,
+                (_, Change::Replaced { fresh, .. }) => fresh,
                 (unread, change) => {
                     *load = unread;
                     read_again = matches!(change, Change::Added(_));
@@ -123,15 +123,30 @@ impl State {
 
     fn make_default(self, services: &FlowServices, method: PayoutMethod) {
         let call = services.api.make_default_payout_method(method.id);
+        // What the list shows as the choice is sent: a method shown later and missing from the
+        // answer was added meanwhile ([`Change::Replaced`]).
+        let known: Vec<Uuid> = self
+            .methods
+            .try_with_untracked(|load| match load {
+                Some(Ok(list)) => list.iter().map(|m| m.id).collect(),
+                _ => Vec::new(),
+            })
+            .unwrap_or_default();
         self.act(
             services,
             method,
             call,
             Action::MakeDefault,
-            |list, method| {
+            move |list, method| {
                 let notice =
                     Worded::new(move || t!(method_made_default, label = method_label(&method)));
-                (Change::Replaced(list.data), notice)
+                (
+                    Change::Replaced {
+                        fresh: list.data,
+                        known,
+                    },
+                    notice,
+                )
             },
         );
     }
