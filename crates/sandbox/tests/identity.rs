@@ -1834,13 +1834,23 @@ mod background_check {
         assert_eq!(again.json()["code"], "step_not_allowed");
         assert_eq!(ran["flow"]["completed_steps"], json!(["background-check"]));
         // The flow (its one step done) is complete: reading stays allowed.
-        assert_eq!(read(token).await, ran["data"]);
+        assert_eq!(read(token.clone()).await, ran["data"]);
 
         let later = app
             .create_flow(json!({"steps": ["background-check", redirect()], "user_id": user["id"]}))
             .await;
         let session = app.create_session(&later["id"], None).await;
-        let token = session["token"].as_str().unwrap().to_owned();
+        let later_token = session["token"].as_str().unwrap().to_owned();
+        assert_eq!(read(later_token.clone()).await, ran["data"]);
+
+        // Review: the read gave the user's latest check, though another flow ran one since;
+        // each flow reads its own run's.
+        app.advance(chrono::Duration::minutes(1));
+        let again = run_check(&app, &later_token, us_check("123-45-6789")).await;
+        assert_eq!(again.status, 200, "{}", again.text());
+        let again = again.json();
+        assert_ne!(again["data"]["completed_at"], ran["data"]["completed_at"]);
+        assert_eq!(read(later_token).await, again["data"]);
         assert_eq!(read(token).await, ran["data"]);
     }
 

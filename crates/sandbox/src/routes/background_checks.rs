@@ -16,7 +16,7 @@ use crate::routes::Mount;
 use crate::service::identity::run_background_check as run_check;
 use crate::service::steps::route_state;
 use crate::state::AppState;
-use crate::store::background_checks::find_latest;
+use crate::store::background_checks::find_of_flow;
 use crate::store::flows::FlowWrite;
 use axum::extract::State;
 use axum::{Json, Router};
@@ -31,8 +31,8 @@ pub(crate) fn router() -> Router<AppState> {
         .endpoint::<ep::RunBackgroundCheck, _, _>(run_background_check)
 }
 
-/// `GET /api/flow/background-check`: the signed-in user's latest check (in this flow or an
-/// earlier one), or `null` when none ran; for a flow with a background-check step (403
+/// `GET /api/flow/background-check`: the signed-in user's latest check made in this flow, else
+/// their latest (an earlier flow's), or `null` when none ran; for a flow with a background-check step (403
 /// `step_not_allowed` otherwise), before or after the step. What the app reads when a run's
 /// answer was lost: the run cannot be sent again once it completed the step.
 async fn get_background_check(
@@ -40,7 +40,9 @@ async fn get_background_check(
     user: FlowUser,
 ) -> Result<Json<Option<BackgroundCheck>>, Error> {
     user.permit(&state, FlowAction::ReadBackgroundCheck).await?;
-    Ok(Json(find_latest(&state.db, user.user_id).await?))
+    Ok(Json(
+        find_of_flow(&state.db, user.user_id, user.flow_id).await?,
+    ))
 }
 
 /// `POST /api/flow/background-check`: checks the signed-in user, on their compliance record when

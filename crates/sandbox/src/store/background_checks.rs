@@ -114,11 +114,35 @@ pub(crate) async fn find_latest<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
+    find_preferring(db, user_id, None).await
+}
+
+/// User `user_id`'s latest background check made in flow `flow_id`, else their latest (a failed
+/// one on file, which completes the step without a new run), if one ran: what a run in that
+/// flow answered, though another flow of the user ran a check since.
+pub(crate) async fn find_of_flow(
+    db: &crate::db::Db,
+    user_id: Uuid,
+    flow_id: Uuid,
+) -> Result<Option<BackgroundCheck>, Error> {
+    find_preferring(db, user_id, Some(flow_id)).await
+}
+
+async fn find_preferring<'e, E>(
+    db: E,
+    user_id: Uuid,
+    flow_id: Option<Uuid>,
+) -> Result<Option<BackgroundCheck>, Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let row: Option<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
         "SELECT status, reason, ssn_last4, completed_at FROM background_checks \
-         WHERE user_id = $1 ORDER BY seq DESC LIMIT 1",
+         WHERE user_id = $1 \
+         ORDER BY CASE WHEN flow_id = $2 THEN 0 ELSE 1 END, seq DESC LIMIT 1",
     )
     .bind(user_id.to_string())
+    .bind(flow_id.map(|id| id.to_string()).unwrap_or_default())
     .fetch_optional(db)
     .await?;
     row.map(|(status, reason, ssn_last4, completed_at)| {
