@@ -222,6 +222,16 @@ pub(crate) async fn verify_code(
     code: &str,
 ) -> Result<Verified, Error> {
     let now = state.clock.now();
+    // A verify sent again after its answer (a profile is needed) was lost: the code was used up
+    // and the session's phone verified (a new code asked for unverifies it). The same answer
+    // again, not "ask for a code first", which would leave the user to wait for a new code.
+    if phone_verified(&state.db, &session.token_hash).await?
+        && find_code(&mut *state.db.acquire().await?, &session.token_hash)
+            .await?
+            .is_none()
+    {
+        return Ok(Verified::ProfileRequired);
+    }
     let max_attempts = i64::from(CODE_MAX_ATTEMPTS);
 
     // Whether a try may be made, first outside the write lock; then the flow's and the app's
