@@ -413,7 +413,8 @@ async fn cancel_returns_the_money_once_and_closes_the_link() {
 }
 
 /// Migration 0026: the set-aside transfers written before the sign change (plus, like their
-/// return) are negated; the return keeps its plus, and running it again changes nothing.
+/// return) are negated, and a claim written plus; the return keeps its plus, and running it
+/// again changes nothing.
 #[tokio::test]
 async fn migration_0026_signs_set_aside_transfers_written_before() {
     let app = TestApp::new().await;
@@ -445,9 +446,34 @@ async fn migration_0026_signs_set_aside_transfers_written_before() {
     assert_eq!(signs().await, [25, 25, 700, 700]);
     let migration = include_str!("../migrations/0026_link_set_aside_signed.sql");
     for _ in 0..2 {
-        sqlx::query(migration).execute(&app.db).await.unwrap();
+        sqlx::raw_sql(migration).execute(&app.db).await.unwrap();
         assert_eq!(signs().await, now);
     }
+
+    // A claimed link's claim, written plus before its rule.
+    let bob = app.create_user().await;
+    let claimed = ok(create(&app, json!({"amount": 300, "user_id": bob["id"]})).await);
+    let token = session_with_code(&app, &claimed, "4154332334").await;
+    ok(app.verify_code(&token, "000000").await);
+    let claim = get_link(&app, &id_of(&claimed)).await;
+    assert_eq!(claim["status"], "claimed", "{claim}");
+    let claim_amount = || async {
+        let transfers = ok(app.get("/api/v2/transfers?limit=100", Auth::App).await);
+        transfers["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["metadata"]["payout_link_id"] == claim["id"] && !t["user_id"].is_null())
+            .map(|t| t["amount"].as_i64().unwrap())
+    };
+    assert_eq!(claim_amount().await, Some(-300));
+    sqlx::query("UPDATE transfers SET amount = -amount WHERE amount < 0 AND user_id IS NOT NULL")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::raw_sql(migration).execute(&app.db).await.unwrap();
+    assert_eq!(claim_amount().await, Some(-300));
+    assert_eq!(signs().await, now);
     assert_ledger_invariants(&app.db).await;
 }
 
@@ -1364,11 +1390,27 @@ async fn sign_in_texts_the_payees_phone_without_showing_it() {
         get_link(&app, &id_of(&link)).await["claimed_user_id"],
         ann_id.as_str()
     );
-    // Claimed, the link offers nobody its phone any more; a page opened before, asking for a
-    // code to it, is told why (review: a 422 naming the number the payee's form has no field
-    // for left that page showing nothing).
+    // Claimed, the link offers nobody its phone any more; but a page opened before (the
+    // payee's laptop) still texts it: only the claimant has that phone, and they sign in again.
     let later = app.create_session(&link["flow_id"], None).await;
     assert_eq!(later["flow"].get("payee_phone"), None);
+    // (Past the number's resend cooldown, which counts across the client's sessions.)
+    app.advance(Duration::minutes(1));
+    let sent = ok(app
+        .post(
+            "/api/flow/auth/code",
+            Auth::Bearer(later["token"].as_str().unwrap()),
+            json!({"payee_phone": true}),
+        )
+        .await);
+    assert_eq!(sent["last4"], "0123");
+    let again = ok(app
+        .verify_code(later["token"].as_str().unwrap(), "000000")
+        .await);
+    assert_eq!(again["status"], "signed_in");
+
+    // Canceled unclaimed after its page opened: told why (review: a 422 naming the number, a
+    // field the payee's form does not have, left that page showing nothing).
     let payee_code = |token: String| {
         let app = &app;
         async move {
@@ -1383,10 +1425,6 @@ async fn sign_in_texts_the_payees_phone_without_showing_it() {
             res.json()["reason"]["code"].as_str().unwrap().to_owned()
         }
     };
-    let token = later["token"].as_str().unwrap().to_owned();
-    assert_eq!(payee_code(token).await, "link_claimed");
-
-    // Canceled after its page opened.
     let link = ok(create(
         &app,
         json!({"amount": 300, "payee": {"country_code": "1", "phone_number": "(201) 555-0123"}}),

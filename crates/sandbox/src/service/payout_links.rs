@@ -728,10 +728,11 @@ pub(crate) async fn payee_phone(
         .filter(|_| matches!(row.claimable(now), Ok(true))))
 }
 
-/// The phone a code goes to when the payee asks for one without typing it (`payee_phone`):
-/// [`payee_phone`]; for a link naming a payee phone that can no longer be claimed, 409
-/// `link_claimed` (claimed, on another device say) or `link_closed` (canceled, expired), so a
-/// page opened while it was open says why rather than nothing.
+/// The phone a code goes to when the payee asks for one without typing it (`payee_phone`): the
+/// link's payee phone while it can be claimed, and once it is claimed (only that phone could
+/// claim it: the claimant, on another device say, signs in again, [`check_sign_in`]); for one
+/// canceled or expired unclaimed, 409 `link_closed`, so a page opened while it was open says
+/// why rather than nothing.
 pub(crate) async fn payee_phone_to_text(
     db: &Db,
     flow_id: Uuid,
@@ -744,14 +745,10 @@ pub(crate) async fn payee_phone_to_text(
     if row.payee_phone.is_none() {
         return Ok(None);
     }
-    if row.claimable(now)? {
+    if row.claimable(now)? || row.claimed_user_id()?.is_some() {
         return Ok(row.payee_phone);
     }
-    Err(Error::Refused(if row.claimed_user_id()?.is_some() {
-        Reason::LinkClaimed
-    } else {
-        Reason::LinkClosed
-    }))
+    Err(Error::Refused(Reason::LinkClosed))
 }
 
 /// [`payee_phone`] as a session that has not signed in may see it: its country code and last

@@ -108,8 +108,8 @@ pub(crate) fn already_signed_in() -> Error {
 /// The phone `new` asks a code for in flow `flow_id` at `now`: the number typed (422 naming
 /// `country_code` / `phone_number`: the model's rules, then the phone library's), or, with
 /// `payee_phone`, the one the flow's payout link names (422 naming `phone_number` when the flow
-/// is no link with a payee phone; 409 `link_claimed` or `link_closed` when its link can no
-/// longer be claimed), which the session never sees whole.
+/// is no link with a payee phone; 409 `link_closed` when its link was canceled or expired
+/// unclaimed), which the session never sees whole.
 pub(crate) async fn phone_to_text(
     db: &Db,
     flow_id: Uuid,
