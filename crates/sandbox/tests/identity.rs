@@ -514,6 +514,45 @@ mod sign_in {
         }
     }
 
+    /// Review of the retry's "profile required": a verify sent again while the first was still
+    /// being written found the code used up only under the write lock, and was refused "ask
+    /// for a code first". Both answer `profile_required`. On PostgreSQL the test holds the
+    /// sandbox's write lock until both wait for it; on SQLite they go one after the other.
+    #[tokio::test]
+    async fn two_verifies_of_one_right_code_both_answer_profile_required() {
+        let app = Arc::new(TestApp::with_file_db().await);
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token, "44", "07911 123456").await.status, 200);
+        let verify = |app: Arc<TestApp>, token: String| async move {
+            app.verify_code(&token, "000000").await
+        };
+        let (first, second) = if std::env::var(support::POSTGRES_ENV).is_ok() {
+            let mut holder = app.db.acquire().await.unwrap();
+            sqlx::query("SELECT pg_advisory_lock(1885436279)")
+                .execute(&mut *holder)
+                .await
+                .unwrap();
+            let first = tokio::spawn(verify(Arc::clone(&app), token.clone()));
+            until_write_lock_waiters(&app, 1).await;
+            let second = tokio::spawn(verify(Arc::clone(&app), token.clone()));
+            until_write_lock_waiters(&app, 2).await;
+            sqlx::query("SELECT pg_advisory_unlock(1885436279)")
+                .execute(&mut *holder)
+                .await
+                .unwrap();
+            (first.await.unwrap(), second.await.unwrap())
+        } else {
+            (
+                verify(Arc::clone(&app), token.clone()).await,
+                verify(Arc::clone(&app), token.clone()).await,
+            )
+        };
+        for res in [first, second] {
+            assert_eq!(res.status, 200, "{}", res.text());
+            assert_eq!(res.json(), json!({"status": "profile_required"}));
+        }
+    }
+
     #[tokio::test]
     async fn an_unknown_phone_gives_a_profile_that_becomes_a_verified_user() {
         let app = TestApp::new().await;

@@ -1408,6 +1408,18 @@ async fn sign_in_texts_the_payees_phone_without_showing_it() {
         .verify_code(later["token"].as_str().unwrap(), "000000")
         .await);
     assert_eq!(again["status"], "signed_in");
+    // Until the link's expiry only (review: a leaked link would text the claimant for good).
+    app.advance(Duration::days(31));
+    let expired = app.create_session(&link["flow_id"], None).await;
+    let res = app
+        .post(
+            "/api/flow/auth/code",
+            Auth::Bearer(expired["token"].as_str().unwrap()),
+            json!({"payee_phone": true}),
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    assert_eq!(res.json()["reason"]["code"], "link_closed");
 
     // Canceled unclaimed after its page opened: told why (review: a 422 naming the number, a
     // field the payee's form does not have, left that page showing nothing).

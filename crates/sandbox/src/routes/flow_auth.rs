@@ -57,8 +57,9 @@ async fn send_code(
 /// `POST /api/flow/auth/verify`: checks the code the user typed.
 ///
 /// 429 over the client's rate limit ([`crate::ratelimit`]); 409 when the session is signed in
-/// already; 429 while the session must wait after many wrong codes; 409 when no code was asked
-/// for; 422 on `code` when it has expired or has had too many wrong tries; 429 over the flow's
+/// already; `profile_required` again after a right code verified the phone for a profile (a
+/// retry of a lost answer); 429 while the session must wait after many wrong codes; 409 when no
+/// code was asked for; 422 on `code` when it has expired or has had too many wrong tries; 429 over the flow's
 /// or the app's rate limit; 422 on `code` when it is wrong (saying how many tries are left).
 /// The right code is used up and answers `signed_in` (the phone's user, now verified; the flow
 /// claimed; the resume cookie set) or `profile_required` (a phone the app

@@ -729,10 +729,11 @@ pub(crate) async fn payee_phone(
 }
 
 /// The phone a code goes to when the payee asks for one without typing it (`payee_phone`): the
-/// link's payee phone while it can be claimed, and once it is claimed (only that phone could
-/// claim it: the claimant, on another device say, signs in again, [`check_sign_in`]); for one
-/// canceled or expired unclaimed, 409 `link_closed`, so a page opened while it was open says
-/// why rather than nothing.
+/// link's payee phone while it can be claimed, and once it is claimed until the link's expiry
+/// (only that phone could claim it: the claimant, on another device say, signs in again,
+/// [`check_sign_in`]; a leaked link texts the claimant no longer than it could text the payee
+/// before the claim); otherwise, for one canceled or expired, 409 `link_closed`, so a page
+/// opened while it was open says why rather than nothing.
 pub(crate) async fn payee_phone_to_text(
     db: &Db,
     flow_id: Uuid,
@@ -745,7 +746,8 @@ pub(crate) async fn payee_phone_to_text(
     if row.payee_phone.is_none() {
         return Ok(None);
     }
-    if row.claimable(now)? || row.claimed_user_id()?.is_some() {
+    let claimed_in_time = row.claimed_user_id()?.is_some() && row.before_expiry(now);
+    if row.claimable(now)? || claimed_in_time {
         return Ok(row.payee_phone);
     }
     Err(Error::Refused(Reason::LinkClosed))

@@ -48,8 +48,8 @@ use crate::service::payout_links::{check_sign_in, claim_in, payee_phone_to_text,
 use crate::state::AppState;
 use crate::store::flows::{claim_for_user, flow_state};
 use crate::store::sessions::{
-    authenticate, mark_phone_verified, phone_verified, session_phone, set_phone, set_wrong_codes,
-    verified_phone, wrong_codes,
+    authenticate, mark_phone_verified, phone_verified, phone_verified_in, session_phone, set_phone,
+    set_wrong_codes, verified_phone, wrong_codes,
 };
 use crate::store::sign_in::{
     code_sent_at, count_wrong_try, delete_code, find_code, forget_code_sent, last_code_to_phone,
@@ -209,8 +209,10 @@ pub(crate) enum Verified {
     ProfileRequired,
 }
 
-/// Checks `code` (whitespace removed) for `session` of `flow`: 429 while the session must wait
-/// after many wrong codes; 409 when no code was asked for; 422 on `code` when it has expired or
+/// Checks `code` (whitespace removed) for `session` of `flow`: `profile_required` again when a
+/// right code already verified the session's phone for a profile (a retry of a lost answer:
+/// the code is used up, and a new code asked for would have unverified the phone); 429 while
+/// the session must wait after many wrong codes; 409 when no code was asked for; 422 on `code` when it has expired or
 /// has had [`CODE_MAX_ATTEMPTS`] wrong tries; 429 over the flow's or the app's rate limit
 /// ([`crate::ratelimit`]); 422 on `code` when it is wrong (saying how many tries are left); 403
 /// naming `phone_number` when the flow names its user and the phone is not theirs. The right
@@ -242,6 +244,14 @@ pub(crate) async fn verify_code(
         .limiters
         .check_flow(Action::VerifyCode, session.flow_id, session.app_id)?;
     let mut tx = begin_write(&state.db).await?;
+    // The same again under the lock: a verify sent again while the first was still being
+    // written finds the code used up only now.
+    if phone_verified_in(&mut tx, &session.token_hash).await?
+        && find_code(&mut tx, &session.token_hash).await?.is_none()
+    {
+        tx.commit().await?;
+        return Ok(Verified::ProfileRequired);
+    }
     let (wrong, row) = may_try(&mut tx, session, now).await?;
     let phone = session_phone(&mut tx, &session.token_hash).await?;
     if !code_matches(&row.code_salt, &row.code_hash, code) {

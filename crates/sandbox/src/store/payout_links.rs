@@ -112,7 +112,12 @@ impl LinkRow {
 
     /// Whether it may be claimed at `now`: open, and not past its expiry.
     pub(crate) fn claimable(&self, now: DateTime<Utc>) -> Result<bool, Error> {
-        Ok(self.status()?.is_open() && to_millis(now) < self.expires_at)
+        Ok(self.status()?.is_open() && self.before_expiry(now))
+    }
+
+    /// Whether `now` is before its `expires_at` (whatever its status).
+    pub(crate) fn before_expiry(&self, now: DateTime<Utc>) -> bool {
+        to_millis(now) < self.expires_at
     }
 
     /// The link as the host reads it (links from `config`).

@@ -259,10 +259,18 @@ pub(crate) async fn verified_phone(
 
 /// Whether session `token_hash` verified its phone.
 pub(crate) async fn phone_verified(db: &Db, token_hash: &str) -> Result<bool, Error> {
+    phone_verified_in(&mut *db.acquire().await?, token_hash).await
+}
+
+/// [`phone_verified`] inside the caller's transaction.
+pub(crate) async fn phone_verified_in(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<bool, Error> {
     let verified: i64 =
         sqlx::query_scalar("SELECT phone_verified FROM flow_sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .fetch_one(db)
+            .fetch_one(conn)
             .await?;
     Ok(verified != 0)
 }
