@@ -149,6 +149,27 @@ mod sign_in {
             .assert_error(409, "conflict");
     }
 
+    /// Review: a verify whose answer (signed in, with the resume cookie) was lost was sent
+    /// again and refused "already signed in" without the cookie: the app went on, but a reload
+    /// then asked for sign-in again. The refusal carries the session's resume cookie.
+    #[tokio::test]
+    async fn a_verify_sent_again_after_signing_in_gets_the_resume_cookie() {
+        let app = TestApp::new().await;
+        app.create_user().await;
+        let (_, token) = anonymous_flow(&app, json!([redirect()])).await;
+        assert_eq!(app.ask_code(&token, "1", "4154332334").await.status, 200);
+        let first = app.verify_code(&token, "000000").await;
+        assert_eq!(first.json()["status"], "signed_in", "{}", first.text());
+        let again = app.verify_code(&token, "000000").await;
+        let body = again.assert_error(409, "conflict");
+        assert_eq!(body["reason"]["code"], "already_signed_in");
+        let cookie = set_cookie(&again).expect("the resume cookie");
+        assert_eq!(
+            cookie_pair(&cookie),
+            cookie_pair(&set_cookie(&first).unwrap())
+        );
+    }
+
     #[tokio::test]
     async fn a_new_code_waits_for_the_cooldown_then_is_allowed() {
         let app = TestApp::new().await;

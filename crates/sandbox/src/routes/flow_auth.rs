@@ -57,7 +57,7 @@ async fn send_code(
 /// `POST /api/flow/auth/verify`: checks the code the user typed.
 ///
 /// 429 over the client's rate limit ([`crate::ratelimit`]); 409 when the session is signed in
-/// already; `profile_required` again after a right code verified the phone for a profile (a
+/// already (with its resume cookie: a retry of a lost answer); `profile_required` again after a right code verified the phone for a profile (a
 /// retry of a lost answer); 429 while the session must wait after many wrong codes; 409 when no
 /// code was asked for; 422 on `code` when it has expired or has had too many wrong tries; 429 over the flow's
 /// or the app's rate limit; 422 on `code` when it is wrong (saying how many tries are left).
@@ -73,7 +73,7 @@ async fn verify_code(
 ) -> Result<Response, Error> {
     state.limiters.check_client(Action::VerifyCode, ip)?;
     if session.authenticated {
-        return Err(already_signed_in());
+        return Ok(signed_in_already(&state, &session));
     }
     let code: String = check.code.chars().filter(|c| !c.is_whitespace()).collect();
     let flow = open_for_sign_in(&state.db, session.flow_id).await?;
@@ -81,6 +81,22 @@ async fn verify_code(
         Verified::SignedIn => signed_in_response(&state, &session).await,
         Verified::ProfileRequired => Ok(Json(SignIn::ProfileRequired).into_response()),
     }
+}
+
+/// The 409 `already_signed_in` of a verify or profile sent again by a session signed in
+/// already (a retry of a lost answer), with the resume cookie the lost answer carried: else a
+/// reload would find no cookie and ask for sign-in again.
+fn signed_in_already(state: &AppState, session: &FlowSession) -> Response {
+    let cookie = resume_cookie(
+        &state.config,
+        session.flow_id,
+        &session.token,
+        session.ends_at,
+        state.clock.now(),
+    );
+    let mut res = already_signed_in().into_response();
+    res.headers_mut().append(SET_COOKIE, cookie);
+    res
 }
 
 /// `{"status":"signed_in","flow":…}` with the resume cookie of the now authenticated session.
@@ -110,7 +126,7 @@ async fn create_profile(
 ) -> Result<Response, Error> {
     state.limiters.check_client(Action::VerifyCode, ip)?;
     if session.authenticated {
-        return Err(already_signed_in());
+        return Ok(signed_in_already(&state, &session));
     }
     open_for_sign_in(&state.db, session.flow_id).await?;
     sign_in::sign_up(&state, &session, &new).await?;

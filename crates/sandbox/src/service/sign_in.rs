@@ -212,8 +212,8 @@ pub(crate) enum Verified {
 /// Checks `code` (whitespace removed) for `session` of `flow`: `profile_required` again when a
 /// right code already verified the session's phone for a profile (a retry of a lost answer:
 /// the code is used up, and a new code asked for would have unverified the phone); 429 while
-/// the session must wait after many wrong codes; 409 when no code was asked for; 422 on `code` when it has expired or
-/// has had [`CODE_MAX_ATTEMPTS`] wrong tries; 429 over the flow's or the app's rate limit
+/// the session must wait after many wrong codes; 409 when no code was asked for; 422 on `code`
+/// when it has expired or has had [`CODE_MAX_ATTEMPTS`] wrong tries; 429 over the flow's or the app's rate limit
 /// ([`crate::ratelimit`]); 422 on `code` when it is wrong (saying how many tries are left); 403
 /// naming `phone_number` when the flow names its user and the phone is not theirs. The right
 /// code is used up.
