@@ -16,6 +16,7 @@ use crate::service::steps::route_state;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
@@ -87,28 +88,27 @@ async fn verify_code(
 /// already (a retry of a lost answer), with the resume cookie the lost answer carried: else a
 /// reload would find no cookie and ask for sign-in again.
 fn signed_in_already(state: &AppState, session: &FlowSession) -> Response {
-    let cookie = resume_cookie(
+    let mut res = already_signed_in().into_response();
+    res.headers_mut()
+        .append(SET_COOKIE, session_cookie(state, session));
+    res
+}
+
+/// `Set-Cookie` for `session`'s resume cookie.
+fn session_cookie(state: &AppState, session: &FlowSession) -> HeaderValue {
+    resume_cookie(
         &state.config,
         session.flow_id,
         &session.token,
         session.ends_at,
         state.clock.now(),
-    );
-    let mut res = already_signed_in().into_response();
-    res.headers_mut().append(SET_COOKIE, cookie);
-    res
+    )
 }
 
 /// `{"status":"signed_in","flow":…}` with the resume cookie of the now authenticated session.
 async fn signed_in_response(state: &AppState, session: &FlowSession) -> Result<Response, Error> {
     let flow = route_state(&state.db, session.flow_id, state.clock.now()).await?;
-    let cookie = resume_cookie(
-        &state.config,
-        session.flow_id,
-        &session.token,
-        session.ends_at,
-        state.clock.now(),
-    );
+    let cookie = session_cookie(state, session);
     Ok(([(SET_COOKIE, cookie)], Json(SignIn::SignedIn { flow })).into_response())
 }
 

@@ -711,6 +711,11 @@ impl From<sqlx::Error> for SignInRefusal {
     }
 }
 
+/// The link of flow `flow_id`, if the flow is a link's.
+async fn link_of_flow(db: &Db, flow_id: Uuid) -> Result<Option<LinkRow>, Error> {
+    payout_links::of_flow(&mut *db.acquire().await?, flow_id).await
+}
+
 /// The payee's phone (E.164) that the link of flow `flow_id` names, while the link may still be
 /// claimed at `now`: where sign-in may text a code without the number being typed (or shown).
 pub(crate) async fn payee_phone(
@@ -718,8 +723,7 @@ pub(crate) async fn payee_phone(
     flow_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, Error> {
-    let mut conn = db.acquire().await?;
-    let Some(row) = payout_links::of_flow(&mut conn, flow_id).await? else {
+    let Some(row) = link_of_flow(db, flow_id).await? else {
         return Ok(None);
     };
     Ok(row
@@ -739,8 +743,7 @@ pub(crate) async fn payee_phone_to_text(
     flow_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, Error> {
-    let mut conn = db.acquire().await?;
-    let Some(row) = payout_links::of_flow(&mut conn, flow_id).await? else {
+    let Some(row) = link_of_flow(db, flow_id).await? else {
         return Ok(None);
     };
     if row.payee_phone.is_none() {

@@ -227,11 +227,7 @@ pub(crate) async fn verify_code(
     // A verify sent again after its answer (a profile is needed) was lost: the code was used up
     // and the session's phone verified (a new code asked for unverifies it). The same answer
     // again, not "ask for a code first", which would leave the user to wait for a new code.
-    if phone_verified(&state.db, &session.token_hash).await?
-        && find_code(&mut *state.db.acquire().await?, &session.token_hash)
-            .await?
-            .is_none()
-    {
+    if profile_required_already(&mut *state.db.acquire().await?, session).await? {
         return Ok(Verified::ProfileRequired);
     }
     let max_attempts = i64::from(CODE_MAX_ATTEMPTS);
@@ -246,9 +242,7 @@ pub(crate) async fn verify_code(
     let mut tx = begin_write(&state.db).await?;
     // The same again under the lock: a verify sent again while the first was still being
     // written finds the code used up only now.
-    if phone_verified_in(&mut tx, &session.token_hash).await?
-        && find_code(&mut tx, &session.token_hash).await?.is_none()
-    {
+    if profile_required_already(&mut tx, session).await? {
         tx.commit().await?;
         return Ok(Verified::ProfileRequired);
     }
@@ -314,6 +308,16 @@ pub(crate) async fn verify_code(
     state.flows.invalidate(session.flow_id);
     wake();
     Ok(Verified::SignedIn)
+}
+
+/// Whether a right code already verified `session`'s phone for a profile: the phone verified,
+/// the code used up (a new code asked for would have unverified the phone).
+async fn profile_required_already(
+    conn: &mut AnyConnection,
+    session: &FlowSession,
+) -> Result<bool, Error> {
+    Ok(phone_verified_in(&mut *conn, &session.token_hash).await?
+        && find_code(conn, &session.token_hash).await?.is_none())
 }
 
 /// Whether `session` may try a code at `now`: 429 while it must wait after many wrong codes; 409
