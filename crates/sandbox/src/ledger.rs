@@ -696,6 +696,26 @@ impl LimitAt {
         Some((at, limit, user_id))
     }
 
+    /// [`LimitAt::push`], but for a user and year whose reads `pushed` already holds: those.
+    fn push_once(
+        batch: &mut Batch,
+        pushed: &mut HashMap<PaidKey, LimitAt>,
+        draft: &TransferDraft,
+    ) -> Option<(Self, ReportingLimit, Uuid)> {
+        let (Some(limit), Some(user_id)) = (draft.reporting_limit, draft.user_id) else {
+            return None;
+        };
+        let key = (draft.app_id, user_id, limit.since);
+        if let Some(at) = pushed.get(&key) {
+            return Some((*at, limit, user_id));
+        }
+        let read = Self::push(batch, draft);
+        if let Some((at, _, _)) = read {
+            pushed.insert(key, at);
+        }
+        read
+    }
+
     /// What the batch read: the user's reportable payouts, or `None` when tax data is on file
     /// (no limit holds).
     fn paid(self, read: &Answers) -> Result<Option<Cents>, Error> {
@@ -1084,11 +1104,14 @@ pub(crate) async fn write_transfers_together(
         counters.iter().map(Arg::from).collect(),
     );
     let hooks_read = push_hooks_read(&mut reads, &apps);
-    // Each limited payout's reads (the same for every payout of one user and year).
-    let limits: Vec<_> = transfers
-        .iter()
-        .map(|t| LimitAt::push(&mut reads, t.draft))
-        .collect();
+    // Each limited payout's reads, once for each user and year: every payout of theirs in the
+    // group after the first reads what the ones before it added ([`limits_in`]), and the sum
+    // (over the user's payouts of the year) is read under the write lock.
+    let mut limit_reads: HashMap<PaidKey, LimitAt> = HashMap::new();
+    let mut limits = Vec::with_capacity(transfers.len());
+    for t in transfers {
+        limits.push(LimitAt::push_once(&mut reads, &mut limit_reads, t.draft));
+    }
     let read = reads.run(&mut *conn).await?;
     // Each limited user's reportable payouts, as the group's written ones add to them.
     let mut paid: HashMap<PaidKey, Option<Cents>> = HashMap::new();
