@@ -577,12 +577,7 @@ async fn attempt(
     settings: &WebhookSettings,
     now: DateTime<Utc>,
 ) -> AttemptOutcome {
-    let failed = |error: String| AttemptOutcome {
-        status: None,
-        body: None,
-        error: Some(error),
-        succeeded: false,
-    };
+    let failed = failed_attempt;
     let request = match signed_request(delivery, now) {
         Ok(r) => r,
         Err(e) => return failed(e),
@@ -626,6 +621,17 @@ async fn attempt(
         body: Some(at_most_bytes(&kept, MAX_RESPONSE_BODY)),
         error: None,
         succeeded: (200..300).contains(&status),
+    }
+}
+
+/// An attempt that got no answer, for `error`: kept to [`MAX_RESPONSE_BODY`] as an answer's body
+/// is (a TLS error, say, can name every name of the receiver's certificate, twice).
+fn failed_attempt(error: String) -> AttemptOutcome {
+    AttemptOutcome {
+        status: None,
+        body: None,
+        error: Some(at_most_bytes(error.as_bytes(), MAX_RESPONSE_BODY)),
+        succeeded: false,
     }
 }
 
@@ -923,6 +929,19 @@ mod tests {
         let cut = &long.as_bytes()[..1023]; // ends inside a character
         assert!(at_most_bytes(cut, 1024).len() <= 1024);
         assert!(at_most_bytes(&[0xff; 1024], 1024).len() <= 1024);
+    }
+
+    /// The receiver's words reach the log in its errors too (a TLS error lists its
+    /// certificate's names): they are kept to 1 KB as its answers are.
+    #[test]
+    fn errors_are_kept_to_1_kb() {
+        let names = "DnsName(\"receiver.example\"), ".repeat(200);
+        let error = failed_attempt(format!("certificate is only valid for {names}")).error;
+        let error = error.expect("an error");
+        assert_eq!(error.len(), MAX_RESPONSE_BODY);
+        assert!(error.starts_with("certificate is only valid for DnsName"));
+        let short = failed_attempt("connection refused".to_owned()).error;
+        assert_eq!(short.as_deref(), Some("connection refused"));
     }
 
     #[test]

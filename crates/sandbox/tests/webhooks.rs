@@ -786,6 +786,44 @@ mod events {
         );
     }
 
+    /// Review: a resend brought forward a waiting delivery to an endpoint whose filter no
+    /// longer takes the event's type (changed by a PATCH since), sending a type it does not
+    /// want. It is left waiting as it was.
+    #[tokio::test]
+    async fn a_resend_leaves_a_delivery_to_an_endpoint_that_no_longer_takes_the_type() {
+        let app = TestApp::new().await;
+        let hook = create_hook(&app, "https://hooks.example/a", json!([])).await;
+        let hook_id = hook["id"].as_str().unwrap();
+        let user = app.create_user().await;
+        credit(&app, &user, -100).await;
+        let event = &events_of(&app, "transfer.updated").await[0];
+        let event_id = event["id"].as_str().unwrap();
+        let later = (chrono::Utc::now() + chrono::Duration::hours(5)).timestamp_millis();
+        sqlx::query("UPDATE webhook_deliveries SET attempts = 3, next_attempt_at = $1")
+            .bind(later)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        ok(app
+            .patch(
+                &format!("/api/v2/webhooks/{hook_id}"),
+                Auth::App,
+                json!({"events": ["flow.updated"]}),
+            )
+            .await);
+        ok(app
+            .post_empty(&format!("/api/v2/events/{event_id}/resend"), Auth::App)
+            .await);
+        let waiting: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT attempts, next_attempt_at FROM webhook_deliveries WHERE event_id = $1",
+        )
+        .bind(event_id)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(waiting, vec![(3, later)]);
+    }
+
     #[tokio::test]
     async fn the_events_list_pages_by_event_id() {
         let app = TestApp::new().await;
@@ -906,6 +944,63 @@ mod delivery {
         let got = receiver.next().await;
         assert_eq!(got.json()["id"], event_id);
         got.verify(hook["secret"].as_str().unwrap());
+    }
+
+    /// Review: a resend asked for while an attempt was under way did nothing (the attempt
+    /// held the delivery, and no second one is added beside a pending one), though it answered
+    /// 200: that attempt, failing, settled the delivery on its old schedule, or failed it after
+    /// its last retry. Now the failed attempt leaves it due at once, and it is delivered.
+    #[tokio::test]
+    async fn a_resend_during_an_attempt_sends_again_when_that_attempt_fails() {
+        // One attempt only: without the resend, its failure is the delivery's end.
+        let app = TestApp::with_webhooks(WebhookSettings {
+            retries: vec![Duration::ZERO],
+            ..WebhookSettings::default()
+        })
+        .await;
+        let (arrived_tx, mut arrived) = mpsc::unbounded_channel::<()>();
+        let (release_tx, release) = tokio::sync::oneshot::channel::<()>();
+        let release = Arc::new(tokio::sync::Mutex::new(Some(release)));
+        let (got_tx, mut got) = mpsc::unbounded_channel::<Bytes>();
+        let handler = move |body: Bytes| {
+            let (arrived_tx, release, got_tx) =
+                (arrived_tx.clone(), release.clone(), got_tx.clone());
+            async move {
+                // The first request waits for the test, then fails; any later one succeeds.
+                if let Some(release) = release.lock().await.take() {
+                    let _ = arrived_tx.send(());
+                    let _ = release.await;
+                    return StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                let _ = got_tx.send(body);
+                StatusCode::OK
+            }
+        };
+        let router = axum::Router::new().route("/hook", axum::routing::post(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+
+        create_hook(&app, &url, json!(["transfer.updated"])).await;
+        let user = app.create_user().await;
+        credit(&app, &user, -100).await;
+        tokio::time::timeout(Duration::from_secs(20), arrived.recv())
+            .await
+            .expect("the first attempt arrives");
+        let event_id = events_of(&app, "transfer.updated").await[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        ok(app
+            .post_empty(&format!("/api/v2/events/{event_id}/resend"), Auth::App)
+            .await);
+        release_tx.send(()).unwrap();
+        let body = tokio::time::timeout(Duration::from_secs(20), got.recv())
+            .await
+            .expect("the event is sent again after the failed attempt")
+            .unwrap();
+        let sent: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(sent["id"], event_id);
     }
 
     /// Review: an endpoint whose stored secret this server's key cannot open (sealed by another

@@ -245,8 +245,7 @@ fn add_deliveries(
 ) -> Result<usize, Error> {
     let mut count = 0;
     for (hook_id, events) in hooks {
-        let events: Vec<EventType> = parse_stored_json("events", events)?;
-        if !events.is_empty() && !events.contains(&event.kind) {
+        if !takes(events, event.kind)? {
             continue;
         }
         rows.add([
@@ -263,13 +262,22 @@ fn add_deliveries(
     Ok(count)
 }
 
+/// Whether an endpoint whose stored `events` filter is `events` takes events of type `kind` (an
+/// empty filter takes every type).
+fn takes(events: &str, kind: EventType) -> Result<bool, Error> {
+    let events: Vec<EventType> = parse_stored_json("events", events)?;
+    Ok(events.is_empty() || events.contains(&kind))
+}
+
 /// `event` due at `now` at each of app `app_id`'s endpoints that takes its type: a delivery of
 /// it still pending there (waiting for its next retry, hours off) is brought forward to `now`
 /// with the whole retry schedule ahead of it again, as a new one would have, and a new one is
 /// added where none is pending; how many were added. A claim whose lease ran out is dropped
-/// with it, so the worker that held it cannot settle the delivery back onto the old schedule. (A new one beside a
-/// pending one would send the same event twice at once, and let an app pile up deliveries
-/// without bound.) An attempt under way (its lease running) is left to finish.
+/// with it, so the worker that held it cannot settle the delivery back onto the old schedule.
+/// (A new one beside a pending one would send the same event twice at once, and let an app
+/// pile up deliveries without bound.) An attempt under way (its lease running) is left to
+/// finish, asked to settle the delivery due at `now` if it fails (`resend_asked`). A pending
+/// delivery to an endpoint that no longer takes the event's type is left as it is.
 async fn enqueue_deliveries(
     conn: &mut AnyConnection,
     app_id: Uuid,
@@ -277,18 +285,40 @@ async fn enqueue_deliveries(
     now: DateTime<Utc>,
 ) -> Result<usize, Error> {
     let lock = if is_postgres(conn) { KEY_SHARE } else { "" };
-    sqlx::query(
-        "UPDATE webhook_deliveries SET next_attempt_at = $1, attempts = 0, lease_until = NULL, \
-         claim = NULL WHERE event_id = $2 \
-         AND status = 'pending' AND next_attempt_at > $1 \
-         AND (lease_until IS NULL OR lease_until <= $1) \
-         AND webhook_id IN (SELECT id FROM webhooks WHERE app_id = $3)",
+    // The event's pending deliveries, each to an endpoint that still takes its type (one that
+    // no longer does is left as it is).
+    let pending: Vec<(String, String)> = sqlx::query_as(
+        "SELECT d.id, w.events FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+         WHERE d.event_id = $1 AND d.status = 'pending' AND w.app_id = $2",
     )
-    .bind(to_millis(now))
     .bind(&event.id)
     .bind(app_id.to_string())
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    for (delivery_id, events) in pending {
+        if !takes(&events, event.kind)? {
+            continue;
+        }
+        // Waiting for a retry: due now, its retries counted afresh.
+        sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $1, attempts = 0, \
+             lease_until = NULL, claim = NULL WHERE id = $2 AND status = 'pending' \
+             AND next_attempt_at > $1 AND (lease_until IS NULL OR lease_until <= $1)",
+        )
+        .bind(to_millis(now))
+        .bind(&delivery_id)
+        .execute(&mut *conn)
+        .await?;
+        // Under way: its attempt, if it fails, settles it due now ([`settle_attempt`]).
+        sqlx::query(
+            "UPDATE webhook_deliveries SET resend_asked = 1 \
+             WHERE id = $1 AND status = 'pending' AND lease_until > $2",
+        )
+        .bind(&delivery_id)
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+    }
     let hooks: Vec<(String, String)> = sqlx::query_as(&format!(
         "SELECT id, events FROM webhooks w WHERE app_id = $1 AND NOT EXISTS \
          (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_id = $2 \
@@ -825,6 +855,37 @@ pub(crate) async fn settle_attempt(
 ) -> Result<bool, Error> {
     let next_retry = if outcome.succeeded { None } else { next_retry };
     let attempt = delivery.attempts + 1;
+    let status = match (outcome.succeeded, next_retry) {
+        (true, _) => "succeeded",
+        (false, Some(_)) => "pending",
+        (false, None) => "failed",
+    };
+    // A resend asked for during this attempt ([`enqueue_deliveries`]) makes a failure due again
+    // at once, its retries counted afresh.
+    let settled: Option<(String, Option<i64>)> = sqlx::query_as(
+        "UPDATE webhook_deliveries SET \
+         status = CASE WHEN resend_asked = 1 AND $1 <> 'succeeded' THEN 'pending' ELSE $1 END, \
+         attempts = CASE WHEN resend_asked = 1 AND $1 <> 'succeeded' THEN 0 \
+         ELSE CAST($2 AS BIGINT) END, \
+         next_attempt_at = CASE WHEN resend_asked = 1 AND $1 <> 'succeeded' \
+         THEN CAST($3 AS BIGINT) ELSE CAST($4 AS BIGINT) END, \
+         resend_asked = 0, lease_until = NULL, claim = NULL \
+         WHERE id = $5 AND claim = $6 AND status = 'pending' RETURNING status, next_attempt_at",
+    )
+    .bind(status)
+    .bind(attempt)
+    .bind(to_millis(attempted))
+    .bind(next_retry.map(to_millis))
+    .bind(&delivery.id)
+    .bind(&delivery.claim)
+    .fetch_optional(&mut *conn)
+    .await?;
+    // The log says when the next attempt comes, as settled (or as this claim would have).
+    let next_retry = match &settled {
+        Some((status, Some(at))) if status == "pending" => Some(from_millis(*at)?),
+        Some(_) => None,
+        None => next_retry,
+    };
     let seq = next_seq(conn, "webhook_attempts", 1).await?;
     sqlx::query(
         "INSERT INTO webhook_attempts (id, delivery_id, webhook_id, event_id, event_type, \
@@ -846,23 +907,7 @@ pub(crate) async fn settle_attempt(
     .bind(seq)
     .execute(&mut *conn)
     .await?;
-    let status = match (outcome.succeeded, next_retry) {
-        (true, _) => "succeeded",
-        (false, Some(_)) => "pending",
-        (false, None) => "failed",
-    };
-    let settled = sqlx::query(
-        "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
-         lease_until = NULL, claim = NULL WHERE id = $4 AND claim = $5 AND status = 'pending'",
-    )
-    .bind(status)
-    .bind(attempt)
-    .bind(next_retry.map(to_millis))
-    .bind(&delivery.id)
-    .bind(&delivery.claim)
-    .execute(&mut *conn)
-    .await?;
-    Ok(settled.rows_affected() == 1)
+    Ok(settled.is_some())
 }
 
 /// When the next pending delivery falls due (leases included), if any is pending.
