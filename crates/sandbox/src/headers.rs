@@ -146,9 +146,11 @@ pub(crate) fn content_security_policy(
     img_sources: &[Origin],
 ) -> String {
     let inline = InlineHashes::of(html);
-    // Where the demo may load embed.js from and frame flows: this server's public origin,
-    // and loopback while loopback may embed (the demo page itself refuses anything else).
-    let mut flow_sources = vec![csp_origin(config.public_origin().as_ref()).to_owned()];
+    // Where the demo loads embed.js from: this server's public origin only. Where it frames
+    // flows (and embed.js asks a flow's /healthz): that, and loopback while loopback may embed
+    // (the demo page itself refuses anything else).
+    let public = csp_origin(config.public_origin().as_ref()).to_owned();
+    let mut flow_sources = vec![public.clone()];
     if config.loopback_may_embed() {
         flow_sources.extend(embedder_sources(&[], config));
     }
@@ -157,7 +159,7 @@ pub(crate) fn content_security_policy(
     match page {
         // wasm-bindgen instantiates the app with WebAssembly.instantiateStreaming.
         Page::App => script_src.push("'wasm-unsafe-eval'".to_owned()),
-        Page::Demo => script_src.extend(flow_sources.iter().cloned()),
+        Page::Demo => script_src.push(public),
         Page::Plain => {}
     }
     script_src.extend(inline.scripts);

@@ -399,6 +399,33 @@ async fn loopback_may_embed_a_loopback_server() {
     support::remove_temp_dir(assets);
 }
 
+/// Review: on a sandbox run on loopback the demo page ran embed.js from any loopback port
+/// (`/demo?link=http://localhost:5173/flow/…`), so any other server on the machine could run
+/// its script with the demo's origin and read the app key typed into the theme editor. The
+/// demo runs its own server's embed.js only; it still frames loopback flows.
+#[tokio::test]
+async fn the_demo_runs_this_servers_embed_js_only_even_on_loopback() {
+    let app = TestApp::with_config(|c| Config {
+        public_url: "http://127.0.0.1:8080".into(),
+        ..c
+    })
+    .await;
+    let res = app.get("/demo", Auth::None).await;
+    let csp = res.header(header::CONTENT_SECURITY_POLICY);
+    let script_src = directive(csp, "script-src");
+    assert!(
+        script_src.contains(&"http://127.0.0.1:8080".to_owned()),
+        "{csp}"
+    );
+    assert!(!script_src.iter().any(|s| s.contains(":*")), "{csp}");
+    assert!(
+        directive(csp, "frame-src").contains(&"http://localhost:*".to_owned()),
+        "{csp}"
+    );
+    let html = res.text();
+    assert!(html.contains("var sdk = base.origin + \"/app/embed.js\";"));
+}
+
 #[tokio::test]
 async fn no_401_sends_a_basic_or_any_other_challenge() {
     let app = TestApp::new().await;
