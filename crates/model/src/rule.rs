@@ -324,6 +324,8 @@ pub enum ContrastPair {
     PrimaryTextOnPrimary,
     /// `colorPrimaryText` on `colorDanger` (a button that removes something).
     PrimaryTextOnDanger,
+    /// `colorPrimaryText` on the primary shade (a button under the pointer).
+    PrimaryTextOnPrimaryShade,
     /// `colorDanger` on `colorSurface` (a field's error).
     DangerOnSurface,
     /// `colorDanger` on the danger tint (an alert).
@@ -348,13 +350,14 @@ pub enum ContrastPair {
 
 impl ContrastPair {
     /// Every pair, in the order they are checked.
-    pub const ALL: [ContrastPair; 16] = [
+    pub const ALL: [ContrastPair; 17] = [
         ContrastPair::TextOnBackground,
         ContrastPair::TextOnSurface,
         ContrastPair::TextSecondaryOnSurface,
         ContrastPair::TextSecondaryOnBackground,
         ContrastPair::PrimaryTextOnPrimary,
         ContrastPair::PrimaryTextOnDanger,
+        ContrastPair::PrimaryTextOnPrimaryShade,
         ContrastPair::DangerOnSurface,
         ContrastPair::DangerOnDangerTint,
         ContrastPair::TextOnDangerTint,
@@ -377,6 +380,7 @@ impl ContrastPair {
             ContrastPair::TextSecondaryOnBackground => ("colorTextSecondary", "colorBackground"),
             ContrastPair::PrimaryTextOnPrimary => ("colorPrimaryText", "colorPrimary"),
             ContrastPair::PrimaryTextOnDanger => ("colorPrimaryText", "colorDanger"),
+            ContrastPair::PrimaryTextOnPrimaryShade => ("colorPrimaryText", "colorPrimary shade"),
             ContrastPair::DangerOnSurface => ("colorDanger", "colorSurface"),
             ContrastPair::DangerOnDangerTint => ("colorDanger", "colorDanger tint"),
             ContrastPair::TextOnDangerTint => ("colorText", "colorDanger tint"),
@@ -416,6 +420,7 @@ impl ContrastPair {
             ContrastPair::TextSecondaryOnBackground => "text_secondary_on_background",
             ContrastPair::PrimaryTextOnPrimary => "primary_text_on_primary",
             ContrastPair::PrimaryTextOnDanger => "primary_text_on_danger",
+            ContrastPair::PrimaryTextOnPrimaryShade => "primary_text_on_primary_shade",
             ContrastPair::DangerOnSurface => "danger_on_surface",
             ContrastPair::DangerOnDangerTint => "danger_on_danger_tint",
             ContrastPair::TextOnDangerTint => "text_on_danger_tint",
