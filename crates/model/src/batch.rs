@@ -29,7 +29,8 @@ pub struct NewPayoutBatch {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata_schema))]
     pub metadata: Option<Metadata>,
-    /// The payouts: 1 to 1,000 `POST /api/v2/payouts` bodies, paid in this order. An item's
+    /// The payouts: 1 to 1,000 `POST /api/v2/payouts` bodies, paid in this order by one
+    /// worker (several share a batch's items, and a retried item comes later). An item's
     /// own `idempotency_key` is honoured as `POST /api/v2/payouts` honours it.
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
     pub items: Vec<NewPayout>,
