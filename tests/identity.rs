@@ -334,6 +334,26 @@ async fn phone_rules_show_inline_and_nothing_is_sent() {
     until("phone error cleared", || !has(&m.root, "auth-phone-error")).await;
 }
 
+/// A number pasted or autofilled whole, with the country code the country field already holds,
+/// is not refused: it is sent without that code.
+#[wasm_bindgen_test]
+async fn a_number_pasted_with_its_country_code_is_sent_without_it() {
+    let fake = Fake::new(&["compliance"]);
+    fake.signed_out();
+    let m = mount_step(&fake, || view! { <AuthStep /> });
+    type_into(&m.root, "auth-phone", "+1 (415) 433-2334");
+    leave(&m.root, "auth-phone");
+    settle().await;
+    assert!(!has(&m.root, "auth-phone-error"), "no inline error");
+    click(&m.root, "auth-send-code");
+    wait_for(&m.root, "auth-code").await;
+    let sent = fake.codes.borrow()[0].clone();
+    assert_eq!(
+        (sent.country_code.as_str(), sent.phone_number.as_str()),
+        ("1", "(415) 433-2334")
+    );
+}
+
 /// Issue 11: a payout link whose host named the payee's phone texts that phone, shown only by
 /// its last digits, with no number typed.
 #[wasm_bindgen_test]

@@ -207,6 +207,43 @@ pub fn check_country_code(value: &str) -> Result<(), Rule> {
     Ok(())
 }
 
+/// The national number in `value` as people paste or autofill it into the phone field when the
+/// country code is `country_code`: the whole international number (`+1 (415) 433-2334`, `+44 20
+/// 7946 0958`), or for North America (`1`) the number with its leading 1 (`1-415-433-2334`).
+/// Those lose that prefix, from the first digit after it (`(415) 433-2334`); anything else is
+/// `value` as it is, for [`check_phone_number`] to judge (a `+` with another country's code
+/// stays, and is refused there).
+pub fn national_number<'a>(country_code: &str, value: &'a str) -> &'a str {
+    let cc = digits(country_code);
+    let value = value.trim();
+    let rest = match value.strip_prefix('+') {
+        Some(rest) => after_digits(rest, &cc),
+        None if cc == "1" && digits(value).len() == 11 => after_digits(value, "1"),
+        None => None,
+    };
+    rest.unwrap_or(value)
+}
+
+/// What follows the digits `prefix` at the start of `value` (separators before, between and
+/// after them skipped); `None` when `value` does not start so, or nothing follows.
+fn after_digits<'a>(value: &'a str, prefix: &str) -> Option<&'a str> {
+    let mut wanted = prefix.chars().peekable();
+    for (at, c) in value.char_indices() {
+        if wanted.peek().is_none() {
+            let rest = value[at..].trim_start_matches([' ', '-', '.']);
+            return (!rest.is_empty()).then_some(rest);
+        }
+        if c.is_ascii_digit() {
+            if wanted.next() != Some(c) {
+                return None;
+            }
+        } else if !" -.()".contains(c) {
+            return None;
+        }
+    }
+    None
+}
+
 /// A national phone number: digits (separators allowed), so that the whole E.164 number has
 /// at most 15 digits; US and Canada numbers (`1`) have exactly 10.
 pub fn check_phone_number(country_code: &str, value: &str) -> Result<(), Rule> {
@@ -347,5 +384,40 @@ mod tests {
     fn us_numbers_need_ten_digits() {
         assert!(check_phone_number("1", "415433233").is_err());
         assert!(check_phone_number("55", "49933801774").is_ok());
+    }
+
+    /// A number pasted or autofilled whole loses the country code the country field holds.
+    #[test]
+    fn national_number_drops_the_country_code_pasted_before_it() {
+        for pasted in [
+            "+1 (415) 433-2334",
+            "+14154332334",
+            " +1-415-433-2334 ",
+            "1 (415) 433-2334",
+            "1-415-433-2334",
+            "14154332334",
+        ] {
+            let national = national_number("1", pasted);
+            assert_eq!(
+                digits(national),
+                "4154332334",
+                "{pasted:?} gave {national:?}"
+            );
+            assert_eq!(check_phone_number("1", national), Ok(()), "{pasted:?}");
+        }
+        assert_eq!(national_number("+1", "+1 (415) 433-2334"), "(415) 433-2334");
+        assert_eq!(national_number("44", "+44 20 7946 0958"), "20 7946 0958");
+        // Typed as asked: unchanged.
+        assert_eq!(national_number("1", "(415) 433-2334"), "(415) 433-2334");
+        assert_eq!(national_number("55", "11 99338-0177"), "11 99338-0177");
+        // Another country's code, or nothing after it: left for the rules to refuse.
+        assert_eq!(national_number("1", "+44 20 7946 0958"), "+44 20 7946 0958");
+        assert_eq!(
+            check_phone_number("1", "+44 20 7946 0958"),
+            Err(Rule::OnlyDigits)
+        );
+        assert_eq!(national_number("1", "+1"), "+1");
+        // Eleven digits are a leading 1 only in North America.
+        assert_eq!(national_number("55", "14154332334"), "14154332334");
     }
 }

@@ -46,6 +46,7 @@ use machine::{next, Effect, Event, Failure, Form, Stage, State};
 use payout_model::identity::{
     CodeCheck, CodeSent, NewCode, NewProfile, PhoneHint, CODE_RESEND_SECONDS,
 };
+use payout_model::user::national_number;
 use payout_model::{Reason, Timestamp, Validate};
 use std::rc::Rc;
 use std::time::Duration;
@@ -104,7 +105,7 @@ impl AuthFields {
                 if path == "country_code" {
                     new.country_code = value;
                 } else {
-                    new.phone_number = value;
+                    new.phone_number = national_number(&new.country_code, &value).to_owned();
                 }
                 new.validate()
             }
@@ -122,7 +123,8 @@ impl AuthFields {
         invalid.err().map(Rejected::from)
     }
 
-    /// The number typed, trimmed; or the payee's phone, which the server knows.
+    /// The number typed, trimmed, without the country code a paste or autofill put before it
+    /// ([`national_number`]); or the payee's phone, which the server knows.
     fn new_code(self) -> NewCode {
         if self.payee {
             return NewCode {
@@ -131,9 +133,11 @@ impl AuthFields {
                 payee_phone: true,
             };
         }
+        let country_code = self.country.text().trim().to_owned();
+        let phone_number = national_number(&country_code, &self.phone.text()).to_owned();
         NewCode {
-            country_code: self.country.text().trim().to_owned(),
-            phone_number: self.phone.text().trim().to_owned(),
+            country_code,
+            phone_number,
             payee_phone: false,
         }
     }
