@@ -43,7 +43,7 @@ export interface LoadError {
    * `flow_not_found`: no flow has this link; `origin_not_allowed`: this page's origin may not
    * embed it (add it to the app's allowed origins); `unavailable`: the flow's server refused to
    * start it now (too many starts, or an error; try again later); `network_error`: the flow's
-   * server cannot be reached.
+   * server cannot be reached, or the flow's own files did not arrive (try again).
    */
   type: "flow_not_found" | "origin_not_allowed" | "unavailable" | "network_error";
   /** The same, in English words for logs. */
