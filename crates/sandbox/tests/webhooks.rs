@@ -786,6 +786,37 @@ mod events {
         );
     }
 
+    /// Review: a delivery due but not yet claimed (behind the app's other deliveries) kept
+    /// its count of attempts through a resend, so a failure of its next attempt, the last of
+    /// the schedule, failed it. It keeps its turn, with the whole schedule ahead of it.
+    #[tokio::test]
+    async fn a_resend_of_a_delivery_due_but_not_yet_claimed_counts_its_retries_afresh() {
+        let app = TestApp::new().await;
+        create_hook(&app, "https://hooks.example/a", json!([])).await;
+        let user = app.create_user().await;
+        credit(&app, &user, -100).await;
+        let event_id = events_of(&app, "transfer.updated").await[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let due = chrono::Utc::now().timestamp_millis() - 1_000;
+        sqlx::query("UPDATE webhook_deliveries SET attempts = 7, next_attempt_at = $1")
+            .bind(due)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        ok(app
+            .post_empty(&format!("/api/v2/events/{event_id}/resend"), Auth::App)
+            .await);
+        let left: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT attempts, next_attempt_at, resend_asked FROM webhook_deliveries",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(left, vec![(0, due, 0)]);
+    }
+
     /// Review: a resend brought forward a waiting delivery to an endpoint whose filter no
     /// longer takes the event's type (changed by a PATCH since), sending a type it does not
     /// want. It is left waiting as it was.

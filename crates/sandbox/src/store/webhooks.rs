@@ -273,9 +273,10 @@ fn takes(events: &str, kind: EventType) -> Result<bool, Error> {
 /// it still pending there (waiting for its next retry, hours off) is brought forward to `now`
 /// with the whole retry schedule ahead of it again, as a new one would have, and a new one is
 /// added where none is pending; how many were added. A claim whose lease ran out is dropped
-/// with it, so the worker that held it cannot settle the delivery back onto the old schedule.
+/// with it, so the worker that held it cannot settle the delivery back onto the old schedule;
+/// one due but not yet claimed keeps its turn with its retries counted afresh.
 /// (A new one beside a pending one would send the same event twice at once, and let an app
-/// pile up deliveries without bound.) An attempt under way (its lease running) is left to
+/// pile up deliveries without bound.) An attempt under way (claimed and due) is left to
 /// finish, asked to settle the delivery due at `now` if it fails (`resend_asked`). A pending
 /// delivery to an endpoint that no longer takes the event's type is left as it is.
 async fn enqueue_deliveries(
@@ -299,23 +300,28 @@ async fn enqueue_deliveries(
         if !takes(&events, event.kind)? {
             continue;
         }
-        // Waiting for a retry: due now, its retries counted afresh.
+        // One statement, its cases read from the row as it is when the statement takes it (on
+        // PostgreSQL, after a settle it waited for): claimed and due, an attempt is under way
+        // (or its worker died and the next claim's is the resend), and a failure of it settles
+        // the delivery due now ([`settle_attempt`]); otherwise the delivery is due now (at
+        // once, or still, if it already was), its retries counted afresh, a claim whose lease
+        // ran out dropped.
         sqlx::query(
-            "UPDATE webhook_deliveries SET next_attempt_at = $1, attempts = 0, \
-             lease_until = NULL, claim = NULL WHERE id = $2 AND status = 'pending' \
-             AND next_attempt_at > $1 AND (lease_until IS NULL OR lease_until <= $1)",
+            "UPDATE webhook_deliveries SET \
+             resend_asked = CASE WHEN claim IS NOT NULL AND next_attempt_at <= CAST($1 AS BIGINT) \
+             THEN 1 ELSE resend_asked END, \
+             attempts = CASE WHEN claim IS NOT NULL AND next_attempt_at <= CAST($1 AS BIGINT) \
+             THEN attempts ELSE 0 END, \
+             next_attempt_at = CASE WHEN next_attempt_at > CAST($1 AS BIGINT) \
+             THEN CAST($1 AS BIGINT) ELSE next_attempt_at END, \
+             lease_until = CASE WHEN claim IS NOT NULL AND next_attempt_at <= CAST($1 AS BIGINT) \
+             THEN lease_until ELSE NULL END, \
+             claim = CASE WHEN claim IS NOT NULL AND next_attempt_at <= CAST($1 AS BIGINT) \
+             THEN claim ELSE NULL END \
+             WHERE id = $2 AND status = 'pending'",
         )
         .bind(to_millis(now))
         .bind(&delivery_id)
-        .execute(&mut *conn)
-        .await?;
-        // Under way: its attempt, if it fails, settles it due now ([`settle_attempt`]).
-        sqlx::query(
-            "UPDATE webhook_deliveries SET resend_asked = 1 \
-             WHERE id = $1 AND status = 'pending' AND lease_until > $2",
-        )
-        .bind(&delivery_id)
-        .bind(to_millis(now))
         .execute(&mut *conn)
         .await?;
     }
