@@ -43,7 +43,7 @@
     flow_not_found: "no flow has this link",
     origin_not_allowed: "this page's origin may not embed the flow",
     unavailable: "the flow's server cannot start the flow now; try again later",
-    network_error: "the flow's server cannot be reached"
+    network_error: "the flow's server or its files cannot be reached"
   };
 
   function isHttpUrl(url) {
