@@ -740,6 +740,65 @@ mod key_rotation {
         assert_eq!(wallet("sk_replacing".to_owned()).await, 200);
     }
 
+    /// Review: a start replacing the default app's key with the environment's and a rotation
+    /// through the API ran unserialized on PostgreSQL. A rotation that had given the old key its
+    /// end and added its own, not yet committed, kept its key current beside the environment's:
+    /// the start's UPDATE, waiting on the old key's row, could not see the new one. The start
+    /// now takes the write lock a rotation holds, and retires the rotation's key as any other.
+    #[tokio::test]
+    async fn a_start_replacing_the_key_waits_for_a_rotation_under_way() {
+        if !support::on_postgres() {
+            return; // SQLite has one writer at a time.
+        }
+        let app = TestApp::new().await;
+        let app_id: String = sqlx::query_scalar("SELECT id FROM apps WHERE client_id = $1")
+            .bind(CLIENT_ID)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        // A rotation under way, as `POST /api/v2/apps/{id}/keys` makes it: under the write
+        // lock (db::begin_write's advisory lock), the current key given its end, a new one in.
+        let mut rotation = app.db.begin().await.unwrap();
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(0x7061_7977_i64)
+            .execute(&mut *rotation)
+            .await
+            .unwrap();
+        let day_later = (chrono::Utc::now() + Duration::hours(24)).timestamp_millis();
+        sqlx::query("UPDATE app_keys SET expires_at = $1 WHERE app_id = $2 AND expires_at IS NULL")
+            .bind(day_later)
+            .bind(&app_id)
+            .execute(&mut *rotation)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO app_keys (app_id, key_salt, key_hash, created, expires_at) \
+             VALUES ($1, 'salt', 'the rotation''s key', 0, NULL)",
+        )
+        .bind(&app_id)
+        .execute(&mut *rotation)
+        .await
+        .unwrap();
+        let db = app.db.clone();
+        let start = tokio::spawn(async move {
+            ensure_default_app(&db, Some((CLIENT_ID, "sk_from_the_environment")))
+                .await
+                .map(drop)
+        });
+        support::until_a_lock_waiter(&app.db).await;
+        rotation.commit().await.unwrap();
+        start.await.unwrap().unwrap();
+        let current: Vec<String> = sqlx::query_scalar(
+            "SELECT key_hash FROM app_keys WHERE app_id = $1 AND expires_at IS NULL",
+        )
+        .bind(&app_id)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(current.len(), 1, "{current:?}");
+        assert_ne!(current[0], "the rotation's key");
+    }
+
     /// Keys hashed before migration 0010 (plain sha256) still work, and are salted on first use.
     #[tokio::test]
     async fn an_unsalted_key_from_before_still_works_and_is_salted_on_first_use() {

@@ -153,7 +153,13 @@ async fn app_with_credentials(
                  keeps it in .data/credentials.env), or a new one to replace all its keys"
             );
         }
-        let mut tx = db.begin().await.context("cannot replace the api key")?;
+        // Under the write lock a rotation through the API takes (`POST /api/v2/apps/{id}/keys`,
+        // [`rotate_key`]): one that committed first has its new key retired here too, and one
+        // after finds the given key current and gives it its 24 hours (review: unserialized, on
+        // PostgreSQL either could miss the other's key, leaving a key without an end).
+        let mut tx = begin_write(db)
+            .await
+            .context("cannot replace the api key")?;
         // Retired, not deleted: kept so that they can never be given back (above).
         sqlx::query(
             "UPDATE app_keys SET expires_at = $1 \
