@@ -26,8 +26,6 @@ use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::Poll;
-use std::time::Duration;
 use uuid::Uuid;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -288,19 +286,7 @@ pub struct Client {
     transport: Rc<dyn Transport>,
     /// Aborts this client's requests; `None` for a client not tied to a component.
     scope: Option<web_sys::AbortController>,
-    /// How long a request may wait for its answer; `None`: [`REQUEST_TIMEOUT`], or
-    /// [`UPLOAD_TIMEOUT`] for a picture.
-    timeout: Option<Duration>,
 }
-
-/// How long a request waits for its answer before it fails as a network failure (a stalled
-/// line would otherwise leave its screen loading until the browser gives up, minutes later):
-/// the user gets the step's "could not reach" and its retry. A request that may have taken
-/// effect is treated as one whose answer was lost ([`ApiFailure::may_have_happened`]).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// [`REQUEST_TIMEOUT`] for an ID picture's upload, a few megabytes on a slow line.
-pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Client {
     /// A client sending over `transport`.
@@ -308,14 +294,7 @@ impl Client {
         Client {
             transport,
             scope: None,
-            timeout: None,
         }
-    }
-
-    /// This client, its requests failing after `timeout` without an answer (tests).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
     }
 
     /// This client tied to the current reactive owner (the component being built): its
@@ -334,7 +313,6 @@ impl Client {
         Client {
             transport: self.transport.clone(),
             scope: Some(controller),
-            timeout: self.timeout,
         }
     }
 
@@ -573,10 +551,6 @@ impl Client {
         body: HttpBody,
     ) -> LocalFuture<Result<String, ApiFailure>> {
         let no_content = info.answer == AnswerKind::NoContent;
-        let timeout = self.timeout.unwrap_or(match body {
-            HttpBody::Image(_) => UPLOAD_TIMEOUT,
-            _ => REQUEST_TIMEOUT,
-        });
         let sent = self.transport.send(HttpRequest {
             method: info.method,
             url,
@@ -585,10 +559,7 @@ impl Client {
             abort: self.scope.as_ref().map(web_sys::AbortController::signal),
         });
         Box::pin(async move {
-            let HttpResponse { status, body } = within(sent, sleep(timeout))
-                .await
-                .unwrap_or_else(|| Err("no answer in time".to_owned()))
-                .map_err(ApiFailure::Network)?;
+            let HttpResponse { status, body } = sent.await.map_err(ApiFailure::Network)?;
             if (200..300).contains(&status) {
                 // A 204 has no body: the response type is `Empty`, read from `null`.
                 return Ok(if no_content { "null".to_owned() } else { body });
@@ -603,38 +574,6 @@ impl Client {
             ))
         })
     }
-}
-
-/// `answer`'s output, or `None` when `timer` ends first (the request is left to the browser:
-/// one that may have taken effect is read again by its caller, as any lost answer is).
-async fn within<T>(mut answer: LocalFuture<T>, mut timer: LocalFuture<()>) -> Option<T> {
-    std::future::poll_fn(move |cx| {
-        if let Poll::Ready(output) = answer.as_mut().poll(cx) {
-            return Poll::Ready(Some(output));
-        }
-        if timer.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    })
-    .await
-}
-
-/// Resolves after `duration` (a `setTimeout`). If the page goes away first, nothing happens.
-pub fn sleep(duration: Duration) -> LocalFuture<()> {
-    let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        if leptos::prelude::window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis)
-            .is_err()
-        {
-            // No timer: resolve at once rather than never (the caller waits again anyway).
-            let _ = resolve.call0(&JsValue::NULL);
-        }
-    });
-    Box::pin(async move {
-        let _ = JsFuture::from(promise).await;
-    })
 }
 
 /// Reads a 2xx answer's body as `T`.

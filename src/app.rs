@@ -30,6 +30,7 @@ use leptos::task::{spawn_local, tick};
 use payout_model::{FlowState, LoadErrorType, NewSession, Origin, StepName};
 use send_wrapper::SendWrapper;
 use std::rc::Rc;
+use std::time::Duration;
 use uuid::Uuid;
 use wasm_bindgen::prelude::*;
 
@@ -332,7 +333,7 @@ impl Shell {
             api: session_api,
             advance,
             signed_in,
-            sleep: Rc::new(crate::api::sleep),
+            sleep: Rc::new(browser_sleep),
             navigate,
             go_to_dashboard,
         }
@@ -663,6 +664,23 @@ fn navigate_away(url: &str, embedded: bool) {
             "payout-flows: could not open {url} ({e:?}); the host or the Continue link takes over"
         );
     }
+}
+
+/// Resolves after `duration` (a `setTimeout`). If the page goes away first, nothing happens.
+fn browser_sleep(duration: Duration) -> LocalFuture<()> {
+    let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis)
+            .is_err()
+        {
+            // No timer: resolve at once rather than never (the caller waits again anyway).
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    Box::pin(async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    })
 }
 
 /// Standalone "Go to dashboard": back to the page that opened the flow.

@@ -1634,40 +1634,6 @@ fn a_components_requests_are_aborted_when_it_is_cleaned_up() {
     assert!(transport.0.borrow()[1].is_none());
 }
 
-/// A request whose answer never comes (a stalled line) fails as a network failure once the
-/// client's timeout passes, where the screen kept loading until the browser gave up, minutes
-/// later: the flow's first request shows the "can't reach" screen and its Retry.
-#[wasm_bindgen_test]
-async fn a_request_without_an_answer_fails_after_the_timeout() {
-    let transport = Rc::new(NeverAnswers::default());
-    let api = common::client(transport.clone()).with_timeout(std::time::Duration::from_millis(50));
-    let failure = api
-        .flow_state("token".into())
-        .await
-        .expect_err("no answer came");
-    assert!(matches!(failure, ApiFailure::Network(_)), "{failure:?}");
-    assert!(failure.may_have_happened());
-
-    let root = container();
-    let _app = mount_to(root.clone(), move || {
-        view! {
-            <FlowApp
-                flow_id=flow_uuid()
-                api=api
-                host=HostWindow::default()
-                navigate=Rc::new(|_: &str| {})
-                go_back=None
-            />
-        }
-    });
-    // The timeout is real time, not turns of the executor.
-    until_real("network screen", 5, || {
-        find(&root, "screen-error-network").is_some()
-    })
-    .await;
-    assert!(find(&root, "error-retry").is_some());
-}
-
 #[wasm_bindgen_test]
 async fn the_browsers_fetch_is_aborted_when_its_component_goes_away() {
     // The real client over `fetch`: without the abort, the test server would answer (a 404).
