@@ -799,6 +799,61 @@ mod key_rotation {
         assert_ne!(current[0], "the rotation's key");
     }
 
+    /// Review of that fix: two starts with the same new key, both finding it not yet live and
+    /// waiting for the lock, each replaced the keys: the second retired the first's row of the
+    /// key at once and added another (and would retire a rotation's key made between them). The
+    /// key is looked at again under the lock: the second start finds it live and replaces nothing.
+    #[tokio::test]
+    async fn two_starts_with_one_new_key_replace_the_keys_once() {
+        if !support::on_postgres() {
+            return; // SQLite has one writer at a time.
+        }
+        let app = TestApp::new().await;
+        let keys_of_app = |live_only: bool| {
+            let db = app.db.clone();
+            async move {
+                let live = if live_only {
+                    " AND expires_at IS NULL"
+                } else {
+                    ""
+                };
+                sqlx::query_scalar::<_, i64>(&format!(
+                    "SELECT COUNT(*) FROM app_keys k JOIN apps a ON a.id = k.app_id \
+                     WHERE a.client_id = $1{live}"
+                ))
+                .bind(CLIENT_ID)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+            }
+        };
+        let before = keys_of_app(false).await;
+        // The write lock held, so both starts look, find the key not live, and wait.
+        let mut held = app.db.begin().await.unwrap();
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(0x7061_7977_i64)
+            .execute(&mut *held)
+            .await
+            .unwrap();
+        let starts: Vec<_> = (0..2)
+            .map(|_| {
+                let db = app.db.clone();
+                tokio::spawn(async move {
+                    ensure_default_app(&db, Some((CLIENT_ID, "sk_from_the_environment")))
+                        .await
+                        .map(drop)
+                })
+            })
+            .collect();
+        support::until_lock_waiters(&app.db, 2).await;
+        held.commit().await.unwrap();
+        for start in starts {
+            start.await.unwrap().unwrap();
+        }
+        assert_eq!(keys_of_app(false).await, before + 1);
+        assert_eq!(keys_of_app(true).await, 1);
+    }
+
     /// Keys hashed before migration 0010 (plain sha256) still work, and are salted on first use.
     #[tokio::test]
     async fn an_unsalted_key_from_before_still_works_and_is_salted_on_first_use() {

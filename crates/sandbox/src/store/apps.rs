@@ -153,29 +153,7 @@ async fn app_with_credentials(
                  keeps it in .data/credentials.env), or a new one to replace all its keys"
             );
         }
-        // Under the write lock a rotation through the API takes (`POST /api/v2/apps/{id}/keys`,
-        // [`rotate_key`]): one that committed first has its new key retired here too, and one
-        // after finds the given key current and gives it its 24 hours (review: unserialized, on
-        // PostgreSQL either could miss the other's key, leaving a key without an end).
-        let mut tx = begin_write(db)
-            .await
-            .context("cannot replace the api key")?;
-        // Retired, not deleted: kept so that they can never be given back (above).
-        sqlx::query(
-            "UPDATE app_keys SET expires_at = $1 \
-             WHERE app_id = $2 AND (expires_at IS NULL OR expires_at > $1)",
-        )
-        .bind(to_millis(now))
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await
-        .context("cannot replace the app's api key")?;
-        insert_key(&mut tx, id, api_key, now).await?;
-        tx.commit().await.context("cannot replace the api key")?;
-        tracing::info!(
-            client_id,
-            "replaced the api key of the app with the given one"
-        );
+        replace_keys(db, id, api_key, now).await?;
     }
     Ok(Some(DefaultApp {
         id,
@@ -183,6 +161,41 @@ async fn app_with_credentials(
         api_key: Some(api_key.to_owned()),
         created: false,
     }))
+}
+
+/// Makes `api_key` app `app_id`'s only current key at `now`, the others retired at once, unless
+/// it is live by then. Under the write lock a rotation through the API takes
+/// (`POST /api/v2/apps/{id}/keys`, [`rotate_key`]): one that committed first has its new key
+/// retired here too, and one after finds the given key current and gives it its 24 hours
+/// (review: unserialized, on PostgreSQL either could miss the other's key, leaving a key without
+/// an end). The key is looked at again under the lock: another start with it may have replaced
+/// the keys meanwhile (and a rotation since given it its 24 hours): nothing to replace then.
+async fn replace_keys(
+    db: &Db,
+    app_id: Uuid,
+    api_key: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut tx = begin_write(db)
+        .await
+        .context("cannot replace the api key")?;
+    if live_key(&mut *tx, app_id, api_key, now).await?.is_some() {
+        return Ok(());
+    }
+    // Retired, not deleted: kept so that they can never be given back ([`key_was_retired`]).
+    sqlx::query(
+        "UPDATE app_keys SET expires_at = $1 \
+         WHERE app_id = $2 AND (expires_at IS NULL OR expires_at > $1)",
+    )
+    .bind(to_millis(now))
+    .bind(app_id.to_string())
+    .execute(&mut *tx)
+    .await
+    .context("cannot replace the app's api key")?;
+    insert_key(&mut tx, app_id, api_key, now).await?;
+    tx.commit().await.context("cannot replace the api key")?;
+    tracing::info!(%app_id, "replaced the api key of the app with the given one");
+    Ok(())
 }
 
 /// Fresh credentials for a new app: `pk_sandbox_…` and `sk_sandbox_…`.
@@ -374,7 +387,7 @@ struct KeyRow {
 
 /// The stored key of app `app_id` that `api_key` is, among those live at `now`.
 async fn live_key(
-    db: &Db,
+    db: impl sqlx::Executor<'_, Database = sqlx::Any>,
     app_id: Uuid,
     api_key: &str,
     now: DateTime<Utc>,
