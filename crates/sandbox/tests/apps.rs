@@ -757,13 +757,8 @@ mod key_rotation {
             .await
             .unwrap();
         // A rotation under way, as `POST /api/v2/apps/{id}/keys` makes it: under the write
-        // lock (db::begin_write's advisory lock), the current key given its end, a new one in.
-        let mut rotation = app.db.begin().await.unwrap();
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(0x7061_7977_i64)
-            .execute(&mut *rotation)
-            .await
-            .unwrap();
+        // lock (support::WRITE_LOCK), the current key given its end, a new one in.
+        let mut rotation = support::holding(&app.db, support::WRITE_LOCK).await;
         let day_later = (chrono::Utc::now() + Duration::hours(24)).timestamp_millis();
         sqlx::query("UPDATE app_keys SET expires_at = $1 WHERE app_id = $2 AND expires_at IS NULL")
             .bind(day_later)
@@ -829,12 +824,7 @@ mod key_rotation {
         };
         let before = keys_of_app(false).await;
         // The write lock held, so both starts look, find the key not live, and wait.
-        let mut held = app.db.begin().await.unwrap();
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(0x7061_7977_i64)
-            .execute(&mut *held)
-            .await
-            .unwrap();
+        let held = support::holding(&app.db, support::WRITE_LOCK).await;
         let starts: Vec<_> = (0..2)
             .map(|_| {
                 let db = app.db.clone();

@@ -1240,13 +1240,7 @@ mod delivery {
         let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", hanging.local_addr().unwrap());
         let hook = create_hook(&app, &url, json!(["transfer.updated"])).await;
-        // webhooks::CLAIM_LOCK, which every claim takes on PostgreSQL.
-        let mut holder = app.db.begin().await.unwrap();
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(0x7066_7768_i64)
-            .execute(&mut *holder)
-            .await
-            .unwrap();
+        let holder = support::holding(&app.db, support::CLAIM_LOCK).await;
         let user = app.create_user().await;
         credit(&app, &user, -100).await;
         support::until_lock_waiters(&app.db, 1).await;

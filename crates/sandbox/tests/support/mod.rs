@@ -799,6 +799,24 @@ pub async fn lock_waiters(db: &Db) -> i64 {
     .unwrap()
 }
 
+/// The advisory lock `db::begin_write` takes on PostgreSQL ("payw").
+pub const WRITE_LOCK: i64 = 0x7061_7977;
+
+/// The advisory lock every webhook claim takes on PostgreSQL (`webhooks::CLAIM_LOCK`).
+pub const CLAIM_LOCK: i64 = 0x7066_7768;
+
+/// A transaction of `db` holding advisory lock `lock` (PostgreSQL) until it ends: what the
+/// sandbox's writers or claims wait for meanwhile.
+pub async fn holding(db: &Db, lock: i64) -> sqlx::Transaction<'static, sqlx::Any> {
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(lock)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
 /// Waits until `count` sessions of `db`'s database wait for a lock (PostgreSQL), at most 30 s.
 pub async fn until_lock_waiters(db: &Db, count: i64) {
     let waiting = async {
