@@ -2046,6 +2046,35 @@ mod background_check {
         assert_eq!(checks, 1);
     }
 
+    /// Review: a host's user made with a phone number alone (no name on file) who ran a US
+    /// check got a W-9 record with an empty legal name, which counted as tax details on file:
+    /// the compliance step was never asked for again. The check stands alone; the compliance
+    /// step asks for the whole record.
+    #[tokio::test]
+    async fn a_check_of_a_user_with_no_name_on_file_stores_no_w9() {
+        let app = TestApp::new().await;
+        let user = app
+            .create_user_from(json!({"phone_number": "+14155550123"}))
+            .await;
+        assert_eq!(user["first_name"], "", "{user}");
+        let flow = app
+            .create_flow(
+                json!({"steps": ["background-check", "compliance"], "user_id": user["id"]}),
+            )
+            .await;
+        let session = app.create_session(&flow["id"], None).await;
+        let token = session["token"].as_str().unwrap();
+        let res = run_check(&app, token, us_check("123-45-6789")).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["data"]["status"], "clear");
+        let host = host_user(&app, &user).await;
+        assert_eq!(host["compliance"], Value::Null, "{host}");
+        assert_eq!(host["background_check"]["status"], "clear", "{host}");
+        let res = app.get("/api/flow/compliance", Auth::Bearer(token)).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json(), Value::Null);
+    }
+
     /// Review: a US user could get `not_eligible` (and dodge the check) by claiming another
     /// country than their tax information's.
     #[tokio::test]
