@@ -313,12 +313,14 @@ fn check_line(value: &str, required: bool) -> Result<(), Rule> {
 /// "not in the US".
 pub const US_TERRITORIES: [&str; 5] = ["AS", "GU", "MP", "PR", "VI"];
 
-/// The two-letter codes of the US states, DC and the territories a W-9 address may be in.
-pub const US_STATES: [&str; 56] = [
+/// The two-letter codes of the US states, DC, the armed forces' postal "states" of APO, FPO
+/// and DPO addresses (AA, AE, AP: a service member abroad files a W-9 with one) and the
+/// territories a W-9 address may be in.
+pub const US_STATES: [&str; 59] = [
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
     "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
     "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
-    "WV", "WI", "WY", "AS", "GU", "MP", "PR", "VI",
+    "WV", "WI", "WY", "AA", "AE", "AP", "AS", "GU", "MP", "PR", "VI",
 ];
 
 /// A region as stored: upper case when it is ASCII (state and province codes: `ca` → `CA`);
@@ -1018,6 +1020,24 @@ mod tests {
     fn accepts_a_us_w9() {
         us().as_of(today()).validate().unwrap();
         assert_eq!(us().form(), TaxForm::W9);
+    }
+
+    /// Review: an APO, FPO or DPO address (a service member abroad, who files a W-9) was
+    /// refused: its "state" is AA, AE or AP.
+    #[test]
+    fn accepts_a_w9_with_a_military_address() {
+        for (city, state, zip) in [
+            ("APO", "AE", "09012"),
+            ("FPO", "AP", "96349"),
+            ("DPO", "aa", "34001"),
+        ] {
+            let mut c = us();
+            c.address.line1 = "Unit 2050 Box 4190".into();
+            c.address.city = city.into();
+            c.address.region = Some(state.into());
+            c.address.postal_code = Some(zip.into());
+            c.as_of(today()).validate().unwrap();
+        }
     }
 
     #[test]
