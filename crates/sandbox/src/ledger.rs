@@ -763,7 +763,7 @@ impl TransferDraft {
         metadata: Option<Metadata>,
     ) -> Self {
         Self {
-            id: Uuid::new_v4(),
+            id: crate::db::row_id(),
             app_id,
             user_id,
             flow_id: None,

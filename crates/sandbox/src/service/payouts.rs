@@ -488,7 +488,7 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
         TransactionType::Payout,
     ));
     Ok(TransferDraft {
-        id: Uuid::new_v4(),
+        id: crate::db::row_id(),
         app_id: order.app_id,
         user_id: Some(order.user_id),
         flow_id: order.flow_id,

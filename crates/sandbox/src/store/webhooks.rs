@@ -184,7 +184,7 @@ impl EventRows {
         now: DateTime<Utc>,
     ) -> Result<Event, Error> {
         let event = Event {
-            id: event_wire_id(Uuid::new_v4()),
+            id: event_wire_id(crate::db::row_id()),
             kind,
             created: now,
             app_id,
@@ -249,7 +249,7 @@ fn add_deliveries(
             continue;
         }
         rows.add([
-            Arg::from(Uuid::new_v4().to_string()),
+            Arg::from(crate::db::row_id().to_string()),
             Arg::from(hook_id),
             Arg::from(&event.id),
             Arg::from("pending"),
