@@ -459,7 +459,7 @@ async fn insert_status_change(
 }
 
 /// Makes sure user `user_id` (of app `app_id`) has its wallet and hold accounts; users created
-/// before the ledger existed get them on first use.
+/// before the ledger existed got them on first use, and since migration 0028 have them all.
 pub(crate) async fn ensure_user_accounts(
     conn: &mut AnyConnection,
     app_id: Uuid,

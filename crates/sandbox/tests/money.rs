@@ -1217,6 +1217,51 @@ mod payouts {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// Review: a user from before the ledger (migration 0002 opened no accounts for the users
+    /// already there) had none until a transfer changed their balance; a `fund: true` payout on
+    /// an instant rail passes through the wallet (its net change there is nothing) and failed
+    /// on the transactions' foreign key. Migration 0028 opens every user's accounts.
+    #[tokio::test]
+    async fn a_user_from_before_the_ledger_is_paid_with_fund_true() {
+        let dir = support::temp_dir();
+        let url = format!("sqlite://{}", dir.join("sandbox.sqlite").display());
+        let db = payout_sandbox::connect(&url).await.unwrap();
+        support::ensure_test_credentials(&db).await;
+        let user = new_user(&TestApp::over(
+            db.clone(),
+            payout_sandbox::Config::new(support::PUBLIC_URL, "dist"),
+        ))
+        .await;
+        // As a database from before the ledger left the user: the row, no accounts.
+        sqlx::query("DELETE FROM accounts WHERE user_id = $1")
+            .bind(&user)
+            .execute(&db)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 28")
+            .execute(&db)
+            .await
+            .unwrap();
+        db.close().await;
+
+        let app = TestApp::over(
+            payout_sandbox::connect(&url).await.unwrap(),
+            payout_sandbox::Config::new(support::PUBLIC_URL, "dist"),
+        );
+        add_method(&app, &user, paypal()).await;
+        let res = payout(
+            &app,
+            json!({"user_id": user, "amount": 1_000, "platform": "paypal", "fund": true}),
+        )
+        .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["status"], "completed");
+        assert_eq!(user_wallet(&app, &user).await, (0, 0));
+        assert_ledger_invariants(&app.db).await;
+        app.db.close().await;
+        support::remove_temp_dir(dir);
+    }
+
     #[tokio::test]
     async fn fund_true_moves_the_amount_from_the_app_first() {
         let app = TestApp::new().await;
