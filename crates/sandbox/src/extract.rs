@@ -118,8 +118,10 @@ where
         let value: Value = serde_json::from_slice(&bytes)
             .or_else(|e| {
                 // The seeds' own examples end objects with a comma (`{"steps": [...],}`, seed
-                // 000): such a body is read as if the comma were not there (issue 11).
-                without_trailing_commas(&bytes)
+                // 000), and seed 004's cURL examples break their lines with a shell's `\`
+                // inside the quoted body, which the shell sends as it is: such a body is read
+                // as if neither were there (issue 11).
+                without_docs_slips(&bytes)
                     .and_then(|fixed| serde_json::from_slice(&fixed).ok())
                     .ok_or(e)
             })
@@ -136,9 +138,11 @@ where
     }
 }
 
-/// `body` without the commas that stand right before a `}` or `]` (whitespace between allowed),
-/// outside strings; `None` when it has none, so only a body they broke is read again.
-fn without_trailing_commas(body: &[u8]) -> Option<Vec<u8>> {
+/// `body` without the commas that stand right before a `}` or `]` (whitespace between allowed)
+/// and without the backslashes followed by whitespace (a shell's line break, `\` then a newline
+/// or, as the docs flatten it, a space), both outside strings, where neither is ever JSON;
+/// `None` when it has none, so only a body they broke is read again.
+fn without_docs_slips(body: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len());
     let (mut in_string, mut escaped, mut dropped) = (false, false, false);
     for (i, &b) in body.iter().enumerate() {
@@ -152,15 +156,31 @@ fn without_trailing_commas(body: &[u8]) -> Option<Vec<u8>> {
         } else if b == b'"' {
             in_string = true;
         } else if b == b',' {
-            let next = body[i + 1..].iter().find(|c| !c.is_ascii_whitespace());
-            if matches!(next, Some(b'}' | b']')) {
+            if matches!(next_significant(body, i + 1), Some(b'}' | b']')) {
                 dropped = true;
                 continue;
             }
+        } else if b == b'\\' && body.get(i + 1).is_some_and(u8::is_ascii_whitespace) {
+            dropped = true;
+            continue;
         }
         out.push(b);
     }
     dropped.then_some(out)
+}
+
+/// The first byte of `body` from `from` on that is neither whitespace nor a shell's line break
+/// ([`without_docs_slips`]).
+fn next_significant(body: &[u8], from: usize) -> Option<u8> {
+    let mut i = from;
+    while let Some(&b) = body.get(i) {
+        let line_break = b == b'\\' && body.get(i + 1).is_some_and(u8::is_ascii_whitespace);
+        if !b.is_ascii_whitespace() && !line_break {
+            return Some(b);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `application/json` or any `application/…+json`, with or without parameters.
@@ -328,10 +348,24 @@ mod tests {
 
     #[test]
     fn trailing_commas_are_dropped_outside_strings_only() {
-        let fixed = without_trailing_commas(br#"{"steps": ["a", ], "s": ",}", }"#).unwrap();
+        let fixed = without_docs_slips(br#"{"steps": ["a", ], "s": ",}", }"#).unwrap();
         assert_eq!(fixed, br#"{"steps": ["a" ], "s": ",}" }"#.to_vec());
-        assert_eq!(without_trailing_commas(br#"{"a": 1}"#), None);
-        assert_eq!(without_trailing_commas(br#"{"a": "\",]"}"#), None);
+        assert_eq!(without_docs_slips(br#"{"a": 1}"#), None);
+        assert_eq!(without_docs_slips(br#"{"a": "\",]"}"#), None);
+    }
+
+    /// Review: seed 004's cURL examples, pasted, sent their shell line breaks (`\` inside the
+    /// quoted body) and got a 400.
+    #[test]
+    fn shell_line_breaks_are_dropped_outside_strings_only() {
+        let fixed =
+            without_docs_slips(b"{ \\\n  \"a\": \"x\\\\ y\", \\ \"b\": [1, \\ ], \\\n}").unwrap();
+        assert_eq!(
+            fixed,
+            b"{ \n  \"a\": \"x\\\\ y\",  \"b\": [1  ] \n}".to_vec()
+        );
+        // Not before anything but whitespace: `1\2` stays broken, never becomes `12`.
+        assert_eq!(without_docs_slips(br#"{"a": 1\2}"#), None);
     }
     use axum::http::HeaderValue;
 

@@ -1,6 +1,7 @@
 //! The seeds, verbatim (issue 11): every request example of the public Dots v2 docs kept in
 //! `../shared/seeds/` replays against the sandbox, its body exactly as the docs print it
-//! (trailing commas included) with only credentials and ids substituted, and answers the fields
+//! (trailing commas, and the cURL examples' shell line breaks inside the quoted body, included)
+//! with only credentials and ids substituted, and answers the fields
 //! the docs document with the JSON types they show. Where two examples disagree the sandbox
 //! answers a superset (flows carry `updated`, users `user_id`; flows are created at seed 000's
 //! `/v2/flow/create` too). Amounts are integer cents even where one example prints a transfer's
@@ -182,7 +183,7 @@ fn examples() -> Vec<Example> {
             name: "seed 004: Create Dots Onboarding Flow (cURL)",
             method: Method::POST,
             path: "/api/v2/flows/",
-            body: Some(r#"{ "steps": [ "compliance" ], }"#),
+            body: Some(r#"{ \ "steps": [ \ "compliance" \ ], \ }"#),
             fields: FLOW,
         },
         Example {
@@ -222,7 +223,7 @@ fn examples() -> Vec<Example> {
             method: Method::POST,
             path: "/api/v2/payouts",
             body: Some(
-                r#"{ "user_id": "fc54b468-bbb2-403f-be36-5627a8e3c7a4", "amount": 1000, "platform": "default" }"#,
+                r#"{ \ "user_id": "fc54b468-bbb2-403f-be36-5627a8e3c7a4", \ "amount": 1000, \ "platform": "default" \ }"#,
             ),
             fields: TRANSFER,
         },
@@ -247,34 +248,34 @@ fn examples() -> Vec<Example> {
             method: Method::POST,
             path: "/api/v2/payout-batches",
             body: Some(
-                r#"{
-      "idempotency_key": "a7bb54d2-7342-4d13-a8aa-9d999753128b",
-      "metadata": {
-        "batch_type": "weekly_payouts",
-        "week": "2024-08"
-      },
-      "items": [
-        {
-          "user_id": "a169451c-8525-4352-b8ca-070dd449a1a5",
-          "amount": 1000,
-          "platform": "paypal",
-          "idempotency_key": "c3d4e5f6-g7h8-i9j0-k1l2-m3n4o5p6q7r8",
-          "fund": true,
-          "tax_exempt": false,
-          "metadata": {
-            "invoice_id": "INV-123"
-          }
-        },
-        {
-          "user_id": "b269451c-9625-5452-c9db-171ee559b2b6",
-          "amount": 2500,
-          "platform": "ach",
-          "account_id": "c369451c-a725-6552-d0ec-272ff669c3c7",
-          "idempotency_key": "d4e5f6g7-h8i9-j0k1-l2m3-n4o5p6q7r8s9",
-          "fund": true,
-          "tax_exempt": false
-        }
-      ]
+                r#"{ \
+      "idempotency_key": "a7bb54d2-7342-4d13-a8aa-9d999753128b", \
+      "metadata": { \
+        "batch_type": "weekly_payouts", \
+        "week": "2024-08" \
+      }, \
+      "items": [ \
+        { \
+          "user_id": "a169451c-8525-4352-b8ca-070dd449a1a5", \
+          "amount": 1000, \
+          "platform": "paypal", \
+          "idempotency_key": "c3d4e5f6-g7h8-i9j0-k1l2-m3n4o5p6q7r8", \
+          "fund": true, \
+          "tax_exempt": false, \
+          "metadata": { \
+            "invoice_id": "INV-123" \
+          } \
+        }, \
+        { \
+          "user_id": "b269451c-9625-5452-c9db-171ee559b2b6", \
+          "amount": 2500, \
+          "platform": "ach", \
+          "account_id": "c369451c-a725-6552-d0ec-272ff669c3c7", \
+          "idempotency_key": "d4e5f6g7-h8i9-j0k1-l2m3-n4o5p6q7r8s9", \
+          "fund": true, \
+          "tax_exempt": false \
+        } \
+      ] \
     }"#,
             ),
             fields: &[
@@ -318,9 +319,9 @@ fn examples() -> Vec<Example> {
             method: Method::POST,
             path: "/api/v2/payout-links",
             body: Some(
-                r#"{
-      "amount": 123,
-      "idempotency_key": "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+                r#"{ \
+      "amount": 123, \
+      "idempotency_key": "3c90c3cc-0d44-4b50-8888-8dd25736052a" \
     }"#,
             ),
             fields: &[
