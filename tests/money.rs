@@ -2428,6 +2428,8 @@ async fn step_not_allowed_on_payout_shows_the_servers_message_and_the_form_stays
     settle().await;
     assert_eq!(server.count("create_flow_payout"), 1, "no retry loop");
     assert!(blocked_errors(&m).is_empty());
+    // The flow's route has not moved: the step stays.
+    assert!(m.seen.advanced.borrow().is_empty());
     // The step still works: the next attempt pays.
     review_and_confirm(&m).await;
     until("the payout", || {
@@ -2435,6 +2437,40 @@ async fn step_not_allowed_on_payout_shows_the_servers_message_and_the_form_stays
     })
     .await;
     assert_eq!(server.count("create_flow_payout"), 2);
+}
+
+/// Review: the app routed on the flow state it read when the step began; when tax data came
+/// due meanwhile (the host paid the user past the reporting threshold while the payout step
+/// showed), every Confirm was refused (403: "compliance" comes first) until a reload. The
+/// refusal now reads the flow anew, and the shell shows the step that comes first; the refused
+/// attempt is not kept to be sent again.
+#[wasm_bindgen_test]
+async fn a_payout_refused_because_the_route_moved_shows_the_step_that_comes_first() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    server.flow.borrow_mut().compliance_due = true;
+    server.fail_next(
+        "create_flow_payout",
+        Fail::Refuse(step_not_allowed(
+            "paying out belongs to the \"payout\" step; \"compliance\" comes first",
+        )),
+    );
+    review_and_confirm(&m).await;
+    until("the route followed", || {
+        !m.seen.advanced.borrow().is_empty()
+    })
+    .await;
+    settle().await;
+    let advanced = m.seen.advanced.borrow().clone();
+    assert_eq!(advanced.len(), 1);
+    assert_eq!(
+        advanced[0].next_step().map(Step::name),
+        Some(StepName::Compliance)
+    );
+    assert_eq!(stored_attempt(), None);
+    assert_eq!(server.count("create_flow_payout"), 1);
 }
 
 #[wasm_bindgen_test]

@@ -213,9 +213,30 @@ impl Step {
 
     fn send(&self, payout: Payout) {
         payout.attempt.keep();
-        let call = self.services.api.create_payout(payout.attempt.request());
+        let api = self.services.api.clone();
+        let call = async move {
+            let answer = api.create_payout(payout.attempt.request()).await;
+            // Refused as not this step's: the flow's route may have moved since the app read
+            // it (tax data came due when the balance grew past the reporting threshold, say),
+            // and every payout would be refused alike: the flow as it stands, when its next
+            // step is another.
+            let moved = match &answer {
+                Err(ApiFailure::Api(e)) if e.code == ErrorCode::StepNotAllowed => {
+                    api.flow_state().await.ok().filter(|flow| {
+                        flow.next_step().map(payout_model::Step::name) != Some(StepName::Payout)
+                    })
+                }
+                _ => None,
+            };
+            (answer, moved)
+        };
         let this = self.clone();
-        self.requests.send(call, move |answer| {
+        self.requests.send(call, move |(answer, moved)| {
+            if let Some(flow) = moved {
+                // The refused attempt is over; the shell shows the step that comes first.
+                this.dispatch(Event::Refused);
+                return (this.services.advance)(flow);
+            }
             let event = match answer {
                 Ok(transfer) => Event::Paid(transfer),
                 // The user was blocked since the wallet was read (a race): same screen.
