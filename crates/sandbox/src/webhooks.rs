@@ -725,9 +725,13 @@ pub async fn wrap_tax_id_digests(state: &AppState) -> Result<Option<u64>, Error>
     Ok(Some(wrapped))
 }
 
+/// The description of the endpoint [`ensure_demo_webhook`] adds.
+const DEMO_DESCRIPTION: &str = "the sandbox's /demo page";
+
 /// Gives app `app_id` (the default app) an endpoint at the demo receiver
 /// (`{public_url}/demo/webhooks`, `flow.updated` only) unless it has one, so `/demo` shows the
-/// webhooks of the flows it embeds. Nothing when the public URL may not be an endpoint (plain
+/// webhooks of the flows it embeds; one added at an earlier public URL moves to this one.
+/// Nothing when the public URL may not be an endpoint (plain
 /// http to a host that is not loopback), or when the app has all the endpoints it may have
 /// (a warning). Whether it is there. Checked and added in one write transaction: two
 /// processes starting at once on one database add it once.
@@ -742,10 +746,18 @@ pub async fn ensure_demo_webhook(state: &AppState, app_id: uuid::Uuid) -> Result
     if crate::store::webhooks::has_webhook_at(&mut tx, app_id, &url).await? {
         return Ok(true);
     }
+    // The one a start at another public URL (another PORT) added moves here: else each
+    // port would keep one, every `flow.updated` retried for a day and a half at whatever
+    // listens there now, up to the app's cap of endpoints.
+    if crate::store::webhooks::repoint_demo_webhook(&mut tx, app_id, DEMO_DESCRIPTION, &url).await?
+    {
+        tx.commit().await?;
+        return Ok(true);
+    }
     let new = payout_model::webhook::NewWebhook {
         url,
         events: Some(vec![payout_model::webhook::EventType::FlowUpdated]),
-        description: Some("the sandbox's /demo page".to_owned()),
+        description: Some(DEMO_DESCRIPTION.to_owned()),
     };
     match crate::store::webhooks::insert_webhook(
         &mut tx,

@@ -998,6 +998,43 @@ mod organization {
         support::remove_temp_dir(dir);
     }
 
+    /// Review: a start on another port (`PORT=9000 bash scripts/run.sh` after a run on 8080)
+    /// added a second demo endpoint and kept the first, so every `flow.updated` also went, and
+    /// was retried for a day and a half, to whatever listened on the old port. The endpoint
+    /// moves to the new address, its secret kept.
+    #[tokio::test]
+    async fn a_start_at_another_address_moves_the_demo_endpoint() {
+        let (db, dir) = shared_db().await;
+        ensure_organization(&db, Some((ORG_ID, ORG_KEY)))
+            .await
+            .unwrap();
+        let app = ensure_default_app(&db, None).await.unwrap();
+        let at = |base: &str| payout_sandbox::AppState::new(db.clone(), Config::new(base, "dist"));
+        let hooks = || async {
+            sqlx::query_as::<_, (String, String)>("SELECT url, secret FROM webhooks")
+                .fetch_all(&db)
+                .await
+                .unwrap()
+        };
+        assert!(
+            payout_sandbox::ensure_demo_webhook(&at("http://127.0.0.1:8080"), app.id)
+                .await
+                .unwrap()
+        );
+        let first = hooks().await;
+        assert!(
+            payout_sandbox::ensure_demo_webhook(&at("http://127.0.0.1:9000"), app.id)
+                .await
+                .unwrap()
+        );
+        let moved = hooks().await;
+        assert_eq!(moved.len(), 1, "{moved:?}");
+        assert_eq!(moved[0].0, "http://127.0.0.1:9000/demo/webhooks");
+        assert_eq!(moved[0].1, first[0].1);
+        db.close().await;
+        support::remove_temp_dir(dir);
+    }
+
     /// Two starts at once with the same credentials in the environment on a new database
     /// (review: the second's insert broke the client id's uniqueness and the process exited):
     /// both start, over one app, whose key works.

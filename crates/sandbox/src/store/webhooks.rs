@@ -1036,6 +1036,26 @@ pub(crate) async fn has_webhook_at(
     Ok(found.is_some())
 }
 
+/// Points app `app_id`'s oldest endpoint described as `description` whose URL is a demo
+/// receiver's (`…/demo/webhooks`) at `url` instead; whether there was one.
+pub(crate) async fn repoint_demo_webhook(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    description: &str,
+    url: &str,
+) -> Result<bool, Error> {
+    let moved = sqlx::query(
+        "UPDATE webhooks SET url = $1 WHERE id = (SELECT id FROM webhooks WHERE app_id = $2 \
+         AND description = $3 AND url LIKE '%/demo/webhooks' ORDER BY seq LIMIT 1)",
+    )
+    .bind(url)
+    .bind(app_id.to_string())
+    .bind(description)
+    .execute(&mut *conn)
+    .await?;
+    Ok(moved.rows_affected() > 0)
+}
+
 /// Records `user.updated` for user `user_id` of app `app_id`, with the user as
 /// `GET /api/v2/users/{id}` shows it (masked), inside the caller's write transaction.
 pub(crate) async fn record_user_updated(
