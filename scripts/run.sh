@@ -17,6 +17,19 @@ port="${PORT:-8080}"
 base="http://127.0.0.1:$port"
 mkdir -p .data
 chmod 700 .data
+# One run at a time: a second would rebuild dist/ under the first's feet, truncate its log and
+# (on another PORT) open the same SQLite file from a second process, whose writes the first's
+# cache of flows would never see. The lock goes with this shell.
+exec 9> .data/run.lock
+if ! flock -n 9; then
+  echo "run.sh is already running (it holds .data/run.lock): stop it first (Ctrl-C)" >&2
+  exit 1
+fi
+# And before minutes of building: the port must be free.
+if ! python3 -c 'import socket,sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
+  echo "port $port is taken: stop what listens there, or pick another with PORT=…" >&2
+  exit 1
+fi
 
 rand() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 if [ -z "${PAYOUT_SANDBOX_CLIENT_ID:-}" ] || [ -z "${PAYOUT_SANDBOX_API_KEY:-}" ]; then
