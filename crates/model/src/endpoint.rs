@@ -294,6 +294,21 @@ pub const TRANSFER_QUERY: &[QueryParam] = &[
     },
 ];
 
+/// The query of the flow-creating endpoints: seed 004 documents each step's option as a query
+/// parameter of its flow ("Payout Flow", "Manage Payments Flow"), as well as in the step.
+pub const FLOW_QUERY: &[QueryParam] = &[
+    QueryParam {
+        name: "payout_fee_party",
+        description: "Who pays the payout step's fees, `platform` or `user`, as the body's \
+                      `payout_fee_party` (both given must agree).",
+    },
+    QueryParam {
+        name: "hide_continue_button",
+        description: "`true`: the manage-payments and manage-payouts steps show no Continue, \
+                      as their step option `hide_continue_button`.",
+    },
+];
+
 /// The payout link list's parameters: a page, optionally of one status.
 pub const PAYOUT_LINK_QUERY: &[QueryParam] = &[
     PAGE_QUERY[0],
@@ -468,13 +483,13 @@ endpoints! {
         params Uuid, Empty => User;
     /// Creates a flow and its link (seed 004, "Create a Flow").
     CreateFlow("create_flow"): Post "/api/v2/flows" by App,
-        params (), NewFlow => Flow;
+        params (), NewFlow => Flow, query FLOW_QUERY;
     /// Creates a flow, as `POST /api/v2/flows` (seed 000's "Example Flow" path, under `/api`).
     CreateFlowV2Create("create_flow_flow_create"): Post "/api/v2/flow/create" by App,
-        params (), NewFlow => Flow;
+        params (), NewFlow => Flow, query FLOW_QUERY;
     /// Creates a flow, as `POST /api/v2/flows` (seed 000's "Example Flow" path, verbatim).
     CreateFlowSeed000("create_flow_seed_000"): Post "/v2/flow/create" by App,
-        params (), NewFlow => Flow;
+        params (), NewFlow => Flow, query FLOW_QUERY;
     /// A flow of the calling app, with the steps done so far.
     GetFlow("get_flow"): Get "/api/v2/flows/{id}" by App,
         params Uuid, Empty => Flow;

@@ -735,6 +735,47 @@ mod sessions {
         );
     }
 
+    /// Review: seed 004 documents `payout_fee_party` (its payout flow) and
+    /// `hide_continue_button` (its manage-payments flow) as query parameters;
+    /// `POST /api/v2/flows?payout_fee_party=user` answered 200 and ignored it, so the app's
+    /// wallet paid the fees the host had put on the user. Each is taken as the body's option;
+    /// a bad value, a disagreement with the body, or any other parameter is a 422.
+    #[tokio::test]
+    async fn a_flows_options_in_the_query_are_taken_as_in_the_body() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let body = json!({"steps": ["manage-payments", "payout"], "user_id": user["id"]});
+        let res = app
+            .post(
+                "/api/v2/flows?payout_fee_party=user&hide_continue_button=true",
+                Auth::App,
+                body.clone(),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let session = app.create_session(&res.json()["id"], None).await;
+        assert_eq!(session["flow"]["payout_fee_party"], "user");
+        assert_eq!(
+            session["flow"]["steps"],
+            json!([{"name": "manage-payments", "hide_continue_button": true}, "payout"])
+        );
+
+        for (query, field) in [
+            ("payout_fee_party=everyone", "payout_fee_party"),
+            ("hide_continue_button=yes", "hide_continue_button"),
+            ("payout_fee_parti=user", "query"),
+        ] {
+            app.post(&format!("/api/v2/flows?{query}"), Auth::App, body.clone())
+                .await
+                .assert_invalid_field(field);
+        }
+        let mut platform = body.clone();
+        platform["payout_fee_party"] = json!("platform");
+        app.post("/api/v2/flows?payout_fee_party=user", Auth::App, platform)
+            .await
+            .assert_invalid_field("payout_fee_party");
+    }
+
     #[tokio::test]
     async fn asks_for_sign_in_after_the_preauth_window() {
         let app = TestApp::new().await;

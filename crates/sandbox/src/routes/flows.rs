@@ -3,7 +3,7 @@
 
 use crate::auth::HostApp;
 use crate::error::Error;
-use crate::extract::{ApiJson, PathParam};
+use crate::extract::{ApiJson, ApiQuery, PathParam};
 use crate::routes::Mount;
 use crate::state::AppState;
 use crate::store::apps::default_fee_party;
@@ -12,6 +12,7 @@ use crate::store::users::user_exists;
 use axum::extract::State;
 use axum::{Json, Router};
 use payout_model::endpoint as ep;
+use payout_model::money::FeeParty;
 use payout_model::step::asked_fee_party;
 use payout_model::{Flow, NewFlow, Rule, Step};
 use uuid::Uuid;
@@ -32,8 +33,10 @@ pub(crate) fn router() -> Router<AppState> {
 async fn create_flow(
     State(state): State<AppState>,
     app: HostApp,
-    ApiJson(new): ApiJson<NewFlow>,
+    ApiQuery(query): ApiQuery<FlowQuery>,
+    ApiJson(mut new): ApiJson<NewFlow>,
 ) -> Result<Json<Flow>, Error> {
+    query.apply(&mut new)?;
     if let Some(user_id) = new.user_id {
         if !user_exists(&state.db, app.id, user_id).await? {
             return Err(Error::broke("user_id", Rule::NoSuchUser));
@@ -64,6 +67,64 @@ async fn create_flow(
         metadata: new.metadata.filter(|m| !m.is_null()),
         payout_link_id: None,
     }))
+}
+
+/// The query of `POST /api/v2/flows` ([`ep::FLOW_QUERY`]), as text; any other parameter is a
+/// 422 on `query` (seed 004 documents the steps' options as query parameters: one a host sends
+/// is never ignored, least of all who pays the fees).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowQuery {
+    payout_fee_party: Option<String>,
+    hide_continue_button: Option<String>,
+}
+
+impl FlowQuery {
+    /// Puts the query's options into `new`: the fee party beside the body's (a 422 when the two
+    /// disagree), the flag on the flow's manage steps.
+    fn apply(self, new: &mut NewFlow) -> Result<(), Error> {
+        if let Some(party) = self.payout_fee_party {
+            let party = match party.as_str() {
+                "platform" => FeeParty::Platform,
+                "user" => FeeParty::User,
+                _ => {
+                    return Err(Error::invalid_field(
+                        "payout_fee_party",
+                        Rule::Malformed,
+                        "must be platform or user",
+                    ))
+                }
+            };
+            if new.payout_fee_party.is_some_and(|given| given != party) {
+                return Err(Error::broke("payout_fee_party", Rule::NotTogether));
+            }
+            new.payout_fee_party = Some(party);
+        }
+        match self.hide_continue_button.as_deref() {
+            None | Some("false") => {}
+            Some("true") => {
+                for step in &mut new.steps {
+                    if let Step::ManagePayments {
+                        hide_continue_button,
+                    }
+                    | Step::ManagePayouts {
+                        hide_continue_button,
+                    } = step
+                    {
+                        *hide_continue_button = true;
+                    }
+                }
+            }
+            Some(_) => {
+                return Err(Error::invalid_field(
+                    "hide_continue_button",
+                    Rule::Malformed,
+                    "must be true or false",
+                ))
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `GET /api/v2/flows/{id}`: one of the calling app's flows, with its progress (from memory
