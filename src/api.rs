@@ -106,6 +106,20 @@ pub fn or_found_after<T: 'static, L: 'static>(
     })
 }
 
+/// `send`, a removal; a 404 (the thing is gone already: a removal whose answer was lost and
+/// that was sent again, or one made in another tab) counts as done, so the row goes, where
+/// every "Remove" would be refused for good and the row stay until a reload.
+pub fn removed_or_gone(
+    send: LocalFuture<Result<(), ApiFailure>>,
+) -> LocalFuture<Result<(), ApiFailure>> {
+    Box::pin(async move {
+        match send.await {
+            Err(ApiFailure::Api(e)) if e.code == ErrorCode::NotFound => Ok(()),
+            answer => answer,
+        }
+    })
+}
+
 /// What a request carries as its body. Its `Debug` shows the kind only: a body may hold a tax
 /// id, an account number or a sign-in code.
 pub enum HttpBody {

@@ -1015,6 +1015,43 @@ async fn removing_the_default_passes_it_to_the_oldest_remaining() {
     );
 }
 
+/// Review: a removal whose answer was lost left the row, and every "Remove" after it was
+/// refused (404: gone already) until a reload. A 404 is taken for the removal done.
+#[wasm_bindgen_test]
+async fn a_removal_whose_answer_was_lost_is_done_by_the_next_remove() {
+    let server = FakeServer::new(0);
+    let ach = server.with_method(PayoutPlatform::Ach, "ACH · checking ••••6789");
+    server.with_method(PayoutPlatform::Paypal, "PayPal · ada@example.com");
+    server.fail_next("remove_flow_payout_method", Fail::LoseAnswer(network()));
+    let m = manage_payouts(&server, false);
+    until("the list", || find(&m.root, "payout-methods").is_some()).await;
+    let remove_first = || {
+        let first = rows(&m.root, "payout-method").remove(0);
+        click(&first, "payout-method-remove");
+    };
+    remove_first();
+    tick().await;
+    click(&m.root, "confirm-remove-confirm");
+    until("the lost answer", || {
+        find(&m.root, "payout-methods-action-error").is_some()
+    })
+    .await;
+    assert_eq!(labels(&m.root).len(), 2, "not known to be removed yet");
+    remove_first();
+    tick().await;
+    click(&m.root, "confirm-remove-confirm");
+    until("one method", || labels(&m.root).len() == 1).await;
+    assert_eq!(
+        server.count(&format!("DELETE /api/flow/payout-methods/{ach}")),
+        2
+    );
+    assert_eq!(
+        default_label(&m.root).as_deref(),
+        Some("PayPal · ada@example.com")
+    );
+    assert!(find(&m.root, "payout-methods-action-error").is_none());
+}
+
 #[wasm_bindgen_test]
 async fn continue_unchanged_posts_completed_saved() {
     let server = FakeServer::new(0);

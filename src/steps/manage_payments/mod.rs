@@ -18,7 +18,7 @@
 mod form;
 mod row;
 
-use crate::api::{or_found_after, ApiFailure};
+use crate::api::{or_found_after, removed_or_gone, ApiFailure};
 use crate::context::{use_services, FlowServices};
 use crate::forms::bank_account_label;
 use crate::i18n::{failure_details, localized, step_title, Worded};
@@ -156,7 +156,7 @@ impl State {
             return;
         }
         let (call, services) = (
-            services.api.remove_bank_account(account.id),
+            removed_or_gone(services.api.remove_bank_account(account.id)),
             services.clone(),
         );
         self.removals.send_for(account.id, call, move |result| {

@@ -23,7 +23,7 @@
 pub(crate) mod list;
 mod row;
 
-use crate::api::{ApiFailure, LocalFuture};
+use crate::api::{removed_or_gone, ApiFailure, LocalFuture};
 use crate::context::{use_services, FlowServices};
 use crate::forms::method_label;
 use crate::i18n::{failure_details, localized, step_title, Worded};
@@ -152,7 +152,7 @@ impl State {
     }
 
     fn remove(self, services: &FlowServices, method: PayoutMethod) {
-        let call = services.api.remove_payout_method(method.id);
+        let call = removed_or_gone(services.api.remove_payout_method(method.id));
         self.act(services, method, call, Action::Remove, |(), method| {
             let label = method.clone();
             let notice = Worded::new(move || t!(method_removed, label = method_label(&label)));
