@@ -1633,15 +1633,38 @@ pub struct WebhookReceiver {
     server: JoinHandle<()>,
 }
 
+/// A loopback port held without listening: a connection to it is refused (a receiver that is
+/// down), and nothing else can take it until [`WebhookReceiver::start_on`] listens on it (a
+/// port found free and let go may be taken by another test's server meanwhile).
+pub struct ReservedPort(tokio::net::TcpSocket);
+
+impl ReservedPort {
+    /// A free loopback port, held.
+    pub fn new() -> Result<Self> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        Ok(Self(socket))
+    }
+
+    /// The port.
+    pub fn port(&self) -> Result<u16> {
+        Ok(self.0.local_addr()?.port())
+    }
+}
+
 impl WebhookReceiver {
     /// A receiver on a free port.
     pub async fn start() -> Result<Self> {
-        Self::start_on(0).await
+        Self::listen(TcpListener::bind(("127.0.0.1", 0)).await?)
     }
 
-    /// A receiver on `port` (0: a free one).
-    pub async fn start_on(port: u16) -> Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    /// A receiver on `port`, held until now.
+    pub async fn start_on(port: ReservedPort) -> Result<Self> {
+        Self::listen(port.0.listen(1024)?)
+    }
+
+    /// A receiver answering on `listener`.
+    fn listen(listener: TcpListener) -> Result<Self> {
         let url = format!("http://{}/hook", listener.local_addr()?);
         let (tx, got) = tokio::sync::mpsc::unbounded_channel();
         let requests = Arc::new(AtomicUsize::new(0));

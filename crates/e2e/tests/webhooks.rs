@@ -6,7 +6,8 @@
 
 use anyhow::{bail, Context as _, Result};
 use payout_e2e::{
-    fresh_postgres, BinaryOptions, Browser, HostPage, Sandbox, TempDir, WebhookReceiver,
+    fresh_postgres, BinaryOptions, Browser, HostPage, ReservedPort, Sandbox, TempDir,
+    WebhookReceiver,
 };
 use payout_model::endpoint as ep;
 use serde_json::{json, Value};
@@ -145,12 +146,9 @@ async fn a_flow_completed_in_chromium_sends_verified_flow_updated() -> Result<()
 async fn deliveries_pending_at_a_sigkill_arrive_after_a_restart() -> Result<()> {
     let data = TempDir::new("payout-e2e-webhooks")?;
     let db = format!("sqlite://{}/sandbox.sqlite", data.path().display());
-    // The receiver is down: its port is known but nothing listens there.
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
-        probe.local_addr()?.port()
-    };
-    let url = format!("http://127.0.0.1:{port}/hook");
+    // The receiver is down: its port is known (and held) but nothing listens there.
+    let reserved = ReservedPort::new()?;
+    let url = format!("http://127.0.0.1:{}/hook", reserved.port()?);
     let retries = "0s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s";
     let mut first = Sandbox::start_binary(&options(&data, db.clone(), "first", retries)).await?;
     // Events from before the endpoint existed (the app's opening refill) are owed to nobody.
@@ -164,7 +162,7 @@ async fn deliveries_pending_at_a_sigkill_arrive_after_a_restart() -> Result<()> 
     assert_eq!(owed.len(), 3);
     first.kill();
 
-    let mut receiver = WebhookReceiver::start_on(port).await?;
+    let mut receiver = WebhookReceiver::start_on(reserved).await?;
     let second = Sandbox::start_binary(&options(&data, db, "second", retries)).await?;
     let mut got = BTreeSet::new();
     while got != owed {
