@@ -2462,6 +2462,12 @@ async fn step_not_allowed_on_payout_shows_the_servers_message_and_the_form_stays
     .await;
     assert!(text(&m.root, "payout-form-error").contains(message));
     assert_value(&m.root, "payout-amount", "100.00").await;
+    // Review: the refusal names no field, and focus fell to the page with the button that had
+    // it; it goes to the form's first field.
+    until_real("focus in the form", 2, || {
+        active_testid().as_deref() == Some("payout-amount")
+    })
+    .await;
     settle().await;
     assert_eq!(server.count("create_flow_payout"), 1, "no retry loop");
     assert!(blocked_errors(&m).is_empty());

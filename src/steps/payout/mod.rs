@@ -386,15 +386,28 @@ fn method_of(list: &[PayoutMethod], transfer: &Transfer) -> Option<PayoutMethod>
 
 /// Moves focus to the first field of the form that shows an error, if any.
 fn focus_first_error(form: FormState) {
+    let fields = form.fields();
+    let errors = fields
+        .iter()
+        .filter(|f| f.error.with_untracked(Option::is_some));
+    // A refusal of the whole payout (its alert says why) names no field: the first there is,
+    // so focus stays in the form, where the button that had it is gone.
+    focus_first_shown(form, errors.chain(fields.iter()).map(|f| f.id()));
+}
+
+/// Moves focus to the first of `ids` the form shows (a payout link's form has no amount).
+fn focus_first_shown(form: FormState, ids: impl IntoIterator<Item = String>) {
     let Some(node) = form.form.node.get_untracked() else {
         return;
     };
-    if let Some(field) = form
-        .fields()
-        .iter()
-        .find(|f| f.error.with_untracked(Option::is_some))
-    {
-        focus_within(&node, &field.id());
+    let shown = |id: &String| {
+        node.query_selector(&format!("#{id}"))
+            .ok()
+            .flatten()
+            .is_some()
+    };
+    if let Some(id) = ids.into_iter().find(shown) {
+        focus_within(&node, &id);
     }
 }
 
@@ -406,9 +419,8 @@ fn focus_first_field(form: FormState) {
 }
 
 fn focus_amount(form: FormState) {
-    if let Some(node) = form.form.node.get_untracked() {
-        focus_within(&node, &form.amount.id());
-    }
+    let others = form.fields().into_iter().map(|f| f.id());
+    focus_first_shown(form, std::iter::once(form.amount.id()).chain(others));
 }
 
 /// Withdraws the balance to a payout method.
