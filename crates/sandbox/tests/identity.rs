@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use payout_sandbox::{CodeSender, ParsedPhone, SendFuture};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
-use support::{adult_dob, bob, born_years_ago, other_adult_dob, Auth, TestApp, TestResponse};
+use support::{adult_dob, bob, born_years_ago, ok, other_adult_dob, Auth, TestApp, TestResponse};
 
 fn ts(value: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(value.as_str().unwrap())
@@ -2048,31 +2048,64 @@ mod background_check {
 
     /// Review: a host's user made with a phone number alone (no name on file) who ran a US
     /// check got a W-9 record with an empty legal name, which counted as tax details on file:
-    /// the compliance step was never asked for again. The check stands alone; the compliance
-    /// step asks for the whole record.
+    /// payouts past the reporting threshold went on it, and the compliance step never came.
+    /// (Storing no record instead, the first fix, let the W-9 given later differ from the SSN
+    /// the check ran on.) The record binds the W-9, and is not tax details on file.
     #[tokio::test]
-    async fn a_check_of_a_user_with_no_name_on_file_stores_no_w9() {
+    async fn a_check_of_a_user_with_no_name_on_file_binds_the_w9_but_is_not_one() {
         let app = TestApp::new().await;
+        ok(app
+            .patch(
+                "/api/v2/app",
+                Auth::App,
+                json!({"reporting_threshold": 500}),
+            )
+            .await);
         let user = app
             .create_user_from(json!({"phone_number": "+14155550123"}))
             .await;
         assert_eq!(user["first_name"], "", "{user}");
-        let flow = app
-            .create_flow(
-                json!({"steps": ["background-check", "compliance"], "user_id": user["id"]}),
-            )
-            .await;
-        let session = app.create_session(&flow["id"], None).await;
+        let session_of = |steps: Value| {
+            let (app, user) = (&app, &user);
+            async move {
+                let flow = app
+                    .create_flow(json!({"steps": steps, "user_id": user["id"]}))
+                    .await;
+                app.create_session(&flow["id"], None).await
+            }
+        };
+        let session = session_of(json!(["background-check", "compliance"])).await;
         let token = session["token"].as_str().unwrap();
         let res = run_check(&app, token, us_check("123-45-6789")).await;
         assert_eq!(res.status, 200, "{}", res.text());
         assert_eq!(res.json()["data"]["status"], "clear");
-        let host = host_user(&app, &user).await;
-        assert_eq!(host["compliance"], Value::Null, "{host}");
-        assert_eq!(host["background_check"]["status"], "clear", "{host}");
-        let res = app.get("/api/flow/compliance", Auth::Bearer(token)).await;
+
+        // A payout past the threshold asks for the W-9 first.
+        ok(app
+            .post(
+                "/api/v2/transfers",
+                Auth::App,
+                json!({"amount": -2_000, "user_id": user["id"]}),
+            )
+            .await);
+        let payout = session_of(json!(["payout"])).await;
+        assert_eq!(payout["flow"]["compliance_due"], true, "{payout}");
+
+        // The W-9 keeps the SSN the check ran on.
+        let mut w9 = us_check("987-65-4321");
+        w9["first_name"] = json!("Ada");
+        w9["last_name"] = json!("Lovelace");
+        w9["tin"] = w9["ssn"].take();
+        app.put("/api/flow/compliance", Auth::Bearer(token), w9.clone())
+            .await
+            .assert_invalid_field("tin");
+        w9["tin"] = json!("123-45-6789");
+        let res = app
+            .put("/api/flow/compliance", Auth::Bearer(token), w9)
+            .await;
         assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json(), Value::Null);
+        let payout = session_of(json!(["payout"])).await;
+        assert_eq!(payout["flow"]["compliance_due"], false, "{payout}");
     }
 
     /// Review: a US user could get `not_eligible` (and dodge the check) by claiming another

@@ -13,8 +13,10 @@
 //! - without one, the fields are required, and a check that runs (US, 18 or older) stores what
 //!   it collected as the user's W-9 record (legal name from the user's profile), in the same
 //!   transaction; a compliance submission then cannot change its country, SSN or birth date.
-//!   A profile with no legal name (a host's user made with a phone number alone) gets no
-//!   record: the compliance step asks for the whole W-9 later;
+//!   A profile with no legal name (a host's user made with a phone number alone) gives a
+//!   record without one, which binds the W-9 all the same but is not tax details on file
+//!   ([`push_has_compliance`](crate::store::compliance::push_has_compliance)): the compliance
+//!   step still asks for the form;
 //! - a failed check is final: any later request, from any flow, answers the failed check on
 //!   file (and completes the step with it), so it cannot be re-run with another SSN and no one
 //!   is stuck at a 409;
@@ -48,7 +50,6 @@ use payout_model::identity::{
     IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm, VerificationStatus,
     MIN_AGE_YEARS, US_TERRITORIES,
 };
-use payout_model::user::check_name;
 use payout_model::{last4, FieldError, Invalid, Reason, Rule, StepName, Validate};
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -250,22 +251,15 @@ pub(crate) async fn run_background_check(
             // the user lives outside the US or is under 18 (else the record stored here
             // contradicts it, and no tax details could be saved after it).
             check_not_eligible_claims(&mut tx, user.user_id, &compliance).await?;
-            // A profile with no legal name (a host's user made with a phone number alone)
-            // signs no W-9: the check stands alone, and the compliance step asks for the
-            // whole record later, as it would with no check (else a W-9 with an empty name
-            // would count as tax details on file, and payouts past the reporting threshold
-            // would go on it).
-            if has_legal_name(&compliance) {
-                store_record(
-                    &mut tx,
-                    key,
-                    user.user_id,
-                    user.app_id,
-                    &compliance,
-                    Some(ssn),
-                )
-                .await?;
-            }
+            store_record(
+                &mut tx,
+                key,
+                user.user_id,
+                user.app_id,
+                &compliance,
+                Some(ssn),
+            )
+            .await?;
         }
         _ => {}
     }
@@ -515,11 +509,6 @@ impl<'a> Subject<'a> {
             submitted_at: now,
         })
     }
-}
-
-/// Whether `record` carries a legal name a W-9 may be signed with.
-fn has_legal_name(record: &Compliance) -> bool {
-    check_name(&record.first_name).is_ok() && check_name(&record.last_name).is_ok()
 }
 
 /// Whether two addresses are the same place, for a background check and for a compliance

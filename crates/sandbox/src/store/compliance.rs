@@ -256,14 +256,18 @@ struct ComplianceRow {
     tin_hash: Option<String>,
 }
 
-/// Adds to `batch` the look for user `user_id`'s compliance record: they have one when its
-/// value (their id, text) is there.
+/// Adds to `batch` the look for user `user_id`'s tax details on file (what the reporting
+/// threshold asks for): they have them when its value (their id, text) is there. A record
+/// without a legal name (a background check's of a host's user made with a phone number
+/// alone) is not: it binds the W-9 to what the check ran on, and the compliance step still
+/// asks for the form, names and all.
 pub(crate) fn push_has_compliance(
     batch: &mut crate::db::Batch,
     user_id: Uuid,
 ) -> crate::db::ValueAt {
     batch.push_value(
-        "SELECT user_id FROM compliance WHERE user_id = $1",
+        "SELECT user_id FROM compliance WHERE user_id = $1 AND first_name <> '' \
+         AND last_name <> ''",
         vec![crate::db::Arg::from(user_id.to_string())],
     )
 }
