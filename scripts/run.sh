@@ -10,23 +10,28 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-# shellcheck source=scripts/setup.sh
-source scripts/setup.sh
-
-port="${PORT:-8080}"
-base="http://127.0.0.1:$port"
 mkdir -p .data
 chmod 700 .data
-# One run at a time: a second would rebuild dist/ under the first's feet, truncate its log and
-# (on another PORT) open the same SQLite file from a second process, whose writes the first's
-# cache of flows would never see. The lock goes with this shell.
+# One run at a time: a second would install tools beside the first's, rebuild dist/ under its
+# feet, truncate its log and (on another PORT) open the same SQLite file from a second process,
+# whose writes the first's cache of flows would never see. The lock goes with this shell (the
+# sandbox is started without it).
 exec 9> .data/run.lock
 if ! flock -n 9; then
   echo "run.sh is already running (it holds .data/run.lock): stop it first (Ctrl-C)" >&2
   exit 1
 fi
-# And before minutes of building: the port must be free.
-if ! python3 -c 'import socket,sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
+
+port="${PORT:-8080}"
+base="http://127.0.0.1:$port"
+# And before minutes of building: the port must be free. (As the sandbox binds: address reuse
+# on, so the last run's connections still closing do not count.)
+if ! python3 -c 'import socket,sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
   echo "port $port is taken: stop what listens there, or pick another with PORT=…" >&2
   exit 1
 fi
@@ -65,7 +70,7 @@ cargo build -q -p payout-sandbox
 rm -f .data/sandbox.out
 "${CARGO_TARGET_DIR:-$root/target}/debug/payout-sandbox" --listen "127.0.0.1:$port" --assets dist \
   --database "sqlite://$root/.data/sandbox.sqlite" --secrets-key-file "$root/.data/secrets.key" \
-  > .data/sandbox.out 2> .data/sandbox.log &
+  > .data/sandbox.out 2> .data/sandbox.log 9>&- &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT INT TERM
 
