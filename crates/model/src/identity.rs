@@ -649,6 +649,15 @@ pub struct Compliance {
     pub submitted_at: DateTime<Utc>,
 }
 
+impl Compliance {
+    /// Whether this is tax details on file: a record with a legal name. A background check of
+    /// a user with no name on file (a host's user made with a phone number alone) keeps what
+    /// it ran on without one, which binds the W-9 the compliance step still asks for.
+    pub fn is_on_file(&self) -> bool {
+        !self.first_name.trim().is_empty() && !self.last_name.trim().is_empty()
+    }
+}
+
 /// A form's result together with the flow as it is after it (the step recorded completed when
 /// the result completes it).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]

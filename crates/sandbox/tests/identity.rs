@@ -2079,6 +2079,8 @@ mod background_check {
         let res = run_check(&app, token, us_check("123-45-6789")).await;
         assert_eq!(res.status, 200, "{}", res.text());
         assert_eq!(res.json()["data"]["status"], "clear");
+        // The host sees no tax details on file (the payout rules see none).
+        assert_eq!(host_user(&app, &user).await["compliance"], Value::Null);
 
         // A payout past the threshold asks for the W-9 first.
         ok(app
@@ -2106,6 +2108,10 @@ mod background_check {
         assert_eq!(res.status, 200, "{}", res.text());
         let payout = session_of(json!(["payout"])).await;
         assert_eq!(payout["flow"]["compliance_due"], false, "{payout}");
+        assert_eq!(
+            host_user(&app, &user).await["compliance"]["first_name"],
+            "Ada"
+        );
     }
 
     /// Review: a US user could get `not_eligible` (and dodge the check) by claiming another

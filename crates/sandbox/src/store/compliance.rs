@@ -259,8 +259,9 @@ struct ComplianceRow {
 /// Adds to `batch` the look for user `user_id`'s tax details on file (what the reporting
 /// threshold asks for): they have them when its value (their id, text) is there. A record
 /// without a legal name (a background check's of a host's user made with a phone number
-/// alone) is not: it binds the W-9 to what the check ran on, and the compliance step still
-/// asks for the form, names and all.
+/// alone) is not ([`Compliance::is_on_file`], which the host's user object follows): it binds
+/// the W-9 to what the check ran on, and the compliance step still asks for the form, names
+/// and all.
 pub(crate) fn push_has_compliance(
     batch: &mut crate::db::Batch,
     user_id: Uuid,

@@ -13,7 +13,7 @@ use crate::ledger::ensure_user_accounts;
 use crate::phone::ParsedPhone;
 use crate::store::{background_checks, compliance, id_verification};
 use chrono::{DateTime, Utc};
-use payout_model::identity::VerificationStatus;
+use payout_model::identity::{Compliance, VerificationStatus};
 use payout_model::money::PayoutBlock;
 use payout_model::{NewUser, PhoneNumber, User, UserStatus};
 use sqlx::AnyConnection;
@@ -148,7 +148,10 @@ pub(crate) async fn find_user(
         return Ok(None);
     };
     let mut user = row.into_user()?;
-    user.compliance = compliance::find_compliance(&mut *conn, user_id).await?;
+    // Tax details on file only, as the payout rules read them (`push_has_compliance`).
+    user.compliance = compliance::find_compliance(&mut *conn, user_id)
+        .await?
+        .filter(Compliance::is_on_file);
     user.id_verification = Some(id_verification::find_id_verification(conn, user_id).await?)
         .filter(|v| v.status != VerificationStatus::NotStarted);
     user.background_check = background_checks::find_latest(&mut *conn, user_id).await?;
