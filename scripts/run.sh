@@ -14,11 +14,12 @@ mkdir -p .data
 chmod 700 .data
 # One run at a time: a second would install tools beside the first's, rebuild dist/ under its
 # feet, truncate its log and (on another PORT) open the same SQLite file from a second process,
-# whose writes the first's cache of flows would never see. The lock goes with this shell (the
-# sandbox is started without it).
+# whose writes the first's cache of flows would never see. The lock goes with this shell and
+# the sandbox it starts (which holds it on if this shell is killed without its trap).
 exec 9> .data/run.lock
 if ! flock -n 9; then
-  echo "run.sh is already running (it holds .data/run.lock): stop it first (Ctrl-C)" >&2
+  held=$(cat .data/sandbox.pid 2>/dev/null || true)
+  echo "another run holds .data/run.lock: stop it first (Ctrl-C in its terminal${held:+; a sandbox left running is pid $held})" >&2
   exit 1
 fi
 # shellcheck source=scripts/setup.sh
@@ -70,8 +71,9 @@ cargo build -q -p payout-sandbox
 rm -f .data/sandbox.out
 "${CARGO_TARGET_DIR:-$root/target}/debug/payout-sandbox" --listen "127.0.0.1:$port" --assets dist \
   --database "sqlite://$root/.data/sandbox.sqlite" --secrets-key-file "$root/.data/secrets.key" \
-  > .data/sandbox.out 2> .data/sandbox.log 9>&- &
+  > .data/sandbox.out 2> .data/sandbox.log &
 server=$!
+echo "$server" > .data/sandbox.pid
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT INT TERM
 
 # Ready when this sandbox says it listens (not when anything answers on the port: another
