@@ -430,6 +430,24 @@ async fn a_lost_answer_to_verify_after_signing_in_goes_on() {
     assert_eq!(fake.count("verify_code"), 2);
 }
 
+/// Review: Verify read "Verifying…" (and was marked busy) while a resend was out, the code not
+/// being checked at all.
+#[wasm_bindgen_test]
+async fn a_resend_in_flight_leaves_verify_as_it_is() {
+    let fake = Fake::new(&["compliance"]);
+    // The device's clock 31 s ahead of the server's: the resend is offered at once.
+    fake.later(-31);
+    let m = code_sent(&fake).await;
+    until_real("resend offered", 3, || !disabled(&m.root, "auth-resend")).await;
+    let gate = Clock::default();
+    *fake.gate.borrow_mut() = Some(("/api/flow/auth/code", gate.clone()));
+    click(&m.root, "auth-resend");
+    until("the resend out", || disabled(&m.root, "auth-resend")).await;
+    assert_eq!(text(&m.root, "auth-verify"), "Verify");
+    gate.fire();
+    settle().await;
+}
+
 /// Review: the resend countdown ran to the server's `resend_at` by the device's clock, so a
 /// phone whose clock is 10 minutes behind the server's held both buttons for 10 minutes and
 /// 30 seconds. It never counts longer than the server's cooldown.

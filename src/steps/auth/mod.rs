@@ -42,7 +42,7 @@ use crate::t;
 use crate::ui::{field_id, focus_id_soon, ErrorAlert, Field, Form as FormHandle, ScreenCard};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use machine::{next, Effect, Event, Failure, Form, Stage, State};
+use machine::{next, Busy, Effect, Event, Failure, Form, Stage, State};
 use payout_model::identity::{
     CodeCheck, CodeSent, NewCode, NewProfile, PhoneHint, CODE_RESEND_SECONDS,
 };
@@ -368,6 +368,7 @@ pub fn AuthStep(
     });
     let state = step.state;
     let busy = Signal::derive(move || state.with(|s| s.busy.is_some()));
+    let verifying = Signal::derive(move || state.with(|s| s.busy == Some(Busy::Verifying)));
     let wait = Signal::derive(move || state.with(|s| s.wait));
     // Rebuilt when the form changes, not on every second of the countdown.
     let stage = Memo::new(move |_| state.with(|s| s.stage.clone()));
@@ -408,6 +409,7 @@ pub fn AuthStep(
             code: fields.code,
             sent_to: sent_to(&sent),
             busy,
+            verifying,
             wait,
             send,
             verify,

@@ -44,7 +44,10 @@ pub struct CodeForm {
     pub code: Field,
     /// The number the code went to, as the user reads it.
     pub sent_to: String,
+    /// A request is out (no resend meanwhile).
     pub busy: Signal<bool>,
+    /// The code is being checked: Verify's own busy state (not a resend's).
+    pub verifying: Signal<bool>,
     pub wait: Signal<i64>,
     pub send: UnsyncCallback<bool>,
     pub verify: UnsyncCallback<()>,
@@ -136,7 +139,7 @@ pub fn phone_form_view(p: PhoneForm) -> impl IntoView {
 
 /// Asks for the code sent; offers a resend (after the cooldown) and another number.
 pub fn code_form_view(p: CodeForm) -> impl IntoView {
-    let (wait, busy, send, verify) = (p.wait, p.busy, p.send, p.verify);
+    let (wait, busy, verifying, send, verify) = (p.wait, p.busy, p.verifying, p.send, p.verify);
     let sent_to = p.sent_to;
     view! {
         <form
@@ -166,7 +169,7 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
                 <SubmitButton
                     label=t!(verify)
                     busy_label=t!(verifying)
-                    busy=busy
+                    busy=verifying
                     testid="auth-verify"
                 />
             </div>
