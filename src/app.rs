@@ -224,7 +224,7 @@ impl Shell {
             ErrorKind::SessionExpired => bridge.session_expired(),
             ErrorKind::NetworkDown => bridge.error("the flow could not reach its server"),
             ErrorKind::FlowNotFound => bridge.error("flow not found"),
-            ErrorKind::Other(message) => bridge.error(message),
+            ErrorKind::Other(message, _) => bridge.error(message),
         };
         self.phase.try_set(Phase::Failed(kind));
         // The error screen may be the first one (no session): it takes over from the page.
@@ -374,7 +374,7 @@ impl Shell {
                         let error = match kind {
                             ErrorKind::FlowNotFound => LoadErrorType::FlowNotFound,
                             ErrorKind::NetworkDown => LoadErrorType::NetworkError,
-                            ErrorKind::SessionExpired | ErrorKind::Other(_) => {
+                            ErrorKind::SessionExpired | ErrorKind::Other(..) => {
                                 LoadErrorType::Unavailable
                             }
                         };

@@ -3,7 +3,7 @@
 //! tested with plain `#[test]`.
 
 use crate::api::ApiFailure;
-use payout_model::{ErrorCode, FlowState, Step};
+use payout_model::{ErrorCode, FlowState, Reason, Step};
 use uuid::Uuid;
 
 /// What the app shows.
@@ -33,8 +33,9 @@ pub enum ErrorKind {
     FlowNotFound,
     /// The session ended; a new one must be minted ("Start again").
     SessionExpired,
-    /// Anything else, with the server's message.
-    Other(String),
+    /// Anything else, with the server's message (for the host) and its refusal's reason, which
+    /// the screen words in the user's language instead of the message when there is one.
+    Other(String, Option<Reason>),
 }
 
 impl ErrorKind {
@@ -46,14 +47,14 @@ impl ErrorKind {
                 ErrorCode::NotFound => ErrorKind::FlowNotFound,
                 // Both mean the bearer token no longer works: the flow must be reopened.
                 ErrorCode::SessionExpired | ErrorCode::Unauthorized => ErrorKind::SessionExpired,
-                _ => ErrorKind::Other(e.message.clone()),
+                _ => ErrorKind::Other(e.message.clone(), e.reason),
             },
         }
     }
 
     /// Whether trying the same request again may help.
     pub fn retryable(&self) -> bool {
-        matches!(self, ErrorKind::NetworkDown | ErrorKind::Other(_))
+        matches!(self, ErrorKind::NetworkDown | ErrorKind::Other(..))
     }
 
     /// Whether a new session, minted from the same link, is the way forward: the old one
@@ -313,7 +314,15 @@ mod tests {
         );
         assert_eq!(
             ErrorKind::from_failure(&api(ErrorCode::Conflict)),
-            ErrorKind::Other("nope".into())
+            ErrorKind::Other("nope".into(), None)
+        );
+        // Review: a refusal with a reason (a rate limit) showed the server's English; the
+        // reason goes to the screen, to be worded in the user's language.
+        let reason = Reason::RateLimited { retry_after: 7 };
+        let limited = ApiError::refused(reason);
+        assert_eq!(
+            ErrorKind::from_failure(&ApiFailure::Api(limited.clone())),
+            ErrorKind::Other(limited.message, Some(reason))
         );
         assert!(ErrorKind::NetworkDown.retryable());
         assert!(!ErrorKind::FlowNotFound.retryable());
@@ -326,7 +335,7 @@ mod tests {
         for kind in [
             ErrorKind::NetworkDown,
             ErrorKind::FlowNotFound,
-            ErrorKind::Other("nope".into()),
+            ErrorKind::Other("nope".into(), None),
         ] {
             assert!(!kind.restartable(), "{kind:?}");
         }

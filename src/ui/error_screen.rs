@@ -12,7 +12,7 @@ pub fn error_testid(kind: &ErrorKind) -> &'static str {
         ErrorKind::NetworkDown => "screen-error-network",
         ErrorKind::FlowNotFound => "screen-error-not-found",
         ErrorKind::SessionExpired => "screen-error-session-expired",
-        ErrorKind::Other(_) => "screen-error-other",
+        ErrorKind::Other(..) => "screen-error-other",
     }
 }
 
@@ -22,7 +22,7 @@ pub fn error_title(kind: &ErrorKind) -> &'static str {
         ErrorKind::NetworkDown => t!(error_network_title),
         ErrorKind::FlowNotFound => t!(error_not_found_title),
         ErrorKind::SessionExpired => t!(error_expired_title),
-        ErrorKind::Other(_) => t!(error_other_title),
+        ErrorKind::Other(..) => t!(error_other_title),
     }
 }
 
@@ -43,14 +43,17 @@ pub fn ErrorScreen(
         ErrorKind::NetworkDown => t!(error_network_body),
         ErrorKind::FlowNotFound => t!(error_not_found_body),
         ErrorKind::SessionExpired => t!(error_expired_body),
-        ErrorKind::Other(_) => t!(error_other_body),
+        ErrorKind::Other(..) => t!(error_other_body),
     };
     let details = match &kind {
-        ErrorKind::Other(message) if !message.is_empty() => Some(view! {
-            <p class="pf-details" data-testid="error-details">
-                {t!(error_details, message)}
-            </p>
-        }),
+        ErrorKind::Other(message, reason) if reason.is_some() || !message.is_empty() => {
+            let message = reason.map_or_else(|| message.clone(), crate::i18n::reason_text);
+            Some(view! {
+                <p class="pf-details" data-testid="error-details">
+                    {t!(error_details, message)}
+                </p>
+            })
+        }
         _ => None,
     };
     let retry = on_retry.filter(|_| kind.retryable()).map(|on_click| {
