@@ -868,6 +868,11 @@ async fn a_payout_link_claimed_by_someone_else_ends_on_its_own_screen() {
         .contains("This payout link was already claimed by someone else."));
     assert!(!has(&m.root, "auth-code"), "no form is left to fill");
     assert!(m.seen.signed_in.borrow().is_empty());
+    // Review: the form with the pressed button went, and focus with it to the page.
+    until_real("focus on the heading", 2, || {
+        active_testid().as_deref() == Some("auth-link-unavailable-title")
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]

@@ -23,6 +23,10 @@ pub enum Stage {
     LinkUnavailable(Reason),
 }
 
+/// The element path ([`Effect::Focus`]) of the heading of the screen that says a payout link
+/// was claimed or closed (the form with the pressed button is gone).
+pub const UNAVAILABLE: &str = "unavailable";
+
 /// The request in flight; one at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Busy {
@@ -212,7 +216,7 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
         {
             to.busy = None;
             to.stage = Stage::LinkUnavailable(link_unavailable(&failure)?);
-            vec![StopCountdown, ClearError, ClearNotice]
+            vec![StopCountdown, ClearError, ClearNotice, Focus(UNAVAILABLE)]
         }
         (Some(Busy::Sending { resend }), Event::SendFailed(failure)) => {
             to.busy = None;
@@ -223,8 +227,10 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
                 .and_then(|e| e.reason)
                 .filter(|r| matches!(r, Reason::CodeCooldown { .. } | Reason::RateLimited { .. }))
                 .and_then(Reason::retry_after);
+            // A refused resend leaves its button disabled (the wait, or the code's): focus
+            // goes back to the code, where the user was, not to the page.
             let mut effects = if resend {
-                vec![ShowError(Failure::Resend, Some(failure))]
+                vec![ShowError(Failure::Resend, Some(failure)), Focus("code")]
             } else {
                 vec![ShowFailure(Form::Phone, failure)]
             };
@@ -262,7 +268,7 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
         {
             to.busy = None;
             to.stage = Stage::LinkUnavailable(link_unavailable(&failure)?);
-            vec![StopCountdown, ClearError, ClearNotice]
+            vec![StopCountdown, ClearError, ClearNotice, Focus(UNAVAILABLE)]
         }
         // The code was right but the number is not the person's this flow is for: the phone
         // form, with the error on its number (the code form has no field for it), focused once
@@ -495,7 +501,10 @@ mod tests {
         assert_eq!(state, code_stage());
         assert_eq!(
             effects,
-            vec![Effect::ShowError(Failure::Resend, Some(failure()))]
+            vec![
+                Effect::ShowError(Failure::Resend, Some(failure())),
+                Effect::Focus("code")
+            ]
         );
     }
 
@@ -664,6 +673,8 @@ mod tests {
             assert_eq!(state.stage, Stage::LinkUnavailable(reason));
             assert_eq!(state.busy, None);
             assert!(!effects.iter().any(|e| matches!(e, Effect::ShowFailure(..))));
+            // Review: the form with the pressed button went, and focus with it to the page.
+            assert!(effects.contains(&Effect::Focus(UNAVAILABLE)));
             // Nothing more happens there.
             assert_eq!(next(&state, code("123456")), None);
         }
@@ -682,6 +693,7 @@ mod tests {
                 assert_eq!(state.stage, Stage::LinkUnavailable(reason));
                 assert_eq!(state.busy, None);
                 assert!(!effects.iter().any(|e| matches!(e, Effect::ShowFailure(..))));
+                assert!(effects.contains(&Effect::Focus(UNAVAILABLE)));
             }
         }
         // Another refusal stays on the form.

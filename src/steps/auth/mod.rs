@@ -417,7 +417,9 @@ pub fn AuthStep(
             change_number: payee.is_none().then_some(change_number),
         })
         .into_any(),
-        Stage::LinkUnavailable(reason) => link_unavailable_view(reason).into_any(),
+        Stage::LinkUnavailable(reason) => {
+            link_unavailable_view(reason, field_id(PREFIX, machine::UNAVAILABLE)).into_any()
+        }
         Stage::Profile => profile_form_view(ProfileForm {
             form: node,
             check,

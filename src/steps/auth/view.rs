@@ -249,14 +249,21 @@ pub fn profile_form_view(p: ProfileForm) -> impl IntoView {
 
 /// The end of sign-in on a payout link that cannot be claimed here (issue 11): already claimed
 /// by someone else, or canceled or expired. Announced, with nothing more to fill in.
-pub fn link_unavailable_view(reason: Reason) -> impl IntoView {
+pub fn link_unavailable_view(reason: Reason, heading_id: String) -> impl IntoView {
     let title = match reason {
         Reason::LinkClaimed => t!(link_claimed_title),
         _ => t!(link_closed_title),
     };
     view! {
         <div class="pf-empty-state" role="alert" data-testid="auth-link-unavailable">
-            <h2 class="pf-subtitle" data-testid="auth-link-unavailable-title">{title}</h2>
+            <h2
+                class="pf-subtitle"
+                id=heading_id
+                tabindex="-1"
+                data-testid="auth-link-unavailable-title"
+            >
+                {title}
+            </h2>
             <p class="pf-body">{reason_text(reason)}</p>
         </div>
     }
