@@ -220,12 +220,15 @@ pub fn keep<T: Clone + 'static>(key: &str, make: impl FnOnce() -> T) -> T {
     value
 }
 
-/// Shows text in `locale` from now on, sets `<html lang>`, and re-renders what reads
-/// [`locale_signal`]. Nothing happens when it is already the locale.
+/// Shows text in `locale` from now on, sets `<html lang>` and the page's title (a browser tab's
+/// name, and a screen reader's for the page), and re-renders what reads [`locale_signal`].
+/// Nothing more happens when it is already the locale.
 pub fn set_locale(locale: Locale) {
-    if let Some(root) = leptos::prelude::document().document_element() {
+    let document = leptos::prelude::document();
+    if let Some(root) = document.document_element() {
         let _ = root.set_attribute("lang", locale.as_str());
     }
+    document.set_title(td_string!(locale, page_title));
     if CURRENT.with(|c| c.replace(locale)) != locale {
         let signal = locale_signal();
         if signal.get() != locale {

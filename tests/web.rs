@@ -1445,11 +1445,16 @@ async fn app_speaks_spanish_from_the_link() {
     until("sign-in step", || find(&root, "step-auth").is_some()).await;
     let title = text(&root, "screen-title");
     let lang = html_lang();
+    // Review: the page's title (the tab's, and a screen reader's name for the page) stayed
+    // English.
+    let page_title = document().title();
     drop(app);
     reset_locale();
     assert_eq!(title, "Iniciar sesión");
     assert_eq!(lang, "es");
+    assert_eq!(page_title, "Flujo de pago");
     assert_eq!(html_lang(), "en");
+    assert_eq!(document().title(), "Payout flow");
 }
 
 #[wasm_bindgen_test]
