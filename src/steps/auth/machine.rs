@@ -5,8 +5,10 @@
 //! (`super`) renders the state, runs the effects and turns their outcomes back into events.
 
 use crate::api::ApiFailure;
-use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, SignIn};
-use payout_model::{FlowState, Invalid, Reason, Timestamp, Validate};
+use payout_model::identity::{
+    CodeCheck, CodeSent, NewCode, NewProfile, SignIn, CODE_RESEND_SECONDS, CODE_TTL_MINUTES,
+};
+use payout_model::{FlowState, Invalid, Reason, Validate};
 
 /// Which form sign-in shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +28,17 @@ pub enum Stage {
 /// The element path ([`Effect::Focus`]) of the heading of the screen that says a payout link
 /// was claimed or closed (the form with the pressed button is gone).
 pub const UNAVAILABLE: &str = "unavailable";
+
+/// The seconds until a new code may be asked for, counted from the code's sending by the
+/// server's own two times (when it stops working, less its life, and `resend_at`): a device
+/// clock ahead of the server's would end a countdown to `resend_at` early and offer a resend
+/// the server refuses, one behind it hold the buttons too long. At most the cooldown.
+pub fn cooldown(sent: &CodeSent) -> i64 {
+    let sent_at = sent.expires_at - chrono::Duration::minutes(CODE_TTL_MINUTES);
+    (sent.resend_at - sent_at)
+        .num_seconds()
+        .clamp(0, CODE_RESEND_SECONDS)
+}
 
 /// The request in flight; one at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,8 +164,6 @@ pub enum Effect {
     ClearCode,
     /// Say a new code went to this number.
     NoticeResent(CodeSent),
-    /// Count down to `resend_at`, reporting [`Event::Waiting`] each second.
-    StartCountdown(Timestamp),
     /// Count down this many seconds from now (a wait the server asked for in a refusal).
     CountDown(i64),
     /// Stop counting (the count shown stays as it is).
@@ -205,7 +216,7 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
             if resend {
                 effects.push(NoticeResent(sent.clone()));
             }
-            effects.extend([StartCountdown(sent.resend_at), Focus("code")]);
+            effects.extend([CountDown(cooldown(&sent)), Focus("code")]);
             to.stage = Stage::Code(sent);
             effects
         }
@@ -467,10 +478,23 @@ mod tests {
             effects,
             vec![
                 Effect::ClearCode,
-                Effect::StartCountdown(sent().resend_at),
+                Effect::CountDown(30),
                 Effect::Focus("code")
             ]
         );
+    }
+
+    /// Review: the countdown ran to `resend_at` by the device's clock, so one ahead of the
+    /// server's offered a resend the server refused. It is the server's own cooldown.
+    #[test]
+    fn the_countdown_is_the_servers_cooldown_whatever_the_device_clock() {
+        assert_eq!(cooldown(&sent()), 30);
+        let mut short = sent();
+        short.resend_at = short.expires_at - chrono::Duration::seconds(598);
+        assert_eq!(cooldown(&short), 2);
+        let mut odd = sent();
+        odd.resend_at = odd.expires_at;
+        assert_eq!(cooldown(&odd), 30, "never more than the cooldown");
     }
 
     #[test]
@@ -483,7 +507,7 @@ mod tests {
             vec![
                 Effect::ClearCode,
                 Effect::NoticeResent(sent()),
-                Effect::StartCountdown(sent().resend_at),
+                Effect::CountDown(30),
                 Effect::Focus("code")
             ]
         );

@@ -43,9 +43,7 @@ use crate::ui::{field_id, focus_id_soon, ErrorAlert, Field, Form as FormHandle, 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use machine::{next, Busy, Effect, Event, Failure, Form, Stage, State};
-use payout_model::identity::{
-    CodeCheck, CodeSent, NewCode, NewProfile, PhoneHint, CODE_RESEND_SECONDS,
-};
+use payout_model::identity::{CodeCheck, CodeSent, NewCode, NewProfile, PhoneHint};
 use payout_model::user::national_number;
 use payout_model::{Reason, Timestamp, Validate};
 use std::rc::Rc;
@@ -246,9 +244,6 @@ impl Step {
                 let notice = Worded::new(move || t!(code_resent_to, sent_to = sent_to(&sent)));
                 self.notice.try_set(Some(notice));
             }
-            // Never longer than the server's cooldown: a device clock behind the server's would
-            // otherwise hold the buttons for as long as it is behind.
-            Effect::StartCountdown(resend_at) => self.count_down(resend_at, CODE_RESEND_SECONDS),
             Effect::CountDown(seconds) => {
                 let at = js_sys::Date::now() as i64 + seconds.saturating_mul(1000);
                 if let Some(resend_at) = Timestamp::from_timestamp_millis(at) {
