@@ -46,6 +46,11 @@
     network_error: "the flow's server or its files cannot be reached"
   };
 
+  // The frame's name for screen readers, in the flow's language.
+  function frameTitle(locale) {
+    return /^es(?![a-z])/i.test(locale || "") ? "Flujo de pago" : "Payout flow";
+  }
+
   function isHttpUrl(url) {
     return typeof url === "string" && /^https?:\/\//i.test(url);
   }
@@ -87,7 +92,7 @@
 
     var iframe = document.createElement("iframe");
     iframe.src = src.toString();
-    iframe.title = "Payout flow";
+    iframe.title = frameTitle(options.locale);
     iframe.setAttribute("allow", "camera");
     iframe.setAttribute(
       "sandbox",
@@ -169,6 +174,7 @@
       setLocale: function (next) {
         if (typeof next !== "string" || !next) return;
         locale = next;
+        iframe.title = frameTitle(next);
         if (ready) post({ type: "set_locale", locale: locale });
       },
       // The frame goes at once; no callback runs after this (not even a load check under way)

@@ -298,11 +298,15 @@ async fn set_locale_switches_the_embedded_flows_language() -> Result<()> {
         .await?;
     browser.host_messages_until("ready").await?;
     shows_in(&browser, "es", "Elige a dónde va tu dinero").await?;
+    // Review: the frame's name (a screen reader's for it) stayed English.
+    let frame_title = "return document.querySelector('#flow iframe').title;";
+    assert_eq!(browser.eval(frame_title).await?, "Flujo de pago");
     // And back, now that it is ready.
     browser
         .eval("window.embedded.setLocale('en'); return true;")
         .await?;
     shows_in(&browser, "en", "Choose where your money goes").await?;
+    assert_eq!(browser.eval(frame_title).await?, "Payout flow");
     browser.close().await
 }
 
