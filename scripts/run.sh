@@ -19,9 +19,14 @@ chmod 700 .data
 exec 9> .data/run.lock
 if ! flock -n 9; then
   held=$(cat .data/sandbox.pid 2>/dev/null || true)
+  # Named only while it is a sandbox that runs (the file outlives a run killed outright).
+  if [ -z "$held" ] || [ "$(cat "/proc/$held/comm" 2>/dev/null)" != payout-sandbox ]; then
+    held=
+  fi
   echo "another run holds .data/run.lock: stop it first (Ctrl-C in its terminal${held:+; a sandbox left running is pid $held})" >&2
   exit 1
 fi
+rm -f .data/sandbox.pid
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
 
@@ -74,7 +79,7 @@ rm -f .data/sandbox.out
   > .data/sandbox.out 2> .data/sandbox.log &
 server=$!
 echo "$server" > .data/sandbox.pid
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT INT TERM
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f .data/sandbox.pid' EXIT INT TERM
 
 # Ready when this sandbox says it listens (not when anything answers on the port: another
 # server already there would pass for it while this one failed to bind).
