@@ -495,6 +495,7 @@ mod tests {
                 .map(|(block, _)| block)
                 .unwrap_or_else(|| panic!("index.html has no {opening} block"));
             for key in [
+                "page_title",
                 "loading_title",
                 "loading_body",
                 "error_network_title",
