@@ -444,6 +444,13 @@ async fn a_resend_in_flight_leaves_verify_as_it_is() {
     click(&m.root, "auth-resend");
     until("the resend out", || disabled(&m.root, "auth-resend")).await;
     assert_eq!(text(&m.root, "auth-verify"), "Verify");
+    // Not to be pressed meanwhile all the same (a press does nothing until the answer).
+    assert_eq!(
+        get(&m.root, "auth-verify")
+            .get_attribute("aria-disabled")
+            .as_deref(),
+        Some("true")
+    );
     gate.fire();
     settle().await;
 }
@@ -493,6 +500,40 @@ async fn a_cooldown_refusal_counts_down_on_the_send_button() {
     click(&m.root, "auth-send-code");
     settle().await;
     assert_eq!(fake.count("send_code"), 1);
+}
+
+/// Review: a refused resend left its button disabled (the wait), which dropped the keyboard's
+/// focus to the page. Resend keeps it (aria-disabled), and a press meanwhile sends nothing.
+#[wasm_bindgen_test]
+async fn a_refused_resend_keeps_the_focus_on_its_button() {
+    let fake = Fake::new(&["compliance"]);
+    fake.resend_seconds.set(0);
+    let m = code_sent(&fake).await;
+    until_real("resend offered", 3, || !disabled(&m.root, "auth-resend")).await;
+    // The code field takes the focus once the code form is drawn.
+    until_real("focus on the code", 2, || {
+        active_testid().as_deref() == Some("auth-code")
+    })
+    .await;
+    let mut refusal = ApiError::refused(Reason::CodeCooldown { retry_after: 20 });
+    refusal.message = "wait 20 seconds".into();
+    fake.fail_next("send_code", ApiFailure::Api(refusal));
+    let resend: web_sys::HtmlElement = get(&m.root, "auth-resend").unchecked_into();
+    resend.focus().expect("focus");
+    click(&m.root, "auth-resend");
+    until("the countdown", || {
+        text(&m.root, "auth-resend").contains("20")
+    })
+    .await;
+    real_sleep(100).await;
+    assert_eq!(active_testid().as_deref(), Some("auth-resend"));
+    click(&m.root, "auth-resend");
+    settle().await;
+    assert_eq!(
+        fake.count("send_code"),
+        2,
+        "the first code and the refused resend"
+    );
 }
 
 /// Review: a flow completed on another device while this page showed sign-in refused every

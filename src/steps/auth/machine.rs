@@ -164,7 +164,8 @@ pub enum Effect {
     ClearCode,
     /// Say a new code went to this number.
     NoticeResent(CodeSent),
-    /// Count down this many seconds from now (a wait the server asked for in a refusal).
+    /// Count down this many seconds from now: a new code's cooldown ([`cooldown`]), or a wait
+    /// the server asked for in a refusal.
     CountDown(i64),
     /// Stop counting (the count shown stays as it is).
     StopCountdown,
@@ -238,10 +239,8 @@ pub fn next(state: &State, event: Event) -> Option<(State, Vec<Effect>)> {
                 .and_then(|e| e.reason)
                 .filter(|r| matches!(r, Reason::CodeCooldown { .. } | Reason::RateLimited { .. }))
                 .and_then(Reason::retry_after);
-            // A refused resend leaves its button disabled (the wait, or the code's): focus
-            // goes back to the code, where the user was, not to the page.
             let mut effects = if resend {
-                vec![ShowError(Failure::Resend, Some(failure)), Focus("code")]
+                vec![ShowError(Failure::Resend, Some(failure))]
             } else {
                 vec![ShowFailure(Form::Phone, failure)]
             };
@@ -525,10 +524,7 @@ mod tests {
         assert_eq!(state, code_stage());
         assert_eq!(
             effects,
-            vec![
-                Effect::ShowError(Failure::Resend, Some(failure())),
-                Effect::Focus("code")
-            ]
+            vec![Effect::ShowError(Failure::Resend, Some(failure()))]
         );
     }
 

@@ -8,8 +8,10 @@
 //!    which has no number field, in the code form's alert.)
 //! 2. **Code**: "We sent a code to {masked number}", the six-digit code (`one-time-code`, so the
 //!    phone offers it from the text message), "Verify". "Resend code" waits out the cooldown the
-//!    server gave (`resend_at`, never longer than the cooldown: the device's clock may be
-//!    behind) with a visible countdown driven by [`FlowServices::sleep`] (tests control time);
+//!    server gave (`resend_at` less the code's sending, both the server's times, counted from
+//!    the answer: the device's clock may be ahead or behind) with a visible countdown driven by
+//!    [`FlowServices::sleep`] (tests control time); while it waits, or a request is out, it is
+//!    `aria-disabled` (so it keeps a keyboard user's focus) and a press does nothing;
 //!    "Use a different number" (not for a payee's phone) goes back with the number kept, and the
 //!    cooldown (which the server applies to any new code) keeps counting there: "Send code"
 //!    stays disabled, with "You can ask for a new code in N s", until it ends. The code field
@@ -274,8 +276,9 @@ impl Step {
         self.countdown.try_update_value(|g| *g = g.wrapping_add(1));
     }
 
-    /// Counts down to the server's `resend_at` a second at a time, never slower than the wall
-    /// clock (a background tab's timers may be late), and from at most `most` seconds.
+    /// Counts down to `resend_at` (by this device's clock: now plus the wait the server gave) a
+    /// second at a time, never slower than the wall clock (a background tab's timers may be
+    /// late), and from at most `most` seconds.
     fn count_down(self: &Rc<Self>, resend_at: Timestamp, most: i64) {
         self.stop_countdown();
         let Some(generation) = self.countdown.try_get_value() else {

@@ -170,6 +170,7 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
                     label=t!(verify)
                     busy_label=t!(verifying)
                     busy=verifying
+                    disabled=busy
                     testid="auth-verify"
                 />
             </div>
@@ -178,7 +179,9 @@ pub fn code_form_view(p: CodeForm) -> impl IntoView {
                     type="button"
                     class="pf-button pf-button--secondary"
                     data-testid="auth-resend"
-                    disabled=move || { wait.get() > 0 || busy.get() }
+                    // Not `disabled`, which would drop the focus of a keyboard user who pressed
+                    // it; the machine ignores a press while busy or waiting.
+                    aria-disabled=move || (wait.get() > 0 || busy.get()).then_some("true")
                     on:click=move |_| send.run(true)
                 >
                     {move || match wait.get() {
