@@ -1044,10 +1044,20 @@ impl Browser {
     /// Waits until an element matching `css` is present. On a time-out it saves a screenshot
     /// of what the user saw and names it in the error.
     pub async fn wait_for(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        self.wait_for_within(css, WAIT).await
+    }
+
+    /// [`Browser::wait_for`], for at most `at_most` (a wait longer than [`WAIT`] the app
+    /// itself counts, such as a code's resend cooldown).
+    pub async fn wait_for_within(
+        &self,
+        css: &str,
+        at_most: Duration,
+    ) -> Result<fantoccini::elements::Element> {
         match self
             .client
             .wait()
-            .at_most(WAIT)
+            .at_most(at_most)
             .for_element(Locator::Css(css))
             .await
         {
