@@ -153,7 +153,11 @@ fn check_url(url: &str, errors: &mut Invalid) {
                 max: MAX_WEBHOOK_URL_CHARS,
             },
         );
-    } else if !(url.starts_with("https://") || url.starts_with("http://")) {
+    } else if !["https://", "http://"].iter().any(|scheme| {
+        // A scheme is case-insensitive (RFC 3986): `HTTPS://` is kept as `https://`.
+        url.get(..scheme.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
+    }) {
         errors.add("url", Rule::HttpUrl);
     } else if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         errors.add("url", Rule::NoSpacesOrControlChars);

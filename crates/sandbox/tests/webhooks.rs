@@ -262,6 +262,10 @@ mod endpoints {
         assert_eq!(changed["url"], "https://hooks.example/");
         let read = ok(app.get(&format!("/api/v2/webhooks/{id}"), Auth::App).await);
         assert_eq!(read["url"], "https://hooks.example/");
+        // Review: a scheme is case-insensitive (RFC 3986); the model's check refused one in
+        // capitals with a 422 the URL's own parser would have kept as `https://`.
+        let capitals = create_hook(&app, "HTTPS://Hooks.Example/x", json!([])).await;
+        assert_eq!(capitals["url"], "https://hooks.example/x");
     }
 
     #[tokio::test]
