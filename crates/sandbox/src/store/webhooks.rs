@@ -740,22 +740,12 @@ pub(crate) async fn claim_due(
     // Each with its app and how many of the app's deliveries are in flight (leased) now,
     // counted once per claim over the pending rows; an app with `per_app` in flight has none
     // picked, so its backlog never hides other apps'.
-    let due: Vec<(String, String, i64)> = sqlx::query_as(&format!(
-        "WITH busy AS (SELECT ow.app_id AS app_id, COUNT(*) AS n FROM webhook_deliveries o \
-         JOIN webhooks ow ON ow.id = o.webhook_id \
-         WHERE o.status = 'pending' AND o.lease_until > $1 GROUP BY ow.app_id) \
-         SELECT d.id, w.app_id, COALESCE(b.n, 0) \
-         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-         LEFT JOIN busy b ON b.app_id = w.app_id \
-         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-         AND (d.lease_until IS NULL OR d.lease_until <= $1) AND COALESCE(b.n, 0) < $3 \
-         ORDER BY d.next_attempt_at LIMIT $2{lock}"
-    ))
-    .bind(to_millis(now))
-    .bind(limit.saturating_mul(4))
-    .bind(per_app)
-    .fetch_all(&mut *conn)
-    .await?;
+    let due: Vec<(String, String, i64)> = sqlx::query_as(&claimable(lock))
+        .bind(to_millis(now))
+        .bind(limit.saturating_mul(4))
+        .bind(per_app)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut taken: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     let due: Vec<String> = due
         .into_iter()
@@ -916,16 +906,41 @@ pub(crate) async fn settle_attempt(
     Ok(settled.is_some())
 }
 
-/// When the next pending delivery falls due (leases included), if any is pending.
-pub(crate) async fn next_due(conn: &mut AnyConnection) -> Result<Option<DateTime<Utc>>, Error> {
-    let due: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at \
-         THEN lease_until ELSE next_attempt_at END) FROM webhook_deliveries WHERE status = 'pending'",
+/// The due deliveries [`claim_due`] may claim at `$1`, at most `$2`, with their apps and how
+/// many of each app's are in flight, for apps with fewer than `$3`, rows locked by `lock`. The
+/// count reads the leased rows only (migration 0029), not the pending ones waiting for a retry.
+fn claimable(lock: &str) -> String {
+    format!(
+        "WITH busy AS (SELECT ow.app_id AS app_id, COUNT(*) AS n FROM webhook_deliveries o \
+         JOIN webhooks ow ON ow.id = o.webhook_id \
+         WHERE o.status = 'pending' AND o.lease_until > $1 GROUP BY ow.app_id) \
+         SELECT d.id, w.app_id, COALESCE(b.n, 0) \
+         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+         LEFT JOIN busy b ON b.app_id = w.app_id \
+         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
+         AND (d.lease_until IS NULL OR d.lease_until <= $1) AND COALESCE(b.n, 0) < $3 \
+         ORDER BY d.next_attempt_at LIMIT $2{lock}"
     )
-    .fetch_one(&mut *conn)
-    .await?;
+}
+
+/// When the next pending delivery falls due (leases included), if any is pending. Two reads
+/// an index answers (migration 0029): the first unleased delivery's time, and the leased
+/// ones' (as many as attempts in flight), never the rows waiting for a retry; the worker
+/// reads it after every committed change.
+pub(crate) async fn next_due(conn: &mut AnyConnection) -> Result<Option<DateTime<Utc>>, Error> {
+    let due: Option<i64> = sqlx::query_scalar(NEXT_DUE).fetch_one(&mut *conn).await?;
     due.map(from_millis).transpose()
 }
+
+/// [`next_due`]'s statement.
+const NEXT_DUE: &str = "SELECT MIN(due) FROM (\
+     SELECT (SELECT next_attempt_at FROM webhook_deliveries \
+     WHERE status = 'pending' AND lease_until IS NULL \
+     ORDER BY next_attempt_at LIMIT 1) AS due \
+     UNION ALL \
+     SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until \
+     ELSE next_attempt_at END) FROM webhook_deliveries \
+     WHERE status = 'pending' AND lease_until IS NOT NULL) AS dues";
 
 /// The secrets of every endpoint (of any app) whose URL is `url`, each with its app: the demo
 /// receiver verifies what it gets with them, and keeps an event only as its endpoint's app's.
@@ -1209,6 +1224,95 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(logged, 3, "every attempt made is logged");
+        close(db, &dir).await;
+    }
+
+    /// Review: the worker's in-flight count and next due time read every pending delivery
+    /// (those waiting hours for a retry too) after each committed change. Each now reads
+    /// through an index on the leases (migration 0029), and the next due time is still the
+    /// earliest of the unleased deliveries' times and the leased ones' lease ends.
+    #[tokio::test]
+    async fn the_next_due_time_reads_the_leases_index_and_counts_leases() {
+        let dir = new_dir("delivery-next-due");
+        let db = connect(&url_in(&dir)).await.unwrap();
+        let app_id = crate::ensure_default_app(&db, Some(("pk_test", "sk_test")))
+            .await
+            .unwrap()
+            .id;
+        let key = SecretsKey::generate();
+        let now = Utc::now();
+        let mut tx = begin_write(&db).await.unwrap();
+        let hook = NewWebhook {
+            url: "https://receiver.example/hooks".to_owned(),
+            events: None,
+            description: None,
+        };
+        let secret = crate::webhooks::new_secret();
+        insert_webhook(&mut tx, &key, app_id, hook, secret, now)
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            record_event(
+                &mut tx,
+                app_id,
+                EventType::AppUpdated,
+                &serde_json::json!({}),
+                now,
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM webhook_deliveries ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        let at = |secs: i64| to_millis(now + chrono::Duration::seconds(secs));
+        let set = |id: &String, next: i64, lease: Option<i64>| {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET next_attempt_at = $1, lease_until = $2 \
+                 WHERE id = $3",
+            )
+            .bind(next)
+            .bind(lease)
+            .bind(id.clone())
+            .execute(&db)
+        };
+        // In flight until +100 s (due at +10 s when claimed), waiting for a retry at +50 s
+        // and at +3600 s: the next falls due at +50 s.
+        set(&ids[0], at(10), Some(at(100))).await.unwrap();
+        set(&ids[1], at(50), None).await.unwrap();
+        set(&ids[2], at(3600), None).await.unwrap();
+        let mut conn = db.acquire().await.unwrap();
+        let due = next_due(&mut conn).await.unwrap().unwrap();
+        assert_eq!(to_millis(due), at(50));
+        // With only the one in flight and the late one pending: the lease's end.
+        set(&ids[1], at(5000), None).await.unwrap();
+        let due = next_due(&mut conn).await.unwrap().unwrap();
+        assert_eq!(to_millis(due), at(100));
+
+        // Neither read goes through the pending rows: each reading of the deliveries is a
+        // search of the leases index on `lease_until`.
+        for sql in [NEXT_DUE.to_owned(), claimable("")] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .bind(at(0))
+                    .bind(8_i64)
+                    .bind(8_i64)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .unwrap();
+            let leases: Vec<&String> = plan
+                .iter()
+                .map(|row| &row.3)
+                .filter(|step| step.contains("webhook_deliveries_leases"))
+                .collect();
+            assert!(
+                !leases.is_empty() && leases.iter().all(|step| step.contains("lease_until")),
+                "{plan:?}"
+            );
+        }
+        drop(conn);
         close(db, &dir).await;
     }
 }
