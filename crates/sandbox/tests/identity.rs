@@ -1512,6 +1512,17 @@ async fn submit(app: &TestApp, token: &str) -> TestResponse {
         .await
 }
 
+/// How many `user.updated` events the default app has.
+async fn user_updated_count(app: &TestApp) -> usize {
+    let list = app.get("/api/v2/events?limit=100", Auth::App).await.json();
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["type"] == "user.updated")
+        .count()
+}
+
 async fn host_user(app: &TestApp, user: &Value) -> Value {
     app.get(
         &format!("/api/v2/users/{}", user["id"].as_str().unwrap()),
@@ -1740,6 +1751,50 @@ mod id_verification {
             submit(&app, &token).await.json()["data"]["status"],
             "failed"
         );
+    }
+
+    /// Review: submits at once (two tabs, a retried request) each read the decision as not
+    /// made and each recorded one: the host got a `user.updated` for each, and a failing
+    /// one decided again on pictures the first had cleared. The decision is read again where
+    /// it is written: one is recorded, and every submit answers it.
+    #[tokio::test]
+    async fn submits_at_once_record_one_decision_and_one_event() {
+        for (email, decided, completed) in [
+            ("ada@example.com", "verified", json!(["id-verification"])),
+            ("ada+fail@example.com", "failed", json!([])),
+        ] {
+            let app = TestApp::new().await;
+            let (_, _, token) = app
+                .signed_in_flow(json!(["id-verification"]), user_with_email(email))
+                .await;
+            upload_all(&app, &token).await;
+            let before = user_updated_count(&app).await;
+            let (a, b, c, d) = tokio::join!(
+                submit(&app, &token),
+                submit(&app, &token),
+                submit(&app, &token),
+                submit(&app, &token)
+            );
+            for res in [a, b, c, d] {
+                // One that arrives once another is done answers what a submit after it does:
+                // the flow's only step completed, or the pictures cleared for a retake.
+                if res.status == 403 && decided == "verified" {
+                    let body = res.assert_error(403, "step_not_allowed");
+                    let message = body["message"].as_str().unwrap();
+                    assert!(message.contains("this flow is complete"), "{message}");
+                    continue;
+                }
+                if res.status == 422 && decided == "failed" {
+                    res.assert_invalid_field("front");
+                    continue;
+                }
+                assert_eq!(res.status, 200, "{email}: {}", res.text());
+                let body = res.json();
+                assert_eq!(body["data"]["status"], decided, "{email}");
+                assert_eq!(body["flow"]["completed_steps"], completed, "{email}");
+            }
+            assert_eq!(user_updated_count(&app).await, before + 1, "{email}");
+        }
     }
 
     /// Review: once verified, upload and submit answered 409, so a later flow listing

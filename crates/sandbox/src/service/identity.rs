@@ -40,7 +40,9 @@ use crate::store::compliance::{
     find_record, record_wrong_tax_id, store_record, store_tin_hash, tax_id_refused_until, TaxRecord,
 };
 use crate::store::flows::FlowWrite;
-use crate::store::id_verification::{decision, find_id_verification, record_decision, DecisionFor};
+use crate::store::id_verification::{
+    decision, find_id_verification, is_settled, record_decision, DecisionFor,
+};
 use crate::store::users::{email, flag_criminal_activity, legal_name};
 use crate::store::webhooks::record_user_updated;
 use crate::test_values::{SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_REVIEW_TAG};
@@ -534,14 +536,6 @@ fn same_address(a: &Address, b: &Address) -> bool {
     key(a) == key(b)
 }
 
-/// Whether a decision stands for good : verified or needs review.
-fn is_settled(status: VerificationStatus) -> bool {
-    matches!(
-        status,
-        VerificationStatus::Verified | VerificationStatus::NeedsReview
-    )
-}
-
 /// The 409 for an upload once the decision is settled.
 fn already_decided(status: VerificationStatus) -> Error {
     Error::Refused(if status == VerificationStatus::Verified {
@@ -596,18 +590,17 @@ pub(crate) async fn submit_id_verification(
         app_id: user.app_id,
         flow_id: user.flow_id,
     };
-    record_decision(db, &who, status, now).await?;
-    tracing::info!(user_id = %user.user_id, "id verification decided");
-
-    let flow = if status == VerificationStatus::Failed {
-        route_state(db, user.flow_id, now).await?
-    } else {
+    // Recorded, or made meanwhile by another submit: the answer is the decision on file.
+    if record_decision(db, &who, status, now).await? {
+        tracing::info!(user_id = %user.user_id, "id verification decided");
+    }
+    let data = find_id_verification(&mut *db.acquire().await?, user.user_id).await?;
+    let flow = if is_settled(data.status) {
         record_form_step(db, config, user.flow_id, StepName::IdVerification, now).await?
+    } else {
+        route_state(db, user.flow_id, now).await?
     };
-    Ok(Submitted {
-        data: find_id_verification(&mut *db.acquire().await?, user.user_id).await?,
-        flow,
-    })
+    Ok(Submitted { data, flow })
 }
 
 /// The sandbox's ID verification decision for a user with `email` (README "Sandbox test

@@ -94,15 +94,29 @@ pub(crate) struct DecisionFor {
     pub flow_id: Uuid,
 }
 
-/// Records `status` as the decision for `who` at `now`, replacing any; a failure also clears
-/// the pictures, so the user retakes them; both or neither.
+/// Records `status` as the decision for `who` at `now` on the pictures on file, replacing an
+/// unsettled one; a failure also clears the pictures, so the user retakes them; both or
+/// neither. `false`, writing nothing, when the decision was made meanwhile (review: two
+/// submits at once each recorded one, and the host got two `user.updated`): another submit
+/// settled it, or failed it and cleared the pictures. Read again in the write transaction,
+/// which takes its turn after the other's (SQLite's write lock, PostgreSQL's write lock).
 pub(crate) async fn record_decision(
     db: &Db,
     who: &DecisionFor,
     status: VerificationStatus,
     now: DateTime<Utc>,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let mut tx = begin_write(db).await?;
+    let settled = decision(&mut *tx, who.user_id)
+        .await?
+        .is_some_and(|(status, _)| is_settled(status));
+    let sides: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM id_documents WHERE user_id = $1")
+        .bind(who.user_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+    if settled || usize::try_from(sides).unwrap_or(0) < DocumentSide::ALL.len() {
+        return Ok(false);
+    }
     sqlx::query(
         "INSERT INTO id_verifications (user_id, app_id, status, flow_id, decided_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET \
@@ -125,5 +139,14 @@ pub(crate) async fn record_decision(
     crate::store::webhooks::record_user_updated(&mut tx, who.app_id, who.user_id, now).await?;
     tx.commit().await?;
     crate::webhooks::wake();
-    Ok(())
+    Ok(true)
+}
+
+/// Whether decision `status` is settled: verified or in review, the user uploads nothing more
+/// and no new decision is made.
+pub(crate) fn is_settled(status: VerificationStatus) -> bool {
+    matches!(
+        status,
+        VerificationStatus::Verified | VerificationStatus::NeedsReview
+    )
 }
