@@ -1946,6 +1946,25 @@ async fn brand_header_shows_the_apps_name_and_logo_from_the_page() {
     // The name beside it says what the logo would: the image itself is not read out twice.
     assert_eq!(logo.get_attribute("alt").as_deref(), Some(""));
     drop(shown);
+    // Alone, the logo says what it is, in the flow's language as it changes (review: the alt
+    // was read once and kept the first language's word after `setLocale`).
+    metas[0].remove();
+    let root = container();
+    let _alone = mount_to(root.clone(), || view! { <BrandHeader /> });
+    let alt = || {
+        root.query_selector("img.pf-brand__logo")
+            .ok()
+            .flatten()
+            .and_then(|logo| logo.get_attribute("alt"))
+    };
+    assert_eq!(alt().as_deref(), Some("Logo"));
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("the alt in Spanish", || {
+        alt().as_deref() == Some("Logotipo")
+    })
+    .await;
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    until("the alt in English", || alt().as_deref() == Some("Logo")).await;
     for meta in metas {
         meta.remove();
     }

@@ -50,7 +50,18 @@ pub fn BrandHeader() -> impl IntoView {
     let name = meta("pf-app-name");
     let logo = meta("pf-logo-url").filter(|url| url.starts_with("https://"));
     (name.is_some() || logo.is_some()).then(|| {
-        let alt = if name.is_some() { "" } else { t!(brand_logo) };
+        // Follows the language (review: read once, it kept the first language's word after
+        // `setLocale`): the header is outside the steps' `localized` views.
+        let named = name.is_some();
+        let language = crate::i18n::locale_signal();
+        let alt = move || {
+            language.track();
+            if named {
+                ""
+            } else {
+                t!(brand_logo)
+            }
+        };
         view! {
             <header class="pf-brand" data-testid="brand">
                 {logo.map(|src| {
