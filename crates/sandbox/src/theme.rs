@@ -95,7 +95,14 @@ fn read_override(saved: &Appearance, json: &str) -> Result<Appearance, String> {
     let wording = |invalid: Invalid| ApiError::from(invalid).message;
     over.check_values(Source::Override, "appearance")
         .map_err(wording)?;
-    let merged = saved.overlaid(&over);
+    // Over the saved look as the page shows it: a saved variable that breaks a newer rule is
+    // left out there (its default instead), so it does not refuse the override (review: it
+    // did, in words naming a field the host never sent).
+    let shown = match saved.resolve(Source::Settings, "appearance") {
+        Ok(_) => saved.clone(),
+        Err(invalid) => saved.without_broken(&invalid, "appearance"),
+    };
+    let merged = shown.overlaid(&over);
     merged
         .resolve(Source::Settings, "appearance")
         .map_err(wording)?;
@@ -226,6 +233,25 @@ mod tests {
         assert!(theme
             .head
             .contains("<meta name=\"pf-app-name\" content=\"Acme\">"));
+        assert!(!theme.head.contains("#767676"), "{}", theme.head);
+    }
+
+    /// Review: with such a stored theme, an embed's valid override was refused, the console
+    /// naming the stored variable the host never sent. It applies over the look the page shows.
+    #[test]
+    fn an_override_applies_over_a_stored_theme_that_breaks_a_newer_rule() {
+        let theme = page_theme(
+            &appearance(serde_json::json!({"variables": {"colorPrimary": "#15C",
+                "colorTextSecondary": "#767676", "colorSurface": "#fff"}})),
+            Some(r#"{"variables": {"borderRadius": "4px"}}"#),
+        );
+        assert!(!theme.head.contains("console.error"), "{}", theme.head);
+        assert!(
+            theme.head.contains("--pf-theme-border-radius:4px;"),
+            "{}",
+            theme.head
+        );
+        assert!(theme.head.contains("--pf-theme-color-primary:#1155cc;"));
         assert!(!theme.head.contains("#767676"), "{}", theme.head);
     }
 
