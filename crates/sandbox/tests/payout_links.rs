@@ -243,6 +243,34 @@ async fn concurrent_creates_with_one_key_all_answer_the_one_link() {
     assert_ledger_invariants(&app.db).await;
 }
 
+/// Review: a wallet that holds a link's amount but not its fee reserve too was refused with
+/// the balance left after the amount was moved aside (in the transaction rolled back), a
+/// balance the wallet never showed. The refusal names the wallet as it is and what the link
+/// needs.
+#[tokio::test]
+async fn a_wallet_short_of_the_fee_reserve_is_named_as_it_is() {
+    let app = TestApp::new().await;
+    let before = app_balance(&app).await;
+    let amount = before - 1;
+    let reserve = PayoutPlatform::Paypal.fee(amount);
+    let message = create(&app, json!({"amount": amount}))
+        .await
+        .assert_invalid_field("amount");
+    let dollars = |cents: i64| payout_model::money::format_cents(cents);
+    assert_eq!(
+        message,
+        format!(
+            "insufficient funds: the app's wallet has {}; the link needs {} with its fee \
+             reserve of {}",
+            dollars(before),
+            dollars(amount + reserve),
+            dollars(reserve)
+        )
+    );
+    assert_eq!(app_balance(&app).await, before, "nothing set aside");
+    assert_ledger_invariants(&app.db).await;
+}
+
 #[tokio::test]
 async fn bad_requests_name_the_field_and_store_nothing() {
     let app = TestApp::new().await;
