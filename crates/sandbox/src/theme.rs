@@ -31,31 +31,18 @@ pub(crate) struct PageTheme {
 /// query's `appearance` (JSON text) if any.
 pub(crate) fn page_theme(saved: &Appearance, override_json: Option<&str>) -> PageTheme {
     let mut head = String::new();
-    let mut appearance = saved.clone();
-    if let Some(json) = override_json {
-        match read_override(saved, json) {
-            Ok(merged) => appearance = merged,
-            Err(message) => console_error(&mut head, &message),
+    let shown = as_shown(saved);
+    let appearance = match override_json.map(|json| read_override(&shown, json)) {
+        Some(Ok(merged)) => merged,
+        Some(Err(message)) => {
+            console_error(&mut head, &message);
+            shown
         }
-    }
-    if appearance.is_empty() {
-        return PageTheme {
-            head,
-            logo_origin: None,
-        };
-    }
-    // Stored before a rule tightened: without the variables that now break one (their
-    // defaults instead), keeping the rest of the look, the logo and the name; the built-in
-    // look only when that still breaks one.
-    let theme = match appearance.resolve(Source::Settings, "appearance") {
-        Ok(theme) => Some(theme),
-        Err(invalid) => {
-            tracing::warn!(message = %ApiError::from(invalid.clone()).message, "stored appearance breaks a rule");
-            (appearance.without_broken(&invalid, "appearance"))
-                .resolve(Source::Settings, "appearance")
-                .ok()
-        }
+        None => shown,
     };
+    let theme = (!appearance.is_empty())
+        .then(|| appearance.resolve(Source::Settings, "appearance").ok())
+        .flatten();
     let Some(theme) = theme else {
         return PageTheme {
             head,
@@ -81,9 +68,26 @@ pub(crate) fn page_theme(saved: &Appearance, override_json: Option<&str>) -> Pag
     }
 }
 
+/// `saved` as the flow page shows it: whole when it keeps every rule; stored before a rule
+/// tightened, without the variables that now break one (their defaults instead), keeping the
+/// rest of the look, the logo and the name; the built-in look when that still breaks one.
+fn as_shown(saved: &Appearance) -> Appearance {
+    let Err(invalid) = saved.resolve(Source::Settings, "appearance") else {
+        return saved.clone();
+    };
+    tracing::warn!(message = %ApiError::from(invalid.clone()).message, "stored appearance breaks a rule");
+    let kept = saved.without_broken(&invalid, "appearance");
+    match kept.resolve(Source::Settings, "appearance") {
+        Ok(_) => kept,
+        Err(_) => Appearance::default(),
+    }
+}
+
 /// The override read and checked by the rules of the settings (less the app's identity), laid
-/// over `saved`; else what is wrong, in the API's words.
-fn read_override(saved: &Appearance, json: &str) -> Result<Appearance, String> {
+/// over `shown` (the saved look as the page shows it, [`as_shown`]: a saved variable that breaks
+/// a newer rule does not refuse it; review: it did, in words naming a field the host never
+/// sent); else what is wrong, in the API's words.
+fn read_override(shown: &Appearance, json: &str) -> Result<Appearance, String> {
     let mut de = serde_json::Deserializer::from_str(json);
     let over: Appearance = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = match e.path().to_string().as_str() {
@@ -95,13 +99,6 @@ fn read_override(saved: &Appearance, json: &str) -> Result<Appearance, String> {
     let wording = |invalid: Invalid| ApiError::from(invalid).message;
     over.check_values(Source::Override, "appearance")
         .map_err(wording)?;
-    // Over the saved look as the page shows it: a saved variable that breaks a newer rule is
-    // left out there (its default instead), so it does not refuse the override (review: it
-    // did, in words naming a field the host never sent).
-    let shown = match saved.resolve(Source::Settings, "appearance") {
-        Ok(_) => saved.clone(),
-        Err(invalid) => saved.without_broken(&invalid, "appearance"),
-    };
     let merged = shown.overlaid(&over);
     merged
         .resolve(Source::Settings, "appearance")
@@ -253,6 +250,21 @@ mod tests {
         );
         assert!(theme.head.contains("--pf-theme-color-primary:#1155cc;"));
         assert!(!theme.head.contains("#767676"), "{}", theme.head);
+        // Review of that fix: a stored theme that still breaks rules without its broken
+        // variables (here defaults it never set, on its dark surface) shows the built-in look;
+        // the override applies over that, not over the stored theme.
+        let theme = page_theme(
+            &appearance(serde_json::json!({"variables": {"colorBackground": "#000",
+                "colorSurface": "#111", "colorText": "#fff", "colorTextSecondary": "#ccc"}})),
+            Some(r#"{"variables": {"borderRadius": "4px"}}"#),
+        );
+        assert!(!theme.head.contains("console.error"), "{}", theme.head);
+        assert!(
+            theme.head.contains("--pf-theme-border-radius:4px;"),
+            "{}",
+            theme.head
+        );
+        assert!(!theme.head.contains("#111"), "{}", theme.head);
     }
 
     /// The app's CSS falls back to the light defaults the contrast rule checks themes against:
