@@ -100,27 +100,32 @@ impl FlowQuery {
             }
             new.payout_fee_party = Some(party);
         }
-        match self.hide_continue_button.as_deref() {
-            None | Some("false") => {}
-            Some("true") => {
-                for step in &mut new.steps {
-                    if let Step::ManagePayments {
-                        hide_continue_button,
-                    }
-                    | Step::ManagePayouts {
-                        hide_continue_button,
-                    } = step
-                    {
-                        *hide_continue_button = true;
-                    }
-                }
-            }
+        let hide = match self.hide_continue_button.as_deref() {
+            None => return Ok(()),
+            Some("true") => true,
+            Some("false") => false,
             Some(_) => {
                 return Err(Error::invalid_field(
                     "hide_continue_button",
                     Rule::Malformed,
                     "must be true or false",
                 ))
+            }
+        };
+        for step in &mut new.steps {
+            if let Step::ManagePayments {
+                hide_continue_button,
+            }
+            | Step::ManagePayouts {
+                hide_continue_button,
+            } = step
+            {
+                // `false` beside a step the body hides it on: the two disagree (review: it was
+                // taken as nothing, and the button stayed hidden).
+                if *hide_continue_button && !hide {
+                    return Err(Error::broke("hide_continue_button", Rule::NotTogether));
+                }
+                *hide_continue_button = hide;
             }
         }
         Ok(())

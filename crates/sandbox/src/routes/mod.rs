@@ -91,8 +91,12 @@ fn request_span<B>(request: &Request<B>) -> Span {
     tracing::info_span!("request", method = %request.method(), route)
 }
 
+/// Whether `path` is the API's: under `/api`, or under `/v2` (seed 000's
+/// `POST /v2/flow/create`), whose errors are the JSON envelope.
 fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
+    ["/api", "/v2"]
+        .iter()
+        .any(|root| path == *root || path.strip_prefix(root).is_some_and(|r| r.starts_with('/')))
 }
 
 fn no_such_endpoint(method: &Method, path: &str) -> Response {
