@@ -352,6 +352,16 @@ pub fn receive_line(quote: &PayoutQuote) -> String {
     t!(you_receive, net = &format_cents(quote.net_amount))
 }
 
+/// The name of `platform` ("PayPal", "Bank account (ACH)").
+pub fn platform_name(platform: PayoutPlatform) -> &'static str {
+    match platform {
+        PayoutPlatform::Paypal => t!(platform_paypal),
+        PayoutPlatform::Venmo => t!(platform_venmo),
+        PayoutPlatform::CashApp => t!(platform_cash_app),
+        PayoutPlatform::Ach => t!(platform_ach),
+    }
+}
+
 /// A payout method as the user reads it: `PayPal · ada@example.com`, `ACH · checking ••••6789`
 /// (`ACH · corriente ••••6789`), from its data, not the server's English `label`.
 pub fn method_label(method: &PayoutMethod) -> String {
@@ -364,9 +374,7 @@ pub fn method_label(method: &PayoutMethod) -> String {
             };
             t!(method_label_bank, kind, account)
         }
-        PayoutPlatform::Paypal => t!(method_label, platform = t!(platform_paypal), account),
-        PayoutPlatform::Venmo => t!(method_label, platform = t!(platform_venmo), account),
-        PayoutPlatform::CashApp => t!(method_label, platform = t!(platform_cash_app), account),
+        platform => t!(method_label, platform = platform_name(platform), account),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::api::{or_found_after, ApiFailure};
 use crate::context::use_services;
-use crate::forms::{field, MethodInput, Rejected};
+use crate::forms::{field, platform_name, MethodInput, Rejected};
 use crate::i18n::keep;
 use crate::steps::{BankFields, BankFieldsState};
 use crate::t;
@@ -22,16 +22,16 @@ const PREFIX: &str = "pf-method";
 /// The platforms offered, in order, with their wire names as values.
 fn platform_choices() -> Vec<Choice> {
     [
-        (PayoutPlatform::Paypal, t!(platform_paypal)),
-        (PayoutPlatform::Venmo, t!(platform_venmo)),
-        (PayoutPlatform::CashApp, t!(platform_cash_app)),
-        (PayoutPlatform::Ach, t!(platform_ach)),
+        PayoutPlatform::Paypal,
+        PayoutPlatform::Venmo,
+        PayoutPlatform::CashApp,
+        PayoutPlatform::Ach,
     ]
     .into_iter()
-    .map(|(p, key)| {
+    .map(|p| {
         Choice::new(
             p.as_str(),
-            key,
+            platform_name(p),
             format!("platform-{}", p.as_str().replace('_', "-")),
         )
     })

@@ -6,7 +6,7 @@
 //! they skip the generated props builders (235 bytes of release wasm for the five).
 
 use super::machine::{net_of, status_kind, Payout};
-use crate::forms::{fee_line, field, method_label, receive_line};
+use crate::forms::{fee_line, field, method_label, platform_name, receive_line};
 use crate::steps::{AddMethodForm, ContinueButton};
 use crate::t;
 use crate::ui::{
@@ -396,10 +396,15 @@ fn status_text(transfer: &Transfer, method: Option<&PayoutMethod>) -> (String, S
             net_amount: net_of(transfer, None),
         });
     let net = format_cents(net_of(transfer, quoted.as_ref()));
-    let label = method.map(method_label).unwrap_or_default();
     let platform = method
         .map(|m| m.platform)
         .or(transfer.external_data.platform);
+    // A method removed since (in another flow) is no longer listed: the transfer's platform
+    // names it (review: the status read "…was sent to .").
+    let label = method
+        .map(method_label)
+        .or_else(|| platform.map(|p| platform_name(p).to_owned()))
+        .unwrap_or_default();
     let (title, body) = match status_kind(transfer.status) {
         "completed" => (
             t!(payout_completed_title).to_owned(),
