@@ -1861,16 +1861,46 @@ async fn failed_transfer_offers_to_try_again() {
         find(&m.root, "payout-status-pending").is_some()
     })
     .await;
-    click(&m.root, "payout-refresh");
+    until_real("focus on the pending status", 5, || {
+        document()
+            .active_element()
+            .is_some_and(|el| el.has_attribute("data-stage-heading"))
+    })
+    .await;
+    // Pressed as a user would, the button has the focus; it goes with the change (review:
+    // focus was left on the page), so the status's heading takes it.
+    let pressed = |testid: &str| {
+        get(&m.root, testid)
+            .dyn_into::<web_sys::HtmlElement>()
+            .expect("a button")
+            .focus()
+            .expect("focus");
+        click(&m.root, testid);
+    };
+    pressed("payout-refresh");
     until("failed", || find(&m.root, "payout-status-failed").is_some()).await;
     assert!(text(&m.root, "payout-status-failed").contains("Your payout didn't go through"));
     assert!(find(&m.root, "payout-continue").is_none());
-    click(&m.root, "payout-start-over");
+    until_real("focus on the status's heading", 5, || {
+        document().active_element().is_some_and(|el| {
+            el.has_attribute("data-stage-heading")
+                && el.text_content().as_deref() == Some("Your payout didn't go through")
+        })
+    })
+    .await;
+    pressed("payout-start-over");
     until("the form again", || {
         find(&m.root, "payout-amount").is_some()
     })
     .await;
     assert_value(&m.root, "payout-amount", "100.00").await;
+    // The form has no heading of its own: the step's title has the focus.
+    until_real("focus on the step's title", 5, || {
+        document()
+            .active_element()
+            .is_some_and(|el| el.get_attribute("data-testid").as_deref() == Some("screen-title"))
+    })
+    .await;
 }
 
 /// An attempt whose send never reached the server (and no payout stands) is sent again after a

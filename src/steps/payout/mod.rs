@@ -558,22 +558,51 @@ pub fn PayoutStep(
 }
 
 /// Focus follows the screen: the review, then the status, are announced by their heading.
+/// Within a screen, focus stays where the user has it, unless the button that had it went with
+/// the change (review: "Check status" once the payout settles, "Try again" once the step loads
+/// again, leaving focus on the page): then the stage's heading takes it, else the step's title.
 fn focus_heading_on_screen_change(stage: RwSignal<Stage>, root: NodeRef<html::Div>) {
     let screen = Memo::new(move |_| stage.with(Stage::screen));
     Effect::new(move |previous: Option<u8>| {
         let now = screen.get();
         if previous.is_some_and(|p| p != now) {
             request_animation_frame(move || {
-                let heading = root
-                    .try_get_untracked()
-                    .flatten()
-                    .and_then(|el| el.query_selector("[data-stage-heading]").ok().flatten())
-                    .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
-                if let Some(heading) = heading {
+                if let Some(heading) = stage_heading(root) {
                     let _ = heading.focus();
                 }
             });
         }
         now
     });
+    Effect::new(move |first: Option<()>| {
+        stage.track();
+        if first.is_some() {
+            request_animation_frame(move || {
+                let lost = document()
+                    .active_element()
+                    .is_none_or(|el| document().body().is_some_and(|body| *body == el));
+                if !lost {
+                    return;
+                }
+                let title = || {
+                    root.try_get_untracked()
+                        .flatten()
+                        .and_then(|el| el.closest(".pf-card").ok().flatten())
+                        .and_then(|card| card.query_selector(".pf-title").ok().flatten())
+                        .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok())
+                };
+                if let Some(heading) = stage_heading(root).or_else(title) {
+                    let _ = heading.focus();
+                }
+            });
+        }
+    });
+}
+
+/// The heading of the stage shown in `root`, if it has one.
+fn stage_heading(root: NodeRef<html::Div>) -> Option<web_sys::HtmlElement> {
+    root.try_get_untracked()
+        .flatten()
+        .and_then(|el| el.query_selector("[data-stage-heading]").ok().flatten())
+        .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok())
 }
