@@ -53,6 +53,23 @@ async fn assert_tint_colors(browser: &Browser, css: &str, screen: &str) -> Resul
     Ok(())
 }
 
+/// Checks the live region `css` (`role="status"`) is in the page while it has nothing to say.
+/// Review: it was hidden while empty, so the region appeared with its first message, which
+/// screen readers do not reliably announce ("Added PayPal…" went unsaid).
+async fn assert_live_region_ready(browser: &Browser, css: &str, screen: &str) -> Result<()> {
+    let shown = browser
+        .eval(&format!(
+            "var region = document.querySelector('{css}');
+             return [region.textContent, region.getAttribute('role'),
+                     getComputedStyle(region).display];"
+        ))
+        .await?;
+    assert_eq!(shown[0], "", "{screen}: {css} says something already");
+    assert_eq!(shown[1], "status", "{screen}: {css}");
+    assert_ne!(shown[2], "none", "{screen}: {css} is hidden while empty");
+    Ok(())
+}
+
 /// A flow's steps when it has every step the walks go through (redirect aside: it leaves).
 fn every_step() -> Value {
     json!([
@@ -142,6 +159,7 @@ async fn walk_every_screen(
     let lang = browser.eval("return document.documentElement.lang").await?;
     assert_eq!(lang, json!(locale), "the page's language");
     check(browser, &at("sign-in: phone")).await?;
+    assert_live_region_ready(browser, "[data-testid=auth-notice]", &at("sign-in: phone")).await?;
     // Each form once with its errors shown: the error text, its colour and its link to the
     // field are what axe checks there.
     browser.fill("[data-testid=auth-country-code]", "0").await?;
@@ -239,6 +257,8 @@ async fn walk_every_screen(
         .wait_for("[data-testid=step-manage-payments]")
         .await?;
     check(browser, &at("manage-payments")).await?;
+    let notice = "[data-testid=bank-accounts-notice]";
+    assert_live_region_ready(browser, notice, &at("manage-payments")).await?;
     browser
         .fill_bank_account("011000015", "000123456789")
         .await?;
@@ -265,6 +285,8 @@ async fn walk_every_screen(
         .wait_for("[data-testid=step-manage-payouts]")
         .await?;
     check(browser, &at("manage-payouts")).await?;
+    let notice = "[data-testid=payout-methods-notice]";
+    assert_live_region_ready(browser, notice, &at("manage-payouts")).await?;
     browser.click("[data-testid=platform-ach]").await?;
     browser.wait_for("[data-testid=routing-number]").await?;
     check(browser, &at("manage-payouts: ACH fields")).await?;
