@@ -1305,6 +1305,38 @@ async fn compliance_prefills_what_was_saved_but_never_the_tax_id() {
     assert_value(&m.root, "compliance-tin", "").await;
 }
 
+/// Review: a country picked while the saved data was still on its way was set back to the
+/// saved one when it arrived (its form and fields with it). What the user picked stays; the
+/// names still fill in.
+#[wasm_bindgen_test]
+async fn compliance_prefill_keeps_a_country_picked_meanwhile() {
+    let fake = Fake::new(&["compliance"]);
+    *fake.compliance.borrow_mut() = Some(Compliance {
+        form: payout_model::identity::TaxForm::W9,
+        country: "US".into(),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        date_of_birth: born_years_ago(30),
+        tin_last4: Some("6789".into()),
+        foreign_tax_id_last4: None,
+        address: us_address(),
+        submitted_at: now(),
+    });
+    let gate = Clock::default();
+    *fake.gate.borrow_mut() = Some(("/api/flow/compliance", gate.clone()));
+    let m = compliance(&fake);
+    until("prefill asked", || fake.count("get_compliance") == 1).await;
+    choose(&m.root, "compliance-country", "GB");
+    gate.fire();
+    assert_value(&m.root, "compliance-first-name", "Ada").await;
+    let country: web_sys::HtmlSelectElement = get(&m.root, "compliance-country").unchecked_into();
+    assert_eq!(country.value(), "GB");
+    assert!(
+        has(&m.root, "compliance-foreign-tax-id"),
+        "the W-8BEN's fields"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn compliance_saved_moves_focus_to_the_confirmation_not_the_page() {
     let fake = Fake::new(&["compliance"]);

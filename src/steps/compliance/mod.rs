@@ -35,6 +35,8 @@ use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
 use payout_model::{StepName, Validate};
 use view::{saved_view, tax_form, FormProps};
 
+/// The country the form starts with.
+const DEFAULT_COUNTRY: &str = "US";
 /// Element id prefix of the form's fields.
 const PREFIX: &str = "pf-compliance";
 
@@ -56,7 +58,7 @@ struct ComplianceFields {
 impl ComplianceFields {
     fn new(form: &Form) -> Self {
         ComplianceFields {
-            country: form.field_with("country", || t!(field_country), "US"),
+            country: form.field_with("country", || t!(field_country), DEFAULT_COUNTRY),
             first_name: form.field("first_name", || t!(field_legal_first_name)),
             last_name: form.field("last_name", || t!(field_legal_last_name)),
             date_of_birth: form.field("date_of_birth", || t!(field_date_of_birth)),
@@ -109,11 +111,14 @@ impl ComplianceFields {
         Ok(new)
     }
 
-    /// Fills what was saved before into the fields still empty (never a tax id).
+    /// Fills what was saved before into the fields still empty (never a tax id), and the
+    /// country while the user has not picked one (review: a country picked while the saved data
+    /// was on its way was set back to the saved one).
     fn prefill(&self, saved: &Compliance) {
         let untouched = self.first_name.text().is_empty()
             && self.last_name.text().is_empty()
-            && self.date_of_birth.text().is_empty();
+            && self.date_of_birth.text().is_empty()
+            && self.country.text() == DEFAULT_COUNTRY;
         if untouched {
             self.country.value.set(saved.country.clone());
         }
