@@ -1306,35 +1306,46 @@ async fn compliance_prefills_what_was_saved_but_never_the_tax_id() {
 }
 
 /// Review: a country picked while the saved data was still on its way was set back to the
-/// saved one when it arrived (its form and fields with it). What the user picked stays; the
-/// names still fill in.
+/// saved one when it arrived (its form and fields with it). What the user picked stays, the
+/// form's starting country too when picked again; the names still fill in.
 #[wasm_bindgen_test]
 async fn compliance_prefill_keeps_a_country_picked_meanwhile() {
-    let fake = Fake::new(&["compliance"]);
-    *fake.compliance.borrow_mut() = Some(Compliance {
-        form: payout_model::identity::TaxForm::W9,
-        country: "US".into(),
-        first_name: "Ada".into(),
-        last_name: "Lovelace".into(),
-        date_of_birth: born_years_ago(30),
-        tin_last4: Some("6789".into()),
-        foreign_tax_id_last4: None,
-        address: us_address(),
-        submitted_at: now(),
-    });
-    let gate = Clock::default();
-    *fake.gate.borrow_mut() = Some(("/api/flow/compliance", gate.clone()));
-    let m = compliance(&fake);
-    until("prefill asked", || fake.count("get_compliance") == 1).await;
-    choose(&m.root, "compliance-country", "GB");
-    gate.fire();
-    assert_value(&m.root, "compliance-first-name", "Ada").await;
-    let country: web_sys::HtmlSelectElement = get(&m.root, "compliance-country").unchecked_into();
-    assert_eq!(country.value(), "GB");
-    assert!(
-        has(&m.root, "compliance-foreign-tax-id"),
-        "the W-8BEN's fields"
-    );
+    for (saved, picks) in [("US", &["GB"][..]), ("GB", &["GB", "US"][..])] {
+        let fake = Fake::new(&["compliance"]);
+        *fake.compliance.borrow_mut() = Some(Compliance {
+            form: if saved == "US" {
+                payout_model::identity::TaxForm::W9
+            } else {
+                payout_model::identity::TaxForm::W8ben
+            },
+            country: saved.into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            date_of_birth: born_years_ago(30),
+            tin_last4: None,
+            foreign_tax_id_last4: None,
+            address: us_address(),
+            submitted_at: now(),
+        });
+        let gate = Clock::default();
+        *fake.gate.borrow_mut() = Some(("/api/flow/compliance", gate.clone()));
+        let m = compliance(&fake);
+        until("prefill asked", || fake.count("get_compliance") == 1).await;
+        for pick in picks {
+            choose(&m.root, "compliance-country", pick);
+        }
+        gate.fire();
+        assert_value(&m.root, "compliance-first-name", "Ada").await;
+        let country: web_sys::HtmlSelectElement =
+            get(&m.root, "compliance-country").unchecked_into();
+        let picked = picks.last().copied().unwrap_or_default();
+        assert_eq!(country.value(), picked, "saved {saved}");
+        assert_eq!(
+            has(&m.root, "compliance-foreign-tax-id"),
+            picked != "US",
+            "the picked country's form"
+        );
+    }
 }
 
 #[wasm_bindgen_test]

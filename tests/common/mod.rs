@@ -107,9 +107,11 @@ pub fn choose(root: &Element, testid: &str, value: &str) {
         .dyn_into::<web_sys::HtmlSelectElement>()
         .expect("a select");
     select.set_value(value);
-    select
-        .dispatch_event(&web_sys::Event::new("change").expect("event"))
-        .expect("dispatch");
+    // As a browser's: it bubbles (a form may listen for its fields' changes).
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let change = web_sys::Event::new_with_event_init_dict("change", &init).expect("event");
+    select.dispatch_event(&change).expect("dispatch");
 }
 
 /// Submits the form holding the element, as Enter in one of its fields does.

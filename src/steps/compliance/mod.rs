@@ -34,9 +34,6 @@ use leptos::prelude::*;
 use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
 use payout_model::{StepName, Validate};
 use view::{saved_view, tax_form, FormProps};
-
-/// The country the form starts with.
-const DEFAULT_COUNTRY: &str = "US";
 /// Element id prefix of the form's fields.
 const PREFIX: &str = "pf-compliance";
 
@@ -53,18 +50,22 @@ struct ComplianceFields {
     tin: Field,
     foreign_tax_id: Field,
     address: AddressState,
+    /// Whether the user has picked a country (the form's `change` from its select): the saved
+    /// data's country then no longer replaces it.
+    country_picked: StoredValue<bool>,
 }
 
 impl ComplianceFields {
     fn new(form: &Form) -> Self {
         ComplianceFields {
-            country: form.field_with("country", || t!(field_country), DEFAULT_COUNTRY),
+            country: form.field_with("country", || t!(field_country), "US"),
             first_name: form.field("first_name", || t!(field_legal_first_name)),
             last_name: form.field("last_name", || t!(field_legal_last_name)),
             date_of_birth: form.field("date_of_birth", || t!(field_date_of_birth)),
             tin: form.field("tin", || t!(field_tin)),
             foreign_tax_id: form.field("foreign_tax_id", || t!(field_foreign_tax_id)),
             address: AddressState::new(form),
+            country_picked: StoredValue::new(false),
         }
     }
 
@@ -118,7 +119,7 @@ impl ComplianceFields {
         let untouched = self.first_name.text().is_empty()
             && self.last_name.text().is_empty()
             && self.date_of_birth.text().is_empty()
-            && self.country.text() == DEFAULT_COUNTRY;
+            && !self.country_picked.get_value();
         if untouched {
             self.country.value.set(saved.country.clone());
         }

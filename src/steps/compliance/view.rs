@@ -9,6 +9,7 @@ use crate::ui::{ErrorAlert, Field, Form, SelectField, SubmitButton, TextField};
 use leptos::prelude::*;
 use payout_model::identity::{Compliance, Submitted};
 use payout_model::StepName;
+use wasm_bindgen::JsCast;
 
 /// What the form shows and reports: copyable handles the step owns.
 #[derive(Clone, Copy)]
@@ -73,6 +74,12 @@ pub fn tax_form(props: FormProps) -> impl IntoView {
             on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 props.submit.run(());
+            }
+            on:change=move |ev: leptos::ev::Event| {
+                let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+                if target.is_some_and(|el| el.id() == fields.country.id()) {
+                    fields.country_picked.set_value(true);
+                }
             }
         >
             <p class="pf-body">{t!(compliance_intro)}</p>
