@@ -1309,10 +1309,12 @@ async fn a_change_of_language_keeps_the_payout_on_review() {
     assert_eq!(server.count("create_flow_payout"), 0, "nothing sent");
 }
 
-/// The fake server behind a gate: a `POST` to a path ending in `held` waits until the test
-/// opens the gate, then reaches the server. Whether the app aborted it meanwhile is recorded.
+/// The fake server behind a gate: a `POST` (or the gate's method) to a path ending in `held`
+/// waits until the test opens the gate, then reaches the server. Whether the app aborted it
+/// meanwhile is recorded.
 struct Gate {
     server: Rc<FakeServer>,
+    method: payout_model::endpoint::Method,
     held: &'static str,
     open: RefCell<Vec<js_sys::Function>>,
     aborted: Rc<std::cell::Cell<bool>>,
@@ -1320,8 +1322,18 @@ struct Gate {
 
 impl Gate {
     fn new(server: &Rc<FakeServer>, held: &'static str) -> Rc<Self> {
+        Self::on(server, payout_model::endpoint::Method::Post, held)
+    }
+
+    /// A gate for requests of `method`.
+    fn on(
+        server: &Rc<FakeServer>,
+        method: payout_model::endpoint::Method,
+        held: &'static str,
+    ) -> Rc<Self> {
         Rc::new(Gate {
             server: server.clone(),
+            method,
             held,
             open: RefCell::default(),
             aborted: Rc::default(),
@@ -1343,8 +1355,7 @@ impl Gate {
 
 impl Transport for Gate {
     fn send(&self, request: HttpRequest) -> LocalFuture<Result<HttpResponse, String>> {
-        let held = request.method == payout_model::endpoint::Method::Post
-            && request.url.ends_with(self.held);
+        let held = request.method == self.method && request.url.ends_with(self.held);
         if !held {
             return self.server.send(request);
         }
@@ -1901,6 +1912,43 @@ async fn failed_transfer_offers_to_try_again() {
             .is_some_and(|el| el.get_attribute("data-testid").as_deref() == Some("screen-title"))
     })
     .await;
+}
+
+/// Review of the focus given back when a button goes: opening the step (loading, then the
+/// form) with nothing focused in the page (an embedded flow's, while the user is on the host's)
+/// moved the focus to the step's title, pulling it (and the host page's scroll) into the frame.
+/// Focus is given back only when it was in the step.
+#[wasm_bindgen_test]
+async fn opening_the_step_leaves_the_focus_where_it_is() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    if let Some(focused) = document().active_element() {
+        let _ = focused.unchecked_into::<web_sys::HtmlElement>().blur();
+    }
+    let body = document().body().expect("body");
+    assert!(document()
+        .active_element()
+        .is_some_and(|el| el == *body.as_ref()));
+    // The wallet's answer comes once the step shows its loading line, as over a network.
+    server.flow.borrow_mut().payout_fee_party = FeeParty::Platform;
+    server.holds(StepName::Payout);
+    let gate = Gate::on(&server, payout_model::endpoint::Method::Get, "/wallet");
+    let m = mount_over(client(gate.clone()), || {
+        view! { <PayoutStep flow_id=flow_id() fee_party=FeeParty::Platform /> }
+    });
+    until("the wallet asked for", || gate.waiting()).await;
+    frames(2).await;
+    gate.open();
+    loaded(&m).await;
+    frames(3).await;
+    assert!(
+        document()
+            .active_element()
+            .is_some_and(|el| el == *body.as_ref()),
+        "the focus was moved to {:?}",
+        active_testid()
+    );
+    drop(m);
 }
 
 /// An attempt whose send never reached the server (and no payout stands) is sent again after a

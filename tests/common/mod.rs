@@ -185,6 +185,17 @@ pub async fn real_sleep(millis: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Resolves after the browser's next `count` animation frames: what the app asked a frame to
+/// do (moving focus) is done by then, for asserting that something did *not* happen.
+pub async fn frames(count: u32) {
+    for _ in 0..count {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            window().request_animation_frame(&resolve).expect("a frame");
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+}
+
 /// A few turns of the executor, for asserting that something did *not* happen.
 pub async fn settle() {
     for _ in 0..20 {

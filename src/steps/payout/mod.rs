@@ -87,6 +87,9 @@ struct Step {
     refresh_loop: StoredValue<u32>,
     /// The action the step's requests go through.
     requests: Sender,
+    /// Whether the keyboard's focus was in the step as its stage last changed: only then may
+    /// the change give it back ([`focus_heading_on_screen_change`]).
+    focus_was_here: StoredValue<bool>,
 }
 
 /// What loading the step found.
@@ -106,6 +109,7 @@ impl Step {
             return;
         };
         let blocked = stage == Stage::Blocked;
+        self.focus_was_here.set_value(focus_in_step());
         self.stage.set(stage);
         if blocked {
             // Focus, so screen readers announce the explanation (also when it is the first
@@ -441,6 +445,7 @@ pub fn PayoutStep(
         attempt: StoredValue::new(None),
         refresh_loop: StoredValue::new(0),
         requests: Sender::new(),
+        focus_was_here: StoredValue::new(false),
     });
     step.dispatch(Event::Load);
     let (stage, form) = (step.stage, step.form);
@@ -504,7 +509,7 @@ pub fn PayoutStep(
         quote(cents, platform, fee_party).err()
     });
     let root = NodeRef::<html::Div>::new();
-    focus_heading_on_screen_change(stage, root);
+    focus_heading_on_screen_change(stage, root, step.focus_was_here);
     let refresh_failed = step.refresh_failed;
 
     // Rebuilt only when the screen or the transfer's status changes, not on every keystroke.
@@ -561,7 +566,14 @@ pub fn PayoutStep(
 /// Within a screen, focus stays where the user has it, unless the button that had it went with
 /// the change (review: "Check status" once the payout settles, "Try again" once the step loads
 /// again, leaving focus on the page): then the stage's heading takes it, else the step's title.
-fn focus_heading_on_screen_change(stage: RwSignal<Stage>, root: NodeRef<html::Div>) {
+/// Only focus that was in the step (`focus_was_here`), in a page that has the focus, is given
+/// back: opening the flow, or a payout settling while the user is on the host's page, never
+/// pulls focus (or the host page's scroll) into the frame.
+fn focus_heading_on_screen_change(
+    stage: RwSignal<Stage>,
+    root: NodeRef<html::Div>,
+    focus_was_here: StoredValue<bool>,
+) {
     let screen = Memo::new(move |_| stage.with(Stage::screen));
     Effect::new(move |previous: Option<u8>| {
         let now = screen.get();
@@ -576,12 +588,13 @@ fn focus_heading_on_screen_change(stage: RwSignal<Stage>, root: NodeRef<html::Di
     });
     Effect::new(move |first: Option<()>| {
         stage.track();
-        if first.is_some() {
+        if first.is_some() && focus_was_here.get_value() {
             request_animation_frame(move || {
-                let lost = document()
+                let document = document();
+                let lost = document
                     .active_element()
-                    .is_none_or(|el| document().body().is_some_and(|body| *body == el));
-                if !lost {
+                    .is_none_or(|el| document.body().is_some_and(|body| *body == el));
+                if !lost || !document.has_focus().unwrap_or(false) {
                     return;
                 }
                 let title = || {
@@ -597,6 +610,18 @@ fn focus_heading_on_screen_change(stage: RwSignal<Stage>, root: NodeRef<html::Di
             });
         }
     });
+}
+
+/// Whether the keyboard's focus is in the payout step, in a page that has the focus.
+fn focus_in_step() -> bool {
+    let document = document();
+    document.has_focus().unwrap_or(false)
+        && document.active_element().is_some_and(|el| {
+            el.closest("[data-testid=step-payout]")
+                .ok()
+                .flatten()
+                .is_some()
+        })
 }
 
 /// The heading of the stage shown in `root`, if it has one.
