@@ -1948,6 +1948,37 @@ async fn opening_the_step_leaves_the_focus_where_it_is() {
         "the focus was moved to {:?}",
         active_testid()
     );
+
+    // Review of that fix: opening on a payout that stands (a reload before Continue) moved
+    // the focus to its status's heading, as a screen change would.
+    review_and_confirm(&m).await;
+    until("paid", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    drop(m);
+    if let Some(focused) = document().active_element() {
+        let _ = focused.unchecked_into::<web_sys::HtmlElement>().blur();
+    }
+    let gate = Gate::on(&server, payout_model::endpoint::Method::Get, "/wallet");
+    let m = mount_over(client(gate.clone()), || {
+        view! { <PayoutStep flow_id=flow_id() fee_party=FeeParty::Platform /> }
+    });
+    until("the wallet asked for again", || gate.waiting()).await;
+    frames(2).await;
+    gate.open();
+    until("the payout that stands", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    frames(3).await;
+    assert!(
+        document()
+            .active_element()
+            .is_some_and(|el| el == *body.as_ref()),
+        "the focus was moved to {:?} on opening",
+        active_testid()
+    );
     drop(m);
 }
 

@@ -87,9 +87,20 @@ struct Step {
     refresh_loop: StoredValue<u32>,
     /// The action the step's requests go through.
     requests: Sender,
-    /// Whether the keyboard's focus was in the step as its stage last changed: only then may
-    /// the change give it back ([`focus_heading_on_screen_change`]).
-    focus_was_here: StoredValue<bool>,
+    /// What the last change of stage tells focus ([`focus_heading_on_screen_change`]).
+    focus: FocusCues,
+    /// Whether the step has left its first loading.
+    settled: StoredValue<bool>,
+}
+
+/// What a change of stage tells the focus effects. Copy, for the effects to hold.
+#[derive(Clone, Copy)]
+struct FocusCues {
+    /// Whether the keyboard's focus was in the step (in a page that has the focus) just before
+    /// the change.
+    was_here: StoredValue<bool>,
+    /// Whether the change ends the step's first loading: the screen the step opens on.
+    first_screen: StoredValue<bool>,
 }
 
 /// What loading the step found.
@@ -109,7 +120,12 @@ impl Step {
             return;
         };
         let blocked = stage == Stage::Blocked;
-        self.focus_was_here.set_value(focus_in_step());
+        let first_screen = !self.settled.get_value() && stage != Stage::Loading;
+        if first_screen {
+            self.settled.set_value(true);
+        }
+        self.focus.first_screen.set_value(first_screen);
+        self.focus.was_here.set_value(focus_in_step());
         self.stage.set(stage);
         if blocked {
             // Focus, so screen readers announce the explanation (also when it is the first
@@ -445,7 +461,11 @@ pub fn PayoutStep(
         attempt: StoredValue::new(None),
         refresh_loop: StoredValue::new(0),
         requests: Sender::new(),
-        focus_was_here: StoredValue::new(false),
+        focus: FocusCues {
+            was_here: StoredValue::new(false),
+            first_screen: StoredValue::new(false),
+        },
+        settled: StoredValue::new(false),
     });
     step.dispatch(Event::Load);
     let (stage, form) = (step.stage, step.form);
@@ -509,7 +529,7 @@ pub fn PayoutStep(
         quote(cents, platform, fee_party).err()
     });
     let root = NodeRef::<html::Div>::new();
-    focus_heading_on_screen_change(stage, root, step.focus_was_here);
+    focus_heading_on_screen_change(stage, root, step.focus);
     let refresh_failed = step.refresh_failed;
 
     // Rebuilt only when the screen or the transfer's status changes, not on every keystroke.
@@ -566,18 +586,22 @@ pub fn PayoutStep(
 /// Within a screen, focus stays where the user has it, unless the button that had it went with
 /// the change (review: "Check status" once the payout settles, "Try again" once the step loads
 /// again, leaving focus on the page): then the stage's heading takes it, else the step's title.
-/// Only focus that was in the step (`focus_was_here`), in a page that has the focus, is given
-/// back: opening the flow, or a payout settling while the user is on the host's page, never
-/// pulls focus (or the host page's scroll) into the frame.
+/// Only focus that was in the step, in a page that has the focus, is given back, so a pending
+/// payout settling while the user is on the host's page does not take it. The screen the step
+/// opens on (a payout that stands, found on a reload) takes focus only from within the step,
+/// as the shell's first screen takes none (review: both pulled focus, and the host page's
+/// scroll, into an embedded flow). A payout that is blocked says so with focus, whatever the
+/// screen (its effect in [`Step::dispatch`]).
 fn focus_heading_on_screen_change(
     stage: RwSignal<Stage>,
     root: NodeRef<html::Div>,
-    focus_was_here: StoredValue<bool>,
+    focus: FocusCues,
 ) {
     let screen = Memo::new(move |_| stage.with(Stage::screen));
     Effect::new(move |previous: Option<u8>| {
         let now = screen.get();
-        if previous.is_some_and(|p| p != now) {
+        let opening = focus.first_screen.get_value() && !focus.was_here.get_value();
+        if previous.is_some_and(|p| p != now) && !opening {
             request_animation_frame(move || {
                 if let Some(heading) = stage_heading(root) {
                     let _ = heading.focus();
@@ -588,7 +612,7 @@ fn focus_heading_on_screen_change(
     });
     Effect::new(move |first: Option<()>| {
         stage.track();
-        if first.is_some() && focus_was_here.get_value() {
+        if first.is_some() && focus.was_here.get_value() {
             request_animation_frame(move || {
                 let document = document();
                 let lost = document
