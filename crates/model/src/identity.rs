@@ -68,7 +68,8 @@ pub struct NewCode {
 pub struct PhoneHint {
     /// Country calling code, digits (`1`).
     pub country_code: String,
-    /// The number's last four digits.
+    /// The number's last four digits; fewer for a number of under eight digits (never more
+    /// than half of it).
     pub last4: String,
 }
 
@@ -100,7 +101,8 @@ pub struct CodeSent {
     /// The country calling code of that number, digits only (`1`).
     #[serde(default)]
     pub country_code: String,
-    /// The last four digits of that number (`2334`).
+    /// The last four digits of that number (`2334`); fewer for a number of under eight digits
+    /// (never more than half of it).
     #[serde(default)]
     pub last4: String,
     /// When the code stops working.
@@ -212,7 +214,9 @@ pub fn check_code(value: &str) -> Result<(), Rule> {
     Ok(())
 }
 
-/// `+1 ••• ••• 2334`: a phone number with all but its last four digits hidden.
+/// `+1 ••• ••• 2334`: a phone number with all but its last four digits hidden; given the tail
+/// the server may show (`PhoneHint::last4`, `CodeSent::last4`: never more than half the
+/// number), that tail as it is.
 pub fn mask_phone(country_code: &str, national: &str) -> String {
     let digits: String = national.chars().filter(char::is_ascii_digit).collect();
     let keep = digits.len().saturating_sub(4);

@@ -89,7 +89,14 @@ impl ParsedPhone {
     /// The number with all but its last four digits hidden (`+1 ••• ••• 2334`): all that may
     /// be logged or shown back.
     pub fn masked(&self) -> String {
-        mask_phone(&self.country_code, &self.national)
+        mask_phone(&self.country_code, &self.shown_tail())
+    }
+
+    /// The last digits of the national number that may be shown: four, but never more than
+    /// half of them (review: a 4- or 5-digit number, Niue's or the Falklands', was shown whole
+    /// or nearly, to anyone holding a payout link that names it).
+    pub fn shown_tail(&self) -> String {
+        payout_model::mask::shown_tail(&self.national)
     }
 
     /// Whether a stored phone (`users.country_code`, `users.phone_number`) is this one: equal

@@ -778,7 +778,7 @@ pub(crate) async fn payee_phone_to_text(
 }
 
 /// [`payee_phone`] as a session that has not signed in may see it: its country code and last
-/// four digits.
+/// four digits, never more than half of them (review: a 4-digit number showed whole).
 pub(crate) async fn payee_phone_hint(
     db: &Db,
     flow_id: Uuid,
@@ -788,10 +788,9 @@ pub(crate) async fn payee_phone_hint(
         return Ok(None);
     };
     let (country_code, national) = ParsedPhone::split_e164(&e164)?;
-    let keep = national.len().saturating_sub(4);
     Ok(Some(PhoneHint {
         country_code,
-        last4: national[keep..].to_owned(),
+        last4: payout_model::mask::shown_tail(&national),
     }))
 }
 

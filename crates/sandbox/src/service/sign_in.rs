@@ -170,7 +170,7 @@ pub(crate) async fn send_code(
     Ok(CodeSent {
         sent_to: phone.masked(),
         country_code: phone.country_code().to_owned(),
-        last4: payout_model::last4(phone.national()),
+        last4: phone.shown_tail(),
         expires_at,
         resend_at,
     })
