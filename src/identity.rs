@@ -18,6 +18,16 @@ pub fn mask_tin(value: &str) -> String {
     masked_last4(&last4(&digits))
 }
 
+/// A foreign tax id as the screen shows it once the user has left the field: a bullet for each
+/// letter or digit but its last few (four, never more than half: `•••••456C`), as the SSN's
+/// (review: it stayed whole on screen). The whole id stays in memory only.
+pub fn mask_foreign_tax_id(value: &str) -> String {
+    let tail = payout_model::mask::shown_tail(value);
+    let all = value.chars().filter(char::is_ascii_alphanumeric).count();
+    let hidden = all.saturating_sub(tail.chars().count()).max(1);
+    format!("{}{tail}", "•".repeat(hidden))
+}
+
 /// `•••-••-{last4}`: a stored SSN or ITIN.
 pub fn masked_last4(last4: &str) -> String {
     format!("•••-••-{last4}")

@@ -1274,6 +1274,14 @@ async fn outside_the_us_compliance_asks_for_w8ben_data() {
         "Tax ID number is required"
     );
     type_into(&m.root, "compliance-foreign-tax-id", "AB 12 34 56 C");
+    // Masked once the user leaves it, as the SSN is (review: it stayed whole on screen).
+    let foreign = input(&m.root, "compliance-foreign-tax-id");
+    foreign.focus().expect("focus");
+    foreign.blur().expect("blur");
+    assert_value(&m.root, "compliance-foreign-tax-id", "•••••456C").await;
+    foreign.focus().expect("focus");
+    assert_value(&m.root, "compliance-foreign-tax-id", "AB 12 34 56 C").await;
+    foreign.blur().expect("blur");
     click(&m.root, "compliance-submit");
     wait_for(&m.root, "compliance-saved").await;
     let body = fake.compliance_bodies.borrow()[0].clone();

@@ -7,7 +7,8 @@
 //! fix it), and the whole form again on submit; the server's 422 field errors (`tin`,
 //! `address.postal_code`) land on the same fields. Nothing typed is lost on any error.
 //!
-//! **The tax id** shows as `•••-••-6789` once the user leaves the field; the whole number stays
+//! **The tax id** shows as `•••-••-6789` once the user leaves the field (a foreign one as
+//! `•••••456C`: its last few letters or digits, never more than half); the whole number stays
 //! in memory only (never storage, the URL or the console) and is never prefilled: the server
 //! keeps only its last four digits. Names, date of birth and address are prefilled from what
 //! was saved before.

@@ -2,7 +2,7 @@
 //! country) and the confirmation with the masked tax id and Continue.
 
 use super::{saved_lines, ComplianceFields, SAVED_HEADING};
-use crate::identity::{country_options, mask_tin};
+use crate::identity::{country_options, mask_foreign_tax_id, mask_tin};
 use crate::steps::{AddressFields, RecordedContinue};
 use crate::t;
 use crate::ui::{ErrorAlert, Field, Form, SelectField, SubmitButton, TextField};
@@ -44,6 +44,7 @@ fn tax_id_field(fields: ComplianceFields, us: bool) -> AnyView {
                 field=fields.foreign_tax_id
                 testid="compliance-foreign-tax-id"
                 autocomplete="off"
+                mask=mask_foreign_tax_id
                 check=check(fields.foreign_tax_id)
             />
         }
