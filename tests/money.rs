@@ -1995,16 +1995,31 @@ async fn reload_resends_an_attempt_the_server_never_saw_with_its_key() {
         payout_method_id: server.methods.borrow()[0].id,
     };
     attempt.keep();
+    if let Some(focused) = document().active_element() {
+        let _ = focused.unchecked_into::<web_sys::HtmlElement>().blur();
+    }
     let m = payout_step(&server, FeeParty::Platform);
     until("completed", || {
         find(&m.root, "payout-status-completed").is_some()
     })
     .await;
-    let sent = server.payouts.borrow();
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].idempotency_key, attempt.key);
-    assert_eq!(sent[0].amount, 2_500);
+    {
+        let sent = server.payouts.borrow();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].idempotency_key, attempt.key);
+        assert_eq!(sent[0].amount, 2_500);
+    }
     assert_eq!(stored_attempt(), None);
+    // The status is the screen the step opens on (review: the resend's answer took the focus,
+    // and an embedded flow's host page scrolled to it, with the focus never in the step).
+    frames(3).await;
+    let body = document().body().expect("body");
+    assert!(
+        document()
+            .active_element()
+            .is_some_and(|el| el == *body.as_ref()),
+        "the focus was moved on opening"
+    );
 }
 
 #[wasm_bindgen_test]

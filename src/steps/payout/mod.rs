@@ -99,8 +99,17 @@ struct FocusCues {
     /// Whether the keyboard's focus was in the step (in a page that has the focus) just before
     /// the change.
     was_here: StoredValue<bool>,
-    /// Whether the change ends the step's first loading: the screen the step opens on.
+    /// Whether the change ends the step's first loading (and the resend of an attempt kept
+    /// from before a reload): the screen the step opens on.
     first_screen: StoredValue<bool>,
+}
+
+impl FocusCues {
+    /// Whether the last change may move the focus: any but the screen the step opens on, which
+    /// takes it only from within the step (as the shell's first screen takes none).
+    fn may_move(&self) -> bool {
+        !self.first_screen.get_value() || self.was_here.get_value()
+    }
 }
 
 /// What loading the step found.
@@ -120,7 +129,11 @@ impl Step {
             return;
         };
         let blocked = stage == Stage::Blocked;
-        let first_screen = !self.settled.get_value() && stage != Stage::Loading;
+        // The step opens on the first stage that is not on its way to another: after loading,
+        // and after resending an attempt kept from before a reload (review: the answer to that
+        // resend took focus as a screen change would).
+        let passing = matches!(stage, Stage::Loading | Stage::Sending(_));
+        let first_screen = !self.settled.get_value() && !passing;
         if first_screen {
             self.settled.set_value(true);
         }
@@ -154,7 +167,8 @@ impl Step {
                 let form = self.form;
                 request_animation_frame(move || focus_amount(form));
             }
-            Effect::FocusRetry => focus_id_soon(RETRY_ID.to_owned()),
+            Effect::FocusRetry if self.focus.may_move() => focus_id_soon(RETRY_ID.to_owned()),
+            Effect::FocusRetry => {}
         }
     }
 
@@ -277,8 +291,10 @@ impl Step {
                     // once the form is drawn (and again once the wallet, read anew, is).
                     this.dispatch(Event::Refused);
                     this.show_refusal(&failure);
-                    let form = this.form;
-                    request_animation_frame(move || focus_first_error(form));
+                    if this.focus.may_move() {
+                        let form = this.form;
+                        request_animation_frame(move || focus_first_error(form));
+                    }
                     return;
                 }
             };
@@ -600,8 +616,7 @@ fn focus_heading_on_screen_change(
     let screen = Memo::new(move |_| stage.with(Stage::screen));
     Effect::new(move |previous: Option<u8>| {
         let now = screen.get();
-        let opening = focus.first_screen.get_value() && !focus.was_here.get_value();
-        if previous.is_some_and(|p| p != now) && !opening {
+        if previous.is_some_and(|p| p != now) && focus.may_move() {
             request_animation_frame(move || {
                 if let Some(heading) = stage_heading(root) {
                     let _ = heading.focus();
