@@ -130,14 +130,14 @@ impl Step {
         };
         let blocked = stage == Stage::Blocked;
         // The step opens on the first stage that is not on its way to another: after loading,
-        // and after resending an attempt kept from before a reload (review: the answer to that
-        // resend took focus as a screen change would).
-        let passing = matches!(stage, Stage::Loading | Stage::Sending(_));
-        let first_screen = !self.settled.get_value() && !passing;
-        if first_screen {
+        // and after resending an attempt kept from before a reload. Every change until then is
+        // its opening (review: the resend's screen, then its answer, took focus as screen
+        // changes would).
+        let opening = !self.settled.get_value() && stage != Stage::Loading;
+        if opening && !matches!(stage, Stage::Sending(_)) {
             self.settled.set_value(true);
         }
-        self.focus.first_screen.set_value(first_screen);
+        self.focus.first_screen.set_value(opening);
         self.focus.was_here.set_value(focus_in_step());
         self.stage.set(stage);
         if blocked {
@@ -325,7 +325,7 @@ impl Step {
                         .methods
                         .with_untracked(|list| method_of(list, &made));
                     this.dispatch(Event::Made(made, method));
-                } else {
+                } else if this.focus.may_move() {
                     // The form is drawn anew with the balance: focus back on what to fix.
                     let form = this.form;
                     request_animation_frame(move || focus_first_error(form));
