@@ -148,7 +148,7 @@ payout-flows sandbox is running at $base   (logs: .data/sandbox.log; Ctrl-C stop
 
   pay the demo user out from the API (once they have a payout method), and read their wallet:
     curl -u '$auth' -H 'Content-Type: application/json' \\
-      $base/api/v2/payouts -d '{"user_id": "$user_id", "amount": 500, "platform": "default", "fund": true, "idempotency_key": "demo-1"}'
+      $base/api/v2/payouts -d '{"user_id": "$user_id", "amount": 500, "platform": "default", "fund": true, "idempotency_key": "demo-$user_id"}'
     curl -u '$auth' $base/api/v2/users/$user_id/wallet
 
 TXT
