@@ -5,10 +5,10 @@
 //! server), and also lets the rate limiters forget clients whose budgets are full again.
 //!
 //! What goes, as of `now`:
-//! - sign-in codes past their expiry (they can no longer be used, only replaced);
-//! - sessions expired more than [`SESSION_GRACE_MINUTES`] ago, with their codes: until then an
-//!   expired session still answers 401 `session_expired` (the app tells the host
-//!   `session_expired`) rather than an unknown token's plain 401;
+//! - sessions expired more than [`SESSION_GRACE_MINUTES`] ago, with their sign-in codes (one
+//!   a session, each replacing the last): until then an expired session still answers 401
+//!   `session_expired` (the app tells the host `session_expired`) rather than an unknown
+//!   token's plain 401, and a live session's expired code answers `code_expired`;
 //! - per-number sign-in events older than [`PHONE_EVENTS_KEPT_MINUTES`] (the resend cooldown
 //!   reads only the last [`payout_model::identity::CODE_RESEND_SECONDS`]).
 //!
@@ -50,12 +50,11 @@ pub struct Purged {
 /// Deletes the sessions, codes and per-number events that have expired as of `now` (module
 /// docs); live ones are kept.
 pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<Purged, Error> {
-    let now_ms = to_millis(now);
     let sessions_before = to_millis(now - Duration::minutes(SESSION_GRACE_MINUTES));
     let events_before = to_millis(now - Duration::minutes(PHONE_EVENTS_KEPT_MINUTES));
     let mut tx = begin_ledger_write(db).await?;
     // Codes first: they reference their session.
-    let codes = purge_codes(&mut tx, now_ms, sessions_before).await?;
+    let codes = purge_codes(&mut tx, sessions_before).await?;
     let sessions = purge_sessions(&mut tx, sessions_before).await?;
     let phone_events = purge_phone_events(&mut tx, events_before).await?;
     tx.commit().await?;

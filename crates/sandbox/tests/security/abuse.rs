@@ -826,7 +826,9 @@ mod purge {
             200
         );
         app.advance(Duration::days(2));
-        // A live session whose code has expired (10 minutes), and a live session with a live code.
+        // A live session whose code has expired (10 minutes): the code stays with its session
+        // (review: purged, verifying it answered 409 "Ask for a code first" where it should
+        // say the code expired); and a live session with a live code.
         let stale_code = session_of(&app, &flow).await;
         assert_eq!(
             app.ask_code(&stale_code, STRANGER_PHONE.0, STRANGER_PHONE.1)
@@ -846,12 +848,12 @@ mod purge {
             purged,
             Purged {
                 sessions: 1,
-                codes: 2,
+                codes: 1,
                 phone_events: 1
             }
         );
         assert_eq!(count(&app, "flow_sessions").await, 2);
-        assert_eq!(count(&app, "sign_in_codes").await, 1);
+        assert_eq!(count(&app, "sign_in_codes").await, 2);
         assert_eq!(count(&app, "phone_sign_in_events").await, 2);
 
         // The old token names nothing now; the live ones work, the live code still verifies.
@@ -860,6 +862,15 @@ mod purge {
             .assert_error(401, "unauthorized");
         let res = app.get("/api/flow/state", Auth::Bearer(&stale_code)).await;
         assert_eq!(res.status, 200, "{}", res.text());
+        let res = app.verify_code(&stale_code, "000000").await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        assert_eq!(res.json()["fields"][0]["field"], "code", "{}", res.text());
+        assert_eq!(
+            res.json()["fields"][0]["rule"]["code"],
+            "code_expired",
+            "{}",
+            res.text()
+        );
         let res = app.verify_code(&live, "000000").await;
         assert_eq!(res.status, 200, "{}", res.text());
         assert_eq!(res.json()["status"], "profile_required");
