@@ -1923,6 +1923,22 @@ async fn failed_transfer_offers_to_try_again() {
     .await;
 }
 
+/// Nothing focused in the page, as in an embedded flow while the user is on the host's.
+fn blur_everything() {
+    if let Some(focused) = document().active_element() {
+        let _ = focused.unchecked_into::<web_sys::HtmlElement>().blur();
+    }
+}
+
+/// The payout step (the platform paying fees) over the server behind `gate`.
+fn payout_step_over(gate: &Rc<Gate>) -> Mounted {
+    gate.server.flow.borrow_mut().payout_fee_party = FeeParty::Platform;
+    gate.server.holds(StepName::Payout);
+    mount_over(client(gate.clone()), || {
+        view! { <PayoutStep flow_id=flow_id() fee_party=FeeParty::Platform /> }
+    })
+}
+
 /// Review of the focus given back when a button goes: opening the step (loading, then the
 /// form) with nothing focused in the page (an embedded flow's, while the user is on the host's)
 /// moved the focus to the step's title, pulling it (and the host page's scroll) into the frame.
@@ -1931,20 +1947,14 @@ async fn failed_transfer_offers_to_try_again() {
 async fn opening_the_step_leaves_the_focus_where_it_is() {
     clear_storage();
     let server = paypal_server(10_000);
-    if let Some(focused) = document().active_element() {
-        let _ = focused.unchecked_into::<web_sys::HtmlElement>().blur();
-    }
+    blur_everything();
     let body = document().body().expect("body");
     assert!(document()
         .active_element()
         .is_some_and(|el| el == *body.as_ref()));
     // The wallet's answer comes once the step shows its loading line, as over a network.
-    server.flow.borrow_mut().payout_fee_party = FeeParty::Platform;
-    server.holds(StepName::Payout);
     let gate = Gate::on(&server, payout_model::endpoint::Method::Get, "/wallet");
-    let m = mount_over(client(gate.clone()), || {
-        view! { <PayoutStep flow_id=flow_id() fee_party=FeeParty::Platform /> }
-    });
+    let m = payout_step_over(&gate);
     until("the wallet asked for", || gate.waiting()).await;
     frames(2).await;
     gate.open();
@@ -1966,13 +1976,9 @@ async fn opening_the_step_leaves_the_focus_where_it_is() {
     })
     .await;
     drop(m);
-    if let Some(focused) = document().active_element() {
-        let _ = focused.unchecked_into::<web_sys::HtmlElement>().blur();
-    }
+    blur_everything();
     let gate = Gate::on(&server, payout_model::endpoint::Method::Get, "/wallet");
-    let m = mount_over(client(gate.clone()), || {
-        view! { <PayoutStep flow_id=flow_id() fee_party=FeeParty::Platform /> }
-    });
+    let m = payout_step_over(&gate);
     until("the wallet asked for again", || gate.waiting()).await;
     frames(2).await;
     gate.open();
@@ -2004,9 +2010,7 @@ async fn reload_resends_an_attempt_the_server_never_saw_with_its_key() {
         payout_method_id: server.methods.borrow()[0].id,
     };
     attempt.keep();
-    if let Some(focused) = document().active_element() {
-        let _ = focused.unchecked_into::<web_sys::HtmlElement>().blur();
-    }
+    blur_everything();
     let body = document().body().expect("body");
     let on_body = || {
         document()
@@ -2016,8 +2020,6 @@ async fn reload_resends_an_attempt_the_server_never_saw_with_its_key() {
     // Each answer comes a frame or more after the step shows what it waits for, as over a
     // network (review: the resend's own screen took the focus).
     use payout_model::endpoint::Method;
-    server.flow.borrow_mut().payout_fee_party = FeeParty::Platform;
-    server.holds(StepName::Payout);
     let gate = Gate::on_all(
         &server,
         &[
@@ -2025,9 +2027,7 @@ async fn reload_resends_an_attempt_the_server_never_saw_with_its_key() {
             (Method::Post, "/api/flow/payouts"),
         ],
     );
-    let m = mount_over(client(gate.clone()), || {
-        view! { <PayoutStep flow_id=flow_id() fee_party=FeeParty::Platform /> }
-    });
+    let m = payout_step_over(&gate);
     until("the wallet asked for", || gate.waiting()).await;
     frames(2).await;
     gate.open();

@@ -1130,14 +1130,13 @@ mod tests {
     use crate::db::{begin_write, connect};
     use payout_model::webhook::NewWebhook;
 
-    /// Review: an attempt that outlived its lease (a slow receiver, a slow database) settled the
-    /// delivery after another worker had claimed it, sent it and marked it succeeded: marked
-    /// pending again, it was sent a third time. Now only the claim that holds the delivery
-    /// settles it (the attempt is still logged), even when the new claim's lease ends at the
-    /// same moment (clocks that disagree).
-    #[tokio::test]
-    async fn an_attempt_that_outlived_its_claim_does_not_settle_the_delivery() {
-        let dir = new_dir("delivery-lease");
+    /// A database in a new directory `name` whose default app has one endpoint (every event
+    /// type) and `events` events, each with its delivery; its secrets key and the time.
+    async fn with_endpoint_and_events(
+        name: &str,
+        events: usize,
+    ) -> (std::path::PathBuf, crate::db::Db, SecretsKey, DateTime<Utc>) {
+        let dir = new_dir(name);
         let db = connect(&url_in(&dir)).await.unwrap();
         let app_id = crate::ensure_default_app(&db, Some(("pk_test", "sk_test")))
             .await
@@ -1155,16 +1154,29 @@ mod tests {
         insert_webhook(&mut tx, &key, app_id, hook, secret, now)
             .await
             .unwrap();
-        record_event(
-            &mut tx,
-            app_id,
-            EventType::AppUpdated,
-            &serde_json::json!({}),
-            now,
-        )
-        .await
-        .unwrap();
+        for _ in 0..events {
+            record_event(
+                &mut tx,
+                app_id,
+                EventType::AppUpdated,
+                &serde_json::json!({}),
+                now,
+            )
+            .await
+            .unwrap();
+        }
         tx.commit().await.unwrap();
+        (dir, db, key, now)
+    }
+
+    /// Review: an attempt that outlived its lease (a slow receiver, a slow database) settled the
+    /// delivery after another worker had claimed it, sent it and marked it succeeded: marked
+    /// pending again, it was sent a third time. Now only the claim that holds the delivery
+    /// settles it (the attempt is still logged), even when the new claim's lease ends at the
+    /// same moment (clocks that disagree).
+    #[tokio::test]
+    async fn an_attempt_that_outlived_its_claim_does_not_settle_the_delivery() {
+        let (dir, db, key, now) = with_endpoint_and_events("delivery-lease", 1).await;
 
         let lease = chrono::Duration::seconds(20);
         let claim = |at: DateTime<Utc>, until: DateTime<Utc>| {
@@ -1233,36 +1245,7 @@ mod tests {
     /// earliest of the unleased deliveries' times and the leased ones' lease ends.
     #[tokio::test]
     async fn the_next_due_time_reads_the_leases_index_and_counts_leases() {
-        let dir = new_dir("delivery-next-due");
-        let db = connect(&url_in(&dir)).await.unwrap();
-        let app_id = crate::ensure_default_app(&db, Some(("pk_test", "sk_test")))
-            .await
-            .unwrap()
-            .id;
-        let key = SecretsKey::generate();
-        let now = Utc::now();
-        let mut tx = begin_write(&db).await.unwrap();
-        let hook = NewWebhook {
-            url: "https://receiver.example/hooks".to_owned(),
-            events: None,
-            description: None,
-        };
-        let secret = crate::webhooks::new_secret();
-        insert_webhook(&mut tx, &key, app_id, hook, secret, now)
-            .await
-            .unwrap();
-        for _ in 0..3 {
-            record_event(
-                &mut tx,
-                app_id,
-                EventType::AppUpdated,
-                &serde_json::json!({}),
-                now,
-            )
-            .await
-            .unwrap();
-        }
-        tx.commit().await.unwrap();
+        let (dir, db, _, now) = with_endpoint_and_events("delivery-next-due", 3).await;
         let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM webhook_deliveries ORDER BY id")
             .fetch_all(&db)
             .await
