@@ -309,6 +309,14 @@ pub const FLOW_QUERY: &[QueryParam] = &[
     },
 ];
 
+/// The query of `POST /api/v2/apps/{id}/keys`.
+pub const APP_KEY_QUERY: &[QueryParam] = &[QueryParam {
+    name: "previous_key_expires_in",
+    description: "Seconds the app's other keys keep working, 0 to 86400 (the default, 24 \
+                  hours); 0 stops them at once, as for a key that leaked. A key already set to \
+                  stop sooner keeps its time.",
+}];
+
 /// The payout link list's parameters: a page, optionally of one status.
 pub const PAYOUT_LINK_QUERY: &[QueryParam] = &[
     PAGE_QUERY[0],
@@ -623,9 +631,10 @@ endpoints! {
     /// One app of the organization.
     GetApp("get_app"): Get "/api/v2/apps/{id}" by Organization,
         params Uuid, Empty => App;
-    /// A new api key for an app, shown this once; the old key keeps working for 24 hours.
+    /// A new api key for an app, shown this once; the app's other keys keep working for 24
+    /// hours, or as long as `previous_key_expires_in` says (0: they stop at once).
     CreateAppKey("create_app_key"): Post "/api/v2/apps/{id}/keys" by Organization,
-        params Uuid, Empty => App;
+        params Uuid, Empty => App, query APP_KEY_QUERY;
 }
 
 /// The declaration `method` and `path` name, if any (query excluded).

@@ -121,11 +121,12 @@ impl FromRequestParts<AppState> for Organization {
 /// secret drawn at start (neither is kept), and lives [`AppKeyCache::TTL`] by the sandbox's
 /// clock, never past the key's own expiry (a rotated-out key stops on time). Only credentials
 /// that matched are kept, so wrong guesses cannot grow it; it is emptied when it reaches
-/// [`AppKeyCache::CAPACITY`]. Rotation keeps the old key 24 hours, so a rotation never makes an
-/// entry stale. The one early revocation is a start given a new `PAYOUT_SANDBOX_API_KEY`
-/// (`store::apps::ensure_default_app`): that process starts with an empty cache, but another
-/// process already serving the same PostgreSQL database keeps honouring the replaced key for
-/// what is left of its entry, at most [`AppKeyCache::TTL`] (README, "Organization and apps": the key given in the environment).
+/// [`AppKeyCache::CAPACITY`]. A rotation keeps the old key 24 hours unless it says less, and one
+/// that says less forgets the app's entries ([`AppKeyCache::forget_app`]); the other early
+/// revocation is a start given a new `PAYOUT_SANDBOX_API_KEY` (`store::apps::ensure_default_app`),
+/// which starts with an empty cache. Either way, another process already serving the same
+/// PostgreSQL database keeps honouring the ended key for what is left of its entry, at most
+/// [`AppKeyCache::TTL`] (README, "Credentials" and "Organization and apps").
 pub(crate) struct AppKeyCache {
     secret: [u8; 32],
     entries: std::sync::Mutex<std::collections::HashMap<Digest, (Uuid, DateTime<Utc>)>>,
@@ -166,6 +167,15 @@ impl AppKeyCache {
         hasher.update(client_id.as_bytes());
         hasher.update(api_key.as_bytes());
         hasher.finalize().into()
+    }
+
+    /// Forgets every match of app `app_id`'s keys, so the next request with any of them asks
+    /// the database: after a rotation that ended the app's other keys sooner than
+    /// [`crate::store::apps::KEY_OVERLAP`].
+    pub(crate) fn forget_app(&self, app_id: Uuid) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, (app, _)| *app != app_id);
+        }
     }
 
     /// The app these credentials are live for at the state's time, if any.

@@ -10,7 +10,7 @@
 
 mod support;
 
-use axum::http::{header, Method};
+use axum::http::{header, Method, StatusCode};
 use chrono::Duration;
 use payout_sandbox::{connect, ensure_default_app, ensure_organization, Config};
 use serde_json::{json, Value};
@@ -555,6 +555,13 @@ mod isolation {
 mod key_rotation {
     use super::*;
 
+    /// The status of a host request made with the app's `client_id` and `key`.
+    async fn key_status(app: &TestApp, client_id: &str, key: String) -> StatusCode {
+        app.get("/api/v2/wallet", Auth::Basic(client_id, &key))
+            .await
+            .status
+    }
+
     #[tokio::test]
     async fn a_new_key_works_at_once_and_the_old_one_for_24_hours_more() {
         let app = TestApp::new().await;
@@ -567,15 +574,7 @@ mod key_rotation {
         assert_eq!(rotated["client_id"], created["client_id"]);
         let new_key = rotated["api_key"].as_str().unwrap().to_owned();
         assert_ne!(new_key, old_key);
-        let wallet = |key: String| {
-            let client_id = client_id.clone();
-            let app = &app;
-            async move {
-                app.get("/api/v2/wallet", Auth::Basic(&client_id, &key))
-                    .await
-                    .status
-            }
-        };
+        let wallet = |key: String| key_status(&app, &client_id, key);
         assert_eq!(wallet(old_key.clone()).await, 200);
         assert_eq!(wallet(new_key.clone()).await, 200);
         app.advance(Duration::hours(24) - Duration::minutes(1));
@@ -588,6 +587,88 @@ mod key_rotation {
             .get(&format!("/api/v2/apps/{}", id(&created)), Auth::Org)
             .await);
         assert!(read.get("api_key").is_none());
+    }
+
+    /// A key that leaked: a rotation with `previous_key_expires_in=0` stops every other key of
+    /// the app at once, the earlier rotation's still in its 24 hours too, though each was just
+    /// used (remembered by the key cache).
+    #[tokio::test]
+    async fn a_rotation_for_a_leaked_key_stops_the_other_keys_at_once() {
+        let app = TestApp::new().await;
+        let created = create_app(&app, "B").await;
+        let (client_id, first) = creds(&created);
+        let keys_path = format!("/api/v2/apps/{}/keys", id(&created));
+        let second = ok(app.post_empty(&keys_path, Auth::Org).await)["api_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let status = |key: &str| key_status(&app, &client_id, key.to_owned());
+        assert_eq!(status(&first).await, 200);
+        assert_eq!(status(&second).await, 200);
+        let third = ok(app
+            .post_empty(&format!("{keys_path}?previous_key_expires_in=0"), Auth::Org)
+            .await)["api_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(status(&first).await, 401, "the first rotation's old key");
+        assert_eq!(status(&second).await, 401, "the key current until now");
+        assert_eq!(status(&third).await, 200);
+    }
+
+    /// `previous_key_expires_in` gives the other keys that many seconds, and never lengthens
+    /// a key's time: a later default rotation leaves the shorter end as it is.
+    #[tokio::test]
+    async fn previous_key_expires_in_gives_the_other_keys_that_long_and_never_longer() {
+        let app = TestApp::new().await;
+        let created = create_app(&app, "B").await;
+        let (client_id, first) = creds(&created);
+        let keys_path = format!("/api/v2/apps/{}/keys", id(&created));
+        let second = ok(app
+            .post_empty(
+                &format!("{keys_path}?previous_key_expires_in=3600"),
+                Auth::Org,
+            )
+            .await)["api_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        ok(app.post_empty(&keys_path, Auth::Org).await);
+        let status = |key: &str| key_status(&app, &client_id, key.to_owned());
+        app.advance(Duration::minutes(59));
+        assert_eq!(status(&first).await, 200, "within its hour");
+        app.advance(Duration::minutes(2));
+        assert_eq!(
+            status(&first).await,
+            401,
+            "its hour is over, though a rotation since gave the others 24 hours"
+        );
+        assert_eq!(status(&second).await, 200, "in its 24 hours");
+    }
+
+    /// A bad `previous_key_expires_in` is a 422 naming it, and no key is made or ended.
+    #[tokio::test]
+    async fn a_bad_previous_key_expires_in_is_refused_and_changes_no_key() {
+        let app = TestApp::new().await;
+        let created = create_app(&app, "B").await;
+        let (client_id, key) = creds(&created);
+        let keys_path = format!("/api/v2/apps/{}/keys", id(&created));
+        for bad in ["-1", "86401", "1.5", "ten", ""] {
+            app.post_empty(
+                &format!("{keys_path}?previous_key_expires_in={bad}"),
+                Auth::Org,
+            )
+            .await
+            .assert_invalid_field("previous_key_expires_in");
+        }
+        app.advance(Duration::hours(25));
+        assert_eq!(
+            app.get("/api/v2/wallet", Auth::Basic(&client_id, &key))
+                .await
+                .status,
+            200,
+            "the key is still the app's current one"
+        );
     }
 
     #[tokio::test]
@@ -606,15 +687,7 @@ mod key_rotation {
         let second = rotate().await;
         app.advance(Duration::hours(12));
         let third = rotate().await;
-        let status = |key: &str| {
-            let (client_id, key) = (client_id.clone(), key.to_owned());
-            let app = &app;
-            async move {
-                app.get("/api/v2/wallet", Auth::Basic(&client_id, &key))
-                    .await
-                    .status
-            }
-        };
+        let status = |key: &str| key_status(&app, &client_id, key.to_owned());
         for key in [&first, &second, &third] {
             assert_eq!(status(key).await, 200);
         }

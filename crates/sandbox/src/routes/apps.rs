@@ -10,10 +10,14 @@ use crate::pagination::{Page, PageParams};
 use crate::routes::Mount;
 use crate::service::apps::{create_app as create, create_key, update_settings};
 use crate::state::AppState;
-use crate::store::apps::{app_not_found, app_seq, find_app, list_apps as page_of, settings};
+use crate::store::apps::{
+    app_not_found, app_seq, find_app, list_apps as page_of, settings, KEY_OVERLAP,
+};
 use axum::extract::State;
 use axum::{Json, Router};
+use chrono::Duration;
 use payout_model::endpoint as ep;
+use payout_model::Rule;
 use payout_model::{App, AppList, AppSettings, AppSettingsPatch, NewApp};
 use serde::Deserialize;
 
@@ -83,15 +87,48 @@ async fn get_app(
     Ok(Json(find_app(&mut conn, &organization.id, id).await?))
 }
 
-/// `POST /api/v2/apps/{id}/keys`: a new api key for the app, in this answer only; the old one
-/// keeps working for 24 hours.
+/// The query of `POST /api/v2/apps/{id}/keys`, as text (checked by hand, so a bad value is a
+/// 422 naming it).
+#[derive(Debug, Default, Deserialize)]
+struct KeyQuery {
+    previous_key_expires_in: Option<String>,
+}
+
+/// `POST /api/v2/apps/{id}/keys?previous_key_expires_in=`: a new api key for the app, in this
+/// answer only; the app's other keys keep working for 24 hours, or the seconds the query gives
+/// (0: they stop at once, in this process's cache of matched keys too).
 async fn create_app_key(
     State(state): State<AppState>,
     organization: Organization,
     id: PathParam,
+    ApiQuery(query): ApiQuery<KeyQuery>,
 ) -> Result<Json<App>, Error> {
     let id = id.id(app_not_found)?;
-    let app = create_key(&state.db, &organization.id, id, state.clock.now()).await?;
+    let max = KEY_OVERLAP.num_seconds();
+    let overlap = match query.previous_key_expires_in.as_deref() {
+        None => KEY_OVERLAP,
+        Some(text) => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|seconds| (0..=max).contains(seconds))
+            .map(Duration::seconds)
+            .ok_or_else(|| {
+                Error::invalid_field(
+                    "previous_key_expires_in",
+                    Rule::WholeNumberBetween {
+                        min: 0,
+                        max: u32::try_from(max).unwrap_or(u32::MAX),
+                    },
+                    format!("must be a whole number of seconds from 0 to {max}"),
+                )
+            })?,
+    };
+    let app = create_key(&state.db, &organization.id, id, state.clock.now(), overlap).await?;
+    if overlap < KEY_OVERLAP {
+        // A match remembered from before would outlive the key's new end by up to 30 s.
+        state.app_keys.forget_app(id);
+    }
     Ok(Json(app))
 }
 

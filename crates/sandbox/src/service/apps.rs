@@ -1,6 +1,7 @@
 //! The organization's apps (issue 10, "Organization and apps"): creating one (its row, its first
 //! key and its wallet in one database transaction), giving it a new key (the old one keeps
-//! working [`KEY_OVERLAP_HOURS`](crate::store::apps::KEY_OVERLAP_HOURS)), and changing an
+//! working [`KEY_OVERLAP`](crate::store::apps::KEY_OVERLAP), or less as the caller says), and
+//! changing an
 //! app's own settings in one transaction that the settings' event joins. The rows are
 //! [`crate::store::apps`]'.
 
@@ -13,7 +14,7 @@ use crate::store::apps::{
 };
 use crate::store::webhooks::record_app_updated;
 use crate::webhooks::wake;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use payout_model::{App, AppSettings, AppSettingsPatch, NewApp};
 use uuid::Uuid;
 
@@ -46,19 +47,21 @@ pub(crate) async fn create_app(
 }
 
 /// A new api key for app `app_id` of `organization`, at `now`; the keys it had keep working
-/// for 24 hours. The answer carries the new key, the only time it is shown.
+/// for `overlap` more (24 hours by default), none longer than they already would. The answer
+/// carries the new key, the only time it is shown.
 pub(crate) async fn create_key(
     db: &Db,
     organization: &str,
     app_id: Uuid,
     now: DateTime<Utc>,
+    overlap: Duration,
 ) -> Result<App, Error> {
     // A write transaction from the start: on SQLite a transaction that reads first cannot
     // always write later (another writer may have committed meanwhile).
     let mut tx = begin_write(db).await?;
     let mut app = find_app(&mut tx, organization, app_id).await?;
     let (_, api_key) = new_credentials();
-    rotate_key(&mut tx, app_id, &api_key, now).await?;
+    rotate_key(&mut tx, app_id, &api_key, now, overlap).await?;
     tx.commit().await?;
     tracing::info!(%app_id, "rotated an app's api key");
     app.api_key = Some(api_key);

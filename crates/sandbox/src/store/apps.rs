@@ -6,7 +6,7 @@
 //! One default app is made sure of at start ([`ensure_default_app`]); the organization creates
 //! more (`service::apps`). Api keys are stored as salted hashes only ([`SaltedHash`]); an app
 //! has one current key and, after a rotation, its previous keys until they expire
-//! ([`KEY_OVERLAP_HOURS`] later). Every app has a wallet that opens with $100.00 in the sandbox
+//! ([`KEY_OVERLAP`] later, or sooner as the rotation says). Every app has a wallet that opens with $100.00 in the sandbox
 //! (seed 004; [`crate::ledger::open_app_wallet`]), apps from before the ledger included.
 
 use crate::db::{
@@ -30,8 +30,9 @@ use uuid::Uuid;
 /// The name of the app created at first start.
 pub const DEFAULT_APP_NAME: &str = "Sandbox app";
 
-/// How long a rotated-out api key keeps working (issue 10): hosts deploy the new key meanwhile.
-pub(crate) const KEY_OVERLAP_HOURS: i64 = 24;
+/// How long a rotated-out api key keeps working by default (issue 10): hosts deploy the new
+/// key meanwhile. A rotation may give less, down to none (a key that leaked).
+pub(crate) const KEY_OVERLAP: Duration = Duration::hours(24);
 
 /// The 404 for an app that does not exist (or names nothing of the caller's).
 pub(crate) fn app_not_found() -> Error {
@@ -360,21 +361,27 @@ async fn insert_key(
     Ok(())
 }
 
-/// Makes `api_key` app `app_id`'s current key at `now`: the keys current until now expire
-/// [`KEY_OVERLAP_HOURS`] later (issue 10, key rotation). Expired keys stay, as digests, so
-/// that [`ensure_default_app`] knows a retired key when it is given again. Inside the
-/// caller's transaction.
+/// Makes `api_key` app `app_id`'s current key at `now`: every other key of the app stops
+/// `overlap` later (issue 10, key rotation: [`KEY_OVERLAP`] unless the caller says), or when it
+/// was already to stop if that is sooner, so a shorter overlap also cuts short the keys of
+/// earlier rotations. Expired keys stay, as digests, so that [`ensure_default_app`] knows a
+/// retired key when it is given again. Inside the caller's transaction.
 pub(crate) async fn rotate_key(
     conn: &mut AnyConnection,
     app_id: Uuid,
     api_key: &str,
     now: DateTime<Utc>,
+    overlap: Duration,
 ) -> Result<(), Error> {
-    sqlx::query("UPDATE app_keys SET expires_at = $1 WHERE app_id = $2 AND expires_at IS NULL")
-        .bind(to_millis(now + Duration::hours(KEY_OVERLAP_HOURS)))
-        .bind(app_id.to_string())
-        .execute(&mut *conn)
-        .await?;
+    let until = to_millis(now + overlap);
+    sqlx::query(
+        "UPDATE app_keys SET expires_at = $1 \
+         WHERE app_id = $2 AND (expires_at IS NULL OR expires_at > $1)",
+    )
+    .bind(until)
+    .bind(app_id.to_string())
+    .execute(&mut *conn)
+    .await?;
     insert_key(conn, app_id, api_key, now).await
 }
 
