@@ -1051,6 +1051,37 @@ mod resume {
         assert_ne!(res.json()["token"], json!(token_a));
     }
 
+    /// Review: a resume wrote the embedding origin onto the session's row (a column nothing
+    /// reads) through SQLite's busy handler, so a reload while another writer held the
+    /// database's lock past the busy timeout (a long run of payouts) answered 500 instead of
+    /// resuming. SQLite only: PostgreSQL has no database-wide write lock.
+    #[tokio::test]
+    async fn a_reload_resumes_while_another_writer_holds_the_database() {
+        let app = TestApp::with_file_db().await;
+        if support::on_postgres() {
+            return;
+        }
+        let flow = app.create_redirect_flow().await;
+        let res = app
+            .post(
+                "/api/flow/sessions",
+                Auth::None,
+                json!({"flow_id": flow["id"]}),
+            )
+            .await;
+        let token = res.json()["token"].as_str().unwrap().to_owned();
+        let cookie = cookie_pair(&set_cookie(&res).unwrap());
+        let mut writer = app.db.acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *writer)
+            .await
+            .unwrap();
+        let res = app.post_session_with_cookie(&flow["id"], &cookie).await;
+        sqlx::query("ROLLBACK").execute(&mut *writer).await.unwrap();
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["token"], json!(token));
+    }
+
     #[tokio::test]
     async fn an_unauthenticated_session_is_never_resumed() {
         let app = TestApp::new().await;

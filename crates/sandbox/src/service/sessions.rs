@@ -12,7 +12,7 @@ use crate::state::AppState;
 use crate::store::apps::allowed_origins;
 use crate::store::flows::{claim_preauth, FlowRow};
 use crate::store::sessions::{
-    end_sessions_soon, find_resumable, insert_session, keep_alive, set_host_origin, NewSessionRow,
+    end_sessions_soon, find_resumable, insert_session, keep_alive, NewSessionRow,
 };
 use chrono::{DateTime, Duration, Utc};
 use payout_model::{
@@ -31,8 +31,11 @@ pub(crate) enum Resumed {
     Unknown,
 }
 
-/// The authenticated session of `flow` whose token is `token`, at `now`; a live one gets
-/// `host_origin` (checked again) as its embedding origin.
+/// The authenticated session of `flow` whose token is `token`, at `now`; a live one is
+/// answered with `host_origin` (checked again) as its embedding origin. Nothing is written but
+/// the idle deadline's push ([`keep_alive`], which a busy database only postpones): a reload
+/// during a long run of payouts resumes, where a write of its own waited on SQLite's busy
+/// handler and, past its timeout, answered 500.
 pub(crate) async fn resume(
     db: &Db,
     flow: &FlowState,
@@ -42,7 +45,6 @@ pub(crate) async fn resume(
 ) -> Result<Resumed, Error> {
     Ok(match find_resumable(db, flow.id, token).await? {
         Some((expires_at, ends_at)) if now < expires_at => {
-            set_host_origin(db, token, host_origin.clone()).await?;
             let expires_at = keep_alive(db, &sha256_hex(token), expires_at, ends_at, now).await;
             let session = Session {
                 token: token.to_owned(),
@@ -116,8 +118,9 @@ pub(crate) async fn mint(
     // session, or this sees the completion.)
     let ended = |flow: &FlowState| flow.is_complete() && flow.kept_step().is_none();
     let (expires_at, ends_at) = if !complete && ended(&route_state(db, flow_state.id, now).await?) {
-        let mut conn = db.acquire().await?;
-        end_sessions_soon(&mut conn, flow_state.id, now).await?;
+        let mut tx = begin_ledger_write(db).await?;
+        end_sessions_soon(&mut tx, flow_state.id, now).await?;
+        tx.commit().await?;
         let capped = now + Duration::minutes(COMPLETED_SESSION_MINUTES);
         (expires_at.min(capped), capped)
     } else {

@@ -126,20 +126,6 @@ pub(crate) async fn find_resumable(
         .transpose()
 }
 
-/// Sets the embedding origin of the session whose token is `token`.
-pub(crate) async fn set_host_origin(
-    db: &Db,
-    token: &str,
-    host_origin: Option<String>,
-) -> Result<(), Error> {
-    sqlx::query("UPDATE flow_sessions SET host_origin = $1 WHERE token_hash = $2")
-        .bind(host_origin)
-        .bind(sha256_hex(token))
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
 /// Sets every session of flow `flow_id` to end at most [`COMPLETED_SESSION_MINUTES`] after
 /// `now`, the moment the flow was completed, however busy.
 pub(crate) async fn end_sessions_soon(
