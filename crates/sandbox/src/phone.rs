@@ -18,15 +18,38 @@ pub struct ParsedPhone {
 
 impl ParsedPhone {
     /// `country_code` (digits, `+` allowed) and `phone_number` (separators ignored) as a valid
-    /// number, or a 422 on `phone_number` "is not a valid phone number for +{cc}".
+    /// number: else a 422 on `country_code` when it is no country's calling code, or on
+    /// `phone_number` "is not a valid phone number for +{cc}".
     pub(crate) fn parse(country_code: &str, phone_number: &str) -> Result<ParsedPhone, Error> {
+        Self::parse_at("", country_code, phone_number)
+    }
+
+    /// [`ParsedPhone::parse`] of fields that stand under `prefix` (`payee.`), named so in
+    /// its 422.
+    pub(crate) fn parse_at(
+        prefix: &str,
+        country_code: &str,
+        phone_number: &str,
+    ) -> Result<ParsedPhone, Error> {
         let cc = digits(country_code);
-        Self::parse_digits(&cc, &digits(phone_number)).ok_or_else(|| {
+        if let Some(phone) = Self::parse_digits(&cc, &digits(phone_number)) {
+            return Ok(phone);
+        }
+        let code = cc.parse::<u16>().ok();
+        let known =
+            code.is_some_and(|code| phonenumber::metadata::DATABASE.by_code(&code).is_some());
+        Err(if known {
             Error::broke(
-                "phone_number",
+                format!("{prefix}phone_number"),
                 Rule::PhoneNotInService {
-                    country_code: cc.parse().unwrap_or_default(),
+                    country_code: code.unwrap_or_default(),
                 },
+            )
+        } else {
+            // `+2` then a number would be read as Gabon's `+241…`, and blamed on the number.
+            Error::broke(
+                format!("{prefix}country_code"),
+                Rule::UnknownCountryCallingCode,
             )
         })
     }
@@ -160,6 +183,30 @@ mod tests {
                 "{cc} {number}"
             );
         }
+    }
+
+    /// Review: a country calling code no country has (`999`, or `2` for `44`, whose number
+    /// then read as Gabon's `+241…`) was blamed on the phone number.
+    #[test]
+    fn an_unknown_country_calling_code_is_named_as_such() {
+        for (cc, number) in [
+            ("999", "4155550123"),
+            ("2", "4155550123"),
+            ("0", "4155550123"),
+        ] {
+            let envelope = ParsedPhone::parse(cc, number).unwrap_err().to_api_error();
+            assert_eq!(envelope.fields.len(), 1, "{cc}");
+            assert_eq!(envelope.fields[0].field, "country_code", "{cc}");
+            assert_eq!(
+                envelope.fields[0].rule,
+                Some(Rule::UnknownCountryCallingCode),
+                "{cc}"
+            );
+        }
+        let envelope = ParsedPhone::parse_at("payee.", "999", "4155550123")
+            .unwrap_err()
+            .to_api_error();
+        assert_eq!(envelope.fields[0].field, "payee.country_code");
     }
 
     #[test]

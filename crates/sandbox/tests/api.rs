@@ -145,6 +145,15 @@ mod users {
                 "{number}"
             );
         }
+        // Review: given apart, a country calling code no country has is named itself, where
+        // the number was blamed ("is not a valid phone number for +999").
+        let mut body = bob();
+        body["country_code"] = json!("999");
+        let res = app.post("/api/v2/users", Auth::App, body).await;
+        assert_eq!(
+            res.assert_invalid_rule("country_code"),
+            json!({"code": "unknown_country_calling_code"})
+        );
         let short = app
             .post(
                 "/api/v2/users",

@@ -133,6 +133,16 @@ mod sign_in {
             res.assert_invalid_field("phone_number"),
             "is not a valid phone number for +44"
         );
+        // Review: `2` typed for `44` read the number as Gabon's (`+241…`) and blamed it; a
+        // country calling code no country has is named as the field at fault.
+        for cc in ["2", "999"] {
+            let res = app.ask_code(&token, cc, "4155550123").await;
+            assert_eq!(
+                res.assert_invalid_rule("country_code")["code"],
+                "unknown_country_calling_code",
+                "{cc}"
+            );
+        }
     }
 
     #[tokio::test]

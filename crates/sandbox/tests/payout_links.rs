@@ -300,6 +300,16 @@ async fn bad_requests_name_the_field_and_store_nothing() {
         spaced.assert_invalid_field("payee.phone_number"),
         "is not a valid phone number for +44"
     );
+    // Review: a country calling code no country has is named, not the number.
+    let res = create(
+        &app,
+        json!({"amount": 100, "payee": {"country_code": "999", "phone_number": "4155550123"}}),
+    )
+    .await;
+    assert_eq!(
+        res.assert_invalid_rule("payee.country_code")["code"],
+        "unknown_country_calling_code"
+    );
     create(
         &app,
         json!({"amount": 100, "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}),

@@ -32,7 +32,7 @@ use crate::ledger::{
     app_account, insufficient_funds, link_hold_account, lock_accounts, open_link_hold_in,
     user_account, write_transfer_in, AfterWrite, Move, Shortfall, TransferDraft,
 };
-use crate::phone::{digits, ParsedPhone};
+use crate::phone::ParsedPhone;
 use crate::state::AppState;
 use crate::store::apps::{default_fee_party, settings};
 use crate::store::flows::{flow_not_found, insert_flow, set_completed_steps, FlowCache, FlowRow};
@@ -86,16 +86,7 @@ pub(crate) async fn create_link(
     let payee = new.payee.clone().unwrap_or_default();
     let payee_phone = payee
         .phone()
-        .map(|(cc, number)| {
-            ParsedPhone::parse(cc, number).map_err(|_| {
-                Error::broke(
-                    "payee.phone_number",
-                    Rule::PhoneNotInService {
-                        country_code: digits(cc).parse().unwrap_or_default(),
-                    },
-                )
-            })
-        })
+        .map(|(cc, number)| ParsedPhone::parse_at("payee.", cc, number))
         .transpose()?;
     // A link for a named user that only another phone may claim could never be claimed: the
     // sign-in needs the payee's phone and the user's both.
