@@ -791,11 +791,17 @@ pub struct Violation {
     pub rule: Rule,
 }
 
-/// Every field of a value that broke a rule, in the order they were checked; never empty.
+/// Every field of a value that broke a rule, in the order they were checked, up to
+/// [`Invalid::MAX_FIELDS`]; never empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Invalid(pub Vec<Violation>);
 
 impl Invalid {
+    /// The most fields one refusal names: the first ones checked. A body of a million bad list
+    /// entries would otherwise be answered with an error per entry, each larger than the entry
+    /// (review: a 2 MB `allowed_origins` of empty strings made a 130 MB answer).
+    pub const MAX_FIELDS: usize = 100;
+
     /// One field that broke `rule`.
     pub fn one(field: impl Into<String>, rule: Rule) -> Self {
         Invalid(vec![Violation {
@@ -804,8 +810,11 @@ impl Invalid {
         }])
     }
 
-    /// Records that `field` breaks `rule`.
+    /// Records that `field` breaks `rule`, unless [`Invalid::MAX_FIELDS`] are recorded already.
     pub fn add(&mut self, field: impl Into<String>, rule: Rule) {
+        if self.0.len() >= Self::MAX_FIELDS {
+            return;
+        }
         self.0.push(Violation {
             field: field.into(),
             rule,

@@ -161,7 +161,8 @@ pub fn check_name(value: &str) -> Result<(), Rule> {
     if v.is_empty() {
         return Err(Rule::Required);
     }
-    if v.chars().count() > 100 {
+    // Measured trimmed, but not padded without bound (names are kept as sent).
+    if v.chars().count() > 100 || value.chars().count() > 200 {
         return Err(Rule::MaxChars { max: 100 });
     }
     if v.chars().any(char::is_control) {
@@ -172,6 +173,9 @@ pub fn check_name(value: &str) -> Result<(), Rule> {
 
 /// An email address: `local@domain.tld`, no spaces, at most 254 characters.
 pub fn check_email(value: &str) -> Result<(), Rule> {
+    if value.len() > 320 {
+        return Err(Rule::Email);
+    }
     let v = value.trim();
     if v.is_empty() {
         return Err(Rule::Required);
@@ -196,6 +200,10 @@ pub fn check_email(value: &str) -> Result<(), Rule> {
 
 /// A country calling code: 1 to 3 digits, optionally after `+`.
 pub fn check_country_code(value: &str) -> Result<(), Rule> {
+    // `+44` with a space or two either side; not megabytes of them.
+    if value.len() > 8 {
+        return Err(Rule::CountryCallingCode);
+    }
     let v = value.trim();
     let v = v.strip_prefix('+').unwrap_or(v);
     if v.is_empty() {
@@ -244,11 +252,21 @@ fn after_digits<'a>(value: &'a str, prefix: &str) -> Option<&'a str> {
     None
 }
 
+/// The longest phone number field, separators and spaces included.
+const MAX_PHONE_CHARS: usize = 40;
+
 /// A national phone number: digits (separators allowed), so that the whole E.164 number has
 /// at most 15 digits; US and Canada numbers (`1`) have exactly 10.
 pub fn check_phone_number(country_code: &str, value: &str) -> Result<(), Rule> {
     if value.trim().is_empty() {
         return Err(Rule::Required);
+    }
+    // Separators are not counted as digits: without a bound, a number padded with megabytes of
+    // them passed, and was kept and answered back as sent (a payout link's payee).
+    if value.chars().count() > MAX_PHONE_CHARS {
+        return Err(Rule::MaxChars {
+            max: MAX_PHONE_CHARS,
+        });
     }
     if value
         .chars()
@@ -340,6 +358,28 @@ mod tests {
         for field in ["first_name", "last_name", "email", "country_code"] {
             assert_eq!(err.rule(field), Some(Rule::Required), "{field}");
         }
+    }
+
+    /// Review: fields measured after trimming took megabytes of padding, kept as sent.
+    #[test]
+    fn padding_does_not_stretch_a_field_without_bound() {
+        let pad = " ".repeat(1_000);
+        assert_eq!(
+            check_name(&format!("{pad}Bob{pad}")),
+            Err(Rule::MaxChars { max: 100 })
+        );
+        assert_eq!(check_email(&format!("{pad}b@x.io")), Err(Rule::Email));
+        assert_eq!(
+            check_country_code(&format!("{pad}1")),
+            Err(Rule::CountryCallingCode)
+        );
+        assert_eq!(
+            check_phone_number("1", &format!("{pad}4154332334")),
+            Err(Rule::MaxChars { max: 40 })
+        );
+        assert_eq!(check_name(" Bob "), Ok(()));
+        assert_eq!(check_country_code(" +44 "), Ok(()));
+        assert_eq!(check_phone_number("1", "(415) 433-2334"), Ok(()));
     }
 
     #[test]

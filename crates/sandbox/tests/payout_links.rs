@@ -300,6 +300,25 @@ async fn bad_requests_name_the_field_and_store_nothing() {
         spaced.assert_invalid_field("payee.phone_number"),
         "is not a valid phone number for +44"
     );
+    // Review: separators were not counted, so a number padded with megabytes of them was
+    // kept as sent and answered back in every read and list of the link.
+    let padded = format!("{}2015550123", "-".repeat(100_000));
+    let res = create(
+        &app,
+        json!({"amount": 100, "payee": {"country_code": "1", "phone_number": padded}}),
+    )
+    .await;
+    assert_eq!(
+        res.assert_invalid_rule("payee.phone_number")["code"],
+        "max_chars"
+    );
+    let padded = format!("{}1", " ".repeat(100_000));
+    let res = create(
+        &app,
+        json!({"amount": 100, "payee": {"country_code": padded, "phone_number": "2015550123"}}),
+    )
+    .await;
+    res.assert_invalid_field("payee.country_code");
     // Review: a country calling code no country has is named, not the number.
     let res = create(
         &app,
