@@ -1273,7 +1273,8 @@ mod tests {
         assert_eq!(row_id().get_version_num(), 7);
     }
 
-    /// Review: writes beside the ledger's (a host's new user, the purge of expired sessions)
+    /// Review: writes beside the ledger's (a host's new user, the purge of expired sessions, an
+    /// ID picture's upload; an old key's salting, which is put off instead)
     /// asked SQLite for its lock through the busy handler, not in turn with the ledger's
     /// writers; under a run of payouts holding the lock past the busy timeout they failed with
     /// a 500. They now wait their turn, however long the writers before them take. (The lock
@@ -1287,17 +1288,56 @@ mod tests {
             .unwrap()
             .id;
         let now = chrono::Utc::now();
+        let new_user = |email: &str| {
+            serde_json::from_value(serde_json::json!({
+                "first_name": "Ada", "last_name": "Lovelace", "email": email,
+                "country_code": "1", "phone_number": "4155550123"
+            }))
+            .unwrap()
+        };
+        let pictured = crate::store::users::create_host_user(
+            &db,
+            app_id,
+            new_user("a@example.com"),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        let picture = payout_model::identity::UploadedDocument {
+            side: payout_model::identity::DocumentSide::Front,
+            content_type: "image/png".to_owned(),
+            size: 1,
+            uploaded_at: now,
+        };
+        // A key stored before keys were salted, salted at its next use.
+        sqlx::query("UPDATE app_keys SET key_salt = NULL, key_hash = $1")
+            .bind(crate::secret::sha256_hex("sk_test"))
+            .execute(&db)
+            .await
+            .unwrap();
         let held = begin_ledger_write(&db).await.unwrap();
+        // All wait at once (one after another, only the first would wait).
         let writes = tokio::spawn({
             let db = db.clone();
+            let new_user = new_user("ada@example.com");
             async move {
-                let new_user = serde_json::from_value(serde_json::json!({
-                    "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
-                    "country_code": "1", "phone_number": "4155550123"
-                }))
-                .unwrap();
-                crate::store::users::create_host_user(&db, app_id, new_user, None, now).await?;
-                crate::purge_expired(&db, now).await?;
+                let (user, purged, uploaded, key) = tokio::join!(
+                    crate::store::users::create_host_user(&db, app_id, new_user, None, now),
+                    crate::purge_expired(&db, now),
+                    crate::store::id_verification::upsert_document(
+                        &db,
+                        pictured.id,
+                        &picture,
+                        "00"
+                    ),
+                    // A right key is let in, its salting put off (the database is busy).
+                    crate::store::apps::authenticate(&db, "pk_test", "sk_test", now),
+                );
+                user?;
+                purged?;
+                uploaded?;
+                assert!(key?.is_some());
                 Ok::<_, Error>(())
             }
         });

@@ -20,9 +20,9 @@ use crate::error::Error;
 use crate::extract::PathParam;
 use crate::routes::Mount;
 use crate::secret::sha256_hex;
-use crate::service::identity::{check_undecided, submit_id_verification as submit};
+use crate::service::identity::{keep_document, submit_id_verification as submit};
 use crate::state::AppState;
-use crate::store::id_verification::{find_id_verification, upsert_document};
+use crate::store::id_verification::find_id_verification;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
@@ -98,8 +98,6 @@ async fn upload_document(
     if sniff_image_type(&bytes) != Some(content_type.as_str()) {
         return Err(Error::broke(field, Rule::ImageContent));
     }
-    check_undecided(&state.db, user.user_id).await?;
-
     let now = state.clock.now();
     let document = UploadedDocument {
         side,
@@ -107,7 +105,7 @@ async fn upload_document(
         size: bytes.len() as u64,
         uploaded_at: now,
     };
-    upsert_document(&state.db, user.user_id, &document, &sha256_hex(&bytes)).await?;
+    keep_document(&state.db, user.user_id, &document, &sha256_hex(&bytes)).await?;
     Ok(Json(document))
 }
 

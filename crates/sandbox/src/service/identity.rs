@@ -41,7 +41,7 @@ use crate::store::compliance::{
 };
 use crate::store::flows::FlowWrite;
 use crate::store::id_verification::{
-    decision, find_id_verification, is_settled, record_decision, DecisionFor,
+    find_id_verification, is_settled, record_decision, upsert_document, DecisionFor,
 };
 use crate::store::users::{email, flag_criminal_activity, legal_name};
 use crate::store::webhooks::record_user_updated;
@@ -49,8 +49,8 @@ use crate::test_values::{SANDBOX_FAILING_SSN, SANDBOX_IDV_FAIL_TAG, SANDBOX_IDV_
 use chrono::{DateTime, NaiveDate, Utc};
 use payout_model::identity::{
     age_on, tin_digits, Address, BackgroundCheck, BackgroundCheckStatus, Compliance, DocumentSide,
-    IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm, VerificationStatus,
-    MIN_AGE_YEARS, US_TERRITORIES,
+    IdVerification, Ineligible, NewBackgroundCheck, Submitted, TaxForm, UploadedDocument,
+    VerificationStatus, MIN_AGE_YEARS, US_TERRITORIES,
 };
 use payout_model::{last4, FieldError, Invalid, Reason, Rule, StepName, Validate};
 use sqlx::AnyConnection;
@@ -545,15 +545,18 @@ fn already_decided(status: VerificationStatus) -> Error {
     })
 }
 
-/// 409 once user `user_id`'s ID verification decision is settled (verified or in review): they
-/// upload nothing more.
-pub(crate) async fn check_undecided(db: &Db, user_id: Uuid) -> Result<(), Error> {
-    if let Some((status, _)) = decision(db, user_id).await? {
-        if is_settled(status) {
-            return Err(already_decided(status));
-        }
+/// Keeps `document` as user `user_id`'s picture of its side; 409 once their ID verification
+/// decision is settled (verified or in review): they upload nothing more.
+pub(crate) async fn keep_document(
+    db: &Db,
+    user_id: Uuid,
+    document: &UploadedDocument,
+    sha256: &str,
+) -> Result<(), Error> {
+    match upsert_document(db, user_id, document, sha256).await? {
+        Some(settled) => Err(already_decided(settled)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Asks for the sandbox's decision ([`decide`]) on the signed-in user's pictures at `now`:

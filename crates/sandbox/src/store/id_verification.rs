@@ -60,13 +60,23 @@ where
 }
 
 /// Keeps `document` (with the sha256 of its bytes) as user `user_id`'s picture of its side,
-/// replacing any earlier one.
+/// replacing any earlier one, unless the user's decision is settled ([`is_settled`]): then
+/// nothing is written and the decision is returned. Read again in the write transaction, so a
+/// picture sent while a submit is being decided never replaces one the decision was made on
+/// (review); and the write takes its turn with the others, where on SQLite it asked the busy
+/// handler and, behind a long run of payouts, failed past its timeout (a 500).
 pub(crate) async fn upsert_document(
     db: &Db,
     user_id: Uuid,
     document: &UploadedDocument,
     sha256: &str,
-) -> Result<(), Error> {
+) -> Result<Option<VerificationStatus>, Error> {
+    let mut tx = begin_write(db).await?;
+    if let Some((status, _)) = decision(&mut *tx, user_id).await? {
+        if is_settled(status) {
+            return Ok(Some(status));
+        }
+    }
     sqlx::query(
         "INSERT INTO id_documents (user_id, side, content_type, size, sha256, uploaded_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, side) DO UPDATE SET \
@@ -79,9 +89,10 @@ pub(crate) async fn upsert_document(
     .bind(i64::try_from(document.size).unwrap_or(i64::MAX))
     .bind(sha256)
     .bind(to_millis(document.uploaded_at))
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await?;
+    Ok(None)
 }
 
 /// Who a decision is for and the flow it was made in.
