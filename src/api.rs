@@ -26,6 +26,8 @@ use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 use uuid::Uuid;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -300,7 +302,18 @@ pub struct Client {
     transport: Rc<dyn Transport>,
     /// Aborts this client's requests; `None` for a client not tied to a component.
     scope: Option<web_sys::AbortController>,
+    /// How long a request waits for its answer ([`Client::waiting_at_most`]).
+    patience: Duration,
 }
+
+/// How long a request waits for its answer before it counts as lost: a phone that changed
+/// networks mid-request may otherwise wait minutes for the browser to give up, "Sending…" on
+/// screen all along. An upload (an ID picture, megabytes on a slow line) waits
+/// [`UPLOAD_PATIENCE_TIMES`] as long.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// How many times [`PATIENCE`] an upload waits.
+const UPLOAD_PATIENCE_TIMES: u32 = 4;
 
 impl Client {
     /// A client sending over `transport`.
@@ -308,7 +321,17 @@ impl Client {
         Client {
             transport,
             scope: None,
+            patience: PATIENCE,
         }
+    }
+
+    /// This client with requests that wait at most `patience` for their answer (uploads four
+    /// times as long), [`PATIENCE`] unless said: one that waits longer fails as a network
+    /// failure ([`ApiFailure::Network`]), which each screen already answers (a retry; a payout
+    /// asks again with its key).
+    pub fn waiting_at_most(mut self, patience: Duration) -> Self {
+        self.patience = patience;
+        self
     }
 
     /// This client tied to the current reactive owner (the component being built): its
@@ -327,6 +350,7 @@ impl Client {
         Client {
             transport: self.transport.clone(),
             scope: Some(controller),
+            patience: self.patience,
         }
     }
 
@@ -565,13 +589,20 @@ impl Client {
         body: HttpBody,
     ) -> LocalFuture<Result<String, ApiFailure>> {
         let no_content = info.answer == AnswerKind::NoContent;
-        let sent = self.transport.send(HttpRequest {
-            method: info.method,
-            url,
-            token,
-            body,
-            abort: self.scope.as_ref().map(web_sys::AbortController::signal),
-        });
+        let patience = match body {
+            HttpBody::Image(_) => self.patience * UPLOAD_PATIENCE_TIMES,
+            HttpBody::None | HttpBody::Json(_) => self.patience,
+        };
+        let sent = within(
+            patience,
+            self.transport.send(HttpRequest {
+                method: info.method,
+                url,
+                token,
+                body,
+                abort: self.scope.as_ref().map(web_sys::AbortController::signal),
+            }),
+        );
         Box::pin(async move {
             let HttpResponse { status, body } = sent.await.map_err(ApiFailure::Network)?;
             if (200..300).contains(&status) {
@@ -587,6 +618,72 @@ impl Client {
                 }),
             ))
         })
+    }
+}
+
+/// `answer`, or the failure of an answer that did not come within `patience`. The request is
+/// not aborted: it may still reach the server, as one whose answer was lost may have (a
+/// payout is asked again with its idempotency key, an add looked for: [`or_found_after`]).
+fn within(
+    patience: Duration,
+    answer: LocalFuture<Result<HttpResponse, String>>,
+) -> LocalFuture<Result<HttpResponse, String>> {
+    let mut answer = answer;
+    let mut timer = Timer::after(patience);
+    Box::pin(std::future::poll_fn(move |cx| {
+        if let Poll::Ready(answered) = answer.as_mut().poll(cx) {
+            return Poll::Ready(answered);
+        }
+        match timer.as_mut() {
+            Some(timer) => Pin::new(timer).poll(cx).map(|()| {
+                Err(format!(
+                    "TimeoutError: no answer within {} seconds",
+                    patience.as_secs()
+                ))
+            }),
+            // No timer (no window): the answer is waited for as before.
+            None => Poll::Pending,
+        }
+    }))
+}
+
+/// A `setTimeout` as a future, cleared when dropped (an answer that came in time leaves no
+/// timer behind).
+struct Timer {
+    handle: i32,
+    fired: JsFuture,
+}
+
+impl Timer {
+    fn after(duration: Duration) -> Option<Timer> {
+        let window = web_sys::window()?;
+        let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+        let mut handle = None;
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            handle = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis)
+                .ok();
+        });
+        Some(Timer {
+            handle: handle?,
+            fired: JsFuture::from(promise),
+        })
+    }
+}
+
+impl Future for Timer {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.fired).poll(cx).map(drop)
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            window.clear_timeout_with_handle(self.handle);
+        }
     }
 }
 
