@@ -295,6 +295,7 @@ pub fn rule_text(label: &str, rule: Rule) -> String {
         Rule::Email => t!(rule_email, label),
         Rule::CountryCallingCode => t!(rule_country_calling_code, label),
         Rule::UnknownCountryCallingCode => t!(rule_unknown_country_calling_code, label),
+        Rule::NoSuchCountryCallingCode => t!(rule_no_such_country_calling_code, label),
         Rule::PhoneDigitsForCountryCode {
             digits,
             country_code,

@@ -177,7 +177,9 @@ impl Validate for AppSettingsPatch {
             }
         }
         if let Some(Err(invalid)) = self.appearance.as_ref().map(Validate::validate) {
-            errors.0.extend(invalid.0);
+            for violation in invalid.0 {
+                errors.add(violation.field, violation.rule);
+            }
         }
         errors.finish()
     }

@@ -65,6 +65,8 @@ pub enum Rule {
     CountryCallingCode,
     /// An international number whose first digits are no country's calling code.
     UnknownCountryCallingCode,
+    /// A country calling code given on its own that no country has (`999`).
+    NoSuchCountryCallingCode,
     /// A national number of the wrong length for its calling code (10 digits for `1`).
     PhoneDigitsForCountryCode {
         /// Digits required.
@@ -469,6 +471,9 @@ impl fmt::Display for Rule {
             Rule::UnknownCountryCallingCode => {
                 f.write_str("must start with a country calling code, like +1 or +44")
             }
+            Rule::NoSuchCountryCallingCode => {
+                f.write_str("is no country's calling code, like 1 or 44")
+            }
             Rule::PhoneDigitsForCountryCode {
                 digits,
                 country_code,
@@ -645,6 +650,7 @@ impl WireRule {
             "email" => Rule::Email,
             "country_calling_code" => Rule::CountryCallingCode,
             "unknown_country_calling_code" => Rule::UnknownCountryCallingCode,
+            "no_such_country_calling_code" => Rule::NoSuchCountryCallingCode,
             "phone_digits_for_country_code" => Rule::PhoneDigitsForCountryCode {
                 digits: num(w.digits)?,
                 country_code: num(w.country_code)?,
@@ -892,6 +898,7 @@ mod tests {
             Rule::Email,
             Rule::CountryCallingCode,
             Rule::UnknownCountryCallingCode,
+            Rule::NoSuchCountryCallingCode,
             Rule::PhoneDigitsForCountryCode {
                 digits: 7,
                 country_code: 7,

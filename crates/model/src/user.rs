@@ -162,7 +162,10 @@ pub fn check_name(value: &str) -> Result<(), Rule> {
         return Err(Rule::Required);
     }
     // Measured trimmed, but not padded without bound (names are kept as sent).
-    if v.chars().count() > 100 || value.chars().count() > 200 {
+    if value.chars().count() > 200 {
+        return Err(Rule::MaxChars { max: 200 });
+    }
+    if v.chars().count() > 100 {
         return Err(Rule::MaxChars { max: 100 });
     }
     if v.chars().any(char::is_control) {
@@ -173,8 +176,8 @@ pub fn check_name(value: &str) -> Result<(), Rule> {
 
 /// An email address: `local@domain.tld`, no spaces, at most 254 characters.
 pub fn check_email(value: &str) -> Result<(), Rule> {
-    if value.len() > 320 {
-        return Err(Rule::Email);
+    if value.chars().count() > 320 {
+        return Err(Rule::MaxChars { max: 320 });
     }
     let v = value.trim();
     if v.is_empty() {
@@ -366,9 +369,12 @@ mod tests {
         let pad = " ".repeat(1_000);
         assert_eq!(
             check_name(&format!("{pad}Bob{pad}")),
-            Err(Rule::MaxChars { max: 100 })
+            Err(Rule::MaxChars { max: 200 })
         );
-        assert_eq!(check_email(&format!("{pad}b@x.io")), Err(Rule::Email));
+        assert_eq!(
+            check_email(&format!("{pad}b@x.io")),
+            Err(Rule::MaxChars { max: 320 })
+        );
         assert_eq!(
             check_country_code(&format!("{pad}1")),
             Err(Rule::CountryCallingCode)

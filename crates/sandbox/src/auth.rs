@@ -129,7 +129,15 @@ impl FromRequestParts<AppState> for Organization {
 /// [`AppKeyCache::TTL`] (README, "Credentials" and "Organization and apps").
 pub(crate) struct AppKeyCache {
     secret: [u8; 32],
-    entries: std::sync::Mutex<std::collections::HashMap<Digest, (Uuid, DateTime<Utc>)>>,
+    entries: std::sync::Mutex<Entries>,
+}
+
+/// The matches remembered, and how many times they were forgotten: a lookup that began before
+/// a [`AppKeyCache::forget_app`] remembers nothing (it may have seen a key that has ended).
+#[derive(Default)]
+struct Entries {
+    matched: std::collections::HashMap<Digest, (Uuid, DateTime<Utc>)>,
+    forgotten: u64,
 }
 
 /// A keyed digest of a `client_id` and `api_key`.
@@ -174,7 +182,8 @@ impl AppKeyCache {
     /// [`crate::store::apps::KEY_OVERLAP`].
     pub(crate) fn forget_app(&self, app_id: Uuid) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|_, (app, _)| *app != app_id);
+            entries.matched.retain(|_, (app, _)| *app != app_id);
+            entries.forgotten += 1;
         }
     }
 
@@ -187,12 +196,14 @@ impl AppKeyCache {
     ) -> Result<Option<Uuid>, Error> {
         let now = state.clock.now();
         let digest = self.digest(client_id, api_key);
+        let mut forgotten = None;
         if let Ok(entries) = self.entries.lock() {
-            if let Some(&(app_id, until)) = entries.get(&digest) {
+            if let Some(&(app_id, until)) = entries.matched.get(&digest) {
                 if now < until {
                     return Ok(Some(app_id));
                 }
             }
+            forgotten = Some(entries.forgotten);
         }
         let Some(found) =
             crate::store::apps::authenticate(&state.db, client_id, api_key, now).await?
@@ -202,13 +213,24 @@ impl AppKeyCache {
         let until = found
             .key_expires_at
             .map_or(now + Self::TTL, |expires| expires.min(now + Self::TTL));
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= Self::CAPACITY {
-                entries.clear();
-            }
-            entries.insert(digest, (found.app_id, until));
-        }
+        self.remember(digest, found.app_id, until, forgotten);
         Ok(Some(found.app_id))
+    }
+
+    /// Remembers a match of app `app_id` until `until`, unless the cache forgot matches since
+    /// `forgotten` was read (before the lookup): a rotation that ended keys early committed
+    /// during the lookup, and what it saw may be one of them (review); it is looked up again
+    /// next time.
+    fn remember(&self, digest: Digest, app_id: Uuid, until: DateTime<Utc>, forgotten: Option<u64>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if Some(entries.forgotten) != forgotten {
+                return;
+            }
+            if entries.matched.len() >= Self::CAPACITY {
+                entries.matched.clear();
+            }
+            entries.matched.insert(digest, (app_id, until));
+        }
     }
 }
 
@@ -369,6 +391,34 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(AUTHORIZATION, HeaderValue::from_static(value));
         h
+    }
+
+    /// Review: a lookup that saw a key live just before a rotation ended it, and remembered
+    /// the match just after the rotation forgot the app's matches, kept the ended key working
+    /// in this process for up to 30 s. A match found across a forgetting is not remembered.
+    #[test]
+    fn a_match_found_across_a_forgetting_is_not_remembered() {
+        let cache = AppKeyCache::default();
+        let (app, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let until = Utc::now() + chrono::TimeDelta::seconds(30);
+        let seen = |cache: &AppKeyCache| cache.entries.lock().unwrap().forgotten;
+        let before = seen(&cache);
+        cache.remember(cache.digest("pk", "sk_old"), app, until, Some(before));
+        let lookup_began = seen(&cache);
+        cache.forget_app(app);
+        cache.remember(
+            cache.digest("pk", "sk_leaked"),
+            app,
+            until,
+            Some(lookup_began),
+        );
+        cache.remember(cache.digest("pk2", "sk"), other, until, Some(seen(&cache)));
+        let entries = cache.entries.lock().unwrap();
+        assert!(!entries.matched.contains_key(&cache.digest("pk", "sk_old")));
+        assert!(!entries
+            .matched
+            .contains_key(&cache.digest("pk", "sk_leaked")));
+        assert!(entries.matched.contains_key(&cache.digest("pk2", "sk")));
     }
 
     #[test]

@@ -49,7 +49,7 @@ impl ParsedPhone {
             // `+2` then a number would be read as Gabon's `+241…`, and blamed on the number.
             Error::broke(
                 format!("{prefix}country_code"),
-                Rule::UnknownCountryCallingCode,
+                Rule::NoSuchCountryCallingCode,
             )
         })
     }
@@ -199,7 +199,7 @@ mod tests {
             assert_eq!(envelope.fields[0].field, "country_code", "{cc}");
             assert_eq!(
                 envelope.fields[0].rule,
-                Some(Rule::UnknownCountryCallingCode),
+                Some(Rule::NoSuchCountryCallingCode),
                 "{cc}"
             );
         }

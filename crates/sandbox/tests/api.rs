@@ -152,7 +152,7 @@ mod users {
         let res = app.post("/api/v2/users", Auth::App, body).await;
         assert_eq!(
             res.assert_invalid_rule("country_code"),
-            json!({"code": "unknown_country_calling_code"})
+            json!({"code": "no_such_country_calling_code"})
         );
         let short = app
             .post(

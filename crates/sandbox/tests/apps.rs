@@ -661,6 +661,10 @@ mod key_rotation {
             .await
             .assert_invalid_field("previous_key_expires_in");
         }
+        // A misspelt parameter is refused, never ignored (review).
+        app.post_empty(&format!("{keys_path}?previous_key_expire_in=0"), Auth::Org)
+            .await
+            .assert_invalid_field("query");
         app.advance(Duration::hours(25));
         assert_eq!(
             app.get("/api/v2/wallet", Auth::Basic(&client_id, &key))
@@ -1343,6 +1347,21 @@ mod settings {
         assert_eq!(fields.len(), 100);
         assert_eq!(fields[0]["field"], "allowed_origins");
         assert_eq!(fields[99]["field"], "allowed_origins[98]");
+        // The appearance's errors come under the same cap (review: they were added past it).
+        let res = patch(
+            &app,
+            json!({"allowed_origins": vec![""; 150],
+                   "appearance": {"variables": {"colorPrimary": "not a colour"}}}),
+        )
+        .await;
+        let body = res.assert_error(422, "invalid_request");
+        assert_eq!(body["fields"].as_array().unwrap().len(), 100);
+        let res = patch(
+            &app,
+            json!({"appearance": {"variables": {"colorPrimary": "not a colour"}}}),
+        )
+        .await;
+        res.assert_invalid_field("appearance.variables.colorPrimary");
         // A misspelt setting is named, never silently ignored.
         patch(&app, json!({"nme": "typo"}))
             .await

@@ -139,7 +139,7 @@ mod sign_in {
             let res = app.ask_code(&token, cc, "4155550123").await;
             assert_eq!(
                 res.assert_invalid_rule("country_code")["code"],
-                "unknown_country_calling_code",
+                "no_such_country_calling_code",
                 "{cc}"
             );
         }

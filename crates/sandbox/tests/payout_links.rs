@@ -327,7 +327,7 @@ async fn bad_requests_name_the_field_and_store_nothing() {
     .await;
     assert_eq!(
         res.assert_invalid_rule("payee.country_code")["code"],
-        "unknown_country_calling_code"
+        "no_such_country_calling_code"
     );
     create(
         &app,

@@ -88,8 +88,10 @@ async fn get_app(
 }
 
 /// The query of `POST /api/v2/apps/{id}/keys`, as text (checked by hand, so a bad value is a
-/// 422 naming it).
+/// 422 naming it); any other parameter is a 422 on `query`: a misspelt
+/// `previous_key_expires_in` would leave a leaked key working 24 hours.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct KeyQuery {
     previous_key_expires_in: Option<String>,
 }
