@@ -173,6 +173,9 @@ fn unshown_label(path: &str) -> Option<&'static str> {
         "country" => t!(field_country),
         "ssn" => t!(field_ssn),
         "tin" => t!(field_tin),
+        // A payout link's flow shows no amount (the link's is paid), yet a refusal may name it.
+        "amount" => t!(field_amount),
+        "payout_method_id" => t!(field_payout_method),
         _ => return None,
     })
 }
@@ -557,6 +560,14 @@ mod tests {
         assert_eq!(placed.fields.len(), 1);
         // A field the form does not show is worded in the alert with its words, not its key.
         assert_eq!(placed.rest, Some(rule_text("SSN or ITIN", Rule::TinDigits)));
+        // Review: a payout link's flow shows no amount field; a refusal of the amount (the
+        // balance changed meanwhile) was worded with the key "amount".
+        let placed = Rejected::from(Invalid::one("amount", Rule::AtMostBalance { balance: 500 }))
+            .place(&[("payout_method_id", "Pay out to")]);
+        assert_eq!(
+            placed.rest,
+            Some(rule_text("Amount", Rule::AtMostBalance { balance: 500 }))
+        );
         assert_eq!(Rejected::default().finish(), Ok(()));
     }
 
