@@ -415,11 +415,14 @@ async fn account_numbers_must_match_and_focus_goes_to_the_first_invalid_field() 
             .as_deref(),
         Some("text")
     );
+    // Review: no `aria-pressed` beside a label that changes ("Hide, toggle button,
+    // pressed"); the name says what a press does.
+    let toggle = get(&m.root, "account-number-show");
+    assert_eq!(toggle.get_attribute("aria-pressed"), None);
+    assert_eq!(toggle.text_content().as_deref(), Some("Hide"));
     assert_eq!(
-        get(&m.root, "account-number-show")
-            .get_attribute("aria-pressed")
-            .as_deref(),
-        Some("true")
+        toggle.get_attribute("aria-label").as_deref(),
+        Some("Hide account numbers")
     );
 
     // The number corrected to match the confirmation, leaving the confirmation (unchanged)
@@ -596,11 +599,20 @@ async fn bank_accounts_load_failure_offers_a_retry() {
     })
     .await;
     assert!(text(&m.root, "bank-accounts-error").contains("We couldn't load your bank accounts."));
+    // A keyboard user's press: the retry has the focus, and goes with the alert.
+    get(&m.root, "bank-accounts-error-retry")
+        .dyn_into::<web_sys::HtmlElement>()
+        .expect("a button")
+        .focus()
+        .expect("focus");
     click(&m.root, "bank-accounts-error-retry");
     until("empty state", || {
         find(&m.root, "bank-accounts-empty").is_some()
     })
     .await;
+    // Review: focus fell to the page's top; the screen's title takes it.
+    frames(3).await;
+    assert_eq!(active_testid().as_deref(), Some("screen-title"));
 }
 
 // ---------------------------------------------------------------------------------------------

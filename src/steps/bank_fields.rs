@@ -91,11 +91,21 @@ pub fn BankFields(
 ) -> impl IntoView {
     let check = move |f: Field| f.checked_by(move |path, value| state.check(path, value));
     let masked = Signal::derive(move || if state.show.get() { "text" } else { "password" });
+    // The label says what a press does ("Hide" once shown), so the button is no toggle with
+    // `aria-pressed` (review: a screen reader said "Hide, toggle button, pressed"); its name
+    // says what it shows or hides, beginning with the word on it.
     let toggle_label = move || {
         if state.show.get() {
             t!(hide_account_numbers)
         } else {
             t!(show_account_numbers)
+        }
+    };
+    let toggle_name = move || {
+        if state.show.get() {
+            t!(hide_account_numbers_name)
+        } else {
+            t!(show_account_numbers_name)
         }
     };
     let types = Signal::stored(vec![
@@ -128,7 +138,7 @@ pub fn BankFields(
                 type="button"
                 class="pf-button pf-button--secondary pf-field__toggle"
                 data-testid="account-number-show"
-                aria-pressed=move || if state.show.get() { "true" } else { "false" }
+                aria-label=toggle_name
                 on:click=move |_| state.show.update(|s| *s = !*s)
             >
                 {toggle_label}

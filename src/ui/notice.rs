@@ -42,7 +42,14 @@ pub fn ErrorAlert(
     #[prop(optional, into)]
     retry_label: Option<String>,
 ) -> impl IntoView {
-    let retry = on_retry.map(|on_click| {
+    let retry = on_retry.map(|on_retry| {
+        let on_click = UnsyncCallback::new(move |()| {
+            let card = focused_card();
+            on_retry.run(());
+            if let Some(card) = card {
+                keep_focus_in(card);
+            }
+        });
         view! {
             <div class="pf-actions">
                 <Button
@@ -63,6 +70,46 @@ pub fn ErrorAlert(
             {retry}
         </div>
     }
+}
+
+/// The card of the element that has the focus, if the page has it.
+fn focused_card() -> Option<web_sys::Element> {
+    let document = document();
+    if !document.has_focus().unwrap_or(false) {
+        return None;
+    }
+    document
+        .active_element()?
+        .closest(".pf-card")
+        .ok()
+        .flatten()
+}
+
+/// After a "Try again" that had the focus: the alert goes (a saving or loading line takes its
+/// place), and with it the focus, which fell to the page (review: a keyboard or screen-reader
+/// user was left at the top, after the list loaded or the save failed again). Then the
+/// screen's title in `card` takes it, two frames later, so a step that gives it somewhere
+/// better (the payout step's stage heading) goes first.
+fn keep_focus_in(card: web_sys::Element) {
+    request_animation_frame(move || {
+        request_animation_frame(move || {
+            let document = document();
+            let lost = document
+                .active_element()
+                .is_none_or(|el| document.body().is_some_and(|body| *body == el));
+            if !lost || !document.has_focus().unwrap_or(false) || !card.is_connected() {
+                return;
+            }
+            let title = card
+                .query_selector(".pf-title")
+                .ok()
+                .flatten()
+                .and_then(|h| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(h).ok());
+            if let Some(title) = title {
+                let _ = title.focus();
+            }
+        });
+    });
 }
 
 /// A short tag next to a name (`Default`).
