@@ -600,8 +600,14 @@ async fn every_screen_passes_axe_and_fits_a_phone_in_each_language() -> Result<(
     // English in the light scheme, Spanish in the dark one (layout depends on the language,
     // contrast on the scheme): the app's theme follows the browser's (`auto`, issue 12), so
     // the Spanish walk sees the dark defaults.
+    // A long unbroken name above every screen (review: it pushed the page sideways).
     sandbox
-        .host_ok::<ep::UpdateAppSettings>(&(), Some(json!({"appearance": {"theme": "auto"}})))
+        .host_ok::<ep::UpdateAppSettings>(
+            &(),
+            Some(json!({"appearance": {"theme": "auto", "variables": {
+                "appName": "payouts.acmemarketplaceforindependentcontractors.example.com"
+            }}})),
+        )
         .await?;
     walk_every_screen(&sandbox, &browser, "en", "4154332334").await?;
     walk_payout_links(&sandbox, &browser, "en", ["2015550123", "2015550133"]).await?;
