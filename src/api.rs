@@ -306,14 +306,21 @@ pub struct Client {
     patience: Duration,
 }
 
-/// How long a request waits for its answer before it counts as lost: a phone that changed
-/// networks mid-request may otherwise wait minutes for the browser to give up, "Sending…" on
-/// screen all along. An upload (an ID picture, megabytes on a slow line) waits
-/// [`UPLOAD_PATIENCE_TIMES`] as long.
+/// How long a request that may be given up ([`may_give_up`]) waits for its answer before it
+/// counts as lost: a phone that changed networks mid-request may otherwise wait minutes for
+/// the browser to give up, "Loading…" or "Sending…" on screen all along.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// How many times [`PATIENCE`] an upload waits.
-const UPLOAD_PATIENCE_TIMES: u32 = 4;
+/// Whether a request of `info` may be given up while it may still reach the server: a read,
+/// a session's mint (one more session), or a payout, which is asked again with its idempotency
+/// key. Not an add of a payout method or a bank account, which carries no key (one given up
+/// could land after the look for it and the next press add it again: review), nor an upload,
+/// whose time grows with the picture and the line: those wait for the browser, as before.
+fn may_give_up(info: &Info) -> bool {
+    info.method == Method::Get
+        || *info == ep::CreateFlowPayout::INFO
+        || *info == ep::CreateSession::INFO
+}
 
 impl Client {
     /// A client sending over `transport`.
@@ -325,10 +332,10 @@ impl Client {
         }
     }
 
-    /// This client with requests that wait at most `patience` for their answer (uploads four
-    /// times as long), [`PATIENCE`] unless said: one that waits longer fails as a network
-    /// failure ([`ApiFailure::Network`]), which each screen already answers (a retry; a payout
-    /// asks again with its key).
+    /// This client with requests that may be given up ([`may_give_up`]) waiting at most
+    /// `patience` for their answer, [`PATIENCE`] unless said: one that waits longer fails as a
+    /// network failure ([`ApiFailure::Network`]), which each screen already answers (a retry;
+    /// a payout asks again with its key).
     pub fn waiting_at_most(mut self, patience: Duration) -> Self {
         self.patience = patience;
         self
@@ -589,20 +596,18 @@ impl Client {
         body: HttpBody,
     ) -> LocalFuture<Result<String, ApiFailure>> {
         let no_content = info.answer == AnswerKind::NoContent;
-        let patience = match body {
-            HttpBody::Image(_) => self.patience * UPLOAD_PATIENCE_TIMES,
-            HttpBody::None | HttpBody::Json(_) => self.patience,
+        let sent = self.transport.send(HttpRequest {
+            method: info.method,
+            url,
+            token,
+            body,
+            abort: self.scope.as_ref().map(web_sys::AbortController::signal),
+        });
+        let sent = if may_give_up(info) {
+            within(self.patience, sent)
+        } else {
+            sent
         };
-        let sent = within(
-            patience,
-            self.transport.send(HttpRequest {
-                method: info.method,
-                url,
-                token,
-                body,
-                abort: self.scope.as_ref().map(web_sys::AbortController::signal),
-            }),
-        );
         Box::pin(async move {
             let HttpResponse { status, body } = sent.await.map_err(ApiFailure::Network)?;
             if (200..300).contains(&status) {
@@ -648,9 +653,11 @@ fn within(
 }
 
 /// A `setTimeout` as a future, cleared when dropped (an answer that came in time leaves no
-/// timer behind).
+/// timer behind), its promise then settled: a `JsFuture` frees its callbacks only when its
+/// promise settles (review: one left pending per request answered in time leaked them).
 struct Timer {
     handle: i32,
+    resolve: js_sys::Function,
     fired: JsFuture,
 }
 
@@ -658,14 +665,17 @@ impl Timer {
     fn after(duration: Duration) -> Option<Timer> {
         let window = web_sys::window()?;
         let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
-        let mut handle = None;
+        let mut armed = None;
         let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            handle = window
+            armed = window
                 .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis)
-                .ok();
+                .ok()
+                .map(|handle| (handle, resolve));
         });
+        let (handle, resolve) = armed?;
         Some(Timer {
-            handle: handle?,
+            handle,
+            resolve,
             fired: JsFuture::from(promise),
         })
     }
@@ -684,6 +694,7 @@ impl Drop for Timer {
         if let Some(window) = web_sys::window() {
             window.clear_timeout_with_handle(self.handle);
         }
+        let _ = self.resolve.call0(&JsValue::NULL);
     }
 }
 
