@@ -448,6 +448,9 @@ pub fn reason_text(reason: Reason) -> String {
         Reason::PayoutUnavailable => t!(reason_payout_unavailable),
         Reason::LinkClaimed => t!(reason_link_claimed),
         Reason::LinkClosed => t!(reason_link_closed),
+        Reason::LinkPaid => t!(reason_link_paid),
+        Reason::LinkChanged => t!(reason_link_changed),
+        Reason::StepNotAllowed => t!(reason_step_not_allowed),
     };
     text.to_owned()
 }

@@ -1765,6 +1765,38 @@ async fn a_payout_whose_answer_never_comes_is_given_up_and_asked_again() {
     assert_eq!(server.transfers.borrow().len(), 1);
 }
 
+/// Review: an add carries no key, so one given up could land after the app looked for it and
+/// the next press add it again; adds wait for their answer however long the client's patience.
+#[wasm_bindgen_test]
+async fn an_add_is_never_given_up_while_its_answer_may_come() {
+    let server = FakeServer::new(0);
+    *server.flow.borrow_mut() = flow(&["manage-payouts"], &[]);
+    server.holds(StepName::ManagePayouts);
+    let gate = Gate::new(&server, "/payout-methods");
+    let patient = client(gate.clone()).waiting_at_most(std::time::Duration::from_millis(10));
+    let m = mount_over(patient, || {
+        view! { <ManagePayoutsStep hide_continue_button=false /> }
+    });
+    until("the form", || find(&m.root, "paypal-email").is_some()).await;
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the add at the gate", || gate.waiting()).await;
+    // Far longer than the client's patience.
+    frames(10).await;
+    assert_eq!(text(&m.root, "add-method-submit"), "Adding…");
+    assert_eq!(
+        server.count("list_flow_payout_methods"),
+        1,
+        "no look for a given-up add"
+    );
+    gate.open();
+    until("the new method", || {
+        find(&m.root, "payout-methods").is_some()
+    })
+    .await;
+    assert_eq!(server.count("add_flow_payout_method"), 1);
+}
+
 #[wasm_bindgen_test]
 async fn going_back_unchanged_keeps_the_key_and_a_new_amount_gets_a_new_one() {
     clear_storage();
@@ -2709,6 +2741,35 @@ async fn step_not_allowed_on_payout_shows_the_servers_message_and_the_form_stays
     })
     .await;
     assert_eq!(server.count("create_flow_payout"), 2);
+}
+
+/// Review: a stale tab in Spanish showed the server's English message ("paying out belongs to
+/// …"); the sandbox sends the refusal's reason too, which the app words in the user's language.
+#[wasm_bindgen_test]
+async fn step_not_allowed_with_its_reason_is_worded_in_the_users_language() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    let mut refusal = ApiError::new(
+        ErrorCode::StepNotAllowed,
+        "paying out belongs to the \"payout\" step, which is already completed",
+    );
+    refusal.reason = Some(payout_model::Reason::StepNotAllowed);
+    server.fail_next("create_flow_payout", Fail::Refuse(ApiFailure::Api(refusal)));
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("the refusal", || {
+        find(&m.root, "payout-form-error").is_some()
+    })
+    .await;
+    let shown = text(&m.root, "payout-form-error");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert!(
+        shown.contains("Esto no se puede hacer en este momento."),
+        "{shown}"
+    );
+    assert!(!shown.contains("belongs to"), "{shown}");
 }
 
 /// Review: the app routed on the flow state it read when the step began; when tax data came

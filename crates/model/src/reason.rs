@@ -69,6 +69,14 @@ pub enum Reason {
     LinkClaimed,
     /// 409: the payout link was canceled or has expired; nothing can be claimed through it.
     LinkClosed,
+    /// 409: the payout link was paid out meanwhile (another tab, a retry).
+    LinkPaid,
+    /// 409: the payout link changed while its payout was being made; trying again may pay it.
+    LinkChanged,
+    /// 403 `step_not_allowed`: the flow's current step does not own the action (a screen left
+    /// open in another tab after the step or the flow was done). The envelope's `message`
+    /// names the step, for developers.
+    StepNotAllowed,
 }
 
 impl Reason {
@@ -80,6 +88,7 @@ impl Reason {
             | Reason::RateLimited { .. }
             | Reason::TooManyWrongTaxIds { .. } => ErrorCode::TooManyRequests,
             Reason::SignInRequired => ErrorCode::Forbidden,
+            Reason::StepNotAllowed => ErrorCode::StepNotAllowed,
             _ => ErrorCode::Conflict,
         }
     }
@@ -161,6 +170,11 @@ impl fmt::Display for Reason {
             Reason::PayoutUnavailable => "this payout cannot be made right now; try again later",
             Reason::LinkClaimed => "this payout link was already claimed by someone else",
             Reason::LinkClosed => "this payout link was canceled or has expired",
+            Reason::LinkPaid => "this payout link has been paid out already",
+            Reason::LinkChanged => {
+                "this payout link changed while its payout was being made; try again"
+            }
+            Reason::StepNotAllowed => "this cannot be done at this point of the flow",
         };
         f.write_str(text)
     }
@@ -207,6 +221,9 @@ impl WireReason {
             "payout_unavailable" => Reason::PayoutUnavailable,
             "link_claimed" => Reason::LinkClaimed,
             "link_closed" => Reason::LinkClosed,
+            "link_paid" => Reason::LinkPaid,
+            "link_changed" => Reason::LinkChanged,
+            "step_not_allowed" => Reason::StepNotAllowed,
             _ => return None,
         })
     }
@@ -248,6 +265,9 @@ mod tests {
             Reason::PayoutUnavailable,
             Reason::LinkClaimed,
             Reason::LinkClosed,
+            Reason::LinkPaid,
+            Reason::LinkChanged,
+            Reason::StepNotAllowed,
         ]
     }
 

@@ -104,7 +104,13 @@ impl Error {
             }
             Error::SessionExpired => ErrorCode::SessionExpired,
             Error::Forbidden(_) => ErrorCode::Forbidden,
-            Error::StepNotAllowed(_) => ErrorCode::StepNotAllowed,
+            Error::StepNotAllowed(denial) => {
+                // The message names the step, for developers; the reason lets the app word it
+                // (review: a stale tab in Spanish showed the English message).
+                let mut envelope = ApiError::new(ErrorCode::StepNotAllowed, denial.to_string());
+                envelope.reason = Some(Reason::StepNotAllowed);
+                return envelope;
+            }
             Error::PayoutBlocked => ErrorCode::PayoutBlocked,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
@@ -218,6 +224,8 @@ mod tests {
         let envelope = Error::StepNotAllowed(denial).to_api_error();
         assert_eq!(envelope.code, ErrorCode::StepNotAllowed);
         assert_eq!(envelope.message, denial.to_string());
+        // Review: the app showed the English message; the reason lets it word the refusal.
+        assert_eq!(envelope.reason, Some(Reason::StepNotAllowed));
         assert_eq!(Error::StepNotAllowed(denial).into_response().status(), 403);
         let envelope = Error::PayoutBlocked.to_api_error();
         assert_eq!(envelope.code, ErrorCode::PayoutBlocked);

@@ -270,10 +270,10 @@ pub(crate) async fn link_changed(conn: &mut AnyConnection, id: Uuid) -> Result<E
         .map(|row| row.status())
         .transpose()?
         == Some(PayoutLinkStatus::Paid);
-    Ok(Error::Conflict(if paid {
-        "this payout link has been paid out already".to_owned()
+    Ok(Error::Refused(if paid {
+        Reason::LinkPaid
     } else {
-        "this payout link changed while its payout was being made; try again".to_owned()
+        Reason::LinkChanged
     }))
 }
 
