@@ -535,10 +535,7 @@ impl FakeServer {
     /// The sandbox's `FlowUser::permit`: signed in, and the flow lets a session take `action`.
     fn permit(&self, action: FlowAction) -> Result<StepName, ApiError> {
         self.signed_in()?;
-        self.flow
-            .borrow()
-            .permits(action)
-            .map_err(|denial| ApiError::new(ErrorCode::StepNotAllowed, denial.to_string()))
+        self.flow.borrow().permits(action).map_err(ApiError::from)
     }
 
     /// Records `step` completed and answers the flow.
@@ -859,10 +856,7 @@ impl FakeServer {
     fn add_payout_method(&self, new: NewPayoutMethod) -> Answer {
         let through = self.permit(FlowAction::AddPayoutMethod)?;
         if through == StepName::Payout && !self.methods.borrow().is_empty() {
-            return Err(ApiError::new(
-                ErrorCode::StepNotAllowed,
-                Denial::PayoutStepHasMethods.to_string(),
-            ));
+            return Err(Denial::PayoutStepHasMethods.into());
         }
         new.validate()?;
         let mut methods = self.methods.borrow_mut();

@@ -217,6 +217,19 @@ impl fmt::Display for Denial {
     }
 }
 
+/// The 403 `step_not_allowed` for `denial`: its message names the step, for developers; its
+/// reason ([`Reason::StepNotAllowed`](crate::Reason)) lets the app word it in the user's
+/// language (review: a stale tab in Spanish showed the English message). One construction for
+/// the sandbox and the browser tests' fake server.
+impl From<Denial> for crate::ApiError {
+    fn from(denial: Denial) -> Self {
+        crate::ApiError {
+            reason: Some(crate::Reason::StepNotAllowed),
+            ..crate::ApiError::new(crate::ErrorCode::StepNotAllowed, denial.to_string())
+        }
+    }
+}
+
 impl FlowState {
     /// Whether every step is completed.
     pub fn is_complete(&self) -> bool {

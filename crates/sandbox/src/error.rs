@@ -104,13 +104,7 @@ impl Error {
             }
             Error::SessionExpired => ErrorCode::SessionExpired,
             Error::Forbidden(_) => ErrorCode::Forbidden,
-            Error::StepNotAllowed(denial) => {
-                // The message names the step, for developers; the reason lets the app word it
-                // (review: a stale tab in Spanish showed the English message).
-                let mut envelope = ApiError::new(ErrorCode::StepNotAllowed, denial.to_string());
-                envelope.reason = Some(Reason::StepNotAllowed);
-                return envelope;
-            }
+            Error::StepNotAllowed(denial) => return ApiError::from(*denial),
             Error::PayoutBlocked => ErrorCode::PayoutBlocked,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
