@@ -311,15 +311,27 @@ pub struct Client {
 /// the browser to give up, "Loading…" or "Sending…" on screen all along.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Whether a request of `info` may be given up while it may still reach the server: a read,
-/// a session's mint (one more session), or a payout, which is asked again with its idempotency
-/// key. Not an add of a payout method or a bank account, which carries no key (one given up
-/// could land after the look for it and the next press add it again: review), nor an upload,
-/// whose time grows with the picture and the line: those wait for the browser, as before.
+/// Whether a request of `info` may be given up while it may still reach the server: every one
+/// whose late arrival the app already recovers from as from a lost answer (a read; a payout,
+/// asked again with its idempotency key; a sign-in, tax details, a submit or a step's
+/// completion, after which the app reads the flow; a removal, answered 404 once done). Not
+/// (review):
+/// - an add of a payout method or a bank account: no key, so one given up could land after
+///   the app looked for it, and the next press add it again;
+/// - an ID picture's upload: one given up could land after a picture taken since, and the
+///   decision be made on the older one (its time also grows with the picture and the line);
+/// - a session's mint: one given up could take a pre-authenticated link's one sign-in, and
+///   the mint tried again would then ask this very browser to sign in.
+///
+/// Those wait for the browser, as before.
 fn may_give_up(info: &Info) -> bool {
-    info.method == Method::Get
-        || *info == ep::CreateFlowPayout::INFO
-        || *info == ep::CreateSession::INFO
+    ![
+        ep::AddFlowPayoutMethod::INFO,
+        ep::AddFlowBankAccount::INFO,
+        ep::UploadDocument::INFO,
+        ep::CreateSession::INFO,
+    ]
+    .contains(info)
 }
 
 impl Client {

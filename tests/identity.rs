@@ -67,8 +67,15 @@ fn api_error(code: ErrorCode, field: Option<(&str, &str)>, message: &str) -> Api
     if let Some((field, rule)) = field {
         error.fields.push(FieldError::new(field, rule));
     }
+    // As the sandbox sends it (`ApiError::from(Denial)`).
+    if code == ErrorCode::StepNotAllowed {
+        error.reason = Some(payout_model::Reason::StepNotAllowed);
+    }
     ApiFailure::Api(error)
 }
+
+/// How the app words a 403 `step_not_allowed`.
+const NOT_ALLOWED: &str = "This can't be done at this point. Reload the page to see where you are.";
 
 fn us_address() -> Address {
     Address {
@@ -2277,7 +2284,7 @@ async fn background_check_on_file_shows_a_failed_outcome_and_refusals() {
     let m = background_check(&fake).await;
     click(&m.root, "bgc-submit");
     wait_for(&m.root, "bgc-error").await;
-    assert!(text(&m.root, "bgc-error").contains(message));
+    assert!(text(&m.root, "bgc-error").contains(NOT_ALLOWED));
     assert!(has(&m.root, "bgc-on-file"), "the step stays usable");
     settle().await;
     assert_eq!(fake.count("run_background_check"), 1, "no retry loop");
@@ -2366,7 +2373,7 @@ async fn a_failed_save_leaves_the_focus_on_its_button() {
 }
 
 #[wasm_bindgen_test]
-async fn step_not_allowed_on_compliance_shows_the_servers_message() {
+async fn step_not_allowed_on_compliance_is_worded() {
     let fake = Fake::new(&["compliance"]);
     let message = "submitting tax details belongs to the \"compliance\" step, which is already \
                    completed";
@@ -2379,7 +2386,7 @@ async fn step_not_allowed_on_compliance_shows_the_servers_message() {
     fill_w9(&m.root);
     click(&m.root, "compliance-submit");
     wait_for(&m.root, "compliance-error").await;
-    assert!(text(&m.root, "compliance-error").contains(message));
+    assert!(text(&m.root, "compliance-error").contains(NOT_ALLOWED));
     settle().await;
     assert_eq!(fake.count("submit_compliance"), 1, "no retry loop");
     assert!(has(&m.root, "compliance-form"));

@@ -2701,12 +2701,19 @@ async fn payout_refused_as_blocked_shows_the_same_explanation() {
     assert_eq!(blocked_errors(&m).len(), 1, "the host is told once");
 }
 
+/// A 403 `step_not_allowed` as the sandbox sends it: its message names the step (some app
+/// code reads it), its reason lets the app word it.
 fn step_not_allowed(message: &str) -> ApiFailure {
-    ApiFailure::Api(ApiError::new(ErrorCode::StepNotAllowed, message))
+    let mut error = ApiError::new(ErrorCode::StepNotAllowed, message);
+    error.reason = Some(payout_model::Reason::StepNotAllowed);
+    ApiFailure::Api(error)
 }
 
+/// How the app words a 403 `step_not_allowed`.
+const NOT_ALLOWED: &str = "This can't be done at this point. Reload the page to see where you are.";
+
 #[wasm_bindgen_test]
-async fn step_not_allowed_on_payout_shows_the_servers_message_and_the_form_stays() {
+async fn step_not_allowed_on_payout_is_worded_and_the_form_stays() {
     clear_storage();
     let server = paypal_server(10_000);
     let message = "paying out belongs to the \"payout\" step, which is already completed";
@@ -2721,7 +2728,7 @@ async fn step_not_allowed_on_payout_shows_the_servers_message_and_the_form_stays
         find(&m.root, "payout-form-error").is_some()
     })
     .await;
-    assert!(text(&m.root, "payout-form-error").contains(message));
+    assert!(text(&m.root, "payout-form-error").contains(NOT_ALLOWED));
     assert_value(&m.root, "payout-amount", "100.00").await;
     // Review: the refusal names no field, and focus fell to the page with the button that had
     // it; it goes to the form's first field.
@@ -2807,7 +2814,7 @@ async fn a_payout_refused_because_the_route_moved_shows_the_step_that_comes_firs
 }
 
 #[wasm_bindgen_test]
-async fn step_not_allowed_on_load_and_on_continue_shows_the_servers_message() {
+async fn step_not_allowed_on_load_and_on_continue_is_worded() {
     clear_storage();
     let server = paypal_server(10_000);
     let message =
@@ -2818,7 +2825,7 @@ async fn step_not_allowed_on_load_and_on_continue_shows_the_servers_message() {
         find(&m.root, "payout-load-error").is_some()
     })
     .await;
-    assert!(text(&m.root, "payout-load-error").contains(message));
+    assert!(text(&m.root, "payout-load-error").contains(NOT_ALLOWED));
     settle().await;
     assert_eq!(server.count("get_flow_wallet"), 1, "no reload loop");
 
@@ -2833,7 +2840,7 @@ async fn step_not_allowed_on_load_and_on_continue_shows_the_servers_message() {
         find(&m.root, "manage-payouts-continue-error").is_some()
     })
     .await;
-    assert!(text(&m.root, "manage-payouts-continue-error").contains(message));
+    assert!(text(&m.root, "manage-payouts-continue-error").contains(NOT_ALLOWED));
     settle().await;
     assert_eq!(
         server.count("POST /api/flow/steps/manage-payouts/complete"),
@@ -2859,7 +2866,7 @@ async fn step_not_allowed_on_adding_a_method_shows_on_the_form() {
         find(&m.root, "add-method-error").is_some()
     })
     .await;
-    assert!(text(&m.root, "add-method-error").contains(message));
+    assert!(text(&m.root, "add-method-error").contains(NOT_ALLOWED));
     assert_value(&m.root, "paypal-email", "ada@example.com").await;
     settle().await;
     assert_eq!(server.count("add_flow_payout_method"), 1);
