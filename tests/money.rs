@@ -2756,12 +2756,12 @@ async fn step_not_allowed_on_payout_is_worded_and_the_form_stays() {
 async fn step_not_allowed_with_its_reason_is_worded_in_the_users_language() {
     clear_storage();
     let server = paypal_server(10_000);
-    let mut refusal = ApiError::new(
-        ErrorCode::StepNotAllowed,
-        "paying out belongs to the \"payout\" step, which is already completed",
+    server.fail_next(
+        "create_flow_payout",
+        Fail::Refuse(step_not_allowed(
+            "paying out belongs to the \"payout\" step, which is already completed",
+        )),
     );
-    refusal.reason = Some(payout_model::Reason::StepNotAllowed);
-    server.fail_next("create_flow_payout", Fail::Refuse(ApiFailure::Api(refusal)));
     payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
     let m = payout_step(&server, FeeParty::Platform);
     loaded(&m).await;

@@ -874,6 +874,21 @@ mod sign_in {
 mod resume {
     use super::*;
 
+    /// A pre-authenticated flow's first session: `(flow, token, resume cookie pair)`.
+    async fn preauthenticated_with_cookie(app: &TestApp) -> (Value, String, String) {
+        let flow = app.create_redirect_flow().await;
+        let res = app
+            .post(
+                "/api/flow/sessions",
+                Auth::None,
+                json!({"flow_id": flow["id"]}),
+            )
+            .await;
+        let token = res.json()["token"].as_str().unwrap().to_owned();
+        let cookie = cookie_pair(&set_cookie(&res).unwrap());
+        (flow, token, cookie)
+    }
+
     #[tokio::test]
     async fn a_preauthenticated_session_sets_the_resume_cookie() {
         let app = TestApp::new().await;
@@ -1003,16 +1018,7 @@ mod resume {
     #[tokio::test]
     async fn an_expired_cookie_is_session_expired_and_cleared() {
         let app = TestApp::new().await;
-        let flow = app.create_redirect_flow().await;
-        let res = app
-            .post(
-                "/api/flow/sessions",
-                Auth::None,
-                json!({"flow_id": flow["id"]}),
-            )
-            .await;
-        let old_token = res.json()["token"].as_str().unwrap().to_owned();
-        let cookie = cookie_pair(&set_cookie(&res).unwrap());
+        let (flow, old_token, cookie) = preauthenticated_with_cookie(&app).await;
 
         app.advance(Duration::minutes(30));
         let res = app.post_session_with_cookie(&flow["id"], &cookie).await;
@@ -1071,16 +1077,7 @@ mod resume {
         if support::on_postgres() {
             return;
         }
-        let flow = app.create_redirect_flow().await;
-        let res = app
-            .post(
-                "/api/flow/sessions",
-                Auth::None,
-                json!({"flow_id": flow["id"]}),
-            )
-            .await;
-        let token = res.json()["token"].as_str().unwrap().to_owned();
-        let cookie = cookie_pair(&set_cookie(&res).unwrap());
+        let (flow, token, cookie) = preauthenticated_with_cookie(&app).await;
         let mut writer = app.db.acquire().await.unwrap();
         sqlx::query("BEGIN IMMEDIATE")
             .execute(&mut *writer)
