@@ -311,27 +311,28 @@ pub struct Client {
 /// the browser to give up, "Loading…" or "Sending…" on screen all along.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Whether a request of `info` may be given up while it may still reach the server: every one
-/// whose late arrival the app already recovers from as from a lost answer (a read; a payout,
-/// asked again with its idempotency key; a sign-in, tax details, a submit or a step's
-/// completion, after which the app reads the flow; a removal, answered 404 once done). Not
-/// (review):
-/// - an add of a payout method or a bank account: no key, so one given up could land after
-///   the app looked for it, and the next press add it again;
-/// - an ID picture's upload: one given up could land after a picture taken since, and the
-///   decision be made on the older one (its time also grows with the picture and the line);
-/// - a session's mint: one given up could take a pre-authenticated link's one sign-in, and
-///   the mint tried again would then ask this very browser to sign in.
+/// Whether a request of `info` may be given up while it may still reach the server: one whose
+/// late arrival changes nothing the user sees or did since, as the app recovers from it as from
+/// a lost answer: a read; a payout, asked again with its idempotency key; a step's completion
+/// (the same state again); tax details or an ID submit (a second is refused once the step is
+/// done, and what is on file is read and shown as such).
 ///
-/// Those wait for the browser, as before.
+/// The others wait for the browser, as before, since a late arrival would do harm (reviews): a
+/// given-up request frees its form or row, so the user may send again, or something else,
+/// before it lands. An add (no key) could land after the app looked for it and be added again;
+/// an ID picture could replace a newer one; a session's mint could take a pre-authenticated
+/// link's one sign-in from this very browser; a background check, a sign-up or a "make
+/// default" could land after the user's correction or other choice and win over it; a removal
+/// or a verify could change what the screen shows without its knowing.
 fn may_give_up(info: &Info) -> bool {
-    ![
-        ep::AddFlowPayoutMethod::INFO,
-        ep::AddFlowBankAccount::INFO,
-        ep::UploadDocument::INFO,
-        ep::CreateSession::INFO,
-    ]
-    .contains(info)
+    info.method == Method::Get
+        || [
+            ep::CreateFlowPayout::INFO,
+            ep::CompleteStep::INFO,
+            ep::SubmitCompliance::INFO,
+            ep::SubmitIdVerification::INFO,
+        ]
+        .contains(info)
 }
 
 impl Client {
@@ -735,4 +736,34 @@ fn no_content(
     answer: LocalFuture<Result<Empty, ApiFailure>>,
 ) -> LocalFuture<Result<(), ApiFailure>> {
     Box::pin(async move { answer.await.map(drop) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flow-facing requests the app gives up after [`PATIENCE`], and only those: each other
+    /// one's late arrival would do harm (reviews; [`may_give_up`] says which and why).
+    #[test]
+    fn only_requests_whose_late_arrival_is_harmless_are_given_up() {
+        let given_up: Vec<&str> = ep::ALL
+            .iter()
+            .filter(|info| info.path.starts_with("/api/flow/") && info.method != Method::Get)
+            .filter(|info| may_give_up(info))
+            .map(|info| info.name)
+            .collect();
+        assert_eq!(
+            given_up,
+            [
+                "complete_step",
+                "submit_compliance",
+                "submit_id_verification",
+                "create_flow_payout"
+            ]
+        );
+        assert!(ep::ALL
+            .iter()
+            .filter(|info| info.method == Method::Get)
+            .all(may_give_up));
+    }
 }
