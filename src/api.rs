@@ -312,27 +312,22 @@ pub struct Client {
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Whether a request of `info` may be given up while it may still reach the server: one whose
-/// late arrival changes nothing the user sees or did since, as the app recovers from it as from
-/// a lost answer: a read; a payout, asked again with its idempotency key; a step's completion
-/// (the same state again); tax details or an ID submit (a second is refused once the step is
-/// done, and what is on file is read and shown as such).
+/// late arrival changes nothing the user sees or did since: a read (its late answer goes
+/// nowhere), a step's completion (the same state again), an ID submit (the sandbox decides the
+/// same way again).
 ///
 /// The others wait for the browser, as before, since a late arrival would do harm (reviews): a
 /// given-up request frees its form or row, so the user may send again, or something else,
 /// before it lands. An add (no key) could land after the app looked for it and be added again;
 /// an ID picture could replace a newer one; a session's mint could take a pre-authenticated
-/// link's one sign-in from this very browser; a background check, a sign-up or a "make
-/// default" could land after the user's correction or other choice and win over it; a removal
-/// or a verify could change what the screen shows without its knowing.
+/// link's one sign-in from this very browser; tax details, a background check, a sign-up or a
+/// "make default" could land after the user's correction or other choice and win over it; a
+/// removal or a verify could change what the screen shows without its knowing; and a payout
+/// could land after its retry was refused and its key let go, so that a new attempt paid a
+/// second time.
 fn may_give_up(info: &Info) -> bool {
     info.method == Method::Get
-        || [
-            ep::CreateFlowPayout::INFO,
-            ep::CompleteStep::INFO,
-            ep::SubmitCompliance::INFO,
-            ep::SubmitIdVerification::INFO,
-        ]
-        .contains(info)
+        || [ep::CompleteStep::INFO, ep::SubmitIdVerification::INFO].contains(info)
 }
 
 impl Client {
@@ -752,15 +747,7 @@ mod tests {
             .filter(|info| may_give_up(info))
             .map(|info| info.name)
             .collect();
-        assert_eq!(
-            given_up,
-            [
-                "complete_step",
-                "submit_compliance",
-                "submit_id_verification",
-                "create_flow_payout"
-            ]
-        );
+        assert_eq!(given_up, ["complete_step", "submit_id_verification"]);
         assert!(ep::ALL
             .iter()
             .filter(|info| info.method == Method::Get)
