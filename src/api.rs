@@ -313,8 +313,7 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Whether a request of `info` may be given up while it may still reach the server: one whose
 /// late arrival changes nothing the user sees or did since: a read (its late answer goes
-/// nowhere), a step's completion (the same state again), an ID submit (the sandbox decides the
-/// same way again).
+/// nowhere) and a step's completion (what the user asked for, the same state again).
 ///
 /// The others wait for the browser, as before, since a late arrival would do harm (reviews): a
 /// given-up request frees its form or row, so the user may send again, or something else,
@@ -322,12 +321,12 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 /// an ID picture could replace a newer one; a session's mint could take a pre-authenticated
 /// link's one sign-in from this very browser; tax details, a background check, a sign-up or a
 /// "make default" could land after the user's correction or other choice and win over it; a
-/// removal or a verify could change what the screen shows without its knowing; and a payout
+/// removal or a verify could change what the screen shows without its knowing; an ID submit
+/// failing late could clear pictures taken since; and a payout
 /// could land after its retry was refused and its key let go, so that a new attempt paid a
 /// second time.
 fn may_give_up(info: &Info) -> bool {
-    info.method == Method::Get
-        || [ep::CompleteStep::INFO, ep::SubmitIdVerification::INFO].contains(info)
+    info.method == Method::Get || *info == ep::CompleteStep::INFO
 }
 
 impl Client {
@@ -747,7 +746,7 @@ mod tests {
             .filter(|info| may_give_up(info))
             .map(|info| info.name)
             .collect();
-        assert_eq!(given_up, ["complete_step", "submit_id_verification"]);
+        assert_eq!(given_up, ["complete_step"]);
         assert!(ep::ALL
             .iter()
             .filter(|info| info.method == Method::Get)
