@@ -308,7 +308,7 @@ pub struct Client {
 
 /// How long a request that may be given up ([`may_give_up`]) waits for its answer before it
 /// counts as lost: a phone that changed networks mid-request may otherwise wait minutes for
-/// the browser to give up, "Loading…" or "Sending…" on screen all along.
+/// the browser to give up, "Loading…" or "Saving your progress…" on screen all along.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Whether a request of `info` may be given up while it may still reach the server: one whose
@@ -322,9 +322,8 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 /// link's one sign-in from this very browser; tax details, a background check, a sign-up or a
 /// "make default" could land after the user's correction or other choice and win over it; a
 /// removal or a verify could change what the screen shows without its knowing; an ID submit
-/// failing late could clear pictures taken since; and a payout
-/// could land after its retry was refused and its key let go, so that a new attempt paid a
-/// second time.
+/// failing late could clear pictures taken since; and a payout could land after its retry was
+/// refused and its key let go, so that a new attempt paid a second time.
 fn may_give_up(info: &Info) -> bool {
     info.method == Method::Get || *info == ep::CompleteStep::INFO
 }
@@ -339,10 +338,10 @@ impl Client {
         }
     }
 
-    /// This client with requests that may be given up ([`may_give_up`]) waiting at most
-    /// `patience` for their answer, [`PATIENCE`] unless said: one that waits longer fails as a
-    /// network failure ([`ApiFailure::Network`]), which each screen already answers (a retry;
-    /// a payout asks again with its key).
+    /// This client with requests that may be given up ([`may_give_up`]: reads, a step's
+    /// completion) waiting at most `patience` for their answer, [`PATIENCE`] unless said: one
+    /// that waits longer fails as a network failure ([`ApiFailure::Network`]), which its screen
+    /// already answers with Try again.
     pub fn waiting_at_most(mut self, patience: Duration) -> Self {
         self.patience = patience;
         self
@@ -634,8 +633,8 @@ impl Client {
 }
 
 /// `answer`, or the failure of an answer that did not come within `patience`. The request is
-/// not aborted: it may still reach the server, as one whose answer was lost may have (a
-/// payout is asked again with its idempotency key, an add looked for: [`or_found_after`]).
+/// not aborted (its component's scope still may be): for the requests given up, a late
+/// arrival is harmless ([`may_give_up`]), and its answer goes nowhere.
 fn within(
     patience: Duration,
     answer: LocalFuture<Result<HttpResponse, String>>,
@@ -659,17 +658,19 @@ fn within(
     }))
 }
 
-/// A `setTimeout` as a future, cleared when dropped (an answer that came in time leaves no
-/// timer behind), its promise then settled: a `JsFuture` frees its callbacks only when its
-/// promise settles (review: one left pending per request answered in time leaked them).
-struct Timer {
+/// A `setTimeout` as a future (the client's patience, the shell's waits), cleared when dropped
+/// (an answer that came in time leaves no timer behind), its promise then settled: a
+/// `JsFuture` frees its callbacks only when its promise settles (review: one left pending per
+/// request answered in time leaked them).
+pub struct Timer {
     handle: i32,
     resolve: js_sys::Function,
     fired: JsFuture,
 }
 
 impl Timer {
-    fn after(duration: Duration) -> Option<Timer> {
+    /// A timer that fires after `duration`; `None` without a window or its timers.
+    pub fn after(duration: Duration) -> Option<Timer> {
         let window = web_sys::window()?;
         let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
         let mut armed = None;
@@ -747,9 +748,5 @@ mod tests {
             .map(|info| info.name)
             .collect();
         assert_eq!(given_up, ["complete_step"]);
-        assert!(ep::ALL
-            .iter()
-            .filter(|info| info.method == Method::Get)
-            .all(may_give_up));
     }
 }

@@ -666,20 +666,14 @@ fn navigate_away(url: &str, embedded: bool) {
     }
 }
 
-/// Resolves after `duration` (a `setTimeout`). If the page goes away first, nothing happens.
+/// Resolves after `duration` (a [`crate::api::Timer`], cleared if the wait is dropped first);
+/// at once where there is no timer (the caller waits again anyway).
 fn browser_sleep(duration: Duration) -> LocalFuture<()> {
-    let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        if window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis)
-            .is_err()
-        {
-            // No timer: resolve at once rather than never (the caller waits again anyway).
-            let _ = resolve.call0(&JsValue::NULL);
-        }
-    });
+    let timer = crate::api::Timer::after(duration);
     Box::pin(async move {
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        if let Some(timer) = timer {
+            timer.await;
+        }
     })
 }
 

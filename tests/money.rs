@@ -2462,13 +2462,11 @@ async fn a_retry_the_payout_step_refuses_finds_the_method_the_lost_answer_made()
         find(&m.root, "add-method-error").is_some()
     })
     .await;
-    let refusal = ApiError::new(
-        ErrorCode::StepNotAllowed,
-        payout_model::Denial::PayoutStepHasMethods.to_string(),
-    );
     server.fail_next(
         "add_flow_payout_method",
-        Fail::Refuse(ApiFailure::Api(refusal)),
+        Fail::Refuse(ApiFailure::Api(
+            payout_model::Denial::PayoutStepHasMethods.into(),
+        )),
     );
     click(&m.root, "add-method-submit");
     loaded(&m).await;
@@ -2481,10 +2479,9 @@ async fn a_retry_the_payout_step_refuses_finds_the_method_the_lost_answer_made()
 async fn an_add_refused_after_another_tabs(denial: payout_model::Denial) {
     let (server, m) = payout_step_without_methods().await;
     server.with_method(PayoutPlatform::Paypal, "PayPal · bob@example.com");
-    let refusal = ApiError::new(ErrorCode::StepNotAllowed, denial.to_string());
     server.fail_next(
         "add_flow_payout_method",
-        Fail::Refuse(ApiFailure::Api(refusal)),
+        Fail::Refuse(ApiFailure::Api(denial.into())),
     );
     type_into(&m.root, "paypal-email", "ada@example.com");
     click(&m.root, "add-method-submit");
@@ -2706,8 +2703,9 @@ async fn payout_refused_as_blocked_shows_the_same_explanation() {
     assert_eq!(blocked_errors(&m).len(), 1, "the host is told once");
 }
 
-/// A 403 `step_not_allowed` as the sandbox sends it: its message names the step (some app
-/// code reads it), its reason lets the app word it.
+/// A 403 `step_not_allowed` as the sandbox sends it (`ApiError::from(Denial)`): its message
+/// names the step (some app code reads it), its reason lets the app word it. Built from the
+/// message, for the tests that read it.
 fn step_not_allowed(message: &str) -> ApiFailure {
     let mut error = ApiError::new(ErrorCode::StepNotAllowed, message);
     error.reason = Some(payout_model::Reason::StepNotAllowed);

@@ -297,6 +297,36 @@ impl PathParams {
     }
 }
 
+/// Query parameter `name`, given as `text`, as a whole number in `range` (`default` when it is
+/// absent), else a 422 naming it: "must be a whole number{unit} from {min} to {max}", `unit`
+/// being `""` or `" of seconds"`.
+pub(crate) fn whole_number_param(
+    name: &str,
+    text: Option<&str>,
+    range: std::ops::RangeInclusive<i64>,
+    default: i64,
+    unit: &str,
+) -> Result<i64, Error> {
+    let Some(text) = text else {
+        return Ok(default);
+    };
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            let (min, max) = (*range.start(), *range.end());
+            Error::invalid_field(
+                name,
+                Rule::WholeNumberBetween {
+                    min: u32::try_from(min).unwrap_or(0),
+                    max: u32::try_from(max).unwrap_or(u32::MAX),
+                },
+                format!("must be a whole number{unit} from {min} to {max}"),
+            )
+        })
+}
+
 /// The query string as `T` (every field optional text, checked by the handler so each bad
 /// value is a 422 naming its parameter); a query that does not decode is a 422 on `query`.
 pub(crate) struct ApiQuery<T>(pub T);

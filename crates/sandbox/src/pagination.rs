@@ -7,6 +7,7 @@
 //! its sequence number (a 422 naming the parameter when it names nothing of the caller's).
 
 use crate::error::Error;
+use crate::extract::whole_number_param;
 use payout_model::Rule;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
@@ -70,24 +71,7 @@ impl PageParams {
         ending_before: Option<&str>,
         noun: &str,
     ) -> Result<Self, Error> {
-        let limit = match limit {
-            None => DEFAULT_LIMIT,
-            Some(text) => text
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    Error::invalid_field(
-                        "limit",
-                        Rule::WholeNumberBetween {
-                            min: 1,
-                            max: u32::try_from(MAX_LIMIT).unwrap_or(u32::MAX),
-                        },
-                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                    )
-                })?,
-        };
+        let limit = whole_number_param("limit", limit, 1..=MAX_LIMIT, DEFAULT_LIMIT, "")?;
         let cursor = match (starting_after, ending_before) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid_field(

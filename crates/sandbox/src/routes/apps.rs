@@ -5,7 +5,7 @@
 
 use crate::auth::{HostApp, Organization};
 use crate::error::Error;
-use crate::extract::{ApiJson, ApiQuery, PathParam};
+use crate::extract::{whole_number_param, ApiJson, ApiQuery, PathParam};
 use crate::pagination::{Page, PageParams};
 use crate::routes::Mount;
 use crate::service::apps::{create_app as create, create_key, update_settings};
@@ -17,7 +17,6 @@ use axum::extract::State;
 use axum::{Json, Router};
 use chrono::Duration;
 use payout_model::endpoint as ep;
-use payout_model::Rule;
 use payout_model::{App, AppList, AppSettings, AppSettingsPatch, NewApp};
 use serde::Deserialize;
 
@@ -107,25 +106,13 @@ async fn create_app_key(
 ) -> Result<Json<App>, Error> {
     let id = id.id(app_not_found)?;
     let max = KEY_OVERLAP.num_seconds();
-    let overlap = match query.previous_key_expires_in.as_deref() {
-        None => KEY_OVERLAP,
-        Some(text) => text
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|seconds| (0..=max).contains(seconds))
-            .map(Duration::seconds)
-            .ok_or_else(|| {
-                Error::invalid_field(
-                    "previous_key_expires_in",
-                    Rule::WholeNumberBetween {
-                        min: 0,
-                        max: u32::try_from(max).unwrap_or(u32::MAX),
-                    },
-                    format!("must be a whole number of seconds from 0 to {max}"),
-                )
-            })?,
-    };
+    let overlap = Duration::seconds(whole_number_param(
+        "previous_key_expires_in",
+        query.previous_key_expires_in.as_deref(),
+        0..=max,
+        max,
+        " of seconds",
+    )?);
     let app = create_key(&state.db, &organization.id, id, state.clock.now(), overlap).await?;
     if overlap < KEY_OVERLAP {
         // A match remembered from before would outlive the key's new end by up to 30 s.

@@ -107,7 +107,6 @@ pub(crate) async fn mint(
         flow_id: flow_state.id,
         user_id,
         authenticated,
-        host_origin: host_origin.clone(),
         expires_at,
         ends_at,
     };

@@ -43,20 +43,28 @@ pub(crate) async fn find_id_verification(
 }
 
 /// User `user_id`'s latest decision and when it was made.
-pub(crate) async fn decision<'e, E>(
-    db: E,
+async fn decision(
+    conn: &mut AnyConnection,
     user_id: Uuid,
-) -> Result<Option<(VerificationStatus, DateTime<Utc>)>, Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+) -> Result<Option<(VerificationStatus, DateTime<Utc>)>, Error> {
     let row: Option<(String, i64)> =
         sqlx::query_as("SELECT status, decided_at FROM id_verifications WHERE user_id = $1")
             .bind(user_id.to_string())
-            .fetch_optional(db)
+            .fetch_optional(conn)
             .await?;
     row.map(|(status, at)| Ok((enum_from_text("status", &status)?, from_millis(at)?)))
         .transpose()
+}
+
+/// User `user_id`'s decision when it is settled ([`is_settled`]).
+async fn settled_decision(
+    conn: &mut AnyConnection,
+    user_id: Uuid,
+) -> Result<Option<VerificationStatus>, Error> {
+    Ok(decision(conn, user_id)
+        .await?
+        .map(|(status, _)| status)
+        .filter(|status| is_settled(*status)))
 }
 
 /// Keeps `document` (with the sha256 of its bytes) as user `user_id`'s picture of its side,
@@ -72,10 +80,8 @@ pub(crate) async fn upsert_document(
     sha256: &str,
 ) -> Result<Option<VerificationStatus>, Error> {
     let mut tx = begin_write(db).await?;
-    if let Some((status, _)) = decision(&mut *tx, user_id).await? {
-        if is_settled(status) {
-            return Ok(Some(status));
-        }
+    if let Some(settled) = settled_decision(&mut tx, user_id).await? {
+        return Ok(Some(settled));
     }
     sqlx::query(
         "INSERT INTO id_documents (user_id, side, content_type, size, sha256, uploaded_at) \
@@ -118,9 +124,7 @@ pub(crate) async fn record_decision(
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
     let mut tx = begin_write(db).await?;
-    let settled = decision(&mut *tx, who.user_id)
-        .await?
-        .is_some_and(|(status, _)| is_settled(status));
+    let settled = settled_decision(&mut tx, who.user_id).await?.is_some();
     let sides: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM id_documents WHERE user_id = $1")
         .bind(who.user_id.to_string())
         .fetch_one(&mut *tx)

@@ -75,8 +75,6 @@ pub(crate) struct NewSessionRow<'a> {
     pub user_id: Option<Uuid>,
     /// Whether it acts for a user.
     pub authenticated: bool,
-    /// The embedding origin it posts to, if allowed.
-    pub host_origin: Option<String>,
     /// When it ends unless a request keeps it alive.
     pub expires_at: DateTime<Utc>,
     /// When it ends however busy.
@@ -90,14 +88,15 @@ pub(crate) async fn insert_session(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO flow_sessions (token_hash, flow_id, user_id, authenticated, host_origin, \
-         expires_at, ends_at, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        // `host_origin` (migration 0001) stays empty: nothing reads it, each request's answer
+        // carries the origin checked again (`service::sessions::checked_host_origin`).
+        "INSERT INTO flow_sessions (token_hash, flow_id, user_id, authenticated, \
+         expires_at, ends_at, created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(sha256_hex(session.token))
     .bind(session.flow_id.to_string())
     .bind(session.user_id.map(|u| u.to_string()))
     .bind(to_flag(session.authenticated))
-    .bind(session.host_origin.clone())
     .bind(to_millis(session.expires_at))
     .bind(to_millis(session.ends_at))
     .bind(to_millis(now))
