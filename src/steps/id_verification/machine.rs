@@ -245,7 +245,14 @@ fn decided_already(failure: &ApiFailure) -> bool {
 pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effect<P>>)> {
     use Effect::*;
     let mut to = state.clone();
+    // While the decision is asked for, or shown, the pictures are what they are: a camera
+    // opened then stayed on once the decision replaced the slots (no preview, no Cancel), and a
+    // picture picked then was sent beside the decision (review).
+    let collecting = state.stage == Stage::Collecting;
     let effects = match event {
+        Event::Pick { .. } | Event::OpenCamera(_) | Event::RetryUpload(_) if !collecting => {
+            return None
+        }
         Event::Pick {
             side,
             kind,
@@ -681,6 +688,11 @@ mod tests {
         assert_eq!(deciding.stage, Stage::Deciding { resumed: false });
         assert_eq!(effects, vec![Effect::StopCamera, Effect::Decide]);
         assert_eq!(next(&deciding, E::Submit), None);
+        // Review: the camera opened, or a picture picked, while the decision was asked for
+        // outlived the slots (the camera left on) or went beside the decision.
+        assert_eq!(next(&deciding, E::OpenCamera(FRONT)), None);
+        assert_eq!(next(&deciding, pick(FRONT, "image/jpeg", 1_000)), None);
+        assert_eq!(next(&deciding, E::RetryUpload(FRONT)), None);
     }
 
     #[test]
