@@ -9,13 +9,20 @@ use payout_model::identity::{COUNTRIES, US_STATES};
 use payout_model::{last4, Timestamp};
 
 /// A tax id as the screen shows it once the user has left the field: `•••-••-6789`. The whole
-/// number stays in memory only (issue 3: "the SSN is masked on screen after entry").
+/// number stays in memory only (issue 3: "the SSN is masked on screen after entry"). One not
+/// typed whole shows a bullet for each digit but its last few, never more than half
+/// (`••••56`: review, "1234" typed then left showed `•••-••-1234`, every digit of it), as the
+/// foreign tax id's.
 pub fn mask_tin(value: &str) -> String {
     let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() >= 9 {
+        return masked_last4(&last4(&digits));
+    }
     if digits.len() < 4 {
         return "•".repeat(value.chars().count());
     }
-    masked_last4(&last4(&digits))
+    let tail = payout_model::mask::shown_tail(&digits);
+    format!("{}{tail}", "•".repeat(digits.len() - tail.len()))
 }
 
 /// A foreign tax id as the screen shows it once the user has left the field: a bullet for each
@@ -186,6 +193,10 @@ mod tests {
         assert_eq!(mask_tin("123-45-6789"), "•••-••-6789");
         assert_eq!(mask_tin("123456789"), "•••-••-6789");
         assert_eq!(mask_tin("12"), "••");
+        // Review: a number not typed whole showed every digit typed.
+        assert_eq!(mask_tin("1234"), "••34");
+        assert_eq!(mask_tin("12345678"), "••••5678");
+        assert_eq!(mask_tin("123"), "•••");
         assert!(!mask_tin("123-45-6789").contains("12345"));
     }
 
