@@ -144,8 +144,9 @@ fn in_us_territory(address: &Address) -> bool {
         .is_some_and(|r| US_TERRITORIES.contains(&r.trim().to_ascii_uppercase().as_str()))
 }
 
-/// 422 naming `country`, `tin`, `date_of_birth` and `address` where `new` (with its tax id
-/// `tin`) differs from `record`, which a background check was run on.
+/// 422 naming `country`, `tin`, `date_of_birth` and each part of the address (`address.city`,
+/// …) where `new` (with its tax id `tin`) differs from `record`, which a background check was
+/// run on.
 fn check_unchanged_by(
     record: &TaxRecord,
     new: &Compliance,
@@ -162,9 +163,10 @@ fn check_unchanged_by(
     if !same_date(&new.date_of_birth, &record.compliance.date_of_birth) {
         errors.push(FieldError::broke("date_of_birth", MATCH));
     }
-    // The check ran on the address too (issue 8: the two never disagree).
-    if !same_address(&new.address, &record.compliance.address) {
-        errors.push(FieldError::broke("address", MATCH));
+    // The check ran on the address too (issue 8: the two never disagree); each part that
+    // differs is named, so the form shows the error where the difference is.
+    for part in address_differences(&new.address, &record.compliance.address) {
+        errors.push(FieldError::broke(part, MATCH));
     }
     Error::unless_fields(errors)
 }
@@ -407,9 +409,9 @@ impl<'a> Subject<'a> {
             _ => {}
         }
         if let Some(address) = &new.address {
-            if !same_address(address, &file.address) {
+            for part in address_differences(address, &file.address) {
                 errors.push(
-                    FieldError::new("address", "must match the address of your tax information")
+                    FieldError::new(part, "must match the address of your tax information")
                         .with_rule(Rule::MatchesTaxInformation),
                 );
             }
@@ -513,10 +515,17 @@ impl<'a> Subject<'a> {
     }
 }
 
-/// Whether two addresses are the same place, for a background check and for a compliance
-/// resubmission after one: every part compared trimmed, with runs of spaces as one and in any
-/// case.
-fn same_address(a: &Address, b: &Address) -> bool {
+/// The parts in which two addresses differ (`address.line1`, `address.city`, …; none: the
+/// same place), for a background check and for a compliance resubmission after one: every
+/// part compared trimmed, with runs of spaces as one and in any case.
+fn address_differences(a: &Address, b: &Address) -> Vec<&'static str> {
+    const PARTS: [&str; 5] = [
+        "address.line1",
+        "address.line2",
+        "address.city",
+        "address.region",
+        "address.postal_code",
+    ];
     let key = |a: &Address| {
         let a = a.normalized();
         [
@@ -533,7 +542,12 @@ fn same_address(a: &Address, b: &Address) -> bool {
                 .to_lowercase()
         })
     };
-    key(a) == key(b)
+    let (a, b) = (key(a), key(b));
+    PARTS
+        .into_iter()
+        .zip(a.iter().zip(&b))
+        .filter_map(|(part, (a, b))| (a != b).then_some(part))
+        .collect()
 }
 
 /// The 409 for an upload once the decision is settled.

@@ -185,7 +185,9 @@ async fn a_birth_date_country_or_address_that_disagrees_with_the_file_is_refused
         w9("111-11-1111"),
     )
     .await;
-    let austin = us_check("111-11-1111")["address"].clone();
+    // Another ZIP code in the same street: the part that differs is named.
+    let mut next_door = w9("111-11-1111")["address"].clone();
+    next_door["postal_code"] = json!("94104");
     for (body, field) in [
         (json!({"date_of_birth": other_adult_dob()}), "date_of_birth"),
         (
@@ -193,7 +195,7 @@ async fn a_birth_date_country_or_address_that_disagrees_with_the_file_is_refused
             "date_of_birth",
         ),
         (json!({"country": "gb"}), "country"),
-        (json!({"address": austin}), "address"),
+        (json!({"address": next_door}), "address.postal_code"),
     ] {
         let res = run_check(&app, &token, body.clone()).await;
         res.assert_invalid_field(field);
@@ -350,11 +352,30 @@ async fn compliance_cannot_contradict_a_check_already_run() {
         "Austin"
     );
 
-    // The check ran on the address too: another one is refused (the two never disagree).
+    // The check ran on the address too: another one is refused (the two never disagree),
+    // naming each part that differs (review: the whole address was named, and the form showed
+    // the error on the street line whatever differed).
     let mut moved = w9("123 45 6789");
     moved["date_of_birth"] = json!(other_adult_dob());
+    let res = put_compliance(&app, &token, moved.clone()).await;
+    for part in ["address.city", "address.region", "address.postal_code"] {
+        assert_eq!(res.assert_invalid_field(part), message);
+    }
+    let body = res.json();
+    let named: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    assert_eq!(
+        named,
+        ["address.city", "address.region", "address.postal_code"]
+    );
+    moved["address"] = json!({"line1": "1 Main St", "city": "Austin", "region": "TX",
+                              "postal_code": "78702"});
     let res = put_compliance(&app, &token, moved).await;
-    assert_eq!(res.assert_invalid_field("address"), message);
+    assert_eq!(res.assert_invalid_field("address.postal_code"), message);
 
     // The same person may correct their name, the address written in other letter case and
     // spacing (review: two spaces the check itself reads as one were refused here).
