@@ -1529,6 +1529,70 @@ async fn a_refused_picture_goes_and_another_is_asked_for() {
     assert!(has(&m.root, "idv-front-preview"));
 }
 
+/// Review: a replacement the server refused emptied the slot, though the server still held the
+/// picture it was to replace; Submit then waited for a picture that was there. The slot shows
+/// that picture again, uploaded, with the refusal.
+#[wasm_bindgen_test]
+async fn a_refused_replacement_shows_the_picture_on_file_again() {
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    upload_all(&m).await;
+    let first = get(&m.root, "idv-front-preview").get_attribute("src");
+    fake.fail_next(
+        "upload_document",
+        invalid("front", "The picture could not be read"),
+    );
+    pick(&m.root, "idv-front-file", &file("image/jpeg", 4096));
+    until_real("the refusal", 3, || has(&m.root, "idv-front-error")).await;
+    assert_eq!(text(&m.root, "idv-front-status"), "Uploaded");
+    assert!(has(&m.root, "idv-front-preview"), "the kept picture shows");
+    assert_ne!(
+        get(&m.root, "idv-front-preview").get_attribute("src"),
+        first,
+        "a new address for the kept picture (the replacement's was released)"
+    );
+    assert!(!disabled(&m.root, "idv-submit"));
+    let sizes: Vec<u64> = fake.documents.borrow().iter().map(|d| d.size).collect();
+    assert_eq!(sizes, [2048, 2048, 2048], "the server kept the first");
+}
+
+/// Review: a picture replaced while its upload was out was sent beside it, and the server kept
+/// whichever came last (perhaps the older, slower one) while the slot showed the newer. A side
+/// has one upload out at a time; the newest picture picked meanwhile goes once it answers, and
+/// one picked in between is never sent.
+#[wasm_bindgen_test]
+async fn a_picture_replaced_while_uploading_is_sent_after_the_first_answers() {
+    let fake = Fake::new(&["id-verification"]);
+    let m = id_verification(&fake);
+    let gate = Clock::default();
+    *fake.gate.borrow_mut() = Some(("/api/flow/id-verification/documents/front", gate.clone()));
+    pick(&m.root, "idv-front-file", &file("image/jpeg", 1024));
+    until_real("the first upload", 3, || gate.pending() == 1).await;
+    pick(&m.root, "idv-front-file", &file("image/jpeg", 2048));
+    pick(&m.root, "idv-front-file", &file("image/jpeg", 4096));
+    frames(3).await;
+    // (The fake server reads an image once the gate lets its request through.)
+    assert_eq!(gate.pending(), 1, "one upload out");
+    gate.fire();
+    until_real("the newest upload", 3, || {
+        fake.count("upload_document") == 1 && gate.pending() == 1
+    })
+    .await;
+    assert_eq!(text(&m.root, "idv-front-status"), "Uploading…");
+    gate.fire();
+    until_real("uploaded", 3, || {
+        text(&m.root, "idv-front-status") == "Uploaded"
+    })
+    .await;
+    assert_eq!(
+        fake.count("upload_document"),
+        2,
+        "the one between never sent"
+    );
+    let sizes: Vec<u64> = fake.documents.borrow().iter().map(|d| d.size).collect();
+    assert_eq!(sizes, [4096]);
+}
+
 #[wasm_bindgen_test]
 async fn id_pictures_upload_with_previews_then_each_decision_shows() {
     for (decision, status, heading) in [
@@ -1609,6 +1673,50 @@ async fn id_pictures_uploaded_before_show_as_uploaded() {
     assert!(disabled(&m.root, "idv-submit"));
     pick(&m.root, "idv-selfie-file", &file("image/webp", 12));
     until_real("submit enabled", 3, || !disabled(&m.root, "idv-submit")).await;
+}
+
+/// Review: while the decision was asked for, the slots' controls looked usable but did nothing
+/// (the step ignores them then). They say so (`aria-disabled`), the file input opens no
+/// picker, and they come back when the request fails.
+#[wasm_bindgen_test]
+async fn the_slots_controls_say_they_are_unusable_while_deciding() {
+    let fake = Fake::new(&["id-verification", "payout"]);
+    let m = id_verification(&fake);
+    upload_all(&m).await;
+    fake.fail_next(
+        "submit_id_verification",
+        api_error(ErrorCode::Internal, None, "internal error"),
+    );
+    let gate = Clock::default();
+    *fake.gate.borrow_mut() = Some(("/api/flow/id-verification/submit", gate.clone()));
+    let unusable = |testid: &str| {
+        get(&m.root, testid)
+            .get_attribute("aria-disabled")
+            .as_deref()
+            == Some("true")
+    };
+    let controls = ["idv-front-file", "idv-front-camera", "idv-selfie-camera"];
+    assert!(controls.iter().all(|c| !unusable(c)));
+    click(&m.root, "idv-submit");
+    until("the submit waits", || gate.pending() == 1).await;
+    until("the controls say so", || controls.iter().all(|c| unusable(c))).await;
+    // A click on the file input is cancelled: no picker opens.
+    let click_event = web_sys::Event::new_with_event_init_dict("click", &{
+        let init = web_sys::EventInit::new();
+        init.set_cancelable(true);
+        init
+    })
+    .expect("event");
+    get(&m.root, "idv-front-file")
+        .dispatch_event(&click_event)
+        .expect("dispatch");
+    assert!(click_event.default_prevented());
+    gate.fire();
+    wait_for(&m.root, "idv-error").await;
+    until("the controls usable again", || {
+        controls.iter().all(|c| !unusable(c))
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]

@@ -48,6 +48,10 @@ pub struct Slot {
     pub error: Option<SlotError>,
     /// Bumped per upload, so a slower earlier upload cannot overwrite a later one.
     pub attempt: u32,
+    /// Whether the server holds a picture of this side: an upload of it succeeded (a later one
+    /// may be out), or one was there when the step opened. A replacement the server refuses
+    /// then leaves the slot uploaded, with that picture, rather than empty.
+    pub on_file: bool,
 }
 
 /// Where the camera stands: off, being opened for a slot, or showing a slot's live preview.
@@ -99,6 +103,7 @@ impl Default for State {
             status: SlotStatus::Empty,
             error: None,
             attempt: 0,
+            on_file: false,
         };
         State {
             slots: [slot.clone(), slot.clone(), slot],
@@ -210,6 +215,9 @@ pub enum Effect<P> {
     Preview(DocumentSide, P),
     /// Drop `side`'s preview.
     DropPreview(DocumentSide),
+    /// Show the picture the server holds for `side` as its preview again (the last one whose
+    /// upload succeeded; none after a reload, which leaves no picture to show).
+    RestorePreview(DocumentSide),
     /// Upload the picture for `side` as this attempt (the step keeps the last one sent for each
     /// side, for [`Effect::Reupload`], until it goes).
     Upload(DocumentSide, u32, P),
@@ -280,11 +288,20 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
         } => {
             let slot = to.slot_mut(side);
             if slot.attempt != attempt {
+                // An earlier upload, overtaken by a later picture still being sent: its answer
+                // changes nothing shown, but one that succeeded is on file until the later one
+                // is. (Once the slot is emptied, by "Try again" after a failed decision, which
+                // cleared the pictures, it is ignored.)
+                if result.is_ok() && !slot.on_file && slot.status == SlotStatus::Uploading {
+                    slot.on_file = true;
+                    return Some((to, vec![]));
+                }
                 return None;
             }
             match result {
                 Ok(()) => {
                     slot.status = SlotStatus::Uploaded;
+                    slot.on_file = true;
                     vec![]
                 }
                 // The preview (and the picture) stay: "Try again" sends it again, so a photo
@@ -299,16 +316,24 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
                 // decision on file is read, as at the start.
                 Err(failure) if decided_already(&failure) => {
                     slot.status = SlotStatus::Empty;
+                    slot.on_file = false;
                     slot.error = Some(SlotError::Upload(failure));
                     to.reread = true;
                     vec![DropPreview(side), ReadCurrent]
                 }
                 // The server refused the picture itself (its type, its size, its content):
-                // sending it again would be refused again, so the slot asks for another one.
+                // sending it again would be refused again, so the slot asks for another one,
+                // or, replacing a picture the server kept, shows that one again (review: the
+                // slot emptied, and Submit waited for a picture the server had).
                 Err(failure) => {
-                    slot.status = SlotStatus::Empty;
                     slot.error = Some(SlotError::Upload(failure));
-                    vec![DropPreview(side)]
+                    if slot.on_file {
+                        slot.status = SlotStatus::Uploaded;
+                        vec![RestorePreview(side)]
+                    } else {
+                        slot.status = SlotStatus::Empty;
+                        vec![DropPreview(side)]
+                    }
                 }
             }
         }
@@ -375,6 +400,7 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
             // Pictures uploaded before (a reload) count as uploaded.
             for document in current.documents {
                 let slot = to.slot_mut(document.side);
+                slot.on_file = true;
                 if slot.status == SlotStatus::Empty {
                     slot.status = SlotStatus::Uploaded;
                 }
@@ -414,6 +440,8 @@ pub fn next<P: Clone>(state: &State, event: Event<P>) -> Option<(State, Vec<Effe
                 slot.attempt = slot.attempt.wrapping_add(1);
                 slot.status = SlotStatus::Empty;
                 slot.error = None;
+                // A failed decision cleared the pictures on the server.
+                slot.on_file = false;
                 effects.push(DropPreview(side));
             }
             to.stage = Stage::Collecting;
@@ -536,6 +564,58 @@ mod tests {
         assert!(effects.is_empty());
         let (state, _) = run(&State::default(), pick(FRONT, "image/png", 100_000_000));
         assert!(matches!(state.slot(FRONT).error, Some(SlotError::Rule(_))));
+    }
+
+    /// Review: a replacement the server refused emptied the slot, though the server still held
+    /// the picture it replaced: Submit waited for a picture that was there. The slot shows that
+    /// picture again, uploaded, with the refusal; one known from an earlier, overtaken upload
+    /// counts too, and a failed decision (which clears the pictures) forgets it.
+    #[test]
+    fn a_refused_replacement_leaves_the_picture_on_file() {
+        let refused = ApiFailure::Api(ApiError::new(ErrorCode::InvalidRequest, "unreadable"));
+        let refusal = |attempt| Event::Uploaded {
+            side: FRONT,
+            attempt,
+            result: Err(refused.clone()),
+        };
+        let (state, _) = run(&State::default(), pick(FRONT, "image/jpeg", 1_000));
+        let (state, _) = run(&state, uploaded(FRONT, 1, true));
+        let (state, _) = run(&state, pick(FRONT, "image/jpeg", 2_000));
+        let (state, effects) = run(&state, refusal(2));
+        assert_eq!(state.slot(FRONT).status, SlotStatus::Uploaded);
+        assert_eq!(
+            state.slot(FRONT).error,
+            Some(SlotError::Upload(refused.clone()))
+        );
+        assert_eq!(effects, vec![Effect::RestorePreview(FRONT)]);
+
+        // The first upload answers after the second picture was picked.
+        let (state, _) = run(&State::default(), pick(FRONT, "image/jpeg", 1_000));
+        let (state, _) = run(&state, pick(FRONT, "image/jpeg", 2_000));
+        let (state, effects) = run(&state, uploaded(FRONT, 1, true));
+        assert_eq!(state.slot(FRONT).status, SlotStatus::Uploading);
+        assert!(effects.is_empty());
+        let (state, effects) = run(&state, refusal(2));
+        assert_eq!(state.slot(FRONT).status, SlotStatus::Uploaded);
+        assert_eq!(effects, vec![Effect::RestorePreview(FRONT)]);
+        // An overtaken upload that failed changes nothing.
+        let (state, _) = run(&State::default(), pick(FRONT, "image/jpeg", 1_000));
+        let (state, _) = run(&state, pick(FRONT, "image/jpeg", 2_000));
+        assert_eq!(next(&state, uploaded(FRONT, 1, false)), None);
+
+        // Pictures there when the step opened are on file too, until a failed decision.
+        let current = verification(VerificationStatus::NotStarted, &DocumentSide::ALL);
+        let (state, _) = run(&State::default(), E::Current(current));
+        let (replacing, _) = run(&state, pick(FRONT, "image/jpeg", 2_000));
+        let (after, _) = run(&replacing, refusal(1));
+        assert_eq!(after.slot(FRONT).status, SlotStatus::Uploaded);
+        let (deciding, _) = run(&state, E::Submit);
+        let (failed, _) = run(&deciding, E::Decided(decision(VerificationStatus::Failed)));
+        let (state, _) = run(&failed, E::Retry);
+        let (state, _) = run(&state, pick(FRONT, "image/jpeg", 2_000));
+        let (state, effects) = run(&state, refusal(state.slot(FRONT).attempt));
+        assert_eq!(state.slot(FRONT).status, SlotStatus::Empty);
+        assert_eq!(effects, vec![Effect::DropPreview(FRONT)]);
     }
 
     /// Review: "Try again" was offered after the server refused the picture itself, which the

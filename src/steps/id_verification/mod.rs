@@ -8,7 +8,12 @@
 //! preview (an object URL, revoked when replaced and when the step goes away) and its status.
 //! An upload that failed where sending it again may pass ([`ApiFailure::may_pass_again`]) keeps
 //! the preview and the picture, and offers "Try again", which sends the same picture again; a
-//! picture the server refused goes, with the reason, and the slot asks for another. A denied or missing camera says so in the slot; the file input stays.
+//! picture the server refused goes, with the reason, and the slot asks for another (or, where
+//! it was to replace one the server holds, shows that one again, uploaded). A side has one
+//! upload out at a time: a picture picked meanwhile goes once it answers (only the newest), so
+//! the server keeps the picture the slot shows. While the decision is asked for, the slots'
+//! controls are `aria-disabled` and do nothing. A denied or missing camera says so in the slot;
+//! the file input stays.
 //!
 //! The camera is closed by "Take photo", "Cancel" or Escape; focus then goes back to the slot's
 //! "Use camera". A change of language leaves it open: the slot drawn anew gets its stream. Each slot's status line is a polite live region.
@@ -147,8 +152,16 @@ struct Held(Rc<RefCell<HeldInner>>);
 struct HeldInner {
     stream: Option<MediaStream>,
     urls: Vec<String>,
-    /// The picture last sent for each side, for "Try again" after its upload failed.
-    sent: Vec<(DocumentSide, Blob)>,
+    /// By side ([`machine::index`]): the picture last sent, for "Try again" after its upload
+    /// failed.
+    sent: [Option<Blob>; 3],
+    /// By side: the picture whose upload last succeeded (the server holds it), shown again when
+    /// a replacement is refused.
+    on_file: [Option<Blob>; 3],
+    /// By side: whether an upload is out.
+    out: [bool; 3],
+    /// By side: the upload to send once the one out answers (the latest picked meanwhile).
+    queued: [Option<(u32, Blob)>; 3],
 }
 
 impl Held {
@@ -171,19 +184,43 @@ impl Held {
 
     /// Keeps `picture` as the one last sent for `side`.
     fn keep_sent(&self, side: DocumentSide, picture: &Blob) {
-        let sent = &mut self.0.borrow_mut().sent;
-        sent.retain(|(s, _)| *s != side);
-        sent.push((side, picture.clone()));
+        self.0.borrow_mut().sent[machine::index(side)] = Some(picture.clone());
     }
 
     /// The picture last sent for `side`.
     fn sent(&self, side: DocumentSide) -> Option<Blob> {
-        let inner = self.0.borrow();
-        inner
-            .sent
-            .iter()
-            .find(|(s, _)| *s == side)
-            .map(|(_, b)| b.clone())
+        self.0.borrow().sent[machine::index(side)].clone()
+    }
+
+    /// The picture the server holds for `side`, as far as this step has sent it.
+    fn on_file(&self, side: DocumentSide) -> Option<Blob> {
+        self.0.borrow().on_file[machine::index(side)].clone()
+    }
+
+    /// Takes the turn of `side`'s upload `attempt` of `picture`: `true` when none is out (it is
+    /// sent now, and is out until [`Held::answered`]); else it waits, replacing any picture
+    /// waiting before it, which is then never sent.
+    fn take_turn(&self, side: DocumentSide, attempt: u32, picture: &Blob) -> bool {
+        let mut inner = self.0.borrow_mut();
+        let i = machine::index(side);
+        if inner.out[i] {
+            inner.queued[i] = Some((attempt, picture.clone()));
+            return false;
+        }
+        inner.out[i] = true;
+        true
+    }
+
+    /// `side`'s upload of `picture` answered (`kept`: the server holds it now): the upload
+    /// waiting for its turn, if any.
+    fn answered(&self, side: DocumentSide, picture: &Blob, kept: bool) -> Option<(u32, Blob)> {
+        let mut inner = self.0.borrow_mut();
+        let i = machine::index(side);
+        inner.out[i] = false;
+        if kept {
+            inner.on_file[i] = Some(picture.clone());
+        }
+        inner.queued[i].take()
     }
 
     /// An object URL showing `blob`.
@@ -346,6 +383,12 @@ impl Step {
                 self.set_preview(side, url);
             }
             Effect::DropPreview(side) => self.set_preview(side, None),
+            Effect::RestorePreview(side) => {
+                let url = self
+                    .held
+                    .with_value(|h| h.on_file(side).and_then(|image| h.url_for(&image)));
+                self.set_preview(side, url);
+            }
             Effect::Upload(side, attempt, image) => {
                 self.held.with_value(|h| h.keep_sent(side, &image));
                 self.upload(side, attempt, image);
@@ -395,16 +438,27 @@ impl Step {
         });
     }
 
-    /// Sends `image` as `side`'s picture, as upload `attempt`.
+    /// Sends `image` as `side`'s picture, as upload `attempt`: once no other upload of that
+    /// side is out (review: a picture replaced while its upload was out went beside it, and the
+    /// server kept whichever came last, perhaps the older one, while the slot showed the newer).
     fn upload(self: &Rc<Self>, side: DocumentSide, attempt: u32, image: Blob) {
-        let call = self.services.api.upload_document(side, image);
+        if !self.held.with_value(|h| h.take_turn(side, attempt, &image)) {
+            return;
+        }
+        let call = self.services.api.upload_document(side, image.clone());
         let this = self.clone();
         self.requests.send(call, move |answer| {
+            let waiting = this
+                .held
+                .with_value(|h| h.answered(side, &image, answer.is_ok()));
             this.dispatch(Event::Uploaded {
                 side,
                 attempt,
                 result: answer.map(|_| ()),
             });
+            if let Some((attempt, image)) = waiting {
+                this.upload(side, attempt, image);
+            }
         });
     }
 
@@ -559,6 +613,7 @@ pub fn IdVerificationStep() -> impl IntoView {
     };
     let actions = SlotActions {
         camera: Memo::new(move |_| state.with(|s| s.camera)),
+        deciding: Memo::new(move |_| state.with(State::deciding)),
         accept: {
             let step = step.clone();
             UnsyncCallback::new(move |(side, image)| {

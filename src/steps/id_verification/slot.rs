@@ -14,6 +14,9 @@ use web_sys::Blob;
 pub struct SlotActions {
     /// Where the camera stands (one camera for all slots).
     pub camera: Memo<Camera>,
+    /// While the decision is asked for, the pictures are what they are: the slot's controls
+    /// say so (`aria-disabled`, the file input opens no picker), and a press does nothing.
+    pub deciding: Memo<bool>,
     /// A picture chosen or taken for a side: checked, then uploaded.
     pub accept: UnsyncCallback<(DocumentSide, Blob)>,
     /// "Use camera".
@@ -122,6 +125,12 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
                     accept=ACCEPT
                     data-testid=format!("idv-{name}-file")
                     aria-describedby=described_by
+                    aria-disabled=move || actions.deciding.get().then_some("true")
+                    on:click=move |ev: leptos::ev::MouseEvent| {
+                        if actions.deciding.get_untracked() {
+                            ev.prevent_default();
+                        }
+                    }
                     on:change=move |ev: leptos::ev::Event| {
                         let input = event_target::<web_sys::HtmlInputElement>(&ev);
                         if let Some(file) = input.files().and_then(|files| files.get(0)) {
@@ -144,6 +153,7 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
                     }
                     testid=format!("idv-{name}-camera")
                     variant=ButtonVariant::Secondary
+                    busy=actions.deciding
                     id=camera_id.clone()
                     labelled_by=format!("{camera_id} {heading_id}")
                     node_ref=slot.camera_button
@@ -187,6 +197,7 @@ pub fn slot_view(slot: Slot, actions: SlotActions) -> impl IntoView {
                                     on_click=move || actions.retry.run(side)
                                     testid=format!("idv-{name}-retry")
                                     variant=ButtonVariant::Secondary
+                                    busy=actions.deciding
                                     described_by=retry_described_by.clone()
                                 />
                             </div>
