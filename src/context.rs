@@ -146,6 +146,29 @@ impl SessionApi {
         })
     }
 
+    /// The flow as it now stands, when `answer` is a refusal as not `step`'s (403
+    /// `step_not_allowed`) and the flow's current step is another: its route moved since the
+    /// app read it (tax data came due, or stopped being due, as the balance changed), and every
+    /// retry would be refused alike, so the shell should show the step that comes now. Else
+    /// none: the answer is the step's to show (a refusal of another kind, or one the step
+    /// itself explains, such as a second payout method).
+    pub fn route_moved<T>(
+        &self,
+        answer: &Result<T, ApiFailure>,
+        step: StepName,
+    ) -> LocalFuture<Option<FlowState>> {
+        let refused = matches!(answer,
+            Err(ApiFailure::Api(e)) if e.code == ErrorCode::StepNotAllowed);
+        let api = self.clone();
+        Box::pin(async move {
+            if !refused {
+                return None;
+            }
+            let flow = api.flow_state().await.ok()?;
+            (flow.next_step().map(payout_model::Step::name) != Some(step)).then_some(flow)
+        })
+    }
+
     /// See [`Client::flow_state`].
     pub fn flow_state(&self) -> LocalFuture<Result<FlowState, ApiFailure>> {
         self.guard(self.api.flow_state((self.token)()))

@@ -168,7 +168,7 @@ pub fn AddMethodForm(
     let submit = move || {
         let api = api.clone();
         form.submit(
-            fields.shown(),
+            move || fields.shown(),
             fields.input().check(),
             move |new: NewPayoutMethod| {
                 let (platform, account_type) = (new.platform(), new.account_type());

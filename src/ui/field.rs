@@ -65,7 +65,7 @@ pub fn TextField(
         // `try_`: an input removed while focused gets a blur after its form has gone away.
         if let Some(error) = check.and_then(|check| check.try_run(value)) {
             // What the check says replaces any server error: the flag goes with it.
-            field.server_error.try_set(false);
+            field.server_error.try_set(None);
             field.error.try_set(error);
         }
     };
@@ -73,7 +73,7 @@ pub fn TextField(
     // Takes `value` as the field's text (what the user typed, or pasted).
     let take = move |value: String| {
         field.value.set(value.clone());
-        field.server_error.set(false);
+        field.server_error.set(None);
         if field.error.get_untracked().is_some() {
             match check {
                 Some(_) => run_check(value),
@@ -114,7 +114,7 @@ pub fn TextField(
             return;
         };
         // (A server error cleared some other way, with the country changed, leaves the flag.)
-        let server_error_shown = field.server_error.try_get_untracked() == Some(true)
+        let server_error_shown = field.server_error.try_get_untracked().flatten().is_some()
             && field.error.try_get_untracked().flatten().is_some();
         if !value.trim().is_empty() && !server_error_shown {
             run_check(value);
@@ -167,11 +167,15 @@ pub fn TextField(
     }
 }
 
-/// A field drawn again (its screen in another language) that shows an error: its own check words
-/// the error again, in the new language. An error only the server found, which the check does
-/// not find, stays as the server said it.
+/// A field drawn again (its screen in another language) that shows an error words it again, in
+/// the new language: one the server found from its reason (review: it stayed in the language it
+/// came in), else by the field's own check.
 fn reword(field: Field, check: Option<Callback<String, Option<String>>>) {
     if field.error.get_untracked().is_none() {
+        return;
+    }
+    if let Some(reason) = field.server_error.get_untracked() {
+        field.error.set(Some(reason.word(field.label())));
         return;
     }
     if let Some(Some(error)) = check.and_then(|check| check.try_run(field.value.get_untracked())) {
@@ -237,7 +241,7 @@ pub fn SelectField(
     let on_change = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         field.value.set(value.clone());
-        field.server_error.set(false);
+        field.server_error.set(None);
         field
             .error
             .set(check.and_then(|check| check.try_run(value)).flatten());

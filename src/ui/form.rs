@@ -16,7 +16,7 @@
 //! shown, so the re-made form finds it again. The drafts are memory only and dropped when the screen changes.
 
 use crate::api::{ApiFailure, LocalFuture};
-use crate::forms::{place_failure, Placed, Rejected};
+use crate::forms::{place_failure, Placed, Reason, Rejected};
 use crate::i18n::Worded;
 use crate::requests::Sender;
 use leptos::html;
@@ -87,9 +87,10 @@ pub struct Field {
     /// The message under the field, already worded for people (`Routing number must be 9
     /// digits`); `None` when the field is fine.
     pub error: RwSignal<Option<String>>,
-    /// Whether [`Field::error`] is one the server found (a 422 naming the field), which the
-    /// field's own check would not find: leaving the field keeps it, and only an edit clears it.
-    pub server_error: RwSignal<bool>,
+    /// Why, when [`Field::error`] is one the server found (a 422 naming the field), which the
+    /// field's own check would not find: leaving the field keeps it, only an edit clears it,
+    /// and a change of language words it again.
+    pub server_error: RwSignal<Option<Reason>>,
 }
 
 impl Field {
@@ -186,7 +187,7 @@ impl Form {
             label,
             value: self.kept(key, initial),
             error: RwSignal::new(None),
-            server_error: RwSignal::new(false),
+            server_error: RwSignal::new(None),
         }
     }
 
@@ -205,6 +206,7 @@ impl Form {
     pub fn show(self, fields: &[Field], placed: Placed, from_server: bool) -> Option<String> {
         let Placed {
             fields: mut errors,
+            mut reasons,
             rest,
         } = placed;
         let mut first = None;
@@ -213,7 +215,8 @@ impl Form {
             if error.is_some() && first.is_none() {
                 first = Some(field.id());
             }
-            field.server_error.try_set(from_server && error.is_some());
+            let reason = reasons.remove(field.path).filter(|_| from_server);
+            field.server_error.try_set(reason);
             field.error.try_set(error);
         }
         if let (Some(id), Some(form)) = (first, self.node.try_get_untracked().flatten()) {
@@ -268,10 +271,13 @@ impl Form {
     /// wrong field shows its message and nothing is sent; otherwise `send` runs, once at a time
     /// (through the form's action, whose `pending` is `busy`), and its answer goes to `on_ok`, or
     /// its errors onto `fields` and the alert; an answer for a form that is gone is dropped. What
-    /// was typed is never touched here. `fields` are the fields the form shows, in order.
+    /// was typed is never touched here. `fields` answers the fields the form shows, in order:
+    /// asked again when the answer comes, since the user may have swapped some out meanwhile
+    /// (the country changed, and the tax id field with it); an error about one no longer shown
+    /// goes to the alert, where it is seen.
     pub fn submit<N, T: 'static>(
         self,
-        fields: Vec<Field>,
+        fields: impl Fn() -> Vec<Field> + 'static,
         input: Result<N, Rejected>,
         send: impl FnOnce(N) -> LocalFuture<Result<T, ApiFailure>>,
         on_ok: impl FnOnce(T) + 'static,
@@ -282,11 +288,11 @@ impl Form {
         self.alert.set(None);
         let new = match input {
             Ok(new) => new,
-            Err(rejected) => return self.reject(&fields, &rejected),
+            Err(rejected) => return self.reject(&fields(), &rejected),
         };
         self.sender.send(send(new), move |result| match result {
             Ok(value) => on_ok(value),
-            Err(failure) => self.fail(&fields, &failure),
+            Err(failure) => self.fail(&fields(), &failure),
         });
     }
 }

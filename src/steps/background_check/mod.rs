@@ -204,7 +204,7 @@ pub fn BackgroundCheckStep() -> impl IntoView {
         UnsyncCallback::new(move |()| {
             let api = api.clone();
             form.submit(
-                Vec::new(),
+                Vec::new,
                 Ok(NewBackgroundCheck::on_file()),
                 move |new| run(&api, new),
                 show_answer(result, RESULT_HEADING),
@@ -217,7 +217,7 @@ pub fn BackgroundCheckStep() -> impl IntoView {
         UnsyncCallback::new(move |()| {
             let api = api.clone();
             form.submit(
-                fields.fields(),
+                move || fields.fields(),
                 fields.checked(),
                 move |new| run(&api, new),
                 show_answer(result, RESULT_HEADING),

@@ -15,7 +15,8 @@
 //!
 //! Saved, the server has recorded the step; the confirmation replaces the form, takes focus on
 //! its heading, shows the masked tax id, and Continue tells the host (`step_completed`) and
-//! moves on.
+//! moves on. A save refused because the step is no longer the flow's (tax data stopped being
+//! due while the form showed) shows the step that comes now.
 //!
 //! [`view`] holds the form and the confirmation; this module the fields, their rules and the
 //! request.
@@ -33,7 +34,7 @@ use crate::t;
 use crate::ui::{Field, Form, ScreenCard};
 use leptos::prelude::*;
 use payout_model::identity::{Compliance, NewCompliance, Submitted, TaxForm};
-use payout_model::{StepName, Validate};
+use payout_model::{FlowState, StepName, Validate};
 use view::{saved_view, tax_form, FormProps};
 /// Element id prefix of the form's fields.
 const PREFIX: &str = "pf-compliance";
@@ -181,7 +182,35 @@ fn saved_lines(saved: &Compliance) -> (String, Option<String>) {
 /// saved. Data on file from another save (another tab of the session, or this form's own lost
 /// save before a correction) is not taken for this one: it is shown as what is on file, with
 /// `on_file` set, since the step is complete and no save can change it any more.
+///
+/// Refused because the flow's route has moved ([`SessionApi::route_moved`]: tax data stopped
+/// being due as the balance fell while the form showed, say), the answer is the flow as it now
+/// stands, for the shell to show the step that comes now: every save would be refused alike.
 fn save(
+    api: SessionApi,
+    new: NewCompliance,
+    on_file: RwSignal<bool>,
+) -> LocalFuture<Result<Saved, ApiFailure>> {
+    let kept = kept_save(api.clone(), new, on_file);
+    Box::pin(async move {
+        let answer = kept.await;
+        match api.route_moved(&answer, StepName::Compliance).await {
+            Some(flow) => Ok(Saved::Moved(flow)),
+            None => answer.map(|kept| Saved::Kept(Box::new(kept))),
+        }
+    })
+}
+
+/// What a save came to ([`save`]).
+enum Saved {
+    /// Saved (or found saved): the confirmation replaces the form.
+    Kept(Box<Submitted<Compliance>>),
+    /// Not this step's any more: the flow as it now stands.
+    Moved(FlowState),
+}
+
+/// [`save`] before the route is looked at.
+fn kept_save(
     api: SessionApi,
     new: NewCompliance,
     on_file: RwSignal<bool>,
@@ -274,14 +303,18 @@ pub fn ComplianceStep() -> impl IntoView {
     });
 
     let submit = {
-        let api = services.api.clone();
+        let (api, advance) = (services.api.clone(), services.advance.clone());
         UnsyncCallback::new(move |()| {
-            let api = api.clone();
+            let (api, advance) = (api.clone(), advance.clone());
+            let show = show_answer(saved, SAVED_HEADING);
             form.submit(
-                fields.fields(),
+                move || fields.fields(),
                 fields.checked(),
                 move |new| save(api, new, on_file),
-                show_answer(saved, SAVED_HEADING),
+                move |answer| match answer {
+                    Saved::Kept(answer) => show(*answer),
+                    Saved::Moved(flow) => advance(flow),
+                },
             );
         })
     };

@@ -95,8 +95,9 @@ impl State {
     /// Checks the form and connects the account; the server's field errors land on the form.
     fn add(self, services: &FlowServices) {
         let (api, services) = (services.api.clone(), services.clone());
+        let bank = self.bank;
         self.form.submit(
-            self.bank.fields().to_vec(),
+            move || bank.fields().to_vec(),
             self.bank.input().check(),
             move |new: NewBankAccount| {
                 // The ids of the accounts shown, or `None` while no list is shown.

@@ -254,14 +254,7 @@ impl Step {
             // it (tax data came due when the balance grew past the reporting threshold, say),
             // and every payout would be refused alike: the flow as it stands, when its next
             // step is another.
-            let moved = match &answer {
-                Err(ApiFailure::Api(e)) if e.code == ErrorCode::StepNotAllowed => {
-                    api.flow_state().await.ok().filter(|flow| {
-                        flow.next_step().map(payout_model::Step::name) != Some(StepName::Payout)
-                    })
-                }
-                _ => None,
-            };
+            let moved = api.route_moved(&answer, StepName::Payout).await;
             (answer, moved)
         };
         let this = self.clone();
