@@ -179,8 +179,8 @@ fn unshown_label(path: &str) -> Option<&'static str> {
         "address" | "address.line1" => t!(field_line1),
         "address.line2" => t!(field_line2),
         "address.city" => t!(field_city),
-        "address.region" => t!(field_region),
-        "address.postal_code" => t!(field_postal_code),
+        "address.region" => t!(field_region_named),
+        "address.postal_code" => t!(field_postal_code_named),
         field::ROUTING_NUMBER => t!(field_routing_number),
         field::ACCOUNT_NUMBER => t!(field_account_number),
         field::HANDLE => t!(field_venmo),
@@ -603,7 +603,7 @@ mod tests {
             rest,
             format!(
                 "{}; {}",
-                rule_text(t!(field_postal_code), Rule::MatchesTaxInformation),
+                rule_text(t!(field_postal_code_named), Rule::MatchesTaxInformation),
                 rule_text(t!(field_routing_number), Rule::Required)
             )
         );

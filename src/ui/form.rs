@@ -273,8 +273,9 @@ impl Form {
     /// its errors onto `fields` and the alert; an answer for a form that is gone is dropped. What
     /// was typed is never touched here. `fields` answers the fields the form shows, in order:
     /// asked again when the answer comes, since the user may have swapped some out meanwhile
-    /// (the country changed, and the tax id field with it); an error about one no longer shown
-    /// goes to the alert, where it is seen.
+    /// (the country changed, and the tax id field with it, or the state picker for a free
+    /// region at the same path); an error about a field not shown both then and now goes to
+    /// the alert, where it is seen.
     pub fn submit<N, T: 'static>(
         self,
         fields: impl Fn() -> Vec<Field> + 'static,
@@ -290,9 +291,16 @@ impl Form {
             Ok(new) => new,
             Err(rejected) => return self.reject(&fields(), &rejected),
         };
+        let sent = fields();
         self.sender.send(send(new), move |result| match result {
             Ok(value) => on_ok(value),
-            Err(failure) => self.fail(&fields(), &failure),
+            Err(failure) => {
+                let still: Vec<Field> = fields()
+                    .into_iter()
+                    .filter(|field| sent.iter().any(|s| s.value == field.value))
+                    .collect();
+                self.fail(&still, &failure)
+            }
         });
     }
 }

@@ -195,8 +195,13 @@ fn save(
     Box::pin(async move {
         let answer = kept.await;
         match api.route_moved(&answer, StepName::Compliance).await {
-            Some(flow) => Ok(Saved::Moved(flow)),
-            None => answer.map(|kept| Saved::Kept(Box::new(kept))),
+            // Completed meanwhile, by this form's own save whose answer was lost (the data it
+            // saved could not be read back): the refusal stays, and a retry finds the save,
+            // shows it and tells the host (review: the shell moved on without either).
+            Some(flow) if !flow.completed_steps.contains(&StepName::Compliance) => {
+                Ok(Saved::Moved(flow))
+            }
+            _ => answer.map(|kept| Saved::Kept(Box::new(kept))),
         }
     })
 }

@@ -60,9 +60,9 @@ use uuid::Uuid;
 const MATCH: Rule = Rule::MatchesBackgroundCheck;
 
 /// Stores `compliance` (with its whole US tax id `tin`; `None` for a W-8BEN) as the signed-in
-/// user's record, replacing any: 422 naming each of `country`, `tin`, `date_of_birth`,
-/// `address` that differs from what a background check already run was run on, or that
-/// contradicts what a `not_eligible` check was told. What the check ran on is read and the new
+/// user's record, replacing any: 422 naming each of `country`, `tin`, `date_of_birth` and the
+/// parts of the address (`address.city`, …) that differ from what a background check already
+/// run was run on, or that contradict what a `not_eligible` check was told. What the check ran on is read and the new
 /// record written in one transaction, so a check running meanwhile cannot slip between them.
 /// `through` (the session's permit) is checked again first in it, under the flow's lock, and
 /// the compliance step is completed in it too ([`complete_form_step_in`]): a second submission
