@@ -2192,11 +2192,9 @@ async fn reload_resumes_the_confirmed_attempt_with_its_key() {
     assert_eq!(stored_attempt(), None);
 }
 
-/// Review: a user who reloaded after the payout's answer, before Continue, found "Nothing to
-/// pay out yet" and no way to finish the flow. The step now shows the payout that stands, and
-/// its Continue records the step; nothing is sent again.
-#[wasm_bindgen_test]
-async fn a_reload_after_the_payout_shows_it_and_continue_finishes() {
+/// A server whose user was paid $100.00 to PayPal through the payout step, the step then gone
+/// (a reload before Continue).
+async fn paid_out() -> Rc<FakeServer> {
     clear_storage();
     let server = paypal_server(10_000);
     let m = payout_step(&server, FeeParty::Platform);
@@ -2206,7 +2204,15 @@ async fn a_reload_after_the_payout_shows_it_and_continue_finishes() {
         find(&m.root, "payout-status-completed").is_some()
     })
     .await;
-    drop(m);
+    server
+}
+
+/// Review: a user who reloaded after the payout's answer, before Continue, found "Nothing to
+/// pay out yet" and no way to finish the flow. The step now shows the payout that stands, and
+/// its Continue records the step; nothing is sent again.
+#[wasm_bindgen_test]
+async fn a_reload_after_the_payout_shows_it_and_continue_finishes() {
+    let server = paid_out().await;
 
     let m = payout_step(&server, FeeParty::Platform);
     until("the payout again", || {
@@ -2236,6 +2242,26 @@ async fn a_reload_after_the_payout_shows_it_and_continue_finishes() {
     until("advance", || !m.seen.advanced.borrow().is_empty()).await;
     assert_eq!(server.count("create_flow_payout"), 1);
     assert_eq!(server.count("POST /api/flow/steps/payout/complete"), 1);
+}
+
+/// Review: a user paid out in this flow, then blocked (a background check failed in another
+/// flow) before Continue, found on reload that payouts were not available, with no Continue, and
+/// the host heard `payout_blocked` for a user who was paid: the flow could never complete. The
+/// payout that stands wins: its status and Continue.
+#[wasm_bindgen_test]
+async fn a_payout_that_stands_wins_over_a_block_found_since() {
+    let server = paid_out().await;
+    server.wallet.set(blocked(server.wallet.get()));
+
+    let m = payout_step(&server, FeeParty::Platform);
+    until("the payout again", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+    assert!(find(&m.root, "payout-blocked").is_none());
+    assert!(blocked_errors(&m).is_empty(), "no payout_blocked told");
+    click(&m.root, "payout-continue");
+    until("advance", || !m.seen.advanced.borrow().is_empty()).await;
 }
 
 /// Review of the fix above: an attempt kept in this tab (its send refused 401, never seen by
@@ -2620,14 +2646,9 @@ async fn payout_below_the_flow_minimum_is_refused_in_the_servers_words() {
     assert_eq!(server.payouts.borrow()[0].amount, 100);
 }
 
-/// A refusal naming the payout method (removed on another device, say) shows under the method
-/// picker with the focus on the chosen method, where a keyboard user can pick another; picking
-/// another clears it.
-#[wasm_bindgen_test]
-async fn a_refused_method_takes_the_focus_and_another_pick_clears_it() {
-    clear_storage();
-    let server = paypal_server(10_000);
-    server.with_method(PayoutPlatform::Venmo, "Venmo · @ada");
+/// The next payout is refused as the sandbox refuses a method not the user's (422 on
+/// `payout_method_id`).
+fn refuse_the_method(server: &FakeServer) {
     server.script(
         "create_flow_payout",
         Script::Refuse(Ok(common::fake_server::Response::error(
@@ -2637,10 +2658,77 @@ async fn a_refused_method_takes_the_focus_and_another_pick_clears_it() {
             ),
         ))),
     );
+}
+
+/// A payout step with PayPal and Venmo, $5 typed, PayPal chosen; the next payout is refused on
+/// the method ([`refuse_the_method`]).
+async fn two_methods_the_first_chosen_and_refused() -> (Rc<FakeServer>, Mounted) {
+    clear_storage();
+    let server = paypal_server(10_000);
+    server.with_method(PayoutPlatform::Venmo, "Venmo · @ada");
+    refuse_the_method(&server);
     let m = payout_step(&server, FeeParty::Platform);
     loaded(&m).await;
     type_into(&m.root, "payout-amount", "5");
     click_el(&find_all(&m.root, "[data-testid=payout-method-option]")[0]);
+    (server, m)
+}
+
+/// Review: a payout refused because its method was removed elsewhere (another tab, another
+/// device) left the picker offering it: every Confirm was refused alike until a reload. The
+/// refusal reads the methods again: the gone method leaves the picker, another is chosen, and
+/// the error about the gone one goes with it.
+#[wasm_bindgen_test]
+async fn a_method_removed_elsewhere_leaves_the_picker_after_the_refusal() {
+    let (server, m) = two_methods_the_first_chosen_and_refused().await;
+    server.methods.borrow_mut().remove(0);
+    review_and_confirm(&m).await;
+    until("the picker follows the server", || {
+        find_all(&m.root, "[data-testid=payout-method-option]").len() == 1
+    })
+    .await;
+    let left = find_all(&m.root, "[data-testid=payout-method-option]")[0]
+        .clone()
+        .dyn_into::<HtmlInputElement>()
+        .expect("a radio");
+    assert!(left.checked(), "the method left is chosen");
+    until("no error about the gone method", || {
+        find(&m.root, "payout-method-picker-error").is_none()
+    })
+    .await;
+}
+
+/// Review: the method picker's error, a refusal the server found, stayed in English when the
+/// host switched the flow to Spanish, while the rest of the screen changed.
+#[wasm_bindgen_test]
+async fn the_method_pickers_refusal_is_worded_again_in_a_new_language() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    refuse_the_method(&server);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("the method's error", || {
+        find(&m.root, "payout-method-picker-error")
+            .is_some_and(|e| e.text_content().unwrap_or_default().contains("Pay out to"))
+    })
+    .await;
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("worded in Spanish", || {
+        find(&m.root, "payout-method-picker-error").is_some_and(|e| {
+            e.text_content().unwrap_or_default() == "Pagar a no es uno de tus métodos de pago"
+        })
+    })
+    .await;
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+}
+
+/// A refusal naming the payout method (removed on another device, say) shows under the method
+/// picker with the focus on the chosen method, where a keyboard user can pick another; picking
+/// another clears it.
+#[wasm_bindgen_test]
+async fn a_refused_method_takes_the_focus_and_another_pick_clears_it() {
+    let (_server, m) = two_methods_the_first_chosen_and_refused().await;
     review_and_confirm(&m).await;
     until("the method's error", || {
         find(&m.root, "payout-method-picker-error").is_some()

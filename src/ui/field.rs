@@ -170,7 +170,7 @@ pub fn TextField(
 /// A field drawn again (its screen in another language) that shows an error words it again, in
 /// the new language: one the server found from its reason (review: it stayed in the language it
 /// came in), else by the field's own check.
-fn reword(field: Field, check: Option<Callback<String, Option<String>>>) {
+pub fn reword(field: Field, check: Option<Callback<String, Option<String>>>) {
     if field.error.get_untracked().is_none() {
         return;
     }

@@ -17,7 +17,7 @@ pub use button::{Button, ButtonVariant, SubmitButton};
 pub use choice::{Choice, RadioGroup};
 pub use confirm::ConfirmPanel;
 pub use error_screen::{error_testid, error_title, ErrorScreen};
-pub use field::{focus_id_soon, focus_node, focus_within, SelectField, TextField};
+pub use field::{focus_id_soon, focus_node, focus_within, reword, SelectField, TextField};
 pub use form::{field_id, Drafts, Field, Form};
 pub use layout::{BrandHeader, ScreenCard};
 pub use notice::{Badge, ErrorAlert, LoadingLine};

@@ -178,7 +178,11 @@ impl Step {
         let api = self.services.api.clone();
         let call = async move {
             let wallet = match api.wallet().await {
-                Ok(w) if w.payout_block.is_some() => return Loaded::Blocked(w),
+                // A payout of this flow that stands wins over a block found since (a check
+                // failed in another flow after it): it is shown, with Continue (review).
+                Ok(w) if w.payout_block.is_some() && w.payout.is_none() => {
+                    return Loaded::Blocked(w)
+                }
                 Ok(w) => w,
                 Err(failure) => return Loaded::Failed(failure),
             };
@@ -300,24 +304,39 @@ impl Step {
         self.form.form.fail(&self.form.fields(), failure);
     }
 
-    /// Refetches the balance without leaving the form (after the server refused a payout).
+    /// Refetches the balance and the methods without leaving the form (after the server
+    /// refused a payout): the refusal may be about a method removed since, in another tab or on
+    /// another device, which the picker would otherwise go on offering (review: every Confirm
+    /// was refused alike until a reload).
     fn refresh_wallet(&self) {
-        let (call, this) = (self.services.api.wallet(), self.clone());
-        self.requests.send(call, move |answer| {
+        let api = self.services.api.clone();
+        let call = async move {
+            let wallet = api.wallet().await;
+            let methods = match wallet {
+                Ok(_) => api.payout_methods().await.ok(),
+                Err(_) => None,
+            };
+            (wallet, methods)
+        };
+        let this = self.clone();
+        self.requests.send(call, move |(answer, methods)| {
+            if let Some(list) = methods {
+                this.keep_methods(list.data);
+            }
             if let Ok(w) = answer {
                 let blocked = w.payout_block.is_some();
                 let made = w.payout.clone();
                 this.form.wallet.try_set(Some(w));
-                if blocked {
-                    this.dispatch(Event::Blocked);
-                } else if let Some(made) = made {
+                if let Some(made) = made {
                     // Refused because a payout was made meanwhile (on another device): that
-                    // one did the step's work.
+                    // one did the step's work, whatever has happened since.
                     let method = this
                         .form
                         .methods
                         .with_untracked(|list| method_of(list, &made));
                     this.dispatch(Event::Made(made, method));
+                } else if blocked {
+                    this.dispatch(Event::Blocked);
                 } else if this.focus.may_move() {
                     // The form is drawn anew with the balance: focus back on what to fix.
                     let form = this.form;
@@ -325,6 +344,23 @@ impl Step {
                 }
             }
         });
+    }
+
+    /// Shows `list` as the user's methods now: the chosen one stays chosen while it is there;
+    /// one gone is replaced by the default (or first) one, and its error, about the method gone,
+    /// goes with it. An empty list shows the form to add one.
+    fn keep_methods(&self, list: Vec<PayoutMethod>) {
+        let form = self.form;
+        let chosen = form.method.value.get_untracked();
+        if !list.iter().any(|m| m.id.to_string() == chosen) {
+            let other = list.iter().find(|m| m.default).or(list.first());
+            form.method
+                .value
+                .try_set(other.map(|m| m.id.to_string()).unwrap_or_default());
+            form.method.error.try_set(None);
+            form.method.server_error.try_set(None);
+        }
+        form.methods.try_set(list);
     }
 
     /// Refreshes a pending transfer every few seconds until it is final, another loop starts,

@@ -245,6 +245,9 @@ pub fn payout_form(
                             />
                         }
                     })}
+                // Drawn again in a new language, a refusal's error under the picker is worded
+                // again too (review), as a text field's is.
+                {crate::ui::reword(state.method, None)}
                 <RadioGroup
                     name=format!("{PREFIX}-method")
                     legend=t!(field_payout_method)
