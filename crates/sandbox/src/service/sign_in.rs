@@ -10,7 +10,9 @@
 //!   `000000`), stored as a salted hash, one live code per session;
 //! - a code expires [`CODE_TTL_MINUTES`] after it was sent and dies after
 //!   [`CODE_MAX_ATTEMPTS`] wrong tries; a new one may be asked for [`CODE_RESEND_SECONDS`]
-//!   after the last (429 with `Retry-After` before), and replaces it;
+//!   after the last (429 with `Retry-After` before), and replaces it; asked again before
+//!   then for the same number, with the code not tried yet (a send whose answer was lost),
+//!   the answer is that code's again and nothing is sent;
 //! - a code is sent, and `POST …/code` answers the same, for any well-formed number on every
 //!   flow (issue 8: no oracle for whose phone a flow's user has); only `POST …/verify` tells
 //!   right from wrong. When the flow already names its user (named by the host,
@@ -53,7 +55,7 @@ use crate::store::sessions::{
 };
 use crate::store::sign_in::{
     code_sent_at, count_wrong_try, delete_code, find_code, forget_code_sent, last_code_to_phone,
-    record_code_sent, replace_code, CodeRow,
+    record_code_sent, replace_code, untried_code_to, CodeRow,
 };
 use crate::store::users::{insert_user, mark_verified, oldest_user_with_phone, phone_is_users};
 use crate::store::webhooks::{record_flow_updated, record_user_updated};
@@ -129,7 +131,9 @@ pub(crate) async fn phone_to_text(
 
 /// Sends a new code to `phone` for `session`, asked by client `ip`: 429 within the resend
 /// cooldown (of this session, or of this number asked from this client in any session), then
-/// 429 over the flow's or the app's rate limit ([`crate::ratelimit`]).
+/// 429 over the flow's or the app's rate limit ([`crate::ratelimit`]). Within the cooldown,
+/// asked again for the number its code went to before any try of that code, the session gets
+/// that code's answer again and nothing is sent ([`code_already_sent`]).
 pub(crate) async fn send_code(
     state: &AppState,
     ip: ClientIp,
@@ -145,11 +149,20 @@ pub(crate) async fn send_code(
     // only a code about to go out takes from (crate::ratelimit), so a flood refused by either
     // never queues for the lock; then the cooldown again under it, where the code is recorded,
     // so two requests racing the cooldown send one code.
-    cooldown(&mut *state.db.acquire().await?, session, phone, ip, now).await?;
+    {
+        let mut conn = state.db.acquire().await?;
+        if let Some(sent) = code_already_sent(&mut conn, session, phone, now).await? {
+            return Ok(sent);
+        }
+        cooldown(&mut conn, session, phone, ip, now).await?;
+    }
     state
         .limiters
         .check_flow(Action::SendCode, session.flow_id, session.app_id)?;
     let mut tx = begin_write(&state.db).await?;
+    if let Some(sent) = code_already_sent(&mut tx, session, phone, now).await? {
+        return Ok(sent);
+    }
     cooldown(&mut tx, session, phone, ip, now).await?;
     record_code_sent(&mut tx, session.app_id, phone, ip.0, now).await?;
     let hash = hash_code(&salt, &code);
@@ -167,13 +180,37 @@ pub(crate) async fn send_code(
             phone.masked()
         )));
     }
-    Ok(CodeSent {
+    Ok(code_sent(phone, expires_at, resend_at))
+}
+
+/// The answer for a code sent to `phone`.
+fn code_sent(phone: &ParsedPhone, expires_at: DateTime<Utc>, resend_at: DateTime<Utc>) -> CodeSent {
+    CodeSent {
         sent_to: phone.masked(),
         country_code: phone.country_code().to_owned(),
         last4: phone.shown_tail(),
         expires_at,
         resend_at,
-    })
+    }
+}
+
+/// The answer of `session`'s code again, when, within its resend cooldown at `now`, it was
+/// sent to `phone` and not tried yet: a send asked again after its answer was lost (review: the
+/// user had the text, the app a failure, and a second send was refused 429 until the cooldown
+/// ended, then replaced the code the user was about to type). Nothing is sent or counted.
+async fn code_already_sent(
+    conn: &mut AnyConnection,
+    session: &FlowSession,
+    phone: &ParsedPhone,
+    now: DateTime<Utc>,
+) -> Result<Option<CodeSent>, Error> {
+    let Some((sent_at, expires_at)) =
+        untried_code_to(conn, &session.token_hash, phone, now).await?
+    else {
+        return Ok(None);
+    };
+    let resend_at = sent_at + Duration::seconds(CODE_RESEND_SECONDS);
+    Ok((resend_at > now).then(|| code_sent(phone, expires_at, resend_at)))
 }
 
 /// 429 `code_cooldown` while `session` may not ask for a new code to `phone` from client `ip`

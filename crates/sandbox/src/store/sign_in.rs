@@ -46,6 +46,31 @@ pub(crate) async fn code_sent_at(
     sent.map(from_millis).transpose()
 }
 
+/// Session `token_hash`'s code as `(sent_at, expires_at)` when it went to `phone` (the
+/// session's phone, not verified yet), no try of it has been made, and it has not expired at
+/// `now`: a send asked again for it finds the code the lost answer was about.
+pub(crate) async fn untried_code_to(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    phone: &ParsedPhone,
+    now: DateTime<Utc>,
+) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, Error> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT c.sent_at, c.expires_at FROM sign_in_codes c \
+         JOIN flow_sessions s ON s.token_hash = c.token_hash \
+         WHERE c.token_hash = $1 AND c.attempts = 0 AND c.expires_at > $2 \
+         AND s.country_code = $3 AND s.phone_number = $4 AND s.phone_verified = 0",
+    )
+    .bind(token_hash)
+    .bind(to_millis(now))
+    .bind(phone.country_code())
+    .bind(phone.national())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|(sent, expires)| Ok((from_millis(sent)?, from_millis(expires)?)))
+        .transpose()
+}
+
 /// Session `token_hash`'s live code, if it has one.
 pub(crate) async fn find_code(
     conn: &mut AnyConnection,

@@ -417,8 +417,10 @@ mod rate_limits {
         let bob = json!({"country_code": BOB_PHONE.0, "phone_number": BOB_PHONE.1});
         let res = post_from(&app, "192.0.2.1", code, Some(&token), bob.clone()).await;
         assert_eq!(res.status, 200, "{}", res.text());
+        // (Another number: the same one, its code untried, would be answered that code again.)
+        let other = json!({"country_code": BOB_PHONE.0, "phone_number": "4154332335"});
         for _ in 0..3 {
-            let res = post_from(&app, "192.0.2.1", code, Some(&token), bob.clone()).await;
+            let res = post_from(&app, "192.0.2.1", code, Some(&token), other.clone()).await;
             let body = res.assert_error(429, "too_many_requests");
             assert_eq!(body["reason"]["code"], "code_cooldown", "{body}");
         }
