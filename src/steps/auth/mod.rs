@@ -226,17 +226,19 @@ impl Step {
             }
             Effect::VerifyCode(check) => {
                 let (call, api) = (
-                    self.services.api.verify_code(check),
+                    self.services.api.verify_code(check.clone()),
                     self.services.api.clone(),
                 );
-                self.answer(async move { signed_in_or_refused(call.await, &api).await });
+                let again = move |api: &SessionApi| api.verify_code(check);
+                self.answer(async move { signed_in_or_refused(call.await, &api, again).await });
             }
             Effect::CreateProfile(new) => {
                 let (call, api) = (
-                    self.services.api.create_profile(new),
+                    self.services.api.create_profile(new.clone()),
                     self.services.api.clone(),
                 );
-                self.answer(async move { signed_in_or_refused(call.await, &api).await });
+                let again = move |api: &SessionApi| api.create_profile(new);
+                self.answer(async move { signed_in_or_refused(call.await, &api, again).await });
             }
             Effect::ClearCode => {
                 self.fields.code.value.try_set(String::new());
@@ -303,10 +305,18 @@ impl Step {
 /// The event a code's or a profile's answer is. An answer that may have been lost after the
 /// server signed the session in (no answer, a 5xx), or a refusal because the session is signed
 /// in already (a retry of such a one), is checked against the flow's state, which names its
-/// user only to a signed-in session: signed in, the user goes on; else the failure shows.
+/// user only to a signed-in session: signed in, the user goes on; else the failure shows. A
+/// lost answer carried the session's resume cookie: the request is sent `again` once, for the
+/// server's 409 `already_signed_in`, which carries it (review: a reload then asked for sign-in
+/// again); what it answers changes nothing here.
 async fn signed_in_or_refused(
     result: Result<payout_model::identity::SignIn, crate::api::ApiFailure>,
     api: &SessionApi,
+    again: impl FnOnce(
+        &SessionApi,
+    ) -> crate::api::LocalFuture<
+        Result<payout_model::identity::SignIn, crate::api::ApiFailure>,
+    >,
 ) -> Event {
     let failure = match result {
         Ok(answer) => return Event::Answered(answer),
@@ -317,6 +327,9 @@ async fn signed_in_or_refused(
     if failure.may_have_happened() || signed_in_already {
         if let Ok(flow) = api.flow_state().await {
             if flow.user_id.is_some() {
+                if !signed_in_already {
+                    let _ = again(api).await;
+                }
                 return Event::Answered(payout_model::identity::SignIn::SignedIn { flow });
             }
         }
