@@ -1,9 +1,10 @@
 //! The US bank account fields, shared by manage-payments and the ACH payout method: routing
 //! number (ABA checksum), account number typed twice, checking or savings.
 //!
-//! The account number is sensitive: the inputs are `type=password` (with a Show toggle that
-//! reveals both), `inputmode=numeric` for the phone keypad, and `autocomplete=off`. What is typed
-//! stays in memory only and is kept on every error.
+//! The account number is sensitive: the inputs show dots (CSS `-webkit-text-security`, with a
+//! Show toggle that reveals both; not `type=password`, which browsers offer to save in their
+//! password managers whatever `autocomplete` says), `inputmode=numeric` for the phone keypad,
+//! and `autocomplete=off`. What is typed stays in memory only and is kept on every error.
 
 use crate::forms::{field, BankInput, Rejected};
 use crate::t;
@@ -90,7 +91,7 @@ pub fn BankFields(
     prefix: &'static str,
 ) -> impl IntoView {
     let check = move |f: Field| f.checked_by(move |path, value| state.check(path, value));
-    let masked = Signal::derive(move || if state.show.get() { "text" } else { "password" });
+    let concealed = Signal::derive(move || !state.show.get());
     // The label says what a press does ("Hide" once shown), so the button is no toggle with
     // `aria-pressed` (review: a screen reader said "Hide, toggle button, pressed"); its name
     // says what it shows or hides, beginning with the word on it.
@@ -129,7 +130,7 @@ pub fn BankFields(
             hint=t!(account_number_hint)
             field=state.account
             testid="account-number"
-            input_type=masked
+            concealed=concealed
             inputmode="numeric"
             autocomplete="off"
             check=check(state.account)
@@ -147,7 +148,7 @@ pub fn BankFields(
         <TextField
             field=state.confirm
             testid="account-number-confirm"
-            input_type=masked
+            concealed=concealed
             inputmode="numeric"
             autocomplete="off"
             check=check(state.confirm)

@@ -25,10 +25,15 @@ pub fn TextField(
     /// Help shown under the label.
     #[prop(optional, into)]
     hint: Option<String>,
-    /// The input's `type` (`text` when empty); a signal so a "Show" toggle can switch
-    /// `password` to `text`.
+    /// The input's `type` (`text` when empty).
     #[prop(optional, into)]
     input_type: Signal<&'static str>,
+    /// While true the characters show as dots (CSS `-webkit-text-security`), for a secret a
+    /// "Show" toggle reveals: not `type=password`, which browsers offer to save in their
+    /// password managers, `autocomplete="off"` notwithstanding (review: an account number
+    /// saved as a password, the routing number as its user name).
+    #[prop(optional, into)]
+    concealed: Signal<bool>,
     /// The input's `inputmode` (`numeric`, `decimal`, `email`, `tel`).
     #[prop(optional)]
     inputmode: Option<&'static str>,
@@ -141,6 +146,7 @@ pub fn TextField(
                 {prefix.map(|p| view! { <span class="pf-field__prefix" aria-hidden="true">{p}</span> })}
                 <input
                     class="pf-input"
+                    class:pf-input--concealed=move || concealed.get()
                     id=id
                     type=move || match input_type.get() {
                         "" => "text",

@@ -751,6 +751,15 @@ async fn a_whole_flow_is_done_with_the_keyboard_alone() -> Result<()> {
     heading_focused(&browser, "manage-payments").await?;
     type_into(&browser, "[data-testid=routing-number]", "011000015").await?;
     type_into(&browser, "[data-testid=account-number]", "000123456789").await?;
+    // The built stylesheet shows the number as dots, in a field no password manager offers to
+    // save (no type=password: review).
+    let concealed = browser
+        .eval(
+            "const i = document.querySelector('[data-testid=account-number]'); \
+             return [i.type, getComputedStyle(i).webkitTextSecurity];",
+        )
+        .await?;
+    assert_eq!(concealed, json!(["text", "disc"]));
     type_into(
         &browser,
         "[data-testid=account-number-confirm]",
