@@ -2678,6 +2678,22 @@ async fn two_methods_the_first_chosen_and_refused() -> (Rc<FakeServer>, Mounted)
     (server, m)
 }
 
+/// Review: a balance over what one payout may be ($1,000,000) opened the form with the whole
+/// balance typed, refused at once. The amount offered is the most one payout may be.
+#[wasm_bindgen_test]
+async fn a_balance_over_the_payout_maximum_offers_the_maximum() {
+    clear_storage();
+    let server = paypal_server(150_000_000);
+    let m = payout_step(&server, FeeParty::Platform);
+    loaded(&m).await;
+    assert_value(&m.root, "payout-amount", "1000000.00").await;
+    review_and_confirm(&m).await;
+    until("paid", || {
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+}
+
 /// Review: a payout refused because its method was removed elsewhere (another tab, another
 /// device) left the picker offering it: every Confirm was refused alike until a reload. The
 /// refusal reads the methods again: the gone method leaves the picker, another is chosen, and

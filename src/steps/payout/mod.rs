@@ -213,8 +213,9 @@ impl Step {
         let link_amount = wallet.payout_link.as_ref().map(|link| link.amount);
         let withdrawable = wallet.withdrawable_amount;
         form.wallet.try_set(Some(wallet));
-        // The whole balance (or the link's amount), to the default method.
-        let amount = link_amount.unwrap_or(withdrawable);
+        // The whole balance (or the link's amount), to the default method; no more than one
+        // payout may be (review: a balance over $1,000,000 opened the form invalid).
+        let amount = link_amount.unwrap_or(withdrawable.min(payout_model::money::MAX_AMOUNT));
         form.amount.value.try_set(amount_input(amount));
         form.amount.error.try_set(None);
         let preselect = list.iter().find(|m| m.default).or(list.first());
