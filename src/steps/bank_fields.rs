@@ -4,7 +4,9 @@
 //! The account number is sensitive: the inputs show dots (CSS `-webkit-text-security`, with a
 //! Show toggle that reveals both; not `type=password`, which browsers offer to save in their
 //! password managers whatever `autocomplete` says), `inputmode=numeric` for the phone keypad,
-//! and `autocomplete=off`. What is typed stays in memory only and is kept on every error.
+//! and `autocomplete=off`. What is typed stays in memory only and is kept on every error. A
+//! screen reader reads a text input's digits as it would any field's (a password field's it
+//! would not): the price of keeping the number out of password managers.
 
 use crate::forms::{field, BankInput, Rejected};
 use crate::t;

@@ -271,9 +271,11 @@ impl Step {
             }
             let event = match answer {
                 Ok(transfer) => Event::Paid(transfer),
-                // The user was blocked since the wallet was read (a race): same screen.
+                // The user was blocked since the wallet was read (a race): the wallet is read
+                // again, which shows the block, or the payout of this flow that stands (made on
+                // another device before the block: review), as on loading.
                 Err(f) if f.api_error().map(|e| e.code) == Some(ErrorCode::PayoutBlocked) => {
-                    Event::Blocked
+                    return this.dispatch(Event::Refused);
                 }
                 // An expired session's 401 looked at nothing, but the send before it may have
                 // been made: the attempt is kept, and the step resends it with its key once the
@@ -348,18 +350,14 @@ impl Step {
     }
 
     /// Shows `list` as the user's methods now: the chosen one stays chosen while it is there;
-    /// one gone is replaced by the default (or first) one, and its error, about the method gone,
-    /// goes with it. An empty list shows the form to add one.
+    /// when it is gone none is chosen, and the refusal's error under the picker (about the
+    /// method gone) stays until the user picks another, so nothing is switched silently
+    /// (review). An empty list shows the form to add one.
     fn keep_methods(&self, list: Vec<PayoutMethod>) {
         let form = self.form;
         let chosen = form.method.value.get_untracked();
         if !list.iter().any(|m| m.id.to_string() == chosen) {
-            let other = list.iter().find(|m| m.default).or(list.first());
-            form.method
-                .value
-                .try_set(other.map(|m| m.id.to_string()).unwrap_or_default());
-            form.method.error.try_set(None);
-            form.method.server_error.try_set(None);
+            form.method.value.try_set(String::new());
         }
         form.methods.try_set(list);
     }

@@ -11,6 +11,7 @@ use crate::extract::ApiJson;
 use crate::ratelimit::{Action, ClientIp};
 use crate::resume_cookie::resume_cookie;
 use crate::routes::Mount;
+use crate::service::payout_links::names_payee_phone;
 use crate::service::sign_in::{self, already_signed_in, open_for_sign_in, Verified};
 use crate::service::steps::route_state;
 use crate::state::AppState;
@@ -50,8 +51,11 @@ async fn send_code(
     }
     open_for_sign_in(&state.db, session.flow_id).await?;
     let phone = sign_in::phone_to_text(&state.db, session.flow_id, &new, state.clock.now()).await?;
+    // A payout link's flow that names the payee's phone never answers a code again: compared
+    // with a number typed, the answer would tell which number is the payee's (review).
+    let answer_again = !new.payee_phone && !names_payee_phone(&state.db, session.flow_id).await?;
     Ok(Json(
-        sign_in::send_code(&state, ip, &session, &phone).await?,
+        sign_in::send_code(&state, ip, &session, &phone, answer_again).await?,
     ))
 }
 

@@ -731,6 +731,14 @@ async fn link_of_flow(db: &Db, flow_id: Uuid) -> Result<Option<LinkRow>, Error> 
     payout_links::of_flow(&mut *db.acquire().await?, flow_id).await
 }
 
+/// Whether flow `flow_id` is a payout link's whose host named the payee's phone (claimable or
+/// not): its sign-in may text a number the session never sees.
+pub(crate) async fn names_payee_phone(db: &Db, flow_id: Uuid) -> Result<bool, Error> {
+    Ok(link_of_flow(db, flow_id)
+        .await?
+        .is_some_and(|row| row.payee_phone.is_some()))
+}
+
 /// The payee's phone (E.164) that the link of flow `flow_id` names, while the link may still be
 /// claimed at `now`: where sign-in may text a code without the number being typed (or shown).
 pub(crate) async fn payee_phone(

@@ -131,14 +131,17 @@ pub(crate) async fn phone_to_text(
 
 /// Sends a new code to `phone` for `session`, asked by client `ip`: 429 within the resend
 /// cooldown (of this session, or of this number asked from this client in any session), then
-/// 429 over the flow's or the app's rate limit ([`crate::ratelimit`]). Within the cooldown,
-/// asked again for the number its code went to before any try of that code, the session gets
-/// that code's answer again and nothing is sent ([`code_already_sent`]).
+/// 429 over the flow's or the app's rate limit ([`crate::ratelimit`]). With `answer_again`,
+/// within the cooldown, asked again for the number its code went to before any try of that
+/// code, the session gets that code's answer again and nothing is sent
+/// ([`code_already_sent`]); the caller leaves it out where the answer would tell something (a
+/// payout link's flow that names the payee's phone).
 pub(crate) async fn send_code(
     state: &AppState,
     ip: ClientIp,
     session: &FlowSession,
     phone: &ParsedPhone,
+    answer_again: bool,
 ) -> Result<CodeSent, Error> {
     let now = state.clock.now();
     let code = state.code_sender.new_code();
@@ -151,8 +154,10 @@ pub(crate) async fn send_code(
     // so two requests racing the cooldown send one code.
     {
         let mut conn = state.db.acquire().await?;
-        if let Some(sent) = code_already_sent(&mut conn, session, phone, now).await? {
-            return Ok(sent);
+        if answer_again {
+            if let Some(sent) = code_already_sent(&mut conn, session, phone, now).await? {
+                return Ok(sent);
+            }
         }
         cooldown(&mut conn, session, phone, ip, now).await?;
     }
@@ -160,8 +165,10 @@ pub(crate) async fn send_code(
         .limiters
         .check_flow(Action::SendCode, session.flow_id, session.app_id)?;
     let mut tx = begin_write(&state.db).await?;
-    if let Some(sent) = code_already_sent(&mut tx, session, phone, now).await? {
-        return Ok(sent);
+    if answer_again {
+        if let Some(sent) = code_already_sent(&mut tx, session, phone, now).await? {
+            return Ok(sent);
+        }
     }
     cooldown(&mut tx, session, phone, ip, now).await?;
     record_code_sent(&mut tx, session.app_id, phone, ip.0, now).await?;
