@@ -415,6 +415,27 @@ async fn a_payout_links_payee_phone_gets_the_code_without_being_typed() {
     assert!(has(&m.root, "auth-code"));
 }
 
+/// Review: the code was texted but the answer to Send was lost: the user held the text while the
+/// form said the code could not be sent, and Send again was refused until the cooldown ended
+/// (then a new code replaced the one in hand). Send again now gets that code's answer, and the
+/// code's field shows.
+#[wasm_bindgen_test]
+async fn a_send_whose_answer_was_lost_goes_on_to_the_code_when_sent_again() {
+    let fake = Fake::new(&["compliance"]);
+    fake.signed_out();
+    let m = mount_step(&fake, || view! { <AuthStep /> });
+    fake.script(
+        "send_code",
+        Script::LoseAnswer(reply_of(ApiFailure::Network("Failed to fetch".into()))),
+    );
+    type_into(&m.root, "auth-phone", "(415) 433-2334");
+    click(&m.root, "auth-send-code");
+    wait_for(&m.root, "auth-error").await;
+    click(&m.root, "auth-send-code");
+    wait_for(&m.root, "auth-code").await;
+    assert_eq!(fake.count("send_code"), 2);
+}
+
 /// Review: the server signed the session in, but the answer to Verify was lost (a slow phone,
 /// a timeout): the app said "We couldn't sign you in", and every retry got 409
 /// `already_signed_in`. It now asks the flow's state, which names the user only to a signed-in

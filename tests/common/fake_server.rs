@@ -221,6 +221,9 @@ pub struct FakeServer {
     pub codes: RefCell<Vec<NewCode>>,
     /// When the last code was sent (the resend cooldown runs from it).
     last_code_at: Cell<Option<Timestamp>>,
+    /// The last code's number (country code, digits) and answer: asked again within the
+    /// cooldown before any try, it is answered again, as the sandbox does.
+    last_sent: RefCell<Option<((String, String), CodeSent)>>,
     /// A new phone was verified: a profile may be created.
     profile_allowed: Cell<bool>,
     /// Wrong tries at the last code.
@@ -273,6 +276,7 @@ impl FakeServer {
             resend_seconds: Cell::new(30),
             codes: RefCell::default(),
             last_code_at: Cell::new(None),
+            last_sent: RefCell::new(None),
             profile_allowed: Cell::new(false),
             wrong_codes: Cell::new(0),
             profiles: RefCell::default(),
@@ -613,6 +617,16 @@ impl FakeServer {
         new.validate()?;
         let now = self.now();
         let cooldown = chrono::Duration::seconds(self.resend_seconds.get());
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        let asked = (digits(&new.country_code), digits(&new.phone_number));
+        let link_names_payee = self.flow.borrow().payee_phone.is_some();
+        let again = self.last_sent.borrow().as_ref().and_then(|(to, sent)| {
+            let untried = self.wrong_codes.get() == 0 && sent.resend_at > now;
+            (untried && *to == asked && !new.payee_phone && !link_names_payee).then(|| sent.clone())
+        });
+        if let Some(sent) = again {
+            return Ok(Response::json(&sent));
+        }
         if let Some(last) = self.last_code_at.get() {
             let wait = last + cooldown - now;
             if wait > chrono::Duration::zero() {
@@ -632,13 +646,15 @@ impl FakeServer {
         };
         self.last_code_at.set(Some(now));
         self.wrong_codes.set(0);
-        Ok(Response::json(&CodeSent {
+        let sent = CodeSent {
             sent_to: mask_phone(&country_code, &number),
             country_code,
             last4: payout_model::last4(&number),
             expires_at: now + chrono::Duration::minutes(10),
             resend_at: now + cooldown,
-        }))
+        };
+        *self.last_sent.borrow_mut() = Some((asked, sent.clone()));
+        Ok(Response::json(&sent))
     }
 
     fn verify_code(&self, check: CodeCheck) -> Answer {
