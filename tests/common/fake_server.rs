@@ -684,6 +684,8 @@ impl FakeServer {
             ));
         }
         self.last_code_at.set(None);
+        // Used up: never answered again.
+        *self.last_sent.borrow_mut() = None;
         if self.known_phones.borrow().contains(&phone) {
             Ok(Response::json(&self.signed_in_now()))
         } else {

@@ -1462,6 +1462,47 @@ async fn numbers_typed_after_the_payees_code_are_all_refused_alike() {
         .assert_error(429, "too_many_requests");
 }
 
+/// Review of the fix above: the payee's send was kept under the number, so the same number typed
+/// in another session (from the same client) met its cooldown, 429 where any other number got
+/// 200: the stranger learnt the number all the same, with two sessions. The payee's send is the
+/// link's own; a number typed elsewhere meets only the cooldowns of numbers typed.
+#[tokio::test]
+async fn the_payees_send_tells_no_other_session_its_number() {
+    let app = TestApp::new().await;
+    let link = ok(create(
+        &app,
+        json!({"amount": 300, "payee": {"country_code": "1", "phone_number": "(201) 555-0123"}}),
+    )
+    .await);
+    // Each ask in a new session of the link's flow.
+    let flow_id = link["flow_id"].clone();
+    let payee = json!({"payee_phone": true});
+    let typed = |number: &str| json!({"country_code": "1", "phone_number": number});
+    ok(ask_in_new_session(&app, &flow_id, payee.clone()).await);
+    for number in ["2015550123", "4154332334"] {
+        let res = ask_in_new_session(&app, &flow_id, typed(number)).await;
+        assert_eq!(res.status, 200, "{number}: {}", res.text());
+    }
+    // The other way round: the payee's number typed first leaves the link's send alone.
+    app.advance(Duration::minutes(1));
+    ok(ask_in_new_session(&app, &flow_id, typed("2015550123")).await);
+    ok(ask_in_new_session(&app, &flow_id, payee.clone()).await);
+    // A second send to the payee from this client still waits, whichever session asks.
+    ask_in_new_session(&app, &flow_id, payee)
+        .await
+        .assert_error(429, "too_many_requests");
+}
+
+/// Asks for a sign-in code with `body` in a new session of flow `flow_id`.
+async fn ask_in_new_session(app: &TestApp, flow_id: &Value, body: Value) -> TestResponse {
+    let token = app.create_session(flow_id, None).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post("/api/flow/auth/code", Auth::Bearer(&token), body)
+        .await
+}
+
 #[tokio::test]
 async fn sign_in_texts_the_payees_phone_without_showing_it() {
     let app = TestApp::new().await;

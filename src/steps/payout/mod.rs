@@ -260,22 +260,37 @@ impl Step {
             // and every payout would be refused alike: the flow as it stands, when its next
             // step is another.
             let moved = api.route_moved(&answer, StepName::Payout).await;
-            (answer, moved)
+            // Refused as blocked: a payout of this flow may stand (made on another device
+            // before the block), which did the step's work and wins (review).
+            let stands = match &answer {
+                Err(f) if f.api_error().map(|e| e.code) == Some(ErrorCode::PayoutBlocked) => {
+                    api.wallet().await.ok().and_then(|w| w.payout)
+                }
+                _ => None,
+            };
+            (answer, moved, stands)
         };
         let this = self.clone();
-        self.requests.send(call, move |(answer, moved)| {
+        self.requests.send(call, move |(answer, moved, stands)| {
             if let Some(flow) = moved {
                 // The refused attempt is over; the shell shows the step that comes first.
                 this.dispatch(Event::Refused);
                 return (this.services.advance)(flow);
             }
+            if let Some(made) = stands {
+                this.dispatch(Event::Refused);
+                let method = this
+                    .form
+                    .methods
+                    .with_untracked(|list| method_of(list, &made));
+                return this.dispatch(Event::Made(made, method));
+            }
             let event = match answer {
                 Ok(transfer) => Event::Paid(transfer),
-                // The user was blocked since the wallet was read (a race): the wallet is read
-                // again, which shows the block, or the payout of this flow that stands (made on
-                // another device before the block: review), as on loading.
+                // The user was blocked since the wallet was read (a race), and no payout of
+                // this flow stands: same screen as on loading.
                 Err(f) if f.api_error().map(|e| e.code) == Some(ErrorCode::PayoutBlocked) => {
-                    return this.dispatch(Event::Refused);
+                    Event::Blocked
                 }
                 // An expired session's 401 looked at nothing, but the send before it may have
                 // been made: the attempt is kept, and the step resends it with its key once the

@@ -55,7 +55,7 @@ async fn send_code(
     // with a number typed, the answer would tell which number is the payee's (review).
     let answer_again = !new.payee_phone && !names_payee_phone(&state.db, session.flow_id).await?;
     Ok(Json(
-        sign_in::send_code(&state, ip, &session, &phone, answer_again).await?,
+        sign_in::send_code(&state, ip, &session, &phone, new.payee_phone, answer_again).await?,
     ))
 }
 

@@ -54,8 +54,8 @@ use crate::store::sessions::{
     set_wrong_codes, verified_phone, wrong_codes,
 };
 use crate::store::sign_in::{
-    code_sent_at, count_wrong_try, delete_code, find_code, forget_code_sent, last_code_to_phone,
-    record_code_sent, replace_code, untried_code_to, CodeRow,
+    code_sent_at, count_wrong_try, delete_code, event_number, find_code, forget_code_sent,
+    last_code_to_phone, record_code_sent, replace_code, untried_code_to, CodeRow,
 };
 use crate::store::users::{insert_user, mark_verified, oldest_user_with_phone, phone_is_users};
 use crate::store::webhooks::{record_flow_updated, record_user_updated};
@@ -131,7 +131,9 @@ pub(crate) async fn phone_to_text(
 
 /// Sends a new code to `phone` for `session`, asked by client `ip`: 429 within the resend
 /// cooldown (of this session, or of this number asked from this client in any session), then
-/// 429 over the flow's or the app's rate limit ([`crate::ratelimit`]). With `answer_again`,
+/// 429 over the flow's or the app's rate limit ([`crate::ratelimit`]). `to_payee`: `phone` is
+/// the payee's of the flow's payout link, never typed (its cooldown across sessions is the
+/// link's own: [`event_number`]). With `answer_again`,
 /// within the cooldown, asked again for the number its code went to before any try of that
 /// code, the session gets that code's answer again and nothing is sent
 /// ([`code_already_sent`]); the caller leaves it out where the answer would tell something (a
@@ -141,8 +143,10 @@ pub(crate) async fn send_code(
     ip: ClientIp,
     session: &FlowSession,
     phone: &ParsedPhone,
+    to_payee: bool,
     answer_again: bool,
 ) -> Result<CodeSent, Error> {
+    let number = event_number(phone, to_payee, session.flow_id);
     let now = state.clock.now();
     let code = state.code_sender.new_code();
     let salt = new_salt();
@@ -159,7 +163,7 @@ pub(crate) async fn send_code(
                 return Ok(sent);
             }
         }
-        cooldown(&mut conn, session, phone, ip, now).await?;
+        cooldown(&mut conn, session, &number, ip, now).await?;
     }
     state
         .limiters
@@ -170,8 +174,8 @@ pub(crate) async fn send_code(
             return Ok(sent);
         }
     }
-    cooldown(&mut tx, session, phone, ip, now).await?;
-    record_code_sent(&mut tx, session.app_id, phone, ip.0, now).await?;
+    cooldown(&mut tx, session, &number, ip, now).await?;
+    record_code_sent(&mut tx, session.app_id, &number, ip.0, now).await?;
     let hash = hash_code(&salt, &code);
     replace_code(&mut tx, &session.token_hash, &salt, &hash, now, expires_at).await?;
     set_phone(&mut tx, &session.token_hash, phone).await?;
@@ -181,7 +185,7 @@ pub(crate) async fn send_code(
         // No code went out: forget it, so the user may ask again at once.
         let mut conn = state.db.acquire().await?;
         delete_code(&mut conn, &session.token_hash).await?;
-        forget_code_sent(&mut conn, session.app_id, phone, now).await?;
+        forget_code_sent(&mut conn, session.app_id, &number, now).await?;
         return Err(Error::Internal(format!(
             "cannot send a sign-in code to {}: {e}",
             phone.masked()
@@ -220,20 +224,21 @@ async fn code_already_sent(
     Ok((resend_at > now).then(|| code_sent(phone, expires_at, resend_at)))
 }
 
-/// 429 `code_cooldown` while `session` may not ask for a new code to `phone` from client `ip`
-/// at `now`. The cooldown runs from the last code this session asked for (to any number) and
-/// from the last code sent to this number from this client (any session of the app), whichever
+/// 429 `code_cooldown` while `session` may not ask for a new code to `number` (the phone's
+/// [`event_number`]) from client `ip` at `now`. The cooldown runs from the last code this
+/// session asked for (to any number) and from the last code sent to this number from this
+/// client (any session of the app), whichever
 /// ends later. Per client, so a stranger asking codes for someone's number never keeps its owner
 /// from getting one (migration 0009).
 async fn cooldown(
     conn: &mut AnyConnection,
     session: &FlowSession,
-    phone: &ParsedPhone,
+    number: &str,
     ip: ClientIp,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let session_last = code_sent_at(&mut *conn, &session.token_hash).await?;
-    let phone_last = last_code_to_phone(&mut *conn, session.app_id, phone, ip.0).await?;
+    let phone_last = last_code_to_phone(&mut *conn, session.app_id, number, ip.0).await?;
     if let Some(last_sent) = session_last.max(phone_last) {
         let wait = last_sent + Duration::seconds(CODE_RESEND_SECONDS) - now;
         if wait > Duration::zero() {

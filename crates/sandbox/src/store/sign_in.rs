@@ -14,6 +14,19 @@ use uuid::Uuid;
 /// `phone_sign_in_events.kind` of a code sent to the number.
 const CODE_SENT: &str = "code_sent";
 
+/// `phone_sign_in_events.phone` of a code sent to `phone`: the number in E.164, or, sent to a
+/// payout link's payee phone (`to_payee`, flow `flow_id`), `payee:<flow id>`. Review: recorded
+/// under the number, the payee's send put the same number typed in another session in its
+/// cooldown (429 for it, 200 for any other), which told a stranger holding the link which
+/// number was the payee's; the payee's number is one per link, so its send is kept per link.
+pub(crate) fn event_number(phone: &ParsedPhone, to_payee: bool, flow_id: Uuid) -> String {
+    if to_payee {
+        format!("payee:{flow_id}")
+    } else {
+        phone.e164()
+    }
+}
+
 /// A session's live code as stored.
 #[derive(sqlx::FromRow)]
 pub(crate) struct CodeRow {
@@ -131,12 +144,12 @@ pub(crate) async fn delete_code(conn: &mut AnyConnection, token_hash: &str) -> R
     Ok(())
 }
 
-/// When a code was last sent to `phone` in app `app_id` asked by client `ip`, if ever (within
-/// what is kept).
+/// When a code was last sent to `number` ([`event_number`]) in app `app_id` asked by client
+/// `ip`, if ever (within what is kept).
 pub(crate) async fn last_code_to_phone(
     conn: &mut AnyConnection,
     app_id: Uuid,
-    phone: &ParsedPhone,
+    number: &str,
     ip: IpAddr,
 ) -> Result<Option<DateTime<Utc>>, Error> {
     let last: Option<i64> = sqlx::query_scalar(
@@ -144,7 +157,7 @@ pub(crate) async fn last_code_to_phone(
          AND kind = $3 AND client_ip = $4",
     )
     .bind(app_id.to_string())
-    .bind(phone.e164())
+    .bind(number)
     .bind(CODE_SENT)
     .bind(ip.to_string())
     .fetch_one(conn)
@@ -158,14 +171,14 @@ pub(crate) async fn last_code_to_phone(
 pub(crate) async fn record_code_sent(
     conn: &mut AnyConnection,
     app_id: Uuid,
-    phone: &ParsedPhone,
+    number: &str,
     ip: IpAddr,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let horizon = now - Duration::minutes(PHONE_EVENTS_KEPT_MINUTES);
     sqlx::query("DELETE FROM phone_sign_in_events WHERE app_id = $1 AND phone = $2 AND at <= $3")
         .bind(app_id.to_string())
-        .bind(phone.e164())
+        .bind(number)
         .bind(to_millis(horizon))
         .execute(&mut *conn)
         .await?;
@@ -174,7 +187,7 @@ pub(crate) async fn record_code_sent(
          VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(app_id.to_string())
-    .bind(phone.e164())
+    .bind(number)
     .bind(CODE_SENT)
     .bind(to_millis(now))
     .bind(ip.to_string())
@@ -187,7 +200,7 @@ pub(crate) async fn record_code_sent(
 pub(crate) async fn forget_code_sent(
     conn: &mut AnyConnection,
     app_id: Uuid,
-    phone: &ParsedPhone,
+    number: &str,
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
     sqlx::query(
@@ -195,7 +208,7 @@ pub(crate) async fn forget_code_sent(
          AND at = $4",
     )
     .bind(app_id.to_string())
-    .bind(phone.e164())
+    .bind(number)
     .bind(CODE_SENT)
     .bind(to_millis(at))
     .execute(conn)
