@@ -35,8 +35,10 @@
 //! number waits [`CODE_RESEND_SECONDS`] after the last code sent to it from the same client, in
 //! whichever session of the app (table `phone_sign_in_events`, migrations 0005 and 0009; the
 //! same 429), so each client faces at most [`CODE_MAX_ATTEMPTS`] guesses per code and one code
-//! per [`CODE_RESEND_SECONDS`] for a number, while a stranger asking codes for someone's number
-//! never holds its owner's device back; and sending and verifying codes are rate limited per
+//! per [`CODE_RESEND_SECONDS`] for a number typed, plus one per payout link naming it as the
+//! payee's phone (whose send is kept per link, `payee:<flow id>`: kept under the number, it would
+//! tell a session typing numbers which one is the payee's), while a stranger asking codes for
+//! someone's number never holds its owner's device back; and sending and verifying codes are rate limited per
 //! client IP (checked by the handlers) and per flow and per app (checked here, where a code goes
 //! out or is tried: [`crate::ratelimit`]).
 
