@@ -203,6 +203,18 @@ pub async fn settle() {
     }
 }
 
+/// Waits until the step has asked the shell, once, to show the flow as it now stands (`advanced`
+/// holds what it was asked), and answers the step that flow comes to.
+pub async fn advanced_once(
+    advanced: &RefCell<Vec<payout_model::FlowState>>,
+) -> Option<payout_model::StepName> {
+    until("the route followed", || !advanced.borrow().is_empty()).await;
+    settle().await;
+    let advanced = advanced.borrow();
+    assert_eq!(advanced.len(), 1);
+    advanced[0].next_step().map(|step| step.name())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Time under the test's control
 
