@@ -1275,6 +1275,11 @@ fn paypal_server(withdrawable: i64) -> Rc<FakeServer> {
     server
 }
 
+/// Waits (as `what`) until the step shows a completed payout.
+async fn shows_completed(m: &Mounted, what: &str) {
+    until(what, || find(&m.root, "payout-status-completed").is_some()).await;
+}
+
 async fn loaded(m: &Mounted) {
     until("the payout form", || {
         find(&m.root, "payout-amount").is_some()
@@ -1501,10 +1506,7 @@ async fn a_payout_link_pays_its_amount_with_no_amount_field() {
         "a link's amount is not typed"
     );
     review_and_confirm(&m).await;
-    until("completed", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "completed").await;
     assert_eq!(server.payouts.borrow()[0].amount, 2_500);
 }
 
@@ -1645,10 +1647,7 @@ async fn confirm_sends_the_payout_with_a_key_and_shows_it_completed() {
         "nothing sent before Confirm"
     );
     click(&m.root, "payout-confirm");
-    until("completed", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "completed").await;
 
     let sent = server.payouts.borrow()[0].clone();
     assert_eq!(sent.amount, 10_000);
@@ -1709,10 +1708,7 @@ async fn lost_answer_then_retry_sends_the_same_key_and_pays_once() {
     );
 
     click(&m.root, "payout-retry");
-    until("completed", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "completed").await;
     let payouts = server.payouts.borrow();
     assert_eq!(payouts.len(), 2);
     assert_eq!(payouts[1], payouts[0], "the same key and body");
@@ -1767,10 +1763,7 @@ async fn a_payout_is_never_given_up_while_its_answer_may_come() {
     frames(10).await;
     assert!(find(&m.root, "payout-retry").is_none(), "not given up");
     gate.open();
-    until("completed", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "completed").await;
     assert_eq!(server.transfers.borrow().len(), 1);
 }
 
@@ -1842,10 +1835,7 @@ async fn going_back_unchanged_keeps_the_key_and_a_new_amount_gets_a_new_one() {
     .await;
     type_into(&m.root, "payout-amount", "40");
     review_and_confirm(&m).await;
-    until("completed", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "completed").await;
     let payouts = server.payouts.borrow();
     assert_ne!(payouts[0].idempotency_key, payouts[1].idempotency_key);
     assert_eq!(payouts[1].amount, 4_000);
@@ -1865,10 +1855,7 @@ async fn double_click_on_confirm_sends_once() {
     let confirm = get(&m.root, "payout-confirm");
     click_el(&confirm);
     click_el(&confirm);
-    until("completed", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "completed").await;
     assert_eq!(server.count("create_flow_payout"), 1);
 }
 
@@ -1918,10 +1905,7 @@ async fn ach_payout_stays_pending_then_refreshes_to_completed() {
     assert!(find(&m.root, "payout-status-pending").is_some());
     until("the next timer", || m.clock.pending() == 1).await;
     m.clock.fire();
-    until("completed", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "completed").await;
     assert_eq!(
         text(&m.root, "payout-status-text"),
         "$99.75 was sent to ACH · checking ••••6789."
@@ -2073,10 +2057,7 @@ async fn opening_the_step_leaves_the_focus_where_it_is() {
     // Review of that fix: opening on a payout that stands (a reload before Continue) moved
     // the focus to its status's heading, as a screen change would.
     review_and_confirm(&m).await;
-    until("paid", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "paid").await;
     drop(m);
     blur_everything();
     let gate = Gate::on(&server, payout_model::endpoint::Method::Get, "/wallet");
@@ -2084,10 +2065,7 @@ async fn opening_the_step_leaves_the_focus_where_it_is() {
     until("the wallet asked for again", || gate.waiting()).await;
     frames(2).await;
     gate.open();
-    until("the payout that stands", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "the payout that stands").await;
     frames(3).await;
     assert!(
         document()
@@ -2137,10 +2115,7 @@ async fn reload_resends_an_attempt_the_server_never_saw_with_its_key() {
     frames(3).await;
     assert!(on_body(), "the focus was moved as the payout was resent");
     gate.open();
-    until("completed", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "completed").await;
     {
         let sent = server.payouts.borrow();
         assert_eq!(sent.len(), 1);
@@ -2174,10 +2149,7 @@ async fn reload_resumes_the_confirmed_attempt_with_its_key() {
     attempt.keep();
 
     let m = payout_step(&server, FeeParty::Platform);
-    until("completed", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "completed").await;
     // The wallet names the payout that stands, the attempt's: shown, not sent again.
     assert_eq!(
         server
@@ -2204,10 +2176,7 @@ async fn paid_out() -> Rc<FakeServer> {
     let m = payout_step(&server, FeeParty::Platform);
     loaded(&m).await;
     review_and_confirm(&m).await;
-    until("completed", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "completed").await;
     server
 }
 
@@ -2219,10 +2188,7 @@ async fn a_reload_after_the_payout_shows_it_and_continue_finishes() {
     let server = paid_out().await;
 
     let m = payout_step(&server, FeeParty::Platform);
-    until("the payout again", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "the payout again").await;
     assert_eq!(
         text(&m.root, "payout-status-text"),
         "$100.00 was sent to PayPal · ada@example.com."
@@ -2234,10 +2200,7 @@ async fn a_reload_after_the_payout_shows_it_and_continue_finishes() {
     // to ."; the transfer's platform names it.
     server.methods.borrow_mut().clear();
     let m = payout_step(&server, FeeParty::Platform);
-    until("the payout once more", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "the payout once more").await;
     assert_eq!(
         text(&m.root, "payout-status-text"),
         "$100.00 was sent to PayPal."
@@ -2258,10 +2221,7 @@ async fn a_payout_that_stands_wins_over_a_block_found_since() {
     server.wallet.set(blocked(server.wallet.get()));
 
     let m = payout_step(&server, FeeParty::Platform);
-    until("the payout again", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "the payout again").await;
     assert!(find(&m.root, "payout-blocked").is_none());
     assert!(blocked_errors(&m).is_empty(), "no payout_blocked told");
     click(&m.root, "payout-continue");
@@ -2297,10 +2257,7 @@ async fn a_payout_made_elsewhere_wins_over_an_attempt_kept_here() {
     .keep();
 
     let m = payout_step(&server, FeeParty::Platform);
-    until("the payout made", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "the payout made").await;
     assert_eq!(server.count("create_flow_payout"), 1, "nothing sent again");
     assert_eq!(stored_attempt(), None);
     assert_eq!(
@@ -2643,10 +2600,7 @@ async fn payout_below_the_flow_minimum_is_refused_in_the_servers_words() {
     tick().await;
     assert!(find(&m.root, "payout-amount-error").is_none());
     review_and_confirm(&m).await;
-    until("the payout", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "the payout").await;
     assert_eq!(server.payouts.borrow()[0].amount, 100);
 }
 
@@ -2688,10 +2642,7 @@ async fn a_balance_over_the_payout_maximum_offers_the_maximum() {
     loaded(&m).await;
     assert_value(&m.root, "payout-amount", "1000000.00").await;
     review_and_confirm(&m).await;
-    until("paid", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "paid").await;
 }
 
 /// Review: a payout refused because its method was removed elsewhere (another tab, another
@@ -2720,10 +2671,7 @@ async fn a_method_removed_elsewhere_leaves_the_picker_after_the_refusal() {
     })
     .await;
     review_and_confirm(&m).await;
-    until("paid to the method picked", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "paid to the method picked").await;
 }
 
 /// Review: the user paid out through this flow on another device, then was blocked (a check
@@ -2740,17 +2688,11 @@ async fn a_confirm_refused_as_blocked_after_a_payout_elsewhere_shows_that_payout
     let elsewhere = payout_step(&server, FeeParty::Platform);
     loaded(&elsewhere).await;
     review_and_confirm(&elsewhere).await;
-    until("paid elsewhere", || {
-        find(&elsewhere.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&elsewhere, "paid elsewhere").await;
     drop(elsewhere);
     server.wallet.set(blocked(server.wallet.get()));
     review_and_confirm(&here).await;
-    until("the payout that stands", || {
-        find(&here.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&here, "the payout that stands").await;
     assert!(find(&here.root, "payout-blocked").is_none());
     assert!(blocked_errors(&here).is_empty(), "no payout_blocked told");
 }
@@ -2891,10 +2833,7 @@ async fn step_not_allowed_on_payout_is_worded_and_the_form_stays() {
     assert!(m.seen.advanced.borrow().is_empty());
     // The step still works: the next attempt pays.
     review_and_confirm(&m).await;
-    until("the payout", || {
-        find(&m.root, "payout-status-completed").is_some()
-    })
-    .await;
+    shows_completed(&m, "the payout").await;
     assert_eq!(server.count("create_flow_payout"), 2);
 }
 

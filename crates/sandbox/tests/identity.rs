@@ -894,16 +894,20 @@ mod sign_in {
 mod resume {
     use super::*;
 
+    /// A new session of `flow`, asked without a cookie (a browser opening its link).
+    async fn mint(app: &TestApp, flow: &Value) -> TestResponse {
+        app.post(
+            "/api/flow/sessions",
+            Auth::None,
+            json!({"flow_id": flow["id"]}),
+        )
+        .await
+    }
+
     /// A pre-authenticated flow's first session: `(flow, token, resume cookie pair)`.
     async fn preauthenticated_with_cookie(app: &TestApp) -> (Value, String, String) {
         let flow = app.create_redirect_flow().await;
-        let res = app
-            .post(
-                "/api/flow/sessions",
-                Auth::None,
-                json!({"flow_id": flow["id"]}),
-            )
-            .await;
+        let res = mint(app, &flow).await;
         let token = res.json()["token"].as_str().unwrap().to_owned();
         let cookie = cookie_pair(&set_cookie(&res).unwrap());
         (flow, token, cookie)
@@ -913,13 +917,7 @@ mod resume {
     async fn a_preauthenticated_session_sets_the_resume_cookie() {
         let app = TestApp::new().await;
         let flow = app.create_redirect_flow().await;
-        let res = app
-            .post(
-                "/api/flow/sessions",
-                Auth::None,
-                json!({"flow_id": flow["id"]}),
-            )
-            .await;
+        let res = mint(&app, &flow).await;
         assert_eq!(res.status, 200);
         let token = res.json()["token"].as_str().unwrap().to_owned();
         let cookie = set_cookie(&res).unwrap();
@@ -936,13 +934,7 @@ mod resume {
     async fn an_unauthenticated_session_sets_no_cookie() {
         let app = TestApp::new().await;
         let flow = app.create_flow(json!({"steps": [redirect()]})).await;
-        let res = app
-            .post(
-                "/api/flow/sessions",
-                Auth::None,
-                json!({"flow_id": flow["id"]}),
-            )
-            .await;
+        let res = mint(&app, &flow).await;
         assert_eq!(res.status, 200);
         assert_eq!(set_cookie(&res), None);
     }
@@ -1066,13 +1058,7 @@ mod resume {
         let app = TestApp::new().await;
         let flow_a = app.create_redirect_flow().await;
         let flow_b = app.create_redirect_flow().await;
-        let res = app
-            .post(
-                "/api/flow/sessions",
-                Auth::None,
-                json!({"flow_id": flow_a["id"]}),
-            )
-            .await;
+        let res = mint(&app, &flow_a).await;
         let token_a = res.json()["token"].as_str().unwrap().to_owned();
 
         // Flow a's token under flow b's name: not a session of flow b.
@@ -1141,13 +1127,7 @@ mod resume {
 
         // Another browser, well within 15 minutes of the flow's creation, without the cookie.
         app.advance(Duration::minutes(1));
-        let res = app
-            .post(
-                "/api/flow/sessions",
-                Auth::None,
-                json!({"flow_id": flow["id"]}),
-            )
-            .await;
+        let res = mint(&app, &flow).await;
         assert_eq!(res.status, 200, "{}", res.text());
         assert_eq!(set_cookie(&res), None);
         let other = res.json();
