@@ -1767,6 +1767,49 @@ async fn a_payout_is_never_given_up_while_its_answer_may_come() {
     assert_eq!(server.transfers.borrow().len(), 1);
 }
 
+/// Stop 41 (left alone at stop 40): the whole card was `aria-busy` while a payout was sending,
+/// so a screen reader could hold back its `role=status` "Sending your payout…". The card is busy
+/// while the step loads what it shows, and no longer while sending.
+#[wasm_bindgen_test]
+async fn sending_is_announced_outside_a_busy_region() {
+    clear_storage();
+    let server = paypal_server(10_000);
+    use payout_model::endpoint::Method;
+    let gate = Gate::on_all(
+        &server,
+        &[(Method::Get, "/wallet"), (Method::Post, "/payouts")],
+    );
+    let m = payout_step_over(&gate);
+    until("the wallet asked for", || gate.waiting()).await;
+    let card = || find(&m.root, "step-payout").expect("the payout card");
+    until("the card busy while loading", || {
+        card().get_attribute("aria-busy").as_deref() == Some("true")
+    })
+    .await;
+    gate.open();
+    loaded(&m).await;
+    review_and_confirm(&m).await;
+    until("the payout at the gate", || gate.waiting()).await;
+    until("the sending status", || {
+        find(&m.root, "payout-sending").is_some()
+    })
+    .await;
+    let status = find(&m.root, "payout-sending").expect("the sending status");
+    assert_eq!(status.get_attribute("role").as_deref(), Some("status"));
+    frames(2).await;
+    assert_eq!(card().get_attribute("aria-busy").as_deref(), Some("false"));
+    assert!(
+        status.closest("[aria-busy=true]").ok().flatten().is_none(),
+        "no busy region around the status"
+    );
+    // The answer, and any read of the wallet after it.
+    until("the payout completed", || {
+        gate.open();
+        find(&m.root, "payout-status-completed").is_some()
+    })
+    .await;
+}
+
 /// Review: an add carries no key, so one given up could land after the app looked for it and
 /// the next press add it again; adds wait for their answer however long the client's patience.
 #[wasm_bindgen_test]

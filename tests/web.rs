@@ -510,6 +510,11 @@ async fn redirect_records_the_step_then_posts_then_navigates() {
 
     assert_eq!(text(&root, "screen-title"), "Taking you to shop.example…");
     assert_eq!(text(&root, "redirect-destination"), DEST);
+    // Stop 41: "Saving…" is a status a screen reader announces, not held back inside a busy
+    // region (the card was `aria-busy` while the step was recorded).
+    let status = get(&root, "redirect-status");
+    assert_eq!(status.get_attribute("role").as_deref(), Some("status"));
+    assert!(status.closest("[aria-busy=true]").ok().flatten().is_none());
     until("navigation", || {
         log.borrow().iter().any(|l| l.starts_with("navigate:"))
     })

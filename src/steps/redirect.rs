@@ -146,7 +146,6 @@ pub fn RedirectStep(
             <ScreenCard
                 testid="step-redirect"
                 title=t!(redirect_title, host = &host)
-                busy=saving
             >
                 <p class="pf-body">{t!(redirect_body)}</p>
                 <p class="pf-details" data-testid="redirect-destination">{url}</p>

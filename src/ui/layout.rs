@@ -13,7 +13,9 @@ pub fn ScreenCard(
     /// The screen's heading.
     #[prop(into)]
     title: String,
-    /// Marks the screen `aria-busy` while work is in progress.
+    /// Marks the screen `aria-busy` while what it shows is being loaded. Not while a
+    /// `role=status` inside it reports work under way (sending, saving): a screen reader may
+    /// hold back what changes in a busy region until it is no longer busy.
     #[prop(optional, into)]
     busy: Signal<bool>,
     /// The screen's content below the heading.

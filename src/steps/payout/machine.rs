@@ -54,9 +54,11 @@ impl Stage {
         }
     }
 
-    /// Whether the step is waiting on the server.
-    pub fn busy(&self) -> bool {
-        matches!(self, Stage::Loading | Stage::Sending(_))
+    /// Whether what the step shows is being loaded (the card's `aria-busy`). Not while sending:
+    /// the review stays, and its `role=status` "Sending your payout…" must be announced, which
+    /// a screen reader may hold back inside a busy region.
+    pub fn loading(&self) -> bool {
+        matches!(self, Stage::Loading)
     }
 
     /// The pending transfer the step shows, if any.

@@ -633,7 +633,7 @@ pub fn PayoutStep(
             <ScreenCard
                 testid="step-payout"
                 title=step_title(StepName::Payout)
-                busy=Signal::derive(move || stage.with(Stage::busy))
+                busy=Signal::derive(move || stage.with(Stage::loading))
             >
                 <div node_ref=root>{stage_view}</div>
             </ScreenCard>
