@@ -5,8 +5,8 @@
 # - throughput: builds the release sandbox and its load generator (crates/bench), then for
 #   SQLite (a fresh file) and PostgreSQL (a throwaway server, scripts/postgres.sh) starts the
 #   sandbox and runs payout-bench against it, which prints GET flow and /healthz requests/s,
-#   payouts/s for 1 app and for $APPS apps (p50 and p99 latency), and checks the ledger exact
-#   through the API after each payout run.
+#   payouts/s for 1 app and for $APPS apps (p50 and p99 latency) and a quiet app's beside a
+#   busy one, and checks the ledger exact through the API after each payout run.
 # - load: builds the app and the minimal Leptos app (crates/minimal-app) with trunk (release),
 #   serves each from its own release sandbox and runs payout-loadbench (crates/e2e), which
 #   prints their wasm/JS/CSS sizes (raw, gzip, brotli) and the time from navigation to the first

@@ -4,7 +4,9 @@
 //!
 //! - `GET /healthz` and `GET /api/v2/flows/{id}` requests/s (the flow's as a share of healthz);
 //! - payouts/s (`POST /api/v2/payouts`, PayPal, funded by the app: `fund: true`) for one app
-//!   and for `--apps` apps, with p50/p99 latency; every 20th request replays the key before it.
+//!   and for `--apps` apps, with p50/p99 latency; every 20th request replays the key before it;
+//! - a quiet app's payouts, one at a time, beside one busy app's `--concurrency` (its p50/p99:
+//!   what a busy app costs the others, whose payouts share the sandbox's connections).
 //!
 //! After each payout run it checks the ledger exact through the API: each app's wallet lost
 //! exactly the amounts and fees of its paid keys, each user's wallet is back at zero, and every
@@ -237,20 +239,24 @@ struct Paid {
 /// The cents every payout pays.
 const AMOUNT: i64 = 100;
 
-/// Payouts from `apps` new apps with `--users` users each for `--seconds`; checks the ledger
-/// after. Prints one line.
+/// Payouts from `apps` new apps with `--users` users each for `--seconds` from `--concurrency`
+/// workers, and with `quiet` from one more app, one payout at a time; checks the ledger after.
+/// Prints one line, and one for the quiet app.
 async fn payout_run(
     sandbox: &Sandbox,
     org: &Creds,
     cli: &Cli,
     run: &str,
     apps: usize,
+    quiet: bool,
 ) -> Result<()> {
     let mut creds = Vec::new();
     let mut users: Vec<Vec<String>> = Vec::new();
     let mut before = Vec::new();
-    for k in 0..apps {
-        let app = new_app(sandbox, org, &format!("{run}_{apps}"), k).await?;
+    let run_key = format!("{run}_{apps}{}", if quiet { "q" } else { "" });
+    let all = apps + usize::from(quiet);
+    for k in 0..all {
+        let app = new_app(sandbox, org, &run_key, k).await?;
         sandbox
             .ok(
                 Method::POST,
@@ -300,10 +306,11 @@ async fn payout_run(
     }
     let (creds, users) = (Arc::new(creds), Arc::new(users));
     let (sandbox2, creds2, users2) = (sandbox.clone(), creds.clone(), users.clone());
-    let run_key = format!("{run}_{apps}");
-    let measured = measure(cli.concurrency, cli.seconds, move |worker, i| {
+    let busy = cli.concurrency;
+    let measured = measure(busy + usize::from(quiet), cli.seconds, move |worker, i| {
         let (sandbox, creds, users) = (sandbox2.clone(), creds2.clone(), users2.clone());
-        let app = worker % apps;
+        // The worker past the busy ones is the quiet app's.
+        let app = if worker == busy { apps } else { worker % apps };
         let user = users[app][(worker / apps) % users[app].len()].clone();
         // Every 20th request replays the previous key: it must answer that key's transfer.
         let n = if i % 20 == 19 { i - 1 } else { i };
@@ -332,7 +339,7 @@ async fn payout_run(
 
     // The ledger, exact: one transfer per key; each wallet lost what its keys paid.
     let mut by_key: HashMap<&str, &str> = HashMap::new();
-    let mut debited = vec![0_i64; apps];
+    let mut debited = vec![0_i64; all];
     for (_, paid) in &measured.done {
         match by_key.insert(&paid.key, &paid.transfer_id) {
             Some(first) if first != paid.transfer_id => {
@@ -346,7 +353,7 @@ async fn payout_run(
             None => debited[paid.app] += paid.debit,
         }
     }
-    for k in 0..apps {
+    for k in 0..all {
         let now = sandbox.wallet("/api/v2/wallet", &creds[k]).await?;
         ensure!(
             now == before[k] - debited[k],
@@ -362,16 +369,36 @@ async fn payout_run(
             ensure!(held == 0, "user {user} of app {k} holds {held}, expected 0");
         }
     }
-    let what = format!("payouts, {apps} app{}", if apps == 1 { "" } else { "s" });
-    println!(
-        "{:<9} {what:<24} {:>8.0}/s   p50 {:>7.2} ms  p99 {:>7.2} ms   {} paid, {} replays, ledger exact",
-        cli.label,
-        by_key.len() as f64 / measured.elapsed.as_secs_f64(),
-        measured.percentile_ms(50),
-        measured.percentile_ms(99),
-        by_key.len(),
-        measured.done.len() - by_key.len(),
-    );
+    let (loud, calm): (Vec<_>, Vec<_>) = measured
+        .done
+        .into_iter()
+        .partition(|(_, paid)| paid.app < apps);
+    let lines = [
+        (
+            format!("payouts, {apps} app{}", if apps == 1 { "" } else { "s" }),
+            loud,
+        ),
+        ("  a quiet app beside".to_owned(), calm),
+    ];
+    for (what, done) in lines.into_iter().filter(|(_, done)| !done.is_empty()) {
+        let paid = done
+            .iter()
+            .map(|(_, paid)| paid.key.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        let replays = done.len() - paid;
+        let m = Measured {
+            done,
+            elapsed: measured.elapsed,
+        };
+        println!(
+            "{:<9} {what:<24} {:>8.0}/s   p50 {:>7.2} ms  p99 {:>7.2} ms   {paid} paid, {replays} replays, ledger exact",
+            cli.label,
+            paid as f64 / m.elapsed.as_secs_f64(),
+            m.percentile_ms(50),
+            m.percentile_ms(99),
+        );
+    }
     Ok(())
 }
 
@@ -429,7 +456,8 @@ async fn main() -> Result<()> {
             m.percentile_ms(99),
         );
     }
-    payout_run(&sandbox, &org, &cli, &run, 1).await?;
-    payout_run(&sandbox, &org, &cli, &run, cli.apps).await?;
+    payout_run(&sandbox, &org, &cli, &run, 1, false).await?;
+    payout_run(&sandbox, &org, &cli, &run, cli.apps, false).await?;
+    payout_run(&sandbox, &org, &cli, &run, 1, true).await?;
     Ok(())
 }

@@ -20,8 +20,13 @@
 //! changes: the accounts whose balances it moves, all at once in id order before changing any
 //! ([`apply_moves`]), and for a status change the transfer first ([`lock_accounts`] locks
 //! accounts a write must hold without moving them: a claimed payout link's cancel, whose link
-//! row comes after them). Payouts of unrelated wallets
-//! therefore run side by side and never deadlock. `external:` accounts keep no stored balance
+//! row comes after them). Payouts of unrelated wallets therefore run side by side and never
+//! deadlock. A new transfer ([`create_transfer_then`]) first waits for its app's turn in this
+//! process ([`app_write_turn`]): the app's transfers queue on its event counter row anyway,
+//! and a request waiting there in PostgreSQL holds one of the pool's connections, so one busy
+//! app took them all and every other app's requests waited behind its queue. Two of an app's
+//! transfers go at a time: one writing and the next in its transaction, at the row lock, so the
+//! app's own queue moves as fast as before. `external:` accounts keep no stored balance
 //! (their `balance` column is left as it is: 0, or what it was before issue 10): outside the
 //! system and unbounded, they need no check, and as every payout on a rail touches its account,
 //! its row would queue every payout of every app. Their balance is the sum of their
@@ -1333,6 +1338,16 @@ pub(crate) async fn create_transfer_then(
     let app_id = draft.app_id;
     let written = if is_postgres_pool(db) {
         async {
+            // The app's writes take turns in this process before taking a connection: on
+            // PostgreSQL they queue on the app's event counter row anyway (see
+            // [`write_transfer`]), and a request waiting there would hold one of the pool's
+            // connections, which a busy app could then take all of from the others (module
+            // docs, "Locking").
+            let turn = app_write_turn(app_id);
+            let _turn = turn
+                .acquire()
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?;
             let mut tx = begin_ledger_write(db).await?;
             let transfer = write_transfer(&mut tx, &draft, key, None, now).await?;
             if let Some(after) = after {
@@ -1370,6 +1385,41 @@ pub(crate) async fn create_transfer_then(
         }
         (written, _) => written,
     }
+}
+
+/// The apps whose transfers wait or write ([`app_write_turn`]), and the map's size at which the
+/// apps no longer writing are swept from it.
+struct AppTurns {
+    apps: HashMap<Uuid, std::sync::Weak<tokio::sync::Semaphore>>,
+    sweep_at: usize,
+}
+
+static APP_TURNS: std::sync::Mutex<Option<AppTurns>> = std::sync::Mutex::new(None);
+
+/// The turns of this process's new transfers of `app_id` on PostgreSQL ([`create_transfer_then`]):
+/// two at a time, one writing and the next begun and waiting at the app's row lock, so a
+/// commit finds the next transfer ready; the others wait here, holding no connection. One per
+/// app while any transfer waits or writes; apps no longer writing are forgotten once the map
+/// has doubled since it was last swept.
+fn app_write_turn(app_id: Uuid) -> std::sync::Arc<tokio::sync::Semaphore> {
+    use std::sync::{Arc, Weak};
+    let mut turns = APP_TURNS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let turns = turns.get_or_insert_with(|| AppTurns {
+        apps: HashMap::new(),
+        sweep_at: 64,
+    });
+    if let Some(turn) = turns.apps.get(&app_id).and_then(Weak::upgrade) {
+        return turn;
+    }
+    if turns.apps.len() >= turns.sweep_at {
+        turns.apps.retain(|_, turn| turn.strong_count() > 0);
+        turns.sweep_at = (turns.apps.len() * 2).max(64);
+    }
+    let turn = Arc::new(tokio::sync::Semaphore::new(2));
+    turns.apps.insert(app_id, Arc::downgrade(&turn));
+    turn
 }
 
 /// The transfer an earlier request with `key` made, if any (409 when that request's body was
@@ -1873,6 +1923,31 @@ fn settle_moves(row: &TransferRow, transactions: &[TransactionRow]) -> Result<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_apps_transfers_share_one_turn_and_idle_apps_are_forgotten() {
+        use std::sync::Arc;
+        let app = Uuid::new_v4();
+        let turn = app_write_turn(app);
+        assert_eq!(
+            turn.available_permits(),
+            2,
+            "one writing, the next at the lock"
+        );
+        assert!(Arc::ptr_eq(&turn, &app_write_turn(app)));
+        assert!(!Arc::ptr_eq(&turn, &app_write_turn(Uuid::new_v4())));
+        for _ in 0..1_000 {
+            drop(app_write_turn(Uuid::new_v4()));
+        }
+        // The app still writing keeps its turn; the thousand that came and went are swept.
+        assert!(Arc::ptr_eq(&turn, &app_write_turn(app)));
+        let kept = APP_TURNS
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map_or(0, |turns| turns.apps.len());
+        assert!(kept < 200, "{kept} apps kept");
+    }
 
     fn row(id: i64, source: &str, destination: &str, amount: Cents, kind: &str) -> TransactionRow {
         TransactionRow {
