@@ -13,9 +13,10 @@ pub fn ScreenCard(
     /// The screen's heading.
     #[prop(into)]
     title: String,
-    /// Marks the screen `aria-busy` while what it shows is being loaded. Not while a
-    /// `role=status` inside it reports work under way (sending, saving): a screen reader may
-    /// hold back what changes in a busy region until it is no longer busy.
+    /// Marks the screen `aria-busy` while what it shows is about to be replaced (loading, a form
+    /// of it submitting). Not while a `role=status` inside it reports work the user waits on
+    /// (a payout sending, a step saving before leaving): a screen reader may hold back what
+    /// changes in a busy region until it is no longer busy.
     #[prop(optional, into)]
     busy: Signal<bool>,
     /// The screen's content below the heading.

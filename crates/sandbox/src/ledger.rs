@@ -21,12 +21,15 @@
 //! ([`apply_moves`]), and for a status change the transfer first ([`lock_accounts`] locks
 //! accounts a write must hold without moving them: a claimed payout link's cancel, whose link
 //! row comes after them). Payouts of unrelated wallets therefore run side by side and never
-//! deadlock. A new transfer ([`create_transfer_then`]) first waits for its app's turn in this
-//! process ([`app_write_turn`]): the app's transfers queue on its event counter row anyway,
+//! deadlock. A new transfer written on its own ([`create_transfer_then`]: payouts, payout
+//! batches' items, `/transfers` and refills) first waits for its app's turn in this process
+//! ([`app_write_turn`]): the app's transfers queue on its event counter row anyway,
 //! and a request waiting there in PostgreSQL holds one of the pool's connections, so one busy
 //! app took them all and every other app's requests waited behind its queue. Two of an app's
 //! transfers go at a time: one writing and the next in its transaction, at the row lock, so the
-//! app's own queue moves as fast as before. `external:` accounts keep no stored balance
+//! app's own queue moves as fast as before. The app's other writes of money (a payout link's
+//! moves, status changes, the opening balance) still queue at the row lock holding their
+//! connection: rarer, and each inside a transaction that writes more than the transfer. `external:` accounts keep no stored balance
 //! (their `balance` column is left as it is: 0, or what it was before issue 10): outside the
 //! system and unbounded, they need no check, and as every payout on a rail touches its account,
 //! its row would queue every payout of every app. Their balance is the sum of their
