@@ -85,25 +85,71 @@ impl ApiFailure {
     }
 }
 
-/// `send`, an add; after a failure that may have taken effect ([`ApiFailure::may_have_happened`]),
-/// or one `saved_before` reads as the work done already (an earlier add whose answer was lost),
-/// what `find` finds of it in what `list` reads then (the thing the lost answer would have
-/// given), else the failure. `list` sends its request when called, so only then. So an add
-/// whose answer was lost is not made a second time by a press of "Add" again.
-pub fn or_found_after<T: 'static, L: 'static>(
-    send: LocalFuture<Result<T, ApiFailure>>,
+/// An add that may have been saved with nothing to say so: its answer was lost and the lookup
+/// after it failed too ([`or_found_after`]). The form keeps it (in memory) for its next press.
+pub struct Unsure<B, T, L> {
+    /// What was sent.
+    body: B,
+    /// How to find it in a list, as the send that lost it would have.
+    find: Rc<dyn Fn(L) -> Option<T>>,
+}
+
+/// Where a form keeps its [`Unsure`] add between presses.
+pub type UnsureAdd<B, T, L> = Rc<std::cell::RefCell<Option<Unsure<B, T, L>>>>;
+
+/// `send(body)`, an add; after a failure that may have taken effect
+/// ([`ApiFailure::may_have_happened`]), or one `saved_before` reads as the work done already (an
+/// earlier add whose answer was lost), what `find` finds of it in what `list` reads then (the
+/// thing the lost answer would have given), else the failure. `list` sends its request when
+/// called, so only then. So an add whose answer was lost is not made a second time by a press
+/// of "Add" again. Should that lookup fail too, the add is kept in `unsure`, and the next add
+/// of the same `body` looks for it first and is sent only when the list does not hold it; a
+/// lookup that fails again sends nothing (stop 41: the press after a failed lookup sent the add
+/// again, which could add a second copy).
+pub fn or_found_after<B, T, L>(
+    body: B,
+    unsure: &UnsureAdd<B, T, L>,
+    send: impl FnOnce(B) -> LocalFuture<Result<T, ApiFailure>> + 'static,
     saved_before: fn(&ApiFailure) -> bool,
-    list: impl FnOnce() -> LocalFuture<Result<L, ApiFailure>> + 'static,
-    find: impl FnOnce(L) -> Option<T> + 'static,
-) -> LocalFuture<Result<T, ApiFailure>> {
+    list: impl Fn() -> LocalFuture<Result<L, ApiFailure>> + 'static,
+    find: impl Fn(L) -> Option<T> + 'static,
+) -> LocalFuture<Result<T, ApiFailure>>
+where
+    B: PartialEq + Clone + 'static,
+    T: 'static,
+    L: 'static,
+{
+    // Another add (the user changed what they typed) leaves the unsure one behind: the screen
+    // said it failed.
+    let earlier = unsure.borrow_mut().take().filter(|u| u.body == body);
+    let unsure = unsure.clone();
     Box::pin(async move {
-        let failure = match send.await {
+        if let Some(earlier) = earlier {
+            match list().await {
+                Ok(list) => {
+                    if let Some(found) = (earlier.find)(list) {
+                        return Ok(found);
+                    }
+                }
+                Err(failure) => {
+                    *unsure.borrow_mut() = Some(earlier);
+                    return Err(failure);
+                }
+            }
+        }
+        let failure = match send(body.clone()).await {
             Err(failure) if failure.may_have_happened() || saved_before(&failure) => failure,
             answer => return answer,
         };
         match list().await {
             Ok(list) => find(list).ok_or(failure),
-            Err(_) => Err(failure),
+            Err(_) => {
+                *unsure.borrow_mut() = Some(Unsure {
+                    body,
+                    find: Rc::new(find),
+                });
+                Err(failure)
+            }
         }
     })
 }

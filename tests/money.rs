@@ -466,6 +466,51 @@ async fn a_bank_account_whose_answer_was_lost_is_found_and_shown_once() {
     assert_eq!(server.added_banks.borrow().len(), 1);
 }
 
+/// Stop 41 (left alone at stop 40): a connect whose answer was lost while the list could not be
+/// read either showed the failure, and Connect pressed again sent it again: a second account.
+/// The press looks for it first, sends nothing while the list still cannot be read, and shows
+/// it once found.
+#[wasm_bindgen_test]
+async fn a_connect_lost_with_its_lookup_is_looked_for_before_it_is_sent_again() {
+    let server = FakeServer::new(0);
+    let m = manage_payments(&server);
+    until("the form", || find(&m.root, "routing-number").is_some()).await;
+    until("the list read", || {
+        server.count("list_flow_bank_accounts") == 1
+    })
+    .await;
+    server.fail_next("add_flow_bank_account", Fail::LoseAnswer(network()));
+    server.fail_next("list_flow_bank_accounts", Fail::Refuse(network()));
+    type_into(&m.root, "routing-number", "011000015");
+    type_into(&m.root, "account-number", "000123456789");
+    type_into(&m.root, "account-number-confirm", "000123456789");
+    click(&m.root, "account-type-savings");
+    click(&m.root, "add-bank-submit");
+    until("the failure", || find(&m.root, "add-bank-error").is_some()).await;
+    assert_eq!(server.count("list_flow_bank_accounts"), 2);
+    // Pressed again while the list still cannot be read: the failure again, nothing sent.
+    server.fail_next("list_flow_bank_accounts", Fail::Refuse(network()));
+    click(&m.root, "add-bank-submit");
+    until("the lookup", || {
+        server.count("list_flow_bank_accounts") == 3
+    })
+    .await;
+    settle().await;
+    assert!(find(&m.root, "add-bank-error").is_some());
+    assert_eq!(server.count("add_flow_bank_account"), 1);
+    // Once the list reads, the account is found and shown, once.
+    click(&m.root, "add-bank-submit");
+    until("the account shown", || {
+        find(&m.root, "bank-accounts").is_some()
+    })
+    .await;
+    settle().await;
+    assert_eq!(rows(&m.root, "bank-account-label").len(), 1);
+    assert_eq!(text(&m.root, "bank-account-label"), "Savings ••••6789");
+    assert_eq!(server.count("add_flow_bank_account"), 1);
+    assert_eq!(server.added_banks.borrow().len(), 1);
+}
+
 #[wasm_bindgen_test]
 async fn connects_a_bank_account_and_continues() {
     let server = FakeServer::new(0);
@@ -693,6 +738,34 @@ async fn manage_payouts_shows_a_method_whose_answer_was_lost_once() {
     assert_eq!(labels(&m.root).len(), 2);
     assert!(labels(&m.root)[1].contains("ada@example.com"));
     assert!(find(&m.root, "add-method-error").is_none());
+    assert_eq!(server.methods.borrow().len(), 2);
+}
+
+/// Stop 41 (left alone at stop 40): an add whose answer was lost while the list could not be
+/// read either showed the failure, and Add pressed again sent it again: a second method. The
+/// press looks for it first and, found, shows it once.
+#[wasm_bindgen_test]
+async fn an_add_lost_with_its_lookup_is_looked_for_before_it_is_sent_again() {
+    let server = FakeServer::new(0);
+    server.with_method(PayoutPlatform::Venmo, "Venmo · @ada");
+    let m = manage_payouts(&server, false);
+    until("the list", || rows(&m.root, "payout-method").len() == 1).await;
+    server.fail_next("add_flow_payout_method", Fail::LoseAnswer(network()));
+    server.fail_next("list_flow_payout_methods", Fail::Refuse(network()));
+    type_into(&m.root, "paypal-email", "ada@example.com");
+    click(&m.root, "add-method-submit");
+    until("the failure", || {
+        find(&m.root, "add-method-error").is_some()
+    })
+    .await;
+    click(&m.root, "add-method-submit");
+    until("the method added", || {
+        rows(&m.root, "payout-method").len() == 2
+    })
+    .await;
+    settle().await;
+    assert!(labels(&m.root)[1].contains("ada@example.com"));
+    assert_eq!(server.count("add_flow_payout_method"), 1);
     assert_eq!(server.methods.borrow().len(), 2);
 }
 

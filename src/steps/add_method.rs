@@ -4,7 +4,7 @@
 //! field and again on submit ([`Form::submit`]). Server field errors land on their fields;
 //! whatever the user typed is kept on any error and cleared only once the method is saved.
 
-use crate::api::{or_found_after, ApiFailure};
+use crate::api::{or_found_after, ApiFailure, UnsureAdd};
 use crate::context::use_services;
 use crate::forms::{field, platform_name, MethodInput, Rejected};
 use crate::i18n::keep;
@@ -14,6 +14,7 @@ use crate::ui::{Choice, ErrorAlert, Field, Form, RadioGroup, SubmitButton, TextF
 use leptos::prelude::*;
 use payout_model::money::{NewPayoutMethod, PayoutMethod, PayoutMethodList, PayoutPlatform};
 use payout_model::{Denial, ErrorCode};
+use std::rc::Rc;
 use uuid::Uuid;
 
 /// Element id prefix of this form's fields.
@@ -147,6 +148,7 @@ fn same_account(stored: &str, typed: &str) -> bool {
 /// not show when the add was sent (not by its account, which the server may write otherwise:
 /// a Venmo phone number, a short bank account's tail); when the screen showed no list (still
 /// loading, or its load failed), by its account too, so one the user had is not taken for it.
+/// Should that lookup fail too, the next press of the same add looks first ([`or_found_after`]).
 #[component]
 pub fn AddMethodForm(
     /// Runs with the saved method.
@@ -161,12 +163,13 @@ pub fn AddMethodForm(
 ) -> impl IntoView {
     // Kept across a change of language: a method being added is not lost when the form is
     // drawn again.
-    let (api, form, fields) = keep("add-method", || {
+    let (api, form, fields, unsure) = keep("add-method", || {
         let form = Form::new(PREFIX);
-        (use_services().api, form, MethodFields::new(&form))
+        let unsure: UnsureAdd<NewPayoutMethod, PayoutMethod, PayoutMethodList> = Rc::default();
+        (use_services().api, form, MethodFields::new(&form), unsure)
     });
     let submit = move || {
-        let api = api.clone();
+        let (api, unsure) = (api.clone(), unsure.clone());
         form.submit(
             move || fields.shown(),
             fields.input().check(),
@@ -193,7 +196,8 @@ pub fn AddMethodForm(
                 } else {
                     |_: &ApiFailure| false
                 };
-                or_found_after(api.add_payout_method(new), saved_before, list, found)
+                let add = move |new| api.add_payout_method(new);
+                or_found_after(new, &unsure, add, saved_before, list, found)
             },
             move |method| {
                 fields.clear();

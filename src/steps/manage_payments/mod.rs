@@ -18,7 +18,7 @@
 mod form;
 mod row;
 
-use crate::api::{or_found_after, removed_or_gone, ApiFailure};
+use crate::api::{or_found_after, removed_or_gone, ApiFailure, UnsureAdd};
 use crate::context::{use_services, FlowServices};
 use crate::forms::bank_account_label;
 use crate::i18n::{failure_details, localized, step_title, Worded};
@@ -51,6 +51,8 @@ struct State {
     list_heading: NodeRef<html::H2>,
     form: Form,
     bank: BankFieldsState,
+    /// A connect whose answer and lookup were both lost ([`or_found_after`]).
+    unsure: StoredValue<UnsureAdd<NewBankAccount, BankAccount, BankAccountList>, LocalStorage>,
     hide_continue_button: bool,
 }
 
@@ -71,6 +73,7 @@ impl State {
             list_heading: NodeRef::new(),
             bank: BankFieldsState::new(&form),
             form,
+            unsure: StoredValue::new_local(UnsureAdd::default()),
             hide_continue_button,
         }
     }
@@ -126,7 +129,9 @@ impl State {
                 };
                 let accounts = api.clone();
                 let list = move || accounts.bank_accounts();
-                or_found_after(api.add_bank_account(new), |_| false, list, found)
+                let add = move |new| api.add_bank_account(new);
+                let unsure = self.unsure.get_value();
+                or_found_after(new, &unsure, add, |_| false, list, found)
             },
             move |account| {
                 self.bank.clear();
