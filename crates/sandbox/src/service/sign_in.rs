@@ -57,7 +57,7 @@ use crate::store::sessions::{
 };
 use crate::store::sign_in::{
     code_sent_at, count_wrong_try, delete_code, event_number, find_code, forget_code_sent,
-    last_code_to_phone, record_code_sent, replace_code, untried_code_to, CodeRow,
+    last_code_to_phone, mark_delivered, record_code_sent, replace_code, untried_code_to, CodeRow,
 };
 use crate::store::users::{insert_user, mark_verified, oldest_user_with_phone, phone_is_users};
 use crate::store::webhooks::{record_flow_updated, record_user_updated};
@@ -193,6 +193,16 @@ pub(crate) async fn send_code(
             phone.masked()
         )));
     }
+    // Only now may a send asked again be answered with this code. Should the mark fail, the
+    // code went out all the same: this answer stands, and a send asked again meets the
+    // cooldown instead.
+    let delivered = async {
+        let mut conn = state.db.acquire().await?;
+        mark_delivered(&mut conn, &session.token_hash, &hash).await
+    };
+    if let Err(e) = delivered.await {
+        tracing::warn!("a sign-in code went out but was not marked sent: {e}");
+    }
     Ok(code_sent(phone, expires_at, resend_at))
 }
 
@@ -210,7 +220,8 @@ fn code_sent(phone: &ParsedPhone, expires_at: DateTime<Utc>, resend_at: DateTime
 /// The answer of `session`'s code again, when, within its resend cooldown at `now`, it was
 /// sent to `phone` and not tried yet: a send asked again after its answer was lost (review: the
 /// user had the text, the app a failure, and a second send was refused 429 until the cooldown
-/// ended, then replaced the code the user was about to type). Nothing is sent or counted.
+/// ended, then replaced the code the user was about to type). Nothing is sent or counted. Not
+/// while the code's text is still going out: that text may yet fail (the cooldown answers).
 async fn code_already_sent(
     conn: &mut AnyConnection,
     session: &FlowSession,

@@ -60,8 +60,9 @@ pub(crate) async fn code_sent_at(
 }
 
 /// Session `token_hash`'s code as `(sent_at, expires_at)` when it went to `phone` (the
-/// session's phone, not verified yet), no try of it has been made, and it has not expired at
-/// `now`: a send asked again for it finds the code the lost answer was about.
+/// session's phone, not verified yet), its text was accepted ([`mark_delivered`]), no try of it
+/// has been made, and it has not expired at `now`: a send asked again for it finds the code the
+/// lost answer was about.
 pub(crate) async fn untried_code_to(
     conn: &mut AnyConnection,
     token_hash: &str,
@@ -71,7 +72,7 @@ pub(crate) async fn untried_code_to(
     let row: Option<(i64, i64)> = sqlx::query_as(
         "SELECT c.sent_at, c.expires_at FROM sign_in_codes c \
          JOIN flow_sessions s ON s.token_hash = c.token_hash \
-         WHERE c.token_hash = $1 AND c.attempts = 0 AND c.expires_at > $2 \
+         WHERE c.token_hash = $1 AND c.attempts = 0 AND c.expires_at > $2 AND c.delivered = 1 \
          AND s.country_code = $3 AND s.phone_number = $4 AND s.phone_verified = 0",
     )
     .bind(token_hash)
@@ -111,7 +112,7 @@ pub(crate) async fn replace_code(
     delete_code(&mut *conn, token_hash).await?;
     sqlx::query(
         "INSERT INTO sign_in_codes (token_hash, code_salt, code_hash, attempts, sent_at, \
-         expires_at) VALUES ($1, $2, $3, 0, $4, $5)",
+         expires_at, delivered) VALUES ($1, $2, $3, 0, $4, $5, 0)",
     )
     .bind(token_hash)
     .bind(salt)
@@ -120,6 +121,21 @@ pub(crate) async fn replace_code(
     .bind(to_millis(expires_at))
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Marks session `token_hash`'s code of hash `hash` sent: its text was accepted (migration
+/// 0030). Nothing when another code has replaced it since.
+pub(crate) async fn mark_delivered(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    hash: &str,
+) -> Result<(), Error> {
+    sqlx::query("UPDATE sign_in_codes SET delivered = 1 WHERE token_hash = $1 AND code_hash = $2")
+        .bind(token_hash)
+        .bind(hash)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
