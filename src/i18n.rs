@@ -130,6 +130,15 @@ pub fn locale() -> Locale {
     CURRENT.with(Cell::get)
 }
 
+/// Runs `f` with `locale` as this thread's language, then the one before (unit tests).
+#[cfg(test)]
+pub(crate) fn with_locale<T>(locale: Locale, f: impl FnOnce() -> T) -> T {
+    let before = CURRENT.with(|c| c.replace(locale));
+    let out = f();
+    CURRENT.with(|c| c.set(before));
+    out
+}
+
 /// The current language as a signal, for the part of the view that must re-render when it
 /// changes ([`localized`]).
 pub fn locale_signal() -> ArcRwSignal<Locale> {

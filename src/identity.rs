@@ -107,15 +107,72 @@ fn region_names() -> Option<js_sys::Intl::DisplayNames> {
     Some(js_sys::Intl::DisplayNames::new(&locales, &options))
 }
 
-/// The state picker's options, `(code, name)`: "Choose a state" first, then [`US_STATES`].
+/// The state picker's options in the current language, `(code, name)`: "Choose a state"
+/// first, then [`US_STATES`]: the states and DC in the order of their names, then the armed
+/// forces' and the territories.
 pub fn state_options() -> Vec<(String, String)> {
+    let spanish = crate::i18n::locale() == crate::i18n::Locale::es;
+    let name = |code: &'static str| {
+        if spanish {
+            state_name_es(code)
+        } else {
+            state_name(code)
+        }
+    };
+    let mut states: Vec<(String, String)> = US_STATES
+        .iter()
+        .map(|code| (code.to_string(), name(code).to_owned()))
+        .collect();
+    // The 50 states and DC come first in US_STATES; "Míchigan" goes with the "Mi"s.
+    states[..51].sort_by_cached_key(|(_, name)| sort_key(name));
     let mut options = vec![(String::new(), t!(choose_state).to_owned())];
-    options.extend(
-        US_STATES
-            .iter()
-            .map(|code| (code.to_string(), state_name(code).to_owned())),
-    );
+    options.extend(states);
     options
+}
+
+/// `name` with its accented vowels plain, to order names as a reader would.
+fn sort_key(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            'á' => 'a',
+            'é' => 'e',
+            'í' => 'i',
+            'ó' => 'o',
+            'ú' => 'u',
+            c => c,
+        })
+        .collect()
+}
+
+/// The Spanish name of a US state or territory by its code (as USA.gov en español names them;
+/// [`state_name`] where Spanish uses the English one).
+pub fn state_name_es(code: &str) -> &str {
+    match code {
+        "DC" => "Distrito de Columbia",
+        "HI" => "Hawái",
+        "LA" => "Luisiana",
+        "MI" => "Míchigan",
+        "MS" => "Misisipi",
+        "MO" => "Misuri",
+        "NH" => "Nuevo Hampshire",
+        "NJ" => "Nueva Jersey",
+        "NM" => "Nuevo México",
+        "NY" => "Nueva York",
+        "NC" => "Carolina del Norte",
+        "ND" => "Dakota del Norte",
+        "OR" => "Oregón",
+        "PA" => "Pensilvania",
+        "SC" => "Carolina del Sur",
+        "SD" => "Dakota del Sur",
+        "WV" => "Virginia Occidental",
+        "AA" => "Fuerzas Armadas (América)",
+        "AE" => "Fuerzas Armadas (Europa)",
+        "AP" => "Fuerzas Armadas (Pacífico)",
+        "AS" => "Samoa Estadounidense",
+        "MP" => "Islas Marianas del Norte",
+        "VI" => "Islas Vírgenes de EE. UU.",
+        other => state_name(other),
+    }
 }
 
 /// The name of a US state or territory by its code (the code itself if unknown).
@@ -217,6 +274,32 @@ mod tests {
             assert_ne!(state_name(code), code);
         }
         assert_eq!(state_options().len(), US_STATES.len() + 1);
+        // In English the states keep the order of US_STATES, which is that of their names.
+        let codes: Vec<String> = state_options().into_iter().skip(1).map(|o| o.0).collect();
+        assert_eq!(codes, US_STATES);
+    }
+
+    /// Stop 41: the state picker named the states in English in every language.
+    #[test]
+    fn the_state_picker_speaks_spanish() {
+        let options = crate::i18n::with_locale(crate::i18n::Locale::es, state_options);
+        assert_eq!(options[0].1, "Elige un estado");
+        assert!(options.contains(&("NY".to_owned(), "Nueva York".to_owned())));
+        assert!(options.contains(&("PR".to_owned(), "Puerto Rico".to_owned())));
+        let names: Vec<&str> = options[1..].iter().map(|o| o.1.as_str()).collect();
+        // The states and DC in the order of their Spanish names, then the armed forces and the
+        // territories as in English.
+        let ordered = |w: &[&str]| sort_key(w[0]) < sort_key(w[1]);
+        assert!(names[..51].windows(2).all(ordered), "{names:?}");
+        assert_eq!(names[..3], ["Alabama", "Alaska", "Arizona"]);
+        let at = |name| names.iter().position(|n| *n == name).unwrap();
+        assert_eq!(at("Míchigan") + 1, at("Minnesota"));
+        assert!(names[..51].contains(&"Carolina del Norte"));
+        assert_eq!(names[51], "Fuerzas Armadas (América)");
+        assert_eq!(names[58], "Islas Vírgenes de EE. UU.");
+        for (code, name) in &options[1..] {
+            assert_eq!(state_name_es(code), name);
+        }
     }
 
     #[test]

@@ -1045,6 +1045,36 @@ fn fill_w9(root: &Element) {
     type_into(root, "compliance-postal-code", "94103");
 }
 
+/// Stop 41: the state picker named the states in English in every language. A change of
+/// language names them in the new one, and the state chosen stays chosen.
+#[wasm_bindgen_test]
+async fn a_change_of_language_names_the_states_in_it_and_keeps_the_one_chosen() {
+    let (_fake, m) = filled_w9(&["compliance"]).await;
+    choose(&m.root, "compliance-region", "NY");
+    let picker = || get(&m.root, "compliance-region");
+    let named = |code: &str| {
+        picker()
+            .query_selector(&format!("option[value={code}]"))
+            .ok()
+            .flatten()
+            .and_then(|o| o.text_content())
+            .unwrap_or_default()
+    };
+    assert_eq!(named("NY"), "New York");
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::es);
+    until("the states in Spanish", || named("NY") == "Nueva York").await;
+    let (chosen, north_carolina) = (
+        picker()
+            .dyn_into::<web_sys::HtmlSelectElement>()
+            .expect("select")
+            .value(),
+        named("NC"),
+    );
+    payout_flows::i18n::set_locale(payout_flows::i18n::Locale::en);
+    assert_eq!(chosen, "NY");
+    assert_eq!(north_carolina, "Carolina del Norte");
+}
+
 /// Whether a browser storage area holds `needle` anywhere.
 fn storage_holds(storage: Option<web_sys::Storage>, needle: &str) -> bool {
     let Some(storage) = storage else {
