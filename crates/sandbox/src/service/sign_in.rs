@@ -56,8 +56,9 @@ use crate::store::sessions::{
     set_wrong_codes, verified_phone, wrong_codes,
 };
 use crate::store::sign_in::{
-    code_sent_at, count_wrong_try, delete_code, event_number, find_code, forget_code_sent,
-    last_code_to_phone, mark_delivered, record_code_sent, replace_code, untried_code_to, CodeRow,
+    code_sent_at, count_wrong_try, delete_code, delete_code_if, event_number, find_code,
+    forget_code_sent, last_code_to_phone, mark_delivered, record_code_sent, replace_code,
+    untried_code_to, CodeRow,
 };
 use crate::store::users::{insert_user, mark_verified, oldest_user_with_phone, phone_is_users};
 use crate::store::webhooks::{record_flow_updated, record_user_updated};
@@ -184,10 +185,12 @@ pub(crate) async fn send_code(
     tx.commit().await?;
 
     if let Err(e) = state.code_sender.send(phone, &code).await {
-        // No code went out: forget it, so the user may ask again at once.
-        let mut conn = state.db.acquire().await?;
-        delete_code(&mut conn, &session.token_hash).await?;
-        forget_code_sent(&mut conn, session.app_id, &number, now).await?;
+        // No code went out: forget it, so the user may ask again at once (this code only: a
+        // text slower than the cooldown may fail after a newer code went out).
+        let mut tx = begin_write(&state.db).await?;
+        delete_code_if(&mut tx, &session.token_hash, &hash).await?;
+        forget_code_sent(&mut tx, session.app_id, &number, now).await?;
+        tx.commit().await?;
         return Err(Error::Internal(format!(
             "cannot send a sign-in code to {}: {e}",
             phone.masked()
@@ -197,8 +200,9 @@ pub(crate) async fn send_code(
     // code went out all the same: this answer stands, and a send asked again meets the
     // cooldown instead.
     let delivered = async {
-        let mut conn = state.db.acquire().await?;
-        mark_delivered(&mut conn, &session.token_hash, &hash).await
+        let mut tx = begin_write(&state.db).await?;
+        mark_delivered(&mut tx, &session.token_hash, &hash).await?;
+        tx.commit().await.map_err(Error::from)
     };
     if let Err(e) = delivered.await {
         tracing::warn!("a sign-in code went out but was not marked sent: {e}");

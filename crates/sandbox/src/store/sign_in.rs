@@ -160,6 +160,21 @@ pub(crate) async fn delete_code(conn: &mut AnyConnection, token_hash: &str) -> R
     Ok(())
 }
 
+/// Deletes session `token_hash`'s code of hash `hash`, if it is still the session's (a code
+/// whose text failed; not a newer one sent since).
+pub(crate) async fn delete_code_if(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    hash: &str,
+) -> Result<(), Error> {
+    sqlx::query("DELETE FROM sign_in_codes WHERE token_hash = $1 AND code_hash = $2")
+        .bind(token_hash)
+        .bind(hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// When a code was last sent to `number` ([`event_number`]) in app `app_id` asked by client
 /// `ip`, if ever (within what is kept).
 pub(crate) async fn last_code_to_phone(
