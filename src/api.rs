@@ -90,8 +90,8 @@ impl ApiFailure {
 pub struct Unsure<B, T, L> {
     /// What was sent.
     body: B,
-    /// How to find it in a list, as the send that lost it would have.
-    find: Rc<dyn Fn(L) -> Option<T>>,
+    /// How to find it in a list ([`or_found_after`]'s `find`).
+    find: Rc<dyn Fn(L, bool) -> Option<T>>,
 }
 
 /// Where a form keeps its [`Unsure`] add between presses.
@@ -99,20 +99,22 @@ pub type UnsureAdd<B, T, L> = Rc<std::cell::RefCell<Option<Unsure<B, T, L>>>>;
 
 /// `send(body)`, an add; after a failure that may have taken effect
 /// ([`ApiFailure::may_have_happened`]), or one `saved_before` reads as the work done already (an
-/// earlier add whose answer was lost), what `find` finds of it in what `list` reads then (the
-/// thing the lost answer would have given), else the failure. `list` sends its request when
-/// called, so only then. So an add whose answer was lost is not made a second time by a press
-/// of "Add" again. Should that lookup fail too, the add is kept in `unsure`, and the next add
-/// of the same `body` looks for it first and is sent only when the list does not hold it; a
-/// lookup that fails again sends nothing (stop 41: the press after a failed lookup sent the add
-/// again, which could add a second copy).
+/// earlier add whose answer was lost), what `find(list, false)` finds of it in what `list`
+/// reads then (the thing the lost answer would have given), else the failure. `list` sends its
+/// request when called, so only then. So an add whose answer was lost is not made a second
+/// time by a press of "Add" again. Should that lookup fail too, the add is kept in `unsure`,
+/// and the next add of the same `body` looks for it first, with `find(list, true)`, and is sent
+/// only when the list does not hold it; a lookup that fails again sends nothing (stop 41: the
+/// press after a failed lookup sent the add again, which could add a second copy). `true`: that
+/// lookup may come long after the add, so `find` matches by the account too, not taking one
+/// added meanwhile elsewhere (another tab, the host) for the user's.
 pub fn or_found_after<B, T, L>(
     body: B,
     unsure: &UnsureAdd<B, T, L>,
     send: impl FnOnce(B) -> LocalFuture<Result<T, ApiFailure>> + 'static,
     saved_before: fn(&ApiFailure) -> bool,
     list: impl Fn() -> LocalFuture<Result<L, ApiFailure>> + 'static,
-    find: impl Fn(L) -> Option<T> + 'static,
+    find: impl Fn(L, bool) -> Option<T> + 'static,
 ) -> LocalFuture<Result<T, ApiFailure>>
 where
     B: PartialEq + Clone + 'static,
@@ -127,7 +129,7 @@ where
         if let Some(earlier) = earlier {
             match list().await {
                 Ok(list) => {
-                    if let Some(found) = (earlier.find)(list) {
+                    if let Some(found) = (earlier.find)(list, true) {
                         return Ok(found);
                     }
                 }
@@ -142,7 +144,7 @@ where
             answer => return answer,
         };
         match list().await {
-            Ok(list) => find(list).ok_or(failure),
+            Ok(list) => find(list, false).ok_or(failure),
             Err(_) => {
                 *unsure.borrow_mut() = Some(Unsure {
                     body,

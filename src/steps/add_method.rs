@@ -180,11 +180,11 @@ pub fn AddMethodForm(
                 // payout step, whose list is empty: a method of that rail made elsewhere (another
                 // tab, the host) is not taken for this one.
                 let by_account = first_only || known.is_none();
-                let found = move |list: PayoutMethodList| {
+                let found = move |list: PayoutMethodList, later: bool| {
                     let mut list = list.data.into_iter().rev();
                     list.find(|m| {
                         known.as_ref().is_none_or(|known| !known.contains(&m.id))
-                            && (!by_account || same_account(&m.account, &account))
+                            && (!(by_account || later) || same_account(&m.account, &account))
                             && m.platform == platform
                             && m.account_type == account_type
                     })

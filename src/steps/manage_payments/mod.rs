@@ -113,17 +113,19 @@ impl State {
                     .flatten();
                 let (routing, account_type) = (digits(&new.routing_number), new.account_type);
                 let number = digits(&new.account_number);
-                let found = move |list: BankAccountList| {
+                let found = move |list: BankAccountList, later: bool| {
                     // The newest not shown before (by its number's tail too when no list was
-                    // shown: not one the user had), with that routing number and account type
-                    // (not by the tail otherwise: the server keeps fewer digits of a short one,
-                    // and may keep more in time).
+                    // shown: not one the user had; or when looked for long after, at the next
+                    // press: not one added meanwhile elsewhere), with that routing number and
+                    // account type (not by the tail otherwise: the server keeps fewer digits of
+                    // a short one, and may keep more in time).
                     let mut list = list.data.into_iter().rev();
                     list.find(|a| {
-                        known.as_ref().map_or_else(
-                            || number.ends_with(&a.account_number_last4),
-                            |known| !known.contains(&a.id),
-                        ) && digits(&a.routing_number) == routing
+                        let tail = number.ends_with(&a.account_number_last4);
+                        known
+                            .as_ref()
+                            .map_or(tail, |known| !known.contains(&a.id) && (!later || tail))
+                            && digits(&a.routing_number) == routing
                             && a.account_type == account_type
                     })
                 };
