@@ -43,7 +43,7 @@
 //! out or is tried: [`crate::ratelimit`]).
 
 use crate::auth::FlowSession;
-use crate::db::{begin_write, Db};
+use crate::db::{begin_ledger_write, begin_write, Db};
 use crate::error::{whole_seconds, Error};
 use crate::otp::{code_matches, hash_code, new_salt};
 use crate::phone::ParsedPhone;
@@ -186,8 +186,9 @@ pub(crate) async fn send_code(
 
     if let Err(e) = state.code_sender.send(phone, &code).await {
         // No code went out: forget it, so the user may ask again at once (this code only: a
-        // text slower than the cooldown may fail after a newer code went out).
-        let mut tx = begin_write(&state.db).await?;
+        // text slower than the cooldown may fail after a newer code went out). The session's
+        // own rows: a ledger write's turn, not the global write lock (crate::db).
+        let mut tx = begin_ledger_write(&state.db).await?;
         delete_code_if(&mut tx, &session.token_hash, &hash).await?;
         forget_code_sent(&mut tx, session.app_id, &number, now).await?;
         tx.commit().await?;
@@ -200,7 +201,7 @@ pub(crate) async fn send_code(
     // code went out all the same: this answer stands, and a send asked again meets the
     // cooldown instead.
     let delivered = async {
-        let mut tx = begin_write(&state.db).await?;
+        let mut tx = begin_ledger_write(&state.db).await?;
         mark_delivered(&mut tx, &session.token_hash, &hash).await?;
         tx.commit().await.map_err(Error::from)
     };
