@@ -118,6 +118,25 @@ async fn app_balance(app: &TestApp) -> i64 {
         .unwrap()
 }
 
+/// Review (stop 41): a batch's up to 1,000 rows were inserted under the global PostgreSQL write
+/// lock, which every app's sign-ins and settings queue on (each waiter holding a pool
+/// connection). A batch writes its own rows and waits for no one holding that lock.
+#[tokio::test]
+async fn a_batch_is_made_without_the_global_write_lock() {
+    let app = TestApp::new().await;
+    let ada = paypal_user(&app).await;
+    if !support::on_postgres() {
+        return;
+    }
+    let held = support::holding(&app.db, support::WRITE_LOCK).await;
+    let made = tokio::select! {
+        res = create(&app, json!({"items": [item(&ada, 1_000, "k-1")]})) => res,
+        () = support::until_lock_waiters(&app.db, 1) => panic!("the batch waited for the lock"),
+    };
+    assert_eq!(made.status, 200, "{}", made.text());
+    held.commit().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_batch_is_answered_at_once_with_the_seeds_shape() {
     let app = TestApp::new().await;
