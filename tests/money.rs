@@ -466,28 +466,36 @@ async fn a_bank_account_whose_answer_was_lost_is_found_and_shown_once() {
     assert_eq!(server.added_banks.borrow().len(), 1);
 }
 
+/// Manage-payments with its (empty) list shown, then a connect of `account_number` at routing
+/// 011000015 (`kind`: checking or savings) that fails with `add`, its lookup failing too: the
+/// failure shows and the connect is unsure (looked for at the next press). The list shown, a
+/// lookup leaves out what it showed rather than match by the number's tail.
+async fn connect_unsure(add: Fail, account_number: &str, kind: &str) -> (Rc<FakeServer>, Mounted) {
+    let server = FakeServer::new(0);
+    let m = manage_payments(&server);
+    until("the empty list", || {
+        find(&m.root, "bank-accounts-empty").is_some()
+    })
+    .await;
+    server.fail_next("add_flow_bank_account", add);
+    server.fail_next("list_flow_bank_accounts", Fail::Refuse(network()));
+    type_into(&m.root, "routing-number", "011000015");
+    type_into(&m.root, "account-number", account_number);
+    type_into(&m.root, "account-number-confirm", account_number);
+    click(&m.root, &format!("account-type-{kind}"));
+    click(&m.root, "add-bank-submit");
+    until("the failure", || find(&m.root, "add-bank-error").is_some()).await;
+    assert_eq!(server.count("list_flow_bank_accounts"), 2, "looked for");
+    (server, m)
+}
+
 /// Stop 41 (left alone at stop 40): a connect whose answer was lost while the list could not be
 /// read either showed the failure, and Connect pressed again sent it again: a second account.
 /// The press looks for it first, sends nothing while the list still cannot be read, and shows
 /// it once found.
 #[wasm_bindgen_test]
 async fn a_connect_lost_with_its_lookup_is_looked_for_before_it_is_sent_again() {
-    let server = FakeServer::new(0);
-    let m = manage_payments(&server);
-    until("the form", || find(&m.root, "routing-number").is_some()).await;
-    until("the list read", || {
-        server.count("list_flow_bank_accounts") == 1
-    })
-    .await;
-    server.fail_next("add_flow_bank_account", Fail::LoseAnswer(network()));
-    server.fail_next("list_flow_bank_accounts", Fail::Refuse(network()));
-    type_into(&m.root, "routing-number", "011000015");
-    type_into(&m.root, "account-number", "000123456789");
-    type_into(&m.root, "account-number-confirm", "000123456789");
-    click(&m.root, "account-type-savings");
-    click(&m.root, "add-bank-submit");
-    until("the failure", || find(&m.root, "add-bank-error").is_some()).await;
-    assert_eq!(server.count("list_flow_bank_accounts"), 2);
+    let (server, m) = connect_unsure(Fail::LoseAnswer(network()), "000123456789", "savings").await;
     // Pressed again while the list still cannot be read: the failure again, nothing sent.
     server.fail_next("list_flow_bank_accounts", Fail::Refuse(network()));
     click(&m.root, "add-bank-submit");
@@ -516,27 +524,7 @@ async fn a_connect_lost_with_its_lookup_is_looked_for_before_it_is_sent_again() 
 /// press sends it.
 #[wasm_bindgen_test]
 async fn the_lookup_before_connecting_again_does_not_take_an_account_connected_elsewhere() {
-    let server = FakeServer::new(0);
-    let m = manage_payments(&server);
-    until("the form", || find(&m.root, "routing-number").is_some()).await;
-    until("the list read", || {
-        server.count("list_flow_bank_accounts") == 1
-    })
-    .await;
-    // The list shown (empty), so the lookups leave out what it showed rather than match by the
-    // number's tail.
-    until("the empty list", || {
-        find(&m.root, "bank-accounts-empty").is_some()
-    })
-    .await;
-    server.fail_next("add_flow_bank_account", Fail::Refuse(network()));
-    server.fail_next("list_flow_bank_accounts", Fail::Refuse(network()));
-    type_into(&m.root, "routing-number", "011000015");
-    type_into(&m.root, "account-number", "000123451111");
-    type_into(&m.root, "account-number-confirm", "000123451111");
-    click(&m.root, "add-bank-submit");
-    until("the failure", || find(&m.root, "add-bank-error").is_some()).await;
-    assert_eq!(server.count("list_flow_bank_accounts"), 2, "looked for");
+    let (server, m) = connect_unsure(Fail::Refuse(network()), "000123451111", "checking").await;
     // Another tab connects a checking account at the same bank.
     server.with_bank("2222");
     click(&m.root, "add-bank-submit");
@@ -786,16 +774,15 @@ async fn manage_payouts_shows_a_method_whose_answer_was_lost_once() {
     assert_eq!(server.methods.borrow().len(), 2);
 }
 
-/// Stop 41 (left alone at stop 40): an add whose answer was lost while the list could not be
-/// read either showed the failure, and Add pressed again sent it again: a second method. The
-/// press looks for it first and, found, shows it once.
-#[wasm_bindgen_test]
-async fn an_add_lost_with_its_lookup_is_looked_for_before_it_is_sent_again() {
+/// Manage-payouts with Venmo on file and shown, then an add of ada@'s PayPal that fails with
+/// `add`, its lookup failing too: the failure shows and the add is unsure (looked for at the
+/// next press).
+async fn paypal_add_unsure(add: Fail) -> (Rc<FakeServer>, Mounted) {
     let server = FakeServer::new(0);
     server.with_method(PayoutPlatform::Venmo, "Venmo · @ada");
     let m = manage_payouts(&server, false);
     until("the list", || rows(&m.root, "payout-method").len() == 1).await;
-    server.fail_next("add_flow_payout_method", Fail::LoseAnswer(network()));
+    server.fail_next("add_flow_payout_method", add);
     server.fail_next("list_flow_payout_methods", Fail::Refuse(network()));
     type_into(&m.root, "paypal-email", "ada@example.com");
     click(&m.root, "add-method-submit");
@@ -803,6 +790,15 @@ async fn an_add_lost_with_its_lookup_is_looked_for_before_it_is_sent_again() {
         find(&m.root, "add-method-error").is_some()
     })
     .await;
+    (server, m)
+}
+
+/// Stop 41 (left alone at stop 40): an add whose answer was lost while the list could not be
+/// read either showed the failure, and Add pressed again sent it again: a second method. The
+/// press looks for it first and, found, shows it once.
+#[wasm_bindgen_test]
+async fn an_add_lost_with_its_lookup_is_looked_for_before_it_is_sent_again() {
+    let (server, m) = paypal_add_unsure(Fail::LoseAnswer(network())).await;
     click(&m.root, "add-method-submit");
     until("the method added", || {
         rows(&m.root, "payout-method").len() == 2
@@ -819,18 +815,7 @@ async fn an_add_lost_with_its_lookup_is_looked_for_before_it_is_sent_again() {
 /// not taken for a method of the same rail added meanwhile elsewhere: the press sends it.
 #[wasm_bindgen_test]
 async fn the_lookup_before_sending_again_does_not_take_a_method_added_elsewhere() {
-    let server = FakeServer::new(0);
-    server.with_method(PayoutPlatform::Venmo, "Venmo · @ada");
-    let m = manage_payouts(&server, false);
-    until("the list", || rows(&m.root, "payout-method").len() == 1).await;
-    server.fail_next("add_flow_payout_method", Fail::Refuse(network()));
-    server.fail_next("list_flow_payout_methods", Fail::Refuse(network()));
-    type_into(&m.root, "paypal-email", "ada@example.com");
-    click(&m.root, "add-method-submit");
-    until("the failure", || {
-        find(&m.root, "add-method-error").is_some()
-    })
-    .await;
+    let (server, m) = paypal_add_unsure(Fail::Refuse(network())).await;
     // Another tab adds bob's PayPal.
     server.with_method(PayoutPlatform::Paypal, "PayPal · bob@example.com");
     click(&m.root, "add-method-submit");
