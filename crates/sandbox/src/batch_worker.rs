@@ -59,7 +59,8 @@ pub fn spawn_payout_batch_worker(state: &AppState) -> JoinHandle<()> {
     })
 }
 
-/// Pays at most `max_items` due items now, oldest batch first, and answers how many it
+/// Pays at most `max_items` due items now, apps in turn and each app's oldest batch first
+/// ([`crate::store::payout_batches::claim_due`]), and answers how many it
 /// settled; what the worker runs, and what tests call to move a batch step by step (stopping
 /// between items is what a process stopped mid-batch does). An item whose payout failed for a
 /// server reason (not a refusal) stays claimed and is tried again when its lease runs out.

@@ -502,6 +502,56 @@ async fn flow_sessions_and_the_organization_without_an_app_are_refused() {
         .assert_error(401, "unauthorized");
 }
 
+/// Review (stop 41): claims followed the global batch order, so one app's backlog held up every
+/// other app's batch until all of it was paid. Apps take turns: another app's batch, made
+/// after, is paid by the next claim of two items, beside the first app's oldest.
+#[tokio::test]
+async fn apps_take_turns_with_their_batches() {
+    let app = TestApp::new().await;
+    let ada = paypal_user(&app).await;
+    let backlog: Vec<Value> = (0..5).map(|i| item(&ada, 100, &format!("m-{i}"))).collect();
+    let mine = id_of(&ok(create(&app, json!({ "items": backlog })).await));
+    ensure_default_app(&app.db, Some(("pk_other", "sk_other")))
+        .await
+        .unwrap();
+    let bo = id_of(&ok(app.post("/api/v2/users", OTHER, bob()).await));
+    ok(app
+        .post(
+            &format!("/api/v2/users/{bo}/payout-methods"),
+            OTHER,
+            json!({"platform": "paypal", "email": "bob@example.com"}),
+        )
+        .await);
+    let theirs = id_of(&ok(app
+        .post(
+            "/api/v2/payout-batches",
+            OTHER,
+            json!({"items": [item(&bo, 100, "t-1")]}),
+        )
+        .await));
+    let worker = worker_state(&app, Duration::zero());
+    assert_eq!(process_payout_batches(&worker, 2).await.unwrap(), 2);
+    let theirs = ok(app
+        .get(&format!("/api/v2/payout-batches/{theirs}"), OTHER)
+        .await);
+    assert_eq!(theirs["items_succeeded"], 1, "{theirs}");
+    assert_eq!(theirs["status"], "completed");
+    assert_eq!(
+        progress(&app, &mine).await,
+        progress_of("processing", 1, 1, 0, 5)
+    );
+    // The rest of the backlog follows.
+    assert_eq!(
+        process_payout_batches(&worker, usize::MAX).await.unwrap(),
+        4
+    );
+    assert_eq!(
+        progress(&app, &mine).await,
+        progress_of("completed", 5, 5, 0, 5)
+    );
+    assert_ledger_invariants(&app.db).await;
+}
+
 #[tokio::test]
 async fn a_worker_stopped_between_items_resumes_without_paying_twice() {
     let app = TestApp::new().await;

@@ -352,10 +352,13 @@ pub(crate) async fn any_due(conn: &mut AnyConnection, now: DateTime<Utc>) -> Res
     Ok(due.is_some())
 }
 
-/// Claims up to `limit` due items, oldest batch first and in each batch's order, until
-/// `lease_until`, inside the caller's write transaction; their batches become `processing`. On
-/// PostgreSQL the rows are taken with `FOR UPDATE SKIP LOCKED`, so two workers claiming at once
-/// take different items; on both, the lease's compare-and-set makes an item one worker's only.
+/// Claims up to `limit` due items until `lease_until`, inside the caller's write transaction;
+/// their batches become `processing`. Fair between apps (review, stop 41: one app's backlog of
+/// thousands of items held up every other app's batch until it was paid): the apps with due
+/// items, oldest first, each get an equal share of the claim, their oldest items in their
+/// batches' order, and the claim takes them in turn, one of each app's at a time. On PostgreSQL
+/// the rows are taken with `FOR UPDATE SKIP LOCKED`, so two workers claiming at once take
+/// different items; on both, the lease's compare-and-set makes an item one worker's only.
 pub(crate) async fn claim_due(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
@@ -367,15 +370,47 @@ pub(crate) async fn claim_due(
     } else {
         ""
     };
-    let due: Vec<(String, i64, String, String)> = sqlx::query_as(&format!(
-        "SELECT batch_id, position, app_id, request FROM payout_batch_items \
+    // Read from the index alone (migration 0031).
+    let apps: Vec<String> = sqlx::query_scalar(
+        "SELECT app_id FROM payout_batch_items \
          WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= $1) \
-         ORDER BY batch_seq, position LIMIT $2{lock}"
-    ))
+         GROUP BY app_id ORDER BY MIN(batch_seq) LIMIT $2",
+    )
     .bind(to_millis(now))
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
+    let Ok(count) = i64::try_from(apps.len()) else {
+        return Ok(Vec::new());
+    };
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let share = (limit + count - 1) / count;
+    let mut shares = Vec::with_capacity(apps.len());
+    for app_id in &apps {
+        let rows: Vec<(String, i64, String, String)> = sqlx::query_as(&format!(
+            "SELECT batch_id, position, app_id, request FROM payout_batch_items \
+             WHERE status = 'pending' AND app_id = $1 \
+             AND (lease_until IS NULL OR lease_until <= $2) \
+             ORDER BY batch_seq, position LIMIT $3{lock}"
+        ))
+        .bind(app_id)
+        .bind(to_millis(now))
+        .bind(share)
+        .fetch_all(&mut *conn)
+        .await?;
+        shares.push(rows.into_iter());
+    }
+    let mut due = Vec::new();
+    while due.len() < usize::try_from(limit).unwrap_or(0) {
+        let before = due.len();
+        due.extend(shares.iter_mut().filter_map(Iterator::next));
+        if due.len() == before {
+            break;
+        }
+    }
+    due.truncate(usize::try_from(limit).unwrap_or(0));
     let mut claimed: Vec<ClaimedItem> = Vec::with_capacity(due.len());
     for (batch_id, position, app_id, request) in due {
         let claim = Uuid::new_v4().to_string();
@@ -395,7 +430,7 @@ pub(crate) async fn claim_due(
             continue;
         }
         let batch = parse_stored_id(&batch_id)?;
-        if claimed.last().is_none_or(|c| c.batch_id != batch) {
+        if !claimed.iter().any(|c| c.batch_id == batch) {
             sqlx::query(
                 "UPDATE payout_batches SET status = 'processing' WHERE id = $1 \
                  AND status = 'created'",
