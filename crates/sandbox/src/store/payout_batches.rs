@@ -355,8 +355,9 @@ pub(crate) async fn any_due(conn: &mut AnyConnection, now: DateTime<Utc>) -> Res
 /// Claims up to `limit` due items until `lease_until`, inside the caller's write transaction;
 /// their batches become `processing`. Fair between apps (review, stop 41: one app's backlog of
 /// thousands of items held up every other app's batch until it was paid): the apps with due
-/// items, oldest first, each get an equal share of the claim, their oldest items in their
-/// batches' order, and the claim takes them in turn, one of each app's at a time. On PostgreSQL
+/// items (the `limit` whose oldest due item is oldest), each get an equal share of the claim,
+/// their oldest items in their batches' order, and the claim answers them in turn, one of each
+/// app's at a time. The rows are claimed in batch order, whatever the turns. On PostgreSQL
 /// the rows are taken with `FOR UPDATE SKIP LOCKED`, so two workers claiming at once take
 /// different items; on both, the lease's compare-and-set makes an item one worker's only.
 pub(crate) async fn claim_due(
@@ -389,8 +390,8 @@ pub(crate) async fn claim_due(
     let share = (limit + count - 1) / count;
     let mut shares = Vec::with_capacity(apps.len());
     for app_id in &apps {
-        let rows: Vec<(String, i64, String, String)> = sqlx::query_as(&format!(
-            "SELECT batch_id, position, app_id, request FROM payout_batch_items \
+        let rows: Vec<(String, i64, String, String, i64)> = sqlx::query_as(&format!(
+            "SELECT batch_id, position, app_id, request, batch_seq FROM payout_batch_items \
              WHERE status = 'pending' AND app_id = $1 \
              AND (lease_until IS NULL OR lease_until <= $2) \
              ORDER BY batch_seq, position LIMIT $3{lock}"
@@ -411,8 +412,16 @@ pub(crate) async fn claim_due(
         }
     }
     due.truncate(usize::try_from(limit).unwrap_or(0));
-    let mut claimed: Vec<ClaimedItem> = Vec::with_capacity(due.len());
-    for (batch_id, position, app_id, request) in due {
+    // Claimed, and their batches marked, in the global order every claim takes its locks in
+    // (review: in the order of turns, two claims could each hold a batch row the other then
+    // waited for); answered in the order of turns.
+    let mut order: Vec<usize> = (0..due.len()).collect();
+    order.sort_by_key(|&i| (due[i].4, due[i].1));
+    let mut taken: Vec<Option<ClaimedItem>> = due.iter().map(|_| None).collect();
+    let mut marked = std::collections::HashSet::new();
+    for i in order {
+        let (batch_id, position, app_id, request, _) = &due[i];
+        let position = *position;
         let claim = Uuid::new_v4().to_string();
         let took = sqlx::query(
             "UPDATE payout_batch_items SET lease_until = $1, claim = $2 \
@@ -421,7 +430,7 @@ pub(crate) async fn claim_due(
         )
         .bind(to_millis(lease_until))
         .bind(&claim)
-        .bind(&batch_id)
+        .bind(batch_id)
         .bind(position)
         .bind(to_millis(now))
         .execute(&mut *conn)
@@ -429,25 +438,25 @@ pub(crate) async fn claim_due(
         if took.rows_affected() != 1 {
             continue;
         }
-        let batch = parse_stored_id(&batch_id)?;
-        if !claimed.iter().any(|c| c.batch_id == batch) {
+        let batch = parse_stored_id(batch_id)?;
+        if marked.insert(batch) {
             sqlx::query(
                 "UPDATE payout_batches SET status = 'processing' WHERE id = $1 \
                  AND status = 'created'",
             )
-            .bind(&batch_id)
+            .bind(batch_id)
             .execute(&mut *conn)
             .await?;
         }
-        claimed.push(ClaimedItem {
+        taken[i] = Some(ClaimedItem {
             batch_id: batch,
             position,
-            app_id: parse_stored_id(&app_id)?,
-            request: parse_stored_json("payout batch item request", &request)?,
+            app_id: parse_stored_id(app_id)?,
+            request: parse_stored_json("payout batch item request", request)?,
             claim,
         });
     }
-    Ok(claimed)
+    Ok(taken.into_iter().flatten().collect())
 }
 
 /// What paying an item came to.
