@@ -542,11 +542,16 @@ mod tests {
     /// A payout of `cents` to user `user` of app `app_id` that the reporting threshold of 1,000
     /// holds (none on file).
     fn limited(app_id: Uuid, user: Uuid, cents: i64) -> TransferDraft {
+        limited_to(app_id, user, cents, 1_000)
+    }
+
+    /// [`limited`], with a threshold of `threshold`.
+    fn limited_to(app_id: Uuid, user: Uuid, cents: i64, threshold: i64) -> TransferDraft {
         TransferDraft {
             user_id: Some(user),
             reporting_limit: Some(crate::ledger::ReportingLimit {
                 since: DateTime::<Utc>::UNIX_EPOCH,
-                threshold: 1_000,
+                threshold,
                 field: "amount",
             }),
             ..draft(app_id, cents)
@@ -556,7 +561,8 @@ mod tests {
     /// Each limited payout of a group counts the ones written before it, in the group and
     /// before it, whether the group is written together or in parts (its first has an
     /// after-write: written alone, the rest together after it): payouts asked for at once
-    /// cannot together pass the threshold. One refused for its money counts nothing.
+    /// cannot together pass the threshold. One refused for its money counts nothing; one past
+    /// the threshold and short of money is refused for the threshold.
     #[tokio::test]
     async fn each_payout_of_a_group_counts_the_ones_before_it_towards_the_threshold() {
         for one_at_a_time in [false, true] {
@@ -582,10 +588,13 @@ mod tests {
                     ..job(&db, limited(app, user, 500), None)
                 },
                 job(&db, limited(app, user, 600), None),
-                job(&db, limited(app, user, 20_000), None),
+                // Short of money, within a higher threshold.
+                job(&db, limited_to(app, user, 20_000, 100_000), None),
                 job(&db, limited(app, user, 300), None),
                 job(&db, limited(app, user, 200), None),
                 job(&db, limited(app, user, 100), None),
+                // Past the threshold and short of money: refused for the threshold first.
+                job(&db, limited(app, user, 20_000), None),
             ];
             let outcomes = write_together(jobs).await;
             let refused = |i: usize| {
@@ -608,6 +617,7 @@ mod tests {
             assert!(refused(4), "{one_at_a_time}: {:?}", outcomes[4]);
             // 100 + 500 + 300 + 100: the threshold exactly is not past it.
             assert!(outcomes[5].is_ok(), "{:?}", outcomes[5]);
+            assert!(refused(6), "{one_at_a_time}: {:?}", outcomes[6]);
             assert_eq!(app_balance(&db, app).await, OPENING_BALANCE - 1_000);
             close(db, &dir).await;
         }

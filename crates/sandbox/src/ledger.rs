@@ -1009,13 +1009,15 @@ pub(crate) async fn write_transfer(
         let found = balances_of(read.get(at)?)?;
         balances = Some(opened_balances(conn, &held, draft, now, found).await?);
     }
-    if let Some(balances) = &balances {
-        check_balances(&net, balances)?;
-    }
+    // The threshold before the money: the order of the payout rules (a payout past it and
+    // short of money is refused for its tax data).
     if let Some((at, limit, _)) = limit {
         if let Some(paid) = at.paid(&read)? {
             check_limit(&limit, paid, draft.amount)?;
         }
+    }
+    if let Some(balances) = &balances {
+        check_balances(&net, balances)?;
     }
     let numbers = read.seqs(numbers_read, count)?;
     let mut writes = Batch::writes_together(conn);
@@ -1187,10 +1189,12 @@ pub(crate) async fn write_transfers_together(
                 }
             }
         }
-        let checked = check_balances(&net, &balances).and_then(|()| match &limited {
+        // The threshold before the money, as [`write_transfer`] checks them.
+        let checked = match &limited {
             Some((limit, Some(before), _)) => check_limit(limit, *before, t.draft.amount),
             _ => Ok(()),
-        });
+        }
+        .and_then(|()| check_balances(&net, &balances));
         if let Err(e) = checked {
             for account in opened {
                 balances.remove(&account);

@@ -2706,6 +2706,12 @@ mod reporting_threshold {
             rule,
             json!({"code": "compliance_required", "threshold": 1_000})
         );
+        // Past the threshold and more than the app's wallet holds: the threshold comes first.
+        let res = pay(&app, &user, 1_000_000, false).await;
+        assert_eq!(
+            res.assert_invalid_rule("user_id"),
+            json!({"code": "compliance_required", "threshold": 1_000})
+        );
         // With compliance on file, the payout goes through.
         let flow = app
             .create_flow(json!({"steps": ["compliance"], "user_id": user}))

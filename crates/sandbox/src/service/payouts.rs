@@ -62,8 +62,9 @@ pub(crate) async fn host_payout(
         .map(|key| IdempotencyKey::new("payouts", key, &new))
         .transpose()?;
     // Every read before the write in one batch, its answers taken in the order of the rules: a
-    // replay first, then the user, the fee party, the method, the reporting threshold. All are
-    // values read together: one statement (issue 10: on PostgreSQL, a trip a statement).
+    // replay first, then the user, the fee party, the method, the reporting threshold's limit
+    // (checked where the payout is written: [`ReportingReads`]). All are values read together:
+    // one statement (issue 10: on PostgreSQL, a trip a statement).
     let mut conn = db.acquire().await?;
     let mut reads = Batch::new(&conn);
     let earlier = key.as_ref().map(|key| key.push_earlier(&mut reads, app_id));
@@ -100,7 +101,7 @@ pub(crate) async fn host_payout(
     };
     let method = host_payout_method_in(&new, &read, method?)?;
     let reporting_limit = match reporting {
-        Some(reporting) => reporting.verdict(&read, "user_id")?,
+        Some(reporting) => reporting.limit(&read, "user_id")?,
         None => None,
     };
     let draft = payout_draft(PayoutOrder {
@@ -183,7 +184,7 @@ pub(crate) async fn flow_payout(
     let minimum = push_min_flow_payout(&mut reads, user.app_id);
     let method = MethodRow::push_find(&mut reads, user.user_id, new.payout_method_id);
     let wallet = UserWalletAt::push(&mut reads, user.user_id);
-    // Read whatever the link says; a tax-exempt link's payout skips the verdict below.
+    // Read whatever the link says; a tax-exempt link's payout carries no limit.
     let reporting = ReportingReads::push(
         &mut reads,
         &ReportableOrder {
@@ -235,7 +236,7 @@ pub(crate) async fn flow_payout(
     }
     let tax_exempt = link.as_ref().is_some_and(LinkRow::tax_exempt);
     let reporting_limit = match (reporting, tax_exempt) {
-        (Some(reporting), false) => reporting.verdict(&read, "amount")?,
+        (Some(reporting), false) => reporting.limit(&read, "amount")?,
         _ => None,
     };
     let draft = payout_draft(PayoutOrder {
@@ -516,22 +517,39 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
 /// `tax_exempt` payout neither counts nor is refused; one that reaches the threshold exactly is
 /// not past it.
 ///
-/// The reads it needs, added to a payout's [`Batch`] as values read together: the app's
-/// threshold, the user's reportable payouts this year, and whether their compliance is on file.
-/// Read before the write and outside its locks, they answer most payouts' question early; a
-/// payout they let through without tax data on file carries a [`ReportingLimit`], which the
-/// ledger checks again where it writes the payout (payouts asked for at once).
+/// The reads a payout needs, added to its [`Batch`] as values read together: the app's threshold
+/// and whether the user's compliance is on file. A payout without tax data on file carries a
+/// [`ReportingLimit`], and the ledger sums the user's reportable payouts this year where it
+/// writes the payout (after the user's wallet is locked, so payouts asked for at once cannot
+/// together pass the threshold) and refuses it there, before its balances are checked. The
+/// sum is read there only (issue 10): a second sum before the write, outside the locks, cost
+/// every payout a scan of the user's payouts for an answer the write gives anyway.
+/// [`compliance_due`], which writes nothing, reads the sum with them
+/// ([`ReportingReads::push_with_paid`]).
 pub(crate) struct ReportingReads {
     amount: Cents,
     since: DateTime<Utc>,
     threshold: ValueAt,
-    paid: ValueAt,
+    paid: Option<ValueAt>,
     compliance: ValueAt,
 }
 
 impl ReportingReads {
     /// Adds `order`'s reads to `batch`; `None` for a `tax_exempt` payout, which reads nothing.
     pub(crate) fn push(batch: &mut Batch, order: &ReportableOrder) -> Result<Option<Self>, Error> {
+        Self::push_reads(batch, order, false)
+    }
+
+    /// [`ReportingReads::push`], with the user's reportable payouts this year.
+    fn push_with_paid(batch: &mut Batch, order: &ReportableOrder) -> Result<Option<Self>, Error> {
+        Self::push_reads(batch, order, true)
+    }
+
+    fn push_reads(
+        batch: &mut Batch,
+        order: &ReportableOrder,
+        with_paid: bool,
+    ) -> Result<Option<Self>, Error> {
         if order.tax_exempt {
             return Ok(None);
         }
@@ -546,21 +564,19 @@ impl ReportingReads {
             amount: order.amount,
             since: year_start,
             threshold: push_reporting_threshold(batch, order.app_id),
-            paid: push_reportable_payouts(batch, order.app_id, order.user_id, year_start),
+            paid: with_paid
+                .then(|| push_reportable_payouts(batch, order.app_id, order.user_id, year_start)),
             compliance: push_has_compliance(batch, order.user_id),
         }))
     }
 
-    /// The rule's answer from what the batch `read`: the 422 naming `field`; or the limit the
-    /// payout's write checks again, when no tax data is on file (`None` when it is).
-    pub(crate) fn verdict(
+    /// From what the batch `read`: the limit the payout's write checks, its refusal naming
+    /// `field`, when no tax data is on file (`None` when it is).
+    pub(crate) fn limit(
         &self,
         read: &Answers,
         field: &'static str,
     ) -> Result<Option<ReportingLimit>, Error> {
-        if let Some(threshold) = self.needs_compliance(read)? {
-            return Err(Error::broke(field, Rule::ComplianceRequired { threshold }));
-        }
         if read.value::<String>(self.compliance)?.is_some() {
             return Ok(None);
         }
@@ -579,7 +595,14 @@ impl ReportingReads {
         let threshold = read
             .value::<i64>(self.threshold)?
             .unwrap_or(DEFAULT_REPORTING_THRESHOLD);
-        let paid = read.value::<i64>(self.paid)?.unwrap_or(0);
+        let paid = match self.paid {
+            Some(at) => read.value::<i64>(at)?.unwrap_or(0),
+            None => {
+                return Err(Error::Internal(
+                    "the reportable payouts were not read".to_owned(),
+                ))
+            }
+        };
         let crosses = paid.saturating_add(self.amount) > threshold;
         let on_file = read.value::<String>(self.compliance)?.is_some();
         Ok((crosses && !on_file).then_some(threshold))
@@ -626,7 +649,7 @@ pub(crate) async fn compliance_due(
     };
     let mut conn = db.acquire().await?;
     let mut reads = Batch::new(&conn);
-    let Some(reporting) = ReportingReads::push(&mut reads, &order)? else {
+    let Some(reporting) = ReportingReads::push_with_paid(&mut reads, &order)? else {
         return Ok(false);
     };
     let read = reads.run(&mut conn).await?;
