@@ -67,6 +67,8 @@ pub fn spawn_payout_batch_worker(state: &AppState) -> JoinHandle<()> {
 pub async fn process_payout_batches(state: &AppState, max_items: usize) -> Result<usize, Error> {
     let lease = chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::seconds(30));
     let mut settled = 0;
+    // The last app the claim before served: the next claim serves the apps after it.
+    let mut after: Option<String> = None;
     while settled < max_items {
         let now = state.now();
         let due = {
@@ -78,8 +80,9 @@ pub async fn process_payout_batches(state: &AppState, max_items: usize) -> Resul
         }
         let limit = i64::try_from(CLAIM_BATCH.min(max_items - settled)).unwrap_or(1);
         let mut tx = begin_ledger_write(&state.db).await?;
-        let claimed = claim_due(&mut tx, now, now + lease, limit).await?;
+        let (claimed, last) = claim_due(&mut tx, now, now + lease, limit, after.as_deref()).await?;
         tx.commit().await?;
+        after = last;
         if claimed.is_empty() {
             // Another worker took them.
             break;

@@ -552,6 +552,43 @@ async fn apps_take_turns_with_their_batches() {
     assert_ledger_invariants(&app.db).await;
 }
 
+/// More apps with backlogs than a claim has items (16): the next claim serves the apps the
+/// first left out, so every app's batch moves within two claims, whichever is newest.
+#[tokio::test]
+async fn more_apps_than_a_claim_holds_still_take_turns() {
+    let app = TestApp::new().await;
+    let mut batches = Vec::new();
+    for n in 0..17 {
+        let made = app.make_app(&format!("Shop {n}")).await;
+        let user = id_of(&ok(app.post("/api/v2/users", made.auth(), bob()).await));
+        ok(app
+            .post(
+                &format!("/api/v2/users/{user}/payout-methods"),
+                made.auth(),
+                json!({"platform": "paypal", "email": "bob@example.com"}),
+            )
+            .await);
+        let body = json!({"items": [item(&user, 100, "a"), item(&user, 100, "b")]});
+        let id = id_of(&ok(app
+            .post("/api/v2/payout-batches", made.auth(), body)
+            .await));
+        batches.push((made, id));
+    }
+    let worker = worker_state(&app, Duration::zero());
+    assert_eq!(process_payout_batches(&worker, 32).await.unwrap(), 32);
+    for (n, (made, id)) in batches.iter().enumerate() {
+        let batch = ok(app
+            .get(&format!("/api/v2/payout-batches/{id}"), made.auth())
+            .await);
+        assert!(
+            batch["items_processed"].as_i64().unwrap() >= 1,
+            "app {n}'s batch waited: {batch}"
+        );
+    }
+    assert_eq!(run_worker(&app).await, 2);
+    assert_ledger_invariants(&app.db).await;
+}
+
 #[tokio::test]
 async fn a_worker_stopped_between_items_resumes_without_paying_twice() {
     let app = TestApp::new().await;

@@ -352,41 +352,62 @@ pub(crate) async fn any_due(conn: &mut AnyConnection, now: DateTime<Utc>) -> Res
     Ok(due.is_some())
 }
 
+/// The apps with items due at `$2` whose id comes after `$1`, in id order, at most `$3`: a walk
+/// from one app with pending items to the next by the index (migration 0031), a lookup each,
+/// so a claim reads a few index entries per app however many items are due.
+const APPS_DUE_AFTER: &str = "WITH RECURSIVE walk(app_id) AS ( \
+     SELECT (SELECT app_id FROM payout_batch_items WHERE status = 'pending' AND app_id > $1 \
+             ORDER BY app_id LIMIT 1) \
+     UNION ALL \
+     SELECT (SELECT i.app_id FROM payout_batch_items i \
+             WHERE i.status = 'pending' AND i.app_id > walk.app_id ORDER BY i.app_id LIMIT 1) \
+     FROM walk WHERE walk.app_id IS NOT NULL) \
+     SELECT app_id FROM walk WHERE app_id IS NOT NULL AND EXISTS ( \
+     SELECT 1 FROM payout_batch_items d WHERE d.status = 'pending' AND d.app_id = walk.app_id \
+     AND (d.lease_until IS NULL OR d.lease_until <= $2)) LIMIT $3";
+
 /// Claims up to `limit` due items until `lease_until`, inside the caller's write transaction;
 /// their batches become `processing`. Fair between apps (review, stop 41: one app's backlog of
-/// thousands of items held up every other app's batch until it was paid): the apps with due
-/// items (the `limit` whose oldest due item is oldest), each get an equal share of the claim,
-/// their oldest items in their batches' order, and the claim answers them in turn, one of each
-/// app's at a time. The rows are claimed in batch order, whatever the turns. On PostgreSQL
-/// the rows are taken with `FOR UPDATE SKIP LOCKED`, so two workers claiming at once take
-/// different items; on both, the lease's compare-and-set makes an item one worker's only.
+/// thousands of items held up every other app's batch until it was paid): up to `limit` apps
+/// with due items, taken in turn by id after `after` (the last app the claim before served;
+/// `None`: from the first), wrapping round, each get an equal share of the claim, their oldest
+/// items in their batches' order, and the claim answers them in turn, one of each app's at a
+/// time. So with more apps' backlogs than a claim has items, the next claim serves the next
+/// apps (stop 42: they were the apps with the oldest items, and a 17th app waited until one of
+/// 16 backlogs was paid). Also answers the last app served, for the next claim's `after`. The
+/// rows are claimed in batch order, whatever the turns. On PostgreSQL the rows are taken with
+/// `FOR UPDATE SKIP LOCKED`, so two workers claiming at once take different items; on both,
+/// the lease's compare-and-set makes an item one worker's only.
 pub(crate) async fn claim_due(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<ClaimedItem>, Error> {
+    after: Option<&str>,
+) -> Result<(Vec<ClaimedItem>, Option<String>), Error> {
     let lock = if is_postgres(conn) {
         " FOR UPDATE SKIP LOCKED"
     } else {
         ""
     };
-    // Read from the index alone (migration 0031).
-    let apps: Vec<String> = sqlx::query_scalar(
-        "SELECT app_id FROM payout_batch_items \
-         WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= $1) \
-         GROUP BY app_id ORDER BY MIN(batch_seq) LIMIT $2",
-    )
-    .bind(to_millis(now))
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut apps = apps_due_after(conn, after.unwrap_or(""), now, limit).await?;
+    if let Some(after) = after {
+        // Round to the first apps, up to the cursor.
+        let wanted = limit - i64::try_from(apps.len()).unwrap_or(limit);
+        if wanted > 0 {
+            let first = apps_due_after(conn, "", now, wanted).await?;
+            // The walk from the first answered only apps after `after` so far (those come
+            // first); the cursor's own app comes last.
+            apps.extend(first.into_iter().take_while(|app| app.as_str() <= after));
+        }
+    }
     let Ok(count) = i64::try_from(apps.len()) else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
     if count == 0 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
+    let last = apps.last().cloned();
     let share = (limit + count - 1) / count;
     let mut shares = Vec::with_capacity(apps.len());
     for app_id in &apps {
@@ -456,7 +477,22 @@ pub(crate) async fn claim_due(
             claim,
         });
     }
-    Ok(taken.into_iter().flatten().collect())
+    Ok((taken.into_iter().flatten().collect(), last))
+}
+
+/// [`APPS_DUE_AFTER`]: up to `limit` apps with items due at `now`, by id after `after`.
+async fn apps_due_after(
+    conn: &mut AnyConnection,
+    after: &str,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<String>, Error> {
+    Ok(sqlx::query_scalar(APPS_DUE_AFTER)
+        .bind(after)
+        .bind(to_millis(now))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 /// What paying an item came to.
@@ -585,14 +621,20 @@ mod tests {
         let mut tx = begin_ledger_write(&db).await.unwrap();
         insert_batch_of_one(&mut tx, app_id, Uuid::new_v4(), now).await;
         let lease = chrono::Duration::seconds(30);
-        let first = claim_due(&mut tx, now, now + lease, 1).await.unwrap();
+        let first = claim_due(&mut tx, now, now + lease, 1, None)
+            .await
+            .unwrap()
+            .0;
         tx.commit().await.unwrap();
         assert_eq!(first.len(), 1);
 
         // The first claim runs out; a second worker takes the item.
         let later = now + lease + chrono::Duration::seconds(1);
         let mut tx = begin_ledger_write(&db).await.unwrap();
-        let second = claim_due(&mut tx, later, later + lease, 1).await.unwrap();
+        let second = claim_due(&mut tx, later, later + lease, 1, None)
+            .await
+            .unwrap()
+            .0;
         tx.commit().await.unwrap();
         assert_eq!(second.len(), 1);
 
@@ -600,9 +642,10 @@ mod tests {
         // with the same lease time as the second's.
         let much_later = later + lease + chrono::Duration::seconds(1);
         let mut tx = begin_ledger_write(&db).await.unwrap();
-        let third = claim_due(&mut tx, much_later, later + lease, 1)
+        let third = claim_due(&mut tx, much_later, later + lease, 1, None)
             .await
-            .unwrap();
+            .unwrap()
+            .0;
         tx.commit().await.unwrap();
         assert_eq!(third.len(), 1);
 
@@ -647,14 +690,20 @@ mod tests {
         let mut tx = begin_ledger_write(&db).await.unwrap();
         insert_batch_of_one(&mut tx, app_id, user.id, now).await;
         let lease = chrono::Duration::seconds(30);
-        let first = claim_due(&mut tx, now, now + lease, 1).await.unwrap();
+        let first = claim_due(&mut tx, now, now + lease, 1, None)
+            .await
+            .unwrap()
+            .0;
         tx.commit().await.unwrap();
 
         // The first worker stalls past its lease; a second claims the item and records it
         // as failed.
         let later = now + lease + chrono::Duration::seconds(1);
         let mut tx = begin_ledger_write(&db).await.unwrap();
-        let second = claim_due(&mut tx, later, later + lease, 1).await.unwrap();
+        let second = claim_due(&mut tx, later, later + lease, 1, None)
+            .await
+            .unwrap()
+            .0;
         let refused = ItemOutcome::Failed(ApiError::new(ErrorCode::InvalidRequest, "refused"));
         assert!(settle(&mut tx, &second[0], &refused, later).await.unwrap());
         tx.commit().await.unwrap();
