@@ -658,19 +658,19 @@ pub(crate) struct TransferDraft {
     pub metadata: Option<Metadata>,
     /// A payout that does not count towards the yearly reporting threshold (issue 11).
     pub tax_exempt: bool,
-    /// For a payout the reporting threshold holds, the threshold checked again where it is
-    /// written.
+    /// For a payout the reporting threshold holds, the threshold checked where it is written.
     pub reporting_limit: Option<ReportingLimit>,
 }
 
 /// The yearly reporting threshold as a payout's write checks it (issue 11): the user's
-/// reportable payouts from the app since `since` (the start of the year, UTC), read again
-/// where the payout is written, with it must stay within `threshold` unless tax data is on
-/// file; else [`LedgerError::ComplianceRequired`]. On PostgreSQL the read comes after the
-/// user's wallet is locked (every payout that carries a limit locks it, whether or not its
-/// balance moves), on SQLite inside the write transaction, counting the payouts written
-/// before it in the same group: payouts asked for at once cannot together pass the threshold,
-/// which the rules' own read before the write (outside any lock) cannot promise.
+/// reportable payouts from the app since `since` (the start of the year, UTC), read where the
+/// payout is written (and only there, stop 42), with it must stay within `threshold` unless tax
+/// data is on file; else [`LedgerError::ComplianceRequired`], checked before the balances. On
+/// PostgreSQL the read comes after the user's wallet is locked (every payout that carries a
+/// limit locks it, whether or not its balance moves), on SQLite inside the write transaction,
+/// counting the payouts written before it in the same group: payouts asked for at once cannot
+/// together pass the threshold, which a read before the write (outside any lock) could not
+/// promise.
 ///
 /// Set by the payout rules ([`crate::service::payouts`]) only when no tax data was on file
 /// then: tax data, once given, stays.

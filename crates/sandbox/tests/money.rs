@@ -2706,8 +2706,21 @@ mod reporting_threshold {
             rule,
             json!({"code": "compliance_required", "threshold": 1_000})
         );
-        // Past the threshold and more than the app's wallet holds: the threshold comes first.
+        // Past the threshold and more than the app's wallet holds, or less than the fee the
+        // user would pay: the threshold comes first.
         let res = pay(&app, &user, 1_000_000, false).await;
+        assert_eq!(
+            res.assert_invalid_rule("user_id"),
+            json!({"code": "compliance_required", "threshold": 1_000})
+        );
+        let res = app
+            .post(
+                "/api/v2/payouts",
+                Auth::App,
+                json!({"user_id": user, "amount": 10, "platform": "paypal", "fund": true,
+                       "payout_fee_party": "user"}),
+            )
+            .await;
         assert_eq!(
             res.assert_invalid_rule("user_id"),
             json!({"code": "compliance_required", "threshold": 1_000})

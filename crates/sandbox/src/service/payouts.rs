@@ -104,7 +104,7 @@ pub(crate) async fn host_payout(
         Some(reporting) => reporting.limit(&read, "user_id")?,
         None => None,
     };
-    let draft = payout_draft(PayoutOrder {
+    let order = PayoutOrder {
         app_id,
         user_id: new.user_id,
         flow_id: None,
@@ -116,7 +116,8 @@ pub(crate) async fn host_payout(
         tax_exempt: new.tax_exempt,
         reporting_limit,
         metadata: new.metadata,
-    })?;
+    };
+    let draft = threshold_before(db, &order, payout_draft(&order)).await?;
     let transfer = create_transfer_then(db, draft, key.as_ref(), now, after)
         .await
         .map_err(|e| e.into_error(insufficient_funds))?;
@@ -239,7 +240,7 @@ pub(crate) async fn flow_payout(
         (Some(reporting), false) => reporting.limit(&read, "amount")?,
         _ => None,
     };
-    let draft = payout_draft(PayoutOrder {
+    let order = PayoutOrder {
         app_id: user.app_id,
         user_id: user.user_id,
         flow_id: Some(user.flow_id),
@@ -251,7 +252,8 @@ pub(crate) async fn flow_payout(
         tax_exempt,
         reporting_limit,
         metadata: None,
-    })?;
+    };
+    let draft = threshold_before(db, &order, payout_draft(&order)).await?;
     let link_paid = link
         .as_ref()
         .map(|link| mark_paid_after(state, link))
@@ -417,7 +419,7 @@ struct PayoutOrder<'a> {
     pub fee_reserve: Cents,
     /// Whether it does not count towards the yearly reporting threshold.
     pub tax_exempt: bool,
-    /// The threshold its write checks again, if it holds it.
+    /// The threshold its write checks, if it holds it.
     pub reporting_limit: Option<ReportingLimit>,
     /// The host's metadata.
     pub metadata: Option<Metadata>,
@@ -431,7 +433,7 @@ struct PayoutOrder<'a> {
 ///    (`linkhold:<app id>`), and what the reserve leaves goes back to the app (`balance`);
 /// 3. user → the rail (`external:<platform>`, completed) or the user's hold (ACH, pending),
 ///    the amount less a user-paid fee (`payout`).
-fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
+fn payout_draft(order: &PayoutOrder<'_>) -> Result<TransferDraft, Error> {
     let platform = order.method.platform()?;
     let quote = PayoutQuote::new(order.amount, platform, order.party)
         .map_err(|rule| Error::broke("amount", rule))?;
@@ -505,10 +507,37 @@ fn payout_draft(order: PayoutOrder<'_>) -> Result<TransferDraft, Error> {
             payout_fee_party: Some(quote.payout_fee_party),
             net_amount: Some(quote.net_amount),
         },
-        metadata: order.metadata.filter(|m| !m.is_null()),
+        metadata: order.metadata.clone().filter(|m| !m.is_null()),
         tax_exempt: order.tax_exempt,
         reporting_limit: order.reporting_limit,
     })
+}
+
+/// `drafted` ([`payout_draft`]), unless it is refused and `order` is past its reporting
+/// threshold: then the threshold's refusal, which the rules give first (the ledger checks the
+/// threshold where it writes the payout, which a refused draft never reaches). The user's
+/// reportable payouts are read only then.
+async fn threshold_before(
+    db: &Db,
+    order: &PayoutOrder<'_>,
+    drafted: Result<TransferDraft, Error>,
+) -> Result<TransferDraft, Error> {
+    let (Err(_), Some(limit)) = (&drafted, order.reporting_limit) else {
+        return drafted;
+    };
+    let mut conn = db.acquire().await?;
+    let mut reads = Batch::new(&conn);
+    let paid = push_reportable_payouts(&mut reads, order.app_id, order.user_id, limit.since);
+    let paid = reads.run(&mut conn).await?.value::<i64>(paid)?.unwrap_or(0);
+    if paid.saturating_add(order.amount) > limit.threshold {
+        return Err(Error::broke(
+            limit.field,
+            Rule::ComplianceRequired {
+                threshold: limit.threshold,
+            },
+        ));
+    }
+    drafted
 }
 
 /// The reporting threshold (issue 11): a payout that would take a user's reportable payouts
