@@ -722,7 +722,9 @@ const UNOPENED_SECRET_WAIT: chrono::Duration = chrono::Duration::minutes(5);
 /// claims at a time). On PostgreSQL the rows are taken with `FOR UPDATE SKIP LOCKED`, so two
 /// processes claiming at once take different rows instead of queuing; on both, the lease's
 /// compare-and-set (`… AND (lease_until IS NULL OR lease_until <= now)`) makes a row one
-/// worker's only.
+/// worker's only. The oldest due deliveries go first, whoever's; they are found by endpoint
+/// ([`ENDPOINTS_DUE`], [`endpoint_due`]): a read of each endpoint with deliveries due and room
+/// in its app, never through an app's whole backlog.
 pub(crate) async fn claim_due(
     conn: &mut AnyConnection,
     key: &SecretsKey,
@@ -733,29 +735,49 @@ pub(crate) async fn claim_due(
     per_app: i64,
 ) -> Result<Vec<ClaimedDelivery>, Error> {
     let lock = if postgres {
-        " FOR UPDATE OF d SKIP LOCKED"
+        " FOR UPDATE SKIP LOCKED"
     } else {
         ""
     };
-    // Each with its app and how many of the app's deliveries are in flight (leased) now,
-    // counted once per claim over the pending rows; an app with `per_app` in flight has none
-    // picked, so its backlog never hides other apps'.
-    let due: Vec<(String, String, i64)> = sqlx::query_as(&claimable(lock))
+    // How many of each app's deliveries are in flight (leased) now: an app with `per_app` in
+    // flight has none picked, so its backlog never hides other apps'.
+    let busy: Vec<(String, i64)> = sqlx::query_as(IN_FLIGHT_BY_APP)
         .bind(to_millis(now))
-        .bind(limit.saturating_mul(4))
-        .bind(per_app)
         .fetch_all(&mut *conn)
         .await?;
-    let mut taken: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-    let due: Vec<String> = due
+    let mut taken: std::collections::HashMap<String, i64> = busy.into_iter().collect();
+    // The endpoints with deliveries due, and of each whose app has room, its oldest due ones
+    // (stop 42: one read of every app's due deliveries in time order walked a full app's
+    // whole backlog at each claim).
+    let endpoints: Vec<(String, String)> = sqlx::query_as(ENDPOINTS_DUE)
+        .bind(to_millis(now))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut candidates: Vec<(i64, String, String)> = Vec::new();
+    for (webhook_id, app) in endpoints {
+        let room = per_app - taken.get(&app).copied().unwrap_or(0);
+        if room <= 0 {
+            continue;
+        }
+        let rows: Vec<(String, i64)> = sqlx::query_as(&endpoint_due(lock))
+            .bind(&webhook_id)
+            .bind(to_millis(now))
+            .bind(room.min(limit))
+            .fetch_all(&mut *conn)
+            .await?;
+        candidates.extend(rows.into_iter().map(|(id, at)| (at, id, app.clone())));
+    }
+    // The oldest first, whoever's, within each app's room.
+    candidates.sort();
+    let due: Vec<String> = candidates
         .into_iter()
-        .filter(|(_, app, busy)| {
-            let taken = taken.entry(app.clone()).or_insert(*busy);
+        .filter(|(_, _, app)| {
+            let taken = taken.entry(app.clone()).or_insert(0);
             let room = *taken < per_app;
             *taken += i64::from(room);
             room
         })
-        .map(|(id, _, _)| id)
+        .map(|(_, id, _)| id)
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .collect();
     let mut claimed = Vec::with_capacity(due.len());
@@ -906,20 +928,36 @@ pub(crate) async fn settle_attempt(
     Ok(settled.is_some())
 }
 
-/// The due deliveries [`claim_due`] may claim at `$1`, at most `$2`, with their apps and how
-/// many of each app's are in flight, for apps with fewer than `$3`, rows locked by `lock`. The
-/// count reads the leased rows only (migration 0029), not the pending ones waiting for a retry.
-fn claimable(lock: &str) -> String {
+/// How many of each app's deliveries are in flight at `$1` ([`claim_due`]): the leased rows
+/// only (migration 0029), not the pending ones waiting for a retry.
+const IN_FLIGHT_BY_APP: &str = "SELECT w.app_id, COUNT(*) FROM webhook_deliveries d \
+     JOIN webhooks w ON w.id = d.webhook_id \
+     WHERE d.status = 'pending' AND d.lease_until > $1 GROUP BY w.app_id";
+
+/// The endpoints with deliveries due at `$1` and not in flight, with their apps
+/// ([`claim_due`]): a walk of migration 0032's index from one endpoint with pending deliveries
+/// to the next, a search each, then one search of each for a due one.
+const ENDPOINTS_DUE: &str = "WITH RECURSIVE walk(webhook_id) AS ( \
+     SELECT (SELECT webhook_id FROM webhook_deliveries WHERE status = 'pending' \
+             ORDER BY webhook_id LIMIT 1) \
+     UNION ALL \
+     SELECT (SELECT d.webhook_id FROM webhook_deliveries d \
+             WHERE d.status = 'pending' AND d.webhook_id > walk.webhook_id \
+             ORDER BY d.webhook_id LIMIT 1) \
+     FROM walk WHERE walk.webhook_id IS NOT NULL) \
+     SELECT walk.webhook_id, w.app_id FROM walk JOIN webhooks w ON w.id = walk.webhook_id \
+     WHERE EXISTS (SELECT 1 FROM webhook_deliveries due WHERE due.status = 'pending' \
+     AND due.webhook_id = walk.webhook_id AND due.next_attempt_at <= $1 \
+     AND (due.lease_until IS NULL OR due.lease_until <= $1))";
+
+/// Endpoint `$1`'s oldest deliveries due at `$2` and not in flight, at most `$3`, with when
+/// each fell due, rows locked by `lock` ([`claim_due`]): a search of migration 0032's index.
+fn endpoint_due(lock: &str) -> String {
     format!(
-        "WITH busy AS (SELECT ow.app_id AS app_id, COUNT(*) AS n FROM webhook_deliveries o \
-         JOIN webhooks ow ON ow.id = o.webhook_id \
-         WHERE o.status = 'pending' AND o.lease_until > $1 GROUP BY ow.app_id) \
-         SELECT d.id, w.app_id, COALESCE(b.n, 0) \
-         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-         LEFT JOIN busy b ON b.app_id = w.app_id \
-         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-         AND (d.lease_until IS NULL OR d.lease_until <= $1) AND COALESCE(b.n, 0) < $3 \
-         ORDER BY d.next_attempt_at LIMIT $2{lock}"
+        "SELECT id, next_attempt_at FROM webhook_deliveries \
+         WHERE status = 'pending' AND webhook_id = $1 AND next_attempt_at <= $2 \
+         AND (lease_until IS NULL OR lease_until <= $2) \
+         ORDER BY next_attempt_at LIMIT $3{lock}"
     )
 }
 
@@ -1276,26 +1314,48 @@ mod tests {
 
         // Neither read goes through the pending rows: each reading of the deliveries is a
         // search of the leases index on `lease_until`.
-        for sql in [NEXT_DUE.to_owned(), claimable("")] {
-            let plan: Vec<(i64, i64, i64, String)> =
-                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
-                    .bind(at(0))
-                    .bind(8_i64)
-                    .bind(8_i64)
-                    .fetch_all(&mut *conn)
-                    .await
-                    .unwrap();
-            let leases: Vec<&String> = plan
+        for sql in [NEXT_DUE, IN_FLIGHT_BY_APP] {
+            let steps = plan_of(&mut conn, sql, at(0)).await;
+            let leases: Vec<&String> = steps
                 .iter()
-                .map(|row| &row.3)
                 .filter(|step| step.contains("webhook_deliveries_leases"))
                 .collect();
             assert!(
                 !leases.is_empty() && leases.iter().all(|step| step.contains("lease_until")),
-                "{plan:?}"
+                "{steps:?}"
+            );
+        }
+        // Nor do the claim's reads of due deliveries (stop 42): each is a search of the index
+        // by endpoint, never a walk of every app's due deliveries in time order.
+        for sql in [ENDPOINTS_DUE.to_owned(), endpoint_due("")] {
+            let steps = plan_of(&mut conn, &sql, at(0)).await;
+            let by_endpoint = "INDEX webhook_deliveries_due_by_endpoint";
+            assert!(
+                steps.iter().any(|step| step.contains(by_endpoint))
+                    && steps.iter().all(|step| {
+                        !step.contains("INDEX webhook_deliveries") || step.contains(by_endpoint)
+                    })
+                    && steps.iter().all(|step| {
+                        !step.starts_with("SCAN")
+                            || matches!(step.as_str(), "SCAN walk" | "SCAN CONSTANT ROW")
+                    }),
+                "{steps:?}"
             );
         }
         drop(conn);
         close(db, &dir).await;
+    }
+
+    /// SQLite's plan of `sql` (its placeholders bound to `at`, 8 and 8): each step's text.
+    async fn plan_of(conn: &mut AnyConnection, sql: &str, at: i64) -> Vec<String> {
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .bind(at)
+                .bind(8_i64)
+                .bind(8_i64)
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        plan.into_iter().map(|row| row.3).collect()
     }
 }
