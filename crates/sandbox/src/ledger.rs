@@ -664,7 +664,8 @@ pub(crate) struct TransferDraft {
 
 /// The yearly reporting threshold as a payout's write checks it (issue 11): the user's
 /// reportable payouts from the app since `since` (the start of the year, UTC), read where the
-/// payout is written (and only there, stop 42), with it must stay within `threshold` unless tax
+/// payout is written (stop 42: no longer also before; the rules read it there only for a draft
+/// they refuse, [`crate::service::payouts`]), with it must stay within `threshold` unless tax
 /// data is on file; else [`LedgerError::ComplianceRequired`], checked before the balances. On
 /// PostgreSQL the read comes after the user's wallet is locked (every payout that carries a
 /// limit locks it, whether or not its balance moves), on SQLite inside the write transaction,

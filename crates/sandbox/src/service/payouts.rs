@@ -551,8 +551,9 @@ async fn threshold_before(
 /// [`ReportingLimit`], and the ledger sums the user's reportable payouts this year where it
 /// writes the payout (after the user's wallet is locked, so payouts asked for at once cannot
 /// together pass the threshold) and refuses it there, before its balances are checked. The
-/// sum is read there only (issue 10): a second sum before the write, outside the locks, cost
-/// every payout a scan of the user's payouts for an answer the write gives anyway.
+/// sum is not read before the write too (stop 42, issue 10: that cost every payout a scan of
+/// the user's payouts for an answer the write gives anyway), but for a payout whose draft is
+/// refused ([`threshold_before`]), which never reaches the write.
 /// [`compliance_due`], which writes nothing, reads the sum with them
 /// ([`ReportingReads::push_with_paid`]).
 pub(crate) struct ReportingReads {

@@ -723,8 +723,9 @@ const UNOPENED_SECRET_WAIT: chrono::Duration = chrono::Duration::minutes(5);
 /// processes claiming at once take different rows instead of queuing; on both, the lease's
 /// compare-and-set (`… AND (lease_until IS NULL OR lease_until <= now)`) makes a row one
 /// worker's only. The oldest due deliveries go first, whoever's: read in time order
-/// ([`oldest_due`]) while no app has all its attempts in flight, else found by endpoint
-/// ([`ENDPOINTS_DUE`], [`endpoint_due`]), never through a full app's whole backlog.
+/// ([`oldest_due`]), a few more than `limit`; when those are mostly of apps with all their
+/// attempts in flight, found by endpoint ([`ENDPOINTS_DUE`], [`endpoint_due`]), never by going
+/// through a full app's whole backlog.
 pub(crate) async fn claim_due(
     conn: &mut AnyConnection,
     key: &SecretsKey,
@@ -749,30 +750,48 @@ pub(crate) async fn claim_due(
         .fetch_all(&mut *conn)
         .await?;
     let mut taken: std::collections::HashMap<String, i64> = busy.into_iter().collect();
-    let mut candidates: Vec<(i64, String, String)> = Vec::new();
-    if taken.values().all(|n| *n < per_app) {
-        // No app has all its attempts in flight: the oldest due deliveries, whoever's, in one
-        // read of the due index (a few more than `limit`, for apps with little room left).
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(&oldest_due(&lock(" OF d")))
-            .bind(to_millis(now))
-            .bind(limit.saturating_mul(4))
-            .fetch_all(&mut *conn)
-            .await?;
-        candidates.extend(rows.into_iter().map(|(id, app, at)| (at, id, app)));
-    } else {
-        // An app with all its attempts in flight may have a backlog of any size, which that
-        // read would walk at every claim (stop 42: 100,000 due, 27 ms a claim inside SQLite's
-        // write lock). The endpoints with deliveries due instead: of those whose app has room,
-        // the `limit` whose oldest due is oldest, and of each its oldest due deliveries.
+    // The oldest due deliveries, whoever's: the first entries of the due index, a few more
+    // than `limit` for the apps with little or no room left.
+    let scan = limit.saturating_mul(4);
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(&oldest_due(&lock(" OF d")))
+        .bind(to_millis(now))
+        .bind(scan)
+        .fetch_all(&mut *conn)
+        .await?;
+    let seen_all = i64::try_from(rows.len()).unwrap_or(i64::MAX) < scan;
+    let mut candidates: Vec<(i64, String, String)> = rows
+        .into_iter()
+        .map(|(id, app, at)| (at, id, app))
+        .collect();
+    if !seen_all
+        && within_room(candidates.clone(), &mut taken.clone(), per_app, limit).len()
+            < usize::try_from(limit).unwrap_or(usize::MAX)
+    {
+        // Those were mostly of apps with all their attempts in flight, whose backlog may be
+        // of any size: read further in time order, a claim would go through all of it (stop
+        // 42: 100,000 due, 27 ms a claim inside SQLite's write lock). The endpoints with
+        // deliveries due instead, in the order of their oldest due: as many as the claim may
+        // take, no more of an app's than it has room for; and of each, its oldest due.
         let mut endpoints: Vec<(String, String, i64)> = sqlx::query_as(ENDPOINTS_DUE)
             .bind(to_millis(now))
             .fetch_all(&mut *conn)
             .await?;
-        endpoints.retain(|(_, app, _)| taken.get(app).copied().unwrap_or(0) < per_app);
         endpoints.sort_by_key(|(_, _, first)| *first);
-        endpoints.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut chosen: std::collections::HashMap<String, i64> = Default::default();
+        let mut reads = Vec::new();
         for (webhook_id, app, _) in endpoints {
             let room = per_app - taken.get(&app).copied().unwrap_or(0);
+            let of_app = chosen.entry(app.clone()).or_insert(0);
+            if *of_app >= room {
+                continue;
+            }
+            *of_app += 1;
+            reads.push((webhook_id, app, room));
+            if i64::try_from(reads.len()).unwrap_or(i64::MAX) >= limit {
+                break;
+            }
+        }
+        for (webhook_id, app, room) in reads {
             let rows: Vec<(String, i64)> = sqlx::query_as(&endpoint_due(&lock("")))
                 .bind(&webhook_id)
                 .bind(to_millis(now))
@@ -781,20 +800,11 @@ pub(crate) async fn claim_due(
                 .await?;
             candidates.extend(rows.into_iter().map(|(id, at)| (at, id, app.clone())));
         }
+        // A delivery both reads found, once.
+        candidates.sort();
+        candidates.dedup();
     }
-    // The oldest first, whoever's, within each app's room.
-    candidates.sort();
-    let due: Vec<String> = candidates
-        .into_iter()
-        .filter(|(_, _, app)| {
-            let taken = taken.entry(app.clone()).or_insert(0);
-            let room = *taken < per_app;
-            *taken += i64::from(room);
-            room
-        })
-        .map(|(_, id, _)| id)
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .collect();
+    let due = within_room(candidates, &mut taken, per_app, limit);
     let mut claimed = Vec::with_capacity(due.len());
     for id in due {
         let claim = Uuid::new_v4().to_string();
@@ -970,9 +980,31 @@ const ENDPOINTS_DUE: &str = "WITH RECURSIVE walk(webhook_id) AS ( \
      FROM walk JOIN webhooks w ON w.id = walk.webhook_id) AS endpoints \
      WHERE first_due IS NOT NULL";
 
+/// Of `candidates` (when due, id, app), the ids a claim takes: the oldest first, whoever's, as
+/// long as their app has fewer than `per_app` in flight (`taken`, counted on), at most `limit`.
+fn within_room(
+    mut candidates: Vec<(i64, String, String)>,
+    taken: &mut std::collections::HashMap<String, i64>,
+    per_app: i64,
+    limit: i64,
+) -> Vec<String> {
+    candidates.sort();
+    candidates
+        .into_iter()
+        .filter(|(_, _, app)| {
+            let taken = taken.entry(app.clone()).or_insert(0);
+            let room = *taken < per_app;
+            *taken += i64::from(room);
+            room
+        })
+        .map(|(_, id, _)| id)
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect()
+}
+
 /// The oldest deliveries due at `$1` and not in flight, at most `$2`, with their apps and when
-/// each fell due, rows locked by `lock` ([`claim_due`] while no app has all its attempts in
-/// flight): the first entries of the due index.
+/// each fell due, rows locked by `lock` ([`claim_due`]'s first read): the first entries of the
+/// due index.
 fn oldest_due(lock: &str) -> String {
     format!(
         "SELECT d.id, w.app_id, d.next_attempt_at \
@@ -1215,14 +1247,36 @@ mod tests {
             .id;
         let key = SecretsKey::generate();
         let now = Utc::now();
-        let mut tx = begin_write(&db).await.unwrap();
+        add_endpoint(
+            &db,
+            &key,
+            app_id,
+            "https://receiver.example/hooks",
+            events,
+            now,
+        )
+        .await;
+        (dir, db, key, now)
+    }
+
+    /// Gives app `app_id` an endpoint at `url` (every event type) and `events` events at `now`,
+    /// each with its delivery.
+    async fn add_endpoint(
+        db: &crate::db::Db,
+        key: &SecretsKey,
+        app_id: Uuid,
+        url: &str,
+        events: usize,
+        now: DateTime<Utc>,
+    ) {
+        let mut tx = begin_write(db).await.unwrap();
         let hook = NewWebhook {
-            url: "https://receiver.example/hooks".to_owned(),
+            url: url.to_owned(),
             events: None,
             description: None,
         };
         let secret = crate::webhooks::new_secret();
-        insert_webhook(&mut tx, &key, app_id, hook, secret, now)
+        insert_webhook(&mut tx, key, app_id, hook, secret, now)
             .await
             .unwrap();
         for _ in 0..events {
@@ -1237,7 +1291,40 @@ mod tests {
             .unwrap();
         }
         tx.commit().await.unwrap();
-        (dir, db, key, now)
+    }
+
+    /// Stop 42: when the oldest due deliveries a claim reads first are all of an app with all
+    /// its attempts in flight, the claim finds another app's by endpoint (it used to read on
+    /// through the full app's whole backlog), and takes nothing more of the full app's.
+    #[tokio::test]
+    async fn a_claim_past_a_full_apps_backlog_finds_another_apps_delivery() {
+        let (dir, db, key, now) = with_endpoint_and_events("claim-by-endpoint", 20).await;
+        let until = now + chrono::Duration::seconds(30);
+        let claim = |limit: i64| {
+            let (db, key) = (db.clone(), key.clone());
+            async move {
+                let mut tx = begin_write(&db).await.unwrap();
+                let claimed = claim_due(&mut tx, &key, false, now, until, limit, 8)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                claimed
+            }
+        };
+        // The app has 8 in flight, and 12 more due.
+        assert_eq!(claim(8).await.len(), 8);
+        // Another app's one delivery, due after all of those.
+        let other = crate::ensure_default_app(&db, Some(("pk_other", "sk_other")))
+            .await
+            .unwrap()
+            .id;
+        add_endpoint(&db, &key, other, "https://other.example/hooks", 1, now).await;
+        // A claim of one reads the 4 oldest due first: all the full app's.
+        let claimed = claim(1).await;
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].url, "https://other.example/hooks");
+        assert!(claim(1).await.is_empty());
+        close(db, &dir).await;
     }
 
     /// Review: an attempt that outlived its lease (a slow receiver, a slow database) settled the
