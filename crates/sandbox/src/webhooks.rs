@@ -412,6 +412,8 @@ pub fn spawn_webhook_worker(state: &AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
         let client = http_client(state.config.webhooks.reach());
         let mut in_flight = tokio::task::JoinSet::new();
+        // Where the next claim's walk of the endpoints goes on from, if one stopped short.
+        let mut walk_from = None;
         loop {
             let woken = WAKE.notified();
             tokio::pin!(woken);
@@ -422,7 +424,7 @@ pub fn spawn_webhook_worker(state: &AppState) -> JoinHandle<()> {
             let pause = if free == 0 {
                 POLL_INTERVAL
             } else {
-                match claim_more(&state, &client, &mut in_flight, free).await {
+                match claim_more(&state, &client, &mut in_flight, free, &mut walk_from).await {
                     Ok(Some(pause)) => pause,
                     Ok(None) => continue,
                     Err(e) => {
@@ -442,12 +444,13 @@ pub fn spawn_webhook_worker(state: &AppState) -> JoinHandle<()> {
 
 /// Claims up to `free` due deliveries and starts an attempt of each in `in_flight`: `None`
 /// when it started some (look again at once), otherwise how long to wait for the next due
-/// delivery (an attempt ending wakes the worker sooner).
+/// delivery (an attempt ending wakes the worker sooner). `walk_from`: see [`claim_due`].
 async fn claim_more(
     state: &AppState,
     client: &HttpClient,
     in_flight: &mut tokio::task::JoinSet<()>,
     free: usize,
+    walk_from: &mut Option<String>,
 ) -> Result<Option<Duration>, Error> {
     let settings = &state.config.webhooks;
     let now = state.now();
@@ -487,7 +490,7 @@ async fn claim_more(
     let claimed = claim_due(
         &mut tx,
         &state.config.secrets_key,
-        postgres,
+        walk_from,
         now,
         now + lease,
         i64::try_from(free).unwrap_or(i64::MAX),

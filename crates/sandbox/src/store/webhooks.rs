@@ -725,16 +725,18 @@ const UNOPENED_SECRET_WAIT: chrono::Duration = chrono::Duration::minutes(5);
 /// worker's only. The oldest due deliveries go first, whoever's: read in time order
 /// ([`oldest_due`]), a few more than `limit`; when those are mostly of apps with all their
 /// attempts in flight, found by endpoint ([`ENDPOINTS_DUE`], [`endpoint_due`]), never by going
-/// through a full app's whole backlog.
+/// through a full app's whole backlog. `walk_from`: where the next walk of the endpoints goes on
+/// from, kept by the caller between claims (`None`: from the first).
 pub(crate) async fn claim_due(
     conn: &mut AnyConnection,
     key: &SecretsKey,
-    postgres: bool,
+    walk_from: &mut Option<String>,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
     per_app: i64,
 ) -> Result<Vec<ClaimedDelivery>, Error> {
+    let postgres = crate::db::is_postgres(conn);
     // Rows taken with `FOR UPDATE SKIP LOCKED` on PostgreSQL (`of` names the joined table).
     let lock = |of: &str| {
         if postgres {
@@ -771,11 +773,25 @@ pub(crate) async fn claim_due(
         // of any size: read further in time order, a claim would go through all of it (stop
         // 42: 100,000 due, 27 ms a claim inside SQLite's write lock). The endpoints with
         // deliveries due instead, in the order of their oldest due: as many as the claim may
-        // take, no more of an app's than it has room for; and of each, its oldest due.
-        let mut endpoints: Vec<(String, String, i64)> = sqlx::query_as(ENDPOINTS_DUE)
+        // take, no more of an app's than it has room for; and of each, its oldest due. A walk
+        // visits at most [`WALK_VISITS`] endpoints, from where the last one stopped (a claim
+        // follows each attempt, and endpoints whose retries are hours away are pending too).
+        let visited: Vec<(String, String, Option<i64>)> = sqlx::query_as(ENDPOINTS_DUE)
             .bind(to_millis(now))
+            .bind(walk_from.as_deref().unwrap_or(""))
+            .bind(WALK_VISITS)
             .fetch_all(&mut *conn)
             .await?;
+        *walk_from = match visited.last() {
+            Some((last, _, _)) if i64::try_from(visited.len()).unwrap_or(0) >= WALK_VISITS => {
+                Some(last.clone())
+            }
+            _ => None,
+        };
+        let mut endpoints: Vec<(String, String, i64)> = visited
+            .into_iter()
+            .filter_map(|(webhook_id, app, first)| first.map(|first| (webhook_id, app, first)))
+            .collect();
         endpoints.sort_by_key(|(_, _, first)| *first);
         let mut chosen: std::collections::HashMap<String, i64> = Default::default();
         let mut reads = Vec::new();
@@ -959,26 +975,29 @@ const IN_FLIGHT_BY_APP: &str = "SELECT w.app_id, COUNT(*) FROM webhook_deliverie
      JOIN webhooks w ON w.id = d.webhook_id \
      WHERE d.status = 'pending' AND d.lease_until > $1 GROUP BY w.app_id";
 
-/// The endpoints with deliveries due at `$1` and not in flight, with their apps and when the
-/// oldest of them fell due ([`claim_due`]): a walk of migration 0032's index from one endpoint
-/// with pending deliveries to the next, a search each, then one search of each for its oldest
+/// The endpoints with deliveries pending whose id comes after `$2`, at most `$3` of them, in id
+/// order, with their apps and when the oldest of their deliveries due at `$1` and not in flight
+/// fell due (NULL: none) ([`claim_due`]): a walk of migration 0032's index from one endpoint
+/// with deliveries pending to the next, a search each, then one search of each for its oldest
 /// due one.
-const ENDPOINTS_DUE: &str = "WITH RECURSIVE walk(webhook_id) AS ( \
+const ENDPOINTS_DUE: &str = "WITH RECURSIVE walk(webhook_id, n) AS ( \
      SELECT (SELECT webhook_id FROM webhook_deliveries WHERE status = 'pending' \
-             ORDER BY webhook_id LIMIT 1) \
+             AND webhook_id > $2 ORDER BY webhook_id LIMIT 1), CAST(1 AS BIGINT) \
      UNION ALL \
      SELECT (SELECT d.webhook_id FROM webhook_deliveries d \
              WHERE d.status = 'pending' AND d.webhook_id > walk.webhook_id \
-             ORDER BY d.webhook_id LIMIT 1) \
-     FROM walk WHERE walk.webhook_id IS NOT NULL) \
-     SELECT webhook_id, app_id, first_due FROM ( \
-     SELECT walk.webhook_id AS webhook_id, w.app_id AS app_id, \
+             ORDER BY d.webhook_id LIMIT 1), walk.n + 1 \
+     FROM walk WHERE walk.webhook_id IS NOT NULL AND walk.n < $3) \
+     SELECT walk.webhook_id, w.app_id, \
      (SELECT due.next_attempt_at FROM webhook_deliveries due WHERE due.status = 'pending' \
       AND due.webhook_id = walk.webhook_id AND due.next_attempt_at <= $1 \
       AND (due.lease_until IS NULL OR due.lease_until <= $1) \
-      ORDER BY due.next_attempt_at LIMIT 1) AS first_due \
-     FROM walk JOIN webhooks w ON w.id = walk.webhook_id) AS endpoints \
-     WHERE first_due IS NOT NULL";
+      ORDER BY due.next_attempt_at LIMIT 1) \
+     FROM walk JOIN webhooks w ON w.id = walk.webhook_id ORDER BY walk.n";
+
+/// The most endpoints one walk of [`claim_due`] visits ([`ENDPOINTS_DUE`]); the next walk goes
+/// on from the last.
+const WALK_VISITS: i64 = 256;
 
 /// Of `candidates` (when due, id, app), the ids a claim takes: the oldest first, whoever's, as
 /// long as their app has fewer than `per_app` in flight (`taken`, counted on), at most `limit`.
@@ -1304,7 +1323,7 @@ mod tests {
             let (db, key) = (db.clone(), key.clone());
             async move {
                 let mut tx = begin_write(&db).await.unwrap();
-                let claimed = claim_due(&mut tx, &key, false, now, until, limit, 8)
+                let claimed = claim_due(&mut tx, &key, &mut None, now, until, limit, 8)
                     .await
                     .unwrap();
                 tx.commit().await.unwrap();
@@ -1327,6 +1346,70 @@ mod tests {
         close(db, &dir).await;
     }
 
+    /// A walk of the endpoints visits at most 256 (a claim follows each attempt): the next walk
+    /// goes on from the last, and after the last endpoint from the first again.
+    #[tokio::test]
+    async fn a_walk_of_the_endpoints_goes_on_where_the_last_stopped() {
+        let (dir, db, key, now) = with_endpoint_and_events("claim-walk", 20).await;
+        let until = now + chrono::Duration::seconds(30);
+        let mut tx = begin_write(&db).await.unwrap();
+        let full = claim_due(&mut tx, &key, &mut None, now, until, 8, 8)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(full.len(), 8);
+        // 300 endpoints more, of 15 other apps, each with a retry an hour away.
+        for a in 0..15 {
+            let other = crate::ensure_default_app(&db, Some((&format!("pk_{a}"), "sk_other")))
+                .await
+                .unwrap()
+                .id;
+            for n in 0..20 {
+                add_endpoint(
+                    &db,
+                    &key,
+                    other,
+                    &format!("https://r{a}-{n}.example/"),
+                    1,
+                    now,
+                )
+                .await;
+            }
+        }
+        sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE lease_until IS NULL")
+            .bind(to_millis(now + chrono::Duration::hours(1)))
+            .execute(&db)
+            .await
+            .unwrap();
+        // The full app's 12 left due again.
+        sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE lease_until IS NULL \
+             AND webhook_id IN (SELECT id FROM webhooks WHERE url = $2)",
+        )
+        .bind(to_millis(now))
+        .bind("https://receiver.example/hooks")
+        .execute(&db)
+        .await
+        .unwrap();
+        let mut walk_from = None;
+        let mut walks = Vec::new();
+        for _ in 0..2 {
+            let mut tx = begin_write(&db).await.unwrap();
+            claim_due(&mut tx, &key, &mut walk_from, now, until, 1, 8)
+                .await
+                .unwrap();
+            drop(tx);
+            walks.push(walk_from.clone());
+        }
+        let mut ids: Vec<String> = sqlx::query_scalar("SELECT id FROM webhooks ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        ids.sort();
+        assert_eq!(walks, vec![Some(ids[255].clone()), None]);
+        close(db, &dir).await;
+    }
+
     /// Review: an attempt that outlived its lease (a slow receiver, a slow database) settled the
     /// delivery after another worker had claimed it, sent it and marked it succeeded: marked
     /// pending again, it was sent a third time. Now only the claim that holds the delivery
@@ -1341,7 +1424,7 @@ mod tests {
             let (db, key) = (db.clone(), key.clone());
             async move {
                 let mut tx = begin_write(&db).await.unwrap();
-                let claimed = claim_due(&mut tx, &key, false, at, until, 1, 8)
+                let claimed = claim_due(&mut tx, &key, &mut None, at, until, 1, 8)
                     .await
                     .unwrap();
                 tx.commit().await.unwrap();
