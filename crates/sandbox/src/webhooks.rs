@@ -487,6 +487,7 @@ async fn claim_more(
     // writes take turns), and a lease counted from before the wait could end while this
     // process's attempt still runs, for another claim (maybe this worker's own) to send again.
     let now = state.now();
+    let walked_from = walk_from.clone();
     let claimed = claim_due(
         &mut tx,
         &state.config.secrets_key,
@@ -499,6 +500,11 @@ async fn claim_more(
     .await?;
     tx.commit().await?;
     if claimed.is_empty() {
+        if walk_from.is_some() && *walk_from != walked_from {
+            // This claim's walk of the endpoints stopped short of the last: the next one goes
+            // on at once (each walk moves on, and the last comes back to the first).
+            return Ok(None);
+        }
         // Due, but another worker holds them, or their apps have all their attempts in
         // flight: look again when one of ours ends, an event is made here, or after the poll
         // interval (never a busy loop while a backlog waits for its app's slots).
