@@ -723,8 +723,8 @@ const UNOPENED_SECRET_WAIT: chrono::Duration = chrono::Duration::minutes(5);
 /// processes claiming at once take different rows instead of queuing; on both, the lease's
 /// compare-and-set (`… AND (lease_until IS NULL OR lease_until <= now)`) makes a row one
 /// worker's only. The oldest due deliveries go first, whoever's: read in time order
-/// ([`oldest_due`]), a few more than `limit`; when those are mostly of apps with all their
-/// attempts in flight, found by endpoint ([`ENDPOINTS_DUE`], [`endpoint_due`]), never by going
+/// ([`oldest_due`]), a few more than `limit`; when their apps' room leaves the claim short (an
+/// app with all its attempts in flight, or with many due), found by endpoint ([`ENDPOINTS_DUE`], [`endpoint_due`]), never by going
 /// through a full app's whole backlog. `walk_from`: where the next walk of the endpoints goes on
 /// from, kept by the caller between claims (`None`: from the first).
 pub(crate) async fn claim_due(
@@ -769,8 +769,8 @@ pub(crate) async fn claim_due(
         && within_room(candidates.clone(), &mut taken.clone(), per_app, limit).len()
             < usize::try_from(limit).unwrap_or(usize::MAX)
     {
-        // Those were mostly of apps with all their attempts in flight, whose backlog may be
-        // of any size: read further in time order, a claim would go through all of it (stop
+        // Those were mostly of apps with little or no room left, whose backlog may be of any
+        // size: read further in time order, a claim would go through all of it (stop
         // 42: 100,000 due, 27 ms a claim inside SQLite's write lock). The endpoints with
         // deliveries due instead, in the order of their oldest due: as many as the claim may
         // take, no more of an app's than it has room for; and of each, its oldest due. A walk
