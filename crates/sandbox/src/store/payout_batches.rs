@@ -480,19 +480,23 @@ pub(crate) async fn claim_due(
     Ok((taken.into_iter().flatten().collect(), last))
 }
 
-/// [`APPS_DUE_AFTER`]: up to `limit` apps with items due at `now`, by id after `after`.
+/// [`APPS_DUE_AFTER`]: up to `limit` apps with items due at `now`, by id after `after`, in id
+/// order (sorted here: SQL does not promise the walk's order without an `ORDER BY`, which would
+/// make the database walk every app before its `LIMIT`).
 async fn apps_due_after(
     conn: &mut AnyConnection,
     after: &str,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<String>, Error> {
-    Ok(sqlx::query_scalar(APPS_DUE_AFTER)
+    let mut apps: Vec<String> = sqlx::query_scalar(APPS_DUE_AFTER)
         .bind(after)
         .bind(to_millis(now))
         .bind(limit)
         .fetch_all(&mut *conn)
-        .await?)
+        .await?;
+    apps.sort();
+    Ok(apps)
 }
 
 /// What paying an item came to.
