@@ -581,9 +581,10 @@ impl From<i64> for Arg {
 /// before it have run, so the caller must roll the transaction back (drop it), as after any
 /// failed statement.
 ///
-/// Reads of one value each ([`Batch::push_value`]) pushed one after another are sent as one
-/// statement, `SELECT (…), (…)`: on PostgreSQL each statement is a trip to the server, and a
-/// payout's checks are mostly such values (issue 10).
+/// Reads of one value each ([`Batch::push_value`]) and of one row's columns
+/// ([`Batch::push_row`]) pushed one after another are sent as one statement, `SELECT (…), (…)`,
+/// each row joined once for all its columns: on PostgreSQL each statement is a trip to the
+/// server, and a payout's checks are mostly such values (issue 10).
 ///
 /// Writes that do not read each other's rows ([`Batch::writes_together`]) are sent to
 /// PostgreSQL as one statement too, each a data-modifying `WITH` of it: a transfer's six inserts
@@ -600,26 +601,94 @@ pub(crate) struct Batch {
 enum Statement {
     /// As written, with its values.
     Sql(String, Vec<Arg>),
-    /// Reads of one value each, each a `SELECT` with its values, sent as one `SELECT (…), (…)`.
-    Values(Vec<(String, Vec<Arg>)>),
+    /// Reads of one value each, each a `SELECT` with its values, and of one row's columns,
+    /// sent as one `SELECT (…), (…), r2.c0, r2.c1 FROM (SELECT 1) AS one LEFT JOIN (…) AS r2
+    /// ON TRUE`; the columns in the order they were pushed.
+    Values(Vec<Read>),
+}
+
+/// One read of a [`Statement::Values`].
+#[derive(Debug)]
+enum Read {
+    /// `SELECT <column> FROM …` (one column, at most one row), with its values.
+    Value(String, Vec<Arg>),
+    /// The columns of the row `FROM …` picks (at most one), with its values.
+    Row {
+        columns: Vec<String>,
+        from: String,
+        args: Vec<Arg>,
+    },
+}
+
+impl Read {
+    /// How many columns of the statement's answer it is.
+    fn width(&self) -> usize {
+        match self {
+            Read::Value(..) => 1,
+            Read::Row { columns, .. } => columns.len(),
+        }
+    }
 }
 
 impl Statement {
     /// The SQL and values sent: a [`Statement::Values`]'s reads become its columns, their
     /// placeholders numbered on across them ([`renumber`]).
     fn into_sql(self) -> Result<(String, Vec<Arg>), Error> {
+        use std::fmt::Write as _;
         match self {
             Statement::Sql(sql, args) => Ok((sql, args)),
             Statement::Values(reads) => {
                 let mut sql = String::from("SELECT ");
                 let mut args = Vec::new();
-                for (i, (read, read_args)) in reads.iter().enumerate() {
-                    if i > 0 {
-                        sql.push_str(", ");
+                let mut first = true;
+                for (i, read) in reads.iter().enumerate() {
+                    for c in 0..read.width() {
+                        if !std::mem::take(&mut first) {
+                            sql.push_str(", ");
+                        }
+                        match read {
+                            Read::Value(read, read_args) => {
+                                sql.push('(');
+                                renumber(
+                                    read,
+                                    read_args,
+                                    Placeholders::Numbered,
+                                    &mut sql,
+                                    &mut args,
+                                )?;
+                                sql.push(')');
+                            }
+                            Read::Row { .. } => {
+                                let _ = write!(sql, "r{i}.c{c}");
+                            }
+                        }
                     }
-                    sql.push('(');
-                    renumber(read, read_args, Placeholders::Numbered, &mut sql, &mut args)?;
-                    sql.push(')');
+                }
+                // A row is read once, whichever of its columns are asked for: its search and
+                // sort run once rather than once a column.
+                let mut joined = false;
+                for (i, read) in reads.iter().enumerate() {
+                    let Read::Row {
+                        columns,
+                        from,
+                        args: read_args,
+                    } = read
+                    else {
+                        continue;
+                    };
+                    if !std::mem::replace(&mut joined, true) {
+                        sql.push_str(" FROM (SELECT 1) AS one");
+                    }
+                    sql.push_str(" LEFT JOIN (SELECT ");
+                    for (c, column) in columns.iter().enumerate() {
+                        if c > 0 {
+                            sql.push_str(", ");
+                        }
+                        let _ = write!(sql, "{column} AS c{c}");
+                    }
+                    sql.push(' ');
+                    renumber(from, read_args, Placeholders::Numbered, &mut sql, &mut args)?;
+                    let _ = write!(sql, ") AS r{i} ON TRUE");
                 }
                 Ok((sql, args))
             }
@@ -692,13 +761,19 @@ impl Batch {
     /// row (or the value is NULL). Joins the statement of the value pushed just before, if
     /// any: no statement runs between reads sent together.
     pub(crate) fn push_value(&mut self, sql: impl Into<String>, args: Vec<Arg>) -> ValueAt {
-        let read = (sql.into(), args);
+        self.push_read(Read::Value(sql.into(), args))
+    }
+
+    /// Adds `read` to the statement of the values pushed just before, or to a new one; where
+    /// its first column is.
+    fn push_read(&mut self, read: Read) -> ValueAt {
         let last = self.statements.len().saturating_sub(1);
         if let Some(Statement::Values(reads)) = self.statements.last_mut() {
+            let column = reads.iter().map(Read::width).sum();
             reads.push(read);
             return ValueAt {
                 statement: last,
-                column: reads.len() - 1,
+                column,
             };
         }
         self.statements.push(Statement::Values(vec![read]));
@@ -708,15 +783,24 @@ impl Batch {
         }
     }
 
-    /// Adds the read of `columns` of the row `from` picks (`FROM … WHERE …`, at most one row):
-    /// a value each ([`Batch::push_value`], `SELECT <column> <from>`), all `None` when no row.
+    /// Adds the read of `columns` of the row `from` picks (`FROM … WHERE …`, at most one row),
+    /// sent with the values pushed before and after it ([`Batch::push_value`]) and read once
+    /// for all its columns; each column's value is `None` when there is no row.
     pub(crate) fn push_row<const N: usize>(
         &mut self,
         columns: [&str; N],
         from: &str,
         args: &[Arg],
     ) -> [ValueAt; N] {
-        columns.map(|column| self.push_value(format!("SELECT {column} {from}"), args.to_vec()))
+        let first = self.push_read(Read::Row {
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            from: from.to_owned(),
+            args: args.to_vec(),
+        });
+        std::array::from_fn(|c| ValueAt {
+            statement: first.statement,
+            column: first.column + c,
+        })
     }
 
     /// ` FOR NO KEY UPDATE` on PostgreSQL, nothing on SQLite (see [`for_update`]).
@@ -992,11 +1076,19 @@ impl Answers {
         T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
     {
         use sqlx::Row as _;
-        let row = self
-            .get(at.statement)?
-            .rows
-            .first()
-            .ok_or_else(|| Error::Internal("a read of values answered no row".to_owned()))?;
+        let row = match self.get(at.statement)?.rows.as_slice() {
+            [row] => row,
+            [] => {
+                return Err(Error::Internal(
+                    "a read of values answered no row".to_owned(),
+                ))
+            }
+            _ => {
+                return Err(Error::Internal(
+                    "a read of one row found more than one".to_owned(),
+                ))
+            }
+        };
         Ok(row.try_get::<Option<T>, _>(at.column)?)
     }
 
@@ -1475,8 +1567,9 @@ mod tests {
         assert!(in_order("SELECT $0", &args, &mut sql, &mut values).is_err());
     }
 
-    /// Values pushed one after another are one statement, their placeholders numbered on; a
-    /// statement pushed between them starts another.
+    /// Values pushed one after another are one statement, their placeholders numbered on, a
+    /// row's columns among them read by one join; a statement pushed between them starts
+    /// another.
     #[test]
     fn values_read_together_are_one_statement() {
         let mut batch = Batch {
@@ -1489,10 +1582,15 @@ mod tests {
             vec![Arg::from(1), Arg::from("b")],
         );
         let b = batch.push_value("SELECT y FROM u WHERE c = $1 OR d = $1", vec![Arg::from(3)]);
+        let [r0, r1] = batch.push_row(["p", "q"], "FROM w WHERE k = $1", &[Arg::from(4)]);
+        let after = batch.push_value("SELECT s FROM t", Vec::new());
         let other = batch.push("UPDATE t SET x = 1", Vec::new());
         let c = batch.push_value("SELECT z FROM v", Vec::new());
         assert_eq!((a.statement, a.column), (0, 0));
         assert_eq!((b.statement, b.column), (0, 1));
+        assert_eq!((r0.statement, r0.column), (0, 2));
+        assert_eq!((r1.statement, r1.column), (0, 3));
+        assert_eq!((after.statement, after.column), (0, 4));
         assert_eq!(other, 1);
         assert_eq!((c.statement, c.column), (2, 0));
         let mut sent = batch.statements.into_iter().map(|s| s.into_sql().unwrap());
@@ -1500,7 +1598,9 @@ mod tests {
         assert_eq!(
             sql,
             "SELECT (SELECT x FROM t WHERE a = $1 AND b = $2), \
-             (SELECT y FROM u WHERE c = $3 OR d = $4)"
+             (SELECT y FROM u WHERE c = $3 OR d = $4), r2.c0, r2.c1, (SELECT s FROM t) \
+             FROM (SELECT 1) AS one \
+             LEFT JOIN (SELECT p AS c0, q AS c1 FROM w WHERE k = $5) AS r2 ON TRUE"
         );
         let shown: Vec<String> = args.iter().map(|v| format!("{v:?}")).collect();
         assert_eq!(
@@ -1509,7 +1609,8 @@ mod tests {
                 "Int(Some(1))",
                 "Text(Some(\"b\"))",
                 "Int(Some(3))",
-                "Int(Some(3))"
+                "Int(Some(3))",
+                "Int(Some(4))"
             ]
         );
         assert_eq!(sent.next().unwrap().0, "UPDATE t SET x = 1");
@@ -1605,51 +1706,71 @@ mod tests {
         }
     }
 
-    /// On a database: each value read together answers its own, `None` for a read that found
-    /// no row (a row's columns too); the statement between them ran in its place.
+    /// On a database (SQLite, and PostgreSQL when `PAYOUT_SANDBOX_TEST_POSTGRES` is set): each
+    /// value read together answers its own, `None` for a read that found no row (a row's
+    /// columns too, wherever the row stands among the values); the statement between them ran
+    /// in its place; a row read that finds two rows is an error, not the first of them.
     #[tokio::test]
     async fn values_read_together_answer_each_its_own() {
-        let db = connect("sqlite::memory:").await.unwrap();
-        let mut conn = db.acquire().await.unwrap();
-        let mut batch = Batch::new(&conn);
-        let count = |batch: &mut Batch| {
-            batch.push_value("SELECT CAST(COUNT(*) AS BIGINT) FROM sequences", Vec::new())
-        };
-        let before = count(&mut batch);
-        let missing = batch.push_value(
-            "SELECT name FROM sequences WHERE name = $1",
-            vec![Arg::from("no such counter")],
-        );
-        batch.push(
-            "INSERT INTO sequences (name, value) VALUES ($1, 7)",
-            vec![Arg::from("values-test")],
-        );
-        let after = count(&mut batch);
-        let found = batch.push_value(
-            "SELECT value FROM sequences WHERE name = $1",
-            vec![Arg::from("values-test")],
-        );
-        let row = |batch: &mut Batch, name: &str| {
-            batch.push_row(
-                ["name", "value"],
-                "FROM sequences WHERE name = $1",
-                &[Arg::from(name)],
-            )
-        };
-        let [name, value] = row(&mut batch, "values-test");
-        let [no_name, no_value] = row(&mut batch, "no such counter");
-        let read = batch.run(&mut conn).await.unwrap();
-        assert_eq!(
-            read.value::<String>(name).unwrap().as_deref(),
-            Some("values-test")
-        );
-        assert_eq!(read.value::<i64>(value).unwrap(), Some(7));
-        assert_eq!(read.value::<String>(no_name).unwrap(), None);
-        assert_eq!(read.value::<i64>(no_value).unwrap(), None);
-        let before = read.value::<i64>(before).unwrap().unwrap();
-        assert_eq!(read.value::<String>(missing).unwrap(), None);
-        assert_eq!(read.value::<i64>(after).unwrap(), Some(before + 1));
-        assert_eq!(read.value::<i64>(found).unwrap(), Some(7));
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let urls = std::iter::once("sqlite::memory:".to_owned())
+            .chain(std::env::var("PAYOUT_SANDBOX_TEST_POSTGRES").ok());
+        for url in urls {
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            sqlx::query("CREATE TEMP TABLE kv (name TEXT PRIMARY KEY, value BIGINT NOT NULL)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let mut batch = Batch::new(&conn);
+            let count = |batch: &mut Batch| {
+                batch.push_value("SELECT CAST(COUNT(*) AS BIGINT) FROM kv", Vec::new())
+            };
+            let row = |batch: &mut Batch, name: &str| {
+                batch.push_row(
+                    ["name", "value"],
+                    "FROM kv WHERE name = $1",
+                    &[Arg::from(name)],
+                )
+            };
+            let before = count(&mut batch);
+            let [gone_name, gone_value] = row(&mut batch, "values-test");
+            let missing = batch.push_value(
+                "SELECT name FROM kv WHERE name = $1",
+                vec![Arg::from("no such name")],
+            );
+            batch.push(
+                "INSERT INTO kv (name, value) VALUES ($1, 7), ($2, 8)",
+                vec![Arg::from("values-test"), Arg::from("other")],
+            );
+            let [name, value] = row(&mut batch, "values-test");
+            let after = count(&mut batch);
+            let [no_name, no_value] = row(&mut batch, "no such name");
+            let found = batch.push_value(
+                "SELECT value FROM kv WHERE name = $1",
+                vec![Arg::from("other")],
+            );
+            let read = batch.run(&mut conn).await.unwrap();
+            assert_eq!(read.value::<i64>(before).unwrap(), Some(0), "{url}");
+            assert_eq!(read.value::<String>(gone_name).unwrap(), None, "{url}");
+            assert_eq!(read.value::<i64>(gone_value).unwrap(), None, "{url}");
+            assert_eq!(read.value::<String>(missing).unwrap(), None, "{url}");
+            assert_eq!(
+                read.value::<String>(name).unwrap().as_deref(),
+                Some("values-test"),
+                "{url}"
+            );
+            assert_eq!(read.value::<i64>(value).unwrap(), Some(7), "{url}");
+            assert_eq!(read.value::<i64>(after).unwrap(), Some(2), "{url}");
+            assert_eq!(read.value::<String>(no_name).unwrap(), None, "{url}");
+            assert_eq!(read.value::<i64>(no_value).unwrap(), None, "{url}");
+            assert_eq!(read.value::<i64>(found).unwrap(), Some(8), "{url}");
+
+            let mut batch = Batch::new(&conn);
+            let [two] = batch.push_row(["name"], "FROM kv", &[]);
+            let read = batch.run(&mut conn).await.unwrap();
+            assert!(read.value::<String>(two).is_err(), "{url}");
+        }
     }
 
     #[test]
