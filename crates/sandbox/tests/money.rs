@@ -1830,6 +1830,19 @@ mod flow {
             .collect();
         assert_eq!(accounts, ["••••6789", "••••456"]);
         assert_eq!(stored().await.1, ["6789"]);
+
+        // Review: a bank account's number stored whole was cut to its last four digits, four
+        // of five for a 5-digit number; now to what a number given today keeps (half).
+        sqlx::query("UPDATE bank_accounts SET account_number = '12345'")
+            .execute(&app.db)
+            .await
+            .unwrap();
+        payout_sandbox::connect(&url).await.unwrap();
+        assert_eq!(stored().await.1, ["45"]);
+        let listed = ok(app
+            .get("/api/flow/bank-accounts", Auth::Bearer(&token))
+            .await);
+        assert_eq!(listed["data"][0]["account_number_last4"], "45", "{listed}");
     }
 
     /// A short account number (4 digits are allowed) shows at most half of its digits, in the

@@ -329,16 +329,25 @@ pub(crate) async fn keep_last4_only(db: &Db) -> Result<u64, Error> {
             .await?;
         cut += 1;
     }
-    let accounts = sqlx::query(
-        "UPDATE bank_accounts SET account_number = substr(account_number, \
-         length(account_number) - 3) WHERE length(account_number) > 4",
+    // Cut as a number given now is ([`payout_model::shown_tail`]): never more than half of it,
+    // so a whole 5-digit number keeps 2 digits, not 4.
+    let accounts: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, account_number FROM bank_accounts WHERE length(account_number) > 4",
     )
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
+    for (id, whole) in accounts {
+        sqlx::query("UPDATE bank_accounts SET account_number = $1 WHERE id = $2")
+            .bind(payout_model::shown_tail(whole.trim()))
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        cut += 1;
+    }
     tx.commit().await?;
     // The whole numbers live on in freed space until it is reused.
     crate::db::rewrite_freed_space(db, "payout_methods, bank_accounts").await;
-    Ok(cut + accounts.rows_affected())
+    Ok(cut)
 }
 
 /// The ACH payout methods whose stored account number is longer than a kept tail (four
