@@ -2274,6 +2274,44 @@ mod flow {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// Review: a retry of a flow payout (the same key and body) after its step was completed
+    /// was refused 403, where a retry is answered its first transfer; a request with another
+    /// body or key is still refused as the step refuses it, and so is the same retry from a
+    /// flow whose step does not permit it and which did not make the payout.
+    #[tokio::test]
+    async fn a_payout_retried_after_its_step_is_answered_its_first_transfer() {
+        let app = TestApp::new().await;
+        let (user, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
+        fund(&app, &user, 1_000).await;
+        let method = add_method(&app, &user, ach()).await;
+        let body =
+            json!({"amount": 300, "payout_method_id": id_of(&method), "idempotency_key": "k"});
+        let made = ok(flow_payout(&app, &token, body.clone()).await);
+        ok(complete(&app, &token, "payout").await);
+        assert_eq!(ok(flow_payout(&app, &token, body.clone()).await), made);
+        let mut another_amount = body.clone();
+        another_amount["amount"] = json!(200);
+        let mut another_key = body.clone();
+        another_key["idempotency_key"] = json!("k2");
+        for refused in [another_amount, another_key] {
+            flow_payout(&app, &token, refused)
+                .await
+                .assert_error(403, "step_not_allowed");
+        }
+        let other = app
+            .create_flow(json!({"steps": ["manage-payouts"], "user_id": user}))
+            .await;
+        let other = app.create_session(&other["id"], None).await;
+        flow_payout(&app, other["token"].as_str().unwrap(), body)
+            .await
+            .assert_error(403, "step_not_allowed");
+        let wallet = ok(app
+            .get(&format!("/api/v2/users/{user}/wallet"), Auth::App)
+            .await);
+        assert_eq!(wallet["withdrawable_amount"], 700, "{wallet}");
+        assert_ledger_invariants(&app.db).await;
+    }
+
     /// Capability review: the payout's guard read the flow before its transaction, so a
     /// payout racing the step's Continue could be made after the flow was complete. It checks
     /// again in its own transaction, under the flow's lock. (PostgreSQL: the test is the

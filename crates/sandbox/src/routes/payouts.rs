@@ -13,7 +13,7 @@ use crate::auth::{FlowUser, HostApp};
 use crate::error::Error;
 use crate::extract::ApiJson;
 use crate::routes::Mount;
-use crate::service::payouts::{flow_payout, host_payout};
+use crate::service::payouts::{flow_payout, host_payout, replayed_flow_payout};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::{Json, Router};
@@ -45,7 +45,9 @@ async fn create_payout(
 /// paid as the flow's `payout_fee_party` says. The idempotency key is scoped to the app and the
 /// user; the flow is recorded on the transfer.
 ///
-/// 403 `step_not_allowed` unless the flow's payout step is current, 403 `payout_blocked` for a
+/// 403 `step_not_allowed` unless the flow's payout step is current (but for a retry of a
+/// payout this flow made with the same key and body, answered its first transfer as always),
+/// 403 `payout_blocked` for a
 /// user whose background check failed (module docs). When the app's wallet cannot pay its part
 /// (a platform-paid fee), 409 with a message that says nothing of the app's balance.
 async fn create_flow_payout(
@@ -53,7 +55,16 @@ async fn create_flow_payout(
     user: FlowUser,
     ApiJson(new): ApiJson<NewFlowPayout>,
 ) -> Result<Json<Transfer>, Error> {
-    let flow = user.permit(&state, FlowAction::CreatePayout).await?;
+    let flow = match user.permit(&state, FlowAction::CreatePayout).await {
+        Ok(flow) => flow,
+        // A retry of a payout made before the step moved on gets its first answer.
+        Err(refused) => {
+            return match replayed_flow_payout(&state.db, &user, &new).await? {
+                Some(first) => Ok(Json(first)),
+                None => Err(refused),
+            }
+        }
+    };
     let now = state.clock.now();
     Ok(Json(flow_payout(&state, &user, &flow, new, now).await?))
 }

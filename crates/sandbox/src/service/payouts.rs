@@ -171,8 +171,7 @@ pub(crate) async fn flow_payout(
     now: DateTime<Utc>,
 ) -> Result<Transfer, Error> {
     let db = &state.db;
-    let scope = format!("flow-payouts:{}", user.user_id);
-    let key = IdempotencyKey::new(scope, new.idempotency_key.clone(), &new)?;
+    let key = flow_payout_key(user, &new)?;
     // Every read before the write in one batch, its answers taken in the order of the rules:
     // a replay (the first answer, whatever has changed since: a block, the balance), the
     // block, the link's amount or the app's minimum, the method, the balance, the
@@ -305,6 +304,34 @@ pub(crate) async fn flow_payout(
 /// A flow payout's key replays only a payout of the same flow: the key is the user's across the
 /// app's flows, but another flow's payout is not this session's to see (its transfers answer
 /// 404 here), so the key is taken (409).
+/// A flow payout's idempotency key: scoped to the app (where keys are kept) and the user.
+fn flow_payout_key(user: &FlowUser, new: &NewFlowPayout) -> Result<IdempotencyKey, Error> {
+    let scope = format!("flow-payouts:{}", user.user_id);
+    IdempotencyKey::new(scope, new.idempotency_key.clone(), new)
+}
+
+/// The transfer an earlier request of this flow's session made with `new`'s key and body, if
+/// any, for a retry the payout step no longer permits (the flow moved on or completed since):
+/// the retry is answered its first transfer, as before. Anything else (no such request, another
+/// body, another flow's transfer) is `None`, and the caller refuses as the step does.
+pub(crate) async fn replayed_flow_payout(
+    db: &Db,
+    user: &FlowUser,
+    new: &NewFlowPayout,
+) -> Result<Option<Transfer>, Error> {
+    let key = flow_payout_key(user, new)?;
+    let mut conn = db.acquire().await?;
+    let id = match key.earlier(&mut conn, user.app_id).await {
+        Ok(Some(id)) => id,
+        Ok(None) | Err(Error::Conflict(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !TransferRow::made_in_flow(&mut conn, id, user.flow_id).await? {
+        return Ok(None);
+    }
+    Ok(Some(load_transfer(&mut conn, id).await?))
+}
+
 async fn replayed_in_this_flow(
     conn: &mut AnyConnection,
     id: Uuid,
