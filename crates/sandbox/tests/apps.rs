@@ -528,6 +528,99 @@ mod isolation {
         support::assert_ledger_invariants(&app.db).await;
     }
 
+    /// Review: an app's lists take only its own objects' ids as cursors (found guarded but
+    /// tested for transfers alone): another app's payout link, batch, webhook or event id is
+    /// refused naming the cursor; a payout link for another app's user is refused naming
+    /// `user_id`; an idempotency key another app used makes a link of the app's own.
+    #[tokio::test]
+    async fn another_apps_ids_are_no_cursor_user_or_key_of_an_apps() {
+        let app = TestApp::new().await;
+        let user = app.create_user().await;
+        let user_id = id(&user).to_owned();
+        let refill = json!({"amount": 10_000});
+        ok(app
+            .post("/api/v2/sandbox/refills", Auth::App, refill.clone())
+            .await);
+        let link_body = json!({"amount": 100, "idempotency_key": "same"});
+        let link = ok(app
+            .post("/api/v2/payout-links", Auth::App, link_body.clone())
+            .await);
+        let batch = ok(app
+            .post(
+                "/api/v2/payout-batches",
+                Auth::App,
+                json!({"items": [{"user_id": user_id, "amount": 100, "platform": "paypal",
+                                  "fund": true, "idempotency_key": "i"}]}),
+            )
+            .await);
+        let hook = ok(app
+            .post(
+                "/api/v2/webhooks",
+                Auth::App,
+                json!({"url": "http://127.0.0.1:9/hook"}),
+            )
+            .await);
+        let events = ok(app.get("/api/v2/events", Auth::App).await);
+        let event_id = events["data"][0]["id"].as_str().unwrap().to_owned();
+        let cursors = [
+            format!("/api/v2/payout-links?starting_after={}", id(&link)),
+            format!("/api/v2/payout-batches?starting_after={}", id(&batch)),
+            format!("/api/v2/webhooks?starting_after={}", id(&hook)),
+            format!("/api/v2/events?starting_after={event_id}"),
+            format!("/api/v2/events?ending_before={event_id}"),
+        ];
+
+        let b = create_app(&app, "B").await;
+        let (b_client, b_key) = creds(&b);
+        let b_id = id(&b).to_owned();
+        ok(app
+            .post(
+                "/api/v2/sandbox/refills",
+                Auth::Basic(&b_client, &b_key),
+                refill,
+            )
+            .await);
+        for path in &cursors {
+            let field = if path.contains("ending_before") {
+                "ending_before"
+            } else {
+                "starting_after"
+            };
+            app.get(path, Auth::Basic(&b_client, &b_key))
+                .await
+                .assert_invalid_field(field);
+            get_as(&app, path, &b_id).await.assert_invalid_field(field);
+        }
+        let for_a_user = json!({"amount": 100, "user_id": user_id});
+        app.post(
+            "/api/v2/payout-links",
+            Auth::Basic(&b_client, &b_key),
+            for_a_user.clone(),
+        )
+        .await
+        .assert_invalid_field("user_id");
+        send_as(
+            &app,
+            Method::POST,
+            "/api/v2/payout-links",
+            &b_id,
+            for_a_user,
+        )
+        .await
+        .assert_invalid_field("user_id");
+        let theirs = ok(app
+            .post(
+                "/api/v2/payout-links",
+                Auth::Basic(&b_client, &b_key),
+                link_body,
+            )
+            .await);
+        assert_ne!(theirs["id"], link["id"]);
+        let listed = ok(app.get("/api/v2/payout-links", Auth::App).await);
+        assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
+        support::assert_ledger_invariants(&app.db).await;
+    }
+
     /// A flow session is its flow's app's: app B's flow link mints a session over B's flow
     /// only, and B's host credentials do not read A's flow sessions' data.
     #[tokio::test]

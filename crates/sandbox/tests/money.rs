@@ -1754,6 +1754,20 @@ mod flow {
         .await
         .assert_error(404, "not_found");
         assert_eq!(methods(&app, &other).await.len(), 1);
+        // Nor made their default (guarded, found untested by a review).
+        let their_second = add_method(&app, &other, ach()).await;
+        app.post_empty(
+            &format!("/api/flow/payout-methods/{}/default", id_of(&their_second)),
+            Auth::Bearer(&token),
+        )
+        .await
+        .assert_error(404, "not_found");
+        let defaults: Vec<bool> = methods(&app, &other)
+            .await
+            .iter()
+            .map(|m| m["default"].as_bool().unwrap())
+            .collect();
+        assert_eq!(defaults, [true, false]);
         assert_ledger_invariants(&app.db).await;
     }
 
