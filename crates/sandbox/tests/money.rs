@@ -1851,8 +1851,19 @@ mod flow {
             .execute(&app.db)
             .await
             .unwrap();
+        // And a payout method's, with the label stored before that showed its last four.
+        sqlx::query(
+            "UPDATE payout_methods SET details = replace(details, '\"456\"', '\"12345\"'), \
+             label = 'ACH · checking ••••2345' WHERE label LIKE '%456'",
+        )
+        .execute(&app.db)
+        .await
+        .unwrap();
         payout_sandbox::connect(&url).await.unwrap();
         assert_eq!(stored().await.1, ["45"]);
+        let shown = methods(&app, &user).await;
+        assert_eq!(shown[1]["account"], "••••45", "{shown:?}");
+        assert_eq!(shown[1]["label"], "ACH · checking ••••45", "{shown:?}");
         let listed = ok(app
             .get("/api/flow/bank-accounts", Auth::Bearer(&token))
             .await);

@@ -322,8 +322,11 @@ pub(crate) async fn keep_last4_only(db: &Db) -> Result<u64, Error> {
     let mut tx = begin_write(db).await?;
     let mut cut = 0;
     for (id, stored) in whole_account_numbers(&mut tx).await? {
-        sqlx::query("UPDATE payout_methods SET details = $1 WHERE id = $2")
-            .bind(to_json_text(&normalized(stored))?)
+        // The label too: one stored before showed the whole number's last four digits.
+        let kept = normalized(stored);
+        sqlx::query("UPDATE payout_methods SET details = $1, label = $2 WHERE id = $3")
+            .bind(to_json_text(&kept)?)
+            .bind(label(&kept))
             .bind(&id)
             .execute(&mut *tx)
             .await?;
