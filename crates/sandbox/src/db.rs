@@ -792,6 +792,8 @@ impl Batch {
         from: &str,
         args: &[Arg],
     ) -> [ValueAt; N] {
+        // Only `from` is renumbered: a column is a name, or an expression without values.
+        debug_assert!(columns.iter().all(|c| !c.contains('$')), "{columns:?}");
         let first = self.push_read(Read::Row {
             columns: columns.iter().map(|c| (*c).to_owned()).collect(),
             from: from.to_owned(),

@@ -569,6 +569,10 @@ mod isolation {
             format!("/api/v2/events?starting_after={event_id}"),
             format!("/api/v2/events?ending_before={event_id}"),
         ];
+        // Each is a cursor of the app's own lists.
+        for path in &cursors {
+            ok(app.get(path, Auth::App).await);
+        }
 
         let b = create_app(&app, "B").await;
         let (b_client, b_key) = creds(&b);

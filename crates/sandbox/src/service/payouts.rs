@@ -301,9 +301,6 @@ pub(crate) async fn flow_payout(
     Ok(transfer)
 }
 
-/// A flow payout's key replays only a payout of the same flow: the key is the user's across the
-/// app's flows, but another flow's payout is not this session's to see (its transfers answer
-/// 404 here), so the key is taken (409).
 /// A flow payout's idempotency key: scoped to the app (where keys are kept) and the user.
 fn flow_payout_key(user: &FlowUser, new: &NewFlowPayout) -> Result<IdempotencyKey, Error> {
     let scope = format!("flow-payouts:{}", user.user_id);
@@ -332,6 +329,9 @@ pub(crate) async fn replayed_flow_payout(
     Ok(Some(load_transfer(&mut conn, id).await?))
 }
 
+/// A flow payout's key replays only a payout of the same flow: the key is the user's across the
+/// app's flows, but another flow's payout is not this session's to see (its transfers answer
+/// 404 here), so the key is taken (409).
 async fn replayed_in_this_flow(
     conn: &mut AnyConnection,
     id: Uuid,
