@@ -2275,17 +2275,24 @@ mod flow {
         assert_ledger_invariants(&app.db).await;
     }
 
+    /// A user signed in to a payout flow, with 1,000 funded and an ACH method, who paid out 300
+    /// under key `k`: the user, the session's token, the request and its answer.
+    async fn a_flow_payout_of_300(app: &TestApp) -> (String, String, Value, Value) {
+        let (user, _, token) = signed_in(app, json!({"steps": ["payout"]})).await;
+        fund(app, &user, 1_000).await;
+        let method = add_method(app, &user, ach()).await;
+        let body =
+            json!({"amount": 300, "payout_method_id": id_of(&method), "idempotency_key": "k"});
+        let made = ok(flow_payout(app, &token, body.clone()).await);
+        (user, token, body, made)
+    }
+
     /// Review: a flow payout's key is the user's across the app's flows, and a replay from
     /// another flow answered that flow's payout, which this session may not see.
     #[tokio::test]
     async fn a_key_used_in_another_flow_is_taken_not_replayed() {
         let app = TestApp::new().await;
-        let (user, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
-        fund(&app, &user, 1_000).await;
-        let method = add_method(&app, &user, ach()).await;
-        let body =
-            json!({"amount": 300, "payout_method_id": id_of(&method), "idempotency_key": "k"});
-        let made = ok(flow_payout(&app, &token, body.clone()).await);
+        let (user, token, body, made) = a_flow_payout_of_300(&app).await;
         // The same session replays it.
         assert_eq!(ok(flow_payout(&app, &token, body.clone()).await), made);
         let other = another_flows_session(&app, &user).await;
@@ -2306,12 +2313,7 @@ mod flow {
     #[tokio::test]
     async fn a_payout_retried_after_its_step_is_answered_its_first_transfer() {
         let app = TestApp::new().await;
-        let (user, _, token) = signed_in(&app, json!({"steps": ["payout"]})).await;
-        fund(&app, &user, 1_000).await;
-        let method = add_method(&app, &user, ach()).await;
-        let body =
-            json!({"amount": 300, "payout_method_id": id_of(&method), "idempotency_key": "k"});
-        let made = ok(flow_payout(&app, &token, body.clone()).await);
+        let (user, token, body, made) = a_flow_payout_of_300(&app).await;
         ok(complete(&app, &token, "payout").await);
         assert_eq!(ok(flow_payout(&app, &token, body.clone()).await), made);
         let mut another_amount = body.clone();
