@@ -47,9 +47,9 @@ async fn create_payout(
 ///
 /// 403 `step_not_allowed` unless the flow's payout step is current (but for a retry of a
 /// payout this flow made with the same key and body, answered its first transfer as always),
-/// 403 `payout_blocked` for a
-/// user whose background check failed (module docs). When the app's wallet cannot pay its part
-/// (a platform-paid fee), 409 with a message that says nothing of the app's balance.
+/// 403 `payout_blocked` for a user whose background check failed (module docs). When the app's
+/// wallet cannot pay its part (a platform-paid fee), 409 with a message that says nothing of
+/// the app's balance.
 async fn create_flow_payout(
     State(state): State<AppState>,
     user: FlowUser,
